@@ -41,6 +41,10 @@ class MivaaError(Exception):
         self.domain = domain
         self.metadata = dict(metadata or {})
 
+    def __reduce__(self):
+        # Domain errors cross process boundaries (extraction workers), so they must pickle.
+        return (_rebuild, (type(self), self.reason, self.message, self.domain, self.metadata))
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.reason!r}, {self.message!r})"
 
@@ -71,3 +75,7 @@ class Unavailable(MivaaError):
 
 class Internal(MivaaError):
     kind = ErrorKind.INTERNAL
+
+
+def _rebuild(cls: type[MivaaError], reason: str, message: str, domain: str, metadata: dict[str, str]) -> MivaaError:
+    return cls(reason, message, domain=domain, metadata=metadata)

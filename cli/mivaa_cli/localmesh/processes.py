@@ -1,0 +1,106 @@
+"""Detached child processes of the local mesh: start with a log file, find again by pid, stop."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+def pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still answers kill(0); treat it as dead.
+    with contextlib.suppress(ChildProcessError):
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    return True
+
+
+@dataclass
+class ManagedProcess:
+    name: str
+    pid: int
+    log_path: pathlib.Path
+
+    def alive(self) -> bool:
+        return pid_alive(self.pid)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self, timeout: float = 10.0, sig: int = signal.SIGTERM) -> None:
+        if not self.alive():
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, sig)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.alive():
+                return
+            time.sleep(0.05)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and self.alive():
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL, no grace: what a crash or an OOM kill looks like to the mesh."""
+        self.stop(timeout=0, sig=signal.SIGKILL)
+
+
+def start_process(
+    name: str, argv: list[str], *, log_dir: pathlib.Path, env: dict[str, str] | None = None, cwd: pathlib.Path | None = None
+) -> ManagedProcess:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
+            start_new_session=True,  # its own process group: stop() reaches its children too
+        )
+    return ManagedProcess(name=name, pid=process.pid, log_path=log_path)
+
+
+def wait_for_port(process: ManagedProcess, port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(port):
+            return
+        if not process.alive():
+            raise RuntimeError(f"{process.name} exited during start-up:\n{process.log_tail()}")
+        time.sleep(0.1)
+    raise RuntimeError(f"{process.name} did not open port {port} in {timeout:.0f}s:\n{process.log_tail()}")

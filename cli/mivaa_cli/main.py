@@ -1,0 +1,248 @@
+"""`mivaa`: run the local mesh and use it from a terminal.
+
+    mivaa up | down | status                 the local mesh (state in ./.mivaa)
+    mivaa ingest FILE|DIR...                 upload PDFs, one progress bar per document
+    mivaa search "text" [-k 5]               semantic search
+    mivaa docs list | get NAME | delete NAME
+    mivaa jobs list | watch NAME
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import pathlib
+import sys
+
+import grpc
+from google.protobuf import json_format
+
+from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
+from mivaa.jobs.v1 import job_pb2
+from mivaa.search.v1 import search_service_pb2 as search_pb
+from mivaa_cli.client import MeshClient
+from mivaa_cli.progress import ProgressBoard
+from mivaa_platform.grpc_errors import error_reason
+
+DEFAULT_STATE_DIR = pathlib.Path(os.environ.get("MIVAA_STATE_DIR", ".mivaa"))
+
+
+def _address(args) -> str:
+    return args.address or os.environ.get("MIVAA_ADDR") or f"127.0.0.1:{os.environ.get('MIVAA_GATEWAY_PORT', '8080')}"
+
+
+def _json(message) -> str:
+    return json_format.MessageToJson(message, indent=2)
+
+
+# -- mesh lifecycle ------------------------------------------------------------------
+def cmd_up(args) -> int:
+    from mivaa_cli.localmesh.mesh import LocalMesh, MeshPorts
+
+    existing = LocalMesh.load(args.state_dir)
+    if existing and all(state == "running" for state in existing.status().values()):
+        print(f"mesh already running; gateway at {existing.gateway_address}")
+        return 0
+    if existing:
+        existing.stop()
+    ports = MeshPorts(gateway=int(os.environ.get("MIVAA_GATEWAY_PORT", "8080")))
+    mesh = LocalMesh(args.state_dir, ports, workers=args.workers)
+    print("starting NATS, PostgreSQL+pgvector, embedder, search, extractor, Envoy ...", flush=True)
+    mesh.start()
+    print(f"mesh up: gateway (gRPC + grpc-web) at {mesh.gateway_address}; logs in {mesh.log_dir}")
+    return 0
+
+
+def cmd_down(args) -> int:
+    from mivaa_cli.localmesh.mesh import LocalMesh
+
+    mesh = LocalMesh.load(args.state_dir)
+    if mesh is None:
+        print("no mesh state found; nothing to stop")
+        return 0
+    mesh.stop()
+    print("mesh stopped")
+    return 0
+
+
+def cmd_status(args) -> int:
+    from mivaa_cli.localmesh.mesh import LocalMesh
+
+    mesh = LocalMesh.load(args.state_dir)
+    if mesh is None:
+        print("mesh is not running")
+        return 1
+    status = mesh.status()
+    for name, state in status.items():
+        print(f"{name:12} {state}")
+    print(f"gateway      {mesh.gateway_address}")
+    return 0 if all(state == "running" for state in status.values()) else 1
+
+
+# -- ingestion ------------------------------------------------------------------------
+def _pdfs(paths: list[str]) -> list[pathlib.Path]:
+    found: list[pathlib.Path] = []
+    for raw in paths:
+        path = pathlib.Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() == ".pdf"))
+        elif path.exists():
+            found.append(path)
+        else:
+            print(f"skipping {raw}: not found", file=sys.stderr)
+    return found
+
+
+async def _ingest_one(client: MeshClient, path: pathlib.Path, args, board: ProgressBoard, limit: asyncio.Semaphore) -> bool:
+    async with limit:
+        board.update(path.name, "uploading")
+        try:
+            response = await client.upload_file(path, labels=args.label, password=args.password or "")
+        except grpc.aio.AioRpcError as exc:
+            board.finish(path.name, f"rejected: {error_reason(exc) or exc.code().name} ({exc.details()})", ok=False)
+            return False
+    if not response.created:
+        board.finish(path.name, f"already ingested as {response.document.name}", ok=True)
+        return True
+    job = response.job
+    async for update in client.watch(job.name):
+        job = update.event.job
+        board.progress(path.name, job)
+    ok = job.state in (job_pb2.JOB_STATE_SUCCEEDED, job_pb2.JOB_STATE_PARTIALLY_SUCCEEDED)
+    detail = job_pb2.JobState.Name(job.state).removeprefix("JOB_STATE_").lower()
+    if job.error.reason:
+        detail += f": {job.error.reason}"
+    board.finish(path.name, f"{detail}, {job.chunks_indexed} chunks, {response.document.name}", ok=ok)
+    return ok
+
+
+async def ingest(args) -> int:
+    files = _pdfs(args.paths)
+    if not files:
+        print("no PDF files given", file=sys.stderr)
+        return 2
+    board = ProgressBoard([f.name for f in files])
+    limit = asyncio.Semaphore(args.parallel)
+    async with MeshClient(_address(args)) as client:
+        results = await asyncio.gather(*(_ingest_one(client, f, args, board, limit) for f in files))
+    board.close()
+    return 0 if all(results) else 1
+
+
+# -- search, documents, jobs -------------------------------------------------------------
+async def search(args) -> int:
+    async with MeshClient(_address(args)) as client:
+        response = await client.search_chunks(args.query, args.top_k, labels=args.label)
+    if args.json:
+        print(_json(response))
+        return 0
+    if not response.hits:
+        print("no results")
+    for rank, hit in enumerate(response.hits, 1):
+        pages = f"p.{hit.page_start}" if hit.page_start == hit.page_end else f"pp.{hit.page_start}-{hit.page_end}"
+        snippet = " ".join(hit.text.split())[:240]
+        print(f"{rank:2}. {hit.score:.3f}  {hit.document_title} ({pages}, {hit.document})\n    {snippet}")
+    return 0
+
+
+async def docs(args) -> int:
+    async with MeshClient(_address(args)) as client:
+        if args.action == "list":
+            token = ""
+            while True:
+                response = await client.search.ListDocuments(
+                    search_pb.ListDocumentsRequest(page_size=args.page_size, page_token=token, labels=args.label)
+                )
+                for doc in response.documents:
+                    state = search_pb.DocumentState.Name(doc.state).removeprefix("DOCUMENT_STATE_")
+                    print(f"{doc.name}  {state:10} {doc.page_count:5}p {doc.chunk_count:6} chunks  {doc.title}")
+                token = response.next_page_token
+                if not token or not args.all:
+                    break
+            if token:
+                print(f"(more: --all, or page token {token})")
+        elif args.action == "get":
+            print(_json((await client.search.GetDocument(search_pb.GetDocumentRequest(name=args.name))).document))
+        elif args.action == "delete":
+            await client.search.DeleteDocument(search_pb.DeleteDocumentRequest(name=args.name))
+            print(f"deleted {args.name}")
+    return 0
+
+
+async def jobs(args) -> int:
+    async with MeshClient(_address(args)) as client:
+        if args.action == "list":
+            response = await client.extractor.ListJobs(extractor_pb.ListJobsRequest(page_size=args.page_size))
+            for job in response.jobs:
+                state = job_pb2.JobState.Name(job.state).removeprefix("JOB_STATE_")
+                print(f"{job.name}  {state:20} {job.pages_done}/{job.pages_total} pages  {job.filename}")
+        elif args.action == "watch":
+            board = ProgressBoard([args.name])
+            job = None
+            async for update in client.watch(args.name):
+                job = update.event.job
+                board.progress(args.name, job)
+            board.finish(args.name, job_pb2.JobState.Name(job.state) if job else "gone", ok=True)
+            board.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mivaa", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--address", help="gateway host:port (default $MIVAA_ADDR or 127.0.0.1:8080)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="start the local mesh")
+    up.add_argument("--workers", type=int, default=1, help="extraction worker processes")
+    for name in ("up", "down", "status"):
+        target = up if name == "up" else sub.add_parser(name, help=f"{name} of the local mesh")
+        target.add_argument("--state-dir", type=pathlib.Path, default=DEFAULT_STATE_DIR)
+
+    ingest_parser = sub.add_parser("ingest", help="upload PDFs and follow their jobs")
+    ingest_parser.add_argument("paths", nargs="+")
+    ingest_parser.add_argument("--label", action="append", default=[])
+    ingest_parser.add_argument("--password", help="password for encrypted PDFs")
+    ingest_parser.add_argument("--parallel", type=int, default=4)
+
+    search_parser = sub.add_parser("search", help="semantic search over chunks")
+    search_parser.add_argument("query")
+    search_parser.add_argument("-k", "--top-k", type=int, default=5)
+    search_parser.add_argument("--label", action="append", default=[])
+    search_parser.add_argument("--json", action="store_true")
+
+    docs_parser = sub.add_parser("docs", help="list, get or delete documents")
+    docs_parser.add_argument("action", choices=["list", "get", "delete"])
+    docs_parser.add_argument("name", nargs="?")
+    docs_parser.add_argument("--page-size", type=int, default=50)
+    docs_parser.add_argument("--all", action="store_true")
+    docs_parser.add_argument("--label", action="append", default=[])
+
+    jobs_parser = sub.add_parser("jobs", help="list or watch jobs")
+    jobs_parser.add_argument("action", choices=["list", "watch"])
+    jobs_parser.add_argument("name", nargs="?")
+    jobs_parser.add_argument("--page-size", type=int, default=50)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command in ("docs", "jobs") and args.action in ("get", "delete", "watch") and not args.name:
+        print(f"mivaa {args.command} {args.action} needs a NAME", file=sys.stderr)
+        return 2
+    sync_commands = {"up": cmd_up, "down": cmd_down, "status": cmd_status}
+    async_commands = {"ingest": ingest, "search": search, "docs": docs, "jobs": jobs}
+    try:
+        if args.command in sync_commands:
+            return sync_commands[args.command](args)
+        return asyncio.run(async_commands[args.command](args))
+    except grpc.aio.AioRpcError as exc:
+        reason = error_reason(exc)
+        print(f"error: {exc.code().name}{' ' + reason if reason else ''}: {exc.details()}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

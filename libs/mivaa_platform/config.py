@@ -1,0 +1,81 @@
+"""Configuration from environment variables only, one prefix per service.
+
+A service declares its settings as a frozen dataclass whose fields have
+defaults (optional) or not (required); `load_config(Settings, "SEARCH")` reads
+`SEARCH_<FIELD>` for each field and stops start-up with one clear message that
+names every missing or malformed variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping
+
+
+class ConfigError(SystemExit):
+    """Raised at start-up; SystemExit so the process ends with the message, not a traceback."""
+
+
+def _parse(raw: str, kind: type) -> object:
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ValueError(f"expected a boolean, got {raw!r}")
+    if kind is int:
+        return int(raw)
+    if kind is float:
+        return float(raw)
+    if kind in (list[str], tuple[str, ...]):
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
+    return raw
+
+
+def _field_type(field: dataclasses.Field, hints: Mapping[str, object]) -> type:
+    kind = hints[field.name]
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):  # Optional[X] -> X
+        kind = next(arg for arg in typing.get_args(kind) if arg is not type(None))
+    return kind  # type: ignore[return-value]
+
+
+T = typing.TypeVar("T")
+
+
+def load_config(settings_class: type[T], prefix: str, environ: Mapping[str, str] | None = None) -> T:
+    environ = os.environ if environ is None else environ
+    hints = typing.get_type_hints(settings_class)
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    for field in dataclasses.fields(settings_class):  # type: ignore[arg-type]
+        variable = f"{prefix}_{field.name.upper()}"
+        raw = environ.get(variable)
+        if raw is None:
+            if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+                problems.append(f"{variable} is required but not set")
+            continue
+        try:
+            values[field.name] = _parse(raw, _field_type(field, hints))
+        except ValueError as exc:
+            problems.append(f"{variable}: {exc}")
+    if problems:
+        raise ConfigError(f"{prefix.lower()} configuration is invalid:\n  " + "\n  ".join(problems))
+    return settings_class(**values)
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerSettings:
+    """Settings every gRPC service shares, read with the service's own prefix."""
+
+    port: int = 0
+    host: str = "127.0.0.1"
+    metrics_port: int = 0  # 0 disables the Prometheus endpoint
+    grace_seconds: float = 5.0
+    # Upper bound on how long any unary RPC may run server-side, whatever the caller asked.
+    max_rpc_seconds: float = 120.0
+    log_level: str = "INFO"

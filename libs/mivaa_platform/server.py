@@ -1,0 +1,94 @@
+"""gRPC server bootstrap shared by every service.
+
+`GrpcService` builds a grpc.aio server with the shared interceptors, the
+standard health service (NOT_SERVING until the service says it is ready),
+server reflection for every public mivaa API, and graceful shutdown on
+SIGTERM/SIGINT. Services add their servicers and decide when they are ready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from mivaa.embedder.v1 import embedder_service_pb2
+from mivaa.extractor.v1 import extractor_service_pb2
+from mivaa.search.v1 import search_service_pb2
+from mivaa_platform.config import ServerSettings
+from mivaa_platform.interceptors import ServiceInterceptor
+
+log = logging.getLogger("mivaa.server")
+
+# Every public API. Each service's reflection lists all of them, so a gateway
+# can route reflection to any one service and `grpcurl list` shows the mesh.
+PUBLIC_SERVICES: tuple[str, ...] = (
+    extractor_service_pb2.DESCRIPTOR.services_by_name["ExtractorService"].full_name,
+    embedder_service_pb2.DESCRIPTOR.services_by_name["EmbedderService"].full_name,
+    search_service_pb2.DESCRIPTOR.services_by_name["SearchService"].full_name,
+)
+
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+class GrpcService:
+    def __init__(self, label: str, settings: ServerSettings):
+        self.label = label
+        self.settings = settings
+        self.server = grpc.aio.server(
+            interceptors=[ServiceInterceptor(label, settings.max_rpc_seconds)],
+            options=[
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.keepalive_permit_without_calls", 1),
+                ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+            ],
+        )
+        self.health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        self._service_names: list[str] = []
+        self.port = 0
+
+    def add(self, register: Callable[[object, grpc.aio.Server], None], servicer: object, service_name: str) -> None:
+        register(servicer, self.server)
+        self._service_names.append(service_name)
+
+    async def start(self) -> int:
+        names = sorted({*self._service_names, *PUBLIC_SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME})
+        reflection.enable_server_reflection(names, self.server)
+        self.port = self.server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
+        if self.port == 0:
+            raise RuntimeError(f"{self.label}: could not bind {self.settings.host}:{self.settings.port}")
+        await self.set_serving(False)
+        await self.server.start()
+        log.info("listening", extra={"fields": {"port": self.port, "services": self._service_names}})
+        return self.port
+
+    async def set_serving(self, serving: bool) -> None:
+        status = SERVING if serving else NOT_SERVING
+        for name in ("", *self._service_names):
+            await self.health.set(name, status)
+
+    async def stop(self) -> None:
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(self.settings.grace_seconds)
+
+    async def run_until_signalled(self, on_shutdown: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Blocks until SIGTERM/SIGINT, then drains: health first, then calls, then `on_shutdown`."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("shutting down")
+        await self.stop()
+        if on_shutdown is not None:
+            await on_shutdown()

@@ -1,0 +1,230 @@
+"""Text embeddings from an exported sentence-transformers model, served with onnxruntime.
+
+The model folder is what tools/export_text_model.py writes: model.onnx (the bare
+transformer, last_hidden_state out), tokenizer.json and manifest.json. Pooling
+(mean over real tokens) and L2 normalisation happen here in numpy, the same way
+the export tool checked them against sentence-transformers.
+
+Domain code: no torch, no grpc. Failures are mivaa_platform.errors exceptions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import pathlib
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+from mivaa_platform.errors import FailedPrecondition, InvalidArgument
+
+MANIFEST = "manifest.json"
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+
+
+@dataclasses.dataclass(frozen=True)
+class EmbeddingBatch:
+    """Vectors for a list of texts, in the caller's order.
+
+    vectors: float32 [n, dimension], each row unit length.
+    token_counts: tokens the model saw per text ([CLS] and [SEP] included, after truncation).
+    truncated: whether a text was cut to the model's max_tokens.
+    """
+
+    vectors: np.ndarray
+    token_counts: list[int]
+    truncated: list[bool]
+
+    def __len__(self) -> int:
+        return len(self.token_counts)
+
+    @classmethod
+    def empty(cls, dimension: int) -> "EmbeddingBatch":
+        return cls(np.zeros((0, dimension), dtype=np.float32), [], [])
+
+    def slice(self, start: int, stop: int) -> "EmbeddingBatch":
+        return EmbeddingBatch(self.vectors[start:stop], self.token_counts[start:stop], self.truncated[start:stop])
+
+    @classmethod
+    def concat(cls, parts: Sequence["EmbeddingBatch"], dimension: int) -> "EmbeddingBatch":
+        if not parts:
+            return cls.empty(dimension)
+        if len(parts) == 1:
+            return parts[0]
+        return cls(
+            np.concatenate([p.vectors for p in parts], axis=0),
+            [c for p in parts for c in p.token_counts],
+            [t for p in parts for t in p.truncated],
+        )
+
+
+def mean_pool_normalize(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean of the token vectors where mask is 1, then L2-normalised (sentence-transformers' way)."""
+    hidden = np.asarray(hidden, dtype=np.float32)
+    m = np.asarray(mask, dtype=np.float32)[:, :, None]
+    summed = (hidden * m).sum(axis=1)
+    counts = np.maximum(m.sum(axis=1), 1e-9)
+    pooled = summed / counts
+    norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+    return (pooled / norms).astype(np.float32)
+
+
+def _sha256(path: pathlib.Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(model_dir: str | os.PathLike, *, verify_checksums: bool = False) -> dict:
+    """Reads and sanity-checks a text model's manifest.json.
+
+    Raises FailedPrecondition MODEL_NOT_FOUND when the folder holds no export, and
+    MODEL_INVALID when the manifest or the files it lists do not add up.
+    """
+    root = pathlib.Path(model_dir)
+    path = root / MANIFEST
+    meta = {"model_dir": str(root)}
+    if not path.is_file():
+        raise FailedPrecondition(
+            "MODEL_NOT_FOUND",
+            f"No exported text model at {root} (missing {MANIFEST}); run "
+            f"tools/export_text_model.py --out {root} with the export venv first.",
+            metadata=meta,
+        )
+    try:
+        manifest = json.loads(path.read_text())
+        files = dict(manifest["files"])
+        for key in ("name", "dimension", "max_tokens"):
+            manifest[key]  # noqa: B018 - presence check
+    except (OSError, ValueError, KeyError, TypeError):
+        raise FailedPrecondition("MODEL_INVALID", f"{path} is not a readable model manifest.", metadata=meta) from None
+    if manifest.get("modality", "text") != "text":
+        raise FailedPrecondition("MODEL_INVALID", f"{path} describes a {manifest.get('modality')} model, not a text model.", metadata=meta)
+    if manifest.get("pooling", "mean") != "mean" or manifest.get("normalize", True) is not True:
+        raise FailedPrecondition("MODEL_INVALID", f"{path}: only mean pooling with normalisation is supported.", metadata=meta)
+    for rel in (manifest.get("onnx", {}).get("file", "model.onnx"), manifest.get("tokenizer", "tokenizer.json")):
+        if rel not in files:
+            raise FailedPrecondition("MODEL_INVALID", f"{path} lists no {rel}.", metadata=meta)
+    for rel, info in files.items():
+        fpath = root / rel
+        if not fpath.is_file() or fpath.stat().st_size != info.get("bytes", fpath.stat().st_size):
+            raise FailedPrecondition("MODEL_INVALID", f"Model file {rel} in {root} is missing or has the wrong size; re-export the model.", metadata={**meta, "file": rel})
+        if verify_checksums and _sha256(fpath) != info.get("sha256"):
+            raise FailedPrecondition("MODEL_INVALID", f"Model file {rel} in {root} does not match its checksum; re-export the model.", metadata={**meta, "file": rel})
+    return manifest
+
+
+class OnnxTextEmbedder:
+    """Embeds texts with an exported sentence-transformers model (mean pooling, unit vectors).
+
+    Thread-safe: embed() may be called from several threads (onnxruntime sessions
+    and tokenizers allow concurrent use), though the service runs it from one.
+    """
+
+    def __init__(
+        self,
+        model_dir: str | os.PathLike,
+        *,
+        max_batch_size: int = 64,
+        intra_op_threads: int | None = None,
+        providers: Sequence[str] | None = None,
+        verify_checksums: bool = True,
+    ):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        if max_batch_size < 1:
+            raise InvalidArgument("INVALID_BATCH_SIZE", "max_batch_size must be at least 1.")
+        self.model_dir = pathlib.Path(model_dir)
+        self.manifest = read_manifest(self.model_dir, verify_checksums=verify_checksums)
+        self.name: str = str(self.manifest["name"])
+        self.dimension: int = int(self.manifest["dimension"])
+        self.max_tokens: int = int(self.manifest["max_tokens"])
+        self.max_batch_size = int(max_batch_size)
+
+        onnx_file = self.model_dir / self.manifest.get("onnx", {}).get("file", "model.onnx")
+        tokenizer_file = self.model_dir / self.manifest.get("tokenizer", "tokenizer.json")
+
+        # The exported tokenizer.json carries its own truncation/padding defaults; ours win.
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self._tokenizer.enable_truncation(max_length=self.max_tokens)
+        self._tokenizer.no_padding()
+
+        if providers is None:
+            available = ort.get_available_providers()
+            providers = [CUDA, CPU] if CUDA in available else [CPU]
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = int(intra_op_threads or os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(str(onnx_file), sess_options=options, providers=list(providers))
+        except Exception:  # onnxruntime raises its own exception types
+            raise FailedPrecondition(
+                "MODEL_INVALID", f"onnxruntime could not load {onnx_file}; re-export the model.", metadata={"model_dir": str(self.model_dir)}
+            ) from None
+        self.device: str = self._session.get_providers()[0]
+        self.intra_op_threads = options.intra_op_num_threads
+        self._input_names = {i.name for i in self._session.get_inputs()}
+        self._output_name = self.manifest.get("onnx", {}).get("output", "last_hidden_state")
+        out_dim = self._session.get_outputs()[0].shape[-1]
+        if isinstance(out_dim, int) and out_dim != self.dimension:
+            raise FailedPrecondition("MODEL_INVALID", f"{onnx_file} outputs {out_dim} dims, the manifest says {self.dimension}.")
+        self._lock = threading.Lock()  # keeps the counters consistent across threads
+        self.texts_embedded = 0
+        self.tokens_embedded = 0
+
+    def __repr__(self) -> str:
+        return f"OnnxTextEmbedder({self.name!r}, dim={self.dimension}, max_tokens={self.max_tokens}, device={self.device!r})"
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens each text would use ([CLS]/[SEP] included), after truncation."""
+        return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts))]
+
+    def embed(self, texts: Sequence[str]) -> EmbeddingBatch:
+        """Unit-length vectors for `texts`, in order. Long texts are cut to max_tokens."""
+        texts = list(texts)
+        if not texts:
+            return EmbeddingBatch.empty(self.dimension)
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise InvalidArgument("INVALID_TEXT", f"Text {i} is a {type(text).__name__}, not a string.", metadata={"index": str(i)})
+
+        encodings = self._tokenizer.encode_batch(texts)
+        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
+        truncated = [bool(e.overflowing) for e in encodings]
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+
+        # Similar lengths share a sub-batch so little compute goes to padding.
+        order = np.argsort(lengths, kind="stable")
+        for start in range(0, len(order), self.max_batch_size):
+            idx = order[start : start + self.max_batch_size]
+            width = int(lengths[idx].max())
+            ids = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            types = np.zeros((len(idx), width), dtype=np.int64)
+            for row, j in enumerate(idx):
+                enc = encodings[j]
+                n = len(enc.ids)
+                ids[row, :n] = enc.ids
+                mask[row, :n] = enc.attention_mask
+                types[row, :n] = enc.type_ids
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            feeds = {k: v for k, v in feeds.items() if k in self._input_names}
+            hidden = self._session.run([self._output_name], feeds)[0]
+            vectors[idx] = mean_pool_normalize(hidden, mask)
+
+        counts = lengths.tolist()
+        with self._lock:
+            self.texts_embedded += len(texts)
+            self.tokens_embedded += int(lengths.sum())
+        return EmbeddingBatch(vectors, counts, truncated)

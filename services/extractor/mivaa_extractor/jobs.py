@@ -1,0 +1,202 @@
+"""Durable job records in the NATS KV bucket, and their events.
+
+A job's current state lives under its id in `mivaa-jobs`; every change is a
+compare-and-set on the key's revision (so a cancel and a worker never
+overwrite each other) and is published as a JobEvent on
+`mivaa.jobs.<job_id>.<stage>` for any consumer. Job ids start with the creation
+time in hex, so key order is creation order and ListJobs pages need no index.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+
+from google.protobuf import timestamp_pb2
+from nats.js import JetStreamContext
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+
+from mivaa.jobs.v1 import job_pb2
+from mivaa_platform.errors import FailedPrecondition, InvalidArgument, NotFound
+from mivaa_platform.messaging import EVENTS_SUBJECT_PREFIX, JOBS_BUCKET
+from mivaa_platform.telemetry import inject_trace_headers
+
+log = logging.getLogger("mivaa.extractor.jobs")
+
+DOMAIN = "extractor.mivaa"
+TERMINAL_STATES = frozenset(
+    {
+        job_pb2.JOB_STATE_SUCCEEDED,
+        job_pb2.JOB_STATE_PARTIALLY_SUCCEEDED,
+        job_pb2.JOB_STATE_FAILED,
+        job_pb2.JOB_STATE_CANCELLED,
+    }
+)
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+
+def new_job_id() -> str:
+    """Time-ordered id: 12 hex digits of milliseconds, then 8 random hex digits."""
+    return f"{int(time.time() * 1000):012x}{os.urandom(4).hex()}"
+
+
+def job_id_from_name(name: str) -> str:
+    prefix, _, job_id = name.partition("/")
+    if prefix != "jobs" or not job_id or not all(c in "0123456789abcdef" for c in job_id) or len(job_id) > 64:
+        raise InvalidArgument("INVALID_JOB_NAME", "A job name looks like 'jobs/{id}'.", domain=DOMAIN, metadata={"name": name[:100]})
+    return job_id
+
+
+def now_timestamp() -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.GetCurrentTime()
+    return stamp
+
+
+def event_subject(job: job_pb2.Job) -> str:
+    stage = job_pb2.JobStage.Name(job.stage).removeprefix("JOB_STAGE_").lower()
+    return f"{EVENTS_SUBJECT_PREFIX}.{job.name.removeprefix('jobs/')}.{stage}"
+
+
+def is_terminal(job: job_pb2.Job) -> bool:
+    return job.state in TERMINAL_STATES
+
+
+class JobStore:
+    def __init__(self, js: JetStreamContext):
+        self._js = js
+        self._kv = None
+
+    async def _bucket(self):
+        if self._kv is None:
+            self._kv = await self._js.key_value(JOBS_BUCKET)
+        return self._kv
+
+    async def _publish(self, job: job_pb2.Job, revision: int) -> None:
+        event = job_pb2.JobEvent(job=job, sequence=revision, event_time=now_timestamp())
+        try:
+            await self._js.publish(event_subject(job), event.SerializeToString(), headers=inject_trace_headers())
+        except Exception:  # noqa: BLE001 - the KV already holds the truth; an event lost here is logged
+            log.warning("could not publish job event", extra={"fields": {"job": job.name}}, exc_info=True)
+
+    async def create(self, job: job_pb2.Job) -> job_pb2.Job:
+        kv = await self._bucket()
+        job.create_time.CopyFrom(now_timestamp())
+        job.update_time.CopyFrom(job.create_time)
+        revision = await kv.create(job.name.removeprefix("jobs/"), job.SerializeToString())
+        await self._publish(job, revision)
+        return job
+
+    async def get(self, name: str) -> job_pb2.Job:
+        job, _ = await self._get_with_revision(job_id_from_name(name))
+        return job
+
+    async def _get_with_revision(self, job_id: str) -> tuple[job_pb2.Job, int]:
+        kv = await self._bucket()
+        try:
+            entry = await kv.get(job_id)
+        except KeyNotFoundError as exc:
+            raise NotFound("JOB_NOT_FOUND", "No such job.", domain=DOMAIN, metadata={"job": f"jobs/{job_id}"}) from exc
+        if entry.value is None:
+            raise NotFound("JOB_NOT_FOUND", "No such job.", domain=DOMAIN, metadata={"job": f"jobs/{job_id}"})
+        job = job_pb2.Job()
+        job.ParseFromString(entry.value)
+        return job, entry.revision
+
+    async def update(self, name: str, change: Callable[[job_pb2.Job], bool | None]) -> job_pb2.Job:
+        """Applies `change` with compare-and-set, retrying on a concurrent write.
+
+        `change` mutates the job in place; returning False means "nothing to
+        do" and skips the write. Terminal jobs are never changed.
+        """
+        job_id = job_id_from_name(name)
+        kv = await self._bucket()
+        while True:
+            job, revision = await self._get_with_revision(job_id)
+            if is_terminal(job):
+                return job
+            if change(job) is False:
+                return job
+            job.update_time.CopyFrom(now_timestamp())
+            try:
+                new_revision = await kv.update(job_id, job.SerializeToString(), last=revision)
+            except KeyWrongLastSequenceError:
+                continue
+            await self._publish(job, new_revision)
+            return job
+
+    async def cancel(self, name: str) -> job_pb2.Job:
+        job = await self.get(name)
+        if is_terminal(job):
+            raise FailedPrecondition(
+                "JOB_ALREADY_FINISHED",
+                "The job has already finished and cannot be cancelled.",
+                domain=DOMAIN,
+                metadata={"state": job_pb2.JobState.Name(job.state)},
+            )
+
+        def mark_cancelled(job: job_pb2.Job) -> None:
+            job.state = job_pb2.JOB_STATE_CANCELLED
+            job.stage = job_pb2.JOB_STAGE_DONE
+
+        return await self.update(name, mark_cancelled)
+
+    async def list(self, page_size: int, page_token: str) -> tuple[list[job_pb2.Job], str]:
+        if page_size < 0:
+            raise InvalidArgument("INVALID_PAGE_SIZE", "page_size must not be negative.", domain=DOMAIN)
+        page_size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        after = ""
+        if page_token:
+            try:
+                after = base64.urlsafe_b64decode(page_token.encode()).decode()
+                job_id_from_name(f"jobs/{after}")
+            except (ValueError, InvalidArgument) as exc:
+                raise InvalidArgument("INVALID_PAGE_TOKEN", "page_token is not one this service issued.", domain=DOMAIN) from exc
+        kv = await self._bucket()
+        try:
+            keys = await kv.keys()
+        except Exception as exc:  # nats-py raises NoKeysError on an empty bucket
+            if type(exc).__name__ == "NoKeysError":
+                return [], ""
+            raise
+        keys = sorted(keys, reverse=True)  # newest first
+        if after:
+            keys = [key for key in keys if key < after]
+        page = keys[:page_size]
+        jobs = []
+        for key in page:
+            try:
+                job, _ = await self._get_with_revision(key)
+            except NotFound:
+                continue  # deleted between listing and reading
+            jobs.append(job)
+        next_token = base64.urlsafe_b64encode(page[-1].encode()).decode() if len(keys) > page_size else ""
+        return jobs, next_token
+
+    async def watch(self, name: str, idle_timeout: float = 3600.0) -> AsyncIterator[job_pb2.JobEvent]:
+        """The current state first, then every change, ending after the terminal state."""
+        job_id = job_id_from_name(name)
+        await self.get(name)  # NOT_FOUND before any stream starts
+        kv = await self._bucket()
+        watcher = await kv.watch(job_id)
+        try:
+            while True:
+                try:
+                    entry = await watcher.updates(timeout=idle_timeout)
+                except Exception as exc:  # nats TimeoutError: nothing changed for an hour
+                    if type(exc).__name__ == "TimeoutError":
+                        return
+                    raise
+                if entry is None or entry.value is None:
+                    continue  # end-of-initial-values marker, or a delete
+                job = job_pb2.Job()
+                job.ParseFromString(entry.value)
+                yield job_pb2.JobEvent(job=job, sequence=entry.revision, event_time=job.update_time)
+                if is_terminal(job):
+                    return
+        finally:
+            await watcher.stop()

@@ -1,0 +1,146 @@
+"""Extractor process: the upload/jobs API, extraction workers, or both (EXTRACTOR_ROLES)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from mivaa.extractor.v1 import extractor_service_pb2_grpc
+from mivaa_extractor.chunking import Chunker
+from mivaa_extractor.clients import SearchCatalog
+from mivaa_extractor.ingest import Ingestor, UploadLimits
+from mivaa_extractor.jobs import JobStore
+from mivaa_extractor.pipeline import DocumentPipeline, PipelineSettings
+from mivaa_extractor.servicer import ExtractorServicer
+from mivaa_extractor.text_extraction import PageExtractor
+from mivaa_extractor.worker import ExtractWorker
+from mivaa_platform import messaging
+from mivaa_platform.channels import create_channel, wait_until_serving
+from mivaa_platform.embedder_client import EmbedderClient
+from mivaa_platform.config import ConfigError, ServerSettings, load_config
+from mivaa_platform.runtime import run_service
+from mivaa_platform.server import GrpcService
+from mivaa_platform.telemetry import start_metrics_server
+
+log = logging.getLogger("mivaa.extractor")
+
+PREFIX = "EXTRACTOR"
+
+
+@dataclass(frozen=True)
+class ExtractorSettings:
+    nats_url: str
+    search_addr: str
+    embedder_addr: str
+    roles: tuple[str, ...] = ("api", "worker")
+    max_upload_bytes: int = 200 * 1024 * 1024
+    max_pages: int = 10_000
+    # Extraction worker processes per worker role; 0 means one per core.
+    processes: int = 0
+    batch_pages: int = 16
+    embed_batch: int = 32
+    ack_wait_seconds: float = 30.0
+    max_deliver: int = 5
+    # tokenizer.json of the text model, for exact chunk token counts; a conservative estimate otherwise.
+    tokenizer_path: str = ""
+    chunk_max_tokens: int = 256
+    chunk_overlap_tokens: int = 32
+    scratch_dir: str = ""
+
+
+async def amain() -> None:
+    settings = load_config(ExtractorSettings, PREFIX)
+    server_settings = load_config(ServerSettings, PREFIX)
+    unknown = set(settings.roles) - {"api", "worker"}
+    if unknown or not settings.roles:
+        raise ConfigError(f"EXTRACTOR_ROLES must name api and/or worker, got {','.join(settings.roles)!r}")
+    start_metrics_server(server_settings.metrics_port, server_settings.host)
+
+    nc = await messaging.connect(settings.nats_url, name="mivaa-extractor")
+    js = nc.jetstream()
+    await messaging.ensure_topology(js)
+    jobs = JobStore(js)
+    originals = messaging.OriginalsStore(js)
+    search_channel = create_channel(settings.search_addr)
+    embedder_channel = create_channel(settings.embedder_addr, unary_seconds=120.0)
+    catalog = SearchCatalog(search_channel)
+
+    service = GrpcService("extractor", server_settings)
+    ingestor: Ingestor | None = None
+    if "api" in settings.roles:
+        ingestor = Ingestor(
+            js=js,
+            jobs=jobs,
+            originals=originals,
+            catalog=catalog,
+            limits=UploadLimits(max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages),
+        )
+        service.add(
+            extractor_service_pb2_grpc.add_ExtractorServiceServicer_to_server,
+            ExtractorServicer(ingestor, jobs),
+            "mivaa.extractor.v1.ExtractorService",
+        )
+    await service.start()
+
+    stop = asyncio.Event()
+    worker_task: asyncio.Task | None = None
+    page_extractor: PageExtractor | None = None
+    if "worker" in settings.roles:
+        embedder = EmbedderClient(embedder_channel)
+        await wait_until_serving(embedder_channel, "mivaa.embedder.v1.EmbedderService")
+        await embedder.resolve_model()
+        page_extractor = PageExtractor(workers=settings.processes or None)
+
+        def new_chunker() -> Chunker:
+            if settings.tokenizer_path:
+                return Chunker.from_tokenizer_file(
+                    settings.tokenizer_path,
+                    max_tokens=settings.chunk_max_tokens,
+                    overlap_tokens=settings.chunk_overlap_tokens,
+                )
+            return Chunker(max_tokens=settings.chunk_max_tokens, overlap_tokens=settings.chunk_overlap_tokens)
+
+        pipeline = DocumentPipeline(
+            jobs=jobs,
+            originals=originals,
+            catalog=catalog,
+            embedder=embedder,
+            index=catalog,
+            page_extractor=page_extractor,
+            chunker_factory=new_chunker,
+            settings=PipelineSettings(
+                batch_pages=settings.batch_pages,
+                embed_batch=settings.embed_batch,
+                scratch_dir=settings.scratch_dir or None,
+            ),
+        )
+        worker = ExtractWorker(
+            js, pipeline, ack_wait_seconds=settings.ack_wait_seconds, max_deliver=settings.max_deliver
+        )
+        worker_task = asyncio.create_task(worker.run(stop))
+    await service.set_serving(True)
+
+    async def shutdown() -> None:
+        stop.set()
+        if worker_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(worker_task, timeout=10)
+        if ingestor is not None:
+            ingestor.close()
+        if page_extractor is not None:
+            page_extractor.close()
+        await search_channel.close()
+        await embedder_channel.close()
+        await nc.drain()
+
+    await service.run_until_signalled(shutdown)
+
+
+def main() -> None:
+    run_service("extractor", amain)
+
+
+if __name__ == "__main__":
+    main()

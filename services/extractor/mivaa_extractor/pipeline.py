@@ -1,0 +1,293 @@
+"""Processing use case: one stored PDF becomes searchable chunks.
+
+Stages overlap: pages are extracted in worker processes, chunked as they
+arrive, embedded in batches while later pages are still being extracted, and
+streamed to the index, which replaces the document's chunks atomically at
+commit. A redelivered task therefore rewrites identical chunks and never
+duplicates anything. Progress goes to the job record (and its events) as
+pages finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from mivaa.jobs.v1 import job_pb2
+from mivaa.search.v1 import search_service_pb2
+from mivaa_extractor.chunking import Chunker, TextChunk
+from mivaa_extractor.jobs import JobStore, is_terminal
+from mivaa_extractor.ports import ChunkIndex, ChunkWriter, DocumentCatalog, TextEmbedder
+from mivaa_extractor.text_extraction import PageExtractor
+from mivaa_platform.errors import MivaaError, Unavailable
+from mivaa_platform.messaging import OriginalsStore
+
+log = logging.getLogger("mivaa.extractor.pipeline")
+
+Heartbeat = Callable[[], Awaitable[None]]
+
+
+class JobCancelled(Exception):
+    """The job was cancelled while it ran; its partial output is discarded."""
+
+
+@dataclass
+class PipelineSettings:
+    batch_pages: int = 16
+    embed_batch: int = 32
+    progress_interval_seconds: float = 0.25
+    scratch_dir: str | None = None
+
+
+@dataclass
+class _Progress:
+    pages_done: int = 0
+    chunks_embedded: int = 0
+    page_errors: list[job_pb2.JobError] = field(default_factory=list)
+    extract_seconds: float = 0.0
+    embed_seconds: float = 0.0
+    index_seconds: float = 0.0
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Failures of a peer (embedder, search, NATS) are worth a redelivery; bad input is not."""
+    return isinstance(error, Unavailable)
+
+
+class DocumentPipeline:
+    def __init__(
+        self,
+        *,
+        jobs: JobStore,
+        originals: OriginalsStore,
+        catalog: DocumentCatalog,
+        embedder: TextEmbedder,
+        index: ChunkIndex,
+        page_extractor: PageExtractor,
+        chunker_factory: Callable[[], Chunker],
+        settings: PipelineSettings | None = None,
+    ):
+        self._jobs = jobs
+        self._originals = originals
+        self._catalog = catalog
+        self._embedder = embedder
+        self._index = index
+        self._pages = page_extractor
+        self._chunker_factory = chunker_factory
+        self.settings = settings or PipelineSettings()
+
+    async def run(self, task: job_pb2.ExtractTask, heartbeat: Heartbeat) -> job_pb2.Job:
+        """Processes one task to a terminal job state, or raises a retryable error."""
+        job = await self._jobs.get(task.job)
+        if is_terminal(job):
+            return job  # a redelivery of work that already finished
+
+        def start(job: job_pb2.Job) -> None:
+            job.state = job_pb2.JOB_STATE_RUNNING
+            job.stage = job_pb2.JOB_STAGE_EXTRACTING
+            job.attempts += 1
+            job.pages_done = 0
+            del job.page_errors[:]
+
+        job = await self._jobs.update(task.job, start)
+        if is_terminal(job):
+            return job
+        progress = _Progress()
+        try:
+            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_PROCESSING)
+            with tempfile.TemporaryDirectory(dir=self.settings.scratch_dir, prefix="mivaa-") as scratch:
+                path = os.path.join(scratch, "original.pdf")
+                data = await self._originals.get(task.sha256)
+                await asyncio.to_thread(_write_file, path, data)
+                del data
+                chunks = await self._process(task, job, path, progress, heartbeat)
+        except JobCancelled:
+            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED)
+            return await self._jobs.get(task.job)
+        except MivaaError as error:
+            if is_retryable(error):
+                raise
+            return await self._fail(task, progress, error)
+        return await self._finish(task, progress, chunks)
+
+    async def _process(
+        self, task: job_pb2.ExtractTask, job: job_pb2.Job, path: str, progress: _Progress, heartbeat: Heartbeat
+    ) -> int:
+        writer = await self._index.open_writer(task.document, model=self._embedder.model, page_count=job.pages_total)
+        committed = False
+        try:
+            queue: asyncio.Queue[list[TextChunk] | None] = asyncio.Queue(maxsize=8)
+            # Extraction and embedding overlap; if either fails the other is cancelled.
+            try:
+                async with asyncio.TaskGroup() as group:
+                    group.create_task(self._extract_and_chunk(task, job, path, queue, progress, heartbeat))
+                    group.create_task(self._embed_and_write(queue, writer, progress))
+            except BaseExceptionGroup as failures:
+                raise _first_cause(failures) from None
+            await self._set_progress(task.job, progress, job_pb2.JOB_STAGE_INDEXING)
+            started = time.perf_counter()
+            written = await writer.commit()
+            committed = True
+            progress.index_seconds += time.perf_counter() - started
+            return written
+        finally:
+            if not committed:
+                await writer.abort()
+
+    async def _extract_and_chunk(
+        self,
+        task: job_pb2.ExtractTask,
+        job: job_pb2.Job,
+        path: str,
+        queue: asyncio.Queue,
+        progress: _Progress,
+        heartbeat: Heartbeat,
+    ) -> None:
+        chunker = self._chunker_factory()
+        last_report = 0.0
+        started = time.perf_counter()
+        async for batch in self._pages.iter_pages(
+            path, task.password or None, job.pages_total, batch_pages=self.settings.batch_pages
+        ):
+            progress.extract_seconds += time.perf_counter() - started
+            new_chunks: list[TextChunk] = []
+            for page in batch:
+                if page.error:
+                    progress.page_errors.append(
+                        job_pb2.JobError(reason="PAGE_EXTRACTION_FAILED", message=page.error, page=page.number)
+                    )
+                else:
+                    new_chunks.extend(chunker.feed(page))
+                progress.pages_done += 1
+            if new_chunks:
+                await queue.put(new_chunks)
+            await heartbeat()
+            now = time.monotonic()
+            if now - last_report >= self.settings.progress_interval_seconds:
+                last_report = now
+                current = await self._set_progress(task.job, progress, job_pb2.JOB_STAGE_EXTRACTING)
+                if current.state == job_pb2.JOB_STATE_CANCELLED:
+                    raise JobCancelled()
+            started = time.perf_counter()
+        tail = chunker.finish()
+        if tail:
+            await queue.put(tail)
+        await queue.put(None)
+        current = await self._set_progress(task.job, progress, job_pb2.JOB_STAGE_EMBEDDING)
+        if current.state == job_pb2.JOB_STATE_CANCELLED:
+            raise JobCancelled()
+
+    async def _embed_and_write(self, queue: asyncio.Queue, writer: ChunkWriter, progress: _Progress) -> None:
+        pending: list[TextChunk] = []
+        finished = False
+        while not finished:
+            item = await queue.get()
+            if item is None:
+                finished = True
+            else:
+                pending.extend(item)
+            while pending and (finished or len(pending) >= self.settings.embed_batch):
+                batch, pending = pending[: self.settings.embed_batch], pending[self.settings.embed_batch :]
+                started = time.perf_counter()
+                embedded = await self._embedder.embed([chunk.text for chunk in batch])
+                progress.embed_seconds += time.perf_counter() - started
+                for chunk, vector, tokens in zip(batch, embedded.vectors, embedded.token_counts, strict=True):
+                    await writer.write(
+                        search_service_pb2.Chunk(
+                            index=chunk.index,
+                            text=chunk.text,
+                            page_start=chunk.page_start,
+                            page_end=chunk.page_end,
+                            embedding=vector,
+                            token_count=tokens,
+                        )
+                    )
+                progress.chunks_embedded += len(batch)
+
+    async def _set_progress(self, job_name: str, progress: _Progress, stage: job_pb2.JobStage) -> job_pb2.Job:
+        def apply(job: job_pb2.Job) -> None:
+            job.stage = stage
+            job.pages_done = progress.pages_done
+            job.chunks_indexed = progress.chunks_embedded
+            _set_timings(job, progress)
+
+        return await self._jobs.update(job_name, apply)
+
+    async def _finish(self, task: job_pb2.ExtractTask, progress: _Progress, chunks: int) -> job_pb2.Job:
+        def done(job: job_pb2.Job) -> None:
+            job.stage = job_pb2.JOB_STAGE_DONE
+            job.pages_done = progress.pages_done
+            job.chunks_indexed = chunks
+            del job.page_errors[:]
+            job.page_errors.extend(progress.page_errors)
+            _set_timings(job, progress)
+            if not progress.page_errors:
+                job.state = job_pb2.JOB_STATE_SUCCEEDED
+            elif len(progress.page_errors) < job.pages_total:
+                job.state = job_pb2.JOB_STATE_PARTIALLY_SUCCEEDED
+            else:
+                job.state = job_pb2.JOB_STATE_FAILED
+                job.error.CopyFrom(job_pb2.JobError(reason="NO_PAGE_EXTRACTED", message="No page could be extracted."))
+
+        job = await self._jobs.update(task.job, done)
+        if job.state == job_pb2.JOB_STATE_FAILED:
+            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED)
+        return job
+
+    async def _fail(self, task: job_pb2.ExtractTask, progress: _Progress, error: MivaaError) -> job_pb2.Job:
+        log.warning("job failed", extra={"fields": {"job": task.job, "reason": error.reason}})
+
+        def failed(job: job_pb2.Job) -> None:
+            job.state = job_pb2.JOB_STATE_FAILED
+            job.stage = job_pb2.JOB_STAGE_DONE
+            job.error.CopyFrom(job_pb2.JobError(reason=error.reason, message=error.message))
+            job.page_errors.extend(progress.page_errors)
+            _set_timings(job, progress)
+
+        job = await self._jobs.update(task.job, failed)
+        with contextlib.suppress(MivaaError):
+            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED)
+        return job
+
+    async def give_up(self, task: job_pb2.ExtractTask, error: MivaaError) -> job_pb2.Job:
+        """Called by the worker when a retryable failure has used up its redeliveries."""
+        return await self._fail(task, _Progress(), error)
+
+
+def _set_timings(job: job_pb2.Job, progress: _Progress) -> None:
+    del job.stage_timings[:]
+    job.stage_timings.extend(
+        [
+            job_pb2.StageTiming(stage=job_pb2.JOB_STAGE_EXTRACTING, seconds=progress.extract_seconds),
+            job_pb2.StageTiming(stage=job_pb2.JOB_STAGE_EMBEDDING, seconds=progress.embed_seconds),
+            job_pb2.StageTiming(stage=job_pb2.JOB_STAGE_INDEXING, seconds=progress.index_seconds),
+        ]
+    )
+
+
+def _write_file(path: str, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+
+
+def _first_cause(failures: BaseExceptionGroup) -> BaseException:
+    """The error that stopped the pipeline: cancellation and domain errors before anything else."""
+    leaves: list[BaseException] = []
+    stack: list[BaseException] = [failures]
+    while stack:
+        error = stack.pop()
+        if isinstance(error, BaseExceptionGroup):
+            stack.extend(error.exceptions)
+        else:
+            leaves.append(error)
+    for kind in (JobCancelled, MivaaError):
+        for error in leaves:
+            if isinstance(error, kind):
+                return error
+    return leaves[0]

@@ -1,0 +1,53 @@
+"""What the extractor's domain needs from other services, as plain async interfaces.
+
+The gRPC adapters in `clients.py` implement them; tests may pass in-process
+fakes for injected faults only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from mivaa.search.v1 import search_service_pb2
+from mivaa_platform.embedding import EmbeddedTexts
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    filename: str
+    title: str
+    labels: tuple[str, ...]
+    sha256: str
+    size_bytes: int
+    page_count: int
+    job: str
+
+
+class DocumentCatalog(Protocol):
+    async def create(self, document: NewDocument) -> tuple[search_service_pb2.Document, bool]: ...
+
+    async def set_state(
+        self, name: str, state: search_service_pb2.DocumentState, *, job: str | None = None
+    ) -> search_service_pb2.Document: ...
+
+
+class TextEmbedder(Protocol):
+    model: str
+
+    async def embed(self, texts: Sequence[str]) -> EmbeddedTexts: ...
+
+
+class ChunkWriter(Protocol):
+    """One atomic replacement of a document's chunks: write many, then commit or abort."""
+
+    async def write(self, chunk: search_service_pb2.Chunk) -> None: ...
+
+    async def commit(self) -> int: ...
+
+    async def abort(self) -> None: ...
+
+
+class ChunkIndex(Protocol):
+    async def open_writer(self, document: str, *, model: str, page_count: int) -> ChunkWriter: ...

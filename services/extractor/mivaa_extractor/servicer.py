@@ -1,0 +1,67 @@
+"""ExtractorService: translates between protos and the extractor's use cases, nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+
+from mivaa.extractor.v1 import extractor_service_pb2 as pb
+from mivaa.extractor.v1 import extractor_service_pb2_grpc
+from mivaa_extractor.ingest import Ingestor, UploadRequest
+from mivaa_extractor.jobs import DOMAIN, JobStore
+from mivaa_platform.errors import InvalidArgument
+
+
+class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
+    def __init__(self, ingestor: Ingestor, jobs: JobStore):
+        self._ingestor = ingestor
+        self._jobs = jobs
+
+    async def UploadDocument(
+        self, request_iterator: AsyncIterator[pb.UploadDocumentRequest], context: grpc.aio.ServicerContext
+    ) -> pb.UploadDocumentResponse:
+        first = await anext(aiter(request_iterator), None)
+        if first is None or first.WhichOneof("content") != "metadata":
+            raise InvalidArgument(
+                "UPLOAD_METADATA_MISSING", "The first upload message must carry the metadata.", domain=DOMAIN
+            )
+        metadata = first.metadata
+        if not metadata.filename.strip():
+            raise InvalidArgument("FILENAME_MISSING", "metadata.filename is required.", domain=DOMAIN)
+
+        async def byte_chunks() -> AsyncIterator[bytes]:
+            async for message in request_iterator:
+                if message.WhichOneof("content") != "chunk":
+                    raise InvalidArgument(
+                        "UPLOAD_METADATA_REPEATED", "Only the first upload message may carry metadata.", domain=DOMAIN
+                    )
+                yield message.chunk
+
+        data = await self._ingestor.read_upload(byte_chunks())
+        result = await self._ingestor.upload(
+            UploadRequest(
+                filename=metadata.filename.strip(),
+                title=metadata.title.strip(),
+                labels=tuple(sorted({label.strip() for label in metadata.labels if label.strip()})),
+                password=metadata.password,
+            ),
+            data,
+        )
+        return pb.UploadDocumentResponse(document=result.document, job=result.job, created=result.created)
+
+    async def GetJob(self, request: pb.GetJobRequest, context: grpc.aio.ServicerContext) -> pb.GetJobResponse:
+        return pb.GetJobResponse(job=await self._jobs.get(request.name))
+
+    async def ListJobs(self, request: pb.ListJobsRequest, context: grpc.aio.ServicerContext) -> pb.ListJobsResponse:
+        jobs, next_token = await self._jobs.list(request.page_size, request.page_token)
+        return pb.ListJobsResponse(jobs=jobs, next_page_token=next_token)
+
+    async def WatchJob(
+        self, request: pb.WatchJobRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.WatchJobResponse]:
+        async for event in self._jobs.watch(request.name):
+            yield pb.WatchJobResponse(event=event)
+
+    async def CancelJob(self, request: pb.CancelJobRequest, context: grpc.aio.ServicerContext) -> pb.CancelJobResponse:
+        return pb.CancelJobResponse(job=await self._jobs.cancel(request.name))

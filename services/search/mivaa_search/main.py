@@ -1,0 +1,72 @@
+"""Search process: documents, chunks and vectors in PostgreSQL + pgvector."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from mivaa.search.v1 import search_service_pb2_grpc
+from mivaa_platform import messaging
+from mivaa_platform.channels import create_channel, wait_until_serving
+from mivaa_platform.config import ServerSettings, load_config
+from mivaa_platform.embedder_client import EmbedderClient
+from mivaa_platform.runtime import run_service
+from mivaa_platform.server import GrpcService
+from mivaa_platform.telemetry import start_metrics_server
+from mivaa_search.servicer import SearchServicer
+from mivaa_search.store import DocumentStore
+
+log = logging.getLogger("mivaa.search")
+
+PREFIX = "SEARCH"
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    database_url: str
+    nats_url: str
+    embedder_addr: str
+    # Text model for queries; empty means the embedder's default text model.
+    model: str = ""
+    pool_size: int = 10
+
+
+async def amain() -> None:
+    settings = load_config(SearchSettings, PREFIX)
+    server_settings = load_config(ServerSettings, PREFIX)
+    start_metrics_server(server_settings.metrics_port, server_settings.host)
+
+    service = GrpcService("search", server_settings)
+    nc = await messaging.connect(settings.nats_url, name="mivaa-search")
+    js = nc.jetstream()
+    await messaging.ensure_topology(js)
+    embedder_channel = create_channel(settings.embedder_addr)
+    embedder = EmbedderClient(embedder_channel, settings.model)
+    await wait_until_serving(embedder_channel, "mivaa.embedder.v1.EmbedderService")
+    model_name = await embedder.resolve_model()
+    models = await embedder.list_models()
+    dimension = next(m.dimension for m in models if m.name == model_name)
+    store = await DocumentStore.open(settings.database_url, dimension=dimension, max_size=settings.pool_size)
+    service.add(
+        search_service_pb2_grpc.add_SearchServiceServicer_to_server,
+        SearchServicer(store, embedder, messaging.OriginalsStore(js), dimension),
+        "mivaa.search.v1.SearchService",
+    )
+    await service.start()
+    await service.set_serving(True)
+    log.info("ready", extra={"fields": {"model": model_name, "dimension": dimension}})
+
+    async def shutdown() -> None:
+        await store.close()
+        await embedder_channel.close()
+        await nc.drain()
+
+    await service.run_until_signalled(shutdown)
+
+
+def main() -> None:
+    run_service("search", amain)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,514 @@
+"""Documents and their embedded chunks in PostgreSQL with pgvector.
+
+Plain SQL over psycopg 3 (async) and a connection pool. Migrations run at
+open(); the embedding dimension is fixed by the first run. Domain errors come
+from mivaa_platform.errors; connection trouble surfaces as Unavailable.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import datetime as dt
+import hashlib
+import importlib.resources
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import psycopg
+from pgvector.psycopg import register_vector_async
+from psycopg_pool import AsyncConnectionPool
+
+from mivaa_platform.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
+
+DOMAIN = "search.mivaa"  # ErrorInfo domain, as in mivaa_search.servicer
+DOCUMENT_STATES = ("PENDING", "PROCESSING", "READY", "FAILED")
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+DEFAULT_TOP_K = 10
+MAX_TOP_K = 100
+MAX_DIMENSION = 2000  # the most dimensions an HNSW index on `vector` takes
+
+# pg_advisory_xact_lock key held while migrating, so replicas starting together take turns.
+_MIGRATION_LOCK_KEY = int.from_bytes(b"mivaa-mg", "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    id: str
+    filename: str
+    title: str
+    labels: list[str]
+    sha256: str
+    size_bytes: int
+    page_count: int
+    state: str  # one of DOCUMENT_STATES
+    job: str
+    chunk_count: int
+    create_time: dt.datetime
+    update_time: dt.datetime
+
+
+@dataclass(frozen=True, eq=False)
+class ChunkRecord:
+    index: int
+    text: str
+    page_start: int
+    page_end: int
+    token_count: int
+    embedding: Sequence[float]
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    document_id: str
+    document_title: str
+    chunk_index: int
+    text: str
+    page_start: int
+    page_end: int
+    score: float  # cosine similarity: 1 - cosine distance
+
+
+_DOCUMENT_COLUMNS = (
+    "id, filename, title, labels, sha256, size_bytes, page_count, state, job, chunk_count, create_time, update_time"
+)
+
+
+def _document(row: tuple) -> DocumentRecord:
+    return DocumentRecord(str(row[0]), *row[1:])
+
+
+class DocumentStore:
+    def __init__(self, pool: AsyncConnectionPool, dimension: int):
+        """Use DocumentStore.open()."""
+        self._pool = pool
+        self.dimension = dimension
+
+    @classmethod
+    async def open(cls, dsn: str, dimension: int, min_size: int = 1, max_size: int = 10) -> DocumentStore:
+        """Apply migrations, check the embedding dimension, and open the pool."""
+        if isinstance(dimension, bool) or not isinstance(dimension, int) or not 1 <= dimension <= MAX_DIMENSION:
+            raise InvalidArgument(
+                "INVALID_EMBEDDING_DIMENSION",
+                f"The embedding dimension must be between 1 and {MAX_DIMENSION}.",
+                domain=DOMAIN,
+                metadata={"dimension": str(dimension)},
+            )
+        with _unavailable_on_connection_errors():
+            async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+                await _migrate(conn, dimension)
+            pool = AsyncConnectionPool(
+                dsn,
+                min_size=min_size,
+                max_size=max_size,
+                kwargs={"autocommit": True},  # multi-statement work uses explicit transactions
+                configure=register_vector_async,
+                check=AsyncConnectionPool.check_connection,
+                name="mivaa-search",
+                open=False,
+            )
+            try:
+                await pool.open(wait=True, timeout=30)
+            except BaseException:
+                await pool.close()
+                raise
+        return cls(pool, dimension)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def __aenter__(self) -> DocumentStore:
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.close()
+
+    # -- documents -----------------------------------------------------------
+
+    async def create_document(
+        self,
+        filename: str,
+        title: str,
+        labels: list[str],
+        sha256: str,
+        size_bytes: int,
+        page_count: int,
+        job: str,
+    ) -> tuple[DocumentRecord, bool]:
+        """Create a PENDING document, or return the one with the same sha256.
+        The flag says whether it was created now."""
+        sha256 = _check_sha256(sha256)
+        if size_bytes < 0 or page_count < 0:
+            raise InvalidArgument(
+                "INVALID_DOCUMENT", "size_bytes and page_count must not be negative.", domain=DOMAIN
+            )
+        async with self._connection() as conn:
+            for _ in range(3):  # the existing row may be deleted between the two statements
+                cur = await conn.execute(
+                    f"""
+                    INSERT INTO documents (filename, title, labels, sha256, size_bytes, page_count, job)
+                    VALUES (%s, %s, %s::text[], %s, %s, %s, %s)
+                    ON CONFLICT (sha256) DO NOTHING
+                    RETURNING {_DOCUMENT_COLUMNS}
+                    """,
+                    [filename, title, list(labels), sha256, size_bytes, page_count, job],
+                )
+                row = await cur.fetchone()
+                if row is not None:
+                    return _document(row), True
+                cur = await conn.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE sha256 = %s", [sha256])
+                row = await cur.fetchone()
+                if row is not None:
+                    return _document(row), False
+        raise Unavailable("DOCUMENT_CONTENTION", "The document changed concurrently; retry.", domain=DOMAIN)
+
+    async def get_document(self, id: str) -> DocumentRecord:
+        doc_id = _parse_document_id(id)
+        async with self._connection() as conn:
+            cur = await conn.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE id = %s", [doc_id])
+            row = await cur.fetchone()
+        if row is None:
+            raise _document_not_found(id)
+        return _document(row)
+
+    async def list_documents(
+        self, page_size: int, page_token: str, labels: list[str]
+    ) -> tuple[list[DocumentRecord], str]:
+        """Newest first. Returns one page and the token of the next ("" at the end).
+        With labels, only documents carrying all of them."""
+        if page_size < 0:
+            raise InvalidArgument("INVALID_PAGE_SIZE", "page_size must not be negative.", domain=DOMAIN)
+        limit = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        labels = list(labels or [])
+        conditions = []
+        params: dict[str, object] = {"limit": limit + 1}
+        if labels:
+            conditions.append("labels @> %(labels)s::text[]")
+            params["labels"] = labels
+        if page_token:
+            params["after_time"], params["after_id"] = _decode_page_token(page_token, labels)
+            conditions.append("(create_time, id) < (%(after_time)s, %(after_id)s)")
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        async with self._connection() as conn:
+            cur = await conn.execute(
+                f"""
+                SELECT {_DOCUMENT_COLUMNS}
+                FROM documents
+                {where}
+                ORDER BY create_time DESC, id DESC
+                LIMIT %(limit)s
+                """,
+                params,
+            )
+            rows = await cur.fetchall()
+        documents = [_document(row) for row in rows[:limit]]
+        next_token = _encode_page_token(documents[-1], labels) if len(rows) > limit else ""
+        return documents, next_token
+
+    async def update_document(
+        self,
+        id: str,
+        *,
+        state: str | None = None,
+        title: str | None = None,
+        page_count: int | None = None,
+        labels: list[str] | None = None,
+        job: str | None = None,
+    ) -> DocumentRecord:
+        """Set the given fields (None leaves a field as it is)."""
+        doc_id = _parse_document_id(id)
+        if state is not None and state not in DOCUMENT_STATES:
+            raise InvalidArgument(
+                "INVALID_DOCUMENT_STATE",
+                f"state must be one of {', '.join(DOCUMENT_STATES)}.",
+                domain=DOMAIN,
+                metadata={"state": state},
+            )
+        given = {"state": state, "title": title, "page_count": page_count, "labels": labels, "job": job}
+        params: dict[str, object] = {name: value for name, value in given.items() if value is not None}
+        if not params:
+            return await self.get_document(id)
+        if "labels" in params:
+            params["labels"] = list(labels)
+        placeholders = {"labels": "%(labels)s::text[]"}
+        assignments = [f"{name} = {placeholders.get(name, f'%({name})s')}" for name in params]
+        params["id"] = doc_id
+        async with self._connection() as conn:
+            cur = await conn.execute(
+                f"""
+                UPDATE documents
+                SET {', '.join(assignments)}, update_time = now()
+                WHERE id = %(id)s
+                RETURNING {_DOCUMENT_COLUMNS}
+                """,
+                params,
+            )
+            row = await cur.fetchone()
+        if row is None:
+            raise _document_not_found(id)
+        return _document(row)
+
+    async def delete_document(self, id: str) -> DocumentRecord:
+        """Delete a document and (by cascade) its chunks; returns what was deleted."""
+        doc_id = _parse_document_id(id)
+        async with self._connection() as conn:
+            cur = await conn.execute(f"DELETE FROM documents WHERE id = %s RETURNING {_DOCUMENT_COLUMNS}", [doc_id])
+            row = await cur.fetchone()
+        if row is None:
+            raise _document_not_found(id)
+        return _document(row)
+
+    # -- chunks ----------------------------------------------------------------
+
+    async def replace_chunks(
+        self,
+        document_id: str,
+        chunks: Iterable[ChunkRecord],
+        model: str,
+        page_count: int,
+        mark_ready: bool,
+    ) -> DocumentRecord:
+        """Swap a document's chunks for these, in one transaction; set its counts
+        and, with mark_ready, its state to READY. Re-running it is harmless."""
+        doc_id = _parse_document_id(document_id)
+        rows = []
+        seen: set[int] = set()
+        for chunk in chunks:
+            if chunk.index in seen:
+                raise InvalidArgument(
+                    "DUPLICATE_CHUNK_INDEX",
+                    f"Chunk index {chunk.index} appears twice.",
+                    domain=DOMAIN,
+                    metadata={"index": str(chunk.index)},
+                )
+            seen.add(chunk.index)
+            embedding = self._check_vector(chunk.embedding, "INVALID_EMBEDDING", "EMBEDDING_DIMENSION_MISMATCH")
+            text = chunk.text.replace("\x00", "")  # PostgreSQL text cannot hold NUL
+            rows.append(
+                (doc_id, chunk.index, text, chunk.page_start, chunk.page_end, chunk.token_count, model, embedding)
+            )
+
+        async with self._connection() as conn, conn.transaction():
+            cur = await conn.execute("SELECT 1 FROM documents WHERE id = %s FOR UPDATE", [doc_id])
+            if await cur.fetchone() is None:
+                raise _document_not_found(document_id)
+            await conn.execute("DELETE FROM chunks WHERE document_id = %s", [doc_id])
+            async with conn.cursor() as cur:
+                async with cur.copy(
+                    """
+                    COPY chunks (document_id, chunk_index, text, page_start, page_end, token_count, model, embedding)
+                    FROM STDIN WITH (FORMAT BINARY)
+                    """
+                ) as copy:
+                    copy.set_types(["uuid", "int4", "text", "int4", "int4", "int4", "text", "vector"])
+                    for row in rows:
+                        await copy.write_row(row)
+            cur = await conn.execute(
+                f"""
+                UPDATE documents
+                SET chunk_count = %(chunk_count)s,
+                    page_count = %(page_count)s,
+                    state = CASE WHEN %(mark_ready)s THEN 'READY' ELSE state END,
+                    update_time = now()
+                WHERE id = %(id)s
+                RETURNING {_DOCUMENT_COLUMNS}
+                """,
+                {"chunk_count": len(rows), "page_count": page_count, "mark_ready": bool(mark_ready), "id": doc_id},
+            )
+            row = await cur.fetchone()
+        return _document(row)
+
+    async def search(
+        self, query_vector: Sequence[float], top_k: int, document_ids: list[str], labels: list[str]
+    ) -> list[ChunkHit]:
+        """The top_k chunks nearest to query_vector by cosine distance, among READY
+        documents, optionally only those listed and only those with all labels."""
+        query = self._check_vector(query_vector, "INVALID_QUERY_VECTOR")
+        if not np.any(query):
+            raise InvalidArgument("INVALID_QUERY_VECTOR", "The query vector must not be all zeros.", domain=DOMAIN)
+        if top_k < 0:
+            raise InvalidArgument("INVALID_TOP_K", "top_k must not be negative.", domain=DOMAIN)
+        k = min(top_k or DEFAULT_TOP_K, MAX_TOP_K)
+        params: dict[str, object] = {"query": query, "k": k}
+        conditions = ["d.state = 'READY'"]
+        if document_ids:
+            conditions.append("c.document_id = ANY(%(document_ids)s)")
+            params["document_ids"] = [_parse_document_id(i) for i in document_ids]
+        if labels:
+            conditions.append("d.labels @> %(labels)s::text[]")
+            params["labels"] = list(labels)
+
+        async with self._connection() as conn, conn.transaction():
+            # Filters are applied to what the HNSW scan yields; iterative scans keep
+            # it going until k rows pass them (pgvector >= 0.8, ignored before).
+            await conn.execute(
+                """
+                SELECT set_config('hnsw.ef_search', %s, true),
+                       set_config('hnsw.iterative_scan', 'relaxed_order', true)
+                """,
+                [str(max(40, 2 * k))],
+            )
+            # relaxed_order may return rows slightly out of order: re-sort the few found.
+            cur = await conn.execute(
+                f"""
+                WITH nearest AS MATERIALIZED (
+                    SELECT c.document_id, d.title, c.chunk_index, c.text, c.page_start, c.page_end,
+                           c.embedding <=> %(query)s AS distance
+                    FROM chunks c
+                    JOIN documents d ON d.id = c.document_id
+                    WHERE {' AND '.join(conditions)}
+                    ORDER BY distance
+                    LIMIT %(k)s
+                )
+                SELECT * FROM nearest ORDER BY distance + 0
+                """,
+                params,
+            )
+            rows = await cur.fetchall()
+        return [
+            ChunkHit(str(doc_id), title, index, text, page_start, page_end, 1.0 - float(distance))
+            for doc_id, title, index, text, page_start, page_end, distance in rows
+        ]
+
+    # -- helpers ---------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
+        with _unavailable_on_connection_errors():
+            async with self._pool.connection() as conn:
+                yield conn
+
+    def _check_vector(self, values: Sequence[float], reason: str, dimension_reason: str | None = None) -> np.ndarray:
+        try:
+            vector = np.asarray(values, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise InvalidArgument(reason, "A vector must be a sequence of numbers.", domain=DOMAIN) from None
+        if vector.shape != (self.dimension,):
+            raise InvalidArgument(
+                dimension_reason or reason,
+                f"A vector must have {self.dimension} dimensions; got shape {vector.shape}.",
+                domain=DOMAIN,
+                metadata={"expected_dimension": str(self.dimension), "actual_shape": str(vector.shape)},
+            )
+        if not np.all(np.isfinite(vector)):
+            raise InvalidArgument(reason, "A vector must hold finite numbers only.", domain=DOMAIN)
+        return vector
+
+
+# -- migrations -----------------------------------------------------------------
+
+
+def _migrations() -> list[tuple[str, str]]:
+    """(version, sql) of every migrations/NNNN_*.sql, in order."""
+    folder = importlib.resources.files("mivaa_search") / "migrations"
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
+    return [(f.name.removesuffix(".sql"), f.read_text(encoding="utf-8")) for f in files]
+
+
+async def _migrate(conn: psycopg.AsyncConnection, dimension: int) -> None:
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", [_MIGRATION_LOCK_KEY])
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        await conn.execute(
+            """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version    text PRIMARY KEY,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """
+        )
+        cur = await conn.execute("SELECT version FROM schema_migrations")
+        applied = {version for (version,) in await cur.fetchall()}
+        for version, text in _migrations():
+            if version not in applied:
+                await conn.execute(text.replace("{dimension}", str(dimension)))
+                await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", [version])
+
+        # vector's type modifier is its dimension.
+        cur = await conn.execute(
+            """
+            SELECT atttypmod FROM pg_attribute
+            WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'
+            """
+        )
+        (stored,) = await cur.fetchone()
+    if stored != dimension:
+        raise FailedPrecondition(
+            "EMBEDDING_DIMENSION_MISMATCH",
+            f"The database holds {stored}-dimensional embeddings but this service is configured for {dimension}; "
+            "use the embedding model the database was built with, or re-index into a new database.",
+            domain=DOMAIN,
+            metadata={"stored_dimension": str(stored), "configured_dimension": str(dimension)},
+        )
+
+
+# -- small pure helpers --------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _unavailable_on_connection_errors() -> Iterator[None]:
+    try:
+        yield
+    except psycopg.OperationalError as exc:  # includes psycopg_pool.PoolTimeout
+        raise Unavailable(
+            "DATABASE_UNAVAILABLE", "The document database is unavailable; retry later.", domain=DOMAIN
+        ) from exc
+
+
+def _parse_document_id(value: str) -> uuid.UUID:
+    try:
+        parsed = uuid.UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        parsed = None
+    if parsed is None or str(parsed) != value.lower():
+        raise InvalidArgument(
+            "INVALID_DOCUMENT_NAME", "A document id must be a UUID.", domain=DOMAIN, metadata={"id": str(value)[:100]}
+        )
+    return parsed
+
+
+def _document_not_found(id: str) -> NotFound:
+    return NotFound("DOCUMENT_NOT_FOUND", "No document has this id.", domain=DOMAIN, metadata={"id": id})
+
+
+def _check_sha256(value: str) -> str:
+    value = value.lower() if isinstance(value, str) else ""
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise InvalidArgument("INVALID_SHA256", "sha256 must be 64 hexadecimal digits.", domain=DOMAIN)
+    return value
+
+
+def _filter_fingerprint(labels: list[str]) -> str:
+    """Ties a page token to the filter it was made for."""
+    return hashlib.sha256("\x1f".join(sorted(set(labels))).encode()).hexdigest()[:16]
+
+
+def _encode_page_token(last: DocumentRecord, labels: list[str]) -> str:
+    payload = {"t": last.create_time.isoformat(), "i": last.id, "f": _filter_fingerprint(labels)}
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_page_token(token: str, labels: list[str]) -> tuple[dt.datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        payload = json.loads(raw)
+        after_time = dt.datetime.fromisoformat(payload["t"])
+        after_id = uuid.UUID(payload["i"])
+        fingerprint = payload["f"]
+    except (binascii.Error, ValueError, TypeError, KeyError, AttributeError):
+        raise _bad_page_token("The page token is not one this service issued.") from None
+    if after_time.tzinfo is None:
+        raise _bad_page_token("The page token is not one this service issued.")
+    if fingerprint != _filter_fingerprint(labels):
+        raise _bad_page_token("The page token was issued for a different label filter.")
+    return after_time, after_id
+
+
+def _bad_page_token(message: str) -> InvalidArgument:
+    return InvalidArgument("INVALID_PAGE_TOKEN", message, domain=DOMAIN)

@@ -1,0 +1,335 @@
+"""DocumentStore against a real PostgreSQL with pgvector."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import uuid
+
+import numpy as np
+import psycopg
+import psycopg.sql
+import pytest
+
+from mivaa_platform.errors import FailedPrecondition, InvalidArgument, NotFound
+from mivaa_search.store import ChunkRecord, DocumentStore
+
+DIMENSION = 384  # as in conftest.py
+
+rng = np.random.default_rng(20240611)
+
+
+def unit_vector() -> np.ndarray:
+    v = rng.standard_normal(DIMENSION).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def sha(n: object) -> str:
+    return hashlib.sha256(f"document-{n}-{uuid.uuid4()}".encode()).hexdigest()
+
+
+async def new_document(store: DocumentStore, name: str = "doc", labels: list[str] | None = None):
+    doc, created = await store.create_document(
+        filename=f"{name}.pdf", title=name.title(), labels=labels or [], sha256=sha(name),
+        size_bytes=1234, page_count=0, job="jobs/1",
+    )
+    assert created
+    return doc
+
+
+def make_chunks(vectors: list[np.ndarray], prefix: str = "chunk") -> list[ChunkRecord]:
+    return [
+        ChunkRecord(index=i, text=f"{prefix} {i}", page_start=i + 1, page_end=i + 2, token_count=10 + i, embedding=v)
+        for i, v in enumerate(vectors)
+    ]
+
+
+async def ready_document(store, name, labels=None, n_chunks=3):
+    doc = await new_document(store, name, labels)
+    vectors = [unit_vector() for _ in range(n_chunks)]
+    doc = await store.replace_chunks(doc.id, make_chunks(vectors, name), "test-model", page_count=n_chunks + 1,
+                                     mark_ready=True)
+    return doc, vectors
+
+
+async def fetch(dsn: str, query: str, params=()):
+    async with await psycopg.AsyncConnection.connect(dsn) as conn:
+        cur = await conn.execute(query, params)
+        return await cur.fetchall()
+
+
+async def walk(store, page_size, labels=()):
+    pages, token = [], ""
+    while True:
+        page, token = await store.list_documents(page_size, token, list(labels))
+        pages.append(page)
+        if not token:
+            return pages
+
+
+# -- migrations ------------------------------------------------------------------
+
+
+async def test_migrations_are_idempotent(database_dsn):
+    first = await DocumentStore.open(database_dsn, DIMENSION)
+    doc = await new_document(first, "kept")
+    await first.close()
+
+    second = await DocumentStore.open(database_dsn, DIMENSION)
+    try:
+        assert (await second.get_document(doc.id)).sha256 == doc.sha256
+    finally:
+        await second.close()
+    assert await fetch(database_dsn, "SELECT version FROM schema_migrations") == [("0001_init",)]
+
+
+async def test_replicas_starting_together_migrate_once(database_dsn):
+    stores = await asyncio.gather(*(DocumentStore.open(database_dsn, DIMENSION, max_size=2) for _ in range(5)))
+    for s in stores:
+        await s.close()
+    assert await fetch(database_dsn, "SELECT count(*) FROM schema_migrations") == [(1,)]
+
+
+async def test_dimension_is_fixed_by_first_start(database_dsn):
+    store = await DocumentStore.open(database_dsn, DIMENSION)
+    await store.close()
+    with pytest.raises(FailedPrecondition) as err:
+        await DocumentStore.open(database_dsn, 768)
+    assert err.value.reason == "EMBEDDING_DIMENSION_MISMATCH"
+    assert err.value.metadata == {"stored_dimension": "384", "configured_dimension": "768"}
+
+
+# -- documents ---------------------------------------------------------------------
+
+
+async def test_create_is_idempotent_by_sha256(store, database_dsn):
+    digest = sha("same")
+    first, created = await store.create_document("a.pdf", "A", ["x"], digest, 10, 2, "jobs/1")
+    again, created_again = await store.create_document("other.pdf", "B", [], digest, 99, 5, "jobs/2")
+    assert (created, created_again) == (True, False)
+    assert again == first
+    assert (first.state, first.chunk_count, first.labels, first.job) == ("PENDING", 0, ["x"], "jobs/1")
+    assert first.create_time.tzinfo is not None
+    assert await fetch(database_dsn, "SELECT count(*) FROM documents") == [(1,)]
+
+
+async def test_get_document_errors(store):
+    with pytest.raises(InvalidArgument) as err:
+        await store.get_document("not-a-uuid")
+    assert (err.value.reason, err.value.domain) == ("INVALID_DOCUMENT_NAME", "search.mivaa")
+    with pytest.raises(NotFound) as err:
+        await store.get_document(str(uuid.uuid4()))
+    assert (err.value.reason, err.value.domain) == ("DOCUMENT_NOT_FOUND", "search.mivaa")
+    doc = await new_document(store, "upper")
+    assert (await store.get_document(doc.id.upper())).id == doc.id
+
+
+async def test_update_document(store):
+    doc = await new_document(store, "upd")
+    updated = await store.update_document(doc.id, state="PROCESSING", title="New", labels=["a", "b"], job="jobs/9")
+    assert (updated.state, updated.title, updated.labels, updated.job) == ("PROCESSING", "New", ["a", "b"], "jobs/9")
+    assert updated.filename == doc.filename and updated.update_time >= doc.update_time
+    assert await store.get_document(doc.id) == updated
+    with pytest.raises(InvalidArgument) as err:
+        await store.update_document(doc.id, state="DONE")
+    assert err.value.reason == "INVALID_DOCUMENT_STATE"
+    with pytest.raises(NotFound):
+        await store.update_document(str(uuid.uuid4()), state="READY")
+
+
+async def test_list_walks_every_document_once_newest_first(store):
+    created = [await new_document(store, f"d{i}") for i in range(7)]
+    pages = await walk(store, 2)
+    assert [len(p) for p in pages] == [2, 2, 2, 1]
+    listed = [d for p in pages for d in p]
+    assert sorted(d.id for d in listed) == sorted(d.id for d in created)
+    assert [d.id for d in listed] == [d.id for d in reversed(created)]
+
+
+async def test_list_pagination_with_equal_create_times(store, database_dsn):
+    created = [await new_document(store, f"tie{i}") for i in range(5)]
+    async with await psycopg.AsyncConnection.connect(database_dsn) as conn:
+        await conn.execute("UPDATE documents SET create_time = '2024-01-01T00:00:00Z'")
+    listed = [d for p in await walk(store, 2) for d in p]
+    assert len(listed) == 5
+    assert {d.id for d in listed} == {d.id for d in created}
+
+
+async def test_list_label_filter(store):
+    ab = [await new_document(store, f"ab{i}", ["a", "b"]) for i in range(3)]
+    a = [await new_document(store, f"a{i}", ["a"]) for i in range(2)]
+    await new_document(store, "b", ["b"])
+    await new_document(store, "none")
+
+    only_a = [d for p in await walk(store, 2, ["a"]) for d in p]
+    assert {d.id for d in only_a} == {d.id for d in ab + a}
+    assert len(only_a) == 5
+    both = [d for p in await walk(store, 2, ["b", "a"]) for d in p]
+    assert {d.id for d in both} == {d.id for d in ab}
+    assert await store.list_documents(0, "", ["missing"]) == ([], "")
+
+
+async def test_list_page_size_and_token_errors(store):
+    for i in range(3):
+        await new_document(store, f"p{i}")
+    page, token = await store.list_documents(0, "", [])  # 0 means the default (50)
+    assert (len(page), token) == (3, "")
+
+    with pytest.raises(InvalidArgument) as err:
+        await store.list_documents(-1, "", [])
+    assert err.value.reason == "INVALID_PAGE_SIZE"
+
+    bad_tokens = ["garbage!!", "e30", base64.urlsafe_b64encode(b'{"t": 1, "i": "x", "f": ""}').decode(), "%%%"]
+    for bad in bad_tokens:
+        with pytest.raises(InvalidArgument) as err:
+            await store.list_documents(2, bad, [])
+        assert err.value.reason == "INVALID_PAGE_TOKEN", bad
+
+    _, token = await store.list_documents(1, "", [])
+    assert token
+    with pytest.raises(InvalidArgument) as err:  # a token only works with the filter it was made for
+        await store.list_documents(1, token, ["a"])
+    assert err.value.reason == "INVALID_PAGE_TOKEN"
+
+
+async def test_delete_cascades_chunks(store, database_dsn):
+    doc, _ = await ready_document(store, "gone")
+    keep, _ = await ready_document(store, "kept")
+    deleted = await store.delete_document(doc.id)
+    assert deleted.id == doc.id and deleted.sha256 == doc.sha256 and deleted.state == "READY"
+    rows = await fetch(database_dsn, "SELECT document_id, count(*) FROM chunks GROUP BY document_id")
+    assert rows == [(uuid.UUID(keep.id), 3)]
+    with pytest.raises(NotFound):
+        await store.get_document(doc.id)
+    with pytest.raises(NotFound) as err:
+        await store.delete_document(doc.id)
+    assert err.value.reason == "DOCUMENT_NOT_FOUND"
+
+
+# -- chunks ------------------------------------------------------------------------------
+
+
+async def test_replace_chunks_twice_leaves_the_same_rows(store, database_dsn):
+    doc = await new_document(store, "chunks")
+    vectors = [unit_vector() for _ in range(4)]
+    query = "SELECT chunk_index, text, page_start, page_end, token_count, model, embedding::text FROM chunks ORDER BY 1"
+
+    first = await store.replace_chunks(doc.id, make_chunks(vectors), "m1", page_count=9, mark_ready=True)
+    rows_first = await fetch(database_dsn, query)
+    second = await store.replace_chunks(doc.id, make_chunks(vectors), "m1", page_count=9, mark_ready=True)
+    rows_second = await fetch(database_dsn, query)
+
+    assert len(rows_first) == 4 and rows_second == rows_first
+    assert (second.state, second.chunk_count, second.page_count) == ("READY", 4, 9)
+    assert first.chunk_count == 4
+    stored = np.array([float(x) for x in rows_first[2][6].strip("[]").split(",")], dtype=np.float32)
+    np.testing.assert_allclose(stored, vectors[2], rtol=1e-6)
+
+    fewer = await store.replace_chunks(doc.id, make_chunks(vectors[:1]), "m2", page_count=9, mark_ready=True)
+    assert fewer.chunk_count == 1
+    assert await fetch(database_dsn, "SELECT chunk_index, model FROM chunks") == [(0, "m2")]
+
+
+async def test_replace_chunks_without_mark_ready_keeps_state(store):
+    doc = await new_document(store, "processing")
+    await store.update_document(doc.id, state="PROCESSING")
+    updated = await store.replace_chunks(doc.id, make_chunks([unit_vector()]), "m", page_count=1, mark_ready=False)
+    assert (updated.state, updated.chunk_count) == ("PROCESSING", 1)
+
+
+async def test_replace_chunks_rejects_bad_input(store):
+    doc = await new_document(store, "bad")
+    with pytest.raises(InvalidArgument) as err:
+        await store.replace_chunks(doc.id, make_chunks([np.ones(10)]), "m", 1, True)
+    assert err.value.reason == "EMBEDDING_DIMENSION_MISMATCH"
+    with pytest.raises(InvalidArgument) as err:
+        await store.replace_chunks(doc.id, make_chunks([np.full(DIMENSION, np.inf)]), "m", 1, True)
+    assert err.value.reason == "INVALID_EMBEDDING"
+    with pytest.raises(InvalidArgument) as err:
+        await store.replace_chunks(doc.id, make_chunks([unit_vector()]) * 2, "m", 1, True)
+    assert err.value.reason == "DUPLICATE_CHUNK_INDEX"
+    with pytest.raises(NotFound):
+        await store.replace_chunks(str(uuid.uuid4()), make_chunks([unit_vector()]), "m", 1, True)
+    assert (await store.get_document(doc.id)).chunk_count == 0
+
+
+# -- search ------------------------------------------------------------------------------
+
+
+async def test_search_returns_nearest_chunk_first(store):
+    doc, vectors = await ready_document(store, "near", n_chunks=8)
+    await ready_document(store, "other", n_chunks=8)
+    hits = await store.search(vectors[5], top_k=5, document_ids=[], labels=[])
+    assert len(hits) == 5
+    best = hits[0]
+    assert (best.document_id, best.chunk_index, best.text, best.page_start, best.page_end) == (doc.id, 5, "near 5", 6, 7)
+    assert best.document_title == "Near"
+    assert best.score == pytest.approx(1.0, abs=1e-5)
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True) and scores[1] < 0.5
+
+
+async def test_search_filters_by_document_and_labels_and_readiness(store):
+    red, red_vectors = await ready_document(store, "red", labels=["color", "warm"])
+    blue, blue_vectors = await ready_document(store, "blue", labels=["color", "cold"])
+    pending = await new_document(store, "pending", labels=["color", "warm"])
+    await store.replace_chunks(pending.id, make_chunks(red_vectors, "pending"), "m", 1, mark_ready=False)
+
+    everything = await store.search(red_vectors[0], top_k=100, document_ids=[], labels=[])
+    assert {h.document_id for h in everything} == {red.id, blue.id}  # the PENDING copy never shows
+    assert len(everything) == 6
+
+    only_blue = await store.search(red_vectors[0], top_k=10, document_ids=[blue.id], labels=[])
+    assert {h.document_id for h in only_blue} == {blue.id} and len(only_blue) == 3
+
+    warm = await store.search(blue_vectors[0], top_k=10, document_ids=[], labels=["warm"])
+    assert {h.document_id for h in warm} == {red.id} and len(warm) == 3
+    both_labels = await store.search(blue_vectors[0], top_k=10, document_ids=[], labels=["color", "cold"])
+    assert {h.document_id for h in both_labels} == {blue.id}
+    assert await store.search(blue_vectors[0], top_k=10, document_ids=[red.id], labels=["cold"]) == []
+
+    await store.update_document(red.id, state="FAILED")
+    assert {h.document_id for h in await store.search(red_vectors[0], 10, [], [])} == {blue.id}
+
+
+async def test_filtered_search_still_fills_top_k(database_dsn):
+    # Many chunks of another document lie nearer to the query, so the filters drop
+    # everything an HNSW scan yields first. enable_sort = off makes the planner take
+    # the HNSW path even at this small size (it would sort exactly otherwise); without
+    # iterative scans this query returns no rows at all.
+    async with await psycopg.AsyncConnection.connect(database_dsn, autocommit=True) as conn:
+        name = (await (await conn.execute("SELECT current_database()")).fetchone())[0]
+        await conn.execute(psycopg.sql.SQL("ALTER DATABASE {} SET enable_sort = off").format(psycopg.sql.Identifier(name)))
+    store = await DocumentStore.open(database_dsn, DIMENSION)
+    try:
+        query = unit_vector()
+        crowd = await new_document(store, "crowd")
+        near = [query + 0.3 * unit_vector() for _ in range(1500)]
+        await store.replace_chunks(crowd.id, make_chunks(near), "m", 1, mark_ready=True)
+        target, _ = await ready_document(store, "target", labels=["wanted"], n_chunks=12)
+
+        hits = await store.search(query, top_k=10, document_ids=[], labels=["wanted"])
+        assert len(hits) == 10 and {h.document_id for h in hits} == {target.id}
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+        hits = await store.search(query, top_k=10, document_ids=[target.id], labels=[])
+        assert len(hits) == 10 and {h.document_id for h in hits} == {target.id}
+    finally:
+        await store.close()
+
+
+async def test_search_top_k_and_vector_validation(store):
+    _, vectors = await ready_document(store, "many", n_chunks=12)
+    assert len(await store.search(vectors[0], 0, [], [])) == 10  # 0 means the default
+    assert len(await store.search(vectors[0], 1000, [], [])) == 12  # capped at 100, fewer exist
+    for bad_k in (-1,):
+        with pytest.raises(InvalidArgument) as err:
+            await store.search(vectors[0], bad_k, [], [])
+        assert err.value.reason == "INVALID_TOP_K"
+    for bad_vector in (np.ones(3), np.zeros(DIMENSION), np.full(DIMENSION, np.nan)):
+        with pytest.raises(InvalidArgument) as err:
+            await store.search(bad_vector, 5, [], [])
+        assert err.value.reason == "INVALID_QUERY_VECTOR"
+    with pytest.raises(InvalidArgument) as err:
+        await store.search(vectors[0], 5, ["nope"], [])
+    assert err.value.reason == "INVALID_DOCUMENT_NAME"
