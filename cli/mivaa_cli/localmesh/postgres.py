@@ -76,7 +76,12 @@ class LocalPostgres:
         if self.pid is None:
             self._prepare()
             self._launch()
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            if self._proc is not None:
+                self.stop(timeout=5)
+            raise
         self._ensure_database()
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
@@ -116,12 +121,15 @@ class LocalPostgres:
             _make_traversable(self.data_dir.parent)
             _chown_tree(self.data_dir, user.pw_uid, user.pw_gid)
         if not (self.data_dir / "PG_VERSION").exists():
-            subprocess.run(
+            # --no-locale: the C locale exists everywhere (a LANG naming a missing locale breaks initdb).
+            result = subprocess.run(
                 [str(self.bin_dir / "initdb"), "-D", str(self.data_dir),
-                 "--auth=trust", "-U", "postgres", "--encoding=UTF8", "--no-instructions"],
-                check=True, stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd="/",
+                 "--auth=trust", "-U", "postgres", "--encoding=UTF8", "--no-locale", "--no-instructions"],
+                stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd="/",
                 **self._run_as(),
             )
+            if result.returncode != 0:
+                raise RuntimeError(f"initdb failed ({result.returncode}):\n{result.stdout}{result.stderr}")
 
     def _socket_dir(self) -> str:
         # Unix sockets live in the data dir; a path too long for sun_path turns them off (TCP still works).
@@ -143,10 +151,14 @@ class LocalPostgres:
         admin_dsn = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         while True:
             try:
-                psycopg.connect(admin_dsn, connect_timeout=2).close()
-                return
+                with psycopg.connect(admin_dsn, connect_timeout=2) as conn:
+                    served = conn.execute("SELECT current_setting('data_directory')").fetchone()[0]
             except psycopg.OperationalError:
-                pass
+                served = None
+            if served is not None:
+                if os.path.realpath(served) == os.path.realpath(self.data_dir):
+                    return
+                raise RuntimeError(f"port {self.port} is taken by another PostgreSQL (data directory {served})")
             if self._proc is not None and self._proc.poll() is not None:
                 raise RuntimeError(f"postgres exited with code {self._proc.returncode}; log tail:\n{self.log_tail()}")
             if time.monotonic() > deadline:

@@ -62,13 +62,15 @@ class PageText:
 def extract_page_range(path: str, password: str | None, first: int, last: int) -> list[PageText]:
     """Extracts pages ``first`` .. ``last - 1`` (0-based, half-open, like range()).
 
-    Opens the document once. A page that fails yields a PageText with `error`
-    set instead of failing the range. Raises PDF_UNREADABLE / PDF_ENCRYPTED
-    when the document itself cannot be opened, and PAGE_RANGE_INVALID when the
-    range is outside the document.
+    Opens the document once per call (inside PageExtractor's workers, once per
+    worker and document: a worker keeps the last document it read open). A
+    page that fails yields a PageText with `error` set instead of failing the
+    range. Raises PDF_UNREADABLE / PDF_ENCRYPTED when the document itself
+    cannot be opened, and PAGE_RANGE_INVALID when the range is outside it.
     """
     mupdf_warnings(reset=True)
-    doc = open_pdf(os.fspath(path), password)
+    path = os.fspath(path)
+    doc = _open_cached(path, password) if _worker_cache is not None else open_pdf(path, password)
     try:
         page_count = doc.page_count
         if not 0 <= first <= last <= page_count:
@@ -98,7 +100,40 @@ def extract_page_range(path: str, password: str | None, first: int, last: int) -
             results.append(PageText(number=index + 1, text=text, warnings=mupdf_warnings(reset=True)))
         return results
     finally:
-        doc.close()
+        if _worker_cache is None:
+            doc.close()
+
+
+# In a PageExtractor worker process: the last document opened, keyed by what
+# identifies that file's content, so the batches of one document that land on
+# the same worker do not each re-parse it (opening a 600-page file costs ~15 ms).
+# None outside workers, where every call opens and closes its document.
+_worker_cache: dict[tuple, pymupdf.Document] | None = None
+
+
+def _init_worker() -> None:
+    global _worker_cache
+    _worker_cache = {}
+    quiet_mupdf()
+
+
+def _open_cached(path: str, password: str | None) -> pymupdf.Document:
+    assert _worker_cache is not None
+    try:
+        stat = os.stat(path)
+        key: tuple = (path, password, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        key = ()
+    doc = _worker_cache.get(key) if key else None
+    if doc is not None:
+        return doc
+    for old in _worker_cache.values():
+        old.close()
+    _worker_cache.clear()
+    doc = open_pdf(path, password)
+    if key:
+        _worker_cache[key] = doc
+    return doc
 
 
 def page_text(page: pymupdf.Page) -> str:
@@ -111,20 +146,25 @@ def page_text(page: pymupdf.Page) -> str:
         if not paragraph:
             continue
         # A word hyphenated across blocks (a column or frame break) joins the blocks.
-        if paragraphs and _HYPHEN_END.search(paragraphs[-1]) and paragraph[0].islower():
+        if paragraphs and _ends_hyphenated(paragraphs[-1]) and paragraph[0].islower():
             paragraphs[-1] = paragraphs[-1][:-1] + paragraph
         else:
             paragraphs.append(paragraph)
     return "\n\n".join(paragraphs)
 
 
-# Hyphens that end a line: ASCII hyphen-minus, HYPHEN U+2010; SOFT HYPHEN is handled apart.
-_HYPHEN_END = re.compile(r"[^\W\d_][-\u2010]$")
+# Hyphens that can end a line: ASCII hyphen-minus, HYPHEN U+2010; SOFT HYPHEN is handled apart.
+_HYPHENS = "-\u2010"
 _SOFT_HYPHEN = "\u00ad"
 # Everything that is whitespace to a reader, including NBSP, thin and ideographic spaces.
 _SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 # Control and invisible format characters (MuPDF passes them through from broken fonts).
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff\ufffe]")
+
+
+def _ends_hyphenated(text: str) -> bool:
+    """A letter followed by a hyphen at the very end ("exam-", not "--" or "x -")."""
+    return len(text) >= 2 and text[-1] in _HYPHENS and text[-2].isalpha()
 
 
 def _reflow(block: str) -> str:
@@ -138,7 +178,7 @@ def _reflow(block: str) -> str:
             out = line
         elif out.endswith(_SOFT_HYPHEN):
             out = out[:-1] + line
-        elif _HYPHEN_END.search(out):
+        elif _ends_hyphenated(out):
             # "exam-" + "ple" -> "example"; "Vitamin-" + "C" -> "Vitamin-C".
             out = (out[:-1] if line[0].islower() else out) + line
         else:
@@ -261,6 +301,7 @@ class PageExtractor:
                     max_workers=self.workers,
                     mp_context=self._context,
                     max_tasks_per_child=self._max_tasks_per_child,
+                    initializer=_init_worker,
                 )
             return self._pool
 

