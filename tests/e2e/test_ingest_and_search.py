@@ -15,26 +15,16 @@ from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_platform.grpc_errors import error_reason
 from tests.support import grpcweb
+from tests.support.hits import find_hit, normalise
 from tests.support.pdfs import make_pdf, page_phrase
 
 DONE = (job_pb2.JOB_STATE_SUCCEEDED, job_pb2.JOB_STATE_PARTIALLY_SUCCEEDED)
-
-
-def _normalise(text: str) -> str:
-    return " ".join(text.split()).lower()
 
 
 async def ingest(client, data: bytes, filename: str, **kwargs) -> tuple[extractor_pb.UploadDocumentResponse, list[job_pb2.Job]]:
     response = await client.upload_bytes(data, filename, **kwargs)
     events = [update.event.job async for update in client.watch(response.job.name, timeout=600)]
     return response, events
-
-
-def find_hit(hits, needle: str, page: int):
-    for hit in hits:
-        if _normalise(needle) in _normalise(hit.text) and hit.page_start <= page <= hit.page_end:
-            return hit
-    return None
 
 
 async def test_generated_pdf_is_searchable_on_the_right_page(client):
@@ -64,8 +54,9 @@ async def test_generated_pdf_is_searchable_on_the_right_page(client):
         top = result.hits[0]
         assert top.document == response.document.name
         assert top.page_start <= page <= top.page_end, (page, top)
-        assert _normalise(phrase) in _normalise(top.text)
-        assert top.score > 0.6
+        assert normalise(phrase) in normalise(top.text)
+        unrelated = await client.search_chunks("quarterly tax rules for freelance accountants", top_k=1, documents=[response.document.name])
+        assert top.score > unrelated.hits[0].score + 0.2, (top.score, unrelated.hits[0].score)
 
 
 async def test_reupload_of_same_bytes_returns_existing_document(client):
@@ -194,7 +185,7 @@ async def test_grpc_web_search_and_watch(client, mesh):
     assert result.headers.get("access-control-allow-origin") == "http://localhost:5173"
     reply = search_pb.SearchChunksResponse.FromString(result.messages[0])
     assert reply.hits[0].page_start <= 2 <= reply.hits[0].page_end
-    assert _normalise(phrase) in _normalise(reply.hits[0].text)
+    assert normalise(phrase) in normalise(reply.hits[0].text)
 
     # Server streaming over grpc-web: WatchJob of a finished job yields its final event.
     watched = await asyncio.to_thread(

@@ -10,10 +10,27 @@ WORDS = (
 ).split()
 
 
+PEOPLE = (
+    "violinist beekeeper astronaut blacksmith surgeon fisherman librarian pilot gardener chemist "
+    "carpenter sailor baker miner poet judge tailor potter shepherd firefighter glassblower "
+    "cartographer midwife clockmaker diver"
+).split()
+ACTIVITIES = (
+    "repairing a lighthouse lamp|training a falcon|brewing cider from wild apples|mapping an ice cave|"
+    "restoring a stained glass window|tuning a church organ|sailing through a thunderstorm|"
+    "harvesting saffron crocus|forging a copper kettle|decoding a wartime telegram|planting a vineyard|"
+    "rescuing a stranded whale|carving a marble statue|building a suspension bridge|baking rye bread|"
+    "photographing a solar eclipse|weaving a wool tapestry|excavating a dinosaur bone|"
+    "calibrating a telescope mirror|herding reindeer across a frozen river|painting a circus poster|"
+    "distilling lavender oil|recording birdsong at dawn|steering a hot air balloon|binding an old atlas"
+).split("|")
+
+
 def page_phrase(tag: str, page: int) -> str:
-    """A sentence that exists on exactly one page of one generated document."""
-    a, b, c = WORDS[(page * 7) % len(WORDS)], WORDS[(page * 11 + 3) % len(WORDS)], WORDS[(page * 13 + 5) % len(WORDS)]
-    return f"The {tag} archive records that the {a} {b} guild met beside the {c} on day {page}."
+    """A sentence that exists on exactly one page of one generated document (unique for pages < 625)."""
+    person = PEOPLE[page % len(PEOPLE)]
+    activity = ACTIVITIES[(page // len(PEOPLE) + page * 7) % len(ACTIVITIES)]
+    return f"The {tag} archive tells of a {person} {activity} on day {page}."
 
 
 def filler(page: int, sentences: int = 12) -> str:

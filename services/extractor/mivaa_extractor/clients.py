@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 import grpc
 from google.protobuf import field_mask_pb2
 
 from mivaa.search.v1 import search_service_pb2, search_service_pb2_grpc
 from mivaa_extractor.ports import NewDocument
+from mivaa_platform.errors import Internal
 from mivaa_platform.grpc_errors import from_rpc_error
 
 
@@ -49,8 +53,8 @@ class SearchCatalog:
         return response.document
 
     async def open_writer(self, document: str, *, model: str, page_count: int) -> _StreamingChunkWriter:
-        call = self._stub.UpsertChunks()
-        writer = _StreamingChunkWriter(call)
+        writer = _StreamingChunkWriter()
+        writer.attach(self._stub.UpsertChunks(writer.requests()))
         await writer.send(
             search_service_pb2.UpsertChunksRequest(
                 header=search_service_pb2.UpsertChunksHeader(
@@ -61,37 +65,56 @@ class SearchCatalog:
         return writer
 
 
-class _StreamingChunkWriter:
-    """Chunks go out on one client stream; the server commits only when the stream closes cleanly."""
+_END_OF_STREAM = None
 
-    def __init__(self, call: grpc.aio.StreamUnaryCall):
-        self._call = call
+
+class _StreamingChunkWriter:
+    """Chunks go out on one client stream; the server commits only when the stream closes cleanly.
+
+    Requests flow through a bounded queue that the call's request iterator
+    drains, so a slow server applies backpressure to the pipeline.
+    """
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[search_service_pb2.UpsertChunksRequest | None] = asyncio.Queue(maxsize=256)
+        self._ended = asyncio.Event()
+        self.call: grpc.aio.StreamUnaryCall | None = None
+
+    async def requests(self) -> AsyncIterator[search_service_pb2.UpsertChunksRequest]:
+        while (request := await self._queue.get()) is not _END_OF_STREAM:
+            yield request
+
+    def attach(self, call: grpc.aio.StreamUnaryCall) -> None:
+        self.call = call
+        call.add_done_callback(lambda _: self._ended.set())
 
     async def send(self, request: search_service_pb2.UpsertChunksRequest) -> None:
-        try:
-            await self._call.write(request)
-        except grpc.aio.AioRpcError as exc:
-            raise from_rpc_error(exc, "search") from exc
-        except grpc.aio.UsageError:
-            # The server already ended the call (an error); awaiting it tells which.
+        if not self._ended.is_set() and not self._queue.full():
+            self._queue.put_nowait(request)
+            return
+        # Queue full: wait for room, unless the server ends the call first (an error).
+        put = asyncio.ensure_future(self._queue.put(request))
+        ended = asyncio.ensure_future(self._ended.wait())
+        done, pending = await asyncio.wait({put, ended}, return_when=asyncio.FIRST_COMPLETED)
+        for future in pending:
+            future.cancel()
+        if put not in done:
             await self._result()
+            raise Internal("UPSERT_ENDED_EARLY", "The search service closed the chunk stream early.")
 
     async def write(self, chunk: search_service_pb2.Chunk) -> None:
         await self.send(search_service_pb2.UpsertChunksRequest(chunk=chunk))
 
     async def _result(self) -> search_service_pb2.UpsertChunksResponse:
         try:
-            return await self._call
+            return await self.call
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(exc, "search") from exc
 
     async def commit(self) -> int:
-        try:
-            await self._call.done_writing()
-        except grpc.aio.AioRpcError as exc:
-            raise from_rpc_error(exc, "search") from exc
+        await self._queue.put(_END_OF_STREAM)
         response = await self._result()
         return response.chunks_written
 
     async def abort(self) -> None:
-        self._call.cancel()
+        self.call.cancel()

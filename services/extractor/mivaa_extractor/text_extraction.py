@@ -38,11 +38,7 @@ log = logging.getLogger("mivaa.extractor.text")
 quiet_mupdf()
 
 # Blocks and lines, ligatures expanded (no TEXT_PRESERVE_LIGATURES), no images.
-_TEXT_FLAGS = (
-    pymupdf.TEXT_PRESERVE_WHITESPACE
-    | pymupdf.TEXT_MEDIABOX_CLIP
-    | pymupdf.TEXT_CID_FOR_UNKNOWN_UNICODE
-)
+_TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_CID_FOR_UNKNOWN_UNICODE
 
 
 @dataclass(frozen=True)
@@ -230,25 +226,28 @@ class PageExtractor:
             raise ValueError("batch_pages must be at least 1")
         if page_count <= 0:
             return
-        loop = asyncio.get_running_loop()
         pool = self._get_pool()
+        path = os.fspath(path)
         ranges = iter([(start, min(start + batch_pages, page_count)) for start in range(0, page_count, batch_pages)])
         pending: collections.deque[asyncio.Future[list[PageText]]] = collections.deque()
 
-        def submit_next() -> bool:
+        async def submit_next() -> bool:
             page_range = next(ranges, None)
             if page_range is None:
                 return False
-            pending.append(loop.run_in_executor(pool, extract_page_range, os.fspath(path), password, *page_range))
+            # submit() may start a worker process (fork/exec plus a pipe write):
+            # do it off the event loop.
+            future = await asyncio.to_thread(pool.submit, extract_page_range, path, password, *page_range)
+            pending.append(asyncio.wrap_future(future))
             return True
 
         try:
-            while len(pending) < self.max_in_flight and submit_next():
+            while len(pending) < self.max_in_flight and await submit_next():
                 pass
             while pending:
                 batch = await pending[0]
                 pending.popleft()
-                submit_next()  # keep the workers busy while the caller handles this batch
+                await submit_next()  # keep the workers busy while the caller handles this batch
                 yield batch
         except BrokenProcessPool:
             self._discard_pool(pool)

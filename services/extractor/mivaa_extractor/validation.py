@@ -104,23 +104,28 @@ def validate_pdf(data: bytes, *, password: str | None, max_bytes: int, max_pages
     check_signature(data[:SIGNATURE_WINDOW])
 
     mupdf_warnings(reset=True)
-    doc = open_pdf(data, password)
     try:
+        doc = open_pdf(data, password)
         try:
-            page_count = doc.page_count
-            repaired = bool(doc.is_repaired)
-            metadata = doc.metadata or {}
-            encrypted = bool(doc.is_encrypted or doc.needs_pass or metadata.get("encryption"))
-            title = _clean(metadata.get("title"))
-            producer = _clean(metadata.get("producer"))
-        except Exception:  # noqa: BLE001 - any failure here means MuPDF cannot read the file
-            log.debug("reading page count or metadata failed", exc_info=True)
-            raise _unreadable() from None
-    finally:
-        doc.close()
+            try:
+                page_count = doc.page_count
+                repaired = bool(doc.is_repaired)
+                metadata = doc.metadata or {}
+                encrypted = bool(doc.is_encrypted or doc.needs_pass or metadata.get("encryption"))
+                title = _clean(metadata.get("title"))
+                producer = _clean(metadata.get("producer"))
+            except Exception:  # noqa: BLE001 - any failure here means MuPDF cannot read the file
+                log.debug("reading page count or metadata failed", exc_info=True)
+                raise _unreadable() from None
+        finally:
+            doc.close()
+        if page_count <= 0:
+            raise _unreadable("The PDF has no readable page.")
+    except InvalidArgument as error:
+        # What MuPDF said stays in the server's log, never in the caller's message.
+        log.info("PDF rejected as %s; MuPDF said: %s", error.reason, " | ".join(mupdf_warnings(reset=True)))
+        raise
     warnings = mupdf_warnings(reset=True)
-    if page_count <= 0:
-        raise _unreadable("The PDF has no readable page.")
     if page_count > max_pages:
         raise InvalidArgument(
             "TOO_MANY_PAGES",
@@ -144,7 +149,7 @@ def open_pdf(source: bytes | str, password: str | None) -> pymupdf.Document:
     The caller owns (and must close) the returned document.
     """
     try:
-        if isinstance(source, (bytes, bytearray, memoryview)):
+        if isinstance(source, bytes | bytearray | memoryview):
             doc = pymupdf.open(stream=bytes(source), filetype="pdf")
         else:
             doc = pymupdf.open(source, filetype="pdf")

@@ -1,0 +1,474 @@
+"""Paragraph-aware chunking of page text, bounded by a token limit.
+
+Paragraphs (blank-line separated) are packed greedily into chunks of at most
+`max_tokens`; a paragraph that alone exceeds the limit is split at sentence
+boundaries, a sentence that still does at word boundaries, and a single
+overlong "word" (a URL, a run of CJK text) at characters. Each chunk after the
+first starts with about `overlap_tokens` of the previous chunk's trailing
+text. A chunk records the first and last page its text (overlap included) came
+from.
+
+Chunks can be produced as pages stream in (`feed` / `finish`), so a huge
+document never has to be held in memory; the output depends only on the
+sequence of pages, never on how they were batched, so a redelivered job
+writes identical chunks.
+
+Token counts include the model's special tokens ([CLS] and [SEP] for a BERT
+WordPiece model), so `token_estimate <= max_tokens` means the chunk fits the
+model's input without truncation. Without a tokenizer the count is a
+heuristic calibrated to over-estimate all-MiniLM-L6-v2's uncased WordPiece
+vocabulary.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from mivaa_extractor.text_extraction import PageText
+
+TokenCounter = Callable[[str], int]
+
+
+@dataclass(frozen=True)
+class TextChunk:
+    index: int  # 0-based, consecutive within a document
+    text: str
+    page_start: int  # 1-based, inclusive
+    page_end: int
+    token_estimate: int
+
+
+# --- the heuristic token estimate ------------------------------------------------
+
+# [CLS] and [SEP].
+_SPECIAL_TOKENS = 2
+# Estimates are summed in hundredths of a token so that they add up exactly.
+_HUNDREDTHS = 100
+# Latin letters, accented ones included (the uncased model strips accents),
+# but not the multiplication and division signs that sit among them.
+_WORDISH = re.compile(r"[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+|[0-9]+|\S")
+
+
+# Frequent English words, each a single token in the uncased WordPiece vocabulary.
+_COMMON_WORDS = frozenset(
+    """
+    a about above after again against all also an and any are as at be because been before being below between
+    both but by can could did do does doing down during each few for from further had has have having he her here
+    hers him his how i if in into is it its itself just more most must my no nor not now of off on once only or
+    other our out over own same she should so some such than that the their them then there these they this those
+    through to too under until up very was we were what when where which while who whom why will with would you
+    your use used using may new one two three first second number data system time see section page figure table
+    within without however based following example value information shall make made many well way part set type
+    name file model order point case form result results
+    """.split()
+)
+
+
+_VOWEL = re.compile(r"[aeiouy\u00e0-\u00e6\u00e8-\u00ef\u00f2-\u00f6\u00f8-\u00fd\u00ff\u0100-\u024f]")
+
+
+def _letters_cost(word: str) -> int:
+    """Hundredths of a token for a run of two or more Latin letters.
+
+    Calibrated on the corpus against all-MiniLM-L6-v2's tokenizer to stay above
+    the real count for English, German (maths included), French and Latin
+    text: frequent English words are whole tokens; other two-letter runs
+    ("xn", "DV") are often two; longer words break into pieces of two to three
+    letters when they are not in the vocabulary.
+    """
+    lowered = word.lower()
+    if lowered in _COMMON_WORDS:
+        return 100
+    if len(word) == 2:
+        return 200
+    if not _VOWEL.search(lowered):
+        # No vowel: an acronym, a code or OCR noise, where WordPiece may need
+        # one token per letter (it never needs more).
+        return 100 * len(word)
+    return 50 + 45 * (len(word) - 1)  # 1.4 at 3 letters, 2.3 at 5, 4.55 at 10
+
+
+def _digits_cost(length: int) -> int:
+    """Hundredths of a token for a run of digits (split into pieces of 1-3 digits)."""
+    if length <= 2:
+        return 100
+    return 100 + 75 * (length - 2)
+
+
+def _heuristic_hundredths(text: str) -> int:
+    total = 0
+    for match in _WORDISH.finditer(text):
+        piece = match.group()
+        first = piece[0]
+        if first.isdigit() and first.isascii():
+            total += _digits_cost(len(piece))
+        elif len(piece) > 1:
+            total += _letters_cost(piece)
+        elif "\uac00" <= first <= "\ud7a3":
+            # A Hangul syllable: the uncased model decomposes it into 2-3 jamo tokens.
+            total += 300
+        else:
+            # Punctuation, symbols, single letters and other scripts (CJK, Arabic,
+            # Cyrillic, ...): at most about one token per character.
+            total += 100
+    return total
+
+
+def estimate_tokens(text: str) -> int:
+    """A conservative estimate of all-MiniLM-L6-v2's token count, [CLS] and [SEP] included."""
+    return _SPECIAL_TOKENS + -(-_heuristic_hundredths(text) // _HUNDREDTHS)
+
+
+class _Measure:
+    """How much of the token budget a piece of text takes, in `units` per token.
+
+    Costs exclude the fixed per-chunk overhead (special tokens) and add up over
+    text joined by whitespace, which holds for the heuristic and for a BERT
+    pre-tokenizer; the count of every finished chunk is still checked.
+    """
+
+    def __init__(self, count: TokenCounter, overhead: int, units: int, cost: Callable[[str], int]):
+        self.count = count
+        self.overhead = overhead
+        self.units = units
+        self.cost = cost
+
+    @classmethod
+    def heuristic(cls) -> _Measure:
+        return cls(estimate_tokens, _SPECIAL_TOKENS, _HUNDREDTHS, _heuristic_hundredths)
+
+    @classmethod
+    def from_counter(cls, count: TokenCounter) -> _Measure:
+        overhead = count("")
+        return cls(count, overhead, 1, lambda text: max(count(text) - overhead, 0))
+
+
+# --- the chunker -----------------------------------------------------------------
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+# Where a sentence ends: terminal punctuation (plus closing quotes or brackets)
+# before whitespace, or CJK full stops, which need no space after them.
+_SENTENCE_END = re.compile(
+    r"[.!?\u2026]+[\"'\u201d\u2019\u00bb)\]]*(?=\s)|[\u3002\uff01\uff1f]+[\u300d\u300f\u201d\u2019)\uff09]*"
+)
+
+
+@dataclass
+class _Segment:
+    text: str
+    page: int
+    cost: int
+    joiner: str  # how it attaches to the segment before it in a chunk: "\n\n", " " or ""
+    overlap: bool = False  # carried over from the previous chunk
+    spaced: bool = True  # words are separated by spaces (not CJK text or a split blob)
+
+
+class Chunker:
+    """Chunking settings; `feed`/`finish` chunk one document at a time.
+
+    For several documents at once, give each its own `stream()` (or Chunker).
+    """
+
+    def __init__(self, max_tokens: int = 256, overlap_tokens: int = 32, count_tokens: TokenCounter | None = None):
+        self._measure = _Measure.heuristic() if count_tokens is None else _Measure.from_counter(count_tokens)
+        if overlap_tokens < 0:
+            raise ValueError("overlap_tokens must not be negative")
+        if max_tokens - self._measure.overhead - overlap_tokens < 1:
+            raise ValueError("max_tokens must leave room for the special tokens, the overlap and some text")
+        self.max_tokens = max_tokens
+        self.overlap_tokens = overlap_tokens
+        units = self._measure.units
+        self._budget = (max_tokens - self._measure.overhead) * units
+        self._overlap_budget = overlap_tokens * units
+        # A piece of an oversized paragraph leaves room for a full overlap before it.
+        self._piece_budget = self._budget - self._overlap_budget
+        self._stream: ChunkStream | None = None
+
+    @classmethod
+    def from_tokenizer_file(
+        cls, path: str | os.PathLike[str], max_tokens: int = 256, overlap_tokens: int = 32
+    ) -> Chunker:
+        """Counts with the model's own tokenizer (a Hugging Face tokenizer.json)."""
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(os.fspath(path))
+        # The file may configure padding/truncation for inference; counting needs neither.
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+
+        def count(text: str) -> int:
+            return len(tokenizer.encode(text, add_special_tokens=True).ids)
+
+        return cls(max_tokens=max_tokens, overlap_tokens=overlap_tokens, count_tokens=count)
+
+    def count_tokens(self, text: str) -> int:
+        return self._measure.count(text)
+
+    def stream(self) -> ChunkStream:
+        """A fresh, independent chunking state for one document."""
+        return ChunkStream(self)
+
+    def feed(self, page: PageText) -> list[TextChunk]:
+        """Adds the next page; returns the chunks completed by it (often none)."""
+        if self._stream is None:
+            self._stream = self.stream()
+        return self._stream.feed(page)
+
+    def finish(self) -> list[TextChunk]:
+        """Returns the last chunks and resets, ready for the next document."""
+        stream, self._stream = self._stream, None
+        return stream.finish() if stream is not None else []
+
+    def chunk(self, pages: Iterable[PageText]) -> list[TextChunk]:
+        """All chunks of a document at once (independent of feed/finish)."""
+        stream = self.stream()
+        chunks: list[TextChunk] = []
+        for page in pages:
+            chunks.extend(stream.feed(page))
+        chunks.extend(stream.finish())
+        return chunks
+
+    # -- splitting text into segments no larger than the budget --
+
+    def _segments(self, paragraph: str, page: int) -> list[_Segment]:
+        cost = self._measure.cost(paragraph)
+        spaced = " " in paragraph
+        if cost <= self._budget:
+            return [_Segment(paragraph, page, cost, "\n\n", spaced=spaced)]
+        segments: list[_Segment] = []
+        for joiner, sentence in _sentences(paragraph):
+            cost = self._measure.cost(sentence)
+            if cost <= self._piece_budget:
+                segments.append(_Segment(sentence, page, cost, joiner, spaced=spaced))
+            else:
+                for index, (piece, piece_cost, piece_joiner, blob) in enumerate(self._split_words(sentence)):
+                    segments.append(
+                        _Segment(piece, page, piece_cost, joiner if index == 0 else piece_joiner, spaced=not blob)
+                    )
+        segments[0].joiner = "\n\n"
+        return segments
+
+    def _split_words(self, text: str) -> list[tuple[str, int, str, bool]]:
+        """Greedy groups of words within the piece budget: (text, cost, joiner, part of a cut word)."""
+        pieces: list[tuple[str, int, str, bool]] = []
+        group: list[str] = []
+        group_cost = 0
+        for word in text.split(" "):
+            cost = self._measure.cost(word)
+            if cost > self._piece_budget:
+                if group:
+                    pieces.append((" ".join(group), group_cost, " ", False))
+                    group, group_cost = [], 0
+                for index, part in enumerate(self._split_chars(word, self._piece_budget)):
+                    pieces.append((part, self._measure.cost(part), " " if index == 0 else "", True))
+                continue
+            if group and group_cost + cost > self._piece_budget:
+                pieces.append((" ".join(group), group_cost, " ", False))
+                group, group_cost = [], 0
+            group.append(word)
+            group_cost += cost
+        if group:
+            pieces.append((" ".join(group), group_cost, " ", False))
+        return pieces
+
+    def _split_chars(self, text: str, budget: int) -> list[str]:
+        parts: list[str] = []
+        while text:
+            size = self._longest_prefix(text, budget)
+            parts.append(text[:size])
+            text = text[size:]
+        return parts
+
+    def _longest_prefix(self, text: str, budget: int) -> int:
+        """The most characters from the start whose cost is within budget (at least one)."""
+        low, high = 1, len(text)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self._measure.cost(text[:middle]) <= budget:
+                low = middle
+            else:
+                high = middle - 1
+        return low
+
+    def _longest_suffix(self, text: str, budget: int) -> int:
+        """The most characters from the end whose cost is within budget (possibly none)."""
+        low, high = 0, len(text)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self._measure.cost(text[-middle:]) <= budget:
+                low = middle
+            else:
+                high = middle - 1
+        return low
+
+    def _tail(self, segments: list[_Segment], budget: int) -> list[_Segment]:
+        """The trailing text of `segments` costing at most `budget`, as overlap segments."""
+        taken: list[_Segment] = []
+        for segment in reversed(segments):
+            if budget <= 0:
+                break
+            if segment.cost <= budget:
+                taken.append(
+                    _Segment(
+                        segment.text, segment.page, segment.cost, segment.joiner, overlap=True, spaced=segment.spaced
+                    )
+                )
+                budget -= segment.cost
+                continue
+            words = segment.text.split(" ")
+            start = len(words)
+            spent = 0
+            while start > 0:
+                cost = self._measure.cost(words[start - 1])
+                if spent + cost > budget:
+                    break
+                spent += cost
+                start -= 1
+            if start < len(words):
+                text = " ".join(words[start:])
+            elif len(words) == 1 and not segment.spaced:
+                # Text without spaces (CJK, a split blob) overlaps by its last characters.
+                size = self._longest_suffix(words[0], budget)
+                text = words[0][len(words[0]) - size :] if size else ""
+            else:  # never start a chunk with the end of a cut word
+                text = ""
+            if text:
+                taken.append(
+                    _Segment(
+                        text,
+                        segment.page,
+                        self._measure.cost(text),
+                        segment.joiner,
+                        overlap=True,
+                        spaced=segment.spaced,
+                    )
+                )
+            break
+        taken.reverse()
+        return taken
+
+
+class ChunkStream:
+    """The chunking state of one document (see Chunker)."""
+
+    def __init__(self, chunker: Chunker):
+        self._chunker = chunker
+        self._segments: list[_Segment] = []
+        self._cost = 0
+        self._index = 0
+        self._ready: list[TextChunk] = []
+        self._queue: deque[_Segment] = deque()
+
+    def feed(self, page: PageText) -> list[TextChunk]:
+        if page.error is None and page.text:
+            for paragraph in _PARAGRAPH_BREAK.split(page.text):
+                paragraph = " ".join(paragraph.split())
+                if paragraph:
+                    self._queue.extend(self._chunker._segments(paragraph, page.number))
+            self._drain()
+        ready, self._ready = self._ready, []
+        return ready
+
+    def finish(self) -> list[TextChunk]:
+        self._drain()
+        if self._has_fresh_text():
+            self._emit()
+            self._drain()
+        ready, self._ready = self._ready, []
+        self._segments, self._cost = [], 0
+        return ready
+
+    def _has_fresh_text(self) -> bool:
+        return any(not segment.overlap for segment in self._segments)
+
+    def _drain(self) -> None:
+        budget = self._chunker._budget
+        while self._queue:
+            segment = self._queue.popleft()
+            if self._cost + segment.cost > budget:
+                if self._has_fresh_text():
+                    self._emit()
+                if self._cost + segment.cost > budget:  # shrink the overlap to make room
+                    self._set(self._chunker._tail(self._segments, budget - segment.cost))
+            self._segments.append(segment)
+            self._cost += segment.cost
+
+    def _set(self, segments: list[_Segment]) -> None:
+        self._segments = segments
+        self._cost = sum(segment.cost for segment in segments)
+
+    def _emit(self) -> None:
+        """Turns the current segments into a chunk; the overlap for the next one stays."""
+        chunker = self._chunker
+        segments = self._segments
+        carry: list[_Segment] = []
+        text = _join(segments)
+        tokens = chunker.count_tokens(text)
+        # The costs add up for the counters we ship; a custom counter may not, so
+        # the real count decides: drop the overlap, then move text to the next chunk.
+        while tokens > chunker.max_tokens:
+            if segments[0].overlap:
+                segments = [segment for segment in segments if not segment.overlap]
+            elif len(segments) > 1:
+                carry.insert(0, segments.pop())
+            else:
+                only = segments[0]
+                cut = _halve(only.text)
+                if cut is None:
+                    break  # a single character over the limit: nothing more to split
+                head, tail, joiner = cut
+                cost = chunker._measure.cost
+                segments = [_Segment(head, only.page, cost(head), only.joiner, spaced=only.spaced)]
+                carry.insert(0, _Segment(tail, only.page, cost(tail), joiner, spaced=only.spaced))
+            text = _join(segments)
+            tokens = chunker.count_tokens(text)
+        self._ready.append(
+            TextChunk(
+                index=self._index,
+                text=text,
+                page_start=min(segment.page for segment in segments),
+                page_end=max(segment.page for segment in segments),
+                token_estimate=tokens,
+            )
+        )
+        self._index += 1
+        self._set(chunker._tail(segments, chunker._overlap_budget))
+        self._queue.extendleft(reversed(carry))
+
+
+def _join(segments: list[_Segment]) -> str:
+    return segments[0].text + "".join(segment.joiner + segment.text for segment in segments[1:])
+
+
+def _sentences(text: str) -> list[tuple[str, str]]:
+    """(joiner, sentence) pairs; the joiner is " " when whitespace preceded the sentence."""
+    sentences: list[tuple[str, str]] = []
+    start = 0
+    joiner = ""
+    for match in _SENTENCE_END.finditer(text):
+        sentence = text[start : match.end()].strip()
+        if sentence:
+            sentences.append((joiner, sentence))
+        start = match.end()
+        joiner = " " if text[start : start + 1].isspace() else ""
+    rest = text[start:].strip()
+    if rest:
+        sentences.append((joiner, rest))
+    return sentences
+
+
+def _halve(text: str) -> tuple[str, str, str] | None:
+    """Splits text near its middle, at a space when there is one: (head, tail, joiner)."""
+    if len(text) < 2:
+        return None
+    middle = len(text) // 2
+    space = text.rfind(" ", 0, middle + 1)
+    if space <= 0:
+        space = text.find(" ", middle)
+    if 0 < space < len(text) - 1:
+        return text[:space], text[space + 1 :], " "
+    return text[:middle], text[middle:], ""
