@@ -12,7 +12,7 @@ SAMPLES := .cache/samples
 MIVAA := $(VENV)/bin/mivaa
 PYTEST_ARGS ?=
 
-.PHONY: help install models proto proto-check lint test demo up down status bench clean
+.PHONY: help install models proto proto-check lint test demo up down status bench clean deploy-config
 
 help:
 	@echo "make demo    install everything, start the local mesh, ingest sample PDFs, search them"
@@ -50,6 +50,13 @@ lint: install proto-check
 		$(VENV)/bin/buf breaking --against '.git#branch=origin/main'; \
 	else echo "buf breaking: no origin/main to compare with, skipped"; fi
 	$(VENV)/bin/lint-imports
+
+## The Envoy config of the Kubernetes gateway, rendered from the same template as the local one.
+deploy-config: install
+	$(PY) gateway/render.py --out deploy/k8s/base/envoy.yaml --port 8080 --admin-port 9901 --listen-address 0.0.0.0 \
+		--upstream extractor=extractor:50051 --upstream search=search:50051 --upstream embedder=embedder:50051 \
+		--cors-origin https://console.mivaa.example
+	sed -i '1i # Rendered by `make deploy-config` (gateway/render.py); a test fails when it drifts from the template.' deploy/k8s/base/envoy.yaml
 
 ## The test suite: real PostgreSQL, NATS, Envoy and model, started by fixtures on free ports.
 ## pytest's "no tests collected" (exit 5) is not a failure; every other non-zero exit is.
