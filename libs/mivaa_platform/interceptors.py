@@ -108,30 +108,50 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             finally:
                 observe(started, outcome)
 
+        # grpc.aio decides how to drive a handler from its function type, so each
+        # wrapper must itself be a coroutine function or an async generator function.
         if handler.unary_unary:
-            behavior = handler.unary_unary
+            unary_behavior = handler.unary_unary
+
+            async def unary_unary(request, context):
+                return await run_unary(unary_behavior, request, context)
+
             return grpc.unary_unary_rpc_method_handler(
-                lambda req, ctx: run_unary(behavior, req, ctx),
+                unary_unary,
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.stream_unary:
-            behavior = handler.stream_unary
+            stream_unary_behavior = handler.stream_unary
+
+            async def stream_unary(request_iterator, context):
+                return await run_unary(stream_unary_behavior, request_iterator, context)
+
             return grpc.stream_unary_rpc_method_handler(
-                lambda it, ctx: run_unary(behavior, it, ctx),
+                stream_unary,
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream:
-            behavior = handler.unary_stream
+            unary_stream_behavior = handler.unary_stream
+
+            async def unary_stream(request, context):
+                async for response in run_streaming(unary_stream_behavior, request, context):
+                    yield response
+
             return grpc.unary_stream_rpc_method_handler(
-                lambda req, ctx: run_streaming(behavior, req, ctx),
+                unary_stream,
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
-        behavior = handler.stream_stream
+        stream_stream_behavior = handler.stream_stream
+
+        async def stream_stream(request_iterator, context):
+            async for response in run_streaming(stream_stream_behavior, request_iterator, context):
+                yield response
+
         return grpc.stream_stream_rpc_method_handler(
-            lambda it, ctx: run_streaming(behavior, it, ctx),
+            stream_stream,
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )

@@ -13,10 +13,8 @@ at start in any order.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 
 import nats
 from nats.aio.client import Client as NatsClient
@@ -120,14 +118,3 @@ class OriginalsStore:
         store = await self._bucket()
         with contextlib.suppress(ObjectNotFoundError, NotFoundError):
             await store.delete(sha256)
-
-
-async def subscribe_events(nc: NatsClient, subject: str) -> AsyncIterator[nats.aio.msg.Msg]:
-    """Plain (core NATS) subscription helper for event consumers that only want live events."""
-    queue: asyncio.Queue = asyncio.Queue()
-    sub = await nc.subscribe(subject, cb=queue.put)
-    try:
-        while True:
-            yield await queue.get()
-    finally:
-        await sub.unsubscribe()

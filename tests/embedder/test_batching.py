@@ -27,7 +27,9 @@ def embedder() -> OnnxTextEmbedder:
             "`.cache/export-venv/bin/python tools/export_text_model.py --out models/all-MiniLM-L6-v2` "
             "(the Makefile does this before the tests)"
         )
-    return OnnxTextEmbedder(MODEL_DIR)
+    # fp32: its vectors do not depend on batch partners, so slices compare exactly; int8
+    # quantizes activations per model run (tests/embedder/test_text_model.py covers it).
+    return OnnxTextEmbedder(MODEL_DIR, precision="fp32")
 
 
 class FakeModel:

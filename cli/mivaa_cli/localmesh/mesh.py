@@ -198,6 +198,12 @@ class LocalMesh:
         wait_for_port(process, self.ports.nats)
         wait_for_port(process, self.ports.nats_monitor)
 
+    def restart_nats(self) -> None:
+        """Stops NATS and starts it again on the same port and store (jobs and originals survive)."""
+        self.processes.pop("nats").stop()
+        self._start_nats()
+        self.save()
+
     def start_service(self, name: str) -> ManagedProcess:
         module = "mivaa_extractor.main" if name.startswith("worker-") else f"mivaa_{name}.main"
         process = start_process(

@@ -20,8 +20,12 @@ class ModelInfo:
     name: str
     dimension: int
     modality: str
-    device: str
+    device: str  # execution provider and precision, e.g. "CPUExecutionProvider/int8"
     max_tokens: int
+
+
+def device_label(model: OnnxTextEmbedder) -> str:
+    return f"{model.device}/{model.precision}"
 
 
 class ServedTextModel:
@@ -35,22 +39,37 @@ class ServedTextModel:
 
 
 class ModelRegistry:
-    def __init__(self, models_dir: pathlib.Path, text_models: tuple[str, ...], *, max_batch_texts: int, max_wait_ms: float, threads: int | None):
+    def __init__(
+        self,
+        models_dir: pathlib.Path,
+        text_models: tuple[str, ...],
+        *,
+        max_batch_texts: int,
+        max_wait_ms: float,
+        threads: int | None,
+        precision: str = "auto",
+    ):
         self.models_dir = models_dir
         self.text_model_names = text_models
         self.max_batch_texts = max_batch_texts
         self.max_wait_ms = max_wait_ms
         self.threads = threads
+        self.precision = precision  # "auto", "fp32" or "int8" (OnnxTextEmbedder)
         self._text: dict[str, ServedTextModel] = {}
 
     async def load(self) -> None:
         """Loads every configured model (off the event loop) and starts its batcher."""
         for name in self.text_model_names:
-            model = await asyncio.to_thread(OnnxTextEmbedder, self.models_dir / name, intra_op_threads=self.threads)
+            model = await asyncio.to_thread(
+                OnnxTextEmbedder, self.models_dir / name, intra_op_threads=self.threads, precision=self.precision
+            )
             batcher = DynamicBatcher(model.embed, max_batch_texts=self.max_batch_texts, max_wait_ms=self.max_wait_ms)
             batcher.start()
             self._text[model.name] = ServedTextModel(model, batcher)
-            log.info("model loaded", extra={"fields": {"model": model.name, "device": model.device}})
+            log.info(
+                "model loaded",
+                extra={"fields": {"model": model.name, "device": model.device, "precision": model.precision}},
+            )
 
     async def close(self) -> None:
         for served in self._text.values():
@@ -73,6 +92,9 @@ class ModelRegistry:
         if not self._text:
             raise Unavailable("MODEL_LOADING", "The embedder is still loading its models.", domain=DOMAIN)
         return [
-            ModelInfo(name=s.model.name, dimension=s.model.dimension, modality="text", device=s.model.device, max_tokens=s.model.max_tokens)
+            ModelInfo(
+                name=s.model.name, dimension=s.model.dimension, modality="text", device=device_label(s.model),
+                max_tokens=s.model.max_tokens,
+            )
             for s in self._text.values()
         ]

@@ -1,0 +1,117 @@
+"""What ops and other consumers rely on: the CLI, metrics, events on NATS, durability across restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import urllib.request
+
+import nats
+import pytest
+
+from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
+from mivaa.jobs.v1 import job_pb2
+from tests.support.pdfs import make_pdf, page_phrase
+
+
+def mivaa(mesh, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mivaa_cli.main", "--address", mesh.gateway_address, *args],
+        capture_output=True, text=True, timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def test_cli_ingest_search_docs_jobs(mesh, tmp_path):
+    for tag in ("cli-alpha", "cli-beta"):
+        (tmp_path / f"{tag}.pdf").write_bytes(make_pdf(tag, 3))
+    (tmp_path / "notes.pdf").write_bytes(b"not a pdf at all")
+    ingested = mivaa(mesh, "ingest", str(tmp_path), "--label", "cli")
+    assert ingested.returncode == 1, "one file was rejected, so the command reports failure"
+    assert "notes.pdf: FAILED  rejected: NOT_A_PDF" in ingested.stdout, ingested.stdout
+    assert "cli-alpha.pdf: done  succeeded" in ingested.stdout and "cli-beta.pdf: done  succeeded" in ingested.stdout
+    assert "extracting" in ingested.stdout or "embedding" in ingested.stdout, "progress was shown"
+
+    found = mivaa(mesh, "search", page_phrase("cli-beta", 2), "-k", "1", "--label", "cli")
+    assert found.returncode == 0, found.stderr
+    assert "Generated cli-beta document" in found.stdout and "p.2" in found.stdout or "pp." in found.stdout
+
+    listed = mivaa(mesh, "docs", "list", "--label", "cli")
+    assert listed.returncode == 0 and listed.stdout.count("documents/") == 2, listed.stdout
+    name = listed.stdout.split()[0]
+    got = mivaa(mesh, "docs", "get", name)
+    assert '"state": "DOCUMENT_STATE_READY"' in got.stdout
+    jobs = mivaa(mesh, "jobs", "list", "--page-size", "5")
+    assert jobs.returncode == 0 and "SUCCEEDED" in jobs.stdout
+    deleted = mivaa(mesh, "docs", "delete", name)
+    assert deleted.returncode == 0 and f"deleted {name}" in deleted.stdout
+    missing = mivaa(mesh, "docs", "get", name)
+    assert missing.returncode == 1 and "NOT_FOUND DOCUMENT_NOT_FOUND" in missing.stderr
+
+
+def test_every_service_exports_metrics(mesh):
+    for index in range(3):
+        port = mesh.ports.metrics_base + index
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        assert "mivaa_rpc_duration_seconds_bucket" in body, port
+
+
+async def test_job_events_on_nats_carry_the_job_and_trace_context(client, mesh):
+    nc = await nats.connect(mesh.nats_url)
+    events: list = []
+    try:
+        async def collect(message):
+            events.append(message)
+
+        subscription = await nc.subscribe("mivaa.jobs.>", cb=collect)
+        response = await client.upload_bytes(make_pdf("events", 2), "events.pdf")
+        final = await client.wait_for_job(response.job.name, timeout=120)
+        await asyncio.sleep(0.5)
+        await subscription.unsubscribe()
+    finally:
+        await nc.close()
+    job_id = response.job.name.removeprefix("jobs/")
+    mine = [m for m in events if m.subject.startswith(f"mivaa.jobs.{job_id}.")]
+    decoded = [job_pb2.JobEvent.FromString(m.data) for m in mine]
+    assert decoded[0].job.state == job_pb2.JOB_STATE_QUEUED and mine[0].subject.endswith(".queued")
+    assert decoded[-1].job.state == final.state == job_pb2.JOB_STATE_SUCCEEDED and mine[-1].subject.endswith(".done")
+    sequences = [e.sequence for e in decoded]
+    assert sequences == sorted(sequences)
+    assert all("traceparent" in (m.headers or {}) for m in mine), "traces cross NATS"
+    # A consumer that comes later can replay the whole history from the stream.
+    nc = await nats.connect(mesh.nats_url)
+    try:
+        js = nc.jetstream()
+        replay = await js.subscribe(f"mivaa.jobs.{job_id}.>", ordered_consumer=True, deliver_policy=nats.js.api.DeliverPolicy.ALL)
+        replayed = []
+        while len(replayed) < len(mine):
+            replayed.append(await replay.next_msg(timeout=5))
+        assert [m.subject for m in replayed] == [m.subject for m in mine]
+    finally:
+        await nc.close()
+
+
+async def test_jobs_and_originals_survive_a_nats_restart(client, mesh):
+    data = make_pdf("durable", 2)
+    response = await client.upload_bytes(data, "durable.pdf")
+    final = await client.wait_for_job(response.job.name, timeout=120)
+    assert final.state == job_pb2.JOB_STATE_SUCCEEDED
+    await asyncio.to_thread(mesh.restart_nats)
+
+    async def after_restart():
+        return (await client.extractor.GetJob(extractor_pb.GetJobRequest(name=response.job.name))).job
+
+    for _ in range(50):  # services reconnect on their own
+        try:
+            job = await after_restart()
+            break
+        except Exception:  # noqa: BLE001
+            await asyncio.sleep(0.2)
+    else:
+        pytest.fail("extractor did not reconnect to NATS")
+    assert job.state == job_pb2.JOB_STATE_SUCCEEDED and job.chunks_indexed == final.chunks_indexed
+    again = await client.upload_bytes(data, "durable.pdf")
+    assert not again.created, "the stored original and its document were found after the restart"
+    fresh = await client.upload_bytes(make_pdf("after-restart", 1), "after-restart.pdf")
+    assert (await client.wait_for_job(fresh.job.name, timeout=120)).state == job_pb2.JOB_STATE_SUCCEEDED

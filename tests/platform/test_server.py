@@ -1,0 +1,133 @@
+"""The shared server bootstrap: health gating, error mapping to google.rpc.Status, deadlines, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client import REGISTRY
+
+from mivaa.embedder.v1 import embedder_service_pb2 as pb
+from mivaa.embedder.v1 import embedder_service_pb2_grpc
+from mivaa_embedder.registry import ModelRegistry
+from mivaa_embedder.servicer import EmbedderServicer
+from mivaa_platform.channels import create_channel, wait_until_serving
+from mivaa_platform.config import ServerSettings
+from mivaa_platform.errors import InvalidArgument
+from mivaa_platform.grpc_errors import error_info
+from mivaa_platform.server import GrpcService
+
+SERVICE = "mivaa.embedder.v1.EmbedderService"
+
+
+async def test_embedder_is_not_serving_until_its_model_is_loaded(model_dir):
+    registry = ModelRegistry(model_dir.parent, (model_dir.name,), max_batch_texts=64, max_wait_ms=2, threads=None)
+    service = GrpcService("embedder-test", ServerSettings(port=0))
+    service.add(embedder_service_pb2_grpc.add_EmbedderServiceServicer_to_server, EmbedderServicer(registry), SERVICE)
+    port = await service.start()
+    channel = create_channel(f"127.0.0.1:{port}")
+    try:
+        health = health_pb2_grpc.HealthStub(channel)
+        status = await health.Check(health_pb2.HealthCheckRequest(service=SERVICE))
+        assert status.status == health_pb2.HealthCheckResponse.NOT_SERVING
+        stub = embedder_service_pb2_grpc.EmbedderServiceStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await stub.ListModels(pb.ListModelsRequest())
+        assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert error_info(failure.value).reason == "MODEL_LOADING"
+
+        await registry.load()
+        await service.set_serving(True)
+        await wait_until_serving(channel, SERVICE, timeout=5)
+        models = (await stub.ListModels(pb.ListModelsRequest())).models
+        assert models[0].name == "all-MiniLM-L6-v2" and models[0].dimension == 384
+        assert models[0].device.startswith("CPUExecutionProvider") or models[0].device.startswith("CUDA")
+
+        # Domain errors become a canonical code plus exactly one ErrorInfo.
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await stub.EmbedTexts(pb.EmbedTextsRequest(texts=["x"] * 300))
+        assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        info = error_info(failure.value)
+        assert (info.reason, info.domain, info.metadata["max_texts"]) == ("TOO_MANY_TEXTS", "embedder.mivaa", "256")
+
+        # The shared interceptor counted the calls with their codes.
+        count = REGISTRY.get_sample_value(
+            "mivaa_rpc_errors_total",
+            {"service": "embedder-test", "method": "EmbedTexts", "code": "INVALID_ARGUMENT", "reason": "TOO_MANY_TEXTS"},
+        )
+        assert count == 1
+        assert REGISTRY.get_sample_value(
+            "mivaa_rpc_duration_seconds_count", {"service": "embedder-test", "method": "ListModels", "code": "OK"}
+        ) >= 1
+    finally:
+        await channel.close()
+        await service.stop()
+        await registry.close()
+
+
+class _SlowServicer(embedder_service_pb2_grpc.EmbedderServiceServicer):
+    async def ListModels(self, request, context):
+        await asyncio.sleep(5)
+        return pb.ListModelsResponse()
+
+    async def EmbedTexts(self, request, context):
+        raise RuntimeError("secret internal detail /etc/passwd")
+
+    async def StreamEmbedTexts(self, request_iterator, context):
+        async for _ in request_iterator:
+            raise InvalidArgument("STREAM_REJECTED", "No streams today.", domain="test.mivaa")
+            yield  # pragma: no cover
+
+
+async def test_deadlines_and_unexpected_errors():
+    service = GrpcService("deadline-test", ServerSettings(port=0, max_rpc_seconds=0.5))
+    service.add(embedder_service_pb2_grpc.add_EmbedderServiceServicer_to_server, _SlowServicer(), SERVICE)
+    port = await service.start()
+    channel = create_channel(f"127.0.0.1:{port}", unary_seconds=10)
+    stub = embedder_service_pb2_grpc.EmbedderServiceStub(channel)
+    try:
+        # The server's ceiling ends a call that runs too long, even when the caller allowed more.
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await stub.ListModels(pb.ListModelsRequest())
+        assert failure.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        # The caller's own deadline is honoured.
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await stub.ListModels(pb.ListModelsRequest(), timeout=0.1)
+        assert failure.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        # An unexpected exception is INTERNAL with a generic message: nothing leaks.
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await stub.EmbedTexts(pb.EmbedTextsRequest(texts=["x"]))
+        assert failure.value.code() == grpc.StatusCode.INTERNAL
+        assert "passwd" not in failure.value.details() and "RuntimeError" not in failure.value.details()
+        assert error_info(failure.value).reason == "INTERNAL_ERROR"
+        # Streaming handlers are mapped too.
+        call = stub.StreamEmbedTexts(iter([pb.StreamEmbedTextsRequest(texts=["a"])]))
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            async for _ in call:
+                pass
+        assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert error_info(failure.value).reason == "STREAM_REJECTED"
+    finally:
+        await channel.close()
+        await service.stop()
+
+
+def test_config_reports_every_problem_at_once():
+    from dataclasses import dataclass
+
+    from mivaa_platform.config import ConfigError, load_config
+
+    @dataclass(frozen=True)
+    class Settings:
+        database_url: str
+        port: int = 0
+        roles: tuple[str, ...] = ("api",)
+
+    with pytest.raises(ConfigError) as failure:
+        load_config(Settings, "DEMO", {"DEMO_PORT": "eighty"})
+    message = str(failure.value)
+    assert "DEMO_DATABASE_URL is required" in message and "DEMO_PORT" in message
+    settings = load_config(Settings, "DEMO", {"DEMO_DATABASE_URL": "postgresql://x", "DEMO_ROLES": "api, worker"})
+    assert settings.roles == ("api", "worker") and settings.port == 0
