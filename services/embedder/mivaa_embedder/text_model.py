@@ -224,6 +224,11 @@ class OnnxTextEmbedder:
         else:
             self._session = self._open(ort, precision, options, providers)
         self.precision: str = precision
+        # Dynamic int8 quantization scales activations over the whole model run, so a text's
+        # vector would shift with its batch partners. One text per run keeps every vector a
+        # function of its text alone (same query, same scores under any load) and is still
+        # ~1.6x faster than fp32 on CPU; fp32 batches freely.
+        self.run_batch_size = 1 if precision == "int8" else self.max_batch_size
         self.device: str = self._session.get_providers()[0]
         self.intra_op_threads = options.intra_op_num_threads
         self._input_names = {i.name for i in self._session.get_inputs()}
@@ -273,8 +278,8 @@ class OnnxTextEmbedder:
 
         # Similar lengths share a sub-batch so little compute goes to padding.
         order = np.argsort(lengths, kind="stable")
-        for start in range(0, len(order), self.max_batch_size):
-            idx = order[start : start + self.max_batch_size]
+        for start in range(0, len(order), self.run_batch_size):
+            idx = order[start : start + self.run_batch_size]
             width = int(lengths[idx].max())
             ids = np.zeros((len(idx), width), dtype=np.int64)
             mask = np.zeros((len(idx), width), dtype=np.int64)
