@@ -77,6 +77,10 @@ class Ingestor:
     def close(self) -> None:
         self._validator.shutdown(wait=False, cancel_futures=True)
 
+    async def warm_up(self) -> None:
+        """Starts the validator process now, so the first upload does not pay for it."""
+        await asyncio.get_running_loop().run_in_executor(self._validator, _warm)
+
     async def read_upload(self, chunks: AsyncIterator[bytes]) -> bytes:
         """Collects the bytes, failing fast on a wrong signature or a size over the cap."""
         buffer = bytearray()
@@ -173,6 +177,10 @@ class Ingestor:
         # Nats-Msg-Id makes a retried publish of the same job a no-op on the server.
         headers = inject_trace_headers({"Nats-Msg-Id": job.name})
         await self._js.publish(WORK_SUBJECT_EXTRACT, task.SerializeToString(), headers=headers)
+
+
+def _warm() -> None:
+    """Runs in the validator process: importing this module (and PyMuPDF) is the work."""
 
 
 def _validate_in_worker(data: bytes, password: str | None, max_bytes: int, max_pages: int) -> PdfInfo:

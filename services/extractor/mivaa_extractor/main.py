@@ -82,6 +82,7 @@ async def amain() -> None:
             ExtractorServicer(ingestor, jobs),
             "mivaa.extractor.v1.ExtractorService",
         )
+        await ingestor.warm_up()
     await service.start()
 
     stop = asyncio.Event()
@@ -92,6 +93,7 @@ async def amain() -> None:
         await wait_until_serving(embedder_channel, "mivaa.embedder.v1.EmbedderService")
         await embedder.resolve_model()
         page_extractor = PageExtractor(workers=settings.processes or None)
+        await page_extractor.warm_up()
 
         def new_chunker() -> Chunker:
             if settings.tokenizer_path:

@@ -291,6 +291,12 @@ class PageExtractor:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    async def warm_up(self) -> None:
+        """Starts every worker process now, so the first document does not pay for it."""
+        pool = await asyncio.to_thread(self._get_pool)
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(pool, _no_op) for _ in range(self.workers)))
+
     def _get_pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._closed:
@@ -311,6 +317,10 @@ class PageExtractor:
                 self._pool = None
         log.warning("an extraction worker process died; the pool will be recreated")
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _no_op() -> None:
+    """Submitted once per worker by warm_up: importing this module in the child is the work."""
 
 
 def _extraction_failed() -> Internal:
