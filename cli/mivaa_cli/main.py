@@ -46,7 +46,7 @@ def cmd_up(args) -> int:
         return 0
     if existing:
         existing.stop()
-    ports = MeshPorts(gateway=int(os.environ.get("MIVAA_GATEWAY_PORT", "8080")))
+    ports = MeshPorts.free() if args.free_ports else MeshPorts(gateway=int(os.environ.get("MIVAA_GATEWAY_PORT", "8080")))
     mesh = LocalMesh(args.state_dir, ports, workers=args.workers)
     print("starting NATS, PostgreSQL+pgvector, embedder, search, extractor, Envoy ...", flush=True)
     mesh.start()
@@ -195,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("up", help="start the local mesh")
     up.add_argument("--workers", type=int, default=1, help="extraction worker processes")
+    up.add_argument("--free-ports", action="store_true", help="pick free ports (a second mesh beside another)")
     for name in ("up", "down", "status"):
         target = up if name == "up" else sub.add_parser(name, help=f"{name} of the local mesh")
         target.add_argument("--state-dir", type=pathlib.Path, default=DEFAULT_STATE_DIR)

@@ -115,3 +115,28 @@ async def test_jobs_and_originals_survive_a_nats_restart(client, mesh):
     assert not again.created, "the stored original and its document were found after the restart"
     fresh = await client.upload_bytes(make_pdf("after-restart", 1), "after-restart.pdf")
     assert (await client.wait_for_job(fresh.job.name, timeout=120)).state == job_pb2.JOB_STATE_SUCCEEDED
+
+
+def test_mivaa_up_leaves_a_working_mesh_after_it_exits(tmp_path, model_dir):
+    """`mivaa up` returns while the mesh keeps running; status and down find it again."""
+    import json
+
+    state = tmp_path / "mesh"
+    env = {**os.environ, "MIVAA_STATE_DIR": str(state)}
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "mivaa_cli.main", *args], capture_output=True, text=True, timeout=300, env=env)
+
+    try:
+        up = cli("up", "--free-ports")
+        assert up.returncode == 0, up.stdout + up.stderr
+        status = cli("status")
+        assert status.returncode == 0, status.stdout
+        assert "stopped" not in status.stdout
+        gateway = json.loads((state / "state.json").read_text())["ports"]["gateway"]
+        models = cli("--address", f"127.0.0.1:{gateway}", "docs", "list")
+        assert models.returncode == 0, models.stderr
+    finally:
+        down = cli("down")
+    assert down.returncode == 0 and "mesh stopped" in down.stdout
+    assert cli("status").returncode == 1

@@ -228,11 +228,12 @@ class LocalMesh:
                 cors_origins=os.environ.get("MIVAA_CORS_ORIGINS", "http://localhost:5173").split(","),
             )
         )
-        process = start_process(
-            "envoy",
-            [_binary("envoy"), "-c", str(config), "--use-dynamic-base-id", "--log-level", "warn"],
-            log_dir=self.log_dir,
-        )
+        # Envoy stops itself with SIGTERM when its parent exits, which would take the gateway
+        # down with `mivaa up`. A shell that waits for it stays its parent for its whole life;
+        # the second command keeps the shell from exec-ing into Envoy. Both share one process
+        # group, so stopping the group stops Envoy.
+        envoy_argv = [_binary("envoy"), "-c", str(config), "--use-dynamic-base-id", "--log-level", "warn"]
+        process = start_process("envoy", ["/bin/sh", "-c", '"$@"; exit $?', "envoy", *envoy_argv], log_dir=self.log_dir)
         self.processes["envoy"] = process
         wait_for_port(process, self.ports.gateway)
         # Ready when a call through it reaches a healthy upstream.
