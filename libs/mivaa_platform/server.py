@@ -19,6 +19,7 @@ from grpc_reflection.v1alpha import reflection
 
 from mivaa.embedder.v1 import embedder_service_pb2
 from mivaa.extractor.v1 import extractor_service_pb2
+from mivaa.ocr.v1 import ocr_service_pb2
 from mivaa.search.v1 import search_service_pb2
 from mivaa_platform.config import ServerSettings
 from mivaa_platform.interceptors import ServiceInterceptor
@@ -31,6 +32,7 @@ PUBLIC_SERVICES: tuple[str, ...] = (
     extractor_service_pb2.DESCRIPTOR.services_by_name["ExtractorService"].full_name,
     embedder_service_pb2.DESCRIPTOR.services_by_name["EmbedderService"].full_name,
     search_service_pb2.DESCRIPTOR.services_by_name["SearchService"].full_name,
+    ocr_service_pb2.DESCRIPTOR.services_by_name["OcrService"].full_name,
 )
 
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
