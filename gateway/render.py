@@ -14,6 +14,8 @@ import string
 
 TEMPLATE = pathlib.Path(__file__).with_name("envoy.template.yaml")
 UPSTREAMS = ("extractor", "search", "embedder")
+# Services a mesh may run without; each gets its route and cluster only when given.
+OPTIONAL_UPSTREAMS = {"ocr": "/mivaa.ocr.v1.OcrService/"}
 
 
 def _cluster(name: str, address: str) -> str:
@@ -50,12 +52,23 @@ def render(*, port: int, admin_port: int, upstreams: dict[str, str], cors_origin
     if missing:
         raise SystemExit(f"missing --upstream for: {', '.join(missing)}")
     origins = [{"exact": origin} for origin in cors_origins] or [{"exact": "http://localhost:5173"}]
+    optional = [name for name in OPTIONAL_UPSTREAMS if name in upstreams]
+    routes = "".join(
+        f"""                        - match: {{ prefix: "{OPTIONAL_UPSTREAMS[name]}" }}
+                          route:
+                            cluster: {name}
+                            timeout: 0s
+                            max_stream_duration: {{ grpc_timeout_header_max: 1800s }}
+"""
+        for name in optional
+    ).rstrip("\n")
     return string.Template(TEMPLATE.read_text()).substitute(
         GATEWAY_PORT=port,
         ADMIN_PORT=admin_port,
         LISTEN_ADDRESS=listen_address,
         CORS_ORIGINS=json.dumps(origins),
-        CLUSTERS="".join(_cluster(name, upstreams[name]) for name in UPSTREAMS),
+        OPTIONAL_ROUTES=routes,
+        CLUSTERS="".join(_cluster(name, upstreams[name]) for name in (*UPSTREAMS, *optional)),
     )
 
 

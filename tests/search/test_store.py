@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import asyncio
 import base64
 import hashlib
@@ -14,6 +16,11 @@ import pytest
 
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument, NotFound
 from mivaa_search.store import ChunkRecord, DocumentStore
+
+MIGRATIONS = sorted(
+    f.name.removesuffix(".sql")
+    for f in (pathlib.Path(__file__).resolve().parents[2] / "services/search/mivaa_search/migrations").glob("*.sql")
+)
 
 DIMENSION = 384  # as in conftest.py
 
@@ -81,14 +88,16 @@ async def test_migrations_are_idempotent(database_dsn):
         assert (await second.get_document(doc.id)).sha256 == doc.sha256
     finally:
         await second.close()
-    assert await fetch(database_dsn, "SELECT version FROM schema_migrations") == [("0001_init",)]
+    assert await fetch(database_dsn, "SELECT version FROM schema_migrations ORDER BY version") == [
+        (version,) for version in MIGRATIONS
+    ]
 
 
 async def test_replicas_starting_together_migrate_once(database_dsn):
     stores = await asyncio.gather(*(DocumentStore.open(database_dsn, DIMENSION, max_size=2) for _ in range(5)))
     for s in stores:
         await s.close()
-    assert await fetch(database_dsn, "SELECT count(*) FROM schema_migrations") == [(1,)]
+    assert await fetch(database_dsn, "SELECT count(*) FROM schema_migrations") == [(len(MIGRATIONS),)]
 
 
 async def test_dimension_is_fixed_by_first_start(database_dsn):
@@ -333,3 +342,28 @@ async def test_search_top_k_and_vector_validation(store):
     with pytest.raises(InvalidArgument) as err:
         await store.search(vectors[0], 5, ["nope"], [])
     assert err.value.reason == "INVALID_DOCUMENT_NAME"
+
+
+async def test_chunks_keep_their_text_source_and_ocr_confidence(store):
+    document, _ = await store.create_document(
+        filename="scan.pdf", title="Scan", labels=[], sha256="e" * 64, size_bytes=1, page_count=2, job="jobs/x"
+    )
+    vectors = [unit_vector() for _ in range(2)]
+    await store.replace_chunks(
+        document.id,
+        [
+            ChunkRecord(0, "typed page", 1, 1, 3, vectors[0]),
+            ChunkRecord(1, "scanned page", 2, 2, 3, vectors[1], text_source="OCR", ocr_confidence=0.91),
+        ],
+        model="m",
+        page_count=2,
+        mark_ready=True,
+    )
+    hits = await store.search(vectors[1], 2, [document.id], [])
+    assert (hits[0].text_source, round(hits[0].ocr_confidence, 2)) == ("OCR", 0.91)
+    assert (hits[1].text_source, hits[1].ocr_confidence) == ("TEXT_LAYER", None)
+    with pytest.raises(InvalidArgument) as failure:
+        await store.replace_chunks(
+            document.id, [ChunkRecord(0, "x", 1, 1, 1, vectors[0], text_source="GUESS")], model="m", page_count=2, mark_ready=True
+        )
+    assert failure.value.reason == "INVALID_TEXT_SOURCE"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
 from mivaa_extractor.chunking import Chunker
-from mivaa_extractor.clients import SearchCatalog
+from mivaa_extractor.clients import OcrClient, SearchCatalog
 from mivaa_extractor.ingest import Ingestor, UploadLimits
 from mivaa_extractor.jobs import JobStore
 from mivaa_extractor.pipeline import DocumentPipeline, PipelineSettings
@@ -48,6 +48,11 @@ class ExtractorSettings:
     chunk_max_tokens: int = 256
     chunk_overlap_tokens: int = 32
     scratch_dir: str = ""
+    # OCR of pages without a usable text layer; empty disables it (such pages are reported).
+    ocr_addr: str = ""
+    ocr_dpi: int = 200
+    ocr_engine: str = ""
+    ocr_languages: tuple[str, ...] = ()
 
 
 async def amain() -> None:
@@ -66,6 +71,7 @@ async def amain() -> None:
     search_channel = create_channel(settings.search_addr)
     embedder_channel = create_channel(settings.embedder_addr, unary_seconds=120.0)
     catalog = SearchCatalog(search_channel)
+    channels = [search_channel, embedder_channel]
 
     service = GrpcService("extractor", server_settings)
     ingestor: Ingestor | None = None
@@ -104,6 +110,11 @@ async def amain() -> None:
                 )
             return Chunker(max_tokens=settings.chunk_max_tokens, overlap_tokens=settings.chunk_overlap_tokens)
 
+        recognizer = None
+        if settings.ocr_addr:
+            ocr_channel = create_channel(settings.ocr_addr, stream_seconds=1800.0)
+            channels.append(ocr_channel)
+            recognizer = OcrClient(ocr_channel, engine=settings.ocr_engine, languages=settings.ocr_languages)
         pipeline = DocumentPipeline(
             jobs=jobs,
             originals=originals,
@@ -116,7 +127,9 @@ async def amain() -> None:
                 batch_pages=settings.batch_pages,
                 embed_batch=settings.embed_batch,
                 scratch_dir=settings.scratch_dir or None,
+                ocr_dpi=settings.ocr_dpi,
             ),
+            recognizer=recognizer,
         )
         worker = ExtractWorker(
             js, pipeline, ack_wait_seconds=settings.ack_wait_seconds, max_deliver=settings.max_deliver
@@ -133,8 +146,8 @@ async def amain() -> None:
             ingestor.close()
         if page_extractor is not None:
             page_extractor.close()
-        await search_channel.close()
-        await embedder_channel.close()
+        for channel in channels:
+            await channel.close()
         await nc.drain()
 
     await service.run_until_signalled(shutdown)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import tempfile
@@ -23,8 +24,8 @@ from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2
 from mivaa_extractor.chunking import Chunker, TextChunk
 from mivaa_extractor.jobs import JobStore, is_terminal
-from mivaa_extractor.ports import ChunkIndex, ChunkWriter, DocumentCatalog, TextEmbedder
-from mivaa_extractor.text_extraction import PageExtractor
+from mivaa_extractor.ports import ChunkIndex, ChunkWriter, DocumentCatalog, PageRecognizer, TextEmbedder
+from mivaa_extractor.text_extraction import PageExtractor, PageText
 from mivaa_platform.errors import MivaaError, Unavailable
 from mivaa_platform.messaging import OriginalsStore
 
@@ -43,6 +44,8 @@ class PipelineSettings:
     embed_batch: int = 32
     progress_interval_seconds: float = 0.25
     scratch_dir: str | None = None
+    # Resolution pages without a usable text layer are rendered at for OCR.
+    ocr_dpi: int = 200
 
 
 @dataclass
@@ -53,6 +56,18 @@ class _Progress:
     extract_seconds: float = 0.0
     embed_seconds: float = 0.0
     index_seconds: float = 0.0
+    ocr_seconds: float = 0.0
+    ocr_pages_total: int = 0
+    ocr_pages_done: int = 0
+    # Mean OCR confidence of every page whose text came from OCR, by page number.
+    ocr_confidence: dict[int, float] = field(default_factory=dict)
+
+    def text_source(self, page_start: int, page_end: int) -> tuple[search_service_pb2.TextSource, float]:
+        """OCR (with its lowest page confidence) when any page of the span was recognized."""
+        confidences = [self.ocr_confidence[n] for n in range(page_start, page_end + 1) if n in self.ocr_confidence]
+        if confidences:
+            return search_service_pb2.TEXT_SOURCE_OCR, min(confidences)
+        return search_service_pb2.TEXT_SOURCE_TEXT_LAYER, 0.0
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -72,6 +87,7 @@ class DocumentPipeline:
         page_extractor: PageExtractor,
         chunker_factory: Callable[[], Chunker],
         settings: PipelineSettings | None = None,
+        recognizer: PageRecognizer | None = None,
     ):
         self._jobs = jobs
         self._originals = originals
@@ -80,6 +96,7 @@ class DocumentPipeline:
         self._index = index
         self._pages = page_extractor
         self._chunker_factory = chunker_factory
+        self._recognizer = recognizer
         self.settings = settings or PipelineSettings()
 
     async def run(self, task: job_pb2.ExtractTask, heartbeat: Heartbeat) -> job_pb2.Job:
@@ -156,6 +173,7 @@ class DocumentPipeline:
             path, task.password or None, job.pages_total, batch_pages=self.settings.batch_pages
         ):
             progress.extract_seconds += time.perf_counter() - started
+            batch = await self._recognize_unreadable_pages(task, path, batch, progress)
             new_chunks: list[TextChunk] = []
             for page in batch:
                 if page.error:
@@ -183,6 +201,49 @@ class DocumentPipeline:
         if current.state == job_pb2.JOB_STATE_CANCELLED:
             raise JobCancelled()
 
+    async def _recognize_unreadable_pages(
+        self, task: job_pb2.ExtractTask, path: str, batch: list[PageText], progress: _Progress
+    ) -> list[PageText]:
+        """Replaces the text of pages without a usable text layer by what OCR reads on them."""
+        flagged = [page for page in batch if page.ocr_reason and not page.error]
+        if not flagged:
+            return batch
+        if self._recognizer is None:
+            for page in flagged:
+                progress.page_errors.append(
+                    job_pb2.JobError(
+                        reason="OCR_NOT_CONFIGURED",
+                        message=f"Page {page.number} has no usable text layer ({page.ocr_reason}) and no OCR service is configured.",
+                        page=page.number,
+                    )
+                )
+            return batch
+        progress.ocr_pages_total += len(flagged)
+        await self._set_progress(task.job, progress, job_pb2.JOB_STAGE_OCR)
+        started = time.perf_counter()
+        dpi = self.settings.ocr_dpi
+        rendered = await self._pages.render(path, task.password or None, [page.number for page in flagged], dpi)
+        try:
+            recognized = await self._recognizer.recognize(rendered, dpi)
+        except MivaaError as error:
+            if is_retryable(error):
+                raise
+            recognized = {}
+            log.warning("OCR rejected pages", extra={"fields": {"job": task.job, "reason": error.reason}})
+        progress.ocr_seconds += time.perf_counter() - started
+        progress.ocr_pages_done += len(flagged)
+        replaced: dict[int, PageText] = {}
+        for page in flagged:
+            result = recognized.get(page.number)
+            if result is None:
+                progress.page_errors.append(
+                    job_pb2.JobError(reason="OCR_FAILED", message=f"Page {page.number} could not be recognized.", page=page.number)
+                )
+                continue
+            progress.ocr_confidence[page.number] = result.confidence
+            replaced[page.number] = dataclasses.replace(page, text=result.text)
+        return [replaced.get(page.number, page) for page in batch]
+
     async def _embed_and_write(self, queue: asyncio.Queue, writer: ChunkWriter, progress: _Progress) -> None:
         pending: list[TextChunk] = []
         finished = False
@@ -198,6 +259,7 @@ class DocumentPipeline:
                 embedded = await self._embedder.embed([chunk.text for chunk in batch])
                 progress.embed_seconds += time.perf_counter() - started
                 for chunk, vector, tokens in zip(batch, embedded.vectors, embedded.token_counts, strict=True):
+                    source, confidence = progress.text_source(chunk.page_start, chunk.page_end)
                     await writer.write(
                         search_service_pb2.Chunk(
                             index=chunk.index,
@@ -206,6 +268,8 @@ class DocumentPipeline:
                             page_end=chunk.page_end,
                             embedding=vector,
                             token_count=tokens,
+                            text_source=source,
+                            ocr_confidence=confidence,
                         )
                     )
                 progress.chunks_embedded += len(batch)
@@ -215,6 +279,8 @@ class DocumentPipeline:
             job.stage = stage
             job.pages_done = progress.pages_done
             job.chunks_indexed = progress.chunks_embedded
+            job.ocr_pages_total = progress.ocr_pages_total
+            job.ocr_pages_done = progress.ocr_pages_done
             _set_timings(job, progress)
 
         return await self._jobs.update(job_name, apply)
@@ -224,6 +290,8 @@ class DocumentPipeline:
             job.stage = job_pb2.JOB_STAGE_DONE
             job.pages_done = progress.pages_done
             job.chunks_indexed = chunks
+            job.ocr_pages_total = progress.ocr_pages_total
+            job.ocr_pages_done = progress.ocr_pages_done
             del job.page_errors[:]
             job.page_errors.extend(progress.page_errors)
             _set_timings(job, progress)
@@ -265,6 +333,7 @@ def _set_timings(job: job_pb2.Job, progress: _Progress) -> None:
     job.stage_timings.extend(
         [
             job_pb2.StageTiming(stage=job_pb2.JOB_STAGE_EXTRACTING, seconds=progress.extract_seconds),
+            job_pb2.StageTiming(stage=job_pb2.JOB_STAGE_OCR, seconds=progress.ocr_seconds),
             job_pb2.StageTiming(stage=job_pb2.JOB_STAGE_EMBEDDING, seconds=progress.embed_seconds),
             job_pb2.StageTiming(stage=job_pb2.JOB_STAGE_INDEXING, seconds=progress.index_seconds),
         ]

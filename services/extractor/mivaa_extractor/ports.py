@@ -51,3 +51,17 @@ class ChunkWriter(Protocol):
 
 class ChunkIndex(Protocol):
     async def open_writer(self, document: str, *, model: str, page_count: int) -> ChunkWriter: ...
+
+
+@dataclass(frozen=True)
+class RecognizedPage:
+    number: int
+    text: str
+    # Mean word confidence, 0..1.
+    confidence: float
+
+
+class PageRecognizer(Protocol):
+    """OCR of rendered pages (PNG bytes), results keyed by page number."""
+
+    async def recognize(self, pages: Sequence[tuple[int, bytes]], dpi: int) -> dict[int, RecognizedPage]: ...

@@ -53,6 +53,45 @@ class PageText:
     text: str
     error: str | None = None
     warnings: tuple[str, ...] = ()
+    # Why the page needs OCR (NO_TEXT_LAYER, GARBLED_TEXT_LAYER), or None when its text layer is usable.
+    ocr_reason: str | None = None
+
+
+# Fewer visible characters than this on a page that shows an image means "no text layer".
+MIN_TEXT_LAYER_CHARS = 20
+# More than this share of unmappable glyphs (U+FFFD, private use) means the text layer is garbage.
+MAX_GARBLED_SHARE = 0.3
+
+
+def ocr_reason(page: pymupdf.Page, text: str) -> str | None:
+    """Whether a page's text layer is unusable, and why; None when it is fine.
+
+    A page with almost no text but an image on it is a scan; a page whose text
+    is mostly unmappable glyphs has a broken font map. A blank page is neither.
+    """
+    visible = [c for c in text if not c.isspace()]
+    if visible:
+        garbled = sum(1 for c in visible if c == "\ufffd" or "\ue000" <= c <= "\uf8ff")
+        if garbled / len(visible) > MAX_GARBLED_SHARE:
+            return "GARBLED_TEXT_LAYER"
+    if len(visible) < MIN_TEXT_LAYER_CHARS and page.get_images(full=False):
+        return "NO_TEXT_LAYER"
+    return None
+
+
+def render_page_range(path: str, password: str | None, numbers: list[int], dpi: int) -> list[tuple[int, bytes]]:
+    """PNG renderings (grayscale) of the 1-based pages `numbers`, for OCR; runs in the pool's workers."""
+    path = os.fspath(path)
+    doc = _open_cached(path, password) if _worker_cache is not None else open_pdf(path, password)
+    try:
+        rendered = []
+        for number in numbers:
+            pixmap = doc.load_page(number - 1).get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
+            rendered.append((number, pixmap.tobytes("png")))
+        return rendered
+    finally:
+        if _worker_cache is None:
+            doc.close()
 
 
 def extract_page_range(path: str, password: str | None, first: int, last: int) -> list[PageText]:
@@ -93,7 +132,11 @@ def extract_page_range(path: str, password: str | None, first: int, last: int) -
                     )
                 )
                 continue
-            results.append(PageText(number=index + 1, text=text, warnings=mupdf_warnings(reset=True)))
+            results.append(
+                PageText(
+                    number=index + 1, text=text, warnings=mupdf_warnings(reset=True), ocr_reason=ocr_reason(page, text)
+                )
+            )
         return results
     finally:
         if _worker_cache is None:
@@ -290,6 +333,16 @@ class PageExtractor:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    async def render(self, path: str | os.PathLike[str], password: str | None, numbers: list[int], dpi: int) -> list[tuple[int, bytes]]:
+        """Renders pages to PNG in the worker processes (never on the event loop)."""
+        pool = await asyncio.to_thread(self._get_pool)
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(pool, render_page_range, os.fspath(path), password, list(numbers), dpi)
+        except BrokenProcessPool as exc:
+            self._discard_pool(pool)
+            raise Internal("EXTRACTION_WORKER_CRASHED", "A page could not be rendered for OCR.", domain=DOMAIN) from exc
 
     async def warm_up(self) -> None:
         """Starts every worker process now, so the first document does not pay for it."""

@@ -145,6 +145,8 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
                     page_end=chunk.page_end,
                     token_count=chunk.token_count,
                     embedding=list(chunk.embedding),
+                    text_source="OCR" if chunk.text_source == pb.TEXT_SOURCE_OCR else "TEXT_LAYER",
+                    ocr_confidence=chunk.ocr_confidence if chunk.text_source == pb.TEXT_SOURCE_OCR else None,
                 )
             )
         if header is None:
@@ -181,6 +183,8 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
                     page_start=hit.page_start,
                     page_end=hit.page_end,
                     score=hit.score,
+                    text_source=pb.TextSource.Value(f"TEXT_SOURCE_{hit.text_source}"),
+                    ocr_confidence=hit.ocr_confidence or 0.0,
                 )
                 for hit in hits
             ],

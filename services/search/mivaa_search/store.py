@@ -53,6 +53,9 @@ class DocumentRecord:
     update_time: dt.datetime
 
 
+TEXT_SOURCES = ("TEXT_LAYER", "OCR")
+
+
 @dataclass(frozen=True, eq=False)
 class ChunkRecord:
     index: int
@@ -61,6 +64,8 @@ class ChunkRecord:
     page_end: int
     token_count: int
     embedding: Sequence[float]
+    text_source: str = "TEXT_LAYER"  # or "OCR"
+    ocr_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,8 @@ class ChunkHit:
     page_start: int
     page_end: int
     score: float  # cosine similarity: 1 - cosine distance
+    text_source: str = "TEXT_LAYER"
+    ocr_confidence: float | None = None
 
 
 _DOCUMENT_COLUMNS = (
@@ -289,8 +296,15 @@ class DocumentStore:
             seen.add(chunk.index)
             embedding = self._check_vector(chunk.embedding, "INVALID_EMBEDDING", "EMBEDDING_DIMENSION_MISMATCH")
             text = chunk.text.replace("\x00", "")  # PostgreSQL text cannot hold NUL
+            if chunk.text_source not in TEXT_SOURCES:
+                raise InvalidArgument(
+                    "INVALID_TEXT_SOURCE", f"text_source must be one of {', '.join(TEXT_SOURCES)}.", domain=DOMAIN
+                )
             rows.append(
-                (doc_id, chunk.index, text, chunk.page_start, chunk.page_end, chunk.token_count, model, embedding)
+                (
+                    doc_id, chunk.index, text, chunk.page_start, chunk.page_end, chunk.token_count, model, embedding,
+                    chunk.text_source, chunk.ocr_confidence,
+                )
             )
 
         async with self._connection() as conn, conn.transaction():
@@ -301,11 +315,12 @@ class DocumentStore:
             async with conn.cursor() as cur:
                 async with cur.copy(
                     """
-                    COPY chunks (document_id, chunk_index, text, page_start, page_end, token_count, model, embedding)
+                    COPY chunks (document_id, chunk_index, text, page_start, page_end, token_count, model, embedding,
+                                 text_source, ocr_confidence)
                     FROM STDIN WITH (FORMAT BINARY)
                     """
                 ) as copy:
-                    copy.set_types(["uuid", "int4", "text", "int4", "int4", "int4", "text", "vector"])
+                    copy.set_types(["uuid", "int4", "text", "int4", "int4", "int4", "text", "vector", "text", "float4"])
                     for row in rows:
                         await copy.write_row(row)
             cur = await conn.execute(
@@ -358,7 +373,7 @@ class DocumentStore:
                 f"""
                 WITH nearest AS MATERIALIZED (
                     SELECT c.document_id, d.title, c.chunk_index, c.text, c.page_start, c.page_end,
-                           c.embedding <=> %(query)s AS distance
+                           c.text_source, c.ocr_confidence, c.embedding <=> %(query)s AS distance
                     FROM chunks c
                     JOIN documents d ON d.id = c.document_id
                     WHERE {' AND '.join(conditions)}
@@ -371,8 +386,8 @@ class DocumentStore:
             )
             rows = await cur.fetchall()
         return [
-            ChunkHit(str(doc_id), title, index, text, page_start, page_end, 1.0 - float(distance))
-            for doc_id, title, index, text, page_start, page_end, distance in rows
+            ChunkHit(str(doc_id), title, index, text, page_start, page_end, 1.0 - float(distance), source, confidence)
+            for doc_id, title, index, text, page_start, page_end, source, confidence, distance in rows
         ]
 
     # -- helpers ---------------------------------------------------------------

@@ -18,11 +18,20 @@ class DocumentState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DOCUMENT_STATE_PROCESSING: _ClassVar[DocumentState]
     DOCUMENT_STATE_READY: _ClassVar[DocumentState]
     DOCUMENT_STATE_FAILED: _ClassVar[DocumentState]
+
+class TextSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TEXT_SOURCE_UNSPECIFIED: _ClassVar[TextSource]
+    TEXT_SOURCE_TEXT_LAYER: _ClassVar[TextSource]
+    TEXT_SOURCE_OCR: _ClassVar[TextSource]
 DOCUMENT_STATE_UNSPECIFIED: DocumentState
 DOCUMENT_STATE_PENDING: DocumentState
 DOCUMENT_STATE_PROCESSING: DocumentState
 DOCUMENT_STATE_READY: DocumentState
 DOCUMENT_STATE_FAILED: DocumentState
+TEXT_SOURCE_UNSPECIFIED: TextSource
+TEXT_SOURCE_TEXT_LAYER: TextSource
+TEXT_SOURCE_OCR: TextSource
 
 class Document(_message.Message):
     __slots__ = ("name", "filename", "title", "labels", "sha256", "size_bytes", "page_count", "state", "job", "chunk_count", "create_time", "update_time")
@@ -53,20 +62,24 @@ class Document(_message.Message):
     def __init__(self, name: _Optional[str] = ..., filename: _Optional[str] = ..., title: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., sha256: _Optional[str] = ..., size_bytes: _Optional[int] = ..., page_count: _Optional[int] = ..., state: _Optional[_Union[DocumentState, str]] = ..., job: _Optional[str] = ..., chunk_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Chunk(_message.Message):
-    __slots__ = ("index", "text", "page_start", "page_end", "embedding", "token_count")
+    __slots__ = ("index", "text", "page_start", "page_end", "embedding", "token_count", "text_source", "ocr_confidence")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     PAGE_START_FIELD_NUMBER: _ClassVar[int]
     PAGE_END_FIELD_NUMBER: _ClassVar[int]
     EMBEDDING_FIELD_NUMBER: _ClassVar[int]
     TOKEN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    TEXT_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    OCR_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     index: int
     text: str
     page_start: int
     page_end: int
     embedding: _containers.RepeatedScalarFieldContainer[float]
     token_count: int
-    def __init__(self, index: _Optional[int] = ..., text: _Optional[str] = ..., page_start: _Optional[int] = ..., page_end: _Optional[int] = ..., embedding: _Optional[_Iterable[float]] = ..., token_count: _Optional[int] = ...) -> None: ...
+    text_source: TextSource
+    ocr_confidence: float
+    def __init__(self, index: _Optional[int] = ..., text: _Optional[str] = ..., page_start: _Optional[int] = ..., page_end: _Optional[int] = ..., embedding: _Optional[_Iterable[float]] = ..., token_count: _Optional[int] = ..., text_source: _Optional[_Union[TextSource, str]] = ..., ocr_confidence: _Optional[float] = ...) -> None: ...
 
 class CreateDocumentRequest(_message.Message):
     __slots__ = ("document",)
@@ -177,7 +190,7 @@ class SearchChunksRequest(_message.Message):
     def __init__(self, query: _Optional[str] = ..., top_k: _Optional[int] = ..., documents: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SearchHit(_message.Message):
-    __slots__ = ("document", "document_title", "chunk_index", "text", "page_start", "page_end", "score")
+    __slots__ = ("document", "document_title", "chunk_index", "text", "page_start", "page_end", "score", "text_source", "ocr_confidence")
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_TITLE_FIELD_NUMBER: _ClassVar[int]
     CHUNK_INDEX_FIELD_NUMBER: _ClassVar[int]
@@ -185,6 +198,8 @@ class SearchHit(_message.Message):
     PAGE_START_FIELD_NUMBER: _ClassVar[int]
     PAGE_END_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    OCR_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     document: str
     document_title: str
     chunk_index: int
@@ -192,7 +207,9 @@ class SearchHit(_message.Message):
     page_start: int
     page_end: int
     score: float
-    def __init__(self, document: _Optional[str] = ..., document_title: _Optional[str] = ..., chunk_index: _Optional[int] = ..., text: _Optional[str] = ..., page_start: _Optional[int] = ..., page_end: _Optional[int] = ..., score: _Optional[float] = ...) -> None: ...
+    text_source: TextSource
+    ocr_confidence: float
+    def __init__(self, document: _Optional[str] = ..., document_title: _Optional[str] = ..., chunk_index: _Optional[int] = ..., text: _Optional[str] = ..., page_start: _Optional[int] = ..., page_end: _Optional[int] = ..., score: _Optional[float] = ..., text_source: _Optional[_Union[TextSource, str]] = ..., ocr_confidence: _Optional[float] = ...) -> None: ...
 
 class SearchChunksResponse(_message.Message):
     __slots__ = ("hits", "model")
