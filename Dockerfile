@@ -2,6 +2,7 @@
 #   docker build --target extractor -t ghcr.io/mivaa/extractor:0.1.0 .
 #   docker build --target search    -t ghcr.io/mivaa/search:0.1.0 .
 #   docker build --target embedder  -t ghcr.io/mivaa/embedder:0.1.0 .
+#   docker build --target ocr       -t ghcr.io/mivaa/ocr:0.1.0 .
 FROM python:3.11-slim AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /opt/mivaa
@@ -27,6 +28,15 @@ CMD ["python", "-m", "mivaa_extractor.main"]
 
 FROM runtime AS search
 CMD ["python", "-m", "mivaa_search.main"]
+
+# Tesseract from Debian; EasyOCR (and its CPU torch) from tools/install_ocr.sh.
+FROM runtime AS ocr
+USER root
+COPY requirements/ocr.txt requirements/
+COPY tools/install_ocr.sh tools/
+RUN bash tools/install_ocr.sh /usr/local
+USER 10001
+CMD ["python", "-m", "mivaa_ocr.main"]
 
 FROM runtime AS embedder
 COPY --from=models /models /opt/mivaa/models

@@ -61,6 +61,7 @@ lint: install proto-check
 deploy-config: install
 	$(PY) gateway/render.py --out deploy/k8s/base/envoy.yaml --port 8080 --admin-port 9901 --listen-address 0.0.0.0 \
 		--upstream extractor=extractor:50051 --upstream search=search:50051 --upstream embedder=embedder:50051 \
+		--upstream ocr=ocr:50051 \
 		--cors-origin https://console.mivaa.example
 	sed -i '1i # Rendered by `make deploy-config` (gateway/render.py); a test fails when it drifts from the template.' deploy/k8s/base/envoy.yaml
 

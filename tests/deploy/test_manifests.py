@@ -58,7 +58,7 @@ def test_workloads_are_hardened(path, workload):
 
 def test_mivaa_services_use_native_grpc_probes():
     for path, workload in WORKLOADS:
-        if workload["metadata"]["name"] in ("embedder", "search", "extractor", "extractor-worker"):
+        if workload["metadata"]["name"] in ("embedder", "search", "extractor", "extractor-worker", "ocr"):
             container = workload["spec"]["template"]["spec"]["containers"][0]
             assert "grpc" in container["readinessProbe"] and "grpc" in container["livenessProbe"], path
 
@@ -76,7 +76,7 @@ def test_every_kustomization_lists_existing_files():
 def test_network_policies_deny_by_default_and_allow_each_caller():
     policies = {r["metadata"]["name"]: r for _, r in MANIFESTS if r["kind"] == "NetworkPolicy"}
     assert policies["default-deny-ingress"]["spec"]["podSelector"] == {}
-    for service in ("extractor", "search", "embedder", "nats", "postgres"):
+    for service in ("extractor", "search", "embedder", "ocr", "nats", "postgres"):
         assert f"allow-{service}" in policies
 
 
@@ -97,5 +97,6 @@ def test_rendered_gateway_config_matches_the_template(tmp_path):
 DEPLOY_RENDER_ARGS = [
     "--port", "8080", "--admin-port", "9901", "--listen-address", "0.0.0.0",
     "--upstream", "extractor=extractor:50051", "--upstream", "search=search:50051", "--upstream", "embedder=embedder:50051",
+    "--upstream", "ocr=ocr:50051",
     "--cors-origin", "https://console.mivaa.example",
 ]
