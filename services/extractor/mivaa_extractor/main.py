@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
+import sys
 from dataclasses import dataclass
 
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
@@ -135,6 +138,7 @@ async def amain() -> None:
             js, pipeline, ack_wait_seconds=settings.ack_wait_seconds, max_deliver=settings.max_deliver
         )
         worker_task = asyncio.create_task(worker.run(stop))
+        worker_task.add_done_callback(_exit_if_worker_died(stop))
     await service.set_serving(True)
 
     async def shutdown() -> None:
@@ -153,8 +157,28 @@ async def amain() -> None:
     await service.run_until_signalled(shutdown)
 
 
+def _exit_if_worker_died(stop: asyncio.Event):
+    """A worker loop that ends on its own must not leave a process that looks healthy but
+    consumes nothing: log it and stop the process, so its supervisor starts a fresh one."""
+
+    def check(task: asyncio.Task) -> None:
+        if stop.is_set() or task.cancelled():
+            return
+        log.critical("the worker loop ended unexpectedly; exiting", exc_info=task.exception())
+        os.kill(os.getpid(), signal.SIGTERM)
+        global _worker_failed
+        _worker_failed = True
+
+    return check
+
+
+_worker_failed = False
+
+
 def main() -> None:
     run_service("extractor", amain)
+    if _worker_failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

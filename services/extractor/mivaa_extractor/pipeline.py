@@ -223,6 +223,9 @@ class DocumentPipeline:
         started = time.perf_counter()
         dpi = self.settings.ocr_dpi
         rendered = await self._pages.render(path, task.password or None, [page.number for page in flagged], dpi)
+        # Rendering is extraction work; the OCR stage's time is recognition alone.
+        progress.extract_seconds += time.perf_counter() - started
+        started = time.perf_counter()
         try:
             recognized = await self._recognizer.recognize(rendered, dpi)
         except MivaaError as error:

@@ -67,7 +67,12 @@ class ExtractWorker:
                 await asyncio.sleep(1)
                 continue
             for message in messages:
-                await self._handle(message)
+                try:
+                    await self._handle(message)
+                except Exception:  # noqa: BLE001 - e.g. an ack lost while NATS restarts
+                    # The task stays unacked, so JetStream redelivers it after ack_wait and a
+                    # redelivery of a finished job is acked at once. The loop must go on.
+                    log.warning("handling a task failed; it will be redelivered", exc_info=True)
 
     async def _handle(self, message) -> None:
         task = job_pb2.ExtractTask()
