@@ -7,7 +7,6 @@ import asyncio
 import grpc
 import pytest
 import pytest_asyncio
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mivaa.ocr.v1 import ocr_service_pb2 as pb
 from mivaa.ocr.v1 import ocr_service_pb2_grpc
@@ -18,6 +17,7 @@ from mivaa_platform.channels import create_channel, wait_until_serving
 from mivaa_platform.config import ServerSettings
 from mivaa_platform.grpc_errors import error_info
 from mivaa_platform.server import GrpcService
+from tests.support.inprocess import NOT_SERVING, health_status, serving
 from tests.ocr.conftest import require_engine
 from tests.ocr.groundtruth import PARAGRAPHS, cer, render_text_page, rotate_clockwise, to_jpeg, to_png
 
@@ -46,28 +46,23 @@ def _page(i: int, degrees: int = 0) -> pb.PageImage:
 async def test_not_serving_until_the_engines_are_loaded():
     require_engine("tesseract")
     pool = OcrPool(("tesseract",), processes=1)
-    service = GrpcService("ocr-health-test", ServerSettings(port=0))
-    service.add(ocr_service_pb2_grpc.add_OcrServiceServicer_to_server, OcrServicer(pool), SERVICE)
-    port = await service.start()
-    channel = create_channel(f"127.0.0.1:{port}")
     try:
-        health = health_pb2_grpc.HealthStub(channel)
-        status = await health.Check(health_pb2.HealthCheckRequest(service=SERVICE))
-        assert status.status == health_pb2.HealthCheckResponse.NOT_SERVING
-        stub = ocr_service_pb2_grpc.OcrServiceStub(channel)
-        with pytest.raises(grpc.aio.AioRpcError) as failure:
-            await stub.ListEngines(pb.ListEnginesRequest())
-        assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
-        assert error_info(failure.value).reason == "ENGINES_LOADING"
+        async with serving(
+            "ocr-health-test", ocr_service_pb2_grpc.add_OcrServiceServicer_to_server, OcrServicer(pool), SERVICE
+        ) as (service, channel):
+            assert await health_status(channel, SERVICE) == NOT_SERVING
+            stub = ocr_service_pb2_grpc.OcrServiceStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as failure:
+                await stub.ListEngines(pb.ListEnginesRequest())
+            assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert error_info(failure.value).reason == "ENGINES_LOADING"
 
-        await pool.start()
-        await service.set_serving(True)
-        await wait_until_serving(channel, SERVICE, timeout=10)
-        engines = (await stub.ListEngines(pb.ListEnginesRequest())).engines
-        assert [(e.name, e.device, e.is_default) for e in engines] == [("tesseract", "cpu", True)]
+            await pool.start()
+            await service.set_serving(True)
+            await wait_until_serving(channel, SERVICE, timeout=10)
+            engines = (await stub.ListEngines(pb.ListEnginesRequest())).engines
+            assert [(e.name, e.device, e.is_default) for e in engines] == [("tesseract", "cpu", True)]
     finally:
-        await channel.close()
-        await service.stop()
         await pool.close()
 
 

@@ -6,64 +6,58 @@ import asyncio
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import REGISTRY
 
 from mivaa.embedder.v1 import embedder_service_pb2 as pb
 from mivaa.embedder.v1 import embedder_service_pb2_grpc
 from mivaa_embedder.registry import ModelRegistry
 from mivaa_embedder.servicer import EmbedderServicer
-from mivaa_platform.channels import create_channel, wait_until_serving
+from mivaa_platform.channels import wait_until_serving
 from mivaa_platform.config import ServerSettings
 from mivaa_platform.errors import InvalidArgument
 from mivaa_platform.grpc_errors import error_info
-from mivaa_platform.server import GrpcService
+from tests.support.inprocess import NOT_SERVING, health_status, serving
 
 SERVICE = "mivaa.embedder.v1.EmbedderService"
 
 
 async def test_embedder_is_not_serving_until_its_model_is_loaded(model_dir):
     registry = ModelRegistry(model_dir.parent, (model_dir.name,), max_batch_texts=64, max_wait_ms=2, threads=None)
-    service = GrpcService("embedder-test", ServerSettings(port=0))
-    service.add(embedder_service_pb2_grpc.add_EmbedderServiceServicer_to_server, EmbedderServicer(registry), SERVICE)
-    port = await service.start()
-    channel = create_channel(f"127.0.0.1:{port}")
     try:
-        health = health_pb2_grpc.HealthStub(channel)
-        status = await health.Check(health_pb2.HealthCheckRequest(service=SERVICE))
-        assert status.status == health_pb2.HealthCheckResponse.NOT_SERVING
-        stub = embedder_service_pb2_grpc.EmbedderServiceStub(channel)
-        with pytest.raises(grpc.aio.AioRpcError) as failure:
-            await stub.ListModels(pb.ListModelsRequest())
-        assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
-        assert error_info(failure.value).reason == "MODEL_LOADING"
+        async with serving(
+            "embedder-test", embedder_service_pb2_grpc.add_EmbedderServiceServicer_to_server, EmbedderServicer(registry), SERVICE
+        ) as (service, channel):
+            assert await health_status(channel, SERVICE) == NOT_SERVING
+            stub = embedder_service_pb2_grpc.EmbedderServiceStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as failure:
+                await stub.ListModels(pb.ListModelsRequest())
+            assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert error_info(failure.value).reason == "MODEL_LOADING"
 
-        await registry.load()
-        await service.set_serving(True)
-        await wait_until_serving(channel, SERVICE, timeout=5)
-        models = (await stub.ListModels(pb.ListModelsRequest())).models
-        assert models[0].name == "all-MiniLM-L6-v2" and models[0].dimension == 384
-        assert models[0].device.startswith("CPUExecutionProvider") or models[0].device.startswith("CUDA")
+            await registry.load()
+            await service.set_serving(True)
+            await wait_until_serving(channel, SERVICE, timeout=5)
+            models = (await stub.ListModels(pb.ListModelsRequest())).models
+            assert models[0].name == "all-MiniLM-L6-v2" and models[0].dimension == 384
+            assert models[0].device.startswith("CPUExecutionProvider") or models[0].device.startswith("CUDA")
 
-        # Domain errors become a canonical code plus exactly one ErrorInfo.
-        with pytest.raises(grpc.aio.AioRpcError) as failure:
-            await stub.EmbedTexts(pb.EmbedTextsRequest(texts=["x"] * 300))
-        assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-        info = error_info(failure.value)
-        assert (info.reason, info.domain, info.metadata["max_texts"]) == ("TOO_MANY_TEXTS", "embedder.mivaa", "256")
+            # Domain errors become a canonical code plus exactly one ErrorInfo.
+            with pytest.raises(grpc.aio.AioRpcError) as failure:
+                await stub.EmbedTexts(pb.EmbedTextsRequest(texts=["x"] * 300))
+            assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            info = error_info(failure.value)
+            assert (info.reason, info.domain, info.metadata["max_texts"]) == ("TOO_MANY_TEXTS", "embedder.mivaa", "256")
 
-        # The shared interceptor counted the calls with their codes.
-        count = REGISTRY.get_sample_value(
-            "mivaa_rpc_errors_total",
-            {"service": "embedder-test", "method": "EmbedTexts", "code": "INVALID_ARGUMENT", "reason": "TOO_MANY_TEXTS"},
-        )
-        assert count == 1
-        assert REGISTRY.get_sample_value(
-            "mivaa_rpc_duration_seconds_count", {"service": "embedder-test", "method": "ListModels", "code": "OK"}
-        ) >= 1
+            # The shared interceptor counted the calls with their codes.
+            count = REGISTRY.get_sample_value(
+                "mivaa_rpc_errors_total",
+                {"service": "embedder-test", "method": "EmbedTexts", "code": "INVALID_ARGUMENT", "reason": "TOO_MANY_TEXTS"},
+            )
+            assert count == 1
+            assert REGISTRY.get_sample_value(
+                "mivaa_rpc_duration_seconds_count", {"service": "embedder-test", "method": "ListModels", "code": "OK"}
+            ) >= 1
     finally:
-        await channel.close()
-        await service.stop()
         await registry.close()
 
 
@@ -82,12 +76,15 @@ class _SlowServicer(embedder_service_pb2_grpc.EmbedderServiceServicer):
 
 
 async def test_deadlines_and_unexpected_errors():
-    service = GrpcService("deadline-test", ServerSettings(port=0, max_rpc_seconds=0.5))
-    service.add(embedder_service_pb2_grpc.add_EmbedderServiceServicer_to_server, _SlowServicer(), SERVICE)
-    port = await service.start()
-    channel = create_channel(f"127.0.0.1:{port}", unary_seconds=10)
-    stub = embedder_service_pb2_grpc.EmbedderServiceStub(channel)
-    try:
+    async with serving(
+        "deadline-test",
+        embedder_service_pb2_grpc.add_EmbedderServiceServicer_to_server,
+        _SlowServicer(),
+        SERVICE,
+        ServerSettings(port=0, max_rpc_seconds=0.5),
+        unary_seconds=10,
+    ) as (_, channel):
+        stub = embedder_service_pb2_grpc.EmbedderServiceStub(channel)
         # The server's ceiling ends a call that runs too long, even when the caller allowed more.
         with pytest.raises(grpc.aio.AioRpcError) as failure:
             await stub.ListModels(pb.ListModelsRequest())
@@ -109,9 +106,6 @@ async def test_deadlines_and_unexpected_errors():
                 pass
         assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert error_info(failure.value).reason == "STREAM_REJECTED"
-    finally:
-        await channel.close()
-        await service.stop()
 
 
 def test_config_reports_every_problem_at_once():
