@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -35,7 +36,11 @@ def test_cli_ingest_search_docs_jobs(mesh, tmp_path):
 
     found = mivaa(mesh, "search", page_phrase("cli-beta", 2), "-k", "1", "--label", "cli")
     assert found.returncode == 0, found.stderr
-    assert "Generated cli-beta document" in found.stdout and "p.2" in found.stdout or "pp." in found.stdout
+    assert "Generated cli-beta document" in found.stdout, found.stdout
+    pages = re.search(r"\((?:p\.(\d+)|pp\.(\d+)-(\d+)),", found.stdout)
+    assert pages, found.stdout
+    first, last = (int(pages[1]),) * 2 if pages[1] else (int(pages[2]), int(pages[3]))
+    assert first <= 2 <= last, found.stdout
 
     listed = mivaa(mesh, "docs", "list", "--label", "cli")
     assert listed.returncode == 0 and listed.stdout.count("documents/") == 2, listed.stdout
