@@ -16,14 +16,6 @@ MINILM_TOKENIZER = REPO / "models" / "all-MiniLM-L6-v2" / "tokenizer.json"
 
 
 @pytest.fixture(scope="session")
-def corpus() -> Path:
-    path = REPO.parent / "shared" / "corpus"
-    if not path.is_dir():
-        pytest.skip(f"../shared/corpus not found: {path} does not exist")
-    return path
-
-
-@pytest.fixture(scope="session")
 def minilm() -> Tokenizer:
     if not MINILM_TOKENIZER.is_file():
         pytest.skip(f"all-MiniLM-L6-v2 tokenizer not found: {MINILM_TOKENIZER} (made by tools/export_text_model.py)")

@@ -14,15 +14,6 @@ from mivaa_extractor import text_extraction
 from mivaa_extractor.text_extraction import PageExtractor, PageText, extract_page_range
 from mivaa_platform.errors import ErrorKind, MivaaError
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def corpus() -> Path:
-    path = REPO.parent / "shared" / "corpus"
-    if not path.is_dir():
-        pytest.skip(f"../shared/corpus not found: {path} does not exist")
-    return path
 
 
 def phrase(number: int) -> str:

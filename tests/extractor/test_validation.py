@@ -17,17 +17,9 @@ from mivaa_extractor.validation import (
     validate_pdf,
 )
 from mivaa_platform.errors import ErrorKind, MivaaError
+from tests.conftest import CORPUS_DIR
 
-REPO = Path(__file__).resolve().parents[2]
 LIMITS = {"max_bytes": 10_000_000, "max_pages": 1000}
-
-
-@pytest.fixture(scope="session")
-def corpus() -> Path:
-    path = REPO.parent / "shared" / "corpus"
-    if not path.is_dir():
-        pytest.skip(f"../shared/corpus not found: {path} does not exist")
-    return path
 
 
 def make_pdf(pages: int = 3, *, title: str = "Ground Truth", **save_options) -> bytes:
@@ -237,7 +229,7 @@ def test_page_count_or_metadata_access_failure_is_unreadable(monkeypatch, attrib
 
 
 def corpus_pdfs() -> list[str]:
-    root = REPO.parent / "shared" / "corpus"
+    root = CORPUS_DIR
     return sorted(str(p.relative_to(root)) for p in [*root.glob("*.pdf"), *root.glob("unstructured/*.pdf")])
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from mivaa_cli.localmesh.processes import pid_alive
+
 PG_SYSTEM_USER = "mivaa-pg"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0
@@ -180,13 +182,7 @@ class LocalPostgres:
     def _alive(self, pid: int) -> bool:
         if self._proc is not None and self._proc.pid == pid:
             return self._proc.poll() is None  # also reaps our own zombie
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return pid_alive(pid)
 
     def _wait_exit(self, pid: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
