@@ -1,0 +1,83 @@
+"""Whole-document extraction in one process: for tests, benchmarks and tools.
+
+The service runs the same stages in supervised worker processes with
+per-page limits (text_extraction.PageExtractor); this runs them in line,
+which is what a benchmark "per core" measures.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pymupdf
+
+from mivaa_extractor.structure.furniture import FurnitureDetector
+from mivaa_extractor.structure.markdown import document_markdown
+from mivaa_extractor.structure.model import DocumentInfo, ExtractedImage, FontProfile, PageLayout
+from mivaa_extractor.structure.page_analysis import AnalysisSettings, PageAnalyzer, failed_page
+from mivaa_extractor.structure.pymupdf_backend import learn_font_profile, read_document_info
+from mivaa_extractor.structure.language import guess_language
+from mivaa_extractor.validation import open_pdf
+
+
+@dataclass
+class StructuredDocument:
+    info: DocumentInfo
+    profile: FontProfile
+    pages: list[PageLayout] = field(default_factory=list)
+
+    @property
+    def images(self) -> dict[str, ExtractedImage]:
+        return {image.sha256: image for page in self.pages for image in page.images}
+
+    def markdown(self) -> str:
+        mime_types = {sha: image.mime_type for sha, image in self.images.items()}
+        return "\n\n".join(document_markdown(self.pages, mime_types=mime_types))
+
+    def body_text(self) -> str:
+        return "\n\n".join(page.text for page in self.pages if page.text)
+
+
+def profile_document(doc: pymupdf.Document) -> tuple[DocumentInfo, FontProfile]:
+    """What is read once before the pages: metadata, outline, language, font sizes."""
+    profile = learn_font_profile(doc)
+    sample = []
+    for number in range(min(doc.page_count, 3)):
+        try:
+            sample.append(doc.load_page(number).get_text("text"))
+        except Exception:  # noqa: BLE001 - the language guess is best effort
+            pass
+    return read_document_info(doc, language=guess_language(" ".join(sample))), profile
+
+
+def iter_layouts(
+    doc: pymupdf.Document, info: DocumentInfo, profile: FontProfile, settings: AnalysisSettings | None = None,
+    first: int = 1, last: int | None = None,
+) -> Iterator[PageLayout]:
+    """Pages first..last (1-based, inclusive), each analysed or reported as failed; furniture not yet marked."""
+    analyzer = PageAnalyzer(doc, profile, info, settings)
+    for number in range(first, (last or doc.page_count) + 1):
+        try:
+            yield analyzer.analyze(number)
+        except MemoryError:
+            raise
+        except Exception:  # noqa: BLE001 - one bad page must not fail the document
+            yield failed_page(number, "PAGE_EXTRACTION_FAILED", f"Page {number} could not be extracted.")
+
+
+def extract_document(
+    path: str | os.PathLike[str], password: str | None = None, settings: AnalysisSettings | None = None
+) -> StructuredDocument:
+    doc = open_pdf(os.fspath(path), password)
+    try:
+        info, profile = profile_document(doc)
+        result = StructuredDocument(info=info, profile=profile)
+        furniture = FurnitureDetector(margin_share=(settings or AnalysisSettings()).margin_share)
+        for layout in iter_layouts(doc, info, profile, settings):
+            result.pages.extend(furniture.push(layout))
+        result.pages.extend(furniture.finish())
+        return result
+    finally:
+        doc.close()
