@@ -9,7 +9,13 @@ import pytest
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
 
 from mivaa_extractor.chunking import Chunker, TextChunk, estimate_tokens
-from mivaa_extractor.text_extraction import PageText, extract_page_range
+from mivaa_extractor.structure.model import PageError, PageLayout
+from mivaa_extractor.text_extraction import extract_page_range
+
+
+def PageText(number: int, text: str, error: str | None = None) -> PageLayout:  # noqa: N802 - reads like the old type
+    """A page given as plain text, as the chunker's older tests wrote it."""
+    return PageLayout.from_text(number, text, error=PageError("PAGE_EXTRACTION_FAILED", error) if error else None)
 
 REPO = Path(__file__).resolve().parents[2]
 MINILM_TOKENIZER = REPO / "models" / "all-MiniLM-L6-v2" / "tokenizer.json"

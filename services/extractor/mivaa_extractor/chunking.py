@@ -1,6 +1,12 @@
-"""Paragraph-aware chunking of page text, bounded by a token limit.
+"""Structure-aware chunking of pages, bounded by a token limit.
 
-Paragraphs (blank-line separated) are packed greedily into chunks of at most
+Chunks follow the document's structure: every heading starts a new chunk (so
+a chunk has one section path, its heading trail, and never mixes sections,
+overlap included); each table is its own chunk (or several, split between
+rows with the header rows repeated, never inside a row); page furniture
+(running headers, footers, page numbers) never enters a chunk.
+
+Within a section, blocks (paragraphs, list items...) are packed greedily into chunks of at most
 `max_tokens`; a paragraph that alone exceeds the limit is split at sentence
 boundaries, a sentence that still does at word boundaries, and a single
 overlong "word" (a URL, a run of CJK text) at characters. Each chunk after the
@@ -28,7 +34,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from mivaa_extractor.text_extraction import PageText
+from mivaa_extractor.structure.model import BlockKind, PageLayout
 
 TokenCounter = Callable[[str], int]
 
@@ -40,6 +46,10 @@ class TextChunk:
     page_start: int  # 1-based, inclusive
     page_end: int
     token_estimate: int
+    # The heading trail the chunk sits under, outermost first.
+    section_path: tuple[str, ...] = ()
+    # The kinds of blocks its text comes from, in order of first appearance.
+    block_kinds: tuple[BlockKind, ...] = (BlockKind.PARAGRAPH,)
 
 
 # --- the heuristic token estimate ------------------------------------------------
@@ -165,6 +175,7 @@ class _Segment:
     joiner: str  # how it attaches to the segment before it in a chunk: "\n\n", " " or ""
     overlap: bool = False  # carried over from the previous chunk
     spaced: bool = True  # words are separated by spaces (not CJK text or a split blob)
+    kind: BlockKind = BlockKind.PARAGRAPH
 
 
 class Chunker:
@@ -212,7 +223,7 @@ class Chunker:
         """A fresh, independent chunking state for one document."""
         return ChunkStream(self)
 
-    def feed(self, page: PageText) -> list[TextChunk]:
+    def feed(self, page: PageLayout) -> list[TextChunk]:
         """Adds the next page; returns the chunks completed by it (often none)."""
         if self._stream is None:
             self._stream = self.stream()
@@ -223,7 +234,7 @@ class Chunker:
         stream, self._stream = self._stream, None
         return stream.finish() if stream is not None else []
 
-    def chunk(self, pages: Iterable[PageText]) -> list[TextChunk]:
+    def chunk(self, pages: Iterable[PageLayout]) -> list[TextChunk]:
         """All chunks of a document at once (independent of feed/finish)."""
         stream = self.stream()
         chunks: list[TextChunk] = []
@@ -234,7 +245,13 @@ class Chunker:
 
     # -- splitting text into segments no larger than the budget --
 
-    def _segments(self, paragraph: str, page: int) -> list[_Segment]:
+    def _segments(self, paragraph: str, page: int, kind: BlockKind = BlockKind.PARAGRAPH) -> list[_Segment]:
+        segments = self._split_segments(paragraph, page)
+        for segment in segments:
+            segment.kind = kind
+        return segments
+
+    def _split_segments(self, paragraph: str, page: int) -> list[_Segment]:
         cost = self._measure.cost(paragraph)
         spaced = " " in paragraph
         if cost <= self._budget:
@@ -314,7 +331,13 @@ class Chunker:
             if segment.cost <= budget:
                 taken.append(
                     _Segment(
-                        segment.text, segment.page, segment.cost, segment.joiner, overlap=True, spaced=segment.spaced
+                        segment.text,
+                        segment.page,
+                        segment.cost,
+                        segment.joiner,
+                        overlap=True,
+                        spaced=segment.spaced,
+                        kind=segment.kind,
                     )
                 )
                 budget -= segment.cost
@@ -345,6 +368,7 @@ class Chunker:
                         segment.joiner,
                         overlap=True,
                         spaced=segment.spaced,
+                        kind=segment.kind,
                     )
                 )
             break
@@ -362,16 +386,72 @@ class ChunkStream:
         self._index = 0
         self._ready: list[TextChunk] = []
         self._queue: deque[_Segment] = deque()
+        self._path: list[tuple[int, str]] = []  # (level, heading) of the current section
 
-    def feed(self, page: PageText) -> list[TextChunk]:
-        if page.error is None and page.text:
-            for paragraph in _PARAGRAPH_BREAK.split(page.text):
-                paragraph = " ".join(paragraph.split())
-                if paragraph:
-                    self._queue.extend(self._chunker._segments(paragraph, page.number))
+    def feed(self, page: PageLayout) -> list[TextChunk]:
+        if page.error is None:
+            for block in page.body_blocks():
+                if block.kind is BlockKind.HEADING:
+                    self._start_section(block.level, " ".join(block.text.split()), page.number)
+                elif block.kind is BlockKind.TABLE and block.table is not None:
+                    self._table(block, page.number)
+                elif block.kind is BlockKind.FIGURE:
+                    continue  # the caption comes as its own block; the image is indexed apart
+                else:
+                    for paragraph in _PARAGRAPH_BREAK.split(block.text):
+                        paragraph = " ".join(paragraph.split()) if block.kind is not BlockKind.CODE else paragraph.strip()
+                        if paragraph:
+                            self._queue.extend(self._chunker._segments(paragraph, page.number, block.kind))
             self._drain()
         ready, self._ready = self._ready, []
         return ready
+
+    def _close_chunk(self) -> None:
+        """Ends the current chunk here, without overlap into the next (a section or table boundary)."""
+        self._drain()
+        if self._has_fresh_text():
+            self._emit()
+            self._drain()
+        self._segments, self._cost = [], 0
+
+    def _start_section(self, level: int, title: str, page: int) -> None:
+        self._close_chunk()
+        level = max(1, level)
+        self._path = [(lvl, text) for lvl, text in self._path if lvl < level] + [(level, title)]
+        # The heading opens its section's first chunk, which helps both readers and retrieval.
+        self._queue.extend(self._chunker._segments(title, page, BlockKind.HEADING))
+
+    def _table(self, block, page: int) -> None:
+        """A table as chunks of whole rows, each repeating the header rows."""
+        self._close_chunk()
+        chunker = self._chunker
+        rows = block.table.rows_markdown()
+        header_count = max(1, block.table.header_rows) + 1  # header rows and the separator line
+        header, body = rows[:header_count], rows[header_count:]
+        head_text = "\n".join(header)
+        pieces: list[list[str]] = [[]]
+        for row in body:
+            candidate = "\n".join([head_text, *pieces[-1], row])
+            if pieces[-1] and chunker.count_tokens(candidate) > chunker.max_tokens:
+                pieces.append([])
+            pieces[-1].append(row)
+        for piece in pieces:
+            text = "\n".join([head_text, *piece])
+            self._ready.append(
+                TextChunk(
+                    index=self._index,
+                    text=text,
+                    page_start=page,
+                    page_end=page,
+                    token_estimate=chunker.count_tokens(text),
+                    section_path=self._section_path(),
+                    block_kinds=(BlockKind.TABLE,),
+                )
+            )
+            self._index += 1
+
+    def _section_path(self) -> tuple[str, ...]:
+        return tuple(text for _, text in self._path)
 
     def finish(self) -> list[TextChunk]:
         self._drain()
@@ -422,10 +502,14 @@ class ChunkStream:
                     break  # a single character over the limit: nothing more to split
                 head, tail, joiner = cut
                 cost = chunker._measure.cost
-                segments = [_Segment(head, only.page, cost(head), only.joiner, spaced=only.spaced)]
-                carry.insert(0, _Segment(tail, only.page, cost(tail), joiner, spaced=only.spaced))
+                segments = [_Segment(head, only.page, cost(head), only.joiner, spaced=only.spaced, kind=only.kind)]
+                carry.insert(0, _Segment(tail, only.page, cost(tail), joiner, spaced=only.spaced, kind=only.kind))
             text = _join(segments)
             tokens = chunker.count_tokens(text)
+        kinds: list[BlockKind] = []
+        for segment in segments:
+            if not segment.overlap and segment.kind not in kinds:
+                kinds.append(segment.kind)
         self._ready.append(
             TextChunk(
                 index=self._index,
@@ -433,6 +517,8 @@ class ChunkStream:
                 page_start=min(segment.page for segment in segments),
                 page_end=max(segment.page for segment in segments),
                 token_estimate=tokens,
+                section_path=self._section_path(),
+                block_kinds=tuple(kinds) or (BlockKind.PARAGRAPH,),
             )
         )
         self._index += 1

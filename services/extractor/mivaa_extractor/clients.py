@@ -53,13 +53,26 @@ class SearchCatalog:
             raise from_rpc_error(exc, "search") from exc
         return response.document
 
-    async def open_writer(self, document: str, *, model: str, page_count: int) -> _StreamingChunkWriter:
+    async def open_writer(
+        self,
+        document: str,
+        *,
+        model: str,
+        page_count: int,
+        metadata: search_service_pb2.DocumentMetadata | None = None,
+        outline: Sequence[search_service_pb2.OutlineEntry] = (),
+    ) -> _StreamingChunkWriter:
         writer = _StreamingChunkWriter()
         writer.attach(self._stub.UpsertChunks(writer.requests()))
         await writer.send(
             search_service_pb2.UpsertChunksRequest(
                 header=search_service_pb2.UpsertChunksHeader(
-                    document=document, model=model, page_count=page_count, mark_ready=True
+                    document=document,
+                    model=model,
+                    page_count=page_count,
+                    mark_ready=True,
+                    metadata=metadata,
+                    outline=list(outline),
                 )
             )
         )
@@ -105,6 +118,12 @@ class _StreamingChunkWriter:
 
     async def write(self, chunk: search_service_pb2.Chunk) -> None:
         await self.send(search_service_pb2.UpsertChunksRequest(chunk=chunk))
+
+    async def write_page(self, page: search_service_pb2.Page) -> None:
+        await self.send(search_service_pb2.UpsertChunksRequest(page=page))
+
+    async def write_image(self, piece: search_service_pb2.ImageContent) -> None:
+        await self.send(search_service_pb2.UpsertChunksRequest(image=piece))
 
     async def _result(self) -> search_service_pb2.UpsertChunksResponse:
         try:

@@ -17,6 +17,8 @@ from mivaa_extractor.ingest import Ingestor, UploadLimits
 from mivaa_extractor.jobs import JobStore
 from mivaa_extractor.pipeline import DocumentPipeline, PipelineSettings
 from mivaa_extractor.servicer import ExtractorServicer
+from mivaa_extractor.structure.images import ImageSettings
+from mivaa_extractor.structure.page_analysis import AnalysisSettings
 from mivaa_extractor.text_extraction import PageExtractor
 from mivaa_extractor.worker import ExtractWorker
 from mivaa_platform import messaging
@@ -56,6 +58,18 @@ class ExtractorSettings:
     ocr_dpi: int = 200
     ocr_engine: str = ""
     ocr_languages: tuple[str, ...] = ()
+    # Per-page and per-document limits of structured extraction (see text_extraction.py).
+    page_time_limit_seconds: float = 30.0
+    document_time_limit_seconds: float = 1800.0
+    worker_memory_limit_mb: int = 2048
+    worker_recycle_rss_mb: int = 768
+    worker_recycle_after_tasks: int = 200
+    # Images smaller than this (pixels, either side) or covering less of the page are decorative and skipped.
+    image_min_side_px: int = 32
+    image_min_area_ratio: float = 0.002
+    image_max_side_px: int = 4096
+    extract_images: bool = True
+    detect_tables: bool = True
 
 
 async def amain() -> None:
@@ -101,7 +115,22 @@ async def amain() -> None:
         embedder = EmbedderClient(embedder_channel)
         await wait_until_serving(embedder_channel, "mivaa.embedder.v1.EmbedderService")
         await embedder.resolve_model()
-        page_extractor = PageExtractor(workers=settings.processes or None)
+        page_extractor = PageExtractor(
+            workers=settings.processes or None,
+            page_time_limit=settings.page_time_limit_seconds,
+            memory_limit_bytes=settings.worker_memory_limit_mb << 20 if settings.worker_memory_limit_mb else None,
+            recycle_above_rss_bytes=settings.worker_recycle_rss_mb << 20 if settings.worker_recycle_rss_mb else None,
+            recycle_after_tasks=settings.worker_recycle_after_tasks or None,
+            settings=AnalysisSettings(
+                images=ImageSettings(
+                    min_side_px=settings.image_min_side_px,
+                    min_area_ratio=settings.image_min_area_ratio,
+                    max_side_px=settings.image_max_side_px,
+                ),
+                extract_images=settings.extract_images,
+                detect_tables=settings.detect_tables,
+            ),
+        )
         await page_extractor.warm_up()
 
         def new_chunker() -> Chunker:
@@ -131,6 +160,7 @@ async def amain() -> None:
                 embed_batch=settings.embed_batch,
                 scratch_dir=settings.scratch_dir or None,
                 ocr_dpi=settings.ocr_dpi,
+                document_time_limit_seconds=settings.document_time_limit_seconds,
             ),
             recognizer=recognizer,
         )

@@ -25,7 +25,10 @@ from mivaa.search.v1 import search_service_pb2
 from mivaa_extractor.chunking import Chunker, TextChunk
 from mivaa_extractor.jobs import JobStore, is_terminal
 from mivaa_extractor.ports import ChunkIndex, ChunkWriter, DocumentCatalog, PageRecognizer, TextEmbedder
-from mivaa_extractor.text_extraction import PageExtractor, PageText
+from mivaa_extractor.structure.furniture import FurnitureDetector
+from mivaa_extractor.structure.model import BlockKind, DocumentInfo, FontProfile, PageLayout
+from mivaa_extractor.structure_proto import BLOCK_TYPES, image_pieces, metadata_to_proto, page_to_proto
+from mivaa_extractor.text_extraction import PageExtractor
 from mivaa_platform.errors import MivaaError, Unavailable
 from mivaa_platform.messaging import OriginalsStore
 
@@ -46,6 +49,8 @@ class PipelineSettings:
     scratch_dir: str | None = None
     # Resolution pages without a usable text layer are rendered at for OCR.
     ocr_dpi: int = 200
+    # Wall-clock limit for extracting one document's pages; pages not reached are reported, not lost silently.
+    document_time_limit_seconds: float = 1800.0
 
 
 @dataclass
@@ -61,6 +66,7 @@ class _Progress:
     ocr_pages_done: int = 0
     # Mean OCR confidence of every page whose text came from OCR, by page number.
     ocr_confidence: dict[int, float] = field(default_factory=dict)
+    images_written: set[str] = field(default_factory=set)
 
     def text_source(self, page_start: int, page_end: int) -> tuple[search_service_pb2.TextSource, float]:
         """OCR (with its lowest page confidence) when any page of the span was recognized."""
@@ -136,14 +142,24 @@ class DocumentPipeline:
     async def _process(
         self, task: job_pb2.ExtractTask, job: job_pb2.Job, path: str, progress: _Progress, heartbeat: Heartbeat
     ) -> int:
-        writer = await self._index.open_writer(task.document, model=self._embedder.model, page_count=job.pages_total)
+        info, profile = await self._pages.profile(path, task.password or None)
+        metadata, outline = metadata_to_proto(info)
+        writer = await self._index.open_writer(
+            task.document,
+            model=self._embedder.model,
+            page_count=job.pages_total,
+            metadata=metadata,
+            outline=outline,
+        )
         committed = False
         try:
             queue: asyncio.Queue[list[TextChunk] | None] = asyncio.Queue(maxsize=8)
             # Extraction and embedding overlap; if either fails the other is cancelled.
             try:
                 async with asyncio.TaskGroup() as group:
-                    group.create_task(self._extract_and_chunk(task, job, path, queue, progress, heartbeat))
+                    group.create_task(
+                        self._extract_and_chunk(task, job, path, queue, progress, heartbeat, writer, info, profile)
+                    )
                     group.create_task(self._embed_and_write(queue, writer, progress))
             except BaseExceptionGroup as failures:
                 raise _first_cause(failures) from None
@@ -165,26 +181,43 @@ class DocumentPipeline:
         queue: asyncio.Queue,
         progress: _Progress,
         heartbeat: Heartbeat,
+        writer: ChunkWriter,
+        info: DocumentInfo,
+        profile: FontProfile,
     ) -> None:
         chunker = self._chunker_factory()
+        furniture = FurnitureDetector()
         last_report = 0.0
         started = time.perf_counter()
-        async for batch in self._pages.iter_pages(
-            path, task.password or None, job.pages_total, batch_pages=self.settings.batch_pages
-        ):
-            progress.extract_seconds += time.perf_counter() - started
-            batch = await self._recognize_unreadable_pages(task, path, batch, progress)
+
+        async def settle(pages: list[PageLayout]) -> None:
+            """Pages whose furniture is decided: stored, chunked, counted."""
             new_chunks: list[TextChunk] = []
-            for page in batch:
+            for page in pages:
                 if page.error:
                     progress.page_errors.append(
-                        job_pb2.JobError(reason="PAGE_EXTRACTION_FAILED", message=page.error, page=page.number)
+                        job_pb2.JobError(reason=page.error.reason, message=page.error.message, page=page.number)
                     )
                 else:
                     new_chunks.extend(chunker.feed(page))
-                progress.pages_done += 1
+                await self._write_page(task, page, writer, progress)
             if new_chunks:
                 await queue.put(new_chunks)
+
+        async for batch in self._pages.iter_pages(
+            path,
+            task.password or None,
+            job.pages_total,
+            batch_pages=self.settings.batch_pages,
+            info=info,
+            profile=profile,
+            time_limit=self.settings.document_time_limit_seconds,
+        ):
+            progress.extract_seconds += time.perf_counter() - started
+            batch = await self._recognize_unreadable_pages(task, path, batch, progress)
+            for page in batch:
+                await settle(furniture.push(page))
+                progress.pages_done += 1
             await heartbeat()
             now = time.monotonic()
             if now - last_report >= self.settings.progress_interval_seconds:
@@ -193,6 +226,7 @@ class DocumentPipeline:
                 if current.state == job_pb2.JOB_STATE_CANCELLED:
                     raise JobCancelled()
             started = time.perf_counter()
+        await settle(furniture.finish())
         tail = chunker.finish()
         if tail:
             await queue.put(tail)
@@ -201,9 +235,19 @@ class DocumentPipeline:
         if current.state == job_pb2.JOB_STATE_CANCELLED:
             raise JobCancelled()
 
+    async def _write_page(self, task: job_pb2.ExtractTask, page: PageLayout, writer: ChunkWriter, progress: _Progress) -> None:
+        """Stores the page's structure and the images it is the first to show."""
+        referenced = {block.image.sha256 for block in page.blocks if block.image is not None}
+        for image in page.images:
+            if image.sha256 in referenced and image.sha256 not in progress.images_written:
+                progress.images_written.add(image.sha256)
+                for piece in image_pieces(image):
+                    await writer.write_image(piece)
+        await writer.write_page(page_to_proto(page, task.document, ocr=page.number in progress.ocr_confidence))
+
     async def _recognize_unreadable_pages(
-        self, task: job_pb2.ExtractTask, path: str, batch: list[PageText], progress: _Progress
-    ) -> list[PageText]:
+        self, task: job_pb2.ExtractTask, path: str, batch: list[PageLayout], progress: _Progress
+    ) -> list[PageLayout]:
         """Replaces the text of pages without a usable text layer by what OCR reads on them."""
         flagged = [page for page in batch if page.ocr_reason and not page.error]
         if not flagged:
@@ -235,7 +279,7 @@ class DocumentPipeline:
             log.warning("OCR rejected pages", extra={"fields": {"job": task.job, "reason": error.reason}})
         progress.ocr_seconds += time.perf_counter() - started
         progress.ocr_pages_done += len(flagged)
-        replaced: dict[int, PageText] = {}
+        replaced: dict[int, PageLayout] = {}
         for page in flagged:
             result = recognized.get(page.number)
             if result is None:
@@ -244,7 +288,7 @@ class DocumentPipeline:
                 )
                 continue
             progress.ocr_confidence[page.number] = result.confidence
-            replaced[page.number] = dataclasses.replace(page, text=result.text)
+            replaced[page.number] = _with_recognized_text(page, result.text)
         return [replaced.get(page.number, page) for page in batch]
 
     async def _embed_and_write(self, queue: asyncio.Queue, writer: ChunkWriter, progress: _Progress) -> None:
@@ -273,6 +317,8 @@ class DocumentPipeline:
                             token_count=tokens,
                             text_source=source,
                             ocr_confidence=confidence,
+                            section_path=list(chunk.section_path),
+                            block_types=[BLOCK_TYPES[kind] for kind in chunk.block_kinds],
                         )
                     )
                 progress.chunks_embedded += len(batch)
@@ -284,6 +330,7 @@ class DocumentPipeline:
             job.chunks_indexed = progress.chunks_embedded
             job.ocr_pages_total = progress.ocr_pages_total
             job.ocr_pages_done = progress.ocr_pages_done
+            job.images_extracted = len(progress.images_written)
             _set_timings(job, progress)
 
         return await self._jobs.update(job_name, apply)
@@ -295,6 +342,7 @@ class DocumentPipeline:
             job.chunks_indexed = chunks
             job.ocr_pages_total = progress.ocr_pages_total
             job.ocr_pages_done = progress.ocr_pages_done
+            job.images_extracted = len(progress.images_written)
             del job.page_errors[:]
             job.page_errors.extend(progress.page_errors)
             _set_timings(job, progress)
@@ -341,6 +389,22 @@ def _set_timings(job: job_pb2.Job, progress: _Progress) -> None:
             job_pb2.StageTiming(stage=job_pb2.JOB_STAGE_INDEXING, seconds=progress.index_seconds),
         ]
     )
+
+
+def _with_recognized_text(page: PageLayout, text: str) -> PageLayout:
+    """The page with OCR's text as its paragraphs; figures smaller than half the page stay (the scan itself goes)."""
+    recognized = PageLayout.from_text(
+        page.number, text, width=page.width, height=page.height, rotation=page.rotation, ocr_reason=page.ocr_reason
+    )
+    area = max(page.width * page.height, 1.0)
+    for block in page.blocks:
+        if block.kind is BlockKind.FIGURE:
+            x0, y0, x1, y1 = block.bbox
+            if (x1 - x0) * (y1 - y0) < 0.5 * area:
+                recognized.blocks.append(block)
+    recognized.images = page.images
+    recognized.warnings = page.warnings
+    return recognized
 
 
 def _write_file(path: str, data: bytes) -> None:

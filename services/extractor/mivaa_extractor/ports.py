@@ -40,9 +40,13 @@ class TextEmbedder(Protocol):
 
 
 class ChunkWriter(Protocol):
-    """One atomic replacement of a document's chunks: write many, then commit or abort."""
+    """One atomic replacement of a document's chunks, pages and images: write many, then commit or abort."""
 
     async def write(self, chunk: search_service_pb2.Chunk) -> None: ...
+
+    async def write_page(self, page: search_service_pb2.Page) -> None: ...
+
+    async def write_image(self, piece: search_service_pb2.ImageContent) -> None: ...
 
     async def commit(self) -> int: ...
 
@@ -50,7 +54,15 @@ class ChunkWriter(Protocol):
 
 
 class ChunkIndex(Protocol):
-    async def open_writer(self, document: str, *, model: str, page_count: int) -> ChunkWriter: ...
+    async def open_writer(
+        self,
+        document: str,
+        *,
+        model: str,
+        page_count: int,
+        metadata: search_service_pb2.DocumentMetadata | None = None,
+        outline: Sequence[search_service_pb2.OutlineEntry] = (),
+    ) -> ChunkWriter: ...
 
 
 @dataclass(frozen=True)

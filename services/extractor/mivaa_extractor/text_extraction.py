@@ -1,17 +1,19 @@
-"""Page text extraction with PyMuPDF, in worker processes.
+"""Structured page extraction in supervised worker processes.
 
-`extract_page_range` is a plain top-level function so a process pool can run
-it: it opens the document once and returns the text of a range of pages.
-`PageExtractor` owns such a pool and streams a document's pages, in page
-order, to asyncio code without ever blocking the event loop.
+`analyze_page_range` is a plain top-level generator so a worker process can
+run it: it opens the document once (a worker keeps the last document it read
+open) and yields one `PageLayout` per page, as each is done. `PageExtractor`
+runs it in a `SupervisedPool` and streams a document's pages, in page order,
+to asyncio code without blocking the event loop.
 
-Text of a page is built from MuPDF's text blocks in content-stream order (not
-sorted by position: sorting by coordinates interleaves the columns of
-two-column layouts), one paragraph per block with a blank line between
-blocks. Inside a block the lines are re-flowed with single spaces, a word
-hyphenated across a line break is joined ("exam-" + "ple" -> "example", when
-the next line starts in lower case), ligatures are expanded and whitespace and
-control characters are normalised.
+Limits, so that one hostile page never costs the document: a page that takes
+longer than `page_time_limit` is killed with its worker (PAGE_TIMEOUT), a page
+whose allocations exceed the worker's memory limit is stopped (PAGE_MEMORY_LIMIT),
+a page that crashes its worker (a MuPDF segfault) is reported
+(PAGE_WORKER_CRASHED); the rest of the batch resumes after it on a fresh
+worker. A document that runs past its own time limit has its remaining pages
+reported (DOCUMENT_TIME_LIMIT). Workers are recycled after a number of tasks
+and when their memory grows, so nothing accumulates across documents.
 """
 
 from __future__ import annotations
@@ -19,17 +21,23 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-import multiprocessing
 import os
-import re
-import threading
-from collections.abc import AsyncIterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+import time
+from collections.abc import AsyncIterator, Iterator
 
 import pymupdf
 
+from mivaa_extractor.structure.document import profile_document
+from mivaa_extractor.structure.model import DocumentInfo, FontProfile, PageLayout
+from mivaa_extractor.structure.page_analysis import AnalysisSettings, PageAnalyzer, failed_page
+from mivaa_extractor.supervised_pool import (
+    ItemTimeout,
+    MemoryLimitExceeded,
+    PoolClosed,
+    SupervisedPool,
+    WorkerCrashed,
+    WorkerError,
+)
 from mivaa_extractor.validation import DOMAIN, mupdf_warnings, open_pdf, quiet_mupdf
 from mivaa_platform.errors import Internal, InvalidArgument, MivaaError, Unavailable
 
@@ -37,47 +45,8 @@ log = logging.getLogger("mivaa.extractor.text")
 
 quiet_mupdf()
 
-# Blocks and lines, ligatures expanded (no TEXT_PRESERVE_LIGATURES), no images.
-_TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_CID_FOR_UNKNOWN_UNICODE
-
-
-@dataclass(frozen=True)
-class PageText:
-    """The text of one page. `number` is 1-based.
-
-    When the page could not be read, `text` is "" and `error` says so in words
-    that are safe to show a user; `warnings` holds MuPDF's diagnostics for the page.
-    """
-
-    number: int
-    text: str
-    error: str | None = None
-    warnings: tuple[str, ...] = ()
-    # Why the page needs OCR (NO_TEXT_LAYER, GARBLED_TEXT_LAYER), or None when its text layer is usable.
-    ocr_reason: str | None = None
-
-
-# Fewer visible characters than this on a page that shows an image means "no text layer".
-MIN_TEXT_LAYER_CHARS = 20
-# More than this share of unmappable glyphs (U+FFFD, private use) means the text layer is garbage.
-MAX_GARBLED_SHARE = 0.3
-
-
-def ocr_reason(page: pymupdf.Page, text: str) -> str | None:
-    """Whether a page's text layer is unusable, and why; None when it is fine.
-
-    A page with almost no text but an image on it is a scan; a page whose text
-    is mostly unmappable glyphs has a broken font map. A blank page is neither.
-    """
-    visible = [c for c in text if not c.isspace()]
-    if visible:
-        garbled = sum(1 for c in visible if c == "\ufffd" or "\ue000" <= c <= "\uf8ff")
-        if garbled / len(visible) > MAX_GARBLED_SHARE:
-            return "GARBLED_TEXT_LAYER"
-    if len(visible) < MIN_TEXT_LAYER_CHARS and page.get_images(full=False):
-        return "NO_TEXT_LAYER"
-    return None
-
+# Kept for callers of the text-only era: a page is now its structured layout.
+PageText = PageLayout
 
 def render_page_range(path: str, password: str | None, numbers: list[int], dpi: int) -> list[tuple[int, bytes]]:
     """PNG renderings (grayscale) of the 1-based pages `numbers`, for OCR; runs in the pool's workers."""
@@ -94,14 +63,22 @@ def render_page_range(path: str, password: str | None, numbers: list[int], dpi: 
             doc.close()
 
 
-def extract_page_range(path: str, password: str | None, first: int, last: int) -> list[PageText]:
-    """Extracts pages ``first`` .. ``last - 1`` (0-based, half-open, like range()).
+def analyze_page_range(
+    path: str,
+    password: str | None,
+    first: int,
+    last: int,
+    info: DocumentInfo | None = None,
+    profile: FontProfile | None = None,
+    settings: AnalysisSettings | None = None,
+) -> Iterator[PageLayout]:
+    """Yields pages ``first`` .. ``last - 1`` (0-based, half-open, like range()), one at a time.
 
-    Opens the document once per call (inside PageExtractor's workers, once per
-    worker and document: a worker keeps the last document it read open). A
-    page that fails yields a PageText with `error` set instead of failing the
-    range. Raises PDF_UNREADABLE / PDF_ENCRYPTED when the document itself
-    cannot be opened, and PAGE_RANGE_INVALID when the range is outside it.
+    Without `info`/`profile` they are learned from the document first. A page
+    that fails yields a PageLayout with `error` set instead of failing the
+    range (MemoryError propagates: the worker must be replaced). Raises
+    PDF_UNREADABLE / PDF_ENCRYPTED when the document cannot be opened and
+    PAGE_RANGE_INVALID when the range is outside it.
     """
     mupdf_warnings(reset=True)
     path = os.fspath(path)
@@ -115,29 +92,38 @@ def extract_page_range(path: str, password: str | None, first: int, last: int) -
                 domain=DOMAIN,
                 metadata={"first": str(first), "last": str(last), "page_count": str(page_count)},
             )
-        results: list[PageText] = []
+        if info is None or profile is None:
+            info, profile = profile_document(doc)
+        analyzer = PageAnalyzer(doc, profile, info, settings)
         for index in range(first, last):
             mupdf_warnings(reset=True)
             try:
-                page = doc.load_page(index)
-                text = page_text(page)
+                layout = analyzer.analyze(index + 1)
+            except MemoryError:
+                raise
             except Exception as exc:  # noqa: BLE001 - one bad page must not fail the document
-                log.warning("page %d: text extraction failed: %s", index + 1, type(exc).__name__, exc_info=True)
-                results.append(
-                    PageText(
-                        number=index + 1,
-                        text="",
-                        error=f"The text of page {index + 1} could not be extracted.",
-                        warnings=mupdf_warnings(reset=True),
-                    )
+                log.warning("page %d: extraction failed: %s", index + 1, type(exc).__name__, exc_info=True)
+                layout = failed_page(
+                    index + 1, "PAGE_EXTRACTION_FAILED", f"Page {index + 1} could not be extracted."
                 )
-                continue
-            results.append(
-                PageText(
-                    number=index + 1, text=text, warnings=mupdf_warnings(reset=True), ocr_reason=ocr_reason(page, text)
-                )
-            )
-        return results
+            layout.warnings = tuple(layout.warnings) + mupdf_warnings(reset=True)
+            yield layout
+    finally:
+        if _worker_cache is None:
+            doc.close()
+
+
+def extract_page_range(path: str, password: str | None, first: int, last: int) -> list[PageLayout]:
+    """The pages ``first`` .. ``last - 1`` in this process (tests, tools); see analyze_page_range."""
+    return list(analyze_page_range(path, password, first, last))
+
+
+def profile_pdf(path: str, password: str | None) -> tuple[DocumentInfo, FontProfile]:
+    """Metadata, outline, language and font profile; runs in a worker (it parses the file)."""
+    path = os.fspath(path)
+    doc = _open_cached(path, password) if _worker_cache is not None else open_pdf(path, password)
+    try:
+        return profile_document(doc)
     finally:
         if _worker_cache is None:
             doc.close()
@@ -175,90 +161,81 @@ def _open_cached(path: str, password: str | None) -> pymupdf.Document:
     return doc
 
 
-def page_text(page: pymupdf.Page) -> str:
-    """The normalised text of one page: paragraphs (text blocks) separated by a blank line."""
-    paragraphs: list[str] = []
-    for block in page.get_text("blocks", flags=_TEXT_FLAGS):
-        if block[6] != 0:  # an image block
-            continue
-        paragraph = _reflow(block[4])
-        if not paragraph:
-            continue
-        # A word hyphenated across blocks (a column or frame break) joins the blocks.
-        if paragraphs and _ends_hyphenated(paragraphs[-1]) and paragraph[0].islower():
-            paragraphs[-1] = paragraphs[-1][:-1] + paragraph
-        else:
-            paragraphs.append(paragraph)
-    return "\n\n".join(paragraphs)
+# Defaults sized for one page of a hostile PDF on a small machine.
+DEFAULT_PAGE_TIME_LIMIT = 30.0
+DEFAULT_WORKER_MEMORY_LIMIT = 2 << 30  # address space per worker (RLIMIT_AS), not resident memory
+DEFAULT_RECYCLE_ABOVE_RSS = 768 << 20
+DEFAULT_RECYCLE_AFTER_TASKS = 200
 
-
-# Hyphens that can end a line: ASCII hyphen-minus, HYPHEN U+2010; SOFT HYPHEN is handled apart.
-_HYPHENS = "-\u2010"
-_SOFT_HYPHEN = "\u00ad"
-# Everything that is whitespace to a reader, including NBSP, thin and ideographic spaces.
-_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
-# Control and invisible format characters (MuPDF passes them through from broken fonts).
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff\ufffe]")
-
-
-def _ends_hyphenated(text: str) -> bool:
-    """A letter followed by a hyphen at the very end ("exam-", not "--" or "x -")."""
-    return len(text) >= 2 and text[-1] in _HYPHENS and text[-2].isalpha()
-
-
-def _reflow(block: str) -> str:
-    """Joins a block's lines into one paragraph line, undoing hyphenation."""
-    out = ""
-    for raw in block.split("\n"):
-        line = _SPACES.sub(" ", _INVISIBLE.sub("", raw)).strip()
-        if not line:
-            continue
-        if not out:
-            out = line
-        elif out.endswith(_SOFT_HYPHEN):
-            out = out[:-1] + line
-        elif _ends_hyphenated(out):
-            # "exam-" + "ple" -> "example"; "Vitamin-" + "C" -> "Vitamin-C".
-            out = (out[:-1] if line[0].islower() else out) + line
-        else:
-            out = out + " " + line
-    return out.replace(_SOFT_HYPHEN, "")
+_FAILURE_REASONS = {
+    ItemTimeout: ("PAGE_TIMEOUT", "Page {n} took longer than the {limit:g} s limit and was skipped."),
+    MemoryLimitExceeded: ("PAGE_MEMORY_LIMIT", "Page {n} needed more memory than the limit allows and was skipped."),
+    WorkerCrashed: ("PAGE_WORKER_CRASHED", "Page {n} crashed its extraction process and was skipped."),
+}
 
 
 class PageExtractor:
-    """Extracts a document's pages in a pool of worker processes.
+    """Extracts a document's pages in supervised worker processes.
 
-    The pool (``workers`` processes, default os.cpu_count(), started with the
-    "spawn" method so it is safe next to threads and an event loop) is created
-    on first use and shared by all documents. A worker that dies breaks the
-    pool: the document being read fails with EXTRACTION_WORKER_CRASHED and the
-    next document gets a fresh pool.
+    The pool (``workers`` processes, default os.cpu_count()) is created on
+    first use and shared by all documents; see the module docstring for the
+    limits it enforces.
     """
 
     def __init__(
         self,
         workers: int | None = None,
         *,
-        mp_context: str = "spawn",
-        max_tasks_per_child: int | None = None,
+        page_time_limit: float = DEFAULT_PAGE_TIME_LIMIT,
+        memory_limit_bytes: int | None = DEFAULT_WORKER_MEMORY_LIMIT,
+        recycle_after_tasks: int | None = DEFAULT_RECYCLE_AFTER_TASKS,
+        recycle_above_rss_bytes: int | None = DEFAULT_RECYCLE_ABOVE_RSS,
         max_in_flight: int | None = None,
+        settings: AnalysisSettings | None = None,
     ):
         if workers is not None and workers < 1:
             raise ValueError("workers must be at least 1")
-        if mp_context not in ("spawn", "forkserver"):
-            raise ValueError("mp_context must be 'spawn' or 'forkserver'")
+        if page_time_limit <= 0:
+            raise ValueError("page_time_limit must be positive")
         self.workers = workers or os.cpu_count() or 1
+        self.page_time_limit = page_time_limit
         # Batches submitted but not yet yielded; bounds the memory held per document.
         self.max_in_flight = max_in_flight or 2 * self.workers
-        self._context = multiprocessing.get_context(mp_context)
-        self._max_tasks_per_child = max_tasks_per_child
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
+        self.settings = settings or AnalysisSettings()
+        self._pool = SupervisedPool(
+            self.workers,
+            item_timeout=page_time_limit,
+            memory_limit_bytes=memory_limit_bytes,
+            recycle_after_tasks=recycle_after_tasks,
+            recycle_above_rss_bytes=recycle_above_rss_bytes,
+            initializer=_init_worker,
+        )
         self._closed = False
 
+    async def profile(self, path: str | os.PathLike[str], password: str | None) -> tuple[DocumentInfo, FontProfile]:
+        """The document-level facts every page's analysis needs, read once in a worker."""
+        try:
+            return await self._pool.call(profile_pdf, os.fspath(path), password, timeout=4 * self.page_time_limit)
+        except MivaaError:
+            raise
+        except PoolClosed:
+            raise _closed() from None
+        except (ItemTimeout, MemoryLimitExceeded, WorkerCrashed, WorkerError) as exc:
+            log.warning("profiling the document failed: %s", type(exc).__name__)
+            # The pages may still be fine; analyse them with neutral defaults.
+            return DocumentInfo(page_count=0), FontProfile()
+
     async def iter_pages(
-        self, path: str | os.PathLike[str], password: str | None, page_count: int, batch_pages: int = 16
-    ) -> AsyncIterator[list[PageText]]:
+        self,
+        path: str | os.PathLike[str],
+        password: str | None,
+        page_count: int,
+        batch_pages: int = 16,
+        *,
+        info: DocumentInfo | None = None,
+        profile: FontProfile | None = None,
+        time_limit: float | None = None,
+    ) -> AsyncIterator[list[PageLayout]]:
         """Yields the pages 1..page_count in order, `batch_pages` at a time.
 
         Up to `max_in_flight` batches are extracted concurrently; a batch is
@@ -269,58 +246,94 @@ class PageExtractor:
             raise ValueError("batch_pages must be at least 1")
         if page_count <= 0:
             return
-        pool = self._get_pool()
+        if self._closed:
+            raise _closed()
+        if info is None or profile is None:
+            info, profile = await self.profile(path, password)
         path = os.fspath(path)
+        deadline = time.monotonic() + time_limit if time_limit else None
         ranges = iter([(start, min(start + batch_pages, page_count)) for start in range(0, page_count, batch_pages)])
-        pending: collections.deque[asyncio.Future[list[PageText]]] = collections.deque()
+        pending: collections.deque[asyncio.Task[list[PageLayout]]] = collections.deque()
 
-        async def submit_next() -> bool:
+        def submit_next() -> bool:
             page_range = next(ranges, None)
             if page_range is None:
                 return False
-            # submit() may start a worker process (fork/exec plus a pipe write):
-            # do it off the event loop.
-            future = await asyncio.to_thread(pool.submit, extract_page_range, path, password, *page_range)
-            pending.append(asyncio.wrap_future(future))
+            pending.append(asyncio.create_task(self._extract_range(path, password, *page_range, info, profile, deadline)))
             return True
 
         try:
-            while len(pending) < self.max_in_flight and await submit_next():
+            while len(pending) < self.max_in_flight and submit_next():
                 pass
             while pending:
                 batch = await pending[0]
                 pending.popleft()
-                await submit_next()  # keep the workers busy while the caller handles this batch
+                submit_next()  # keep the workers busy while the caller handles this batch
                 yield batch
-        except BrokenProcessPool:
-            self._discard_pool(pool)
-            raise Internal(
-                "EXTRACTION_WORKER_CRASHED",
-                "A text extraction process stopped unexpectedly while reading the document.",
-                domain=DOMAIN,
-                metadata={"page_count": str(page_count)},
-            ) from None
+        except PoolClosed:
+            raise _closed() from None
         except MivaaError:
             raise
-        except Exception as exc:  # noqa: BLE001 - anything else is a bug or a shutdown; say so safely
+        except Exception:  # noqa: BLE001 - anything else is a bug; say so safely
             if self._closed:
-                raise Unavailable("EXTRACTOR_CLOSED", "The page extractor is shutting down.", domain=DOMAIN) from exc
-            log.error("text extraction failed", exc_info=True)
+                raise _closed() from None
+            log.error("page extraction failed", exc_info=True)
             raise _extraction_failed() from None
         finally:
-            for future in pending:
-                future.cancel()
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _extract_range(
+        self,
+        path: str,
+        password: str | None,
+        first: int,
+        last: int,
+        info: DocumentInfo,
+        profile: FontProfile,
+        deadline: float | None,
+    ) -> list[PageLayout]:
+        """Pages first..last-1 (0-based); a page that times out, crashes or blows memory is reported and skipped."""
+        pages: list[PageLayout] = []
+        start = first
+        while start < last:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                pages.extend(
+                    failed_page(n + 1, "DOCUMENT_TIME_LIMIT", f"Page {n + 1} was not reached within the document's time limit.")
+                    for n in range(start, last)
+                )
+                break
+            try:
+                async for page in self._pool.stream(
+                    analyze_page_range, path, password, start, last, info, profile, self.settings,
+                    item_timeout=self.page_time_limit, total_timeout=remaining,
+                ):
+                    pages.append(page)
+                    start += 1
+            except (ItemTimeout, MemoryLimitExceeded, WorkerCrashed) as failure:
+                number = first + len(pages) + 1  # the page the worker was on
+                if isinstance(failure, ItemTimeout) and deadline is not None and time.monotonic() >= deadline:
+                    continue  # the document's limit, not the page's: reported above on the next turn
+                reason, message = _FAILURE_REASONS[type(failure)]
+                log.warning("page %d: %s", number, reason)
+                pages.append(failed_page(number, reason, message.format(n=number, limit=self.page_time_limit)))
+                start = first + len(pages)
+            except WorkerError as failure:
+                log.error("page extraction raised %s: %s", failure.type_name, failure.message)
+                raise _extraction_failed() from None
+        return pages
 
     def close(self) -> None:
-        """Stops the worker processes (waiting for running batches); later use fails."""
-        with self._lock:
-            self._closed = True
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        """Stops the worker processes; later use fails with EXTRACTOR_CLOSED."""
+        self._closed = True
+        self._pool.close()
 
     async def aclose(self) -> None:
-        await asyncio.to_thread(self.close)
+        self._closed = True
+        await self._pool.aclose()
 
     def __enter__(self) -> PageExtractor:
         return self
@@ -336,40 +349,22 @@ class PageExtractor:
 
     async def render(self, path: str | os.PathLike[str], password: str | None, numbers: list[int], dpi: int) -> list[tuple[int, bytes]]:
         """Renders pages to PNG in the worker processes (never on the event loop)."""
-        pool = await asyncio.to_thread(self._get_pool)
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(pool, render_page_range, os.fspath(path), password, list(numbers), dpi)
-        except BrokenProcessPool as exc:
-            self._discard_pool(pool)
-            raise Internal("EXTRACTION_WORKER_CRASHED", "A page could not be rendered for OCR.", domain=DOMAIN) from exc
+            return await self._pool.call(
+                render_page_range, os.fspath(path), password, list(numbers), dpi,
+                timeout=self.page_time_limit * max(1, len(numbers)),
+            )
+        except PoolClosed:
+            raise _closed() from None
+        except (ItemTimeout, MemoryLimitExceeded, WorkerCrashed, WorkerError) as exc:
+            raise Internal("PAGE_RENDER_FAILED", "Pages could not be rendered for OCR.", domain=DOMAIN) from exc
 
     async def warm_up(self) -> None:
         """Starts every worker process now, so the first document does not pay for it."""
-        pool = await asyncio.to_thread(self._get_pool)
-        loop = asyncio.get_running_loop()
-        await asyncio.gather(*(loop.run_in_executor(pool, _no_op) for _ in range(self.workers)))
+        await self._pool.warm_up()
 
-    def _get_pool(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._closed:
-                raise Unavailable("EXTRACTOR_CLOSED", "The page extractor is shutting down.", domain=DOMAIN)
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=self.workers,
-                    mp_context=self._context,
-                    max_tasks_per_child=self._max_tasks_per_child,
-                    initializer=_init_worker,
-                )
-            return self._pool
-
-    def _discard_pool(self, pool: ProcessPoolExecutor) -> None:
-        """Drops a broken pool so the next document starts a fresh one."""
-        with self._lock:
-            if self._pool is pool:
-                self._pool = None
-        log.warning("an extraction worker process died; the pool will be recreated")
-        pool.shutdown(wait=False, cancel_futures=True)
+    def worker_pids(self) -> list[int]:
+        return self._pool.worker_pids()
 
 
 def _no_op() -> None:
@@ -378,3 +373,7 @@ def _no_op() -> None:
 
 def _extraction_failed() -> Internal:
     return Internal("EXTRACTION_FAILED", "The text of the document could not be extracted.", domain=DOMAIN)
+
+
+def _closed() -> Unavailable:
+    return Unavailable("EXTRACTOR_CLOSED", "The page extractor is shutting down.", domain=DOMAIN)

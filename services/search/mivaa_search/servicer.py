@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import grpc
-from google.protobuf import timestamp_pb2
+from google.protobuf import json_format, timestamp_pb2
 
 from mivaa.search.v1 import search_service_pb2 as pb
 from mivaa.search.v1 import search_service_pb2_grpc
 from mivaa_platform.embedder_client import EmbedderClient
-from mivaa_platform.errors import InvalidArgument
+from mivaa_platform.errors import FailedPrecondition, InvalidArgument
 from mivaa_platform.messaging import OriginalsStore
-from mivaa_search.store import ChunkRecord, DocumentRecord, DocumentStore
+from mivaa_search.store import ChunkRecord, DocumentRecord, DocumentStore, ImageInfo, ImageRecord, PlacementRecord
 
 DOMAIN = "search.mivaa"
 MAX_QUERY_CHARS = 4096
 UPDATABLE_FIELDS = frozenset({"state", "title", "page_count", "labels", "job"})
+# DOCUMENT_VIEW_FULL answers must stay under gRPC's default 4 MiB message limit on the caller's side.
+MAX_FULL_VIEW_BYTES = 3 << 20
+# Pieces of streamed image bytes and exports.
+STREAM_PIECE_BYTES = 256 << 10
+# One document's images, buffered while its stream is open.
+MAX_IMAGE_BYTES_PER_DOCUMENT = 512 << 20
+BLOCK_TYPE_NAMES = {value: name.removeprefix("BLOCK_TYPE_").lower() for name, value in pb.BlockType.items()}
 
 
 def document_id(name: str) -> str:
@@ -27,6 +35,17 @@ def document_id(name: str) -> str:
             metadata={"name": name[:100]},
         )
     return identifier
+
+
+def image_ref(name: str) -> tuple[str, str]:
+    """("documents/{id}/images/{sha256}") -> (document id, sha256)."""
+    parts = name.split("/")
+    if len(parts) != 4 or parts[0] != "documents" or parts[2] != "images" or not parts[1] or not parts[3]:
+        raise InvalidArgument(
+            "INVALID_IMAGE_NAME", "An image name looks like 'documents/{id}/images/{sha256}'.", domain=DOMAIN,
+            metadata={"name": name[:120]},
+        )
+    return parts[1], parts[3]
 
 
 def _timestamp(value) -> timestamp_pb2.Timestamp:
@@ -50,6 +69,28 @@ def to_proto(record: DocumentRecord) -> pb.Document:
         chunk_count=record.chunk_count,
         create_time=_timestamp(record.create_time),
         update_time=_timestamp(record.update_time),
+        metadata=pb.DocumentMetadata.FromString(record.metadata) if record.metadata else None,
+        outline=pb.UpsertChunksHeader.FromString(record.outline).outline if record.outline else [],
+        image_count=record.image_count,
+    )
+
+
+def image_to_proto(document: str, image: ImageInfo) -> pb.Image:
+    placements = [
+        pb.ImagePlacement(
+            page=p.page, bbox=pb.BoundingBox(x0=p.bbox[0], y0=p.bbox[1], x1=p.bbox[2], y1=p.bbox[3]), caption=p.caption
+        )
+        for p in image.placements
+    ]
+    return pb.Image(
+        name=f"{document}/images/{image.sha256}",
+        sha256=image.sha256,
+        mime_type=image.mime_type,
+        width=image.width,
+        height=image.height,
+        size_bytes=image.size_bytes,
+        caption=next((p.caption for p in image.placements if p.caption), ""),
+        placements=placements,
     )
 
 
@@ -76,8 +117,25 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
         return pb.CreateDocumentResponse(document=to_proto(record), created=created)
 
     async def GetDocument(self, request: pb.GetDocumentRequest, context) -> pb.GetDocumentResponse:
-        record = await self._store.get_document(document_id(request.name))
-        return pb.GetDocumentResponse(document=to_proto(record))
+        identifier = document_id(request.name)
+        document = to_proto(await self._store.get_document(identifier))
+        if request.view == pb.DOCUMENT_VIEW_FULL:
+            size = await self._store.pages_size(identifier)
+            if size > MAX_FULL_VIEW_BYTES:
+                raise FailedPrecondition(
+                    "DOCUMENT_TOO_LARGE_FOR_VIEW",
+                    "The document's pages are too large for one response; use ListPages or ExportDocument.",
+                    domain=DOMAIN,
+                    metadata={"pages_bytes": str(size), "max_bytes": str(MAX_FULL_VIEW_BYTES)},
+                )
+            markdown = []
+            async for _, layout in self._store.iter_pages(identifier):
+                page = pb.Page.FromString(layout)
+                document.pages.append(page)
+                if page.markdown:
+                    markdown.append(page.markdown)
+            document.markdown = "\n\n".join(markdown)
+        return pb.GetDocumentResponse(document=document)
 
     async def ListDocuments(self, request: pb.ListDocumentsRequest, context) -> pb.ListDocumentsResponse:
         records, next_token = await self._store.list_documents(request.page_size, request.page_token, list(request.labels))
@@ -118,14 +176,39 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
         header: pb.UpsertChunksHeader | None = None
         chunks: list[ChunkRecord] = []
         seen: set[int] = set()
+        pages: dict[int, bytes] = {}
+        placements: list[PlacementRecord] = []
+        images: dict[str, _ImageAssembly] = {}
+        image_bytes = 0
         async for message in request_iterator:
+            content = message.WhichOneof("content")
             if header is None:
-                if message.WhichOneof("content") != "header":
+                if content != "header":
                     raise InvalidArgument("UPSERT_HEADER_MISSING", "The first message must be the header.", domain=DOMAIN)
                 header = message.header
                 document_id(header.document)
                 continue
-            if message.WhichOneof("content") != "chunk":
+            if content == "page":
+                page = message.page
+                if page.number < 1:
+                    raise InvalidArgument("INVALID_PAGE_NUMBER", "Page numbers start at 1.", domain=DOMAIN)
+                pages[page.number] = page.SerializeToString()
+                for block in page.blocks:
+                    if block.type == pb.BLOCK_TYPE_FIGURE and block.image:
+                        _, sha256 = image_ref(block.image)
+                        box = block.bbox
+                        placements.append(PlacementRecord(sha256, page.number, (box.x0, box.y0, box.x1, box.y1), block.text))
+                continue
+            if content == "image":
+                piece = message.image
+                image_bytes += len(piece.data)
+                if image_bytes > MAX_IMAGE_BYTES_PER_DOCUMENT:
+                    raise InvalidArgument(
+                        "IMAGES_TOO_LARGE", "The document's images exceed what one document may store.", domain=DOMAIN
+                    )
+                images.setdefault(piece.sha256, _ImageAssembly(piece)).add(piece)
+                continue
+            if content != "chunk":
                 raise InvalidArgument("UPSERT_HEADER_REPEATED", "Only the first message may be a header.", domain=DOMAIN)
             chunk = message.chunk
             if len(chunk.embedding) != self._dimension:
@@ -147,18 +230,101 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
                     embedding=list(chunk.embedding),
                     text_source="OCR" if chunk.text_source == pb.TEXT_SOURCE_OCR else "TEXT_LAYER",
                     ocr_confidence=chunk.ocr_confidence if chunk.text_source == pb.TEXT_SOURCE_OCR else None,
+                    section_path=list(chunk.section_path),
+                    block_types=[BLOCK_TYPE_NAMES.get(value, "unspecified") for value in chunk.block_types],
                 )
             )
         if header is None:
             raise InvalidArgument("UPSERT_HEADER_MISSING", "The stream carried no header.", domain=DOMAIN)
+        records = [assembly.record() for assembly in images.values()]
+        stored = {record.sha256 for record in records}
         record = await self._store.replace_chunks(
             document_id(header.document),
             chunks,
             model=header.model,
             page_count=header.page_count,
             mark_ready=header.mark_ready,
+            pages=sorted(pages.items()),
+            images=records,
+            placements=[placement for placement in placements if placement.sha256 in stored],
+            metadata=header.metadata.SerializeToString() if header.HasField("metadata") else None,
+            outline=pb.UpsertChunksHeader(outline=header.outline).SerializeToString() if header.outline else None,
         )
-        return pb.UpsertChunksResponse(chunks_written=len(chunks), document=to_proto(record))
+        return pb.UpsertChunksResponse(
+            chunks_written=len(chunks), document=to_proto(record), pages_written=len(pages), images_written=len(records)
+        )
+
+    # -- structure ---------------------------------------------------------------
+
+    async def ListPages(self, request: pb.ListPagesRequest, context) -> pb.ListPagesResponse:
+        pages, token = await self._store.list_pages(document_id(request.parent), request.page_size, request.page_token)
+        return pb.ListPagesResponse(pages=[pb.Page.FromString(layout) for _, layout in pages], next_page_token=token)
+
+    async def ExportDocument(
+        self, request: pb.ExportDocumentRequest, context
+    ) -> AsyncIterator[pb.ExportDocumentResponse]:
+        identifier = document_id(request.name)
+        record = await self._store.get_document(identifier)
+        as_json = request.format == pb.EXPORT_FORMAT_JSON
+        mime_type = "application/json" if as_json else "text/markdown"
+        first = True
+
+        def piece(text: str) -> list[pb.ExportDocumentResponse]:
+            nonlocal first
+            data = text.encode("utf-8")
+            out = []
+            for offset in range(0, len(data), STREAM_PIECE_BYTES):
+                out.append(pb.ExportDocumentResponse(data=data[offset : offset + STREAM_PIECE_BYTES], mime_type=mime_type if first else ""))
+                first = False
+            return out
+
+        document = to_proto(record)
+        if as_json:
+            head = json_format.MessageToDict(document, preserving_proto_field_name=True)
+            head_text = json.dumps(head, ensure_ascii=False)
+            # The pages go inside the document object, streamed one by one.
+            for message in piece(head_text[:-1] + (', "pages": [' if head else '{"pages": [')):
+                yield message
+            separator = ""
+            async for _, layout in self._store.iter_pages(identifier):
+                page = json_format.MessageToDict(pb.Page.FromString(layout), preserving_proto_field_name=True)
+                for message in piece(separator + json.dumps(page, ensure_ascii=False)):
+                    yield message
+                separator = ", "
+            for message in piece("]}\n"):
+                yield message
+            return
+        separator = ""
+        async for _, layout in self._store.iter_pages(identifier):
+            markdown = pb.Page.FromString(layout).markdown
+            if markdown:
+                for message in piece(separator + markdown):
+                    yield message
+                separator = "\n\n"
+        for message in piece("\n"):
+            yield message
+
+    async def ListImages(self, request: pb.ListImagesRequest, context) -> pb.ListImagesResponse:
+        identifier = document_id(request.parent)
+        images, token = await self._store.list_images(identifier, request.page_size, request.page_token)
+        return pb.ListImagesResponse(
+            images=[image_to_proto(f"documents/{identifier}", image) for image in images], next_page_token=token
+        )
+
+    async def GetImage(self, request: pb.GetImageRequest, context) -> pb.GetImageResponse:
+        identifier, sha256 = image_ref(request.name)
+        image = await self._store.get_image(identifier, sha256)
+        return pb.GetImageResponse(image=image_to_proto(f"documents/{identifier}", image))
+
+    async def GetImageContent(
+        self, request: pb.GetImageContentRequest, context
+    ) -> AsyncIterator[pb.GetImageContentResponse]:
+        identifier, sha256 = image_ref(request.name)
+        mime_type, data = await self._store.get_image_data(identifier, sha256)
+        for offset in range(0, max(len(data), 1), STREAM_PIECE_BYTES):
+            yield pb.GetImageContentResponse(
+                data=data[offset : offset + STREAM_PIECE_BYTES], mime_type=mime_type if offset == 0 else ""
+            )
 
     async def SearchChunks(self, request: pb.SearchChunksRequest, context) -> pb.SearchChunksResponse:
         query = request.query.strip()
@@ -185,8 +351,31 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
                     score=hit.score,
                     text_source=pb.TextSource.Value(f"TEXT_SOURCE_{hit.text_source}"),
                     ocr_confidence=hit.ocr_confidence or 0.0,
+                    section_path=hit.section_path or [],
                 )
                 for hit in hits
             ],
             model=self._embedder.model,
         )
+
+
+class _ImageAssembly:
+    """An image's pieces, gathered while the upsert stream is open."""
+
+    def __init__(self, first: pb.ImageContent):
+        self.sha256 = first.sha256
+        self.mime_type = first.mime_type
+        self.width = first.width
+        self.height = first.height
+        self.size_bytes = first.size_bytes
+        self._data = bytearray()
+
+    def add(self, piece: pb.ImageContent) -> None:
+        self._data += piece.data
+
+    def record(self) -> ImageRecord:
+        if self.mime_type not in ("image/png", "image/jpeg"):
+            raise InvalidArgument("INVALID_IMAGE", f"Image {self.sha256} is not PNG or JPEG.", domain=DOMAIN)
+        if len(self._data) != self.size_bytes:
+            raise InvalidArgument("IMAGE_INCOMPLETE", f"Image {self.sha256} arrived incomplete.", domain=DOMAIN)
+        return ImageRecord(self.sha256, self.mime_type, self.width, self.height, bytes(self._data))

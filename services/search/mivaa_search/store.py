@@ -51,6 +51,37 @@ class DocumentRecord:
     chunk_count: int
     create_time: dt.datetime
     update_time: dt.datetime
+    # Opaque to the store: the serialized metadata and outline the extractor sent.
+    metadata: bytes | None = None
+    outline: bytes | None = None
+    image_count: int = 0
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    sha256: str
+    mime_type: str
+    width: int
+    height: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class PlacementRecord:
+    sha256: str
+    page: int
+    bbox: tuple[float, float, float, float]
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    sha256: str
+    mime_type: str
+    width: int
+    height: int
+    size_bytes: int
+    placements: list[PlacementRecord]
 
 
 TEXT_SOURCES = ("TEXT_LAYER", "OCR")
@@ -66,6 +97,8 @@ class ChunkRecord:
     embedding: Sequence[float]
     text_source: str = "TEXT_LAYER"  # or "OCR"
     ocr_confidence: float | None = None
+    section_path: Sequence[str] = ()
+    block_types: Sequence[str] = ()  # lower-case block kinds: "paragraph", "table", ...
 
 
 @dataclass(frozen=True)
@@ -79,15 +112,24 @@ class ChunkHit:
     score: float  # cosine similarity: 1 - cosine distance
     text_source: str = "TEXT_LAYER"
     ocr_confidence: float | None = None
+    section_path: list[str] | None = None
 
 
 _DOCUMENT_COLUMNS = (
-    "id, filename, title, labels, sha256, size_bytes, page_count, state, job, chunk_count, create_time, update_time"
+    "id, filename, title, labels, sha256, size_bytes, page_count, state, job, chunk_count, create_time, update_time,"
+    " metadata, outline, image_count"
 )
 
 
 def _document(row: tuple) -> DocumentRecord:
-    return DocumentRecord(str(row[0]), *row[1:])
+    values = list(row[1:])
+    values[12] = bytes(values[12]) if values[12] is not None else None
+    values[13] = bytes(values[13]) if values[13] is not None else None
+    return DocumentRecord(str(row[0]), *values)
+
+
+DEFAULT_PAGES_PAGE_SIZE = 20
+MAX_PAGES_PAGE_SIZE = 200
 
 
 class DocumentStore:
@@ -279,9 +321,16 @@ class DocumentStore:
         model: str,
         page_count: int,
         mark_ready: bool,
+        *,
+        pages: Iterable[tuple[int, bytes]] = (),
+        images: Iterable[ImageRecord] = (),
+        placements: Iterable[PlacementRecord] = (),
+        metadata: bytes | None = None,
+        outline: bytes | None = None,
     ) -> DocumentRecord:
-        """Swap a document's chunks for these, in one transaction; set its counts
-        and, with mark_ready, its state to READY. Re-running it is harmless."""
+        """Swap a document's chunks, pages, images and placements for these, in one
+        transaction; set its counts, metadata and, with mark_ready, its state to
+        READY. Re-running it is harmless."""
         doc_id = _parse_document_id(document_id)
         rows = []
         seen: set[int] = set()
@@ -304,6 +353,7 @@ class DocumentStore:
                 (
                     doc_id, chunk.index, text, chunk.page_start, chunk.page_end, chunk.token_count, model, embedding,
                     chunk.text_source, chunk.ocr_confidence,
+                    [part.replace("\x00", "") for part in chunk.section_path], list(chunk.block_types),
                 )
             )
 
@@ -316,24 +366,62 @@ class DocumentStore:
                 async with cur.copy(
                     """
                     COPY chunks (document_id, chunk_index, text, page_start, page_end, token_count, model, embedding,
-                                 text_source, ocr_confidence)
+                                 text_source, ocr_confidence, section_path, block_types)
                     FROM STDIN WITH (FORMAT BINARY)
                     """
                 ) as copy:
-                    copy.set_types(["uuid", "int4", "text", "int4", "int4", "int4", "text", "vector", "text", "float4"])
+                    copy.set_types(
+                        ["uuid", "int4", "text", "int4", "int4", "int4", "text", "vector", "text", "float4", "text[]", "text[]"]
+                    )
                     for row in rows:
                         await copy.write_row(row)
+                await conn.execute("DELETE FROM pages WHERE document_id = %s", [doc_id])
+                await conn.execute("DELETE FROM images WHERE document_id = %s", [doc_id])
+                await conn.execute("DELETE FROM image_placements WHERE document_id = %s", [doc_id])
+                async with cur.copy("COPY pages (document_id, number, layout) FROM STDIN WITH (FORMAT BINARY)") as copy:
+                    copy.set_types(["uuid", "int4", "bytea"])
+                    for number, layout in pages:
+                        await copy.write_row((doc_id, number, layout))
+                image_count = 0
+                async with cur.copy(
+                    "COPY images (document_id, sha256, ordinal, mime_type, width, height, data) FROM STDIN WITH (FORMAT BINARY)"
+                ) as copy:
+                    copy.set_types(["uuid", "text", "int4", "text", "int4", "int4", "bytea"])
+                    for image in images:
+                        await copy.write_row(
+                            (doc_id, _check_sha256(image.sha256), image_count, image.mime_type, image.width, image.height, image.data)
+                        )
+                        image_count += 1
+                async with cur.copy(
+                    "COPY image_placements (document_id, sha256, page, x0, y0, x1, y1, caption) FROM STDIN WITH (FORMAT BINARY)"
+                ) as copy:
+                    copy.set_types(["uuid", "text", "int4", "float4", "float4", "float4", "float4", "text"])
+                    for placement in placements:
+                        await copy.write_row(
+                            (doc_id, placement.sha256, placement.page, *placement.bbox, placement.caption.replace("\x00", ""))
+                        )
             cur = await conn.execute(
                 f"""
                 UPDATE documents
                 SET chunk_count = %(chunk_count)s,
                     page_count = %(page_count)s,
+                    image_count = %(image_count)s,
+                    metadata = %(metadata)s,
+                    outline = %(outline)s,
                     state = CASE WHEN %(mark_ready)s THEN 'READY' ELSE state END,
                     update_time = now()
                 WHERE id = %(id)s
                 RETURNING {_DOCUMENT_COLUMNS}
                 """,
-                {"chunk_count": len(rows), "page_count": page_count, "mark_ready": bool(mark_ready), "id": doc_id},
+                {
+                    "chunk_count": len(rows),
+                    "page_count": page_count,
+                    "image_count": image_count,
+                    "metadata": metadata,
+                    "outline": outline,
+                    "mark_ready": bool(mark_ready),
+                    "id": doc_id,
+                },
             )
             row = await cur.fetchone()
         return _document(row)
@@ -373,7 +461,7 @@ class DocumentStore:
                 f"""
                 WITH nearest AS MATERIALIZED (
                     SELECT c.document_id, d.title, c.chunk_index, c.text, c.page_start, c.page_end,
-                           c.text_source, c.ocr_confidence, c.embedding <=> %(query)s AS distance
+                           c.text_source, c.ocr_confidence, c.section_path, c.embedding <=> %(query)s AS distance
                     FROM chunks c
                     JOIN documents d ON d.id = c.document_id
                     WHERE {' AND '.join(conditions)}
@@ -386,9 +474,114 @@ class DocumentStore:
             )
             rows = await cur.fetchall()
         return [
-            ChunkHit(str(doc_id), title, index, text, page_start, page_end, 1.0 - float(distance), source, confidence)
-            for doc_id, title, index, text, page_start, page_end, source, confidence, distance in rows
+            ChunkHit(
+                str(doc_id), title, index, text, page_start, page_end, 1.0 - float(distance), source, confidence, path
+            )
+            for doc_id, title, index, text, page_start, page_end, source, confidence, path, distance in rows
         ]
+
+    # -- structure: pages and images -------------------------------------------
+
+    async def list_pages(self, id: str, page_size: int, page_token: str) -> tuple[list[tuple[int, bytes]], str]:
+        """A document's stored pages in order, (number, layout); the token of the next ("" at the end)."""
+        doc_id = _parse_document_id(id)
+        if page_size < 0:
+            raise InvalidArgument("INVALID_PAGE_SIZE", "page_size must not be negative.", domain=DOMAIN)
+        limit = min(page_size or DEFAULT_PAGES_PAGE_SIZE, MAX_PAGES_PAGE_SIZE)
+        after = _decode_number_token(page_token, str(doc_id)) if page_token else 0
+        async with self._connection() as conn:
+            await self._require_document(conn, doc_id, id)
+            cur = await conn.execute(
+                "SELECT number, layout FROM pages WHERE document_id = %s AND number > %s ORDER BY number LIMIT %s",
+                [doc_id, after, limit + 1],
+            )
+            rows = [(number, bytes(layout)) for number, layout in await cur.fetchall()]
+        pages = rows[:limit]
+        next_token = _encode_number_token(pages[-1][0], str(doc_id)) if len(rows) > limit else ""
+        return pages, next_token
+
+    async def pages_size(self, id: str) -> int:
+        """Bytes the document's stored pages take."""
+        doc_id = _parse_document_id(id)
+        async with self._connection() as conn:
+            cur = await conn.execute("SELECT coalesce(sum(octet_length(layout)), 0) FROM pages WHERE document_id = %s", [doc_id])
+            (size,) = await cur.fetchone()
+        return int(size)
+
+    async def iter_pages(self, id: str, batch: int = 50) -> AsyncIterator[tuple[int, bytes]]:
+        """Every stored page in order, fetched `batch` at a time (never the whole document at once)."""
+        token = ""
+        while True:
+            pages, token = await self.list_pages(id, batch, token)
+            for page in pages:
+                yield page
+            if not token:
+                return
+
+    async def list_images(self, id: str, page_size: int, page_token: str) -> tuple[list[ImageInfo], str]:
+        doc_id = _parse_document_id(id)
+        if page_size < 0:
+            raise InvalidArgument("INVALID_PAGE_SIZE", "page_size must not be negative.", domain=DOMAIN)
+        limit = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        after = _decode_number_token(page_token, str(doc_id)) if page_token else -1
+        async with self._connection() as conn:
+            await self._require_document(conn, doc_id, id)
+            cur = await conn.execute(
+                """
+                SELECT i.ordinal, i.sha256, i.mime_type, i.width, i.height, octet_length(i.data),
+                       coalesce(array_agg(p.page ORDER BY p.page, p.y0) FILTER (WHERE p.page IS NOT NULL), '{}'),
+                       coalesce(array_agg(ARRAY[p.x0, p.y0, p.x1, p.y1] ORDER BY p.page, p.y0) FILTER (WHERE p.page IS NOT NULL), '{}'),
+                       coalesce(array_agg(p.caption ORDER BY p.page, p.y0) FILTER (WHERE p.page IS NOT NULL), '{}')
+                FROM images i
+                LEFT JOIN image_placements p ON p.document_id = i.document_id AND p.sha256 = i.sha256
+                WHERE i.document_id = %s AND i.ordinal > %s
+                GROUP BY i.ordinal, i.sha256, i.mime_type, i.width, i.height, i.data
+                ORDER BY i.ordinal
+                LIMIT %s
+                """,
+                [doc_id, after, limit + 1],
+            )
+            rows = await cur.fetchall()
+        images = [_image_info(row) for row in rows[:limit]]
+        next_token = _encode_number_token(rows[limit - 1][0], str(doc_id)) if len(rows) > limit else ""
+        return images, next_token
+
+    async def get_image(self, id: str, sha256: str) -> ImageInfo:
+        doc_id = _parse_document_id(id)
+        async with self._connection() as conn:
+            cur = await conn.execute(
+                """
+                SELECT i.ordinal, i.sha256, i.mime_type, i.width, i.height, octet_length(i.data),
+                       coalesce(array_agg(p.page ORDER BY p.page, p.y0) FILTER (WHERE p.page IS NOT NULL), '{}'),
+                       coalesce(array_agg(ARRAY[p.x0, p.y0, p.x1, p.y1] ORDER BY p.page, p.y0) FILTER (WHERE p.page IS NOT NULL), '{}'),
+                       coalesce(array_agg(p.caption ORDER BY p.page, p.y0) FILTER (WHERE p.page IS NOT NULL), '{}')
+                FROM images i
+                LEFT JOIN image_placements p ON p.document_id = i.document_id AND p.sha256 = i.sha256
+                WHERE i.document_id = %s AND i.sha256 = %s
+                GROUP BY i.ordinal, i.sha256, i.mime_type, i.width, i.height, i.data
+                """,
+                [doc_id, sha256],
+            )
+            row = await cur.fetchone()
+        if row is None:
+            raise _image_not_found(id, sha256)
+        return _image_info(row)
+
+    async def get_image_data(self, id: str, sha256: str) -> tuple[str, bytes]:
+        doc_id = _parse_document_id(id)
+        async with self._connection() as conn:
+            cur = await conn.execute(
+                "SELECT mime_type, data FROM images WHERE document_id = %s AND sha256 = %s", [doc_id, sha256]
+            )
+            row = await cur.fetchone()
+        if row is None:
+            raise _image_not_found(id, sha256)
+        return row[0], bytes(row[1])
+
+    async def _require_document(self, conn: psycopg.AsyncConnection, doc_id: uuid.UUID, id: str) -> None:
+        cur = await conn.execute("SELECT 1 FROM documents WHERE id = %s", [doc_id])
+        if await cur.fetchone() is None:
+            raise _document_not_found(id)
 
     # -- helpers ---------------------------------------------------------------
 
@@ -489,6 +682,38 @@ def _parse_document_id(value: str) -> uuid.UUID:
 
 def _document_not_found(id: str) -> NotFound:
     return NotFound("DOCUMENT_NOT_FOUND", "No document has this id.", domain=DOMAIN, metadata={"id": id})
+
+
+def _image_info(row: tuple) -> ImageInfo:
+    _, sha256, mime_type, width, height, size, pages, boxes, captions = row
+    placements = [
+        PlacementRecord(sha256=sha256, page=page, bbox=tuple(box), caption=caption)
+        for page, box, caption in zip(pages, boxes, captions, strict=True)
+    ]
+    return ImageInfo(sha256, mime_type, width, height, int(size), placements)
+
+
+def _image_not_found(id: str, sha256: str) -> NotFound:
+    return NotFound(
+        "IMAGE_NOT_FOUND",
+        f"Document {id} has no image {sha256}.",
+        domain=DOMAIN,
+        metadata={"document": id, "sha256": sha256},
+    )
+
+
+def _encode_number_token(number: int, scope: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([scope, number]).encode()).decode()
+
+
+def _decode_number_token(token: str, scope: str) -> int:
+    try:
+        saved_scope, number = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, binascii.Error, TypeError):
+        raise _bad_page_token("page_token is not a token this service issued.") from None
+    if saved_scope != scope or not isinstance(number, int):
+        raise _bad_page_token("page_token belongs to another listing.")
+    return number
 
 
 def _check_sha256(value: str) -> str:

@@ -63,8 +63,14 @@ class FurnitureDetector:
                     seen.update({shape for _, shape in self._pages[other][1]})
             # Matches needed on *other* pages; a two-page document can only agree once.
             needed = max(1, min(self._min_repeats - 1, high - low - 1))
-            for block_index, shape in candidates:
-                if seen[shape] >= needed:
+            repeated = [block_index for block_index, shape in candidates if seen[shape] >= needed]
+            content = [
+                i for i, block in enumerate(page.blocks) if block.kind not in (BlockKind.PAGE_NUMBER, BlockKind.FIGURE)
+            ]
+            # A page whose only text would be furniture (every page says the same
+            # single line) is content, not furniture.
+            if repeated and len(repeated) < len(content):
+                for block_index in repeated:
                     block = page.blocks[block_index]
                     top = block.bbox[1] < page.height / 2
                     page.blocks[block_index] = replace(

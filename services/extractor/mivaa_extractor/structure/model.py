@@ -159,13 +159,23 @@ class PageLayout:
     # Image placements dropped as decorative (below the size threshold), counted for diagnostics.
     skipped_images: int = 0
 
+    @classmethod
+    def from_text(cls, number: int, text: str, *, error: PageError | None = None, **fields) -> PageLayout:
+        """A page known only as plain text (OCR output): one paragraph block per blank-line-separated paragraph."""
+        paragraphs = [" ".join(part.split()) for part in text.split("\n\n")]
+        blocks = [Block(kind=BlockKind.PARAGRAPH, bbox=(0.0, 0.0, 0.0, 0.0), text=p) for p in paragraphs if p]
+        return cls(number=number, blocks=blocks, error=error, **fields)
+
     def body_blocks(self) -> list[Block]:
         return [block for block in self.blocks if block.kind not in FURNITURE]
 
     @property
     def text(self) -> str:
         """The page's content as plain text: body blocks in reading order, a blank line between them."""
-        return "\n\n".join(block.text for block in self.body_blocks() if block.text)
+        # A figure's text is its caption, which is also a block of its own.
+        return "\n\n".join(
+            block.text for block in self.body_blocks() if block.text and block.kind is not BlockKind.FIGURE
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,8 @@ from mivaa_extractor.structure.model import BBox
 MIN_GUTTER = 7.0
 # Vertical whitespace below this (points) does not separate bands.
 MIN_BAND_GAP = 0.5
+# Vertical whitespace this tall (points, about three blank lines) ends a region, columns or not.
+WIDE_GAP = 36.0
 
 
 def reading_order(boxes: Sequence[BBox], *, right_to_left: bool = False) -> list[int]:
@@ -33,6 +35,11 @@ def reading_order(boxes: Sequence[BBox], *, right_to_left: bool = False) -> list
 def _order(indices: list[int], boxes: Sequence[BBox], rtl: bool, depth: int) -> list[int]:
     if len(indices) <= 1 or depth > 40:
         return _top_down(indices, boxes)
+    # Wide horizontal whitespace separates regions before any column does: a
+    # line under two columns that ended above it is read after both of them.
+    sections = _split_at_wide_gaps(indices, boxes)
+    if len(sections) > 1:
+        return [i for section in sections for i in _order(section, boxes, rtl, depth + 1)]
     columns = _columns(indices, boxes)
     if columns is not None:
         if rtl:
@@ -84,6 +91,19 @@ def _side_by_side_rows(columns: list[list[int]], boxes: Sequence[BBox]) -> bool:
     first, rest = tops[0], tops[1:]
     matched = sum(1 for top in first if all(any(abs(top - other) <= 2 for other in column) for column in rest))
     return matched >= 3 and matched >= 0.6 * len(first)
+
+
+def _split_at_wide_gaps(indices: list[int], boxes: Sequence[BBox]) -> list[list[int]]:
+    ordered = sorted(indices, key=lambda i: boxes[i][1])
+    sections: list[list[int]] = [[ordered[0]]]
+    reach = boxes[ordered[0]][3]
+    for i in ordered[1:]:
+        if boxes[i][1] - reach >= WIDE_GAP:
+            sections.append([i])
+        else:
+            sections[-1].append(i)
+        reach = max(reach, boxes[i][3])
+    return sections
 
 
 def _bands(indices: list[int], boxes: Sequence[BBox]) -> list[list[int]]:

@@ -11,6 +11,27 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class DocumentView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DOCUMENT_VIEW_UNSPECIFIED: _ClassVar[DocumentView]
+    DOCUMENT_VIEW_BASIC: _ClassVar[DocumentView]
+    DOCUMENT_VIEW_FULL: _ClassVar[DocumentView]
+
+class BlockType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BLOCK_TYPE_UNSPECIFIED: _ClassVar[BlockType]
+    BLOCK_TYPE_HEADING: _ClassVar[BlockType]
+    BLOCK_TYPE_PARAGRAPH: _ClassVar[BlockType]
+    BLOCK_TYPE_LIST_ITEM: _ClassVar[BlockType]
+    BLOCK_TYPE_TABLE: _ClassVar[BlockType]
+    BLOCK_TYPE_FIGURE: _ClassVar[BlockType]
+    BLOCK_TYPE_CAPTION: _ClassVar[BlockType]
+    BLOCK_TYPE_FOOTNOTE: _ClassVar[BlockType]
+    BLOCK_TYPE_CODE: _ClassVar[BlockType]
+    BLOCK_TYPE_PAGE_HEADER: _ClassVar[BlockType]
+    BLOCK_TYPE_PAGE_FOOTER: _ClassVar[BlockType]
+    BLOCK_TYPE_PAGE_NUMBER: _ClassVar[BlockType]
+
 class DocumentState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     DOCUMENT_STATE_UNSPECIFIED: _ClassVar[DocumentState]
@@ -24,6 +45,27 @@ class TextSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TEXT_SOURCE_UNSPECIFIED: _ClassVar[TextSource]
     TEXT_SOURCE_TEXT_LAYER: _ClassVar[TextSource]
     TEXT_SOURCE_OCR: _ClassVar[TextSource]
+
+class ExportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EXPORT_FORMAT_UNSPECIFIED: _ClassVar[ExportFormat]
+    EXPORT_FORMAT_MARKDOWN: _ClassVar[ExportFormat]
+    EXPORT_FORMAT_JSON: _ClassVar[ExportFormat]
+DOCUMENT_VIEW_UNSPECIFIED: DocumentView
+DOCUMENT_VIEW_BASIC: DocumentView
+DOCUMENT_VIEW_FULL: DocumentView
+BLOCK_TYPE_UNSPECIFIED: BlockType
+BLOCK_TYPE_HEADING: BlockType
+BLOCK_TYPE_PARAGRAPH: BlockType
+BLOCK_TYPE_LIST_ITEM: BlockType
+BLOCK_TYPE_TABLE: BlockType
+BLOCK_TYPE_FIGURE: BlockType
+BLOCK_TYPE_CAPTION: BlockType
+BLOCK_TYPE_FOOTNOTE: BlockType
+BLOCK_TYPE_CODE: BlockType
+BLOCK_TYPE_PAGE_HEADER: BlockType
+BLOCK_TYPE_PAGE_FOOTER: BlockType
+BLOCK_TYPE_PAGE_NUMBER: BlockType
 DOCUMENT_STATE_UNSPECIFIED: DocumentState
 DOCUMENT_STATE_PENDING: DocumentState
 DOCUMENT_STATE_PROCESSING: DocumentState
@@ -32,9 +74,182 @@ DOCUMENT_STATE_FAILED: DocumentState
 TEXT_SOURCE_UNSPECIFIED: TextSource
 TEXT_SOURCE_TEXT_LAYER: TextSource
 TEXT_SOURCE_OCR: TextSource
+EXPORT_FORMAT_UNSPECIFIED: ExportFormat
+EXPORT_FORMAT_MARKDOWN: ExportFormat
+EXPORT_FORMAT_JSON: ExportFormat
+
+class BoundingBox(_message.Message):
+    __slots__ = ("x0", "y0", "x1", "y1")
+    X0_FIELD_NUMBER: _ClassVar[int]
+    Y0_FIELD_NUMBER: _ClassVar[int]
+    X1_FIELD_NUMBER: _ClassVar[int]
+    Y1_FIELD_NUMBER: _ClassVar[int]
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    def __init__(self, x0: _Optional[float] = ..., y0: _Optional[float] = ..., x1: _Optional[float] = ..., y1: _Optional[float] = ...) -> None: ...
+
+class Link(_message.Message):
+    __slots__ = ("text", "uri", "page")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    URI_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    uri: str
+    page: int
+    def __init__(self, text: _Optional[str] = ..., uri: _Optional[str] = ..., page: _Optional[int] = ...) -> None: ...
+
+class TableCell(_message.Message):
+    __slots__ = ("row", "column", "row_span", "column_span", "text", "header")
+    ROW_FIELD_NUMBER: _ClassVar[int]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    ROW_SPAN_FIELD_NUMBER: _ClassVar[int]
+    COLUMN_SPAN_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    row: int
+    column: int
+    row_span: int
+    column_span: int
+    text: str
+    header: bool
+    def __init__(self, row: _Optional[int] = ..., column: _Optional[int] = ..., row_span: _Optional[int] = ..., column_span: _Optional[int] = ..., text: _Optional[str] = ..., header: _Optional[bool] = ...) -> None: ...
+
+class Table(_message.Message):
+    __slots__ = ("row_count", "column_count", "header_row_count", "cells")
+    ROW_COUNT_FIELD_NUMBER: _ClassVar[int]
+    COLUMN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    HEADER_ROW_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CELLS_FIELD_NUMBER: _ClassVar[int]
+    row_count: int
+    column_count: int
+    header_row_count: int
+    cells: _containers.RepeatedCompositeFieldContainer[TableCell]
+    def __init__(self, row_count: _Optional[int] = ..., column_count: _Optional[int] = ..., header_row_count: _Optional[int] = ..., cells: _Optional[_Iterable[_Union[TableCell, _Mapping]]] = ...) -> None: ...
+
+class Block(_message.Message):
+    __slots__ = ("type", "bbox", "text", "level", "links", "table", "image")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    BBOX_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    LINKS_FIELD_NUMBER: _ClassVar[int]
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    type: BlockType
+    bbox: BoundingBox
+    text: str
+    level: int
+    links: _containers.RepeatedCompositeFieldContainer[Link]
+    table: Table
+    image: str
+    def __init__(self, type: _Optional[_Union[BlockType, str]] = ..., bbox: _Optional[_Union[BoundingBox, _Mapping]] = ..., text: _Optional[str] = ..., level: _Optional[int] = ..., links: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., table: _Optional[_Union[Table, _Mapping]] = ..., image: _Optional[str] = ...) -> None: ...
+
+class Page(_message.Message):
+    __slots__ = ("number", "width", "height", "rotation", "blocks", "markdown", "text_source", "ocr_reason", "error_reason", "error_message")
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    ROTATION_FIELD_NUMBER: _ClassVar[int]
+    BLOCKS_FIELD_NUMBER: _ClassVar[int]
+    MARKDOWN_FIELD_NUMBER: _ClassVar[int]
+    TEXT_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    OCR_REASON_FIELD_NUMBER: _ClassVar[int]
+    ERROR_REASON_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    number: int
+    width: float
+    height: float
+    rotation: int
+    blocks: _containers.RepeatedCompositeFieldContainer[Block]
+    markdown: str
+    text_source: TextSource
+    ocr_reason: str
+    error_reason: str
+    error_message: str
+    def __init__(self, number: _Optional[int] = ..., width: _Optional[float] = ..., height: _Optional[float] = ..., rotation: _Optional[int] = ..., blocks: _Optional[_Iterable[_Union[Block, _Mapping]]] = ..., markdown: _Optional[str] = ..., text_source: _Optional[_Union[TextSource, str]] = ..., ocr_reason: _Optional[str] = ..., error_reason: _Optional[str] = ..., error_message: _Optional[str] = ...) -> None: ...
+
+class DocumentMetadata(_message.Message):
+    __slots__ = ("title", "authors", "subject", "keywords", "creator", "producer", "create_date", "modify_date", "language")
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    AUTHORS_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    KEYWORDS_FIELD_NUMBER: _ClassVar[int]
+    CREATOR_FIELD_NUMBER: _ClassVar[int]
+    PRODUCER_FIELD_NUMBER: _ClassVar[int]
+    CREATE_DATE_FIELD_NUMBER: _ClassVar[int]
+    MODIFY_DATE_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    title: str
+    authors: _containers.RepeatedScalarFieldContainer[str]
+    subject: str
+    keywords: _containers.RepeatedScalarFieldContainer[str]
+    creator: str
+    producer: str
+    create_date: str
+    modify_date: str
+    language: str
+    def __init__(self, title: _Optional[str] = ..., authors: _Optional[_Iterable[str]] = ..., subject: _Optional[str] = ..., keywords: _Optional[_Iterable[str]] = ..., creator: _Optional[str] = ..., producer: _Optional[str] = ..., create_date: _Optional[str] = ..., modify_date: _Optional[str] = ..., language: _Optional[str] = ...) -> None: ...
+
+class OutlineEntry(_message.Message):
+    __slots__ = ("level", "title", "page")
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    level: int
+    title: str
+    page: int
+    def __init__(self, level: _Optional[int] = ..., title: _Optional[str] = ..., page: _Optional[int] = ...) -> None: ...
+
+class ImagePlacement(_message.Message):
+    __slots__ = ("page", "bbox", "caption")
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    BBOX_FIELD_NUMBER: _ClassVar[int]
+    CAPTION_FIELD_NUMBER: _ClassVar[int]
+    page: int
+    bbox: BoundingBox
+    caption: str
+    def __init__(self, page: _Optional[int] = ..., bbox: _Optional[_Union[BoundingBox, _Mapping]] = ..., caption: _Optional[str] = ...) -> None: ...
+
+class Image(_message.Message):
+    __slots__ = ("name", "sha256", "mime_type", "width", "height", "size_bytes", "caption", "placements")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    MIME_TYPE_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    CAPTION_FIELD_NUMBER: _ClassVar[int]
+    PLACEMENTS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    sha256: str
+    mime_type: str
+    width: int
+    height: int
+    size_bytes: int
+    caption: str
+    placements: _containers.RepeatedCompositeFieldContainer[ImagePlacement]
+    def __init__(self, name: _Optional[str] = ..., sha256: _Optional[str] = ..., mime_type: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., size_bytes: _Optional[int] = ..., caption: _Optional[str] = ..., placements: _Optional[_Iterable[_Union[ImagePlacement, _Mapping]]] = ...) -> None: ...
+
+class ImageContent(_message.Message):
+    __slots__ = ("sha256", "mime_type", "width", "height", "size_bytes", "data")
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    MIME_TYPE_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    sha256: str
+    mime_type: str
+    width: int
+    height: int
+    size_bytes: int
+    data: bytes
+    def __init__(self, sha256: _Optional[str] = ..., mime_type: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., size_bytes: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class Document(_message.Message):
-    __slots__ = ("name", "filename", "title", "labels", "sha256", "size_bytes", "page_count", "state", "job", "chunk_count", "create_time", "update_time")
+    __slots__ = ("name", "filename", "title", "labels", "sha256", "size_bytes", "page_count", "state", "job", "chunk_count", "create_time", "update_time", "metadata", "outline", "image_count", "markdown", "pages")
     NAME_FIELD_NUMBER: _ClassVar[int]
     FILENAME_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +262,11 @@ class Document(_message.Message):
     CHUNK_COUNT_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    OUTLINE_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MARKDOWN_FIELD_NUMBER: _ClassVar[int]
+    PAGES_FIELD_NUMBER: _ClassVar[int]
     name: str
     filename: str
     title: str
@@ -59,10 +279,15 @@ class Document(_message.Message):
     chunk_count: int
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., filename: _Optional[str] = ..., title: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., sha256: _Optional[str] = ..., size_bytes: _Optional[int] = ..., page_count: _Optional[int] = ..., state: _Optional[_Union[DocumentState, str]] = ..., job: _Optional[str] = ..., chunk_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    metadata: DocumentMetadata
+    outline: _containers.RepeatedCompositeFieldContainer[OutlineEntry]
+    image_count: int
+    markdown: str
+    pages: _containers.RepeatedCompositeFieldContainer[Page]
+    def __init__(self, name: _Optional[str] = ..., filename: _Optional[str] = ..., title: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., sha256: _Optional[str] = ..., size_bytes: _Optional[int] = ..., page_count: _Optional[int] = ..., state: _Optional[_Union[DocumentState, str]] = ..., job: _Optional[str] = ..., chunk_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metadata: _Optional[_Union[DocumentMetadata, _Mapping]] = ..., outline: _Optional[_Iterable[_Union[OutlineEntry, _Mapping]]] = ..., image_count: _Optional[int] = ..., markdown: _Optional[str] = ..., pages: _Optional[_Iterable[_Union[Page, _Mapping]]] = ...) -> None: ...
 
 class Chunk(_message.Message):
-    __slots__ = ("index", "text", "page_start", "page_end", "embedding", "token_count", "text_source", "ocr_confidence")
+    __slots__ = ("index", "text", "page_start", "page_end", "embedding", "token_count", "text_source", "ocr_confidence", "section_path", "block_types")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     PAGE_START_FIELD_NUMBER: _ClassVar[int]
@@ -71,6 +296,8 @@ class Chunk(_message.Message):
     TOKEN_COUNT_FIELD_NUMBER: _ClassVar[int]
     TEXT_SOURCE_FIELD_NUMBER: _ClassVar[int]
     OCR_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    SECTION_PATH_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_TYPES_FIELD_NUMBER: _ClassVar[int]
     index: int
     text: str
     page_start: int
@@ -79,7 +306,9 @@ class Chunk(_message.Message):
     token_count: int
     text_source: TextSource
     ocr_confidence: float
-    def __init__(self, index: _Optional[int] = ..., text: _Optional[str] = ..., page_start: _Optional[int] = ..., page_end: _Optional[int] = ..., embedding: _Optional[_Iterable[float]] = ..., token_count: _Optional[int] = ..., text_source: _Optional[_Union[TextSource, str]] = ..., ocr_confidence: _Optional[float] = ...) -> None: ...
+    section_path: _containers.RepeatedScalarFieldContainer[str]
+    block_types: _containers.RepeatedScalarFieldContainer[BlockType]
+    def __init__(self, index: _Optional[int] = ..., text: _Optional[str] = ..., page_start: _Optional[int] = ..., page_end: _Optional[int] = ..., embedding: _Optional[_Iterable[float]] = ..., token_count: _Optional[int] = ..., text_source: _Optional[_Union[TextSource, str]] = ..., ocr_confidence: _Optional[float] = ..., section_path: _Optional[_Iterable[str]] = ..., block_types: _Optional[_Iterable[_Union[BlockType, str]]] = ...) -> None: ...
 
 class CreateDocumentRequest(_message.Message):
     __slots__ = ("document",)
@@ -96,10 +325,12 @@ class CreateDocumentResponse(_message.Message):
     def __init__(self, document: _Optional[_Union[Document, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
 
 class GetDocumentRequest(_message.Message):
-    __slots__ = ("name",)
+    __slots__ = ("name", "view")
     NAME_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     name: str
-    def __init__(self, name: _Optional[str] = ...) -> None: ...
+    view: DocumentView
+    def __init__(self, name: _Optional[str] = ..., view: _Optional[_Union[DocumentView, str]] = ...) -> None: ...
 
 class GetDocumentResponse(_message.Message):
     __slots__ = ("document",)
@@ -150,32 +381,44 @@ class DeleteDocumentResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class UpsertChunksHeader(_message.Message):
-    __slots__ = ("document", "model", "page_count", "mark_ready")
+    __slots__ = ("document", "model", "page_count", "mark_ready", "metadata", "outline")
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PAGE_COUNT_FIELD_NUMBER: _ClassVar[int]
     MARK_READY_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    OUTLINE_FIELD_NUMBER: _ClassVar[int]
     document: str
     model: str
     page_count: int
     mark_ready: bool
-    def __init__(self, document: _Optional[str] = ..., model: _Optional[str] = ..., page_count: _Optional[int] = ..., mark_ready: _Optional[bool] = ...) -> None: ...
+    metadata: DocumentMetadata
+    outline: _containers.RepeatedCompositeFieldContainer[OutlineEntry]
+    def __init__(self, document: _Optional[str] = ..., model: _Optional[str] = ..., page_count: _Optional[int] = ..., mark_ready: _Optional[bool] = ..., metadata: _Optional[_Union[DocumentMetadata, _Mapping]] = ..., outline: _Optional[_Iterable[_Union[OutlineEntry, _Mapping]]] = ...) -> None: ...
 
 class UpsertChunksRequest(_message.Message):
-    __slots__ = ("header", "chunk")
+    __slots__ = ("header", "chunk", "page", "image")
     HEADER_FIELD_NUMBER: _ClassVar[int]
     CHUNK_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
     header: UpsertChunksHeader
     chunk: Chunk
-    def __init__(self, header: _Optional[_Union[UpsertChunksHeader, _Mapping]] = ..., chunk: _Optional[_Union[Chunk, _Mapping]] = ...) -> None: ...
+    page: Page
+    image: ImageContent
+    def __init__(self, header: _Optional[_Union[UpsertChunksHeader, _Mapping]] = ..., chunk: _Optional[_Union[Chunk, _Mapping]] = ..., page: _Optional[_Union[Page, _Mapping]] = ..., image: _Optional[_Union[ImageContent, _Mapping]] = ...) -> None: ...
 
 class UpsertChunksResponse(_message.Message):
-    __slots__ = ("chunks_written", "document")
+    __slots__ = ("chunks_written", "document", "pages_written", "images_written")
     CHUNKS_WRITTEN_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    PAGES_WRITTEN_FIELD_NUMBER: _ClassVar[int]
+    IMAGES_WRITTEN_FIELD_NUMBER: _ClassVar[int]
     chunks_written: int
     document: Document
-    def __init__(self, chunks_written: _Optional[int] = ..., document: _Optional[_Union[Document, _Mapping]] = ...) -> None: ...
+    pages_written: int
+    images_written: int
+    def __init__(self, chunks_written: _Optional[int] = ..., document: _Optional[_Union[Document, _Mapping]] = ..., pages_written: _Optional[int] = ..., images_written: _Optional[int] = ...) -> None: ...
 
 class SearchChunksRequest(_message.Message):
     __slots__ = ("query", "top_k", "documents", "labels")
@@ -190,7 +433,7 @@ class SearchChunksRequest(_message.Message):
     def __init__(self, query: _Optional[str] = ..., top_k: _Optional[int] = ..., documents: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SearchHit(_message.Message):
-    __slots__ = ("document", "document_title", "chunk_index", "text", "page_start", "page_end", "score", "text_source", "ocr_confidence")
+    __slots__ = ("document", "document_title", "chunk_index", "text", "page_start", "page_end", "score", "text_source", "ocr_confidence", "section_path")
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_TITLE_FIELD_NUMBER: _ClassVar[int]
     CHUNK_INDEX_FIELD_NUMBER: _ClassVar[int]
@@ -200,6 +443,7 @@ class SearchHit(_message.Message):
     SCORE_FIELD_NUMBER: _ClassVar[int]
     TEXT_SOURCE_FIELD_NUMBER: _ClassVar[int]
     OCR_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    SECTION_PATH_FIELD_NUMBER: _ClassVar[int]
     document: str
     document_title: str
     chunk_index: int
@@ -209,7 +453,8 @@ class SearchHit(_message.Message):
     score: float
     text_source: TextSource
     ocr_confidence: float
-    def __init__(self, document: _Optional[str] = ..., document_title: _Optional[str] = ..., chunk_index: _Optional[int] = ..., text: _Optional[str] = ..., page_start: _Optional[int] = ..., page_end: _Optional[int] = ..., score: _Optional[float] = ..., text_source: _Optional[_Union[TextSource, str]] = ..., ocr_confidence: _Optional[float] = ...) -> None: ...
+    section_path: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, document: _Optional[str] = ..., document_title: _Optional[str] = ..., chunk_index: _Optional[int] = ..., text: _Optional[str] = ..., page_start: _Optional[int] = ..., page_end: _Optional[int] = ..., score: _Optional[float] = ..., text_source: _Optional[_Union[TextSource, str]] = ..., ocr_confidence: _Optional[float] = ..., section_path: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SearchChunksResponse(_message.Message):
     __slots__ = ("hits", "model")
@@ -218,3 +463,81 @@ class SearchChunksResponse(_message.Message):
     hits: _containers.RepeatedCompositeFieldContainer[SearchHit]
     model: str
     def __init__(self, hits: _Optional[_Iterable[_Union[SearchHit, _Mapping]]] = ..., model: _Optional[str] = ...) -> None: ...
+
+class ListPagesRequest(_message.Message):
+    __slots__ = ("parent", "page_size", "page_token")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    page_size: int
+    page_token: str
+    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListPagesResponse(_message.Message):
+    __slots__ = ("pages", "next_page_token")
+    PAGES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    pages: _containers.RepeatedCompositeFieldContainer[Page]
+    next_page_token: str
+    def __init__(self, pages: _Optional[_Iterable[_Union[Page, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ExportDocumentRequest(_message.Message):
+    __slots__ = ("name", "format")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    format: ExportFormat
+    def __init__(self, name: _Optional[str] = ..., format: _Optional[_Union[ExportFormat, str]] = ...) -> None: ...
+
+class ExportDocumentResponse(_message.Message):
+    __slots__ = ("data", "mime_type")
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    MIME_TYPE_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    mime_type: str
+    def __init__(self, data: _Optional[bytes] = ..., mime_type: _Optional[str] = ...) -> None: ...
+
+class ListImagesRequest(_message.Message):
+    __slots__ = ("parent", "page_size", "page_token")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    page_size: int
+    page_token: str
+    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListImagesResponse(_message.Message):
+    __slots__ = ("images", "next_page_token")
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    images: _containers.RepeatedCompositeFieldContainer[Image]
+    next_page_token: str
+    def __init__(self, images: _Optional[_Iterable[_Union[Image, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetImageRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetImageResponse(_message.Message):
+    __slots__ = ("image",)
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    image: Image
+    def __init__(self, image: _Optional[_Union[Image, _Mapping]] = ...) -> None: ...
+
+class GetImageContentRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetImageContentResponse(_message.Message):
+    __slots__ = ("data", "mime_type")
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    MIME_TYPE_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    mime_type: str
+    def __init__(self, data: _Optional[bytes] = ..., mime_type: _Optional[str] = ...) -> None: ...

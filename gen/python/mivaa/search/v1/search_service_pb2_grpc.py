@@ -71,6 +71,31 @@ class SearchServiceStub:
                 request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.SearchChunksRequest.SerializeToString,
                 response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.SearchChunksResponse.FromString,
                 _registered_method=True)
+        self.ListPages = channel.unary_unary(
+                '/mivaa.search.v1.SearchService/ListPages',
+                request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListPagesRequest.SerializeToString,
+                response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListPagesResponse.FromString,
+                _registered_method=True)
+        self.ExportDocument = channel.unary_stream(
+                '/mivaa.search.v1.SearchService/ExportDocument',
+                request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ExportDocumentRequest.SerializeToString,
+                response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ExportDocumentResponse.FromString,
+                _registered_method=True)
+        self.ListImages = channel.unary_unary(
+                '/mivaa.search.v1.SearchService/ListImages',
+                request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListImagesRequest.SerializeToString,
+                response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListImagesResponse.FromString,
+                _registered_method=True)
+        self.GetImage = channel.unary_unary(
+                '/mivaa.search.v1.SearchService/GetImage',
+                request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetImageRequest.SerializeToString,
+                response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetImageResponse.FromString,
+                _registered_method=True)
+        self.GetImageContent = channel.unary_stream(
+                '/mivaa.search.v1.SearchService/GetImageContent',
+                request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetImageContentRequest.SerializeToString,
+                response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetImageContentResponse.FromString,
+                _registered_method=True)
 
 
 class SearchServiceServicer:
@@ -130,6 +155,41 @@ class SearchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPages(self, request, context):
+        """Lists a document's structured pages in page order (AIP-158 pagination).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportDocument(self, request, context):
+        """Streams a whole document as Markdown or JSON, a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListImages(self, request, context):
+        """Lists the unique images extracted from a document, in order of first appearance.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetImage(self, request, context):
+        """Gets one image's metadata and placements.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetImageContent(self, request, context):
+        """Streams one image's bytes (PNG or JPEG).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SearchServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -167,6 +227,31 @@ def add_SearchServiceServicer_to_server(servicer, server):
                     servicer.SearchChunks,
                     request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.SearchChunksRequest.FromString,
                     response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.SearchChunksResponse.SerializeToString,
+            ),
+            'ListPages': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPages,
+                    request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListPagesRequest.FromString,
+                    response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListPagesResponse.SerializeToString,
+            ),
+            'ExportDocument': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportDocument,
+                    request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ExportDocumentRequest.FromString,
+                    response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ExportDocumentResponse.SerializeToString,
+            ),
+            'ListImages': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListImages,
+                    request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListImagesRequest.FromString,
+                    response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListImagesResponse.SerializeToString,
+            ),
+            'GetImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetImage,
+                    request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetImageRequest.FromString,
+                    response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetImageResponse.SerializeToString,
+            ),
+            'GetImageContent': grpc.unary_stream_rpc_method_handler(
+                    servicer.GetImageContent,
+                    request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetImageContentRequest.FromString,
+                    response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetImageContentResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -360,6 +445,141 @@ class SearchService:
             '/mivaa.search.v1.SearchService/SearchChunks',
             mivaa_dot_search_dot_v1_dot_search__service__pb2.SearchChunksRequest.SerializeToString,
             mivaa_dot_search_dot_v1_dot_search__service__pb2.SearchChunksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.search.v1.SearchService/ListPages',
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.ListPagesRequest.SerializeToString,
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.ListPagesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/mivaa.search.v1.SearchService/ExportDocument',
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.ExportDocumentRequest.SerializeToString,
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.ExportDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListImages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.search.v1.SearchService/ListImages',
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.ListImagesRequest.SerializeToString,
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.ListImagesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.search.v1.SearchService/GetImage',
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.GetImageRequest.SerializeToString,
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.GetImageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetImageContent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/mivaa.search.v1.SearchService/GetImageContent',
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.GetImageContentRequest.SerializeToString,
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.GetImageContentResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,542 @@
+"""Structured extraction speed and memory: ours beside pymupdf4llm and PyMuPDF's raw text (the ceiling).
+
+    .venv/bin/python bench/extract_speed.py [--pdf GeoTopo.pdf] [--rounds 3] [--skip-memory] [--sequence 50]
+
+Speed, on ../shared/corpus/GeoTopo-komprimiert.pdf (117 pages; a generated
+117-page PDF when the corpus is absent), in this process, one core each:
+PyMuPDF `page.get_text()` (the ceiling: no structure at all), ours
+(`extract_document`: the full structured extraction) and
+`pymupdf4llm.to_markdown` (run once, after a one-page warm-up that loads its
+layout model; same settings as bench/extract_quality.py). Best of --rounds
+for the fast ones. Targets: ours >= 200 pages/s per core, >= 20x pymupdf4llm.
+When `PageExtractor.iter_layouts` exists, the multi-process throughput (all
+cores) is measured too.
+
+Memory, each scenario in a fresh child process so nothing measured earlier
+(pymupdf4llm's ONNX model, say) inflates it: a thread samples the RSS of the
+child and of all its descendants (the extraction workers, when the
+multi-process path is used) every 50 ms from /proc, summed (shared pages count
+once per process: an upper bound). Scenarios:
+- ../shared/corpus/unstructured/DA-619p.pdf (619 pages) and a 1,000-page PDF
+  generated here (text, a table and two images per page; cached in
+  .cache/bench/): min / median / max RSS over the run and the least-squares
+  slope, to show it stays flat;
+- 50 documents in a row (corpus files and generated ones, cycled): the RSS
+  after each document (after gc), first / last / max and the slope in MiB per
+  document, to show it does not grow.
+Target: peak < 1 GiB.
+
+Which extractor the memory scenarios (and the multi-process speed line)
+drive is decided in one place, `make_extractor`: the multi-process
+`PageExtractor` when it has `iter_layouts`, the in-process `extract_document`
+otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import io
+import json
+import os
+import pathlib
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import pymupdf
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from bench.ground_truth import DEFAULT_CORPUS_DIR, DEFAULT_GENERATED_DIR, generated_truths  # noqa: E402
+
+CACHE_DIR = REPO_ROOT / ".cache" / "bench"
+LARGE_PDF_PAGES = 1000
+PER_CORE_TARGET = 200.0  # pages/s
+RATIO_TARGET = 20.0  # ours / pymupdf4llm
+MEMORY_TARGET = 1 << 30  # bytes of RSS, process + workers
+SAMPLE_SECONDS = 0.05
+MIB = 1 << 20
+
+# Corpus files for the 50-document run (those present are used, cycled with the generated ones).
+SEQUENCE_CORPUS = (
+    "multicolumn.pdf", "pdflatex-4-pages.pdf", "pdflatex-outline.pdf", "pdflatex-image.pdf",
+    "minimal-document.pdf", "google-doc-document.pdf", "crazyones-pdfa.pdf", "pdfkit.pdf",
+    "imagemagick-images.pdf", "GeoTopo-komprimiert.pdf", "unstructured/fr_olap.pdf",
+    "unstructured/korean-text-with-tables.pdf", "unstructured/embedded-images-tables.pdf",
+    "unstructured/multi-column-2p.pdf", "unstructured/single_table.pdf", "unstructured/list-item-example.pdf",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# The extractor under test: the one switch between in-process and multi-process
+# ---------------------------------------------------------------------------------------------
+
+
+class Extractor:
+    """Extracts a whole document and returns its page count; `close()` releases what it holds."""
+
+    label = ""
+
+    def __call__(self, path: pathlib.Path) -> int:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class InProcessExtractor(Extractor):
+    label = "in-process extract_document (1 core)"
+
+    def __init__(self) -> None:
+        from bench.extract_quality import extract_document  # the real one, or the bench's marked stand-in
+
+        self._extract = extract_document
+
+    def __call__(self, path: pathlib.Path) -> int:
+        return len(self._extract(path).pages)
+
+
+class MultiProcessExtractor(Extractor):
+    """PageExtractor.iter_layouts through its worker processes, consumed as the service would."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        from mivaa_extractor.text_extraction import PageExtractor
+
+        self._extractor = PageExtractor(workers=workers)
+        self.workers = self._extractor.workers
+        self.label = f"multi-process PageExtractor.iter_layouts ({self.workers} workers)"
+        self._loop = asyncio.new_event_loop()
+        if hasattr(self._extractor, "warm_up"):  # start the workers now, not inside the first timing
+            self._loop.run_until_complete(self._extractor.warm_up())
+
+    async def _consume(self, path: pathlib.Path) -> int:
+        with pymupdf.open(path) as doc:
+            page_count = doc.page_count
+        pages = 0
+        async for item in self._extractor.iter_layouts(path, None, page_count):
+            pages += len(item) if isinstance(item, list) else 1  # batches or single pages
+        return pages
+
+    def __call__(self, path: pathlib.Path) -> int:
+        return self._loop.run_until_complete(self._consume(path))
+
+    def close(self) -> None:
+        self._extractor.close()
+        self._loop.close()
+
+
+def multiprocess_available() -> bool:
+    try:
+        from mivaa_extractor.text_extraction import PageExtractor
+    except Exception:  # noqa: BLE001 - a half-written module means "not available"
+        return False
+    return hasattr(PageExtractor, "iter_layouts")
+
+
+def make_extractor(mode: str = "auto") -> Extractor:
+    """THE switch: multi-process when PageExtractor has iter_layouts (or mode="multi"), in-process otherwise."""
+    if mode == "multi" or (mode == "auto" and multiprocess_available()):
+        return MultiProcessExtractor()
+    return InProcessExtractor()
+
+
+# ---------------------------------------------------------------------------------------------
+# RSS of a process tree, from /proc (psutil is not a dependency)
+# ---------------------------------------------------------------------------------------------
+
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE_SIZE
+    except (OSError, IndexError, ValueError):
+        return 0  # the process ended between listing and reading
+
+
+def _descendants(root: int) -> list[int]:
+    """Every live descendant of `root` (workers, their helpers), by parent pid from /proc/*/stat."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))  # fields[1] is ppid
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def tree_rss(root: int | None = None) -> int:
+    root = root or os.getpid()
+    return _rss(root) + sum(_rss(pid) for pid in _descendants(root))
+
+
+class RssSampler:
+    """Samples tree_rss() every `interval` seconds in a thread: (seconds since start, bytes)."""
+
+    def __init__(self, interval: float = SAMPLE_SECONDS):
+        self.interval = interval
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        started = time.perf_counter()
+        while True:
+            self.samples.append((time.perf_counter() - started, tree_rss()))
+            if self._stop.wait(self.interval):
+                break
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def slope(points: Iterable[tuple[float, float]]) -> float:
+    """Least-squares slope of y over x; 0.0 for fewer than two distinct x."""
+    pairs = list(points)
+    if len(pairs) < 2:
+        return 0.0
+    mean_x = statistics.fmean(x for x, _ in pairs)
+    mean_y = statistics.fmean(y for _, y in pairs)
+    denominator = sum((x - mean_x) ** 2 for x, _ in pairs)
+    if not denominator:
+        return 0.0
+    return sum((x - mean_x) * (y - mean_y) for x, y in pairs) / denominator
+
+
+# ---------------------------------------------------------------------------------------------
+# A realistic 1,000-page PDF
+# ---------------------------------------------------------------------------------------------
+
+
+def _photo(page: int, width: int = 360, height: int = 220) -> bytes:
+    """A photo-like JPEG unique to `page`: smooth gradients, waves and some noise (compresses like a photo)."""
+    import numpy as np
+
+    rng = np.random.default_rng(page)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    phase = page * 0.37
+    red = 128 + 90 * np.sin(x / (23 + page % 17) + phase) * np.cos(y / 31)
+    green = 110 + 80 * np.cos((x + y) / (41 + page % 13) - phase)
+    blue = 140 + 70 * np.sin(y / (19 + page % 11) + 2 * phase)
+    image = np.stack([red, green, blue], axis=-1) + rng.normal(0, 9, (height, width, 3))
+    samples = np.clip(image, 0, 255).astype(np.uint8).tobytes()
+    pixmap = pymupdf.Pixmap(pymupdf.csRGB, width, height, samples, False)
+    return pixmap.tobytes("jpg", jpg_quality=70)
+
+
+def make_large_pdf(path: pathlib.Path, pages: int = LARGE_PDF_PAGES) -> pathlib.Path:
+    """Per page: a heading, four paragraphs, a ruled 6x4 table, a unique photo and a shared logo."""
+    from bench.ground_truth import _Prose  # the same deterministic prose as the quality documents
+
+    prose = _Prose(seed=1000)
+    doc = pymupdf.open()
+    logo = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 64, 64), False)
+    logo.set_rect(logo.irect, (30, 90, 160))
+    logo_png, logo_xref = logo.tobytes("png"), 0
+    for number in range(1, pages + 1):
+        page = doc.new_page(width=595, height=842)
+        page.insert_text((64, 44), "Mivaa Bench Large Document", fontname="helv", fontsize=8, color=(0.4, 0.4, 0.4))
+        logo_xref = page.insert_image(pymupdf.Rect(507, 30, 531, 54), stream=logo_png if not logo_xref else None,
+                                      xref=logo_xref)  # one image object shared by every page
+        page.insert_text((64, 86), f"Chapter {number}: Field Notes", fontname="hebo", fontsize=16)
+        text = "\n\n".join(prose.paragraph(4) for _ in range(2))
+        page.insert_textbox(pymupdf.Rect(64, 100, 531, 300), text, fontname="helv", fontsize=10)
+        page.insert_image(pymupdf.Rect(64, 310, 304, 457), stream=_photo(number))
+        page.insert_textbox(pymupdf.Rect(316, 310, 531, 460), prose.paragraph(4), fontname="helv", fontsize=9)
+        left, top, widths, row_height = 64.0, 480.0, (140.0, 110.0, 110.0, 107.0), 18.0
+        for r in range(6):
+            x = left
+            for c, width in enumerate(widths):
+                cell = ("Station", "Rain (mm)", "Wind (m/s)", "Observer")[c] if r == 0 else \
+                    (f"Site {number}-{r}", f"{(number * 7 + r * 13) % 300 / 2:.1f}", f"{(number + r * 3) % 40}.{r}",
+                     f"Observer {chr(65 + (number + r) % 26)}")[c]
+                page.insert_text((x + 4, top + r * row_height + 13), cell, fontname="hebo" if r == 0 else "helv",
+                                 fontsize=9)
+                x += width
+        for r in range(7):
+            page.draw_line((left, top + r * row_height), (left + sum(widths), top + r * row_height), width=0.5)
+        x = left
+        for width in (0.0, *widths):
+            x += width
+            page.draw_line((x, top), (x, top + 6 * row_height), width=0.5)
+        page.insert_textbox(pymupdf.Rect(64, 600, 531, 790), "\n\n".join(prose.paragraph(3) for _ in range(2)),
+                            fontname="helv", fontsize=10)
+        page.insert_text((290, 815), str(number), fontname="helv", fontsize=9)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    doc.save(partial, garbage=3, deflate=True)
+    doc.close()
+    partial.rename(path)
+    return path
+
+
+def large_pdf() -> pathlib.Path:
+    path = CACHE_DIR / f"generated-{LARGE_PDF_PAGES}p-v1.pdf"
+    if not path.exists():
+        started = time.perf_counter()
+        make_large_pdf(path)
+        print(f"  (generated {path.name}: {path.stat().st_size / MIB:.1f} MiB in {time.perf_counter() - started:.1f} s)")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Speed
+# ---------------------------------------------------------------------------------------------
+
+
+def best_rate(run: Callable[[], int], rounds: int) -> float:
+    best = 0.0
+    for _ in range(rounds):
+        started = time.perf_counter()
+        pages = run()
+        best = max(best, pages / (time.perf_counter() - started))
+    return best
+
+
+def raw_text(path: pathlib.Path) -> int:
+    with pymupdf.open(path) as doc:
+        for page in doc:
+            page.get_text()
+        return doc.page_count
+
+
+def pymupdf4llm_markdown(path: pathlib.Path) -> int:
+    import pymupdf4llm
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        pymupdf4llm.to_markdown(str(path), header=False, footer=False, use_ocr=False, show_progress=False)
+    with pymupdf.open(path) as doc:
+        return doc.page_count
+
+
+def speed(pdf: pathlib.Path, rounds: int) -> None:
+    with pymupdf.open(pdf) as doc:
+        pages = doc.page_count
+    print(f"Speed on {pdf.name} ({pages} pages), in this process, one core each ({os.cpu_count()} cores here)")
+    ceiling = best_rate(lambda: raw_text(pdf), rounds)
+    print(f"  PyMuPDF page.get_text() (ceiling)        {ceiling:8.1f} pages/s  best of {rounds}")
+
+    ours = InProcessExtractor()
+    from bench.extract_quality import OURS_IS_TEMPORARY
+
+    rate = best_rate(lambda: ours(pdf), rounds)
+    label = "TEMPORARY ADAPTER, not ours" if OURS_IS_TEMPORARY else "ours, extract_document"
+    verdict = "met" if rate >= PER_CORE_TARGET else "TARGET MISSED"
+    print(f"  {label:<40} {rate:8.1f} pages/s  best of {rounds}  = {rate / ceiling:.3f} x ceiling; "
+          f"per core target >= {PER_CORE_TARGET:.0f}: {verdict}")
+
+    tiny = DEFAULT_GENERATED_DIR / "generated-tables.pdf"
+    if not tiny.exists():
+        generated_truths()
+    pymupdf4llm_markdown(tiny)  # loads the layout model outside the timing
+    llm = best_rate(lambda: pymupdf4llm_markdown(pdf), 1)
+    print(f"  {'pymupdf4llm.to_markdown':<40} {llm:8.1f} pages/s  1 run (after a warm-up on a 1-page file)")
+    ratio = rate / llm if llm else float("inf")
+    verdict = "met" if ratio >= RATIO_TARGET else "TARGET MISSED"
+    print(f"  ours / pymupdf4llm                       {ratio:8.1f} x        target >= {RATIO_TARGET:.0f}x: {verdict}")
+
+    if multiprocess_available():
+        multi = MultiProcessExtractor()
+        try:
+            multi(pdf)  # warm: workers import their modules and open the file once
+            throughput = best_rate(lambda: multi(pdf), rounds)
+        finally:
+            multi.close()
+        print(f"  {multi.label:<40} {throughput:8.1f} pages/s  best of {rounds}  = "
+              f"{throughput / multi.workers:.1f} pages/s per worker")
+    else:
+        # TODO(multi-process speed): measured automatically once PageExtractor.iter_layouts(path, password,
+        # page_count) exists (see MultiProcessExtractor / make_extractor); nothing else to change here.
+        print("  multi-process PageExtractor.iter_layouts: TODO, not measured (PageExtractor has no iter_layouts yet)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Memory: each scenario in a child process (see the module docstring)
+# ---------------------------------------------------------------------------------------------
+
+
+def _child_file(path: pathlib.Path, mode: str) -> dict:
+    extractor = make_extractor(mode)
+    gc.collect()
+    baseline = tree_rss()
+    started = time.perf_counter()
+    with RssSampler() as sampler:
+        pages = extractor(path)
+    seconds = time.perf_counter() - started
+    extractor.close()
+    return {
+        "label": extractor.label, "pages": pages, "seconds": seconds, "baseline": baseline,
+        "samples": sampler.samples, "maxrss_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "maxrss_children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+    }
+
+
+def _child_sequence(paths: list[pathlib.Path], mode: str) -> dict:
+    extractor = make_extractor(mode)
+    after: list[int] = []
+    pages = 0
+    with RssSampler() as sampler:
+        for path in paths:
+            pages += extractor(path)
+            gc.collect()  # what is left after a document, not garbage awaiting collection
+            after.append(tree_rss())
+    extractor.close()
+    return {
+        "label": extractor.label, "pages": pages, "after": after, "samples": sampler.samples,
+        "maxrss_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "maxrss_children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+    }
+
+
+def run_child(arguments: list[str], timeout: float = 900) -> dict:
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", *arguments], capture_output=True, text=True, timeout=timeout,
+        cwd=REPO_ROOT,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"memory child failed ({result.returncode}): {result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _mib(value: float) -> str:
+    return f"{value / MIB:.0f}"
+
+
+def _verdict(peak: int) -> str:
+    return "met" if peak < MEMORY_TARGET else "TARGET MISSED"
+
+
+def report_file(name: str, figures: dict) -> None:
+    samples = figures["samples"]
+    values = [rss for _, rss in samples]
+    peak = max(max(values), figures["maxrss_self"])
+    per_second = slope(samples) / MIB
+    per_100_pages = per_second * figures["seconds"] / max(figures["pages"], 1) * 100
+    print(f"  {name} ({figures['pages']} pages, {figures['seconds']:.1f} s, {len(samples)} samples, "
+          f"{figures['pages'] / figures['seconds']:.0f} pages/s)")
+    print(f"    RSS before {_mib(figures['baseline'])} MiB; during: min {_mib(min(values))} / median "
+          f"{_mib(statistics.median(values))} / max {_mib(max(values))} MiB; slope {per_second:+.2f} MiB/s "
+          f"({per_100_pages:+.2f} MiB per 100 pages)")
+    print(f"    peak: sampled tree {_mib(max(values))} MiB, kernel ru_maxrss of the process {_mib(figures['maxrss_self'])}"
+          f" MiB (of a child process, at most {_mib(figures['maxrss_children'])} MiB); target < 1024 MiB: "
+          f"{_verdict(peak)}")
+
+
+def sequence_paths(corpus: pathlib.Path, count: int) -> list[pathlib.Path]:
+    from tests.support.pdfs import make_pdf
+
+    pool = [corpus / name for name in SEQUENCE_CORPUS if (corpus / name).exists()]
+    pool += [truth.pdf for truth in generated_truths()]
+    filler = CACHE_DIR / "generated-40p.pdf"
+    if not filler.exists():
+        filler.parent.mkdir(parents=True, exist_ok=True)
+        filler.write_bytes(make_pdf("sequence", 40, filler_sentences=24))
+    pool.append(filler)
+    return [pool[i % len(pool)] for i in range(count)]
+
+
+def memory(corpus: pathlib.Path, sequence: int, mode: str) -> None:
+    print(f"\nMemory: RSS of a fresh process + its descendants, sampled every {SAMPLE_SECONDS * 1000:.0f} ms "
+          f"(target: peak < 1 GiB)")
+    targets = []
+    da = corpus / "unstructured" / "DA-619p.pdf"
+    if da.exists():
+        targets.append(da)
+    else:
+        print(f"  {da} not found: skipped")
+    targets.append(large_pdf())
+    label_shown = False
+    for path in targets:
+        figures = run_child(["file", mode, str(path)])
+        if not label_shown:
+            print(f"  driving: {figures['label']}")
+            label_shown = True
+        report_file(path.name, figures)
+
+    paths = sequence_paths(corpus, sequence)
+    figures = run_child(["sequence", mode, *map(str, paths)])
+    after = figures["after"]
+    values = [rss for _, rss in figures["samples"]]
+    peak = max(max(values), figures["maxrss_self"])
+    print(f"  {len(paths)} documents in a row ({len({p.name for p in paths})} distinct, {figures['pages']} pages): "
+          f"RSS after each document: first {_mib(after[0])}, last {_mib(after[-1])}, max {_mib(max(after))} MiB")
+    half = len(after) // 2
+    print(f"    slope {slope(enumerate(after)) / MIB:+.3f} MiB per document (all), "
+          f"{slope(list(enumerate(after))[half:]) / MIB:+.3f} (second half); peak during the run "
+          f"{_mib(max(values))} MiB sampled, {_mib(figures['maxrss_self'])} MiB ru_maxrss: {_verdict(peak)}")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def child_main(arguments: list[str]) -> int:
+    scenario, mode, *paths = arguments
+    # Only the figures go to stdout (the last line), so the parent can parse them.
+    with contextlib.redirect_stdout(io.StringIO()):
+        if scenario == "file":
+            figures = _child_file(pathlib.Path(paths[0]), mode)
+        else:
+            figures = _child_sequence([pathlib.Path(p) for p in paths], mode)
+    print(json.dumps(figures))
+    return 0
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        return child_main(sys.argv[2:])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pdf", type=pathlib.Path, default=DEFAULT_CORPUS_DIR / "GeoTopo-komprimiert.pdf")
+    parser.add_argument("--corpus", type=pathlib.Path, default=DEFAULT_CORPUS_DIR)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sequence", type=int, default=50, help="documents in the consecutive-documents run")
+    parser.add_argument("--mode", choices=("auto", "in-process", "multi"), default="auto",
+                        help="extractor for the memory runs (auto: multi-process when iter_layouts exists)")
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args()
+
+    from bench.extract_quality import OURS_IMPORT_ERROR, OURS_IS_TEMPORARY
+
+    if OURS_IS_TEMPORARY:
+        print(f"!!! 'ours' is a TEMPORARY ADAPTER (PyMuPDF page.get_text), not our extractor: {OURS_IMPORT_ERROR}")
+    pdf = args.pdf
+    if not pdf.exists():
+        from tests.support.pdfs import make_pdf
+
+        pdf = pathlib.Path(tempfile.mkdtemp()) / "generated-117p.pdf"
+        pdf.write_bytes(make_pdf("bench", 117, filler_sentences=24))
+        print(f"{args.pdf} not found; using a generated 117-page PDF")
+    if not args.skip_speed:
+        speed(pdf, args.rounds)
+    if not args.skip_memory:
+        memory(args.corpus, args.sequence, args.mode)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
