@@ -63,6 +63,8 @@ sys.path.insert(0, str(REPO_ROOT))
 from bench.ground_truth import (  # noqa: E402
     DEFAULT_CORPUS_DIR,
     DEFAULT_GENERATED_DIR,
+    HTML_SOURCES,
+    LATEX_SOURCES,
     GroundTruth,
     TableTruth,
     corpus_truths,
@@ -233,44 +235,7 @@ class ToolOutput:
 
 # -- ours ----------------------------------------------------------------------------------------
 
-OURS_IS_TEMPORARY = False
-
-try:
-    from mivaa_extractor.structure.document import extract_document  # noqa: E402
-except Exception as exc:  # noqa: BLE001 - the module may be half-written while the bench is developed
-    OURS_IMPORT_ERROR = f"{type(exc).__name__}: {exc}"
-    # ===== TEMPORARY ADAPTER: delete once mivaa_extractor.structure.document imports. =====
-    # It stands in for extract_document with PyMuPDF's plain page.get_text() so the harness can be
-    # exercised; its figures say nothing about our extractor.
-    OURS_IS_TEMPORARY = True
-
-    def extract_document(path, password=None):  # type: ignore[no-redef]
-        import pymupdf
-
-        from mivaa_extractor.structure import model
-
-        class _TemporaryDocument:
-            def __init__(self, pages: list[model.PageLayout]):
-                self.pages = pages
-
-            def body_text(self) -> str:
-                return "\n\n".join(page.text for page in self.pages if page.text)
-
-        pages = []
-        with pymupdf.open(path) as doc:
-            if password:
-                doc.authenticate(password)
-            for page in doc:
-                blocks = [
-                    model.Block(model.BlockKind.PARAGRAPH, tuple(b[:4]), b[4].strip())
-                    for b in page.get_text("blocks")
-                    if b[6] == 0 and b[4].strip()
-                ]
-                pages.append(model.PageLayout(number=page.number + 1, blocks=blocks))
-        return _TemporaryDocument(pages)
-    # ===== END OF TEMPORARY ADAPTER =====
-else:
-    OURS_IMPORT_ERROR = ""
+from mivaa_extractor.structure.document import extract_document  # noqa: E402
 
 
 def run_ours(path: pathlib.Path) -> ToolOutput:
@@ -382,7 +347,9 @@ def text_scores(expected: str, output: str) -> tuple[int, int]:
 
 
 # "1 ", "2.3. ", "Chapter 4 ", "IV. ", "b) ": numbering printed before a heading's text.
-_NUMBERING = re.compile(r"^(?:(?:chapter|section|part)\s+)?(?:\d+(?:\.\d+)*\.?|[ivxlc]+[.)]|[a-z][.)])\s+", re.IGNORECASE)
+_NUMBERING = re.compile(
+    r"^(?:(?:chapter|section|part)\s+)?(?:\d+(?:\.\d+)*\.?|[ivxlc]+[.)]|[a-z][.)])\s+", re.IGNORECASE
+)
 
 
 def heading_key(text: str) -> str:
@@ -542,19 +509,24 @@ def main() -> int:
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # pdfminer warns about every odd font
     logging.getLogger("pypdf").setLevel(logging.ERROR)
 
-    if OURS_IS_TEMPORARY and "ours" in tools:
-        print("!" * 100)
-        print(f"! 'ours' is a TEMPORARY ADAPTER (PyMuPDF page.get_text), not our extractor: {OURS_IMPORT_ERROR}")
-        print("!" * 100)
     truths: list[GroundTruth] = []
     if (args.corpus / "sources").is_dir():
-        truths.extend(corpus_truths(args.corpus))
+        found = corpus_truths(args.corpus)
+        missing = sorted({f"{n}.pdf" for n in (*LATEX_SOURCES, *HTML_SOURCES)} - {t.name for t in found})
+        if missing:
+            print(f"corpus documents skipped (PDF or source missing): {', '.join(missing)}")
+        truths.extend(found)
     else:
         print(f"corpus not found at {args.corpus}: skipping the corpus documents (generated documents still run)")
     truths.extend(generated_truths(args.out))
     truths = [t for t in truths if args.only in t.name]
     print(f"{len(truths)} documents, tools: {', '.join(tools)}; Levenshtein: "
           f"{'rapidfuzz' if _rapidfuzz_levenshtein else 'bit-parallel Python fallback (pip install rapidfuzz)'}")
+    if "pymupdf4llm" in tools:
+        import pymupdf4llm  # imported now (it loads its layout model on import) to say which mode it runs in
+
+        layout = getattr(pymupdf4llm, "_use_layout", False)
+        print(f"pymupdf4llm {pymupdf4llm.__version__}: {'layout mode (pymupdf_layout)' if layout else 'legacy mode'}")
     print("text = edit similarity; head P/R = heading precision/recall, lvl = level agreement; order = reading "
           "order; cells = table cells right; furnit. = furniture leaked/expected")
 

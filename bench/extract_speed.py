@@ -42,7 +42,6 @@ import io
 import json
 import os
 import pathlib
-import resource
 import statistics
 import subprocess
 import sys
@@ -50,12 +49,16 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-
-import pymupdf
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+
+if sys.argv[1:2] == ["--child"]:
+    # A memory child holds what the service's processes hold: importing mivaa_extractor before pymupdf keeps
+    # PyMuPDF's optional ONNX layout analyser (pymupdf.layout, ~55 MB) unloaded, as the service does.
+    import mivaa_extractor  # noqa: F401
+
+import pymupdf  # noqa: E402
 
 from bench.ground_truth import DEFAULT_CORPUS_DIR, DEFAULT_GENERATED_DIR, generated_truths  # noqa: E402
 
@@ -98,7 +101,7 @@ class InProcessExtractor(Extractor):
     label = "in-process extract_document (1 core)"
 
     def __init__(self) -> None:
-        from bench.extract_quality import extract_document  # the real one, or the bench's marked stand-in
+        from mivaa_extractor.structure.document import extract_document
 
         self._extract = extract_document
 
@@ -190,19 +193,42 @@ def tree_rss(root: int | None = None) -> int:
     return _rss(root) + sum(_rss(pid) for pid in _descendants(root))
 
 
-class RssSampler:
-    """Samples tree_rss() every `interval` seconds in a thread: (seconds since start, bytes)."""
+def peak_rss(pid: int) -> int:
+    """The kernel's high-water mark of a process's RSS (VmHWM), 0 when unreadable.
 
-    def __init__(self, interval: float = SAMPLE_SECONDS):
-        self.interval = interval
+    Unlike getrusage's ru_maxrss, VmHWM belongs to the process's current
+    address space, so a child does not inherit the size its parent had when it
+    forked (this bench's parent holds pymupdf4llm's model by then).
+    """
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+class RssSampler:
+    """Samples tree_rss(root) every `interval` seconds in a thread: (time.monotonic(), bytes).
+
+    Run it in a process that is otherwise idle (the bench's parent, while the
+    child extracts): a thread inside the extracting process would be starved
+    of the GIL while MuPDF works and sample far less often than asked.
+    """
+
+    def __init__(self, root: int, interval: float = SAMPLE_SECONDS):
+        self.root, self.interval = root, interval
         self.samples: list[tuple[float, int]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        started = time.perf_counter()
         while True:
-            self.samples.append((time.perf_counter() - started, tree_rss()))
+            rss = tree_rss(self.root)
+            if rss:
+                self.samples.append((time.monotonic(), rss))
             if self._stop.wait(self.interval):
                 break
 
@@ -300,7 +326,8 @@ def large_pdf() -> pathlib.Path:
     if not path.exists():
         started = time.perf_counter()
         make_large_pdf(path)
-        print(f"  (generated {path.name}: {path.stat().st_size / MIB:.1f} MiB in {time.perf_counter() - started:.1f} s)")
+        seconds = time.perf_counter() - started
+        print(f"  (generated {path.name}: {path.stat().st_size / MIB:.1f} MiB in {seconds:.1f} s, cached)")
     return path
 
 
@@ -334,6 +361,12 @@ def pymupdf4llm_markdown(path: pathlib.Path) -> int:
         return doc.page_count
 
 
+def pymupdf4llm_mode() -> str:
+    import pymupdf4llm
+
+    return "layout mode, pymupdf_layout" if getattr(pymupdf4llm, "_use_layout", False) else "legacy mode"
+
+
 def speed(pdf: pathlib.Path, rounds: int) -> None:
     with pymupdf.open(pdf) as doc:
         pages = doc.page_count
@@ -342,10 +375,8 @@ def speed(pdf: pathlib.Path, rounds: int) -> None:
     print(f"  PyMuPDF page.get_text() (ceiling)        {ceiling:8.1f} pages/s  best of {rounds}")
 
     ours = InProcessExtractor()
-    from bench.extract_quality import OURS_IS_TEMPORARY
-
     rate = best_rate(lambda: ours(pdf), rounds)
-    label = "TEMPORARY ADAPTER, not ours" if OURS_IS_TEMPORARY else "ours, extract_document"
+    label = "ours, extract_document"
     verdict = "met" if rate >= PER_CORE_TARGET else "TARGET MISSED"
     print(f"  {label:<40} {rate:8.1f} pages/s  best of {rounds}  = {rate / ceiling:.3f} x ceiling; "
           f"per core target >= {PER_CORE_TARGET:.0f}: {verdict}")
@@ -355,7 +386,8 @@ def speed(pdf: pathlib.Path, rounds: int) -> None:
         generated_truths()
     pymupdf4llm_markdown(tiny)  # loads the layout model outside the timing
     llm = best_rate(lambda: pymupdf4llm_markdown(pdf), 1)
-    print(f"  {'pymupdf4llm.to_markdown':<40} {llm:8.1f} pages/s  1 run (after a warm-up on a 1-page file)")
+    print(f"  {'pymupdf4llm.to_markdown':<40} {llm:8.1f} pages/s  1 run (after a warm-up on a small file; "
+          f"{pymupdf4llm_mode()})")
     ratio = rate / llm if llm else float("inf")
     verdict = "met" if ratio >= RATIO_TARGET else "TARGET MISSED"
     print(f"  ours / pymupdf4llm                       {ratio:8.1f} x        target >= {RATIO_TARGET:.0f}x: {verdict}")
@@ -380,47 +412,62 @@ def speed(pdf: pathlib.Path, rounds: int) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def _tree_peaks() -> tuple[int, int]:
+    """(VmHWM of this process, sum of the VmHWM of it and its descendants: an upper bound of the tree's peak)."""
+    own = peak_rss(os.getpid())
+    return own, own + sum(peak_rss(pid) for pid in _descendants(os.getpid()))
+
+
 def _child_file(path: pathlib.Path, mode: str) -> dict:
     extractor = make_extractor(mode)
     gc.collect()
     baseline = tree_rss()
-    started = time.perf_counter()
-    with RssSampler() as sampler:
-        pages = extractor(path)
-    seconds = time.perf_counter() - started
+    started = time.monotonic()
+    pages = extractor(path)
+    ended = time.monotonic()
+    hwm_self, hwm_tree = _tree_peaks()  # before close(): the workers are still there to ask
     extractor.close()
-    return {
-        "label": extractor.label, "pages": pages, "seconds": seconds, "baseline": baseline,
-        "samples": sampler.samples, "maxrss_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-        "maxrss_children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
-    }
+    return {"label": extractor.label, "pages": pages, "baseline": baseline, "started": started, "ended": ended,
+            "hwm_self": hwm_self, "hwm_tree": hwm_tree}
 
 
 def _child_sequence(paths: list[pathlib.Path], mode: str) -> dict:
     extractor = make_extractor(mode)
     after: list[int] = []
     pages = 0
-    with RssSampler() as sampler:
-        for path in paths:
-            pages += extractor(path)
-            gc.collect()  # what is left after a document, not garbage awaiting collection
-            after.append(tree_rss())
+    started = time.monotonic()
+    for path in paths:
+        pages += extractor(path)
+        gc.collect()  # what is left after a document, not garbage awaiting collection
+        after.append(tree_rss())
+    ended = time.monotonic()
+    hwm_self, hwm_tree = _tree_peaks()
     extractor.close()
-    return {
-        "label": extractor.label, "pages": pages, "after": after, "samples": sampler.samples,
-        "maxrss_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-        "maxrss_children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
-    }
+    return {"label": extractor.label, "pages": pages, "after": after, "started": started, "ended": ended,
+            "hwm_self": hwm_self, "hwm_tree": hwm_tree}
 
 
 def run_child(arguments: list[str], timeout: float = 900) -> dict:
-    result = subprocess.run(
-        [sys.executable, __file__, "--child", *arguments], capture_output=True, text=True, timeout=timeout,
-        cwd=REPO_ROOT,
+    """Runs a scenario in a fresh child while a thread here samples the child's process tree."""
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--child", *arguments], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, cwd=REPO_ROOT,
     )
-    if result.returncode != 0:
-        raise RuntimeError(f"memory child failed ({result.returncode}): {result.stderr[-2000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    with RssSampler(child.pid) as sampler:
+        try:
+            stdout, stderr = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            raise
+    if child.returncode != 0:
+        raise RuntimeError(f"memory child failed ({child.returncode}): {stderr[-2000:]}")
+    figures = json.loads(stdout.strip().splitlines()[-1])
+    # The samples while the child was extracting (monotonic clocks agree across processes on Linux).
+    figures["samples"] = [(t, rss) for t, rss in sampler.samples if figures["started"] <= t <= figures["ended"]]
+    figures["all_samples"] = sampler.samples
+    figures["seconds"] = figures["ended"] - figures["started"]
+    return figures
 
 
 def _mib(value: float) -> str:
@@ -431,20 +478,25 @@ def _verdict(peak: int) -> str:
     return "met" if peak < MEMORY_TARGET else "TARGET MISSED"
 
 
+def _peak(figures: dict) -> int:
+    return max([rss for _, rss in figures["all_samples"]] + [figures["hwm_tree"]])
+
+
 def report_file(name: str, figures: dict) -> None:
-    samples = figures["samples"]
+    samples = figures["samples"] or figures["all_samples"][-1:]
     values = [rss for _, rss in samples]
-    peak = max(max(values), figures["maxrss_self"])
-    per_second = slope(samples) / MIB
+    start = samples[0][0]
+    per_second = slope((t - start, rss) for t, rss in samples) / MIB
     per_100_pages = per_second * figures["seconds"] / max(figures["pages"], 1) * 100
-    print(f"  {name} ({figures['pages']} pages, {figures['seconds']:.1f} s, {len(samples)} samples, "
-          f"{figures['pages'] / figures['seconds']:.0f} pages/s)")
+    print(f"  {name} ({figures['pages']} pages, {figures['seconds']:.1f} s = "
+          f"{figures['pages'] / figures['seconds']:.0f} pages/s, {len(samples)} samples)")
     print(f"    RSS before {_mib(figures['baseline'])} MiB; during: min {_mib(min(values))} / median "
           f"{_mib(statistics.median(values))} / max {_mib(max(values))} MiB; slope {per_second:+.2f} MiB/s "
           f"({per_100_pages:+.2f} MiB per 100 pages)")
-    print(f"    peak: sampled tree {_mib(max(values))} MiB, kernel ru_maxrss of the process {_mib(figures['maxrss_self'])}"
-          f" MiB (of a child process, at most {_mib(figures['maxrss_children'])} MiB); target < 1024 MiB: "
-          f"{_verdict(peak)}")
+    peak = _peak(figures)
+    print(f"    peak {_mib(peak)} MiB (sampled max over the whole child; kernel VmHWM: process "
+          f"{_mib(figures['hwm_self'])} MiB, summed over the tree {_mib(figures['hwm_tree'])} MiB); "
+          f"target < 1024 MiB: {_verdict(peak)}")
 
 
 def sequence_paths(corpus: pathlib.Path, count: int) -> list[pathlib.Path]:
@@ -481,14 +533,14 @@ def memory(corpus: pathlib.Path, sequence: int, mode: str) -> None:
     paths = sequence_paths(corpus, sequence)
     figures = run_child(["sequence", mode, *map(str, paths)])
     after = figures["after"]
-    values = [rss for _, rss in figures["samples"]]
-    peak = max(max(values), figures["maxrss_self"])
-    print(f"  {len(paths)} documents in a row ({len({p.name for p in paths})} distinct, {figures['pages']} pages): "
-          f"RSS after each document: first {_mib(after[0])}, last {_mib(after[-1])}, max {_mib(max(after))} MiB")
+    peak = _peak(figures)
     half = len(after) // 2
+    print(f"  {len(paths)} documents in a row ({len({p.name for p in paths})} distinct, {figures['pages']} pages, "
+          f"{figures['seconds']:.1f} s): RSS after each document: first {_mib(after[0])}, last {_mib(after[-1])}, "
+          f"max {_mib(max(after))} MiB")
     print(f"    slope {slope(enumerate(after)) / MIB:+.3f} MiB per document (all), "
-          f"{slope(list(enumerate(after))[half:]) / MIB:+.3f} (second half); peak during the run "
-          f"{_mib(max(values))} MiB sampled, {_mib(figures['maxrss_self'])} MiB ru_maxrss: {_verdict(peak)}")
+          f"{slope(list(enumerate(after))[half:]) / MIB:+.3f} (second half); peak {_mib(peak)} MiB "
+          f"(VmHWM process {_mib(figures['hwm_self'])}, tree {_mib(figures['hwm_tree'])}): {_verdict(peak)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -520,10 +572,6 @@ def main() -> int:
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()
 
-    from bench.extract_quality import OURS_IMPORT_ERROR, OURS_IS_TEMPORARY
-
-    if OURS_IS_TEMPORARY:
-        print(f"!!! 'ours' is a TEMPORARY ADAPTER (PyMuPDF page.get_text), not our extractor: {OURS_IMPORT_ERROR}")
     pdf = args.pdf
     if not pdf.exists():
         from tests.support.pdfs import make_pdf

@@ -948,7 +948,10 @@ def _two_column(path: pathlib.Path) -> GroundTruth:
     prose = _Prose(seed=23)
     c = _Composer(columns=2, margin=56.0, gutter=24.0, top=64.0)
     c.full_width_title("Tides, Fog and the Northern Harbour", "A two-column report generated for the Mivaa bench")
-    for section in ("Morning Observations", "Afternoon Changes", "Evening Summary", "Open Questions"):
+    # Enough text to fill both columns of two pages and run onto a third.
+    sections = ("Morning Observations", "Afternoon Changes", "Evening Summary", "Night Watch", "Instruments Aboard",
+                "Open Questions")
+    for section in sections:
         c.heading(section, 2)
         for sentences in (6, 5, 7):
             c.paragraph(prose.paragraph(sentences), first_indent=10.0, space_after=3.0)

@@ -163,10 +163,54 @@ async def docs(args) -> int:
             if token:
                 print(f"(more: --all, or page token {token})")
         elif args.action == "get":
-            print(_json((await client.search.GetDocument(search_pb.GetDocumentRequest(name=args.name))).document))
+            view = search_pb.DOCUMENT_VIEW_FULL if args.full else search_pb.DOCUMENT_VIEW_BASIC
+            document = (await client.search.GetDocument(search_pb.GetDocumentRequest(name=args.name, view=view))).document
+            print(_json(document))
         elif args.action == "delete":
             await client.search.DeleteDocument(search_pb.DeleteDocumentRequest(name=args.name))
             print(f"deleted {args.name}")
+        elif args.action == "export":
+            export_format = search_pb.EXPORT_FORMAT_JSON if args.format == "json" else search_pb.EXPORT_FORMAT_MARKDOWN
+            output = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115 - closed below
+            try:
+                async for piece in client.search.ExportDocument(
+                    search_pb.ExportDocumentRequest(name=args.name, format=export_format), timeout=600
+                ):
+                    output.write(piece.data)
+            finally:
+                if args.output:
+                    output.close()
+                else:
+                    output.flush()
+    return 0
+
+
+async def images(args) -> int:
+    async with MeshClient(_address(args)) as client:
+        if args.action == "list":
+            token = ""
+            while True:
+                response = await client.search.ListImages(
+                    search_pb.ListImagesRequest(parent=args.name, page_size=args.page_size, page_token=token)
+                )
+                for image in response.images:
+                    pages = ",".join(str(p.page) for p in image.placements)
+                    print(f"{image.name}  {image.mime_type:10} {image.width}x{image.height}  p.{pages}  {image.caption}")
+                token = response.next_page_token
+                if not token or not args.all:
+                    break
+            if token:
+                print(f"(more: --all, or page token {token})")
+        else:  # get: the bytes, to a file
+            target = pathlib.Path(args.output or args.name.rsplit("/", 1)[-1])
+            mime_type = ""
+            with open(target, "wb") as handle:
+                async for piece in client.search.GetImageContent(search_pb.GetImageContentRequest(name=args.name)):
+                    mime_type = mime_type or piece.mime_type
+                    handle.write(piece.data)
+            if not target.suffix:
+                target = target.rename(target.with_suffix(".jpg" if mime_type == "image/jpeg" else ".png"))
+            print(f"wrote {target} ({mime_type})")
     return 0
 
 
@@ -212,12 +256,22 @@ def build_parser() -> argparse.ArgumentParser:
     search_parser.add_argument("--label", action="append", default=[])
     search_parser.add_argument("--json", action="store_true")
 
-    docs_parser = sub.add_parser("docs", help="list, get or delete documents")
-    docs_parser.add_argument("action", choices=["list", "get", "delete"])
+    docs_parser = sub.add_parser("docs", help="list, get, export or delete documents")
+    docs_parser.add_argument("action", choices=["list", "get", "export", "delete"])
     docs_parser.add_argument("name", nargs="?")
     docs_parser.add_argument("--page-size", type=int, default=50)
     docs_parser.add_argument("--all", action="store_true")
     docs_parser.add_argument("--label", action="append", default=[])
+    docs_parser.add_argument("--full", action="store_true", help="get: include the Markdown and structured pages")
+    docs_parser.add_argument("--format", choices=["markdown", "json"], default="markdown", help="export format")
+    docs_parser.add_argument("-o", "--output", help="export: write to this file instead of stdout")
+
+    images_parser = sub.add_parser("images", help="list a document's images or fetch one")
+    images_parser.add_argument("action", choices=["list", "get"])
+    images_parser.add_argument("name", help="documents/ID for list, documents/ID/images/SHA256 for get")
+    images_parser.add_argument("--page-size", type=int, default=50)
+    images_parser.add_argument("--all", action="store_true")
+    images_parser.add_argument("-o", "--output", help="get: file to write (default: the sha256 with .png/.jpg)")
 
     jobs_parser = sub.add_parser("jobs", help="list or watch jobs")
     jobs_parser.add_argument("action", choices=["list", "watch"])
@@ -228,11 +282,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in ("docs", "jobs") and args.action in ("get", "delete", "watch") and not args.name:
+    if args.command in ("docs", "jobs") and args.action in ("get", "export", "delete", "watch") and not args.name:
         print(f"mivaa {args.command} {args.action} needs a NAME", file=sys.stderr)
         return 2
     sync_commands = {"up": cmd_up, "down": cmd_down, "status": cmd_status}
-    async_commands = {"ingest": ingest, "search": search, "docs": docs, "jobs": jobs}
+    async_commands = {"ingest": ingest, "search": search, "docs": docs, "images": images, "jobs": jobs}
     try:
         if args.command in sync_commands:
             return sync_commands[args.command](args)

@@ -131,3 +131,11 @@ def initialized_by() -> str | None:
 
 def broken_initializer() -> None:
     raise RuntimeError("initializer is broken")
+
+
+def unpicklable_item() -> Iterator[object]:
+    import threading
+
+    yield "fine"
+    yield threading.Lock()
+    yield "never sent"

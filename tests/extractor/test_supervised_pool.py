@@ -179,6 +179,14 @@ async def test_exception_that_does_not_unpickle_becomes_worker_error(single):
     assert await only_pid(single) == before
 
 
+async def test_an_item_that_does_not_pickle_fails_the_task_not_the_worker(single):
+    before = await only_pid(single)
+    received, error = await collect_until_failure(single, faults.unpicklable_item)
+    assert received == ["fine"]
+    assert type(error) is TypeError and "pickle" in str(error) and error.items_done == 1
+    assert await only_pid(single) == before
+
+
 async def test_total_timeout_bounds_the_whole_task(single):
     started = time.monotonic()
     received, error = await collect_until_failure(single, faults.count, 100, 0.1, total_timeout=0.5)
@@ -289,6 +297,15 @@ async def test_cancelling_the_consuming_task_leaks_nothing(single):
     assert [(tag, index) for tag, index, _ in following] == [("after-cancel", 0), ("after-cancel", 1)]
 
 
+async def test_breaking_out_without_aclosing_still_frees_the_worker(single):
+    before = await only_pid(single)
+    async for item in single.stream(faults.count, 100_000):
+        if item == 1:
+            break  # the loop's async-generator finalizer closes the stream soon after
+    following = await asyncio.wait_for(collect(single, faults.tagged, "next", 2), timeout=5.0)
+    assert [(tag, index, pid) for tag, index, pid in following] == [("next", 0, before), ("next", 1, before)]
+
+
 async def test_a_cancelled_task_that_hangs_is_killed_after_item_timeout(single):
     before = await only_pid(single)
     async with contextlib.aclosing(single.stream(faults.hang_at, 1, item_timeout=0.4)) as items:
@@ -385,7 +402,25 @@ async def test_aclose_fails_waiting_callers_and_reaps():
     assert all(process_state(pid) is None for pid in pids)
 
 
-def test_workers_exit_when_their_parent_dies(tmp_path):
+def test_a_pool_outlives_its_first_event_loop():
+    pool = SupervisedPool(1, item_timeout=5.0)
+    first_loop = asyncio.new_event_loop()
+    try:
+        first_pid = first_loop.run_until_complete(only_pid(pool))
+    finally:
+        first_loop.close()
+    second_loop = asyncio.new_event_loop()
+    try:
+        assert second_loop.run_until_complete(collect(pool, faults.count, 2)) == [0, 1]
+        assert process_state(first_pid) is None  # the first loop's worker was killed and reaped
+        second_pid = pool.worker_pids()[0]
+    finally:
+        pool.close()
+        second_loop.close()
+    assert process_state(second_pid) is None
+
+
+def test_workers_exit_when_their_parent_dies():
     script = textwrap.dedent(
         """
         import asyncio, os, signal

@@ -51,7 +51,8 @@ socket while idle or between items, or EPIPE when it writes.
 
 Threading: the pool belongs to the event loop it is first used on; call its
 methods from that loop's thread (``close()`` may also be called after the loop
-has stopped).
+has stopped). Workers are started from that thread, and PR_SET_PDEATHSIG ties
+them to it: if a loop runs in a thread that ends, its workers end with it.
 """
 
 from __future__ import annotations
@@ -482,6 +483,9 @@ _READ_BUDGET = 4 * 1024 * 1024
 _EXIT_GRACE_SECONDS = 5.0
 # Waiting for a SIGKILLed process to be reaped; it is gone in milliseconds unless the host is in trouble.
 _REAP_TIMEOUT_SECONDS = 10.0
+# Polling for the exit status once the sentinel fired: every 10 ms, SIGKILL after half a second.
+_REAP_POLL_SECONDS = 0.01
+_REAP_ATTEMPTS_BEFORE_KILL = 50
 _PAGE_SIZE = mmap.PAGESIZE
 
 
@@ -837,6 +841,14 @@ class _Worker:
     # -- reading --
 
     def _on_readable(self, budget: float = _READ_BUDGET) -> None:
+        try:
+            self._read_frames(budget)
+        except Exception:  # noqa: BLE001 - a corrupt stream (or a bug) must not spin the loop
+            log.exception("unreadable data from a worker process; killing it", extra={"fields": {"pid": self.pid}})
+            self._stop_reading()
+            self.kill("sent unreadable data")
+
+    def _read_frames(self, budget: float) -> None:
         while budget > 0 and self._reading:
             if self._large is not None:
                 task_id, kind, body = self._large
@@ -930,16 +942,22 @@ class _Worker:
     # -- exit --
 
     def _on_exit(self) -> None:
-        """The sentinel is readable: the process has exited (its memory is already released)."""
+        """The sentinel is readable: the process has exited, or is in its last steps of exiting."""
+        self._loop.remove_reader(self._sentinel)
         if self._reading and self._conn is not None:
             self._on_readable(budget=math.inf)  # frames it wrote before it died, e.g. MEMORY
-        # All its descriptors are closed, so it is a zombie or nearly one: waitpid returns at once.
-        self.process.join(0.1)
-        if self.process.exitcode is None:
-            # It closed its descriptors but lives on (a task that closes every fd): finish it.
-            self.kill("closed its descriptors")
-            self.process.join(_REAP_TIMEOUT_SECONDS)
-        self._finalize()
+        self._reap()
+
+    def _reap(self, attempt: int = 0) -> None:
+        # join(0) only polls (WNOHANG): the kernel closes descriptors before the process
+        # becomes reapable, and a task that closed every fd may even still be running.
+        self.process.join(0)
+        if self.process.exitcode is not None:
+            self._finalize()
+            return
+        if attempt == _REAP_ATTEMPTS_BEFORE_KILL:
+            self.kill("closed its descriptors but kept running")
+        self._set_timer(_REAP_POLL_SECONDS, lambda: self._reap(attempt + 1))
 
     def _finalize(self) -> None:
         if self.state is _State.DEAD:
@@ -947,7 +965,6 @@ class _Worker:
         exitcode = self.process.exitcode
         self.state = _State.DEAD
         self._cancel_timer()
-        self._stop_reading()
         self._close_socket()
         if not self._loop.is_closed():
             self._loop.remove_reader(self._sentinel)

@@ -73,8 +73,10 @@ __all__ = [
     "FIGURE_CAPTION_PREFIXES",
     "TABLE_CAPTION_PREFIXES",
     "ImageCollector",
+    "ImageError",
     "ImageSettings",
     "PageImages",
+    "encode_image",
     "find_caption",
 ]
 
@@ -89,6 +91,8 @@ FIGURE_CAPTION_PREFIXES: tuple[str, ...] = (
     "Diagram",
 )
 TABLE_CAPTION_PREFIXES: tuple[str, ...] = ("Table", "Tab.", "Tabelle")
+# Below this share of the page, an image with fewer pixels than ImageSettings.min_side_px is decorative.
+SMALL_ON_PAGE_SHARE = 0.01
 
 JPEG_QUALITY = 90
 
@@ -127,7 +131,7 @@ _ALL_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB
 
 @dataclass(frozen=True)
 class ImageSettings:
-    min_side_px: int = 32  # images smaller than this on either side are decorative
+    min_side_px: int = 32  # images smaller than this on either side are decorative when also shown small
     min_area_ratio: float = 0.002  # placements covering less than this share of the page area are decorative
     # Larger images are downscaled before encoding; also the decompression-bomb
     # guard: the declared size is checked before anything is decoded.
@@ -312,7 +316,9 @@ class ImageCollector:
         if key is not None and key in self._outcomes:
             return self._outcomes[key]
         try:
-            mime, width, height, data = encode_image(image, self._settings, stencil=stencil, xref_info=self._xref_jpeg_info(xref))
+            mime, width, height, data = encode_image(
+                image, self._settings, stencil=stencil, color_transform=self._color_transform(xref)
+            )
         except Exception as exc:
             what = f"image xref {xref}" if xref else "inline image"
             outcome: str | _Failed = _Failed(f"{what} could not be decoded: {_describe(exc)}")
@@ -326,7 +332,7 @@ class ImageCollector:
             self._outcomes[key] = outcome
         return outcome
 
-    def _xref_jpeg_info(self, xref: int) -> int | None:
+    def _color_transform(self, xref: int) -> int | None:
         """The DecodeParms /ColorTransform of a JPEG XObject, when it states one."""
         if not xref:
             return None
@@ -346,19 +352,24 @@ class _ImageDevice(mupdf.FzDevice2):
         self.use_virtual_begin_mask()
         self.use_virtual_end_mask()
 
-    def fill_image(self, ctx, image, ctm, alpha, color_params):  # noqa: ANN001 (SWIG director signature)
+    # The signatures are those of MuPDF's fz_device callbacks (SWIG director), low-level arguments.
+    def fill_image(self, ctx: object, image: object, ctm: object, alpha: float, color_params: object) -> None:
         if self._mask_depth == 0 and alpha > 0:
             self._on_image(image, ctm, False)
 
-    def fill_image_mask(self, ctx, image, ctm, colorspace, color, alpha, color_params):  # noqa: ANN001
+    def fill_image_mask(
+        self, ctx: object, image: object, ctm: object, colorspace: object, color: object, alpha: float, params: object
+    ) -> None:
         if self._mask_depth == 0 and alpha > 0:
             self._on_image(image, ctm, True)
 
     # Images drawn between begin_mask and end_mask build a soft mask: not visible themselves.
-    def begin_mask(self, ctx, area, luminosity, colorspace, bc, color_params):  # noqa: ANN001
+    def begin_mask(
+        self, ctx: object, area: object, luminosity: int, colorspace: object, backdrop: object, params: object
+    ) -> None:
         self._mask_depth += 1
 
-    def end_mask(self, ctx, transfer):  # noqa: ANN001
+    def end_mask(self, ctx: object, transfer: object) -> None:
         self._mask_depth = max(0, self._mask_depth - 1)
 
 
@@ -385,13 +396,11 @@ class _PageTracer:
         image = mupdf.FzImage(mupdf.ll_fz_keep_image(raw_image))
         bbox = _clip(_unit_square_bbox(ctm), self.page_rect)
         page_area = _area(self.page_rect)
-        if (
-            bbox is None
-            or image.w() < settings.min_side_px
-            or image.h() < settings.min_side_px
-            or page_area <= 0
-            or _area(bbox) / page_area < settings.min_area_ratio
-        ):
+        share = _area(bbox) / page_area if bbox is not None and page_area > 0 else 0.0
+        # Few pixels shown small is an icon or a bullet; few pixels shown large
+        # (a 16x16 image filling its page) is a picture someone meant to show.
+        tiny_pixels = image.w() < settings.min_side_px or image.h() < settings.min_side_px
+        if bbox is None or share < settings.min_area_ratio or (tiny_pixels and share < SMALL_ON_PAGE_SHARE):
             self.result.skipped += 1
             return
         xref = self.by_address.get(image.m_internal_value(), 0)
@@ -411,11 +420,12 @@ def encode_image(
     settings: ImageSettings = ImageSettings(),
     *,
     stencil: bool = False,
-    xref_info: int | None = None,
+    color_transform: int | None = None,
 ) -> tuple[str, int, int, bytes]:
     """(mime type, width, height, bytes) of one MuPDF image as a viewable JPEG or PNG.
 
-    `xref_info` is the JPEG's DecodeParms /ColorTransform when the PDF states one.
+    `stencil`: the image is an /ImageMask (painted black on white). `color_transform`:
+    the JPEG's DecodeParms /ColorTransform when the PDF states one.
     """
     width, height = image.w(), image.h()
     if width <= 0 or height <= 0:
@@ -433,7 +443,7 @@ def encode_image(
     ctype = compressed.m_internal.params.type if compressed.m_internal else None
     if ctype == mupdf.FZ_IMAGE_JPEG and not downscale and not stencil:
         data = mupdf.fz_buffer_extract_copy(mupdf.FzBuffer(mupdf.ll_fz_keep_buffer(compressed.m_internal.buffer)))
-        if _jpeg_passes_through(image, data, xref_info):
+        if _jpeg_passes_through(image, data, color_transform):
             return "image/jpeg", width, height, data
 
     # Bomb guard, before decoding: only streamed formats may be over max_pixels
@@ -560,16 +570,19 @@ def _to_viewable_colours(pixmap: mupdf.FzPixmap, stencil: bool) -> mupdf.FzPixma
 
 def _apply_soft_mask(pixmap: mupdf.FzPixmap, mask: mupdf.FzPixmap) -> mupdf.FzPixmap:
     """Composite a colour pixmap (gray or RGB, no alpha) through its SMask onto white."""
-    alpha = _samples(mask)[:, :, :1].astype(np.uint16)
-    if mask.alpha() and mask.n() == 1:
-        alpha = _samples(mask)[:, :, -1:].astype(np.uint16)
-    elif mupdf.fz_pixmap_colorspace(mask).m_internal and not mupdf.fz_colorspace_is_gray(
-        mupdf.fz_pixmap_colorspace(mask)
-    ):
-        gray = mupdf.fz_convert_pixmap(
-            mask, mupdf.fz_device_gray(), mupdf.FzColorspace(), mupdf.FzDefaultColorspaces(None), mupdf.FzColorParams(), 0
+    mask_colorspace = mupdf.fz_pixmap_colorspace(mask)
+    if mask_colorspace.m_internal and not mupdf.fz_colorspace_is_gray(mask_colorspace):
+        # An SMask must be gray; a broken file's colour mask counts by its luminance.
+        mask = mupdf.fz_convert_pixmap(
+            mask,
+            mupdf.fz_device_gray(),
+            mupdf.FzColorspace(),
+            mupdf.FzDefaultColorspaces(None),
+            mupdf.FzColorParams(),
+            0,
         )
-        alpha = _samples(gray)[:, :, :1].astype(np.uint16)
+    # Gray samples, or the coverage of an alpha-only pixmap (a stencil used as /Mask).
+    alpha = _samples(mask)[:, :, :1].astype(np.uint16)
     if int(alpha.min()) == 255:
         return pixmap  # fully opaque mask: nothing to do
     colour = _samples(pixmap).astype(np.uint16)
@@ -673,7 +686,7 @@ def _label_pattern(prefixes: Sequence[str]) -> re.Pattern[str]:
     # number (digits, letter+digits or roman), or directly a colon/dash/end. "Image processing is"
     # is not a label.
     alternatives = "|".join(re.escape(prefix.strip()) for prefix in sorted(prefixes, key=len, reverse=True))
-    number = r"(?:[A-Z]?\d+(?:[.\-]\d+)*[a-z]?|[IVXLC]+)\b"
+    number = r"(?:[A-Z]?\d+(?:[.\-]\d+)*[a-z]?|(?-i:[IVXLC]+))\b"  # roman numerals upper case only
     return re.compile(rf"^\s*(?:{alternatives})(?:\s*{number}|\s*[:\-–—]|\s*$)", re.IGNORECASE)
 
 
@@ -716,8 +729,8 @@ def find_caption(
         overlap = min(x1, bx1) - max(x0, bx0)
         if overlap <= 0 or overlap < 0.25 * min(image_width, max(1e-6, bx1 - bx0)):
             continue
-        lines = stripped.count("\n") + 1
-        line_height = _line_height(bbox, stripped, lines)
+        line_height = _line_height(bbox, stripped, stripped.count("\n") + 1)
+        lines = max(stripped.count("\n") + 1, round((by1 - by0) / line_height))
         tolerance = 0.5 * line_height  # a caption may touch or slightly overlap its figure's box
         below_gap = by0 - y1
         above_gap = y0 - by1

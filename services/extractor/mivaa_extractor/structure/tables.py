@@ -91,7 +91,7 @@ _MATH_FONT = re.compile(
 )
 _MATH_CHARS = frozenset("=<>≤≥≠≈≡∼≃≅∝∈∉∋⊂⊃⊆⊇⊊∪∩∖∀∃∄∑∏∫∮∂∇√∞→←↔⇒⇐⇔↦∘⊕⊗⊥∥∧∨¬±∓×÷·′″⟨⟩|^_{}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_LEADER = re.compile(r"(?:\.\s?){4,}|…{2,}|_{4,}|·{4,}")
+_LEADER = re.compile(r"(?:\.\s?){5,}|…{3,}|_{5,}|·{5,}")
 _ENUMERATOR = re.compile(
     r"^(?:[•◦▪▫●○■□–—\-*·∙‣⁃►▶✓✔➢➤]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)]|\(?[ivxlcIVXLC]{1,5}[.)]|\(\d{1,3}\)|\([a-zA-Z]\)|\[\d{1,4}\])$"
 )
@@ -435,7 +435,6 @@ class _Rule:
     pos: float
     lo: float
     hi: float
-    width: float = 0.0
 
     @property
     def length(self) -> float:
@@ -447,23 +446,25 @@ def _is_white(color: Sequence[float] | None) -> bool:
 
 
 def _extract_rules(drawings: list) -> tuple[list[_Rule], list[_Rule]]:
-    """Horizontal and vertical rules, collinear pieces merged (a rule interrupted by a crossing rule is one rule)."""
+    """Horizontal and vertical rules, collinear pieces merged (a rule interrupted by a crossing rule is one rule).
+
+    Pieces of any length are collected first: LaTeX draws a vertical rule as
+    one short piece per row, only the merged rule has to be long.
+    """
     horizontals: list[_Rule] = []
     verticals: list[_Rule] = []
 
-    def add_box(x0: float, y0: float, x1: float, y1: float, edges: bool, width: float) -> None:
+    def add_box(x0: float, y0: float, x1: float, y1: float, edges: bool) -> None:
         w, h = x1 - x0, y1 - y0
-        if h <= _MAX_RULE_THICKNESS and w >= _MIN_RULE_LENGTH:
-            horizontals.append(_Rule((y0 + y1) / 2, x0, x1, max(h, width)))
-        elif w <= _MAX_RULE_THICKNESS and h >= _MIN_RULE_LENGTH:
-            verticals.append(_Rule((x0 + x1) / 2, y0, y1, max(w, width)))
+        if h <= _MAX_RULE_THICKNESS and w >= 1.0:
+            horizontals.append(_Rule((y0 + y1) / 2, x0, x1))
+        elif w <= _MAX_RULE_THICKNESS and h >= 1.0:
+            verticals.append(_Rule((x0 + x1) / 2, y0, y1))
         elif edges:  # a stroked box: its four sides are rules
-            if w >= _MIN_RULE_LENGTH:
-                horizontals.append(_Rule(y0, x0, x1, width))
-                horizontals.append(_Rule(y1, x0, x1, width))
-            if h >= _MIN_RULE_LENGTH:
-                verticals.append(_Rule(x0, y0, y1, width))
-                verticals.append(_Rule(x1, y0, y1, width))
+            horizontals.append(_Rule(y0, x0, x1))
+            horizontals.append(_Rule(y1, x0, x1))
+            verticals.append(_Rule(x0, y0, y1))
+            verticals.append(_Rule(x1, y0, y1))
 
     for path in drawings:
         kind = path.get("type") or ""
@@ -471,50 +472,46 @@ def _extract_rules(drawings: list) -> tuple[list[_Rule], list[_Rule]]:
         filled = "f" in kind and not _is_white(path.get("fill"))
         if not stroked and not filled:
             continue  # invisible (white on white) separators draw nothing
-        width = path.get("width") or 0.0
         rect = path.get("rect")
         if rect is not None:
             x0, y0, x1, y1 = rect
-            if (y1 - y0 <= _MAX_RULE_THICKNESS and x1 - x0 >= _MIN_RULE_LENGTH) or (
-                x1 - x0 <= _MAX_RULE_THICKNESS and y1 - y0 >= _MIN_RULE_LENGTH
-            ):
-                # The whole path is one thin shape (a rule drawn as a polygon or a thin rectangle).
-                add_box(x0, y0, x1, y1, False, width)
+            if (y1 - y0 <= _MAX_RULE_THICKNESS and x1 - x0 >= 1.0) or (x1 - x0 <= _MAX_RULE_THICKNESS and y1 - y0 >= 1.0):
+                # The whole path is one thin shape: a rule drawn as a polygon or a thin rectangle.
+                add_box(x0, y0, x1, y1, False)
                 continue
         for item in path.get("items", ()):
             op = item[0]
             if op == "l":
-                (ax, ay), (bx, by) = item[1], item[2]
                 if not stroked:
                     continue
-                if abs(ay - by) <= 1.0 and abs(ax - bx) >= _MIN_RULE_LENGTH:
-                    horizontals.append(_Rule((ay + by) / 2, min(ax, bx), max(ax, bx), width))
-                elif abs(ax - bx) <= 1.0 and abs(ay - by) >= _MIN_RULE_LENGTH:
-                    verticals.append(_Rule((ax + bx) / 2, min(ay, by), max(ay, by), width))
+                (ax, ay), (bx, by) = item[1], item[2]
+                if abs(ay - by) <= 1.0 and abs(ax - bx) >= 1.0:
+                    horizontals.append(_Rule((ay + by) / 2, min(ax, bx), max(ax, bx)))
+                elif abs(ax - bx) <= 1.0 and abs(ay - by) >= 1.0:
+                    verticals.append(_Rule((ax + bx) / 2, min(ay, by), max(ay, by)))
             elif op == "re":
                 x0, y0, x1, y1 = item[1]
-                add_box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1), stroked, width)
+                add_box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1), stroked)
             elif op == "qu":
                 quad = item[1]
                 xs = [point[0] for point in quad]
                 ys = [point[1] for point in quad]
-                add_box(min(xs), min(ys), max(xs), max(ys), stroked, width)
+                add_box(min(xs), min(ys), max(xs), max(ys), stroked)
     return _merge_rules(horizontals), _merge_rules(verticals)
 
 
 def _merge_rules(rules: list[_Rule]) -> list[_Rule]:
-    rules.sort(key=lambda rule: (round(rule.pos / _SNAP), rule.lo))
+    """Collinear pieces joined across gaps of up to 6pt (rules broken where another rule crosses), short ones dropped."""
     merged: list[_Rule] = []
     for rule in sorted(rules, key=lambda rule: (rule.pos, rule.lo)):
         for other in reversed(merged[-8:]):
-            if abs(other.pos - rule.pos) <= 1.0 and rule.lo <= other.hi + 3.0 and rule.hi >= other.lo - 3.0:
+            if abs(other.pos - rule.pos) <= 1.0 and rule.lo <= other.hi + 6.0 and rule.hi >= other.lo - 6.0:
                 other.lo = min(other.lo, rule.lo)
                 other.hi = max(other.hi, rule.hi)
-                other.width = max(other.width, rule.width)
                 break
         else:
-            merged.append(_Rule(rule.pos, rule.lo, rule.hi, rule.width))
-    return merged
+            merged.append(_Rule(rule.pos, rule.lo, rule.hi))
+    return [rule for rule in merged if rule.length >= _MIN_RULE_LENGTH]
 
 
 @dataclass(slots=True)
@@ -536,7 +533,7 @@ class _Frame:
 
 
 def _lines_in(lines: Iterable[_Line], x0: float, y0: float, x1: float, y1: float) -> list[_Line]:
-    """Lines whose centre lies inside the box."""
+    """Lines whose centre lies inside the box (and that do not stick out far to the left)."""
     return [
         line for line in lines if y0 < line.cy < y1 and x0 <= (line.x0 + line.x1) * 0.5 <= x1 and line.x0 >= x0 - 4.0
     ]
@@ -613,10 +610,42 @@ class _Candidate:
 
 @dataclass(slots=True)
 class _Boundary:
-    """A horizontal line between two rows of the grid: a rule (with its extent pieces) or just the gap between text rows."""
+    """A horizontal border above a grid row: rules (`full` when one runs the table's width) or just a text gap."""
 
     pos: float
-    rules: list[_Rule]  # empty for a text boundary
+    rules: list[_Rule]
+    full: bool = False
+
+
+@dataclass(slots=True)
+class _Columns:
+    """Column edges left to right; `ruled[i]` tells whether the edge between column i and i + 1 is a vertical rule."""
+
+    edges: list[float]
+    ruled: list[bool]
+
+    @property
+    def count(self) -> int:
+        return len(self.edges) - 1
+
+    def of(self, x: float) -> int:
+        for index in range(self.count - 1):
+            if x < self.edges[index + 1]:
+                return index
+        return self.count - 1
+
+    def covered(self, segment: _Segment) -> tuple[int, int]:
+        """The columns a piece of text fills: it may span text gutters, never a vertical rule."""
+        centre = self.of((segment.x0 + segment.x1) / 2)
+        lo = centre
+        while lo > 0 and not self.ruled[lo - 1]:
+            lo -= 1
+        hi = centre
+        while hi < self.count - 1 and not self.ruled[hi]:
+            hi += 1
+        first = min(centre, max(lo, self.of(segment.x0 + 0.5)))
+        last = max(centre, min(hi, self.of(segment.x1 - 0.5)))
+        return first, last
 
 
 def _analyse_frame(frame: _Frame, verticals: list[_Rule], lines: list[_Line]) -> _Candidate | None:
@@ -624,39 +653,37 @@ def _analyse_frame(frame: _Frame, verticals: list[_Rule], lines: list[_Line]) ->
     if len(inside) < 4:
         return None
 
-    # Vertical rules of this frame: inside its extent, crossing at least one band.
-    frame_verticals = [
+    # Vertical rules of this frame: inside its extent, crossing a good part of its height.
+    height = frame.y1 - frame.y0
+    inner = [
         rule
         for rule in verticals
-        if frame.x0 - 3.0 <= rule.pos <= frame.x1 + 3.0
-        and rule.lo < frame.y1 - 1.0
-        and rule.hi > frame.y0 + 1.0
-        and min(rule.hi, frame.y1) - max(rule.lo, frame.y0) >= 4.0
+        if frame.x0 + 3.0 < rule.pos < frame.x1 - 3.0
+        and min(rule.hi, frame.y1) - max(rule.lo, frame.y0) >= min(8.0, 0.3 * height)
     ]
-    inner = [rule for rule in frame_verticals if frame.x0 + 3.0 < rule.pos < frame.x1 - 3.0]
+    rule_xs = _cluster_positions(rule.pos for rule in inner)
+    if rule_xs:
+        inside = _split_at_rules(inside, rule_xs)
+    columns = _frame_columns(inside, frame.x0, frame.x1, rule_xs)
+    if columns is None:
+        return None
+    inside = _split_at_gutters(inside, columns)
 
-    # Row boundaries: every full rule, and partial rules (they bound spanned cells).
-    boundary_rules: dict[int, list[_Rule]] = {}
-    for rule in frame.rules + frame.partial:
-        key = _snap_key(boundary_rules, rule.pos)
-        boundary_rules.setdefault(key, []).append(rule)
-    ys = sorted(boundary_rules)
-    rule_boundaries = [_Boundary(float(pos) / 100.0, boundary_rules[pos]) for pos in ys]
+    # Row borders: every full rule, and partial rules (they bound spanned cells).
+    width = frame.x1 - frame.x0
+    boundaries: list[_Boundary] = []
+    for rule in sorted(frame.rules + frame.partial, key=lambda rule: rule.pos):
+        if boundaries and rule.pos - boundaries[-1].pos <= _SNAP:
+            boundaries[-1].rules.append(rule)
+        else:
+            boundaries.append(_Boundary(rule.pos, [rule]))
+        if rule.length >= 0.9 * width:
+            boundaries[-1].full = True
 
-    if inner:
-        xs = _cluster_positions([rule.pos for rule in inner])
-        column_edges = [frame.x0, *[x for x in xs if frame.x0 + 3.0 < x < frame.x1 - 3.0], frame.x1]
-        ruled_columns = True
-    else:
-        column_edges = _text_columns(_cluster_rows(inside), frame.x0, frame.x1, tolerance=True)
-        if column_edges is None:
-            return None
-        ruled_columns = False
-
-    grid = _build_grid(inside, rule_boundaries, column_edges, frame_verticals if ruled_columns else None)
+    grid = _build_grid(inside, boundaries, columns, inner, header_band=len(frame.rules) >= 3)
     if grid is None:
         return None
-    table = _to_table(grid, first_rule_is_header_rule=len(frame.rules) >= 3)
+    table = _to_table(grid)
     if table is None:
         return None
     x0 = min(frame.x0, min(line.x0 for line in inside))
@@ -664,11 +691,106 @@ def _analyse_frame(frame: _Frame, verticals: list[_Rule], lines: list[_Line]) ->
     return _Candidate((x0, frame.y0, x1, frame.y1), table, inside)
 
 
-def _snap_key(existing: dict[int, list[_Rule]], pos: float) -> int:
-    for key in existing:
-        if abs(key / 100.0 - pos) <= _SNAP:
-            return key
-    return round(pos * 100)
+def _split_line(line: _Line, xs: list[float], *, force: bool) -> list[_Line] | None:
+    """`line` cut at each x in `xs` (all inside it): between spans, or at a space inside a span.
+
+    MuPDF joins words into one line across narrow column gaps ("Sim Loss",
+    "Top-1 Top-5 Top-20"). A cut must fall on whitespace; where one does not,
+    the line stays whole (None), unless `force` (a vertical rule separates the
+    text whatever it says): then spans go to the side of their centre.
+    """
+    spans = list(line.spans)
+    for x in sorted(xs, reverse=True):
+        spans_at = next((index for index, span in enumerate(spans) if span["bbox"][0] < x < span["bbox"][2]), None)
+        if spans_at is None:
+            continue  # x falls between two spans: a clean cut
+        span = spans[spans_at]
+        text = span["text"]
+        if not text.strip():
+            continue  # inside a whitespace span: a clean cut
+        x0, _, x1, _ = span["bbox"]
+        step = (x1 - x0) / max(len(text), 1)
+        best: int | None = None
+        for index, char in enumerate(text):
+            if char.isspace():
+                position = x0 + step * (index + 0.5)
+                if abs(position - x) <= span["size"] and (best is None or abs(position - x) < abs(x0 + step * (best + 0.5) - x)):
+                    best = index
+        if best is None:
+            if force:
+                continue
+            return None
+        left = dict(span, text=text[:best], bbox=(x0, span["bbox"][1], x0 + step * best, span["bbox"][3]))
+        right = dict(span, text=text[best + 1 :], bbox=(x0 + step * (best + 1), span["bbox"][1], x1, span["bbox"][3]))
+        spans[spans_at : spans_at + 1] = [piece for piece in (left, right) if piece["text"]]
+    parts: dict[int, list[dict]] = {}
+    for span in spans:
+        centre = (span["bbox"][0] + span["bbox"][2]) / 2
+        parts.setdefault(sum(1 for x in xs if centre > x), []).append(span)
+    result: list[_Line] = []
+    for key in sorted(parts):
+        pieces = parts[key]
+        if not any(span["text"].strip() for span in pieces):
+            continue
+        solid = [span for span in pieces if span["text"].strip()]
+        bbox = (min(span["bbox"][0] for span in solid), line.y0, max(span["bbox"][2] for span in solid), line.y1)
+        result.append(_Line(bbox, max(solid[0]["size"], 1.0), pieces))
+    return result
+
+
+def _split_at_rules(lines: list[_Line], xs: list[float]) -> list[_Line]:
+    """Lines that run across a vertical rule cut in two there (MuPDF joins text close to a thin rule)."""
+    result: list[_Line] = []
+    for line in lines:
+        cuts = [x for x in xs if line.x0 + 1.0 < x < line.x1 - 1.0]
+        pieces = _split_line(line, cuts, force=True) if cuts else None
+        result.extend(pieces or [line])
+    return result
+
+
+def _split_at_gutters(lines: list[_Line], columns: _Columns) -> list[_Line]:
+    """Lines that cross text column edges cut at the spaces there, when every piece then fits one column.
+
+    A header spanning columns ("Retrieval Accuracy") does not split into
+    pieces that each fit a column, so it stays one spanning cell.
+    """
+    result: list[_Line] = []
+    for line in lines:
+        cuts = [
+            columns.edges[index + 1]
+            for index in range(columns.count - 1)
+            if not columns.ruled[index] and line.x0 + 1.0 < columns.edges[index + 1] < line.x1 - 1.0
+        ]
+        pieces = _split_line(line, cuts, force=False) if cuts else None
+        if pieces and len(pieces) == len(cuts) + 1 and all(
+            columns.of(piece.x0 + 0.5) == columns.of(piece.x1 - 0.5) for piece in pieces
+        ):
+            result.extend(pieces)
+        else:
+            result.append(line)
+    return result
+
+
+def _frame_columns(lines: list[_Line], x0: float, x1: float, rule_xs: list[float]) -> _Columns | None:
+    """Columns between the vertical rules, each region split further at its text gutters."""
+    if not rule_xs:
+        edges = _text_columns(_cluster_rows(lines), x0, x1, tolerance=True)
+        return None if edges is None else _Columns(edges, [False] * (len(edges) - 2))
+    bounds = [x0, *rule_xs, x1]
+    edges = [x0]
+    ruled: list[bool] = []
+    for index in range(len(bounds) - 1):
+        a, b = bounds[index], bounds[index + 1]
+        region = [line for line in lines if a <= (line.x0 + line.x1) / 2 < b]
+        sub = _text_columns(_cluster_rows(region), a, b, tolerance=True) if region else None
+        if sub is not None:
+            for edge in sub[1:-1]:
+                edges.append(edge)
+                ruled.append(False)
+        edges.append(b)
+        if index < len(bounds) - 2:
+            ruled.append(True)
+    return _Columns(edges, ruled) if len(edges) >= 3 else None
 
 
 def _cluster_positions(values: Iterable[float]) -> list[float]:
@@ -682,30 +804,54 @@ def _cluster_positions(values: Iterable[float]) -> list[float]:
 
 
 def _text_columns(rows: list[_Row], x0: float, x1: float, *, tolerance: bool) -> list[float] | None:
-    """Column edges from the whitespace gutters of the multi-cell rows.
+    """Column edges from the whitespace gutters between the rows' pieces of text.
 
-    Strictly, a gutter is an x range no piece of text covers. With
-    `tolerance`, the gutters come from the rows with the most cells and may be
-    crossed by a few pieces of other rows: a header cell spanning two columns
-    (those pieces become spanning cells); rule-less tables get no such leeway.
+    Strictly, a gutter is an x range that no piece of a multi-cell row covers.
+    With `tolerance` (inside a frame of rules), the gutters come from the rows
+    with the most cells and may be crossed by a few pieces of other rows: a
+    header cell spanning two columns, a line MuPDF joined across a narrow gap
+    (both are dealt with later). A region without multi-cell rows (labels
+    centred beside their rows) takes its gutters from all its short pieces.
+    Rule-less tables get no leeway at all.
     """
-    multi = [row for row in rows if row.multi]
-    if not multi:
+    if not rows:
         return None
-    sizes = sorted(segment.size for row in multi for segment in row.segments)
+    multi = [row for row in rows if row.multi]
+    pieces = [segment for row in rows for segment in row.segments]
+    sizes = sorted(segment.size for segment in pieces)
     min_gap = 0.5 * sizes[len(sizes) // 2]
-    gutters = _free_intervals(multi)
-    if tolerance and len(multi) >= 3:
-        most = max(len(row.segments) for row in multi)
-        model = [row for row in multi if len(row.segments) == most]
-        if len(model) >= 2 and len(model) * 10 >= len(multi) * 3:
-            refined: list[tuple[float, float]] = []
-            for gutter in _free_intervals(model):
-                refined.extend(_refine_gutter(gutter, multi, min_gap, max_crossing=len(multi) // 4))
-            if len(refined) > len(gutters):
-                gutters = refined
-    start = min(segment.x0 for row in multi for segment in row.segments)
-    end = max(segment.x1 for row in multi for segment in row.segments)
+    if len(multi) >= 2 or (multi and not tolerance):
+        gutters = _free_intervals([segment for row in multi for segment in row.segments])
+        if tolerance and len(multi) >= 3:
+            most = max(len(row.segments) for row in multi)
+            model = [row for row in multi if len(row.segments) == most]
+            if len(model) >= 2 and len(model) * 10 >= len(multi) * 3:
+                refined: list[tuple[float, float]] = []
+                for gutter in _free_intervals([segment for row in model for segment in row.segments]):
+                    refined.extend(_refine_gutter(gutter, multi, min_gap, max_crossing=len(multi) // 4))
+                if len(refined) > len(gutters):
+                    gutters = refined
+        used = [segment for row in multi for segment in row.segments]
+    elif tolerance and len(rows) >= 3:
+        width = max(segment.x1 for segment in pieces) - min(segment.x0 for segment in pieces)
+        short = [segment for segment in pieces if segment.x1 - segment.x0 < 0.5 * width]
+        if len(short) < 4:
+            return None
+        gutters = []
+        for gutter in _free_intervals(short):
+            gutters.extend(_refine_gutter(gutter, rows, min_gap, max_crossing=len(rows) // 4))
+        # Text on both sides in several rows, or it is just a hole.
+        gutters = [
+            (g0, g1)
+            for g0, g1 in gutters
+            if sum(1 for segment in short if segment.x1 <= g0 + 0.5) >= 2
+            and sum(1 for segment in short if segment.x0 >= g1 - 0.5) >= 2
+        ]
+        used = pieces
+    else:
+        return None
+    start = min(segment.x0 for segment in used)
+    end = max(segment.x1 for segment in used)
     edges = [min(x0, start)]
     edges.extend((g0 + g1) / 2 for g0, g1 in gutters if g1 - g0 >= min_gap)
     edges.append(max(x1, end))
@@ -714,9 +860,9 @@ def _text_columns(rows: list[_Row], x0: float, x1: float, *, tolerance: bool) ->
     return edges
 
 
-def _free_intervals(rows: list[_Row]) -> list[tuple[float, float]]:
-    """The x ranges between the leftmost and rightmost text that no segment of `rows` covers."""
-    intervals = sorted((segment.x0, segment.x1) for row in rows for segment in row.segments)
+def _free_intervals(segments: list[_Segment]) -> list[tuple[float, float]]:
+    """The x ranges between the leftmost and rightmost text that none of `segments` covers."""
+    intervals = sorted((segment.x0, segment.x1) for segment in segments)
     free: list[tuple[float, float]] = []
     reach = intervals[0][1]
     for lo, hi in intervals[1:]:
@@ -759,130 +905,221 @@ class _Grid:
     row_count: int
     column_count: int
     cells: list[tuple[int, int, int, int, list[_Line]]]  # row, column, row_span, column_span, lines
-    boundaries: list[_Boundary]  # the boundary above each row, plus the one below the last
-    row_is_text_split: list[bool] = field(default_factory=list)
+    borders: list[_Boundary]  # the border above each row, and the one below the last
+
+
+class _GridRows:
+    """Groups the text rows of the bands between rules into table rows."""
+
+    def __init__(self, columns: _Columns, bands: list[list[_Row]]) -> None:
+        self.columns = columns
+        self.full_need = max(2, columns.count - 1) if columns.count > 2 else 2
+        self.extent = [[float("inf"), float("-inf")] for _ in range(columns.count)]
+        self._covered: dict[int, tuple[int, int]] = {}
+        for band in bands:
+            for row in band:
+                for segment in row.segments:
+                    first, last = self.covered(segment)
+                    if first == last:
+                        extent = self.extent[first]
+                        extent[0] = min(extent[0], segment.x0)
+                        extent[1] = max(extent[1], segment.x1)
+
+    def covered(self, segment: _Segment) -> tuple[int, int]:
+        key = id(segment)
+        result = self._covered.get(key)
+        if result is None:
+            result = self._covered[key] = self.columns.covered(segment)
+        return result
+
+    def filled(self, row: _Row) -> set[int]:
+        result: set[int] = set()
+        for segment in row.segments:
+            first, last = self.covered(segment)
+            result.update(range(first, last + 1))
+        return result
+
+    def is_full(self, row: _Row) -> bool:
+        return len(self.filled(row)) >= self.full_need
+
+    def continues(self, group: list[_Row], row: _Row, header_band: bool) -> bool:
+        """Whether text row `row` only continues wrapped cells of the table row `group` (top-aligned cells)."""
+        previous = group[-1]
+        if row.y0 - previous.y1 > 0.8 * max(row.h, previous.h):
+            return False  # a gap wider than the line spacing: a new row
+        above: dict[tuple[int, int], _Segment] = {}
+        for text_row in group:
+            for segment in text_row.segments:
+                above[self.covered(segment)] = segment
+        # Each piece must sit under a piece of the same column range (a spanning header above is another level).
+        if not all(self.covered(segment) in above for segment in row.segments):
+            return False
+        if header_band:
+            return True  # header cells wrap; the header band above the first inner rule is one row
+        evidence, total, numeric = self.wrap_evidence(above, row)
+        if numeric:
+            return False  # numbers do not wrap: a new row with empty cells
+        if self.is_full(row):
+            return evidence == total  # every cell of a full line goes on a sentence of the line above
+        return evidence > 0
+
+    def wrap_evidence(self, above: dict[tuple[int, int], _Segment], row: _Row) -> tuple[int, int, bool]:
+        """(pieces of `row` that continue the text above them, pieces, whether any piece is a number)."""
+        evidence = 0
+        numeric = False
+        for segment in row.segments:
+            text = segment.text
+            if _is_numeric(text):
+                numeric = True
+                continue
+            key = self.covered(segment)
+            upper = above.get(key)
+            if upper is None:
+                continue
+            upper_text = upper.text
+            if text[:1].islower() or upper_text.endswith(("-", ",", "/", "&", "+", "(", ";")):
+                evidence += 1
+                continue
+            first, last = key
+            if first == last and " " in upper_text and not _is_numeric(upper_text):
+                extent = self.extent[first]
+                if extent[1] > extent[0] and upper.x1 - upper.x0 >= 0.7 * (extent[1] - extent[0]):
+                    evidence += 1  # the line above filled its column: the text wrapped
+        return evidence, len(row.segments), numeric
+
+    def band_wraps(self, band: list[_Row]) -> bool:
+        """Most lines after the first continue the text above them: the band holds paragraphs, not rows."""
+        evidence = total = 0
+        above: dict[tuple[int, int], _Segment] = {}
+        for index, row in enumerate(band):
+            if index:
+                found, count, numeric = self.wrap_evidence(above, row)
+                if numeric:
+                    return False
+                evidence += found
+                total += count
+            for segment in row.segments:
+                above[self.covered(segment)] = segment
+        return total > 0 and evidence * 2 >= total
 
 
 def _build_grid(
     lines: list[_Line],
-    rule_boundaries: list[_Boundary],
-    column_edges: list[float],
-    verticals: list[_Rule] | None,
+    rule_borders: list[_Boundary],
+    columns: _Columns,
+    verticals: list[_Rule],
+    *,
+    header_band: bool,
 ) -> _Grid | None:
-    """Rows (rule bands split into text rows where needed), cells, spans."""
-    columns = len(column_edges) - 1
-    if columns < 2:
+    """Rows (rule bands split into text rows where needed), cells and spans."""
+    if columns.count < 2 or not lines:
         return None
-
-    def column_of(x: float) -> int:
-        for index in range(columns):
-            if x < column_edges[index + 1]:
-                return index
-        return columns - 1
-
-    def columns_covered(segment: _Segment) -> tuple[int, int]:
-        if verticals is not None:  # ruled: the text sits in the cell its centre is in
-            column = column_of((segment.x0 + segment.x1) / 2)
-            return column, column
-        first = column_of(segment.x0 + 0.5)
-        last = column_of(segment.x1 - 0.5)
-        return first, max(first, last)
-
-    # Bands between rule boundaries, each with its text rows.
-    if rule_boundaries:
-        band_edges = [boundary.pos for boundary in rule_boundaries]
-    else:
-        band_edges = []
-    top = min([line.y0 for line in lines] + band_edges[:1])
-    bottom = max([line.y1 for line in lines] + band_edges[-1:])
-    if not band_edges or band_edges[0] > top + 0.5:
-        rule_boundaries = [_Boundary(top - 0.01, []), *rule_boundaries]
-    if rule_boundaries[-1].pos < bottom - 0.5:
-        rule_boundaries = [*rule_boundaries, _Boundary(bottom + 0.01, [])]
+    top = min(line.y0 for line in lines)
+    bottom = max(line.y1 for line in lines)
+    borders = list(rule_borders)
+    if not borders or borders[0].pos > top + 0.5:
+        borders.insert(0, _Boundary(top - 0.01, []))
+    if borders[-1].pos < bottom - 0.5:
+        borders.append(_Boundary(bottom + 0.01, []))
 
     bands: list[list[_Row]] = []
-    for upper, lower in zip(rule_boundaries, rule_boundaries[1:]):
+    for upper, lower in zip(borders, borders[1:]):
         band_lines = [line for line in lines if upper.pos < line.cy < lower.pos]
         bands.append(_cluster_rows(band_lines) if band_lines else [])
+    helper = _GridRows(columns, bands)
 
-    # Per text row: which columns it fills (first/last covered per segment).
-    def filled(row: _Row) -> set[int]:
-        result: set[int] = set()
-        for segment in row.segments:
-            first, last = columns_covered(segment)
-            result.update(range(first, last + 1))
-        return result
+    lattice = any(columns.ruled)
+    non_empty = [band for band in bands if band]
+    single = sum(1 for band in non_empty if sum(1 for row in band if helper.is_full(row)) <= 1)
+    # Rules between (nearly) every row: each band is one row whatever its lines (wrapped or centred cells).
+    row_ruled = len(non_empty) >= 3 and single * 4 >= len(non_empty) * 3
+    first_inner_full = next((index for index, border in enumerate(borders) if index and border.full), None)
 
-    column_extent = [[float("inf"), float("-inf")] for _ in range(columns)]
-    for band in bands:
-        for row in band:
-            for segment in row.segments:
-                first, last = columns_covered(segment)
-                if first == last:
-                    column_extent[first][0] = min(column_extent[first][0], segment.x0)
-                    column_extent[first][1] = max(column_extent[first][1], segment.x1)
-
-    non_empty_bands = [band for band in bands if band]
-    single_full = sum(1 for band in non_empty_bands if _full_rows(band, filled, columns) <= 1)
-    # Rules between (nearly) every row: a band is one row whatever its lines (wrapped cells, centred cells).
-    row_ruled = len(non_empty_bands) >= 3 and single_full * 4 >= len(non_empty_bands) * 3
-
-    # Group text rows into table rows.
     table_rows: list[list[_Row]] = []
-    boundaries: list[_Boundary] = []
+    row_borders: list[_Boundary] = []
+    floating: list[tuple[int, set[int]]] = []  # (row, columns): a label centred on this row and the next
+    header_rows: set[int] = set()  # rows of the band above the first inner full rule
     for band_index, band in enumerate(bands):
-        upper = rule_boundaries[band_index]
         if not band:
             continue
-        groups: list[list[_Row]] = []
-        for row in band:
-            if not groups or (not row_ruled and not _continues(groups[-1], row, filled, columns, column_extent, columns_covered)):
-                groups.append([row])
-            else:
-                groups[-1].append(row)
+        full = sum(1 for row in band if helper.is_full(row))
+        first = helper.filled(band[0])
+        hanging = all(helper.filled(row) <= first for row in band[1:])
+        in_header = header_band and first_inner_full is not None and band_index < first_inner_full
+        if row_ruled or (lattice and hanging and (len(band) - full > full or helper.band_wraps(band))):
+            # Paragraphs in ruled cells: the band is one row.
+            groups = [list(band)]
+        else:
+            groups = []
+            for row in band:
+                if groups and helper.continues(groups[-1], row, in_header):
+                    groups[-1].append(row)
+                else:
+                    groups.append([row])
+            groups = _fold_floating_labels(groups, helper, floating, len(table_rows))
         for group_index, group in enumerate(groups):
-            boundaries.append(upper if group_index == 0 else _Boundary(group[0].y0, []))
+            row_borders.append(borders[band_index] if group_index == 0 else _Boundary(group[0].y0 - 0.01, []))
+            if in_header:
+                header_rows.add(len(table_rows))
             table_rows.append(group)
     if len(table_rows) < 2:
         return None
-    boundaries.append(rule_boundaries[-1])
+    row_borders.append(borders[-1])
 
+    count = columns.count
     row_count = len(table_rows)
-    # Elementary cells and their content.
-    content: dict[tuple[int, int], list[tuple[_Segment, int]]] = {}
-    crossing: set[tuple[int, int]] = set()  # (row, column): text crosses the boundary right of this column
+    content: dict[tuple[int, int], list[_Line]] = {}
+    crossing: set[tuple[int, int]] = set()  # (row, column): text runs across the edge right of the column
     for row_index, group in enumerate(table_rows):
         for text_row in group:
             for segment in text_row.segments:
-                first, last = columns_covered(segment)
-                content.setdefault((row_index, first), []).append((segment, last))
-                for column in range(first, last):
-                    crossing.add((row_index, column))
-
-    row_tops = [boundary.pos for boundary in boundaries]
+                first, last = helper.covered(segment)
+                content.setdefault((row_index, first), []).extend(segment.lines)
+                crossing.update((row_index, column) for column in range(first, last))
+    forced_down = {(row_index, column) for row_index, cols in floating for column in cols}
+    forced_across: set[tuple[int, int]] = set()
+    occupied: dict[int, list[tuple[int, int]]] = {}
+    for row_index, group in enumerate(table_rows):
+        occupied[row_index] = [helper.covered(segment) for text_row in group for segment in text_row.segments]
+    for row_index in sorted(header_rows):
+        # A header cell alone between two vertical rules heads that whole group of columns ("Top-20").
+        region_start = 0
+        for column in range(count):
+            if column == count - 1 or columns.ruled[column]:
+                inside = [span for span in occupied[row_index] if region_start <= span[0] and span[1] <= column]
+                if column > region_start and len(inside) == 1:
+                    forced_across.update((row_index, edge) for edge in range(region_start, column))
+                region_start = column + 1
+        # A header cell with nothing below it in the next header row heads both rows ("Training").
+        if row_index + 1 in header_rows:
+            below = {c for first, last in occupied[row_index + 1] for c in range(first, last + 1)}
+            for first, last in occupied[row_index]:
+                if first == last and first not in below:
+                    forced_down.add((row_index, first))
 
     def vertical_open(row_index: int, column: int) -> bool:
         """No border between (row, column) and (row, column + 1)."""
-        if verticals is None:
+        if (row_index, column) in forced_across:
+            return True
+        if not columns.ruled[column]:
             return (row_index, column) in crossing
-        x = column_edges[column + 1]
-        lo, hi = row_tops[row_index], row_tops[row_index + 1]
-        span = max(hi - lo, 1.0)
-        covered = sum(
-            max(0.0, min(rule.hi, hi) - max(rule.lo, lo)) for rule in verticals if abs(rule.pos - x) <= _SNAP
-        )
-        return covered < 0.5 * span
-
-    def horizontal_open(row_index: int, column: int) -> bool:
-        """No border between (row, column) and (row + 1, column): only where rules bound rows."""
-        boundary = boundaries[row_index + 1]
-        if not boundary.rules or verticals is None:
-            return False
-        lo, hi = column_edges[column], column_edges[column + 1]
-        covered = sum(max(0.0, min(rule.hi, hi) - max(rule.lo, lo)) for rule in boundary.rules)
+        x = columns.edges[column + 1]
+        lo, hi = row_borders[row_index].pos, row_borders[row_index + 1].pos
+        covered = sum(max(0.0, min(rule.hi, hi) - max(rule.lo, lo)) for rule in verticals if abs(rule.pos - x) <= _SNAP)
         return covered < 0.5 * (hi - lo)
 
-    parent = list(range(row_count * columns))
+    def horizontal_open(row_index: int, column: int) -> bool:
+        """No border between (row, column) and (row + 1, column)."""
+        if (row_index, column) in forced_down:
+            return True
+        border = row_borders[row_index + 1]
+        if not border.rules or not lattice:
+            return False  # without a ruled grid, only a centred label spans rows
+        lo, hi = columns.edges[column], columns.edges[column + 1]
+        covered = sum(max(0.0, min(rule.hi, hi) - max(rule.lo, lo)) for rule in border.rules)
+        return covered < 0.5 * (hi - lo)
+
+    parent = list(range(row_count * count))
 
     def find(index: int) -> int:
         while parent[index] != index:
@@ -890,44 +1127,68 @@ def _build_grid(
             index = parent[index]
         return index
 
-    def union(a: int, b: int) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
     for row_index in range(row_count):
-        for column in range(columns):
-            if column + 1 < columns and vertical_open(row_index, column):
-                union(row_index * columns + column, row_index * columns + column + 1)
+        for column in range(count):
+            here = row_index * count + column
+            if column + 1 < count and vertical_open(row_index, column):
+                a, b = find(here), find(here + 1)
+                parent[max(a, b)] = min(a, b)
             if row_index + 1 < row_count and horizontal_open(row_index, column):
-                union(row_index * columns + column, (row_index + 1) * columns + column)
+                a, b = find(here), find(here + count)
+                parent[max(a, b)] = min(a, b)
 
     regions: dict[int, list[int]] = {}
-    for index in range(row_count * columns):
+    for index in range(row_count * count):
         regions.setdefault(find(index), []).append(index)
     cells: list[tuple[int, int, int, int, list[_Line]]] = []
     for members in regions.values():
-        rows_in = [index // columns for index in members]
-        cols_in = [index % columns for index in members]
-        r0, r1, c0, c1 = min(rows_in), max(rows_in), min(cols_in), max(cols_in)
-        cell_lines: list[_Line] = []
-        for index in members:
-            for segment, _ in content.get((index // columns, index % columns), ()):
-                cell_lines.extend(segment.lines)
+        r0 = min(index // count for index in members)
+        r1 = max(index // count for index in members)
+        c0 = min(index % count for index in members)
+        c1 = max(index % count for index in members)
+        cell_lines = [line for index in members for line in content.get((index // count, index % count), ())]
         cells.append((r0, c0, r1 - r0 + 1, c1 - c0 + 1, cell_lines))
     cells.sort(key=lambda cell: (cell[0], cell[1]))
-    # Spans must not overlap: a region that is not a rectangle (odd ruling) keeps only its top-left extent.
-    return _Grid(row_count, columns, _dedupe_cells(cells, row_count, columns), boundaries)
+    return _Grid(row_count, count, _dedupe_cells(cells, row_count, count), row_borders)
 
 
-def _row_lines(row: _Row) -> Iterable[_Line]:
-    for segment in row.segments:
-        yield from segment.lines
+def _fold_floating_labels(
+    groups: list[list[_Row]], helper: _GridRows, floating: list[tuple[int, set[int]]], offset: int
+) -> list[list[_Row]]:
+    """A label vertically centred between two rows ("Single" beside "DPR" / "BM25+DPR") spans both rows.
+
+    It is its own text row, overlapping both neighbours vertically, in columns
+    both neighbours leave empty. Its text joins the row above, and the
+    (row, column) pairs are recorded so the grid merges them downwards.
+    """
+    result: list[list[_Row]] = []
+    index = 0
+    while index < len(groups):
+        group = groups[index]
+        if result and index + 1 < len(groups) and len(group) == 1:
+            label = group[0]
+            above, below = result[-1], groups[index + 1]
+            mine = helper.filled(label)
+            if (
+                len(mine) <= 2
+                and not mine & set().union(*(helper.filled(row) for row in above))
+                and not mine & set().union(*(helper.filled(row) for row in below))
+                and label.y0 < above[-1].y1
+                and label.y1 > below[0].y0
+            ):
+                above.append(label)
+                floating.append((offset + len(result) - 1, mine))
+                index += 1
+                continue
+        result.append(group)
+        index += 1
+    return result
 
 
 def _dedupe_cells(
     cells: list[tuple[int, int, int, int, list[_Line]]], row_count: int, columns: int
 ) -> list[tuple[int, int, int, int, list[_Line]]]:
+    """Spans must not overlap: a region that is not a rectangle (odd ruling) keeps only what is still free."""
     taken = [[False] * columns for _ in range(row_count)]
     result: list[tuple[int, int, int, int, list[_Line]]] = []
     for row, column, row_span, column_span, cell_lines in cells:
@@ -940,63 +1201,25 @@ def _dedupe_cells(
     return result
 
 
-def _full_rows(band: list[_Row], filled, columns: int) -> int:
-    """Text rows of a band that fill (nearly) every column: separate table rows, not wrapped continuations."""
-    need = max(2, columns - 1) if columns > 2 else 2
-    return sum(1 for row in band if len(filled(row)) >= need)
-
-
-def _continues(group: list[_Row], row: _Row, filled, columns: int, column_extent, columns_covered) -> bool:
-    """Whether text row `row` only continues wrapped cells of the table row `group` (top-aligned cells)."""
-    previous = group[-1]
-    mine = filled(row)
-    theirs = set().union(*(filled(item) for item in group))
-    if not mine or len(mine) >= columns or not mine <= theirs:
-        return False
-    if len(mine) >= len(filled(group[0])) and len(group[0].segments) > 1 and len(mine) > 1:
-        return False
-    if row.y0 - previous.y1 > 0.8 * max(row.h, previous.h):
-        return False  # a gap wider than line spacing: a new row
-    for segment in row.segments:
-        text = segment.text
-        if text[:1].islower():
-            return True  # a sentence going on
-        first, _ = columns_covered(segment)
-        above = [item for item in previous.segments if columns_covered(item)[0] == first]
-        if not above:
-            continue
-        above_text = above[-1].text
-        if above_text.endswith(("-", ",", "/", "&", "+", "(")):
-            return True
-        extent = column_extent[first]
-        width = extent[1] - extent[0]
-        if width > 0 and above[-1].x1 - above[-1].x0 >= 0.7 * width:
-            return True  # the line above filled its column: the text wrapped
-    return False
-
-
-def _to_table(grid: _Grid, *, first_rule_is_header_rule: bool) -> Table | None:
+def _to_table(grid: _Grid) -> Table | None:
     texts: dict[tuple[int, int], str] = {}
     styles: dict[tuple[int, int], tuple[bool, str, float]] = {}
     for row, column, _, _, cell_lines in grid.cells:
         texts[(row, column)] = _cell_text(cell_lines)
         styles[(row, column)] = _style(cell_lines)
 
-    non_empty = [key for key, text in texts.items() if text]
     slots = grid.row_count * grid.column_count
     covered = sum(row_span * column_span for row, column, row_span, column_span, _ in grid.cells if texts[(row, column)])
     if covered * 2 < slots:
         return None  # mostly empty: a drawing's grid with a few labels, not a table
-    rows_with_two = Counter(row for row, _ in non_empty)
-    if sum(1 for count in rows_with_two.values() if count >= 2) < 2:
+    per_row = Counter(row for (row, _), text in texts.items() if text)
+    if sum(1 for count in per_row.values() if count >= 2) < 2:
         return None
     all_lines = [line for *_, cell_lines in grid.cells for line in cell_lines]
-    if _is_math(all_lines):
-        return None
-    if _is_toc(grid, texts) or _is_list(grid, texts):
+    if _is_math(all_lines) or _is_toc(grid, texts) or _is_list(grid, texts):
         return None
 
-    header_rows = _header_rows(grid, texts, styles, first_rule_is_header_rule)
+    header_rows = _header_rows(grid, texts, styles)
     cells = tuple(
         TableCell(
             row=row,
@@ -1032,7 +1255,7 @@ def _cell_text(lines: list[_Line]) -> str:
         if not text:
             text = part
         elif len(text) >= 2 and text.endswith("-") and text[-2].isalpha() and part[:1].islower():
-            text = text[:-1] + part  # "exam-" + "ple"
+            text = text[:-1] + part  # "exam-" + "ple": a word hyphenated at the cell's edge
         else:
             text = text + " " + part
     return _collapse(text)
@@ -1044,8 +1267,6 @@ def _collapse(text: str) -> str:
 
 def _style(lines: list[_Line]) -> tuple[bool, str, float]:
     """(bold, dominant font, dominant size) of a cell's characters."""
-    if not lines:
-        return (False, "", 0.0)
     fonts: Counter[tuple[str, float]] = Counter()
     bold = total = 0
     for line in lines:
@@ -1068,7 +1289,7 @@ def _is_numeric(text: str) -> bool:
     return bool(text) and bool(_NUMERIC.match(text))
 
 
-def _header_rows(grid: _Grid, texts, styles, first_rule_is_header_rule: bool) -> int:
+def _header_rows(grid: _Grid, texts: dict[tuple[int, int], str], styles: dict) -> int:
     """How many leading rows are header rows (0 when nothing sets the first row apart)."""
     rows: list[list[tuple[int, int]]] = [[] for _ in range(grid.row_count)]
     for row, column, *_ in grid.cells:
@@ -1076,66 +1297,60 @@ def _header_rows(grid: _Grid, texts, styles, first_rule_is_header_rule: bool) ->
             rows[row].append((row, column))
     if not rows[0] or grid.row_count < 2:
         return 0
-
-    def all_bold(index: int) -> bool:
-        return bool(rows[index]) and all(styles[key][0] for key in rows[index])
-
-    body_start = 1
-    # booktabs: the first rule below the top one closes the header; the body is not ruled row by row.
-    rule_rows = [index for index in range(1, grid.row_count) if grid.boundaries[index].rules]
-    if first_rule_is_header_rule and rule_rows and rule_rows[0] <= 3 and len(rule_rows) < grid.row_count - 1:
-        return rule_rows[0]
-    body = [key for index in range(body_start, grid.row_count) for key in rows[index]]
+    # booktabs: a full-width rule closes the header, and the body is not ruled row by row.
+    ruled = [index for index in range(1, grid.row_count) if grid.borders[index].rules]
+    full = [index for index in ruled if grid.borders[index].full]
+    if full and full[0] <= 3 and len(ruled) < grid.row_count - 1:
+        return full[0]
+    body = [key for index in range(1, grid.row_count) for key in rows[index]]
     if not body:
         return 0
     # Bold leading rows above a body that is not all bold.
     bold_rows = 0
-    while bold_rows < min(3, grid.row_count - 1) and all_bold(bold_rows):
+    while bold_rows < min(3, grid.row_count - 1) and rows[bold_rows] and all(styles[key][0] for key in rows[bold_rows]):
         bold_rows += 1
     if bold_rows and not all(styles[key][0] for index in range(bold_rows, grid.row_count) for key in rows[index]):
         return bold_rows
-    # Non-numeric first row above numeric columns.
+    # A non-numeric first row above numeric columns.
     if not any(_is_numeric(texts[key]) for key in rows[0]):
-        numeric_columns = 0
         for column in range(grid.column_count):
-            values = [texts[(index, column)] for index in range(1, grid.row_count) if texts.get((index, column))]
+            values = [texts.get((index, column), "") for index in range(1, grid.row_count)]
+            values = [value for value in values if value]
             if values and sum(1 for value in values if _is_numeric(value)) * 2 > len(values):
-                numeric_columns += 1
-        if numeric_columns:
-            return 1
-    # A first row in its own font (family or size) while the body shares another.
-    head_styles = {styles[key][1:] for key in rows[0]}
+                return 1
+    # A first row in a font (family or size) of its own, the body sharing another.
+    head = {styles[key][1:] for key in rows[0]}
     body_styles = Counter(styles[key][1:] for key in body)
-    if len(head_styles) == 1 and body_styles:
+    if len(head) == 1 and body_styles:
+        head_style = next(iter(head))
         body_style, count = body_styles.most_common(1)[0]
-        if next(iter(head_styles)) != body_style and count * 10 >= len(body) * 8 and next(iter(head_styles)) not in body_styles:
+        if head_style != body_style and head_style not in body_styles and count * 10 >= len(body) * 8:
             return 1
     return 0
 
 
-def _is_toc(grid: _Grid, texts) -> bool:
-    """A table of contents: dot leaders, or section numbers in front and page numbers at the end."""
-    leaders = sum(1 for text in texts.values() if _LEADER.search(text))
-    if leaders >= 2:
+def _is_toc(grid: _Grid, texts: dict[tuple[int, int], str]) -> bool:
+    """A table of contents: dot leaders, or section numbers in front and ascending page numbers at the end."""
+    if sum(1 for text in texts.values() if _LEADER.search(text)) >= 2:
         return True
-    last_column = [texts.get((row, grid.column_count - 1), "") for row in range(grid.row_count)]
-    first_column = [texts.get((row, 0), "") for row in range(grid.row_count)]
-    pages = [text for text in last_column if text]
+    pages = [texts.get((row, grid.column_count - 1), "") for row in range(grid.row_count)]
+    pages = [text for text in pages if text]
     if grid.column_count <= 3 and pages and all(_PAGE_NUMBER.match(text) for text in pages):
-        sections = [text for text in first_column if text]
         numbers = [int(text) for text in pages if text.isdigit()]
+        sections = [texts.get((row, 0), "") for row in range(grid.row_count)]
+        sections = [text for text in sections if text]
         if numbers == sorted(numbers) and sum(1 for text in sections if _SECTION_NUMBER.match(text)) * 2 >= len(sections):
             return True
     return False
 
 
-def _is_list(grid: _Grid, texts) -> bool:
+def _is_list(grid: _Grid, texts: dict[tuple[int, int], str]) -> bool:
     """A list laid out in two columns: bullets or enumerators on the left."""
     if grid.column_count > 2:
         return False
     first = [texts.get((row, 0), "") for row in range(grid.row_count)]
-    marked = sum(1 for text in first if text and _ENUMERATOR.match(text))
-    return marked * 5 >= len([text for text in first if text]) * 3
+    first = [text for text in first if text]
+    return sum(1 for text in first if _ENUMERATOR.match(text)) * 5 >= len(first) * 3
 
 
 # --- rule-less tables ---------------------------------------------------------------
@@ -1144,7 +1359,7 @@ def _is_list(grid: _Grid, texts) -> bool:
 def _analyse_run(run: _Run, horizontals: list[_Rule], lines: list[_Line]) -> _Candidate | None:
     """A table without a frame of rules: only accepted when its shape is unmistakably tabular."""
     rows = run.rows
-    # Trim leading/trailing single-piece rows: captions and prose around the run.
+    # Leading/trailing single-piece rows are captions or prose around the run.
     while rows and not rows[0].multi:
         rows = rows[1:]
     while rows and not rows[-1].multi:
@@ -1158,19 +1373,20 @@ def _analyse_run(run: _Run, horizontals: list[_Rule], lines: list[_Line]) -> _Ca
     widths = sorted(segment.x1 - segment.x0 for row in rows for segment in row.segments)
     if widths[len(widths) // 2] > 0.3 * page_width:
         return None
-    column_edges = _text_columns(rows, x0, x1, tolerance=False)
-    if column_edges is None or len(column_edges) < 4:
+    edges = _text_columns(rows, x0, x1, tolerance=False)
+    if edges is None or len(edges) < 4:
         return None  # rule-less tables need three columns or more
+    columns = _Columns(edges, [False] * (len(edges) - 2))
     y0 = rows[0].y0 - 0.5
     y1 = rows[-1].y1 + 0.5
     inside = [line for row in rows for line in _row_lines(row)]
-    # Rules right inside the run (a \midrule of a table missing its top or bottom rule) bound rows.
+    # A rule inside the run (a table with a \midrule but no top or bottom rule) bounds rows.
     inner = [
-        _Boundary(rule.pos, [rule])
+        _Boundary(rule.pos, [rule], True)
         for rule in horizontals
         if y0 < rule.pos < y1 and rule.lo <= x0 + 6.0 and rule.hi >= x1 - 6.0
     ]
-    grid = _build_grid(inside, inner, column_edges, None)
+    grid = _build_grid(inside, inner, columns, [], header_band=bool(inner))
     if grid is None or grid.row_count < 3:
         return None
     texts = {(row, column): _cell_text(cell_lines) for row, column, _, _, cell_lines in grid.cells}
@@ -1190,10 +1406,15 @@ def _analyse_run(run: _Run, horizontals: list[_Rule], lines: list[_Line]) -> _Ca
             break
     if not numeric_column:
         return None
-    table = _to_table(grid, first_rule_is_header_rule=bool(inner))
+    table = _to_table(grid)
     if table is None:
         return None
     return _Candidate((x0, y0, x1, y1), table, inside)
+
+
+def _row_lines(row: _Row) -> Iterable[_Line]:
+    for segment in row.segments:
+        yield from segment.lines
 
 
 # --- boxes --------------------------------------------------------------------------
@@ -1214,7 +1435,7 @@ def _overlaps(a: BBox, b: BBox) -> bool:
 
 def _trim_bbox(candidate: _Candidate, lines: list[_Line]) -> BBox:
     """The table's box around all its text and rules, pulled in where it would touch a line that is not the table's."""
-    own = {id(line) for line in candidate.lines}
+    own = {(line.x0, line.y0) for line in candidate.lines}
     x0 = min([candidate.bbox[0], *(line.x0 for line in candidate.lines)])
     y0 = min([candidate.bbox[1], *(line.y0 for line in candidate.lines)])
     x1 = max([candidate.bbox[2], *(line.x1 for line in candidate.lines)])
@@ -1222,7 +1443,7 @@ def _trim_bbox(candidate: _Candidate, lines: list[_Line]) -> BBox:
     text_top = min(line.y0 for line in candidate.lines)
     text_bottom = max(line.y1 for line in candidate.lines)
     for line in lines:
-        if id(line) in own or line.x1 <= x0 or line.x0 >= x1 or line.y1 <= y0 or line.y0 >= y1:
+        if line.x1 <= x0 or line.x0 >= x1 or line.y1 <= y0 or line.y0 >= y1 or (line.x0, line.y0) in own:
             continue
         if line.cy <= text_top:
             y0 = max(y0, min(line.y1, text_top))
