@@ -92,8 +92,11 @@ status:
 	$(MIVAA) status
 
 bench: install ocr models
+	$(PIP) install --quiet -e ".[bench]"
 	$(PY) bench/run.py
 	$(PY) bench/ocr_quality.py
+	$(PY) bench/extract_quality.py
+	$(PY) bench/extract_speed.py
 
 clean: down
 	rm -rf .mivaa $(SAMPLES)

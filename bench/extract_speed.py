@@ -527,6 +527,9 @@ def memory(corpus: pathlib.Path, sequence: int, mode: str) -> None:
         figures = run_child(["file", mode, str(path)])
         if not label_shown:
             print(f"  driving: {figures['label']}")
+            if figures["label"].startswith("in-process"):
+                print("  (extract_document returns every page of the document, image bytes included, so RSS grows "
+                      "with the result; the service streams pages from PageExtractor)")
             label_shown = True
         report_file(path.name, figures)
 

@@ -96,8 +96,10 @@ _ENUMERATOR = re.compile(
     r"^(?:[•◦▪▫●○■□–—\-*·∙‣⁃►▶✓✔➢➤]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)]|\(?[ivxlcIVXLC]{1,5}[.)]|\(\d{1,3}\)|\([a-zA-Z]\)|\[\d{1,4}\])$"
 )
 _NUMERIC = re.compile(
-    r"^[(\[]?[+\-−–±~≈<>$€£¥]?\s?[(]?\d[\d\s.,'’]*(?:[eE][+\-−–]?\d+)?\s?(?:%|‰|[kKMBx×])?[)\]]?[*†‡]*$"
+    r"^[(\[]?[+\-−–±~≈<>$€£¥]?\s?[(]?\d[\d\s.,'’]*(?:[eE][+\-−–]?\d+)?\s?(?:%|‰|[kKMBx×])?[)\]]?[*†‡⁰¹²³⁴⁵⁶⁷⁸⁹]*$"
 )
+_SUPERSCRIPTABLE = re.compile(r"^\s*[0-9+\-−=()]+\s*$")
+_SUPERSCRIPT = str.maketrans("0123456789+-−=()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾")
 _SUBCAPTION = re.compile(r"^\(?[a-z]\)\s")
 _SECTION_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[A-Z]\.|[IVX]+\.?|Chapter\s+\d+|Kapitel\s+\d+)$", re.IGNORECASE)
 _PAGE_NUMBER = re.compile(r"^(?:\d{1,4}|[ivxlc]{1,6})$", re.IGNORECASE)
@@ -136,10 +138,15 @@ def detect_tables(
 
     if drawings is None:
         drawings = page.get_cdrawings()
-    horizontals, verticals = _extract_rules(drawings)
+    # The text dict's size is the unrotated page's, the space of its boxes and of the drawings.
+    width = text_dict.get("width") or page.rect.width
+    height = text_dict.get("height") or page.rect.height
+    horizontals, verticals = _extract_rules(drawings, width, height)
 
     found: list[_Candidate] = []
-    for frame in _find_frames(horizontals, lines):
+    # Smallest first: a table inside a box around half the page is read as the table, not the box.
+    frames = sorted(_find_frames(horizontals, lines), key=lambda frame: (frame.x1 - frame.x0) * (frame.y1 - frame.y0))
+    for frame in frames:
         candidate = _analyse_frame(frame, verticals, lines)
         if candidate is not None and not any(_overlaps(candidate.bbox, other.bbox) for other in found):
             found.append(candidate)
@@ -211,6 +218,10 @@ def _spans_text(spans: Iterable[dict]) -> str:
             if text and pieces and not pieces[-1].endswith(" "):
                 pieces.append(" ")
             continue
+        if span["flags"] & pymupdf.TEXT_FONT_SUPERSCRIPT and _SUPERSCRIPTABLE.match(text):
+            # A raised "2" in "km2" or a footnote mark after a number: keep it raised ("km²",
+            # "273,879,750¹"), or the digits would run into the value before them.
+            text = text.translate(_SUPERSCRIPT)
         x0 = span["bbox"][0]
         if previous_x1 is not None and pieces and not pieces[-1].endswith(" ") and not text.startswith(" "):
             if x0 - previous_x1 > 0.15 * span["size"]:
@@ -441,20 +452,20 @@ class _Rule:
         return self.hi - self.lo
 
 
-def _is_white(color: Sequence[float] | None) -> bool:
-    return color is not None and len(color) > 0 and min(color) > 0.95
-
-
-def _extract_rules(drawings: list) -> tuple[list[_Rule], list[_Rule]]:
+def _extract_rules(drawings: list, page_width: float, page_height: float) -> tuple[list[_Rule], list[_Rule]]:
     """Horizontal and vertical rules, collinear pieces merged (a rule interrupted by a crossing rule is one rule).
 
     Pieces of any length are collected first: LaTeX draws a vertical rule as
-    one short piece per row, only the merged rule has to be long.
+    one short piece per row, only the merged rule has to be long. White rules
+    count: on shaded cells they are the visible separators, on white paper
+    they still separate what the author laid out as cells. Filled areas count
+    where they are stacked like the cells of a shaded table (see `_area_edges`).
     """
     horizontals: list[_Rule] = []
     verticals: list[_Rule] = []
+    areas: list[tuple[float, float, float, float]] = []
 
-    def add_box(x0: float, y0: float, x1: float, y1: float, edges: bool) -> None:
+    def add_box(x0: float, y0: float, x1: float, y1: float, edges: bool, area: bool) -> None:
         w, h = x1 - x0, y1 - y0
         if h <= _MAX_RULE_THICKNESS and w >= 1.0:
             horizontals.append(_Rule((y0 + y1) / 2, x0, x1))
@@ -465,19 +476,18 @@ def _extract_rules(drawings: list) -> tuple[list[_Rule], list[_Rule]]:
             horizontals.append(_Rule(y1, x0, x1))
             verticals.append(_Rule(x0, y0, y1))
             verticals.append(_Rule(x1, y0, y1))
+        elif area and not (w >= 0.9 * page_width and h >= 0.5 * page_height):
+            areas.append((x0, y0, x1, y1))
 
     for path in drawings:
         kind = path.get("type") or ""
-        stroked = "s" in kind and not _is_white(path.get("color"))
-        filled = "f" in kind and not _is_white(path.get("fill"))
-        if not stroked and not filled:
-            continue  # invisible (white on white) separators draw nothing
+        stroked = "s" in kind
         rect = path.get("rect")
         if rect is not None:
             x0, y0, x1, y1 = rect
             if (y1 - y0 <= _MAX_RULE_THICKNESS and x1 - x0 >= 1.0) or (x1 - x0 <= _MAX_RULE_THICKNESS and y1 - y0 >= 1.0):
                 # The whole path is one thin shape: a rule drawn as a polygon or a thin rectangle.
-                add_box(x0, y0, x1, y1, False)
+                add_box(x0, y0, x1, y1, False, False)
                 continue
         for item in path.get("items", ()):
             op = item[0]
@@ -491,13 +501,58 @@ def _extract_rules(drawings: list) -> tuple[list[_Rule], list[_Rule]]:
                     verticals.append(_Rule((ax + bx) / 2, min(ay, by), max(ay, by)))
             elif op == "re":
                 x0, y0, x1, y1 = item[1]
-                add_box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1), stroked)
+                add_box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1), stroked, kind == "f")
             elif op == "qu":
                 quad = item[1]
                 xs = [point[0] for point in quad]
                 ys = [point[1] for point in quad]
-                add_box(min(xs), min(ys), max(xs), max(ys), stroked)
+                add_box(min(xs), min(ys), max(xs), max(ys), stroked, kind == "f")
+    if areas and len(areas) <= 400:
+        _area_edges(areas, horizontals, verticals)
+    # What lies off the page (the other half of a spread) is not part of this page's tables.
+    horizontals = [
+        _Rule(rule.pos, max(rule.lo, 0.0), min(rule.hi, page_width))
+        for rule in horizontals
+        if 0.0 <= rule.pos <= page_height and rule.hi > 0.0 and rule.lo < page_width
+    ]
+    verticals = [
+        _Rule(rule.pos, max(rule.lo, 0.0), min(rule.hi, page_height))
+        for rule in verticals
+        if 0.0 <= rule.pos <= page_width and rule.hi > 0.0 and rule.lo < page_height
+    ]
     return _merge_rules(horizontals), _merge_rules(verticals)
+
+
+def _area_edges(
+    areas: list[tuple[float, float, float, float]], horizontals: list[_Rule], verticals: list[_Rule]
+) -> None:
+    """Edges of filled areas stacked like shaded cells: an area whose top or bottom meets another area or a rule.
+
+    Such an area adds its top and bottom as horizontal rules, and its sides
+    where they meet the side of a neighbouring area. A lone filled area (a
+    banner above a table, a tinted box with a gap around it) adds nothing, so
+    it cannot pull unrelated text into a table.
+    """
+    strong = [(rule.pos, rule.lo, rule.hi) for rule in horizontals if rule.length >= _MIN_RULE_LENGTH]
+
+    def meets_horizontally(index: int, y: float, x0: float, x1: float) -> bool:
+        for other_index, (ox0, oy0, ox1, oy1) in enumerate(areas):
+            if other_index != index and (abs(y - oy0) <= 1.0 or abs(y - oy1) <= 1.0):
+                if min(x1, ox1) - max(x0, ox0) >= 0.5 * min(x1 - x0, ox1 - ox0):
+                    return True
+        return any(abs(y - pos) <= 1.0 and min(x1, hi) - max(x0, lo) >= 0.5 * (x1 - x0) for pos, lo, hi in strong)
+
+    for index, (x0, y0, x1, y1) in enumerate(areas):
+        if not (meets_horizontally(index, y0, x0, x1) or meets_horizontally(index, y1, x0, x1)):
+            continue
+        horizontals.append(_Rule(y0, x0, x1))
+        horizontals.append(_Rule(y1, x0, x1))
+        for x in (x0, x1):
+            for other_index, (ox0, oy0, ox1, oy1) in enumerate(areas):
+                if other_index != index and (abs(x - ox0) <= 3.0 or abs(x - ox1) <= 3.0):
+                    if min(y1, oy1) - max(y0, oy0) >= 0.5 * min(y1 - y0, oy1 - oy0):
+                        verticals.append(_Rule(x, y0, y1))
+                        break
 
 
 def _merge_rules(rules: list[_Rule]) -> list[_Rule]:
@@ -548,7 +603,12 @@ def _band_is_tabular(lines: list[_Line], x0: float, x1: float) -> bool:
     wide = sum(1 for row in rows if not row.multi and row.segments[0].x1 - row.segments[0].x0 > 0.75 * width)
     if wide >= 2 or (wide and len(rows) <= 2 and not any(row.multi for row in rows)):
         return False
-    return any(row.multi for row in rows) or len(rows) <= 2
+    if any(row.multi for row in rows) or len(rows) <= 2:
+        return True
+    # A label centred beside wrapped text shares no row with it, but a gutter runs through the band.
+    segments = [segment for row in rows for segment in row.segments]
+    size = max(segment.size for segment in segments)
+    return any(g1 - g0 >= 0.6 * size for g0, g1 in _free_intervals(segments))
 
 
 def _find_frames(horizontals: list[_Rule], lines: list[_Line]) -> list[_Frame]:
@@ -571,6 +631,7 @@ def _find_frames(horizontals: list[_Rule], lines: list[_Line]) -> list[_Frame]:
         x0 = min(rule.lo for rule in group)
         x1 = max(rule.hi for rule in group)
         chain: list[_Rule] = [group[0]]
+        empty: list[bool] = []  # per band of the chain: no text in it
         for rule in group[1:]:
             previous = chain[-1]
             if rule.pos - previous.pos < 1.5:
@@ -578,12 +639,11 @@ def _find_frames(horizontals: list[_Rule], lines: list[_Line]) -> list[_Frame]:
             band = _lines_in(lines, x0, previous.pos, x1, rule.pos)
             if _band_is_tabular(band, x0, x1):
                 chain.append(rule)
+                empty.append(not band)
             else:
-                if len(chain) >= 2:
-                    frames.append(_Frame(x0, x1, chain))
-                chain = [rule]
-        if len(chain) >= 2:
-            frames.append(_Frame(x0, x1, chain))
+                _close_chain(chain, empty, x0, x1, frames)
+                chain, empty = [rule], []
+        _close_chain(chain, empty, x0, x1, frames)
 
     full = {id(rule) for frame in frames for rule in frame.rules}
     for frame in frames:
@@ -596,6 +656,18 @@ def _find_frames(horizontals: list[_Rule], lines: list[_Line]) -> list[_Frame]:
             and rule.hi <= frame.x1 + 3.0
         ]
     return frames
+
+
+def _close_chain(chain: list[_Rule], empty: list[bool], x0: float, x1: float, frames: list[_Frame]) -> None:
+    """A chain of at least two rules becomes a frame, without empty bands at its ends (a box's border below it)."""
+    while empty and empty[-1]:
+        empty.pop()
+        chain.pop()
+    while empty and empty[0]:
+        empty.pop(0)
+        chain.pop(0)
+    if len(chain) >= 2:
+        frames.append(_Frame(x0, x1, list(chain)))
 
 
 # --- step 3: grid analysis ----------------------------------------------------------
@@ -682,6 +754,9 @@ def _analyse_frame(frame: _Frame, verticals: list[_Rule], lines: list[_Line]) ->
 
     grid = _build_grid(inside, boundaries, columns, inner, header_band=len(frame.rules) >= 3)
     if grid is None:
+        return None
+    if len(frame.rules) == 2 and not frame.partial and not inner and not _looks_tabular(grid):
+        # Only a top and a bottom rule: as likely a box around two columns of prose as a table.
         return None
     table = _to_table(grid)
     if table is None:
@@ -1046,7 +1121,7 @@ def _build_grid(
         first = helper.filled(band[0])
         hanging = all(helper.filled(row) <= first for row in band[1:])
         in_header = header_band and first_inner_full is not None and band_index < first_inner_full
-        if row_ruled or (lattice and hanging and (len(band) - full > full or helper.band_wraps(band))):
+        if row_ruled or (lattice and ((hanging and len(band) - full > full) or helper.band_wraps(band))):
             # Paragraphs in ruled cells: the band is one row.
             groups = [list(band)]
         else:
@@ -1387,29 +1462,36 @@ def _analyse_run(run: _Run, horizontals: list[_Rule], lines: list[_Line]) -> _Ca
         if y0 < rule.pos < y1 and rule.lo <= x0 + 6.0 and rule.hi >= x1 - 6.0
     ]
     grid = _build_grid(inside, inner, columns, [], header_band=bool(inner))
-    if grid is None or grid.row_count < 3:
-        return None
-    texts = {(row, column): _cell_text(cell_lines) for row, column, _, _, cell_lines in grid.cells}
-    filled_rows = sum(
-        1
-        for index in range(grid.row_count)
-        if sum(1 for (row, _), text in texts.items() if row == index and text) >= grid.column_count - 1
-    )
-    if filled_rows * 10 < grid.row_count * 7:
-        return None
-    numeric_column = False
-    for column in range(grid.column_count):
-        values = [texts.get((index, column), "") for index in range(1, grid.row_count)]
-        values = [value for value in values if value]
-        if len(values) >= 2 and sum(1 for value in values if _is_numeric(value)) * 10 >= len(values) * 6:
-            numeric_column = True
-            break
-    if not numeric_column:
+    if grid is None or not _looks_tabular(grid):
         return None
     table = _to_table(grid)
     if table is None:
         return None
     return _Candidate((x0, y0, x1, y1), table, inside)
+
+
+def _looks_tabular(grid: _Grid) -> bool:
+    """The stricter test for tables without row or column rules: three columns and rows, filled, with numbers.
+
+    Aligned prose, glossaries, indexes and boxed two-column text fail it;
+    a text-only table without rules is missed (the price of no false tables).
+    """
+    if grid.row_count < 3 or grid.column_count < 3:
+        return False
+    texts = {(row, column): _cell_text(cell_lines) for row, column, _, _, cell_lines in grid.cells}
+    filled = Counter()
+    for row, column, _, column_span, _ in grid.cells:
+        if texts[(row, column)]:
+            filled[row] += column_span
+    filled_rows = sum(1 for index in range(grid.row_count) if filled[index] >= grid.column_count - 1)
+    if filled_rows * 10 < grid.row_count * 7:
+        return False
+    for column in range(grid.column_count):
+        values = [texts.get((index, column), "") for index in range(1, grid.row_count)]
+        values = [value for value in values if value]
+        if len(values) >= 2 and sum(1 for value in values if _is_numeric(value)) * 10 >= len(values) * 6:
+            return True
+    return False
 
 
 def _row_lines(row: _Row) -> Iterable[_Line]:
