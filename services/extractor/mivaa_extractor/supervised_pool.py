@@ -748,7 +748,9 @@ class _Worker:
         self._outbox: deque[memoryview] = deque()
         self._writing = False
         self._reading = True
+        # Start deadline or grace period before SIGKILL; and polling for the exit status.
         self._timer: asyncio.TimerHandle | None = None
+        self._reap_timer: asyncio.TimerHandle | None = None
         self._loop.add_reader(self._fd, self._on_readable)
         self._loop.add_reader(self._sentinel, self._on_exit)
 
@@ -957,7 +959,8 @@ class _Worker:
             return
         if attempt == _REAP_ATTEMPTS_BEFORE_KILL:
             self.kill("closed its descriptors but kept running")
-        self._set_timer(_REAP_POLL_SECONDS, lambda: self._reap(attempt + 1))
+        # A timer of its own: the kill timers (set on EOF, for instance) must not cancel reaping.
+        self._reap_timer = self._loop.call_later(_REAP_POLL_SECONDS, self._reap, attempt + 1)
 
     def _finalize(self) -> None:
         if self.state is _State.DEAD:
@@ -965,6 +968,9 @@ class _Worker:
         exitcode = self.process.exitcode
         self.state = _State.DEAD
         self._cancel_timer()
+        if self._reap_timer is not None:
+            self._reap_timer.cancel()
+            self._reap_timer = None
         self._close_socket()
         if not self._loop.is_closed():
             self._loop.remove_reader(self._sentinel)

@@ -70,6 +70,15 @@ _PAGE_NUMBER = re.compile(
     r"^(?:(?:page|seite|p\.|pg\.)\s*)?(?:\d{1,5}|[ivxlcdm]{1,7})(?:\s*(?:/|of|von|de|sur)\s*\d{1,5})?$|^[-\u2013\u2014]\s*\d{1,5}\s*[-\u2013\u2014]$",
     re.IGNORECASE,
 )
+# Title-page lines set large that are not headings: dates, e-mail addresses, affiliations.
+_NOT_A_HEADING = re.compile(
+    r"\b(?:jan(?:uary|uar)?|feb(?:ruary|ruar)?|m(?:arch|ärz)|apr(?:il)?|may|mai|june?|juni|july?|juli|aug(?:ust)?"
+    r"|sep(?:tember)?|oct(?:ober)?|okt(?:ober)?|nov(?:ember)?|dec(?:ember)?|dez(?:ember)?)\.?\s+\d{1,2},?\s+\d{4}\b"
+    r"|\b\d{1,2}\.?\s+(?:january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|januar|februar|märz|juni|juli|oktober|dezember)\s+\d{4}\b"
+    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|@|\buniversit|\binstitut",
+    re.IGNORECASE,
+)
 _FOOTNOTE_MARK = re.compile(r"^(?:\d{1,3}|[*\u2020\u2021\u00a7\u00b9\u00b2\u00b3\u2070-\u2079])")
 
 
@@ -279,7 +288,7 @@ class PageAnalyzer:
                 return level
         if text.endswith((".", ",", ";")) and not _NUMBERED_HEADING.match(text):
             return 0
-        if not any(ch.isalpha() for ch in text):
+        if not any(ch.isalpha() for ch in text) or _NOT_A_HEADING.search(text):
             return 0
         profile = self._profile
         if draft.size >= profile.body_size + 1.0:
@@ -352,7 +361,9 @@ def _join_hyphenated_paragraphs(drafts: list[_Draft]) -> list[_Draft]:
         previous = joined[-1] if joined else None
         if previous is not None and previous.kind is BlockKind.PARAGRAPH and draft.kind is BlockKind.PARAGRAPH:
             merged = join_hyphenated(previous.text, draft.text)
-            if merged is None and draft.text[:1].islower() and _OPEN_END.search(previous.text):
+            # A paragraph carried on at the top of the next column (the next block starts higher up).
+            column_break = draft.bbox[1] < previous.bbox[3] and draft.bbox[0] > previous.bbox[0] + 20
+            if merged is None and column_break and draft.text[:1].islower() and _OPEN_END.search(previous.text):
                 merged = previous.text + " " + draft.text
             if merged is not None:
                 previous.text = merged
