@@ -56,17 +56,20 @@ def _table(
     rules: str,
     bold_rows: int = 1,
     spans: dict[tuple[int, int], tuple[int, int]] | None = None,
+    pad: float = PAD,
 ) -> tuple[float, float]:
     """Draw a table: `xs` are the column edges, a cell's "\\n" wraps it, None is a slot covered by a span.
 
     rules: "grid" (every cell ruled), "booktabs" (top, mid, bottom) or "none".
+    `pad` is the space above and below a cell's text (0 gives LaTeX-like rows:
+    the next row starts one line below, like a wrapped line would).
     Returns (top, bottom) of the table.
     """
     spans = spans or {}
     heights = []
     for row in rows:
         lines = max((len(cell.split("\n")) for cell in row if cell), default=1)
-        heights.append(lines * LEADING + 2 * PAD)
+        heights.append(lines * LEADING + 2 * pad)
     # A spanning cell's lines spread over the rows it spans.
     ys = [top]
     for height in heights:
@@ -86,7 +89,7 @@ def _table(
             font = "hebo" if r < bold_rows else "helv"
             for index, text in enumerate(cell.split("\n")):
                 page.insert_text(
-                    (xs[sc] + PAD, ys[sr] + PAD + SIZE + index * LEADING), text, fontname=font, fontsize=SIZE
+                    (xs[sc] + PAD, ys[sr] + pad + SIZE + index * LEADING), text, fontname=font, fontsize=SIZE
                 )
 
     if rules == "grid":
@@ -101,9 +104,10 @@ def _table(
                     continue  # inside a cell spanning columns
                 page.draw_line((xs[c], ys[r]), (xs[c], ys[r + 1]), width=0.6)
     elif rules == "booktabs":
-        page.draw_line((xs[0] - 4, ys[0]), (xs[-1] + 4, ys[0]), width=0.8)
-        page.draw_line((xs[0] - 4, ys[1]), (xs[-1] + 4, ys[1]), width=0.5)
-        page.draw_line((xs[0] - 4, ys[-1]), (xs[-1] + 4, ys[-1]), width=0.8)
+        # The rules keep 3pt off the text, as booktabs' \aboverulesep does.
+        page.draw_line((xs[0] - 4, ys[0] - 3), (xs[-1] + 4, ys[0] - 3), width=0.8)
+        page.draw_line((xs[0] - 4, ys[1] + 1), (xs[-1] + 4, ys[1] + 1), width=0.5)
+        page.draw_line((xs[0] - 4, ys[-1] + 3), (xs[-1] + 4, ys[-1] + 3), width=0.8)
     return ys[0], ys[-1]
 
 
@@ -228,7 +232,10 @@ def test_rule_less_aligned_table() -> None:
     _assert_box(page, tables[0], inside=["Region", "West"], outside=["Tables summarise"])
 
 
-def test_booktabs_multi_line_cells_stay_one_row_and_join_hyphenation() -> None:
+@pytest.mark.parametrize("pad", [PAD, 0.0], ids=["padded-rows", "latex-tight-rows"])
+def test_booktabs_multi_line_cells_stay_one_row_and_join_hyphenation(pad: float) -> None:
+    # With tight rows a wrapped line is exactly as far below as the next row would be:
+    # only what the text says (a hyphen, a lowercase start, a full line above) tells them apart.
     rows = [
         ["Term", "Meaning", "Uses"],
         ["alpha", "the first letter, an exam-\nple of a wrapped cell", "12"],
@@ -239,7 +246,7 @@ def test_booktabs_multi_line_cells_stay_one_row_and_join_hyphenation() -> None:
 
     def build(page: pymupdf.Page) -> None:
         y = _paragraph(page, 72)
-        _, bottom = _table(page, y + 14, [100, 180, 330, 400], rows, rules="booktabs")
+        _, bottom = _table(page, y + 14, [100, 180, 330, 400], rows, rules="booktabs", pad=pad)
         _paragraph(page, bottom + 14)
 
     page = _page_with(build)
@@ -295,6 +302,34 @@ def test_ruled_spanning_header_cells() -> None:
     _assert_box(page, tables[0], inside=["Student", "Cleo"], outside=["Tables summarise"])
 
 
+def test_shaded_rows_without_lines() -> None:
+    # Brochure style: a coloured header bar and alternating row shading, not one stroked line.
+    rows = [
+        ["Plan", "Monthly fee", "Data (GB)", "Minutes"],
+        ["Basic", "9.99", "5", "100"],
+        ["Plus", "19.99", "20", "500"],
+        ["Max", "29.99", "100", "2,000"],
+    ]
+    xs = [90, 190, 290, 390, 490]
+
+    def build(page: pymupdf.Page) -> None:
+        y = _paragraph(page, 72)
+        top = y + 14
+        height = LEADING + 2 * PAD
+        colours = [(0.1, 0.3, 0.6), (0.92, 0.92, 0.92), (1.0, 1.0, 0.85), (0.92, 0.92, 0.92)]
+        for index, colour in enumerate(colours):
+            page.draw_rect(pymupdf.Rect(xs[0], top + index * height, xs[-1], top + (index + 1) * height), fill=colour, color=None)
+        _table(page, top, xs, rows, rules="none")
+        _paragraph(page, top + len(rows) * height + 14)
+
+    page = _page_with(build)
+    tables = detect_tables(page)
+    assert len(tables) == 1
+    assert tables[0].table.grid() == [list(row) for row in rows]
+    assert tables[0].table.header_rows == 1
+    _assert_box(page, tables[0], inside=["Monthly fee", "2,000"], outside=["Tables summarise"])
+
+
 def test_text_dict_and_drawings_can_be_passed_in() -> None:
     rows = [["Key", "Value", "Unit"], ["speed", "12", "m/s"], ["mass", "3", "kg"], ["time", "9", "s"]]
     page = _page_with(lambda page: _table(page, 100, [72, 172, 272, 372], rows, rules="grid"))
@@ -314,6 +349,40 @@ def test_two_column_prose_is_not_a_table() -> None:
     def build(page: pymupdf.Page) -> None:
         page.insert_textbox(pymupdf.Rect(72, 72, 290, 760), text, fontname="helv", fontsize=10)
         page.insert_textbox(pymupdf.Rect(305, 72, 523, 760), text[40:], fontname="helv", fontsize=10)
+
+    assert detect_tables(_page_with(build)) == []
+
+
+def test_box_around_two_columns_of_bullets_is_not_a_table() -> None:
+    # Two columns on one baseline grid inside a rounded box: every row has two pieces
+    # and the gutter lines up, like a two-column table, but the text flows on.
+    left = [
+        "• Several tests are used to find",
+        "   out what is wrong with you.",
+        "• Your doctor will examine you",
+        "   and ask about your history.",
+        "• You may have a scan, which is",
+        "   painless and quick to do.",
+        "• A sample of tissue may be taken",
+        "   and sent to the laboratory.",
+    ]
+    right = [
+        "Knowing the results helps your",
+        "doctors plan the treatment.",
+        "• Staging tells how far it has",
+        "   spread and how fast it grows.",
+        "• A team of health professionals",
+        "   will work together to care for",
+        "   you; it may include a surgeon",
+        "   and a specialist nurse.",
+    ]
+
+    def build(page: pymupdf.Page) -> None:
+        page.draw_rect(pymupdf.Rect(60, 80, 535, 300), color=(0.1, 0.5, 0.8), width=1.2, radius=0.05)
+        page.insert_text((80, 110), "Key points", fontname="hebo", fontsize=12)
+        for index, (a, b) in enumerate(zip(left, right)):
+            page.insert_text((80, 135 + index * 14), a, fontname="helv", fontsize=10)
+            page.insert_text((310, 135 + index * 14), b, fontname="helv", fontsize=10)
 
     assert detect_tables(_page_with(build)) == []
 
@@ -385,6 +454,7 @@ def _tables_per_page(doc: pymupdf.Document) -> dict[int, list[DetectedTable]]:
     return found
 
 
+@pytest.mark.corpus
 def test_corpus_multicolumn_booktabs_table_every_cell(corpus: Path) -> None:
     doc = _open(corpus / "multicolumn.pdf")
     found = _tables_per_page(doc)
@@ -410,6 +480,7 @@ def test_corpus_multicolumn_booktabs_table_every_cell(corpus: Path) -> None:
     _assert_box(doc[2], detected, inside=["Country", "Finland", "Swedish"], outside=["EU Countries Information"])
 
 
+@pytest.mark.corpus
 def test_corpus_geotopo_has_no_tables(corpus: Path) -> None:
     # A maths lecture script: equations, matrices, aligned formulas, figures with axis labels,
     # a dot-leader table of contents, a symbol glossary and a three-column index. No tables.
@@ -417,6 +488,7 @@ def test_corpus_geotopo_has_no_tables(corpus: Path) -> None:
     assert _tables_per_page(doc) == {}
 
 
+@pytest.mark.corpus
 def test_corpus_dpr_paper_finds_its_tables_and_nothing_else(corpus: Path) -> None:
     # Two-column paper (unstructured/multi-column.pdf): booktabs tables on pages 4-6, 8 and 12
     # (0-based 3, 4, 5, 7, 11), a ruled table of passages on page 13; prose everywhere else.
@@ -446,6 +518,7 @@ def test_corpus_dpr_paper_finds_its_tables_and_nothing_else(corpus: Path) -> Non
     assert table7.grid()[1][0] == "What is the body of water between England and Ireland?"
 
 
+@pytest.mark.corpus
 def test_corpus_korean_tables_side_by_side(corpus: Path) -> None:
     doc = _open(corpus / "unstructured" / "korean-text-with-tables.pdf")
     tables = detect_tables(doc[0])
@@ -466,6 +539,7 @@ def test_corpus_korean_tables_side_by_side(corpus: Path) -> None:
     _assert_box(doc[0], left, inside=["이마트, 이마트", "쿠팡"], outside=["적립한도 없이 할인점", "주유는 LPG"])
 
 
+@pytest.mark.corpus
 def test_corpus_embedded_images_tables(corpus: Path) -> None:
     doc = _open(corpus / "unstructured" / "embedded-images-tables.pdf")
     tables = detect_tables(doc[0])
@@ -480,6 +554,7 @@ def test_corpus_embedded_images_tables(corpus: Path) -> None:
     _assert_box(doc[0], tables[0], inside=["Inhibitor", "246.080"], outside=["Potentiodynamic", "The plot of"])
 
 
+@pytest.mark.corpus
 def test_corpus_chevron_infographic_is_not_a_table(corpus: Path) -> None:
     # Three big figures with captions side by side over a photograph: a layout, not a table.
     doc = _open(corpus / "unstructured" / "chevron-page.pdf")

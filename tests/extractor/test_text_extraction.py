@@ -1,17 +1,20 @@
-"""Page text extraction: extract_page_range in-process, PageExtractor through worker processes."""
+"""Page extraction: extract_page_range in-process, PageExtractor through supervised worker processes."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import time
 from pathlib import Path
 
 import pymupdf
 import pytest
 
-from mivaa_extractor import text_extraction
-from mivaa_extractor.text_extraction import PageExtractor, PageText, extract_page_range
+from mivaa_extractor.structure import page_analysis, text_cleanup
+from mivaa_extractor.structure.model import BlockKind, PageLayout
+from mivaa_extractor.text_extraction import PageExtractor, extract_page_range
 from mivaa_platform.errors import ErrorKind, MivaaError
 
 
@@ -73,7 +76,9 @@ def test_each_page_has_its_own_text(five_pages: Path):
     assert [page.number for page in pages] == [1, 2, 3, 4, 5]
     for page in pages:
         assert page.error is None
-        assert page.text == f"Page {page.number}\n\nThis page carries the {phrase(page.number)}."
+        # "Page N" at the top of every page is its page number: furniture, not text.
+        assert page.text == f"This page carries the {phrase(page.number)}."
+        assert [b.text for b in page.blocks if b.kind is BlockKind.PAGE_NUMBER] == [f"Page {page.number}"]
         for other in range(1, 6):
             assert (phrase(other) in page.text) == (other == page.number)
 
@@ -92,19 +97,19 @@ def test_range_outside_the_document(five_pages: Path, first: int, last: int):
 
 
 def test_a_failing_page_gives_an_error_entry(five_pages: Path, monkeypatch):
-    real = text_extraction.page_text
+    real = page_analysis.PageAnalyzer.analyze
 
-    def flaky(page):
-        if page.number == 2:  # the third page, 0-based
+    def flaky(self, number):
+        if number == 3:
             raise RuntimeError("code=7: MuPDF internals that must not leak")
-        return real(page)
+        return real(self, number)
 
-    monkeypatch.setattr(text_extraction, "page_text", flaky)
+    monkeypatch.setattr(page_analysis.PageAnalyzer, "analyze", flaky)
     pages = extract_page_range(str(five_pages), None, 0, 5)
     assert [page.number for page in pages] == [1, 2, 3, 4, 5]
     bad = pages[2]
-    assert bad.text == "" and bad.error and "3" in bad.error
-    assert "internals" not in bad.error
+    assert bad.text == "" and bad.error.reason == "PAGE_EXTRACTION_FAILED" and "3" in bad.error.message
+    assert "internals" not in bad.error.message
     assert all(page.error is None and phrase(page.number) in page.text for page in pages if page.number != 3)
 
 
@@ -169,8 +174,8 @@ def test_whitespace_is_normalised(tmp_path: Path):
 
 
 def test_soft_hyphen_and_control_characters(tmp_path: Path):
-    assert text_extraction._reflow("inter\u00ad\nnational\x07 bell\x00") == "international bell"
-    assert text_extraction._reflow("one--\nand -\ntwo") == "one-- and - two"
+    assert text_cleanup.reflow("inter\u00ad\nnational\x07 bell\x00") == "international bell"
+    assert text_cleanup.reflow("one--\nand -\ntwo") == "one-- and - two"
 
 
 def test_empty_page_has_empty_text(tmp_path: Path):
@@ -253,13 +258,25 @@ async def test_event_loop_stays_responsive(extractor: PageExtractor, many_pages:
 
 async def test_batches_in_flight_are_bounded(many_pages: Path):
     extractor = PageExtractor(workers=1, max_in_flight=2)
+    real = extractor._extract_range
+    running = 0
+    most = 0
+
+    async def counted(*args):
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            return await real(*args)
+        finally:
+            running -= 1
+
+    extractor._extract_range = counted
     try:
-        seen: list[int] = []
         async for batch in extractor.iter_pages(many_pages, None, 120, batch_pages=2):
             await asyncio.sleep(0.01)  # a slow consumer: the workers must not run ahead unbounded
-            seen.append(len(extractor._pool._pending_work_items))
             assert batch
-        assert max(seen) <= 2
+        assert most <= 2
     finally:
         extractor.close()
 
@@ -269,32 +286,27 @@ async def test_stopping_early_cancels_the_rest(extractor: PageExtractor, many_pa
         async for batch in batches:
             assert batch[0].number == 1
             break
-    for _ in range(200):
-        if not extractor._pool._pending_work_items:
-            break
-        await asyncio.sleep(0.01)
-    assert not extractor._pool._pending_work_items
+    # The pool serves the next document in full: nothing of the abandoned one leaks into it.
     _, pages = await collect(extractor, many_pages, 120)
-    assert len(pages) == 120
+    assert [page.number for page in pages] == list(range(1, 121))
 
 
-async def test_worker_crash_is_a_domain_error_and_the_pool_recovers(many_pages: Path, five_pages: Path):
+async def test_a_killed_worker_costs_one_page_and_the_document_goes_on(many_pages: Path, five_pages: Path):
     extractor = PageExtractor(workers=1)
     try:
-        crashed_pool = None
-        with pytest.raises(MivaaError) as caught:
-            async for batch in extractor.iter_pages(many_pages, None, 120, batch_pages=1):
-                if batch[0].number == 1:
-                    crashed_pool = extractor._pool
-                    for process in list(crashed_pool._processes.values()):
-                        process.kill()
-        assert caught.value.reason == "EXTRACTION_WORKER_CRASHED"
-        assert caught.value.kind is ErrorKind.INTERNAL
-        assert caught.value.domain == "extractor.mivaa"
-        # The next document gets a fresh pool.
+        pages: list[PageLayout] = []
+        async for batch in extractor.iter_pages(many_pages, None, 120, batch_pages=40):
+            pages.extend(batch)
+            if batch[0].number == 1:
+                for pid in extractor.worker_pids():
+                    os.kill(pid, signal.SIGKILL)
+        assert [page.number for page in pages] == list(range(1, 121))
+        failed = [page for page in pages if page.error]
+        assert len(failed) <= 1
+        assert all(page.error.reason == "PAGE_WORKER_CRASHED" for page in failed)
+        assert sum(phrase(page.number) in page.text for page in pages) >= 119
         _, pages = await collect(extractor, five_pages, 5)
         assert [page.number for page in pages] == [1, 2, 3, 4, 5]
-        assert extractor._pool is not crashed_pool
     finally:
         extractor.close()
 
@@ -351,8 +363,56 @@ def test_corpus_unreadable_metadata(corpus: Path):
     assert caught.value.reason == "PAGE_RANGE_INVALID"
 
 
-def test_page_text_is_a_plain_picklable_value():
+def test_page_layout_is_a_plain_picklable_value(five_pages: Path):
     import pickle
 
-    page = PageText(number=3, text="x", error=None, warnings=("w",))
-    assert pickle.loads(pickle.dumps(page)) == page
+    pages = extract_page_range(str(five_pages), None, 0, 2)
+    assert pickle.loads(pickle.dumps(pages)) == pages
+
+
+# --- per-page limits: real faults injected on page 3 ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [("hang_on_page", "PAGE_TIMEOUT"), ("segfault_on_page", "PAGE_WORKER_CRASHED"), ("allocate_on_page", "PAGE_MEMORY_LIMIT")],
+)
+async def test_a_page_that_hangs_crashes_or_blows_memory_is_reported_and_the_rest_comes_out(
+    five_pages: Path, fault: str, reason: str
+):
+    from tests.extractor import page_faults
+
+    extractor = PageExtractor(workers=1, page_time_limit=2.0, memory_limit_bytes=1536 << 20)
+    extractor.analyze_function = getattr(page_faults, fault)
+    try:
+        started = time.monotonic()
+        _, pages = await collect(extractor, five_pages, 5, batch_pages=5)
+        assert time.monotonic() - started < 30
+        assert [page.number for page in pages] == [1, 2, 3, 4, 5]
+        assert pages[2].error is not None and pages[2].error.reason == reason
+        assert "3" in pages[2].error.message
+        assert all(page.error is None and phrase(page.number) in page.text for page in pages if page.number != 3)
+        # The pool is healthy afterwards.
+        extractor.analyze_function = page_faults.analyze_page_range
+        _, pages = await collect(extractor, five_pages, 5)
+        assert all(page.error is None for page in pages)
+    finally:
+        await extractor.aclose()
+
+
+async def test_document_time_limit_reports_the_pages_not_reached(many_pages: Path):
+    from tests.extractor import page_faults
+
+    extractor = PageExtractor(workers=1, page_time_limit=60.0)
+    extractor.analyze_function = page_faults.hang_on_page
+    try:
+        pages = [
+            page
+            async for batch in extractor.iter_pages(many_pages, None, 10, batch_pages=5, time_limit=2.0)
+            for page in batch
+        ]
+        assert [page.number for page in pages] == list(range(1, 11))
+        assert [page.error is None for page in pages[:2]] == [True, True]
+        assert {page.error.reason for page in pages[2:]} == {"DOCUMENT_TIME_LIMIT"}
+    finally:
+        await extractor.aclose()

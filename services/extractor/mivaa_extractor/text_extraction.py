@@ -37,6 +37,7 @@ from mivaa_extractor.supervised_pool import (
     SupervisedPool,
     WorkerCrashed,
     WorkerError,
+    WorkerStartFailed,
 )
 from mivaa_extractor.validation import DOMAIN, mupdf_warnings, open_pdf, quiet_mupdf
 from mivaa_platform.errors import Internal, InvalidArgument, MivaaError, Unavailable
@@ -211,6 +212,9 @@ class PageExtractor:
             initializer=_init_worker,
         )
         self._closed = False
+        # What runs in the workers for a range of pages; a top-level generator
+        # function with analyze_page_range's signature (tests inject faults here).
+        self.analyze_function = analyze_page_range
 
     async def profile(self, path: str | os.PathLike[str], password: str | None) -> tuple[DocumentInfo, FontProfile]:
         """The document-level facts every page's analysis needs, read once in a worker."""
@@ -220,7 +224,7 @@ class PageExtractor:
             raise
         except PoolClosed:
             raise _closed() from None
-        except (ItemTimeout, MemoryLimitExceeded, WorkerCrashed, WorkerError) as exc:
+        except (ItemTimeout, MemoryLimitExceeded, WorkerCrashed, WorkerError, WorkerStartFailed) as exc:
             log.warning("profiling the document failed: %s", type(exc).__name__)
             # The pages may still be fine; analyse them with neutral defaults.
             return DocumentInfo(page_count=0), FontProfile()
@@ -285,6 +289,9 @@ class PageExtractor:
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
 
+    # The name the benchmarks use; the same stream.
+    iter_layouts = iter_pages
+
     async def _extract_range(
         self,
         path: str,
@@ -307,16 +314,18 @@ class PageExtractor:
                 )
                 break
             try:
-                async for page in self._pool.stream(
-                    analyze_page_range, path, password, start, last, info, profile, self.settings,
-                    item_timeout=self.page_time_limit, total_timeout=remaining,
-                ):
-                    pages.append(page)
-                    start += 1
+                # The document's clock runs while this range waits for a worker, too.
+                async with asyncio.timeout(remaining):
+                    async for page in self._pool.stream(
+                        self.analyze_function, path, password, start, last, info, profile, self.settings,
+                        item_timeout=self.page_time_limit,
+                    ):
+                        pages.append(page)
+                        start += 1
+            except TimeoutError:
+                continue  # the document's limit: the pages not reached are reported on the next turn
             except (ItemTimeout, MemoryLimitExceeded, WorkerCrashed) as failure:
                 number = first + len(pages) + 1  # the page the worker was on
-                if isinstance(failure, ItemTimeout) and deadline is not None and time.monotonic() >= deadline:
-                    continue  # the document's limit, not the page's: reported above on the next turn
                 reason, message = _FAILURE_REASONS[type(failure)]
                 log.warning("page %d: %s", number, reason)
                 pages.append(failed_page(number, reason, message.format(n=number, limit=self.page_time_limit)))
@@ -324,6 +333,11 @@ class PageExtractor:
             except WorkerError as failure:
                 log.error("page extraction raised %s: %s", failure.type_name, failure.message)
                 raise _extraction_failed() from None
+            except WorkerStartFailed as failure:
+                log.error("an extraction worker could not start: %s", failure)
+                raise Unavailable(
+                    "EXTRACTION_WORKER_UNAVAILABLE", "No extraction process could be started.", domain=DOMAIN
+                ) from None
         return pages
 
     def close(self) -> None:
@@ -356,7 +370,7 @@ class PageExtractor:
             )
         except PoolClosed:
             raise _closed() from None
-        except (ItemTimeout, MemoryLimitExceeded, WorkerCrashed, WorkerError) as exc:
+        except (ItemTimeout, MemoryLimitExceeded, WorkerCrashed, WorkerError, WorkerStartFailed) as exc:
             raise Internal("PAGE_RENDER_FAILED", "Pages could not be rendered for OCR.", domain=DOMAIN) from exc
 
     async def warm_up(self) -> None:

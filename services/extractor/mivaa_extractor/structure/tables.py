@@ -1,57 +1,72 @@
 """Table detection for one PyMuPDF page: where the tables are and what their cells say.
 
-The stage has to be cheap on the many pages that have no table (the whole page
-pipeline runs at hundreds of pages a second), so it works in three steps, each
-more expensive than the one before and each run only when the previous one
+The stage must cost next to nothing on the many pages without a table (the page
+pipeline runs at hundreds of pages a second per core), so it works in three
+steps, each dearer than the one before and each run only when the previous one
 found something:
 
-1. Text pre-filter (always, from the text dict the caller already has, line
-   boxes only). MuPDF already cuts a visual line into separate "lines" where
-   there is a wide horizontal gap, so table cells arrive as separate lines.
-   Lines are clustered into rows by their vertical centre; a row with two or
-   more pieces separated by a gap wider than ~0.6 em is a *multi-cell row*.
-   A *run* is a sequence of multi-cell rows close to each other whose gaps
-   line up (they share a vertical whitespace "gutter"). A page without a run
-   of at least two such rows has no table, and nothing else is computed.
-   Runs that are made of mathematics, dot-leader table-of-contents lines or
-   list bullets do not count.
+1. Text pre-filter (every page; line boxes of the text dict the caller already
+   has). MuPDF cuts a visual line into separate "lines" at wide horizontal gaps,
+   so table cells arrive as separate lines. Lines are clustered into rows by
+   their vertical centre; pieces closer than ~0.6 em are merged, so a row with
+   two or more pieces left is a *multi-cell row*. A *run* is a sequence of such
+   rows, close together, whose gaps line up: they share a whitespace gutter with
+   overlapping text on both sides of it in every row (left-, right- and
+   centre-aligned columns all satisfy that; a page header's wide gap does not).
+   Scattered figure labels, sub-figure captions, aligned mathematics, dot-leader
+   tables of contents and bullet lists do not make runs. No run: no table, and
+   nothing else is computed (0.3 ms a page on a maths thesis full of equations).
 
-2. Vector rules (only for suspected pages): `page.get_cdrawings()` costs
-   about as much as the text extraction itself, so it is never called for a
-   page the text pre-filter cleared. Stroked lines, thin filled rectangles
-   and the edges of stroked rectangles become horizontal and vertical rules;
-   white (invisible) strokes and large filled areas (backgrounds, banners)
-   are ignored. Horizontal rules of similar extent are chained into a
-   *frame* while the band between two consecutive rules holds table-like text
-   (not prose): booktabs (top/mid/bottom rule) tables, tables with a rule
-   between every row and fully ruled grids all become frames.
+2. Rules (suspected pages only): `page.get_cdrawings()` costs about as much as
+   the text extraction, so a page the pre-filter cleared never pays for it.
+   Stroked lines, thin filled rectangles and the sides of stroked rectangles
+   become horizontal and vertical rules, collinear pieces merged; white rules
+   count (they separate shaded cells). Filled areas count only where they are
+   stacked like shaded cells; a lone banner or tinted box adds nothing.
+   Horizontal rules of about the same extent are chained, top to bottom, into a
+   *frame* for as long as the band between two rules holds table-like text
+   rather than prose: booktabs top/mid/bottom rules, a rule under every row and
+   full grids all become frames. Rules under a running header and above a
+   footer, which frame the whole page, do not.
 
-3. Grid analysis (only inside a frame, or for a rule-less run):
-   - columns come from inner vertical rules when there are any (a ruled
-     grid), otherwise from the whitespace gutters of the text rows;
-   - rows come from the horizontal rules (the bands between them) and, inside
-     a band, from the text lines, where a line that only continues cells of
-     the line above (a wrapped cell) is merged into that row;
-   - spans: in a ruled grid, a missing rule segment between two grid cells
-     merges them (row or column span); without vertical rules a text piece
-     that crosses a column gutter spans those columns;
-   - the header is the first row(s) when they are bold, separated from the
-     body by a rule the body does not repeat (booktabs \\midrule), set in a
-     different font than the body, or non-numeric above a numeric body.
+3. Grid analysis (inside a frame, or for a run without rules):
+   - columns: inner vertical rules, and inside each ruled column the text's
+     own gutters (so "Top-20" over five numbers is five columns under one
+     spanning header); without vertical rules, the gutters of the rows with
+     the most cells, which a spanning header may cross. Lines MuPDF joined
+     across a gutter ("Top-1 Top-5 Top-20") are cut at the space there.
+   - rows: the bands between horizontal rules, split into the text rows they
+     hold, where a text row that only continues wrapped cells of the row above
+     (a lowercase start, a hyphen, a line above that filled its column) joins
+     that row. A band holding paragraphs in ruled cells is one row; so is every
+     band of a table with a rule under each row. A label centred beside two
+     rows ("Single" beside "DPR" and "BM25+DPR") spans both.
+   - spans: in a ruled grid, a missing rule segment merges two grid cells; a
+     text piece crossing a gutter spans those columns; a header cell alone
+     between two vertical rules spans them; a header cell with nothing below it
+     in the next header row spans both header rows.
+   - header: the rows above a full-width rule the body does not repeat
+     (booktabs \\midrule), else leading bold rows over a body that is not all
+     bold, else a non-numeric first row over numeric columns, else a first row
+     in a font of its own.
 
-   A candidate is rejected when it is not a table after all: fewer than two
-   columns or rows, mostly empty, mostly mathematics, a table of contents
-   (dot leaders, a column of page numbers), or a list (bullets/enumerators
-   in a two-column layout). Rule-less candidates must be stronger still: at
-   least three columns and three rows, most rows filled, and a numeric column
-   (aligned prose, glossaries and indexes have none).
+   A candidate is dropped when it is not a table after all: fewer than two
+   rows or columns with text, mostly empty (a drawing's grid), mostly
+   mathematics, a table of contents, a two-column list. Without rules between
+   rows or columns (a run, or a frame of just a top and a bottom rule, which is
+   as often a box around two columns of prose), a table needs three columns,
+   three rows, most rows filled and a numeric column.
 
-PyMuPDF's own `page.find_tables()` is not used: it takes 70-400 ms a page on
-the corpus (it rebuilds the whole page's character map), and its "text"
-strategy mangles numbers ("8.9" came out as "89\\n.").
+Cell text: whitespace collapsed, a word hyphenated at a cell's line end joined
+("exam-" + "ple"), raised digits kept raised ("km²", "750¹") rather than run
+into the number before them, glyphs without Unicode (kept by MuPDF as control
+characters) dropped, as the text backend drops them.
+
+PyMuPDF's `page.find_tables()` is not used: it took 70-400 ms a page on the
+corpus, and its text strategy mangled numbers ("8.9" came out as "89\\n.").
 
 Coordinates are those of the text dict and the drawings: PyMuPDF's unrotated
-page space, the same space the rest of the structure stage works in.
+page space, the space the rest of the structure stage works in.
 """
 
 from __future__ import annotations
@@ -75,7 +90,7 @@ TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP | pym
 # least ~1 em apart (LaTeX: 2 * \tabcolsep = 12pt at 10pt).
 _CELL_GAP_EM = 0.6
 # Consecutive rows of one table are at most this many row heights apart.
-_ROW_GAP_FACTOR = 3.0
+_ROW_GAP_FACTOR = 4.0
 # A rule shorter than this is a tick mark, an underline of a symbol, a bullet.
 _MIN_RULE_LENGTH = 8.0
 # Thicker than this, a filled rectangle is an area (background, banner), not a rule.
@@ -89,14 +104,19 @@ _MATH_FONT = re.compile(
     r"stix.*(?:math|integrals|sizes)|txsy|txex|pxsy|pxex|ntxsy|ntxmi|mtmi|mtsy|rmtmi",
     re.IGNORECASE,
 )
-_MATH_CHARS = frozenset("=<>≤≥≠≈≡∼≃≅∝∈∉∋⊂⊃⊆⊇⊊∪∩∖∀∃∄∑∏∫∮∂∇√∞→←↔⇒⇐⇔↦∘⊕⊗⊥∥∧∨¬±∓×÷·′″⟨⟩|^_{}")
+# Relations and operators outside math fonts; inside one, digits and signs (a number set in math mode) do not count.
+_MATH_CHAR = re.compile(r"[=<>≤≥≠≈≡∼≃≅∝∈∉∋⊂⊃⊆⊇⊊∪∩∖∀∃∄∑∏∫∮∂∇√∞→←↔⇒⇐⇔↦∘⊕⊗⊥∥∧∨¬∓÷′″⟨⟩|^_{}]")
+_NOT_MATH_IN_MATH_FONT = re.compile(r"[\d−\-±.,()%]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LEADER = re.compile(r"(?:\.\s?){5,}|…{3,}|_{5,}|·{5,}")
 _ENUMERATOR = re.compile(
     r"^(?:[•◦▪▫●○■□–—\-*·∙‣⁃►▶✓✔➢➤]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)]|\(?[ivxlcIVXLC]{1,5}[.)]|\(\d{1,3}\)|\([a-zA-Z]\)|\[\d{1,4}\])$"
 )
+# A number: sign or currency, digits with thousands separators or a decimal part, an exponent,
+# a percent or unit suffix, footnote marks. Not a section number ("2.3.59.1"), not a date.
 _NUMERIC = re.compile(
-    r"^[(\[]?[+\-−–±~≈<>$€£¥]?\s?[(]?\d[\d\s.,'’]*(?:[eE][+\-−–]?\d+)?\s?(?:%|‰|[kKMBx×])?[)\]]?[*†‡⁰¹²³⁴⁵⁶⁷⁸⁹]*$"
+    r"^[(\[]?[+\-−–±~≈<>$€£¥]?\s?(?:\d{1,3}(?:[,.'’ ]\d{3})+|\d+)(?:[.,]\d+)?(?:[eE][+\-−–]?\d+)?"
+    r"\s?(?:%|‰|[kKMBx×])?[)\]]?[*†‡⁰¹²³⁴⁵⁶⁷⁸⁹]*$"
 )
 _SUPERSCRIPTABLE = re.compile(r"^\s*[0-9+\-−=()]+\s*$")
 _SUPERSCRIPT = str.maketrans("0123456789+-−=()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾")
@@ -132,7 +152,7 @@ def detect_tables(
     if len(lines) < 4:  # two rows of two cells at the very least
         return []
     rows = _cluster_rows(lines)
-    runs = [run for run in _find_runs(rows) if _run_is_tabular(run)]
+    runs = [run for run in _find_runs(rows) if _drop_page_gutters(run, rows) and _run_is_tabular(run)]
     if not runs:
         return []
 
@@ -147,6 +167,8 @@ def detect_tables(
     # Smallest first: a table inside a box around half the page is read as the table, not the box.
     frames = sorted(_find_frames(horizontals, lines), key=lambda frame: (frame.x1 - frame.x0) * (frame.y1 - frame.y0))
     for frame in frames:
+        if len(frame.rules) <= 3 and not frame.partial and frame.y0 < 0.12 * height and frame.y1 > 0.85 * height:
+            continue  # rules under a running header and above a footer frame the page, not a table
         candidate = _analyse_frame(frame, verticals, lines)
         if candidate is not None and not any(_overlaps(candidate.bbox, other.bbox) for other in found):
             found.append(candidate)
@@ -234,12 +256,13 @@ def _spans_text(spans: Iterable[dict]) -> str:
 class _Segment:
     """One cell-candidate: the lines of one row that touch each other (gap below ~0.6 em)."""
 
-    __slots__ = ("x0", "y0", "x1", "y1", "size", "lines")
+    __slots__ = ("x0", "y0", "x1", "y1", "size", "lines", "_text")
 
     def __init__(self, line: _Line) -> None:
         self.x0, self.y0, self.x1, self.y1 = line.x0, line.y0, line.x1, line.y1
         self.size = line.size
         self.lines = [line]
+        self._text: str | None = None
 
     def add(self, line: _Line) -> None:
         self.x0 = min(self.x0, line.x0)
@@ -248,9 +271,12 @@ class _Segment:
         self.y1 = max(self.y1, line.y1)
         self.size = max(self.size, line.size)
         self.lines.append(line)
+        self._text = None
 
     @property
     def text(self) -> str:
+        if self._text is not None:
+            return self._text
         parts: list[str] = []
         previous: _Line | None = None
         for line in sorted(self.lines, key=lambda item: item.x0):
@@ -261,7 +287,8 @@ class _Segment:
                 parts.append(" ")
             parts.append(text)
             previous = line
-        return _collapse("".join(parts))
+        self._text = _collapse("".join(parts))
+        return self._text
 
 
 class _Row:
@@ -354,9 +381,16 @@ def _shared_gutters(upper: _Row, lower: _Row, active: list[tuple[float, float]])
     return shared
 
 
-def _is_cell_row(row: _Row) -> bool:
-    """A multi-piece row with some substance: not scattered figure labels ("0 | y | -3"), not sub-figure captions."""
+def _is_cell_row(row: _Row, text_width: float) -> bool:
+    """A multi-piece row that could be table cells.
+
+    Not two columns of prose (every piece a quarter of the text width or more:
+    decided on the boxes alone, so two-column pages cost no text reading), not
+    scattered figure labels ("0 | y | -3"), not sub-figure captions.
+    """
     if not row.multi:
+        return False
+    if all(segment.x1 - segment.x0 >= 0.25 * text_width for segment in row.segments):
         return False
     texts = [segment.text for segment in row.segments]
     if sum(len(text) for text in texts) < 6 or max(len(text) for text in texts) < 3:
@@ -365,6 +399,12 @@ def _is_cell_row(row: _Row) -> bool:
 
 
 def _find_runs(rows: list[_Row]) -> list[_Run]:
+    """Runs of aligned multi-cell rows, with the single-piece rows inside them (see the module docstring)."""
+    if not rows:
+        return []
+    text_width = max(segment.x1 for row in rows for segment in row.segments) - min(
+        segment.x0 for row in rows for segment in row.segments
+    )
     runs: list[_Run] = []
     current: list[_Row] = []
     pending: list[_Row] = []  # single-piece rows (wrapped cells, spanning labels) waiting for the next multi row
@@ -378,7 +418,7 @@ def _find_runs(rows: list[_Row]) -> list[_Run]:
     for row in rows:
         last = pending[-1] if pending else (current[-1] if current else None)
         near = last is not None and row.y0 - last.y1 <= _ROW_GAP_FACTOR * max(last.h, row.h)
-        if row.multi and _is_cell_row(row):
+        if row.multi and _is_cell_row(row, text_width):
             if current and near and last_multi is not None:
                 shared = _shared_gutters(last_multi, row, active)
                 if shared:
@@ -390,13 +430,56 @@ def _find_runs(rows: list[_Row]) -> list[_Run]:
                     continue
             close()
             current, pending, active, last_multi = [row], [], row.gutters(), row
-        elif current and near and len(pending) < 3:
+        elif current and near and (len(pending) < 3 or _within_gutters(row, active)):
+            # A wrapped cell's further lines, a spanning label: kept while they stay inside the columns.
             pending.append(row)
         else:
             close()
             current, pending, active, last_multi = [], [], [], None
     close()
     return runs
+
+
+def _drop_page_gutters(run: _Run, rows: list[_Row]) -> bool:
+    """Forget the run's gutters that are the page's column gutter; False when none is left.
+
+    On a two-column page rows have two pieces around the same gutter, so any
+    two consecutive rows "line up". A gutter that rows outside the run have text
+    on both sides of, and hardly ever across, is the page's, not a table's; a
+    table's gutters are covered by the prose around the table.
+    """
+    inside = {id(row) for row in run.rows}
+    outside = [row for row in rows if id(row) not in inside]
+    if len(outside) < 8:
+        return True
+    kept: list[tuple[float, float]] = []
+    for g0, g1 in run.gutters:
+        both_sides = across = 0
+        for row in outside:
+            left = right = False
+            for segment in row.segments:
+                if segment.x1 <= g0 + 0.5:
+                    left = True
+                elif segment.x0 >= g1 - 0.5:
+                    right = True
+                else:
+                    across += 1
+                    left = right = False
+                    break
+            if left and right:
+                both_sides += 1
+        # Columns of a page do not share every baseline, so a quarter of the rows with text on
+        # both sides is plenty, as long as hardly any line runs across.
+        if not (both_sides * 4 >= len(outside) and across * 5 <= len(outside)):
+            kept.append((g0, g1))
+    run.gutters = kept
+    return bool(kept)
+
+
+def _within_gutters(row: _Row, gutters: list[tuple[float, float]]) -> bool:
+    """A single-piece row that crosses none of the run's gutters: text inside one column."""
+    segment = row.segments[0]
+    return not any(segment.x0 < g0 and segment.x1 > g1 for g0, g1 in gutters)
 
 
 def _run_is_tabular(run: _Run) -> bool:
@@ -418,8 +501,10 @@ def _run_is_tabular(run: _Run) -> bool:
 def _is_math(lines: Iterable[_Line]) -> bool:
     """Mostly variables and relations: an equation, not a row of cells.
 
-    Counted: letters in math-italic fonts and relation/operator symbols.
-    Digits and signs are not (a numeric table set in math mode has "-", "±").
+    Counted: what math fonts draw apart from digits and signs, and relation
+    and operator symbols in other fonts; a fifth of the characters makes an
+    equation. Digits, signs, "±" and "×" do not count: a numeric table set in
+    math mode ("−0.93", "85.3 ± 0.2", "3 × 4") is still a table.
     """
     math = total = 0
     for line in lines:
@@ -430,10 +515,10 @@ def _is_math(lines: Iterable[_Line]) -> bool:
                 continue
             total += count
             if _MATH_FONT.search(span["font"]):
-                math += sum(1 for char in text if not char.isdigit() and char not in "−-±.,()%")
+                math += count - len(_NOT_MATH_IN_MATH_FONT.findall(text))
             else:
-                math += sum(1 for char in text if char in _MATH_CHARS)
-    return total > 0 and math * 4 >= total
+                math += len(_MATH_CHAR.findall(text))
+    return total > 0 and math * 5 >= total
 
 
 # --- step 2: rules from the vector drawings -----------------------------------------
@@ -930,9 +1015,44 @@ def _text_columns(rows: list[_Row], x0: float, x1: float, *, tolerance: bool) ->
     edges = [min(x0, start)]
     edges.extend((g0 + g1) / 2 for g0, g1 in gutters if g1 - g0 >= min_gap)
     edges.append(max(x1, end))
+    edges = _merge_header_only_columns(rows, edges)
     if len(edges) < 3:
         return None
     return edges
+
+
+def _merge_header_only_columns(rows: list[_Row], edges: list[float]) -> list[float]:
+    """A column holding nothing but the first row's text, beside a column without header text, is one column.
+
+    Header cells are often left-aligned above centred or right-aligned values
+    ("LINE" above "7"), so their pieces do not overlap and a gutter opens
+    between them.
+    """
+    count = len(edges) - 1
+    if count < 3 or len(rows) < 3:
+        return edges
+    first = next((index for index, row in enumerate(rows) if row.multi), None)
+    if first is None:
+        return edges
+
+    def column(x: float) -> int:
+        for index in range(count - 1):
+            if x < edges[index + 1]:
+                return index
+        return count - 1
+
+    header: set[int] = set()
+    body: set[int] = set()
+    for index, row in enumerate(rows):
+        for segment in row.segments:
+            (header if index == first else body).add(column((segment.x0 + segment.x1) / 2))
+    drop: set[int] = set()  # inner edge indices (edge i separates column i - 1 and i)
+    for index in range(count - 1):
+        left_only_header = index in header and index not in body
+        right_only_header = index + 1 in header and index + 1 not in body
+        if (left_only_header and index + 1 not in header) or (right_only_header and index not in header):
+            drop.add(index + 1)
+    return [edge for position, edge in enumerate(edges) if position not in drop]
 
 
 def _free_intervals(segments: list[_Segment]) -> list[tuple[float, float]]:
@@ -981,6 +1101,13 @@ class _Grid:
     column_count: int
     cells: list[tuple[int, int, int, int, list[_Line]]]  # row, column, row_span, column_span, lines
     borders: list[_Boundary]  # the border above each row, and the one below the last
+    _texts: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    def texts(self) -> dict[tuple[int, int], str]:
+        """Each cell's normalised text by its (row, column), read once."""
+        if not self._texts and self.cells:
+            self._texts = {(row, column): _cell_text(cell_lines) for row, column, _, _, cell_lines in self.cells}
+        return self._texts
 
 
 class _GridRows:
@@ -991,6 +1118,7 @@ class _GridRows:
         self.full_need = max(2, columns.count - 1) if columns.count > 2 else 2
         self.extent = [[float("inf"), float("-inf")] for _ in range(columns.count)]
         self._covered: dict[int, tuple[int, int]] = {}
+        self._filled: dict[int, set[int]] = {}
         for band in bands:
             for row in band:
                 for segment in row.segments:
@@ -1008,10 +1136,14 @@ class _GridRows:
         return result
 
     def filled(self, row: _Row) -> set[int]:
-        result: set[int] = set()
-        for segment in row.segments:
-            first, last = self.covered(segment)
-            result.update(range(first, last + 1))
+        key = id(row)
+        result = self._filled.get(key)
+        if result is None:
+            result = set()
+            for segment in row.segments:
+                first, last = self.covered(segment)
+                result.update(range(first, last + 1))
+            self._filled[key] = result
         return result
 
     def is_full(self, row: _Row) -> bool:
@@ -1277,11 +1409,8 @@ def _dedupe_cells(
 
 
 def _to_table(grid: _Grid) -> Table | None:
-    texts: dict[tuple[int, int], str] = {}
-    styles: dict[tuple[int, int], tuple[bool, str, float]] = {}
-    for row, column, _, _, cell_lines in grid.cells:
-        texts[(row, column)] = _cell_text(cell_lines)
-        styles[(row, column)] = _style(cell_lines)
+    texts = grid.texts()
+    styles = {(row, column): _style(cell_lines) for row, column, _, _, cell_lines in grid.cells}
 
     slots = grid.row_count * grid.column_count
     covered = sum(row_span * column_span for row, column, row_span, column_span, _ in grid.cells if texts[(row, column)])
@@ -1478,18 +1607,20 @@ def _looks_tabular(grid: _Grid) -> bool:
     """
     if grid.row_count < 3 or grid.column_count < 3:
         return False
-    texts = {(row, column): _cell_text(cell_lines) for row, column, _, _, cell_lines in grid.cells}
-    filled = Counter()
+    texts = grid.texts()
+    filled: Counter[int] = Counter()
     for row, column, _, column_span, _ in grid.cells:
         if texts[(row, column)]:
             filled[row] += column_span
     filled_rows = sum(1 for index in range(grid.row_count) if filled[index] >= grid.column_count - 1)
-    if filled_rows * 10 < grid.row_count * 7:
+    if filled_rows * 10 < grid.row_count * 6:
         return False
     for column in range(grid.column_count):
         values = [texts.get((index, column), "") for index in range(1, grid.row_count)]
         values = [value for value in values if value]
-        if len(values) >= 2 and sum(1 for value in values if _is_numeric(value)) * 10 >= len(values) * 6:
+        # "(1)", "2." are list markers in a margin column, not data.
+        numbers = sum(1 for value in values if _is_numeric(value) and not _ENUMERATOR.match(value))
+        if len(values) >= 2 and numbers * 10 >= len(values) * 6:
             return True
     return False
 

@@ -1,0 +1,40 @@
+"""Page analysers that misbehave on chosen pages: real hangs, crashes and runaway allocations.
+
+Top-level functions so spawned extraction workers can import them; each wraps
+the real analyze_page_range and injects its fault when it reaches page FAULT_PAGE.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+from mivaa_extractor.structure.model import PageLayout
+from mivaa_extractor.text_extraction import analyze_page_range
+
+FAULT_PAGE = 3
+
+
+def _with_fault(fault, path, password, first, last, *rest) -> Iterator[PageLayout]:
+    for page in analyze_page_range(path, password, first, last, *rest):
+        if page.number == FAULT_PAGE:
+            fault()
+        yield page
+
+
+def hang_on_page(*args) -> Iterator[PageLayout]:
+    yield from _with_fault(lambda: time.sleep(3600), *args)
+
+
+def segfault_on_page(*args) -> Iterator[PageLayout]:
+    yield from _with_fault(lambda: os.kill(os.getpid(), signal.SIGSEGV), *args)
+
+
+def allocate_on_page(*args) -> Iterator[PageLayout]:
+    def allocate() -> None:
+        hoard = [bytearray(256 << 20) for _ in range(64)]  # 16 GiB: far beyond any worker's limit
+        del hoard
+
+    yield from _with_fault(allocate, *args)
