@@ -318,7 +318,8 @@ def test_shaded_rows_without_lines() -> None:
         height = LEADING + 2 * PAD
         colours = [(0.1, 0.3, 0.6), (0.92, 0.92, 0.92), (1.0, 1.0, 0.85), (0.92, 0.92, 0.92)]
         for index, colour in enumerate(colours):
-            page.draw_rect(pymupdf.Rect(xs[0], top + index * height, xs[-1], top + (index + 1) * height), fill=colour, color=None)
+            band = pymupdf.Rect(xs[0], top + index * height, xs[-1], top + (index + 1) * height)
+            page.draw_rect(band, fill=colour, color=None)
         _table(page, top, xs, rows, rules="none")
         _paragraph(page, top + len(rows) * height + 14)
 

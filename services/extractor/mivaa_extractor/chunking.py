@@ -415,7 +415,15 @@ class ChunkStream:
         self._segments, self._cost = [], 0
 
     def _start_section(self, level: int, title: str, page: int) -> None:
-        self._close_chunk()
+        # Headings with no text between them ("1.2 Spaces" then "Definition 8")
+        # open one chunk together: a chunk of headings alone would match every
+        # query about its words and answer none.
+        self._drain()
+        if any(not segment.overlap and segment.kind is not BlockKind.HEADING for segment in self._segments):
+            self._close_chunk()
+        else:
+            self._segments = [segment for segment in self._segments if not segment.overlap]
+            self._cost = sum(segment.cost for segment in self._segments)
         level = max(1, level)
         self._path = [(lvl, text) for lvl, text in self._path if lvl < level] + [(level, title)]
         # The heading opens its section's first chunk, which helps both readers and retrieval.

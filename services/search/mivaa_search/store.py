@@ -123,8 +123,8 @@ _DOCUMENT_COLUMNS = (
 
 def _document(row: tuple) -> DocumentRecord:
     values = list(row[1:])
-    values[12] = bytes(values[12]) if values[12] is not None else None
-    values[13] = bytes(values[13]) if values[13] is not None else None
+    for index in (11, 12):  # metadata, outline: bytea comes back as memoryview
+        values[index] = bytes(values[index]) if values[index] is not None else None
     return DocumentRecord(str(row[0]), *values)
 
 

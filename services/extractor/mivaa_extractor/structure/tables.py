@@ -75,6 +75,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pymupdf
 
@@ -109,8 +110,10 @@ _MATH_CHAR = re.compile(r"[=<>≤≥≠≈≡∼≃≅∝∈∉∋⊂⊃⊆⊇�
 _NOT_MATH_IN_MATH_FONT = re.compile(r"[\d−\-±.,()%]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LEADER = re.compile(r"(?:\.\s?){5,}|…{3,}|_{5,}|·{5,}")
+# A list marker: a bullet, "1.", "a)", "(iv)", "[12]".
 _ENUMERATOR = re.compile(
-    r"^(?:[•◦▪▫●○■□–—\-*·∙‣⁃►▶✓✔➢➤]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)]|\(?[ivxlcIVXLC]{1,5}[.)]|\(\d{1,3}\)|\([a-zA-Z]\)|\[\d{1,4}\])$"
+    r"^(?:[•◦▪▫●○■□–—\-*·∙‣⁃►▶✓✔➢➤]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)]|\(?[ivxlcIVXLC]{1,5}[.)]"
+    r"|\(\d{1,3}\)|\([a-zA-Z]\)|\[\d{1,4}\])$"
 )
 # A number: sign or currency, digits with thousands separators or a decimal part, an exponent,
 # a percent or unit suffix, footnote marks. Not a section number ("2.3.59.1"), not a date.
@@ -142,9 +145,13 @@ def detect_tables(
     """The tables on `page`, top to bottom.
 
     `text_dict` is `page.get_text("dict", flags=TEXT_FLAGS)` when the caller has
-    it already; `drawings` is `page.get_cdrawings()` likewise. Drawings are only
-    extracted here when the text suggests a table, which keeps table-less pages
-    at a fraction of a millisecond.
+    it already; `drawings` is `page.get_cdrawings()` (or `get_drawings()`)
+    likewise. Drawings are only extracted here when the text suggests a table,
+    which keeps table-less pages at a fraction of a millisecond.
+
+    Each bbox covers the whole table, header and rules included, and touches no
+    line of text that is not the table's (caption, paragraphs above and below):
+    the caller can replace the lines inside it by the table.
     """
     if text_dict is None:
         text_dict = page.get_text("dict", flags=TEXT_FLAGS)
@@ -233,7 +240,7 @@ def _spans_text(spans: Iterable[dict]) -> str:
     previous_x1: float | None = None
     for span in spans:
         text = span["text"]
-        if _CONTROL.search(text):
+        if not text.isprintable() and _CONTROL.search(text):
             # A glyph without Unicode (kept as its CID) or a broken font map: not text.
             text = _CONTROL.sub("", text)
         if not text.strip():
@@ -327,6 +334,7 @@ def _cluster_rows(lines: Iterable[_Line]) -> list[_Row]:
 
 
 def _segments(lines: list[_Line]) -> list[_Segment]:
+    """One row's lines left to right, merged where less than ~0.6 em apart (a superscript, a math fragment)."""
     lines = sorted(lines, key=lambda line: line.x0)
     segments: list[_Segment] = []
     for line in lines:
@@ -344,7 +352,7 @@ def _segments(lines: list[_Line]) -> list[_Segment]:
 
 @dataclass(slots=True)
 class _Run:
-    """Consecutive rows whose cells line up: multi-cell rows sharing a gutter, with the single-piece rows between them."""
+    """Consecutive rows whose cells line up: multi-cell rows sharing gutters, and the single-piece rows between."""
 
     rows: list[_Row]
     gutters: list[tuple[float, float]]
@@ -413,7 +421,13 @@ def _find_runs(rows: list[_Row]) -> list[_Run]:
 
     def close() -> None:
         if sum(1 for row in current if row.multi) >= 2:
-            runs.append(_Run(list(current), list(active)))
+            # Lines after the last multi-cell row that stay inside the columns end wrapped cells.
+            tail = []
+            for row in pending:
+                if not _within_gutters(row, active):
+                    break
+                tail.append(row)
+            runs.append(_Run(current + tail, list(active)))
 
     for row in rows:
         last = pending[-1] if pending else (current[-1] if current else None)
@@ -448,25 +462,30 @@ def _drop_page_gutters(run: _Run, rows: list[_Row]) -> bool:
     on both sides of, and hardly ever across, is the page's, not a table's; a
     table's gutters are covered by the prose around the table.
     """
-    inside = {id(row) for row in run.rows}
-    outside = [row for row in rows if id(row) not in inside]
+    # Rows next to the run may be more of the same table (cells the run did not take in): no votes.
+    height = sorted(row.h for row in run.rows)[len(run.rows) // 2]
+    top = run.rows[0].y0 - 3 * height
+    bottom = run.rows[-1].y1 + 3 * height
+    outside = [row for row in rows if row.y1 < top or row.y0 > bottom]
     if len(outside) < 8:
         return True
+    width = max(segment.x1 for row in rows for segment in row.segments) - min(
+        segment.x0 for row in rows for segment in row.segments
+    )
     kept: list[tuple[float, float]] = []
     for g0, g1 in run.gutters:
+        middle = (g0 + g1) / 2  # the run's gutter is the narrowest of its rows': compare with its middle
         both_sides = across = 0
         for row in outside:
-            left = right = False
-            for segment in row.segments:
-                if segment.x1 <= g0 + 0.5:
-                    left = True
-                elif segment.x0 >= g1 - 0.5:
-                    right = True
-                else:
-                    across += 1
-                    left = right = False
-                    break
-            if left and right:
+            segments = row.segments
+            if any(segment.x0 < middle < segment.x1 for segment in segments):
+                across += 1
+            elif (
+                # Two lines of prose side by side; a running header's "page 42 | Title" does not vote.
+                len(segments) == 2
+                and segments[0].x1 <= middle <= segments[1].x0
+                and min(segments[0].x1 - segments[0].x0, segments[1].x1 - segments[1].x0) >= 0.2 * width
+            ):
                 both_sides += 1
         # Columns of a page do not share every baseline, so a quarter of the rows with text on
         # both sides is plenty, as long as hardly any line runs across.
@@ -477,14 +496,16 @@ def _drop_page_gutters(run: _Run, rows: list[_Row]) -> bool:
 
 
 def _within_gutters(row: _Row, gutters: list[tuple[float, float]]) -> bool:
-    """A single-piece row that crosses none of the run's gutters: text inside one column."""
-    segment = row.segments[0]
-    return not any(segment.x0 < g0 and segment.x1 > g1 for g0, g1 in gutters)
+    """A row none of whose pieces crosses one of the run's gutters: text inside the columns."""
+    return not any(segment.x0 < g0 and segment.x1 > g1 for segment in row.segments for g0, g1 in gutters)
 
 
 def _run_is_tabular(run: _Run) -> bool:
     """False for runs that are aligned mathematics, a table of contents or a list (checked on the multi rows only)."""
     multi = run.multi_rows
+    if len(multi) > 12:  # a sample decides as well as all of them
+        step = len(multi) / 12
+        multi = [multi[int(index * step)] for index in range(12)]
     math = toc = enumerated = 0
     for row in multi:
         texts = [segment.text for segment in row.segments]
@@ -496,6 +517,16 @@ def _run_is_tabular(run: _Run) -> bool:
             math += 1
     count = len(multi)
     return math * 5 < count * 2 and toc * 5 < count and enumerated * 5 < count * 3
+
+
+@lru_cache(maxsize=512)
+def _is_math_font(font: str) -> bool:
+    return bool(_MATH_FONT.search(font))
+
+
+@lru_cache(maxsize=512)
+def _is_bold_font(font: str) -> bool:
+    return bool(_BOLD_FONT.search(font))
 
 
 def _is_math(lines: Iterable[_Line]) -> bool:
@@ -514,7 +545,7 @@ def _is_math(lines: Iterable[_Line]) -> bool:
             if not count:
                 continue
             total += count
-            if _MATH_FONT.search(span["font"]):
+            if _is_math_font(span["font"]):
                 math += count - len(_NOT_MATH_IN_MATH_FONT.findall(text))
             else:
                 math += len(_MATH_CHAR.findall(text))
@@ -570,7 +601,9 @@ def _extract_rules(drawings: list, page_width: float, page_height: float) -> tup
         rect = path.get("rect")
         if rect is not None:
             x0, y0, x1, y1 = rect
-            if (y1 - y0 <= _MAX_RULE_THICKNESS and x1 - x0 >= 1.0) or (x1 - x0 <= _MAX_RULE_THICKNESS and y1 - y0 >= 1.0):
+            thin_across = y1 - y0 <= _MAX_RULE_THICKNESS and x1 - x0 >= 1.0
+            thin_down = x1 - x0 <= _MAX_RULE_THICKNESS and y1 - y0 >= 1.0
+            if thin_across or thin_down:
                 # The whole path is one thin shape: a rule drawn as a polygon or a thin rectangle.
                 add_box(x0, y0, x1, y1, False, False)
                 continue
@@ -641,7 +674,7 @@ def _area_edges(
 
 
 def _merge_rules(rules: list[_Rule]) -> list[_Rule]:
-    """Collinear pieces joined across gaps of up to 6pt (rules broken where another rule crosses), short ones dropped."""
+    """Collinear pieces joined across gaps up to 6pt (a rule broken where another crosses); short ones dropped."""
     merged: list[_Rule] = []
     for rule in sorted(rules, key=lambda rule: (rule.pos, rule.lo)):
         for other in reversed(merged[-8:]):
@@ -760,6 +793,8 @@ def _close_chain(chain: list[_Rule], empty: list[bool], x0: float, x1: float, fr
 
 @dataclass(slots=True)
 class _Candidate:
+    """A table read from a frame or a run, before its box is trimmed against the text around it."""
+
     bbox: BBox
     table: Table
     lines: list[_Line]  # the lines the table's cells were read from
@@ -806,6 +841,7 @@ class _Columns:
 
 
 def _analyse_frame(frame: _Frame, verticals: list[_Rule], lines: list[_Line]) -> _Candidate | None:
+    """The table inside a frame of rules, or None when its text is not a table after all."""
     inside = _lines_in(lines, frame.x0 - 2.0, frame.y0, frame.x1 + 2.0, frame.y1)
     if len(inside) < 4:
         return None
@@ -871,11 +907,12 @@ def _split_line(line: _Line, xs: list[float], *, force: bool) -> list[_Line] | N
         x0, _, x1, _ = span["bbox"]
         step = (x1 - x0) / max(len(text), 1)
         best: int | None = None
+        best_distance = span["size"]  # a space further than 1 em from the cut is not where the gap is
         for index, char in enumerate(text):
             if char.isspace():
-                position = x0 + step * (index + 0.5)
-                if abs(position - x) <= span["size"] and (best is None or abs(position - x) < abs(x0 + step * (best + 0.5) - x)):
-                    best = index
+                distance = abs(x0 + step * (index + 0.5) - x)
+                if distance <= best_distance:
+                    best, best_distance = index, distance
         if best is None:
             if force:
                 continue
@@ -954,6 +991,7 @@ def _frame_columns(lines: list[_Line], x0: float, x1: float, rule_xs: list[float
 
 
 def _cluster_positions(values: Iterable[float]) -> list[float]:
+    """Positions closer than `_SNAP` averaged into one (the pieces of one vertical rule)."""
     clustered: list[list[float]] = []
     for value in sorted(values):
         if clustered and value - clustered[-1][-1] <= _SNAP:
@@ -1176,15 +1214,19 @@ class _GridRows:
         numeric = False
         for segment in row.segments:
             text = segment.text
+            key = self.covered(segment)
+            upper = above.get(key)
+            upper_text = upper.text if upper is not None else ""
+            broken_off = upper_text.endswith(("-", ",", "/", "&", "+", "(", ";"))
+            if upper_text and (broken_off or upper_text.count("(") > upper_text.count(")")):
+                evidence += 1  # the line above breaks off mid-phrase ("... (Form" / "5227)")
+                continue
             if _is_numeric(text):
                 numeric = True
                 continue
-            key = self.covered(segment)
-            upper = above.get(key)
             if upper is None:
                 continue
-            upper_text = upper.text
-            if text[:1].islower() or upper_text.endswith(("-", ",", "/", "&", "+", "(", ";")):
+            if text[:1].islower():
                 evidence += 1
                 continue
             first, last = key
@@ -1353,6 +1395,11 @@ def _build_grid(
         r1 = max(index // count for index in members)
         c0 = min(index % count for index in members)
         c1 = max(index % count for index in members)
+        if len(members) != (r1 - r0 + 1) * (c1 - c0 + 1):
+            # Odd ruling merged an L-shape: no span can say that, keep its slots as plain cells.
+            for index in members:
+                cells.append((index // count, index % count, 1, 1, content.get((index // count, index % count), [])))
+            continue
         cell_lines = [line for index in members for line in content.get((index // count, index % count), ())]
         cells.append((r0, c0, r1 - r0 + 1, c1 - c0 + 1, cell_lines))
     cells.sort(key=lambda cell: (cell[0], cell[1]))
@@ -1395,7 +1442,7 @@ def _fold_floating_labels(
 def _dedupe_cells(
     cells: list[tuple[int, int, int, int, list[_Line]]], row_count: int, columns: int
 ) -> list[tuple[int, int, int, int, list[_Line]]]:
-    """Spans must not overlap: a region that is not a rectangle (odd ruling) keeps only what is still free."""
+    """Cells must not overlap (a safety net: the regions of the grid are disjoint rectangles already)."""
     taken = [[False] * columns for _ in range(row_count)]
     result: list[tuple[int, int, int, int, list[_Line]]] = []
     for row, column, row_span, column_span, cell_lines in cells:
@@ -1409,11 +1456,14 @@ def _dedupe_cells(
 
 
 def _to_table(grid: _Grid) -> Table | None:
+    """The `Table` of a grid with its header rows, or None when the grid is not a table after all."""
     texts = grid.texts()
     styles = {(row, column): _style(cell_lines) for row, column, _, _, cell_lines in grid.cells}
 
     slots = grid.row_count * grid.column_count
-    covered = sum(row_span * column_span for row, column, row_span, column_span, _ in grid.cells if texts[(row, column)])
+    covered = sum(
+        row_span * column_span for row, column, row_span, column_span, _ in grid.cells if texts[(row, column)]
+    )
     if covered * 2 < slots:
         return None  # mostly empty: a drawing's grid with a few labels, not a table
     per_row = Counter(row for (row, _), text in texts.items() if text)
@@ -1481,7 +1531,7 @@ def _style(lines: list[_Line]) -> tuple[bool, str, float]:
             total += count
             font = span["font"]
             fonts[(font, round(span["size"], 1))] += count
-            if span["flags"] & pymupdf.TEXT_FONT_BOLD or _BOLD_FONT.search(font):
+            if span["flags"] & pymupdf.TEXT_FONT_BOLD or _is_bold_font(font):
                 bold += count
     if not total:
         return (False, "", 0.0)
@@ -1543,7 +1593,8 @@ def _is_toc(grid: _Grid, texts: dict[tuple[int, int], str]) -> bool:
         numbers = [int(text) for text in pages if text.isdigit()]
         sections = [texts.get((row, 0), "") for row in range(grid.row_count)]
         sections = [text for text in sections if text]
-        if numbers == sorted(numbers) and sum(1 for text in sections if _SECTION_NUMBER.match(text)) * 2 >= len(sections):
+        numbered = sum(1 for text in sections if _SECTION_NUMBER.match(text))
+        if numbers == sorted(numbers) and numbered * 2 >= len(sections):
             return True
     return False
 
@@ -1609,11 +1660,17 @@ def _looks_tabular(grid: _Grid) -> bool:
         return False
     texts = grid.texts()
     filled: Counter[int] = Counter()
+    first_filled: set[int] = set()
     for row, column, _, column_span, _ in grid.cells:
         if texts[(row, column)]:
             filled[row] += column_span
-    filled_rows = sum(1 for index in range(grid.row_count) if filled[index] >= grid.column_count - 1)
-    if filled_rows * 10 < grid.row_count * 6:
+            if column == 0:
+                first_filled.add(row)
+    # Rows with text in one later column only are further lines of a cell (value lists under a
+    # description); they neither count for nor against the table.
+    counted = [index for index in range(grid.row_count) if filled[index] >= 2 or index in first_filled]
+    filled_rows = sum(1 for index in counted if filled[index] >= grid.column_count - 1)
+    if filled_rows < 3 or filled_rows * 10 < len(counted) * 6:
         return False
     for column in range(grid.column_count):
         values = [texts.get((index, column), "") for index in range(1, grid.row_count)]
