@@ -29,7 +29,9 @@ async def snapshot(client, mesh) -> dict:
         streams = {}
         for stream in (WORK_STREAM, f"OBJ_{ORIGINALS_BUCKET}", f"KV_{JOBS_BUCKET}"):
             info = await js.stream_info(stream)
-            streams[stream] = (info.state.messages, info.state.last_seq)
+            # The work queue loses messages as workers ack earlier jobs; what a
+            # rejected upload must not do is publish one (last_seq).
+            streams[stream] = info.state.last_seq if stream == WORK_STREAM else (info.state.messages, info.state.last_seq)
     finally:
         await nc.close()
     return {"documents": sorted(documents), "streams": streams}

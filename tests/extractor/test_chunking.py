@@ -194,21 +194,33 @@ def test_cjk_text_without_spaces():
 # --- overlap ---------------------------------------------------------------------------
 
 
-def test_consecutive_chunks_share_about_overlap_tokens():
+def test_consecutive_chunks_overlap_by_whole_trailing_sentences():
     pages = document({1: [300], 2: [300]})
-    chunker = Chunker(max_tokens=128, overlap_tokens=24)
+    one_sentence = estimate_tokens(" ".join(words_of(1, 0, 8))) - 2
+    budget = 2 * one_sentence + 4  # room for two of the eight-word sentences, not three
+    chunker = Chunker(max_tokens=160, overlap_tokens=budget)
     chunks = chunker.chunk(pages)
     check_invariants(chunker, chunks)
     for previous, current in zip(chunks, chunks[1:], strict=False):
         before, after = chunk_words(previous), chunk_words(current)
         shared = max(n for n in range(len(after) + 1) if n <= len(before) and before[len(before) - n :] == after[:n])
-        assert shared >= 1, "no overlap"
+        assert shared >= 8, "at least one whole sentence of overlap"
         overlap_text = " ".join(current.text.split()[:shared])
-        assert estimate_tokens(overlap_text) - 2 <= 24
-        assert estimate_tokens(overlap_text) - 2 >= 24 - 5  # "about": within one word of the target
+        assert estimate_tokens(overlap_text) - 2 <= budget
+        # It starts where a sentence starts: right after a full stop in the previous chunk.
+        assert previous.text.split()[len(before) - shared - 1].endswith(".")
+        assert overlap_text.endswith(".")
     # The overlap carries its page: a chunk starting with page 1's tail spans pages 1-2.
     first_on_two = next(chunk for chunk in chunks if "p2q0x0" in chunk_words(chunk))
     assert first_on_two.page_start == 1 and first_on_two.page_end == 2
+
+
+def test_no_overlap_when_the_last_sentence_is_longer_than_the_budget():
+    long_sentence = " ".join(words_of(1, 0, 60)) + "."
+    pages = [PageText(1, " ".join([long_sentence] * 6))]
+    chunks = Chunker(max_tokens=200, overlap_tokens=8).chunk(pages)
+    assert len(chunks) > 1
+    assert [word for chunk in chunks for word in chunk_words(chunk)] == all_words(pages)
 
 
 def test_no_overlap_when_disabled():

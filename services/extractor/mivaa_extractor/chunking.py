@@ -10,8 +10,9 @@ Within a section, blocks (paragraphs, list items...) are packed greedily into ch
 `max_tokens`; a paragraph that alone exceeds the limit is split at sentence
 boundaries, a sentence that still does at word boundaries, and a single
 overlong "word" (a URL, a run of CJK text) at characters. Each chunk after the
-first starts with about `overlap_tokens` of the previous chunk's trailing
-text. A chunk records the first and last page its text (overlap included) came
+first starts with the previous chunk's trailing whole sentences, at most
+`overlap_tokens` of them (none when its last sentence alone is longer; text
+without spaces, such as CJK, overlaps by characters). A chunk records the first and last page its text (overlap included) came
 from.
 
 Chunks can be produced as pages stream in (`feed` / `finish`), so a huge
@@ -342,17 +343,20 @@ class Chunker:
                 )
                 budget -= segment.cost
                 continue
-            words = segment.text.split(" ")
-            start = len(words)
+            # Whole trailing sentences only: a chunk that starts mid-sentence reads
+            # badly and embeds the fragment's words out of context.
+            sentences = [text for _, text in _sentences(segment.text)] if segment.spaced else []
+            start = len(sentences)
             spent = 0
             while start > 0:
-                cost = self._measure.cost(words[start - 1])
+                cost = self._measure.cost(sentences[start - 1])
                 if spent + cost > budget:
                     break
                 spent += cost
                 start -= 1
-            if start < len(words):
-                text = " ".join(words[start:])
+            words = segment.text.split(" ")
+            if start < len(sentences):
+                text = " ".join(sentences[start:])
             elif len(words) == 1 and not segment.spaced:
                 # Text without spaces (CJK, a split blob) overlaps by its last characters.
                 size = self._longest_suffix(words[0], budget)
