@@ -128,11 +128,13 @@ def test_chunks_follow_structure(document):
     by_section = {chunk.section_path: chunk for chunk in chunks}
     assert (sp.TITLE, "1 Introduction") in by_section
     intro = by_section[(sp.TITLE, "1 Introduction")]
-    assert intro.text.startswith("1 Introduction")
+    # Headings with nothing between them open one chunk together.
+    assert intro.text.startswith(f"{sp.TITLE}\n\n1 Introduction\n\nThe survey covers")
     table_chunks = [chunk for chunk in chunks if BlockKind.TABLE in chunk.block_kinds]
     assert len(table_chunks) == 1
     assert table_chunks[0].section_path == (sp.TITLE, "2 Measurements")
-    assert table_chunks[0].text.splitlines()[0] == "| Station | Range (km) | Height (m) |"
+    assert table_chunks[0].text.splitlines()[:2] == [sp.TABLE_CAPTION, "| Station | Range (km) | Height (m) |"]
+    assert not any(sp.TABLE_CAPTION in chunk.text for chunk in chunks if chunk not in table_chunks)
     # No chunk mixes two sections.
     assert not any("Beam ranges" in chunk.text and "stormy" in chunk.text for chunk in chunks)
 

@@ -367,3 +367,75 @@ async def test_chunks_keep_their_text_source_and_ocr_confidence(store):
             document.id, [ChunkRecord(0, "x", 1, 1, 1, vectors[0], text_source="GUESS")], model="m", page_count=2, mark_ready=True
         )
     assert failure.value.reason == "INVALID_TEXT_SOURCE"
+
+
+# -- structure: pages, images, placements ---------------------------------------------------
+
+
+async def structured_document(store, name="structured", pages=45, images=3):
+    from mivaa_search.store import ImageRecord, PlacementRecord
+
+    doc = await new_document(store, name)
+    image_records = [
+        ImageRecord(sha256=hashlib.sha256(f"{name}-image-{i}".encode()).hexdigest(), mime_type="image/png",
+                    width=10 + i, height=20 + i, data=f"png-bytes-{i}".encode() * (i + 1))
+        for i in range(images)
+    ]
+    placements = [
+        PlacementRecord(image_records[i % images].sha256, page=1 + i, bbox=(1.0, 2.0, 3.0, 4.0 + i), caption=f"Figure {i}")
+        for i in range(images + 2)  # the first two images are shown twice
+    ]
+    doc = await store.replace_chunks(
+        doc.id, make_chunks([unit_vector()]), "m", page_count=pages, mark_ready=True,
+        pages=[(n, f"layout of page {n}".encode()) for n in range(1, pages + 1)],
+        images=image_records, placements=placements,
+        metadata=b"serialized-metadata", outline=b"serialized-outline",
+    )
+    return doc, image_records
+
+
+async def test_pages_are_replaced_with_the_chunks_and_listed_in_order(store):
+    doc, _ = await structured_document(store, "paged", pages=45)
+    assert (doc.metadata, doc.outline, doc.image_count) == (b"serialized-metadata", b"serialized-outline", 3)
+    numbers, token = [], ""
+    while True:
+        page, token = await store.list_pages(doc.id, 20, token)
+        numbers.extend(n for n, _ in page)
+        assert all(layout == f"layout of page {n}".encode() for n, layout in page)
+        if not token:
+            break
+    assert numbers == list(range(1, 46))
+    assert [n async for n, _ in store.iter_pages(doc.id, batch=7)] == list(range(1, 46))
+    assert await store.pages_size(doc.id) == sum(len(f"layout of page {n}") for n in range(1, 46))
+    # A re-run replaces everything: no duplicate pages or images.
+    again = await store.replace_chunks(doc.id, make_chunks([unit_vector()]), "m", page_count=2, mark_ready=True,
+                                       pages=[(1, b"new")], images=[], placements=[])
+    assert again.image_count == 0 and again.metadata is None
+    assert (await store.list_pages(doc.id, 0, ""))[0] == [(1, b"new")]
+    with pytest.raises(InvalidArgument):
+        await store.list_pages(doc.id, 5, "not-a-token")
+    other, _ = await structured_document(store, "other-paged", pages=3)
+    _, token = await store.list_pages(other.id, 1, "")
+    with pytest.raises(InvalidArgument):
+        await store.list_pages(doc.id, 1, token)  # a token of another document's listing
+
+
+async def test_images_with_placements_bytes_and_deletion(store, database_dsn):
+    doc, records = await structured_document(store, "pictures", images=3)
+    listed, token = await store.list_images(doc.id, 2, "")
+    rest, end = await store.list_images(doc.id, 2, token)
+    assert end == ""
+    images = listed + rest
+    assert [image.sha256 for image in images] == [record.sha256 for record in records]  # order of first appearance
+    assert [len(image.placements) for image in images] == [2, 2, 1]
+    assert images[0].placements[0].caption == "Figure 0" and images[0].placements[1].page == 4
+    assert images[1].size_bytes == len(records[1].data)
+    one = await store.get_image(doc.id, records[2].sha256)
+    assert (one.width, one.height, one.mime_type) == (12, 22, "image/png")
+    assert await store.get_image_data(doc.id, records[2].sha256) == ("image/png", records[2].data)
+    with pytest.raises(NotFound) as missing:
+        await store.get_image(doc.id, "0" * 64)
+    assert missing.value.reason == "IMAGE_NOT_FOUND"
+    await store.delete_document(doc.id)
+    for table in ("pages", "images", "image_placements"):
+        assert await fetch(database_dsn, f"SELECT count(*) FROM {table} WHERE document_id = %s", [uuid.UUID(doc.id)]) == [(0,)]

@@ -394,11 +394,24 @@ class ChunkStream:
 
     def feed(self, page: PageLayout) -> list[TextChunk]:
         if page.error is None:
-            for block in page.body_blocks():
+            blocks = page.body_blocks()
+            # A table's caption (just before or after it) travels with the table's chunks.
+            table_captions: dict[int, str] = {}
+            for index, block in enumerate(blocks):
+                if block.kind is BlockKind.TABLE:
+                    for neighbour in (index - 1, index + 1):
+                        if 0 <= neighbour < len(blocks) and blocks[neighbour].kind is BlockKind.CAPTION:
+                            if neighbour not in table_captions:
+                                table_captions[neighbour] = " ".join(blocks[neighbour].text.split())
+                                table_captions.setdefault(-index - 1, table_captions[neighbour])
+                                break
+            for index, block in enumerate(blocks):
+                if index in table_captions:
+                    continue
                 if block.kind is BlockKind.HEADING:
                     self._start_section(block.level, " ".join(block.text.split()), page.number)
                 elif block.kind is BlockKind.TABLE and block.table is not None:
-                    self._table(block, page.number)
+                    self._table(block, page.number, table_captions.get(-index - 1, ""))
                 elif block.kind is BlockKind.FIGURE:
                     continue  # the caption comes as its own block; the image is indexed apart
                 else:
@@ -433,14 +446,14 @@ class ChunkStream:
         # The heading opens its section's first chunk, which helps both readers and retrieval.
         self._queue.extend(self._chunker._segments(title, page, BlockKind.HEADING))
 
-    def _table(self, block, page: int) -> None:
-        """A table as chunks of whole rows, each repeating the header rows."""
+    def _table(self, block, page: int, caption: str = "") -> None:
+        """A table as chunks of whole rows, each repeating the caption and the header rows."""
         self._close_chunk()
         chunker = self._chunker
         rows = block.table.rows_markdown()
         header_count = max(1, block.table.header_rows) + 1  # header rows and the separator line
         header, body = rows[:header_count], rows[header_count:]
-        head_text = "\n".join(header)
+        head_text = "\n".join(([caption] if caption else []) + header)
         pieces: list[list[str]] = [[]]
         for row in body:
             candidate = "\n".join([head_text, *pieces[-1], row])
@@ -457,7 +470,7 @@ class ChunkStream:
                     page_end=page,
                     token_estimate=chunker.count_tokens(text),
                     section_path=self._section_path(),
-                    block_kinds=(BlockKind.TABLE,),
+                    block_kinds=(BlockKind.CAPTION, BlockKind.TABLE) if caption else (BlockKind.TABLE,),
                 )
             )
             self._index += 1
