@@ -55,6 +55,33 @@ def test_cli_ingest_search_docs_jobs(mesh, tmp_path):
     assert missing.returncode == 1 and "NOT_FOUND DOCUMENT_NOT_FOUND" in missing.stderr
 
 
+def test_cli_export_and_images(mesh, tmp_path):
+    from PIL import Image
+
+    from tests.support import structured_pdfs as sp
+
+    pdf = sp.make_structured_pdf()
+    (tmp_path / "survey.pdf").write_bytes(pdf.data)
+    ingested = mivaa(mesh, "ingest", str(tmp_path / "survey.pdf"), "--label", "cli-structured")
+    assert ingested.returncode == 0, ingested.stdout + ingested.stderr
+    name = mivaa(mesh, "docs", "list", "--label", "cli-structured").stdout.split()[0]
+
+    exported = mivaa(mesh, "docs", "export", name, "-o", str(tmp_path / "survey.md"))
+    assert exported.returncode == 0, exported.stderr
+    markdown = (tmp_path / "survey.md").read_text()
+    assert markdown.startswith(f"# {sp.TITLE}") and "| Gull Rock | 28 | 35 |" in markdown
+    as_json = mivaa(mesh, "docs", "export", name, "--format", "json")
+    assert as_json.returncode == 0 and '"BLOCK_TYPE_TABLE"' in as_json.stdout
+
+    listed = mivaa(mesh, "images", "list", name)
+    assert listed.returncode == 0 and sp.FIGURE_CAPTION in listed.stdout, listed.stdout
+    image_name = listed.stdout.split()[0]
+    fetched = mivaa(mesh, "images", "get", image_name, "-o", str(tmp_path / "figure"))
+    assert fetched.returncode == 0, fetched.stderr
+    written = next(tmp_path.glob("figure.*"))
+    assert Image.open(written).size == (240, 140)
+
+
 def test_every_service_exports_metrics(mesh):
     for index in range(3):
         port = mesh.ports.metrics_base + index

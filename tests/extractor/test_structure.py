@@ -268,3 +268,28 @@ def test_corpus_habibi_right_to_left_and_rotated(corpus: Path):
             assert "\x03" not in page.text
     rotated = extract_document(corpus / "habibi-rotated.pdf")
     assert {page.rotation for page in rotated.pages} >= {90, 180}
+
+
+def test_footnotes_code_and_numbered_lists(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    y = 100
+    for line in ("Body text talks about harbours and tides in some detail for the reader", "and continues here with more words."):
+        page.insert_text((72, y), line, fontsize=11, fontname="helv")
+        y += 14
+    page.insert_text((72, 200), "1. First numbered step", fontsize=11, fontname="helv")
+    page.insert_text((72, 216), "2. Second numbered step", fontsize=11, fontname="helv")
+    page.insert_text((72, 260), "def beacon(): return True", fontsize=10, fontname="cour")
+    page.insert_text((72, 760), "1 The tide tables come from the harbour office.", fontsize=8, fontname="helv")
+    path = tmp_path / "notes.pdf"
+    doc.save(path)
+    (layout,) = extract_document(path).pages
+    by_kind = {}
+    for block in layout.blocks:
+        by_kind.setdefault(block.kind, []).append(block.text)
+    assert by_kind[BlockKind.FOOTNOTE] == ["1 The tide tables come from the harbour office."]
+    assert by_kind[BlockKind.LIST_ITEM] == ["1. First numbered step", "2. Second numbered step"]
+    assert by_kind[BlockKind.CODE] == ["def beacon(): return True"]
+    markdown = extract_document(path).markdown()
+    assert "1. First numbered step\n\n2. Second numbered step" in markdown
+    assert "```\ndef beacon(): return True\n```" in markdown
