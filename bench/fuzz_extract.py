@@ -27,8 +27,8 @@ failing as a whole at extraction) are saved under .cache/fuzz-failures/notable/.
 
 Printed: counts per outcome (extracted; rejected, by stage and reason), pages
 with errors by reason, outcomes per mutation kind, the notable cases, new
-extraction worker processes seen through PageExtractor.worker_pids() (after
-crashes, kills and routine recycling every 200 tasks), validator restarts,
+extraction worker processes that ended, seen through PageExtractor.worker_pids()
+(crashes, kills and routine recycling every 200 tasks), validator restarts,
 the slowest cases and cases/s. MuPDF's and the workers' log output goes to
 --stderr-log (.cache/fuzz-extract-stderr.log) instead of the terminal.
 """
@@ -229,8 +229,8 @@ def report(args: argparse.Namespace, tally: Tally, elapsed: float, restarts: int
         for label, count in tally.notable.most_common():
             print(f"  {count:7d}  {label}")
     print(
-        f"extraction worker processes started beyond the first {args.workers}: {restarts} "
-        f"(crashes, kills and recycling); validator restarts: {validator_restarts}"
+        f"extraction worker processes that ended (crashed, killed or recycled; seen through worker_pids()): "
+        f"{restarts}; validator restarts: {validator_restarts}"
     )
     print(f"known-good checks: {tally.health_checks}, failed: {len(tally.health_failures)}")
     for failure in tally.health_failures[:5]:

@@ -27,7 +27,7 @@ loop and then the loop. Pages get a 3 s time limit and documents 15 s, so a
 hostile example costs seconds, not minutes.
 
 Bounded for CI: derandomized (the same examples every run, no example
-database written), 100 examples, ~5 s in all on 2 cores. For thousands of
+database written), 150 examples, under 10 s in all on 2 cores. For thousands of
 cases run `bench/fuzz_extract.py`.
 """
 
@@ -40,16 +40,21 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from mivaa_extractor.structure.model import PageError, PageLayout
+from mivaa_extractor.text_extraction import analyze_page_range
 from tests.support.pdf_mutations import (
     MAX_RAW,
     MUTATION_KINDS,
     Case,
     Mutation,
     ServiceHarness,
+    check_pages,
     corpus_seeds,
     generated_seeds,
+    is_reason,
     save_input,
 )
+from tests.support.pdfs import make_pdf
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 # Where tests/conftest.py looks for the corpus; absent is fine here (generated seeds only).
@@ -107,6 +112,37 @@ def check(harness: LoopHarness, case: Case) -> None:
     assert broken is None, f"after {case.describe()}: {broken}"
 
 
+def test_the_checks_catch_a_broken_contract():
+    """The harness's own checks are not vacuous."""
+    assert check_pages([PageLayout(number=1), PageLayout(number=2)], 2).violation is None
+    assert check_pages([PageLayout(number=2), PageLayout(number=1)], 2).violation == "PAGE_NUMBERS"
+    assert check_pages([PageLayout(number=1)], 2).violation == "PAGE_NUMBERS"
+    failed = PageLayout(number=1, error=PageError("PAGE_TIMEOUT", "Page 1 took too long."))
+    assert check_pages([failed], 1).violation is None
+    unknown = PageLayout(number=1, error=PageError("SOMETHING_ELSE", "?"))
+    assert check_pages([unknown], 1).violation == "UNKNOWN_PAGE_ERROR"
+    assert is_reason("PDF_UNREADABLE") and is_reason("PAGE_TIMEOUT")
+    assert not any(is_reason(value) for value in ("", "pdf_unreadable", "Pdf Unreadable", "_X", "X__Y", None))
+
+
+def test_a_crashed_page_keeps_the_contract_and_restarts_a_worker(harness: LoopHarness):
+    """A worker segfault on page 3 (injected): the page is reported, the others extracted, a new worker seen."""
+    from tests.extractor.page_faults import FAULT_PAGE, segfault_on_page
+
+    extractor = harness.harness.extractor
+    before = harness.harness.worker_restarts()
+    extractor.analyze_function = segfault_on_page
+    try:
+        outcome = harness.run(make_pdf("fuzzcrash", 5))
+    finally:
+        extractor.analyze_function = analyze_page_range
+    assert outcome.violation is None, outcome
+    assert outcome.status == "extracted" and outcome.page_count == 5, outcome
+    assert outcome.page_errors == {"PAGE_WORKER_CRASHED": 1}, (FAULT_PAGE, outcome)
+    assert harness.harness.worker_restarts() > before
+    assert harness.known_good_ok() is None
+
+
 def test_seeds_extract_cleanly(harness: LoopHarness):
     """The unmutated seeds are good PDFs: extracted, no page errors, text where they have text."""
     for seed in SEEDS:
@@ -118,7 +154,7 @@ def test_seeds_extract_cleanly(harness: LoopHarness):
 
 
 @settings(
-    max_examples=100,
+    max_examples=150,
     deadline=None,
     derandomize=True,
     database=None,

@@ -734,9 +734,10 @@ class ServiceHarness:
             self._validators.get_nowait().shutdown(wait=True, cancel_futures=True)
 
     def worker_restarts(self) -> int:
-        """New extraction worker processes seen since start (crashes, kills, recycling)."""
-        self.pids_seen.update(self.extractor.worker_pids())
-        return len(self.pids_seen) - self.extractor.workers
+        """Extraction workers seen since start that are gone now (crashed, killed or recycled; replaced on demand)."""
+        live = set(self.extractor.worker_pids())
+        self.pids_seen.update(live)
+        return len(self.pids_seen - live)
 
     async def validate(self, data: bytes, password: str | None) -> tuple:
         loop = asyncio.get_running_loop()

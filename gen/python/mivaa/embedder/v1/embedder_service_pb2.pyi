@@ -17,18 +17,22 @@ MODALITY_TEXT: Modality
 MODALITY_IMAGE: Modality
 
 class Model(_message.Message):
-    __slots__ = ("name", "dimension", "modality", "device", "max_tokens")
+    __slots__ = ("name", "dimension", "modality", "device", "max_tokens", "input_modalities", "source")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DIMENSION_FIELD_NUMBER: _ClassVar[int]
     MODALITY_FIELD_NUMBER: _ClassVar[int]
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     MAX_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    INPUT_MODALITIES_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
     name: str
     dimension: int
     modality: Modality
     device: str
     max_tokens: int
-    def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., modality: _Optional[_Union[Modality, str]] = ..., device: _Optional[str] = ..., max_tokens: _Optional[int] = ...) -> None: ...
+    input_modalities: _containers.RepeatedScalarFieldContainer[Modality]
+    source: str
+    def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., modality: _Optional[_Union[Modality, str]] = ..., device: _Optional[str] = ..., max_tokens: _Optional[int] = ..., input_modalities: _Optional[_Iterable[_Union[Modality, str]]] = ..., source: _Optional[str] = ...) -> None: ...
 
 class Embedding(_message.Message):
     __slots__ = ("values", "token_count", "truncated")
@@ -79,3 +83,23 @@ class ListModelsResponse(_message.Message):
     MODELS_FIELD_NUMBER: _ClassVar[int]
     models: _containers.RepeatedCompositeFieldContainer[Model]
     def __init__(self, models: _Optional[_Iterable[_Union[Model, _Mapping]]] = ...) -> None: ...
+
+class EmbedImagesRequest(_message.Message):
+    __slots__ = ("model", "image", "id")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    image: bytes
+    id: str
+    def __init__(self, model: _Optional[str] = ..., image: _Optional[bytes] = ..., id: _Optional[str] = ...) -> None: ...
+
+class EmbedImagesResponse(_message.Message):
+    __slots__ = ("id", "embedding", "model")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    embedding: Embedding
+    model: str
+    def __init__(self, id: _Optional[str] = ..., embedding: _Optional[_Union[Embedding, _Mapping]] = ..., model: _Optional[str] = ...) -> None: ...

@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class EmbedderServiceStub:
-    """Turns text into vectors with models served by onnxruntime.
+    """Turns text and images into vectors with models served by onnxruntime.
     """
 
     def __init__(self, channel):
@@ -45,6 +45,11 @@ class EmbedderServiceStub:
                 request_serializer=mivaa_dot_embedder_dot_v1_dot_embedder__service__pb2.StreamEmbedTextsRequest.SerializeToString,
                 response_deserializer=mivaa_dot_embedder_dot_v1_dot_embedder__service__pb2.StreamEmbedTextsResponse.FromString,
                 _registered_method=True)
+        self.EmbedImages = channel.stream_stream(
+                '/mivaa.embedder.v1.EmbedderService/EmbedImages',
+                request_serializer=mivaa_dot_embedder_dot_v1_dot_embedder__service__pb2.EmbedImagesRequest.SerializeToString,
+                response_deserializer=mivaa_dot_embedder_dot_v1_dot_embedder__service__pb2.EmbedImagesResponse.FromString,
+                _registered_method=True)
         self.ListModels = channel.unary_unary(
                 '/mivaa.embedder.v1.EmbedderService/ListModels',
                 request_serializer=mivaa_dot_embedder_dot_v1_dot_embedder__service__pb2.ListModelsRequest.SerializeToString,
@@ -53,7 +58,7 @@ class EmbedderServiceStub:
 
 
 class EmbedderServiceServicer:
-    """Turns text into vectors with models served by onnxruntime.
+    """Turns text and images into vectors with models served by onnxruntime.
     """
 
     def EmbedTexts(self, request, context):
@@ -66,6 +71,17 @@ class EmbedderServiceServicer:
     def StreamEmbedTexts(self, request_iterator, context):
         """Embeds a large batch: texts stream in, vectors stream back in the same
         order, so neither side holds the whole batch.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EmbedImages(self, request_iterator, context):
+        """Embeds images with an image model (CLIP's image tower): one image per
+        request message, in any common format (PNG, JPEG, WebP, GIF, BMP, TIFF);
+        one response per image, in the same order. Concurrent callers are
+        batched together. FAILED_PRECONDITION IMAGE_MODEL_UNAVAILABLE when the
+        embedder serves no image model.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -91,6 +107,11 @@ def add_EmbedderServiceServicer_to_server(servicer, server):
                     request_deserializer=mivaa_dot_embedder_dot_v1_dot_embedder__service__pb2.StreamEmbedTextsRequest.FromString,
                     response_serializer=mivaa_dot_embedder_dot_v1_dot_embedder__service__pb2.StreamEmbedTextsResponse.SerializeToString,
             ),
+            'EmbedImages': grpc.stream_stream_rpc_method_handler(
+                    servicer.EmbedImages,
+                    request_deserializer=mivaa_dot_embedder_dot_v1_dot_embedder__service__pb2.EmbedImagesRequest.FromString,
+                    response_serializer=mivaa_dot_embedder_dot_v1_dot_embedder__service__pb2.EmbedImagesResponse.SerializeToString,
+            ),
             'ListModels': grpc.unary_unary_rpc_method_handler(
                     servicer.ListModels,
                     request_deserializer=mivaa_dot_embedder_dot_v1_dot_embedder__service__pb2.ListModelsRequest.FromString,
@@ -105,7 +126,7 @@ def add_EmbedderServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class EmbedderService:
-    """Turns text into vectors with models served by onnxruntime.
+    """Turns text and images into vectors with models served by onnxruntime.
     """
 
     @staticmethod
@@ -152,6 +173,33 @@ class EmbedderService:
             '/mivaa.embedder.v1.EmbedderService/StreamEmbedTexts',
             mivaa_dot_embedder_dot_v1_dot_embedder__service__pb2.StreamEmbedTextsRequest.SerializeToString,
             mivaa_dot_embedder_dot_v1_dot_embedder__service__pb2.StreamEmbedTextsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EmbedImages(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/mivaa.embedder.v1.EmbedderService/EmbedImages',
+            mivaa_dot_embedder_dot_v1_dot_embedder__service__pb2.EmbedImagesRequest.SerializeToString,
+            mivaa_dot_embedder_dot_v1_dot_embedder__service__pb2.EmbedImagesResponse.FromString,
             options,
             channel_credentials,
             insecure,

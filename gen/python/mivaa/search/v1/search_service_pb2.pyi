@@ -233,20 +233,24 @@ class Image(_message.Message):
     def __init__(self, name: _Optional[str] = ..., sha256: _Optional[str] = ..., mime_type: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., size_bytes: _Optional[int] = ..., caption: _Optional[str] = ..., placements: _Optional[_Iterable[_Union[ImagePlacement, _Mapping]]] = ...) -> None: ...
 
 class ImageContent(_message.Message):
-    __slots__ = ("sha256", "mime_type", "width", "height", "size_bytes", "data")
+    __slots__ = ("sha256", "mime_type", "width", "height", "size_bytes", "data", "embedding", "embedding_model")
     SHA256_FIELD_NUMBER: _ClassVar[int]
     MIME_TYPE_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_MODEL_FIELD_NUMBER: _ClassVar[int]
     sha256: str
     mime_type: str
     width: int
     height: int
     size_bytes: int
     data: bytes
-    def __init__(self, sha256: _Optional[str] = ..., mime_type: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., size_bytes: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...
+    embedding: _containers.RepeatedScalarFieldContainer[float]
+    embedding_model: str
+    def __init__(self, sha256: _Optional[str] = ..., mime_type: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., size_bytes: _Optional[int] = ..., data: _Optional[bytes] = ..., embedding: _Optional[_Iterable[float]] = ..., embedding_model: _Optional[str] = ...) -> None: ...
 
 class Document(_message.Message):
     __slots__ = ("name", "filename", "title", "labels", "sha256", "size_bytes", "page_count", "state", "job", "chunk_count", "create_time", "update_time", "metadata", "outline", "image_count", "markdown", "pages")
@@ -541,3 +545,37 @@ class GetImageContentResponse(_message.Message):
     data: bytes
     mime_type: str
     def __init__(self, data: _Optional[bytes] = ..., mime_type: _Optional[str] = ...) -> None: ...
+
+class SearchImagesRequest(_message.Message):
+    __slots__ = ("text", "image", "top_k", "documents", "labels")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    TOP_K_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    image: bytes
+    top_k: int
+    documents: _containers.RepeatedScalarFieldContainer[str]
+    labels: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, text: _Optional[str] = ..., image: _Optional[bytes] = ..., top_k: _Optional[int] = ..., documents: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ImageHit(_message.Message):
+    __slots__ = ("image", "document", "document_title", "score")
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_TITLE_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    image: Image
+    document: str
+    document_title: str
+    score: float
+    def __init__(self, image: _Optional[_Union[Image, _Mapping]] = ..., document: _Optional[str] = ..., document_title: _Optional[str] = ..., score: _Optional[float] = ...) -> None: ...
+
+class SearchImagesResponse(_message.Message):
+    __slots__ = ("hits", "model")
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    hits: _containers.RepeatedCompositeFieldContainer[ImageHit]
+    model: str
+    def __init__(self, hits: _Optional[_Iterable[_Union[ImageHit, _Mapping]]] = ..., model: _Optional[str] = ...) -> None: ...

@@ -96,6 +96,11 @@ class SearchServiceStub:
                 request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetImageContentRequest.SerializeToString,
                 response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetImageContentResponse.FromString,
                 _registered_method=True)
+        self.SearchImages = channel.unary_unary(
+                '/mivaa.search.v1.SearchService/SearchImages',
+                request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.SearchImagesRequest.SerializeToString,
+                response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.SearchImagesResponse.FromString,
+                _registered_method=True)
 
 
 class SearchServiceServicer:
@@ -190,6 +195,14 @@ class SearchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SearchImages(self, request, context):
+        """Finds images by a description (CLIP's text tower) or by a similar image.
+        FAILED_PRECONDITION IMAGE_MODEL_UNAVAILABLE when no image model is served.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SearchServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -252,6 +265,11 @@ def add_SearchServiceServicer_to_server(servicer, server):
                     servicer.GetImageContent,
                     request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetImageContentRequest.FromString,
                     response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetImageContentResponse.SerializeToString,
+            ),
+            'SearchImages': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchImages,
+                    request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.SearchImagesRequest.FromString,
+                    response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.SearchImagesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -580,6 +598,33 @@ class SearchService:
             '/mivaa.search.v1.SearchService/GetImageContent',
             mivaa_dot_search_dot_v1_dot_search__service__pb2.GetImageContentRequest.SerializeToString,
             mivaa_dot_search_dot_v1_dot_search__service__pb2.GetImageContentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchImages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.search.v1.SearchService/SearchImages',
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.SearchImagesRequest.SerializeToString,
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.SearchImagesResponse.FromString,
             options,
             channel_credentials,
             insecure,
