@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import grpc
 
 from mivaa.embedder.v1 import embedder_service_pb2, embedder_service_pb2_grpc
 from mivaa_platform.embedding import EmbeddedTexts
+from mivaa_platform.errors import FailedPrecondition
 from mivaa_platform.grpc_errors import from_rpc_error
 
 
@@ -48,3 +50,73 @@ class EmbedderClient:
             vectors=[list(e.values) for e in response.embeddings],
             token_counts=[e.token_count for e in response.embeddings],
         )
+
+
+# How long an image-model lookup is trusted: a model exported while the mesh
+# runs is picked up without a restart, without asking on every call.
+IMAGE_MODEL_LOOKUP_SECONDS = 30.0
+
+
+class ImageEmbedderClient:
+    """CLIP-style embeddings over EmbedderService: images by their bytes, texts by the model's text tower.
+
+    The model is the one configured, or else the embedder's first image model.
+    With none served, calls raise FAILED_PRECONDITION IMAGE_MODEL_UNAVAILABLE
+    (the embedder's own answer, or the same reason raised here).
+    """
+
+    def __init__(self, channel: grpc.aio.Channel, model: str = ""):
+        self._stub = embedder_service_pb2_grpc.EmbedderServiceStub(channel)
+        self._configured = model
+        self._resolved = ""
+        self._resolved_at = -IMAGE_MODEL_LOOKUP_SECONDS
+
+    async def resolve_model(self) -> str:
+        """The image model's name, or raises IMAGE_MODEL_UNAVAILABLE."""
+        if self._configured:
+            return self._configured
+        now = time.monotonic()
+        if now - self._resolved_at >= IMAGE_MODEL_LOOKUP_SECONDS or not self._resolved:
+            try:
+                response = await self._stub.ListModels(embedder_service_pb2.ListModelsRequest(), timeout=30)
+            except grpc.aio.AioRpcError as exc:
+                raise from_rpc_error(exc, "embedder") from exc
+            images = [m.name for m in response.models if m.modality == embedder_service_pb2.MODALITY_IMAGE]
+            self._resolved = images[0] if images else ""
+            self._resolved_at = now
+        if not self._resolved:
+            raise FailedPrecondition(
+                "IMAGE_MODEL_UNAVAILABLE",
+                "The embedder serves no image model; export one with `mivaa models export-clip` and restart it.",
+                domain="embedder.mivaa",
+            )
+        return self._resolved
+
+    async def embed_images(self, images: Sequence[bytes]) -> tuple[str, list[list[float]]]:
+        """(model, one unit vector per image, in order)."""
+        model = await self.resolve_model()
+        if not images:
+            return model, []
+
+        async def requests():
+            for index, data in enumerate(images):
+                yield embedder_service_pb2.EmbedImagesRequest(model=model if index == 0 else "", image=data, id=str(index))
+
+        vectors: list[list[float]] = [[] for _ in images]
+        try:
+            async for response in self._stub.EmbedImages(requests(), timeout=300):
+                vectors[int(response.id)] = list(response.embedding.values)
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc_error(exc, "embedder") from exc
+        return model, vectors
+
+    async def embed_texts(self, texts: Sequence[str]) -> tuple[str, list[list[float]]]:
+        """(model, unit vectors of the texts in the image model's space)."""
+        model = await self.resolve_model()
+        try:
+            response = await self._stub.EmbedTexts(
+                embedder_service_pb2.EmbedTextsRequest(texts=list(texts), model=model), timeout=60
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc_error(exc, "embedder") from exc
+        return model, [list(e.values) for e in response.embeddings]

@@ -439,3 +439,38 @@ async def test_images_with_placements_bytes_and_deletion(store, database_dsn):
     await store.delete_document(doc.id)
     for table in ("pages", "images", "image_placements"):
         assert await fetch(database_dsn, f"SELECT count(*) FROM {table} WHERE document_id = %s", [uuid.UUID(doc.id)]) == [(0,)]
+
+
+async def test_image_vectors_are_searched_by_model_and_dimension(store, database_dsn):
+    from mivaa_search.store import ImageRecord
+
+    rng_local = np.random.default_rng(7)
+
+    def vec(dimension: int) -> np.ndarray:
+        v = rng_local.standard_normal(dimension).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+    doc = await new_document(store, "gallery")
+    vectors = [vec(32) for _ in range(6)]
+    records = [
+        ImageRecord(sha256=hashlib.sha256(f"gallery-{i}".encode()).hexdigest(), mime_type="image/png", width=8,
+                    height=8, data=b"x" * (i + 1), embedding=vectors[i], embedding_model="tiny-clip")
+        for i in range(6)
+    ]
+    await store.replace_chunks(doc.id, make_chunks([unit_vector()]), "m", page_count=1, mark_ready=True,
+                               images=records, placements=[])
+    other = await new_document(store, "other-gallery")
+    await store.replace_chunks(other.id, make_chunks([unit_vector()]), "m", page_count=1, mark_ready=True,
+                               images=[ImageRecord(sha256="a" * 64, mime_type="image/png", width=1, height=1, data=b"y",
+                                                   embedding=vec(48), embedding_model="wide-clip")], placements=[])
+    hits = await store.search_images(vectors[3], "tiny-clip", 3, [], [])
+    assert hits[0].image.sha256 == records[3].sha256 and hits[0].score == pytest.approx(1.0, abs=1e-5)
+    assert hits[0].document_id == doc.id and hits[0].document_title == "Gallery"
+    assert len(hits) == 3 and hits[0].score >= hits[1].score >= hits[2].score
+    assert await store.search_images(vectors[3], "other-model", 3, [], []) == []
+    assert await store.search_images(vectors[3], "tiny-clip", 3, [other.id], []) == []
+    # Each dimension gets its own partial index.
+    indexes = {name for (name,) in await fetch(database_dsn, "SELECT indexname FROM pg_indexes WHERE tablename = 'image_embeddings'")}
+    assert {"image_embeddings_hnsw_32", "image_embeddings_hnsw_48"} <= indexes
+    await store.delete_document(doc.id)
+    assert await store.search_images(vectors[3], "tiny-clip", 3, [], []) == []

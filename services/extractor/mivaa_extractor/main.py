@@ -23,7 +23,7 @@ from mivaa_extractor.text_extraction import PageExtractor
 from mivaa_extractor.worker import ExtractWorker
 from mivaa_platform import messaging
 from mivaa_platform.channels import create_channel, wait_until_serving
-from mivaa_platform.embedder_client import EmbedderClient
+from mivaa_platform.embedder_client import EmbedderClient, ImageEmbedderClient
 from mivaa_platform.config import ConfigError, ServerSettings, load_config
 from mivaa_platform.runtime import run_service
 from mivaa_platform.server import GrpcService
@@ -73,6 +73,9 @@ class ExtractorSettings:
     image_max_side_px: int = 4096
     extract_images: bool = True
     detect_tables: bool = True
+    # Image vectors for image search: the embedder's image model (empty: its first one, if any).
+    embed_images: bool = True
+    image_model: str = ""
 
 
 async def amain() -> None:
@@ -166,6 +169,7 @@ async def amain() -> None:
                 document_time_limit_seconds=settings.document_time_limit_seconds,
             ),
             recognizer=recognizer,
+            image_embedder=ImageEmbedderClient(embedder_channel, settings.image_model) if settings.embed_images else None,
         )
         worker = ExtractWorker(
             js, pipeline, ack_wait_seconds=settings.ack_wait_seconds, max_deliver=settings.max_deliver

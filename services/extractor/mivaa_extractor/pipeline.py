@@ -24,7 +24,7 @@ from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2
 from mivaa_extractor.chunking import Chunker, TextChunk
 from mivaa_extractor.jobs import JobStore, is_terminal
-from mivaa_extractor.ports import ChunkIndex, ChunkWriter, DocumentCatalog, PageRecognizer, TextEmbedder
+from mivaa_extractor.ports import ChunkIndex, ChunkWriter, DocumentCatalog, ImageEmbedder, PageRecognizer, TextEmbedder
 from mivaa_extractor.structure.furniture import FurnitureDetector
 from mivaa_extractor.structure.model import BlockKind, DocumentInfo, FontProfile, PageLayout
 from mivaa_extractor.structure_proto import BLOCK_TYPES, image_pieces, metadata_to_proto, page_to_proto
@@ -67,6 +67,10 @@ class _Progress:
     # Mean OCR confidence of every page whose text came from OCR, by page number.
     ocr_confidence: dict[int, float] = field(default_factory=dict)
     images_written: set[str] = field(default_factory=set)
+    images_embedded: int = 0
+    image_embed_seconds: float = 0.0
+    # Set once the embedder says it has no image model: the document's images are stored without vectors.
+    no_image_model: bool = False
 
     def text_source(self, page_start: int, page_end: int) -> tuple[search_service_pb2.TextSource, float]:
         """OCR (with its lowest page confidence) when any page of the span was recognized."""
@@ -94,7 +98,9 @@ class DocumentPipeline:
         chunker_factory: Callable[[], Chunker],
         settings: PipelineSettings | None = None,
         recognizer: PageRecognizer | None = None,
+        image_embedder: ImageEmbedder | None = None,
     ):
+        self._image_embedder = image_embedder
         self._jobs = jobs
         self._originals = originals
         self._catalog = catalog
@@ -238,12 +244,41 @@ class DocumentPipeline:
     async def _write_page(self, task: job_pb2.ExtractTask, page: PageLayout, writer: ChunkWriter, progress: _Progress) -> None:
         """Stores the page's structure and the images it is the first to show."""
         referenced = {block.image.sha256 for block in page.blocks if block.image is not None}
-        for image in page.images:
-            if image.sha256 in referenced and image.sha256 not in progress.images_written:
-                progress.images_written.add(image.sha256)
-                for piece in image_pieces(image):
-                    await writer.write_image(piece)
+        new_images = [
+            image for image in page.images if image.sha256 in referenced and image.sha256 not in progress.images_written
+        ]
+        model, vectors = await self._embed_images(task, new_images, progress)
+        for image, vector in zip(new_images, vectors, strict=True):
+            progress.images_written.add(image.sha256)
+            for index, piece in enumerate(image_pieces(image)):
+                if index == 0 and vector:
+                    piece.embedding.extend(vector)
+                    piece.embedding_model = model
+                await writer.write_image(piece)
         await writer.write_page(page_to_proto(page, task.document, ocr=page.number in progress.ocr_confidence))
+
+    async def _embed_images(
+        self, task: job_pb2.ExtractTask, images: list, progress: _Progress
+    ) -> tuple[str, list[list[float]]]:
+        """Vectors for new images from the image model; empty vectors when none is served or an image is refused."""
+        none: list[list[float]] = [[] for _ in images]
+        if not images or self._image_embedder is None or progress.no_image_model:
+            return "", none
+        started = time.perf_counter()
+        try:
+            model, vectors = await self._image_embedder.embed_images([image.data for image in images])
+        except MivaaError as error:
+            if is_retryable(error):
+                raise
+            if error.reason == "IMAGE_MODEL_UNAVAILABLE":
+                progress.no_image_model = True
+            else:
+                log.warning("images not embedded", extra={"fields": {"job": task.job, "reason": error.reason}})
+            return "", none
+        finally:
+            progress.image_embed_seconds += time.perf_counter() - started
+        progress.images_embedded += sum(1 for vector in vectors if vector)
+        return model, vectors
 
     async def _recognize_unreadable_pages(
         self, task: job_pb2.ExtractTask, path: str, batch: list[PageLayout], progress: _Progress

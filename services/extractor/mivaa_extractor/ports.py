@@ -77,3 +77,9 @@ class PageRecognizer(Protocol):
     """OCR of rendered pages (PNG bytes), results keyed by page number."""
 
     async def recognize(self, pages: Sequence[tuple[int, bytes]], dpi: int) -> dict[int, RecognizedPage]: ...
+
+
+class ImageEmbedder(Protocol):
+    """Image vectors (CLIP's image tower): raises FAILED_PRECONDITION IMAGE_MODEL_UNAVAILABLE when none is served."""
+
+    async def embed_images(self, images: Sequence[bytes]) -> tuple[str, list[list[float]]]: ...

@@ -9,7 +9,7 @@ from mivaa.search.v1 import search_service_pb2_grpc
 from mivaa_platform import messaging
 from mivaa_platform.channels import create_channel, wait_until_serving
 from mivaa_platform.config import ServerSettings, load_config
-from mivaa_platform.embedder_client import EmbedderClient
+from mivaa_platform.embedder_client import EmbedderClient, ImageEmbedderClient
 from mivaa_platform.runtime import run_service
 from mivaa_platform.server import GrpcService
 from mivaa_platform.telemetry import start_metrics_server
@@ -49,7 +49,9 @@ async def amain() -> None:
     store = await DocumentStore.open(settings.database_url, dimension=dimension, max_size=settings.pool_size)
     service.add(
         search_service_pb2_grpc.add_SearchServiceServicer_to_server,
-        SearchServicer(store, embedder, messaging.OriginalsStore(js), dimension),
+        SearchServicer(
+            store, embedder, messaging.OriginalsStore(js), dimension, images=ImageEmbedderClient(embedder_channel)
+        ),
         "mivaa.search.v1.SearchService",
     )
     await service.start()

@@ -10,7 +10,7 @@ from google.protobuf import json_format, timestamp_pb2
 
 from mivaa.search.v1 import search_service_pb2 as pb
 from mivaa.search.v1 import search_service_pb2_grpc
-from mivaa_platform.embedder_client import EmbedderClient
+from mivaa_platform.embedder_client import EmbedderClient, ImageEmbedderClient
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument
 from mivaa_platform.messaging import OriginalsStore
 from mivaa_search.store import ChunkRecord, DocumentRecord, DocumentStore, ImageInfo, ImageRecord, PlacementRecord
@@ -95,7 +95,15 @@ def image_to_proto(document: str, image: ImageInfo) -> pb.Image:
 
 
 class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
-    def __init__(self, store: DocumentStore, embedder: EmbedderClient, originals: OriginalsStore, dimension: int):
+    def __init__(
+        self,
+        store: DocumentStore,
+        embedder: EmbedderClient,
+        originals: OriginalsStore,
+        dimension: int,
+        images: ImageEmbedderClient | None = None,
+    ):
+        self._images = images
         self._store = store
         self._embedder = embedder
         self._originals = originals
@@ -304,6 +312,40 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
         for message in piece("\n"):
             yield message
 
+    async def SearchImages(self, request: pb.SearchImagesRequest, context) -> pb.SearchImagesResponse:
+        if self._images is None:
+            raise FailedPrecondition("IMAGE_MODEL_UNAVAILABLE", "Image search is not configured.", domain=DOMAIN)
+        kind = request.WhichOneof("query")
+        if kind == "text":
+            text = request.text.strip()
+            if not text:
+                raise InvalidArgument("QUERY_EMPTY", "text must not be empty.", domain=DOMAIN)
+            if len(text) > MAX_QUERY_CHARS:
+                raise InvalidArgument("QUERY_TOO_LONG", f"text is longer than {MAX_QUERY_CHARS} characters.", domain=DOMAIN)
+            model, vectors = await self._images.embed_texts([text])
+        elif kind == "image":
+            if not request.image:
+                raise InvalidArgument("QUERY_EMPTY", "image must not be empty.", domain=DOMAIN)
+            model, vectors = await self._images.embed_images([request.image])
+        else:
+            raise InvalidArgument("QUERY_EMPTY", "Give a text or an image to search with.", domain=DOMAIN)
+        if request.top_k < 0:
+            raise InvalidArgument("INVALID_TOP_K", "top_k must not be negative.", domain=DOMAIN)
+        document_ids = [document_id(name) for name in request.documents]
+        hits = await self._store.search_images(vectors[0], model, request.top_k, document_ids, list(request.labels))
+        return pb.SearchImagesResponse(
+            hits=[
+                pb.ImageHit(
+                    image=image_to_proto(f"documents/{hit.document_id}", hit.image),
+                    document=f"documents/{hit.document_id}",
+                    document_title=hit.document_title,
+                    score=hit.score,
+                )
+                for hit in hits
+            ],
+            model=model,
+        )
+
     async def ListImages(self, request: pb.ListImagesRequest, context) -> pb.ListImagesResponse:
         identifier = document_id(request.parent)
         images, token = await self._store.list_images(identifier, request.page_size, request.page_token)
@@ -368,6 +410,8 @@ class _ImageAssembly:
         self.width = first.width
         self.height = first.height
         self.size_bytes = first.size_bytes
+        self.embedding = list(first.embedding)
+        self.embedding_model = first.embedding_model
         self._data = bytearray()
 
     def add(self, piece: pb.ImageContent) -> None:
@@ -378,4 +422,6 @@ class _ImageAssembly:
             raise InvalidArgument("INVALID_IMAGE", f"Image {self.sha256} is not PNG or JPEG.", domain=DOMAIN)
         if len(self._data) != self.size_bytes:
             raise InvalidArgument("IMAGE_INCOMPLETE", f"Image {self.sha256} arrived incomplete.", domain=DOMAIN)
-        return ImageRecord(self.sha256, self.mime_type, self.width, self.height, bytes(self._data))
+        return ImageRecord(
+            self.sha256, self.mime_type, self.width, self.height, bytes(self._data), self.embedding, self.embedding_model
+        )

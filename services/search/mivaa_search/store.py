@@ -35,6 +35,8 @@ MAX_DIMENSION = 2000  # the most dimensions an HNSW index on `vector` takes
 
 # pg_advisory_xact_lock key held while migrating, so replicas starting together take turns.
 _MIGRATION_LOCK_KEY = int.from_bytes(b"mivaa-mg", "big") & 0x7FFF_FFFF_FFFF_FFFF
+# Base of the keys held while creating the image index of one dimension.
+_IMAGE_INDEX_LOCK_KEY = int.from_bytes(b"mivaa-ii", "big") & 0x7FFF_FFFF_FFFF_0000
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,9 @@ class ImageRecord:
     width: int
     height: int
     data: bytes
+    # The image's unit vector from `embedding_model`, when an image model was served.
+    embedding: Sequence[float] = ()
+    embedding_model: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,14 @@ class PlacementRecord:
     page: int
     bbox: tuple[float, float, float, float]
     caption: str = ""
+
+
+@dataclass(frozen=True)
+class ImageHit:
+    document_id: str
+    document_title: str
+    image: ImageInfo
+    score: float  # cosine similarity
 
 
 @dataclass(frozen=True)
@@ -383,6 +396,8 @@ class DocumentStore:
                     for number, layout in pages:
                         await copy.write_row((doc_id, number, layout))
                 image_count = 0
+                images = list(images)
+                images_with_vectors = [image for image in images if len(image.embedding) and image.embedding_model]
                 async with cur.copy(
                     "COPY images (document_id, sha256, ordinal, mime_type, width, height, data) FROM STDIN WITH (FORMAT BINARY)"
                 ) as copy:
@@ -392,6 +407,22 @@ class DocumentStore:
                             (doc_id, _check_sha256(image.sha256), image_count, image.mime_type, image.width, image.height, image.data)
                         )
                         image_count += 1
+                await conn.execute("DELETE FROM image_embeddings WHERE document_id = %s", [doc_id])
+                dimensions: set[int] = set()
+                for image in images_with_vectors:
+                    vector = np.asarray(image.embedding, dtype=np.float32)
+                    if vector.ndim != 1 or not 1 <= vector.size <= MAX_DIMENSION or not np.all(np.isfinite(vector)):
+                        raise InvalidArgument(
+                            "INVALID_IMAGE_EMBEDDING", f"Image {image.sha256} has an invalid embedding.", domain=DOMAIN
+                        )
+                    dimensions.add(int(vector.size))
+                    await conn.execute(
+                        "INSERT INTO image_embeddings (document_id, sha256, model, dimension, embedding)"
+                        " VALUES (%s, %s, %s, %s, %s)",
+                        [doc_id, image.sha256, image.embedding_model, int(vector.size), vector],
+                    )
+                for dimension in dimensions:
+                    await _ensure_image_index(conn, dimension)
                 async with cur.copy(
                     "COPY image_placements (document_id, sha256, page, x0, y0, x1, y1, caption) FROM STDIN WITH (FORMAT BINARY)"
                 ) as copy:
@@ -578,6 +609,58 @@ class DocumentStore:
             raise _image_not_found(id, sha256)
         return row[0], bytes(row[1])
 
+    async def search_images(
+        self,
+        query_vector: Sequence[float],
+        model: str,
+        top_k: int,
+        document_ids: list[str],
+        labels: list[str],
+    ) -> list[ImageHit]:
+        """The top_k images nearest to query_vector among those `model` embedded, in READY documents."""
+        query = np.asarray(query_vector, dtype=np.float32)
+        if query.ndim != 1 or not 1 <= query.size <= MAX_DIMENSION or not np.any(query) or not np.all(np.isfinite(query)):
+            raise InvalidArgument("INVALID_QUERY_VECTOR", "The query vector is empty or invalid.", domain=DOMAIN)
+        if top_k < 0:
+            raise InvalidArgument("INVALID_TOP_K", "top_k must not be negative.", domain=DOMAIN)
+        dimension = int(query.size)
+        k = min(top_k or DEFAULT_TOP_K, MAX_TOP_K)
+        params: dict[str, object] = {"query": query, "k": k, "model": model, "dimension": dimension}
+        conditions = ["d.state = 'READY'", "e.model = %(model)s", f"e.dimension = {dimension}"]
+        if document_ids:
+            conditions.append("e.document_id = ANY(%(document_ids)s)")
+            params["document_ids"] = [_parse_document_id(i) for i in document_ids]
+        if labels:
+            conditions.append("d.labels @> %(labels)s::text[]")
+            params["labels"] = list(labels)
+        # The ORDER BY expression is the partial index's, so HNSW serves it.
+        distance = f"(e.embedding::vector({dimension})) <=> %(query)s::vector({dimension})"
+        async with self._connection() as conn, conn.transaction():
+            await conn.execute(
+                "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+                [str(max(40, 2 * k))],
+            )
+            cur = await conn.execute(
+                f"""
+                WITH nearest AS MATERIALIZED (
+                    SELECT e.document_id, d.title, e.sha256, {distance} AS distance
+                    FROM image_embeddings e
+                    JOIN documents d ON d.id = e.document_id
+                    WHERE {' AND '.join(conditions)}
+                    ORDER BY {distance}
+                    LIMIT %(k)s
+                )
+                SELECT * FROM nearest ORDER BY distance + 0
+                """,
+                params,
+            )
+            rows = await cur.fetchall()
+        hits = []
+        for doc_id, title, sha256, found_distance in rows:
+            image = await self.get_image(str(doc_id), sha256)
+            hits.append(ImageHit(str(doc_id), title, image, 1.0 - float(found_distance)))
+        return hits
+
     async def _require_document(self, conn: psycopg.AsyncConnection, doc_id: uuid.UUID, id: str) -> None:
         cur = await conn.execute("SELECT 1 FROM documents WHERE id = %s", [doc_id])
         if await cur.fetchone() is None:
@@ -682,6 +765,26 @@ def _parse_document_id(value: str) -> uuid.UUID:
 
 def _document_not_found(id: str) -> NotFound:
     return NotFound("DOCUMENT_NOT_FOUND", "No document has this id.", domain=DOMAIN, metadata={"id": id})
+
+
+async def _ensure_image_index(conn: psycopg.AsyncConnection, dimension: int) -> None:
+    """A partial HNSW index for the image vectors of one dimension (idempotent).
+
+    Looked up first so that the common case takes no lock on the table; the
+    advisory lock keeps two writers from creating the same index at once.
+    """
+    name = f"image_embeddings_hnsw_{dimension}"
+    cur = await conn.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [name])
+    if await cur.fetchone() is not None:
+        return
+    await conn.execute("SELECT pg_advisory_xact_lock(%s)", [_IMAGE_INDEX_LOCK_KEY + dimension])
+    await conn.execute(
+        f"""
+        CREATE INDEX IF NOT EXISTS image_embeddings_hnsw_{dimension}
+        ON image_embeddings USING hnsw ((embedding::vector({dimension})) vector_cosine_ops)
+        WHERE dimension = {dimension}
+        """
+    )
 
 
 def _image_info(row: tuple) -> ImageInfo:
