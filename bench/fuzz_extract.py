@@ -12,7 +12,9 @@ object syntax and inside object and content streams, zeroed stream lengths,
 damaged keywords, deep nesting) on a seed, and goes through what the service
 does: validate_pdf in a separate process with a time limit, then
 PageExtractor.iter_pages over every page. Cases are drawn from
-random.Random(--seed), so a run is reproducible.
+random.Random(--seed), so the inputs of a run are reproducible (and a saved
+input replays with --replay); with --concurrency above 1 a few outcomes can
+differ between runs, as they depend on which worker process a task lands on.
 
 The contract: every input is rejected with a MivaaError whose reason is
 UPPER_SNAKE_CASE, or extracted into pages 1..N in order, each without error

@@ -21,6 +21,7 @@ from google.protobuf import json_format
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
+from mivaa_cli import models
 from mivaa_cli.client import MeshClient
 from mivaa_cli.progress import ProgressBoard
 from mivaa_platform.grpc_errors import error_reason
@@ -277,6 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_parser.add_argument("action", choices=["list", "watch"])
     jobs_parser.add_argument("name", nargs="?")
     jobs_parser.add_argument("--page-size", type=int, default=50)
+
+    models.add_parser(sub)
     return parser
 
 
@@ -285,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("docs", "jobs") and args.action in ("get", "export", "delete", "watch") and not args.name:
         print(f"mivaa {args.command} {args.action} needs a NAME", file=sys.stderr)
         return 2
-    sync_commands = {"up": cmd_up, "down": cmd_down, "status": cmd_status}
+    sync_commands = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "models": models.run}
     async_commands = {"ingest": ingest, "search": search, "docs": docs, "images": images, "jobs": jobs}
     try:
         if args.command in sync_commands:

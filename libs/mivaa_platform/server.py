@@ -42,13 +42,16 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 class GrpcService:
-    def __init__(self, label: str, settings: ServerSettings):
+    def __init__(self, label: str, settings: ServerSettings, *, max_receive_message_bytes: int | None = None):
+        """max_receive_message_bytes: the largest request message accepted (MAX_MESSAGE_BYTES unless
+        a service takes bigger ones, like the embedder's one-image-per-message EmbedImages)."""
         self.label = label
         self.settings = settings
+        self.max_receive_message_bytes = int(max_receive_message_bytes or MAX_MESSAGE_BYTES)
         self.server = grpc.aio.server(
             interceptors=[ServiceInterceptor(label, settings.max_rpc_seconds)],
             options=[
-                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_receive_message_length", self.max_receive_message_bytes),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.keepalive_permit_without_calls", 1),
                 ("grpc.http2.min_ping_interval_without_data_ms", 10_000),

@@ -37,7 +37,11 @@ pytestmark = pytest.mark.corpus
 
 # Where tests/conftest.py looks for the corpus; only used to list the files at collection time.
 _CORPUS = pathlib.Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-_FILES = sorted(p.relative_to(_CORPUS).as_posix() for p in _CORPUS.rglob("*.pdf")) if _CORPUS.is_dir() else []
+_FILES = (
+    sorted(p.relative_to(_CORPUS).as_posix() for p in _CORPUS.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf")
+    if _CORPUS.is_dir()
+    else []
+)
 
 # Files the corpus README says must be rejected, and how.
 EXPECTED_REJECTIONS = {"unreadablemetadata.pdf": "PDF_UNREADABLE"}

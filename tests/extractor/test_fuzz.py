@@ -179,17 +179,11 @@ def test_extractor_still_serves_after_fuzzing(harness: LoopHarness):
     assert len(extractor.worker_pids()) <= extractor.workers
 
 
-# ---- findings of the fuzzer, kept as reproducers ----------------------------------------
-# Both keep the contract (a MivaaError with a reason) but lose a document that
-# validation accepted; they are marked xfail until the extractor handles them.
+# ---- findings of the fuzzer, kept as regression tests ------------------------------------
+# Both kept the contract (a MivaaError with a reason) but lost a document that
+# validation had accepted.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a page tree whose /Count exceeds its kids: validate_pdf counts 5 pages, profiling the document in the "
-    "worker makes MuPDF repair it down to 2, and analyze_page_range on the worker's cached document then rejects "
-    "the whole document with PAGE_RANGE_INVALID instead of reporting pages 3-5 as failed",
-)
 def test_overstated_page_count_keeps_the_good_pages(harness: LoopHarness):
     data = SEED["gen-text"].data.replace(b"/Count 2", b"/Count 5", 1)
     outcome = harness.run(data)
@@ -199,12 +193,6 @@ def test_overstated_page_count_keeps_the_good_pages(harness: LoopHarness):
     assert outcome.page_errors == {"PAGE_EXTRACTION_FAILED": 3}, outcome
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an incremental update whose /Prev points past any real offset: validate_pdf opens the bytes (in-memory "
-    "seek succeeds, MuPDF repairs), the worker opens the file path (seek fails with EINVAL, FzErrorSystem, no repair) "
-    "and the accepted upload fails extraction with PDF_UNREADABLE",
-)
 def test_prev_offset_past_the_end_is_treated_alike_by_validation_and_extraction(harness: LoopHarness):
     data = SEED["gen-incremental"].data
     assert b"/Prev " in data

@@ -373,7 +373,7 @@ def random_mutation(rng: random.Random) -> Mutation:
 
 def random_case(rng: random.Random, seeds: Sequence[Seed], max_mutations: int = 3) -> Case:
     seed = rng.choice(seeds)
-    count = rng.choice((1, 1, 1, 2, 2, max_mutations)) if max_mutations > 1 else 1
+    count = rng.randint(1, max(1, max_mutations)) if rng.random() < 0.4 else 1
     return Case(seed, tuple(random_mutation(rng) for _ in range(count)))
 
 

@@ -1,11 +1,17 @@
 """Dynamic batching: many concurrent small embed requests become few model calls.
 
-`await batcher.embed(texts)` queues the caller's texts. One background task takes
+`await batcher.embed(items)` queues the caller's items. One background task takes
 the first waiting request, gathers whatever else arrives until `max_batch_texts`
-texts are collected or `max_wait_ms` has passed, runs the (synchronous) model
+items are collected or `max_wait_ms` has passed, runs the (synchronous) model
 function once on a single-thread executor, never on the event loop, and hands
 every caller exactly its own rows. A request larger than `max_batch_texts` is
 split into several queue entries and reassembled in order.
+
+Items are texts for the text models (the default, `result_type=EmbeddingBatch`),
+but may be anything the model function takes (preprocessed images for CLIP): the
+function gets a list of items and returns a batch result with one row per item,
+which must offer `len()`, `.vectors`, `.slice(start, stop)` and the classmethods
+`empty(dimension)` and `concat(parts, dimension)` (as EmbeddingBatch does).
 
 Domain code: no grpc. Counters are plain attributes for the service to export.
 """
@@ -17,17 +23,18 @@ import concurrent.futures
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from mivaa_platform.errors import Internal, InvalidArgument, Unavailable
 
 from mivaa_embedder.text_model import EmbeddingBatch
 
-EmbedFn = Callable[[list[str]], EmbeddingBatch]
+EmbedFn = Callable[[list[Any]], Any]  # list of items -> a batch result, one row per item
 
 
 @dataclasses.dataclass(eq=False)
 class _Pending:
-    texts: list[str]
+    texts: list[Any]  # the caller's items (texts, or whatever the model function takes)
     future: asyncio.Future
 
 
@@ -37,7 +44,8 @@ _STOP = object()
 class DynamicBatcher:
     """Coalesces concurrent `embed` calls into batched calls of `embed_fn`.
 
-    Counters (monotonic, read freely from the event loop thread):
+    Counters (monotonic, read freely from the event loop thread; "texts" means
+    items when the batcher serves something else, such as images):
       requests        embed() calls accepted
       batches_run     model calls made (successful or not)
       batch_errors    model calls that raised
@@ -55,6 +63,7 @@ class DynamicBatcher:
         max_wait_ms: float = 5.0,
         dimension: int | None = None,
         name: str = "embedder",
+        result_type: Any = EmbeddingBatch,
     ):
         if max_batch_texts < 1:
             raise InvalidArgument("INVALID_BATCH_SIZE", "max_batch_texts must be at least 1.")
@@ -65,6 +74,7 @@ class DynamicBatcher:
         self.max_wait_s = float(max_wait_ms) / 1000.0
         self.dimension = dimension
         self.name = name
+        self.result_type = result_type  # for empty() and concat(); see the module docstring
         self._queue: asyncio.Queue | None = None
         self._task: asyncio.Task | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
@@ -119,8 +129,8 @@ class DynamicBatcher:
 
     # -- API ---------------------------------------------------------------
 
-    async def embed(self, texts: Sequence[str]) -> EmbeddingBatch:
-        """Embeds `texts` as part of whatever batch forms; returns exactly these rows, in order."""
+    async def embed(self, texts: Sequence[Any]) -> Any:
+        """Embeds `texts` (or other items) as part of whatever batch forms; returns exactly these rows, in order."""
         if self._closing:
             raise Unavailable("EMBEDDER_CLOSED", f"The {self.name} batcher is shut down.")
         if not self.running:
@@ -129,7 +139,7 @@ class DynamicBatcher:
         self.requests += 1
         if not texts:
             if self.dimension is not None:
-                return EmbeddingBatch.empty(self.dimension)
+                return self.result_type.empty(self.dimension)
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._executor, self._embed_fn, [])
         loop = asyncio.get_running_loop()
@@ -146,7 +156,7 @@ class DynamicBatcher:
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-        return EmbeddingBatch.concat(results, self.dimension or results[0].vectors.shape[1])
+        return self.result_type.concat(results, self.dimension or results[0].vectors.shape[1])
 
     # -- background task ---------------------------------------------------
 
@@ -215,7 +225,7 @@ class DynamicBatcher:
         try:
             result = await loop.run_in_executor(self._executor, self._embed_fn, texts)
             if len(result) != len(texts) or result.vectors.shape[0] != len(texts):
-                raise Internal("EMBED_SIZE_MISMATCH", "The model returned a different number of vectors than texts.")
+                raise Internal("EMBED_SIZE_MISMATCH", "The model returned a different number of vectors than inputs.")
         except asyncio.CancelledError:
             # The batcher itself is being torn down mid-call: its callers are cancelled too.
             for item in live:

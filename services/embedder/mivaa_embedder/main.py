@@ -7,8 +7,10 @@ import pathlib
 from dataclasses import dataclass
 
 from mivaa.embedder.v1 import embedder_service_pb2_grpc
+from mivaa_embedder.clip_model import DEFAULT_MAX_IMAGE_PIXELS
+from mivaa_embedder.clip_model import PRECISIONS as IMAGE_PRECISIONS
 from mivaa_embedder.registry import ModelRegistry
-from mivaa_embedder.servicer import EmbedderServicer
+from mivaa_embedder.servicer import MAX_REQUEST_MESSAGE_BYTES, EmbedderServicer
 from mivaa_embedder.text_model import PRECISIONS
 from mivaa_platform.config import ConfigError, ServerSettings, load_config
 from mivaa_platform.runtime import run_service
@@ -30,6 +32,17 @@ class EmbedderSettings:
     threads: int = 0
     # Model variant: "auto" (int8 on CPU when exported, fp32 on CUDA), "fp32" or "int8".
     precision: str = "auto"
+    # CLIP exports (folders under models_dir) to serve for EmbedImages; empty serves every
+    # folder whose manifest.json has kind "clip", "none" serves no image model.
+    image_models: tuple[str, ...] = ()
+    # Images per image-model run (EMBEDDER_MAX_WAIT_MS is shared with the text batcher).
+    max_batch_images: int = 32
+    # CLIP variant: "auto" (fp16 on CUDA when exported, fp32 on CPU), "fp32" or "fp16".
+    image_precision: str = "auto"
+    # Images with more pixels are refused before decoding (decompression bombs).
+    max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
+    # Threads decoding and preprocessing images; 0 means min(4, cores).
+    decode_threads: int = 0
 
 
 async def amain() -> None:
@@ -39,6 +52,20 @@ async def amain() -> None:
             f"embedder configuration is invalid:\n  {PREFIX}_PRECISION: expected one of "
             f"{', '.join(PRECISIONS)}, got {settings.precision!r}"
         )
+    problems = []
+    if settings.image_precision not in IMAGE_PRECISIONS:
+        problems.append(
+            f"{PREFIX}_IMAGE_PRECISION: expected one of {', '.join(IMAGE_PRECISIONS)}, got {settings.image_precision!r}"
+        )
+    if settings.max_batch_images < 1:
+        problems.append(f"{PREFIX}_MAX_BATCH_IMAGES: must be at least 1, got {settings.max_batch_images}")
+    if settings.max_image_pixels < 1:
+        problems.append(f"{PREFIX}_MAX_IMAGE_PIXELS: must be at least 1, got {settings.max_image_pixels}")
+    if problems:
+        raise ConfigError("embedder configuration is invalid:\n  " + "\n  ".join(problems))
+    image_models: tuple[str, ...] | None = settings.image_models or None  # None: every CLIP export found
+    if image_models and [m.lower() for m in image_models] == ["none"]:
+        image_models = ()
     server_settings = load_config(ServerSettings, PREFIX)
     start_metrics_server(server_settings.metrics_port, server_settings.host)
     registry = ModelRegistry(
@@ -48,8 +75,14 @@ async def amain() -> None:
         max_wait_ms=settings.max_wait_ms,
         threads=settings.threads or None,
         precision=settings.precision,
+        image_models=image_models,
+        max_batch_images=settings.max_batch_images,
+        image_precision=settings.image_precision,
+        max_image_pixels=settings.max_image_pixels,
+        decode_threads=settings.decode_threads or None,
     )
-    service = GrpcService("embedder", server_settings)
+    # EmbedImages takes one image of up to 32 MiB per message, plus its id and model name.
+    service = GrpcService("embedder", server_settings, max_receive_message_bytes=MAX_REQUEST_MESSAGE_BYTES)
     service.add(
         embedder_service_pb2_grpc.add_EmbedderServiceServicer_to_server,
         EmbedderServicer(registry),

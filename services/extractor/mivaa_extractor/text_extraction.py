@@ -72,8 +72,13 @@ def analyze_page_range(
     info: DocumentInfo | None = None,
     profile: FontProfile | None = None,
     settings: AnalysisSettings | None = None,
+    missing_pages_are_errors: bool = False,
 ) -> Iterator[PageLayout]:
     """Yields pages ``first`` .. ``last - 1`` (0-based, half-open, like range()), one at a time.
+
+    With `missing_pages_are_errors` (the service's way), pages the document no
+    longer has come back as page errors instead of failing the range: MuPDF
+    may repair a broken page tree down to fewer pages than the upload declared.
 
     Without `info`/`profile` they are learned from the document first. A page
     that fails yields a PageLayout with `error` set instead of failing the
@@ -86,7 +91,7 @@ def analyze_page_range(
     doc = _open_cached(path, password) if _worker_cache is not None else open_pdf(path, password)
     try:
         page_count = doc.page_count
-        if not 0 <= first <= last <= page_count:
+        if not 0 <= first <= last or (last > page_count and not missing_pages_are_errors):
             raise InvalidArgument(
                 "PAGE_RANGE_INVALID",
                 f"Pages {first}..{last} are outside the document's {page_count} pages.",
@@ -98,6 +103,13 @@ def analyze_page_range(
         analyzer = PageAnalyzer(doc, profile, info, settings)
         for index in range(first, last):
             mupdf_warnings(reset=True)
+            if index >= doc.page_count:  # repaired away (see the docstring)
+                yield failed_page(
+                    index + 1,
+                    "PAGE_EXTRACTION_FAILED",
+                    f"Page {index + 1} could not be read: the file's page tree is damaged and was repaired without it.",
+                )
+                continue
             try:
                 layout = analyzer.analyze(index + 1)
             except MemoryError:
@@ -317,7 +329,7 @@ class PageExtractor:
                 # The document's clock runs while this range waits for a worker, too.
                 async with asyncio.timeout(remaining):
                     async for page in self._pool.stream(
-                        self.analyze_function, path, password, start, last, info, profile, self.settings,
+                        self.analyze_function, path, password, start, last, info, profile, self.settings, True,
                         item_timeout=self.page_time_limit,
                     ):
                         pages.append(page)

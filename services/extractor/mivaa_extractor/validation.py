@@ -152,7 +152,14 @@ def open_pdf(source: bytes | str, password: str | None) -> pymupdf.Document:
         if isinstance(source, bytes | bytearray | memoryview):
             doc = pymupdf.open(stream=bytes(source), filetype="pdf")
         else:
-            doc = pymupdf.open(source, filetype="pdf")
+            try:
+                doc = pymupdf.open(source, filetype="pdf")
+            except Exception:  # noqa: BLE001
+                # MuPDF repairs some files from memory that it cannot from a file
+                # (a seek past the end fails on a file, not in memory). Upload
+                # validation reads from memory: read what it accepted the same way.
+                with open(source, "rb") as handle:
+                    doc = pymupdf.open(stream=handle.read(), filetype="pdf")
     except Exception:  # noqa: BLE001 - MuPDF raises several types for broken files
         log.debug("MuPDF could not open the file", exc_info=True)
         raise _unreadable() from None

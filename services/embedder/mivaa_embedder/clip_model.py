@@ -1,0 +1,624 @@
+"""Image and text embeddings in one vector space: an exported CLIP model on onnxruntime.
+
+The model folder (written by `mivaa models export-clip` / tools/export_clip.py) holds:
+
+  manifest.json    {"name", "kind": "clip", "dimension", "source", "variants": {"fp32": {"image", "text"},
+                   "fp16": {...}}, "tokenizer", "preprocess", "max_text_tokens", "checksums": {file: sha256}}
+  image.*.onnx     pixel_values float32 [N,3,H,W] -> image_embeds [N,D] (projected, not normalised)
+  text.*.onnx      input_ids, attention_mask int64 [N,L] -> text_embeds [N,D] (not normalised)
+  tokenizer.json   CLIP's BPE tokenizer (tokenizers.Tokenizer)
+  preprocess.json  the CLIPImageProcessor settings: resize_shortest_edge, crop_height/width, resample,
+                   rescale_factor, mean, std, convert_rgb
+
+Images are decoded with Pillow (any format it reads; EXIF orientation applied; palette,
+alpha, CMYK and 16-bit images made 8-bit RGB, transparency composited on white) and
+preprocessed in numpy exactly as transformers' CLIPImageProcessor (PIL backend) does:
+bicubic resize of the shortest edge, center crop, rescale, normalise. Vectors are L2
+normalised here, so a dot product is the cosine similarity, image to image or text to image.
+
+Per-image errors: `preprocess_image(data)` raises InvalidArgument (IMAGE_UNREADABLE, or
+IMAGE_TOO_LARGE for decompression bombs) for that one image; `embed_images(list)` never
+raises for a bad image, it returns an ImageEmbeddings whose `errors[i]` holds the error
+of image i (its vector row is zeros) while the other images get their vectors.
+
+Domain code: no torch, no grpc. Failures are mivaa_platform.errors exceptions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import logging
+import os
+import pathlib
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+from mivaa_embedder.text_model import CPU, CUDA, EmbeddingBatch
+from mivaa_platform.errors import FailedPrecondition, InvalidArgument, MivaaError
+
+log = logging.getLogger("mivaa.embedder.clip")
+
+DOMAIN = "embedder.mivaa"
+MANIFEST = "manifest.json"
+KIND = "clip"
+FP32 = "fp32"
+FP16 = "fp16"
+# "auto": fp16 when CUDA runs the model and the export has it, fp32 otherwise.
+PRECISIONS = ("auto", FP32, FP16)
+IMAGE_INPUT = "pixel_values"
+IMAGE_OUTPUT = "image_embeds"
+TEXT_OUTPUT = "text_embeds"
+# Larger images are refused before they are decoded (a small PNG can unpack to gigabytes).
+DEFAULT_MAX_IMAGE_PIXELS = 50_000_000
+FORMATS_HINT = "PNG, JPEG, WebP, GIF, BMP or TIFF"
+_SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
+
+
+# -- the model folder ---------------------------------------------------------
+
+
+def _sha256(path: pathlib.Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _invalid(root: pathlib.Path, message: str, **metadata: str) -> FailedPrecondition:
+    return FailedPrecondition("MODEL_INVALID", message, domain=DOMAIN, metadata={"model_dir": str(root), **metadata})
+
+
+def is_clip_model_dir(path: str | os.PathLike) -> bool:
+    """True when `path` holds a manifest.json whose kind is "clip" (used to discover image models)."""
+    manifest = pathlib.Path(path) / MANIFEST
+    try:
+        return json.loads(manifest.read_text()).get("kind") == KIND
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def read_clip_manifest(model_dir: str | os.PathLike) -> dict:
+    """Reads and sanity-checks a CLIP export's manifest.json (checksums are checked when files load).
+
+    FailedPrecondition MODEL_NOT_FOUND when the folder holds no export, MODEL_INVALID when the
+    manifest or the files it names do not add up.
+    """
+    root = pathlib.Path(model_dir)
+    path = root / MANIFEST
+    if not path.is_file():
+        raise FailedPrecondition(
+            "MODEL_NOT_FOUND",
+            f"No exported image model at {root} (missing {MANIFEST}); export one with "
+            f"`mivaa models export-clip` first.",
+            domain=DOMAIN,
+            metadata={"model_dir": str(root)},
+        )
+    try:
+        manifest = json.loads(path.read_text())
+        if not isinstance(manifest, dict):
+            raise TypeError
+        for key in ("name", "dimension", "variants"):
+            manifest[key]  # noqa: B018 - presence check
+        int(manifest["dimension"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise _invalid(root, f"{path} is not a readable image model manifest.") from None
+    if manifest.get("kind") != KIND:
+        raise _invalid(root, f"{path} describes a {manifest.get('kind') or 'text'} model, not a CLIP model.")
+    try:
+        variants = {str(p): {"image": str(v["image"]), "text": str(v["text"])} for p, v in manifest["variants"].items()}
+    except (AttributeError, KeyError, TypeError):
+        raise _invalid(root, f"{path} has a malformed `variants` entry.") from None
+    if FP32 not in variants:
+        raise _invalid(root, f"{path} lists no fp32 variant.")
+    manifest["variants"] = variants
+    checksums = manifest.get("checksums") or {}
+    if not isinstance(checksums, dict):
+        raise _invalid(root, f"{path} has a malformed `checksums` entry.")
+    manifest.setdefault("tokenizer", "tokenizer.json")
+    manifest.setdefault("preprocess", "preprocess.json")
+    for rel in (manifest["tokenizer"], manifest["preprocess"], *(f for v in variants.values() for f in v.values())):
+        if not (root / rel).is_file():
+            raise _invalid(root, f"Model file {rel} in {root} is missing; re-export the model.", file=str(rel))
+    return manifest
+
+
+# -- decoding -----------------------------------------------------------------
+
+
+def _unreadable(message: str, **metadata: str) -> InvalidArgument:
+    return InvalidArgument("IMAGE_UNREADABLE", message, domain=DOMAIN, metadata=metadata)
+
+
+def _too_large(width: int, height: int, max_pixels: int) -> InvalidArgument:
+    return InvalidArgument(
+        "IMAGE_TOO_LARGE",
+        f"The image is {width}x{height} pixels; at most {max_pixels} pixels are decoded (scale it down first).",
+        domain=DOMAIN,
+        metadata={"width": str(width), "height": str(height), "max_pixels": str(max_pixels)},
+    )
+
+
+def _to_8bit(image):
+    """16-bit and 32-bit grey images as 8-bit "L" (Pillow's own conversion would clip at 255)."""
+    from PIL import Image
+
+    if image.mode in _SIXTEEN_BIT_MODES or image.mode == "I":
+        values = np.asarray(image)
+        if image.mode == "I" and values.size and values.max() <= 255 and values.min() >= 0:
+            scaled = values
+        else:
+            scaled = np.rint(values.astype(np.float64) / 257.0)
+        return Image.fromarray(np.clip(scaled, 0, 255).astype(np.uint8), "L")
+    if image.mode == "F":
+        values = np.nan_to_num(np.asarray(image, dtype=np.float64))
+        if values.size and values.min() >= 0.0 and values.max() <= 1.0:
+            values = values * 255.0
+        return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), "L")
+    return image
+
+
+def _to_rgb(image):
+    """RGB the way transformers' convert_to_rgb does it: transparency composited on white."""
+    from PIL import Image
+
+    image = _to_8bit(image)
+    if "A" in image.getbands() or image.info.get("transparency") is not None:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS):
+    """Encoded image bytes -> an 8-bit RGB PIL image, upright per its EXIF orientation.
+
+    Animated and multi-page files give their first frame. Raises InvalidArgument
+    IMAGE_UNREADABLE (not an image, truncated, unsupported colour mode) or
+    IMAGE_TOO_LARGE (more than max_pixels, checked from the header before decoding).
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise _unreadable(f"The image must be bytes, not {type(data).__name__}.")
+    if len(data) == 0:
+        raise _unreadable("The image is empty (0 bytes).")
+    try:
+        image = Image.open(io.BytesIO(data))  # reads the header only
+    except Image.DecompressionBombError:
+        raise _unreadable(f"The image declares an implausibly large size; at most {max_pixels} pixels are decoded.") from None
+    except UnidentifiedImageError:
+        raise _unreadable(f"The bytes are not an image in a format the embedder reads ({FORMATS_HINT}).") from None
+    except Exception:  # noqa: BLE001 - Pillow raises many types for broken headers
+        raise _unreadable("The image header is corrupt.") from None
+    width, height = image.size
+    if width < 1 or height < 1:
+        raise _unreadable(f"The image has no pixels ({width}x{height}).")
+    if width * height > max_pixels:
+        raise _too_large(width, height, max_pixels)
+    try:
+        image.load()
+    except Image.DecompressionBombError:
+        raise _too_large(width, height, max_pixels) from None
+    except MemoryError:
+        raise _too_large(width, height, max_pixels) from None
+    except Exception:  # noqa: BLE001 - truncated or corrupt data: OSError, SyntaxError, ValueError, ...
+        raise _unreadable(f"The {image.format or 'image'} data is truncated or corrupt.", format=str(image.format or "")) from None
+    try:
+        upright = ImageOps.exif_transpose(image)
+        if upright is not None:
+            image = upright
+    except Exception:  # noqa: BLE001 - a broken EXIF block does not spoil the pixels
+        log.debug("ignoring unreadable EXIF orientation")
+    try:
+        return _to_rgb(image)
+    except Exception:  # noqa: BLE001 - e.g. a colour mode Pillow cannot convert
+        raise _unreadable(
+            f"The image's colour mode {image.mode} cannot be converted to RGB.", mode=str(image.mode)
+        ) from None
+
+
+# -- preprocessing ------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ClipPreprocess:
+    """CLIPImageProcessor's steps, from preprocess.json, on a PIL RGB image (numpy + Pillow only).
+
+    Bit for bit what transformers' PIL backend does: the shortest edge is resized to
+    resize_shortest_edge (the long edge to int(S * long / short)) with Pillow's resampling,
+    the center crop takes rows (H - crop_height) // 2 on (zero padding when the image is
+    smaller), uint8 * rescale_factor is computed in float64 and stored as float32, and
+    (x - mean) / std in float32.
+    """
+
+    resize_shortest_edge: int
+    crop_height: int
+    crop_width: int
+    resample: str = "bicubic"
+    rescale_factor: float = 1 / 255
+    mean: tuple[float, float, float] = (0.48145466, 0.4578275, 0.40821073)
+    std: tuple[float, float, float] = (0.26862954, 0.26130258, 0.27577711)
+    convert_rgb: bool = True
+
+    _RESAMPLE = ("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming")
+
+    @classmethod
+    def from_file(cls, path: pathlib.Path) -> "ClipPreprocess":
+        root = path.parent
+        try:
+            raw = json.loads(path.read_text())
+            config = cls(
+                resize_shortest_edge=int(raw["resize_shortest_edge"]),
+                crop_height=int(raw["crop_height"]),
+                crop_width=int(raw["crop_width"]),
+                resample=str(raw.get("resample", "bicubic")).lower(),
+                rescale_factor=float(raw.get("rescale_factor", 1 / 255)),
+                mean=tuple(float(v) for v in raw.get("mean", cls.mean)),
+                std=tuple(float(v) for v in raw.get("std", cls.std)),
+                convert_rgb=bool(raw.get("convert_rgb", True)),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            raise _invalid(root, f"{path} is not a readable preprocessing config.", file=path.name) from None
+        if (
+            min(config.resize_shortest_edge, config.crop_height, config.crop_width) < 1
+            or len(config.mean) != 3
+            or len(config.std) != 3
+            or min(config.std) <= 0
+            or config.resample not in cls._RESAMPLE
+        ):
+            raise _invalid(root, f"{path} has out-of-range values.", file=path.name)
+        return config
+
+    def resized_size(self, width: int, height: int) -> tuple[int, int]:
+        """(width, height) after the shortest-edge resize, as transformers computes it."""
+        size = self.resize_shortest_edge
+        short, long = (width, height) if width <= height else (height, width)
+        new_long = int(size * long / short)
+        return (size, new_long) if width <= height else (new_long, size)
+
+    def __call__(self, image) -> np.ndarray:
+        """An RGB PIL image -> float32 [3, crop_height, crop_width]."""
+        from PIL import Image
+
+        resample = getattr(Image.Resampling, self.resample.upper())
+        image = image.resize(self.resized_size(*image.size), resample=resample)
+        pixels = self._center_crop(np.asarray(image))
+        scaled = (pixels.astype(np.float64) * self.rescale_factor).astype(np.float32)
+        normalised = (scaled - np.asarray(self.mean, dtype=np.float32)) / np.asarray(self.std, dtype=np.float32)
+        return np.ascontiguousarray(normalised.transpose(2, 0, 1), dtype=np.float32)
+
+    def _center_crop(self, pixels: np.ndarray) -> np.ndarray:
+        height, width = pixels.shape[:2]
+        ch, cw = self.crop_height, self.crop_width
+        top, left = (height - ch) // 2, (width - cw) // 2
+        if top >= 0 and left >= 0:
+            return pixels[top : top + ch, left : left + cw]
+        # Smaller than the crop: zero-padded, centred the way transformers pads.
+        new_h, new_w = max(ch, height), max(cw, width)
+        padded = np.zeros((new_h, new_w, pixels.shape[2]), dtype=pixels.dtype)
+        top_pad, left_pad = -(-(new_h - height) // 2), -(-(new_w - width) // 2)
+        padded[top_pad : top_pad + height, left_pad : left_pad + width] = pixels
+        top, left = top + top_pad, left + left_pad
+        return padded[max(0, top) : min(new_h, top + ch), max(0, left) : min(new_w, left + cw)]
+
+
+# -- results ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageEmbeddings:
+    """Vectors for a list of images, in the caller's order, with per-image errors.
+
+    vectors: float32 [n, dimension]; row i is unit length when errors[i] is None, and
+    all zeros when image i could not be used. errors[i]: the InvalidArgument
+    (IMAGE_UNREADABLE / IMAGE_TOO_LARGE, metadata["index"] = i) for image i, or None.
+    """
+
+    vectors: np.ndarray
+    errors: list[MivaaError | None]
+
+    def __len__(self) -> int:
+        return len(self.errors)
+
+    @property
+    def ok(self) -> list[bool]:
+        return [e is None for e in self.errors]
+
+    def raise_first_error(self) -> None:
+        for error in self.errors:
+            if error is not None:
+                raise error
+
+    @classmethod
+    def empty(cls, dimension: int) -> "ImageEmbeddings":
+        return cls(np.zeros((0, dimension), dtype=np.float32), [])
+
+    def slice(self, start: int, stop: int) -> "ImageEmbeddings":
+        return ImageEmbeddings(self.vectors[start:stop], self.errors[start:stop])
+
+    @classmethod
+    def concat(cls, parts: Sequence["ImageEmbeddings"], dimension: int) -> "ImageEmbeddings":
+        if not parts:
+            return cls.empty(dimension)
+        if len(parts) == 1:
+            return parts[0]
+        return cls(np.concatenate([p.vectors for p in parts], axis=0), [e for p in parts for e in p.errors])
+
+
+def l2_normalize(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return (vectors / norms).astype(np.float32)
+
+
+# -- the model ----------------------------------------------------------------
+
+
+class OnnxClipModel:
+    """CLIP's image and text towers on onnxruntime, unit vectors in one space.
+
+    precision: "fp32", "fp16" or "auto" (fp16 when the CUDA provider runs the model
+    and the export has an fp16 variant, fp32 otherwise; fp16 asked for CUDA that ends
+    up on the CPU falls back to fp32). `.device` is "<provider>/<precision>", e.g.
+    "CPUExecutionProvider/fp32". Thread-safe: the service calls the image tower from
+    one batcher thread and the text tower from another.
+    """
+
+    def __init__(
+        self,
+        model_dir: str | os.PathLike,
+        *,
+        providers: Sequence[str] | None = None,
+        intra_op_threads: int | None = None,
+        verify_checksums: bool = True,
+        precision: str = "auto",
+        max_batch_size: int = 32,
+        max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
+    ):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        if precision not in PRECISIONS:
+            raise InvalidArgument(
+                "INVALID_PRECISION", f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}.",
+                domain=DOMAIN, metadata={"precision": str(precision)},
+            )
+        if max_batch_size < 1:
+            raise InvalidArgument("INVALID_BATCH_SIZE", "max_batch_size must be at least 1.", domain=DOMAIN)
+        self.model_dir = pathlib.Path(model_dir)
+        self.manifest = read_clip_manifest(self.model_dir)
+        self.verify_checksums = verify_checksums
+        self._checksums: dict = self.manifest.get("checksums") or {}
+        self._verified: set[str] = set()
+        self.name: str = str(self.manifest["name"])
+        self.dimension: int = int(self.manifest["dimension"])
+        self.max_text_tokens: int = int(self.manifest.get("max_text_tokens", 77))
+        self.source: str = source_label(self.manifest.get("source"))
+        self.max_batch_size = int(max_batch_size)
+        self.max_image_pixels = int(max_image_pixels)
+        self.variants: dict[str, dict[str, str]] = self.manifest["variants"]
+        if precision != "auto" and precision not in self.variants:
+            raise FailedPrecondition(
+                "MODEL_VARIANT_NOT_FOUND",
+                f"The {self.name} export in {self.model_dir} has no {precision} variant (it has "
+                f"{', '.join(sorted(self.variants))}); re-export it or choose another precision.",
+                domain=DOMAIN,
+                metadata={"model_dir": str(self.model_dir), "precision": precision, "available": ",".join(sorted(self.variants))},
+            )
+
+        self._check(self.manifest["preprocess"])
+        self.preprocess = ClipPreprocess.from_file(self.model_dir / self.manifest["preprocess"])
+        self._check(self.manifest["tokenizer"])
+        try:
+            self._tokenizer = Tokenizer.from_file(str(self.model_dir / self.manifest["tokenizer"]))
+        except Exception:  # noqa: BLE001 - tokenizers raises its own exception type
+            raise _invalid(self.model_dir, f"{self.manifest['tokenizer']} in {self.model_dir} is not a readable tokenizer.",
+                           file=str(self.manifest["tokenizer"])) from None
+        self.pad_id = self._pad_id()
+        self._tokenizer.enable_truncation(max_length=self.max_text_tokens)
+        self._tokenizer.no_padding()
+
+        if providers is None:
+            available = ort.get_available_providers()
+            providers = [CUDA, CPU] if CUDA in available else [CPU]
+        providers = list(providers)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = int(intra_op_threads or os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        if precision == "auto":
+            available = set(ort.get_available_providers())
+            first = next((p for p in providers if p in available), CPU)
+            precision = FP16 if first == CUDA and FP16 in self.variants else FP32
+            self._image_session = self._open(ort, precision, "image", options, providers)
+            if precision == FP16 and self._image_session.get_providers()[0] != CUDA:
+                # CUDA was offered but could not run it: fp16 graphs are a GPU optimisation.
+                precision = FP32
+                self._image_session = self._open(ort, precision, "image", options, providers)
+        else:
+            self._image_session = self._open(ort, precision, "image", options, providers)
+        self._text_session = self._open(ort, precision, "text", options, providers)
+        self.precision: str = precision
+        self.provider: str = self._image_session.get_providers()[0]
+        self.device: str = f"{self.provider}/{self.precision}"
+        self.intra_op_threads = options.intra_op_num_threads
+
+        self._image_output = _output_name(self._image_session, IMAGE_OUTPUT)
+        self._text_output = _output_name(self._text_session, TEXT_OUTPUT)
+        image_input = next((i for i in self._image_session.get_inputs() if i.name == IMAGE_INPUT), None)
+        if image_input is None:
+            raise _invalid(self.model_dir, f"The image graph of {self.name} has no {IMAGE_INPUT} input; re-export the model.")
+        self._image_dtype = np.float16 if image_input.type == "tensor(float16)" else np.float32
+        self._text_inputs = {i.name: i for i in self._text_session.get_inputs()}
+        if "input_ids" not in self._text_inputs:
+            raise _invalid(self.model_dir, f"The text graph of {self.name} has no input_ids input; re-export the model.")
+        length = self._text_inputs["input_ids"].shape[-1]
+        self._static_text_length = length if isinstance(length, int) and length > 0 else None
+        for session in (self._image_session, self._text_session):
+            out_dim = session.get_outputs()[0].shape[-1]
+            if isinstance(out_dim, int) and out_dim != self.dimension:
+                raise _invalid(self.model_dir, f"A graph of {self.name} outputs {out_dim} dims, the manifest says {self.dimension}.")
+
+        self._lock = threading.Lock()
+        self.images_embedded = 0
+        self.image_runs = 0  # onnxruntime calls of the image tower
+        self.texts_embedded = 0
+        self.tokens_embedded = 0
+
+    # -- loading -----------------------------------------------------------
+
+    def _check(self, rel: str) -> None:
+        """Verifies a file's sha256 against the manifest (once per file) when asked to."""
+        if not self.verify_checksums or rel in self._verified:
+            return
+        expected = self._checksums.get(rel)
+        if expected is not None and _sha256(self.model_dir / rel) != str(expected).lower():
+            raise _invalid(
+                self.model_dir,
+                f"Model file {rel} in {self.model_dir} does not match its checksum; re-export the model.",
+                file=str(rel),
+            )
+        self._verified.add(rel)
+
+    def _open(self, ort, precision: str, tower: str, options, providers: list[str]):
+        rel = self.variants[precision][tower]
+        self._check(rel)
+        try:
+            return ort.InferenceSession(str(self.model_dir / rel), sess_options=options, providers=providers)
+        except Exception:  # noqa: BLE001 - onnxruntime raises its own exception types
+            raise _invalid(self.model_dir, f"onnxruntime could not load {rel} from {self.model_dir}; re-export the model.",
+                           file=str(rel)) from None
+
+    def _pad_id(self) -> int:
+        padding = self._tokenizer.padding
+        if padding and padding.get("pad_id") is not None:
+            return int(padding["pad_id"])
+        for token in ("<|endoftext|>", "<pad>", "[PAD]"):
+            token_id = self._tokenizer.token_to_id(token)
+            if token_id is not None:
+                return int(token_id)
+        return 0
+
+    def __repr__(self) -> str:
+        return f"OnnxClipModel({self.name!r}, dim={self.dimension}, device={self.device!r}, source={self.source!r})"
+
+    @property
+    def max_tokens(self) -> int:
+        return self.max_text_tokens
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """(height, width) of the model's input."""
+        return self.preprocess.crop_height, self.preprocess.crop_width
+
+    # -- images ------------------------------------------------------------
+
+    def preprocess_image(self, data: bytes) -> np.ndarray:
+        """Encoded image -> float32 [3, H, W] model input. Raises InvalidArgument for a bad image."""
+        return self.preprocess(decode_image(data, max_pixels=self.max_image_pixels))
+
+    def embed_pixels(self, pixels: Sequence[np.ndarray] | np.ndarray) -> ImageEmbeddings:
+        """Unit vectors for preprocessed images ([N,3,H,W] or a list of [3,H,W]); no errors possible per image."""
+        batch = np.ascontiguousarray(np.stack(list(pixels)) if not isinstance(pixels, np.ndarray) else pixels)
+        n = int(batch.shape[0]) if batch.ndim else 0
+        if n == 0:
+            return ImageEmbeddings.empty(self.dimension)
+        expected = (3, *self.image_size)
+        if batch.ndim != 4 or tuple(batch.shape[1:]) != expected:
+            raise InvalidArgument(
+                "INVALID_PIXELS", f"Preprocessed images must be [N, {', '.join(map(str, expected))}], got {list(batch.shape)}.",
+                domain=DOMAIN,
+            )
+        vectors = np.empty((n, self.dimension), dtype=np.float32)
+        for start in range(0, n, self.max_batch_size):
+            chunk = batch[start : start + self.max_batch_size].astype(self._image_dtype, copy=False)
+            out = self._image_session.run([self._image_output], {IMAGE_INPUT: chunk})[0]
+            vectors[start : start + len(chunk)] = l2_normalize(out)
+            with self._lock:
+                self.image_runs += 1
+        with self._lock:
+            self.images_embedded += n
+        return ImageEmbeddings(vectors, [None] * n)
+
+    def embed_images(self, images: Sequence[bytes]) -> ImageEmbeddings:
+        """Unit vectors for encoded images, in order. A bad image gets errors[i] and a zero row; the rest still embed."""
+        images = list(images)
+        errors: list[MivaaError | None] = [None] * len(images)
+        pixels: list[np.ndarray] = []
+        good: list[int] = []
+        for i, data in enumerate(images):
+            try:
+                pixels.append(self.preprocess_image(data))
+                good.append(i)
+            except MivaaError as error:
+                errors[i] = type(error)(error.reason, error.message, domain=error.domain, metadata={**error.metadata, "index": str(i)})
+        vectors = np.zeros((len(images), self.dimension), dtype=np.float32)
+        if good:
+            vectors[good] = self.embed_pixels(pixels).vectors
+        return ImageEmbeddings(vectors, errors)
+
+    # -- texts -------------------------------------------------------------
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens each text would use (start and end markers included), after truncation."""
+        return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts))]
+
+    def embed_texts(self, texts: Sequence[str]) -> EmbeddingBatch:
+        """Unit vectors from the text tower, in order; texts longer than max_text_tokens are cut."""
+        texts = list(texts)
+        if not texts:
+            return EmbeddingBatch.empty(self.dimension)
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise InvalidArgument(
+                    "INVALID_TEXT", f"Text {i} is a {type(text).__name__}, not a string.", domain=DOMAIN, metadata={"index": str(i)}
+                )
+        encodings = self._tokenizer.encode_batch(texts)
+        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
+        truncated = [bool(e.overflowing) for e in encodings]
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        order = np.argsort(lengths, kind="stable")  # similar lengths share a run: little padding
+        for start in range(0, len(order), self.max_batch_size):
+            idx = order[start : start + self.max_batch_size]
+            width = self._static_text_length or max(int(lengths[idx].max()), 1)
+            ids = np.full((len(idx), width), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, j in enumerate(idx):
+                enc = encodings[j]
+                n = len(enc.ids)
+                ids[row, :n] = enc.ids
+                mask[row, :n] = enc.attention_mask
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            feeds = {k: v for k, v in feeds.items() if k in self._text_inputs}
+            vectors[idx] = l2_normalize(self._text_session.run([self._text_output], feeds)[0])
+        with self._lock:
+            self.texts_embedded += len(texts)
+            self.tokens_embedded += int(lengths.sum())
+        return EmbeddingBatch(vectors, lengths.tolist(), truncated)
+
+
+def _output_name(session, wanted: str) -> str:
+    names = [o.name for o in session.get_outputs()]
+    return wanted if wanted in names else names[0]
+
+
+def source_label(source) -> str:
+    """The manifest's `source` as one line: a checkpoint name or path, or package==version."""
+    if source is None:
+        return ""
+    if isinstance(source, dict):
+        if "package" in source:
+            return f"{source['package']}=={source['version']}" if source.get("version") else str(source["package"])
+        for key in ("checkpoint", "name", "path", "model"):
+            if key in source:
+                return str(source[key])
+        return json.dumps(source, sort_keys=True)
+    return str(source)
