@@ -12,7 +12,7 @@ SAMPLES := .cache/samples
 MIVAA := $(VENV)/bin/mivaa
 PYTEST_ARGS ?=
 
-.PHONY: help install ocr models proto proto-check lint test demo up down status bench clean deploy-config
+.PHONY: help install ocr export-venv models clip-tiny proto proto-check lint test demo up down status bench clean deploy-config
 
 help:
 	@echo "make demo    install everything, start the local mesh, ingest sample PDFs, search them"
@@ -33,14 +33,23 @@ $(VENV)/.ocr-installed: $(VENV)/.installed requirements/ocr.txt tools/install_oc
 	bash tools/install_ocr.sh $(VENV)
 	touch $@
 
-## all-MiniLM-L6-v2 exported to ONNX once (torch lives only in the export venv) and cached.
-models: $(MODEL_DIR)/manifest.json
-$(MODEL_DIR)/manifest.json: tools/export_text_model.py requirements/export.txt
+## The export venv (CPU torch first, then transformers, onnx): only for exporting models.
+export-venv: $(EXPORT_VENV)/.installed
+$(EXPORT_VENV)/.installed: requirements/export.txt
 	test -x $(EXPORT_VENV)/bin/python || $(PYTHON) -m venv $(EXPORT_VENV)
 	$(EXPORT_VENV)/bin/pip install --quiet torch==2.13.0
 	$(EXPORT_VENV)/bin/pip install --quiet -r requirements/export.txt
+	touch $@
+
+## all-MiniLM-L6-v2 exported to ONNX once (torch lives only in the export venv) and cached.
+models: $(MODEL_DIR)/manifest.json
+$(MODEL_DIR)/manifest.json: tools/export_text_model.py $(EXPORT_VENV)/.installed
 	$(EXPORT_VENV)/bin/python tools/export_text_model.py --out $(MODEL_DIR)
 	touch $@
+
+## A tiny random-weight CLIP, exported like a real one: image search end to end without real weights.
+clip-tiny: models
+	$(VENV)/bin/mivaa models export-clip --tiny --out models/tiny-clip
 
 ## Regenerate the shared stub package (gen/python/mivaa) from protos/.
 proto: install

@@ -31,7 +31,24 @@ def model_dir() -> pathlib.Path:
 
 
 @pytest.fixture(scope="session")
-def mesh(model_dir):
+def mesh_models_dir(model_dir, tmp_path_factory) -> pathlib.Path:
+    """The models the test mesh serves: the text model and, when the export venv exists, a tiny random CLIP.
+
+    Assembled from links, so a developer's own exports in models/ do not change what tests see.
+    """
+    from tests.embedder.clip_fixture import ExportVenvMissing, build_tiny_clip
+
+    folder = tmp_path_factory.mktemp("mesh-models")
+    (folder / model_dir.name).symlink_to(model_dir, target_is_directory=True)
+    try:
+        (folder / "tiny-clip").symlink_to(build_tiny_clip(), target_is_directory=True)
+    except ExportVenvMissing as missing:
+        print(f"test mesh without an image model: {missing}")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def mesh(model_dir, mesh_models_dir):
     """The whole mesh as real processes on free ports: NATS, PostgreSQL, services, Envoy."""
     from mivaa_cli.localmesh.mesh import LocalMesh, MeshPorts
 
@@ -39,7 +56,7 @@ def mesh(model_dir):
     mesh = LocalMesh(
         state_dir,
         MeshPorts.free(),
-        models_dir=model_dir.parent,
+        models_dir=mesh_models_dir,
         workers=1,
         extra_env={
             # Short ack wait so a killed worker's task comes back within seconds.

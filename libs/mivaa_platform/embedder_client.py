@@ -92,22 +92,38 @@ class ImageEmbedderClient:
             )
         return self._resolved
 
-    async def embed_images(self, images: Sequence[bytes]) -> tuple[str, list[list[float]]]:
-        """(model, one unit vector per image, in order)."""
+    async def embed_images(
+        self, images: Sequence[bytes], *, skip_unreadable: bool = True
+    ) -> tuple[str, list[list[float]]]:
+        """(model, one unit vector per image, in order).
+
+        With `skip_unreadable`, an image the model cannot read gets [] and the
+        rest are still embedded; without it, its IMAGE_UNREADABLE error is raised.
+        """
         model = await self.resolve_model()
-        if not images:
-            return model, []
-
-        async def requests():
-            for index, data in enumerate(images):
-                yield embedder_service_pb2.EmbedImagesRequest(model=model if index == 0 else "", image=data, id=str(index))
-
         vectors: list[list[float]] = [[] for _ in images]
-        try:
-            async for response in self._stub.EmbedImages(requests(), timeout=300):
-                vectors[int(response.id)] = list(response.embedding.values)
-        except grpc.aio.AioRpcError as exc:
-            raise from_rpc_error(exc, "embedder") from exc
+        start = 0
+        while start < len(images):
+
+            async def requests(first: int = start):
+                for index in range(first, len(images)):
+                    yield embedder_service_pb2.EmbedImagesRequest(
+                        model=model if index == first else "", image=images[index], id=str(index)
+                    )
+
+            try:
+                async for response in self._stub.EmbedImages(requests(), timeout=300):
+                    vectors[int(response.id)] = list(response.embedding.values)
+                return model, vectors
+            except grpc.aio.AioRpcError as exc:
+                error = from_rpc_error(exc, "embedder")
+                bad = error.metadata.get("id", "")
+                # One unreadable image ends the stream after answering those before it:
+                # skip it and go on with the rest.
+                unreadable = error.reason in ("IMAGE_UNREADABLE", "IMAGE_TOO_LARGE")
+                if not (skip_unreadable and unreadable) or not bad.isdigit() or int(bad) < start:
+                    raise error from exc
+                start = int(bad) + 1
         return model, vectors
 
     async def embed_texts(self, texts: Sequence[str]) -> tuple[str, list[list[float]]]:

@@ -71,4 +71,9 @@ def from_rpc_error(exc: grpc.aio.AioRpcError, peer: str) -> MivaaError:
         ErrorKind.FAILED_PRECONDITION: errors.FailedPrecondition,
     }.get(kind_by_code.get(code, ErrorKind.INTERNAL), errors.Internal)
     reason = info.reason if info else f"{peer.upper()}_{code.name}"
-    return error_class(reason, exc.details() or f"The {peer} service failed.", domain=info.domain if info else "mivaa")
+    return error_class(
+        reason,
+        exc.details() or f"The {peer} service failed.",
+        domain=info.domain if info else "mivaa",
+        metadata=dict(info.metadata) if info else None,
+    )

@@ -9,8 +9,8 @@ The model is tools/make_tiny_clip.py's random-weight CLIP (dimension 32, 64x64 i
 (.cache/export-venv, or the Python in $MIVAA_EXPORT_PYTHON) as subprocesses; the test
 process itself never imports torch. The export is cached in
 .cache/models/tiny-clip-<hash of the two tools>/ (the checkpoint beside it, in
-...-checkpoint/), so only the first run after either tool changes pays the ~10 s;
-a cached folder is reused while its manifest's checksums match. Without the export venv
+...-checkpoint/), so only the first run after either tool changes pays the ~10 s (and removes the
+folders of earlier versions); a cached folder is reused while its manifest's checksums match. Without the export venv
 the fixture skips, saying how to create it.
 """
 
@@ -73,13 +73,19 @@ def cache_dirs() -> tuple[pathlib.Path, pathlib.Path]:
     return base, base.with_name(base.name + "-checkpoint")
 
 
-def export_is_intact(model_dir: pathlib.Path) -> bool:
+def _matches(root: pathlib.Path, checksums: dict[str, str]) -> bool:
+    return bool(checksums) and all(
+        hashlib.sha256((root / rel).read_bytes()).hexdigest() == digest for rel, digest in checksums.items()
+    )
+
+
+def export_is_intact(model_dir: pathlib.Path, checkpoint_dir: pathlib.Path | None = None) -> bool:
+    """The manifest's checksums match its files (and, given checkpoint_dir, the checkpoint it was made from)."""
     try:
         manifest = json.loads((model_dir / "manifest.json").read_text())
-        checksums = manifest["checksums"]
-        return bool(checksums) and all(
-            hashlib.sha256((model_dir / rel).read_bytes()).hexdigest() == digest for rel, digest in checksums.items()
-        )
+        if checkpoint_dir is not None and not _matches(checkpoint_dir, manifest["source_files"]):
+            return False
+        return _matches(model_dir, manifest["checksums"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False
 
@@ -116,22 +122,34 @@ def _lock(path: pathlib.Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _move_into_place(src: pathlib.Path, dst: pathlib.Path) -> None:
+    """Renames src to dst; a dst that appeared meanwhile (another builder) is kept. Both are
+    deterministic builds of the same tools, so either is as good."""
+    try:
+        src.rename(dst)
+    except OSError:
+        if not dst.is_dir():
+            raise
+
+
 @functools.lru_cache(maxsize=1)
 def build_tiny_clip() -> pathlib.Path:
     """The exported tiny CLIP folder, built (and cached) if needed; ExportVenvMissing without the venv."""
     model_dir, checkpoint_dir = cache_dirs()
-    if export_is_intact(model_dir) and (checkpoint_dir / "config.json").is_file():
+    if export_is_intact(model_dir, checkpoint_dir):
         return model_dir
     export_python()  # fail fast, with the hint, before taking the lock
-    with _lock(CACHE_ROOT / f".{model_dir.name}.lock"):
-        if export_is_intact(model_dir) and (checkpoint_dir / "config.json").is_file():
+    with _lock(CACHE_ROOT / f".{TINY_NAME}.lock"):
+        if export_is_intact(model_dir, checkpoint_dir):
             return model_dir
-        for stale in (model_dir, checkpoint_dir):
-            shutil.rmtree(stale, ignore_errors=True)
+        # This tool version's broken leftovers, and the exports of earlier versions of the tools.
+        for stale in CACHE_ROOT.glob(f"{TINY_NAME}-*"):
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
         work = pathlib.Path(tempfile.mkdtemp(prefix=f".{model_dir.name}.", dir=CACHE_ROOT))
         try:
             _check(run_export_python([str(MAKE_TINY_CLIP), "--out", str(work / "checkpoint")]), "make_tiny_clip.py")
-            work.joinpath("checkpoint").rename(checkpoint_dir)
+            _move_into_place(work / "checkpoint", checkpoint_dir)
             _check(
                 run_export_python([
                     str(EXPORT_CLIP), "--checkpoint", str(checkpoint_dir), "--out", str(work / "export"),
@@ -139,10 +157,10 @@ def build_tiny_clip() -> pathlib.Path:
                 ]),
                 "export_clip.py",
             )
-            work.joinpath("export").rename(model_dir)
+            _move_into_place(work / "export", model_dir)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    if not export_is_intact(model_dir):
+    if not export_is_intact(model_dir, checkpoint_dir):
         raise RuntimeError(f"{model_dir}: the export's checksums do not match right after it was written")
     return model_dir
 

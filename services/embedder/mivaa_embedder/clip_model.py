@@ -135,12 +135,16 @@ def _unreadable(message: str, **metadata: str) -> InvalidArgument:
     return InvalidArgument("IMAGE_UNREADABLE", message, domain=DOMAIN, metadata=metadata)
 
 
-def _too_large(width: int, height: int, max_pixels: int) -> InvalidArgument:
+def _too_large(width: int | None, height: int | None, max_pixels: int) -> InvalidArgument:
+    if width is None or height is None:  # Pillow refused the header's size before we saw it
+        size, metadata = "far larger than that", {}
+    else:
+        size, metadata = f"{width}x{height} pixels", {"width": str(width), "height": str(height)}
     return InvalidArgument(
         "IMAGE_TOO_LARGE",
-        f"The image is {width}x{height} pixels; at most {max_pixels} pixels are decoded (scale it down first).",
+        f"The image is {size}; at most {max_pixels} pixels are decoded (scale it down first).",
         domain=DOMAIN,
-        metadata={"width": str(width), "height": str(height), "max_pixels": str(max_pixels)},
+        metadata={**metadata, "max_pixels": str(max_pixels)},
     )
 
 
@@ -191,7 +195,7 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS):
     try:
         image = Image.open(io.BytesIO(data))  # reads the header only
     except Image.DecompressionBombError:
-        raise _unreadable(f"The image declares an implausibly large size; at most {max_pixels} pixels are decoded.") from None
+        raise _too_large(None, None, max_pixels) from None
     except UnidentifiedImageError:
         raise _unreadable(f"The bytes are not an image in a format the embedder reads ({FORMATS_HINT}).") from None
     except Exception:  # noqa: BLE001 - Pillow raises many types for broken headers
@@ -508,7 +512,8 @@ class OnnxClipModel:
         return 0
 
     def __repr__(self) -> str:
-        return f"OnnxClipModel({self.name!r}, dim={self.dimension}, device={self.device!r}, source={self.source!r})"
+        device = getattr(self, "device", "not loaded")
+        return f"OnnxClipModel({self.name!r}, dim={self.dimension}, device={device!r}, source={self.source!r})"
 
     @property
     def max_tokens(self) -> int:

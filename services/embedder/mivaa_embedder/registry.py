@@ -88,7 +88,6 @@ class ServedImageModel:
         self.model = model
         self.image_batcher = image_batcher
         self.text_batcher = text_batcher
-        self.batcher = image_batcher
         self._decoder = decoder
         self.name = model.name
 

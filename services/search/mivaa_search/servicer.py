@@ -326,7 +326,7 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
         elif kind == "image":
             if not request.image:
                 raise InvalidArgument("QUERY_EMPTY", "image must not be empty.", domain=DOMAIN)
-            model, vectors = await self._images.embed_images([request.image])
+            model, vectors = await self._images.embed_images([request.image], skip_unreadable=False)
         else:
             raise InvalidArgument("QUERY_EMPTY", "Give a text or an image to search with.", domain=DOMAIN)
         if request.top_k < 0:
