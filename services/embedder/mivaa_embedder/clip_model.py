@@ -38,7 +38,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mivaa_embedder.text_model import CPU, CUDA, EmbeddingBatch
+from mivaa_embedder.text_model import CPU, CUDA, EmbeddingBatch, encode_texts, padded_runs
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument, MivaaError
 
 log = logging.getLogger("mivaa.embedder.clip")
@@ -578,36 +578,19 @@ class OnnxClipModel:
 
     def embed_texts(self, texts: Sequence[str]) -> EmbeddingBatch:
         """Unit vectors from the text tower, in order; texts longer than max_text_tokens are cut."""
-        texts = list(texts)
-        if not texts:
+        encoded = encode_texts(self._tokenizer, texts, DOMAIN)
+        if encoded is None:
             return EmbeddingBatch.empty(self.dimension)
-        for i, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise InvalidArgument(
-                    "INVALID_TEXT", f"Text {i} is a {type(text).__name__}, not a string.", domain=DOMAIN, metadata={"index": str(i)}
-                )
-        encodings = self._tokenizer.encode_batch(texts)
-        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
-        truncated = [bool(e.overflowing) for e in encodings]
-        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        order = np.argsort(lengths, kind="stable")  # similar lengths share a run: little padding
-        for start in range(0, len(order), self.max_batch_size):
-            idx = order[start : start + self.max_batch_size]
-            width = self._static_text_length or max(int(lengths[idx].max()), 1)
-            ids = np.full((len(idx), width), self.pad_id, dtype=np.int64)
-            mask = np.zeros((len(idx), width), dtype=np.int64)
-            for row, j in enumerate(idx):
-                enc = encodings[j]
-                n = len(enc.ids)
-                ids[row, :n] = enc.ids
-                mask[row, :n] = enc.attention_mask
-            feeds = {"input_ids": ids, "attention_mask": mask}
+        vectors = np.empty((len(encoded.encodings), self.dimension), dtype=np.float32)
+        for idx, feeds in padded_runs(
+            encoded, self.max_batch_size, pad_id=self.pad_id, width=self._static_text_length
+        ):
             feeds = {k: v for k, v in feeds.items() if k in self._text_inputs}
             vectors[idx] = l2_normalize(self._text_session.run([self._text_output], feeds)[0])
         with self._lock:
-            self.texts_embedded += len(texts)
-            self.tokens_embedded += int(lengths.sum())
-        return EmbeddingBatch(vectors, lengths.tolist(), truncated)
+            self.texts_embedded += len(encoded.encodings)
+            self.tokens_embedded += int(encoded.lengths.sum())
+        return EmbeddingBatch(vectors, encoded.lengths.tolist(), encoded.truncated)
 
 
 def _output_name(session, wanted: str) -> str:

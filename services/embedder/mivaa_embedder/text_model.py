@@ -22,11 +22,14 @@ import json
 import os
 import pathlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument
+
+DOMAIN = "embedder.mivaa"
 
 MANIFEST = "manifest.json"
 CUDA = "CUDAExecutionProvider"
@@ -264,39 +267,64 @@ class OnnxTextEmbedder:
 
     def embed(self, texts: Sequence[str]) -> EmbeddingBatch:
         """Unit-length vectors for `texts`, in order. Long texts are cut to max_tokens."""
-        texts = list(texts)
-        if not texts:
+        encoded = encode_texts(self._tokenizer, texts)
+        if encoded is None:
             return EmbeddingBatch.empty(self.dimension)
-        for i, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise InvalidArgument("INVALID_TEXT", f"Text {i} is a {type(text).__name__}, not a string.", metadata={"index": str(i)})
-
-        encodings = self._tokenizer.encode_batch(texts)
-        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
-        truncated = [bool(e.overflowing) for e in encodings]
-        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-
-        # Similar lengths share a sub-batch so little compute goes to padding.
-        order = np.argsort(lengths, kind="stable")
-        for start in range(0, len(order), self.run_batch_size):
-            idx = order[start : start + self.run_batch_size]
-            width = int(lengths[idx].max())
-            ids = np.zeros((len(idx), width), dtype=np.int64)
-            mask = np.zeros((len(idx), width), dtype=np.int64)
-            types = np.zeros((len(idx), width), dtype=np.int64)
-            for row, j in enumerate(idx):
-                enc = encodings[j]
-                n = len(enc.ids)
-                ids[row, :n] = enc.ids
-                mask[row, :n] = enc.attention_mask
-                types[row, :n] = enc.type_ids
-            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        vectors = np.empty((len(encoded.encodings), self.dimension), dtype=np.float32)
+        for idx, feeds in padded_runs(encoded, self.run_batch_size):
             feeds = {k: v for k, v in feeds.items() if k in self._input_names}
             hidden = self._session.run([self._output_name], feeds)[0]
-            vectors[idx] = mean_pool_normalize(hidden, mask)
-
-        counts = lengths.tolist()
+            vectors[idx] = mean_pool_normalize(hidden, feeds["attention_mask"])
         with self._lock:
-            self.texts_embedded += len(texts)
-            self.tokens_embedded += int(lengths.sum())
-        return EmbeddingBatch(vectors, counts, truncated)
+            self.texts_embedded += len(encoded.encodings)
+            self.tokens_embedded += int(encoded.lengths.sum())
+        return EmbeddingBatch(vectors, encoded.lengths.tolist(), encoded.truncated)
+
+
+@dataclass(frozen=True)
+class EncodedTexts:
+    """Tokenized texts with their lengths (special tokens included) and whether each was cut."""
+
+    encodings: list
+    lengths: np.ndarray
+    truncated: list[bool]
+
+
+def encode_texts(tokenizer, texts: Sequence[str], domain: str | None = None) -> EncodedTexts | None:
+    """Checks and tokenizes texts (truncation as the tokenizer is set up); None for no texts."""
+    texts = list(texts)
+    if not texts:
+        return None
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise InvalidArgument(
+                "INVALID_TEXT", f"Text {i} is a {type(text).__name__}, not a string.", domain=domain or DOMAIN,
+                metadata={"index": str(i)},
+            )
+    encodings = tokenizer.encode_batch(texts)
+    lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
+    return EncodedTexts(encodings, lengths, [bool(e.overflowing) for e in encodings])
+
+
+def padded_runs(
+    encoded: EncodedTexts, run_size: int, *, pad_id: int = 0, width: int | None = None
+) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """Model runs of at most `run_size` texts, as (their indices, padded input arrays).
+
+    Texts are grouped by length so that little compute goes to padding; `width`
+    pads every run to a fixed length (graphs exported with a static sequence).
+    """
+    order = np.argsort(encoded.lengths, kind="stable")
+    for start in range(0, len(order), run_size):
+        idx = order[start : start + run_size]
+        run_width = width or max(int(encoded.lengths[idx].max()), 1)
+        ids = np.full((len(idx), run_width), pad_id, dtype=np.int64)
+        mask = np.zeros((len(idx), run_width), dtype=np.int64)
+        types = np.zeros((len(idx), run_width), dtype=np.int64)
+        for row, j in enumerate(idx):
+            enc = encoded.encodings[j]
+            n = len(enc.ids)
+            ids[row, :n] = enc.ids
+            mask[row, :n] = enc.attention_mask
+            types[row, :n] = enc.type_ids
+        yield idx, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}

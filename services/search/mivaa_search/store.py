@@ -141,6 +141,16 @@ def _document(row: tuple) -> DocumentRecord:
     return DocumentRecord(str(row[0]), *values)
 
 
+# An image with its placements (pages, boxes, captions) in page order; read by _image_info.
+_IMAGE_INFO_SELECT = """
+    SELECT i.ordinal, i.sha256, i.mime_type, i.width, i.height, octet_length(i.data),
+           coalesce(array_agg(p.page ORDER BY p.page, p.y0) FILTER (WHERE p.page IS NOT NULL), '{}'),
+           coalesce(array_agg(ARRAY[p.x0, p.y0, p.x1, p.y1] ORDER BY p.page, p.y0) FILTER (WHERE p.page IS NOT NULL), '{}'),
+           coalesce(array_agg(p.caption ORDER BY p.page, p.y0) FILTER (WHERE p.page IS NOT NULL), '{}')
+    FROM images i
+    LEFT JOIN image_placements p ON p.document_id = i.document_id AND p.sha256 = i.sha256
+"""
+
 DEFAULT_PAGES_PAGE_SIZE = 20
 MAX_PAGES_PAGE_SIZE = 200
 
@@ -558,13 +568,8 @@ class DocumentStore:
         async with self._connection() as conn:
             await self._require_document(conn, doc_id, id)
             cur = await conn.execute(
-                """
-                SELECT i.ordinal, i.sha256, i.mime_type, i.width, i.height, octet_length(i.data),
-                       coalesce(array_agg(p.page ORDER BY p.page, p.y0) FILTER (WHERE p.page IS NOT NULL), '{}'),
-                       coalesce(array_agg(ARRAY[p.x0, p.y0, p.x1, p.y1] ORDER BY p.page, p.y0) FILTER (WHERE p.page IS NOT NULL), '{}'),
-                       coalesce(array_agg(p.caption ORDER BY p.page, p.y0) FILTER (WHERE p.page IS NOT NULL), '{}')
-                FROM images i
-                LEFT JOIN image_placements p ON p.document_id = i.document_id AND p.sha256 = i.sha256
+                f"""
+                {_IMAGE_INFO_SELECT}
                 WHERE i.document_id = %s AND i.ordinal > %s
                 GROUP BY i.ordinal, i.sha256, i.mime_type, i.width, i.height, i.data
                 ORDER BY i.ordinal
@@ -581,13 +586,8 @@ class DocumentStore:
         doc_id = _parse_document_id(id)
         async with self._connection() as conn:
             cur = await conn.execute(
-                """
-                SELECT i.ordinal, i.sha256, i.mime_type, i.width, i.height, octet_length(i.data),
-                       coalesce(array_agg(p.page ORDER BY p.page, p.y0) FILTER (WHERE p.page IS NOT NULL), '{}'),
-                       coalesce(array_agg(ARRAY[p.x0, p.y0, p.x1, p.y1] ORDER BY p.page, p.y0) FILTER (WHERE p.page IS NOT NULL), '{}'),
-                       coalesce(array_agg(p.caption ORDER BY p.page, p.y0) FILTER (WHERE p.page IS NOT NULL), '{}')
-                FROM images i
-                LEFT JOIN image_placements p ON p.document_id = i.document_id AND p.sha256 = i.sha256
+                f"""
+                {_IMAGE_INFO_SELECT}
                 WHERE i.document_id = %s AND i.sha256 = %s
                 GROUP BY i.ordinal, i.sha256, i.mime_type, i.width, i.height, i.data
                 """,
