@@ -43,7 +43,7 @@ $(EXPORT_VENV)/.installed: requirements/export.txt
 
 ## all-MiniLM-L6-v2 exported to ONNX once (torch lives only in the export venv) and cached.
 models: $(MODEL_DIR)/manifest.json
-$(MODEL_DIR)/manifest.json: tools/export_text_model.py $(EXPORT_VENV)/.installed
+$(MODEL_DIR)/manifest.json: tools/export_text_model.py tools/export_common.py $(EXPORT_VENV)/.installed
 	$(EXPORT_VENV)/bin/python tools/export_text_model.py --out $(MODEL_DIR)
 	touch $@
 

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import hashlib
 import json
 import os
 import pathlib
@@ -57,6 +56,9 @@ import shutil
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from export_common import replace_folder, sha256_file  # noqa: E402 - a sibling module of this script
 
 DEFAULT_OPSET = 17
 # Bump when the layout or content of the exported folder changes.
@@ -114,14 +116,6 @@ _RESAMPLE = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic", 4: "box", 
 
 class NotAClipCheckpoint(Exception):
     pass
-
-
-def sha256_file(path: pathlib.Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def source_fingerprint(src: pathlib.Path) -> dict[str, str]:
@@ -655,14 +649,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
 
-        # Swap the verified folder into place.
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            work.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            work.rename(out)
+        replace_folder(work, out)  # only now, verified, does it replace an older export
         print(f"wrote {out} ({', '.join(checksums)}, {MANIFEST}) in {time.perf_counter() - t0:.1f}s")
         return 0
     finally:

