@@ -182,44 +182,83 @@ def load(model_dir: pathlib.Path, device: str, precision: str, threads: int | No
 
 
 # ---------------------------------------------------------------------------------------------
+# What else ran on the machine meanwhile (a shared 2-core box makes every figure noisy)
+# ---------------------------------------------------------------------------------------------
+
+
+def _machine_busy_seconds() -> float | None:
+    """CPU seconds spent outside idle, all cores, since boot (from /proc/stat); None where unreadable."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def others_note():
+    """Prints, at the end of a section, how much of the machine's CPU other processes took during it."""
+    busy, own, started = _machine_busy_seconds(), os.times(), time.perf_counter()
+    yield
+    end_busy, end_own, wall = _machine_busy_seconds(), os.times(), time.perf_counter() - started
+    if busy is None or end_busy is None or wall <= 0:
+        return
+    mine = (end_own.user + end_own.system) - (own.user + own.system)
+    share = max(0.0, (end_busy - busy) - mine) / (wall * (os.cpu_count() or 1))
+    warning = "; the figures above are disturbed" if share >= 0.10 else ""
+    print(f"  ({wall:.0f} s; other processes used {share:.0%} of the machine's CPU meanwhile{warning})")
+
+
+# ---------------------------------------------------------------------------------------------
 # 1. Image tower throughput
 # ---------------------------------------------------------------------------------------------
 
 
-def best_rate(fn: Callable[[Sequence], object], items: Sequence, batch: int, images_per_run: int, repeats: int) -> float:
-    """Images/s of fn over consecutive batches of `batch` items: best of `repeats` runs, each of at
-    least images_per_run images and MIN_RUN_SECONDS, after one warm-up call."""
-    fn(items[:batch])
+def one_run(fn: Callable[[Sequence], object], items: Sequence, batch: int, images_per_run: int) -> float:
+    """Images/s of fn over consecutive batches of `batch` items, for at least images_per_run images and
+    MIN_RUN_SECONDS."""
     calls_per_pass = max(1, len(items) // batch)
-    best = 0.0
+    done, call = 0, 0
+    started = time.perf_counter()
+    while done < images_per_run or time.perf_counter() - started < MIN_RUN_SECONDS:
+        start = (call % calls_per_pass) * batch
+        fn(items[start : start + batch])
+        done += batch
+        call += 1
+    return done / (time.perf_counter() - started)
+
+
+def best_rates(runs: list[tuple[Callable[[Sequence], object], Sequence]], batch: int, images_per_run: int,
+               repeats: int) -> list[float]:
+    """The best of `repeats` runs of each (fn, items), after a warm-up call of each. Runs alternate
+    between the functions, so a busy spell on the machine does not land on one of them only."""
+    for fn, items in runs:
+        fn(items[:batch])
+    best = [0.0] * len(runs)
     for _ in range(repeats):
-        done, call = 0, 0
-        started = time.perf_counter()
-        while done < images_per_run or time.perf_counter() - started < MIN_RUN_SECONDS:
-            start = (call % calls_per_pass) * batch
-            fn(items[start : start + batch])
-            done += batch
-            call += 1
-        best = max(best, done / (time.perf_counter() - started))
+        for i, (fn, items) in enumerate(runs):
+            best[i] = max(best[i], one_run(fn, items, batch, images_per_run))
     return best
 
 
 def throughput_table(models: list[OnnxClipModel], images: list[bytes], batches: list[int], images_per_run: int,
                      repeats: int) -> None:
-    print(f"  {'device / precision':<30} {'batch':>5} {'embed_pixels':>13} {'embed_images':>13} "
-          f"{'model ms/img':>13} {'+decode ms/img':>15}")
+    print(f"  {'device / precision':<30} {'batch':>5} {'embed_pixels':>13} {'embed_images':>13} {'model share':>12}")
     for model in models:
         pixels = np.stack([model.preprocess_image(image) for image in images])
         for batch in batches:
-            model_rate = best_rate(model.embed_pixels, pixels, batch, images_per_run, repeats)
-            full_rate = best_rate(model.embed_images, images, batch, images_per_run, repeats)
+            model_rate, full_rate = best_rates(
+                [(model.embed_pixels, pixels), (model.embed_images, images)], batch, images_per_run, repeats)
             print(f"  {model.device:<30} {batch:>5} {model_rate:>9.1f} i/s {full_rate:>9.1f} i/s "
-                  f"{1000 / model_rate:>13.2f} {1000 / full_rate - 1000 / model_rate:>15.2f}", flush=True)
+                  f"{min(full_rate / model_rate, 1.0):>11.0%}", flush=True)
 
 
 def preprocess_rate(model: OnnxClipModel, images: list[bytes], repeats: int) -> float:
-    return best_rate(lambda chunk: [model.preprocess_image(image) for image in chunk], images, len(images),
-                     len(images), repeats)
+    (rate,) = best_rates([(lambda chunk: [model.preprocess_image(image) for image in chunk], images)],
+                         len(images), len(images), repeats)
+    return rate
 
 
 def agreement(fp16: OnnxClipModel, fp32: OnnxClipModel, images: list[bytes]) -> None:
@@ -268,18 +307,11 @@ def registry_providers(providers: list[str]):
         registry_module.OnnxClipModel = original
 
 
-async def one_call(stub, pb, image: bytes, image_id: str, dimension: int) -> float:
-    started = time.perf_counter()
-    responses = [r async for r in stub.EmbedImages(iter([pb.EmbedImagesRequest(image=image, id=image_id)]))]
-    elapsed = time.perf_counter() - started
-    if len(responses) != 1 or responses[0].id != image_id or len(responses[0].embedding.values) != dimension:
-        raise SystemExit(f"unexpected EmbedImages answer for {image_id}: {responses!r:.300}")
-    return elapsed
-
-
-async def serve_and_call(model_dir: pathlib.Path, device: str, *, max_batch_images: int, max_wait_ms: float,
-                         images: list[bytes], callers: int, rounds: int, threads: int | None) -> dict:
-    from mivaa.embedder.v1 import embedder_service_pb2 as pb
+@contextlib.asynccontextmanager
+async def embedder(model_dir: pathlib.Path, device: str, *, max_batch_images: int, max_wait_ms: float,
+                   threads: int | None):
+    """An in-process embedder serving the CLIP export (ModelRegistry + EmbedderServicer on grpc.aio):
+    yields (stub, the OnnxClipModel, its image batcher)."""
     from mivaa.embedder.v1 import embedder_service_pb2_grpc
 
     from mivaa_embedder.registry import ModelRegistry
@@ -297,72 +329,86 @@ async def serve_and_call(model_dir: pathlib.Path, device: str, *, max_batch_imag
             await registry.load()
         try:
             served = registry.image_model("")
-            model, batcher = served.model, served.image_batcher
             add = embedder_service_pb2_grpc.add_EmbedderServiceServicer_to_server
             async with serving("bench-embedder", add, EmbedderServicer(registry), SERVICE) as (_, channel):
-                stub = embedder_service_pb2_grpc.EmbedderServiceStub(channel)
-
-                async def round_(number: int) -> tuple[list[float], float]:
-                    started = time.perf_counter()
-                    latencies = await asyncio.gather(*(
-                        one_call(stub, pb, images[(number * callers + i) % len(images)], f"r{number}-c{i}",
-                                 model.dimension)
-                        for i in range(callers)
-                    ))
-                    return list(latencies), time.perf_counter() - started
-
-                await round_(-1)  # warm-up: the channel, the decode threads, the batcher, the model
-                runs_before, batches_before = model.image_runs, batcher.batches_run
-                latencies: list[float] = []
-                wall = 0.0
-                for number in range(rounds):
-                    round_latencies, seconds = await round_(number)
-                    latencies += round_latencies
-                    wall += seconds
-                runs = model.image_runs - runs_before
-                if batcher.batches_run - batches_before != runs:
-                    raise SystemExit(f"batcher ran {batcher.batches_run - batches_before} batches, model {runs} runs")
-                return {
-                    "device": model.device,
-                    "latencies": np.array(latencies) * 1000,
-                    "throughput": len(latencies) / wall,
-                    "runs": runs,
-                    "images": len(latencies),
-                    "largest": batcher.max_batch_seen,
-                }
+                yield embedder_service_pb2_grpc.EmbedderServiceStub(channel), served.model, served.image_batcher
         finally:
             await registry.close()
 
 
+async def one_round(stub, model: OnnxClipModel, images: list[bytes], callers: int, number: int) -> tuple[list[float], float]:
+    """`callers` concurrent EmbedImages calls of one image each: (latencies in s, wall time of the round)."""
+    from mivaa.embedder.v1 import embedder_service_pb2 as pb
+
+    async def call(i: int) -> float:
+        image_id = f"r{number}-c{i}"
+        request = pb.EmbedImagesRequest(image=images[(number * callers + i) % len(images)], id=image_id)
+        started = time.perf_counter()
+        responses = [r async for r in stub.EmbedImages(iter([request]))]
+        elapsed = time.perf_counter() - started
+        if len(responses) != 1 or responses[0].id != image_id or len(responses[0].embedding.values) != model.dimension:
+            raise SystemExit(f"unexpected EmbedImages answer for {image_id}: {responses!r:.300}")
+        return elapsed
+
+    started = time.perf_counter()
+    latencies = await asyncio.gather(*(call(i) for i in range(callers)))
+    return list(latencies), time.perf_counter() - started
+
+
+async def compare_batching(args: argparse.Namespace, model_dir: pathlib.Path, device: str, images: list[bytes],
+                           settings: dict[str, tuple[int, float]]) -> dict[str, dict]:
+    """Both embedders up at once; their rounds alternate, so a busy spell on the machine hits both alike."""
+    async with contextlib.AsyncExitStack() as stack:
+        servers = {
+            label: await stack.enter_async_context(embedder(
+                model_dir, device, max_batch_images=max_batch, max_wait_ms=wait_ms, threads=args.threads))
+            for label, (max_batch, wait_ms) in settings.items()
+        }
+        stats = {}
+        for label, (stub, model, batcher) in servers.items():
+            await one_round(stub, model, images, args.callers, -1)  # warm-up: channel, decode threads, batcher, model
+            stats[label] = {"device": model.device, "latencies": [], "wall": 0.0,
+                            "runs": -model.image_runs, "batches": -batcher.batches_run}
+        for number in range(args.rounds):
+            for label, (stub, model, _) in servers.items():
+                latencies, wall = await one_round(stub, model, images, args.callers, number)
+                stats[label]["latencies"] += latencies
+                stats[label]["wall"] += wall
+        for label, (_, model, batcher) in servers.items():
+            stat = stats[label]
+            stat["runs"] += model.image_runs
+            stat["batches"] += batcher.batches_run
+            stat["largest"] = batcher.max_batch_seen
+            stat["latencies"] = np.array(stat["latencies"]) * 1000
+            stat["images"] = len(stat["latencies"])
+            stat["throughput"] = stat["images"] / stat["wall"]
+            if stat["batches"] != stat["runs"]:
+                raise SystemExit(f"{label}: the batcher ran {stat['batches']} batches, the model {stat['runs']} runs")
+        return stats
+
+
 def latency_comparison(args: argparse.Namespace, model_dir: pathlib.Path, device: str, images: list[bytes]) -> None:
-    settings = {"batched": (32, 5.0), "unbatched": (1, 5.0)}
-    results = {}
-    for label, (max_batch, wait_ms) in settings.items():
-        results[label] = asyncio.run(serve_and_call(
-            model_dir, device, max_batch_images=max_batch, max_wait_ms=wait_ms, images=images,
-            callers=args.callers, rounds=args.rounds, threads=args.threads,
-        ))
-    with_, without = results["batched"], results["unbatched"]
-    print(f"2. EmbedImages over gRPC: {args.callers} concurrent callers x {args.rounds} rounds (after a warm-up "
-          f"round), one image per call, in-process embedder on {with_['device']}; client on the server's event loop")
-    head = f"batching (32 images, 5 ms)"
-    print(f"  {'':<26} {head:>27} {'no batching (1 image)':>22} {'without / with':>15}")
-
-    def pct(values: np.ndarray, q: float) -> float:
-        return float(np.percentile(values, q))
-
+    settings = {"with": (32, 5.0), "without": (1, 5.0)}
+    results = asyncio.run(compare_batching(args, model_dir, device, images, settings))
+    with_, without = results["with"], results["without"]
+    print(f"2. EmbedImages over gRPC: {args.callers} concurrent callers, one image each, x {args.rounds} rounds per "
+          f"setting (alternating, after a warm-up round); in-process embedder on {with_['device']}, the client on "
+          f"its event loop")
+    print(f"  {'':<26} {'batching (32 images, 5 ms)':>27} {'no batching (1 image)':>22} {'without / with':>15}")
     rows = [
-        ("p50 latency per call (ms)", pct(with_["latencies"], 50), pct(without["latencies"], 50), True),
-        ("p95 latency per call (ms)", pct(with_["latencies"], 95), pct(without["latencies"], 95), True),
-        ("max latency per call (ms)", float(with_["latencies"].max()), float(without["latencies"].max()), True),
-        ("throughput (images/s)", with_["throughput"], without["throughput"], True),
+        ("p50 latency per call (ms)", float(np.percentile(with_["latencies"], 50)),
+         float(np.percentile(without["latencies"], 50))),
+        ("p95 latency per call (ms)", float(np.percentile(with_["latencies"], 95)),
+         float(np.percentile(without["latencies"], 95))),
+        ("max latency per call (ms)", float(with_["latencies"].max()), float(without["latencies"].max())),
+        ("throughput (images/s)", with_["throughput"], without["throughput"]),
     ]
-    for name, a, b, ratio in rows:
-        print(f"  {name:<26} {a:>27.1f} {b:>22.1f} {b / a:>14.2f}x" if ratio else f"  {name:<26} {a:>27} {b:>22}")
-    print(f"  {'model calls (image_runs)':<26} {with_['runs']:>27} {without['runs']:>22} "
-          f"{'':>15}")
+    for name, a, b in rows:
+        print(f"  {name:<26} {a:>27.1f} {b:>22.1f} {b / a:>14.2f}x")
+    print(f"  {'model calls (image_runs)':<26} {with_['runs']:>27} {without['runs']:>22}")
     print(f"  {'images per model call':<26} {with_['images'] / with_['runs']:>27.1f} "
-          f"{without['images'] / without['runs']:>22.1f}   (largest batch {with_['largest']} / {without['largest']})")
+          f"{without['images'] / without['runs']:>22.1f}")
+    print(f"  {'largest batch':<26} {with_['largest']:>27} {without['largest']:>22}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,10 +452,12 @@ def main(argv: list[str] | None = None) -> int:
           + ("" if offered else f" ({CUDA} not offered by onnxruntime here)"))
     print()
     if not args.skip_throughput:
-        tower_throughput(args, model_dir, devices, images)
+        with others_note():
+            tower_throughput(args, model_dir, devices, images)
         print()
     if not args.skip_grpc:
-        latency_comparison(args, model_dir, devices[-1], images)
+        with others_note():
+            latency_comparison(args, model_dir, devices[-1], images)
         print()
     print(f"total {time.perf_counter() - began:.0f} s")
     return 0

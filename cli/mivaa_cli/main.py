@@ -143,7 +143,8 @@ async def search(args) -> int:
     for rank, hit in enumerate(response.hits, 1):
         pages = f"p.{hit.page_start}" if hit.page_start == hit.page_end else f"pp.{hit.page_start}-{hit.page_end}"
         snippet = " ".join(hit.text.split())[:240]
-        print(f"{rank:2}. {hit.score:.3f}  {hit.document_title} ({pages}, {hit.document})\n    {snippet}")
+        section = f"  [{' > '.join(hit.section_path)}]" if hit.section_path else ""
+        print(f"{rank:2}. {hit.score:.3f}  {hit.document_title} ({pages}, {hit.document}){section}\n    {snippet}")
     return 0
 
 
