@@ -100,12 +100,13 @@ down:
 status:
 	$(MIVAA) status
 
-bench: install ocr models
+bench: install ocr models export-venv
 	$(PIP) install --quiet -e ".[bench]"
 	$(PY) bench/run.py
 	$(PY) bench/ocr_quality.py
 	$(PY) bench/extract_quality.py
 	$(PY) bench/extract_speed.py
+	$(PY) bench/image_embed.py
 
 clean: down
 	rm -rf .mivaa $(SAMPLES)

@@ -118,8 +118,9 @@ print(f"wrote a random ViT-B/32-shaped CLIP checkpoint to {out}")
 def b32_source() -> str:
     """What the cached export's manifest records as its source: changes whenever the recipe does."""
     digest = hashlib.sha256(_MAKE_B32.encode())
-    for path in (MAKE_TINY_CLIP, EXPORT_CLIP):
-        digest.update(path.read_bytes())
+    for path in (MAKE_TINY_CLIP, EXPORT_CLIP, EXPORT_CLIP.with_name("export_common.py")):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return f"bench/image_embed.py: random-weight CLIP, ViT-B/32 shapes (recipe {digest.hexdigest()[:12]})"
 
 
@@ -245,7 +246,6 @@ def best_rates(runs: list[tuple[Callable[[Sequence], object], Sequence]], batch:
 
 def throughput_table(models: list[OnnxClipModel], images: list[bytes], batches: list[int], images_per_run: int,
                      repeats: int) -> None:
-    print(f"  {'device / precision':<30} {'batch':>5} {'embed_pixels':>13} {'embed_images':>13} {'model share':>12}")
     for model in models:
         pixels = np.stack([model.preprocess_image(image) for image in images])
         for batch in batches:
@@ -272,11 +272,13 @@ def agreement(fp16: OnnxClipModel, fp32: OnnxClipModel, images: list[bytes]) -> 
           f"max {distinct.max():.4f})")
 
 
-def tower_throughput(args: argparse.Namespace, model_dir: pathlib.Path, devices: list[str], images: list[bytes]) -> None:
+def tower_throughput(args: argparse.Namespace, model_dir: pathlib.Path, devices: list[str],
+                     images: list[bytes]) -> None:
     threads = args.threads or os.cpu_count()
     print(f"1. Image tower throughput, images/s (best of {args.repeats} runs of >= {args.images_per_run} images "
           f"after a warm-up call; embed_images decodes and preprocesses on one thread; "
-          f"{threads} onnxruntime threads, {os.cpu_count()} cores)")
+          f"{threads} onnxruntime threads, {os.cpu_count()} cores); model share: of embed_images' time")
+    print(f"  {'device / precision':<30} {'batch':>5} {'embed_pixels':>13} {'embed_images':>13} {'model share':>12}")
     for device in devices:
         precisions = [FP16, FP32] if device == "cuda" or args.cpu_fp16 else [FP32]
         models = {precision: load(model_dir, device, precision, args.threads) for precision in precisions}
@@ -336,7 +338,8 @@ async def embedder(model_dir: pathlib.Path, device: str, *, max_batch_images: in
             await registry.close()
 
 
-async def one_round(stub, model: OnnxClipModel, images: list[bytes], callers: int, number: int) -> tuple[list[float], float]:
+async def one_round(stub, model: OnnxClipModel, images: list[bytes], callers: int,
+                    number: int) -> tuple[list[float], float]:
     """`callers` concurrent EmbedImages calls of one image each: (latencies in s, wall time of the round)."""
     from mivaa.embedder.v1 import embedder_service_pb2 as pb
 
