@@ -12,7 +12,7 @@ SAMPLES := .cache/samples
 MIVAA := $(VENV)/bin/mivaa
 PYTEST_ARGS ?=
 
-.PHONY: help install ocr export-venv models clip-tiny proto proto-check lint test demo up down status bench clean deploy-config
+.PHONY: help install ocr export-venv models clip-tiny certs proto proto-check lint test demo up down status bench clean deploy-config
 
 help:
 	@echo "make demo    install everything, start the local mesh, ingest sample PDFs, search them"
@@ -51,6 +51,12 @@ $(MODEL_DIR)/manifest.json: tools/export_text_model.py tools/export_common.py $(
 clip-tiny: models
 	$(VENV)/bin/mivaa models export-clip --tiny --out models/tiny-clip
 
+## Development CA and mTLS certificates for the services, the gateway and ops (idempotent; FORCE=1 replaces them).
+## `mivaa up` makes its own under .mivaa/certs; this is for running services by hand or in a cluster.
+CERTS_DIR ?= .mivaa/certs
+certs: $(VENV)/.installed
+	$(PY) tools/make_certs.py --out $(CERTS_DIR) $(if $(FORCE),--force)
+
 ## Regenerate the shared stub package (gen/python/mivaa) from protos/.
 proto: install
 	$(PY) tools/gen_protos.py
@@ -71,7 +77,10 @@ deploy-config: install
 	$(PY) gateway/render.py --out deploy/k8s/base/envoy.yaml --port 8080 --admin-port 9901 --listen-address 0.0.0.0 \
 		--upstream extractor=extractor:50051 --upstream search=search:50051 --upstream embedder=embedder:50051 \
 		--upstream ocr=ocr:50051 \
-		--cors-origin https://console.mivaa.example
+		--cors-origin https://console.mivaa.example \
+		--tls-cert /etc/mivaa/tls/tls.crt --tls-key /etc/mivaa/tls/tls.key \
+		--jwks-path /etc/mivaa/jwks/jwks.json --issuer mivaa-dev --audience mivaa \
+		--upstream-tls-ca /etc/mivaa/mtls/ca.crt --upstream-tls-cert /etc/mivaa/mtls/tls.crt --upstream-tls-key /etc/mivaa/mtls/tls.key
 	sed -i '1i # Rendered by `make deploy-config` (gateway/render.py); a test fails when it drifts from the template.' deploy/k8s/base/envoy.yaml
 
 ## The test suite: real PostgreSQL, NATS, Envoy and model, started by fixtures on free ports.
@@ -89,7 +98,7 @@ demo: install ocr models
 	$(MIVAA) search "how do I keep bread from going stale" -k 3
 	@echo; echo '$$ mivaa search "warning signs that an eruption is coming"'
 	$(MIVAA) search "warning signs that an eruption is coming" -k 3
-	@echo; echo "The mesh keeps running: try  $(MIVAA) search \"...\"  or  grpcurl -plaintext 127.0.0.1:8080 list;  stop it with  make down"
+	@echo; echo "The mesh keeps running: try  $(MIVAA) search \"...\"  or  .venv/bin/grpcurl -cacert .mivaa/certs/ca.pem -H \"authorization: Bearer \$$(cat .mivaa/auth/dev-token)\" 127.0.0.1:8080 list;  stop it with  make down"
 
 up: install ocr models
 	$(MIVAA) up
@@ -107,6 +116,7 @@ bench: install ocr models export-venv
 	$(PY) bench/extract_quality.py
 	$(PY) bench/extract_speed.py
 	$(PY) bench/image_embed.py
+	$(PY) bench/gateway_latency.py
 
 clean: down
 	rm -rf .mivaa $(SAMPLES)

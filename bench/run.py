@@ -60,7 +60,7 @@ async def measure_scanned(mesh, pages: int) -> dict:
     from tests.support.pdfs import make_scanned_pdf
 
     data = make_scanned_pdf("bench-scan", pages)
-    async with MeshClient(mesh.gateway_address) as client:
+    async with MeshClient(mesh.gateway_address, token=mesh.token(subject="bench"), ca=mesh.ca_path.read_bytes()) as client:
         started = time.perf_counter()
         upload = await client.upload_bytes(data, "scanned.pdf")
         final = await client.wait_for_job(upload.job.name, timeout=1800)
@@ -75,7 +75,7 @@ async def measure(mesh, pdf: pathlib.Path, queries: int) -> dict:
     from mivaa.jobs.v1 import job_pb2
     from mivaa_cli.client import MeshClient
 
-    async with MeshClient(mesh.gateway_address) as client:
+    async with MeshClient(mesh.gateway_address, token=mesh.token(subject="bench"), ca=mesh.ca_path.read_bytes()) as client:
         started = time.perf_counter()
         upload = await client.upload_file(pdf)
         uploaded = time.perf_counter() - started

@@ -80,5 +80,6 @@ def mesh(model_dir, mesh_models_dir):
 async def client(mesh):
     from mivaa_cli.client import MeshClient
 
-    async with MeshClient(mesh.gateway_address) as client:
+    # Through the gateway as a user of tenant "default" with read and write scopes.
+    async with MeshClient(mesh.gateway_address, token=mesh.token(), ca=mesh.ca_path.read_bytes()) as client:
         yield client

@@ -12,13 +12,17 @@ from mivaa.extractor.v1 import extractor_service_pb2_grpc
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa.search.v1 import search_service_pb2_grpc
 from mivaa_platform.channels import create_channel
+from mivaa_platform.tls import ClientTls
 
 UPLOAD_CHUNK_BYTES = 1024 * 1024
 
 
 class MeshClient:
-    def __init__(self, address: str):
-        self.channel = create_channel(address)
+    """The public API through the gateway: TLS verified against `ca` (PEM bytes), a bearer `token` on every call."""
+
+    def __init__(self, address: str, *, token: str = "", ca: bytes | None = None):
+        tls = ClientTls(root_certificates=ca) if ca is not None else None
+        self.channel = create_channel(address, tls=tls, token=token)
         self.extractor = extractor_service_pb2_grpc.ExtractorServiceStub(self.channel)
         self.search = search_service_pb2_grpc.SearchServiceStub(self.channel)
 

@@ -21,7 +21,7 @@ from google.protobuf import json_format
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
-from mivaa_cli import models
+from mivaa_cli import auth, models
 from mivaa_cli.client import MeshClient
 from mivaa_cli.progress import ProgressBoard
 from mivaa_platform.grpc_errors import error_reason
@@ -31,6 +31,22 @@ DEFAULT_STATE_DIR = pathlib.Path(os.environ.get("MIVAA_STATE_DIR", ".mivaa"))
 
 def _address(args) -> str:
     return args.address or os.environ.get("MIVAA_ADDR") or f"127.0.0.1:{os.environ.get('MIVAA_GATEWAY_PORT', '8080')}"
+
+
+def _client(args) -> MeshClient:
+    """A client of the gateway: its CA and a token from the environment, or else the local mesh's own.
+
+    MIVAA_TOKEN (a JWT, e.g. from `mivaa auth token`) and MIVAA_CA (the PEM file the gateway's
+    certificate chains to) win; without them the files `mivaa up` wrote under MIVAA_STATE_DIR
+    (default .mivaa) are used: certs/ca.pem and auth/dev-token (tenant "default", read + write).
+    """
+    state = DEFAULT_STATE_DIR
+    token = os.environ.get("MIVAA_TOKEN", "")
+    if not token and (state / "auth" / "dev-token").is_file():
+        token = (state / "auth" / "dev-token").read_text().strip()
+    ca_path = pathlib.Path(os.environ["MIVAA_CA"]) if os.environ.get("MIVAA_CA") else state / "certs" / "ca.pem"
+    ca = ca_path.read_bytes() if ca_path.is_file() else None
+    return MeshClient(_address(args), token=token if ca is not None else "", ca=ca)
 
 
 def _json(message) -> str:
@@ -125,7 +141,7 @@ async def ingest(args) -> int:
         return 2
     board = ProgressBoard([f.name for f in files])
     limit = asyncio.Semaphore(args.parallel)
-    async with MeshClient(_address(args)) as client:
+    async with _client(args) as client:
         results = await asyncio.gather(*(_ingest_one(client, f, args, board, limit) for f in files))
     board.close()
     return 0 if all(results) else 1
@@ -133,7 +149,7 @@ async def ingest(args) -> int:
 
 # -- search, documents, jobs -------------------------------------------------------------
 async def search(args) -> int:
-    async with MeshClient(_address(args)) as client:
+    async with _client(args) as client:
         response = await client.search_chunks(args.query, args.top_k, labels=args.label)
     if args.json:
         print(_json(response))
@@ -149,7 +165,7 @@ async def search(args) -> int:
 
 
 async def docs(args) -> int:
-    async with MeshClient(_address(args)) as client:
+    async with _client(args) as client:
         if args.action == "list":
             token = ""
             while True:
@@ -188,7 +204,7 @@ async def docs(args) -> int:
 
 
 async def images(args) -> int:
-    async with MeshClient(_address(args)) as client:
+    async with _client(args) as client:
         if args.action == "list":
             token = ""
             while True:
@@ -217,7 +233,7 @@ async def images(args) -> int:
 
 
 async def jobs(args) -> int:
-    async with MeshClient(_address(args)) as client:
+    async with _client(args) as client:
         if args.action == "list":
             response = await client.extractor.ListJobs(extractor_pb.ListJobsRequest(page_size=args.page_size))
             for job in response.jobs:
@@ -281,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_parser.add_argument("--page-size", type=int, default=50)
 
     models.add_parser(sub)
+    auth.add_parser(sub)
     return parser
 
 
@@ -289,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("docs", "jobs") and args.action in ("get", "export", "delete", "watch") and not args.name:
         print(f"mivaa {args.command} {args.action} needs a NAME", file=sys.stderr)
         return 2
-    sync_commands = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "models": models.run}
+    sync_commands = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "models": models.run, "auth": auth.run}
     async_commands = {"ingest": ingest, "search": search, "docs": docs, "images": images, "jobs": jobs}
     try:
         if args.command in sync_commands:

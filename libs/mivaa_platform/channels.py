@@ -7,6 +7,7 @@ import json
 import grpc
 
 from mivaa_platform.server import MAX_MESSAGE_BYTES
+from mivaa_platform.tls import ClientTls
 
 _RETRY_POLICY = json.dumps(
     {
@@ -63,18 +64,35 @@ class _DefaultDeadline(
         return await continuation(self._with_timeout(client_call_details, self.stream_seconds), request_iterator)
 
 
-def create_channel(address: str, *, unary_seconds: float = 30.0, stream_seconds: float = 600.0) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(
-        address,
-        interceptors=[_DefaultDeadline(unary_seconds, stream_seconds)],
-        options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.enable_retries", 1),
-            ("grpc.service_config", _RETRY_POLICY),
-            ("grpc.keepalive_time_ms", 30_000),
-        ],
-    )
+def create_channel(
+    address: str,
+    *,
+    unary_seconds: float = 30.0,
+    stream_seconds: float = 600.0,
+    tls: ClientTls | None = None,
+    token: str = "",
+) -> grpc.aio.Channel:
+    """A channel to a peer; `tls` (ClientTls.from_env(PREFIX) in a service) makes it mutual TLS.
+
+    `token` (a JWT, for calls through the gateway) is sent as `authorization: Bearer` on every
+    call; gRPC sends call credentials only over TLS, so it needs `tls` too.
+    """
+    interceptors = [_DefaultDeadline(unary_seconds, stream_seconds)]
+    options = [
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.enable_retries", 1),
+        ("grpc.service_config", _RETRY_POLICY),
+        ("grpc.keepalive_time_ms", 30_000),
+    ]
+    if tls is None:
+        if token:
+            raise ValueError("a token is sent only over TLS: give tls= too")
+        return grpc.aio.insecure_channel(address, interceptors=interceptors, options=options)
+    credentials = tls.channel_credentials()
+    if token:
+        credentials = grpc.composite_channel_credentials(credentials, grpc.access_token_call_credentials(token))
+    return grpc.aio.secure_channel(address, credentials, interceptors=interceptors, options=options + tls.channel_options())
 
 
 async def wait_until_serving(channel: grpc.aio.Channel, service: str = "", timeout: float = 300.0) -> None:

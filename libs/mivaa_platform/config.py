@@ -79,3 +79,12 @@ class ServerSettings:
     # Upper bound on how long any unary RPC may run server-side, whatever the caller asked.
     max_rpc_seconds: float = 120.0
     log_level: str = "INFO"
+    # mTLS (see mivaa_platform.tls): all three PEM paths, or none for plaintext. Callers must
+    # present a certificate signed by tls_client_ca; the service's channels to its peers use
+    # tls_cert/tls_key as client certificate and tls_client_ca to verify them.
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_client_ca: str = ""
+    # A second, plaintext port serving only grpc.health.v1 (0: none), for callers that cannot
+    # present a client certificate: kubelet's gRPC probes. Same statuses as the main port.
+    health_port: int = 0

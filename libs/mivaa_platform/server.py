@@ -4,6 +4,11 @@
 standard health service (NOT_SERVING until the service says it is ready),
 server reflection for every public mivaa API, and graceful shutdown on
 SIGTERM/SIGINT. Services add their servicers and decide when they are ready.
+
+With `health_port` set, the same health servicer is also served alone, in plaintext, on that
+port: probes that cannot present a client certificate (kubelet's) can check a service whose
+main port requires mTLS, and see the statuses the service sets, while nothing else is reachable
+without a certificate.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from mivaa.ocr.v1 import ocr_service_pb2
 from mivaa.search.v1 import search_service_pb2
 from mivaa_platform.config import ServerSettings
 from mivaa_platform.interceptors import ServiceInterceptor
+from mivaa_platform.tls import server_credentials
 
 log = logging.getLogger("mivaa.server")
 
@@ -48,6 +54,8 @@ class GrpcService:
         self.label = label
         self.settings = settings
         self.max_receive_message_bytes = int(max_receive_message_bytes or MAX_MESSAGE_BYTES)
+        # Read now, so a bad TLS configuration stops start-up before anything else happens.
+        self.credentials = server_credentials(settings, label.upper().replace("-", "_"))
         self.server = grpc.aio.server(
             interceptors=[ServiceInterceptor(label, settings.max_rpc_seconds)],
             options=[
@@ -59,8 +67,13 @@ class GrpcService:
         )
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        self.health_server: grpc.aio.Server | None = None
+        if settings.health_port:
+            self.health_server = grpc.aio.server()
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, self.health_server)
         self._service_names: list[str] = []
         self.port = 0
+        self.health_port = 0
 
     def add(self, register: Callable[[object, grpc.aio.Server], None], servicer: object, service_name: str) -> None:
         register(servicer, self.server)
@@ -69,12 +82,28 @@ class GrpcService:
     async def start(self) -> int:
         names = sorted({*self._service_names, *PUBLIC_SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME})
         reflection.enable_server_reflection(names, self.server)
-        self.port = self.server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
+        address = f"{self.settings.host}:{self.settings.port}"
+        if self.credentials is None:
+            self.port = self.server.add_insecure_port(address)
+        else:
+            self.port = self.server.add_secure_port(address, self.credentials)
         if self.port == 0:
             raise RuntimeError(f"{self.label}: could not bind {self.settings.host}:{self.settings.port}")
+        if self.health_server is not None:
+            self.health_port = self.health_server.add_insecure_port(f"{self.settings.host}:{self.settings.health_port}")
+            if self.health_port == 0:
+                raise RuntimeError(f"{self.label}: could not bind {self.settings.host}:{self.settings.health_port}")
         await self.set_serving(False)
         await self.server.start()
-        log.info("listening", extra={"fields": {"port": self.port, "services": self._service_names}})
+        if self.health_server is not None:
+            await self.health_server.start()
+        log.info(
+            "listening",
+            extra={"fields": {
+                "port": self.port, "health_port": self.health_port, "services": self._service_names,
+                "mtls": self.credentials is not None,
+            }},
+        )
         return self.port
 
     async def set_serving(self, serving: bool) -> None:
@@ -84,7 +113,8 @@ class GrpcService:
 
     async def stop(self) -> None:
         await self.health.enter_graceful_shutdown()
-        await self.server.stop(self.settings.grace_seconds)
+        servers = [self.server] if self.health_server is None else [self.server, self.health_server]
+        await asyncio.gather(*(server.stop(self.settings.grace_seconds) for server in servers))
 
     async def run_until_signalled(self, on_shutdown: Callable[[], Awaitable[None]] | None = None) -> None:
         """Blocks until SIGTERM/SIGINT, then drains: health first, then calls, then `on_shutdown`."""

@@ -33,8 +33,10 @@ def gallery_pdf(pictures: list[bytes]) -> bytes:
 
 @pytest.fixture(scope="module")
 async def image_model(mesh):
-    async with grpc.aio.insecure_channel(mesh.gateway_address) as channel:
-        models = await embedder_service_pb2_grpc.EmbedderServiceStub(channel).ListModels(
+    from mivaa_cli.client import MeshClient
+
+    async with MeshClient(mesh.gateway_address, token=mesh.token(), ca=mesh.ca_path.read_bytes()) as client:
+        models = await embedder_service_pb2_grpc.EmbedderServiceStub(client.channel).ListModels(
             embedder_pb.ListModelsRequest(), timeout=30
         )
     image_models = [m for m in models.models if m.modality == embedder_pb.MODALITY_IMAGE]

@@ -175,11 +175,13 @@ async def test_grpc_web_search_and_watch(client, mesh):
     assert events[-1].state == job_pb2.JOB_STATE_SUCCEEDED
     host, port = mesh.gateway_address.split(":")
     phrase = page_phrase("browser", 2)
+    # What the React console sends: its user's token, over the gateway's TLS.
+    web = {"token": mesh.token(subject="browser"), "ca": str(mesh.ca_path)}
 
     result = await asyncio.to_thread(
         grpcweb.call, host, int(port), "/mivaa.search.v1.SearchService/SearchChunks",
         search_pb.SearchChunksRequest(query=phrase, top_k=3, documents=[response.document.name]).SerializeToString(),
-        origin="http://localhost:5173",
+        origin="http://localhost:5173", **web,
     )
     assert result.status == 0, result
     assert result.headers.get("access-control-allow-origin") == "http://localhost:5173"
@@ -190,7 +192,7 @@ async def test_grpc_web_search_and_watch(client, mesh):
     # Server streaming over grpc-web: WatchJob of a finished job yields its final event.
     watched = await asyncio.to_thread(
         grpcweb.call, host, int(port), "/mivaa.extractor.v1.ExtractorService/WatchJob",
-        extractor_pb.WatchJobRequest(name=response.job.name).SerializeToString(),
+        extractor_pb.WatchJobRequest(name=response.job.name).SerializeToString(), **web,
     )
     assert watched.status == 0, watched
     final = extractor_pb.WatchJobResponse.FromString(watched.messages[-1]).event.job
@@ -199,7 +201,7 @@ async def test_grpc_web_search_and_watch(client, mesh):
     # Errors keep their status and details over grpc-web.
     missing = await asyncio.to_thread(
         grpcweb.call, host, int(port), "/mivaa.extractor.v1.ExtractorService/GetJob",
-        extractor_pb.GetJobRequest(name="jobs/00000000000000000000").SerializeToString(),
+        extractor_pb.GetJobRequest(name="jobs/00000000000000000000").SerializeToString(), **web,
     )
     assert missing.status == grpc.StatusCode.NOT_FOUND.value[0]
     details = missing.trailers.get("grpc-status-details-bin") or missing.headers.get("grpc-status-details-bin")
@@ -208,29 +210,51 @@ async def test_grpc_web_search_and_watch(client, mesh):
 
 def test_cors_preflight(mesh):
     host, port = mesh.gateway_address.split(":")
-    allowed = grpcweb.preflight(host, int(port), "/mivaa.search.v1.SearchService/SearchChunks", "http://localhost:5173")
+    ca = str(mesh.ca_path)
+    allowed = grpcweb.preflight(host, int(port), "/mivaa.search.v1.SearchService/SearchChunks", "http://localhost:5173", ca=ca)
     assert allowed.get("access-control-allow-origin") == "http://localhost:5173"
-    refused = grpcweb.preflight(host, int(port), "/mivaa.search.v1.SearchService/SearchChunks", "https://evil.example")
+    refused = grpcweb.preflight(host, int(port), "/mivaa.search.v1.SearchService/SearchChunks", "https://evil.example", ca=ca)
     assert "access-control-allow-origin" not in refused
 
 
 def test_grpcurl_lists_and_calls_through_the_gateway(mesh):
+    """Ops through the gateway: TLS verified against the CA, a token on every call (reflection needs one too)."""
     grpcurl = str(pathlib.Path(sys.executable).parent / "grpcurl")
-    listed = subprocess.run([grpcurl, "-plaintext", mesh.gateway_address, "list"], capture_output=True, text=True, timeout=30)
+    auth = ["-cacert", str(mesh.ca_path), "-H", f"authorization: Bearer {mesh.token(subject='ops', scopes=('read',))}"]
+    listed = subprocess.run([grpcurl, *auth, mesh.gateway_address, "list"], capture_output=True, text=True, timeout=30)
     assert listed.returncode == 0, listed.stderr
     services = set(listed.stdout.split())
     assert {"mivaa.extractor.v1.ExtractorService", "mivaa.search.v1.SearchService", "mivaa.embedder.v1.EmbedderService"} <= services
     described = subprocess.run(
-        [grpcurl, "-plaintext", mesh.gateway_address, "describe", "mivaa.search.v1.SearchService"],
+        [grpcurl, *auth, mesh.gateway_address, "describe", "mivaa.search.v1.SearchService"],
         capture_output=True, text=True, timeout=30,
     )
     assert "SearchChunks" in described.stdout
     called = subprocess.run(
-        [grpcurl, "-plaintext", "-d", "{}", mesh.gateway_address, "mivaa.embedder.v1.EmbedderService/ListModels"],
+        [grpcurl, *auth, "-d", "{}", mesh.gateway_address, "mivaa.embedder.v1.EmbedderService/ListModels"],
         capture_output=True, text=True, timeout=30,
     )
     assert called.returncode == 0, called.stderr
     assert "all-MiniLM-L6-v2" in called.stdout and "384" in called.stdout
+    anonymous = subprocess.run([grpcurl, "-cacert", str(mesh.ca_path), mesh.gateway_address, "list"], capture_output=True, text=True, timeout=30)
+    assert anonymous.returncode != 0 and "Unauthenticated" in anonymous.stderr, anonymous.stderr
+
+
+def test_grpcurl_against_a_service_directly_needs_the_ops_certificate(mesh):
+    grpcurl = str(pathlib.Path(sys.executable).parent / "grpcurl")
+    certs = mesh.certs_dir
+    direct = subprocess.run(
+        [grpcurl, "-cacert", str(certs / "ca.pem"), "-cert", str(certs / "ops.pem"), "-key", str(certs / "ops-key.pem"),
+         mesh.address("search"), "list"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert direct.returncode == 0, direct.stderr
+    assert "mivaa.search.v1.SearchService" in direct.stdout
+    # Without a client certificate from the CA the service refuses the connection: nothing bypasses the gateway.
+    without = subprocess.run([grpcurl, "-cacert", str(certs / "ca.pem"), mesh.address("search"), "list"], capture_output=True, text=True, timeout=30)
+    assert without.returncode != 0
+    plaintext = subprocess.run([grpcurl, "-plaintext", mesh.address("search"), "list"], capture_output=True, text=True, timeout=30)
+    assert plaintext.returncode != 0
 
 
 # -- the corpus: real PDFs from other producers ------------------------------------------

@@ -20,7 +20,14 @@ from tests.support.pdfs import make_pdf, page_phrase
 def mivaa(mesh, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "mivaa_cli.main", "--address", mesh.gateway_address, *args],
-        capture_output=True, text=True, timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        capture_output=True, text=True, timeout=timeout,
+        env={
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            # What a user of the gateway holds: a token (mivaa auth token) and the CA of its certificate.
+            "MIVAA_TOKEN": mesh.token(subject="cli-user"),
+            "MIVAA_CA": str(mesh.ca_path),
+        },
     )
 
 

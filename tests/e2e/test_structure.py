@@ -110,6 +110,7 @@ async def test_images_listed_fetched_and_viewable(client, survey, mesh):
     web = await asyncio.to_thread(
         grpcweb.call, host, int(port), "/mivaa.search.v1.SearchService/GetImageContent",
         search_pb.GetImageContentRequest(name=image.name).SerializeToString(),
+        token=mesh.token(subject="browser"), ca=str(mesh.ca_path),
     )
     assert web.status == 0, web
     assert b"".join(search_pb.GetImageContentResponse.FromString(m).data for m in web.messages) == data

@@ -6,6 +6,7 @@ import pathlib
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import uuid
 
@@ -474,3 +475,138 @@ async def test_image_vectors_are_searched_by_model_and_dimension(store, database
     assert {"image_embeddings_hnsw_32", "image_embeddings_hnsw_48"} <= indexes
     await store.delete_document(doc.id)
     assert await store.search_images(vectors[3], "tiny-clip", 3, [], []) == []
+
+
+# -- tenants ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def not_found(reason: str = "DOCUMENT_NOT_FOUND"):
+    """Another tenant's data must look exactly like missing data: NOT_FOUND with the usual reason."""
+    with pytest.raises(NotFound) as err:
+        yield
+    assert err.value.reason == reason
+
+
+async def test_same_bytes_in_two_tenants_are_two_documents(store):
+    digest = sha("shared")
+    a, created_a = await store.create_document("a.pdf", "A", [], digest, 10, 1, "jobs/a", tenant="acme")
+    b, created_b = await store.create_document("b.pdf", "B", [], digest, 10, 1, "jobs/b", tenant="globex")
+    again, created_again = await store.create_document("a2.pdf", "A2", [], digest, 10, 1, "jobs/a2", tenant="acme")
+    assert (created_a, created_b, created_again) == (True, True, False)
+    assert a.id != b.id and again.id == a.id
+    assert (a.tenant, b.tenant) == ("acme", "globex")
+    # Without a tenant it is the default tenant's: a third document.
+    default, created_default = await store.create_document("d.pdf", "D", [], digest, 10, 1, "jobs/d")
+    assert created_default and default.tenant == "default" and default.id not in (a.id, b.id)
+
+
+async def test_another_tenants_document_is_not_found_everywhere(store, database_dsn):
+    from mivaa_search.store import ImageRecord
+
+    created, _ = await store.create_document("p.pdf", "Private", ["secret"], sha("private"), 10, 0, "jobs/p", tenant="acme")
+    vector = unit_vector()
+    image = ImageRecord(sha256="b" * 64, mime_type="image/png", width=1, height=1, data=b"png",
+                        embedding=vector[:16] / np.linalg.norm(vector[:16]), embedding_model="clip")
+    doc = await store.replace_chunks(
+        created.id, make_chunks([vector]), "m", page_count=1, mark_ready=True, pages=[(1, b"page")], images=[image],
+        placements=[], tenant="acme",
+    )
+    assert doc.state == "READY" and doc.tenant == "acme"
+
+    for other in ("globex", "default"):
+        with not_found():
+            await store.get_document(doc.id, tenant=other)
+        with not_found():
+            await store.update_document(doc.id, title="stolen", tenant=other)
+        with not_found():
+            await store.update_document(doc.id, tenant=other)  # nothing to set: still a read
+        with not_found():
+            await store.delete_document(doc.id, tenant=other)
+        with not_found():
+            await store.replace_chunks(doc.id, [], "m", page_count=0, mark_ready=True, tenant=other)
+        with not_found():
+            await store.list_pages(doc.id, 0, "", tenant=other)
+        with not_found():
+            await store.pages_size(doc.id, tenant=other)
+        with not_found():
+            [page async for page in store.iter_pages(doc.id, tenant=other)]
+        with not_found():
+            await store.list_images(doc.id, 0, "", tenant=other)
+        with not_found("IMAGE_NOT_FOUND"):
+            await store.get_image(doc.id, image.sha256, tenant=other)
+        with not_found("IMAGE_NOT_FOUND"):
+            await store.get_image_data(doc.id, image.sha256, tenant=other)
+        assert (await store.list_documents(0, "", [], tenant=other))[0] == []
+        assert (await store.list_documents(0, "", ["secret"], tenant=other))[0] == []
+        assert await store.search(vector, 10, [], [], tenant=other) == []
+        assert await store.search(vector, 10, [doc.id], [], tenant=other) == []
+        assert await store.search_images(image.embedding, "clip", 10, [], [], tenant=other) == []
+
+    # Nothing above changed the owner's document, and the owner sees all of it.
+    assert (await store.get_document(doc.id, tenant="acme")) == doc
+    assert [d.id for d in (await store.list_documents(0, "", [], tenant="acme"))[0]] == [doc.id]
+    assert (await store.search(vector, 1, [], [], tenant="acme"))[0].document_id == doc.id
+    assert (await store.search_images(image.embedding, "clip", 1, [], [], tenant="acme"))[0].document_id == doc.id
+    assert await store.get_image_data(doc.id, image.sha256, tenant="acme") == ("image/png", b"png")
+    assert (await store.list_pages(doc.id, 0, "", tenant="acme"))[0] == [(1, b"page")]
+    assert await fetch(database_dsn, "SELECT count(*) FROM chunks") == [(1,)]
+    await store.delete_document(doc.id, tenant="acme")
+    with not_found():
+        await store.get_document(doc.id, tenant="acme")
+
+
+async def test_search_and_listing_stay_within_the_tenant(store):
+    a, vectors_a = await ready_document(store, "alpha")
+    b_created, _ = await store.create_document("beta.pdf", "Beta", [], sha("beta"), 1, 0, "jobs/b", tenant="globex")
+    vectors_b = [unit_vector() for _ in range(3)]
+    b = await store.replace_chunks(b_created.id, make_chunks(vectors_b), "m", page_count=3, mark_ready=True, tenant="globex")
+    hits = await store.search(vectors_b[0], 10, [], [])  # the default tenant searching b's exact vector
+    assert hits and {hit.document_id for hit in hits} == {a.id}
+    hits = await store.search(vectors_a[0], 10, [], [], tenant="globex")
+    assert hits and {hit.document_id for hit in hits} == {b.id}
+    assert [d.id for d in (await store.list_documents(0, "", []))[0]] == [a.id]
+    assert [d.id for d in (await store.list_documents(0, "", [], tenant="globex"))[0]] == [b.id]
+
+
+async def test_sha256_in_use_counts_every_tenant(store):
+    digest = sha("in-use")
+    a, _ = await store.create_document("a.pdf", "A", [], digest, 1, 0, "jobs/a", tenant="acme")
+    b, _ = await store.create_document("b.pdf", "B", [], digest, 1, 0, "jobs/b", tenant="globex")
+    await store.delete_document(b.id, tenant="globex")
+    assert await store.sha256_in_use(digest)  # acme still has it
+    await store.delete_document(a.id, tenant="acme")
+    assert not await store.sha256_in_use(digest)
+
+
+async def test_tenant_migration_keeps_existing_documents_in_the_default_tenant(database_dsn):
+    """A database migrated before tenancy: its rows become the default tenant's, sha256 unique per tenant."""
+    folder = pathlib.Path(__file__).resolve().parents[2] / "services/search/mivaa_search/migrations"
+    before = [f for f in sorted(folder.glob("*.sql")) if f.name < "0005"]
+    digest = sha("old")
+    async with await psycopg.AsyncConnection.connect(database_dsn, autocommit=True) as conn:
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        await conn.execute("CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+        for f in before:
+            await conn.execute(f.read_text().replace("{dimension}", str(DIMENSION)))
+            await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", [f.name.removesuffix(".sql")])
+        cur = await conn.execute(
+            "INSERT INTO documents (filename, sha256, size_bytes) VALUES ('old.pdf', %s, 1) RETURNING id", [digest]
+        )
+        (old_id,) = await cur.fetchone()
+
+    store = await DocumentStore.open(database_dsn, DIMENSION)
+    try:
+        old = await store.get_document(str(old_id))
+        assert old.tenant == "default" and old.sha256 == digest
+        with pytest.raises(NotFound):
+            await store.get_document(str(old_id), tenant="acme")
+        again, created = await store.create_document("old.pdf", "", [], digest, 1, 0, "jobs/x")
+        assert not created and again.id == old.id
+        _, created = await store.create_document("old.pdf", "", [], digest, 1, 0, "jobs/y", tenant="acme")
+        assert created
+    finally:
+        await store.close()
+    indexes = {name for (name,) in await fetch(database_dsn, "SELECT indexname FROM pg_indexes WHERE tablename = 'documents'")}
+    assert {"documents_tenant_sha256_key", "documents_tenant_create_time_id_idx", "documents_sha256_idx"} <= indexes
+    assert "documents_sha256_key" not in indexes and "documents_create_time_id_idx" not in indexes

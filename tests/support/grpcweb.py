@@ -7,6 +7,7 @@ with flag 0x80 carries the trailers as HTTP/1-style header lines.
 from __future__ import annotations
 
 import http.client
+import ssl
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,11 +36,27 @@ def _parse_frames(body: bytes) -> Iterator[tuple[int, bytes]]:
         offset += 5 + length
 
 
+def _connection(host: str, port: int, timeout: float, ca: str | None) -> http.client.HTTPConnection:
+    """HTTPS verified against the CA file `ca` (the gateway's TLS listener), plain HTTP without one."""
+    if ca is None:
+        return http.client.HTTPConnection(host, port, timeout=timeout)
+    return http.client.HTTPSConnection(host, port, timeout=timeout, context=ssl.create_default_context(cafile=ca))
+
+
 def call(
-    host: str, port: int, method: str, request: bytes, *, timeout: float = 30.0, origin: str | None = None, extra_headers: dict[str, str] | None = None
+    host: str,
+    port: int,
+    method: str,
+    request: bytes,
+    *,
+    timeout: float = 30.0,
+    origin: str | None = None,
+    extra_headers: dict[str, str] | None = None,
+    token: str | None = None,
+    ca: str | None = None,
 ) -> GrpcWebResult:
     """POSTs one request message to /package.Service/Method and reads the whole response."""
-    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    connection = _connection(host, port, timeout, ca)
     headers = {
         "content-type": "application/grpc-web+proto",
         "x-grpc-web": "1",
@@ -48,6 +65,8 @@ def call(
     }
     if origin:
         headers["origin"] = origin
+    if token:
+        headers["authorization"] = f"Bearer {token}"
     headers.update(extra_headers or {})
     try:
         connection.request("POST", method, body=frame(request), headers=headers)
@@ -72,9 +91,9 @@ def call(
     return result
 
 
-def preflight(host: str, port: int, method: str, origin: str) -> dict[str, str]:
+def preflight(host: str, port: int, method: str, origin: str, *, ca: str | None = None) -> dict[str, str]:
     """A browser's CORS preflight for a grpc-web call; returns the response headers."""
-    connection = http.client.HTTPConnection(host, port, timeout=10)
+    connection = _connection(host, port, 10, ca)
     try:
         connection.request(
             "OPTIONS",

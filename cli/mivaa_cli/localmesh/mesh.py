@@ -22,8 +22,15 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mivaa_cli.localmesh.postgres import LocalPostgres
 from mivaa_cli.localmesh.processes import ManagedProcess, free_port, pid_alive, start_process, wait_for_port
+from mivaa_platform.tls import client_credentials, service_env
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
+# The local user's token, written by `mivaa up` under <state>/auth and read by the CLI.
+DEV_TOKEN_FILE = "dev-token"
+DEV_TOKEN_TTL = 30 * 24 * 3600
+# The extractor's default upload cap (EXTRACTOR_MAX_UPLOAD_BYTES) and the framing an upload adds to it.
+DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+GATEWAY_UPLOAD_SLACK_BYTES = 1024 * 1024
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
 TEXT_MODEL = "all-MiniLM-L6-v2"
 
@@ -63,8 +70,9 @@ def ocr_available() -> bool:
     return importlib.util.find_spec("mivaa_ocr") is not None and importlib.util.find_spec("tesserocr") is not None
 
 
-def _health_status(address: str, service: str = "") -> int:
-    with grpc.insecure_channel(address) as channel:
+def _health_status(address: str, service: str = "", credentials: grpc.ChannelCredentials | None = None) -> int:
+    channel = grpc.secure_channel(address, credentials) if credentials else grpc.insecure_channel(address)
+    with channel:
         try:
             response = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=service), timeout=2
@@ -74,10 +82,16 @@ def _health_status(address: str, service: str = "") -> int:
         return response.status
 
 
-def wait_serving(process: ManagedProcess, address: str, service: str = "", timeout: float = 120.0) -> None:
+def wait_serving(
+    process: ManagedProcess,
+    address: str,
+    service: str = "",
+    timeout: float = 120.0,
+    credentials: grpc.ChannelCredentials | None = None,
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _health_status(address, service) == health_pb2.HealthCheckResponse.SERVING:
+        if _health_status(address, service, credentials) == health_pb2.HealthCheckResponse.SERVING:
             return
         if not process.alive():
             raise RuntimeError(f"{process.name} exited during start-up:\n{process.log_tail()}")
@@ -105,6 +119,53 @@ class LocalMesh:
         self.processes: dict[str, ManagedProcess] = {}
         self.postgres = LocalPostgres(self.state_dir / "postgres", self.ports.postgres)
         self.log_dir = self.state_dir / "logs"
+        # Development CA and one certificate per service (tools/make_certs.py): services
+        # accept only callers with a certificate from this CA (mTLS), so nothing reaches
+        # them around the gateway.
+        self.certs_dir = self.state_dir / "certs"
+
+    def ensure_certs(self) -> None:
+        sys.path.insert(0, str(REPO_ROOT / "tools"))
+        try:
+            from make_certs import make_certs  # tools/make_certs.py: the one place certificates are made
+        finally:
+            sys.path.pop(0)
+        make_certs(self.certs_dir, ("extractor", "search", "embedder", "ocr"))
+
+    def ops_credentials(self) -> grpc.ChannelCredentials:
+        """What ops tools (and the launcher's health checks) present to a service directly."""
+        return client_credentials(self.certs_dir, "ops")
+
+    # -- the gateway's TLS and tokens -------------------------------------------------
+    @property
+    def auth_dir(self) -> pathlib.Path:
+        """The development signing key and jwks.json (mivaa auth init); Envoy verifies tokens against it."""
+        return self.state_dir / "auth"
+
+    @property
+    def ca_path(self) -> pathlib.Path:
+        """The CA that signed the gateway's certificate: clients verify the gateway with it."""
+        return self.certs_dir / "ca.pem"
+
+    def ensure_auth(self) -> None:
+        from mivaa_cli import auth
+
+        auth.init_keys(self.auth_dir)
+        # A long-lived token for the local user (tenant "default", read and write), read by the CLI.
+        token = auth.issue_token(
+            self.auth_dir, subject="local-user", tenant="default", scopes=("read", "write"), ttl=DEV_TOKEN_TTL
+        )
+        path = self.auth_dir / DEV_TOKEN_FILE
+        path.write_text(token + "\n")
+        path.chmod(0o600)
+
+    def token(self, *, tenant: str = "default", subject: str = "tests", scopes=("read", "write"), ttl: int = 3600) -> str:
+        from mivaa_cli import auth
+
+        return auth.issue_token(self.auth_dir, subject=subject, tenant=tenant, scopes=scopes, ttl=ttl)
+
+    def gateway_credentials(self) -> grpc.ChannelCredentials:
+        return grpc.ssl_channel_credentials(root_certificates=self.ca_path.read_bytes())
 
     # -- addresses -------------------------------------------------------------------
     @property
@@ -165,7 +226,9 @@ class LocalMesh:
                     "EXTRACTOR_PORT": str(ports.worker_base + index),
                     "EXTRACTOR_METRICS_PORT": str(ports.metrics_base + 4 + index),
                 }
-        return common | env | self.extra_env
+        prefix = "EXTRACTOR" if name.startswith("worker-") else name.upper()
+        certificate = "extractor" if name.startswith("worker-") else name
+        return common | env | service_env(prefix, self.certs_dir, certificate) | self.extra_env
 
     def _service_port(self, name: str) -> int:
         if name.startswith("worker-"):
@@ -178,6 +241,8 @@ class LocalMesh:
         (self.state_dir / "scratch").mkdir(exist_ok=True)
         if not (self.models_dir / TEXT_MODEL / "manifest.json").exists():
             raise RuntimeError(f"no exported model in {self.models_dir / TEXT_MODEL}; run `make models` first")
+        self.ensure_certs()
+        self.ensure_auth()
         try:
             self._start_nats()
             self.postgres.start()
@@ -227,7 +292,7 @@ class LocalMesh:
             name, [sys.executable, "-m", module], log_dir=self.log_dir, env=self._service_env(name), cwd=REPO_ROOT
         )
         self.processes[name] = process
-        wait_serving(process, f"127.0.0.1:{self._service_port(name)}", timeout=180)
+        wait_serving(process, f"127.0.0.1:{self._service_port(name)}", timeout=180, credentials=self.ops_credentials())
         return process
 
     def _start_gateway(self) -> None:
@@ -243,6 +308,15 @@ class LocalMesh:
                 admin_port=self.ports.gateway_admin,
                 upstreams={name: self.address(name) for name in ("extractor", "search", "embedder", *(["ocr"] if self.ocr else []))},
                 cors_origins=os.environ.get("MIVAA_CORS_ORIGINS", "http://localhost:5173").split(","),
+                tls_cert=str(self.certs_dir / "gateway.pem"),
+                tls_key=str(self.certs_dir / "gateway-key.pem"),
+                jwks_path=str(self.auth_dir / "jwks.json"),
+                upstream_tls_ca=str(self.ca_path),
+                upstream_tls_cert=str(self.certs_dir / "gateway.pem"),
+                upstream_tls_key=str(self.certs_dir / "gateway-key.pem"),
+                # A little above the extractor's own cap, so a slightly large upload gets the
+                # extractor's FILE_TOO_LARGE and a huge one is cut at the gateway.
+                max_upload_bytes=self._max_upload_bytes() + GATEWAY_UPLOAD_SLACK_BYTES,
             )
         )
         # Envoy stops itself with SIGTERM when its parent exits, which would take the gateway
@@ -254,7 +328,14 @@ class LocalMesh:
         self.processes["envoy"] = process
         wait_for_port(process, self.ports.gateway)
         # Ready when a call through it reaches a healthy upstream.
-        wait_serving(process, self.gateway_address, "mivaa.extractor.v1.ExtractorService", timeout=60)
+        wait_serving(
+            process, self.gateway_address, "mivaa.extractor.v1.ExtractorService", timeout=60,
+            credentials=self.gateway_credentials(),
+        )
+
+    def _max_upload_bytes(self) -> int:
+        configured = self.extra_env.get("EXTRACTOR_MAX_UPLOAD_BYTES") or os.environ.get("EXTRACTOR_MAX_UPLOAD_BYTES")
+        return int(configured) if configured else DEFAULT_MAX_UPLOAD_BYTES
 
     def stop(self) -> None:
         order = ["envoy", "extractor", *sorted(n for n in self.processes if n.startswith("worker-")), "search", "ocr", "embedder", "nats"]

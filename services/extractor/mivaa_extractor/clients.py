@@ -13,10 +13,15 @@ from mivaa.search.v1 import search_service_pb2, search_service_pb2_grpc
 from mivaa_extractor.ports import NewDocument, RecognizedPage
 from mivaa_platform.errors import Internal
 from mivaa_platform.grpc_errors import from_rpc_error
+from mivaa_platform.tenancy import tenant_metadata
 
 
 class SearchCatalog:
-    """DocumentCatalog and ChunkIndex over SearchService."""
+    """DocumentCatalog and ChunkIndex over SearchService.
+
+    Every call carries the document's tenant as `x-mivaa-tenant` metadata, so the
+    search service reads and writes that tenant's documents only.
+    """
 
     def __init__(self, channel: grpc.aio.Channel):
         self._stub = search_service_pb2_grpc.SearchServiceStub(channel)
@@ -34,13 +39,13 @@ class SearchCatalog:
             )
         )
         try:
-            response = await self._stub.CreateDocument(request)
+            response = await self._stub.CreateDocument(request, metadata=tenant_metadata(document.tenant))
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(exc, "search") from exc
         return response.document, response.created
 
     async def set_state(
-        self, name: str, state: search_service_pb2.DocumentState, *, job: str | None = None
+        self, name: str, state: search_service_pb2.DocumentState, *, tenant: str, job: str | None = None
     ) -> search_service_pb2.Document:
         paths = ["state"] + (["job"] if job is not None else [])
         request = search_service_pb2.UpdateDocumentRequest(
@@ -48,7 +53,7 @@ class SearchCatalog:
             update_mask=field_mask_pb2.FieldMask(paths=paths),
         )
         try:
-            response = await self._stub.UpdateDocument(request)
+            response = await self._stub.UpdateDocument(request, metadata=tenant_metadata(tenant))
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(exc, "search") from exc
         return response.document
@@ -57,13 +62,14 @@ class SearchCatalog:
         self,
         document: str,
         *,
+        tenant: str,
         model: str,
         page_count: int,
         metadata: search_service_pb2.DocumentMetadata | None = None,
         outline: Sequence[search_service_pb2.OutlineEntry] = (),
     ) -> _StreamingChunkWriter:
         writer = _StreamingChunkWriter()
-        writer.attach(self._stub.UpsertChunks(writer.requests()))
+        writer.attach(self._stub.UpsertChunks(writer.requests(), metadata=tenant_metadata(tenant)))
         await writer.send(
             search_service_pb2.UpsertChunksRequest(
                 header=search_service_pb2.UpsertChunksHeader(

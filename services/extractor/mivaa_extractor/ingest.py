@@ -1,8 +1,10 @@
 """Upload use case: validate, store content-addressed, register, enqueue.
 
 Nothing is stored before the file has passed validation, so a rejected upload
-leaves every store exactly as it was. Re-uploading bytes already stored
-returns the existing document and job instead of processing them again.
+leaves every store exactly as it was. Re-uploading bytes the same tenant
+already stored returns its existing document and job instead of processing
+them again; another tenant uploading the same bytes gets a document of its own
+(the stored original, keyed by content, is shared).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from mivaa_extractor.ports import DocumentCatalog, NewDocument
 from mivaa_extractor.validation import PdfInfo, check_signature, validate_pdf
 from mivaa_platform.errors import InvalidArgument, MivaaError, NotFound
 from mivaa_platform.messaging import WORK_SUBJECT_EXTRACT, OriginalsStore
+from mivaa_platform.tenancy import DEFAULT_TENANT
 from mivaa_platform.telemetry import inject_trace_headers
 
 log = logging.getLogger("mivaa.extractor.ingest")
@@ -44,6 +47,8 @@ class UploadRequest:
     title: str
     labels: tuple[str, ...]
     password: str
+    # Who uploads: the document and its job belong to this tenant.
+    tenant: str = DEFAULT_TENANT
 
 
 @dataclass(frozen=True)
@@ -141,14 +146,17 @@ class Ingestor:
                 size_bytes=len(data),
                 page_count=info.page_count,
                 job=job_name,
+                tenant=request.tenant,
             )
         )
         if not created:
-            existing_job = await self._existing_job(document)
+            existing_job = await self._existing_job(document, request.tenant)
             if existing_job is not None and document.state != search_service_pb2.DOCUMENT_STATE_FAILED:
                 return UploadResult(document=document, job=existing_job, created=False)
             # The earlier attempt failed or never got its job recorded: start again.
-            document = await self._catalog.set_state(document.name, search_service_pb2.DOCUMENT_STATE_PENDING, job=job_name)
+            document = await self._catalog.set_state(
+                document.name, search_service_pb2.DOCUMENT_STATE_PENDING, tenant=request.tenant, job=job_name
+            )
         job = await self._jobs.create(
             job_pb2.Job(
                 name=job_name,
@@ -157,22 +165,28 @@ class Ingestor:
                 stage=job_pb2.JOB_STAGE_QUEUED,
                 pages_total=info.page_count,
                 filename=request.filename,
+                tenant=request.tenant,
             )
         )
         await self._enqueue(job, sha256, request)
         return UploadResult(document=document, job=job, created=True)
 
-    async def _existing_job(self, document: search_service_pb2.Document) -> job_pb2.Job | None:
+    async def _existing_job(self, document: search_service_pb2.Document, tenant: str) -> job_pb2.Job | None:
         if not document.job:
             return None
         try:
-            return await self._jobs.get(document.job)
+            return await self._jobs.get(document.job, tenant=tenant)
         except NotFound:
             return None
 
     async def _enqueue(self, job: job_pb2.Job, sha256: str, request: UploadRequest) -> None:
         task = job_pb2.ExtractTask(
-            job=job.name, document=job.document, sha256=sha256, filename=request.filename, password=request.password
+            job=job.name,
+            document=job.document,
+            sha256=sha256,
+            filename=request.filename,
+            password=request.password,
+            tenant=request.tenant,
         )
         # Nats-Msg-Id makes a retried publish of the same job a no-op on the server.
         headers = inject_trace_headers({"Nats-Msg-Id": job.name})

@@ -5,6 +5,11 @@ compare-and-set on the key's revision (so a cancel and a worker never
 overwrite each other) and is published as a JobEvent on
 `mivaa.jobs.<job_id>.<stage>` for any consumer. Job ids start with the creation
 time in hex, so key order is creation order and ListJobs pages need no index.
+
+Every job belongs to a tenant (Job.tenant; empty in jobs made before tenancy,
+which belong to the default tenant). The calls made for a caller (get, list,
+watch, cancel with `tenant=`) treat another tenant's job exactly like a missing
+one; the worker's own calls (no tenant) see every job.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from mivaa.jobs.v1 import job_pb2
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument, NotFound
 from mivaa_platform.messaging import EVENTS_SUBJECT_PREFIX, JOBS_BUCKET
+from mivaa_platform.tenancy import DEFAULT_TENANT
 from mivaa_platform.telemetry import inject_trace_headers
 
 log = logging.getLogger("mivaa.extractor.jobs")
@@ -37,6 +43,9 @@ TERMINAL_STATES = frozenset(
 )
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+# Most job records one ListJobs page reads looking for the caller's tenant's jobs;
+# past it the page comes back short (even empty) with a token to go on from.
+MAX_KEYS_SCANNED_PER_PAGE = 2000
 
 
 def new_job_id() -> str:
@@ -66,6 +75,14 @@ def is_terminal(job: job_pb2.Job) -> bool:
     return job.state in TERMINAL_STATES
 
 
+def job_tenant(job: job_pb2.Job) -> str:
+    return job.tenant or DEFAULT_TENANT
+
+
+def _job_not_found(job_id: str) -> NotFound:
+    return NotFound("JOB_NOT_FOUND", "No such job.", domain=DOMAIN, metadata={"job": f"jobs/{job_id}"})
+
+
 class JobStore:
     def __init__(self, js: JetStreamContext):
         self._js = js
@@ -91,8 +108,12 @@ class JobStore:
         await self._publish(job, revision)
         return job
 
-    async def get(self, name: str) -> job_pb2.Job:
-        job, _ = await self._get_with_revision(job_id_from_name(name))
+    async def get(self, name: str, *, tenant: str | None = None) -> job_pb2.Job:
+        """The job; with `tenant`, another tenant's job is JOB_NOT_FOUND."""
+        job_id = job_id_from_name(name)
+        job, _ = await self._get_with_revision(job_id)
+        if tenant is not None and job_tenant(job) != tenant:
+            raise _job_not_found(job_id)
         return job
 
     async def _get_with_revision(self, job_id: str) -> tuple[job_pb2.Job, int]:
@@ -100,9 +121,9 @@ class JobStore:
         try:
             entry = await kv.get(job_id)
         except KeyNotFoundError as exc:
-            raise NotFound("JOB_NOT_FOUND", "No such job.", domain=DOMAIN, metadata={"job": f"jobs/{job_id}"}) from exc
+            raise _job_not_found(job_id) from exc
         if entry.value is None:
-            raise NotFound("JOB_NOT_FOUND", "No such job.", domain=DOMAIN, metadata={"job": f"jobs/{job_id}"})
+            raise _job_not_found(job_id)
         job = job_pb2.Job()
         job.ParseFromString(entry.value)
         return job, entry.revision
@@ -129,8 +150,8 @@ class JobStore:
             await self._publish(job, new_revision)
             return job
 
-    async def cancel(self, name: str) -> job_pb2.Job:
-        job = await self.get(name)
+    async def cancel(self, name: str, *, tenant: str | None = None) -> job_pb2.Job:
+        job = await self.get(name, tenant=tenant)
         if is_terminal(job):
             raise FailedPrecondition(
                 "JOB_ALREADY_FINISHED",
@@ -145,7 +166,10 @@ class JobStore:
 
         return await self.update(name, mark_cancelled)
 
-    async def list(self, page_size: int, page_token: str) -> tuple[list[job_pb2.Job], str]:
+    async def list(
+        self, page_size: int, page_token: str, *, tenant: str | None = None
+    ) -> tuple[list[job_pb2.Job], str]:
+        """Newest first; with `tenant`, only that tenant's jobs."""
         if page_size < 0:
             raise InvalidArgument("INVALID_PAGE_SIZE", "page_size must not be negative.", domain=DOMAIN)
         page_size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
@@ -166,21 +190,28 @@ class JobStore:
         keys = sorted(keys, reverse=True)  # newest first
         if after:
             keys = [key for key in keys if key < after]
-        page = keys[:page_size]
         jobs = []
-        for key in page:
+        last = ""
+        for scanned, key in enumerate(keys, start=1):
+            if len(jobs) == page_size or scanned > MAX_KEYS_SCANNED_PER_PAGE:
+                break
+            last = key
             try:
                 job, _ = await self._get_with_revision(key)
             except NotFound:
                 continue  # deleted between listing and reading
-            jobs.append(job)
-        next_token = base64.urlsafe_b64encode(page[-1].encode()).decode() if len(keys) > page_size else ""
+            if tenant is None or job_tenant(job) == tenant:
+                jobs.append(job)
+        more = bool(keys) and last != keys[-1]
+        next_token = base64.urlsafe_b64encode(last.encode()).decode() if more else ""
         return jobs, next_token
 
-    async def watch(self, name: str, idle_timeout: float = 3600.0) -> AsyncIterator[job_pb2.JobEvent]:
+    async def watch(
+        self, name: str, idle_timeout: float = 3600.0, *, tenant: str | None = None
+    ) -> AsyncIterator[job_pb2.JobEvent]:
         """The current state first, then every change, ending after the terminal state."""
         job_id = job_id_from_name(name)
-        await self.get(name)  # NOT_FOUND before any stream starts
+        await self.get(name, tenant=tenant)  # NOT_FOUND before any stream starts
         kv = await self._bucket()
         watcher = await kv.watch(job_id)
         try:

@@ -28,6 +28,7 @@ from mivaa_platform.config import ConfigError, ServerSettings, load_config
 from mivaa_platform.runtime import run_service
 from mivaa_platform.server import GrpcService
 from mivaa_platform.telemetry import start_metrics_server
+from mivaa_platform.tls import ClientTls
 
 log = logging.getLogger("mivaa.extractor")
 
@@ -91,8 +92,9 @@ async def amain() -> None:
     await messaging.ensure_topology(js)
     jobs = JobStore(js)
     originals = messaging.OriginalsStore(js)
-    search_channel = create_channel(settings.search_addr)
-    embedder_channel = create_channel(settings.embedder_addr, unary_seconds=120.0)
+    tls = ClientTls.from_env(PREFIX)  # None: plaintext peers
+    search_channel = create_channel(settings.search_addr, tls=tls)
+    embedder_channel = create_channel(settings.embedder_addr, unary_seconds=120.0, tls=tls)
     catalog = SearchCatalog(search_channel)
     channels = [search_channel, embedder_channel]
 
@@ -150,7 +152,7 @@ async def amain() -> None:
 
         recognizer = None
         if settings.ocr_addr:
-            ocr_channel = create_channel(settings.ocr_addr, stream_seconds=1800.0)
+            ocr_channel = create_channel(settings.ocr_addr, stream_seconds=1800.0, tls=tls)
             channels.append(ocr_channel)
             recognizer = OcrClient(ocr_channel, engine=settings.ocr_engine, languages=settings.ocr_languages)
         pipeline = DocumentPipeline(

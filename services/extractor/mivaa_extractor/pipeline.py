@@ -31,6 +31,7 @@ from mivaa_extractor.structure_proto import BLOCK_TYPES, image_pieces, metadata_
 from mivaa_extractor.text_extraction import PageExtractor
 from mivaa_platform.errors import MivaaError, Unavailable
 from mivaa_platform.messaging import OriginalsStore
+from mivaa_platform.tenancy import DEFAULT_TENANT
 
 log = logging.getLogger("mivaa.extractor.pipeline")
 
@@ -78,6 +79,11 @@ class _Progress:
         if confidences:
             return search_service_pb2.TEXT_SOURCE_OCR, min(confidences)
         return search_service_pb2.TEXT_SOURCE_TEXT_LAYER, 0.0
+
+
+def task_tenant(task: job_pb2.ExtractTask) -> str:
+    """The tenant that owns the task's document (tasks queued before tenancy belong to the default one)."""
+    return task.tenant or DEFAULT_TENANT
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -129,7 +135,7 @@ class DocumentPipeline:
             return job
         progress = _Progress()
         try:
-            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_PROCESSING)
+            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_PROCESSING, tenant=task_tenant(task))
             with tempfile.TemporaryDirectory(dir=self.settings.scratch_dir, prefix="mivaa-") as scratch:
                 path = os.path.join(scratch, "original.pdf")
                 data = await self._originals.get(task.sha256)
@@ -137,7 +143,7 @@ class DocumentPipeline:
                 del data
                 chunks = await self._process(task, job, path, progress, heartbeat)
         except JobCancelled:
-            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED)
+            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task))
             return await self._jobs.get(task.job)
         except MivaaError as error:
             if is_retryable(error):
@@ -152,6 +158,7 @@ class DocumentPipeline:
         metadata, outline = metadata_to_proto(info)
         writer = await self._index.open_writer(
             task.document,
+            tenant=task_tenant(task),
             model=self._embedder.model,
             page_count=job.pages_total,
             metadata=metadata,
@@ -391,7 +398,7 @@ class DocumentPipeline:
 
         job = await self._jobs.update(task.job, done)
         if job.state == job_pb2.JOB_STATE_FAILED:
-            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED)
+            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task))
         return job
 
     async def _fail(self, task: job_pb2.ExtractTask, progress: _Progress, error: MivaaError) -> job_pb2.Job:
@@ -406,7 +413,7 @@ class DocumentPipeline:
 
         job = await self._jobs.update(task.job, failed)
         with contextlib.suppress(MivaaError):
-            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED)
+            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task))
         return job
 
     async def give_up(self, task: job_pb2.ExtractTask, error: MivaaError) -> job_pb2.Job:

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from mivaa.search.v1 import search_service_pb2
 from mivaa_platform.embedding import EmbeddedTexts
+from mivaa_platform.tenancy import DEFAULT_TENANT
 
 
 @dataclass(frozen=True)
@@ -23,13 +24,17 @@ class NewDocument:
     size_bytes: int
     page_count: int
     job: str
+    # The tenant that owns the document (the uploader's); documents are deduplicated per tenant.
+    tenant: str = DEFAULT_TENANT
 
 
 class DocumentCatalog(Protocol):
+    """Documents of one tenant at a time: every call names the tenant that owns the document."""
+
     async def create(self, document: NewDocument) -> tuple[search_service_pb2.Document, bool]: ...
 
     async def set_state(
-        self, name: str, state: search_service_pb2.DocumentState, *, job: str | None = None
+        self, name: str, state: search_service_pb2.DocumentState, *, tenant: str, job: str | None = None
     ) -> search_service_pb2.Document: ...
 
 
@@ -58,6 +63,7 @@ class ChunkIndex(Protocol):
         self,
         document: str,
         *,
+        tenant: str,
         model: str,
         page_count: int,
         metadata: search_service_pb2.DocumentMetadata | None = None,

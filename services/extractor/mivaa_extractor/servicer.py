@@ -11,6 +11,12 @@ from mivaa.extractor.v1 import extractor_service_pb2_grpc
 from mivaa_extractor.ingest import Ingestor, UploadRequest
 from mivaa_extractor.jobs import DOMAIN, JobStore
 from mivaa_platform.errors import InvalidArgument
+from mivaa_platform.tenancy import tenant_from_metadata
+
+
+def tenant_of(context: grpc.aio.ServicerContext) -> str:
+    """The caller's tenant, from the `x-mivaa-tenant` metadata the gateway sets ("default" without it)."""
+    return tenant_from_metadata(context.invocation_metadata())
 
 
 class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
@@ -21,6 +27,7 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
     async def UploadDocument(
         self, request_iterator: AsyncIterator[pb.UploadDocumentRequest], context: grpc.aio.ServicerContext
     ) -> pb.UploadDocumentResponse:
+        tenant = tenant_of(context)  # before reading the upload: a bad tenant fails fast
         first = await anext(aiter(request_iterator), None)
         if first is None or first.WhichOneof("content") != "metadata":
             raise InvalidArgument(
@@ -45,23 +52,24 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
                 title=metadata.title.strip(),
                 labels=tuple(sorted({label.strip() for label in metadata.labels if label.strip()})),
                 password=metadata.password,
+                tenant=tenant,
             ),
             data,
         )
         return pb.UploadDocumentResponse(document=result.document, job=result.job, created=result.created)
 
     async def GetJob(self, request: pb.GetJobRequest, context: grpc.aio.ServicerContext) -> pb.GetJobResponse:
-        return pb.GetJobResponse(job=await self._jobs.get(request.name))
+        return pb.GetJobResponse(job=await self._jobs.get(request.name, tenant=tenant_of(context)))
 
     async def ListJobs(self, request: pb.ListJobsRequest, context: grpc.aio.ServicerContext) -> pb.ListJobsResponse:
-        jobs, next_token = await self._jobs.list(request.page_size, request.page_token)
+        jobs, next_token = await self._jobs.list(request.page_size, request.page_token, tenant=tenant_of(context))
         return pb.ListJobsResponse(jobs=jobs, next_page_token=next_token)
 
     async def WatchJob(
         self, request: pb.WatchJobRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.WatchJobResponse]:
-        async for event in self._jobs.watch(request.name):
+        async for event in self._jobs.watch(request.name, tenant=tenant_of(context)):
             yield pb.WatchJobResponse(event=event)
 
     async def CancelJob(self, request: pb.CancelJobRequest, context: grpc.aio.ServicerContext) -> pb.CancelJobResponse:
-        return pb.CancelJobResponse(job=await self._jobs.cancel(request.name))
+        return pb.CancelJobResponse(job=await self._jobs.cancel(request.name, tenant=tenant_of(context)))

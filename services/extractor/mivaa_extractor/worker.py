@@ -95,6 +95,7 @@ class ExtractWorker:
         with tracer.start_as_current_span("extract document", context=context) as span:
             span.set_attribute("mivaa.job", task.job)
             span.set_attribute("mivaa.document", task.document)
+            span.set_attribute("mivaa.tenant", task.tenant or "default")
             span.set_attribute("messaging.delivery_count", delivered)
             try:
                 job = await self._pipeline.run(task, heartbeat)

@@ -13,6 +13,7 @@ from mivaa_platform.embedder_client import EmbedderClient, ImageEmbedderClient
 from mivaa_platform.runtime import run_service
 from mivaa_platform.server import GrpcService
 from mivaa_platform.telemetry import start_metrics_server
+from mivaa_platform.tls import ClientTls
 from mivaa_search.servicer import SearchServicer
 from mivaa_search.store import DocumentStore
 
@@ -40,7 +41,7 @@ async def amain() -> None:
     nc = await messaging.connect(settings.nats_url, name="mivaa-search")
     js = nc.jetstream()
     await messaging.ensure_topology(js)
-    embedder_channel = create_channel(settings.embedder_addr)
+    embedder_channel = create_channel(settings.embedder_addr, tls=ClientTls.from_env(PREFIX))
     embedder = EmbedderClient(embedder_channel, settings.model)
     await wait_until_serving(embedder_channel, "mivaa.embedder.v1.EmbedderService")
     model_name = await embedder.resolve_model()

@@ -13,6 +13,7 @@ from mivaa.search.v1 import search_service_pb2_grpc
 from mivaa_platform.embedder_client import EmbedderClient, ImageEmbedderClient
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument
 from mivaa_platform.messaging import OriginalsStore
+from mivaa_platform.tenancy import tenant_from_metadata
 from mivaa_search.store import ChunkRecord, DocumentRecord, DocumentStore, ImageInfo, ImageRecord, PlacementRecord
 
 DOMAIN = "search.mivaa"
@@ -46,6 +47,11 @@ def image_ref(name: str) -> tuple[str, str]:
             metadata={"name": name[:120]},
         )
     return parts[1], parts[3]
+
+
+def tenant_of(context) -> str:
+    """The caller's tenant, from the `x-mivaa-tenant` metadata the gateway sets ("default" without it)."""
+    return tenant_from_metadata(context.invocation_metadata())
 
 
 def _timestamp(value) -> timestamp_pb2.Timestamp:
@@ -121,14 +127,16 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
             size_bytes=document.size_bytes,
             page_count=document.page_count,
             job=document.job,
+            tenant=tenant_of(context),
         )
         return pb.CreateDocumentResponse(document=to_proto(record), created=created)
 
     async def GetDocument(self, request: pb.GetDocumentRequest, context) -> pb.GetDocumentResponse:
+        tenant = tenant_of(context)
         identifier = document_id(request.name)
-        document = to_proto(await self._store.get_document(identifier))
+        document = to_proto(await self._store.get_document(identifier, tenant=tenant))
         if request.view == pb.DOCUMENT_VIEW_FULL:
-            size = await self._store.pages_size(identifier)
+            size = await self._store.pages_size(identifier, tenant=tenant)
             if size > MAX_FULL_VIEW_BYTES:
                 raise FailedPrecondition(
                     "DOCUMENT_TOO_LARGE_FOR_VIEW",
@@ -137,7 +145,7 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
                     metadata={"pages_bytes": str(size), "max_bytes": str(MAX_FULL_VIEW_BYTES)},
                 )
             markdown = []
-            async for _, layout in self._store.iter_pages(identifier):
+            async for _, layout in self._store.iter_pages(identifier, tenant=tenant):
                 page = pb.Page.FromString(layout)
                 document.pages.append(page)
                 if page.markdown:
@@ -146,10 +154,13 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
         return pb.GetDocumentResponse(document=document)
 
     async def ListDocuments(self, request: pb.ListDocumentsRequest, context) -> pb.ListDocumentsResponse:
-        records, next_token = await self._store.list_documents(request.page_size, request.page_token, list(request.labels))
+        records, next_token = await self._store.list_documents(
+            request.page_size, request.page_token, list(request.labels), tenant=tenant_of(context)
+        )
         return pb.ListDocumentsResponse(documents=[to_proto(r) for r in records], next_page_token=next_token)
 
     async def UpdateDocument(self, request: pb.UpdateDocumentRequest, context) -> pb.UpdateDocumentResponse:
+        tenant = tenant_of(context)
         paths = list(request.update_mask.paths)
         unknown = set(paths) - UPDATABLE_FIELDS
         if not paths or unknown:
@@ -169,18 +180,21 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
                 fields["labels"] = list(document.labels)
             else:
                 fields[path] = getattr(document, path)
-        record = await self._store.update_document(document_id(document.name), **fields)
+        record = await self._store.update_document(document_id(document.name), tenant=tenant, **fields)
         return pb.UpdateDocumentResponse(document=to_proto(record))
 
     async def DeleteDocument(self, request: pb.DeleteDocumentRequest, context) -> pb.DeleteDocumentResponse:
-        record = await self._store.delete_document(document_id(request.name))
-        # sha256 is unique per document, so the original belongs to this document alone.
-        await self._originals.delete(record.sha256)
+        record = await self._store.delete_document(document_id(request.name), tenant=tenant_of(context))
+        # Originals are stored by content and shared by every tenant that uploaded the same bytes:
+        # delete one only when no document (of any tenant) still has it.
+        if not await self._store.sha256_in_use(record.sha256):
+            await self._originals.delete(record.sha256)
         return pb.DeleteDocumentResponse()
 
     async def UpsertChunks(
         self, request_iterator: AsyncIterator[pb.UpsertChunksRequest], context
     ) -> pb.UpsertChunksResponse:
+        tenant = tenant_of(context)
         header: pb.UpsertChunksHeader | None = None
         chunks: list[ChunkRecord] = []
         seen: set[int] = set()
@@ -257,6 +271,7 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
             placements=[placement for placement in placements if placement.sha256 in stored],
             metadata=header.metadata.SerializeToString() if header.HasField("metadata") else None,
             outline=pb.UpsertChunksHeader(outline=header.outline).SerializeToString() if header.outline else None,
+            tenant=tenant,
         )
         return pb.UpsertChunksResponse(
             chunks_written=len(chunks), document=to_proto(record), pages_written=len(pages), images_written=len(records)
@@ -265,14 +280,17 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
     # -- structure ---------------------------------------------------------------
 
     async def ListPages(self, request: pb.ListPagesRequest, context) -> pb.ListPagesResponse:
-        pages, token = await self._store.list_pages(document_id(request.parent), request.page_size, request.page_token)
+        pages, token = await self._store.list_pages(
+            document_id(request.parent), request.page_size, request.page_token, tenant=tenant_of(context)
+        )
         return pb.ListPagesResponse(pages=[pb.Page.FromString(layout) for _, layout in pages], next_page_token=token)
 
     async def ExportDocument(
         self, request: pb.ExportDocumentRequest, context
     ) -> AsyncIterator[pb.ExportDocumentResponse]:
+        tenant = tenant_of(context)
         identifier = document_id(request.name)
-        record = await self._store.get_document(identifier)
+        record = await self._store.get_document(identifier, tenant=tenant)
         as_json = request.format == pb.EXPORT_FORMAT_JSON
         mime_type = "application/json" if as_json else "text/markdown"
         first = True
@@ -294,7 +312,7 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
             for message in piece(head_text[:-1] + (', "pages": [' if head else '{"pages": [')):
                 yield message
             separator = ""
-            async for _, layout in self._store.iter_pages(identifier):
+            async for _, layout in self._store.iter_pages(identifier, tenant=tenant):
                 page = json_format.MessageToDict(pb.Page.FromString(layout), preserving_proto_field_name=True)
                 for message in piece(separator + json.dumps(page, ensure_ascii=False)):
                     yield message
@@ -303,7 +321,7 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
                 yield message
             return
         separator = ""
-        async for _, layout in self._store.iter_pages(identifier):
+        async for _, layout in self._store.iter_pages(identifier, tenant=tenant):
             markdown = pb.Page.FromString(layout).markdown
             if markdown:
                 for message in piece(separator + markdown):
@@ -313,6 +331,7 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
             yield message
 
     async def SearchImages(self, request: pb.SearchImagesRequest, context) -> pb.SearchImagesResponse:
+        tenant = tenant_of(context)
         if self._images is None:
             raise FailedPrecondition("IMAGE_MODEL_UNAVAILABLE", "Image search is not configured.", domain=DOMAIN)
         kind = request.WhichOneof("query")
@@ -332,7 +351,9 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
         if request.top_k < 0:
             raise InvalidArgument("INVALID_TOP_K", "top_k must not be negative.", domain=DOMAIN)
         document_ids = [document_id(name) for name in request.documents]
-        hits = await self._store.search_images(vectors[0], model, request.top_k, document_ids, list(request.labels))
+        hits = await self._store.search_images(
+            vectors[0], model, request.top_k, document_ids, list(request.labels), tenant=tenant
+        )
         return pb.SearchImagesResponse(
             hits=[
                 pb.ImageHit(
@@ -348,27 +369,30 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
 
     async def ListImages(self, request: pb.ListImagesRequest, context) -> pb.ListImagesResponse:
         identifier = document_id(request.parent)
-        images, token = await self._store.list_images(identifier, request.page_size, request.page_token)
+        images, token = await self._store.list_images(
+            identifier, request.page_size, request.page_token, tenant=tenant_of(context)
+        )
         return pb.ListImagesResponse(
             images=[image_to_proto(f"documents/{identifier}", image) for image in images], next_page_token=token
         )
 
     async def GetImage(self, request: pb.GetImageRequest, context) -> pb.GetImageResponse:
         identifier, sha256 = image_ref(request.name)
-        image = await self._store.get_image(identifier, sha256)
+        image = await self._store.get_image(identifier, sha256, tenant=tenant_of(context))
         return pb.GetImageResponse(image=image_to_proto(f"documents/{identifier}", image))
 
     async def GetImageContent(
         self, request: pb.GetImageContentRequest, context
     ) -> AsyncIterator[pb.GetImageContentResponse]:
         identifier, sha256 = image_ref(request.name)
-        mime_type, data = await self._store.get_image_data(identifier, sha256)
+        mime_type, data = await self._store.get_image_data(identifier, sha256, tenant=tenant_of(context))
         for offset in range(0, max(len(data), 1), STREAM_PIECE_BYTES):
             yield pb.GetImageContentResponse(
                 data=data[offset : offset + STREAM_PIECE_BYTES], mime_type=mime_type if offset == 0 else ""
             )
 
     async def SearchChunks(self, request: pb.SearchChunksRequest, context) -> pb.SearchChunksResponse:
+        tenant = tenant_of(context)
         query = request.query.strip()
         if not query:
             raise InvalidArgument("QUERY_EMPTY", "query must not be empty.", domain=DOMAIN)
@@ -379,7 +403,7 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
         document_ids = [document_id(name) for name in request.documents]
         embedded = await self._embedder.embed([query])
         hits = await self._store.search(
-            embedded.vectors[0], request.top_k, document_ids=document_ids, labels=list(request.labels)
+            embedded.vectors[0], request.top_k, document_ids=document_ids, labels=list(request.labels), tenant=tenant
         )
         return pb.SearchChunksResponse(
             hits=[

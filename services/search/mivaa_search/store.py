@@ -24,6 +24,7 @@ from pgvector.psycopg import register_vector_async
 from psycopg_pool import AsyncConnectionPool
 
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from mivaa_platform.tenancy import DEFAULT_TENANT
 
 DOMAIN = "search.mivaa"  # ErrorInfo domain, as in mivaa_search.servicer
 DOCUMENT_STATES = ("PENDING", "PROCESSING", "READY", "FAILED")
@@ -57,6 +58,7 @@ class DocumentRecord:
     metadata: bytes | None = None
     outline: bytes | None = None
     image_count: int = 0
+    tenant: str = DEFAULT_TENANT  # who owns it; every read and change is scoped to one tenant
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ class ChunkHit:
 
 _DOCUMENT_COLUMNS = (
     "id, filename, title, labels, sha256, size_bytes, page_count, state, job, chunk_count, create_time, update_time,"
-    " metadata, outline, image_count"
+    " metadata, outline, image_count, tenant"
 )
 
 
@@ -211,9 +213,11 @@ class DocumentStore:
         size_bytes: int,
         page_count: int,
         job: str,
+        *,
+        tenant: str = DEFAULT_TENANT,
     ) -> tuple[DocumentRecord, bool]:
-        """Create a PENDING document, or return the one with the same sha256.
-        The flag says whether it was created now."""
+        """Create a PENDING document of `tenant`, or return that tenant's one with the
+        same sha256. The flag says whether it was created now."""
         sha256 = _check_sha256(sha256)
         if size_bytes < 0 or page_count < 0:
             raise InvalidArgument(
@@ -223,33 +227,38 @@ class DocumentStore:
             for _ in range(3):  # the existing row may be deleted between the two statements
                 cur = await conn.execute(
                     f"""
-                    INSERT INTO documents (filename, title, labels, sha256, size_bytes, page_count, job)
-                    VALUES (%s, %s, %s::text[], %s, %s, %s, %s)
-                    ON CONFLICT (sha256) DO NOTHING
+                    INSERT INTO documents (tenant, filename, title, labels, sha256, size_bytes, page_count, job)
+                    VALUES (%s, %s, %s, %s::text[], %s, %s, %s, %s)
+                    ON CONFLICT (tenant, sha256) DO NOTHING
                     RETURNING {_DOCUMENT_COLUMNS}
                     """,
-                    [filename, title, list(labels), sha256, size_bytes, page_count, job],
+                    [tenant, filename, title, list(labels), sha256, size_bytes, page_count, job],
                 )
                 row = await cur.fetchone()
                 if row is not None:
                     return _document(row), True
-                cur = await conn.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE sha256 = %s", [sha256])
+                cur = await conn.execute(
+                    f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE tenant = %s AND sha256 = %s", [tenant, sha256]
+                )
                 row = await cur.fetchone()
                 if row is not None:
                     return _document(row), False
         raise Unavailable("DOCUMENT_CONTENTION", "The document changed concurrently; retry.", domain=DOMAIN)
 
-    async def get_document(self, id: str) -> DocumentRecord:
+    async def get_document(self, id: str, *, tenant: str = DEFAULT_TENANT) -> DocumentRecord:
+        """`tenant`'s document; another tenant's is NOT_FOUND like a missing one."""
         doc_id = _parse_document_id(id)
         async with self._connection() as conn:
-            cur = await conn.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE id = %s", [doc_id])
+            cur = await conn.execute(
+                f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE id = %s AND tenant = %s", [doc_id, tenant]
+            )
             row = await cur.fetchone()
         if row is None:
             raise _document_not_found(id)
         return _document(row)
 
     async def list_documents(
-        self, page_size: int, page_token: str, labels: list[str]
+        self, page_size: int, page_token: str, labels: list[str], *, tenant: str = DEFAULT_TENANT
     ) -> tuple[list[DocumentRecord], str]:
         """Newest first. Returns one page and the token of the next ("" at the end).
         With labels, only documents carrying all of them."""
@@ -257,15 +266,15 @@ class DocumentStore:
             raise InvalidArgument("INVALID_PAGE_SIZE", "page_size must not be negative.", domain=DOMAIN)
         limit = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         labels = list(labels or [])
-        conditions = []
-        params: dict[str, object] = {"limit": limit + 1}
+        conditions = ["tenant = %(tenant)s"]
+        params: dict[str, object] = {"limit": limit + 1, "tenant": tenant}
         if labels:
             conditions.append("labels @> %(labels)s::text[]")
             params["labels"] = labels
         if page_token:
             params["after_time"], params["after_id"] = _decode_page_token(page_token, labels)
             conditions.append("(create_time, id) < (%(after_time)s, %(after_id)s)")
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        where = f"WHERE {' AND '.join(conditions)}"
         async with self._connection() as conn:
             cur = await conn.execute(
                 f"""
@@ -291,6 +300,7 @@ class DocumentStore:
         page_count: int | None = None,
         labels: list[str] | None = None,
         job: str | None = None,
+        tenant: str = DEFAULT_TENANT,
     ) -> DocumentRecord:
         """Set the given fields (None leaves a field as it is)."""
         doc_id = _parse_document_id(id)
@@ -304,18 +314,19 @@ class DocumentStore:
         given = {"state": state, "title": title, "page_count": page_count, "labels": labels, "job": job}
         params: dict[str, object] = {name: value for name, value in given.items() if value is not None}
         if not params:
-            return await self.get_document(id)
+            return await self.get_document(id, tenant=tenant)
         if "labels" in params:
             params["labels"] = list(labels)
         placeholders = {"labels": "%(labels)s::text[]"}
         assignments = [f"{name} = {placeholders.get(name, f'%({name})s')}" for name in params]
         params["id"] = doc_id
+        params["tenant"] = tenant
         async with self._connection() as conn:
             cur = await conn.execute(
                 f"""
                 UPDATE documents
                 SET {', '.join(assignments)}, update_time = now()
-                WHERE id = %(id)s
+                WHERE id = %(id)s AND tenant = %(tenant)s
                 RETURNING {_DOCUMENT_COLUMNS}
                 """,
                 params,
@@ -325,15 +336,24 @@ class DocumentStore:
             raise _document_not_found(id)
         return _document(row)
 
-    async def delete_document(self, id: str) -> DocumentRecord:
-        """Delete a document and (by cascade) its chunks; returns what was deleted."""
+    async def delete_document(self, id: str, *, tenant: str = DEFAULT_TENANT) -> DocumentRecord:
+        """Delete `tenant`'s document and (by cascade) its chunks; returns what was deleted."""
         doc_id = _parse_document_id(id)
         async with self._connection() as conn:
-            cur = await conn.execute(f"DELETE FROM documents WHERE id = %s RETURNING {_DOCUMENT_COLUMNS}", [doc_id])
+            cur = await conn.execute(
+                f"DELETE FROM documents WHERE id = %s AND tenant = %s RETURNING {_DOCUMENT_COLUMNS}", [doc_id, tenant]
+            )
             row = await cur.fetchone()
         if row is None:
             raise _document_not_found(id)
         return _document(row)
+
+    async def sha256_in_use(self, sha256: str) -> bool:
+        """Whether any tenant's document still has these bytes (originals are shared by content)."""
+        async with self._connection() as conn:
+            cur = await conn.execute("SELECT EXISTS (SELECT 1 FROM documents WHERE sha256 = %s)", [_check_sha256(sha256)])
+            (in_use,) = await cur.fetchone()
+        return bool(in_use)
 
     # -- chunks ----------------------------------------------------------------
 
@@ -350,6 +370,7 @@ class DocumentStore:
         placements: Iterable[PlacementRecord] = (),
         metadata: bytes | None = None,
         outline: bytes | None = None,
+        tenant: str = DEFAULT_TENANT,
     ) -> DocumentRecord:
         """Swap a document's chunks, pages, images and placements for these, in one
         transaction; set its counts, metadata and, with mark_ready, its state to
@@ -381,7 +402,9 @@ class DocumentStore:
             )
 
         async with self._connection() as conn, conn.transaction():
-            cur = await conn.execute("SELECT 1 FROM documents WHERE id = %s FOR UPDATE", [doc_id])
+            cur = await conn.execute(
+                "SELECT 1 FROM documents WHERE id = %s AND tenant = %s FOR UPDATE", [doc_id, tenant]
+            )
             if await cur.fetchone() is None:
                 raise _document_not_found(document_id)
             await conn.execute("DELETE FROM chunks WHERE document_id = %s", [doc_id])
@@ -468,18 +491,24 @@ class DocumentStore:
         return _document(row)
 
     async def search(
-        self, query_vector: Sequence[float], top_k: int, document_ids: list[str], labels: list[str]
+        self,
+        query_vector: Sequence[float],
+        top_k: int,
+        document_ids: list[str],
+        labels: list[str],
+        *,
+        tenant: str = DEFAULT_TENANT,
     ) -> list[ChunkHit]:
-        """The top_k chunks nearest to query_vector by cosine distance, among READY
-        documents, optionally only those listed and only those with all labels."""
+        """The top_k chunks nearest to query_vector by cosine distance, among `tenant`'s
+        READY documents, optionally only those listed and only those with all labels."""
         query = self._check_vector(query_vector, "INVALID_QUERY_VECTOR")
         if not np.any(query):
             raise InvalidArgument("INVALID_QUERY_VECTOR", "The query vector must not be all zeros.", domain=DOMAIN)
         if top_k < 0:
             raise InvalidArgument("INVALID_TOP_K", "top_k must not be negative.", domain=DOMAIN)
         k = min(top_k or DEFAULT_TOP_K, MAX_TOP_K)
-        params: dict[str, object] = {"query": query, "k": k}
-        conditions = ["d.state = 'READY'"]
+        params: dict[str, object] = {"query": query, "k": k, "tenant": tenant}
+        conditions = ["d.tenant = %(tenant)s", "d.state = 'READY'"]
         if document_ids:
             conditions.append("c.document_id = ANY(%(document_ids)s)")
             params["document_ids"] = [_parse_document_id(i) for i in document_ids]
@@ -523,7 +552,9 @@ class DocumentStore:
 
     # -- structure: pages and images -------------------------------------------
 
-    async def list_pages(self, id: str, page_size: int, page_token: str) -> tuple[list[tuple[int, bytes]], str]:
+    async def list_pages(
+        self, id: str, page_size: int, page_token: str, *, tenant: str = DEFAULT_TENANT
+    ) -> tuple[list[tuple[int, bytes]], str]:
         """A document's stored pages in order, (number, layout); the token of the next ("" at the end)."""
         doc_id = _parse_document_id(id)
         if page_size < 0:
@@ -531,7 +562,7 @@ class DocumentStore:
         limit = min(page_size or DEFAULT_PAGES_PAGE_SIZE, MAX_PAGES_PAGE_SIZE)
         after = _decode_number_token(page_token, str(doc_id)) if page_token else 0
         async with self._connection() as conn:
-            await self._require_document(conn, doc_id, id)
+            await self._require_document(conn, doc_id, id, tenant)
             cur = await conn.execute(
                 "SELECT number, layout FROM pages WHERE document_id = %s AND number > %s ORDER BY number LIMIT %s",
                 [doc_id, after, limit + 1],
@@ -541,32 +572,37 @@ class DocumentStore:
         next_token = _encode_number_token(pages[-1][0], str(doc_id)) if len(rows) > limit else ""
         return pages, next_token
 
-    async def pages_size(self, id: str) -> int:
+    async def pages_size(self, id: str, *, tenant: str = DEFAULT_TENANT) -> int:
         """Bytes the document's stored pages take."""
         doc_id = _parse_document_id(id)
         async with self._connection() as conn:
+            await self._require_document(conn, doc_id, id, tenant)
             cur = await conn.execute("SELECT coalesce(sum(octet_length(layout)), 0) FROM pages WHERE document_id = %s", [doc_id])
             (size,) = await cur.fetchone()
         return int(size)
 
-    async def iter_pages(self, id: str, batch: int = 50) -> AsyncIterator[tuple[int, bytes]]:
+    async def iter_pages(
+        self, id: str, batch: int = 50, *, tenant: str = DEFAULT_TENANT
+    ) -> AsyncIterator[tuple[int, bytes]]:
         """Every stored page in order, fetched `batch` at a time (never the whole document at once)."""
         token = ""
         while True:
-            pages, token = await self.list_pages(id, batch, token)
+            pages, token = await self.list_pages(id, batch, token, tenant=tenant)
             for page in pages:
                 yield page
             if not token:
                 return
 
-    async def list_images(self, id: str, page_size: int, page_token: str) -> tuple[list[ImageInfo], str]:
+    async def list_images(
+        self, id: str, page_size: int, page_token: str, *, tenant: str = DEFAULT_TENANT
+    ) -> tuple[list[ImageInfo], str]:
         doc_id = _parse_document_id(id)
         if page_size < 0:
             raise InvalidArgument("INVALID_PAGE_SIZE", "page_size must not be negative.", domain=DOMAIN)
         limit = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         after = _decode_number_token(page_token, str(doc_id)) if page_token else -1
         async with self._connection() as conn:
-            await self._require_document(conn, doc_id, id)
+            await self._require_document(conn, doc_id, id, tenant)
             cur = await conn.execute(
                 f"""
                 {_IMAGE_INFO_SELECT}
@@ -582,27 +618,33 @@ class DocumentStore:
         next_token = _encode_number_token(rows[limit - 1][0], str(doc_id)) if len(rows) > limit else ""
         return images, next_token
 
-    async def get_image(self, id: str, sha256: str) -> ImageInfo:
+    async def get_image(self, id: str, sha256: str, *, tenant: str = DEFAULT_TENANT) -> ImageInfo:
+        """An image of `tenant`'s document; any other is IMAGE_NOT_FOUND."""
         doc_id = _parse_document_id(id)
         async with self._connection() as conn:
             cur = await conn.execute(
                 f"""
                 {_IMAGE_INFO_SELECT}
                 WHERE i.document_id = %s AND i.sha256 = %s
+                  AND EXISTS (SELECT 1 FROM documents d WHERE d.id = i.document_id AND d.tenant = %s)
                 GROUP BY i.ordinal, i.sha256, i.mime_type, i.width, i.height, i.data
                 """,
-                [doc_id, sha256],
+                [doc_id, sha256, tenant],
             )
             row = await cur.fetchone()
         if row is None:
             raise _image_not_found(id, sha256)
         return _image_info(row)
 
-    async def get_image_data(self, id: str, sha256: str) -> tuple[str, bytes]:
+    async def get_image_data(self, id: str, sha256: str, *, tenant: str = DEFAULT_TENANT) -> tuple[str, bytes]:
         doc_id = _parse_document_id(id)
         async with self._connection() as conn:
             cur = await conn.execute(
-                "SELECT mime_type, data FROM images WHERE document_id = %s AND sha256 = %s", [doc_id, sha256]
+                """
+                SELECT i.mime_type, i.data FROM images i JOIN documents d ON d.id = i.document_id
+                WHERE i.document_id = %s AND i.sha256 = %s AND d.tenant = %s
+                """,
+                [doc_id, sha256, tenant],
             )
             row = await cur.fetchone()
         if row is None:
@@ -616,8 +658,10 @@ class DocumentStore:
         top_k: int,
         document_ids: list[str],
         labels: list[str],
+        *,
+        tenant: str = DEFAULT_TENANT,
     ) -> list[ImageHit]:
-        """The top_k images nearest to query_vector among those `model` embedded, in READY documents."""
+        """The top_k images nearest to query_vector among those `model` embedded, in `tenant`'s READY documents."""
         query = np.asarray(query_vector, dtype=np.float32)
         if query.ndim != 1 or not 1 <= query.size <= MAX_DIMENSION or not np.any(query) or not np.all(np.isfinite(query)):
             raise InvalidArgument("INVALID_QUERY_VECTOR", "The query vector is empty or invalid.", domain=DOMAIN)
@@ -625,8 +669,8 @@ class DocumentStore:
             raise InvalidArgument("INVALID_TOP_K", "top_k must not be negative.", domain=DOMAIN)
         dimension = int(query.size)
         k = min(top_k or DEFAULT_TOP_K, MAX_TOP_K)
-        params: dict[str, object] = {"query": query, "k": k, "model": model, "dimension": dimension}
-        conditions = ["d.state = 'READY'", "e.model = %(model)s", f"e.dimension = {dimension}"]
+        params: dict[str, object] = {"query": query, "k": k, "model": model, "dimension": dimension, "tenant": tenant}
+        conditions = ["d.tenant = %(tenant)s", "d.state = 'READY'", "e.model = %(model)s", f"e.dimension = {dimension}"]
         if document_ids:
             conditions.append("e.document_id = ANY(%(document_ids)s)")
             params["document_ids"] = [_parse_document_id(i) for i in document_ids]
@@ -657,12 +701,12 @@ class DocumentStore:
             rows = await cur.fetchall()
         hits = []
         for doc_id, title, sha256, found_distance in rows:
-            image = await self.get_image(str(doc_id), sha256)
+            image = await self.get_image(str(doc_id), sha256, tenant=tenant)
             hits.append(ImageHit(str(doc_id), title, image, 1.0 - float(found_distance)))
         return hits
 
-    async def _require_document(self, conn: psycopg.AsyncConnection, doc_id: uuid.UUID, id: str) -> None:
-        cur = await conn.execute("SELECT 1 FROM documents WHERE id = %s", [doc_id])
+    async def _require_document(self, conn: psycopg.AsyncConnection, doc_id: uuid.UUID, id: str, tenant: str) -> None:
+        cur = await conn.execute("SELECT 1 FROM documents WHERE id = %s AND tenant = %s", [doc_id, tenant])
         if await cur.fetchone() is None:
             raise _document_not_found(id)
 

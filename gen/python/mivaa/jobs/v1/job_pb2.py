@@ -25,25 +25,25 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17mivaa/jobs/v1/job.proto\x12\rmivaa.jobs.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"9\n\x08JobError\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0c\n\x04page\x18\x03 \x01(\x05\"F\n\x0bStageTiming\x12&\n\x05stage\x18\x01 \x01(\x0e\x32\x17.mivaa.jobs.v1.JobStage\x12\x0f\n\x07seconds\x18\x02 \x01(\x01\"\x90\x04\n\x03Job\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x64ocument\x18\x02 \x01(\t\x12&\n\x05state\x18\x03 \x01(\x0e\x32\x17.mivaa.jobs.v1.JobState\x12&\n\x05stage\x18\x04 \x01(\x0e\x32\x17.mivaa.jobs.v1.JobStage\x12\x12\n\npages_done\x18\x05 \x01(\x05\x12\x13\n\x0bpages_total\x18\x06 \x01(\x05\x12\x16\n\x0e\x63hunks_indexed\x18\x07 \x01(\x05\x12&\n\x05\x65rror\x18\x08 \x01(\x0b\x32\x17.mivaa.jobs.v1.JobError\x12,\n\x0bpage_errors\x18\t \x03(\x0b\x32\x17.mivaa.jobs.v1.JobError\x12\x31\n\rstage_timings\x18\n \x03(\x0b\x32\x1a.mivaa.jobs.v1.StageTiming\x12\x10\n\x08\x61ttempts\x18\x0b \x01(\x05\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x66ilename\x18\x0e \x01(\t\x12\x17\n\x0focr_pages_total\x18\x0f \x01(\x05\x12\x16\n\x0eocr_pages_done\x18\x10 \x01(\x05\x12\x18\n\x10images_extracted\x18\x11 \x01(\x05\"m\n\x08JobEvent\x12\x1f\n\x03job\x18\x01 \x01(\x0b\x32\x12.mivaa.jobs.v1.Job\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12.\n\nevent_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"`\n\x0b\x45xtractTask\x12\x0b\n\x03job\x18\x01 \x01(\t\x12\x10\n\x08\x64ocument\x18\x02 \x01(\t\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x10\n\x08\x66ilename\x18\x04 \x01(\t\x12\x10\n\x08password\x18\x05 \x01(\t*\xbd\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12!\n\x1dJOB_STATE_PARTIALLY_SUCCEEDED\x10\x04\x12\x14\n\x10JOB_STATE_FAILED\x10\x05\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x06*\xad\x01\n\x08JobStage\x12\x19\n\x15JOB_STAGE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STAGE_QUEUED\x10\x01\x12\x18\n\x14JOB_STAGE_EXTRACTING\x10\x02\x12\x17\n\x13JOB_STAGE_EMBEDDING\x10\x03\x12\x16\n\x12JOB_STAGE_INDEXING\x10\x04\x12\x12\n\x0eJOB_STAGE_DONE\x10\x05\x12\x11\n\rJOB_STAGE_OCR\x10\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17mivaa/jobs/v1/job.proto\x12\rmivaa.jobs.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"9\n\x08JobError\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0c\n\x04page\x18\x03 \x01(\x05\"F\n\x0bStageTiming\x12&\n\x05stage\x18\x01 \x01(\x0e\x32\x17.mivaa.jobs.v1.JobStage\x12\x0f\n\x07seconds\x18\x02 \x01(\x01\"\xa0\x04\n\x03Job\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x64ocument\x18\x02 \x01(\t\x12&\n\x05state\x18\x03 \x01(\x0e\x32\x17.mivaa.jobs.v1.JobState\x12&\n\x05stage\x18\x04 \x01(\x0e\x32\x17.mivaa.jobs.v1.JobStage\x12\x12\n\npages_done\x18\x05 \x01(\x05\x12\x13\n\x0bpages_total\x18\x06 \x01(\x05\x12\x16\n\x0e\x63hunks_indexed\x18\x07 \x01(\x05\x12&\n\x05\x65rror\x18\x08 \x01(\x0b\x32\x17.mivaa.jobs.v1.JobError\x12,\n\x0bpage_errors\x18\t \x03(\x0b\x32\x17.mivaa.jobs.v1.JobError\x12\x31\n\rstage_timings\x18\n \x03(\x0b\x32\x1a.mivaa.jobs.v1.StageTiming\x12\x10\n\x08\x61ttempts\x18\x0b \x01(\x05\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x66ilename\x18\x0e \x01(\t\x12\x17\n\x0focr_pages_total\x18\x0f \x01(\x05\x12\x16\n\x0eocr_pages_done\x18\x10 \x01(\x05\x12\x18\n\x10images_extracted\x18\x11 \x01(\x05\x12\x0e\n\x06tenant\x18\x12 \x01(\t\"m\n\x08JobEvent\x12\x1f\n\x03job\x18\x01 \x01(\x0b\x32\x12.mivaa.jobs.v1.Job\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12.\n\nevent_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"p\n\x0b\x45xtractTask\x12\x0b\n\x03job\x18\x01 \x01(\t\x12\x10\n\x08\x64ocument\x18\x02 \x01(\t\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x10\n\x08\x66ilename\x18\x04 \x01(\t\x12\x10\n\x08password\x18\x05 \x01(\t\x12\x0e\n\x06tenant\x18\x06 \x01(\t*\xbd\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12!\n\x1dJOB_STATE_PARTIALLY_SUCCEEDED\x10\x04\x12\x14\n\x10JOB_STATE_FAILED\x10\x05\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x06*\xad\x01\n\x08JobStage\x12\x19\n\x15JOB_STAGE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STAGE_QUEUED\x10\x01\x12\x18\n\x14JOB_STAGE_EXTRACTING\x10\x02\x12\x17\n\x13JOB_STAGE_EMBEDDING\x10\x03\x12\x16\n\x12JOB_STAGE_INDEXING\x10\x04\x12\x12\n\x0eJOB_STAGE_DONE\x10\x05\x12\x11\n\rJOB_STAGE_OCR\x10\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mivaa.jobs.v1.job_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_JOBSTATE']._serialized_start=947
-  _globals['_JOBSTATE']._serialized_end=1136
-  _globals['_JOBSTAGE']._serialized_start=1139
-  _globals['_JOBSTAGE']._serialized_end=1312
+  _globals['_JOBSTATE']._serialized_start=979
+  _globals['_JOBSTATE']._serialized_end=1168
+  _globals['_JOBSTAGE']._serialized_start=1171
+  _globals['_JOBSTAGE']._serialized_end=1344
   _globals['_JOBERROR']._serialized_start=75
   _globals['_JOBERROR']._serialized_end=132
   _globals['_STAGETIMING']._serialized_start=134
   _globals['_STAGETIMING']._serialized_end=204
   _globals['_JOB']._serialized_start=207
-  _globals['_JOB']._serialized_end=735
-  _globals['_JOBEVENT']._serialized_start=737
-  _globals['_JOBEVENT']._serialized_end=846
-  _globals['_EXTRACTTASK']._serialized_start=848
-  _globals['_EXTRACTTASK']._serialized_end=944
+  _globals['_JOB']._serialized_end=751
+  _globals['_JOBEVENT']._serialized_start=753
+  _globals['_JOBEVENT']._serialized_end=862
+  _globals['_EXTRACTTASK']._serialized_start=864
+  _globals['_EXTRACTTASK']._serialized_end=976
 # @@protoc_insertion_point(module_scope)
