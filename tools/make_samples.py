@@ -73,7 +73,10 @@ SAMPLES: dict[str, tuple[str, list[list[str]]]] = {
 
 def write_sample(path: pathlib.Path, title: str, pages: list[list[str]]) -> None:
     document = pymupdf.open()
-    document.set_metadata({"title": title, "author": "mivaa demo"})
+    # Fixed dates and no fresh /ID: the same sample is the same bytes on every run, so a
+    # second `make demo` finds the documents it already has instead of adding copies.
+    fixed = "D:20260101000000Z"
+    document.set_metadata({"title": title, "author": "mivaa demo", "creationDate": fixed, "modDate": fixed})
     for number, paragraphs in enumerate(pages, 1):
         page = document.new_page(width=595, height=842)
         y = 72
@@ -85,7 +88,7 @@ def write_sample(path: pathlib.Path, title: str, pages: list[list[str]]) -> None
             page.insert_textbox(box, paragraph, fontsize=11, fontname="helv")
             y += 14 * (len(paragraph) // 80 + 2)
         page.insert_text((290, 820), str(number), fontsize=9)
-    document.save(path)
+    document.save(path, no_new_id=True)
 
 
 def main() -> int:
