@@ -27,7 +27,6 @@ Domain code: no torch, no grpc. Failures are mivaa_platform.errors exceptions.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
 import json
 import logging
@@ -38,12 +37,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mivaa_embedder.text_model import CPU, CUDA, EmbeddingBatch, encode_texts, padded_runs
+from mivaa_embedder.text_model import CPU, CUDA, DOMAIN, EmbeddingBatch, encode_texts, file_sha256, padded_runs
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument, MivaaError
 
 log = logging.getLogger("mivaa.embedder.clip")
 
-DOMAIN = "embedder.mivaa"
 MANIFEST = "manifest.json"
 KIND = "clip"
 FP32 = "fp32"
@@ -60,14 +58,6 @@ _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
 
 
 # -- the model folder ---------------------------------------------------------
-
-
-def _sha256(path: pathlib.Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _invalid(root: pathlib.Path, message: str, **metadata: str) -> FailedPrecondition:
@@ -484,7 +474,7 @@ class OnnxClipModel:
         if not self.verify_checksums or rel in self._verified:
             return
         expected = self._checksums.get(rel)
-        if expected is not None and _sha256(self.model_dir / rel) != str(expected).lower():
+        if expected is not None and file_sha256(self.model_dir / rel) != str(expected).lower():
             raise _invalid(
                 self.model_dir,
                 f"Model file {rel} in {self.model_dir} does not match its checksum; re-export the model.",

@@ -87,7 +87,8 @@ def mean_pool_normalize(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (pooled / norms).astype(np.float32)
 
 
-def _sha256(path: pathlib.Path) -> str:
+def file_sha256(path: pathlib.Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks (model files are hundreds of MB)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -133,7 +134,7 @@ def read_manifest(model_dir: str | os.PathLike, *, verify_checksums: bool = Fals
         fpath = root / rel
         if not fpath.is_file() or fpath.stat().st_size != info.get("bytes", fpath.stat().st_size):
             raise FailedPrecondition("MODEL_INVALID", f"Model file {rel} in {root} is missing or has the wrong size; re-export the model.", metadata={**meta, "file": rel})
-        if verify_checksums and _sha256(fpath) != info.get("sha256"):
+        if verify_checksums and file_sha256(fpath) != info.get("sha256"):
             raise FailedPrecondition("MODEL_INVALID", f"Model file {rel} in {root} does not match its checksum; re-export the model.", metadata={**meta, "file": rel})
     return manifest
 
