@@ -111,7 +111,8 @@ async def test_job_events_on_nats_carry_the_job_and_trace_context(client, mesh):
     finally:
         await nc.close()
     job_id = response.job.name.removeprefix("jobs/")
-    mine = [m for m in events if m.subject.startswith(f"mivaa.jobs.{job_id}.")]
+    # mivaa.jobs.<tenant>.<job>.<stage>: the client's token is for tenant "default".
+    mine = [m for m in events if m.subject.startswith(f"mivaa.jobs.default.{job_id}.")]
     decoded = [job_pb2.JobEvent.FromString(m.data) for m in mine]
     assert decoded[0].job.state == job_pb2.JOB_STATE_QUEUED and mine[0].subject.endswith(".queued")
     assert decoded[-1].job.state == final.state == job_pb2.JOB_STATE_SUCCEEDED and mine[-1].subject.endswith(".done")
@@ -122,7 +123,7 @@ async def test_job_events_on_nats_carry_the_job_and_trace_context(client, mesh):
     nc = await nats.connect(mesh.nats_url)
     try:
         js = nc.jetstream()
-        replay = await js.subscribe(f"mivaa.jobs.{job_id}.>", ordered_consumer=True, deliver_policy=nats.js.api.DeliverPolicy.ALL)
+        replay = await js.subscribe(f"mivaa.jobs.*.{job_id}.>", ordered_consumer=True, deliver_policy=nats.js.api.DeliverPolicy.ALL)
         replayed = []
         while len(replayed) < len(mine):
             replayed.append(await replay.next_msg(timeout=5))

@@ -3,7 +3,9 @@
 A job's current state lives under its id in `mivaa-jobs`; every change is a
 compare-and-set on the key's revision (so a cancel and a worker never
 overwrite each other) and is published as a JobEvent on
-`mivaa.jobs.<job_id>.<stage>` for any consumer. Job ids start with the creation
+`mivaa.jobs.<tenant>.<job_id>.<stage>` for any consumer: the tenant in the
+subject lets NATS permissions give each consumer its own tenant's events
+(`mivaa.jobs.acme.>`); a '.' in a tenant name is written `%2E` there. Job ids start with the creation
 time in hex, so key order is creation order and ListJobs pages need no index.
 
 Every job belongs to a tenant (Job.tenant; empty in jobs made before tenancy,
@@ -66,9 +68,14 @@ def now_timestamp() -> timestamp_pb2.Timestamp:
     return stamp
 
 
+def subject_token(tenant: str) -> str:
+    """A tenant as one NATS subject token ('.' separates tokens; tenants may contain it, never '%')."""
+    return tenant.replace(".", "%2E")
+
+
 def event_subject(job: job_pb2.Job) -> str:
     stage = job_pb2.JobStage.Name(job.stage).removeprefix("JOB_STAGE_").lower()
-    return f"{EVENTS_SUBJECT_PREFIX}.{job.name.removeprefix('jobs/')}.{stage}"
+    return f"{EVENTS_SUBJECT_PREFIX}.{subject_token(job_tenant(job))}.{job.name.removeprefix('jobs/')}.{stage}"
 
 
 def is_terminal(job: job_pb2.Job) -> bool:
