@@ -9,8 +9,8 @@ PyMuPDF `page.get_text()` (the ceiling: no structure at all), ours
 `pymupdf4llm.to_markdown` (run once, after a one-page warm-up that loads its
 layout model; same settings as bench/extract_quality.py). Best of --rounds
 for the fast ones. Targets: ours >= 200 pages/s per core, >= 20x pymupdf4llm.
-When `PageExtractor.iter_layouts` exists, the multi-process throughput (all
-cores) is measured too.
+The service's multi-process throughput (`PageExtractor`, all cores) is
+measured too.
 
 Memory, each scenario in a fresh child process so nothing measured earlier
 (pymupdf4llm's ONNX model, say) inflates it: a thread samples the RSS of the
@@ -26,10 +26,9 @@ once per process: an upper bound). Scenarios:
   document, to show it does not grow.
 Target: peak < 1 GiB.
 
-Which extractor the memory scenarios (and the multi-process speed line)
-drive is decided in one place, `make_extractor`: the multi-process
-`PageExtractor` when it has `iter_layouts`, the in-process `extract_document`
-otherwise.
+Which extractor the memory scenarios drive is decided in one place,
+`make_extractor`: the service's multi-process `PageExtractor` unless
+`--mode in-process` asks for `extract_document`.
 """
 
 from __future__ import annotations
@@ -110,24 +109,23 @@ class InProcessExtractor(Extractor):
 
 
 class MultiProcessExtractor(Extractor):
-    """PageExtractor.iter_layouts through its worker processes, consumed as the service would."""
+    """PageExtractor.iter_pages through its worker processes, consumed as the service would."""
 
     def __init__(self, workers: int | None = None) -> None:
         from mivaa_extractor.text_extraction import PageExtractor
 
         self._extractor = PageExtractor(workers=workers)
         self.workers = self._extractor.workers
-        self.label = f"multi-process PageExtractor.iter_layouts ({self.workers} workers)"
+        self.label = f"multi-process PageExtractor ({self.workers} workers)"
         self._loop = asyncio.new_event_loop()
-        if hasattr(self._extractor, "warm_up"):  # start the workers now, not inside the first timing
-            self._loop.run_until_complete(self._extractor.warm_up())
+        self._loop.run_until_complete(self._extractor.warm_up())  # start the workers now, not inside the first timing
 
     async def _consume(self, path: pathlib.Path) -> int:
         with pymupdf.open(path) as doc:
             page_count = doc.page_count
         pages = 0
-        async for item in self._extractor.iter_layouts(path, None, page_count):
-            pages += len(item) if isinstance(item, list) else 1  # batches or single pages
+        async for batch in self._extractor.iter_pages(path, None, page_count):
+            pages += len(batch)
         return pages
 
     def __call__(self, path: pathlib.Path) -> int:
@@ -138,19 +136,9 @@ class MultiProcessExtractor(Extractor):
         self._loop.close()
 
 
-def multiprocess_available() -> bool:
-    try:
-        from mivaa_extractor.text_extraction import PageExtractor
-    except Exception:  # noqa: BLE001 - a half-written module means "not available"
-        return False
-    return hasattr(PageExtractor, "iter_layouts")
-
-
-def make_extractor(mode: str = "auto") -> Extractor:
-    """THE switch: multi-process when PageExtractor has iter_layouts (or mode="multi"), in-process otherwise."""
-    if mode == "multi" or (mode == "auto" and multiprocess_available()):
-        return MultiProcessExtractor()
-    return InProcessExtractor()
+def make_extractor(mode: str = "multi") -> Extractor:
+    """THE switch: the service's multi-process PageExtractor, or extract_document in this process."""
+    return InProcessExtractor() if mode == "in-process" else MultiProcessExtractor()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,19 +380,14 @@ def speed(pdf: pathlib.Path, rounds: int) -> None:
     verdict = "met" if ratio >= RATIO_TARGET else "TARGET MISSED"
     print(f"  ours / pymupdf4llm                       {ratio:8.1f} x        target >= {RATIO_TARGET:.0f}x: {verdict}")
 
-    if multiprocess_available():
-        multi = MultiProcessExtractor()
-        try:
-            multi(pdf)  # warm: workers import their modules and open the file once
-            throughput = best_rate(lambda: multi(pdf), rounds)
-        finally:
-            multi.close()
-        print(f"  {multi.label:<40} {throughput:8.1f} pages/s  best of {rounds}  = "
-              f"{throughput / multi.workers:.1f} pages/s per worker")
-    else:
-        # TODO(multi-process speed): measured automatically once PageExtractor.iter_layouts(path, password,
-        # page_count) exists (see MultiProcessExtractor / make_extractor); nothing else to change here.
-        print("  multi-process PageExtractor.iter_layouts: TODO, not measured (PageExtractor has no iter_layouts yet)")
+    multi = MultiProcessExtractor()
+    try:
+        multi(pdf)  # warm: workers import their modules and open the file once
+        throughput = best_rate(lambda: multi(pdf), rounds)
+    finally:
+        multi.close()
+    print(f"  {multi.label:<40} {throughput:8.1f} pages/s  best of {rounds}  = "
+          f"{throughput / multi.workers:.1f} pages/s per worker")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -569,8 +552,8 @@ def main() -> int:
     parser.add_argument("--corpus", type=pathlib.Path, default=DEFAULT_CORPUS_DIR)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sequence", type=int, default=50, help="documents in the consecutive-documents run")
-    parser.add_argument("--mode", choices=("auto", "in-process", "multi"), default="auto",
-                        help="extractor for the memory runs (auto: multi-process when iter_layouts exists)")
+    parser.add_argument("--mode", choices=("in-process", "multi"), default="multi",
+                        help="extractor for the memory runs: the service's worker processes, or one process")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()

@@ -3,7 +3,6 @@ rendered from the template."""
 
 from __future__ import annotations
 
-import importlib.util
 import pathlib
 import shutil
 import subprocess
@@ -12,6 +11,7 @@ import sys
 import kubernetes_validate
 import pytest
 import yaml
+from tests.support.certs import make_certs
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
@@ -20,10 +20,6 @@ KUSTOMIZE_KINDS = {"Kustomization", "Component"}
 CUSTOM_KINDS = {"ScaledObject": "keda.sh/", "Issuer": "cert-manager.io/", "Certificate": "cert-manager.io/"}
 KUBERNETES_VERSION = "1.33.0"
 
-_spec = importlib.util.spec_from_file_location("mivaa_tools_make_certs_deploy", REPO / "tools" / "make_certs.py")
-make_certs = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = make_certs  # dataclasses look their module up
-_spec.loader.exec_module(make_certs)
 
 
 def manifests() -> list[tuple[pathlib.Path, dict]]:

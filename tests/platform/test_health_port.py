@@ -6,10 +6,8 @@ What kubelet's gRPC probes need: they cannot present a client certificate.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import pathlib
 import socket
-import sys
 
 import grpc
 import pytest
@@ -20,6 +18,7 @@ from mivaa.embedder.v1 import embedder_service_pb2 as pb
 from mivaa.embedder.v1 import embedder_service_pb2_grpc
 from mivaa_platform.config import ServerSettings, load_config
 from mivaa_platform.server import GrpcService
+from tests.support.certs import make_certs
 from mivaa_platform.tls import client_credentials, service_env
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -27,10 +26,6 @@ SERVICE = "mivaa.embedder.v1.EmbedderService"
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
-_spec = importlib.util.spec_from_file_location("mivaa_tools_make_certs_health", REPO_ROOT / "tools" / "make_certs.py")
-make_certs = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = make_certs  # dataclasses look their module up
-_spec.loader.exec_module(make_certs)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import pathlib
 import stat
 import subprocess
@@ -18,16 +17,12 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from mivaa_platform.channels import create_channel, wait_until_serving
 from mivaa_platform.config import ConfigError, ServerSettings, load_config
 from mivaa_platform.server import GrpcService
+from tests.support.certs import MAKE_CERTS, make_certs
 from mivaa_platform.tls import ClientTls, client_credentials, service_env
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
-MAKE_CERTS = REPO_ROOT / "tools" / "make_certs.py"
 SERVICES = ("extractor", "search", "embedder", "ocr")
 
-_spec = importlib.util.spec_from_file_location("mivaa_tools_make_certs", MAKE_CERTS)
-make_certs = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = make_certs  # dataclasses look their module up
-_spec.loader.exec_module(make_certs)
 
 
 @pytest.fixture(scope="module")

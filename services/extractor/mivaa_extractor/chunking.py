@@ -396,22 +396,26 @@ class ChunkStream:
         if page.error is None:
             blocks = page.body_blocks()
             # A table's caption (just before or after it) travels with the table's chunks.
-            table_captions: dict[int, str] = {}
+            caption_of_table: dict[int, int] = {}  # table block index -> caption block index
             for index, block in enumerate(blocks):
                 if block.kind is BlockKind.TABLE:
                     for neighbour in (index - 1, index + 1):
-                        if 0 <= neighbour < len(blocks) and blocks[neighbour].kind is BlockKind.CAPTION:
-                            if neighbour not in table_captions:
-                                table_captions[neighbour] = " ".join(blocks[neighbour].text.split())
-                                table_captions.setdefault(-index - 1, table_captions[neighbour])
-                                break
+                        if (
+                            0 <= neighbour < len(blocks)
+                            and blocks[neighbour].kind is BlockKind.CAPTION
+                            and neighbour not in caption_of_table.values()
+                        ):
+                            caption_of_table[index] = neighbour
+                            break
+            taken = set(caption_of_table.values())
             for index, block in enumerate(blocks):
-                if index in table_captions:
+                if index in taken:
                     continue
                 if block.kind is BlockKind.HEADING:
                     self._start_section(block.level, " ".join(block.text.split()), page.number)
                 elif block.kind is BlockKind.TABLE and block.table is not None:
-                    self._table(block, page.number, table_captions.get(-index - 1, ""))
+                    caption = blocks[caption_of_table[index]].text if index in caption_of_table else ""
+                    self._table(block, page.number, " ".join(caption.split()))
                 elif block.kind is BlockKind.FIGURE:
                     continue  # the caption comes as its own block; the image is indexed apart
                 else:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import os
 import time
@@ -27,9 +28,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pymupdf
 
-from mivaa_extractor.structure.document import profile_document
+from mivaa_extractor.structure.document import iter_layouts, profile_document
 from mivaa_extractor.structure.model import DocumentInfo, FontProfile, PageLayout
-from mivaa_extractor.structure.page_analysis import AnalysisSettings, PageAnalyzer, failed_page
+from mivaa_extractor.structure.page_analysis import AnalysisSettings, failed_page
 from mivaa_extractor.supervised_pool import (
     ItemTimeout,
     MemoryLimitExceeded,
@@ -46,22 +47,14 @@ log = logging.getLogger("mivaa.extractor.text")
 
 quiet_mupdf()
 
-# Kept for callers of the text-only era: a page is now its structured layout.
-PageText = PageLayout
-
 def render_page_range(path: str, password: str | None, numbers: list[int], dpi: int) -> list[tuple[int, bytes]]:
     """PNG renderings (grayscale) of the 1-based pages `numbers`, for OCR; runs in the pool's workers."""
-    path = os.fspath(path)
-    doc = _open_cached(path, password) if _worker_cache is not None else open_pdf(path, password)
-    try:
+    with _document(path, password) as doc:
         rendered = []
         for number in numbers:
             pixmap = doc.load_page(number - 1).get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
             rendered.append((number, pixmap.tobytes("png")))
         return rendered
-    finally:
-        if _worker_cache is None:
-            doc.close()
 
 
 def analyze_page_range(
@@ -87,9 +80,7 @@ def analyze_page_range(
     PAGE_RANGE_INVALID when the range is outside it.
     """
     mupdf_warnings(reset=True)
-    path = os.fspath(path)
-    doc = _open_cached(path, password) if _worker_cache is not None else open_pdf(path, password)
-    try:
+    with _document(path, password) as doc:
         page_count = doc.page_count
         if not 0 <= first <= last or (last > page_count and not missing_pages_are_errors):
             raise InvalidArgument(
@@ -100,30 +91,7 @@ def analyze_page_range(
             )
         if info is None or profile is None:
             info, profile = profile_document(doc)
-        analyzer = PageAnalyzer(doc, profile, info, settings)
-        for index in range(first, last):
-            mupdf_warnings(reset=True)
-            if index >= doc.page_count:  # repaired away (see the docstring)
-                yield failed_page(
-                    index + 1,
-                    "PAGE_EXTRACTION_FAILED",
-                    f"Page {index + 1} could not be read: the file's page tree is damaged and was repaired without it.",
-                )
-                continue
-            try:
-                layout = analyzer.analyze(index + 1)
-            except MemoryError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - one bad page must not fail the document
-                log.warning("page %d: extraction failed: %s", index + 1, type(exc).__name__, exc_info=True)
-                layout = failed_page(
-                    index + 1, "PAGE_EXTRACTION_FAILED", f"Page {index + 1} could not be extracted."
-                )
-            layout.warnings = tuple(layout.warnings) + mupdf_warnings(reset=True)
-            yield layout
-    finally:
-        if _worker_cache is None:
-            doc.close()
+        yield from iter_layouts(doc, info, profile, settings, first + 1, last)
 
 
 def extract_page_range(path: str, password: str | None, first: int, last: int) -> list[PageLayout]:
@@ -133,13 +101,8 @@ def extract_page_range(path: str, password: str | None, first: int, last: int) -
 
 def profile_pdf(path: str, password: str | None) -> tuple[DocumentInfo, FontProfile]:
     """Metadata, outline, language and font profile; runs in a worker (it parses the file)."""
-    path = os.fspath(path)
-    doc = _open_cached(path, password) if _worker_cache is not None else open_pdf(path, password)
-    try:
+    with _document(path, password) as doc:
         return profile_document(doc)
-    finally:
-        if _worker_cache is None:
-            doc.close()
 
 
 # In a PageExtractor worker process: the last document opened, keyed by what
@@ -153,6 +116,20 @@ def _init_worker() -> None:
     global _worker_cache
     _worker_cache = {}
     quiet_mupdf()
+
+
+@contextlib.contextmanager
+def _document(path: str | os.PathLike[str], password: str | None) -> Iterator[pymupdf.Document]:
+    """The open document: a worker's cached one, or (outside workers) one opened and closed here."""
+    path = os.fspath(path)
+    if _worker_cache is not None:
+        yield _open_cached(path, password)
+        return
+    doc = open_pdf(path, password)
+    try:
+        yield doc
+    finally:
+        doc.close()
 
 
 def _open_cached(path: str, password: str | None) -> pymupdf.Document:
@@ -301,9 +278,6 @@ class PageExtractor:
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
 
-    # The name the benchmarks use; the same stream.
-    iter_layouts = iter_pages
-
     async def _extract_range(
         self,
         path: str,
@@ -391,10 +365,6 @@ class PageExtractor:
 
     def worker_pids(self) -> list[int]:
         return self._pool.worker_pids()
-
-
-def _no_op() -> None:
-    """Submitted once per worker by warm_up: importing this module in the child is the work."""
 
 
 def _extraction_failed() -> Internal:

@@ -145,7 +145,7 @@ def _document(row: tuple) -> DocumentRecord:
 
 # An image with its placements (pages, boxes, captions) in page order; read by _image_info.
 _IMAGE_INFO_SELECT = """
-    SELECT i.ordinal, i.sha256, i.mime_type, i.width, i.height, octet_length(i.data),
+    SELECT i.document_id, i.ordinal, i.sha256, i.mime_type, i.width, i.height, octet_length(i.data),
            coalesce(array_agg(p.page ORDER BY p.page, p.y0) FILTER (WHERE p.page IS NOT NULL), '{}'),
            coalesce(array_agg(ARRAY[p.x0, p.y0, p.x1, p.y1] ORDER BY p.page, p.y0) FILTER (WHERE p.page IS NOT NULL), '{}'),
            coalesce(array_agg(p.caption ORDER BY p.page, p.y0) FILTER (WHERE p.page IS NOT NULL), '{}')
@@ -507,25 +507,11 @@ class DocumentStore:
         if top_k < 0:
             raise InvalidArgument("INVALID_TOP_K", "top_k must not be negative.", domain=DOMAIN)
         k = min(top_k or DEFAULT_TOP_K, MAX_TOP_K)
-        params: dict[str, object] = {"query": query, "k": k, "tenant": tenant}
-        conditions = ["d.tenant = %(tenant)s", "d.state = 'READY'"]
-        if document_ids:
-            conditions.append("c.document_id = ANY(%(document_ids)s)")
-            params["document_ids"] = [_parse_document_id(i) for i in document_ids]
-        if labels:
-            conditions.append("d.labels @> %(labels)s::text[]")
-            params["labels"] = list(labels)
+        conditions, params = _search_filters("c", tenant, document_ids, labels)
+        params |= {"query": query, "k": k}
 
         async with self._connection() as conn, conn.transaction():
-            # Filters are applied to what the HNSW scan yields; iterative scans keep
-            # it going until k rows pass them (pgvector >= 0.8, ignored before).
-            await conn.execute(
-                """
-                SELECT set_config('hnsw.ef_search', %s, true),
-                       set_config('hnsw.iterative_scan', 'relaxed_order', true)
-                """,
-                [str(max(40, 2 * k))],
-            )
+            await _prepare_filtered_hnsw_scan(conn, k)
             # relaxed_order may return rows slightly out of order: re-sort the few found.
             cur = await conn.execute(
                 f"""
@@ -607,15 +593,15 @@ class DocumentStore:
                 f"""
                 {_IMAGE_INFO_SELECT}
                 WHERE i.document_id = %s AND i.ordinal > %s
-                GROUP BY i.ordinal, i.sha256, i.mime_type, i.width, i.height, i.data
+                GROUP BY i.document_id, i.sha256
                 ORDER BY i.ordinal
                 LIMIT %s
                 """,
                 [doc_id, after, limit + 1],
             )
             rows = await cur.fetchall()
-        images = [_image_info(row) for row in rows[:limit]]
-        next_token = _encode_number_token(rows[limit - 1][0], str(doc_id)) if len(rows) > limit else ""
+        images = [_image_info(row[1:]) for row in rows[:limit]]
+        next_token = _encode_number_token(rows[limit - 1][1], str(doc_id)) if len(rows) > limit else ""
         return images, next_token
 
     async def get_image(self, id: str, sha256: str, *, tenant: str = DEFAULT_TENANT) -> ImageInfo:
@@ -627,14 +613,14 @@ class DocumentStore:
                 {_IMAGE_INFO_SELECT}
                 WHERE i.document_id = %s AND i.sha256 = %s
                   AND EXISTS (SELECT 1 FROM documents d WHERE d.id = i.document_id AND d.tenant = %s)
-                GROUP BY i.ordinal, i.sha256, i.mime_type, i.width, i.height, i.data
+                GROUP BY i.document_id, i.sha256
                 """,
                 [doc_id, sha256, tenant],
             )
             row = await cur.fetchone()
         if row is None:
             raise _image_not_found(id, sha256)
-        return _image_info(row)
+        return _image_info(row[1:])
 
     async def get_image_data(self, id: str, sha256: str, *, tenant: str = DEFAULT_TENANT) -> tuple[str, bytes]:
         doc_id = _parse_document_id(id)
@@ -669,21 +655,13 @@ class DocumentStore:
             raise InvalidArgument("INVALID_TOP_K", "top_k must not be negative.", domain=DOMAIN)
         dimension = int(query.size)
         k = min(top_k or DEFAULT_TOP_K, MAX_TOP_K)
-        params: dict[str, object] = {"query": query, "k": k, "model": model, "dimension": dimension, "tenant": tenant}
-        conditions = ["d.tenant = %(tenant)s", "d.state = 'READY'", "e.model = %(model)s", f"e.dimension = {dimension}"]
-        if document_ids:
-            conditions.append("e.document_id = ANY(%(document_ids)s)")
-            params["document_ids"] = [_parse_document_id(i) for i in document_ids]
-        if labels:
-            conditions.append("d.labels @> %(labels)s::text[]")
-            params["labels"] = list(labels)
+        conditions, params = _search_filters("e", tenant, document_ids, labels)
+        conditions += ["e.model = %(model)s", f"e.dimension = {dimension}"]
+        params |= {"query": query, "k": k, "model": model}
         # The ORDER BY expression is the partial index's, so HNSW serves it.
         distance = f"(e.embedding::vector({dimension})) <=> %(query)s::vector({dimension})"
         async with self._connection() as conn, conn.transaction():
-            await conn.execute(
-                "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
-                [str(max(40, 2 * k))],
-            )
+            await _prepare_filtered_hnsw_scan(conn, k)
             cur = await conn.execute(
                 f"""
                 WITH nearest AS MATERIALIZED (
@@ -699,11 +677,23 @@ class DocumentStore:
                 params,
             )
             rows = await cur.fetchall()
-        hits = []
-        for doc_id, title, sha256, found_distance in rows:
-            image = await self.get_image(str(doc_id), sha256, tenant=tenant)
-            hits.append(ImageHit(str(doc_id), title, image, 1.0 - float(found_distance)))
-        return hits
+            if not rows:
+                return []
+            # Every hit's image with its placements, in one query.
+            cur = await conn.execute(
+                f"""
+                {_IMAGE_INFO_SELECT}
+                WHERE (i.document_id, i.sha256) IN (SELECT * FROM unnest(%s::uuid[], %s::text[]))
+                GROUP BY i.document_id, i.sha256
+                """,
+                [[doc_id for doc_id, *_ in rows], [sha256 for _, _, sha256, _ in rows]],
+            )
+            images = {(str(row[0]), row[2]): _image_info(row[1:]) for row in await cur.fetchall()}
+        return [
+            ImageHit(str(doc_id), title, images[(str(doc_id), sha256)], 1.0 - float(found_distance))
+            for doc_id, title, sha256, found_distance in rows
+            if (str(doc_id), sha256) in images
+        ]
 
     async def _require_document(self, conn: psycopg.AsyncConnection, doc_id: uuid.UUID, id: str, tenant: str) -> None:
         cur = await conn.execute("SELECT 1 FROM documents WHERE id = %s AND tenant = %s", [doc_id, tenant])
@@ -811,6 +801,30 @@ def _document_not_found(id: str) -> NotFound:
     return NotFound("DOCUMENT_NOT_FOUND", "No document has this id.", domain=DOMAIN, metadata={"id": id})
 
 
+def _search_filters(
+    alias: str, tenant: str, document_ids: list[str], labels: list[str]
+) -> tuple[list[str], dict[str, object]]:
+    """WHERE conditions and parameters of a search over `alias` rows joined to documents `d`."""
+    conditions = ["d.tenant = %(tenant)s", "d.state = 'READY'"]
+    params: dict[str, object] = {"tenant": tenant}
+    if document_ids:
+        conditions.append(f"{alias}.document_id = ANY(%(document_ids)s)")
+        params["document_ids"] = [_parse_document_id(i) for i in document_ids]
+    if labels:
+        conditions.append("d.labels @> %(labels)s::text[]")
+        params["labels"] = list(labels)
+    return conditions, params
+
+
+async def _prepare_filtered_hnsw_scan(conn: psycopg.AsyncConnection, k: int) -> None:
+    """For this transaction: filters are applied to what the HNSW scan yields, and iterative scans
+    keep it going until k rows pass them (pgvector >= 0.8, ignored before)."""
+    await conn.execute(
+        "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+        [str(max(40, 2 * k))],
+    )
+
+
 async def _ensure_image_index(conn: psycopg.AsyncConnection, dimension: int) -> None:
     """A partial HNSW index for the image vectors of one dimension (idempotent).
 
@@ -832,6 +846,7 @@ async def _ensure_image_index(conn: psycopg.AsyncConnection, dimension: int) -> 
 
 
 def _image_info(row: tuple) -> ImageInfo:
+    """From a row of _IMAGE_INFO_SELECT without its document id (row[1:])."""
     _, sha256, mime_type, width, height, size, pages, boxes, captions = row
     placements = [
         PlacementRecord(sha256=sha256, page=page, bbox=tuple(box), caption=caption)

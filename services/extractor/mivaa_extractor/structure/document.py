@@ -7,6 +7,7 @@ which is what a benchmark "per core" measures.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,7 +20,9 @@ from mivaa_extractor.structure.model import DocumentInfo, ExtractedImage, FontPr
 from mivaa_extractor.structure.page_analysis import AnalysisSettings, PageAnalyzer, failed_page
 from mivaa_extractor.structure.pymupdf_backend import learn_font_profile, read_document_info
 from mivaa_extractor.structure.language import guess_language
-from mivaa_extractor.validation import open_pdf
+from mivaa_extractor.validation import mupdf_warnings, open_pdf
+
+log = logging.getLogger("mivaa.extractor.structure")
 
 
 @dataclass
@@ -56,15 +59,32 @@ def iter_layouts(
     doc: pymupdf.Document, info: DocumentInfo, profile: FontProfile, settings: AnalysisSettings | None = None,
     first: int = 1, last: int | None = None,
 ) -> Iterator[PageLayout]:
-    """Pages first..last (1-based, inclusive), each analysed or reported as failed; furniture not yet marked."""
+    """Pages first..last (1-based, inclusive), each analysed or reported as failed; furniture not yet marked.
+
+    A page that fails is a PageLayout with `error` set (MemoryError propagates: a
+    worker that hit its memory limit must be replaced). So is a page the document
+    no longer has: MuPDF may repair a broken page tree down to fewer pages than
+    were counted when the file was opened. MuPDF's diagnostics go on each page.
+    """
     analyzer = PageAnalyzer(doc, profile, info, settings)
-    for number in range(first, (last or doc.page_count) + 1):
+    for number in range(first, (doc.page_count if last is None else last) + 1):
+        mupdf_warnings(reset=True)
+        if number > doc.page_count:
+            yield failed_page(
+                number,
+                "PAGE_EXTRACTION_FAILED",
+                f"Page {number} could not be read: the file's page tree is damaged and was repaired without it.",
+            )
+            continue
         try:
-            yield analyzer.analyze(number)
+            layout = analyzer.analyze(number)
         except MemoryError:
             raise
-        except Exception:  # noqa: BLE001 - one bad page must not fail the document
-            yield failed_page(number, "PAGE_EXTRACTION_FAILED", f"Page {number} could not be extracted.")
+        except Exception as exc:  # noqa: BLE001 - one bad page must not fail the document
+            log.warning("page %d: extraction failed: %s", number, type(exc).__name__, exc_info=True)
+            layout = failed_page(number, "PAGE_EXTRACTION_FAILED", f"Page {number} could not be extracted.")
+        layout.warnings = tuple(layout.warnings) + mupdf_warnings(reset=True)
+        yield layout
 
 
 def extract_document(

@@ -29,26 +29,23 @@ class FurnitureDetector:
         self._margin_share = margin_share
         self._min_repeats = min_repeats
         self._pages: deque[tuple[PageLayout, list[tuple[int, str]]]] = deque()
-        self._released = 0  # pages already returned
+        self._released = 0  # how many of the held pages are already returned (kept for look-back)
 
     def push(self, page: PageLayout) -> list[PageLayout]:
         """Adds the next page (in page order); returns the pages whose decision is now final."""
         self._pages.append((page, self._candidates(page)))
         ready: list[PageLayout] = []
-        while len(self._pages) - self._pending_start() > self._window:
+        while len(self._pages) - self._released > self._window:
             ready.append(self._release())
         return ready
 
     def finish(self) -> list[PageLayout]:
         ready: list[PageLayout] = []
-        while self._released < len(self._pages) and self._pending_start() < len(self._pages):
+        while self._released < len(self._pages):
             ready.append(self._release())
         self._pages.clear()
         self._released = 0
         return ready
-
-    def _pending_start(self) -> int:
-        return self._released
 
     def _release(self) -> PageLayout:
         index = self._released
@@ -77,7 +74,7 @@ class FurnitureDetector:
                         block, kind=BlockKind.PAGE_HEADER if top else BlockKind.PAGE_FOOTER
                     )
         # Drop pages that can no longer be in anyone's window.
-        while self._released - self._window > 0 and self._pages and self._released > self._window:
+        while self._released > self._window:
             self._pages.popleft()
             self._released -= 1
         return page

@@ -37,7 +37,7 @@ def _order(indices: list[int], boxes: Sequence[BBox], rtl: bool, depth: int) -> 
         return _top_down(indices, boxes)
     # Wide horizontal whitespace separates regions before any column does: a
     # line under two columns that ended above it is read after both of them.
-    sections = _split_at_wide_gaps(indices, boxes)
+    sections = _bands(indices, boxes, WIDE_GAP)
     if len(sections) > 1:
         return [i for section in sections for i in _order(section, boxes, rtl, depth + 1)]
     columns = _columns(indices, boxes)
@@ -93,26 +93,13 @@ def _side_by_side_rows(columns: list[list[int]], boxes: Sequence[BBox]) -> bool:
     return matched >= 3 and matched >= 0.6 * len(first)
 
 
-def _split_at_wide_gaps(indices: list[int], boxes: Sequence[BBox]) -> list[list[int]]:
-    ordered = sorted(indices, key=lambda i: boxes[i][1])
-    sections: list[list[int]] = [[ordered[0]]]
-    reach = boxes[ordered[0]][3]
-    for i in ordered[1:]:
-        if boxes[i][1] - reach >= WIDE_GAP:
-            sections.append([i])
-        else:
-            sections[-1].append(i)
-        reach = max(reach, boxes[i][3])
-    return sections
-
-
-def _bands(indices: list[int], boxes: Sequence[BBox]) -> list[list[int]]:
-    """Horizontal bands split at whitespace that no block crosses, top to bottom."""
+def _bands(indices: list[int], boxes: Sequence[BBox], min_gap: float = MIN_BAND_GAP) -> list[list[int]]:
+    """Horizontal bands split at whitespace at least `min_gap` tall that no block crosses, top to bottom."""
     ordered = sorted(indices, key=lambda i: boxes[i][1])
     bands: list[list[int]] = [[ordered[0]]]
     reach = boxes[ordered[0]][3]
     for i in ordered[1:]:
-        if boxes[i][1] - reach >= MIN_BAND_GAP:
+        if boxes[i][1] - reach >= min_gap:
             bands.append([i])
         else:
             bands[-1].append(i)
