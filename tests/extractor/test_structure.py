@@ -293,3 +293,26 @@ def test_footnotes_code_and_numbered_lists(tmp_path):
     markdown = extract_document(path).markdown()
     assert "1. First numbered step\n\n2. Second numbered step" in markdown
     assert "```\ndef beacon(): return True\n```" in markdown
+
+
+def test_internal_links_name_their_target_page(tmp_path):
+    doc = pymupdf.open()
+    for _ in range(3):
+        doc.new_page()
+    doc[2].insert_text((72, 100), "Appendix: tide tables", fontsize=11)
+    first = doc[0]
+    first.insert_text((72, 100), "See the appendix for the tide tables.", fontsize=11)
+    first.insert_link({"kind": pymupdf.LINK_GOTO, "from": pymupdf.Rect(70, 88, 300, 104), "page": 2})
+    path = tmp_path / "goto.pdf"
+    doc.save(path)
+    (link,) = [link for block in extract_document(path).pages[0].blocks for link in block.links]
+    assert (link.uri, link.page) == ("", 3)
+    assert link.text == "See the appendix for the tide tables."
+
+
+@pytest.mark.corpus
+def test_corpus_links_to_named_destinations_are_resolved(corpus: Path):
+    # pdflatex writes its table of contents as links to named destinations.
+    document = extract_document(corpus / "pdflatex-outline.pdf")
+    links = {link.text: link.page for page in document.pages for block in page.blocks for link in block.links}
+    assert links.get("1 Foo") == 2 and links.get("2 Bar") == 2

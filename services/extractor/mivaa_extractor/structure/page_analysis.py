@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import pymupdf
@@ -172,6 +172,7 @@ class PageAnalyzer:
         rtl = _mostly_right_to_left(lines)
         order = reading_order([draft.bbox for draft in drafts], right_to_left=rtl)
         drafts = [drafts[i] for i in order]
+        _set_list_levels(drafts)
         drafts = _join_hyphenated_paragraphs(drafts)
         self._attach_captions(drafts, placements)
 
@@ -355,7 +356,6 @@ _OPEN_END = re.compile(r"[^.!?:;\"\u201d\u2019)\]]$")
 
 def _join_hyphenated_paragraphs(drafts: list[_Draft]) -> list[_Draft]:
     """Re-joins what layout split: words hyphenated across blocks, paragraphs across columns, multi-line titles."""
-    _set_list_levels(drafts)
     joined: list[_Draft] = []
     for draft in drafts:
         previous = joined[-1] if joined else None
@@ -435,31 +435,53 @@ def _page_links(page: pymupdf.Page, text_dict: dict) -> list[tuple[BBox, Link]]:
     the covered width, then widened to whole words: asking MuPDF for the text
     inside each link's rectangle costs more than the rest of the page.
     """
-    raw = [link for link in page.get_links() if link.get("uri") or link.get("kind") == pymupdf.LINK_GOTO]
+    raw = list(_link_targets(page))
     if not raw:
         return []
-    spans = [
-        span
+    # Lines first, then their spans: a page of cross-references has hundreds of links.
+    lines = [
+        line
         for block in text_dict["blocks"]
         if block["type"] == 0
         for line in block["lines"]
         if line["dir"][0] > 0.99
-        for span in line["spans"]
     ]
     derotate = ~page.rotation_matrix if page.rotation else None
     found: list[tuple[BBox, Link]] = []
-    for link in raw:
-        rect = pymupdf.Rect(link["from"])
+    for rect, uri, target in raw:
         if derotate is not None:
             rect = rect * derotate
             rect.normalize()
-        uri = link.get("uri") or ""
-        target = 0 if uri else int(link.get("page", -1)) + 1
-        if not uri and target <= 0:
-            continue
-        words = [_covered_words(span, rect) for span in spans if _intersects(span["bbox"], tuple(rect))]
-        found.append((tuple(rect), Link(text=" ".join(w for w in words if w), uri=uri, page=target)))
+        area = tuple(rect)
+        words = [
+            _covered_words(span, rect)
+            for line in lines
+            if _intersects(line["bbox"], area)
+            for span in line["spans"]
+            if _intersects(span["bbox"], area)
+        ]
+        found.append((area, Link(text=" ".join(w for w in words if w), uri=uri, page=target)))
     return found
+
+
+def _link_targets(page: pymupdf.Page) -> Iterator[tuple[pymupdf.Rect, str, int]]:
+    """(area, URI, 1-based page) of the page's web links and links into the document.
+
+    Walks MuPDF's link chain and resolves only internal targets: `page.get_links()`
+    builds a full destination object for every link, which on a thesis with
+    hundreds of cross-references costs more than reading the page's text.
+    Links to other files (`file:`) are left out.
+    """
+    link = page.first_link
+    while link:
+        uri = link.uri or ""
+        if uri.startswith("#"):
+            target = page.parent.resolve_link(uri)[0] + 1
+            if target > 0:
+                yield pymupdf.Rect(link.rect), "", target
+        elif link.is_external and not uri.startswith("file:"):
+            yield pymupdf.Rect(link.rect), uri, 0
+        link = link.next
 
 
 def _covered_words(span: dict, rect: pymupdf.Rect) -> str:
