@@ -254,13 +254,30 @@ def cert_manager(kind: str) -> dict[str, dict]:
     return {r["metadata"]["name"]: r for p, r in MANIFESTS if p.parent == CERT_MANAGER and r["kind"] == kind}
 
 
+# Mounted Secrets that are not certificates: made by hand (deploy/README.md), never by cert-manager.
+KEY_SECRETS = {"mivaa-extractor-task-key"}
+
+
 def mounted_secrets() -> set[str]:
+    """The certificate Secrets the workloads mount."""
     return {
         volume["secret"]["secretName"]
         for _, workload in WORKLOADS
         for volume in workload["spec"]["template"]["spec"].get("volumes", [])
-        if "secret" in volume
+        if "secret" in volume and volume["secret"]["secretName"] not in KEY_SECRETS
     }
+
+
+@pytest.mark.parametrize("name", ["extractor", "extractor-worker"])
+def test_extractor_api_and_workers_share_a_required_task_key(name):
+    """Work items carry passwords sealed with this key: both sides mount the same Secret, which must exist."""
+    spec = pod_spec(name)
+    container = spec["containers"][0]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    volume, key = file_volume(spec, container, env["EXTRACTOR_TASK_KEY_FILE"])
+    assert volume["secret"]["secretName"] == "mivaa-extractor-task-key" and key == "task.key"
+    assert volume["secret"].get("optional", False) is False
+    assert volume["secret"]["defaultMode"] & 0o007 == 0
 
 
 def test_cert_manager_makes_every_mounted_secret_from_a_self_signed_ca_chain():

@@ -22,6 +22,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mivaa_cli.localmesh.postgres import LocalPostgres
 from mivaa_cli.localmesh.processes import ManagedProcess, free_port, pid_alive, start_process, wait_for_port
+from mivaa_platform.keyfile import write_new_key
 from mivaa_platform.tls import client_credentials, service_env
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -212,6 +213,8 @@ class LocalMesh:
                 "EXTRACTOR_TOKENIZER_PATH": str(tokenizer) if tokenizer.exists() else "",
                 "EXTRACTOR_SCRATCH_DIR": str(self.state_dir / "scratch"),
                 "EXTRACTOR_OCR_ADDR": self.address("ocr") if self.ocr else "",
+                # Seals passwords in work items; the API and the workers share it (0600, made once).
+                "EXTRACTOR_TASK_KEY_FILE": str(write_new_key(self.state_dir / "secrets" / "extractor-task.key")),
             }
             if name == "extractor":
                 env |= {

@@ -58,6 +58,22 @@ class SearchCatalog:
             raise from_rpc_error(exc, "search") from exc
         return response.document
 
+    async def get(self, name: str, *, tenant: str) -> search_service_pb2.Document:
+        request = search_service_pb2.GetDocumentRequest(name=name)
+        try:
+            response = await self._stub.GetDocument(request, metadata=tenant_metadata(tenant))
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc_error(exc, "search") from exc
+        return response.document
+
+    async def delete(self, name: str, *, tenant: str) -> None:
+        try:
+            await self._stub.DeleteDocument(
+                search_service_pb2.DeleteDocumentRequest(name=name), metadata=tenant_metadata(tenant)
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc_error(exc, "search") from exc
+
     async def open_writer(
         self,
         document: str,

@@ -14,7 +14,7 @@ import concurrent.futures
 import hashlib
 import logging
 import multiprocessing
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from nats.js import JetStreamContext
@@ -23,7 +23,9 @@ from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2
 from mivaa_extractor.jobs import DOMAIN, JobStore, new_job_id
 from mivaa_extractor.ports import DocumentCatalog, NewDocument
+from mivaa_extractor.task_seal import TaskSealer
 from mivaa_extractor.validation import PdfInfo, check_signature, validate_pdf
+from mivaa_platform import limits as field_limits
 from mivaa_platform.errors import InvalidArgument, MivaaError, NotFound
 from mivaa_platform.messaging import WORK_SUBJECT_EXTRACT, OriginalsStore
 from mivaa_platform.tenancy import DEFAULT_TENANT
@@ -67,7 +69,9 @@ class Ingestor:
         originals: OriginalsStore,
         catalog: DocumentCatalog,
         limits: UploadLimits,
+        task_sealer: TaskSealer,
     ):
+        self._task_sealer = task_sealer
         self._js = js
         self._jobs = jobs
         self._originals = originals
@@ -134,9 +138,10 @@ class Ingestor:
     async def upload(self, request: UploadRequest, data: bytes) -> UploadResult:
         info = await self._validate(data, request.password or None)
         sha256 = hashlib.sha256(data).hexdigest()
-        await self._originals.put(sha256, data)
         job_name = f"jobs/{new_job_id()}"
-        title = request.title or info.title or request.filename
+        title = request.title or field_limits.printable(info.title or "", field_limits.MAX_TITLE_CHARS) or request.filename
+        # The catalog first: it is the store that can still refuse the document, and until it has
+        # accepted it nothing else (the original, a job, a work item) is written.
         document, created = await self._catalog.create(
             NewDocument(
                 filename=request.filename,
@@ -157,19 +162,58 @@ class Ingestor:
             document = await self._catalog.set_state(
                 document.name, search_service_pb2.DOCUMENT_STATE_PENDING, tenant=request.tenant, job=job_name
             )
-        job = await self._jobs.create(
-            job_pb2.Job(
-                name=job_name,
-                document=document.name,
-                state=job_pb2.JOB_STATE_QUEUED,
-                stage=job_pb2.JOB_STAGE_QUEUED,
-                pages_total=info.page_count,
-                filename=request.filename,
-                tenant=request.tenant,
+        job: job_pb2.Job | None = None
+        try:
+            await self._originals.put(sha256, data)
+            job = await self._jobs.create(
+                job_pb2.Job(
+                    name=job_name,
+                    document=document.name,
+                    state=job_pb2.JOB_STATE_QUEUED,
+                    stage=job_pb2.JOB_STAGE_QUEUED,
+                    pages_total=info.page_count,
+                    filename=request.filename,
+                    tenant=request.tenant,
+                )
             )
-        )
-        await self._enqueue(job, sha256, request)
+            await self._enqueue(job, sha256, request)
+        except BaseException as failure:
+            await self._undo(document, job, created=created, tenant=request.tenant, failure=failure)
+            raise
         return UploadResult(document=document, job=job, created=True)
+
+    async def _undo(
+        self,
+        document: search_service_pb2.Document,
+        job: job_pb2.Job | None,
+        *,
+        created: bool,
+        tenant: str,
+        failure: BaseException,
+    ) -> None:
+        """Leaves no half-made upload behind: the caller got an error, so nothing of it stays queued.
+
+        A document created by this upload is deleted with its job record (the catalog then
+        removes the original unless another document, of any tenant, still has the same bytes):
+        the caller was told the upload failed, so it leaves nothing to list. A document that
+        existed before goes back to FAILED, the state that made this upload start it again, and
+        its new job is marked FAILED too, so the document and GetJob agree that nothing runs.
+        A work item published after all (a publish that timed out late) finds no matching job
+        and is rejected by the worker.
+        """
+        reason = getattr(failure, "reason", type(failure).__name__)
+        log.warning("upload failed after the catalog accepted it; undoing", extra={"fields": {"document": document.name, "reason": reason}})
+        try:
+            if created:
+                if job is not None:
+                    await self._jobs.delete(job.name)
+                await self._catalog.delete(document.name, tenant=tenant)
+            else:
+                if job is not None:
+                    await self._jobs.update(job.name, _mark_upload_failed)
+                await self._catalog.set_state(document.name, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=tenant)
+        except Exception:  # noqa: BLE001 - the first failure is the one the caller must see
+            log.exception("could not undo a failed upload", extra={"fields": {"document": document.name}})
 
     async def _existing_job(self, document: search_service_pb2.Document, tenant: str) -> job_pb2.Job | None:
         if not document.job:
@@ -185,12 +229,36 @@ class Ingestor:
             document=job.document,
             sha256=sha256,
             filename=request.filename,
-            password=request.password,
             tenant=request.tenant,
         )
+        # The password crosses the bus sealed for the workers, bound to this task.
+        task.sealed_password = self._task_sealer.seal_password(request.password, task)
+        payload = task.SerializeToString()
+        field_limits.check_bus_record(len(payload), what="work item", domain=DOMAIN)
         # Nats-Msg-Id makes a retried publish of the same job a no-op on the server.
         headers = inject_trace_headers({"Nats-Msg-Id": job.name})
-        await self._js.publish(WORK_SUBJECT_EXTRACT, task.SerializeToString(), headers=headers)
+        await self._js.publish(WORK_SUBJECT_EXTRACT, payload, headers=headers)
+
+
+def _mark_upload_failed(job: job_pb2.Job) -> None:
+    job.state = job_pb2.JOB_STATE_FAILED
+    job.stage = job_pb2.JOB_STAGE_DONE
+    job.error.CopyFrom(job_pb2.JobError(reason="UPLOAD_FAILED", message="The upload could not be completed; upload again."))
+
+
+def new_upload_request(*, filename: str, title: str, labels: Sequence[str], password: str, tenant: str) -> UploadRequest:
+    """The caller's upload fields, checked against the shared limits before anything is read or stored."""
+    filename = field_limits.check_filename(filename.strip(), domain=DOMAIN, field="metadata.filename")
+    if not filename:
+        raise InvalidArgument("FILENAME_MISSING", "metadata.filename is required.", domain=DOMAIN)
+    stripped = [label.strip() for label in labels]
+    return UploadRequest(
+        filename=filename,
+        title=field_limits.check_title(title.strip(), domain=DOMAIN, field="metadata.title"),
+        labels=tuple(sorted(set(field_limits.check_labels([label for label in stripped if label], domain=DOMAIN, field="metadata.labels")))),
+        password=field_limits.check_password(password, domain=DOMAIN, field="metadata.password"),
+        tenant=tenant,
+    )
 
 
 def _warm() -> None:

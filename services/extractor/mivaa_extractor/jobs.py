@@ -23,11 +23,12 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 from google.protobuf import timestamp_pb2
-from nats.js import JetStreamContext
+from nats.js import JetStreamContext, api
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 
 from mivaa.jobs.v1 import job_pb2
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument, NotFound
+from mivaa_platform.limits import check_bus_record
 from mivaa_platform.messaging import EVENTS_SUBJECT_PREFIX, JOBS_BUCKET
 from mivaa_platform.tenancy import DEFAULT_TENANT
 from mivaa_platform.telemetry import inject_trace_headers
@@ -48,6 +49,9 @@ MAX_PAGE_SIZE = 500
 # Most job records one ListJobs page reads looking for the caller's tenant's jobs;
 # past it the page comes back short (even empty) with a token to go on from.
 MAX_KEYS_SCANNED_PER_PAGE = 2000
+# What a job event adds around its job record (sequence, time, framing), for the size check.
+_EVENT_OVERHEAD_BYTES = 64
+_KEY_READ_BATCH = 1000
 
 
 def new_job_id() -> str:
@@ -86,6 +90,13 @@ def job_tenant(job: job_pb2.Job) -> str:
     return job.tenant or DEFAULT_TENANT
 
 
+def _record(job: job_pb2.Job) -> bytes:
+    """The job as stored; refused (JOB_RECORD_TOO_LARGE) before it could reach the bus's payload limit."""
+    data = job.SerializeToString()
+    check_bus_record(len(data) + _EVENT_OVERHEAD_BYTES, what="job record", domain=DOMAIN)
+    return data
+
+
 def _job_not_found(job_id: str) -> NotFound:
     return NotFound("JOB_NOT_FOUND", "No such job.", domain=DOMAIN, metadata={"job": f"jobs/{job_id}"})
 
@@ -111,9 +122,14 @@ class JobStore:
         kv = await self._bucket()
         job.create_time.CopyFrom(now_timestamp())
         job.update_time.CopyFrom(job.create_time)
-        revision = await kv.create(job.name.removeprefix("jobs/"), job.SerializeToString())
+        revision = await kv.create(job.name.removeprefix("jobs/"), _record(job))
         await self._publish(job, revision)
         return job
+
+    async def delete(self, name: str) -> None:
+        """Removes a job record (an upload undone before its job ever ran)."""
+        kv = await self._bucket()
+        await kv.delete(job_id_from_name(name))
 
     async def get(self, name: str, *, tenant: str | None = None) -> job_pb2.Job:
         """The job; with `tenant`, another tenant's job is JOB_NOT_FOUND."""
@@ -151,7 +167,7 @@ class JobStore:
                 return job
             job.update_time.CopyFrom(now_timestamp())
             try:
-                new_revision = await kv.update(job_id, job.SerializeToString(), last=revision)
+                new_revision = await kv.update(job_id, _record(job), last=revision)
             except KeyWrongLastSequenceError:
                 continue
             await self._publish(job, new_revision)
@@ -187,13 +203,7 @@ class JobStore:
                 job_id_from_name(f"jobs/{after}")
             except (ValueError, InvalidArgument) as exc:
                 raise InvalidArgument("INVALID_PAGE_TOKEN", "page_token is not one this service issued.", domain=DOMAIN) from exc
-        kv = await self._bucket()
-        try:
-            keys = await kv.keys()
-        except Exception as exc:  # nats-py raises NoKeysError on an empty bucket
-            if type(exc).__name__ == "NoKeysError":
-                return [], ""
-            raise
+        keys = await self._all_keys()
         keys = sorted(keys, reverse=True)  # newest first
         if after:
             keys = [key for key in keys if key < after]
@@ -212,6 +222,40 @@ class JobStore:
         more = bool(keys) and last != keys[-1]
         next_token = base64.urlsafe_b64encode(last.encode()).decode() if more else ""
         return jobs, next_token
+
+    async def _all_keys(self) -> list[str]:
+        """Every live job id, read from the bucket's stream by a pull consumer of its own.
+
+        Not kv.keys(): its watcher decides "no more keys" from the consumer's pending count
+        while the first keys may still be on their way to the client, so under load it
+        returned an empty list for a full bucket. A pull consumer receives nothing before it
+        asks, so its pending count is exact and every key is read.
+        """
+        await self._bucket()  # the bucket (and its stream) exists
+        prefix = f"$KV.{JOBS_BUCKET}."
+        subscription = await self._js.pull_subscribe(
+            f"{prefix}>",
+            stream=f"KV_{JOBS_BUCKET}",
+            config=api.ConsumerConfig(
+                deliver_policy=api.DeliverPolicy.LAST_PER_SUBJECT,
+                ack_policy=api.AckPolicy.NONE,
+                headers_only=True,
+                mem_storage=True,
+                inactive_threshold=30.0,
+            ),
+        )
+        live: set[str] = set()
+        try:
+            remaining = (await subscription.consumer_info()).num_pending
+            while remaining > 0:
+                for message in await subscription.fetch(min(remaining, _KEY_READ_BATCH), timeout=5):
+                    remaining = message.metadata.num_pending
+                    operation = (message.headers or {}).get("KV-Operation")
+                    if operation not in ("DEL", "PURGE"):
+                        live.add(message.subject.removeprefix(prefix))
+        finally:
+            await subscription.unsubscribe()
+        return list(live)
 
     async def watch(
         self, name: str, idle_timeout: float = 3600.0, *, tenant: str | None = None

@@ -18,6 +18,7 @@ from mivaa_extractor.jobs import JobStore
 from mivaa_extractor.pipeline import DocumentPipeline, PipelineSettings
 from mivaa_extractor.servicer import ExtractorServicer
 from mivaa_extractor.structure.images import ImageSettings
+from mivaa_extractor.task_seal import TaskSealer
 from mivaa_extractor.structure.page_analysis import AnalysisSettings
 from mivaa_extractor.text_extraction import PageExtractor
 from mivaa_extractor.worker import ExtractWorker
@@ -40,6 +41,8 @@ class ExtractorSettings:
     nats_url: str
     search_addr: str
     embedder_addr: str
+    # 32 random bytes, base64, shared by the API and the workers: passwords in work items are sealed with it.
+    task_key_file: str
     roles: tuple[str, ...] = ("api", "worker")
     max_upload_bytes: int = 200 * 1024 * 1024
     max_pages: int = 10_000
@@ -93,6 +96,7 @@ async def amain() -> None:
     jobs = JobStore(js)
     originals = messaging.OriginalsStore(js)
     tls = ClientTls.from_env(PREFIX)  # None: plaintext peers
+    task_sealer = TaskSealer.from_file(settings.task_key_file)  # a bad key file stops start-up
     search_channel = create_channel(settings.search_addr, tls=tls)
     embedder_channel = create_channel(settings.embedder_addr, unary_seconds=120.0, tls=tls)
     catalog = SearchCatalog(search_channel)
@@ -107,6 +111,7 @@ async def amain() -> None:
             originals=originals,
             catalog=catalog,
             limits=UploadLimits(max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages),
+            task_sealer=task_sealer,
         )
         service.add(
             extractor_service_pb2_grpc.add_ExtractorServiceServicer_to_server,
@@ -170,6 +175,7 @@ async def amain() -> None:
                 ocr_dpi=settings.ocr_dpi,
                 document_time_limit_seconds=settings.document_time_limit_seconds,
             ),
+            task_sealer=task_sealer,
             recognizer=recognizer,
             image_embedder=ImageEmbedderClient(embedder_channel, settings.image_model) if settings.embed_images else None,
         )

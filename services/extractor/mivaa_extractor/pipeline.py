@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
+import hashlib
 import logging
 import os
 import tempfile
@@ -23,19 +23,25 @@ from dataclasses import dataclass, field
 from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2
 from mivaa_extractor.chunking import Chunker, TextChunk
-from mivaa_extractor.jobs import JobStore, is_terminal
+from mivaa_extractor.jobs import JobStore, is_terminal, job_tenant
 from mivaa_extractor.ports import ChunkIndex, ChunkWriter, DocumentCatalog, ImageEmbedder, PageRecognizer, TextEmbedder
 from mivaa_extractor.structure.furniture import FurnitureDetector
 from mivaa_extractor.structure.model import BlockKind, DocumentInfo, FontProfile, PageLayout
 from mivaa_extractor.structure_proto import BLOCK_TYPES, image_pieces, metadata_to_proto, page_to_proto
+from mivaa_extractor.task_seal import TaskSealer
 from mivaa_extractor.text_extraction import PageExtractor
-from mivaa_platform.errors import MivaaError, Unavailable
+from mivaa_platform.errors import InvalidArgument, MivaaError, NotFound, Unavailable
 from mivaa_platform.messaging import OriginalsStore
 from mivaa_platform.tenancy import DEFAULT_TENANT
 
 log = logging.getLogger("mivaa.extractor.pipeline")
 
 Heartbeat = Callable[[], Awaitable[None]]
+
+# A work item that does not match the catalog: dropped without writing anything.
+TASK_REJECTED = "TASK_REJECTED"
+# Page errors kept in a job record (~130 bytes each); the rest are counted, so the record stays small.
+MAX_PAGE_ERRORS_RECORDED = 1000
 
 
 class JobCancelled(Exception):
@@ -103,9 +109,11 @@ class DocumentPipeline:
         page_extractor: PageExtractor,
         chunker_factory: Callable[[], Chunker],
         settings: PipelineSettings | None = None,
+        task_sealer: TaskSealer,
         recognizer: PageRecognizer | None = None,
         image_embedder: ImageEmbedder | None = None,
     ):
+        self._task_sealer = task_sealer
         self._image_embedder = image_embedder
         self._jobs = jobs
         self._originals = originals
@@ -118,10 +126,15 @@ class DocumentPipeline:
         self.settings = settings or PipelineSettings()
 
     async def run(self, task: job_pb2.ExtractTask, heartbeat: Heartbeat) -> job_pb2.Job:
-        """Processes one task to a terminal job state, or raises a retryable error."""
-        job = await self._jobs.get(task.job)
+        """Processes one task to a terminal job state, or raises a retryable error.
+
+        A task that does not match what the catalog and the job store say (see `_admit`)
+        raises TASK_REJECTED before anything is written.
+        """
+        job, password = await self._admit(task)
         if is_terminal(job):
             return job  # a redelivery of work that already finished
+        data = await self._original(task)
 
         def start(job: job_pb2.Job) -> None:
             job.state = job_pb2.JOB_STATE_RUNNING
@@ -138,10 +151,9 @@ class DocumentPipeline:
             await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_PROCESSING, tenant=task_tenant(task))
             with tempfile.TemporaryDirectory(dir=self.settings.scratch_dir, prefix="mivaa-") as scratch:
                 path = os.path.join(scratch, "original.pdf")
-                data = await self._originals.get(task.sha256)
                 await asyncio.to_thread(_write_file, path, data)
                 del data
-                chunks = await self._process(task, job, path, progress, heartbeat)
+                chunks = await self._process(task, job, path, password, progress, heartbeat)
         except JobCancelled:
             await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task))
             return await self._jobs.get(task.job)
@@ -151,10 +163,52 @@ class DocumentPipeline:
             return await self._fail(task, progress, error)
         return await self._finish(task, progress, chunks)
 
+    async def _admit(self, task: job_pb2.ExtractTask) -> tuple[job_pb2.Job, str | None]:
+        """The task's job and password, once the task is known to be the work the uploader asked for.
+
+        Anyone who can publish on the bus can write a work item (and a job record), so a task is
+        believed only where it agrees with the catalog, which only the upload API writes: the
+        task's document exists in the task's tenant, its current job is the task's job and its
+        sha256 is the task's. The job record must agree too, and the sealed password must open
+        for exactly this task.
+        """
+        try:
+            job = await self._jobs.get(task.job)
+        except (NotFound, InvalidArgument):
+            raise _rejected(task, "its job does not exist") from None
+        if job.document != task.document or job_tenant(job) != task_tenant(task):
+            raise _rejected(task, "its job belongs to another document")
+        try:
+            document = await self._catalog.get(task.document, tenant=task_tenant(task))
+        except (NotFound, InvalidArgument):
+            raise _rejected(task, "its document does not exist in its tenant") from None
+        if document.job != task.job:
+            raise _rejected(task, "it is not its document's current job")
+        if document.sha256 != task.sha256:
+            raise _rejected(task, "its sha256 is not its document's")
+        try:
+            password = self._task_sealer.open_password(task)
+        except MivaaError:
+            raise _rejected(task, "its sealed password does not open for it") from None
+        return job, password
+
+    async def _original(self, task: job_pb2.ExtractTask) -> bytes:
+        """The stored original, which must hash to the task's (and so the document's) sha256."""
+        data = await self._originals.get(task.sha256)
+        if hashlib.sha256(data).hexdigest() != task.sha256:
+            raise _rejected(task, "the stored original does not hash to its sha256")
+        return data
+
     async def _process(
-        self, task: job_pb2.ExtractTask, job: job_pb2.Job, path: str, progress: _Progress, heartbeat: Heartbeat
+        self,
+        task: job_pb2.ExtractTask,
+        job: job_pb2.Job,
+        path: str,
+        password: str | None,
+        progress: _Progress,
+        heartbeat: Heartbeat,
     ) -> int:
-        info, profile = await self._pages.profile(path, task.password or None)
+        info, profile = await self._pages.profile(path, password)
         metadata, outline = metadata_to_proto(info)
         writer = await self._index.open_writer(
             task.document,
@@ -171,7 +225,7 @@ class DocumentPipeline:
             try:
                 async with asyncio.TaskGroup() as group:
                     group.create_task(
-                        self._extract_and_chunk(task, job, path, queue, progress, heartbeat, writer, info, profile)
+                        self._extract_and_chunk(task, job, path, password, queue, progress, heartbeat, writer, info, profile)
                     )
                     group.create_task(self._embed_and_write(queue, writer, progress))
             except BaseExceptionGroup as failures:
@@ -191,6 +245,7 @@ class DocumentPipeline:
         task: job_pb2.ExtractTask,
         job: job_pb2.Job,
         path: str,
+        password: str | None,
         queue: asyncio.Queue,
         progress: _Progress,
         heartbeat: Heartbeat,
@@ -219,7 +274,7 @@ class DocumentPipeline:
 
         async for batch in self._pages.iter_pages(
             path,
-            task.password or None,
+            password,
             job.pages_total,
             batch_pages=self.settings.batch_pages,
             info=info,
@@ -227,7 +282,7 @@ class DocumentPipeline:
             time_limit=self.settings.document_time_limit_seconds,
         ):
             progress.extract_seconds += time.perf_counter() - started
-            batch = await self._recognize_unreadable_pages(task, path, batch, progress)
+            batch = await self._recognize_unreadable_pages(task, path, password, batch, progress)
             for page in batch:
                 await settle(furniture.push(page))
                 progress.pages_done += 1
@@ -288,7 +343,7 @@ class DocumentPipeline:
         return model, vectors
 
     async def _recognize_unreadable_pages(
-        self, task: job_pb2.ExtractTask, path: str, batch: list[PageLayout], progress: _Progress
+        self, task: job_pb2.ExtractTask, path: str, password: str | None, batch: list[PageLayout], progress: _Progress
     ) -> list[PageLayout]:
         """Replaces the text of pages without a usable text layer by what OCR reads on them."""
         flagged = [page for page in batch if page.ocr_reason and not page.error]
@@ -308,7 +363,7 @@ class DocumentPipeline:
         await self._set_progress(task.job, progress, job_pb2.JOB_STAGE_OCR)
         started = time.perf_counter()
         dpi = self.settings.ocr_dpi
-        rendered = await self._pages.render(path, task.password or None, [page.number for page in flagged], dpi)
+        rendered = await self._pages.render(path, password, [page.number for page in flagged], dpi)
         # Rendering is extraction work; the OCR stage's time is recognition alone.
         progress.extract_seconds += time.perf_counter() - started
         started = time.perf_counter()
@@ -386,7 +441,7 @@ class DocumentPipeline:
             job.ocr_pages_done = progress.ocr_pages_done
             job.images_extracted = len(progress.images_written)
             del job.page_errors[:]
-            job.page_errors.extend(progress.page_errors)
+            job.page_errors.extend(_recorded_page_errors(progress.page_errors))
             _set_timings(job, progress)
             if not progress.page_errors:
                 job.state = job_pb2.JOB_STATE_SUCCEEDED
@@ -403,22 +458,67 @@ class DocumentPipeline:
 
     async def _fail(self, task: job_pb2.ExtractTask, progress: _Progress, error: MivaaError) -> job_pb2.Job:
         log.warning("job failed", extra={"fields": {"job": task.job, "reason": error.reason}})
-
-        def failed(job: job_pb2.Job) -> None:
-            job.state = job_pb2.JOB_STATE_FAILED
-            job.stage = job_pb2.JOB_STAGE_DONE
-            job.error.CopyFrom(job_pb2.JobError(reason=error.reason, message=error.message))
-            job.page_errors.extend(progress.page_errors)
-            _set_timings(job, progress)
-
-        job = await self._jobs.update(task.job, failed)
+        job = await self._jobs.update(task.job, _failed_with(error, progress))
         with contextlib.suppress(MivaaError):
             await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task))
         return job
 
     async def give_up(self, task: job_pb2.ExtractTask, error: MivaaError) -> job_pb2.Job:
-        """Called by the worker when a retryable failure has used up its redeliveries."""
+        """Called by the worker when a task cannot succeed: a rejected task or used-up redeliveries.
+
+        A rejected task writes nothing. Otherwise the job is marked FAILED, and its document
+        too, but the document only for a task that is still admitted: a forged task must not
+        mark another tenant's document failed while the catalog could not check it.
+        """
+        if error.reason == TASK_REJECTED:
+            return job_pb2.Job(name=task.job)
+        try:
+            await self._admit(task)
+        except MivaaError as refusal:
+            if refusal.reason == TASK_REJECTED:
+                return job_pb2.Job(name=task.job)
+            return await self._jobs.update(task.job, _failed_with(error, _Progress()))
         return await self._fail(task, _Progress(), error)
+
+
+def _rejected(task: job_pb2.ExtractTask, why: str) -> InvalidArgument:
+    log.error(
+        "task rejected",
+        extra={
+            "fields": {
+                "reason": TASK_REJECTED,
+                "why": why,
+                "job": task.job[:100],
+                "document": task.document[:100],
+                "tenant": task.tenant[:100],
+            }
+        },
+    )
+    return InvalidArgument(TASK_REJECTED, f"The work item was rejected: {why}.", domain="extractor.mivaa")
+
+
+def _recorded_page_errors(errors: list[job_pb2.JobError]) -> list[job_pb2.JobError]:
+    """The page errors a job record keeps: the first MAX_PAGE_ERRORS_RECORDED, then one line for the rest,
+    so a long document whose every page failed still fits in its record."""
+    if len(errors) <= MAX_PAGE_ERRORS_RECORDED:
+        return errors
+    omitted = len(errors) - MAX_PAGE_ERRORS_RECORDED
+    return [
+        *errors[:MAX_PAGE_ERRORS_RECORDED],
+        job_pb2.JobError(reason="MORE_PAGE_ERRORS", message=f"{omitted} more pages failed; they are not listed."),
+    ]
+
+
+def _failed_with(error: MivaaError, progress: _Progress) -> Callable[[job_pb2.Job], None]:
+    def failed(job: job_pb2.Job) -> None:
+        job.state = job_pb2.JOB_STATE_FAILED
+        job.stage = job_pb2.JOB_STAGE_DONE
+        job.error.CopyFrom(job_pb2.JobError(reason=error.reason, message=error.message))
+        del job.page_errors[:]
+        job.page_errors.extend(_recorded_page_errors(progress.page_errors))
+        _set_timings(job, progress)
+
+    return failed
 
 
 def _set_timings(job: job_pb2.Job, progress: _Progress) -> None:

@@ -37,6 +37,14 @@ class DocumentCatalog(Protocol):
         self, name: str, state: search_service_pb2.DocumentState, *, tenant: str, job: str | None = None
     ) -> search_service_pb2.Document: ...
 
+    async def get(self, name: str, *, tenant: str) -> search_service_pb2.Document:
+        """The tenant's document; NOT_FOUND when it has none of that name (another tenant's included)."""
+        ...
+
+    async def delete(self, name: str, *, tenant: str) -> None:
+        """Deletes the document; the catalog removes its stored original when no document still has it."""
+        ...
+
 
 class TextEmbedder(Protocol):
     model: str

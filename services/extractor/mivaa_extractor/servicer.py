@@ -8,7 +8,7 @@ import grpc
 
 from mivaa.extractor.v1 import extractor_service_pb2 as pb
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
-from mivaa_extractor.ingest import Ingestor, UploadRequest
+from mivaa_extractor.ingest import Ingestor, new_upload_request
 from mivaa_extractor.jobs import DOMAIN, JobStore
 from mivaa_platform.errors import InvalidArgument
 from mivaa_platform.tenancy import tenant_from_metadata
@@ -34,8 +34,14 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
                 "UPLOAD_METADATA_MISSING", "The first upload message must carry the metadata.", domain=DOMAIN
             )
         metadata = first.metadata
-        if not metadata.filename.strip():
-            raise InvalidArgument("FILENAME_MISSING", "metadata.filename is required.", domain=DOMAIN)
+        # Every caller field is checked before a byte of the file is read or anything is stored.
+        upload = new_upload_request(
+            filename=metadata.filename,
+            title=metadata.title,
+            labels=metadata.labels,
+            password=metadata.password,
+            tenant=tenant,
+        )
 
         async def byte_chunks() -> AsyncIterator[bytes]:
             async for message in request_iterator:
@@ -46,16 +52,7 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
                 yield message.chunk
 
         data = await self._ingestor.read_upload(byte_chunks())
-        result = await self._ingestor.upload(
-            UploadRequest(
-                filename=metadata.filename.strip(),
-                title=metadata.title.strip(),
-                labels=tuple(sorted({label.strip() for label in metadata.labels if label.strip()})),
-                password=metadata.password,
-                tenant=tenant,
-            ),
-            data,
-        )
+        result = await self._ingestor.upload(upload, data)
         return pb.UploadDocumentResponse(document=result.document, job=result.job, created=result.created)
 
     async def GetJob(self, request: pb.GetJobRequest, context: grpc.aio.ServicerContext) -> pb.GetJobResponse:

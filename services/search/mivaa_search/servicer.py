@@ -10,6 +10,7 @@ from google.protobuf import json_format, timestamp_pb2
 
 from mivaa.search.v1 import search_service_pb2 as pb
 from mivaa.search.v1 import search_service_pb2_grpc
+from mivaa_platform import limits
 from mivaa_platform.embedder_client import EmbedderClient, ImageEmbedderClient
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument
 from mivaa_platform.messaging import OriginalsStore
@@ -119,10 +120,11 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
         document = request.document
         if len(document.sha256) != 64:
             raise InvalidArgument("INVALID_SHA256", "document.sha256 must be 64 hex digits.", domain=DOMAIN)
+        # The same limits as an upload (mivaa_platform.limits), whoever calls.
         record, created = await self._store.create_document(
-            filename=document.filename,
-            title=document.title,
-            labels=list(document.labels),
+            filename=limits.check_filename(document.filename, domain=DOMAIN, field="document.filename"),
+            title=limits.check_title(document.title, domain=DOMAIN, field="document.title"),
+            labels=limits.check_labels(document.labels, domain=DOMAIN, field="document.labels"),
             sha256=document.sha256,
             size_bytes=document.size_bytes,
             page_count=document.page_count,
@@ -177,7 +179,9 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
                     raise InvalidArgument("INVALID_STATE", "document.state must be set.", domain=DOMAIN)
                 fields["state"] = pb.DocumentState.Name(document.state).removeprefix("DOCUMENT_STATE_")
             elif path == "labels":
-                fields["labels"] = list(document.labels)
+                fields["labels"] = limits.check_labels(document.labels, domain=DOMAIN, field="document.labels")
+            elif path == "title":
+                fields["title"] = limits.check_title(document.title, domain=DOMAIN, field="document.title")
             else:
                 fields[path] = getattr(document, path)
         record = await self._store.update_document(document_id(document.name), tenant=tenant, **fields)

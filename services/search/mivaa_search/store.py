@@ -2,7 +2,8 @@
 
 Plain SQL over psycopg 3 (async) and a connection pool. Migrations run at
 open(); the embedding dimension is fixed by the first run. Domain errors come
-from mivaa_platform.errors; connection trouble surfaces as Unavailable.
+from mivaa_platform.errors; connection trouble surfaces as Unavailable,
+a value the database refuses as InvalidArgument (_database_errors).
 """
 
 from __future__ import annotations
@@ -173,7 +174,7 @@ class DocumentStore:
                 domain=DOMAIN,
                 metadata={"dimension": str(dimension)},
             )
-        with _unavailable_on_connection_errors():
+        with _database_errors():
             async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
                 await _migrate(conn, dimension)
             pool = AsyncConnectionPool(
@@ -704,7 +705,7 @@ class DocumentStore:
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
-        with _unavailable_on_connection_errors():
+        with _database_errors():
             async with self._pool.connection() as conn:
                 yield conn
 
@@ -776,10 +777,22 @@ async def _migrate(conn: psycopg.AsyncConnection, dimension: int) -> None:
 
 
 @contextlib.contextmanager
-def _unavailable_on_connection_errors() -> Iterator[None]:
+def _database_errors() -> Iterator[None]:
+    """A database error as the domain error of its cause: a value the database cannot store is the
+    caller's (INVALID_ARGUMENT, never "retry later": it would fail the same way again); losing the
+    database is UNAVAILABLE; anything else reaches the interceptor as an unexpected (INTERNAL) error."""
     try:
         yield
-    except psycopg.OperationalError as exc:  # includes psycopg_pool.PoolTimeout
+    except (psycopg.DataError, psycopg.errors.ProgramLimitExceeded) as exc:
+        # DataError: NUL in text, characters outside the encoding, values too long for a column;
+        # ProgramLimitExceeded (an OperationalError): e.g. a value too large for a btree index row.
+        raise InvalidArgument(
+            "VALUE_NOT_STORABLE",
+            "A value cannot be stored: it is too large or holds characters the database refuses.",
+            domain=DOMAIN,
+            metadata={"sqlstate": exc.sqlstate or ""},
+        ) from exc
+    except psycopg.OperationalError as exc:  # connection lost, server shutting down, psycopg_pool.PoolTimeout
         raise Unavailable(
             "DATABASE_UNAVAILABLE", "The document database is unavailable; retry later.", domain=DOMAIN
         ) from exc
