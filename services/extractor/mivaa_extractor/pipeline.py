@@ -177,7 +177,7 @@ class DocumentPipeline:
         except (NotFound, InvalidArgument):
             raise _rejected(task, "its job does not exist") from None
         if job.document != task.document or job_tenant(job) != task_tenant(task):
-            raise _rejected(task, "its job belongs to another document")
+            raise _rejected(task, "its job belongs to another document or tenant")
         try:
             document = await self._catalog.get(task.document, tenant=task_tenant(task))
         except (NotFound, InvalidArgument):
