@@ -1,7 +1,9 @@
 """Upload use case: validate, store content-addressed, register, enqueue.
 
-Nothing is stored before the file has passed validation, so a rejected upload
-leaves every store exactly as it was. Re-uploading bytes the same tenant
+Nothing is stored before the caller's fields and the file have passed
+validation, so a rejected upload leaves every store exactly as it was. The
+catalog registers the document first; the original, the job record and the
+work item follow, and a failure among them undoes the upload (see `_undo`). Re-uploading bytes the same tenant
 already stored returns its existing document and job instead of processing
 them again; another tenant uploading the same bytes gets a document of its own
 (the stored original, keyed by content, is shared).
@@ -212,7 +214,7 @@ class Ingestor:
                 if job is not None:
                     await self._jobs.update(job.name, _mark_upload_failed)
                 await self._catalog.set_state(document.name, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=tenant)
-        except Exception:  # noqa: BLE001 - the first failure is the one the caller must see
+        except Exception:  # the first failure is the one the caller must see
             log.exception("could not undo a failed upload", extra={"fields": {"document": document.name}})
 
     async def _existing_job(self, document: search_service_pb2.Document, tenant: str) -> job_pb2.Job | None:
