@@ -190,16 +190,14 @@ class _WorkQueueDown:
         return getattr(self._js, name)
 
     async def publish(self, subject, payload=b"", **kwargs):
-        from mivaa_platform.errors import Unavailable
-
         if subject == WORK_SUBJECT_EXTRACT:
-            raise Unavailable("NATS_UNAVAILABLE", "injected: the work queue is down")
+            raise nats.errors.ConnectionClosedError()
         return await self._js.publish(subject, payload, **kwargs)
 
 
 async def test_an_upload_failing_after_the_catalog_accepted_it_leaves_nothing(mesh, client):
-    """Door: a failure late in an upload (the work item cannot be published, after the document, the original
-    and the job were written). The upload is undone: no document row, no job, no original, unless another
+    """Door: a failure late in an upload (the bus connection lost while publishing the work item, after the
+    document, the original and the job were written). The caller gets UNAVAILABLE and the upload is undone: no document row, no job, no original, unless another
     tenant's document still has the same bytes, whose original then stays."""
     from mivaa_extractor.clients import SearchCatalog
     from mivaa_extractor.ingest import Ingestor, UploadLimits, new_upload_request
@@ -228,8 +226,9 @@ async def test_an_upload_failing_after_the_catalog_accepted_it_leaves_nothing(me
                 sha256 = hashlib.sha256(data).hexdigest()
                 before = await store_counts(mesh)
                 request = new_upload_request(filename="late.pdf", title="", labels=["x"], password="", tenant=tenant)
-                with pytest.raises(Unavailable):
+                with pytest.raises(Unavailable) as failure:
                     await ingestor.upload(request, data)
+                assert failure.value.reason == "NATS_UNAVAILABLE", "a lost bus is UNAVAILABLE, by its cause"
                 after = await store_counts(mesh)
                 assert after["documents"] == before["documents"], "the document row was left behind"
                 assert after["work_items_published"] == before["work_items_published"]

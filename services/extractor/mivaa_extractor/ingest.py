@@ -28,6 +28,7 @@ from mivaa_extractor.ports import DocumentCatalog, NewDocument
 from mivaa_extractor.task_seal import TaskSealer
 from mivaa_extractor.validation import PdfInfo, check_signature, validate_pdf
 from mivaa_platform import limits as field_limits
+from mivaa_platform.bus_errors import bus_errors
 from mivaa_platform.errors import InvalidArgument, MivaaError, NotFound
 from mivaa_platform.messaging import WORK_SUBJECT_EXTRACT, OriginalsStore
 from mivaa_platform.tenancy import DEFAULT_TENANT
@@ -166,19 +167,20 @@ class Ingestor:
             )
         job: job_pb2.Job | None = None
         try:
-            await self._originals.put(sha256, data)
-            job = await self._jobs.create(
-                job_pb2.Job(
-                    name=job_name,
-                    document=document.name,
-                    state=job_pb2.JOB_STATE_QUEUED,
-                    stage=job_pb2.JOB_STAGE_QUEUED,
-                    pages_total=info.page_count,
-                    filename=request.filename,
-                    tenant=request.tenant,
+            with bus_errors(domain=DOMAIN):
+                await self._originals.put(sha256, data)
+                job = await self._jobs.create(
+                    job_pb2.Job(
+                        name=job_name,
+                        document=document.name,
+                        state=job_pb2.JOB_STATE_QUEUED,
+                        stage=job_pb2.JOB_STAGE_QUEUED,
+                        pages_total=info.page_count,
+                        filename=request.filename,
+                        tenant=request.tenant,
+                    )
                 )
-            )
-            await self._enqueue(job, sha256, request)
+                await self._enqueue(job, sha256, request)
         except BaseException as failure:
             await self._undo(document, job, created=created, tenant=request.tenant, failure=failure)
             raise

@@ -10,6 +10,7 @@ from mivaa.extractor.v1 import extractor_service_pb2 as pb
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
 from mivaa_extractor.ingest import Ingestor, new_upload_request
 from mivaa_extractor.jobs import DOMAIN, JobStore
+from mivaa_platform.bus_errors import bus_errors
 from mivaa_platform.errors import InvalidArgument
 from mivaa_platform.tenancy import tenant_from_metadata
 
@@ -56,17 +57,21 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
         return pb.UploadDocumentResponse(document=result.document, job=result.job, created=result.created)
 
     async def GetJob(self, request: pb.GetJobRequest, context: grpc.aio.ServicerContext) -> pb.GetJobResponse:
-        return pb.GetJobResponse(job=await self._jobs.get(request.name, tenant=tenant_of(context)))
+        with bus_errors(domain=DOMAIN):
+            return pb.GetJobResponse(job=await self._jobs.get(request.name, tenant=tenant_of(context)))
 
     async def ListJobs(self, request: pb.ListJobsRequest, context: grpc.aio.ServicerContext) -> pb.ListJobsResponse:
-        jobs, next_token = await self._jobs.list(request.page_size, request.page_token, tenant=tenant_of(context))
+        with bus_errors(domain=DOMAIN):
+            jobs, next_token = await self._jobs.list(request.page_size, request.page_token, tenant=tenant_of(context))
         return pb.ListJobsResponse(jobs=jobs, next_page_token=next_token)
 
     async def WatchJob(
         self, request: pb.WatchJobRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.WatchJobResponse]:
-        async for event in self._jobs.watch(request.name, tenant=tenant_of(context)):
-            yield pb.WatchJobResponse(event=event)
+        with bus_errors(domain=DOMAIN):
+            async for event in self._jobs.watch(request.name, tenant=tenant_of(context)):
+                yield pb.WatchJobResponse(event=event)
 
     async def CancelJob(self, request: pb.CancelJobRequest, context: grpc.aio.ServicerContext) -> pb.CancelJobResponse:
-        return pb.CancelJobResponse(job=await self._jobs.cancel(request.name, tenant=tenant_of(context)))
+        with bus_errors(domain=DOMAIN):
+            return pb.CancelJobResponse(job=await self._jobs.cancel(request.name, tenant=tenant_of(context)))
