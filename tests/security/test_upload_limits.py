@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import unicodedata
 import uuid
 
 import grpc
@@ -117,6 +118,23 @@ async def test_fields_at_their_limits_are_accepted(mesh, client):
     document = (await client.search.GetDocument(search_pb.GetDocumentRequest(name=response.document.name))).document
     assert document.filename == name and len(document.title) == limits.MAX_TITLE_CHARS
     assert sorted(document.labels) == sorted(labels)
+
+
+async def test_a_pdfs_own_title_is_cleaned_before_it_is_stored(mesh, client):
+    """Door: the PDF's own metadata, which the uploader controls as much as the upload fields. With no title
+    given, the document's title is the PDF's, without control characters and cut to the title limit."""
+    import pymupdf
+
+    tag = unique("owntitle")
+    document = pymupdf.open(stream=make_pdf(tag, 1), filetype="pdf")
+    document.set_metadata({"title": "Own\x07 title\x1b " + "w" * 5000})
+    data = document.tobytes()
+    document.close()
+    response = await client.upload_bytes(data, "own-title.pdf")
+    assert (await client.wait_for_job(response.job.name, timeout=120)).state in DONE
+    title = (await client.search.GetDocument(search_pb.GetDocumentRequest(name=response.document.name))).document.title
+    assert title.startswith("Own") and len(title) <= limits.MAX_TITLE_CHARS, title[:40]
+    assert not [c for c in title if unicodedata.category(c) in ("Cc", "Cf")], title[:40]
 
 
 async def test_no_job_record_can_reach_the_bus_payload_limit(mesh):
