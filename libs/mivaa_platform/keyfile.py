@@ -36,7 +36,7 @@ def load_key(path: str | os.PathLike) -> bytes:
 def write_new_key(path: str | os.PathLike) -> pathlib.Path:
     """Creates a fresh key file readable by its owner only (0600); an existing one is kept."""
     file = pathlib.Path(path)
-    file.parent.mkdir(parents=True, exist_ok=True)
+    file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

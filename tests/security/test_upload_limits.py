@@ -458,3 +458,22 @@ def test_a_sealed_password_opens_only_for_its_own_task():
         assert refused.value.reason == "TASK_REJECTED", field
     with pytest.raises(MivaaError):
         TaskSealer(os.urandom(32)).open_password(task)  # another key
+
+
+def test_another_local_user_cannot_read_the_task_key(mesh):
+    """Door: the task key file on the local machine. Made 0600 by the mesh: another local account reads nothing."""
+    from tests.security.other_user import as_other_user
+
+    key_file = mesh._service_env("extractor")["EXTRACTOR_TASK_KEY_FILE"]
+    assert os.stat(key_file).st_mode & 0o077 == 0
+    outcome = as_other_user(
+        f"""
+        import json
+        try:
+            open({key_file!r}, "rb").read()
+            print(json.dumps({{"read": True}}))
+        except OSError as error:
+            print(json.dumps({{"read": False, "error": type(error).__name__}}))
+        """
+    )
+    assert outcome == {"read": False, "error": "PermissionError"}
