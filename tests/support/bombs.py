@@ -11,6 +11,7 @@ a 1 GiB bomb costs well under a second.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Collection
 
 import pymupdf
 
@@ -45,19 +46,35 @@ def pdf_with_bomb_page(
     tag: str, pages: int = 3, *, bomb_page: int = 2, pattern: bytes = b" ", size: int = GIB
 ) -> bytes:
     """`pages` text pages (page_phrase(tag, n) on page n); page `bomb_page` draws a content bomb instead."""
+    return pdf_with_heavy_pages(tag, pages, heavy_pages=(bomb_page,), pattern=pattern, size=size, keep_text=False)
+
+
+def pdf_with_heavy_pages(
+    tag: str,
+    pages: int,
+    *,
+    heavy_pages: Collection[int],
+    pattern: bytes = b"q Q ",
+    size: int = 16 << 20,
+    keep_text: bool = True,
+) -> bytes:
+    """Text pages (page_phrase(tag, n) on page n); each of `heavy_pages` also draws (or, without
+    `keep_text`, only draws) `size` bytes of `pattern`: slow to parse, every time MuPDF reads the page."""
     document = pymupdf.open()
     for number in range(1, pages + 1):
         page = document.new_page(width=595, height=842)
-        if number == bomb_page:
+        if number in heavy_pages and not keep_text:
             continue
         text = page_phrase(tag, number) + "\n\n" + filler(number, 4)
         page.insert_textbox(pymupdf.Rect(60, 60, 535, 800), text, fontsize=10, fontname="helv")
-    page = document[bomb_page - 1]
-    xref = document.get_new_xref()
-    document.update_object(xref, "<<>>")
-    document.update_stream(xref, bomb_stream(pattern, size), compress=False)
-    document.xref_set_key(xref, "Filter", "[/FlateDecode /FlateDecode]")
-    document.xref_set_key(page.xref, "Contents", f"{xref} 0 R")
+    heavy = document.get_new_xref()
+    document.update_object(heavy, "<<>>")
+    document.update_stream(heavy, bomb_stream(pattern, size), compress=False)
+    document.xref_set_key(heavy, "Filter", "[/FlateDecode /FlateDecode]")
+    for number in heavy_pages:
+        page = document[number - 1]
+        own = " ".join(f"{xref} 0 R" for xref in page.get_contents()) if keep_text else ""
+        document.xref_set_key(page.xref, "Contents", f"[{own} {heavy} 0 R]")
     data = document.tobytes(garbage=1)
     document.close()
     return data

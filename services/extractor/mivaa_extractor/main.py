@@ -97,6 +97,7 @@ async def amain() -> None:
     unknown = set(settings.roles) - {"api", "worker"}
     if unknown or not settings.roles:
         raise ConfigError(f"EXTRACTOR_ROLES must name api and/or worker, got {','.join(settings.roles)!r}")
+    _check_limits(settings)
     start_metrics_server(server_settings.metrics_port, server_settings.host)
 
     nc = await messaging.connect(settings.nats_url, name="mivaa-extractor")
@@ -193,7 +194,11 @@ async def amain() -> None:
             image_embedder=ImageEmbedderClient(embedder_channel, settings.image_model) if settings.embed_images else None,
         )
         worker = ExtractWorker(
-            js, pipeline, ack_wait_seconds=settings.ack_wait_seconds, max_deliver=settings.max_deliver
+            js,
+            pipeline,
+            ack_wait_seconds=settings.ack_wait_seconds,
+            max_deliver=settings.max_deliver,
+            concurrent_tasks=settings.concurrent_tasks,
         )
         worker_task = asyncio.create_task(worker.run(stop))
         worker_task.add_done_callback(_exit_if_worker_died(stop))
@@ -213,6 +218,13 @@ async def amain() -> None:
         await nc.drain()
 
     await service.run_until_signalled(shutdown)
+
+
+def _check_limits(settings: ExtractorSettings) -> None:
+    for name in ("concurrent_tasks", "page_content_limit_mb", "page_image_limit_mb", "document_content_limit_mb",
+                 "ocr_max_pixels", "ocr_min_dpi", "ocr_dpi"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{PREFIX}_{name.upper()} must be at least 1, got {getattr(settings, name)}")
 
 
 def _exit_if_worker_died(stop: asyncio.Event):

@@ -157,7 +157,7 @@ class DocumentPipeline:
     async def _process(
         self, task: job_pb2.ExtractTask, job: job_pb2.Job, path: str, progress: _Progress, heartbeat: Heartbeat
     ) -> int:
-        info, profile = await self._pages.profile(path, task.password or None)
+        info, profile = await self._pages.profile(path, task.password or None, owner=task_tenant(task))
         metadata, outline = metadata_to_proto(info)
         writer = await self._index.open_writer(
             task.document,
@@ -228,6 +228,7 @@ class DocumentPipeline:
             info=info,
             profile=profile,
             time_limit=self.settings.document_time_limit_seconds,
+            owner=task_tenant(task),
         ):
             progress.extract_seconds += time.perf_counter() - started
             batch = await self._recognize_unreadable_pages(task, path, batch, progress)
@@ -317,6 +318,7 @@ class DocumentPipeline:
             self.settings.ocr_dpi,
             max_pixels=self.settings.ocr_max_pixels,
             min_dpi=self.settings.ocr_min_dpi,
+            owner=task_tenant(task),
         )
         # Rendering is extraction work; the OCR stage's time is recognition alone.
         progress.extract_seconds += time.perf_counter() - started

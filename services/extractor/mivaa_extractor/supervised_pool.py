@@ -12,9 +12,10 @@ Slots. The pool has ``workers`` slots. A task holds one slot from the moment
 it is dispatched until both ends are done with it: the worker has finished
 (or been killed) *and* the consumer has stopped reading. Callers that find no
 free slot wait in a queue and a released slot is handed straight to a waiter,
-so no newcomer can overtake one: FIFO per fairness key (say a tenant), and
-round-robin across keys, so that one key's long queue of tasks cannot hold
-another key's tasks back. Each slot owns at most one
+so no newcomer can overtake one: FIFO per fairness key (say a tenant), a key
+that holds no slot before one that does, else round-robin across keys, so one
+key's long queue of tasks cannot hold another key's back (`starved` tells a
+long stream to make way). Each slot owns at most one
 worker process, created lazily (or by `warm_up`) and replaced lazily after it
 died, was killed or was recycled.
 
@@ -74,7 +75,7 @@ import signal
 import struct
 import sys
 import traceback
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -505,6 +506,7 @@ class _State(enum.Enum):
 class _Slot:
     index: int
     worker: _Worker | None = None
+    holder: Hashable = None  # the fair_key of the task that holds it
 
 
 # Returned by _Task.next_item when the task ended normally.
@@ -1103,6 +1105,7 @@ class SupervisedPool:
         self._free_slots: list[_Slot] = list(self._slots)
         # Callers waiting for a slot, FIFO per fairness key; keys are served round-robin.
         self._slot_waiters: OrderedDict[Hashable, deque[asyncio.Future[_Slot]]] = OrderedDict()
+        self._slots_held: Counter[Hashable] = Counter()  # by fair_key
         # Every process not yet reaped, including ones already detached from their slot.
         self._live_workers: set[_Worker] = set()
         self._task_ids = itertools.count(1)
@@ -1271,7 +1274,7 @@ class SupervisedPool:
         self._check_open()
         self._drop_gone_waiters()
         if self._free_slots and not self._slot_waiters:
-            return self._take_free_slot()
+            return self._hold(self._take_free_slot(), fair_key)
         waiter: asyncio.Future[_Slot] = self._loop_or_fail().create_future()
         self._slot_waiters.setdefault(fair_key, deque()).append(waiter)
         try:
@@ -1288,19 +1291,41 @@ class SupervisedPool:
         self._free_slots.remove(best)
         return best
 
+    def starved(self, fair_key: Hashable) -> bool:
+        """Whether a caller of another fair_key waits for a slot while that key holds none.
+
+        A long stream can then end early at an item boundary and queue again
+        behind it (streams of a key that already has a slot do not count, so
+        two busy keys never take turns item by item).
+        """
+        self._drop_gone_waiters()
+        return any(key != fair_key and not self._slots_held[key] for key in self._slot_waiters)
+
+    def _hold(self, slot: _Slot, fair_key: Hashable) -> _Slot:
+        slot.holder = fair_key
+        self._slots_held[fair_key] += 1
+        return slot
+
     def _release_slot(self, slot: _Slot) -> None:
+        if self._slots_held[slot.holder] > 0:
+            self._slots_held[slot.holder] -= 1
+        if not self._slots_held[slot.holder]:
+            del self._slots_held[slot.holder]
         if self._closed:
             return
         while self._slot_waiters:
-            # The key that has waited longest since it was last served, then its longest waiter.
-            key, waiters = next(iter(self._slot_waiters.items()))
+            # A key that holds no slot first, else the one served least recently; then its longest waiter.
+            key = next((key for key in self._slot_waiters if not self._slots_held[key]), None)
+            if key is None:
+                key = next(iter(self._slot_waiters))
+            waiters = self._slot_waiters[key]
             waiter = waiters.popleft()
             if waiters:
                 self._slot_waiters.move_to_end(key)
             else:
                 del self._slot_waiters[key]
             if not waiter.done():
-                waiter.set_result(slot)  # straight to a waiter: no overtaking by a newcomer
+                waiter.set_result(self._hold(slot, key))  # straight to a waiter: no overtaking by a newcomer
                 return
         self._free_slots.append(slot)
 
@@ -1401,6 +1426,7 @@ class SupervisedPool:
             self._slots = [_Slot(index) for index in range(self.workers)]
             self._free_slots = list(self._slots)
             self._slot_waiters.clear()
+            self._slots_held.clear()
         self._loop = loop
 
     def _loop_or_fail(self) -> asyncio.AbstractEventLoop:

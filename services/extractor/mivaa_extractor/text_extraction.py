@@ -25,7 +25,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Hashable, Iterator
 from dataclasses import dataclass
 
 import pymupdf
@@ -242,11 +242,14 @@ class PageExtractor:
         # function with analyze_page_range's signature (tests inject faults here).
         self.analyze_function = analyze_page_range
 
-    async def profile(self, path: str | os.PathLike[str], password: str | None) -> tuple[DocumentInfo, FontProfile]:
+    async def profile(
+        self, path: str | os.PathLike[str], password: str | None, *, owner: Hashable = None
+    ) -> tuple[DocumentInfo, FontProfile]:
         """The document-level facts every page's analysis needs, read once in a worker."""
         try:
             return await self._pool.call(
-                profile_pdf, os.fspath(path), password, self.settings.content, timeout=4 * self.page_time_limit
+                profile_pdf, os.fspath(path), password, self.settings.content,
+                timeout=4 * self.page_time_limit, fair_key=owner,
             )
         except MivaaError:
             raise
@@ -267,12 +270,15 @@ class PageExtractor:
         info: DocumentInfo | None = None,
         profile: FontProfile | None = None,
         time_limit: float | None = None,
+        owner: Hashable = None,
     ) -> AsyncIterator[list[PageLayout]]:
         """Yields the pages 1..page_count in order, `batch_pages` at a time.
 
         Up to `max_in_flight` batches are extracted concurrently; a batch is
         yielded as soon as it and every batch before it are done. Stopping the
-        iteration early cancels the batches that have not started.
+        iteration early cancels the batches that have not started. Documents
+        of different `owner`s (tenants) that run at once get the worker
+        processes in turn, batch by batch, whatever their length.
         """
         if batch_pages < 1:
             raise ValueError("batch_pages must be at least 1")
@@ -281,7 +287,7 @@ class PageExtractor:
         if self._closed:
             raise _closed()
         if info is None or profile is None:
-            info, profile = await self.profile(path, password)
+            info, profile = await self.profile(path, password, owner=owner)
         path = os.fspath(path)
         deadline = time.monotonic() + time_limit if time_limit else None
         ranges = iter([(start, min(start + batch_pages, page_count)) for start in range(0, page_count, batch_pages)])
@@ -291,7 +297,7 @@ class PageExtractor:
             page_range = next(ranges, None)
             if page_range is None:
                 return False
-            pending.append(asyncio.create_task(self._extract_range(path, password, *page_range, info, profile, deadline)))
+            pending.append(asyncio.create_task(self._extract_range(path, password, *page_range, info, profile, deadline, owner)))
             return True
 
         try:
@@ -326,6 +332,7 @@ class PageExtractor:
         info: DocumentInfo,
         profile: FontProfile,
         deadline: float | None,
+        owner: Hashable = None,
     ) -> list[PageLayout]:
         """Pages first..last-1 (0-based); a page that times out, crashes or blows memory is reported and skipped."""
         pages: list[PageLayout] = []
@@ -341,12 +348,16 @@ class PageExtractor:
             try:
                 # The document's clock runs while this range waits for a worker, too.
                 async with asyncio.timeout(remaining):
-                    async for page in self._pool.stream(
+                    stream = self._pool.stream(
                         self.analyze_function, path, password, start, last, info, profile, self.settings, True,
-                        item_timeout=self.page_time_limit,
-                    ):
-                        pages.append(page)
-                        start += 1
+                        item_timeout=self.page_time_limit, fair_key=owner,
+                    )
+                    async with contextlib.aclosing(stream):
+                        async for page in stream:
+                            pages.append(page)
+                            start += 1
+                            if start < last and self._pool.starved(owner):
+                                break  # another tenant waits with no process at all: it goes first
             except TimeoutError:
                 continue  # the document's limit: the pages not reached are reported on the next turn
             except (ItemTimeout, MemoryLimitExceeded, WorkerCrashed) as failure:
@@ -395,6 +406,7 @@ class PageExtractor:
         *,
         max_pixels: int = DEFAULT_OCR_MAX_PIXELS,
         min_dpi: int = DEFAULT_OCR_MIN_DPI,
+        owner: Hashable = None,
     ) -> list[RenderedPage]:
         """Renders pages to PNG in the worker processes (never on the event loop), each on its own.
 
@@ -406,7 +418,8 @@ class PageExtractor:
         async def one(number: int) -> RenderedPage:
             try:
                 return await self._pool.call(
-                    render_page, path, password, number, dpi, max_pixels, min_dpi, timeout=self.page_time_limit
+                    render_page, path, password, number, dpi, max_pixels, min_dpi,
+                    timeout=self.page_time_limit, fair_key=owner,
                 )
             except PoolClosed:
                 raise _closed() from None
