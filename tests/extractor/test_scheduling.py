@@ -92,3 +92,100 @@ async def test_a_short_document_gets_a_page_process_while_a_long_one_holds_them_
         assert finished["b"] < finished["a"] - 2.0, (finished["b"] - started, finished["a"] - started)
     finally:
         await extractor.aclose()
+
+
+class _FakeMessage:
+    """A JetStream delivery that records what the worker did with it."""
+
+    def __init__(self, task):
+        from types import SimpleNamespace
+
+        self.data = task.SerializeToString()
+        self.headers = None
+        self.metadata = SimpleNamespace(num_delivered=1)
+        self.calls: list[str] = []
+
+    async def in_progress(self):
+        self.calls.append("in_progress")
+
+    async def ack_sync(self):
+        self.calls.append("ack")
+
+    async def nak(self, delay=None):
+        self.calls.append("nak")
+
+    async def term(self):
+        self.calls.append("term")
+
+
+class _FakeSubscription:
+    def __init__(self, messages):
+        self.messages = list(messages)
+
+    async def fetch(self, batch, timeout):
+        if not self.messages:
+            await asyncio.sleep(timeout)
+            raise TimeoutError
+        taken, self.messages = self.messages[:batch], self.messages[batch:]
+        return taken
+
+
+class _FakeJetStream:
+    def __init__(self, subscription):
+        self.subscription = subscription
+
+    async def pull_subscribe(self, *args, **kwargs):
+        return self.subscription
+
+
+class _GatedPipeline:
+    """Each job runs until the test releases it; records the order jobs started in."""
+
+    def __init__(self):
+        self.started: list[str] = []
+        self.release: dict[str, asyncio.Event] = {}
+
+    def gate(self, job: str) -> asyncio.Event:
+        return self.release.setdefault(job, asyncio.Event())
+
+    async def run(self, task, heartbeat):
+        from mivaa.jobs.v1 import job_pb2
+
+        self.started.append(task.job)
+        await self.gate(task.job).wait()
+        return job_pb2.Job(name=task.job, state=job_pb2.JOB_STATE_SUCCEEDED)
+
+
+async def test_the_worker_runs_another_tenant_first_and_keeps_the_waiting_task_alive_without_naks():
+    """Against fakes of JetStream and the pipeline: the scheduling and the acks, nothing else."""
+    from mivaa.jobs.v1 import job_pb2
+    from mivaa_extractor.worker import ExtractWorker
+
+    tasks = [job_pb2.ExtractTask(job=job, tenant=tenant) for job, tenant in (("a1", "a"), ("a2", "a"), ("b1", "b"))]
+    messages = {task.job: _FakeMessage(task) for task in tasks}
+    pipeline = _GatedPipeline()
+    worker = ExtractWorker(
+        _FakeJetStream(_FakeSubscription(messages.values())), pipeline, ack_wait_seconds=0.3, concurrent_tasks=2
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+
+    async def until(condition) -> None:
+        async with asyncio.timeout(10):
+            while not condition():
+                await asyncio.sleep(0.02)
+
+    try:
+        await until(lambda: pipeline.started == ["a1", "b1"])  # a2 waits: a runs one while b waits
+        await asyncio.sleep(0.5)
+        assert pipeline.started == ["a1", "b1"]
+        assert messages["a2"].calls and set(messages["a2"].calls) == {"in_progress"}  # alive, never nak'd
+        pipeline.gate("a1").set()
+        await until(lambda: pipeline.started == ["a1", "b1", "a2"])
+        pipeline.gate("a2").set()
+        pipeline.gate("b1").set()
+        await until(lambda: worker.tasks_done == 3)
+        assert all(message.calls[-1] == "ack" and "nak" not in message.calls for message in messages.values())
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)

@@ -72,7 +72,8 @@ class ExtractWorker:
         self.ack_wait_seconds = ack_wait_seconds
         self.max_deliver = max_deliver
         self.concurrent_tasks = concurrent_tasks
-        self.held_tasks = max(held_tasks or 8 * concurrent_tasks, concurrent_tasks)
+        # Few: a task held here waiting for its tenant's turn is one another worker process cannot run.
+        self.held_tasks = max(held_tasks or 2 * concurrent_tasks, concurrent_tasks)
         self.tasks_done = 0
         self._queue: FairQueue[_Held] = FairQueue(concurrent_tasks)
         self._held: dict[str, _Held] = {}  # by job name
@@ -98,9 +99,9 @@ class ExtractWorker:
         heartbeats = asyncio.create_task(self._beat_while_held())
         try:
             while not stop.is_set():
+                self._changed.clear()
                 self._start_what_may_start()
                 if not self._queue.needs_work() or len(self._held) >= self.held_tasks:
-                    self._changed.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._changed.wait(), timeout=1)
                     continue
