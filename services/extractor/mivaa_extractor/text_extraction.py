@@ -13,7 +13,10 @@ a page that crashes its worker (a MuPDF segfault) is reported
 (PAGE_WORKER_CRASHED); the rest of the batch resumes after it on a fresh
 worker. A document that runs past its own time limit has its remaining pages
 reported (DOCUMENT_TIME_LIMIT). Workers are recycled after a number of tasks
-and when their memory grows, so nothing accumulates across documents.
+and when their memory grows, so nothing accumulates across documents. Pages
+whose content inflates past a limit (decompression bombs) are reported
+without being parsed (structure/content_limits.py), and a page too large to
+render for OCR even at the lowest resolution is PAGE_TOO_LARGE_FOR_OCR.
 """
 
 from __future__ import annotations
@@ -278,7 +281,8 @@ class PageExtractor:
         yielded as soon as it and every batch before it are done. Stopping the
         iteration early cancels the batches that have not started. Documents
         of different `owner`s (tenants) that run at once get the worker
-        processes in turn, batch by batch, whatever their length.
+        processes in turn, and a long one gives a process up at a page
+        boundary as soon as another owner waits without any.
         """
         if batch_pages < 1:
             raise ValueError("batch_pages must be at least 1")
