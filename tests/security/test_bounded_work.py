@@ -102,8 +102,8 @@ async def test_a_huge_page_is_rendered_for_ocr_at_a_lower_resolution_or_refused(
 async def test_one_tenants_heavy_document_does_not_hold_back_another_tenants_upload(mesh, client):
     """Door: starving other tenants by keeping the only worker busy with a slow document."""
     heavy_tag, light_tag = unique("heavydoc"), unique("lightdoc")
-    # Eight pages that each take MuPDF a few seconds to parse (32 MiB of drawing operators, under the limits).
-    heavy = pdf_with_heavy_pages(heavy_tag, 8, heavy_pages=range(1, 9), size=32 << 20)
+    # Twelve pages that each take MuPDF seconds to parse (32 MiB of drawing operators, under the limits).
+    heavy = pdf_with_heavy_pages(heavy_tag, 12, heavy_pages=range(1, 13), size=32 << 20)
     async with as_tenant(mesh, client, unique("hog")) as hog, as_tenant(mesh, client, unique("small")) as small:
         heavy_started = time.monotonic()
         heavy_upload = await hog.upload(heavy, "heavy.pdf")

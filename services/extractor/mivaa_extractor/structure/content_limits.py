@@ -51,9 +51,10 @@ class ContentLimits:
     document_content_bytes: int = 1 << 30
 
 
-def check_document(doc: pymupdf.Document, limits: ContentLimits) -> tuple[PageFault, ...]:
-    """Pages over a page limit, and every page after the document limit was passed."""
+def check_document(doc: pymupdf.Document, limits: ContentLimits) -> tuple[tuple[PageFault, ...], dict[int, int]]:
+    """Pages over a page limit and every page after the document limit was passed; the content bytes of each page measured."""
     faults: list[PageFault] = []
+    sizes: dict[int, int] = {}
     spent = 0
     for index in range(doc.page_count):
         number = index + 1
@@ -68,10 +69,11 @@ def check_document(doc: pymupdf.Document, limits: ContentLimits) -> tuple[PageFa
             )
             continue
         content, fault = check_page(doc, number, limits)
+        sizes[number] = content
         spent += content
         if fault is not None:
             faults.append(fault)
-    return tuple(faults)
+    return tuple(faults), sizes
 
 
 def check_page(doc: pymupdf.Document, number: int, limits: ContentLimits) -> tuple[int, PageFault | None]:

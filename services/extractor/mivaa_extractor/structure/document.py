@@ -45,13 +45,19 @@ class StructuredDocument:
         return "\n\n".join(page.text for page in self.pages if page.text)
 
 
+# Text pages hold tens of KB of drawing instructions; a page with more than this is mostly drawing.
+PROFILE_MAX_PAGE_CONTENT_BYTES = 4 << 20
+
+
 def profile_document(doc: pymupdf.Document, limits: ContentLimits | None = None) -> tuple[DocumentInfo, FontProfile]:
     """What is read once before the pages: content sizes, metadata, outline, language, font sizes.
 
     Pages over a content limit are measured first and then never parsed, here or later.
     """
-    faults = check_document(doc, limits or ContentLimits())
+    faults, sizes = check_document(doc, limits or ContentLimits())
     skip = {number - 1 for number, _ in faults}
+    # The profile is a sample: pages slow to parse are left out of it (they are read once, when extracted).
+    skip |= {number - 1 for number, size in sizes.items() if size > PROFILE_MAX_PAGE_CONTENT_BYTES}
     profile = learn_font_profile(doc, skip=skip)
     sample = []
     for number in range(min(doc.page_count, 3)):
