@@ -38,3 +38,10 @@ def allocate_on_page(*args) -> Iterator[PageLayout]:
         del hoard
 
     yield from _with_fault(allocate, *args)
+
+
+def slow_pages(*args) -> Iterator[PageLayout]:
+    """Every page takes a quarter of a second more (a stand-in for heavy pages in fairness tests)."""
+    for page in analyze_page_range(*args):
+        time.sleep(0.25)
+        yield page

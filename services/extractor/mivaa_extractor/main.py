@@ -17,6 +17,7 @@ from mivaa_extractor.ingest import Ingestor, UploadLimits
 from mivaa_extractor.jobs import JobStore
 from mivaa_extractor.pipeline import DocumentPipeline, PipelineSettings
 from mivaa_extractor.servicer import ExtractorServicer
+from mivaa_extractor.structure.content_limits import ContentLimits
 from mivaa_extractor.structure.images import ImageSettings
 from mivaa_extractor.task_seal import TaskSealer
 from mivaa_extractor.structure.page_analysis import AnalysisSettings
@@ -63,6 +64,10 @@ class ExtractorSettings:
     # OCR of pages without a usable text layer; empty disables it (such pages are reported).
     ocr_addr: str = ""
     ocr_dpi: int = 200
+    # A page rendered for OCR is at most this many pixels: larger pages get a lower resolution,
+    # down to ocr_min_dpi; below it the page is a page error (PAGE_TOO_LARGE_FOR_OCR).
+    ocr_max_pixels: int = 40_000_000
+    ocr_min_dpi: int = 72
     ocr_engine: str = ""
     ocr_languages: tuple[str, ...] = ()
     # Per-page and per-document limits of structured extraction (see text_extraction.py).
@@ -71,6 +76,13 @@ class ExtractorSettings:
     worker_memory_limit_mb: int = 2048
     worker_recycle_rss_mb: int = 768
     worker_recycle_after_tasks: int = 200
+    # Decompression bombs: what a page's drawing instructions may inflate to and its images decode to,
+    # and what all pages' instructions together may inflate to (measured before MuPDF parses a page).
+    page_content_limit_mb: int = 64
+    page_image_limit_mb: int = 1024
+    document_content_limit_mb: int = 1024
+    # Documents one worker process extracts at once; one per tenant while other tenants wait.
+    concurrent_tasks: int = 2
     # Images smaller than this (pixels, either side) or covering less of the page are decorative and skipped.
     image_min_side_px: int = 32
     image_min_area_ratio: float = 0.002
@@ -88,6 +100,7 @@ async def amain() -> None:
     unknown = set(settings.roles) - {"api", "worker"}
     if unknown or not settings.roles:
         raise ConfigError(f"EXTRACTOR_ROLES must name api and/or worker, got {','.join(settings.roles)!r}")
+    _check_limits(settings)
     start_metrics_server(server_settings.metrics_port, server_settings.host)
 
     nc = await messaging.connect(settings.nats_url, name="mivaa-extractor")
@@ -142,6 +155,11 @@ async def amain() -> None:
                 ),
                 extract_images=settings.extract_images,
                 detect_tables=settings.detect_tables,
+                content=ContentLimits(
+                    page_content_bytes=settings.page_content_limit_mb << 20,
+                    page_image_bytes=settings.page_image_limit_mb << 20,
+                    document_content_bytes=settings.document_content_limit_mb << 20,
+                ),
             ),
         )
         await page_extractor.warm_up()
@@ -173,6 +191,8 @@ async def amain() -> None:
                 embed_batch=settings.embed_batch,
                 scratch_dir=settings.scratch_dir or None,
                 ocr_dpi=settings.ocr_dpi,
+                ocr_max_pixels=settings.ocr_max_pixels,
+                ocr_min_dpi=settings.ocr_min_dpi,
                 document_time_limit_seconds=settings.document_time_limit_seconds,
             ),
             task_sealer=task_sealer,
@@ -180,7 +200,11 @@ async def amain() -> None:
             image_embedder=ImageEmbedderClient(embedder_channel, settings.image_model) if settings.embed_images else None,
         )
         worker = ExtractWorker(
-            js, pipeline, ack_wait_seconds=settings.ack_wait_seconds, max_deliver=settings.max_deliver
+            js,
+            pipeline,
+            ack_wait_seconds=settings.ack_wait_seconds,
+            max_deliver=settings.max_deliver,
+            concurrent_tasks=settings.concurrent_tasks,
         )
         worker_task = asyncio.create_task(worker.run(stop))
         worker_task.add_done_callback(_exit_if_worker_died(stop))
@@ -200,6 +224,13 @@ async def amain() -> None:
         await nc.drain()
 
     await service.run_until_signalled(shutdown)
+
+
+def _check_limits(settings: ExtractorSettings) -> None:
+    for name in ("concurrent_tasks", "page_content_limit_mb", "page_image_limit_mb", "document_content_limit_mb",
+                 "ocr_max_pixels", "ocr_min_dpi", "ocr_dpi"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{PREFIX}_{name.upper()} must be at least 1, got {getattr(settings, name)}")
 
 
 def _exit_if_worker_died(stop: asyncio.Event):

@@ -29,7 +29,7 @@ from mivaa_extractor.structure.furniture import FurnitureDetector
 from mivaa_extractor.structure.model import BlockKind, DocumentInfo, FontProfile, PageLayout
 from mivaa_extractor.structure_proto import BLOCK_TYPES, image_pieces, metadata_to_proto, page_to_proto
 from mivaa_extractor.task_seal import TaskSealer
-from mivaa_extractor.text_extraction import PageExtractor
+from mivaa_extractor.text_extraction import DEFAULT_OCR_MAX_PIXELS, DEFAULT_OCR_MIN_DPI, PageExtractor
 from mivaa_platform.errors import InvalidArgument, MivaaError, NotFound, Unavailable
 from mivaa_platform.messaging import OriginalsStore
 from mivaa_platform.tenancy import DEFAULT_TENANT
@@ -54,8 +54,11 @@ class PipelineSettings:
     embed_batch: int = 32
     progress_interval_seconds: float = 0.25
     scratch_dir: str | None = None
-    # Resolution pages without a usable text layer are rendered at for OCR.
+    # Resolution pages without a usable text layer are rendered at for OCR; a page larger
+    # than ocr_max_pixels at it is rendered at a lower one, down to ocr_min_dpi (else a page error).
     ocr_dpi: int = 200
+    ocr_max_pixels: int = DEFAULT_OCR_MAX_PIXELS
+    ocr_min_dpi: int = DEFAULT_OCR_MIN_DPI
     # Wall-clock limit for extracting one document's pages; pages not reached are reported, not lost silently.
     document_time_limit_seconds: float = 1800.0
 
@@ -208,7 +211,7 @@ class DocumentPipeline:
         progress: _Progress,
         heartbeat: Heartbeat,
     ) -> int:
-        info, profile = await self._pages.profile(path, password)
+        info, profile = await self._pages.profile(path, password, owner=task_tenant(task))
         metadata, outline = metadata_to_proto(info)
         writer = await self._index.open_writer(
             task.document,
@@ -280,6 +283,7 @@ class DocumentPipeline:
             info=info,
             profile=profile,
             time_limit=self.settings.document_time_limit_seconds,
+            owner=task_tenant(task),
         ):
             progress.extract_seconds += time.perf_counter() - started
             batch = await self._recognize_unreadable_pages(task, path, password, batch, progress)
@@ -362,23 +366,42 @@ class DocumentPipeline:
         progress.ocr_pages_total += len(flagged)
         await self._set_progress(task.job, progress, job_pb2.JOB_STAGE_OCR)
         started = time.perf_counter()
-        dpi = self.settings.ocr_dpi
-        rendered = await self._pages.render(path, password, [page.number for page in flagged], dpi)
+        rendered = await self._pages.render(
+            path,
+            password,
+            [page.number for page in flagged],
+            self.settings.ocr_dpi,
+            max_pixels=self.settings.ocr_max_pixels,
+            min_dpi=self.settings.ocr_min_dpi,
+            owner=task_tenant(task),
+        )
         # Rendering is extraction work; the OCR stage's time is recognition alone.
         progress.extract_seconds += time.perf_counter() - started
         started = time.perf_counter()
-        try:
-            recognized = await self._recognizer.recognize(rendered, dpi)
-        except MivaaError as error:
-            if is_retryable(error):
-                raise
-            recognized = {}
-            log.warning("OCR rejected pages", extra={"fields": {"job": task.job, "reason": error.reason}})
+        unrendered = {page.number: page.error for page in rendered if page.error is not None}
+        # Pages too large for the usual resolution were rendered at a lower one: one OCR call per resolution.
+        by_dpi: dict[int, list[tuple[int, bytes]]] = {}
+        for page in rendered:
+            if page.error is None:
+                by_dpi.setdefault(page.dpi, []).append((page.number, page.png))
+        del rendered
+        recognized = {}
+        for dpi, pages in by_dpi.items():
+            try:
+                recognized |= await self._recognizer.recognize(pages, dpi)
+            except MivaaError as error:
+                if is_retryable(error):
+                    raise
+                log.warning("OCR rejected pages", extra={"fields": {"job": task.job, "reason": error.reason}})
         progress.ocr_seconds += time.perf_counter() - started
         progress.ocr_pages_done += len(flagged)
         replaced: dict[int, PageLayout] = {}
         for page in flagged:
             result = recognized.get(page.number)
+            if page.number in unrendered:
+                error = unrendered[page.number]
+                progress.page_errors.append(job_pb2.JobError(reason=error.reason, message=error.message, page=page.number))
+                continue
             if result is None:
                 progress.page_errors.append(
                     job_pb2.JobError(reason="OCR_FAILED", message=f"Page {page.number} could not be recognized.", page=page.number)

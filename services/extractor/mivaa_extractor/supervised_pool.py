@@ -11,8 +11,11 @@ Design
 Slots. The pool has ``workers`` slots. A task holds one slot from the moment
 it is dispatched until both ends are done with it: the worker has finished
 (or been killed) *and* the consumer has stopped reading. Callers that find no
-free slot wait in a FIFO queue and a released slot is handed straight to the
-first of them, so nobody can overtake a waiter. Each slot owns at most one
+free slot wait in a queue and a released slot is handed straight to a waiter,
+so no newcomer can overtake one: FIFO per fairness key (say a tenant), a key
+that holds no slot before one that does, else round-robin across keys, so one
+key's long queue of tasks cannot hold another key's back (`starved` tells a
+long stream to make way). Each slot owns at most one
 worker process, created lazily (or by `warm_up`) and replaced lazily after it
 died, was killed or was recycled.
 
@@ -72,8 +75,8 @@ import signal
 import struct
 import sys
 import traceback
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections import Counter, OrderedDict, deque
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -503,6 +506,7 @@ class _State(enum.Enum):
 class _Slot:
     index: int
     worker: _Worker | None = None
+    holder: Hashable = None  # the fair_key of the task that holds it
 
 
 # Returned by _Task.next_item when the task ended normally.
@@ -1099,7 +1103,9 @@ class SupervisedPool:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots = [_Slot(index) for index in range(workers)]
         self._free_slots: list[_Slot] = list(self._slots)
-        self._slot_waiters: deque[asyncio.Future[_Slot]] = deque()
+        # Callers waiting for a slot, FIFO per fairness key; keys are served round-robin.
+        self._slot_waiters: OrderedDict[Hashable, deque[asyncio.Future[_Slot]]] = OrderedDict()
+        self._slots_held: Counter[Hashable] = Counter()  # by fair_key
         # Every process not yet reaped, including ones already detached from their slot.
         self._live_workers: set[_Worker] = set()
         self._task_ids = itertools.count(1)
@@ -1108,7 +1114,12 @@ class SupervisedPool:
     # ---- public API ----
 
     def stream(
-        self, fn: Callable[..., Iterable[Any]], *args: Any, item_timeout: float | None = None, total_timeout: float | None = None
+        self,
+        fn: Callable[..., Iterable[Any]],
+        *args: Any,
+        item_timeout: float | None = None,
+        total_timeout: float | None = None,
+        fair_key: Hashable = None,
     ) -> AsyncIterator[Any]:
         """Runs ``fn(*args)`` (a top-level generator function) in a worker and yields its items as they come.
 
@@ -1116,6 +1127,10 @@ class SupervisedPool:
         the loop may stop early, so the worker is released at once rather than
         when the generator is garbage collected. Raises PoolClosed at once when
         the pool is closed, and pickling errors at once when fn or args do not pickle.
+
+        ``fair_key``: when slots are short, waiting callers are served
+        round-robin across keys (FIFO within one), so one caller with many
+        tasks queued (a long document) cannot hold the others back.
         """
         self._check_open()
         if item_timeout is not None:
@@ -1124,13 +1139,19 @@ class SupervisedPool:
             _check_positive("total_timeout", total_timeout)
         payload = _dumps((fn, args))
         return self._run(
-            _MODE_STREAM, payload, self.item_timeout if item_timeout is None else float(item_timeout), total_timeout
+            _MODE_STREAM,
+            payload,
+            self.item_timeout if item_timeout is None else float(item_timeout),
+            total_timeout,
+            fair_key,
         )
 
-    async def call(self, fn: Callable[..., Any], *args: Any, timeout: float | None = None) -> Any:
+    async def call(
+        self, fn: Callable[..., Any], *args: Any, timeout: float | None = None, fair_key: Hashable = None
+    ) -> Any:
         """Runs the plain top-level function ``fn(*args)`` in a worker and returns its result.
 
-        ``timeout`` (default: the pool's item_timeout) bounds the call; failures are as for stream().
+        ``timeout`` (default: the pool's item_timeout) bounds the call; failures and ``fair_key`` are as for stream().
         """
         self._check_open()
         if timeout is not None:
@@ -1138,7 +1159,7 @@ class SupervisedPool:
         payload = _dumps((fn, args))
         limit = self.item_timeout if timeout is None else float(timeout)
         results: list[Any] = []
-        async with contextlib.aclosing(self._run(_MODE_CALL, payload, limit, timeout)) as items:
+        async with contextlib.aclosing(self._run(_MODE_CALL, payload, limit, timeout, fair_key)) as items:
             async for item in items:
                 results.append(item)
         return results[0]
@@ -1189,9 +1210,11 @@ class SupervisedPool:
 
     # ---- tasks ----
 
-    async def _run(self, mode: int, payload: bytes, item_timeout: float, total_timeout: float | None) -> AsyncIterator[Any]:
+    async def _run(
+        self, mode: int, payload: bytes, item_timeout: float, total_timeout: float | None, fair_key: Hashable
+    ) -> AsyncIterator[Any]:
         self._bind_loop()
-        slot = await self._acquire_slot()
+        slot = await self._acquire_slot(fair_key)
         task: _Task | None = None
         try:
             worker = await self._ready_worker(slot)
@@ -1247,14 +1270,13 @@ class SupervisedPool:
 
     # ---- slots ----
 
-    async def _acquire_slot(self) -> _Slot:
+    async def _acquire_slot(self, fair_key: Hashable = None) -> _Slot:
         self._check_open()
-        while self._slot_waiters and self._slot_waiters[0].done():
-            self._slot_waiters.popleft()
+        self._drop_gone_waiters()
         if self._free_slots and not self._slot_waiters:
-            return self._take_free_slot()
+            return self._hold(self._take_free_slot(), fair_key)
         waiter: asyncio.Future[_Slot] = self._loop_or_fail().create_future()
-        self._slot_waiters.append(waiter)
+        self._slot_waiters.setdefault(fair_key, deque()).append(waiter)
         try:
             return await waiter
         except asyncio.CancelledError:
@@ -1269,15 +1291,52 @@ class SupervisedPool:
         self._free_slots.remove(best)
         return best
 
+    def starved(self, fair_key: Hashable) -> bool:
+        """Whether a caller of another fair_key waits for a slot while that key holds none.
+
+        A long stream can then end early at an item boundary and queue again
+        behind it (streams of a key that already has a slot do not count, so
+        two busy keys never take turns item by item).
+        """
+        self._drop_gone_waiters()
+        return any(key != fair_key and not self._slots_held[key] for key in self._slot_waiters)
+
+    def _hold(self, slot: _Slot, fair_key: Hashable) -> _Slot:
+        slot.holder = fair_key
+        self._slots_held[fair_key] += 1
+        return slot
+
     def _release_slot(self, slot: _Slot) -> None:
+        if self._slots_held[slot.holder] > 0:
+            self._slots_held[slot.holder] -= 1
+        if not self._slots_held[slot.holder]:
+            del self._slots_held[slot.holder]
         if self._closed:
             return
         while self._slot_waiters:
-            waiter = self._slot_waiters.popleft()
+            # A key that holds no slot first, else the one served least recently; then its longest waiter.
+            key = next((key for key in self._slot_waiters if not self._slots_held[key]), None)
+            if key is None:
+                key = next(iter(self._slot_waiters))
+            waiters = self._slot_waiters[key]
+            waiter = waiters.popleft()
+            if waiters:
+                self._slot_waiters.move_to_end(key)
+            else:
+                del self._slot_waiters[key]
             if not waiter.done():
-                waiter.set_result(slot)  # straight to the longest waiter: FIFO, no overtaking
+                waiter.set_result(self._hold(slot, key))  # straight to a waiter: no overtaking by a newcomer
                 return
         self._free_slots.append(slot)
+
+    def _drop_gone_waiters(self) -> None:
+        """Forgets waiters that were cancelled, so an empty queue means nobody waits."""
+        for key in list(self._slot_waiters):
+            waiters = self._slot_waiters[key]
+            while waiters and waiters[0].done():
+                waiters.popleft()
+            if not waiters:
+                del self._slot_waiters[key]
 
     # ---- workers ----
 
@@ -1336,7 +1395,7 @@ class SupervisedPool:
         if self._closed:
             return
         self._closed = True
-        for waiter in self._slot_waiters:
+        for waiter in itertools.chain.from_iterable(self._slot_waiters.values()):
             _reject(waiter, PoolClosed())
         self._slot_waiters.clear()
         self._free_slots.clear()
@@ -1367,6 +1426,7 @@ class SupervisedPool:
             self._slots = [_Slot(index) for index in range(self.workers)]
             self._free_slots = list(self._slots)
             self._slot_waiters.clear()
+            self._slots_held.clear()
         self._loop = loop
 
     def _loop_or_fail(self) -> asyncio.AbstractEventLoop:

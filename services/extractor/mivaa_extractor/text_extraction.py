@@ -13,7 +13,10 @@ a page that crashes its worker (a MuPDF segfault) is reported
 (PAGE_WORKER_CRASHED); the rest of the batch resumes after it on a fresh
 worker. A document that runs past its own time limit has its remaining pages
 reported (DOCUMENT_TIME_LIMIT). Workers are recycled after a number of tasks
-and when their memory grows, so nothing accumulates across documents.
+and when their memory grows, so nothing accumulates across documents. Pages
+whose content inflates past a limit (decompression bombs) are reported
+without being parsed (structure/content_limits.py), and a page too large to
+render for OCR even at the lowest resolution is PAGE_TOO_LARGE_FOR_OCR.
 """
 
 from __future__ import annotations
@@ -22,14 +25,17 @@ import asyncio
 import collections
 import contextlib
 import logging
+import math
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Hashable, Iterator
+from dataclasses import dataclass
 
 import pymupdf
 
+from mivaa_extractor.structure.content_limits import ContentLimits
 from mivaa_extractor.structure.document import iter_layouts, profile_document
-from mivaa_extractor.structure.model import DocumentInfo, FontProfile, PageLayout
+from mivaa_extractor.structure.model import DocumentInfo, FontProfile, PageError, PageLayout
 from mivaa_extractor.structure.page_analysis import AnalysisSettings, failed_page
 from mivaa_extractor.supervised_pool import (
     ItemTimeout,
@@ -47,14 +53,46 @@ log = logging.getLogger("mivaa.extractor.text")
 
 quiet_mupdf()
 
-def render_page_range(path: str, password: str | None, numbers: list[int], dpi: int) -> list[tuple[int, bytes]]:
-    """PNG renderings (grayscale) of the 1-based pages `numbers`, for OCR; runs in the pool's workers."""
+# A page rendered for OCR is at most this many pixels (the OCR service takes 60 M):
+# larger pages are rendered at a lower resolution, down to the floor.
+DEFAULT_OCR_MAX_PIXELS = 40_000_000
+DEFAULT_OCR_MIN_DPI = 72
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPage:
+    """A page rendered for OCR: its PNG and the resolution used, or why it was not rendered."""
+
+    number: int
+    dpi: int = 0
+    png: bytes = b""
+    error: PageError | None = None
+
+
+def ocr_dpi_for(width_points: float, height_points: float, dpi: int, max_pixels: int, min_dpi: int) -> int | None:
+    """`dpi`, lowered until the page fits in `max_pixels`; None when even `min_dpi` does not fit."""
+    square_inches = max(width_points, 1.0) * max(height_points, 1.0) / (72.0 * 72.0)
+    fitting = math.floor(math.sqrt(max_pixels / square_inches))
+    chosen = min(dpi, fitting)
+    return chosen if chosen >= min(min_dpi, dpi) else None
+
+
+def render_page(path: str, password: str | None, number: int, dpi: int, max_pixels: int, min_dpi: int) -> RenderedPage:
+    """A grayscale PNG of 1-based page `number` for OCR, within `max_pixels`; runs in the pool's workers."""
     with _document(path, password) as doc:
-        rendered = []
-        for number in numbers:
-            pixmap = doc.load_page(number - 1).get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
-            rendered.append((number, pixmap.tobytes("png")))
-        return rendered
+        page = doc.load_page(number - 1)
+        chosen = ocr_dpi_for(page.rect.width, page.rect.height, dpi, max_pixels, min_dpi)
+        if chosen is None:
+            return RenderedPage(
+                number,
+                error=PageError(
+                    "PAGE_TOO_LARGE_FOR_OCR",
+                    f"Page {number} has no usable text layer and is too large to read with OCR "
+                    f"({page.rect.width / 72:.0f} x {page.rect.height / 72:.0f} inches).",
+                ),
+            )
+        pixmap = page.get_pixmap(dpi=chosen, colorspace=pymupdf.csGRAY, alpha=False)
+        return RenderedPage(number, dpi=chosen, png=pixmap.tobytes("png"))
 
 
 def analyze_page_range(
@@ -90,7 +128,7 @@ def analyze_page_range(
                 metadata={"first": str(first), "last": str(last), "page_count": str(page_count)},
             )
         if info is None or profile is None:
-            info, profile = profile_document(doc)
+            info, profile = profile_document(doc, (settings or AnalysisSettings()).content)
         yield from iter_layouts(doc, info, profile, settings, first + 1, last)
 
 
@@ -99,10 +137,12 @@ def extract_page_range(path: str, password: str | None, first: int, last: int) -
     return list(analyze_page_range(path, password, first, last))
 
 
-def profile_pdf(path: str, password: str | None) -> tuple[DocumentInfo, FontProfile]:
-    """Metadata, outline, language and font profile; runs in a worker (it parses the file)."""
+def profile_pdf(
+    path: str, password: str | None, limits: ContentLimits | None = None
+) -> tuple[DocumentInfo, FontProfile]:
+    """Content sizes, metadata, outline, language and font profile; runs in a worker (it parses the file)."""
     with _document(path, password) as doc:
-        return profile_document(doc)
+        return profile_document(doc, limits)
 
 
 # In a PageExtractor worker process: the last document opened, keyed by what
@@ -205,10 +245,15 @@ class PageExtractor:
         # function with analyze_page_range's signature (tests inject faults here).
         self.analyze_function = analyze_page_range
 
-    async def profile(self, path: str | os.PathLike[str], password: str | None) -> tuple[DocumentInfo, FontProfile]:
+    async def profile(
+        self, path: str | os.PathLike[str], password: str | None, *, owner: Hashable = None
+    ) -> tuple[DocumentInfo, FontProfile]:
         """The document-level facts every page's analysis needs, read once in a worker."""
         try:
-            return await self._pool.call(profile_pdf, os.fspath(path), password, timeout=4 * self.page_time_limit)
+            return await self._pool.call(
+                profile_pdf, os.fspath(path), password, self.settings.content,
+                timeout=4 * self.page_time_limit, fair_key=owner,
+            )
         except MivaaError:
             raise
         except PoolClosed:
@@ -228,12 +273,16 @@ class PageExtractor:
         info: DocumentInfo | None = None,
         profile: FontProfile | None = None,
         time_limit: float | None = None,
+        owner: Hashable = None,
     ) -> AsyncIterator[list[PageLayout]]:
         """Yields the pages 1..page_count in order, `batch_pages` at a time.
 
         Up to `max_in_flight` batches are extracted concurrently; a batch is
         yielded as soon as it and every batch before it are done. Stopping the
-        iteration early cancels the batches that have not started.
+        iteration early cancels the batches that have not started. Documents
+        of different `owner`s (tenants) that run at once get the worker
+        processes in turn, and a long one gives a process up at a page
+        boundary as soon as another owner waits without any.
         """
         if batch_pages < 1:
             raise ValueError("batch_pages must be at least 1")
@@ -242,7 +291,7 @@ class PageExtractor:
         if self._closed:
             raise _closed()
         if info is None or profile is None:
-            info, profile = await self.profile(path, password)
+            info, profile = await self.profile(path, password, owner=owner)
         path = os.fspath(path)
         deadline = time.monotonic() + time_limit if time_limit else None
         ranges = iter([(start, min(start + batch_pages, page_count)) for start in range(0, page_count, batch_pages)])
@@ -252,7 +301,7 @@ class PageExtractor:
             page_range = next(ranges, None)
             if page_range is None:
                 return False
-            pending.append(asyncio.create_task(self._extract_range(path, password, *page_range, info, profile, deadline)))
+            pending.append(asyncio.create_task(self._extract_range(path, password, *page_range, info, profile, deadline, owner)))
             return True
 
         try:
@@ -287,6 +336,7 @@ class PageExtractor:
         info: DocumentInfo,
         profile: FontProfile,
         deadline: float | None,
+        owner: Hashable = None,
     ) -> list[PageLayout]:
         """Pages first..last-1 (0-based); a page that times out, crashes or blows memory is reported and skipped."""
         pages: list[PageLayout] = []
@@ -302,12 +352,16 @@ class PageExtractor:
             try:
                 # The document's clock runs while this range waits for a worker, too.
                 async with asyncio.timeout(remaining):
-                    async for page in self._pool.stream(
+                    stream = self._pool.stream(
                         self.analyze_function, path, password, start, last, info, profile, self.settings, True,
-                        item_timeout=self.page_time_limit,
-                    ):
-                        pages.append(page)
-                        start += 1
+                        item_timeout=self.page_time_limit, fair_key=owner,
+                    )
+                    async with contextlib.aclosing(stream):
+                        async for page in stream:
+                            pages.append(page)
+                            start += 1
+                            if start < last and self._pool.starved(owner):
+                                break  # another tenant waits with no process at all: it goes first
             except TimeoutError:
                 continue  # the document's limit: the pages not reached are reported on the next turn
             except (ItemTimeout, MemoryLimitExceeded, WorkerCrashed) as failure:
@@ -347,17 +401,43 @@ class PageExtractor:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def render(self, path: str | os.PathLike[str], password: str | None, numbers: list[int], dpi: int) -> list[tuple[int, bytes]]:
-        """Renders pages to PNG in the worker processes (never on the event loop)."""
-        try:
-            return await self._pool.call(
-                render_page_range, os.fspath(path), password, list(numbers), dpi,
-                timeout=self.page_time_limit * max(1, len(numbers)),
-            )
-        except PoolClosed:
-            raise _closed() from None
-        except (ItemTimeout, MemoryLimitExceeded, WorkerCrashed, WorkerError, WorkerStartFailed) as exc:
-            raise Internal("PAGE_RENDER_FAILED", "Pages could not be rendered for OCR.", domain=DOMAIN) from exc
+    async def render(
+        self,
+        path: str | os.PathLike[str],
+        password: str | None,
+        numbers: list[int],
+        dpi: int,
+        *,
+        max_pixels: int = DEFAULT_OCR_MAX_PIXELS,
+        min_dpi: int = DEFAULT_OCR_MIN_DPI,
+        owner: Hashable = None,
+    ) -> list[RenderedPage]:
+        """Renders pages to PNG in the worker processes (never on the event loop), each on its own.
+
+        A page that cannot be rendered (too large, over the time or memory
+        limit, crashing its worker) comes back with its error; the others do not pay for it.
+        """
+        path = os.fspath(path)
+
+        async def one(number: int) -> RenderedPage:
+            try:
+                return await self._pool.call(
+                    render_page, path, password, number, dpi, max_pixels, min_dpi,
+                    timeout=self.page_time_limit, fair_key=owner,
+                )
+            except PoolClosed:
+                raise _closed() from None
+            except WorkerStartFailed:
+                raise Unavailable(
+                    "EXTRACTION_WORKER_UNAVAILABLE", "No extraction process could be started.", domain=DOMAIN
+                ) from None
+            except Exception as failure:  # noqa: BLE001 - timeouts, crashes, MuPDF's own errors: this page's alone
+                log.warning("page %d: rendering for OCR failed: %s", number, type(failure).__name__)
+                return RenderedPage(
+                    number, error=PageError("PAGE_RENDER_FAILED", f"Page {number} could not be rendered for OCR.")
+                )
+
+        return list(await asyncio.gather(*(one(number) for number in numbers)))
 
     async def warm_up(self) -> None:
         """Starts every worker process now, so the first document does not pay for it."""

@@ -7,6 +7,7 @@ which is what a benchmark "per core" measures.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
+from mivaa_extractor.structure.content_limits import ContentLimits, check_document, check_page
 from mivaa_extractor.structure.furniture import FurnitureDetector
 from mivaa_extractor.structure.markdown import document_markdown
 from mivaa_extractor.structure.model import DocumentInfo, ExtractedImage, FontProfile, PageLayout
@@ -43,16 +45,30 @@ class StructuredDocument:
         return "\n\n".join(page.text for page in self.pages if page.text)
 
 
-def profile_document(doc: pymupdf.Document) -> tuple[DocumentInfo, FontProfile]:
-    """What is read once before the pages: metadata, outline, language, font sizes."""
-    profile = learn_font_profile(doc)
+# Text pages hold tens of KB of drawing instructions; a page with more than this is mostly drawing.
+PROFILE_MAX_PAGE_CONTENT_BYTES = 4 << 20
+
+
+def profile_document(doc: pymupdf.Document, limits: ContentLimits | None = None) -> tuple[DocumentInfo, FontProfile]:
+    """What is read once before the pages: content sizes, metadata, outline, language, font sizes.
+
+    Pages over a content limit are measured first and then never parsed, here or later.
+    """
+    faults, sizes = check_document(doc, limits or ContentLimits())
+    skip = {number - 1 for number, _ in faults}
+    # The profile is a sample: pages slow to parse are left out of it (they are read once, when extracted).
+    skip |= {number - 1 for number, size in sizes.items() if size > PROFILE_MAX_PAGE_CONTENT_BYTES}
+    profile = learn_font_profile(doc, skip=skip)
     sample = []
     for number in range(min(doc.page_count, 3)):
+        if number in skip:
+            continue
         try:
             sample.append(doc.load_page(number).get_text("text"))
         except Exception:  # noqa: BLE001 - the language guess is best effort
             pass
-    return read_document_info(doc, language=guess_language(" ".join(sample))), profile
+    info = read_document_info(doc, language=guess_language(" ".join(sample)))
+    return dataclasses.replace(info, page_faults=faults), profile
 
 
 def iter_layouts(
@@ -67,8 +83,19 @@ def iter_layouts(
     were counted when the file was opened. MuPDF's diagnostics go on each page.
     """
     analyzer = PageAnalyzer(doc, profile, info, settings)
+    limits = (settings or AnalysisSettings()).content
+    faults = dict(info.page_faults or ())
     for number in range(first, (doc.page_count if last is None else last) + 1):
         mupdf_warnings(reset=True)
+        error = faults.get(number)
+        if error is None and info.page_faults is None and number <= doc.page_count:
+            # Not measured with the document (its profile failed): this page's own limit still holds.
+            _, fault = check_page(doc, number, limits)
+            error = fault[1] if fault else None
+        if error is not None:
+            log.info("page %d: %s", number, error.reason)
+            yield failed_page(number, error.reason, error.message)
+            continue
         if number > doc.page_count:
             yield failed_page(
                 number,
@@ -92,7 +119,7 @@ def extract_document(
 ) -> StructuredDocument:
     doc = open_pdf(os.fspath(path), password)
     try:
-        info, profile = profile_document(doc)
+        info, profile = profile_document(doc, (settings or AnalysisSettings()).content)
         result = StructuredDocument(info=info, profile=profile)
         furniture = FurnitureDetector(margin_share=(settings or AnalysisSettings()).margin_share)
         for layout in iter_layouts(doc, info, profile, settings):

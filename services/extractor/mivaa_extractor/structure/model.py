@@ -202,6 +202,9 @@ class DocumentInfo:
     modified: str = ""
     language: str = ""  # BCP 47 guess from the text ("en", "de", "ar"), "" when unsure
     outline: tuple[OutlineEntry, ...] = ()
+    # Pages not to analyse, with why (content over a limit; see content_limits.py).
+    # None: the pages' content was not measured, so each page is checked on its own.
+    page_faults: tuple[tuple[int, PageError], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

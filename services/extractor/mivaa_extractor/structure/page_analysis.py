@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 import pymupdf
 
 from mivaa_extractor.structure import tables as table_stage
+from mivaa_extractor.structure.content_limits import ContentLimits
 from mivaa_extractor.structure.images import TABLE_CAPTION_PREFIXES, ImageCollector, ImageSettings, find_caption
 from mivaa_extractor.structure.model import (
     BBox,
@@ -54,6 +55,8 @@ class AnalysisSettings:
     detect_tables: bool = True
     # Share of the page height at the top and bottom where running headers, footers and page numbers live.
     margin_share: float = 0.1
+    # How much a page's content may inflate before MuPDF is let near it (decompression bombs).
+    content: ContentLimits = field(default_factory=ContentLimits)
 
 
 _BULLET = re.compile(

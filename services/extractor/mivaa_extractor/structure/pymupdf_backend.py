@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import pymupdf
@@ -210,8 +210,10 @@ def pdf_date_to_iso(value: str) -> str:
 PROFILE_SAMPLE_PAGES = 48
 
 
-def learn_font_profile(doc: pymupdf.Document, sample_pages: int = PROFILE_SAMPLE_PAGES) -> FontProfile:
-    """Body size and heading sizes from a sample of pages spread over the document."""
+def learn_font_profile(
+    doc: pymupdf.Document, sample_pages: int = PROFILE_SAMPLE_PAGES, skip: Collection[int] = ()
+) -> FontProfile:
+    """Body size and heading sizes from a sample of pages spread over the document, except the 0-based pages `skip`."""
     count = doc.page_count
     if count == 0:
         return FontProfile()
@@ -222,6 +224,8 @@ def learn_font_profile(doc: pymupdf.Document, sample_pages: int = PROFILE_SAMPLE
     body: Counter[float] = Counter()
     standalone: Counter[float] = Counter()  # sizes of short lines that are a whole MuPDF block
     for number in numbers:
+        if number in skip:
+            continue
         try:
             blocks = doc.load_page(number).get_text("dict", flags=TEXT_FLAGS)["blocks"]
         except Exception:  # noqa: BLE001 - a bad page does not spoil the profile
