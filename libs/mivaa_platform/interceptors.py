@@ -145,19 +145,6 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             finally:
                 observe(started, outcome)
 
-        async def run_writer(raw_requests, context) -> None:
-            """A streaming handler that writes with context.write (e.g. grpc's health Watch)."""
-            started, outcome = time.perf_counter(), _CallOutcome()
-            behavior = handler.unary_stream or handler.stream_stream
-            try:
-                async def run():
-                    async with asyncio.timeout_at(self._deadline(context, self.max_stream_seconds)):
-                        await behavior(await request_of(raw_requests), context)
-
-                await guarded(run, context, outcome)
-            finally:
-                observe(started, outcome)
-
         async def run_generator(raw_requests, context) -> AsyncIterator:
             started, outcome = time.perf_counter(), _CallOutcome()
             behavior = handler.unary_stream or handler.stream_stream
@@ -170,6 +157,17 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                         return behavior(await request_of(raw_requests), context)
 
                 responses = await guarded(start, context, outcome)
+                if not inspect.isasyncgen(responses):
+                    # A handler that writes with context.write (grpc's health Watch): a
+                    # coroutine, run here; this wrapper yields nothing itself.
+                    writer, responses = responses, None  # not an async generator to close
+
+                    async def write():
+                        async with asyncio.timeout_at(deadline):
+                            await writer
+
+                    await guarded(write, context, outcome)
+                    return
                 while True:
                     # The ceiling covers the handler's work between messages; the time the
                     # transport takes to send one is grpc's (flow control, keepalive).
@@ -188,9 +186,9 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 
         # grpc.aio decides how to drive a handler from its function type, so each wrapper
         # must itself be a coroutine function or an async generator function; all take the
-        # raw request stream (no request_deserializer: parsed above).
+        # raw request stream (no request_deserializer: parsed above). Response streams are
+        # always async generators: OpenTelemetry's server interceptor, outside this one,
+        # iterates every streaming handler.
         if handler.unary_unary or handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(run_unary, response_serializer=handler.response_serializer)
-        if inspect.isasyncgenfunction(handler.unary_stream or handler.stream_stream):
-            return grpc.stream_stream_rpc_method_handler(run_generator, response_serializer=handler.response_serializer)
-        return grpc.stream_stream_rpc_method_handler(run_writer, response_serializer=handler.response_serializer)
+        return grpc.stream_stream_rpc_method_handler(run_generator, response_serializer=handler.response_serializer)
