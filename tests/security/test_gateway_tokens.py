@@ -148,3 +148,24 @@ async def test_a_far_expiry_without_iat_is_refused(default_gateway):
     now = int(time.time())
     assert await _stub_status(channel, signed(keys, iat=None, exp=now + 600)) == grpc.StatusCode.OK
     assert await _stub_status(channel, signed(keys, iat=None, exp=now + 30 * DAY)) == grpc.StatusCode.UNAUTHENTICATED
+
+
+@pytest.mark.parametrize(
+    ("path", "scope", "expected"),
+    [
+        ("/mivaa.ocr.v1.OcrService/RecognizeText", "read", grpc.StatusCode.PERMISSION_DENIED),
+        ("/mivaa.ocr.v1.OcrService/RecognizeText", "write", grpc.StatusCode.OK),
+        ("/mivaa.ocr.v1.OcrService/ListEngines", "read", grpc.StatusCode.OK),
+        ("/mivaa.ocr.v1.OcrService/StreamRecognizeText", "write", grpc.StatusCode.PERMISSION_DENIED),  # the pipeline's
+    ],
+)
+async def test_ocr_spends_compute_so_it_needs_write(default_gateway, path, scope, expected):
+    """Door: a read-only token running OCR (compute like an upload's) though the RBAC table said nothing."""
+    keys, channel = default_gateway
+    token = signed(keys, scope=scope, sub=f"ocr-{scope}")
+    try:
+        await channel.unary_unary(path)(b"", metadata=[("authorization", f"Bearer {token}")], timeout=10)
+        code = grpc.StatusCode.OK
+    except grpc.aio.AioRpcError as error:
+        code = error.code()
+    assert code == expected
