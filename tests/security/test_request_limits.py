@@ -20,6 +20,7 @@ from mivaa_cli.client import MeshClient
 from mivaa_platform.grpc_errors import error_reason
 from mivaa_search.store import MAX_HIT_TITLE_CHARS
 from tests.gateway.harness import Envoy, gateway_render, start_upstream
+from tests.support import grpcweb
 from tests.support.pdfs import make_pdf, page_phrase
 
 INTERNAL_NAMES = ("class", "<", "Error", "google.protobuf", "Traceback", "python", ".py")
@@ -138,6 +139,19 @@ async def test_an_empty_or_garbage_request_body_through_the_gateway_is_invalid_a
     caller's deadline), and a body that is no protobuf (its error named a Python class)."""
     async with grpc.aio.secure_channel(mesh.gateway_address, mesh.gateway_credentials()) as channel:
         await _empty_and_garbage(channel, bearer(mesh.token(subject="edges", scopes=("read",))))
+
+
+def test_an_empty_or_garbage_grpc_web_body_is_invalid_argument_at_once(mesh):
+    """Door: the same from a browser: a grpc-web POST with no frame at all, or a frame of garbage."""
+    host, port = mesh.gateway_address.split(":")
+    for body, reason in ((b"", "REQUEST_MISSING"), (grpcweb.frame(b"\xff\xff\xff\xff"), "REQUEST_MALFORMED")):
+        started = time.monotonic()
+        result = grpcweb.call(
+            host, int(port), UNARY[0], b"", raw_body=body, ca=str(mesh.ca_path), token=mesh.token(subject="edges-web"), timeout=20
+        )
+        assert result.status == grpc.StatusCode.INVALID_ARGUMENT.value[0], (reason, result)
+        assert time.monotonic() - started < 5
+        assert not any(name in result.message for name in INTERNAL_NAMES), result.message
 
 
 async def test_an_empty_or_garbage_request_body_at_a_service_is_invalid_argument_at_once(mesh):
