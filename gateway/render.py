@@ -12,8 +12,10 @@ Each option below switches one thing on (render() keywords; CLI flags in --help)
   jwks_path | jwks_uri       JWT authentication (jwt_authn) with a local JWKS file, or a
   issuer, audiences          remote JWKS URL (its own cluster; https verified against
   jwks_ca                    jwks_ca, default the system bundle). Every route needs a
-                             valid token (iss, aud, exp, signature) except
-                             grpc.health.v1.Health, which stays open for probes.
+                             valid token (iss, aud, signature, an exp no further than
+                             max_token_lifetime_seconds (default 24 h) from its iat)
+                             except grpc.health.v1.Health/Check, which stays open for
+                             probes (Health/Watch is admin-only).
                              Reflection needs a valid token with any scope.
                              No/expired/bad token: HTTP 401, which Envoy sends to gRPC
                              clients as grpc-status 16 UNAUTHENTICATED.
@@ -21,15 +23,18 @@ Each option below switches one thing on (render() keywords; CLI flags in --help)
                              space-separated string; normalized to a list) must hold
                              read for READ_RPCS, write for WRITE_RPCS, admin for anything
                              else (the internal service-to-service RPCs); admin passes
-                             everywhere; the `tenant` claim must be present. Otherwise
+                             everywhere; the `tenant` claim must be a valid tenant id
+                             and `sub` non-empty (no control characters). Otherwise
                              HTTP 403 = grpc-status 7 PERMISSION_DENIED.
                              Incoming x-mivaa-tenant / x-mivaa-subject are stripped and
                              then set from the token's `tenant` and `sub` claims. The
                              Authorization header is not forwarded upstream.
-  rate_limits                (with JWT only) per-subject token buckets on uploads
-                             (UploadDocument) and searches (SearchChunks, SearchImages),
-                             plus a per-route budget shared by all subjects; over the
-                             limit: grpc-status 8 RESOURCE_EXHAUSTED. See RateLimits.
+  rate_limits                (with JWT only) every public RPC is in a route class
+                             (ROUTE_CLASSES: uploads, searches, reads, changes, exports,
+                             watches, embeddings, ocr, reflection) with a per-subject
+                             token bucket and one shared by all subjects; health Check a
+                             shared one; over the limit: grpc-status 8
+                             RESOURCE_EXHAUSTED. See RateLimits.
   max_upload_bytes           UploadDocument bodies over this are refused at the gateway
                              (the buffer filter: store-and-forward, see _upload_route).
   upstream_tls_ca,           every upstream cluster (and its gRPC health checks) speaks
@@ -66,9 +71,11 @@ READ_RPCS = (
     *(_SEARCH + m for m in ("GetDocument", "ListDocuments", "SearchChunks", "ListPages", "ExportDocument",
                             "ListImages", "GetImage", "GetImageContent", "SearchImages")),
     *(_EMBEDDER + m for m in ("EmbedTexts", "ListModels")),
-    *(_OCR + m for m in ("RecognizeText", "ListEngines")),
+    *(_OCR + m for m in ("ListEngines",)),
 )
-WRITE_RPCS = (_EXTRACTOR + "UploadDocument", _SEARCH + "DeleteDocument", _EXTRACTOR + "CancelJob")
+# RecognizeText spends an OCR engine's compute on the caller's image, like an upload spends
+# extraction: it needs write.
+WRITE_RPCS = (_EXTRACTOR + "UploadDocument", _SEARCH + "DeleteDocument", _EXTRACTOR + "CancelJob", _OCR + "RecognizeText")
 UPLOAD_RPCS = (_EXTRACTOR + "UploadDocument",)
 SEARCH_RPCS = (_SEARCH + "SearchChunks", _SEARCH + "SearchImages")
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
@@ -91,17 +98,80 @@ class Budget:
 class RateLimits:
     """Local (per Envoy process) rate limits, applied when JWT authentication is on.
 
-    Each subject (the token's `sub`) gets its own bucket per route class, created on its
-    first request (local_ratelimit dynamic descriptors, at most max_subjects buckets per
-    route class, least recently used evicted). The shared bucket bounds the route class
-    for all subjects together. None switches a budget off.
+    Every public RPC belongs to one route class (ROUTE_CLASSES) with two budgets. Each subject
+    (the token's `sub`) gets its own bucket per route class, created on its first request
+    (local_ratelimit dynamic descriptors, at most max_subjects buckets per route class, least
+    recently used evicted). The shared bucket bounds the route class for all subjects together.
+    None switches a budget off. Health is open (no subject): it has a shared budget only.
     """
 
     upload_per_subject: Budget | None = Budget(10, 20)
     upload_shared: Budget | None = Budget(100, 200)
     search_per_subject: Budget | None = Budget(50, 100)
     search_shared: Budget | None = Budget(500, 1000)
+    read_per_subject: Budget | None = Budget(100, 200)
+    read_shared: Budget | None = Budget(1000, 2000)
+    change_per_subject: Budget | None = Budget(10, 20)
+    change_shared: Budget | None = Budget(100, 200)
+    export_per_subject: Budget | None = Budget(20, 40)
+    export_shared: Budget | None = Budget(200, 400)
+    # An ingest follows each of its jobs with one watch: a directory's worth may start at once.
+    watch_per_subject: Budget | None = Budget(20, 100)
+    watch_shared: Budget | None = Budget(200, 1000)
+    embed_per_subject: Budget | None = Budget(50, 100)
+    embed_shared: Budget | None = Budget(500, 1000)
+    ocr_per_subject: Budget | None = Budget(5, 10)
+    ocr_shared: Budget | None = Budget(50, 100)
+    reflection_per_subject: Budget | None = Budget(5, 10)
+    reflection_shared: Budget | None = Budget(50, 100)
+    health_shared: Budget | None = Budget(200, 400)
     max_subjects: int = 10000
+
+    @classmethod
+    def uniform(cls, per_subject: Budget | None, shared: Budget | None, **overrides) -> RateLimits:
+        """The same budgets for every route class (tests), some overridden by keyword."""
+        budgets = {f"{name}_per_subject": per_subject for name in ROUTE_CLASSES} | {f"{name}_shared": shared for name in ROUTE_CLASSES}
+        budgets["health_shared"] = shared
+        return cls(**(budgets | overrides))
+
+    def budgets(self, route_class: str) -> tuple[Budget | None, Budget | None]:
+        return getattr(self, f"{route_class}_per_subject"), getattr(self, f"{route_class}_shared")
+
+
+# The route classes: every public RPC is in exactly one, with its own budgets (RateLimits
+# fields <class>_per_subject and <class>_shared) and the stat prefix / x-mivaa-ratelimited
+# value `label`. Reflection is matched by prefix (its stream is the whole API listing).
+ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "upload": ("uploads", UPLOAD_RPCS),
+    "search": ("searches", SEARCH_RPCS),
+    "read": ("reads", (
+        *(_EXTRACTOR + m for m in ("GetJob", "ListJobs")),
+        *(_SEARCH + m for m in ("GetDocument", "ListDocuments", "ListPages", "ListImages", "GetImage")),
+        _EMBEDDER + "ListModels", _OCR + "ListEngines",
+    )),
+    "change": ("changes", (_SEARCH + "DeleteDocument", _EXTRACTOR + "CancelJob")),
+    "export": ("exports", (_SEARCH + "ExportDocument", _SEARCH + "GetImageContent")),
+    "watch": ("watches", (_EXTRACTOR + "WatchJob",)),
+    "embed": ("embeddings", (_EMBEDDER + "EmbedTexts",)),
+    "ocr": ("ocr", (_OCR + "RecognizeText",)),
+    "reflection": ("reflection", ()),
+}
+# Each method route keeps its service's timeouts: (cluster, route timeout, grpc-timeout ceiling).
+# Uploads, watches and OCR stream or wait for work: the caller's grpc-timeout bounds them.
+SERVICE_ROUTES = {
+    _EXTRACTOR: ("extractor", "0s", "3600s"),
+    _SEARCH: ("search", "60s", "600s"),
+    _EMBEDDER: ("embedder", "120s", "600s"),
+    _OCR: ("ocr", "0s", "1800s"),
+}
+HEALTH_CHECK = HEALTH_PREFIX + "Check"
+# Token rules, checked by RBAC on the verified claims: a tenant in the characters the services
+# accept (mivaa_platform.tenancy; a bounded repeat like its {0,63} is past Envoy's RE2 program
+# size limit, so the services refuse an over-long one: INVALID_TENANT) and a non-empty subject
+# without control characters.
+TENANT_CLAIM_REGEX = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+SUBJECT_CLAIM_REGEX = r"[^\x00-\x20\x7f][^\x00-\x1f\x7f]*"
+DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600
 
 
 def _yaml(value, indent: int) -> list[str]:
@@ -180,14 +250,24 @@ def _cluster(name: str, address: str, tls: dict | None = None) -> str:
 """ + (("      transport_socket:\n" + "\n".join(_yaml(_upstream_tls(host, **tls, alpn=["h2"], peer_name=name), 8)) + "\n") if tls else "")
 
 
-def _scope_principal(*scopes: str) -> dict:
-    """A verified token holding one of scopes (in the normalized scope list) and a tenant claim."""
+def _scope_principal(*scopes: str) -> dict:  # no scopes: any scope
+    """A verified token holding one of scopes (in the normalized scope list), a valid tenant and a subject.
+
+    A missing, null or empty `tenant` or `sub` claim matches no regex: refused (403), never
+    served as the services' default tenant or outside the per-subject budgets.
+    """
     def claim(name: str, value: dict) -> dict:
         matcher = {"filter": JWT_FILTER, "path": [{"key": "jwt_payload"}, {"key": name}], "value": value}
         return {"sourced_metadata": {"metadata_matcher": matcher}}  # dynamic metadata, set by jwt_authn
 
     one_of = [claim("scope", {"list_match": {"one_of": {"string_match": {"exact": scope}}}}) for scope in scopes]
-    return {"and_ids": {"ids": [{"or_ids": {"ids": one_of}} if len(one_of) > 1 else one_of[0], claim("tenant", {"present_match": True})]}}
+    identity = [
+        claim("tenant", {"string_match": {"safe_regex": {"regex": TENANT_CLAIM_REGEX}}}),
+        claim("sub", {"string_match": {"safe_regex": {"regex": SUBJECT_CLAIM_REGEX}}}),
+    ]
+    if not one_of:
+        return {"and_ids": {"ids": identity}}
+    return {"and_ids": {"ids": [{"or_ids": {"ids": one_of}} if len(one_of) > 1 else one_of[0], *identity]}}
 
 
 def _paths(paths) -> dict:
@@ -209,7 +289,7 @@ def _auth_filters(*, provider: dict, rate_limited: bool, buffered: bool) -> list
             "@type": "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication",
             "providers": {"mivaa": provider},
             "rules": [
-                {"match": {"prefix": HEALTH_PREFIX}},  # open: probes and load balancers
+                {"match": {"path": HEALTH_CHECK}},  # open: probes and load balancers
                 {"match": {"prefix": "/"}, "requires": {"provider_name": "mivaa"}},
             ],
             "bypass_cors_preflight": True,
@@ -222,9 +302,11 @@ def _auth_filters(*, provider: dict, rate_limited: bool, buffered: bool) -> list
             "rules": {
                 "action": "ALLOW",
                 "policies": {
-                    "health": {"permissions": [{"url_path": {"path": {"prefix": HEALTH_PREFIX}}}], "principals": [{"any": True}]},
+                    # Check only: a Watch is a stream held open on a service for as long as the
+                    # caller likes, which probes do not need (admin may still watch).
+                    "health": {"permissions": [{"url_path": {"path": {"exact": HEALTH_CHECK}}}], "principals": [{"any": True}]},
                     # jwt_authn already demands a valid token here; any scope will do.
-                    "reflection": {"permissions": [{"url_path": {"path": {"prefix": REFLECTION_PREFIX}}}], "principals": [{"any": True}]},
+                    "reflection": {"permissions": [{"url_path": {"path": {"prefix": REFLECTION_PREFIX}}}], "principals": [_scope_principal()]},
                     "read": {"permissions": [_paths(READ_RPCS)], "principals": [_scope_principal("read")]},
                     "write": {"permissions": [_paths(WRITE_RPCS)], "principals": [_scope_principal("write")]},
                     "admin": {"permissions": [{"any": True}], "principals": [_scope_principal("admin")]},
@@ -234,7 +316,7 @@ def _auth_filters(*, provider: dict, rate_limited: bool, buffered: bool) -> list
     }
     filters = [strip, jwt, rbac]
     if rate_limited:
-        # Off unless a route carries its own config (the upload and search routes).
+        # Off unless a route carries its own config (every route class's method routes).
         filters.append({
             "name": "envoy.filters.http.local_ratelimit",
             "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit", "stat_prefix": "ratelimit"},
@@ -302,42 +384,62 @@ def _rate_limit(name: str, per_subject: Budget | None, shared: Budget | None, ma
     return config
 
 
-def _method_routes(*, rate_limits: RateLimits | None, max_upload_bytes: int | None) -> list[dict]:
-    """Routes for single RPCs that need their own filter configs, ahead of the per-service prefixes."""
+def _filter_config(config: dict) -> dict:
+    return {"@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig", "config": config}
+
+
+def _method_route(match: dict, route: dict, filters: dict) -> dict:
+    return {"match": match, "route": route, "typed_per_filter_config": filters} if filters else {"match": match, "route": route}
+
+
+def _method_routes(*, rate_limits: RateLimits | None, max_upload_bytes: int | None, optional: list[str]) -> list[dict]:
+    """Routes for single RPCs that need their own filter configs, ahead of the per-service prefixes.
+
+    With rate limits, one route per public RPC (its route class's budgets, its service's
+    timeouts), plus health Check (shared budget) and reflection (prefix); RPCs not listed
+    (the admin-only internal ones) fall through to the per-service prefix routes.
+    """
     routes = []
-    upload_filters: dict = {}
-    search_filters: dict = {}
-    if rate_limits is not None:
-        if upload := _rate_limit("uploads", rate_limits.upload_per_subject, rate_limits.upload_shared, rate_limits.max_subjects):
-            upload_filters["envoy.filters.http.local_ratelimit"] = upload
-        if search := _rate_limit("searches", rate_limits.search_per_subject, rate_limits.search_shared, rate_limits.max_subjects):
-            search_filters["envoy.filters.http.local_ratelimit"] = search
-    if max_upload_bytes is not None:
-        upload_filters["envoy.filters.http.buffer"] = {
-            "@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig",
-            "config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute", "buffer": {"max_request_bytes": max_upload_bytes}},
-        }
-    if upload_filters:
+    clusters = {"extractor", "search", "embedder", *optional}
+    for route_class, (label, paths) in ROUTE_CLASSES.items() if rate_limits is not None else ():
+        per_subject, shared = rate_limits.budgets(route_class)
+        limit = _rate_limit(label, per_subject, shared, rate_limits.max_subjects)
+        filters = {"envoy.filters.http.local_ratelimit": limit} if limit else {}
+        if route_class == "reflection":
+            routes.append(_method_route({"prefix": REFLECTION_PREFIX}, {"cluster": "extractor", "timeout": "0s"}, filters))
+            continue
+        for path in paths:
+            cluster, timeout, ceiling = next(value for prefix, value in SERVICE_ROUTES.items() if path.startswith(prefix))
+            if cluster not in clusters:
+                continue
+            route_filters = dict(filters)
+            if path in UPLOAD_RPCS and max_upload_bytes is not None:
+                route_filters["envoy.filters.http.buffer"] = _upload_buffer(max_upload_bytes)
+            routes.append(_method_route({"path": path}, {"cluster": cluster, "timeout": timeout, "max_stream_duration": {"grpc_timeout_header_max": ceiling}}, route_filters))
+    if rate_limits is not None and (health := _rate_limit("health", None, rate_limits.health_shared, rate_limits.max_subjects)):
+        routes.append(_method_route({"path": HEALTH_CHECK}, {"cluster": "extractor", "timeout": "10s"}, {"envoy.filters.http.local_ratelimit": health}))
+    if rate_limits is None and max_upload_bytes is not None:
         for path in UPLOAD_RPCS:
-            routes.append({
-                "match": {"path": path},
-                "route": {"cluster": "extractor", "timeout": "0s", "max_stream_duration": {"grpc_timeout_header_max": "3600s"}},
-                "typed_per_filter_config": upload_filters,
-            })
-    if search_filters:
-        for path in SEARCH_RPCS:
-            routes.append({
-                "match": {"path": path},
-                "route": {"cluster": "search", "timeout": "60s", "max_stream_duration": {"grpc_timeout_header_max": "600s"}},
-                "typed_per_filter_config": search_filters,
-            })
+            routes.append(_method_route(
+                {"path": path}, {"cluster": "extractor", "timeout": "0s", "max_stream_duration": {"grpc_timeout_header_max": "3600s"}},
+                {"envoy.filters.http.buffer": _upload_buffer(max_upload_bytes)},
+            ))
     return routes
 
 
-def _jwt_provider(*, jwks_path: str | None, jwks_uri: str | None, issuer: str, audiences: list[str]) -> tuple[dict, list[dict]]:
+def _upload_buffer(max_upload_bytes: int) -> dict:
+    return _filter_config({"@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute", "buffer": {"max_request_bytes": max_upload_bytes}})
+
+
+def _jwt_provider(
+    *, jwks_path: str | None, jwks_uri: str | None, issuer: str, audiences: list[str], max_lifetime_seconds: int
+) -> tuple[dict, list[dict]]:
     provider: dict = {
         "issuer": issuer,
         "audiences": list(audiences),
+        # A token without exp, or one made to live longer than this (exp - iat), is refused (401).
+        "require_expiration": True,
+        "max_lifetime": f"{max_lifetime_seconds}s",
         "payload_in_metadata": "jwt_payload",
         "normalize_payload_in_metadata": {"space_delimited_claims": ["scope"]},
         "claim_to_headers": [{"header_name": TENANT_HEADER, "claim_name": "tenant"}, {"header_name": SUBJECT_HEADER, "claim_name": "sub"}],
@@ -401,6 +503,7 @@ def render(
     upstream_tls_cert: str | None = None,
     upstream_tls_key: str | None = None,
     max_concurrent_streams: int = 1000,
+    max_token_lifetime_seconds: int = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
 ) -> str:
     missing = [name for name in UPSTREAMS if name not in upstreams]
     if missing:
@@ -427,7 +530,9 @@ def render(
     filters: list[dict] = []
     extra_clusters: list[dict] = []
     if authenticated:
-        provider, extra_clusters = _jwt_provider(jwks_path=jwks_path, jwks_uri=jwks_uri, issuer=issuer, audiences=list(audiences))
+        provider, extra_clusters = _jwt_provider(
+            jwks_path=jwks_path, jwks_uri=jwks_uri, issuer=issuer, audiences=list(audiences), max_lifetime_seconds=max_token_lifetime_seconds
+        )
         filters = _auth_filters(provider=provider, rate_limited=limits is not None, buffered=max_upload_bytes is not None)
         if jwks_uri and urllib.parse.urlsplit(jwks_uri).scheme == "https":
             host = urllib.parse.urlsplit(jwks_uri).hostname
@@ -445,7 +550,7 @@ def render(
         LISTEN_ADDRESS=listen_address,
         CORS_ORIGINS=json.dumps(origins),
         MAX_CONCURRENT_STREAMS=max_concurrent_streams,
-        METHOD_ROUTES=_block(_method_routes(rate_limits=limits, max_upload_bytes=max_upload_bytes), 24),
+        METHOD_ROUTES=_block(_method_routes(rate_limits=limits, max_upload_bytes=max_upload_bytes, optional=optional), 24),
         OPTIONAL_ROUTES=routes,
         AUTH_FILTERS=_block(filters, 18),
         HCM_OPTIONS=_block(_local_replies(authenticated, max_upload_bytes is not None), 16),
@@ -476,6 +581,7 @@ def main() -> None:
     parser.add_argument("--upstream-tls-cert")
     parser.add_argument("--upstream-tls-key")
     parser.add_argument("--max-concurrent-streams", type=int, default=1000)
+    parser.add_argument("--max-token-lifetime", type=int, default=DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, help="seconds a token may live (exp - iat)")
     args = parser.parse_args()
     upstreams = dict(item.split("=", 1) for item in args.upstream)
     args.out.write_text(
@@ -484,7 +590,7 @@ def main() -> None:
             tls_cert=args.tls_cert, tls_key=args.tls_key, jwks_path=args.jwks_path, jwks_uri=args.jwks_uri, jwks_ca=args.jwks_ca,
             issuer=args.issuer, audiences=args.audience or ["mivaa"], max_upload_bytes=args.max_upload_bytes,
             upstream_tls_ca=args.upstream_tls_ca, upstream_tls_cert=args.upstream_tls_cert, upstream_tls_key=args.upstream_tls_key,
-            max_concurrent_streams=args.max_concurrent_streams,
+            max_concurrent_streams=args.max_concurrent_streams, max_token_lifetime_seconds=args.max_token_lifetime,
         )
     )
 

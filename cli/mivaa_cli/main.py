@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import codecs
 import os
 import pathlib
 import sys
@@ -24,6 +25,7 @@ from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_cli import auth, models
 from mivaa_cli.client import MeshClient
 from mivaa_cli.progress import ProgressBoard
+from mivaa_cli.terminal import printable
 from mivaa_platform.grpc_errors import error_reason
 
 DEFAULT_STATE_DIR = pathlib.Path(os.environ.get("MIVAA_STATE_DIR", ".mivaa"))
@@ -50,7 +52,7 @@ def _client(args) -> MeshClient:
 
 
 def _json(message) -> str:
-    return json_format.MessageToJson(message, indent=2)
+    return printable(json_format.MessageToJson(message, indent=2), json=True)
 
 
 # -- mesh lifecycle ------------------------------------------------------------------
@@ -160,7 +162,7 @@ async def search(args) -> int:
         pages = f"p.{hit.page_start}" if hit.page_start == hit.page_end else f"pp.{hit.page_start}-{hit.page_end}"
         snippet = " ".join(hit.text.split())[:240]
         section = f"  [{' > '.join(hit.section_path)}]" if hit.section_path else ""
-        print(f"{rank:2}. {hit.score:.3f}  {hit.document_title} ({pages}, {hit.document}){section}\n    {snippet}")
+        print(printable(f"{rank:2}. {hit.score:.3f}  {hit.document_title} ({pages}, {hit.document}){section}") + "\n    " + printable(snippet))
     return 0
 
 
@@ -174,27 +176,32 @@ async def docs(args) -> int:
                 )
                 for doc in response.documents:
                     state = search_pb.DocumentState.Name(doc.state).removeprefix("DOCUMENT_STATE_")
-                    print(f"{doc.name}  {state:10} {doc.page_count:5}p {doc.chunk_count:6} chunks  {doc.title}")
+                    print(printable(f"{doc.name}  {state:10} {doc.page_count:5}p {doc.chunk_count:6} chunks  {doc.title}"))
                 token = response.next_page_token
                 if not token or not args.all:
                     break
             if token:
-                print(f"(more: --all, or page token {token})")
+                print(printable(f"(more: --all, or page token {token})"))
         elif args.action == "get":
             view = search_pb.DOCUMENT_VIEW_FULL if args.full else search_pb.DOCUMENT_VIEW_BASIC
             document = (await client.search.GetDocument(search_pb.GetDocumentRequest(name=args.name, view=view))).document
             print(_json(document))
         elif args.action == "delete":
             await client.search.DeleteDocument(search_pb.DeleteDocumentRequest(name=args.name))
-            print(f"deleted {args.name}")
+            print(printable(f"deleted {args.name}"))
         elif args.action == "export":
             export_format = search_pb.EXPORT_FORMAT_JSON if args.format == "json" else search_pb.EXPORT_FORMAT_MARKDOWN
             output = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115 - closed below
+            # On a terminal the document's text is shown, its control characters escaped.
+            decoder = codecs.getincrementaldecoder("utf-8")("replace") if not args.output and sys.stdout.isatty() else None
             try:
                 async for piece in client.search.ExportDocument(
                     search_pb.ExportDocumentRequest(name=args.name, format=export_format), timeout=600
                 ):
-                    output.write(piece.data)
+                    if decoder is None:
+                        output.write(piece.data)
+                    else:
+                        output.write(printable(decoder.decode(piece.data), keep_lines=True).encode())
             finally:
                 if args.output:
                     output.close()
@@ -213,12 +220,12 @@ async def images(args) -> int:
                 )
                 for image in response.images:
                     pages = ",".join(str(p.page) for p in image.placements)
-                    print(f"{image.name}  {image.mime_type:10} {image.width}x{image.height}  p.{pages}  {image.caption}")
+                    print(printable(f"{image.name}  {image.mime_type:10} {image.width}x{image.height}  p.{pages}  {image.caption}"))
                 token = response.next_page_token
                 if not token or not args.all:
                     break
             if token:
-                print(f"(more: --all, or page token {token})")
+                print(printable(f"(more: --all, or page token {token})"))
         else:  # get: the bytes, to a file
             target = pathlib.Path(args.output or args.name.rsplit("/", 1)[-1])
             mime_type = ""
@@ -228,7 +235,7 @@ async def images(args) -> int:
                     handle.write(piece.data)
             if not target.suffix:
                 target = target.rename(target.with_suffix(".jpg" if mime_type == "image/jpeg" else ".png"))
-            print(f"wrote {target} ({mime_type})")
+            print(printable(f"wrote {target} ({mime_type})"))
     return 0
 
 
@@ -238,7 +245,7 @@ async def jobs(args) -> int:
             response = await client.extractor.ListJobs(extractor_pb.ListJobsRequest(page_size=args.page_size))
             for job in response.jobs:
                 state = job_pb2.JobState.Name(job.state).removeprefix("JOB_STATE_")
-                print(f"{job.name}  {state:20} {job.pages_done}/{job.pages_total} pages  {job.filename}")
+                print(printable(f"{job.name}  {state:20} {job.pages_done}/{job.pages_total} pages  {job.filename}"))
         elif args.action == "watch":
             board = ProgressBoard([args.name])
             job = None
@@ -314,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(async_commands[args.command](args))
     except grpc.aio.AioRpcError as exc:
         reason = error_reason(exc)
-        print(f"error: {exc.code().name}{' ' + reason if reason else ''}: {exc.details()}", file=sys.stderr)
+        print(printable(f"error: {exc.code().name}{' ' + reason if reason else ''}: {exc.details()}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

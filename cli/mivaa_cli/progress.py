@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from mivaa.jobs.v1 import job_pb2
+from mivaa_cli.terminal import printable
 
 BAR_WIDTH = 24
 
@@ -17,7 +18,7 @@ class ProgressBoard:
         self.tty = stream.isatty()
         self._drawn = 0
         self._last_plain: dict[str, str] = {}
-        self._width = max((len(n) for n in self.names), default=10)
+        self._width = max((len(printable(n)) for n in self.names), default=10)
         self._draw()
 
     def _draw(self) -> None:
@@ -26,17 +27,18 @@ class ProgressBoard:
         if self._drawn:
             self.stream.write(f"\x1b[{self._drawn}F")
         for name in self.names:
-            self.stream.write(f"\x1b[2K{name:<{self._width}}  {self.lines[name]}\n")
+            self.stream.write(f"\x1b[2K{printable(name):<{self._width}}  {self.lines[name]}\n")
         self._drawn = len(self.names)
         self.stream.flush()
 
     def _set(self, name: str, line: str) -> None:
+        line = printable(line)  # it may carry server text: file names, error details
         self.lines[name] = line
         if self.tty:
             self._draw()
         elif self._last_plain.get(name) != line:
             self._last_plain[name] = line
-            print(f"{name}: {line}", file=self.stream, flush=True)
+            print(f"{printable(name)}: {line}", file=self.stream, flush=True)
 
     def update(self, name: str, text: str) -> None:
         self._set(name, text)

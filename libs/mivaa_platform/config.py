@@ -78,6 +78,9 @@ class ServerSettings:
     grace_seconds: float = 5.0
     # Upper bound on how long any unary RPC may run server-side, whatever the caller asked.
     max_rpc_seconds: float = 120.0
+    # The same for RPCs that stream responses (job watches, exports); the gateway's own
+    # ceiling for the longest of them is 3600 s.
+    max_stream_seconds: float = 3600.0
     log_level: str = "INFO"
     # mTLS (see mivaa_platform.tls): all three PEM paths, or none for plaintext. Callers must
     # present a certificate signed by tls_client_ca; the service's channels to its peers use

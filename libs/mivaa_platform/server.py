@@ -57,7 +57,7 @@ class GrpcService:
         # Read now, so a bad TLS configuration stops start-up before anything else happens.
         self.credentials = server_credentials(settings, label.upper().replace("-", "_"))
         self.server = grpc.aio.server(
-            interceptors=[ServiceInterceptor(label, settings.max_rpc_seconds)],
+            interceptors=[ServiceInterceptor(label, settings.max_rpc_seconds, settings.max_stream_seconds)],
             options=[
                 ("grpc.max_receive_message_length", self.max_receive_message_bytes),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

@@ -54,8 +54,11 @@ def call(
     extra_headers: dict[str, str] | None = None,
     token: str | None = None,
     ca: str | None = None,
+    raw_body: bytes | None = None,
 ) -> GrpcWebResult:
-    """POSTs one request message to /package.Service/Method and reads the whole response."""
+    """POSTs one request message to /package.Service/Method and reads the whole response.
+
+    raw_body: this body instead of the framed `request` (b"": no message at all)."""
     connection = _connection(host, port, timeout, ca)
     headers = {
         "content-type": "application/grpc-web+proto",
@@ -69,7 +72,7 @@ def call(
         headers["authorization"] = f"Bearer {token}"
     headers.update(extra_headers or {})
     try:
-        connection.request("POST", method, body=frame(request), headers=headers)
+        connection.request("POST", method, body=frame(request) if raw_body is None else raw_body, headers=headers)
         response = connection.getresponse()
         body = response.read()
         response_headers = {k.lower(): v for k, v in response.getheaders()}

@@ -320,6 +320,9 @@ class LocalMesh:
                 # A little above the extractor's own cap, so a slightly large upload gets the
                 # extractor's FILE_TOO_LARGE and a huge one is cut at the gateway.
                 max_upload_bytes=self._max_upload_bytes() + GATEWAY_UPLOAD_SLACK_BYTES,
+                # The dev token `mivaa up` writes lives DEV_TOKEN_TTL; the gateway of this
+                # loopback-only mesh accepts that lifetime (deployed gateways: render's 24 h).
+                max_token_lifetime_seconds=DEV_TOKEN_TTL,
             )
         )
         # Envoy stops itself with SIGTERM when its parent exits, which would take the gateway

@@ -15,10 +15,10 @@ from mivaa_platform.embedder_client import EmbedderClient, ImageEmbedderClient
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument
 from mivaa_platform.messaging import OriginalsStore
 from mivaa_platform.tenancy import tenant_from_metadata
+from mivaa_search.limits import check_filters, check_page_token, check_query, check_top_k
 from mivaa_search.store import ChunkRecord, DocumentRecord, DocumentStore, ImageInfo, ImageRecord, PlacementRecord
 
 DOMAIN = "search.mivaa"
-MAX_QUERY_CHARS = 4096
 UPDATABLE_FIELDS = frozenset({"state", "title", "page_count", "labels", "job"})
 # DOCUMENT_VIEW_FULL answers must stay under gRPC's default 4 MiB message limit on the caller's side.
 MAX_FULL_VIEW_BYTES = 3 << 20
@@ -156,8 +156,9 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
         return pb.GetDocumentResponse(document=document)
 
     async def ListDocuments(self, request: pb.ListDocumentsRequest, context) -> pb.ListDocumentsResponse:
+        check_filters(labels=request.labels)
         records, next_token = await self._store.list_documents(
-            request.page_size, request.page_token, list(request.labels), tenant=tenant_of(context)
+            request.page_size, check_page_token(request.page_token), list(request.labels), tenant=tenant_of(context)
         )
         return pb.ListDocumentsResponse(documents=[to_proto(r) for r in records], next_page_token=next_token)
 
@@ -285,7 +286,7 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
 
     async def ListPages(self, request: pb.ListPagesRequest, context) -> pb.ListPagesResponse:
         pages, token = await self._store.list_pages(
-            document_id(request.parent), request.page_size, request.page_token, tenant=tenant_of(context)
+            document_id(request.parent), request.page_size, check_page_token(request.page_token), tenant=tenant_of(context)
         )
         return pb.ListPagesResponse(pages=[pb.Page.FromString(layout) for _, layout in pages], next_page_token=token)
 
@@ -338,23 +339,18 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
         tenant = tenant_of(context)
         if self._images is None:
             raise FailedPrecondition("IMAGE_MODEL_UNAVAILABLE", "Image search is not configured.", domain=DOMAIN)
+        check_top_k(request.top_k)
+        check_filters(documents=request.documents, labels=request.labels)
+        document_ids = [document_id(name) for name in request.documents]
         kind = request.WhichOneof("query")
         if kind == "text":
-            text = request.text.strip()
-            if not text:
-                raise InvalidArgument("QUERY_EMPTY", "text must not be empty.", domain=DOMAIN)
-            if len(text) > MAX_QUERY_CHARS:
-                raise InvalidArgument("QUERY_TOO_LONG", f"text is longer than {MAX_QUERY_CHARS} characters.", domain=DOMAIN)
-            model, vectors = await self._images.embed_texts([text])
+            model, vectors = await self._images.embed_texts([check_query(request.text, "text")])
         elif kind == "image":
             if not request.image:
                 raise InvalidArgument("QUERY_EMPTY", "image must not be empty.", domain=DOMAIN)
             model, vectors = await self._images.embed_images([request.image], skip_unreadable=False)
         else:
             raise InvalidArgument("QUERY_EMPTY", "Give a text or an image to search with.", domain=DOMAIN)
-        if request.top_k < 0:
-            raise InvalidArgument("INVALID_TOP_K", "top_k must not be negative.", domain=DOMAIN)
-        document_ids = [document_id(name) for name in request.documents]
         hits = await self._store.search_images(
             vectors[0], model, request.top_k, document_ids, list(request.labels), tenant=tenant
         )
@@ -374,7 +370,7 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
     async def ListImages(self, request: pb.ListImagesRequest, context) -> pb.ListImagesResponse:
         identifier = document_id(request.parent)
         images, token = await self._store.list_images(
-            identifier, request.page_size, request.page_token, tenant=tenant_of(context)
+            identifier, request.page_size, check_page_token(request.page_token), tenant=tenant_of(context)
         )
         return pb.ListImagesResponse(
             images=[image_to_proto(f"documents/{identifier}", image) for image in images], next_page_token=token
@@ -397,13 +393,9 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
 
     async def SearchChunks(self, request: pb.SearchChunksRequest, context) -> pb.SearchChunksResponse:
         tenant = tenant_of(context)
-        query = request.query.strip()
-        if not query:
-            raise InvalidArgument("QUERY_EMPTY", "query must not be empty.", domain=DOMAIN)
-        if len(query) > MAX_QUERY_CHARS:
-            raise InvalidArgument("QUERY_TOO_LONG", f"query is longer than {MAX_QUERY_CHARS} characters.", domain=DOMAIN)
-        if request.top_k < 0:
-            raise InvalidArgument("INVALID_TOP_K", "top_k must not be negative.", domain=DOMAIN)
+        query = check_query(request.query)
+        check_top_k(request.top_k)
+        check_filters(documents=request.documents, labels=request.labels)
         document_ids = [document_id(name) for name in request.documents]
         embedded = await self._embedder.embed([query])
         hits = await self._store.search(

@@ -33,6 +33,9 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 DEFAULT_TOP_K = 10
 MAX_TOP_K = 100
+# A hit names its document's title cut to this many characters: up to MAX_TOP_K hits of a
+# document with a huge title must not repeat it each time (GetDocument has the whole title).
+MAX_HIT_TITLE_CHARS = 256
 MAX_DIMENSION = 2000  # the most dimensions an HNSW index on `vector` takes
 
 # pg_advisory_xact_lock key held while migrating, so replicas starting together take turns.
@@ -509,7 +512,7 @@ class DocumentStore:
             raise InvalidArgument("INVALID_TOP_K", "top_k must not be negative.", domain=DOMAIN)
         k = min(top_k or DEFAULT_TOP_K, MAX_TOP_K)
         conditions, params = _search_filters("c", tenant, document_ids, labels)
-        params |= {"query": query, "k": k}
+        params |= {"query": query, "k": k, "title_chars": MAX_HIT_TITLE_CHARS}
 
         async with self._connection() as conn, conn.transaction():
             await _prepare_filtered_hnsw_scan(conn, k)
@@ -517,7 +520,7 @@ class DocumentStore:
             cur = await conn.execute(
                 f"""
                 WITH nearest AS MATERIALIZED (
-                    SELECT c.document_id, d.title, c.chunk_index, c.text, c.page_start, c.page_end,
+                    SELECT c.document_id, left(d.title, %(title_chars)s), c.chunk_index, c.text, c.page_start, c.page_end,
                            c.text_source, c.ocr_confidence, c.section_path, c.embedding <=> %(query)s AS distance
                     FROM chunks c
                     JOIN documents d ON d.id = c.document_id
@@ -658,7 +661,7 @@ class DocumentStore:
         k = min(top_k or DEFAULT_TOP_K, MAX_TOP_K)
         conditions, params = _search_filters("e", tenant, document_ids, labels)
         conditions += ["e.model = %(model)s", f"e.dimension = {dimension}"]
-        params |= {"query": query, "k": k, "model": model}
+        params |= {"query": query, "k": k, "model": model, "title_chars": MAX_HIT_TITLE_CHARS}
         # The ORDER BY expression is the partial index's, so HNSW serves it.
         distance = f"(e.embedding::vector({dimension})) <=> %(query)s::vector({dimension})"
         async with self._connection() as conn, conn.transaction():
@@ -666,7 +669,7 @@ class DocumentStore:
             cur = await conn.execute(
                 f"""
                 WITH nearest AS MATERIALIZED (
-                    SELECT e.document_id, d.title, e.sha256, {distance} AS distance
+                    SELECT e.document_id, left(d.title, %(title_chars)s), e.sha256, {distance} AS distance
                     FROM image_embeddings e
                     JOIN documents d ON d.id = e.document_id
                     WHERE {' AND '.join(conditions)}
