@@ -8,9 +8,7 @@ from __future__ import annotations
 import socket
 import uuid
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from mivaa_cli.localmesh.postgres import LocalPostgres
 from mivaa_search.store import DocumentStore
@@ -36,13 +34,12 @@ def local_postgres(tmp_path_factory):
 
 @pytest.fixture
 def database_dsn(local_postgres):
-    """DSN of a fresh, empty database, dropped after the test."""
+    """DSN of a fresh, empty database, dropped after the test: the app role's, as the service
+    connects (no superuser), so migrations are tested with the privileges they get in the mesh."""
     name = f"test_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(local_postgres.dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield f"postgresql://postgres@127.0.0.1:{local_postgres.port}/{name}"
-    with psycopg.connect(local_postgres.dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    local_postgres.create_app_database(name)
+    yield local_postgres.app_dsn(name)
+    local_postgres.drop_database(name)
 
 
 @pytest.fixture
