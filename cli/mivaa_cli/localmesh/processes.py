@@ -107,6 +107,7 @@ def start_process(
             env={**os.environ, **(env or {})},
             cwd=cwd,
             start_new_session=True,  # its own process group: stop() reaches its children too
+            umask=0o077,  # what it writes (logs, stores, sockets) is the mesh user's alone
         )
     return ManagedProcess(name=name, pid=process.pid, log_path=log_path)
 

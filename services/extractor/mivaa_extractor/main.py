@@ -85,7 +85,7 @@ async def amain() -> None:
     unknown = set(settings.roles) - {"api", "worker"}
     if unknown or not settings.roles:
         raise ConfigError(f"EXTRACTOR_ROLES must name api and/or worker, got {','.join(settings.roles)!r}")
-    start_metrics_server(server_settings.metrics_port, server_settings.host)
+    start_metrics_server(server_settings.metrics_port, server_settings.host, tls=server_settings)
 
     nc = await messaging.connect(settings.nats_url, name="mivaa-extractor")
     js = nc.jetstream()
