@@ -5,7 +5,10 @@ One server per test session; every test gets a database of its own.
 
 from __future__ import annotations
 
+import pathlib
+import shutil
 import socket
+import tempfile
 import uuid
 
 import pytest
@@ -23,13 +26,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def local_postgres(tmp_path_factory):
-    server = LocalPostgres(tmp_path_factory.mktemp("postgres") / "data", _free_port())
+def local_postgres():
+    # Not under pytest's basetemp: a pytest session starting meanwhile makes /tmp/pytest-of-<user>
+    # 0700 again, which cuts the server (run as its own system user under root) off its data dir.
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="mivaa-test-postgres-"))
+    server = LocalPostgres(folder / "data", _free_port())
     server.start()
     try:
         yield server
     finally:
         server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
