@@ -284,3 +284,55 @@ def _bound_to_loopback(port: int) -> bool:
             if fields[3] == "0A" and int(hex_port, 16) == port:
                 return address in ("0100007F", "00000000000000000000000001000000")
     return False
+
+
+def test_a_trust_data_dir_from_an_older_version_is_upgraded_once():
+    """Door: PostgreSQL made by an older `mivaa up` (initdb --auth=trust, every table the superuser's,
+    no passwords). Its next start closes it without losing data: passwords set, trust gone, the
+    tables handed to the app role."""
+    import shutil
+    import tempfile
+
+    import psycopg
+
+    from mivaa_cli.localmesh.postgres import LocalPostgres
+    from mivaa_cli.localmesh.processes import free_port
+
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="mivaa-test-upgrade-"))
+    server = LocalPostgres(folder / "postgres", free_port())
+    try:
+        # What the older version left: trust in pg_hba.conf, no passfiles, no app role, data as postgres.
+        server.start()
+        server.stop()
+        (server.data_dir / "pg_hba.conf").write_text("local all all trust\nhost all all 127.0.0.1/32 trust\n")
+        server.superuser_passfile.unlink()
+        server.app_passfile.unlink()
+        server._launch()
+        server._wait_ready()
+        trusted = f"postgresql://postgres@127.0.0.1:{server.port}"
+        with psycopg.connect(f"{trusted}/mivaa", autocommit=True) as conn:
+            conn.execute("ALTER SCHEMA public OWNER TO pg_database_owner")
+        with psycopg.connect(f"{trusted}/postgres", autocommit=True) as conn:
+            conn.execute("ALTER DATABASE mivaa OWNER TO postgres")
+            conn.execute("DROP ROLE mivaa")
+            conn.execute("ALTER ROLE postgres PASSWORD NULL")
+        with psycopg.connect(f"{trusted}/mivaa", autocommit=True) as conn:
+            conn.execute("CREATE TABLE kept (id int)")
+            conn.execute("INSERT INTO kept VALUES (42)")
+        server.stop()
+
+        server.start()
+        with pytest.raises(psycopg.OperationalError, match="no password supplied"):
+            psycopg.connect(f"{trusted}/postgres", connect_timeout=5).close()
+        with psycopg.connect(server.dsn, autocommit=True) as conn:
+            assert conn.execute("SELECT id FROM kept").fetchone() == (42,)
+            assert conn.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'kept'").fetchone() == ("mivaa",)
+            assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone() == (False,)
+        assert "trust" not in (server.data_dir / "pg_hba.conf").read_text()
+        server.stop()
+        server.start()  # once: the next start finds nothing to upgrade
+        with psycopg.connect(server.dsn) as conn:
+            assert conn.execute("SELECT count(*) FROM kept").fetchone() == (1,)
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
