@@ -28,14 +28,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mivaa_cli.localmesh.postgres import LocalPostgres
-from mivaa_cli.localmesh.processes import (
-    ManagedProcess,
-    free_port,
-    pid_alive,
-    start_process,
-    wait_for_port,
-    write_private,
-)
+from mivaa_cli.localmesh.processes import ManagedProcess, free_port, pid_alive, start_process, wait_for_port, write_private
 from mivaa_platform.tls import client_credentials, service_env
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -399,6 +392,7 @@ class LocalMesh:
         # down with `mivaa up`. A shell that waits for it stays its parent for its whole life;
         # the second command keeps the shell from exec-ing into Envoy. Both share one process
         # group, so stopping the group stops Envoy.
+        self.envoy_admin_socket.unlink(missing_ok=True)  # left by an Envoy that was killed
         envoy_argv = [_binary("envoy"), "-c", str(config), "--use-dynamic-base-id", "--log-level", "warn"]
         process = start_process("envoy", ["/bin/sh", "-c", '"$@"; exit $?', "envoy", *envoy_argv], log_dir=self.log_dir)
         self.processes["envoy"] = process
