@@ -23,7 +23,6 @@ connection is accepted meanwhile) and pg_hba.conf rewritten.
 from __future__ import annotations
 
 import contextlib
-import grp
 import importlib.util
 import os
 import pwd
@@ -123,6 +122,9 @@ class LocalPostgres:
         if self.pid is None:
             self._prepare()
             self._launch()
+        elif not (self.superuser_passfile.exists() and self.app_passfile.exists()):
+            raise RuntimeError(f"a PostgreSQL from an older version (no passwords) runs on {self.data_dir}: "
+                               "stop it (`mivaa down`) and start again, which upgrades it")
         try:
             self._wait_ready()
         except BaseException:
@@ -407,10 +409,3 @@ def _chown_tree(root: Path, uid: int, gid: int) -> None:
         for name in [*dirnames, *filenames]:
             os.chown(os.path.join(dirpath, name), uid, gid, follow_symlinks=False)
 
-
-def pg_group_id() -> int | None:
-    """The postgres system user's group, when it exists (root runs only)."""
-    try:
-        return grp.getgrnam(PG_SYSTEM_USER).gr_gid
-    except KeyError:
-        return None
