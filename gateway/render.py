@@ -1,6 +1,6 @@
 """Renders gateway/envoy.template.yaml into a config Envoy can load.
 
-    python gateway/render.py --out envoy.yaml --port 8080 --admin-port 9901 \
+    python gateway/render.py --out envoy.yaml --port 8080 --admin-socket /run/envoy/admin.sock \
         --upstream extractor=127.0.0.1:50051 --upstream search=127.0.0.1:50052 \
         --upstream embedder=127.0.0.1:50053 --cors-origin http://localhost:5173
 
@@ -41,6 +41,15 @@ Each option below switches one thing on (render() keywords; CLI flags in --help)
   upstream_tls_cert,         TLS, verifies the CA and presents this client certificate
   upstream_tls_key           (mTLS).
   max_concurrent_streams     HTTP/2 streams per downstream connection (default 1000).
+
+The admin interface is always a unix socket (admin_socket, mode 0600), never a TCP port:
+
+  stats_port                 a `stats` listener (on listen_address) that serves GET
+                             /stats/prometheus, read from the admin socket, and 404 for
+                             every other path: what Prometheus scrapes.
+  stats_tls_cert,            the stats listener speaks TLS with this certificate and
+  stats_tls_key,             answers only clients with a certificate from
+  stats_client_ca            stats_client_ca (mTLS), like the services' /metrics.
 """
 
 from __future__ import annotations
@@ -79,6 +88,10 @@ WRITE_RPCS = (_EXTRACTOR + "UploadDocument", _SEARCH + "DeleteDocument", _EXTRAC
 UPLOAD_RPCS = (_EXTRACTOR + "UploadDocument",)
 SEARCH_RPCS = (_SEARCH + "SearchChunks", _SEARCH + "SearchImages")
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
+STATS_PATH = "/stats/prometheus"
+ADMIN_CLUSTER = "envoy_admin"
+# Admin socket paths must fit in sun_path (108 bytes on Linux, with its NUL).
+MAX_SOCKET_PATH = 107
 REFLECTION_PREFIX = "/grpc.reflection."
 TENANT_HEADER = "x-mivaa-tenant"
 SUBJECT_HEADER = "x-mivaa-subject"
@@ -483,10 +496,61 @@ def _listener_tls(cert: str, key: str) -> dict:
     }
 
 
+def _stats_listener(port: int, address: str, tls: dict | None) -> dict:
+    """GET /stats/prometheus, forwarded to the admin socket; anything else: 404, never the admin."""
+    routes = [
+        {
+            "match": {"path": STATS_PATH, "headers": [{"name": ":method", "string_match": {"exact": "GET"}}]},
+            "route": {"cluster": ADMIN_CLUSTER, "timeout": "10s"},
+        },
+        {"match": {"prefix": "/"}, "direct_response": {"status": 404}},
+    ]
+    manager = {
+        "name": "envoy.filters.network.http_connection_manager",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+            "stat_prefix": "stats",
+            "codec_type": "AUTO",
+            "route_config": {"name": "stats", "virtual_hosts": [{"name": "stats", "domains": ["*"], "routes": routes}]},
+            "http_filters": [{
+                "name": "envoy.filters.http.router",
+                "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
+            }],
+        },
+    }
+    chain: dict = {"filters": [manager]}
+    if tls:
+        chain["transport_socket"] = {
+            "name": "envoy.transport_sockets.tls",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+                "require_client_certificate": True,
+                "common_tls_context": {
+                    "tls_params": {"tls_minimum_protocol_version": "TLSv1_2"},
+                    "tls_certificates": [{"certificate_chain": {"filename": tls["cert"]}, "private_key": {"filename": tls["key"]}}],
+                    "validation_context": {"trusted_ca": {"filename": tls["client_ca"]}},
+                },
+            },
+        }
+    return {"name": "stats", "address": {"socket_address": {"address": address, "port_value": port}}, "filter_chains": [chain]}
+
+
+def _admin_cluster(admin_socket: str) -> dict:
+    return {
+        "name": ADMIN_CLUSTER,
+        "type": "STATIC",
+        "connect_timeout": "1s",
+        "load_assignment": {
+            "cluster_name": ADMIN_CLUSTER,
+            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"pipe": {"path": admin_socket}}}}]}],
+        },
+    }
+
+
 def render(
     *,
     port: int,
-    admin_port: int,
+    admin_socket: str,
     upstreams: dict[str, str],
     cors_origins: list[str],
     listen_address: str = "127.0.0.1",
@@ -504,6 +568,10 @@ def render(
     upstream_tls_key: str | None = None,
     max_concurrent_streams: int = 1000,
     max_token_lifetime_seconds: int = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+    stats_port: int | None = None,
+    stats_tls_cert: str | None = None,
+    stats_tls_key: str | None = None,
+    stats_client_ca: str | None = None,
 ) -> str:
     missing = [name for name in UPSTREAMS if name not in upstreams]
     if missing:
@@ -514,6 +582,11 @@ def render(
         raise SystemExit("jwks_path or jwks_uri, not both")
     if bool(upstream_tls_cert) != bool(upstream_tls_key) or (upstream_tls_cert and not upstream_tls_ca):
         raise SystemExit("upstream_tls_cert and upstream_tls_key go together, with upstream_tls_ca")
+    if not admin_socket.startswith("/") or len(admin_socket) > MAX_SOCKET_PATH - 1:
+        raise SystemExit(f"admin_socket must be an absolute path of at most {MAX_SOCKET_PATH - 1} bytes: {admin_socket}")
+    stats_tls_files = (stats_tls_cert, stats_tls_key, stats_client_ca)
+    if any(stats_tls_files) and not (all(stats_tls_files) and stats_port):
+        raise SystemExit("stats_tls_cert, stats_tls_key and stats_client_ca go together, with stats_port")
     origins = [{"exact": origin} for origin in cors_origins] or [{"exact": "http://localhost:5173"}]
     optional = [name for name in OPTIONAL_UPSTREAMS if name in upstreams]
     routes = "".join(
@@ -544,9 +617,14 @@ def render(
             "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer", "max_request_bytes": 1},
         }]
     upstream_tls = {"ca": upstream_tls_ca, "cert": upstream_tls_cert, "key": upstream_tls_key} if upstream_tls_ca else None
+    extra_listeners: list[dict] = []
+    if stats_port:
+        stats_tls = {"cert": stats_tls_cert, "key": stats_tls_key, "client_ca": stats_client_ca} if stats_tls_cert else None
+        extra_listeners.append(_stats_listener(stats_port, listen_address, stats_tls))
+        extra_clusters = [*extra_clusters, _admin_cluster(admin_socket)]
     text = string.Template(TEMPLATE.read_text()).substitute(
         GATEWAY_PORT=port,
-        ADMIN_PORT=admin_port,
+        ADMIN_SOCKET=json.dumps(admin_socket),
         LISTEN_ADDRESS=listen_address,
         CORS_ORIGINS=json.dumps(origins),
         MAX_CONCURRENT_STREAMS=max_concurrent_streams,
@@ -555,6 +633,7 @@ def render(
         AUTH_FILTERS=_block(filters, 18),
         HCM_OPTIONS=_block(_local_replies(authenticated, max_upload_bytes is not None), 16),
         LISTENER_TLS=_block({"transport_socket": _listener_tls(tls_cert, tls_key)} if tls_cert else None, 10),
+        EXTRA_LISTENERS=_block(extra_listeners, 4),
         CLUSTERS="".join(_cluster(name, upstreams[name], upstream_tls) for name in (*UPSTREAMS, *optional)),
         EXTRA_CLUSTERS=(_block(extra_clusters, 4) + "\n") if extra_clusters else "",
     )
@@ -565,7 +644,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, type=pathlib.Path)
     parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--admin-port", type=int, default=9901)
+    parser.add_argument("--admin-socket", required=True, help="the admin interface's unix socket (mode 0600)")
+    parser.add_argument("--stats-port", type=int, help="a listener serving only GET /stats/prometheus")
+    parser.add_argument("--stats-tls-cert")
+    parser.add_argument("--stats-tls-key")
+    parser.add_argument("--stats-client-ca")
     parser.add_argument("--listen-address", default="127.0.0.1")
     parser.add_argument("--upstream", action="append", default=[], help="name=host:port")
     parser.add_argument("--cors-origin", action="append", default=[])
@@ -586,11 +669,13 @@ def main() -> None:
     upstreams = dict(item.split("=", 1) for item in args.upstream)
     args.out.write_text(
         render(
-            port=args.port, admin_port=args.admin_port, upstreams=upstreams, cors_origins=args.cors_origin, listen_address=args.listen_address,
+            port=args.port, admin_socket=args.admin_socket, upstreams=upstreams, cors_origins=args.cors_origin, listen_address=args.listen_address,
             tls_cert=args.tls_cert, tls_key=args.tls_key, jwks_path=args.jwks_path, jwks_uri=args.jwks_uri, jwks_ca=args.jwks_ca,
             issuer=args.issuer, audiences=args.audience or ["mivaa"], max_upload_bytes=args.max_upload_bytes,
             upstream_tls_ca=args.upstream_tls_ca, upstream_tls_cert=args.upstream_tls_cert, upstream_tls_key=args.upstream_tls_key,
             max_concurrent_streams=args.max_concurrent_streams, max_token_lifetime_seconds=args.max_token_lifetime,
+            stats_port=args.stats_port, stats_tls_cert=args.stats_tls_cert, stats_tls_key=args.stats_tls_key,
+            stats_client_ca=args.stats_client_ca,
         )
     )
 

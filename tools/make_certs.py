@@ -14,7 +14,8 @@ Writes into --out:
 
 Idempotent: a file set that is still valid (parses, key matches, signed by the current CA, the
 expected names and usages, not about to expire) is kept, so re-running it never invalidates a
-running mesh; --force replaces everything. A new CA reissues every certificate. Keys are 0600.
+running mesh; --force replaces everything. A new CA reissues every certificate. Every file is
+0600 and --out 0700: they are the mesh user's alone.
 Keys are ECDSA P-256.
 """
 
@@ -226,6 +227,7 @@ def make_certs(
         raise ValueError(f"service names must be unique and not 'ca', 'gateway' or 'ops': {', '.join(services)}")
     out = pathlib.Path(out)
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    out.chmod(0o700)
     now = datetime.datetime.now(datetime.timezone.utc)
     report: dict[str, str] = {}
 
@@ -237,7 +239,7 @@ def make_certs(
     else:
         ca_cert, ca_key = _new_ca(now)
         _write(ca_paths[1], _key_pem(ca_key), 0o600)
-        _write(ca_paths[0], ca_cert.public_bytes(serialization.Encoding.PEM), 0o644)
+        _write(ca_paths[0], ca_cert.public_bytes(serialization.Encoding.PEM), 0o600)
         report["ca"] = "created"
 
     for spec in specs(services):
@@ -249,12 +251,12 @@ def make_certs(
             cert, key = _new_leaf(spec, ca_cert, ca_key, days, now)
             # Key first: a reader that finds the new certificate also finds its key.
             _write(key_path, _key_pem(key), 0o600)
-            _write(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+            _write(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o600)
             report[spec.name] = "created"
-    for stem in ("ca", *names):  # kept keys are tightened too
-        key_path = out / f"{stem}-key.pem"
-        if key_path.exists() and key_path.stat().st_mode & 0o077:
-            key_path.chmod(0o600)
+    for stem in ("ca", *names):  # kept files are tightened too
+        for path in (out / f"{stem}-key.pem", out / f"{stem}.pem"):
+            if path.exists() and path.stat().st_mode & 0o077:
+                path.chmod(0o600)
     return report
 
 

@@ -76,9 +76,11 @@ def init_keys(directory: pathlib.Path, alg: str = "ES256", *, force: bool = Fals
     if alg not in ALGORITHMS:
         raise ValueError(f"alg must be one of {ALGORITHMS}")
     directory = pathlib.Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)  # the signing key: only its owner may even list the folder
     key_path = directory / PRIVATE_KEY
     if key_path.exists() and not force:
+        key_path.chmod(0o600)
         key = load_private_key(directory)
         jwk = public_jwk(key)
         if jwk["alg"] == alg:
@@ -96,8 +98,12 @@ def init_keys(directory: pathlib.Path, alg: str = "ES256", *, force: bool = Fals
 
 
 def _write_public(directory: pathlib.Path, jwk: dict[str, str]) -> None:
-    (directory / JWKS).write_text(json.dumps({"keys": [jwk]}, indent=2) + "\n")
-    (directory / KEY_INFO).write_text(json.dumps({"alg": jwk["alg"], "kid": jwk["kid"]}, indent=2) + "\n")
+    # Public, but 0600 all the same: everything under the state folder is its owner's only.
+    for name, content in ((JWKS, {"keys": [jwk]}), (KEY_INFO, {"alg": jwk["alg"], "kid": jwk["kid"]})):
+        fd = os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(json.dumps(content, indent=2) + "\n")
 
 
 def load_private_key(directory: pathlib.Path):

@@ -1,5 +1,9 @@
 """Metrics (Prometheus) and tracing (OpenTelemetry) set-up, shared by every service.
 
+The /metrics endpoint speaks what the service's gRPC port speaks: with the service's TLS
+configured (<PREFIX>_TLS_CERT, _TLS_KEY, _TLS_CLIENT_CA) it is HTTPS and a scraper must present
+a certificate from the mesh CA (mTLS), like any caller; without TLS it is plain HTTP.
+
 Tracing follows the standard OTEL_* variables: with OTEL_EXPORTER_OTLP_ENDPOINT
 set, spans go there over OTLP/gRPC; otherwise spans are still created (so
 trace ids reach logs and cross NATS) but not exported.
@@ -8,12 +12,19 @@ trace ids reach logs and cross NATS) but not exported.
 from __future__ import annotations
 
 import os
+import socket
+import ssl
+import threading
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import REGISTRY, Counter, Histogram, make_wsgi_app
+
+from mivaa_platform.config import ConfigError, ServerSettings
 
 RPC_DURATION = Histogram(
     "mivaa_rpc_duration_seconds",
@@ -28,6 +39,8 @@ RPC_ERRORS = Counter(
 )
 
 _configured = False
+# A scraper has this long to finish its TLS handshake and send its request.
+METRICS_CLIENT_TIMEOUT_S = 10.0
 
 
 def configure_tracing(service: str) -> None:
@@ -50,11 +63,67 @@ def configure_tracing(service: str) -> None:
     GrpcAioInstrumentorClient().instrument()
 
 
-def start_metrics_server(port: int, host: str = "127.0.0.1") -> int:
-    """Serves /metrics; returns the bound port (0 disables)."""
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args) -> None:
+        pass  # one line per scrape is noise
+
+
+class _MetricsServer(ThreadingMixIn, WSGIServer):
+    """One thread per connection; the TLS handshake happens in that thread, under a timeout,
+    so a client that connects and says nothing holds only its own thread, never the accept loop."""
+
+    daemon_threads = True
+    tls: ssl.SSLContext | None = None
+
+    def get_request(self):
+        connection, address = self.socket.accept()
+        connection.settimeout(METRICS_CLIENT_TIMEOUT_S)
+        if self.tls is not None:
+            connection = self.tls.wrap_socket(connection, server_side=True, do_handshake_on_connect=False)
+        return connection, address
+
+    def finish_request(self, request, client_address) -> None:
+        if self.tls is not None:
+            try:
+                request.do_handshake()  # no certificate from the mesh CA: refused here
+            except (OSError, ssl.SSLError):
+                return
+        super().finish_request(request, client_address)
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # a scraper that went away (or timed out) is not the service's error
+
+
+def _metrics_tls(settings: ServerSettings) -> ssl.SSLContext | None:
+    paths = (settings.tls_cert, settings.tls_key, settings.tls_client_ca)
+    if not any(paths):
+        return None
+    if not all(paths):
+        raise ConfigError("metrics: TLS needs the certificate, its key and the client CA together")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(settings.tls_cert, settings.tls_key)
+        context.load_verify_locations(cafile=settings.tls_client_ca)
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigError(f"metrics: cannot load the TLS files: {error}") from None
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def start_metrics_server(port: int, host: str = "127.0.0.1", *, tls: ServerSettings | None = None) -> int:
+    """Serves /metrics; returns the bound port (0 disables). With `tls` holding the service's
+    TLS files: HTTPS, and only clients with a certificate from its client CA get an answer."""
     if port <= 0:
         return 0
-    server, _thread = start_http_server(port, addr=host)
+    context = _metrics_tls(tls) if tls is not None else None
+
+    class Server(_MetricsServer):
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+    Server.tls = context
+    server = make_server(host, port, make_wsgi_app(REGISTRY), Server, handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     return server.server_port
 
 

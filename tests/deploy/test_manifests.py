@@ -199,9 +199,14 @@ def _walk(value):
             yield from _walk(item)
 
 
+def listeners() -> dict[str, dict]:
+    return {listener["name"]: listener for listener in envoy_config()["static_resources"]["listeners"]}
+
+
 def test_gateway_config_has_listener_tls_jwt_and_upstream_mtls():
     config = envoy_config()
-    [listener] = config["static_resources"]["listeners"]
+    assert set(listeners()) == {"public", "stats"}
+    listener = listeners()["public"]
     [chain] = listener["filter_chains"]
     downstream = chain["transport_socket"]["typed_config"]
     assert downstream["@type"].endswith("DownstreamTlsContext")
@@ -215,7 +220,7 @@ def test_gateway_config_has_listener_tls_jwt_and_upstream_mtls():
     assert "envoy.filters.http.rbac" in filters
 
     clusters = {c["name"]: c for c in config["static_resources"]["clusters"]}
-    routed = {route["route"]["cluster"] for item in _walk(config) if isinstance(item, dict) and "routes" in item for route in item["routes"]}
+    routed = {route["route"]["cluster"] for item in _walk(listener) if isinstance(item, dict) and "routes" in item for route in item["routes"]}
     assert {"extractor", "search", "embedder", "ocr"} <= routed <= set(clusters)
     for name in routed:
         upstream = clusters[name]["transport_socket"]["typed_config"]
@@ -223,6 +228,38 @@ def test_gateway_config_has_listener_tls_jwt_and_upstream_mtls():
         context = upstream["common_tls_context"]
         assert context["validation_context"]["trusted_ca"]["filename"], name
         assert context["tls_certificates"], f"{name}: no client certificate, the services require one"
+
+
+def test_gateway_admin_is_a_unix_socket_and_prometheus_gets_only_stats_over_mtls():
+    """The admin interface (stop, drain, debug logs) has no port; the stats listener forwards GET
+    /stats/prometheus to it and nothing else, to clients with a certificate from the mivaa CA."""
+    config = envoy_config()
+    admin = config["admin"]["address"]
+    assert set(admin) == {"pipe"} and admin["pipe"]["mode"] == 0o600
+    socket_dir = admin["pipe"]["path"].rpartition("/")[0]
+    stats = listeners()["stats"]
+    [chain] = stats["filter_chains"]
+    tls = chain["transport_socket"]["typed_config"]
+    assert tls["require_client_certificate"] is True
+    assert tls["common_tls_context"]["validation_context"]["trusted_ca"]["filename"] == f"{GATEWAY_FILES}/mtls/ca.crt"
+    [manager] = chain["filters"]
+    [host] = manager["typed_config"]["route_config"]["virtual_hosts"]
+    forwarded = [route for route in host["routes"] if "route" in route]
+    assert [route["match"]["path"] for route in forwarded] == ["/stats/prometheus"]
+    assert all("direct_response" in route for route in host["routes"] if "route" not in route)
+    clusters = {c["name"]: c for c in config["static_resources"]["clusters"]}
+    [endpoint] = clusters[forwarded[0]["route"]["cluster"]]["load_assignment"]["endpoints"][0]["lb_endpoints"]
+    assert endpoint["endpoint"]["address"] == {"pipe": {"path": admin["pipe"]["path"]}}
+
+    spec = pod_spec("gateway")
+    [container] = spec["containers"]
+    port = stats["address"]["socket_address"]["port_value"]
+    assert {p["containerPort"]: p["name"] for p in container["ports"]} == {8080: "https", port: "stats"}
+    assert "emptyDir" in mounts_by_path(spec, container)[socket_dir]  # the pod's own, no other container's
+    annotations = resource("Deployment", "gateway")["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/port"] == str(port) and annotations["prometheus.io/scheme"] == "https"
+    scrape = resource("NetworkPolicy", "allow-metrics-scrape")
+    assert {"port": port, "protocol": "TCP"} in scrape["spec"]["ingress"][0]["ports"]
 
 
 def test_gateway_mounts_every_file_its_config_names():
@@ -361,7 +398,7 @@ def test_base_with_components_builds_and_validates(tmp_path, components):
 GATEWAY_FILES = "/etc/mivaa"
 # Must be the arguments of the Makefile's deploy-config line, in the same order.
 DEPLOY_RENDER_ARGS = [
-    "--port", "8080", "--admin-port", "9901", "--listen-address", "0.0.0.0",
+    "--port", "8080", "--admin-socket", "/var/run/envoy/admin.sock", "--listen-address", "0.0.0.0",
     "--upstream", "extractor=extractor:50051", "--upstream", "search=search:50051", "--upstream", "embedder=embedder:50051",
     "--upstream", "ocr=ocr:50051",
     "--cors-origin", "https://console.mivaa.example",
@@ -369,6 +406,8 @@ DEPLOY_RENDER_ARGS = [
     "--jwks-path", f"{GATEWAY_FILES}/jwks/jwks.json", "--issuer", "mivaa-dev", "--audience", "mivaa",
     "--upstream-tls-ca", f"{GATEWAY_FILES}/mtls/ca.crt",
     "--upstream-tls-cert", f"{GATEWAY_FILES}/mtls/tls.crt", "--upstream-tls-key", f"{GATEWAY_FILES}/mtls/tls.key",
+    "--stats-port", "9901", "--stats-tls-cert", f"{GATEWAY_FILES}/mtls/tls.crt", "--stats-tls-key", f"{GATEWAY_FILES}/mtls/tls.key",
+    "--stats-client-ca", f"{GATEWAY_FILES}/mtls/ca.crt",
 ]
 
 
@@ -404,3 +443,41 @@ def test_rendered_gateway_config_matches_the_template(tmp_path):
     envoy = pathlib.Path(sys.executable).parent / "envoy"
     result = subprocess.run([str(envoy), "--mode", "validate", "-c", str(local)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- database passwords ----------------------------------------------------------------------------
+
+
+def test_no_manifest_holds_a_secret_value():
+    """Secrets are created apart (deploy/README.md): no Secret object, no literal password or DSN."""
+    for path in sorted(K8S.rglob("*.yaml")):
+        if path.name == "envoy.yaml":
+            continue
+        for document in yaml.safe_load_all(path.read_text()):
+            if not document:
+                continue
+            assert document["kind"] != "Secret", f"{path}: a Secret belongs outside the manifests"
+            for item in _walk(document):
+                if isinstance(item, dict) and "name" in item and "value" in item:
+                    assert not any(word in item["name"].upper() for word in ("PASSWORD", "DATABASE_URL", "SECRET")), (path, item)
+                if isinstance(item, str):
+                    assert "postgresql://" not in item and "change-me" not in item, (path, item)
+
+
+def test_search_connects_as_an_app_role_that_is_not_the_superuser():
+    """PostgreSQL's superuser is for its own first start; search gets the `mivaa` role, no superuser."""
+    database = resource("StatefulSet", "postgres")["spec"]["template"]["spec"]
+    env = {item["name"]: item for item in database["containers"][0]["env"]}
+    assert env["POSTGRES_USER"]["value"] == "postgres"
+    assert env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "mivaa-postgres-superuser"
+    assert env["POSTGRES_HOST_AUTH_METHOD"]["value"] == "scram-sha-256"
+    assert "trust" not in env["POSTGRES_INITDB_ARGS"]["value"] and "--auth-local=scram-sha-256" in env["POSTGRES_INITDB_ARGS"]["value"]
+    init = resource("ConfigMap", "postgres-init")["data"]["10-mivaa-app-role.sh"]
+    assert "CREATE ROLE mivaa LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" in init
+    assert "CREATE DATABASE mivaa OWNER mivaa" in init and "CREATE EXTENSION IF NOT EXISTS vector" in init
+    [mount] = [m for m in database["containers"][0]["volumeMounts"] if m["mountPath"] == "/docker-entrypoint-initdb.d"]
+    assert {"name": mount["name"], "configMap": {"name": "postgres-init"}} in database["volumes"]
+    # Search reads its DSN (the app role's) from mivaa-database and never sees the superuser's Secret.
+    search = pod_spec("search")
+    referenced = {item["secretKeyRef"]["name"] for item in _walk(search) if isinstance(item, dict) and "secretKeyRef" in item}
+    assert referenced == {"mivaa-database"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import urllib.request
 
 import grpc
 import pytest
@@ -92,7 +91,7 @@ async def test_a_burst_over_the_search_budget_is_refused_while_others_are_served
 
 
 def upload_calls_seen_by_the_extractor(mesh) -> float:
-    body = urllib.request.urlopen(f"http://127.0.0.1:{mesh.ports.metrics_base + 2}/metrics", timeout=5).read().decode()
+    body = mesh.scrape(mesh.ports.metrics_base + 2)
     pattern = r'mivaa_rpc_duration_seconds_count\{[^}]*UploadDocument[^}]*\} ([0-9.e+]+)'
     return sum(float(value) for value in re.findall(pattern, body))
 

@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import urllib.request
 from dataclasses import dataclass, field
 
 import grpc
@@ -96,18 +95,30 @@ async def start_upstream(credentials: grpc.ServerCredentials | None = None) -> U
     return Upstream(server, port, calls)
 
 
+def admin_get(admin_socket: pathlib.Path, path: str, timeout: float = 2.0) -> str:
+    """GET on Envoy's admin interface, which listens on a unix socket only."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect(str(admin_socket))
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n".encode())
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")
+
+
 class Envoy:
     """Envoy on a rendered config; stopped as a process group."""
 
     def __init__(self, workdir: pathlib.Path, upstream_port: int, **options):
         self.port = free_port()
-        self.admin_port = free_port()
+        self.admin_socket = workdir / f"envoy-{self.port}-admin.sock"
         self.config = workdir / f"envoy-{self.port}.yaml"
         address = f"127.0.0.1:{upstream_port}"
         self.config.write_text(
             gateway_render.render(
                 port=self.port,
-                admin_port=self.admin_port,
+                admin_socket=str(self.admin_socket),
                 upstreams={"extractor": address, "search": address, "embedder": address, "ocr": address},
                 cors_origins=["http://allowed.example"],
                 **options,
@@ -131,7 +142,7 @@ class Envoy:
             if self.process.poll() is not None:
                 raise RuntimeError(f"envoy exited {self.process.returncode}:\n{self.log.read_text()[-4000:]}")
             try:
-                body = await asyncio.to_thread(lambda: urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}/clusters", timeout=2).read().decode())
+                body = await asyncio.to_thread(admin_get, self.admin_socket, "/clusters")
                 if "health_flags::healthy" in body and "failed_active_hc" not in body:
                     return
             except OSError:

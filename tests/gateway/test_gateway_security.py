@@ -297,7 +297,7 @@ def test_remote_jwks_config_is_valid_for_envoy(tmp_path):
 
     config = tmp_path / "envoy.yaml"
     config.write_text(gateway_render.render(
-        port=8080, admin_port=9901, upstreams={"extractor": "extractor:50051", "search": "search:50051", "embedder": "embedder:50051"},
+        port=8080, admin_socket="/run/envoy/admin.sock", upstreams={"extractor": "extractor:50051", "search": "search:50051", "embedder": "embedder:50051"},
         cors_origins=["https://console.mivaa.example"], jwks_uri="https://idp.mivaa.example/.well-known/jwks.json",
         issuer="https://idp.mivaa.example/", audiences=["mivaa"], max_upload_bytes=32 << 20,
     ))

@@ -610,3 +610,19 @@ async def test_tenant_migration_keeps_existing_documents_in_the_default_tenant(d
     indexes = {name for (name,) in await fetch(database_dsn, "SELECT indexname FROM pg_indexes WHERE tablename = 'documents'")}
     assert {"documents_tenant_sha256_key", "documents_tenant_create_time_id_idx", "documents_sha256_idx"} <= indexes
     assert "documents_sha256_key" not in indexes and "documents_create_time_id_idx" not in indexes
+
+
+async def test_a_database_without_pgvector_is_a_clear_precondition(local_postgres):
+    """The services' role is no superuser: it cannot create pgvector, and says so."""
+    import psycopg
+    from psycopg import sql
+
+    name = f"test_novector_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(local_postgres.superuser_dsn(), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} OWNER mivaa").format(sql.Identifier(name)))
+    try:
+        with pytest.raises(FailedPrecondition) as err:
+            await DocumentStore.open(local_postgres.app_dsn(name), DIMENSION)
+        assert err.value.reason == "VECTOR_EXTENSION_MISSING"
+    finally:
+        local_postgres.drop_database(name)

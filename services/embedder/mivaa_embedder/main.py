@@ -67,7 +67,7 @@ async def amain() -> None:
     if image_models and [m.lower() for m in image_models] == ["none"]:
         image_models = ()
     server_settings = load_config(ServerSettings, PREFIX)
-    start_metrics_server(server_settings.metrics_port, server_settings.host)
+    start_metrics_server(server_settings.metrics_port, server_settings.host, tls=server_settings)
     registry = ModelRegistry(
         pathlib.Path(settings.models_dir),
         settings.text_models,

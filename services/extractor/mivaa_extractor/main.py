@@ -101,7 +101,7 @@ async def amain() -> None:
     if unknown or not settings.roles:
         raise ConfigError(f"EXTRACTOR_ROLES must name api and/or worker, got {','.join(settings.roles)!r}")
     _check_limits(settings)
-    start_metrics_server(server_settings.metrics_port, server_settings.host)
+    start_metrics_server(server_settings.metrics_port, server_settings.host, tls=server_settings)
 
     nc = await messaging.connect(settings.nats_url, name="mivaa-extractor")
     js = nc.jetstream()

@@ -62,7 +62,7 @@ def build_pool(settings: OcrSettings) -> OcrPool:
 async def amain() -> None:
     settings = load_config(OcrSettings, PREFIX)
     server_settings = load_config(ServerSettings, PREFIX)
-    start_metrics_server(server_settings.metrics_port, server_settings.host)
+    start_metrics_server(server_settings.metrics_port, server_settings.host, tls=server_settings)
     pool = build_pool(settings)
     service = GrpcService("ocr", server_settings)
     service.add(ocr_service_pb2_grpc.add_OcrServiceServicer_to_server, OcrServicer(pool), SERVICE)

@@ -35,7 +35,7 @@ class SearchSettings:
 async def amain() -> None:
     settings = load_config(SearchSettings, PREFIX)
     server_settings = load_config(ServerSettings, PREFIX)
-    start_metrics_server(server_settings.metrics_port, server_settings.host)
+    start_metrics_server(server_settings.metrics_port, server_settings.host, tls=server_settings)
 
     service = GrpcService("search", server_settings)
     nc = await messaging.connect(settings.nats_url, name="mivaa-search")

@@ -742,7 +742,16 @@ def _migrations() -> list[tuple[str, str]]:
 async def _migrate(conn: psycopg.AsyncConnection, dimension: int) -> None:
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", [_MIGRATION_LOCK_KEY])
-        await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        try:
+            await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        except psycopg.errors.InsufficientPrivilege:
+            # The service's role is no superuser (as it should be): pgvector is the operator's to create.
+            raise FailedPrecondition(
+                "VECTOR_EXTENSION_MISSING",
+                "The database lacks the pgvector extension and this role may not create it; "
+                "a superuser must run CREATE EXTENSION vector in it.",
+                domain=DOMAIN,
+            ) from None
         await conn.execute(
             """
             CREATE TABLE IF NOT EXISTS schema_migrations (
