@@ -12,6 +12,7 @@ Kubernetes config render it into the server's `authorization` block.
 from __future__ import annotations
 
 import json
+import re
 
 from mivaa_platform.messaging import (
     EVENTS_STREAM,
@@ -72,6 +73,10 @@ def _work_consume() -> list[str]:
 
 def role_publish(role: str) -> list[str]:
     """Subjects a service role may publish to (requests to JetStream included)."""
+    return list(dict.fromkeys(_role_publish(role)))
+
+
+def _role_publish(role: str) -> list[str]:
     if role == "extractor":  # the upload/jobs API: stores originals, records jobs, queues tasks
         return [*_topology(), WORK_SUBJECT_EXTRACT, *_jobs_write(), *_ordered_reads(KV_STREAM),
                 *_originals_write(), *_ordered_reads(OBJ_STREAM)]
@@ -120,8 +125,23 @@ def tenant_permissions(tenant: str) -> dict:
     )
 
 
-def authorization_block(users: dict[str, dict]) -> str:
-    """The server config's `authorization` block: users maps name -> {"password": bcrypt hash,
-    "permissions": {...}}. NATS config accepts JSON values; quoting keeps `$` literal."""
-    entries = [{"user": name, "password": spec["password"], "permissions": spec["permissions"]} for name, spec in sorted(users.items())]
-    return "authorization " + json.dumps({"users": entries}, indent=2)
+def server_config(settings: dict, users: dict[str, dict]) -> str:
+    """A nats-server config: top-level `settings` (port, jetstream, tls ...) and the users.
+
+    users maps name -> {"password": ..., "permissions": {...}}. A password is a bcrypt hash (the
+    local mesh) or `$SOME_VARIABLE` (Kubernetes: the server reads it from its environment, filled
+    from a Secret). NATS config accepts JSON values; quoting keeps the `$` of a hash or a subject
+    literal, so only a variable reference is left unquoted.
+    """
+    entries = []
+    for name, spec in sorted(users.items()):
+        password = spec["password"]
+        quoted = password if _ENV_REFERENCE.fullmatch(password) else json.dumps(password)
+        entries.append(
+            f'    {{"user": {json.dumps(name)}, "password": {quoted}, "permissions": {json.dumps(spec["permissions"])}}}'
+        )
+    lines = [f"{key}: {json.dumps(value)}" for key, value in settings.items()]
+    return "\n".join([*lines, "authorization {", "  users: [", ",\n".join(entries), "  ]", "}"]) + "\n"
+
+
+_ENV_REFERENCE = re.compile(r"\$[A-Z][A-Z0-9_]*")

@@ -121,7 +121,7 @@ class LocalBus:
 
     # -- the server ------------------------------------------------------------------
     def write_config(self) -> None:
-        users = self._users()
+        users = {name: {"password": spec["password"], "permissions": spec["permissions"]} for name, spec in self._users().items()}
         settings = {
             "server_name": "mivaa-local",
             "host": "127.0.0.1",
@@ -134,8 +134,7 @@ class LocalBus:
                 "timeout": 5,
             },
         }
-        lines = [f"{key}: {json.dumps(value)}" for key, value in settings.items()]
-        text = "\n".join([*lines, bus_access.authorization_block(users)]) + "\n"
+        text = bus_access.server_config(settings, users)
         _write_private(self.config_path, text)
 
     def reload(self, pid: int, *, until_user: str, password: str, timeout: float = 10.0) -> None:
