@@ -458,3 +458,15 @@ def test_each_nats_client_has_its_own_user_password_file_and_verifies_tls(name):
     url = resource("ConfigMap", "mivaa-peers")["data"][f"{prefix}_NATS_URL"]
     scheme, _, address = url.partition("://")
     assert scheme == "tls" and address.rpartition(":")[0] in make_certs.service_spec("nats").dns
+
+
+def test_nats_monitoring_is_opened_only_for_keda():
+    """The base opens no monitoring port; components/keda-autoscaling does, for KEDA alone."""
+    policies = [r for _, r in MANIFESTS if r["kind"] == "NetworkPolicy"]
+    for policy in policies:
+        for rule in policy["spec"].get("ingress", []):
+            if 8222 in {port["port"] for port in rule.get("ports", [])}:
+                assert policy["spec"]["podSelector"] == {"matchLabels": {"app": "nats"}}
+                assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "keda"}}}]
+    trigger = resource("ScaledObject", "extractor-worker")["spec"]["triggers"][0]["metadata"]
+    assert trigger["natsServerMonitoringEndpoint"].startswith("nats-monitoring.")

@@ -93,7 +93,7 @@ class LocalBus:
                 _write_private(password_file, password + "\n")
                 users[role] = {"password": _hash(password)}
             users[role]["permissions"] = bus_access.role_permissions(role)
-        for name, spec in users.items():  # tenants too: permissions follow the code's declaration
+        for spec in users.values():  # tenants too: permissions follow the code's declaration
             if spec.get("tenant") is not None:
                 spec["permissions"] = bus_access.tenant_permissions(spec["tenant"])
         self._save_users(users)
