@@ -20,6 +20,7 @@ from mivaa_platform.messaging import (
     JOBS_BUCKET,
     ORIGINALS_BUCKET,
     ORIGINALS_STREAM,
+    WORK_CONSUMER,
     WORK_STREAM,
     WORK_SUBJECT_EXTRACT,
     inbox_prefix,
@@ -29,7 +30,6 @@ from mivaa_platform.messaging import (
 API = "$JS.API"
 KV_STREAM = f"KV_{JOBS_BUCKET}"
 OBJ_STREAM = ORIGINALS_STREAM
-WORK_CONSUMER = "extractors"  # the workers' shared durable pull consumer (mivaa_extractor.worker)
 SERVICE_ROLES = ("extractor", "worker", "search")
 OPS_ROLE = "ops"
 TENANT_USER_PREFIX = "tenant-"
@@ -45,7 +45,8 @@ def _ordered_reads(stream: str) -> list[str]:
     """Direct/last-message gets and the ordered push consumers nats-py uses for KV watch/keys and
     object gets (delivered to the caller's own inbox), plus their flow-control replies. An object
     get first looks its stream up by subject (STREAM.NAMES: names only, no content)."""
-    return [f"{API}.STREAM.NAMES",
+    return [
+        f"{API}.STREAM.NAMES",
         f"{API}.DIRECT.GET.{stream}", f"{API}.DIRECT.GET.{stream}.>", f"{API}.STREAM.MSG.GET.{stream}",
         f"{API}.CONSUMER.CREATE.{stream}", f"{API}.CONSUMER.CREATE.{stream}.>",
         f"{API}.CONSUMER.DELETE.{stream}.*", f"{API}.CONSUMER.INFO.{stream}.*",

@@ -37,6 +37,7 @@ log = logging.getLogger("mivaa.messaging")
 
 WORK_STREAM = "MIVAA_WORK"
 WORK_SUBJECT_EXTRACT = "mivaa.work.extract"
+WORK_CONSUMER = "extractors"  # the workers' shared durable pull consumer
 EVENTS_STREAM = "MIVAA_JOB_EVENTS"
 EVENTS_SUBJECT_PREFIX = "mivaa.jobs"
 JOBS_BUCKET = "mivaa-jobs"
