@@ -470,3 +470,15 @@ def test_nats_monitoring_is_opened_only_for_keda():
                 assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "keda"}}}]
     trigger = resource("ScaledObject", "extractor-worker")["spec"]["triggers"][0]["metadata"]
     assert trigger["natsServerMonitoringEndpoint"].startswith("nats-monitoring.")
+
+
+def test_tenant_users_render_for_an_overlay():
+    """render_nats_config --tenant: a tenant's consumer user reads its events only, password from the environment."""
+    from mivaa_platform import bus_access
+
+    tool = _render_nats_config()
+    config = tool.render(("acme.eu",))
+    assert '"user": "tenant-acme%2Eeu", "password": $NATS_PASSWORD_TENANT_ACME_EU,' in config
+    assert bus_access.tenant_permissions("acme.eu")["subscribe"]["allow"][1] == "mivaa.jobs.acme%2Eeu.>"
+    with pytest.raises(ValueError):
+        tool.render(("acme.eu", "acme_eu"))
