@@ -8,6 +8,14 @@ init writes DIR/signing-key.pem (the private key, mode 0600), DIR/jwks.json (the
 public key as a JWKS, with its `kid`: the RFC 7638 thumbprint) and DIR/key.json (alg
 and kid). The gateway is rendered with `jwks_path=DIR/jwks.json` (gateway/render.py).
 
+    mivaa auth nats-creds --tenant T --out FILE [--state-dir .mivaa]
+
+nats-creds makes (or replaces) a read-only NATS user for one tenant's job events on the local
+mesh and writes its credentials (url, user, password, the CA's PEM, inbox prefix, subject) as
+JSON, mode 0600; a running mesh's NATS reloads its users at once. That user may subscribe to
+mivaa.jobs.<tenant>.> and replay it from the MIVAA_JOB_EVENTS stream through a consumer whose
+filter is that subject, and nothing else (mivaa_platform.bus_access.tenant_permissions).
+
 token prints a signed JWT for the gateway: iss, aud, sub, tenant, scope, iat, exp.
 `scope` is the OAuth 2 form (RFC 8693 / RFC 9068): ONE space-separated string,
 "read write". Envoy's jwt_authn splits it into a list in its metadata
@@ -174,6 +182,31 @@ def add_parser(sub) -> None:
     token.add_argument("--ttl", type=int, default=DEFAULT_TTL, help="seconds (default 3600)")
     token.add_argument("--audience", default=DEFAULT_AUDIENCE)
     token.add_argument("--issuer", default=DEFAULT_ISSUER)
+    creds = actions.add_parser("nats-creds", help="read-only NATS credentials for one tenant's job events")
+    creds.add_argument("--tenant", required=True)
+    creds.add_argument("--out", type=pathlib.Path, required=True, help="file to write (JSON, mode 0600)")
+    creds.add_argument("--state-dir", type=pathlib.Path, default=pathlib.Path(os.environ.get("MIVAA_STATE_DIR", ".mivaa")))
+
+
+def write_nats_credentials(state_dir: pathlib.Path, tenant: str, out: pathlib.Path) -> dict:
+    """A tenant event consumer's NATS credentials from the local mesh in state_dir, written to `out`."""
+    from mivaa_cli.localmesh.mesh import LocalMesh
+    from mivaa_platform.errors import MivaaError
+    from mivaa_platform.tenancy import check_tenant
+
+    try:
+        check_tenant(tenant)
+    except MivaaError as error:
+        raise ValueError(f"invalid tenant {tenant!r}: {error.message}") from None
+    mesh = LocalMesh.load(state_dir)
+    if mesh is None:
+        raise FileNotFoundError(f"no running mesh in {state_dir} (start one with `mivaa up`)")
+    credentials = mesh.add_bus_tenant(tenant)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as file:
+        json.dump(credentials, file, indent=2)
+    return credentials
 
 
 def run(args) -> int:
@@ -186,7 +219,11 @@ def run(args) -> int:
             print(issue_token(args.dir, subject=args.subject, tenant=args.tenant, scopes=args.scope or ["read"],
                               ttl=args.ttl, audience=args.audience, issuer=args.issuer))
             return 0
-    except (FileNotFoundError, FileExistsError, ValueError) as exc:
+        if args.auth_action == "nats-creds":
+            credentials = write_nats_credentials(args.state_dir, args.tenant, args.out)
+            print(f"NATS user {credentials['user']} (subscribe {credentials['subject']}): {args.out}")
+            return 0
+    except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"unknown auth action {args.auth_action!r}", file=sys.stderr)

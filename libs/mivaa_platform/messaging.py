@@ -9,40 +9,129 @@
 
 Every declaration is idempotent, so any process may call `ensure_topology`
 at start in any order.
+
+Connections authenticate (user + password file) over TLS verified with the mesh's CA, each with a
+private inbox prefix; what each user may touch is in mivaa_platform.bus_access.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import dataclasses
+import json
 import logging
+import pathlib
+import ssl
+from collections.abc import Callable
 
 import nats
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext, api
 from nats.js.errors import BadRequestError, NotFoundError, ObjectNotFoundError
 
+from mivaa_platform.config import ConfigError, load_config
 from mivaa_platform.errors import NotFound
 
 log = logging.getLogger("mivaa.messaging")
 
 WORK_STREAM = "MIVAA_WORK"
 WORK_SUBJECT_EXTRACT = "mivaa.work.extract"
+WORK_CONSUMER = "extractors"  # the workers' shared durable pull consumer
 EVENTS_STREAM = "MIVAA_JOB_EVENTS"
 EVENTS_SUBJECT_PREFIX = "mivaa.jobs"
 JOBS_BUCKET = "mivaa-jobs"
 ORIGINALS_BUCKET = "mivaa-originals"
+ORIGINALS_STREAM = f"OBJ_{ORIGINALS_BUCKET}"  # the object store's stream (nats-py's naming)
 EVENT_RETENTION_SECONDS = 7 * 24 * 3600
 
 
-async def connect(url: str, name: str) -> NatsClient:
-    """Connects with reconnects forever: NATS restarting must not kill a service."""
-    return await nats.connect(
-        servers=[url],
+def inbox_prefix(user: str) -> str:
+    """Each user's replies (and JetStream deliveries to inboxes) on subjects only it may subscribe to."""
+    return f"_INBOX_{user}" if user else "_INBOX"
+
+
+def tenant_subject_token(tenant: str) -> str:
+    """A tenant as one NATS subject token ('.' separates tokens; tenants may contain it, never '%')."""
+    return tenant.replace(".", "%2E")
+
+
+@dataclasses.dataclass(frozen=True)
+class NatsSettings:
+    """How a process reaches NATS, read from <PREFIX>_NATS_URL, _USER, _PASSWORD_FILE and _CA_FILE.
+
+    url: nats://host:port, or tls://host:port (TLS is on whenever ca_file is set). password_file
+    holds the password alone (a mounted Secret; never an environment variable, which `ps e` and
+    crash dumps show). ca_file: the CA that signed the server's certificate; the name in the URL
+    is checked against it.
+    """
+
+    url: str
+    user: str = ""
+    password_file: str = ""
+    ca_file: str = ""
+
+    @classmethod
+    def from_env(cls, prefix: str, environ=None) -> NatsSettings:
+        settings = load_config(cls, f"{prefix}_NATS", environ)
+        if bool(settings.user) != bool(settings.password_file):
+            raise ConfigError(f"{prefix}_NATS_USER and {prefix}_NATS_PASSWORD_FILE go together")
+        return settings
+
+    def connect_options(self) -> dict:
+        """Keyword arguments of nats.connect for these settings (also used by tools and tests)."""
+        options: dict = {"servers": [self.url], "inbox_prefix": inbox_prefix(self.user)}
+        if self.user:
+            try:
+                password = pathlib.Path(self.password_file).read_text().strip()
+            except OSError as error:
+                raise ConfigError(f"NATS password file {self.password_file}: {error.strerror or error}") from None
+            options |= {"user": self.user, "password": password}
+        if self.ca_file:
+            try:
+                options["tls"] = ssl.create_default_context(cafile=self.ca_file)
+            except (OSError, ssl.SSLError) as error:
+                raise ConfigError(f"NATS CA file {self.ca_file}: {error}") from None
+        return options
+
+
+async def connect(
+    settings: NatsSettings, name: str, *, on_closed: Callable[[], None] | None = None
+) -> NatsClient:
+    """Connects with reconnects forever: NATS restarting must not kill a service.
+
+    A connection can still end for good (the server rejected a protocol violation such as an
+    oversized message, or authentication changed): nats-py then never reconnects, so every later
+    call would fail. `on_closed` runs then (and on a deliberate close or drain); a service passes
+    GrpcService.dependency_lost, which stops the process with a failure status unless it is
+    already shutting down, so its supervisor replaces it.
+    """
+
+    async def closed() -> None:
+        if on_closed is not None:
+            on_closed()
+
+    async def disconnected() -> None:
+        log.warning("NATS disconnected; reconnecting")
+
+    async def reconnected() -> None:
+        log.info("NATS reconnected")
+
+    async def error(exc: Exception) -> None:
+        log.warning("NATS error", extra={"fields": {"error": str(exc) or type(exc).__name__}})
+
+    client = await nats.connect(
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
         connect_timeout=5,
+        closed_cb=closed,
+        disconnected_cb=disconnected,
+        reconnected_cb=reconnected,
+        error_cb=error,
+        **settings.connect_options(),
     )
+    return client
 
 
 async def _ensure_stream(js: JetStreamContext, config: api.StreamConfig) -> None:
@@ -115,6 +204,24 @@ class OriginalsStore:
         return result.data
 
     async def delete(self, sha256: str) -> None:
-        store = await self._bucket()
-        with contextlib.suppress(ObjectNotFoundError, NotFoundError):
-            await store.delete(sha256)
+        """Marks the object deleted and purges its chunks, as nats-py's ObjectStore.delete does, but
+        reads only the object's metadata, by a direct get on its meta subject: search deletes
+        originals and its NATS user may not read them (bus_access), which a stream message get
+        (any subject) or a consumer would allow."""
+        meta_subject = original_meta_subject(sha256)
+        try:
+            message = await self._js.get_last_msg(ORIGINALS_STREAM, meta_subject, direct=True)
+        except NotFoundError:
+            return
+        info = api.ObjectInfo.from_response(json.loads(message.data))
+        if info.deleted or not info.nuid:
+            return
+        info.deleted, info.size, info.chunks, info.digest, info.mtime = True, 0, 0, "", ""
+        try:
+            await self._js.publish(meta_subject, json.dumps(info.as_dict()).encode(), headers={api.Header.ROLLUP: "sub"})
+        finally:
+            await self._js.purge_stream(ORIGINALS_STREAM, subject=f"$O.{ORIGINALS_BUCKET}.C.{info.nuid}")
+
+
+def original_meta_subject(sha256: str) -> str:
+    return f"$O.{ORIGINALS_BUCKET}.M.{base64.urlsafe_b64encode(sha256.encode()).decode()}"

@@ -9,14 +9,21 @@ With `health_port` set, the same health servicer is also served alone, in plaint
 port: probes that cannot present a client certificate (kubelet's) can check a service whose
 main port requires mTLS, and see the statuses the service sets, while nothing else is reachable
 without a certificate.
+
+Dependencies: `watch_dependencies` re-checks what the service cannot work without (NATS,
+PostgreSQL) every few seconds once it is ready, and reports NOT_SERVING while any check fails and
+SERVING again when all pass, so a balancer sends no calls it would fail and a supervisor sees it.
+`fail(reason)` ends the process with a non-zero status instead (a dependency that can never come
+back, like a NATS connection closed for good), so the supervisor starts a fresh one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -46,6 +53,11 @@ MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
+# A dependency check: True while the dependency is usable. It must not raise or hang; the
+# watcher bounds it by DEPENDENCY_CHECK_SECONDS and counts an exception or timeout as False.
+DependencyCheck = Callable[[], Awaitable[bool]]
+DEPENDENCY_CHECK_SECONDS = 3.0
+
 
 class GrpcService:
     def __init__(self, label: str, settings: ServerSettings, *, max_receive_message_bytes: int | None = None):
@@ -74,6 +86,10 @@ class GrpcService:
         self._service_names: list[str] = []
         self.port = 0
         self.health_port = 0
+        self._stop = asyncio.Event()
+        self.stopping = False
+        self.exit_code = 0
+        self._watcher: asyncio.Task | None = None
 
     def add(self, register: Callable[[object, grpc.aio.Server], None], servicer: object, service_name: str) -> None:
         register(servicer, self.server)
@@ -111,19 +127,59 @@ class GrpcService:
         for name in ("", *self._service_names):
             await self.health.set(name, status)
 
+    def watch_dependencies(self, checks: Mapping[str, DependencyCheck], interval: float = 2.0) -> None:
+        """Once ready: SERVING while every check passes, NOT_SERVING while one fails, re-checked
+        every `interval` seconds. Replaces a plain set_serving(True) at the end of start-up."""
+        self._watcher = asyncio.create_task(self._watch(dict(checks), interval))
+
+    async def _watch(self, checks: dict[str, DependencyCheck], interval: float) -> None:
+        serving: bool | None = None
+        while not self.stopping:
+            failing = [name for name, check in checks.items() if not await _passes(check)]
+            if (not failing) != serving and not self.stopping:
+                serving = not failing
+                await self.set_serving(serving)
+                if failing:
+                    log.warning("dependency unreachable: NOT_SERVING", extra={"fields": {"failing": failing}})
+                else:
+                    log.info("dependencies reachable: SERVING")
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=interval)
+
+    def fail(self, reason: str) -> None:
+        """Stops the process with exit status 1 (unless it is already stopping on purpose)."""
+        if self.stopping:
+            return
+        log.critical("cannot go on; exiting so the supervisor restarts the service", extra={"fields": {"reason": reason}})
+        self.exit_code = 1
+        self._stop.set()
+
     async def stop(self) -> None:
+        self.stopping = True
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
         await self.health.enter_graceful_shutdown()
         servers = [self.server] if self.health_server is None else [self.server, self.health_server]
         await asyncio.gather(*(server.stop(self.settings.grace_seconds) for server in servers))
 
-    async def run_until_signalled(self, on_shutdown: Callable[[], Awaitable[None]] | None = None) -> None:
-        """Blocks until SIGTERM/SIGINT, then drains: health first, then calls, then `on_shutdown`."""
-        stop = asyncio.Event()
+    async def run_until_signalled(self, on_shutdown: Callable[[], Awaitable[None]] | None = None) -> int:
+        """Blocks until SIGTERM/SIGINT or `fail`, then drains: health first, then calls, then
+        `on_shutdown`. Returns the process's exit status (1 after `fail`)."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+            loop.add_signal_handler(sig, self._stop.set)
+        await self._stop.wait()
         log.info("shutting down")
         await self.stop()
         if on_shutdown is not None:
             await on_shutdown()
+        return self.exit_code
+
+
+async def _passes(check: DependencyCheck) -> bool:
+    try:
+        return bool(await asyncio.wait_for(check(), timeout=DEPENDENCY_CHECK_SECONDS))
+    except Exception:  # noqa: BLE001 - an unreachable dependency is a failed check, whatever it raised
+        return False

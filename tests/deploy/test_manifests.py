@@ -291,8 +291,8 @@ def cert_manager(kind: str) -> dict[str, dict]:
     return {r["metadata"]["name"]: r for p, r in MANIFESTS if p.parent == CERT_MANAGER and r["kind"] == kind}
 
 
-# Mounted Secrets that are not certificates: made by hand (deploy/README.md), never by cert-manager.
-KEY_SECRETS = {"mivaa-extractor-task-key"}
+# Mounted Secrets that hold no certificate: made by hand (deploy/README.md), never by cert-manager.
+NON_CERTIFICATE_SECRETS = {"mivaa-extractor-task-key", "mivaa-nats-users"}
 
 
 def mounted_secrets() -> set[str]:
@@ -301,7 +301,7 @@ def mounted_secrets() -> set[str]:
         volume["secret"]["secretName"]
         for _, workload in WORKLOADS
         for volume in workload["spec"]["template"]["spec"].get("volumes", [])
-        if "secret" in volume and volume["secret"]["secretName"] not in KEY_SECRETS
+        if "secret" in volume and volume["secret"]["secretName"] not in NON_CERTIFICATE_SECRETS
     }
 
 
@@ -481,3 +481,93 @@ def test_search_connects_as_an_app_role_that_is_not_the_superuser():
     search = pod_spec("search")
     referenced = {item["secretKeyRef"]["name"] for item in _walk(search) if isinstance(item, dict) and "secretKeyRef" in item}
     assert referenced == {"mivaa-database"}
+
+
+# -- NATS -----------------------------------------------------------------------------------------
+
+NATS_CLIENTS = {"extractor": ("EXTRACTOR", "extractor"), "extractor-worker": ("EXTRACTOR", "worker"), "search": ("SEARCH", "search")}
+
+
+def nats_pod_spec() -> dict:
+    return resource("StatefulSet", "nats", K8S / "base" / "nats.yaml")["spec"]["template"]["spec"]
+
+
+def _render_nats_config():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("mivaa_tools_render_nats_config", REPO / "tools" / "render_nats_config.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_nats_config_is_rendered_from_the_declared_permissions():
+    """deploy/k8s/base/nats.conf is what mivaa_platform.bus_access declares (tools/render_nats_config.py)."""
+    assert (K8S / "base" / "nats.conf").read_text() == _render_nats_config().render()
+
+
+def test_nats_requires_tls_and_users_and_exposes_no_monitoring_port():
+    config = (K8S / "base" / "nats.conf").read_text()
+    assert "authorization {" in config and "tls:" in config
+    assert "http" not in config and "no_auth_user" not in config
+    for role in ("extractor", "worker", "search", "ops"):
+        assert f'"user": "{role}", "password": $NATS_PASSWORD_{role.upper()},' in config
+    assert [port["port"] for port in resource("Service", "nats")["spec"]["ports"]] == [4222]
+    container = nats_pod_spec()["containers"][0]
+    assert [port["containerPort"] for port in container["ports"]] == [4222]
+    assert not any("http" in arg for arg in container["args"])
+    assert all("httpGet" not in container[probe] for probe in ("readinessProbe", "livenessProbe"))
+
+
+def test_nats_passwords_come_from_a_secret_the_manifests_do_not_define():
+    """No default NATS password in the manifests: the server and each client read mivaa-nats-users."""
+    container = nats_pod_spec()["containers"][0]
+    variables = {item["name"]: item for item in container["env"] if item["name"].startswith("NATS_PASSWORD_")}
+    assert set(variables) == {"NATS_PASSWORD_EXTRACTOR", "NATS_PASSWORD_WORKER", "NATS_PASSWORD_SEARCH", "NATS_PASSWORD_OPS"}
+    for item in variables.values():
+        assert "value" not in item and item["valueFrom"]["secretKeyRef"]["name"] == "mivaa-nats-users"
+    assert not [r for _, r in MANIFESTS if r["kind"] == "Secret" and r["metadata"]["name"] == "mivaa-nats-users"]
+    assert "mivaa-nats-tls" in mounted_secrets()
+
+
+@pytest.mark.parametrize("name", sorted(NATS_CLIENTS))
+def test_each_nats_client_has_its_own_user_password_file_and_verifies_tls(name):
+    prefix, user = NATS_CLIENTS[name]
+    spec = pod_spec(name)
+    container = spec["containers"][0]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    assert env[f"{prefix}_NATS_USER"] == user
+    volume, file = file_volume(spec, container, env[f"{prefix}_NATS_PASSWORD_FILE"])
+    # Only this role's key of the Secret is mounted: a worker cannot read the API's password.
+    assert volume["secret"]["secretName"] == "mivaa-nats-users"
+    assert volume["secret"]["items"] == [{"key": user, "path": file}]
+    assert volume["secret"]["defaultMode"] & 0o007 == 0
+    ca_volume, ca_file = file_volume(spec, container, env[f"{prefix}_NATS_CA_FILE"])
+    assert ca_volume["secret"]["secretName"].endswith("-tls") and ca_file == "ca.crt"
+    url = resource("ConfigMap", "mivaa-peers")["data"][f"{prefix}_NATS_URL"]
+    scheme, _, address = url.partition("://")
+    assert scheme == "tls" and address.rpartition(":")[0] in make_certs.service_spec("nats").dns
+
+
+def test_nats_monitoring_is_opened_only_for_keda():
+    """The base opens no monitoring port; components/keda-autoscaling does, for KEDA alone."""
+    policies = [r for _, r in MANIFESTS if r["kind"] == "NetworkPolicy"]
+    for policy in policies:
+        for rule in policy["spec"].get("ingress", []):
+            if 8222 in {port["port"] for port in rule.get("ports", [])}:
+                assert policy["spec"]["podSelector"] == {"matchLabels": {"app": "nats"}}
+                assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "keda"}}}]
+    trigger = resource("ScaledObject", "extractor-worker")["spec"]["triggers"][0]["metadata"]
+    assert trigger["natsServerMonitoringEndpoint"].startswith("nats-monitoring.")
+
+
+def test_tenant_users_render_for_an_overlay():
+    """render_nats_config --tenant: a tenant's consumer user reads its events only, password from the environment."""
+    from mivaa_platform import bus_access
+
+    tool = _render_nats_config()
+    config = tool.render(("acme.eu",))
+    assert '"user": "tenant-acme%2Eeu", "password": $NATS_PASSWORD_TENANT_ACME_EU,' in config
+    assert bus_access.tenant_permissions("acme.eu")["subscribe"]["allow"][1] == "mivaa.jobs.acme%2Eeu.>"
+    with pytest.raises(ValueError):
+        tool.render(("acme.eu", "acme_eu"))

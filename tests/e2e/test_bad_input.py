@@ -23,7 +23,7 @@ async def snapshot(client, mesh) -> dict:
         token = page.next_page_token
         if not token:
             break
-    nc = await nats.connect(mesh.nats_url)
+    nc = await nats.connect(**mesh.nats_settings().connect_options())
     try:
         js = nc.jetstream()
         streams = {}

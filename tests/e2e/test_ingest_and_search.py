@@ -135,7 +135,7 @@ async def test_delete_removes_chunks_and_stored_file(client, mesh):
     assert error_reason(failure.value) == "DOCUMENT_NOT_FOUND"
     result = await client.search_chunks(page_phrase("ephemeral", 1), top_k=10)
     assert name not in {h.document for h in result.hits}
-    nc = await nats.connect(mesh.nats_url)
+    nc = await nats.connect(**mesh.nats_settings().connect_options())
     try:
         from mivaa_platform.messaging import OriginalsStore
 

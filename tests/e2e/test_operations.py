@@ -96,7 +96,7 @@ def test_every_service_exports_metrics(mesh):
 
 
 async def test_job_events_on_nats_carry_the_job_and_trace_context(client, mesh):
-    nc = await nats.connect(mesh.nats_url)
+    nc = await nats.connect(**mesh.nats_settings().connect_options())
     events: list = []
     try:
         async def collect(message):
@@ -119,7 +119,7 @@ async def test_job_events_on_nats_carry_the_job_and_trace_context(client, mesh):
     assert sequences == sorted(sequences)
     assert all("traceparent" in (m.headers or {}) for m in mine), "traces cross NATS"
     # A consumer that comes later can replay the whole history from the stream.
-    nc = await nats.connect(mesh.nats_url)
+    nc = await nats.connect(**mesh.nats_settings().connect_options())
     try:
         js = nc.jetstream()
         replay = await js.subscribe(f"mivaa.jobs.*.{job_id}.>", ordered_consumer=True, deliver_policy=nats.js.api.DeliverPolicy.ALL)

@@ -154,7 +154,7 @@ async def _same_pdf(mesh, a: TenantCaller, b: TenantCaller) -> None:
     assert (await a.get_document(first_a.document.name)).state == search_pb.DOCUMENT_STATE_READY
     assert [h.document for h in (await a.search_chunks(phrase, top_k=1)).hits] == [first_a.document.name]
     assert not (await b.search_chunks(phrase)).hits
-    nc = await nats.connect(mesh.nats_url)
+    nc = await nats.connect(**mesh.nats_settings().connect_options())
     try:
         originals = OriginalsStore(nc.jetstream())
         assert await originals.exists(first_a.document.sha256)

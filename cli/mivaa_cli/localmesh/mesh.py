@@ -27,6 +27,7 @@ import urllib.request
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from mivaa_cli.localmesh.bus import LocalBus
 from mivaa_cli.localmesh.postgres import LocalPostgres
 from mivaa_cli.localmesh.processes import ManagedProcess, free_port, pid_alive, start_process, wait_for_port, write_private
 from mivaa_platform.keyfile import write_new_key
@@ -51,6 +52,8 @@ class MeshPorts:
     # Envoy's Prometheus stats (GET /stats/prometheus only, mTLS); its admin has no port.
     gateway_stats: int = 9901
     nats: int = 4222
+    # NATS's HTTP monitoring port: never opened (it would show every connection and stream to
+    # any local user); kept so the audit can check that nothing listens there.
     nats_monitor: int = 8222
     postgres: int = 54329
     extractor: int = 50051
@@ -152,6 +155,10 @@ class LocalMesh:
         # accept only callers with a certificate from this CA (mTLS), so nothing reaches
         # them around the gateway.
         self.certs_dir = self.state_dir / "certs"
+        # NATS with TLS and one user per role (localmesh/bus.py).
+        self.bus = LocalBus(
+            self.state_dir / "nats-auth", port=self.ports.nats, store_dir=self.state_dir / "nats", certs_dir=self.certs_dir
+        )
 
     def ensure_certs(self) -> None:
         sys.path.insert(0, str(REPO_ROOT / "tools"))
@@ -159,7 +166,7 @@ class LocalMesh:
             from make_certs import make_certs  # tools/make_certs.py: the one place certificates are made
         finally:
             sys.path.pop(0)
-        make_certs(self.certs_dir, ("extractor", "search", "embedder", "ocr"))
+        make_certs(self.certs_dir, ("extractor", "search", "embedder", "ocr", "nats"))
 
     def ops_credentials(self) -> grpc.ChannelCredentials:
         """What ops tools (and the launcher's health checks) present to a service directly."""
@@ -206,7 +213,12 @@ class LocalMesh:
 
     @property
     def nats_url(self) -> str:
-        return f"nats://127.0.0.1:{self.ports.nats}"
+        return self.bus.url
+
+    def nats_settings(self, user: str = "ops"):
+        """How a tool or a test reaches NATS as one of the mesh's users (ops: the whole bus):
+        nats.connect(**mesh.nats_settings().connect_options())."""
+        return self.bus.settings(user)
 
     def address(self, service: str) -> str:
         return f"127.0.0.1:{getattr(self.ports, service)}"
@@ -253,13 +265,14 @@ class LocalMesh:
             env = {
                 "SEARCH_PORT": str(ports.search),
                 "SEARCH_DATABASE_URL": self.postgres.dsn,
-                "SEARCH_NATS_URL": self.nats_url,
+                **self.bus.env("SEARCH", "search"),
                 "SEARCH_EMBEDDER_ADDR": self.address("embedder"),
                 "SEARCH_METRICS_PORT": str(ports.metrics_base + metrics["search"]),
             }
         else:
             env = {
-                "EXTRACTOR_NATS_URL": self.nats_url,
+                # The API and the workers are different NATS users: only the API may queue tasks.
+                **self.bus.env("EXTRACTOR", "extractor" if name == "extractor" else "worker"),
                 "EXTRACTOR_SEARCH_ADDR": self.address("search"),
                 "EXTRACTOR_EMBEDDER_ADDR": self.address("embedder"),
                 "EXTRACTOR_TOKENIZER_PATH": str(tokenizer) if tokenizer.exists() else "",
@@ -328,28 +341,30 @@ class LocalMesh:
         self.save()
 
     def _start_nats(self) -> None:
-        store = self.state_dir / "nats"
-        store.mkdir(parents=True, exist_ok=True)
-        process = start_process(
-            "nats",
-            [
-                _binary("nats-server"),
-                "--jetstream",
-                "--store_dir", str(store),
-                "--addr", "127.0.0.1",
-                "--port", str(self.ports.nats),
-                "--http_port", str(self.ports.nats_monitor),
-                "--server_name", "mivaa-local",
-            ],
-            log_dir=self.log_dir,
-        )
+        (self.state_dir / "nats").mkdir(parents=True, exist_ok=True)
+        self.bus.ensure_roles()
+        # TLS, users and permissions come from the config; no HTTP monitoring port.
+        process = start_process("nats", [_binary("nats-server"), "-c", str(self.bus.config_path)], log_dir=self.log_dir)
         self.processes["nats"] = process
         wait_for_port(process, self.ports.nats)
-        wait_for_port(process, self.ports.nats_monitor)
+
+    def add_bus_tenant(self, tenant: str) -> dict:
+        """Credentials of a read-only consumer of one tenant's job events; a running NATS reloads its users."""
+        credentials = self.bus.add_tenant(tenant)
+        nats = self.processes.get("nats")
+        if nats is not None and nats.alive():
+            self.bus.reload(nats.pid, until_user=credentials["user"], password=credentials["password"])
+        return credentials
 
     def restart_nats(self) -> None:
         """Stops NATS and starts it again on the same port and store (jobs and originals survive)."""
+        self.stop_nats()
+        self.start_nats()
+
+    def stop_nats(self) -> None:
         self.processes.pop("nats").stop()
+
+    def start_nats(self) -> None:
         self._start_nats()
         self.save()
 

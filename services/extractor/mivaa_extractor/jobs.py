@@ -29,7 +29,7 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from mivaa.jobs.v1 import job_pb2
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument, NotFound
 from mivaa_platform.limits import check_bus_record
-from mivaa_platform.messaging import EVENTS_SUBJECT_PREFIX, JOBS_BUCKET
+from mivaa_platform.messaging import EVENTS_SUBJECT_PREFIX, JOBS_BUCKET, tenant_subject_token
 from mivaa_platform.tenancy import DEFAULT_TENANT
 from mivaa_platform.telemetry import inject_trace_headers
 
@@ -73,8 +73,8 @@ def now_timestamp() -> timestamp_pb2.Timestamp:
 
 
 def subject_token(tenant: str) -> str:
-    """A tenant as one NATS subject token ('.' separates tokens; tenants may contain it, never '%')."""
-    return tenant.replace(".", "%2E")
+    """A tenant as one NATS subject token (the same rule grants NATS permissions: bus_access)."""
+    return tenant_subject_token(tenant)
 
 
 def event_subject(job: job_pb2.Job) -> str:

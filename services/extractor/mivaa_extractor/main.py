@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import signal
-import sys
 from dataclasses import dataclass
 
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
@@ -39,7 +36,7 @@ PREFIX = "EXTRACTOR"
 
 @dataclass(frozen=True)
 class ExtractorSettings:
-    nats_url: str
+    # NATS: EXTRACTOR_NATS_URL, _USER, _PASSWORD_FILE, _CA_FILE (mivaa_platform.messaging.NatsSettings).
     search_addr: str
     embedder_addr: str
     # 32 random bytes, base64, shared by the API and the workers: passwords in work items are sealed with it.
@@ -94,7 +91,7 @@ class ExtractorSettings:
     image_model: str = ""
 
 
-async def amain() -> None:
+async def amain() -> int:
     settings = load_config(ExtractorSettings, PREFIX)
     server_settings = load_config(ServerSettings, PREFIX)
     unknown = set(settings.roles) - {"api", "worker"}
@@ -103,7 +100,11 @@ async def amain() -> None:
     _check_limits(settings)
     start_metrics_server(server_settings.metrics_port, server_settings.host, tls=server_settings)
 
-    nc = await messaging.connect(settings.nats_url, name="mivaa-extractor")
+    service = GrpcService("extractor", server_settings)
+    nc = await messaging.connect(
+        messaging.NatsSettings.from_env(PREFIX), name="mivaa-extractor",
+        on_closed=lambda: service.fail("the NATS connection closed for good"),
+    )
     js = nc.jetstream()
     await messaging.ensure_topology(js)
     jobs = JobStore(js)
@@ -115,7 +116,6 @@ async def amain() -> None:
     catalog = SearchCatalog(search_channel)
     channels = [search_channel, embedder_channel]
 
-    service = GrpcService("extractor", server_settings)
     ingestor: Ingestor | None = None
     if "api" in settings.roles:
         ingestor = Ingestor(
@@ -207,8 +207,13 @@ async def amain() -> None:
             concurrent_tasks=settings.concurrent_tasks,
         )
         worker_task = asyncio.create_task(worker.run(stop))
-        worker_task.add_done_callback(_exit_if_worker_died(stop))
-    await service.set_serving(True)
+        worker_task.add_done_callback(_exit_if_worker_died(stop, service))
+
+    async def nats_connected() -> bool:
+        return nc.is_connected
+
+    # NOT_SERVING while NATS is unreachable (uploads, jobs and tasks all go through it).
+    service.watch_dependencies({"nats": nats_connected})
 
     async def shutdown() -> None:
         stop.set()
@@ -223,7 +228,7 @@ async def amain() -> None:
             await channel.close()
         await nc.drain()
 
-    await service.run_until_signalled(shutdown)
+    return await service.run_until_signalled(shutdown)
 
 
 def _check_limits(settings: ExtractorSettings) -> None:
@@ -233,7 +238,7 @@ def _check_limits(settings: ExtractorSettings) -> None:
             raise ConfigError(f"{PREFIX}_{name.upper()} must be at least 1, got {getattr(settings, name)}")
 
 
-def _exit_if_worker_died(stop: asyncio.Event):
+def _exit_if_worker_died(stop: asyncio.Event, service: GrpcService):
     """A worker loop that ends on its own must not leave a process that looks healthy but
     consumes nothing: log it and stop the process, so its supervisor starts a fresh one."""
 
@@ -241,20 +246,13 @@ def _exit_if_worker_died(stop: asyncio.Event):
         if stop.is_set() or task.cancelled():
             return
         log.critical("the worker loop ended unexpectedly; exiting", exc_info=task.exception())
-        os.kill(os.getpid(), signal.SIGTERM)
-        global _worker_failed
-        _worker_failed = True
+        service.fail("the worker loop ended")
 
     return check
 
 
-_worker_failed = False
-
-
 def main() -> None:
     run_service("extractor", amain)
-    if _worker_failed:
-        sys.exit(1)
 
 
 if __name__ == "__main__":

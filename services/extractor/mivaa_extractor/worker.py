@@ -35,13 +35,13 @@ from mivaa.jobs.v1 import job_pb2
 from mivaa_extractor.pipeline import DocumentPipeline, is_retryable, task_tenant
 from mivaa_extractor.scheduling import FairQueue
 from mivaa_platform.errors import Internal, MivaaError
-from mivaa_platform.messaging import WORK_STREAM, WORK_SUBJECT_EXTRACT
+from mivaa_platform.messaging import WORK_CONSUMER, WORK_STREAM, WORK_SUBJECT_EXTRACT
 from mivaa_platform.telemetry import extract_trace_context
 
 log = logging.getLogger("mivaa.extractor.worker")
 tracer = trace.get_tracer("mivaa.extractor.worker")
 
-CONSUMER = "extractors"
+CONSUMER = WORK_CONSUMER
 
 
 @dataclass(eq=False)

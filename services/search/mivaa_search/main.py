@@ -25,22 +25,24 @@ PREFIX = "SEARCH"
 @dataclass(frozen=True)
 class SearchSettings:
     database_url: str
-    nats_url: str
+    # NATS (the originals of deleted documents): SEARCH_NATS_URL, _USER, _PASSWORD_FILE, _CA_FILE.
     embedder_addr: str
     # Text model for queries; empty means the embedder's default text model.
     model: str = ""
     pool_size: int = 10
 
 
-async def amain() -> None:
+async def amain() -> int:
     settings = load_config(SearchSettings, PREFIX)
     server_settings = load_config(ServerSettings, PREFIX)
     start_metrics_server(server_settings.metrics_port, server_settings.host, tls=server_settings)
 
     service = GrpcService("search", server_settings)
-    nc = await messaging.connect(settings.nats_url, name="mivaa-search")
-    js = nc.jetstream()
-    await messaging.ensure_topology(js)
+    nc = await messaging.connect(
+        messaging.NatsSettings.from_env(PREFIX), name="mivaa-search",
+        on_closed=lambda: service.fail("the NATS connection closed for good"),
+    )
+    js = nc.jetstream()  # the extractor declares the topology; search only deletes originals
     embedder_channel = create_channel(settings.embedder_addr, tls=ClientTls.from_env(PREFIX))
     embedder = EmbedderClient(embedder_channel, settings.model)
     await wait_until_serving(embedder_channel, "mivaa.embedder.v1.EmbedderService")
@@ -56,7 +58,8 @@ async def amain() -> None:
         "mivaa.search.v1.SearchService",
     )
     await service.start()
-    await service.set_serving(True)
+    # NOT_SERVING while PostgreSQL is unreachable: every call needs it.
+    service.watch_dependencies({"postgres": store.ping})
     log.info("ready", extra={"fields": {"model": model_name, "dimension": dimension}})
 
     async def shutdown() -> None:
@@ -64,7 +67,7 @@ async def amain() -> None:
         await embedder_channel.close()
         await nc.drain()
 
-    await service.run_until_signalled(shutdown)
+    return await service.run_until_signalled(shutdown)
 
 
 def main() -> None:

@@ -200,6 +200,12 @@ class DocumentStore:
     async def close(self) -> None:
         await self._pool.close()
 
+    async def ping(self) -> bool:
+        """True when a pooled connection answers a trivial query within two seconds (health)."""
+        async with self._pool.connection(timeout=2.0) as conn:
+            await conn.execute("SELECT 1")
+        return True
+
     async def __aenter__(self) -> DocumentStore:
         return self
 
