@@ -18,11 +18,8 @@ def unique(prefix: str) -> str:
 
 
 async def ops_nats(mesh) -> nats.NATS:
-    """The operator's connection to the mesh's NATS: the mesh's own helper where it has one (NATS auth)."""
-    for helper in ("connect_nats", "nats_connect"):
-        if callable(getattr(mesh, helper, None)):
-            return await getattr(mesh, helper)()
-    return await nats.connect(mesh.nats_url)
+    """The operator's connection to the mesh's NATS (the `ops` user, over TLS)."""
+    return await nats.connect(**mesh.nats_settings().connect_options())
 
 
 async def store_counts(mesh) -> dict:
