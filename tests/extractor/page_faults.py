@@ -34,7 +34,10 @@ def segfault_on_page(*args) -> Iterator[PageLayout]:
 
 def allocate_on_page(*args) -> Iterator[PageLayout]:
     def allocate() -> None:
-        hoard = [bytearray(256 << 20) for _ in range(64)]  # 16 GiB: far beyond any worker's limit
+        # 16 GiB at once, far beyond any worker's address-space limit: refused at the first
+        # allocation, so the fault is a MemoryError every time and never a slow page that the
+        # page timeout reaches first on a busy machine (as filling 256 MiB blocks one by one was).
+        hoard = bytearray(16 << 30)
         del hoard
 
     yield from _with_fault(allocate, *args)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import socket
 import stat
 
@@ -244,6 +245,9 @@ def _walk(value):
         yield from _walk(item)
 
 
+CREDENTIAL_HEADER = re.compile(r"authorization[\"']?\s*[:=]|bearer\s", re.IGNORECASE)
+
+
 async def test_no_log_holds_a_token_after_traffic_with_tokens(mesh):
     """Door: the logs. Calls with tokens (accepted, refused for scope, forged) leave no credential."""
     tokens = {
@@ -263,8 +267,8 @@ async def test_no_log_holds_a_token_after_traffic_with_tokens(mesh):
         text = path.read_text(errors="replace")
         for name, token in tokens.items():
             assert token.split(".")[2][:20] not in text, (path, name)
-        lowered = text.lower()
-        assert "authorization" not in lowered and "bearer " not in lowered, path
+        # No credential header in any form (NATS's own "Authorization Violation" lines are fine).
+        assert not CREDENTIAL_HEADER.search(text), path
 
 
 def test_nothing_but_the_gateway_and_the_mesh_ports_listens_beyond_loopback(mesh):
