@@ -20,7 +20,7 @@ from mivaa_pool._errors import PoolClosed, WorkerStartFailed, _describe_exit
 from mivaa_pool._process import _REAP_TIMEOUT_SECONDS, _Worker
 from mivaa_pool._slots import _SlotQueue
 from mivaa_pool._task import _FINISHED, _reject, _Slot, _State, _Task
-from mivaa_pool._wire import _MODE_CALL, _MODE_STREAM, _dumps
+from mivaa_pool._wire import Mode, _dumps
 from mivaa_pool._worker import _worker_main
 
 log = logging.getLogger("mivaa.pool")
@@ -129,7 +129,7 @@ class SupervisedPool:
             _check_positive("total_timeout", total_timeout)
         payload = _dumps((fn, args))
         return self._run(
-            _MODE_STREAM,
+            Mode.STREAM,
             payload,
             self.item_timeout if item_timeout is None else float(item_timeout),
             total_timeout,
@@ -149,7 +149,7 @@ class SupervisedPool:
         payload = _dumps((fn, args))
         limit = self.item_timeout if timeout is None else float(timeout)
         results: list[Any] = []
-        async with contextlib.aclosing(self._run(_MODE_CALL, payload, limit, timeout, fair_key)) as items:
+        async with contextlib.aclosing(self._run(Mode.CALL, payload, limit, timeout, fair_key)) as items:
             async for item in items:
                 results.append(item)
         return results[0]
@@ -210,7 +210,7 @@ class SupervisedPool:
         try:
             worker = await self._ready_worker(slot)
             self._check_open()
-            window = None if mode == _MODE_CALL else self.max_buffered_items
+            window = None if mode == Mode.CALL else self.max_buffered_items
             task = _Task(self, next(self._task_ids), slot, worker, item_timeout, total_timeout, window)
             worker.run(task, mode, payload)
             while True:

@@ -23,17 +23,7 @@ from typing import TYPE_CHECKING
 
 from mivaa_pool._errors import _rebuild_error
 from mivaa_pool._task import _mark_retrieved, _resolve, _Slot, _State, _Task, log
-from mivaa_pool._wire import (
-    _END,
-    _ERROR,
-    _HEADER,
-    _INIT_FAILED,
-    _ITEM,
-    _MEMORY,
-    _READY,
-    _TASK,
-    _TASK_PREFIX,
-)
+from mivaa_pool._wire import _HEADER, _TASK_PREFIX, Frame
 
 if TYPE_CHECKING:
     from mivaa_pool._pool import SupervisedPool
@@ -95,7 +85,7 @@ class _Worker:
     def run(self, task: _Task, mode: int, payload: bytes) -> None:
         self.state = _State.BUSY
         self.task = task
-        self.send(task.id, _TASK, _TASK_PREFIX.pack(mode, task.window or 0), payload)
+        self.send(task.id, Frame.TASK, _TASK_PREFIX.pack(mode, task.window or 0), payload)
         task.arm_deadline()
 
     # -- control --
@@ -241,27 +231,27 @@ class _Worker:
             self._set_timer(1.0, lambda: self.kill("closed its socket"))
 
     def _dispatch(self, task_id: int, kind: int, body: bytearray) -> None:
-        if kind == _READY:
+        if kind == Frame.READY:
             if self.state is _State.STARTING:
                 self.state = _State.IDLE
                 self._cancel_timer()
                 _resolve(self.ready, None)
             return
-        if kind == _INIT_FAILED:
+        if kind == Frame.INIT_FAILED:
             self.start_error = _rebuild_error(body, 0)
             return
         task = self.task
         if task is None or task.id != task_id:
             return  # a task this parent gave up on (killed, timed out): stale
-        if kind == _ITEM:
+        if kind == Frame.ITEM:
             task.on_item(body)
-        elif kind == _END:
+        elif kind == Frame.END:
             self._task_finished()
             task.on_end()
-        elif kind == _ERROR:
+        elif kind == Frame.ERROR:
             self._task_finished()
             task.on_error(body)
-        elif kind == _MEMORY:
+        elif kind == Frame.MEMORY:
             self.task = None
             self.expect_exit()
             task.on_memory_error()

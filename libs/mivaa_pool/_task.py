@@ -21,7 +21,7 @@ from mivaa_pool._errors import (
     _qualified_name,
     _rebuild_error,
 )
-from mivaa_pool._wire import _CANCEL, _CREDIT, _CREDIT_BODY
+from mivaa_pool._wire import _CREDIT_BODY, Frame
 
 if TYPE_CHECKING:
     from mivaa_pool._pool import SupervisedPool
@@ -120,7 +120,7 @@ class _Task:
             # Let the worker drop the task at its next item; kill it if that takes longer
             # than an item may take anyway.
             self._cancel_deadline()
-            self.worker.send(self.id, _CANCEL)
+            self.worker.send(self.id, Frame.CANCEL)
             if math.isfinite(self.item_timeout):
                 self._drain_timer = self._loop.call_later(self.item_timeout, self._drain_expired)
         self._maybe_settle()
@@ -132,7 +132,7 @@ class _Task:
             return  # batch the grants: one CREDIT frame per half window
         was_waiting = self.received >= self.granted
         self.granted = self.consumed + self.window
-        self.worker.send(self.id, _CREDIT, _CREDIT_BODY.pack(self.granted))
+        self.worker.send(self.id, Frame.CREDIT, _CREDIT_BODY.pack(self.granted))
         if was_waiting:
             # The worker sat idle waiting for this credit: the item clock restarts now.
             self.last_progress = self._loop.time()

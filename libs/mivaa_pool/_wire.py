@@ -7,6 +7,7 @@ task the parent has given up on are recognised and dropped unread.
 
 from __future__ import annotations
 
+import enum
 import pickle
 import struct
 
@@ -17,21 +18,25 @@ _TASK_PREFIX = struct.Struct("!BQ")
 # CREDIT body: the total number of items the worker may have produced for the task.
 _CREDIT_BODY = struct.Struct("!Q")
 
-# Frame kinds, parent to worker.
-_TASK = 1
-_CREDIT = 2
-_CANCEL = 3
-# Frame kinds, worker to parent.
-_READY = 10
-_INIT_FAILED = 11
-_ITEM = 12
-_END = 13
-_ERROR = 14
-_MEMORY = 15
+class Frame(enum.IntEnum):
+    # Parent to worker.
+    TASK = 1
+    CREDIT = 2
+    CANCEL = 3
+    # Worker to parent.
+    READY = 10
+    INIT_FAILED = 11
+    ITEM = 12
+    END = 13
+    ERROR = 14
+    MEMORY = 15
 
-# Task modes: iterate what fn returns, or send fn's return value as the one item.
-_MODE_STREAM = 0
-_MODE_CALL = 1
+
+class Mode(enum.IntEnum):
+    """Iterate what fn returns, or send fn's return value as the one item."""
+
+    STREAM = 0
+    CALL = 1
 
 
 def _dumps(obj: object) -> bytes:

@@ -19,22 +19,7 @@ from typing import Any
 
 from mivaa_pool._errors import _error_body
 from mivaa_pool._limits import exit_with_parent, limit_address_space
-from mivaa_pool._wire import (
-    _CANCEL,
-    _CREDIT,
-    _CREDIT_BODY,
-    _END,
-    _ERROR,
-    _HEADER,
-    _INIT_FAILED,
-    _ITEM,
-    _MEMORY,
-    _MODE_CALL,
-    _READY,
-    _TASK,
-    _TASK_PREFIX,
-    _dumps,
-)
+from mivaa_pool._wire import _CREDIT_BODY, _HEADER, _TASK_PREFIX, Frame, Mode, _dumps
 
 
 class _ParentGone(BaseException):
@@ -110,12 +95,12 @@ def _worker_main(
             if initializer is not None:
                 initializer()
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the waiting task
-            channel.send(0, _INIT_FAILED, _error_body(exc))
+            channel.send(0, Frame.INIT_FAILED, _error_body(exc))
             return
-        channel.send(0, _READY)
+        channel.send(0, Frame.READY)
         while True:
             task_id, kind, body = channel.receive()
-            if kind == _TASK and not _run_task(channel, task_id, body):
+            if kind == Frame.TASK and not _run_task(channel, task_id, body):
                 return
             # CREDIT and CANCEL frames that arrive after their task ended need nothing.
     except _ParentGone:
@@ -131,8 +116,8 @@ def _run_task(channel: _WorkerChannel, task_id: int, body: bytearray) -> bool:
     try:
         mode, window = _TASK_PREFIX.unpack_from(body)
         fn, args = pickle.loads(memoryview(body)[_TASK_PREFIX.size :])
-        if mode == _MODE_CALL:
-            channel.send(task_id, _ITEM, _dumps(fn(*args)))
+        if mode == Mode.CALL:
+            channel.send(task_id, Frame.ITEM, _dumps(fn(*args)))
         else:
             iterator = iter(fn(*args))
             credit = _Credit(window or None)
@@ -147,21 +132,21 @@ def _run_task(channel: _WorkerChannel, task_id: int, body: bytearray) -> bool:
                     break
                 payload = _dumps(item)
                 del item
-                channel.send(task_id, _ITEM, payload)
+                channel.send(task_id, Frame.ITEM, payload)
                 del payload
                 produced += 1
     except MemoryError:
         # The heap may be fragmented or nearly full: report with an empty body, then exit.
         iterator = None
-        channel.send(task_id, _MEMORY)
+        channel.send(task_id, Frame.MEMORY)
         return False
     except Exception as exc:  # noqa: BLE001 - every failure of the task goes back to the parent
         with contextlib.suppress(Exception):
             _close_iterator(iterator)
         iterator = None
-        channel.send(task_id, _ERROR, _error_body(exc))
+        channel.send(task_id, Frame.ERROR, _error_body(exc))
         return True
-    channel.send(task_id, _END)
+    channel.send(task_id, Frame.END)
     return True
 
 
@@ -179,9 +164,9 @@ def _await_credit(channel: _WorkerChannel, task_id: int, credit: _Credit, produc
         frame_task, kind, body = channel.receive()
         if frame_task != task_id:
             continue  # a late frame about an earlier task
-        if kind == _CANCEL:
+        if kind == Frame.CANCEL:
             return False
-        if kind == _CREDIT and credit.granted is not None:
+        if kind == Frame.CREDIT and credit.granted is not None:
             credit.granted = max(credit.granted, _CREDIT_BODY.unpack(body)[0])
 
 
