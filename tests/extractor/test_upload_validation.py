@@ -43,7 +43,7 @@ async def test_a_good_pdf_and_domain_errors_from_the_worker(validator):
     assert info.page_count == 3
     with pytest.raises(InvalidArgument) as failure:
         await validator.validate(b"%PDF-1.7 nothing else", None)
-    assert failure.value.reason == "PDF_UNREADABLE"
+    assert failure.value.reason == "PDF_UNREADABLE" and failure.value.__cause__ is None
     with pytest.raises(FailedPrecondition) as locked:
         await validator.validate(make_pdf("locked", 1, password="pw"), None)
     assert locked.value.reason == "PDF_ENCRYPTED"

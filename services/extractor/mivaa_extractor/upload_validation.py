@@ -4,9 +4,9 @@ Opening an untrusted PDF can take long or crash MuPDF, so `validate_pdf` runs
 in a worker process (mivaa_pool), never on the event loop or in the API
 process. A validation that runs past its time limit is killed with its
 worker, and one that crashes its worker or exhausts its memory is reported;
-both reach the uploader as PDF_UNREADABLE, the raw failure stays the error's
-``__cause__`` (for logs and the fuzz harness), and the next upload gets a
-fresh worker.
+both reach the uploader as PDF_UNREADABLE with the raw failure as the error's
+``__cause__`` (for logs and the fuzz harness; a domain error raised by
+validate_pdf itself has none), and the next upload gets a fresh worker.
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ class UploadValidator:
             return await self._pool.call(
                 self.validate_function, data, password, self.max_bytes, self.max_pages, timeout=self.timeout
             )
-        except MivaaError:
-            raise
+        except MivaaError as error:
+            # The uploader's answer from validate_pdf itself: no cause, unlike the failures mapped below.
+            raise error from None
         except ItemTimeout as exc:
             raise InvalidArgument("PDF_UNREADABLE", "The PDF could not be opened in time.", domain=DOMAIN) from exc
         except (WorkerCrashed, MemoryLimitExceeded) as exc:
