@@ -151,7 +151,7 @@ async def recovery(pool: Ours | Pebble, fault: Callable[[], None], expected: tup
     return failed - started, time.perf_counter() - failed
 
 
-async def measure(kind: type[Ours] | type[Pebble], args: argparse.Namespace) -> dict[str, float]:
+async def measure(kind: type[Ours | Pebble], args: argparse.Namespace) -> dict[str, float]:
     figures: dict[str, float] = {}
     pool = kind(args.workers)
     await pool.start()

@@ -56,7 +56,7 @@ class UploadValidator:
             raise Unavailable(
                 "EXTRACTION_WORKER_UNAVAILABLE", "No validation process could be started.", domain=DOMAIN
             ) from exc
-        except Exception as exc:  # noqa: BLE001 - an unknown parser failure is still "unreadable"
+        except Exception as exc:  # an unknown parser failure is still "unreadable"
             log.warning("validation raised %s", type(exc).__name__)
             raise InvalidArgument("PDF_UNREADABLE", "The file could not be read as a PDF.", domain=DOMAIN) from exc
 
