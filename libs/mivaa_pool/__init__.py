@@ -9,11 +9,11 @@ task, has no memory limit, returns a task's result only when the whole task
 is done, and a single dead worker breaks the whole pool. Why not pebble's
 ProcessPool, which does stop a hanging task (per-task timeout), survives a
 crash and recycles workers after ``max_tasks``. Measured side by side
-(bench/pool_overhead.py, 2 busy cores) the two are alike for plain calls:
-about 0.4-0.5 ms of overhead per call and 600-1000 trivial tasks/s either
-way, a hung task noticed at its deadline; ours sees a crash sooner (the
-process sentinel: ~6 ms against ~70 ms), pebble starts the replacement
-worker sooner (eagerly, where ours starts it for the next task). But it cannot
+(bench/pool_overhead.py, three runs on 2 busy cores) the two are alike for
+plain calls: 0.3-0.8 ms of overhead per call and 600-1000 trivial tasks/s
+either way, a hung task noticed at its deadline and the next result 0.2-0.6 s
+later (a new worker); ours sees a crash sooner (the process sentinel: 6-18 ms
+against ~70 ms) and has the lower 95th-percentile latency. But pebble cannot
 
 - stream: a task's items (a document's pages) reach the caller one by one,
   with flow control (a slow consumer pauses the worker) and a per-item
