@@ -12,6 +12,7 @@ import tempfile
 import uuid
 
 import pytest
+
 from mivaa_cli.localmesh.postgres import LocalPostgres
 from mivaa_search.store import SearchStore
 

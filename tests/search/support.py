@@ -9,6 +9,7 @@ import uuid
 import numpy as np
 import psycopg
 import psycopg.sql
+
 from mivaa_search.store import ChunkRecord, DocumentContent, SearchFilter, SearchStore
 from mivaa_search.usecases import DocumentCatalog
 

@@ -9,9 +9,9 @@ import uuid
 import psycopg
 import psycopg.sql
 import pytest
+
 from mivaa_platform.errors import FailedPrecondition, NotFound
 from mivaa_search.store import SearchStore
-
 from tests.search.support import (
     DIMENSION,
     MIGRATIONS,

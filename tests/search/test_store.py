@@ -11,9 +11,9 @@ import numpy as np
 import psycopg
 import psycopg.sql
 import pytest
+
 from mivaa_platform.errors import InvalidArgument, NotFound
 from mivaa_search.store import ChunkRecord, SearchStore
-
 from tests.search.support import (
     DIMENSION,
     TENANT,

@@ -14,7 +14,6 @@ from mivaa_platform.runtime import run_service
 from mivaa_platform.server import GrpcService
 from mivaa_platform.telemetry import start_metrics_server
 from mivaa_platform.tls import ClientTls
-
 from mivaa_search.servicer import SearchServicer
 from mivaa_search.store import SearchStore
 from mivaa_search.usecases import DocumentCatalog, Search

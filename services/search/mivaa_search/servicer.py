@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 
 from google.protobuf import json_format, timestamp_pb2
+
 from mivaa.search.v1 import search_service_pb2 as pb
 from mivaa.search.v1 import search_service_pb2_grpc
 from mivaa_platform import limits
 from mivaa_platform.errors import InvalidArgument
 from mivaa_platform.tenancy import tenant_from_metadata
-
 from mivaa_search.export import json_object_with_array
 from mivaa_search.names import DOMAIN, document_id, image_ref
 from mivaa_search.store import DocumentRecord, ImageInfo, SearchFilter

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from google.protobuf import json_format
+
 from mivaa.search.v1 import search_service_pb2 as pb
 from mivaa_platform.errors import InvalidArgument
-
 from mivaa_search.names import DOMAIN, image_ref
 from mivaa_search.store import (
     ChunkRecord,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import psycopg
 from google.protobuf import json_format
-from mivaa.search.v1 import search_service_pb2 as pb
 from psycopg.types.json import Jsonb
+
+from mivaa.search.v1 import search_service_pb2 as pb
 
 _BATCH = 500
 

@@ -10,10 +10,10 @@ trouble is Unavailable, a value the database refuses InvalidArgument. No grpc, n
 from __future__ import annotations
 
 import psycopg
-from mivaa_platform.errors import InvalidArgument
 from pgvector.psycopg import register_vector_async
 from psycopg_pool import AsyncConnectionPool
 
+from mivaa_platform.errors import InvalidArgument
 from mivaa_search.store._common import Connections, database_errors
 from mivaa_search.store.chunks import ChunkRepository
 from mivaa_search.store.documents import DocumentRepository

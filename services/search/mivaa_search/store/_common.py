@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 
 import numpy as np
 import psycopg
-from mivaa_platform.errors import InvalidArgument, NotFound, Unavailable
 from psycopg_pool import AsyncConnectionPool
 
+from mivaa_platform.errors import InvalidArgument, NotFound, Unavailable
 from mivaa_search.store.records import DOMAIN, MAX_DIMENSION
 
 

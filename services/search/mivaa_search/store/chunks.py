@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from mivaa_platform.errors import InvalidArgument
 
+from mivaa_platform.errors import InvalidArgument
 from mivaa_search.store._common import (
     Connections,
     check_vector,

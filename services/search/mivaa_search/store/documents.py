@@ -6,9 +6,9 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from mivaa_platform.errors import InvalidArgument, Unavailable
 from psycopg.types.json import Jsonb
 
+from mivaa_platform.errors import InvalidArgument, Unavailable
 from mivaa_search.store._common import (
     Connections,
     check_sha256,

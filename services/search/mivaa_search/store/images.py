@@ -6,8 +6,8 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 import psycopg
-from mivaa_platform.errors import InvalidArgument, NotFound
 
+from mivaa_platform.errors import InvalidArgument, NotFound
 from mivaa_search.store._common import (
     Connections,
     check_any_vector,

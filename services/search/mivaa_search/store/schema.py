@@ -14,8 +14,8 @@ import importlib.resources
 from collections.abc import Awaitable, Callable
 
 import psycopg
-from mivaa_platform.errors import FailedPrecondition
 
+from mivaa_platform.errors import FailedPrecondition
 from mivaa_search.store.records import DOMAIN
 
 # pg_advisory_xact_lock key held while migrating, so replicas starting together take turns.

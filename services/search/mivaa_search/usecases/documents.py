@@ -14,7 +14,6 @@ from mivaa_platform.pagination import (
     invalid_page_token,
     next_page,
 )
-
 from mivaa_search.limits import check_filters
 from mivaa_search.store import DocumentContent, DocumentRecord, ImageInfo, SearchStore
 from mivaa_search.store.records import DOMAIN

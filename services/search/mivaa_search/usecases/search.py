@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument
-
 from mivaa_search.limits import check_filters, check_query, check_top_k
 from mivaa_search.store import ChunkHit, ImageHit, SearchFilter, SearchStore
 from mivaa_search.store.records import DOMAIN
