@@ -10,7 +10,7 @@ import numpy as np
 import psycopg
 import psycopg.sql
 
-from mivaa_search.store import ChunkRecord, DocumentContent, SearchFilter, SearchStore
+from mivaa_search.store import ChunkRecord, DocumentContent, NewDocument, SearchFilter, SearchStore
 from mivaa_search.usecases import DocumentCatalog
 
 MIGRATIONS = sorted(
@@ -35,10 +35,8 @@ def sha(n: object) -> str:
 
 
 async def create(store, filename, title, labels, sha256, size_bytes, page_count, job, *, tenant=TENANT):
-    return await store.documents.create(
-        tenant=tenant, filename=filename, title=title, labels=labels, sha256=sha256,
-        size_bytes=size_bytes, page_count=page_count, job=job,
-    )
+    new = NewDocument(filename, title, labels, sha256, size_bytes, page_count, job)
+    return await store.documents.create(new, tenant=tenant)
 
 
 async def new_document(store: SearchStore, name: str = "doc", labels: list[str] | None = None):

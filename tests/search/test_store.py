@@ -13,7 +13,7 @@ import psycopg.sql
 import pytest
 
 from mivaa_platform.errors import InvalidArgument, NotFound
-from mivaa_search.store import ChunkRecord, SearchStore
+from mivaa_search.store import ChunkRecord, NewDocument, SearchStore
 from tests.search.support import (
     DIMENSION,
     TENANT,
@@ -427,9 +427,7 @@ async def test_same_bytes_in_two_tenants_are_two_documents(store):
     default, created_default = await create(store, "d.pdf", "D", [], digest, 10, 1, "jobs/d", tenant="default")
     assert created_default and default.tenant == "default" and default.id not in (a.id, b.id)
     with pytest.raises(TypeError):  # forgetting the tenant is an error, never a quiet default
-        await store.documents.create(
-            filename="d.pdf", title="D", labels=[], sha256=digest, size_bytes=10, page_count=1, job="jobs/d"
-        )
+        await store.documents.create(NewDocument("d.pdf", "D", [], digest, 10, 1, "jobs/d"))
 
 
 async def test_another_tenants_document_is_not_found_everywhere(store, database_dsn):

@@ -154,14 +154,14 @@ async def test_a_database_limit_is_invalid_argument_at_the_store(mesh):
     """Door: the document store under the servicer's limits. A label over the index row limit (the audit's
     ~2.7 KB label, which answered UNAVAILABLE "retry later") is INVALID_ARGUMENT by its cause."""
     from mivaa_platform.errors import InvalidArgument
-    from mivaa_search.store import SearchStore
+    from mivaa_search.store import NewDocument, SearchStore
 
     store = await SearchStore.open(mesh.postgres.dsn, 384, max_size=1)
     try:
         with pytest.raises(InvalidArgument) as refused:
             await store.documents.create(
-                tenant=unique("rowlimit"), filename="x.pdf", title="t", labels=[os.urandom(4000).hex()],
-                sha256=os.urandom(32).hex(), size_bytes=1, page_count=1, job="jobs/0",
+                NewDocument("x.pdf", "t", [os.urandom(4000).hex()], os.urandom(32).hex(), 1, 1, "jobs/0"),
+                tenant=unique("rowlimit"),
             )
         assert refused.value.reason == "VALUE_NOT_STORABLE"
         assert refused.value.metadata["sqlstate"] == "54000"  # program_limit_exceeded

@@ -13,7 +13,7 @@ from mivaa_platform.errors import InvalidArgument
 from mivaa_platform.tenancy import tenant_from_metadata
 from mivaa_search.export import json_object_with_array
 from mivaa_search.names import DOMAIN, document_id, image_ref
-from mivaa_search.store import DocumentRecord, ImageInfo, SearchFilter
+from mivaa_search.store import DocumentRecord, ImageInfo, NewDocument, SearchFilter
 from mivaa_search.upserts import read_upsert
 from mivaa_search.usecases import DocumentCatalog, Search
 
@@ -104,8 +104,7 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
         if len(document.sha256) != 64:
             raise InvalidArgument("INVALID_SHA256", "document.sha256 must be 64 hex digits.", domain=DOMAIN)
         # The same limits as an upload (mivaa_platform.limits), whoever calls.
-        record, created = await self._catalog.create(
-            tenant=tenant_of(context),
+        new = NewDocument(
             filename=limits.check_filename(document.filename, domain=DOMAIN, field="document.filename"),
             title=limits.check_title(document.title, domain=DOMAIN, field="document.title"),
             labels=limits.check_labels(document.labels, domain=DOMAIN, field="document.labels"),
@@ -114,6 +113,7 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
             page_count=document.page_count,
             job=document.job,
         )
+        record, created = await self._catalog.create(new, tenant=tenant_of(context))
         return pb.CreateDocumentResponse(document=to_proto(record), created=created)
 
     async def GetDocument(self, request: pb.GetDocumentRequest, context) -> pb.GetDocumentResponse:

@@ -31,6 +31,7 @@ from mivaa_search.store.records import (
     ImageHit,
     ImageInfo,
     ImageRecord,
+    NewDocument,
     PlacementRecord,
     SearchFilter,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "ImageHit",
     "ImageInfo",
     "ImageRecord",
+    "NewDocument",
     "PlacementRecord",
     "SearchFilter",
     "SearchStore",

@@ -20,6 +20,7 @@ from mivaa_search.store.records import (
     DOMAIN,
     DocumentRecord,
     JsonObject,
+    NewDocument,
 )
 
 DOCUMENT_COLUMNS = (
@@ -42,22 +43,11 @@ class DocumentRepository:
     def __init__(self, connections: Connections):
         self._connections = connections
 
-    async def create(
-        self,
-        *,
-        tenant: str,
-        filename: str,
-        title: str,
-        labels: Sequence[str],
-        sha256: str,
-        size_bytes: int,
-        page_count: int,
-        job: str,
-    ) -> tuple[DocumentRecord, bool]:
+    async def create(self, new: NewDocument, *, tenant: str) -> tuple[DocumentRecord, bool]:
         """Create a PENDING document of `tenant`, or return that tenant's one with the
         same sha256. The flag says whether it was created now."""
-        sha256 = check_sha256(sha256)
-        if size_bytes < 0 or page_count < 0:
+        sha256 = check_sha256(new.sha256)
+        if new.size_bytes < 0 or new.page_count < 0:
             raise InvalidArgument(
                 "INVALID_DOCUMENT", "size_bytes and page_count must not be negative.", domain=DOMAIN
             )
@@ -70,7 +60,7 @@ class DocumentRepository:
                     ON CONFLICT (tenant, sha256) DO NOTHING
                     RETURNING {DOCUMENT_COLUMNS}
                     """,
-                    [tenant, filename, title, list(labels), sha256, size_bytes, page_count, job],
+                    [tenant, new.filename, new.title, list(new.labels), sha256, new.size_bytes, new.page_count, new.job],
                 )
                 row = await cur.fetchone()
                 if row is not None:
@@ -85,15 +75,8 @@ class DocumentRepository:
 
     async def get(self, id: str, *, tenant: str) -> DocumentRecord:
         """`tenant`'s document; another tenant's is NOT_FOUND like a missing one."""
-        doc_id = parse_document_id(id)
-        async with self._connections.connection() as conn:
-            cur = await conn.execute(
-                f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = %s AND tenant = %s", [doc_id, tenant]
-            )
-            row = await cur.fetchone()
-        if row is None:
-            raise document_not_found(id)
-        return document_record(row)
+        query = f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = %(id)s AND tenant = %(tenant)s"
+        return await self._one(id, query, {"tenant": tenant})
 
     async def list(
         self,
@@ -138,7 +121,7 @@ class DocumentRepository:
         job: str | None = None,
     ) -> DocumentRecord:
         """Set the given fields (None leaves a field as it is)."""
-        doc_id = parse_document_id(id)
+        parse_document_id(id)
         if state is not None and state not in DOCUMENT_STATES:
             raise InvalidArgument(
                 "INVALID_DOCUMENT_STATE",
@@ -154,29 +137,25 @@ class DocumentRepository:
             params["labels"] = list(labels)
         placeholders = {"labels": "%(labels)s::text[]"}
         assignments = [f"{name} = {placeholders.get(name, f'%({name})s')}" for name in _UPDATABLE if name in params]
-        params |= {"id": doc_id, "tenant": tenant}
-        async with self._connections.connection() as conn:
-            cur = await conn.execute(
-                f"""
-                UPDATE documents
-                SET {', '.join(assignments)}, update_time = now()
-                WHERE id = %(id)s AND tenant = %(tenant)s
-                RETURNING {DOCUMENT_COLUMNS}
-                """,
-                params,
-            )
-            row = await cur.fetchone()
-        if row is None:
-            raise document_not_found(id)
-        return document_record(row)
+        params["tenant"] = tenant
+        query = f"""
+            UPDATE documents
+            SET {', '.join(assignments)}, update_time = now()
+            WHERE id = %(id)s AND tenant = %(tenant)s
+            RETURNING {DOCUMENT_COLUMNS}
+        """
+        return await self._one(id, query, params)
 
     async def delete(self, id: str, *, tenant: str) -> DocumentRecord:
         """Delete `tenant`'s document and (by cascade) its chunks, pages and images; returns what was deleted."""
+        query = f"DELETE FROM documents WHERE id = %(id)s AND tenant = %(tenant)s RETURNING {DOCUMENT_COLUMNS}"
+        return await self._one(id, query, {"tenant": tenant})
+
+    async def _one(self, id: str, query: str, params: dict[str, object]) -> DocumentRecord:
+        """The document row `query` returns for document `id` (bound as %(id)s), or DOCUMENT_NOT_FOUND."""
         doc_id = parse_document_id(id)
         async with self._connections.connection() as conn:
-            cur = await conn.execute(
-                f"DELETE FROM documents WHERE id = %s AND tenant = %s RETURNING {DOCUMENT_COLUMNS}", [doc_id, tenant]
-            )
+            cur = await conn.execute(query, params | {"id": doc_id})
             row = await cur.fetchone()
         if row is None:
             raise document_not_found(id)

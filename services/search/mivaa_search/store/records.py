@@ -23,6 +23,19 @@ JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True)
+class NewDocument:
+    """What CreateDocument gives: a PENDING document's catalog fields."""
+
+    filename: str
+    title: str
+    labels: Sequence[str]
+    sha256: str
+    size_bytes: int
+    page_count: int
+    job: str
+
+
+@dataclass(frozen=True)
 class DocumentRecord:
     id: str
     tenant: str  # who owns it; every read and change is scoped to one tenant

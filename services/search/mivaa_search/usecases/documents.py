@@ -15,7 +15,7 @@ from mivaa_platform.pagination import (
     next_page,
 )
 from mivaa_search.limits import check_filters
-from mivaa_search.store import DocumentContent, DocumentRecord, ImageInfo, SearchStore
+from mivaa_search.store import DocumentContent, DocumentRecord, ImageInfo, NewDocument, SearchStore
 from mivaa_search.store.records import DOMAIN
 from mivaa_search.usecases.ports import Originals
 
@@ -32,22 +32,9 @@ class DocumentCatalog:
         self._store = store
         self._originals = originals
 
-    async def create(
-        self,
-        *,
-        tenant: str,
-        filename: str,
-        title: str,
-        labels: Sequence[str],
-        sha256: str,
-        size_bytes: int,
-        page_count: int,
-        job: str,
-    ) -> tuple[DocumentRecord, bool]:
-        return await self._store.documents.create(
-            tenant=tenant, filename=filename, title=title, labels=labels, sha256=sha256,
-            size_bytes=size_bytes, page_count=page_count, job=job,
-        )
+    async def create(self, new: NewDocument, *, tenant: str) -> tuple[DocumentRecord, bool]:
+        """A PENDING document, or the tenant's existing one with the same bytes (created: False)."""
+        return await self._store.documents.create(new, tenant=tenant)
 
     async def get(self, id: str, *, tenant: str) -> DocumentRecord:
         return await self._store.documents.get(id, tenant=tenant)
