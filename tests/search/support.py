@@ -70,7 +70,7 @@ def catalog(store) -> DocumentCatalog:
 
 
 async def list_documents(store, page_size, token, labels, *, tenant=TENANT):
-    return await catalog(store).list(tenant=tenant, page_size=page_size, page_token=token, labels=labels)
+    return await catalog(store).list_documents(tenant=tenant, page_size=page_size, page_token=token, labels=labels)
 
 
 async def list_pages(store, id, page_size, token, *, tenant=TENANT):

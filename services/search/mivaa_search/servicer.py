@@ -131,7 +131,7 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
         return pb.GetDocumentResponse(document=document)
 
     async def ListDocuments(self, request: pb.ListDocumentsRequest, context) -> pb.ListDocumentsResponse:
-        records, next_token = await self._catalog.list(
+        records, next_token = await self._catalog.list_documents(
             tenant=tenant_of(context), page_size=request.page_size, page_token=request.page_token,
             labels=list(request.labels),
         )

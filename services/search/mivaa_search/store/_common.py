@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -71,6 +72,14 @@ async def require_document(conn: psycopg.AsyncConnection, doc_id: uuid.UUID, id:
     cur = await conn.execute("SELECT 1 FROM documents WHERE id = %s AND tenant = %s", [doc_id, tenant])
     if await cur.fetchone() is None:
         raise document_not_found(id)
+
+
+async def scalar(conn: psycopg.AsyncConnection, query: str, params: Sequence[object] = ()) -> Any:
+    """The one value of a query that always returns one row (an aggregate, EXISTS, a catalog lookup)."""
+    cur = await conn.execute(query, params)
+    row = await cur.fetchone()
+    assert row is not None, "a single-row query returned no row"
+    return row[0]
 
 
 def check_sha256(value: str) -> str:

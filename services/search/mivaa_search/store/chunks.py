@@ -59,12 +59,12 @@ class ChunkRepository:
                 if await cur.fetchone() is None:
                     raise document_not_found(document_id)
                 await conn.execute("DELETE FROM chunks WHERE document_id = %s", [doc_id])
-                async with conn.cursor() as cur, cur.copy(
+                async with conn.cursor() as copy_cursor, copy_cursor.copy(
                     f"COPY chunks ({_CHUNK_COLUMNS}) FROM STDIN WITH (FORMAT BINARY)"
                 ) as copy:
                     copy.set_types(_CHUNK_TYPES)
-                    for row in rows:
-                        await copy.write_row(row)
+                    for chunk_row in rows:
+                        await copy.write_row(chunk_row)
                 await write_pages(conn, doc_id, content.pages)
                 dimensions = await write_images(conn, doc_id, images, content.placements)
                 cur = await conn.execute(
@@ -91,6 +91,7 @@ class ChunkRepository:
                     },
                 )
                 row = await cur.fetchone()
+                assert row is not None  # the row is locked FOR UPDATE above
             # Schema work after the data is committed, never inside its transaction.
             for dimension in sorted(dimensions):
                 await ensure_image_index(conn, dimension)

@@ -14,6 +14,7 @@ from mivaa_search.store._common import (
     check_sha256,
     document_not_found,
     parse_document_id,
+    scalar,
 )
 from mivaa_search.store.records import (
     DOCUMENT_STATES,
@@ -78,7 +79,7 @@ class DocumentRepository:
         query = f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = %(id)s AND tenant = %(tenant)s"
         return await self._one(id, query, {"tenant": tenant})
 
-    async def list(
+    async def read(
         self,
         *,
         tenant: str,
@@ -165,6 +166,6 @@ class DocumentRepository:
         """Whether any tenant's document still has these bytes (originals are shared by content,
         so this one question deliberately spans tenants)."""
         async with self._connections.connection() as conn:
-            cur = await conn.execute("SELECT EXISTS (SELECT 1 FROM documents WHERE sha256 = %s)", [check_sha256(sha256)])
-            (in_use,) = await cur.fetchone()
+            query = "SELECT EXISTS (SELECT 1 FROM documents WHERE sha256 = %s)"
+            in_use = await scalar(conn, query, [check_sha256(sha256)])
         return bool(in_use)

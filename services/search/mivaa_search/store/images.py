@@ -44,7 +44,7 @@ class ImageRepository:
     def __init__(self, connections: Connections):
         self._connections = connections
 
-    async def list(self, id: str, *, tenant: str, limit: int, after: int = -1) -> list[ImageInfo]:
+    async def read(self, id: str, *, tenant: str, limit: int, after: int = -1) -> list[ImageInfo]:
         """Up to `limit` of the document's images after ordinal `after`, in order of first appearance."""
         doc_id = parse_document_id(id)
         async with self._connections.connection() as conn:

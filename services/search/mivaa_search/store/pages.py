@@ -8,14 +8,14 @@ from collections.abc import Iterable
 
 import psycopg
 
-from mivaa_search.store._common import Connections, parse_document_id, require_document
+from mivaa_search.store._common import Connections, parse_document_id, require_document, scalar
 
 
 class PageRepository:
     def __init__(self, connections: Connections):
         self._connections = connections
 
-    async def list(self, id: str, *, tenant: str, limit: int, after: int = 0) -> list[tuple[int, bytes]]:
+    async def read(self, id: str, *, tenant: str, limit: int, after: int = 0) -> list[tuple[int, bytes]]:
         """Up to `limit` of the document's pages numbered above `after`, in order, as (number, layout)."""
         doc_id = parse_document_id(id)
         async with self._connections.connection() as conn:
@@ -31,10 +31,9 @@ class PageRepository:
         doc_id = parse_document_id(id)
         async with self._connections.connection() as conn:
             await require_document(conn, doc_id, id, tenant=tenant)
-            cur = await conn.execute(
-                "SELECT coalesce(sum(octet_length(layout)), 0) FROM pages WHERE document_id = %s", [doc_id]
+            size = await scalar(
+                conn, "SELECT coalesce(sum(octet_length(layout)), 0) FROM pages WHERE document_id = %s", [doc_id]
             )
-            (size,) = await cur.fetchone()
         return int(size)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 import psycopg
 
 from mivaa_platform.errors import FailedPrecondition
+from mivaa_search.store._common import scalar
 from mivaa_search.store.records import DOMAIN
 
 # pg_advisory_xact_lock key held while migrating, so replicas starting together take turns.
@@ -82,10 +83,9 @@ async def migrate(conn: psycopg.AsyncConnection, dimension: int) -> None:
                 await step(conn, dimension)
                 await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", [version])
         # vector's type modifier is its dimension.
-        cur = await conn.execute(
-            "SELECT atttypmod FROM pg_attribute WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'"
+        stored = await scalar(
+            conn, "SELECT atttypmod FROM pg_attribute WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'"
         )
-        (stored,) = await cur.fetchone()
     if stored != dimension:
         raise FailedPrecondition(
             "EMBEDDING_DIMENSION_MISMATCH",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from mivaa_platform.errors import FailedPrecondition
 from mivaa_platform.pagination import (
@@ -39,7 +40,7 @@ class DocumentCatalog:
     async def get(self, id: str, *, tenant: str) -> DocumentRecord:
         return await self._store.documents.get(id, tenant=tenant)
 
-    async def list(
+    async def list_documents(
         self, *, tenant: str, page_size: int, page_token: str, labels: Sequence[str]
     ) -> tuple[list[DocumentRecord], str]:
         """Newest first, one page, and the token of the next ("" at the end)."""
@@ -47,10 +48,11 @@ class DocumentCatalog:
         limit = DOCUMENT_PAGES.clamp(page_size, domain=DOMAIN)
         scope = filter_fingerprint(labels)
         after = _document_position(decode_page_token(page_token, "documents", scope=scope, domain=DOMAIN))
-        rows = await self._store.documents.list(tenant=tenant, limit=limit + 1, labels=labels, after=after)
+        rows = await self._store.documents.read(tenant=tenant, limit=limit + 1, labels=labels, after=after)
         return next_page(rows, limit, "documents", lambda d: {"t": d.create_time.isoformat(), "i": d.id}, scope=scope)
 
-    async def update(self, id: str, *, tenant: str, **fields: object) -> DocumentRecord:
+    async def update(self, id: str, *, tenant: str, **fields: Any) -> DocumentRecord:
+        """Set the given fields (state, title, page_count, labels, job)."""
         return await self._store.documents.update(id, tenant=tenant, **fields)
 
     async def delete(self, id: str, *, tenant: str) -> DocumentRecord:
@@ -70,7 +72,7 @@ class DocumentCatalog:
         """A document's pages in order (serialized Page messages), and the token of the next."""
         limit = PAGE_PAGES.clamp(page_size, domain=DOMAIN)
         after = decode_page_token(page_token, "pages", scope=id.lower(), domain=DOMAIN)
-        rows = await self._store.pages.list(id, tenant=tenant, limit=limit + 1, after=_number(after, "n", 0))
+        rows = await self._store.pages.read(id, tenant=tenant, limit=limit + 1, after=_number(after, "n", 0))
         page, token = next_page(rows, limit, "pages", lambda row: {"n": row[0]}, scope=id.lower())
         return [layout for _, layout in page], token
 
@@ -78,7 +80,7 @@ class DocumentCatalog:
         """Every page in order, read a batch at a time."""
         after = 0
         while True:
-            rows = await self._store.pages.list(id, tenant=tenant, limit=_PAGES_PER_READ, after=after)
+            rows = await self._store.pages.read(id, tenant=tenant, limit=_PAGES_PER_READ, after=after)
             for _, layout in rows:
                 yield layout
             if len(rows) < _PAGES_PER_READ:
@@ -104,7 +106,7 @@ class DocumentCatalog:
     ) -> tuple[list[ImageInfo], str]:
         limit = IMAGE_PAGES.clamp(page_size, domain=DOMAIN)
         after = decode_page_token(page_token, "images", scope=id.lower(), domain=DOMAIN)
-        rows = await self._store.images.list(id, tenant=tenant, limit=limit + 1, after=_number(after, "o", -1))
+        rows = await self._store.images.read(id, tenant=tenant, limit=limit + 1, after=_number(after, "o", -1))
         return next_page(rows, limit, "images", lambda image: {"o": image.ordinal}, scope=id.lower())
 
     async def get_image(self, id: str, sha256: str, *, tenant: str) -> ImageInfo:
