@@ -125,6 +125,9 @@ async def test_list_page_size_and_token_errors(store):
     with pytest.raises(InvalidArgument) as err:  # a token only works with the filter it was made for
         await list_documents(store, 1, token, ["a"])
     assert err.value.reason == "INVALID_PAGE_TOKEN"
+    with pytest.raises(InvalidArgument) as err:  # and only for the tenant it was made for
+        await list_documents(store, 1, token, [], tenant="acme")
+    assert err.value.reason == "INVALID_PAGE_TOKEN"
 
 
 async def test_delete_cascades_chunks(store, database_dsn):

@@ -46,7 +46,7 @@ class DocumentCatalog:
         """Newest first, one page, and the token of the next ("" at the end)."""
         check_filters(labels=labels)
         limit = DOCUMENT_PAGES.clamp(page_size, domain=DOMAIN)
-        scope = filter_fingerprint(labels)
+        scope = f"{tenant}/{filter_fingerprint(labels)}"  # a token is the tenant's, for this filter
         after = _document_position(decode_page_token(page_token, "documents", scope=scope, domain=DOMAIN))
         rows = await self._store.documents.read(tenant=tenant, limit=limit + 1, labels=labels, after=after)
         return next_page(rows, limit, "documents", lambda d: {"t": d.create_time.isoformat(), "i": d.id}, scope=scope)
