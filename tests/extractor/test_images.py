@@ -28,6 +28,7 @@ from mivaa_extractor.structure.images import (
     PageImages,
     find_caption,
 )
+from mivaa_extractor.structure.lexicon import caption_label
 
 Image = pytest.importorskip("PIL.Image", reason="Pillow makes the test images and checks the outputs")
 
@@ -555,7 +556,7 @@ def test_no_caption_for_far_or_unrelated_text():
 
 
 def test_label_patterns():
-    label = images_module._label_pattern(FIGURE_CAPTION_PREFIXES)
+    label = caption_label(FIGURE_CAPTION_PREFIXES)
     labels = ("Figure 3: x", "FIG. 2.1 x", "Abbildung 4", "Abb. 12a –", "Photo: Jane Doe", "Chart IV", "Diagram 1")
     for text in labels:
         assert label.match(text), text

@@ -65,6 +65,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pymupdf
 
+from mivaa_extractor.structure.lexicon import FIGURE_CAPTION_PREFIXES, TABLE_CAPTION_PREFIXES, caption_label
 from mivaa_extractor.structure.model import BBox, ExtractedImage, ImagePlacement
 
 mupdf = pymupdf.mupdf
@@ -80,17 +81,6 @@ __all__ = [
     "find_caption",
 ]
 
-FIGURE_CAPTION_PREFIXES: tuple[str, ...] = (
-    "Figure",
-    "Fig.",
-    "Abbildung",
-    "Abb.",
-    "Image",
-    "Photo",
-    "Chart",
-    "Diagram",
-)
-TABLE_CAPTION_PREFIXES: tuple[str, ...] = ("Table", "Tab.", "Tabelle")
 # Below this share of the page, an image with fewer pixels than ImageSettings.min_side_px is decorative.
 SMALL_ON_PAGE_SHARE = 0.01
 
@@ -681,15 +671,6 @@ _PLAIN_CAPTION_MAX_CHARS = 300  # an unlabelled caption is short; a long paragra
 _PLAIN_CAPTION_MAX_LINES = 4
 
 
-def _label_pattern(prefixes: Sequence[str]) -> re.Pattern[str]:
-    # "Figure 3: ...", "Fig. 2.1 ...", "Abb. 4 – ...", "Photo: ...", "Table IV." — a prefix, then a
-    # number (digits, letter+digits or roman), or directly a colon/dash/end. "Image processing is"
-    # is not a label.
-    alternatives = "|".join(re.escape(prefix.strip()) for prefix in sorted(prefixes, key=len, reverse=True))
-    number = r"(?:[A-Z]?\d+(?:[.\-]\d+)*[a-z]?|(?-i:[IVXLC]+))\b"  # roman numerals upper case only
-    return re.compile(rf"^\s*(?:{alternatives})(?:\s*{number}|\s*[:\-–—]|\s*$)", re.IGNORECASE)
-
-
 def _line_height(bbox: BBox, text: str, lines: int) -> float:
     """A block's line height, also when its lines were joined into one string.
 
@@ -717,7 +698,7 @@ def find_caption(
     one; an unlabelled block counts only when it is short (a caption, not body
     text). Among equals: below before above, then the nearest.
     """
-    label = _label_pattern(prefixes)
+    label = caption_label(prefixes)
     x0, y0, x1, y1 = image_bbox
     image_width = max(1e-6, x1 - x0)
     best: tuple[tuple[int, int, float], int] | None = None
