@@ -45,6 +45,7 @@ class TextLine:
     block: int  # index of the MuPDF block it came from (MuPDF's own paragraph guess)
     horizontal: bool  # runs left to right; rotated labels (in figures, margins) are False
     superscript_start: bool = False  # starts with a superscript span (footnote marks)
+    chars: int = 0  # visible characters (what the font statistics weigh a line by)
     # The spans the text was read from (MuPDF's span dicts; broken-font and doubled spans left
     # out): tables read fonts and word positions inside a line from them.
     spans: list[dict] = field(default_factory=list)
@@ -204,6 +205,7 @@ def _read_line(line: dict, block_index: int) -> TextLine | None:
         block=block_index,
         horizontal=direction[0] > 0.99,
         superscript_start=superscript_start,
+        chars=total,
         spans=kept,
     )
 
@@ -299,29 +301,16 @@ def learn_font_profile(
         if number in skip:
             continue
         try:
-            blocks = doc.load_page(number).get_text("dict", flags=TEXT_FLAGS)["blocks"]
+            text_dict = doc.load_page(number).get_text("dict", flags=TEXT_FLAGS)
         except Exception:  # noqa: BLE001 - a bad page does not spoil the profile
             continue
-        for block in blocks:
-            lines = block.get("lines")
-            if not lines:
-                continue
-            short_block = len(lines) <= 3
-            for line in lines:
-                length = 0
-                line_sizes: dict[float, int] = {}
-                for span in line["spans"]:
-                    count = len(span["text"].strip())
-                    if count:
-                        size = round(span["size"] * 2) / 2
-                        line_sizes[size] = line_sizes.get(size, 0) + count
-                        length += count
-                if not length:
-                    continue
-                size = max(line_sizes, key=line_sizes.__getitem__)
-                body[size] += length
-                if short_block and length <= 120:
-                    standalone[size] += 1
+        # The page's lines by the same rules as the page analysis (broken glyphs and doubled spans left out).
+        block_lines = [len(block.get("lines", ())) for block in text_dict.get("blocks", ())]
+        for line in read_lines(text_dict):
+            body[line.size] += line.chars
+            # Short lines that are (nearly) a whole MuPDF block stand alone, as headings do.
+            if block_lines[line.block] <= 3 and line.chars <= 120:
+                standalone[line.size] += 1
     if not body:
         return FontProfile()
     body_size = body.most_common(1)[0][0]
