@@ -1,6 +1,6 @@
 """The image stage: where a page shows pictures, and each unique picture once, as PNG or JPEG.
 
-`ImageCollector.collect(page)` traces the page with a small MuPDF device that
+`ImageCollector.collect(source)` traces the page with a small MuPDF device that
 only listens to image painting (`fill_image`, `fill_image_mask`), so every
 image the page really draws is seen, with its transformation: XObject images,
 images inside form XObjects and annotation appearances, and inline images
@@ -67,6 +67,7 @@ import pymupdf
 
 from mivaa_extractor.structure.lexicon import FIGURE_CAPTION_PREFIXES, TABLE_CAPTION_PREFIXES, caption_label
 from mivaa_extractor.structure.model import BBox, ExtractedImage, ImagePlacement
+from mivaa_extractor.structure.pymupdf_backend import PageSource
 
 mupdf = pymupdf.mupdf
 
@@ -170,10 +171,11 @@ class ImageCollector:
 
     # -- the page -----------------------------------------------------------------
 
-    def collect(self, page: pymupdf.Page) -> PageImages:
+    def collect(self, source: PageSource) -> PageImages:
         result = PageImages()
+        page = source.page
         try:
-            listed = self._listed_image_xrefs(page)
+            listed = self._listed_image_xrefs(source)
             if not listed and not self._may_draw_unlisted_images(page):
                 return result  # the common case: nothing to interpret
             held = self._load_listed_images(listed, result)
@@ -182,11 +184,11 @@ class ImageCollector:
             result.warnings.append(f"images could not be read: {_describe(exc)}")
         return result
 
-    def _listed_image_xrefs(self, page: pymupdf.Page) -> list[int]:
+    def _listed_image_xrefs(self, source: PageSource) -> list[int]:
         if self._pdf is None:
             return []
         # Reads only the resources (recursively through forms): cheap.
-        return list(dict.fromkeys(item[0] for item in page.get_images(full=True) if item[0] > 0))
+        return list(dict.fromkeys(item[0] for item in source.images if item[0] > 0))
 
     def _may_draw_unlisted_images(self, page: pymupdf.Page) -> bool:
         """Inline images and annotation appearances are not in page.get_images()."""

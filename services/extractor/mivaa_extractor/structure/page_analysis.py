@@ -150,7 +150,7 @@ class PageAnalyzer:
 
         placements = []
         if self._images is not None:
-            collected = self._images.collect(page)
+            collected = self._images.collect(source)
             layout.images.extend(collected.new_images)
             layout.skipped_images = collected.skipped
             if collected.warnings:
@@ -196,7 +196,7 @@ class PageAnalyzer:
                         bold=draft.bold,
                     )
                 )
-        layout.ocr_reason = ocr_reason(page, layout.text, has_text=bool(lines))
+        layout.ocr_reason = ocr_reason(source, layout.text, has_text=bool(lines))
         return layout
 
     # -- grouping lines into blocks --
@@ -496,7 +496,7 @@ def _covered_words(span: dict, rect: pymupdf.Rect) -> str:
     return " ".join(text[start:end].split())
 
 
-def ocr_reason(page: pymupdf.Page, text: str, *, has_text: bool = True) -> str | None:
+def ocr_reason(source: PageSource, text: str, *, has_text: bool = True) -> str | None:
     """Whether a page's text layer is unusable, and why; None when it is fine.
 
     A page with almost no text but an image on it is a scan; a page whose text
@@ -507,7 +507,7 @@ def ocr_reason(page: pymupdf.Page, text: str, *, has_text: bool = True) -> str |
         garbled = sum(1 for c in visible if c == "\ufffd" or "\ue000" <= c <= "\uf8ff")
         if garbled / len(visible) > MAX_GARBLED_SHARE:
             return "GARBLED_TEXT_LAYER"
-    if len(visible) < MIN_TEXT_LAYER_CHARS and page.get_images(full=False):
+    if len(visible) < MIN_TEXT_LAYER_CHARS and source.images:
         return "NO_TEXT_LAYER"
     return None
 

@@ -58,10 +58,12 @@ class PageSource:
     object instead of the PyMuPDF page, so the page's text is extracted once
     (`get_text("dict")`) and its drawings at most once (`get_cdrawings()`,
     about as dear as the text: only the table stage asks, and only on a page
-    whose text looks tabular). Coordinates are the unrotated page space.
+    whose text looks tabular); likewise its list of images. The image stage
+    still runs `page` through a MuPDF device (that is how image placements are
+    found); nothing re-reads its text. Coordinates are the unrotated page space.
     """
 
-    __slots__ = ("page", "text_dict", "lines", "width", "height", "_drawings")
+    __slots__ = ("page", "text_dict", "lines", "width", "height", "_drawings", "_images")
 
     def __init__(self, page: pymupdf.Page, text_dict: dict | None = None, drawings: list | None = None) -> None:
         if text_dict is None:
@@ -73,6 +75,7 @@ class PageSource:
         self.width = float(text_dict.get("width") or page.rect.width)
         self.height = float(text_dict.get("height") or page.rect.height)
         self._drawings = drawings
+        self._images: list | None = None
 
     @property
     def drawings(self) -> list:
@@ -80,6 +83,13 @@ class PageSource:
         if self._drawings is None:
             self._drawings = self.page.get_cdrawings()
         return self._drawings
+
+    @property
+    def images(self) -> list:
+        """The images the page's resources list (`get_images(full=True)`; empty for non-PDF documents), read once."""
+        if self._images is None:
+            self._images = list(self.page.get_images(full=True))
+        return self._images
 
 
 def _overlaps_most(x0: float, x1: float, other: tuple[float, float]) -> bool:
