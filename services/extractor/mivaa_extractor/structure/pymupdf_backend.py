@@ -207,7 +207,8 @@ def _read_line(line: dict, block_index: int) -> TextLine | None:
     direction = line["dir"]
     return TextLine(
         bbox=tuple(line["bbox"]),
-        text=join_spans(kept).strip(),
+        # One span (most lines): its text as is, which is what join_spans would make of it.
+        text=(kept[0]["text"] if len(kept) == 1 else join_spans(kept)).strip(),
         size=max(sizes, key=sizes.__getitem__),
         bold=bold * 2 > total,
         italic=italic * 2 > total,
