@@ -28,6 +28,8 @@ from mivaa_extractor.structure.images import (
     PageImages,
     find_caption,
 )
+from mivaa_extractor.structure.lexicon import caption_label
+from mivaa_extractor.structure.pymupdf_backend import PageSource
 
 Image = pytest.importorskip("PIL.Image", reason="Pillow makes the test images and checks the outputs")
 
@@ -81,7 +83,7 @@ def approx_bbox(actual, expected, tolerance: float = 0.5) -> bool:
 
 def collect_all(doc: pymupdf.Document, settings: ImageSettings = ImageSettings()) -> list[PageImages]:
     collector = ImageCollector(doc, settings)
-    return [collector.collect(page) for page in doc]
+    return [collector.collect(PageSource(page)) for page in doc]
 
 
 def add_raw_image(doc: pymupdf.Document, page: pymupdf.Page, rect, dictionary: str, stream: bytes, name: str) -> int:
@@ -447,6 +449,7 @@ BOMB_SCRIPT = textwrap.dedent(
     import pymupdf
     from PIL import Image
     from mivaa_extractor.structure.images import ImageCollector, ImageSettings
+    from mivaa_extractor.structure.pymupdf_backend import PageSource
 
     side = 20000  # 20000 x 20000 RGB: 1.2 GB decoded, about 1 MB compressed
     black = bytes(side * 3 * 100)  # 100 rows
@@ -478,9 +481,10 @@ BOMB_SCRIPT = textwrap.dedent(
     doc.update_stream(contents, b"q 500 0 0 500 50 50 cm /Im0 Do Q")
     doc.xref_set_key(page.xref, "Contents", f"{contents} 0 R")
     del black, red
+    source = PageSource(page)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
-    result = ImageCollector(doc, ImageSettings(max_side_px=1024)).collect(page)
+    result = ImageCollector(doc, ImageSettings(max_side_px=1024)).collect(source)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     images = [(i.mime_type, i.width, i.height) for i in result.new_images]
@@ -555,7 +559,7 @@ def test_no_caption_for_far_or_unrelated_text():
 
 
 def test_label_patterns():
-    label = images_module._label_pattern(FIGURE_CAPTION_PREFIXES)
+    label = caption_label(FIGURE_CAPTION_PREFIXES)
     labels = ("Figure 3: x", "FIG. 2.1 x", "Abbildung 4", "Abb. 12a –", "Photo: Jane Doe", "Chart IV", "Diagram 1")
     for text in labels:
         assert label.match(text), text

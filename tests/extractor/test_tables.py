@@ -14,7 +14,8 @@ import pymupdf
 import pytest
 
 from mivaa_extractor.structure.model import Table
-from mivaa_extractor.structure.tables import TEXT_FLAGS, DetectedTable, detect_tables
+from mivaa_extractor.structure.pymupdf_backend import TEXT_FLAGS, PageSource
+from mivaa_extractor.structure.tables import DetectedTable, detect_tables
 
 SIZE = 9.0
 LEADING = 11.0
@@ -167,7 +168,7 @@ def test_ruled_grid_with_wrapped_cell() -> None:
         _paragraph(page, bottom + 16)
 
     page = _page_with(build)
-    tables = detect_tables(page)
+    tables = detect_tables(PageSource(page))
     assert len(tables) == 1
     table = tables[0].table
     assert (table.row_count, table.column_count, table.header_rows) == (4, 4, 1)
@@ -199,7 +200,7 @@ def test_booktabs_rules_only_header_from_midrule() -> None:
         _paragraph(page, bottom + 14)
 
     page = _page_with(build)
-    tables = detect_tables(page)
+    tables = detect_tables(PageSource(page))
     assert len(tables) == 1
     table = tables[0].table
     assert table.header_rows == 1
@@ -223,7 +224,7 @@ def test_rule_less_aligned_table() -> None:
         _paragraph(page, bottom + 14)
 
     page = _page_with(build)
-    tables = detect_tables(page)
+    tables = detect_tables(PageSource(page))
     assert len(tables) == 1
     table = tables[0].table
     assert table.grid() == [list(row) for row in rows]
@@ -250,7 +251,7 @@ def test_booktabs_multi_line_cells_stay_one_row_and_join_hyphenation(pad: float)
         _paragraph(page, bottom + 14)
 
     page = _page_with(build)
-    tables = detect_tables(page)
+    tables = detect_tables(PageSource(page))
     assert len(tables) == 1
     table = tables[0].table
     assert table.row_count == 5
@@ -281,7 +282,7 @@ def test_ruled_spanning_header_cells() -> None:
         _paragraph(page, bottom + 14)
 
     page = _page_with(build)
-    tables = detect_tables(page)
+    tables = detect_tables(PageSource(page))
     assert len(tables) == 1
     table = tables[0].table
     assert (table.row_count, table.column_count) == (5, 4)
@@ -324,7 +325,7 @@ def test_shaded_rows_without_lines() -> None:
         _paragraph(page, top + len(rows) * height + 14)
 
     page = _page_with(build)
-    tables = detect_tables(page)
+    tables = detect_tables(PageSource(page))
     assert len(tables) == 1
     assert tables[0].table.grid() == [list(row) for row in rows]
     assert tables[0].table.header_rows == 1
@@ -335,8 +336,8 @@ def test_text_dict_and_drawings_can_be_passed_in() -> None:
     rows = [["Key", "Value", "Unit"], ["speed", "12", "m/s"], ["mass", "3", "kg"], ["time", "9", "s"]]
     page = _page_with(lambda page: _table(page, 100, [72, 172, 272, 372], rows, rules="grid"))
     text_dict = page.get_text("dict", flags=TEXT_FLAGS)
-    passed = detect_tables(page, text_dict, drawings=page.get_cdrawings())
-    computed = detect_tables(page)
+    passed = detect_tables(PageSource(page, text_dict, drawings=page.get_cdrawings()))
+    computed = detect_tables(PageSource(page))
     assert passed == computed
     assert passed[0].table.grid() == rows
 
@@ -351,7 +352,7 @@ def test_two_column_prose_is_not_a_table() -> None:
         page.insert_textbox(pymupdf.Rect(72, 72, 290, 760), text, fontname="helv", fontsize=10)
         page.insert_textbox(pymupdf.Rect(305, 72, 523, 760), text[40:], fontname="helv", fontsize=10)
 
-    assert detect_tables(_page_with(build)) == []
+    assert detect_tables(PageSource(_page_with(build))) == []
 
 
 def test_box_around_two_columns_of_bullets_is_not_a_table() -> None:
@@ -385,7 +386,7 @@ def test_box_around_two_columns_of_bullets_is_not_a_table() -> None:
             page.insert_text((80, 135 + index * 14), a, fontname="helv", fontsize=10)
             page.insert_text((310, 135 + index * 14), b, fontname="helv", fontsize=10)
 
-    assert detect_tables(_page_with(build)) == []
+    assert detect_tables(PageSource(_page_with(build))) == []
 
 
 def test_bulleted_list_is_not_a_table() -> None:
@@ -407,7 +408,7 @@ def test_bulleted_list_is_not_a_table() -> None:
             page.insert_text((80, y + 120 + index * 14), f"{index + 1}.", fontname="helv", fontsize=10)
             page.insert_text((100, y + 120 + index * 14), item, fontname="helv", fontsize=10)
 
-    assert detect_tables(_page_with(build)) == []
+    assert detect_tables(PageSource(_page_with(build))) == []
 
 
 def test_table_of_contents_with_dot_leaders_is_not_a_table() -> None:
@@ -434,7 +435,7 @@ def test_table_of_contents_with_dot_leaders_is_not_a_table() -> None:
             label = str(page_number)
             page.insert_text((520 - pymupdf.get_text_length(label, fontsize=10), y), label, fontsize=10)
 
-    assert detect_tables(_page_with(build)) == []
+    assert detect_tables(PageSource(_page_with(build))) == []
 
 
 # --- corpus -----------------------------------------------------------------------------
@@ -449,7 +450,7 @@ def _open(path: Path) -> pymupdf.Document:
 def _tables_per_page(doc: pymupdf.Document) -> dict[int, list[DetectedTable]]:
     found: dict[int, list[DetectedTable]] = {}
     for page in doc:
-        tables = detect_tables(page, page.get_text("dict", flags=TEXT_FLAGS))
+        tables = detect_tables(PageSource(page))
         if tables:
             found[page.number] = tables
     return found
@@ -522,7 +523,7 @@ def test_corpus_dpr_paper_finds_its_tables_and_nothing_else(corpus: Path) -> Non
 @pytest.mark.corpus
 def test_corpus_korean_tables_side_by_side(corpus: Path) -> None:
     doc = _open(corpus / "unstructured" / "korean-text-with-tables.pdf")
-    tables = detect_tables(doc[0])
+    tables = detect_tables(PageSource(doc[0]))
     assert len(tables) == 2
     left, right = sorted(tables, key=lambda found: found.bbox[0])
     assert left.table.grid() == [
@@ -543,7 +544,7 @@ def test_corpus_korean_tables_side_by_side(corpus: Path) -> None:
 @pytest.mark.corpus
 def test_corpus_embedded_images_tables(corpus: Path) -> None:
     doc = _open(corpus / "unstructured" / "embedded-images-tables.pdf")
-    tables = detect_tables(doc[0])
+    tables = detect_tables(PageSource(doc[0]))
     assert len(tables) == 1
     table = tables[0].table
     assert (table.row_count, table.column_count, table.header_rows) == (7, 7, 1)
@@ -559,4 +560,4 @@ def test_corpus_embedded_images_tables(corpus: Path) -> None:
 def test_corpus_chevron_infographic_is_not_a_table(corpus: Path) -> None:
     # Three big figures with captions side by side over a photograph: a layout, not a table.
     doc = _open(corpus / "unstructured" / "chevron-page.pdf")
-    assert detect_tables(doc[0]) == []
+    assert detect_tables(PageSource(doc[0])) == []

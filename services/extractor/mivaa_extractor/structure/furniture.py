@@ -10,17 +10,15 @@ uses pages n - window .. n + window and the stream never holds more than
 
 from __future__ import annotations
 
-import re
 from collections import Counter, deque
 from dataclasses import replace
 
+from mivaa_extractor.structure.lexicon import DIGITS
 from mivaa_extractor.structure.model import BlockKind, PageLayout
-
-_DIGITS = re.compile(r"\d+")
 
 
 def _shape(text: str) -> str:
-    return _DIGITS.sub("#", " ".join(text.casefold().split()))
+    return DIGITS.sub("#", " ".join(text.casefold().split()))
 
 
 class FurnitureDetector:

@@ -1,6 +1,6 @@
 """The image stage: where a page shows pictures, and each unique picture once, as PNG or JPEG.
 
-`ImageCollector.collect(page)` traces the page with a small MuPDF device that
+`ImageCollector.collect(source)` traces the page with a small MuPDF device that
 only listens to image painting (`fill_image`, `fill_image_mask`), so every
 image the page really draws is seen, with its transformation: XObject images,
 images inside form XObjects and annotation appearances, and inline images
@@ -65,7 +65,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pymupdf
 
+from mivaa_extractor.structure.lexicon import FIGURE_CAPTION_PREFIXES, TABLE_CAPTION_PREFIXES, caption_label
 from mivaa_extractor.structure.model import BBox, ExtractedImage, ImagePlacement
+from mivaa_extractor.structure.pymupdf_backend import PageSource
 
 mupdf = pymupdf.mupdf
 
@@ -80,17 +82,6 @@ __all__ = [
     "find_caption",
 ]
 
-FIGURE_CAPTION_PREFIXES: tuple[str, ...] = (
-    "Figure",
-    "Fig.",
-    "Abbildung",
-    "Abb.",
-    "Image",
-    "Photo",
-    "Chart",
-    "Diagram",
-)
-TABLE_CAPTION_PREFIXES: tuple[str, ...] = ("Table", "Tab.", "Tabelle")
 # Below this share of the page, an image with fewer pixels than ImageSettings.min_side_px is decorative.
 SMALL_ON_PAGE_SHARE = 0.01
 
@@ -180,10 +171,11 @@ class ImageCollector:
 
     # -- the page -----------------------------------------------------------------
 
-    def collect(self, page: pymupdf.Page) -> PageImages:
+    def collect(self, source: PageSource) -> PageImages:
         result = PageImages()
+        page = source.page
         try:
-            listed = self._listed_image_xrefs(page)
+            listed = self._listed_image_xrefs(source)
             if not listed and not self._may_draw_unlisted_images(page):
                 return result  # the common case: nothing to interpret
             held = self._load_listed_images(listed, result)
@@ -192,11 +184,11 @@ class ImageCollector:
             result.warnings.append(f"images could not be read: {_describe(exc)}")
         return result
 
-    def _listed_image_xrefs(self, page: pymupdf.Page) -> list[int]:
+    def _listed_image_xrefs(self, source: PageSource) -> list[int]:
         if self._pdf is None:
             return []
         # Reads only the resources (recursively through forms): cheap.
-        return list(dict.fromkeys(item[0] for item in page.get_images(full=True) if item[0] > 0))
+        return list(dict.fromkeys(item[0] for item in source.images if item[0] > 0))
 
     def _may_draw_unlisted_images(self, page: pymupdf.Page) -> bool:
         """Inline images and annotation appearances are not in page.get_images()."""
@@ -681,15 +673,6 @@ _PLAIN_CAPTION_MAX_CHARS = 300  # an unlabelled caption is short; a long paragra
 _PLAIN_CAPTION_MAX_LINES = 4
 
 
-def _label_pattern(prefixes: Sequence[str]) -> re.Pattern[str]:
-    # "Figure 3: ...", "Fig. 2.1 ...", "Abb. 4 – ...", "Photo: ...", "Table IV." — a prefix, then a
-    # number (digits, letter+digits or roman), or directly a colon/dash/end. "Image processing is"
-    # is not a label.
-    alternatives = "|".join(re.escape(prefix.strip()) for prefix in sorted(prefixes, key=len, reverse=True))
-    number = r"(?:[A-Z]?\d+(?:[.\-]\d+)*[a-z]?|(?-i:[IVXLC]+))\b"  # roman numerals upper case only
-    return re.compile(rf"^\s*(?:{alternatives})(?:\s*{number}|\s*[:\-–—]|\s*$)", re.IGNORECASE)
-
-
 def _line_height(bbox: BBox, text: str, lines: int) -> float:
     """A block's line height, also when its lines were joined into one string.
 
@@ -717,7 +700,7 @@ def find_caption(
     one; an unlabelled block counts only when it is short (a caption, not body
     text). Among equals: below before above, then the nearest.
     """
-    label = _label_pattern(prefixes)
+    label = caption_label(prefixes)
     x0, y0, x1, y1 = image_bbox
     image_width = max(1e-6, x1 - x0)
     best: tuple[tuple[int, int, float], int] | None = None

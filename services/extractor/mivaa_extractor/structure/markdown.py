@@ -8,10 +8,10 @@ out. The JSON form keeps everything, furniture included, with bounding boxes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 
+from mivaa_extractor.structure.lexicon import BULLET_SYMBOLS, DASHES, MARKDOWN_ENUMERATED
 from mivaa_extractor.structure.model import FURNITURE, Block, BlockKind, DocumentInfo, PageLayout
 
 ImageLink = Callable[[str, str], str]  # (sha256, mime type) -> link target
@@ -21,8 +21,7 @@ def default_image_link(sha256: str, mime_type: str = "image/png") -> str:
     return f"images/{sha256}.{'jpg' if mime_type == 'image/jpeg' else 'png'}"
 
 
-_ENUMERATED = re.compile(r"^(\(?\w{1,4}[.)])\s+")
-_BULLET_CHARS = "\u2022\u25e6\u25aa\u25ab\u2023\u2043\u25cf\u25cb\u25a0\u25a1\u25ba\u25b8\u2713\u2714\u27a2\uf0b7\uf0a7\u00b7*-\u2013\u2014"
+_BULLET_CHARS = BULLET_SYMBOLS + DASHES
 
 
 def block_markdown(block: Block, image_link: ImageLink = default_image_link, mime_types: dict[str, str] | None = None) -> str:
@@ -32,7 +31,7 @@ def block_markdown(block: Block, image_link: ImageLink = default_image_link, mim
         return "#" * max(1, min(block.level, 6)) + " " + text
     if kind is BlockKind.LIST_ITEM:
         indent = "  " * max(0, block.level - 1)
-        if _ENUMERATED.match(text):
+        if MARKDOWN_ENUMERATED.match(text):
             return indent + text
         return indent + "- " + text.lstrip(_BULLET_CHARS).lstrip()
     if kind is BlockKind.TABLE:

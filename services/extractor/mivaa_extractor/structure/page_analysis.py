@@ -1,8 +1,9 @@
 """One page in, one `PageLayout` out: the page stages composed.
 
 Order of the stages, and why:
-1. text lines from the backend (one `get_text("dict")` call, the only
-   full pass over the page's text);
+1. the page read once by the backend (`PageSource`: one `get_text("dict")`
+   call, the only full pass over the page's text; the drawings on first use,
+   by the table stage alone); every stage below works on that one read;
 2. tables first, so their lines do not also become paragraphs;
 3. images, each placement a FIGURE block;
 4. the remaining lines grouped into blocks (MuPDF's blocks, split where the
@@ -27,7 +28,14 @@ import pymupdf
 
 from mivaa_extractor.structure import tables as table_stage
 from mivaa_extractor.structure.content_limits import ContentLimits
-from mivaa_extractor.structure.images import TABLE_CAPTION_PREFIXES, ImageCollector, ImageSettings, find_caption
+from mivaa_extractor.structure.images import ImageCollector, ImageSettings, find_caption
+from mivaa_extractor.structure.lexicon import (
+    CAPTION_LABEL,
+    LIST_ITEM_START,
+    NUMBERED_HEADING,
+    PAGE_NUMBER,
+    TABLE_CAPTION_PREFIXES,
+)
 from mivaa_extractor.structure.model import (
     BBox,
     Block,
@@ -38,7 +46,7 @@ from mivaa_extractor.structure.model import (
     PageError,
     PageLayout,
 )
-from mivaa_extractor.structure.pymupdf_backend import TEXT_FLAGS, TextLine, read_lines
+from mivaa_extractor.structure.pymupdf_backend import PageSource, TextLine
 from mivaa_extractor.structure.reading_order import reading_order
 from mivaa_extractor.structure.text_cleanup import clean_line, join_hyphenated, join_lines
 
@@ -59,20 +67,6 @@ class AnalysisSettings:
     content: ContentLimits = field(default_factory=ContentLimits)
 
 
-_BULLET = re.compile(
-    r"^(?:[\u2022\u25e6\u25aa\u25ab\u2023\u2043\u25cf\u25cb\u25a0\u25a1\u25ba\u25b8\u2713\u2714\u27a2\uf0b7\uf0a7\u00b7*]"
-    r"|[-\u2013\u2014](?=\s)"
-    r"|\(?\d{1,2}[.)](?!\d)|\(?[a-z][.)]|\([A-Za-z]\)|[A-Z]\)|\(?[ivx]{1,4}[.)])\s*\S"
-)
-_NUMBERED_HEADING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[A-Z]\.|[IVX]+\.)\s+\S")
-_CAPTION = re.compile(
-    r"^(?:fig(?:ure)?\.?|abbildung|abb\.|table|tabelle|tab\.|image|chart|diagram|listing|exhibit)\s*[0-9IVX]+[.:]?",
-    re.IGNORECASE,
-)
-_PAGE_NUMBER = re.compile(
-    r"^(?:(?:page|seite|p\.|pg\.)\s*)?(?:\d{1,5}|[ivxlcdm]{1,7})(?:\s*(?:/|of|von|de|sur)\s*\d{1,5})?$|^[-\u2013\u2014]\s*\d{1,5}\s*[-\u2013\u2014]$",
-    re.IGNORECASE,
-)
 # Title-page lines set large that are not headings: dates, e-mail addresses, affiliations.
 _NOT_A_HEADING = re.compile(
     r"\b(?:jan(?:uary|uar)?|feb(?:ruary|ruar)?|m(?:arch|ärz)|apr(?:il)?|may|mai|june?|juni|july?|juli|aug(?:ust)?"
@@ -138,15 +132,14 @@ class PageAnalyzer:
     def analyze(self, number: int) -> PageLayout:
         """The layout of 1-based page `number`; raises only for failures the caller reports as page errors."""
         page = self._doc.load_page(number - 1)
-        textpage = page.get_textpage(flags=TEXT_FLAGS)
-        text_dict = textpage.extractDICT()
-        lines = read_lines(text_dict)
-        width, height = float(text_dict.get("width", page.rect.width)), float(text_dict.get("height", page.rect.height))
+        source = PageSource(page)  # the page's one read: every stage below works on it
+        lines = source.lines
+        width, height = source.width, source.height
         layout = PageLayout(number=number, width=page.rect.width, height=page.rect.height, rotation=page.rotation)
 
         drafts: list[_Draft] = []
         if self._settings.detect_tables and lines:
-            for found in table_stage.detect_tables(page, text_dict):
+            for found in table_stage.detect_tables(source):
                 inside = [line for line in lines if _center_inside(line.bbox, found.bbox)]
                 if not inside:
                     continue
@@ -157,7 +150,7 @@ class PageAnalyzer:
 
         placements = []
         if self._images is not None:
-            collected = self._images.collect(page)
+            collected = self._images.collect(source)
             layout.images.extend(collected.new_images)
             layout.skipped_images = collected.skipped
             if collected.warnings:
@@ -179,7 +172,7 @@ class PageAnalyzer:
         drafts = _join_hyphenated_paragraphs(drafts)
         self._attach_captions(drafts, placements)
 
-        links = _page_links(page, text_dict) if page.first_link else []
+        links = _page_links(source) if page.first_link else []
         matrix = page.rotation_matrix if page.rotation else None
         for draft in drafts:
             bbox = _to_display(draft.bbox, matrix)
@@ -203,7 +196,7 @@ class PageAnalyzer:
                         bold=draft.bold,
                     )
                 )
-        layout.ocr_reason = ocr_reason(page, layout.text, has_text=bool(lines))
+        layout.ocr_reason = ocr_reason(source, layout.text, has_text=bool(lines))
         return layout
 
     # -- grouping lines into blocks --
@@ -236,7 +229,7 @@ class PageAnalyzer:
             return True
         if line.mono != previous.mono:
             return True
-        if _BULLET.match(line.text) and not line.bbox[1] < previous.bbox[1] - 1:
+        if LIST_ITEM_START.match(line.text) and not line.bbox[1] < previous.bbox[1] - 1:
             return True
         # A wide vertical gap inside one MuPDF block is a paragraph break.
         return line.bbox[1] - previous.bbox[3] > 1.2 * max(previous.size, 1.0)
@@ -255,7 +248,7 @@ class PageAnalyzer:
         margin = self._settings.margin_share * height
         in_margin = y1 <= margin or y0 >= height - margin
 
-        if in_margin and _PAGE_NUMBER.match(joined):
+        if in_margin and PAGE_NUMBER.match(joined):
             draft.kind = BlockKind.PAGE_NUMBER
             return
         if all(line.mono for line in draft.lines) and len(draft.lines) >= 1 and len(joined) > 1:
@@ -267,7 +260,7 @@ class PageAnalyzer:
             draft.kind = BlockKind.HEADING
             draft.level = level
             return
-        if _CAPTION.match(joined):
+        if CAPTION_LABEL.match(joined):
             draft.kind = BlockKind.CAPTION
             return
         if (
@@ -277,7 +270,7 @@ class PageAnalyzer:
         ):
             draft.kind = BlockKind.FOOTNOTE
             return
-        if _BULLET.match(joined):
+        if LIST_ITEM_START.match(joined):
             draft.kind = BlockKind.LIST_ITEM
             draft.level = 1  # nesting is set per page below from indentation
             return
@@ -290,7 +283,7 @@ class PageAnalyzer:
             level = self._outline.get(page, {}).get(key)
             if level:
                 return level
-        if text.endswith((".", ",", ";")) and not _NUMBERED_HEADING.match(text):
+        if text.endswith((".", ",", ";")) and not NUMBERED_HEADING.match(text):
             return 0
         if not any(ch.isalpha() for ch in text) or _NOT_A_HEADING.search(text):
             return 0
@@ -307,7 +300,7 @@ class PageAnalyzer:
             and sum(ch.isalpha() for ch in text) >= 3
             and not text[0].islower()
         ):
-            if _NUMBERED_HEADING.match(text) or not text.endswith(":"):
+            if NUMBERED_HEADING.match(text) or not text.endswith(":"):
                 return min(6, len(profile.heading_sizes) + 1)
         return 0
 
@@ -346,7 +339,7 @@ def _set_list_levels(drafts: list[_Draft]) -> None:
 def _mark_edge_page_numbers(drafts: list[_Draft]) -> None:
     """A lone number below (or above) everything else on the page is its page number, margin or not."""
     for draft in drafts:
-        if draft.kind is not BlockKind.PARAGRAPH or not _PAGE_NUMBER.match(draft.text):
+        if draft.kind is not BlockKind.PARAGRAPH or not PAGE_NUMBER.match(draft.text):
             continue
         others = [other.bbox for other in drafts if other is not draft]
         if not others or draft.bbox[1] >= max(b[3] for b in others) - 1 or draft.bbox[3] <= min(b[1] for b in others) + 1:
@@ -431,20 +424,21 @@ def _mostly_right_to_left(lines: Sequence[TextLine]) -> bool:
     return rtl > ltr
 
 
-def _page_links(page: pymupdf.Page, text_dict: dict) -> list[tuple[BBox, Link]]:
+def _page_links(source: PageSource) -> list[tuple[BBox, Link]]:
     """Links with the words inside their area; rectangles in the unrotated space the text lines use.
 
     The linked words are cut out of the spans the link covers, in proportion to
     the covered width, then widened to whole words: asking MuPDF for the text
     inside each link's rectangle costs more than the rest of the page.
     """
+    page = source.page
     raw = list(_link_targets(page))
     if not raw:
         return []
     # Lines first, then their spans: a page of cross-references has hundreds of links.
     lines = [
         line
-        for block in text_dict["blocks"]
+        for block in source.text_dict["blocks"]
         if block["type"] == 0
         for line in block["lines"]
         if line["dir"][0] > 0.99
@@ -502,7 +496,7 @@ def _covered_words(span: dict, rect: pymupdf.Rect) -> str:
     return " ".join(text[start:end].split())
 
 
-def ocr_reason(page: pymupdf.Page, text: str, *, has_text: bool = True) -> str | None:
+def ocr_reason(source: PageSource, text: str, *, has_text: bool = True) -> str | None:
     """Whether a page's text layer is unusable, and why; None when it is fine.
 
     A page with almost no text but an image on it is a scan; a page whose text
@@ -513,7 +507,7 @@ def ocr_reason(page: pymupdf.Page, text: str, *, has_text: bool = True) -> str |
         garbled = sum(1 for c in visible if c == "\ufffd" or "\ue000" <= c <= "\uf8ff")
         if garbled / len(visible) > MAX_GARBLED_SHARE:
             return "GARBLED_TEXT_LAYER"
-    if len(visible) < MIN_TEXT_LAYER_CHARS and page.get_images(full=False):
+    if len(visible) < MIN_TEXT_LAYER_CHARS and source.images:
         return "NO_TEXT_LAYER"
     return None
 

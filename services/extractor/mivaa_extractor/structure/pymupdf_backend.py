@@ -12,20 +12,24 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pymupdf
 
+from mivaa_extractor.structure.lexicon import CONTROL_CHARS
 from mivaa_extractor.structure.model import BBox, DocumentInfo, FontProfile, OutlineEntry
 
 # Ligatures expanded (no TEXT_PRESERVE_LIGATURES), glyphs without Unicode kept
 # as their CID so they can be recognised as garbage, nothing outside the media box.
 TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_CID_FOR_UNKNOWN_UNICODE
 
-_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|[-,]bd\b|cmbx|cmb\d|\.b\b", re.IGNORECASE)
+# Font names that say bold or monospaced where the font flags do not (embedded
+# subsets often leave the flags unset): "Arial-BoldMT", "Helvetica,Bd", "CMBX10".
+_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|[-,]bd\b|cmbx|cmb\d|\.b\b|\bbd\b", re.IGNORECASE)
 _MONO_FONT = re.compile(r"mono|courier|consol|cmtt|menlo|inconsolata|typewriter|lucidasans-typewriter", re.IGNORECASE)
-# C0/C1 controls: a span made of them comes from a font whose character map is broken.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Raised digits and signs kept raised ("km²", "750¹") where digits would otherwise run into the value before them.
+_SUPERSCRIPTABLE = re.compile(r"^\s*[0-9+\-−=()]+\s*$")
+_SUPERSCRIPT = str.maketrans("0123456789+-−=()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾")
 
 
 @dataclass(slots=True)
@@ -41,6 +45,51 @@ class TextLine:
     block: int  # index of the MuPDF block it came from (MuPDF's own paragraph guess)
     horizontal: bool  # runs left to right; rotated labels (in figures, margins) are False
     superscript_start: bool = False  # starts with a superscript span (footnote marks)
+    chars: int = 0  # visible characters (what the font statistics weigh a line by)
+    # The spans the text was read from (MuPDF's span dicts; broken-font and doubled spans left
+    # out): tables read fonts and word positions inside a line from them.
+    spans: list[dict] = field(default_factory=list)
+
+
+class PageSource:
+    """One page, read once: its text lines and, on first use, its vector drawings.
+
+    Every page stage (tables, images, block typing, links) receives this
+    object instead of the PyMuPDF page, so the page's text is extracted once
+    (`get_text("dict")`) and its drawings at most once (`get_cdrawings()`,
+    about as dear as the text: only the table stage asks, and only on a page
+    whose text looks tabular); likewise its list of images. The image stage
+    still runs `page` through a MuPDF device (that is how image placements are
+    found); nothing re-reads its text. Coordinates are the unrotated page space.
+    """
+
+    __slots__ = ("page", "text_dict", "lines", "width", "height", "_drawings", "_images")
+
+    def __init__(self, page: pymupdf.Page, text_dict: dict | None = None, drawings: list | None = None) -> None:
+        if text_dict is None:
+            text_dict = page.get_textpage(flags=TEXT_FLAGS).extractDICT()
+        self.page = page
+        self.text_dict = text_dict
+        self.lines = read_lines(text_dict)
+        # The text dict's size is the unrotated page's, the space of its boxes and of the drawings.
+        self.width = float(text_dict.get("width") or page.rect.width)
+        self.height = float(text_dict.get("height") or page.rect.height)
+        self._drawings = drawings
+        self._images: list | None = None
+
+    @property
+    def drawings(self) -> list:
+        """The page's vector paths (`get_cdrawings()`), extracted on first use."""
+        if self._drawings is None:
+            self._drawings = self.page.get_cdrawings()
+        return self._drawings
+
+    @property
+    def images(self) -> list:
+        """The images the page's resources list (`get_images(full=True)`; empty for non-PDF documents), read once."""
+        if self._images is None:
+            self._images = list(self.page.get_images(full=True))
+        return self._images
 
 
 def _overlaps_most(x0: float, x1: float, other: tuple[float, float]) -> bool:
@@ -75,39 +124,72 @@ _MONO_FLAG = pymupdf.TEXT_FONT_MONOSPACED
 _SUPERSCRIPT_FLAG = pymupdf.TEXT_FONT_SUPERSCRIPT
 
 
+def span_is_bold(span: dict) -> bool:
+    """Bold by the font flags or by the font's name: the one rule for every stage."""
+    return bool(span["flags"] & _BOLD_FLAG) or _font_style(span["font"])[0]
+
+
+def join_spans(spans: Iterable[dict], *, raise_superscripts: bool = False) -> str:
+    """The text of a line's spans: separate words where spans do not touch (MuPDF drops that space).
+
+    With `raise_superscripts`, a raised "2" in "km2" or a footnote mark after a
+    number is kept raised ("km²", "273,879,750¹") instead of running into the
+    digits before it (table cells need that; body text keeps the plain digit).
+    """
+    pieces: list[str] = []
+    previous_x1: float | None = None
+    for span in spans:
+        text = span["text"]
+        if not text.strip():
+            if text and pieces and pieces[-1][-1:] != " ":
+                pieces.append(" ")
+            continue
+        if raise_superscripts and span["flags"] & _SUPERSCRIPT_FLAG and _SUPERSCRIPTABLE.match(text):
+            text = text.translate(_SUPERSCRIPT)
+        x0, _, x1, _ = span["bbox"]
+        if (
+            previous_x1 is not None
+            and pieces[-1][-1:] != " "
+            and text[0] != " "
+            and x0 - previous_x1 > 0.15 * span["size"]
+        ):
+            pieces.append(" ")
+        pieces.append(text)
+        previous_x1 = x1
+    return "".join(pieces)
+
+
 def _read_line(line: dict, block_index: int) -> TextLine | None:
     # The hot loop of extraction (every span of every page): plain locals, no
     # per-span regexes beyond the control-character check.
-    pieces: list[str] = []
+    kept: list[dict] = []
     sizes: dict[float, int] = {}
     bold = italic = mono = total = 0
-    previous_x1: float | None = None
     last_box: tuple[float, float] | None = None
+    last_text = ""
     superscript_start = False
     first = True
     for span in line["spans"]:
         text = span["text"]
         stripped = text.strip()
         if not stripped:
-            if text and pieces and pieces[-1] != " ":
-                pieces.append(" ")
+            if text:
+                kept.append(span)  # whitespace between words
+                last_box = None
             continue
-        if _CONTROL.search(text):
+        if CONTROL_CHARS.search(text):
             continue  # a broken font map: the glyphs do not stand for these characters
         x0, _, x1, _ = span["bbox"]
         # The same words drawn twice at the same place (fake bold, shadows, an
         # invisible text layer over visible glyphs) would read twice.
-        if last_box is not None and _overlaps_most(x0, x1, last_box) and stripped in pieces[-1]:
+        if last_box is not None and _overlaps_most(x0, x1, last_box) and stripped in last_text:
             continue
-        size = span["size"]
-        if previous_x1 is not None and pieces[-1][-1:] != " " and text[0] != " " and x0 - previous_x1 > 0.15 * size:
-            pieces.append(" ")  # spans that do not touch are separate words (MuPDF drops the space)
-        pieces.append(text)
-        previous_x1 = x1
+        kept.append(span)
         last_box = (x0, x1)
+        last_text = text
         count = len(stripped)
         total += count
-        size = round(size * 2) / 2
+        size = round(span["size"] * 2) / 2
         sizes[size] = sizes.get(size, 0) + count
         flags = span["flags"]
         font_bold, font_mono = _font_style(span["font"])
@@ -125,7 +207,8 @@ def _read_line(line: dict, block_index: int) -> TextLine | None:
     direction = line["dir"]
     return TextLine(
         bbox=tuple(line["bbox"]),
-        text="".join(pieces).strip(),
+        # One span (most lines): its text as is, which is what join_spans would make of it.
+        text=(kept[0]["text"] if len(kept) == 1 else join_spans(kept)).strip(),
         size=max(sizes, key=sizes.__getitem__),
         bold=bold * 2 > total,
         italic=italic * 2 > total,
@@ -133,6 +216,8 @@ def _read_line(line: dict, block_index: int) -> TextLine | None:
         block=block_index,
         horizontal=direction[0] > 0.99,
         superscript_start=superscript_start,
+        chars=total,
+        spans=kept,
     )
 
 
@@ -227,29 +312,16 @@ def learn_font_profile(
         if number in skip:
             continue
         try:
-            blocks = doc.load_page(number).get_text("dict", flags=TEXT_FLAGS)["blocks"]
+            text_dict = doc.load_page(number).get_text("dict", flags=TEXT_FLAGS)
         except Exception:  # noqa: BLE001 - a bad page does not spoil the profile
             continue
-        for block in blocks:
-            lines = block.get("lines")
-            if not lines:
-                continue
-            short_block = len(lines) <= 3
-            for line in lines:
-                length = 0
-                line_sizes: dict[float, int] = {}
-                for span in line["spans"]:
-                    count = len(span["text"].strip())
-                    if count:
-                        size = round(span["size"] * 2) / 2
-                        line_sizes[size] = line_sizes.get(size, 0) + count
-                        length += count
-                if not length:
-                    continue
-                size = max(line_sizes, key=line_sizes.__getitem__)
-                body[size] += length
-                if short_block and length <= 120:
-                    standalone[size] += 1
+        # The page's lines by the same rules as the page analysis (broken glyphs and doubled spans left out).
+        block_lines = [len(block.get("lines", ())) for block in text_dict.get("blocks", ())]
+        for line in read_lines(text_dict):
+            body[line.size] += line.chars
+            # Short lines that are (nearly) a whole MuPDF block stand alone, as headings do.
+            if block_lines[line.block] <= 3 and line.chars <= 120:
+                standalone[line.size] += 1
     if not body:
         return FontProfile()
     body_size = body.most_common(1)[0][0]

@@ -7,20 +7,16 @@ hyphenation of words broken across lines or blocks.
 
 from __future__ import annotations
 
-import re
+from mivaa_extractor.structure.lexicon import INVISIBLE_CHARS, SPACES
 
 # Hyphens that can end a line: ASCII hyphen-minus, HYPHEN U+2010; SOFT HYPHEN is handled apart.
 _HYPHENS = "-\u2010"
 _SOFT_HYPHEN = "\u00ad"
-# Everything that is whitespace to a reader, including NBSP, thin and ideographic spaces.
-_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
-# Control and invisible format characters (MuPDF passes them through from broken fonts).
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff\ufffe]")
 
 
 def clean_line(raw: str) -> str:
     """One line with its whitespace collapsed and invisible characters removed."""
-    return _SPACES.sub(" ", _INVISIBLE.sub("", raw)).strip()
+    return SPACES.sub(" ", INVISIBLE_CHARS.sub("", raw)).strip()
 
 
 def ends_hyphenated(text: str) -> bool:
