@@ -12,7 +12,7 @@ from clients with a certificate from that CA, and the service's channels to its 
 with the same certificate. Anything in between stops start-up with a ConfigError.
 Files are read once, at start-up: replacing certificates means restarting the service.
 
-`tools/make_certs.py` makes a development CA and every certificate; `client_credentials(cert_dir)`
+`mivaa_cli.localmesh.certs` makes a development CA and every certificate; `client_credentials(cert_dir)`
 gives a launcher or a tool channel credentials from that directory (the `ops` certificate).
 """
 
@@ -122,13 +122,13 @@ class ClientTls:
 
     @classmethod
     def from_cert_dir(cls, cert_dir: str | os.PathLike, name: str = "ops", *, server_name: str = "") -> ClientTls:
-        """From a tools/make_certs.py directory: ca.pem, <name>.pem, <name>-key.pem."""
+        """From a mivaa_cli.localmesh.certs directory: ca.pem, <name>.pem, <name>-key.pem."""
         directory = pathlib.Path(cert_dir)
         return cls.from_files(directory / "ca.pem", directory / f"{name}.pem", directory / f"{name}-key.pem", server_name=server_name)
 
 
 def client_credentials(cert_dir: str | os.PathLike, name: str = "ops") -> grpc.ChannelCredentials:
-    """Channel credentials from a tools/make_certs.py directory, for launchers and tools:
+    """Channel credentials from a mivaa_cli.localmesh.certs directory, for launchers and tools:
 
         with grpc.secure_channel("127.0.0.1:50051", client_credentials(".mivaa/certs")) as channel: ...
     """
@@ -136,7 +136,7 @@ def client_credentials(cert_dir: str | os.PathLike, name: str = "ops") -> grpc.C
 
 
 def service_env(prefix: str, cert_dir: str | os.PathLike, name: str) -> dict[str, str]:
-    """The environment that turns mTLS on for one service, from a tools/make_certs.py directory:
+    """The environment that turns mTLS on for one service, from a mivaa_cli.localmesh.certs directory:
     service_env("SEARCH", ".mivaa/certs", "search") -> {"SEARCH_TLS_CERT": ".../search.pem", ...}."""
     directory = pathlib.Path(cert_dir).resolve()
     return {

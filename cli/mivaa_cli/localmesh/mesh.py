@@ -28,8 +28,10 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mivaa_cli.localmesh.bus import LocalBus
+from mivaa_cli.localmesh.certs import make_certs
 from mivaa_cli.localmesh.postgres import LocalPostgres
 from mivaa_cli.localmesh.processes import ManagedProcess, free_port, pid_alive, start_process, wait_for_port, write_private
+from mivaa_gateway import render
 from mivaa_platform.keyfile import write_new_key
 from mivaa_platform.tls import client_credentials, service_env
 
@@ -151,7 +153,7 @@ class LocalMesh:
         self.processes: dict[str, ManagedProcess] = {}
         self.postgres = LocalPostgres(self.state_dir / "postgres", self.ports.postgres)
         self.log_dir = self.state_dir / "logs"
-        # Development CA and one certificate per service (tools/make_certs.py): services
+        # Development CA and one certificate per service (localmesh/certs.py): services
         # accept only callers with a certificate from this CA (mTLS), so nothing reaches
         # them around the gateway.
         self.certs_dir = self.state_dir / "certs"
@@ -161,11 +163,6 @@ class LocalMesh:
         )
 
     def ensure_certs(self) -> None:
-        sys.path.insert(0, str(REPO_ROOT / "tools"))
-        try:
-            from make_certs import make_certs  # tools/make_certs.py: the one place certificates are made
-        finally:
-            sys.path.pop(0)
         make_certs(self.certs_dir, ("extractor", "search", "embedder", "ocr", "nats"))
 
     def ops_credentials(self) -> grpc.ChannelCredentials:
@@ -378,11 +375,6 @@ class LocalMesh:
         return process
 
     def _start_gateway(self) -> None:
-        sys.path.insert(0, str(REPO_ROOT / "gateway"))
-        try:
-            from render import render  # gateway/render.py: the one place the Envoy config is made
-        finally:
-            sys.path.pop(0)
         config = self.state_dir / "envoy.yaml"
         write_private(
             config,
