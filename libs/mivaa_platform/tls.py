@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from mivaa_platform.config import ConfigError, ServerSettings
+from mivaa_platform.config import ConfigError, ServerSettings, settings_env
 
 _SUFFIXES = ("TLS_CERT", "TLS_KEY", "TLS_CLIENT_CA")
 
@@ -139,8 +139,7 @@ def service_env(prefix: str, cert_dir: str | os.PathLike, name: str) -> dict[str
     """The environment that turns mTLS on for one service, from a mivaa_cli.localmesh.certs directory:
     service_env("SEARCH", ".mivaa/certs", "search") -> {"SEARCH_TLS_CERT": ".../search.pem", ...}."""
     directory = pathlib.Path(cert_dir).resolve()
-    return {
-        f"{prefix}_TLS_CERT": str(directory / f"{name}.pem"),
-        f"{prefix}_TLS_KEY": str(directory / f"{name}-key.pem"),
-        f"{prefix}_TLS_CLIENT_CA": str(directory / "ca.pem"),
-    }
+    return settings_env(
+        ServerSettings, prefix,
+        tls_cert=str(directory / f"{name}.pem"), tls_key=str(directory / f"{name}-key.pem"), tls_client_ca=str(directory / "ca.pem"),
+    )

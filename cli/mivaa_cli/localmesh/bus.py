@@ -14,6 +14,7 @@ figures are read through the JetStream API with the ops user.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pathlib
@@ -27,6 +28,7 @@ import time
 import bcrypt
 
 from mivaa_platform import bus_access
+from mivaa_platform.config import settings_env
 from mivaa_platform.messaging import EVENTS_STREAM, NatsSettings, inbox_prefix
 
 ROLE_USERS = (*bus_access.SERVICE_ROLES, bus_access.OPS_ROLE)
@@ -166,10 +168,4 @@ class LocalBus:
 
     def env(self, prefix: str, user: str) -> dict[str, str]:
         """<PREFIX>_NATS_* for one service process."""
-        settings = self.settings(user)
-        return {
-            f"{prefix}_NATS_URL": settings.url,
-            f"{prefix}_NATS_USER": settings.user,
-            f"{prefix}_NATS_PASSWORD_FILE": settings.password_file,
-            f"{prefix}_NATS_CA_FILE": settings.ca_file,
-        }
+        return settings_env(NatsSettings, f"{prefix}_NATS", **dataclasses.asdict(self.settings(user)))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 PREFIX = "EXTRACTOR"
 
+
 @dataclass(frozen=True)
 class ExtractorSettings:
     # NATS: EXTRACTOR_NATS_URL, _USER, _PASSWORD_FILE, _CA_FILE (mivaa_platform.messaging.NatsSettings).

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 PREFIX = "OCR"
 
+
 @dataclass(frozen=True)
 class OcrSettings:
     # Engines every worker loads: "auto" = each installed one (tesseract, easyocr).

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 PREFIX = "SEARCH"
 
+
 @dataclass(frozen=True)
 class SearchSettings:
     database_url: str
