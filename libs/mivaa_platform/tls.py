@@ -101,15 +101,6 @@ class ClientTls:
         )
 
     @classmethod
-    def from_settings(cls, settings: ServerSettings, prefix: str = "") -> ClientTls | None:
-        """The service's own certificate as client certificate, its TLS_CLIENT_CA to verify peers."""
-        files = _files(prefix, settings.tls_cert, settings.tls_key, settings.tls_client_ca)
-        if files is None:
-            return None
-        cert, key, ca = files
-        return cls(ca, cert, key)
-
-    @classmethod
     def from_env(cls, prefix: str, environ: Mapping[str, str] | None = None) -> ClientTls | None:
         """From <PREFIX>_TLS_CERT, <PREFIX>_TLS_KEY, <PREFIX>_TLS_CLIENT_CA; None when none is set."""
         environ = os.environ if environ is None else environ
