@@ -93,3 +93,33 @@ def test_installed_gateway_command_renders(installed, tmp_path):
         check=True, cwd=tmp_path, env=env, timeout=60,
     )
     assert "socket_address" in out.read_text()
+
+
+def test_mivaa_up_from_the_installed_wheel(installed, tmp_path, model_dir):
+    """The whole mesh from the installed copy, outside the checkout: up, status, down."""
+    state = tmp_path / "mesh"
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"} | {
+        "PYTHONPATH": str(installed), "MIVAA_STATE_DIR": str(state), "MIVAA_MODELS_DIR": str(model_dir.parent),
+    }
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "mivaa_cli.main", *args], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path
+        )
+
+    try:
+        up = cli("up", "--free-ports")
+        assert up.returncode == 0, up.stdout + up.stderr
+        status = cli("status")
+        assert status.returncode == 0 and "stopped" not in status.stdout, status.stdout
+        # The launcher knew it was installed: its services run in the state folder, not a checkout.
+        saved = json.loads((state / "state.json").read_text())
+        assert saved["models_dir"] == str(model_dir.parent)
+        for name in ("extractor", "search", "embedder"):
+            assert pathlib.Path(os.readlink(f"/proc/{saved['processes'][name]['pid']}/cwd")) == state.resolve(), name
+        gateway = saved["ports"]["gateway"]
+        listing = cli("--address", f"127.0.0.1:{gateway}", "docs", "list")
+        assert listing.returncode == 0, listing.stderr
+    finally:
+        down = cli("down")
+    assert down.returncode == 0 and "mesh stopped" in down.stdout

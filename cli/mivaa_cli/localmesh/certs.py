@@ -24,10 +24,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import ipaddress
-import os
 import pathlib
 import sys
-import tempfile
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -35,6 +33,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from mivaa_cli.localmesh.files import write_atomic
 
 DEFAULT_SERVICES = ("extractor", "search", "embedder", "ocr")
 DEFAULT_DAYS = 825
@@ -75,19 +75,6 @@ def specs(services: tuple[str, ...]) -> list[Spec]:
 
 
 # -- files ---------------------------------------------------------------------------------------
-
-
-def _write(path: pathlib.Path, data: bytes, mode: int) -> None:
-    """Atomic: a reader (a starting service) never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -238,8 +225,8 @@ def make_certs(
         report["ca"] = "kept"
     else:
         ca_cert, ca_key = _new_ca(now)
-        _write(ca_paths[1], _key_pem(ca_key), 0o600)
-        _write(ca_paths[0], ca_cert.public_bytes(serialization.Encoding.PEM), 0o600)
+        write_atomic(ca_paths[1], _key_pem(ca_key), 0o600)
+        write_atomic(ca_paths[0], ca_cert.public_bytes(serialization.Encoding.PEM), 0o600)
         report["ca"] = "created"
 
     for spec in specs(services):
@@ -250,8 +237,8 @@ def make_certs(
         else:
             cert, key = _new_leaf(spec, ca_cert, ca_key, days, now)
             # Key first: a reader that finds the new certificate also finds its key.
-            _write(key_path, _key_pem(key), 0o600)
-            _write(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o600)
+            write_atomic(key_path, _key_pem(key), 0o600)
+            write_atomic(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o600)
             report[spec.name] = "created"
     for stem in ("ca", *names):  # kept files are tightened too
         for path in (out / f"{stem}-key.pem", out / f"{stem}.pem"):
