@@ -114,7 +114,7 @@ def test_mivaa_up_from_the_installed_wheel(installed, tmp_path, model_dir):
         assert status.returncode == 0 and "stopped" not in status.stdout, status.stdout
         # The launcher knew it was installed: its services run in the state folder, not a checkout.
         saved = json.loads((state / "state.json").read_text())
-        assert saved["models_dir"] == str(model_dir.parent)
+        assert saved["models_dir"] == str(model_dir.parent.resolve())
         for name in ("extractor", "search", "embedder"):
             assert pathlib.Path(os.readlink(f"/proc/{saved['processes'][name]['pid']}/cwd")) == state.resolve(), name
         gateway = saved["ports"]["gateway"]
