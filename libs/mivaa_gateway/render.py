@@ -27,6 +27,7 @@ from mivaa_gateway.yaml_blocks import OMIT, yaml_block
 
 # Package data: rendering works the same from a source checkout and from an installed wheel.
 TEMPLATE = resources.files("mivaa_gateway").joinpath("envoy.template.yaml")
+DEFAULT_RATE_LIMITS = RateLimits()
 
 def render(
     *,
@@ -42,7 +43,7 @@ def render(
     jwks_ca: str | None = None,
     issuer: str = "mivaa-dev",
     audiences: list[str] | tuple[str, ...] = ("mivaa",),
-    rate_limits: RateLimits | None = RateLimits(),
+    rate_limits: RateLimits | None = DEFAULT_RATE_LIMITS,
     max_upload_bytes: int | None = None,
     upstream_tls_ca: str | None = None,
     upstream_tls_cert: str | None = None,

@@ -71,7 +71,7 @@ def test_installed_wheel_renders_makes_certs_signs_and_builds_environments(insta
     env["PYTHONPATH"] = str(installed)  # the installed copy only; third-party libraries from the venv
     done = subprocess.run(
         [sys.executable, "-c", INSTALLED_CHECK, str(installed), str(tmp_path)],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120,
+        check=False, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120,
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -104,7 +104,7 @@ def test_mivaa_up_from_the_installed_wheel(installed, tmp_path, model_dir):
 
     def cli(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "mivaa_cli.main", *args], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path
+            [sys.executable, "-m", "mivaa_cli.main", *args], check=False, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path
         )
 
     try:

@@ -10,7 +10,6 @@ import sys
 import tempfile
 
 import pytest
-
 from mivaa_cli.localmesh.mesh import LocalMesh, MeshPorts
 from mivaa_embedder.settings import EmbedderSettings
 from mivaa_extractor.settings import ExtractorSettings
@@ -92,8 +91,8 @@ def test_a_service_logs_at_its_own_level(tmp_path):
         "    logging.getLogger('mivaa.probe').warning('warning line')\n"
         "run_service('search', main)\n"
     )
-    quiet = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=_env(SEARCH_LOG_LEVEL="WARNING"), timeout=60)
-    loud = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=_env(SEARCH_LOG_LEVEL="DEBUG"), timeout=60)
+    quiet = subprocess.run([sys.executable, "-c", program], check=False, capture_output=True, text=True, env=_env(SEARCH_LOG_LEVEL="WARNING"), timeout=60)
+    loud = subprocess.run([sys.executable, "-c", program], check=False, capture_output=True, text=True, env=_env(SEARCH_LOG_LEVEL="DEBUG"), timeout=60)
     assert quiet.returncode == 0 and loud.returncode == 0, quiet.stderr + loud.stderr
     assert "warning line" in quiet.stderr and "debug line" not in quiet.stderr
     assert "debug line" in loud.stderr
