@@ -10,7 +10,8 @@ one to three random mutations (bit flips, truncation, deleted / duplicated
 ranges, splices, corrupted startxref / xref entries, numbers replaced in the
 object syntax and inside object and content streams, zeroed stream lengths,
 damaged keywords, deep nesting) on a seed, and goes through what the service
-does: validate_pdf in a separate process with a time limit, then
+does, with its own code: UploadValidator.validate (the Ingestor's entry:
+validate_pdf in a supervised worker process with a time limit), then
 PageExtractor.iter_pages over every page. Cases are drawn from
 random.Random(--seed), so the inputs of a run are reproducible (and a saved
 input replays with --replay); with --concurrency above 1 a few outcomes can

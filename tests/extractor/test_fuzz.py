@@ -8,8 +8,9 @@ ranges, splices of two seeds, a corrupted startxref or xref entry, numbers
 replaced in the object syntax and inside (decoded) object and content streams,
 stream lengths zeroed, keywords damaged, deep nesting; see
 tests/support/pdf_mutations.py, shared with bench/fuzz_extract.py). It goes
-through what the service does: validate_pdf in a separate process with a time
-limit, then, when validation passes, PageExtractor.iter_pages over every page.
+through the service's own code: UploadValidator.validate (the Ingestor's entry:
+validate_pdf in a supervised worker process with a time limit), then, when
+validation passes, PageExtractor.iter_pages over every page.
 The contract: a MivaaError with an UPPER_SNAKE reason, or pages 1..N in order,
 each without error or with a known page error reason; nothing else, no hang.
 After every example the extractor must still extract a known-good PDF.

@@ -12,7 +12,8 @@ from PIL import Image
 
 from mivaa_ocr.imaging import decode
 from mivaa_ocr.pool import OcrPool, RecognizeOptions
-from mivaa_platform.errors import FailedPrecondition, Internal, InvalidArgument, Unavailable
+from mivaa_platform.errors import FailedPrecondition, Internal, InvalidArgument, ResourceExhausted, Unavailable
+from tests.ocr import faults
 from tests.ocr.conftest import require_engine
 from tests.ocr.groundtruth import render_text_page
 
@@ -133,5 +134,31 @@ async def test_a_crashed_worker_is_a_domain_error_and_the_pool_recovers():
         assert failure.value.reason == "OCR_WORKER_CRASHED"
         result = await pool.recognize("2", data, 300, RecognizeOptions())
         assert "river town" in result.text
+    finally:
+        await pool.close()
+
+
+async def test_a_hung_or_crashing_page_fails_alone_and_the_others_go_on(small_page):
+    """Per-page isolation: the hung page is killed at its time limit, the crashing one reported; the rest are read."""
+    require_engine("tesseract")
+    data = _encoded(small_page, "PNG")
+    pool = OcrPool(("tesseract",), processes=2, page_timeout=3.0)
+    await pool.start()
+    pool.recognize_function = faults.recognize_with_faults
+    try:
+        ids = [faults.HANG, "1", faults.CRASH, "2", "3"]
+        results = await asyncio.gather(
+            *(pool.recognize(page_id, data, 100, RecognizeOptions()) for page_id in ids), return_exceptions=True
+        )
+        outcome = dict(zip(ids, results, strict=True))
+        assert isinstance(outcome[faults.HANG], ResourceExhausted), outcome
+        assert outcome[faults.HANG].reason == "OCR_PAGE_TIMEOUT"
+        assert outcome[faults.HANG].metadata == {"page_id": faults.HANG, "timeout_seconds": "3"}
+        assert isinstance(outcome[faults.CRASH], Internal), outcome
+        assert (outcome[faults.CRASH].reason, outcome[faults.CRASH].metadata["page_id"]) == ("OCR_WORKER_CRASHED", faults.CRASH)
+        for page_id in ("1", "2", "3"):
+            assert outcome[page_id].page_id == page_id and "decoding tests" in outcome[page_id].text, outcome[page_id]
+        assert (await pool.recognize("4", data, 100, RecognizeOptions())).page_id == "4"
+        assert len(pool.worker_pids()) == 2
     finally:
         await pool.close()

@@ -41,8 +41,9 @@ result is a pure function of (bytes, mutation, donors). Kinds:
 
 Harness
 -------
-`ServiceHarness` does what the extractor service does with an upload:
-`validate_pdf` in a separate (spawned) process with a time limit, then
+`ServiceHarness` drives the extractor service's own code with an upload:
+`UploadValidator.validate` (the Ingestor's entry: `validate_pdf` in a
+supervised worker process with a time limit), then the service's
 `PageExtractor.iter_pages` over all pages, and classifies the outcome against
 the contract: every input is either rejected with a MivaaError whose reason is
 UPPER_SNAKE_CASE, or extracted into pages 1..N in order, each with no error or
@@ -61,10 +62,8 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import concurrent.futures
 import hashlib
 import json
-import multiprocessing
 import os
 import pathlib
 import random
@@ -652,22 +651,23 @@ class Outcome:
     detail: str = ""  # a traceback or description for violations and notables
 
 
-def _validate_in_child(data: bytes, password: str | None, max_bytes: int, max_pages: int) -> tuple:
-    """Runs in the validator process: validate_pdf, with every outcome as plain data."""
-    from mivaa_extractor.validation import validate_pdf
+def _validation_outcome(failure: BaseException) -> tuple:
+    """What a rejection by the service's UploadValidator was, told apart by its cause."""
     from mivaa_platform.errors import MivaaError
+    from mivaa_pool import ItemTimeout, MemoryLimitExceeded, WorkerCrashed, WorkerError
 
-    try:
-        info = validate_pdf(data, password=password, max_bytes=max_bytes, max_pages=max_pages)
-    except MivaaError as error:
-        return ("rejected", error.reason, type(error).__name__, error.message)
-    except Exception as error:  # noqa: BLE001 - a contract violation, reported as such
-        return ("raised", type(error).__name__, str(error), traceback.format_exc())
-    return ("ok", info.page_count, info.encrypted, info.repaired)
-
-
-def _warm_child() -> None:
-    import mivaa_extractor.validation  # noqa: F401 - importing PyMuPDF is the work
+    cause = failure.__cause__
+    if isinstance(cause, ItemTimeout):
+        return ("timeout",)
+    if isinstance(cause, WorkerCrashed | MemoryLimitExceeded):
+        return ("crashed",)
+    if isinstance(failure, MivaaError) and cause is not None and not isinstance(cause, MivaaError):
+        # validate_pdf raised something it should have turned into a domain error itself.
+        name = cause.type_name if isinstance(cause, WorkerError) else type(cause).__name__
+        return ("raised", name, str(cause), "".join(traceback.format_exception(cause)))
+    if isinstance(failure, MivaaError):
+        return ("rejected", failure.reason, type(failure).__name__, failure.message)
+    return ("raised", type(failure).__name__, str(failure), "".join(traceback.format_exception(failure)))
 
 
 class ServiceHarness:
@@ -686,6 +686,7 @@ class ServiceHarness:
         max_pages: int = SERVICE_MAX_PAGES,
     ):
         from mivaa_extractor.text_extraction import PageExtractor
+        from mivaa_extractor.upload_validation import UploadValidator
 
         self.workdir = pathlib.Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -697,41 +698,21 @@ class ServiceHarness:
         # Beyond this, iter_pages ignored its own limits: a hang.
         self.hang_limit = document_time_limit + 4 * page_time_limit + 30.0
         self.extractor = PageExtractor(workers=workers, page_time_limit=page_time_limit)
-        # One single-process executor per concurrent case (the service has one): a timed-out or
-        # crashed validator is replaced without disturbing the validations running beside it.
-        self._validators: asyncio.Queue[concurrent.futures.ProcessPoolExecutor] = asyncio.Queue()
-        for _ in range(validators):
-            self._validators.put_nowait(self._new_validator())
-        self._validator_count = validators
+        # The service's own validation entry (what the Ingestor calls), one worker per concurrent case.
+        self.validator = UploadValidator(
+            max_bytes=max_bytes, max_pages=max_pages, timeout=validate_timeout, workers=validators
+        )
         self._counter = 0
         self.validator_restarts = 0
         self.pids_seen: set[int] = set()
 
-    @staticmethod
-    def _new_validator() -> concurrent.futures.ProcessPoolExecutor:
-        return concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-
-    def _replace(self, validator: concurrent.futures.ProcessPoolExecutor) -> concurrent.futures.ProcessPoolExecutor:
-        self.validator_restarts += 1
-        processes = list((getattr(validator, "_processes", None) or {}).values())
-        validator.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.kill()
-        return self._new_validator()
-
     async def start(self) -> None:
-        await self.extractor.warm_up()
-        loop = asyncio.get_running_loop()
-        validators = [self._validators.get_nowait() for _ in range(self._validator_count)]
-        await asyncio.gather(*(loop.run_in_executor(v, _warm_child) for v in validators))
-        for validator in validators:
-            self._validators.put_nowait(validator)
+        await asyncio.gather(self.extractor.warm_up(), self.validator.warm_up())
         self.pids_seen.update(self.extractor.worker_pids())
 
     async def close(self) -> None:
         await self.extractor.aclose()
-        while not self._validators.empty():
-            self._validators.get_nowait().shutdown(wait=True, cancel_futures=True)
+        await self.validator.aclose()
 
     def worker_restarts(self) -> int:
         """Extraction workers seen since start that are gone now (crashed, killed or recycled; replaced on demand)."""
@@ -740,20 +721,15 @@ class ServiceHarness:
         return len(self.pids_seen - live)
 
     async def validate(self, data: bytes, password: str | None) -> tuple:
-        loop = asyncio.get_running_loop()
-        validator = await self._validators.get()
+        """UploadValidator.validate, its outcome as plain data ("ok", "rejected", "timeout", "crashed", "raised")."""
         try:
-            future = loop.run_in_executor(validator, _validate_in_child, data, password, self.max_bytes, self.max_pages)
-            try:
-                return await asyncio.wait_for(future, self.validate_timeout)
-            except TimeoutError:
-                validator = self._replace(validator)
-                return ("timeout",)
-            except concurrent.futures.process.BrokenProcessPool:
-                validator = self._replace(validator)
-                return ("crashed",)
-        finally:
-            self._validators.put_nowait(validator)
+            info = await self.validator.validate(data, password)
+        except Exception as failure:  # noqa: BLE001 - sorted by _validation_outcome; the contract decides
+            checked = _validation_outcome(failure)
+            if checked[0] in ("timeout", "crashed"):
+                self.validator_restarts += 1  # its worker was killed or died, and is replaced on demand
+            return checked
+        return ("ok", info.page_count, info.encrypted, info.repaired)
 
     async def run(self, data: bytes, password: str | None = None) -> Outcome:
         started = time.monotonic()

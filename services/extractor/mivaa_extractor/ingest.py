@@ -11,11 +11,8 @@ them again; another tenant uploading the same bytes gets a document of its own
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import hashlib
 import logging
-import multiprocessing
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
@@ -26,10 +23,11 @@ from mivaa.search.v1 import search_service_pb2
 from mivaa_extractor.jobs import DOMAIN, JobStore, new_job_id
 from mivaa_extractor.ports import DocumentCatalog, NewDocument
 from mivaa_extractor.task_seal import TaskSealer
-from mivaa_extractor.validation import PdfInfo, check_signature, validate_pdf
+from mivaa_extractor.upload_validation import UploadValidator
+from mivaa_extractor.validation import PdfInfo, check_signature
 from mivaa_platform import limits as field_limits
 from mivaa_platform.bus_errors import bus_errors
-from mivaa_platform.errors import InvalidArgument, MivaaError, NotFound
+from mivaa_platform.errors import InvalidArgument, NotFound
 from mivaa_platform.messaging import WORK_SUBJECT_EXTRACT, OriginalsStore
 from mivaa_platform.tenancy import DEFAULT_TENANT
 from mivaa_platform.telemetry import inject_trace_headers
@@ -80,18 +78,17 @@ class Ingestor:
         self._originals = originals
         self._catalog = catalog
         self.limits = limits
-        # Opening an untrusted PDF can take long or crash MuPDF: do it in a
-        # separate process, never on the event loop or in this process.
-        self._validator = concurrent.futures.ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn")
+        # Opening an untrusted PDF can take long or crash MuPDF: a supervised worker process does it.
+        self._validator = UploadValidator(
+            max_bytes=limits.max_bytes, max_pages=limits.max_pages, timeout=limits.validate_seconds
         )
 
     def close(self) -> None:
-        self._validator.shutdown(wait=False, cancel_futures=True)
+        self._validator.close()
 
     async def warm_up(self) -> None:
         """Starts the validator process now, so the first upload does not pay for it."""
-        await asyncio.get_running_loop().run_in_executor(self._validator, _warm)
+        await self._validator.warm_up()
 
     async def read_upload(self, chunks: AsyncIterator[bytes]) -> bytes:
         """Collects the bytes, failing fast on a wrong signature or a size over the cap."""
@@ -112,31 +109,7 @@ class Ingestor:
         return bytes(buffer)
 
     async def _validate(self, data: bytes, password: str | None) -> PdfInfo:
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(
-            self._validator,
-            _validate_in_worker,
-            data,
-            password,
-            self.limits.max_bytes,
-            self.limits.max_pages,
-        )
-        try:
-            return await asyncio.wait_for(future, self.limits.validate_seconds)
-        except TimeoutError as exc:
-            self._restart_validator()
-            raise InvalidArgument("PDF_UNREADABLE", "The PDF could not be opened in time.", domain=DOMAIN) from exc
-        except concurrent.futures.process.BrokenProcessPool as exc:
-            self._restart_validator()
-            raise InvalidArgument("PDF_UNREADABLE", "The PDF crashed the parser.", domain=DOMAIN) from exc
-
-    def _restart_validator(self) -> None:
-        self._validator.shutdown(wait=False, cancel_futures=True)
-        for process in list(getattr(self._validator, "_processes", {}).values()):
-            process.kill()
-        self._validator = concurrent.futures.ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn")
-        )
+        return await self._validator.validate(data, password)
 
     async def upload(self, request: UploadRequest, data: bytes) -> UploadResult:
         info = await self._validate(data, request.password or None)
@@ -264,15 +237,3 @@ def new_upload_request(*, filename: str, title: str, labels: Sequence[str], pass
         tenant=tenant,
     )
 
-
-def _warm() -> None:
-    """Runs in the validator process: importing this module (and PyMuPDF) is the work."""
-
-
-def _validate_in_worker(data: bytes, password: str | None, max_bytes: int, max_pages: int) -> PdfInfo:
-    try:
-        return validate_pdf(data, password=password, max_bytes=max_bytes, max_pages=max_pages)
-    except MivaaError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - an unknown parser failure is still "unreadable"
-        raise InvalidArgument("PDF_UNREADABLE", "The file could not be read as a PDF.", domain=DOMAIN) from exc

@@ -37,7 +37,7 @@ from mivaa_extractor.structure.content_limits import ContentLimits
 from mivaa_extractor.structure.document import iter_layouts, profile_document
 from mivaa_extractor.structure.model import DocumentInfo, FontProfile, PageError, PageLayout
 from mivaa_extractor.structure.page_analysis import AnalysisSettings, failed_page
-from mivaa_extractor.supervised_pool import (
+from mivaa_pool import (
     ItemTimeout,
     MemoryLimitExceeded,
     PoolClosed,

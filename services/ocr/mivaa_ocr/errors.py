@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mivaa_platform.errors import FailedPrecondition, Internal, InvalidArgument, Unavailable
+from mivaa_platform.errors import FailedPrecondition, Internal, InvalidArgument, ResourceExhausted, Unavailable
 
 DOMAIN = "ocr.mivaa"
 
@@ -43,12 +43,29 @@ def image_too_large(width: int, height: int, max_pixels: int) -> InvalidArgument
     )
 
 
-def worker_crashed() -> Internal:
+def worker_crashed(page_id: str = "") -> Internal:
     return Internal(
         "OCR_WORKER_CRASHED",
-        "An OCR worker process died while recognizing this page; the pool has been restarted, retry the page.",
+        "An OCR worker process died while recognizing this page; it has been replaced, retry the page.",
         domain=DOMAIN,
+        metadata={"page_id": page_id} if page_id else None,
     )
+
+
+def page_timeout(page_id: str, seconds: float) -> ResourceExhausted:
+    metadata = {"timeout_seconds": f"{seconds:g}"}
+    if page_id:
+        metadata["page_id"] = page_id
+    return ResourceExhausted(
+        "OCR_PAGE_TIMEOUT",
+        f"Recognizing this page took longer than the {seconds:g} s limit; it was stopped.",
+        domain=DOMAIN,
+        metadata=metadata,
+    )
+
+
+def shutting_down() -> Unavailable:
+    return Unavailable("OCR_SHUTTING_DOWN", "The OCR service is shutting down.", domain=DOMAIN)
 
 
 def ocr_failed(engine: str) -> Internal:

@@ -35,6 +35,7 @@ def build_pool(settings: OcrSettings) -> OcrPool:
             default_engine=settings.default_engine,
             processes=settings.processes,
             max_pixels=int(settings.max_megapixels * 1_000_000),
+            page_timeout=settings.page_timeout_seconds,
         )
     except MivaaError as error:
         raise ConfigError(f"ocr configuration is invalid:\n  {error.message}") from None

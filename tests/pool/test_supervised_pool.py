@@ -16,7 +16,7 @@ import time
 import pytest
 import pytest_asyncio
 
-from mivaa_extractor.supervised_pool import (
+from mivaa_pool import (
     ItemTimeout,
     MemoryLimitExceeded,
     PoolClosed,
@@ -26,7 +26,7 @@ from mivaa_extractor.supervised_pool import (
     WorkerError,
     WorkerStartFailed,
 )
-from tests.extractor import pool_faults as faults
+from tests.pool import pool_faults as faults
 
 MB = 1024 * 1024
 
@@ -424,7 +424,7 @@ def test_workers_exit_when_their_parent_dies():
     script = textwrap.dedent(
         """
         import asyncio, os, signal
-        from mivaa_extractor.supervised_pool import SupervisedPool
+        from mivaa_pool import SupervisedPool
 
         async def main():
             pool = SupervisedPool(2, item_timeout=5.0)
