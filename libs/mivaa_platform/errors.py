@@ -65,6 +65,10 @@ class FailedPrecondition(MivaaError):
     kind = ErrorKind.FAILED_PRECONDITION
 
 
+class ResourceExhausted(MivaaError):
+    kind = ErrorKind.RESOURCE_EXHAUSTED
+
+
 class Unavailable(MivaaError):
     kind = ErrorKind.UNAVAILABLE
 
