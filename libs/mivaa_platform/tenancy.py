@@ -7,27 +7,42 @@ belongs to the tenant `default` (local development without auth).
 
 Servicers read the tenant with `tenant_from_metadata(context.invocation_metadata())`
 and pass it explicitly into domain calls; clients calling a peer on behalf of a
-tenant attach `tenant_metadata(tenant)` to every call. This module does not
-import grpc: metadata is any iterable of (key, value) pairs.
+tenant attach `tenant_metadata(tenant)` to every call. Domain calls take the tenant
+as a required keyword; the few reads that deliberately span tenants (the extraction worker
+reading any job) say so with `tenant=ALL_TENANTS`, so forgetting the tenant is a type error
+rather than a quiet read of someone else's data. This module does not import grpc: metadata
+is any iterable of (key, value) pairs.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
+import enum
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from typing import Final, Literal
 
 from mivaa_platform.errors import InvalidArgument
 
 TENANT_HEADER = "x-mivaa-tenant"
-SUBJECT_HEADER = "x-mivaa-subject"
 DEFAULT_TENANT = "default"
 
 _TENANT_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
-# The tenant a task runs for, for code that cannot take it as an argument; explicit arguments win.
-current_tenant: contextvars.ContextVar[str] = contextvars.ContextVar("mivaa_tenant", default=DEFAULT_TENANT)
+
+class _AllTenants(enum.Enum):
+    """The one value that means "every tenant": only code acting for the system itself passes it."""
+
+    ALL_TENANTS = "*"
+
+
+ALL_TENANTS: Final = _AllTenants.ALL_TENANTS
+# What a call that may span tenants takes: one tenant's id, or ALL_TENANTS said out loud.
+TenantScope = str | Literal[_AllTenants.ALL_TENANTS]
+
+
+def in_scope(owner: str, scope: TenantScope) -> bool:
+    """Whether data owned by `owner` may be seen by a call scoped to `scope`."""
+    return scope is ALL_TENANTS or owner == scope
 
 
 def check_tenant(value: object) -> str:
@@ -57,24 +72,6 @@ def tenant_from_metadata(invocation_metadata: Iterable[tuple[str, object]] | Non
     return check_tenant(value)
 
 
-def subject_from_metadata(invocation_metadata: Iterable[tuple[str, object]] | None) -> str:
-    """The authenticated subject (`x-mivaa-subject`), "" when absent. For logs and audit only."""
-    for key, value in invocation_metadata or ():
-        if key.lower() == SUBJECT_HEADER:
-            return value.decode("ascii", errors="replace") if isinstance(value, bytes) else str(value)
-    return ""
-
-
-def tenant_metadata(tenant: str | None = None) -> tuple[tuple[str, str], ...]:
-    """Metadata for an outgoing call made on behalf of `tenant` (the current tenant when None)."""
-    return ((TENANT_HEADER, check_tenant(current_tenant.get() if tenant is None else tenant)),)
-
-
-@contextlib.contextmanager
-def acting_as(tenant: str) -> Iterator[str]:
-    """Sets current_tenant for the block (and the tasks it starts)."""
-    token = current_tenant.set(check_tenant(tenant))
-    try:
-        yield tenant
-    finally:
-        current_tenant.reset(token)
+def tenant_metadata(tenant: str) -> tuple[tuple[str, str], ...]:
+    """Metadata for an outgoing call made on behalf of `tenant`."""
+    return ((TENANT_HEADER, check_tenant(tenant)),)

@@ -6,11 +6,10 @@ import pytest
 
 from mivaa_platform.errors import InvalidArgument
 from mivaa_platform.tenancy import (
+    ALL_TENANTS,
     DEFAULT_TENANT,
     TENANT_HEADER,
-    acting_as,
-    current_tenant,
-    subject_from_metadata,
+    in_scope,
     tenant_from_metadata,
     tenant_metadata,
 )
@@ -41,14 +40,15 @@ def test_two_different_tenants_are_refused_and_a_repeated_one_is_fine():
     assert tenant_from_metadata([(TENANT_HEADER, "acme"), (TENANT_HEADER, "acme")]) == "acme"
 
 
-def test_outgoing_metadata_and_the_current_tenant():
+def test_outgoing_metadata_names_the_tenant():
     assert tenant_metadata("acme") == ((TENANT_HEADER, "acme"),)
-    assert tenant_metadata() == ((TENANT_HEADER, DEFAULT_TENANT),)
-    with acting_as("globex"):
-        assert current_tenant.get() == "globex"
-        assert tenant_metadata() == ((TENANT_HEADER, "globex"),)
-    assert current_tenant.get() == DEFAULT_TENANT
+    with pytest.raises(TypeError):  # no implicit "current" tenant any more
+        tenant_metadata()
     with pytest.raises(InvalidArgument):
         tenant_metadata("bad tenant")
-    assert subject_from_metadata([("x-mivaa-subject", "alice")]) == "alice"
-    assert subject_from_metadata([]) == ""
+
+
+def test_a_scope_is_one_tenant_or_all_tenants_said_out_loud():
+    assert in_scope("acme", "acme") and not in_scope("acme", "globex")
+    assert in_scope("acme", ALL_TENANTS) and in_scope("globex", ALL_TENANTS)
+    assert not in_scope("acme", "*")  # a tenant id that looks like a wildcard is just a (foreign) tenant

@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from mivaa_cli.localmesh.postgres import LocalPostgres
-from mivaa_search.store import DocumentStore
+from mivaa_search.store import SearchStore
 
 DIMENSION = 384
 
@@ -51,6 +51,6 @@ def database_dsn(local_postgres):
 
 @pytest.fixture
 async def store(database_dsn):
-    store = await DocumentStore.open(database_dsn, DIMENSION)
+    store = await SearchStore.open(database_dsn, DIMENSION)
     yield store
     await store.close()

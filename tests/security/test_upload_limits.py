@@ -154,13 +154,14 @@ async def test_a_database_limit_is_invalid_argument_at_the_store(mesh):
     """Door: the document store under the servicer's limits. A label over the index row limit (the audit's
     ~2.7 KB label, which answered UNAVAILABLE "retry later") is INVALID_ARGUMENT by its cause."""
     from mivaa_platform.errors import InvalidArgument
-    from mivaa_search.store import DocumentStore
+    from mivaa_search.store import NewDocument, SearchStore
 
-    store = await DocumentStore.open(mesh.postgres.dsn, 384, max_size=1)
+    store = await SearchStore.open(mesh.postgres.dsn, 384, max_size=1)
     try:
         with pytest.raises(InvalidArgument) as refused:
-            await store.create_document(
-                "x.pdf", "t", [os.urandom(4000).hex()], os.urandom(32).hex(), 1, 1, "jobs/0", tenant=unique("rowlimit")
+            await store.documents.create(
+                NewDocument("x.pdf", "t", [os.urandom(4000).hex()], os.urandom(32).hex(), 1, 1, "jobs/0"),
+                tenant=unique("rowlimit"),
             )
         assert refused.value.reason == "VALUE_NOT_STORABLE"
         assert refused.value.metadata["sqlstate"] == "54000"  # program_limit_exceeded

@@ -29,7 +29,6 @@ from mivaa_platform import limits as field_limits
 from mivaa_platform.bus_errors import bus_errors
 from mivaa_platform.errors import InvalidArgument, NotFound
 from mivaa_platform.messaging import WORK_SUBJECT_EXTRACT, OriginalsStore
-from mivaa_platform.tenancy import DEFAULT_TENANT
 from mivaa_platform.telemetry import inject_trace_headers
 
 log = logging.getLogger("mivaa.extractor.ingest")
@@ -51,7 +50,7 @@ class UploadRequest:
     labels: tuple[str, ...]
     password: str
     # Who uploads: the document and its job belong to this tenant.
-    tenant: str = DEFAULT_TENANT
+    tenant: str
 
 
 @dataclass(frozen=True)
@@ -183,11 +182,11 @@ class Ingestor:
         try:
             if created:
                 if job is not None:
-                    await self._jobs.delete(job.name)
+                    await self._jobs.delete(job.name, tenant=tenant)
                 await self._catalog.delete(document.name, tenant=tenant)
             else:
                 if job is not None:
-                    await self._jobs.update(job.name, _mark_upload_failed)
+                    await self._jobs.update(job.name, _mark_upload_failed, tenant=tenant)
                 await self._catalog.set_state(document.name, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=tenant)
         except Exception:  # the first failure is the one the caller must see
             log.exception("could not undo a failed upload", extra={"fields": {"document": document.name}})

@@ -8,15 +8,15 @@ subject lets NATS permissions give each consumer its own tenant's events
 (`mivaa.jobs.acme.>`); a '.' in a tenant name is written `%2E` there. Job ids start with the creation
 time in hex, so key order is creation order and ListJobs pages need no index.
 
-Every job belongs to a tenant (Job.tenant; empty in jobs made before tenancy,
-which belong to the default tenant). The calls made for a caller (get, list,
-watch, cancel with `tenant=`) treat another tenant's job exactly like a missing
-one; the worker's own calls (no tenant) see every job.
+Every job belongs to a tenant (Job.tenant). Records in the KV bucket cannot be
+migrated in place cheaply, so a job written before tenancy (empty tenant) is read as
+the default tenant's (job_tenant), on every read. Every call names its tenant scope:
+a caller's tenant, for which another tenant's job is exactly like a missing one, or
+ALL_TENANTS, said out loud by the worker, which acts on any tenant's job.
 """
 
 from __future__ import annotations
 
-import base64
 import logging
 import os
 import time
@@ -30,8 +30,9 @@ from mivaa.jobs.v1 import job_pb2
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument, NotFound
 from mivaa_platform.limits import check_bus_record
 from mivaa_platform.messaging import EVENTS_SUBJECT_PREFIX, JOBS_BUCKET, tenant_subject_token
-from mivaa_platform.tenancy import DEFAULT_TENANT
+from mivaa_platform.pagination import PageSizes, decode_page_token, encode_page_token, invalid_page_token
 from mivaa_platform.telemetry import inject_trace_headers
+from mivaa_platform.tenancy import ALL_TENANTS, DEFAULT_TENANT, TenantScope, in_scope
 
 log = logging.getLogger("mivaa.extractor.jobs")
 
@@ -44,8 +45,7 @@ TERMINAL_STATES = frozenset(
         job_pb2.JOB_STATE_CANCELLED,
     }
 )
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 500
+JOB_PAGES = PageSizes(default=50, maximum=500)
 # Most job records one ListJobs page reads looking for the caller's tenant's jobs;
 # past it the page comes back short (even empty) with a token to go on from.
 MAX_KEYS_SCANNED_PER_PAGE = 2000
@@ -87,6 +87,7 @@ def is_terminal(job: job_pb2.Job) -> bool:
 
 
 def job_tenant(job: job_pb2.Job) -> str:
+    """The job's tenant; a record written before tenancy (empty) is the default tenant's."""
     return job.tenant or DEFAULT_TENANT
 
 
@@ -126,16 +127,17 @@ class JobStore:
         await self._publish(job, revision)
         return job
 
-    async def delete(self, name: str) -> None:
+    async def delete(self, name: str, *, tenant: TenantScope) -> None:
         """Removes a job record (an upload undone before its job ever ran)."""
+        await self.get(name, tenant=tenant)
         kv = await self._bucket()
         await kv.delete(job_id_from_name(name))
 
-    async def get(self, name: str, *, tenant: str | None = None) -> job_pb2.Job:
-        """The job; with `tenant`, another tenant's job is JOB_NOT_FOUND."""
+    async def get(self, name: str, *, tenant: TenantScope) -> job_pb2.Job:
+        """The job; a job outside `tenant` is JOB_NOT_FOUND."""
         job_id = job_id_from_name(name)
         job, _ = await self._get_with_revision(job_id)
-        if tenant is not None and job_tenant(job) != tenant:
+        if not in_scope(job_tenant(job), tenant):
             raise _job_not_found(job_id)
         return job
 
@@ -151,16 +153,21 @@ class JobStore:
         job.ParseFromString(entry.value)
         return job, entry.revision
 
-    async def update(self, name: str, change: Callable[[job_pb2.Job], bool | None]) -> job_pb2.Job:
+    async def update(
+        self, name: str, change: Callable[[job_pb2.Job], bool | None], *, tenant: TenantScope
+    ) -> job_pb2.Job:
         """Applies `change` with compare-and-set, retrying on a concurrent write.
 
         `change` mutates the job in place; returning False means "nothing to
-        do" and skips the write. Terminal jobs are never changed.
+        do" and skips the write. Terminal jobs are never changed; a job outside
+        `tenant` is JOB_NOT_FOUND.
         """
         job_id = job_id_from_name(name)
         kv = await self._bucket()
         while True:
             job, revision = await self._get_with_revision(job_id)
+            if not in_scope(job_tenant(job), tenant):
+                raise _job_not_found(job_id)
             if is_terminal(job):
                 return job
             if change(job) is False:
@@ -173,7 +180,7 @@ class JobStore:
             await self._publish(job, new_revision)
             return job
 
-    async def cancel(self, name: str, *, tenant: str | None = None) -> job_pb2.Job:
+    async def cancel(self, name: str, *, tenant: TenantScope) -> job_pb2.Job:
         job = await self.get(name, tenant=tenant)
         if is_terminal(job):
             raise FailedPrecondition(
@@ -187,22 +194,13 @@ class JobStore:
             job.state = job_pb2.JOB_STATE_CANCELLED
             job.stage = job_pb2.JOB_STAGE_DONE
 
-        return await self.update(name, mark_cancelled)
+        return await self.update(name, mark_cancelled, tenant=tenant)
 
-    async def list(
-        self, page_size: int, page_token: str, *, tenant: str | None = None
-    ) -> tuple[list[job_pb2.Job], str]:
-        """Newest first; with `tenant`, only that tenant's jobs."""
-        if page_size < 0:
-            raise InvalidArgument("INVALID_PAGE_SIZE", "page_size must not be negative.", domain=DOMAIN)
-        page_size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        after = ""
-        if page_token:
-            try:
-                after = base64.urlsafe_b64decode(page_token.encode()).decode()
-                job_id_from_name(f"jobs/{after}")
-            except (ValueError, InvalidArgument) as exc:
-                raise InvalidArgument("INVALID_PAGE_TOKEN", "page_token is not one this service issued.", domain=DOMAIN) from exc
+    async def list(self, page_size: int, page_token: str, *, tenant: TenantScope) -> tuple[list[job_pb2.Job], str]:
+        """Newest first, only the jobs in `tenant`; the token of the next page ("" at the end)."""
+        page_size = JOB_PAGES.clamp(page_size, domain=DOMAIN)
+        scope = _token_scope(tenant)
+        after = _after_key(decode_page_token(page_token, "jobs", scope=scope, domain=DOMAIN))
         keys = await self._all_keys()
         keys = sorted(keys, reverse=True)  # newest first
         if after:
@@ -217,10 +215,10 @@ class JobStore:
                 job, _ = await self._get_with_revision(key)
             except NotFound:
                 continue  # deleted between listing and reading
-            if tenant is None or job_tenant(job) == tenant:
+            if in_scope(job_tenant(job), tenant):
                 jobs.append(job)
         more = bool(keys) and last != keys[-1]
-        next_token = base64.urlsafe_b64encode(last.encode()).decode() if more else ""
+        next_token = encode_page_token("jobs", {"k": last}, scope=scope) if more else ""
         return jobs, next_token
 
     async def _all_keys(self) -> list[str]:
@@ -258,7 +256,7 @@ class JobStore:
         return list(live)
 
     async def watch(
-        self, name: str, idle_timeout: float = 3600.0, *, tenant: str | None = None
+        self, name: str, idle_timeout: float = 3600.0, *, tenant: TenantScope
     ) -> AsyncIterator[job_pb2.JobEvent]:
         """The current state first, then every change, ending after the terminal state."""
         job_id = job_id_from_name(name)
@@ -282,3 +280,21 @@ class JobStore:
                     return
         finally:
             await watcher.stop()
+
+
+def _token_scope(tenant: TenantScope) -> str:
+    """A page token works only for the scope it was issued in ("*" cannot be a tenant id)."""
+    return "*" if tenant is ALL_TENANTS else f"tenant:{tenant}"
+
+
+def _after_key(after: dict[str, object] | None) -> str:
+    if after is None:
+        return ""
+    key = after.get("k")
+    try:
+        if not isinstance(key, str):
+            raise InvalidArgument("INVALID_JOB_NAME", "not a job id", domain=DOMAIN)
+        job_id_from_name(f"jobs/{key}")
+    except InvalidArgument:
+        raise invalid_page_token("The page token is not one this service issued.", DOMAIN) from None
+    return key

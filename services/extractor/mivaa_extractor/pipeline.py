@@ -32,7 +32,7 @@ from mivaa_extractor.task_seal import TaskSealer
 from mivaa_extractor.text_extraction import DEFAULT_OCR_MAX_PIXELS, DEFAULT_OCR_MIN_DPI, PageExtractor
 from mivaa_platform.errors import InvalidArgument, MivaaError, NotFound, Unavailable
 from mivaa_platform.messaging import OriginalsStore
-from mivaa_platform.tenancy import DEFAULT_TENANT
+from mivaa_platform.tenancy import ALL_TENANTS, DEFAULT_TENANT
 
 log = logging.getLogger("mivaa.extractor.pipeline")
 
@@ -146,7 +146,7 @@ class DocumentPipeline:
             job.pages_done = 0
             del job.page_errors[:]
 
-        job = await self._jobs.update(task.job, start)
+        job = await self._jobs.update(task.job, start, tenant=task_tenant(task))
         if is_terminal(job):
             return job
         progress = _Progress()
@@ -159,7 +159,7 @@ class DocumentPipeline:
                 chunks = await self._process(task, job, path, password, progress, heartbeat)
         except JobCancelled:
             await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task))
-            return await self._jobs.get(task.job)
+            return await self._jobs.get(task.job, tenant=task_tenant(task))
         except MivaaError as error:
             if is_retryable(error):
                 raise
@@ -176,7 +176,8 @@ class DocumentPipeline:
         for exactly this task.
         """
         try:
-            job = await self._jobs.get(task.job)
+            # Every tenant's: the task's own claim of its tenant is what is checked here.
+            job = await self._jobs.get(task.job, tenant=ALL_TENANTS)
         except (NotFound, InvalidArgument):
             raise _rejected(task, "its job does not exist") from None
         if job.document != task.document or job_tenant(job) != task_tenant(task):
@@ -233,7 +234,7 @@ class DocumentPipeline:
                     group.create_task(self._embed_and_write(queue, writer, progress))
             except BaseExceptionGroup as failures:
                 raise _first_cause(failures) from None
-            await self._set_progress(task.job, progress, job_pb2.JOB_STAGE_INDEXING)
+            await self._set_progress(task, progress, job_pb2.JOB_STAGE_INDEXING)
             started = time.perf_counter()
             written = await writer.commit()
             committed = True
@@ -294,7 +295,7 @@ class DocumentPipeline:
             now = time.monotonic()
             if now - last_report >= self.settings.progress_interval_seconds:
                 last_report = now
-                current = await self._set_progress(task.job, progress, job_pb2.JOB_STAGE_EXTRACTING)
+                current = await self._set_progress(task, progress, job_pb2.JOB_STAGE_EXTRACTING)
                 if current.state == job_pb2.JOB_STATE_CANCELLED:
                     raise JobCancelled()
             started = time.perf_counter()
@@ -303,7 +304,7 @@ class DocumentPipeline:
         if tail:
             await queue.put(tail)
         await queue.put(None)
-        current = await self._set_progress(task.job, progress, job_pb2.JOB_STAGE_EMBEDDING)
+        current = await self._set_progress(task, progress, job_pb2.JOB_STAGE_EMBEDDING)
         if current.state == job_pb2.JOB_STATE_CANCELLED:
             raise JobCancelled()
 
@@ -364,7 +365,7 @@ class DocumentPipeline:
                 )
             return batch
         progress.ocr_pages_total += len(flagged)
-        await self._set_progress(task.job, progress, job_pb2.JOB_STAGE_OCR)
+        await self._set_progress(task, progress, job_pb2.JOB_STAGE_OCR)
         started = time.perf_counter()
         rendered = await self._pages.render(
             path,
@@ -443,7 +444,7 @@ class DocumentPipeline:
                     )
                 progress.chunks_embedded += len(batch)
 
-    async def _set_progress(self, job_name: str, progress: _Progress, stage: job_pb2.JobStage) -> job_pb2.Job:
+    async def _set_progress(self, task: job_pb2.ExtractTask, progress: _Progress, stage: job_pb2.JobStage) -> job_pb2.Job:
         def apply(job: job_pb2.Job) -> None:
             job.stage = stage
             job.pages_done = progress.pages_done
@@ -453,7 +454,7 @@ class DocumentPipeline:
             job.images_extracted = len(progress.images_written)
             _set_timings(job, progress)
 
-        return await self._jobs.update(job_name, apply)
+        return await self._jobs.update(task.job, apply, tenant=task_tenant(task))
 
     async def _finish(self, task: job_pb2.ExtractTask, progress: _Progress, chunks: int) -> job_pb2.Job:
         def done(job: job_pb2.Job) -> None:
@@ -474,14 +475,14 @@ class DocumentPipeline:
                 job.state = job_pb2.JOB_STATE_FAILED
                 job.error.CopyFrom(job_pb2.JobError(reason="NO_PAGE_EXTRACTED", message="No page could be extracted."))
 
-        job = await self._jobs.update(task.job, done)
+        job = await self._jobs.update(task.job, done, tenant=task_tenant(task))
         if job.state == job_pb2.JOB_STATE_FAILED:
             await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task))
         return job
 
     async def _fail(self, task: job_pb2.ExtractTask, progress: _Progress, error: MivaaError) -> job_pb2.Job:
         log.warning("job failed", extra={"fields": {"job": task.job, "reason": error.reason}})
-        job = await self._jobs.update(task.job, _failed_with(error, progress))
+        job = await self._jobs.update(task.job, _failed_with(error, progress), tenant=task_tenant(task))
         with contextlib.suppress(MivaaError):
             await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task))
         return job
@@ -500,7 +501,7 @@ class DocumentPipeline:
         except MivaaError as refusal:
             if refusal.reason == TASK_REJECTED:
                 return job_pb2.Job(name=task.job)
-            return await self._jobs.update(task.job, _failed_with(error, _Progress()))
+            return await self._jobs.update(task.job, _failed_with(error, _Progress()), tenant=task_tenant(task))
         return await self._fail(task, _Progress(), error)
 
 

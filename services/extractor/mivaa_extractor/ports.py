@@ -12,7 +12,6 @@ from typing import Protocol
 
 from mivaa.search.v1 import search_service_pb2
 from mivaa_platform.embedding import EmbeddedTexts
-from mivaa_platform.tenancy import DEFAULT_TENANT
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,7 @@ class NewDocument:
     page_count: int
     job: str
     # The tenant that owns the document (the uploader's); documents are deduplicated per tenant.
-    tenant: str = DEFAULT_TENANT
+    tenant: str
 
 
 class DocumentCatalog(Protocol):

@@ -16,7 +16,6 @@ MAX_QUERY_CHARS = 4096
 MAX_FILTER_DOCUMENTS = 100
 MAX_FILTER_LABELS = 32
 MAX_LABEL_CHARS = 256
-MAX_PAGE_TOKEN_CHARS = 1024  # tokens this service issues are well under 200
 
 
 def _refuse(reason: str, message: str, **metadata: object) -> InvalidArgument:
@@ -56,8 +55,3 @@ def check_filters(*, documents: Sequence[str] = (), labels: Sequence[str] = ()) 
         if len(label) > MAX_LABEL_CHARS:
             raise _refuse("LABEL_TOO_LONG", f"A filter label is longer than {MAX_LABEL_CHARS} characters.", max_chars=MAX_LABEL_CHARS)
 
-
-def check_page_token(token: str) -> str:
-    if len(token) > MAX_PAGE_TOKEN_CHARS:
-        raise _refuse("INVALID_PAGE_TOKEN", "The page token is not one this service issued.")
-    return token

@@ -15,9 +15,11 @@ from mivaa_platform.telemetry import start_metrics_server
 from mivaa_platform.tls import ClientTls
 from mivaa_search.servicer import SearchServicer
 from mivaa_search.settings import PREFIX, SearchSettings
-from mivaa_search.store import DocumentStore
+from mivaa_search.store import SearchStore
+from mivaa_search.usecases import DocumentCatalog, Search
 
 log = logging.getLogger("mivaa.search")
+
 
 async def amain() -> int:
     settings = load_config(SearchSettings, PREFIX)
@@ -36,11 +38,13 @@ async def amain() -> int:
     model_name = await embedder.resolve_model()
     models = await embedder.list_models()
     dimension = next(m.dimension for m in models if m.name == model_name)
-    store = await DocumentStore.open(settings.database_url, dimension=dimension, max_size=settings.pool_size)
+    store = await SearchStore.open(settings.database_url, dimension=dimension, max_size=settings.pool_size)
     service.add(
         search_service_pb2_grpc.add_SearchServiceServicer_to_server,
         SearchServicer(
-            store, embedder, messaging.OriginalsStore(js), dimension, images=ImageEmbedderClient(embedder_channel)
+            DocumentCatalog(store, messaging.OriginalsStore(js)),
+            Search(store, embedder, images=ImageEmbedderClient(embedder_channel)),
+            dimension,
         ),
         "mivaa.search.v1.SearchService",
     )

@@ -1,0 +1,171 @@
+"""Documents: the catalog rows, one tenant at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+from psycopg.types.json import Jsonb
+
+from mivaa_platform.errors import InvalidArgument, Unavailable
+from mivaa_search.store._common import (
+    Connections,
+    check_sha256,
+    document_not_found,
+    parse_document_id,
+    scalar,
+)
+from mivaa_search.store.records import (
+    DOCUMENT_STATES,
+    DOMAIN,
+    DocumentRecord,
+    JsonObject,
+    NewDocument,
+)
+
+DOCUMENT_COLUMNS = (
+    "id, tenant, filename, title, labels, sha256, size_bytes, page_count, state, job, chunk_count,"
+    " create_time, update_time, metadata, outline, image_count"
+)
+_UPDATABLE = ("state", "title", "page_count", "labels", "job")
+
+
+def document_record(row: tuple) -> DocumentRecord:
+    """From a row of DOCUMENT_COLUMNS (JSONB comes back as Python lists and dicts)."""
+    return DocumentRecord(str(row[0]), *row[1:])
+
+
+def json_or_none(value: JsonObject | list[JsonObject] | None) -> Jsonb | None:
+    return Jsonb(value) if value is not None else None
+
+
+class DocumentRepository:
+    def __init__(self, connections: Connections):
+        self._connections = connections
+
+    async def create(self, new: NewDocument, *, tenant: str) -> tuple[DocumentRecord, bool]:
+        """Create a PENDING document of `tenant`, or return that tenant's one with the
+        same sha256. The flag says whether it was created now."""
+        sha256 = check_sha256(new.sha256)
+        if new.size_bytes < 0 or new.page_count < 0:
+            raise InvalidArgument(
+                "INVALID_DOCUMENT", "size_bytes and page_count must not be negative.", domain=DOMAIN
+            )
+        async with self._connections.connection() as conn:
+            for _ in range(3):  # the existing row may be deleted between the two statements
+                cur = await conn.execute(
+                    f"""
+                    INSERT INTO documents (tenant, filename, title, labels, sha256, size_bytes, page_count, job)
+                    VALUES (%s, %s, %s, %s::text[], %s, %s, %s, %s)
+                    ON CONFLICT (tenant, sha256) DO NOTHING
+                    RETURNING {DOCUMENT_COLUMNS}
+                    """,
+                    [tenant, new.filename, new.title, list(new.labels), sha256, new.size_bytes, new.page_count, new.job],
+                )
+                row = await cur.fetchone()
+                if row is not None:
+                    return document_record(row), True
+                cur = await conn.execute(
+                    f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE tenant = %s AND sha256 = %s", [tenant, sha256]
+                )
+                row = await cur.fetchone()
+                if row is not None:
+                    return document_record(row), False
+        raise Unavailable("DOCUMENT_CONTENTION", "The document changed concurrently; retry.", domain=DOMAIN)
+
+    async def get(self, id: str, *, tenant: str) -> DocumentRecord:
+        """`tenant`'s document; another tenant's is NOT_FOUND like a missing one."""
+        query = f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = %(id)s AND tenant = %(tenant)s"
+        return await self._one(id, query, {"tenant": tenant})
+
+    async def read(
+        self,
+        *,
+        tenant: str,
+        limit: int,
+        labels: Sequence[str] = (),
+        after: tuple[dt.datetime, uuid.UUID] | None = None,
+    ) -> list[DocumentRecord]:
+        """Up to `limit` of `tenant`'s documents, newest first, after (create_time, id) `after`;
+        with labels, only documents carrying all of them."""
+        conditions = ["tenant = %(tenant)s"]
+        params: dict[str, object] = {"limit": limit, "tenant": tenant}
+        if labels:
+            conditions.append("labels @> %(labels)s::text[]")
+            params["labels"] = list(labels)
+        if after is not None:
+            params["after_time"], params["after_id"] = after
+            conditions.append("(create_time, id) < (%(after_time)s, %(after_id)s)")
+        async with self._connections.connection() as conn:
+            cur = await conn.execute(
+                f"""
+                SELECT {DOCUMENT_COLUMNS}
+                FROM documents
+                WHERE {' AND '.join(conditions)}
+                ORDER BY create_time DESC, id DESC
+                LIMIT %(limit)s
+                """,
+                params,
+            )
+            return [document_record(row) for row in await cur.fetchall()]
+
+    async def update(
+        self,
+        id: str,
+        *,
+        tenant: str,
+        state: str | None = None,
+        title: str | None = None,
+        page_count: int | None = None,
+        labels: Sequence[str] | None = None,
+        job: str | None = None,
+    ) -> DocumentRecord:
+        """Set the given fields (None leaves a field as it is)."""
+        parse_document_id(id)
+        if state is not None and state not in DOCUMENT_STATES:
+            raise InvalidArgument(
+                "INVALID_DOCUMENT_STATE",
+                f"state must be one of {', '.join(DOCUMENT_STATES)}.",
+                domain=DOMAIN,
+                metadata={"state": state},
+            )
+        given = {"state": state, "title": title, "page_count": page_count, "labels": labels, "job": job}
+        params: dict[str, object] = {name: value for name, value in given.items() if value is not None}
+        if not params:
+            return await self.get(id, tenant=tenant)
+        if labels is not None:
+            params["labels"] = list(labels)
+        placeholders = {"labels": "%(labels)s::text[]"}
+        assignments = [f"{name} = {placeholders.get(name, f'%({name})s')}" for name in _UPDATABLE if name in params]
+        params["tenant"] = tenant
+        query = f"""
+            UPDATE documents
+            SET {', '.join(assignments)}, update_time = now()
+            WHERE id = %(id)s AND tenant = %(tenant)s
+            RETURNING {DOCUMENT_COLUMNS}
+        """
+        return await self._one(id, query, params)
+
+    async def delete(self, id: str, *, tenant: str) -> DocumentRecord:
+        """Delete `tenant`'s document and (by cascade) its chunks, pages and images; returns what was deleted."""
+        query = f"DELETE FROM documents WHERE id = %(id)s AND tenant = %(tenant)s RETURNING {DOCUMENT_COLUMNS}"
+        return await self._one(id, query, {"tenant": tenant})
+
+    async def _one(self, id: str, query: str, params: dict[str, object]) -> DocumentRecord:
+        """The document row `query` returns for document `id` (bound as %(id)s), or DOCUMENT_NOT_FOUND."""
+        doc_id = parse_document_id(id)
+        async with self._connections.connection() as conn:
+            cur = await conn.execute(query, params | {"id": doc_id})
+            row = await cur.fetchone()
+        if row is None:
+            raise document_not_found(id)
+        return document_record(row)
+
+    async def sha256_in_use(self, sha256: str) -> bool:
+        """Whether any tenant's document still has these bytes (originals are shared by content,
+        so this one question deliberately spans tenants)."""
+        async with self._connections.connection() as conn:
+            query = "SELECT EXISTS (SELECT 1 FROM documents WHERE sha256 = %s)"
+            in_use = await scalar(conn, query, [check_sha256(sha256)])
+        return bool(in_use)

@@ -1,0 +1,145 @@
+"""What the store keeps and returns: plain records, no protos, no SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+DOMAIN = "search.mivaa"  # ErrorInfo domain, as in mivaa_search.servicer
+DOCUMENT_STATES = ("PENDING", "PROCESSING", "READY", "FAILED")
+TEXT_SOURCES = ("TEXT_LAYER", "OCR")
+DEFAULT_TOP_K = 10
+MAX_TOP_K = 100
+# A hit names its document's title cut to this many characters: up to MAX_TOP_K hits of a
+# document with a huge title must not repeat it each time (GetDocument has the whole title).
+MAX_HIT_TITLE_CHARS = 256
+MAX_DIMENSION = 2000  # the most dimensions an HNSW index on `vector` takes
+
+# JSON-shaped data (what a JSONB column holds): the document's metadata and outline as the
+# extractor described them, in the protobuf JSON mapping, so the store needs no protos.
+JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """What CreateDocument gives: a PENDING document's catalog fields."""
+
+    filename: str
+    title: str
+    labels: Sequence[str]
+    sha256: str
+    size_bytes: int
+    page_count: int
+    job: str
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    id: str
+    tenant: str  # who owns it; every read and change is scoped to one tenant
+    filename: str
+    title: str
+    labels: list[str]
+    sha256: str
+    size_bytes: int
+    page_count: int
+    state: str  # one of DOCUMENT_STATES
+    job: str
+    chunk_count: int
+    create_time: dt.datetime
+    update_time: dt.datetime
+    metadata: JsonObject | None = None
+    outline: list[JsonObject] | None = None
+    image_count: int = 0
+
+
+@dataclass(frozen=True)
+class DocumentContent:
+    """Everything UpsertChunks replaces at once: chunks, pages, images, placements, metadata."""
+
+    chunks: Sequence[ChunkRecord]
+    model: str
+    page_count: int
+    mark_ready: bool
+    pages: Sequence[tuple[int, bytes]] = ()  # (number, serialized mivaa.search.v1.Page)
+    images: Sequence[ImageRecord] = ()
+    placements: Sequence[PlacementRecord] = ()
+    metadata: JsonObject | None = None
+    outline: list[JsonObject] | None = None
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    sha256: str
+    mime_type: str
+    width: int
+    height: int
+    data: bytes
+    # The image's unit vector from `embedding_model`, when an image model was served.
+    embedding: Sequence[float] = ()
+    embedding_model: str = ""
+
+
+@dataclass(frozen=True)
+class PlacementRecord:
+    sha256: str
+    page: int
+    bbox: tuple[float, float, float, float]
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    sha256: str
+    mime_type: str
+    width: int
+    height: int
+    size_bytes: int
+    placements: list[PlacementRecord]
+    ordinal: int = 0  # order of first appearance in the document
+
+
+@dataclass(frozen=True)
+class ImageHit:
+    document_id: str
+    document_title: str
+    image: ImageInfo
+    score: float  # cosine similarity
+
+
+@dataclass(frozen=True, eq=False)
+class ChunkRecord:
+    index: int
+    text: str
+    page_start: int
+    page_end: int
+    token_count: int
+    embedding: Sequence[float]
+    text_source: str = "TEXT_LAYER"  # or "OCR"
+    ocr_confidence: float | None = None
+    section_path: Sequence[str] = ()
+    block_types: Sequence[str] = ()  # lower-case block kinds: "paragraph", "table", ...
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    document_id: str
+    document_title: str
+    chunk_index: int
+    text: str
+    page_start: int
+    page_end: int
+    score: float  # cosine similarity: 1 - cosine distance
+    text_source: str = "TEXT_LAYER"
+    ocr_confidence: float | None = None
+    section_path: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Which of a tenant's READY documents a search looks in: only these ids, only with all these labels."""
+
+    document_ids: Sequence[str] = ()
+    labels: Sequence[str] = ()

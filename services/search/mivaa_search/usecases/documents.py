@@ -1,0 +1,138 @@
+"""The catalog: documents, their content (chunks, pages, images) and listings of them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from mivaa_platform.errors import FailedPrecondition
+from mivaa_platform.pagination import (
+    PageSizes,
+    decode_page_token,
+    filter_fingerprint,
+    invalid_page_token,
+    next_page,
+)
+from mivaa_search.limits import check_filters
+from mivaa_search.store import DocumentContent, DocumentRecord, ImageInfo, NewDocument, SearchStore
+from mivaa_search.store.records import DOMAIN
+from mivaa_search.usecases.ports import Originals
+
+DOCUMENT_PAGES = PageSizes(default=50, maximum=500)
+PAGE_PAGES = PageSizes(default=20, maximum=200)
+IMAGE_PAGES = PageSizes(default=50, maximum=500)
+# DOCUMENT_VIEW_FULL answers must stay under gRPC's default 4 MiB message limit on the caller's side.
+MAX_FULL_VIEW_BYTES = 3 << 20
+_PAGES_PER_READ = 50  # a document's pages are read this many at a time, never all at once
+
+
+class DocumentCatalog:
+    def __init__(self, store: SearchStore, originals: Originals):
+        self._store = store
+        self._originals = originals
+
+    async def create(self, new: NewDocument, *, tenant: str) -> tuple[DocumentRecord, bool]:
+        """A PENDING document, or the tenant's existing one with the same bytes (created: False)."""
+        return await self._store.documents.create(new, tenant=tenant)
+
+    async def get(self, id: str, *, tenant: str) -> DocumentRecord:
+        return await self._store.documents.get(id, tenant=tenant)
+
+    async def list_documents(
+        self, *, tenant: str, page_size: int, page_token: str, labels: Sequence[str]
+    ) -> tuple[list[DocumentRecord], str]:
+        """Newest first, one page, and the token of the next ("" at the end)."""
+        check_filters(labels=labels)
+        limit = DOCUMENT_PAGES.clamp(page_size, domain=DOMAIN)
+        scope = f"{tenant}/{filter_fingerprint(labels)}"  # a token is the tenant's, for this filter
+        after = _document_position(decode_page_token(page_token, "documents", scope=scope, domain=DOMAIN))
+        rows = await self._store.documents.read(tenant=tenant, limit=limit + 1, labels=labels, after=after)
+        return next_page(rows, limit, "documents", lambda d: {"t": d.create_time.isoformat(), "i": d.id}, scope=scope)
+
+    async def update(self, id: str, *, tenant: str, **fields: Any) -> DocumentRecord:
+        """Set the given fields (state, title, page_count, labels, job)."""
+        return await self._store.documents.update(id, tenant=tenant, **fields)
+
+    async def delete(self, id: str, *, tenant: str) -> DocumentRecord:
+        record = await self._store.documents.delete(id, tenant=tenant)
+        # Originals are stored by content and shared by every tenant that uploaded the same bytes:
+        # delete one only when no document (of any tenant) still has it.
+        if not await self._store.documents.sha256_in_use(record.sha256):
+            await self._originals.delete(record.sha256)
+        return record
+
+    async def replace_content(self, id: str, content: DocumentContent, *, tenant: str) -> DocumentRecord:
+        return await self._store.chunks.replace_content(id, content, tenant=tenant)
+
+    # -- pages ---------------------------------------------------------------------------
+
+    async def list_pages(self, id: str, *, tenant: str, page_size: int, page_token: str) -> tuple[list[bytes], str]:
+        """A document's pages in order (serialized Page messages), and the token of the next."""
+        limit = PAGE_PAGES.clamp(page_size, domain=DOMAIN)
+        after = decode_page_token(page_token, "pages", scope=id.lower(), domain=DOMAIN)
+        rows = await self._store.pages.read(id, tenant=tenant, limit=limit + 1, after=_number(after, "n", 0))
+        page, token = next_page(rows, limit, "pages", lambda row: {"n": row[0]}, scope=id.lower())
+        return [layout for _, layout in page], token
+
+    async def pages(self, id: str, *, tenant: str) -> AsyncIterator[bytes]:
+        """Every page in order, read a batch at a time."""
+        after = 0
+        while True:
+            rows = await self._store.pages.read(id, tenant=tenant, limit=_PAGES_PER_READ, after=after)
+            for _, layout in rows:
+                yield layout
+            if len(rows) < _PAGES_PER_READ:
+                return
+            after = rows[-1][0]
+
+    async def pages_for_full_view(self, id: str, *, tenant: str) -> AsyncIterator[bytes]:
+        """The pages, once they are known to fit one response; DOCUMENT_TOO_LARGE_FOR_VIEW otherwise."""
+        size = await self._store.pages.size(id, tenant=tenant)
+        if size > MAX_FULL_VIEW_BYTES:
+            raise FailedPrecondition(
+                "DOCUMENT_TOO_LARGE_FOR_VIEW",
+                "The document's pages are too large for one response; use ListPages or ExportDocument.",
+                domain=DOMAIN,
+                metadata={"pages_bytes": str(size), "max_bytes": str(MAX_FULL_VIEW_BYTES)},
+            )
+        return self.pages(id, tenant=tenant)
+
+    # -- images --------------------------------------------------------------------------
+
+    async def list_images(
+        self, id: str, *, tenant: str, page_size: int, page_token: str
+    ) -> tuple[list[ImageInfo], str]:
+        limit = IMAGE_PAGES.clamp(page_size, domain=DOMAIN)
+        after = decode_page_token(page_token, "images", scope=id.lower(), domain=DOMAIN)
+        rows = await self._store.images.read(id, tenant=tenant, limit=limit + 1, after=_number(after, "o", -1))
+        return next_page(rows, limit, "images", lambda image: {"o": image.ordinal}, scope=id.lower())
+
+    async def get_image(self, id: str, sha256: str, *, tenant: str) -> ImageInfo:
+        return await self._store.images.get(id, sha256, tenant=tenant)
+
+    async def get_image_data(self, id: str, sha256: str, *, tenant: str) -> tuple[str, bytes]:
+        return await self._store.images.get_data(id, sha256, tenant=tenant)
+
+
+def _document_position(after: dict[str, object] | None) -> tuple[dt.datetime, uuid.UUID] | None:
+    if after is None:
+        return None
+    try:
+        create_time = dt.datetime.fromisoformat(str(after["t"]))
+        document = uuid.UUID(str(after["i"]))
+    except (KeyError, ValueError):
+        raise invalid_page_token("The page token is not one this service issued.", DOMAIN) from None
+    if create_time.tzinfo is None:
+        raise invalid_page_token("The page token is not one this service issued.", DOMAIN)
+    return create_time, document
+
+
+def _number(after: dict[str, object] | None, key: str, start: int) -> int:
+    if after is None:
+        return start
+    value = after.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid_page_token("The page token is not one this service issued.", DOMAIN)
+    return value

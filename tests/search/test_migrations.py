@@ -1,0 +1,176 @@
+"""Migrations: applied once at start, in order, converting old rows."""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+import uuid
+
+import psycopg
+import psycopg.sql
+import pytest
+
+from mivaa_platform.errors import FailedPrecondition, NotFound
+from mivaa_search.store import SearchStore
+from tests.search.support import (
+    DIMENSION,
+    MIGRATIONS,
+    TENANT,
+    create,
+    fetch,
+    new_document,
+    sha,
+)
+
+# -- migrations ------------------------------------------------------------------
+
+
+async def test_migrations_are_idempotent(database_dsn):
+    first = await SearchStore.open(database_dsn, DIMENSION)
+    doc = await new_document(first, "kept")
+    await first.close()
+
+    second = await SearchStore.open(database_dsn, DIMENSION)
+    try:
+        assert (await second.documents.get(doc.id, tenant=TENANT)).sha256 == doc.sha256
+    finally:
+        await second.close()
+    assert await fetch(database_dsn, "SELECT version FROM schema_migrations ORDER BY version") == [
+        (version,) for version in MIGRATIONS
+    ]
+
+
+async def test_replicas_starting_together_migrate_once(database_dsn):
+    stores = await asyncio.gather(*(SearchStore.open(database_dsn, DIMENSION, max_size=2) for _ in range(5)))
+    for s in stores:
+        await s.close()
+    assert await fetch(database_dsn, "SELECT count(*) FROM schema_migrations") == [(len(MIGRATIONS),)]
+
+
+async def test_dimension_is_fixed_by_first_start(database_dsn):
+    store = await SearchStore.open(database_dsn, DIMENSION)
+    await store.close()
+    with pytest.raises(FailedPrecondition) as err:
+        await SearchStore.open(database_dsn, 768)
+    assert err.value.reason == "EMBEDDING_DIMENSION_MISMATCH"
+    assert err.value.metadata == {"stored_dimension": "384", "configured_dimension": "768"}
+
+
+async def test_tenant_migration_keeps_existing_documents_in_the_default_tenant(database_dsn):
+    """A database migrated before tenancy: its rows become the default tenant's, sha256 unique per tenant."""
+    digest = sha("old")
+    await migrated_up_to(database_dsn, "0005")
+    async with await psycopg.AsyncConnection.connect(database_dsn, autocommit=True) as conn:
+        cur = await conn.execute(
+            "INSERT INTO documents (filename, sha256, size_bytes) VALUES ('old.pdf', %s, 1) RETURNING id", [digest]
+        )
+        (old_id,) = await cur.fetchone()
+
+    store = await SearchStore.open(database_dsn, DIMENSION)
+    try:
+        old = await store.documents.get(str(old_id), tenant=TENANT)
+        assert old.tenant == "default" and old.sha256 == digest
+        with pytest.raises(NotFound):
+            await store.documents.get(str(old_id), tenant="acme")
+        again, created = await create(store, "old.pdf", "", [], digest, 1, 0, "jobs/x")
+        assert not created and again.id == old.id
+        _, created = await create(store, "old.pdf", "", [], digest, 1, 0, "jobs/y", tenant="acme")
+        assert created
+    finally:
+        await store.close()
+    indexes = {name for (name,) in await fetch(database_dsn, "SELECT indexname FROM pg_indexes WHERE tablename = 'documents'")}
+    assert {"documents_tenant_sha256_key", "documents_tenant_create_time_id_idx", "documents_sha256_idx"} <= indexes
+    assert "documents_sha256_key" not in indexes and "documents_create_time_id_idx" not in indexes
+
+
+async def test_a_database_without_pgvector_is_a_clear_precondition(local_postgres):
+    """The services' role is no superuser: it cannot create pgvector, and says so."""
+    import psycopg
+    from psycopg import sql
+
+    name = f"test_novector_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(local_postgres.superuser_dsn(), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} OWNER mivaa").format(sql.Identifier(name)))
+    try:
+        with pytest.raises(FailedPrecondition) as err:
+            await SearchStore.open(local_postgres.app_dsn(name), DIMENSION)
+        assert err.value.reason == "VECTOR_EXTENSION_MISSING"
+    finally:
+        local_postgres.drop_database(name)
+
+
+async def migrated_up_to(dsn: str, version: str) -> None:
+    """A database as an older release left it: the migrations before `version` applied."""
+    folder = pathlib.Path(__file__).resolve().parents[2] / "services/search/mivaa_search/migrations"
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        await conn.execute("CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+        for f in sorted(folder.glob("*.sql")):
+            if f.name < version:
+                await conn.execute(f.read_text().replace("{dimension}", str(DIMENSION)))
+                await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", [f.name.removesuffix(".sql")])
+
+
+async def test_metadata_and_outline_written_the_old_way_read_back_identically(database_dsn):
+    """0006: a serialized DocumentMetadata and an outline stored as a serialized UpsertChunksHeader
+    become JSONB, and the service answers with the same messages as before."""
+    from mivaa.search.v1 import search_service_pb2 as pb
+    from mivaa_search.servicer import to_proto
+
+    metadata = pb.DocumentMetadata(
+        title="Old", authors=["Ada", "Brontë"], keywords=["k"], language="en", create_date="D:20200101"
+    )
+    outline = [pb.OutlineEntry(level=1, title="Intro", page=1), pb.OutlineEntry(level=2, title="Déjà vu", page=0)]
+    await migrated_up_to(database_dsn, "0006")
+    rows = {}
+    async with await psycopg.AsyncConnection.connect(database_dsn, autocommit=True) as conn:
+        for name, meta, out in [
+            ("both", metadata.SerializeToString(), pb.UpsertChunksHeader(outline=outline).SerializeToString()),
+            ("neither", None, None),
+            ("empty-metadata", b"", None),
+        ]:
+            cur = await conn.execute(
+                "INSERT INTO documents (filename, sha256, size_bytes, metadata, outline) VALUES (%s, %s, 1, %s, %s) RETURNING id",
+                [f"{name}.pdf", sha(name), meta, out],
+            )
+            rows[name] = str((await cur.fetchone())[0])
+
+    store = await SearchStore.open(database_dsn, DIMENSION)
+    try:
+        both = to_proto(await store.documents.get(rows["both"], tenant="default"))
+        assert both.metadata == metadata and list(both.outline) == outline
+        neither = to_proto(await store.documents.get(rows["neither"], tenant="default"))
+        assert not neither.HasField("metadata") and not neither.outline
+        empty = to_proto(await store.documents.get(rows["empty-metadata"], tenant="default"))
+        assert not empty.HasField("metadata")  # as before: an empty message read as none
+    finally:
+        await store.close()
+    types = await fetch(
+        database_dsn,
+        "SELECT column_name, data_type FROM information_schema.columns"
+        " WHERE table_name = 'documents' AND column_name IN ('metadata', 'outline') ORDER BY 1",
+    )
+    assert types == [("metadata", "jsonb"), ("outline", "jsonb")]
+
+
+async def test_documents_with_an_empty_tenant_move_to_default_and_the_tenant_is_required(database_dsn):
+    """0007: no row is left without a tenant, and none can be written without one."""
+    await migrated_up_to(database_dsn, "0007")
+    async with await psycopg.AsyncConnection.connect(database_dsn, autocommit=True) as conn:
+        cur = await conn.execute(
+            "INSERT INTO documents (tenant, filename, sha256, size_bytes) VALUES ('', 'e.pdf', %s, 1) RETURNING id",
+            [sha("empty-tenant")],
+        )
+        (old_id,) = await cur.fetchone()
+    store = await SearchStore.open(database_dsn, DIMENSION)
+    try:
+        assert (await store.documents.get(str(old_id), tenant="default")).tenant == "default"
+    finally:
+        await store.close()
+    async with await psycopg.AsyncConnection.connect(database_dsn, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.NotNullViolation):
+            await conn.execute("INSERT INTO documents (filename, sha256, size_bytes) VALUES ('n.pdf', %s, 1)", [sha("n")])
+        with pytest.raises(psycopg.errors.CheckViolation):
+            await conn.execute(
+                "INSERT INTO documents (tenant, filename, sha256, size_bytes) VALUES ('', 'n.pdf', %s, 1)", [sha("n")]
+            )
