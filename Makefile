@@ -74,7 +74,7 @@ lint: install proto-check
 
 ## The Envoy config of the Kubernetes gateway, rendered from the same template as the local one.
 deploy-config: install
-	$(PY) gateway/render.py --out deploy/k8s/base/envoy.yaml --port 8080 --admin-socket /var/run/envoy/admin.sock --listen-address 0.0.0.0 \
+	$(PY) -m mivaa_gateway --out deploy/k8s/base/envoy.yaml --port 8080 --admin-socket /var/run/envoy/admin.sock --listen-address 0.0.0.0 \
 		--upstream extractor=extractor:50051 --upstream search=search:50051 --upstream embedder=embedder:50051 \
 		--upstream ocr=ocr:50051 \
 		--cors-origin https://console.mivaa.example \
@@ -82,7 +82,7 @@ deploy-config: install
 		--jwks-path /etc/mivaa/jwks/jwks.json --issuer mivaa-dev --audience mivaa \
 		--upstream-tls-ca /etc/mivaa/mtls/ca.crt --upstream-tls-cert /etc/mivaa/mtls/tls.crt --upstream-tls-key /etc/mivaa/mtls/tls.key \
 		--stats-port 9901 --stats-tls-cert /etc/mivaa/mtls/tls.crt --stats-tls-key /etc/mivaa/mtls/tls.key --stats-client-ca /etc/mivaa/mtls/ca.crt
-	sed -i '1i # Rendered by `make deploy-config` (gateway/render.py); a test fails when it drifts from the template.' deploy/k8s/base/envoy.yaml
+	sed -i '1i # Rendered by `make deploy-config` (mivaa_gateway); a test fails when it drifts from the template.' deploy/k8s/base/envoy.yaml
 
 ## The test suite: real PostgreSQL, NATS, Envoy and model, started by fixtures on free ports.
 ## pytest's "no tests collected" (exit 5) is not a failure; every other non-zero exit is.

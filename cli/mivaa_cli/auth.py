@@ -6,7 +6,7 @@
 
 init writes DIR/signing-key.pem (the private key, mode 0600), DIR/jwks.json (the
 public key as a JWKS, with its `kid`: the RFC 7638 thumbprint) and DIR/key.json (alg
-and kid). The gateway is rendered with `jwks_path=DIR/jwks.json` (gateway/render.py).
+and kid). The gateway is rendered with `jwks_path=DIR/jwks.json` (mivaa_gateway).
 
     mivaa auth nats-creds --tenant T --out FILE [--state-dir .mivaa]
 
@@ -32,8 +32,6 @@ identity provider's JWKS URL (render(jwks_uri=...)).
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
 import json
 import os
 import pathlib
@@ -41,9 +39,10 @@ import sys
 import time
 from collections.abc import Iterable
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from joserfc import jwt
+from joserfc.jwk import ECKey, RSAKey
 
 DEFAULT_ISSUER = "mivaa-dev"
 DEFAULT_AUDIENCE = "mivaa"
@@ -55,28 +54,15 @@ KEY_INFO = "key.json"
 ALGORITHMS = ("ES256", "RS256")
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _int_b64(value: int, length: int | None = None) -> str:
-    length = length or (value.bit_length() + 7) // 8
-    return _b64(value.to_bytes(length, "big"))
+def _jose_key(private_key) -> ECKey | RSAKey:
+    return ECKey.import_key(private_key) if isinstance(private_key, ec.EllipticCurvePrivateKey) else RSAKey.import_key(private_key)
 
 
 def public_jwk(private_key) -> dict[str, str]:
     """The public half of a key as a JWK, with kid = its RFC 7638 thumbprint."""
-    public = private_key.public_key()
-    if isinstance(public, ec.EllipticCurvePublicKey):
-        numbers = public.public_numbers()
-        jwk = {"crv": "P-256", "kty": "EC", "x": _int_b64(numbers.x, 32), "y": _int_b64(numbers.y, 32)}
-        alg = "ES256"
-    else:
-        numbers = public.public_numbers()
-        jwk = {"e": _int_b64(numbers.e), "kty": "RSA", "n": _int_b64(numbers.n)}
-        alg = "RS256"
-    thumbprint = _b64(hashlib.sha256(json.dumps(jwk, separators=(",", ":"), sort_keys=True).encode()).digest())
-    return {**jwk, "kid": thumbprint, "alg": alg, "use": "sig"}
+    key = _jose_key(private_key)
+    alg = "ES256" if isinstance(key, ECKey) else "RS256"
+    return {**key.as_dict(private=False), "kid": key.thumbprint(), "alg": alg, "use": "sig"}
 
 
 def init_keys(directory: pathlib.Path, alg: str = "ES256", *, force: bool = False) -> dict[str, str]:
@@ -122,16 +108,10 @@ def load_private_key(directory: pathlib.Path):
 
 
 def sign_jwt(private_key, claims: dict, *, kid: str | None = None) -> str:
-    """A compact JWS (ES256 for an EC P-256 key, RS256 for an RSA key) over claims."""
-    is_ec = isinstance(private_key, ec.EllipticCurvePrivateKey)
-    header = {"alg": "ES256" if is_ec else "RS256", "typ": "JWT", "kid": kid or public_jwk(private_key)["kid"]}
-    signing_input = f"{_b64(json.dumps(header, separators=(',', ':')).encode())}.{_b64(json.dumps(claims, separators=(',', ':')).encode())}"
-    if is_ec:
-        r, s = decode_dss_signature(private_key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
-        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")  # JWS wants raw r||s, not DER
-    else:
-        signature = private_key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
-    return f"{signing_input}.{_b64(signature)}"
+    """A compact JWS (ES256 for an EC P-256 key, RS256 for an RSA key) over claims, as they are."""
+    key = _jose_key(private_key)
+    header = {"alg": "ES256" if isinstance(key, ECKey) else "RS256", "typ": "JWT", "kid": kid or key.thumbprint()}
+    return jwt.encode(header, claims, key)
 
 
 def issue_token(

@@ -3,7 +3,8 @@
 A service declares its settings as a frozen dataclass whose fields have
 defaults (optional) or not (required); `load_config(Settings, "SEARCH")` reads
 `SEARCH_<FIELD>` for each field and stops start-up with one clear message that
-names every missing or malformed variable.
+names every missing or malformed variable. `settings_env` is the other direction: what a
+launcher (the local mesh) sets so that a service reads the values it means.
 """
 
 from __future__ import annotations
@@ -68,6 +69,40 @@ def load_config(settings_class: type[T], prefix: str, environ: Mapping[str, str]
     return settings_class(**values)
 
 
+def _format(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(item) for item in value)
+    return str(value)
+
+
+def settings_env(settings_class: type, prefix: str, **values: object) -> dict[str, str]:
+    """The environment that `load_config(settings_class, prefix)` reads `values` back from.
+
+    settings_env(ServerSettings, "SEARCH", port=50052) -> {"SEARCH_PORT": "50052"}. Launchers
+    build a service's environment with it, so a field that is renamed or retyped fails here,
+    at once, instead of its variable silently no longer being read. None leaves a field out
+    (its default applies).
+    """
+    fields = {field.name: field for field in dataclasses.fields(settings_class)}
+    hints = typing.get_type_hints(settings_class)
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise TypeError(f"{settings_class.__name__} has no field {', '.join(unknown)}")
+    env: dict[str, str] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        raw = _format(value)
+        try:
+            _parse(raw, _field_type(fields[name], hints))
+        except ValueError as exc:
+            raise TypeError(f"{settings_class.__name__}.{name}: {exc}") from None
+        env[f"{prefix}_{name.upper()}"] = raw
+    return env
+
+
 @dataclasses.dataclass(frozen=True)
 class ServerSettings:
     """Settings every gRPC service shares, read with the service's own prefix."""
@@ -81,6 +116,7 @@ class ServerSettings:
     # The same for RPCs that stream responses (job watches, exports); the gateway's own
     # ceiling for the longest of them is 3600 s.
     max_stream_seconds: float = 3600.0
+    # The root logger's level (DEBUG, INFO, WARNING, ERROR): set by run_service before main.
     log_level: str = "INFO"
     # mTLS (see mivaa_platform.tls): all three PEM paths, or none for plaintext. Callers must
     # present a certificate signed by tls_client_ca; the service's channels to its peers use

@@ -12,7 +12,7 @@ from clients with a certificate from that CA, and the service's channels to its 
 with the same certificate. Anything in between stops start-up with a ConfigError.
 Files are read once, at start-up: replacing certificates means restarting the service.
 
-`tools/make_certs.py` makes a development CA and every certificate; `client_credentials(cert_dir)`
+`mivaa_cli.localmesh.certs` makes a development CA and every certificate; `client_credentials(cert_dir)`
 gives a launcher or a tool channel credentials from that directory (the `ops` certificate).
 """
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from mivaa_platform.config import ConfigError, ServerSettings
+from mivaa_platform.config import ConfigError, ServerSettings, settings_env
 
 _SUFFIXES = ("TLS_CERT", "TLS_KEY", "TLS_CLIENT_CA")
 
@@ -101,15 +101,6 @@ class ClientTls:
         )
 
     @classmethod
-    def from_settings(cls, settings: ServerSettings, prefix: str = "") -> ClientTls | None:
-        """The service's own certificate as client certificate, its TLS_CLIENT_CA to verify peers."""
-        files = _files(prefix, settings.tls_cert, settings.tls_key, settings.tls_client_ca)
-        if files is None:
-            return None
-        cert, key, ca = files
-        return cls(ca, cert, key)
-
-    @classmethod
     def from_env(cls, prefix: str, environ: Mapping[str, str] | None = None) -> ClientTls | None:
         """From <PREFIX>_TLS_CERT, <PREFIX>_TLS_KEY, <PREFIX>_TLS_CLIENT_CA; None when none is set."""
         environ = os.environ if environ is None else environ
@@ -122,13 +113,13 @@ class ClientTls:
 
     @classmethod
     def from_cert_dir(cls, cert_dir: str | os.PathLike, name: str = "ops", *, server_name: str = "") -> ClientTls:
-        """From a tools/make_certs.py directory: ca.pem, <name>.pem, <name>-key.pem."""
+        """From a mivaa_cli.localmesh.certs directory: ca.pem, <name>.pem, <name>-key.pem."""
         directory = pathlib.Path(cert_dir)
         return cls.from_files(directory / "ca.pem", directory / f"{name}.pem", directory / f"{name}-key.pem", server_name=server_name)
 
 
 def client_credentials(cert_dir: str | os.PathLike, name: str = "ops") -> grpc.ChannelCredentials:
-    """Channel credentials from a tools/make_certs.py directory, for launchers and tools:
+    """Channel credentials from a mivaa_cli.localmesh.certs directory, for launchers and tools:
 
         with grpc.secure_channel("127.0.0.1:50051", client_credentials(".mivaa/certs")) as channel: ...
     """
@@ -136,11 +127,10 @@ def client_credentials(cert_dir: str | os.PathLike, name: str = "ops") -> grpc.C
 
 
 def service_env(prefix: str, cert_dir: str | os.PathLike, name: str) -> dict[str, str]:
-    """The environment that turns mTLS on for one service, from a tools/make_certs.py directory:
+    """The environment that turns mTLS on for one service, from a mivaa_cli.localmesh.certs directory:
     service_env("SEARCH", ".mivaa/certs", "search") -> {"SEARCH_TLS_CERT": ".../search.pem", ...}."""
     directory = pathlib.Path(cert_dir).resolve()
-    return {
-        f"{prefix}_TLS_CERT": str(directory / f"{name}.pem"),
-        f"{prefix}_TLS_KEY": str(directory / f"{name}-key.pem"),
-        f"{prefix}_TLS_CLIENT_CA": str(directory / "ca.pem"),
-    }
+    return settings_env(
+        ServerSettings, prefix,
+        tls_cert=str(directory / f"{name}.pem"), tls_key=str(directory / f"{name}-key.pem"), tls_client_ca=str(directory / "ca.pem"),
+    )

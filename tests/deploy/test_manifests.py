@@ -430,11 +430,11 @@ def test_rendered_gateway_config_matches_the_template(tmp_path):
     committed = (K8S / "base" / "envoy.yaml").read_text()
     out = tmp_path / "envoy.yaml"
     subprocess.run(
-        [sys.executable, str(REPO / "gateway" / "render.py"), *DEPLOY_RENDER_ARGS, "--out", str(out)],
+        [sys.executable, "-m", "mivaa_gateway", *DEPLOY_RENDER_ARGS, "--out", str(out)],
         check=True,
     )
     body = "\n".join(line for line in committed.splitlines() if not line.startswith("# Rendered by"))
-    assert body.strip() == out.read_text().strip(), "run `make deploy-config` after changing gateway/"
+    assert body.strip() == out.read_text().strip(), "run `make deploy-config` after changing libs/mivaa_gateway/"
     # Envoy reads the certificates and the JWKS while validating: the same config, with the
     # pod's mount points replaced by real files.
     files = gateway_files(tmp_path / "etc-mivaa")

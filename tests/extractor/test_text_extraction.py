@@ -174,8 +174,8 @@ def test_whitespace_is_normalised(tmp_path: Path):
 
 
 def test_soft_hyphen_and_control_characters(tmp_path: Path):
-    assert text_cleanup.reflow("inter\u00ad\nnational\x07 bell\x00") == "international bell"
-    assert text_cleanup.reflow("one--\nand -\ntwo") == "one-- and - two"
+    assert text_cleanup.join_lines(["inter\u00ad", "national\x07 bell\x00"]) == "international bell"
+    assert text_cleanup.join_lines(["one--", "and -", "two"]) == "one-- and - two"
 
 
 def test_empty_page_has_empty_text(tmp_path: Path):

@@ -1,4 +1,4 @@
-"""A real Envoy (rendered by gateway/render.py) in front of a small in-process gRPC server.
+"""A real Envoy (rendered by mivaa_gateway) in front of a small in-process gRPC server.
 
 The upstream answers health, reflection and ANY other method (raw bytes in, empty
 response out), recording each call's path and metadata, so the gateway's policy is
@@ -25,9 +25,9 @@ from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+import mivaa_gateway as gateway_render
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "gateway"))
-import render as gateway_render  # noqa: E402  gateway/render.py
 
 ENVOY = pathlib.Path(sys.executable).parent / "envoy"
 STREAMING_REQUESTS = {"UploadDocument", "UpsertChunks", "StreamEmbedTexts", "EmbedImages", "StreamRecognizeText"}

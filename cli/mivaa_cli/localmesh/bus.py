@@ -14,6 +14,7 @@ figures are read through the JetStream API with the ops user.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pathlib
@@ -21,30 +22,18 @@ import secrets
 import signal
 import socket
 import ssl
-import tempfile
 import time
 
 import bcrypt
 
+from mivaa_cli.localmesh.files import write_atomic
 from mivaa_platform import bus_access
+from mivaa_platform.config import settings_env
 from mivaa_platform.messaging import EVENTS_STREAM, NatsSettings, inbox_prefix
 
 ROLE_USERS = (*bus_access.SERVICE_ROLES, bus_access.OPS_ROLE)
 # bcrypt cost: NATS checks it at every connect; 10 keeps a connect well under 100 ms.
 BCRYPT_ROUNDS = 10
-
-
-def _write_private(path: pathlib.Path, text: str) -> None:
-    """Atomic and 0600 from the first byte: nobody else ever reads a password or a hash."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _hash(password: str) -> str:
@@ -79,7 +68,7 @@ class LocalBus:
         return json.loads(path.read_text()) if path.exists() else {}
 
     def _save_users(self, users: dict[str, dict]) -> None:
-        _write_private(self.directory / "users.json", json.dumps(users, indent=2))
+        write_atomic(self.directory / "users.json", json.dumps(users, indent=2))
 
     def ensure_roles(self) -> None:
         """Every service role's user and password (made once), permissions as declared now."""
@@ -90,7 +79,7 @@ class LocalBus:
             password_file = self.password_file(role)
             if not password_file.exists() or role not in users:
                 password = secrets.token_urlsafe(32)
-                _write_private(password_file, password + "\n")
+                write_atomic(password_file, password + "\n")
                 users[role] = {"password": _hash(password)}
             users[role]["permissions"] = bus_access.role_permissions(role)
         for spec in users.values():  # tenants too: permissions follow the code's declaration
@@ -135,7 +124,7 @@ class LocalBus:
             },
         }
         text = bus_access.server_config(settings, users)
-        _write_private(self.config_path, text)
+        write_atomic(self.config_path, text)
 
     def reload(self, pid: int, *, until_user: str, password: str, timeout: float = 10.0) -> None:
         """A running nats-server re-reads its config (users and permissions) on SIGHUP; returns
@@ -166,10 +155,4 @@ class LocalBus:
 
     def env(self, prefix: str, user: str) -> dict[str, str]:
         """<PREFIX>_NATS_* for one service process."""
-        settings = self.settings(user)
-        return {
-            f"{prefix}_NATS_URL": settings.url,
-            f"{prefix}_NATS_USER": settings.user,
-            f"{prefix}_NATS_PASSWORD_FILE": settings.password_file,
-            f"{prefix}_NATS_CA_FILE": settings.ca_file,
-        }
+        return settings_env(NatsSettings, f"{prefix}_NATS", **dataclasses.asdict(self.settings(user)))

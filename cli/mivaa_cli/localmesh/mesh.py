@@ -28,19 +28,35 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mivaa_cli.localmesh.bus import LocalBus
+from mivaa_cli.localmesh.certs import make_certs
 from mivaa_cli.localmesh.postgres import LocalPostgres
 from mivaa_cli.localmesh.processes import ManagedProcess, free_port, pid_alive, start_process, wait_for_port, write_private
+from mivaa_gateway import render
+from mivaa_platform.config import ServerSettings, settings_env
 from mivaa_platform.keyfile import write_new_key
 from mivaa_platform.tls import client_credentials, service_env
 
+# The services' settings types (dependency-free modules): the only service code the mesh imports.
+from mivaa_embedder.settings import PREFIX as EMBEDDER_PREFIX
+from mivaa_embedder.settings import EmbedderSettings
+from mivaa_extractor.settings import PREFIX as EXTRACTOR_PREFIX
+from mivaa_extractor.settings import ExtractorSettings
+from mivaa_search.settings import PREFIX as SEARCH_PREFIX
+from mivaa_search.settings import SearchSettings
+
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
+# A source checkout runs its services from the repository; an installed wheel from the state folder.
+SOURCE_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file()
 # The local user's token, written by `mivaa up` under <state>/auth and read by the CLI.
 DEV_TOKEN_FILE = "dev-token"
 DEV_TOKEN_TTL = 30 * 24 * 3600
 # The extractor's default upload cap (EXTRACTOR_MAX_UPLOAD_BYTES) and the framing an upload adds to it.
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 GATEWAY_UPLOAD_SLACK_BYTES = 1024 * 1024
-DEFAULT_MODELS_DIR = REPO_ROOT / "models"
+# The exported models: $MIVAA_MODELS_DIR, else the checkout's models/ (installed: ./models).
+DEFAULT_MODELS_DIR = pathlib.Path(
+    os.environ.get("MIVAA_MODELS_DIR") or (REPO_ROOT / "models" if SOURCE_CHECKOUT else pathlib.Path.cwd() / "models")
+)
 TEXT_MODEL = "all-MiniLM-L6-v2"
 # Envoy's admin interface: a unix socket in the state folder, never a TCP port.
 ENVOY_ADMIN_SOCKET = "envoy-admin.sock"
@@ -151,7 +167,7 @@ class LocalMesh:
         self.processes: dict[str, ManagedProcess] = {}
         self.postgres = LocalPostgres(self.state_dir / "postgres", self.ports.postgres)
         self.log_dir = self.state_dir / "logs"
-        # Development CA and one certificate per service (tools/make_certs.py): services
+        # Development CA and one certificate per service (localmesh/certs.py): services
         # accept only callers with a certificate from this CA (mTLS), so nothing reaches
         # them around the gateway.
         self.certs_dir = self.state_dir / "certs"
@@ -161,11 +177,6 @@ class LocalMesh:
         )
 
     def ensure_certs(self) -> None:
-        sys.path.insert(0, str(REPO_ROOT / "tools"))
-        try:
-            from make_certs import make_certs  # tools/make_certs.py: the one place certificates are made
-        finally:
-            sys.path.pop(0)
         make_certs(self.certs_dir, ("extractor", "search", "embedder", "ocr", "nats"))
 
     def ops_credentials(self) -> grpc.ChannelCredentials:
@@ -245,58 +256,51 @@ class LocalMesh:
             return response.read().decode()
 
     # -- environment of each service -------------------------------------------------
+    # Built from each service's settings types (settings_env), so a renamed or retyped field
+    # fails here instead of its variable silently no longer being read.
     def _service_env(self, name: str) -> dict[str, str]:
-        ports = self.ports
-        metrics = _METRICS_OFFSETS
-        common = {"MIVAA_LOG_LEVEL": os.environ.get("MIVAA_LOG_LEVEL", "INFO"), "PYTHONUNBUFFERED": "1"}
+        worker = name.startswith("worker-")
+        prefix = "EXTRACTOR" if worker else name.upper()
+        # MIVAA_LOG_LEVEL is the launcher's knob; each service reads <PREFIX>_LOG_LEVEL.
+        log_level = self.extra_env.get("MIVAA_LOG_LEVEL") or os.environ.get("MIVAA_LOG_LEVEL", "INFO")
+        server = settings_env(
+            ServerSettings, prefix, port=self._service_port(name), metrics_port=self._metrics_port(name), log_level=log_level
+        )
+        certificate = "extractor" if worker else name
+        own = {"embedder": self._embedder_env, "ocr": self._ocr_env, "search": self._search_env}.get(name, self._extractor_env)
+        return {"PYTHONUNBUFFERED": "1"} | server | own(name) | service_env(prefix, self.certs_dir, certificate) | self.extra_env
+
+    def _metrics_port(self, name: str) -> int:
+        if name.startswith("worker-"):
+            return self.ports.metrics_base + 4 + int(name.rsplit("-", 1)[1])
+        return self.ports.metrics_base + _METRICS_OFFSETS[name]
+
+    def _embedder_env(self, name: str) -> dict[str, str]:
+        return settings_env(EmbedderSettings, EMBEDDER_PREFIX, models_dir=str(self.models_dir))
+
+    def _ocr_env(self, name: str) -> dict[str, str]:
+        return {}  # the OCR service's defaults
+
+    def _search_env(self, name: str) -> dict[str, str]:
+        return settings_env(
+            SearchSettings, SEARCH_PREFIX, database_url=self.postgres.dsn, embedder_addr=self.address("embedder")
+        ) | self.bus.env(SEARCH_PREFIX, "search")
+
+    def _extractor_env(self, name: str) -> dict[str, str]:
+        """The API and the workers: different NATS users (only the API may queue tasks), one task key."""
         tokenizer = self.models_dir / TEXT_MODEL / "tokenizer.json"
-        if name == "embedder":
-            env = {
-                "EMBEDDER_PORT": str(ports.embedder),
-                "EMBEDDER_MODELS_DIR": str(self.models_dir),
-                "EMBEDDER_METRICS_PORT": str(ports.metrics_base + metrics["embedder"]),
-            }
-        elif name == "ocr":
-            env = {
-                "OCR_PORT": str(ports.ocr),
-                "OCR_METRICS_PORT": str(ports.metrics_base + metrics["ocr"]),
-            }
-        elif name == "search":
-            env = {
-                "SEARCH_PORT": str(ports.search),
-                "SEARCH_DATABASE_URL": self.postgres.dsn,
-                **self.bus.env("SEARCH", "search"),
-                "SEARCH_EMBEDDER_ADDR": self.address("embedder"),
-                "SEARCH_METRICS_PORT": str(ports.metrics_base + metrics["search"]),
-            }
-        else:
-            env = {
-                # The API and the workers are different NATS users: only the API may queue tasks.
-                **self.bus.env("EXTRACTOR", "extractor" if name == "extractor" else "worker"),
-                "EXTRACTOR_SEARCH_ADDR": self.address("search"),
-                "EXTRACTOR_EMBEDDER_ADDR": self.address("embedder"),
-                "EXTRACTOR_TOKENIZER_PATH": str(tokenizer) if tokenizer.exists() else "",
-                "EXTRACTOR_SCRATCH_DIR": str(self.state_dir / "scratch"),
-                "EXTRACTOR_OCR_ADDR": self.address("ocr") if self.ocr else "",
-                # Seals passwords in work items; the API and the workers share it (0600, made once).
-                "EXTRACTOR_TASK_KEY_FILE": str(write_new_key(self.state_dir / "secrets" / "extractor-task.key")),
-            }
-            if name == "extractor":
-                env |= {
-                    "EXTRACTOR_ROLES": "api",
-                    "EXTRACTOR_PORT": str(ports.extractor),
-                    "EXTRACTOR_METRICS_PORT": str(ports.metrics_base + metrics["extractor"]),
-                }
-            else:
-                index = int(name.rsplit("-", 1)[1])
-                env |= {
-                    "EXTRACTOR_ROLES": "worker",
-                    "EXTRACTOR_PORT": str(ports.worker_base + index),
-                    "EXTRACTOR_METRICS_PORT": str(ports.metrics_base + 4 + index),
-                }
-        prefix = "EXTRACTOR" if name.startswith("worker-") else name.upper()
-        certificate = "extractor" if name.startswith("worker-") else name
-        return common | env | service_env(prefix, self.certs_dir, certificate) | self.extra_env
+        api = name == "extractor"
+        return settings_env(
+            ExtractorSettings, EXTRACTOR_PREFIX,
+            roles=("api",) if api else ("worker",),
+            search_addr=self.address("search"),
+            embedder_addr=self.address("embedder"),
+            tokenizer_path=str(tokenizer) if tokenizer.exists() else "",
+            scratch_dir=str(self.state_dir / "scratch"),
+            ocr_addr=self.address("ocr") if self.ocr else "",
+            # Seals passwords in work items; the API and the workers share it (0600, made once).
+            task_key_file=str(write_new_key(self.state_dir / "secrets" / "extractor-task.key")),
+        ) | self.bus.env(EXTRACTOR_PREFIX, "extractor" if api else "worker")
 
     def _service_port(self, name: str) -> int:
         if name.startswith("worker-"):
@@ -371,18 +375,14 @@ class LocalMesh:
     def start_service(self, name: str) -> ManagedProcess:
         module = "mivaa_extractor.main" if name.startswith("worker-") else f"mivaa_{name}.main"
         process = start_process(
-            name, [sys.executable, "-m", module], log_dir=self.log_dir, env=self._service_env(name), cwd=REPO_ROOT
+            name, [sys.executable, "-m", module], log_dir=self.log_dir, env=self._service_env(name),
+            cwd=REPO_ROOT if SOURCE_CHECKOUT else self.state_dir,
         )
         self.processes[name] = process
         wait_serving(process, f"127.0.0.1:{self._service_port(name)}", timeout=180, credentials=self.ops_credentials())
         return process
 
     def _start_gateway(self) -> None:
-        sys.path.insert(0, str(REPO_ROOT / "gateway"))
-        try:
-            from render import render  # gateway/render.py: the one place the Envoy config is made
-        finally:
-            sys.path.pop(0)
         config = self.state_dir / "envoy.yaml"
         write_private(
             config,

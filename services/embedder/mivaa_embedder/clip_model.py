@@ -37,6 +37,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mivaa_embedder.settings import DEFAULT_MAX_IMAGE_PIXELS
 from mivaa_embedder.text_model import CPU, CUDA, DOMAIN, EmbeddingBatch, encode_texts, file_sha256, padded_runs
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument, MivaaError
 
@@ -51,8 +52,6 @@ PRECISIONS = ("auto", FP32, FP16)
 IMAGE_INPUT = "pixel_values"
 IMAGE_OUTPUT = "image_embeds"
 TEXT_OUTPUT = "text_embeds"
-# Larger images are refused before they are decoded (a small PNG can unpack to gigabytes).
-DEFAULT_MAX_IMAGE_PIXELS = 50_000_000
 FORMATS_HINT = "PNG, JPEG, WebP, GIF, BMP or TIFF"
 _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
 

@@ -4,46 +4,19 @@ from __future__ import annotations
 
 import logging
 import pathlib
-from dataclasses import dataclass
 
 from mivaa.embedder.v1 import embedder_service_pb2_grpc
-from mivaa_embedder.clip_model import DEFAULT_MAX_IMAGE_PIXELS
 from mivaa_embedder.clip_model import PRECISIONS as IMAGE_PRECISIONS
 from mivaa_embedder.registry import ModelRegistry
 from mivaa_embedder.servicer import MAX_REQUEST_MESSAGE_BYTES, EmbedderServicer
 from mivaa_embedder.text_model import PRECISIONS
+from mivaa_embedder.settings import PREFIX, EmbedderSettings
 from mivaa_platform.config import ConfigError, ServerSettings, load_config
 from mivaa_platform.runtime import run_service
 from mivaa_platform.server import GrpcService
 from mivaa_platform.telemetry import start_metrics_server
 
 log = logging.getLogger("mivaa.embedder")
-
-PREFIX = "EMBEDDER"
-
-
-@dataclass(frozen=True)
-class EmbedderSettings:
-    models_dir: str = "models"
-    text_models: tuple[str, ...] = ("all-MiniLM-L6-v2",)
-    max_batch_texts: int = 128
-    max_wait_ms: float = 5.0
-    # onnxruntime intra-op threads; 0 means one per core.
-    threads: int = 0
-    # Model variant: "auto" (int8 on CPU when exported, fp32 on CUDA), "fp32" or "int8".
-    precision: str = "auto"
-    # CLIP exports (folders under models_dir) to serve for EmbedImages; empty serves every
-    # folder whose manifest.json has kind "clip", "none" serves no image model.
-    image_models: tuple[str, ...] = ()
-    # Images per image-model run (EMBEDDER_MAX_WAIT_MS is shared with the text batcher).
-    max_batch_images: int = 32
-    # CLIP variant: "auto" (fp16 on CUDA when exported, fp32 on CPU), "fp32" or "fp16".
-    image_precision: str = "auto"
-    # Images with more pixels are refused before decoding (decompression bombs).
-    max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
-    # Threads decoding and preprocessing images; 0 means min(4, cores).
-    decode_threads: int = 0
-
 
 async def amain() -> None:
     settings = load_config(EmbedderSettings, PREFIX)

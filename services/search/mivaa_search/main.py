@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from mivaa.search.v1 import search_service_pb2_grpc
 from mivaa_platform import messaging
@@ -15,22 +14,11 @@ from mivaa_platform.server import GrpcService
 from mivaa_platform.telemetry import start_metrics_server
 from mivaa_platform.tls import ClientTls
 from mivaa_search.servicer import SearchServicer
+from mivaa_search.settings import PREFIX, SearchSettings
 from mivaa_search.store import SearchStore
 from mivaa_search.usecases import DocumentCatalog, Search
 
 log = logging.getLogger("mivaa.search")
-
-PREFIX = "SEARCH"
-
-
-@dataclass(frozen=True)
-class SearchSettings:
-    database_url: str
-    # NATS (the originals of deleted documents): SEARCH_NATS_URL, _USER, _PASSWORD_FILE, _CA_FILE.
-    embedder_addr: str
-    # Text model for queries; empty means the embedder's default text model.
-    model: str = ""
-    pool_size: int = 10
 
 
 async def amain() -> int:

@@ -43,11 +43,6 @@ def join_lines(lines: list[str]) -> str:
     return out.replace(_SOFT_HYPHEN, "")
 
 
-def reflow(block: str) -> str:
-    """A block of newline-separated lines as one paragraph line."""
-    return join_lines(block.split("\n"))
-
-
 def join_hyphenated(first: str, second: str) -> str | None:
     """`first` + `second` when `first` ends in a word hyphenated onto `second`, else None."""
     if first and second and ends_hyphenated(first) and second[0].islower():

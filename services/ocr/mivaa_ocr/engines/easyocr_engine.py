@@ -13,7 +13,6 @@ where torchvision's operators load (a CUDA machine), nothing is touched.
 from __future__ import annotations
 
 import logging
-import os
 import pathlib
 import sys
 
@@ -54,9 +53,7 @@ def _import_torchvision():
 
 
 def default_model_dir() -> pathlib.Path | None:
-    explicit = os.environ.get("OCR_EASYOCR_MODEL_DIR")
-    if explicit:
-        return pathlib.Path(explicit)
+    """The offline English weights' package folder (OcrSettings.easyocr_model_dir overrides it)."""
     try:
         import easyocr_en_models
     except ImportError:

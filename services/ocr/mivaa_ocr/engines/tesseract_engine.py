@@ -26,10 +26,16 @@ _CANDIDATES = (
 )
 
 
+# The folder this process's Tesseract engine loaded (OcrSettings.tessdata_dir, passed in), so
+# orientation detection in the same worker reads the same languages.
+_loaded_tessdata: pathlib.Path | None = None
+
+
 def find_tessdata(explicit: str | None = None) -> pathlib.Path | None:
-    """The folder holding *.traineddata: explicit, then $TESSDATA_PREFIX, then the usual places."""
+    """The folder holding *.traineddata: explicit, then the engine's, then Tesseract's own
+    $TESSDATA_PREFIX, then the usual places."""
     candidates: list[str] = []
-    for value in (explicit, os.environ.get("OCR_TESSDATA_DIR"), os.environ.get("TESSDATA_PREFIX")):
+    for value in (explicit, _loaded_tessdata and str(_loaded_tessdata), os.environ.get("TESSDATA_PREFIX")):
         if value:
             candidates += [value, os.path.join(value, "tessdata")]
     for pattern in _CANDIDATES:
@@ -56,6 +62,8 @@ class TesseractEngine(OcrEngine):
 
         self._tesserocr = tesserocr
         self.tessdata = find_tessdata(tessdata_dir)
+        global _loaded_tessdata
+        _loaded_tessdata = self.tessdata
         if self.tessdata is None:
             raise FailedPrecondition(
                 "TESSDATA_NOT_FOUND",

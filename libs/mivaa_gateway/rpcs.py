@@ -1,0 +1,75 @@
+"""The gateway's view of the API: which RPCs exist, what scope each needs, its route class and timeouts."""
+
+from __future__ import annotations
+
+UPSTREAMS = ("extractor", "search", "embedder")
+# Services a mesh may run without; each gets its route and cluster only when given.
+OPTIONAL_UPSTREAMS = {"ocr": "/mivaa.ocr.v1.OcrService/"}
+
+
+# What each scope grants through the gateway (full gRPC paths). admin grants everything;
+# any RPC not listed here (the internal ones: CreateDocument, UpdateDocument, UpsertChunks,
+# StreamEmbedTexts, EmbedImages, StreamRecognizeText, and new RPCs until they are listed)
+# is admin-only.
+_EXTRACTOR = "/mivaa.extractor.v1.ExtractorService/"
+_SEARCH = "/mivaa.search.v1.SearchService/"
+_EMBEDDER = "/mivaa.embedder.v1.EmbedderService/"
+_OCR = "/mivaa.ocr.v1.OcrService/"
+READ_RPCS = (
+    *(_EXTRACTOR + m for m in ("GetJob", "ListJobs", "WatchJob")),
+    *(_SEARCH + m for m in ("GetDocument", "ListDocuments", "SearchChunks", "ListPages", "ExportDocument",
+                            "ListImages", "GetImage", "GetImageContent", "SearchImages")),
+    *(_EMBEDDER + m for m in ("EmbedTexts", "ListModels")),
+    *(_OCR + m for m in ("ListEngines",)),
+)
+# RecognizeText spends an OCR engine's compute on the caller's image, like an upload spends
+# extraction: it needs write.
+WRITE_RPCS = (_EXTRACTOR + "UploadDocument", _SEARCH + "DeleteDocument", _EXTRACTOR + "CancelJob", _OCR + "RecognizeText")
+UPLOAD_RPCS = (_EXTRACTOR + "UploadDocument",)
+SEARCH_RPCS = (_SEARCH + "SearchChunks", _SEARCH + "SearchImages")
+HEALTH_PREFIX = "/grpc.health.v1.Health/"
+STATS_PATH = "/stats/prometheus"
+ADMIN_CLUSTER = "envoy_admin"
+# Admin socket paths must fit in sun_path (108 bytes on Linux, with its NUL).
+MAX_SOCKET_PATH = 107
+REFLECTION_PREFIX = "/grpc.reflection."
+TENANT_HEADER = "x-mivaa-tenant"
+SUBJECT_HEADER = "x-mivaa-subject"
+JWT_FILTER = "envoy.filters.http.jwt_authn"
+
+
+
+# The route classes: every public RPC is in exactly one, with its own budgets (RateLimits
+# fields <class>_per_subject and <class>_shared) and the stat prefix / x-mivaa-ratelimited
+# value `label`. Reflection is matched by prefix (its stream is the whole API listing).
+ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "upload": ("uploads", UPLOAD_RPCS),
+    "search": ("searches", SEARCH_RPCS),
+    "read": ("reads", (
+        *(_EXTRACTOR + m for m in ("GetJob", "ListJobs")),
+        *(_SEARCH + m for m in ("GetDocument", "ListDocuments", "ListPages", "ListImages", "GetImage")),
+        _EMBEDDER + "ListModels", _OCR + "ListEngines",
+    )),
+    "change": ("changes", (_SEARCH + "DeleteDocument", _EXTRACTOR + "CancelJob")),
+    "export": ("exports", (_SEARCH + "ExportDocument", _SEARCH + "GetImageContent")),
+    "watch": ("watches", (_EXTRACTOR + "WatchJob",)),
+    "embed": ("embeddings", (_EMBEDDER + "EmbedTexts",)),
+    "ocr": ("ocr", (_OCR + "RecognizeText",)),
+    "reflection": ("reflection", ()),
+}
+# Each method route keeps its service's timeouts: (cluster, route timeout, grpc-timeout ceiling).
+# Uploads, watches and OCR stream or wait for work: the caller's grpc-timeout bounds them.
+SERVICE_ROUTES = {
+    _EXTRACTOR: ("extractor", "0s", "3600s"),
+    _SEARCH: ("search", "60s", "600s"),
+    _EMBEDDER: ("embedder", "120s", "600s"),
+    _OCR: ("ocr", "0s", "1800s"),
+}
+HEALTH_CHECK = HEALTH_PREFIX + "Check"
+# Token rules, checked by RBAC on the verified claims: a tenant in the characters the services
+# accept (mivaa_platform.tenancy; a bounded repeat like its {0,63} is past Envoy's RE2 program
+# size limit, so the services refuse an over-long one: INVALID_TENANT) and a non-empty subject
+# without control characters.
+TENANT_CLAIM_REGEX = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+SUBJECT_CLAIM_REGEX = r"[^\x00-\x20\x7f][^\x00-\x1f\x7f]*"
+DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600

