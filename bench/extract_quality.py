@@ -83,7 +83,7 @@ MIN_ORDER_PAIRS = 5
 # ---------------------------------------------------------------------------------------------
 
 try:
-    from rapidfuzz.distance import Levenshtein as _rapidfuzz_levenshtein
+    from rapidfuzz.distance import Levenshtein as _rapidfuzz_levenshtein  # noqa: N813 - a module, named like one
 except ImportError:  # pragma: no cover - depends on the environment
     _rapidfuzz_levenshtein = None
 

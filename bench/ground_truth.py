@@ -590,7 +590,7 @@ def parse_html(source: str) -> tuple[list[str], list[Heading]]:
     parser = _HtmlTruth()
     parser.feed(source)
     parser.close()
-    parser._flush()
+    parser._flush()  # noqa: SLF001 - the parser is ours; close() leaves the last block open
     ranks = sorted({rank for _, rank in parser.ranked})
     return parser.blocks, [Heading(text, ranks.index(rank) + 1) for text, rank in parser.ranked]
 
@@ -727,7 +727,7 @@ class _Composer:
 
     def _new_page(self) -> None:
         self.page = self.doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
-        for style, name in _FONTS.items():
+        for style in _FONTS:
             # Embedded (not Base-14 by name) so bullets, dashes and quotes map to Unicode.
             self.page.insert_font(fontname=f"F{style}", fontbuffer=self.fonts[style].buffer)
         self.column, self.y, self.first_top = 0, self.top, self.top

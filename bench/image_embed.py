@@ -315,14 +315,13 @@ async def embedder(model_dir: pathlib.Path, device: str, *, max_batch_images: in
     """An in-process embedder serving the CLIP export (ModelRegistry + EmbedderServicer on grpc.aio):
     yields (stub, the OnnxClipModel, its image batcher)."""
     from mivaa.embedder.v1 import embedder_service_pb2_grpc
-
     from mivaa_embedder.registry import ModelRegistry
     from mivaa_embedder.servicer import EmbedderServicer
     from tests.support.inprocess import serving
 
     with tempfile.TemporaryDirectory(prefix="bench-image-embed-") as tmp:
         root = pathlib.Path(tmp)
-        (root / "clip").symlink_to(model_dir.resolve(), target_is_directory=True)
+        (root / "clip").symlink_to(model_dir.resolve(), target_is_directory=True)  # noqa: ASYNC240 - set-up, before timing
         registry = ModelRegistry(
             root, (), image_models=("clip",), max_batch_texts=64, max_wait_ms=max_wait_ms, threads=threads,
             max_batch_images=max_batch_images,

@@ -28,7 +28,6 @@ except ImportError:
 
 from mivaa_ocr.engines.factory import installed_engines  # noqa: E402
 from mivaa_ocr.pool import OcrPool, RecognizeOptions  # noqa: E402
-
 from tests.ocr.groundtruth import cer, clean_page, degraded_pages, word_accuracy  # noqa: E402
 
 

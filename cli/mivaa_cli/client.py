@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import pathlib
 from collections.abc import AsyncIterator, Iterable
-
-import grpc
 
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
@@ -48,7 +47,8 @@ class MeshClient:
         return await self.extractor.UploadDocument(requests(), timeout=timeout)
 
     async def upload_file(self, path: pathlib.Path, **kwargs) -> extractor_pb.UploadDocumentResponse:
-        return await self.upload_bytes(path.read_bytes(), path.name, **kwargs)
+        data = await asyncio.to_thread(path.read_bytes)
+        return await self.upload_bytes(data, path.name, **kwargs)
 
     async def watch(self, job: str, timeout: float = 3600) -> AsyncIterator[extractor_pb.WatchJobResponse]:
         async for response in self.extractor.WatchJob(extractor_pb.WatchJobRequest(name=job), timeout=timeout):

@@ -191,7 +191,7 @@ async def docs(args) -> int:
             print(printable(f"deleted {args.name}"))
         elif args.action == "export":
             export_format = search_pb.EXPORT_FORMAT_JSON if args.format == "json" else search_pb.EXPORT_FORMAT_MARKDOWN
-            output = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115 - closed below
+            output = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115, ASYNC230 - closed below; the CLI has no other work to block
             # On a terminal the document's text is shown, its control characters escaped.
             decoder = codecs.getincrementaldecoder("utf-8")("replace") if not args.output and sys.stdout.isatty() else None
             try:
@@ -229,12 +229,13 @@ async def images(args) -> int:
         else:  # get: the bytes, to a file
             target = pathlib.Path(args.output or args.name.rsplit("/", 1)[-1])
             mime_type = ""
-            with open(target, "wb") as handle:
+            with open(target, "wb") as handle:  # noqa: ASYNC230 - the CLI has no other work to block
                 async for piece in client.search.GetImageContent(search_pb.GetImageContentRequest(name=args.name)):
                     mime_type = mime_type or piece.mime_type
                     handle.write(piece.data)
             if not target.suffix:
-                target = target.rename(target.with_suffix(".jpg" if mime_type == "image/jpeg" else ".png"))
+                target = target.rename(  # noqa: ASYNC240 - as above
+                    target.with_suffix(".jpg" if mime_type == "image/jpeg" else ".png"))
             print(printable(f"wrote {target} ({mime_type})"))
     return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from mivaa_gateway import __doc__ as OPTIONS
+from mivaa_gateway import __doc__ as OPTIONS  # noqa: N812 - the package docstring, used as the options text
 from mivaa_gateway.render import render
 from mivaa_gateway.rpcs import DEFAULT_MAX_TOKEN_LIFETIME_SECONDS
 

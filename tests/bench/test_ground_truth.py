@@ -193,7 +193,7 @@ def test_html_parser():
 
 
 def test_corpus_truth_has_exactly_the_words_on_the_pages(corpus_truth):
-    for name, truth in corpus_truth.items():
+    for truth in corpus_truth.values():
         if truth.sound_text_layer:  # habibi.pdf's Arabic glyphs map to garbage: see CORPUS_FACTS
             assert_same_words(truth)
 

@@ -11,6 +11,7 @@ import sys
 import kubernetes_validate
 import pytest
 import yaml
+
 from tests.support.certs import make_certs
 
 REPO = pathlib.Path(__file__).resolve().parents[2]

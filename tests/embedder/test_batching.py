@@ -10,9 +10,9 @@ import time
 import numpy as np
 import pytest
 
-from mivaa_platform.errors import Unavailable
 from mivaa_embedder.batching import DynamicBatcher
 from mivaa_embedder.text_model import EmbeddingBatch, OnnxTextEmbedder
+from mivaa_platform.errors import Unavailable
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 MODEL_DIR = REPO / "models" / "all-MiniLM-L6-v2"

@@ -29,7 +29,6 @@ from tests.embedder.clip_fixture import (
     export_python,
     run_export_python,
     tiny_clip_checkpoint,
-    tiny_clip_dir,  # noqa: F401 - the fixture
 )
 
 FILES = {

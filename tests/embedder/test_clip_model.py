@@ -37,12 +37,12 @@ from mivaa_embedder.registry import ModelRegistry, discover_image_models
 from mivaa_embedder.servicer import MAX_IMAGE_BYTES, MAX_REQUEST_MESSAGE_BYTES, EmbedderServicer
 from mivaa_embedder.text_model import CPU, CUDA
 from mivaa_platform.config import ServerSettings
-from tests.support.pictures import encode, gallery, jpeg_copy, resized_copy
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument
 from mivaa_platform.grpc_errors import error_info
 from mivaa_platform.server import GrpcService
-from tests.embedder.clip_fixture import ExportVenvMissing, run_export_python, tiny_clip_dir  # noqa: F401 - fixture
+from tests.embedder.clip_fixture import ExportVenvMissing, run_export_python
 from tests.support.inprocess import serving
+from tests.support.pictures import encode, gallery, jpeg_copy, resized_copy
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 TEXT_MODEL_DIR = REPO / "models" / "all-MiniLM-L6-v2"
@@ -117,7 +117,7 @@ def png_header_only(width: int, height: int) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def clip_dir(tiny_clip_dir) -> pathlib.Path:  # noqa: F811 - the fixture imported above
+def clip_dir(tiny_clip_dir) -> pathlib.Path:
     return tiny_clip_dir
 
 

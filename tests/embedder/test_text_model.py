@@ -13,9 +13,9 @@ import pathlib
 import numpy as np
 import pytest
 
-from mivaa_platform.errors import FailedPrecondition, InvalidArgument
 from mivaa_embedder.registry import ModelRegistry
 from mivaa_embedder.text_model import CPU, CUDA, EmbeddingBatch, OnnxTextEmbedder, read_manifest
+from mivaa_platform.errors import FailedPrecondition, InvalidArgument
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 MODEL_DIR = REPO / "models" / "all-MiniLM-L6-v2"

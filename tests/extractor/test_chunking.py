@@ -13,7 +13,7 @@ from mivaa_extractor.structure.model import PageError, PageLayout
 from mivaa_extractor.text_extraction import extract_page_range
 
 
-def PageText(number: int, text: str, error: str | None = None) -> PageLayout:  # noqa: N802 - reads like the old type
+def PageText(number: int, text: str, error: str | None = None) -> PageLayout:
     """A page given as plain text, as the chunker's older tests wrote it."""
     return PageLayout.from_text(number, text, error=PageError("PAGE_EXTRACTION_FAILED", error) if error else None)
 
@@ -188,7 +188,7 @@ def test_cjk_text_without_spaces():
     # Text without spaces overlaps by characters: each chunk starts with the end of the one before.
     for previous, current in zip(chunks, chunks[1:], strict=False):
         shared = max(n for n in range(1, 40) if previous.text.endswith(current.text[:n]))
-        assert 3 <= shared and estimate_tokens(current.text[:shared]) - 2 <= 8
+        assert shared >= 3 and estimate_tokens(current.text[:shared]) - 2 <= 8
 
 
 # --- overlap ---------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def encoded(image, fmt: str, **options) -> bytes:
     return out.getvalue()
 
 
-def photo(width: int = 200, height: int = 150) -> "Image.Image":
+def photo(width: int = 200, height: int = 150) -> Image.Image:
     """A deterministic RGB picture: a gradient with a red block, so colours can be checked."""
     image = Image.new("RGB", (width, height))
     pixels = image.load()
@@ -58,13 +58,13 @@ def photo(width: int = 200, height: int = 150) -> "Image.Image":
     return image
 
 
-def opened(data: bytes) -> "Image.Image":
+def opened(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()  # decodes fully: a broken file raises here
     return image
 
 
-def assert_viewable(extracted) -> "Image.Image":
+def assert_viewable(extracted) -> Image.Image:
     image = opened(extracted.data)
     assert image.format == {"image/png": "PNG", "image/jpeg": "JPEG"}[extracted.mime_type]
     assert image.mode in ("RGB", "L", "RGBA")
@@ -81,8 +81,8 @@ def approx_bbox(actual, expected, tolerance: float = 0.5) -> bool:
     return all(abs(a - b) <= tolerance for a, b in zip(actual, expected))
 
 
-def collect_all(doc: pymupdf.Document, settings: ImageSettings = ImageSettings()) -> list[PageImages]:
-    collector = ImageCollector(doc, settings)
+def collect_all(doc: pymupdf.Document, settings: ImageSettings | None = None) -> list[PageImages]:
+    collector = ImageCollector(doc, settings or ImageSettings())
     return [collector.collect(PageSource(page)) for page in doc]
 
 
@@ -308,7 +308,7 @@ def test_lab_image_is_converted_to_rgb():
 
 def test_stencil_mask_is_black_on_white():
     rows = []
-    for y in range(64):
+    for _ in range(64):
         # 1 bits are not painted (Decode [0 1]): paint the left half.
         rows.append(bytes([0x00] * 4 + [0xFF] * 4))
     doc = pymupdf.open()

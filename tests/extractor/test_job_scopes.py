@@ -49,7 +49,7 @@ async def test_each_call_sees_only_its_scope(mesh):
         with pytest.raises(TypeError):  # forgetting the tenant is an error, not a read of every tenant
             await jobs.get(acme_job)
     finally:
-        for tenant, names in made.items():
+        for names in made.values():
             for name in names:
                 await jobs.delete(name, tenant=ALL_TENANTS)
         await nc.close()

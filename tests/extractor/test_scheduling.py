@@ -172,7 +172,7 @@ async def test_the_worker_runs_another_tenant_first_and_keeps_the_waiting_task_a
 
     async def until(condition) -> None:
         async with asyncio.timeout(10):
-            while not condition():
+            while not condition():  # noqa: ASYNC110 - the fakes' state changes set no event
                 await asyncio.sleep(0.02)
 
     try:

@@ -18,7 +18,6 @@ from mivaa_extractor.text_extraction import PageExtractor, extract_page_range
 from mivaa_platform.errors import ErrorKind, MivaaError
 
 
-
 def phrase(number: int) -> str:
     return f"unique phrase number {number} zebra{number:03d}"
 

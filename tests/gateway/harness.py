@@ -171,7 +171,7 @@ class Pki:
 
 def make_pki(directory: pathlib.Path) -> Pki:
     """A throwaway CA with a server certificate (localhost, 127.0.0.1) and a client certificate."""
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mivaa test CA")])
     ca = (

@@ -14,9 +14,8 @@ try:
 except ImportError:  # not yet installed as part of the project: use the source tree
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "services" / "ocr"))
 
-from mivaa_ocr.engines.factory import is_installed  # noqa: E402
-
-from tests.ocr import groundtruth  # noqa: E402
+from mivaa_ocr.engines.factory import is_installed
+from tests.ocr import groundtruth
 
 
 def require_engine(name: str) -> None:

@@ -112,10 +112,10 @@ async def test_backpressure_bounds_pages_in_flight(ocr_pool, small_page):
         for i in range(12)
     ]
     await asyncio.sleep(0.05)
-    assert ocr_pool._slots._value == 0  # noqa: SLF001 - all 2 * workers slots taken, the rest wait
+    assert ocr_pool._slots._value == 0
     results = await asyncio.gather(*tasks)
     assert sorted(int(r.page_id) for r in results) == list(range(12))
-    assert ocr_pool._slots._value == ocr_pool.max_in_flight  # noqa: SLF001
+    assert ocr_pool._slots._value == ocr_pool.max_in_flight
 
 
 async def test_a_crashed_worker_is_a_domain_error_and_the_pool_recovers():

@@ -17,9 +17,9 @@ from mivaa_platform.channels import create_channel, wait_until_serving
 from mivaa_platform.config import ServerSettings
 from mivaa_platform.grpc_errors import error_info
 from mivaa_platform.server import GrpcService
-from tests.support.inprocess import NOT_SERVING, health_status, serving
 from tests.ocr.conftest import require_engine
 from tests.ocr.groundtruth import PARAGRAPHS, cer, render_text_page, rotate_clockwise, to_jpeg, to_png
+from tests.support.inprocess import NOT_SERVING, health_status, serving
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -10,6 +10,7 @@ import sys
 import tempfile
 
 import pytest
+
 from mivaa_cli.localmesh.mesh import LocalMesh, MeshPorts
 from mivaa_embedder.settings import EmbedderSettings
 from mivaa_extractor.settings import ExtractorSettings

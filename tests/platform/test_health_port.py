@@ -18,8 +18,8 @@ from mivaa.embedder.v1 import embedder_service_pb2 as pb
 from mivaa.embedder.v1 import embedder_service_pb2_grpc
 from mivaa_platform.config import ServerSettings, load_config
 from mivaa_platform.server import GrpcService
-from tests.support.certs import make_certs
 from mivaa_platform.tls import client_credentials, service_env
+from tests.support.certs import make_certs
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 SERVICE = "mivaa.embedder.v1.EmbedderService"

@@ -17,8 +17,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from mivaa_platform.channels import create_channel, wait_until_serving
 from mivaa_platform.config import ConfigError, ServerSettings, load_config
 from mivaa_platform.server import GrpcService
-from tests.support.certs import MAKE_CERTS, make_certs
 from mivaa_platform.tls import ClientTls, client_credentials, service_env
+from tests.support.certs import MAKE_CERTS, make_certs
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 SERVICES = ("extractor", "search", "embedder", "ocr")

@@ -51,28 +51,24 @@ def hang_at(k: int, n: int = 10) -> Iterator[int]:
 
 
 def exit_at(k: int, code: int = 3) -> Iterator[int]:
-    for index in range(k):
-        yield index
+    yield from range(k)
     os._exit(code)
 
 
 def segfault_at(k: int) -> Iterator[int]:
-    for index in range(k):
-        yield index
+    yield from range(k)
     os.kill(os.getpid(), signal.SIGSEGV)
     time.sleep(10)
 
 
 def allocate_at(k: int, nbytes: int) -> Iterator[int]:
-    for index in range(k):
-        yield index
+    yield from range(k)
     block = bytearray(nbytes)
     yield len(block)
 
 
 def raise_at(k: int, message: str) -> Iterator[int]:
-    for index in range(k):
-        yield index
+    yield from range(k)
     raise ValueError(message)
 
 

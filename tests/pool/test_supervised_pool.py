@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
-import os
 import pickle
 import subprocess
 import sys
@@ -38,7 +37,7 @@ async def collect(pool: SupervisedPool, fn, *args, **timeouts) -> list:
 
 async def collect_until_failure(pool: SupervisedPool, fn, *args, **timeouts) -> tuple[list, BaseException]:
     received: list = []
-    with pytest.raises(Exception) as failure:  # noqa: PT011 - the caller checks the type
+    with pytest.raises(Exception) as failure:
         async with contextlib.aclosing(pool.stream(fn, *args, **timeouts)) as items:
             async for item in items:
                 received.append(item)

@@ -99,16 +99,22 @@ async def test_a_database_without_pgvector_is_a_clear_precondition(local_postgre
         local_postgres.drop_database(name)
 
 
+# The SQL migrations as files, read once: an older release's database is made from them.
+SQL_MIGRATIONS = [
+    (path.name, path.read_text())
+    for path in sorted((pathlib.Path(__file__).resolve().parents[2] / "services/search/mivaa_search/migrations").glob("*.sql"))
+]
+
+
 async def migrated_up_to(dsn: str, version: str) -> None:
     """A database as an older release left it: the migrations before `version` applied."""
-    folder = pathlib.Path(__file__).resolve().parents[2] / "services/search/mivaa_search/migrations"
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
         await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
         await conn.execute("CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
-        for f in sorted(folder.glob("*.sql")):
-            if f.name < version:
-                await conn.execute(f.read_text().replace("{dimension}", str(DIMENSION)))
-                await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", [f.name.removesuffix(".sql")])
+        for name, text in SQL_MIGRATIONS:
+            if name < version:
+                await conn.execute(text.replace("{dimension}", str(DIMENSION)))
+                await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", [name.removesuffix(".sql")])
 
 
 async def test_metadata_and_outline_written_the_old_way_read_back_identically(database_dsn):

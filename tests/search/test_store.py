@@ -273,11 +273,11 @@ async def test_search_top_k_and_vector_validation(store):
 
 
 async def test_chunks_keep_their_text_source_and_ocr_confidence(store):
-    document, _ = await create(store, 
+    document, _ = await create(store,
         filename="scan.pdf", title="Scan", labels=[], sha256="e" * 64, size_bytes=1, page_count=2, job="jobs/x"
     )
     vectors = [unit_vector() for _ in range(2)]
-    await replace(store, 
+    await replace(store,
         document.id,
         [
             ChunkRecord(0, "typed page", 1, 1, 3, vectors[0]),
@@ -291,7 +291,7 @@ async def test_chunks_keep_their_text_source_and_ocr_confidence(store):
     assert (hits[0].text_source, round(hits[0].ocr_confidence, 2)) == ("OCR", 0.91)
     assert (hits[1].text_source, hits[1].ocr_confidence) == ("TEXT_LAYER", None)
     with pytest.raises(InvalidArgument) as failure:
-        await replace(store, 
+        await replace(store,
             document.id, [ChunkRecord(0, "x", 1, 1, 1, vectors[0], text_source="GUESS")], model="m", page_count=2, mark_ready=True
         )
     assert failure.value.reason == "INVALID_TEXT_SOURCE"
@@ -317,7 +317,7 @@ async def structured_document(store, name="structured", pages=45, images=3):
         PlacementRecord(image_records[i % images].sha256, page=1 + i, bbox=(1.0, 2.0, 3.0, 4.0 + i), caption=f"Figure {i}")
         for i in range(images + 2)  # the first two images are shown twice
     ]
-    doc = await replace(store, 
+    doc = await replace(store,
         doc.id, make_chunks([unit_vector()]), "m", page_count=pages, mark_ready=True,
         pages=[(n, f"layout of page {n}".encode()) for n in range(1, pages + 1)],
         images=image_records, placements=placements,
@@ -440,7 +440,7 @@ async def test_another_tenants_document_is_not_found_everywhere(store, database_
     vector = unit_vector()
     image = ImageRecord(sha256="b" * 64, mime_type="image/png", width=1, height=1, data=b"png",
                         embedding=vector[:16] / np.linalg.norm(vector[:16]), embedding_model="clip")
-    doc = await replace(store, 
+    doc = await replace(store,
         created.id, make_chunks([vector]), "m", page_count=1, mark_ready=True, pages=[(1, b"page")], images=[image],
         placements=[], tenant="acme",
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pathlib
 import stat
 import time
 
@@ -382,5 +383,5 @@ def test_services_read_nats_settings_in_one_place(mesh):
         settings = messaging.NatsSettings.from_env(prefix, env)
         assert settings.url.startswith("tls://") and os.path.exists(settings.ca_file)
         # The password travels as a 0600 file, never in the environment (`ps e`, crash reports).
-        password = open(settings.password_file).read().strip()
+        password = pathlib.Path(settings.password_file).read_text().strip()
         assert password and not any(password in value for value in env.values())

@@ -8,6 +8,7 @@ port), the Prometheus endpoints (mTLS), the state folder (keys, tokens, password
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
@@ -257,10 +258,8 @@ async def test_no_log_holds_a_token_after_traffic_with_tokens(mesh):
     }
     for token in tokens.values():
         async with MeshClient(mesh.gateway_address, token=token, ca=mesh.ca_path.read_bytes()) as client:
-            try:
+            with contextlib.suppress(grpc.aio.AioRpcError):
                 await client.search.ListDocuments(search_pb.ListDocumentsRequest(page_size=1), timeout=30)
-            except grpc.aio.AioRpcError:
-                pass
     logs = [*mesh.log_dir.glob("*.log"), mesh.postgres.log_path]
     assert any(path.name == "envoy.log" for path in logs)
     for path in logs:

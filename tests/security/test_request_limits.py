@@ -17,7 +17,6 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_cli import auth
-from mivaa_cli.client import MeshClient
 from mivaa_platform.grpc_errors import error_reason
 from mivaa_search.store import MAX_HIT_TITLE_CHARS
 from tests.gateway.harness import Envoy, gateway_render, start_upstream

@@ -747,7 +747,7 @@ class ServiceHarness:
             return Outcome(
                 "rejected", "PDF_UNREADABLE", "validation",
                 notable=f"VALIDATOR_{checked[0].upper()}",
-                detail=f"validate_pdf {'took longer than %gs' % self.validate_timeout if checked[0] == 'timeout' else 'crashed its process'}",
+                detail=f"validate_pdf {f'took longer than {self.validate_timeout:g}s' if checked[0] == 'timeout' else 'crashed its process'}",
             )
         if checked[0] == "raised":
             _, type_name, message, remote = checked

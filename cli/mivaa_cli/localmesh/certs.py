@@ -215,7 +215,7 @@ def make_certs(
     out = pathlib.Path(out)
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
     out.chmod(0o700)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     report: dict[str, str] = {}
 
     ca_paths = (out / "ca.pem", out / "ca-key.pem")

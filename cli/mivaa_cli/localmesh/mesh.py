@@ -30,17 +30,24 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from mivaa_cli.localmesh.bus import LocalBus
 from mivaa_cli.localmesh.certs import make_certs
 from mivaa_cli.localmesh.postgres import LocalPostgres
-from mivaa_cli.localmesh.processes import ManagedProcess, free_port, pid_alive, start_process, wait_for_port, write_private
-from mivaa_gateway import render
-from mivaa_platform.config import ServerSettings, settings_env
-from mivaa_platform.keyfile import write_new_key
-from mivaa_platform.tls import client_credentials, service_env
+from mivaa_cli.localmesh.processes import (
+    ManagedProcess,
+    free_port,
+    pid_alive,
+    start_process,
+    wait_for_port,
+    write_private,
+)
 
 # The services' settings types (dependency-free modules): the only service code the mesh imports.
 from mivaa_embedder.settings import PREFIX as EMBEDDER_PREFIX
 from mivaa_embedder.settings import EmbedderSettings
 from mivaa_extractor.settings import PREFIX as EXTRACTOR_PREFIX
 from mivaa_extractor.settings import ExtractorSettings
+from mivaa_gateway import render
+from mivaa_platform.config import ServerSettings, settings_env
+from mivaa_platform.keyfile import write_new_key
+from mivaa_platform.tls import client_credentials, service_env
 from mivaa_search.settings import PREFIX as SEARCH_PREFIX
 from mivaa_search.settings import SearchSettings
 

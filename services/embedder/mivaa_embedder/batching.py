@@ -25,9 +25,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mivaa_platform.errors import Internal, InvalidArgument, Unavailable
-
 from mivaa_embedder.text_model import EmbeddingBatch
+from mivaa_platform.errors import Internal, InvalidArgument, Unavailable
 
 EmbedFn = Callable[[list[Any]], Any]  # list of items -> a batch result, one row per item
 
@@ -120,7 +119,7 @@ class DynamicBatcher:
         finally:
             self._executor.shutdown(wait=False)
 
-    async def __aenter__(self) -> "DynamicBatcher":
+    async def __aenter__(self) -> DynamicBatcher:
         self.start()
         return self
 

@@ -93,7 +93,7 @@ def read_clip_manifest(model_dir: str | os.PathLike) -> dict:
         if not isinstance(manifest, dict):
             raise TypeError
         for key in ("name", "dimension", "variants"):
-            manifest[key]  # noqa: B018 - presence check
+            manifest[key]
         int(manifest["dimension"])
     except (OSError, ValueError, KeyError, TypeError):
         raise _invalid(root, f"{path} is not a readable image model manifest.") from None
@@ -242,7 +242,7 @@ class ClipPreprocess:
     _RESAMPLE = ("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming")
 
     @classmethod
-    def from_file(cls, path: pathlib.Path) -> "ClipPreprocess":
+    def from_file(cls, path: pathlib.Path) -> ClipPreprocess:
         root = path.parent
         try:
             raw = json.loads(path.read_text())
@@ -329,14 +329,14 @@ class ImageEmbeddings:
                 raise error
 
     @classmethod
-    def empty(cls, dimension: int) -> "ImageEmbeddings":
+    def empty(cls, dimension: int) -> ImageEmbeddings:
         return cls(np.zeros((0, dimension), dtype=np.float32), [])
 
-    def slice(self, start: int, stop: int) -> "ImageEmbeddings":
+    def slice(self, start: int, stop: int) -> ImageEmbeddings:
         return ImageEmbeddings(self.vectors[start:stop], self.errors[start:stop])
 
     @classmethod
-    def concat(cls, parts: Sequence["ImageEmbeddings"], dimension: int) -> "ImageEmbeddings":
+    def concat(cls, parts: Sequence[ImageEmbeddings], dimension: int) -> ImageEmbeddings:
         if not parts:
             return cls.empty(dimension)
         if len(parts) == 1:

@@ -9,8 +9,8 @@ from mivaa.embedder.v1 import embedder_service_pb2_grpc
 from mivaa_embedder.clip_model import PRECISIONS as IMAGE_PRECISIONS
 from mivaa_embedder.registry import ModelRegistry
 from mivaa_embedder.servicer import MAX_REQUEST_MESSAGE_BYTES, EmbedderServicer
-from mivaa_embedder.text_model import PRECISIONS
 from mivaa_embedder.settings import PREFIX, EmbedderSettings
+from mivaa_embedder.text_model import PRECISIONS
 from mivaa_platform.config import ConfigError, ServerSettings, load_config
 from mivaa_platform.runtime import run_service
 from mivaa_platform.server import GrpcService

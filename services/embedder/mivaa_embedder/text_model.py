@@ -57,14 +57,14 @@ class EmbeddingBatch:
         return len(self.token_counts)
 
     @classmethod
-    def empty(cls, dimension: int) -> "EmbeddingBatch":
+    def empty(cls, dimension: int) -> EmbeddingBatch:
         return cls(np.zeros((0, dimension), dtype=np.float32), [], [])
 
-    def slice(self, start: int, stop: int) -> "EmbeddingBatch":
+    def slice(self, start: int, stop: int) -> EmbeddingBatch:
         return EmbeddingBatch(self.vectors[start:stop], self.token_counts[start:stop], self.truncated[start:stop])
 
     @classmethod
-    def concat(cls, parts: Sequence["EmbeddingBatch"], dimension: int) -> "EmbeddingBatch":
+    def concat(cls, parts: Sequence[EmbeddingBatch], dimension: int) -> EmbeddingBatch:
         if not parts:
             return cls.empty(dimension)
         if len(parts) == 1:
@@ -116,7 +116,7 @@ def read_manifest(model_dir: str | os.PathLike, *, verify_checksums: bool = Fals
         manifest = json.loads(path.read_text())
         files = dict(manifest["files"])
         for key in ("name", "dimension", "max_tokens"):
-            manifest[key]  # noqa: B018 - presence check
+            manifest[key]
     except (OSError, ValueError, KeyError, TypeError):
         raise FailedPrecondition("MODEL_INVALID", f"{path} is not a readable model manifest.", metadata=meta) from None
     if manifest.get("modality", "text") != "text":

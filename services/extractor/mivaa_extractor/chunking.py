@@ -66,16 +66,7 @@ _WORDISH = re.compile(r"[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+|[0-9]+|
 
 # Frequent English words, each a single token in the uncased WordPiece vocabulary.
 _COMMON_WORDS = frozenset(
-    """
-    a about above after again against all also an and any are as at be because been before being below between
-    both but by can could did do does doing down during each few for from further had has have having he her here
-    hers him his how i if in into is it its itself just more most must my no nor not now of off on once only or
-    other our out over own same she should so some such than that the their them then there these they this those
-    through to too under until up very was we were what when where which while who whom why will with would you
-    your use used using may new one two three first second number data system time see section page figure table
-    within without however based following example value information shall make made many well way part set type
-    name file model order point case form result results
-    """.split()
+    ["a", "about", "above", "after", "again", "against", "all", "also", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "more", "most", "must", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "use", "used", "using", "may", "new", "one", "two", "three", "first", "second", "number", "data", "system", "time", "see", "section", "page", "figure", "table", "within", "without", "however", "based", "following", "example", "value", "information", "shall", "make", "made", "many", "well", "way", "part", "set", "type", "name", "file", "model", "order", "point", "case", "form", "result", "results"]
 )
 
 

@@ -116,7 +116,7 @@ class JobStore:
         event = job_pb2.JobEvent(job=job, sequence=revision, event_time=now_timestamp())
         try:
             await self._js.publish(event_subject(job), event.SerializeToString(), headers=inject_trace_headers())
-        except Exception:  # noqa: BLE001 - the KV already holds the truth; an event lost here is logged
+        except Exception:
             log.warning("could not publish job event", extra={"fields": {"job": job.name}}, exc_info=True)
 
     async def create(self, job: job_pb2.Job) -> job_pb2.Job:

@@ -13,17 +13,17 @@ from mivaa_extractor.ingest import Ingestor, UploadLimits
 from mivaa_extractor.jobs import JobStore
 from mivaa_extractor.pipeline import DocumentPipeline, PipelineSettings
 from mivaa_extractor.servicer import ExtractorServicer
+from mivaa_extractor.settings import PREFIX, ExtractorSettings
 from mivaa_extractor.structure.content_limits import ContentLimits
 from mivaa_extractor.structure.images import ImageSettings
-from mivaa_extractor.task_seal import TaskSealer
-from mivaa_extractor.settings import PREFIX, ExtractorSettings
 from mivaa_extractor.structure.page_analysis import AnalysisSettings
+from mivaa_extractor.task_seal import TaskSealer
 from mivaa_extractor.text_extraction import PageExtractor
 from mivaa_extractor.worker import ExtractWorker
 from mivaa_platform import messaging
 from mivaa_platform.channels import create_channel, wait_until_serving
-from mivaa_platform.embedder_client import EmbedderClient, ImageEmbedderClient
 from mivaa_platform.config import ConfigError, ServerSettings, load_config
+from mivaa_platform.embedder_client import EmbedderClient, ImageEmbedderClient
 from mivaa_platform.runtime import run_service
 from mivaa_platform.server import GrpcService
 from mivaa_platform.telemetry import start_metrics_server

@@ -37,6 +37,8 @@ from mivaa_extractor.structure.content_limits import ContentLimits
 from mivaa_extractor.structure.document import iter_layouts, profile_document
 from mivaa_extractor.structure.model import DocumentInfo, FontProfile, PageError, PageLayout
 from mivaa_extractor.structure.page_analysis import AnalysisSettings, failed_page
+from mivaa_extractor.validation import DOMAIN, mupdf_warnings, open_pdf, quiet_mupdf
+from mivaa_platform.errors import Internal, InvalidArgument, MivaaError, Unavailable
 from mivaa_pool import (
     ItemTimeout,
     MemoryLimitExceeded,
@@ -46,8 +48,6 @@ from mivaa_pool import (
     WorkerError,
     WorkerStartFailed,
 )
-from mivaa_extractor.validation import DOMAIN, mupdf_warnings, open_pdf, quiet_mupdf
-from mivaa_platform.errors import Internal, InvalidArgument, MivaaError, Unavailable
 
 log = logging.getLogger("mivaa.extractor.text")
 
@@ -316,7 +316,7 @@ class PageExtractor:
             raise _closed() from None
         except MivaaError:
             raise
-        except Exception:  # noqa: BLE001 - anything else is a bug; say so safely
+        except Exception:
             if self._closed:
                 raise _closed() from None
             log.error("page extraction failed", exc_info=True)

@@ -114,7 +114,7 @@ def validate_pdf(data: bytes, *, password: str | None, max_bytes: int, max_pages
                 encrypted = bool(doc.is_encrypted or doc.needs_pass or metadata.get("encryption"))
                 title = _clean(metadata.get("title"))
                 producer = _clean(metadata.get("producer"))
-            except Exception:  # noqa: BLE001 - any failure here means MuPDF cannot read the file
+            except Exception:
                 log.debug("reading page count or metadata failed", exc_info=True)
                 raise _unreadable() from None
         finally:
@@ -160,7 +160,7 @@ def open_pdf(source: bytes | str, password: str | None) -> pymupdf.Document:
                 # validation reads from memory: read what it accepted the same way.
                 with open(source, "rb") as handle:
                     doc = pymupdf.open(stream=handle.read(), filetype="pdf")
-    except Exception:  # noqa: BLE001 - MuPDF raises several types for broken files
+    except Exception:
         log.debug("MuPDF could not open the file", exc_info=True)
         raise _unreadable() from None
     try:

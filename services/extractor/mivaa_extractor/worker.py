@@ -107,9 +107,9 @@ class ExtractWorker:
                     continue
                 try:
                     messages = await subscription.fetch(1, timeout=2)
-                except (NatsTimeoutError, asyncio.TimeoutError):
+                except (TimeoutError, NatsTimeoutError):
                     continue
-                except Exception:  # noqa: BLE001 - NATS reconnecting; try again shortly
+                except Exception:
                     log.warning("fetch failed", exc_info=True)
                     await asyncio.sleep(1)
                     continue
@@ -154,7 +154,7 @@ class ExtractWorker:
             await self._handle(held)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - e.g. an ack lost while NATS restarts
+        except Exception:
             # The task stays unacked, so JetStream redelivers it after ack_wait and a
             # redelivery of a finished job is acked at once. The worker goes on.
             log.warning("handling a task failed; it will be redelivered", exc_info=True)

@@ -17,11 +17,11 @@ import pymupdf
 
 from mivaa_extractor.structure.content_limits import ContentLimits, check_document, check_page
 from mivaa_extractor.structure.furniture import FurnitureDetector
+from mivaa_extractor.structure.language import guess_language
 from mivaa_extractor.structure.markdown import document_markdown
 from mivaa_extractor.structure.model import DocumentInfo, ExtractedImage, FontProfile, PageLayout
 from mivaa_extractor.structure.page_analysis import AnalysisSettings, PageAnalyzer, failed_page
 from mivaa_extractor.structure.pymupdf_backend import learn_font_profile, read_document_info
-from mivaa_extractor.structure.language import guess_language
 from mivaa_extractor.validation import mupdf_warnings, open_pdf
 
 log = logging.getLogger("mivaa.extractor.structure")
@@ -107,7 +107,7 @@ def iter_layouts(
             layout = analyzer.analyze(number)
         except MemoryError:
             raise
-        except Exception as exc:  # noqa: BLE001 - one bad page must not fail the document
+        except Exception as exc:
             log.warning("page %d: extraction failed: %s", number, type(exc).__name__, exc_info=True)
             layout = failed_page(number, "PAGE_EXTRACTION_FAILED", f"Page {number} could not be extracted.")
         layout.warnings = tuple(layout.warnings) + mupdf_warnings(reset=True)

@@ -95,7 +95,7 @@ class TesseractEngine(OcrEngine):
 
     def _recognize(self, image: Image.Image, languages: tuple[str, ...], dpi: int) -> PageOcr:
         tesserocr = self._tesserocr
-        RIL = tesserocr.RIL
+        levels = tesserocr.RIL
         api = self._api(languages)
         api.SetImage(image)
         if dpi > 0:
@@ -120,20 +120,20 @@ class TesseractEngine(OcrEngine):
                 )
             words.clear()
 
-        if iterator is not None and not iterator.Empty(RIL.WORD):
+        if iterator is not None and not iterator.Empty(levels.WORD):
             while True:
-                if iterator.IsAtBeginningOf(RIL.TEXTLINE):
+                if iterator.IsAtBeginningOf(levels.TEXTLINE):
                     finish_line()
-                    if iterator.IsAtBeginningOf(RIL.PARA) or iterator.IsAtBeginningOf(RIL.BLOCK) or block < 0:
+                    if iterator.IsAtBeginningOf(levels.PARA) or iterator.IsAtBeginningOf(levels.BLOCK) or block < 0:
                         block += 1
-                    bounds = iterator.BoundingBox(RIL.TEXTLINE)
+                    bounds = iterator.BoundingBox(levels.TEXTLINE)
                     line_box = Box(*map(float, bounds)) if bounds else None
-                text = (iterator.GetUTF8Text(RIL.WORD) or "").strip()
-                bounds = iterator.BoundingBox(RIL.WORD)
+                text = (iterator.GetUTF8Text(levels.WORD) or "").strip()
+                bounds = iterator.BoundingBox(levels.WORD)
                 if text and bounds:
-                    confidence = max(0.0, min(1.0, iterator.Confidence(RIL.WORD) / 100.0))
+                    confidence = max(0.0, min(1.0, iterator.Confidence(levels.WORD) / 100.0))
                     words.append(Word(text, Box(*map(float, bounds)), confidence))
-                if not iterator.Next(RIL.WORD):
+                if not iterator.Next(levels.WORD):
                     break
         finish_line()
         api.Clear()
