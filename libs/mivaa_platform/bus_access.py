@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 
 from mivaa_platform.messaging import (
     EVENTS_STREAM,
@@ -93,7 +94,7 @@ def _role_publish(role: str) -> list[str]:
     raise ValueError(f"unknown bus role {role!r}")
 
 
-def permissions(user: str, publish: list[str], subscribe: list[str] = ()) -> dict:
+def permissions(user: str, publish: list[str], subscribe: Sequence[str] = ()) -> dict:
     return {
         "publish": {"allow": publish},
         "subscribe": {"allow": [f"{inbox_prefix(user)}.>", *subscribe]},

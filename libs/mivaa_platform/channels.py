@@ -112,7 +112,9 @@ async def wait_until_serving(channel: grpc.aio.Channel, service: str = "", timeo
     deadline = time.monotonic() + timeout
     while True:
         try:
-            response = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5, wait_for_ready=True)
+            # types-grpcio-health-checking's HealthStub omits the methods its __init__ sets.
+            check = stub.Check  # type: ignore[attr-defined]
+            response = await check(health_pb2.HealthCheckRequest(service=service), timeout=5, wait_for_ready=True)
             if response.status == health_pb2.HealthCheckResponse.SERVING:
                 return
         except grpc.aio.AioRpcError:

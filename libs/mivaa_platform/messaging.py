@@ -213,7 +213,8 @@ class OriginalsStore:
             message = await self._js.get_last_msg(ORIGINALS_STREAM, meta_subject, direct=True)
         except NotFoundError:
             return
-        info = api.ObjectInfo.from_response(json.loads(message.data))
+        # A direct get always carries the body (nats-py types it optional for header-only reads).
+        info = api.ObjectInfo.from_response(json.loads(message.data or b""))
         if info.deleted or not info.nuid:
             return
         info.deleted, info.size, info.chunks, info.digest, info.mtime = True, 0, 0, "", ""

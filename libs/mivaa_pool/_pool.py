@@ -13,7 +13,7 @@ import itertools
 import logging
 import multiprocessing
 import os
-from collections.abc import AsyncIterator, Callable, Hashable, Iterable
+from collections.abc import AsyncGenerator, Callable, Hashable, Iterable
 from typing import Any
 
 from mivaa_pool._errors import PoolClosed, WorkerStartFailed, _describe_exit
@@ -93,7 +93,10 @@ class SupervisedPool:
         self.start_timeout = float(start_timeout)
         self._initializer = initializer
         self._mp_context_name = mp_context
-        self._context = multiprocessing.get_context(mp_context)
+        # Two literal calls, not get_context(mp_context): each names its context type (a plain str gives BaseContext).
+        self._context = (
+            multiprocessing.get_context("spawn") if mp_context == "spawn" else multiprocessing.get_context("forkserver")
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue = _SlotQueue(workers)
         # Every process not yet reaped, including ones already detached from their slot.
@@ -110,7 +113,7 @@ class SupervisedPool:
         item_timeout: float | None = None,
         total_timeout: float | None = None,
         fair_key: Hashable = None,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncGenerator[Any, None]:
         """Runs ``fn(*args)`` (a top-level generator function) in a worker and yields its items as they come.
 
         Use ``async with contextlib.aclosing(pool.stream(...)) as items`` when
@@ -202,7 +205,7 @@ class SupervisedPool:
 
     async def _run(
         self, mode: int, payload: bytes, item_timeout: float, total_timeout: float | None, fair_key: Hashable
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncGenerator[Any, None]:
         self._bind_loop()
         self._check_open()
         slot = await self._queue.acquire(fair_key, self._loop_or_fail())

@@ -182,7 +182,7 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS):
     if len(data) == 0:
         raise _unreadable("The image is empty (0 bytes).")
     try:
-        image = Image.open(io.BytesIO(data))  # reads the header only
+        image: Image.Image = Image.open(io.BytesIO(data))  # reads the header only
     except Image.DecompressionBombError:
         raise _too_large(None, None, max_pixels) from None
     except UnidentifiedImageError:
@@ -235,8 +235,9 @@ class ClipPreprocess:
     crop_width: int
     resample: str = "bicubic"
     rescale_factor: float = 1 / 255
-    mean: tuple[float, float, float] = (0.48145466, 0.4578275, 0.40821073)
-    std: tuple[float, float, float] = (0.26862954, 0.26130258, 0.27577711)
+    # Three values each (one per RGB channel); from_file checks the length of what it reads.
+    mean: tuple[float, ...] = (0.48145466, 0.4578275, 0.40821073)
+    std: tuple[float, ...] = (0.26862954, 0.26130258, 0.27577711)
     convert_rgb: bool = True
 
     _RESAMPLE = ("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming")

@@ -24,7 +24,15 @@ from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2
 from mivaa_extractor.chunking import Chunker, TextChunk
 from mivaa_extractor.jobs import JobStore, is_terminal, job_tenant
-from mivaa_extractor.ports import ChunkIndex, ChunkWriter, DocumentCatalog, ImageEmbedder, PageRecognizer, TextEmbedder
+from mivaa_extractor.ports import (
+    ChunkIndex,
+    ChunkWriter,
+    DocumentCatalog,
+    ImageEmbedder,
+    PageRecognizer,
+    RecognizedPage,
+    TextEmbedder,
+)
 from mivaa_extractor.structure.furniture import FurnitureDetector
 from mivaa_extractor.structure.model import BlockKind, DocumentInfo, FontProfile, PageLayout
 from mivaa_extractor.structure_proto import BLOCK_TYPES, image_pieces, metadata_to_proto, page_to_proto
@@ -379,14 +387,14 @@ class DocumentPipeline:
         # Rendering is extraction work; the OCR stage's time is recognition alone.
         progress.extract_seconds += time.perf_counter() - started
         started = time.perf_counter()
-        unrendered = {page.number: page.error for page in rendered if page.error is not None}
+        unrendered = {shot.number: shot.error for shot in rendered if shot.error is not None}
         # Pages too large for the usual resolution were rendered at a lower one: one OCR call per resolution.
         by_dpi: dict[int, list[tuple[int, bytes]]] = {}
-        for page in rendered:
-            if page.error is None:
-                by_dpi.setdefault(page.dpi, []).append((page.number, page.png))
+        for shot in rendered:
+            if shot.error is None:
+                by_dpi.setdefault(shot.dpi, []).append((shot.number, shot.png))
         del rendered
-        recognized = {}
+        recognized: dict[int, RecognizedPage] = {}
         for dpi, pages in by_dpi.items():
             try:
                 recognized |= await self._recognizer.recognize(pages, dpi)
@@ -400,8 +408,8 @@ class DocumentPipeline:
         for page in flagged:
             result = recognized.get(page.number)
             if page.number in unrendered:
-                error = unrendered[page.number]
-                progress.page_errors.append(job_pb2.JobError(reason=error.reason, message=error.message, page=page.number))
+                failure = unrendered[page.number]
+                progress.page_errors.append(job_pb2.JobError(reason=failure.reason, message=failure.message, page=page.number))
                 continue
             if result is None:
                 progress.page_errors.append(

@@ -28,7 +28,7 @@ log = logging.getLogger("mivaa.ocr.orientation")
 MAX_SKEW_DEGREES = 10.0
 MIN_SKEW_DEGREES = 0.15  # below this, resampling costs more than the skew does
 OSD_MIN_CONFIDENCE = 2.0
-WHITE = {"L": 255, "RGB": (255, 255, 255)}
+WHITE: dict[str, float | tuple[float, ...]] = {"L": 255, "RGB": (255, 255, 255)}
 
 # A scorer reads an (upright candidate) image and says how plausible its text is: higher is better.
 Scorer = Callable[[Image.Image], float]

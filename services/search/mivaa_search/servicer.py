@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
+from typing import cast
 
 from google.protobuf import json_format, timestamp_pb2
 
@@ -47,7 +48,8 @@ def to_proto(record: DocumentRecord) -> pb.Document:
         sha256=record.sha256,
         size_bytes=record.size_bytes,
         page_count=record.page_count,
-        state=pb.DocumentState.Value(f"DOCUMENT_STATE_{record.state}"),
+        # grpc_tools' .pyi types EnumTypeWrapper.Value as returning int; it returns the enum's value.
+        state=cast(pb.DocumentState, pb.DocumentState.Value(f"DOCUMENT_STATE_{record.state}")),
         job=record.job,
         chunk_count=record.chunk_count,
         create_time=_timestamp(record.create_time),
@@ -261,7 +263,7 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
                     page_start=hit.page_start,
                     page_end=hit.page_end,
                     score=hit.score,
-                    text_source=pb.TextSource.Value(f"TEXT_SOURCE_{hit.text_source}"),
+                    text_source=cast(pb.TextSource, pb.TextSource.Value(f"TEXT_SOURCE_{hit.text_source}")),
                     ocr_confidence=hit.ocr_confidence or 0.0,
                     section_path=hit.section_path or [],
                 )

@@ -64,12 +64,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pymupdf
+from pymupdf import mupdf
 
 from mivaa_extractor.structure.lexicon import FIGURE_CAPTION_PREFIXES, TABLE_CAPTION_PREFIXES, caption_label
 from mivaa_extractor.structure.model import BBox, ExtractedImage, ImagePlacement
 from mivaa_extractor.structure.pymupdf_backend import PageSource
-
-mupdf = pymupdf.mupdf
 
 __all__ = [
     "FIGURE_CAPTION_PREFIXES",
@@ -207,7 +206,7 @@ class ImageCollector:
             if has_inline:
                 return True
         # Stamps and widgets may show images in their appearance streams; links never do.
-        return any(entry[1] != pymupdf.PDF_ANNOT_LINK for entry in page.annot_xrefs())
+        return any(entry[1] != mupdf.PDF_ANNOT_LINK for entry in page.annot_xrefs())
 
     def _load_listed_images(self, xrefs: list[int], result: PageImages) -> dict[int, int]:
         """Address of each listed image's fz_image -> its xref.

@@ -449,7 +449,7 @@ def _page_links(source: PageSource) -> list[tuple[BBox, Link]]:
         if derotate is not None:
             rect = rect * derotate
             rect.normalize()
-        area = tuple(rect)
+        area: BBox = (rect.x0, rect.y0, rect.x1, rect.y1)
         words = [
             _covered_words(span, rect)
             for line in lines
