@@ -38,6 +38,7 @@ import pathlib
 import sys
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -58,7 +59,7 @@ def _jose_key(private_key) -> ECKey | RSAKey:
     return ECKey.import_key(private_key) if isinstance(private_key, ec.EllipticCurvePrivateKey) else RSAKey.import_key(private_key)
 
 
-def public_jwk(private_key) -> dict[str, str]:
+def public_jwk(private_key) -> dict[str, Any]:
     """The public half of a key as a JWK, with kid = its RFC 7638 thumbprint."""
     key = _jose_key(private_key)
     alg = "ES256" if isinstance(key, ECKey) else "RS256"

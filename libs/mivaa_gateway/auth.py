@@ -81,7 +81,7 @@ def auth_filters(*, provider: dict, rate_limited: bool, buffered: bool) -> list[
             },
         },
     }
-    filters = [strip, jwt, rbac]
+    filters: list[dict] = [strip, jwt, rbac]
     if rate_limited:
         # Off unless a route carries its own config (every route class's method routes).
         filters.append({

@@ -90,7 +90,7 @@ def render(
         )
         filters = auth_filters(provider=provider, rate_limited=limits is not None, buffered=max_upload_bytes is not None)
         if jwks_uri and urllib.parse.urlsplit(jwks_uri).scheme == "https":
-            host = urllib.parse.urlsplit(jwks_uri).hostname
+            host = urllib.parse.urlsplit(jwks_uri).hostname or ""
             extra_clusters[0]["transport_socket"] = upstream_tls_socket(host, jwks_ca or "/etc/ssl/certs/ca-certificates.crt", None, None)
     elif max_upload_bytes is not None:
         filters = [{
@@ -114,7 +114,7 @@ def render(
         OPTIONAL_ROUTES=routes,
         AUTH_FILTERS=yaml_block(filters, 18),
         HCM_OPTIONS=yaml_block(local_replies(authenticated, max_upload_bytes is not None), 16),
-        LISTENER_TLS=yaml_block({"transport_socket": listener_tls_socket(tls_cert, tls_key)} if tls_cert else None, 10),
+        LISTENER_TLS=yaml_block({"transport_socket": listener_tls_socket(tls_cert, tls_key)} if tls_cert and tls_key else None, 10),
         EXTRA_LISTENERS=yaml_block(extra_listeners, 4),
         CLUSTERS="".join(upstream_cluster(name, upstreams[name], upstream_tls) for name in (*UPSTREAMS, *optional)),
         EXTRA_CLUSTERS=(yaml_block(extra_clusters, 4) + "\n") if extra_clusters else "",

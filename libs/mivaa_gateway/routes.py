@@ -30,6 +30,7 @@ def method_routes(*, rate_limits: RateLimits | None, max_upload_bytes: int | Non
     routes = []
     clusters = {"extractor", "search", "embedder", *optional}
     for route_class, (label, paths) in ROUTE_CLASSES.items() if rate_limits is not None else ():
+        assert rate_limits is not None  # the loop runs only with rate limits
         per_subject, shared = rate_limits.budgets(route_class)
         limit = rate_limit_config(label, per_subject, shared, rate_limits.max_subjects)
         filters = {"envoy.filters.http.local_ratelimit": limit} if limit else {}

@@ -88,7 +88,7 @@ def _load(cert_path: pathlib.Path, key_path: pathlib.Path):
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError):
         return None
-    if cert.public_key().public_numbers() != key.public_key().public_numbers():
+    if _public_der(cert.public_key()) != _public_der(key.public_key()):
         return None
     return cert, key
 
@@ -168,6 +168,11 @@ def _valid_leaf(loaded, spec: Spec, ca: x509.Certificate, days: int, now: dateti
     )
 
 
+def _public_der(public_key) -> bytes:
+    """A public key's bytes, to tell whether a certificate and a key belong together."""
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
 def _new_leaf(spec: Spec, ca_cert: x509.Certificate, ca_key, days: int, now: datetime.datetime):
     key = ec.generate_private_key(ec.SECP256R1())
     builder = (
@@ -188,7 +193,7 @@ def _new_leaf(spec: Spec, ca_cert: x509.Certificate, ca_key, days: int, now: dat
         )
         .add_extension(x509.ExtendedKeyUsage(list(spec.usages)), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
     )
     alt = [x509.DNSName(n) for n in spec.dns] + [x509.IPAddress(ipaddress.ip_address(ip)) for ip in spec.ips]
     if alt:
@@ -221,6 +226,7 @@ def make_certs(
     ca_paths = (out / "ca.pem", out / "ca-key.pem")
     loaded = None if force else _load(*ca_paths)
     if _valid_ca(loaded, now):
+        assert loaded is not None  # _valid_ca said so
         ca_cert, ca_key = loaded
         report["ca"] = "kept"
     else:

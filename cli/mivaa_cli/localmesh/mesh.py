@@ -129,7 +129,7 @@ def _health_status(address: str, service: str = "", credentials: grpc.ChannelCre
     channel = grpc.secure_channel(address, credentials) if credentials else grpc.insecure_channel(address)
     with channel:
         try:
-            response = health_pb2_grpc.HealthStub(channel).Check(
+            response = health_pb2_grpc.HealthStub(channel).Check(  # type: ignore[attr-defined]  # the stub omits Check
                 health_pb2.HealthCheckRequest(service=service), timeout=2
             )
         except grpc.RpcError:

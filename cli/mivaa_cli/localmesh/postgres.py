@@ -271,7 +271,8 @@ class LocalPostgres:
         while True:
             try:
                 with psycopg.connect(self.superuser_dsn(), connect_timeout=2) as conn:
-                    served = conn.execute("SELECT current_setting('data_directory')").fetchone()[0]
+                    row = conn.execute("SELECT current_setting('data_directory')").fetchone()
+                served = row[0] if row else None
             except psycopg.OperationalError:
                 served = None
             if served is not None:

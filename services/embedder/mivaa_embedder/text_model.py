@@ -250,7 +250,7 @@ class OnnxTextEmbedder:
         onnx_file = self.model_dir / self.variants[precision]
         try:
             return ort.InferenceSession(str(onnx_file), sess_options=options, providers=providers)
-        except Exception:  # onnxruntime raises its own exception types
+        except Exception:  # noqa: BLE001 - onnxruntime raises its own exception types
             raise FailedPrecondition(
                 "MODEL_INVALID", f"onnxruntime could not load {onnx_file}; re-export the model.",
                 metadata={"model_dir": str(self.model_dir), "file": self.variants[precision]},

@@ -121,10 +121,7 @@ def decoded_size(doc: pymupdf.Document, xref: int, limit: int) -> int:
         return 0
     chunks: Iterator[bytes] = iter((raw,))
     for name in filters:
-        if name in _FLATE:
-            chunks = _inflate(chunks)
-        else:
-            chunks = _shrink(chunks, name in _HEX, limit)
+        chunks = _inflate(chunks) if name in _FLATE else _shrink(chunks, name in _HEX, limit)
     total = 0
     for chunk in chunks:
         total += len(chunk)

