@@ -92,7 +92,9 @@ def create_channel(
     credentials = tls.channel_credentials()
     if token:
         credentials = grpc.composite_channel_credentials(credentials, grpc.access_token_call_credentials(token))
-    return grpc.aio.secure_channel(address, credentials, interceptors=interceptors, options=options + tls.channel_options())
+    return grpc.aio.secure_channel(
+        address, credentials, interceptors=interceptors, options=options + tls.channel_options()
+    )
 
 
 async def wait_until_serving(channel: grpc.aio.Channel, service: str = "", timeout: float = 300.0) -> None:

@@ -137,6 +137,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             started, outcome = time.perf_counter(), _CallOutcome()
             behavior = handler.unary_unary or handler.stream_unary
             try:
+
                 async def run():
                     async with asyncio.timeout_at(self._deadline(context, self.max_unary_seconds)):
                         return await behavior(await request_of(raw_requests), context)

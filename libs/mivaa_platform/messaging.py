@@ -95,9 +95,7 @@ class NatsSettings:
         return options
 
 
-async def connect(
-    settings: NatsSettings, name: str, *, on_closed: Callable[[], None] | None = None
-) -> NatsClient:
+async def connect(settings: NatsSettings, name: str, *, on_closed: Callable[[], None] | None = None) -> NatsClient:
     """Connects with reconnects forever: NATS restarting must not kill a service.
 
     A connection can still end for good (the server rejected a protocol violation such as an
@@ -219,7 +217,9 @@ class OriginalsStore:
             return
         info.deleted, info.size, info.chunks, info.digest, info.mtime = True, 0, 0, "", ""
         try:
-            await self._js.publish(meta_subject, json.dumps(info.as_dict()).encode(), headers={api.Header.ROLLUP: "sub"})
+            await self._js.publish(
+                meta_subject, json.dumps(info.as_dict()).encode(), headers={api.Header.ROLLUP: "sub"}
+            )
         finally:
             await self._js.purge_stream(ORIGINALS_STREAM, subject=f"$O.{ORIGINALS_BUCKET}.C.{info.nuid}")
 

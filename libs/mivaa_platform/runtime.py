@@ -18,7 +18,9 @@ def log_level(prefix: str) -> str:
     """<PREFIX>_LOG_LEVEL (ServerSettings.log_level), checked: a typo stops start-up with its name."""
     level = load_config(ServerSettings, prefix).log_level.strip().upper()
     if level not in LOG_LEVELS:
-        raise ConfigError(f"{prefix.lower()} configuration is invalid:\n  {prefix}_LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}")
+        raise ConfigError(
+            f"{prefix.lower()} configuration is invalid:\n  {prefix}_LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}"
+        )
     return level
 
 

@@ -179,4 +179,3 @@ def _rebuild_error(body: bytes | bytearray, items_done: int) -> BaseException:
             error.items_done = items_done  # type: ignore[attr-defined]
     error.__cause__ = _RemoteTraceback(remote_traceback)
     return error
-

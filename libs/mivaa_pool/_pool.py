@@ -164,7 +164,11 @@ class SupervisedPool:
         for slot in self._queue.slots:
             if slot.worker is None or not slot.worker.usable:
                 self._spawn(slot)
-        starting = [slot.worker.ready for slot in self._queue.slots if slot.worker is not None and slot.worker.state is _State.STARTING]
+        starting = [
+            slot.worker.ready
+            for slot in self._queue.slots
+            if slot.worker is not None and slot.worker.state is _State.STARTING
+        ]
         if starting:
             await asyncio.gather(*(asyncio.shield(ready) for ready in starting))
 
@@ -305,7 +309,9 @@ class SupervisedPool:
                 _reject(worker.ready, PoolClosed())
             else:
                 reason = worker.kill_reason or (
-                    "its initializer raised" if worker.start_error is not None else f"it exited ({_describe_exit(exitcode)})"
+                    "its initializer raised"
+                    if worker.start_error is not None
+                    else f"it exited ({_describe_exit(exitcode)})"
                 )
                 error = WorkerStartFailed(reason, exitcode)
                 error.__cause__ = worker.start_error
@@ -318,7 +324,9 @@ class SupervisedPool:
             else:
                 log.warning(
                     "worker process died during a task",
-                    extra={"fields": {"pid": worker.pid, "exit": _describe_exit(exitcode), "items_done": task.received}},
+                    extra={
+                        "fields": {"pid": worker.pid, "exit": _describe_exit(exitcode), "items_done": task.received}
+                    },
                 )
                 task.on_worker_exit(exitcode)
 

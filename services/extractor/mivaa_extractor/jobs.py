@@ -63,7 +63,9 @@ def new_job_id() -> str:
 def job_id_from_name(name: str) -> str:
     prefix, _, job_id = name.partition("/")
     if prefix != "jobs" or not job_id or not all(c in "0123456789abcdef" for c in job_id) or len(job_id) > 64:
-        raise InvalidArgument("INVALID_JOB_NAME", "A job name looks like 'jobs/{id}'.", domain=DOMAIN, metadata={"name": name[:100]})
+        raise InvalidArgument(
+            "INVALID_JOB_NAME", "A job name looks like 'jobs/{id}'.", domain=DOMAIN, metadata={"name": name[:100]}
+        )
     return job_id
 
 

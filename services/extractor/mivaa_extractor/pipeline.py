@@ -159,14 +159,18 @@ class DocumentPipeline:
             return job
         progress = _Progress()
         try:
-            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_PROCESSING, tenant=task_tenant(task))
+            await self._catalog.set_state(
+                task.document, search_service_pb2.DOCUMENT_STATE_PROCESSING, tenant=task_tenant(task)
+            )
             with tempfile.TemporaryDirectory(dir=self.settings.scratch_dir, prefix="mivaa-") as scratch:
                 path = os.path.join(scratch, "original.pdf")
                 await asyncio.to_thread(_write_file, path, data)
                 del data
                 chunks = await self._process(task, job, path, password, progress, heartbeat)
         except JobCancelled:
-            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task))
+            await self._catalog.set_state(
+                task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task)
+            )
             return await self._jobs.get(task.job, tenant=task_tenant(task))
         except MivaaError as error:
             if is_retryable(error):
@@ -237,7 +241,9 @@ class DocumentPipeline:
             try:
                 async with asyncio.TaskGroup() as group:
                     group.create_task(
-                        self._extract_and_chunk(task, job, path, password, queue, progress, heartbeat, writer, info, profile)
+                        self._extract_and_chunk(
+                            task, job, path, password, queue, progress, heartbeat, writer, info, profile
+                        )
                     )
                     group.create_task(self._embed_and_write(queue, writer, progress))
             except BaseExceptionGroup as failures:
@@ -316,7 +322,9 @@ class DocumentPipeline:
         if current.state == job_pb2.JOB_STATE_CANCELLED:
             raise JobCancelled()
 
-    async def _write_page(self, task: job_pb2.ExtractTask, page: PageLayout, writer: ChunkWriter, progress: _Progress) -> None:
+    async def _write_page(
+        self, task: job_pb2.ExtractTask, page: PageLayout, writer: ChunkWriter, progress: _Progress
+    ) -> None:
         """Stores the page's structure and the images it is the first to show."""
         referenced = {block.image.sha256 for block in page.blocks if block.image is not None}
         new_images = [
@@ -409,11 +417,15 @@ class DocumentPipeline:
             result = recognized.get(page.number)
             if page.number in unrendered:
                 failure = unrendered[page.number]
-                progress.page_errors.append(job_pb2.JobError(reason=failure.reason, message=failure.message, page=page.number))
+                progress.page_errors.append(
+                    job_pb2.JobError(reason=failure.reason, message=failure.message, page=page.number)
+                )
                 continue
             if result is None:
                 progress.page_errors.append(
-                    job_pb2.JobError(reason="OCR_FAILED", message=f"Page {page.number} could not be recognized.", page=page.number)
+                    job_pb2.JobError(
+                        reason="OCR_FAILED", message=f"Page {page.number} could not be recognized.", page=page.number
+                    )
                 )
                 continue
             progress.ocr_confidence[page.number] = result.confidence
@@ -452,7 +464,9 @@ class DocumentPipeline:
                     )
                 progress.chunks_embedded += len(batch)
 
-    async def _set_progress(self, task: job_pb2.ExtractTask, progress: _Progress, stage: job_pb2.JobStage) -> job_pb2.Job:
+    async def _set_progress(
+        self, task: job_pb2.ExtractTask, progress: _Progress, stage: job_pb2.JobStage
+    ) -> job_pb2.Job:
         def apply(job: job_pb2.Job) -> None:
             job.stage = stage
             job.pages_done = progress.pages_done
@@ -485,14 +499,18 @@ class DocumentPipeline:
 
         job = await self._jobs.update(task.job, done, tenant=task_tenant(task))
         if job.state == job_pb2.JOB_STATE_FAILED:
-            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task))
+            await self._catalog.set_state(
+                task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task)
+            )
         return job
 
     async def _fail(self, task: job_pb2.ExtractTask, progress: _Progress, error: MivaaError) -> job_pb2.Job:
         log.warning("job failed", extra={"fields": {"job": task.job, "reason": error.reason}})
         job = await self._jobs.update(task.job, _failed_with(error, progress), tenant=task_tenant(task))
         with contextlib.suppress(MivaaError):
-            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task))
+            await self._catalog.set_state(
+                task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task)
+            )
         return job
 
     async def give_up(self, task: job_pb2.ExtractTask, error: MivaaError) -> job_pb2.Job:

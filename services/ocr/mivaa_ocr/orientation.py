@@ -80,7 +80,11 @@ def _undo_skew(image: Image.Image, degrees: float) -> tuple[Image.Image, np.ndar
     )
     data = tuple(matrix[:2].ravel())
     corrected = image.transform(
-        (new_w, new_h), Image.Transform.AFFINE, data, resample=Image.Resampling.BICUBIC, fillcolor=WHITE.get(image.mode, 255)
+        (new_w, new_h),
+        Image.Transform.AFFINE,
+        data,
+        resample=Image.Resampling.BICUBIC,
+        fillcolor=WHITE.get(image.mode, 255),
     )
     return corrected, matrix
 
@@ -131,9 +135,7 @@ class _Osd:
 
                 tessdata = find_tessdata()
                 if tessdata is not None and (tessdata / "osd.traineddata").is_file():
-                    cls._api = tesserocr.PyTessBaseAPI(
-                        path=str(tessdata) + "/", lang="osd", psm=tesserocr.PSM.OSD_ONLY
-                    )
+                    cls._api = tesserocr.PyTessBaseAPI(path=str(tessdata) + "/", lang="osd", psm=tesserocr.PSM.OSD_ONLY)
             except Exception:  # noqa: BLE001 - OSD is an optimisation; the scorer fallback remains
                 log.warning("Tesseract OSD unavailable; orientation falls back to engine confidence")
                 cls._api = None

@@ -71,8 +71,12 @@ def profile_document(doc: pymupdf.Document, limits: ContentLimits | None = None)
 
 
 def iter_layouts(
-    doc: pymupdf.Document, info: DocumentInfo, profile: FontProfile, settings: AnalysisSettings | None = None,
-    first: int = 1, last: int | None = None,
+    doc: pymupdf.Document,
+    info: DocumentInfo,
+    profile: FontProfile,
+    settings: AnalysisSettings | None = None,
+    first: int = 1,
+    last: int | None = None,
 ) -> Iterator[PageLayout]:
     """Pages first..last (1-based, inclusive), each analysed or reported as failed; furniture not yet marked.
 

@@ -223,8 +223,10 @@ class PageAnalyzer:
             return True
         if abs(line.size - previous.size) >= 1.0:
             return True
-        if line.bold != previous.bold and (len(previous.text) < 100 or len(line.text) < 100) and (
-            _is_heading_like(previous) or _is_heading_like(line)
+        if (
+            line.bold != previous.bold
+            and (len(previous.text) < 100 or len(line.text) < 100)
+            and (_is_heading_like(previous) or _is_heading_like(line))
         ):
             return True
         if line.mono != previous.mono:
@@ -339,7 +341,11 @@ def _mark_edge_page_numbers(drafts: list[_Draft]) -> None:
         if draft.kind is not BlockKind.PARAGRAPH or not PAGE_NUMBER.match(draft.text):
             continue
         others = [other.bbox for other in drafts if other is not draft]
-        if not others or draft.bbox[1] >= max(b[3] for b in others) - 1 or draft.bbox[3] <= min(b[1] for b in others) + 1:
+        if (
+            not others
+            or draft.bbox[1] >= max(b[3] for b in others) - 1
+            or draft.bbox[3] <= min(b[1] for b in others) + 1
+        ):
             draft.kind = BlockKind.PAGE_NUMBER
 
 

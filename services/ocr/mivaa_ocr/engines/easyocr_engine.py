@@ -113,10 +113,15 @@ class EasyOcrEngine(OcrEngine):
         """The recognizer file EasyOCR selects for these languages (mirrors Reader.__init__)."""
         models = {**config.recognition_models["gen1"], **config.recognition_models["gen2"]}
         rules = [
-            (lambda s: s == {"en"}, "english_g2"), (lambda s: "th" in s, "thai_g1"),
-            (lambda s: "ch_tra" in s, "zh_tra_g1"), (lambda s: "ch_sim" in s, "zh_sim_g2"),
-            (lambda s: "ja" in s, "japanese_g2"), (lambda s: "ko" in s, "korean_g2"),
-            (lambda s: "ta" in s, "tamil_g1"), (lambda s: "te" in s, "telugu_g2"), (lambda s: "kn" in s, "kannada_g2"),
+            (lambda s: s == {"en"}, "english_g2"),
+            (lambda s: "th" in s, "thai_g1"),
+            (lambda s: "ch_tra" in s, "zh_tra_g1"),
+            (lambda s: "ch_sim" in s, "zh_sim_g2"),
+            (lambda s: "ja" in s, "japanese_g2"),
+            (lambda s: "ko" in s, "korean_g2"),
+            (lambda s: "ta" in s, "tamil_g1"),
+            (lambda s: "te" in s, "telugu_g2"),
+            (lambda s: "kn" in s, "kannada_g2"),
             (lambda s: bool(s & set(config.bengali_lang_list)), "bengali_g1"),
             (lambda s: bool(s & set(config.arabic_lang_list)), "arabic_g1"),
             (lambda s: bool(s & set(config.devanagari_lang_list)), "devanagari_g1"),
