@@ -34,6 +34,7 @@ from mivaa_cli.localmesh.processes import (
     ManagedProcess,
     free_port,
     pid_alive,
+    port_open,
     start_process,
     wait_for_port,
     write_private,
@@ -88,7 +89,19 @@ class MeshPorts:
 
     @classmethod
     def free(cls) -> MeshPorts:
-        return cls(**{field.name: free_port() for field in dataclasses.fields(cls)})
+        """Distinct free ports; the two bases get a free block each (a port per worker or metrics endpoint)."""
+        taken: set[int] = set()
+        chosen: dict[str, int] = {}
+        for field in dataclasses.fields(cls):
+            span = _PORT_BLOCK if field.name.endswith("_base") else 1
+            while True:
+                first = free_port()
+                block = set(range(first, first + span))
+                if not block & taken and all(not port_open(port) for port in block):
+                    break
+            taken |= block
+            chosen[field.name] = first
+        return cls(**chosen)
 
     @classmethod
     def from_state(cls, saved: dict[str, int]) -> MeshPorts:
@@ -97,6 +110,8 @@ class MeshPorts:
         return cls(**{name: port for name, port in saved.items() if name in names})
 
 
+# Ports kept free above each base: the metrics endpoints (4 services, then workers) and the workers' ports.
+_PORT_BLOCK = 12
 # Each service's /metrics port: metrics_base + this (workers: metrics_base + 4 + index).
 _METRICS_OFFSETS = {"embedder": 0, "search": 1, "extractor": 2, "ocr": 3}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pathlib
+import random
 import signal
 import socket
 import subprocess
@@ -28,9 +29,35 @@ def open_private_log(path: pathlib.Path) -> int:
 
 
 def free_port() -> int:
+    """A port nothing listens on, chosen below the kernel's ephemeral range.
+
+    Port 0 would hand out a port from the ephemeral range, which every outgoing connection also draws
+    its source port from: between choosing a port and the service binding it, a client's connection
+    could take it (seen as a service failing to bind at start). Below that range only listeners compete.
+    """
+    low = _ephemeral_range()[0]
+    for _ in range(200):
+        port = random.randrange(_FIRST_CHOSEN_PORT, low)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+_FIRST_CHOSEN_PORT = 20000
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = (int(part) for part in pathlib.Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        return 32768, 60999
+    return (low, high) if low > _FIRST_CHOSEN_PORT + 1000 else (32768, 60999)
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
