@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import pathlib
+import re
 import sys
 import tomllib
 
@@ -121,3 +122,24 @@ def test_the_extractor_gets_onnxruntime_only_through_pymupdf():
     """PyMuPDF 2.0 itself requires onnxruntime (for pymupdf-layout's model); nothing of ours does."""
     assert "onnxruntime" in closure("pymupdf")
     assert "onnxruntime" not in closure("mivaa-extractor", through=frozenset({"pymupdf"}))
+
+
+def _dockerfile_stages() -> dict[str, str]:
+    stages, name = {}, None
+    for line in (REPO / "Dockerfile").read_text().splitlines():
+        if line.startswith("FROM "):
+            name = line.split()[-1]
+            stages[name] = ""
+        elif name:
+            stages[name] += line + "\n"
+    return stages
+
+
+@pytest.mark.parametrize("service", ["extractor", "search", "embedder", "ocr"])
+def test_each_image_installs_its_own_service_only(service):
+    """The image's pip install names the stubs, the platform and this service's wheel, no other."""
+    stages = _dockerfile_stages()
+    wheels = set(re.findall(r"/wheels/(mivaa_\w+)-\*\.whl", stages[service]))
+    assert wheels == {"mivaa_protos", "mivaa_platform", f"mivaa_{service}"}
+    built = set(re.findall(r"\./(\S+)", stages["wheels"].split("pip wheel", 1)[1].splitlines()[0]))
+    assert f"services/{service}" in built and {"gen/python", "libs"} <= built

@@ -64,15 +64,29 @@ def installed(tmp_path_factory) -> pathlib.Path:
     skip = shutil.ignore_patterns("__pycache__", "build", "*.egg-info")
     copies = [shutil.copytree(REPO / folder, sources / folder, ignore=skip) for folder in DISTRIBUTIONS]
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), *map(str, copies)],
-        check=True, capture_output=True, cwd=wheels,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            *map(str, copies),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=wheels,
     )
     built = sorted(wheels.glob("mivaa_*.whl"))
     assert sorted(path.name.split("-")[0] for path in built) == sorted(DISTRIBUTIONS.values())
     target = tmp_path_factory.mktemp("site")
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), *map(str, built)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     return target
 
@@ -82,8 +96,17 @@ def test_wheel_carries_the_gateway_template_and_every_package(installed):
     assert (installed / "mivaa_gateway" / "envoy.template.yaml").is_file()
     assert (installed / "mivaa_cli" / "localmesh" / "certs.py").is_file()
     assert sorted((installed / "mivaa_search" / "migrations").glob("*.sql"))
-    for package in ("mivaa", "mivaa_platform", "mivaa_pool", "mivaa_gateway", "mivaa_extractor", "mivaa_search",
-                    "mivaa_embedder", "mivaa_ocr", "mivaa_cli"):
+    for package in (
+        "mivaa",
+        "mivaa_platform",
+        "mivaa_pool",
+        "mivaa_gateway",
+        "mivaa_extractor",
+        "mivaa_search",
+        "mivaa_embedder",
+        "mivaa_ocr",
+        "mivaa_cli",
+    ):
         assert (installed / package).is_dir(), package
 
 
@@ -92,12 +115,20 @@ def test_installed_wheel_renders_makes_certs_signs_and_builds_environments(insta
     env["PYTHONPATH"] = str(installed)  # the installed copy only; third-party libraries from the venv
     done = subprocess.run(
         [sys.executable, "-c", INSTALLED_CHECK, str(installed), str(tmp_path)],
-        check=False, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120,
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert "envoy.filters.http.jwt_authn" in result["config"] and "${" not in result["config"]
-    assert set(result["certs"].values()) == {"created"} and (tmp_path / "certs" / "search-key.pem").stat().st_mode & 0o777 == 0o600
+    assert (
+        set(result["certs"].values()) == {"created"}
+        and (tmp_path / "certs" / "search-key.pem").stat().st_mode & 0o777 == 0o600
+    )
     assert result["token"].count(".") == 2 and (tmp_path / "auth" / "jwks.json").is_file()
     search = result["envs"]["search"]
     assert search["SEARCH_EMBEDDER_ADDR"] == "127.0.0.1:50053" and search["SEARCH_TLS_CERT"].endswith("search.pem")
@@ -109,9 +140,25 @@ def test_installed_gateway_command_renders(installed, tmp_path):
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"} | {"PYTHONPATH": str(installed)}
     out = tmp_path / "envoy.yaml"
     subprocess.run(
-        [sys.executable, "-m", "mivaa_gateway", "--out", str(out), "--admin-socket", "/tmp/envoy-admin.sock",
-         "--upstream", "extractor=a:1", "--upstream", "search=b:2", "--upstream", "embedder=c:3"],
-        check=True, cwd=tmp_path, env=env, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "mivaa_gateway",
+            "--out",
+            str(out),
+            "--admin-socket",
+            "/tmp/envoy-admin.sock",
+            "--upstream",
+            "extractor=a:1",
+            "--upstream",
+            "search=b:2",
+            "--upstream",
+            "embedder=c:3",
+        ],
+        check=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
     )
     assert "socket_address" in out.read_text()
 
@@ -120,12 +167,20 @@ def test_mivaa_up_from_the_installed_wheel(installed, tmp_path, model_dir):
     """The whole mesh from the installed copy, outside the checkout: up, status, down."""
     state = tmp_path / "mesh"
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"} | {
-        "PYTHONPATH": str(installed), "MIVAA_STATE_DIR": str(state), "MIVAA_MODELS_DIR": str(model_dir.parent),
+        "PYTHONPATH": str(installed),
+        "MIVAA_STATE_DIR": str(state),
+        "MIVAA_MODELS_DIR": str(model_dir.parent),
     }
 
     def cli(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "mivaa_cli.main", *args], check=False, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path
+            [sys.executable, "-m", "mivaa_cli.main", *args],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+            cwd=tmp_path,
         )
 
     try:
