@@ -76,6 +76,9 @@ lint: install proto-check
 		$(VENV)/bin/buf breaking --against '.git#branch=origin/main'; \
 	else echo "buf breaking: no origin/main to compare with, skipped"; fi
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy libs services cli
 
 ## The Envoy config of the Kubernetes gateway, rendered from the same template as the local one.
 deploy-config: install

@@ -255,8 +255,9 @@ def run_pymupdf4llm(path: pathlib.Path) -> ToolOutput:
     import pymupdf4llm
 
     markdown = pymupdf4llm.to_markdown(str(path), header=False, footer=False, use_ocr=False, show_progress=False)
-    return ToolOutput(body=strip_markdown(markdown), headings=markdown_headings(markdown),
-                      tables=markdown_tables(markdown))
+    return ToolOutput(
+        body=strip_markdown(markdown), headings=markdown_headings(markdown), tables=markdown_tables(markdown)
+    )
 
 
 def run_pdfminer(path: pathlib.Path) -> ToolOutput:
@@ -326,9 +327,19 @@ class Scores:
         return self.order_good / self.order_pairs if self.order_pairs >= MIN_ORDER_PAIRS else None
 
     def add(self, other: Scores) -> None:
-        for name in ("text_distance", "text_length", "heading_matched", "heading_expected", "heading_found",
-                     "heading_level_agree", "cells_matched", "cells_expected", "furniture_leaked",
-                     "furniture_expected", "seconds"):
+        for name in (
+            "text_distance",
+            "text_length",
+            "heading_matched",
+            "heading_expected",
+            "heading_found",
+            "heading_level_agree",
+            "cells_matched",
+            "cells_expected",
+            "furniture_leaked",
+            "furniture_expected",
+            "seconds",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         if other.order is not None:  # only files with a meaningful order score count
             self.order_good += other.order_good
@@ -405,7 +416,8 @@ def table_scores(table: TableTruth, grids: Sequence[Sequence[Sequence[str]]]) ->
         for dr in range(-2, 3):
             for dc in range(-2, 3):
                 matched = sum(
-                    1 for r, c, want in cells
+                    1
+                    for r, c, want in cells
                     if 0 <= r + dr < len(keyed) and 0 <= c + dc < len(keyed[r + dr]) and keyed[r + dr][c + dc] == want
                 )
                 if matched > best or (matched == best and (dr, dc) == (0, 0)):
@@ -483,15 +495,19 @@ def format_row(tool: str, s: Scores) -> str:
         if shifted:
             cells += f" (shift {shifted[0][0]:+d},{shifted[0][1]:+d})"
     furniture = f"{s.furniture_leaked}/{s.furniture_expected}" if s.furniture_expected else "-"
-    row = (f"  {tool:<12} {s.text_similarity:>6.3f}  {headings:>9}  {levels:>4}  {order:>5}  {cells:>16}  "
-           f"{furniture:>7}  {s.seconds:>7.2f}")
+    row = (
+        f"  {tool:<12} {s.text_similarity:>6.3f}  {headings:>9}  {levels:>4}  {order:>5}  {cells:>16}  "
+        f"{furniture:>7}  {s.seconds:>7.2f}"
+    )
     if s.error:
         row += f"  ERROR {s.error}"
     return row
 
 
-HEADER = (f"  {'tool':<12} {'text':>6}  {'head P/R':>9}  {'lvl':>4}  {'order':>5}  {'cells':>16}  "
-          f"{'furnit.':>7}  {'seconds':>7}")
+HEADER = (
+    f"  {'tool':<12} {'text':>6}  {'head P/R':>9}  {'lvl':>4}  {'order':>5}  {'cells':>16}  "
+    f"{'furnit.':>7}  {'seconds':>7}"
+)
 
 
 def main() -> int:
@@ -516,15 +532,19 @@ def main() -> int:
         print(f"corpus not found at {args.corpus}: skipping the corpus documents (generated documents still run)")
     truths.extend(generated_truths(args.out))
     truths = [t for t in truths if args.only in t.name]
-    print(f"{len(truths)} documents, tools: {', '.join(tools)}; Levenshtein: "
-          f"{'rapidfuzz' if _rapidfuzz_levenshtein else 'bit-parallel Python fallback (pip install rapidfuzz)'}")
+    print(
+        f"{len(truths)} documents, tools: {', '.join(tools)}; Levenshtein: "
+        f"{'rapidfuzz' if _rapidfuzz_levenshtein else 'bit-parallel Python fallback (pip install rapidfuzz)'}"
+    )
     if "pymupdf4llm" in tools:
         import pymupdf4llm  # imported now (it loads its layout model on import) to say which mode it runs in
 
         layout = getattr(pymupdf4llm, "_use_layout", False)
         print(f"pymupdf4llm {pymupdf4llm.__version__}: {'layout mode (pymupdf_layout)' if layout else 'legacy mode'}")
-    print("text = edit similarity; head P/R = heading precision/recall, lvl = level agreement; order = reading "
-          "order; cells = table cells right; furnit. = furniture leaked/expected")
+    print(
+        "text = edit similarity; head P/R = heading precision/recall, lvl = level agreement; order = reading "
+        "order; cells = table cells right; furnit. = furniture leaked/expected"
+    )
 
     totals = {tool: Scores() for tool in tools}
     per_file: dict[str, dict[str, Scores]] = {}
@@ -558,13 +578,16 @@ def print_targets(truths: list[GroundTruth], per_file: dict[str, dict[str, Score
     names = {t.name for t in truths}
     targeted = [t for t in truths if t.born_digital and t.sound_text_layer]
     misses = [
-        (t.name, per_file[t.name]["ours"].text_similarity) for t in targeted
+        (t.name, per_file[t.name]["ours"].text_similarity)
+        for t in targeted
         if per_file[t.name]["ours"].text_similarity < TEXT_TARGET
     ]
     worst = min(((per_file[t.name]["ours"].text_similarity, t.name) for t in targeted), default=None)
     if worst:
-        print(f"  text similarity >= {TEXT_TARGET} on every born-digital file ({len(targeted)}): "
-              f"lowest {worst[0]:.3f} ({worst[1]})")
+        print(
+            f"  text similarity >= {TEXT_TARGET} on every born-digital file ({len(targeted)}): "
+            f"lowest {worst[0]:.3f} ({worst[1]})"
+        )
     for name, value in misses:
         print(f"  TARGET MISSED: text similarity {value:.3f} < {TEXT_TARGET} on {name}")
 

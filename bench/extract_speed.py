@@ -71,11 +71,22 @@ MIB = 1 << 20
 
 # Corpus files for the 50-document run (those present are used, cycled with the generated ones).
 SEQUENCE_CORPUS = (
-    "multicolumn.pdf", "pdflatex-4-pages.pdf", "pdflatex-outline.pdf", "pdflatex-image.pdf",
-    "minimal-document.pdf", "google-doc-document.pdf", "crazyones-pdfa.pdf", "pdfkit.pdf",
-    "imagemagick-images.pdf", "GeoTopo-komprimiert.pdf", "unstructured/fr_olap.pdf",
-    "unstructured/korean-text-with-tables.pdf", "unstructured/embedded-images-tables.pdf",
-    "unstructured/multi-column-2p.pdf", "unstructured/single_table.pdf", "unstructured/list-item-example.pdf",
+    "multicolumn.pdf",
+    "pdflatex-4-pages.pdf",
+    "pdflatex-outline.pdf",
+    "pdflatex-image.pdf",
+    "minimal-document.pdf",
+    "google-doc-document.pdf",
+    "crazyones-pdfa.pdf",
+    "pdfkit.pdf",
+    "imagemagick-images.pdf",
+    "GeoTopo-komprimiert.pdf",
+    "unstructured/fr_olap.pdf",
+    "unstructured/korean-text-with-tables.pdf",
+    "unstructured/embedded-images-tables.pdf",
+    "unstructured/multi-column-2p.pdf",
+    "unstructured/single_table.pdf",
+    "unstructured/list-item-example.pdf",
 )
 
 
@@ -275,8 +286,9 @@ def make_large_pdf(path: pathlib.Path, pages: int = LARGE_PDF_PAGES) -> pathlib.
     for number in range(1, pages + 1):
         page = doc.new_page(width=595, height=842)
         page.insert_text((64, 44), "Mivaa Bench Large Document", fontname="helv", fontsize=8, color=(0.4, 0.4, 0.4))
-        logo_xref = page.insert_image(pymupdf.Rect(507, 30, 531, 54), stream=logo_png if not logo_xref else None,
-                                      xref=logo_xref)  # one image object shared by every page
+        logo_xref = page.insert_image(
+            pymupdf.Rect(507, 30, 531, 54), stream=logo_png if not logo_xref else None, xref=logo_xref
+        )  # one image object shared by every page
         page.insert_text((64, 86), f"Chapter {number}: Field Notes", fontname="hebo", fontsize=16)
         text = "\n\n".join(prose.paragraph(4) for _ in range(2))
         page.insert_textbox(pymupdf.Rect(64, 100, 531, 300), text, fontname="helv", fontsize=10)
@@ -286,11 +298,19 @@ def make_large_pdf(path: pathlib.Path, pages: int = LARGE_PDF_PAGES) -> pathlib.
         for r in range(6):
             x = left
             for c, width in enumerate(widths):
-                cell = ("Station", "Rain (mm)", "Wind (m/s)", "Observer")[c] if r == 0 else \
-                    (f"Site {number}-{r}", f"{(number * 7 + r * 13) % 300 / 2:.1f}", f"{(number + r * 3) % 40}.{r}",
-                     f"Observer {chr(65 + (number + r) % 26)}")[c]
-                page.insert_text((x + 4, top + r * row_height + 13), cell, fontname="hebo" if r == 0 else "helv",
-                                 fontsize=9)
+                cell = (
+                    ("Station", "Rain (mm)", "Wind (m/s)", "Observer")[c]
+                    if r == 0
+                    else (
+                        f"Site {number}-{r}",
+                        f"{(number * 7 + r * 13) % 300 / 2:.1f}",
+                        f"{(number + r * 3) % 40}.{r}",
+                        f"Observer {chr(65 + (number + r) % 26)}",
+                    )[c]
+                )
+                page.insert_text(
+                    (x + 4, top + r * row_height + 13), cell, fontname="hebo" if r == 0 else "helv", fontsize=9
+                )
                 x += width
         for r in range(7):
             page.draw_line((left, top + r * row_height), (left + sum(widths), top + r * row_height), width=0.5)
@@ -298,8 +318,12 @@ def make_large_pdf(path: pathlib.Path, pages: int = LARGE_PDF_PAGES) -> pathlib.
         for width in (0.0, *widths):
             x += width
             page.draw_line((x, top), (x, top + 6 * row_height), width=0.5)
-        page.insert_textbox(pymupdf.Rect(64, 600, 531, 790), "\n\n".join(prose.paragraph(3) for _ in range(2)),
-                            fontname="helv", fontsize=10)
+        page.insert_textbox(
+            pymupdf.Rect(64, 600, 531, 790),
+            "\n\n".join(prose.paragraph(3) for _ in range(2)),
+            fontname="helv",
+            fontsize=10,
+        )
         page.insert_text((290, 815), str(number), fontname="helv", fontsize=9)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
@@ -366,16 +390,20 @@ def speed(pdf: pathlib.Path, rounds: int) -> None:
     rate = best_rate(lambda: ours(pdf), rounds)
     label = "ours, extract_document"
     verdict = "met" if rate >= PER_CORE_TARGET else "TARGET MISSED"
-    print(f"  {label:<40} {rate:8.1f} pages/s  best of {rounds}  = {rate / ceiling:.3f} x ceiling; "
-          f"per core target >= {PER_CORE_TARGET:.0f}: {verdict}")
+    print(
+        f"  {label:<40} {rate:8.1f} pages/s  best of {rounds}  = {rate / ceiling:.3f} x ceiling; "
+        f"per core target >= {PER_CORE_TARGET:.0f}: {verdict}"
+    )
 
     tiny = DEFAULT_GENERATED_DIR / "generated-tables.pdf"
     if not tiny.exists():
         generated_truths()
     pymupdf4llm_markdown(tiny)  # loads the layout model outside the timing
     llm = best_rate(lambda: pymupdf4llm_markdown(pdf), 1)
-    print(f"  {'pymupdf4llm.to_markdown':<40} {llm:8.1f} pages/s  1 run (after a warm-up on a small file; "
-          f"{pymupdf4llm_mode()})")
+    print(
+        f"  {'pymupdf4llm.to_markdown':<40} {llm:8.1f} pages/s  1 run (after a warm-up on a small file; "
+        f"{pymupdf4llm_mode()})"
+    )
     ratio = rate / llm if llm else float("inf")
     verdict = "met" if ratio >= RATIO_TARGET else "TARGET MISSED"
     print(f"  ours / pymupdf4llm                       {ratio:8.1f} x        target >= {RATIO_TARGET:.0f}x: {verdict}")
@@ -386,8 +414,10 @@ def speed(pdf: pathlib.Path, rounds: int) -> None:
         throughput = best_rate(lambda: multi(pdf), rounds)
     finally:
         multi.close()
-    print(f"  {multi.label:<40} {throughput:8.1f} pages/s  best of {rounds}  = "
-          f"{throughput / multi.workers:.1f} pages/s per worker")
+    print(
+        f"  {multi.label:<40} {throughput:8.1f} pages/s  best of {rounds}  = "
+        f"{throughput / multi.workers:.1f} pages/s per worker"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -410,8 +440,15 @@ def _child_file(path: pathlib.Path, mode: str) -> dict:
     ended = time.monotonic()
     hwm_self, hwm_tree = _tree_peaks()  # before close(): the workers are still there to ask
     extractor.close()
-    return {"label": extractor.label, "pages": pages, "baseline": baseline, "started": started, "ended": ended,
-            "hwm_self": hwm_self, "hwm_tree": hwm_tree}
+    return {
+        "label": extractor.label,
+        "pages": pages,
+        "baseline": baseline,
+        "started": started,
+        "ended": ended,
+        "hwm_self": hwm_self,
+        "hwm_tree": hwm_tree,
+    }
 
 
 def _child_sequence(paths: list[pathlib.Path], mode: str) -> dict:
@@ -426,15 +463,25 @@ def _child_sequence(paths: list[pathlib.Path], mode: str) -> dict:
     ended = time.monotonic()
     hwm_self, hwm_tree = _tree_peaks()
     extractor.close()
-    return {"label": extractor.label, "pages": pages, "after": after, "started": started, "ended": ended,
-            "hwm_self": hwm_self, "hwm_tree": hwm_tree}
+    return {
+        "label": extractor.label,
+        "pages": pages,
+        "after": after,
+        "started": started,
+        "ended": ended,
+        "hwm_self": hwm_self,
+        "hwm_tree": hwm_tree,
+    }
 
 
 def run_child(arguments: list[str], timeout: float = 900) -> dict:
     """Runs a scenario in a fresh child while a thread here samples the child's process tree."""
     child = subprocess.Popen(
-        [sys.executable, __file__, "--child", *arguments], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, cwd=REPO_ROOT,
+        [sys.executable, __file__, "--child", *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
     )
     with RssSampler(child.pid) as sampler:
         try:
@@ -471,15 +518,21 @@ def report_file(name: str, figures: dict) -> None:
     start = samples[0][0]
     per_second = slope((t - start, rss) for t, rss in samples) / MIB
     per_100_pages = per_second * figures["seconds"] / max(figures["pages"], 1) * 100
-    print(f"  {name} ({figures['pages']} pages, {figures['seconds']:.1f} s = "
-          f"{figures['pages'] / figures['seconds']:.0f} pages/s, {len(samples)} samples)")
-    print(f"    RSS before {_mib(figures['baseline'])} MiB; during: min {_mib(min(values))} / median "
-          f"{_mib(statistics.median(values))} / max {_mib(max(values))} MiB; slope {per_second:+.2f} MiB/s "
-          f"({per_100_pages:+.2f} MiB per 100 pages)")
+    print(
+        f"  {name} ({figures['pages']} pages, {figures['seconds']:.1f} s = "
+        f"{figures['pages'] / figures['seconds']:.0f} pages/s, {len(samples)} samples)"
+    )
+    print(
+        f"    RSS before {_mib(figures['baseline'])} MiB; during: min {_mib(min(values))} / median "
+        f"{_mib(statistics.median(values))} / max {_mib(max(values))} MiB; slope {per_second:+.2f} MiB/s "
+        f"({per_100_pages:+.2f} MiB per 100 pages)"
+    )
     peak = _peak(figures)
-    print(f"    peak {_mib(peak)} MiB (sampled max over the whole child; kernel VmHWM: process "
-          f"{_mib(figures['hwm_self'])} MiB, summed over the tree {_mib(figures['hwm_tree'])} MiB); "
-          f"target < 1024 MiB: {_verdict(peak)}")
+    print(
+        f"    peak {_mib(peak)} MiB (sampled max over the whole child; kernel VmHWM: process "
+        f"{_mib(figures['hwm_self'])} MiB, summed over the tree {_mib(figures['hwm_tree'])} MiB); "
+        f"target < 1024 MiB: {_verdict(peak)}"
+    )
 
 
 def sequence_paths(corpus: pathlib.Path, count: int) -> list[pathlib.Path]:
@@ -496,8 +549,10 @@ def sequence_paths(corpus: pathlib.Path, count: int) -> list[pathlib.Path]:
 
 
 def memory(corpus: pathlib.Path, sequence: int, mode: str) -> None:
-    print(f"\nMemory: RSS of a fresh process + its descendants, sampled every {SAMPLE_SECONDS * 1000:.0f} ms "
-          f"(target: peak < 1 GiB)")
+    print(
+        f"\nMemory: RSS of a fresh process + its descendants, sampled every {SAMPLE_SECONDS * 1000:.0f} ms "
+        f"(target: peak < 1 GiB)"
+    )
     targets = []
     da = corpus / "unstructured" / "DA-619p.pdf"
     if da.exists():
@@ -511,8 +566,10 @@ def memory(corpus: pathlib.Path, sequence: int, mode: str) -> None:
         if not label_shown:
             print(f"  driving: {figures['label']}")
             if figures["label"].startswith("in-process"):
-                print("  (extract_document returns every page of the document, image bytes included, so RSS grows "
-                      "with the result; the service streams pages from PageExtractor)")
+                print(
+                    "  (extract_document returns every page of the document, image bytes included, so RSS grows "
+                    "with the result; the service streams pages from PageExtractor)"
+                )
             label_shown = True
         report_file(path.name, figures)
 
@@ -521,12 +578,16 @@ def memory(corpus: pathlib.Path, sequence: int, mode: str) -> None:
     after = figures["after"]
     peak = _peak(figures)
     half = len(after) // 2
-    print(f"  {len(paths)} documents in a row ({len({p.name for p in paths})} distinct, {figures['pages']} pages, "
-          f"{figures['seconds']:.1f} s): RSS after each document: first {_mib(after[0])}, last {_mib(after[-1])}, "
-          f"max {_mib(max(after))} MiB")
-    print(f"    slope {slope(enumerate(after)) / MIB:+.3f} MiB per document (all), "
-          f"{slope(list(enumerate(after))[half:]) / MIB:+.3f} (second half); peak {_mib(peak)} MiB "
-          f"(VmHWM process {_mib(figures['hwm_self'])}, tree {_mib(figures['hwm_tree'])}): {_verdict(peak)}")
+    print(
+        f"  {len(paths)} documents in a row ({len({p.name for p in paths})} distinct, {figures['pages']} pages, "
+        f"{figures['seconds']:.1f} s): RSS after each document: first {_mib(after[0])}, last {_mib(after[-1])}, "
+        f"max {_mib(max(after))} MiB"
+    )
+    print(
+        f"    slope {slope(enumerate(after)) / MIB:+.3f} MiB per document (all), "
+        f"{slope(list(enumerate(after))[half:]) / MIB:+.3f} (second half); peak {_mib(peak)} MiB "
+        f"(VmHWM process {_mib(figures['hwm_self'])}, tree {_mib(figures['hwm_tree'])}): {_verdict(peak)}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -552,8 +613,12 @@ def main() -> int:
     parser.add_argument("--corpus", type=pathlib.Path, default=DEFAULT_CORPUS_DIR)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sequence", type=int, default=50, help="documents in the consecutive-documents run")
-    parser.add_argument("--mode", choices=("in-process", "multi"), default="multi",
-                        help="extractor for the memory runs: the service's worker processes, or one process")
+    parser.add_argument(
+        "--mode",
+        choices=("in-process", "multi"),
+        default="multi",
+        help="extractor for the memory runs: the service's worker processes, or one process",
+    )
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()

@@ -193,7 +193,9 @@ async def fuzz(args: argparse.Namespace) -> int:
                     saved = save_input(args.out, data, outcome, {"index": index, "seed": args.seed, **case.describe()})
                     print(f"  VIOLATION {outcome.violation} in case {index}: saved {saved}", flush=True)
                 elif outcome.notable:
-                    save_input(args.out / "notable", data, outcome, {"index": index, "seed": args.seed, **case.describe()})
+                    save_input(
+                        args.out / "notable", data, outcome, {"index": index, "seed": args.seed, **case.describe()}
+                    )
                 tally.add(case, outcome, saved)
                 if tally.done % progress_every == 0:
                     elapsed = time.monotonic() - started
@@ -243,7 +245,9 @@ def report(args: argparse.Namespace, tally: Tally, elapsed: float, restarts: int
         print(f"  {seconds:6.2f} s  {label}")
     print(f"violations: {len(tally.violations)}")
     for outcome, saved, case in tally.violations[:20]:
-        print(f"  {outcome.violation}: {saved}\n    case {case}\n    {outcome.detail.strip().splitlines()[-1] if outcome.detail else ''}")
+        print(
+            f"  {outcome.violation}: {saved}\n    case {case}\n    {outcome.detail.strip().splitlines()[-1] if outcome.detail else ''}"
+        )
     print(f"{tally.done} cases in {elapsed:.1f} s: {tally.done / elapsed:.1f} cases/s")
     if args.stderr_log:
         print(f"worker and MuPDF log output: {args.stderr_log}")

@@ -58,7 +58,9 @@ async def run(calls: int, concurrency: int, rounds: int) -> None:
     mesh = LocalMesh(state, MeshPorts.free(), workers=1, ocr=False)
     try:
         mesh.start()
-        async with MeshClient(mesh.gateway_address, token=mesh.token(subject="bench"), ca=mesh.ca_path.read_bytes()) as client:
+        async with MeshClient(
+            mesh.gateway_address, token=mesh.token(subject="bench"), ca=mesh.ca_path.read_bytes()
+        ) as client:
             upload = await client.upload_bytes(make_pdf("latency", 8), "latency.pdf")
             await client.wait_for_job(upload.job.name, timeout=300)
             request = search_pb.SearchChunksRequest(query=page_phrase("latency", 3), top_k=5)
@@ -84,7 +86,9 @@ async def run(calls: int, concurrency: int, rounds: int) -> None:
         "through Envoy (TLS, JWT, RBAC, rate limit, mTLS)": results["gateway"],
     }
     for label, values in rows.items():
-        print(f"  {label:50s} {percentile(values, 0.5):8.2f} {percentile(values, 0.95):8.2f} {statistics.mean(values):8.2f}")
+        print(
+            f"  {label:50s} {percentile(values, 0.5):8.2f} {percentile(values, 0.95):8.2f} {statistics.mean(values):8.2f}"
+        )
     for q, name in ((0.5, "p50"), (0.95, "p95")):
         added = percentile(results["gateway"], q) - percentile(results["direct"], q)
         ratio = percentile(results["gateway"], q) / percentile(results["direct"], q)

@@ -279,7 +279,7 @@ def _strip_comments(source: str) -> str:
 def _read_group(text: str, start: int) -> tuple[str, int]:
     """The content of the balanced {...} group opening at text[start], and the index after it."""
     if text[start] != "{":
-        raise ValueError(f"expected '{{' at {start}: {text[start:start + 20]!r}")
+        raise ValueError(f"expected '{{' at {start}: {text[start : start + 20]!r}")
     depth = 0
     for index in range(start, len(text)):
         char = text[index]
@@ -544,8 +544,28 @@ def parse_latex(source: str, facts: dict | None = None) -> LatexTruth:
 # ---------------------------------------------------------------------------------------------
 
 _HTML_BLOCKS = {
-    "p", "div", "li", "tr", "table", "blockquote", "pre", "section", "article", "header", "footer",
-    "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "figcaption", "caption", "br",
+    "p",
+    "div",
+    "li",
+    "tr",
+    "table",
+    "blockquote",
+    "pre",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "dt",
+    "dd",
+    "figcaption",
+    "caption",
+    "br",
 }
 
 
@@ -654,28 +674,73 @@ PAGE_WIDTH, PAGE_HEIGHT = 595.0, 842.0  # A4 in points
 _FONTS = {"regular": "helv", "bold": "hebo", "italic": "heit"}  # MuPDF's built-in Nimbus Sans family
 
 _SUBJECTS = (
-    "The harbour observers", "Coastal forecasters", "The lighthouse keeper", "Our field volunteers",
-    "The survey vessel crew", "Regional meteorologists", "The island weather station", "Experienced sailors",
-    "The tide gauge network", "Visiting climatologists", "The fishing cooperative", "Night watch officers",
-    "The ferry captains", "Retired pilots", "The coastguard radio room", "Student assistants",
+    "The harbour observers",
+    "Coastal forecasters",
+    "The lighthouse keeper",
+    "Our field volunteers",
+    "The survey vessel crew",
+    "Regional meteorologists",
+    "The island weather station",
+    "Experienced sailors",
+    "The tide gauge network",
+    "Visiting climatologists",
+    "The fishing cooperative",
+    "Night watch officers",
+    "The ferry captains",
+    "Retired pilots",
+    "The coastguard radio room",
+    "Student assistants",
 )
 _VERBS = (
-    "recorded", "compared", "documented", "monitored", "questioned", "calibrated", "summarised",
-    "reconstructed", "predicted", "reviewed", "measured", "tabulated", "photographed", "described",
+    "recorded",
+    "compared",
+    "documented",
+    "monitored",
+    "questioned",
+    "calibrated",
+    "summarised",
+    "reconstructed",
+    "predicted",
+    "reviewed",
+    "measured",
+    "tabulated",
+    "photographed",
+    "described",
 )
 _OBJECTS = (
-    "atmospheric pressure", "the southwesterly swell", "precipitation totals", "cloud condensation patterns",
-    "visibility over the estuary", "thunderstorm development", "anticyclonic conditions",
-    "sea surface temperatures", "the instrumentation logs", "fog formation near the breakwater",
-    "meteorological observations", "wind shear above the cliffs", "humidity in the boathouse",
-    "the approaching squall lines", "overnight temperature inversions", "the barometric tendency",
+    "atmospheric pressure",
+    "the southwesterly swell",
+    "precipitation totals",
+    "cloud condensation patterns",
+    "visibility over the estuary",
+    "thunderstorm development",
+    "anticyclonic conditions",
+    "sea surface temperatures",
+    "the instrumentation logs",
+    "fog formation near the breakwater",
+    "meteorological observations",
+    "wind shear above the cliffs",
+    "humidity in the boathouse",
+    "the approaching squall lines",
+    "overnight temperature inversions",
+    "the barometric tendency",
 )
 _TAILS = (
-    "before the autumn equinox", "during unusually calm mornings", "throughout the winter campaign",
-    "whenever the barometer fell sharply", "with remarkable consistency", "alongside historical archives",
-    "despite persistent interference", "across neighbouring stations", "at irregular intervals",
-    "under challenging circumstances", "for the quarterly bulletin", "while the ferries were suspended",
-    "using hand-drawn synoptic charts", "long after the harbour lights dimmed", "for the regional almanac",
+    "before the autumn equinox",
+    "during unusually calm mornings",
+    "throughout the winter campaign",
+    "whenever the barometer fell sharply",
+    "with remarkable consistency",
+    "alongside historical archives",
+    "despite persistent interference",
+    "across neighbouring stations",
+    "at irregular intervals",
+    "under challenging circumstances",
+    "for the quarterly bulletin",
+    "while the ferries were suspended",
+    "using hand-drawn synoptic charts",
+    "long after the harbour lights dimmed",
+    "for the regional almanac",
     "with characteristically understated notes",
 )
 
@@ -707,8 +772,9 @@ class _Composer:
     BODY_SIZE = 10.0
     HEADING_SIZES = {1: 20.0, 2: 15.0, 3: 12.0}
 
-    def __init__(self, columns: int = 1, margin: float = 64.0, gutter: float = 22.0, top: float = 78.0,
-                 bottom: float = 770.0):
+    def __init__(
+        self, columns: int = 1, margin: float = 64.0, gutter: float = 22.0, top: float = 78.0, bottom: float = 770.0
+    ):
         self.doc = pymupdf.open()
         self.columns, self.margin, self.gutter, self.top, self.bottom = columns, margin, gutter, top, bottom
         self.column_width = (PAGE_WIDTH - 2 * margin - (columns - 1) * gutter) / columns
@@ -765,15 +831,23 @@ class _Composer:
 
     # -- drawing --------------------------------------------------------------------------------
 
-    def _text(self, x: float, baseline: float, text: str, style: str = "regular", size: float = BODY_SIZE,
-              color: tuple[float, float, float] = (0, 0, 0)) -> None:
+    def _text(
+        self,
+        x: float,
+        baseline: float,
+        text: str,
+        style: str = "regular",
+        size: float = BODY_SIZE,
+        color: tuple[float, float, float] = (0, 0, 0),
+    ) -> None:
         self.page.insert_text((x, baseline), text, fontname=f"F{style}", fontsize=size, color=color)
 
     def _width(self, text: str, style: str = "regular", size: float = BODY_SIZE) -> float:
         return self.fonts[style].text_length(text, fontsize=size)
 
-    def _wrap(self, text: str, width: float, first_indent: float = 0.0, style: str = "regular",
-              size: float = BODY_SIZE) -> list[str]:
+    def _wrap(
+        self, text: str, width: float, first_indent: float = 0.0, style: str = "regular", size: float = BODY_SIZE
+    ) -> list[str]:
         """Greedy line breaking; a long word that would leave a gap is hyphenated when a 3+3 split fits."""
         lines: list[str] = []
         line = ""
@@ -818,8 +892,14 @@ class _Composer:
         self.headings.append(Heading(text, level))
         self.blocks.append(text)
 
-    def paragraph(self, text: str, first_indent: float = 0.0, style: str = "regular",
-                  size: float = BODY_SIZE, space_after: float = 5.0) -> None:
+    def paragraph(
+        self,
+        text: str,
+        first_indent: float = 0.0,
+        style: str = "regular",
+        size: float = BODY_SIZE,
+        space_after: float = 5.0,
+    ) -> None:
         for index, line in enumerate(self._wrap(text, self.column_width, first_indent, style, size)):
             self._ensure(self.LEADING)
             self._text(self.x + (first_indent if index == 0 else 0.0), self.y + size, line, style, size)
@@ -846,7 +926,8 @@ class _Composer:
         columns = len(rows[0])
         widths = [
             max(self._width(row[c], "bold" if r < header_rows else "regular", size) for r, row in enumerate(rows))
-            + 2 * pad + (0 if ruled else 10)
+            + 2 * pad
+            + (0 if ruled else 10)
             for c in range(columns)
         ]
         assert sum(widths) <= self.column_width, "table too wide"
@@ -869,8 +950,9 @@ class _Composer:
         else:  # a thin rule-free look: nothing but whitespace between columns
             pass
         self.y = top + row_height * len(rows) + 12
-        truth = TableTruth(rows=tuple(tuple(row) for row in rows), header_rows=header_rows, caption=caption,
-                           ruled=ruled)
+        truth = TableTruth(
+            rows=tuple(tuple(row) for row in rows), header_rows=header_rows, caption=caption, ruled=ruled
+        )
         self.tables.append(truth)
         self.blocks.append(truth.as_text())
 
@@ -908,12 +990,14 @@ def _single_column(path: pathlib.Path) -> GroundTruth:
     c.paragraph(prose.paragraph(5))
     c.heading("Cloud Families", 3)
     c.paragraph(prose.paragraph(4))
-    c.bullet_list([
-        "Cumulus towers that grow before noon usually announce afternoon showers over the headland.",
-        "Stratus sheets that hug the water are a sign of stable air and poor visibility.",
-        "Cirrus streaks moving in from the west often precede a change within a day.",
-        "Lenticular clouds above the ridge mark strong winds aloft even when the harbour is calm.",
-    ])
+    c.bullet_list(
+        [
+            "Cumulus towers that grow before noon usually announce afternoon showers over the headland.",
+            "Stratus sheets that hug the water are a sign of stable air and poor visibility.",
+            "Cirrus streaks moving in from the west often precede a change within a day.",
+            "Lenticular clouds above the ridge mark strong winds aloft even when the harbour is calm.",
+        ]
+    )
     c.paragraph(prose.paragraph(5))
     c.heading("Pressure and Wind", 3)
     c.paragraph(prose.paragraph(6))
@@ -922,11 +1006,13 @@ def _single_column(path: pathlib.Path) -> GroundTruth:
     c.paragraph(prose.paragraph(5))
     c.heading("Instrument Care", 3)
     c.paragraph(prose.paragraph(4))
-    c.bullet_list([
-        "Rinse the anemometer cups with fresh water after every storm.",
-        "Check the barometer against the reference reading each Monday morning and note any drift in the log.",
-        "Replace the wet bulb wick at the start of every month.",
-    ])
+    c.bullet_list(
+        [
+            "Rinse the anemometer cups with fresh water after every storm.",
+            "Check the barometer against the reference reading each Monday morning and note any drift in the log.",
+            "Replace the wet bulb wick at the start of every month.",
+        ]
+    )
     c.paragraph(prose.paragraph(5))
     c.heading("Reporting Schedule", 3)
     c.paragraph(prose.paragraph(6))
@@ -936,8 +1022,13 @@ def _single_column(path: pathlib.Path) -> GroundTruth:
     c.paragraph(prose.paragraph(4))
     furniture = c.furniture("Mivaa Bench Handbook Series", "Page {page} of {pages}")
     truth = GroundTruth(
-        name="generated-single-column.pdf", pdf=path, origin="generated", blocks=tuple(c.blocks),
-        headings=tuple(c.headings), furniture=tuple(furniture), hyphenated=tuple(c.hyphenated),
+        name="generated-single-column.pdf",
+        pdf=path,
+        origin="generated",
+        blocks=tuple(c.blocks),
+        headings=tuple(c.headings),
+        furniture=tuple(furniture),
+        hyphenated=tuple(c.hyphenated),
         notes="3 heading levels, hyphenated line breaks, bulleted lists, running header/footer",
     )
     c.save(path)
@@ -949,16 +1040,28 @@ def _two_column(path: pathlib.Path) -> GroundTruth:
     c = _Composer(columns=2, margin=56.0, gutter=24.0, top=64.0)
     c.full_width_title("Tides, Fog and the Northern Harbour", "A two-column report generated for the Mivaa bench")
     # Enough text to fill both columns of two pages and run onto a third.
-    sections = ("Morning Observations", "Afternoon Changes", "Evening Summary", "Night Watch", "Instruments Aboard",
-                "Open Questions")
+    sections = (
+        "Morning Observations",
+        "Afternoon Changes",
+        "Evening Summary",
+        "Night Watch",
+        "Instruments Aboard",
+        "Open Questions",
+    )
     for section in sections:
         c.heading(section, 2)
         for sentences in (6, 5, 7):
             c.paragraph(prose.paragraph(sentences), first_indent=10.0, space_after=3.0)
     furniture = c.furniture(None, "{page}")
     truth = GroundTruth(
-        name="generated-two-column.pdf", pdf=path, origin="generated", blocks=tuple(c.blocks),
-        headings=tuple(c.headings), furniture=tuple(furniture), multi_column=True, hyphenated=tuple(c.hyphenated),
+        name="generated-two-column.pdf",
+        pdf=path,
+        origin="generated",
+        blocks=tuple(c.blocks),
+        headings=tuple(c.headings),
+        furniture=tuple(furniture),
+        multi_column=True,
+        hyphenated=tuple(c.hyphenated),
         notes="full-width title, text flows down column 1 then column 2",
     )
     c.save(path)
@@ -1006,8 +1109,13 @@ def _tables(path: pathlib.Path) -> GroundTruth:
         c.paragraph(prose.paragraph(sentences))
     furniture = c.furniture("Mivaa Bench Station Annex", "Page {page}")
     truth = GroundTruth(
-        name="generated-tables.pdf", pdf=path, origin="generated", blocks=tuple(c.blocks),
-        headings=tuple(c.headings), tables=tuple(c.tables), furniture=tuple(furniture),
+        name="generated-tables.pdf",
+        pdf=path,
+        origin="generated",
+        blocks=tuple(c.blocks),
+        headings=tuple(c.headings),
+        tables=tuple(c.tables),
+        furniture=tuple(furniture),
         hyphenated=tuple(c.hyphenated),
         notes="a ruled table and a table without rules, with captions; two pages",
     )
@@ -1024,8 +1132,9 @@ def generated_truths(out_dir: pathlib.Path = DEFAULT_GENERATED_DIR) -> list[Grou
     return [make(out_dir / f"generated-{name}.pdf") for name, make in GENERATORS.items()]
 
 
-def all_truths(corpus_dir: pathlib.Path | None = DEFAULT_CORPUS_DIR,
-               out_dir: pathlib.Path = DEFAULT_GENERATED_DIR) -> list[GroundTruth]:
+def all_truths(
+    corpus_dir: pathlib.Path | None = DEFAULT_CORPUS_DIR, out_dir: pathlib.Path = DEFAULT_GENERATED_DIR
+) -> list[GroundTruth]:
     return [*corpus_truths(corpus_dir), *generated_truths(out_dir)]
 
 

@@ -132,21 +132,37 @@ def b32_model_dir() -> pathlib.Path:
     with contextlib.suppress(Exception):
         if read_clip_manifest(B32_DIR).get("source") == source:
             return B32_DIR
-    print(f"  (building {B32_DIR.relative_to(REPO_ROOT)}: a random ViT-B/32-shaped CLIP, exported once and cached)",
-          flush=True)
+    print(
+        f"  (building {B32_DIR.relative_to(REPO_ROOT)}: a random ViT-B/32-shaped CLIP, exported once and cached)",
+        flush=True,
+    )
     started = time.perf_counter()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     work = pathlib.Path(tempfile.mkdtemp(prefix=".clip-b32-checkpoint.", dir=CACHE_DIR))
     try:
         for args, what in (
             (["-c", _MAKE_B32, str(work)], "building the checkpoint"),
-            ([str(EXPORT_CLIP), "--checkpoint", str(work), "--out", str(B32_DIR), "--name", B32_NAME,
-              "--source", source, "--force"], "tools/export_clip.py"),
+            (
+                [
+                    str(EXPORT_CLIP),
+                    "--checkpoint",
+                    str(work),
+                    "--out",
+                    str(B32_DIR),
+                    "--name",
+                    B32_NAME,
+                    "--source",
+                    source,
+                    "--force",
+                ],
+                "tools/export_clip.py",
+            ),
         ):
             result = run_export_python(args)
             if result.returncode != 0:
-                raise SystemExit(f"{what} failed (exit {result.returncode}):\n{result.stdout[-3000:]}\n"
-                                 f"{result.stderr[-3000:]}")
+                raise SystemExit(
+                    f"{what} failed (exit {result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)  # the export is all the bench needs
     print(f"  (built in {time.perf_counter() - started:.0f} s)", flush=True)
@@ -174,11 +190,14 @@ def providers_for(device: str) -> list[str]:
 
 
 def load(model_dir: pathlib.Path, device: str, precision: str, threads: int | None) -> OnnxClipModel:
-    model = OnnxClipModel(model_dir, providers=providers_for(device), precision=precision, intra_op_threads=threads,
-                          max_batch_size=32)
+    model = OnnxClipModel(
+        model_dir, providers=providers_for(device), precision=precision, intra_op_threads=threads, max_batch_size=32
+    )
     if device == "cuda" and model.provider != CUDA:
-        raise SystemExit(f"onnxruntime offers {CUDA} but the {precision} session runs on {model.provider} "
-                         "(CUDA/cuDNN libraries missing?)")
+        raise SystemExit(
+            f"onnxruntime offers {CUDA} but the {precision} session runs on {model.provider} "
+            "(CUDA/cuDNN libraries missing?)"
+        )
     return model
 
 
@@ -231,8 +250,9 @@ def one_run(fn: Callable[[Sequence], object], items: Sequence, batch: int, image
     return done / (time.perf_counter() - started)
 
 
-def best_rates(runs: list[tuple[Callable[[Sequence], object], Sequence]], batch: int, images_per_run: int,
-               repeats: int) -> list[float]:
+def best_rates(
+    runs: list[tuple[Callable[[Sequence], object], Sequence]], batch: int, images_per_run: int, repeats: int
+) -> list[float]:
     """The best of `repeats` runs of each (fn, items), after a warm-up call of each. Runs alternate
     between the functions, so a busy spell on the machine does not land on one of them only."""
     for fn, items in runs:
@@ -244,20 +264,26 @@ def best_rates(runs: list[tuple[Callable[[Sequence], object], Sequence]], batch:
     return best
 
 
-def throughput_table(models: list[OnnxClipModel], images: list[bytes], batches: list[int], images_per_run: int,
-                     repeats: int) -> None:
+def throughput_table(
+    models: list[OnnxClipModel], images: list[bytes], batches: list[int], images_per_run: int, repeats: int
+) -> None:
     for model in models:
         pixels = np.stack([model.preprocess_image(image) for image in images])
         for batch in batches:
             model_rate, full_rate = best_rates(
-                [(model.embed_pixels, pixels), (model.embed_images, images)], batch, images_per_run, repeats)
-            print(f"  {model.device:<30} {batch:>5} {model_rate:>9.1f} i/s {full_rate:>9.1f} i/s "
-                  f"{min(full_rate / model_rate, 1.0):>11.0%}", flush=True)
+                [(model.embed_pixels, pixels), (model.embed_images, images)], batch, images_per_run, repeats
+            )
+            print(
+                f"  {model.device:<30} {batch:>5} {model_rate:>9.1f} i/s {full_rate:>9.1f} i/s "
+                f"{min(full_rate / model_rate, 1.0):>11.0%}",
+                flush=True,
+            )
 
 
 def preprocess_rate(model: OnnxClipModel, images: list[bytes], repeats: int) -> float:
-    (rate,) = best_rates([(lambda chunk: [model.preprocess_image(image) for image in chunk], images)],
-                         len(images), len(images), repeats)
+    (rate,) = best_rates(
+        [(lambda chunk: [model.preprocess_image(image) for image in chunk], images)], len(images), len(images), repeats
+    )
     return rate
 
 
@@ -267,17 +293,22 @@ def agreement(fp16: OnnxClipModel, fp32: OnnxClipModel, images: list[bytes]) -> 
     same = (half * full).sum(axis=1)
     pairs = full @ full.T
     distinct = pairs[~np.eye(len(full), dtype=bool)]
-    print(f"  fp16 vs fp32 on {fp32.provider}, {len(images)} images: cosine min {same.min():.6f}, "
-          f"mean {same.mean():.6f}  (distinct images' fp32 cosine: mean {distinct.mean():.4f}, "
-          f"max {distinct.max():.4f})")
+    print(
+        f"  fp16 vs fp32 on {fp32.provider}, {len(images)} images: cosine min {same.min():.6f}, "
+        f"mean {same.mean():.6f}  (distinct images' fp32 cosine: mean {distinct.mean():.4f}, "
+        f"max {distinct.max():.4f})"
+    )
 
 
-def tower_throughput(args: argparse.Namespace, model_dir: pathlib.Path, devices: list[str],
-                     images: list[bytes]) -> None:
+def tower_throughput(
+    args: argparse.Namespace, model_dir: pathlib.Path, devices: list[str], images: list[bytes]
+) -> None:
     threads = args.threads or os.cpu_count()
-    print(f"1. Image tower throughput, images/s (best of {args.repeats} runs of >= {args.images_per_run} images "
-          f"after a warm-up call; embed_images decodes and preprocesses on one thread; "
-          f"{threads} onnxruntime threads, {os.cpu_count()} cores); model share: of embed_images' time")
+    print(
+        f"1. Image tower throughput, images/s (best of {args.repeats} runs of >= {args.images_per_run} images "
+        f"after a warm-up call; embed_images decodes and preprocesses on one thread; "
+        f"{threads} onnxruntime threads, {os.cpu_count()} cores); model share: of embed_images' time"
+    )
     print(f"  {'device / precision':<30} {'batch':>5} {'embed_pixels':>13} {'embed_images':>13} {'model share':>12}")
     for device in devices:
         precisions = [FP16, FP32] if device == "cuda" or args.cpu_fp16 else [FP32]
@@ -310,8 +341,9 @@ def registry_providers(providers: list[str]):
 
 
 @contextlib.asynccontextmanager
-async def embedder(model_dir: pathlib.Path, device: str, *, max_batch_images: int, max_wait_ms: float,
-                   threads: int | None):
+async def embedder(
+    model_dir: pathlib.Path, device: str, *, max_batch_images: int, max_wait_ms: float, threads: int | None
+):
     """An in-process embedder serving the CLIP export (ModelRegistry + EmbedderServicer on grpc.aio):
     yields (stub, the OnnxClipModel, its image batcher)."""
     from mivaa.embedder.v1 import embedder_service_pb2_grpc
@@ -323,7 +355,12 @@ async def embedder(model_dir: pathlib.Path, device: str, *, max_batch_images: in
         root = pathlib.Path(tmp)
         (root / "clip").symlink_to(model_dir.resolve(), target_is_directory=True)  # noqa: ASYNC240 - set-up, before timing
         registry = ModelRegistry(
-            root, (), image_models=("clip",), max_batch_texts=64, max_wait_ms=max_wait_ms, threads=threads,
+            root,
+            (),
+            image_models=("clip",),
+            max_batch_texts=64,
+            max_wait_ms=max_wait_ms,
+            threads=threads,
             max_batch_images=max_batch_images,
         )
         with registry_providers(providers_for(device)):
@@ -337,8 +374,9 @@ async def embedder(model_dir: pathlib.Path, device: str, *, max_batch_images: in
             await registry.close()
 
 
-async def one_round(stub, model: OnnxClipModel, images: list[bytes], callers: int,
-                    number: int) -> tuple[list[float], float]:
+async def one_round(
+    stub, model: OnnxClipModel, images: list[bytes], callers: int, number: int
+) -> tuple[list[float], float]:
     """`callers` concurrent EmbedImages calls of one image each: (latencies in s, wall time of the round)."""
     from mivaa.embedder.v1 import embedder_service_pb2 as pb
 
@@ -357,20 +395,31 @@ async def one_round(stub, model: OnnxClipModel, images: list[bytes], callers: in
     return list(latencies), time.perf_counter() - started
 
 
-async def compare_batching(args: argparse.Namespace, model_dir: pathlib.Path, device: str, images: list[bytes],
-                           settings: dict[str, tuple[int, float]]) -> dict[str, dict]:
+async def compare_batching(
+    args: argparse.Namespace,
+    model_dir: pathlib.Path,
+    device: str,
+    images: list[bytes],
+    settings: dict[str, tuple[int, float]],
+) -> dict[str, dict]:
     """Both embedders up at once; their rounds alternate, so a busy spell on the machine hits both alike."""
     async with contextlib.AsyncExitStack() as stack:
         servers = {
-            label: await stack.enter_async_context(embedder(
-                model_dir, device, max_batch_images=max_batch, max_wait_ms=wait_ms, threads=args.threads))
+            label: await stack.enter_async_context(
+                embedder(model_dir, device, max_batch_images=max_batch, max_wait_ms=wait_ms, threads=args.threads)
+            )
             for label, (max_batch, wait_ms) in settings.items()
         }
         stats = {}
         for label, (stub, model, batcher) in servers.items():
             await one_round(stub, model, images, args.callers, -1)  # warm-up: channel, decode threads, batcher, model
-            stats[label] = {"device": model.device, "latencies": [], "wall": 0.0,
-                            "runs": -model.image_runs, "batches": -batcher.batches_run}
+            stats[label] = {
+                "device": model.device,
+                "latencies": [],
+                "wall": 0.0,
+                "runs": -model.image_runs,
+                "batches": -batcher.batches_run,
+            }
         for number in range(args.rounds):
             for label, (stub, model, _) in servers.items():
                 latencies, wall = await one_round(stub, model, images, args.callers, number)
@@ -393,23 +442,33 @@ def latency_comparison(args: argparse.Namespace, model_dir: pathlib.Path, device
     settings = {"with": (32, 5.0), "without": (1, 5.0)}
     results = asyncio.run(compare_batching(args, model_dir, device, images, settings))
     with_, without = results["with"], results["without"]
-    print(f"2. EmbedImages over gRPC: {args.callers} concurrent callers, one image each, x {args.rounds} rounds per "
-          f"setting (alternating, after a warm-up round); in-process embedder on {with_['device']}, the client on "
-          f"its event loop")
+    print(
+        f"2. EmbedImages over gRPC: {args.callers} concurrent callers, one image each, x {args.rounds} rounds per "
+        f"setting (alternating, after a warm-up round); in-process embedder on {with_['device']}, the client on "
+        f"its event loop"
+    )
     print(f"  {'':<26} {'batching (32 images, 5 ms)':>27} {'no batching (1 image)':>22} {'without / with':>15}")
     rows = [
-        ("p50 latency per call (ms)", float(np.percentile(with_["latencies"], 50)),
-         float(np.percentile(without["latencies"], 50))),
-        ("p95 latency per call (ms)", float(np.percentile(with_["latencies"], 95)),
-         float(np.percentile(without["latencies"], 95))),
+        (
+            "p50 latency per call (ms)",
+            float(np.percentile(with_["latencies"], 50)),
+            float(np.percentile(without["latencies"], 50)),
+        ),
+        (
+            "p95 latency per call (ms)",
+            float(np.percentile(with_["latencies"], 95)),
+            float(np.percentile(without["latencies"], 95)),
+        ),
         ("max latency per call (ms)", float(with_["latencies"].max()), float(without["latencies"].max())),
         ("throughput (images/s)", with_["throughput"], without["throughput"]),
     ]
     for name, a, b in rows:
         print(f"  {name:<26} {a:>27.1f} {b:>22.1f} {b / a:>14.2f}x")
     print(f"  {'model calls (image_runs)':<26} {with_['runs']:>27} {without['runs']:>22}")
-    print(f"  {'images per model call':<26} {with_['images'] / with_['runs']:>27.1f} "
-          f"{without['images'] / without['runs']:>22.1f}")
+    print(
+        f"  {'images per model call':<26} {with_['images'] / with_['runs']:>27.1f} "
+        f"{without['images'] / without['runs']:>22.1f}"
+    )
     print(f"  {'largest batch':<26} {with_['largest']:>27} {without['largest']:>22}")
 
 
@@ -449,9 +508,11 @@ def main(argv: list[str] | None = None) -> int:
     images = gallery(GALLERY_SIZE, size=args.image_size)
     mean_kb = statistics.fmean(len(i) for i in images) / 1024
     print(f"CLIP image embedding: {manifest['name']} ({manifest.get('source', '')}), {model_dir}")
-    print(f"  {manifest['dimension']}-d, {manifest.get('image_size', '?')}px input; {len(images)} gallery PNGs of "
-          f"{args.image_size[0]}x{args.image_size[1]} ({mean_kb:.0f} KiB mean); devices: {', '.join(devices)}"
-          + ("" if offered else f" ({CUDA} not offered by onnxruntime here)"))
+    print(
+        f"  {manifest['dimension']}-d, {manifest.get('image_size', '?')}px input; {len(images)} gallery PNGs of "
+        f"{args.image_size[0]}x{args.image_size[1]} ({mean_kb:.0f} KiB mean); devices: {', '.join(devices)}"
+        + ("" if offered else f" ({CUDA} not offered by onnxruntime here)")
+    )
     print()
     if not args.skip_throughput:
         with others_note():

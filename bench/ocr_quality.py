@@ -35,7 +35,13 @@ async def quality(pool: OcrPool, engine: str, pages) -> dict[str, tuple[float, f
     options = RecognizeOptions(engine=engine, correct_orientation=True)
     results = await asyncio.gather(*(pool.recognize(p.name, p.png, p.dpi, options) for p in pages))
     return {
-        page.name: (cer(page.text, r.text), word_accuracy(page.text, r.text), r.rotation_degrees, r.skew_degrees, r.seconds)
+        page.name: (
+            cer(page.text, r.text),
+            word_accuracy(page.text, r.text),
+            r.rotation_degrees,
+            r.skew_degrees,
+            r.seconds,
+        )
         for page, r in zip(pages, results, strict=True)
     }
 
@@ -58,12 +64,16 @@ async def main() -> None:
     pool = OcrPool(engines, processes=args.processes)
     started = time.perf_counter()
     await pool.start()
-    print(f"{pool.processes} workers on {os.cpu_count()} cores, engines loaded in {time.perf_counter() - started:.1f} s: "
-          + ", ".join(f"{i.name} ({i.device})" for i in pool.engines()))
+    print(
+        f"{pool.processes} workers on {os.cpu_count()} cores, engines loaded in {time.perf_counter() - started:.1f} s: "
+        + ", ".join(f"{i.name} ({i.device})" for i in pool.engines())
+    )
     pages = [clean_page(), *degraded_pages()]
     try:
         table = {engine: await quality(pool, engine, pages) for engine in engines}
-        header = f"{'page':<14}" + "".join(f"| {e + ' CER':>15} {'word acc':>9} {'rot':>4} {'skew':>5} " for e in engines)
+        header = f"{'page':<14}" + "".join(
+            f"| {e + ' CER':>15} {'word acc':>9} {'rot':>4} {'skew':>5} " for e in engines
+        )
         print()
         print(header)
         print("-" * len(header))
@@ -76,8 +86,10 @@ async def main() -> None:
         row = f"{'mean':<14}"
         for engine in engines:
             values = list(table[engine].values())
-            row += f"| {sum(v[0] for v in values) / len(values) * 100:>14.2f}% " \
-                   f"{sum(v[1] for v in values) / len(values) * 100:>8.1f}% {'':>4} {'':>5} "
+            row += (
+                f"| {sum(v[0] for v in values) / len(values) * 100:>14.2f}% "
+                f"{sum(v[1] for v in values) / len(values) * 100:>8.1f}% {'':>4} {'':>5} "
+            )
         print(row)
         print()
         print(f"{'engine':<10} {'pages/s (clean 200 DPI)':>24} {'pages/s with orientation':>25}")

@@ -137,7 +137,9 @@ async def latency(pool: Ours | Pebble, calls: int) -> tuple[float, float]:
     return statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
-async def recovery(pool: Ours | Pebble, fault: Callable[[], None], expected: tuple[type[BaseException], ...]) -> tuple[float, float]:
+async def recovery(
+    pool: Ours | Pebble, fault: Callable[[], None], expected: tuple[type[BaseException], ...]
+) -> tuple[float, float]:
     """Seconds until the caller sees the failure, and until the next task's result."""
     started = time.perf_counter()
     try:
@@ -182,8 +184,10 @@ async def measure(kind: type[Ours | Pebble], args: argparse.Namespace) -> dict[s
 
 def report(results: dict[str, dict[str, float]], args: argparse.Namespace) -> None:
     names = list(results)
-    print(f"{args.workers} workers, {args.tasks} trivial tasks, {args.latency_calls} calls of 1 ms, "
-          f"recovery: median of {args.rounds} rounds on a one-worker pool, hang timeout {HANG_TIMEOUT:g} s")
+    print(
+        f"{args.workers} workers, {args.tasks} trivial tasks, {args.latency_calls} calls of 1 ms, "
+        f"recovery: median of {args.rounds} rounds on a one-worker pool, hang timeout {HANG_TIMEOUT:g} s"
+    )
     print(f"{'':34s}" + "".join(f"{name:>28s}" for name in names))
     for key in results[names[0]]:
         cells = []

@@ -63,7 +63,9 @@ async def measure_scanned(mesh, pages: int) -> dict:
     from tests.support.pdfs import make_scanned_pdf
 
     data = make_scanned_pdf("bench-scan", pages)
-    async with MeshClient(mesh.gateway_address, token=mesh.token(subject="bench"), ca=mesh.ca_path.read_bytes()) as client:
+    async with MeshClient(
+        mesh.gateway_address, token=mesh.token(subject="bench"), ca=mesh.ca_path.read_bytes()
+    ) as client:
         started = time.perf_counter()
         upload = await client.upload_bytes(data, "scanned.pdf")
         final = await client.wait_for_job(upload.job.name, timeout=1800)
@@ -71,14 +73,22 @@ async def measure_scanned(mesh, pages: int) -> dict:
     if final.state != job_pb2.JOB_STATE_SUCCEEDED:
         raise SystemExit(f"scanned ingest did not succeed: {final}")
     stages = {job_pb2.JobStage.Name(t.stage).removeprefix("JOB_STAGE_").lower(): t.seconds for t in final.stage_timings}
-    return {"pages": final.pages_total, "ocr_pages": final.ocr_pages_done, "chunks": final.chunks_indexed, "total_s": total, "stages": stages}
+    return {
+        "pages": final.pages_total,
+        "ocr_pages": final.ocr_pages_done,
+        "chunks": final.chunks_indexed,
+        "total_s": total,
+        "stages": stages,
+    }
 
 
 async def measure(mesh, pdf: pathlib.Path, queries: int) -> dict:
     from mivaa.jobs.v1 import job_pb2
     from mivaa_cli.client import MeshClient
 
-    async with MeshClient(mesh.gateway_address, token=mesh.token(subject="bench"), ca=mesh.ca_path.read_bytes()) as client:
+    async with MeshClient(
+        mesh.gateway_address, token=mesh.token(subject="bench"), ca=mesh.ca_path.read_bytes()
+    ) as client:
         started = time.perf_counter()
         upload = await client.upload_file(pdf)
         uploaded = time.perf_counter() - started
@@ -86,7 +96,9 @@ async def measure(mesh, pdf: pathlib.Path, queries: int) -> dict:
         total = time.perf_counter() - started
         if final.state != job_pb2.JOB_STATE_SUCCEEDED:
             raise SystemExit(f"ingest did not succeed: {final}")
-        stages = {job_pb2.JobStage.Name(t.stage).removeprefix("JOB_STAGE_").lower(): t.seconds for t in final.stage_timings}
+        stages = {
+            job_pb2.JobStage.Name(t.stage).removeprefix("JOB_STAGE_").lower(): t.seconds for t in final.stage_timings
+        }
 
         for query in QUERIES:  # warm-up: connections, caches
             await client.search_chunks(query, top_k=10)
@@ -144,20 +156,26 @@ def main() -> int:
         shutil.rmtree(state, ignore_errors=True)
 
     rate = figures["pages"] / figures["total_s"]
-    print(f"end-to-end ingest through Envoy: {rate:8.1f} pages/s  ({figures['pages']} pages, "
-          f"{figures['chunks']} chunks, {figures['total_s']:.2f} s; target >= 10)  = {rate / ceiling:.3f} x ceiling")
+    print(
+        f"end-to-end ingest through Envoy: {rate:8.1f} pages/s  ({figures['pages']} pages, "
+        f"{figures['chunks']} chunks, {figures['total_s']:.2f} s; target >= 10)  = {rate / ceiling:.3f} x ceiling"
+    )
     print(f"  upload+validate+store: {figures['upload_s']:.2f} s")
     for stage, seconds in figures["stages"].items():
         print(f"  {stage:10} {seconds:7.2f} s (busy time; stages overlap)")
     lat = figures["latencies"]
-    print(f"SearchChunks through Envoy, top_k=10, {len(lat)} queries: p50 {percentile(lat, 0.5):.1f} ms, "
-          f"p95 {percentile(lat, 0.95):.1f} ms, mean {statistics.mean(lat):.1f} ms (target p95 <= 50 ms)")
+    print(
+        f"SearchChunks through Envoy, top_k=10, {len(lat)} queries: p50 {percentile(lat, 0.5):.1f} ms, "
+        f"p95 {percentile(lat, 0.95):.1f} ms, mean {statistics.mean(lat):.1f} ms (target p95 <= 50 ms)"
+    )
     if scanned is None:
         print("scanned ingest: not measured (OCR is not installed: make ocr)")
     else:
         rate = scanned["pages"] / scanned["total_s"]
-        print(f"scanned (image-only) ingest through Envoy, Tesseract: {rate:6.2f} pages/s  ({scanned['pages']} pages, "
-              f"{scanned['ocr_pages']} recognized, {scanned['chunks']} chunks, {scanned['total_s']:.2f} s; target >= 2)")
+        print(
+            f"scanned (image-only) ingest through Envoy, Tesseract: {rate:6.2f} pages/s  ({scanned['pages']} pages, "
+            f"{scanned['ocr_pages']} recognized, {scanned['chunks']} chunks, {scanned['total_s']:.2f} s; target >= 2)"
+        )
         for stage, seconds in scanned["stages"].items():
             label = "render+text" if stage == "extracting" else stage
             print(f"  {label:11} {seconds:7.2f} s (busy time; stages overlap)")

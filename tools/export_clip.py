@@ -345,8 +345,9 @@ def check_graph(path: pathlib.Path, inputs: list[str], output: str) -> dict:
     got_inputs = [i.name for i in model.graph.input]
     got_outputs = [o.name for o in model.graph.output]
     if got_inputs != inputs or got_outputs != [output]:
-        raise SystemExit(f"{path.name}: graph has inputs {got_inputs} and outputs {got_outputs}, "
-                         f"expected {inputs} -> [{output}]")
+        raise SystemExit(
+            f"{path.name}: graph has inputs {got_inputs} and outputs {got_outputs}, expected {inputs} -> [{output}]"
+        )
 
     def shape(value_info):
         return [d.dim_param or d.dim_value for d in value_info.type.tensor_type.shape.dim]
@@ -370,8 +371,16 @@ def load_model(src: pathlib.Path):
     return model.eval()
 
 
-def _export(wrapper, dummy: tuple, path: pathlib.Path, names: list[str], output: str,
-            dynamic: dict[str, dict[int, tuple[str, int]]], opset: int, exporter: str) -> str:
+def _export(
+    wrapper,
+    dummy: tuple,
+    path: pathlib.Path,
+    names: list[str],
+    output: str,
+    dynamic: dict[str, dict[int, tuple[str, int]]],
+    opset: int,
+    exporter: str,
+) -> str:
     """torch.onnx.export, the legacy exporter first, then dynamo; returns the one that worked."""
     import torch
 
@@ -408,7 +417,9 @@ def _export(wrapper, dummy: tuple, path: pathlib.Path, names: list[str], output:
                         external_data=False,
                         input_names=names,
                         output_names=[output],
-                        dynamic_shapes={n: {axis: dims[label] for axis, (label, _) in dynamic[n].items()} for n in names},
+                        dynamic_shapes={
+                            n: {axis: dims[label] for axis, (label, _) in dynamic[n].items()} for n in names
+                        },
                         opset_version=opset,
                     )
             return kind
@@ -418,8 +429,9 @@ def _export(wrapper, dummy: tuple, path: pathlib.Path, names: list[str], output:
     raise SystemExit(f"ONNX export of {path.name} failed:\n  " + "\n  ".join(errors))
 
 
-def export_towers(model, work: pathlib.Path, image_size: int, max_text_tokens: int, pad_id: int,
-                  opset: int, exporter: str) -> dict[str, str]:
+def export_towers(
+    model, work: pathlib.Path, image_size: int, max_text_tokens: int, pad_id: int, opset: int, exporter: str
+) -> dict[str, str]:
     import torch
 
     class _ImageTower(torch.nn.Module):
@@ -444,16 +456,30 @@ def export_towers(model, work: pathlib.Path, image_size: int, max_text_tokens: i
     kinds = {}
     pixels = torch.randn((2, 3, image_size, image_size), generator=torch.Generator().manual_seed(0))
     kinds["image"] = _export(
-        _ImageTower(model).eval(), (pixels,), work / FILES["fp32"]["image"], IMAGE_INPUTS, IMAGE_OUTPUT,
-        {"pixel_values": {0: ("batch", 4096)}}, opset, exporter,
+        _ImageTower(model).eval(),
+        (pixels,),
+        work / FILES["fp32"]["image"],
+        IMAGE_INPUTS,
+        IMAGE_OUTPUT,
+        {"pixel_values": {0: ("batch", 4096)}},
+        opset,
+        exporter,
     )
     eos = int(model.config.text_config.eos_token_id)
     bos = int(model.config.text_config.bos_token_id)
-    ids = torch.tensor([[bos, 5, 6, 7, 8, eos, pad_id], [bos, 9, eos, pad_id, pad_id, pad_id, pad_id]], dtype=torch.int64)
+    ids = torch.tensor(
+        [[bos, 5, 6, 7, 8, eos, pad_id], [bos, 9, eos, pad_id, pad_id, pad_id, pad_id]], dtype=torch.int64
+    )
     mask = (torch.arange(7)[None, :] < torch.tensor([[6], [3]])).to(torch.int64)
     kinds["text"] = _export(
-        _TextTower(model).eval(), (ids, mask), work / FILES["fp32"]["text"], TEXT_INPUTS, TEXT_OUTPUT,
-        {n: {0: ("batch", 4096), 1: ("sequence", max_text_tokens)} for n in TEXT_INPUTS}, opset, exporter,
+        _TextTower(model).eval(),
+        (ids, mask),
+        work / FILES["fp32"]["text"],
+        TEXT_INPUTS,
+        TEXT_OUTPUT,
+        {n: {0: ("batch", 4096), 1: ("sequence", max_text_tokens)} for n in TEXT_INPUTS},
+        opset,
+        exporter,
     )
     return kinds
 
@@ -499,8 +525,12 @@ def write_tokenizer(src: pathlib.Path, dst: pathlib.Path, max_text_tokens: int, 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--checkpoint", type=pathlib.Path, required=True,
-                        help="Hugging Face transformers CLIP folder (CLIPModel + CLIPProcessor save_pretrained)")
+    parser.add_argument(
+        "--checkpoint",
+        type=pathlib.Path,
+        required=True,
+        help="Hugging Face transformers CLIP folder (CLIPModel + CLIPProcessor save_pretrained)",
+    )
     parser.add_argument("--out", type=pathlib.Path, required=True, help="output folder (models/NAME)")
     parser.add_argument("--name", help="model name in the manifest (default: the checkpoint folder's name)")
     parser.add_argument("--source", help="what the manifest records as the source (default: the checkpoint path)")
@@ -549,10 +579,14 @@ def main(argv: list[str] | None = None) -> int:
         dimension = int(model.config.projection_dim)
         image_size = int(model.config.vision_config.image_size)
         kinds = export_towers(model, work, image_size, max_text_tokens, pad_id, args.opset, args.exporter)
-        graphs = {tower: check_graph(work / FILES["fp32"][tower], *io)
-                  for tower, io in (("image", (IMAGE_INPUTS, IMAGE_OUTPUT)), ("text", (TEXT_INPUTS, TEXT_OUTPUT)))}
-        print(f"exported with the {kinds['image']}/{kinds['text']} exporter, opset {graphs['image']['opset']}, "
-              f"dimension {dimension} ({time.perf_counter() - t0:.1f}s)")
+        graphs = {
+            tower: check_graph(work / FILES["fp32"][tower], *io)
+            for tower, io in (("image", (IMAGE_INPUTS, IMAGE_OUTPUT)), ("text", (TEXT_INPUTS, TEXT_OUTPUT)))
+        }
+        print(
+            f"exported with the {kinds['image']}/{kinds['text']} exporter, opset {graphs['image']['opset']}, "
+            f"dimension {dimension} ({time.perf_counter() - t0:.1f}s)"
+        )
 
         # fp32 parity: PyTorch vs ONNX, one input per run and a padded batch.
         pixels = parity_images(preprocess)
@@ -561,8 +595,10 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"unexpected PyTorch output shapes {want_image.shape}, {want_text.shape}")
         image32 = _OnnxRunner(work / FILES["fp32"]["image"], IMAGE_OUTPUT)
         text32 = _OnnxRunner(work / FILES["fp32"]["text"], TEXT_OUTPUT)
-        print(f"parity vs PyTorch get_image_features/get_text_features ({len(pixels)} images, "
-              f"{len(id_lists)} texts of {min(counts)}-{max(counts)} tokens), ONNX run by {image32.backend}:")
+        print(
+            f"parity vs PyTorch get_image_features/get_text_features ({len(pixels)} images, "
+            f"{len(id_lists)} texts of {min(counts)}-{max(counts)} tokens), ONNX run by {image32.backend}:"
+        )
         img_single, img_batch = run_image(image32, pixels)
         txt_single, txt_batch = run_text(text32, id_lists, pad_id)
         tol32 = (FP32_MIN_COSINE, FP32_MAX_ABS_DIFF)
@@ -573,8 +609,9 @@ def main(argv: list[str] | None = None) -> int:
             "text_padded_batch": compare("text fp32, padded batch", txt_batch, want_text, *tol32),
         }
         if not all(ok for ok, _, _ in results.values()):
-            print(f"parity FAILED (need cosine >= {FP32_MIN_COSINE} and |diff| <= {FP32_MAX_ABS_DIFF})",
-                  file=sys.stderr)
+            print(
+                f"parity FAILED (need cosine >= {FP32_MIN_COSINE} and |diff| <= {FP32_MAX_ABS_DIFF})", file=sys.stderr
+            )
             return 1
 
         # fp16 variants, checked against fp32 ONNX (both on the CPU here; meant for the CUDA provider).
@@ -596,29 +633,37 @@ def main(argv: list[str] | None = None) -> int:
 
         def measured(table: dict, tower: str) -> dict:
             rows = [v for k, v in table.items() if k.startswith(tower)]
-            return {"min_cosine": round(min(r[1] for r in rows), 8),
-                    "max_abs_diff": float(f"{max(r[2] for r in rows):.3e}")}
+            return {
+                "min_cosine": round(min(r[1] for r in rows), 8),
+                "max_abs_diff": float(f"{max(r[2] for r in rows):.3e}"),
+            }
 
-        (work / "parity.json").write_text(json.dumps({
-            "tolerances": TOLERANCES,
-            "fp32_vs_torch": {"image": measured(results, "image"), "text": measured(results, "text")},
-            "fp16_vs_fp32": {"image": measured(results16, "image"), "text": measured(results16, "text")},
-            "backend": image32.backend,
-            "images": {
-                "how": "numpy.random.default_rng(seed).integers(0, 256, (count, crop_height, crop_width, 3), "
-                       "dtype=uint8); image 0 replaced by a gradient (R = 255*x/(W-1), G = 255*y/(H-1), B = 128); "
-                       "then rescale_factor, mean and std from preprocess.json, NCHW",
-                "seed": PARITY_IMAGE_SEED,
-                "count": len(pixels),
-                "vectors": [[round(float(x), 7) for x in row] for row in want_image],
-            },
-            "texts": {
-                "texts": PARITY_TEXTS,
-                "input_ids": id_lists,
-                "pad_id": pad_id,
-                "vectors": [[round(float(x), 7) for x in row] for row in want_text],
-            },
-        }, ensure_ascii=False) + "\n")
+        (work / "parity.json").write_text(
+            json.dumps(
+                {
+                    "tolerances": TOLERANCES,
+                    "fp32_vs_torch": {"image": measured(results, "image"), "text": measured(results, "text")},
+                    "fp16_vs_fp32": {"image": measured(results16, "image"), "text": measured(results16, "text")},
+                    "backend": image32.backend,
+                    "images": {
+                        "how": "numpy.random.default_rng(seed).integers(0, 256, (count, crop_height, crop_width, 3), "
+                        "dtype=uint8); image 0 replaced by a gradient (R = 255*x/(W-1), G = 255*y/(H-1), B = 128); "
+                        "then rescale_factor, mean and std from preprocess.json, NCHW",
+                        "seed": PARITY_IMAGE_SEED,
+                        "count": len(pixels),
+                        "vectors": [[round(float(x), 7) for x in row] for row in want_image],
+                    },
+                    "texts": {
+                        "texts": PARITY_TEXTS,
+                        "input_ids": id_lists,
+                        "pad_id": pad_id,
+                        "vectors": [[round(float(x), 7) for x in row] for row in want_text],
+                    },
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
 
         checksums = {p.name: sha256_file(p) for p in sorted(work.iterdir()) if p.is_file() and p.name != MANIFEST}
         manifest = {

@@ -78,8 +78,7 @@ PARITY_SENTENCES = [
     "",
     "Hi",
     "Die Katze sitzt auf der Matte, und draußen regnet es seit Stunden.",
-    "Table 3: p95 latency (ms) = 12.5 ± 0.3 for n=1,024 requests; see §4.2 — "
-    "and https://example.org/a?b=c&d=e.",
+    "Table 3: p95 latency (ms) = 12.5 ± 0.3 for n=1,024 requests; see §4.2 — and https://example.org/a?b=c&d=e.",
     "Photosynthesis converts light energy into chemical energy stored in glucose, "
     "releasing oxygen as a by-product of splitting water molecules.",
     _LONG,  # well over 256 tokens: exercises truncation
@@ -134,7 +133,7 @@ _PARAGRAPHS = [
     "requêtes des décideurs.",
     # code-like
     "def chunk_tokens(tokens: list[int], size: int = 256, overlap: int = 32) -> list[list[int]]:\n"
-    "    if size <= overlap:\n        raise ValueError(f\"size {size} must exceed overlap {overlap}\")\n"
+    '    if size <= overlap:\n        raise ValueError(f"size {size} must exceed overlap {overlap}")\n'
     "    step = size - overlap\n    return [tokens[i : i + size] for i in range(0, max(len(tokens) - overlap, 1), step)]",
     "SELECT d.id, d.title, c.page, 1 - (c.embedding <=> $1::vector) AS score FROM chunks c JOIN "
     "documents d ON d.id = c.document_id WHERE d.tenant = $2 AND c.page BETWEEN 1 AND 40 ORDER BY "
@@ -142,7 +141,7 @@ _PARAGRAPHS = [
     '{"service": "embedder", "port": 50051, "models": ["all-MiniLM-L6-v2"], "batch": {"max_texts": 128, '
     '"max_wait_ms": 5.0}, "threads": 0, "labels": {"team": "search", "tier": "gold"}, "enabled": true}',
     "2026-11-23T11:26:13Z ERROR grpc._server: Exception calling application: deadline exceeded\n"
-    "Traceback (most recent call last):\n  File \"/srv/mivaa/servicer.py\", line 88, in EmbedTexts\n"
+    'Traceback (most recent call last):\n  File "/srv/mivaa/servicer.py", line 88, in EmbedTexts\n'
     "    batch = await model.embed(texts)\nasyncio.exceptions.TimeoutError: waited 5.000s for slot 17/64",
     # numbers and tables
     "Revenue by quarter (EUR million): Q1 2025 412.7, Q2 2025 398.1, Q3 2025 455.9, Q4 2025 501.3; "
@@ -162,7 +161,7 @@ _PARAGRAPHS = [
     "For f(x) = x^2 on [0, 3] this gives 9 = 3 c^2, so c = \\sqrt{3} \\approx 1.732, and indeed "
     "0 < 1.732 < 3. The error bound |E| <= (b-a)^3 / (12 n^2) max|f''| applies to the trapezoid rule.",
     "- Install the export venv and run `make models`\n- Start the mesh with `make up`\n- Upload a PDF: "
-    "mivaa upload thesis.pdf --labels maths,de\n- Search: mivaa search \"Satz von Heine-Borel\" --top 5\n"
+    'mivaa upload thesis.pdf --labels maths,de\n- Search: mivaa search "Satz von Heine-Borel" --top 5\n'
     "- Check health: grpcurl -plaintext localhost:8080 grpc.health.v1.Health/Check",
 ]
 VARIANT_PASSAGES = _PARAGRAPHS + [
@@ -318,8 +317,10 @@ def check_variant(name: str, got_single, got_batched, want) -> tuple[bool, float
         mean, low = float(part.mean()), float(part.min())
         part_ok = mean >= INT8_MIN_MEAN_COSINE and low >= INT8_MIN_COSINE
         ok &= part_ok
-        print(f"  {name + ' ' + label:<28} mean cosine {mean:.5f}  min cosine {low:.5f}  "
-              f"(worst: text {int(part.argmin())})  {'OK' if part_ok else 'FAIL'}")
+        print(
+            f"  {name + ' ' + label:<28} mean cosine {mean:.5f}  min cosine {low:.5f}  "
+            f"(worst: text {int(part.argmin())})  {'OK' if part_ok else 'FAIL'}"
+        )
     return ok, float(min(cosines[: len(want)].mean(), cosines[len(want) :].mean())), float(cosines.min())
 
 
@@ -447,8 +448,10 @@ def main(argv: list[str] | None = None) -> int:
         opset = next(o.version for o in model_proto.opset_import if o.domain in ("", "ai.onnx"))
         graph_inputs = [i.name for i in model_proto.graph.input]
         del model_proto
-        print(f"exported with the {kind} exporter, opset {opset}, inputs {graph_inputs} "
-              f"({onnx_path.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - t0:.1f}s)")
+        print(
+            f"exported with the {kind} exporter, opset {opset}, inputs {graph_inputs} "
+            f"({onnx_path.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - t0:.1f}s)"
+        )
 
         # Parity: sentence-transformers vs ONNX + numpy pooling, single and batched.
         want, st_max = reference_vectors(src, PARITY_SENTENCES)
@@ -457,8 +460,10 @@ def main(argv: list[str] | None = None) -> int:
         runner = _OnnxRunner(onnx_path)
         tokenizer = load_tokenizer(work / "tokenizer.json", max_tokens)
         single, batched, counts, truncated = onnx_embed(runner, tokenizer, PARITY_SENTENCES)
-        print(f"parity vs sentence-transformers encode(normalize_embeddings=True), "
-              f"{len(PARITY_SENTENCES)} sentences, ONNX run by {runner.backend}:")
+        print(
+            f"parity vs sentence-transformers encode(normalize_embeddings=True), "
+            f"{len(PARITY_SENTENCES)} sentences, ONNX run by {runner.backend}:"
+        )
         print(f"  token counts {counts}  truncated {truncated}")
         ok_single, cos_s, diff_s = compare("ONNX one text per run", single, want)
         ok_batch, cos_b, diff_b = compare("ONNX padded batch", batched, want)
@@ -475,20 +480,29 @@ def main(argv: list[str] | None = None) -> int:
         variant_texts = PARITY_SENTENCES + VARIANT_PASSAGES
         fp32_vectors, _, variant_counts, _ = onnx_embed(runner, tokenizer, variant_texts)
         int8_single, int8_batched, _, _ = onnx_embed(_OnnxRunner(int8_path), tokenizer, variant_texts)
-        print(f"int8 variant ({int8_path.stat().st_size / 1e6:.1f} MB) vs the fp32 ONNX model, "
-              f"{len(variant_texts)} texts of {min(variant_counts)}-{max(variant_counts)} tokens:")
+        print(
+            f"int8 variant ({int8_path.stat().st_size / 1e6:.1f} MB) vs the fp32 ONNX model, "
+            f"{len(variant_texts)} texts of {min(variant_counts)}-{max(variant_counts)} tokens:"
+        )
         ok_int8, int8_mean, int8_min = check_variant("int8", int8_single, int8_batched, fp32_vectors)
         if not ok_int8:
-            print(f"int8 variant FAILED (need mean cosine >= {INT8_MIN_MEAN_COSINE} and "
-                  f"min cosine >= {INT8_MIN_COSINE} vs fp32)", file=sys.stderr)
+            print(
+                f"int8 variant FAILED (need mean cosine >= {INT8_MIN_MEAN_COSINE} and "
+                f"min cosine >= {INT8_MIN_COSINE} vs fp32)",
+                file=sys.stderr,
+            )
             return 1
 
-        (work / "parity.json").write_text(json.dumps({
-            "sentences": PARITY_SENTENCES,
-            "token_counts": counts,
-            "truncated": truncated,
-            "vectors": [[round(float(x), 7) for x in row] for row in want],
-        }))
+        (work / "parity.json").write_text(
+            json.dumps(
+                {
+                    "sentences": PARITY_SENTENCES,
+                    "token_counts": counts,
+                    "truncated": truncated,
+                    "vectors": [[round(float(x), 7) for x in row] for row in want],
+                }
+            )
+        )
 
         files = {
             p.name: {"sha256": sha256_file(p), "bytes": p.stat().st_size}

@@ -1,6 +1,6 @@
 """Writes the demo's sample PDFs (generated, so their text is known and nothing is shipped).
 
-    python tools/make_samples.py OUT_DIR
+python tools/make_samples.py OUT_DIR
 """
 
 from __future__ import annotations

@@ -53,19 +53,32 @@ CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
 CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 
 TRAINING_TEXT = [
-    "a photo of a cat", "a photo of a dog", "a photo of a bird sitting on a branch",
-    "a diagram of the extraction pipeline", "a chart showing revenue by quarter",
-    "a table with latency numbers", "a scanned page of a thesis with formulas",
-    "the quick brown fox jumps over the lazy dog", "an aerial photograph of a river valley",
-    "a black and white portrait of a woman", "a red car parked in front of a house",
-    "a plot of training loss against epochs", "a map of the railway network in 1872",
-    "a screenshot of source code", "a hand-drawn sketch of a bridge", "a logo on a white background",
+    "a photo of a cat",
+    "a photo of a dog",
+    "a photo of a bird sitting on a branch",
+    "a diagram of the extraction pipeline",
+    "a chart showing revenue by quarter",
+    "a table with latency numbers",
+    "a scanned page of a thesis with formulas",
+    "the quick brown fox jumps over the lazy dog",
+    "an aerial photograph of a river valley",
+    "a black and white portrait of a woman",
+    "a red car parked in front of a house",
+    "a plot of training loss against epochs",
+    "a map of the railway network in 1872",
+    "a screenshot of source code",
+    "a hand-drawn sketch of a bridge",
+    "a logo on a white background",
     "photosynthesis converts light energy into chemical energy stored in glucose",
     "the committee met on a grey tuesday morning to review the proposal for the new library",
-    "die katze sitzt auf der matte und draußen regnet es", "le laboratoire étudie les entrepôts de données",
+    "die katze sitzt auf der matte und draußen regnet es",
+    "le laboratoire étudie les entrepôts de données",
     "figure 3: p95 latency (ms) = 12.5 ± 0.3 for n=1,024 requests",
-    "an x-ray image of a chest", "a microscope image of cells", "a bar chart and a pie chart",
-    "a flowchart with boxes and arrows", "a satellite image of clouds over the sea",
+    "an x-ray image of a chest",
+    "a microscope image of cells",
+    "a bar chart and a pie chart",
+    "a flowchart with boxes and arrows",
+    "a satellite image of clouds over the sea",
 ]
 
 
@@ -203,8 +216,10 @@ def build(out: pathlib.Path) -> None:
     model.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
     (out / "preprocessor_config.json").write_text(json.dumps(image_processor_config(), indent=2, sort_keys=True) + "\n")
-    print(f"wrote tiny CLIP to {out}: vocab {len(vocab)}, hidden {HIDDEN}, {LAYERS} layers, "
-          f"image {IMAGE_SIZE}/{PATCH_SIZE}, dimension {PROJECTION_DIM}")
+    print(
+        f"wrote tiny CLIP to {out}: vocab {len(vocab)}, hidden {HIDDEN}, {LAYERS} layers, "
+        f"image {IMAGE_SIZE}/{PATCH_SIZE}, dimension {PROJECTION_DIM}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

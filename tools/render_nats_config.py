@@ -56,7 +56,10 @@ def render(tenants: tuple[str, ...] = ()) -> str:
         variable = tenant_password_variable(tenant)
         if variables.setdefault(variable, tenant) != tenant:
             raise ValueError(f"tenants {variables[variable]!r} and {tenant!r} would share {variable}")
-        users[bus_access.tenant_user(tenant)] = {"password": f"${variable}", "permissions": bus_access.tenant_permissions(tenant)}
+        users[bus_access.tenant_user(tenant)] = {
+            "password": f"${variable}",
+            "permissions": bus_access.tenant_permissions(tenant),
+        }
     return HEADER + bus_access.server_config(settings, users)
 
 
@@ -80,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(text)
     print(f"wrote {args.out}")
     for tenant in args.tenant:
-        print(f"  tenant {tenant}: user {bus_access.tenant_user(tenant)}, password from ${tenant_password_variable(tenant)}")
+        print(
+            f"  tenant {tenant}: user {bus_access.tenant_user(tenant)}, password from ${tenant_password_variable(tenant)}"
+        )
     return 0
 
 

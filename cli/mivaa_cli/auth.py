@@ -38,6 +38,7 @@ import pathlib
 import sys
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -55,10 +56,14 @@ ALGORITHMS = ("ES256", "RS256")
 
 
 def _jose_key(private_key) -> ECKey | RSAKey:
-    return ECKey.import_key(private_key) if isinstance(private_key, ec.EllipticCurvePrivateKey) else RSAKey.import_key(private_key)
+    return (
+        ECKey.import_key(private_key)
+        if isinstance(private_key, ec.EllipticCurvePrivateKey)
+        else RSAKey.import_key(private_key)
+    )
 
 
-def public_jwk(private_key) -> dict[str, str]:
+def public_jwk(private_key) -> dict[str, Any]:
     """The public half of a key as a JWK, with kid = its RFC 7638 thumbprint."""
     key = _jose_key(private_key)
     alg = "ES256" if isinstance(key, ECKey) else "RS256"
@@ -81,7 +86,11 @@ def init_keys(directory: pathlib.Path, alg: str = "ES256", *, force: bool = Fals
             _write_public(directory, jwk)
             return jwk
         raise FileExistsError(f"{key_path} holds a {jwk['alg']} key; pass force to replace it")
-    key = ec.generate_private_key(ec.SECP256R1()) if alg == "ES256" else rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = (
+        ec.generate_private_key(ec.SECP256R1())
+        if alg == "ES256"
+        else rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
@@ -147,8 +156,12 @@ def issue_token(
 
 
 def add_parser(sub) -> None:
-    parser = sub.add_parser("auth", help="development signing keys and tokens for the gateway", description=__doc__,
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = sub.add_parser(
+        "auth",
+        help="development signing keys and tokens for the gateway",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     actions = parser.add_subparsers(dest="auth_action", required=True)
     init = actions.add_parser("init", help="create a signing key pair and jwks.json")
     init.add_argument("--dir", type=pathlib.Path, required=True)
@@ -165,7 +178,9 @@ def add_parser(sub) -> None:
     creds = actions.add_parser("nats-creds", help="read-only NATS credentials for one tenant's job events")
     creds.add_argument("--tenant", required=True)
     creds.add_argument("--out", type=pathlib.Path, required=True, help="file to write (JSON, mode 0600)")
-    creds.add_argument("--state-dir", type=pathlib.Path, default=pathlib.Path(os.environ.get("MIVAA_STATE_DIR", ".mivaa")))
+    creds.add_argument(
+        "--state-dir", type=pathlib.Path, default=pathlib.Path(os.environ.get("MIVAA_STATE_DIR", ".mivaa"))
+    )
 
 
 def write_nats_credentials(state_dir: pathlib.Path, tenant: str, out: pathlib.Path) -> dict:
@@ -196,8 +211,17 @@ def run(args) -> int:
             print(f"{args.alg} key {jwk['kid']}: private {args.dir / PRIVATE_KEY}, public {args.dir / JWKS}")
             return 0
         if args.auth_action == "token":
-            print(issue_token(args.dir, subject=args.subject, tenant=args.tenant, scopes=args.scope or ["read"],
-                              ttl=args.ttl, audience=args.audience, issuer=args.issuer))
+            print(
+                issue_token(
+                    args.dir,
+                    subject=args.subject,
+                    tenant=args.tenant,
+                    scopes=args.scope or ["read"],
+                    ttl=args.ttl,
+                    audience=args.audience,
+                    issuer=args.issuer,
+                )
+            )
             return 0
         if args.auth_action == "nats-creds":
             credentials = write_nats_credentials(args.state_dir, args.tenant, args.out)

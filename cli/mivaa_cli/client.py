@@ -35,11 +35,20 @@ class MeshClient:
         await self.close()
 
     async def upload_bytes(
-        self, data: bytes, filename: str, *, title: str = "", labels: Iterable[str] = (), password: str = "", timeout: float = 300
+        self,
+        data: bytes,
+        filename: str,
+        *,
+        title: str = "",
+        labels: Iterable[str] = (),
+        password: str = "",
+        timeout: float = 300,
     ) -> extractor_pb.UploadDocumentResponse:
         async def requests() -> AsyncIterator[extractor_pb.UploadDocumentRequest]:
             yield extractor_pb.UploadDocumentRequest(
-                metadata=extractor_pb.UploadMetadata(filename=filename, title=title, labels=list(labels), password=password)
+                metadata=extractor_pb.UploadMetadata(
+                    filename=filename, title=title, labels=list(labels), password=password
+                )
             )
             for offset in range(0, len(data), UPLOAD_CHUNK_BYTES):
                 yield extractor_pb.UploadDocumentRequest(chunk=data[offset : offset + UPLOAD_CHUNK_BYTES])
@@ -60,7 +69,9 @@ class MeshClient:
             last = response.event.job
         return last
 
-    async def search_chunks(self, query: str, top_k: int = 5, documents=(), labels=()) -> search_pb.SearchChunksResponse:
+    async def search_chunks(
+        self, query: str, top_k: int = 5, documents=(), labels=()
+    ) -> search_pb.SearchChunksResponse:
         return await self.search.SearchChunks(
             search_pb.SearchChunksRequest(query=query, top_k=top_k, documents=list(documents), labels=list(labels)),
             timeout=30,

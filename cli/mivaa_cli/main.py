@@ -1,10 +1,10 @@
 """`mivaa`: run the local mesh and use it from a terminal.
 
-    mivaa up | down | status                 the local mesh (state in ./.mivaa)
-    mivaa ingest FILE|DIR...                 upload PDFs, one progress bar per document
-    mivaa search "text" [-k 5]               semantic search
-    mivaa docs list | get NAME | delete NAME
-    mivaa jobs list | watch NAME
+mivaa up | down | status                 the local mesh (state in ./.mivaa)
+mivaa ingest FILE|DIR...                 upload PDFs, one progress bar per document
+mivaa search "text" [-k 5]               semantic search
+mivaa docs list | get NAME | delete NAME
+mivaa jobs list | watch NAME
 """
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ def cmd_up(args) -> int:
         return 0
     if existing:
         existing.stop()
-    ports = MeshPorts.free() if args.free_ports else MeshPorts(gateway=int(os.environ.get("MIVAA_GATEWAY_PORT", "8080")))
+    ports = (
+        MeshPorts.free() if args.free_ports else MeshPorts(gateway=int(os.environ.get("MIVAA_GATEWAY_PORT", "8080")))
+    )
     mesh = LocalMesh(args.state_dir, ports, workers=args.workers)
     print("starting NATS, PostgreSQL+pgvector, embedder, search, extractor, Envoy ...", flush=True)
     mesh.start()
@@ -113,7 +115,9 @@ def _pdfs(paths: list[str]) -> list[pathlib.Path]:
     return found
 
 
-async def _ingest_one(client: MeshClient, path: pathlib.Path, args, board: ProgressBoard, limit: asyncio.Semaphore) -> bool:
+async def _ingest_one(
+    client: MeshClient, path: pathlib.Path, args, board: ProgressBoard, limit: asyncio.Semaphore
+) -> bool:
     async with limit:
         board.update(path.name, "uploading")
         try:
@@ -162,7 +166,11 @@ async def search(args) -> int:
         pages = f"p.{hit.page_start}" if hit.page_start == hit.page_end else f"pp.{hit.page_start}-{hit.page_end}"
         snippet = " ".join(hit.text.split())[:240]
         section = f"  [{' > '.join(hit.section_path)}]" if hit.section_path else ""
-        print(printable(f"{rank:2}. {hit.score:.3f}  {hit.document_title} ({pages}, {hit.document}){section}") + "\n    " + printable(snippet))
+        print(
+            printable(f"{rank:2}. {hit.score:.3f}  {hit.document_title} ({pages}, {hit.document}){section}")
+            + "\n    "
+            + printable(snippet)
+        )
     return 0
 
 
@@ -176,7 +184,9 @@ async def docs(args) -> int:
                 )
                 for doc in response.documents:
                     state = search_pb.DocumentState.Name(doc.state).removeprefix("DOCUMENT_STATE_")
-                    print(printable(f"{doc.name}  {state:10} {doc.page_count:5}p {doc.chunk_count:6} chunks  {doc.title}"))
+                    print(
+                        printable(f"{doc.name}  {state:10} {doc.page_count:5}p {doc.chunk_count:6} chunks  {doc.title}")
+                    )
                 token = response.next_page_token
                 if not token or not args.all:
                     break
@@ -184,7 +194,9 @@ async def docs(args) -> int:
                 print(printable(f"(more: --all, or page token {token})"))
         elif args.action == "get":
             view = search_pb.DOCUMENT_VIEW_FULL if args.full else search_pb.DOCUMENT_VIEW_BASIC
-            document = (await client.search.GetDocument(search_pb.GetDocumentRequest(name=args.name, view=view))).document
+            document = (
+                await client.search.GetDocument(search_pb.GetDocumentRequest(name=args.name, view=view))
+            ).document
             print(_json(document))
         elif args.action == "delete":
             await client.search.DeleteDocument(search_pb.DeleteDocumentRequest(name=args.name))
@@ -193,7 +205,9 @@ async def docs(args) -> int:
             export_format = search_pb.EXPORT_FORMAT_JSON if args.format == "json" else search_pb.EXPORT_FORMAT_MARKDOWN
             output = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115, ASYNC230 - closed below; the CLI has no other work to block
             # On a terminal the document's text is shown, its control characters escaped.
-            decoder = codecs.getincrementaldecoder("utf-8")("replace") if not args.output and sys.stdout.isatty() else None
+            decoder = (
+                codecs.getincrementaldecoder("utf-8")("replace") if not args.output and sys.stdout.isatty() else None
+            )
             try:
                 async for piece in client.search.ExportDocument(
                     search_pb.ExportDocumentRequest(name=args.name, format=export_format), timeout=600
@@ -220,7 +234,11 @@ async def images(args) -> int:
                 )
                 for image in response.images:
                     pages = ",".join(str(p.page) for p in image.placements)
-                    print(printable(f"{image.name}  {image.mime_type:10} {image.width}x{image.height}  p.{pages}  {image.caption}"))
+                    print(
+                        printable(
+                            f"{image.name}  {image.mime_type:10} {image.width}x{image.height}  p.{pages}  {image.caption}"
+                        )
+                    )
                 token = response.next_page_token
                 if not token or not args.all:
                     break
@@ -235,7 +253,8 @@ async def images(args) -> int:
                     handle.write(piece.data)
             if not target.suffix:
                 target = target.rename(  # noqa: ASYNC240 - as above
-                    target.with_suffix(".jpg" if mime_type == "image/jpeg" else ".png"))
+                    target.with_suffix(".jpg" if mime_type == "image/jpeg" else ".png")
+                )
             print(printable(f"wrote {target} ({mime_type})"))
     return 0
 
@@ -259,7 +278,9 @@ async def jobs(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mivaa", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="mivaa", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--address", help="gateway host:port (default $MIVAA_ADDR or 127.0.0.1:8080)")
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -86,8 +86,10 @@ def export_clip(args) -> int:
     python = export_python(root)
     if python is None:
         where = os.environ.get(EXPORT_PYTHON_ENV) or str(root / EXPORT_VENV)
-        print(f"error: no export venv at {where} (torch, transformers and onnx live only there);\n{VENV_HINT}",
-              file=sys.stderr)
+        print(
+            f"error: no export venv at {where} (torch, transformers and onnx live only there);\n{VENV_HINT}",
+            file=sys.stderr,
+        )
         return 2
 
     if args.tiny:

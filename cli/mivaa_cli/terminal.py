@@ -11,7 +11,17 @@ from __future__ import annotations
 
 # C0 controls, DEL and C1 controls; the bidirectional overrides and isolates (text that
 # displays in another order than it reads) and the line/paragraph separators.
-_UNSAFE = [*range(0x20), 0x7F, *range(0x80, 0xA0), 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029]
+_UNSAFE = [
+    *range(0x20),
+    0x7F,
+    *range(0x80, 0xA0),
+    0x200E,
+    0x200F,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+    0x2028,
+    0x2029,
+]
 _TEXT = {code: (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}") for code in _UNSAFE}
 # Inside JSON a \\u escape keeps the document valid (json already escapes C0 itself).
 _JSON = {code: f"\\u{code:04x}" for code in _UNSAFE if code >= 0x20}

@@ -63,4 +63,12 @@ from mivaa_gateway.rpcs import (
     WRITE_RPCS,
 )
 
-__all__ = ["DEFAULT_MAX_TOKEN_LIFETIME_SECONDS", "READ_RPCS", "ROUTE_CLASSES", "WRITE_RPCS", "Budget", "RateLimits", "render"]
+__all__ = [
+    "DEFAULT_MAX_TOKEN_LIFETIME_SECONDS",
+    "READ_RPCS",
+    "ROUTE_CLASSES",
+    "WRITE_RPCS",
+    "Budget",
+    "RateLimits",
+    "render",
+]

@@ -34,17 +34,37 @@ def main() -> None:
     parser.add_argument("--upstream-tls-cert")
     parser.add_argument("--upstream-tls-key")
     parser.add_argument("--max-concurrent-streams", type=int, default=1000)
-    parser.add_argument("--max-token-lifetime", type=int, default=DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, help="seconds a token may live (exp - iat)")
+    parser.add_argument(
+        "--max-token-lifetime",
+        type=int,
+        default=DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+        help="seconds a token may live (exp - iat)",
+    )
     args = parser.parse_args()
     upstreams = dict(item.split("=", 1) for item in args.upstream)
     args.out.write_text(
         render(
-            port=args.port, admin_socket=args.admin_socket, upstreams=upstreams, cors_origins=args.cors_origin, listen_address=args.listen_address,
-            tls_cert=args.tls_cert, tls_key=args.tls_key, jwks_path=args.jwks_path, jwks_uri=args.jwks_uri, jwks_ca=args.jwks_ca,
-            issuer=args.issuer, audiences=args.audience or ["mivaa"], max_upload_bytes=args.max_upload_bytes,
-            upstream_tls_ca=args.upstream_tls_ca, upstream_tls_cert=args.upstream_tls_cert, upstream_tls_key=args.upstream_tls_key,
-            max_concurrent_streams=args.max_concurrent_streams, max_token_lifetime_seconds=args.max_token_lifetime,
-            stats_port=args.stats_port, stats_tls_cert=args.stats_tls_cert, stats_tls_key=args.stats_tls_key,
+            port=args.port,
+            admin_socket=args.admin_socket,
+            upstreams=upstreams,
+            cors_origins=args.cors_origin,
+            listen_address=args.listen_address,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            jwks_path=args.jwks_path,
+            jwks_uri=args.jwks_uri,
+            jwks_ca=args.jwks_ca,
+            issuer=args.issuer,
+            audiences=args.audience or ["mivaa"],
+            max_upload_bytes=args.max_upload_bytes,
+            upstream_tls_ca=args.upstream_tls_ca,
+            upstream_tls_cert=args.upstream_tls_cert,
+            upstream_tls_key=args.upstream_tls_key,
+            max_concurrent_streams=args.max_concurrent_streams,
+            max_token_lifetime_seconds=args.max_token_lifetime,
+            stats_port=args.stats_port,
+            stats_tls_cert=args.stats_tls_cert,
+            stats_tls_key=args.stats_tls_key,
             stats_client_ca=args.stats_client_ca,
         )
     )

@@ -23,6 +23,7 @@ def _scope_principal(*scopes: str) -> dict:  # no scopes: any scope
     A missing, null or empty `tenant` or `sub` claim matches no regex: refused (403), never
     served as the services' default tenant or outside the per-subject budgets.
     """
+
     def claim(name: str, value: dict) -> dict:
         matcher = {"filter": JWT_FILTER, "path": [{"key": "jwt_payload"}, {"key": name}], "value": value}
         return {"sourced_metadata": {"metadata_matcher": matcher}}  # dynamic metadata, set by jwt_authn
@@ -71,9 +72,15 @@ def auth_filters(*, provider: dict, rate_limited: bool, buffered: bool) -> list[
                 "policies": {
                     # Check only: a Watch is a stream held open on a service for as long as the
                     # caller likes, which probes do not need (admin may still watch).
-                    "health": {"permissions": [{"url_path": {"path": {"exact": HEALTH_CHECK}}}], "principals": [{"any": True}]},
+                    "health": {
+                        "permissions": [{"url_path": {"path": {"exact": HEALTH_CHECK}}}],
+                        "principals": [{"any": True}],
+                    },
                     # jwt_authn already demands a valid token here; any scope will do.
-                    "reflection": {"permissions": [{"url_path": {"path": {"prefix": REFLECTION_PREFIX}}}], "principals": [_scope_principal()]},
+                    "reflection": {
+                        "permissions": [{"url_path": {"path": {"prefix": REFLECTION_PREFIX}}}],
+                        "principals": [_scope_principal()],
+                    },
                     "read": {"permissions": [_paths(READ_RPCS)], "principals": [_scope_principal("read")]},
                     "write": {"permissions": [_paths(WRITE_RPCS)], "principals": [_scope_principal("write")]},
                     "admin": {"permissions": [{"any": True}], "principals": [_scope_principal("admin")]},
@@ -81,19 +88,29 @@ def auth_filters(*, provider: dict, rate_limited: bool, buffered: bool) -> list[
             },
         },
     }
-    filters = [strip, jwt, rbac]
+    filters: list[dict] = [strip, jwt, rbac]
     if rate_limited:
         # Off unless a route carries its own config (every route class's method routes).
-        filters.append({
-            "name": "envoy.filters.http.local_ratelimit",
-            "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit", "stat_prefix": "ratelimit"},
-        })
+        filters.append(
+            {
+                "name": "envoy.filters.http.local_ratelimit",
+                "typed_config": {
+                    "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+                    "stat_prefix": "ratelimit",
+                },
+            }
+        )
     if buffered:
-        filters.append({
-            "name": "envoy.filters.http.buffer",
-            "disabled": True,  # switched on by the upload route only
-            "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer", "max_request_bytes": 1},
-        })
+        filters.append(
+            {
+                "name": "envoy.filters.http.buffer",
+                "disabled": True,  # switched on by the upload route only
+                "typed_config": {
+                    "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer",
+                    "max_request_bytes": 1,
+                },
+            }
+        )
     return filters
 
 
@@ -101,29 +118,38 @@ def auth_filters(*, provider: dict, rate_limited: bool, buffered: bool) -> list[
 # PERMISSION_DENIED); like RFC 6750's invalid_token it is an authentication failure: 401.
 # Only jwt_authn's own 403s are rewritten (the RBAC filter's 403 stays).
 _AUDIENCE_IS_UNAUTHENTICATED = {
-    "mappers": [{
-        "filter": {"extension_filter": {
-            "name": "envoy.access_loggers.extension_filters.cel",
-            "typed_config": {
-                "@type": "type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter",
-                "expression": "response.code == 403 && response.code_details.startsWith('jwt_authn_access_denied')",
+    "mappers": [
+        {
+            "filter": {
+                "extension_filter": {
+                    "name": "envoy.access_loggers.extension_filters.cel",
+                    "typed_config": {
+                        "@type": "type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter",
+                        "expression": "response.code == 403 && response.code_details.startsWith('jwt_authn_access_denied')",
+                    },
+                }
             },
-        }},
-        "status_code": 401,
-    }],
+            "status_code": 401,
+        }
+    ],
 }
 # The buffer filter refuses an oversized upload with 413, which gRPC would read as
 # UNKNOWN; RESOURCE_EXHAUSTED is what gRPC servers answer for a message over their limit.
 _TOO_LARGE_IS_RESOURCE_EXHAUSTED = {
-    "filter": {"status_code_filter": {"comparison": {"op": "EQ", "value": {"default_value": 413, "runtime_key": "mivaa.too_large"}}}},
+    "filter": {
+        "status_code_filter": {
+            "comparison": {"op": "EQ", "value": {"default_value": 413, "runtime_key": "mivaa.too_large"}}
+        }
+    },
     "headers_to_add": [{"header": {"key": "grpc-status", "value": "8"}, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}],
 }
 
 
 def local_replies(authenticated: bool, upload_limit: bool) -> dict | None:
-    mappers = (_AUDIENCE_IS_UNAUTHENTICATED["mappers"] if authenticated else []) + ([_TOO_LARGE_IS_RESOURCE_EXHAUSTED] if upload_limit else [])
+    mappers = (_AUDIENCE_IS_UNAUTHENTICATED["mappers"] if authenticated else []) + (
+        [_TOO_LARGE_IS_RESOURCE_EXHAUSTED] if upload_limit else []
+    )
     return {"local_reply_config": {"mappers": mappers}} if mappers else None
-
 
 
 def jwt_provider(
@@ -137,7 +163,10 @@ def jwt_provider(
         "max_lifetime": f"{max_lifetime_seconds}s",
         "payload_in_metadata": "jwt_payload",
         "normalize_payload_in_metadata": {"space_delimited_claims": ["scope"]},
-        "claim_to_headers": [{"header_name": TENANT_HEADER, "claim_name": "tenant"}, {"header_name": SUBJECT_HEADER, "claim_name": "sub"}],
+        "claim_to_headers": [
+            {"header_name": TENANT_HEADER, "claim_name": "tenant"},
+            {"header_name": SUBJECT_HEADER, "claim_name": "sub"},
+        ],
         "clock_skew_seconds": 30,
     }
     clusters = []
@@ -158,8 +187,16 @@ def jwt_provider(
             "type": "LOGICAL_DNS",
             "dns_lookup_family": "V4_PREFERRED",
             "connect_timeout": "5s",
-            "load_assignment": {"cluster_name": "jwks", "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"socket_address": {"address": url.hostname, "port_value": port}}}}]}]},
+            "load_assignment": {
+                "cluster_name": "jwks",
+                "endpoints": [
+                    {
+                        "lb_endpoints": [
+                            {"endpoint": {"address": {"socket_address": {"address": url.hostname, "port_value": port}}}}
+                        ]
+                    }
+                ],
+            },
         }
         clusters.append(cluster)
     return provider, clusters
-

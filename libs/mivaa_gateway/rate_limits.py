@@ -51,7 +51,9 @@ class RateLimits:
     @classmethod
     def uniform(cls, per_subject: Budget | None, shared: Budget | None, **overrides) -> RateLimits:
         """The same budgets for every route class (tests), some overridden by keyword."""
-        budgets = {f"{name}_per_subject": per_subject for name in ROUTE_CLASSES} | {f"{name}_shared": shared for name in ROUTE_CLASSES}
+        budgets = {f"{name}_per_subject": per_subject for name in ROUTE_CLASSES} | {
+            f"{name}_shared": shared for name in ROUTE_CLASSES
+        }
         budgets["health_shared"] = shared
         return cls(**(budgets | overrides))
 
@@ -75,11 +77,15 @@ def rate_limit_config(name: str, per_subject: Budget | None, shared: Budget | No
         "filter_enabled": {**everyone, "runtime_key": f"ratelimit.{name}.enabled"},
         "filter_enforced": {**everyone, "runtime_key": f"ratelimit.{name}.enforced"},
         "rate_limited_as_resource_exhausted": True,
-        "response_headers_to_add": [{"append_action": "OVERWRITE_IF_EXISTS_OR_ADD", "header": {"key": "x-mivaa-ratelimited", "value": name}}],
+        "response_headers_to_add": [
+            {"append_action": "OVERWRITE_IF_EXISTS_OR_ADD", "header": {"key": "x-mivaa-ratelimited", "value": name}}
+        ],
     }
     if per_subject is not None:
         # An entry with an empty value is a wildcard: one bucket per distinct subject (dynamic descriptors).
         config["descriptors"] = [{"entries": [{"key": "subject", "value": ""}], "token_bucket": _bucket(per_subject)}]
-        config["rate_limits"] = [{"actions": [{"request_headers": {"header_name": SUBJECT_HEADER, "descriptor_key": "subject"}}]}]
+        config["rate_limits"] = [
+            {"actions": [{"request_headers": {"header_name": SUBJECT_HEADER, "descriptor_key": "subject"}}]}
+        ]
         config["max_dynamic_descriptors"] = max_subjects
     return config

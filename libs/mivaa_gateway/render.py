@@ -29,6 +29,7 @@ from mivaa_gateway.yaml_blocks import OMIT, yaml_block
 TEMPLATE = resources.files("mivaa_gateway").joinpath("envoy.template.yaml")
 DEFAULT_RATE_LIMITS = RateLimits()
 
+
 def render(
     *,
     port: int,
@@ -65,7 +66,9 @@ def render(
     if bool(upstream_tls_cert) != bool(upstream_tls_key) or (upstream_tls_cert and not upstream_tls_ca):
         raise SystemExit("upstream_tls_cert and upstream_tls_key go together, with upstream_tls_ca")
     if not admin_socket.startswith("/") or len(admin_socket) > MAX_SOCKET_PATH - 1:
-        raise SystemExit(f"admin_socket must be an absolute path of at most {MAX_SOCKET_PATH - 1} bytes: {admin_socket}")
+        raise SystemExit(
+            f"admin_socket must be an absolute path of at most {MAX_SOCKET_PATH - 1} bytes: {admin_socket}"
+        )
     stats_tls_files = (stats_tls_cert, stats_tls_key, stats_client_ca)
     if any(stats_tls_files) and not (all(stats_tls_files) and stats_port):
         raise SystemExit("stats_tls_cert, stats_tls_key and stats_client_ca go together, with stats_port")
@@ -86,22 +89,39 @@ def render(
     extra_clusters: list[dict] = []
     if authenticated:
         provider, extra_clusters = jwt_provider(
-            jwks_path=jwks_path, jwks_uri=jwks_uri, issuer=issuer, audiences=list(audiences), max_lifetime_seconds=max_token_lifetime_seconds
+            jwks_path=jwks_path,
+            jwks_uri=jwks_uri,
+            issuer=issuer,
+            audiences=list(audiences),
+            max_lifetime_seconds=max_token_lifetime_seconds,
         )
-        filters = auth_filters(provider=provider, rate_limited=limits is not None, buffered=max_upload_bytes is not None)
+        filters = auth_filters(
+            provider=provider, rate_limited=limits is not None, buffered=max_upload_bytes is not None
+        )
         if jwks_uri and urllib.parse.urlsplit(jwks_uri).scheme == "https":
-            host = urllib.parse.urlsplit(jwks_uri).hostname
-            extra_clusters[0]["transport_socket"] = upstream_tls_socket(host, jwks_ca or "/etc/ssl/certs/ca-certificates.crt", None, None)
+            host = urllib.parse.urlsplit(jwks_uri).hostname or ""
+            extra_clusters[0]["transport_socket"] = upstream_tls_socket(
+                host, jwks_ca or "/etc/ssl/certs/ca-certificates.crt", None, None
+            )
     elif max_upload_bytes is not None:
-        filters = [{
-            "name": "envoy.filters.http.buffer",
-            "disabled": True,
-            "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer", "max_request_bytes": 1},
-        }]
-    upstream_tls = {"ca": upstream_tls_ca, "cert": upstream_tls_cert, "key": upstream_tls_key} if upstream_tls_ca else None
+        filters = [
+            {
+                "name": "envoy.filters.http.buffer",
+                "disabled": True,
+                "typed_config": {
+                    "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer",
+                    "max_request_bytes": 1,
+                },
+            }
+        ]
+    upstream_tls = (
+        {"ca": upstream_tls_ca, "cert": upstream_tls_cert, "key": upstream_tls_key} if upstream_tls_ca else None
+    )
     extra_listeners: list[dict] = []
     if stats_port:
-        stats_tls = {"cert": stats_tls_cert, "key": stats_tls_key, "client_ca": stats_client_ca} if stats_tls_cert else None
+        stats_tls = (
+            {"cert": stats_tls_cert, "key": stats_tls_key, "client_ca": stats_client_ca} if stats_tls_cert else None
+        )
         extra_listeners.append(stats_listener(stats_port, listen_address, stats_tls))
         extra_clusters = [*extra_clusters, admin_cluster(admin_socket)]
     text = string.Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
@@ -110,14 +130,17 @@ def render(
         LISTEN_ADDRESS=listen_address,
         CORS_ORIGINS=json.dumps(origins),
         MAX_CONCURRENT_STREAMS=max_concurrent_streams,
-        METHOD_ROUTES=yaml_block(method_routes(rate_limits=limits, max_upload_bytes=max_upload_bytes, optional=optional), 24),
+        METHOD_ROUTES=yaml_block(
+            method_routes(rate_limits=limits, max_upload_bytes=max_upload_bytes, optional=optional), 24
+        ),
         OPTIONAL_ROUTES=routes,
         AUTH_FILTERS=yaml_block(filters, 18),
         HCM_OPTIONS=yaml_block(local_replies(authenticated, max_upload_bytes is not None), 16),
-        LISTENER_TLS=yaml_block({"transport_socket": listener_tls_socket(tls_cert, tls_key)} if tls_cert else None, 10),
+        LISTENER_TLS=yaml_block(
+            {"transport_socket": listener_tls_socket(tls_cert, tls_key)} if tls_cert and tls_key else None, 10
+        ),
         EXTRA_LISTENERS=yaml_block(extra_listeners, 4),
         CLUSTERS="".join(upstream_cluster(name, upstreams[name], upstream_tls) for name in (*UPSTREAMS, *optional)),
         EXTRA_CLUSTERS=(yaml_block(extra_clusters, 4) + "\n") if extra_clusters else "",
     )
     return "".join(line for line in text.splitlines(keepends=True) if line.rstrip("\n") != OMIT)
-

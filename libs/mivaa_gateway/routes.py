@@ -17,7 +17,11 @@ def _filter_config(config: dict) -> dict:
 
 
 def _method_route(match: dict, route: dict, filters: dict) -> dict:
-    return {"match": match, "route": route, "typed_per_filter_config": filters} if filters else {"match": match, "route": route}
+    return (
+        {"match": match, "route": route, "typed_per_filter_config": filters}
+        if filters
+        else {"match": match, "route": route}
+    )
 
 
 def method_routes(*, rate_limits: RateLimits | None, max_upload_bytes: int | None, optional: list[str]) -> list[dict]:
@@ -30,31 +34,65 @@ def method_routes(*, rate_limits: RateLimits | None, max_upload_bytes: int | Non
     routes = []
     clusters = {"extractor", "search", "embedder", *optional}
     for route_class, (label, paths) in ROUTE_CLASSES.items() if rate_limits is not None else ():
+        assert rate_limits is not None  # the loop runs only with rate limits
         per_subject, shared = rate_limits.budgets(route_class)
         limit = rate_limit_config(label, per_subject, shared, rate_limits.max_subjects)
         filters = {"envoy.filters.http.local_ratelimit": limit} if limit else {}
         if route_class == "reflection":
-            routes.append(_method_route({"prefix": REFLECTION_PREFIX}, {"cluster": "extractor", "timeout": "0s"}, filters))
+            routes.append(
+                _method_route({"prefix": REFLECTION_PREFIX}, {"cluster": "extractor", "timeout": "0s"}, filters)
+            )
             continue
         for path in paths:
-            cluster, timeout, ceiling = next(value for prefix, value in SERVICE_ROUTES.items() if path.startswith(prefix))
+            cluster, timeout, ceiling = next(
+                value for prefix, value in SERVICE_ROUTES.items() if path.startswith(prefix)
+            )
             if cluster not in clusters:
                 continue
             route_filters = dict(filters)
             if path in UPLOAD_RPCS and max_upload_bytes is not None:
                 route_filters["envoy.filters.http.buffer"] = _upload_buffer(max_upload_bytes)
-            routes.append(_method_route({"path": path}, {"cluster": cluster, "timeout": timeout, "max_stream_duration": {"grpc_timeout_header_max": ceiling}}, route_filters))
-    if rate_limits is not None and (health := rate_limit_config("health", None, rate_limits.health_shared, rate_limits.max_subjects)):
-        routes.append(_method_route({"path": HEALTH_CHECK}, {"cluster": "extractor", "timeout": "10s"}, {"envoy.filters.http.local_ratelimit": health}))
+            routes.append(
+                _method_route(
+                    {"path": path},
+                    {
+                        "cluster": cluster,
+                        "timeout": timeout,
+                        "max_stream_duration": {"grpc_timeout_header_max": ceiling},
+                    },
+                    route_filters,
+                )
+            )
+    if rate_limits is not None and (
+        health := rate_limit_config("health", None, rate_limits.health_shared, rate_limits.max_subjects)
+    ):
+        routes.append(
+            _method_route(
+                {"path": HEALTH_CHECK},
+                {"cluster": "extractor", "timeout": "10s"},
+                {"envoy.filters.http.local_ratelimit": health},
+            )
+        )
     if rate_limits is None and max_upload_bytes is not None:
         for path in UPLOAD_RPCS:
-            routes.append(_method_route(
-                {"path": path}, {"cluster": "extractor", "timeout": "0s", "max_stream_duration": {"grpc_timeout_header_max": "3600s"}},
-                {"envoy.filters.http.buffer": _upload_buffer(max_upload_bytes)},
-            ))
+            routes.append(
+                _method_route(
+                    {"path": path},
+                    {
+                        "cluster": "extractor",
+                        "timeout": "0s",
+                        "max_stream_duration": {"grpc_timeout_header_max": "3600s"},
+                    },
+                    {"envoy.filters.http.buffer": _upload_buffer(max_upload_bytes)},
+                )
+            )
     return routes
 
 
 def _upload_buffer(max_upload_bytes: int) -> dict:
-    return _filter_config({"@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute", "buffer": {"max_request_bytes": max_upload_bytes}})
-
+    return _filter_config(
+        {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute",
+            "buffer": {"max_request_bytes": max_upload_bytes},
+        }
+    )

@@ -17,14 +17,31 @@ _EMBEDDER = "/mivaa.embedder.v1.EmbedderService/"
 _OCR = "/mivaa.ocr.v1.OcrService/"
 READ_RPCS = (
     *(_EXTRACTOR + m for m in ("GetJob", "ListJobs", "WatchJob")),
-    *(_SEARCH + m for m in ("GetDocument", "ListDocuments", "SearchChunks", "ListPages", "ExportDocument",
-                            "ListImages", "GetImage", "GetImageContent", "SearchImages")),
+    *(
+        _SEARCH + m
+        for m in (
+            "GetDocument",
+            "ListDocuments",
+            "SearchChunks",
+            "ListPages",
+            "ExportDocument",
+            "ListImages",
+            "GetImage",
+            "GetImageContent",
+            "SearchImages",
+        )
+    ),
     *(_EMBEDDER + m for m in ("EmbedTexts", "ListModels")),
     *(_OCR + m for m in ("ListEngines",)),
 )
 # RecognizeText spends an OCR engine's compute on the caller's image, like an upload spends
 # extraction: it needs write.
-WRITE_RPCS = (_EXTRACTOR + "UploadDocument", _SEARCH + "DeleteDocument", _EXTRACTOR + "CancelJob", _OCR + "RecognizeText")
+WRITE_RPCS = (
+    _EXTRACTOR + "UploadDocument",
+    _SEARCH + "DeleteDocument",
+    _EXTRACTOR + "CancelJob",
+    _OCR + "RecognizeText",
+)
 UPLOAD_RPCS = (_EXTRACTOR + "UploadDocument",)
 SEARCH_RPCS = (_SEARCH + "SearchChunks", _SEARCH + "SearchImages")
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
@@ -38,18 +55,21 @@ SUBJECT_HEADER = "x-mivaa-subject"
 JWT_FILTER = "envoy.filters.http.jwt_authn"
 
 
-
 # The route classes: every public RPC is in exactly one, with its own budgets (RateLimits
 # fields <class>_per_subject and <class>_shared) and the stat prefix / x-mivaa-ratelimited
 # value `label`. Reflection is matched by prefix (its stream is the whole API listing).
 ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "upload": ("uploads", UPLOAD_RPCS),
     "search": ("searches", SEARCH_RPCS),
-    "read": ("reads", (
-        *(_EXTRACTOR + m for m in ("GetJob", "ListJobs")),
-        *(_SEARCH + m for m in ("GetDocument", "ListDocuments", "ListPages", "ListImages", "GetImage")),
-        _EMBEDDER + "ListModels", _OCR + "ListEngines",
-    )),
+    "read": (
+        "reads",
+        (
+            *(_EXTRACTOR + m for m in ("GetJob", "ListJobs")),
+            *(_SEARCH + m for m in ("GetDocument", "ListDocuments", "ListPages", "ListImages", "GetImage")),
+            _EMBEDDER + "ListModels",
+            _OCR + "ListEngines",
+        ),
+    ),
     "change": ("changes", (_SEARCH + "DeleteDocument", _EXTRACTOR + "CancelJob")),
     "export": ("exports", (_SEARCH + "ExportDocument", _SEARCH + "GetImageContent")),
     "watch": ("watches", (_EXTRACTOR + "WatchJob",)),

@@ -19,7 +19,10 @@ def upstream_tls_socket(
         context["tls_certificates"] = [{"certificate_chain": {"filename": cert}, "private_key": {"filename": key}}]
     if alpn:
         context["alpn_protocols"] = alpn
-    tls: dict = {"@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext", "common_tls_context": context}
+    tls: dict = {
+        "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+        "common_tls_context": context,
+    }
     if host and not host.replace(".", "").isdigit() and ":" not in host:
         tls["sni"] = host
     return {"name": "envoy.transport_sockets.tls", "typed_config": tls}
@@ -51,8 +54,15 @@ def upstream_cluster(name: str, address: str, tls: dict | None = None) -> str:
               - endpoint:
                   address:
                     socket_address: {{ address: {host}, port_value: {port} }}
-""" + (("      transport_socket:\n" + "\n".join(yaml_lines(upstream_tls_socket(host, **tls, alpn=["h2"], peer_name=name), 8)) + "\n") if tls else "")
-
+""" + (
+        (
+            "      transport_socket:\n"
+            + "\n".join(yaml_lines(upstream_tls_socket(host, **tls, alpn=["h2"], peer_name=name), 8))
+            + "\n"
+        )
+        if tls
+        else ""
+    )
 
 
 def listener_tls_socket(cert: str, key: str) -> dict:
@@ -63,7 +73,9 @@ def listener_tls_socket(cert: str, key: str) -> dict:
             "common_tls_context": {
                 "alpn_protocols": ["h2", "http/1.1"],  # native gRPC on h2, grpc-web from browsers on either
                 "tls_params": {"tls_minimum_protocol_version": "TLSv1_2"},
-                "tls_certificates": [{"certificate_chain": {"filename": str(cert)}, "private_key": {"filename": str(key)}}],
+                "tls_certificates": [
+                    {"certificate_chain": {"filename": str(cert)}, "private_key": {"filename": str(key)}}
+                ],
             },
         },
     }
@@ -85,10 +97,12 @@ def stats_listener(port: int, address: str, tls: dict | None) -> dict:
             "stat_prefix": "stats",
             "codec_type": "AUTO",
             "route_config": {"name": "stats", "virtual_hosts": [{"name": "stats", "domains": ["*"], "routes": routes}]},
-            "http_filters": [{
-                "name": "envoy.filters.http.router",
-                "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
-            }],
+            "http_filters": [
+                {
+                    "name": "envoy.filters.http.router",
+                    "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
+                }
+            ],
         },
     }
     chain: dict = {"filters": [manager]}
@@ -100,12 +114,18 @@ def stats_listener(port: int, address: str, tls: dict | None) -> dict:
                 "require_client_certificate": True,
                 "common_tls_context": {
                     "tls_params": {"tls_minimum_protocol_version": "TLSv1_2"},
-                    "tls_certificates": [{"certificate_chain": {"filename": tls["cert"]}, "private_key": {"filename": tls["key"]}}],
+                    "tls_certificates": [
+                        {"certificate_chain": {"filename": tls["cert"]}, "private_key": {"filename": tls["key"]}}
+                    ],
                     "validation_context": {"trusted_ca": {"filename": tls["client_ca"]}},
                 },
             },
         }
-    return {"name": "stats", "address": {"socket_address": {"address": address, "port_value": port}}, "filter_chains": [chain]}
+    return {
+        "name": "stats",
+        "address": {"socket_address": {"address": address, "port_value": port}},
+        "filter_chains": [chain],
+    }
 
 
 def admin_cluster(admin_socket: str) -> dict:
@@ -118,4 +138,3 @@ def admin_cluster(admin_socket: str) -> dict:
             "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"pipe": {"path": admin_socket}}}}]}],
         },
     }
-

@@ -33,4 +33,3 @@ def yaml_lines(value, indent: int) -> list[str]:
 
 def yaml_block(value, indent: int) -> str:
     return "\n".join(yaml_lines(value, indent)) if value else OMIT
-

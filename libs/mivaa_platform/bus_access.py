@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 
 from mivaa_platform.messaging import (
     EVENTS_STREAM,
@@ -47,9 +48,13 @@ def _ordered_reads(stream: str) -> list[str]:
     get first looks its stream up by subject (STREAM.NAMES: names only, no content)."""
     return [
         f"{API}.STREAM.NAMES",
-        f"{API}.DIRECT.GET.{stream}", f"{API}.DIRECT.GET.{stream}.>", f"{API}.STREAM.MSG.GET.{stream}",
-        f"{API}.CONSUMER.CREATE.{stream}", f"{API}.CONSUMER.CREATE.{stream}.>",
-        f"{API}.CONSUMER.DELETE.{stream}.*", f"{API}.CONSUMER.INFO.{stream}.*",
+        f"{API}.DIRECT.GET.{stream}",
+        f"{API}.DIRECT.GET.{stream}.>",
+        f"{API}.STREAM.MSG.GET.{stream}",
+        f"{API}.CONSUMER.CREATE.{stream}",
+        f"{API}.CONSUMER.CREATE.{stream}.>",
+        f"{API}.CONSUMER.DELETE.{stream}.*",
+        f"{API}.CONSUMER.INFO.{stream}.*",
         f"$JS.FC.{stream}.>",
     ]
 
@@ -66,9 +71,12 @@ def _originals_write() -> list[str]:
 def _work_consume() -> list[str]:
     consumer = f"{WORK_STREAM}.{WORK_CONSUMER}"
     return [
-        f"{API}.CONSUMER.CREATE.{consumer}", f"{API}.CONSUMER.CREATE.{consumer}.>",
-        f"{API}.CONSUMER.DURABLE.CREATE.{consumer}", f"{API}.CONSUMER.INFO.{consumer}",
-        f"{API}.CONSUMER.MSG.NEXT.{consumer}", f"$JS.ACK.{consumer}.>",
+        f"{API}.CONSUMER.CREATE.{consumer}",
+        f"{API}.CONSUMER.CREATE.{consumer}.>",
+        f"{API}.CONSUMER.DURABLE.CREATE.{consumer}",
+        f"{API}.CONSUMER.INFO.{consumer}",
+        f"{API}.CONSUMER.MSG.NEXT.{consumer}",
+        f"$JS.ACK.{consumer}.>",
     ]
 
 
@@ -80,8 +88,15 @@ def role_publish(role: str) -> list[str]:
 def _role_publish(role: str) -> list[str]:
     if role == "extractor":  # the upload/jobs API: stores originals, records jobs, queues tasks
         # ListJobs reads the job keys with a pull consumer of its own (JobStore._all_keys).
-        return [*_topology(), WORK_SUBJECT_EXTRACT, *_jobs_write(), *_ordered_reads(KV_STREAM),
-                f"{API}.CONSUMER.MSG.NEXT.{KV_STREAM}.*", *_originals_write(), *_ordered_reads(OBJ_STREAM)]
+        return [
+            *_topology(),
+            WORK_SUBJECT_EXTRACT,
+            *_jobs_write(),
+            *_ordered_reads(KV_STREAM),
+            f"{API}.CONSUMER.MSG.NEXT.{KV_STREAM}.*",
+            *_originals_write(),
+            *_ordered_reads(OBJ_STREAM),
+        ]
     if role == "worker":  # pulls tasks, reads originals, updates jobs; never queues a task
         return [*_topology(), *_work_consume(), *_jobs_write(), *_ordered_reads(KV_STREAM), *_ordered_reads(OBJ_STREAM)]
     if role == "search":
@@ -93,7 +108,7 @@ def _role_publish(role: str) -> list[str]:
     raise ValueError(f"unknown bus role {role!r}")
 
 
-def permissions(user: str, publish: list[str], subscribe: list[str] = ()) -> dict:
+def permissions(user: str, publish: list[str], subscribe: Sequence[str] = ()) -> dict:
     return {
         "publish": {"allow": publish},
         "subscribe": {"allow": [f"{inbox_prefix(user)}.>", *subscribe]},

@@ -92,7 +92,9 @@ def create_channel(
     credentials = tls.channel_credentials()
     if token:
         credentials = grpc.composite_channel_credentials(credentials, grpc.access_token_call_credentials(token))
-    return grpc.aio.secure_channel(address, credentials, interceptors=interceptors, options=options + tls.channel_options())
+    return grpc.aio.secure_channel(
+        address, credentials, interceptors=interceptors, options=options + tls.channel_options()
+    )
 
 
 async def wait_until_serving(channel: grpc.aio.Channel, service: str = "", timeout: float = 300.0) -> None:
@@ -112,7 +114,9 @@ async def wait_until_serving(channel: grpc.aio.Channel, service: str = "", timeo
     deadline = time.monotonic() + timeout
     while True:
         try:
-            response = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5, wait_for_ready=True)
+            # types-grpcio-health-checking's HealthStub omits the methods its __init__ sets.
+            check = stub.Check  # type: ignore[attr-defined]
+            response = await check(health_pb2.HealthCheckRequest(service=service), timeout=5, wait_for_ready=True)
             if response.status == health_pb2.HealthCheckResponse.SERVING:
                 return
         except grpc.aio.AioRpcError:

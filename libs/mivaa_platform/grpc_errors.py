@@ -28,7 +28,9 @@ def to_rpc_status(error: MivaaError) -> grpc.Status:
 
 def error_info(exc: grpc.RpcError | grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo | None:
     """The ErrorInfo carried by a failed call, or None when there is none."""
-    status = rpc_status.from_call(exc) if hasattr(exc, "trailing_metadata") else None
+    # The stub wants a sync grpc.Call, but from_call reads only code(), details() and
+    # trailing_metadata(), which AioRpcError has too.
+    status = rpc_status.from_call(exc) if hasattr(exc, "trailing_metadata") else None  # type: ignore[arg-type]
     if status is None:
         return None
     for detail in status.details:
@@ -45,7 +47,12 @@ def error_reason(exc: grpc.RpcError) -> str:
 
 
 _TRANSIENT = frozenset(
-    {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.ABORTED}
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.ABORTED,
+    }
 )
 
 

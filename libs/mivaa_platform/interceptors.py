@@ -96,9 +96,9 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler | None:
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
@@ -137,6 +137,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             started, outcome = time.perf_counter(), _CallOutcome()
             behavior = handler.unary_unary or handler.stream_unary
             try:
+
                 async def run():
                     async with asyncio.timeout_at(self._deadline(context, self.max_unary_seconds)):
                         return await behavior(await request_of(raw_requests), context)

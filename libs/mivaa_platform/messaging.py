@@ -95,9 +95,7 @@ class NatsSettings:
         return options
 
 
-async def connect(
-    settings: NatsSettings, name: str, *, on_closed: Callable[[], None] | None = None
-) -> NatsClient:
+async def connect(settings: NatsSettings, name: str, *, on_closed: Callable[[], None] | None = None) -> NatsClient:
     """Connects with reconnects forever: NATS restarting must not kill a service.
 
     A connection can still end for good (the server rejected a protocol violation such as an
@@ -213,12 +211,15 @@ class OriginalsStore:
             message = await self._js.get_last_msg(ORIGINALS_STREAM, meta_subject, direct=True)
         except NotFoundError:
             return
-        info = api.ObjectInfo.from_response(json.loads(message.data))
+        # A direct get always carries the body (nats-py types it optional for header-only reads).
+        info = api.ObjectInfo.from_response(json.loads(message.data or b""))
         if info.deleted or not info.nuid:
             return
         info.deleted, info.size, info.chunks, info.digest, info.mtime = True, 0, 0, "", ""
         try:
-            await self._js.publish(meta_subject, json.dumps(info.as_dict()).encode(), headers={api.Header.ROLLUP: "sub"})
+            await self._js.publish(
+                meta_subject, json.dumps(info.as_dict()).encode(), headers={api.Header.ROLLUP: "sub"}
+            )
         finally:
             await self._js.purge_stream(ORIGINALS_STREAM, subject=f"$O.{ORIGINALS_BUCKET}.C.{info.nuid}")
 

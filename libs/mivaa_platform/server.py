@@ -115,10 +115,14 @@ class GrpcService:
             await self.health_server.start()
         log.info(
             "listening",
-            extra={"fields": {
-                "port": self.port, "health_port": self.health_port, "services": self._service_names,
-                "mtls": self.credentials is not None,
-            }},
+            extra={
+                "fields": {
+                    "port": self.port,
+                    "health_port": self.health_port,
+                    "services": self._service_names,
+                    "mtls": self.credentials is not None,
+                }
+            },
         )
         return self.port
 
@@ -150,7 +154,9 @@ class GrpcService:
         """Stops the process with exit status 1 (unless it is already stopping on purpose)."""
         if self.stopping:
             return
-        log.critical("cannot go on; exiting so the supervisor restarts the service", extra={"fields": {"reason": reason}})
+        log.critical(
+            "cannot go on; exiting so the supervisor restarts the service", extra={"fields": {"reason": reason}}
+        )
         self.exit_code = 1
         self._stop.set()
 

@@ -88,8 +88,12 @@ class ClientTls:
 
     @classmethod
     def from_files(
-        cls, ca: str | os.PathLike, cert: str | os.PathLike | None = None, key: str | os.PathLike | None = None,
-        *, server_name: str = "",
+        cls,
+        ca: str | os.PathLike,
+        cert: str | os.PathLike | None = None,
+        key: str | os.PathLike | None = None,
+        *,
+        server_name: str = "",
     ) -> ClientTls:
         if (cert is None) != (key is None):
             raise ConfigError("a client certificate needs its key, and a key its certificate")
@@ -115,13 +119,15 @@ class ClientTls:
     def from_cert_dir(cls, cert_dir: str | os.PathLike, name: str = "ops", *, server_name: str = "") -> ClientTls:
         """From a mivaa_cli.localmesh.certs directory: ca.pem, <name>.pem, <name>-key.pem."""
         directory = pathlib.Path(cert_dir)
-        return cls.from_files(directory / "ca.pem", directory / f"{name}.pem", directory / f"{name}-key.pem", server_name=server_name)
+        return cls.from_files(
+            directory / "ca.pem", directory / f"{name}.pem", directory / f"{name}-key.pem", server_name=server_name
+        )
 
 
 def client_credentials(cert_dir: str | os.PathLike, name: str = "ops") -> grpc.ChannelCredentials:
     """Channel credentials from a mivaa_cli.localmesh.certs directory, for launchers and tools:
 
-        with grpc.secure_channel("127.0.0.1:50051", client_credentials(".mivaa/certs")) as channel: ...
+    with grpc.secure_channel("127.0.0.1:50051", client_credentials(".mivaa/certs")) as channel: ...
     """
     return ClientTls.from_cert_dir(cert_dir, name).channel_credentials()
 
@@ -131,6 +137,9 @@ def service_env(prefix: str, cert_dir: str | os.PathLike, name: str) -> dict[str
     service_env("SEARCH", ".mivaa/certs", "search") -> {"SEARCH_TLS_CERT": ".../search.pem", ...}."""
     directory = pathlib.Path(cert_dir).resolve()
     return settings_env(
-        ServerSettings, prefix,
-        tls_cert=str(directory / f"{name}.pem"), tls_key=str(directory / f"{name}-key.pem"), tls_client_ca=str(directory / "ca.pem"),
+        ServerSettings,
+        prefix,
+        tls_cert=str(directory / f"{name}.pem"),
+        tls_key=str(directory / f"{name}-key.pem"),
+        tls_client_ca=str(directory / "ca.pem"),
     )

@@ -140,8 +140,9 @@ def _describe_exit(exitcode: int | None) -> str:
 def _error_body(exc: BaseException) -> bytes:
     """The exception itself when it survives a pickle round trip, plus its type, text and traceback."""
     try:
-        pickled: bytes | None = _dumps(exc)
-        pickle.loads(pickled)  # some exceptions pickle but cannot be rebuilt (custom __init__ signatures)
+        dumped = _dumps(exc)
+        pickle.loads(dumped)  # some exceptions pickle but cannot be rebuilt (custom __init__ signatures)
+        pickled: bytes | None = dumped
     except Exception:  # noqa: BLE001
         pickled = None
     try:
@@ -178,4 +179,3 @@ def _rebuild_error(body: bytes | bytearray, items_done: int) -> BaseException:
             error.items_done = items_done  # type: ignore[attr-defined]
     error.__cause__ = _RemoteTraceback(remote_traceback)
     return error
-

@@ -30,4 +30,3 @@ def limit_address_space(limit_bytes: int) -> None:
     if hard != resource.RLIM_INFINITY:
         limit_bytes = min(limit_bytes, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, hard))
-

@@ -13,7 +13,7 @@ import itertools
 import logging
 import multiprocessing
 import os
-from collections.abc import AsyncIterator, Callable, Hashable, Iterable
+from collections.abc import AsyncGenerator, Callable, Hashable, Iterable
 from typing import Any
 
 from mivaa_pool._errors import PoolClosed, WorkerStartFailed, _describe_exit
@@ -93,7 +93,10 @@ class SupervisedPool:
         self.start_timeout = float(start_timeout)
         self._initializer = initializer
         self._mp_context_name = mp_context
-        self._context = multiprocessing.get_context(mp_context)
+        # Two literal calls, not get_context(mp_context): each names its context type (a plain str gives BaseContext).
+        self._context = (
+            multiprocessing.get_context("spawn") if mp_context == "spawn" else multiprocessing.get_context("forkserver")
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue = _SlotQueue(workers)
         # Every process not yet reaped, including ones already detached from their slot.
@@ -110,7 +113,7 @@ class SupervisedPool:
         item_timeout: float | None = None,
         total_timeout: float | None = None,
         fair_key: Hashable = None,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncGenerator[Any, None]:
         """Runs ``fn(*args)`` (a top-level generator function) in a worker and yields its items as they come.
 
         Use ``async with contextlib.aclosing(pool.stream(...)) as items`` when
@@ -161,7 +164,11 @@ class SupervisedPool:
         for slot in self._queue.slots:
             if slot.worker is None or not slot.worker.usable:
                 self._spawn(slot)
-        starting = [slot.worker.ready for slot in self._queue.slots if slot.worker is not None and slot.worker.state is _State.STARTING]
+        starting = [
+            slot.worker.ready
+            for slot in self._queue.slots
+            if slot.worker is not None and slot.worker.state is _State.STARTING
+        ]
         if starting:
             await asyncio.gather(*(asyncio.shield(ready) for ready in starting))
 
@@ -202,7 +209,7 @@ class SupervisedPool:
 
     async def _run(
         self, mode: int, payload: bytes, item_timeout: float, total_timeout: float | None, fair_key: Hashable
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncGenerator[Any, None]:
         self._bind_loop()
         self._check_open()
         slot = await self._queue.acquire(fair_key, self._loop_or_fail())
@@ -302,7 +309,9 @@ class SupervisedPool:
                 _reject(worker.ready, PoolClosed())
             else:
                 reason = worker.kill_reason or (
-                    "its initializer raised" if worker.start_error is not None else f"it exited ({_describe_exit(exitcode)})"
+                    "its initializer raised"
+                    if worker.start_error is not None
+                    else f"it exited ({_describe_exit(exitcode)})"
                 )
                 error = WorkerStartFailed(reason, exitcode)
                 error.__cause__ = worker.start_error
@@ -315,7 +324,9 @@ class SupervisedPool:
             else:
                 log.warning(
                     "worker process died during a task",
-                    extra={"fields": {"pid": worker.pid, "exit": _describe_exit(exitcode), "items_done": task.received}},
+                    extra={
+                        "fields": {"pid": worker.pid, "exit": _describe_exit(exitcode), "items_done": task.received}
+                    },
                 )
                 task.on_worker_exit(exitcode)
 

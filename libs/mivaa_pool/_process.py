@@ -329,4 +329,3 @@ class _Worker:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-

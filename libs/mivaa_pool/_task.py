@@ -146,7 +146,11 @@ class _Task:
         try:
             item = pickle.loads(body)
         except Exception as exc:  # noqa: BLE001 - e.g. a class that exists in the worker only
-            self.fail(WorkerError(self.received, _qualified_name(type(exc)), f"item {self.received + 1} could not be unpickled: {exc}"))
+            self.fail(
+                WorkerError(
+                    self.received, _qualified_name(type(exc)), f"item {self.received + 1} could not be unpickled: {exc}"
+                )
+            )
             return
         self.items.append(item)
         self.received += 1
@@ -229,7 +233,9 @@ class _Task:
     def _drain_expired(self) -> None:
         self._drain_timer = None
         if not self.worker_done:
-            log.warning("a cancelled task did not stop in time; killing its worker", extra={"fields": {"pid": self.worker.pid}})
+            log.warning(
+                "a cancelled task did not stop in time; killing its worker", extra={"fields": {"pid": self.worker.pid}}
+            )
             self._stop_worker("cancelled task did not stop")
             self._maybe_settle()
 
@@ -276,4 +282,3 @@ def _mark_retrieved(future: asyncio.Future[Any]) -> None:
     """Readiness failures reach whoever waits; nobody waiting is fine, not an 'exception never retrieved'."""
     if not future.cancelled():
         future.exception()
-

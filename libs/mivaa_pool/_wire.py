@@ -18,6 +18,7 @@ _TASK_PREFIX = struct.Struct("!BQ")
 # CREDIT body: the total number of items the worker may have produced for the task.
 _CREDIT_BODY = struct.Struct("!Q")
 
+
 class Frame(enum.IntEnum):
     # Parent to worker.
     TASK = 1
@@ -41,4 +42,3 @@ class Mode(enum.IntEnum):
 
 def _dumps(obj: object) -> bytes:
     return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-

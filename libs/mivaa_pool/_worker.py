@@ -109,7 +109,6 @@ def _worker_main(
         conn.close()
 
 
-
 def _run_task(channel: _WorkerChannel, task_id: int, body: bytearray) -> bool:
     """Runs one task, sending ITEM frames then END, ERROR or MEMORY. Returns whether to keep serving."""
     iterator: Iterator[Any] | None = None
@@ -174,4 +173,3 @@ def _close_iterator(iterator: object) -> None:
     close = getattr(iterator, "close", None)
     if close is not None:
         close()
-

@@ -110,6 +110,7 @@ def test_generated_two_column_flows_down_the_columns(generated):
     full = [ln for ln in lines if ln["bbox"][0] < middle < ln["bbox"][2]]
     assert len(left) > 20 and len(right) > 20
     assert "Tides, Fog and the Northern Harbour" in " ".join(s["text"] for ln in full for s in ln["spans"])
+
     # The truth's order: everything of column 1 comes before everything of column 2.
     def inner(line: dict) -> str:  # a line without its first and last word (they may be hyphenated fragments)
         return " ".join("".join(span["text"] for span in line["spans"]).split()[1:-1])
@@ -168,10 +169,17 @@ b & 2 \\
 """
     parsed = parse_latex(source)
     assert [(h.display, h.level) for h in parsed.headings] == [
-        ("A Bold Title", 1), ("1 Intro", 2), ("1.1 Detail", 3), ("Unnumbered", 2),
+        ("A Bold Title", 1),
+        ("1 Intro", 2),
+        ("1.1 Detail", 3),
+        ("Unnumbered", 2),
     ]
     assert parsed.blocks[:5] == [
-        "A Bold Title", "Ann", "1 May 2024", "1 Intro", "Some \u201cquoted\u201d text \u2013 with a dash and emphasis.",
+        "A Bold Title",
+        "Ann",
+        "1 May 2024",
+        "1 Intro",
+        "Some \u201cquoted\u201d text \u2013 with a dash and emphasis.",
     ]
     assert parsed.blocks[5] == f"Second paragraph {BLINDTEXT} 7"
     assert parsed.blocks[7:9] == list(LIPSUM[1:3])
@@ -183,8 +191,10 @@ b & 2 \\
 
 
 def test_html_parser():
-    blocks, headings = parse_html("<html><head><title>t</title></head><body><h1>Top</h1><p>One <b>two</b></p>"
-                                  "<h3>Low</h3><div>three</div></body></html>")
+    blocks, headings = parse_html(
+        "<html><head><title>t</title></head><body><h1>Top</h1><p>One <b>two</b></p>"
+        "<h3>Low</h3><div>three</div></body></html>"
+    )
     assert blocks == ["Top", "One two", "Low", "three"]
     assert [(h.text, h.level) for h in headings] == [("Top", 1), ("Low", 2)]
 
@@ -286,11 +296,12 @@ def test_levenshtein_fallback_is_exact():
 
 def test_markdown_stripping_and_tables():
     markdown = (
-        "# **1 Foo**\n\nText with _emphasis_ and a [link](http://x).\n\n"
-        "|**A**|B<sup>2</sup>|\n|---|---|\n|1|2|\n"
+        "# **1 Foo**\n\nText with _emphasis_ and a [link](http://x).\n\n|**A**|B<sup>2</sup>|\n|---|---|\n|1|2|\n"
     )
-    assert extract_quality.normalize_text(extract_quality.strip_markdown(markdown)) == \
-        "1 Foo Text with emphasis and a link. A B2 1 2"
+    assert (
+        extract_quality.normalize_text(extract_quality.strip_markdown(markdown))
+        == "1 Foo Text with emphasis and a link. A B2 1 2"
+    )
     assert extract_quality.markdown_headings(markdown) == [("1 Foo", 1)]
     assert extract_quality.markdown_tables(markdown) == [[["A", "B2"], ["1", "2"]]]
     assert extract_quality.heading_key("## 2.3 **Results**") == "results"

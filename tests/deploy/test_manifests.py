@@ -22,7 +22,6 @@ CUSTOM_KINDS = {"ScaledObject": "keda.sh/", "Issuer": "cert-manager.io/", "Certi
 KUBERNETES_VERSION = "1.33.0"
 
 
-
 def manifests() -> list[tuple[pathlib.Path, dict]]:
     found = []
     for path in sorted(K8S.rglob("*.yaml")):
@@ -37,7 +36,11 @@ def manifests() -> list[tuple[pathlib.Path, dict]]:
 MANIFESTS = manifests()
 
 
-@pytest.mark.parametrize(("path", "resource"), MANIFESTS, ids=[f"{p.parent.name}/{p.name}:{r['kind']}/{r['metadata']['name']}" for p, r in MANIFESTS])
+@pytest.mark.parametrize(
+    ("path", "resource"),
+    MANIFESTS,
+    ids=[f"{p.parent.name}/{p.name}:{r['kind']}/{r['metadata']['name']}" for p, r in MANIFESTS],
+)
 def test_resource_is_valid(path, resource):
     if resource["kind"] in CUSTOM_KINDS:
         assert resource["apiVersion"].startswith(CUSTOM_KINDS[resource["kind"]])
@@ -98,7 +101,9 @@ def test_network_policies_deny_by_default_and_allow_each_caller():
 
 
 def resource(kind: str, name: str, path: pathlib.Path | None = None) -> dict:
-    found = [r for p, r in MANIFESTS if r["kind"] == kind and r["metadata"]["name"] == name and (path is None or p == path)]
+    found = [
+        r for p, r in MANIFESTS if r["kind"] == kind and r["metadata"]["name"] == name and (path is None or p == path)
+    ]
     assert len(found) == 1, (kind, name, len(found))
     return found[0]
 
@@ -110,7 +115,9 @@ def pod_spec(name: str) -> dict:
 def mounts_by_path(spec: dict, container: dict) -> dict[str, dict]:
     """mountPath -> the volume mounted there (with the mount's readOnly)."""
     volumes = {volume["name"]: volume for volume in spec["volumes"]}
-    return {m["mountPath"]: {**volumes[m["name"]], "readOnly": m.get("readOnly", False)} for m in container["volumeMounts"]}
+    return {
+        m["mountPath"]: {**volumes[m["name"]], "readOnly": m.get("readOnly", False)} for m in container["volumeMounts"]
+    }
 
 
 def file_volume(spec: dict, container: dict, path: str) -> tuple[dict, str]:
@@ -142,7 +149,10 @@ def test_every_service_mounts_its_certificate_and_turns_mtls_on(name):
         assert file == key, (name, suffix, path)
     secret = next(v["secret"] for v in spec["volumes"] if "secret" in v)
     # Readable by the service's group only (fsGroup): not by the world.
-    assert secret["defaultMode"] & 0o007 == 0 and spec["securityContext"]["fsGroup"] == spec["securityContext"]["runAsGroup"]
+    assert (
+        secret["defaultMode"] & 0o007 == 0
+        and spec["securityContext"]["fsGroup"] == spec["securityContext"]["runAsGroup"]
+    )
 
 
 @pytest.mark.parametrize("name", sorted(SERVICE_WORKLOADS))
@@ -165,7 +175,9 @@ def test_peer_addresses_are_names_in_the_peers_certificates():
     for variable, address in addresses.items():
         service = variable.split("_")[-2].lower()  # EXTRACTOR_SEARCH_ADDR -> search
         host, _, port = address.rpartition(":")
-        assert host in make_certs.service_spec(service).dns, f"{variable}={address}: {host} is not in {service}'s certificate"
+        assert host in make_certs.service_spec(service).dns, (
+            f"{variable}={address}: {host} is not in {service}'s certificate"
+        )
         assert int(port) == GRPC_PORT
 
 
@@ -221,7 +233,12 @@ def test_gateway_config_has_listener_tls_jwt_and_upstream_mtls():
     assert "envoy.filters.http.rbac" in filters
 
     clusters = {c["name"]: c for c in config["static_resources"]["clusters"]}
-    routed = {route["route"]["cluster"] for item in _walk(listener) if isinstance(item, dict) and "routes" in item for route in item["routes"]}
+    routed = {
+        route["route"]["cluster"]
+        for item in _walk(listener)
+        if isinstance(item, dict) and "routes" in item
+        for route in item["routes"]
+    }
     assert {"extractor", "search", "embedder", "ocr"} <= routed <= set(clusters)
     for name in routed:
         upstream = clusters[name]["transport_socket"]["typed_config"]
@@ -325,7 +342,11 @@ def test_cert_manager_makes_every_mounted_secret_from_a_self_signed_ca_chain():
     # selfSigned -> the CA certificate -> a CA Issuer that signs every mounted certificate.
     ca = next(c for c in certificates.values() if c["spec"].get("isCA"))
     assert "selfSigned" in issuers[ca["spec"]["issuerRef"]["name"]]["spec"]
-    ca_issuers = {name for name, issuer in issuers.items() if issuer["spec"].get("ca", {}).get("secretName") == ca["spec"]["secretName"]}
+    ca_issuers = {
+        name
+        for name, issuer in issuers.items()
+        if issuer["spec"].get("ca", {}).get("secretName") == ca["spec"]["secretName"]
+    }
     for secret in mounted_secrets():
         spec = by_secret[secret]["spec"]
         assert spec["issuerRef"]["name"] in ca_issuers and spec["issuerRef"]["kind"] == "Issuer", secret
@@ -375,13 +396,17 @@ def test_base_with_components_builds_and_validates(tmp_path, components):
     (tmp_path / "k8s").symlink_to(K8S, target_is_directory=True)
     overlay = tmp_path / "overlay"
     overlay.mkdir()
-    (overlay / "kustomization.yaml").write_text(yaml.safe_dump({
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "namespace": "mivaa",
-        "resources": ["../k8s/base"],
-        "components": [f"../k8s/components/{name}" for name in components],
-    }))
+    (overlay / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "namespace": "mivaa",
+                "resources": ["../k8s/base"],
+                "components": [f"../k8s/components/{name}" for name in components],
+            }
+        )
+    )
     built = kustomize(overlay)
     for item in built:
         if item["kind"] in CUSTOM_KINDS:
@@ -399,16 +424,46 @@ def test_base_with_components_builds_and_validates(tmp_path, components):
 GATEWAY_FILES = "/etc/mivaa"
 # Must be the arguments of the Makefile's deploy-config line, in the same order.
 DEPLOY_RENDER_ARGS = [
-    "--port", "8080", "--admin-socket", "/var/run/envoy/admin.sock", "--listen-address", "0.0.0.0",
-    "--upstream", "extractor=extractor:50051", "--upstream", "search=search:50051", "--upstream", "embedder=embedder:50051",
-    "--upstream", "ocr=ocr:50051",
-    "--cors-origin", "https://console.mivaa.example",
-    "--tls-cert", f"{GATEWAY_FILES}/tls/tls.crt", "--tls-key", f"{GATEWAY_FILES}/tls/tls.key",
-    "--jwks-path", f"{GATEWAY_FILES}/jwks/jwks.json", "--issuer", "mivaa-dev", "--audience", "mivaa",
-    "--upstream-tls-ca", f"{GATEWAY_FILES}/mtls/ca.crt",
-    "--upstream-tls-cert", f"{GATEWAY_FILES}/mtls/tls.crt", "--upstream-tls-key", f"{GATEWAY_FILES}/mtls/tls.key",
-    "--stats-port", "9901", "--stats-tls-cert", f"{GATEWAY_FILES}/mtls/tls.crt", "--stats-tls-key", f"{GATEWAY_FILES}/mtls/tls.key",
-    "--stats-client-ca", f"{GATEWAY_FILES}/mtls/ca.crt",
+    "--port",
+    "8080",
+    "--admin-socket",
+    "/var/run/envoy/admin.sock",
+    "--listen-address",
+    "0.0.0.0",
+    "--upstream",
+    "extractor=extractor:50051",
+    "--upstream",
+    "search=search:50051",
+    "--upstream",
+    "embedder=embedder:50051",
+    "--upstream",
+    "ocr=ocr:50051",
+    "--cors-origin",
+    "https://console.mivaa.example",
+    "--tls-cert",
+    f"{GATEWAY_FILES}/tls/tls.crt",
+    "--tls-key",
+    f"{GATEWAY_FILES}/tls/tls.key",
+    "--jwks-path",
+    f"{GATEWAY_FILES}/jwks/jwks.json",
+    "--issuer",
+    "mivaa-dev",
+    "--audience",
+    "mivaa",
+    "--upstream-tls-ca",
+    f"{GATEWAY_FILES}/mtls/ca.crt",
+    "--upstream-tls-cert",
+    f"{GATEWAY_FILES}/mtls/tls.crt",
+    "--upstream-tls-key",
+    f"{GATEWAY_FILES}/mtls/tls.key",
+    "--stats-port",
+    "9901",
+    "--stats-tls-cert",
+    f"{GATEWAY_FILES}/mtls/tls.crt",
+    "--stats-tls-key",
+    f"{GATEWAY_FILES}/mtls/tls.key",
+    "--stats-client-ca",
+    f"{GATEWAY_FILES}/mtls/ca.crt",
 ]
 
 
@@ -442,7 +497,9 @@ def test_rendered_gateway_config_matches_the_template(tmp_path):
     local = tmp_path / "envoy-local.yaml"
     local.write_text(out.read_text().replace(f"{GATEWAY_FILES}/", f"{files}/"))
     envoy = pathlib.Path(sys.executable).parent / "envoy"
-    result = subprocess.run([str(envoy), "--mode", "validate", "-c", str(local)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [str(envoy), "--mode", "validate", "-c", str(local)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -463,7 +520,9 @@ def test_no_manifest_holds_a_secret_value():
                     # A variable that names the file a mounted Secret lands in holds a path, not a secret.
                     names_a_file = item["name"].endswith("_FILE") and str(item["value"]).startswith("/etc/mivaa/")
                     if not names_a_file:
-                        assert not any(word in item["name"].upper() for word in ("PASSWORD", "DATABASE_URL", "SECRET")), (path, item)
+                        assert not any(
+                            word in item["name"].upper() for word in ("PASSWORD", "DATABASE_URL", "SECRET")
+                        ), (path, item)
                 if isinstance(item, str):
                     assert "postgresql://" not in item and "change-me" not in item, (path, item)
 
@@ -475,7 +534,10 @@ def test_search_connects_as_an_app_role_that_is_not_the_superuser():
     assert env["POSTGRES_USER"]["value"] == "postgres"
     assert env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "mivaa-postgres-superuser"
     assert env["POSTGRES_HOST_AUTH_METHOD"]["value"] == "scram-sha-256"
-    assert "trust" not in env["POSTGRES_INITDB_ARGS"]["value"] and "--auth-local=scram-sha-256" in env["POSTGRES_INITDB_ARGS"]["value"]
+    assert (
+        "trust" not in env["POSTGRES_INITDB_ARGS"]["value"]
+        and "--auth-local=scram-sha-256" in env["POSTGRES_INITDB_ARGS"]["value"]
+    )
     init = resource("ConfigMap", "postgres-init")["data"]["10-mivaa-app-role.sh"]
     assert "CREATE ROLE mivaa LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" in init
     assert "CREATE DATABASE mivaa OWNER mivaa" in init and "CREATE EXTENSION IF NOT EXISTS vector" in init
@@ -483,13 +545,19 @@ def test_search_connects_as_an_app_role_that_is_not_the_superuser():
     assert {"name": mount["name"], "configMap": {"name": "postgres-init"}} in database["volumes"]
     # Search reads its DSN (the app role's) from mivaa-database and never sees the superuser's Secret.
     search = pod_spec("search")
-    referenced = {item["secretKeyRef"]["name"] for item in _walk(search) if isinstance(item, dict) and "secretKeyRef" in item}
+    referenced = {
+        item["secretKeyRef"]["name"] for item in _walk(search) if isinstance(item, dict) and "secretKeyRef" in item
+    }
     assert referenced == {"mivaa-database"}
 
 
 # -- NATS -----------------------------------------------------------------------------------------
 
-NATS_CLIENTS = {"extractor": ("EXTRACTOR", "extractor"), "extractor-worker": ("EXTRACTOR", "worker"), "search": ("SEARCH", "search")}
+NATS_CLIENTS = {
+    "extractor": ("EXTRACTOR", "extractor"),
+    "extractor-worker": ("EXTRACTOR", "worker"),
+    "search": ("SEARCH", "search"),
+}
 
 
 def nats_pod_spec() -> dict:
@@ -499,7 +567,9 @@ def nats_pod_spec() -> dict:
 def _render_nats_config():
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("mivaa_tools_render_nats_config", REPO / "tools" / "render_nats_config.py")
+    spec = importlib.util.spec_from_file_location(
+        "mivaa_tools_render_nats_config", REPO / "tools" / "render_nats_config.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -527,7 +597,12 @@ def test_nats_passwords_come_from_a_secret_the_manifests_do_not_define():
     """No default NATS password in the manifests: the server and each client read mivaa-nats-users."""
     container = nats_pod_spec()["containers"][0]
     variables = {item["name"]: item for item in container["env"] if item["name"].startswith("NATS_PASSWORD_")}
-    assert set(variables) == {"NATS_PASSWORD_EXTRACTOR", "NATS_PASSWORD_WORKER", "NATS_PASSWORD_SEARCH", "NATS_PASSWORD_OPS"}
+    assert set(variables) == {
+        "NATS_PASSWORD_EXTRACTOR",
+        "NATS_PASSWORD_WORKER",
+        "NATS_PASSWORD_SEARCH",
+        "NATS_PASSWORD_OPS",
+    }
     for item in variables.values():
         assert "value" not in item and item["valueFrom"]["secretKeyRef"]["name"] == "mivaa-nats-users"
     assert not [r for _, r in MANIFESTS if r["kind"] == "Secret" and r["metadata"]["name"] == "mivaa-nats-users"]

@@ -31,7 +31,9 @@ async def snapshot(client, mesh) -> dict:
             info = await js.stream_info(stream)
             # The work queue loses messages as workers ack earlier jobs; what a
             # rejected upload must not do is publish one (last_seq).
-            streams[stream] = info.state.last_seq if stream == WORK_STREAM else (info.state.messages, info.state.last_seq)
+            streams[stream] = (
+                info.state.last_seq if stream == WORK_STREAM else (info.state.messages, info.state.last_seq)
+            )
     finally:
         await nc.close()
     return {"documents": sorted(documents), "streams": streams}
@@ -56,7 +58,9 @@ async def test_empty_upload(client, mesh):
 
 
 async def test_not_a_pdf(client, mesh):
-    await expect_rejection(client, mesh, b"PK\x03\x04 this is a zip file, not a PDF" * 100, "NOT_A_PDF", grpc.StatusCode.INVALID_ARGUMENT)
+    await expect_rejection(
+        client, mesh, b"PK\x03\x04 this is a zip file, not a PDF" * 100, "NOT_A_PDF", grpc.StatusCode.INVALID_ARGUMENT
+    )
     await expect_rejection(client, mesh, b"hello", "NOT_A_PDF", grpc.StatusCode.INVALID_ARGUMENT)
 
 
@@ -75,7 +79,9 @@ async def test_generated_encrypted_pdf(client, mesh):
     data = make_pdf("secret", 2, password="s3cret")
     without = await expect_rejection(client, mesh, data, "PDF_ENCRYPTED", grpc.StatusCode.FAILED_PRECONDITION)
     assert without.metadata.get("password_supplied") == "false"
-    wrong = await expect_rejection(client, mesh, data, "PDF_ENCRYPTED", grpc.StatusCode.FAILED_PRECONDITION, password="nope")
+    wrong = await expect_rejection(
+        client, mesh, data, "PDF_ENCRYPTED", grpc.StatusCode.FAILED_PRECONDITION, password="nope"
+    )
     assert wrong.metadata.get("password_supplied") == "true"
     response = await client.upload_bytes(data, "secret.pdf", password="s3cret")
     final = await client.wait_for_job(response.job.name, timeout=120)

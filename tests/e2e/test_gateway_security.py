@@ -82,7 +82,9 @@ async def test_a_burst_over_the_search_budget_is_refused_while_others_are_served
     request = search_pb.SearchChunksRequest(query="rate limit probe", top_k=1)
     async with gateway_client(mesh, mesh.token(subject="greedy", scopes=("read",))) as greedy:
         # Twice the per-subject burst (100) at once: the bucket cannot cover it.
-        results = await asyncio.gather(*(status_of(greedy.search.SearchChunks(request, timeout=60)) for _ in range(250)))
+        results = await asyncio.gather(
+            *(status_of(greedy.search.SearchChunks(request, timeout=60)) for _ in range(250))
+        )
     refused = results.count(grpc.StatusCode.RESOURCE_EXHAUSTED)
     assert refused > 0, results
     assert set(results) <= {grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED}
@@ -92,7 +94,7 @@ async def test_a_burst_over_the_search_budget_is_refused_while_others_are_served
 
 def upload_calls_seen_by_the_extractor(mesh) -> float:
     body = mesh.scrape(mesh.ports.metrics_base + 2)
-    pattern = r'mivaa_rpc_duration_seconds_count\{[^}]*UploadDocument[^}]*\} ([0-9.e+]+)'
+    pattern = r"mivaa_rpc_duration_seconds_count\{[^}]*UploadDocument[^}]*\} ([0-9.e+]+)"
     return sum(float(value) for value in re.findall(pattern, body))
 
 
@@ -110,7 +112,9 @@ def test_grpc_web_needs_a_token_too(mesh):
     method = "/mivaa.search.v1.SearchService/ListDocuments"
     anonymous = grpcweb.call(host, int(port), method, LIST.SerializeToString(), ca=str(mesh.ca_path))
     assert anonymous.status == grpc.StatusCode.UNAUTHENTICATED.value[0]
-    signed_in = grpcweb.call(host, int(port), method, LIST.SerializeToString(), ca=str(mesh.ca_path), token=mesh.token())
+    signed_in = grpcweb.call(
+        host, int(port), method, LIST.SerializeToString(), ca=str(mesh.ca_path), token=mesh.token()
+    )
     assert signed_in.status == 0, signed_in
 
 

@@ -90,7 +90,9 @@ async def test_text_queries_use_the_text_tower_and_filters_apply(client, indexed
     scores = [hit.score for hit in result.hits]
     assert scores == sorted(scores, reverse=True)
     # The hit names an image whose bytes can be fetched.
-    pieces = [p async for p in client.search.GetImageContent(search_pb.GetImageContentRequest(name=result.hits[0].image.name))]
+    pieces = [
+        p async for p in client.search.GetImageContent(search_pb.GetImageContentRequest(name=result.hits[0].image.name))
+    ]
     assert pieces and pieces[0].mime_type in ("image/png", "image/jpeg")
     none = await client.search.SearchImages(
         search_pb.SearchImagesRequest(text="anything", top_k=5, labels=["no-such-label"]), timeout=60

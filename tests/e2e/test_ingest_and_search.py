@@ -21,7 +21,9 @@ from tests.support.pdfs import make_pdf, page_phrase
 DONE = (job_pb2.JOB_STATE_SUCCEEDED, job_pb2.JOB_STATE_PARTIALLY_SUCCEEDED)
 
 
-async def ingest(client, data: bytes, filename: str, **kwargs) -> tuple[extractor_pb.UploadDocumentResponse, list[job_pb2.Job]]:
+async def ingest(
+    client, data: bytes, filename: str, **kwargs
+) -> tuple[extractor_pb.UploadDocumentResponse, list[job_pb2.Job]]:
     response = await client.upload_bytes(data, filename, **kwargs)
     events = [update.event.job async for update in client.watch(response.job.name, timeout=600)]
     return response, events
@@ -55,7 +57,9 @@ async def test_generated_pdf_is_searchable_on_the_right_page(client):
         assert top.document == response.document.name
         assert top.page_start <= page <= top.page_end, (page, top)
         assert normalise(phrase) in normalise(top.text)
-        unrelated = await client.search_chunks("quarterly tax rules for freelance accountants", top_k=1, documents=[response.document.name])
+        unrelated = await client.search_chunks(
+            "quarterly tax rules for freelance accountants", top_k=1, documents=[response.document.name]
+        )
         assert top.score > unrelated.hits[0].score + 0.2, (top.score, unrelated.hits[0].score)
 
 
@@ -179,9 +183,13 @@ async def test_grpc_web_search_and_watch(client, mesh):
     web = {"token": mesh.token(subject="browser"), "ca": str(mesh.ca_path)}
 
     result = await asyncio.to_thread(
-        grpcweb.call, host, int(port), "/mivaa.search.v1.SearchService/SearchChunks",
+        grpcweb.call,
+        host,
+        int(port),
+        "/mivaa.search.v1.SearchService/SearchChunks",
         search_pb.SearchChunksRequest(query=phrase, top_k=3, documents=[response.document.name]).SerializeToString(),
-        origin="http://localhost:5173", **web,
+        origin="http://localhost:5173",
+        **web,
     )
     assert result.status == 0, result
     assert result.headers.get("access-control-allow-origin") == "http://localhost:5173"
@@ -191,8 +199,12 @@ async def test_grpc_web_search_and_watch(client, mesh):
 
     # Server streaming over grpc-web: WatchJob of a finished job yields its final event.
     watched = await asyncio.to_thread(
-        grpcweb.call, host, int(port), "/mivaa.extractor.v1.ExtractorService/WatchJob",
-        extractor_pb.WatchJobRequest(name=response.job.name).SerializeToString(), **web,
+        grpcweb.call,
+        host,
+        int(port),
+        "/mivaa.extractor.v1.ExtractorService/WatchJob",
+        extractor_pb.WatchJobRequest(name=response.job.name).SerializeToString(),
+        **web,
     )
     assert watched.status == 0, watched
     final = extractor_pb.WatchJobResponse.FromString(watched.messages[-1]).event.job
@@ -200,8 +212,12 @@ async def test_grpc_web_search_and_watch(client, mesh):
 
     # Errors keep their status and details over grpc-web.
     missing = await asyncio.to_thread(
-        grpcweb.call, host, int(port), "/mivaa.extractor.v1.ExtractorService/GetJob",
-        extractor_pb.GetJobRequest(name="jobs/00000000000000000000").SerializeToString(), **web,
+        grpcweb.call,
+        host,
+        int(port),
+        "/mivaa.extractor.v1.ExtractorService/GetJob",
+        extractor_pb.GetJobRequest(name="jobs/00000000000000000000").SerializeToString(),
+        **web,
     )
     assert missing.status == grpc.StatusCode.NOT_FOUND.value[0]
     details = missing.trailers.get("grpc-status-details-bin") or missing.headers.get("grpc-status-details-bin")
@@ -211,9 +227,13 @@ async def test_grpc_web_search_and_watch(client, mesh):
 def test_cors_preflight(mesh):
     host, port = mesh.gateway_address.split(":")
     ca = str(mesh.ca_path)
-    allowed = grpcweb.preflight(host, int(port), "/mivaa.search.v1.SearchService/SearchChunks", "http://localhost:5173", ca=ca)
+    allowed = grpcweb.preflight(
+        host, int(port), "/mivaa.search.v1.SearchService/SearchChunks", "http://localhost:5173", ca=ca
+    )
     assert allowed.get("access-control-allow-origin") == "http://localhost:5173"
-    refused = grpcweb.preflight(host, int(port), "/mivaa.search.v1.SearchService/SearchChunks", "https://evil.example", ca=ca)
+    refused = grpcweb.preflight(
+        host, int(port), "/mivaa.search.v1.SearchService/SearchChunks", "https://evil.example", ca=ca
+    )
     assert "access-control-allow-origin" not in refused
 
 
@@ -224,19 +244,32 @@ def test_grpcurl_lists_and_calls_through_the_gateway(mesh):
     listed = subprocess.run([grpcurl, *auth, mesh.gateway_address, "list"], capture_output=True, text=True, timeout=30)
     assert listed.returncode == 0, listed.stderr
     services = set(listed.stdout.split())
-    assert {"mivaa.extractor.v1.ExtractorService", "mivaa.search.v1.SearchService", "mivaa.embedder.v1.EmbedderService"} <= services
+    assert {
+        "mivaa.extractor.v1.ExtractorService",
+        "mivaa.search.v1.SearchService",
+        "mivaa.embedder.v1.EmbedderService",
+    } <= services
     described = subprocess.run(
         [grpcurl, *auth, mesh.gateway_address, "describe", "mivaa.search.v1.SearchService"],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert "SearchChunks" in described.stdout
     called = subprocess.run(
         [grpcurl, *auth, "-d", "{}", mesh.gateway_address, "mivaa.embedder.v1.EmbedderService/ListModels"],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert called.returncode == 0, called.stderr
     assert "all-MiniLM-L6-v2" in called.stdout and "384" in called.stdout
-    anonymous = subprocess.run([grpcurl, "-cacert", str(mesh.ca_path), mesh.gateway_address, "list"], capture_output=True, text=True, timeout=30)
+    anonymous = subprocess.run(
+        [grpcurl, "-cacert", str(mesh.ca_path), mesh.gateway_address, "list"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert anonymous.returncode != 0 and "Unauthenticated" in anonymous.stderr, anonymous.stderr
 
 
@@ -244,16 +277,34 @@ def test_grpcurl_against_a_service_directly_needs_the_ops_certificate(mesh):
     grpcurl = str(pathlib.Path(sys.executable).parent / "grpcurl")
     certs = mesh.certs_dir
     direct = subprocess.run(
-        [grpcurl, "-cacert", str(certs / "ca.pem"), "-cert", str(certs / "ops.pem"), "-key", str(certs / "ops-key.pem"),
-         mesh.address("search"), "list"],
-        capture_output=True, text=True, timeout=30,
+        [
+            grpcurl,
+            "-cacert",
+            str(certs / "ca.pem"),
+            "-cert",
+            str(certs / "ops.pem"),
+            "-key",
+            str(certs / "ops-key.pem"),
+            mesh.address("search"),
+            "list",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert direct.returncode == 0, direct.stderr
     assert "mivaa.search.v1.SearchService" in direct.stdout
     # Without a client certificate from the CA the service refuses the connection: nothing bypasses the gateway.
-    without = subprocess.run([grpcurl, "-cacert", str(certs / "ca.pem"), mesh.address("search"), "list"], capture_output=True, text=True, timeout=30)
+    without = subprocess.run(
+        [grpcurl, "-cacert", str(certs / "ca.pem"), mesh.address("search"), "list"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert without.returncode != 0
-    plaintext = subprocess.run([grpcurl, "-plaintext", mesh.address("search"), "list"], capture_output=True, text=True, timeout=30)
+    plaintext = subprocess.run(
+        [grpcurl, "-plaintext", mesh.address("search"), "list"], capture_output=True, text=True, timeout=30
+    )
     assert plaintext.returncode != 0
 
 

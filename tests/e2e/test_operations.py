@@ -19,7 +19,9 @@ from tests.support.pdfs import make_pdf, page_phrase
 def mivaa(mesh, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "mivaa_cli.main", "--address", mesh.gateway_address, *args],
-        capture_output=True, text=True, timeout=timeout,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={
             **os.environ,
             "PYTHONUNBUFFERED": "1",
@@ -99,6 +101,7 @@ async def test_job_events_on_nats_carry_the_job_and_trace_context(client, mesh):
     nc = await nats.connect(**mesh.nats_settings().connect_options())
     events: list = []
     try:
+
         async def collect(message):
             events.append(message)
 
@@ -122,7 +125,9 @@ async def test_job_events_on_nats_carry_the_job_and_trace_context(client, mesh):
     nc = await nats.connect(**mesh.nats_settings().connect_options())
     try:
         js = nc.jetstream()
-        replay = await js.subscribe(f"mivaa.jobs.*.{job_id}.>", ordered_consumer=True, deliver_policy=nats.js.api.DeliverPolicy.ALL)
+        replay = await js.subscribe(
+            f"mivaa.jobs.*.{job_id}.>", ordered_consumer=True, deliver_policy=nats.js.api.DeliverPolicy.ALL
+        )
         replayed = []
         while len(replayed) < len(mine):
             replayed.append(await replay.next_msg(timeout=5))
@@ -164,7 +169,9 @@ def test_mivaa_up_leaves_a_working_mesh_after_it_exits(tmp_path, model_dir):
     env = {**os.environ, "MIVAA_STATE_DIR": str(state)}
 
     def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "mivaa_cli.main", *args], capture_output=True, text=True, timeout=300, env=env)
+        return subprocess.run(
+            [sys.executable, "-m", "mivaa_cli.main", *args], capture_output=True, text=True, timeout=300, env=env
+        )
 
     try:
         up = cli("up", "--free-ports")

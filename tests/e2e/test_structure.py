@@ -72,7 +72,9 @@ async def test_export_markdown_and_json(client, survey):
     ]
     assert pieces[0].mime_type == "text/markdown"
     markdown = b"".join(p.data for p in pieces).decode()
-    assert markdown.index("## 1 Introduction") < markdown.index("## 2 Measurements") < markdown.index("## 3 Coastal Notes")
+    assert (
+        markdown.index("## 1 Introduction") < markdown.index("## 2 Measurements") < markdown.index("## 3 Coastal Notes")
+    )
     assert f"({name}/images/" in markdown  # figures link to their image resources
 
     exported = b"".join(
@@ -108,9 +110,13 @@ async def test_images_listed_fetched_and_viewable(client, survey, mesh):
     # The React console fetches the bytes over grpc-web (server streaming).
     host, port = mesh.gateway_address.split(":")
     web = await asyncio.to_thread(
-        grpcweb.call, host, int(port), "/mivaa.search.v1.SearchService/GetImageContent",
+        grpcweb.call,
+        host,
+        int(port),
+        "/mivaa.search.v1.SearchService/GetImageContent",
         search_pb.GetImageContentRequest(name=image.name).SerializeToString(),
-        token=mesh.token(subject="browser"), ca=str(mesh.ca_path),
+        token=mesh.token(subject="browser"),
+        ca=str(mesh.ca_path),
     )
     assert web.status == 0, web
     assert b"".join(search_pb.GetImageContentResponse.FromString(m).data for m in web.messages) == data

@@ -81,31 +81,47 @@ async def _isolation(a: TenantCaller, b: TenantCaller, default: TenantCaller) ->
     for other in (b, default):
         md = other.metadata
         # Documents, their pages and images: exactly like a missing document.
-        await expect_not_found(other.search.GetDocument(search_pb.GetDocumentRequest(name=name), metadata=md), "DOCUMENT_NOT_FOUND")
         await expect_not_found(
-            other.search.GetDocument(search_pb.GetDocumentRequest(name=name, view=search_pb.DOCUMENT_VIEW_FULL), metadata=md)
+            other.search.GetDocument(search_pb.GetDocumentRequest(name=name), metadata=md), "DOCUMENT_NOT_FOUND"
+        )
+        await expect_not_found(
+            other.search.GetDocument(
+                search_pb.GetDocumentRequest(name=name, view=search_pb.DOCUMENT_VIEW_FULL), metadata=md
+            )
         )
         assert name not in {d.name for d in await other.list_documents()}
         await expect_not_found(other.search.ListPages(search_pb.ListPagesRequest(parent=name), metadata=md))
         await expect_not_found(other.search.ExportDocument(search_pb.ExportDocumentRequest(name=name), metadata=md))
         await expect_not_found(other.search.ListImages(search_pb.ListImagesRequest(parent=name), metadata=md))
-        await expect_not_found(other.search.GetImage(search_pb.GetImageRequest(name=image), metadata=md), "IMAGE_NOT_FOUND")
+        await expect_not_found(
+            other.search.GetImage(search_pb.GetImageRequest(name=image), metadata=md), "IMAGE_NOT_FOUND"
+        )
         await expect_not_found(other.search.GetImageContent(search_pb.GetImageContentRequest(name=image), metadata=md))
         # Search never reaches it, even when asked for it by name.
         assert name not in {hit.document for hit in (await other.search_chunks(phrase)).hits}
         assert not (await other.search_chunks(phrase, documents=[name])).hits
         # Nor can it be deleted.
-        await expect_not_found(other.search.DeleteDocument(search_pb.DeleteDocumentRequest(name=name), metadata=md), "DOCUMENT_NOT_FOUND")
+        await expect_not_found(
+            other.search.DeleteDocument(search_pb.DeleteDocumentRequest(name=name), metadata=md), "DOCUMENT_NOT_FOUND"
+        )
         # Jobs: the same.
         job_name = response.job.name
-        await expect_not_found(other.extractor.GetJob(extractor_pb.GetJobRequest(name=job_name), metadata=md), "JOB_NOT_FOUND")
-        await expect_not_found(other.extractor.WatchJob(extractor_pb.WatchJobRequest(name=job_name), metadata=md), "JOB_NOT_FOUND")
-        await expect_not_found(other.extractor.CancelJob(extractor_pb.CancelJobRequest(name=job_name), metadata=md), "JOB_NOT_FOUND")
+        await expect_not_found(
+            other.extractor.GetJob(extractor_pb.GetJobRequest(name=job_name), metadata=md), "JOB_NOT_FOUND"
+        )
+        await expect_not_found(
+            other.extractor.WatchJob(extractor_pb.WatchJobRequest(name=job_name), metadata=md), "JOB_NOT_FOUND"
+        )
+        await expect_not_found(
+            other.extractor.CancelJob(extractor_pb.CancelJobRequest(name=job_name), metadata=md), "JOB_NOT_FOUND"
+        )
         assert job_name not in {j.name for j in await other.list_jobs()}
     assert await b.list_documents() == [] and await b.list_jobs() == []
 
     # Image search stays within the tenant too (when the mesh serves an image model).
-    picture = (await a.search.GetImageContent(search_pb.GetImageContentRequest(name=image), metadata=a.metadata).read()).data
+    picture = (
+        await a.search.GetImageContent(search_pb.GetImageContentRequest(name=image), metadata=a.metadata).read()
+    ).data
     try:
         mine = await a.search.SearchImages(search_pb.SearchImagesRequest(image=picture, top_k=5), metadata=a.metadata)
     except grpc.aio.AioRpcError as error:
@@ -150,7 +166,9 @@ async def _same_pdf(mesh, a: TenantCaller, b: TenantCaller) -> None:
 
     # B deletes its copy: A's stays, searchable, and so does the shared stored original.
     await b.search.DeleteDocument(search_pb.DeleteDocumentRequest(name=first_b.document.name), metadata=b.metadata)
-    await expect_not_found(b.search.GetDocument(search_pb.GetDocumentRequest(name=first_b.document.name), metadata=b.metadata))
+    await expect_not_found(
+        b.search.GetDocument(search_pb.GetDocumentRequest(name=first_b.document.name), metadata=b.metadata)
+    )
     assert (await a.get_document(first_a.document.name)).state == search_pb.DOCUMENT_STATE_READY
     assert [h.document for h in (await a.search_chunks(phrase, top_k=1)).hits] == [first_a.document.name]
     assert not (await b.search_chunks(phrase)).hits

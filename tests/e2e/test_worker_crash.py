@@ -39,7 +39,9 @@ async def test_killed_worker_job_completes_after_restart(client, mesh):
             "SELECT count(*), count(DISTINCT chunk_index), max(chunk_index) FROM chunks WHERE document_id = %s",
             (document_id,),
         ).fetchone()
-        (chunk_count,) = connection.execute("SELECT chunk_count FROM documents WHERE id = %s", (document_id,)).fetchone()
+        (chunk_count,) = connection.execute(
+            "SELECT chunk_count FROM documents WHERE id = %s", (document_id,)
+        ).fetchone()
         chunks = connection.execute(
             "SELECT text, page_start, page_end FROM chunks WHERE document_id = %s ORDER BY chunk_index", (document_id,)
         ).fetchall()

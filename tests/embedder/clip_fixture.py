@@ -107,7 +107,9 @@ def run_export_python(args: list[str], **kwargs) -> subprocess.CompletedProcess:
 
 def _check(result: subprocess.CompletedProcess, what: str) -> None:
     if result.returncode != 0:
-        raise RuntimeError(f"{what} failed (exit {result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        raise RuntimeError(
+            f"{what} failed (exit {result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
 
 
 @contextlib.contextmanager
@@ -151,10 +153,19 @@ def build_tiny_clip() -> pathlib.Path:
             _check(run_export_python([str(MAKE_TINY_CLIP), "--out", str(work / "checkpoint")]), "make_tiny_clip.py")
             _move_into_place(work / "checkpoint", checkpoint_dir)
             _check(
-                run_export_python([
-                    str(EXPORT_CLIP), "--checkpoint", str(checkpoint_dir), "--out", str(work / "export"),
-                    "--name", TINY_NAME, "--source", TINY_SOURCE,
-                ]),
+                run_export_python(
+                    [
+                        str(EXPORT_CLIP),
+                        "--checkpoint",
+                        str(checkpoint_dir),
+                        "--out",
+                        str(work / "export"),
+                        "--name",
+                        TINY_NAME,
+                        "--source",
+                        TINY_SOURCE,
+                    ]
+                ),
                 "export_clip.py",
             )
             _move_into_place(work / "export", model_dir)

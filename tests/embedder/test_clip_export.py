@@ -36,8 +36,15 @@ FILES = {
     "fp16": {"image": "image.fp16.onnx", "text": "text.fp16.onnx"},
 }
 PREPROCESS_KEYS = {
-    "resize_shortest_edge", "crop_height", "crop_width", "resample", "rescale_factor", "mean", "std",
-    "convert_rgb", "max_text_tokens",
+    "resize_shortest_edge",
+    "crop_height",
+    "crop_width",
+    "resample",
+    "rescale_factor",
+    "mean",
+    "std",
+    "convert_rgb",
+    "max_text_tokens",
 }
 # What the exporter promises to check (tools/export_clip.py); the manifest must say the same.
 TOLERANCES = {
@@ -103,8 +110,13 @@ def test_manifest_and_checksums(tiny_clip_dir):
     assert manifest["tolerances"] == TOLERANCES
     files = {p.name for p in tiny_clip_dir.iterdir() if p.is_file()} - {"manifest.json"}
     assert files == {
-        "image.fp32.onnx", "text.fp32.onnx", "image.fp16.onnx", "text.fp16.onnx",
-        "tokenizer.json", "preprocess.json", "parity.json",
+        "image.fp32.onnx",
+        "text.fp32.onnx",
+        "image.fp16.onnx",
+        "text.fp16.onnx",
+        "tokenizer.json",
+        "preprocess.json",
+        "parity.json",
     }
     assert set(manifest["checksums"]) == files
     for rel, digest in manifest["checksums"].items():
@@ -168,7 +180,8 @@ def test_fp32_graphs_dynamic_batch(tiny_clip_dir):
     assert [(i.name, i.type) for i in image.get_inputs()] == [("pixel_values", "tensor(float)")]
     assert [(o.name, o.type) for o in image.get_outputs()] == [("image_embeds", "tensor(float)")]
     assert [(i.name, i.type) for i in text.get_inputs()] == [
-        ("input_ids", "tensor(int64)"), ("attention_mask", "tensor(int64)")
+        ("input_ids", "tensor(int64)"),
+        ("attention_mask", "tensor(int64)"),
     ]
     assert [(o.name, o.type) for o in text.get_outputs()] == [("text_embeds", "tensor(float)")]
 
@@ -203,7 +216,9 @@ def test_fp32_graphs_reproduce_pytorch_vectors(tiny_clip_dir):
 
     tokenizer = Tokenizer.from_file(str(tiny_clip_dir / "tokenizer.json"))
     ids, mask = padded([e.ids for e in tokenizer.encode_batch(parity["texts"]["texts"])], parity["texts"]["pad_id"])
-    (got,) = session(tiny_clip_dir / FILES["fp32"]["text"]).run(["text_embeds"], {"input_ids": ids, "attention_mask": mask})
+    (got,) = session(tiny_clip_dir / FILES["fp32"]["text"]).run(
+        ["text_embeds"], {"input_ids": ids, "attention_mask": mask}
+    )
     want = np.asarray(parity["texts"]["vectors"])
     assert np.min(np.sum(unit(got) * unit(want), axis=1)) >= 0.9999
     assert np.max(np.abs(got - want)) <= 1e-4
@@ -249,10 +264,14 @@ def test_graphs_need_no_torch(tiny_clip_dir):
             print(precision, v.shape, t.shape)
         """
     )
-    result = subprocess.run([sys.executable, "-c", script, str(tiny_clip_dir)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tiny_clip_dir)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split("\n")[:2] == [f"fp32 (2, {TINY_DIMENSION}) (3, {TINY_DIMENSION})",
-                                             f"fp16 (2, {TINY_DIMENSION}) (3, {TINY_DIMENSION})"]
+    assert result.stdout.split("\n")[:2] == [
+        f"fp32 (2, {TINY_DIMENSION}) (3, {TINY_DIMENSION})",
+        f"fp16 (2, {TINY_DIMENSION}) (3, {TINY_DIMENSION})",
+    ]
 
 
 # -- the exporter's refusals and reruns --------------------------------------------------------

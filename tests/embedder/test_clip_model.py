@@ -131,7 +131,9 @@ def images() -> list[bytes]:
     return gallery(20)
 
 
-def models_dir_with(tmp_path: pathlib.Path, clip_dir: pathlib.Path, *, text: bool = True, clip_name: str = "tiny-clip") -> pathlib.Path:
+def models_dir_with(
+    tmp_path: pathlib.Path, clip_dir: pathlib.Path, *, text: bool = True, clip_name: str = "tiny-clip"
+) -> pathlib.Path:
     """A models folder of symlinks: the CLIP export (and the text model, when exported)."""
     root = tmp_path / "models"
     root.mkdir(exist_ok=True)
@@ -190,7 +192,9 @@ def test_same_image_ranks_first_and_light_edits_stay_in_the_top_three(clip, imag
             query = clip.embed_images([edit(data)]).vectors[0]  # embedded on its own
             scores = gallery_vectors @ query
             rank = int((scores > scores[i]).sum()) + 1
-            assert rank <= top, f"{label}: image {i} ranked {rank} (self {scores[i]:.4f}, best other {np.delete(scores, i).max():.4f})"
+            assert rank <= top, (
+                f"{label}: image {i} ranked {rank} (self {scores[i]:.4f}, best other {np.delete(scores, i).max():.4f})"
+            )
             if top == 1:
                 assert scores[i] - np.delete(scores, i).max() > 0.02
 
@@ -250,7 +254,12 @@ def test_colour_modes_become_rgb_like_clip_expects():
     assert decode_image(encode(half)).mode == "RGB"
     assert np.abs(np.asarray(decode_image(encode(half))).astype(int) - 127).max() <= 1
     # CMYK, bilevel, palette and grey images come out as RGB.
-    for image in (scene(30, 20, 1).convert("CMYK"), scene(30, 20, 2).convert("1"), scene(30, 20, 3).convert("P"), scene(30, 20, 4).convert("L")):
+    for image in (
+        scene(30, 20, 1).convert("CMYK"),
+        scene(30, 20, 2).convert("1"),
+        scene(30, 20, 3).convert("P"),
+        scene(30, 20, 4).convert("L"),
+    ):
         fmt = "JPEG" if image.mode == "CMYK" else "PNG"
         decoded = decode_image(encode(image, fmt))
         assert decoded.mode == "RGB" and decoded.size == (30, 20)
@@ -344,7 +353,9 @@ def test_preprocessing_equals_transformers_clip_image_processor(tmp_path, clip, 
     except ExportVenvMissing as exc:
         pytest.skip(str(exc))
     if result.returncode == 3:
-        pytest.skip("the export venv has no Pillow, which CLIPImageProcessor needs: .cache/export-venv/bin/pip install pillow")
+        pytest.skip(
+            "the export venv has no Pillow, which CLIPImageProcessor needs: .cache/export-venv/bin/pip install pillow"
+        )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     worst: dict[str, float] = {}
@@ -362,7 +373,9 @@ def test_preprocessing_equals_transformers_clip_image_processor(tmp_path, clip, 
                     assert diff.mean() < 1e-3
     print(f"preprocessing vs transformers {report['transformers']}: max |diff| {worst}")
     # The model's own preprocessing is the fixture config.
-    assert np.array_equal(clip.preprocess_image(samples["photo.jpg"]), configs["fixture"](decode_image(samples["photo.jpg"])))
+    assert np.array_equal(
+        clip.preprocess_image(samples["photo.jpg"]), configs["fixture"](decode_image(samples["photo.jpg"]))
+    )
 
 
 # -- texts ------------------------------------------------------------------------
@@ -482,8 +495,13 @@ async def test_fifty_concurrent_callers_share_a_few_batches_and_get_their_own_ve
     images = gallery(50, size=(96, 80))
     alone = np.stack([clip.embed_images([image]).vectors[0] for image in images])
     registry = ModelRegistry(
-        models_dir_with(tmp_path, clip_dir, text=False), (), image_models=("tiny-clip",),
-        max_batch_texts=64, max_wait_ms=10, threads=None, max_batch_images=32,
+        models_dir_with(tmp_path, clip_dir, text=False),
+        (),
+        image_models=("tiny-clip",),
+        max_batch_texts=64,
+        max_wait_ms=10,
+        threads=None,
+        max_batch_images=32,
     )
     await registry.load()
     try:
@@ -525,7 +543,12 @@ async def test_registry_discovers_clip_exports(tmp_path, clip_dir):
     await registry.load()
     try:
         (info,) = registry.describe()
-        assert (info.name, info.modality, info.input_modalities, info.dimension) == ("tiny-clip", "image", ("text", "image"), 32)
+        assert (info.name, info.modality, info.input_modalities, info.dimension) == (
+            "tiny-clip",
+            "image",
+            ("text", "image"),
+            32,
+        )
         assert info.device == "CPUExecutionProvider/fp32" and info.max_tokens == 77
         assert registry.text_model("").name == "tiny-clip"  # no text model: EmbedTexts uses CLIP's text tower
     finally:
@@ -553,7 +576,9 @@ async def test_embed_images_over_grpc(tmp_path, clip_dir, clip, images):
     text_models = (TEXT_MODEL_DIR.name,) if (root / TEXT_MODEL_DIR.name).exists() else ()
     registry = ModelRegistry(root, text_models, image_models=None, max_batch_texts=64, max_wait_ms=5, threads=None)
     servicer = EmbedderServicer(registry)
-    async with serving("embedder-clip-test", embedder_service_pb2_grpc.add_EmbedderServiceServicer_to_server, servicer, SERVICE) as (
+    async with serving(
+        "embedder-clip-test", embedder_service_pb2_grpc.add_EmbedderServiceServicer_to_server, servicer, SERVICE
+    ) as (
         _,
         channel,
     ):
@@ -561,7 +586,9 @@ async def test_embed_images_over_grpc(tmp_path, clip_dir, clip, images):
         # Before the models are loaded the service says so.
         with pytest.raises(grpc.aio.AioRpcError) as failure:
             await collect(stub.EmbedImages(requests(images[:1])))
-        assert failure.value.code() == grpc.StatusCode.UNAVAILABLE and error_info(failure.value).reason == "MODEL_LOADING"
+        assert (
+            failure.value.code() == grpc.StatusCode.UNAVAILABLE and error_info(failure.value).reason == "MODEL_LOADING"
+        )
         await registry.load()
         try:
             # One response per image, in order, ids echoed, the model named on the first.
@@ -591,7 +618,10 @@ async def test_embed_images_over_grpc(tmp_path, clip_dir, clip, images):
             assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
             info = error_info(failure.value)
             assert (info.reason, info.domain, info.metadata["index"], info.metadata["id"]) == (
-                "IMAGE_UNREADABLE", "embedder.mivaa", "2", "img-2",
+                "IMAGE_UNREADABLE",
+                "embedder.mivaa",
+                "2",
+                "img-2",
             )
 
             # A caller that walks away mid-stream costs nothing lasting: the next stream is served.
@@ -636,10 +666,17 @@ async def test_embed_images_over_grpc(tmp_path, clip_dir, clip, images):
 async def test_embed_images_without_an_image_model_says_how_to_get_one(tmp_path):
     if not (TEXT_MODEL_DIR / "manifest.json").is_file():
         pytest.skip(f"text model not exported at {TEXT_MODEL_DIR}: run `make models`")
-    registry = ModelRegistry(TEXT_MODEL_DIR.parent, (TEXT_MODEL_DIR.name,), image_models=(), max_batch_texts=8, max_wait_ms=1, threads=1)
+    registry = ModelRegistry(
+        TEXT_MODEL_DIR.parent, (TEXT_MODEL_DIR.name,), image_models=(), max_batch_texts=8, max_wait_ms=1, threads=1
+    )
     await registry.load()
     try:
-        async with serving("embedder-noimage-test", embedder_service_pb2_grpc.add_EmbedderServiceServicer_to_server, EmbedderServicer(registry), SERVICE) as (
+        async with serving(
+            "embedder-noimage-test",
+            embedder_service_pb2_grpc.add_EmbedderServiceServicer_to_server,
+            EmbedderServicer(registry),
+            SERVICE,
+        ) as (
             _,
             channel,
         ):
@@ -674,12 +711,23 @@ async def test_one_image_of_32_mib_fits_in_a_message(tmp_path, clip_dir, clip):
     bmp = encode(scene(400, 400, 7).resize((side, side)), "BMP")
     big = bmp + b"\0" * (MAX_IMAGE_BYTES - len(bmp))  # BMP readers ignore trailing bytes
     assert len(big) == MAX_IMAGE_BYTES
-    registry = ModelRegistry(models_dir_with(tmp_path, clip_dir, text=False), (), image_models=None, max_batch_texts=8, max_wait_ms=1, threads=None)
+    registry = ModelRegistry(
+        models_dir_with(tmp_path, clip_dir, text=False),
+        (),
+        image_models=None,
+        max_batch_texts=8,
+        max_wait_ms=1,
+        threads=None,
+    )
     await registry.load()
-    service = GrpcService("embedder-big-test", ServerSettings(port=0), max_receive_message_bytes=MAX_REQUEST_MESSAGE_BYTES)
+    service = GrpcService(
+        "embedder-big-test", ServerSettings(port=0), max_receive_message_bytes=MAX_REQUEST_MESSAGE_BYTES
+    )
     service.add(embedder_service_pb2_grpc.add_EmbedderServiceServicer_to_server, EmbedderServicer(registry), SERVICE)
     port = await service.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_send_message_length", 64 * 1024 * 1024)])
+    channel = grpc.aio.insecure_channel(
+        f"127.0.0.1:{port}", options=[("grpc.max_send_message_length", 64 * 1024 * 1024)]
+    )
     try:
         stub = stub_for(channel)
         request = pb.EmbedImagesRequest(model="tiny-clip", image=big, id="x" * 1000)
@@ -692,7 +740,11 @@ async def test_one_image_of_32_mib_fits_in_a_message(tmp_path, clip_dir, clip):
             await collect(stub.EmbedImages(iter([pb.EmbedImagesRequest(image=big + b"\0")]), timeout=120))
         assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         info = error_info(failure.value)
-        assert (info.reason, info.metadata["index"], info.metadata["max_bytes"]) == ("IMAGE_TOO_LARGE", "0", str(MAX_IMAGE_BYTES))
+        assert (info.reason, info.metadata["index"], info.metadata["max_bytes"]) == (
+            "IMAGE_TOO_LARGE",
+            "0",
+            str(MAX_IMAGE_BYTES),
+        )
     finally:
         await channel.close()
         await service.stop()

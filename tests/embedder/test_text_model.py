@@ -74,7 +74,9 @@ def int8_embedder(model_dir) -> OnnxTextEmbedder:
     return OnnxTextEmbedder(model_dir, precision="int8", providers=[CPU])
 
 
-def copy_export(src: pathlib.Path, dst: pathlib.Path, *, manifest: dict | None = None, skip: tuple[str, ...] = ()) -> pathlib.Path:
+def copy_export(
+    src: pathlib.Path, dst: pathlib.Path, *, manifest: dict | None = None, skip: tuple[str, ...] = ()
+) -> pathlib.Path:
     """A model folder of symlinks to the real export's files, with a manifest of our own."""
     dst.mkdir(parents=True, exist_ok=True)
     for path in src.iterdir():
@@ -328,7 +330,9 @@ def test_export_recorded_the_int8_agreement(model_dir):
 
 @pytest.mark.parametrize("precision", ["auto", "fp32"])
 async def test_registry_reports_provider_and_precision(model_dir, precision):
-    registry = ModelRegistry(model_dir.parent, (model_dir.name,), max_batch_texts=8, max_wait_ms=1, threads=1, precision=precision)
+    registry = ModelRegistry(
+        model_dir.parent, (model_dir.name,), max_batch_texts=8, max_wait_ms=1, threads=1, precision=precision
+    )
     await registry.load()
     try:
         (info,) = registry.describe()

@@ -17,6 +17,7 @@ def PageText(number: int, text: str, error: str | None = None) -> PageLayout:
     """A page given as plain text, as the chunker's older tests wrote it."""
     return PageLayout.from_text(number, text, error=PageError("PAGE_EXTRACTION_FAILED", error) if error else None)
 
+
 REPO = Path(__file__).resolve().parents[2]
 MINILM_TOKENIZER = REPO / "models" / "all-MiniLM-L6-v2" / "tokenizer.json"
 

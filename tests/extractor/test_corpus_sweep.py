@@ -79,7 +79,9 @@ async def test_corpus_file_keeps_the_contract(corpus_dir: pathlib.Path, extracto
     password = _password(relative)
 
     try:
-        info = validate_pdf(path.read_bytes(), password=password, max_bytes=SERVICE_MAX_BYTES, max_pages=SERVICE_MAX_PAGES)
+        info = validate_pdf(
+            path.read_bytes(), password=password, max_bytes=SERVICE_MAX_BYTES, max_pages=SERVICE_MAX_PAGES
+        )
     except MivaaError as error:
         assert is_reason(error.reason), f"{relative}: rejected with a malformed reason {error!r}"
         assert error.message, f"{relative}: rejected without a message"
@@ -126,7 +128,9 @@ async def test_encrypted_file_without_its_password_is_rejected(
 
 
 @pytest.mark.parametrize("relative", ENCRYPTED)
-async def test_encrypted_file_with_its_password_extracts(corpus_dir: pathlib.Path, extractor: PageExtractor, relative: str):
+async def test_encrypted_file_with_its_password_extracts(
+    corpus_dir: pathlib.Path, extractor: PageExtractor, relative: str
+):
     path = _corpus_file(corpus_dir, relative)
     password = _password(relative)
     assert password, f"no known password for {relative}"

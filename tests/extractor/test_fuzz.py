@@ -108,7 +108,9 @@ def check(harness: LoopHarness, case: Case) -> None:
         event("page errors: " + ",".join(sorted(outcome.page_errors)))
     if outcome.violation:
         saved = save_input(FAILURES, data, outcome, case.describe())
-        pytest.fail(f"contract broken ({outcome.violation}) by {case.describe()}; input saved as {saved}\n{outcome.detail}")
+        pytest.fail(
+            f"contract broken ({outcome.violation}) by {case.describe()}; input saved as {saved}\n{outcome.detail}"
+        )
     broken = harness.known_good_ok()
     assert broken is None, f"after {case.describe()}: {broken}"
 

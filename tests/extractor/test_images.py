@@ -343,9 +343,7 @@ def count_encodings(monkeypatch) -> list[int]:
 def test_inline_images_are_found_and_deduplicated(monkeypatch):
     pixels = bytes(RED) * (48 * 48)
     inline = (
-        b"q 150 0 0 150 100 400 cm BI /W 48 /H 48 /CS /RGB /BPC 8 /F /AHx ID "
-        + pixels.hex().encode()
-        + b"> EI Q\n"
+        b"q 150 0 0 150 100 400 cm BI /W 48 /H 48 /CS /RGB /BPC 8 /F /AHx ID " + pixels.hex().encode() + b"> EI Q\n"
     )
     doc = pymupdf.open()
     for _ in range(2):

@@ -143,7 +143,8 @@ def test_a_long_table_is_split_between_rows_with_the_header_repeated(tmp_path):
     doc = pymupdf.open()
     page = doc.new_page(height=1400)
     rows = [["Item", "Description", "Price"]] + [
-        [f"Part {n}", f"replacement component number {n} for the northern lantern assembly", f"{n}.50"] for n in range(1, 41)
+        [f"Part {n}", f"replacement component number {n} for the northern lantern assembly", f"{n}.50"]
+        for n in range(1, 41)
     ]
     for r, row in enumerate(rows):
         x = 40
@@ -165,7 +166,10 @@ def test_a_long_table_is_split_between_rows_with_the_header_repeated(tmp_path):
         assert lines[0] == "| Item | Description | Price |" and lines[1] == "|---|---|---|"
         assert chunk.token_estimate <= chunker.max_tokens
         seen_rows.extend(lines[2:])
-    assert seen_rows == [f"| Part {n} | replacement component number {n} for the northern lantern assembly | {n}.50 |" for n in range(1, 41)]
+    assert seen_rows == [
+        f"| Part {n} | replacement component number {n} for the northern lantern assembly | {n}.50 |"
+        for n in range(1, 41)
+    ]
 
 
 def test_rotated_page_boxes_are_on_the_displayed_page(tmp_path):
@@ -215,7 +219,9 @@ def test_reading_order_two_columns_with_aligned_gaps_and_a_table_like_grid():
     order = [boxes[i] for i in reading_order(boxes)]
     assert order == [title, left[0], left[1], right[0], right[1]]
     # Label/value rows side by side are rows, not columns.
-    grid = [(50, 60 + 20 * r, 120, 72 + 20 * r) for r in range(4)] + [(200, 60 + 20 * r, 300, 72 + 20 * r) for r in range(4)]
+    grid = [(50, 60 + 20 * r, 120, 72 + 20 * r) for r in range(4)] + [
+        (200, 60 + 20 * r, 300, 72 + 20 * r) for r in range(4)
+    ]
     order = reading_order(grid)
     assert order == [0, 4, 1, 5, 2, 6, 3, 7]
     # Right to left: the right column first.
@@ -223,7 +229,12 @@ def test_reading_order_two_columns_with_aligned_gaps_and_a_table_like_grid():
 
 
 def test_language_guess_and_dates():
-    assert guess_language("Der Vektorraum ist ein Raum, in dem die Addition und die Multiplikation mit Skalaren definiert sind und für den die Axiome gelten, auch wenn es nicht so aussieht.") == "de"
+    assert (
+        guess_language(
+            "Der Vektorraum ist ein Raum, in dem die Addition und die Multiplikation mit Skalaren definiert sind und für den die Axiome gelten, auch wenn es nicht so aussieht."
+        )
+        == "de"
+    )
     assert guess_language("حَبيبي مرحبا بكم في هذا المكان") == "ar"
     assert guess_language("short") == ""
     assert pdf_date_to_iso("D:2023") == "2023-01-01"
@@ -237,7 +248,11 @@ def test_language_guess_and_dates():
 def test_corpus_multicolumn_read_column_by_column_with_its_table(corpus: Path):
     document = extract_document(corpus / "multicolumn.pdf")
     text = document.body_text()
-    assert text.index("Nulla malesuada porttitor diam") < text.index("pellentesque ante") < text.index("Suspendisse vel felis")
+    assert (
+        text.index("Nulla malesuada porttitor diam")
+        < text.index("pellentesque ante")
+        < text.index("Suspendisse vel felis")
+    )
     assert "adipiscing elit" in text
     tables = [b.table for page in document.pages for b in page.blocks if b.kind is BlockKind.TABLE]
     assert len(tables) == 1
@@ -274,7 +289,10 @@ def test_footnotes_code_and_numbered_lists(tmp_path):
     doc = pymupdf.open()
     page = doc.new_page()
     y = 100
-    for line in ("Body text talks about harbours and tides in some detail for the reader", "and continues here with more words."):
+    for line in (
+        "Body text talks about harbours and tides in some detail for the reader",
+        "and continues here with more words.",
+    ):
         page.insert_text((72, y), line, fontsize=11, fontname="helv")
         y += 14
     page.insert_text((72, 200), "1. First numbered step", fontsize=11, fontname="helv")

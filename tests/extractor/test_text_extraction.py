@@ -377,7 +377,11 @@ def test_page_layout_is_a_plain_picklable_value(five_pages: Path):
 
 @pytest.mark.parametrize(
     ("fault", "reason"),
-    [("hang_on_page", "PAGE_TIMEOUT"), ("segfault_on_page", "PAGE_WORKER_CRASHED"), ("allocate_on_page", "PAGE_MEMORY_LIMIT")],
+    [
+        ("hang_on_page", "PAGE_TIMEOUT"),
+        ("segfault_on_page", "PAGE_WORKER_CRASHED"),
+        ("allocate_on_page", "PAGE_MEMORY_LIMIT"),
+    ],
 )
 async def test_a_page_that_hangs_crashes_or_blows_memory_is_reported_and_the_rest_comes_out(
     five_pages: Path, fault: str, reason: str

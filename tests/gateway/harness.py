@@ -70,6 +70,7 @@ class _AnyMethod(grpc.GenericRpcHandler):
             return b""
 
         if method.rsplit("/", 1)[-1] in STREAMING_REQUESTS:
+
             async def stream_unary(requests, context):
                 size = 0
                 async for chunk in requests:
@@ -89,8 +90,12 @@ async def start_upstream(credentials: grpc.ServerCredentials | None = None) -> U
     server = grpc.aio.server()
     server.add_generic_rpc_handlers([_AnyMethod(calls)])
     health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), server)
-    reflection.enable_server_reflection([health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server)
-    port = server.add_secure_port("127.0.0.1:0", credentials) if credentials else server.add_insecure_port("127.0.0.1:0")
+    reflection.enable_server_reflection(
+        [health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server
+    )
+    port = (
+        server.add_secure_port("127.0.0.1:0", credentials) if credentials else server.add_insecure_port("127.0.0.1:0")
+    )
     await server.start()
     return Upstream(server, port, calls)
 
@@ -133,7 +138,12 @@ class Envoy:
         # its own session lets stop() end exactly this process group.
         argv = [str(ENVOY), "-c", str(self.config), "--use-dynamic-base-id", "--log-level", "warn"]
         with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(["/bin/sh", "-c", '"$@"; exit $?', "envoy", *argv], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                ["/bin/sh", "-c", '"$@"; exit $?', "envoy", *argv],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     async def wait_ready(self, timeout: float = 30.0) -> None:
         loop = asyncio.get_running_loop()
@@ -175,8 +185,12 @@ def make_pki(directory: pathlib.Path) -> Pki:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mivaa test CA")])
     ca = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
@@ -186,9 +200,13 @@ def make_pki(directory: pathlib.Path) -> Pki:
     def leaf(name: str, usage, san=None):
         key = ec.generate_private_key(ec.SECP256R1())
         builder = (
-            x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])).issuer_name(ca_name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(ca_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
         )
@@ -198,10 +216,13 @@ def make_pki(directory: pathlib.Path) -> Pki:
 
     import ipaddress
 
-    server_key, server = leaf("localhost", x509.oid.ExtendedKeyUsageOID.SERVER_AUTH,
-                              [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-                              # One stub answers for every upstream: the gateway checks each cluster's service name.
-                              + [x509.DNSName(name) for name in ("extractor", "search", "embedder", "ocr")])
+    server_key, server = leaf(
+        "localhost",
+        x509.oid.ExtendedKeyUsageOID.SERVER_AUTH,
+        [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+        # One stub answers for every upstream: the gateway checks each cluster's service name.
+        + [x509.DNSName(name) for name in ("extractor", "search", "embedder", "ocr")],
+    )
     client_key, client = leaf("gateway", x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH)
     directory.mkdir(parents=True, exist_ok=True)
 
@@ -211,7 +232,9 @@ def make_pki(directory: pathlib.Path) -> Pki:
         return path
 
     def pem_key(key) -> bytes:
-        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        return key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
 
     return Pki(
         ca=write("ca.pem", ca.public_bytes(serialization.Encoding.PEM)),

@@ -24,6 +24,7 @@ UPLOAD = "/mivaa.extractor.v1.ExtractorService/UploadDocument"
 CREATE_DOCUMENT = "/mivaa.search.v1.SearchService/CreateDocument"  # internal: admin only
 MAX_UPLOAD = 64 * 1024
 
+
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory):
     directory = tmp_path_factory.mktemp("keys")
@@ -50,8 +51,13 @@ async def gateway(keys, tmp_path_factory):
         upload_per_subject=gateway_render.Budget(1, 2),
         search_per_subject=gateway_render.Budget(1, 3),
     )
-    envoy = Envoy(tmp_path_factory.mktemp("envoy"), upstream.port, jwks_path=str(keys[0] / auth.JWKS),
-                  rate_limits=limits, max_upload_bytes=MAX_UPLOAD)
+    envoy = Envoy(
+        tmp_path_factory.mktemp("envoy"),
+        upstream.port,
+        jwks_path=str(keys[0] / auth.JWKS),
+        rate_limits=limits,
+        max_upload_bytes=MAX_UPLOAD,
+    )
     envoy.start()
     try:
         await envoy.wait_ready()
@@ -87,7 +93,10 @@ async def test_valid_token_passes_and_the_upstream_sees_the_token_identity(gatew
 
 async def test_forged_identity_headers_without_a_token_are_refused(gateway):
     _, _, channel = gateway
-    assert await status_of(channel, GET_DOCUMENT, [("x-mivaa-tenant", "acme"), ("x-mivaa-subject", "alice")]) == grpc.StatusCode.UNAUTHENTICATED
+    assert (
+        await status_of(channel, GET_DOCUMENT, [("x-mivaa-tenant", "acme"), ("x-mivaa-subject", "alice")])
+        == grpc.StatusCode.UNAUTHENTICATED
+    )
 
 
 @pytest.mark.parametrize(
@@ -115,7 +124,10 @@ async def test_a_token_signed_with_the_right_key_but_tampered_claims_is_refused(
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["scope"] = "read write admin"
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    assert await status_of(channel, CREATE_DOCUMENT, bearer(f"{header}.{forged}.{signature}")) == grpc.StatusCode.UNAUTHENTICATED
+    assert (
+        await status_of(channel, CREATE_DOCUMENT, bearer(f"{header}.{forged}.{signature}"))
+        == grpc.StatusCode.UNAUTHENTICATED
+    )
 
 
 # -- authorization ---------------------------------------------------------------------
@@ -146,8 +158,17 @@ async def test_a_token_without_a_tenant_is_permission_denied(gateway, keys):
     key = auth.load_private_key(keys[0])
     import time
 
-    claims = {"iss": "mivaa-dev", "aud": "mivaa", "sub": "tenantless", "scope": "read", "iat": int(time.time()), "exp": int(time.time()) + 600}
-    assert await status_of(channel, GET_DOCUMENT, bearer(auth.sign_jwt(key, claims))) == grpc.StatusCode.PERMISSION_DENIED
+    claims = {
+        "iss": "mivaa-dev",
+        "aud": "mivaa",
+        "sub": "tenantless",
+        "scope": "read",
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 600,
+    }
+    assert (
+        await status_of(channel, GET_DOCUMENT, bearer(auth.sign_jwt(key, claims))) == grpc.StatusCode.PERMISSION_DENIED
+    )
 
 
 async def test_upload_needs_write_and_streams_through(gateway, keys):
@@ -174,7 +195,9 @@ async def test_an_upload_over_the_size_limit_is_refused_at_the_gateway(gateway, 
             yield b"x" * 8192
 
     with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await channel.stream_unary(UPLOAD)(chunks(), metadata=bearer(token(keys, subject="big-uploader", scopes=["write"])), timeout=10)
+        await channel.stream_unary(UPLOAD)(
+            chunks(), metadata=bearer(token(keys, subject="big-uploader", scopes=["write"])), timeout=10
+        )
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, refused.value
     assert len(upstream.calls) == before
 
@@ -205,7 +228,9 @@ async def test_reflection_needs_a_token_with_any_scope(gateway, keys):
     # since a write racing that refusal fails in the client with INTERNAL instead.
     refused = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(metadata=[], timeout=10)
     assert await refused.code() == grpc.StatusCode.UNAUTHENTICATED
-    assert "grpc.health.v1.Health" in await _list_services(channel, bearer(token(keys, subject="reflector", scopes=["read"])))
+    assert "grpc.health.v1.Health" in await _list_services(
+        channel, bearer(token(keys, subject="reflector", scopes=["read"]))
+    )
 
 
 # -- rate limits -----------------------------------------------------------------------
@@ -217,25 +242,42 @@ async def test_a_search_burst_is_resource_exhausted_for_that_subject_only(gatewa
     assert codes.count(grpc.StatusCode.OK) <= 4, codes  # burst 3 (+1 if a refill lands in between)
     assert set(codes) <= {grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED}
     # Another subject has its own bucket, and the greedy one still reads other routes.
-    assert await status_of(channel, SEARCH, bearer(token(keys, subject="patient", scopes=["read"]))) == grpc.StatusCode.OK
+    assert (
+        await status_of(channel, SEARCH, bearer(token(keys, subject="patient", scopes=["read"]))) == grpc.StatusCode.OK
+    )
     assert await status_of(channel, GET_DOCUMENT, greedy) == grpc.StatusCode.OK
 
 
 # -- grpc-web and CORS -----------------------------------------------------------------
 async def test_grpc_web_with_a_token(gateway, keys):
     envoy, upstream, _ = gateway
-    authorized = {"authorization": f"Bearer {token(keys, subject='browser', tenant='web-tenant', scopes=['read'])}", "x-mivaa-tenant": "forged"}
-    result = await asyncio.to_thread(grpcweb.call, "127.0.0.1", envoy.port, GET_DOCUMENT, b"", origin="http://allowed.example", extra_headers=authorized)
+    authorized = {
+        "authorization": f"Bearer {token(keys, subject='browser', tenant='web-tenant', scopes=['read'])}",
+        "x-mivaa-tenant": "forged",
+    }
+    result = await asyncio.to_thread(
+        grpcweb.call,
+        "127.0.0.1",
+        envoy.port,
+        GET_DOCUMENT,
+        b"",
+        origin="http://allowed.example",
+        extra_headers=authorized,
+    )
     assert result.status == 0, result
     assert result.headers.get("access-control-allow-origin") == "http://allowed.example"
     assert upstream.last("GetDocument").metadata["x-mivaa-tenant"] == "web-tenant"
-    anonymous = await asyncio.to_thread(grpcweb.call, "127.0.0.1", envoy.port, GET_DOCUMENT, b"", origin="http://allowed.example")
+    anonymous = await asyncio.to_thread(
+        grpcweb.call, "127.0.0.1", envoy.port, GET_DOCUMENT, b"", origin="http://allowed.example"
+    )
     assert anonymous.status == grpc.StatusCode.UNAUTHENTICATED.value[0], anonymous
 
 
 async def test_cors_preflight_needs_no_token_and_only_the_allowed_origin_passes(gateway):
     envoy, _, _ = gateway
-    allowed = await asyncio.to_thread(grpcweb.preflight, "127.0.0.1", envoy.port, GET_DOCUMENT, "http://allowed.example")
+    allowed = await asyncio.to_thread(
+        grpcweb.preflight, "127.0.0.1", envoy.port, GET_DOCUMENT, "http://allowed.example"
+    )
     assert allowed[":status"] == "200", allowed
     assert allowed.get("access-control-allow-origin") == "http://allowed.example"
     other = await asyncio.to_thread(grpcweb.preflight, "127.0.0.1", envoy.port, GET_DOCUMENT, "http://evil.example")
@@ -246,25 +288,38 @@ async def test_cors_preflight_needs_no_token_and_only_the_allowed_origin_passes(
 async def test_tls_listener_and_mtls_upstream(keys, tmp_path):
     pki = make_pki(tmp_path / "pki")
     upstream_credentials = grpc.ssl_server_credentials(
-        [(pki.server_key.read_bytes(), pki.server_cert.read_bytes())], root_certificates=pki.ca.read_bytes(), require_client_auth=True
+        [(pki.server_key.read_bytes(), pki.server_cert.read_bytes())],
+        root_certificates=pki.ca.read_bytes(),
+        require_client_auth=True,
     )
     upstream = await start_upstream(upstream_credentials)
     envoy = Envoy(
-        tmp_path, upstream.port, jwks_path=str(keys[0] / auth.JWKS), tls_cert=str(pki.server_cert), tls_key=str(pki.server_key),
-        upstream_tls_ca=str(pki.ca), upstream_tls_cert=str(pki.client_cert), upstream_tls_key=str(pki.client_key),
+        tmp_path,
+        upstream.port,
+        jwks_path=str(keys[0] / auth.JWKS),
+        tls_cert=str(pki.server_cert),
+        tls_key=str(pki.server_key),
+        upstream_tls_ca=str(pki.ca),
+        upstream_tls_cert=str(pki.client_cert),
+        upstream_tls_key=str(pki.client_key),
     )
     envoy.start()
     try:
         await envoy.wait_ready()  # the health checks themselves went over mTLS
         credentials = grpc.ssl_channel_credentials(root_certificates=pki.ca.read_bytes())
         async with grpc.aio.secure_channel(f"localhost:{envoy.port}", credentials) as channel:
-            await call(channel, GET_DOCUMENT, bearer(token(keys, subject="tls-user", tenant="tls-tenant", scopes=["read"])))
+            await call(
+                channel, GET_DOCUMENT, bearer(token(keys, subject="tls-user", tenant="tls-tenant", scopes=["read"]))
+            )
             assert upstream.last("GetDocument").metadata["x-mivaa-tenant"] == "tls-tenant"
             response = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
             assert response.status == health_pb2.HealthCheckResponse.SERVING
         # Plaintext on the TLS port does not get through.
         async with grpc.aio.insecure_channel(f"127.0.0.1:{envoy.port}") as plain:
-            assert await status_of(plain, GET_DOCUMENT, bearer(token(keys, scopes=["read"]))) == grpc.StatusCode.UNAVAILABLE
+            assert (
+                await status_of(plain, GET_DOCUMENT, bearer(token(keys, scopes=["read"])))
+                == grpc.StatusCode.UNAVAILABLE
+            )
     finally:
         envoy.stop()
         await upstream.server.stop(None)
@@ -279,13 +334,35 @@ def test_auth_cli_makes_keys_and_tokens(tmp_path, capsys, alg):
     assert "d" not in jwks["keys"][0]  # public only
     assert oct((tmp_path / "signing-key.pem").stat().st_mode & 0o777) == "0o600"
     capsys.readouterr()
-    assert cli_main(["auth", "token", "--dir", str(tmp_path), "--subject", "s", "--tenant", "t", "--scope", "read", "--scope", "write", "--ttl", "60"]) == 0
+    assert (
+        cli_main(
+            [
+                "auth",
+                "token",
+                "--dir",
+                str(tmp_path),
+                "--subject",
+                "s",
+                "--tenant",
+                "t",
+                "--scope",
+                "read",
+                "--scope",
+                "write",
+                "--ttl",
+                "60",
+            ]
+        )
+        == 0
+    )
     jwt = capsys.readouterr().out.strip()
     header, payload, _ = jwt.split(".")
     decode = lambda part: json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))  # noqa: E731
     assert decode(header) == {"alg": alg, "typ": "JWT", "kid": jwks["keys"][0]["kid"]}
     claims = decode(payload)
-    assert claims["iss"] == "mivaa-dev" and claims["aud"] == "mivaa" and claims["sub"] == "s" and claims["tenant"] == "t"
+    assert (
+        claims["iss"] == "mivaa-dev" and claims["aud"] == "mivaa" and claims["sub"] == "s" and claims["tenant"] == "t"
+    )
     assert claims["scope"] == "read write" and claims["exp"] - claims["iat"] == 60
 
 
@@ -296,13 +373,22 @@ def test_remote_jwks_config_is_valid_for_envoy(tmp_path):
     from tests.gateway.harness import ENVOY, gateway_render
 
     config = tmp_path / "envoy.yaml"
-    config.write_text(gateway_render.render(
-        port=8080, admin_socket="/run/envoy/admin.sock", upstreams={"extractor": "extractor:50051", "search": "search:50051", "embedder": "embedder:50051"},
-        cors_origins=["https://console.mivaa.example"], jwks_uri="https://idp.mivaa.example/.well-known/jwks.json",
-        issuer="https://idp.mivaa.example/", audiences=["mivaa"], max_upload_bytes=32 << 20,
-    ))
+    config.write_text(
+        gateway_render.render(
+            port=8080,
+            admin_socket="/run/envoy/admin.sock",
+            upstreams={"extractor": "extractor:50051", "search": "search:50051", "embedder": "embedder:50051"},
+            cors_origins=["https://console.mivaa.example"],
+            jwks_uri="https://idp.mivaa.example/.well-known/jwks.json",
+            issuer="https://idp.mivaa.example/",
+            audiences=["mivaa"],
+            max_upload_bytes=32 << 20,
+        )
+    )
     text = config.read_text()
     assert "remote_jwks" in text and '"cluster": "jwks"' in text and '"sni": "idp.mivaa.example"' in text
-    result = subprocess.run([str(ENVOY), "--mode", "validate", "-c", str(config)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [str(ENVOY), "--mode", "validate", "-c", str(config)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Deprecated" not in result.stdout + result.stderr

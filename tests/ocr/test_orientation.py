@@ -32,7 +32,11 @@ def _scorer(engine):
     def score(image):
         page = engine.recognize(image)
         return confidence_score(
-            [(w.text, w.confidence, w.box.x1 - w.box.x0, w.box.y1 - w.box.y0) for line in page.lines for w in line.words]
+            [
+                (w.text, w.confidence, w.box.x1 - w.box.x0, w.box.y1 - w.box.y0)
+                for line in page.lines
+                for w in line.words
+            ]
         )
 
     return score
@@ -87,7 +91,9 @@ def test_rotation_mapping_is_exact(upright, degrees):
 async def _words_in_sent_image(pool, image: Image.Image) -> tuple[list, Image.Image]:
     out = io.BytesIO()
     image.save(out, format="PNG")
-    result = await pool.recognize("m", out.getvalue(), 150, RecognizeOptions(engine="tesseract", correct_orientation=True))
+    result = await pool.recognize(
+        "m", out.getvalue(), 150, RecognizeOptions(engine="tesseract", correct_orientation=True)
+    )
     return result, image
 
 

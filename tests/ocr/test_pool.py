@@ -155,7 +155,10 @@ async def test_a_hung_or_crashing_page_fails_alone_and_the_others_go_on(small_pa
         assert outcome[faults.HANG].reason == "OCR_PAGE_TIMEOUT"
         assert outcome[faults.HANG].metadata == {"page_id": faults.HANG, "timeout_seconds": "3"}
         assert isinstance(outcome[faults.CRASH], Internal), outcome
-        assert (outcome[faults.CRASH].reason, outcome[faults.CRASH].metadata["page_id"]) == ("OCR_WORKER_CRASHED", faults.CRASH)
+        assert (outcome[faults.CRASH].reason, outcome[faults.CRASH].metadata["page_id"]) == (
+            "OCR_WORKER_CRASHED",
+            faults.CRASH,
+        )
         for page_id in ("1", "2", "3"):
             assert outcome[page_id].page_id == page_id and "decoding tests" in outcome[page_id].text, outcome[page_id]
         assert (await pool.recognize("4", data, 100, RecognizeOptions())).page_id == "4"

@@ -21,7 +21,15 @@ from tests.ocr.conftest import require_engine
 from tests.ocr.groundtruth import GERMAN_PARAGRAPH, cer, render_text_page, to_png, word_accuracy
 
 TESSERACT_PAGES = [
-    "clean-200dpi", "rotated-90", "rotated-180", "rotated-270", "skewed-3deg", "blur", "noise", "jpeg-q30", "low-100dpi"
+    "clean-200dpi",
+    "rotated-90",
+    "rotated-180",
+    "rotated-270",
+    "skewed-3deg",
+    "blur",
+    "noise",
+    "jpeg-q30",
+    "low-100dpi",
 ]
 # EasyOCR takes ~6 s of CPU per page here, so it reads a representative subset.
 EASYOCR_PAGES = ["clean-200dpi", "rotated-180", "skewed-3deg", "noise", "jpeg-q30", "low-100dpi"]

@@ -173,7 +173,9 @@ async def test_unknown_engine(stub):
 async def test_easyocr_through_the_service(stub):
     require_engine("easyocr")
     page = pb.PageImage(page_id="e", image=to_png(render_text_page([PARAGRAPHS[1]], dpi=150)), dpi=150)
-    result = (await stub.RecognizeText(pb.RecognizeTextRequest(page=page, options=pb.OcrOptions(engine="easyocr")))).result
+    result = (
+        await stub.RecognizeText(pb.RecognizeTextRequest(page=page, options=pb.OcrOptions(engine="easyocr")))
+    ).result
     assert result.engine == "easyocr" and cer(PARAGRAPHS[1], result.text) <= 0.03, result.text
 
 

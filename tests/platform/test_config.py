@@ -25,8 +25,13 @@ ALL_SETTINGS = (ServerSettings, NatsSettings, ExtractorSettings, SearchSettings,
 
 def test_values_round_trip_through_the_environment():
     values = {
-        "search_addr": "search:50051", "embedder_addr": "embedder:50051", "task_key_file": "/run/key",
-        "roles": ("worker",), "max_pages": 7, "ack_wait_seconds": 4.5, "extract_images": False,
+        "search_addr": "search:50051",
+        "embedder_addr": "embedder:50051",
+        "task_key_file": "/run/key",
+        "roles": ("worker",),
+        "max_pages": 7,
+        "ack_wait_seconds": 4.5,
+        "extract_images": False,
     }
     env = settings_env(ExtractorSettings, "EXTRACTOR", **values)
     assert env["EXTRACTOR_ROLES"] == "worker" and env["EXTRACTOR_EXTRACT_IMAGES"] == "false"
@@ -38,11 +43,11 @@ def test_values_round_trip_through_the_environment():
 def test_every_settings_type_writes_its_defaults_back(settings_class):
     """Each field's default survives the trip: the format matches the parser for every type in use."""
     defaults = {
-        field.name: field.default for field in dataclasses.fields(settings_class) if field.default is not dataclasses.MISSING
+        field.name: field.default
+        for field in dataclasses.fields(settings_class)
+        if field.default is not dataclasses.MISSING
     }
-    required = {
-        field.name: "x" for field in dataclasses.fields(settings_class) if field.default is dataclasses.MISSING
-    }
+    required = {field.name: "x" for field in dataclasses.fields(settings_class) if field.default is dataclasses.MISSING}
     loaded = load_config(settings_class, "SVC", settings_env(settings_class, "SVC", **defaults, **required))
     assert {name: getattr(loaded, name) for name in defaults} == defaults
 
@@ -60,7 +65,12 @@ def test_none_leaves_the_default():
 
 def test_mesh_passes_every_service_its_settings():
     """What the mesh hands each process loads as that service's settings, with the values it meant."""
-    mesh = LocalMesh(pathlib.Path(tempfile.mkdtemp(prefix="mivaa-env-")), MeshPorts(), ocr=True, extra_env={"MIVAA_LOG_LEVEL": "debug"})
+    mesh = LocalMesh(
+        pathlib.Path(tempfile.mkdtemp(prefix="mivaa-env-")),
+        MeshPorts(),
+        ocr=True,
+        extra_env={"MIVAA_LOG_LEVEL": "debug"},
+    )
     extractor = mesh._service_env("extractor")
     settings = load_config(ExtractorSettings, "EXTRACTOR", extractor)
     assert settings.roles == ("api",) and settings.search_addr == mesh.address("search")
@@ -92,8 +102,22 @@ def test_a_service_logs_at_its_own_level(tmp_path):
         "    logging.getLogger('mivaa.probe').warning('warning line')\n"
         "run_service('search', main)\n"
     )
-    quiet = subprocess.run([sys.executable, "-c", program], check=False, capture_output=True, text=True, env=_env(SEARCH_LOG_LEVEL="WARNING"), timeout=60)
-    loud = subprocess.run([sys.executable, "-c", program], check=False, capture_output=True, text=True, env=_env(SEARCH_LOG_LEVEL="DEBUG"), timeout=60)
+    quiet = subprocess.run(
+        [sys.executable, "-c", program],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=_env(SEARCH_LOG_LEVEL="WARNING"),
+        timeout=60,
+    )
+    loud = subprocess.run(
+        [sys.executable, "-c", program],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=_env(SEARCH_LOG_LEVEL="DEBUG"),
+        timeout=60,
+    )
     assert quiet.returncode == 0 and loud.returncode == 0, quiet.stderr + loud.stderr
     assert "warning line" in quiet.stderr and "debug line" not in quiet.stderr
     assert "debug line" in loud.stderr

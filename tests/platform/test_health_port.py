@@ -27,7 +27,6 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory) -> pathlib.Path:
     out = tmp_path_factory.mktemp("certs")
@@ -60,7 +59,9 @@ async def mtls_service_with_health_port(certs: pathlib.Path):
 
 
 async def check(channel: grpc.aio.Channel, service: str = "") -> int:
-    response = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+    response = await health_pb2_grpc.HealthStub(channel).Check(
+        health_pb2.HealthCheckRequest(service=service), timeout=5
+    )
     return response.status
 
 
@@ -78,7 +79,9 @@ async def test_health_answers_in_plaintext_while_the_main_port_requires_mtls(cer
             assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
         async with grpc.aio.secure_channel(f"127.0.0.1:{port}", client_credentials(certs)) as channel:
             assert await check(channel, SERVICE) == SERVING
-            models = await embedder_service_pb2_grpc.EmbedderServiceStub(channel).ListModels(pb.ListModelsRequest(), timeout=5)
+            models = await embedder_service_pb2_grpc.EmbedderServiceStub(channel).ListModels(
+                pb.ListModelsRequest(), timeout=5
+            )
             assert models.models[0].name == "m"
 
 

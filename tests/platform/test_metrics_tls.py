@@ -46,7 +46,9 @@ def _context(certs: pathlib.Path, client: str | None) -> ssl.SSLContext:
 
 
 def test_a_client_certificate_from_the_ca_reads_the_metrics(certs, tls_port):
-    body = urllib.request.urlopen(f"https://127.0.0.1:{tls_port}/metrics", timeout=5, context=_context(certs, "ops")).read()
+    body = urllib.request.urlopen(
+        f"https://127.0.0.1:{tls_port}/metrics", timeout=5, context=_context(certs, "ops")
+    ).read()
     assert b"mivaa_rpc_duration_seconds_bucket" in body
 
 
@@ -72,7 +74,9 @@ def test_a_silent_client_does_not_hold_the_endpoint(certs, tls_port):
     """A connection that never starts its handshake holds its own thread only."""
     with socket.create_connection(("127.0.0.1", tls_port)):
         started = time.monotonic()
-        body = urllib.request.urlopen(f"https://127.0.0.1:{tls_port}/metrics", timeout=5, context=_context(certs, "ops")).read()
+        body = urllib.request.urlopen(
+            f"https://127.0.0.1:{tls_port}/metrics", timeout=5, context=_context(certs, "ops")
+        ).read()
         assert body and time.monotonic() - started < 2
 
 
@@ -85,6 +89,11 @@ def test_partial_tls_settings_stop_start_up(certs):
     with pytest.raises(ConfigError, match="together"):
         start_metrics_server(_free_port(), tls=ServerSettings(tls_cert=str(certs / "search.pem")))
     with pytest.raises(ConfigError, match="cannot load"):
-        start_metrics_server(_free_port(), tls=ServerSettings(
-            tls_cert=str(certs / "search.pem"), tls_key=str(certs / "ops-key.pem"), tls_client_ca=str(certs / "ca.pem")
-        ))
+        start_metrics_server(
+            _free_port(),
+            tls=ServerSettings(
+                tls_cert=str(certs / "search.pem"),
+                tls_key=str(certs / "ops-key.pem"),
+                tls_client_ca=str(certs / "ca.pem"),
+            ),
+        )

@@ -25,7 +25,10 @@ async def test_embedder_is_not_serving_until_its_model_is_loaded(model_dir):
     registry = ModelRegistry(model_dir.parent, (model_dir.name,), max_batch_texts=64, max_wait_ms=2, threads=None)
     try:
         async with serving(
-            "embedder-test", embedder_service_pb2_grpc.add_EmbedderServiceServicer_to_server, EmbedderServicer(registry), SERVICE
+            "embedder-test",
+            embedder_service_pb2_grpc.add_EmbedderServiceServicer_to_server,
+            EmbedderServicer(registry),
+            SERVICE,
         ) as (service, channel):
             assert await health_status(channel, SERVICE) == NOT_SERVING
             stub = embedder_service_pb2_grpc.EmbedderServiceStub(channel)
@@ -51,12 +54,21 @@ async def test_embedder_is_not_serving_until_its_model_is_loaded(model_dir):
             # The shared interceptor counted the calls with their codes.
             count = REGISTRY.get_sample_value(
                 "mivaa_rpc_errors_total",
-                {"service": "embedder-test", "method": "EmbedTexts", "code": "INVALID_ARGUMENT", "reason": "TOO_MANY_TEXTS"},
+                {
+                    "service": "embedder-test",
+                    "method": "EmbedTexts",
+                    "code": "INVALID_ARGUMENT",
+                    "reason": "TOO_MANY_TEXTS",
+                },
             )
             assert count == 1
-            assert REGISTRY.get_sample_value(
-                "mivaa_rpc_duration_seconds_count", {"service": "embedder-test", "method": "ListModels", "code": "OK"}
-            ) >= 1
+            assert (
+                REGISTRY.get_sample_value(
+                    "mivaa_rpc_duration_seconds_count",
+                    {"service": "embedder-test", "method": "ListModels", "code": "OK"},
+                )
+                >= 1
+            )
     finally:
         await registry.close()
 

@@ -24,7 +24,6 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 SERVICES = ("extractor", "search", "embedder", "ocr")
 
 
-
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory) -> pathlib.Path:
     out = tmp_path_factory.mktemp("certs")
@@ -212,7 +211,9 @@ def test_make_certs_keeps_what_is_valid_and_force_replaces_it(tmp_path):
     def run(*args: str) -> str:
         done = subprocess.run(
             [sys.executable, str(MAKE_CERTS), "--out", str(out), "--services", "search,embedder", *args],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return done.stdout
 
@@ -228,7 +229,11 @@ def test_make_certs_keeps_what_is_valid_and_force_replaces_it(tmp_path):
     (out / "search.pem").write_text("garbage")
     (out / "embedder-key.pem").chmod(0o644)
     assert make_certs.make_certs(out, ("search", "embedder")) == {
-        "ca": "kept", "search": "created", "embedder": "kept", "gateway": "kept", "ops": "kept",
+        "ca": "kept",
+        "search": "created",
+        "embedder": "kept",
+        "gateway": "kept",
+        "ops": "kept",
     }
     assert stat.S_IMODE((out / "embedder-key.pem").stat().st_mode) == 0o600
     repaired = contents()

@@ -197,7 +197,14 @@ async def test_total_timeout_bounds_the_whole_task(single):
 
 
 async def test_errors_pickle():
-    for error in (ItemTimeout(2, 0.5), TotalTimeout(3, 1.0), WorkerCrashed(1, -9), MemoryLimitExceeded(4, 10), WorkerError(5, "T", "m"), PoolClosed()):
+    for error in (
+        ItemTimeout(2, 0.5),
+        TotalTimeout(3, 1.0),
+        WorkerCrashed(1, -9),
+        MemoryLimitExceeded(4, 10),
+        WorkerError(5, "T", "m"),
+        PoolClosed(),
+    ):
         clone = pickle.loads(pickle.dumps(error))
         assert type(clone) is type(error) and str(clone) == str(error)
         assert getattr(clone, "items_done", None) == getattr(error, "items_done", None)

@@ -88,8 +88,9 @@ def iter_pages(store, id, *, tenant=TENANT):
 async def ready_document(store, name, labels=None, n_chunks=3):
     doc = await new_document(store, name, labels)
     vectors = [unit_vector() for _ in range(n_chunks)]
-    doc = await replace(store, doc.id, make_chunks(vectors, name), "test-model", page_count=n_chunks + 1,
-                        mark_ready=True)
+    doc = await replace(
+        store, doc.id, make_chunks(vectors, name), "test-model", page_count=n_chunks + 1, mark_ready=True
+    )
     return doc, vectors
 
 

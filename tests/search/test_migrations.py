@@ -78,7 +78,9 @@ async def test_tenant_migration_keeps_existing_documents_in_the_default_tenant(d
         assert created
     finally:
         await store.close()
-    indexes = {name for (name,) in await fetch(database_dsn, "SELECT indexname FROM pg_indexes WHERE tablename = 'documents'")}
+    indexes = {
+        name for (name,) in await fetch(database_dsn, "SELECT indexname FROM pg_indexes WHERE tablename = 'documents'")
+    }
     assert {"documents_tenant_sha256_key", "documents_tenant_create_time_id_idx", "documents_sha256_idx"} <= indexes
     assert "documents_sha256_key" not in indexes and "documents_create_time_id_idx" not in indexes
 
@@ -102,7 +104,9 @@ async def test_a_database_without_pgvector_is_a_clear_precondition(local_postgre
 # The SQL migrations as files, read once: an older release's database is made from them.
 SQL_MIGRATIONS = [
     (path.name, path.read_text())
-    for path in sorted((pathlib.Path(__file__).resolve().parents[2] / "services/search/mivaa_search/migrations").glob("*.sql"))
+    for path in sorted(
+        (pathlib.Path(__file__).resolve().parents[2] / "services/search/mivaa_search/migrations").glob("*.sql")
+    )
 ]
 
 
@@ -110,7 +114,9 @@ async def migrated_up_to(dsn: str, version: str) -> None:
     """A database as an older release left it: the migrations before `version` applied."""
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
         await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-        await conn.execute("CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+        await conn.execute(
+            "CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
         for name, text in SQL_MIGRATIONS:
             if name < version:
                 await conn.execute(text.replace("{dimension}", str(DIMENSION)))
@@ -175,7 +181,9 @@ async def test_documents_with_an_empty_tenant_move_to_default_and_the_tenant_is_
         await store.close()
     async with await psycopg.AsyncConnection.connect(database_dsn, autocommit=True) as conn:
         with pytest.raises(psycopg.errors.NotNullViolation):
-            await conn.execute("INSERT INTO documents (filename, sha256, size_bytes) VALUES ('n.pdf', %s, 1)", [sha("n")])
+            await conn.execute(
+                "INSERT INTO documents (filename, sha256, size_bytes) VALUES ('n.pdf', %s, 1)", [sha("n")]
+            )
         with pytest.raises(psycopg.errors.CheckViolation):
             await conn.execute(
                 "INSERT INTO documents (tenant, filename, sha256, size_bytes) VALUES ('', 'n.pdf', %s, 1)", [sha("n")]

@@ -61,7 +61,9 @@ async def test_get_document_errors(store):
 
 async def test_update_document(store):
     doc = await new_document(store, "upd")
-    updated = await store.documents.update(doc.id, state="PROCESSING", title="New", labels=["a", "b"], job="jobs/9", tenant=TENANT)
+    updated = await store.documents.update(
+        doc.id, state="PROCESSING", title="New", labels=["a", "b"], job="jobs/9", tenant=TENANT
+    )
     assert (updated.state, updated.title, updated.labels, updated.job) == ("PROCESSING", "New", ["a", "b"], "jobs/9")
     assert updated.filename == doc.filename and updated.update_time >= doc.update_time
     assert await store.documents.get(doc.id, tenant=TENANT) == updated
@@ -200,7 +202,13 @@ async def test_search_returns_nearest_chunk_first(store):
     hits = await search(store, vectors[5], top_k=5, document_ids=[], labels=[])
     assert len(hits) == 5
     best = hits[0]
-    assert (best.document_id, best.chunk_index, best.text, best.page_start, best.page_end) == (doc.id, 5, "near 5", 6, 7)
+    assert (best.document_id, best.chunk_index, best.text, best.page_start, best.page_end) == (
+        doc.id,
+        5,
+        "near 5",
+        6,
+        7,
+    )
     assert best.document_title == "Near"
     assert best.score == pytest.approx(1.0, abs=1e-5)
     scores = [h.score for h in hits]
@@ -237,7 +245,9 @@ async def test_filtered_search_still_fills_top_k(database_dsn):
     # iterative scans this query returns no rows at all.
     async with await psycopg.AsyncConnection.connect(database_dsn, autocommit=True) as conn:
         name = (await (await conn.execute("SELECT current_database()")).fetchone())[0]
-        await conn.execute(psycopg.sql.SQL("ALTER DATABASE {} SET enable_sort = off").format(psycopg.sql.Identifier(name)))
+        await conn.execute(
+            psycopg.sql.SQL("ALTER DATABASE {} SET enable_sort = off").format(psycopg.sql.Identifier(name))
+        )
     store = await SearchStore.open(database_dsn, DIMENSION)
     try:
         query = unit_vector()
@@ -273,11 +283,12 @@ async def test_search_top_k_and_vector_validation(store):
 
 
 async def test_chunks_keep_their_text_source_and_ocr_confidence(store):
-    document, _ = await create(store,
-        filename="scan.pdf", title="Scan", labels=[], sha256="e" * 64, size_bytes=1, page_count=2, job="jobs/x"
+    document, _ = await create(
+        store, filename="scan.pdf", title="Scan", labels=[], sha256="e" * 64, size_bytes=1, page_count=2, job="jobs/x"
     )
     vectors = [unit_vector() for _ in range(2)]
-    await replace(store,
+    await replace(
+        store,
         document.id,
         [
             ChunkRecord(0, "typed page", 1, 1, 3, vectors[0]),
@@ -291,8 +302,13 @@ async def test_chunks_keep_their_text_source_and_ocr_confidence(store):
     assert (hits[0].text_source, round(hits[0].ocr_confidence, 2)) == ("OCR", 0.91)
     assert (hits[1].text_source, hits[1].ocr_confidence) == ("TEXT_LAYER", None)
     with pytest.raises(InvalidArgument) as failure:
-        await replace(store,
-            document.id, [ChunkRecord(0, "x", 1, 1, 1, vectors[0], text_source="GUESS")], model="m", page_count=2, mark_ready=True
+        await replace(
+            store,
+            document.id,
+            [ChunkRecord(0, "x", 1, 1, 1, vectors[0], text_source="GUESS")],
+            model="m",
+            page_count=2,
+            mark_ready=True,
         )
     assert failure.value.reason == "INVALID_TEXT_SOURCE"
 
@@ -309,19 +325,33 @@ async def structured_document(store, name="structured", pages=45, images=3):
 
     doc = await new_document(store, name)
     image_records = [
-        ImageRecord(sha256=hashlib.sha256(f"{name}-image-{i}".encode()).hexdigest(), mime_type="image/png",
-                    width=10 + i, height=20 + i, data=f"png-bytes-{i}".encode() * (i + 1))
+        ImageRecord(
+            sha256=hashlib.sha256(f"{name}-image-{i}".encode()).hexdigest(),
+            mime_type="image/png",
+            width=10 + i,
+            height=20 + i,
+            data=f"png-bytes-{i}".encode() * (i + 1),
+        )
         for i in range(images)
     ]
     placements = [
-        PlacementRecord(image_records[i % images].sha256, page=1 + i, bbox=(1.0, 2.0, 3.0, 4.0 + i), caption=f"Figure {i}")
+        PlacementRecord(
+            image_records[i % images].sha256, page=1 + i, bbox=(1.0, 2.0, 3.0, 4.0 + i), caption=f"Figure {i}"
+        )
         for i in range(images + 2)  # the first two images are shown twice
     ]
-    doc = await replace(store,
-        doc.id, make_chunks([unit_vector()]), "m", page_count=pages, mark_ready=True,
+    doc = await replace(
+        store,
+        doc.id,
+        make_chunks([unit_vector()]),
+        "m",
+        page_count=pages,
+        mark_ready=True,
         pages=[(n, f"layout of page {n}".encode()) for n in range(1, pages + 1)],
-        images=image_records, placements=placements,
-        metadata=METADATA, outline=OUTLINE,
+        images=image_records,
+        placements=placements,
+        metadata=METADATA,
+        outline=OUTLINE,
     )
     return doc, image_records
 
@@ -336,11 +366,22 @@ async def test_pages_are_replaced_with_the_chunks_and_listed_in_order(store):
         if not token:
             break
     assert numbers == list(range(1, 46))
-    assert [layout async for layout in iter_pages(store, doc.id)] == [f"layout of page {n}".encode() for n in range(1, 46)]
+    assert [layout async for layout in iter_pages(store, doc.id)] == [
+        f"layout of page {n}".encode() for n in range(1, 46)
+    ]
     assert await store.pages.size(doc.id, tenant=TENANT) == sum(len(f"layout of page {n}") for n in range(1, 46))
     # A re-run replaces everything: no duplicate pages or images.
-    again = await replace(store, doc.id, make_chunks([unit_vector()]), "m", page_count=2, mark_ready=True,
-                                       pages=[(1, b"new")], images=[], placements=[])
+    again = await replace(
+        store,
+        doc.id,
+        make_chunks([unit_vector()]),
+        "m",
+        page_count=2,
+        mark_ready=True,
+        pages=[(1, b"new")],
+        images=[],
+        placements=[],
+    )
     assert again.image_count == 0 and again.metadata is None
     assert (await list_pages(store, doc.id, 0, ""))[0] == [b"new"]
     with pytest.raises(InvalidArgument):
@@ -369,7 +410,9 @@ async def test_images_with_placements_bytes_and_deletion(store, database_dsn):
     assert missing.value.reason == "IMAGE_NOT_FOUND"
     await store.documents.delete(doc.id, tenant=TENANT)
     for table in ("pages", "images", "image_placements"):
-        assert await fetch(database_dsn, f"SELECT count(*) FROM {table} WHERE document_id = %s", [uuid.UUID(doc.id)]) == [(0,)]
+        assert await fetch(
+            database_dsn, f"SELECT count(*) FROM {table} WHERE document_id = %s", [uuid.UUID(doc.id)]
+        ) == [(0,)]
 
 
 async def test_image_vectors_are_searched_by_model_and_dimension(store, database_dsn):
@@ -384,16 +427,41 @@ async def test_image_vectors_are_searched_by_model_and_dimension(store, database
     doc = await new_document(store, "gallery")
     vectors = [vec(32) for _ in range(6)]
     records = [
-        ImageRecord(sha256=hashlib.sha256(f"gallery-{i}".encode()).hexdigest(), mime_type="image/png", width=8,
-                    height=8, data=b"x" * (i + 1), embedding=vectors[i], embedding_model="tiny-clip")
+        ImageRecord(
+            sha256=hashlib.sha256(f"gallery-{i}".encode()).hexdigest(),
+            mime_type="image/png",
+            width=8,
+            height=8,
+            data=b"x" * (i + 1),
+            embedding=vectors[i],
+            embedding_model="tiny-clip",
+        )
         for i in range(6)
     ]
-    await replace(store, doc.id, make_chunks([unit_vector()]), "m", page_count=1, mark_ready=True,
-                               images=records, placements=[])
+    await replace(
+        store, doc.id, make_chunks([unit_vector()]), "m", page_count=1, mark_ready=True, images=records, placements=[]
+    )
     other = await new_document(store, "other-gallery")
-    await replace(store, other.id, make_chunks([unit_vector()]), "m", page_count=1, mark_ready=True,
-                               images=[ImageRecord(sha256="a" * 64, mime_type="image/png", width=1, height=1, data=b"y",
-                                                   embedding=vec(48), embedding_model="wide-clip")], placements=[])
+    await replace(
+        store,
+        other.id,
+        make_chunks([unit_vector()]),
+        "m",
+        page_count=1,
+        mark_ready=True,
+        images=[
+            ImageRecord(
+                sha256="a" * 64,
+                mime_type="image/png",
+                width=1,
+                height=1,
+                data=b"y",
+                embedding=vec(48),
+                embedding_model="wide-clip",
+            )
+        ],
+        placements=[],
+    )
     hits = await search_images(store, vectors[3], "tiny-clip", 3, [], [])
     assert hits[0].image.sha256 == records[3].sha256 and hits[0].score == pytest.approx(1.0, abs=1e-5)
     assert hits[0].document_id == doc.id and hits[0].document_title == "Gallery"
@@ -401,7 +469,12 @@ async def test_image_vectors_are_searched_by_model_and_dimension(store, database
     assert await search_images(store, vectors[3], "other-model", 3, [], []) == []
     assert await search_images(store, vectors[3], "tiny-clip", 3, [other.id], []) == []
     # Each dimension gets its own partial index.
-    indexes = {name for (name,) in await fetch(database_dsn, "SELECT indexname FROM pg_indexes WHERE tablename = 'image_embeddings'")}
+    indexes = {
+        name
+        for (name,) in await fetch(
+            database_dsn, "SELECT indexname FROM pg_indexes WHERE tablename = 'image_embeddings'"
+        )
+    }
     assert {"image_embeddings_hnsw_32", "image_embeddings_hnsw_48"} <= indexes
     await store.documents.delete(doc.id, tenant=TENANT)
     assert await search_images(store, vectors[3], "tiny-clip", 3, [], []) == []
@@ -438,11 +511,26 @@ async def test_another_tenants_document_is_not_found_everywhere(store, database_
 
     created, _ = await create(store, "p.pdf", "Private", ["secret"], sha("private"), 10, 0, "jobs/p", tenant="acme")
     vector = unit_vector()
-    image = ImageRecord(sha256="b" * 64, mime_type="image/png", width=1, height=1, data=b"png",
-                        embedding=vector[:16] / np.linalg.norm(vector[:16]), embedding_model="clip")
-    doc = await replace(store,
-        created.id, make_chunks([vector]), "m", page_count=1, mark_ready=True, pages=[(1, b"page")], images=[image],
-        placements=[], tenant="acme",
+    image = ImageRecord(
+        sha256="b" * 64,
+        mime_type="image/png",
+        width=1,
+        height=1,
+        data=b"png",
+        embedding=vector[:16] / np.linalg.norm(vector[:16]),
+        embedding_model="clip",
+    )
+    doc = await replace(
+        store,
+        created.id,
+        make_chunks([vector]),
+        "m",
+        page_count=1,
+        mark_ready=True,
+        pages=[(1, b"page")],
+        images=[image],
+        placements=[],
+        tenant="acme",
     )
     assert doc.state == "READY" and doc.tenant == "acme"
 

@@ -80,7 +80,11 @@ async def test_pages_past_the_document_content_limit_are_reported_with_the_reaso
         pages = [page async for batch in extractor.iter_pages(path, None, 5) for page in batch]
     # Pages 1-3 hold 24 MiB: the limit is passed on page 3, so pages 4 and 5 are not parsed.
     assert [page.error.reason if page.error else None for page in pages] == [
-        None, None, None, "DOCUMENT_CONTENT_LIMIT", "DOCUMENT_CONTENT_LIMIT"
+        None,
+        None,
+        None,
+        "DOCUMENT_CONTENT_LIMIT",
+        "DOCUMENT_CONTENT_LIMIT",
     ]
     assert "20 MiB" in pages[3].error.message
     assert page_phrase("manyheavy", 3) in pages[2].text
@@ -94,7 +98,9 @@ async def test_a_huge_page_is_rendered_for_ocr_at_a_lower_resolution_or_refused(
         refused = await extractor.render(path, None, [1, 2, 3], 200)
         lowered = await extractor.render(path, None, [2], 200, max_pixels=60_000_000, min_dpi=20)
     assert [(page.number, page.dpi, page.error.reason if page.error else None) for page in refused] == [
-        (1, 200, None), (2, 0, "PAGE_TOO_LARGE_FOR_OCR"), (3, 200, None)
+        (1, 200, None),
+        (2, 0, "PAGE_TOO_LARGE_FOR_OCR"),
+        (3, 200, None),
     ]
     assert lowered[0].error is None and 20 <= lowered[0].dpi < 200 and lowered[0].png
 

@@ -144,7 +144,9 @@ async def test_search_credential_cannot_read_work_jobs_or_originals(client, mesh
     search = await _as(mesh, "search")
     try:
         await search.refused(
-            search.js.pull_subscribe(messaging.WORK_SUBJECT_EXTRACT, durable="extractors", stream=messaging.WORK_STREAM),
+            search.js.pull_subscribe(
+                messaging.WORK_SUBJECT_EXTRACT, durable="extractors", stream=messaging.WORK_STREAM
+            ),
             "consume the work queue",
         )
         await search.refused(search.js.object_store(messaging.ORIGINALS_BUCKET), "open the object store")
@@ -170,7 +172,9 @@ async def test_only_the_extractor_api_may_queue_tasks(mesh):
     api_user = await _as(mesh, "extractor")
     try:
         await api_user.refused(
-            api_user.js.pull_subscribe(messaging.WORK_SUBJECT_EXTRACT, durable="extractors", stream=messaging.WORK_STREAM),
+            api_user.js.pull_subscribe(
+                messaging.WORK_SUBJECT_EXTRACT, durable="extractors", stream=messaging.WORK_STREAM
+            ),
             "consume the work queue",
         )
     finally:
@@ -291,7 +295,9 @@ async def test_tenant_credential_gets_its_own_events_only(mesh, tmp_path):
         timeout=60,
     )
     assert replay["own"] == "created"
-    assert replay["replayed"] and all(s.startswith(f"mivaa.jobs.acme%2Eeu.{jobs['acme.eu']}.") for s in replay["replayed"])
+    assert replay["replayed"] and all(
+        s.startswith(f"mivaa.jobs.acme%2Eeu.{jobs['acme.eu']}.") for s in replay["replayed"]
+    )
     assert replay["replayed"][-1].endswith(".done")
     for door in ("other_tenant", "unfiltered", "kv", "originals", "task"):
         assert replay[door] not in ("created", "allowed"), (door, replay)
@@ -305,13 +311,16 @@ async def test_tenant_credential_is_refused_everything_else(mesh, tmp_path):
     try:
         await consumer.refused(consumer.js.key_value(messaging.JOBS_BUCKET), "read job records")
         await consumer.refused(
-            consumer.js.get_last_msg(f"KV_{messaging.JOBS_BUCKET}", f"$KV.{messaging.JOBS_BUCKET}.>"), "get a job record"
+            consumer.js.get_last_msg(f"KV_{messaging.JOBS_BUCKET}", f"$KV.{messaging.JOBS_BUCKET}.>"),
+            "get a job record",
         )
         await consumer.refused(consumer.js.object_store(messaging.ORIGINALS_BUCKET), "open the object store")
         await consumer.refused(consumer.js.publish(messaging.WORK_SUBJECT_EXTRACT, b"forged"), "queue a task")
         await consumer.refused(consumer.js.publish("mivaa.jobs.acme.0abc.done", b"forged"), "forge an event")
         await consumer.refused(
-            consumer.js.add_consumer(messaging.WORK_STREAM, api.ConsumerConfig(name="steal", deliver_subject=consumer.nc.new_inbox())),
+            consumer.js.add_consumer(
+                messaging.WORK_STREAM, api.ConsumerConfig(name="steal", deliver_subject=consumer.nc.new_inbox())
+            ),
             "read the work stream",
         )
         await consumer.refused(consumer.js.stream_info(messaging.EVENTS_STREAM), "inspect streams")

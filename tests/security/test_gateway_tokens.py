@@ -25,7 +25,15 @@ DAY = 24 * 3600
 def claims(**overrides) -> dict:
     """A valid claim set (tenant default, read); an override of None drops that claim."""
     now = int(time.time())
-    base = {"iss": "mivaa-dev", "aud": "mivaa", "sub": "token-rules", "tenant": "default", "scope": "read", "iat": now, "exp": now + 600}
+    base = {
+        "iss": "mivaa-dev",
+        "aud": "mivaa",
+        "sub": "token-rules",
+        "tenant": "default",
+        "scope": "read",
+        "iat": now,
+        "exp": now + 600,
+    }
     base.update(overrides)
     return {key: value for key, value in base.items() if value is not None}
 
@@ -138,7 +146,9 @@ async def test_a_deployed_gateway_refuses_tokens_living_past_a_day(default_gatew
     now = int(time.time())
     assert await _stub_status(channel, signed(keys, iat=now, exp=now + DAY - 60)) == grpc.StatusCode.OK
     assert await _stub_status(channel, signed(keys, iat=now, exp=now + DAY + 3600)) == grpc.StatusCode.UNAUTHENTICATED
-    assert await _stub_status(channel, signed(keys, iat=now, exp=now + DEV_TOKEN_TTL)) == grpc.StatusCode.UNAUTHENTICATED
+    assert (
+        await _stub_status(channel, signed(keys, iat=now, exp=now + DEV_TOKEN_TTL)) == grpc.StatusCode.UNAUTHENTICATED
+    )
     assert await _stub_status(channel, signed(keys, exp=None)) == grpc.StatusCode.UNAUTHENTICATED
 
 

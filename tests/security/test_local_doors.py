@@ -25,7 +25,14 @@ from tests.gateway.harness import admin_get
 from tests.security.other_user import as_other_user
 
 # Admin endpoints the audit reached on the old TCP admin port.
-ADMIN_ACTIONS = ("/quitquitquit", "/drain_listeners", "/healthcheck/fail", "/logging?level=debug", "/config_dump", "/clusters")
+ADMIN_ACTIONS = (
+    "/quitquitquit",
+    "/drain_listeners",
+    "/healthcheck/fail",
+    "/logging?level=debug",
+    "/config_dump",
+    "/clusters",
+)
 
 
 def test_postgres_refuses_every_connection_without_the_password(mesh):
@@ -183,8 +190,17 @@ def test_metrics_endpoints_refuse_a_client_without_a_certificate(mesh):
 
 # Everything under the state folder that a local account would want.
 SECRETS = (
-    "certs/ca-key.pem", "certs/gateway-key.pem", "certs/ops-key.pem", "auth/dev-token", "auth/signing-key.pem",
-    "postgres-app.pgpass", "postgres-superuser.pgpass", "envoy.yaml", "state.json", "postgres.log", "logs/envoy.log",
+    "certs/ca-key.pem",
+    "certs/gateway-key.pem",
+    "certs/ops-key.pem",
+    "auth/dev-token",
+    "auth/signing-key.pem",
+    "postgres-app.pgpass",
+    "postgres-superuser.pgpass",
+    "envoy.yaml",
+    "state.json",
+    "postgres.log",
+    "logs/envoy.log",
     "logs/search.log",
 )
 
@@ -234,7 +250,9 @@ def test_envoy_logs_no_credential_header(mesh):
     formats = [json.dumps(item) for item in _walk(config) if isinstance(item, dict) and "log_format" in item]
     assert formats
     for text in formats:
-        assert not any(word in text.lower() for word in ("authorization", "cookie", "%req_headers", "%dynamic_metadata")), text
+        assert not any(
+            word in text.lower() for word in ("authorization", "cookie", "%req_headers", "%dynamic_metadata")
+        ), text
     logging = admin_get(mesh.envoy_admin_socket, "/logging")
     assert ": debug" not in logging and ": trace" not in logging, logging
 
@@ -276,7 +294,10 @@ def test_nothing_but_the_gateway_and_the_mesh_ports_listens_beyond_loopback(mesh
         with socket.socket() as sock:
             sock.settimeout(1)
             assert sock.connect_ex(("127.0.0.1", port)) == 0, port
-    assert all(_bound_to_loopback(port) for port in (mesh.ports.gateway_stats, mesh.ports.postgres, *mesh.metrics_ports().values()))
+    assert all(
+        _bound_to_loopback(port)
+        for port in (mesh.ports.gateway_stats, mesh.ports.postgres, *mesh.metrics_ports().values())
+    )
 
 
 def _bound_to_loopback(port: int) -> bool:

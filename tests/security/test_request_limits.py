@@ -45,8 +45,12 @@ async def tiny_budgets(tmp_path_factory):
     keys = tmp_path_factory.mktemp("limit-keys")
     auth.init_keys(keys)
     upstream = await start_upstream()
-    limits = gateway_render.RateLimits.uniform(gateway_render.Budget(1, 2), None, health_shared=gateway_render.Budget(1, 3))
-    envoy = Envoy(tmp_path_factory.mktemp("limit-envoy"), upstream.port, jwks_path=str(keys / auth.JWKS), rate_limits=limits)
+    limits = gateway_render.RateLimits.uniform(
+        gateway_render.Budget(1, 2), None, health_shared=gateway_render.Budget(1, 3)
+    )
+    envoy = Envoy(
+        tmp_path_factory.mktemp("limit-envoy"), upstream.port, jwks_path=str(keys / auth.JWKS), rate_limits=limits
+    )
     envoy.start()
     try:
         await envoy.wait_ready()
@@ -77,7 +81,9 @@ async def test_a_burst_in_each_route_class_is_resource_exhausted_for_that_subjec
     greedy = bearer(auth.issue_token(keys, subject=f"greedy-{route_class}", tenant="acme", scopes=scopes))
     patient = bearer(auth.issue_token(keys, subject=f"patient-{route_class}", tenant="acme", scopes=scopes))
     for path in _class_paths(route_class):
-        codes = await asyncio.gather(*(outcome(channel.unary_unary(path)(b"", metadata=greedy, timeout=10)) for _ in range(6)))
+        codes = await asyncio.gather(
+            *(outcome(channel.unary_unary(path)(b"", metadata=greedy, timeout=10)) for _ in range(6))
+        )
         assert grpc.StatusCode.RESOURCE_EXHAUSTED in [code for code, _, _ in codes], (path, codes)
         # Another subject has its own bucket.
         code, _, _ = await outcome(channel.unary_unary(path)(b"", metadata=patient, timeout=10))
@@ -98,7 +104,11 @@ def test_the_mesh_gateway_rate_limits_every_public_rpc(mesh):
     config = yaml.safe_load((mesh.state_dir / "envoy.yaml").read_text())
     manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
     routes = manager["route_config"]["virtual_hosts"][0]["routes"]
-    limited = {route["match"].get("path") for route in routes if "envoy.filters.http.local_ratelimit" in route.get("typed_per_filter_config", {})}
+    limited = {
+        route["match"].get("path")
+        for route in routes
+        if "envoy.filters.http.local_ratelimit" in route.get("typed_per_filter_config", {})
+    }
     public = set(gateway_render.READ_RPCS) | set(gateway_render.WRITE_RPCS)
     served = {path for path in public if not path.startswith("/mivaa.ocr.") or mesh.ocr}
     assert served <= limited, sorted(served - limited)
@@ -110,7 +120,11 @@ async def _no_messages():
     yield  # an async generator that sends nothing: headers, then END_STREAM
 
 
-UNARY = ["/mivaa.search.v1.SearchService/GetDocument", "/mivaa.extractor.v1.ExtractorService/GetJob", "/mivaa.search.v1.SearchService/SearchChunks"]
+UNARY = [
+    "/mivaa.search.v1.SearchService/GetDocument",
+    "/mivaa.extractor.v1.ExtractorService/GetJob",
+    "/mivaa.search.v1.SearchService/SearchChunks",
+]
 SERVER_STREAMING = ["/mivaa.extractor.v1.ExtractorService/WatchJob", "/mivaa.search.v1.SearchService/ExportDocument"]
 
 
@@ -147,7 +161,14 @@ def test_an_empty_or_garbage_grpc_web_body_is_invalid_argument_at_once(mesh):
     for body, reason in ((b"", "REQUEST_MISSING"), (grpcweb.frame(b"\xff\xff\xff\xff"), "REQUEST_MALFORMED")):
         started = time.monotonic()
         result = grpcweb.call(
-            host, int(port), UNARY[0], b"", raw_body=body, ca=str(mesh.ca_path), token=mesh.token(subject="edges-web"), timeout=20
+            host,
+            int(port),
+            UNARY[0],
+            b"",
+            raw_body=body,
+            ca=str(mesh.ca_path),
+            token=mesh.token(subject="edges-web"),
+            timeout=20,
         )
         assert result.status == grpc.StatusCode.INVALID_ARGUMENT.value[0], (reason, result)
         assert time.monotonic() - started < 5
@@ -156,7 +177,10 @@ def test_an_empty_or_garbage_grpc_web_body_is_invalid_argument_at_once(mesh):
 
 async def test_an_empty_or_garbage_request_body_at_a_service_is_invalid_argument_at_once(mesh):
     """Door: the same, straight at the services (a peer inside the mesh, with a client certificate)."""
-    for service, paths in (("search", [UNARY[0], UNARY[2], SERVER_STREAMING[1]]), ("extractor", [UNARY[1], SERVER_STREAMING[0]])):
+    for service, paths in (
+        ("search", [UNARY[0], UNARY[2], SERVER_STREAMING[1]]),
+        ("extractor", [UNARY[1], SERVER_STREAMING[0]]),
+    ):
         async with grpc.aio.secure_channel(mesh.address(service), mesh.ops_credentials()) as channel:
             for path in paths:
                 started = time.monotonic()
@@ -233,9 +257,15 @@ async def test_oversized_search_requests_are_refused_at_once(client, request_fie
 async def test_oversized_listing_requests_are_refused(client):
     """Door: the same filters and an outsized page token on ListDocuments."""
     many = search_pb.ListDocumentsRequest(labels=[f"label-{i}" for i in range(10_000)])
-    assert (await outcome(client.search.ListDocuments(many, timeout=30)))[:2] == (grpc.StatusCode.INVALID_ARGUMENT, "TOO_MANY_LABELS")
+    assert (await outcome(client.search.ListDocuments(many, timeout=30)))[:2] == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "TOO_MANY_LABELS",
+    )
     token = search_pb.ListDocumentsRequest(page_token="A" * 100_000)
-    assert (await outcome(client.search.ListDocuments(token, timeout=30)))[:2] == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN")
+    assert (await outcome(client.search.ListDocuments(token, timeout=30)))[:2] == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "INVALID_PAGE_TOKEN",
+    )
 
 
 async def test_a_document_with_a_huge_title_gives_bounded_hits(mesh, client):

@@ -52,7 +52,9 @@ async def _document_with_hostile_title(mesh) -> str:
     async with MeshClient(mesh.gateway_address, token=mesh.token(subject="terminal"), ca=ca) as user:
         uploaded = await user.upload_bytes(make_pdf("terminal", 2), "terminal.pdf", labels=["terminal-escape"])
         await user.wait_for_job(uploaded.job.name, timeout=180)
-    async with MeshClient(mesh.gateway_address, token=mesh.token(subject="pipeline", scopes=("admin",)), ca=ca) as admin:
+    async with MeshClient(
+        mesh.gateway_address, token=mesh.token(subject="pipeline", scopes=("admin",)), ca=ca
+    ) as admin:
         document = search_pb.Document(name=uploaded.document.name, title=HOSTILE)
         try:
             await admin.search.UpdateDocument(

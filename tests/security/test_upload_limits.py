@@ -129,7 +129,9 @@ async def test_a_value_the_database_refuses_is_invalid_argument_never_unavailabl
         before = await store_counts(mesh)
 
         async def refusal(**fields) -> grpc.aio.AioRpcError:
-            document = search_pb.Document(**{"filename": "x.pdf", "job": "jobs/0", **fields}, sha256=os.urandom(32).hex())
+            document = search_pb.Document(
+                **{"filename": "x.pdf", "job": "jobs/0", **fields}, sha256=os.urandom(32).hex()
+            )
             with pytest.raises(grpc.aio.AioRpcError) as failure:
                 await stub.CreateDocument(
                     search_pb.CreateDocumentRequest(document=document), metadata=tenant_metadata("default"), timeout=30
@@ -227,9 +229,9 @@ async def test_an_upload_failing_after_the_catalog_accepted_it_leaves_nothing(me
                 assert await originals.exists(sha256) == (data is shared)
                 tenant_jobs, _ = await jobs.list(500, "", tenant=tenant)
                 assert tenant_jobs == [], "a job record was left behind"
-            assert (await client.search.GetDocument(search_pb.GetDocumentRequest(name=kept.document.name))).document.state == (
-                search_pb.DOCUMENT_STATE_READY
-            )
+            assert (
+                await client.search.GetDocument(search_pb.GetDocumentRequest(name=kept.document.name))
+            ).document.state == (search_pb.DOCUMENT_STATE_READY)
         finally:
             ingestor.close()
             await nc.close()

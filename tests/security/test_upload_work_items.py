@@ -87,7 +87,9 @@ async def test_a_forged_work_item_is_rejected_and_writes_nothing(mesh, client):
             forged_job = f"jobs/{new_job_id()}"
             await kv.put(
                 forged_job.removeprefix("jobs/"),
-                job_pb2.Job(name=forged_job, document=doc_a, tenant=a.tenant, state=job_pb2.JOB_STATE_QUEUED).SerializeToString(),
+                job_pb2.Job(
+                    name=forged_job, document=doc_a, tenant=a.tenant, state=job_pb2.JOB_STATE_QUEUED
+                ).SerializeToString(),
             )
             forged = [
                 # Tenant B's document, claimed by tenant A.
@@ -97,11 +99,19 @@ async def test_a_forged_work_item_is_rejected_and_writes_nothing(mesh, client):
                 # A forged job record for A's document, with B's file.
                 job_pb2.ExtractTask(job=forged_job, document=doc_a, sha256=sha_b, tenant=a.tenant),
                 # A garbage sealed password on A's own task.
-                job_pb2.ExtractTask(job=up_a.job.name, document=doc_a, sha256=sha_a, tenant=a.tenant, sealed_password=b"\x01" + os.urandom(40)),
+                job_pb2.ExtractTask(
+                    job=up_a.job.name,
+                    document=doc_a,
+                    sha256=sha_a,
+                    tenant=a.tenant,
+                    sealed_password=b"\x01" + os.urandom(40),
+                ),
             ]
             for task in forged:
                 await js.publish(WORK_SUBJECT_EXTRACT, task.SerializeToString())
-            await _wait_for(lambda: _rejections(worker_log) >= rejected_before + len(forged), "the forged tasks are rejected")
+            await _wait_for(
+                lambda: _rejections(worker_log) >= rejected_before + len(forged), "the forged tasks are rejected"
+            )
 
             # A's own job re-opened and A's stored original replaced by B's bytes: the file does not hash to its name.
             reopened = job_pb2.Job.FromString(job_a_record)
@@ -111,9 +121,13 @@ async def test_a_forged_work_item_is_rejected_and_writes_nothing(mesh, client):
             try:
                 await js.publish(
                     WORK_SUBJECT_EXTRACT,
-                    job_pb2.ExtractTask(job=up_a.job.name, document=doc_a, sha256=sha_a, tenant=a.tenant).SerializeToString(),
+                    job_pb2.ExtractTask(
+                        job=up_a.job.name, document=doc_a, sha256=sha_a, tenant=a.tenant
+                    ).SerializeToString(),
                 )
-                await _wait_for(lambda: _rejections(worker_log) >= rejected_before + len(forged) + 1, "the swapped file is rejected")
+                await _wait_for(
+                    lambda: _rejections(worker_log) >= rejected_before + len(forged) + 1, "the swapped file is rejected"
+                )
             finally:
                 await objects.put(sha_a, bytes_a)
                 await kv.put(job_a_id, job_a_record)
@@ -135,7 +149,10 @@ async def test_a_forged_work_item_is_rejected_and_writes_nothing(mesh, client):
         assert a_chunks and not [hit for hit in a_chunks if tag_b in hit.text], "B's file went into A's document"
         assert (await b.get_document(up_b.document.name)).state == search_pb.DOCUMENT_STATE_READY
         counts_after = await store_counts(mesh)
-        assert (counts_after["documents"], counts_after["chunks"]) == (counts_before["documents"], counts_before["chunks"])
+        assert (counts_after["documents"], counts_after["chunks"]) == (
+            counts_before["documents"],
+            counts_before["chunks"],
+        )
 
 
 async def _work_queue_empty(js) -> bool:
@@ -187,7 +204,12 @@ def test_a_sealed_password_opens_only_for_its_own_task():
     task.sealed_password = sealer.seal_password("s3cret", task)
     assert b"s3cret" not in task.SerializeToString()
     assert sealer.open_password(task) == "s3cret"
-    for field, value in (("job", "jobs/0b"), ("document", f"documents/{uuid.uuid4()}"), ("tenant", "globex"), ("sha256", "b" * 64)):
+    for field, value in (
+        ("job", "jobs/0b"),
+        ("document", f"documents/{uuid.uuid4()}"),
+        ("tenant", "globex"),
+        ("sha256", "b" * 64),
+    ):
         moved = job_pb2.ExtractTask()
         moved.CopyFrom(task)
         setattr(moved, field, value)

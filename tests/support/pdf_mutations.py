@@ -176,10 +176,14 @@ def _add_table(page: pymupdf.Page, top: float = 560) -> None:
 def _add_links(doc: pymupdf.Document) -> None:
     page = doc[0]  # a Page object made before later new_page() calls may be detached: load it again
     page.insert_text((72, 720), "Visit https://example.org/fuzz for more.", fontsize=10, fontname="helv")
-    page.insert_link({"kind": pymupdf.LINK_URI, "from": pymupdf.Rect(100, 708, 260, 724), "uri": "https://example.org/fuzz"})
+    page.insert_link(
+        {"kind": pymupdf.LINK_URI, "from": pymupdf.Rect(100, 708, 260, 724), "uri": "https://example.org/fuzz"}
+    )
     if doc.page_count > 1:
         page.insert_text((72, 745), "See the last page.", fontsize=10, fontname="helv")
-        page.insert_link({"kind": pymupdf.LINK_GOTO, "from": pymupdf.Rect(72, 733, 200, 749), "page": doc.page_count - 1})
+        page.insert_link(
+            {"kind": pymupdf.LINK_GOTO, "from": pymupdf.Rect(72, 733, 200, 749), "page": doc.page_count - 1}
+        )
 
 
 BODY = (
@@ -232,7 +236,9 @@ def generated_seeds() -> list[Seed]:
     seeds.append(
         Seed(
             "gen-all-encrypted",
-            doc.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw=SEED_PASSWORD, owner_pw=SEED_PASSWORD + "-owner"),
+            doc.tobytes(
+                encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw=SEED_PASSWORD, owner_pw=SEED_PASSWORD + "-owner"
+            ),
             password=SEED_PASSWORD,
         )
     )
@@ -299,9 +305,32 @@ def known_good_pdf() -> bytes:
 MAX_RAW = 2**32 - 1
 
 INTERESTING_NUMBERS = (
-    b"0", b"-1", b"1", b"2", b"7", b"255", b"256", b"65535", b"65536", b"2147483647", b"2147483648",
-    b"-2147483649", b"4294967295", b"4294967296", b"9223372036854775807", b"18446744073709551616",
-    b"99999999999999999999999", b"1e308", b"3.4e38", b"-0.0", b"0.000001", b"-99999", b".", b"-", b"1.2.3", b"+",
+    b"0",
+    b"-1",
+    b"1",
+    b"2",
+    b"7",
+    b"255",
+    b"256",
+    b"65535",
+    b"65536",
+    b"2147483647",
+    b"2147483648",
+    b"-2147483649",
+    b"4294967295",
+    b"4294967296",
+    b"9223372036854775807",
+    b"18446744073709551616",
+    b"99999999999999999999999",
+    b"1e308",
+    b"3.4e38",
+    b"-0.0",
+    b"0.000001",
+    b"-99999",
+    b".",
+    b"-",
+    b"1.2.3",
+    b"+",
 )
 
 STRUCTURAL_TOKENS = re.compile(
@@ -350,7 +379,11 @@ class Case:
         return self.seed.password
 
     def describe(self) -> dict:
-        return {"seed": self.seed.name, "password": self.seed.password, "mutations": [m.describe() for m in self.mutations]}
+        return {
+            "seed": self.seed.name,
+            "password": self.seed.password,
+            "mutations": [m.describe() for m in self.mutations],
+        }
 
 
 def apply_all(data: bytes, mutations: Sequence[Mutation], donors: Sequence[bytes] = ()) -> bytes:
@@ -367,7 +400,9 @@ def apply_mutation(data: bytes, mutation: Mutation, donors: Sequence[bytes] = ()
 
 
 def random_mutation(rng: random.Random) -> Mutation:
-    return Mutation(rng.choice(MUTATION_KINDS), rng.randint(0, MAX_RAW), rng.randint(0, MAX_RAW), rng.randint(0, MAX_RAW))
+    return Mutation(
+        rng.choice(MUTATION_KINDS), rng.randint(0, MAX_RAW), rng.randint(0, MAX_RAW), rng.randint(0, MAX_RAW)
+    )
 
 
 def random_case(rng: random.Random, seeds: Sequence[Seed], max_mutations: int = 3) -> Case:
@@ -516,7 +551,11 @@ def _number(data: bytes, a: int, b: int, c: int, donors) -> bytes:
     rng = random.Random((b << 32) ^ c)
     for i in range(1 + c % 3):
         match = numbers[rng.randrange(len(numbers))]
-        out = out[: match.start()] + _interesting_number(rng.randrange(MAX_RAW) if i else a, match.group()) + out[match.end() :]
+        out = (
+            out[: match.start()]
+            + _interesting_number(rng.randrange(MAX_RAW) if i else a, match.group())
+            + out[match.end() :]
+        )
         # Only numbers before this one keep their offsets: edit from the back.
         numbers = [m for m in numbers if m.end() <= match.start()]
         if not numbers:
@@ -556,7 +595,11 @@ def _stream_number(data: bytes, a: int, b: int, c: int, donors) -> bytes:
         rng = random.Random((b << 32) ^ c)
         for _ in range(1 + c % 4):
             match = numbers[rng.randrange(len(numbers))]
-            decoded = decoded[: match.start()] + _interesting_number(rng.randrange(MAX_RAW), match.group()) + decoded[match.end() :]
+            decoded = (
+                decoded[: match.start()]
+                + _interesting_number(rng.randrange(MAX_RAW), match.group())
+                + decoded[match.end() :]
+            )
             numbers = [m for m in numbers if m.end() <= match.start()]
             if not numbers:
                 break
@@ -745,7 +788,9 @@ class ServiceHarness:
         if checked[0] in ("timeout", "crashed"):
             # The service maps both to PDF_UNREADABLE (ingest.py); within the contract, but worth a look.
             return Outcome(
-                "rejected", "PDF_UNREADABLE", "validation",
+                "rejected",
+                "PDF_UNREADABLE",
+                "validation",
                 notable=f"VALIDATOR_{checked[0].upper()}",
                 detail=f"validate_pdf {f'took longer than {self.validate_timeout:g}s' if checked[0] == 'timeout' else 'crashed its process'}",
             )
@@ -784,12 +829,16 @@ class ServiceHarness:
             return outcome
         except TimeoutError:
             return Outcome(
-                "extracted", page_count=page_count, violation="HANG",
+                "extracted",
+                page_count=page_count,
+                violation="HANG",
                 detail=f"iter_pages still running after {self.hang_limit:g}s ({len(pages)} of {page_count} pages)",
             )
         except Exception as error:  # noqa: BLE001 - the contract forbids any other exception
             return Outcome(
-                "extracted", page_count=page_count, violation=f"EXTRACTION_RAISED_{type(error).__name__}",
+                "extracted",
+                page_count=page_count,
+                violation=f"EXTRACTION_RAISED_{type(error).__name__}",
                 detail="".join(traceback.format_exception(error)),
             )
         finally:
@@ -812,7 +861,9 @@ def check_pages(pages: list, page_count: int) -> Outcome:
     numbers = [getattr(page, "number", None) for page in pages]
     if numbers != list(range(1, page_count + 1)):
         outcome.violation = "PAGE_NUMBERS"
-        outcome.detail = f"expected 1..{page_count}, got {numbers[:20]}{'...' if len(numbers) > 20 else ''} ({len(numbers)} pages)"
+        outcome.detail = (
+            f"expected 1..{page_count}, got {numbers[:20]}{'...' if len(numbers) > 20 else ''} ({len(numbers)} pages)"
+        )
         return outcome
     errors: dict[str, int] = {}
     for page in pages:

@@ -4,11 +4,88 @@ from __future__ import annotations
 
 import pymupdf
 
-WORDS = ["river", "mountain", "signal", "harvest", "lantern", "copper", "meadow", "orbit", "canyon", "willow", "ember", "glacier", "harbor", "thunder", "velvet", "compass", "prairie", "falcon", "marble", "summit", "quartz", "tundra", "beacon", "cedar"]
+WORDS = [
+    "river",
+    "mountain",
+    "signal",
+    "harvest",
+    "lantern",
+    "copper",
+    "meadow",
+    "orbit",
+    "canyon",
+    "willow",
+    "ember",
+    "glacier",
+    "harbor",
+    "thunder",
+    "velvet",
+    "compass",
+    "prairie",
+    "falcon",
+    "marble",
+    "summit",
+    "quartz",
+    "tundra",
+    "beacon",
+    "cedar",
+]
 
 
-PEOPLE = ["violinist", "beekeeper", "astronaut", "blacksmith", "surgeon", "fisherman", "librarian", "pilot", "gardener", "chemist", "carpenter", "sailor", "baker", "miner", "poet", "judge", "tailor", "potter", "shepherd", "firefighter", "glassblower", "cartographer", "midwife", "clockmaker", "diver"]
-ACTIVITIES = ["repairing a lighthouse lamp", "training a falcon", "brewing cider from wild apples", "mapping an ice cave", "restoring a stained glass window", "tuning a church organ", "sailing through a thunderstorm", "harvesting saffron crocus", "forging a copper kettle", "decoding a wartime telegram", "planting a vineyard", "rescuing a stranded whale", "carving a marble statue", "building a suspension bridge", "baking rye bread", "photographing a solar eclipse", "weaving a wool tapestry", "excavating a dinosaur bone", "calibrating a telescope mirror", "herding reindeer across a frozen river", "painting a circus poster", "distilling lavender oil", "recording birdsong at dawn", "steering a hot air balloon", "binding an old atlas"]
+PEOPLE = [
+    "violinist",
+    "beekeeper",
+    "astronaut",
+    "blacksmith",
+    "surgeon",
+    "fisherman",
+    "librarian",
+    "pilot",
+    "gardener",
+    "chemist",
+    "carpenter",
+    "sailor",
+    "baker",
+    "miner",
+    "poet",
+    "judge",
+    "tailor",
+    "potter",
+    "shepherd",
+    "firefighter",
+    "glassblower",
+    "cartographer",
+    "midwife",
+    "clockmaker",
+    "diver",
+]
+ACTIVITIES = [
+    "repairing a lighthouse lamp",
+    "training a falcon",
+    "brewing cider from wild apples",
+    "mapping an ice cave",
+    "restoring a stained glass window",
+    "tuning a church organ",
+    "sailing through a thunderstorm",
+    "harvesting saffron crocus",
+    "forging a copper kettle",
+    "decoding a wartime telegram",
+    "planting a vineyard",
+    "rescuing a stranded whale",
+    "carving a marble statue",
+    "building a suspension bridge",
+    "baking rye bread",
+    "photographing a solar eclipse",
+    "weaving a wool tapestry",
+    "excavating a dinosaur bone",
+    "calibrating a telescope mirror",
+    "herding reindeer across a frozen river",
+    "painting a circus poster",
+    "distilling lavender oil",
+    "recording birdsong at dawn",
+    "steering a hot air balloon",
+    "binding an old atlas",
+]
 
 
 def page_phrase(tag: str, page: int) -> str:

@@ -85,7 +85,9 @@ def make_structured_pdf() -> StructuredPdf:
     page = doc.new_page()
     _furniture(page, 2, total)
     page.insert_text((72, 90), HEADINGS[2][1], fontsize=16, fontname="hebo")
-    page.insert_text((72, 120), "Beam ranges were measured on clear nights from the supply boat.", fontsize=11, fontname="helv")
+    page.insert_text(
+        (72, 120), "Beam ranges were measured on clear nights from the supply boat.", fontsize=11, fontname="helv"
+    )
     page.insert_text((72, 150), TABLE_CAPTION, fontsize=10, fontname="helv")
     top, row_height, widths = 160, 22, [160, 110, 110]
     left = 72

@@ -94,7 +94,11 @@ class LocalBus:
         users = self._users()
         user = bus_access.tenant_user(tenant)
         password = secrets.token_urlsafe(32)
-        users[user] = {"password": _hash(password), "tenant": tenant, "permissions": bus_access.tenant_permissions(tenant)}
+        users[user] = {
+            "password": _hash(password),
+            "tenant": tenant,
+            "permissions": bus_access.tenant_permissions(tenant),
+        }
         self._save_users(users)
         self.write_config()
         return {
@@ -110,7 +114,10 @@ class LocalBus:
 
     # -- the server ------------------------------------------------------------------
     def write_config(self) -> None:
-        users = {name: {"password": spec["password"], "permissions": spec["permissions"]} for name, spec in self._users().items()}
+        users = {
+            name: {"password": spec["password"], "permissions": spec["permissions"]}
+            for name, spec in self._users().items()
+        }
         settings = {
             "server_name": "mivaa-local",
             "host": "127.0.0.1",
@@ -151,7 +158,9 @@ class LocalBus:
 
     # -- what clients get --------------------------------------------------------------
     def settings(self, user: str) -> NatsSettings:
-        return NatsSettings(url=self.url, user=user, password_file=str(self.password_file(user)), ca_file=str(self.ca_file))
+        return NatsSettings(
+            url=self.url, user=user, password_file=str(self.password_file(user)), ca_file=str(self.ca_file)
+        )
 
     def env(self, prefix: str, user: str) -> dict[str, str]:
         """<PREFIX>_NATS_* for one service process."""

@@ -57,7 +57,10 @@ class Spec:
     def usages(self) -> tuple[x509.ObjectIdentifier, ...]:
         return tuple(
             oid
-            for oid, wanted in ((ExtendedKeyUsageOID.SERVER_AUTH, self.server), (ExtendedKeyUsageOID.CLIENT_AUTH, self.client))
+            for oid, wanted in (
+                (ExtendedKeyUsageOID.SERVER_AUTH, self.server),
+                (ExtendedKeyUsageOID.CLIENT_AUTH, self.client),
+            )
             if wanted
         )
 
@@ -78,7 +81,9 @@ def specs(services: tuple[str, ...]) -> list[Spec]:
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _load(cert_path: pathlib.Path, key_path: pathlib.Path):
@@ -88,7 +93,7 @@ def _load(cert_path: pathlib.Path, key_path: pathlib.Path):
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError):
         return None
-    if cert.public_key().public_numbers() != key.public_key().public_numbers():
+    if _public_der(cert.public_key()) != _public_der(key.public_key()):
         return None
     return cert, key
 
@@ -119,7 +124,9 @@ def _valid_ca(loaded, now: datetime.datetime) -> bool:
 
 def _new_ca(now: datetime.datetime):
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mivaa"), x509.NameAttribute(NameOID.COMMON_NAME, CA_NAME)])
+    name = x509.Name(
+        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mivaa"), x509.NameAttribute(NameOID.COMMON_NAME, CA_NAME)]
+    )
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -131,8 +138,15 @@ def _new_ca(now: datetime.datetime):
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -168,11 +182,23 @@ def _valid_leaf(loaded, spec: Spec, ca: x509.Certificate, days: int, now: dateti
     )
 
 
+def _public_der(public_key) -> bytes:
+    """A public key's bytes, to tell whether a certificate and a key belong together."""
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
 def _new_leaf(spec: Spec, ca_cert: x509.Certificate, ca_key, days: int, now: datetime.datetime):
     key = ec.generate_private_key(ec.SECP256R1())
     builder = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mivaa"), x509.NameAttribute(NameOID.COMMON_NAME, spec.name)]))
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mivaa"),
+                    x509.NameAttribute(NameOID.COMMON_NAME, spec.name),
+                ]
+            )
+        )
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -181,14 +207,21 @@ def _new_leaf(spec: Spec, ca_cert: x509.Certificate, ca_key, days: int, now: dat
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage(list(spec.usages)), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
     )
     alt = [x509.DNSName(n) for n in spec.dns] + [x509.IPAddress(ipaddress.ip_address(ip)) for ip in spec.ips]
     if alt:
@@ -221,6 +254,7 @@ def make_certs(
     ca_paths = (out / "ca.pem", out / "ca-key.pem")
     loaded = None if force else _load(*ca_paths)
     if _valid_ca(loaded, now):
+        assert loaded is not None  # _valid_ca said so
         ca_cert, ca_key = loaded
         report["ca"] = "kept"
     else:
@@ -253,7 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--services", default=",".join(DEFAULT_SERVICES), help="comma-separated service names (default: %(default)s)"
     )
-    parser.add_argument("--days", type=int, default=DEFAULT_DAYS, help="validity of the leaf certificates (default: %(default)s)")
+    parser.add_argument(
+        "--days", type=int, default=DEFAULT_DAYS, help="validity of the leaf certificates (default: %(default)s)"
+    )
     parser.add_argument("--force", action="store_true", help="replace every file, the CA included")
     args = parser.parse_args(argv)
     services = tuple(s.strip() for s in args.services.split(",") if s.strip())

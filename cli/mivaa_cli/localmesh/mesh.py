@@ -129,7 +129,7 @@ def _health_status(address: str, service: str = "", credentials: grpc.ChannelCre
     channel = grpc.secure_channel(address, credentials) if credentials else grpc.insecure_channel(address)
     with channel:
         try:
-            response = health_pb2_grpc.HealthStub(channel).Check(
+            response = health_pb2_grpc.HealthStub(channel).Check(  # type: ignore[attr-defined]  # the stub omits Check
                 health_pb2.HealthCheckRequest(service=service), timeout=2
             )
         except grpc.RpcError:
@@ -180,7 +180,10 @@ class LocalMesh:
         self.certs_dir = self.state_dir / "certs"
         # NATS with TLS and one user per role (localmesh/bus.py).
         self.bus = LocalBus(
-            self.state_dir / "nats-auth", port=self.ports.nats, store_dir=self.state_dir / "nats", certs_dir=self.certs_dir
+            self.state_dir / "nats-auth",
+            port=self.ports.nats,
+            store_dir=self.state_dir / "nats",
+            certs_dir=self.certs_dir,
         )
 
     def ensure_certs(self) -> None:
@@ -216,7 +219,9 @@ class LocalMesh:
         )
         write_private(self.auth_dir / DEV_TOKEN_FILE, token + "\n")
 
-    def token(self, *, tenant: str = "default", subject: str = "tests", scopes=("read", "write"), ttl: int = 3600) -> str:
+    def token(
+        self, *, tenant: str = "default", subject: str = "tests", scopes=("read", "write"), ttl: int = 3600
+    ) -> str:
         from mivaa_cli import auth
 
         return auth.issue_token(self.auth_dir, subject=subject, tenant=tenant, scopes=scopes, ttl=ttl)
@@ -259,7 +264,9 @@ class LocalMesh:
     def scrape(self, port: int, timeout: float = 5.0) -> str:
         """One Prometheus endpoint's text, read as the mesh's own scraper."""
         path = "/stats/prometheus" if port == self.ports.gateway_stats else "/metrics"
-        with urllib.request.urlopen(f"https://127.0.0.1:{port}{path}", timeout=timeout, context=self.metrics_tls()) as response:
+        with urllib.request.urlopen(
+            f"https://127.0.0.1:{port}{path}", timeout=timeout, context=self.metrics_tls()
+        ) as response:
             return response.read().decode()
 
     # -- environment of each service -------------------------------------------------
@@ -271,11 +278,23 @@ class LocalMesh:
         # MIVAA_LOG_LEVEL is the launcher's knob; each service reads <PREFIX>_LOG_LEVEL.
         log_level = self.extra_env.get("MIVAA_LOG_LEVEL") or os.environ.get("MIVAA_LOG_LEVEL", "INFO")
         server = settings_env(
-            ServerSettings, prefix, port=self._service_port(name), metrics_port=self._metrics_port(name), log_level=log_level
+            ServerSettings,
+            prefix,
+            port=self._service_port(name),
+            metrics_port=self._metrics_port(name),
+            log_level=log_level,
         )
         certificate = "extractor" if worker else name
-        own = {"embedder": self._embedder_env, "ocr": self._ocr_env, "search": self._search_env}.get(name, self._extractor_env)
-        return {"PYTHONUNBUFFERED": "1"} | server | own(name) | service_env(prefix, self.certs_dir, certificate) | self.extra_env
+        own = {"embedder": self._embedder_env, "ocr": self._ocr_env, "search": self._search_env}.get(
+            name, self._extractor_env
+        )
+        return (
+            {"PYTHONUNBUFFERED": "1"}
+            | server
+            | own(name)
+            | service_env(prefix, self.certs_dir, certificate)
+            | self.extra_env
+        )
 
     def _metrics_port(self, name: str) -> int:
         if name.startswith("worker-"):
@@ -298,7 +317,8 @@ class LocalMesh:
         tokenizer = self.models_dir / TEXT_MODEL / "tokenizer.json"
         api = name == "extractor"
         return settings_env(
-            ExtractorSettings, EXTRACTOR_PREFIX,
+            ExtractorSettings,
+            EXTRACTOR_PREFIX,
             roles=("api",) if api else ("worker",),
             search_addr=self.address("search"),
             embedder_addr=self.address("embedder"),
@@ -382,7 +402,10 @@ class LocalMesh:
     def start_service(self, name: str) -> ManagedProcess:
         module = "mivaa_extractor.main" if name.startswith("worker-") else f"mivaa_{name}.main"
         process = start_process(
-            name, [sys.executable, "-m", module], log_dir=self.log_dir, env=self._service_env(name),
+            name,
+            [sys.executable, "-m", module],
+            log_dir=self.log_dir,
+            env=self._service_env(name),
             cwd=REPO_ROOT if SOURCE_CHECKOUT else self.state_dir,
         )
         self.processes[name] = process
@@ -400,7 +423,10 @@ class LocalMesh:
                 stats_tls_cert=str(self.certs_dir / "gateway.pem"),
                 stats_tls_key=str(self.certs_dir / "gateway-key.pem"),
                 stats_client_ca=str(self.ca_path),
-                upstreams={name: self.address(name) for name in ("extractor", "search", "embedder", *(["ocr"] if self.ocr else []))},
+                upstreams={
+                    name: self.address(name)
+                    for name in ("extractor", "search", "embedder", *(["ocr"] if self.ocr else []))
+                },
                 cors_origins=os.environ.get("MIVAA_CORS_ORIGINS", "http://localhost:5173").split(","),
                 tls_cert=str(self.certs_dir / "gateway.pem"),
                 tls_key=str(self.certs_dir / "gateway-key.pem"),
@@ -427,7 +453,10 @@ class LocalMesh:
         wait_for_port(process, self.ports.gateway)
         # Ready when a call through it reaches a healthy upstream.
         wait_serving(
-            process, self.gateway_address, "mivaa.extractor.v1.ExtractorService", timeout=60,
+            process,
+            self.gateway_address,
+            "mivaa.extractor.v1.ExtractorService",
+            timeout=60,
             credentials=self.gateway_credentials(),
         )
 
@@ -436,7 +465,15 @@ class LocalMesh:
         return int(configured) if configured else DEFAULT_MAX_UPLOAD_BYTES
 
     def stop(self) -> None:
-        order = ["envoy", "extractor", *sorted(n for n in self.processes if n.startswith("worker-")), "search", "ocr", "embedder", "nats"]
+        order = [
+            "envoy",
+            "extractor",
+            *sorted(n for n in self.processes if n.startswith("worker-")),
+            "search",
+            "ocr",
+            "embedder",
+            "nats",
+        ]
         for name in order:
             process = self.processes.pop(name, None)
             if process is not None:

@@ -123,8 +123,10 @@ class LocalPostgres:
             self._prepare()
             self._launch()
         elif not (self.superuser_passfile.exists() and self.app_passfile.exists()):
-            raise RuntimeError(f"a PostgreSQL from an older version (no passwords) runs on {self.data_dir}: "
-                               "stop it (`mivaa down`) and start again, which upgrades it")
+            raise RuntimeError(
+                f"a PostgreSQL from an older version (no passwords) runs on {self.data_dir}: "
+                "stop it (`mivaa down`) and start again, which upgrades it"
+            )
         try:
             self._wait_ready()
         except BaseException:
@@ -159,8 +161,12 @@ class LocalPostgres:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
             if exists is None:
                 with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # created concurrently
-                    conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(APP_ROLE)))
-            conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(name), sql.Identifier(APP_ROLE)))
+                    conn.execute(
+                        sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(APP_ROLE))
+                    )
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(name), sql.Identifier(APP_ROLE))
+            )
         with psycopg.connect(self.superuser_dsn(name), autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
             conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(APP_ROLE)))
@@ -204,10 +210,23 @@ class LocalPostgres:
         with self._password_file(superuser_password) as pwfile:
             # --no-locale: the C locale exists everywhere (a LANG naming a missing locale breaks initdb).
             result = subprocess.run(
-                [str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER, f"--pwfile={pwfile}",
-                 "--auth-local=scram-sha-256", "--auth-host=scram-sha-256",
-                 "--encoding=UTF8", "--no-locale", "--no-instructions"],
-                stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd="/",
+                [
+                    str(self.bin_dir / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    SUPERUSER,
+                    f"--pwfile={pwfile}",
+                    "--auth-local=scram-sha-256",
+                    "--auth-host=scram-sha-256",
+                    "--encoding=UTF8",
+                    "--no-locale",
+                    "--no-instructions",
+                ],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                cwd="/",
                 **self._run_as(),
             )
         if result.returncode != 0:
@@ -220,9 +239,20 @@ class LocalPostgres:
         The app role gets its password at provisioning, over a SCRAM connection."""
         statement = f"ALTER ROLE {SUPERUSER} WITH PASSWORD '{superuser_password}'\n"  # token_urlsafe: no quote
         result = subprocess.run(
-            [str(self.bin_dir / "postgres"), "--single", "-D", str(self.data_dir),
-             "-c", "password_encryption=scram-sha-256", "postgres"],
-            input=statement, capture_output=True, text=True, cwd="/", **self._run_as(),
+            [
+                str(self.bin_dir / "postgres"),
+                "--single",
+                "-D",
+                str(self.data_dir),
+                "-c",
+                "password_encryption=scram-sha-256",
+                "postgres",
+            ],
+            input=statement,
+            capture_output=True,
+            text=True,
+            cwd="/",
+            **self._run_as(),
         )
         if result.returncode != 0 or "ERROR" in result.stdout + result.stderr:
             raise RuntimeError(f"could not set the superuser password of {self.data_dir} ({result.returncode})")
@@ -256,14 +286,28 @@ class LocalPostgres:
         return str(self.data_dir) if len(f"{self.data_dir}/.s.PGSQL.{self.port}") <= _MAX_SOCKET_PATH else ""
 
     def _launch(self) -> None:
-        cmd = [str(self.bin_dir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
-               "-h", "127.0.0.1", "-k", self._socket_dir()]
+        cmd = [
+            str(self.bin_dir / "postgres"),
+            "-D",
+            str(self.data_dir),
+            "-p",
+            str(self.port),
+            "-h",
+            "127.0.0.1",
+            "-k",
+            self._socket_dir(),
+        ]
         for name, value in SERVER_SETTINGS.items():
             cmd += ["-c", f"{name}={value}"]
         with os.fdopen(open_private_log(self.log_path), "ab") as log:
             self._proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, cwd="/", **self._run_as(),
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd="/",
+                **self._run_as(),
             )
 
     def _wait_ready(self) -> None:
@@ -271,7 +315,8 @@ class LocalPostgres:
         while True:
             try:
                 with psycopg.connect(self.superuser_dsn(), connect_timeout=2) as conn:
-                    served = conn.execute("SELECT current_setting('data_directory')").fetchone()[0]
+                    row = conn.execute("SELECT current_setting('data_directory')").fetchone()
+                served = row[0] if row else None
             except psycopg.OperationalError:
                 served = None
             if served is not None:
@@ -281,8 +326,9 @@ class LocalPostgres:
             if self._proc is not None and self._proc.poll() is not None:
                 raise RuntimeError(f"postgres exited with code {self._proc.returncode}; log tail:\n{self.log_tail()}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"postgres did not accept connections within {START_TIMEOUT_S:.0f}s; "
-                                   f"log tail:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"postgres did not accept connections within {START_TIMEOUT_S:.0f}s; log tail:\n{self.log_tail()}"
+                )
             time.sleep(0.1)
 
     def _provision(self) -> None:
@@ -294,8 +340,9 @@ class LocalPostgres:
                 with contextlib.suppress(psycopg.errors.DuplicateObject):
                     conn.execute(sql.SQL("CREATE ROLE {}").format(role))
             conn.execute(
-                sql.SQL("ALTER ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS "
-                        "PASSWORD {}").format(role, sql.Literal(self.app_password()))
+                sql.SQL(
+                    "ALTER ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD {}"
+                ).format(role, sql.Literal(self.app_password()))
             )
         self.create_app_database(self.database)
 
@@ -333,7 +380,9 @@ def _hand_over_relations(conn: psycopg.Connection) -> None:
     ).fetchall()
     for name, kind in rows:
         keyword = "SEQUENCE" if kind == "S" else "TABLE"
-        conn.execute(sql.SQL("ALTER {} {} OWNER TO {}").format(sql.SQL(keyword), sql.SQL(name), sql.Identifier(APP_ROLE)))
+        conn.execute(
+            sql.SQL("ALTER {} {} OWNER TO {}").format(sql.SQL(keyword), sql.SQL(name), sql.Identifier(APP_ROLE))
+        )
 
 
 def _ensure_passfile(path: Path, role: str) -> tuple[str, bool]:
@@ -358,7 +407,8 @@ def _ensure_system_user(name: str) -> pwd.struct_passwd:
         pass
     result = subprocess.run(
         ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     try:
         return pwd.getpwnam(name)  # also fine when a concurrent useradd won the race
@@ -408,4 +458,3 @@ def _chown_tree(root: Path, uid: int, gid: int) -> None:
     for dirpath, dirnames, filenames in os.walk(root):
         for name in [*dirnames, *filenames]:
             os.chown(os.path.join(dirpath, name), uid, gid, follow_symlinks=False)
-

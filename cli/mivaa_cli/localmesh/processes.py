@@ -93,7 +93,12 @@ class ManagedProcess:
 
 
 def start_process(
-    name: str, argv: list[str], *, log_dir: pathlib.Path, env: dict[str, str] | None = None, cwd: pathlib.Path | None = None
+    name: str,
+    argv: list[str],
+    *,
+    log_dir: pathlib.Path,
+    env: dict[str, str] | None = None,
+    cwd: pathlib.Path | None = None,
 ) -> ManagedProcess:
     log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     log_dir.chmod(0o700)

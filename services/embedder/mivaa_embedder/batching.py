@@ -37,7 +37,7 @@ class _Pending:
     future: asyncio.Future
 
 
-_STOP = object()
+_STOP = None  # the queue's stop marker: close() puts it after the last request
 
 
 class DynamicBatcher:
@@ -74,9 +74,10 @@ class DynamicBatcher:
         self.dimension = dimension
         self.name = name
         self.result_type = result_type  # for empty() and concat(); see the module docstring
-        self._queue: asyncio.Queue | None = None
+        # start() makes the queue and the model thread, on the event loop that will use them.
+        self._queue: asyncio.Queue[_Pending | None]
+        self._executor: concurrent.futures.ThreadPoolExecutor
         self._task: asyncio.Task | None = None
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._closing = False
         self._carry: _Pending | None = None
 
@@ -152,14 +153,16 @@ class DynamicBatcher:
         if len(parts) == 1:
             return await parts[0].future
         results = await asyncio.gather(*(p.future for p in parts), return_exceptions=True)
+        rows = []
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-        return self.result_type.concat(results, self.dimension or results[0].vectors.shape[1])
+            rows.append(result)
+        return self.result_type.concat(rows, self.dimension or rows[0].vectors.shape[1])
 
     # -- background task ---------------------------------------------------
 
-    async def _next(self, timeout: float | None):
+    async def _next(self, timeout: float | None) -> _Pending | None:
         if self._carry is not None:
             item, self._carry = self._carry, None
             return item

@@ -182,7 +182,7 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS):
     if len(data) == 0:
         raise _unreadable("The image is empty (0 bytes).")
     try:
-        image = Image.open(io.BytesIO(data))  # reads the header only
+        image: Image.Image = Image.open(io.BytesIO(data))  # reads the header only
     except Image.DecompressionBombError:
         raise _too_large(None, None, max_pixels) from None
     except UnidentifiedImageError:
@@ -201,7 +201,9 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS):
     except MemoryError:
         raise _too_large(width, height, max_pixels) from None
     except Exception:  # noqa: BLE001 - truncated or corrupt data: OSError, SyntaxError, ValueError, ...
-        raise _unreadable(f"The {image.format or 'image'} data is truncated or corrupt.", format=str(image.format or "")) from None
+        raise _unreadable(
+            f"The {image.format or 'image'} data is truncated or corrupt.", format=str(image.format or "")
+        ) from None
     try:
         upright = ImageOps.exif_transpose(image)
         if upright is not None:
@@ -235,8 +237,9 @@ class ClipPreprocess:
     crop_width: int
     resample: str = "bicubic"
     rescale_factor: float = 1 / 255
-    mean: tuple[float, float, float] = (0.48145466, 0.4578275, 0.40821073)
-    std: tuple[float, float, float] = (0.26862954, 0.26130258, 0.27577711)
+    # Three values each (one per RGB channel); from_file checks the length of what it reads.
+    mean: tuple[float, ...] = (0.48145466, 0.4578275, 0.40821073)
+    std: tuple[float, ...] = (0.26862954, 0.26130258, 0.27577711)
     convert_rgb: bool = True
 
     _RESAMPLE = ("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming")
@@ -379,8 +382,10 @@ class OnnxClipModel:
 
         if precision not in PRECISIONS:
             raise InvalidArgument(
-                "INVALID_PRECISION", f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}.",
-                domain=DOMAIN, metadata={"precision": str(precision)},
+                "INVALID_PRECISION",
+                f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}.",
+                domain=DOMAIN,
+                metadata={"precision": str(precision)},
             )
         if max_batch_size < 1:
             raise InvalidArgument("INVALID_BATCH_SIZE", "max_batch_size must be at least 1.", domain=DOMAIN)
@@ -402,7 +407,11 @@ class OnnxClipModel:
                 f"The {self.name} export in {self.model_dir} has no {precision} variant (it has "
                 f"{', '.join(sorted(self.variants))}); re-export it or choose another precision.",
                 domain=DOMAIN,
-                metadata={"model_dir": str(self.model_dir), "precision": precision, "available": ",".join(sorted(self.variants))},
+                metadata={
+                    "model_dir": str(self.model_dir),
+                    "precision": precision,
+                    "available": ",".join(sorted(self.variants)),
+                },
             )
 
         self._check(self.manifest["preprocess"])
@@ -411,8 +420,11 @@ class OnnxClipModel:
         try:
             self._tokenizer = Tokenizer.from_file(str(self.model_dir / self.manifest["tokenizer"]))
         except Exception:  # noqa: BLE001 - tokenizers raises its own exception type
-            raise _invalid(self.model_dir, f"{self.manifest['tokenizer']} in {self.model_dir} is not a readable tokenizer.",
-                           file=str(self.manifest["tokenizer"])) from None
+            raise _invalid(
+                self.model_dir,
+                f"{self.manifest['tokenizer']} in {self.model_dir} is not a readable tokenizer.",
+                file=str(self.manifest["tokenizer"]),
+            ) from None
         self.pad_id = self._pad_id()
         self._tokenizer.enable_truncation(max_length=self.max_text_tokens)
         self._tokenizer.no_padding()
@@ -448,17 +460,24 @@ class OnnxClipModel:
         self._text_output = _output_name(self._text_session, TEXT_OUTPUT)
         image_input = next((i for i in self._image_session.get_inputs() if i.name == IMAGE_INPUT), None)
         if image_input is None:
-            raise _invalid(self.model_dir, f"The image graph of {self.name} has no {IMAGE_INPUT} input; re-export the model.")
+            raise _invalid(
+                self.model_dir, f"The image graph of {self.name} has no {IMAGE_INPUT} input; re-export the model."
+            )
         self._image_dtype = np.float16 if image_input.type == "tensor(float16)" else np.float32
         self._text_inputs = {i.name: i for i in self._text_session.get_inputs()}
         if "input_ids" not in self._text_inputs:
-            raise _invalid(self.model_dir, f"The text graph of {self.name} has no input_ids input; re-export the model.")
+            raise _invalid(
+                self.model_dir, f"The text graph of {self.name} has no input_ids input; re-export the model."
+            )
         length = self._text_inputs["input_ids"].shape[-1]
         self._static_text_length = length if isinstance(length, int) and length > 0 else None
         for session in (self._image_session, self._text_session):
             out_dim = session.get_outputs()[0].shape[-1]
             if isinstance(out_dim, int) and out_dim != self.dimension:
-                raise _invalid(self.model_dir, f"A graph of {self.name} outputs {out_dim} dims, the manifest says {self.dimension}.")
+                raise _invalid(
+                    self.model_dir,
+                    f"A graph of {self.name} outputs {out_dim} dims, the manifest says {self.dimension}.",
+                )
 
         self._lock = threading.Lock()
         self.images_embedded = 0
@@ -487,8 +506,11 @@ class OnnxClipModel:
         try:
             return ort.InferenceSession(str(self.model_dir / rel), sess_options=options, providers=providers)
         except Exception:  # noqa: BLE001 - onnxruntime raises its own exception types
-            raise _invalid(self.model_dir, f"onnxruntime could not load {rel} from {self.model_dir}; re-export the model.",
-                           file=str(rel)) from None
+            raise _invalid(
+                self.model_dir,
+                f"onnxruntime could not load {rel} from {self.model_dir}; re-export the model.",
+                file=str(rel),
+            ) from None
 
     def _pad_id(self) -> int:
         padding = self._tokenizer.padding
@@ -528,7 +550,8 @@ class OnnxClipModel:
         expected = (3, *self.image_size)
         if batch.ndim != 4 or tuple(batch.shape[1:]) != expected:
             raise InvalidArgument(
-                "INVALID_PIXELS", f"Preprocessed images must be [N, {', '.join(map(str, expected))}], got {list(batch.shape)}.",
+                "INVALID_PIXELS",
+                f"Preprocessed images must be [N, {', '.join(map(str, expected))}], got {list(batch.shape)}.",
                 domain=DOMAIN,
             )
         vectors = np.empty((n, self.dimension), dtype=np.float32)
@@ -553,7 +576,9 @@ class OnnxClipModel:
                 pixels.append(self.preprocess_image(data))
                 good.append(i)
             except MivaaError as error:
-                errors[i] = type(error)(error.reason, error.message, domain=error.domain, metadata={**error.metadata, "index": str(i)})
+                errors[i] = type(error)(
+                    error.reason, error.message, domain=error.domain, metadata={**error.metadata, "index": str(i)}
+                )
         vectors = np.zeros((len(images), self.dimension), dtype=np.float32)
         if good:
             vectors[good] = self.embed_pixels(pixels).vectors
@@ -571,9 +596,7 @@ class OnnxClipModel:
         if encoded is None:
             return EmbeddingBatch.empty(self.dimension)
         vectors = np.empty((len(encoded.encodings), self.dimension), dtype=np.float32)
-        for idx, feeds in padded_runs(
-            encoded, self.max_batch_size, pad_id=self.pad_id, width=self._static_text_length
-        ):
+        for idx, feeds in padded_runs(encoded, self.max_batch_size, pad_id=self.pad_id, width=self._static_text_length):
             feeds = {k: v for k, v in feeds.items() if k in self._text_inputs}
             vectors[idx] = l2_normalize(self._text_session.run([self._text_output], feeds)[0])
         with self._lock:

@@ -18,6 +18,7 @@ from mivaa_platform.telemetry import start_metrics_server
 
 log = logging.getLogger("mivaa.embedder")
 
+
 async def amain() -> None:
     settings = load_config(EmbedderSettings, PREFIX)
     if settings.precision not in PRECISIONS:

@@ -160,7 +160,9 @@ class ModelRegistry:
         names = self.image_model_names
         if names is None:
             names = discover_image_models(self.models_dir)
-            log.info("image models found", extra={"fields": {"models_dir": str(self.models_dir), "models": list(names)}})
+            log.info(
+                "image models found", extra={"fields": {"models_dir": str(self.models_dir), "models": list(names)}}
+            )
         for name in names:
             await self._load_image_model(name)
         self._loaded = True
@@ -175,14 +177,23 @@ class ModelRegistry:
             max_image_pixels=self.max_image_pixels,
         )
         if self._decoder is None:
-            self._decoder = concurrent.futures.ThreadPoolExecutor(self.decode_threads, thread_name_prefix="image-decode")
+            self._decoder = concurrent.futures.ThreadPoolExecutor(
+                self.decode_threads, thread_name_prefix="image-decode"
+            )
         image_batcher = DynamicBatcher(
-            model.embed_pixels, max_batch_texts=self.max_batch_images, max_wait_ms=self.max_wait_ms,
-            dimension=model.dimension, name=f"{model.name}-images", result_type=ImageEmbeddings,
+            model.embed_pixels,
+            max_batch_texts=self.max_batch_images,
+            max_wait_ms=self.max_wait_ms,
+            dimension=model.dimension,
+            name=f"{model.name}-images",
+            result_type=ImageEmbeddings,
         )
         text_batcher = DynamicBatcher(
-            model.embed_texts, max_batch_texts=self.max_batch_texts, max_wait_ms=self.max_wait_ms,
-            dimension=model.dimension, name=f"{model.name}-texts",
+            model.embed_texts,
+            max_batch_texts=self.max_batch_texts,
+            max_wait_ms=self.max_wait_ms,
+            dimension=model.dimension,
+            name=f"{model.name}-texts",
         )
         image_batcher.start()
         text_batcher.start()
@@ -218,7 +229,9 @@ class ModelRegistry:
         served = self._text.get(name) or self._image.get(name)
         if served is None:
             raise NotFound(
-                "MODEL_NOT_FOUND", f"No text model named {name!r} is served here.", domain=DOMAIN,
+                "MODEL_NOT_FOUND",
+                f"No text model named {name!r} is served here.",
+                domain=DOMAIN,
                 metadata={"available": ",".join([*self._text, *self._image])},
             )
         return served
@@ -244,7 +257,9 @@ class ModelRegistry:
         except KeyError:
             what = "a text model, which embeds no images" if name in self._text else "not served here"
             raise NotFound(
-                "MODEL_NOT_FOUND", f"No image model named {name!r}: it is {what}.", domain=DOMAIN,
+                "MODEL_NOT_FOUND",
+                f"No image model named {name!r}: it is {what}.",
+                domain=DOMAIN,
                 metadata={"available": ",".join(self._image)},
             ) from None
 
@@ -253,15 +268,25 @@ class ModelRegistry:
         return [
             *(
                 ModelInfo(
-                    name=s.model.name, dimension=s.model.dimension, modality="text", device=device_label(s.model),
-                    max_tokens=s.model.max_tokens, input_modalities=("text",), source=_text_source(s.model),
+                    name=s.model.name,
+                    dimension=s.model.dimension,
+                    modality="text",
+                    device=device_label(s.model),
+                    max_tokens=s.model.max_tokens,
+                    input_modalities=("text",),
+                    source=_text_source(s.model),
                 )
                 for s in self._text.values()
             ),
             *(
                 ModelInfo(
-                    name=s.model.name, dimension=s.model.dimension, modality="image", device=s.model.device,
-                    max_tokens=s.model.max_text_tokens, input_modalities=("text", "image"), source=s.model.source,
+                    name=s.model.name,
+                    dimension=s.model.dimension,
+                    modality="image",
+                    device=s.model.device,
+                    max_tokens=s.model.max_text_tokens,
+                    input_modalities=("text", "image"),
+                    source=s.model.source,
                 )
                 for s in self._image.values()
             ),

@@ -35,9 +35,7 @@ def _check_texts(texts) -> list[str]:
         )
     for text in texts:
         if len(text) > MAX_TEXT_CHARS:
-            raise InvalidArgument(
-                "TEXT_TOO_LONG", f"A text is longer than {MAX_TEXT_CHARS} characters.", domain=DOMAIN
-            )
+            raise InvalidArgument("TEXT_TOO_LONG", f"A text is longer than {MAX_TEXT_CHARS} characters.", domain=DOMAIN)
     return list(texts)
 
 
@@ -90,8 +88,12 @@ async def _embed_one(model: ServedImageModel, image: bytes, index: int, image_id
         return await model.embed_image(image)
     except MivaaError as error:
         metadata = {**error.metadata, "index": str(index), "id": image_id}
-        raise type(error)(error.reason, f"Image {index} ({image_id or 'no id'}): {error.message}",
-                          domain=error.domain, metadata=metadata) from None
+        raise type(error)(
+            error.reason,
+            f"Image {index} ({image_id or 'no id'}): {error.message}",
+            domain=error.domain,
+            metadata=metadata,
+        ) from None
 
 
 class EmbedderServicer(embedder_service_pb2_grpc.EmbedderServiceServicer):

@@ -120,9 +120,13 @@ def read_manifest(model_dir: str | os.PathLike, *, verify_checksums: bool = Fals
     except (OSError, ValueError, KeyError, TypeError):
         raise FailedPrecondition("MODEL_INVALID", f"{path} is not a readable model manifest.", metadata=meta) from None
     if manifest.get("modality", "text") != "text":
-        raise FailedPrecondition("MODEL_INVALID", f"{path} describes a {manifest.get('modality')} model, not a text model.", metadata=meta)
+        raise FailedPrecondition(
+            "MODEL_INVALID", f"{path} describes a {manifest.get('modality')} model, not a text model.", metadata=meta
+        )
     if manifest.get("pooling", "mean") != "mean" or manifest.get("normalize", True) is not True:
-        raise FailedPrecondition("MODEL_INVALID", f"{path}: only mean pooling with normalisation is supported.", metadata=meta)
+        raise FailedPrecondition(
+            "MODEL_INVALID", f"{path}: only mean pooling with normalisation is supported.", metadata=meta
+        )
     try:
         variants = model_variants(manifest)
     except (AttributeError, KeyError, TypeError):
@@ -133,9 +137,17 @@ def read_manifest(model_dir: str | os.PathLike, *, verify_checksums: bool = Fals
     for rel, info in files.items():
         fpath = root / rel
         if not fpath.is_file() or fpath.stat().st_size != info.get("bytes", fpath.stat().st_size):
-            raise FailedPrecondition("MODEL_INVALID", f"Model file {rel} in {root} is missing or has the wrong size; re-export the model.", metadata={**meta, "file": rel})
+            raise FailedPrecondition(
+                "MODEL_INVALID",
+                f"Model file {rel} in {root} is missing or has the wrong size; re-export the model.",
+                metadata={**meta, "file": rel},
+            )
         if verify_checksums and file_sha256(fpath) != info.get("sha256"):
-            raise FailedPrecondition("MODEL_INVALID", f"Model file {rel} in {root} does not match its checksum; re-export the model.", metadata={**meta, "file": rel})
+            raise FailedPrecondition(
+                "MODEL_INVALID",
+                f"Model file {rel} in {root} does not match its checksum; re-export the model.",
+                metadata={**meta, "file": rel},
+            )
     return manifest
 
 
@@ -179,7 +191,8 @@ class OnnxTextEmbedder:
             raise InvalidArgument("INVALID_BATCH_SIZE", "max_batch_size must be at least 1.")
         if precision not in PRECISIONS:
             raise InvalidArgument(
-                "INVALID_PRECISION", f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}.",
+                "INVALID_PRECISION",
+                f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}.",
                 metadata={"precision": str(precision)},
             )
         self.model_dir = pathlib.Path(model_dir)
@@ -196,7 +209,11 @@ class OnnxTextEmbedder:
                 f"The {self.name} export in {self.model_dir} has no {precision} variant (it has "
                 f"{', '.join(sorted(self.variants))}); re-export it with tools/export_text_model.py "
                 f"or choose another precision.",
-                metadata={"model_dir": str(self.model_dir), "precision": precision, "available": ",".join(sorted(self.variants))},
+                metadata={
+                    "model_dir": str(self.model_dir),
+                    "precision": precision,
+                    "available": ",".join(sorted(self.variants)),
+                },
             )
         tokenizer_file = self.model_dir / self.manifest.get("tokenizer", "tokenizer.json")
 
@@ -240,7 +257,8 @@ class OnnxTextEmbedder:
         out_dim = self._session.get_outputs()[0].shape[-1]
         if isinstance(out_dim, int) and out_dim != self.dimension:
             raise FailedPrecondition(
-                "MODEL_INVALID", f"{self.variants[self.precision]} outputs {out_dim} dims, the manifest says {self.dimension}."
+                "MODEL_INVALID",
+                f"{self.variants[self.precision]} outputs {out_dim} dims, the manifest says {self.dimension}.",
             )
         self._lock = threading.Lock()  # keeps the counters consistent across threads
         self.texts_embedded = 0
@@ -250,9 +268,10 @@ class OnnxTextEmbedder:
         onnx_file = self.model_dir / self.variants[precision]
         try:
             return ort.InferenceSession(str(onnx_file), sess_options=options, providers=providers)
-        except Exception:  # onnxruntime raises its own exception types
+        except Exception:  # noqa: BLE001 - onnxruntime raises its own exception types
             raise FailedPrecondition(
-                "MODEL_INVALID", f"onnxruntime could not load {onnx_file}; re-export the model.",
+                "MODEL_INVALID",
+                f"onnxruntime could not load {onnx_file}; re-export the model.",
                 metadata={"model_dir": str(self.model_dir), "file": self.variants[precision]},
             ) from None
 
@@ -299,7 +318,9 @@ def encode_texts(tokenizer, texts: Sequence[str], domain: str | None = None) -> 
     for i, text in enumerate(texts):
         if not isinstance(text, str):
             raise InvalidArgument(
-                "INVALID_TEXT", f"Text {i} is a {type(text).__name__}, not a string.", domain=domain or DOMAIN,
+                "INVALID_TEXT",
+                f"Text {i} is a {type(text).__name__}, not a string.",
+                domain=domain or DOMAIN,
                 metadata={"index": str(i)},
             )
     encodings = tokenizer.encode_batch(texts)

@@ -66,7 +66,169 @@ _WORDISH = re.compile(r"[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+|[0-9]+|
 
 # Frequent English words, each a single token in the uncased WordPiece vocabulary.
 _COMMON_WORDS = frozenset(
-    ["a", "about", "above", "after", "again", "against", "all", "also", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "more", "most", "must", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "use", "used", "using", "may", "new", "one", "two", "three", "first", "second", "number", "data", "system", "time", "see", "section", "page", "figure", "table", "within", "without", "however", "based", "following", "example", "value", "information", "shall", "make", "made", "many", "well", "way", "part", "set", "type", "name", "file", "model", "order", "point", "case", "form", "result", "results"]
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "more",
+        "most",
+        "must",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "use",
+        "used",
+        "using",
+        "may",
+        "new",
+        "one",
+        "two",
+        "three",
+        "first",
+        "second",
+        "number",
+        "data",
+        "system",
+        "time",
+        "see",
+        "section",
+        "page",
+        "figure",
+        "table",
+        "within",
+        "without",
+        "however",
+        "based",
+        "following",
+        "example",
+        "value",
+        "information",
+        "shall",
+        "make",
+        "made",
+        "many",
+        "well",
+        "way",
+        "part",
+        "set",
+        "type",
+        "name",
+        "file",
+        "model",
+        "order",
+        "point",
+        "case",
+        "form",
+        "result",
+        "results",
+    ]
 )
 
 
@@ -177,18 +339,18 @@ class Chunker:
     """
 
     def __init__(self, max_tokens: int = 256, overlap_tokens: int = 32, count_tokens: TokenCounter | None = None):
-        self._measure = _Measure.heuristic() if count_tokens is None else _Measure.from_counter(count_tokens)
+        self.measure = _Measure.heuristic() if count_tokens is None else _Measure.from_counter(count_tokens)
         if overlap_tokens < 0:
             raise ValueError("overlap_tokens must not be negative")
-        if max_tokens - self._measure.overhead - overlap_tokens < 1:
+        if max_tokens - self.measure.overhead - overlap_tokens < 1:
             raise ValueError("max_tokens must leave room for the special tokens, the overlap and some text")
         self.max_tokens = max_tokens
         self.overlap_tokens = overlap_tokens
-        units = self._measure.units
-        self._budget = (max_tokens - self._measure.overhead) * units
-        self._overlap_budget = overlap_tokens * units
+        units = self.measure.units
+        self.budget = (max_tokens - self.measure.overhead) * units
+        self.overlap_budget = overlap_tokens * units
         # A piece of an oversized paragraph leaves room for a full overlap before it.
-        self._piece_budget = self._budget - self._overlap_budget
+        self._piece_budget = self.budget - self.overlap_budget
         self._stream: ChunkStream | None = None
 
     @classmethod
@@ -209,7 +371,7 @@ class Chunker:
         return cls(max_tokens=max_tokens, overlap_tokens=overlap_tokens, count_tokens=count)
 
     def count_tokens(self, text: str) -> int:
-        return self._measure.count(text)
+        return self.measure.count(text)
 
     def stream(self) -> ChunkStream:
         """A fresh, independent chunking state for one document."""
@@ -237,20 +399,20 @@ class Chunker:
 
     # -- splitting text into segments no larger than the budget --
 
-    def _segments(self, paragraph: str, page: int, kind: BlockKind = BlockKind.PARAGRAPH) -> list[_Segment]:
+    def segments(self, paragraph: str, page: int, kind: BlockKind = BlockKind.PARAGRAPH) -> list[_Segment]:
         segments = self._split_segments(paragraph, page)
         for segment in segments:
             segment.kind = kind
         return segments
 
     def _split_segments(self, paragraph: str, page: int) -> list[_Segment]:
-        cost = self._measure.cost(paragraph)
+        cost = self.measure.cost(paragraph)
         spaced = " " in paragraph
-        if cost <= self._budget:
+        if cost <= self.budget:
             return [_Segment(paragraph, page, cost, "\n\n", spaced=spaced)]
         segments: list[_Segment] = []
         for joiner, sentence in _sentences(paragraph):
-            cost = self._measure.cost(sentence)
+            cost = self.measure.cost(sentence)
             if cost <= self._piece_budget:
                 segments.append(_Segment(sentence, page, cost, joiner, spaced=spaced))
             else:
@@ -267,13 +429,13 @@ class Chunker:
         group: list[str] = []
         group_cost = 0
         for word in text.split(" "):
-            cost = self._measure.cost(word)
+            cost = self.measure.cost(word)
             if cost > self._piece_budget:
                 if group:
                     pieces.append((" ".join(group), group_cost, " ", False))
                     group, group_cost = [], 0
                 for index, part in enumerate(self._split_chars(word, self._piece_budget)):
-                    pieces.append((part, self._measure.cost(part), " " if index == 0 else "", True))
+                    pieces.append((part, self.measure.cost(part), " " if index == 0 else "", True))
                 continue
             if group and group_cost + cost > self._piece_budget:
                 pieces.append((" ".join(group), group_cost, " ", False))
@@ -297,7 +459,7 @@ class Chunker:
         low, high = 1, len(text)
         while low < high:
             middle = (low + high + 1) // 2
-            if self._measure.cost(text[:middle]) <= budget:
+            if self.measure.cost(text[:middle]) <= budget:
                 low = middle
             else:
                 high = middle - 1
@@ -308,13 +470,13 @@ class Chunker:
         low, high = 0, len(text)
         while low < high:
             middle = (low + high + 1) // 2
-            if self._measure.cost(text[-middle:]) <= budget:
+            if self.measure.cost(text[-middle:]) <= budget:
                 low = middle
             else:
                 high = middle - 1
         return low
 
-    def _tail(self, segments: list[_Segment], budget: int) -> list[_Segment]:
+    def tail(self, segments: list[_Segment], budget: int) -> list[_Segment]:
         """The trailing text of `segments` costing at most `budget`, as overlap segments."""
         taken: list[_Segment] = []
         for segment in reversed(segments):
@@ -340,7 +502,7 @@ class Chunker:
             start = len(sentences)
             spent = 0
             while start > 0:
-                cost = self._measure.cost(sentences[start - 1])
+                cost = self.measure.cost(sentences[start - 1])
                 if spent + cost > budget:
                     break
                 spent += cost
@@ -359,7 +521,7 @@ class Chunker:
                     _Segment(
                         text,
                         segment.page,
-                        self._measure.cost(text),
+                        self.measure.cost(text),
                         segment.joiner,
                         overlap=True,
                         spaced=segment.spaced,
@@ -411,9 +573,11 @@ class ChunkStream:
                     continue  # the caption comes as its own block; the image is indexed apart
                 else:
                     for paragraph in _PARAGRAPH_BREAK.split(block.text):
-                        paragraph = " ".join(paragraph.split()) if block.kind is not BlockKind.CODE else paragraph.strip()
+                        paragraph = (
+                            " ".join(paragraph.split()) if block.kind is not BlockKind.CODE else paragraph.strip()
+                        )
                         if paragraph:
-                            self._queue.extend(self._chunker._segments(paragraph, page.number, block.kind))
+                            self._queue.extend(self._chunker.segments(paragraph, page.number, block.kind))
             self._drain()
         ready, self._ready = self._ready, []
         return ready
@@ -439,7 +603,7 @@ class ChunkStream:
         level = max(1, level)
         self._path = [(lvl, text) for lvl, text in self._path if lvl < level] + [(level, title)]
         # The heading opens its section's first chunk, which helps both readers and retrieval.
-        self._queue.extend(self._chunker._segments(title, page, BlockKind.HEADING))
+        self._queue.extend(self._chunker.segments(title, page, BlockKind.HEADING))
 
     def _table(self, block, page: int, caption: str = "") -> None:
         """A table as chunks of whole rows, each repeating the caption and the header rows."""
@@ -486,14 +650,14 @@ class ChunkStream:
         return any(not segment.overlap for segment in self._segments)
 
     def _drain(self) -> None:
-        budget = self._chunker._budget
+        budget = self._chunker.budget
         while self._queue:
             segment = self._queue.popleft()
             if self._cost + segment.cost > budget:
                 if self._has_fresh_text():
                     self._emit()
                 if self._cost + segment.cost > budget:  # shrink the overlap to make room
-                    self._set(self._chunker._tail(self._segments, budget - segment.cost))
+                    self._set(self._chunker.tail(self._segments, budget - segment.cost))
             self._segments.append(segment)
             self._cost += segment.cost
 
@@ -521,7 +685,7 @@ class ChunkStream:
                 if cut is None:
                     break  # a single character over the limit: nothing more to split
                 head, tail, joiner = cut
-                cost = chunker._measure.cost
+                cost = chunker.measure.cost
                 segments = [_Segment(head, only.page, cost(head), only.joiner, spaced=only.spaced, kind=only.kind)]
                 carry.insert(0, _Segment(tail, only.page, cost(tail), joiner, spaced=only.spaced, kind=only.kind))
             text = _join(segments)
@@ -542,7 +706,7 @@ class ChunkStream:
             )
         )
         self._index += 1
-        self._set(chunker._tail(segments, chunker._overlap_budget))
+        self._set(chunker.tail(segments, chunker.overlap_budget))
         self._queue.extendleft(reversed(carry))
 
 

@@ -147,9 +147,14 @@ class _StreamingChunkWriter:
     async def write_image(self, piece: search_service_pb2.ImageContent) -> None:
         await self.send(search_service_pb2.UpsertChunksRequest(image=piece))
 
+    def _attached_call(self) -> grpc.aio.StreamUnaryCall:
+        if self.call is None:  # open_writer attaches the call before anyone can send
+            raise RuntimeError("chunk writer used before a call was attached")
+        return self.call
+
     async def _result(self) -> search_service_pb2.UpsertChunksResponse:
         try:
-            return await self.call
+            return await self._attached_call()
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(exc, "search") from exc
 
@@ -159,7 +164,7 @@ class _StreamingChunkWriter:
         return response.chunks_written
 
     async def abort(self) -> None:
-        self.call.cancel()
+        self._attached_call().cancel()
 
 
 class OcrClient:

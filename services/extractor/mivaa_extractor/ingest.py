@@ -114,7 +114,9 @@ class Ingestor:
         info = await self._validate(data, request.password or None)
         sha256 = hashlib.sha256(data).hexdigest()
         job_name = f"jobs/{new_job_id()}"
-        title = request.title or field_limits.printable(info.title or "", field_limits.MAX_TITLE_CHARS) or request.filename
+        title = (
+            request.title or field_limits.printable(info.title or "", field_limits.MAX_TITLE_CHARS) or request.filename
+        )
         # The catalog first: it is the store that can still refuse the document, and until it has
         # accepted it nothing else (the original, a job, a work item) is written.
         document, created = await self._catalog.create(
@@ -178,7 +180,10 @@ class Ingestor:
         and is rejected by the worker.
         """
         reason = getattr(failure, "reason", type(failure).__name__)
-        log.warning("upload failed after the catalog accepted it; undoing", extra={"fields": {"document": document.name, "reason": reason}})
+        log.warning(
+            "upload failed after the catalog accepted it; undoing",
+            extra={"fields": {"document": document.name, "reason": reason}},
+        )
         try:
             if created:
                 if job is not None:
@@ -219,10 +224,14 @@ class Ingestor:
 def _mark_upload_failed(job: job_pb2.Job) -> None:
     job.state = job_pb2.JOB_STATE_FAILED
     job.stage = job_pb2.JOB_STAGE_DONE
-    job.error.CopyFrom(job_pb2.JobError(reason="UPLOAD_FAILED", message="The upload could not be completed; upload again."))
+    job.error.CopyFrom(
+        job_pb2.JobError(reason="UPLOAD_FAILED", message="The upload could not be completed; upload again.")
+    )
 
 
-def new_upload_request(*, filename: str, title: str, labels: Sequence[str], password: str, tenant: str) -> UploadRequest:
+def new_upload_request(
+    *, filename: str, title: str, labels: Sequence[str], password: str, tenant: str
+) -> UploadRequest:
     """The caller's upload fields, checked against the shared limits before anything is read or stored."""
     filename = field_limits.check_filename(filename.strip(), domain=DOMAIN, field="metadata.filename")
     if not filename:
@@ -231,8 +240,15 @@ def new_upload_request(*, filename: str, title: str, labels: Sequence[str], pass
     return UploadRequest(
         filename=filename,
         title=field_limits.check_title(title.strip(), domain=DOMAIN, field="metadata.title"),
-        labels=tuple(sorted(set(field_limits.check_labels([label for label in stripped if label], domain=DOMAIN, field="metadata.labels")))),
+        labels=tuple(
+            sorted(
+                set(
+                    field_limits.check_labels(
+                        [label for label in stripped if label], domain=DOMAIN, field="metadata.labels"
+                    )
+                )
+            )
+        ),
         password=field_limits.check_password(password, domain=DOMAIN, field="metadata.password"),
         tenant=tenant,
     )
-

@@ -17,6 +17,7 @@ ALL_TENANTS, said out loud by the worker, which acts on any tenant's job.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import os
 import time
@@ -62,7 +63,9 @@ def new_job_id() -> str:
 def job_id_from_name(name: str) -> str:
     prefix, _, job_id = name.partition("/")
     if prefix != "jobs" or not job_id or not all(c in "0123456789abcdef" for c in job_id) or len(job_id) > 64:
-        raise InvalidArgument("INVALID_JOB_NAME", "A job name looks like 'jobs/{id}'.", domain=DOMAIN, metadata={"name": name[:100]})
+        raise InvalidArgument(
+            "INVALID_JOB_NAME", "A job name looks like 'jobs/{id}'.", domain=DOMAIN, metadata={"name": name[:100]}
+        )
     return job_id
 
 
@@ -205,7 +208,7 @@ class JobStore:
         keys = sorted(keys, reverse=True)  # newest first
         if after:
             keys = [key for key in keys if key < after]
-        jobs = []
+        jobs: list[job_pb2.Job] = []
         last = ""
         for scanned, key in enumerate(keys, start=1):
             if len(jobs) == page_size or scanned > MAX_KEYS_SCANNED_PER_PAGE:
@@ -221,7 +224,7 @@ class JobStore:
         next_token = encode_page_token("jobs", {"k": last}, scope=scope) if more else ""
         return jobs, next_token
 
-    async def _all_keys(self) -> list[str]:
+    async def _all_keys(self) -> builtins.list[str]:  # `list` here is JobStore.list
         """Every live job id, read from the bucket's stream by a pull consumer of its own.
 
         Not kv.keys(): its watcher decides "no more keys" from the consumer's pending count
@@ -244,7 +247,7 @@ class JobStore:
         )
         live: set[str] = set()
         try:
-            remaining = (await subscription.consumer_info()).num_pending
+            remaining = (await subscription.consumer_info()).num_pending or 0
             while remaining > 0:
                 for message in await subscription.fetch(min(remaining, _KEY_READ_BATCH), timeout=5):
                     remaining = message.metadata.num_pending

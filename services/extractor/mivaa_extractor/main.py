@@ -31,6 +31,7 @@ from mivaa_platform.tls import ClientTls
 
 log = logging.getLogger("mivaa.extractor")
 
+
 async def amain() -> int:
     settings = load_config(ExtractorSettings, PREFIX)
     server_settings = load_config(ServerSettings, PREFIX)
@@ -42,7 +43,8 @@ async def amain() -> int:
 
     service = GrpcService("extractor", server_settings)
     nc = await messaging.connect(
-        messaging.NatsSettings.from_env(PREFIX), name="mivaa-extractor",
+        messaging.NatsSettings.from_env(PREFIX),
+        name="mivaa-extractor",
         on_closed=lambda: service.fail("the NATS connection closed for good"),
     )
     js = nc.jetstream()
@@ -137,7 +139,9 @@ async def amain() -> int:
             ),
             task_sealer=task_sealer,
             recognizer=recognizer,
-            image_embedder=ImageEmbedderClient(embedder_channel, settings.image_model) if settings.embed_images else None,
+            image_embedder=ImageEmbedderClient(embedder_channel, settings.image_model)
+            if settings.embed_images
+            else None,
         )
         worker = ExtractWorker(
             js,
@@ -172,8 +176,15 @@ async def amain() -> int:
 
 
 def _check_limits(settings: ExtractorSettings) -> None:
-    for name in ("concurrent_tasks", "page_content_limit_mb", "page_image_limit_mb", "document_content_limit_mb",
-                 "ocr_max_pixels", "ocr_min_dpi", "ocr_dpi"):
+    for name in (
+        "concurrent_tasks",
+        "page_content_limit_mb",
+        "page_image_limit_mb",
+        "document_content_limit_mb",
+        "ocr_max_pixels",
+        "ocr_min_dpi",
+        "ocr_dpi",
+    ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{PREFIX}_{name.upper()} must be at least 1, got {getattr(settings, name)}")
 

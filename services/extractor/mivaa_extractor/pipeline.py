@@ -24,7 +24,15 @@ from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2
 from mivaa_extractor.chunking import Chunker, TextChunk
 from mivaa_extractor.jobs import JobStore, is_terminal, job_tenant
-from mivaa_extractor.ports import ChunkIndex, ChunkWriter, DocumentCatalog, ImageEmbedder, PageRecognizer, TextEmbedder
+from mivaa_extractor.ports import (
+    ChunkIndex,
+    ChunkWriter,
+    DocumentCatalog,
+    ImageEmbedder,
+    PageRecognizer,
+    RecognizedPage,
+    TextEmbedder,
+)
 from mivaa_extractor.structure.furniture import FurnitureDetector
 from mivaa_extractor.structure.model import BlockKind, DocumentInfo, FontProfile, PageLayout
 from mivaa_extractor.structure_proto import BLOCK_TYPES, image_pieces, metadata_to_proto, page_to_proto
@@ -151,14 +159,18 @@ class DocumentPipeline:
             return job
         progress = _Progress()
         try:
-            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_PROCESSING, tenant=task_tenant(task))
+            await self._catalog.set_state(
+                task.document, search_service_pb2.DOCUMENT_STATE_PROCESSING, tenant=task_tenant(task)
+            )
             with tempfile.TemporaryDirectory(dir=self.settings.scratch_dir, prefix="mivaa-") as scratch:
                 path = os.path.join(scratch, "original.pdf")
                 await asyncio.to_thread(_write_file, path, data)
                 del data
                 chunks = await self._process(task, job, path, password, progress, heartbeat)
         except JobCancelled:
-            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task))
+            await self._catalog.set_state(
+                task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task)
+            )
             return await self._jobs.get(task.job, tenant=task_tenant(task))
         except MivaaError as error:
             if is_retryable(error):
@@ -229,7 +241,9 @@ class DocumentPipeline:
             try:
                 async with asyncio.TaskGroup() as group:
                     group.create_task(
-                        self._extract_and_chunk(task, job, path, password, queue, progress, heartbeat, writer, info, profile)
+                        self._extract_and_chunk(
+                            task, job, path, password, queue, progress, heartbeat, writer, info, profile
+                        )
                     )
                     group.create_task(self._embed_and_write(queue, writer, progress))
             except BaseExceptionGroup as failures:
@@ -308,7 +322,9 @@ class DocumentPipeline:
         if current.state == job_pb2.JOB_STATE_CANCELLED:
             raise JobCancelled()
 
-    async def _write_page(self, task: job_pb2.ExtractTask, page: PageLayout, writer: ChunkWriter, progress: _Progress) -> None:
+    async def _write_page(
+        self, task: job_pb2.ExtractTask, page: PageLayout, writer: ChunkWriter, progress: _Progress
+    ) -> None:
         """Stores the page's structure and the images it is the first to show."""
         referenced = {block.image.sha256 for block in page.blocks if block.image is not None}
         new_images = [
@@ -379,14 +395,14 @@ class DocumentPipeline:
         # Rendering is extraction work; the OCR stage's time is recognition alone.
         progress.extract_seconds += time.perf_counter() - started
         started = time.perf_counter()
-        unrendered = {page.number: page.error for page in rendered if page.error is not None}
+        unrendered = {shot.number: shot.error for shot in rendered if shot.error is not None}
         # Pages too large for the usual resolution were rendered at a lower one: one OCR call per resolution.
         by_dpi: dict[int, list[tuple[int, bytes]]] = {}
-        for page in rendered:
-            if page.error is None:
-                by_dpi.setdefault(page.dpi, []).append((page.number, page.png))
+        for shot in rendered:
+            if shot.error is None:
+                by_dpi.setdefault(shot.dpi, []).append((shot.number, shot.png))
         del rendered
-        recognized = {}
+        recognized: dict[int, RecognizedPage] = {}
         for dpi, pages in by_dpi.items():
             try:
                 recognized |= await self._recognizer.recognize(pages, dpi)
@@ -400,12 +416,16 @@ class DocumentPipeline:
         for page in flagged:
             result = recognized.get(page.number)
             if page.number in unrendered:
-                error = unrendered[page.number]
-                progress.page_errors.append(job_pb2.JobError(reason=error.reason, message=error.message, page=page.number))
+                failure = unrendered[page.number]
+                progress.page_errors.append(
+                    job_pb2.JobError(reason=failure.reason, message=failure.message, page=page.number)
+                )
                 continue
             if result is None:
                 progress.page_errors.append(
-                    job_pb2.JobError(reason="OCR_FAILED", message=f"Page {page.number} could not be recognized.", page=page.number)
+                    job_pb2.JobError(
+                        reason="OCR_FAILED", message=f"Page {page.number} could not be recognized.", page=page.number
+                    )
                 )
                 continue
             progress.ocr_confidence[page.number] = result.confidence
@@ -444,7 +464,9 @@ class DocumentPipeline:
                     )
                 progress.chunks_embedded += len(batch)
 
-    async def _set_progress(self, task: job_pb2.ExtractTask, progress: _Progress, stage: job_pb2.JobStage) -> job_pb2.Job:
+    async def _set_progress(
+        self, task: job_pb2.ExtractTask, progress: _Progress, stage: job_pb2.JobStage
+    ) -> job_pb2.Job:
         def apply(job: job_pb2.Job) -> None:
             job.stage = stage
             job.pages_done = progress.pages_done
@@ -477,14 +499,18 @@ class DocumentPipeline:
 
         job = await self._jobs.update(task.job, done, tenant=task_tenant(task))
         if job.state == job_pb2.JOB_STATE_FAILED:
-            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task))
+            await self._catalog.set_state(
+                task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task)
+            )
         return job
 
     async def _fail(self, task: job_pb2.ExtractTask, progress: _Progress, error: MivaaError) -> job_pb2.Job:
         log.warning("job failed", extra={"fields": {"job": task.job, "reason": error.reason}})
         job = await self._jobs.update(task.job, _failed_with(error, progress), tenant=task_tenant(task))
         with contextlib.suppress(MivaaError):
-            await self._catalog.set_state(task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task))
+            await self._catalog.set_state(
+                task.document, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=task_tenant(task)
+            )
         return job
 
     async def give_up(self, task: job_pb2.ExtractTask, error: MivaaError) -> job_pb2.Job:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from mivaa.search.v1 import search_service_pb2 as pb
 from mivaa_extractor.structure.markdown import page_markdown
 from mivaa_extractor.structure.model import Block, BlockKind, DocumentInfo, ExtractedImage, PageLayout
 
-BLOCK_TYPES = {kind: pb.BlockType.Value(f"BLOCK_TYPE_{kind.name}") for kind in BlockKind}
+# grpc_tools' .pyi types EnumTypeWrapper.Value as returning int; for this enum it returns a BlockType.
+BLOCK_TYPES = {kind: cast(pb.BlockType, pb.BlockType.Value(f"BLOCK_TYPE_{kind.name}")) for kind in BlockKind}
 
 # Image bytes travel in pieces of at most this size, well under gRPC's default message limit.
 IMAGE_PIECE_BYTES = 1 << 20

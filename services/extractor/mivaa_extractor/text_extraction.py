@@ -251,8 +251,12 @@ class PageExtractor:
         """The document-level facts every page's analysis needs, read once in a worker."""
         try:
             return await self._pool.call(
-                profile_pdf, os.fspath(path), password, self.settings.content,
-                timeout=4 * self.page_time_limit, fair_key=owner,
+                profile_pdf,
+                os.fspath(path),
+                password,
+                self.settings.content,
+                timeout=4 * self.page_time_limit,
+                fair_key=owner,
             )
         except MivaaError:
             raise
@@ -301,7 +305,9 @@ class PageExtractor:
             page_range = next(ranges, None)
             if page_range is None:
                 return False
-            pending.append(asyncio.create_task(self._extract_range(path, password, *page_range, info, profile, deadline, owner)))
+            pending.append(
+                asyncio.create_task(self._extract_range(path, password, *page_range, info, profile, deadline, owner))
+            )
             return True
 
         try:
@@ -345,7 +351,9 @@ class PageExtractor:
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 pages.extend(
-                    failed_page(n + 1, "DOCUMENT_TIME_LIMIT", f"Page {n + 1} was not reached within the document's time limit.")
+                    failed_page(
+                        n + 1, "DOCUMENT_TIME_LIMIT", f"Page {n + 1} was not reached within the document's time limit."
+                    )
                     for n in range(start, last)
                 )
                 break
@@ -353,8 +361,17 @@ class PageExtractor:
                 # The document's clock runs while this range waits for a worker, too.
                 async with asyncio.timeout(remaining):
                     stream = self._pool.stream(
-                        self.analyze_function, path, password, start, last, info, profile, self.settings, True,
-                        item_timeout=self.page_time_limit, fair_key=owner,
+                        self.analyze_function,
+                        path,
+                        password,
+                        start,
+                        last,
+                        info,
+                        profile,
+                        self.settings,
+                        True,
+                        item_timeout=self.page_time_limit,
+                        fair_key=owner,
                     )
                     async with contextlib.aclosing(stream):
                         async for page in stream:
@@ -422,8 +439,15 @@ class PageExtractor:
         async def one(number: int) -> RenderedPage:
             try:
                 return await self._pool.call(
-                    render_page, path, password, number, dpi, max_pixels, min_dpi,
-                    timeout=self.page_time_limit, fair_key=owner,
+                    render_page,
+                    path,
+                    password,
+                    number,
+                    dpi,
+                    max_pixels,
+                    min_dpi,
+                    timeout=self.page_time_limit,
+                    fair_key=owner,
                 )
             except PoolClosed:
                 raise _closed() from None

@@ -211,7 +211,9 @@ class ExtractWorker:
         self.tasks_done += 1
         log.info(
             "job finished",
-            extra={"fields": {"job": task.job, "state": job_pb2.JobState.Name(job.state), "chunks": job.chunks_indexed}},
+            extra={
+                "fields": {"job": task.job, "state": job_pb2.JobState.Name(job.state), "chunks": job.chunks_indexed}
+            },
         )
 
     async def _retry_or_give_up(self, message, task: job_pb2.ExtractTask, error: Exception, delivered: int) -> None:
@@ -220,10 +222,12 @@ class ExtractWorker:
             log.error("unexpected pipeline error", exc_info=error, extra={"fields": {"job": task.job}})
             domain_error = Internal("INTERNAL_ERROR", "Processing hit an unexpected error; it has been logged.")
         if delivered < self.max_deliver and (is_retryable(domain_error) or not isinstance(error, MivaaError)):
-            delay = min(2 ** delivered, 30)
+            delay = min(2**delivered, 30)
             log.warning(
                 "job will be retried",
-                extra={"fields": {"job": task.job, "reason": domain_error.reason, "delay_s": delay, "delivery": delivered}},
+                extra={
+                    "fields": {"job": task.job, "reason": domain_error.reason, "delay_s": delay, "delivery": delivered}
+                },
             )
             await message.nak(delay=delay)
             return

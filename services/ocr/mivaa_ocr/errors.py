@@ -69,4 +69,6 @@ def shutting_down() -> Unavailable:
 
 
 def ocr_failed(engine: str) -> Internal:
-    return Internal("OCR_FAILED", f"The {engine} engine failed on this page.", domain=DOMAIN, metadata={"engine": engine})
+    return Internal(
+        "OCR_FAILED", f"The {engine} engine failed on this page.", domain=DOMAIN, metadata={"engine": engine}
+    )

@@ -85,7 +85,9 @@ def gray(image: Image.Image, max_side: int | None = None) -> tuple[np.ndarray, f
     scale = 1.0
     if max_side and max(image.size) > max_side:
         scale = max_side / max(image.size)
-        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.BILINEAR)
+        image = image.resize(
+            (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.BILINEAR
+        )
     return np.asarray(image.convert("L"), dtype=np.uint8), scale
 
 

@@ -28,7 +28,7 @@ log = logging.getLogger("mivaa.ocr.orientation")
 MAX_SKEW_DEGREES = 10.0
 MIN_SKEW_DEGREES = 0.15  # below this, resampling costs more than the skew does
 OSD_MIN_CONFIDENCE = 2.0
-WHITE = {"L": 255, "RGB": (255, 255, 255)}
+WHITE: dict[str, float | tuple[float, ...]] = {"L": 255, "RGB": (255, 255, 255)}
 
 # A scorer reads an (upright candidate) image and says how plausible its text is: higher is better.
 Scorer = Callable[[Image.Image], float]
@@ -80,7 +80,11 @@ def _undo_skew(image: Image.Image, degrees: float) -> tuple[Image.Image, np.ndar
     )
     data = tuple(matrix[:2].ravel())
     corrected = image.transform(
-        (new_w, new_h), Image.Transform.AFFINE, data, resample=Image.Resampling.BICUBIC, fillcolor=WHITE.get(image.mode, 255)
+        (new_w, new_h),
+        Image.Transform.AFFINE,
+        data,
+        resample=Image.Resampling.BICUBIC,
+        fillcolor=WHITE.get(image.mode, 255),
     )
     return corrected, matrix
 
@@ -131,9 +135,7 @@ class _Osd:
 
                 tessdata = find_tessdata()
                 if tessdata is not None and (tessdata / "osd.traineddata").is_file():
-                    cls._api = tesserocr.PyTessBaseAPI(
-                        path=str(tessdata) + "/", lang="osd", psm=tesserocr.PSM.OSD_ONLY
-                    )
+                    cls._api = tesserocr.PyTessBaseAPI(path=str(tessdata) + "/", lang="osd", psm=tesserocr.PSM.OSD_ONLY)
             except Exception:  # noqa: BLE001 - OSD is an optimisation; the scorer fallback remains
                 log.warning("Tesseract OSD unavailable; orientation falls back to engine confidence")
                 cls._api = None

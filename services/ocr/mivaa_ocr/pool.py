@@ -56,7 +56,7 @@ class RecognizeOptions:
 
 
 def resolve_engine_names(requested: Sequence[str]) -> tuple[str, ...]:
-    """"auto" (or nothing) means every installed engine; unknown or uninstalled names are errors."""
+    """ "auto" (or nothing) means every installed engine; unknown or uninstalled names are errors."""
     names = [name.strip().lower() for name in requested if name.strip()]
     if not names or names == ["auto"]:
         found = tuple(installed_engines())

@@ -106,7 +106,11 @@ def _score_with(engine: OcrEngine, languages: tuple[str, ...]):
     def score(image) -> float:
         page = engine.recognize(image, languages)
         return confidence_score(
-            [(w.text, w.confidence, w.box.x1 - w.box.x0, w.box.y1 - w.box.y0) for line in page.lines for w in line.words]
+            [
+                (w.text, w.confidence, w.box.x1 - w.box.x0, w.box.y1 - w.box.y0)
+                for line in page.lines
+                for w in line.words
+            ]
         )
 
     return score

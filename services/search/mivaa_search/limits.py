@@ -19,7 +19,9 @@ MAX_LABEL_CHARS = 256
 
 
 def _refuse(reason: str, message: str, **metadata: object) -> InvalidArgument:
-    return InvalidArgument(reason, message, domain=DOMAIN, metadata={key: str(value) for key, value in metadata.items()})
+    return InvalidArgument(
+        reason, message, domain=DOMAIN, metadata={key: str(value) for key, value in metadata.items()}
+    )
 
 
 def check_query(text: str, field: str = "query") -> str:
@@ -28,7 +30,9 @@ def check_query(text: str, field: str = "query") -> str:
     if not query:
         raise _refuse("QUERY_EMPTY", f"{field} must not be empty.")
     if len(query) > MAX_QUERY_CHARS:
-        raise _refuse("QUERY_TOO_LONG", f"{field} is longer than {MAX_QUERY_CHARS} characters.", max_chars=MAX_QUERY_CHARS)
+        raise _refuse(
+            "QUERY_TOO_LONG", f"{field} is longer than {MAX_QUERY_CHARS} characters.", max_chars=MAX_QUERY_CHARS
+        )
     return query
 
 
@@ -43,15 +47,22 @@ def check_filters(*, documents: Sequence[str] = (), labels: Sequence[str] = ()) 
     """TOO_MANY_DOCUMENTS, TOO_MANY_LABELS or LABEL_TOO_LONG for filters past the limits."""
     if len(documents) > MAX_FILTER_DOCUMENTS:
         raise _refuse(
-            "TOO_MANY_DOCUMENTS", f"At most {MAX_FILTER_DOCUMENTS} documents may be named in a filter.",
-            count=len(documents), max_count=MAX_FILTER_DOCUMENTS,
+            "TOO_MANY_DOCUMENTS",
+            f"At most {MAX_FILTER_DOCUMENTS} documents may be named in a filter.",
+            count=len(documents),
+            max_count=MAX_FILTER_DOCUMENTS,
         )
     if len(labels) > MAX_FILTER_LABELS:
         raise _refuse(
-            "TOO_MANY_LABELS", f"At most {MAX_FILTER_LABELS} labels may be named in a filter.",
-            count=len(labels), max_count=MAX_FILTER_LABELS,
+            "TOO_MANY_LABELS",
+            f"At most {MAX_FILTER_LABELS} labels may be named in a filter.",
+            count=len(labels),
+            max_count=MAX_FILTER_LABELS,
         )
     for label in labels:
         if len(label) > MAX_LABEL_CHARS:
-            raise _refuse("LABEL_TOO_LONG", f"A filter label is longer than {MAX_LABEL_CHARS} characters.", max_chars=MAX_LABEL_CHARS)
-
+            raise _refuse(
+                "LABEL_TOO_LONG",
+                f"A filter label is longer than {MAX_LABEL_CHARS} characters.",
+                max_chars=MAX_LABEL_CHARS,
+            )

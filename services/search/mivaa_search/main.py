@@ -28,7 +28,8 @@ async def amain() -> int:
 
     service = GrpcService("search", server_settings)
     nc = await messaging.connect(
-        messaging.NatsSettings.from_env(PREFIX), name="mivaa-search",
+        messaging.NatsSettings.from_env(PREFIX),
+        name="mivaa-search",
         on_closed=lambda: service.fail("the NATS connection closed for good"),
     )
     js = nc.jetstream()  # the extractor declares the topology; search only deletes originals

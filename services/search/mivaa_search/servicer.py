@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
+from typing import cast
 
 from google.protobuf import json_format, timestamp_pb2
 
@@ -47,7 +48,8 @@ def to_proto(record: DocumentRecord) -> pb.Document:
         sha256=record.sha256,
         size_bytes=record.size_bytes,
         page_count=record.page_count,
-        state=pb.DocumentState.Value(f"DOCUMENT_STATE_{record.state}"),
+        # grpc_tools' .pyi types EnumTypeWrapper.Value as returning int; it returns the enum's value.
+        state=cast(pb.DocumentState, pb.DocumentState.Value(f"DOCUMENT_STATE_{record.state}")),
         job=record.job,
         chunk_count=record.chunk_count,
         create_time=_timestamp(record.create_time),
@@ -86,7 +88,9 @@ async def _pieces(texts: AsyncIterator[str], mime_type: str) -> AsyncIterator[pb
     async for text in texts:
         buffer += text.encode("utf-8")
         while len(buffer) >= STREAM_PIECE_BYTES:
-            yield pb.ExportDocumentResponse(data=bytes(buffer[:STREAM_PIECE_BYTES]), mime_type=mime_type if first else "")
+            yield pb.ExportDocumentResponse(
+                data=bytes(buffer[:STREAM_PIECE_BYTES]), mime_type=mime_type if first else ""
+            )
             del buffer[:STREAM_PIECE_BYTES]
             first = False
     if buffer or first:
@@ -132,7 +136,9 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
 
     async def ListDocuments(self, request: pb.ListDocumentsRequest, context) -> pb.ListDocumentsResponse:
         records, next_token = await self._catalog.list_documents(
-            tenant=tenant_of(context), page_size=request.page_size, page_token=request.page_token,
+            tenant=tenant_of(context),
+            page_size=request.page_size,
+            page_token=request.page_token,
             labels=list(request.labels),
         )
         return pb.ListDocumentsResponse(documents=[to_proto(r) for r in records], next_page_token=next_token)
@@ -174,15 +180,19 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
         upsert = await read_upsert(request_iterator, self._dimension, document_id)
         record = await self._catalog.replace_content(upsert.document, upsert.content, tenant=tenant)
         return pb.UpsertChunksResponse(
-            chunks_written=len(upsert.content.chunks), document=to_proto(record),
-            pages_written=len(upsert.content.pages), images_written=len(upsert.content.images),
+            chunks_written=len(upsert.content.chunks),
+            document=to_proto(record),
+            pages_written=len(upsert.content.pages),
+            images_written=len(upsert.content.images),
         )
 
     # -- structure ---------------------------------------------------------------
 
     async def ListPages(self, request: pb.ListPagesRequest, context) -> pb.ListPagesResponse:
         pages, token = await self._catalog.list_pages(
-            document_id(request.parent), tenant=tenant_of(context), page_size=request.page_size,
+            document_id(request.parent),
+            tenant=tenant_of(context),
+            page_size=request.page_size,
             page_token=request.page_token,
         )
         return pb.ListPagesResponse(pages=[pb.Page.FromString(layout) for layout in pages], next_page_token=token)
@@ -207,8 +217,11 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
         tenant = tenant_of(context)
         kind = request.WhichOneof("query")
         hits, model = await self._search.images(
-            request.top_k, search_filter(request.documents, request.labels), tenant=tenant,
-            text=request.text if kind == "text" else None, image=request.image if kind == "image" else None,
+            request.top_k,
+            search_filter(request.documents, request.labels),
+            tenant=tenant,
+            text=request.text if kind == "text" else None,
+            image=request.image if kind == "image" else None,
         )
         return pb.SearchImagesResponse(
             hits=[
@@ -261,7 +274,7 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
                     page_start=hit.page_start,
                     page_end=hit.page_end,
                     score=hit.score,
-                    text_source=pb.TextSource.Value(f"TEXT_SOURCE_{hit.text_source}"),
+                    text_source=cast(pb.TextSource, pb.TextSource.Value(f"TEXT_SOURCE_{hit.text_source}")),
                     ocr_confidence=hit.ocr_confidence or 0.0,
                     section_path=hit.section_path or [],
                 )
@@ -292,4 +305,3 @@ async def _markdown_export(pages: AsyncIterator[bytes]) -> AsyncIterator[str]:
             yield separator + markdown
             separator = "\n\n"
     yield "\n"
-

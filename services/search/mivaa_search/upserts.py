@@ -145,5 +145,11 @@ class _ImageAssembly:
         if len(self._data) != self.size_bytes:
             raise InvalidArgument("IMAGE_INCOMPLETE", f"Image {self.sha256} arrived incomplete.", domain=DOMAIN)
         return ImageRecord(
-            self.sha256, self.mime_type, self.width, self.height, bytes(self._data), self.embedding, self.embedding_model
+            self.sha256,
+            self.mime_type,
+            self.width,
+            self.height,
+            bytes(self._data),
+            self.embedding,
+            self.embedding_model,
         )

@@ -95,7 +95,9 @@ def check_page(doc: pymupdf.Document, number: int, limits: ContentLimits) -> tup
                 f"Page {number} was skipped: its drawing instructions inflate to more than the limit of "
                 f"{limits.page_content_bytes >> 20} MiB.",
             )
-    image_bytes = sum(_image_bytes(doc, xref, width, height, bpc) for xref, _s, width, height, bpc, *_ in dict.fromkeys(images))
+    image_bytes = sum(
+        _image_bytes(doc, xref, width, height, bpc) for xref, _s, width, height, bpc, *_ in dict.fromkeys(images)
+    )
     if image_bytes > limits.page_image_bytes:
         return content, _fault(
             number,
@@ -121,10 +123,7 @@ def decoded_size(doc: pymupdf.Document, xref: int, limit: int) -> int:
         return 0
     chunks: Iterator[bytes] = iter((raw,))
     for name in filters:
-        if name in _FLATE:
-            chunks = _inflate(chunks)
-        else:
-            chunks = _shrink(chunks, name in _HEX, limit)
+        chunks = _inflate(chunks) if name in _FLATE else _shrink(chunks, name in _HEX, limit)
     total = 0
     for chunk in chunks:
         total += len(chunk)

@@ -7,6 +7,7 @@ which is what a benchmark "per core" measures.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -63,17 +64,19 @@ def profile_document(doc: pymupdf.Document, limits: ContentLimits | None = None)
     for number in range(min(doc.page_count, 3)):
         if number in skip:
             continue
-        try:
+        with contextlib.suppress(Exception):  # the language guess is best effort
             sample.append(doc.load_page(number).get_text("text"))
-        except Exception:  # noqa: BLE001 - the language guess is best effort
-            pass
     info = read_document_info(doc, language=guess_language(" ".join(sample)))
     return dataclasses.replace(info, page_faults=faults), profile
 
 
 def iter_layouts(
-    doc: pymupdf.Document, info: DocumentInfo, profile: FontProfile, settings: AnalysisSettings | None = None,
-    first: int = 1, last: int | None = None,
+    doc: pymupdf.Document,
+    info: DocumentInfo,
+    profile: FontProfile,
+    settings: AnalysisSettings | None = None,
+    first: int = 1,
+    last: int | None = None,
 ) -> Iterator[PageLayout]:
     """Pages first..last (1-based, inclusive), each analysed or reported as failed; furniture not yet marked.
 

@@ -64,12 +64,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pymupdf
+from pymupdf import mupdf
 
 from mivaa_extractor.structure.lexicon import FIGURE_CAPTION_PREFIXES, TABLE_CAPTION_PREFIXES, caption_label
 from mivaa_extractor.structure.model import BBox, ExtractedImage, ImagePlacement
 from mivaa_extractor.structure.pymupdf_backend import PageSource
-
-mupdf = pymupdf.mupdf
 
 __all__ = [
     "FIGURE_CAPTION_PREFIXES",
@@ -156,7 +155,7 @@ class ImageCollector:
 
     def __init__(self, doc: pymupdf.Document, settings: ImageSettings = ImageSettings()) -> None:
         self._doc = doc
-        self._settings = settings
+        self.settings = settings
         self._pdf: mupdf.PdfDocument | None = None
         if doc.is_pdf:
             pdf = mupdf.pdf_document_from_fz_document(doc.this)
@@ -180,7 +179,7 @@ class ImageCollector:
                 return result  # the common case: nothing to interpret
             held = self._load_listed_images(listed, result)
             self._trace(page, held, result)
-        except Exception as exc:  # never fail the page for its pictures
+        except Exception as exc:  # noqa: BLE001 - never fail the page for its pictures
             result.warnings.append(f"images could not be read: {_describe(exc)}")
         return result
 
@@ -201,13 +200,13 @@ class ImageCollector:
             if has_inline is None:
                 try:
                     has_inline = _has_inline_image(self._doc.xref_stream(xref) or b"")
-                except Exception:
+                except Exception:  # noqa: BLE001 - MuPDF raises plain exceptions for broken images
                     has_inline = True  # unreadable form: let the interpreter decide
                 self._form_has_inline[xref] = has_inline
             if has_inline:
                 return True
         # Stamps and widgets may show images in their appearance streams; links never do.
-        return any(entry[1] != pymupdf.PDF_ANNOT_LINK for entry in page.annot_xrefs())
+        return any(entry[1] != mupdf.PDF_ANNOT_LINK for entry in page.annot_xrefs())
 
     def _load_listed_images(self, xrefs: list[int], result: PageImages) -> dict[int, int]:
         """Address of each listed image's fz_image -> its xref.
@@ -228,7 +227,7 @@ class ImageCollector:
                 continue  # JPEG 2000 decodes whole on load: do not add a second copy; handled unmapped
             try:
                 image = self._load_image(xref)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - MuPDF raises plain exceptions for broken images
                 message = f"image xref {xref} could not be loaded: {_describe(exc)}"
                 self._unloadable[xref] = message
                 result.warnings.append(message)
@@ -270,7 +269,7 @@ class ImageCollector:
     def _jpx_too_large(self, xref: int) -> bool:
         width = _int_key(self._doc, xref, "Width")
         height = _int_key(self._doc, xref, "Height")
-        if width * height <= self._settings.max_pixels:
+        if width * height <= self.settings.max_pixels:
             return False
         return "JPXDecode" in self._doc.xref_get_key(xref, "Filter")[1]
 
@@ -292,7 +291,7 @@ class ImageCollector:
             ctm = mupdf.FzMatrix(derotation.a, derotation.b, derotation.c, derotation.d, derotation.e, derotation.f)
             mupdf.fz_run_page(page.this, device, ctm, mupdf.FzCookie())
             mupdf.fz_close_device(device)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - MuPDF raises plain exceptions for broken images
             # MuPDF stops at a hard content stream error; what was seen so far stands.
             result.warnings.append(f"page content could not be fully interpreted: {_describe(exc)}")
         finally:
@@ -302,16 +301,16 @@ class ImageCollector:
 
     # -- one image ------------------------------------------------------------------
 
-    def _outcome(self, image: mupdf.FzImage, xref: int, stencil: bool, result: PageImages) -> str | _Failed:
+    def outcome(self, image: mupdf.FzImage, xref: int, stencil: bool, result: PageImages) -> str | _Failed:
         """The sha256 of the image's stored bytes, encoding it on first sight."""
         key: Hashable | None = ("xref", xref) if xref else _content_key(image, stencil)
         if key is not None and key in self._outcomes:
             return self._outcomes[key]
         try:
             mime, width, height, data = encode_image(
-                image, self._settings, stencil=stencil, color_transform=self._color_transform(xref)
+                image, self.settings, stencil=stencil, color_transform=self._color_transform(xref)
             )
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - MuPDF raises plain exceptions for broken images
             what = f"image xref {xref}" if xref else "inline image"
             outcome: str | _Failed = _Failed(f"{what} could not be decoded: {_describe(exc)}")
         else:
@@ -378,13 +377,13 @@ class _PageTracer:
         # Runs inside MuPDF's interpretation: an escaping exception would abort the page.
         try:
             self._on_image(raw_image, ctm, stencil)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - MuPDF raises plain exceptions for broken images
             message = f"image could not be read: {_describe(exc)}"
             if message not in self.device_errors:
                 self.device_errors.append(message)
 
     def _on_image(self, raw_image: object, ctm: object, stencil: bool) -> None:
-        settings = self.collector._settings
+        settings = self.collector.settings
         image = mupdf.FzImage(mupdf.ll_fz_keep_image(raw_image))
         bbox = _clip(_unit_square_bbox(ctm), self.page_rect)
         page_area = _area(self.page_rect)
@@ -396,7 +395,7 @@ class _PageTracer:
             self.result.skipped += 1
             return
         xref = self.by_address.get(image.m_internal_value(), 0)
-        outcome = self.collector._outcome(image, xref, stencil, self.result)
+        outcome = self.collector.outcome(image, xref, stencil, self.result)
         if isinstance(outcome, _Failed):
             if outcome.message not in self.result.warnings:
                 self.result.warnings.append(outcome.message)

@@ -62,7 +62,9 @@ def guess_language(text: str, sample_chars: int = 20_000) -> str:
     words = [word.casefold() for word in _WORD.findall(text)]
     if len(words) < 20:
         return ""
-    hits = Counter({language: sum(1 for word in words if word in vocabulary) for language, vocabulary in _WORDS.items()})
+    hits = Counter(
+        {language: sum(1 for word in words if word in vocabulary) for language, vocabulary in _WORDS.items()}
+    )
     (best, best_hits), (_, second_hits) = hits.most_common(2)
     if best_hits >= 0.08 * len(words) and best_hits >= 1.5 * max(second_hits, 1):
         return best

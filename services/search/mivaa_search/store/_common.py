@@ -89,7 +89,9 @@ def check_sha256(value: str) -> str:
     return value
 
 
-def check_vector(values: Sequence[float], dimension: int, reason: str, dimension_reason: str | None = None) -> np.ndarray:
+def check_vector(
+    values: Sequence[float], dimension: int, reason: str, dimension_reason: str | None = None
+) -> np.ndarray:
     """`values` as float32 of exactly `dimension` finite numbers, or INVALID_ARGUMENT `reason`."""
     try:
         vector = np.asarray(values, dtype=np.float32)

@@ -59,9 +59,10 @@ class ChunkRepository:
                 if await cur.fetchone() is None:
                     raise document_not_found(document_id)
                 await conn.execute("DELETE FROM chunks WHERE document_id = %s", [doc_id])
-                async with conn.cursor() as copy_cursor, copy_cursor.copy(
-                    f"COPY chunks ({_CHUNK_COLUMNS}) FROM STDIN WITH (FORMAT BINARY)"
-                ) as copy:
+                async with (
+                    conn.cursor() as copy_cursor,
+                    copy_cursor.copy(f"COPY chunks ({_CHUNK_COLUMNS}) FROM STDIN WITH (FORMAT BINARY)") as copy,
+                ):
                     copy.set_types(_CHUNK_TYPES)
                     for chunk_row in rows:
                         await copy.write_row(chunk_row)
@@ -104,10 +105,18 @@ class ChunkRepository:
                 "INVALID_TEXT_SOURCE", f"text_source must be one of {', '.join(TEXT_SOURCES)}.", domain=DOMAIN
             )
         return (
-            doc_id, chunk.index, chunk.text.replace("\x00", ""),  # PostgreSQL text cannot hold NUL
-            chunk.page_start, chunk.page_end, chunk.token_count, model, embedding,
-            chunk.text_source, chunk.ocr_confidence,
-            [part.replace("\x00", "") for part in chunk.section_path], list(chunk.block_types),
+            doc_id,
+            chunk.index,
+            chunk.text.replace("\x00", ""),  # PostgreSQL text cannot hold NUL
+            chunk.page_start,
+            chunk.page_end,
+            chunk.token_count,
+            model,
+            embedding,
+            chunk.text_source,
+            chunk.ocr_confidence,
+            [part.replace("\x00", "") for part in chunk.section_path],
+            list(chunk.block_types),
         )
 
     async def search(
@@ -133,7 +142,7 @@ class ChunkRepository:
                            c.text_source, c.ocr_confidence, c.section_path, c.embedding <=> %(query)s AS distance
                     FROM chunks c
                     JOIN documents d ON d.id = c.document_id
-                    WHERE {' AND '.join(conditions)}
+                    WHERE {" AND ".join(conditions)}
                     ORDER BY distance
                     LIMIT %(k)s
                 )
@@ -143,7 +152,9 @@ class ChunkRepository:
             )
             rows = await cur.fetchall()
         return [
-            ChunkHit(str(doc_id), title, index, text, page_start, page_end, 1.0 - float(distance), source, confidence, path)
+            ChunkHit(
+                str(doc_id), title, index, text, page_start, page_end, 1.0 - float(distance), source, confidence, path
+            )
             for doc_id, title, index, text, page_start, page_end, source, confidence, path, distance in rows
         ]
 

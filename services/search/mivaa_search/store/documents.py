@@ -49,9 +49,7 @@ class DocumentRepository:
         same sha256. The flag says whether it was created now."""
         sha256 = check_sha256(new.sha256)
         if new.size_bytes < 0 or new.page_count < 0:
-            raise InvalidArgument(
-                "INVALID_DOCUMENT", "size_bytes and page_count must not be negative.", domain=DOMAIN
-            )
+            raise InvalidArgument("INVALID_DOCUMENT", "size_bytes and page_count must not be negative.", domain=DOMAIN)
         async with self._connections.connection() as conn:
             for _ in range(3):  # the existing row may be deleted between the two statements
                 cur = await conn.execute(
@@ -61,7 +59,16 @@ class DocumentRepository:
                     ON CONFLICT (tenant, sha256) DO NOTHING
                     RETURNING {DOCUMENT_COLUMNS}
                     """,
-                    [tenant, new.filename, new.title, list(new.labels), sha256, new.size_bytes, new.page_count, new.job],
+                    [
+                        tenant,
+                        new.filename,
+                        new.title,
+                        list(new.labels),
+                        sha256,
+                        new.size_bytes,
+                        new.page_count,
+                        new.job,
+                    ],
                 )
                 row = await cur.fetchone()
                 if row is not None:
@@ -102,7 +109,7 @@ class DocumentRepository:
                 f"""
                 SELECT {DOCUMENT_COLUMNS}
                 FROM documents
-                WHERE {' AND '.join(conditions)}
+                WHERE {" AND ".join(conditions)}
                 ORDER BY create_time DESC, id DESC
                 LIMIT %(limit)s
                 """,
@@ -141,7 +148,7 @@ class DocumentRepository:
         params["tenant"] = tenant
         query = f"""
             UPDATE documents
-            SET {', '.join(assignments)}, update_time = now()
+            SET {", ".join(assignments)}, update_time = now()
             WHERE id = %(id)s AND tenant = %(tenant)s
             RETURNING {DOCUMENT_COLUMNS}
         """

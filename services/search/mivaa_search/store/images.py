@@ -119,7 +119,7 @@ class ImageRepository:
                     SELECT e.document_id, left(d.title, %(title_chars)s), e.sha256, {distance} AS distance
                     FROM image_embeddings e
                     JOIN documents d ON d.id = e.document_id
-                    WHERE {' AND '.join(conditions)}
+                    WHERE {" AND ".join(conditions)}
                     ORDER BY {distance}
                     LIMIT %(k)s
                 )
@@ -164,7 +164,15 @@ async def write_images(
             copy.set_types(["uuid", "text", "int4", "text", "int4", "int4", "bytea"])
             for ordinal, image in enumerate(images):
                 await copy.write_row(
-                    (doc_id, check_sha256(image.sha256), ordinal, image.mime_type, image.width, image.height, image.data)
+                    (
+                        doc_id,
+                        check_sha256(image.sha256),
+                        ordinal,
+                        image.mime_type,
+                        image.width,
+                        image.height,
+                        image.data,
+                    )
                 )
         dimensions: set[int] = set()
         for image in images:

@@ -40,9 +40,10 @@ class PageRepository:
 async def write_pages(conn: psycopg.AsyncConnection, doc_id: uuid.UUID, pages: Iterable[tuple[int, bytes]]) -> None:
     """Replace the document's pages, inside the caller's transaction."""
     await conn.execute("DELETE FROM pages WHERE document_id = %s", [doc_id])
-    async with conn.cursor() as cur, cur.copy(
-        "COPY pages (document_id, number, layout) FROM STDIN WITH (FORMAT BINARY)"
-    ) as copy:
-            copy.set_types(["uuid", "int4", "bytea"])
-            for number, layout in pages:
-                await copy.write_row((doc_id, number, layout))
+    async with (
+        conn.cursor() as cur,
+        cur.copy("COPY pages (document_id, number, layout) FROM STDIN WITH (FORMAT BINARY)") as copy,
+    ):
+        copy.set_types(["uuid", "int4", "bytea"])
+        for number, layout in pages:
+            await copy.write_row((doc_id, number, layout))

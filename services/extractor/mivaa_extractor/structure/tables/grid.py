@@ -175,8 +175,8 @@ def build_grid(
         if not band:
             continue
         full = sum(1 for row in band if helper.is_full(row))
-        first = helper.filled(band[0])
-        hanging = all(helper.filled(row) <= first for row in band[1:])
+        first_filled = helper.filled(band[0])
+        hanging = all(helper.filled(row) <= first_filled for row in band[1:])
         in_header = header_band and first_inner_full is not None and band_index < first_inner_full
         if row_ruled or (lattice and ((hanging and len(band) - full > full) or helper.band_wraps(band))):
             # Paragraphs in ruled cells: the band is one row.

@@ -119,9 +119,9 @@ def _area_edges(areas: list[tuple[float, float, float, float]], horizontals: lis
 
     def meets_horizontally(index: int, y: float, x0: float, x1: float) -> bool:
         for other_index, (ox0, oy0, ox1, oy1) in enumerate(areas):
-            if other_index != index and (abs(y - oy0) <= 1.0 or abs(y - oy1) <= 1.0):
-                if min(x1, ox1) - max(x0, ox0) >= 0.5 * min(x1 - x0, ox1 - ox0):
-                    return True
+            near = other_index != index and (abs(y - oy0) <= 1.0 or abs(y - oy1) <= 1.0)
+            if near and min(x1, ox1) - max(x0, ox0) >= 0.5 * min(x1 - x0, ox1 - ox0):
+                return True
         return any(abs(y - pos) <= 1.0 and min(x1, hi) - max(x0, lo) >= 0.5 * (x1 - x0) for pos, lo, hi in strong)
 
     for index, (x0, y0, x1, y1) in enumerate(areas):
@@ -131,10 +131,10 @@ def _area_edges(areas: list[tuple[float, float, float, float]], horizontals: lis
         horizontals.append(Rule(y1, x0, x1))
         for x in (x0, x1):
             for other_index, (ox0, oy0, ox1, oy1) in enumerate(areas):
-                if other_index != index and (abs(x - ox0) <= 3.0 or abs(x - ox1) <= 3.0):
-                    if min(y1, oy1) - max(y0, oy0) >= 0.5 * min(y1 - y0, oy1 - oy0):
-                        verticals.append(Rule(x, y0, y1))
-                        break
+                near = other_index != index and (abs(x - ox0) <= 3.0 or abs(x - ox1) <= 3.0)
+                if near and min(y1, oy1) - max(y0, oy0) >= 0.5 * min(y1 - y0, oy1 - oy0):
+                    verticals.append(Rule(x, y0, y1))
+                    break
 
 
 def _merge_rules(rules: list[Rule]) -> list[Rule]:
