@@ -8,6 +8,7 @@ tested without the real services.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import os
 import pathlib
@@ -15,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import grpc
@@ -243,3 +245,26 @@ def make_pki(directory: pathlib.Path) -> Pki:
         client_cert=write("client.pem", client.public_bytes(serialization.Encoding.PEM)),
         client_key=write("client-key.pem", pem_key(client_key)),
     )
+
+
+@contextlib.asynccontextmanager
+async def envoy_before_stub(
+    tmp_path_factory, name: str, **render_options
+) -> AsyncIterator[tuple[pathlib.Path, grpc.aio.Channel]]:
+    """A real Envoy with JWT keys of its own in front of a stub upstream: (the keys' folder, a plaintext channel)."""
+    from mivaa_cli import auth
+
+    keys = tmp_path_factory.mktemp(f"{name}-keys")
+    auth.init_keys(keys)
+    upstream = await start_upstream()
+    envoy = Envoy(
+        tmp_path_factory.mktemp(f"{name}-envoy"), upstream.port, jwks_path=str(keys / auth.JWKS), **render_options
+    )
+    envoy.start()
+    try:
+        await envoy.wait_ready()
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{envoy.port}") as channel:
+            yield keys, channel
+    finally:
+        envoy.stop()
+        await upstream.server.stop(None)

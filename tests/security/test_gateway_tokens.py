@@ -15,7 +15,7 @@ from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_cli import auth
 from mivaa_cli.client import MeshClient
 from mivaa_cli.localmesh.mesh import DEV_TOKEN_TTL
-from tests.gateway.harness import Envoy, gateway_render, start_upstream
+from tests.gateway.harness import envoy_before_stub, gateway_render
 
 LIST = search_pb.ListDocumentsRequest(page_size=1)
 GET_DOCUMENT = "/mivaa.search.v1.SearchService/GetDocument"
@@ -117,18 +117,8 @@ async def test_the_local_mesh_accepts_its_dev_token_and_nothing_longer(mesh):
 # -- a deployed gateway's default maximum lifetime (24 h), on a real Envoy before a stub upstream --
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def default_gateway(tmp_path_factory):
-    keys = tmp_path_factory.mktemp("token-keys")
-    auth.init_keys(keys)
-    upstream = await start_upstream()
-    envoy = Envoy(tmp_path_factory.mktemp("token-envoy"), upstream.port, jwks_path=str(keys / auth.JWKS))
-    envoy.start()
-    try:
-        await envoy.wait_ready()
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{envoy.port}") as channel:
-            yield keys, channel
-    finally:
-        envoy.stop()
-        await upstream.server.stop(None)
+    async with envoy_before_stub(tmp_path_factory, "token") as gateway:
+        yield gateway
 
 
 async def _stub_status(channel, token: str) -> grpc.StatusCode:

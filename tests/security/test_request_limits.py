@@ -19,7 +19,7 @@ from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_cli import auth
 from mivaa_platform.grpc_errors import error_reason
 from mivaa_search.store import MAX_HIT_TITLE_CHARS
-from tests.gateway.harness import Envoy, gateway_render, start_upstream
+from tests.gateway.harness import envoy_before_stub, gateway_render
 from tests.support import grpcweb
 from tests.support.pdfs import make_pdf, page_phrase
 
@@ -42,23 +42,11 @@ async def outcome(call) -> tuple[grpc.StatusCode, str, str]:
 # -- rate limits: every route class, on a real Envoy with tiny budgets before a stub upstream ----
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def tiny_budgets(tmp_path_factory):
-    keys = tmp_path_factory.mktemp("limit-keys")
-    auth.init_keys(keys)
-    upstream = await start_upstream()
     limits = gateway_render.RateLimits.uniform(
         gateway_render.Budget(1, 2), None, health_shared=gateway_render.Budget(1, 3)
     )
-    envoy = Envoy(
-        tmp_path_factory.mktemp("limit-envoy"), upstream.port, jwks_path=str(keys / auth.JWKS), rate_limits=limits
-    )
-    envoy.start()
-    try:
-        await envoy.wait_ready()
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{envoy.port}") as channel:
-            yield keys, channel
-    finally:
-        envoy.stop()
-        await upstream.server.stop(None)
+    async with envoy_before_stub(tmp_path_factory, "limit", rate_limits=limits) as gateway:
+        yield gateway
 
 
 def _class_paths(route_class: str) -> list[str]:
