@@ -70,7 +70,7 @@ def test_cli_listings_and_search_print_hostile_titles_escaped(mesh, monkeypatch,
     assert "Report\\x1b]0;pwned\\x07\\x1b[2J" in listing
     assert "fake line" in listing and listing.count("\n") == 1  # the title's CR LF did not start a line
 
-    assert cli_main(["search", page_phrase("terminal", 1), "-k", "3"]) == 0
+    assert cli_main(["search", page_phrase("terminal", 1), "-k", "3", "--label", "terminal-escape"]) == 0
     found = capsys.readouterr().out
     assert "\x1b" not in found and "Report\\x1b]0;pwned" in found
 
