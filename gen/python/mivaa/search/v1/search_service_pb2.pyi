@@ -46,6 +46,13 @@ class TextSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TEXT_SOURCE_TEXT_LAYER: _ClassVar[TextSource]
     TEXT_SOURCE_OCR: _ClassVar[TextSource]
 
+class SearchMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SEARCH_MODE_UNSPECIFIED: _ClassVar[SearchMode]
+    SEARCH_MODE_HYBRID: _ClassVar[SearchMode]
+    SEARCH_MODE_VECTOR: _ClassVar[SearchMode]
+    SEARCH_MODE_KEYWORD: _ClassVar[SearchMode]
+
 class ExportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     EXPORT_FORMAT_UNSPECIFIED: _ClassVar[ExportFormat]
@@ -74,6 +81,10 @@ DOCUMENT_STATE_FAILED: DocumentState
 TEXT_SOURCE_UNSPECIFIED: TextSource
 TEXT_SOURCE_TEXT_LAYER: TextSource
 TEXT_SOURCE_OCR: TextSource
+SEARCH_MODE_UNSPECIFIED: SearchMode
+SEARCH_MODE_HYBRID: SearchMode
+SEARCH_MODE_VECTOR: SearchMode
+SEARCH_MODE_KEYWORD: SearchMode
 EXPORT_FORMAT_UNSPECIFIED: ExportFormat
 EXPORT_FORMAT_MARKDOWN: ExportFormat
 EXPORT_FORMAT_JSON: ExportFormat
@@ -425,19 +436,47 @@ class UpsertChunksResponse(_message.Message):
     def __init__(self, chunks_written: _Optional[int] = ..., document: _Optional[_Union[Document, _Mapping]] = ..., pages_written: _Optional[int] = ..., images_written: _Optional[int] = ...) -> None: ...
 
 class SearchChunksRequest(_message.Message):
-    __slots__ = ("query", "top_k", "documents", "labels")
+    __slots__ = ("query", "top_k", "documents", "labels", "mode", "min_score", "page_min", "page_max", "create_time_after", "create_time_before", "block_types", "languages", "diversity", "page_token")
     QUERY_FIELD_NUMBER: _ClassVar[int]
     TOP_K_FIELD_NUMBER: _ClassVar[int]
     DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_MIN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_MAX_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_AFTER_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_TYPES_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    DIVERSITY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     query: str
     top_k: int
     documents: _containers.RepeatedScalarFieldContainer[str]
     labels: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, query: _Optional[str] = ..., top_k: _Optional[int] = ..., documents: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ...) -> None: ...
+    mode: SearchMode
+    min_score: float
+    page_min: int
+    page_max: int
+    create_time_after: _timestamp_pb2.Timestamp
+    create_time_before: _timestamp_pb2.Timestamp
+    block_types: _containers.RepeatedScalarFieldContainer[BlockType]
+    languages: _containers.RepeatedScalarFieldContainer[str]
+    diversity: float
+    page_token: str
+    def __init__(self, query: _Optional[str] = ..., top_k: _Optional[int] = ..., documents: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ..., mode: _Optional[_Union[SearchMode, str]] = ..., min_score: _Optional[float] = ..., page_min: _Optional[int] = ..., page_max: _Optional[int] = ..., create_time_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., block_types: _Optional[_Iterable[_Union[BlockType, str]]] = ..., languages: _Optional[_Iterable[str]] = ..., diversity: _Optional[float] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class Highlight(_message.Message):
+    __slots__ = ("start", "end")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    start: int
+    end: int
+    def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
 
 class SearchHit(_message.Message):
-    __slots__ = ("document", "document_title", "chunk_index", "text", "page_start", "page_end", "score", "text_source", "ocr_confidence", "section_path")
+    __slots__ = ("document", "document_title", "chunk_index", "text", "page_start", "page_end", "score", "text_source", "ocr_confidence", "section_path", "highlights", "vector_score", "keyword_score", "block_types", "language")
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_TITLE_FIELD_NUMBER: _ClassVar[int]
     CHUNK_INDEX_FIELD_NUMBER: _ClassVar[int]
@@ -448,6 +487,11 @@ class SearchHit(_message.Message):
     TEXT_SOURCE_FIELD_NUMBER: _ClassVar[int]
     OCR_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     SECTION_PATH_FIELD_NUMBER: _ClassVar[int]
+    HIGHLIGHTS_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_SCORE_FIELD_NUMBER: _ClassVar[int]
+    KEYWORD_SCORE_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_TYPES_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     document: str
     document_title: str
     chunk_index: int
@@ -458,15 +502,22 @@ class SearchHit(_message.Message):
     text_source: TextSource
     ocr_confidence: float
     section_path: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, document: _Optional[str] = ..., document_title: _Optional[str] = ..., chunk_index: _Optional[int] = ..., text: _Optional[str] = ..., page_start: _Optional[int] = ..., page_end: _Optional[int] = ..., score: _Optional[float] = ..., text_source: _Optional[_Union[TextSource, str]] = ..., ocr_confidence: _Optional[float] = ..., section_path: _Optional[_Iterable[str]] = ...) -> None: ...
+    highlights: _containers.RepeatedCompositeFieldContainer[Highlight]
+    vector_score: float
+    keyword_score: float
+    block_types: _containers.RepeatedScalarFieldContainer[BlockType]
+    language: str
+    def __init__(self, document: _Optional[str] = ..., document_title: _Optional[str] = ..., chunk_index: _Optional[int] = ..., text: _Optional[str] = ..., page_start: _Optional[int] = ..., page_end: _Optional[int] = ..., score: _Optional[float] = ..., text_source: _Optional[_Union[TextSource, str]] = ..., ocr_confidence: _Optional[float] = ..., section_path: _Optional[_Iterable[str]] = ..., highlights: _Optional[_Iterable[_Union[Highlight, _Mapping]]] = ..., vector_score: _Optional[float] = ..., keyword_score: _Optional[float] = ..., block_types: _Optional[_Iterable[_Union[BlockType, str]]] = ..., language: _Optional[str] = ...) -> None: ...
 
 class SearchChunksResponse(_message.Message):
-    __slots__ = ("hits", "model")
+    __slots__ = ("hits", "model", "next_page_token")
     HITS_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     hits: _containers.RepeatedCompositeFieldContainer[SearchHit]
     model: str
-    def __init__(self, hits: _Optional[_Iterable[_Union[SearchHit, _Mapping]]] = ..., model: _Optional[str] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, hits: _Optional[_Iterable[_Union[SearchHit, _Mapping]]] = ..., model: _Optional[str] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListPagesRequest(_message.Message):
     __slots__ = ("parent", "page_size", "page_token")

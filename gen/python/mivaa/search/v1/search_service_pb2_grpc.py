@@ -154,7 +154,7 @@ class SearchServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SearchChunks(self, request, context):
-        """Semantic search over chunks.
+        """Hybrid (keyword + semantic), semantic or keyword search over chunks.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
