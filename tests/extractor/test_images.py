@@ -19,8 +19,8 @@ import numpy as np
 import pymupdf
 import pytest
 
-from mivaa_extractor.structure import images as images_module
-from mivaa_extractor.structure.images import (
+from mivaa_extractor.extraction.structure import images as images_module
+from mivaa_extractor.extraction.structure.images import (
     FIGURE_CAPTION_PREFIXES,
     TABLE_CAPTION_PREFIXES,
     ImageCollector,
@@ -28,8 +28,8 @@ from mivaa_extractor.structure.images import (
     PageImages,
     find_caption,
 )
-from mivaa_extractor.structure.lexicon import caption_label
-from mivaa_extractor.structure.pymupdf_backend import PageSource
+from mivaa_extractor.extraction.structure.lexicon import caption_label
+from mivaa_extractor.extraction.structure.pymupdf_backend import PageSource
 
 Image = pytest.importorskip("PIL.Image", reason="Pillow makes the test images and checks the outputs")
 
@@ -446,8 +446,8 @@ BOMB_SCRIPT = textwrap.dedent(
     import io, json, resource, sys, time, zlib
     import pymupdf
     from PIL import Image
-    from mivaa_extractor.structure.images import ImageCollector, ImageSettings
-    from mivaa_extractor.structure.pymupdf_backend import PageSource
+    from mivaa_extractor.extraction.structure.images import ImageCollector, ImageSettings
+    from mivaa_extractor.extraction.structure.pymupdf_backend import PageSource
 
     side = 20000  # 20000 x 20000 RGB: 1.2 GB decoded, about 1 MB compressed
     black = bytes(side * 3 * 100)  # 100 rows

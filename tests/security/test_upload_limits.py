@@ -193,8 +193,8 @@ async def test_an_upload_failing_after_the_catalog_accepted_it_leaves_nothing(me
     """Door: a failure late in an upload (the bus connection lost while publishing the work item, after the
     document, the original and the job were written). The caller gets UNAVAILABLE and the upload is undone: no document row, no job, no original, unless another
     tenant's document still has the same bytes, whose original then stays."""
-    from mivaa_extractor.clients import SearchCatalog
-    from mivaa_extractor.ingest import Ingestor, UploadLimits, new_upload_request
+    from mivaa_extractor.adapters.search import SearchCatalog
+    from mivaa_extractor.api.ingest import Ingestor, UploadLimits, new_upload_request
     from mivaa_extractor.jobs import JobStore
     from mivaa_extractor.task_seal import TaskSealer
     from mivaa_platform.errors import Unavailable

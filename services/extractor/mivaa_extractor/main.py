@@ -7,19 +7,19 @@ import contextlib
 import logging
 
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
-from mivaa_extractor.chunking import Chunker
-from mivaa_extractor.clients import OcrClient, SearchCatalog
-from mivaa_extractor.ingest import Ingestor, UploadLimits
+from mivaa_extractor.extraction.chunking import Chunker
+from mivaa_extractor.adapters.search import OcrClient, SearchCatalog
+from mivaa_extractor.api.ingest import Ingestor, UploadLimits
 from mivaa_extractor.jobs import JobStore
-from mivaa_extractor.pipeline import DocumentPipeline, PipelineSettings
-from mivaa_extractor.servicer import ExtractorServicer
+from mivaa_extractor.worker.pipeline import DocumentPipeline, PipelineSettings
+from mivaa_extractor.api.servicer import ExtractorServicer
 from mivaa_extractor.settings import PREFIX, ExtractorSettings
-from mivaa_extractor.structure.content_limits import ContentLimits
-from mivaa_extractor.structure.images import ImageSettings
-from mivaa_extractor.structure.page_analysis import AnalysisSettings
+from mivaa_extractor.extraction.structure.content_limits import ContentLimits
+from mivaa_extractor.extraction.structure.images import ImageSettings
+from mivaa_extractor.extraction.structure.page_analysis import AnalysisSettings
 from mivaa_extractor.task_seal import TaskSealer
-from mivaa_extractor.text_extraction import PageExtractor
-from mivaa_extractor.worker import ExtractWorker
+from mivaa_extractor.extraction.text_extraction import PageExtractor
+from mivaa_extractor.worker.consumer import ExtractWorker
 from mivaa_platform import messaging
 from mivaa_platform.channels import create_channel, wait_until_serving
 from mivaa_platform.config import ConfigError, ServerSettings, load_config
