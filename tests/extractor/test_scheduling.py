@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mivaa_extractor.worker.scheduling import FairQueue
 from mivaa_extractor.extraction.text_extraction import PageExtractor
+from mivaa_extractor.worker.scheduling import FairQueue
 from tests.support.pdfs import make_pdf
 
 

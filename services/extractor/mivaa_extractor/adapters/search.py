@@ -1,19 +1,38 @@
-"""gRPC adapters that implement the extractor's ports against the peer services."""
+"""The catalog and the index over SearchService: DocumentCatalog and ChunkIndex of `mivaa_extractor.ports`."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from typing import TypeVar
 
 import grpc
 from google.protobuf import field_mask_pb2
 
-from mivaa.ocr.v1 import ocr_service_pb2, ocr_service_pb2_grpc
 from mivaa.search.v1 import search_service_pb2, search_service_pb2_grpc
-from mivaa_extractor.ports import NewDocument, RecognizedPage
+from mivaa_extractor.adapters.search_proto import (
+    DOCUMENT_STATES,
+    chunk_to_proto,
+    document_from_proto,
+    image_pieces,
+    metadata_to_proto,
+    page_to_proto,
+)
+from mivaa_extractor.extraction.structure.model import ExtractedImage, PageLayout
+from mivaa_extractor.ports import CatalogDocument, DocumentState, EmbeddedChunk, IndexTarget, NewDocument
 from mivaa_platform.errors import Internal
 from mivaa_platform.grpc_errors import from_rpc_error
 from mivaa_platform.tenancy import tenant_metadata
+
+Response = TypeVar("Response")
+
+
+async def _from_search(call: Awaitable[Response]) -> Response:
+    """The call's response; a failure as the MivaaError the search service sent."""
+    try:
+        return await call
+    except grpc.aio.AioRpcError as exc:
+        raise from_rpc_error(exc, "search") from exc
 
 
 class SearchCatalog:
@@ -26,7 +45,7 @@ class SearchCatalog:
     def __init__(self, channel: grpc.aio.Channel):
         self._stub = search_service_pb2_grpc.SearchServiceStub(channel)
 
-    async def create(self, document: NewDocument) -> tuple[search_service_pb2.Document, bool]:
+    async def create(self, document: NewDocument) -> tuple[CatalogDocument, bool]:
         request = search_service_pb2.CreateDocumentRequest(
             document=search_service_pb2.Document(
                 filename=document.filename,
@@ -38,63 +57,42 @@ class SearchCatalog:
                 job=document.job,
             )
         )
-        try:
-            response = await self._stub.CreateDocument(request, metadata=tenant_metadata(document.tenant))
-        except grpc.aio.AioRpcError as exc:
-            raise from_rpc_error(exc, "search") from exc
-        return response.document, response.created
+        response = await _from_search(self._stub.CreateDocument(request, metadata=tenant_metadata(document.tenant)))
+        return document_from_proto(response.document), response.created
 
     async def set_state(
-        self, name: str, state: search_service_pb2.DocumentState, *, tenant: str, job: str | None = None
-    ) -> search_service_pb2.Document:
+        self, name: str, state: DocumentState, *, tenant: str, job: str | None = None
+    ) -> CatalogDocument:
         paths = ["state"] + (["job"] if job is not None else [])
         request = search_service_pb2.UpdateDocumentRequest(
-            document=search_service_pb2.Document(name=name, state=state, job=job or ""),
+            document=search_service_pb2.Document(name=name, state=DOCUMENT_STATES[state], job=job or ""),
             update_mask=field_mask_pb2.FieldMask(paths=paths),
         )
-        try:
-            response = await self._stub.UpdateDocument(request, metadata=tenant_metadata(tenant))
-        except grpc.aio.AioRpcError as exc:
-            raise from_rpc_error(exc, "search") from exc
-        return response.document
+        response = await _from_search(self._stub.UpdateDocument(request, metadata=tenant_metadata(tenant)))
+        return document_from_proto(response.document)
 
-    async def get(self, name: str, *, tenant: str) -> search_service_pb2.Document:
+    async def get(self, name: str, *, tenant: str) -> CatalogDocument:
         request = search_service_pb2.GetDocumentRequest(name=name)
-        try:
-            response = await self._stub.GetDocument(request, metadata=tenant_metadata(tenant))
-        except grpc.aio.AioRpcError as exc:
-            raise from_rpc_error(exc, "search") from exc
-        return response.document
+        response = await _from_search(self._stub.GetDocument(request, metadata=tenant_metadata(tenant)))
+        return document_from_proto(response.document)
 
     async def delete(self, name: str, *, tenant: str) -> None:
-        try:
-            await self._stub.DeleteDocument(
-                search_service_pb2.DeleteDocumentRequest(name=name), metadata=tenant_metadata(tenant)
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise from_rpc_error(exc, "search") from exc
+        request = search_service_pb2.DeleteDocumentRequest(name=name)
+        await _from_search(self._stub.DeleteDocument(request, metadata=tenant_metadata(tenant)))
 
-    async def open_writer(
-        self,
-        document: str,
-        *,
-        tenant: str,
-        model: str,
-        page_count: int,
-        metadata: search_service_pb2.DocumentMetadata | None = None,
-        outline: Sequence[search_service_pb2.OutlineEntry] = (),
-    ) -> _StreamingChunkWriter:
-        writer = _StreamingChunkWriter()
-        writer.attach(self._stub.UpsertChunks(writer.requests(), metadata=tenant_metadata(tenant)))
+    async def open_writer(self, target: IndexTarget) -> _StreamingChunkWriter:
+        writer = _StreamingChunkWriter(target.document)
+        writer.attach(self._stub.UpsertChunks(writer.requests(), metadata=tenant_metadata(target.tenant)))
+        metadata, outline = metadata_to_proto(target.info)
         await writer.send(
             search_service_pb2.UpsertChunksRequest(
                 header=search_service_pb2.UpsertChunksHeader(
-                    document=document,
-                    model=model,
-                    page_count=page_count,
+                    document=target.document,
+                    model=target.model,
+                    page_count=target.page_count,
                     mark_ready=True,
                     metadata=metadata,
-                    outline=list(outline),
+                    outline=outline,
                 )
             )
         )
@@ -111,7 +109,8 @@ class _StreamingChunkWriter:
     drains, so a slow server applies backpressure to the pipeline.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, document: str) -> None:
+        self._document = document
         self._queue: asyncio.Queue[search_service_pb2.UpsertChunksRequest | None] = asyncio.Queue(maxsize=256)
         self._ended = asyncio.Event()
         self.call: grpc.aio.StreamUnaryCall | None = None
@@ -138,14 +137,15 @@ class _StreamingChunkWriter:
             await self._result()
             raise Internal("UPSERT_ENDED_EARLY", "The search service closed the chunk stream early.")
 
-    async def write(self, chunk: search_service_pb2.Chunk) -> None:
-        await self.send(search_service_pb2.UpsertChunksRequest(chunk=chunk))
+    async def write(self, chunk: EmbeddedChunk) -> None:
+        await self.send(search_service_pb2.UpsertChunksRequest(chunk=chunk_to_proto(chunk)))
 
-    async def write_page(self, page: search_service_pb2.Page) -> None:
-        await self.send(search_service_pb2.UpsertChunksRequest(page=page))
+    async def write_page(self, page: PageLayout, *, ocr: bool) -> None:
+        await self.send(search_service_pb2.UpsertChunksRequest(page=page_to_proto(page, self._document, ocr=ocr)))
 
-    async def write_image(self, piece: search_service_pb2.ImageContent) -> None:
-        await self.send(search_service_pb2.UpsertChunksRequest(image=piece))
+    async def write_image(self, image: ExtractedImage, *, vector: Sequence[float], model: str) -> None:
+        for piece in image_pieces(image, vector, model):
+            await self.send(search_service_pb2.UpsertChunksRequest(image=piece))
 
     def _attached_call(self) -> grpc.aio.StreamUnaryCall:
         if self.call is None:  # open_writer attaches the call before anyone can send
@@ -153,10 +153,7 @@ class _StreamingChunkWriter:
         return self.call
 
     async def _result(self) -> search_service_pb2.UpsertChunksResponse:
-        try:
-            return await self._attached_call()
-        except grpc.aio.AioRpcError as exc:
-            raise from_rpc_error(exc, "search") from exc
+        return await _from_search(self._attached_call())
 
     async def commit(self) -> int:
         await self._queue.put(_END_OF_STREAM)
@@ -165,29 +162,3 @@ class _StreamingChunkWriter:
 
     async def abort(self) -> None:
         self._attached_call().cancel()
-
-
-class OcrClient:
-    """PageRecognizer over OcrService: one bidirectional stream per batch of pages."""
-
-    def __init__(self, channel: grpc.aio.Channel, *, engine: str = "", languages: tuple[str, ...] = ()):
-        self._stub = ocr_service_pb2_grpc.OcrServiceStub(channel)
-        self._options = ocr_service_pb2.OcrOptions(engine=engine, languages=list(languages), correct_orientation=True)
-
-    async def recognize(self, pages: Sequence[tuple[int, bytes]], dpi: int) -> dict[int, RecognizedPage]:
-        async def requests() -> AsyncIterator[ocr_service_pb2.StreamRecognizeTextRequest]:
-            for index, (number, png) in enumerate(pages):
-                yield ocr_service_pb2.StreamRecognizeTextRequest(
-                    options=self._options if index == 0 else None,
-                    page=ocr_service_pb2.PageImage(page_id=str(number), image=png, dpi=dpi),
-                )
-
-        results: dict[int, RecognizedPage] = {}
-        try:
-            async for response in self._stub.StreamRecognizeText(requests()):
-                result = response.result
-                number = int(result.page_id)
-                results[number] = RecognizedPage(number=number, text=result.text, confidence=result.confidence)
-        except grpc.aio.AioRpcError as exc:
-            raise from_rpc_error(exc, "ocr") from exc
-        return results

@@ -15,21 +15,25 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-
-from nats.js import JetStreamContext
+from typing import Protocol
 
 from mivaa.jobs.v1 import job_pb2
-from mivaa.search.v1 import search_service_pb2
-from mivaa_extractor.jobs import DOMAIN, JobStore, new_job_id
-from mivaa_extractor.ports import DocumentCatalog, NewDocument
-from mivaa_extractor.task_seal import TaskSealer
 from mivaa_extractor.api.upload_validation import UploadValidator
-from mivaa_extractor.extraction.validation import PdfInfo, check_signature
+from mivaa_extractor.extraction.validation import PdfInfo, check_signature, over_limit
+from mivaa_extractor.jobs import DOMAIN, new_job_id
+from mivaa_extractor.ports import (
+    CatalogDocument,
+    DocumentCatalog,
+    DocumentState,
+    JobRecords,
+    NewDocument,
+    Originals,
+    WorkQueue,
+)
+from mivaa_extractor.task_seal import TaskSealer
 from mivaa_platform import limits as field_limits
 from mivaa_platform.bus_errors import bus_errors
 from mivaa_platform.errors import InvalidArgument, NotFound
-from mivaa_platform.messaging import WORK_SUBJECT_EXTRACT, OriginalsStore
-from mivaa_platform.telemetry import inject_trace_headers
 
 log = logging.getLogger("mivaa.extractor.ingest")
 
@@ -55,30 +59,39 @@ class UploadRequest:
 
 @dataclass(frozen=True)
 class UploadResult:
-    document: search_service_pb2.Document
+    document: CatalogDocument
     job: job_pb2.Job
     created: bool
 
 
+@dataclass(frozen=True)
+class UploadPorts:
+    """Where an upload goes (the adapters in the service, fakes in unit tests)."""
+
+    jobs: JobRecords
+    originals: Originals
+    catalog: DocumentCatalog
+    work: WorkQueue
+    task_sealer: TaskSealer
+
+
+class PdfValidator(Protocol):
+    """Opens the upload as a PDF within its limits (api.upload_validation.UploadValidator in the service)."""
+
+    async def validate(self, data: bytes, password: str | None) -> PdfInfo: ...
+
+    async def warm_up(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class Ingestor:
-    def __init__(
-        self,
-        *,
-        js: JetStreamContext,
-        jobs: JobStore,
-        originals: OriginalsStore,
-        catalog: DocumentCatalog,
-        limits: UploadLimits,
-        task_sealer: TaskSealer,
-    ):
-        self._task_sealer = task_sealer
-        self._js = js
-        self._jobs = jobs
-        self._originals = originals
-        self._catalog = catalog
+    def __init__(self, ports: UploadPorts, limits: UploadLimits, validator: PdfValidator | None = None):
+        self.ports = ports
         self.limits = limits
+        self._jobs, self._catalog = ports.jobs, ports.catalog
         # Opening an untrusted PDF can take long or crash MuPDF: a supervised worker process does it.
-        self._validator = UploadValidator(
+        self._validator = validator or UploadValidator(
             max_bytes=limits.max_bytes, max_pages=limits.max_pages, timeout=limits.validate_seconds
         )
 
@@ -96,22 +109,18 @@ class Ingestor:
         async for chunk in chunks:
             buffer += chunk
             if len(buffer) > self.limits.max_bytes:
-                raise InvalidArgument(
+                raise over_limit(
                     "FILE_TOO_LARGE",
                     f"The upload is larger than the limit of {self.limits.max_bytes} bytes.",
-                    domain=DOMAIN,
-                    metadata={"max_bytes": str(self.limits.max_bytes)},
+                    max_bytes=self.limits.max_bytes,
                 )
             if not signature_checked and len(buffer) >= SIGNATURE_BYTES:
                 check_signature(bytes(buffer[:SIGNATURE_BYTES]))
                 signature_checked = True
         return bytes(buffer)
 
-    async def _validate(self, data: bytes, password: str | None) -> PdfInfo:
-        return await self._validator.validate(data, password)
-
     async def upload(self, request: UploadRequest, data: bytes) -> UploadResult:
-        info = await self._validate(data, request.password or None)
+        info = await self._validator.validate(data, request.password or None)
         sha256 = hashlib.sha256(data).hexdigest()
         job_name = f"jobs/{new_job_id()}"
         title = (
@@ -133,16 +142,16 @@ class Ingestor:
         )
         if not created:
             existing_job = await self._existing_job(document, request.tenant)
-            if existing_job is not None and document.state != search_service_pb2.DOCUMENT_STATE_FAILED:
+            if existing_job is not None and document.state is not DocumentState.FAILED:
                 return UploadResult(document=document, job=existing_job, created=False)
             # The earlier attempt failed or never got its job recorded: start again.
             document = await self._catalog.set_state(
-                document.name, search_service_pb2.DOCUMENT_STATE_PENDING, tenant=request.tenant, job=job_name
+                document.name, DocumentState.PENDING, tenant=request.tenant, job=job_name
             )
         job: job_pb2.Job | None = None
         try:
             with bus_errors(domain=DOMAIN):
-                await self._originals.put(sha256, data)
+                await self.ports.originals.put(sha256, data)
                 job = await self._jobs.create(
                     job_pb2.Job(
                         name=job_name,
@@ -162,7 +171,7 @@ class Ingestor:
 
     async def _undo(
         self,
-        document: search_service_pb2.Document,
+        document: CatalogDocument,
         job: job_pb2.Job | None,
         *,
         created: bool,
@@ -192,11 +201,11 @@ class Ingestor:
             else:
                 if job is not None:
                     await self._jobs.update(job.name, _mark_upload_failed, tenant=tenant)
-                await self._catalog.set_state(document.name, search_service_pb2.DOCUMENT_STATE_FAILED, tenant=tenant)
+                await self._catalog.set_state(document.name, DocumentState.FAILED, tenant=tenant)
         except Exception:  # the first failure is the one the caller must see
             log.exception("could not undo a failed upload", extra={"fields": {"document": document.name}})
 
-    async def _existing_job(self, document: search_service_pb2.Document, tenant: str) -> job_pb2.Job | None:
+    async def _existing_job(self, document: CatalogDocument, tenant: str) -> job_pb2.Job | None:
         if not document.job:
             return None
         try:
@@ -213,12 +222,8 @@ class Ingestor:
             tenant=request.tenant,
         )
         # The password crosses the bus sealed for the workers, bound to this task.
-        task.sealed_password = self._task_sealer.seal_password(request.password, task)
-        payload = task.SerializeToString()
-        field_limits.check_bus_record(len(payload), what="work item", domain=DOMAIN)
-        # Nats-Msg-Id makes a retried publish of the same job a no-op on the server.
-        headers = inject_trace_headers({"Nats-Msg-Id": job.name})
-        await self._js.publish(WORK_SUBJECT_EXTRACT, payload, headers=headers)
+        task.sealed_password = self.ports.task_sealer.seal_password(request.password, task)
+        await self.ports.work.submit(task)
 
 
 def _mark_upload_failed(job: job_pb2.Job) -> None:

@@ -8,8 +8,10 @@ import grpc
 
 from mivaa.extractor.v1 import extractor_service_pb2 as pb
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
+from mivaa_extractor.adapters.search_proto import document_to_proto
 from mivaa_extractor.api.ingest import Ingestor, new_upload_request
-from mivaa_extractor.jobs import DOMAIN, JobStore
+from mivaa_extractor.jobs import DOMAIN
+from mivaa_extractor.ports import JobRecords
 from mivaa_platform.bus_errors import bus_errors
 from mivaa_platform.errors import InvalidArgument
 from mivaa_platform.tenancy import tenant_from_metadata
@@ -21,7 +23,7 @@ def tenant_of(context: grpc.aio.ServicerContext) -> str:
 
 
 class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
-    def __init__(self, ingestor: Ingestor, jobs: JobStore):
+    def __init__(self, ingestor: Ingestor, jobs: JobRecords):
         self._ingestor = ingestor
         self._jobs = jobs
 
@@ -54,7 +56,9 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
 
         data = await self._ingestor.read_upload(byte_chunks())
         result = await self._ingestor.upload(upload, data)
-        return pb.UploadDocumentResponse(document=result.document, job=result.job, created=result.created)
+        return pb.UploadDocumentResponse(
+            document=document_to_proto(result.document), job=result.job, created=result.created
+        )
 
     async def GetJob(self, request: pb.GetJobRequest, context: grpc.aio.ServicerContext) -> pb.GetJobResponse:
         with bus_errors(domain=DOMAIN):

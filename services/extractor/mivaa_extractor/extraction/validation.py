@@ -95,11 +95,11 @@ def validate_pdf(data: bytes, *, password: str | None, max_bytes: int, max_pages
     if size == 0:
         raise InvalidArgument("EMPTY_FILE", "The file is empty.", domain=DOMAIN)
     if size > max_bytes:
-        raise InvalidArgument(
+        raise over_limit(
             "FILE_TOO_LARGE",
             f"The file is {size} bytes, more than the limit of {max_bytes} bytes.",
-            domain=DOMAIN,
-            metadata={"max_bytes": str(max_bytes), "size_bytes": str(size)},
+            max_bytes=max_bytes,
+            size_bytes=size,
         )
     check_signature(data[:SIGNATURE_WINDOW])
 
@@ -127,11 +127,11 @@ def validate_pdf(data: bytes, *, password: str | None, max_bytes: int, max_pages
         raise
     warnings = mupdf_warnings(reset=True)
     if page_count > max_pages:
-        raise InvalidArgument(
+        raise over_limit(
             "TOO_MANY_PAGES",
             f"The PDF has {page_count} pages, more than the limit of {max_pages}.",
-            domain=DOMAIN,
-            metadata={"max_pages": str(max_pages), "page_count": str(page_count)},
+            max_pages=max_pages,
+            page_count=page_count,
         )
     return PdfInfo(
         page_count=page_count,
@@ -190,6 +190,13 @@ def open_pdf(source: bytes | str, password: str | None) -> pymupdf.Document:
                 metadata={"password_supplied": "true"},
             )
     return doc
+
+
+def over_limit(reason: str, message: str, **figures: int) -> InvalidArgument:
+    """An upload over one of its limits; `figures` (the limit, the upload's own) go to the error's metadata."""
+    return InvalidArgument(
+        reason, message, domain=DOMAIN, metadata={name: str(value) for name, value in figures.items()}
+    )
 
 
 def _unreadable(message: str = "The file is damaged or not a PDF that can be read.") -> InvalidArgument:

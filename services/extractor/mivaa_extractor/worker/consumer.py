@@ -25,6 +25,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -32,7 +33,8 @@ from nats.js import JetStreamContext, api
 from opentelemetry import trace
 
 from mivaa.jobs.v1 import job_pb2
-from mivaa_extractor.worker.pipeline import DocumentPipeline, is_retryable, task_tenant
+from mivaa_extractor.jobs import is_retryable, task_tenant
+from mivaa_extractor.worker.pipeline import Heartbeat
 from mivaa_extractor.worker.scheduling import FairQueue
 from mivaa_platform.errors import Internal, MivaaError
 from mivaa_platform.messaging import WORK_CONSUMER, WORK_STREAM, WORK_SUBJECT_EXTRACT
@@ -42,6 +44,16 @@ log = logging.getLogger("mivaa.extractor.worker")
 tracer = trace.get_tracer("mivaa.extractor.worker")
 
 CONSUMER = WORK_CONSUMER
+
+
+class TaskRunner(Protocol):
+    """What runs a task (worker.pipeline.DocumentPipeline in the service)."""
+
+    async def run(self, task: job_pb2.ExtractTask, heartbeat: Heartbeat) -> job_pb2.Job:
+        """The job in a terminal state, or a raised error (retryable or not: see jobs.is_retryable)."""
+        ...
+
+    async def give_up(self, task: job_pb2.ExtractTask, error: MivaaError) -> job_pb2.Job: ...
 
 
 @dataclass(eq=False)
@@ -58,7 +70,7 @@ class ExtractWorker:
     def __init__(
         self,
         js: JetStreamContext,
-        pipeline: DocumentPipeline,
+        pipeline: TaskRunner,
         *,
         ack_wait_seconds: float = 30.0,
         max_deliver: int = 5,

@@ -7,7 +7,13 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 
-from mivaa_extractor.extraction.structure.lexicon import DOT_LEADER, LIST_MARKER, PAGE_REFERENCE, SECTION_NUMBER, is_numeric
+from mivaa_extractor.extraction.structure.lexicon import (
+    DOT_LEADER,
+    LIST_MARKER,
+    PAGE_REFERENCE,
+    SECTION_NUMBER,
+    is_numeric,
+)
 from mivaa_extractor.extraction.structure.tables.grid import Grid
 from mivaa_extractor.extraction.structure.tables.lines import Line
 

@@ -11,7 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from mivaa_extractor.extraction.structure.tables.cells import Candidate, to_table
-from mivaa_extractor.extraction.structure.tables.columns import frame_columns, free_intervals, split_at_gutters, split_at_rules
+from mivaa_extractor.extraction.structure.tables.columns import (
+    frame_columns,
+    free_intervals,
+    split_at_gutters,
+    split_at_rules,
+)
 from mivaa_extractor.extraction.structure.tables.filters import looks_tabular
 from mivaa_extractor.extraction.structure.tables.grid import Boundary, build_grid
 from mivaa_extractor.extraction.structure.tables.lines import Line, cluster_rows
