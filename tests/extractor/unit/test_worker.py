@@ -90,14 +90,21 @@ def message(job: str, tenant: str = "acme", delivered: int = 1) -> FakeMessage:
     return FakeMessage(task.SerializeToString(), delivered=delivered)
 
 
-async def run_until(worker: ExtractWorker, done, timeout: float = 5.0) -> None:
+async def until(condition, timeout: float = 5.0) -> None:
+    """Returns once `condition()` holds; fails after `timeout` seconds."""
+    for _ in range(int(timeout / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the worker never got there")
+
+
+async def run_until(worker: ExtractWorker, done) -> None:
     """Runs the worker until `done()` holds, then stops it."""
     stop = asyncio.Event()
     running = asyncio.create_task(worker.run(stop))
     try:
-        async with asyncio.timeout(timeout):
-            while not done():
-                await asyncio.sleep(0.01)
+        await until(done)
     finally:
         stop.set()
         await asyncio.wait_for(running, timeout=5)
@@ -143,14 +150,10 @@ async def test_a_tenants_second_task_waits_while_another_tenant_gets_the_free_sl
     stop = asyncio.Event()
     running = asyncio.create_task(worker.run(stop))
     try:
-        async with asyncio.timeout(5):
-            while len(runner.started) < 2:
-                await asyncio.sleep(0.01)
+        await until(lambda: len(runner.started) == 2)
         assert runner.started == ["jobs/a1", "jobs/b1"], "one task per tenant while another tenant waits"
         runner.release.set()
-        async with asyncio.timeout(5):
-            while worker.tasks_done < 3:
-                await asyncio.sleep(0.01)
+        await until(lambda: worker.tasks_done == 3)
         assert runner.started[2] == "jobs/a2"
     finally:
         stop.set()
