@@ -57,53 +57,27 @@ with the text blocks.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
-import numpy as np
 import pymupdf
 from pymupdf import mupdf
 
-from mivaa_extractor.extraction.structure.lexicon import FIGURE_CAPTION_PREFIXES, TABLE_CAPTION_PREFIXES, caption_label
+from mivaa_extractor.extraction.structure.image_encoding import (
+    DEFAULT_IMAGE_SETTINGS,
+    ImageError,
+    ImageSettings,
+    encode_image,
+)
 from mivaa_extractor.extraction.structure.model import BBox, ExtractedImage, ImagePlacement
 from mivaa_extractor.extraction.structure.pymupdf_backend import PageSource
 
-__all__ = [
-    "FIGURE_CAPTION_PREFIXES",
-    "TABLE_CAPTION_PREFIXES",
-    "ImageCollector",
-    "ImageError",
-    "ImageSettings",
-    "PageImages",
-    "encode_image",
-    "find_caption",
-]
+__all__ = ["ImageCollector", "ImageError", "ImageSettings", "PageImages", "encode_image"]
 
 # Below this share of the page, an image with fewer pixels than ImageSettings.min_side_px is decorative.
 SMALL_ON_PAGE_SHARE = 0.01
 
-JPEG_QUALITY = 90
-
-_INFINITE_IRECT = mupdf.FzIrect(
-    pymupdf.FZ_MIN_INF_RECT, pymupdf.FZ_MIN_INF_RECT, pymupdf.FZ_MAX_INF_RECT, pymupdf.FZ_MAX_INF_RECT
-)
-# Compression types MuPDF decodes as a stream it can subsample row by row
-# (fz_decomp_image_from_stream with an l2factor): a huge declared size costs
-# time but never memory. JPEG 2000 is decoded whole by OpenJPEG.
-_STREAMED_TYPES = frozenset(
-    {
-        mupdf.FZ_IMAGE_RAW,
-        mupdf.FZ_IMAGE_FLATE,
-        mupdf.FZ_IMAGE_LZW,
-        mupdf.FZ_IMAGE_RLD,
-        mupdf.FZ_IMAGE_BROTLI,
-        mupdf.FZ_IMAGE_FAX,
-        mupdf.FZ_IMAGE_JPEG,
-        mupdf.FZ_IMAGE_JBIG2,
-    }
-)
 # The inline image operator `BI` as a token: followed by whitespace or the
 # first key's slash, preceded by whitespace or a delimiter (checked apart: a
 # pattern that starts with a literal is searched at memchr speed, one with an
@@ -113,20 +87,6 @@ _INLINE_IMAGE = re.compile(rb"BI[\s/]")
 _TOKEN_END = frozenset(b" \t\r\n\f\x00()<>[]{}/%")
 _ICC_REFERENCE = re.compile(r"/ICCBased\s+(\d+)\s+0\s+R")
 _ICC_SPACE_COMPONENTS = {b"GRAY": 1, b"RGB ": 3, b"CMYK": 4, b"Lab ": 3}
-# JPEG start-of-frame markers browsers decode: baseline, extended, progressive
-# (Huffman). Lossless and arithmetic-coded JPEGs are re-encoded.
-_VIEWABLE_SOF = frozenset({0xC0, 0xC1, 0xC2})
-_ALL_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
-
-
-@dataclass(frozen=True)
-class ImageSettings:
-    min_side_px: int = 32  # images smaller than this on either side are decorative when also shown small
-    min_area_ratio: float = 0.002  # placements covering less than this share of the page area are decorative
-    # Larger images are downscaled before encoding; also the decompression-bomb
-    # guard: the declared size is checked before anything is decoded.
-    max_pixels: int = 40_000_000
-    max_side_px: int = 4096  # stored images are downscaled to at most this side
 
 
 @dataclass
@@ -135,10 +95,6 @@ class PageImages:
     new_images: list[ExtractedImage] = field(default_factory=list)  # not emitted before by this collector
     skipped: int = 0  # decorative (or off-page) placements dropped
     warnings: list[str] = field(default_factory=list)  # images that could not be decoded; the page still succeeds
-
-
-class ImageError(Exception):
-    """An image that cannot be turned into a viewable PNG/JPEG; the message is safe to show."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +109,7 @@ class ImageCollector:
     repaired in memory (see the module docstring); nothing is written back.
     """
 
-    def __init__(self, doc: pymupdf.Document, settings: ImageSettings = ImageSettings()) -> None:
+    def __init__(self, doc: pymupdf.Document, settings: ImageSettings = DEFAULT_IMAGE_SETTINGS) -> None:
         self._doc = doc
         self.settings = settings
         self._pdf: mupdf.PdfDocument | None = None
@@ -403,200 +359,6 @@ class _PageTracer:
         self.result.placements.append(ImagePlacement(outcome, self.page_number, bbox, ""))
 
 
-# -- encoding ---------------------------------------------------------------------------
-
-
-def encode_image(
-    image: mupdf.FzImage,
-    settings: ImageSettings = ImageSettings(),
-    *,
-    stencil: bool = False,
-    color_transform: int | None = None,
-) -> tuple[str, int, int, bytes]:
-    """(mime type, width, height, bytes) of one MuPDF image as a viewable JPEG or PNG.
-
-    `stencil`: the image is an /ImageMask (painted black on white). `color_transform`:
-    the JPEG's DecodeParms /ColorTransform when the PDF states one.
-    """
-    width, height = image.w(), image.h()
-    if width <= 0 or height <= 0:
-        raise ImageError(f"empty image ({width} x {height})")
-    scale = min(
-        1.0,
-        settings.max_side_px / max(width, height),
-        math.sqrt(settings.max_pixels / (width * height)),
-    )
-    target_w = max(1, min(width, math.floor(width * scale)))
-    target_h = max(1, min(height, math.floor(height * scale)))
-    downscale = (target_w, target_h) != (width, height)
-
-    compressed = mupdf.fz_compressed_image_buffer(image)
-    ctype = compressed.m_internal.params.type if compressed.m_internal else None
-    if ctype == mupdf.FZ_IMAGE_JPEG and not downscale and not stencil:
-        data = mupdf.fz_buffer_extract_copy(mupdf.FzBuffer(mupdf.ll_fz_keep_buffer(compressed.m_internal.buffer)))
-        if _jpeg_passes_through(image, data, color_transform):
-            return "image/jpeg", width, height, data
-
-    # Bomb guard, before decoding: only streamed formats may be over max_pixels
-    # (MuPDF subsamples them while decompressing). Indexed images are expanded
-    # at full size first. An image without a compressed buffer is already
-    # decoded (JPEG 2000, pixmaps): its memory is spent, scaling it costs little.
-    streamed = ctype in _STREAMED_TYPES and not _is_indexed(image.colorspace())
-    if compressed.m_internal and not streamed and width * height > settings.max_pixels:
-        raise ImageError(
-            f"declared size {width} x {height} x {image.n()} is over the limit of"
-            f" {settings.max_pixels} pixels for this format"
-        )
-
-    pixmap = _decode(image, target_w, target_h)
-    pixmap = _to_viewable_colours(pixmap, stencil)
-    mask = image.mask()
-    if mask.m_internal and not stencil:
-        pixmap = _apply_soft_mask(pixmap, _decode(mask, pixmap.w(), pixmap.h()))
-    if ctype == mupdf.FZ_IMAGE_JPEG:
-        buffer = mupdf.fz_new_buffer_from_pixmap_as_jpeg(pixmap, mupdf.FzColorParams(), JPEG_QUALITY, 0)
-        mime = "image/jpeg"
-    else:
-        buffer = mupdf.fz_new_buffer_from_pixmap_as_png(pixmap, mupdf.FzColorParams())
-        mime = "image/png"
-    return mime, pixmap.w(), pixmap.h(), mupdf.fz_buffer_extract_copy(buffer)
-
-
-def _jpeg_passes_through(image: mupdf.FzImage, data: bytes, color_transform: int | None) -> bool:
-    """Whether the embedded JPEG, as is, shows in a browser as it does on the page."""
-    colorspace = image.colorspace()
-    if not colorspace.m_internal or image.use_colorkey() or image.use_decode():
-        return False
-    if _is_indexed(colorspace) or not (
-        mupdf.fz_colorspace_is_gray(colorspace) or mupdf.fz_colorspace_is_rgb(colorspace)
-    ):
-        return False  # CMYK (browsers get it wrong), Lab, Separation...
-    info = _jpeg_header(data)
-    if info is None:
-        return False
-    sof, width, height, components, adobe_transform = info
-    if sof not in _VIEWABLE_SOF or (width, height) != (image.w(), image.h()) or components != image.n():
-        return False
-    if components == 3 and color_transform == 0 and adobe_transform is None:
-        return False  # the PDF says "no YCbCr transform"; a browser would apply one
-    # Last, as it decodes: an SMask that is opaque everywhere changes nothing (common in
-    # exported photos); the mask is one gray byte per pixel, the photo is not decoded.
-    mask = image.mask()
-    return not mask.m_internal or _is_opaque(mask, image.w(), image.h())
-
-
-def _is_opaque(mask: mupdf.FzImage, width: int, height: int) -> bool:
-    alpha = _samples(_decode(mask, width, height))
-    return bool(alpha.size) and int(alpha.min()) == 255
-
-
-def _jpeg_header(data: bytes) -> tuple[int, int, int, int, int | None] | None:
-    """(SOF marker, width, height, components, Adobe APP14 transform or None), read from the markers."""
-    if data[:2] != b"\xff\xd8":
-        return None
-    position, adobe = 2, None
-    size = len(data)
-    while position + 4 <= size:
-        if data[position] != 0xFF:
-            return None
-        marker = data[position + 1]
-        if marker == 0xFF:  # fill byte
-            position += 1
-            continue
-        if marker in (0x01, 0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xD5, 0xD6, 0xD7):
-            position += 2
-            continue
-        length = int.from_bytes(data[position + 2 : position + 4], "big")
-        segment = data[position + 4 : position + 2 + length]
-        if marker == 0xEE and segment[:5] == b"Adobe" and len(segment) >= 12:
-            adobe = segment[11]
-        elif marker in _ALL_SOF:
-            if len(segment) < 6:
-                return None
-            height = int.from_bytes(segment[1:3], "big")
-            width = int.from_bytes(segment[3:5], "big")
-            return marker, width, height, segment[5], adobe
-        elif marker == 0xDA:  # start of scan before any frame header
-            return None
-        position += 2 + length
-    return None
-
-
-def _decode(image: mupdf.FzImage, width: int, height: int) -> mupdf.FzPixmap:
-    """Decode at (at least) width x height, MuPDF subsampling by powers of two; then scale exactly."""
-    pixmap, _, _ = mupdf.fz_get_pixmap_from_image(image, _INFINITE_IRECT, mupdf.FzMatrix(width, 0, 0, height, 0, 0))
-    if (pixmap.w(), pixmap.h()) != (width, height):
-        scaled = mupdf.fz_scale_pixmap(pixmap, 0, 0, width, height, _INFINITE_IRECT)
-        if not scaled.m_internal:
-            raise ImageError("could not scale the image")
-        pixmap = scaled
-    return pixmap
-
-
-def _to_viewable_colours(pixmap: mupdf.FzPixmap, stencil: bool) -> mupdf.FzPixmap:
-    """Device gray or device RGB, without alpha (composited onto white)."""
-    colorspace = mupdf.fz_pixmap_colorspace(pixmap)
-    if stencil or not colorspace.m_internal:
-        # A stencil mask decodes to coverage only: painted where coverage is high. Black on white.
-        coverage = _samples(pixmap)[:, :, -1]
-        return _new_pixmap(mupdf.fz_device_gray(), 255 - coverage)
-    if mupdf.fz_colorspace_is_device_gray(colorspace) or (
-        mupdf.fz_colorspace_is_gray(colorspace) and not _is_indexed(colorspace)
-    ):
-        target = mupdf.fz_device_gray()
-    else:
-        target = mupdf.fz_device_rgb()  # RGB, CMYK, Lab, ICC, Separation, DeviceN
-    if colorspace.m_internal_value() != target.m_internal_value():
-        pixmap = mupdf.fz_convert_pixmap(
-            pixmap, target, mupdf.FzColorspace(), mupdf.FzDefaultColorspaces(None), mupdf.FzColorParams(), 1
-        )
-    if pixmap.alpha():
-        # MuPDF pixmaps are premultiplied: over white, colour + (255 - alpha).
-        samples = _samples(pixmap).astype(np.uint16)
-        colour, alpha = samples[:, :, :-1], samples[:, :, -1:]
-        composed = np.minimum(colour + (255 - alpha), 255).astype(np.uint8)
-        return _new_pixmap(target, composed)
-    return pixmap
-
-
-def _apply_soft_mask(pixmap: mupdf.FzPixmap, mask: mupdf.FzPixmap) -> mupdf.FzPixmap:
-    """Composite a colour pixmap (gray or RGB, no alpha) through its SMask onto white."""
-    mask_colorspace = mupdf.fz_pixmap_colorspace(mask)
-    if mask_colorspace.m_internal and not mupdf.fz_colorspace_is_gray(mask_colorspace):
-        # An SMask must be gray; a broken file's colour mask counts by its luminance.
-        mask = mupdf.fz_convert_pixmap(
-            mask,
-            mupdf.fz_device_gray(),
-            mupdf.FzColorspace(),
-            mupdf.FzDefaultColorspaces(None),
-            mupdf.FzColorParams(),
-            0,
-        )
-    # Gray samples, or the coverage of an alpha-only pixmap (a stencil used as /Mask).
-    alpha = _samples(mask)[:, :, :1].astype(np.uint16)
-    if int(alpha.min()) == 255:
-        return pixmap  # fully opaque mask: nothing to do
-    colour = _samples(pixmap).astype(np.uint16)
-    composed = (colour * alpha + 255 * (255 - alpha) + 127) // 255
-    return _new_pixmap(mupdf.fz_pixmap_colorspace(pixmap), composed.astype(np.uint8))
-
-
-def _samples(pixmap: mupdf.FzPixmap) -> np.ndarray:
-    """A (height, width, n) view of a pixmap's samples (no copy)."""
-    width, height, n, stride = pixmap.w(), pixmap.h(), pixmap.n(), pixmap.stride()
-    flat = np.frombuffer(mupdf.fz_pixmap_samples_memoryview(pixmap), dtype=np.uint8)
-    return flat[: stride * height].reshape(height, stride)[:, : width * n].reshape(height, width, n)
-
-
-def _new_pixmap(colorspace: mupdf.FzColorspace, samples: np.ndarray) -> mupdf.FzPixmap:
-    if samples.ndim == 2:
-        samples = samples[:, :, None]
-    height, width, n = samples.shape
-    pixmap = mupdf.fz_new_pixmap(colorspace, width, height, mupdf.FzSeparations(), 0)
-    _samples(pixmap)[:, :, :] = samples[:, :, :n]
-    return pixmap
-
-
 def _content_key(image: mupdf.FzImage, stencil: bool) -> Hashable | None:
     """Identity of an xref-less image from its compressed bytes; None when there are none to hash."""
     compressed = mupdf.fz_compressed_image_buffer(image)
@@ -625,10 +387,6 @@ def _has_inline_image(content: bytes) -> bool:
         if start == 0 or content[start - 1] in _TOKEN_END:
             return True
     return False
-
-
-def _is_indexed(colorspace: mupdf.FzColorspace) -> bool:
-    return bool(colorspace.m_internal) and bool(mupdf.fz_colorspace_is_indexed(colorspace))
 
 
 def _int_key(doc: pymupdf.Document, xref: int, key: str) -> int:
@@ -662,70 +420,3 @@ def _area(bbox: BBox) -> float:
 def _describe(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text[:200] if text else type(exc).__name__
-
-
-# -- captions -----------------------------------------------------------------------------
-
-_DEFAULT_LINE_HEIGHT = 12.0
-_CAPTION_LINES = 3.0  # how far (in line heights) a caption may sit from its figure
-_PLAIN_CAPTION_MAX_CHARS = 300  # an unlabelled caption is short; a long paragraph is body text
-_PLAIN_CAPTION_MAX_LINES = 4
-
-
-def _line_height(bbox: BBox, text: str, lines: int) -> float:
-    """A block's line height, also when its lines were joined into one string.
-
-    Text of font size s takes about 0.5 s per character and 1.2 s per line, so
-    a block of width W and height H holding N characters has s ~ sqrt(H W / 0.6 N).
-    """
-    width, height = bbox[2] - bbox[0], bbox[3] - bbox[1]
-    if width <= 0 or height <= 0:
-        return _DEFAULT_LINE_HEIGHT
-    estimate = height / lines
-    size = math.sqrt(height * width / (0.6 * max(1, len(text))))
-    return min(max(min(estimate, 1.2 * size), 6.0), 30.0)
-
-
-def find_caption(
-    image_bbox: BBox,
-    blocks: Sequence[tuple[BBox, str]],
-    prefixes: Sequence[str] = FIGURE_CAPTION_PREFIXES,
-) -> int | None:
-    """Index of the text block that is this image's (or table's) caption, or None.
-
-    Candidates overlap the image horizontally and sit directly below it, or
-    else above it, within ~3 of their own line heights. A block starting with
-    one of `prefixes` ("Figure 3:", "Abb. 2", ...) wins over an unlabelled
-    one; an unlabelled block counts only when it is short (a caption, not body
-    text). Among equals: below before above, then the nearest.
-    """
-    label = caption_label(prefixes)
-    x0, y0, x1, y1 = image_bbox
-    image_width = max(1e-6, x1 - x0)
-    best: tuple[tuple[int, int, float], int] | None = None
-    for index, (bbox, text) in enumerate(blocks):
-        stripped = text.strip()
-        if not stripped:
-            continue
-        bx0, by0, bx1, by1 = bbox
-        overlap = min(x1, bx1) - max(x0, bx0)
-        if overlap <= 0 or overlap < 0.25 * min(image_width, max(1e-6, bx1 - bx0)):
-            continue
-        line_height = _line_height(bbox, stripped, stripped.count("\n") + 1)
-        lines = max(stripped.count("\n") + 1, round((by1 - by0) / line_height))
-        tolerance = 0.5 * line_height  # a caption may touch or slightly overlap its figure's box
-        below_gap = by0 - y1
-        above_gap = y0 - by1
-        if -tolerance <= below_gap <= _CAPTION_LINES * line_height:
-            side, gap = 0, max(0.0, below_gap)
-        elif -tolerance <= above_gap <= _CAPTION_LINES * line_height:
-            side, gap = 1, max(0.0, above_gap)
-        else:
-            continue
-        labelled = bool(label.match(stripped))
-        if not labelled and (len(stripped) > _PLAIN_CAPTION_MAX_CHARS or lines > _PLAIN_CAPTION_MAX_LINES):
-            continue
-        rank = (0 if labelled else 1, side, gap)
-        if best is None or rank < best[0]:
-            best = (rank, index)
-    return None if best is None else best[1]

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field, replace
 import pymupdf
 
 from mivaa_extractor.extraction.structure import tables as table_stage
+from mivaa_extractor.extraction.structure.captions import find_caption
 from mivaa_extractor.extraction.structure.content_limits import ContentLimits
-from mivaa_extractor.extraction.structure.images import ImageCollector, ImageSettings, find_caption
+from mivaa_extractor.extraction.structure.images import ImageCollector, ImageSettings
 from mivaa_extractor.extraction.structure.lexicon import (
     CAPTION_LABEL,
     LIST_ITEM_START,
