@@ -10,6 +10,7 @@ from functools import partial
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
 from mivaa_extractor.adapters.job_store import JobStore
 from mivaa_extractor.adapters.ocr import OcrClient
+from mivaa_extractor.adapters.page_reader import PageReading, ProcessPageReader
 from mivaa_extractor.adapters.search import SearchCatalog
 from mivaa_extractor.adapters.work_queue import NatsWorkQueue
 from mivaa_extractor.api.ingest import Ingestor, UploadLimits, UploadPorts
@@ -97,7 +98,7 @@ async def amain() -> int:
             catalog=catalog,
             embedder=embedder,
             index=catalog,
-            pages=page_extractor,
+            pages=ProcessPageReader(page_extractor, _page_reading(settings)),
             task_sealer=task_sealer,
             recognizer=recognizer,
             image_embedder=ImageEmbedderClient(embedder_channel, settings.image_model)
@@ -164,16 +165,18 @@ def _page_extractor(settings: ExtractorSettings) -> PageExtractor:
     )
 
 
-def _pipeline_settings(settings: ExtractorSettings) -> PipelineSettings:
-    return PipelineSettings(
+def _page_reading(settings: ExtractorSettings) -> PageReading:
+    return PageReading(
         batch_pages=settings.batch_pages,
-        embed_batch=settings.embed_batch,
-        scratch_dir=settings.scratch_dir or None,
+        document_time_limit_seconds=settings.document_time_limit_seconds,
         ocr_dpi=settings.ocr_dpi,
         ocr_max_pixels=settings.ocr_max_pixels,
         ocr_min_dpi=settings.ocr_min_dpi,
-        document_time_limit_seconds=settings.document_time_limit_seconds,
     )
+
+
+def _pipeline_settings(settings: ExtractorSettings) -> PipelineSettings:
+    return PipelineSettings(embed_batch=settings.embed_batch, scratch_dir=settings.scratch_dir or None)
 
 
 def _new_chunker(settings: ExtractorSettings) -> Chunker:

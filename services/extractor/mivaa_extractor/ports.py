@@ -10,8 +10,7 @@ own messages (mivaa.jobs.v1), stored as they are, so the job ports speak them.
 from __future__ import annotations
 
 import enum
-import os
-from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -153,37 +152,32 @@ class PageRecognizer(Protocol):
     async def recognize(self, pages: Sequence[tuple[int, bytes]], dpi: int) -> dict[int, RecognizedPage]: ...
 
 
+@dataclass(frozen=True)
+class WorkingCopy:
+    """The document a task processes: its original written to scratch, opened with its password."""
+
+    path: str
+    password: str | None
+    job: str
+    tenant: str
+
+
 class PageReader(Protocol):
-    """A document's pages as the structure model (extraction.text_extraction.PageExtractor in the service)."""
+    """A document's pages as the structure model (adapters.page_reader: supervised processes in the service)."""
 
-    async def profile(
-        self, path: str | os.PathLike[str], password: str | None, *, owner: Hashable = None
-    ) -> tuple[DocumentInfo, FontProfile]: ...
+    async def profile(self, document: WorkingCopy) -> tuple[DocumentInfo, FontProfile]:
+        """What every page's analysis needs to know about the document, read once."""
+        ...
 
-    def iter_pages(
-        self,
-        path: str | os.PathLike[str],
-        password: str | None,
-        page_count: int,
-        batch_pages: int = 16,
-        *,
-        info: DocumentInfo | None = None,
-        profile: FontProfile | None = None,
-        time_limit: float | None = None,
-        owner: Hashable = None,
-    ) -> AsyncIterator[list[PageLayout]]: ...
+    def pages(
+        self, document: WorkingCopy, page_count: int, profile: tuple[DocumentInfo, FontProfile]
+    ) -> AsyncIterator[list[PageLayout]]:
+        """Pages 1..page_count in order, a batch at a time; a page that failed carries its error."""
+        ...
 
-    async def render(
-        self,
-        path: str | os.PathLike[str],
-        password: str | None,
-        numbers: list[int],
-        dpi: int,
-        *,
-        max_pixels: int,
-        min_dpi: int,
-        owner: Hashable = None,
-    ) -> list[RenderedPage]: ...
+    async def render(self, document: WorkingCopy, numbers: list[int]) -> list[RenderedPage]:
+        """The pages as images for OCR; a page that could not be rendered carries its error."""
+        ...
 
 
 class Originals(Protocol):

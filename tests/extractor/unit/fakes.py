@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from mivaa.jobs.v1 import job_pb2
@@ -25,6 +25,7 @@ from mivaa_extractor.ports import (
     IndexTarget,
     NewDocument,
     RecognizedPage,
+    WorkingCopy,
 )
 from mivaa_platform.embedding import EmbeddedTexts
 from mivaa_platform.errors import NotFound
@@ -229,29 +230,19 @@ class FakePages:
     """PageReader over page texts given by the test: "" is a page without a text layer, None a failed page."""
 
     texts: list[str | None]
+    batch_pages: int = 2
     # Called after each batch is yielded (a test cancels the job from here).
     after_batch: Callable[[], None] | None = None
 
-    async def profile(
-        self, path: str | os.PathLike[str], password: str | None, *, owner: Hashable = None
-    ) -> tuple[DocumentInfo, FontProfile]:
+    async def profile(self, document: WorkingCopy) -> tuple[DocumentInfo, FontProfile]:
         return DocumentInfo(page_count=len(self.texts), title="From the PDF"), FontProfile()
 
-    async def iter_pages(
-        self,
-        path: str | os.PathLike[str],
-        password: str | None,
-        page_count: int,
-        batch_pages: int = 16,
-        *,
-        info: DocumentInfo | None = None,
-        profile: FontProfile | None = None,
-        time_limit: float | None = None,
-        owner: Hashable = None,
+    async def pages(
+        self, document: WorkingCopy, page_count: int, profile: tuple[DocumentInfo, FontProfile]
     ) -> AsyncIterator[list[PageLayout]]:
         pages = [self._page(number) for number in range(1, page_count + 1)]
-        for start in range(0, len(pages), batch_pages):
-            yield pages[start : start + batch_pages]
+        for start in range(0, len(pages), self.batch_pages):
+            yield pages[start : start + self.batch_pages]
             if self.after_batch is not None:
                 self.after_batch()
 
@@ -263,18 +254,8 @@ class FakePages:
             return PageLayout(number=number, width=600, height=800, ocr_reason="NO_TEXT_LAYER")
         return PageLayout.from_text(number, text, width=600, height=800)
 
-    async def render(
-        self,
-        path: str | os.PathLike[str],
-        password: str | None,
-        numbers: list[int],
-        dpi: int,
-        *,
-        max_pixels: int,
-        min_dpi: int,
-        owner: Hashable = None,
-    ) -> list[RenderedPage]:
-        return [RenderedPage(number, dpi=dpi, png=b"\x89PNG page %d" % number) for number in numbers]
+    async def render(self, document: WorkingCopy, numbers: list[int]) -> list[RenderedPage]:
+        return [RenderedPage(number, dpi=200, png=b"\x89PNG page %d" % number) for number in numbers]
 
 
 class FakeRecognizer:

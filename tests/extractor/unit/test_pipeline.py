@@ -49,7 +49,7 @@ class Processing:
             task_sealer=self.sealer,
             recognizer=recognizer,
         )
-        settings = PipelineSettings(batch_pages=2, embed_batch=3, progress_interval_seconds=0.0)
+        settings = PipelineSettings(embed_batch=3, progress_interval_seconds=0.0)
         self.pipeline = DocumentPipeline(ports, lambda: Chunker(max_tokens=32, overlap_tokens=4), settings)
         self.page_count = len(texts)
 

@@ -16,6 +16,7 @@ from mivaa_extractor.adapters.search_proto import (
     document_from_proto,
     image_pieces,
     metadata_to_proto,
+    new_document_to_proto,
     page_to_proto,
 )
 from mivaa_extractor.extraction.structure.model import ExtractedImage, PageLayout
@@ -46,17 +47,7 @@ class SearchCatalog:
         self._stub = search_service_pb2_grpc.SearchServiceStub(channel)
 
     async def create(self, document: NewDocument) -> tuple[CatalogDocument, bool]:
-        request = search_service_pb2.CreateDocumentRequest(
-            document=search_service_pb2.Document(
-                filename=document.filename,
-                title=document.title,
-                labels=document.labels,
-                sha256=document.sha256,
-                size_bytes=document.size_bytes,
-                page_count=document.page_count,
-                job=document.job,
-            )
-        )
+        request = search_service_pb2.CreateDocumentRequest(document=new_document_to_proto(document))
         response = await _from_search(self._stub.CreateDocument(request, metadata=tenant_metadata(document.tenant)))
         return document_from_proto(response.document), response.created
 

@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from datetime import UTC
 from typing import cast
 
-from google.protobuf import timestamp_pb2
-
 from mivaa.search.v1 import search_service_pb2 as pb
 from mivaa_extractor.extraction.structure.markdown import page_markdown
 from mivaa_extractor.extraction.structure.model import (
@@ -22,7 +20,7 @@ from mivaa_extractor.extraction.structure.model import (
     OutlineEntry,
     PageLayout,
 )
-from mivaa_extractor.ports import CatalogDocument, DocumentState, EmbeddedChunk
+from mivaa_extractor.ports import CatalogDocument, DocumentState, EmbeddedChunk, NewDocument
 
 # grpc_tools' .pyi types EnumTypeWrapper.Value as returning int; for this enum it returns a BlockType.
 BLOCK_TYPES = {kind: cast(pb.BlockType, pb.BlockType.Value(f"BLOCK_TYPE_{kind.name}")) for kind in BlockKind}
@@ -57,21 +55,22 @@ def metadata_to_proto(info: DocumentInfo) -> tuple[pb.DocumentMetadata, list[pb.
     return metadata, outline
 
 
+# Fields a document has under the same name and type here and in the search message.
+_PLAIN_FIELDS = ("name", "sha256", "job", "filename", "title", "size_bytes", "page_count", "chunk_count", "image_count")
+_NEW_DOCUMENT_FIELDS = ("filename", "title", "labels", "sha256", "size_bytes", "page_count", "job")
+
+
+def new_document_to_proto(document: NewDocument) -> pb.Document:
+    return pb.Document(**{field: getattr(document, field) for field in _NEW_DOCUMENT_FIELDS})
+
+
 def document_from_proto(message: pb.Document) -> CatalogDocument:
     has_info = message.HasField("metadata") or bool(message.outline)
     return CatalogDocument(
-        name=message.name,
-        sha256=message.sha256,
+        **{field: getattr(message, field) for field in _PLAIN_FIELDS},
         # The catalog always records a state; an unset one reads as not processed yet.
         state=_STATES_BY_NUMBER.get(message.state, DocumentState.PENDING),
-        job=message.job,
-        filename=message.filename,
-        title=message.title,
         labels=tuple(message.labels),
-        size_bytes=message.size_bytes,
-        page_count=message.page_count,
-        chunk_count=message.chunk_count,
-        image_count=message.image_count,
         create_time=message.create_time.ToDatetime(tzinfo=UTC) if message.HasField("create_time") else None,
         update_time=message.update_time.ToDatetime(tzinfo=UTC) if message.HasField("update_time") else None,
         info=_info_from_proto(message) if has_info else None,
@@ -80,23 +79,13 @@ def document_from_proto(message: pb.Document) -> CatalogDocument:
 
 def document_to_proto(document: CatalogDocument) -> pb.Document:
     message = pb.Document(
-        name=document.name,
-        filename=document.filename,
-        title=document.title,
-        labels=document.labels,
-        sha256=document.sha256,
-        size_bytes=document.size_bytes,
-        page_count=document.page_count,
+        **{field: getattr(document, field) for field in _PLAIN_FIELDS},
         state=DOCUMENT_STATES[document.state],
-        job=document.job,
-        chunk_count=document.chunk_count,
-        image_count=document.image_count,
+        labels=document.labels,
     )
     for field, moment in (("create_time", document.create_time), ("update_time", document.update_time)):
         if moment is not None:
-            stamp = timestamp_pb2.Timestamp()
-            stamp.FromDatetime(moment)
-            getattr(message, field).CopyFrom(stamp)
+            getattr(message, field).FromDatetime(moment)
     if document.info is not None:
         metadata, outline = metadata_to_proto(document.info)
         message.metadata.CopyFrom(metadata)

@@ -171,24 +171,14 @@ def open_pdf(source: bytes | str, password: str | None) -> pymupdf.Document:
     if needs_pass:
         if not password:
             doc.close()
-            raise FailedPrecondition(
-                "PDF_ENCRYPTED",
-                "The PDF is encrypted: supply its password to process it.",
-                domain=DOMAIN,
-                metadata={"password_supplied": "false"},
-            )
+            raise _encrypted("The PDF is encrypted: supply its password to process it.", supplied=False)
         try:
             unlocked = doc.authenticate(password)
         except Exception:  # noqa: BLE001
             unlocked = 0
         if not unlocked:
             doc.close()
-            raise FailedPrecondition(
-                "PDF_ENCRYPTED",
-                "The PDF is encrypted and the password supplied is wrong.",
-                domain=DOMAIN,
-                metadata={"password_supplied": "true"},
-            )
+            raise _encrypted("The PDF is encrypted and the password supplied is wrong.", supplied=True)
     return doc
 
 
@@ -196,6 +186,12 @@ def over_limit(reason: str, message: str, **figures: int) -> InvalidArgument:
     """An upload over one of its limits; `figures` (the limit, the upload's own) go to the error's metadata."""
     return InvalidArgument(
         reason, message, domain=DOMAIN, metadata={name: str(value) for name, value in figures.items()}
+    )
+
+
+def _encrypted(message: str, *, supplied: bool) -> FailedPrecondition:
+    return FailedPrecondition(
+        "PDF_ENCRYPTED", message, domain=DOMAIN, metadata={"password_supplied": "true" if supplied else "false"}
     )
 
 

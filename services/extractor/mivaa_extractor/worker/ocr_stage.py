@@ -8,20 +8,17 @@ from collections.abc import Awaitable, Callable
 
 from mivaa_extractor.extraction.structure.model import BlockKind, PageLayout
 from mivaa_extractor.jobs import is_retryable
-from mivaa_extractor.ports import PageReader, PageRecognizer, RecognizedPage
-from mivaa_extractor.worker.progress import Progress, WorkingCopy
+from mivaa_extractor.ports import PageReader, PageRecognizer, RecognizedPage, WorkingCopy
+from mivaa_extractor.worker.progress import Progress
 from mivaa_platform.errors import MivaaError
 
 log = logging.getLogger("mivaa.extractor.pipeline")
 
 
 class OcrStage:
-    def __init__(
-        self, pages: PageReader, recognizer: PageRecognizer | None, *, dpi: int, max_pixels: int, min_dpi: int
-    ):
+    def __init__(self, pages: PageReader, recognizer: PageRecognizer | None):
         self._pages = pages
         self._recognizer = recognizer
-        self._dpi, self._max_pixels, self._min_dpi = dpi, max_pixels, min_dpi
 
     async def recognize_unreadable_pages(
         self,
@@ -48,15 +45,7 @@ class OcrStage:
         progress.ocr_pages_total += len(flagged)
         await starting()
         started = time.perf_counter()
-        rendered = await self._pages.render(
-            document.path,
-            document.password,
-            [page.number for page in flagged],
-            self._dpi,
-            max_pixels=self._max_pixels,
-            min_dpi=self._min_dpi,
-            owner=document.tenant,
-        )
+        rendered = await self._pages.render(document, [page.number for page in flagged])
         # Rendering is extraction work; the OCR stage's time is recognition alone.
         progress.extract_seconds += time.perf_counter() - started
         started = time.perf_counter()

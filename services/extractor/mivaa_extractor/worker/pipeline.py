@@ -23,7 +23,6 @@ from mivaa.jobs.v1 import job_pb2
 from mivaa_extractor.extraction.chunking import Chunker, TextChunk
 from mivaa_extractor.extraction.structure.furniture import FurnitureDetector
 from mivaa_extractor.extraction.structure.model import DocumentInfo, ExtractedImage, FontProfile, PageLayout
-from mivaa_extractor.extraction.text_extraction import DEFAULT_OCR_MAX_PIXELS, DEFAULT_OCR_MIN_DPI
 from mivaa_extractor.jobs import is_retryable, is_terminal, task_tenant
 from mivaa_extractor.ports import (
     ChunkIndex,
@@ -38,13 +37,13 @@ from mivaa_extractor.ports import (
     PageReader,
     PageRecognizer,
     TextEmbedder,
+    WorkingCopy,
 )
 from mivaa_extractor.task_seal import TaskSealer
 from mivaa_extractor.worker.admission import TASK_REJECTED, TaskAdmission
 from mivaa_extractor.worker.ocr_stage import OcrStage
 from mivaa_extractor.worker.progress import (
     Progress,
-    WorkingCopy,
     failed_with,
     finished,
     record_progress,
@@ -63,17 +62,11 @@ class JobCancelled(Exception):
 
 @dataclass
 class PipelineSettings:
-    batch_pages: int = 16
+    # Chunks per embedder call.
     embed_batch: int = 32
     progress_interval_seconds: float = 0.25
+    # Where originals are written while their pages are read (the system's temporary directory by default).
     scratch_dir: str | None = None
-    # Resolution pages without a usable text layer are rendered at for OCR; a page larger
-    # than ocr_max_pixels at it is rendered at a lower one, down to ocr_min_dpi (else a page error).
-    ocr_dpi: int = 200
-    ocr_max_pixels: int = DEFAULT_OCR_MAX_PIXELS
-    ocr_min_dpi: int = DEFAULT_OCR_MIN_DPI
-    # Wall-clock limit for extracting one document's pages; pages not reached are reported, not lost silently.
-    document_time_limit_seconds: float = 1800.0
 
 
 @dataclass(frozen=True)
@@ -102,13 +95,7 @@ class DocumentPipeline:
         self._admission = TaskAdmission(
             jobs=ports.jobs, catalog=ports.catalog, originals=ports.originals, task_sealer=ports.task_sealer
         )
-        self._ocr = OcrStage(
-            ports.pages,
-            ports.recognizer,
-            dpi=settings.ocr_dpi,
-            max_pixels=settings.ocr_max_pixels,
-            min_dpi=settings.ocr_min_dpi,
-        )
+        self._ocr = OcrStage(ports.pages, ports.recognizer)
 
     async def run(self, task: job_pb2.ExtractTask, heartbeat: Heartbeat) -> job_pb2.Job:
         """Processes one task to a terminal job state, or raises a retryable error.
@@ -150,7 +137,7 @@ class DocumentPipeline:
         progress: Progress,
         heartbeat: Heartbeat,
     ) -> int:
-        info, profile = await self.ports.pages.profile(document.path, document.password, owner=document.tenant)
+        info, profile = await self.ports.pages.profile(document)
         writer = await self.ports.index.open_writer(
             IndexTarget(
                 document=task.document,
@@ -215,17 +202,7 @@ class DocumentPipeline:
         async def ocr_starting() -> job_pb2.Job:
             return await self._set_progress(task, progress, job_pb2.JOB_STAGE_OCR)
 
-        info, profile = read
-        async for batch in self.ports.pages.iter_pages(
-            document.path,
-            document.password,
-            job.pages_total,
-            batch_pages=self.settings.batch_pages,
-            info=info,
-            profile=profile,
-            time_limit=self.settings.document_time_limit_seconds,
-            owner=document.tenant,
-        ):
+        async for batch in self.ports.pages.pages(document, job.pages_total, read):
             progress.extract_seconds += time.perf_counter() - started
             batch = await self._ocr.recognize_unreadable_pages(document, batch, progress, ocr_starting)
             for page in batch:

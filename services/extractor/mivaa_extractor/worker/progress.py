@@ -12,16 +12,6 @@ from mivaa_platform.errors import MivaaError
 MAX_PAGE_ERRORS_RECORDED = 1000
 
 
-@dataclass(frozen=True)
-class WorkingCopy:
-    """The document a task processes: its original written to scratch, to be opened with its password."""
-
-    path: str
-    password: str | None
-    job: str
-    tenant: str
-
-
 @dataclass
 class Progress:
     pages_done: int = 0
