@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from functools import partial
 
@@ -166,13 +167,8 @@ def _page_extractor(settings: ExtractorSettings) -> PageExtractor:
 
 
 def _page_reading(settings: ExtractorSettings) -> PageReading:
-    return PageReading(
-        batch_pages=settings.batch_pages,
-        document_time_limit_seconds=settings.document_time_limit_seconds,
-        ocr_dpi=settings.ocr_dpi,
-        ocr_max_pixels=settings.ocr_max_pixels,
-        ocr_min_dpi=settings.ocr_min_dpi,
-    )
+    """Every PageReading field is an ExtractorSettings field of the same name."""
+    return PageReading(**{field.name: getattr(settings, field.name) for field in dataclasses.fields(PageReading)})
 
 
 def _pipeline_settings(settings: ExtractorSettings) -> PipelineSettings:

@@ -40,14 +40,7 @@ class Processing:
         self.embedder, self.index, self.pages = FakeEmbedder(), FakeIndex(), FakePages(texts)
         self.sealer = TaskSealer(os.urandom(32))
         ports = PipelinePorts(
-            jobs=self.jobs,
-            originals=self.originals,
-            catalog=self.catalog,
-            embedder=self.embedder,
-            index=self.index,
-            pages=self.pages,
-            task_sealer=self.sealer,
-            recognizer=recognizer,
+            self.jobs, self.originals, self.catalog, self.embedder, self.index, self.pages, self.sealer, recognizer
         )
         settings = PipelineSettings(embed_batch=3, progress_interval_seconds=0.0)
         self.pipeline = DocumentPipeline(ports, lambda: Chunker(max_tokens=32, overlap_tokens=4), settings)

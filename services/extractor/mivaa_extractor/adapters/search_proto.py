@@ -31,6 +31,9 @@ DOCUMENT_STATES = {
 }
 _STATES_BY_NUMBER = {number: state for state, number in DOCUMENT_STATES.items()}
 
+# TableCell's fields, named as the structure model's cells name them.
+_CELL_FIELDS = ("row", "column", "row_span", "column_span", "text", "header")
+
 # Image bytes travel in pieces of at most this size, well under gRPC's default message limit.
 IMAGE_PIECE_BYTES = 1 << 20
 
@@ -39,17 +42,23 @@ def image_name(document: str, sha256: str) -> str:
     return f"{document}/images/{sha256}"
 
 
+# DocumentMetadata's scalar fields, by the name DocumentInfo gives them.
+_METADATA_FIELDS = {
+    "title": "title",
+    "subject": "subject",
+    "creator": "creator",
+    "producer": "producer",
+    "create_date": "created",
+    "modify_date": "modified",
+    "language": "language",
+}
+
+
 def metadata_to_proto(info: DocumentInfo) -> tuple[pb.DocumentMetadata, list[pb.OutlineEntry]]:
     metadata = pb.DocumentMetadata(
-        title=info.title,
+        **{field: getattr(info, ours) for field, ours in _METADATA_FIELDS.items()},
         authors=list(info.authors),
-        subject=info.subject,
         keywords=list(info.keywords),
-        creator=info.creator,
-        producer=info.producer,
-        create_date=info.created,
-        modify_date=info.modified,
-        language=info.language,
     )
     outline = [pb.OutlineEntry(level=e.level, title=e.title, page=e.page) for e in info.outline]
     return metadata, outline
@@ -97,15 +106,9 @@ def _info_from_proto(message: pb.Document) -> DocumentInfo:
     metadata = message.metadata
     return DocumentInfo(
         page_count=message.page_count,
-        title=metadata.title,
+        **{ours: getattr(metadata, field) for field, ours in _METADATA_FIELDS.items()},
         authors=tuple(metadata.authors),
-        subject=metadata.subject,
         keywords=tuple(metadata.keywords),
-        creator=metadata.creator,
-        producer=metadata.producer,
-        created=metadata.create_date,
-        modified=metadata.modify_date,
-        language=metadata.language,
         outline=tuple(OutlineEntry(level=e.level, title=e.title, page=e.page) for e in message.outline),
     )
 
@@ -163,17 +166,7 @@ def _block(block: Block, document: str) -> pb.Block:
                 row_count=table.row_count,
                 column_count=table.column_count,
                 header_row_count=table.header_rows,
-                cells=[
-                    pb.TableCell(
-                        row=cell.row,
-                        column=cell.column,
-                        row_span=cell.row_span,
-                        column_span=cell.column_span,
-                        text=cell.text,
-                        header=cell.header,
-                    )
-                    for cell in table.cells
-                ],
+                cells=[pb.TableCell(**{field: getattr(cell, field) for field in _CELL_FIELDS}) for cell in table.cells],
             )
         )
     if block.image is not None:

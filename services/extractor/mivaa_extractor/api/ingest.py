@@ -49,12 +49,14 @@ class UploadLimits:
 
 @dataclass(frozen=True)
 class UploadRequest:
+    # Who uploads: the document and its job belong to this tenant.
+    tenant: str
+    # Travels to the workers sealed (task_seal); "" for none.
+    password: str
+    # What the uploader says about the document.
     filename: str
     title: str
     labels: tuple[str, ...]
-    password: str
-    # Who uploads: the document and its job belong to this tenant.
-    tenant: str
 
 
 @dataclass(frozen=True)
