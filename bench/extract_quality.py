@@ -234,8 +234,8 @@ class ToolOutput:
 
 def run_ours(path: pathlib.Path) -> ToolOutput:
     # Imported here, not at the top: tests/bench uses this module's metrics without needing the extractor.
-    from mivaa_extractor.structure.document import extract_document
-    from mivaa_extractor.structure.model import BlockKind
+    from mivaa_extractor.extraction.structure.document import extract_document
+    from mivaa_extractor.extraction.structure.model import BlockKind
 
     doc = extract_document(path)
     headings: list[tuple[str, int]] = []

@@ -111,7 +111,7 @@ class InProcessExtractor(Extractor):
     label = "in-process extract_document (1 core)"
 
     def __init__(self) -> None:
-        from mivaa_extractor.structure.document import extract_document
+        from mivaa_extractor.extraction.structure.document import extract_document
 
         self._extract = extract_document
 
@@ -123,7 +123,7 @@ class MultiProcessExtractor(Extractor):
     """PageExtractor.iter_pages through its worker processes, consumed as the service would."""
 
     def __init__(self, workers: int | None = None) -> None:
-        from mivaa_extractor.text_extraction import PageExtractor
+        from mivaa_extractor.extraction.text_extraction import PageExtractor
 
         self._extractor = PageExtractor(workers=workers)
         self.workers = self._extractor.workers

@@ -728,8 +728,8 @@ class ServiceHarness:
         max_bytes: int = SERVICE_MAX_BYTES,
         max_pages: int = SERVICE_MAX_PAGES,
     ):
-        from mivaa_extractor.text_extraction import PageExtractor
-        from mivaa_extractor.upload_validation import UploadValidator
+        from mivaa_extractor.api.upload_validation import UploadValidator
+        from mivaa_extractor.extraction.text_extraction import PageExtractor
 
         self.workdir = pathlib.Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
