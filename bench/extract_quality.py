@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/extract_quality.py [--corpus ../shared/corpus] [--only multicolumn] [--tools ours,pypdf]
 
-For every document of bench/ground_truth.py (the corpus PDFs that come with
+For every document of bench/ground_truth/ (the corpus PDFs that come with
 their LaTeX/HTML sources, skipped with a message when ../shared/corpus is
 absent, and PDFs generated with exact truth) each tool runs in this process,
 in the same run, and is scored on:

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pathlib
 import sys
 import time
@@ -76,7 +75,7 @@ from export_clip_onnx import (
     run_text,
     write_tokenizer,
 )
-from export_common import MANIFEST, exported_at, publish, sha256_file, work_folder
+from export_common import MANIFEST, exported_at, hub_offline, needs_export, publish, sha256_file, work_folder
 
 DEFAULT_OPSET = 17
 # Bump when the layout or content of the exported folder changes.
@@ -173,17 +172,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    if not args.force:
-        ok, why = up_to_date(out, src)
-        if ok:
-            print(f"{out}: up to date ({why})")
-            return 0
-        print(f"{out}: exporting {src} ({why})")
+    if not args.force and not needs_export(out, up_to_date(out, src), source=str(src)):
+        return 0
 
-    # Never reach for the Hub: everything comes from the checkpoint folder.
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Everything comes from the checkpoint folder.
+    hub_offline()
 
     with work_folder(out) as work:
         t0 = time.perf_counter()

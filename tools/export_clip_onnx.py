@@ -7,7 +7,8 @@ each is imported where it is used, so reading a checkpoint needs none of them).
 from __future__ import annotations
 
 import pathlib
-import sys
+
+from export_common import export_onnx
 
 FILES = {
     "fp32": {"image": "image.fp32.onnx", "text": "text.fp32.onnx"},
@@ -163,64 +164,6 @@ def load_model(src: pathlib.Path):
     return model.eval()
 
 
-def _export(
-    wrapper,
-    dummy: tuple,
-    path: pathlib.Path,
-    names: list[str],
-    output: str,
-    dynamic: dict[str, dict[int, tuple[str, int]]],
-    opset: int,
-    exporter: str,
-) -> str:
-    """torch.onnx.export, the legacy exporter first, then dynamo; returns the one that worked."""
-    import torch
-
-    tries = ["legacy", "dynamo"] if exporter == "auto" else [exporter]
-    errors = []
-    for kind in tries:
-        try:
-            with torch.no_grad():
-                if kind == "legacy":
-                    torch.onnx.export(
-                        wrapper,
-                        dummy,
-                        str(path),
-                        dynamo=False,
-                        input_names=names,
-                        output_names=[output],
-                        dynamic_axes={
-                            **{n: {axis: label for axis, (label, _) in dynamic[n].items()} for n in names},
-                            output: {0: "batch"},
-                        },
-                        opset_version=opset,
-                        do_constant_folding=True,
-                    )
-                else:
-                    dims: dict[str, torch.export.Dim] = {}
-                    for axes in dynamic.values():
-                        for label, top in axes.values():
-                            dims.setdefault(label, torch.export.Dim(label, min=1, max=top))
-                    torch.onnx.export(
-                        wrapper,
-                        dummy,
-                        str(path),
-                        dynamo=True,
-                        external_data=False,
-                        input_names=names,
-                        output_names=[output],
-                        dynamic_shapes={
-                            n: {axis: dims[label] for axis, (label, _) in dynamic[n].items()} for n in names
-                        },
-                        opset_version=opset,
-                    )
-            return kind
-        except Exception as exc:  # noqa: BLE001 - report and try the next exporter
-            errors.append(f"{kind}: {type(exc).__name__}: {exc}")
-            print(f"  exporter {kind} failed: {type(exc).__name__}: {str(exc)[:300]}", file=sys.stderr)
-    raise SystemExit(f"ONNX export of {path.name} failed:\n  " + "\n  ".join(errors))
-
-
 def export_towers(
     model, work: pathlib.Path, image_size: int, max_text_tokens: int, pad_id: int, opset: int, exporter: str
 ) -> dict[str, str]:
@@ -247,7 +190,7 @@ def export_towers(
 
     kinds = {}
     pixels = torch.randn((2, 3, image_size, image_size), generator=torch.Generator().manual_seed(0))
-    kinds["image"] = _export(
+    kinds["image"] = export_onnx(
         _ImageTower(model).eval(),
         (pixels,),
         work / FILES["fp32"]["image"],
@@ -263,7 +206,7 @@ def export_towers(
         [[bos, 5, 6, 7, 8, eos, pad_id], [bos, 9, eos, pad_id, pad_id, pad_id, pad_id]], dtype=torch.int64
     )
     mask = (torch.arange(7)[None, :] < torch.tensor([[6], [3]])).to(torch.int64)
-    kinds["text"] = _export(
+    kinds["text"] = export_onnx(
         _TextTower(model).eval(),
         (ids, mask),
         work / FILES["fp32"]["text"],

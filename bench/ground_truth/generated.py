@@ -12,13 +12,9 @@ from bench.ground_truth.types import DEFAULT_GENERATED_DIR, GroundTruth
 def _single_column(path: pathlib.Path) -> GroundTruth:
     prose = Prose(seed=11)
     c = Composer(columns=1)
-    c.heading("Coastal Weather Field Guide", 1)
-    c.paragraph(prose.paragraph(5))
-    c.heading("Reading the Sky", 2)
-    c.paragraph(prose.paragraph(6))
-    c.paragraph(prose.paragraph(5))
-    c.heading("Cloud Families", 3)
-    c.paragraph(prose.paragraph(4))
+    c.section("Coastal Weather Field Guide", 1, prose, (5,))
+    c.section("Reading the Sky", 2, prose, (6, 5))
+    c.section("Cloud Families", 3, prose, (4,))
     c.bullet_list(
         [
             "Cumulus towers that grow before noon usually announce afternoon showers over the headland.",
@@ -28,13 +24,9 @@ def _single_column(path: pathlib.Path) -> GroundTruth:
         ]
     )
     c.paragraph(prose.paragraph(5))
-    c.heading("Pressure and Wind", 3)
-    c.paragraph(prose.paragraph(6))
-    c.paragraph(prose.paragraph(5))
-    c.heading("Working at the Station", 2)
-    c.paragraph(prose.paragraph(5))
-    c.heading("Instrument Care", 3)
-    c.paragraph(prose.paragraph(4))
+    c.section("Pressure and Wind", 3, prose, (6, 5))
+    c.section("Working at the Station", 2, prose, (5,))
+    c.section("Instrument Care", 3, prose, (4,))
     c.bullet_list(
         [
             "Rinse the anemometer cups with fresh water after every storm.",
@@ -43,12 +35,8 @@ def _single_column(path: pathlib.Path) -> GroundTruth:
         ]
     )
     c.paragraph(prose.paragraph(5))
-    c.heading("Reporting Schedule", 3)
-    c.paragraph(prose.paragraph(6))
-    c.paragraph(prose.paragraph(6))
-    c.heading("Closing Remarks", 2)
-    c.paragraph(prose.paragraph(5))
-    c.paragraph(prose.paragraph(4))
+    c.section("Reporting Schedule", 3, prose, (6, 6))
+    c.section("Closing Remarks", 2, prose, (5, 4))
     return c.save(
         path,
         c.furniture("Mivaa Bench Handbook Series", "Page {page} of {pages}"),
@@ -70,9 +58,7 @@ def _two_column(path: pathlib.Path) -> GroundTruth:
         "Open Questions",
     )
     for section in sections:
-        c.heading(section, 2)
-        for sentences in (6, 5, 7):
-            c.paragraph(prose.paragraph(sentences), first_indent=10.0, space_after=3.0)
+        c.section(section, 2, prose, (6, 5, 7), first_indent=10.0, space_after=3.0)
     return c.save(
         path, c.furniture(None, "{page}"), "full-width title, text flows down column 1 then column 2", multi_column=True
     )
@@ -81,10 +67,8 @@ def _two_column(path: pathlib.Path) -> GroundTruth:
 def _tables(path: pathlib.Path) -> GroundTruth:
     prose = Prose(seed=37)
     c = Composer(columns=1)
-    c.heading("Station Records", 1)
-    c.paragraph(prose.paragraph(4))
-    c.heading("A Ruled Table", 2)
-    c.paragraph(prose.paragraph(3))
+    c.section("Station Records", 1, prose, (4,))
+    c.section("A Ruled Table", 2, prose, (3,))
     c.table(
         [
             ["Station", "January (mm)", "February (mm)", "March (mm)", "Observer"],
@@ -98,8 +82,7 @@ def _tables(path: pathlib.Path) -> GroundTruth:
         caption="Table 1: Monthly rainfall by station",
     )
     c.paragraph(prose.paragraph(4))
-    c.heading("A Table Without Rules", 2)
-    c.paragraph(prose.paragraph(3))
+    c.section("A Table Without Rules", 2, prose, (3,))
     c.table(
         [
             ["Instrument", "Range", "Accuracy", "Serviced"],
@@ -114,9 +97,7 @@ def _tables(path: pathlib.Path) -> GroundTruth:
     )
     c.paragraph(prose.paragraph(5))
     # A second page, so the header and footer run (repeat) like real page furniture.
-    c.heading("Notes on the Records", 2)
-    for sentences in (6, 5, 6, 5, 6):
-        c.paragraph(prose.paragraph(sentences))
+    c.section("Notes on the Records", 2, prose, (6, 5, 6, 5, 6))
     return c.save(
         path,
         c.furniture("Mivaa Bench Station Annex", "Page {page}"),

@@ -1,11 +1,11 @@
 """The benchmark's ground truth is itself checked: against the PDFs (as a bag of words) and the sources.
 
 A benchmark is only as good as its truth. These tests prove that the truth
-bench/ground_truth.py derives from LaTeX/HTML sources and from the generated
+bench/ground_truth/ derives from LaTeX/HTML sources and from the generated
 PDFs holds exactly the words PyMuPDF's plain get_text() finds on the pages
 (page furniture included, hyphenation undone), that the LaTeX parser reads
 the structure the sources declare, and that the reading-order score of
-bench/quality_text.py tells column-by-column from across-the-columns.
+bench/quality_scores.py tells column-by-column from across-the-columns.
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mivaa_embedder.images import ClipPreprocess, decode_image
+from mivaa_embedder.rows import VectorRows
 from mivaa_embedder.settings import DEFAULT_MAX_IMAGE_PIXELS
 from mivaa_embedder.text_model import (
     CPU,
@@ -47,6 +48,7 @@ from mivaa_embedder.text_model import (
     file_sha256,
     model_invalid,
     padded_runs,
+    session_settings,
 )
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument, MivaaError
 
@@ -124,7 +126,7 @@ def read_clip_manifest(model_dir: str | os.PathLike) -> dict:
 
 
 @dataclasses.dataclass(frozen=True)
-class ImageEmbeddings:
+class ImageEmbeddings(VectorRows):
     """Vectors for a list of images, in the caller's order, with per-image errors.
 
     vectors: float32 [n, dimension]; row i is unit length when errors[i] is None, and
@@ -135,9 +137,6 @@ class ImageEmbeddings:
     vectors: np.ndarray
     errors: list[MivaaError | None]
 
-    def __len__(self) -> int:
-        return len(self.errors)
-
     @property
     def ok(self) -> list[bool]:
         return [e is None for e in self.errors]
@@ -146,21 +145,6 @@ class ImageEmbeddings:
         for error in self.errors:
             if error is not None:
                 raise error
-
-    @classmethod
-    def empty(cls, dimension: int) -> ImageEmbeddings:
-        return cls(np.zeros((0, dimension), dtype=np.float32), [])
-
-    def slice(self, start: int, stop: int) -> ImageEmbeddings:
-        return ImageEmbeddings(self.vectors[start:stop], self.errors[start:stop])
-
-    @classmethod
-    def concat(cls, parts: Sequence[ImageEmbeddings], dimension: int) -> ImageEmbeddings:
-        if not parts:
-            return cls.empty(dimension)
-        if len(parts) == 1:
-            return parts[0]
-        return cls(np.concatenate([p.vectors for p in parts], axis=0), [e for p in parts for e in p.errors])
 
 
 def l2_normalize(vectors: np.ndarray) -> np.ndarray:
@@ -245,16 +229,7 @@ class OnnxClipModel:
         self._tokenizer.enable_truncation(max_length=self.max_text_tokens)
         self._tokenizer.no_padding()
 
-        if providers is None:
-            available = ort.get_available_providers()
-            providers = [CUDA, CPU] if CUDA in available else [CPU]
-        providers = list(providers)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = int(intra_op_threads or os.cpu_count() or 1)
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
+        providers, options = session_settings(ort, providers, intra_op_threads)
         if precision == "auto":
             available = set(ort.get_available_providers())
             first = next((p for p in providers if p in available), CPU)
