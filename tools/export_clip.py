@@ -75,7 +75,7 @@ from export_clip_onnx import (
     run_text,
     write_tokenizer,
 )
-from export_common import MANIFEST, exported_at, hub_offline, needs_export, publish, sha256_file, work_folder
+from export_common import MANIFEST, hub_offline, needs_export, publish, sha256_file, work_folder
 
 DEFAULT_OPSET = 17
 # Bump when the layout or content of the exported folder changes.
@@ -299,11 +299,10 @@ def main(argv: list[str] | None = None) -> int:
                 "fp16": FP16_CONVERSION,
             },
             "tolerances": TOLERANCES,
-            "export_format": EXPORT_FORMAT,
-            "exported_at": exported_at(),
-            "checksums": checksums,
         }
-        return publish(work, out, manifest, checksums, started=t0)
+        return publish(
+            work, out, manifest, export_format=EXPORT_FORMAT, files_key="checksums", files=checksums, started=t0
+        )
 
 
 if __name__ == "__main__":

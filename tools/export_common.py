@@ -17,7 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 MANIFEST = "manifest.json"
 
@@ -73,8 +73,19 @@ def work_folder(out: pathlib.Path) -> Iterator[pathlib.Path]:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def publish(work: pathlib.Path, out: pathlib.Path, manifest: dict, files: Iterable[str], started: float) -> int:
-    """Writes the manifest last, then replaces `out` with the verified `work` folder; returns exit status 0."""
+def publish(
+    work: pathlib.Path,
+    out: pathlib.Path,
+    manifest: dict,
+    *,
+    export_format: int,
+    files_key: str,
+    files: dict,
+    started: float,
+) -> int:
+    """Writes the manifest last (ending with the format, the time and `files` under `files_key`), then
+    replaces `out` with the verified `work` folder; returns exit status 0."""
+    manifest = {**manifest, "export_format": export_format, "exported_at": exported_at(), files_key: files}
     (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     replace_folder(work, out)  # only now, verified, does it replace an older export
     print(f"wrote {out} ({', '.join(files)}, {MANIFEST}) in {time.perf_counter() - started:.1f}s")

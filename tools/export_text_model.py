@@ -40,7 +40,6 @@ sys.path.insert(2, str(pathlib.Path(__file__).resolve().parents[1] / "libs"))
 from export_common import (
     MANIFEST,
     export_onnx,
-    exported_at,
     hub_offline,
     needs_export,
     publish,
@@ -501,11 +500,8 @@ def main(argv: list[str] | None = None) -> int:
                 "min_cosine": round(min(cos_s, cos_b), 8),
                 "max_abs_diff": float(f"{max(diff_s, diff_b):.3e}"),
             },
-            "export_format": EXPORT_FORMAT,
-            "exported_at": exported_at(),
-            "files": files,
         }
-        return publish(work, out, manifest, files, started=t0)
+        return publish(work, out, manifest, export_format=EXPORT_FORMAT, files_key="files", files=files, started=t0)
 
 
 if __name__ == "__main__":

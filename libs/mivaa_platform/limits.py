@@ -49,22 +49,20 @@ def _refused(reason: str, message: str, *, domain: str, field: str, **limits: in
     )
 
 
+def _check_utf8_bytes(value: str, limit: int, reason: str, *, domain: str, field: str, say_size: bool) -> None:
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        sizes = {"max_bytes": limit, "bytes": size} if say_size else {"max_bytes": limit}
+        raise _refused(reason, f"{field} must be at most {limit} bytes of UTF-8.", domain=domain, field=field, **sizes)
+
+
 def _control_error(field: str, domain: str) -> InvalidArgument:
     return _refused("CONTROL_CHARACTERS", f"{field} must not contain control characters.", domain=domain, field=field)
 
 
 def check_filename(value: str, *, domain: str, field: str = "filename") -> str:
     """A file's base name: at most 255 UTF-8 bytes, no control characters, no path."""
-    size = len(value.encode("utf-8", "surrogatepass"))
-    if size > MAX_FILENAME_BYTES:
-        raise _refused(
-            "FILENAME_TOO_LONG",
-            f"{field} must be at most {MAX_FILENAME_BYTES} bytes of UTF-8.",
-            domain=domain,
-            field=field,
-            max_bytes=MAX_FILENAME_BYTES,
-            bytes=size,
-        )
+    _check_utf8_bytes(value, MAX_FILENAME_BYTES, "FILENAME_TOO_LONG", domain=domain, field=field, say_size=True)
     if _control_characters(value):
         raise _control_error(field, domain)
     if "/" in value or "\\" in value or value in (".", ".."):
@@ -121,15 +119,8 @@ def check_labels(values: Iterable[str], *, domain: str, field: str = "labels") -
 
 
 def check_password(value: str, *, domain: str, field: str = "password") -> str:
-    size = len(value.encode("utf-8", "surrogatepass"))
-    if size > MAX_PASSWORD_BYTES:
-        raise _refused(
-            "PASSWORD_TOO_LONG",
-            f"{field} must be at most {MAX_PASSWORD_BYTES} bytes of UTF-8.",
-            domain=domain,
-            field=field,
-            max_bytes=MAX_PASSWORD_BYTES,
-        )
+    # The refusal does not say the password's size.
+    _check_utf8_bytes(value, MAX_PASSWORD_BYTES, "PASSWORD_TOO_LONG", domain=domain, field=field, say_size=False)
     return value
 
 

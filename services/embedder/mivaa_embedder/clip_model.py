@@ -40,12 +40,12 @@ from mivaa_embedder.images import ClipPreprocess, decode_image
 from mivaa_embedder.rows import VectorRows
 from mivaa_embedder.settings import DEFAULT_MAX_IMAGE_PIXELS
 from mivaa_embedder.text_model import (
-    CPU,
     CUDA,
     DOMAIN,
     EmbeddingBatch,
     encode_texts,
     file_sha256,
+    first_available,
     model_invalid,
     padded_runs,
     session_settings,
@@ -231,9 +231,7 @@ class OnnxClipModel:
 
         providers, options = session_settings(ort, providers, intra_op_threads)
         if precision == "auto":
-            available = set(ort.get_available_providers())
-            first = next((p for p in providers if p in available), CPU)
-            precision = FP16 if first == CUDA and FP16 in self.variants else FP32
+            precision = FP16 if first_available(ort, providers) == CUDA and FP16 in self.variants else FP32
             self._image_session = self._open(ort, precision, "image", options, providers)
             if precision == FP16 and self._image_session.get_providers()[0] != CUDA:
                 # CUDA was offered but could not run it: fp16 graphs are a GPU optimisation.

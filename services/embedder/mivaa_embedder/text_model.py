@@ -89,6 +89,12 @@ def session_settings(ort, providers: Sequence[str] | None, intra_op_threads: int
     return list(providers), options
 
 
+def first_available(ort, providers: Sequence[str]) -> str:
+    """The provider a session will be tried on first: the first one onnxruntime offers, else the CPU."""
+    available = set(ort.get_available_providers())
+    return next((p for p in providers if p in available), CPU)
+
+
 def model_invalid(root: pathlib.Path, message: str, **metadata: str) -> FailedPrecondition:
     """MODEL_INVALID for a model folder whose manifest or files do not add up."""
     return FailedPrecondition("MODEL_INVALID", message, domain=DOMAIN, metadata={"model_dir": str(root), **metadata})
@@ -224,9 +230,7 @@ class OnnxTextEmbedder:
         if precision == "auto":
             # int8 only where the CPU provider will run the model. When another provider is
             # first (CUDA) but the session still lands on the CPU (no usable GPU), reopen as int8.
-            available = set(ort.get_available_providers())
-            first = next((p for p in providers if p in available), CPU)
-            precision = INT8 if first == CPU and INT8 in self.variants else FP32
+            precision = INT8 if first_available(ort, providers) == CPU and INT8 in self.variants else FP32
             self._session = self._open(ort, precision, options, providers)
             if precision == FP32 and INT8 in self.variants and self._session.get_providers()[0] == CPU:
                 precision = INT8
