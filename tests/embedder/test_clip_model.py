@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import pathlib
 
 import numpy as np
 import pytest
@@ -171,30 +170,10 @@ def test_explicit_fp16_runs_and_agrees_with_fp32(clip_dir, clip, images):
     assert cosines.min() > 0.99
 
 
-def test_auto_picks_fp16_when_cuda_runs_the_model(monkeypatch, clip_dir):
-    import onnxruntime as ort
-
-    real = ort.InferenceSession
-    opened: list[str] = []
-
-    class PretendCuda:
-        """A CPU session that says it runs on CUDA (this test machine has no GPU)."""
-
-        def __init__(self, path, sess_options=None, providers=None):
-            opened.append(pathlib.Path(path).name)
-            self._session = real(path, sess_options=sess_options, providers=[CPU])
-
-        def get_providers(self):
-            return [CUDA, CPU]
-
-        def __getattr__(self, name):
-            return getattr(self._session, name)
-
-    monkeypatch.setattr(ort, "get_available_providers", lambda: [CUDA, CPU])
-    monkeypatch.setattr(ort, "InferenceSession", PretendCuda)
+def test_auto_picks_fp16_when_cuda_runs_the_model(pretend_cuda, clip_dir):
     model = OnnxClipModel(clip_dir)
     assert model.device == "CUDAExecutionProvider/fp16"
-    assert opened == ["image.fp16.onnx", "text.fp16.onnx"]
+    assert pretend_cuda == ["image.fp16.onnx", "text.fp16.onnx"]
 
 
 def test_auto_uses_fp32_when_cuda_is_offered_but_the_cpu_runs_it(monkeypatch, clip_dir):
