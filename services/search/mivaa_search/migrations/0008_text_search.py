@@ -78,3 +78,15 @@ async def migrate(conn: psycopg.AsyncConnection) -> None:
         CREATE INDEX chunks_tsv_idx ON chunks USING gin (tsv);
         """
     )
+    # Chunks removed (deleted or replaced) since the vector index was last built: when they
+    # pile up, maintenance rebuilds it (HNSW recall falls as deleted nodes accumulate).
+    await conn.execute(
+        """
+        CREATE TABLE index_builds (
+            index_name text        PRIMARY KEY,
+            removed    bigint      NOT NULL DEFAULT 0,
+            built_at   timestamptz NOT NULL DEFAULT now()
+        );
+        INSERT INTO index_builds (index_name) VALUES ('chunks_embedding_hnsw_idx');
+        """
+    )

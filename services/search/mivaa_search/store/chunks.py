@@ -15,6 +15,7 @@ from mivaa_search.store._common import (
 )
 from mivaa_search.store.documents import DOCUMENT_COLUMNS, document_record, json_or_none
 from mivaa_search.store.images import write_images
+from mivaa_search.store.maintenance import note_removed
 from mivaa_search.store.pages import write_pages
 from mivaa_search.store.records import (
     DEFAULT_TOP_K,
@@ -27,7 +28,7 @@ from mivaa_search.store.records import (
     DocumentRecord,
     SearchFilter,
 )
-from mivaa_search.store.retrieval import Retrieval, highlights
+from mivaa_search.store.retrieval import Retrieval, VectorTuning, highlights
 from mivaa_search.store.schema import ensure_image_index
 
 _CHUNK_COLUMNS = (
@@ -45,6 +46,14 @@ class ChunkRepository:
         self.dimension = dimension
         self._retrieval = Retrieval(connections)
 
+    @property
+    def tuning(self) -> VectorTuning:
+        return self._retrieval.tuning
+
+    @tuning.setter
+    def tuning(self, value: VectorTuning) -> None:
+        self._retrieval.tuning = value
+
     async def replace_content(self, document_id: str, content: DocumentContent, *, tenant: str) -> DocumentRecord:
         """Swap a document's chunks, pages, images and placements for these, in one
         transaction; set its counts, metadata and, with mark_ready, its state to
@@ -60,7 +69,7 @@ class ChunkRepository:
                 )
                 if await cur.fetchone() is None:
                     raise document_not_found(document_id)
-                await conn.execute("DELETE FROM chunks WHERE document_id = %s", [doc_id])
+                removed = (await conn.execute("DELETE FROM chunks WHERE document_id = %s", [doc_id])).rowcount
                 async with (
                     conn.cursor() as copy_cursor,
                     copy_cursor.copy(f"COPY chunks ({_CHUNK_COLUMNS}) FROM STDIN WITH (FORMAT BINARY)") as copy,
@@ -95,6 +104,7 @@ class ChunkRepository:
                 )
                 row = await cur.fetchone()
                 assert row is not None  # the row is locked FOR UPDATE above
+            await note_removed(conn, removed)
             # Schema work after the data is committed, never inside its transaction.
             for dimension in sorted(dimensions):
                 await ensure_image_index(conn, dimension)

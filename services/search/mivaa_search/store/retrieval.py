@@ -14,6 +14,7 @@ text_query.py for what matches and how it ranks.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,11 +24,18 @@ from mivaa_search.store._common import Connections, parse_document_id
 from mivaa_search.store.records import MAX_HIT_TITLE_CHARS, ChunkHit, SearchFilter
 from mivaa_search.store.text_query import SEPARATOR, ConfigQuery, any_of, config_query, uses_operators
 
-# Candidate sets up to this many chunks are scanned exactly (see the service README for the measurement).
-EXACT_SCAN_MAX_CHUNKS = 20_000
-# HNSW candidate list size for larger sets (at least the depth asked for), from measured recall.
-HNSW_EF_SEARCH = 200
 MAX_EF_SEARCH = 1000  # pgvector's limit
+
+
+@dataclass(frozen=True)
+class VectorTuning:
+    """How vector search trades exactness for speed (figures: bench/vector_recall.py, service README)."""
+
+    # Candidate sets up to this many chunks are scanned exactly.
+    exact_scan_max_chunks: int = 20_000
+    # HNSW candidate list size for larger sets (at least the depth asked for).
+    ef_search: int = 200
+
 
 _HIT_COLUMNS = (
     "c.document_id, left(d.title, %(title_chars)s), c.chunk_index, c.text, c.page_start, c.page_end,"
@@ -95,8 +103,9 @@ def _hit(row: Sequence, score: float, embedding: Any = None) -> ChunkHit:
 
 
 class Retrieval:
-    def __init__(self, connections: Connections):
+    def __init__(self, connections: Connections, tuning: VectorTuning | None = None):
         self._connections = connections
+        self.tuning = tuning or VectorTuning()
 
     async def nearest(
         self, query: np.ndarray, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool = False
@@ -117,13 +126,13 @@ class Retrieval:
             candidates, documents = row
             if not documents:
                 return []
-            if candidates <= EXACT_SCAN_MAX_CHUNKS:
+            if candidates <= self.tuning.exact_scan_max_chunks:
                 # An expression the index cannot serve (+ 0): every candidate is compared.
                 params["documents"] = documents
                 conditions = ["c.document_id = ANY(%(documents)s)", *doc_conditions, *more]
                 order = "(c.embedding <=> %(query)s) + 0"
             else:
-                await prepare_hnsw_scan(conn, depth)
+                await prepare_hnsw_scan(conn, max(self.tuning.ef_search, depth))
                 conditions = [*doc_conditions, *more]
                 order = "c.embedding <=> %(query)s"
             cur = await conn.execute(
@@ -232,10 +241,10 @@ async def analyse(
     return analysed
 
 
-async def prepare_hnsw_scan(conn: psycopg.AsyncConnection, depth: int) -> None:
-    """For this transaction: ef_search from measured recall (at least the depth asked for), and
-    iterative scans that go on until `depth` rows pass the filters (pgvector >= 0.8)."""
-    ef_search = min(max(HNSW_EF_SEARCH, depth), MAX_EF_SEARCH)
+async def prepare_hnsw_scan(conn: psycopg.AsyncConnection, ef_search: int) -> None:
+    """For this transaction: the HNSW candidate list size, and iterative scans that go on until
+    enough rows pass the filters (pgvector >= 0.8)."""
+    ef_search = min(ef_search, MAX_EF_SEARCH)
     await conn.execute(
         "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
         [str(ef_search)],
