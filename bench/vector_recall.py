@@ -51,7 +51,7 @@ def corpus_windows(folder: pathlib.Path, width: int = 80, stride: int = 40) -> l
     return [w for w in windows if len(w.split()) >= 10]
 
 
-def vectors(count: int, seed: int = 7) -> np.ndarray:
+def vectors(count: int, noise: float, seed: int = 7) -> np.ndarray:
     from mivaa_embedder.text_model import OnnxTextEmbedder
 
     texts = corpus_windows(ROOT.parent / "shared" / "corpus")
@@ -59,7 +59,7 @@ def vectors(count: int, seed: int = 7) -> np.ndarray:
     base = np.asarray(model.embed(texts).vectors, dtype=np.float32)
     rng = np.random.default_rng(seed)
     copies = base[rng.integers(0, len(base), count)]
-    noisy = copies + rng.normal(0, 0.02, copies.shape).astype(np.float32)  # cos ~0.93 to the original
+    noisy = copies + rng.normal(0, noise, copies.shape).astype(np.float32)  # 0.02: cos ~0.93 to the original
     return noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
 
 
@@ -92,7 +92,7 @@ async def write(store: SearchStore, block: np.ndarray, n: int) -> tuple[str, np.
 
 async def measure(args) -> None:
     rng = np.random.default_rng(11)
-    data = vectors(args.chunks)
+    data = vectors(args.chunks, args.noise)
     folder = pathlib.Path(tempfile.mkdtemp(prefix="mivaa-bench-pg-"))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -156,6 +156,7 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=20_000)
     parser.add_argument("--sample", type=int, default=300)
     parser.add_argument("--churn", type=float, default=0.3, help="share of documents deleted (and as many replaced)")
+    parser.add_argument("--noise", type=float, default=0.02, help="spread of the copies of each real vector")
     parser.add_argument("--reindex", action="store_true", help="measure again after REINDEX CONCURRENTLY")
     asyncio.run(measure(parser.parse_args()))
 

@@ -18,6 +18,7 @@ from mivaa_search.usecases.search import ChunkQuery
 from tests.search.support import new_document, sha
 from tests.support.pdfs import filler, page_phrase
 
+IDENTIFIER = "XK-4471-QZ"  # a part number that occurs once, in chunk 37 of the long document
 MODEL_DIR = pathlib.Path(__file__).resolve().parents[2] / "models" / "all-MiniLM-L6-v2"
 
 

@@ -252,6 +252,7 @@ async def prepare_hnsw_scan(conn: psycopg.AsyncConnection, ef_search: int) -> No
 
 
 _START, _STOP = "\x02", "\x03"  # marks around matched words; texts holding them get no highlights
+_JOINERS = ("", "-", "_", ".", "/")
 
 
 async def highlights(
@@ -290,7 +291,11 @@ def _spans(original: str, marked: str) -> tuple[tuple[int, int], ...]:
             start = length
         elif character == _STOP:
             if start >= 0 and length > start:
-                spans.append((start, length))
+                gap = "".join(plain[spans[-1][1] : start]) if spans else " "
+                if len(gap) <= 1 and gap in _JOINERS:  # parts of one compound: "XK-4471-QZ", "e-mail"
+                    spans[-1] = (spans[-1][0], length)
+                else:
+                    spans.append((start, length))
             start = -1
         else:
             plain.append(character)
