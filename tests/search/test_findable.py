@@ -66,7 +66,7 @@ async def test_every_live_chunk_is_found_by_its_own_vector(store, churned):
 
 
 async def test_through_the_index_after_upkeep(store, churned):
-    store.chunks.tuning = VectorTuning(exact_scan_max_chunks=0, ef_search=200)  # always HNSW
+    store.chunks.tuning = VectorTuning(exact_scan_max_chunks=0, ef_search=400)  # always HNSW
     upkeep = IndexUpkeep(store, probe_sample=100)
     # Deleting and replacing two thirds of the chunks makes a rebuild due; upkeep does it.
     assert await store.maintenance.rebuild_due()

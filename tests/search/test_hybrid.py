@@ -169,3 +169,10 @@ async def test_page_token_of_another_query_is_refused(service, library):
     with pytest.raises(InvalidArgument) as refused:
         await search(service, "lighthouse", top_k=1, mode="KEYWORD", page_token=first.next_page_token)
     assert refused.value.reason == "INVALID_PAGE_TOKEN"
+
+
+@pytest.mark.parametrize("mode", ["HYBRID", "VECTOR", "KEYWORD"])
+async def test_queries_with_tsquery_syntax_are_just_text(service, library, mode):
+    for query in ("'", "\\", "a:*", "!()&|<-> <2>", "o'reilly's \\x 'quoted'", "-", '"', "or", "the the the", "C++ -"):
+        results = await search(service, query, mode=mode)
+        assert all(r.hit.text for r in results.hits)

@@ -73,6 +73,7 @@ async def test_request_filters(stub, library):
         ({"page_token": "not-a-token"}, "INVALID_PAGE_TOKEN"),
         ({"query": "  "}, "QUERY_EMPTY"),
         ({"documents": ["documents/not-a-uuid"]}, "INVALID_DOCUMENT_NAME"),
+        ({"create_time_after": timestamp_pb2.Timestamp(seconds=10**12)}, "INVALID_TIME_RANGE"),
     ],
 )
 async def test_bad_requests(stub, request_fields, reason):

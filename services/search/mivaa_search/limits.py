@@ -45,22 +45,15 @@ def check_top_k(top_k: int) -> int:
     return top_k
 
 
+def _check_count(values: Sequence[object], limit: int, reason: str, what: str) -> None:
+    if len(values) > limit:
+        raise _refuse(reason, f"At most {limit} {what} may be named in a filter.", count=len(values), max_count=limit)
+
+
 def check_filters(*, documents: Sequence[str] = (), labels: Sequence[str] = ()) -> None:
     """TOO_MANY_DOCUMENTS, TOO_MANY_LABELS or LABEL_TOO_LONG for filters past the limits."""
-    if len(documents) > MAX_FILTER_DOCUMENTS:
-        raise _refuse(
-            "TOO_MANY_DOCUMENTS",
-            f"At most {MAX_FILTER_DOCUMENTS} documents may be named in a filter.",
-            count=len(documents),
-            max_count=MAX_FILTER_DOCUMENTS,
-        )
-    if len(labels) > MAX_FILTER_LABELS:
-        raise _refuse(
-            "TOO_MANY_LABELS",
-            f"At most {MAX_FILTER_LABELS} labels may be named in a filter.",
-            count=len(labels),
-            max_count=MAX_FILTER_LABELS,
-        )
+    _check_count(documents, MAX_FILTER_DOCUMENTS, "TOO_MANY_DOCUMENTS", "documents")
+    _check_count(labels, MAX_FILTER_LABELS, "TOO_MANY_LABELS", "labels")
     for label in labels:
         if len(label) > MAX_LABEL_CHARS:
             raise _refuse(
@@ -103,26 +96,14 @@ def check_time_range(after: dt.datetime | None, before: dt.datetime | None) -> N
 
 def check_block_types(kinds: Sequence[str]) -> None:
     """TOO_MANY_BLOCK_TYPES past the limit; INVALID_BLOCK_TYPE for a kind no block has."""
-    if len(kinds) > MAX_FILTER_BLOCK_TYPES:
-        raise _refuse(
-            "TOO_MANY_BLOCK_TYPES",
-            f"At most {MAX_FILTER_BLOCK_TYPES} block types may be named in a filter.",
-            count=len(kinds),
-            max_count=MAX_FILTER_BLOCK_TYPES,
-        )
+    _check_count(kinds, MAX_FILTER_BLOCK_TYPES, "TOO_MANY_BLOCK_TYPES", "block types")
     if "unspecified" in kinds:
         raise _refuse("INVALID_BLOCK_TYPE", "block_types must not hold BLOCK_TYPE_UNSPECIFIED.")
 
 
 def check_languages(languages: Sequence[str]) -> list[str]:
     """The languages as lower-case primary tags; TOO_MANY_LANGUAGES or INVALID_LANGUAGE."""
-    if len(languages) > MAX_FILTER_LANGUAGES:
-        raise _refuse(
-            "TOO_MANY_LANGUAGES",
-            f"At most {MAX_FILTER_LANGUAGES} languages may be named in a filter.",
-            count=len(languages),
-            max_count=MAX_FILTER_LANGUAGES,
-        )
+    _check_count(languages, MAX_FILTER_LANGUAGES, "TOO_MANY_LANGUAGES", "languages")
     tags = []
     for language in languages:
         tag = language.strip().lower()

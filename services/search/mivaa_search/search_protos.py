@@ -6,7 +6,8 @@ import datetime as dt
 from typing import cast
 
 from mivaa.search.v1 import search_service_pb2 as pb
-from mivaa_search.names import document_id
+from mivaa_platform.errors import InvalidArgument
+from mivaa_search.names import DOMAIN, document_id
 from mivaa_search.store import SearchFilter
 from mivaa_search.upserts import BLOCK_TYPE_NAMES
 from mivaa_search.usecases.ranking import RankedHit
@@ -22,12 +23,8 @@ def chunk_query(request: pb.SearchChunksRequest) -> ChunkQuery:
         labels=list(request.labels),
         page_min=request.page_min,
         page_max=request.page_max,
-        created_after=request.create_time_after.ToDatetime(tzinfo=dt.UTC)
-        if request.HasField("create_time_after")
-        else None,
-        created_before=request.create_time_before.ToDatetime(tzinfo=dt.UTC)
-        if request.HasField("create_time_before")
-        else None,
+        created_after=_time(request, "create_time_after"),
+        created_before=_time(request, "create_time_before"),
         block_types=[BLOCK_TYPE_NAMES.get(value, "unspecified") for value in request.block_types],
         languages=list(request.languages),
     )
@@ -41,6 +38,15 @@ def chunk_query(request: pb.SearchChunksRequest) -> ChunkQuery:
         diversity=request.diversity,
         page_token=request.page_token,
     )
+
+
+def _time(request: pb.SearchChunksRequest, field: str) -> dt.datetime | None:
+    if not request.HasField(field):
+        return None
+    try:
+        return getattr(request, field).ToDatetime(tzinfo=dt.UTC)
+    except ValueError:  # outside years 1..9999, or nanos out of range
+        raise InvalidArgument("INVALID_TIME_RANGE", f"{field} is not a valid timestamp.", domain=DOMAIN) from None
 
 
 def hit_to_proto(ranked: RankedHit) -> pb.SearchHit:

@@ -32,9 +32,9 @@ class VectorTuning:
     """How vector search trades exactness for speed (figures: bench/vector_recall.py, service README)."""
 
     # Candidate sets up to this many chunks are scanned exactly.
-    exact_scan_max_chunks: int = 20_000
+    exact_scan_max_chunks: int = 10_000
     # HNSW candidate list size for larger sets (at least the depth asked for).
-    ef_search: int = 200
+    ef_search: int = 400
 
 
 _HIT_COLUMNS = (
