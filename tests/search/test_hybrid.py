@@ -74,7 +74,7 @@ async def test_highlights_point_at_the_query_terms(service, library):
 
 @pytest.mark.parametrize("mode", ["HYBRID", "VECTOR", "KEYWORD"])
 async def test_filters(service, library, mode):
-    query = "volcanic eruption"
+    query = "eruption"
 
     async def found(**where) -> set[tuple[str, int]]:
         return set(keys(await search(service, query, mode=mode, top_k=100, where=SearchFilter(**where))))

@@ -25,6 +25,9 @@ from mivaa_search.store.records import MAX_HIT_TITLE_CHARS, ChunkHit, SearchFilt
 from mivaa_search.store.text_query import SEPARATOR, ConfigQuery, any_of, config_query, uses_operators
 
 MAX_EF_SEARCH = 1000  # pgvector's limit
+# Keyword candidates fully scored: at least this many (twice the depth asked for, at most the maximum).
+KEYWORD_POOL = 300
+MAX_KEYWORD_POOL = 2000
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class VectorTuning:
     """How vector search trades exactness for speed (figures: bench/vector_recall.py, service README)."""
 
     # Candidate sets up to this many chunks are scanned exactly.
-    exact_scan_max_chunks: int = 10_000
+    exact_scan_max_chunks: int = 5_000
     # HNSW candidate list size for larger sets (at least the depth asked for).
     ef_search: int = 400
 
@@ -168,38 +171,48 @@ class Retrieval:
                 "any": any_of(queries),
                 "configs": [q.config for q in queries],
                 "stricts": [q.strict for q in queries],
+                "looses": [q.loose for q in queries],
                 "pairs": [SEPARATOR.join(q.pairs) for q in queries],
                 "terms": [SEPARATOR.join(q.terms) for q in queries],
             }
+            # The GIN index finds the candidates (every word, or a pair of them in order); a cheap
+            # rank keeps the best KEYWORD_POOL of them, and only those get the full score.
+            params["pool"] = min(max(KEYWORD_POOL, 2 * depth), MAX_KEYWORD_POOL)
             cur = await conn.execute(
                 f"""
                 WITH q AS MATERIALIZED (
                     SELECT config::regconfig AS config, strict::tsquery AS strict,
+                           coalesce(nullif(loose, ''), strict)::tsquery AS loose,
                            string_to_array(nullif(pairs, ''), {_separator()})::tsquery[] AS pairs,
                            string_to_array(nullif(terms, ''), {_separator()})::tsquery[] AS terms
-                    FROM unnest(%(configs)s::text[], %(stricts)s::text[], %(pairs)s::text[], %(terms)s::text[])
-                         AS given(config, strict, pairs, terms)
+                    FROM unnest(%(configs)s::text[], %(stricts)s::text[], %(looses)s::text[],
+                                %(pairs)s::text[], %(terms)s::text[])
+                         AS given(config, strict, loose, pairs, terms)
                 ),
-                matched AS (
-                    SELECT {_HIT_COLUMNS}{vectors}, r.score
+                candidates AS MATERIALIZED (
+                    SELECT c.document_id, left(d.title, %(title_chars)s) AS title, c.chunk_index, c.text,
+                           c.page_start, c.page_end, c.text_source, c.ocr_confidence, c.section_path,
+                           c.block_types, c.language{vectors}, c.tsv, q.strict, q.pairs, q.terms
                     FROM chunks c
                     JOIN documents d ON d.id = c.document_id
                     JOIN q ON q.config = mivaa_text_config(c.language)
-                    CROSS JOIN LATERAL (
-                        SELECT (c.tsv @@ q.strict)::int AS strict_hit,
-                               ts_rank_cd(c.tsv, q.strict, 32) AS density
-                    ) s
-                    CROSS JOIN LATERAL (
-                        SELECT (
-                            s.strict_hit
-                            + 3 * coalesce((SELECT avg((c.tsv @@ p)::int) FROM unnest(q.pairs) p), s.strict_hit)
-                            + coalesce((SELECT avg((c.tsv @@ t)::int) FROM unnest(q.terms) t), s.strict_hit)
-                            + s.density
-                        ) / 6.0 AS score
-                    ) r
                     WHERE {" AND ".join([*doc_conditions, *more])} AND c.tsv @@ %(any)s::tsquery
+                    ORDER BY ts_rank(c.tsv, q.loose) DESC, c.document_id, c.chunk_index
+                    LIMIT %(pool)s
+                ),
+                scored AS (
+                    SELECT document_id, title, chunk_index, text, page_start, page_end, text_source,
+                           ocr_confidence, section_path, block_types, language{vectors.replace("c.", "")},
+                           (
+                               s.strict_hit
+                               + 3 * coalesce((SELECT avg((k.tsv @@ p)::int) FROM unnest(k.pairs) p), s.strict_hit)
+                               + coalesce((SELECT avg((k.tsv @@ t)::int) FROM unnest(k.terms) t), s.strict_hit)
+                               + ts_rank_cd(k.tsv, k.strict, 32)
+                           ) / 6.0 AS score
+                    FROM candidates k
+                    CROSS JOIN LATERAL (SELECT (k.tsv @@ k.strict)::int AS strict_hit) s
                 )
-                SELECT * FROM matched WHERE score > 0
+                SELECT * FROM scored WHERE score > 0
                 ORDER BY score DESC, document_id, chunk_index
                 LIMIT %(depth)s
                 """,

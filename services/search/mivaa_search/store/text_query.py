@@ -9,7 +9,7 @@ builds, as tsquery text:
 - `pairs`: each pair of neighbouring words at its distance (`'volcan' <-> 'erupt'`): a chunk
   that holds a run of the query's words in order matches many pairs, which is what finds a
   verbatim fragment even when it straddles two chunks or one word differs;
-- `terms`: each word alone, for chunks that share only some of the words.
+- `terms`: each word alone: the share a chunk holds ranks it among the candidates.
 
 Plain-text queries rank by all three; a query written with websearch operators (quotes, "or",
 a leading "-") asked for exactly that, so only `strict` finds its chunks.
@@ -73,6 +73,9 @@ def config_query(
 
 
 def any_of(queries: Sequence[ConfigQuery]) -> str:
-    """One tsquery (text) that every candidate matches: the GIN index finds them all at once."""
-    parts = [f"({q.strict})" for q in queries if q.strict] + [f"({q.loose})" for q in queries if q.loose]
+    """One tsquery (text) that every candidate matches, so the GIN index finds them all at once:
+    all the words (`strict`) or a pair of them in order. A chunk that shares only scattered
+    single words with a longer query is no candidate: on a large tenant that would be most
+    chunks (a query's "of" or "system"), and ranking them all costs seconds."""
+    parts = [f"({q.strict})" for q in queries if q.strict] + [f"({pair})" for q in queries for pair in q.pairs]
     return " | ".join(parts)
