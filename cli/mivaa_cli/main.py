@@ -2,7 +2,7 @@
 
 mivaa up | down | status                 the local mesh (state in ./.mivaa)
 mivaa ingest FILE|DIR...                 upload PDFs, one progress bar per document
-mivaa search "text" [-k 5]               semantic search
+mivaa search "text" [-k 5] [--mode ...]   hybrid (or vector, keyword) search with filters
 mivaa docs list | get NAME | delete NAME
 mivaa jobs list | watch NAME
 """
