@@ -70,9 +70,12 @@ class MeshClient:
         return last
 
     async def search_chunks(
-        self, query: str, top_k: int = 5, documents=(), labels=()
+        self, query: str, top_k: int = 5, documents=(), labels=(), **fields
     ) -> search_pb.SearchChunksResponse:
+        """SearchChunks; `fields` are further SearchChunksRequest fields (mode, min_score, page_min, ...)."""
         return await self.search.SearchChunks(
-            search_pb.SearchChunksRequest(query=query, top_k=top_k, documents=list(documents), labels=list(labels)),
+            search_pb.SearchChunksRequest(
+                query=query, top_k=top_k, documents=list(documents), labels=list(labels), **fields
+            ),
             timeout=30,
         )

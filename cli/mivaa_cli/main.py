@@ -2,7 +2,7 @@
 
 mivaa up | down | status                 the local mesh (state in ./.mivaa)
 mivaa ingest FILE|DIR...                 upload PDFs, one progress bar per document
-mivaa search "text" [-k 5]               semantic search
+mivaa search "text" [-k 5] [--mode ...]   hybrid (or vector, keyword) search with filters
 mivaa docs list | get NAME | delete NAME
 mivaa jobs list | watch NAME
 """
@@ -24,7 +24,7 @@ from google.protobuf import json_format
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
-from mivaa_cli import auth, models
+from mivaa_cli import auth, models, search_cmd
 from mivaa_cli.client import MeshClient
 from mivaa_cli.progress import ProgressBoard
 from mivaa_cli.terminal import printable
@@ -161,21 +161,13 @@ async def ingest(args) -> int:
 # -- search, documents, jobs -------------------------------------------------------------
 async def search(args) -> int:
     async with _client(args) as client:
-        response = await client.search_chunks(args.query, args.top_k, labels=args.label)
+        response = await client.search_chunks(
+            args.query, args.top_k, documents=args.document, labels=args.label, **search_cmd.request_fields(args)
+        )
     if args.json:
         print(_json(response))
-        return 0
-    if not response.hits:
-        print("no results")
-    for rank, hit in enumerate(response.hits, 1):
-        pages = f"p.{hit.page_start}" if hit.page_start == hit.page_end else f"pp.{hit.page_start}-{hit.page_end}"
-        snippet = " ".join(hit.text.split())[:240]
-        section = f"  [{' > '.join(hit.section_path)}]" if hit.section_path else ""
-        print(
-            printable(f"{rank:2}. {hit.score:.3f}  {hit.document_title} ({pages}, {hit.document}){section}")
-            + "\n    "
-            + printable(snippet)
-        )
+    else:
+        search_cmd.print_hits(response)
     return 0
 
 
@@ -309,11 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest_parser.add_argument("--password", help="password for encrypted PDFs")
     ingest_parser.add_argument("--parallel", type=int, default=4)
 
-    search_parser = sub.add_parser("search", help="semantic search over chunks")
-    search_parser.add_argument("query")
-    search_parser.add_argument("-k", "--top-k", type=int, default=5)
-    search_parser.add_argument("--label", action="append", default=[])
-    search_parser.add_argument("--json", action="store_true")
+    search_cmd.add_parser(sub)
 
     docs_parser = sub.add_parser("docs", help="list, get, export or delete documents")
     docs_parser.add_argument("action", choices=["list", "get", "export", "delete"])

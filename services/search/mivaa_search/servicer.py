@@ -14,6 +14,7 @@ from mivaa_platform.errors import InvalidArgument
 from mivaa_platform.tenancy import tenant_from_metadata
 from mivaa_search.export import json_object_with_array
 from mivaa_search.names import DOMAIN, document_id, image_ref
+from mivaa_search.search_protos import chunk_query, results_to_proto
 from mivaa_search.store import DocumentRecord, ImageInfo, NewDocument, SearchFilter
 from mivaa_search.upserts import read_upsert
 from mivaa_search.usecases import DocumentCatalog, Search
@@ -261,27 +262,8 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
             )
 
     async def SearchChunks(self, request: pb.SearchChunksRequest, context) -> pb.SearchChunksResponse:
-        hits, model = await self._search.chunks(
-            request.query, request.top_k, search_filter(request.documents, request.labels), tenant=tenant_of(context)
-        )
-        return pb.SearchChunksResponse(
-            hits=[
-                pb.SearchHit(
-                    document=f"documents/{hit.document_id}",
-                    document_title=hit.document_title,
-                    chunk_index=hit.chunk_index,
-                    text=hit.text,
-                    page_start=hit.page_start,
-                    page_end=hit.page_end,
-                    score=hit.score,
-                    text_source=cast(pb.TextSource, pb.TextSource.Value(f"TEXT_SOURCE_{hit.text_source}")),
-                    ocr_confidence=hit.ocr_confidence or 0.0,
-                    section_path=hit.section_path or [],
-                )
-                for hit in hits
-            ],
-            model=model,
-        )
+        results = await self._search.chunks(chunk_query(request), tenant=tenant_of(context))
+        return results_to_proto(results)
 
 
 async def _json_export(document: pb.Document, pages: AsyncIterator[bytes]) -> AsyncIterator[str]:

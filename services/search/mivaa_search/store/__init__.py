@@ -18,6 +18,7 @@ from mivaa_search.store._common import Connections, database_errors
 from mivaa_search.store.chunks import ChunkRepository
 from mivaa_search.store.documents import DocumentRepository
 from mivaa_search.store.images import ImageRepository
+from mivaa_search.store.maintenance import IndexMaintenance
 from mivaa_search.store.pages import PageRepository
 from mivaa_search.store.records import (
     DOCUMENT_STATES,
@@ -35,6 +36,7 @@ from mivaa_search.store.records import (
     PlacementRecord,
     SearchFilter,
 )
+from mivaa_search.store.retrieval import VectorTuning
 from mivaa_search.store.schema import migrate
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "PlacementRecord",
     "SearchFilter",
     "SearchStore",
+    "VectorTuning",
 ]
 
 
@@ -66,6 +69,7 @@ class SearchStore:
         self.chunks = ChunkRepository(connections, dimension)
         self.pages = PageRepository(connections)
         self.images = ImageRepository(connections)
+        self.maintenance = IndexMaintenance(connections)
 
     @classmethod
     async def open(cls, dsn: str, dimension: int, min_size: int = 1, max_size: int = 10) -> SearchStore:

@@ -131,15 +131,40 @@ class ChunkHit:
     text: str
     page_start: int
     page_end: int
-    score: float  # cosine similarity: 1 - cosine distance
+    score: float  # cosine similarity (1 - cosine distance) or the keyword rank, by how it was found
     text_source: str = "TEXT_LAYER"
     ocr_confidence: float | None = None
     section_path: list[str] | None = None
+    block_types: list[str] | None = None  # lower-case block kinds, as ChunkRecord.block_types
+    language: str = ""  # the document's detected language (BCP 47 primary tag), "" when unknown
+    embedding: Any = None  # the chunk's vector (numpy), when a ranking needs it (diversity)
 
 
 @dataclass(frozen=True)
 class SearchFilter:
-    """Which of a tenant's READY documents a search looks in: only these ids, only with all these labels."""
+    """Which of a tenant's READY documents (and which of their chunks) a search looks in.
+
+    Every field narrows: only these document ids, only documents with all these labels,
+    created in [created_after, created_before), in one of these languages; only chunks that
+    overlap pages [page_min, page_max] (0 leaves an end open) and hold one of these block kinds."""
 
     document_ids: Sequence[str] = ()
     labels: Sequence[str] = ()
+    page_min: int = 0
+    page_max: int = 0
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+    block_types: Sequence[str] = ()  # lower-case block kinds: "table", "paragraph", ...
+    languages: Sequence[str] = ()  # BCP 47 primary tags; "" matches documents of unknown language
+
+    def fingerprint_parts(self) -> list[str]:
+        """Every value of the filter as text (for page tokens tied to one filter)."""
+        return [
+            *(f"d:{i.lower()}" for i in self.document_ids),
+            *(f"l:{label}" for label in self.labels),
+            f"p:{self.page_min}-{self.page_max}",
+            f"t:{self.created_after.isoformat() if self.created_after else ''}"
+            f"-{self.created_before.isoformat() if self.created_before else ''}",
+            *(f"b:{kind}" for kind in self.block_types),
+            *(f"g:{language}" for language in self.languages),
+        ]
