@@ -1,0 +1,89 @@
+"""The extractive answerer: quotes the sentences of the sources that best answer the question.
+
+Needs no language model beyond the embedder (through SentenceRanker). It never writes a word of
+its own beyond one line saying the answer is quoted, and cites every sentence it quotes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+from mivaa_answer.generation.base import NOT_FOUND_ANSWER, Passage
+from mivaa_answer.relevance import ScoredSentence, SentenceRanker
+from mivaa_answer.text import content_terms, sentences, words
+
+EXTRACTIVE = "extractive"
+ANSWER_HEADER = "Extractive answer (sentences quoted from the documents):\n"
+SUMMARY_HEADER = "Extractive summary (sentences quoted from the document; [n] is the page):\n"
+
+
+class ExtractiveGenerator:
+    name = EXTRACTIVE
+
+    def __init__(self, ranker: SentenceRanker, *, min_similarity: float, max_sentences: int = 3, margin: float = 0.12):
+        """min_similarity: a sentence less similar to the question than this is no answer.
+        margin: sentences scoring within this of the best are quoted too (up to max_sentences)."""
+        self._ranker = ranker
+        self._min_similarity = min_similarity
+        self._max_sentences = max_sentences
+        self._margin = margin
+
+    def choose(self, ranked: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+        if not ranked or ranked[0].similarity < self._min_similarity:
+            return []
+        best = ranked[0].score
+        chosen: list[ScoredSentence] = []
+        seen: set[str] = set()
+        for sentence in ranked:
+            if len(chosen) == self._max_sentences or sentence.score < best - self._margin:
+                break
+            key = " ".join(words(sentence.span.text))
+            if sentence.similarity >= self._min_similarity and key not in seen:
+                chosen.append(sentence)
+                seen.add(key)
+        return chosen
+
+    async def stream_answer(self, question: str, passages: Sequence[Passage]) -> AsyncIterator[str]:
+        chosen = self.choose(await self._ranker.rank(question, passages))
+        if not chosen:
+            yield NOT_FOUND_ANSWER
+            return
+        yield ANSWER_HEADER
+        for sentence in chosen:
+            yield quote_line(sentence.span.text, sentence.passage.number)
+
+    async def condense(self, history: Sequence[tuple[str, str]], question: str) -> str:
+        """The follow-up plus the topic terms of the earlier questions it does not repeat: enough
+        for retrieval to stay on the subject ("When was it built?" after a question about the
+        Zentrix reactor retrieves the reactor's passages)."""
+        if not history:
+            return question
+        own = set(words(question))
+        inherited: list[str] = []
+        for earlier, _answer in reversed(history[-2:]):
+            for word in earlier.split():
+                term = word.strip(".,;:!?\"'()[]")
+                key = term.lower()
+                if key in content_terms(term) and key not in own and key not in {t.lower() for t in inherited}:
+                    inherited.append(term)
+        if not inherited:
+            return question
+        return f"{question} ({' '.join(inherited)})"
+
+    async def summarize(self, title: str, passages: Sequence[Passage]) -> str:
+        """The sentences most like the document as a whole, in reading order."""
+        candidates = [
+            (passage, span.text) for passage in passages for span in sentences(passage.text) if len(span.text) >= 40
+        ]
+        if not candidates:
+            return ""
+        centre = " ".join(text for _, text in candidates[:40])[:2000]
+        similarities = await self._ranker.similarities(centre, [text for _, text in candidates])
+        ranked = sorted(range(len(candidates)), key=lambda i: similarities[i], reverse=True)[: self._max_sentences + 2]
+        lines = [quote_line(candidates[i][1], candidates[i][0].number) for i in sorted(ranked)]
+        return SUMMARY_HEADER + "".join(lines)
+
+
+def quote_line(sentence: str, number: int) -> str:
+    """One quoted sentence on a line of its own, cited: “…” [n]."""
+    return f"“{' '.join(sentence.split())}” [{number}]\n"
