@@ -22,7 +22,7 @@ from google.protobuf import json_format
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
-from mivaa_cli import auth, models
+from mivaa_cli import ask, auth, models
 from mivaa_cli.client import MeshClient
 from mivaa_cli.progress import ProgressBoard
 from mivaa_cli.terminal import printable
@@ -277,6 +277,11 @@ async def jobs(args) -> int:
     return 0
 
 
+async def ask_command(args) -> int:
+    async with _client(args) as client:
+        return await ask.run(args, client)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mivaa", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -325,6 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_parser.add_argument("name", nargs="?")
     jobs_parser.add_argument("--page-size", type=int, default=50)
 
+    ask.add_parser(sub)
     models.add_parser(sub)
     auth.add_parser(sub)
     return parser
@@ -336,7 +342,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mivaa {args.command} {args.action} needs a NAME", file=sys.stderr)
         return 2
     sync_commands = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "models": models.run, "auth": auth.run}
-    async_commands = {"ingest": ingest, "search": search, "docs": docs, "images": images, "jobs": jobs}
+    async_commands = {
+        "ingest": ingest,
+        "search": search,
+        "docs": docs,
+        "images": images,
+        "jobs": jobs,
+        "ask": ask_command,
+    }
     try:
         if args.command in sync_commands:
             return sync_commands[args.command](args)

@@ -19,8 +19,10 @@ from mivaa_answer.generation.base import Passage
 from mivaa_answer.text import Span, content_terms, sentences, term_overlap
 from mivaa_answer.usecases.ports import TextEmbedder
 
-# Sentences shorter than this are headings or fragments, not answers.
+# Sentences shorter than this are fragments, not answers.
 MIN_SENTENCE_CHARS = 20
+# A line without closing punctuation is a heading or a caption unless it is this long (in words).
+MIN_UNPUNCTUATED_WORDS = 8
 # The weight of term overlap beside cosine similarity.
 OVERLAP_WEIGHT = 0.15
 _CACHE_SIZE = 4096
@@ -32,6 +34,13 @@ class ScoredSentence:
     span: Span  # within passage.text
     similarity: float  # cosine with the question
     score: float  # similarity + OVERLAP_WEIGHT * term overlap
+
+
+def is_statement(sentence: str) -> bool:
+    """Whether a sentence can answer anything: not a heading, title or caption line."""
+    return (
+        sentence.rstrip("\"'”’)").endswith((".", "!", "?", ";", ":")) or len(sentence.split()) >= MIN_UNPUNCTUATED_WORDS
+    )
 
 
 class SentenceRanker:
@@ -55,7 +64,10 @@ class SentenceRanker:
     async def rank(self, question: str, passages: Sequence[Passage]) -> list[ScoredSentence]:
         """Every sentence of the passages, best first."""
         candidates = [
-            (passage, span) for passage in passages for span in sentences(passage.text, min_chars=MIN_SENTENCE_CHARS)
+            (passage, span)
+            for passage in passages
+            for span in sentences(passage.text, min_chars=MIN_SENTENCE_CHARS)
+            if is_statement(span.text)
         ]
         if not candidates:
             return []

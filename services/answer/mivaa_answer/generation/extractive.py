@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from mivaa_answer.generation.base import NOT_FOUND_ANSWER, Passage
 from mivaa_answer.relevance import ScoredSentence, SentenceRanker
-from mivaa_answer.text import content_terms, sentences, words
+from mivaa_answer.text import STOPWORDS, content_terms, sentences, words
 
 EXTRACTIVE = "extractive"
 ANSWER_HEADER = "Extractive answer (sentences quoted from the documents):\n"
@@ -53,22 +53,19 @@ class ExtractiveGenerator:
             yield quote_line(sentence.span.text, sentence.passage.number)
 
     async def condense(self, history: Sequence[tuple[str, str]], question: str) -> str:
-        """The follow-up plus the topic terms of the earlier questions it does not repeat: enough
-        for retrieval to stay on the subject ("When was it built?" after a question about the
-        Zentrix reactor retrieves the reactor's passages)."""
+        """The follow-up plus the topic of the turn before it, so retrieval stays on the subject:
+        "When was it built?" after a question on the Zentrix reactor becomes "When was it built?
+        (Zentrix)". The topic is the names the earlier question used (capitalized words past its
+        first), else its content terms; not its other words, which would outweigh the follow-up's."""
         if not history:
             return question
+        earlier = history[-1][0]
+        tokens = [word.strip(".,;:!?\"'()[]") for word in earlier.split()]
+        names = [t for t in tokens[1:] if t[:1].isupper() and t.lower() not in STOPWORDS]
+        topic = names or [t for t in tokens if t.lower() in content_terms(t)]
         own = set(words(question))
-        inherited: list[str] = []
-        for earlier, _answer in reversed(history[-2:]):
-            for word in earlier.split():
-                term = word.strip(".,;:!?\"'()[]")
-                key = term.lower()
-                if key in content_terms(term) and key not in own and key not in {t.lower() for t in inherited}:
-                    inherited.append(term)
-        if not inherited:
-            return question
-        return f"{question} ({' '.join(inherited)})"
+        inherited = list(dict.fromkeys(t for t in topic if t.lower() not in own))
+        return f"{question} ({' '.join(inherited)})" if inherited else question
 
     async def summarize(self, title: str, passages: Sequence[Passage]) -> str:
         """The sentences most like the document as a whole, in reading order."""
