@@ -56,6 +56,7 @@ SERVICE_WORKLOADS = {
     "search": ("SEARCH", "search"),
     "embedder": ("EMBEDDER", "embedder"),
     "ocr": ("OCR", "ocr"),
+    "answer": ("ANSWER", "answer"),
 }
 PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
 GRPC_PORT = 50051
@@ -96,7 +97,7 @@ def test_every_kustomization_lists_existing_files():
 def test_network_policies_deny_by_default_and_allow_each_caller():
     policies = {r["metadata"]["name"]: r for _, r in MANIFESTS if r["kind"] == "NetworkPolicy"}
     assert policies["default-deny-ingress"]["spec"]["podSelector"] == {}
-    for service in ("extractor", "search", "embedder", "ocr", "nats", "postgres"):
+    for service in ("extractor", "search", "embedder", "ocr", "answer", "nats", "postgres"):
         assert f"allow-{service}" in policies
 
 
@@ -239,7 +240,7 @@ def test_gateway_config_has_listener_tls_jwt_and_upstream_mtls():
         if isinstance(item, dict) and "routes" in item
         for route in item["routes"]
     }
-    assert {"extractor", "search", "embedder", "ocr"} <= routed <= set(clusters)
+    assert {"extractor", "search", "embedder", "ocr", "answer"} <= routed <= set(clusters)
     for name in routed:
         upstream = clusters[name]["transport_socket"]["typed_config"]
         assert upstream["@type"].endswith("UpstreamTlsContext"), name
@@ -438,6 +439,8 @@ DEPLOY_RENDER_ARGS = [
     "embedder=embedder:50051",
     "--upstream",
     "ocr=ocr:50051",
+    "--upstream",
+    "answer=answer:50051",
     "--cors-origin",
     "https://console.mivaa.example",
     "--tls-cert",
