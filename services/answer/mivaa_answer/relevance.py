@@ -2,8 +2,10 @@
 
 Score = cosine similarity of the question's and the sentence's embeddings (the embedder's
 text model) plus a small bonus for the question's content terms the sentence contains (names,
-part numbers and figures, which a small embedding model blurs). Embeddings are cached by text,
-so ranking the same passages twice in one Ask (the relevance gate, then the extractive
+part numbers and figures, which a small embedding model blurs). Embedding costs about 35 ms a
+sentence on a busy 2-core machine, so only the MAX_EMBEDDED sentences that share the most of the
+question's word stems (ties: the better-ranked passage first) are embedded. Embeddings are cached
+by text, so ranking the same passages twice in one Ask (the relevance gate, then the extractive
 answerer) embeds them once.
 """
 
@@ -16,11 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from mivaa_answer.generation.base import Passage
-from mivaa_answer.text import Span, content_terms, sentences, term_overlap
+from mivaa_answer.text import Span, content_terms, sentences, stem_overlap, stems, term_overlap
 from mivaa_answer.usecases.ports import TextEmbedder
 
 # Sentences shorter than this are fragments, not answers.
 MIN_SENTENCE_CHARS = 20
+# Sentences embedded per ranking at most (the question's own embedding comes on top).
+MAX_EMBEDDED = 8
 # A line without closing punctuation is a heading or a caption unless it is this long (in words).
 MIN_UNPUNCTUATED_WORDS = 8
 # The weight of term overlap beside cosine similarity.
@@ -62,7 +66,7 @@ class SentenceRanker:
         return found
 
     async def rank(self, question: str, passages: Sequence[Passage]) -> list[ScoredSentence]:
-        """Every sentence of the passages, best first."""
+        """The passages' likeliest sentences (MAX_EMBEDDED at most), best first."""
         candidates = [
             (passage, span)
             for passage in passages
@@ -71,6 +75,9 @@ class SentenceRanker:
         ]
         if not candidates:
             return []
+        question_stems = stems(question)
+        candidates.sort(key=lambda c: (-stem_overlap(question_stems, c[1].text), c[0].number))
+        candidates = candidates[:MAX_EMBEDDED]
         question_vector, *vectors = await self._vectors([question, *(span.text for _, span in candidates)])
         terms = content_terms(question)
         scored = []

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 from mivaa.answer.v1 import answer_service_pb2 as pb
 from mivaa.answer.v1 import answer_service_pb2_grpc
 from mivaa.search.v1 import search_service_pb2
+from mivaa_answer import metrics
 from mivaa_answer.generation.base import Passage
 from mivaa_answer.usecases.ask import (
     AnswerText,
@@ -96,7 +98,17 @@ class AnswerServicer(answer_service_pb2_grpc.AnswerServiceServicer):
             source_count=request.source_count,
             generator=choice_of(request.generator),
         )
+        started = time.perf_counter()
+        first_token_seconds: float | None = None
         async for event in self._ask.ask(question):
+            if isinstance(event, AnswerText) and first_token_seconds is None:
+                first_token_seconds = time.perf_counter() - started
+            elif isinstance(event, CitationsMade):
+                metrics.CITATIONS.inc(len(event.citations))
+            elif isinstance(event, Finished):
+                metrics.ANSWERS.labels(event.generator, str(event.found).lower()).inc()
+                if first_token_seconds is not None:
+                    metrics.FIRST_TOKEN.labels(event.generator).observe(first_token_seconds)
             yield event_to_proto(event)
 
     async def SummarizeDocument(self, request: pb.SummarizeDocumentRequest, context) -> pb.SummarizeDocumentResponse:

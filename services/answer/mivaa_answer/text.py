@@ -78,6 +78,22 @@ def content_terms(text: str) -> set[str]:
     return {w for w in words(text) if w not in STOPWORDS and len(w) > 1}
 
 
+# Words compared by their first letters: "counsellor" meets "counselling", "founded" "founder".
+STEM_CHARS = 5
+
+
+def stems(text: str) -> set[str]:
+    """The content terms of `text`, cut to their first STEM_CHARS letters."""
+    return {term[:STEM_CHARS] for term in content_terms(text)}
+
+
+def stem_overlap(question_stems: set[str], sentence: str) -> float:
+    """The share of the question's stems that the sentence has (0..1)."""
+    if not question_stems:
+        return 0.0
+    return len(question_stems & stems(sentence)) / len(question_stems)
+
+
 def term_overlap(question_terms: set[str], sentence: str) -> float:
     """The share of the question's content terms that occur in `sentence` (0..1)."""
     if not question_terms:

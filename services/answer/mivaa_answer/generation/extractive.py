@@ -14,6 +14,8 @@ from mivaa_answer.text import STOPWORDS, content_terms, sentences, words
 
 EXTRACTIVE = "extractive"
 ANSWER_HEADER = "Extractive answer (sentences quoted from the documents):\n"
+# Sentences a summary chooses from (each is embedded).
+SUMMARY_CANDIDATES = 40
 SUMMARY_HEADER = "Extractive summary (sentences quoted from the document; [n] is the page):\n"
 
 
@@ -74,6 +76,9 @@ class ExtractiveGenerator:
         ]
         if not candidates:
             return ""
+        # Spread over the document, and few enough to embed in a second or two.
+        step = max(1, len(candidates) // SUMMARY_CANDIDATES)
+        candidates = candidates[::step][:SUMMARY_CANDIDATES]
         centre = " ".join(text for _, text in candidates[:40])[:2000]
         similarities = await self._ranker.similarities(centre, [text for _, text in candidates])
         ranked = sorted(range(len(candidates)), key=lambda i: similarities[i], reverse=True)[: self._max_sentences + 2]
