@@ -105,3 +105,10 @@ async def test_a_summary_quotes_the_document_and_is_cached(client, observatory):
     assert first.pages and set(first.pages) <= {1, 2, 3}
     again = await client.answer.SummarizeDocument(request, timeout=60)
     assert again.cached and again.summary == first.summary
+
+
+def test_the_answer_service_exports_its_metrics(mesh):
+    body = mesh.scrape(mesh.metrics_ports()["answer"])
+    assert 'mivaa_answer_first_token_seconds_bucket{generator="extractive"' in body
+    assert 'mivaa_answer_answers_total{found="false",generator="extractive"}' in body
+    assert "mivaa_rpc_duration_seconds_bucket" in body
