@@ -344,36 +344,21 @@ class LocalPostgres:
             time.sleep(0.1)
 
     def _provision(self) -> None:
-        """The app role, unprivileged, with the passfile's password; its database. Run on every
-        start, so a role changed by hand (or made by an older version) is put back."""
+        """The app role, unprivileged, with the passfile's password; its database; the answer
+        service's role. Run on every start, so a role changed by hand (or made by an older
+        version) is put back."""
         with psycopg.connect(self.superuser_dsn(), autocommit=True) as conn:
-            role = sql.Identifier(APP_ROLE)
-            if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone() is None:
-                with contextlib.suppress(psycopg.errors.DuplicateObject):
-                    conn.execute(sql.SQL("CREATE ROLE {}").format(role))
-            conn.execute(
-                sql.SQL(
-                    "ALTER ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD {}"
-                ).format(role, sql.Literal(self.app_password()))
-            )
+            _ensure_login_role(conn, APP_ROLE, self.app_password())
         self.create_app_database(self.database)
         self._provision_answer_role()
 
     def _provision_answer_role(self) -> None:
         """The answer service's role: login, no other privilege but owning the schema `answer`."""
         password, _ = _ensure_passfile(self.answer_passfile, ANSWER_ROLE)
-        role = sql.Identifier(ANSWER_ROLE)
         with psycopg.connect(self.superuser_dsn(), autocommit=True) as conn:
-            if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [ANSWER_ROLE]).fetchone() is None:
-                with contextlib.suppress(psycopg.errors.DuplicateObject):
-                    conn.execute(sql.SQL("CREATE ROLE {}").format(role))
-            conn.execute(
-                sql.SQL(
-                    "ALTER ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD {}"
-                ).format(role, sql.Literal(password))
-            )
+            _ensure_login_role(conn, ANSWER_ROLE, password)
         with psycopg.connect(self.superuser_dsn(self.database), autocommit=True) as conn:
-            schema = sql.Identifier(ANSWER_SCHEMA)
+            schema, role = sql.Identifier(ANSWER_SCHEMA), sql.Identifier(ANSWER_ROLE)
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(schema, role))
             conn.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(schema, role))
 
@@ -395,6 +380,19 @@ class LocalPostgres:
     def _reap(self) -> None:
         if self._proc is not None and self._proc.poll() is not None:
             self._proc = None
+
+
+def _ensure_login_role(conn: psycopg.Connection, name: str, password: str) -> None:
+    """The role `name`, made if missing, set to log in with `password` and nothing more."""
+    role = sql.Identifier(name)
+    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone() is None:
+        with contextlib.suppress(psycopg.errors.DuplicateObject):
+            conn.execute(sql.SQL("CREATE ROLE {}").format(role))
+    conn.execute(
+        sql.SQL(
+            "ALTER ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD {}"
+        ).format(role, sql.Literal(password))
+    )
 
 
 def _hand_over_relations(conn: psycopg.Connection) -> None:

@@ -105,24 +105,11 @@ class Ask:
         self._default = default
         self._policy = policy
 
-    def _generator(self, choice: GeneratorChoice) -> AnswerGenerator:
-        if choice is GeneratorChoice.DEFAULT:
-            choice = self._default
-        if choice is GeneratorChoice.EXTRACTIVE:
-            return self._extractive
-        if self._llm is None:
-            raise FailedPrecondition(
-                "LLM_NOT_CONFIGURED",
-                "No language model is configured for this service; ask with the extractive generator.",
-                domain=DOMAIN,
-            )
-        return self._llm
-
     async def ask(self, question: Question) -> AsyncIterator[AskEvent]:
         text = check_question(question.text, max_bytes=self._policy.max_question_bytes)
         top_k = check_source_count(question.source_count)
         check_filters(list(question.documents), list(question.labels))
-        generator = self._generator(question.generator)
+        generator = choose_generator(question.generator, self._default, self._extractive, self._llm)
         history: list[Turn] = []
         existing = conversation_id(question.conversation) if question.conversation else ""
         if existing:
@@ -176,6 +163,21 @@ class Ask:
                 raise llm_unavailable() from exc
             async for delta in self._extractive.stream_answer(question, passages):
                 yield delta
+
+
+def choose_generator(
+    choice: GeneratorChoice, default: GeneratorChoice, extractive: AnswerGenerator, llm: AnswerGenerator | None
+) -> AnswerGenerator:
+    """The generator a request asks for; FAILED_PRECONDITION LLM_NOT_CONFIGURED for an LLM there is not."""
+    if (default if choice is GeneratorChoice.DEFAULT else choice) is GeneratorChoice.EXTRACTIVE:
+        return extractive
+    if llm is None:
+        raise FailedPrecondition(
+            "LLM_NOT_CONFIGURED",
+            "No language model is configured for this service; use the extractive generator.",
+            domain=DOMAIN,
+        )
+    return llm
 
 
 def llm_unavailable() -> Unavailable:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from mivaa_answer.generation.base import AnswerGenerator, GeneratorUnavailableError, Passage
 from mivaa_answer.limits import DOMAIN
 from mivaa_answer.text import citation_marks
-from mivaa_answer.usecases.ask import GeneratorChoice, llm_unavailable
+from mivaa_answer.usecases.ask import GeneratorChoice, choose_generator, llm_unavailable
 from mivaa_answer.usecases.ports import DocumentReader, PageReader, Summary, SummaryCache
-from mivaa_platform.errors import FailedPrecondition, InvalidArgument
+from mivaa_platform.errors import InvalidArgument
 
 # The pages a summary reads (the opening of a long document says what it is about).
 SUMMARY_PAGES = 30
@@ -33,16 +33,6 @@ class Summarize:
         self._llm = llm
         self._default = default
 
-    def _generator(self, choice: GeneratorChoice) -> AnswerGenerator:
-        choice = self._default if choice is GeneratorChoice.DEFAULT else choice
-        if choice is GeneratorChoice.EXTRACTIVE:
-            return self._extractive
-        if self._llm is None:
-            raise FailedPrecondition(
-                "LLM_NOT_CONFIGURED", "No language model is configured for this service.", domain=DOMAIN
-            )
-        return self._llm
-
     async def summarize(self, name: str, choice: GeneratorChoice, *, tenant: str) -> tuple[Summary, bool]:
         """(the summary, whether it came from the cache)."""
         if not name.startswith("documents/"):
@@ -52,7 +42,7 @@ class Summarize:
                 domain=DOMAIN,
                 metadata={"name": name[:100]},
             )
-        generator = self._generator(choice)
+        generator = choose_generator(choice, self._default, self._extractive, self._llm)
         document = await self._documents.document(name, tenant=tenant)
         cached = await self._cache.get(name, document.version, generator.name, tenant=tenant)
         if cached is not None:
