@@ -10,6 +10,7 @@ from mivaa.answer.v1 import answer_service_pb2 as answer_pb
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_platform.grpc_errors import error_reason
 from tests.answer.facts import OBSERVATORY_PAGES, ask, facts_pdf, ingest, unique
+from tests.e2e.test_operations import mivaa
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -112,3 +113,14 @@ def test_the_answer_service_exports_its_metrics(mesh):
     assert 'mivaa_answer_first_token_seconds_bucket{generator="extractive"' in body
     assert 'mivaa_answer_answers_total{found="false",generator="extractive"}' in body
     assert "mivaa_rpc_duration_seconds_bucket" in body
+
+
+def test_mivaa_ask_prints_the_answer_and_numbered_citations(mesh, observatory):
+    document, label = observatory
+    result = mivaa(mesh, "ask", "How wide is the mirror of the Halden reflector?", "--label", label)
+    assert result.returncode == 0, result.stderr
+    assert "3.6 metres wide" in result.stdout
+    assert f"[1] observatory.pdf, page 2 ({document})" in result.stdout
+    assert "follow up with --conversation conversations/" in result.stdout
+    empty = mivaa(mesh, "ask", " ")
+    assert empty.returncode == 1 and "INVALID_ARGUMENT QUESTION_EMPTY" in empty.stderr

@@ -20,6 +20,7 @@ from mivaa_answer.usecases.ports import Conversation, Summary, Turn
 from mivaa_platform.errors import FailedPrecondition, NotFound, Unavailable
 
 SCHEMA = "answer"
+STATEMENT_TIMEOUT_MS = 10_000
 _MIGRATION_LOCK_KEY = int.from_bytes(b"mivaa-an", "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 
@@ -31,7 +32,9 @@ class AnswerStore:
 
     @classmethod
     async def open(cls, dsn: str, *, max_size: int = 5) -> AnswerStore:
-        pool = AsyncConnectionPool(dsn, min_size=1, max_size=max_size, open=False, kwargs={"autocommit": True})
+        # Every statement has a deadline too: a stuck lock fails the call instead of hanging it.
+        kwargs = {"autocommit": True, "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"}
+        pool = AsyncConnectionPool(dsn, min_size=1, max_size=max_size, open=False, kwargs=kwargs)
         await pool.open(wait=True, timeout=30)
         store = cls(pool)
         async with store._connection() as conn:
