@@ -47,6 +47,14 @@ async def test_a_tenant_is_never_answered_from_another_tenants_documents(mesh, c
         assert error_reason(failure.value) == "CONVERSATION_NOT_FOUND"
         assert theirs.done.conversation.removeprefix("conversations/") not in failure.value.details()
 
+        # Nor can B summarize A's document: it is missing, as for any id.
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await b.answer.SummarizeDocument(
+                answer_pb.SummarizeDocumentRequest(name=observatory), metadata=b.metadata, timeout=30
+            )
+        assert failure.value.code() == grpc.StatusCode.NOT_FOUND
+        assert error_reason(failure.value) == "DOCUMENT_NOT_FOUND"
+
 
 async def test_asking_needs_the_read_scope(mesh):
     token = mesh.token(scopes=("write",))

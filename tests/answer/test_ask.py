@@ -70,6 +70,13 @@ async def test_a_follow_up_is_condensed_with_the_conversation(client, observator
     assert follow_up.done.found and "1962" in follow_up.text, follow_up.text
     assert {c.page for c in follow_up.citations} == {3}
 
+    # "she" is the person the last answer named.
+    person = await ask(
+        client.answer, "Where did she study before?", labels=[label], conversation=first.done.conversation
+    )
+    assert "Marwick" in person.done.standalone_question
+    assert person.done.found and "Leiden" in person.citations[0].quote, person.text
+
 
 @pytest.mark.parametrize(
     ("request_fields", "reason"),

@@ -57,14 +57,19 @@ class ExtractiveGenerator:
     async def condense(self, history: Sequence[tuple[str, str]], question: str) -> str:
         """The follow-up plus the topic of the turn before it, so retrieval stays on the subject:
         "When was it built?" after a question on the Zentrix reactor becomes "When was it built?
-        (Zentrix)". The topic is the names the earlier question used (capitalized words past its
-        first), else its content terms; not its other words, which would outweigh the follow-up's."""
+        (Zentrix)". The topic is the names the earlier question used (capitalized words past a
+        sentence's first), else its content terms; not its other words, which would outweigh the
+        follow-up's. A follow-up about a person ("Where did she study?") takes instead the names the
+        earlier answer's first quote adds, where that person was named."""
         if not history:
             return question
-        earlier = history[-1][0]
-        tokens = [word.strip(".,;:!?\"'()[]") for word in earlier.split()]
-        names = [t for t in tokens[1:] if t[:1].isupper() and t.lower() not in STOPWORDS]
-        topic = names or [t for t in tokens if t.lower() in content_terms(t)]
+        earlier_question, earlier_answer = history[-1]
+        topic = _names(earlier_question) or [t for t in _tokens(earlier_question) if t.lower() in content_terms(t)]
+        if set(words(question)) & _PERSONAL_PRONOUNS:
+            # "she" is someone the answer named, not the question's subject again.
+            quotes = [line for line in earlier_answer.splitlines() if line.startswith("“")]
+            people = [n for n in _names(quotes[0].strip("“”")) if n not in topic] if quotes else []
+            topic = people or topic
         own = set(words(question))
         inherited = list(dict.fromkeys(t for t in topic if t.lower() not in own))
         return f"{question} ({' '.join(inherited)})" if inherited else question
@@ -89,3 +94,15 @@ class ExtractiveGenerator:
 def quote_line(sentence: str, number: int) -> str:
     """One quoted sentence on a line of its own, cited: “…” [n]."""
     return f"“{' '.join(sentence.split())}” [{number}]\n"
+
+
+_PERSONAL_PRONOUNS = frozenset({"he", "she", "him", "her", "his", "hers", "they", "them", "their", "theirs"})
+
+
+def _tokens(text: str) -> list[str]:
+    return [word.strip(".,;:!?\"'()[]“”") for word in text.split()]
+
+
+def _names(text: str) -> list[str]:
+    """Capitalized words that do not start the text (names, mostly)."""
+    return [t for t in _tokens(text)[1:] if t[:1].isupper() and t.lower() not in STOPWORDS]
