@@ -1,4 +1,5 @@
-"""`mivaa ask "..."`: a question answered from the documents, streamed, with numbered citations."""
+"""`mivaa ask "..."`: a question answered from the documents, streamed, with numbered citations;
+`mivaa docs summary documents/<id>`: a document's summary."""
 
 from __future__ import annotations
 
@@ -68,3 +69,12 @@ def print_citations(citations, sources: dict[int, answer_pb.Source]) -> None:
         quote = " ".join(citation.quote.split())
         print(printable(f"  [{citation.source}] {title}, page {citation.page} ({citation.document})"))
         print(printable(f"      “{quote[:200]}”"))
+
+
+async def summarize(args: argparse.Namespace, client: MeshClient) -> int:
+    request = answer_pb.SummarizeDocumentRequest(name=args.name)
+    response = await client.answer.SummarizeDocument(request, timeout=600)
+    print(printable(response.summary, keep_lines=True).rstrip("\n"))
+    cached = ", cached" if response.cached else ""
+    print(printable(f"[{response.generator}{cached}] pages {', '.join(map(str, response.pages))}"))
+    return 0

@@ -192,6 +192,8 @@ async def docs(args) -> int:
                     break
             if token:
                 print(printable(f"(more: --all, or page token {token})"))
+        elif args.action == "summary":
+            return await ask.summarize(args, client)
         elif args.action == "get":
             view = search_pb.DOCUMENT_VIEW_FULL if args.full else search_pb.DOCUMENT_VIEW_BASIC
             document = (
@@ -309,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     search_parser.add_argument("--json", action="store_true")
 
     docs_parser = sub.add_parser("docs", help="list, get, export or delete documents")
-    docs_parser.add_argument("action", choices=["list", "get", "export", "delete"])
+    docs_parser.add_argument("action", choices=["list", "get", "export", "delete", "summary"])
     docs_parser.add_argument("name", nargs="?")
     docs_parser.add_argument("--page-size", type=int, default=50)
     docs_parser.add_argument("--all", action="store_true")
@@ -338,7 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in ("docs", "jobs") and args.action in ("get", "export", "delete", "watch") and not args.name:
+    needs_name = ("get", "export", "delete", "watch", "summary")
+    if args.command in ("docs", "jobs") and args.action in needs_name and not args.name:
         print(f"mivaa {args.command} {args.action} needs a NAME", file=sys.stderr)
         return 2
     sync_commands = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "models": models.run, "auth": auth.run}

@@ -88,7 +88,9 @@ class SentenceRanker:
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored
 
-    async def similarities(self, anchor: str, texts: Sequence[str]) -> list[float]:
-        """Cosine similarity of each text with `anchor`."""
-        anchor_vector, *vectors = await self._vectors([anchor, *texts])
-        return [float(np.dot(anchor_vector, v)) for v in vectors]
+    async def centrality(self, texts: Sequence[str]) -> list[float]:
+        """Cosine similarity of each text with the mean of all of them: how typical it is."""
+        vectors = np.stack(await self._vectors(texts))
+        centre = vectors.mean(axis=0)
+        centre /= max(float(np.linalg.norm(centre)), 1e-9)
+        return [float(v) for v in vectors @ centre]

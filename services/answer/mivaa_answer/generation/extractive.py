@@ -6,10 +6,12 @@ its own beyond one line saying the answer is quoted, and cites every sentence it
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 
 from mivaa_answer.generation.base import NOT_FOUND_ANSWER, Passage
-from mivaa_answer.relevance import ScoredSentence, SentenceRanker
+from mivaa_answer.relevance import ScoredSentence, SentenceRanker, is_statement
 from mivaa_answer.text import STOPWORDS, content_terms, sentences, words
 
 EXTRACTIVE = "extractive"
@@ -75,18 +77,27 @@ class ExtractiveGenerator:
         return f"{question} ({' '.join(inherited)})" if inherited else question
 
     async def summarize(self, title: str, passages: Sequence[Passage]) -> str:
-        """The sentences most like the document as a whole, in reading order."""
+        """The sentences most typical of the document (nearest the mean of their embeddings), in
+        reading order. Boilerplate is left out: lines repeated on several pages, contents lines
+        with dot leaders, headings, sentence tails."""
+        seen: Counter[str] = Counter(" ".join(words(span.text)) for p in passages for span in sentences(p.text))
         candidates = [
-            (passage, span.text) for passage in passages for span in sentences(passage.text) if len(span.text) >= 40
+            (passage, span.text)
+            for passage in passages
+            for span in sentences(passage.text)
+            if len(span.text) >= 40
+            and span.text[:1].isupper()  # not the tail of a sentence cut by a column or page break
+            and is_statement(span.text)
+            and not _DOT_LEADER.search(span.text)
+            and seen[" ".join(words(span.text))] == 1
         ]
         if not candidates:
             return ""
         # Spread over the document, and few enough to embed in a second or two.
         step = max(1, len(candidates) // SUMMARY_CANDIDATES)
         candidates = candidates[::step][:SUMMARY_CANDIDATES]
-        centre = " ".join(text for _, text in candidates[:40])[:2000]
-        similarities = await self._ranker.similarities(centre, [text for _, text in candidates])
-        ranked = sorted(range(len(candidates)), key=lambda i: similarities[i], reverse=True)[: self._max_sentences + 2]
+        typical = await self._ranker.centrality([text for _, text in candidates])
+        ranked = sorted(range(len(candidates)), key=lambda i: typical[i], reverse=True)[: self._max_sentences + 2]
         lines = [quote_line(candidates[i][1], candidates[i][0].number) for i in sorted(ranked)]
         return SUMMARY_HEADER + "".join(lines)
 
@@ -96,6 +107,7 @@ def quote_line(sentence: str, number: int) -> str:
     return f"“{' '.join(sentence.split())}” [{number}]\n"
 
 
+_DOT_LEADER = re.compile(r"\.{4,}|…{2,}|(?:\. ){4,}")
 _PERSONAL_PRONOUNS = frozenset({"he", "she", "him", "her", "his", "hers", "they", "them", "their", "theirs"})
 
 
