@@ -15,6 +15,8 @@ import codecs
 import os
 import pathlib
 import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import grpc
 from google.protobuf import json_format
@@ -75,10 +77,15 @@ def cmd_up(args) -> int:
     return 0
 
 
-def cmd_down(args) -> int:
+def saved_mesh(args):
+    """The mesh `mivaa up` started from this state folder, or None."""
     from mivaa_cli.localmesh.mesh import LocalMesh
 
-    mesh = LocalMesh.load(args.state_dir)
+    return LocalMesh.load(args.state_dir)
+
+
+def cmd_down(args) -> int:
+    mesh = saved_mesh(args)
     if mesh is None:
         print("no mesh state found; nothing to stop")
         return 0
@@ -88,9 +95,7 @@ def cmd_down(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from mivaa_cli.localmesh.mesh import LocalMesh
-
-    mesh = LocalMesh.load(args.state_dir)
+    mesh = saved_mesh(args)
     if mesh is None:
         print("mesh is not running")
         return 1
@@ -174,24 +179,36 @@ async def search(args) -> int:
     return 0
 
 
+async def print_pages(
+    list_page: Callable[[str], Awaitable[tuple[Sequence, str]]], line: Callable[[Any], str], *, all_pages: bool
+) -> None:
+    """Prints a listing one line an item: its first page, or every page with --all; says how to get more."""
+    token = ""
+    while True:
+        items, token = await list_page(token)
+        for item in items:
+            print(printable(line(item)))
+        if not token or not all_pages:
+            break
+    if token:
+        print(printable(f"(more: --all, or page token {token})"))
+
+
 async def docs(args) -> int:
     async with _client(args) as client:
         if args.action == "list":
-            token = ""
-            while True:
+
+            async def list_page(token: str) -> tuple[Sequence, str]:
                 response = await client.search.ListDocuments(
                     search_pb.ListDocumentsRequest(page_size=args.page_size, page_token=token, labels=args.label)
                 )
-                for doc in response.documents:
-                    state = search_pb.DocumentState.Name(doc.state).removeprefix("DOCUMENT_STATE_")
-                    print(
-                        printable(f"{doc.name}  {state:10} {doc.page_count:5}p {doc.chunk_count:6} chunks  {doc.title}")
-                    )
-                token = response.next_page_token
-                if not token or not args.all:
-                    break
-            if token:
-                print(printable(f"(more: --all, or page token {token})"))
+                return response.documents, response.next_page_token
+
+            def line(doc) -> str:
+                state = search_pb.DocumentState.Name(doc.state).removeprefix("DOCUMENT_STATE_")
+                return f"{doc.name}  {state:10} {doc.page_count:5}p {doc.chunk_count:6} chunks  {doc.title}"
+
+            await print_pages(list_page, line, all_pages=args.all)
         elif args.action == "summary":
             return await ask.summarize(args, client)
         elif args.action == "get":
@@ -229,23 +246,18 @@ async def docs(args) -> int:
 async def images(args) -> int:
     async with _client(args) as client:
         if args.action == "list":
-            token = ""
-            while True:
+
+            async def list_page(token: str) -> tuple[Sequence, str]:
                 response = await client.search.ListImages(
                     search_pb.ListImagesRequest(parent=args.name, page_size=args.page_size, page_token=token)
                 )
-                for image in response.images:
-                    pages = ",".join(str(p.page) for p in image.placements)
-                    print(
-                        printable(
-                            f"{image.name}  {image.mime_type:10} {image.width}x{image.height}  p.{pages}  {image.caption}"
-                        )
-                    )
-                token = response.next_page_token
-                if not token or not args.all:
-                    break
-            if token:
-                print(printable(f"(more: --all, or page token {token})"))
+                return response.images, response.next_page_token
+
+            def line(image) -> str:
+                pages = ",".join(str(p.page) for p in image.placements)
+                return f"{image.name}  {image.mime_type:10} {image.width}x{image.height}  p.{pages}  {image.caption}"
+
+            await print_pages(list_page, line, all_pages=args.all)
         else:  # get: the bytes, to a file
             target = pathlib.Path(args.output or args.name.rsplit("/", 1)[-1])
             mime_type = ""
