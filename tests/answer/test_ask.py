@@ -86,6 +86,7 @@ async def test_a_follow_up_is_condensed_with_the_conversation(client, observator
         ({"question": "What?", "conversation": "conversations/not-an-id"}, "INVALID_CONVERSATION_NAME"),
         ({"question": "What?", "source_count": 21}, "SOURCE_COUNT_OUT_OF_RANGE"),
         ({"question": "What?", "source_count": -1}, "SOURCE_COUNT_OUT_OF_RANGE"),
+        ({"question": "What\x00is this?"}, "CONTROL_CHARACTERS"),
     ],
 )
 async def test_bad_questions_get_a_clear_reason(client, request_fields, reason):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from mivaa_platform.errors import InvalidArgument
 
 DOMAIN = "answer.mivaa"
+# C0 and C1 controls but tab, line feed and carriage return (PostgreSQL cannot store NUL at all).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 CONVERSATION_PREFIX = "conversations/"
 DEFAULT_SOURCE_COUNT = 5
 MAX_SOURCE_COUNT = 20
@@ -24,6 +27,13 @@ def check_question(question: str, *, max_bytes: int) -> str:
             f"The question is {size} bytes; at most {max_bytes} are accepted.",
             domain=DOMAIN,
             metadata={"max_bytes": str(max_bytes), "bytes": str(size)},
+        )
+    if _CONTROL.search(question):
+        raise InvalidArgument(
+            "CONTROL_CHARACTERS",
+            "The question must not contain control characters (line breaks and tabs are fine).",
+            domain=DOMAIN,
+            metadata={"field": "question"},
         )
     return question.strip()
 

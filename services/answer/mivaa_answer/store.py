@@ -17,7 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from mivaa_answer.limits import DOMAIN
 from mivaa_answer.usecases.ports import Conversation, Summary, Turn
-from mivaa_platform.errors import FailedPrecondition, NotFound, Unavailable
+from mivaa_platform.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 
 SCHEMA = "answer"
 STATEMENT_TIMEOUT_MS = 10_000
@@ -57,6 +57,12 @@ class AnswerStore:
         except psycopg.OperationalError as exc:  # connection lost, PoolTimeout
             raise Unavailable(
                 "DATABASE_UNAVAILABLE", "The conversation database is unavailable; retry later.", domain=DOMAIN
+            ) from exc
+        except psycopg.DataError as exc:  # a value the database refuses (too large, bad characters)
+            raise InvalidArgument(
+                "VALUE_NOT_STORABLE",
+                "A value cannot be stored: it is too large or holds characters the database refuses.",
+                domain=DOMAIN,
             ) from exc
 
     # -- conversations -----------------------------------------------------------
