@@ -24,7 +24,7 @@ from google.protobuf import json_format
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
-from mivaa_cli import auth, models, search_cmd
+from mivaa_cli import ask, auth, models, search_cmd
 from mivaa_cli.client import MeshClient
 from mivaa_cli.progress import ProgressBoard
 from mivaa_cli.terminal import printable
@@ -201,6 +201,8 @@ async def docs(args) -> int:
                 return f"{doc.name}  {state:10} {doc.page_count:5}p {doc.chunk_count:6} chunks  {doc.title}"
 
             await print_pages(list_page, line, all_pages=args.all)
+        elif args.action == "summary":
+            return await ask.summarize(args, client)
         elif args.action == "get":
             view = search_pb.DOCUMENT_VIEW_FULL if args.full else search_pb.DOCUMENT_VIEW_BASIC
             document = (
@@ -281,6 +283,11 @@ async def jobs(args) -> int:
     return 0
 
 
+async def ask_command(args) -> int:
+    async with _client(args) as client:
+        return await ask.run(args, client)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mivaa", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -304,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     search_cmd.add_parser(sub)
 
     docs_parser = sub.add_parser("docs", help="list, get, export or delete documents")
-    docs_parser.add_argument("action", choices=["list", "get", "export", "delete"])
+    docs_parser.add_argument("action", choices=["list", "get", "export", "delete", "summary"])
     docs_parser.add_argument("name", nargs="?")
     docs_parser.add_argument("--page-size", type=int, default=50)
     docs_parser.add_argument("--all", action="store_true")
@@ -325,6 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_parser.add_argument("name", nargs="?")
     jobs_parser.add_argument("--page-size", type=int, default=50)
 
+    ask.add_parser(sub)
     models.add_parser(sub)
     auth.add_parser(sub)
     return parser
@@ -332,11 +340,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in ("docs", "jobs") and args.action in ("get", "export", "delete", "watch") and not args.name:
+    needs_name = ("get", "export", "delete", "watch", "summary")
+    if args.command in ("docs", "jobs") and args.action in needs_name and not args.name:
         print(f"mivaa {args.command} {args.action} needs a NAME", file=sys.stderr)
         return 2
     sync_commands = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "models": models.run, "auth": auth.run}
-    async_commands = {"ingest": ingest, "search": search, "docs": docs, "images": images, "jobs": jobs}
+    async_commands = {
+        "ingest": ingest,
+        "search": search,
+        "docs": docs,
+        "images": images,
+        "jobs": jobs,
+        "ask": ask_command,
+    }
     try:
         if args.command in sync_commands:
             return sync_commands[args.command](args)

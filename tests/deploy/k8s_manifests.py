@@ -39,6 +39,7 @@ SERVICE_WORKLOADS = {
     "search": ("SEARCH", "search"),
     "embedder": ("EMBEDDER", "embedder"),
     "ocr": ("OCR", "ocr"),
+    "answer": ("ANSWER", "answer"),
 }
 PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
 GRPC_PORT = 50051

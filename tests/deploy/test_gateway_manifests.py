@@ -53,7 +53,7 @@ def test_gateway_config_has_listener_tls_jwt_and_upstream_mtls():
         if isinstance(item, dict) and "routes" in item
         for route in item["routes"]
     }
-    assert {"extractor", "search", "embedder", "ocr"} <= routed <= set(clusters)
+    assert {"extractor", "search", "embedder", "ocr", "answer"} <= routed <= set(clusters)
     for name in routed:
         upstream = clusters[name]["transport_socket"]["typed_config"]
         assert upstream["@type"].endswith("UpstreamTlsContext"), name
@@ -134,6 +134,8 @@ DEPLOY_RENDER_ARGS = [
     "embedder=embedder:50051",
     "--upstream",
     "ocr=ocr:50051",
+    "--upstream",
+    "answer=answer:50051",
     "--cors-origin",
     "https://console.mivaa.example",
     "--tls-cert",

@@ -36,7 +36,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mivaa_cli.localmesh.files import write_atomic
 
-DEFAULT_SERVICES = ("extractor", "search", "embedder", "ocr")
+DEFAULT_SERVICES = ("extractor", "search", "embedder", "ocr", "answer")
 DEFAULT_DAYS = 825
 CA_DAYS = 3650
 CA_NAME = "mivaa development CA"
