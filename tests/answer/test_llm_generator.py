@@ -12,7 +12,7 @@ import time
 import pytest
 
 from mivaa_answer.generation.base import NOT_FOUND_ANSWER, AnswerGenerator, GeneratorUnavailableError, Passage
-from mivaa_answer.generation.llm import LlmConfig, LlmGenerator, load_api_key
+from mivaa_answer.generation.llm import LlmGenerator, load_api_key
 from mivaa_cli.localmesh.processes import free_port
 from tests.answer.llm_fixture import local_llm  # noqa: F401  # the session fixture, used by name
 
@@ -42,13 +42,17 @@ QUOTE = re.compile(r'"([^"]{12,})"')
 
 @pytest.fixture
 def generator(local_llm) -> LlmGenerator:  # noqa: F811  # the fixture imported above
+    """Built from the settings as the answer service builds it."""
+    assert local_llm["ANSWER_DEFAULT_GENERATOR"] == "llm"
     return LlmGenerator(
-        LlmConfig(url=local_llm.url, model=local_llm.model, api_key=load_api_key(local_llm.api_key_file))
+        url=local_llm["ANSWER_LLM_URL"],
+        model=local_llm["ANSWER_LLM_MODEL"],
+        api_key=load_api_key(local_llm["ANSWER_LLM_API_KEY_FILE"]),
     )
 
 
 def _down(**overrides) -> LlmGenerator:
-    return LlmGenerator(LlmConfig(url=f"http://127.0.0.1:{free_port()}/v1", model="m", **overrides))
+    return LlmGenerator(url=f"http://127.0.0.1:{free_port()}/v1", model="m", **overrides)
 
 
 async def _answer(generator: LlmGenerator, question: str, passages=PASSAGES) -> tuple[list[str], float, float]:
@@ -99,7 +103,7 @@ async def test_summarize_cites_the_passages(generator):
 
 
 async def test_a_wrong_key_is_unavailable(local_llm):  # noqa: F811
-    generator = LlmGenerator(LlmConfig(url=local_llm.url, model=local_llm.model, api_key="not-the-key"))
+    generator = LlmGenerator(url=local_llm["ANSWER_LLM_URL"], model="gemma-3-270m", api_key="not-the-key")
     with pytest.raises(GeneratorUnavailableError, match="401|[Aa]uthentication"):
         await generator.condense([("q", "a")], "and then?")
 
@@ -135,7 +139,9 @@ async def _fault_server(reply: bytes | None):
 async def test_a_silent_endpoint_hits_the_timeout():
     server, port = await _fault_server(None)
     try:
-        generator = LlmGenerator(LlmConfig(url=f"http://127.0.0.1:{port}/v1", model="m", idle_timeout_s=1, timeout_s=2))
+        generator = LlmGenerator(
+            url=f"http://127.0.0.1:{port}/v1", model="m", idle_timeout_seconds=1, timeout_seconds=2
+        )
         started = time.monotonic()
         with pytest.raises(GeneratorUnavailableError, match="[Tt]imed out|within"):
             await _answer(generator, "When did Vesuvius last erupt?")
@@ -151,7 +157,7 @@ async def test_a_failing_endpoint_is_unavailable():
     reply = b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
     server, port = await _fault_server(reply % (len(body), body))
     try:
-        generator = LlmGenerator(LlmConfig(url=f"http://127.0.0.1:{port}/v1", model="m"))
+        generator = LlmGenerator(url=f"http://127.0.0.1:{port}/v1", model="m")
         with pytest.raises(GeneratorUnavailableError, match="500"):
             await _answer(generator, "When did Vesuvius last erupt?")
     finally:

@@ -27,6 +27,7 @@ import urllib.error
 import urllib.request
 
 from mivaa_cli.localmesh.processes import ManagedProcess, start_process
+from mivaa_platform.keyfile import write_new_key
 
 MODEL_NAME = "gemma-3-270m"
 GGUF_FILE = "gemma-3-270m-q4_k_m.gguf"
@@ -87,6 +88,29 @@ class LocalLlm:
         if self.process is not None:
             self.process.stop()
             self.process = None
+
+
+# -- in the mesh (`mivaa up --llm`) ---------------------------------------------------------
+def mesh_api_key_file(state_dir: pathlib.Path) -> pathlib.Path:
+    """The key the mesh's LLM demands and the answer service sends (0600, made once, kept)."""
+    return write_new_key(state_dir / "secrets" / "llm-api-key")
+
+
+def start_mesh_llm(
+    state_dir: pathlib.Path, port: int, *, models_dir: pathlib.Path, log_dir: pathlib.Path
+) -> ManagedProcess:
+    server = LocalLlm(ensure_gguf(models_dir), port, api_key_file=mesh_api_key_file(state_dir), log_dir=log_dir)
+    return server.start()
+
+
+def answer_llm_env(state_dir: pathlib.Path, port: int) -> dict[str, str]:
+    """The answer service's settings that make the mesh's LLM its default generator."""
+    return {
+        "ANSWER_LLM_URL": f"http://127.0.0.1:{port}/v1",
+        "ANSWER_LLM_MODEL": MODEL_NAME,
+        "ANSWER_LLM_API_KEY_FILE": str(mesh_api_key_file(state_dir)),
+        "ANSWER_DEFAULT_GENERATOR": "llm",
+    }
 
 
 def wait_healthy(process: ManagedProcess, port: int, timeout: float) -> None:

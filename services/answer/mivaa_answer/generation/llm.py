@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import pathlib
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -37,21 +36,6 @@ _NO_KEY = "unused"
 _CONDENSE_MAX_TOKENS = 64
 
 
-@dataclass(frozen=True)
-class LlmConfig:
-    url: str  # the API's base URL, ending in /v1 (http://127.0.0.1:8081/v1)
-    model: str  # the model name the endpoint serves; AnswerDone.generator reports it
-    api_key: str = ""  # the key itself, read from a secret file (load_api_key); never from argv or env
-    # The whole call (an answer's full stream, a condense, a summary) ends by then.
-    timeout_s: float = 120.0
-    # The longest silence: connecting, waiting for the first token, or between two deltas.
-    idle_timeout_s: float = 30.0
-    max_tokens: int = 384
-    # Each passage is cut to this in the prompt: five chunks stay within a small model's context and its
-    # prompt evaluation (the first-token latency) stays bounded on a CPU.
-    max_passage_chars: int = 1200
-
-
 def load_api_key(path: str | pathlib.Path) -> str:
     """The key from its secret file (one line); an empty path means an endpoint without auth."""
     if not str(path):
@@ -60,20 +44,40 @@ def load_api_key(path: str | pathlib.Path) -> str:
 
 
 class LlmGenerator:
-    """An AnswerGenerator backed by an OpenAI-compatible chat endpoint."""
+    """An AnswerGenerator backed by an OpenAI-compatible chat endpoint.
 
-    def __init__(self, config: LlmConfig):
-        self.name = config.model
-        self._config = config
+    url: the API's base URL, ending in /v1 (http://127.0.0.1:8081/v1); model: the name it serves (what
+    AnswerDone.generator reports); api_key: the key itself, read from a secret file (load_api_key), never
+    from argv or env. Every call (an answer's whole stream, a condense, a summary) ends within
+    timeout_seconds, and waits at most idle_timeout_seconds in silence (connecting, before the first token,
+    between deltas). Each passage is cut to max_passage_chars in the prompt, so five chunks stay within a
+    small model's context and its prompt evaluation (the first-token latency) stays bounded on a CPU.
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        model: str,
+        api_key: str = "",
+        timeout_seconds: float = 120.0,
+        idle_timeout_seconds: float = 30.0,
+        max_tokens: int = 384,
+        max_passage_chars: int = 1200,
+    ):
+        self.name = model
+        self._url = url
+        self._timeout = timeout_seconds
+        self._max_passage_chars = max_passage_chars
         self._llm = OpenAILike(
-            model=config.model,
-            api_base=config.url,
-            api_key=config.api_key or _NO_KEY,
+            model=model,
+            api_base=url,
+            api_key=api_key or _NO_KEY,
             is_chat_model=True,
             is_function_calling_model=False,
-            max_tokens=config.max_tokens,
+            max_tokens=max_tokens,
             temperature=0.0,  # answers that quote, not ones that invent
-            timeout=config.idle_timeout_s,  # the OpenAI client's connect and per-read timeout
+            timeout=min(idle_timeout_seconds, timeout_seconds),  # the OpenAI client's connect and per-read timeout
             max_retries=0,  # a retry would hide a down endpoint behind seconds of waiting; the caller may retry
             additional_kwargs={"stop": list(STOP_SEQUENCES)},
         )
@@ -83,7 +87,7 @@ class LlmGenerator:
             yield NOT_FOUND_ANSWER
             return
         answered = False
-        async for delta in self._stream(answer_messages(question, passages, self._config.max_passage_chars)):
+        async for delta in self._stream(answer_messages(question, passages, self._max_passage_chars)):
             answered = True
             yield delta
         if not answered:  # the model said nothing: that answers nothing
@@ -100,7 +104,7 @@ class LlmGenerator:
     async def summarize(self, title: str, passages: Sequence[Passage]) -> str:
         if not passages:
             return ""
-        text = await self._complete(summary_messages(title, passages, self._config.max_passage_chars))
+        text = await self._complete(summary_messages(title, passages, self._max_passage_chars))
         if not text.strip():
             raise GeneratorUnavailableError(f"{self.name} returned an empty summary")
         return text.strip()
@@ -118,12 +122,10 @@ class LlmGenerator:
         runs its own code, which a deadline spanning the yields would cancel.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._config.timeout_s
+        deadline = loop.time() + self._timeout
         trim = _Trim()
         try:
-            stream = await asyncio.wait_for(
-                self._llm.astream_chat(messages, **overrides), timeout=self._config.timeout_s
-            )
+            stream = await asyncio.wait_for(self._llm.astream_chat(messages, **overrides), timeout=self._timeout)
         except _BACKEND_ERRORS as error:
             raise self._unavailable(error) from error
         try:
@@ -142,10 +144,10 @@ class LlmGenerator:
 
     def _unavailable(self, error: BaseException) -> GeneratorUnavailableError:
         if isinstance(error, TimeoutError):
-            reason = f"no complete reply within {self._config.timeout_s:g}s"
+            reason = f"no complete reply within {self._timeout:g}s"
         else:
             reason = f"{type(error).__name__}: {error}"
-        return GeneratorUnavailableError(f"LLM endpoint {self._config.url} ({self.name}): {reason}")
+        return GeneratorUnavailableError(f"LLM endpoint {self._url} ({self.name}): {reason}")
 
 
 class _Trim:
