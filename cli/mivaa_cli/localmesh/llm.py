@@ -22,11 +22,9 @@ import pathlib
 import signal
 import sys
 import threading
-import time
-import urllib.error
 import urllib.request
 
-from mivaa_cli.localmesh.processes import ManagedProcess, start_process
+from mivaa_cli.localmesh.processes import ManagedProcess, start_process, wait_until
 from mivaa_platform.keyfile import write_new_key
 
 MODEL_NAME = "gemma-3-270m"
@@ -115,14 +113,7 @@ def answer_llm_env(state_dir: pathlib.Path, port: int) -> dict[str, str]:
 
 def wait_healthy(process: ManagedProcess, port: int, timeout: float) -> None:
     """Until GET /health answers 200 (llama.cpp: 503 while the model loads)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if _healthy(port):
-            return
-        if not process.alive():
-            raise RuntimeError(f"{process.name} exited during start-up:\n{process.log_tail()}")
-        time.sleep(0.1)
-    raise RuntimeError(f"{process.name} was not healthy after {timeout:.0f}s:\n{process.log_tail()}")
+    wait_until(process, lambda: _healthy(port), timeout, failure="was not healthy")
 
 
 def _healthy(port: int) -> bool:
