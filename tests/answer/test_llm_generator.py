@@ -143,7 +143,7 @@ async def test_a_silent_endpoint_hits_the_timeout():
             url=f"http://127.0.0.1:{port}/v1", model="m", idle_timeout_seconds=1, timeout_seconds=2
         )
         started = time.monotonic()
-        with pytest.raises(GeneratorUnavailableError, match="[Tt]imed out|within"):
+        with pytest.raises(GeneratorUnavailableError, match="timed out"):
             await _answer(generator, "When did Vesuvius last erupt?")
         with pytest.raises(GeneratorUnavailableError):
             await generator.condense([("q", "a")], "and then?")

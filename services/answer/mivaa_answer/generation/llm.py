@@ -72,6 +72,7 @@ class LlmGenerator:
         self.name = model
         self._url = url
         self._timeout = timeout_seconds
+        self._idle_timeout = min(idle_timeout_seconds, timeout_seconds)
         self._max_passage_chars = max_passage_chars
         self._llm = OpenAILike(
             model=model,
@@ -81,7 +82,7 @@ class LlmGenerator:
             is_function_calling_model=False,
             max_tokens=max_tokens,
             temperature=0.0,  # answers that quote, not ones that invent
-            timeout=min(idle_timeout_seconds, timeout_seconds),  # the OpenAI client's connect and per-read timeout
+            timeout=self._idle_timeout,  # the OpenAI client's connect and per-read timeout
             max_retries=0,  # a retry would hide a down endpoint behind seconds of waiting; the caller may retry
             additional_kwargs={"stop": list(STOP_SEQUENCES)},
         )
@@ -147,8 +148,10 @@ class LlmGenerator:
             await stream.aclose()
 
     def _unavailable(self, error: BaseException) -> GeneratorUnavailableError:
-        if isinstance(error, TimeoutError):
-            reason = f"no complete reply within {self._timeout:g}s"
+        if isinstance(error, TimeoutError):  # the call's own deadline
+            reason = f"timed out: no complete reply within {self._timeout:g}s"
+        elif isinstance(error, openai.APITimeoutError | httpx.TimeoutException):  # the client's, per read
+            reason = f"timed out: silent for {self._idle_timeout:g}s"
         else:
             reason = f"{type(error).__name__}: {error}"
         return GeneratorUnavailableError(f"LLM endpoint {self._url} ({self.name}): {reason}")
