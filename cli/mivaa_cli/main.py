@@ -291,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--llm",
         action="store_true",
-        help="also run a local LLM (Gemma 3 270M on llama.cpp; needs mivaa-answer[llm]) as the answer service's generator",
+        help="also run a local LLM (Gemma 3 270M on llama.cpp; needs mivaa-cli[llm]) as the answer service's generator",
     )
     for name in ("up", "down", "status"):
         target = up if name == "up" else sub.add_parser(name, help=f"{name} of the local mesh")

