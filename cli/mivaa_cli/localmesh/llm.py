@@ -111,6 +111,8 @@ def answer_llm_env(state_dir: pathlib.Path, port: int) -> dict[str, str]:
         "ANSWER_LLM_MODEL": MODEL_NAME,
         "ANSWER_LLM_API_KEY_FILE": str(mesh_api_key_file(state_dir)),
         "ANSWER_DEFAULT_GENERATOR": "llm",
+        # A CPU model on a busy machine took up to ~50 s to the first token of a 5-source answer.
+        "ANSWER_LLM_TIMEOUT_SECONDS": "180",
     }
 
 
