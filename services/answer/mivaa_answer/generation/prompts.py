@@ -47,12 +47,12 @@ CITED_ANSWER_SYSTEM = (
     "[1] The sky is red in the evening and blue in the morning.\n"
     "[2] Water is wet when the sky is red.\n"
     "Question: When is water wet?\n"
-    'Answer: "Water is wet when the sky is red" [2], which happens "in the evening" [1].\n\n'
+    'Answer: "Water is wet when the sky is red" [2].\n\n'
     "Sources:\n"
     "[1] The train to Oslo leaves at 8:15 from platform 4.\n"
     "[2] Tickets cost 40 euros.\n"
-    "Question: How much does a ticket cost?\n"
-    'Answer: "Tickets cost 40 euros" [2].\n\n'
+    "Question: When does the train to Oslo leave?\n"
+    'Answer: "The train to Oslo leaves at 8:15" [1].\n\n'
     "Sources:\n"
     "[1] The train to Oslo leaves at 8:15 from platform 4.\n"
     "[2] Tickets cost 40 euros.\n"
