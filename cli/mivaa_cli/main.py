@@ -70,8 +70,9 @@ def cmd_up(args) -> int:
     ports = (
         MeshPorts.free() if args.free_ports else MeshPorts(gateway=int(os.environ.get("MIVAA_GATEWAY_PORT", "8080")))
     )
-    mesh = LocalMesh(args.state_dir, ports, workers=args.workers)
-    print("starting NATS, PostgreSQL+pgvector, embedder, search, extractor, Envoy ...", flush=True)
+    mesh = LocalMesh(args.state_dir, ports, workers=args.workers, llm=args.llm)
+    llm = ", the local LLM" if args.llm else ""
+    print(f"starting NATS, PostgreSQL+pgvector{llm}, embedder, search, extractor, Envoy ...", flush=True)
     mesh.start()
     print(f"mesh up: gateway (gRPC + grpc-web) at {mesh.gateway_address}; logs in {mesh.log_dir}")
     return 0
@@ -298,6 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="start the local mesh")
     up.add_argument("--workers", type=int, default=1, help="extraction worker processes")
     up.add_argument("--free-ports", action="store_true", help="pick free ports (a second mesh beside another)")
+    up.add_argument(
+        "--llm",
+        action="store_true",
+        help="also run a local LLM (Gemma 3 270M on llama.cpp; needs mivaa-cli[llm]) as the answer service's generator",
+    )
     for name in ("up", "down", "status"):
         target = up if name == "up" else sub.add_parser(name, help=f"{name} of the local mesh")
         target.add_argument("--state-dir", type=pathlib.Path, default=DEFAULT_STATE_DIR)

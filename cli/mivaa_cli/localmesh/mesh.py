@@ -32,6 +32,7 @@ from mivaa_answer.settings import PREFIX as ANSWER_PREFIX
 from mivaa_answer.settings import AnswerSettings
 from mivaa_cli.localmesh.bus import LocalBus
 from mivaa_cli.localmesh.certs import make_certs
+from mivaa_cli.localmesh.llm import answer_llm_env, start_mesh_llm
 from mivaa_cli.localmesh.postgres import LocalPostgres
 from mivaa_cli.localmesh.processes import (
     ManagedProcess,
@@ -86,6 +87,8 @@ class MeshPorts:
     embedder: int = 50053
     ocr: int = 50054
     answer: int = 50055
+    # The local LLM (`mivaa up --llm`): llama.cpp's OpenAI-compatible HTTP API, loopback only, behind a key.
+    llm: int = 8081
     worker_base: int = 50060
     metrics_base: int = 9464
 
@@ -182,12 +185,14 @@ class LocalMesh:
         workers: int = 1,
         extra_env: dict[str, str] | None = None,
         ocr: bool | None = None,
+        llm: bool = False,
     ):
         self.state_dir = state_dir.resolve()
         self.ports = ports or MeshPorts()
         self.models_dir = models_dir.resolve()
         self.workers = workers
         self.ocr = ocr_available() if ocr is None else ocr
+        self.llm = llm
         self.extra_env = dict(extra_env or {})
         self.processes: dict[str, ManagedProcess] = {}
         self.postgres = LocalPostgres(self.state_dir / "postgres", self.ports.postgres)
@@ -317,6 +322,10 @@ class LocalMesh:
             | self.extra_env
         )
 
+    def answer_llm_env(self) -> dict[str, str]:
+        """With `llm`, the answer service's generator settings pointing at the mesh's LLM."""
+        return answer_llm_env(self.state_dir, self.ports.llm) if self.llm else {}
+
     def _metrics_port(self, name: str) -> int:
         if name.startswith("worker-"):
             return self.ports.metrics_base + _WORKER_METRICS + int(name.rsplit("-", 1)[1])
@@ -335,12 +344,15 @@ class LocalMesh:
 
     def _answer_env(self, name: str) -> dict[str, str]:
         """Its own database role (schema `answer` only); retrieval through the search service."""
-        return settings_env(
-            AnswerSettings,
-            ANSWER_PREFIX,
-            database_url=self.postgres.answer_dsn,
-            search_addr=self.address("search"),
-            embedder_addr=self.address("embedder"),
+        return (
+            settings_env(
+                AnswerSettings,
+                ANSWER_PREFIX,
+                database_url=self.postgres.answer_dsn,
+                search_addr=self.address("search"),
+                embedder_addr=self.address("embedder"),
+            )
+            | self.answer_llm_env()
         )
 
     def _extractor_env(self, name: str) -> dict[str, str]:
@@ -387,6 +399,10 @@ class LocalMesh:
         try:
             self._start_nats()
             self.postgres.start()
+            if self.llm:
+                self.processes["llm"] = start_mesh_llm(
+                    self.state_dir, self.ports.llm, models_dir=self.models_dir, log_dir=self.log_dir
+                )
             self.start_service("embedder")
             if self.ocr:
                 self.start_service("ocr")
@@ -505,6 +521,7 @@ class LocalMesh:
             "search",
             "ocr",
             "embedder",
+            "llm",
             "nats",
         ]
         for name in order:
@@ -523,6 +540,7 @@ class LocalMesh:
             "models_dir": str(self.models_dir),
             "workers": self.workers,
             "ocr": self.ocr,
+            "llm": self.llm,
             "processes": {name: {"pid": p.pid, "log": str(p.log_path)} for name, p in self.processes.items()},
         }
         write_private(self.state_dir / "state.json", json.dumps(state, indent=2))
@@ -539,6 +557,7 @@ class LocalMesh:
             models_dir=pathlib.Path(state["models_dir"]),
             workers=state["workers"],
             ocr=state.get("ocr", False),
+            llm=state.get("llm", False),
         )
         for name, info in state["processes"].items():
             mesh.processes[name] = ManagedProcess(name=name, pid=info["pid"], log_path=pathlib.Path(info["log"]))

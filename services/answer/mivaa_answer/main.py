@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
-import pathlib
 
 from mivaa.answer.v1 import answer_service_pb2_grpc
 from mivaa_answer.clients import Embedder, SearchClient
@@ -41,11 +39,14 @@ def llm_generator(settings: AnswerSettings) -> AnswerGenerator | None:
     """The OpenAI-compatible chat generator when one is configured (ANSWER_LLM_URL)."""
     if not settings.llm_url:
         return None
-    # Imported by name: only a configured LLM loads its HTTP client.
-    llm = importlib.import_module("mivaa_answer.generation.llm")
-    key = pathlib.Path(settings.llm_api_key_file).read_text().strip() if settings.llm_api_key_file else ""
-    generator: AnswerGenerator = llm.LlmGenerator(
-        url=settings.llm_url, model=settings.llm_model, api_key=key, timeout_seconds=settings.llm_timeout_seconds
+    # Imported here: only a configured LLM loads llama-index's OpenAI client.
+    from mivaa_answer.generation.llm import LlmGenerator, load_api_key
+
+    generator: AnswerGenerator = LlmGenerator(
+        url=settings.llm_url,
+        model=settings.llm_model,
+        api_key=load_api_key(settings.llm_api_key_file),
+        timeout_seconds=settings.llm_timeout_seconds,
     )
     return generator
 
