@@ -15,6 +15,9 @@ _EXTRACTOR = "/mivaa.extractor.v1.ExtractorService/"
 _SEARCH = "/mivaa.search.v1.SearchService/"
 _EMBEDDER = "/mivaa.embedder.v1.EmbedderService/"
 _OCR = "/mivaa.ocr.v1.OcrService/"
+# Document intelligence: reads of the tenant's own data (read scope). Listing entities is a
+# plain listing; related documents and comparisons compute over many vectors, like a search.
+INTELLIGENCE_RPCS = ("ListDocumentEntities", "ListRelatedDocuments", "CompareDocuments")
 READ_RPCS = (
     *(_EXTRACTOR + m for m in ("GetJob", "ListJobs", "WatchJob")),
     *(
@@ -29,6 +32,7 @@ READ_RPCS = (
             "GetImage",
             "GetImageContent",
             "SearchImages",
+            *INTELLIGENCE_RPCS,
         )
     ),
     *(_EMBEDDER + m for m in ("EmbedTexts", "ListModels")),
@@ -43,7 +47,12 @@ WRITE_RPCS = (
     _OCR + "RecognizeText",
 )
 UPLOAD_RPCS = (_EXTRACTOR + "UploadDocument",)
-SEARCH_RPCS = (_SEARCH + "SearchChunks", _SEARCH + "SearchImages")
+SEARCH_RPCS = (
+    _SEARCH + "SearchChunks",
+    _SEARCH + "SearchImages",
+    _SEARCH + "ListRelatedDocuments",
+    _SEARCH + "CompareDocuments",
+)
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
 STATS_PATH = "/stats/prometheus"
 ADMIN_CLUSTER = "envoy_admin"
@@ -65,7 +74,10 @@ ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
         "reads",
         (
             *(_EXTRACTOR + m for m in ("GetJob", "ListJobs")),
-            *(_SEARCH + m for m in ("GetDocument", "ListDocuments", "ListPages", "ListImages", "GetImage")),
+            *(
+                _SEARCH + m
+                for m in ("GetDocument", "ListDocuments", "ListPages", "ListImages", "GetImage", "ListDocumentEntities")
+            ),
             _EMBEDDER + "ListModels",
             _OCR + "ListEngines",
         ),

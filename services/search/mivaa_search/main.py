@@ -17,6 +17,7 @@ from mivaa_search.servicer import SearchServicer
 from mivaa_search.settings import PREFIX, SearchSettings
 from mivaa_search.store import SearchStore
 from mivaa_search.usecases import DocumentCatalog, Search
+from mivaa_search.usecases.intelligence import DocumentIntelligence
 
 log = logging.getLogger("mivaa.search")
 
@@ -46,6 +47,7 @@ async def amain() -> int:
             DocumentCatalog(store, messaging.OriginalsStore(js)),
             Search(store, embedder, images=ImageEmbedderClient(embedder_channel)),
             dimension,
+            DocumentIntelligence(store),
         ),
         "mivaa.search.v1.SearchService",
     )

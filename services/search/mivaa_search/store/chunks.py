@@ -16,6 +16,7 @@ from mivaa_search.store._common import (
     search_filters,
 )
 from mivaa_search.store.documents import DOCUMENT_COLUMNS, document_record, json_or_none
+from mivaa_search.store.entities import entity_conditions, write_entities
 from mivaa_search.store.images import write_images
 from mivaa_search.store.pages import write_pages
 from mivaa_search.store.records import (
@@ -30,6 +31,7 @@ from mivaa_search.store.records import (
     DocumentRecord,
     SearchFilter,
 )
+from mivaa_search.store.related import write_document_vector
 from mivaa_search.store.schema import ensure_image_index
 
 _CHUNK_COLUMNS = (
@@ -66,6 +68,8 @@ class ChunkRepository:
                     copy.set_types(_CHUNK_TYPES)
                     for chunk_row in rows:
                         await copy.write_row(chunk_row)
+                await write_entities(conn, doc_id, content.chunks, tenant=tenant)
+                await write_document_vector(conn, doc_id)
                 await write_pages(conn, doc_id, content.pages)
                 dimensions = await write_images(conn, doc_id, images, content.placements)
                 cur = await conn.execute(
@@ -131,6 +135,9 @@ class ChunkRepository:
             raise InvalidArgument("INVALID_TOP_K", "top_k must not be negative.", domain=DOMAIN)
         k = min(top_k or DEFAULT_TOP_K, MAX_TOP_K)
         conditions, params = search_filters("c", tenant, where.document_ids, where.labels)
+        mentions, entity_params = entity_conditions("c", where.entities)
+        conditions += mentions
+        params |= entity_params
         params |= {"query": query, "k": k, "title_chars": MAX_HIT_TITLE_CHARS}
         async with self._connections.connection() as conn, conn.transaction():
             await prepare_filtered_hnsw_scan(conn, k)

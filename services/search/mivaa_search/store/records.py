@@ -10,6 +10,7 @@ from typing import Any
 DOMAIN = "search.mivaa"  # ErrorInfo domain, as in mivaa_search.servicer
 DOCUMENT_STATES = ("PENDING", "PROCESSING", "READY", "FAILED")
 TEXT_SOURCES = ("TEXT_LAYER", "OCR")
+ENTITY_TYPES = ("PERSON", "ORGANIZATION", "PLACE", "DATE", "AMOUNT")
 DEFAULT_TOP_K = 10
 MAX_TOP_K = 100
 # A hit names its document's title cut to this many characters: up to MAX_TOP_K hits of a
@@ -121,6 +122,24 @@ class ChunkRecord:
     ocr_confidence: float | None = None
     section_path: Sequence[str] = ()
     block_types: Sequence[str] = ()  # lower-case block kinds: "paragraph", "table", ...
+    entities: Sequence[EntityMention] = ()
+
+
+@dataclass(frozen=True)
+class EntityMention:
+    """One mention of a named entity in a chunk: its type (ENTITY_TYPES), its text and its pages."""
+
+    type: str
+    text: str
+    pages: Sequence[int]
+
+
+@dataclass(frozen=True)
+class EntityRef:
+    """An entity a search filter names: normalized text, and a type ("" for any)."""
+
+    normalized: str
+    type: str = ""
 
 
 @dataclass(frozen=True)
@@ -143,3 +162,5 @@ class SearchFilter:
 
     document_ids: Sequence[str] = ()
     labels: Sequence[str] = ()
+    # Only chunks that mention every one of these entities.
+    entities: Sequence[EntityRef] = ()
