@@ -105,6 +105,6 @@ class RelatedRepository:
             )
             rows = await cur.fetchall()
         return [
-            ChunkSlice(index, tuple(path or ()), text, start, end, np.asarray(embedding, dtype=np.float32))
+            ChunkSlice(index, tuple(path or ()), text, start, end, np.asarray(embedding.to_numpy(), dtype=np.float32))
             for index, path, text, start, end, embedding in rows
         ]
