@@ -4,6 +4,7 @@ mivaa up | down | status                 the local mesh (state in ./.mivaa)
 mivaa ingest FILE|DIR...                 upload PDFs, one progress bar per document
 mivaa search "text" [-k 5]               semantic search
 mivaa docs list | get NAME | delete NAME
+mivaa docs entities NAME [--type person] | related NAME | compare NAME --with OTHER
 mivaa jobs list | watch NAME
 """
 
@@ -22,7 +23,7 @@ from google.protobuf import json_format
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
-from mivaa_cli import auth, models
+from mivaa_cli import auth, intel_cmd, models
 from mivaa_cli.client import MeshClient
 from mivaa_cli.progress import ProgressBoard
 from mivaa_cli.terminal import printable
@@ -192,6 +193,8 @@ async def docs(args) -> int:
                     break
             if token:
                 print(printable(f"(more: --all, or page token {token})"))
+        elif args.action in intel_cmd.ACTIONS:
+            return await intel_cmd.run(args, client)
         elif args.action == "get":
             view = search_pb.DOCUMENT_VIEW_FULL if args.full else search_pb.DOCUMENT_VIEW_BASIC
             document = (
@@ -304,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     search_parser.add_argument("--json", action="store_true")
 
     docs_parser = sub.add_parser("docs", help="list, get, export or delete documents")
-    docs_parser.add_argument("action", choices=["list", "get", "export", "delete"])
+    docs_parser.add_argument("action", choices=["list", "get", "export", "delete", *intel_cmd.ACTIONS])
     docs_parser.add_argument("name", nargs="?")
     docs_parser.add_argument("--page-size", type=int, default=50)
     docs_parser.add_argument("--all", action="store_true")
@@ -312,6 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     docs_parser.add_argument("--full", action="store_true", help="get: include the Markdown and structured pages")
     docs_parser.add_argument("--format", choices=["markdown", "json"], default="markdown", help="export format")
     docs_parser.add_argument("-o", "--output", help="export: write to this file instead of stdout")
+    docs_parser.add_argument("--page-token", help="entities, related: continue a listing")
+    intel_cmd.add_arguments(docs_parser)
 
     images_parser = sub.add_parser("images", help="list a document's images or fetch one")
     images_parser.add_argument("action", choices=["list", "get"])
@@ -332,7 +337,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in ("docs", "jobs") and args.action in ("get", "export", "delete", "watch") and not args.name:
+    if (
+        args.command in ("docs", "jobs")
+        and args.action in ("get", "export", "delete", "watch", *intel_cmd.ACTIONS)
+        and not args.name
+    ):
         print(f"mivaa {args.command} {args.action} needs a NAME", file=sys.stderr)
         return 2
     sync_commands = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "models": models.run, "auth": auth.run}

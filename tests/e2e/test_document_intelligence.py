@@ -3,6 +3,7 @@ the entity search filter, related documents and comparisons, per tenant, with ba
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import grpc
@@ -237,3 +238,23 @@ async def test_bad_inputs_get_clear_reasons(library):
         parent=doc, page_size=1, page_token=first.next_page_token, types=[E.ENTITY_TYPE_DATE]
     )
     await expect(search.ListDocumentEntities(other, metadata=md), bad, "INVALID_PAGE_TOKEN")
+
+
+async def test_the_cli_lists_entities_and_related_documents_and_compares(library, mesh, monkeypatch, capsys):
+    from mivaa_cli.main import main as cli_main
+
+    a, _, names = library
+    monkeypatch.setenv("MIVAA_TOKEN", mesh.token(subject="cli-intel", tenant=a.tenant))
+    monkeypatch.setenv("MIVAA_CA", str(mesh.ca_path))
+
+    async def mivaa(*args: str) -> str:
+        capsys.readouterr()
+        assert await asyncio.to_thread(cli_main, ["--address", mesh.gateway_address, "docs", *args]) == 0
+        return capsys.readouterr().out
+
+    people = await mivaa("entities", names["entities"], "--type", "person", "--page-size", "1", "--all")
+    assert "PERSON" in people and "Alice Johnson" in people and "p.1" in people and "ORGANIZATION" not in people
+    related = await mivaa("related", names["volcano_a"], "--page-size", "1")
+    assert names["volcano_b"] in related and "--page-token" in related
+    compared = await mivaa("compare", names["v1"], "--with", names["v2"])
+    assert "ONLY_IN_FIRST   3 Rail before air" in compared and "4500 euros -> 5200 euros" in compared
