@@ -104,13 +104,15 @@ class EntityRecognizer:
             initializer=_load_model,
             start_timeout=settings.start_time_limit_seconds,
         )
+        # What runs in the processes: a top-level function with recognize_texts' signature (tests inject faults).
+        self.recognize_function = recognize_texts
 
     async def recognize(self, texts: Sequence[str], *, owner: Hashable = None) -> list[list[FoundEntity]]:
         """Each text's entities; none for any text of a batch that failed (time, memory, crash)."""
         if not texts:
             return []
         try:
-            return await self._pool.call(recognize_texts, list(texts), fair_key=owner)
+            return await self._pool.call(self.recognize_function, list(texts), fair_key=owner)
         except PoolClosed:
             raise
         except (WorkerStartFailed, Exception) as failure:  # noqa: BLE001 - this batch's alone, never the document's
