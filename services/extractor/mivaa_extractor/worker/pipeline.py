@@ -290,7 +290,12 @@ class DocumentPipeline:
                 # Entities are recognized in their own processes while the embedder works on the batch.
                 mentions_task = asyncio.create_task(entities.find(batch, progress)) if entities else None
                 started = time.perf_counter()
-                embedded = await self.ports.embedder.embed([chunk.text for chunk in batch])
+                try:
+                    embedded = await self.ports.embedder.embed([chunk.text for chunk in batch])
+                except BaseException:
+                    if mentions_task:
+                        mentions_task.cancel()
+                    raise
                 progress.embed_seconds += time.perf_counter() - started
                 mentions = await mentions_task if mentions_task else [()] * len(batch)
                 for chunk, vector, tokens, found in zip(

@@ -21,8 +21,12 @@ from mivaa_search.store.related import ChunkSlice
 
 # Below this cosine similarity two sections with different headings are not the same section.
 SIMILARITY_THRESHOLD = 0.80
+MAX_SIMILARITY_SECTIONS = 2000
 # Words of a section compared for numbers (the diff is quadratic in the worst case).
 MAX_DIFF_WORDS = 4000
+# Words diffed in one comparison, all sections together: past it, differing sections are
+# reported without their number changes, so a comparison's time stays bounded.
+MAX_DIFF_WORDS_PER_COMPARISON = 200_000
 MAX_NUMBER_CHANGES_PER_SECTION = 20
 CONTEXT_WORDS = 5
 
@@ -101,46 +105,46 @@ def compare(first: list[Section], second: list[Section]) -> list[SectionPair]:
         candidates = second_by_key.get(heading_key(section.path))
         if candidates:
             partner[i] = candidates.pop(0)
-    similarity = _similarities(first, second)
-    _match_by_similarity(similarity, partner, len(first), len(second))
+    first_vectors = [s.vector() for s in first]
+    second_vectors = [s.vector() for s in second]
+    _match_by_similarity(first_vectors, second_vectors, partner)
     pairs: list[SectionPair] = []
+    diff_budget = MAX_DIFF_WORDS_PER_COMPARISON
     for i, section in enumerate(first):
         if i not in partner:
             pairs.append(SectionPair(ONLY_IN_FIRST, section, None))
             continue
         other = second[partner[i]]
-        score = float(similarity[i, partner[i]]) if similarity.size else 0.0
+        score = float(first_vectors[i] @ second_vectors[partner[i]])
         if section.text == other.text:
             pairs.append(SectionPair(MATCHING, section, other, score))
         else:
-            pairs.append(SectionPair(DIFFERENT, section, other, score, number_changes(section.text, other.text)))
+            words = min(len(section.text.split()), MAX_DIFF_WORDS) + min(len(other.text.split()), MAX_DIFF_WORDS)
+            numbers = number_changes(section.text, other.text) if words <= diff_budget else []
+            diff_budget -= words
+            pairs.append(SectionPair(DIFFERENT, section, other, score, numbers))
     matched = set(partner.values())
     pairs.extend(SectionPair(ONLY_IN_SECOND, None, s) for j, s in enumerate(second) if j not in matched)
     return pairs
 
 
-def _similarities(first: list[Section], second: list[Section]) -> np.ndarray:
-    if not first or not second:
-        return np.zeros((len(first), len(second)), dtype=np.float32)
-    return np.stack([s.vector() for s in first]) @ np.stack([s.vector() for s in second]).T
-
-
-def _match_by_similarity(similarity: np.ndarray, partner: dict[int, int], rows: int, columns: int) -> None:
-    """Pairs the sections left unmatched, the closest pair first, down to SIMILARITY_THRESHOLD."""
-    free_rows = [i for i in range(rows) if i not in partner]
+def _match_by_similarity(first: list[np.ndarray], second: list[np.ndarray], partner: dict[int, int]) -> None:
+    """Pairs the sections the headings left unmatched, the closest pair first, down to
+    SIMILARITY_THRESHOLD; of each side only the first MAX_SIMILARITY_SECTIONS are tried (the
+    matrix of their similarities is at most 16 MB)."""
     taken = set(partner.values())
-    free_columns = [j for j in range(columns) if j not in taken]
-    candidates = sorted(
-        ((float(similarity[i, j]), i, j) for i in free_rows for j in free_columns),
-        reverse=True,
-    )
-    for score, i, j in candidates:
-        if score < SIMILARITY_THRESHOLD:
-            break
-        if i in partner or j in taken:
-            continue
-        partner[i] = j
-        taken.add(j)
+    rows = [i for i in range(len(first)) if i not in partner][:MAX_SIMILARITY_SECTIONS]
+    columns = [j for j in range(len(second)) if j not in taken][:MAX_SIMILARITY_SECTIONS]
+    if not rows or not columns:
+        return
+    similarity = np.stack([first[i] for i in rows]) @ np.stack([second[j] for j in columns]).T
+    close_rows, close_columns = np.nonzero(similarity >= SIMILARITY_THRESHOLD)
+    order = np.argsort(-similarity[close_rows, close_columns], kind="stable")
+    for k in order:
+        i, j = rows[close_rows[k]], columns[close_columns[k]]
+        if i not in partner and j not in taken:
+            partner[i] = j
+            taken.add(j)
 
 
 def number_changes(old_text: str, new_text: str) -> list[NumberChange]:
