@@ -11,6 +11,7 @@ was replaced by another with the words around it unchanged).
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -45,8 +46,9 @@ class Section:
     page_end: int
     vectors: list[np.ndarray]
 
-    @property
+    @functools.cached_property
     def text(self) -> str:
+        """The section's text, spaces collapsed (read once the section is complete)."""
         return " ".join(" ".join(self.texts).split())
 
     def vector(self) -> np.ndarray:
