@@ -4,6 +4,7 @@ mivaa up | down | status                 the local mesh (state in ./.mivaa)
 mivaa ingest FILE|DIR...                 upload PDFs, one progress bar per document
 mivaa search "text" [-k 5] [--mode ...]   hybrid (or vector, keyword) search with filters
 mivaa docs list | get NAME | delete NAME
+mivaa docs entities NAME [--type person] | related NAME | compare NAME --with OTHER
 mivaa jobs list | watch NAME
 """
 
@@ -24,7 +25,7 @@ from google.protobuf import json_format
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
-from mivaa_cli import ask, auth, models, search_cmd
+from mivaa_cli import ask, auth, intel_cmd, models, search_cmd
 from mivaa_cli.client import MeshClient
 from mivaa_cli.progress import ProgressBoard
 from mivaa_cli.terminal import printable
@@ -204,6 +205,8 @@ async def docs(args) -> int:
             await print_pages(list_page, line, all_pages=args.all)
         elif args.action == "summary":
             return await ask.summarize(args, client)
+        elif args.action in intel_cmd.ACTIONS:
+            return await intel_cmd.run(args, client)
         elif args.action == "get":
             view = search_pb.DOCUMENT_VIEW_FULL if args.full else search_pb.DOCUMENT_VIEW_BASIC
             document = (
@@ -317,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     search_cmd.add_parser(sub)
 
     docs_parser = sub.add_parser("docs", help="list, get, export or delete documents")
-    docs_parser.add_argument("action", choices=["list", "get", "export", "delete", "summary"])
+    docs_parser.add_argument("action", choices=["list", "get", "export", "delete", "summary", *intel_cmd.ACTIONS])
     docs_parser.add_argument("name", nargs="?")
     docs_parser.add_argument("--page-size", type=int, default=50)
     docs_parser.add_argument("--all", action="store_true")
@@ -325,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     docs_parser.add_argument("--full", action="store_true", help="get: include the Markdown and structured pages")
     docs_parser.add_argument("--format", choices=["markdown", "json"], default="markdown", help="export format")
     docs_parser.add_argument("-o", "--output", help="export: write to this file instead of stdout")
+    docs_parser.add_argument("--page-token", help="entities, related: continue a listing")
+    intel_cmd.add_arguments(docs_parser)
 
     images_parser = sub.add_parser("images", help="list a document's images or fetch one")
     images_parser.add_argument("action", choices=["list", "get"])
@@ -346,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    needs_name = ("get", "export", "delete", "watch", "summary")
+    needs_name = ("get", "export", "delete", "watch", "summary", *intel_cmd.ACTIONS)
     if args.command in ("docs", "jobs") and args.action in needs_name and not args.name:
         print(f"mivaa {args.command} {args.action} needs a NAME", file=sys.stderr)
         return 2

@@ -18,6 +18,9 @@ _OCR = "/mivaa.ocr.v1.OcrService/"
 _ANSWER = "/mivaa.answer.v1.AnswerService/"
 # Answers spend retrieval, embedding and possibly a language model on one call: a budget of their own.
 ANSWER_RPCS = (_ANSWER + "Ask", _ANSWER + "SummarizeDocument")
+# Document intelligence: reads of the tenant's own data (read scope). Listing entities is a
+# plain listing; related documents and comparisons compute over many vectors, like a search.
+INTELLIGENCE_RPCS = ("ListDocumentEntities", "ListRelatedDocuments", "CompareDocuments")
 READ_RPCS = (
     *(_EXTRACTOR + m for m in ("GetJob", "ListJobs", "WatchJob")),
     *(
@@ -32,6 +35,7 @@ READ_RPCS = (
             "GetImage",
             "GetImageContent",
             "SearchImages",
+            *INTELLIGENCE_RPCS,
         )
     ),
     *(_EMBEDDER + m for m in ("EmbedTexts", "ListModels")),
@@ -47,7 +51,12 @@ WRITE_RPCS = (
     _OCR + "RecognizeText",
 )
 UPLOAD_RPCS = (_EXTRACTOR + "UploadDocument",)
-SEARCH_RPCS = (_SEARCH + "SearchChunks", _SEARCH + "SearchImages")
+SEARCH_RPCS = (
+    _SEARCH + "SearchChunks",
+    _SEARCH + "SearchImages",
+    _SEARCH + "ListRelatedDocuments",
+    _SEARCH + "CompareDocuments",
+)
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
 STATS_PATH = "/stats/prometheus"
 ADMIN_CLUSTER = "envoy_admin"
@@ -69,7 +78,10 @@ ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
         "reads",
         (
             *(_EXTRACTOR + m for m in ("GetJob", "ListJobs")),
-            *(_SEARCH + m for m in ("GetDocument", "ListDocuments", "ListPages", "ListImages", "GetImage")),
+            *(
+                _SEARCH + m
+                for m in ("GetDocument", "ListDocuments", "ListPages", "ListImages", "GetImage", "ListDocumentEntities")
+            ),
             _EMBEDDER + "ListModels",
             _OCR + "ListEngines",
         ),

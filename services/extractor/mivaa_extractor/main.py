@@ -17,6 +17,7 @@ from mivaa_extractor.adapters.work_queue import NatsWorkQueue
 from mivaa_extractor.api.ingest import Ingestor, UploadLimits, UploadPorts
 from mivaa_extractor.api.servicer import ExtractorServicer
 from mivaa_extractor.extraction.chunking import Chunker
+from mivaa_extractor.extraction.entities import EntityRecognizer, EntitySettings
 from mivaa_extractor.extraction.structure.content_limits import ContentLimits
 from mivaa_extractor.extraction.structure.images import ImageSettings
 from mivaa_extractor.extraction.structure.page_analysis import AnalysisSettings
@@ -82,12 +83,21 @@ async def amain() -> int:
     stop = asyncio.Event()
     worker_task: asyncio.Task | None = None
     page_extractor: PageExtractor | None = None
+    entity_recognizer: EntityRecognizer | None = None
     if "worker" in settings.roles:
         embedder = EmbedderClient(embedder_channel)
         await wait_until_serving(embedder_channel, "mivaa.embedder.v1.EmbedderService")
         await embedder.resolve_model()
         page_extractor = _page_extractor(settings)
         await page_extractor.warm_up()
+        if settings.entity_processes > 0:
+            entity_recognizer = EntityRecognizer(
+                EntitySettings(
+                    processes=settings.entity_processes,
+                    batch_time_limit_seconds=settings.entity_batch_time_limit_seconds,
+                )
+            )
+            await entity_recognizer.warm_up()
         recognizer = None
         if settings.ocr_addr:
             ocr_channel = create_channel(settings.ocr_addr, stream_seconds=1800.0, tls=tls)
@@ -105,6 +115,7 @@ async def amain() -> int:
             image_embedder=ImageEmbedderClient(embedder_channel, settings.image_model)
             if settings.embed_images
             else None,
+            entities=entity_recognizer,
         )
         pipeline = DocumentPipeline(ports, partial(_new_chunker, settings), _pipeline_settings(settings))
         worker = ExtractWorker(
@@ -132,6 +143,8 @@ async def amain() -> int:
             ingestor.close()
         if page_extractor is not None:
             page_extractor.close()
+        if entity_recognizer is not None:
+            entity_recognizer.close()
         for channel in channels:
             await channel.close()
         await nc.drain()

@@ -10,13 +10,14 @@ own messages (mivaa.jobs.v1), stored as they are, so the job ports speak them.
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from mivaa.jobs.v1 import job_pb2
 from mivaa_extractor.extraction.chunking import TextChunk
+from mivaa_extractor.extraction.entities import FoundEntity
 from mivaa_extractor.extraction.structure.model import DocumentInfo, ExtractedImage, FontProfile, PageLayout
 from mivaa_extractor.extraction.text_extraction import RenderedPage
 from mivaa_platform.embedding import EmbeddedTexts
@@ -95,6 +96,23 @@ class EmbeddedChunk:
     # True when a page of the chunk was read by OCR; the lowest confidence of those pages (0..1).
     from_ocr: bool = False
     ocr_confidence: float = 0.0
+    entities: tuple[ChunkEntity, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChunkEntity:
+    """A named entity the chunk mentions: its type (PERSON, ORGANIZATION, PLACE, DATE, AMOUNT), its text
+    and the pages of the chunk it is on."""
+
+    type: str
+    text: str
+    pages: tuple[int, ...]
+
+
+class EntityFinder(Protocol):
+    """Named entities of English texts (extraction.entities.EntityRecognizer: spaCy in supervised processes)."""
+
+    async def recognize(self, texts: Sequence[str], *, owner: Hashable = None) -> list[list[FoundEntity]]: ...
 
 
 @dataclass(frozen=True)

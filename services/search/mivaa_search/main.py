@@ -19,6 +19,7 @@ from mivaa_search.servicer import SearchServicer
 from mivaa_search.settings import PREFIX, SearchSettings
 from mivaa_search.store import SearchStore, VectorTuning
 from mivaa_search.usecases import DocumentCatalog, IndexUpkeep, Search
+from mivaa_search.usecases.intelligence import DocumentIntelligence
 
 log = logging.getLogger("mivaa.search")
 
@@ -50,6 +51,7 @@ async def amain() -> int:
             DocumentCatalog(store, messaging.OriginalsStore(js), upkeep),
             Search(store, embedder, images=ImageEmbedderClient(embedder_channel)),
             dimension,
+            DocumentIntelligence(store),
         ),
         "mivaa.search.v1.SearchService",
     )

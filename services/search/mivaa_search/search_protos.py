@@ -8,13 +8,31 @@ from typing import cast
 from mivaa.search.v1 import search_service_pb2 as pb
 from mivaa_platform.errors import InvalidArgument
 from mivaa_search.names import DOMAIN, document_id
-from mivaa_search.store import SearchFilter
+from mivaa_search.store import EntityRef, SearchFilter
 from mivaa_search.upserts import BLOCK_TYPE_NAMES
+from mivaa_search.usecases.intelligence import entity_refs
 from mivaa_search.usecases.ranking import RankedHit
 from mivaa_search.usecases.search import ChunkQuery, ChunkResults
 
 _MODES = {pb.SEARCH_MODE_HYBRID: "HYBRID", pb.SEARCH_MODE_VECTOR: "VECTOR", pb.SEARCH_MODE_KEYWORD: "KEYWORD"}
 _BLOCK_TYPES = {name: value for value, name in BLOCK_TYPE_NAMES.items()}
+_ENTITY_TYPE_NAMES = {value: name.removeprefix("ENTITY_TYPE_") for name, value in pb.EntityType.items()}
+
+
+def entity_type_name(value: int) -> str:
+    """The store's name of an EntityType ("" for UNSPECIFIED; an unknown number is refused later)."""
+    name = _ENTITY_TYPE_NAMES.get(value, f"#{value}")
+    return "" if name == "UNSPECIFIED" else name
+
+
+def entity_type(name: str) -> pb.EntityType:
+    # grpc_tools' .pyi types EnumTypeWrapper.Value as returning int; it returns the enum's value.
+    return cast(pb.EntityType, pb.EntityType.Value(f"ENTITY_TYPE_{name}"))
+
+
+def search_entities(request: pb.SearchChunksRequest) -> list[EntityRef]:
+    """SearchChunksRequest.entities as the store's filter (checked: count, length, type)."""
+    return entity_refs([(entity.text, entity_type_name(entity.type)) for entity in request.entities])
 
 
 def chunk_query(request: pb.SearchChunksRequest) -> ChunkQuery:
@@ -27,6 +45,7 @@ def chunk_query(request: pb.SearchChunksRequest) -> ChunkQuery:
         created_before=_time(request, "create_time_before"),
         block_types=[BLOCK_TYPE_NAMES.get(value, "unspecified") for value in request.block_types],
         languages=list(request.languages),
+        entities=search_entities(request),
     )
     return ChunkQuery(
         text=request.query,

@@ -26,6 +26,11 @@ from mivaa_extractor.ports import CatalogDocument, DocumentState, EmbeddedChunk,
 BLOCK_TYPES = {kind: cast(pb.BlockType, pb.BlockType.Value(f"BLOCK_TYPE_{kind.name}")) for kind in BlockKind}
 
 # grpc_tools' .pyi types EnumTypeWrapper.Value as returning int; it returns the enum's value.
+ENTITY_TYPES = {
+    name.removeprefix("ENTITY_TYPE_"): cast(pb.EntityType, value)
+    for name, value in pb.EntityType.items()
+    if value != pb.ENTITY_TYPE_UNSPECIFIED
+}
 DOCUMENT_STATES = {
     state: cast(pb.DocumentState, pb.DocumentState.Value(f"DOCUMENT_STATE_{state.value}")) for state in DocumentState
 }
@@ -126,6 +131,10 @@ def chunk_to_proto(embedded: EmbeddedChunk) -> pb.Chunk:
         ocr_confidence=embedded.ocr_confidence,
         section_path=list(chunk.section_path),
         block_types=[BLOCK_TYPES[kind] for kind in chunk.block_kinds],
+        entities=[
+            pb.ChunkEntity(type=ENTITY_TYPES[entity.type], text=entity.text, pages=entity.pages)
+            for entity in embedded.entities
+        ],
     )
 
 

@@ -30,6 +30,7 @@ from mivaa_extractor.ports import (
     DocumentCatalog,
     DocumentState,
     EmbeddedChunk,
+    EntityFinder,
     ImageEmbedder,
     IndexTarget,
     JobRecords,
@@ -41,6 +42,7 @@ from mivaa_extractor.ports import (
 )
 from mivaa_extractor.task_seal import TaskSealer
 from mivaa_extractor.worker.admission import TASK_REJECTED, TaskAdmission
+from mivaa_extractor.worker.entity_stage import DocumentEntities, EntityStage
 from mivaa_extractor.worker.ocr_stage import OcrStage
 from mivaa_extractor.worker.progress import (
     Progress,
@@ -82,6 +84,7 @@ class PipelinePorts:
     task_sealer: TaskSealer
     recognizer: PageRecognizer | None = None
     image_embedder: ImageEmbedder | None = None
+    entities: EntityFinder | None = None
 
 
 class DocumentPipeline:
@@ -96,6 +99,7 @@ class DocumentPipeline:
             jobs=ports.jobs, catalog=ports.catalog, originals=ports.originals, task_sealer=ports.task_sealer
         )
         self._ocr = OcrStage(ports.pages, ports.recognizer)
+        self._entities = EntityStage(ports.entities)
 
     async def run(self, task: job_pb2.ExtractTask, heartbeat: Heartbeat) -> job_pb2.Job:
         """Processes one task to a terminal job state, or raises a retryable error.
@@ -148,6 +152,7 @@ class DocumentPipeline:
             )
         )
         committed = False
+        entities = self._entities.for_document(info.language, document.tenant)
         try:
             queue: asyncio.Queue[list[TextChunk] | None] = asyncio.Queue(maxsize=8)
             # Extraction and embedding overlap; if either fails the other is cancelled.
@@ -155,10 +160,10 @@ class DocumentPipeline:
                 async with asyncio.TaskGroup() as group:
                     group.create_task(
                         self._extract_and_chunk(
-                            task, job, document, (info, profile), queue, progress, heartbeat, writer
+                            task, job, document, (info, profile), queue, progress, heartbeat, writer, entities
                         )
                     )
-                    group.create_task(self._embed_and_write(queue, writer, progress))
+                    group.create_task(self._embed_and_write(queue, writer, progress, entities))
             except BaseExceptionGroup as failures:
                 raise _first_cause(failures) from None
             await self._set_progress(task, progress, job_pb2.JOB_STAGE_INDEXING)
@@ -181,6 +186,7 @@ class DocumentPipeline:
         progress: Progress,
         heartbeat: Heartbeat,
         writer: ChunkWriter,
+        entities: DocumentEntities | None,
     ) -> None:
         chunker = self._chunker_factory()
         furniture = FurnitureDetector()
@@ -194,6 +200,8 @@ class DocumentPipeline:
                 if page.error:
                     progress.page_failed(page.number, page.error.reason, page.error.message)
                 else:
+                    if entities is not None:
+                        entities.remember(page)
                     new_chunks.extend(chunker.feed(page))
                 await self._write_page(task, page, writer, progress)
             if new_chunks:
@@ -265,7 +273,9 @@ class DocumentPipeline:
         progress.images_embedded += sum(1 for vector in vectors if vector)
         return model, vectors
 
-    async def _embed_and_write(self, queue: asyncio.Queue, writer: ChunkWriter, progress: Progress) -> None:
+    async def _embed_and_write(
+        self, queue: asyncio.Queue, writer: ChunkWriter, progress: Progress, entities: DocumentEntities | None
+    ) -> None:
         pending: list[TextChunk] = []
         finished_chunks = False
         size = self.settings.embed_batch
@@ -277,12 +287,22 @@ class DocumentPipeline:
                 pending.extend(item)
             while pending and (finished_chunks or len(pending) >= size):
                 batch, pending = pending[:size], pending[size:]
+                # Entities are recognized in their own processes while the embedder works on the batch.
+                mentions_task = asyncio.create_task(entities.find(batch, progress)) if entities else None
                 started = time.perf_counter()
-                embedded = await self.ports.embedder.embed([chunk.text for chunk in batch])
+                try:
+                    embedded = await self.ports.embedder.embed([chunk.text for chunk in batch])
+                except BaseException:
+                    if mentions_task:
+                        mentions_task.cancel()
+                    raise
                 progress.embed_seconds += time.perf_counter() - started
-                for chunk, vector, tokens in zip(batch, embedded.vectors, embedded.token_counts, strict=True):
+                mentions = await mentions_task if mentions_task else [()] * len(batch)
+                for chunk, vector, tokens, found in zip(
+                    batch, embedded.vectors, embedded.token_counts, mentions, strict=True
+                ):
                     from_ocr, confidence = progress.text_source(chunk.page_start, chunk.page_end)
-                    await writer.write(EmbeddedChunk(chunk, vector, tokens, from_ocr, confidence))
+                    await writer.write(EmbeddedChunk(chunk, vector, tokens, from_ocr, confidence, found))
                 progress.chunks_embedded += len(batch)
 
     async def _set_progress(

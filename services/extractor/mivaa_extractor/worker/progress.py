@@ -30,6 +30,8 @@ class Progress:
     image_embed_seconds: float = 0.0
     # Set once the embedder says it has no image model: the document's images are stored without vectors.
     no_image_model: bool = False
+    entity_seconds: float = 0.0
+    entities_found: int = 0
 
     def page_failed(self, page: int, reason: str, message: str) -> None:
         self.page_errors.append(job_pb2.JobError(reason=reason, message=message, page=page))
@@ -57,6 +59,7 @@ def record_progress(job: job_pb2.Job, progress: Progress, stage: job_pb2.JobStag
     job.ocr_pages_total = progress.ocr_pages_total
     job.ocr_pages_done = progress.ocr_pages_done
     job.images_extracted = len(progress.images_written)
+    job.entities_found = progress.entities_found
     _set_timings(job, progress)
 
 
@@ -109,5 +112,6 @@ def _set_timings(job: job_pb2.Job, progress: Progress) -> None:
             job_pb2.StageTiming(stage=job_pb2.JOB_STAGE_OCR, seconds=progress.ocr_seconds),
             job_pb2.StageTiming(stage=job_pb2.JOB_STAGE_EMBEDDING, seconds=progress.embed_seconds),
             job_pb2.StageTiming(stage=job_pb2.JOB_STAGE_INDEXING, seconds=progress.index_seconds),
+            job_pb2.StageTiming(stage=job_pb2.JOB_STAGE_ENTITIES, seconds=progress.entity_seconds),
         ]
     )

@@ -14,6 +14,7 @@ from mivaa_search.store._common import (
     parse_document_id,
 )
 from mivaa_search.store.documents import DOCUMENT_COLUMNS, document_record, json_or_none
+from mivaa_search.store.entities import write_entities
 from mivaa_search.store.images import write_images
 from mivaa_search.store.maintenance import note_removed
 from mivaa_search.store.pages import write_pages
@@ -28,6 +29,7 @@ from mivaa_search.store.records import (
     DocumentRecord,
     SearchFilter,
 )
+from mivaa_search.store.related import write_document_vector
 from mivaa_search.store.retrieval import Retrieval, VectorTuning, highlights
 from mivaa_search.store.schema import ensure_image_index
 
@@ -77,6 +79,8 @@ class ChunkRepository:
                     copy.set_types(_CHUNK_TYPES)
                     for chunk_row in rows:
                         await copy.write_row(chunk_row)
+                await write_entities(conn, doc_id, content.chunks, tenant=tenant)
+                await write_document_vector(conn, doc_id)
                 await write_pages(conn, doc_id, content.pages)
                 dimensions = await write_images(conn, doc_id, images, content.placements)
                 cur = await conn.execute(

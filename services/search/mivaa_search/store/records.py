@@ -10,6 +10,7 @@ from typing import Any
 DOMAIN = "search.mivaa"  # ErrorInfo domain, as in mivaa_search.servicer
 DOCUMENT_STATES = ("PENDING", "PROCESSING", "READY", "FAILED")
 TEXT_SOURCES = ("TEXT_LAYER", "OCR")
+ENTITY_TYPES = ("PERSON", "ORGANIZATION", "PLACE", "DATE", "AMOUNT")
 DEFAULT_TOP_K = 10
 MAX_TOP_K = 100
 # A hit names its document's title cut to this many characters: up to MAX_TOP_K hits of a
@@ -121,6 +122,24 @@ class ChunkRecord:
     ocr_confidence: float | None = None
     section_path: Sequence[str] = ()
     block_types: Sequence[str] = ()  # lower-case block kinds: "paragraph", "table", ...
+    entities: Sequence[EntityMention] = ()
+
+
+@dataclass(frozen=True)
+class EntityMention:
+    """One mention of a named entity in a chunk: its type (ENTITY_TYPES), its text and its pages."""
+
+    type: str
+    text: str
+    pages: Sequence[int]
+
+
+@dataclass(frozen=True)
+class EntityRef:
+    """An entity a search filter names: normalized text, and a type ("" for any)."""
+
+    normalized: str
+    type: str = ""
 
 
 @dataclass(frozen=True)
@@ -157,6 +176,9 @@ class SearchFilter:
     block_types: Sequence[str] = ()  # lower-case block kinds: "table", "paragraph", ...
     languages: Sequence[str] = ()  # BCP 47 primary tags; "" matches documents of unknown language
 
+    # Only chunks that mention every one of these entities.
+    entities: Sequence[EntityRef] = ()
+
     def fingerprint_parts(self) -> list[str]:
         """Every value of the filter as text (for page tokens tied to one filter)."""
         return [
@@ -167,4 +189,5 @@ class SearchFilter:
             f"-{self.created_before.isoformat() if self.created_before else ''}",
             *(f"b:{kind}" for kind in self.block_types),
             *(f"g:{language}" for language in self.languages),
+            *(f"e:{entity.type}:{entity.normalized}" for entity in self.entities),
         ]

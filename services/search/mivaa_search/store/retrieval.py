@@ -21,6 +21,7 @@ import numpy as np
 import psycopg
 
 from mivaa_search.store._common import Connections, parse_document_id
+from mivaa_search.store.entities import entity_conditions
 from mivaa_search.store.records import MAX_HIT_TITLE_CHARS, ChunkHit, SearchFilter
 from mivaa_search.store.text_query import SEPARATOR, ConfigQuery, any_of, config_query, uses_operators
 
@@ -66,7 +67,7 @@ def document_conditions(tenant: str, where: SearchFilter) -> tuple[list[str], di
 
 
 def chunk_conditions(where: SearchFilter) -> tuple[list[str], dict[str, object]]:
-    """Conditions on chunks `c`: pages, block kinds, language."""
+    """Conditions on chunks `c`: pages, block kinds, language, entities mentioned."""
     conditions: list[str] = []
     params: dict[str, object] = {}
     if where.page_min:
@@ -81,7 +82,8 @@ def chunk_conditions(where: SearchFilter) -> tuple[list[str], dict[str, object]]
     if where.languages:
         conditions.append("c.language = ANY(%(languages)s::text[])")
         params["languages"] = list(where.languages)
-    return conditions, params
+    mentions, mention_params = entity_conditions("c", where.entities)
+    return conditions + mentions, params | mention_params
 
 
 def _hit(row: Sequence, score: float, embedding: Any = None) -> ChunkHit:
