@@ -12,6 +12,7 @@ from mivaa.search.v1 import search_service_pb2_grpc
 from mivaa_platform.grpc_errors import error_reason
 from mivaa_search.servicer import SearchServicer
 from mivaa_search.usecases import DocumentCatalog, Search
+from mivaa_search.usecases.intelligence import DocumentIntelligence
 from tests.search.retrieval_support import IDENTIFIER
 from tests.search.support import DIMENSION
 from tests.support.inprocess import serving
@@ -21,7 +22,9 @@ TENANT = [("x-mivaa-tenant", "default")]
 
 @pytest.fixture
 async def stub(store, embedder):
-    servicer = SearchServicer(DocumentCatalog(store, originals=None), Search(store, embedder), DIMENSION)
+    servicer = SearchServicer(
+        DocumentCatalog(store, originals=None), Search(store, embedder), DIMENSION, DocumentIntelligence(store)
+    )
     async with serving(
         "search-test",
         search_service_pb2_grpc.add_SearchServiceServicer_to_server,

@@ -9,6 +9,7 @@ tied to the tenant and to every parameter that shapes the ranking.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from dataclasses import dataclass, field
 
@@ -149,16 +150,7 @@ def _checked(query: ChunkQuery) -> SearchFilter:
     check_time_range(where.created_after, where.created_before)
     check_block_types(where.block_types)
     languages = check_languages(where.languages)
-    return SearchFilter(
-        document_ids=list(where.document_ids),
-        labels=list(where.labels),
-        page_min=where.page_min,
-        page_max=where.page_max,
-        created_after=where.created_after,
-        created_before=where.created_before,
-        block_types=list(where.block_types),
-        languages=languages,
-    )
+    return dataclasses.replace(where, languages=languages)
 
 
 def _scope(query: ChunkQuery, text: str, where: SearchFilter, tenant: str) -> str:
