@@ -107,7 +107,9 @@ demo: install ocr models
 	$(MIVAA) search "how do I keep bread from going stale" -k 3
 	@echo; echo '$$ mivaa search "warning signs that an eruption is coming"'
 	$(MIVAA) search "warning signs that an eruption is coming" -k 3
-	@echo; echo "The mesh keeps running: try  $(MIVAA) search \"...\"  or  .venv/bin/grpcurl -cacert .mivaa/certs/ca.pem -H \"authorization: Bearer \$$(cat .mivaa/auth/dev-token)\" 127.0.0.1:8080 list;  stop it with  make down"
+	@echo; echo '$$ mivaa ask "what are the warning signs that an eruption is coming?"'
+	$(MIVAA) ask "what are the warning signs that an eruption is coming?"
+	@echo; echo "The mesh keeps running: try  $(MIVAA) search \"...\",  $(MIVAA) ask \"...\"  or  .venv/bin/grpcurl -cacert .mivaa/certs/ca.pem -H \"authorization: Bearer \$$(cat .mivaa/auth/dev-token)\" 127.0.0.1:8080 list;  stop it with  make down"
 
 up: install ocr models
 	$(MIVAA) up
