@@ -43,8 +43,11 @@ class SearchCatalog:
     search service reads and writes that tenant's documents only.
     """
 
-    def __init__(self, channel: grpc.aio.Channel):
+    def __init__(self, channel: grpc.aio.Channel, *, index_time_limit_seconds: float = 3600.0):
         self._stub = search_service_pb2_grpc.SearchServiceStub(channel)
+        # The chunk stream is open while the document is processed; the channel's default stream
+        # deadline (600 s) cut off large documents on a busy machine (SEARCH_UNAVAILABLE).
+        self._index_seconds = index_time_limit_seconds
 
     async def create(self, document: NewDocument) -> tuple[CatalogDocument, bool]:
         request = search_service_pb2.CreateDocumentRequest(document=new_document_to_proto(document))
@@ -73,7 +76,11 @@ class SearchCatalog:
 
     async def open_writer(self, target: IndexTarget) -> _StreamingChunkWriter:
         writer = _StreamingChunkWriter(target.document)
-        writer.attach(self._stub.UpsertChunks(writer.requests(), metadata=tenant_metadata(target.tenant)))
+        writer.attach(
+            self._stub.UpsertChunks(
+                writer.requests(), metadata=tenant_metadata(target.tenant), timeout=self._index_seconds
+            )
+        )
         metadata, outline = metadata_to_proto(target.info)
         await writer.send(
             search_service_pb2.UpsertChunksRequest(
