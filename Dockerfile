@@ -5,6 +5,7 @@
 #   docker build --target search    -t ghcr.io/mivaa/search:0.1.0 .
 #   docker build --target embedder  -t ghcr.io/mivaa/embedder:0.1.0 .
 #   docker build --target ocr       -t ghcr.io/mivaa/ocr:0.1.0 .
+#   docker build --target answer    -t ghcr.io/mivaa/answer:0.1.0 .
 
 # Wheels of every distribution, built once; the targets below install the ones they run.
 FROM python:3.11-slim AS wheels
@@ -13,7 +14,7 @@ WORKDIR /src
 COPY gen/python gen/python
 COPY libs libs
 COPY services services
-RUN pip wheel --no-deps -w /wheels ./gen/python ./libs ./services/extractor ./services/search ./services/embedder ./services/ocr
+RUN pip wheel --no-deps -w /wheels ./gen/python ./libs ./services/extractor ./services/search ./services/embedder ./services/ocr ./services/answer
 
 FROM python:3.11-slim AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
@@ -41,6 +42,12 @@ RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
     pip install /wheels/mivaa_protos-*.whl /wheels/mivaa_platform-*.whl /wheels/mivaa_search-*.whl
 USER 10001
 CMD ["python", "-m", "mivaa_search.main"]
+
+FROM runtime AS answer
+RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
+    pip install /wheels/mivaa_protos-*.whl /wheels/mivaa_platform-*.whl /wheels/mivaa_answer-*.whl
+USER 10001
+CMD ["python", "-m", "mivaa_answer.main"]
 
 # Tesseract from Debian; EasyOCR (and its CPU torch) from tools/install_ocr.sh.
 FROM runtime AS ocr

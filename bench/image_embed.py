@@ -25,7 +25,7 @@ Images: tests/support/pictures.py gallery(), 64 PNGs of --image-size (640x480).
    when onnxruntime offers CUDAExecutionProvider, in fp16 and fp32, with the
    fp16-vs-fp32 cosine agreement (min / mean over the 64 images).
 2. EmbedImages latency: an in-process embedder (ModelRegistry + EmbedderServicer
-   on grpc.aio, as tests/embedder/test_clip_model.py starts it) and --callers
+   on grpc.aio, as tests/embedder/test_clip_grpc.py starts it) and --callers
    concurrent callers on one channel, each streaming one image, for --rounds
    rounds after a warm-up round: p50 / p95 / max per call, total throughput and
    the model calls made (OnnxClipModel.image_runs), once with dynamic batching

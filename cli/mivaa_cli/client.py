@@ -6,6 +6,7 @@ import asyncio
 import pathlib
 from collections.abc import AsyncIterator, Iterable
 
+from mivaa.answer.v1 import answer_service_pb2_grpc
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
 from mivaa.search.v1 import search_service_pb2 as search_pb
@@ -24,6 +25,7 @@ class MeshClient:
         self.channel = create_channel(address, tls=tls, token=token)
         self.extractor = extractor_service_pb2_grpc.ExtractorServiceStub(self.channel)
         self.search = search_service_pb2_grpc.SearchServiceStub(self.channel)
+        self.answer = answer_service_pb2_grpc.AnswerServiceStub(self.channel)
 
     async def close(self) -> None:
         await self.channel.close()
@@ -70,9 +72,12 @@ class MeshClient:
         return last
 
     async def search_chunks(
-        self, query: str, top_k: int = 5, documents=(), labels=()
+        self, query: str, top_k: int = 5, documents=(), labels=(), **fields
     ) -> search_pb.SearchChunksResponse:
+        """SearchChunks; `fields` are further SearchChunksRequest fields (mode, min_score, page_min, ...)."""
         return await self.search.SearchChunks(
-            search_pb.SearchChunksRequest(query=query, top_k=top_k, documents=list(documents), labels=list(labels)),
+            search_pb.SearchChunksRequest(
+                query=query, top_k=top_k, documents=list(documents), labels=list(labels), **fields
+            ),
             timeout=30,
         )

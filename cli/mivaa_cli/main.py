@@ -2,8 +2,9 @@
 
 mivaa up | down | status                 the local mesh (state in ./.mivaa)
 mivaa ingest FILE|DIR...                 upload PDFs, one progress bar per document
-mivaa search "text" [-k 5]               semantic search
+mivaa search "text" [-k 5] [--mode ...]   hybrid (or vector, keyword) search with filters
 mivaa docs list | get NAME | delete NAME
+mivaa docs entities NAME [--type person] | related NAME | compare NAME --with OTHER
 mivaa jobs list | watch NAME
 """
 
@@ -15,6 +16,8 @@ import codecs
 import os
 import pathlib
 import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import grpc
 from google.protobuf import json_format
@@ -22,7 +25,7 @@ from google.protobuf import json_format
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
-from mivaa_cli import auth, models
+from mivaa_cli import ask, auth, intel_cmd, models, search_cmd
 from mivaa_cli.client import MeshClient
 from mivaa_cli.progress import ProgressBoard
 from mivaa_cli.terminal import printable
@@ -68,17 +71,23 @@ def cmd_up(args) -> int:
     ports = (
         MeshPorts.free() if args.free_ports else MeshPorts(gateway=int(os.environ.get("MIVAA_GATEWAY_PORT", "8080")))
     )
-    mesh = LocalMesh(args.state_dir, ports, workers=args.workers)
-    print("starting NATS, PostgreSQL+pgvector, embedder, search, extractor, Envoy ...", flush=True)
+    mesh = LocalMesh(args.state_dir, ports, workers=args.workers, llm=args.llm)
+    llm = ", the local LLM" if args.llm else ""
+    print(f"starting NATS, PostgreSQL+pgvector{llm}, embedder, search, extractor, Envoy ...", flush=True)
     mesh.start()
     print(f"mesh up: gateway (gRPC + grpc-web) at {mesh.gateway_address}; logs in {mesh.log_dir}")
     return 0
 
 
-def cmd_down(args) -> int:
+def saved_mesh(args):
+    """The mesh `mivaa up` started from this state folder, or None."""
     from mivaa_cli.localmesh.mesh import LocalMesh
 
-    mesh = LocalMesh.load(args.state_dir)
+    return LocalMesh.load(args.state_dir)
+
+
+def cmd_down(args) -> int:
+    mesh = saved_mesh(args)
     if mesh is None:
         print("no mesh state found; nothing to stop")
         return 0
@@ -88,9 +97,7 @@ def cmd_down(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from mivaa_cli.localmesh.mesh import LocalMesh
-
-    mesh = LocalMesh.load(args.state_dir)
+    mesh = saved_mesh(args)
     if mesh is None:
         print("mesh is not running")
         return 1
@@ -156,42 +163,50 @@ async def ingest(args) -> int:
 # -- search, documents, jobs -------------------------------------------------------------
 async def search(args) -> int:
     async with _client(args) as client:
-        response = await client.search_chunks(args.query, args.top_k, labels=args.label)
+        response = await client.search_chunks(
+            args.query, args.top_k, documents=args.document, labels=args.label, **search_cmd.request_fields(args)
+        )
     if args.json:
         print(_json(response))
-        return 0
-    if not response.hits:
-        print("no results")
-    for rank, hit in enumerate(response.hits, 1):
-        pages = f"p.{hit.page_start}" if hit.page_start == hit.page_end else f"pp.{hit.page_start}-{hit.page_end}"
-        snippet = " ".join(hit.text.split())[:240]
-        section = f"  [{' > '.join(hit.section_path)}]" if hit.section_path else ""
-        print(
-            printable(f"{rank:2}. {hit.score:.3f}  {hit.document_title} ({pages}, {hit.document}){section}")
-            + "\n    "
-            + printable(snippet)
-        )
+    else:
+        search_cmd.print_hits(response)
     return 0
+
+
+async def print_pages(
+    list_page: Callable[[str], Awaitable[tuple[Sequence, str]]], line: Callable[[Any], str], *, all_pages: bool
+) -> None:
+    """Prints a listing one line an item: its first page, or every page with --all; says how to get more."""
+    token = ""
+    while True:
+        items, token = await list_page(token)
+        for item in items:
+            print(printable(line(item)))
+        if not token or not all_pages:
+            break
+    if token:
+        print(printable(f"(more: --all, or page token {token})"))
 
 
 async def docs(args) -> int:
     async with _client(args) as client:
         if args.action == "list":
-            token = ""
-            while True:
+
+            async def list_page(token: str) -> tuple[Sequence, str]:
                 response = await client.search.ListDocuments(
                     search_pb.ListDocumentsRequest(page_size=args.page_size, page_token=token, labels=args.label)
                 )
-                for doc in response.documents:
-                    state = search_pb.DocumentState.Name(doc.state).removeprefix("DOCUMENT_STATE_")
-                    print(
-                        printable(f"{doc.name}  {state:10} {doc.page_count:5}p {doc.chunk_count:6} chunks  {doc.title}")
-                    )
-                token = response.next_page_token
-                if not token or not args.all:
-                    break
-            if token:
-                print(printable(f"(more: --all, or page token {token})"))
+                return response.documents, response.next_page_token
+
+            def line(doc) -> str:
+                state = search_pb.DocumentState.Name(doc.state).removeprefix("DOCUMENT_STATE_")
+                return f"{doc.name}  {state:10} {doc.page_count:5}p {doc.chunk_count:6} chunks  {doc.title}"
+
+            await print_pages(list_page, line, all_pages=args.all)
+        elif args.action == "summary":
+            return await ask.summarize(args, client)
+        elif args.action in intel_cmd.ACTIONS:
+            return await intel_cmd.run(args, client)
         elif args.action == "get":
             view = search_pb.DOCUMENT_VIEW_FULL if args.full else search_pb.DOCUMENT_VIEW_BASIC
             document = (
@@ -227,23 +242,18 @@ async def docs(args) -> int:
 async def images(args) -> int:
     async with _client(args) as client:
         if args.action == "list":
-            token = ""
-            while True:
+
+            async def list_page(token: str) -> tuple[Sequence, str]:
                 response = await client.search.ListImages(
                     search_pb.ListImagesRequest(parent=args.name, page_size=args.page_size, page_token=token)
                 )
-                for image in response.images:
-                    pages = ",".join(str(p.page) for p in image.placements)
-                    print(
-                        printable(
-                            f"{image.name}  {image.mime_type:10} {image.width}x{image.height}  p.{pages}  {image.caption}"
-                        )
-                    )
-                token = response.next_page_token
-                if not token or not args.all:
-                    break
-            if token:
-                print(printable(f"(more: --all, or page token {token})"))
+                return response.images, response.next_page_token
+
+            def line(image) -> str:
+                pages = ",".join(str(p.page) for p in image.placements)
+                return f"{image.name}  {image.mime_type:10} {image.width}x{image.height}  p.{pages}  {image.caption}"
+
+            await print_pages(list_page, line, all_pages=args.all)
         else:  # get: the bytes, to a file
             target = pathlib.Path(args.output or args.name.rsplit("/", 1)[-1])
             mime_type = ""
@@ -277,6 +287,11 @@ async def jobs(args) -> int:
     return 0
 
 
+async def ask_command(args) -> int:
+    async with _client(args) as client:
+        return await ask.run(args, client)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mivaa", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -287,6 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="start the local mesh")
     up.add_argument("--workers", type=int, default=1, help="extraction worker processes")
     up.add_argument("--free-ports", action="store_true", help="pick free ports (a second mesh beside another)")
+    up.add_argument(
+        "--llm",
+        action="store_true",
+        help="also run a local LLM (Gemma 3 270M on llama.cpp; needs mivaa-cli[llm]) as the answer service's generator",
+    )
     for name in ("up", "down", "status"):
         target = up if name == "up" else sub.add_parser(name, help=f"{name} of the local mesh")
         target.add_argument("--state-dir", type=pathlib.Path, default=DEFAULT_STATE_DIR)
@@ -297,14 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest_parser.add_argument("--password", help="password for encrypted PDFs")
     ingest_parser.add_argument("--parallel", type=int, default=4)
 
-    search_parser = sub.add_parser("search", help="semantic search over chunks")
-    search_parser.add_argument("query")
-    search_parser.add_argument("-k", "--top-k", type=int, default=5)
-    search_parser.add_argument("--label", action="append", default=[])
-    search_parser.add_argument("--json", action="store_true")
+    search_cmd.add_parser(sub)
 
     docs_parser = sub.add_parser("docs", help="list, get, export or delete documents")
-    docs_parser.add_argument("action", choices=["list", "get", "export", "delete"])
+    docs_parser.add_argument("action", choices=["list", "get", "export", "delete", "summary", *intel_cmd.ACTIONS])
     docs_parser.add_argument("name", nargs="?")
     docs_parser.add_argument("--page-size", type=int, default=50)
     docs_parser.add_argument("--all", action="store_true")
@@ -312,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     docs_parser.add_argument("--full", action="store_true", help="get: include the Markdown and structured pages")
     docs_parser.add_argument("--format", choices=["markdown", "json"], default="markdown", help="export format")
     docs_parser.add_argument("-o", "--output", help="export: write to this file instead of stdout")
+    docs_parser.add_argument("--page-token", help="entities, related: continue a listing")
+    intel_cmd.add_arguments(docs_parser)
 
     images_parser = sub.add_parser("images", help="list a document's images or fetch one")
     images_parser.add_argument("action", choices=["list", "get"])
@@ -325,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_parser.add_argument("name", nargs="?")
     jobs_parser.add_argument("--page-size", type=int, default=50)
 
+    ask.add_parser(sub)
     models.add_parser(sub)
     auth.add_parser(sub)
     return parser
@@ -332,11 +351,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in ("docs", "jobs") and args.action in ("get", "export", "delete", "watch") and not args.name:
+    needs_name = ("get", "export", "delete", "watch", "summary", *intel_cmd.ACTIONS)
+    if args.command in ("docs", "jobs") and args.action in needs_name and not args.name:
         print(f"mivaa {args.command} {args.action} needs a NAME", file=sys.stderr)
         return 2
     sync_commands = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "models": models.run, "auth": auth.run}
-    async_commands = {"ingest": ingest, "search": search, "docs": docs, "images": images, "jobs": jobs}
+    async_commands = {
+        "ingest": ingest,
+        "search": search,
+        "docs": docs,
+        "images": images,
+        "jobs": jobs,
+        "ask": ask_command,
+    }
     try:
         if args.command in sync_commands:
             return sync_commands[args.command](args)

@@ -43,6 +43,8 @@ class RateLimits:
     embed_shared: Budget | None = Budget(500, 1000)
     ocr_per_subject: Budget | None = Budget(5, 10)
     ocr_shared: Budget | None = Budget(50, 100)
+    answer_per_subject: Budget | None = Budget(5, 10)
+    answer_shared: Budget | None = Budget(50, 100)
     reflection_per_subject: Budget | None = Budget(5, 10)
     reflection_shared: Budget | None = Budget(50, 100)
     health_shared: Budget | None = Budget(200, 400)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 UPSTREAMS = ("extractor", "search", "embedder")
 # Services a mesh may run without; each gets its route and cluster only when given.
-OPTIONAL_UPSTREAMS = {"ocr": "/mivaa.ocr.v1.OcrService/"}
+OPTIONAL_UPSTREAMS = {"ocr": "/mivaa.ocr.v1.OcrService/", "answer": "/mivaa.answer.v1.AnswerService/"}
 
 
 # What each scope grants through the gateway (full gRPC paths). admin grants everything;
@@ -15,6 +15,12 @@ _EXTRACTOR = "/mivaa.extractor.v1.ExtractorService/"
 _SEARCH = "/mivaa.search.v1.SearchService/"
 _EMBEDDER = "/mivaa.embedder.v1.EmbedderService/"
 _OCR = "/mivaa.ocr.v1.OcrService/"
+_ANSWER = "/mivaa.answer.v1.AnswerService/"
+# Answers spend retrieval, embedding and possibly a language model on one call: a budget of their own.
+ANSWER_RPCS = (_ANSWER + "Ask", _ANSWER + "SummarizeDocument")
+# Document intelligence: reads of the tenant's own data (read scope). Listing entities is a
+# plain listing; related documents and comparisons compute over many vectors, like a search.
+INTELLIGENCE_RPCS = ("ListDocumentEntities", "ListRelatedDocuments", "CompareDocuments")
 READ_RPCS = (
     *(_EXTRACTOR + m for m in ("GetJob", "ListJobs", "WatchJob")),
     *(
@@ -29,10 +35,12 @@ READ_RPCS = (
             "GetImage",
             "GetImageContent",
             "SearchImages",
+            *INTELLIGENCE_RPCS,
         )
     ),
     *(_EMBEDDER + m for m in ("EmbedTexts", "ListModels")),
     *(_OCR + m for m in ("ListEngines",)),
+    *ANSWER_RPCS,
 )
 # RecognizeText spends an OCR engine's compute on the caller's image, like an upload spends
 # extraction: it needs write.
@@ -43,7 +51,12 @@ WRITE_RPCS = (
     _OCR + "RecognizeText",
 )
 UPLOAD_RPCS = (_EXTRACTOR + "UploadDocument",)
-SEARCH_RPCS = (_SEARCH + "SearchChunks", _SEARCH + "SearchImages")
+SEARCH_RPCS = (
+    _SEARCH + "SearchChunks",
+    _SEARCH + "SearchImages",
+    _SEARCH + "ListRelatedDocuments",
+    _SEARCH + "CompareDocuments",
+)
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
 STATS_PATH = "/stats/prometheus"
 ADMIN_CLUSTER = "envoy_admin"
@@ -65,7 +78,10 @@ ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
         "reads",
         (
             *(_EXTRACTOR + m for m in ("GetJob", "ListJobs")),
-            *(_SEARCH + m for m in ("GetDocument", "ListDocuments", "ListPages", "ListImages", "GetImage")),
+            *(
+                _SEARCH + m
+                for m in ("GetDocument", "ListDocuments", "ListPages", "ListImages", "GetImage", "ListDocumentEntities")
+            ),
             _EMBEDDER + "ListModels",
             _OCR + "ListEngines",
         ),
@@ -75,6 +91,7 @@ ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "watch": ("watches", (_EXTRACTOR + "WatchJob",)),
     "embed": ("embeddings", (_EMBEDDER + "EmbedTexts",)),
     "ocr": ("ocr", (_OCR + "RecognizeText",)),
+    "answer": ("answers", ANSWER_RPCS),
     "reflection": ("reflection", ()),
 }
 # Each method route keeps its service's timeouts: (cluster, route timeout, grpc-timeout ceiling).
@@ -84,6 +101,8 @@ SERVICE_ROUTES = {
     _SEARCH: ("search", "60s", "600s"),
     _EMBEDDER: ("embedder", "120s", "600s"),
     _OCR: ("ocr", "0s", "1800s"),
+    # An answer streams while a language model writes it.
+    _ANSWER: ("answer", "0s", "600s"),
 }
 HEALTH_CHECK = HEALTH_PREFIX + "Check"
 # Token rules, checked by RBAC on the verified claims: a tenant in the characters the services

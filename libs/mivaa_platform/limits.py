@@ -39,44 +39,47 @@ def _control_characters(value: str) -> bool:
     return any(unicodedata.category(character) in ("Cc", "Cf", "Cs") for character in value)
 
 
-def _control_error(field: str, domain: str) -> InvalidArgument:
+def _refused(reason: str, message: str, *, domain: str, field: str, **limits: int) -> InvalidArgument:
+    """The InvalidArgument every check raises: the field it refuses, and the limits it was held to."""
     return InvalidArgument(
-        "CONTROL_CHARACTERS",
-        f"{field} must not contain control characters.",
+        reason,
+        message,
         domain=domain,
-        metadata={"field": field},
+        metadata={"field": field, **{name: str(value) for name, value in limits.items()}},
     )
+
+
+def _check_utf8_bytes(value: str, limit: int, reason: str, *, domain: str, field: str, say_size: bool) -> None:
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        sizes = {"max_bytes": limit, "bytes": size} if say_size else {"max_bytes": limit}
+        raise _refused(reason, f"{field} must be at most {limit} bytes of UTF-8.", domain=domain, field=field, **sizes)
+
+
+def _control_error(field: str, domain: str) -> InvalidArgument:
+    return _refused("CONTROL_CHARACTERS", f"{field} must not contain control characters.", domain=domain, field=field)
 
 
 def check_filename(value: str, *, domain: str, field: str = "filename") -> str:
     """A file's base name: at most 255 UTF-8 bytes, no control characters, no path."""
-    size = len(value.encode("utf-8", "surrogatepass"))
-    if size > MAX_FILENAME_BYTES:
-        raise InvalidArgument(
-            "FILENAME_TOO_LONG",
-            f"{field} must be at most {MAX_FILENAME_BYTES} bytes of UTF-8.",
-            domain=domain,
-            metadata={"field": field, "max_bytes": str(MAX_FILENAME_BYTES), "bytes": str(size)},
-        )
+    _check_utf8_bytes(value, MAX_FILENAME_BYTES, "FILENAME_TOO_LONG", domain=domain, field=field, say_size=True)
     if _control_characters(value):
         raise _control_error(field, domain)
     if "/" in value or "\\" in value or value in (".", ".."):
-        raise InvalidArgument(
-            "FILENAME_INVALID",
-            f"{field} must be a file's name without a directory.",
-            domain=domain,
-            metadata={"field": field},
+        raise _refused(
+            "FILENAME_INVALID", f"{field} must be a file's name without a directory.", domain=domain, field=field
         )
     return value
 
 
 def check_title(value: str, *, domain: str, field: str = "title") -> str:
     if len(value) > MAX_TITLE_CHARS:
-        raise InvalidArgument(
+        raise _refused(
             "TITLE_TOO_LONG",
             f"{field} must be at most {MAX_TITLE_CHARS} characters.",
             domain=domain,
-            metadata={"field": field, "max_chars": str(MAX_TITLE_CHARS)},
+            field=field,
+            max_chars=MAX_TITLE_CHARS,
         )
     if _control_characters(value):
         raise _control_error(field, domain)
@@ -87,40 +90,37 @@ def check_labels(values: Iterable[str], *, domain: str, field: str = "labels") -
     """At most 32 labels of at most 64 characters: letters, digits, - _ . : / + @ # and single spaces."""
     labels = list(values)
     if len(labels) > MAX_LABELS:
-        raise InvalidArgument(
+        raise _refused(
             "TOO_MANY_LABELS",
             f"{field} may hold at most {MAX_LABELS} labels.",
             domain=domain,
-            metadata={"field": field, "max_labels": str(MAX_LABELS), "labels": str(len(labels))},
+            field=field,
+            max_labels=MAX_LABELS,
+            labels=len(labels),
         )
     for label in labels:
         if len(label) > MAX_LABEL_CHARS:
-            raise InvalidArgument(
+            raise _refused(
                 "LABEL_TOO_LONG",
                 f"A label must be at most {MAX_LABEL_CHARS} characters.",
                 domain=domain,
-                metadata={"field": field, "max_chars": str(MAX_LABEL_CHARS)},
+                field=field,
+                max_chars=MAX_LABEL_CHARS,
             )
         if not _LABEL_PATTERN.fullmatch(label):
-            raise InvalidArgument(
+            raise _refused(
                 "LABEL_INVALID",
                 "A label starts with a letter or digit and holds only letters, digits, "
                 "single spaces and - _ . : / + @ #.",
                 domain=domain,
-                metadata={"field": field},
+                field=field,
             )
     return labels
 
 
 def check_password(value: str, *, domain: str, field: str = "password") -> str:
-    size = len(value.encode("utf-8", "surrogatepass"))
-    if size > MAX_PASSWORD_BYTES:
-        raise InvalidArgument(
-            "PASSWORD_TOO_LONG",
-            f"{field} must be at most {MAX_PASSWORD_BYTES} bytes of UTF-8.",
-            domain=domain,
-            metadata={"field": field, "max_bytes": str(MAX_PASSWORD_BYTES)},
-        )
+    # The refusal does not say the password's size.
+    _check_utf8_bytes(value, MAX_PASSWORD_BYTES, "PASSWORD_TOO_LONG", domain=domain, field=field, say_size=False)
     return value
 
 

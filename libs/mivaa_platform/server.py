@@ -29,6 +29,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from mivaa.answer.v1 import answer_service_pb2
 from mivaa.embedder.v1 import embedder_service_pb2
 from mivaa.extractor.v1 import extractor_service_pb2
 from mivaa.ocr.v1 import ocr_service_pb2
@@ -46,6 +47,7 @@ PUBLIC_SERVICES: tuple[str, ...] = (
     embedder_service_pb2.DESCRIPTOR.services_by_name["EmbedderService"].full_name,
     search_service_pb2.DESCRIPTOR.services_by_name["SearchService"].full_name,
     ocr_service_pb2.DESCRIPTOR.services_by_name["OcrService"].full_name,
+    answer_service_pb2.DESCRIPTOR.services_by_name["AnswerService"].full_name,
 )
 
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024

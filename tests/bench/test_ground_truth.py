@@ -1,11 +1,11 @@
 """The benchmark's ground truth is itself checked: against the PDFs (as a bag of words) and the sources.
 
 A benchmark is only as good as its truth. These tests prove that the truth
-bench/ground_truth.py derives from LaTeX/HTML sources and from the generated
+bench/ground_truth/ derives from LaTeX/HTML sources and from the generated
 PDFs holds exactly the words PyMuPDF's plain get_text() finds on the pages
 (page furniture included, hyphenation undone), that the LaTeX parser reads
 the structure the sources declare, and that the reading-order score of
-bench/extract_quality.py tells column-by-column from across-the-columns.
+bench/quality_scores.py tells column-by-column from across-the-columns.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import unicodedata
 import pymupdf
 import pytest
 
-from bench import extract_quality
+from bench import quality_scores, quality_text
 from bench.ground_truth import (
     BLINDTEXT,
     LIPSUM,
@@ -272,9 +272,9 @@ def test_reading_order_score_tells_columns_from_rows(generated):
         down += left + right
         for index in range(max(len(left), len(right))):  # line i of column 1, then line i of column 2
             across += left[index : index + 1] + right[index : index + 1]
-    good, pairs = extract_quality.order_scores(truth.body_text, "\n".join(down))
+    good, pairs = quality_scores.order_scores(truth.body_text, "\n".join(down))
     assert pairs > 30 and good / pairs >= 0.95
-    good, pairs = extract_quality.order_scores(truth.body_text, "\n".join(across))
+    good, pairs = quality_scores.order_scores(truth.body_text, "\n".join(across))
     assert good / pairs < 0.5
 
 
@@ -291,7 +291,7 @@ def test_levenshtein_fallback_is_exact():
     for _ in range(400):
         a = "".join(rng.choice("abc ") for _ in range(rng.randint(0, 30)))
         b = "".join(rng.choice("abc ") for _ in range(rng.randint(0, 30)))
-        assert extract_quality.levenshtein_bitparallel(a, b) == reference(a, b)
+        assert quality_text.levenshtein_bitparallel(a, b) == reference(a, b)
 
 
 def test_markdown_stripping_and_tables():
@@ -299,9 +299,9 @@ def test_markdown_stripping_and_tables():
         "# **1 Foo**\n\nText with _emphasis_ and a [link](http://x).\n\n|**A**|B<sup>2</sup>|\n|---|---|\n|1|2|\n"
     )
     assert (
-        extract_quality.normalize_text(extract_quality.strip_markdown(markdown))
+        quality_text.normalize_text(quality_text.strip_markdown(markdown))
         == "1 Foo Text with emphasis and a link. A B2 1 2"
     )
-    assert extract_quality.markdown_headings(markdown) == [("1 Foo", 1)]
-    assert extract_quality.markdown_tables(markdown) == [[["A", "B2"], ["1", "2"]]]
-    assert extract_quality.heading_key("## 2.3 **Results**") == "results"
+    assert quality_text.markdown_headings(markdown) == [("1 Foo", 1)]
+    assert quality_text.markdown_tables(markdown) == [[["A", "B2"], ["1", "2"]]]
+    assert quality_scores.heading_key("## 2.3 **Results**") == "results"

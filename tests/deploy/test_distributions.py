@@ -20,7 +20,16 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-FOLDERS = ("gen/python", "libs", "services/extractor", "services/search", "services/embedder", "services/ocr", "cli")
+FOLDERS = (
+    "gen/python",
+    "libs",
+    "services/extractor",
+    "services/search",
+    "services/embedder",
+    "services/ocr",
+    "services/answer",
+    "cli",
+)
 # Imported lazily, installed by tools/install_ocr.sh (CPU torch first): not pip-resolvable from the pyproject.
 OCR_SCRIPT_INSTALLS = {"easyocr", "easyocr_en_models", "torch", "torchvision"}
 
@@ -110,6 +119,7 @@ def test_every_import_is_declared(name):
         ("mivaa-extractor", {"psycopg", "pgvector", "tesserocr", "pillow"}),
         ("mivaa-embedder", {"pymupdf", "psycopg", "pgvector", "tesserocr", "nats-py"}),
         ("mivaa-ocr", {"pymupdf", "onnxruntime", "psycopg", "pgvector", "tokenizers", "nats-py"}),
+        ("mivaa-answer", {"pymupdf", "onnxruntime", "pgvector", "tesserocr", "tokenizers", "nats-py"}),
         ("mivaa-platform", {"pymupdf", "onnxruntime", "psycopg", "numpy", "nats-py"}),
     ],
 )
@@ -135,7 +145,7 @@ def _dockerfile_stages() -> dict[str, str]:
     return stages
 
 
-@pytest.mark.parametrize("service", ["extractor", "search", "embedder", "ocr"])
+@pytest.mark.parametrize("service", ["extractor", "search", "embedder", "ocr", "answer"])
 def test_each_image_installs_its_own_service_only(service):
     """The image's pip install names the stubs, the platform and this service's wheel, no other."""
     stages = _dockerfile_stages()

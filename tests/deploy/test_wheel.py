@@ -39,7 +39,7 @@ report = certs.make_certs(work / "certs", ("extractor", "search"))
 auth.init_keys(work / "auth")
 token = auth.issue_token(work / "auth", subject="wheel", tenant="default", scopes=("read",))
 local = mesh.LocalMesh(work / "state", mesh.MeshPorts(), models_dir=work / "models", ocr=False)
-envs = {name: local._service_env(name) for name in ("embedder", "search", "extractor", "worker-0")}
+envs = {name: local._service_env(name) for name in ("embedder", "search", "extractor", "worker-0", "answer")}
 print(json.dumps({"config": config, "certs": report, "token": token, "envs": envs}))
 """
 
@@ -52,6 +52,7 @@ DISTRIBUTIONS = {
     "services/search": "mivaa_search",
     "services/embedder": "mivaa_embedder",
     "services/ocr": "mivaa_ocr",
+    "services/answer": "mivaa_answer",
     "cli": "mivaa_cli",
 }
 
@@ -96,6 +97,7 @@ def test_wheel_carries_the_gateway_template_and_every_package(installed):
     assert (installed / "mivaa_gateway" / "envoy.template.yaml").is_file()
     assert (installed / "mivaa_cli" / "localmesh" / "certs.py").is_file()
     assert sorted((installed / "mivaa_search" / "migrations").glob("*.sql"))
+    assert sorted((installed / "mivaa_answer" / "migrations").glob("*.sql"))
     for package in (
         "mivaa",
         "mivaa_platform",
@@ -105,6 +107,7 @@ def test_wheel_carries_the_gateway_template_and_every_package(installed):
         "mivaa_search",
         "mivaa_embedder",
         "mivaa_ocr",
+        "mivaa_answer",
         "mivaa_cli",
     ):
         assert (installed / package).is_dir(), package
@@ -134,6 +137,8 @@ def test_installed_wheel_renders_makes_certs_signs_and_builds_environments(insta
     assert search["SEARCH_EMBEDDER_ADDR"] == "127.0.0.1:50053" and search["SEARCH_TLS_CERT"].endswith("search.pem")
     assert result["envs"]["worker-0"]["EXTRACTOR_ROLES"] == "worker"
     assert result["envs"]["embedder"]["EMBEDDER_MODELS_DIR"] == str(tmp_path / "models")
+    answer = result["envs"]["answer"]
+    assert answer["ANSWER_SEARCH_ADDR"] == "127.0.0.1:50052" and "mivaa_answer@" in answer["ANSWER_DATABASE_URL"]
 
 
 def test_installed_gateway_command_renders(installed, tmp_path):

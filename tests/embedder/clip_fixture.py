@@ -33,6 +33,8 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 EXPORT_PYTHON_ENV = "MIVAA_EXPORT_PYTHON"
 EXPORT_VENV_PYTHON = REPO / ".cache" / "export-venv" / "bin" / "python"
 EXPORT_CLIP = REPO / "tools" / "export_clip.py"
+# What export_clip.py imports from beside it: a change to any of them makes a new tiny export.
+EXPORTER_MODULES = ("export_clip_checkpoint.py", "export_clip_onnx.py", "export_common.py")
 MAKE_TINY_CLIP = REPO / "tools" / "make_tiny_clip.py"
 CACHE_ROOT = REPO / ".cache" / "models"
 TINY_NAME = "tiny-clip"
@@ -62,7 +64,8 @@ def export_python() -> pathlib.Path:
 
 def tools_hash() -> str:
     digest = hashlib.sha256()
-    for path in (EXPORT_CLIP, EXPORT_CLIP.with_name("export_common.py"), MAKE_TINY_CLIP):
+    exporter = [EXPORT_CLIP, *(EXPORT_CLIP.with_name(name) for name in EXPORTER_MODULES)]
+    for path in (*exporter, MAKE_TINY_CLIP):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 

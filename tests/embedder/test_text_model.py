@@ -284,30 +284,10 @@ def test_unknown_precision_is_an_invalid_argument(model_dir):
     assert err.value.reason == "INVALID_PRECISION"
 
 
-def test_auto_uses_fp32_when_cuda_runs_the_model(monkeypatch, model_dir):
-    import onnxruntime as ort
-
-    real = ort.InferenceSession
-    opened: list[str] = []
-
-    class PretendCuda:
-        """A CPU session that says it runs on CUDA (this test machine has no GPU)."""
-
-        def __init__(self, path, sess_options=None, providers=None):
-            opened.append(pathlib.Path(path).name)
-            self._session = real(path, sess_options=sess_options, providers=[CPU])
-
-        def get_providers(self):
-            return [CUDA, CPU]
-
-        def __getattr__(self, name):
-            return getattr(self._session, name)
-
-    monkeypatch.setattr(ort, "get_available_providers", lambda: [CUDA, CPU])
-    monkeypatch.setattr(ort, "InferenceSession", PretendCuda)
+def test_auto_uses_fp32_when_cuda_runs_the_model(pretend_cuda, model_dir):
     model = OnnxTextEmbedder(model_dir)
     assert (model.device, model.precision) == (CUDA, "fp32")
-    assert opened == ["model.onnx"]
+    assert pretend_cuda == ["model.onnx"]
 
 
 def test_auto_reopens_as_int8_when_cuda_is_asked_for_but_the_cpu_runs_it(monkeypatch, model_dir):

@@ -11,8 +11,8 @@ import signal
 import time
 from collections.abc import Iterator
 
-from mivaa_extractor.structure.model import PageLayout
-from mivaa_extractor.text_extraction import analyze_page_range
+from mivaa_extractor.extraction.structure.model import PageLayout
+from mivaa_extractor.extraction.text_extraction import analyze_page_range
 
 FAULT_PAGE = 3
 

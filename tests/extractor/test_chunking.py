@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
 
-from mivaa_extractor.chunking import Chunker, TextChunk, estimate_tokens
-from mivaa_extractor.structure.model import PageError, PageLayout
-from mivaa_extractor.text_extraction import extract_page_range
+from mivaa_extractor.extraction.chunking import Chunker, TextChunk, estimate_tokens
+from mivaa_extractor.extraction.structure.model import PageError, PageLayout
+from mivaa_extractor.extraction.text_extraction import extract_page_range
 
 
 def PageText(number: int, text: str, error: str | None = None) -> PageLayout:

@@ -21,8 +21,8 @@ import pathlib
 import pytest
 import pytest_asyncio
 
-from mivaa_extractor.text_extraction import PageExtractor
-from mivaa_extractor.validation import validate_pdf
+from mivaa_extractor.extraction.text_extraction import PageExtractor
+from mivaa_extractor.extraction.validation import validate_pdf
 from mivaa_platform.errors import MivaaError
 from tests.support.pdf_mutations import (
     CORPUS_PASSWORDS,

@@ -41,8 +41,8 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from mivaa_extractor.structure.model import PageError, PageLayout
-from mivaa_extractor.text_extraction import analyze_page_range
+from mivaa_extractor.extraction.structure.model import PageError, PageLayout
+from mivaa_extractor.extraction.text_extraction import analyze_page_range
 from tests.support.pdf_mutations import (
     MAX_RAW,
     MUTATION_KINDS,

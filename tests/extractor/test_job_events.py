@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mivaa.jobs.v1 import job_pb2
-from mivaa_extractor.jobs import event_subject
+from mivaa_extractor.adapters.job_store import event_subject
 
 
 def test_event_subjects_carry_the_tenant_as_one_token():

@@ -8,7 +8,8 @@ import nats
 import pytest
 
 from mivaa.jobs.v1 import job_pb2
-from mivaa_extractor.jobs import JobStore, new_job_id
+from mivaa_extractor.adapters.job_store import JobStore
+from mivaa_extractor.jobs import new_job_id
 from mivaa_platform.errors import InvalidArgument, NotFound
 from mivaa_platform.tenancy import ALL_TENANTS
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mivaa_extractor.scheduling import FairQueue
-from mivaa_extractor.text_extraction import PageExtractor
+from mivaa_extractor.extraction.text_extraction import PageExtractor
+from mivaa_extractor.worker.scheduling import FairQueue
 from tests.support.pdfs import make_pdf
 
 
@@ -159,7 +159,7 @@ class _GatedPipeline:
 async def test_the_worker_runs_another_tenant_first_and_keeps_the_waiting_task_alive_without_naks():
     """Against fakes of JetStream and the pipeline: the scheduling and the acks, nothing else."""
     from mivaa.jobs.v1 import job_pb2
-    from mivaa_extractor.worker import ExtractWorker
+    from mivaa_extractor.worker.consumer import ExtractWorker
 
     tasks = [job_pb2.ExtractTask(job=job, tenant=tenant) for job, tenant in (("a1", "a"), ("a2", "a"), ("b1", "b"))]
     messages = {task.job: _FakeMessage(task) for task in tasks}

@@ -11,14 +11,14 @@ import pymupdf
 import pytest
 from PIL import Image
 
-from mivaa_extractor.chunking import Chunker
-from mivaa_extractor.structure.document import extract_document
-from mivaa_extractor.structure.furniture import FurnitureDetector
-from mivaa_extractor.structure.language import guess_language
-from mivaa_extractor.structure.markdown import page_json
-from mivaa_extractor.structure.model import FURNITURE, Block, BlockKind, PageLayout
-from mivaa_extractor.structure.pymupdf_backend import pdf_date_to_iso
-from mivaa_extractor.structure.reading_order import reading_order
+from mivaa_extractor.extraction.chunking import Chunker
+from mivaa_extractor.extraction.structure.document import extract_document
+from mivaa_extractor.extraction.structure.furniture import FurnitureDetector
+from mivaa_extractor.extraction.structure.language import guess_language
+from mivaa_extractor.extraction.structure.markdown import page_json
+from mivaa_extractor.extraction.structure.model import FURNITURE, Block, BlockKind, PageLayout
+from mivaa_extractor.extraction.structure.pymupdf_backend import pdf_date_to_iso
+from mivaa_extractor.extraction.structure.reading_order import reading_order
 from tests.support import structured_pdfs as sp
 
 

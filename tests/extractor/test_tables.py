@@ -13,9 +13,9 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from mivaa_extractor.structure.model import Table
-from mivaa_extractor.structure.pymupdf_backend import TEXT_FLAGS, PageSource
-from mivaa_extractor.structure.tables import DetectedTable, detect_tables
+from mivaa_extractor.extraction.structure.model import Table
+from mivaa_extractor.extraction.structure.pymupdf_backend import TEXT_FLAGS, PageSource
+from mivaa_extractor.extraction.structure.tables import DetectedTable, detect_tables
 
 SIZE = 9.0
 LEADING = 11.0

@@ -12,9 +12,9 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from mivaa_extractor.structure import page_analysis, text_cleanup
-from mivaa_extractor.structure.model import BlockKind, PageLayout
-from mivaa_extractor.text_extraction import PageExtractor, extract_page_range
+from mivaa_extractor.extraction.structure import page_analysis, text_cleanup
+from mivaa_extractor.extraction.structure.model import BlockKind, PageLayout
+from mivaa_extractor.extraction.text_extraction import PageExtractor, extract_page_range
 from mivaa_platform.errors import ErrorKind, MivaaError
 
 

@@ -7,7 +7,7 @@ import time
 import pytest
 import pytest_asyncio
 
-from mivaa_extractor.upload_validation import UploadValidator, validate_pdf_in_worker
+from mivaa_extractor.api.upload_validation import UploadValidator, validate_pdf_in_worker
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument, Unavailable
 from mivaa_pool import ItemTimeout, WorkerCrashed
 from tests.extractor import validation_faults

@@ -8,7 +8,7 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from mivaa_extractor.validation import (
+from mivaa_extractor.extraction.validation import (
     DOMAIN,
     SIGNATURE_WINDOW,
     PdfInfo,

@@ -248,6 +248,31 @@ async def test_a_search_burst_is_resource_exhausted_for_that_subject_only(gatewa
     assert await status_of(channel, GET_DOCUMENT, greedy) == grpc.StatusCode.OK
 
 
+async def test_every_search_field_reaches_the_search_service(gateway, keys):
+    from google.protobuf import timestamp_pb2
+
+    from mivaa.search.v1 import search_service_pb2 as search_pb
+
+    _, upstream, channel = gateway
+    request = search_pb.SearchChunksRequest(
+        query='"exact phrase" XK-4471 -noise',
+        top_k=7,
+        mode=search_pb.SEARCH_MODE_KEYWORD,
+        min_score=0.25,
+        page_min=2,
+        page_max=9,
+        create_time_after=timestamp_pb2.Timestamp(seconds=1_700_000_000),
+        create_time_before=timestamp_pb2.Timestamp(seconds=1_800_000_000),
+        block_types=[search_pb.BLOCK_TYPE_TABLE, search_pb.BLOCK_TYPE_PARAGRAPH],
+        languages=["en", "de"],
+        diversity=0.5,
+        page_token="v1.token.0123456789abcdef",
+    )
+    payload = request.SerializeToString()
+    await call(channel, SEARCH, bearer(token(keys, subject="field-checker", scopes=["read"])), payload)
+    assert upstream.last("SearchChunks").request_bytes == len(payload)
+
+
 # -- grpc-web and CORS -----------------------------------------------------------------
 async def test_grpc_web_with_a_token(gateway, keys):
     envoy, upstream, _ = gateway

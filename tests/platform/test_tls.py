@@ -21,7 +21,7 @@ from mivaa_platform.tls import ClientTls, client_credentials, service_env
 from tests.support.certs import MAKE_CERTS, make_certs
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
-SERVICES = ("extractor", "search", "embedder", "ocr")
+SERVICES = ("extractor", "search", "embedder", "ocr", "answer")
 
 
 @pytest.fixture(scope="module")

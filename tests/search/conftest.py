@@ -5,6 +5,7 @@ One server per test session; every test gets a database of its own.
 
 from __future__ import annotations
 
+import datetime as dt
 import pathlib
 import shutil
 import socket
@@ -15,6 +16,7 @@ import pytest
 
 from mivaa_cli.localmesh.postgres import LocalPostgres
 from mivaa_search.store import SearchStore
+from tests.search.retrieval_support import IDENTIFIER, add_document, generated_texts, load_embedder, set_create_time
 
 DIMENSION = 384
 
@@ -54,3 +56,28 @@ async def store(database_dsn):
     store = await SearchStore.open(database_dsn, DIMENSION)
     yield store
     await store.close()
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    return load_embedder()
+
+
+@pytest.fixture
+async def library(store, embedder, database_dsn):
+    """Three English documents and a German one; the long one names IDENTIFIER once, in chunk 37."""
+    long_texts = generated_texts("lighthouse", 60)
+    long_texts[37] = long_texts[37].replace("for later review.", f"for later review under part {IDENTIFIER}.", 1)
+    long_id = await add_document(store, embedder, "long", long_texts, labels=["manuals"])
+    volcano = [
+        "Volcanic eruptions are driven by magma rising through the crust until gas pressure breaks the rock.",
+        "The observatory measures sulfur dioxide and ground swelling before an eruption.",
+        "Lava flows cooled into basalt columns along the northern coast of the island.",
+    ]
+    volcano_id = await add_document(
+        store, embedder, "volcano", volcano, labels=["geology"], block_types=[["paragraph"], ["table"], ["list_item"]]
+    )
+    german = ["Der Vulkanausbruch begann am frühen Morgen, und die Asche bedeckte die Dörfer im Tal."]
+    german_id = await add_document(store, embedder, "vulkan", german, language="de")
+    await set_create_time(database_dsn, german_id, dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    return {"long": long_id, "volcano": volcano_id, "german": german_id}

@@ -188,3 +188,33 @@ async def test_documents_with_an_empty_tenant_move_to_default_and_the_tenant_is_
             await conn.execute(
                 "INSERT INTO documents (tenant, filename, sha256, size_bytes) VALUES ('', 'n.pdf', %s, 1)", [sha("n")]
             )
+
+
+async def test_text_search_backfills_chunks_in_their_documents_language(database_dsn):
+    """0008: chunks written before full-text search get their document's language and a tsvector
+    stemmed in it, and keyword search finds them."""
+    from mivaa.search.v1 import search_service_pb2 as pb
+    from mivaa_search.store import SearchFilter
+
+    await migrated_up_to(database_dsn, "0008")
+    metadata = pb.DocumentMetadata(language="de").SerializeToString()  # as 0003 stored it (0006 converts)
+    async with await psycopg.AsyncConnection.connect(database_dsn, autocommit=True) as conn:
+        cur = await conn.execute(
+            "INSERT INTO documents (filename, sha256, size_bytes, tenant, state, metadata, chunk_count)"
+            " VALUES ('alt.pdf', %s, 1, 'default', 'READY', %s, 1) RETURNING id",
+            [sha("alt"), metadata],
+        )
+        (doc_id,) = await cur.fetchone()
+        vector = "[" + ",".join(["0.1"] * DIMENSION) + "]"
+        await conn.execute(
+            "INSERT INTO chunks (document_id, chunk_index, text, page_start, page_end, model, embedding)"
+            " VALUES (%s, 0, 'Die Vulkanausbrüche bedeckten die Dörfer.', 1, 1, 'm', %s::vector)",
+            [doc_id, vector],
+        )
+    store = await SearchStore.open(database_dsn, DIMENSION)
+    try:
+        hits = await store.chunks.keyword_search("Vulkanausbruch", 10, SearchFilter(), tenant=TENANT)
+        assert [(h.document_id, h.language) for h in hits] == [(str(doc_id), "de")]
+    finally:
+        await store.close()
+    assert await fetch(database_dsn, "SELECT tsv::text FROM chunks") == [("'bedeckt':3 'dorf':5 'vulkanausbruch':2",)]

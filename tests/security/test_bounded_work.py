@@ -15,9 +15,9 @@ import pytest
 
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
-from mivaa_extractor.structure.content_limits import ContentLimits
-from mivaa_extractor.structure.page_analysis import AnalysisSettings
-from mivaa_extractor.text_extraction import PageExtractor
+from mivaa_extractor.extraction.structure.content_limits import ContentLimits
+from mivaa_extractor.extraction.structure.page_analysis import AnalysisSettings
+from mivaa_extractor.extraction.text_extraction import PageExtractor
 from tests.support.bombs import pdf_with_bomb_page, pdf_with_heavy_pages, pdf_with_huge_scan_page
 from tests.support.pdfs import make_pdf, page_phrase
 from tests.support.tenants import TenantCaller, as_tenant

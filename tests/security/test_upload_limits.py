@@ -95,7 +95,8 @@ async def test_a_pdfs_own_title_is_cleaned_before_it_is_stored(mesh, client):
 async def test_no_job_record_can_reach_the_bus_payload_limit(mesh):
     """Door: the job record on the bus. The largest record legal fields make is a few KB, the size check sits
     well under the server's max_payload, and a record over it is refused before anything is published."""
-    from mivaa_extractor.jobs import JobStore, new_job_id
+    from mivaa_extractor.adapters.job_store import JobStore
+    from mivaa_extractor.jobs import new_job_id
     from mivaa_platform.errors import InvalidArgument
 
     nc = await ops_nats(mesh)
@@ -193,9 +194,10 @@ async def test_an_upload_failing_after_the_catalog_accepted_it_leaves_nothing(me
     """Door: a failure late in an upload (the bus connection lost while publishing the work item, after the
     document, the original and the job were written). The caller gets UNAVAILABLE and the upload is undone: no document row, no job, no original, unless another
     tenant's document still has the same bytes, whose original then stays."""
-    from mivaa_extractor.clients import SearchCatalog
-    from mivaa_extractor.ingest import Ingestor, UploadLimits, new_upload_request
-    from mivaa_extractor.jobs import JobStore
+    from mivaa_extractor.adapters.job_store import JobStore
+    from mivaa_extractor.adapters.search import SearchCatalog
+    from mivaa_extractor.adapters.work_queue import NatsWorkQueue
+    from mivaa_extractor.api.ingest import Ingestor, UploadLimits, UploadPorts, new_upload_request
     from mivaa_extractor.task_seal import TaskSealer
     from mivaa_platform.errors import Unavailable
 
@@ -207,12 +209,14 @@ async def test_an_upload_failing_after_the_catalog_accepted_it_leaves_nothing(me
         js = nc.jetstream()
         jobs, originals = JobStore(js), OriginalsStore(js)
         ingestor = Ingestor(
-            js=_WorkQueueDown(js),
-            jobs=jobs,
-            originals=originals,
-            catalog=SearchCatalog(channel),
-            limits=UploadLimits(max_bytes=8 * MiB, max_pages=100),
-            task_sealer=TaskSealer(os.urandom(32)),
+            UploadPorts(
+                jobs=jobs,
+                originals=originals,
+                catalog=SearchCatalog(channel),
+                work=NatsWorkQueue(_WorkQueueDown(js)),
+                task_sealer=TaskSealer(os.urandom(32)),
+            ),
+            UploadLimits(max_bytes=8 * MiB, max_pages=100),
         )
         tenant = unique("undo")
         try:

@@ -45,6 +45,7 @@ class TenantCaller:
         self.metadata = metadata
         self.extractor = client.extractor
         self.search = client.search
+        self.answer = client.answer
 
     async def upload(self, data: bytes, filename: str, *, labels=()) -> extractor_pb.UploadDocumentResponse:
         async def requests() -> AsyncIterator[extractor_pb.UploadDocumentRequest]:

@@ -36,7 +36,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mivaa_cli.localmesh.files import write_atomic
 
-DEFAULT_SERVICES = ("extractor", "search", "embedder", "ocr")
+DEFAULT_SERVICES = ("extractor", "search", "embedder", "ocr", "answer")
 DEFAULT_DAYS = 825
 CA_DAYS = 3650
 CA_NAME = "mivaa development CA"
@@ -122,6 +122,21 @@ def _valid_ca(loaded, now: datetime.datetime) -> bool:
     return constraints is not None and constraints.ca and _fresh(cert, CA_DAYS, now)
 
 
+def _key_usage(*, signs_certificates: bool) -> x509.KeyUsage:
+    """ECDSA signatures only; a CA's key also signs certificates and revocation lists."""
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=signs_certificates,
+        crl_sign=signs_certificates,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
 def _new_ca(now: datetime.datetime):
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
@@ -137,17 +152,7 @@ def _new_ca(now: datetime.datetime):
         .not_valid_after(now + datetime.timedelta(days=CA_DAYS))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _key_usage(signs_certificates=True),
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -206,17 +211,7 @@ def _new_leaf(spec: Spec, ca_cert: x509.Certificate, ca_key, days: int, now: dat
         .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _key_usage(signs_certificates=False),
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage(list(spec.usages)), critical=False)

@@ -27,8 +27,12 @@ import urllib.request
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+# Each service's settings module (dependency-free) is the only service code the mesh imports.
+from mivaa_answer.settings import PREFIX as ANSWER_PREFIX
+from mivaa_answer.settings import AnswerSettings
 from mivaa_cli.localmesh.bus import LocalBus
 from mivaa_cli.localmesh.certs import make_certs
+from mivaa_cli.localmesh.llm import answer_llm_env, start_mesh_llm
 from mivaa_cli.localmesh.postgres import LocalPostgres
 from mivaa_cli.localmesh.processes import (
     ManagedProcess,
@@ -39,8 +43,6 @@ from mivaa_cli.localmesh.processes import (
     wait_for_port,
     write_private,
 )
-
-# The services' settings types (dependency-free modules): the only service code the mesh imports.
 from mivaa_embedder.settings import PREFIX as EMBEDDER_PREFIX
 from mivaa_embedder.settings import EmbedderSettings
 from mivaa_extractor.settings import PREFIX as EXTRACTOR_PREFIX
@@ -84,6 +86,9 @@ class MeshPorts:
     search: int = 50052
     embedder: int = 50053
     ocr: int = 50054
+    answer: int = 50055
+    # The local LLM (`mivaa up --llm`): llama.cpp's OpenAI-compatible HTTP API, loopback only, behind a key.
+    llm: int = 8081
     worker_base: int = 50060
     metrics_base: int = 9464
 
@@ -110,10 +115,11 @@ class MeshPorts:
         return cls(**{name: port for name, port in saved.items() if name in names})
 
 
-# Ports kept free above each base: the metrics endpoints (4 services, then workers) and the workers' ports.
+# Ports kept free above each base: the metrics endpoints (5 services, then workers) and the workers' ports.
 _PORT_BLOCK = 12
-# Each service's /metrics port: metrics_base + this (workers: metrics_base + 4 + index).
-_METRICS_OFFSETS = {"embedder": 0, "search": 1, "extractor": 2, "ocr": 3}
+# Each service's /metrics port: metrics_base + this (workers: metrics_base + _WORKER_METRICS + index).
+_METRICS_OFFSETS = {"embedder": 0, "search": 1, "extractor": 2, "ocr": 3, "answer": 4}
+_WORKER_METRICS = len(_METRICS_OFFSETS)
 
 
 def _tighten(path: pathlib.Path, keep: int = 0o700) -> None:
@@ -179,12 +185,14 @@ class LocalMesh:
         workers: int = 1,
         extra_env: dict[str, str] | None = None,
         ocr: bool | None = None,
+        llm: bool = False,
     ):
         self.state_dir = state_dir.resolve()
         self.ports = ports or MeshPorts()
         self.models_dir = models_dir.resolve()
         self.workers = workers
         self.ocr = ocr_available() if ocr is None else ocr
+        self.llm = llm
         self.extra_env = dict(extra_env or {})
         self.processes: dict[str, ManagedProcess] = {}
         self.postgres = LocalPostgres(self.state_dir / "postgres", self.ports.postgres)
@@ -202,7 +210,7 @@ class LocalMesh:
         )
 
     def ensure_certs(self) -> None:
-        make_certs(self.certs_dir, ("extractor", "search", "embedder", "ocr", "nats"))
+        make_certs(self.certs_dir, ("extractor", "search", "embedder", "ocr", "answer", "nats"))
 
     def ops_credentials(self) -> grpc.ChannelCredentials:
         """What ops tools (and the launcher's health checks) present to a service directly."""
@@ -267,7 +275,7 @@ class LocalMesh:
         ports = {name: self.ports.metrics_base + offset for name, offset in _METRICS_OFFSETS.items()}
         if not self.ocr:
             del ports["ocr"]
-        ports |= {f"worker-{index}": self.ports.metrics_base + 4 + index for index in range(self.workers)}
+        ports |= {f"worker-{index}": self.ports.metrics_base + _WORKER_METRICS + index for index in range(self.workers)}
         return ports | {"envoy": self.ports.gateway_stats}
 
     def metrics_tls(self) -> ssl.SSLContext:
@@ -300,9 +308,12 @@ class LocalMesh:
             log_level=log_level,
         )
         certificate = "extractor" if worker else name
-        own = {"embedder": self._embedder_env, "ocr": self._ocr_env, "search": self._search_env}.get(
-            name, self._extractor_env
-        )
+        own = {
+            "embedder": self._embedder_env,
+            "ocr": self._ocr_env,
+            "search": self._search_env,
+            "answer": self._answer_env,
+        }.get(name, self._extractor_env)
         return (
             {"PYTHONUNBUFFERED": "1"}
             | server
@@ -311,9 +322,13 @@ class LocalMesh:
             | self.extra_env
         )
 
+    def answer_llm_env(self) -> dict[str, str]:
+        """With `llm`, the answer service's generator settings pointing at the mesh's LLM."""
+        return answer_llm_env(self.state_dir, self.ports.llm) if self.llm else {}
+
     def _metrics_port(self, name: str) -> int:
         if name.startswith("worker-"):
-            return self.ports.metrics_base + 4 + int(name.rsplit("-", 1)[1])
+            return self.ports.metrics_base + _WORKER_METRICS + int(name.rsplit("-", 1)[1])
         return self.ports.metrics_base + _METRICS_OFFSETS[name]
 
     def _embedder_env(self, name: str) -> dict[str, str]:
@@ -326,6 +341,19 @@ class LocalMesh:
         return settings_env(
             SearchSettings, SEARCH_PREFIX, database_url=self.postgres.dsn, embedder_addr=self.address("embedder")
         ) | self.bus.env(SEARCH_PREFIX, "search")
+
+    def _answer_env(self, name: str) -> dict[str, str]:
+        """Its own database role (schema `answer` only); retrieval through the search service."""
+        return (
+            settings_env(
+                AnswerSettings,
+                ANSWER_PREFIX,
+                database_url=self.postgres.answer_dsn,
+                search_addr=self.address("search"),
+                embedder_addr=self.address("embedder"),
+            )
+            | self.answer_llm_env()
+        )
 
     def _extractor_env(self, name: str) -> dict[str, str]:
         """The API and the workers: different NATS users (only the API may queue tasks), one task key."""
@@ -371,10 +399,15 @@ class LocalMesh:
         try:
             self._start_nats()
             self.postgres.start()
+            if self.llm:
+                self.processes["llm"] = start_mesh_llm(
+                    self.state_dir, self.ports.llm, models_dir=self.models_dir, log_dir=self.log_dir
+                )
             self.start_service("embedder")
             if self.ocr:
                 self.start_service("ocr")
             self.start_service("search")
+            self.start_service("answer")
             self.start_service("extractor")
             for index in range(self.workers):
                 self.start_service(f"worker-{index}")
@@ -440,7 +473,7 @@ class LocalMesh:
                 stats_client_ca=str(self.ca_path),
                 upstreams={
                     name: self.address(name)
-                    for name in ("extractor", "search", "embedder", *(["ocr"] if self.ocr else []))
+                    for name in ("extractor", "search", "embedder", "answer", *(["ocr"] if self.ocr else []))
                 },
                 cors_origins=os.environ.get("MIVAA_CORS_ORIGINS", "http://localhost:5173").split(","),
                 tls_cert=str(self.certs_dir / "gateway.pem"),
@@ -484,9 +517,11 @@ class LocalMesh:
             "envoy",
             "extractor",
             *sorted(n for n in self.processes if n.startswith("worker-")),
+            "answer",
             "search",
             "ocr",
             "embedder",
+            "llm",
             "nats",
         ]
         for name in order:
@@ -505,6 +540,7 @@ class LocalMesh:
             "models_dir": str(self.models_dir),
             "workers": self.workers,
             "ocr": self.ocr,
+            "llm": self.llm,
             "processes": {name: {"pid": p.pid, "log": str(p.log_path)} for name, p in self.processes.items()},
         }
         write_private(self.state_dir / "state.json", json.dumps(state, indent=2))
@@ -521,6 +557,7 @@ class LocalMesh:
             models_dir=pathlib.Path(state["models_dir"]),
             workers=state["workers"],
             ocr=state.get("ocr", False),
+            llm=state.get("llm", False),
         )
         for name, info in state["processes"].items():
             mesh.processes[name] = ManagedProcess(name=name, pid=info["pid"], log_path=pathlib.Path(info["log"]))

@@ -13,6 +13,9 @@ socket alike; never `trust`). Two roles, each with a generated password in a
     postgres-superuser.pgpass   `postgres`, the superuser: provisioning only
     postgres-app.pgpass         `mivaa`, what the services connect as: it owns the
                                 mivaa database and its schema, and is no superuser
+    postgres-answer.pgpass      `mivaa_answer`, the answer service's: it owns the schema
+                                `answer` of the mivaa database and nothing else (it cannot
+                                read the documents' tables; it keeps conversations)
 
 DSNs name the passfile (`passfile=`), so no password is in a DSN, an environment
 or a command line. A data dir made by an older version (trust auth, no passfiles)
@@ -44,6 +47,9 @@ from mivaa_cli.localmesh.processes import open_private_log, pid_alive, write_pri
 PG_SYSTEM_USER = "mivaa-pg"
 SUPERUSER = "postgres"
 APP_ROLE = "mivaa"
+# The answer service's role and the one schema it owns (least privilege: no access to public's tables).
+ANSWER_ROLE = "mivaa_answer"
+ANSWER_SCHEMA = "answer"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0
 # Tuned for a small dev box; fsync stays on.
@@ -87,6 +93,7 @@ class LocalPostgres:
         self.log_path = self.data_dir.parent / "postgres.log"
         self.superuser_passfile = self.data_dir.parent / "postgres-superuser.pgpass"
         self.app_passfile = self.data_dir.parent / "postgres-app.pgpass"
+        self.answer_passfile = self.data_dir.parent / "postgres-answer.pgpass"
         self.bin_dir = postgres_bin_dir()
         self._proc: subprocess.Popen | None = None
 
@@ -99,6 +106,11 @@ class LocalPostgres:
 
     def app_dsn(self, database: str) -> str:
         return self._dsn(APP_ROLE, database, self.app_passfile)
+
+    @property
+    def answer_dsn(self) -> str:
+        """What the answer service connects with: its own role, to the mivaa database."""
+        return self._dsn(ANSWER_ROLE, self.database, self.answer_passfile)
 
     def superuser_dsn(self, database: str = "postgres") -> str:
         """Provisioning and tests only; no service gets it."""
@@ -332,19 +344,23 @@ class LocalPostgres:
             time.sleep(0.1)
 
     def _provision(self) -> None:
-        """The app role, unprivileged, with the passfile's password; its database. Run on every
-        start, so a role changed by hand (or made by an older version) is put back."""
+        """The app role, unprivileged, with the passfile's password; its database; the answer
+        service's role. Run on every start, so a role changed by hand (or made by an older
+        version) is put back."""
         with psycopg.connect(self.superuser_dsn(), autocommit=True) as conn:
-            role = sql.Identifier(APP_ROLE)
-            if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone() is None:
-                with contextlib.suppress(psycopg.errors.DuplicateObject):
-                    conn.execute(sql.SQL("CREATE ROLE {}").format(role))
-            conn.execute(
-                sql.SQL(
-                    "ALTER ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD {}"
-                ).format(role, sql.Literal(self.app_password()))
-            )
+            _ensure_login_role(conn, APP_ROLE, self.app_password())
         self.create_app_database(self.database)
+        self._provision_answer_role()
+
+    def _provision_answer_role(self) -> None:
+        """The answer service's role: login, no other privilege but owning the schema `answer`."""
+        password, _ = _ensure_passfile(self.answer_passfile, ANSWER_ROLE)
+        with psycopg.connect(self.superuser_dsn(), autocommit=True) as conn:
+            _ensure_login_role(conn, ANSWER_ROLE, password)
+        with psycopg.connect(self.superuser_dsn(self.database), autocommit=True) as conn:
+            schema, role = sql.Identifier(ANSWER_SCHEMA), sql.Identifier(ANSWER_ROLE)
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(schema, role))
+            conn.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(schema, role))
 
     # -- processes ---------------------------------------------------------
 
@@ -364,6 +380,19 @@ class LocalPostgres:
     def _reap(self) -> None:
         if self._proc is not None and self._proc.poll() is not None:
             self._proc = None
+
+
+def _ensure_login_role(conn: psycopg.Connection, name: str, password: str) -> None:
+    """The role `name`, made if missing, set to log in with `password` and nothing more."""
+    role = sql.Identifier(name)
+    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone() is None:
+        with contextlib.suppress(psycopg.errors.DuplicateObject):
+            conn.execute(sql.SQL("CREATE ROLE {}").format(role))
+    conn.execute(
+        sql.SQL(
+            "ALTER ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD {}"
+        ).format(role, sql.Literal(password))
+    )
 
 
 def _hand_over_relations(conn: psycopg.Connection) -> None:

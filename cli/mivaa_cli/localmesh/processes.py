@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -145,11 +146,16 @@ def start_process(
 
 
 def wait_for_port(process: ManagedProcess, port: int, timeout: float = 60.0) -> None:
+    wait_until(process, lambda: port_open(port), timeout, failure=f"did not open port {port}")
+
+
+def wait_until(process: ManagedProcess, ready: Callable[[], bool], timeout: float, *, failure: str) -> None:
+    """Polls ready() until it holds; a process that exits meanwhile or a timeout raises with its log's tail."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if port_open(port):
+        if ready():
             return
         if not process.alive():
             raise RuntimeError(f"{process.name} exited during start-up:\n{process.log_tail()}")
         time.sleep(0.1)
-    raise RuntimeError(f"{process.name} did not open port {port} in {timeout:.0f}s:\n{process.log_tail()}")
+    raise RuntimeError(f"{process.name} {failure} in {timeout:.0f}s:\n{process.log_tail()}")

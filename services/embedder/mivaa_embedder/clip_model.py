@@ -27,7 +27,6 @@ Domain code: no torch, no grpc. Failures are mivaa_platform.errors exceptions.
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import logging
 import os
@@ -37,8 +36,20 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mivaa_embedder.images import ClipPreprocess, decode_image
+from mivaa_embedder.rows import VectorRows
 from mivaa_embedder.settings import DEFAULT_MAX_IMAGE_PIXELS
-from mivaa_embedder.text_model import CPU, CUDA, DOMAIN, EmbeddingBatch, encode_texts, file_sha256, padded_runs
+from mivaa_embedder.text_model import (
+    CUDA,
+    DOMAIN,
+    EmbeddingBatch,
+    encode_texts,
+    file_sha256,
+    first_available,
+    model_invalid,
+    padded_runs,
+    session_settings,
+)
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument, MivaaError
 
 log = logging.getLogger("mivaa.embedder.clip")
@@ -52,15 +63,9 @@ PRECISIONS = ("auto", FP32, FP16)
 IMAGE_INPUT = "pixel_values"
 IMAGE_OUTPUT = "image_embeds"
 TEXT_OUTPUT = "text_embeds"
-FORMATS_HINT = "PNG, JPEG, WebP, GIF, BMP or TIFF"
-_SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
 
 
 # -- the model folder ---------------------------------------------------------
-
-
-def _invalid(root: pathlib.Path, message: str, **metadata: str) -> FailedPrecondition:
-    return FailedPrecondition("MODEL_INVALID", message, domain=DOMAIN, metadata={"model_dir": str(root), **metadata})
 
 
 def is_clip_model_dir(path: str | os.PathLike) -> bool:
@@ -96,219 +101,32 @@ def read_clip_manifest(model_dir: str | os.PathLike) -> dict:
             manifest[key]
         int(manifest["dimension"])
     except (OSError, ValueError, KeyError, TypeError):
-        raise _invalid(root, f"{path} is not a readable image model manifest.") from None
+        raise model_invalid(root, f"{path} is not a readable image model manifest.") from None
     if manifest.get("kind") != KIND:
-        raise _invalid(root, f"{path} describes a {manifest.get('kind') or 'text'} model, not a CLIP model.")
+        raise model_invalid(root, f"{path} describes a {manifest.get('kind') or 'text'} model, not a CLIP model.")
     try:
         variants = {str(p): {"image": str(v["image"]), "text": str(v["text"])} for p, v in manifest["variants"].items()}
     except (AttributeError, KeyError, TypeError):
-        raise _invalid(root, f"{path} has a malformed `variants` entry.") from None
+        raise model_invalid(root, f"{path} has a malformed `variants` entry.") from None
     if FP32 not in variants:
-        raise _invalid(root, f"{path} lists no fp32 variant.")
+        raise model_invalid(root, f"{path} lists no fp32 variant.")
     manifest["variants"] = variants
     checksums = manifest.get("checksums") or {}
     if not isinstance(checksums, dict):
-        raise _invalid(root, f"{path} has a malformed `checksums` entry.")
+        raise model_invalid(root, f"{path} has a malformed `checksums` entry.")
     manifest.setdefault("tokenizer", "tokenizer.json")
     manifest.setdefault("preprocess", "preprocess.json")
     for rel in (manifest["tokenizer"], manifest["preprocess"], *(f for v in variants.values() for f in v.values())):
         if not (root / rel).is_file():
-            raise _invalid(root, f"Model file {rel} in {root} is missing; re-export the model.", file=str(rel))
+            raise model_invalid(root, f"Model file {rel} in {root} is missing; re-export the model.", file=str(rel))
     return manifest
-
-
-# -- decoding -----------------------------------------------------------------
-
-
-def _unreadable(message: str, **metadata: str) -> InvalidArgument:
-    return InvalidArgument("IMAGE_UNREADABLE", message, domain=DOMAIN, metadata=metadata)
-
-
-def _too_large(width: int | None, height: int | None, max_pixels: int) -> InvalidArgument:
-    if width is None or height is None:  # Pillow refused the header's size before we saw it
-        size, metadata = "far larger than that", {}
-    else:
-        size, metadata = f"{width}x{height} pixels", {"width": str(width), "height": str(height)}
-    return InvalidArgument(
-        "IMAGE_TOO_LARGE",
-        f"The image is {size}; at most {max_pixels} pixels are decoded (scale it down first).",
-        domain=DOMAIN,
-        metadata={**metadata, "max_pixels": str(max_pixels)},
-    )
-
-
-def _to_8bit(image):
-    """16-bit and 32-bit grey images as 8-bit "L" (Pillow's own conversion would clip at 255)."""
-    from PIL import Image
-
-    if image.mode in _SIXTEEN_BIT_MODES or image.mode == "I":
-        values = np.asarray(image)
-        if image.mode == "I" and values.size and values.max() <= 255 and values.min() >= 0:
-            scaled = values
-        else:
-            scaled = np.rint(values.astype(np.float64) / 257.0)
-        return Image.fromarray(np.clip(scaled, 0, 255).astype(np.uint8), "L")
-    if image.mode == "F":
-        values = np.nan_to_num(np.asarray(image, dtype=np.float64))
-        if values.size and values.min() >= 0.0 and values.max() <= 1.0:
-            values = values * 255.0
-        return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), "L")
-    return image
-
-
-def _to_rgb(image):
-    """RGB the way transformers' convert_to_rgb does it: transparency composited on white."""
-    from PIL import Image
-
-    image = _to_8bit(image)
-    if "A" in image.getbands() or image.info.get("transparency") is not None:
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    return image.convert("RGB")
-
-
-def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS):
-    """Encoded image bytes -> an 8-bit RGB PIL image, upright per its EXIF orientation.
-
-    Animated and multi-page files give their first frame. Raises InvalidArgument
-    IMAGE_UNREADABLE (not an image, truncated, unsupported colour mode) or
-    IMAGE_TOO_LARGE (more than max_pixels, checked from the header before decoding).
-    """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise _unreadable(f"The image must be bytes, not {type(data).__name__}.")
-    if len(data) == 0:
-        raise _unreadable("The image is empty (0 bytes).")
-    try:
-        image: Image.Image = Image.open(io.BytesIO(data))  # reads the header only
-    except Image.DecompressionBombError:
-        raise _too_large(None, None, max_pixels) from None
-    except UnidentifiedImageError:
-        raise _unreadable(f"The bytes are not an image in a format the embedder reads ({FORMATS_HINT}).") from None
-    except Exception:  # noqa: BLE001 - Pillow raises many types for broken headers
-        raise _unreadable("The image header is corrupt.") from None
-    width, height = image.size
-    if width < 1 or height < 1:
-        raise _unreadable(f"The image has no pixels ({width}x{height}).")
-    if width * height > max_pixels:
-        raise _too_large(width, height, max_pixels)
-    try:
-        image.load()
-    except Image.DecompressionBombError:
-        raise _too_large(width, height, max_pixels) from None
-    except MemoryError:
-        raise _too_large(width, height, max_pixels) from None
-    except Exception:  # noqa: BLE001 - truncated or corrupt data: OSError, SyntaxError, ValueError, ...
-        raise _unreadable(
-            f"The {image.format or 'image'} data is truncated or corrupt.", format=str(image.format or "")
-        ) from None
-    try:
-        upright = ImageOps.exif_transpose(image)
-        if upright is not None:
-            image = upright
-    except Exception:  # noqa: BLE001 - a broken EXIF block does not spoil the pixels
-        log.debug("ignoring unreadable EXIF orientation")
-    try:
-        return _to_rgb(image)
-    except Exception:  # noqa: BLE001 - e.g. a colour mode Pillow cannot convert
-        raise _unreadable(
-            f"The image's colour mode {image.mode} cannot be converted to RGB.", mode=str(image.mode)
-        ) from None
-
-
-# -- preprocessing ------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class ClipPreprocess:
-    """CLIPImageProcessor's steps, from preprocess.json, on a PIL RGB image (numpy + Pillow only).
-
-    Bit for bit what transformers' PIL backend does: the shortest edge is resized to
-    resize_shortest_edge (the long edge to int(S * long / short)) with Pillow's resampling,
-    the center crop takes rows (H - crop_height) // 2 on (zero padding when the image is
-    smaller), uint8 * rescale_factor is computed in float64 and stored as float32, and
-    (x - mean) / std in float32.
-    """
-
-    resize_shortest_edge: int
-    crop_height: int
-    crop_width: int
-    resample: str = "bicubic"
-    rescale_factor: float = 1 / 255
-    # Three values each (one per RGB channel); from_file checks the length of what it reads.
-    mean: tuple[float, ...] = (0.48145466, 0.4578275, 0.40821073)
-    std: tuple[float, ...] = (0.26862954, 0.26130258, 0.27577711)
-    convert_rgb: bool = True
-
-    _RESAMPLE = ("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming")
-
-    @classmethod
-    def from_file(cls, path: pathlib.Path) -> ClipPreprocess:
-        root = path.parent
-        try:
-            raw = json.loads(path.read_text())
-            config = cls(
-                resize_shortest_edge=int(raw["resize_shortest_edge"]),
-                crop_height=int(raw["crop_height"]),
-                crop_width=int(raw["crop_width"]),
-                resample=str(raw.get("resample", "bicubic")).lower(),
-                rescale_factor=float(raw.get("rescale_factor", 1 / 255)),
-                mean=tuple(float(v) for v in raw.get("mean", cls.mean)),
-                std=tuple(float(v) for v in raw.get("std", cls.std)),
-                convert_rgb=bool(raw.get("convert_rgb", True)),
-            )
-        except (OSError, ValueError, KeyError, TypeError):
-            raise _invalid(root, f"{path} is not a readable preprocessing config.", file=path.name) from None
-        if (
-            min(config.resize_shortest_edge, config.crop_height, config.crop_width) < 1
-            or len(config.mean) != 3
-            or len(config.std) != 3
-            or min(config.std) <= 0
-            or config.resample not in cls._RESAMPLE
-        ):
-            raise _invalid(root, f"{path} has out-of-range values.", file=path.name)
-        return config
-
-    def resized_size(self, width: int, height: int) -> tuple[int, int]:
-        """(width, height) after the shortest-edge resize, as transformers computes it."""
-        size = self.resize_shortest_edge
-        short, long = (width, height) if width <= height else (height, width)
-        new_long = int(size * long / short)
-        return (size, new_long) if width <= height else (new_long, size)
-
-    def __call__(self, image) -> np.ndarray:
-        """An RGB PIL image -> float32 [3, crop_height, crop_width]."""
-        from PIL import Image
-
-        resample = getattr(Image.Resampling, self.resample.upper())
-        image = image.resize(self.resized_size(*image.size), resample=resample)
-        pixels = self._center_crop(np.asarray(image))
-        scaled = (pixels.astype(np.float64) * self.rescale_factor).astype(np.float32)
-        normalised = (scaled - np.asarray(self.mean, dtype=np.float32)) / np.asarray(self.std, dtype=np.float32)
-        return np.ascontiguousarray(normalised.transpose(2, 0, 1), dtype=np.float32)
-
-    def _center_crop(self, pixels: np.ndarray) -> np.ndarray:
-        height, width = pixels.shape[:2]
-        ch, cw = self.crop_height, self.crop_width
-        top, left = (height - ch) // 2, (width - cw) // 2
-        if top >= 0 and left >= 0:
-            return pixels[top : top + ch, left : left + cw]
-        # Smaller than the crop: zero-padded, centred the way transformers pads.
-        new_h, new_w = max(ch, height), max(cw, width)
-        padded = np.zeros((new_h, new_w, pixels.shape[2]), dtype=pixels.dtype)
-        top_pad, left_pad = -(-(new_h - height) // 2), -(-(new_w - width) // 2)
-        padded[top_pad : top_pad + height, left_pad : left_pad + width] = pixels
-        top, left = top + top_pad, left + left_pad
-        return padded[max(0, top) : min(new_h, top + ch), max(0, left) : min(new_w, left + cw)]
 
 
 # -- results ------------------------------------------------------------------
 
 
 @dataclasses.dataclass(frozen=True)
-class ImageEmbeddings:
+class ImageEmbeddings(VectorRows):
     """Vectors for a list of images, in the caller's order, with per-image errors.
 
     vectors: float32 [n, dimension]; row i is unit length when errors[i] is None, and
@@ -319,9 +137,6 @@ class ImageEmbeddings:
     vectors: np.ndarray
     errors: list[MivaaError | None]
 
-    def __len__(self) -> int:
-        return len(self.errors)
-
     @property
     def ok(self) -> list[bool]:
         return [e is None for e in self.errors]
@@ -330,21 +145,6 @@ class ImageEmbeddings:
         for error in self.errors:
             if error is not None:
                 raise error
-
-    @classmethod
-    def empty(cls, dimension: int) -> ImageEmbeddings:
-        return cls(np.zeros((0, dimension), dtype=np.float32), [])
-
-    def slice(self, start: int, stop: int) -> ImageEmbeddings:
-        return ImageEmbeddings(self.vectors[start:stop], self.errors[start:stop])
-
-    @classmethod
-    def concat(cls, parts: Sequence[ImageEmbeddings], dimension: int) -> ImageEmbeddings:
-        if not parts:
-            return cls.empty(dimension)
-        if len(parts) == 1:
-            return parts[0]
-        return cls(np.concatenate([p.vectors for p in parts], axis=0), [e for p in parts for e in p.errors])
 
 
 def l2_normalize(vectors: np.ndarray) -> np.ndarray:
@@ -420,7 +220,7 @@ class OnnxClipModel:
         try:
             self._tokenizer = Tokenizer.from_file(str(self.model_dir / self.manifest["tokenizer"]))
         except Exception:  # noqa: BLE001 - tokenizers raises its own exception type
-            raise _invalid(
+            raise model_invalid(
                 self.model_dir,
                 f"{self.manifest['tokenizer']} in {self.model_dir} is not a readable tokenizer.",
                 file=str(self.manifest["tokenizer"]),
@@ -429,20 +229,9 @@ class OnnxClipModel:
         self._tokenizer.enable_truncation(max_length=self.max_text_tokens)
         self._tokenizer.no_padding()
 
-        if providers is None:
-            available = ort.get_available_providers()
-            providers = [CUDA, CPU] if CUDA in available else [CPU]
-        providers = list(providers)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = int(intra_op_threads or os.cpu_count() or 1)
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
+        providers, options = session_settings(ort, providers, intra_op_threads)
         if precision == "auto":
-            available = set(ort.get_available_providers())
-            first = next((p for p in providers if p in available), CPU)
-            precision = FP16 if first == CUDA and FP16 in self.variants else FP32
+            precision = FP16 if first_available(ort, providers) == CUDA and FP16 in self.variants else FP32
             self._image_session = self._open(ort, precision, "image", options, providers)
             if precision == FP16 and self._image_session.get_providers()[0] != CUDA:
                 # CUDA was offered but could not run it: fp16 graphs are a GPU optimisation.
@@ -460,13 +249,13 @@ class OnnxClipModel:
         self._text_output = _output_name(self._text_session, TEXT_OUTPUT)
         image_input = next((i for i in self._image_session.get_inputs() if i.name == IMAGE_INPUT), None)
         if image_input is None:
-            raise _invalid(
+            raise model_invalid(
                 self.model_dir, f"The image graph of {self.name} has no {IMAGE_INPUT} input; re-export the model."
             )
         self._image_dtype = np.float16 if image_input.type == "tensor(float16)" else np.float32
         self._text_inputs = {i.name: i for i in self._text_session.get_inputs()}
         if "input_ids" not in self._text_inputs:
-            raise _invalid(
+            raise model_invalid(
                 self.model_dir, f"The text graph of {self.name} has no input_ids input; re-export the model."
             )
         length = self._text_inputs["input_ids"].shape[-1]
@@ -474,7 +263,7 @@ class OnnxClipModel:
         for session in (self._image_session, self._text_session):
             out_dim = session.get_outputs()[0].shape[-1]
             if isinstance(out_dim, int) and out_dim != self.dimension:
-                raise _invalid(
+                raise model_invalid(
                     self.model_dir,
                     f"A graph of {self.name} outputs {out_dim} dims, the manifest says {self.dimension}.",
                 )
@@ -493,7 +282,7 @@ class OnnxClipModel:
             return
         expected = self._checksums.get(rel)
         if expected is not None and file_sha256(self.model_dir / rel) != str(expected).lower():
-            raise _invalid(
+            raise model_invalid(
                 self.model_dir,
                 f"Model file {rel} in {self.model_dir} does not match its checksum; re-export the model.",
                 file=str(rel),
@@ -506,7 +295,7 @@ class OnnxClipModel:
         try:
             return ort.InferenceSession(str(self.model_dir / rel), sess_options=options, providers=providers)
         except Exception:  # noqa: BLE001 - onnxruntime raises its own exception types
-            raise _invalid(
+            raise model_invalid(
                 self.model_dir,
                 f"onnxruntime could not load {rel} from {self.model_dir}; re-export the model.",
                 file=str(rel),

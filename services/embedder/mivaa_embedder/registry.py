@@ -180,20 +180,20 @@ class ModelRegistry:
             self._decoder = concurrent.futures.ThreadPoolExecutor(
                 self.decode_threads, thread_name_prefix="image-decode"
             )
-        image_batcher = DynamicBatcher(
-            model.embed_pixels,
-            max_batch_texts=self.max_batch_images,
-            max_wait_ms=self.max_wait_ms,
-            dimension=model.dimension,
-            name=f"{model.name}-images",
-            result_type=ImageEmbeddings,
-        )
-        text_batcher = DynamicBatcher(
-            model.embed_texts,
-            max_batch_texts=self.max_batch_texts,
-            max_wait_ms=self.max_wait_ms,
-            dimension=model.dimension,
-            name=f"{model.name}-texts",
+        # One batcher per tower: images and texts queue apart, each with its own batch size.
+        image_batcher, text_batcher = (
+            DynamicBatcher(
+                embed,
+                max_batch_texts=max_batch,
+                max_wait_ms=self.max_wait_ms,
+                dimension=model.dimension,
+                name=f"{model.name}-{kind}",
+                result_type=result_type,
+            )
+            for embed, max_batch, kind, result_type in (
+                (model.embed_pixels, self.max_batch_images, "images", ImageEmbeddings),
+                (model.embed_texts, self.max_batch_texts, "texts", EmbeddingBatch),
+            )
         )
         image_batcher.start()
         text_batcher.start()

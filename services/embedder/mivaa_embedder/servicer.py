@@ -11,6 +11,7 @@ from mivaa.embedder.v1 import embedder_service_pb2_grpc
 from mivaa_embedder.registry import ModelRegistry, ServedImageModel
 from mivaa_embedder.text_model import EmbeddingBatch
 from mivaa_platform.errors import InvalidArgument, MivaaError
+from mivaa_platform.streams import END, read_ahead
 
 DOMAIN = "embedder.mivaa"
 MAX_TEXTS_PER_CALL = 256
@@ -72,9 +73,6 @@ class _Window:
             self._changed.notify_all()
 
 
-_END = object()
-
-
 async def _embed_one(model: ServedImageModel, image: bytes, index: int, image_id: str):
     """One image's vector; a failure names the image (metadata index and id)."""
     try:
@@ -128,31 +126,25 @@ class EmbedderServicer(embedder_service_pb2_grpc.EmbedderServiceServicer):
         window = _Window(2 * max(1, self._registry.max_batch_images), MAX_STREAM_BYTES_IN_FLIGHT)
         pending: asyncio.Queue = asyncio.Queue()
 
-        async def read() -> None:
-            model: ServedImageModel | None = None
-            index = 0
-            try:
-                async for request in request_iterator:
-                    if model is None:
-                        model = self._registry.image_model(request.model)
-                    size = len(request.image)
-                    await window.acquire(size)
-                    task = asyncio.ensure_future(_embed_one(model, request.image, index, request.id))
-                    pending.put_nowait((request.id, size, model.name, task))
-                    index += 1
-            except asyncio.CancelledError:
-                raise
-            except BaseException as exc:  # noqa: BLE001 - handed to the response loop, which raises it
-                pending.put_nowait(exc)
-                return
-            pending.put_nowait(_END)
+        model: ServedImageModel | None = None
+        index = 0
 
-        reader = asyncio.ensure_future(read())
+        async def admit(request: pb.EmbedImagesRequest) -> None:
+            nonlocal model, index
+            if model is None:
+                model = self._registry.image_model(request.model)
+            size = len(request.image)
+            await window.acquire(size)
+            task = asyncio.ensure_future(_embed_one(model, request.image, index, request.id))
+            pending.put_nowait((request.id, size, model.name, task))
+            index += 1
+
+        reader = asyncio.ensure_future(read_ahead(request_iterator, admit, pending))
         first = True
         try:
             while True:
                 item = await pending.get()
-                if item is _END:
+                if item is END:
                     break
                 if isinstance(item, BaseException):
                     raise item

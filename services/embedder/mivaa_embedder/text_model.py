@@ -24,9 +24,11 @@ import pathlib
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from mivaa_embedder.rows import VectorRows
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument
 
 DOMAIN = "embedder.mivaa"
@@ -41,7 +43,7 @@ PRECISIONS = ("auto", FP32, INT8)
 
 
 @dataclasses.dataclass(frozen=True)
-class EmbeddingBatch:
+class EmbeddingBatch(VectorRows):
     """Vectors for a list of texts, in the caller's order.
 
     vectors: float32 [n, dimension], each row unit length.
@@ -52,28 +54,6 @@ class EmbeddingBatch:
     vectors: np.ndarray
     token_counts: list[int]
     truncated: list[bool]
-
-    def __len__(self) -> int:
-        return len(self.token_counts)
-
-    @classmethod
-    def empty(cls, dimension: int) -> EmbeddingBatch:
-        return cls(np.zeros((0, dimension), dtype=np.float32), [], [])
-
-    def slice(self, start: int, stop: int) -> EmbeddingBatch:
-        return EmbeddingBatch(self.vectors[start:stop], self.token_counts[start:stop], self.truncated[start:stop])
-
-    @classmethod
-    def concat(cls, parts: Sequence[EmbeddingBatch], dimension: int) -> EmbeddingBatch:
-        if not parts:
-            return cls.empty(dimension)
-        if len(parts) == 1:
-            return parts[0]
-        return cls(
-            np.concatenate([p.vectors for p in parts], axis=0),
-            [c for p in parts for c in p.token_counts],
-            [t for p in parts for t in p.truncated],
-        )
 
 
 def mean_pool_normalize(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -88,12 +68,36 @@ def mean_pool_normalize(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def file_sha256(path: pathlib.Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks (model files are hundreds of MB)."""
-    digest = hashlib.sha256()
+    """Hex sha256 of a file, read in blocks (model files are hundreds of MB)."""
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def session_settings(ort, providers: Sequence[str] | None, intra_op_threads: int | None) -> tuple[list[str], Any]:
+    """The providers (CUDA first when onnxruntime offers it) and the session options every model runs with.
+
+    One model call at a time per session, its operators spread over `intra_op_threads` (default: every core).
+    """
+    if providers is None:
+        providers = [CUDA, CPU] if CUDA in ort.get_available_providers() else [CPU]
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = int(intra_op_threads or os.cpu_count() or 1)
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    return list(providers), options
+
+
+def first_available(ort, providers: Sequence[str]) -> str:
+    """The provider a session will be tried on first: the first one onnxruntime offers, else the CPU."""
+    available = set(ort.get_available_providers())
+    return next((p for p in providers if p in available), CPU)
+
+
+def model_invalid(root: pathlib.Path, message: str, **metadata: str) -> FailedPrecondition:
+    """MODEL_INVALID for a model folder whose manifest or files do not add up."""
+    return FailedPrecondition("MODEL_INVALID", message, domain=DOMAIN, metadata={"model_dir": str(root), **metadata})
 
 
 def read_manifest(model_dir: str | os.PathLike, *, verify_checksums: bool = False) -> dict:
@@ -222,22 +226,11 @@ class OnnxTextEmbedder:
         self._tokenizer.enable_truncation(max_length=self.max_tokens)
         self._tokenizer.no_padding()
 
-        if providers is None:
-            available = ort.get_available_providers()
-            providers = [CUDA, CPU] if CUDA in available else [CPU]
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = int(intra_op_threads or os.cpu_count() or 1)
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        providers = list(providers)
+        providers, options = session_settings(ort, providers, intra_op_threads)
         if precision == "auto":
             # int8 only where the CPU provider will run the model. When another provider is
             # first (CUDA) but the session still lands on the CPU (no usable GPU), reopen as int8.
-            available = set(ort.get_available_providers())
-            first = next((p for p in providers if p in available), CPU)
-            precision = INT8 if first == CPU and INT8 in self.variants else FP32
+            precision = INT8 if first_available(ort, providers) == CPU and INT8 in self.variants else FP32
             self._session = self._open(ort, precision, options, providers)
             if precision == FP32 and INT8 in self.variants and self._session.get_providers()[0] == CPU:
                 precision = INT8

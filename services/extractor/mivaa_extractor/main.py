@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+from functools import partial
 
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
-from mivaa_extractor.chunking import Chunker
-from mivaa_extractor.clients import OcrClient, SearchCatalog
-from mivaa_extractor.ingest import Ingestor, UploadLimits
-from mivaa_extractor.jobs import JobStore
-from mivaa_extractor.pipeline import DocumentPipeline, PipelineSettings
-from mivaa_extractor.servicer import ExtractorServicer
+from mivaa_extractor.adapters.job_store import JobStore
+from mivaa_extractor.adapters.ocr import OcrClient
+from mivaa_extractor.adapters.page_reader import PageReading, ProcessPageReader
+from mivaa_extractor.adapters.search import SearchCatalog
+from mivaa_extractor.adapters.work_queue import NatsWorkQueue
+from mivaa_extractor.api.ingest import Ingestor, UploadLimits, UploadPorts
+from mivaa_extractor.api.servicer import ExtractorServicer
+from mivaa_extractor.extraction.chunking import Chunker
+from mivaa_extractor.extraction.entities import EntityRecognizer, EntitySettings
+from mivaa_extractor.extraction.structure.content_limits import ContentLimits
+from mivaa_extractor.extraction.structure.images import ImageSettings
+from mivaa_extractor.extraction.structure.page_analysis import AnalysisSettings
+from mivaa_extractor.extraction.text_extraction import PageExtractor
 from mivaa_extractor.settings import PREFIX, ExtractorSettings
-from mivaa_extractor.structure.content_limits import ContentLimits
-from mivaa_extractor.structure.images import ImageSettings
-from mivaa_extractor.structure.page_analysis import AnalysisSettings
 from mivaa_extractor.task_seal import TaskSealer
-from mivaa_extractor.text_extraction import PageExtractor
-from mivaa_extractor.worker import ExtractWorker
+from mivaa_extractor.worker.consumer import ExtractWorker
+from mivaa_extractor.worker.pipeline import DocumentPipeline, PipelinePorts, PipelineSettings
 from mivaa_platform import messaging
 from mivaa_platform.channels import create_channel, wait_until_serving
 from mivaa_platform.config import ConfigError, ServerSettings, load_config
@@ -61,12 +67,10 @@ async def amain() -> int:
     ingestor: Ingestor | None = None
     if "api" in settings.roles:
         ingestor = Ingestor(
-            js=js,
-            jobs=jobs,
-            originals=originals,
-            catalog=catalog,
-            limits=UploadLimits(max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages),
-            task_sealer=task_sealer,
+            UploadPorts(
+                jobs=jobs, originals=originals, catalog=catalog, work=NatsWorkQueue(js), task_sealer=task_sealer
+            ),
+            UploadLimits(max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages),
         )
         service.add(
             extractor_service_pb2_grpc.add_ExtractorServiceServicer_to_server,
@@ -79,70 +83,41 @@ async def amain() -> int:
     stop = asyncio.Event()
     worker_task: asyncio.Task | None = None
     page_extractor: PageExtractor | None = None
+    entity_recognizer: EntityRecognizer | None = None
     if "worker" in settings.roles:
         embedder = EmbedderClient(embedder_channel)
         await wait_until_serving(embedder_channel, "mivaa.embedder.v1.EmbedderService")
         await embedder.resolve_model()
-        page_extractor = PageExtractor(
-            workers=settings.processes or None,
-            page_time_limit=settings.page_time_limit_seconds,
-            memory_limit_bytes=settings.worker_memory_limit_mb << 20 if settings.worker_memory_limit_mb else None,
-            recycle_above_rss_bytes=settings.worker_recycle_rss_mb << 20 if settings.worker_recycle_rss_mb else None,
-            recycle_after_tasks=settings.worker_recycle_after_tasks or None,
-            settings=AnalysisSettings(
-                images=ImageSettings(
-                    min_side_px=settings.image_min_side_px,
-                    min_area_ratio=settings.image_min_area_ratio,
-                    max_side_px=settings.image_max_side_px,
-                ),
-                extract_images=settings.extract_images,
-                detect_tables=settings.detect_tables,
-                content=ContentLimits(
-                    page_content_bytes=settings.page_content_limit_mb << 20,
-                    page_image_bytes=settings.page_image_limit_mb << 20,
-                    document_content_bytes=settings.document_content_limit_mb << 20,
-                ),
-            ),
-        )
+        page_extractor = _page_extractor(settings)
         await page_extractor.warm_up()
-
-        def new_chunker() -> Chunker:
-            if settings.tokenizer_path:
-                return Chunker.from_tokenizer_file(
-                    settings.tokenizer_path,
-                    max_tokens=settings.chunk_max_tokens,
-                    overlap_tokens=settings.chunk_overlap_tokens,
+        if settings.entity_processes > 0:
+            entity_recognizer = EntityRecognizer(
+                EntitySettings(
+                    processes=settings.entity_processes,
+                    batch_time_limit_seconds=settings.entity_batch_time_limit_seconds,
                 )
-            return Chunker(max_tokens=settings.chunk_max_tokens, overlap_tokens=settings.chunk_overlap_tokens)
-
+            )
+            await entity_recognizer.warm_up()
         recognizer = None
         if settings.ocr_addr:
             ocr_channel = create_channel(settings.ocr_addr, stream_seconds=1800.0, tls=tls)
             channels.append(ocr_channel)
             recognizer = OcrClient(ocr_channel, engine=settings.ocr_engine, languages=settings.ocr_languages)
-        pipeline = DocumentPipeline(
+        ports = PipelinePorts(
             jobs=jobs,
             originals=originals,
             catalog=catalog,
             embedder=embedder,
             index=catalog,
-            page_extractor=page_extractor,
-            chunker_factory=new_chunker,
-            settings=PipelineSettings(
-                batch_pages=settings.batch_pages,
-                embed_batch=settings.embed_batch,
-                scratch_dir=settings.scratch_dir or None,
-                ocr_dpi=settings.ocr_dpi,
-                ocr_max_pixels=settings.ocr_max_pixels,
-                ocr_min_dpi=settings.ocr_min_dpi,
-                document_time_limit_seconds=settings.document_time_limit_seconds,
-            ),
+            pages=ProcessPageReader(page_extractor, _page_reading(settings)),
             task_sealer=task_sealer,
             recognizer=recognizer,
             image_embedder=ImageEmbedderClient(embedder_channel, settings.image_model)
             if settings.embed_images
             else None,
+            entities=entity_recognizer,
         )
+        pipeline = DocumentPipeline(ports, partial(_new_chunker, settings), _pipeline_settings(settings))
         worker = ExtractWorker(
             js,
             pipeline,
@@ -168,11 +143,59 @@ async def amain() -> int:
             ingestor.close()
         if page_extractor is not None:
             page_extractor.close()
+        if entity_recognizer is not None:
+            entity_recognizer.close()
         for channel in channels:
             await channel.close()
         await nc.drain()
 
     return await service.run_until_signalled(shutdown)
+
+
+def _page_extractor(settings: ExtractorSettings) -> PageExtractor:
+    def mebibytes(value: int) -> int | None:
+        return value << 20 if value else None
+
+    return PageExtractor(
+        workers=settings.processes or None,
+        page_time_limit=settings.page_time_limit_seconds,
+        memory_limit_bytes=mebibytes(settings.worker_memory_limit_mb),
+        recycle_above_rss_bytes=mebibytes(settings.worker_recycle_rss_mb),
+        recycle_after_tasks=settings.worker_recycle_after_tasks or None,
+        settings=AnalysisSettings(
+            images=ImageSettings(
+                min_side_px=settings.image_min_side_px,
+                min_area_ratio=settings.image_min_area_ratio,
+                max_side_px=settings.image_max_side_px,
+            ),
+            extract_images=settings.extract_images,
+            detect_tables=settings.detect_tables,
+            content=ContentLimits(
+                page_content_bytes=settings.page_content_limit_mb << 20,
+                page_image_bytes=settings.page_image_limit_mb << 20,
+                document_content_bytes=settings.document_content_limit_mb << 20,
+            ),
+        ),
+    )
+
+
+def _page_reading(settings: ExtractorSettings) -> PageReading:
+    """Every PageReading field is an ExtractorSettings field of the same name."""
+    return PageReading(**{field.name: getattr(settings, field.name) for field in dataclasses.fields(PageReading)})
+
+
+def _pipeline_settings(settings: ExtractorSettings) -> PipelineSettings:
+    return PipelineSettings(embed_batch=settings.embed_batch, scratch_dir=settings.scratch_dir or None)
+
+
+def _new_chunker(settings: ExtractorSettings) -> Chunker:
+    if settings.tokenizer_path:
+        return Chunker.from_tokenizer_file(
+            settings.tokenizer_path,
+            max_tokens=settings.chunk_max_tokens,
+            overlap_tokens=settings.chunk_overlap_tokens,
+        )
+    return Chunker(max_tokens=settings.chunk_max_tokens, overlap_tokens=settings.chunk_overlap_tokens)
 
 
 def _check_limits(settings: ExtractorSettings) -> None:

@@ -1,21 +1,40 @@
-"""What the extractor's domain needs from other services, as plain async interfaces.
+"""What the upload and processing use cases need from the world, as plain async interfaces.
 
-The gRPC adapters in `clients.py` implement them; tests may pass in-process
-fakes for injected faults only.
+Typed with the extractor's own types (the structure model, the chunks, the
+dataclasses below), never with another service's protos: the adapters in
+`mivaa_extractor.adapters` translate to search, OCR and NATS, and the unit
+tests pass in-memory fakes. Job records and work items are the extractor's
+own messages (mivaa.jobs.v1), stored as they are, so the job ports speak them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import enum
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from mivaa.search.v1 import search_service_pb2
+from mivaa.jobs.v1 import job_pb2
+from mivaa_extractor.extraction.chunking import TextChunk
+from mivaa_extractor.extraction.entities import FoundEntity
+from mivaa_extractor.extraction.structure.model import DocumentInfo, ExtractedImage, FontProfile, PageLayout
+from mivaa_extractor.extraction.text_extraction import RenderedPage
 from mivaa_platform.embedding import EmbeddedTexts
+from mivaa_platform.tenancy import TenantScope
+
+
+class DocumentState(enum.Enum):
+    PENDING = "PENDING"
+    PROCESSING = "PROCESSING"
+    READY = "READY"
+    FAILED = "FAILED"
 
 
 @dataclass(frozen=True)
 class NewDocument:
+    """A document the catalog is asked to register; documents are deduplicated per tenant by sha256."""
+
     filename: str
     title: str
     labels: tuple[str, ...]
@@ -23,20 +42,42 @@ class NewDocument:
     size_bytes: int
     page_count: int
     job: str
-    # The tenant that owns the document (the uploader's); documents are deduplicated per tenant.
+    # The tenant that owns the document (the uploader's).
     tenant: str
+
+
+@dataclass(frozen=True)
+class CatalogDocument:
+    """A document as the catalog holds it (what an uploader is shown)."""
+
+    name: str
+    sha256: str
+    state: DocumentState
+    # The job that processes it: "jobs/{id}" ("" when none was recorded).
+    job: str
+    filename: str = ""
+    title: str = ""
+    labels: tuple[str, ...] = ()
+    size_bytes: int = 0
+    page_count: int = 0
+    chunk_count: int = 0
+    image_count: int = 0
+    create_time: datetime | None = None
+    update_time: datetime | None = None
+    # Read from the PDF when it was processed; None before.
+    info: DocumentInfo | None = None
 
 
 class DocumentCatalog(Protocol):
     """Documents of one tenant at a time: every call names the tenant that owns the document."""
 
-    async def create(self, document: NewDocument) -> tuple[search_service_pb2.Document, bool]: ...
+    async def create(self, document: NewDocument) -> tuple[CatalogDocument, bool]: ...
 
     async def set_state(
-        self, name: str, state: search_service_pb2.DocumentState, *, tenant: str, job: str | None = None
-    ) -> search_service_pb2.Document: ...
+        self, name: str, state: DocumentState, *, tenant: str, job: str | None = None
+    ) -> CatalogDocument: ...
 
-    async def get(self, name: str, *, tenant: str) -> search_service_pb2.Document:
+    async def get(self, name: str, *, tenant: str) -> CatalogDocument:
         """The tenant's document; NOT_FOUND when it has none of that name (another tenant's included)."""
         ...
 
@@ -45,20 +86,54 @@ class DocumentCatalog(Protocol):
         ...
 
 
-class TextEmbedder(Protocol):
-    model: str
+@dataclass(frozen=True)
+class EmbeddedChunk:
+    """A chunk ready for the index: its vector, its token count and where its text came from."""
 
-    async def embed(self, texts: Sequence[str]) -> EmbeddedTexts: ...
+    chunk: TextChunk
+    embedding: Sequence[float]
+    token_count: int
+    # True when a page of the chunk was read by OCR; the lowest confidence of those pages (0..1).
+    from_ocr: bool = False
+    ocr_confidence: float = 0.0
+    entities: tuple[ChunkEntity, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChunkEntity:
+    """A named entity the chunk mentions: its type (PERSON, ORGANIZATION, PLACE, DATE, AMOUNT), its text
+    and the pages of the chunk it is on."""
+
+    type: str
+    text: str
+    pages: tuple[int, ...]
+
+
+class EntityFinder(Protocol):
+    """Named entities of English texts (extraction.entities.EntityRecognizer: spaCy in supervised processes)."""
+
+    async def recognize(self, texts: Sequence[str], *, owner: Hashable = None) -> list[list[FoundEntity]]: ...
+
+
+@dataclass(frozen=True)
+class IndexTarget:
+    """The document whose chunks, pages and images a writer replaces, and what to record about it."""
+
+    document: str
+    tenant: str
+    model: str
+    page_count: int
+    info: DocumentInfo
 
 
 class ChunkWriter(Protocol):
     """One atomic replacement of a document's chunks, pages and images: write many, then commit or abort."""
 
-    async def write(self, chunk: search_service_pb2.Chunk) -> None: ...
+    async def write(self, chunk: EmbeddedChunk) -> None: ...
 
-    async def write_page(self, page: search_service_pb2.Page) -> None: ...
+    async def write_page(self, page: PageLayout, *, ocr: bool) -> None: ...
 
-    async def write_image(self, piece: search_service_pb2.ImageContent) -> None: ...
+    async def write_image(self, image: ExtractedImage, *, vector: Sequence[float], model: str) -> None: ...
 
     async def commit(self) -> int: ...
 
@@ -66,16 +141,19 @@ class ChunkWriter(Protocol):
 
 
 class ChunkIndex(Protocol):
-    async def open_writer(
-        self,
-        document: str,
-        *,
-        tenant: str,
-        model: str,
-        page_count: int,
-        metadata: search_service_pb2.DocumentMetadata | None = None,
-        outline: Sequence[search_service_pb2.OutlineEntry] = (),
-    ) -> ChunkWriter: ...
+    async def open_writer(self, target: IndexTarget) -> ChunkWriter: ...
+
+
+class TextEmbedder(Protocol):
+    model: str
+
+    async def embed(self, texts: Sequence[str]) -> EmbeddedTexts: ...
+
+
+class ImageEmbedder(Protocol):
+    """Image vectors (CLIP's image tower): raises FAILED_PRECONDITION IMAGE_MODEL_UNAVAILABLE when none is served."""
+
+    async def embed_images(self, images: Sequence[bytes]) -> tuple[str, list[list[float]]]: ...
 
 
 @dataclass(frozen=True)
@@ -92,7 +170,67 @@ class PageRecognizer(Protocol):
     async def recognize(self, pages: Sequence[tuple[int, bytes]], dpi: int) -> dict[int, RecognizedPage]: ...
 
 
-class ImageEmbedder(Protocol):
-    """Image vectors (CLIP's image tower): raises FAILED_PRECONDITION IMAGE_MODEL_UNAVAILABLE when none is served."""
+@dataclass(frozen=True)
+class WorkingCopy:
+    """The document a task processes: its original written to scratch, opened with its password."""
 
-    async def embed_images(self, images: Sequence[bytes]) -> tuple[str, list[list[float]]]: ...
+    path: str
+    password: str | None
+    job: str
+    tenant: str
+
+
+class PageReader(Protocol):
+    """A document's pages as the structure model (adapters.page_reader: supervised processes in the service)."""
+
+    async def profile(self, document: WorkingCopy) -> tuple[DocumentInfo, FontProfile]:
+        """What every page's analysis needs to know about the document, read once."""
+        ...
+
+    def pages(
+        self, document: WorkingCopy, page_count: int, profile: tuple[DocumentInfo, FontProfile]
+    ) -> AsyncIterator[list[PageLayout]]:
+        """Pages 1..page_count in order, a batch at a time; a page that failed carries its error."""
+        ...
+
+    async def render(self, document: WorkingCopy, numbers: list[int]) -> list[RenderedPage]:
+        """The pages as images for OCR; a page that could not be rendered carries its error."""
+        ...
+
+
+class Originals(Protocol):
+    """Uploaded files by sha256 (mivaa_platform.messaging.OriginalsStore: the NATS object store)."""
+
+    async def put(self, sha256: str, data: bytes) -> None: ...
+
+    async def get(self, sha256: str) -> bytes: ...
+
+
+class JobRecords(Protocol):
+    """Durable job records (adapters.job_store.JobStore: NATS KV); a job outside `tenant` is JOB_NOT_FOUND."""
+
+    async def create(self, job: job_pb2.Job) -> job_pb2.Job: ...
+
+    async def get(self, name: str, *, tenant: TenantScope) -> job_pb2.Job: ...
+
+    async def update(
+        self, name: str, change: Callable[[job_pb2.Job], bool | None], *, tenant: TenantScope
+    ) -> job_pb2.Job:
+        """Applies `change` atomically; terminal jobs are never changed, False from `change` skips the write."""
+        ...
+
+    async def delete(self, name: str, *, tenant: TenantScope) -> None: ...
+
+    async def cancel(self, name: str, *, tenant: TenantScope) -> job_pb2.Job: ...
+
+    async def list(self, page_size: int, page_token: str, *, tenant: TenantScope) -> tuple[list[job_pb2.Job], str]: ...
+
+    def watch(self, name: str, *, tenant: TenantScope) -> AsyncIterator[job_pb2.JobEvent]: ...
+
+
+class WorkQueue(Protocol):
+    """Where extraction tasks wait for a worker (adapters.work_queue.NatsWorkQueue: the JetStream work stream)."""
+
+    async def submit(self, task: job_pb2.ExtractTask) -> None:
+        """Queues the task once: submitting the same job again is a no-op."""
+        ...

@@ -62,3 +62,6 @@ class ExtractorSettings:
     # Image vectors for image search: the embedder's image model (empty: its first one, if any).
     embed_images: bool = True
     image_model: str = ""
+    # Processes recognizing named entities in English documents' chunks (spaCy); 0 turns it off.
+    entity_processes: int = 1
+    entity_batch_time_limit_seconds: float = 60.0

@@ -11,8 +11,7 @@ from mivaa_ocr.engines.base_engine import Box
 from mivaa_ocr.errors import DOMAIN, engines_loading
 from mivaa_ocr.pool import OcrPool, PageResult, RecognizeOptions
 from mivaa_platform.errors import InvalidArgument
-
-_END = object()
+from mivaa_platform.streams import END, read_ahead
 
 
 def _options(options: pb.OcrOptions) -> RecognizeOptions:
@@ -78,29 +77,25 @@ class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
             slots.release()
             finished.put_nowait(task)
 
-        async def read() -> None:
-            options = None
-            try:
-                async for request in request_iterator:
-                    if options is None:
-                        options = _options(request.options)
-                        self._pool.check(options)  # fail fast on an unknown engine or language
-                    page_id, image, dpi = _page(request.page)
-                    await slots.acquire()
-                    task = asyncio.create_task(self._pool.recognize(page_id, image, dpi, options))
-                    pending.add(task)
-                    task.add_done_callback(done)
-            except BaseException as exc:  # noqa: BLE001 - handed to the writer, which raises it
-                finished.put_nowait(exc)
-                return
-            finished.put_nowait(_END)
+        options = None
 
-        reader = asyncio.create_task(read())
+        async def admit(request: pb.StreamRecognizeTextRequest) -> None:
+            nonlocal options
+            if options is None:
+                options = _options(request.options)
+                self._pool.check(options)  # fail fast on an unknown engine or language
+            page_id, image, dpi = _page(request.page)
+            await slots.acquire()
+            task = asyncio.create_task(self._pool.recognize(page_id, image, dpi, options))
+            pending.add(task)
+            task.add_done_callback(done)
+
+        reader = asyncio.create_task(read_ahead(request_iterator, admit, finished))
         reading = True
         try:
             while reading or pending or not finished.empty():
                 item = await finished.get()
-                if item is _END:
+                if item is END:
                     reading = False
                     continue
                 if isinstance(item, BaseException):

@@ -7,6 +7,8 @@ the ErrorInfo metadata, instead of seconds of work.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Sequence
 
 from mivaa_platform.errors import InvalidArgument
@@ -43,22 +45,15 @@ def check_top_k(top_k: int) -> int:
     return top_k
 
 
+def _check_count(values: Sequence[object], limit: int, reason: str, what: str) -> None:
+    if len(values) > limit:
+        raise _refuse(reason, f"At most {limit} {what} may be named in a filter.", count=len(values), max_count=limit)
+
+
 def check_filters(*, documents: Sequence[str] = (), labels: Sequence[str] = ()) -> None:
     """TOO_MANY_DOCUMENTS, TOO_MANY_LABELS or LABEL_TOO_LONG for filters past the limits."""
-    if len(documents) > MAX_FILTER_DOCUMENTS:
-        raise _refuse(
-            "TOO_MANY_DOCUMENTS",
-            f"At most {MAX_FILTER_DOCUMENTS} documents may be named in a filter.",
-            count=len(documents),
-            max_count=MAX_FILTER_DOCUMENTS,
-        )
-    if len(labels) > MAX_FILTER_LABELS:
-        raise _refuse(
-            "TOO_MANY_LABELS",
-            f"At most {MAX_FILTER_LABELS} labels may be named in a filter.",
-            count=len(labels),
-            max_count=MAX_FILTER_LABELS,
-        )
+    _check_count(documents, MAX_FILTER_DOCUMENTS, "TOO_MANY_DOCUMENTS", "documents")
+    _check_count(labels, MAX_FILTER_LABELS, "TOO_MANY_LABELS", "labels")
     for label in labels:
         if len(label) > MAX_LABEL_CHARS:
             raise _refuse(
@@ -66,3 +61,57 @@ def check_filters(*, documents: Sequence[str] = (), labels: Sequence[str] = ()) 
                 f"A filter label is longer than {MAX_LABEL_CHARS} characters.",
                 max_chars=MAX_LABEL_CHARS,
             )
+
+
+MAX_FILTER_BLOCK_TYPES = 16
+MAX_FILTER_LANGUAGES = 16
+MAX_PAGE_NUMBER = 1_000_000  # far past any real document; a bound keeps the value an int4
+
+
+def check_scoring(min_score: float, diversity: float) -> None:
+    """INVALID_MIN_SCORE unless min_score is finite; INVALID_DIVERSITY unless diversity is in [0, 1]."""
+    if not math.isfinite(min_score):
+        raise _refuse("INVALID_MIN_SCORE", "min_score must be a finite number.")
+    if not math.isfinite(diversity) or not 0.0 <= diversity <= 1.0:
+        raise _refuse("INVALID_DIVERSITY", "diversity must be between 0 and 1.", min=0, max=1)
+
+
+def check_page_range(page_min: int, page_max: int) -> None:
+    """INVALID_PAGE_RANGE for negative pages, pages past MAX_PAGE_NUMBER, or page_min > page_max."""
+    for value in (page_min, page_max):
+        if not 0 <= value <= MAX_PAGE_NUMBER:
+            raise _refuse(
+                "INVALID_PAGE_RANGE",
+                f"page_min and page_max must be between 1 and {MAX_PAGE_NUMBER} (0 leaves an end open).",
+                max_page=MAX_PAGE_NUMBER,
+            )
+    if page_min and page_max and page_min > page_max:
+        raise _refuse("INVALID_PAGE_RANGE", "page_min must not be greater than page_max.")
+
+
+def check_time_range(after: dt.datetime | None, before: dt.datetime | None) -> None:
+    if after is not None and before is not None and after >= before:
+        raise _refuse("INVALID_TIME_RANGE", "create_time_after must be earlier than create_time_before.")
+
+
+def check_block_types(kinds: Sequence[str]) -> None:
+    """TOO_MANY_BLOCK_TYPES past the limit; INVALID_BLOCK_TYPE for a kind no block has."""
+    _check_count(kinds, MAX_FILTER_BLOCK_TYPES, "TOO_MANY_BLOCK_TYPES", "block types")
+    if "unspecified" in kinds:
+        raise _refuse("INVALID_BLOCK_TYPE", "block_types must not hold BLOCK_TYPE_UNSPECIFIED.")
+
+
+def check_languages(languages: Sequence[str]) -> list[str]:
+    """The languages as lower-case primary tags; TOO_MANY_LANGUAGES or INVALID_LANGUAGE."""
+    _check_count(languages, MAX_FILTER_LANGUAGES, "TOO_MANY_LANGUAGES", "languages")
+    tags = []
+    for language in languages:
+        tag = language.strip().lower()
+        if not (2 <= len(tag) <= 3 and tag.isascii() and tag.isalpha()):
+            raise _refuse(
+                "INVALID_LANGUAGE",
+                'A language must be a BCP 47 primary tag of 2 or 3 letters, such as "en" or "de".',
+                language=language[:16],
+            )
+        tags.append(tag)
+    return tags

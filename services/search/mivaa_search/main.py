@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from mivaa.search.v1 import search_service_pb2_grpc
@@ -13,10 +14,12 @@ from mivaa_platform.runtime import run_service
 from mivaa_platform.server import GrpcService
 from mivaa_platform.telemetry import start_metrics_server
 from mivaa_platform.tls import ClientTls
+from mivaa_search.metrics import INDEX_REBUILDS, VECTOR_RECALL
 from mivaa_search.servicer import SearchServicer
 from mivaa_search.settings import PREFIX, SearchSettings
-from mivaa_search.store import SearchStore
-from mivaa_search.usecases import DocumentCatalog, Search
+from mivaa_search.store import SearchStore, VectorTuning
+from mivaa_search.usecases import DocumentCatalog, IndexUpkeep, Search
+from mivaa_search.usecases.intelligence import DocumentIntelligence
 
 log = logging.getLogger("mivaa.search")
 
@@ -40,12 +43,15 @@ async def amain() -> int:
     models = await embedder.list_models()
     dimension = next(m.dimension for m in models if m.name == model_name)
     store = await SearchStore.open(settings.database_url, dimension=dimension, max_size=settings.pool_size)
+    store.chunks.tuning = VectorTuning(settings.exact_scan_max_chunks, settings.hnsw_ef_search)
+    upkeep = IndexUpkeep(store, settings.recall_probe_sample, on_rebuilt=INDEX_REBUILDS.inc)
     service.add(
         search_service_pb2_grpc.add_SearchServiceServicer_to_server,
         SearchServicer(
-            DocumentCatalog(store, messaging.OriginalsStore(js)),
+            DocumentCatalog(store, messaging.OriginalsStore(js), upkeep),
             Search(store, embedder, images=ImageEmbedderClient(embedder_channel)),
             dimension,
+            DocumentIntelligence(store),
         ),
         "mivaa.search.v1.SearchService",
     )
@@ -53,13 +59,38 @@ async def amain() -> int:
     # NOT_SERVING while PostgreSQL is unreachable: every call needs it.
     service.watch_dependencies({"postgres": store.ping})
     log.info("ready", extra={"fields": {"model": model_name, "dimension": dimension}})
+    maintenance = (
+        asyncio.create_task(maintain(upkeep, settings.maintenance_interval_seconds), name="mivaa-search-maintenance")
+        if settings.maintenance_interval_seconds > 0
+        else None
+    )
 
     async def shutdown() -> None:
+        if maintenance is not None:
+            maintenance.cancel()
+            await asyncio.gather(maintenance, return_exceptions=True)
+        await upkeep.close()
         await store.close()
         await embedder_channel.close()
         await nc.drain()
 
     return await service.run_until_signalled(shutdown)
+
+
+async def maintain(upkeep: IndexUpkeep, interval: float) -> None:
+    """Index upkeep on a timer: rebuild when due, probe recall, export both."""
+    delay = min(interval, 30.0)  # a first probe soon after start, then one per interval
+    while True:
+        await asyncio.sleep(delay)
+        delay = interval
+        try:
+            report = await upkeep.run_once()
+        except Exception:  # a failed round (database away) is retried at the next one
+            log.exception("vector index maintenance failed")
+            continue
+        if report.recall is not None:
+            VECTOR_RECALL.set(report.recall)
+            log.info("vector recall probe", extra={"fields": {"recall": report.recall}})
 
 
 def main() -> None:

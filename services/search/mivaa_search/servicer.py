@@ -8,15 +8,17 @@ from typing import cast
 from google.protobuf import json_format, timestamp_pb2
 
 from mivaa.search.v1 import search_service_pb2 as pb
-from mivaa.search.v1 import search_service_pb2_grpc
 from mivaa_platform import limits
 from mivaa_platform.errors import InvalidArgument
 from mivaa_platform.tenancy import tenant_from_metadata
 from mivaa_search.export import json_object_with_array
+from mivaa_search.intelligence_servicer import DocumentIntelligenceMethods
 from mivaa_search.names import DOMAIN, document_id, image_ref
+from mivaa_search.search_protos import chunk_query, results_to_proto
 from mivaa_search.store import DocumentRecord, ImageInfo, NewDocument, SearchFilter
 from mivaa_search.upserts import read_upsert
 from mivaa_search.usecases import DocumentCatalog, Search
+from mivaa_search.usecases.intelligence import DocumentIntelligence
 
 UPDATABLE_FIELDS = frozenset({"state", "title", "page_count", "labels", "job"})
 # Pieces of streamed image bytes and exports.
@@ -97,11 +99,12 @@ async def _pieces(texts: AsyncIterator[str], mime_type: str) -> AsyncIterator[pb
         yield pb.ExportDocumentResponse(data=bytes(buffer), mime_type=mime_type if first else "")
 
 
-class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
-    def __init__(self, catalog: DocumentCatalog, search: Search, dimension: int):
+class SearchServicer(DocumentIntelligenceMethods):
+    def __init__(self, catalog: DocumentCatalog, search: Search, dimension: int, intelligence: DocumentIntelligence):
         self._catalog = catalog
         self._search = search
         self._dimension = dimension
+        self._intelligence = intelligence
 
     async def CreateDocument(self, request: pb.CreateDocumentRequest, context) -> pb.CreateDocumentResponse:
         document = request.document
@@ -261,27 +264,8 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
             )
 
     async def SearchChunks(self, request: pb.SearchChunksRequest, context) -> pb.SearchChunksResponse:
-        hits, model = await self._search.chunks(
-            request.query, request.top_k, search_filter(request.documents, request.labels), tenant=tenant_of(context)
-        )
-        return pb.SearchChunksResponse(
-            hits=[
-                pb.SearchHit(
-                    document=f"documents/{hit.document_id}",
-                    document_title=hit.document_title,
-                    chunk_index=hit.chunk_index,
-                    text=hit.text,
-                    page_start=hit.page_start,
-                    page_end=hit.page_end,
-                    score=hit.score,
-                    text_source=cast(pb.TextSource, pb.TextSource.Value(f"TEXT_SOURCE_{hit.text_source}")),
-                    ocr_confidence=hit.ocr_confidence or 0.0,
-                    section_path=hit.section_path or [],
-                )
-                for hit in hits
-            ],
-            model=model,
-        )
+        results = await self._search.chunks(chunk_query(request), tenant=tenant_of(context))
+        return results_to_proto(results)
 
 
 async def _json_export(document: pb.Document, pages: AsyncIterator[bytes]) -> AsyncIterator[str]:

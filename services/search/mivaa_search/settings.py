@@ -15,3 +15,10 @@ class SearchSettings:
     # Text model for queries; empty means the embedder's default text model.
     model: str = ""
     pool_size: int = 10
+    # Vector search: candidate sets up to this many chunks are scanned exactly; larger ones use
+    # HNSW at this ef_search (figures behind both: services/search/README.md).
+    exact_scan_max_chunks: int = 5_000
+    hnsw_ef_search: int = 400
+    # Every this many seconds: rebuild the vector index when due and probe its recall (0: never).
+    maintenance_interval_seconds: float = 600.0
+    recall_probe_sample: int = 50

@@ -14,6 +14,7 @@ from mivaa_search.names import DOMAIN, image_ref
 from mivaa_search.store import (
     ChunkRecord,
     DocumentContent,
+    EntityMention,
     ImageRecord,
     PlacementRecord,
 )
@@ -21,6 +22,7 @@ from mivaa_search.store import (
 # One document's images, buffered while its stream is open.
 MAX_IMAGE_BYTES_PER_DOCUMENT = 512 << 20
 BLOCK_TYPE_NAMES = {value: name.removeprefix("BLOCK_TYPE_").lower() for name, value in pb.BlockType.items()}
+ENTITY_TYPE_NAMES = {value: name.removeprefix("ENTITY_TYPE_") for name, value in pb.EntityType.items()}
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,9 @@ def _chunk(chunk: pb.Chunk, dimension: int, seen: set[int]) -> ChunkRecord:
         ocr_confidence=chunk.ocr_confidence if ocr else None,
         section_path=list(chunk.section_path),
         block_types=[BLOCK_TYPE_NAMES.get(value, "unspecified") for value in chunk.block_types],
+        entities=[
+            EntityMention(ENTITY_TYPE_NAMES.get(e.type, "UNSPECIFIED"), e.text, list(e.pages)) for e in chunk.entities
+        ],
     )
 
 

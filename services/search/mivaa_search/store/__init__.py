@@ -17,7 +17,9 @@ from mivaa_platform.errors import InvalidArgument
 from mivaa_search.store._common import Connections, database_errors
 from mivaa_search.store.chunks import ChunkRepository
 from mivaa_search.store.documents import DocumentRepository
+from mivaa_search.store.entities import EntityRepository
 from mivaa_search.store.images import ImageRepository
+from mivaa_search.store.maintenance import IndexMaintenance
 from mivaa_search.store.pages import PageRepository
 from mivaa_search.store.records import (
     DOCUMENT_STATES,
@@ -28,6 +30,8 @@ from mivaa_search.store.records import (
     ChunkRecord,
     DocumentContent,
     DocumentRecord,
+    EntityMention,
+    EntityRef,
     ImageHit,
     ImageInfo,
     ImageRecord,
@@ -35,6 +39,8 @@ from mivaa_search.store.records import (
     PlacementRecord,
     SearchFilter,
 )
+from mivaa_search.store.related import RelatedRepository
+from mivaa_search.store.retrieval import VectorTuning
 from mivaa_search.store.schema import migrate
 
 __all__ = [
@@ -44,6 +50,8 @@ __all__ = [
     "ChunkRecord",
     "DocumentContent",
     "DocumentRecord",
+    "EntityMention",
+    "EntityRef",
     "ImageHit",
     "ImageInfo",
     "ImageRecord",
@@ -51,6 +59,7 @@ __all__ = [
     "PlacementRecord",
     "SearchFilter",
     "SearchStore",
+    "VectorTuning",
 ]
 
 
@@ -66,6 +75,9 @@ class SearchStore:
         self.chunks = ChunkRepository(connections, dimension)
         self.pages = PageRepository(connections)
         self.images = ImageRepository(connections)
+        self.maintenance = IndexMaintenance(connections)
+        self.entities = EntityRepository(connections)
+        self.related = RelatedRepository(connections)
 
     @classmethod
     async def open(cls, dsn: str, dimension: int, min_size: int = 1, max_size: int = 10) -> SearchStore:

@@ -12,16 +12,15 @@ from mivaa_search.store._common import (
     check_vector,
     document_not_found,
     parse_document_id,
-    prepare_filtered_hnsw_scan,
-    search_filters,
 )
 from mivaa_search.store.documents import DOCUMENT_COLUMNS, document_record, json_or_none
+from mivaa_search.store.entities import write_entities
 from mivaa_search.store.images import write_images
+from mivaa_search.store.maintenance import note_removed
 from mivaa_search.store.pages import write_pages
 from mivaa_search.store.records import (
     DEFAULT_TOP_K,
     DOMAIN,
-    MAX_HIT_TITLE_CHARS,
     MAX_TOP_K,
     TEXT_SOURCES,
     ChunkHit,
@@ -30,26 +29,40 @@ from mivaa_search.store.records import (
     DocumentRecord,
     SearchFilter,
 )
+from mivaa_search.store.related import write_document_vector
+from mivaa_search.store.retrieval import Retrieval, VectorTuning, highlights
 from mivaa_search.store.schema import ensure_image_index
 
 _CHUNK_COLUMNS = (
     "document_id, chunk_index, text, page_start, page_end, token_count, model, embedding,"
-    " text_source, ocr_confidence, section_path, block_types"
+    " text_source, ocr_confidence, section_path, block_types, language"
 )
-_CHUNK_TYPES = ["uuid", "int4", "text", "int4", "int4", "int4", "text", "vector", "text", "float4", "text[]", "text[]"]
+_CHUNK_TYPES = [
+    *("uuid", "int4", "text", "int4", "int4", "int4", "text", "vector", "text", "float4", "text[]", "text[]", "text")
+]
 
 
 class ChunkRepository:
     def __init__(self, connections: Connections, dimension: int):
         self._connections = connections
         self.dimension = dimension
+        self._retrieval = Retrieval(connections)
+
+    @property
+    def tuning(self) -> VectorTuning:
+        return self._retrieval.tuning
+
+    @tuning.setter
+    def tuning(self, value: VectorTuning) -> None:
+        self._retrieval.tuning = value
 
     async def replace_content(self, document_id: str, content: DocumentContent, *, tenant: str) -> DocumentRecord:
         """Swap a document's chunks, pages, images and placements for these, in one
         transaction; set its counts, metadata and, with mark_ready, its state to
         READY. Re-running it is harmless."""
         doc_id = parse_document_id(document_id)
-        rows = [self._chunk_row(doc_id, chunk, content.model) for chunk in _unique(content.chunks)]
+        language = language_tag((content.metadata or {}).get("language"))
+        rows = [self._chunk_row(doc_id, chunk, content.model, language) for chunk in _unique(content.chunks)]
         images = list(content.images)
         async with self._connections.connection() as conn:
             async with conn.transaction():
@@ -58,7 +71,7 @@ class ChunkRepository:
                 )
                 if await cur.fetchone() is None:
                     raise document_not_found(document_id)
-                await conn.execute("DELETE FROM chunks WHERE document_id = %s", [doc_id])
+                removed = (await conn.execute("DELETE FROM chunks WHERE document_id = %s", [doc_id])).rowcount
                 async with (
                     conn.cursor() as copy_cursor,
                     copy_cursor.copy(f"COPY chunks ({_CHUNK_COLUMNS}) FROM STDIN WITH (FORMAT BINARY)") as copy,
@@ -66,6 +79,8 @@ class ChunkRepository:
                     copy.set_types(_CHUNK_TYPES)
                     for chunk_row in rows:
                         await copy.write_row(chunk_row)
+                await write_entities(conn, doc_id, content.chunks, tenant=tenant)
+                await write_document_vector(conn, doc_id)
                 await write_pages(conn, doc_id, content.pages)
                 dimensions = await write_images(conn, doc_id, images, content.placements)
                 cur = await conn.execute(
@@ -93,12 +108,13 @@ class ChunkRepository:
                 )
                 row = await cur.fetchone()
                 assert row is not None  # the row is locked FOR UPDATE above
+            await note_removed(conn, removed)
             # Schema work after the data is committed, never inside its transaction.
             for dimension in sorted(dimensions):
                 await ensure_image_index(conn, dimension)
         return document_record(row)
 
-    def _chunk_row(self, doc_id, chunk: ChunkRecord, model: str) -> tuple:
+    def _chunk_row(self, doc_id, chunk: ChunkRecord, model: str, language: str) -> tuple:
         embedding = check_vector(chunk.embedding, self.dimension, "INVALID_EMBEDDING", "EMBEDDING_DIMENSION_MISMATCH")
         if chunk.text_source not in TEXT_SOURCES:
             raise InvalidArgument(
@@ -117,46 +133,42 @@ class ChunkRepository:
             chunk.ocr_confidence,
             [part.replace("\x00", "") for part in chunk.section_path],
             list(chunk.block_types),
+            language,
         )
 
     async def search(
         self, query_vector: Sequence[float], top_k: int, where: SearchFilter, *, tenant: str
     ) -> list[ChunkHit]:
-        """The top_k chunks nearest to query_vector by cosine distance, among `tenant`'s
-        READY documents, optionally only those listed and only those with all labels."""
+        """The top_k chunks nearest to query_vector by cosine similarity, among `tenant`'s
+        READY documents that the filter leaves."""
+        if top_k < 0:
+            raise InvalidArgument("INVALID_TOP_K", "top_k must not be negative.", domain=DOMAIN)
+        return await self.nearest(query_vector, min(top_k or DEFAULT_TOP_K, MAX_TOP_K), where, tenant=tenant)
+
+    async def nearest(
+        self, query_vector: Sequence[float], depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool = False
+    ) -> list[ChunkHit]:
+        """Up to `depth` chunks by cosine similarity (with their vectors when asked)."""
         query = check_vector(query_vector, self.dimension, "INVALID_QUERY_VECTOR")
         if not np.any(query):
             raise InvalidArgument("INVALID_QUERY_VECTOR", "The query vector must not be all zeros.", domain=DOMAIN)
-        if top_k < 0:
-            raise InvalidArgument("INVALID_TOP_K", "top_k must not be negative.", domain=DOMAIN)
-        k = min(top_k or DEFAULT_TOP_K, MAX_TOP_K)
-        conditions, params = search_filters("c", tenant, where.document_ids, where.labels)
-        params |= {"query": query, "k": k, "title_chars": MAX_HIT_TITLE_CHARS}
-        async with self._connections.connection() as conn, conn.transaction():
-            await prepare_filtered_hnsw_scan(conn, k)
-            # relaxed_order may return rows slightly out of order: re-sort the few found.
-            cur = await conn.execute(
-                f"""
-                WITH nearest AS MATERIALIZED (
-                    SELECT c.document_id, left(d.title, %(title_chars)s), c.chunk_index, c.text, c.page_start, c.page_end,
-                           c.text_source, c.ocr_confidence, c.section_path, c.embedding <=> %(query)s AS distance
-                    FROM chunks c
-                    JOIN documents d ON d.id = c.document_id
-                    WHERE {" AND ".join(conditions)}
-                    ORDER BY distance
-                    LIMIT %(k)s
-                )
-                SELECT * FROM nearest ORDER BY distance + 0
-                """,
-                params,
-            )
-            rows = await cur.fetchall()
-        return [
-            ChunkHit(
-                str(doc_id), title, index, text, page_start, page_end, 1.0 - float(distance), source, confidence, path
-            )
-            for doc_id, title, index, text, page_start, page_end, source, confidence, path, distance in rows
-        ]
+        return await self._retrieval.nearest(query, depth, where, tenant=tenant, with_vectors=with_vectors)
+
+    async def keyword_search(
+        self, query: str, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool = False
+    ) -> list[ChunkHit]:
+        """Up to `depth` chunks by full-text rank of `query` (websearch syntax)."""
+        return await self._retrieval.keyword(query, depth, where, tenant=tenant, with_vectors=with_vectors)
+
+    async def highlights(self, query: str, hits: Sequence[ChunkHit]) -> list[tuple[tuple[int, int], ...]]:
+        """Per hit, the (start, end) code-point spans of the query's words in its text."""
+        return await highlights(self._connections, query, hits)
+
+
+def language_tag(value: object) -> str:
+    """A BCP 47 tag's primary subtag, lower case ("en" for "en-GB"); "" when absent or not a tag."""
+    tag = str(value or "").split("-")[0].strip().lower()
+    return tag if 2 <= len(tag) <= 3 and tag.isascii() and tag.isalpha() else ""
 
 
 def _unique(chunks: Sequence[ChunkRecord]) -> Sequence[ChunkRecord]:

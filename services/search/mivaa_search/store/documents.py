@@ -16,6 +16,7 @@ from mivaa_search.store._common import (
     parse_document_id,
     scalar,
 )
+from mivaa_search.store.maintenance import note_removed
 from mivaa_search.store.records import (
     DOCUMENT_STATES,
     DOMAIN,
@@ -157,7 +158,10 @@ class DocumentRepository:
     async def delete(self, id: str, *, tenant: str) -> DocumentRecord:
         """Delete `tenant`'s document and (by cascade) its chunks, pages and images; returns what was deleted."""
         query = f"DELETE FROM documents WHERE id = %(id)s AND tenant = %(tenant)s RETURNING {DOCUMENT_COLUMNS}"
-        return await self._one(id, query, {"tenant": tenant})
+        record = await self._one(id, query, {"tenant": tenant})
+        async with self._connections.connection() as conn:
+            await note_removed(conn, record.chunk_count)
+        return record
 
     async def _one(self, id: str, query: str, params: dict[str, object]) -> DocumentRecord:
         """The document row `query` returns for document `id` (bound as %(id)s), or DOCUMENT_NOT_FOUND."""

@@ -10,6 +10,7 @@ from typing import Any
 DOMAIN = "search.mivaa"  # ErrorInfo domain, as in mivaa_search.servicer
 DOCUMENT_STATES = ("PENDING", "PROCESSING", "READY", "FAILED")
 TEXT_SOURCES = ("TEXT_LAYER", "OCR")
+ENTITY_TYPES = ("PERSON", "ORGANIZATION", "PLACE", "DATE", "AMOUNT")
 DEFAULT_TOP_K = 10
 MAX_TOP_K = 100
 # A hit names its document's title cut to this many characters: up to MAX_TOP_K hits of a
@@ -121,6 +122,24 @@ class ChunkRecord:
     ocr_confidence: float | None = None
     section_path: Sequence[str] = ()
     block_types: Sequence[str] = ()  # lower-case block kinds: "paragraph", "table", ...
+    entities: Sequence[EntityMention] = ()
+
+
+@dataclass(frozen=True)
+class EntityMention:
+    """One mention of a named entity in a chunk: its type (ENTITY_TYPES), its text and its pages."""
+
+    type: str
+    text: str
+    pages: Sequence[int]
+
+
+@dataclass(frozen=True)
+class EntityRef:
+    """An entity a search filter names: normalized text, and a type ("" for any)."""
+
+    normalized: str
+    type: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,15 +150,44 @@ class ChunkHit:
     text: str
     page_start: int
     page_end: int
-    score: float  # cosine similarity: 1 - cosine distance
+    score: float  # cosine similarity (1 - cosine distance) or the keyword rank, by how it was found
     text_source: str = "TEXT_LAYER"
     ocr_confidence: float | None = None
     section_path: list[str] | None = None
+    block_types: list[str] | None = None  # lower-case block kinds, as ChunkRecord.block_types
+    language: str = ""  # the document's detected language (BCP 47 primary tag), "" when unknown
+    embedding: Any = None  # the chunk's vector (numpy), when a ranking needs it (diversity)
 
 
 @dataclass(frozen=True)
 class SearchFilter:
-    """Which of a tenant's READY documents a search looks in: only these ids, only with all these labels."""
+    """Which of a tenant's READY documents (and which of their chunks) a search looks in.
+
+    Every field narrows: only these document ids, only documents with all these labels,
+    created in [created_after, created_before), in one of these languages; only chunks that
+    overlap pages [page_min, page_max] (0 leaves an end open) and hold one of these block kinds."""
 
     document_ids: Sequence[str] = ()
     labels: Sequence[str] = ()
+    page_min: int = 0
+    page_max: int = 0
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+    block_types: Sequence[str] = ()  # lower-case block kinds: "table", "paragraph", ...
+    languages: Sequence[str] = ()  # BCP 47 primary tags; "" matches documents of unknown language
+
+    # Only chunks that mention every one of these entities.
+    entities: Sequence[EntityRef] = ()
+
+    def fingerprint_parts(self) -> list[str]:
+        """Every value of the filter as text (for page tokens tied to one filter)."""
+        return [
+            *(f"d:{i.lower()}" for i in self.document_ids),
+            *(f"l:{label}" for label in self.labels),
+            f"p:{self.page_min}-{self.page_max}",
+            f"t:{self.created_after.isoformat() if self.created_after else ''}"
+            f"-{self.created_before.isoformat() if self.created_before else ''}",
+            *(f"b:{kind}" for kind in self.block_types),
+            *(f"g:{language}" for language in self.languages),
+            *(f"e:{entity.type}:{entity.normalized}" for entity in self.entities),
+        ]

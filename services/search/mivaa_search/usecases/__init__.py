@@ -6,7 +6,17 @@ no protos: the servicer translates.
 """
 
 from mivaa_search.usecases.documents import MAX_FULL_VIEW_BYTES, DocumentCatalog
+from mivaa_search.usecases.maintenance import IndexUpkeep, MaintenanceReport
 from mivaa_search.usecases.ports import ImageEmbedder, Originals, TextEmbedder
 from mivaa_search.usecases.search import Search
 
-__all__ = ["MAX_FULL_VIEW_BYTES", "DocumentCatalog", "ImageEmbedder", "Originals", "Search", "TextEmbedder"]
+__all__ = [
+    "MAX_FULL_VIEW_BYTES",
+    "DocumentCatalog",
+    "ImageEmbedder",
+    "IndexUpkeep",
+    "MaintenanceReport",
+    "Originals",
+    "Search",
+    "TextEmbedder",
+]

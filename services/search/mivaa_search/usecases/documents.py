@@ -18,6 +18,7 @@ from mivaa_platform.pagination import (
 from mivaa_search.limits import check_filters
 from mivaa_search.store import DocumentContent, DocumentRecord, ImageInfo, NewDocument, SearchStore
 from mivaa_search.store.records import DOMAIN
+from mivaa_search.usecases.maintenance import IndexUpkeep
 from mivaa_search.usecases.ports import Originals
 
 DOCUMENT_PAGES = PageSizes(default=50, maximum=500)
@@ -29,9 +30,10 @@ _PAGES_PER_READ = 50  # a document's pages are read this many at a time, never a
 
 
 class DocumentCatalog:
-    def __init__(self, store: SearchStore, originals: Originals):
+    def __init__(self, store: SearchStore, originals: Originals, upkeep: IndexUpkeep | None = None):
         self._store = store
         self._originals = originals
+        self._upkeep = upkeep
 
     async def create(self, new: NewDocument, *, tenant: str) -> tuple[DocumentRecord, bool]:
         """A PENDING document, or the tenant's existing one with the same bytes (created: False)."""
@@ -57,6 +59,8 @@ class DocumentCatalog:
 
     async def delete(self, id: str, *, tenant: str) -> DocumentRecord:
         record = await self._store.documents.delete(id, tenant=tenant)
+        if self._upkeep is not None:
+            self._upkeep.changed()
         # Originals are stored by content and shared by every tenant that uploaded the same bytes:
         # delete one only when no document (of any tenant) still has it.
         if not await self._store.documents.sha256_in_use(record.sha256):
@@ -64,7 +68,10 @@ class DocumentCatalog:
         return record
 
     async def replace_content(self, id: str, content: DocumentContent, *, tenant: str) -> DocumentRecord:
-        return await self._store.chunks.replace_content(id, content, tenant=tenant)
+        record = await self._store.chunks.replace_content(id, content, tenant=tenant)
+        if self._upkeep is not None:
+            self._upkeep.changed()
+        return record
 
     # -- pages ---------------------------------------------------------------------------
 

@@ -1,28 +1,122 @@
-"""Search: a query embedded by the model, then the nearest chunks or images of the tenant."""
+"""Search: chunks by meaning (vectors), by words (full text) or both fused; images by vectors.
+
+A chunk search ranks to the depth its page needs (plus one, to know whether another page
+follows), fuses, filters by min_score, reranks, diversifies, then cuts the page and
+highlights the query's words in it. A page token holds the offset of the next page and is
+tied to the tenant and to every parameter that shapes the ranking.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from dataclasses import dataclass, field
+
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument
-from mivaa_search.limits import check_filters, check_query, check_top_k
+from mivaa_platform.pagination import decode_page_token, encode_page_token, filter_fingerprint, invalid_page_token
+from mivaa_search.limits import (
+    check_block_types,
+    check_filters,
+    check_languages,
+    check_page_range,
+    check_query,
+    check_scoring,
+    check_time_range,
+    check_top_k,
+)
 from mivaa_search.store import ChunkHit, ImageHit, SearchFilter, SearchStore
-from mivaa_search.store.records import DOMAIN
+from mivaa_search.store.records import DEFAULT_TOP_K, DOMAIN, MAX_TOP_K
 from mivaa_search.usecases.ports import ImageEmbedder, TextEmbedder
+from mivaa_search.usecases.ranking import IdentityReranker, RankedHit, Reranker, diversify, fuse, single
+
+MODES = ("HYBRID", "VECTOR", "KEYWORD")
+# How far a search ranks: pages beyond it are not offered (a page token past it is refused).
+MAX_SEARCH_DEPTH = 1000
+# How deep each ranking goes when fusion or diversity reorders hits (pages end there).
+RERANKED_DEPTH = 200
+
+
+@dataclass(frozen=True)
+class ChunkQuery:
+    text: str
+    top_k: int = 0  # 0 means DEFAULT_TOP_K; cut to MAX_TOP_K
+    mode: str = "HYBRID"
+    min_score: float = 0.0
+    where: SearchFilter = field(default_factory=SearchFilter)
+    diversity: float = 0.0
+    page_token: str = ""
+
+
+@dataclass(frozen=True)
+class ChunkResults:
+    hits: list[RankedHit]
+    model: str  # the model that embedded the query; "" for KEYWORD
+    next_page_token: str
 
 
 class Search:
-    def __init__(self, store: SearchStore, texts: TextEmbedder, images: ImageEmbedder | None = None):
+    def __init__(
+        self,
+        store: SearchStore,
+        texts: TextEmbedder,
+        images: ImageEmbedder | None = None,
+        reranker: Reranker | None = None,
+    ):
         self._store = store
         self._texts = texts
         self._images = images
+        self._reranker = reranker or IdentityReranker()
 
-    async def chunks(self, query: str, top_k: int, where: SearchFilter, *, tenant: str) -> tuple[list[ChunkHit], str]:
-        """The hits and the name of the model that embedded the query."""
-        query = check_query(query)
-        check_top_k(top_k)
-        check_filters(documents=where.document_ids, labels=where.labels)
-        embedded = await self._texts.embed([query])
-        hits = await self._store.chunks.search(embedded.vectors[0], top_k, where, tenant=tenant)
-        return hits, self._texts.model
+    async def chunks(self, query: ChunkQuery, *, tenant: str) -> ChunkResults:
+        text = check_query(query.text)
+        where = _checked(query)
+        count = min(check_top_k(query.top_k) or DEFAULT_TOP_K, MAX_TOP_K)
+        scope = _scope(query, text, where, tenant)
+        offset = _offset(decode_page_token(query.page_token, "hits", scope=scope, domain=DOMAIN))
+        # One ranking alone is the same order however deep it goes: rank as deep as this page needs.
+        # Fusion and diversity reorder by what else was found, so they always rank to one depth
+        # and every page is cut from the same order (pages never overlap or skip).
+        depth = min(offset + count + 1, MAX_SEARCH_DEPTH)
+        reordered = query.mode == "HYBRID" or query.diversity > 0
+        ranked_depth = RERANKED_DEPTH if reordered else depth
+        vectors = query.diversity > 0
+        model = self._texts.model if query.mode != "KEYWORD" else ""
+        # The two rankings run at once, on two pooled connections.
+        by_vector, by_keyword = await asyncio.gather(
+            self._by_vector(text, query.mode, ranked_depth, where, tenant=tenant, with_vectors=vectors),
+            self._by_keyword(text, query.mode, ranked_depth, where, tenant=tenant, with_vectors=vectors),
+        )
+        if query.mode == "HYBRID":
+            ranked = fuse(by_vector, by_keyword)
+        else:
+            ranked = single(by_vector or by_keyword, vector=query.mode == "VECTOR")
+        if query.min_score:
+            ranked = [r for r in ranked if r.score >= query.min_score]
+        ranked = await self._reranker.rerank(text, ranked)
+        ranked = diversify(ranked, query.diversity, len(ranked))
+        page = ranked[offset : offset + count]
+        more = len(ranked) > offset + count and offset + count < MAX_SEARCH_DEPTH
+        token = encode_page_token("hits", {"o": offset + count}, scope=scope) if more and page else ""
+        marks = await self._store.chunks.highlights(text, [r.hit for r in page])
+        page = [RankedHit(r.hit, r.score, r.vector_score, r.keyword_score, spans) for r, spans in zip(page, marks)]
+        return ChunkResults(page, model, token)
+
+    async def _by_vector(
+        self, text: str, mode: str, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool
+    ) -> list[ChunkHit]:
+        if mode not in ("HYBRID", "VECTOR"):
+            return []
+        embedded = await self._texts.embed([text])
+        return await self._store.chunks.nearest(
+            embedded.vectors[0], depth, where, tenant=tenant, with_vectors=with_vectors
+        )
+
+    async def _by_keyword(
+        self, text: str, mode: str, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool
+    ) -> list[ChunkHit]:
+        if mode not in ("HYBRID", "KEYWORD"):
+            return []
+        return await self._store.chunks.keyword_search(text, depth, where, tenant=tenant, with_vectors=with_vectors)
 
     async def images(
         self, top_k: int, where: SearchFilter, *, tenant: str, text: str | None = None, image: bytes | None = None
@@ -42,3 +136,41 @@ class Search:
             raise InvalidArgument("QUERY_EMPTY", "Give a text or an image to search with.", domain=DOMAIN)
         hits = await self._store.images.search(vectors[0], model, top_k, where, tenant=tenant)
         return hits, model
+
+
+def _checked(query: ChunkQuery) -> SearchFilter:
+    """The filter with its languages normalized, once every parameter is within its limits."""
+    if query.mode not in MODES:
+        raise InvalidArgument("INVALID_MODE", f"mode must be one of {', '.join(MODES)}.", domain=DOMAIN)
+    where = query.where
+    check_filters(documents=where.document_ids, labels=where.labels)
+    check_scoring(query.min_score, query.diversity)
+    check_page_range(where.page_min, where.page_max)
+    check_time_range(where.created_after, where.created_before)
+    check_block_types(where.block_types)
+    languages = check_languages(where.languages)
+    return SearchFilter(
+        document_ids=list(where.document_ids),
+        labels=list(where.labels),
+        page_min=where.page_min,
+        page_max=where.page_max,
+        created_after=where.created_after,
+        created_before=where.created_before,
+        block_types=list(where.block_types),
+        languages=languages,
+    )
+
+
+def _scope(query: ChunkQuery, text: str, where: SearchFilter, tenant: str) -> str:
+    """What a page token is tied to: the tenant, and everything that shapes the ranking."""
+    shape = json.dumps([text, query.mode, query.min_score, query.diversity, query.top_k], ensure_ascii=False)
+    return f"{tenant}/{filter_fingerprint([shape, *where.fingerprint_parts()])}"
+
+
+def _offset(after: dict[str, object] | None) -> int:
+    if after is None:
+        return 0
+    value = after.get("o")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < MAX_SEARCH_DEPTH:
+        raise invalid_page_token("The page token is not one this service issued.", DOMAIN)
+    return value

@@ -29,6 +29,7 @@ class JobStage(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     JOB_STAGE_INDEXING: _ClassVar[JobStage]
     JOB_STAGE_DONE: _ClassVar[JobStage]
     JOB_STAGE_OCR: _ClassVar[JobStage]
+    JOB_STAGE_ENTITIES: _ClassVar[JobStage]
 JOB_STATE_UNSPECIFIED: JobState
 JOB_STATE_QUEUED: JobState
 JOB_STATE_RUNNING: JobState
@@ -43,6 +44,7 @@ JOB_STAGE_EMBEDDING: JobStage
 JOB_STAGE_INDEXING: JobStage
 JOB_STAGE_DONE: JobStage
 JOB_STAGE_OCR: JobStage
+JOB_STAGE_ENTITIES: JobStage
 
 class JobError(_message.Message):
     __slots__ = ("reason", "message", "page")
@@ -63,7 +65,7 @@ class StageTiming(_message.Message):
     def __init__(self, stage: _Optional[_Union[JobStage, str]] = ..., seconds: _Optional[float] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("name", "document", "state", "stage", "pages_done", "pages_total", "chunks_indexed", "error", "page_errors", "stage_timings", "attempts", "create_time", "update_time", "filename", "ocr_pages_total", "ocr_pages_done", "images_extracted", "tenant")
+    __slots__ = ("name", "document", "state", "stage", "pages_done", "pages_total", "chunks_indexed", "error", "page_errors", "stage_timings", "attempts", "create_time", "update_time", "filename", "ocr_pages_total", "ocr_pages_done", "images_extracted", "tenant", "entities_found")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -82,6 +84,7 @@ class Job(_message.Message):
     OCR_PAGES_DONE_FIELD_NUMBER: _ClassVar[int]
     IMAGES_EXTRACTED_FIELD_NUMBER: _ClassVar[int]
     TENANT_FIELD_NUMBER: _ClassVar[int]
+    ENTITIES_FOUND_FIELD_NUMBER: _ClassVar[int]
     name: str
     document: str
     state: JobState
@@ -100,7 +103,8 @@ class Job(_message.Message):
     ocr_pages_done: int
     images_extracted: int
     tenant: str
-    def __init__(self, name: _Optional[str] = ..., document: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., pages_done: _Optional[int] = ..., pages_total: _Optional[int] = ..., chunks_indexed: _Optional[int] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., page_errors: _Optional[_Iterable[_Union[JobError, _Mapping]]] = ..., stage_timings: _Optional[_Iterable[_Union[StageTiming, _Mapping]]] = ..., attempts: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., filename: _Optional[str] = ..., ocr_pages_total: _Optional[int] = ..., ocr_pages_done: _Optional[int] = ..., images_extracted: _Optional[int] = ..., tenant: _Optional[str] = ...) -> None: ...
+    entities_found: int
+    def __init__(self, name: _Optional[str] = ..., document: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., pages_done: _Optional[int] = ..., pages_total: _Optional[int] = ..., chunks_indexed: _Optional[int] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., page_errors: _Optional[_Iterable[_Union[JobError, _Mapping]]] = ..., stage_timings: _Optional[_Iterable[_Union[StageTiming, _Mapping]]] = ..., attempts: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., filename: _Optional[str] = ..., ocr_pages_total: _Optional[int] = ..., ocr_pages_done: _Optional[int] = ..., images_extracted: _Optional[int] = ..., tenant: _Optional[str] = ..., entities_found: _Optional[int] = ...) -> None: ...
 
 class JobEvent(_message.Message):
     __slots__ = ("job", "sequence", "event_time")

@@ -58,6 +58,23 @@ class ExportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EXPORT_FORMAT_UNSPECIFIED: _ClassVar[ExportFormat]
     EXPORT_FORMAT_MARKDOWN: _ClassVar[ExportFormat]
     EXPORT_FORMAT_JSON: _ClassVar[ExportFormat]
+
+class EntityType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ENTITY_TYPE_UNSPECIFIED: _ClassVar[EntityType]
+    ENTITY_TYPE_PERSON: _ClassVar[EntityType]
+    ENTITY_TYPE_ORGANIZATION: _ClassVar[EntityType]
+    ENTITY_TYPE_PLACE: _ClassVar[EntityType]
+    ENTITY_TYPE_DATE: _ClassVar[EntityType]
+    ENTITY_TYPE_AMOUNT: _ClassVar[EntityType]
+
+class SectionChange(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SECTION_CHANGE_UNSPECIFIED: _ClassVar[SectionChange]
+    SECTION_CHANGE_MATCHING: _ClassVar[SectionChange]
+    SECTION_CHANGE_DIFFERENT: _ClassVar[SectionChange]
+    SECTION_CHANGE_ONLY_IN_FIRST: _ClassVar[SectionChange]
+    SECTION_CHANGE_ONLY_IN_SECOND: _ClassVar[SectionChange]
 DOCUMENT_VIEW_UNSPECIFIED: DocumentView
 DOCUMENT_VIEW_BASIC: DocumentView
 DOCUMENT_VIEW_FULL: DocumentView
@@ -88,6 +105,17 @@ SEARCH_MODE_KEYWORD: SearchMode
 EXPORT_FORMAT_UNSPECIFIED: ExportFormat
 EXPORT_FORMAT_MARKDOWN: ExportFormat
 EXPORT_FORMAT_JSON: ExportFormat
+ENTITY_TYPE_UNSPECIFIED: EntityType
+ENTITY_TYPE_PERSON: EntityType
+ENTITY_TYPE_ORGANIZATION: EntityType
+ENTITY_TYPE_PLACE: EntityType
+ENTITY_TYPE_DATE: EntityType
+ENTITY_TYPE_AMOUNT: EntityType
+SECTION_CHANGE_UNSPECIFIED: SectionChange
+SECTION_CHANGE_MATCHING: SectionChange
+SECTION_CHANGE_DIFFERENT: SectionChange
+SECTION_CHANGE_ONLY_IN_FIRST: SectionChange
+SECTION_CHANGE_ONLY_IN_SECOND: SectionChange
 
 class BoundingBox(_message.Message):
     __slots__ = ("x0", "y0", "x1", "y1")
@@ -302,7 +330,7 @@ class Document(_message.Message):
     def __init__(self, name: _Optional[str] = ..., filename: _Optional[str] = ..., title: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., sha256: _Optional[str] = ..., size_bytes: _Optional[int] = ..., page_count: _Optional[int] = ..., state: _Optional[_Union[DocumentState, str]] = ..., job: _Optional[str] = ..., chunk_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metadata: _Optional[_Union[DocumentMetadata, _Mapping]] = ..., outline: _Optional[_Iterable[_Union[OutlineEntry, _Mapping]]] = ..., image_count: _Optional[int] = ..., markdown: _Optional[str] = ..., pages: _Optional[_Iterable[_Union[Page, _Mapping]]] = ...) -> None: ...
 
 class Chunk(_message.Message):
-    __slots__ = ("index", "text", "page_start", "page_end", "embedding", "token_count", "text_source", "ocr_confidence", "section_path", "block_types")
+    __slots__ = ("index", "text", "page_start", "page_end", "embedding", "token_count", "text_source", "ocr_confidence", "section_path", "block_types", "entities")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     PAGE_START_FIELD_NUMBER: _ClassVar[int]
@@ -313,6 +341,7 @@ class Chunk(_message.Message):
     OCR_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     SECTION_PATH_FIELD_NUMBER: _ClassVar[int]
     BLOCK_TYPES_FIELD_NUMBER: _ClassVar[int]
+    ENTITIES_FIELD_NUMBER: _ClassVar[int]
     index: int
     text: str
     page_start: int
@@ -323,7 +352,8 @@ class Chunk(_message.Message):
     ocr_confidence: float
     section_path: _containers.RepeatedScalarFieldContainer[str]
     block_types: _containers.RepeatedScalarFieldContainer[BlockType]
-    def __init__(self, index: _Optional[int] = ..., text: _Optional[str] = ..., page_start: _Optional[int] = ..., page_end: _Optional[int] = ..., embedding: _Optional[_Iterable[float]] = ..., token_count: _Optional[int] = ..., text_source: _Optional[_Union[TextSource, str]] = ..., ocr_confidence: _Optional[float] = ..., section_path: _Optional[_Iterable[str]] = ..., block_types: _Optional[_Iterable[_Union[BlockType, str]]] = ...) -> None: ...
+    entities: _containers.RepeatedCompositeFieldContainer[ChunkEntity]
+    def __init__(self, index: _Optional[int] = ..., text: _Optional[str] = ..., page_start: _Optional[int] = ..., page_end: _Optional[int] = ..., embedding: _Optional[_Iterable[float]] = ..., token_count: _Optional[int] = ..., text_source: _Optional[_Union[TextSource, str]] = ..., ocr_confidence: _Optional[float] = ..., section_path: _Optional[_Iterable[str]] = ..., block_types: _Optional[_Iterable[_Union[BlockType, str]]] = ..., entities: _Optional[_Iterable[_Union[ChunkEntity, _Mapping]]] = ...) -> None: ...
 
 class CreateDocumentRequest(_message.Message):
     __slots__ = ("document",)
@@ -436,7 +466,7 @@ class UpsertChunksResponse(_message.Message):
     def __init__(self, chunks_written: _Optional[int] = ..., document: _Optional[_Union[Document, _Mapping]] = ..., pages_written: _Optional[int] = ..., images_written: _Optional[int] = ...) -> None: ...
 
 class SearchChunksRequest(_message.Message):
-    __slots__ = ("query", "top_k", "documents", "labels", "mode", "min_score", "page_min", "page_max", "create_time_after", "create_time_before", "block_types", "languages", "diversity", "page_token")
+    __slots__ = ("query", "top_k", "documents", "labels", "mode", "min_score", "page_min", "page_max", "create_time_after", "create_time_before", "block_types", "languages", "diversity", "page_token", "entities")
     QUERY_FIELD_NUMBER: _ClassVar[int]
     TOP_K_FIELD_NUMBER: _ClassVar[int]
     DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
@@ -451,6 +481,7 @@ class SearchChunksRequest(_message.Message):
     LANGUAGES_FIELD_NUMBER: _ClassVar[int]
     DIVERSITY_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ENTITIES_FIELD_NUMBER: _ClassVar[int]
     query: str
     top_k: int
     documents: _containers.RepeatedScalarFieldContainer[str]
@@ -465,7 +496,8 @@ class SearchChunksRequest(_message.Message):
     languages: _containers.RepeatedScalarFieldContainer[str]
     diversity: float
     page_token: str
-    def __init__(self, query: _Optional[str] = ..., top_k: _Optional[int] = ..., documents: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ..., mode: _Optional[_Union[SearchMode, str]] = ..., min_score: _Optional[float] = ..., page_min: _Optional[int] = ..., page_max: _Optional[int] = ..., create_time_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., block_types: _Optional[_Iterable[_Union[BlockType, str]]] = ..., languages: _Optional[_Iterable[str]] = ..., diversity: _Optional[float] = ..., page_token: _Optional[str] = ...) -> None: ...
+    entities: _containers.RepeatedCompositeFieldContainer[EntityFilter]
+    def __init__(self, query: _Optional[str] = ..., top_k: _Optional[int] = ..., documents: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ..., mode: _Optional[_Union[SearchMode, str]] = ..., min_score: _Optional[float] = ..., page_min: _Optional[int] = ..., page_max: _Optional[int] = ..., create_time_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., block_types: _Optional[_Iterable[_Union[BlockType, str]]] = ..., languages: _Optional[_Iterable[str]] = ..., diversity: _Optional[float] = ..., page_token: _Optional[str] = ..., entities: _Optional[_Iterable[_Union[EntityFilter, _Mapping]]] = ...) -> None: ...
 
 class Highlight(_message.Message):
     __slots__ = ("start", "end")
@@ -630,3 +662,139 @@ class SearchImagesResponse(_message.Message):
     hits: _containers.RepeatedCompositeFieldContainer[ImageHit]
     model: str
     def __init__(self, hits: _Optional[_Iterable[_Union[ImageHit, _Mapping]]] = ..., model: _Optional[str] = ...) -> None: ...
+
+class ChunkEntity(_message.Message):
+    __slots__ = ("type", "text", "pages")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    PAGES_FIELD_NUMBER: _ClassVar[int]
+    type: EntityType
+    text: str
+    pages: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, type: _Optional[_Union[EntityType, str]] = ..., text: _Optional[str] = ..., pages: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class EntityFilter(_message.Message):
+    __slots__ = ("text", "type")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    type: EntityType
+    def __init__(self, text: _Optional[str] = ..., type: _Optional[_Union[EntityType, str]] = ...) -> None: ...
+
+class DocumentEntity(_message.Message):
+    __slots__ = ("type", "text", "normalized_text", "pages", "mention_count")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    NORMALIZED_TEXT_FIELD_NUMBER: _ClassVar[int]
+    PAGES_FIELD_NUMBER: _ClassVar[int]
+    MENTION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    type: EntityType
+    text: str
+    normalized_text: str
+    pages: _containers.RepeatedScalarFieldContainer[int]
+    mention_count: int
+    def __init__(self, type: _Optional[_Union[EntityType, str]] = ..., text: _Optional[str] = ..., normalized_text: _Optional[str] = ..., pages: _Optional[_Iterable[int]] = ..., mention_count: _Optional[int] = ...) -> None: ...
+
+class ListDocumentEntitiesRequest(_message.Message):
+    __slots__ = ("parent", "page_size", "page_token", "types")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TYPES_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    page_size: int
+    page_token: str
+    types: _containers.RepeatedScalarFieldContainer[EntityType]
+    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., types: _Optional[_Iterable[_Union[EntityType, str]]] = ...) -> None: ...
+
+class ListDocumentEntitiesResponse(_message.Message):
+    __slots__ = ("entities", "next_page_token")
+    ENTITIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    entities: _containers.RepeatedCompositeFieldContainer[DocumentEntity]
+    next_page_token: str
+    def __init__(self, entities: _Optional[_Iterable[_Union[DocumentEntity, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListRelatedDocumentsRequest(_message.Message):
+    __slots__ = ("name", "page_size", "page_token")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    page_size: int
+    page_token: str
+    def __init__(self, name: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class RelatedDocument(_message.Message):
+    __slots__ = ("document", "title", "score")
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    document: str
+    title: str
+    score: float
+    def __init__(self, document: _Optional[str] = ..., title: _Optional[str] = ..., score: _Optional[float] = ...) -> None: ...
+
+class ListRelatedDocumentsResponse(_message.Message):
+    __slots__ = ("documents", "next_page_token")
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    documents: _containers.RepeatedCompositeFieldContainer[RelatedDocument]
+    next_page_token: str
+    def __init__(self, documents: _Optional[_Iterable[_Union[RelatedDocument, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CompareDocumentsRequest(_message.Message):
+    __slots__ = ("first", "second")
+    FIRST_FIELD_NUMBER: _ClassVar[int]
+    SECOND_FIELD_NUMBER: _ClassVar[int]
+    first: str
+    second: str
+    def __init__(self, first: _Optional[str] = ..., second: _Optional[str] = ...) -> None: ...
+
+class NumberChange(_message.Message):
+    __slots__ = ("context", "unit", "old_value", "new_value")
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    OLD_VALUE_FIELD_NUMBER: _ClassVar[int]
+    NEW_VALUE_FIELD_NUMBER: _ClassVar[int]
+    context: str
+    unit: str
+    old_value: str
+    new_value: str
+    def __init__(self, context: _Optional[str] = ..., unit: _Optional[str] = ..., old_value: _Optional[str] = ..., new_value: _Optional[str] = ...) -> None: ...
+
+class SectionComparison(_message.Message):
+    __slots__ = ("change", "first_heading", "second_heading", "first_page_start", "first_page_end", "second_page_start", "second_page_end", "similarity", "number_changes")
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    FIRST_HEADING_FIELD_NUMBER: _ClassVar[int]
+    SECOND_HEADING_FIELD_NUMBER: _ClassVar[int]
+    FIRST_PAGE_START_FIELD_NUMBER: _ClassVar[int]
+    FIRST_PAGE_END_FIELD_NUMBER: _ClassVar[int]
+    SECOND_PAGE_START_FIELD_NUMBER: _ClassVar[int]
+    SECOND_PAGE_END_FIELD_NUMBER: _ClassVar[int]
+    SIMILARITY_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_CHANGES_FIELD_NUMBER: _ClassVar[int]
+    change: SectionChange
+    first_heading: _containers.RepeatedScalarFieldContainer[str]
+    second_heading: _containers.RepeatedScalarFieldContainer[str]
+    first_page_start: int
+    first_page_end: int
+    second_page_start: int
+    second_page_end: int
+    similarity: float
+    number_changes: _containers.RepeatedCompositeFieldContainer[NumberChange]
+    def __init__(self, change: _Optional[_Union[SectionChange, str]] = ..., first_heading: _Optional[_Iterable[str]] = ..., second_heading: _Optional[_Iterable[str]] = ..., first_page_start: _Optional[int] = ..., first_page_end: _Optional[int] = ..., second_page_start: _Optional[int] = ..., second_page_end: _Optional[int] = ..., similarity: _Optional[float] = ..., number_changes: _Optional[_Iterable[_Union[NumberChange, _Mapping]]] = ...) -> None: ...
+
+class CompareDocumentsResponse(_message.Message):
+    __slots__ = ("sections", "matching_count", "different_count", "only_in_first_count", "only_in_second_count")
+    SECTIONS_FIELD_NUMBER: _ClassVar[int]
+    MATCHING_COUNT_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ONLY_IN_FIRST_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ONLY_IN_SECOND_COUNT_FIELD_NUMBER: _ClassVar[int]
+    sections: _containers.RepeatedCompositeFieldContainer[SectionComparison]
+    matching_count: int
+    different_count: int
+    only_in_first_count: int
+    only_in_second_count: int
+    def __init__(self, sections: _Optional[_Iterable[_Union[SectionComparison, _Mapping]]] = ..., matching_count: _Optional[int] = ..., different_count: _Optional[int] = ..., only_in_first_count: _Optional[int] = ..., only_in_second_count: _Optional[int] = ...) -> None: ...

@@ -101,6 +101,21 @@ class SearchServiceStub:
                 request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.SearchImagesRequest.SerializeToString,
                 response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.SearchImagesResponse.FromString,
                 _registered_method=True)
+        self.ListDocumentEntities = channel.unary_unary(
+                '/mivaa.search.v1.SearchService/ListDocumentEntities',
+                request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListDocumentEntitiesRequest.SerializeToString,
+                response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListDocumentEntitiesResponse.FromString,
+                _registered_method=True)
+        self.ListRelatedDocuments = channel.unary_unary(
+                '/mivaa.search.v1.SearchService/ListRelatedDocuments',
+                request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListRelatedDocumentsRequest.SerializeToString,
+                response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListRelatedDocumentsResponse.FromString,
+                _registered_method=True)
+        self.CompareDocuments = channel.unary_unary(
+                '/mivaa.search.v1.SearchService/CompareDocuments',
+                request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.CompareDocumentsRequest.SerializeToString,
+                response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.CompareDocumentsResponse.FromString,
+                _registered_method=True)
 
 
 class SearchServiceServicer:
@@ -203,6 +218,32 @@ class SearchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListDocumentEntities(self, request, context):
+        """-- Document intelligence ------------------------------------------------
+        Lists the named entities found in a document (people, organizations,
+        places, dates, amounts), each once with its pages and how often it occurs,
+        most frequent first (AIP-158 pagination).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRelatedDocuments(self, request, context):
+        """Lists the documents of the caller's tenant nearest to one document by the
+        cosine similarity of their document vectors (AIP-158 pagination).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompareDocuments(self, request, context):
+        """Compares two documents section by section: sections that match, differ or
+        exist in one only, and the numbers that changed between matched sections.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SearchServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -270,6 +311,21 @@ def add_SearchServiceServicer_to_server(servicer, server):
                     servicer.SearchImages,
                     request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.SearchImagesRequest.FromString,
                     response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.SearchImagesResponse.SerializeToString,
+            ),
+            'ListDocumentEntities': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDocumentEntities,
+                    request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListDocumentEntitiesRequest.FromString,
+                    response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListDocumentEntitiesResponse.SerializeToString,
+            ),
+            'ListRelatedDocuments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRelatedDocuments,
+                    request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListRelatedDocumentsRequest.FromString,
+                    response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListRelatedDocumentsResponse.SerializeToString,
+            ),
+            'CompareDocuments': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompareDocuments,
+                    request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.CompareDocumentsRequest.FromString,
+                    response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.CompareDocumentsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -625,6 +681,87 @@ class SearchService:
             '/mivaa.search.v1.SearchService/SearchImages',
             mivaa_dot_search_dot_v1_dot_search__service__pb2.SearchImagesRequest.SerializeToString,
             mivaa_dot_search_dot_v1_dot_search__service__pb2.SearchImagesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDocumentEntities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.search.v1.SearchService/ListDocumentEntities',
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.ListDocumentEntitiesRequest.SerializeToString,
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.ListDocumentEntitiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRelatedDocuments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.search.v1.SearchService/ListRelatedDocuments',
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.ListRelatedDocumentsRequest.SerializeToString,
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.ListRelatedDocumentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompareDocuments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.search.v1.SearchService/CompareDocuments',
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.CompareDocumentsRequest.SerializeToString,
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.CompareDocumentsResponse.FromString,
             options,
             channel_credentials,
             insecure,

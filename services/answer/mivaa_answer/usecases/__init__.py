@@ -1,0 +1,1 @@
+"""The answer service's use cases: Ask and SummarizeDocument (no grpc, no protos)."""

@@ -1,0 +1,81 @@
+"""ExtractorService: translates between protos and the extractor's use cases, nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+
+from mivaa.extractor.v1 import extractor_service_pb2 as pb
+from mivaa.extractor.v1 import extractor_service_pb2_grpc
+from mivaa_extractor.adapters.search_proto import document_to_proto
+from mivaa_extractor.api.ingest import Ingestor, new_upload_request
+from mivaa_extractor.jobs import DOMAIN
+from mivaa_extractor.ports import JobRecords
+from mivaa_platform.bus_errors import bus_errors
+from mivaa_platform.errors import InvalidArgument
+from mivaa_platform.tenancy import tenant_from_metadata
+
+
+def tenant_of(context: grpc.aio.ServicerContext) -> str:
+    """The caller's tenant, from the `x-mivaa-tenant` metadata the gateway sets ("default" without it)."""
+    return tenant_from_metadata(context.invocation_metadata())
+
+
+class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
+    def __init__(self, ingestor: Ingestor, jobs: JobRecords):
+        self._ingestor = ingestor
+        self._jobs = jobs
+
+    async def UploadDocument(
+        self, request_iterator: AsyncIterator[pb.UploadDocumentRequest], context: grpc.aio.ServicerContext
+    ) -> pb.UploadDocumentResponse:
+        tenant = tenant_of(context)  # before reading the upload: a bad tenant fails fast
+        first = await anext(aiter(request_iterator), None)
+        if first is None or first.WhichOneof("content") != "metadata":
+            raise InvalidArgument(
+                "UPLOAD_METADATA_MISSING", "The first upload message must carry the metadata.", domain=DOMAIN
+            )
+        metadata = first.metadata
+        # Every caller field is checked before a byte of the file is read or anything is stored.
+        upload = new_upload_request(
+            filename=metadata.filename,
+            title=metadata.title,
+            labels=metadata.labels,
+            password=metadata.password,
+            tenant=tenant,
+        )
+
+        async def byte_chunks() -> AsyncIterator[bytes]:
+            async for message in request_iterator:
+                if message.WhichOneof("content") != "chunk":
+                    raise InvalidArgument(
+                        "UPLOAD_METADATA_REPEATED", "Only the first upload message may carry metadata.", domain=DOMAIN
+                    )
+                yield message.chunk
+
+        data = await self._ingestor.read_upload(byte_chunks())
+        result = await self._ingestor.upload(upload, data)
+        return pb.UploadDocumentResponse(
+            document=document_to_proto(result.document), job=result.job, created=result.created
+        )
+
+    async def GetJob(self, request: pb.GetJobRequest, context: grpc.aio.ServicerContext) -> pb.GetJobResponse:
+        with bus_errors(domain=DOMAIN):
+            return pb.GetJobResponse(job=await self._jobs.get(request.name, tenant=tenant_of(context)))
+
+    async def ListJobs(self, request: pb.ListJobsRequest, context: grpc.aio.ServicerContext) -> pb.ListJobsResponse:
+        with bus_errors(domain=DOMAIN):
+            jobs, next_token = await self._jobs.list(request.page_size, request.page_token, tenant=tenant_of(context))
+        return pb.ListJobsResponse(jobs=jobs, next_page_token=next_token)
+
+    async def WatchJob(
+        self, request: pb.WatchJobRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.WatchJobResponse]:
+        with bus_errors(domain=DOMAIN):
+            async for event in self._jobs.watch(request.name, tenant=tenant_of(context)):
+                yield pb.WatchJobResponse(event=event)
+
+    async def CancelJob(self, request: pb.CancelJobRequest, context: grpc.aio.ServicerContext) -> pb.CancelJobResponse:
+        with bus_errors(domain=DOMAIN):
+            return pb.CancelJobResponse(job=await self._jobs.cancel(request.name, tenant=tenant_of(context)))

@@ -1,0 +1,119 @@
+"""Markdown and JSON renderings of structured pages.
+
+Markdown is for reading and for LLMs: headings as `#`, lists indented by
+level, tables as pipe tables, figures as image links with their captions,
+code fenced; page furniture (running headers, footers, page numbers) left
+out. The JSON form keeps everything, furniture included, with bounding boxes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+
+from mivaa_extractor.extraction.structure.lexicon import BULLET_SYMBOLS, DASHES, MARKDOWN_ENUMERATED
+from mivaa_extractor.extraction.structure.model import FURNITURE, Block, BlockKind, DocumentInfo, PageLayout
+
+ImageLink = Callable[[str, str], str]  # (sha256, mime type) -> link target
+
+
+def default_image_link(sha256: str, mime_type: str = "image/png") -> str:
+    return f"images/{sha256}.{'jpg' if mime_type == 'image/jpeg' else 'png'}"
+
+
+_BULLET_CHARS = BULLET_SYMBOLS + DASHES
+
+
+def block_markdown(
+    block: Block, image_link: ImageLink = default_image_link, mime_types: dict[str, str] | None = None
+) -> str:
+    kind = block.kind
+    text = block.text
+    if kind is BlockKind.HEADING:
+        return "#" * max(1, min(block.level, 6)) + " " + text
+    if kind is BlockKind.LIST_ITEM:
+        indent = "  " * max(0, block.level - 1)
+        if MARKDOWN_ENUMERATED.match(text):
+            return indent + text
+        return indent + "- " + text.lstrip(_BULLET_CHARS).lstrip()
+    if kind is BlockKind.TABLE:
+        return block.table.to_markdown() if block.table is not None else text
+    if kind is BlockKind.FIGURE:
+        if block.image is None:
+            return ""
+        mime = (mime_types or {}).get(block.image.sha256, "image/png")
+        alt = block.image.caption.replace("]", ")").replace("[", "(")
+        return f"![{alt}]({image_link(block.image.sha256, mime)})"
+    if kind is BlockKind.CAPTION:
+        return f"*{text}*"
+    if kind is BlockKind.CODE:
+        return "```\n" + text + "\n```"
+    if kind is BlockKind.FOOTNOTE:
+        return "> " + text
+    return _with_links(block)
+
+
+def _with_links(block: Block) -> str:
+    text = block.text
+    for link in block.links:
+        target = link.uri or (f"#page-{link.page}" if link.page else "")
+        if target and link.text and link.text in text and f"]({target})" not in text:
+            text = text.replace(link.text, f"[{link.text}]({target})", 1)
+    return text
+
+
+def page_markdown(
+    page: PageLayout, image_link: ImageLink = default_image_link, mime_types: dict[str, str] | None = None
+) -> str:
+    parts = [block_markdown(block, image_link, mime_types) for block in page.blocks if block.kind not in FURNITURE]
+    return "\n\n".join(part for part in parts if part)
+
+
+def document_markdown(
+    pages: Iterable[PageLayout], image_link: ImageLink = default_image_link, mime_types: dict[str, str] | None = None
+) -> Iterable[str]:
+    """The document's markdown, one piece per page (join with blank lines)."""
+    for page in pages:
+        text = page_markdown(page, image_link, mime_types)
+        if text:
+            yield text
+
+
+def page_json(page: PageLayout) -> dict:
+    """A page as plain JSON-ready data (images by sha256; their bytes are served separately)."""
+    data = {
+        "number": page.number,
+        "width": page.width,
+        "height": page.height,
+        "rotation": page.rotation,
+        "blocks": [_block_json(block) for block in page.blocks],
+    }
+    if page.error:
+        data["error"] = {"reason": page.error.reason, "message": page.error.message}
+    if page.ocr_reason:
+        data["ocr_reason"] = page.ocr_reason
+    return data
+
+
+def _block_json(block: Block) -> dict:
+    data: dict = {"type": block.kind.value, "bbox": list(block.bbox), "text": block.text}
+    if block.level:
+        data["level"] = block.level
+    if block.links:
+        data["links"] = [asdict(link) for link in block.links]
+    if block.table is not None:
+        data["table"] = {
+            "rows": block.table.row_count,
+            "columns": block.table.column_count,
+            "header_rows": block.table.header_rows,
+            "cells": [asdict(cell) for cell in block.table.cells],
+        }
+    if block.image is not None:
+        data["image"] = {"sha256": block.image.sha256, "caption": block.image.caption}
+    return data
+
+
+def info_json(info: DocumentInfo) -> dict:
+    data = asdict(info)
+    data["outline"] = [asdict(entry) for entry in info.outline]
+    return data

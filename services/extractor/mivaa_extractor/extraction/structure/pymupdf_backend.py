@@ -1,0 +1,333 @@
+"""The PyMuPDF backend: a page's raw text lines and a document's metadata and outline.
+
+Everything PyMuPDF-specific about reading text lives here, so the stages that
+decide what a block is work on plain `TextLine`s. Lines are returned in the
+page's unrotated space, where text runs left to right (a page displayed
+rotated by 90 degrees still has upright text there); the page analysis maps
+bounding boxes to the displayed page at the end.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+
+import pymupdf
+
+from mivaa_extractor.extraction.structure.lexicon import CONTROL_CHARS
+from mivaa_extractor.extraction.structure.model import BBox, DocumentInfo, FontProfile, OutlineEntry
+
+# Ligatures expanded (no TEXT_PRESERVE_LIGATURES), glyphs without Unicode kept
+# as their CID so they can be recognised as garbage, nothing outside the media box.
+TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_CID_FOR_UNKNOWN_UNICODE
+
+# Font names that say bold or monospaced where the font flags do not (embedded
+# subsets often leave the flags unset): "Arial-BoldMT", "Helvetica,Bd", "CMBX10".
+_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|[-,]bd\b|cmbx|cmb\d|\.b\b|\bbd\b", re.IGNORECASE)
+_MONO_FONT = re.compile(r"mono|courier|consol|cmtt|menlo|inconsolata|typewriter|lucidasans-typewriter", re.IGNORECASE)
+# Raised digits and signs kept raised ("km²", "750¹") where digits would otherwise run into the value before them.
+_SUPERSCRIPTABLE = re.compile(r"^\s*[0-9+\-−=()]+\s*$")
+_SUPERSCRIPT = str.maketrans("0123456789+-−=()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾")
+
+
+@dataclass(slots=True)
+class TextLine:
+    """One line of text as MuPDF groups it, with what its dominant font says about it."""
+
+    bbox: BBox
+    text: str
+    size: float  # font size of the majority of the characters
+    bold: bool
+    italic: bool
+    mono: bool
+    block: int  # index of the MuPDF block it came from (MuPDF's own paragraph guess)
+    horizontal: bool  # runs left to right; rotated labels (in figures, margins) are False
+    superscript_start: bool = False  # starts with a superscript span (footnote marks)
+    chars: int = 0  # visible characters (what the font statistics weigh a line by)
+    # The spans the text was read from (MuPDF's span dicts; broken-font and doubled spans left
+    # out): tables read fonts and word positions inside a line from them.
+    spans: list[dict] = field(default_factory=list)
+
+
+class PageSource:
+    """One page, read once: its text lines and, on first use, its vector drawings.
+
+    Every page stage (tables, images, block typing, links) receives this
+    object instead of the PyMuPDF page, so the page's text is extracted once
+    (`get_text("dict")`) and its drawings at most once (`get_cdrawings()`,
+    about as dear as the text: only the table stage asks, and only on a page
+    whose text looks tabular); likewise its list of images. The image stage
+    still runs `page` through a MuPDF device (that is how image placements are
+    found); nothing re-reads its text. Coordinates are the unrotated page space.
+    """
+
+    __slots__ = ("page", "text_dict", "lines", "width", "height", "_drawings", "_images")
+
+    def __init__(self, page: pymupdf.Page, text_dict: dict | None = None, drawings: list | None = None) -> None:
+        if text_dict is None:
+            text_dict = page.get_textpage(flags=TEXT_FLAGS).extractDICT()
+        self.page = page
+        self.text_dict = text_dict
+        self.lines = read_lines(text_dict)
+        # The text dict's size is the unrotated page's, the space of its boxes and of the drawings.
+        self.width = float(text_dict.get("width") or page.rect.width)
+        self.height = float(text_dict.get("height") or page.rect.height)
+        self._drawings = drawings
+        self._images: list | None = None
+
+    @property
+    def drawings(self) -> list:
+        """The page's vector paths (`get_cdrawings()`), extracted on first use."""
+        if self._drawings is None:
+            self._drawings = self.page.get_cdrawings()
+        return self._drawings
+
+    @property
+    def images(self) -> list:
+        """The images the page's resources list (`get_images(full=True)`; empty for non-PDF documents), read once."""
+        if self._images is None:
+            self._images = list(self.page.get_images(full=True))
+        return self._images
+
+
+def _overlaps_most(x0: float, x1: float, other: tuple[float, float]) -> bool:
+    return min(x1, other[1]) - max(x0, other[0]) > 0.5 * (x1 - x0)
+
+
+def read_lines(text_dict: dict) -> list[TextLine]:
+    """The text lines of a page from `page.get_text("dict", flags=TEXT_FLAGS)`, in content-stream order."""
+    lines: list[TextLine] = []
+    for block_index, block in enumerate(text_dict.get("blocks", ())):
+        if block.get("type") != 0:
+            continue
+        for line in block.get("lines", ()):
+            text_line = _read_line(line, block_index)
+            if text_line is not None:
+                lines.append(text_line)
+    return lines
+
+
+def _font_style(font: str) -> tuple[bool, bool]:
+    """(bold, monospaced) as the font's name says; cached, a document uses few fonts."""
+    style = _FONT_STYLES.get(font)
+    if style is None:
+        style = _FONT_STYLES[font] = (bool(_BOLD_FONT.search(font)), bool(_MONO_FONT.search(font)))
+    return style
+
+
+_FONT_STYLES: dict[str, tuple[bool, bool]] = {}
+_BOLD_FLAG = pymupdf.TEXT_FONT_BOLD
+_ITALIC_FLAG = pymupdf.TEXT_FONT_ITALIC
+_MONO_FLAG = pymupdf.TEXT_FONT_MONOSPACED
+_SUPERSCRIPT_FLAG = pymupdf.TEXT_FONT_SUPERSCRIPT
+
+
+def span_is_bold(span: dict) -> bool:
+    """Bold by the font flags or by the font's name: the one rule for every stage."""
+    return bool(span["flags"] & _BOLD_FLAG) or _font_style(span["font"])[0]
+
+
+def join_spans(spans: Iterable[dict], *, raise_superscripts: bool = False) -> str:
+    """The text of a line's spans: separate words where spans do not touch (MuPDF drops that space).
+
+    With `raise_superscripts`, a raised "2" in "km2" or a footnote mark after a
+    number is kept raised ("km²", "273,879,750¹") instead of running into the
+    digits before it (table cells need that; body text keeps the plain digit).
+    """
+    pieces: list[str] = []
+    previous_x1: float | None = None
+    for span in spans:
+        text = span["text"]
+        if not text.strip():
+            if text and pieces and pieces[-1][-1:] != " ":
+                pieces.append(" ")
+            continue
+        if raise_superscripts and span["flags"] & _SUPERSCRIPT_FLAG and _SUPERSCRIPTABLE.match(text):
+            text = text.translate(_SUPERSCRIPT)
+        x0, _, x1, _ = span["bbox"]
+        if (
+            previous_x1 is not None
+            and pieces[-1][-1:] != " "
+            and text[0] != " "
+            and x0 - previous_x1 > 0.15 * span["size"]
+        ):
+            pieces.append(" ")
+        pieces.append(text)
+        previous_x1 = x1
+    return "".join(pieces)
+
+
+def _read_line(line: dict, block_index: int) -> TextLine | None:
+    # The hot loop of extraction (every span of every page): plain locals, no
+    # per-span regexes beyond the control-character check.
+    kept: list[dict] = []
+    sizes: dict[float, int] = {}
+    bold = italic = mono = total = 0
+    last_box: tuple[float, float] | None = None
+    last_text = ""
+    superscript_start = False
+    first = True
+    for span in line["spans"]:
+        text = span["text"]
+        stripped = text.strip()
+        if not stripped:
+            if text:
+                kept.append(span)  # whitespace between words
+                last_box = None
+            continue
+        if CONTROL_CHARS.search(text):
+            continue  # a broken font map: the glyphs do not stand for these characters
+        x0, _, x1, _ = span["bbox"]
+        # The same words drawn twice at the same place (fake bold, shadows, an
+        # invisible text layer over visible glyphs) would read twice.
+        if last_box is not None and _overlaps_most(x0, x1, last_box) and stripped in last_text:
+            continue
+        kept.append(span)
+        last_box = (x0, x1)
+        last_text = text
+        count = len(stripped)
+        total += count
+        size = round(span["size"] * 2) / 2
+        sizes[size] = sizes.get(size, 0) + count
+        flags = span["flags"]
+        font_bold, font_mono = _font_style(span["font"])
+        if flags & _BOLD_FLAG or font_bold:
+            bold += count
+        if flags & _ITALIC_FLAG:
+            italic += count
+        if flags & _MONO_FLAG or font_mono:
+            mono += count
+        if first and flags & _SUPERSCRIPT_FLAG:
+            superscript_start = True
+        first = False
+    if total == 0:
+        return None
+    direction = line["dir"]
+    return TextLine(
+        bbox=tuple(line["bbox"]),
+        # One span (most lines): its text as is, which is what join_spans would make of it.
+        text=(kept[0]["text"] if len(kept) == 1 else join_spans(kept)).strip(),
+        size=max(sizes, key=sizes.__getitem__),
+        bold=bold * 2 > total,
+        italic=italic * 2 > total,
+        mono=mono * 2 > total,
+        block=block_index,
+        horizontal=direction[0] > 0.99,
+        superscript_start=superscript_start,
+        chars=total,
+        spans=kept,
+    )
+
+
+# --- document level ----------------------------------------------------------------
+
+
+def read_document_info(doc: pymupdf.Document, language: str = "") -> DocumentInfo:
+    """Metadata and outline; never raises for broken metadata (fields stay empty)."""
+    try:
+        metadata = doc.metadata or {}
+    except Exception:  # noqa: BLE001 - unreadable metadata is common and harmless
+        metadata = {}
+    try:
+        toc = doc.get_toc(simple=True)
+    except Exception:  # noqa: BLE001
+        toc = []
+    outline = tuple(
+        OutlineEntry(level=max(1, int(level)), title=_clean(title), page=max(0, int(page)))
+        for level, title, page, *_ in toc
+        if _clean(title)
+    )
+    return DocumentInfo(
+        page_count=doc.page_count,
+        title=_clean(metadata.get("title", "")),
+        authors=tuple(_split_list(metadata.get("author", ""), r"[;&]|\band\b|,(?=\s*\S+\s+\S+)")),
+        subject=_clean(metadata.get("subject", "")),
+        keywords=tuple(_split_list(metadata.get("keywords", ""), r"[;,]")),
+        creator=_clean(metadata.get("creator", "")),
+        producer=_clean(metadata.get("producer", "")),
+        created=pdf_date_to_iso(metadata.get("creationDate", "")),
+        modified=pdf_date_to_iso(metadata.get("modDate", "")),
+        language=language,
+        outline=outline,
+    )
+
+
+def _clean(value: object) -> str:
+    return " ".join(str(value or "").replace("\x00", "").split())
+
+
+def _split_list(value: str, separator: str) -> Iterable[str]:
+    for part in re.split(separator, _clean(value)):
+        part = part.strip(" ,;")
+        if part:
+            yield part
+
+
+_PDF_DATE = re.compile(r"^(?:D:)?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?\s*(Z|[+-]\d{2}'?\d{2}'?|[+-]\d{2})?")
+
+
+def pdf_date_to_iso(value: str) -> str:
+    """'D:20230102150405+01'00'' -> '2023-01-02T15:04:05+01:00'; '' when not a PDF date."""
+    match = _PDF_DATE.match((value or "").strip())
+    if not match:
+        return ""
+    year, month, day, hour, minute, second, zone = match.groups()
+    month, day = month or "01", day or "01"
+    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+        return ""
+    iso = f"{year}-{month}-{day}"
+    if hour:
+        iso += f"T{hour}:{minute or '00'}:{second or '00'}"
+        if zone == "Z":
+            iso += "Z"
+        elif zone:
+            digits = re.sub(r"\D", "", zone)
+            iso += f"{zone[0]}{digits[:2]}:{digits[2:4] or '00'}"
+    return iso
+
+
+# How many pages to sample for the font profile: enough to see every heading
+# size in a long document, cheap enough (~1 ms a page) to run before the pages.
+PROFILE_SAMPLE_PAGES = 48
+
+
+def learn_font_profile(
+    doc: pymupdf.Document, sample_pages: int = PROFILE_SAMPLE_PAGES, skip: Collection[int] = ()
+) -> FontProfile:
+    """Body size and heading sizes from a sample of pages spread over the document, except the 0-based pages `skip`."""
+    count = doc.page_count
+    if count == 0:
+        return FontProfile()
+    # Every page of a short document; a quarter (at most `sample_pages`) of a long one.
+    samples = min(count, max(12, min(sample_pages, count // 4)))
+    step = count / samples
+    numbers = sorted({min(count - 1, int(i * step)) for i in range(samples)})
+    body: Counter[float] = Counter()
+    standalone: Counter[float] = Counter()  # sizes of short lines that are a whole MuPDF block
+    for number in numbers:
+        if number in skip:
+            continue
+        try:
+            text_dict = doc.load_page(number).get_text("dict", flags=TEXT_FLAGS)
+        except Exception:  # noqa: BLE001 - a bad page does not spoil the profile
+            continue
+        # The page's lines by the same rules as the page analysis (broken glyphs and doubled spans left out).
+        block_lines = [len(block.get("lines", ())) for block in text_dict.get("blocks", ())]
+        for line in read_lines(text_dict):
+            body[line.size] += line.chars
+            # Short lines that are (nearly) a whole MuPDF block stand alone, as headings do.
+            if block_lines[line.block] <= 3 and line.chars <= 120:
+                standalone[line.size] += 1
+    if not body:
+        return FontProfile()
+    body_size = body.most_common(1)[0][0]
+    total = sum(body.values())
+    # A heading size is larger than the body, used by standalone short lines, and
+    # rare: sizes that carry a big share of the text are body text of another kind.
+    heading_sizes = sorted(
+        (size for size, lines in standalone.items() if size >= body_size + 1.0 and body[size] <= 0.2 * total and lines),
+        reverse=True,
+    )
+    return FontProfile(body_size=body_size, heading_sizes=tuple(heading_sizes[:6]))

@@ -1,0 +1,112 @@
+"""What is not a table after all: mathematics, tables of contents, lists, and rule-less grids without numbers."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
+
+from mivaa_extractor.extraction.structure.lexicon import (
+    DOT_LEADER,
+    LIST_MARKER,
+    PAGE_REFERENCE,
+    SECTION_NUMBER,
+    is_numeric,
+)
+from mivaa_extractor.extraction.structure.tables.grid import Grid
+from mivaa_extractor.extraction.structure.tables.lines import Line
+
+_MATH_FONT = re.compile(
+    r"cmmi|cmsy|cmex|msbm|msam|eufm|eusm|rsfs|stmary|wasy|lasy|mathematicalpi|math|symbol|cambria\s*math|"
+    r"stix.*(?:math|integrals|sizes)|txsy|txex|pxsy|pxex|ntxsy|ntxmi|mtmi|mtsy|rmtmi",
+    re.IGNORECASE,
+)
+# Relations and operators outside math fonts; inside one, digits and signs (a number set in math mode) do not count.
+_MATH_CHAR = re.compile(r"[=<>≤≥≠≈≡∼≃≅∝∈∉∋⊂⊃⊆⊇⊊∪∩∖∀∃∄∑∏∫∮∂∇√∞→←↔⇒⇐⇔↦∘⊕⊗⊥∥∧∨¬∓÷′″⟨⟩|^_{}]")
+_NOT_MATH_IN_MATH_FONT = re.compile(r"[\d−\-±.,()%]")
+
+
+@lru_cache(maxsize=512)
+def _is_math_font(font: str) -> bool:
+    return bool(_MATH_FONT.search(font))
+
+
+def is_math(lines: Iterable[Line]) -> bool:
+    """Mostly variables and relations: an equation, not a row of cells.
+
+    Counted: what math fonts draw apart from digits and signs, and relation
+    and operator symbols in other fonts; a fifth of the characters makes an
+    equation. Digits, signs, "±" and "×" do not count: a numeric table set in
+    math mode ("−0.93", "85.3 ± 0.2", "3 × 4") is still a table.
+    """
+    math = total = 0
+    for line in lines:
+        for span in line.spans:
+            text = span["text"]
+            count = len(text) - text.count(" ")
+            if not count:
+                continue
+            total += count
+            if _is_math_font(span["font"]):
+                math += count - len(_NOT_MATH_IN_MATH_FONT.findall(text))
+            else:
+                math += len(_MATH_CHAR.findall(text))
+    return total > 0 and math * 5 >= total
+
+
+def is_toc(grid: Grid, texts: dict[tuple[int, int], str]) -> bool:
+    """A table of contents: dot leaders, or section numbers in front and ascending page numbers at the end."""
+    if sum(1 for text in texts.values() if DOT_LEADER.search(text)) >= 2:
+        return True
+    pages = [texts.get((row, grid.column_count - 1), "") for row in range(grid.row_count)]
+    pages = [text for text in pages if text]
+    if grid.column_count <= 3 and pages and all(PAGE_REFERENCE.match(text) for text in pages):
+        numbers = [int(text) for text in pages if text.isdigit()]
+        sections = [texts.get((row, 0), "") for row in range(grid.row_count)]
+        sections = [text for text in sections if text]
+        numbered = sum(1 for text in sections if SECTION_NUMBER.match(text))
+        if numbers == sorted(numbers) and numbered * 2 >= len(sections):
+            return True
+    return False
+
+
+def is_list(grid: Grid, texts: dict[tuple[int, int], str]) -> bool:
+    """A list laid out in two columns: bullets or enumerators on the left."""
+    if grid.column_count > 2:
+        return False
+    first = [texts.get((row, 0), "") for row in range(grid.row_count)]
+    first = [text for text in first if text]
+    return sum(1 for text in first if LIST_MARKER.match(text)) * 5 >= len(first) * 3
+
+
+def looks_tabular(grid: Grid) -> bool:
+    """The stricter test for tables without row or column rules: three columns and rows, filled, with numbers.
+
+    Aligned prose, glossaries, indexes and boxed two-column text fail it;
+    a text-only table without rules is missed (the price of no false tables).
+    """
+    if grid.row_count < 3 or grid.column_count < 3:
+        return False
+    texts = grid.texts()
+    filled: Counter[int] = Counter()
+    first_filled: set[int] = set()
+    for row, column, _, column_span, _ in grid.cells:
+        if texts[(row, column)]:
+            filled[row] += column_span
+            if column == 0:
+                first_filled.add(row)
+    # Rows with text in one later column only are further lines of a cell (value lists under a
+    # description); they neither count for nor against the table.
+    counted = [index for index in range(grid.row_count) if filled[index] >= 2 or index in first_filled]
+    filled_rows = sum(1 for index in counted if filled[index] >= grid.column_count - 1)
+    if filled_rows < 3 or filled_rows * 10 < len(counted) * 6:
+        return False
+    for column in range(grid.column_count):
+        values = [texts.get((index, column), "") for index in range(1, grid.row_count)]
+        values = [value for value in values if value]
+        # "(1)", "2." are list markers in a margin column, not data.
+        numbers = sum(1 for value in values if is_numeric(value) and not LIST_MARKER.match(value))
+        if len(values) >= 2 and numbers * 10 >= len(values) * 6:
+            return True
+    return False

@@ -1,0 +1,1 @@
+"""The extraction workers (EXTRACTOR_ROLES=worker): task consumption, fair scheduling, the processing use case."""

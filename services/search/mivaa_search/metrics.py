@@ -1,0 +1,13 @@
+"""The search service's own metrics (the RPC ones come from mivaa_platform.telemetry)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+VECTOR_RECALL = Gauge(
+    "mivaa_search_vector_recall_ratio",
+    "Share of sampled chunks found among the 10 nearest by their own vector through the HNSW index "
+    "(the last recall probe; NaN before the first).",
+)
+VECTOR_RECALL.set(float("nan"))
+INDEX_REBUILDS = Counter("mivaa_search_index_rebuilds_total", "Rebuilds of the chunk vector index by maintenance.")

@@ -1,0 +1,319 @@
+"""The two rankings of a tenant's chunks, each to a given depth: nearest vectors, and keywords.
+
+Vector: when the candidate set (the chunks of the tenant's READY documents that the filter
+leaves) is small, an exact scan; above that, the HNSW index with ef_search set from measured
+recall and pgvector's iterative scan, so a filter cannot starve it. An approximate index can
+lose rows (after many deletes and replacements HNSW's graph can strand them); the exact scan
+keeps every document of a small tenant findable however the index fares, and index
+maintenance (maintenance.py) rebuilds it when deletes pile up.
+
+Keyword: PostgreSQL full text over `chunks.tsv` (migration 0008) with the GIN index; see
+text_query.py for what matches and how it ranks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import psycopg
+
+from mivaa_search.store._common import Connections, parse_document_id
+from mivaa_search.store.entities import entity_conditions
+from mivaa_search.store.records import MAX_HIT_TITLE_CHARS, ChunkHit, SearchFilter
+from mivaa_search.store.text_query import SEPARATOR, ConfigQuery, any_of, config_query, uses_operators
+
+MAX_EF_SEARCH = 1000  # pgvector's limit
+# Keyword candidates fully scored: at least this many (twice the depth asked for, at most the maximum).
+KEYWORD_POOL = 300
+MAX_KEYWORD_POOL = 2000
+
+
+@dataclass(frozen=True)
+class VectorTuning:
+    """How vector search trades exactness for speed (figures: bench/vector_recall.py, service README)."""
+
+    # Candidate sets up to this many chunks are scanned exactly.
+    exact_scan_max_chunks: int = 5_000
+    # HNSW candidate list size for larger sets (at least the depth asked for).
+    ef_search: int = 400
+
+
+_HIT_COLUMNS = (
+    "c.document_id, left(d.title, %(title_chars)s), c.chunk_index, c.text, c.page_start, c.page_end,"
+    " c.text_source, c.ocr_confidence, c.section_path, c.block_types, c.language"
+)
+
+
+def document_conditions(tenant: str, where: SearchFilter) -> tuple[list[str], dict[str, object]]:
+    """Conditions on documents `d`: the tenant's READY ones that the filter's document fields leave."""
+    conditions = ["d.tenant = %(tenant)s", "d.state = 'READY'"]
+    params: dict[str, object] = {"tenant": tenant, "title_chars": MAX_HIT_TITLE_CHARS}
+    if where.document_ids:
+        conditions.append("d.id = ANY(%(document_ids)s)")
+        params["document_ids"] = [parse_document_id(i) for i in where.document_ids]
+    if where.labels:
+        conditions.append("d.labels @> %(labels)s::text[]")
+        params["labels"] = list(where.labels)
+    if where.created_after is not None:
+        conditions.append("d.create_time >= %(created_after)s")
+        params["created_after"] = where.created_after
+    if where.created_before is not None:
+        conditions.append("d.create_time < %(created_before)s")
+        params["created_before"] = where.created_before
+    return conditions, params
+
+
+def chunk_conditions(where: SearchFilter) -> tuple[list[str], dict[str, object]]:
+    """Conditions on chunks `c`: pages, block kinds, language, entities mentioned."""
+    conditions: list[str] = []
+    params: dict[str, object] = {}
+    if where.page_min:
+        conditions.append("c.page_end >= %(page_min)s")
+        params["page_min"] = where.page_min
+    if where.page_max:
+        conditions.append("c.page_start <= %(page_max)s")
+        params["page_max"] = where.page_max
+    if where.block_types:
+        conditions.append("c.block_types && %(block_types)s::text[]")
+        params["block_types"] = list(where.block_types)
+    if where.languages:
+        conditions.append("c.language = ANY(%(languages)s::text[])")
+        params["languages"] = list(where.languages)
+    mentions, mention_params = entity_conditions("c", where.entities)
+    return conditions + mentions, params | mention_params
+
+
+def _hit(row: Sequence, score: float, embedding: Any = None) -> ChunkHit:
+    if embedding is not None:
+        embedding = np.asarray(embedding.to_numpy() if hasattr(embedding, "to_numpy") else embedding)
+    doc_id, title, index, text, page_start, page_end, source, confidence, path, kinds, language = row[:11]
+    return ChunkHit(
+        str(doc_id),
+        title,
+        index,
+        text,
+        page_start,
+        page_end,
+        score,
+        source,
+        confidence,
+        path,
+        kinds,
+        language,
+        embedding,
+    )
+
+
+class Retrieval:
+    def __init__(self, connections: Connections, tuning: VectorTuning | None = None):
+        self._connections = connections
+        self.tuning = tuning or VectorTuning()
+
+    async def nearest(
+        self, query: np.ndarray, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool = False
+    ) -> list[ChunkHit]:
+        """Up to `depth` chunks by cosine similarity to `query` (a checked, non-zero vector)."""
+        doc_conditions, params = document_conditions(tenant, where)
+        more, chunk_params = chunk_conditions(where)
+        params |= chunk_params | {"query": query, "depth": depth}
+        vectors = ", c.embedding" if with_vectors else ""
+        async with self._connections.connection() as conn, conn.transaction():
+            cur = await conn.execute(
+                f"SELECT coalesce(sum(d.chunk_count), 0), array_agg(d.id) FROM documents d"
+                f" WHERE {' AND '.join(doc_conditions)}",
+                params,
+            )
+            row = await cur.fetchone()
+            assert row is not None  # an aggregate always has a row
+            candidates, documents = row
+            if not documents:
+                return []
+            if candidates <= self.tuning.exact_scan_max_chunks:
+                # An expression the index cannot serve (+ 0): every candidate is compared.
+                params["documents"] = documents
+                conditions = ["c.document_id = ANY(%(documents)s)", *doc_conditions, *more]
+                order = "(c.embedding <=> %(query)s) + 0"
+            else:
+                await prepare_hnsw_scan(conn, max(self.tuning.ef_search, depth))
+                conditions = [*doc_conditions, *more]
+                order = "c.embedding <=> %(query)s"
+            cur = await conn.execute(
+                f"""
+                WITH nearest AS MATERIALIZED (
+                    SELECT {_HIT_COLUMNS}, c.embedding <=> %(query)s AS distance{vectors}
+                    FROM chunks c
+                    JOIN documents d ON d.id = c.document_id
+                    WHERE {" AND ".join(conditions)}
+                    ORDER BY {order}
+                    LIMIT %(depth)s
+                )
+                SELECT * FROM nearest ORDER BY distance + 0, document_id, chunk_index
+                """,
+                params,
+            )
+            rows = await cur.fetchall()
+        return [_hit(row, 1.0 - float(row[11]), row[12] if with_vectors else None) for row in rows]
+
+    async def keyword(
+        self, query: str, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool = False
+    ) -> list[ChunkHit]:
+        """Up to `depth` chunks by full-text rank of `query` (score in [0, 1))."""
+        doc_conditions, params = document_conditions(tenant, where)
+        more, chunk_params = chunk_conditions(where)
+        params |= chunk_params | {"depth": depth}
+        vectors = ", c.embedding" if with_vectors else ""
+        async with self._connections.connection() as conn:
+            queries = await analyse(conn, query, doc_conditions, params)
+            if not queries:
+                return []
+            params |= {
+                "any": any_of(queries),
+                "configs": [q.config for q in queries],
+                "stricts": [q.strict for q in queries],
+                "looses": [q.loose for q in queries],
+                "pairs": [SEPARATOR.join(q.pairs) for q in queries],
+                "terms": [SEPARATOR.join(q.terms) for q in queries],
+            }
+            # The GIN index finds the candidates (every word, or a pair of them in order); a cheap
+            # rank keeps the best KEYWORD_POOL of them, and only those get the full score.
+            params["pool"] = min(max(KEYWORD_POOL, 2 * depth), MAX_KEYWORD_POOL)
+            cur = await conn.execute(
+                f"""
+                WITH q AS MATERIALIZED (
+                    SELECT config::regconfig AS config, strict::tsquery AS strict,
+                           coalesce(nullif(loose, ''), strict)::tsquery AS loose,
+                           string_to_array(nullif(pairs, ''), {_separator()})::tsquery[] AS pairs,
+                           string_to_array(nullif(terms, ''), {_separator()})::tsquery[] AS terms
+                    FROM unnest(%(configs)s::text[], %(stricts)s::text[], %(looses)s::text[],
+                                %(pairs)s::text[], %(terms)s::text[])
+                         AS given(config, strict, loose, pairs, terms)
+                ),
+                candidates AS MATERIALIZED (
+                    SELECT c.document_id, left(d.title, %(title_chars)s) AS title, c.chunk_index, c.text,
+                           c.page_start, c.page_end, c.text_source, c.ocr_confidence, c.section_path,
+                           c.block_types, c.language{vectors}, c.tsv, q.strict, q.pairs, q.terms
+                    FROM chunks c
+                    JOIN documents d ON d.id = c.document_id
+                    JOIN q ON q.config = mivaa_text_config(c.language)
+                    WHERE {" AND ".join([*doc_conditions, *more])} AND c.tsv @@ %(any)s::tsquery
+                    ORDER BY ts_rank(c.tsv, q.loose) DESC, c.document_id, c.chunk_index
+                    LIMIT %(pool)s
+                ),
+                scored AS (
+                    SELECT document_id, title, chunk_index, text, page_start, page_end, text_source,
+                           ocr_confidence, section_path, block_types, language{vectors.replace("c.", "")},
+                           (
+                               s.strict_hit
+                               + 3 * coalesce((SELECT avg((k.tsv @@ p)::int) FROM unnest(k.pairs) p), s.strict_hit)
+                               + coalesce((SELECT avg((k.tsv @@ t)::int) FROM unnest(k.terms) t), s.strict_hit)
+                               + ts_rank_cd(k.tsv, k.strict, 32)
+                           ) / 6.0 AS score
+                    FROM candidates k
+                    CROSS JOIN LATERAL (SELECT (k.tsv @@ k.strict)::int AS strict_hit) s
+                )
+                SELECT * FROM scored WHERE score > 0
+                ORDER BY score DESC, document_id, chunk_index
+                LIMIT %(depth)s
+                """,
+                params,
+            )
+            rows = await cur.fetchall()
+        return [_hit(row, float(row[-1]), row[11] if with_vectors else None) for row in rows]
+
+
+def _separator() -> str:
+    return "E'\\x1f'"
+
+
+async def analyse(
+    conn: psycopg.AsyncConnection, query: str, doc_conditions: list[str], params: dict[str, object]
+) -> list[ConfigQuery]:
+    """The query as each text configuration among the candidate documents' languages reads it."""
+    cur = await conn.execute(
+        f"""
+        WITH configs AS (
+            SELECT DISTINCT mivaa_text_config(lower(split_part(coalesce(d.metadata ->> 'language', ''), '-', 1)))
+                AS config
+            FROM documents d WHERE {" AND ".join(doc_conditions)}
+        )
+        SELECT config::text, websearch_to_tsquery(config, %(text)s)::text,
+               (SELECT array_agg(array[lexeme, array_to_string(positions, ',')])
+                FROM unnest(to_tsvector(config, %(text)s)))
+        FROM configs ORDER BY 1
+        """,
+        params | {"text": query},
+    )
+    exact = uses_operators(query)
+    analysed = []
+    for config, strict, lexemes in await cur.fetchall():
+        positions = [(lexeme, [int(p) for p in where.split(",") if p]) for lexeme, where in lexemes or ()]
+        found = config_query(config, strict, positions, exact=exact)
+        if found.strict:
+            analysed.append(found)
+    return analysed
+
+
+async def prepare_hnsw_scan(conn: psycopg.AsyncConnection, ef_search: int) -> None:
+    """For this transaction: the HNSW candidate list size, and iterative scans that go on until
+    enough rows pass the filters (pgvector >= 0.8)."""
+    ef_search = min(ef_search, MAX_EF_SEARCH)
+    await conn.execute(
+        "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+        [str(ef_search)],
+    )
+
+
+_START, _STOP = "\x02", "\x03"  # marks around matched words; texts holding them get no highlights
+_JOINERS = ("", "-", "_", ".", "/")
+
+
+async def highlights(
+    connections: Connections, query: str, hits: Sequence[ChunkHit]
+) -> list[tuple[tuple[int, int], ...]]:
+    """Per hit, where the query's words (as its language's configuration stems them) occur in its
+    text: (start, end) in code points, end exclusive, in order. From ts_headline, so a highlight is
+    exactly what full text search matched."""
+    if not hits:
+        return []
+    async with connections.connection() as conn:
+        cur = await conn.execute(
+            """
+            SELECT ts_headline(
+                cfg, h.text, replace(plainto_tsquery(cfg, %(query)s)::text, ' & ', ' | ')::tsquery,
+                'HighlightAll=true, StartSel=' || chr(2) || ', StopSel=' || chr(3))
+            FROM unnest(%(languages)s::text[], %(texts)s::text[]) WITH ORDINALITY AS h(language, text, n)
+            CROSS JOIN LATERAL (SELECT mivaa_text_config(h.language) AS cfg) c
+            ORDER BY h.n
+            """,
+            {"query": query, "languages": [h.language for h in hits], "texts": [h.text for h in hits]},
+        )
+        marked = [row[0] for row in await cur.fetchall()]
+    return [_spans(hit.text, text) for hit, text in zip(hits, marked, strict=True)]
+
+
+def _spans(original: str, marked: str) -> tuple[tuple[int, int], ...]:
+    if _START in original or _STOP in original:
+        return ()
+    spans: list[tuple[int, int]] = []
+    plain: list[str] = []
+    length = 0
+    start = -1
+    for character in marked:
+        if character == _START:
+            start = length
+        elif character == _STOP:
+            if start >= 0 and length > start:
+                gap = "".join(plain[spans[-1][1] : start]) if spans else " "
+                if len(gap) <= 1 and gap in _JOINERS:  # parts of one compound: "XK-4471-QZ", "e-mail"
+                    spans[-1] = (spans[-1][0], length)
+                else:
+                    spans.append((start, length))
+            start = -1
+        else:
+            plain.append(character)
+            length += 1
+    # ts_headline rebuilds the text from its tokens: trust the offsets only if it came back intact.
+    return tuple(spans) if "".join(plain) == original else ()
