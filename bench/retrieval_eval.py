@@ -17,8 +17,9 @@ import grpc
 
 from bench.retrieval_sets import Query, squash
 
-# Below the gateway's search budget per subject (gateway/render.py RateLimits: 50/s).
+# Below the gateway's budgets per subject (mivaa_gateway/rate_limits.py RateLimits: search 50/s, answer 5/s).
 SEARCH_RATE_PER_SECOND = 40
+ASK_RATE_PER_SECOND = 4
 TOP_K = 10
 
 
@@ -171,7 +172,10 @@ async def measure_ask(
             if error.code() in (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.UNAVAILABLE):
                 return AskFigures(skipped=f"AnswerService answered {error.code().name}: {error.details()}")
             raise
-        figures.total_ms.append((time.perf_counter() - started) * 1000)
+        elapsed = time.perf_counter() - started
+        figures.total_ms.append(elapsed * 1000)
+        if elapsed < 1 / ASK_RATE_PER_SECOND:
+            await asyncio.sleep(1 / ASK_RATE_PER_SECOND - elapsed)
         figures.first_token_ms.append(first if first is not None else figures.total_ms[-1])
         figures.answers_citing_answer_page += int(bool(cited_pages & set(query.pages)))
     return figures
