@@ -128,6 +128,7 @@ bench: install ocr models export-venv
 	$(PY) bench/extract_speed.py
 	$(PY) bench/image_embed.py
 	$(PY) bench/gateway_latency.py
+	$(PY) bench/retrieval_quality.py
 
 clean: down
 	rm -rf .mivaa $(SAMPLES)
