@@ -117,7 +117,13 @@ def admin_get(admin_socket: pathlib.Path, path: str, timeout: float = 2.0) -> st
 class Envoy:
     """Envoy on a rendered config; stopped as a process group."""
 
-    def __init__(self, workdir: pathlib.Path, upstream_port: int, **options):
+    def __init__(
+        self,
+        workdir: pathlib.Path,
+        upstream_port: int,
+        services: tuple[str, ...] = ("extractor", "search", "embedder", "ocr"),
+        **options,
+    ):
         self.port = free_port()
         self.admin_socket = workdir / f"envoy-{self.port}-admin.sock"
         self.config = workdir / f"envoy-{self.port}.yaml"
@@ -126,7 +132,7 @@ class Envoy:
             gateway_render.render(
                 port=self.port,
                 admin_socket=str(self.admin_socket),
-                upstreams={"extractor": address, "search": address, "embedder": address, "ocr": address},
+                upstreams=dict.fromkeys(services, address),
                 cors_origins=["http://allowed.example"],
                 **options,
             )

@@ -45,7 +45,9 @@ async def tiny_budgets(tmp_path_factory):
     limits = gateway_render.RateLimits.uniform(
         gateway_render.Budget(1, 2), None, health_shared=gateway_render.Budget(1, 3)
     )
-    async with envoy_before_stub(tmp_path_factory, "limit", rate_limits=limits) as gateway:
+    # The answer service too: its route class has a budget of its own.
+    services = ("extractor", "search", "embedder", "ocr", "answer")
+    async with envoy_before_stub(tmp_path_factory, "limit", rate_limits=limits, services=services) as gateway:
         yield gateway
 
 
