@@ -65,6 +65,7 @@ def cmd_up(args) -> int:
     existing = LocalMesh.load(args.state_dir)
     if existing and all(state == "running" for state in existing.status().values()):
         print(f"mesh already running; gateway at {existing.gateway_address}")
+        _print_console_url(existing)
         return 0
     if existing:
         existing.stop()
