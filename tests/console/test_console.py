@@ -44,6 +44,8 @@ def test_console_in_chromium(console_mesh, tmp_path):
     tag = "consoletest"
     pdf = tmp_path / "console-upload.pdf"
     pdf.write_bytes(make_pdf(tag, 3))
+    locked = tmp_path / "console-locked.pdf"
+    locked.write_bytes(make_pdf("consolelocked", 2, password="open-sesame"))
     phrase = page_phrase(tag, 2)
     env = {
         **os.environ,
@@ -52,6 +54,8 @@ def test_console_in_chromium(console_mesh, tmp_path):
         "MIVAA_OTHER_TOKEN": mesh.token(tenant="other", subject="console-other"),
         "MIVAA_SHORT_TOKEN": mesh.token(subject="console-short", ttl=25),
         "MIVAA_TEST_PDF": str(pdf),
+        "MIVAA_ENCRYPTED_PDF": str(locked),
+        "MIVAA_ENCRYPTED_PASSWORD": "open-sesame",
         "MIVAA_TEST_PHRASE": phrase,
         "MIVAA_TEST_QUESTION": f"What does the {tag} archive tell of day 2?",
         "CHROMIUM_PATH": CHROMIUM,

@@ -4,6 +4,7 @@ import { STREAM_TIMEOUT_MS } from "../lib/api";
 import { splitAnswer } from "../lib/citations";
 import { useCall } from "../lib/useCall";
 import type { Citation, Source } from "../gen/mivaa/answer/v1/answer_service_pb";
+import { ErrorAlert } from "./ErrorAlert";
 
 const SNIPPET_CHARS = 320;
 
@@ -62,11 +63,7 @@ export function Ask({ clients, onAuthError }: ScreenProps) {
           </button>
         )}
       </form>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {(answer || busy) && (
         <article className="answer" aria-live="polite" aria-busy={busy} data-testid="answer">
           <p>

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import type { ScreenProps } from "../App";
 import { useCall } from "../lib/useCall";
 import { DocumentState, type Document } from "../gen/mivaa/search/v1/search_service_pb";
+import { ErrorAlert } from "./ErrorAlert";
 
 const PAGE_SIZE = 20;
 const STATE_NAMES: Record<DocumentState, string> = {
@@ -66,11 +67,7 @@ export function Documents({ clients, onAuthError }: ScreenProps) {
           </select>
         </label>
       </form>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       <table className="documents" aria-busy={busy}>
         <thead>
           <tr>
@@ -126,8 +123,15 @@ export function Documents({ clients, onAuthError }: ScreenProps) {
           Next page
         </button>
       </div>
+      {confirming && <div className="backdrop" onClick={() => setConfirming(null)} />}
       {confirming && (
-        <div role="dialog" aria-modal="true" aria-labelledby="confirm-heading" className="dialog">
+        <div
+          role="dialog"
+          aria-modal="true"
+          aria-labelledby="confirm-heading"
+          className="dialog"
+          onKeyDown={(e) => e.key === "Escape" && setConfirming(null)}
+        >
           <h3 id="confirm-heading">Delete “{confirming.title || confirming.filename}”?</h3>
           <p>Its chunks, pages, images, vectors and stored file are removed. This cannot be undone.</p>
           <div className="row">

@@ -3,6 +3,7 @@ import type { ScreenProps } from "../App";
 import { splitHighlights } from "../lib/citations";
 import { useCall } from "../lib/useCall";
 import { SearchMode, type SearchHit } from "../gen/mivaa/search/v1/search_service_pb";
+import { ErrorAlert } from "./ErrorAlert";
 
 export function Search({ clients, onAuthError }: ScreenProps) {
   const [query, setQuery] = useState("");
@@ -40,11 +41,7 @@ export function Search({ clients, onAuthError }: ScreenProps) {
           Search
         </button>
       </form>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {hits && hits.length === 0 && <p>No hits.</p>}
       <ol className="hits" aria-label="Search results">
         {hits?.map((hit) => (

@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { isExpired, parseToken, type Session } from "../lib/auth";
+import { ErrorAlert } from "./ErrorAlert";
 
 interface Props {
   devToken: string | null;
@@ -53,11 +54,7 @@ export function SignIn({ devToken, notice, onSignIn }: Props) {
         <label htmlFor="jwt">JWT (issuer mivaa-dev, audience mivaa)</label>
         <textarea id="jwt" rows={4} value={pasted} onChange={(e) => setPasted(e.target.value)} />
         <button type="submit">Sign in</button>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
+        <ErrorAlert message={error} />
       </form>
     </main>
   );

@@ -6,6 +6,7 @@ import { describeError, errorInfo, isUnauthenticated } from "../lib/errors";
 import { isFinished, progressFraction, progressLabel } from "../lib/progress";
 import { uploadDocument } from "../lib/upload";
 import { JobState, type Job } from "../gen/mivaa/jobs/v1/job_pb";
+import { ErrorAlert } from "./ErrorAlert";
 
 interface Item {
   id: number;
@@ -152,7 +153,13 @@ export function Upload({ clients, onAuthError }: ScreenProps) {
 
 function UploadRow({ item, onCancel, onPassword }: { item: Item; onCancel: () => void; onPassword: (password: string) => void }) {
   const [password, setPassword] = useState("");
-  const label = item.job ? progressLabel(item.job) : "Uploading";
+  const label = item.needsPassword
+    ? "Needs its password"
+    : item.job
+      ? progressLabel(item.job)
+      : item.status === "failed"
+        ? "Not uploaded"
+        : "Uploading";
   const fraction = item.job ? progressFraction(item.job) : 0.02;
   const running = item.status === "uploading" || item.status === "watching";
   return (
@@ -169,11 +176,7 @@ function UploadRow({ item, onCancel, onPassword }: { item: Item; onCancel: () =>
         )}
       </div>
       <progress max={1} value={fraction} aria-label={`Progress of ${item.file.name}`} />
-      {item.error && (
-        <p role="alert" className="error">
-          {item.error}
-        </p>
-      )}
+      <ErrorAlert message={item.error} />
       {item.needsPassword && (
         <form
           className="inline"
