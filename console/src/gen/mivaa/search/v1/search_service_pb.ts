@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mivaa/search/v1/search_service.proto.
  */
 export const file_mivaa_search_v1_search_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRtaXZhYS9zZWFyY2gvdjEvc2VhcmNoX3NlcnZpY2UucHJvdG8SD21pdmFhLnNlYXJjaC52MSI9CgtCb3VuZGluZ0JveBIKCgJ4MBgBIAEoAhIKCgJ5MBgCIAEoAhIKCgJ4MRgDIAEoAhIKCgJ5MRgEIAEoAiIvCgRMaW5rEgwKBHRleHQYASABKAkSCwoDdXJpGAIgASgJEgwKBHBhZ2UYAyABKAUibQoJVGFibGVDZWxsEgsKA3JvdxgBIAEoBRIOCgZjb2x1bW4YAiABKAUSEAoIcm93X3NwYW4YAyABKAUSEwoLY29sdW1uX3NwYW4YBCABKAUSDAoEdGV4dBgFIAEoCRIOCgZoZWFkZXIYBiABKAgidQoFVGFibGUSEQoJcm93X2NvdW50GAEgASgFEhQKDGNvbHVtbl9jb3VudBgCIAEoBRIYChBoZWFkZXJfcm93X2NvdW50GAMgASgFEikKBWNlbGxzGAQgAygLMhoubWl2YWEuc2VhcmNoLnYxLlRhYmxlQ2VsbCLWAQoFQmxvY2sSKAoEdHlwZRgBIAEoDjIaLm1pdmFhLnNlYXJjaC52MS5CbG9ja1R5cGUSKgoEYmJveBgCIAEoCzIcLm1pdmFhLnNlYXJjaC52MS5Cb3VuZGluZ0JveBIMCgR0ZXh0GAMgASgJEg0KBWxldmVsGAQgASgFEiQKBWxpbmtzGAUgAygLMhUubWl2YWEuc2VhcmNoLnYxLkxpbmsSJQoFdGFibGUYBiABKAsyFi5taXZhYS5zZWFyY2gudjEuVGFibGUSDQoFaW1hZ2UYByABKAki9AEKBFBhZ2USDgoGbnVtYmVyGAEgASgFEg0KBXdpZHRoGAIgASgCEg4KBmhlaWdodBgDIAEoAhIQCghyb3RhdGlvbhgEIAEoBRImCgZibG9ja3MYBSADKAsyFi5taXZhYS5zZWFyY2gudjEuQmxvY2sSEAoIbWFya2Rvd24YBiABKAkSMAoLdGV4dF9zb3VyY2UYByABKA4yGy5taXZhYS5zZWFyY2gudjEuVGV4dFNvdXJjZRISCgpvY3JfcmVhc29uGAggASgJEhQKDGVycm9yX3JlYXNvbhgJIAEoCRIVCg1lcnJvcl9tZXNzYWdlGAogASgJIrQBChBEb2N1bWVudE1ldGFkYXRhEg0KBXRpdGxlGAEgASgJEg8KB2F1dGhvcnMYAiADKAkSDwoHc3ViamVjdBgDIAEoCRIQCghrZXl3b3JkcxgEIAMoCRIPCgdjcmVhdG9yGAUgASgJEhAKCHByb2R1Y2VyGAYgASgJEhMKC2NyZWF0ZV9kYXRlGAcgASgJEhMKC21vZGlmeV9kYXRlGAggASgJEhAKCGxhbmd1YWdlGAkgASgJIjoKDE91dGxpbmVFbnRyeRINCgVsZXZlbBgBIAEoBRINCgV0aXRsZRgCIAEoCRIMCgRwYWdlGAMgASgFIlsKDkltYWdlUGxhY2VtZW50EgwKBHBhZ2UYASABKAUSKgoEYmJveBgCIAEoCzIcLm1pdmFhLnNlYXJjaC52MS5Cb3VuZGluZ0JveBIPCgdjYXB0aW9uGAMgASgJIrEBCgVJbWFnZRIMCgRuYW1lGAEgASgJEg4KBnNoYTI1NhgCIAEoCRIRCgltaW1lX3R5cGUYAyABKAkSDQoFd2lkdGgYBCABKAUSDgoGaGVpZ2h0GAUgASgFEhIKCnNpemVfYnl0ZXMYBiABKAMSDwoHY2FwdGlvbhgHIAEoCRIzCgpwbGFjZW1lbnRzGAggAygLMh8ubWl2YWEuc2VhcmNoLnYxLkltYWdlUGxhY2VtZW50IqIBCgxJbWFnZUNvbnRlbnQSDgoGc2hhMjU2GAEgASgJEhEKCW1pbWVfdHlwZRgCIAEoCRINCgV3aWR0aBgDIAEoBRIOCgZoZWlnaHQYBCABKAUSEgoKc2l6ZV9ieXRlcxgFIAEoAxIMCgRkYXRhGAYgASgMEhUKCWVtYmVkZGluZxgHIAMoAkICEAESFwoPZW1iZWRkaW5nX21vZGVsGAggASgJIuYDCghEb2N1bWVudBIMCgRuYW1lGAEgASgJEhAKCGZpbGVuYW1lGAIgASgJEg0KBXRpdGxlGAMgASgJEg4KBmxhYmVscxgEIAMoCRIOCgZzaGEyNTYYBSABKAkSEgoKc2l6ZV9ieXRlcxgGIAEoAxISCgpwYWdlX2NvdW50GAcgASgFEi0KBXN0YXRlGAggASgOMh4ubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50U3RhdGUSCwoDam9iGAkgASgJEhMKC2NodW5rX2NvdW50GAogASgFEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoIbWV0YWRhdGEYDSABKAsyIS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnRNZXRhZGF0YRIuCgdvdXRsaW5lGA4gAygLMh0ubWl2YWEuc2VhcmNoLnYxLk91dGxpbmVFbnRyeRITCgtpbWFnZV9jb3VudBgPIAEoBRIQCghtYXJrZG93bhgQIAEoCRIkCgVwYWdlcxgRIAMoCzIVLm1pdmFhLnNlYXJjaC52MS5QYWdlIocCCgVDaHVuaxINCgVpbmRleBgBIAEoBRIMCgR0ZXh0GAIgASgJEhIKCnBhZ2Vfc3RhcnQYAyABKAUSEAoIcGFnZV9lbmQYBCABKAUSFQoJZW1iZWRkaW5nGAUgAygCQgIQARITCgt0b2tlbl9jb3VudBgGIAEoBRIwCgt0ZXh0X3NvdXJjZRgHIAEoDjIbLm1pdmFhLnNlYXJjaC52MS5UZXh0U291cmNlEhYKDm9jcl9jb25maWRlbmNlGAggASgCEhQKDHNlY3Rpb25fcGF0aBgJIAMoCRIvCgtibG9ja190eXBlcxgKIAMoDjIaLm1pdmFhLnNlYXJjaC52MS5CbG9ja1R5cGUiRAoVQ3JlYXRlRG9jdW1lbnRSZXF1ZXN0EisKCGRvY3VtZW50GAEgASgLMhkubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50IlYKFkNyZWF0ZURvY3VtZW50UmVzcG9uc2USKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQSDwoHY3JlYXRlZBgCIAEoCCJPChJHZXREb2N1bWVudFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIrCgR2aWV3GAIgASgOMh0ubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50VmlldyJCChNHZXREb2N1bWVudFJlc3BvbnNlEisKCGRvY3VtZW50GAEgASgLMhkubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50Ik0KFExpc3REb2N1bWVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBmxhYmVscxgDIAMoCSJeChVMaXN0RG9jdW1lbnRzUmVzcG9uc2USLAoJZG9jdW1lbnRzGAEgAygLMhkubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJ1ChVVcGRhdGVEb2N1bWVudFJlcXVlc3QSKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIkUKFlVwZGF0ZURvY3VtZW50UmVzcG9uc2USKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQiJQoVRGVsZXRlRG9jdW1lbnRSZXF1ZXN0EgwKBG5hbWUYASABKAkiGAoWRGVsZXRlRG9jdW1lbnRSZXNwb25zZSLCAQoSVXBzZXJ0Q2h1bmtzSGVhZGVyEhAKCGRvY3VtZW50GAEgASgJEg0KBW1vZGVsGAIgASgJEhIKCnBhZ2VfY291bnQYAyABKAUSEgoKbWFya19yZWFkeRgEIAEoCBIzCghtZXRhZGF0YRgFIAEoCzIhLm1pdmFhLnNlYXJjaC52MS5Eb2N1bWVudE1ldGFkYXRhEi4KB291dGxpbmUYBiADKAsyHS5taXZhYS5zZWFyY2gudjEuT3V0bGluZUVudHJ5ItcBChNVcHNlcnRDaHVua3NSZXF1ZXN0EjUKBmhlYWRlchgBIAEoCzIjLm1pdmFhLnNlYXJjaC52MS5VcHNlcnRDaHVua3NIZWFkZXJIABInCgVjaHVuaxgCIAEoCzIWLm1pdmFhLnNlYXJjaC52MS5DaHVua0gAEiUKBHBhZ2UYAyABKAsyFS5taXZhYS5zZWFyY2gudjEuUGFnZUgAEi4KBWltYWdlGAQgASgLMh0ubWl2YWEuc2VhcmNoLnYxLkltYWdlQ29udGVudEgAQgkKB2NvbnRlbnQiigEKFFVwc2VydENodW5rc1Jlc3BvbnNlEhYKDmNodW5rc193cml0dGVuGAEgASgFEisKCGRvY3VtZW50GAIgASgLMhkubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50EhUKDXBhZ2VzX3dyaXR0ZW4YAyABKAUSFgoOaW1hZ2VzX3dyaXR0ZW4YBCABKAUikgMKE1NlYXJjaENodW5rc1JlcXVlc3QSDQoFcXVlcnkYASABKAkSDQoFdG9wX2sYAiABKAUSEQoJZG9jdW1lbnRzGAMgAygJEg4KBmxhYmVscxgEIAMoCRIpCgRtb2RlGAUgASgOMhsubWl2YWEuc2VhcmNoLnYxLlNlYXJjaE1vZGUSEQoJbWluX3Njb3JlGAYgASgCEhAKCHBhZ2VfbWluGAcgASgFEhAKCHBhZ2VfbWF4GAggASgFEjUKEWNyZWF0ZV90aW1lX2FmdGVyGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI2ChJjcmVhdGVfdGltZV9iZWZvcmUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2Jsb2NrX3R5cGVzGAsgAygOMhoubWl2YWEuc2VhcmNoLnYxLkJsb2NrVHlwZRIRCglsYW5ndWFnZXMYDCADKAkSEQoJZGl2ZXJzaXR5GA0gASgCEhIKCnBhZ2VfdG9rZW4YDiABKAkiJwoJSGlnaGxpZ2h0Eg0KBXN0YXJ0GAEgASgFEgsKA2VuZBgCIAEoBSKNAwoJU2VhcmNoSGl0EhAKCGRvY3VtZW50GAEgASgJEhYKDmRvY3VtZW50X3RpdGxlGAIgASgJEhMKC2NodW5rX2luZGV4GAMgASgFEgwKBHRleHQYBCABKAkSEgoKcGFnZV9zdGFydBgFIAEoBRIQCghwYWdlX2VuZBgGIAEoBRINCgVzY29yZRgHIAEoAhIwCgt0ZXh0X3NvdXJjZRgIIAEoDjIbLm1pdmFhLnNlYXJjaC52MS5UZXh0U291cmNlEhYKDm9jcl9jb25maWRlbmNlGAkgASgCEhQKDHNlY3Rpb25fcGF0aBgKIAMoCRIuCgpoaWdobGlnaHRzGAsgAygLMhoubWl2YWEuc2VhcmNoLnYxLkhpZ2hsaWdodBIUCgx2ZWN0b3Jfc2NvcmUYDCABKAISFQoNa2V5d29yZF9zY29yZRgNIAEoAhIvCgtibG9ja190eXBlcxgOIAMoDjIaLm1pdmFhLnNlYXJjaC52MS5CbG9ja1R5cGUSEAoIbGFuZ3VhZ2UYDyABKAkiaAoUU2VhcmNoQ2h1bmtzUmVzcG9uc2USKAoEaGl0cxgBIAMoCzIaLm1pdmFhLnNlYXJjaC52MS5TZWFyY2hIaXQSDQoFbW9kZWwYAiABKAkSFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJIkkKEExpc3RQYWdlc1JlcXVlc3QSDgoGcGFyZW50GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlIKEUxpc3RQYWdlc1Jlc3BvbnNlEiQKBXBhZ2VzGAEgAygLMhUubWl2YWEuc2VhcmNoLnYxLlBhZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlQKFUV4cG9ydERvY3VtZW50UmVxdWVzdBIMCgRuYW1lGAEgASgJEi0KBmZvcm1hdBgCIAEoDjIdLm1pdmFhLnNlYXJjaC52MS5FeHBvcnRGb3JtYXQiOQoWRXhwb3J0RG9jdW1lbnRSZXNwb25zZRIMCgRkYXRhGAEgASgMEhEKCW1pbWVfdHlwZRgCIAEoCSJKChFMaXN0SW1hZ2VzUmVxdWVzdBIOCgZwYXJlbnQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiVQoSTGlzdEltYWdlc1Jlc3BvbnNlEiYKBmltYWdlcxgBIAMoCzIWLm1pdmFhLnNlYXJjaC52MS5JbWFnZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiHwoPR2V0SW1hZ2VSZXF1ZXN0EgwKBG5hbWUYASABKAkiOQoQR2V0SW1hZ2VSZXNwb25zZRIlCgVpbWFnZRgBIAEoCzIWLm1pdmFhLnNlYXJjaC52MS5JbWFnZSImChZHZXRJbWFnZUNvbnRlbnRSZXF1ZXN0EgwKBG5hbWUYASABKAkiOgoXR2V0SW1hZ2VDb250ZW50UmVzcG9uc2USDAoEZGF0YRgBIAEoDBIRCgltaW1lX3R5cGUYAiABKAkicQoTU2VhcmNoSW1hZ2VzUmVxdWVzdBIOCgR0ZXh0GAEgASgJSAASDwoFaW1hZ2UYAiABKAxIABINCgV0b3BfaxgDIAEoBRIRCglkb2N1bWVudHMYBCADKAkSDgoGbGFiZWxzGAUgAygJQgcKBXF1ZXJ5ImoKCEltYWdlSGl0EiUKBWltYWdlGAEgASgLMhYubWl2YWEuc2VhcmNoLnYxLkltYWdlEhAKCGRvY3VtZW50GAIgASgJEhYKDmRvY3VtZW50X3RpdGxlGAMgASgJEg0KBXNjb3JlGAQgASgCIk4KFFNlYXJjaEltYWdlc1Jlc3BvbnNlEicKBGhpdHMYASADKAsyGS5taXZhYS5zZWFyY2gudjEuSW1hZ2VIaXQSDQoFbW9kZWwYAiABKAkqXgoMRG9jdW1lbnRWaWV3Eh0KGURPQ1VNRU5UX1ZJRVdfVU5TUEVDSUZJRUQQABIXChNET0NVTUVOVF9WSUVXX0JBU0lDEAESFgoSRE9DVU1FTlRfVklFV19GVUxMEAIqugIKCUJsb2NrVHlwZRIaChZCTE9DS19UWVBFX1VOU1BFQ0lGSUVEEAASFgoSQkxPQ0tfVFlQRV9IRUFESU5HEAESGAoUQkxPQ0tfVFlQRV9QQVJBR1JBUEgQAhIYChRCTE9DS19UWVBFX0xJU1RfSVRFTRADEhQKEEJMT0NLX1RZUEVfVEFCTEUQBBIVChFCTE9DS19UWVBFX0ZJR1VSRRAFEhYKEkJMT0NLX1RZUEVfQ0FQVElPThAGEhcKE0JMT0NLX1RZUEVfRk9PVE5PVEUQBxITCg9CTE9DS19UWVBFX0NPREUQCBIaChZCTE9DS19UWVBFX1BBR0VfSEVBREVSEAkSGgoWQkxPQ0tfVFlQRV9QQUdFX0ZPT1RFUhAKEhoKFkJMT0NLX1RZUEVfUEFHRV9OVU1CRVIQCyqfAQoNRG9jdW1lbnRTdGF0ZRIeChpET0NVTUVOVF9TVEFURV9VTlNQRUNJRklFRBAAEhoKFkRPQ1VNRU5UX1NUQVRFX1BFTkRJTkcQARIdChlET0NVTUVOVF9TVEFURV9QUk9DRVNTSU5HEAISGAoURE9DVU1FTlRfU1RBVEVfUkVBRFkQAxIZChVET0NVTUVOVF9TVEFURV9GQUlMRUQQBCpaCgpUZXh0U291cmNlEhsKF1RFWFRfU09VUkNFX1VOU1BFQ0lGSUVEEAASGgoWVEVYVF9TT1VSQ0VfVEVYVF9MQVlFUhABEhMKD1RFWFRfU09VUkNFX09DUhACKnIKClNlYXJjaE1vZGUSGwoXU0VBUkNIX01PREVfVU5TUEVDSUZJRUQQABIWChJTRUFSQ0hfTU9ERV9IWUJSSUQQARIWChJTRUFSQ0hfTU9ERV9WRUNUT1IQAhIXChNTRUFSQ0hfTU9ERV9LRVlXT1JEEAMqYQoMRXhwb3J0Rm9ybWF0Eh0KGUVYUE9SVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIaChZFWFBPUlRfRk9STUFUX01BUktET1dOEAESFgoSRVhQT1JUX0ZPUk1BVF9KU09OEAIy1AkKDVNlYXJjaFNlcnZpY2USYQoOQ3JlYXRlRG9jdW1lbnQSJi5taXZhYS5zZWFyY2gudjEuQ3JlYXRlRG9jdW1lbnRSZXF1ZXN0GicubWl2YWEuc2VhcmNoLnYxLkNyZWF0ZURvY3VtZW50UmVzcG9uc2USWAoLR2V0RG9jdW1lbnQSIy5taXZhYS5zZWFyY2gudjEuR2V0RG9jdW1lbnRSZXF1ZXN0GiQubWl2YWEuc2VhcmNoLnYxLkdldERvY3VtZW50UmVzcG9uc2USXgoNTGlzdERvY3VtZW50cxIlLm1pdmFhLnNlYXJjaC52MS5MaXN0RG9jdW1lbnRzUmVxdWVzdBomLm1pdmFhLnNlYXJjaC52MS5MaXN0RG9jdW1lbnRzUmVzcG9uc2USYQoOVXBkYXRlRG9jdW1lbnQSJi5taXZhYS5zZWFyY2gudjEuVXBkYXRlRG9jdW1lbnRSZXF1ZXN0GicubWl2YWEuc2VhcmNoLnYxLlVwZGF0ZURvY3VtZW50UmVzcG9uc2USYQoORGVsZXRlRG9jdW1lbnQSJi5taXZhYS5zZWFyY2gudjEuRGVsZXRlRG9jdW1lbnRSZXF1ZXN0GicubWl2YWEuc2VhcmNoLnYxLkRlbGV0ZURvY3VtZW50UmVzcG9uc2USXQoMVXBzZXJ0Q2h1bmtzEiQubWl2YWEuc2VhcmNoLnYxLlVwc2VydENodW5rc1JlcXVlc3QaJS5taXZhYS5zZWFyY2gudjEuVXBzZXJ0Q2h1bmtzUmVzcG9uc2UoARJbCgxTZWFyY2hDaHVua3MSJC5taXZhYS5zZWFyY2gudjEuU2VhcmNoQ2h1bmtzUmVxdWVzdBolLm1pdmFhLnNlYXJjaC52MS5TZWFyY2hDaHVua3NSZXNwb25zZRJSCglMaXN0UGFnZXMSIS5taXZhYS5zZWFyY2gudjEuTGlzdFBhZ2VzUmVxdWVzdBoiLm1pdmFhLnNlYXJjaC52MS5MaXN0UGFnZXNSZXNwb25zZRJjCg5FeHBvcnREb2N1bWVudBImLm1pdmFhLnNlYXJjaC52MS5FeHBvcnREb2N1bWVudFJlcXVlc3QaJy5taXZhYS5zZWFyY2gudjEuRXhwb3J0RG9jdW1lbnRSZXNwb25zZTABElUKCkxpc3RJbWFnZXMSIi5taXZhYS5zZWFyY2gudjEuTGlzdEltYWdlc1JlcXVlc3QaIy5taXZhYS5zZWFyY2gudjEuTGlzdEltYWdlc1Jlc3BvbnNlEk8KCEdldEltYWdlEiAubWl2YWEuc2VhcmNoLnYxLkdldEltYWdlUmVxdWVzdBohLm1pdmFhLnNlYXJjaC52MS5HZXRJbWFnZVJlc3BvbnNlEmYKD0dldEltYWdlQ29udGVudBInLm1pdmFhLnNlYXJjaC52MS5HZXRJbWFnZUNvbnRlbnRSZXF1ZXN0GigubWl2YWEuc2VhcmNoLnYxLkdldEltYWdlQ29udGVudFJlc3BvbnNlMAESWwoMU2VhcmNoSW1hZ2VzEiQubWl2YWEuc2VhcmNoLnYxLlNlYXJjaEltYWdlc1JlcXVlc3QaJS5taXZhYS5zZWFyY2gudjEuU2VhcmNoSW1hZ2VzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("CiRtaXZhYS9zZWFyY2gvdjEvc2VhcmNoX3NlcnZpY2UucHJvdG8SD21pdmFhLnNlYXJjaC52MSI9CgtCb3VuZGluZ0JveBIKCgJ4MBgBIAEoAhIKCgJ5MBgCIAEoAhIKCgJ4MRgDIAEoAhIKCgJ5MRgEIAEoAiIvCgRMaW5rEgwKBHRleHQYASABKAkSCwoDdXJpGAIgASgJEgwKBHBhZ2UYAyABKAUibQoJVGFibGVDZWxsEgsKA3JvdxgBIAEoBRIOCgZjb2x1bW4YAiABKAUSEAoIcm93X3NwYW4YAyABKAUSEwoLY29sdW1uX3NwYW4YBCABKAUSDAoEdGV4dBgFIAEoCRIOCgZoZWFkZXIYBiABKAgidQoFVGFibGUSEQoJcm93X2NvdW50GAEgASgFEhQKDGNvbHVtbl9jb3VudBgCIAEoBRIYChBoZWFkZXJfcm93X2NvdW50GAMgASgFEikKBWNlbGxzGAQgAygLMhoubWl2YWEuc2VhcmNoLnYxLlRhYmxlQ2VsbCLWAQoFQmxvY2sSKAoEdHlwZRgBIAEoDjIaLm1pdmFhLnNlYXJjaC52MS5CbG9ja1R5cGUSKgoEYmJveBgCIAEoCzIcLm1pdmFhLnNlYXJjaC52MS5Cb3VuZGluZ0JveBIMCgR0ZXh0GAMgASgJEg0KBWxldmVsGAQgASgFEiQKBWxpbmtzGAUgAygLMhUubWl2YWEuc2VhcmNoLnYxLkxpbmsSJQoFdGFibGUYBiABKAsyFi5taXZhYS5zZWFyY2gudjEuVGFibGUSDQoFaW1hZ2UYByABKAki9AEKBFBhZ2USDgoGbnVtYmVyGAEgASgFEg0KBXdpZHRoGAIgASgCEg4KBmhlaWdodBgDIAEoAhIQCghyb3RhdGlvbhgEIAEoBRImCgZibG9ja3MYBSADKAsyFi5taXZhYS5zZWFyY2gudjEuQmxvY2sSEAoIbWFya2Rvd24YBiABKAkSMAoLdGV4dF9zb3VyY2UYByABKA4yGy5taXZhYS5zZWFyY2gudjEuVGV4dFNvdXJjZRISCgpvY3JfcmVhc29uGAggASgJEhQKDGVycm9yX3JlYXNvbhgJIAEoCRIVCg1lcnJvcl9tZXNzYWdlGAogASgJIrQBChBEb2N1bWVudE1ldGFkYXRhEg0KBXRpdGxlGAEgASgJEg8KB2F1dGhvcnMYAiADKAkSDwoHc3ViamVjdBgDIAEoCRIQCghrZXl3b3JkcxgEIAMoCRIPCgdjcmVhdG9yGAUgASgJEhAKCHByb2R1Y2VyGAYgASgJEhMKC2NyZWF0ZV9kYXRlGAcgASgJEhMKC21vZGlmeV9kYXRlGAggASgJEhAKCGxhbmd1YWdlGAkgASgJIjoKDE91dGxpbmVFbnRyeRINCgVsZXZlbBgBIAEoBRINCgV0aXRsZRgCIAEoCRIMCgRwYWdlGAMgASgFIlsKDkltYWdlUGxhY2VtZW50EgwKBHBhZ2UYASABKAUSKgoEYmJveBgCIAEoCzIcLm1pdmFhLnNlYXJjaC52MS5Cb3VuZGluZ0JveBIPCgdjYXB0aW9uGAMgASgJIrEBCgVJbWFnZRIMCgRuYW1lGAEgASgJEg4KBnNoYTI1NhgCIAEoCRIRCgltaW1lX3R5cGUYAyABKAkSDQoFd2lkdGgYBCABKAUSDgoGaGVpZ2h0GAUgASgFEhIKCnNpemVfYnl0ZXMYBiABKAMSDwoHY2FwdGlvbhgHIAEoCRIzCgpwbGFjZW1lbnRzGAggAygLMh8ubWl2YWEuc2VhcmNoLnYxLkltYWdlUGxhY2VtZW50IqIBCgxJbWFnZUNvbnRlbnQSDgoGc2hhMjU2GAEgASgJEhEKCW1pbWVfdHlwZRgCIAEoCRINCgV3aWR0aBgDIAEoBRIOCgZoZWlnaHQYBCABKAUSEgoKc2l6ZV9ieXRlcxgFIAEoAxIMCgRkYXRhGAYgASgMEhUKCWVtYmVkZGluZxgHIAMoAkICEAESFwoPZW1iZWRkaW5nX21vZGVsGAggASgJIuYDCghEb2N1bWVudBIMCgRuYW1lGAEgASgJEhAKCGZpbGVuYW1lGAIgASgJEg0KBXRpdGxlGAMgASgJEg4KBmxhYmVscxgEIAMoCRIOCgZzaGEyNTYYBSABKAkSEgoKc2l6ZV9ieXRlcxgGIAEoAxISCgpwYWdlX2NvdW50GAcgASgFEi0KBXN0YXRlGAggASgOMh4ubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50U3RhdGUSCwoDam9iGAkgASgJEhMKC2NodW5rX2NvdW50GAogASgFEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoIbWV0YWRhdGEYDSABKAsyIS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnRNZXRhZGF0YRIuCgdvdXRsaW5lGA4gAygLMh0ubWl2YWEuc2VhcmNoLnYxLk91dGxpbmVFbnRyeRITCgtpbWFnZV9jb3VudBgPIAEoBRIQCghtYXJrZG93bhgQIAEoCRIkCgVwYWdlcxgRIAMoCzIVLm1pdmFhLnNlYXJjaC52MS5QYWdlIrcCCgVDaHVuaxINCgVpbmRleBgBIAEoBRIMCgR0ZXh0GAIgASgJEhIKCnBhZ2Vfc3RhcnQYAyABKAUSEAoIcGFnZV9lbmQYBCABKAUSFQoJZW1iZWRkaW5nGAUgAygCQgIQARITCgt0b2tlbl9jb3VudBgGIAEoBRIwCgt0ZXh0X3NvdXJjZRgHIAEoDjIbLm1pdmFhLnNlYXJjaC52MS5UZXh0U291cmNlEhYKDm9jcl9jb25maWRlbmNlGAggASgCEhQKDHNlY3Rpb25fcGF0aBgJIAMoCRIvCgtibG9ja190eXBlcxgKIAMoDjIaLm1pdmFhLnNlYXJjaC52MS5CbG9ja1R5cGUSLgoIZW50aXRpZXMYFCADKAsyHC5taXZhYS5zZWFyY2gudjEuQ2h1bmtFbnRpdHkiRAoVQ3JlYXRlRG9jdW1lbnRSZXF1ZXN0EisKCGRvY3VtZW50GAEgASgLMhkubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50IlYKFkNyZWF0ZURvY3VtZW50UmVzcG9uc2USKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQSDwoHY3JlYXRlZBgCIAEoCCJPChJHZXREb2N1bWVudFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIrCgR2aWV3GAIgASgOMh0ubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50VmlldyJCChNHZXREb2N1bWVudFJlc3BvbnNlEisKCGRvY3VtZW50GAEgASgLMhkubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50Ik0KFExpc3REb2N1bWVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBmxhYmVscxgDIAMoCSJeChVMaXN0RG9jdW1lbnRzUmVzcG9uc2USLAoJZG9jdW1lbnRzGAEgAygLMhkubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJ1ChVVcGRhdGVEb2N1bWVudFJlcXVlc3QSKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIkUKFlVwZGF0ZURvY3VtZW50UmVzcG9uc2USKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQiJQoVRGVsZXRlRG9jdW1lbnRSZXF1ZXN0EgwKBG5hbWUYASABKAkiGAoWRGVsZXRlRG9jdW1lbnRSZXNwb25zZSLCAQoSVXBzZXJ0Q2h1bmtzSGVhZGVyEhAKCGRvY3VtZW50GAEgASgJEg0KBW1vZGVsGAIgASgJEhIKCnBhZ2VfY291bnQYAyABKAUSEgoKbWFya19yZWFkeRgEIAEoCBIzCghtZXRhZGF0YRgFIAEoCzIhLm1pdmFhLnNlYXJjaC52MS5Eb2N1bWVudE1ldGFkYXRhEi4KB291dGxpbmUYBiADKAsyHS5taXZhYS5zZWFyY2gudjEuT3V0bGluZUVudHJ5ItcBChNVcHNlcnRDaHVua3NSZXF1ZXN0EjUKBmhlYWRlchgBIAEoCzIjLm1pdmFhLnNlYXJjaC52MS5VcHNlcnRDaHVua3NIZWFkZXJIABInCgVjaHVuaxgCIAEoCzIWLm1pdmFhLnNlYXJjaC52MS5DaHVua0gAEiUKBHBhZ2UYAyABKAsyFS5taXZhYS5zZWFyY2gudjEuUGFnZUgAEi4KBWltYWdlGAQgASgLMh0ubWl2YWEuc2VhcmNoLnYxLkltYWdlQ29udGVudEgAQgkKB2NvbnRlbnQiigEKFFVwc2VydENodW5rc1Jlc3BvbnNlEhYKDmNodW5rc193cml0dGVuGAEgASgFEisKCGRvY3VtZW50GAIgASgLMhkubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50EhUKDXBhZ2VzX3dyaXR0ZW4YAyABKAUSFgoOaW1hZ2VzX3dyaXR0ZW4YBCABKAUiwwMKE1NlYXJjaENodW5rc1JlcXVlc3QSDQoFcXVlcnkYASABKAkSDQoFdG9wX2sYAiABKAUSEQoJZG9jdW1lbnRzGAMgAygJEg4KBmxhYmVscxgEIAMoCRIpCgRtb2RlGAUgASgOMhsubWl2YWEuc2VhcmNoLnYxLlNlYXJjaE1vZGUSEQoJbWluX3Njb3JlGAYgASgCEhAKCHBhZ2VfbWluGAcgASgFEhAKCHBhZ2VfbWF4GAggASgFEjUKEWNyZWF0ZV90aW1lX2FmdGVyGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI2ChJjcmVhdGVfdGltZV9iZWZvcmUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2Jsb2NrX3R5cGVzGAsgAygOMhoubWl2YWEuc2VhcmNoLnYxLkJsb2NrVHlwZRIRCglsYW5ndWFnZXMYDCADKAkSEQoJZGl2ZXJzaXR5GA0gASgCEhIKCnBhZ2VfdG9rZW4YDiABKAkSLwoIZW50aXRpZXMYDyADKAsyHS5taXZhYS5zZWFyY2gudjEuRW50aXR5RmlsdGVyIicKCUhpZ2hsaWdodBINCgVzdGFydBgBIAEoBRILCgNlbmQYAiABKAUijQMKCVNlYXJjaEhpdBIQCghkb2N1bWVudBgBIAEoCRIWCg5kb2N1bWVudF90aXRsZRgCIAEoCRITCgtjaHVua19pbmRleBgDIAEoBRIMCgR0ZXh0GAQgASgJEhIKCnBhZ2Vfc3RhcnQYBSABKAUSEAoIcGFnZV9lbmQYBiABKAUSDQoFc2NvcmUYByABKAISMAoLdGV4dF9zb3VyY2UYCCABKA4yGy5taXZhYS5zZWFyY2gudjEuVGV4dFNvdXJjZRIWCg5vY3JfY29uZmlkZW5jZRgJIAEoAhIUCgxzZWN0aW9uX3BhdGgYCiADKAkSLgoKaGlnaGxpZ2h0cxgLIAMoCzIaLm1pdmFhLnNlYXJjaC52MS5IaWdobGlnaHQSFAoMdmVjdG9yX3Njb3JlGAwgASgCEhUKDWtleXdvcmRfc2NvcmUYDSABKAISLwoLYmxvY2tfdHlwZXMYDiADKA4yGi5taXZhYS5zZWFyY2gudjEuQmxvY2tUeXBlEhAKCGxhbmd1YWdlGA8gASgJImgKFFNlYXJjaENodW5rc1Jlc3BvbnNlEigKBGhpdHMYASADKAsyGi5taXZhYS5zZWFyY2gudjEuU2VhcmNoSGl0Eg0KBW1vZGVsGAIgASgJEhcKD25leHRfcGFnZV90b2tlbhgDIAEoCSJJChBMaXN0UGFnZXNSZXF1ZXN0Eg4KBnBhcmVudBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJSChFMaXN0UGFnZXNSZXNwb25zZRIkCgVwYWdlcxgBIAMoCzIVLm1pdmFhLnNlYXJjaC52MS5QYWdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJUChVFeHBvcnREb2N1bWVudFJlcXVlc3QSDAoEbmFtZRgBIAEoCRItCgZmb3JtYXQYAiABKA4yHS5taXZhYS5zZWFyY2gudjEuRXhwb3J0Rm9ybWF0IjkKFkV4cG9ydERvY3VtZW50UmVzcG9uc2USDAoEZGF0YRgBIAEoDBIRCgltaW1lX3R5cGUYAiABKAkiSgoRTGlzdEltYWdlc1JlcXVlc3QSDgoGcGFyZW50GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlUKEkxpc3RJbWFnZXNSZXNwb25zZRImCgZpbWFnZXMYASADKAsyFi5taXZhYS5zZWFyY2gudjEuSW1hZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh8KD0dldEltYWdlUmVxdWVzdBIMCgRuYW1lGAEgASgJIjkKEEdldEltYWdlUmVzcG9uc2USJQoFaW1hZ2UYASABKAsyFi5taXZhYS5zZWFyY2gudjEuSW1hZ2UiJgoWR2V0SW1hZ2VDb250ZW50UmVxdWVzdBIMCgRuYW1lGAEgASgJIjoKF0dldEltYWdlQ29udGVudFJlc3BvbnNlEgwKBGRhdGEYASABKAwSEQoJbWltZV90eXBlGAIgASgJInEKE1NlYXJjaEltYWdlc1JlcXVlc3QSDgoEdGV4dBgBIAEoCUgAEg8KBWltYWdlGAIgASgMSAASDQoFdG9wX2sYAyABKAUSEQoJZG9jdW1lbnRzGAQgAygJEg4KBmxhYmVscxgFIAMoCUIHCgVxdWVyeSJqCghJbWFnZUhpdBIlCgVpbWFnZRgBIAEoCzIWLm1pdmFhLnNlYXJjaC52MS5JbWFnZRIQCghkb2N1bWVudBgCIAEoCRIWCg5kb2N1bWVudF90aXRsZRgDIAEoCRINCgVzY29yZRgEIAEoAiJOChRTZWFyY2hJbWFnZXNSZXNwb25zZRInCgRoaXRzGAEgAygLMhkubWl2YWEuc2VhcmNoLnYxLkltYWdlSGl0Eg0KBW1vZGVsGAIgASgJIlUKC0NodW5rRW50aXR5EikKBHR5cGUYASABKA4yGy5taXZhYS5zZWFyY2gudjEuRW50aXR5VHlwZRIMCgR0ZXh0GAIgASgJEg0KBXBhZ2VzGAMgAygFIkcKDEVudGl0eUZpbHRlchIMCgR0ZXh0GAEgASgJEikKBHR5cGUYAiABKA4yGy5taXZhYS5zZWFyY2gudjEuRW50aXR5VHlwZSKIAQoORG9jdW1lbnRFbnRpdHkSKQoEdHlwZRgBIAEoDjIbLm1pdmFhLnNlYXJjaC52MS5FbnRpdHlUeXBlEgwKBHRleHQYAiABKAkSFwoPbm9ybWFsaXplZF90ZXh0GAMgASgJEg0KBXBhZ2VzGAQgAygFEhUKDW1lbnRpb25fY291bnQYBSABKAUigAEKG0xpc3REb2N1bWVudEVudGl0aWVzUmVxdWVzdBIOCgZwYXJlbnQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSKgoFdHlwZXMYBCADKA4yGy5taXZhYS5zZWFyY2gudjEuRW50aXR5VHlwZSJqChxMaXN0RG9jdW1lbnRFbnRpdGllc1Jlc3BvbnNlEjEKCGVudGl0aWVzGAEgAygLMh8ubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50RW50aXR5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJSChtMaXN0UmVsYXRlZERvY3VtZW50c1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJBCg9SZWxhdGVkRG9jdW1lbnQSEAoIZG9jdW1lbnQYASABKAkSDQoFdGl0bGUYAiABKAkSDQoFc2NvcmUYAyABKAIibAocTGlzdFJlbGF0ZWREb2N1bWVudHNSZXNwb25zZRIzCglkb2N1bWVudHMYASADKAsyIC5taXZhYS5zZWFyY2gudjEuUmVsYXRlZERvY3VtZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI4ChdDb21wYXJlRG9jdW1lbnRzUmVxdWVzdBINCgVmaXJzdBgBIAEoCRIOCgZzZWNvbmQYAiABKAkiUwoMTnVtYmVyQ2hhbmdlEg8KB2NvbnRleHQYASABKAkSDAoEdW5pdBgCIAEoCRIRCglvbGRfdmFsdWUYAyABKAkSEQoJbmV3X3ZhbHVlGAQgASgJIqMCChFTZWN0aW9uQ29tcGFyaXNvbhIuCgZjaGFuZ2UYASABKA4yHi5taXZhYS5zZWFyY2gudjEuU2VjdGlvbkNoYW5nZRIVCg1maXJzdF9oZWFkaW5nGAIgAygJEhYKDnNlY29uZF9oZWFkaW5nGAMgAygJEhgKEGZpcnN0X3BhZ2Vfc3RhcnQYBCABKAUSFgoOZmlyc3RfcGFnZV9lbmQYBSABKAUSGQoRc2Vjb25kX3BhZ2Vfc3RhcnQYBiABKAUSFwoPc2Vjb25kX3BhZ2VfZW5kGAcgASgFEhIKCnNpbWlsYXJpdHkYCCABKAISNQoObnVtYmVyX2NoYW5nZXMYCSADKAsyHS5taXZhYS5zZWFyY2gudjEuTnVtYmVyQ2hhbmdlIrwBChhDb21wYXJlRG9jdW1lbnRzUmVzcG9uc2USNAoIc2VjdGlvbnMYASADKAsyIi5taXZhYS5zZWFyY2gudjEuU2VjdGlvbkNvbXBhcmlzb24SFgoObWF0Y2hpbmdfY291bnQYAiABKAUSFwoPZGlmZmVyZW50X2NvdW50GAMgASgFEhsKE29ubHlfaW5fZmlyc3RfY291bnQYBCABKAUSHAoUb25seV9pbl9zZWNvbmRfY291bnQYBSABKAUqXgoMRG9jdW1lbnRWaWV3Eh0KGURPQ1VNRU5UX1ZJRVdfVU5TUEVDSUZJRUQQABIXChNET0NVTUVOVF9WSUVXX0JBU0lDEAESFgoSRE9DVU1FTlRfVklFV19GVUxMEAIqugIKCUJsb2NrVHlwZRIaChZCTE9DS19UWVBFX1VOU1BFQ0lGSUVEEAASFgoSQkxPQ0tfVFlQRV9IRUFESU5HEAESGAoUQkxPQ0tfVFlQRV9QQVJBR1JBUEgQAhIYChRCTE9DS19UWVBFX0xJU1RfSVRFTRADEhQKEEJMT0NLX1RZUEVfVEFCTEUQBBIVChFCTE9DS19UWVBFX0ZJR1VSRRAFEhYKEkJMT0NLX1RZUEVfQ0FQVElPThAGEhcKE0JMT0NLX1RZUEVfRk9PVE5PVEUQBxITCg9CTE9DS19UWVBFX0NPREUQCBIaChZCTE9DS19UWVBFX1BBR0VfSEVBREVSEAkSGgoWQkxPQ0tfVFlQRV9QQUdFX0ZPT1RFUhAKEhoKFkJMT0NLX1RZUEVfUEFHRV9OVU1CRVIQCyqfAQoNRG9jdW1lbnRTdGF0ZRIeChpET0NVTUVOVF9TVEFURV9VTlNQRUNJRklFRBAAEhoKFkRPQ1VNRU5UX1NUQVRFX1BFTkRJTkcQARIdChlET0NVTUVOVF9TVEFURV9QUk9DRVNTSU5HEAISGAoURE9DVU1FTlRfU1RBVEVfUkVBRFkQAxIZChVET0NVTUVOVF9TVEFURV9GQUlMRUQQBCpaCgpUZXh0U291cmNlEhsKF1RFWFRfU09VUkNFX1VOU1BFQ0lGSUVEEAASGgoWVEVYVF9TT1VSQ0VfVEVYVF9MQVlFUhABEhMKD1RFWFRfU09VUkNFX09DUhACKnIKClNlYXJjaE1vZGUSGwoXU0VBUkNIX01PREVfVU5TUEVDSUZJRUQQABIWChJTRUFSQ0hfTU9ERV9IWUJSSUQQARIWChJTRUFSQ0hfTU9ERV9WRUNUT1IQAhIXChNTRUFSQ0hfTU9ERV9LRVlXT1JEEAMqYQoMRXhwb3J0Rm9ybWF0Eh0KGUVYUE9SVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIaChZFWFBPUlRfRk9STUFUX01BUktET1dOEAESFgoSRVhQT1JUX0ZPUk1BVF9KU09OEAIqpAEKCkVudGl0eVR5cGUSGwoXRU5USVRZX1RZUEVfVU5TUEVDSUZJRUQQABIWChJFTlRJVFlfVFlQRV9QRVJTT04QARIcChhFTlRJVFlfVFlQRV9PUkdBTklaQVRJT04QAhIVChFFTlRJVFlfVFlQRV9QTEFDRRADEhQKEEVOVElUWV9UWVBFX0RBVEUQBBIWChJFTlRJVFlfVFlQRV9BTU9VTlQQBSqvAQoNU2VjdGlvbkNoYW5nZRIeChpTRUNUSU9OX0NIQU5HRV9VTlNQRUNJRklFRBAAEhsKF1NFQ1RJT05fQ0hBTkdFX01BVENISU5HEAESHAoYU0VDVElPTl9DSEFOR0VfRElGRkVSRU5UEAISIAocU0VDVElPTl9DSEFOR0VfT05MWV9JTl9GSVJTVBADEiEKHVNFQ1RJT05fQ0hBTkdFX09OTFlfSU5fU0VDT05EEAQypwwKDVNlYXJjaFNlcnZpY2USYQoOQ3JlYXRlRG9jdW1lbnQSJi5taXZhYS5zZWFyY2gudjEuQ3JlYXRlRG9jdW1lbnRSZXF1ZXN0GicubWl2YWEuc2VhcmNoLnYxLkNyZWF0ZURvY3VtZW50UmVzcG9uc2USWAoLR2V0RG9jdW1lbnQSIy5taXZhYS5zZWFyY2gudjEuR2V0RG9jdW1lbnRSZXF1ZXN0GiQubWl2YWEuc2VhcmNoLnYxLkdldERvY3VtZW50UmVzcG9uc2USXgoNTGlzdERvY3VtZW50cxIlLm1pdmFhLnNlYXJjaC52MS5MaXN0RG9jdW1lbnRzUmVxdWVzdBomLm1pdmFhLnNlYXJjaC52MS5MaXN0RG9jdW1lbnRzUmVzcG9uc2USYQoOVXBkYXRlRG9jdW1lbnQSJi5taXZhYS5zZWFyY2gudjEuVXBkYXRlRG9jdW1lbnRSZXF1ZXN0GicubWl2YWEuc2VhcmNoLnYxLlVwZGF0ZURvY3VtZW50UmVzcG9uc2USYQoORGVsZXRlRG9jdW1lbnQSJi5taXZhYS5zZWFyY2gudjEuRGVsZXRlRG9jdW1lbnRSZXF1ZXN0GicubWl2YWEuc2VhcmNoLnYxLkRlbGV0ZURvY3VtZW50UmVzcG9uc2USXQoMVXBzZXJ0Q2h1bmtzEiQubWl2YWEuc2VhcmNoLnYxLlVwc2VydENodW5rc1JlcXVlc3QaJS5taXZhYS5zZWFyY2gudjEuVXBzZXJ0Q2h1bmtzUmVzcG9uc2UoARJbCgxTZWFyY2hDaHVua3MSJC5taXZhYS5zZWFyY2gudjEuU2VhcmNoQ2h1bmtzUmVxdWVzdBolLm1pdmFhLnNlYXJjaC52MS5TZWFyY2hDaHVua3NSZXNwb25zZRJSCglMaXN0UGFnZXMSIS5taXZhYS5zZWFyY2gudjEuTGlzdFBhZ2VzUmVxdWVzdBoiLm1pdmFhLnNlYXJjaC52MS5MaXN0UGFnZXNSZXNwb25zZRJjCg5FeHBvcnREb2N1bWVudBImLm1pdmFhLnNlYXJjaC52MS5FeHBvcnREb2N1bWVudFJlcXVlc3QaJy5taXZhYS5zZWFyY2gudjEuRXhwb3J0RG9jdW1lbnRSZXNwb25zZTABElUKCkxpc3RJbWFnZXMSIi5taXZhYS5zZWFyY2gudjEuTGlzdEltYWdlc1JlcXVlc3QaIy5taXZhYS5zZWFyY2gudjEuTGlzdEltYWdlc1Jlc3BvbnNlEk8KCEdldEltYWdlEiAubWl2YWEuc2VhcmNoLnYxLkdldEltYWdlUmVxdWVzdBohLm1pdmFhLnNlYXJjaC52MS5HZXRJbWFnZVJlc3BvbnNlEmYKD0dldEltYWdlQ29udGVudBInLm1pdmFhLnNlYXJjaC52MS5HZXRJbWFnZUNvbnRlbnRSZXF1ZXN0GigubWl2YWEuc2VhcmNoLnYxLkdldEltYWdlQ29udGVudFJlc3BvbnNlMAESWwoMU2VhcmNoSW1hZ2VzEiQubWl2YWEuc2VhcmNoLnYxLlNlYXJjaEltYWdlc1JlcXVlc3QaJS5taXZhYS5zZWFyY2gudjEuU2VhcmNoSW1hZ2VzUmVzcG9uc2UScwoUTGlzdERvY3VtZW50RW50aXRpZXMSLC5taXZhYS5zZWFyY2gudjEuTGlzdERvY3VtZW50RW50aXRpZXNSZXF1ZXN0Gi0ubWl2YWEuc2VhcmNoLnYxLkxpc3REb2N1bWVudEVudGl0aWVzUmVzcG9uc2UScwoUTGlzdFJlbGF0ZWREb2N1bWVudHMSLC5taXZhYS5zZWFyY2gudjEuTGlzdFJlbGF0ZWREb2N1bWVudHNSZXF1ZXN0Gi0ubWl2YWEuc2VhcmNoLnYxLkxpc3RSZWxhdGVkRG9jdW1lbnRzUmVzcG9uc2USZwoQQ29tcGFyZURvY3VtZW50cxIoLm1pdmFhLnNlYXJjaC52MS5Db21wYXJlRG9jdW1lbnRzUmVxdWVzdBopLm1pdmFhLnNlYXJjaC52MS5Db21wYXJlRG9jdW1lbnRzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * A rectangle on a page in PDF points, origin at the top-left of the page as displayed.
@@ -718,6 +718,13 @@ export type Chunk = Message<"mivaa.search.v1.Chunk"> & {
    * @generated from field: repeated mivaa.search.v1.BlockType block_types = 10;
    */
   blockTypes: BlockType[];
+
+  /**
+   * Named entities the chunk mentions (English documents only).
+   *
+   * @generated from field: repeated mivaa.search.v1.ChunkEntity entities = 20;
+   */
+  entities: ChunkEntity[];
 };
 
 /**
@@ -1164,6 +1171,14 @@ export type SearchChunksRequest = Message<"mivaa.search.v1.SearchChunksRequest">
    * @generated from field: string page_token = 14;
    */
   pageToken: string;
+
+  /**
+   * Only chunks that mention every one of these entities (matched on their
+   * normalized text, and on their type when one is given); at most 10.
+   *
+   * @generated from field: repeated mivaa.search.v1.EntityFilter entities = 15;
+   */
+  entities: EntityFilter[];
 };
 
 /**
@@ -1689,6 +1704,429 @@ export const SearchImagesResponseSchema: GenMessage<SearchImagesResponse> = /*@_
   messageDesc(file_mivaa_search_v1_search_service, 42);
 
 /**
+ * One mention of an entity in a chunk, as the extractor found it.
+ *
+ * @generated from message mivaa.search.v1.ChunkEntity
+ */
+export type ChunkEntity = Message<"mivaa.search.v1.ChunkEntity"> & {
+  /**
+   * @generated from field: mivaa.search.v1.EntityType type = 1;
+   */
+  type: EntityType;
+
+  /**
+   * The text as it appears (at most 200 characters).
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+
+  /**
+   * The 1-based pages of the chunk the mention is on.
+   *
+   * @generated from field: repeated int32 pages = 3;
+   */
+  pages: number[];
+};
+
+/**
+ * Describes the message mivaa.search.v1.ChunkEntity.
+ * Use `create(ChunkEntitySchema)` to create a new message.
+ */
+export const ChunkEntitySchema: GenMessage<ChunkEntity> = /*@__PURE__*/
+  messageDesc(file_mivaa_search_v1_search_service, 43);
+
+/**
+ * Names an entity in SearchChunksRequest.entities.
+ *
+ * @generated from message mivaa.search.v1.EntityFilter
+ */
+export type EntityFilter = Message<"mivaa.search.v1.EntityFilter"> & {
+  /**
+   * Matched case- and space-insensitively (at most 200 characters).
+   *
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * UNSPECIFIED matches any type.
+   *
+   * @generated from field: mivaa.search.v1.EntityType type = 2;
+   */
+  type: EntityType;
+};
+
+/**
+ * Describes the message mivaa.search.v1.EntityFilter.
+ * Use `create(EntityFilterSchema)` to create a new message.
+ */
+export const EntityFilterSchema: GenMessage<EntityFilter> = /*@__PURE__*/
+  messageDesc(file_mivaa_search_v1_search_service, 44);
+
+/**
+ * An entity of a document: every mention of one (type, normalized text).
+ *
+ * @generated from message mivaa.search.v1.DocumentEntity
+ */
+export type DocumentEntity = Message<"mivaa.search.v1.DocumentEntity"> & {
+  /**
+   * @generated from field: mivaa.search.v1.EntityType type = 1;
+   */
+  type: EntityType;
+
+  /**
+   * The most frequent spelling in the document.
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+
+  /**
+   * Lower-cased, whitespace collapsed: what EntityFilter.text is matched to.
+   *
+   * @generated from field: string normalized_text = 3;
+   */
+  normalizedText: string;
+
+  /**
+   * The pages it is mentioned on, ascending.
+   *
+   * @generated from field: repeated int32 pages = 4;
+   */
+  pages: number[];
+
+  /**
+   * How many mentions.
+   *
+   * @generated from field: int32 mention_count = 5;
+   */
+  mentionCount: number;
+};
+
+/**
+ * Describes the message mivaa.search.v1.DocumentEntity.
+ * Use `create(DocumentEntitySchema)` to create a new message.
+ */
+export const DocumentEntitySchema: GenMessage<DocumentEntity> = /*@__PURE__*/
+  messageDesc(file_mivaa_search_v1_search_service, 45);
+
+/**
+ * @generated from message mivaa.search.v1.ListDocumentEntitiesRequest
+ */
+export type ListDocumentEntitiesRequest = Message<"mivaa.search.v1.ListDocumentEntitiesRequest"> & {
+  /**
+   * "documents/{document_id}"
+   *
+   * @generated from field: string parent = 1;
+   */
+  parent: string;
+
+  /**
+   * At most this many; 0 means 50, the maximum is 500.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+
+  /**
+   * Only entities of these types; empty means all.
+   *
+   * @generated from field: repeated mivaa.search.v1.EntityType types = 4;
+   */
+  types: EntityType[];
+};
+
+/**
+ * Describes the message mivaa.search.v1.ListDocumentEntitiesRequest.
+ * Use `create(ListDocumentEntitiesRequestSchema)` to create a new message.
+ */
+export const ListDocumentEntitiesRequestSchema: GenMessage<ListDocumentEntitiesRequest> = /*@__PURE__*/
+  messageDesc(file_mivaa_search_v1_search_service, 46);
+
+/**
+ * @generated from message mivaa.search.v1.ListDocumentEntitiesResponse
+ */
+export type ListDocumentEntitiesResponse = Message<"mivaa.search.v1.ListDocumentEntitiesResponse"> & {
+  /**
+   * @generated from field: repeated mivaa.search.v1.DocumentEntity entities = 1;
+   */
+  entities: DocumentEntity[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message mivaa.search.v1.ListDocumentEntitiesResponse.
+ * Use `create(ListDocumentEntitiesResponseSchema)` to create a new message.
+ */
+export const ListDocumentEntitiesResponseSchema: GenMessage<ListDocumentEntitiesResponse> = /*@__PURE__*/
+  messageDesc(file_mivaa_search_v1_search_service, 47);
+
+/**
+ * @generated from message mivaa.search.v1.ListRelatedDocumentsRequest
+ */
+export type ListRelatedDocumentsRequest = Message<"mivaa.search.v1.ListRelatedDocumentsRequest"> & {
+  /**
+   * "documents/{document_id}": the document to find neighbours of.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * At most this many; 0 means 10, the maximum is 100.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message mivaa.search.v1.ListRelatedDocumentsRequest.
+ * Use `create(ListRelatedDocumentsRequestSchema)` to create a new message.
+ */
+export const ListRelatedDocumentsRequestSchema: GenMessage<ListRelatedDocumentsRequest> = /*@__PURE__*/
+  messageDesc(file_mivaa_search_v1_search_service, 48);
+
+/**
+ * A document near the one asked about.
+ *
+ * @generated from message mivaa.search.v1.RelatedDocument
+ */
+export type RelatedDocument = Message<"mivaa.search.v1.RelatedDocument"> & {
+  /**
+   * @generated from field: string document = 1;
+   */
+  document: string;
+
+  /**
+   * @generated from field: string title = 2;
+   */
+  title: string;
+
+  /**
+   * Cosine similarity of the two document vectors, in [-1, 1].
+   *
+   * @generated from field: float score = 3;
+   */
+  score: number;
+};
+
+/**
+ * Describes the message mivaa.search.v1.RelatedDocument.
+ * Use `create(RelatedDocumentSchema)` to create a new message.
+ */
+export const RelatedDocumentSchema: GenMessage<RelatedDocument> = /*@__PURE__*/
+  messageDesc(file_mivaa_search_v1_search_service, 49);
+
+/**
+ * @generated from message mivaa.search.v1.ListRelatedDocumentsResponse
+ */
+export type ListRelatedDocumentsResponse = Message<"mivaa.search.v1.ListRelatedDocumentsResponse"> & {
+  /**
+   * @generated from field: repeated mivaa.search.v1.RelatedDocument documents = 1;
+   */
+  documents: RelatedDocument[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message mivaa.search.v1.ListRelatedDocumentsResponse.
+ * Use `create(ListRelatedDocumentsResponseSchema)` to create a new message.
+ */
+export const ListRelatedDocumentsResponseSchema: GenMessage<ListRelatedDocumentsResponse> = /*@__PURE__*/
+  messageDesc(file_mivaa_search_v1_search_service, 50);
+
+/**
+ * @generated from message mivaa.search.v1.CompareDocumentsRequest
+ */
+export type CompareDocumentsRequest = Message<"mivaa.search.v1.CompareDocumentsRequest"> & {
+  /**
+   * "documents/{document_id}": the two documents, of the caller's tenant, not the same.
+   *
+   * @generated from field: string first = 1;
+   */
+  first: string;
+
+  /**
+   * @generated from field: string second = 2;
+   */
+  second: string;
+};
+
+/**
+ * Describes the message mivaa.search.v1.CompareDocumentsRequest.
+ * Use `create(CompareDocumentsRequestSchema)` to create a new message.
+ */
+export const CompareDocumentsRequestSchema: GenMessage<CompareDocumentsRequest> = /*@__PURE__*/
+  messageDesc(file_mivaa_search_v1_search_service, 51);
+
+/**
+ * A number that differs between two matched sections.
+ *
+ * @generated from message mivaa.search.v1.NumberChange
+ */
+export type NumberChange = Message<"mivaa.search.v1.NumberChange"> & {
+  /**
+   * The words before the number, which identify it in both sections.
+   *
+   * @generated from field: string context = 1;
+   */
+  context: string;
+
+  /**
+   * What follows the number ("%", "kg", "EUR"); "" when nothing does.
+   *
+   * @generated from field: string unit = 2;
+   */
+  unit: string;
+
+  /**
+   * The number as written in the first document and in the second.
+   *
+   * @generated from field: string old_value = 3;
+   */
+  oldValue: string;
+
+  /**
+   * @generated from field: string new_value = 4;
+   */
+  newValue: string;
+};
+
+/**
+ * Describes the message mivaa.search.v1.NumberChange.
+ * Use `create(NumberChangeSchema)` to create a new message.
+ */
+export const NumberChangeSchema: GenMessage<NumberChange> = /*@__PURE__*/
+  messageDesc(file_mivaa_search_v1_search_service, 52);
+
+/**
+ * A section (the chunks under one heading trail) and its counterpart.
+ *
+ * @generated from message mivaa.search.v1.SectionComparison
+ */
+export type SectionComparison = Message<"mivaa.search.v1.SectionComparison"> & {
+  /**
+   * @generated from field: mivaa.search.v1.SectionChange change = 1;
+   */
+  change: SectionChange;
+
+  /**
+   * The heading trail, outermost first, as each document has it (empty on the side that lacks it).
+   *
+   * @generated from field: repeated string first_heading = 2;
+   */
+  firstHeading: string[];
+
+  /**
+   * @generated from field: repeated string second_heading = 3;
+   */
+  secondHeading: string[];
+
+  /**
+   * 1-based first and last page of the section in each document (0 where it lacks it).
+   *
+   * @generated from field: int32 first_page_start = 4;
+   */
+  firstPageStart: number;
+
+  /**
+   * @generated from field: int32 first_page_end = 5;
+   */
+  firstPageEnd: number;
+
+  /**
+   * @generated from field: int32 second_page_start = 6;
+   */
+  secondPageStart: number;
+
+  /**
+   * @generated from field: int32 second_page_end = 7;
+   */
+  secondPageEnd: number;
+
+  /**
+   * Cosine similarity of the two sections' vectors (0 when unmatched).
+   *
+   * @generated from field: float similarity = 8;
+   */
+  similarity: number;
+
+  /**
+   * @generated from field: repeated mivaa.search.v1.NumberChange number_changes = 9;
+   */
+  numberChanges: NumberChange[];
+};
+
+/**
+ * Describes the message mivaa.search.v1.SectionComparison.
+ * Use `create(SectionComparisonSchema)` to create a new message.
+ */
+export const SectionComparisonSchema: GenMessage<SectionComparison> = /*@__PURE__*/
+  messageDesc(file_mivaa_search_v1_search_service, 53);
+
+/**
+ * @generated from message mivaa.search.v1.CompareDocumentsResponse
+ */
+export type CompareDocumentsResponse = Message<"mivaa.search.v1.CompareDocumentsResponse"> & {
+  /**
+   * The first document's sections in order, each with its counterpart, then
+   * the second's sections that have none.
+   *
+   * @generated from field: repeated mivaa.search.v1.SectionComparison sections = 1;
+   */
+  sections: SectionComparison[];
+
+  /**
+   * How many sections are in each state, in the order of SectionChange.
+   *
+   * @generated from field: int32 matching_count = 2;
+   */
+  matchingCount: number;
+
+  /**
+   * @generated from field: int32 different_count = 3;
+   */
+  differentCount: number;
+
+  /**
+   * @generated from field: int32 only_in_first_count = 4;
+   */
+  onlyInFirstCount: number;
+
+  /**
+   * @generated from field: int32 only_in_second_count = 5;
+   */
+  onlyInSecondCount: number;
+};
+
+/**
+ * Describes the message mivaa.search.v1.CompareDocumentsResponse.
+ * Use `create(CompareDocumentsResponseSchema)` to create a new message.
+ */
+export const CompareDocumentsResponseSchema: GenMessage<CompareDocumentsResponse> = /*@__PURE__*/
+  messageDesc(file_mivaa_search_v1_search_service, 54);
+
+/**
  * How much of a document GetDocument returns.
  *
  * @generated from enum mivaa.search.v1.DocumentView
@@ -1955,6 +2393,107 @@ export const ExportFormatSchema: GenEnum<ExportFormat> = /*@__PURE__*/
   enumDesc(file_mivaa_search_v1_search_service, 5);
 
 /**
+ * What kind of thing an entity names (spaCy's labels, grouped).
+ *
+ * @generated from enum mivaa.search.v1.EntityType
+ */
+export enum EntityType {
+  /**
+   * Not set: in a filter, any type.
+   *
+   * @generated from enum value: ENTITY_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * PERSON.
+   *
+   * @generated from enum value: ENTITY_TYPE_PERSON = 1;
+   */
+  PERSON = 1,
+
+  /**
+   * ORG.
+   *
+   * @generated from enum value: ENTITY_TYPE_ORGANIZATION = 2;
+   */
+  ORGANIZATION = 2,
+
+  /**
+   * GPE, LOC and FAC: countries, cities, regions, landmarks, buildings.
+   *
+   * @generated from enum value: ENTITY_TYPE_PLACE = 3;
+   */
+  PLACE = 3,
+
+  /**
+   * DATE.
+   *
+   * @generated from enum value: ENTITY_TYPE_DATE = 4;
+   */
+  DATE = 4,
+
+  /**
+   * MONEY, QUANTITY and PERCENT.
+   *
+   * @generated from enum value: ENTITY_TYPE_AMOUNT = 5;
+   */
+  AMOUNT = 5,
+}
+
+/**
+ * Describes the enum mivaa.search.v1.EntityType.
+ */
+export const EntityTypeSchema: GenEnum<EntityType> = /*@__PURE__*/
+  enumDesc(file_mivaa_search_v1_search_service, 6);
+
+/**
+ * How a section of one document stands in the other.
+ *
+ * @generated from enum mivaa.search.v1.SectionChange
+ */
+export enum SectionChange {
+  /**
+   * @generated from enum value: SECTION_CHANGE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Matched, and the text is the same (up to whitespace).
+   *
+   * @generated from enum value: SECTION_CHANGE_MATCHING = 1;
+   */
+  MATCHING = 1,
+
+  /**
+   * Matched, but the text differs.
+   *
+   * @generated from enum value: SECTION_CHANGE_DIFFERENT = 2;
+   */
+  DIFFERENT = 2,
+
+  /**
+   * Only the first document has it.
+   *
+   * @generated from enum value: SECTION_CHANGE_ONLY_IN_FIRST = 3;
+   */
+  ONLY_IN_FIRST = 3,
+
+  /**
+   * Only the second document has it.
+   *
+   * @generated from enum value: SECTION_CHANGE_ONLY_IN_SECOND = 4;
+   */
+  ONLY_IN_SECOND = 4,
+}
+
+/**
+ * Describes the enum mivaa.search.v1.SectionChange.
+ */
+export const SectionChangeSchema: GenEnum<SectionChange> = /*@__PURE__*/
+  enumDesc(file_mivaa_search_v1_search_service, 7);
+
+/**
  * Owns documents, chunks and their vectors (PostgreSQL + pgvector) and
  * answers searches over them.
  *
@@ -2094,6 +2633,41 @@ export const SearchService: GenService<{
     methodKind: "unary";
     input: typeof SearchImagesRequestSchema;
     output: typeof SearchImagesResponseSchema;
+  },
+  /**
+   * -- Document intelligence ------------------------------------------------
+   * Lists the named entities found in a document (people, organizations,
+   * places, dates, amounts), each once with its pages and how often it occurs,
+   * most frequent first (AIP-158 pagination).
+   *
+   * @generated from rpc mivaa.search.v1.SearchService.ListDocumentEntities
+   */
+  listDocumentEntities: {
+    methodKind: "unary";
+    input: typeof ListDocumentEntitiesRequestSchema;
+    output: typeof ListDocumentEntitiesResponseSchema;
+  },
+  /**
+   * Lists the documents of the caller's tenant nearest to one document by the
+   * cosine similarity of their document vectors (AIP-158 pagination).
+   *
+   * @generated from rpc mivaa.search.v1.SearchService.ListRelatedDocuments
+   */
+  listRelatedDocuments: {
+    methodKind: "unary";
+    input: typeof ListRelatedDocumentsRequestSchema;
+    output: typeof ListRelatedDocumentsResponseSchema;
+  },
+  /**
+   * Compares two documents section by section: sections that match, differ or
+   * exist in one only, and the numbers that changed between matched sections.
+   *
+   * @generated from rpc mivaa.search.v1.SearchService.CompareDocuments
+   */
+  compareDocuments: {
+    methodKind: "unary";
+    input: typeof CompareDocumentsRequestSchema;
+    output: typeof CompareDocumentsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_mivaa_search_v1_search_service, 0);
