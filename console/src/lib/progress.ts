@@ -7,6 +7,7 @@ export const STAGE_LABELS: Record<JobStage, string> = {
   [JobStage.EXTRACTING]: "Extracting text",
   [JobStage.OCR]: "Recognising scanned pages",
   [JobStage.EMBEDDING]: "Embedding",
+  [JobStage.ENTITIES]: "Finding names and places",
   [JobStage.INDEXING]: "Indexing",
   [JobStage.DONE]: "Done",
 };
@@ -31,6 +32,7 @@ export function progressFraction(job: Job): number {
     case JobStage.OCR:
       return 0.1 + 0.6 * Math.min(1, pages);
     case JobStage.EMBEDDING:
+    case JobStage.ENTITIES:
       return 0.75;
     case JobStage.INDEXING:
       return 0.9;
