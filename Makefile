@@ -12,7 +12,7 @@ SAMPLES := .cache/samples
 MIVAA := $(VENV)/bin/mivaa
 PYTEST_ARGS ?=
 
-.PHONY: help install ocr export-venv models clip-tiny certs proto proto-check lint test demo up down status bench clean deploy-config
+.PHONY: help install console ocr export-venv models clip-tiny certs proto proto-check lint test demo up down status bench clean deploy-config
 
 help:
 	@echo "make demo    install everything, start the local mesh, ingest sample PDFs, search them"
@@ -37,6 +37,16 @@ ocr: $(VENV)/.ocr-installed
 $(VENV)/.ocr-installed: $(VENV)/.installed requirements/ocr.txt tools/install_ocr.sh
 	bash tools/install_ocr.sh $(VENV)
 	touch $@
+
+## The web console (console/): Debian's Chromium and npm ci (tools/install_console.sh), then the
+## build, which type-checks and prints the initial bundle's gzip size (over 500 kB fails it).
+CONSOLE_SOURCES := $(shell find console/src console/public -type f 2>/dev/null) \
+	console/index.html console/vite.config.ts console/tsconfig.json
+console: console/dist/index.html
+console/node_modules/.lock-installed: console/package-lock.json tools/install_console.sh
+	bash tools/install_console.sh
+console/dist/index.html: console/node_modules/.lock-installed $(CONSOLE_SOURCES)
+	cd console && npm run build
 
 ## The export venv (CPU torch first, then transformers, onnx): only for exporting models.
 export-venv: $(EXPORT_VENV)/.installed
@@ -69,7 +79,8 @@ proto: install
 proto-check: install
 	$(PY) tools/gen_protos.py --check
 
-lint: install proto-check
+lint: install proto-check console
+	cd console && BUF=$(CURDIR)/$(VENV)/bin/buf npm run gen:check && npm run typecheck
 	$(VENV)/bin/buf lint
 	$(VENV)/bin/buf format --diff --exit-code
 	if git rev-parse --verify --quiet origin/main >/dev/null; then \
@@ -94,12 +105,13 @@ deploy-config: install
 
 ## The test suite: real PostgreSQL, NATS, Envoy and model, started by fixtures on free ports.
 ## pytest's "no tests collected" (exit 5) is not a failure; every other non-zero exit is.
-test: install ocr models lint
+test: install ocr models lint console
+	cd console && npm run test:unit
 	set +e; $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
 
 ## The whole mesh on this machine, sample PDFs ingested and searched.
-demo: install ocr models
+demo: install ocr models console
 	$(PY) tools/make_samples.py $(SAMPLES)
 	$(MIVAA) up
 	$(MIVAA) ingest $(SAMPLES) $(wildcard ../shared/corpus/multicolumn.pdf ../shared/corpus/pdflatex-4-pages.pdf)
@@ -111,7 +123,7 @@ demo: install ocr models
 	$(MIVAA) ask "what are the warning signs that an eruption is coming?"
 	@echo; echo "The mesh keeps running: try  $(MIVAA) search \"...\",  $(MIVAA) ask \"...\"  or  .venv/bin/grpcurl -cacert .mivaa/certs/ca.pem -H \"authorization: Bearer \$$(cat .mivaa/auth/dev-token)\" 127.0.0.1:8080 list;  stop it with  make down"
 
-up: install ocr models
+up: install ocr models console
 	$(MIVAA) up
 
 down:

@@ -65,6 +65,7 @@ def cmd_up(args) -> int:
     existing = LocalMesh.load(args.state_dir)
     if existing and all(state == "running" for state in existing.status().values()):
         print(f"mesh already running; gateway at {existing.gateway_address}")
+        _print_console_url(existing)
         return 0
     if existing:
         existing.stop()
@@ -76,7 +77,17 @@ def cmd_up(args) -> int:
     print(f"starting NATS, PostgreSQL+pgvector{llm}, embedder, search, extractor, Envoy ...", flush=True)
     mesh.start()
     print(f"mesh up: gateway (gRPC + grpc-web) at {mesh.gateway_address}; logs in {mesh.log_dir}")
+    _print_console_url(mesh)
     return 0
+
+
+def _print_console_url(mesh) -> None:
+    """The console link carries the dev token in its #fragment, which the browser never sends."""
+    if not mesh.serves_console:
+        print("web console: not built (npm ci && npm run build in console/)")
+        return
+    token = (mesh.auth_dir / "dev-token").read_text().strip()
+    print(f"web console (local CA {mesh.ca_path}): https://{mesh.gateway_address}/#dev-token={token}")
 
 
 def saved_mesh(args):

@@ -22,6 +22,7 @@ def main() -> None:
     parser.add_argument("--listen-address", default="127.0.0.1")
     parser.add_argument("--upstream", action="append", default=[], help="name=host:port")
     parser.add_argument("--cors-origin", action="append", default=[])
+    parser.add_argument("--console-dir", help="the built web console (console/dist), served on this origin")
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
     parser.add_argument("--jwks-path")
@@ -48,6 +49,7 @@ def main() -> None:
             admin_socket=args.admin_socket,
             upstreams=upstreams,
             cors_origins=args.cors_origin,
+            console_dir=args.console_dir,
             listen_address=args.listen_address,
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,

@@ -42,7 +42,16 @@ def _paths(paths) -> dict:
     return {"or_rules": {"rules": [{"url_path": {"path": {"exact": path}}} for path in paths]}}
 
 
-def auth_filters(*, provider: dict, rate_limited: bool, buffered: bool) -> list[dict]:
+def auth_filters(
+    *,
+    provider: dict,
+    rate_limited: bool,
+    buffered: bool,
+    open_matches: tuple[dict, ...] = (),
+    open_permissions: dict | None = None,
+) -> list[dict]:
+    """open_matches: requests served without a token (GET of the console's static files; jwt_authn
+    skips them) and open_permissions the RBAC rule that lets anyone make them."""
     strip = {
         "name": "envoy.filters.http.header_mutation",
         "typed_config": {
@@ -58,6 +67,7 @@ def auth_filters(*, provider: dict, rate_limited: bool, buffered: bool) -> list[
             "providers": {"mivaa": provider},
             "rules": [
                 {"match": {"path": HEALTH_CHECK}},  # open: probes and load balancers
+                *({"match": match} for match in open_matches),
                 {"match": {"prefix": "/"}, "requires": {"provider_name": "mivaa"}},
             ],
             "bypass_cors_preflight": True,
@@ -81,6 +91,11 @@ def auth_filters(*, provider: dict, rate_limited: bool, buffered: bool) -> list[
                         "permissions": [{"url_path": {"path": {"prefix": REFLECTION_PREFIX}}}],
                         "principals": [_scope_principal()],
                     },
+                    **(
+                        {"console": {"permissions": [open_permissions], "principals": [{"any": True}]}}
+                        if open_permissions
+                        else {}
+                    ),
                     "read": {"permissions": [_paths(READ_RPCS)], "principals": [_scope_principal("read")]},
                     "write": {"permissions": [_paths(WRITE_RPCS)], "principals": [_scope_principal("write")]},
                     "admin": {"permissions": [{"any": True}], "principals": [_scope_principal("admin")]},

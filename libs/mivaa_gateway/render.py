@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+import pathlib
 import string
 import urllib.parse
 from importlib import resources
 
 from mivaa_gateway.auth import auth_filters, jwt_provider, local_replies
+from mivaa_gateway.console import (
+    MAX_FILE_BYTES,
+    console_files,
+    console_matches,
+    console_routes,
+    open_console_permissions,
+)
 from mivaa_gateway.rate_limits import RateLimits
 from mivaa_gateway.routes import method_routes
 from mivaa_gateway.rpcs import (
@@ -55,6 +63,7 @@ def render(
     stats_tls_cert: str | None = None,
     stats_tls_key: str | None = None,
     stats_client_ca: str | None = None,
+    console_dir: str | pathlib.Path | None = None,
 ) -> str:
     missing = [name for name in UPSTREAMS if name not in upstreams]
     if missing:
@@ -84,6 +93,7 @@ def render(
         for name in optional
     ).rstrip("\n")
     authenticated = bool(jwks_path or jwks_uri)
+    console = console_files(pathlib.Path(console_dir)) if console_dir else {}
     limits = rate_limits if authenticated else None  # budgets are per subject: only with tokens
     filters: list[dict] = []
     extra_clusters: list[dict] = []
@@ -96,7 +106,11 @@ def render(
             max_lifetime_seconds=max_token_lifetime_seconds,
         )
         filters = auth_filters(
-            provider=provider, rate_limited=limits is not None, buffered=max_upload_bytes is not None
+            provider=provider,
+            rate_limited=limits is not None,
+            buffered=max_upload_bytes is not None,
+            open_matches=tuple(console_matches(console)),
+            open_permissions=open_console_permissions(console) if console else None,
         )
         if jwks_uri and urllib.parse.urlsplit(jwks_uri).scheme == "https":
             host = urllib.parse.urlsplit(jwks_uri).hostname or ""
@@ -131,7 +145,12 @@ def render(
         CORS_ORIGINS=json.dumps(origins),
         MAX_CONCURRENT_STREAMS=max_concurrent_streams,
         METHOD_ROUTES=yaml_block(
-            method_routes(rate_limits=limits, max_upload_bytes=max_upload_bytes, optional=optional), 24
+            console_routes(console)
+            + method_routes(rate_limits=limits, max_upload_bytes=max_upload_bytes, optional=optional),
+            24,
+        ),
+        ROUTE_CONFIG_OPTIONS=yaml_block(
+            {"max_direct_response_body_size_bytes": MAX_FILE_BYTES} if console else None, 18
         ),
         OPTIONAL_ROUTES=routes,
         AUTH_FILTERS=yaml_block(filters, 18),

@@ -57,6 +57,8 @@ from mivaa_search.settings import SearchSettings
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
 # A source checkout runs its services from the repository; an installed wheel from the state folder.
 SOURCE_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file()
+# The built web console (npm run build in console/); the gateway serves it when it exists.
+CONSOLE_DIST = pathlib.Path(os.environ.get("MIVAA_CONSOLE_DIR") or REPO_ROOT / "console" / "dist")
 # The local user's token, written by `mivaa up` under <state>/auth and read by the CLI.
 DEV_TOKEN_FILE = "dev-token"
 DEV_TOKEN_TTL = 30 * 24 * 3600
@@ -256,6 +258,10 @@ class LocalMesh:
     @property
     def gateway_address(self) -> str:
         return f"127.0.0.1:{self.ports.gateway}"
+
+    @property
+    def serves_console(self) -> bool:
+        return (CONSOLE_DIST / "index.html").is_file()
 
     @property
     def nats_url(self) -> str:
@@ -476,6 +482,7 @@ class LocalMesh:
                     for name in ("extractor", "search", "embedder", "answer", *(["ocr"] if self.ocr else []))
                 },
                 cors_origins=os.environ.get("MIVAA_CORS_ORIGINS", "http://localhost:5173").split(","),
+                console_dir=CONSOLE_DIST if self.serves_console else None,
                 tls_cert=str(self.certs_dir / "gateway.pem"),
                 tls_key=str(self.certs_dir / "gateway-key.pem"),
                 jwks_path=str(self.auth_dir / "jwks.json"),

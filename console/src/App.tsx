@@ -1,0 +1,98 @@
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { isExpired, loadSession, saveSession, takeDevTokenFromUrl, type Session } from "./lib/auth";
+import { makeClients } from "./lib/api";
+import { SIGNED_OUT_MESSAGE } from "./lib/errors";
+import { SignIn } from "./screens/SignIn";
+import { Upload } from "./screens/Upload";
+import { Search } from "./screens/Search";
+import { Ask } from "./screens/Ask";
+import { Documents } from "./screens/Documents";
+
+const SCREENS = ["Upload", "Search", "Ask", "Documents"] as const;
+type Screen = (typeof SCREENS)[number];
+
+export interface ScreenProps {
+  clients: ReturnType<typeof makeClients>;
+  /** Called with any error a call ends with: an invalid token signs out. */
+  onAuthError: () => void;
+}
+
+export function App() {
+  const [devToken] = useState(() => takeDevTokenFromUrl());
+  const [session, setSession] = useState<Session | null>(() => loadSession());
+  const [notice, setNotice] = useState("");
+  const [screen, setScreen] = useState<Screen>("Upload");
+
+  const signIn = useCallback((next: Session) => {
+    saveSession(next);
+    setNotice("");
+    setSession(next);
+  }, []);
+  const signOut = useCallback((message = "") => {
+    saveSession(null);
+    setNotice(message);
+    setSession(null);
+  }, []);
+  const onAuthError = useCallback(() => signOut(SIGNED_OUT_MESSAGE), [signOut]);
+
+  // A token that expires while the page is open leads back to sign-in.
+  useEffect(() => {
+    if (!session) return;
+    const wait = Math.max(0, session.expiresAt - Date.now());
+    const timer = window.setTimeout(() => isExpired(session) && onAuthError(), Math.min(wait + 500, 2 ** 31 - 1));
+    return () => window.clearTimeout(timer);
+  }, [session, onAuthError]);
+
+  const clients = useMemo(() => (session ? makeClients(session.token) : null), [session]);
+
+  if (!session || !clients) {
+    return <SignIn devToken={devToken} notice={notice} onSignIn={signIn} />;
+  }
+  const props: ScreenProps = { clients, onAuthError };
+  return (
+    <div className="app">
+      <header className="top">
+        <h1>mivaa console</h1>
+        <nav aria-label="Screens">
+          {SCREENS.map((name) => (
+            <button
+              key={name}
+              type="button"
+              className={name === screen ? "tab active" : "tab"}
+              aria-current={name === screen ? "page" : undefined}
+              onClick={() => setScreen(name)}
+            >
+              {name}
+            </button>
+          ))}
+        </nav>
+        <div className="who" data-testid="who">
+          <span>
+            tenant <strong>{session.tenant}</strong>
+          </span>
+          <span>scopes {session.scopes.join(", ") || "none"}</span>
+          <button type="button" onClick={() => signOut()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main>
+        {/* Every screen stays mounted, so an upload keeps watching while you search. */}
+        <section hidden={screen !== "Upload"} aria-label="Upload">
+          <Upload {...props} />
+        </section>
+        <section hidden={screen !== "Search"} aria-label="Search">
+          <Search {...props} />
+        </section>
+        <section hidden={screen !== "Ask"} aria-label="Ask">
+          <Ask {...props} />
+        </section>
+        {screen === "Documents" && (
+          <section aria-label="Documents">
+            <Documents {...props} />
+          </section>
+        )}
+      </main>
+    </div>
+  );
+}

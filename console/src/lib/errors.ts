@@ -1,0 +1,113 @@
+// Plain-words messages for the mesh's errors: the google.rpc.ErrorInfo reason (README's
+// error table) decides the sentence; the gateway's own refusals (401, 429) are recognised too.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { BinaryReader } from "@bufbuild/protobuf/wire";
+
+const ERROR_INFO_TYPE = "google.rpc.ErrorInfo";
+
+export interface ErrorInfo {
+  reason: string;
+  domain: string;
+  metadata: Record<string, string>;
+}
+
+// google.rpc.ErrorInfo is not part of protos/ (it comes with googleapis); its three fields
+// are read from the wire here rather than pulling the whole googleapis tree into the bundle.
+export function decodeErrorInfo(bytes: Uint8Array): ErrorInfo {
+  const info: ErrorInfo = { reason: "", domain: "", metadata: {} };
+  const reader = new BinaryReader(bytes);
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    if (field === 1) info.reason = reader.string();
+    else if (field === 2) info.domain = reader.string();
+    else if (field === 3) {
+      const entry = new BinaryReader(reader.bytes());
+      let key = "";
+      let value = "";
+      while (entry.pos < entry.len) {
+        const [entryField, entryWire] = entry.tag();
+        if (entryField === 1) key = entry.string();
+        else if (entryField === 2) value = entry.string();
+        else entry.skip(entryWire);
+      }
+      info.metadata[key] = value;
+    } else reader.skip(wireType);
+  }
+  return info;
+}
+
+export function errorInfo(error: unknown): ErrorInfo | undefined {
+  if (!(error instanceof ConnectError)) return undefined;
+  for (const detail of error.details) {
+    if ("type" in detail && detail.type === ERROR_INFO_TYPE && "value" in detail) {
+      return decodeErrorInfo(detail.value);
+    }
+  }
+  return undefined;
+}
+
+const REASONS: Record<string, string> = {
+  EMPTY_FILE: "The file is empty.",
+  NOT_A_PDF: "This is not a PDF file.",
+  PDF_UNREADABLE: "The PDF is damaged and cannot be read.",
+  FILE_TOO_LARGE: "The file is larger than the mesh accepts.",
+  TOO_MANY_PAGES: "The PDF has more pages than the mesh accepts.",
+  FILENAME_TOO_LONG: "The file name is too long.",
+  FILENAME_INVALID: "The file name contains characters that are not allowed.",
+  FILENAME_MISSING: "The file has no name.",
+  TITLE_TOO_LONG: "The title is too long.",
+  TOO_MANY_LABELS: "Too many labels.",
+  LABEL_TOO_LONG: "A label is too long.",
+  LABEL_INVALID: "A label contains characters that are not allowed.",
+  CONTROL_CHARACTERS: "The text contains control characters.",
+  PASSWORD_TOO_LONG: "The password is too long.",
+  PDF_ENCRYPTED: "The PDF is encrypted: enter its password.",
+  JOB_NOT_FOUND: "That job no longer exists.",
+  DOCUMENT_NOT_FOUND: "That document no longer exists.",
+  QUERY_EMPTY: "Type something to search for.",
+  QUERY_TOO_LONG: "The query is too long (at most 4096 characters).",
+  INVALID_PAGE_TOKEN: "The list changed; start again from the first page.",
+  MODEL_LOADING: "The search model is still loading; try again in a moment.",
+  EMBEDDER_UNAVAILABLE: "The embedding service is unavailable; try again in a moment.",
+  SEARCH_UNAVAILABLE: "The search service is unavailable; try again in a moment.",
+  NATS_UNAVAILABLE: "The job queue is unavailable; try again in a moment.",
+  DATABASE_UNAVAILABLE: "The database is unavailable; try again in a moment.",
+  VALUE_NOT_STORABLE: "The text contains something that cannot be stored.",
+};
+
+export const RATE_LIMITED_MESSAGE = "Too many requests: the gateway's rate limit was reached. Wait a few seconds and try again.";
+export const SIGNED_OUT_MESSAGE = "Your sign-in is no longer valid (expired or refused). Sign in again.";
+
+export function isUnauthenticated(error: unknown): boolean {
+  return error instanceof ConnectError && error.code === Code.Unauthenticated;
+}
+
+/** One sentence a person can act on, for any error a call can end with. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof ConnectError)) {
+    return error instanceof Error ? `Something went wrong: ${error.message}` : "Something went wrong.";
+  }
+  const info = errorInfo(error);
+  if (info && info.reason === "PDF_ENCRYPTED" && info.metadata.password_supplied === "true") {
+    return "The password is wrong: try another.";
+  }
+  if (info && REASONS[info.reason]) return REASONS[info.reason];
+  switch (error.code) {
+    case Code.Unauthenticated:
+      return SIGNED_OUT_MESSAGE;
+    case Code.PermissionDenied:
+      return "Your token does not allow this (missing scope).";
+    case Code.ResourceExhausted:
+    case Code.Unavailable:
+      if (/rate|429|too many/i.test(error.rawMessage) || error.code === Code.ResourceExhausted) {
+        return RATE_LIMITED_MESSAGE;
+      }
+      return "The mesh is unavailable; try again in a moment.";
+    case Code.DeadlineExceeded:
+      return "The request took too long; try again.";
+    case Code.Canceled:
+      return "Cancelled.";
+    default:
+      return info?.reason ? `${error.rawMessage} (${info.reason})` : error.rawMessage || "Something went wrong.";
+  }
+}

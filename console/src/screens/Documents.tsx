@@ -1,0 +1,161 @@
+import { useCallback, useEffect, useState } from "react";
+import type { ScreenProps } from "../App";
+import { useCall } from "../lib/useCall";
+import { DocumentState, type Document } from "../gen/mivaa/search/v1/search_service_pb";
+import { ErrorAlert } from "./ErrorAlert";
+
+const PAGE_SIZE = 20;
+const STATE_NAMES: Record<DocumentState, string> = {
+  [DocumentState.UNSPECIFIED]: "unknown",
+  [DocumentState.PENDING]: "pending",
+  [DocumentState.PROCESSING]: "processing",
+  [DocumentState.READY]: "ready",
+  [DocumentState.FAILED]: "failed",
+};
+
+export function Documents({ clients, onAuthError }: ScreenProps) {
+  const [documents, setDocuments] = useState<Document[]>([]);
+  const [tokens, setTokens] = useState<string[]>([""]); // page tokens of the pages visited
+  const [nextToken, setNextToken] = useState("");
+  const [label, setLabel] = useState("");
+  const [title, setTitle] = useState("");
+  const [state, setState] = useState<string>("");
+  const [confirming, setConfirming] = useState<Document | null>(null);
+  const { busy, error, run } = useCall(onAuthError);
+
+  const load = useCallback(
+    (pageToken: string) =>
+      run(async (signal) => {
+        const response = await clients.search.listDocuments(
+          { pageSize: PAGE_SIZE, pageToken, labels: label ? [label] : [] },
+          { signal },
+        );
+        setDocuments(response.documents);
+        setNextToken(response.nextPageToken);
+      }),
+    [clients, label, run],
+  );
+  useEffect(() => {
+    setTokens([""]);
+    void load("");
+  }, [load]);
+
+  // The API filters by label; title and state narrow the page shown.
+  const shown = documents.filter(
+    (d) =>
+      (!title || (d.title || d.filename).toLowerCase().includes(title.toLowerCase())) &&
+      (!state || STATE_NAMES[d.state] === state),
+  );
+
+  return (
+    <div>
+      <h2>Documents</h2>
+      <form className="row filters" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Label <input value={label} onChange={(e) => setLabel(e.target.value)} />
+        </label>
+        <label>
+          Title <input value={title} onChange={(e) => setTitle(e.target.value)} />
+        </label>
+        <label>
+          State
+          <select value={state} onChange={(e) => setState(e.target.value)}>
+            <option value="">any</option>
+            {["pending", "processing", "ready", "failed"].map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+      </form>
+      <ErrorAlert message={error} />
+      <table className="documents" aria-busy={busy}>
+        <thead>
+          <tr>
+            <th scope="col">Title</th>
+            <th scope="col">State</th>
+            <th scope="col">Pages</th>
+            <th scope="col">Chunks</th>
+            <th scope="col">Labels</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map((d) => (
+            <tr key={d.name} data-testid="document-row">
+              <td>{d.title || d.filename}</td>
+              <td>{STATE_NAMES[d.state]}</td>
+              <td>{d.pageCount}</td>
+              <td>{d.chunkCount}</td>
+              <td>{d.labels.join(", ")}</td>
+              <td>
+                <button type="button" onClick={() => setConfirming(d)} aria-label={`Delete ${d.title || d.filename}`}>
+                  Delete
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {!busy && shown.length === 0 && <p>No documents.</p>}
+      <div className="row pager">
+        <button
+          type="button"
+          disabled={tokens.length < 2}
+          onClick={() => {
+            const previous = tokens.slice(0, -1);
+            setTokens(previous);
+            void load(previous[previous.length - 1]);
+          }}
+        >
+          Previous page
+        </button>
+        <span>Page {tokens.length}</span>
+        <button
+          type="button"
+          disabled={!nextToken}
+          onClick={() => {
+            setTokens([...tokens, nextToken]);
+            void load(nextToken);
+          }}
+        >
+          Next page
+        </button>
+      </div>
+      {confirming && <div className="backdrop" onClick={() => setConfirming(null)} />}
+      {confirming && (
+        <div
+          role="dialog"
+          aria-modal="true"
+          aria-labelledby="confirm-heading"
+          className="dialog"
+          onKeyDown={(e) => e.key === "Escape" && setConfirming(null)}
+        >
+          <h3 id="confirm-heading">Delete “{confirming.title || confirming.filename}”?</h3>
+          <p>Its chunks, pages, images, vectors and stored file are removed. This cannot be undone.</p>
+          <div className="row">
+            <button
+              type="button"
+              className="danger"
+              autoFocus
+              onClick={() => {
+                const doomed = confirming;
+                setConfirming(null);
+                void run(async (signal) => {
+                  await clients.search.deleteDocument({ name: doomed.name }, { signal });
+                  setDocuments((all) => all.filter((d) => d.name !== doomed.name));
+                });
+              }}
+            >
+              Delete
+            </button>
+            <button type="button" onClick={() => setConfirming(null)}>
+              Keep it
+            </button>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,67 @@
+"""The web console in Debian's Chromium (Playwright) against the real mesh through Envoy.
+
+The mesh serves console/dist on the gateway's origin; this test starts it with the
+`mesh` fixture, writes a generated PDF, and runs `npx playwright test` in console/ with
+the gateway URL and tokens in its environment. Screenshots land in console/test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+
+from tests.support.pdfs import make_pdf, page_phrase
+
+CONSOLE = pathlib.Path(__file__).resolve().parents[2] / "console"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def _ready() -> str | None:
+    if not (CONSOLE / "dist" / "index.html").is_file():
+        return "console/dist not built: npm ci && npm run build in console/ (make console)"
+    if not (CONSOLE / "node_modules" / ".bin" / "playwright").exists():
+        return "console/node_modules missing: npm ci in console/ (make console)"
+    if not shutil.which(CHROMIUM):
+        return f"no Chromium at {CHROMIUM}: tools/install_console.sh installs Debian's"
+    return None
+
+
+@pytest.fixture(scope="module")
+def console_mesh(mesh):
+    missing = _ready()
+    if missing:
+        pytest.fail(missing)  # the test command builds the console first; a missing build is a failure
+    assert mesh.serves_console, "the mesh did not serve the built console"
+    return mesh
+
+
+def test_console_in_chromium(console_mesh, tmp_path):
+    mesh = console_mesh
+    tag = "consoletest"
+    pdf = tmp_path / "console-upload.pdf"
+    pdf.write_bytes(make_pdf(tag, 3))
+    locked = tmp_path / "console-locked.pdf"
+    locked.write_bytes(make_pdf("consolelocked", 2, password="open-sesame"))
+    phrase = page_phrase(tag, 2)
+    env = {
+        **os.environ,
+        "MIVAA_CONSOLE_URL": f"https://{mesh.gateway_address}",
+        "MIVAA_DEV_TOKEN": mesh.token(subject="console-user"),
+        "MIVAA_OTHER_TOKEN": mesh.token(tenant="other", subject="console-other"),
+        "MIVAA_SHORT_TOKEN": mesh.token(subject="console-short", ttl=25),
+        "MIVAA_TEST_PDF": str(pdf),
+        "MIVAA_ENCRYPTED_PDF": str(locked),
+        "MIVAA_ENCRYPTED_PASSWORD": "open-sesame",
+        "MIVAA_TEST_PHRASE": phrase,
+        "MIVAA_TEST_QUESTION": f"What does the {tag} archive tell of day 2?",
+        "CHROMIUM_PATH": CHROMIUM,
+        "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
+    }
+    result = subprocess.run(
+        ["npx", "playwright", "test"], cwd=CONSOLE, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert result.returncode == 0, f"playwright failed:\n{result.stdout[-12000:]}\n{result.stderr[-4000:]}"
