@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
+
 import grpc
 import pytest
 import pytest_asyncio
@@ -132,3 +135,32 @@ def test_mivaa_ask_prints_the_answer_and_numbered_citations(mesh, observatory):
     assert "follow up with --conversation conversations/" in result.stdout
     empty = mivaa(mesh, "ask", " ")
     assert empty.returncode == 1 and "INVALID_ARGUMENT QUESTION_EMPTY" in empty.stderr
+
+
+async def test_an_llm_that_is_down_is_unavailable_with_a_reason_and_no_silent_fallback(mesh, client, observatory):
+    """The answer service configured with an LLM endpoint nobody listens on: UNAVAILABLE LLM_UNAVAILABLE."""
+    _, label = observatory
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing answers on it
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    saved = dict(mesh.extra_env)
+    mesh.processes["answer"].stop()
+    mesh.extra_env |= {"ANSWER_LLM_URL": f"http://127.0.0.1:{closed_port}/v1", "ANSWER_LLM_MODEL": "gone"}
+    try:
+        await asyncio.to_thread(mesh.start_service, "answer")
+        request = answer_pb.AskRequest(
+            question="How high above sea level is the Quillfeather observatory?",
+            labels=[label],
+            generator=answer_pb.GENERATOR_LLM,
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            [response async for response in client.answer.Ask(request, timeout=60)]
+        assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert error_reason(failure.value) == "LLM_UNAVAILABLE"
+        # The extractive generator still answers on the same service.
+        answer = await ask(client.answer, "How high above sea level is the Quillfeather observatory?", labels=[label])
+        assert answer.done.found and answer.done.generator == "extractive"
+    finally:
+        mesh.processes["answer"].stop()
+        mesh.extra_env = saved
+        await asyncio.to_thread(mesh.start_service, "answer")
