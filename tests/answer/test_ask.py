@@ -12,7 +12,7 @@ import pytest_asyncio
 from mivaa.answer.v1 import answer_service_pb2 as answer_pb
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_platform.grpc_errors import error_reason
-from tests.answer.facts import OBSERVATORY_PAGES, ask, facts_pdf, ingest, unique
+from tests.answer.facts import OBSERVATORY_PAGES, ask, ask_stream, facts_pdf, ingest, unique
 from tests.e2e.test_operations import mivaa
 
 
@@ -93,17 +93,16 @@ async def test_a_follow_up_is_condensed_with_the_conversation(client, observator
     ],
 )
 async def test_bad_questions_get_a_clear_reason(client, request_fields, reason):
-    call = client.answer.Ask(answer_pb.AskRequest(**request_fields), timeout=30)
     with pytest.raises(grpc.aio.AioRpcError) as failure:
-        [response async for response in call]
+        await ask_stream(client.answer, answer_pb.AskRequest(**request_fields), timeout=30)
     assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error_reason(failure.value) == reason
 
 
 async def test_the_llm_is_refused_when_none_is_configured(client):
-    call = client.answer.Ask(answer_pb.AskRequest(question="What?", generator=answer_pb.GENERATOR_LLM), timeout=30)
+    request = answer_pb.AskRequest(question="What?", generator=answer_pb.GENERATOR_LLM)
     with pytest.raises(grpc.aio.AioRpcError) as failure:
-        [response async for response in call]
+        await ask_stream(client.answer, request, timeout=30)
     assert failure.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert error_reason(failure.value) == "LLM_NOT_CONFIGURED"
 
@@ -154,7 +153,7 @@ async def test_an_llm_that_is_down_is_unavailable_with_a_reason_and_no_silent_fa
             generator=answer_pb.GENERATOR_LLM,
         )
         with pytest.raises(grpc.aio.AioRpcError) as failure:
-            [response async for response in client.answer.Ask(request, timeout=60)]
+            await ask_stream(client.answer, request)
         assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
         assert error_reason(failure.value) == "LLM_UNAVAILABLE"
         # The extractive generator still answers on the same service.
