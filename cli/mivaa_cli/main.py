@@ -74,7 +74,7 @@ def cmd_up(args) -> int:
     )
     mesh = LocalMesh(args.state_dir, ports, workers=args.workers, llm=args.llm)
     llm = ", the local LLM" if args.llm else ""
-    print(f"starting NATS, PostgreSQL+pgvector{llm}, embedder, search, extractor, Envoy ...", flush=True)
+    print(f"starting NATS, PostgreSQL+pgvector{llm}, embedder, OCR, search, answer, extractor, Envoy ...", flush=True)
     mesh.start()
     print(f"mesh up: gateway (gRPC + grpc-web) at {mesh.gateway_address}; logs in {mesh.log_dir}")
     _print_console_url(mesh)
