@@ -238,7 +238,14 @@ class ExtractWorker:
             log.warning(
                 "job will be retried",
                 extra={
-                    "fields": {"job": task.job, "reason": domain_error.reason, "delay_s": delay, "delivery": delivered}
+                    "fields": {
+                        "job": task.job,
+                        "reason": domain_error.reason,
+                        # For a peer's failure: the gRPC code behind it (DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED...).
+                        **domain_error.metadata,
+                        "delay_s": delay,
+                        "delivery": delivered,
+                    }
                 },
             )
             await message.nak(delay=delay)
