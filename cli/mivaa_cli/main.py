@@ -32,6 +32,29 @@ from mivaa_cli.terminal import printable
 from mivaa_platform.grpc_errors import error_reason
 
 DEFAULT_STATE_DIR = pathlib.Path(os.environ.get("MIVAA_STATE_DIR", ".mivaa"))
+# Where `mivaa up` records its state folder, so that commands run from another folder find the mesh.
+LAST_MESH_FILE = (
+    pathlib.Path(os.environ.get("XDG_STATE_HOME") or pathlib.Path.home() / ".local" / "state") / "mivaa" / "last-mesh"
+)
+
+
+def remember_mesh(state_dir: pathlib.Path) -> None:
+    try:
+        LAST_MESH_FILE.parent.mkdir(parents=True, exist_ok=True)
+        LAST_MESH_FILE.write_text(f"{state_dir.resolve()}\n")
+    except OSError:
+        pass  # a read-only home only costs the convenience
+
+
+def client_state_dir() -> pathlib.Path:
+    """MIVAA_STATE_DIR or ./.mivaa when either is there, else the folder of the last `mivaa up`."""
+    if "MIVAA_STATE_DIR" in os.environ or DEFAULT_STATE_DIR.is_dir():
+        return DEFAULT_STATE_DIR
+    try:
+        remembered = pathlib.Path(LAST_MESH_FILE.read_text().strip())
+    except OSError:
+        return DEFAULT_STATE_DIR
+    return remembered if (remembered / "certs" / "ca.pem").is_file() else DEFAULT_STATE_DIR
 
 
 def _address(args) -> str:
@@ -43,14 +66,21 @@ def _client(args) -> MeshClient:
 
     MIVAA_TOKEN (a JWT, e.g. from `mivaa auth token`) and MIVAA_CA (the PEM file the gateway's
     certificate chains to) win; without them the files `mivaa up` wrote under MIVAA_STATE_DIR
-    (default .mivaa) are used: certs/ca.pem and auth/dev-token (tenant "default", read + write).
+    (default .mivaa, else the folder of the last `mivaa up`) are used: certs/ca.pem and auth/dev-token
+    (tenant "default", read + write).
     """
-    state = DEFAULT_STATE_DIR
+    state = client_state_dir()
     token = os.environ.get("MIVAA_TOKEN", "")
     if not token and (state / "auth" / "dev-token").is_file():
         token = (state / "auth" / "dev-token").read_text().strip()
     ca_path = pathlib.Path(os.environ["MIVAA_CA"]) if os.environ.get("MIVAA_CA") else state / "certs" / "ca.pem"
     ca = ca_path.read_bytes() if ca_path.is_file() else None
+    if ca is None:
+        print(
+            f"note: no gateway CA at {ca_path}; connecting without TLS (set MIVAA_CA and MIVAA_TOKEN, or MIVAA_STATE_DIR"
+            " to the folder `mivaa up` ran in)",
+            file=sys.stderr,
+        )
     return MeshClient(_address(args), token=token if ca is not None else "", ca=ca)
 
 
@@ -65,6 +95,7 @@ def cmd_up(args) -> int:
     existing = LocalMesh.load(args.state_dir)
     if existing and all(state == "running" for state in existing.status().values()):
         print(f"mesh already running; gateway at {existing.gateway_address}")
+        remember_mesh(args.state_dir)
         _print_console_url(existing)
         return 0
     if existing:
@@ -76,6 +107,7 @@ def cmd_up(args) -> int:
     llm = ", the local LLM" if args.llm else ""
     print(f"starting NATS, PostgreSQL+pgvector{llm}, embedder, OCR, search, answer, extractor, Envoy ...", flush=True)
     mesh.start()
+    remember_mesh(args.state_dir)
     print(f"mesh up: gateway (gRPC + grpc-web) at {mesh.gateway_address}; logs in {mesh.log_dir}")
     _print_console_url(mesh)
     return 0

@@ -111,10 +111,11 @@ class ServerSettings:
     host: str = "127.0.0.1"
     metrics_port: int = 0  # 0 disables the Prometheus endpoint
     grace_seconds: float = 5.0
-    # Upper bound on how long any unary RPC may run server-side, whatever the caller asked.
+    # Upper bound on how long a unary RPC (one request, one response) may run server-side,
+    # whatever the caller asked.
     max_rpc_seconds: float = 120.0
-    # The same for RPCs that stream responses (job watches, exports); the gateway's own
-    # ceiling for the longest of them is 3600 s.
+    # The same for RPCs that stream either way (uploads, chunk streams, job watches, exports);
+    # the gateway's own ceiling for the longest of them is 3600 s.
     max_stream_seconds: float = 3600.0
     # The root logger's level (DEBUG, INFO, WARNING, ERROR): set by run_service before main.
     log_level: str = "INFO"

@@ -81,8 +81,11 @@ def _unexpected(method: str, exc: BaseException) -> MivaaError:
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
     """Metrics + error mapping + request parsing + server-side ceilings on call time.
 
-    max_unary_seconds bounds a call with one response (uploads included), max_stream_seconds
-    one that streams responses (watches, exports), whatever deadline the caller asked for.
+    max_unary_seconds bounds a call with one request and one response; max_stream_seconds one
+    that streams either way (uploads, chunk streams, watches, exports), whatever deadline the
+    caller asked for. A client stream lasts as long as its sender takes to produce the data (a
+    619-page document's chunks took over two minutes on a busy machine), so it gets the stream
+    ceiling; the caller's own deadline still bounds it.
     """
 
     def __init__(self, service_label: str, max_unary_seconds: float, max_stream_seconds: float = 3600.0):
@@ -136,10 +139,11 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         async def run_unary(raw_requests, context):
             started, outcome = time.perf_counter(), _CallOutcome()
             behavior = handler.unary_unary or handler.stream_unary
+            ceiling = self.max_unary_seconds if handler.unary_unary else self.max_stream_seconds
             try:
 
                 async def run():
-                    async with asyncio.timeout_at(self._deadline(context, self.max_unary_seconds)):
+                    async with asyncio.timeout_at(self._deadline(context, ceiling)):
                         return await behavior(await request_of(raw_requests), context)
 
                 return await guarded(run, context, outcome)

@@ -166,11 +166,12 @@ def test_mivaa_up_leaves_a_working_mesh_after_it_exits(tmp_path, model_dir):
     import json
 
     state = tmp_path / "mesh"
-    env = {**os.environ, "MIVAA_STATE_DIR": str(state)}
+    env = {**os.environ, "MIVAA_STATE_DIR": str(state), "XDG_STATE_HOME": str(tmp_path / "xdg")}
 
-    def cli(*args: str) -> subprocess.CompletedProcess:
+    def cli(*args: str, **run_options) -> subprocess.CompletedProcess:
+        options = {"env": env, **run_options}
         return subprocess.run(
-            [sys.executable, "-m", "mivaa_cli.main", *args], capture_output=True, text=True, timeout=300, env=env
+            [sys.executable, "-m", "mivaa_cli.main", *args], capture_output=True, text=True, timeout=300, **options
         )
 
     try:
@@ -182,6 +183,12 @@ def test_mivaa_up_leaves_a_working_mesh_after_it_exits(tmp_path, model_dir):
         gateway = json.loads((state / "state.json").read_text())["ports"]["gateway"]
         models = cli("--address", f"127.0.0.1:{gateway}", "docs", "list")
         assert models.returncode == 0, models.stderr
+        # From another folder, without MIVAA_STATE_DIR, the client finds the mesh `mivaa up` recorded.
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        away = {key: value for key, value in env.items() if key != "MIVAA_STATE_DIR"}
+        listed = cli("--address", f"127.0.0.1:{gateway}", "docs", "list", env=away, cwd=elsewhere)
+        assert listed.returncode == 0 and "no gateway CA" not in listed.stderr, listed.stderr
     finally:
         down = cli("down")
     assert down.returncode == 0 and "mesh stopped" in down.stdout

@@ -10,6 +10,7 @@ from prometheus_client import REGISTRY
 
 from mivaa.embedder.v1 import embedder_service_pb2 as pb
 from mivaa.embedder.v1 import embedder_service_pb2_grpc
+from mivaa.extractor.v1 import extractor_service_pb2, extractor_service_pb2_grpc
 from mivaa_embedder.registry import ModelRegistry
 from mivaa_embedder.servicer import EmbedderServicer
 from mivaa_platform.channels import wait_until_serving
@@ -137,3 +138,31 @@ def test_config_reports_every_problem_at_once():
     assert "DEMO_DATABASE_URL is required" in message and "DEMO_PORT" in message
     settings = load_config(Settings, "DEMO", {"DEMO_DATABASE_URL": "postgresql://x", "DEMO_ROLES": "api, worker"})
     assert settings.roles == ("api", "worker") and settings.port == 0
+
+
+class _SlowReceiver(extractor_service_pb2_grpc.ExtractorServiceServicer):
+    """Takes its time over a client stream, as the search service does over a long chunk stream."""
+
+    async def UploadDocument(self, request_iterator, context):
+        async for _ in request_iterator:
+            await asyncio.sleep(0.4)
+        return extractor_service_pb2.UploadDocumentResponse(created=True)
+
+
+async def test_a_client_stream_gets_the_stream_ceiling_not_the_unary_one():
+    """A chunk stream lasts as long as its sender takes: the unary ceiling (0.5 s here, 120 s by
+    default) must not end it, while the caller's own deadline still does."""
+    async with serving(
+        "client-stream-test",
+        extractor_service_pb2_grpc.add_ExtractorServiceServicer_to_server,
+        _SlowReceiver(),
+        "mivaa.extractor.v1.ExtractorService",
+        ServerSettings(port=0, max_rpc_seconds=0.5, max_stream_seconds=30),
+    ) as (_, channel):
+        stub = extractor_service_pb2_grpc.ExtractorServiceStub(channel)
+        pieces = [extractor_service_pb2.UploadDocumentRequest(chunk=b"x") for _ in range(4)]
+        response = await stub.UploadDocument(iter(pieces), timeout=20)
+        assert response.created
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await stub.UploadDocument(iter(pieces), timeout=0.6)
+        assert failure.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
