@@ -8,7 +8,7 @@ OPTIONAL_UPSTREAMS = {"ocr": "/mivaa.ocr.v1.OcrService/", "answer": "/mivaa.answ
 
 
 # What each scope grants through the gateway (full gRPC paths). admin grants everything;
-# any RPC not listed here (the internal ones: CreateDocument, UpdateDocument, UpsertChunks,
+# any RPC not listed here (the internal ones: CreateDocument, UpsertChunks,
 # StreamEmbedTexts, EmbedImages, StreamRecognizeText, and new RPCs until they are listed)
 # is admin-only.
 _EXTRACTOR = "/mivaa.extractor.v1.ExtractorService/"
@@ -47,8 +47,10 @@ READ_RPCS = (
 )
 # RecognizeText spends an OCR engine's compute on the caller's image, like an upload spends
 # extraction: it needs write.
+# UpdateDocument through the gateway changes title and labels only (search refuses the rest).
 WRITE_RPCS = (
     _EXTRACTOR + "UploadDocument",
+    _SEARCH + "UpdateDocument",
     _SEARCH + "DeleteDocument",
     _EXTRACTOR + "CancelJob",
     _OCR + "RecognizeText",
@@ -89,7 +91,7 @@ ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
             _OCR + "ListEngines",
         ),
     ),
-    "change": ("changes", (_SEARCH + "DeleteDocument", _EXTRACTOR + "CancelJob")),
+    "change": ("changes", (_SEARCH + "UpdateDocument", _SEARCH + "DeleteDocument", _EXTRACTOR + "CancelJob")),
     "export": ("exports", (_SEARCH + "ExportDocument", _SEARCH + "GetImageContent")),
     "watch": ("watches", (_EXTRACTOR + "WatchJob",)),
     "embed": ("embeddings", (_EMBEDDER + "EmbedTexts",)),
