@@ -44,23 +44,6 @@ export function boxStyle(box: Box, pageWidth: number, pageHeight: number): Perce
   };
 }
 
-/** The pixel rectangle of `box` on an image of imageWidth x imageHeight showing the whole page. */
-export function toPixels(box: Box, pageWidth: number, pageHeight: number, imageWidth: number, imageHeight: number): Box {
-  const sx = imageWidth / pageWidth;
-  const sy = imageHeight / pageHeight;
-  return { x0: box.x0 * sx, y0: box.y0 * sy, x1: box.x1 * sx, y1: box.y1 * sy };
-}
-
-export function unionBox(boxes: Box[]): Box | null {
-  if (boxes.length === 0) return null;
-  return {
-    x0: Math.min(...boxes.map((b) => b.x0)),
-    y0: Math.min(...boxes.map((b) => b.y0)),
-    x1: Math.max(...boxes.map((b) => b.x1)),
-    y1: Math.max(...boxes.map((b) => b.y1)),
-  };
-}
-
 const normalize = (text: string) => text.toLowerCase().replace(/\s+/g, " ").trim();
 // Long enough to be specific, short enough to survive a chunk boundary inside a block.
 const PROBE_CHARS = 40;

@@ -19,8 +19,8 @@ export type Route =
       text: string;
     };
 
-// A hit's text travels in the fragment, shortened: enough to find its blocks.
-export const MAX_ROUTE_TEXT = 200;
+// A hit's text travels in the fragment, shortened: about a chunk (128 tokens), enough to find its blocks.
+export const MAX_ROUTE_TEXT = 600;
 
 export function parseRoute(hash: string): Route {
   const [path, query = ""] = hash.replace(/^#\/?/, "").split("?", 2);

@@ -92,7 +92,7 @@ export function DocumentView(
             <PageViewer {...props} title={shownTitle} number={page} structure={structure.page} box={box} text={text} />
             <DocumentText {...props} />
           </div>
-          <aside className="document-side">
+          <div className="document-side">
             <section aria-labelledby="about-heading">
               <h3 id="about-heading">About</h3>
               <dl className="facts" data-testid="metadata">
@@ -178,7 +178,7 @@ export function DocumentView(
             )}
             <Intelligence {...props} />
             <ImageGallery {...props} />
-          </aside>
+          </div>
         </div>
       )}
       {confirming && document && (

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import type { ScreenProps } from "../App";
 import { BlockType, type Page } from "../gen/mivaa/search/v1/search_service_pb";
-import { blocksMatching, boxStyle, unionBox, type Box } from "../lib/boxes";
+import { blocksMatching, boxStyle, type Box } from "../lib/boxes";
 import { errorInfo } from "../lib/errors";
 import { useCall } from "../lib/useCall";
 import { ErrorAlert } from "./ErrorAlert";
@@ -11,6 +11,7 @@ const RENDER_WIDTH = 1240;
 const RENDER_HEIGHT = 1754;
 
 interface Rendered {
+  number: number;
   url: string;
   pageWidth: number;
   pageHeight: number;
@@ -64,7 +65,7 @@ export function PageViewer({
         );
         const url = URL.createObjectURL(new Blob([response.png as Uint8Array<ArrayBuffer>], { type: "image/png" }));
         setNeedsPassword(false);
-        setRendered({ url, pageWidth: response.pageWidth, pageHeight: response.pageHeight });
+        setRendered({ number, url, pageWidth: response.pageWidth, pageHeight: response.pageHeight });
       } catch (e) {
         if (errorInfo(e)?.reason === "PDF_ENCRYPTED") setNeedsPassword(true);
         throw e;
@@ -76,12 +77,16 @@ export function PageViewer({
   }, [clients, name, number]);
   useEffect(() => () => void (rendered && URL.revokeObjectURL(rendered.url)), [rendered]);
 
+  // Until the asked page arrives the previous one is not shown: its picture under this page's boxes would mislead.
+  const current = rendered?.number === number ? rendered : null;
   const blocks = structure?.blocks ?? [];
   const pageWidth = rendered?.pageWidth || structure?.width || 0;
   const pageHeight = rendered?.pageHeight || structure?.height || 0;
   const matched = new Set(text ? blocksMatching(blocks, text) : []);
-  const focus = box ?? unionBox([...matched].flatMap((i) => (blocks[i].bbox ? [blocks[i].bbox] : [])));
-  const focusStyle = focus && boxStyle(focus, pageWidth, pageHeight);
+  // A citation's box, or each block a hit's text came from (one outline each: their union
+  // would take in the empty page between two columns).
+  const focus = box ? [box] : [...matched].flatMap((i) => (blocks[i].bbox ? [blocks[i].bbox] : []));
+  const focusStyles = focus.flatMap((b) => boxStyle(b, pageWidth, pageHeight) ?? []);
 
   return (
     <figure className="page-view" aria-busy={busy}>
@@ -100,9 +105,10 @@ export function PageViewer({
           <button type="submit">Show the page</button>
         </form>
       )}
-      {rendered && (
-        <div className="page-canvas" data-testid="page-canvas">
-          <img src={rendered.url} alt={`Page ${number} of ${title}`} data-testid="page-image" />
+      {!current && !error && !needsPassword && <div className="page-placeholder">Drawing page {number}…</div>}
+      {current && (
+        <div className="page-canvas" data-testid="page-canvas" data-page={current.number}>
+          <img src={current.url} alt={`Page ${number} of ${title}`} data-testid="page-image" />
           <div className="page-boxes" aria-hidden="true">
             {blocks.map((block, i) => {
               const style = block.bbox && boxStyle(block.bbox, pageWidth, pageHeight);
@@ -118,12 +124,14 @@ export function PageViewer({
                 />
               );
             })}
-            {focusStyle && <div className="focus-box" style={focusStyle} data-testid="focus-box" />}
+            {focusStyles.map((style, i) => (
+              <div key={`focus-${i}`} className="focus-box" style={style} data-testid="focus-box" />
+            ))}
           </div>
         </div>
       )}
       <figcaption className="muted">
-        {focusStyle
+        {focusStyles.length
           ? "The passage you opened is outlined in orange; extracted blocks in blue."
           : `${blocks.length} extracted blocks outlined.`}
       </figcaption>
