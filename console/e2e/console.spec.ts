@@ -1,44 +1,7 @@
-import { expect, test, type Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
-
-const env = (name: string) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run through tests/console/test_console.py`);
-  return value;
-};
-const SHOTS = "test-artifacts/screenshots";
+import { expect, test } from "@playwright/test";
+import { checkAccessible, env, search, shot, signInWithToken, watchConsole } from "./helpers";
 
 test.describe.configure({ mode: "serial" });
-
-async function checkAccessible(page: Page, screen: string) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const problems = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`);
-  expect(problems, `axe violations on ${screen}`).toEqual([]);
-}
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-}
-
-function watchConsole(page: Page): string[] {
-  const errors: string[] = [];
-  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.on("response", (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
-  return errors;
-}
-
-async function signInWithToken(page: Page, token: string) {
-  await page.goto("/");
-  await page.getByLabel("JWT (issuer mivaa-dev, audience mivaa)").fill(token);
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-}
-
-async function search(page: Page, query: string) {
-  await page.getByRole("button", { name: "Search", exact: true }).first().click();
-  await page.getByLabel("Search query").fill(query);
-  await page.getByRole("search").getByRole("button", { name: "Search" }).click();
-}
 
 test("an expired token leads back to sign-in", async ({ page }) => {
   await signInWithToken(page, env("MIVAA_SHORT_TOKEN"));

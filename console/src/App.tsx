@@ -7,9 +7,18 @@ import { Upload } from "./screens/Upload";
 import { Search } from "./screens/Search";
 import { Ask } from "./screens/Ask";
 import { Documents } from "./screens/Documents";
+import { DocumentView } from "./screens/DocumentView";
+import { parseRoute, screenHref, SCREENS, type Route } from "./lib/route";
 
-const SCREENS = ["Upload", "Search", "Ask", "Documents"] as const;
-type Screen = (typeof SCREENS)[number];
+function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(window.location.hash));
+  useEffect(() => {
+    const follow = () => setRoute(parseRoute(window.location.hash));
+    window.addEventListener("hashchange", follow);
+    return () => window.removeEventListener("hashchange", follow);
+  }, []);
+  return route;
+}
 
 export interface ScreenProps {
   clients: ReturnType<typeof makeClients>;
@@ -21,7 +30,9 @@ export function App() {
   const [devToken] = useState(() => takeDevTokenFromUrl());
   const [session, setSession] = useState<Session | null>(() => loadSession());
   const [notice, setNotice] = useState("");
-  const [screen, setScreen] = useState<Screen>("Upload");
+  const route = useRoute();
+  // A document is opened from Documents (or a hit, or a citation): its tab stays lit.
+  const screen = route.screen === "Document" ? "Documents" : route.screen;
 
   const signIn = useCallback((next: Session) => {
     saveSession(next);
@@ -60,7 +71,7 @@ export function App() {
               type="button"
               className={name === screen ? "tab active" : "tab"}
               aria-current={name === screen ? "page" : undefined}
-              onClick={() => setScreen(name)}
+              onClick={() => (window.location.hash = screenHref(name))}
             >
               {name}
             </button>
@@ -87,10 +98,21 @@ export function App() {
         <section hidden={screen !== "Ask"} aria-label="Ask">
           <Ask {...props} />
         </section>
-        {screen === "Documents" && (
+        {route.screen === "Documents" && (
           <section aria-label="Documents">
             <Documents {...props} />
           </section>
+        )}
+        {route.screen === "Document" && (
+          <DocumentView
+            key={route.name}
+            {...props}
+            name={route.name}
+            page={route.page}
+            box={route.box}
+            text={route.text}
+            canWrite={session.scopes.includes("write") || session.scopes.includes("admin")}
+          />
         )}
       </main>
     </div>

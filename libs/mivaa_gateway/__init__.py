@@ -31,8 +31,8 @@ Each option below switches one thing on (render() keywords; CLI flags in --help)
                              Authorization header is not forwarded upstream.
   rate_limits                (with JWT only) every public RPC is in a route class
                              (ROUTE_CLASSES: uploads, searches, reads, changes, exports,
-                             watches, embeddings, ocr, answers, reflection) with a per-subject
-                             token bucket and one shared by all subjects; health Check a
+                             watches, embeddings, ocr, answers, renders, reflection) with a
+                             per-subject token bucket and one shared by all subjects; health Check a
                              shared one; over the limit: grpc-status 8
                              RESOURCE_EXHAUSTED. See RateLimits.
   max_upload_bytes           UploadDocument bodies over this are refused at the gateway

@@ -45,6 +45,9 @@ class RateLimits:
     ocr_shared: Budget | None = Budget(50, 100)
     answer_per_subject: Budget | None = Budget(5, 10)
     answer_shared: Budget | None = Budget(50, 100)
+    # A reader pages through a document: a page a keypress, a few ahead.
+    render_per_subject: Budget | None = Budget(10, 30)
+    render_shared: Budget | None = Budget(100, 300)
     reflection_per_subject: Budget | None = Budget(5, 10)
     reflection_shared: Budget | None = Budget(50, 100)
     health_shared: Budget | None = Budget(200, 400)

@@ -8,7 +8,7 @@ OPTIONAL_UPSTREAMS = {"ocr": "/mivaa.ocr.v1.OcrService/", "answer": "/mivaa.answ
 
 
 # What each scope grants through the gateway (full gRPC paths). admin grants everything;
-# any RPC not listed here (the internal ones: CreateDocument, UpdateDocument, UpsertChunks,
+# any RPC not listed here (the internal ones: CreateDocument, UpsertChunks,
 # StreamEmbedTexts, EmbedImages, StreamRecognizeText, and new RPCs until they are listed)
 # is admin-only.
 _EXTRACTOR = "/mivaa.extractor.v1.ExtractorService/"
@@ -21,8 +21,11 @@ ANSWER_RPCS = (_ANSWER + "Ask", _ANSWER + "SummarizeDocument")
 # Document intelligence: reads of the tenant's own data (read scope). Listing entities is a
 # plain listing; related documents and comparisons compute over many vectors, like a search.
 INTELLIGENCE_RPCS = ("ListDocumentEntities", "ListRelatedDocuments", "CompareDocuments")
+# A page rendered as a picture (the console's document view): MuPDF's work per call, a budget of its own.
+RENDER_RPCS = (_EXTRACTOR + "RenderPage",)
 READ_RPCS = (
     *(_EXTRACTOR + m for m in ("GetJob", "ListJobs", "WatchJob")),
+    *RENDER_RPCS,
     *(
         _SEARCH + m
         for m in (
@@ -44,8 +47,10 @@ READ_RPCS = (
 )
 # RecognizeText spends an OCR engine's compute on the caller's image, like an upload spends
 # extraction: it needs write.
+# UpdateDocument through the gateway changes title and labels only (search refuses the rest).
 WRITE_RPCS = (
     _EXTRACTOR + "UploadDocument",
+    _SEARCH + "UpdateDocument",
     _SEARCH + "DeleteDocument",
     _EXTRACTOR + "CancelJob",
     _OCR + "RecognizeText",
@@ -86,17 +91,21 @@ ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
             _OCR + "ListEngines",
         ),
     ),
-    "change": ("changes", (_SEARCH + "DeleteDocument", _EXTRACTOR + "CancelJob")),
+    "change": ("changes", (_SEARCH + "UpdateDocument", _SEARCH + "DeleteDocument", _EXTRACTOR + "CancelJob")),
     "export": ("exports", (_SEARCH + "ExportDocument", _SEARCH + "GetImageContent")),
     "watch": ("watches", (_EXTRACTOR + "WatchJob",)),
     "embed": ("embeddings", (_EMBEDDER + "EmbedTexts",)),
     "ocr": ("ocr", (_OCR + "RecognizeText",)),
     "answer": ("answers", ANSWER_RPCS),
+    "render": ("renders", RENDER_RPCS),
     "reflection": ("reflection", ()),
 }
 # Each method route keeps its service's timeouts: (cluster, route timeout, grpc-timeout ceiling).
 # Uploads, watches and OCR stream or wait for work: the caller's grpc-timeout bounds them.
+# The first prefix that matches wins: a single RPC ahead of its service.
 SERVICE_ROUTES = {
+    # One page, rendered or cached: never worth a long wait.
+    _EXTRACTOR + "RenderPage": ("extractor", "60s", "60s"),
     _EXTRACTOR: ("extractor", "0s", "3600s"),
     _SEARCH: ("search", "60s", "600s"),
     _EMBEDDER: ("embedder", "120s", "600s"),

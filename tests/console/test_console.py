@@ -11,10 +11,13 @@ import os
 import pathlib
 import shutil
 import subprocess
+import uuid
 
+import pymupdf
 import pytest
 
-from tests.support.pdfs import make_pdf, page_phrase
+from tests.support.pdfs import make_pdf, make_scanned_pdf, page_phrase
+from tests.support.structured_pdfs import make_structured_pdf
 
 CONSOLE = pathlib.Path(__file__).resolve().parents[2] / "console"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -39,6 +42,15 @@ def console_mesh(mesh):
     return mesh
 
 
+def structured_pdf_titled(title: str) -> bytes:
+    """The structured test PDF (headings, a table, a figure, an outline) under a title of this run's own."""
+    doc = pymupdf.open(stream=make_structured_pdf().data, filetype="pdf")
+    doc.set_metadata({**doc.metadata, "title": title, "author": "Ada Keeper; Ben Lamp"})
+    data = doc.tobytes(garbage=3, deflate=True)
+    doc.close()
+    return data
+
+
 def test_console_in_chromium(console_mesh, tmp_path):
     mesh = console_mesh
     tag = "consoletest"
@@ -47,6 +59,11 @@ def test_console_in_chromium(console_mesh, tmp_path):
     locked = tmp_path / "console-locked.pdf"
     locked.write_bytes(make_pdf("consolelocked", 2, password="open-sesame"))
     phrase = page_phrase(tag, 2)
+    view_title = f"Lighthouse Survey {uuid.uuid4().hex[:8]}"
+    view = tmp_path / "console-view.pdf"
+    view.write_bytes(structured_pdf_titled(view_title))
+    scanned = tmp_path / "console-scanned.pdf"
+    scanned.write_bytes(make_scanned_pdf("consolescan", 1))
     env = {
         **os.environ,
         "MIVAA_CONSOLE_URL": f"https://{mesh.gateway_address}",
@@ -58,6 +75,11 @@ def test_console_in_chromium(console_mesh, tmp_path):
         "MIVAA_ENCRYPTED_PASSWORD": "open-sesame",
         "MIVAA_TEST_PHRASE": phrase,
         "MIVAA_TEST_QUESTION": f"What does the {tag} archive tell of day 2?",
+        "MIVAA_VIEW_PDF": str(view),
+        "MIVAA_VIEW_TITLE": view_title,
+        "MIVAA_VIEW_PHRASE": "supplies ordered for the next season",
+        "MIVAA_VIEW_QUESTION": "Which supplies are ordered for the next season at the lighthouse?",
+        "MIVAA_SCANNED_PDF": str(scanned),
         "CHROMIUM_PATH": CHROMIUM,
         "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
     }

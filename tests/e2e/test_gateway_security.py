@@ -7,6 +7,7 @@ import re
 
 import grpc
 import pytest
+from google.protobuf import field_mask_pb2
 
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_cli import auth
@@ -74,8 +75,21 @@ async def test_scopes_decide_what_a_token_may_do(mesh):
         assert uploaded.document.name
     # Internal RPCs (the pipeline's) are admin-only through the gateway.
     async with gateway_client(mesh, mesh.token(subject="user", scopes=("read", "write"))) as user:
-        internal = user.search.UpdateDocument(search_pb.UpdateDocumentRequest(document=uploaded.document), timeout=10)
+        internal = user.search.CreateDocument(search_pb.CreateDocumentRequest(document=uploaded.document), timeout=10)
         assert await status_of(internal) == grpc.StatusCode.PERMISSION_DENIED
+        # UpdateDocument is public for title and labels only; the pipeline's fields stay the pipeline's.
+        for path in ("state", "page_count", "job"):
+            update = search_pb.UpdateDocumentRequest(
+                document=uploaded.document, update_mask=field_mask_pb2.FieldMask(paths=["title", path])
+            )
+            assert await status_of(user.search.UpdateDocument(update, timeout=10)) == grpc.StatusCode.INVALID_ARGUMENT
+        renamed = search_pb.Document(name=uploaded.document.name, title="Renamed", labels=["kept"])
+        update = search_pb.UpdateDocumentRequest(
+            document=renamed, update_mask=field_mask_pb2.FieldMask(paths=["title", "labels"])
+        )
+        changed = (await user.search.UpdateDocument(update, timeout=10)).document
+        assert (changed.title, list(changed.labels)) == ("Renamed", ["kept"])
+        assert changed.page_count == uploaded.document.page_count and changed.job == uploaded.document.job
 
 
 async def test_a_burst_over_the_search_budget_is_refused_while_others_are_served(mesh):

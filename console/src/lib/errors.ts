@@ -73,6 +73,12 @@ const REASONS: Record<string, string> = {
   NATS_UNAVAILABLE: "The job queue is unavailable; try again in a moment.",
   DATABASE_UNAVAILABLE: "The database is unavailable; try again in a moment.",
   VALUE_NOT_STORABLE: "The text contains something that cannot be stored.",
+  PAGE_OUT_OF_RANGE: "That page is not in the document.",
+  RENDER_SIZE_INVALID: "That picture size cannot be drawn.",
+  PAGE_RENDER_TIMEOUT: "The page took too long to draw; try again.",
+  PAGE_RENDER_FAILED: "The page could not be drawn.",
+  ORIGINAL_NOT_FOUND: "The stored file of this document is missing.",
+  FIELD_NOT_UPDATABLE: "Only the title and the labels can be changed.",
 };
 
 export const RATE_LIMITED_MESSAGE = "Too many requests: the gateway's rate limit was reached. Wait a few seconds and try again.";

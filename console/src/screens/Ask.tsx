@@ -5,6 +5,7 @@ import { splitAnswer } from "../lib/citations";
 import { useCall } from "../lib/useCall";
 import type { Citation, Source } from "../gen/mivaa/answer/v1/answer_service_pb";
 import { ErrorAlert } from "./ErrorAlert";
+import { documentHref } from "../lib/route";
 
 const SNIPPET_CHARS = 320;
 
@@ -16,6 +17,12 @@ export function Ask({ clients, onAuthError }: ScreenProps) {
   const [conversation, setConversation] = useState("");
   const [found, setFound] = useState<boolean | null>(null);
   const { busy, error, run } = useCall(onAuthError);
+  const citationHref = (n: number) => {
+    const cited = citations.find((c) => c.source === n);
+    const source = sources.find((s) => s.number === n);
+    if (cited) return documentHref(cited.document, cited.page, { box: cited.bbox, text: cited.quote });
+    return source ? documentHref(source.document, source.pageStart, { text: source.text }) : "#/ask";
+  };
 
   function ask(followUp: boolean) {
     void run(async (signal) => {
@@ -71,9 +78,9 @@ export function Ask({ clients, onAuthError }: ScreenProps) {
               part.sources.length ? (
                 <span key={i} className="cited">
                   {part.text}
-                  {/* The answer often writes its own [n]; the marker is a link to the source either way. */}
+                  {/* The answer often writes its own [n]; the marker opens the cited page at the cited box either way. */}
                   {part.sources.map((n) => (
-                    <a key={n} href={`#source-${n}`} className="cite" data-testid="citation" aria-label={`source ${n}`}>
+                    <a key={n} href={citationHref(n)} className="cite" data-testid="citation" aria-label={`source ${n}`}>
                       {part.text.includes(`[${n}]`) ? "↗" : `[${n}]`}
                     </a>
                   ))}
@@ -92,7 +99,9 @@ export function Ask({ clients, onAuthError }: ScreenProps) {
           <ol className="sources">
             {sources.map((source) => (
               <li key={source.number} id={`source-${source.number}`} value={source.number}>
-                <strong>{source.documentTitle || source.document}</strong>{" "}
+                <a href={documentHref(source.document, source.pageStart, { text: source.text })}>
+                  <strong>{source.documentTitle || source.document}</strong>
+                </a>{" "}
                 <span className="muted">
                   page {source.pageStart}
                   {source.pageEnd !== source.pageStart ? `–${source.pageEnd}` : ""}

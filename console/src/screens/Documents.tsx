@@ -3,9 +3,11 @@ import type { ScreenProps } from "../App";
 import { useCall } from "../lib/useCall";
 import { DocumentState, type Document } from "../gen/mivaa/search/v1/search_service_pb";
 import { ErrorAlert } from "./ErrorAlert";
+import { ConfirmDelete } from "./ConfirmDelete";
+import { documentHref } from "../lib/route";
 
 const PAGE_SIZE = 20;
-const STATE_NAMES: Record<DocumentState, string> = {
+export const STATE_NAMES: Record<DocumentState, string> = {
   [DocumentState.UNSPECIFIED]: "unknown",
   [DocumentState.PENDING]: "pending",
   [DocumentState.PROCESSING]: "processing",
@@ -84,7 +86,9 @@ export function Documents({ clients, onAuthError }: ScreenProps) {
         <tbody>
           {shown.map((d) => (
             <tr key={d.name} data-testid="document-row">
-              <td>{d.title || d.filename}</td>
+              <td>
+                <a href={documentHref(d.name)}>{d.title || d.filename}</a>
+              </td>
               <td>{STATE_NAMES[d.state]}</td>
               <td>{d.pageCount}</td>
               <td>{d.chunkCount}</td>
@@ -123,38 +127,18 @@ export function Documents({ clients, onAuthError }: ScreenProps) {
           Next page
         </button>
       </div>
-      {confirming && <div className="backdrop" onClick={() => setConfirming(null)} />}
       {confirming && (
-        <div
-          role="dialog"
-          aria-modal="true"
-          aria-labelledby="confirm-heading"
-          className="dialog"
-          onKeyDown={(e) => e.key === "Escape" && setConfirming(null)}
-        >
-          <h3 id="confirm-heading">Delete “{confirming.title || confirming.filename}”?</h3>
-          <p>Its chunks, pages, images, vectors and stored file are removed. This cannot be undone.</p>
-          <div className="row">
-            <button
-              type="button"
-              className="danger"
-              autoFocus
-              onClick={() => {
-                const doomed = confirming;
-                setConfirming(null);
-                void run(async (signal) => {
-                  await clients.search.deleteDocument({ name: doomed.name }, { signal });
-                  setDocuments((all) => all.filter((d) => d.name !== doomed.name));
-                });
-              }}
-            >
-              Delete
-            </button>
-            <button type="button" onClick={() => setConfirming(null)}>
-              Keep it
-            </button>
-          </div>
-        </div>
+        <ConfirmDelete
+          document={confirming}
+          onKeep={() => setConfirming(null)}
+          onDelete={(doomed) => {
+            setConfirming(null);
+            void run(async (signal) => {
+              await clients.search.deleteDocument({ name: doomed.name }, { signal });
+              setDocuments((all) => all.filter((d) => d.name !== doomed.name));
+            });
+          }}
+        />
       )}
     </div>
   );

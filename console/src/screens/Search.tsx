@@ -4,6 +4,7 @@ import { splitHighlights } from "../lib/citations";
 import { useCall } from "../lib/useCall";
 import { SearchMode, type SearchHit } from "../gen/mivaa/search/v1/search_service_pb";
 import { ErrorAlert } from "./ErrorAlert";
+import { documentHref } from "../lib/route";
 
 export function Search({ clients, onAuthError }: ScreenProps) {
   const [query, setQuery] = useState("");
@@ -47,7 +48,9 @@ export function Search({ clients, onAuthError }: ScreenProps) {
         {hits?.map((hit) => (
           <li key={`${hit.document}#${hit.chunkIndex}`} className="hit" data-testid="hit">
             <div className="hit-head">
-              <strong>{hit.documentTitle || hit.document}</strong>
+              <a href={documentHref(hit.document, hit.pageStart, { text: hit.text })} data-testid="hit-link">
+                <strong>{hit.documentTitle || hit.document}</strong>
+              </a>
               <span>
                 {hit.pageStart === hit.pageEnd ? `page ${hit.pageStart}` : `pages ${hit.pageStart}–${hit.pageEnd}`}
               </span>

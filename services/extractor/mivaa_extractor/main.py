@@ -15,6 +15,7 @@ from mivaa_extractor.adapters.page_reader import PageReading, ProcessPageReader
 from mivaa_extractor.adapters.search import SearchCatalog
 from mivaa_extractor.adapters.work_queue import NatsWorkQueue
 from mivaa_extractor.api.ingest import Ingestor, UploadLimits, UploadPorts
+from mivaa_extractor.api.page_rendering import PageRenderer, RenderLimits
 from mivaa_extractor.api.servicer import ExtractorServicer
 from mivaa_extractor.extraction.chunking import Chunker
 from mivaa_extractor.extraction.entities import EntityRecognizer, EntitySettings
@@ -65,6 +66,7 @@ async def amain() -> int:
     channels = [search_channel, embedder_channel]
 
     ingestor: Ingestor | None = None
+    renderer: PageRenderer | None = None
     if "api" in settings.roles:
         ingestor = Ingestor(
             UploadPorts(
@@ -72,12 +74,14 @@ async def amain() -> int:
             ),
             UploadLimits(max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages),
         )
+        renderer = PageRenderer(catalog, originals, _render_limits(settings))
         service.add(
             extractor_service_pb2_grpc.add_ExtractorServiceServicer_to_server,
-            ExtractorServicer(ingestor, jobs),
+            ExtractorServicer(ingestor, jobs, renderer),
             "mivaa.extractor.v1.ExtractorService",
         )
         await ingestor.warm_up()
+        await renderer.warm_up()
     await service.start()
 
     stop = asyncio.Event()
@@ -141,6 +145,8 @@ async def amain() -> int:
                 await asyncio.wait_for(worker_task, timeout=10)
         if ingestor is not None:
             ingestor.close()
+        if renderer is not None:
+            renderer.close()
         if page_extractor is not None:
             page_extractor.close()
         if entity_recognizer is not None:
@@ -179,6 +185,15 @@ def _page_extractor(settings: ExtractorSettings) -> PageExtractor:
     )
 
 
+def _render_limits(settings: ExtractorSettings) -> RenderLimits:
+    return RenderLimits(
+        seconds=settings.render_time_limit_seconds,
+        processes=settings.render_processes,
+        memory_limit_bytes=(settings.worker_memory_limit_mb << 20) or None,
+        cache_bytes=settings.render_cache_mb << 20,
+    )
+
+
 def _page_reading(settings: ExtractorSettings) -> PageReading:
     """Every PageReading field is an ExtractorSettings field of the same name."""
     return PageReading(**{field.name: getattr(settings, field.name) for field in dataclasses.fields(PageReading)})
@@ -207,6 +222,7 @@ def _check_limits(settings: ExtractorSettings) -> None:
         "ocr_max_pixels",
         "ocr_min_dpi",
         "ocr_dpi",
+        "render_processes",
     ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{PREFIX}_{name.upper()} must be at least 1, got {getattr(settings, name)}")

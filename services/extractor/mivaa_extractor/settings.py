@@ -68,3 +68,8 @@ class ExtractorSettings:
     # Processes recognizing named entities in English documents' chunks (spaCy); 0 turns it off.
     entity_processes: int = 1
     entity_batch_time_limit_seconds: float = 60.0
+    # RenderPage: seconds to render one page (the process is killed past it), rendering processes
+    # in the API role, and the byte budget of its cache of rendered pages (0: no cache).
+    render_time_limit_seconds: float = 20.0
+    render_processes: int = 1
+    render_cache_mb: int = 64

@@ -21,6 +21,10 @@ from mivaa_search.usecases import DocumentCatalog, Search
 from mivaa_search.usecases.intelligence import DocumentIntelligence
 
 UPDATABLE_FIELDS = frozenset({"state", "title", "page_count", "labels", "job"})
+# What a person may change: the gateway sets x-mivaa-subject on every call it forwards, and
+# state, page_count and job belong to the pipeline, which calls search directly.
+PUBLIC_UPDATABLE_FIELDS = frozenset({"title", "labels"})
+SUBJECT_HEADER = "x-mivaa-subject"
 # Pieces of streamed image bytes and exports.
 STREAM_PIECE_BYTES = 256 << 10
 
@@ -154,6 +158,13 @@ class SearchServicer(DocumentIntelligenceMethods):
             raise InvalidArgument(
                 "INVALID_UPDATE_MASK",
                 f"update_mask must name some of: {', '.join(sorted(UPDATABLE_FIELDS))}.",
+                domain=DOMAIN,
+            )
+        from_gateway = any(key == SUBJECT_HEADER for key, _ in context.invocation_metadata() or ())
+        if from_gateway and (refused := set(paths) - PUBLIC_UPDATABLE_FIELDS):
+            raise InvalidArgument(
+                "FIELD_NOT_UPDATABLE",
+                f"Only title and labels can be changed, not {', '.join(sorted(refused))}.",
                 domain=DOMAIN,
             )
         document = request.document

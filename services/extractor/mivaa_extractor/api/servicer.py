@@ -10,6 +10,7 @@ from mivaa.extractor.v1 import extractor_service_pb2 as pb
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
 from mivaa_extractor.adapters.search_proto import document_to_proto
 from mivaa_extractor.api.ingest import Ingestor, new_upload_request
+from mivaa_extractor.api.page_rendering import PageRenderer, new_render_request
 from mivaa_extractor.jobs import DOMAIN
 from mivaa_extractor.ports import JobRecords
 from mivaa_platform.bus_errors import bus_errors
@@ -23,9 +24,10 @@ def tenant_of(context: grpc.aio.ServicerContext) -> str:
 
 
 class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
-    def __init__(self, ingestor: Ingestor, jobs: JobRecords):
+    def __init__(self, ingestor: Ingestor, jobs: JobRecords, renderer: PageRenderer):
         self._ingestor = ingestor
         self._jobs = jobs
+        self._renderer = renderer
 
     async def UploadDocument(
         self, request_iterator: AsyncIterator[pb.UploadDocumentRequest], context: grpc.aio.ServicerContext
@@ -79,3 +81,25 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
     async def CancelJob(self, request: pb.CancelJobRequest, context: grpc.aio.ServicerContext) -> pb.CancelJobResponse:
         with bus_errors(domain=DOMAIN):
             return pb.CancelJobResponse(job=await self._jobs.cancel(request.name, tenant=tenant_of(context)))
+
+    async def RenderPage(
+        self, request: pb.RenderPageRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RenderPageResponse:
+        image = await self._renderer.render(
+            new_render_request(
+                name=request.name,
+                page=request.page,
+                max_width=request.max_width,
+                max_height=request.max_height,
+                password=request.password,
+                tenant=tenant_of(context),
+            )
+        )
+        return pb.RenderPageResponse(
+            png=image.png,
+            width=image.width,
+            height=image.height,
+            page_width=image.page_width,
+            page_height=image.page_height,
+            page_count=image.page_count,
+        )

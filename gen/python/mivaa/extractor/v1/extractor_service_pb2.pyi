@@ -89,3 +89,33 @@ class CancelJobResponse(_message.Message):
     JOB_FIELD_NUMBER: _ClassVar[int]
     job: _job_pb2.Job
     def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ...) -> None: ...
+
+class RenderPageRequest(_message.Message):
+    __slots__ = ("name", "page", "max_width", "max_height", "password")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    MAX_WIDTH_FIELD_NUMBER: _ClassVar[int]
+    MAX_HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    page: int
+    max_width: int
+    max_height: int
+    password: str
+    def __init__(self, name: _Optional[str] = ..., page: _Optional[int] = ..., max_width: _Optional[int] = ..., max_height: _Optional[int] = ..., password: _Optional[str] = ...) -> None: ...
+
+class RenderPageResponse(_message.Message):
+    __slots__ = ("png", "width", "height", "page_width", "page_height", "page_count")
+    PNG_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_WIDTH_FIELD_NUMBER: _ClassVar[int]
+    PAGE_HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    png: bytes
+    width: int
+    height: int
+    page_width: float
+    page_height: float
+    page_count: int
+    def __init__(self, png: _Optional[bytes] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., page_width: _Optional[float] = ..., page_height: _Optional[float] = ..., page_count: _Optional[int] = ...) -> None: ...

@@ -60,6 +60,11 @@ class ExtractorServiceStub:
                 request_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.CancelJobRequest.SerializeToString,
                 response_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.CancelJobResponse.FromString,
                 _registered_method=True)
+        self.RenderPage = channel.unary_unary(
+                '/mivaa.extractor.v1.ExtractorService/RenderPage',
+                request_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderPageRequest.SerializeToString,
+                response_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderPageResponse.FromString,
+                _registered_method=True)
 
 
 class ExtractorServiceServicer:
@@ -106,6 +111,17 @@ class ExtractorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RenderPage(self, request, context):
+        """Renders one page of a stored document as a PNG that fits in the requested
+        box, with the page's size in PDF points so that Block.bbox can be scaled
+        onto the image. Another tenant's document is NOT_FOUND; a page outside
+        the document is INVALID_ARGUMENT PAGE_OUT_OF_RANGE; an encrypted document
+        without its password is FAILED_PRECONDITION PDF_ENCRYPTED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ExtractorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -133,6 +149,11 @@ def add_ExtractorServiceServicer_to_server(servicer, server):
                     servicer.CancelJob,
                     request_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.CancelJobRequest.FromString,
                     response_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.CancelJobResponse.SerializeToString,
+            ),
+            'RenderPage': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenderPage,
+                    request_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderPageRequest.FromString,
+                    response_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderPageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -271,6 +292,33 @@ class ExtractorService:
             '/mivaa.extractor.v1.ExtractorService/CancelJob',
             mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.CancelJobRequest.SerializeToString,
             mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.CancelJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenderPage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.extractor.v1.ExtractorService/RenderPage',
+            mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderPageRequest.SerializeToString,
+            mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderPageResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mivaa/extractor/v1/extractor_service.proto.
  */
 export const file_mivaa_extractor_v1_extractor_service: GenFile = /*@__PURE__*/
-  fileDesc("CiptaXZhYS9leHRyYWN0b3IvdjEvZXh0cmFjdG9yX3NlcnZpY2UucHJvdG8SEm1pdmFhLmV4dHJhY3Rvci52MSJTCg5VcGxvYWRNZXRhZGF0YRIQCghmaWxlbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIOCgZsYWJlbHMYAyADKAkSEAoIcGFzc3dvcmQYBCABKAkiawoVVXBsb2FkRG9jdW1lbnRSZXF1ZXN0EjYKCG1ldGFkYXRhGAEgASgLMiIubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZE1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIJCgdjb250ZW50IncKFlVwbG9hZERvY3VtZW50UmVzcG9uc2USKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQSHwoDam9iGAIgASgLMhIubWl2YWEuam9icy52MS5Kb2ISDwoHY3JlYXRlZBgDIAEoCCIdCg1HZXRKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiMQoOR2V0Sm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIubWl2YWEuam9icy52MS5Kb2IiOAoPTGlzdEpvYnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIk0KEExpc3RKb2JzUmVzcG9uc2USIAoEam9icxgBIAMoCzISLm1pdmFhLmpvYnMudjEuSm9iEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIfCg9XYXRjaEpvYlJlcXVlc3QSDAoEbmFtZRgBIAEoCSI6ChBXYXRjaEpvYlJlc3BvbnNlEiYKBWV2ZW50GAEgASgLMhcubWl2YWEuam9icy52MS5Kb2JFdmVudCIgChBDYW5jZWxKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiNAoRQ2FuY2VsSm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIubWl2YWEuam9icy52MS5Kb2Iy2AMKEEV4dHJhY3RvclNlcnZpY2USaQoOVXBsb2FkRG9jdW1lbnQSKS5taXZhYS5leHRyYWN0b3IudjEuVXBsb2FkRG9jdW1lbnRSZXF1ZXN0GioubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZERvY3VtZW50UmVzcG9uc2UoARJPCgZHZXRKb2ISIS5taXZhYS5leHRyYWN0b3IudjEuR2V0Sm9iUmVxdWVzdBoiLm1pdmFhLmV4dHJhY3Rvci52MS5HZXRKb2JSZXNwb25zZRJVCghMaXN0Sm9icxIjLm1pdmFhLmV4dHJhY3Rvci52MS5MaXN0Sm9ic1JlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuTGlzdEpvYnNSZXNwb25zZRJXCghXYXRjaEpvYhIjLm1pdmFhLmV4dHJhY3Rvci52MS5XYXRjaEpvYlJlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hKb2JSZXNwb25zZTABElgKCUNhbmNlbEpvYhIkLm1pdmFhLmV4dHJhY3Rvci52MS5DYW5jZWxKb2JSZXF1ZXN0GiUubWl2YWEuZXh0cmFjdG9yLnYxLkNhbmNlbEpvYlJlc3BvbnNlYgZwcm90bzM", [file_mivaa_jobs_v1_job, file_mivaa_search_v1_search_service]);
+  fileDesc("CiptaXZhYS9leHRyYWN0b3IvdjEvZXh0cmFjdG9yX3NlcnZpY2UucHJvdG8SEm1pdmFhLmV4dHJhY3Rvci52MSJTCg5VcGxvYWRNZXRhZGF0YRIQCghmaWxlbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIOCgZsYWJlbHMYAyADKAkSEAoIcGFzc3dvcmQYBCABKAkiawoVVXBsb2FkRG9jdW1lbnRSZXF1ZXN0EjYKCG1ldGFkYXRhGAEgASgLMiIubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZE1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIJCgdjb250ZW50IncKFlVwbG9hZERvY3VtZW50UmVzcG9uc2USKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQSHwoDam9iGAIgASgLMhIubWl2YWEuam9icy52MS5Kb2ISDwoHY3JlYXRlZBgDIAEoCCIdCg1HZXRKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiMQoOR2V0Sm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIubWl2YWEuam9icy52MS5Kb2IiOAoPTGlzdEpvYnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIk0KEExpc3RKb2JzUmVzcG9uc2USIAoEam9icxgBIAMoCzISLm1pdmFhLmpvYnMudjEuSm9iEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIfCg9XYXRjaEpvYlJlcXVlc3QSDAoEbmFtZRgBIAEoCSI6ChBXYXRjaEpvYlJlc3BvbnNlEiYKBWV2ZW50GAEgASgLMhcubWl2YWEuam9icy52MS5Kb2JFdmVudCIgChBDYW5jZWxKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiNAoRQ2FuY2VsSm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIubWl2YWEuam9icy52MS5Kb2IiaAoRUmVuZGVyUGFnZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRwYWdlGAIgASgFEhEKCW1heF93aWR0aBgDIAEoBRISCgptYXhfaGVpZ2h0GAQgASgFEhAKCHBhc3N3b3JkGAUgASgJIn0KElJlbmRlclBhZ2VSZXNwb25zZRILCgNwbmcYASABKAwSDQoFd2lkdGgYAiABKAUSDgoGaGVpZ2h0GAMgASgFEhIKCnBhZ2Vfd2lkdGgYBCABKAISEwoLcGFnZV9oZWlnaHQYBSABKAISEgoKcGFnZV9jb3VudBgGIAEoBTK1BAoQRXh0cmFjdG9yU2VydmljZRJpCg5VcGxvYWREb2N1bWVudBIpLm1pdmFhLmV4dHJhY3Rvci52MS5VcGxvYWREb2N1bWVudFJlcXVlc3QaKi5taXZhYS5leHRyYWN0b3IudjEuVXBsb2FkRG9jdW1lbnRSZXNwb25zZSgBEk8KBkdldEpvYhIhLm1pdmFhLmV4dHJhY3Rvci52MS5HZXRKb2JSZXF1ZXN0GiIubWl2YWEuZXh0cmFjdG9yLnYxLkdldEpvYlJlc3BvbnNlElUKCExpc3RKb2JzEiMubWl2YWEuZXh0cmFjdG9yLnYxLkxpc3RKb2JzUmVxdWVzdBokLm1pdmFhLmV4dHJhY3Rvci52MS5MaXN0Sm9ic1Jlc3BvbnNlElcKCFdhdGNoSm9iEiMubWl2YWEuZXh0cmFjdG9yLnYxLldhdGNoSm9iUmVxdWVzdBokLm1pdmFhLmV4dHJhY3Rvci52MS5XYXRjaEpvYlJlc3BvbnNlMAESWAoJQ2FuY2VsSm9iEiQubWl2YWEuZXh0cmFjdG9yLnYxLkNhbmNlbEpvYlJlcXVlc3QaJS5taXZhYS5leHRyYWN0b3IudjEuQ2FuY2VsSm9iUmVzcG9uc2USWwoKUmVuZGVyUGFnZRIlLm1pdmFhLmV4dHJhY3Rvci52MS5SZW5kZXJQYWdlUmVxdWVzdBomLm1pdmFhLmV4dHJhY3Rvci52MS5SZW5kZXJQYWdlUmVzcG9uc2ViBnByb3RvMw", [file_mivaa_jobs_v1_job, file_mivaa_search_v1_search_service]);
 
 /**
  * @generated from message mivaa.extractor.v1.UploadMetadata
@@ -273,6 +273,103 @@ export const CancelJobResponseSchema: GenMessage<CancelJobResponse> = /*@__PURE_
   messageDesc(file_mivaa_extractor_v1_extractor_service, 10);
 
 /**
+ * @generated from message mivaa.extractor.v1.RenderPageRequest
+ */
+export type RenderPageRequest = Message<"mivaa.extractor.v1.RenderPageRequest"> & {
+  /**
+   * "documents/{document_id}"
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * 1-based page number.
+   *
+   * @generated from field: int32 page = 2;
+   */
+  page: number;
+
+  /**
+   * The image fits in max_width x max_height pixels, keeping the page's
+   * aspect ratio; each is 1 to 2000, and 0 means 1000.
+   *
+   * @generated from field: int32 max_width = 3;
+   */
+  maxWidth: number;
+
+  /**
+   * @generated from field: int32 max_height = 4;
+   */
+  maxHeight: number;
+
+  /**
+   * Password of an encrypted PDF (the service keeps no uploader's password).
+   *
+   * @generated from field: string password = 5;
+   */
+  password: string;
+};
+
+/**
+ * Describes the message mivaa.extractor.v1.RenderPageRequest.
+ * Use `create(RenderPageRequestSchema)` to create a new message.
+ */
+export const RenderPageRequestSchema: GenMessage<RenderPageRequest> = /*@__PURE__*/
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 11);
+
+/**
+ * @generated from message mivaa.extractor.v1.RenderPageResponse
+ */
+export type RenderPageResponse = Message<"mivaa.extractor.v1.RenderPageResponse"> & {
+  /**
+   * The rendered page, "image/png".
+   *
+   * @generated from field: bytes png = 1;
+   */
+  png: Uint8Array;
+
+  /**
+   * Size of the image in pixels.
+   *
+   * @generated from field: int32 width = 2;
+   */
+  width: number;
+
+  /**
+   * @generated from field: int32 height = 3;
+   */
+  height: number;
+
+  /**
+   * Size of the page as displayed, in PDF points: Block.bbox * width / page_width
+   * is in image pixels.
+   *
+   * @generated from field: float page_width = 4;
+   */
+  pageWidth: number;
+
+  /**
+   * @generated from field: float page_height = 5;
+   */
+  pageHeight: number;
+
+  /**
+   * How many pages the document has.
+   *
+   * @generated from field: int32 page_count = 6;
+   */
+  pageCount: number;
+};
+
+/**
+ * Describes the message mivaa.extractor.v1.RenderPageResponse.
+ * Use `create(RenderPageResponseSchema)` to create a new message.
+ */
+export const RenderPageResponseSchema: GenMessage<RenderPageResponse> = /*@__PURE__*/
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 12);
+
+/**
  * Accepts PDFs and runs them through the ingestion pipeline as jobs.
  *
  * @generated from service mivaa.extractor.v1.ExtractorService
@@ -332,6 +429,20 @@ export const ExtractorService: GenService<{
     methodKind: "unary";
     input: typeof CancelJobRequestSchema;
     output: typeof CancelJobResponseSchema;
+  },
+  /**
+   * Renders one page of a stored document as a PNG that fits in the requested
+   * box, with the page's size in PDF points so that Block.bbox can be scaled
+   * onto the image. Another tenant's document is NOT_FOUND; a page outside
+   * the document is INVALID_ARGUMENT PAGE_OUT_OF_RANGE; an encrypted document
+   * without its password is FAILED_PRECONDITION PDF_ENCRYPTED.
+   *
+   * @generated from rpc mivaa.extractor.v1.ExtractorService.RenderPage
+   */
+  renderPage: {
+    methodKind: "unary";
+    input: typeof RenderPageRequestSchema;
+    output: typeof RenderPageResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_mivaa_extractor_v1_extractor_service, 0);

@@ -1,0 +1,41 @@
+// Shared by the specs: tokens and files from tests/console/test_console.py, axe, screenshots.
+import { expect, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+
+export const env = (name: string) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run through tests/console/test_console.py`);
+  return value;
+};
+export const SHOTS = "test-artifacts/screenshots";
+
+export async function checkAccessible(page: Page, screen: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const problems = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`);
+  expect(problems, `axe violations on ${screen}`).toEqual([]);
+}
+
+export async function shot(page: Page, name: string) {
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+}
+
+export function watchConsole(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("response", (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
+  return errors;
+}
+
+export async function signInWithToken(page: Page, token: string) {
+  await page.goto("/");
+  await page.getByLabel("JWT (issuer mivaa-dev, audience mivaa)").fill(token);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+}
+
+export async function search(page: Page, query: string) {
+  await page.getByRole("button", { name: "Search", exact: true }).first().click();
+  await page.getByLabel("Search query").fill(query);
+  await page.getByRole("search").getByRole("button", { name: "Search" }).click();
+}
+
