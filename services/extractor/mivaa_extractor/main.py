@@ -62,7 +62,11 @@ async def amain() -> int:
     task_sealer = TaskSealer.from_file(settings.task_key_file)  # a bad key file stops start-up
     search_channel = create_channel(settings.search_addr, tls=tls)
     embedder_channel = create_channel(settings.embedder_addr, unary_seconds=120.0, tls=tls)
-    catalog = SearchCatalog(search_channel, index_time_limit_seconds=settings.index_time_limit_seconds)
+    catalog = SearchCatalog(
+        search_channel,
+        index_time_limit_seconds=settings.index_time_limit_seconds,
+        spool_dir=settings.scratch_dir or None,
+    )
     channels = [search_channel, embedder_channel]
 
     ingestor: Ingestor | None = None

@@ -43,9 +43,9 @@ class ExtractorSettings:
     # Per-page and per-document limits of structured extraction (see text_extraction.py).
     page_time_limit_seconds: float = 30.0
     document_time_limit_seconds: float = 1800.0
-    # How long one document's index stream to search may stay open: it spans the document's whole
-    # extraction, embedding and entity recognition, so it outlasts the extraction limit.
-    index_time_limit_seconds: float = 3600.0
+    # How long sending one spooled document to search and its commit may take (the stream opens
+    # only when the document is extracted and embedded; tens of seconds for 5,000 chunks).
+    index_time_limit_seconds: float = 1800.0
     worker_memory_limit_mb: int = 2048
     worker_recycle_rss_mb: int = 768
     worker_recycle_after_tasks: int = 200

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Sequence
-from typing import TypeVar
+import struct
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import IO, TypeVar
 
 import grpc
 from google.protobuf import field_mask_pb2
@@ -21,7 +22,6 @@ from mivaa_extractor.adapters.search_proto import (
 )
 from mivaa_extractor.extraction.structure.model import ExtractedImage, PageLayout
 from mivaa_extractor.ports import CatalogDocument, DocumentState, EmbeddedChunk, IndexTarget, NewDocument
-from mivaa_platform.errors import Internal
 from mivaa_platform.grpc_errors import from_rpc_error
 from mivaa_platform.tenancy import tenant_metadata
 
@@ -43,11 +43,13 @@ class SearchCatalog:
     search service reads and writes that tenant's documents only.
     """
 
-    def __init__(self, channel: grpc.aio.Channel, *, index_time_limit_seconds: float = 3600.0):
+    def __init__(
+        self, channel: grpc.aio.Channel, *, index_time_limit_seconds: float = 1800.0, spool_dir: str | None = None
+    ):
         self._stub = search_service_pb2_grpc.SearchServiceStub(channel)
-        # The chunk stream is open while the document is processed; the channel's default stream
-        # deadline (600 s) cut off large documents on a busy machine (SEARCH_UNAVAILABLE).
+        # Bounds sending a spooled document and its commit (not its extraction).
         self._index_seconds = index_time_limit_seconds
+        self._spool_dir = spool_dir
 
     async def create(self, document: NewDocument) -> tuple[CatalogDocument, bool]:
         request = search_service_pb2.CreateDocumentRequest(document=new_document_to_proto(document))
@@ -74,89 +76,88 @@ class SearchCatalog:
         request = search_service_pb2.DeleteDocumentRequest(name=name)
         await _from_search(self._stub.DeleteDocument(request, metadata=tenant_metadata(tenant)))
 
-    async def open_writer(self, target: IndexTarget) -> _StreamingChunkWriter:
-        writer = _StreamingChunkWriter(target.document)
-        writer.attach(
-            self._stub.UpsertChunks(
-                writer.requests(), metadata=tenant_metadata(target.tenant), timeout=self._index_seconds
-            )
-        )
+    async def open_writer(self, target: IndexTarget) -> SpooledChunkWriter:
         metadata, outline = metadata_to_proto(target.info)
-        await writer.send(
-            search_service_pb2.UpsertChunksRequest(
-                header=search_service_pb2.UpsertChunksHeader(
-                    document=target.document,
-                    model=target.model,
-                    page_count=target.page_count,
-                    mark_ready=True,
-                    metadata=metadata,
-                    outline=outline,
-                )
+        header = search_service_pb2.UpsertChunksRequest(
+            header=search_service_pb2.UpsertChunksHeader(
+                document=target.document,
+                model=target.model,
+                page_count=target.page_count,
+                mark_ready=True,
+                metadata=metadata,
+                outline=outline,
             )
         )
-        return writer
+        return SpooledChunkWriter(
+            lambda requests: self._stub.UpsertChunks(
+                requests, metadata=tenant_metadata(target.tenant), timeout=self._index_seconds
+            ),
+            header,
+            target.document,
+            self._spool_dir,
+        )
 
 
-_END_OF_STREAM = None
+_LENGTH = struct.Struct(">I")
 
 
-class _StreamingChunkWriter:
-    """Chunks go out on one client stream; the server commits only when the stream closes cleanly.
+class SpooledChunkWriter:
+    """Chunks, pages and images go to a spool file while the document is extracted and embedded;
+    commit opens the UpsertChunks stream and sends them all, and the server commits when it ends.
 
-    Requests flow through a bounded queue that the call's request iterator
-    drains, so a slow server applies backpressure to the pipeline.
+    The stream lasts only as long as the transfer and the database write, so no document's size
+    is limited by a call deadline (a 619-page handbook's stream, held open while it was embedded,
+    ran past the search service's ceiling), and a slow search service never holds up extraction.
+    The spool is an unnamed temporary file: a crashed worker leaves nothing behind.
     """
 
-    def __init__(self, document: str) -> None:
+    def __init__(
+        self,
+        open_call: Callable[[AsyncIterator[search_service_pb2.UpsertChunksRequest]], grpc.aio.StreamUnaryCall],
+        header: search_service_pb2.UpsertChunksRequest,
+        document: str,
+        spool_dir: str | None,
+    ) -> None:
+        self._open_call = open_call
+        self._header = header
         self._document = document
-        self._queue: asyncio.Queue[search_service_pb2.UpsertChunksRequest | None] = asyncio.Queue(maxsize=256)
-        self._ended = asyncio.Event()
-        self.call: grpc.aio.StreamUnaryCall | None = None
+        # Owned by the writer until commit or abort closes it, so no `with` block can hold it.
+        self._spool: IO[bytes] = tempfile.TemporaryFile(dir=spool_dir or None, prefix="mivaa-upsert-")  # noqa: SIM115
+        self._call: grpc.aio.StreamUnaryCall | None = None
 
-    async def requests(self) -> AsyncIterator[search_service_pb2.UpsertChunksRequest]:
-        while (request := await self._queue.get()) is not _END_OF_STREAM:
-            yield request
-
-    def attach(self, call: grpc.aio.StreamUnaryCall) -> None:
-        self.call = call
-        call.add_done_callback(lambda _: self._ended.set())
-
-    async def send(self, request: search_service_pb2.UpsertChunksRequest) -> None:
-        if not self._ended.is_set() and not self._queue.full():
-            self._queue.put_nowait(request)
-            return
-        # Queue full: wait for room, unless the server ends the call first (an error).
-        put = asyncio.ensure_future(self._queue.put(request))
-        ended = asyncio.ensure_future(self._ended.wait())
-        done, pending = await asyncio.wait({put, ended}, return_when=asyncio.FIRST_COMPLETED)
-        for future in pending:
-            future.cancel()
-        if put not in done:
-            await self._result()
-            raise Internal("UPSERT_ENDED_EARLY", "The search service closed the chunk stream early.")
+    def _append(self, request: search_service_pb2.UpsertChunksRequest) -> None:
+        data = request.SerializeToString()
+        self._spool.write(_LENGTH.pack(len(data)))
+        self._spool.write(data)
 
     async def write(self, chunk: EmbeddedChunk) -> None:
-        await self.send(search_service_pb2.UpsertChunksRequest(chunk=chunk_to_proto(chunk)))
+        self._append(search_service_pb2.UpsertChunksRequest(chunk=chunk_to_proto(chunk)))
 
     async def write_page(self, page: PageLayout, *, ocr: bool) -> None:
-        await self.send(search_service_pb2.UpsertChunksRequest(page=page_to_proto(page, self._document, ocr=ocr)))
+        self._append(search_service_pb2.UpsertChunksRequest(page=page_to_proto(page, self._document, ocr=ocr)))
 
     async def write_image(self, image: ExtractedImage, *, vector: Sequence[float], model: str) -> None:
         for piece in image_pieces(image, vector, model):
-            await self.send(search_service_pb2.UpsertChunksRequest(image=piece))
+            self._append(search_service_pb2.UpsertChunksRequest(image=piece))
 
-    def _attached_call(self) -> grpc.aio.StreamUnaryCall:
-        if self.call is None:  # open_writer attaches the call before anyone can send
-            raise RuntimeError("chunk writer used before a call was attached")
-        return self.call
-
-    async def _result(self) -> search_service_pb2.UpsertChunksResponse:
-        return await _from_search(self._attached_call())
+    async def _requests(self) -> AsyncIterator[search_service_pb2.UpsertChunksRequest]:
+        # Plain reads: the spool was written moments ago and sits in the page cache.
+        yield self._header
+        while prefix := self._spool.read(_LENGTH.size):
+            (length,) = _LENGTH.unpack(prefix)
+            yield search_service_pb2.UpsertChunksRequest.FromString(self._spool.read(length))
 
     async def commit(self) -> int:
-        await self._queue.put(_END_OF_STREAM)
-        response = await self._result()
+        self._spool.flush()
+        self._spool.seek(0)
+        self._call = self._open_call(self._requests())
+        try:
+            response = await _from_search(self._call)
+        finally:
+            self._spool.close()
         return response.chunks_written
 
     async def abort(self) -> None:
-        self._attached_call().cancel()
+        if self._call is not None:
+            self._call.cancel()
+        self._spool.close()
