@@ -19,6 +19,8 @@ import pytest
 
 from bench.quality_words import CORPUS_PASSWORDS, word_recall, words
 from mivaa_extractor.extraction.structure.document import extract_document
+from mivaa_extractor.extraction.structure.page_analysis import ocr_reason
+from mivaa_extractor.extraction.structure.pymupdf_backend import PageSource
 
 # A text-only table (no rules, no numeric-only column) with Korean cells, as in the
 # corpus's korean-text-with-tables.pdf.
@@ -83,6 +85,35 @@ def test_generated_page_keeps_every_word(tmp_path: pathlib.Path):
     for phrase in RTL_PHRASES:
         assert _nfkc(phrase) in markdown, f"{phrase!r} not whole in {markdown!r}"
     assert "Price מחיר 40 and again English" in markdown
+
+
+def _line_dict(*spans: str) -> dict:
+    """A page's text dict (as `get_text("dict")` gives it) with one line made of `spans`."""
+    x = 72.0
+    read = []
+    for text in spans:
+        read.append(
+            {"text": text, "bbox": (x, 100.0, x + 6.0 * len(text), 112.0), "size": 10.0, "flags": 0, "font": "F"}
+        )
+        x += 6.0 * len(text)
+    line = {"bbox": (72.0, 100.0, x, 112.0), "dir": (1.0, 0.0), "spans": read}
+    return {"width": 595.0, "height": 842.0, "blocks": [{"type": 0, "bbox": line["bbox"], "lines": [line]}]}
+
+
+def test_unprintable_glyphs_are_cut_and_their_neighbours_kept():
+    page = pymupdf.open().new_page()
+    # A ligature without Unicode inside a word, leader dots without Unicode, a control character.
+    source = PageSource(page, _line_dict("e\ufffdcient ", "Contents\ufffd\ufffd\ufffd\ufffd12 ", "\x07Korean item"))
+    assert [" ".join(line.text.split()) for line in source.lines] == ["ecient Contents 12 Korean item"]
+    assert source.unmapped == 5
+    assert ocr_reason(source, source.lines[0].text) is None  # a sound page with a few unmapped glyphs
+
+
+def test_page_mostly_without_unicode_is_garbled():
+    page = pymupdf.open().new_page()
+    source = PageSource(page, _line_dict("\ufffd" * 40, " ok ", "\ufffd" * 40))
+    assert source.unmapped == 80
+    assert ocr_reason(source, " ".join(line.text for line in source.lines)) == "GARBLED_TEXT_LAYER"
 
 
 # --- the corpus ---------------------------------------------------------------------------

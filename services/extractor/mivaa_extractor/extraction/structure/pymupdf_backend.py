@@ -169,14 +169,17 @@ def join_spans(spans: Iterable[dict], *, raise_superscripts: bool = False) -> st
     return "".join(pieces)
 
 
-# A run of unprintable characters inside a word (a ligature without Unicode) is cut;
-# anywhere else it stood for a glyph between words (a symbol, leader dots, a space).
-_UNPRINTABLE_IN_WORD = re.compile(rf"(?<=\w){UNPRINTABLE_CHARS.pattern}+(?=\w)")
+# One or two unprintable characters inside a word (a ligature without Unicode) are cut;
+# anywhere else, or more of them, they stood for glyphs between words (a symbol, leader
+# dots, a space): a space, so "Contents.....12" does not become "Contents12".
+_UNPRINTABLE_IN_WORD = re.compile(rf"(?<=\w){UNPRINTABLE_CHARS.pattern}{{1,2}}(?=\w)")
+_UNPRINTABLE_BESIDE_SPACE = re.compile(rf"(?<=\s){UNPRINTABLE_CHARS.pattern}+|{UNPRINTABLE_CHARS.pattern}+(?=\s)")
 _UNPRINTABLE_RUN = re.compile(rf"{UNPRINTABLE_CHARS.pattern}+")
 
 
 def _without_unprintables(text: str) -> str:
-    return _UNPRINTABLE_RUN.sub(" ", _UNPRINTABLE_IN_WORD.sub("", text))
+    text = _UNPRINTABLE_BESIDE_SPACE.sub("", _UNPRINTABLE_IN_WORD.sub("", text))
+    return _UNPRINTABLE_RUN.sub(" ", text)
 
 
 def _read_line(line: dict, block_index: int) -> tuple[TextLine | None, int]:
