@@ -3,10 +3,11 @@
 The measure is the quality bench's own (bench/quality_words.py): page by page,
 words compared as multisets after NFKC, case folding and hyphenation joins;
 running headers, footers and page numbers removed on purpose are explained,
-not lost. First a page generated here with what used to lose words (a
-text-only table of Korean cells, a control character before a list item, a
-glyph without Unicode beside a word, right-to-left and mixed-direction
-lines), then the corpus.
+not lost. First pages generated here with what used to lose words or could
+(a text-only table of Korean cells, a control character before a list item,
+a glyph without Unicode beside a word, right-to-left and mixed-direction
+lines, a right-to-left page with wrapped paragraphs and one in two columns),
+then the corpus.
 """
 
 from __future__ import annotations
@@ -42,6 +43,18 @@ RTL_HTML = (
     "<p>Price מחיר 40 and again English</p>"
 )
 RTL_PHRASES = ("שלום עולם, זוהי שורה מימין לשמאל", "مرحبا حبيبي في بيت صغير")
+# A right-to-left page: paragraphs that wrap, numbers and Latin words inside Hebrew.
+RTL_PARAGRAPHS = (
+    "זהו עמוד שנכתב מימין לשמאל כדי לבדוק שכל מילה נשמרת במקומה ובסדר הנכון גם כאשר השורה נשברת"
+    " לשתי שורות או יותר בתוך הפסקה",
+    "המחיר הוא 40 שקלים עבור Model X בשנת 2024 והמשלוח חינם",
+    "مرحبا حبيبي في بيت صغير بجانب نهر كبير مع حديقة خضراء وشجرة تين",
+)
+# A right-to-left page in two columns: the right one is read first.
+RTL_COLUMNS = (
+    "העמודה הימנית נקראת ראשונה כי זהו עמוד בעברית שנכתב מימין לשמאל ויש בו שתי עמודות של טקסט רציף",
+    "העמודה השמאלית נקראת שנייה ומסיימת את הטקסט של העמוד הזה בלי לאבד אף מילה אחת בדרך",
+)
 
 
 def _nfkc(text: str) -> str:
@@ -62,15 +75,21 @@ def _mixed_script_pdf(path: pathlib.Path) -> pathlib.Path:
     page.insert_text((72, y + 14), CONTROL_ITEM, fontname="korea", fontsize=9)
     page.insert_text((72, y + 30), LATIN_CONTROL_LINE, fontname="helv", fontsize=10)
     page.insert_htmlbox(pymupdf.Rect(72, y + 50, 520, y + 160), RTL_HTML)
+    page = doc.new_page()
+    paragraphs = "".join(f'<p dir="rtl">{text}</p>' for text in RTL_PARAGRAPHS)
+    page.insert_htmlbox(pymupdf.Rect(72, 72, 400, 500), f'<h1 dir="rtl">כותרת העמוד</h1>{paragraphs}')
+    page = doc.new_page()
+    page.insert_htmlbox(pymupdf.Rect(320, 72, 520, 400), f'<p dir="rtl">{RTL_COLUMNS[0]}</p>')
+    page.insert_htmlbox(pymupdf.Rect(72, 72, 272, 400), f'<p dir="rtl">{RTL_COLUMNS[1]}</p>')
     doc.save(path)
     doc.close()
     return path
 
 
-def test_generated_page_keeps_every_word(tmp_path: pathlib.Path):
+def test_generated_pages_keep_every_word(tmp_path: pathlib.Path):
     path = _mixed_script_pdf(tmp_path / "mixed-scripts.pdf")
     result = word_recall(path)
-    assert result.raw > 60
+    assert result.raw > 140
     assert not result.lost, f"words lost: {result.sample('lost', 30)}"
     assert result.recall == 1.0
 
@@ -85,6 +104,10 @@ def test_generated_page_keeps_every_word(tmp_path: pathlib.Path):
     for phrase in RTL_PHRASES:
         assert _nfkc(phrase) in markdown, f"{phrase!r} not whole in {markdown!r}"
     assert "Price מחיר 40 and again English" in markdown
+    for paragraph in RTL_PARAGRAPHS:
+        assert _nfkc(paragraph) in markdown, f"{paragraph!r} not whole in {markdown!r}"
+    right, left = (markdown.find(_nfkc(column)) for column in RTL_COLUMNS)
+    assert 0 <= right < left, "the right-hand column of a right-to-left page is read first, each whole"
 
 
 def _line_dict(*spans: str) -> dict:
