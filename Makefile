@@ -137,6 +137,7 @@ bench: install ocr models export-venv
 	$(PY) bench/run.py
 	$(PY) bench/ocr_quality.py
 	$(PY) bench/extract_quality.py
+	$(PY) bench/word_recall.py
 	$(PY) bench/extract_speed.py
 	$(PY) bench/image_embed.py
 	$(PY) bench/gateway_latency.py

@@ -16,7 +16,6 @@ from functools import lru_cache
 __all__ = [
     "BULLET_SYMBOLS",
     "CAPTION_LABEL",
-    "CONTROL_CHARS",
     "DASHES",
     "DIGITS",
     "DOT_LEADER",
@@ -33,15 +32,17 @@ __all__ = [
     "SPACES",
     "SUBCAPTION",
     "TABLE_CAPTION_PREFIXES",
+    "UNPRINTABLE_CHARS",
     "caption_label",
     "is_numeric",
 ]
 
 # --- characters ------------------------------------------------------------------------
 
-# C0/C1 controls: MuPDF passes them through for glyphs whose font has a broken
-# character map (or no Unicode at all): they never stand for the printed text.
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 controls (a broken character map, or a control character the producer
+# left in, as Word does before list items) and U+FFFD (a glyph without Unicode):
+# they never stand for a printed character.
+UNPRINTABLE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]")
 # Controls plus invisible format characters (zero-width spaces and joiners, BOM).
 INVISIBLE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff\ufffe]")
 # Everything that is whitespace to a reader, including NBSP, thin and ideographic spaces.

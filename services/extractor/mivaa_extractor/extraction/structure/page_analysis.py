@@ -505,8 +505,13 @@ def ocr_reason(source: PageSource, text: str, *, has_text: bool = True) -> str |
 
     A page with almost no text but an image on it is a scan; a page whose text
     is mostly unmappable glyphs has a broken font map. A blank page is neither.
+    Glyphs without any Unicode are already cut out of the text (the backend
+    counts them): more of them than of readable characters is a broken map too,
+    while fewer are symbols and leader dots of a sound page.
     """
     visible = [c for c in text if not c.isspace()]
+    if source.unmapped > len(visible):
+        return "GARBLED_TEXT_LAYER"
     if visible:
         garbled = sum(1 for c in visible if c == "\ufffd" or "\ue000" <= c <= "\uf8ff")
         if garbled / len(visible) > MAX_GARBLED_SHARE:

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
-from mivaa_extractor.extraction.structure.lexicon import CONTROL_CHARS
+from mivaa_extractor.extraction.structure.lexicon import UNPRINTABLE_CHARS
 from mivaa_extractor.extraction.structure.model import BBox, DocumentInfo, FontProfile, OutlineEntry
 
-# Ligatures expanded (no TEXT_PRESERVE_LIGATURES), glyphs without Unicode kept
-# as their CID so they can be recognised as garbage, nothing outside the media box.
-TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_CID_FOR_UNKNOWN_UNICODE
+# Ligatures expanded (no TEXT_PRESERVE_LIGATURES), nothing outside the media box, and glyphs
+# without Unicode read as U+FFFD, not as their glyph ids (TEXT_CID_FOR_UNKNOWN_UNICODE): an id
+# reads as a control character or a stray letter that cannot be told from text, while U+FFFD is
+# cut out glyph by glyph and the rest of its span kept (see _read_line).
+TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
 
 # Font names that say bold or monospaced where the font flags do not (embedded
 # subsets often leave the flags unset): "Arial-BoldMT", "Helvetica,Bd", "CMBX10".
@@ -63,14 +65,15 @@ class PageSource:
     found); nothing re-reads its text. Coordinates are the unrotated page space.
     """
 
-    __slots__ = ("page", "text_dict", "lines", "width", "height", "_drawings", "_images")
+    __slots__ = ("page", "text_dict", "lines", "unmapped", "width", "height", "_drawings", "_images")
 
     def __init__(self, page: pymupdf.Page, text_dict: dict | None = None, drawings: list | None = None) -> None:
         if text_dict is None:
             text_dict = page.get_textpage(flags=TEXT_FLAGS).extractDICT()
         self.page = page
         self.text_dict = text_dict
-        self.lines = read_lines(text_dict)
+        # `unmapped`: glyphs whose font gives no Unicode, cut out of the lines (a page made of them needs OCR).
+        self.lines, self.unmapped = read_page_lines(text_dict)
         # The text dict's size is the unrotated page's, the space of its boxes and of the drawings.
         self.width = float(text_dict.get("width") or page.rect.width)
         self.height = float(text_dict.get("height") or page.rect.height)
@@ -98,15 +101,22 @@ def _overlaps_most(x0: float, x1: float, other: tuple[float, float]) -> bool:
 
 def read_lines(text_dict: dict) -> list[TextLine]:
     """The text lines of a page from `page.get_text("dict", flags=TEXT_FLAGS)`, in content-stream order."""
+    return read_page_lines(text_dict)[0]
+
+
+def read_page_lines(text_dict: dict) -> tuple[list[TextLine], int]:
+    """The page's text lines and how many glyphs without Unicode were cut out of them."""
     lines: list[TextLine] = []
+    unmapped = 0
     for block_index, block in enumerate(text_dict.get("blocks", ())):
         if block.get("type") != 0:
             continue
         for line in block.get("lines", ()):
-            text_line = _read_line(line, block_index)
+            text_line, cut = _read_line(line, block_index)
+            unmapped += cut
             if text_line is not None:
                 lines.append(text_line)
-    return lines
+    return lines, unmapped
 
 
 def _font_style(font: str) -> tuple[bool, bool]:
@@ -159,10 +169,25 @@ def join_spans(spans: Iterable[dict], *, raise_superscripts: bool = False) -> st
     return "".join(pieces)
 
 
-def _read_line(line: dict, block_index: int) -> TextLine | None:
+# One or two unprintable characters inside a word (a ligature without Unicode) are cut;
+# anywhere else, or more of them, they stood for glyphs between words (a symbol, leader
+# dots, a space): a space, so "Contents.....12" does not become "Contents12".
+_UNPRINTABLE_IN_WORD = re.compile(rf"(?<=\w){UNPRINTABLE_CHARS.pattern}{{1,2}}(?=\w)")
+_UNPRINTABLE_BESIDE_SPACE = re.compile(rf"(?<=\s){UNPRINTABLE_CHARS.pattern}+|{UNPRINTABLE_CHARS.pattern}+(?=\s)")
+_UNPRINTABLE_RUN = re.compile(rf"{UNPRINTABLE_CHARS.pattern}+")
+
+
+def _without_unprintables(text: str) -> str:
+    text = _UNPRINTABLE_BESIDE_SPACE.sub("", _UNPRINTABLE_IN_WORD.sub("", text))
+    return _UNPRINTABLE_RUN.sub(" ", text)
+
+
+def _read_line(line: dict, block_index: int) -> tuple[TextLine | None, int]:
+    """The line, and how many glyphs without Unicode it had."""
     # The hot loop of extraction (every span of every page): plain locals, no
-    # per-span regexes beyond the control-character check.
+    # per-span regexes beyond the unprintable-character check.
     kept: list[dict] = []
+    unmapped = 0
     sizes: dict[float, int] = {}
     bold = italic = mono = total = 0
     last_box: tuple[float, float] | None = None
@@ -171,14 +196,18 @@ def _read_line(line: dict, block_index: int) -> TextLine | None:
     first = True
     for span in line["spans"]:
         text = span["text"]
+        if UNPRINTABLE_CHARS.search(text):
+            # Glyphs without Unicode (U+FFFD) and control characters stand for no printed
+            # character: cut out, so the words beside them in the span stay (a Word "\x07"
+            # before each Korean list item used to take the item with it).
+            unmapped += text.count("\ufffd")
+            text = span["text"] = _without_unprintables(text)
         stripped = text.strip()
         if not stripped:
             if text:
                 kept.append(span)  # whitespace between words
                 last_box = None
             continue
-        if CONTROL_CHARS.search(text):
-            continue  # a broken font map: the glyphs do not stand for these characters
         x0, _, x1, _ = span["bbox"]
         # The same words drawn twice at the same place (fake bold, shadows, an
         # invisible text layer over visible glyphs) would read twice.
@@ -203,9 +232,9 @@ def _read_line(line: dict, block_index: int) -> TextLine | None:
             superscript_start = True
         first = False
     if total == 0:
-        return None
+        return None, unmapped
     direction = line["dir"]
-    return TextLine(
+    text_line = TextLine(
         bbox=tuple(line["bbox"]),
         # One span (most lines): its text as is, which is what join_spans would make of it.
         text=(kept[0]["text"] if len(kept) == 1 else join_spans(kept)).strip(),
@@ -219,6 +248,7 @@ def _read_line(line: dict, block_index: int) -> TextLine | None:
         chars=total,
         spans=kept,
     )
+    return text_line, unmapped
 
 
 # --- document level ----------------------------------------------------------------
