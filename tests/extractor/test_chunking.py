@@ -392,3 +392,28 @@ def test_corpus_chunks_fit_the_model(corpus: Path, name: str, minilm: Tokenizer)
     exact = Chunker.from_tokenizer_file(MINILM_TOKENIZER).chunk(pages)
     assert all(chunk.token_estimate <= 256 for chunk in exact)
     assert len(exact) <= len(chunks)
+
+
+def test_a_table_with_a_long_caption_and_a_row_longer_than_a_chunk_stays_within_the_limit():
+    """Seen on a Korean leaflet once its cells were read whole: caption + header + one row > 256 tokens."""
+    from mivaa_extractor.extraction.structure.model import Block, BlockKind, Table, TableCell
+
+    caption = " ".join(f"caption word {n} about the reward programme" for n in range(30))
+    long_row = " ".join(f"benefit {n} applies at partner stores" for n in range(60))
+    cells = [TableCell(0, 0, "Category", header=True), TableCell(0, 1, "Reward", header=True)]
+    cells += [TableCell(1, 0, "Coffee"), TableCell(1, 1, "2% points")]
+    cells += [TableCell(2, 0, "Fuel"), TableCell(2, 1, long_row)]
+    table = Table(row_count=3, column_count=2, cells=tuple(cells), header_rows=1)
+    page = PageLayout(
+        number=1,
+        blocks=[
+            Block(BlockKind.CAPTION, (0, 0, 100, 10), caption),
+            Block(BlockKind.TABLE, (0, 20, 100, 200), "", table=table),
+        ],
+    )
+    chunker = Chunker()
+    chunks = chunker.chunk([page])
+    check_invariants(chunker, chunks)
+    joined = " ".join(chunk.text for chunk in chunks)
+    for word in ("caption word 29", "Coffee", "2% points", "benefit 59 applies", "Fuel"):
+        assert word in joined

@@ -91,6 +91,13 @@ class ChunkStream:
         rows = block.table.rows_markdown()
         header_count = max(1, block.table.header_rows) + 1  # header rows and the separator line
         header, body = rows[:header_count], rows[header_count:]
+        repeat_limit = chunker.max_tokens // 2
+        if caption and chunker.count_tokens("\n".join([caption, *header])) > repeat_limit:
+            # A caption too long to repeat on every piece of the table goes in once, as text.
+            self._text_alone(caption, page, BlockKind.CAPTION)
+            caption = ""
+        if chunker.count_tokens("\n".join(header)) > repeat_limit:
+            header, body = [], rows  # a header that would crowd out the rows is not repeated
         head_text = "\n".join(([caption] if caption else []) + header)
         pieces: list[list[str]] = [[]]
         for row in body:
@@ -99,7 +106,11 @@ class ChunkStream:
                 pieces.append([])
             pieces[-1].append(row)
         for piece in pieces:
-            text = "\n".join([head_text, *piece])
+            text = "\n".join([line for line in [head_text, *piece] if line])
+            if chunker.count_tokens(text) > chunker.max_tokens:
+                # One row longer than a chunk: its text, cut as prose is.
+                self._text_alone(text, page, BlockKind.TABLE)
+                continue
             self._ready.append(
                 TextChunk(
                     index=self._index,
@@ -112,6 +123,11 @@ class ChunkStream:
                 )
             )
             self._index += 1
+
+    def _text_alone(self, text: str, page: int, kind: BlockKind) -> None:
+        """Text in chunks of its own, cut at sentences (or halved) as paragraphs are."""
+        self._queue.extend(self._chunker.segments(text, page, kind))
+        self._close_chunk()
 
     def _section_path(self) -> tuple[str, ...]:
         return tuple(text for _, text in self._path)
