@@ -33,6 +33,7 @@ def build_pool(settings: OcrSettings) -> OcrPool:
             settings.engines,
             engine_options=options,
             default_engine=settings.default_engine,
+            preload=settings.preload_engines,
             processes=settings.processes,
             max_pixels=int(settings.max_megapixels * 1_000_000),
             page_timeout=settings.page_timeout_seconds,

@@ -2,8 +2,13 @@
 
 The workers (``processes`` of them, default one per core, "spawn" context so
 they are safe beside threads, the event loop and torch) run in a
-mivaa_pool.SupervisedPool; each loads every configured engine once, in its
-initializer, and warms it on a tiny image (recognition.py). `recognize`
+mivaa_pool.SupervisedPool; each loads the engines to preload once, in its
+initializer, and warms them on a tiny image (recognition.py); other engines
+load in a worker when a page first asks for them. By default ("auto") only the
+default engine is preloaded: Tesseract without a GPU, where EasyOCR's torch
+models would hold about 560 MB per worker for requests that rarely come. What
+an engine offers (languages, device) is learnt at start from a short-lived
+probe process that loads every engine once and exits. `recognize`
 admits at most ``processes * 2`` pages at a time: callers beyond that wait,
 which is how a fast stream is slowed rather than buffered.
 
@@ -16,6 +21,7 @@ the other workers go on, and the lost worker is started again at once.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import os
@@ -69,6 +75,29 @@ def resolve_engine_names(requested: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _gpu_visible() -> bool:
+    """Whether an NVIDIA device is visible, told without importing torch."""
+    return os.path.exists("/dev/nvidiactl") and os.environ.get("CUDA_VISIBLE_DEVICES", "0") not in ("", "-1")
+
+
+def resolve_preload(requested: Sequence[str], engines: tuple[str, ...], default_engine: str) -> tuple[str, ...]:
+    """The engines every worker loads at start. "auto": the engine that will be the default (Tesseract
+    without a GPU; with one, every engine, since EasyOCR on CUDA becomes the default); "all": every one."""
+    names = tuple(dict.fromkeys(name.strip().lower() for name in requested if name.strip())) or ("auto",)
+    if names == ("all",):
+        return engines
+    if names == ("auto",):
+        if default_engine != "auto":
+            return (default_engine,)
+        if _gpu_visible() or "tesseract" not in engines:
+            return engines
+        return ("tesseract",)
+    for name in names:
+        if name not in engines:
+            raise engine_not_available(name, list(engines))
+    return names
+
+
 class OcrPool:
     def __init__(
         self,
@@ -76,6 +105,7 @@ class OcrPool:
         *,
         engine_options: dict[str, dict] | None = None,
         default_engine: str = "auto",
+        preload: Sequence[str] = ("auto",),
         processes: int = 0,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         mp_context: str = "spawn",
@@ -88,10 +118,13 @@ class OcrPool:
         self.max_in_flight = self.processes * 2
         self.page_timeout = page_timeout
         threads = max(1, (os.cpu_count() or 1) // self.processes)
-        config = WorkerConfig(self.engine_names, dict(engine_options or {}), max_pixels, threads)
         self._requested_default = default_engine.strip().lower() or "auto"
         if self._requested_default != "auto" and self._requested_default not in self.engine_names:
             raise engine_not_available(self._requested_default, list(self.engine_names))
+        self.preloaded = resolve_preload(preload, self.engine_names, self._requested_default)
+        config = WorkerConfig(self.engine_names, dict(engine_options or {}), max_pixels, threads, self.preloaded)
+        self._config = config
+        self._mp_context = mp_context
         self._pool = SupervisedPool(
             self.processes,
             item_timeout=page_timeout,
@@ -115,17 +148,19 @@ class OcrPool:
         return list(self._infos.values())
 
     async def start(self) -> None:
-        """Starts every worker and waits until each has loaded and warmed its engines."""
+        """Starts every worker and waits until each has loaded and warmed its preloaded engines."""
         try:
             await self._pool.warm_up()
             # As many calls as workers, at once: each holds a worker, so every worker answers.
             answers = await asyncio.gather(*(self._pool.call(describe) for _ in range(self.processes)))
+            infos = answers[0][1]
+            if len(infos) < len(self.engine_names):
+                infos = await self._probe_engines()
         except MivaaError:
             raise
         except (WorkerCrashed, MemoryLimitExceeded, WorkerStartFailed, ItemTimeout):
             log.exception("OCR workers failed to start")
             raise worker_crashed() from None
-        infos = answers[0][1]
         self._infos = {info.name: info for info in infos}
         self.default_engine = self._choose_default()
         log.info(
@@ -134,10 +169,27 @@ class OcrPool:
                 "fields": {
                     "workers": len({pid for pid, _ in answers}),
                     "engines": [f"{i.name}/{i.device}" for i in infos],
+                    "preloaded": list(self.preloaded),
                     "default": self.default_engine,
                 }
             },
         )
+
+    async def _probe_engines(self) -> list[EngineInfo]:
+        """Every configured engine described by a process that loads them all once and exits, so a
+        broken engine fails the start, not a request hours later, and its memory is given back."""
+        probe = SupervisedPool(
+            1,
+            item_timeout=self.page_timeout,
+            initializer=functools.partial(init_worker, dataclasses.replace(self._config, preload=None)),
+            mp_context=self._mp_context,
+            start_timeout=WORKER_START_TIMEOUT,
+        )
+        try:
+            _, infos = await probe.call(describe)
+        finally:
+            await probe.aclose()
+        return infos
 
     def _choose_default(self) -> str:
         if self._requested_default != "auto":

@@ -1,5 +1,8 @@
 """The OCR worker process side: engines loaded once per process, one page recognized per call.
 
+A worker loads its `preload` engines when it starts and any other configured engine when a page
+first asks for it (EasyOCR and torch cost about 560 MB per worker; most meshes never use them).
+
 Top-level functions and picklable dataclasses, so the pool's spawned workers
 import them by name (mivaa_ocr.pool runs them in a mivaa_pool.SupervisedPool).
 """
@@ -41,6 +44,8 @@ class WorkerConfig:
     engine_options: dict[str, dict] = field(default_factory=dict)
     max_pixels: int = DEFAULT_MAX_PIXELS
     threads: int = 1  # native threads per worker (torch, OpenMP)
+    # Loaded when the worker starts; the other engines on first use. None: every engine.
+    preload: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,20 +71,25 @@ def _warm_image():
     return image
 
 
+def _load(name: str, config: WorkerConfig) -> OcrEngine:
+    """Creates engine `name` and runs it once, so its first real page pays no warm-up."""
+    options = dict(config.engine_options.get(name, {}))
+    if name == "easyocr":
+        options.setdefault("threads", config.threads)
+    engine = create_engine(name, **options)
+    engine.recognize(_warm_image())
+    _engines[name] = engine
+    return engine
+
+
 def init_worker(config: WorkerConfig) -> None:
-    """Loads every engine once (per process) and runs it once, so the first real page pays nothing."""
+    """Loads the engines to preload (every one by default) once per process."""
     global _config, _init_error
     os.environ["OMP_THREAD_LIMIT"] = str(config.threads)
     _config = config
     try:
-        warm = _warm_image()
-        for name in config.engines:
-            options = dict(config.engine_options.get(name, {}))
-            if name == "easyocr":
-                options.setdefault("threads", config.threads)
-            engine = create_engine(name, **options)
-            engine.recognize(warm)
-            _engines[name] = engine
+        for name in config.engines if config.preload is None else config.preload:
+            _load(name, config)
     except BaseException as exc:  # noqa: BLE001 - reported by every task instead of breaking the pool
         _init_error = exc
 
@@ -95,6 +105,16 @@ def describe() -> tuple[int, list[EngineInfo]]:
     """This worker's pid and loaded engines (or the error that kept them from loading)."""
     _check_init()
     return os.getpid(), [engine.info() for engine in _engines.values()]
+
+
+def _engine(name: str) -> OcrEngine:
+    engine = _engines.get(name)
+    if engine is not None:
+        return engine
+    if _config is None or name not in _config.engines:
+        raise engine_not_available(name, list(_engines))
+    log.info("loading an OCR engine on first use", extra={"fields": {"engine": name}})
+    return _load(name, _config)
 
 
 def _score_with(engine: OcrEngine, languages: tuple[str, ...]):
@@ -119,9 +139,7 @@ def _score_with(engine: OcrEngine, languages: tuple[str, ...]):
 def recognize_page(task: PageTask) -> PageResult:
     started = time.perf_counter()
     _check_init()
-    engine = _engines.get(task.engine)
-    if engine is None:
-        raise engine_not_available(task.engine, list(_engines))
+    engine = _engine(task.engine)
     languages = engine.check_languages(task.languages)
     decoded = decode(task.data, dpi=task.dpi, max_pixels=_config.max_pixels if _config else DEFAULT_MAX_PIXELS)
     image = decoded.image

@@ -9,10 +9,13 @@ PREFIX = "OCR"
 
 @dataclass(frozen=True)
 class OcrSettings:
-    # Engines every worker loads: "auto" = each installed one (tesseract, easyocr).
+    # Engines the service offers: "auto" = each installed one (tesseract, easyocr).
     engines: tuple[str, ...] = ("auto",)
     # "auto": easyocr when it runs on CUDA, else tesseract.
     default_engine: str = "auto"
+    # Engines each worker loads at start; the others load on a page's first request for them.
+    # "auto": the default engine only (every engine where a GPU is visible); "all"; or names.
+    preload_engines: tuple[str, ...] = ("auto",)
     # Default languages per engine, in each engine's naming; loaded at start.
     tesseract_languages: tuple[str, ...] = ("eng",)
     easyocr_languages: tuple[str, ...] = ("en",)
