@@ -91,6 +91,7 @@ def _json(message) -> str:
 # -- mesh lifecycle ------------------------------------------------------------------
 def cmd_up(args) -> int:
     from mivaa_cli.localmesh.mesh import LocalMesh, MeshPorts
+    from mivaa_cli.localmesh.supervisor import start_supervisor
 
     existing = LocalMesh.load(args.state_dir)
     if existing and all(state == "running" for state in existing.status().values()):
@@ -107,6 +108,7 @@ def cmd_up(args) -> int:
     llm = ", the local LLM" if args.llm else ""
     print(f"starting NATS, PostgreSQL+pgvector{llm}, embedder, OCR, search, answer, extractor, Envoy ...", flush=True)
     mesh.start()
+    start_supervisor(mesh)
     remember_mesh(args.state_dir)
     print(f"mesh up: gateway (gRPC + grpc-web) at {mesh.gateway_address}; logs in {mesh.log_dir}")
     _print_console_url(mesh)
@@ -144,9 +146,13 @@ def cmd_status(args) -> int:
     if mesh is None:
         print("mesh is not running")
         return 1
+    from mivaa_cli.localmesh.supervisor import read_restarts
+
     status = mesh.status()
+    restarts = read_restarts(args.state_dir)
     for name, state in status.items():
-        print(f"{name:12} {state}")
+        restarted = f"  restarted {restarts[name]}x" if restarts.get(name) else ""
+        print(f"{name:12} {state}{restarted}")
     print(f"gateway      {mesh.gateway_address}")
     return 0 if all(state == "running" for state in status.values()) else 1
 

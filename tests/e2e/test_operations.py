@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 
 import nats
 import pytest
@@ -189,6 +191,18 @@ def test_mivaa_up_leaves_a_working_mesh_after_it_exits(tmp_path, model_dir):
         away = {key: value for key, value in env.items() if key != "MIVAA_STATE_DIR"}
         listed = cli("--address", f"127.0.0.1:{gateway}", "docs", "list", env=away, cwd=elsewhere)
         assert listed.returncode == 0 and "no gateway CA" not in listed.stderr, listed.stderr
+        # A process that dies is started again by the supervisor `mivaa up` left running.
+        search_pid = json.loads((state / "state.json").read_text())["processes"]["search"]["pid"]
+        os.killpg(search_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            status = cli("status")
+            if status.returncode == 0 and "restarted 1x" in status.stdout:
+                break
+            time.sleep(1)
+        assert "restarted 1x" in status.stdout and status.returncode == 0, status.stdout
+        again = cli("--address", f"127.0.0.1:{gateway}", "docs", "list")
+        assert again.returncode == 0, again.stderr
     finally:
         down = cli("down")
     assert down.returncode == 0 and "mesh stopped" in down.stdout

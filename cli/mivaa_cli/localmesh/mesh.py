@@ -466,6 +466,22 @@ class LocalMesh:
         wait_serving(process, f"127.0.0.1:{self._service_port(name)}", timeout=180, credentials=self.ops_credentials())
         return process
 
+    def restart_process(self, name: str) -> None:
+        """Starts one of this mesh's processes again on its own ports (the supervisor's restart)."""
+        if name == "postgres":
+            self.postgres.start()
+        elif name == "nats":
+            self._start_nats()
+        elif name == "envoy":
+            self._start_gateway()
+        elif name == "llm":
+            self.processes["llm"] = start_mesh_llm(
+                self.state_dir, self.ports.llm, models_dir=self.models_dir, log_dir=self.log_dir
+            )
+        else:
+            self.start_service(name)
+        self.save()
+
     def _start_gateway(self) -> None:
         config = self.state_dir / "envoy.yaml"
         write_private(
@@ -521,6 +537,7 @@ class LocalMesh:
 
     def stop(self) -> None:
         order = [
+            "supervisor",  # first, so nothing stopped here is started again
             "envoy",
             "extractor",
             *sorted(n for n in self.processes if n.startswith("worker-")),
