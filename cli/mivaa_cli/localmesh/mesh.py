@@ -466,6 +466,13 @@ class LocalMesh:
         wait_serving(process, f"127.0.0.1:{self._service_port(name)}", timeout=180, credentials=self.ops_credentials())
         return process
 
+    def restart_gateway(self, down_seconds: float = 0.0) -> None:
+        """Stops Envoy (every open connection and stream through it drops), waits, starts it again."""
+        self.processes.pop("envoy").stop()
+        time.sleep(down_seconds)
+        self._start_gateway()
+        self.save()
+
     def _start_gateway(self) -> None:
         config = self.state_dir / "envoy.yaml"
         write_private(
