@@ -5,6 +5,8 @@ import { SIGNED_OUT_MESSAGE } from "./lib/errors";
 import { SignIn } from "./screens/SignIn";
 import { Upload } from "./screens/Upload";
 import { Search } from "./screens/Search";
+import { ImageSearch } from "./screens/ImageSearch";
+import { Admin } from "./screens/Admin";
 import { Ask } from "./screens/Ask";
 import { Documents } from "./screens/Documents";
 import { DocumentView } from "./screens/DocumentView";
@@ -60,12 +62,15 @@ export function App() {
     return <SignIn devToken={devToken} notice={notice} onSignIn={signIn} />;
   }
   const props: ScreenProps = { clients, onAuthError };
+  const isAdmin = session.scopes.includes("admin");
+  // The admin screen is offered only to an admin token (the gateway refuses its calls to others anyway).
+  const screens = SCREENS.filter((name) => name !== "Admin" || isAdmin);
   return (
     <div className="app">
       <header className="top">
         <h1>mivaa console</h1>
         <nav aria-label="Screens">
-          {SCREENS.map((name) => (
+          {screens.map((name) => (
             <button
               key={name}
               type="button"
@@ -95,12 +100,20 @@ export function App() {
         <section hidden={screen !== "Search"} aria-label="Search">
           <Search {...props} />
         </section>
+        <section hidden={screen !== "Images"} aria-label="Images">
+          <ImageSearch {...props} />
+        </section>
         <section hidden={screen !== "Ask"} aria-label="Ask">
           <Ask {...props} />
         </section>
         {route.screen === "Documents" && (
           <section aria-label="Documents">
             <Documents {...props} />
+          </section>
+        )}
+        {route.screen === "Admin" && (
+          <section aria-label="Admin">
+            {isAdmin ? <Admin {...props} /> : <p className="error">The admin screen needs a token with the admin scope.</p>}
           </section>
         )}
         {route.screen === "Document" && (

@@ -6,6 +6,7 @@ import urllib.parse
 
 from mivaa_gateway.rpcs import (
     HEALTH_CHECK,
+    HEALTH_SERVICE_HEADER,
     JWT_FILTER,
     READ_RPCS,
     REFLECTION_PREFIX,
@@ -38,6 +39,10 @@ def _scope_principal(*scopes: str) -> dict:  # no scopes: any scope
     return {"and_ids": {"ids": [{"or_ids": {"ids": one_of}} if len(one_of) > 1 else one_of[0], *identity]}}
 
 
+def _health_header() -> dict:
+    return {"name": HEALTH_SERVICE_HEADER, "present_match": True}
+
+
 def _paths(paths) -> dict:
     return {"or_rules": {"rules": [{"url_path": {"path": {"exact": path}}} for path in paths]}}
 
@@ -66,6 +71,11 @@ def auth_filters(
             "@type": "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication",
             "providers": {"mivaa": provider},
             "rules": [
+                # One named service's health: the admin screen's, with a token (RBAC: admin).
+                {
+                    "match": {"path": HEALTH_CHECK, "headers": [_health_header()]},
+                    "requires": {"provider_name": "mivaa"},
+                },
                 {"match": {"path": HEALTH_CHECK}},  # open: probes and load balancers
                 *({"match": match} for match in open_matches),
                 {"match": {"prefix": "/"}, "requires": {"provider_name": "mivaa"}},
@@ -83,7 +93,16 @@ def auth_filters(
                     # Check only: a Watch is a stream held open on a service for as long as the
                     # caller likes, which probes do not need (admin may still watch).
                     "health": {
-                        "permissions": [{"url_path": {"path": {"exact": HEALTH_CHECK}}}],
+                        "permissions": [
+                            {
+                                "and_rules": {
+                                    "rules": [
+                                        {"url_path": {"path": {"exact": HEALTH_CHECK}}},
+                                        {"not_rule": {"header": _health_header()}},
+                                    ]
+                                }
+                            }
+                        ],
                         "principals": [{"any": True}],
                     },
                     # jwt_authn already demands a valid token here; any scope will do.

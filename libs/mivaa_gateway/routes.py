@@ -5,6 +5,7 @@ from __future__ import annotations
 from mivaa_gateway.rate_limits import RateLimits, rate_limit_config
 from mivaa_gateway.rpcs import (
     HEALTH_CHECK,
+    HEALTH_SERVICE_HEADER,
     REFLECTION_PREFIX,
     ROUTE_CLASSES,
     SERVICE_ROUTES,
@@ -63,9 +64,24 @@ def method_routes(*, rate_limits: RateLimits | None, max_upload_bytes: int | Non
                     route_filters,
                 )
             )
-    if rate_limits is not None and (
-        health := rate_limit_config("health", None, rate_limits.health_shared, rate_limits.max_subjects)
-    ):
+    health = (
+        rate_limit_config("health", None, rate_limits.health_shared, rate_limits.max_subjects)
+        if rate_limits is not None
+        else None
+    )
+    health_filters = {"envoy.filters.http.local_ratelimit": health} if health else {}
+    for cluster in sorted(clusters):
+        # One service's own health (the admin screen), named by a header: admin only (auth.py).
+        header = {"name": HEALTH_SERVICE_HEADER, "string_match": {"exact": cluster}}
+        routes.append(
+            _method_route(
+                {"path": HEALTH_CHECK, "headers": [header]}, {"cluster": cluster, "timeout": "10s"}, health_filters
+            )
+        )
+    # Any other name: no such service here (404, which gRPC reads as UNIMPLEMENTED), never the open Check's.
+    named = {"name": HEALTH_SERVICE_HEADER, "present_match": True}
+    routes.append({"match": {"path": HEALTH_CHECK, "headers": [named]}, "direct_response": {"status": 404}})
+    if health:
         routes.append(
             _method_route(
                 {"path": HEALTH_CHECK},

@@ -114,6 +114,9 @@ SERVICE_ROUTES = {
     _ANSWER: ("answer", "0s", "600s"),
 }
 HEALTH_CHECK = HEALTH_PREFIX + "Check"
+# Check with this header naming a service (extractor, search, ...) goes to that service: the
+# admin screen's health summary. Admin scope only; a Check without it stays open (probes).
+HEALTH_SERVICE_HEADER = "x-mivaa-health-service"
 # Token rules, checked by RBAC on the verified claims: a tenant in the characters the services
 # accept (mivaa_platform.tenancy; a bounded repeat like its {0,63} is past Envoy's RE2 program
 # size limit, so the services refuse an over-long one: INVALID_TENANT) and a non-empty subject

@@ -11,6 +11,7 @@ import os
 import pathlib
 import shutil
 import subprocess
+import time
 import uuid
 
 import pymupdf
@@ -51,6 +52,40 @@ def structured_pdf_titled(title: str) -> bytes:
     return data
 
 
+def figure_png(pdf: bytes) -> bytes:
+    """The first picture of a PDF, as PNG: a query that finds its own stored image (cosine 1)."""
+    doc = pymupdf.open(stream=pdf, filetype="pdf")
+    try:
+        xref = next(image[0] for page in doc for image in page.get_images(full=True))
+        return pymupdf.Pixmap(doc, xref).tobytes("png")
+    finally:
+        doc.close()
+
+
+def extras_files(mesh, tmp_path: pathlib.Path) -> dict[str, str]:
+    """extras.spec.ts: image search, the reconnecting watch and the admin screen."""
+    images_title = f"Harbour Charts {uuid.uuid4().hex[:8]}"
+    images = structured_pdf_titled(images_title)
+    files = {
+        "console-images.pdf": images,
+        "figure.png": figure_png(images),
+        # Long enough (seconds of work) to be still running when the gateway drops, or queued behind another.
+        "console-long.pdf": make_pdf("consolelong", 300),
+        **{f"console-long-{x}.pdf": make_pdf(f"consolelong{x}", 150) for x in ("a", "b")},
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    return {
+        "MIVAA_IMAGES_PDF": str(tmp_path / "console-images.pdf"),
+        "MIVAA_IMAGES_TITLE": images_title,
+        "MIVAA_FIGURE_PNG": str(tmp_path / "figure.png"),
+        "MIVAA_LONG_PDF": str(tmp_path / "console-long.pdf"),
+        "MIVAA_LONG_PDF_A": str(tmp_path / "console-long-a.pdf"),
+        "MIVAA_LONG_PDF_B": str(tmp_path / "console-long-b.pdf"),
+        "MIVAA_ADMIN_TOKEN": mesh.token(subject="console-admin", scopes=("read", "write", "admin")),
+    }
+
+
 def test_console_in_chromium(console_mesh, tmp_path):
     mesh = console_mesh
     tag = "consoletest"
@@ -80,10 +115,36 @@ def test_console_in_chromium(console_mesh, tmp_path):
         "MIVAA_VIEW_PHRASE": "supplies ordered for the next season",
         "MIVAA_VIEW_QUESTION": "Which supplies are ordered for the next season at the lighthouse?",
         "MIVAA_SCANNED_PDF": str(scanned),
+        **extras_files(mesh, tmp_path),
         "CHROMIUM_PATH": CHROMIUM,
         "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
     }
-    result = subprocess.run(
-        ["npx", "playwright", "test"], cwd=CONSOLE, env=env, capture_output=True, text=True, timeout=900
-    )
-    assert result.returncode == 0, f"playwright failed:\n{result.stdout[-12000:]}\n{result.stderr[-4000:]}"
+    returncode, output = run_playwright(mesh, env, tmp_path)
+    assert returncode == 0, f"playwright failed:\n{output[-16000:]}"
+
+
+def run_playwright(mesh, env: dict[str, str], tmp_path: pathlib.Path) -> tuple[int, str]:
+    """`npx playwright test`; when a spec writes MIVAA_DROP_GATEWAY_FILE the gateway is stopped for a
+    few seconds and started again (every stream through it drops), then MIVAA_GATEWAY_BACK_FILE appears."""
+    drop, back = tmp_path / "drop-gateway", tmp_path / "gateway-back"
+    env = {**env, "MIVAA_DROP_GATEWAY_FILE": str(drop), "MIVAA_GATEWAY_BACK_FILE": str(back)}
+    # MIVAA_CONSOLE_SPECS: a developer's shortcut to some specs (e2e/extras.spec.ts); all by default.
+    specs = os.environ.get("MIVAA_CONSOLE_SPECS", "").split()
+    log = tmp_path / "playwright.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            ["npx", "playwright", "test", *specs], cwd=CONSOLE, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 900
+        try:
+            while process.poll() is None and time.monotonic() < deadline:
+                if drop.exists():
+                    drop.unlink()
+                    mesh.restart_gateway(down_seconds=3)
+                    back.write_text("back")
+                time.sleep(0.2)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+    return process.returncode, log.read_text()

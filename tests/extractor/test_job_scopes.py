@@ -54,3 +54,34 @@ async def test_each_call_sees_only_its_scope(mesh):
             for name in names:
                 await jobs.delete(name, tenant=ALL_TENANTS)
         await nc.close()
+
+
+async def test_a_listing_keeps_only_the_states_asked_for(mesh):
+    nc = await nats.connect(**mesh.nats_settings().connect_options())
+    jobs = JobStore(nc.jetstream())
+    tenant = f"states-{uuid.uuid4().hex[:8]}"
+    names: dict[int, list[str]] = {}
+    try:
+        for state in (job_pb2.JOB_STATE_QUEUED, job_pb2.JOB_STATE_FAILED, job_pb2.JOB_STATE_QUEUED):
+            job = job_pb2.Job(name=f"jobs/{new_job_id()}", document="documents/x", tenant=tenant, state=state)
+            names.setdefault(state, []).append((await jobs.create(job)).name)
+
+        queued = [job.name for job in (await jobs.list(0, "", tenant=tenant, states=[job_pb2.JOB_STATE_QUEUED]))[0]]
+        assert queued == sorted(names[job_pb2.JOB_STATE_QUEUED], reverse=True)
+        both = (await jobs.list(0, "", tenant=tenant, states=[job_pb2.JOB_STATE_QUEUED, job_pb2.JOB_STATE_FAILED]))[0]
+        assert len(both) == 3
+        first, token = await jobs.list(1, "", tenant=tenant, states=[job_pb2.JOB_STATE_QUEUED])
+        rest, _ = await jobs.list(1, token, tenant=tenant, states=[job_pb2.JOB_STATE_QUEUED])
+        assert [j.name for j in first + rest] == queued
+        with pytest.raises(InvalidArgument) as err:  # a token is tied to the states it was issued for
+            await jobs.list(1, token, tenant=tenant)
+        assert err.value.reason == "INVALID_PAGE_TOKEN"
+        for bad in (job_pb2.JOB_STATE_UNSPECIFIED, 99):
+            with pytest.raises(InvalidArgument) as err:
+                await jobs.list(0, "", tenant=tenant, states=[bad])
+            assert err.value.reason == "JOB_STATE_INVALID"
+    finally:
+        for made in names.values():
+            for name in made:
+                await jobs.delete(name, tenant=ALL_TENANTS)
+        await nc.close()

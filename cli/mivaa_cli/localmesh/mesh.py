@@ -466,20 +466,21 @@ class LocalMesh:
         wait_serving(process, f"127.0.0.1:{self._service_port(name)}", timeout=180, credentials=self.ops_credentials())
         return process
 
+    def restart_gateway(self, down_seconds: float = 0.0) -> None:
+        """Stops Envoy (every open connection and stream through it drops), waits, starts it again."""
+        self.processes.pop("envoy").stop()
+        time.sleep(down_seconds)
+        self._start_gateway()
+
     def restart_process(self, name: str) -> None:
         """Starts one of this mesh's processes again on its own ports (the supervisor's restart)."""
-        if name == "postgres":
-            self.postgres.start()
-        elif name == "nats":
-            self._start_nats()
-        elif name == "envoy":
-            self._start_gateway()
-        elif name == "llm":
-            self.processes["llm"] = start_mesh_llm(
+        if name == "llm":
+            self.processes[name] = start_mesh_llm(
                 self.state_dir, self.ports.llm, models_dir=self.models_dir, log_dir=self.log_dir
             )
         else:
-            self.start_service(name)
+            starters = {"postgres": self.postgres.start, "nats": self._start_nats, "envoy": self._start_gateway}
+            starters.get(name, lambda: self.start_service(name))()
         self.save()
 
     def _start_gateway(self) -> None:

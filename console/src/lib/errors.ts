@@ -79,6 +79,9 @@ const REASONS: Record<string, string> = {
   PAGE_RENDER_FAILED: "The page could not be drawn.",
   ORIGINAL_NOT_FOUND: "The stored file of this document is missing.",
   FIELD_NOT_UPDATABLE: "Only the title and the labels can be changed.",
+  IMAGE_MODEL_UNAVAILABLE: "No image model is served, so image search is off (README: Image search).",
+  IMAGE_UNREADABLE: "The picture cannot be read: use PNG, JPEG, WebP, GIF, BMP or TIFF.",
+  IMAGE_TOO_LARGE: "The picture has too many pixels: scale it down first.",
 };
 
 export const RATE_LIMITED_MESSAGE = "Too many requests: the gateway's rate limit was reached. Wait a few seconds and try again.";

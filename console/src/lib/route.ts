@@ -3,7 +3,7 @@
 // reaches a server or its logs. A link to a document view can be shared, bookmarked or reloaded.
 import { formatBox, parseBox, type Box } from "./boxes";
 
-export const SCREENS = ["Upload", "Search", "Ask", "Documents"] as const;
+export const SCREENS = ["Upload", "Search", "Images", "Ask", "Documents", "Admin"] as const;
 export type Screen = (typeof SCREENS)[number];
 
 export type Route =

@@ -2,24 +2,13 @@ import { useEffect, useState } from "react";
 import type { ScreenProps } from "../App";
 import { EntityType, ExportFormat, type DocumentEntity, type Image } from "../gen/mivaa/search/v1/search_service_pb";
 import { STREAM_TIMEOUT_MS } from "../lib/api";
+import { collect, loadImageUrls } from "../lib/images";
 import { documentHref } from "../lib/route";
 import { useCall } from "../lib/useCall";
 import { ErrorAlert } from "./ErrorAlert";
 import { Markdown } from "./Markdown";
 
 type PanelProps = ScreenProps & { name: string };
-
-async function collect(stream: AsyncIterable<{ data: Uint8Array }>): Promise<Uint8Array<ArrayBuffer>> {
-  const pieces: Uint8Array[] = [];
-  for await (const piece of stream) pieces.push(piece.data);
-  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of pieces) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** The whole document as Markdown (ExportDocument), tables as tables. */
 export function DocumentText({ clients, onAuthError, name }: PanelProps) {
@@ -53,14 +42,8 @@ export function ImageGallery({ clients, onAuthError, name }: PanelProps) {
     const urls: string[] = [];
     void run(async (signal) => {
       const { images } = await clients.search.listImages({ parent: name, pageSize: 24 }, { signal });
-      const loaded: Shown[] = [];
-      for (const image of images) {
-        const bytes = await collect(clients.search.getImageContent({ name: image.name }, { signal }));
-        const url = URL.createObjectURL(new Blob([bytes], { type: image.mimeType }));
-        urls.push(url);
-        loaded.push({ image, url });
-      }
-      setShown(loaded);
+      const loaded = await loadImageUrls(clients, images, signal, urls);
+      setShown(images.map((image, i) => ({ image, url: loaded[i] })));
     });
     return () => urls.forEach((url) => URL.revokeObjectURL(url));
   }, [clients, name, run]);

@@ -2,7 +2,9 @@ import { useCallback, useEffect, useState } from "react";
 import type { ScreenProps } from "../App";
 import { useCall } from "../lib/useCall";
 import { DocumentState, type Document } from "../gen/mivaa/search/v1/search_service_pb";
+import { ColumnHeads } from "./Parts";
 import { ErrorAlert } from "./ErrorAlert";
+import { Pager } from "./Pager";
 import { ConfirmDelete } from "./ConfirmDelete";
 import { documentHref } from "../lib/route";
 
@@ -71,18 +73,7 @@ export function Documents({ clients, onAuthError }: ScreenProps) {
       </form>
       <ErrorAlert message={error} />
       <table className="documents" aria-busy={busy}>
-        <thead>
-          <tr>
-            <th scope="col">Title</th>
-            <th scope="col">State</th>
-            <th scope="col">Pages</th>
-            <th scope="col">Chunks</th>
-            <th scope="col">Labels</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <ColumnHeads names={["Title", "State", "Pages", "Chunks", "Labels"]} />
         <tbody>
           {shown.map((d) => (
             <tr key={d.name} data-testid="document-row">
@@ -103,30 +94,7 @@ export function Documents({ clients, onAuthError }: ScreenProps) {
         </tbody>
       </table>
       {!busy && shown.length === 0 && <p>No documents.</p>}
-      <div className="row pager">
-        <button
-          type="button"
-          disabled={tokens.length < 2}
-          onClick={() => {
-            const previous = tokens.slice(0, -1);
-            setTokens(previous);
-            void load(previous[previous.length - 1]);
-          }}
-        >
-          Previous page
-        </button>
-        <span>Page {tokens.length}</span>
-        <button
-          type="button"
-          disabled={!nextToken}
-          onClick={() => {
-            setTokens([...tokens, nextToken]);
-            void load(nextToken);
-          }}
-        >
-          Next page
-        </button>
-      </div>
+      <Pager tokens={tokens} nextToken={nextToken} setTokens={setTokens} load={load} />
       {confirming && (
         <ConfirmDelete
           document={confirming}

@@ -1,12 +1,13 @@
 import { useCallback, useRef, useState } from "react";
-import { Code, ConnectError } from "@connectrpc/connect";
 import type { ScreenProps } from "../App";
 import { STREAM_TIMEOUT_MS } from "../lib/api";
 import { describeError, errorInfo, isUnauthenticated } from "../lib/errors";
 import { isFinished, progressFraction, progressLabel } from "../lib/progress";
 import { uploadDocument } from "../lib/upload";
+import { followJob } from "../lib/watch";
 import { JobState, type Job } from "../gen/mivaa/jobs/v1/job_pb";
 import { ErrorAlert } from "./ErrorAlert";
+import { Dropzone } from "./Parts";
 
 interface Item {
   id: number;
@@ -17,7 +18,6 @@ interface Item {
   status: "uploading" | "watching" | "done" | "failed";
 }
 
-const RECONNECT_DELAY_MS = 1000;
 let nextId = 1;
 
 function jobError(job: Job): { message: string; needsPassword: boolean } | undefined {
@@ -31,7 +31,6 @@ function jobError(job: Job): { message: string; needsPassword: boolean } | undef
 
 export function Upload({ clients, onAuthError }: ScreenProps) {
   const [items, setItems] = useState<Item[]>([]);
-  const [dragging, setDragging] = useState(false);
   const aborts = useRef(new Map<number, AbortController>());
 
   const update = useCallback((id: number, change: Partial<Item>) => {
@@ -41,11 +40,12 @@ export function Upload({ clients, onAuthError }: ScreenProps) {
   const watch = useCallback(
     async (id: number, jobName: string, signal: AbortSignal) => {
       // Streams reconnect after a drop: WatchJob starts again from the job's current state.
-      for (;;) {
-        try {
-          for await (const response of clients.extractor.watchJob({ name: jobName }, { signal, timeoutMs: STREAM_TIMEOUT_MS })) {
-            const job = response.event?.job;
-            if (!job) continue;
+      try {
+        await followJob(
+          clients.extractor,
+          jobName,
+          signal,
+          (job) => {
             const failure = jobError(job);
             update(id, {
               job,
@@ -53,16 +53,12 @@ export function Upload({ clients, onAuthError }: ScreenProps) {
               error: failure?.message,
               needsPassword: failure?.needsPassword,
             });
-            if (isFinished(job)) return;
-          }
-          return;
-        } catch (error) {
-          if (signal.aborted) return;
-          if (isUnauthenticated(error)) return onAuthError();
-          const retriable = error instanceof ConnectError && [Code.Unavailable, Code.Unknown, Code.Internal].includes(error.code);
-          if (!retriable) return update(id, { status: "failed", error: describeError(error) });
-          await new Promise((resolve) => setTimeout(resolve, RECONNECT_DELAY_MS));
-        }
+          },
+          { timeoutMs: STREAM_TIMEOUT_MS },
+        );
+      } catch (error) {
+        if (isUnauthenticated(error)) return onAuthError();
+        update(id, { status: "failed", error: describeError(error) });
       }
     },
     [clients, onAuthError, update],
@@ -113,19 +109,7 @@ export function Upload({ clients, onAuthError }: ScreenProps) {
   return (
     <div>
       <h2>Upload</h2>
-      <div
-        className={dragging ? "dropzone dragging" : "dropzone"}
-        onDragOver={(e) => {
-          e.preventDefault();
-          setDragging(true);
-        }}
-        onDragLeave={() => setDragging(false)}
-        onDrop={(e) => {
-          e.preventDefault();
-          setDragging(false);
-          add(e.dataTransfer.files);
-        }}
-      >
+      <Dropzone onFiles={add}>
         <p>Drop PDF files here, or</p>
         <label className="button">
           choose files
@@ -141,7 +125,7 @@ export function Upload({ clients, onAuthError }: ScreenProps) {
             }}
           />
         </label>
-      </div>
+      </Dropzone>
       <ul className="uploads" aria-label="Uploads">
         {items.map((item) => (
           <UploadRow key={item.id} item={item} onCancel={() => void cancel(item)} onPassword={(p) => void start(item.id, item.file, p)} />

@@ -78,8 +78,14 @@ class FakeJobs:
 
         return await self.update(name, cancelled, tenant=tenant)
 
-    async def list(self, page_size: int, page_token: str, *, tenant: TenantScope) -> tuple[list[job_pb2.Job], str]:
-        jobs = [copy_of(job) for job in self.records.values() if in_scope(job_tenant(job), tenant)]
+    async def list(
+        self, page_size: int, page_token: str, *, tenant: TenantScope, states: Sequence[int] = ()
+    ) -> tuple[list[job_pb2.Job], str]:
+        jobs = [
+            copy_of(job)
+            for job in self.records.values()
+            if in_scope(job_tenant(job), tenant) and (not states or job.state in states)
+        ]
         return jobs[:page_size], ""
 
     async def watch(self, name: str, *, tenant: TenantScope) -> AsyncIterator[job_pb2.JobEvent]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import builtins
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from nats.js import JetStreamContext, api
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
@@ -159,10 +159,13 @@ class JobStore:
 
         return await self.update(name, mark_cancelled, tenant=tenant)
 
-    async def list(self, page_size: int, page_token: str, *, tenant: TenantScope) -> tuple[list[job_pb2.Job], str]:
-        """Newest first, only the jobs in `tenant`; the token of the next page ("" at the end)."""
+    async def list(
+        self, page_size: int, page_token: str, *, tenant: TenantScope, states: Sequence[int] = ()
+    ) -> tuple[list[job_pb2.Job], str]:
+        """Newest first, only the jobs in `tenant` (and in one of `states`, when given); the token of the next page ("" at the end)."""
         page_size = JOB_PAGES.clamp(page_size, domain=DOMAIN)
-        scope = _token_scope(tenant)
+        wanted = _checked_states(states)
+        scope = _token_scope(tenant) + (f"/states:{','.join(map(str, sorted(wanted)))}" if wanted else "")
         after = _after_key(decode_page_token(page_token, "jobs", scope=scope, domain=DOMAIN))
         keys = await self._all_keys()
         keys = sorted(keys, reverse=True)  # newest first
@@ -178,7 +181,7 @@ class JobStore:
                 job, _ = await self._get_with_revision(key)
             except NotFound:
                 continue  # deleted between listing and reading
-            if in_scope(job_tenant(job), tenant):
+            if in_scope(job_tenant(job), tenant) and (not wanted or job.state in wanted):
                 jobs.append(job)
         more = bool(keys) and last != keys[-1]
         next_token = encode_page_token("jobs", {"k": last}, scope=scope) if more else ""
@@ -243,6 +246,20 @@ class JobStore:
                     return
         finally:
             await watcher.stop()
+
+
+def _checked_states(states: Sequence[int]) -> frozenset[int]:
+    """The states a listing keeps; an unknown or UNSPECIFIED one is INVALID_ARGUMENT JOB_STATE_INVALID."""
+    known = set(job_pb2.JobState.values()) - {job_pb2.JOB_STATE_UNSPECIFIED}
+    unknown = [state for state in states if state not in known]
+    if unknown:
+        raise InvalidArgument(
+            "JOB_STATE_INVALID",
+            f"states must name job states (QUEUED ... CANCELLED); got {unknown[0]}.",
+            domain=DOMAIN,
+            metadata={"state": str(unknown[0])},
+        )
+    return frozenset(states)
 
 
 def _token_scope(tenant: TenantScope) -> str:

@@ -68,7 +68,9 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
 
     async def ListJobs(self, request: pb.ListJobsRequest, context: grpc.aio.ServicerContext) -> pb.ListJobsResponse:
         with bus_errors(domain=DOMAIN):
-            jobs, next_token = await self._jobs.list(request.page_size, request.page_token, tenant=tenant_of(context))
+            jobs, next_token = await self._jobs.list(
+                request.page_size, request.page_token, tenant=tenant_of(context), states=list(request.states)
+            )
         return pb.ListJobsResponse(jobs=jobs, next_page_token=next_token)
 
     async def WatchJob(

@@ -1,0 +1,41 @@
+import { useState, type ReactNode } from "react";
+
+/** A place to drop files (and whatever the caller puts in it: a file chooser, a preview). */
+export function Dropzone({ onFiles, children }: { onFiles: (files: FileList) => void; children: ReactNode }) {
+  const [dragging, setDragging] = useState(false);
+  return (
+    <div
+      className={dragging ? "dropzone dragging" : "dropzone"}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setDragging(false);
+        onFiles(e.dataTransfer.files);
+      }}
+    >
+      {children}
+    </div>
+  );
+}
+
+/** A table's column headings; the last, unnamed one holds each row's buttons. */
+export function ColumnHeads({ names }: { names: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {names.map((name) => (
+          <th key={name} scope="col">
+            {name}
+          </th>
+        ))}
+        <th scope="col">
+          <span className="visually-hidden">Actions</span>
+        </th>
+      </tr>
+    </thead>
+  );
+}
