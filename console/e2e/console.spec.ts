@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { checkAccessible, env, search, shot, signInWithToken, watchConsole } from "./helpers";
+import { checkAccessible, drainAnswerBudget, env, search, shot, signInWithToken, watchConsole } from "./helpers";
 
 test.describe.configure({ mode: "serial" });
 
@@ -76,12 +76,21 @@ test("another tenant sees none of it, and a burst over the rate limit says so", 
   await page.getByRole("button", { name: "Documents", exact: true }).click();
   await expect(page.getByText("No documents.")).toBeVisible();
 
-  // Answers have the smallest budget per subject (burst 10): twenty at once go over it.
+  // Answers have the smallest budget per subject (burst 10, 5 more each second). The screen runs one
+  // call at a time (a new question cancels the last), so the burst comes from beside it: thirty asks
+  // with the same token empty the bucket, then the screen's own ask, a moment later, is refused. The
+  // bucket refills once a second, which can fall between the two, so a few rounds are allowed.
   await page.getByRole("button", { name: "Ask", exact: true }).first().click();
   await page.getByLabel("Question").fill("anything at all?");
-  await page.getByLabel("Question").focus();
-  for (let i = 0; i < 20; i++) await page.keyboard.press("Enter");
-  await expect(page.getByRole("alert")).toContainText("Too many requests", { timeout: 30_000 });
+  const alert = page.getByRole("alert");
+  for (let round = 0; round < 5 && !(await alert.isVisible()); round++) {
+    const burst = drainAnswerBudget(page, env("MIVAA_OTHER_TOKEN"), 30);
+    await page.waitForTimeout(150);
+    await page.getByLabel("Question").press("Enter");
+    await alert.waitFor({ timeout: 3_000 }).catch(() => undefined);
+    await burst;
+  }
+  await expect(alert).toContainText("Too many requests");
   await shot(page, "08-rate-limited");
 });
 

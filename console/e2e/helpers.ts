@@ -39,3 +39,20 @@ export async function search(page: Page, query: string) {
   await page.getByRole("search").getByRole("button", { name: "Search" }).click();
 }
 
+
+/** `count` grpc-web Ask calls at once with `token` (AskRequest{question}: field 1, one frame), to spend its budget. */
+export async function drainAnswerBudget(page: Page, token: string, count: number) {
+  const question = new TextEncoder().encode("anything?");
+  const message = [0x0a, question.length, ...question];
+  const frame = Buffer.from([0, 0, 0, 0, message.length, ...message]);
+  const headers = {
+    authorization: `Bearer ${token}`,
+    "content-type": "application/grpc-web+proto",
+    "x-grpc-web": "1",
+  };
+  await Promise.all(
+    Array.from({ length: count }, () =>
+      page.request.post("/mivaa.answer.v1.AnswerService/Ask", { headers, data: frame }).catch(() => undefined),
+    ),
+  );
+}
