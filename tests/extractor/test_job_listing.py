@@ -17,6 +17,7 @@ from google.protobuf import timestamp_pb2
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
 from mivaa_extractor.adapters.job_keys import live_keys, scope_filters
+from mivaa_extractor.adapters.job_retention import JOBS_EXPIRED, sweep_once
 from mivaa_extractor.adapters.job_store import JobStore
 from mivaa_extractor.job_filter import new_job_filter
 from mivaa_extractor.jobs import new_job_id
@@ -97,8 +98,9 @@ async def test_retention_removes_old_finished_jobs_never_running_ones(store):
     finished = [await _make(jobs, tenant, state) for state in (SUCCEEDED, FAILED, job_pb2.JOB_STATE_CANCELLED)]
     running = await _make(jobs, tenant, RUNNING)
     assert await jobs.expire(3600, tenant=tenant) == 0  # none finished an hour ago yet
-    removed = await jobs.expire(3600, tenant=tenant, now=time.time() + 7200)  # two hours on
-    assert removed == 3
+    counted = JOBS_EXPIRED._value.get()
+    assert await sweep_once(jobs, 3600, tenant=tenant, now=time.time() + 7200) == 3  # two hours on
+    assert JOBS_EXPIRED._value.get() == counted + 3
     for name in finished:
         with pytest.raises(NotFound):
             await jobs.get(name, tenant=tenant)

@@ -16,7 +16,7 @@ import logging
 from prometheus_client import Counter
 
 from mivaa_extractor.adapters.job_store import JobStore
-from mivaa_platform.tenancy import ALL_TENANTS
+from mivaa_platform.tenancy import ALL_TENANTS, TenantScope
 
 log = logging.getLogger("mivaa.extractor.jobs")
 
@@ -30,8 +30,11 @@ def sweep_interval(retention_seconds: float) -> float:
     return min(max(retention_seconds / 4, _MIN_SWEEP_INTERVAL_SECONDS), _MAX_SWEEP_INTERVAL_SECONDS)
 
 
-async def sweep_once(jobs: JobStore, retention_seconds: float) -> int:
-    removed = await jobs.expire(retention_seconds, tenant=ALL_TENANTS)
+async def sweep_once(
+    jobs: JobStore, retention_seconds: float, *, tenant: TenantScope = ALL_TENANTS, now: float | None = None
+) -> int:
+    """One sweep (every tenant's jobs unless a test narrows it); how many jobs it removed."""
+    removed = await jobs.expire(retention_seconds, tenant=tenant, now=now)
     JOBS_EXPIRED.inc(removed)
     if removed:
         log.info("expired finished jobs", extra={"fields": {"jobs": removed}})
