@@ -5,7 +5,7 @@ mivaa ingest FILE|DIR...                 upload PDFs, one progress bar per docum
 mivaa search "text" [-k 5] [--mode ...]   hybrid (or vector, keyword) search with filters
 mivaa docs list | get NAME | delete NAME
 mivaa docs entities NAME [--type person] | related NAME | compare NAME --with OTHER
-mivaa jobs list | watch NAME
+mivaa jobs list [--state failed] [--label x] [--since 1h] | watch NAME
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ from typing import Any
 import grpc
 from google.protobuf import json_format
 
-from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
-from mivaa_cli import ask, auth, intel_cmd, models, search_cmd
+from mivaa_cli import ask, auth, intel_cmd, jobs_cmd, models, search_cmd
 from mivaa_cli.client import MeshClient
 from mivaa_cli.progress import ProgressBoard
 from mivaa_cli.terminal import printable
@@ -321,10 +320,12 @@ async def images(args) -> int:
 async def jobs(args) -> int:
     async with _client(args) as client:
         if args.action == "list":
-            response = await client.extractor.ListJobs(extractor_pb.ListJobsRequest(page_size=args.page_size))
-            for job in response.jobs:
-                state = job_pb2.JobState.Name(job.state).removeprefix("JOB_STATE_")
-                print(printable(f"{job.name}  {state:20} {job.pages_done}/{job.pages_total} pages  {job.filename}"))
+
+            async def list_page(token: str) -> tuple[Sequence, str]:
+                response = await client.extractor.ListJobs(jobs_cmd.list_request(args, token))
+                return response.jobs, response.next_page_token
+
+            await print_pages(list_page, jobs_cmd.job_line, all_pages=args.all)
         elif args.action == "watch":
             board = ProgressBoard([args.name])
             job = None
@@ -387,10 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     images_parser.add_argument("--all", action="store_true")
     images_parser.add_argument("-o", "--output", help="get: file to write (default: the sha256 with .png/.jpg)")
 
-    jobs_parser = sub.add_parser("jobs", help="list or watch jobs")
-    jobs_parser.add_argument("action", choices=["list", "watch"])
-    jobs_parser.add_argument("name", nargs="?")
-    jobs_parser.add_argument("--page-size", type=int, default=50)
+    jobs_cmd.add_parser(sub)
 
     ask.add_parser(sub)
     models.add_parser(sub)

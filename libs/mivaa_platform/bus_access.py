@@ -87,13 +87,15 @@ def role_publish(role: str) -> list[str]:
 
 def _role_publish(role: str) -> list[str]:
     if role == "extractor":  # the upload/jobs API: stores originals, records jobs, queues tasks
-        # ListJobs reads the job keys with a pull consumer of its own (JobStore._all_keys).
+        # ListJobs reads a tenant's job keys with a pull consumer of its own (job_keys.live_keys);
+        # job retention purges a finished job's key subject (JobStore.expire), leaving no marker.
         return [
             *_topology(),
             WORK_SUBJECT_EXTRACT,
             *_jobs_write(),
             *_ordered_reads(KV_STREAM),
             f"{API}.CONSUMER.MSG.NEXT.{KV_STREAM}.*",
+            f"{API}.STREAM.PURGE.{KV_STREAM}",
             *_originals_write(),
             *_ordered_reads(OBJ_STREAM),
         ]

@@ -59,6 +59,10 @@ def test_cli_ingest_search_docs_jobs(mesh, tmp_path):
     assert '"state": "DOCUMENT_STATE_READY"' in got.stdout
     jobs = mivaa(mesh, "jobs", "list", "--page-size", "5")
     assert jobs.returncode == 0 and "SUCCEEDED" in jobs.stdout
+    filtered = mivaa(mesh, "jobs", "list", "--state", "succeeded", "--label", "cli", "--since", "1h", "--all")
+    assert filtered.returncode == 0 and filtered.stdout.count("jobs/") == 2, filtered.stdout
+    assert "cli-alpha.pdf" in filtered.stdout and "cli-beta.pdf" in filtered.stdout, filtered.stdout
+    assert mivaa(mesh, "jobs", "list", "--state", "failed", "--label", "cli").stdout.count("jobs/") == 0
     deleted = mivaa(mesh, "docs", "delete", name)
     assert deleted.returncode == 0 and f"deleted {name}" in deleted.stdout
     missing = mivaa(mesh, "docs", "get", name)

@@ -9,6 +9,7 @@ import pytest
 
 from mivaa.jobs.v1 import job_pb2
 from mivaa_extractor.adapters.job_store import JobStore
+from mivaa_extractor.job_filter import new_job_filter
 from mivaa_extractor.jobs import new_job_id
 from mivaa_platform.errors import InvalidArgument, NotFound
 from mivaa_platform.tenancy import ALL_TENANTS
@@ -56,6 +57,10 @@ async def test_each_call_sees_only_its_scope(mesh):
         await nc.close()
 
 
+def _states(states: list[int]):
+    return new_job_filter(states=states, labels=(), after_ms=None, before_ms=None)
+
+
 async def test_a_listing_keeps_only_the_states_asked_for(mesh):
     nc = await nats.connect(**mesh.nats_settings().connect_options())
     jobs = JobStore(nc.jetstream())
@@ -66,20 +71,24 @@ async def test_a_listing_keeps_only_the_states_asked_for(mesh):
             job = job_pb2.Job(name=f"jobs/{new_job_id()}", document="documents/x", tenant=tenant, state=state)
             names.setdefault(state, []).append((await jobs.create(job)).name)
 
-        queued = [job.name for job in (await jobs.list(0, "", tenant=tenant, states=[job_pb2.JOB_STATE_QUEUED]))[0]]
+        queued = [
+            job.name for job in (await jobs.list(0, "", tenant=tenant, where=_states([job_pb2.JOB_STATE_QUEUED])))[0]
+        ]
         assert queued == sorted(names[job_pb2.JOB_STATE_QUEUED], reverse=True)
-        both = (await jobs.list(0, "", tenant=tenant, states=[job_pb2.JOB_STATE_QUEUED, job_pb2.JOB_STATE_FAILED]))[0]
+        both = (
+            await jobs.list(0, "", tenant=tenant, where=_states([job_pb2.JOB_STATE_QUEUED, job_pb2.JOB_STATE_FAILED]))
+        )[0]
         assert len(both) == 3
-        first, token = await jobs.list(1, "", tenant=tenant, states=[job_pb2.JOB_STATE_QUEUED])
-        rest, _ = await jobs.list(1, token, tenant=tenant, states=[job_pb2.JOB_STATE_QUEUED])
+        first, token = await jobs.list(1, "", tenant=tenant, where=_states([job_pb2.JOB_STATE_QUEUED]))
+        rest, _ = await jobs.list(1, token, tenant=tenant, where=_states([job_pb2.JOB_STATE_QUEUED]))
         assert [j.name for j in first + rest] == queued
         with pytest.raises(InvalidArgument) as err:  # a token is tied to the states it was issued for
             await jobs.list(1, token, tenant=tenant)
         assert err.value.reason == "INVALID_PAGE_TOKEN"
         for bad in (job_pb2.JOB_STATE_UNSPECIFIED, 99):
             with pytest.raises(InvalidArgument) as err:
-                await jobs.list(0, "", tenant=tenant, states=[bad])
-            assert err.value.reason == "JOB_STATE_INVALID"
+                _states([bad])
+            assert err.value.reason == "INVALID_JOB_STATE"
     finally:
         for made in names.values():
             for name in made:

@@ -12,6 +12,7 @@ import pytest
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
+from mivaa_extractor.adapters.job_keys import job_key
 from mivaa_platform.messaging import JOBS_BUCKET, ORIGINALS_BUCKET, WORK_STREAM, WORK_SUBJECT_EXTRACT
 from tests.security.upload_state import DONE, ops_nats, store_counts, unique
 from tests.support.pdfs import make_pdf, page_phrase
@@ -41,7 +42,8 @@ async def test_no_plain_password_on_the_work_stream(mesh, client):
         await work.unsubscribe()
         await events.unsubscribe()
         kv = await nc.jetstream().key_value(JOBS_BUCKET)
-        record = (await kv.get(response.job.name.removeprefix("jobs/"))).value
+        key = job_key(final.tenant, response.job.name.removeprefix("jobs/"))
+        record = (await kv.get(key, validate_keys=False)).value
     finally:
         await nc.close()
     tasks = [job_pb2.ExtractTask.FromString(m.data) for m in seen if m.subject == WORK_SUBJECT_EXTRACT]
@@ -82,11 +84,11 @@ async def test_a_forged_work_item_is_rejected_and_writes_nothing(mesh, client):
             js = nc.jetstream()
             kv = await js.key_value(JOBS_BUCKET)
             objects = await js.object_store(ORIGINALS_BUCKET)
-            job_a_id = up_a.job.name.removeprefix("jobs/")
-            job_a_record = (await kv.get(job_a_id)).value
+            job_a_key = job_key(a.tenant, up_a.job.name.removeprefix("jobs/"))
+            job_a_record = (await kv.get(job_a_key, validate_keys=False)).value
             forged_job = f"jobs/{new_job_id()}"
             await kv.put(
-                forged_job.removeprefix("jobs/"),
+                job_key(a.tenant, forged_job.removeprefix("jobs/")),
                 job_pb2.Job(
                     name=forged_job, document=doc_a, tenant=a.tenant, state=job_pb2.JOB_STATE_QUEUED
                 ).SerializeToString(),
@@ -116,7 +118,7 @@ async def test_a_forged_work_item_is_rejected_and_writes_nothing(mesh, client):
             # A's own job re-opened and A's stored original replaced by B's bytes: the file does not hash to its name.
             reopened = job_pb2.Job.FromString(job_a_record)
             reopened.state, reopened.stage = job_pb2.JOB_STATE_QUEUED, job_pb2.JOB_STAGE_QUEUED
-            await kv.put(job_a_id, reopened.SerializeToString())
+            await kv.put(job_a_key, reopened.SerializeToString(), validate_keys=False)
             await objects.put(sha_a, bytes_b)
             try:
                 await js.publish(
@@ -130,8 +132,8 @@ async def test_a_forged_work_item_is_rejected_and_writes_nothing(mesh, client):
                 )
             finally:
                 await objects.put(sha_a, bytes_a)
-                await kv.put(job_a_id, job_a_record)
-            await kv.delete(forged_job.removeprefix("jobs/"))
+                await kv.put(job_a_key, job_a_record, validate_keys=False)
+            await kv.delete(job_key(a.tenant, forged_job.removeprefix("jobs/")), validate_keys=False)
             await _wait_for(lambda: _work_queue_empty(js), "the work queue drained")
         finally:
             await nc.close()

@@ -9,6 +9,7 @@ import logging
 from functools import partial
 
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
+from mivaa_extractor.adapters.job_retention import run_retention
 from mivaa_extractor.adapters.job_store import JobStore
 from mivaa_extractor.adapters.ocr import OcrClient
 from mivaa_extractor.adapters.page_reader import PageReading, ProcessPageReader
@@ -89,6 +90,9 @@ async def amain() -> int:
     await service.start()
 
     stop = asyncio.Event()
+    retention_task: asyncio.Task | None = None
+    if "api" in settings.roles:
+        retention_task = asyncio.create_task(run_retention(jobs, settings.job_retention_seconds, stop))
     worker_task: asyncio.Task | None = None
     page_extractor: PageExtractor | None = None
     entity_recognizer: EntityRecognizer | None = None
@@ -147,6 +151,10 @@ async def amain() -> int:
         if worker_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(worker_task, timeout=10)
+        if retention_task is not None:
+            retention_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await retention_task
         if ingestor is not None:
             ingestor.close()
         if renderer is not None:

@@ -20,6 +20,7 @@ from mivaa_extractor.extraction.chunking import TextChunk
 from mivaa_extractor.extraction.entities import FoundEntity
 from mivaa_extractor.extraction.structure.model import DocumentInfo, ExtractedImage, FontProfile, PageLayout
 from mivaa_extractor.extraction.text_extraction import RenderedPage
+from mivaa_extractor.job_filter import JobFilter
 from mivaa_platform.embedding import EmbeddedTexts
 from mivaa_platform.tenancy import TenantScope
 
@@ -224,8 +225,10 @@ class JobRecords(Protocol):
     async def cancel(self, name: str, *, tenant: TenantScope) -> job_pb2.Job: ...
 
     async def list(
-        self, page_size: int, page_token: str, *, tenant: TenantScope, states: Sequence[int] = ()
-    ) -> tuple[list[job_pb2.Job], str]: ...
+        self, page_size: int, page_token: str, *, tenant: TenantScope, where: JobFilter = ...
+    ) -> tuple[list[job_pb2.Job], str]:
+        """Newest first, the jobs in `tenant` that `where` keeps (every job by default)."""
+        ...
 
     def watch(self, name: str, *, tenant: TenantScope) -> AsyncIterator[job_pb2.JobEvent]: ...
 

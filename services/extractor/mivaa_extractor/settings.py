@@ -73,3 +73,6 @@ class ExtractorSettings:
     render_time_limit_seconds: float = 20.0
     render_processes: int = 1
     render_cache_mb: int = 64
+    # Finished jobs (succeeded, failed, cancelled) are removed this long after they finished,
+    # by a sweep in the API role; 0 keeps every job. Running jobs are never removed.
+    job_retention_seconds: float = 30 * 24 * 3600

@@ -17,6 +17,7 @@ from mivaa_extractor.extraction.structure.model import (
 )
 from mivaa_extractor.extraction.text_extraction import RenderedPage
 from mivaa_extractor.extraction.validation import PdfInfo
+from mivaa_extractor.job_filter import EVERY_JOB, JobFilter
 from mivaa_extractor.jobs import DOMAIN, is_terminal, job_tenant
 from mivaa_extractor.ports import (
     CatalogDocument,
@@ -79,12 +80,10 @@ class FakeJobs:
         return await self.update(name, cancelled, tenant=tenant)
 
     async def list(
-        self, page_size: int, page_token: str, *, tenant: TenantScope, states: Sequence[int] = ()
+        self, page_size: int, page_token: str, *, tenant: TenantScope, where: JobFilter = EVERY_JOB
     ) -> tuple[list[job_pb2.Job], str]:
         jobs = [
-            copy_of(job)
-            for job in self.records.values()
-            if in_scope(job_tenant(job), tenant) and (not states or job.state in states)
+            copy_of(job) for job in self.records.values() if in_scope(job_tenant(job), tenant) and where.matches(job)
         ]
         return jobs[:page_size], ""
 

@@ -1,12 +1,13 @@
 """Durable job records in the NATS KV bucket, and their events.
 
-A job's current state lives under its id in `mivaa-jobs`; every change is a
+A job's current state lives in `mivaa-jobs` under `<tenant>.<job_id>` (adapters.job_keys:
+one subtree per tenant, so a tenant's listing reads only its own keys); every change is a
 compare-and-set on the key's revision (so a cancel and a worker never
 overwrite each other) and is published as a JobEvent on
 `mivaa.jobs.<tenant>.<job_id>.<stage>` for any consumer: the tenant in the
 subject lets NATS permissions give each consumer its own tenant's events
 (`mivaa.jobs.acme.>`); a '.' in a tenant name is written `%2E` there. Job ids start with the creation
-time in hex, so key order is creation order and ListJobs pages need no index.
+time in hex, so id order is creation order and ListJobs pages need no index.
 
 Every job belongs to a tenant (Job.tenant). Records in the KV bucket cannot be
 migrated in place cheaply, so a job written before tenancy (empty tenant) is read as
@@ -19,12 +20,23 @@ from __future__ import annotations
 
 import builtins
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+import time
+from collections.abc import AsyncIterator, Callable
 
-from nats.js import JetStreamContext, api
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js import JetStreamContext
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
 
 from mivaa.jobs.v1 import job_pb2
+from mivaa_extractor.adapters.job_keys import (
+    KEY_SUBJECT_PREFIX,
+    KV_STREAM,
+    any_tenant_subject,
+    job_id_of_key,
+    job_key,
+    live_keys,
+    scope_filters,
+)
+from mivaa_extractor.job_filter import EVERY_JOB, JobFilter, id_time_ms
 from mivaa_extractor.jobs import DOMAIN, is_terminal, job_id_from_name, job_tenant, now_timestamp
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument, NotFound
 from mivaa_platform.limits import check_bus_record
@@ -41,7 +53,6 @@ JOB_PAGES = PageSizes(default=50, maximum=500)
 MAX_KEYS_SCANNED_PER_PAGE = 2000
 # What a job event adds around its job record (sequence, time, framing), for the size check.
 _EVENT_OVERHEAD_BYTES = 64
-_KEY_READ_BATCH = 1000
 
 
 def subject_token(tenant: str) -> str:
@@ -86,32 +97,53 @@ class JobStore:
         kv = await self._bucket()
         job.create_time.CopyFrom(now_timestamp())
         job.update_time.CopyFrom(job.create_time)
-        revision = await kv.create(job.name.removeprefix("jobs/"), _record(job))
+        key = job_key(job_tenant(job), job_id_from_name(job.name))
+        revision = await kv.create(key, _record(job), validate_keys=False)
         await self._publish(job, revision)
         return job
 
     async def delete(self, name: str, *, tenant: TenantScope) -> None:
         """Removes a job record (an upload undone before its job ever ran)."""
-        await self.get(name, tenant=tenant)
+        key, _, _ = await self._locate(job_id_from_name(name), tenant)
         kv = await self._bucket()
-        await kv.delete(job_id_from_name(name))
+        await kv.delete(key, validate_keys=False)
 
     async def get(self, name: str, *, tenant: TenantScope) -> job_pb2.Job:
         """The job; a job outside `tenant` is JOB_NOT_FOUND."""
-        job_id = job_id_from_name(name)
-        job, _ = await self._get_with_revision(job_id)
-        if not in_scope(job_tenant(job), tenant):
-            raise _job_not_found(job_id)
+        _, job, _ = await self._locate(job_id_from_name(name), tenant)
         return job
 
-    async def _get_with_revision(self, job_id: str) -> tuple[job_pb2.Job, int]:
+    async def _locate(self, job_id: str, tenant: TenantScope) -> tuple[str, job_pb2.Job, int]:
+        """The job's key, record and revision: under the tenant's key, else under the key of the
+        layout before per-tenant keys (adapters.job_keys); JOB_NOT_FOUND outside `tenant`."""
+        if tenant is ALL_TENANTS:
+            key = await self._any_tenant_key(job_id)
+        else:
+            key = job_key(tenant, job_id)
+        found = await self._read(key) if key else None
+        if found is None:
+            key = job_id
+            found = await self._read(key)
+        if found is None or not in_scope(job_tenant(found[0]), tenant):
+            raise _job_not_found(job_id)
+        return key, *found
+
+    async def _any_tenant_key(self, job_id: str) -> str:
+        """The key of the job in whichever tenant has it ("" when none): one last-message get."""
+        try:
+            message = await self._js.get_last_msg(KV_STREAM, any_tenant_subject(job_id))
+        except NotFoundError:
+            return ""
+        return (message.subject or "").removeprefix(KEY_SUBJECT_PREFIX)
+
+    async def _read(self, key: str) -> tuple[job_pb2.Job, int] | None:
         kv = await self._bucket()
         try:
-            entry = await kv.get(job_id)
-        except KeyNotFoundError as exc:
-            raise _job_not_found(job_id) from exc
+            entry = await kv.get(key, validate_keys=False)
+        except KeyNotFoundError:
+            return None
         if entry.value is None:
-            raise _job_not_found(job_id)
+            return None
         job = job_pb2.Job()
         job.ParseFromString(entry.value)
         return job, entry.revision
@@ -128,16 +160,14 @@ class JobStore:
         job_id = job_id_from_name(name)
         kv = await self._bucket()
         while True:
-            job, revision = await self._get_with_revision(job_id)
-            if not in_scope(job_tenant(job), tenant):
-                raise _job_not_found(job_id)
+            key, job, revision = await self._locate(job_id, tenant)
             if is_terminal(job):
                 return job
             if change(job) is False:
                 return job
             job.update_time.CopyFrom(now_timestamp())
             try:
-                new_revision = await kv.update(job_id, _record(job), last=revision)
+                new_revision = await kv.update(key, _record(job), last=revision, validate_keys=False)
             except KeyWrongLastSequenceError:
                 continue
             await self._publish(job, new_revision)
@@ -160,75 +190,69 @@ class JobStore:
         return await self.update(name, mark_cancelled, tenant=tenant)
 
     async def list(
-        self, page_size: int, page_token: str, *, tenant: TenantScope, states: Sequence[int] = ()
+        self, page_size: int, page_token: str, *, tenant: TenantScope, where: JobFilter = EVERY_JOB
     ) -> tuple[list[job_pb2.Job], str]:
-        """Newest first, only the jobs in `tenant` (and in one of `states`, when given); the token of the next page ("" at the end)."""
+        """Newest first, only the jobs in `tenant` that `where` keeps; the token of the next page ("" at the end).
+
+        Reads the keys of the tenant's subtree (and the few of the old layout), never another
+        tenant's; a key whose id is outside the filter's time window is not read at all.
+        """
         page_size = JOB_PAGES.clamp(page_size, domain=DOMAIN)
-        wanted = _checked_states(states)
-        scope = _token_scope(tenant) + (f"/states:{','.join(map(str, sorted(wanted)))}" if wanted else "")
-        after = _after_key(decode_page_token(page_token, "jobs", scope=scope, domain=DOMAIN))
-        keys = await self._all_keys()
-        keys = sorted(keys, reverse=True)  # newest first
+        scope = f"{_token_scope(tenant)}|{where.fingerprint()}"
+        after = _after_id(decode_page_token(page_token, "jobs", scope=scope, domain=DOMAIN))
+        keys = [key for key in await self._scope_keys(tenant) if where.may_hold(job_id_of_key(key))]
+        keys.sort(key=job_id_of_key, reverse=True)  # newest first
         if after:
-            keys = [key for key in keys if key < after]
+            keys = [key for key in keys if job_id_of_key(key) < after]
         jobs: list[job_pb2.Job] = []
         last = ""
         for scanned, key in enumerate(keys, start=1):
             if len(jobs) == page_size or scanned > MAX_KEYS_SCANNED_PER_PAGE:
                 break
             last = key
-            try:
-                job, _ = await self._get_with_revision(key)
-            except NotFound:
-                continue  # deleted between listing and reading
-            if in_scope(job_tenant(job), tenant) and (not wanted or job.state in wanted):
-                jobs.append(job)
+            found = await self._read(key)  # None: deleted between listing and reading
+            if found is not None and in_scope(job_tenant(found[0]), tenant) and where.matches(found[0]):
+                jobs.append(found[0])
         more = bool(keys) and last != keys[-1]
-        next_token = encode_page_token("jobs", {"k": last}, scope=scope) if more else ""
+        next_token = encode_page_token("jobs", {"k": job_id_of_key(last)}, scope=scope) if more else ""
         return jobs, next_token
 
-    async def _all_keys(self) -> builtins.list[str]:  # `list` here is JobStore.list
-        """Every live job id, read from the bucket's stream by a pull consumer of its own.
-
-        Not kv.keys(): its watcher decides "no more keys" from the consumer's pending count
-        while the first keys may still be on their way to the client, so under load it
-        returned an empty list for a full bucket. A pull consumer receives nothing before it
-        asks, so its pending count is exact and every key is read.
-        """
+    async def _scope_keys(self, tenant: TenantScope) -> builtins.list[str]:  # `list` here is JobStore.list
         await self._bucket()  # the bucket (and its stream) exists
-        prefix = f"$KV.{JOBS_BUCKET}."
-        subscription = await self._js.pull_subscribe(
-            f"{prefix}>",
-            stream=f"KV_{JOBS_BUCKET}",
-            config=api.ConsumerConfig(
-                deliver_policy=api.DeliverPolicy.LAST_PER_SUBJECT,
-                ack_policy=api.AckPolicy.NONE,
-                headers_only=True,
-                mem_storage=True,
-                inactive_threshold=30.0,
-            ),
-        )
-        live: set[str] = set()
-        try:
-            remaining = (await subscription.consumer_info()).num_pending or 0
-            while remaining > 0:
-                for message in await subscription.fetch(min(remaining, _KEY_READ_BATCH), timeout=5):
-                    remaining = message.metadata.num_pending
-                    operation = (message.headers or {}).get("KV-Operation")
-                    if operation not in ("DEL", "PURGE"):
-                        live.add(message.subject.removeprefix(prefix))
-        finally:
-            await subscription.unsubscribe()
-        return list(live)
+        keys: builtins.list[str] = []
+        for subject_filter in scope_filters(tenant):
+            keys += await live_keys(self._js, subject_filter)
+        return keys
+
+    async def expire(self, retention_seconds: float, *, tenant: TenantScope, now: float | None = None) -> int:
+        """Removes the finished jobs in `tenant` that finished more than `retention_seconds` ago; how many.
+
+        A job that has not finished is never removed. Finished records never change (update()
+        leaves terminal jobs alone), so purging the key's subject loses no write, and it leaves
+        no delete marker behind that listings would have to walk past.
+        """
+        cutoff_ms = int(((time.time() if now is None else now) - retention_seconds) * 1000)
+        removed = 0
+        for key in await self._scope_keys(tenant):
+            id_ms = id_time_ms(job_id_of_key(key))
+            if id_ms is not None and id_ms >= cutoff_ms:
+                continue  # created after the cutoff: cannot have finished before it
+            found = await self._read(key)
+            if found is None or not in_scope(job_tenant(found[0]), tenant):
+                continue
+            job = found[0]
+            if is_terminal(job) and job.update_time.ToMilliseconds() < cutoff_ms:
+                await self._js.purge_stream(KV_STREAM, subject=f"{KEY_SUBJECT_PREFIX}{key}")
+                removed += 1
+        return removed
 
     async def watch(
         self, name: str, idle_timeout: float = 3600.0, *, tenant: TenantScope
     ) -> AsyncIterator[job_pb2.JobEvent]:
         """The current state first, then every change, ending after the terminal state."""
-        job_id = job_id_from_name(name)
-        await self.get(name, tenant=tenant)  # NOT_FOUND before any stream starts
+        key, _, _ = await self._locate(job_id_from_name(name), tenant)  # NOT_FOUND before any stream starts
         kv = await self._bucket()
-        watcher = await kv.watch(job_id)
+        watcher = await kv.watch(key)
         try:
             while True:
                 try:
@@ -248,26 +272,12 @@ class JobStore:
             await watcher.stop()
 
 
-def _checked_states(states: Sequence[int]) -> frozenset[int]:
-    """The states a listing keeps; an unknown or UNSPECIFIED one is INVALID_ARGUMENT JOB_STATE_INVALID."""
-    known = set(job_pb2.JobState.values()) - {job_pb2.JOB_STATE_UNSPECIFIED}
-    unknown = [state for state in states if state not in known]
-    if unknown:
-        raise InvalidArgument(
-            "JOB_STATE_INVALID",
-            f"states must name job states (QUEUED ... CANCELLED); got {unknown[0]}.",
-            domain=DOMAIN,
-            metadata={"state": str(unknown[0])},
-        )
-    return frozenset(states)
-
-
 def _token_scope(tenant: TenantScope) -> str:
     """A page token works only for the scope it was issued in ("*" cannot be a tenant id)."""
     return "*" if tenant is ALL_TENANTS else f"tenant:{tenant}"
 
 
-def _after_key(after: dict[str, object] | None) -> str:
+def _after_id(after: dict[str, object] | None) -> str:
     if after is None:
         return ""
     key = after.get("k")

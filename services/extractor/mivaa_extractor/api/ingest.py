@@ -163,6 +163,7 @@ class Ingestor:
                         pages_total=info.page_count,
                         filename=request.filename,
                         tenant=request.tenant,
+                        labels=request.labels,
                     )
                 )
                 await self._enqueue(job, sha256, request)

@@ -11,6 +11,7 @@ from mivaa.extractor.v1 import extractor_service_pb2_grpc
 from mivaa_extractor.adapters.search_proto import document_to_proto
 from mivaa_extractor.api.ingest import Ingestor, new_upload_request
 from mivaa_extractor.api.page_rendering import PageRenderer, new_render_request
+from mivaa_extractor.job_filter import JobFilter, new_job_filter
 from mivaa_extractor.jobs import DOMAIN
 from mivaa_extractor.ports import JobRecords
 from mivaa_platform.bus_errors import bus_errors
@@ -67,10 +68,10 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
             return pb.GetJobResponse(job=await self._jobs.get(request.name, tenant=tenant_of(context)))
 
     async def ListJobs(self, request: pb.ListJobsRequest, context: grpc.aio.ServicerContext) -> pb.ListJobsResponse:
+        tenant = tenant_of(context)
+        where = _job_filter(request)
         with bus_errors(domain=DOMAIN):
-            jobs, next_token = await self._jobs.list(
-                request.page_size, request.page_token, tenant=tenant_of(context), states=list(request.states)
-            )
+            jobs, next_token = await self._jobs.list(request.page_size, request.page_token, tenant=tenant, where=where)
         return pb.ListJobsResponse(jobs=jobs, next_page_token=next_token)
 
     async def WatchJob(
@@ -105,3 +106,15 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
             page_height=image.page_height,
             page_count=image.page_count,
         )
+
+
+def _job_filter(request: pb.ListJobsRequest) -> JobFilter:
+    def millis(field: str) -> int | None:
+        return getattr(request, field).ToMilliseconds() if request.HasField(field) else None
+
+    return new_job_filter(
+        states=request.states,
+        labels=request.labels,
+        after_ms=millis("create_time_after"),
+        before_ms=millis("create_time_before"),
+    )

@@ -10,7 +10,6 @@ from mivaa_extractor.jobs import DOMAIN, job_tenant, task_tenant
 from mivaa_extractor.ports import DocumentCatalog, JobRecords, Originals
 from mivaa_extractor.task_seal import TaskSealer
 from mivaa_platform.errors import InvalidArgument, MivaaError, NotFound
-from mivaa_platform.tenancy import ALL_TENANTS
 
 log = logging.getLogger("mivaa.extractor.pipeline")
 
@@ -35,10 +34,10 @@ class TaskAdmission:
         for exactly this task.
         """
         try:
-            # Every tenant's: the task's own claim of its tenant is what is checked here.
-            job = await self._jobs.get(task.job, tenant=ALL_TENANTS)
+            # In the task's own tenant: a task claiming another tenant than its job's finds no job.
+            job = await self._jobs.get(task.job, tenant=task_tenant(task))
         except (NotFound, InvalidArgument):
-            raise rejected(task, "its job does not exist") from None
+            raise rejected(task, "its job does not exist in its tenant") from None
         if job.document != task.document or job_tenant(job) != task_tenant(task):
             raise rejected(task, "its job belongs to another document or tenant")
         try:

@@ -4,6 +4,8 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Job, JobEvent, JobState } from "../../jobs/v1/job_pb";
 import { file_mivaa_jobs_v1_job } from "../../jobs/v1/job_pb";
 import type { Document } from "../../search/v1/search_service_pb";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mivaa/extractor/v1/extractor_service.proto.
  */
 export const file_mivaa_extractor_v1_extractor_service: GenFile = /*@__PURE__*/
-  fileDesc("CiptaXZhYS9leHRyYWN0b3IvdjEvZXh0cmFjdG9yX3NlcnZpY2UucHJvdG8SEm1pdmFhLmV4dHJhY3Rvci52MSJTCg5VcGxvYWRNZXRhZGF0YRIQCghmaWxlbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIOCgZsYWJlbHMYAyADKAkSEAoIcGFzc3dvcmQYBCABKAkiawoVVXBsb2FkRG9jdW1lbnRSZXF1ZXN0EjYKCG1ldGFkYXRhGAEgASgLMiIubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZE1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIJCgdjb250ZW50IncKFlVwbG9hZERvY3VtZW50UmVzcG9uc2USKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQSHwoDam9iGAIgASgLMhIubWl2YWEuam9icy52MS5Kb2ISDwoHY3JlYXRlZBgDIAEoCCIdCg1HZXRKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiMQoOR2V0Sm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIubWl2YWEuam9icy52MS5Kb2IiYQoPTGlzdEpvYnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEicKBnN0YXRlcxgDIAMoDjIXLm1pdmFhLmpvYnMudjEuSm9iU3RhdGUiTQoQTGlzdEpvYnNSZXNwb25zZRIgCgRqb2JzGAEgAygLMhIubWl2YWEuam9icy52MS5Kb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh8KD1dhdGNoSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIjoKEFdhdGNoSm9iUmVzcG9uc2USJgoFZXZlbnQYASABKAsyFy5taXZhYS5qb2JzLnYxLkpvYkV2ZW50IiAKEENhbmNlbEpvYlJlcXVlc3QSDAoEbmFtZRgBIAEoCSI0ChFDYW5jZWxKb2JSZXNwb25zZRIfCgNqb2IYASABKAsyEi5taXZhYS5qb2JzLnYxLkpvYiJoChFSZW5kZXJQYWdlUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBHBhZ2UYAiABKAUSEQoJbWF4X3dpZHRoGAMgASgFEhIKCm1heF9oZWlnaHQYBCABKAUSEAoIcGFzc3dvcmQYBSABKAkifQoSUmVuZGVyUGFnZVJlc3BvbnNlEgsKA3BuZxgBIAEoDBINCgV3aWR0aBgCIAEoBRIOCgZoZWlnaHQYAyABKAUSEgoKcGFnZV93aWR0aBgEIAEoAhITCgtwYWdlX2hlaWdodBgFIAEoAhISCgpwYWdlX2NvdW50GAYgASgFMrUEChBFeHRyYWN0b3JTZXJ2aWNlEmkKDlVwbG9hZERvY3VtZW50EikubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZERvY3VtZW50UmVxdWVzdBoqLm1pdmFhLmV4dHJhY3Rvci52MS5VcGxvYWREb2N1bWVudFJlc3BvbnNlKAESTwoGR2V0Sm9iEiEubWl2YWEuZXh0cmFjdG9yLnYxLkdldEpvYlJlcXVlc3QaIi5taXZhYS5leHRyYWN0b3IudjEuR2V0Sm9iUmVzcG9uc2USVQoITGlzdEpvYnMSIy5taXZhYS5leHRyYWN0b3IudjEuTGlzdEpvYnNSZXF1ZXN0GiQubWl2YWEuZXh0cmFjdG9yLnYxLkxpc3RKb2JzUmVzcG9uc2USVwoIV2F0Y2hKb2ISIy5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hKb2JSZXF1ZXN0GiQubWl2YWEuZXh0cmFjdG9yLnYxLldhdGNoSm9iUmVzcG9uc2UwARJYCglDYW5jZWxKb2ISJC5taXZhYS5leHRyYWN0b3IudjEuQ2FuY2VsSm9iUmVxdWVzdBolLm1pdmFhLmV4dHJhY3Rvci52MS5DYW5jZWxKb2JSZXNwb25zZRJbCgpSZW5kZXJQYWdlEiUubWl2YWEuZXh0cmFjdG9yLnYxLlJlbmRlclBhZ2VSZXF1ZXN0GiYubWl2YWEuZXh0cmFjdG9yLnYxLlJlbmRlclBhZ2VSZXNwb25zZWIGcHJvdG8z", [file_mivaa_jobs_v1_job, file_mivaa_search_v1_search_service]);
+  fileDesc("CiptaXZhYS9leHRyYWN0b3IvdjEvZXh0cmFjdG9yX3NlcnZpY2UucHJvdG8SEm1pdmFhLmV4dHJhY3Rvci52MSJTCg5VcGxvYWRNZXRhZGF0YRIQCghmaWxlbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIOCgZsYWJlbHMYAyADKAkSEAoIcGFzc3dvcmQYBCABKAkiawoVVXBsb2FkRG9jdW1lbnRSZXF1ZXN0EjYKCG1ldGFkYXRhGAEgASgLMiIubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZE1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIJCgdjb250ZW50IncKFlVwbG9hZERvY3VtZW50UmVzcG9uc2USKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQSHwoDam9iGAIgASgLMhIubWl2YWEuam9icy52MS5Kb2ISDwoHY3JlYXRlZBgDIAEoCCIdCg1HZXRKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiMQoOR2V0Sm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIubWl2YWEuam9icy52MS5Kb2Ii4AEKD0xpc3RKb2JzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRInCgZzdGF0ZXMYAyADKA4yFy5taXZhYS5qb2JzLnYxLkpvYlN0YXRlEg4KBmxhYmVscxgEIAMoCRI1ChFjcmVhdGVfdGltZV9hZnRlchgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNgoSY3JlYXRlX3RpbWVfYmVmb3JlGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJNChBMaXN0Sm9ic1Jlc3BvbnNlEiAKBGpvYnMYASADKAsyEi5taXZhYS5qb2JzLnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiHwoPV2F0Y2hKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiOgoQV2F0Y2hKb2JSZXNwb25zZRImCgVldmVudBgBIAEoCzIXLm1pdmFhLmpvYnMudjEuSm9iRXZlbnQiIAoQQ2FuY2VsSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIjQKEUNhbmNlbEpvYlJlc3BvbnNlEh8KA2pvYhgBIAEoCzISLm1pdmFhLmpvYnMudjEuSm9iImgKEVJlbmRlclBhZ2VSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEcGFnZRgCIAEoBRIRCgltYXhfd2lkdGgYAyABKAUSEgoKbWF4X2hlaWdodBgEIAEoBRIQCghwYXNzd29yZBgFIAEoCSJ9ChJSZW5kZXJQYWdlUmVzcG9uc2USCwoDcG5nGAEgASgMEg0KBXdpZHRoGAIgASgFEg4KBmhlaWdodBgDIAEoBRISCgpwYWdlX3dpZHRoGAQgASgCEhMKC3BhZ2VfaGVpZ2h0GAUgASgCEhIKCnBhZ2VfY291bnQYBiABKAUytQQKEEV4dHJhY3RvclNlcnZpY2USaQoOVXBsb2FkRG9jdW1lbnQSKS5taXZhYS5leHRyYWN0b3IudjEuVXBsb2FkRG9jdW1lbnRSZXF1ZXN0GioubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZERvY3VtZW50UmVzcG9uc2UoARJPCgZHZXRKb2ISIS5taXZhYS5leHRyYWN0b3IudjEuR2V0Sm9iUmVxdWVzdBoiLm1pdmFhLmV4dHJhY3Rvci52MS5HZXRKb2JSZXNwb25zZRJVCghMaXN0Sm9icxIjLm1pdmFhLmV4dHJhY3Rvci52MS5MaXN0Sm9ic1JlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuTGlzdEpvYnNSZXNwb25zZRJXCghXYXRjaEpvYhIjLm1pdmFhLmV4dHJhY3Rvci52MS5XYXRjaEpvYlJlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hKb2JSZXNwb25zZTABElgKCUNhbmNlbEpvYhIkLm1pdmFhLmV4dHJhY3Rvci52MS5DYW5jZWxKb2JSZXF1ZXN0GiUubWl2YWEuZXh0cmFjdG9yLnYxLkNhbmNlbEpvYlJlc3BvbnNlElsKClJlbmRlclBhZ2USJS5taXZhYS5leHRyYWN0b3IudjEuUmVuZGVyUGFnZVJlcXVlc3QaJi5taXZhYS5leHRyYWN0b3IudjEuUmVuZGVyUGFnZVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_mivaa_jobs_v1_job, file_mivaa_search_v1_search_service]);
 
 /**
  * @generated from message mivaa.extractor.v1.UploadMetadata
@@ -151,6 +153,10 @@ export const GetJobResponseSchema: GenMessage<GetJobResponse> = /*@__PURE__*/
   messageDesc(file_mivaa_extractor_v1_extractor_service, 4);
 
 /**
+ * The caller's jobs, newest first. Every filter given must hold (states: any
+ * one of them; labels: every one of them). A page token works only with the
+ * filters it was issued for (INVALID_PAGE_TOKEN otherwise).
+ *
  * @generated from message mivaa.extractor.v1.ListJobsRequest
  */
 export type ListJobsRequest = Message<"mivaa.extractor.v1.ListJobsRequest"> & {
@@ -162,18 +168,39 @@ export type ListJobsRequest = Message<"mivaa.extractor.v1.ListJobsRequest"> & {
   pageSize: number;
 
   /**
-   * From a previous ListJobsResponse.next_page_token (issued for the same states).
+   * From a previous ListJobsResponse.next_page_token.
    *
    * @generated from field: string page_token = 2;
    */
   pageToken: string;
 
   /**
-   * Only jobs in one of these states; empty means every state.
+   * Only jobs in one of these states (at most 6, none UNSPECIFIED).
    *
    * @generated from field: repeated mivaa.jobs.v1.JobState states = 3;
    */
   states: JobState[];
+
+  /**
+   * Only jobs whose upload carried every one of these labels (at most 32).
+   *
+   * @generated from field: repeated string labels = 4;
+   */
+  labels: string[];
+
+  /**
+   * Only jobs created at or after this time.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time_after = 5;
+   */
+  createTimeAfter?: Timestamp;
+
+  /**
+   * Only jobs created before this time.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time_before = 6;
+   */
+  createTimeBefore?: Timestamp;
 };
 
 /**

@@ -1,0 +1,82 @@
+"""Where job records live in the `mivaa-jobs` KV bucket: one subject subtree per tenant.
+
+A job's key is `<tenant>.<job_id>`, the tenant written as in job event subjects (a '.' in it
+is `%2E`, tenant_subject_token), so the bucket's stream holds a tenant's records under
+`$KV.mivaa-jobs.<tenant>.>` and listing one tenant reads that subtree only. Keys are looked up
+by name with the tenant the caller knows, one read each.
+
+Records written before this layout sit under their bare job id (one subject token, which no
+key of this layout is): `$KV.mivaa-jobs.*` lists exactly those. They stay readable under their
+old key (every lookup falls back to it, and tenant listings include them) until retention
+removes them once they are finished; nothing moves them, so no write ever races a move.
+
+'%' is not in nats-py's KV key alphabet, so keys are passed with validate_keys=False; every key
+is built here from a checked tenant id and a checked job id.
+"""
+
+from __future__ import annotations
+
+from nats.js import JetStreamContext, api
+
+from mivaa_platform.messaging import JOBS_BUCKET, tenant_subject_token
+from mivaa_platform.tenancy import ALL_TENANTS, TenantScope
+
+KEY_SUBJECT_PREFIX = f"$KV.{JOBS_BUCKET}."
+KV_STREAM = f"KV_{JOBS_BUCKET}"
+_KEY_READ_BATCH = 1000
+
+
+def job_key(tenant: str, job_id: str) -> str:
+    return f"{tenant_subject_token(tenant)}.{job_id}"
+
+
+def job_id_of_key(key: str) -> str:
+    """The job id in a key of either layout (the last token)."""
+    return key.rpartition(".")[2]
+
+
+def any_tenant_subject(job_id: str) -> str:
+    """The subject of the job's record in whichever tenant holds it (a wildcard for a last-message get)."""
+    return f"{KEY_SUBJECT_PREFIX}*.{job_id}"
+
+
+def scope_filters(tenant: TenantScope) -> list[str]:
+    """Subjects holding every record `tenant` may see: its own subtree and the old bare-id keys,
+    whose tenant is only known once read; every key for ALL_TENANTS."""
+    if tenant is ALL_TENANTS:
+        return [f"{KEY_SUBJECT_PREFIX}>"]
+    return [f"{KEY_SUBJECT_PREFIX}{tenant_subject_token(tenant)}.>", f"{KEY_SUBJECT_PREFIX}*"]
+
+
+async def live_keys(js: JetStreamContext, subject_filter: str) -> list[str]:
+    """Every live key under `subject_filter`, read from the bucket's stream by a pull consumer of its own.
+
+    Not kv.keys(): its watcher decides "no more keys" from the consumer's pending count
+    while the first keys may still be on their way to the client, so under load it
+    returned an empty list for a full bucket. A pull consumer receives nothing before it
+    asks, so its pending count is exact and every key is read. Headers only: no record is
+    transferred, and the server walks only the subjects under the filter.
+    """
+    subscription = await js.pull_subscribe(
+        subject_filter,
+        stream=KV_STREAM,
+        config=api.ConsumerConfig(
+            deliver_policy=api.DeliverPolicy.LAST_PER_SUBJECT,
+            ack_policy=api.AckPolicy.NONE,
+            headers_only=True,
+            mem_storage=True,
+            inactive_threshold=30.0,
+        ),
+    )
+    live: set[str] = set()
+    try:
+        remaining = (await subscription.consumer_info()).num_pending or 0
+        while remaining > 0:
+            for message in await subscription.fetch(min(remaining, _KEY_READ_BATCH), timeout=5):
+                remaining = message.metadata.num_pending
+                operation = (message.headers or {}).get("KV-Operation")
+                if operation not in ("DEL", "PURGE"):
+                    live.add(message.subject.removeprefix(KEY_SUBJECT_PREFIX))
+    finally:
+        await subscription.unsubscribe()
+    return list(live)
