@@ -119,11 +119,11 @@ class SpooledChunkWriter:
         spool_dir: str | None,
     ) -> None:
         self._open_call = open_call
-        self._header = header
         self._document = document
         # Owned by the writer until commit or abort closes it, so no `with` block can hold it.
         self._spool: IO[bytes] = tempfile.TemporaryFile(dir=spool_dir or None, prefix="mivaa-upsert-")  # noqa: SIM115
         self._call: grpc.aio.StreamUnaryCall | None = None
+        self._append(header)  # the stream's first message
 
     def _append(self, request: search_service_pb2.UpsertChunksRequest) -> None:
         data = request.SerializeToString()
@@ -142,7 +142,6 @@ class SpooledChunkWriter:
 
     async def _requests(self) -> AsyncIterator[search_service_pb2.UpsertChunksRequest]:
         # Plain reads: the spool was written moments ago and sits in the page cache.
-        yield self._header
         while prefix := self._spool.read(_LENGTH.size):
             (length,) = _LENGTH.unpack(prefix)
             yield search_service_pb2.UpsertChunksRequest.FromString(self._spool.read(length))
