@@ -1,12 +1,13 @@
 // Runs one call at a time for a screen: the latest wins, errors become plain words,
-// an invalid token signs out.
-import { useCallback, useRef, useState } from "react";
+// an invalid token signs out, and a call still running when the screen goes away is aborted.
+import { useCallback, useEffect, useRef, useState } from "react";
 import { describeError, isUnauthenticated } from "./errors";
 
 export function useCall(onAuthError: () => void) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
   const current = useRef<AbortController | null>(null);
+  useEffect(() => () => current.current?.abort(), []);
 
   const run = useCallback(
     async (work: (signal: AbortSignal) => Promise<void>) => {

@@ -1,9 +1,8 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import type { ScreenProps } from "../App";
 import type { Job } from "../gen/mivaa/jobs/v1/job_pb";
 import { HEALTH_SERVICE_HEADER, JOB_FILTERS, SERVICES, healthWord, type HealthWord } from "../lib/admin";
 import { STREAM_TIMEOUT_MS } from "../lib/api";
-import { describeError, isUnauthenticated } from "../lib/errors";
 import { isFinished, progressLabel } from "../lib/progress";
 import { documentHref } from "../lib/route";
 import { useCall } from "../lib/useCall";
@@ -57,35 +56,16 @@ function ServiceHealth({ clients }: ScreenProps) {
 /** One job: its progress, followed live (WatchJob) on request, and cancel while it runs. */
 function JobRow({ job: listed, clients, onAuthError }: ScreenProps & { job: Job }) {
   const [job, setJob] = useState(listed);
-  const [watching, setWatching] = useState(false);
-  const [error, setError] = useState("");
-  const abort = useRef<AbortController | null>(null);
-  useEffect(() => () => abort.current?.abort(), []);
-
-  async function watch() {
-    abort.current?.abort();
-    const controller = new AbortController();
-    abort.current = controller;
-    setWatching(true);
-    setError("");
-    try {
-      await followJob(clients.extractor, job.name, controller.signal, setJob, { timeoutMs: STREAM_TIMEOUT_MS });
-    } catch (e) {
-      if (isUnauthenticated(e)) return onAuthError();
-      setError(describeError(e));
-    } finally {
-      if (abort.current === controller) setWatching(false);
-    }
-  }
-  async function cancel() {
-    setError("");
-    try {
-      setJob((await clients.extractor.cancelJob({ name: job.name })).job ?? job);
-    } catch (e) {
-      if (isUnauthenticated(e)) return onAuthError();
-      setError(describeError(e));
-    }
-  }
+  // Two calls of their own: cancelling does not stop the watch, which then sees the job end.
+  const watching = useCall(onAuthError);
+  const cancelling = useCall(onAuthError);
+  const error = watching.error || cancelling.error;
+  const watch = () =>
+    watching.run((signal) => followJob(clients.extractor, job.name, signal, setJob, { timeoutMs: STREAM_TIMEOUT_MS }));
+  const cancel = () =>
+    cancelling.run(async (signal) => {
+      setJob((await clients.extractor.cancelJob({ name: job.name }, { signal })).job ?? job);
+    });
 
   const finished = isFinished(job);
   const problem = job.error?.message || job.error?.reason;
@@ -104,8 +84,8 @@ function JobRow({ job: listed, clients, onAuthError }: ScreenProps & { job: Job 
       <td>{job.createTime ? new Date(Number(job.createTime.seconds) * 1000).toLocaleString() : ""}</td>
       <td className="actions">
         {!finished && (
-          <button type="button" disabled={watching} onClick={() => void watch()} aria-label={`Watch ${job.filename || job.name}`}>
-            {watching ? "Watching…" : "Watch"}
+          <button type="button" disabled={watching.busy} onClick={() => void watch()} aria-label={`Watch ${job.filename || job.name}`}>
+            {watching.busy ? "Watching…" : "Watch"}
           </button>
         )}
         {!finished && (
