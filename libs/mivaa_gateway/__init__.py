@@ -41,6 +41,10 @@ Each option below switches one thing on (render() keywords; CLI flags in --help)
   upstream_tls_cert,         TLS, verifies the CA and presents this client certificate
   upstream_tls_key           (mTLS).
   max_concurrent_streams     HTTP/2 streams per downstream connection (default 1000).
+  console_dir |              the web console on this origin: the built files served by
+  console_upstream           Envoy itself, or (in a cluster) GET of "/", /index.html,
+                             /favicon.svg and /assets/* routed to the console's static
+                             file server (host:port). Those GETs need no token.
 
 The admin interface is always a unix socket (admin_socket, mode 0600), never a TCP port:
 

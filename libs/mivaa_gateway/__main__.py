@@ -22,7 +22,9 @@ def main() -> None:
     parser.add_argument("--listen-address", default="127.0.0.1")
     parser.add_argument("--upstream", action="append", default=[], help="name=host:port")
     parser.add_argument("--cors-origin", action="append", default=[])
-    parser.add_argument("--console-dir", help="the built web console (console/dist), served on this origin")
+    console = parser.add_mutually_exclusive_group()
+    console.add_argument("--console-dir", help="the built web console (console/dist), served on this origin")
+    console.add_argument("--console-upstream", help="host:port of the console's static file server (in a cluster)")
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
     parser.add_argument("--jwks-path")
@@ -50,6 +52,7 @@ def main() -> None:
             upstreams=upstreams,
             cors_origins=args.cors_origin,
             console_dir=args.console_dir,
+            console_upstream=args.console_upstream,
             listen_address=args.listen_address,
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,

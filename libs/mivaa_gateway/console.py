@@ -1,9 +1,13 @@
-"""The web console's static files, served by Envoy itself on the gateway's own origin.
+"""The web console's static files, on the gateway's own origin (no CORS: the page and its
+grpc-web calls share one origin).
 
-Each file of the built console (console/dist) becomes one exact-path route with a
-direct_response that Envoy reads at start: no file server, no CORS (the page and its
-grpc-web calls share one origin), and nothing but GET of those exact paths is opened
-without a token. A rebuilt console is served after the gateway restarts.
+Locally (console_dir) each file of the built console (console/dist) becomes one exact-path
+route with a direct_response that Envoy reads at start: no file server, and nothing but GET
+of those exact paths is opened without a token; a rebuilt console is served after the
+gateway restarts. In a cluster (console_upstream) the files come from the console's static
+file server (its image holds the build, so the gateway need not know the hashed names):
+GET of the paths a Vite build has ("/", index.html, favicon.svg, /assets/*) is routed there.
+Either way the gateway sets the caching and security headers, here in one place.
 """
 
 from __future__ import annotations
@@ -54,26 +58,68 @@ def console_matches(files: dict[str, pathlib.Path]) -> list[dict]:
 def console_routes(files: dict[str, pathlib.Path]) -> list[dict]:
     routes = []
     for match, (url_path, path) in zip(console_matches(files), files.items(), strict=True):
-        # Vite names assets by content hash: cache them for good; index.html is always revalidated.
-        hashed = url_path.startswith("/assets/")
-        headers = {
-            "content-type": CONTENT_TYPES[path.suffix],
-            "cache-control": "public, max-age=31536000, immutable" if hashed else "no-cache",
-            "x-content-type-options": "nosniff",
-            "content-security-policy": CONTENT_SECURITY_POLICY,
-            "referrer-policy": "no-referrer",
-        }
+        headers = {"content-type": CONTENT_TYPES[path.suffix], **_served_headers(url_path.startswith(ASSETS))}
         routes.append(
             {
                 "match": match,
                 "direct_response": {"status": 200, "body": {"filename": str(path.resolve())}},
-                "response_headers_to_add": [
-                    {"header": {"key": key, "value": value}, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
-                    for key, value in headers.items()
-                ],
+                "response_headers_to_add": _overwrite(headers),
             }
         )
     return routes
+
+
+# What a Vite build serves: index.html (also as "/"), the public folder's favicon and the
+# content-hashed bundle under /assets/.
+ASSETS = "/assets/"
+UPSTREAM_PATHS: tuple[dict, ...] = (
+    {"path": "/"},
+    {"path": "/index.html"},
+    {"path": "/favicon.svg"},
+    {"prefix": ASSETS},
+)
+UPSTREAM_CLUSTER = "console"
+
+
+def upstream_matches() -> list[dict]:
+    return [{**path, "headers": [_get_or_head()]} for path in UPSTREAM_PATHS]
+
+
+def upstream_routes() -> list[dict]:
+    return [
+        {
+            "match": match,
+            "route": {"cluster": UPSTREAM_CLUSTER, "timeout": "10s"},
+            # The file server's own content type stays; nothing it says about caching or framing does.
+            "response_headers_to_add": _overwrite(_served_headers("prefix" in match)),
+        }
+        for match in upstream_matches()
+    ]
+
+
+def open_upstream_permissions() -> dict:
+    """RBAC: GET/HEAD of the console's paths, for anyone."""
+    paths = [
+        {"url_path": {"path": {"exact": p["path"]} if "path" in p else {"prefix": p["prefix"]}}} for p in UPSTREAM_PATHS
+    ]
+    return {"and_rules": {"rules": [{"header": _get_or_head()}, {"or_rules": {"rules": paths}}]}}
+
+
+def _served_headers(hashed: bool) -> dict[str, str]:
+    return {
+        # Vite names assets by content hash: cache them for good; index.html is always revalidated.
+        "cache-control": "public, max-age=31536000, immutable" if hashed else "no-cache",
+        "x-content-type-options": "nosniff",
+        "content-security-policy": CONTENT_SECURITY_POLICY,
+        "referrer-policy": "no-referrer",
+    }
+
+
+def _overwrite(headers: dict[str, str]) -> list[dict]:
+    return [
+        {"header": {"key": key, "value": value}, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
+        for key, value in headers.items()
+    ]
 
 
 def _get_or_head() -> dict:
@@ -89,4 +135,18 @@ def open_console_permissions(files: dict[str, pathlib.Path]) -> dict:
                 {"or_rules": {"rules": [{"url_path": {"path": {"exact": p}}} for p in files]}},
             ]
         }
+    }
+
+
+def upstream_cluster(address: str) -> dict:
+    """The console's static file server: HTTP/1.1 inside the cluster (it serves public files only)."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise SystemExit(f"console upstream must be host:port: {address}")
+    endpoint = {"endpoint": {"address": {"socket_address": {"address": host, "port_value": int(port)}}}}
+    return {
+        "name": UPSTREAM_CLUSTER,
+        "type": "STRICT_DNS",
+        "connect_timeout": "2s",
+        "load_assignment": {"cluster_name": UPSTREAM_CLUSTER, "endpoints": [{"lb_endpoints": [endpoint]}]},
     }

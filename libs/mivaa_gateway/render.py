@@ -15,6 +15,16 @@ from mivaa_gateway.console import (
     console_matches,
     console_routes,
     open_console_permissions,
+    open_upstream_permissions,
+)
+from mivaa_gateway.console import (
+    upstream_cluster as console_cluster,
+)
+from mivaa_gateway.console import (
+    upstream_matches as console_upstream_matches,
+)
+from mivaa_gateway.console import (
+    upstream_routes as console_upstream_routes,
 )
 from mivaa_gateway.rate_limits import RateLimits
 from mivaa_gateway.routes import method_routes
@@ -64,6 +74,7 @@ def render(
     stats_tls_key: str | None = None,
     stats_client_ca: str | None = None,
     console_dir: str | pathlib.Path | None = None,
+    console_upstream: str | None = None,
 ) -> str:
     missing = [name for name in UPSTREAMS if name not in upstreams]
     if missing:
@@ -72,6 +83,8 @@ def render(
         raise SystemExit("tls_cert and tls_key go together")
     if jwks_path and jwks_uri:
         raise SystemExit("jwks_path or jwks_uri, not both")
+    if console_dir and console_upstream:
+        raise SystemExit("console_dir or console_upstream, not both")
     if bool(upstream_tls_cert) != bool(upstream_tls_key) or (upstream_tls_cert and not upstream_tls_ca):
         raise SystemExit("upstream_tls_cert and upstream_tls_key go together, with upstream_tls_ca")
     if not admin_socket.startswith("/") or len(admin_socket) > MAX_SOCKET_PATH - 1:
@@ -94,6 +107,11 @@ def render(
     ).rstrip("\n")
     authenticated = bool(jwks_path or jwks_uri)
     console = console_files(pathlib.Path(console_dir)) if console_dir else {}
+    if console_upstream:
+        open_matches, open_permissions = console_upstream_matches(), open_upstream_permissions()
+    else:
+        open_matches = console_matches(console)
+        open_permissions = open_console_permissions(console) if console else None
     limits = rate_limits if authenticated else None  # budgets are per subject: only with tokens
     filters: list[dict] = []
     extra_clusters: list[dict] = []
@@ -109,8 +127,8 @@ def render(
             provider=provider,
             rate_limited=limits is not None,
             buffered=max_upload_bytes is not None,
-            open_matches=tuple(console_matches(console)),
-            open_permissions=open_console_permissions(console) if console else None,
+            open_matches=tuple(open_matches),
+            open_permissions=open_permissions,
         )
         if jwks_uri and urllib.parse.urlsplit(jwks_uri).scheme == "https":
             host = urllib.parse.urlsplit(jwks_uri).hostname or ""
@@ -128,6 +146,8 @@ def render(
                 },
             }
         ]
+    if console_upstream:
+        extra_clusters = [*extra_clusters, console_cluster(console_upstream)]
     upstream_tls = (
         {"ca": upstream_tls_ca, "cert": upstream_tls_cert, "key": upstream_tls_key} if upstream_tls_ca else None
     )
@@ -145,7 +165,7 @@ def render(
         CORS_ORIGINS=json.dumps(origins),
         MAX_CONCURRENT_STREAMS=max_concurrent_streams,
         METHOD_ROUTES=yaml_block(
-            console_routes(console)
+            (console_upstream_routes() if console_upstream else console_routes(console))
             + method_routes(rate_limits=limits, max_upload_bytes=max_upload_bytes, optional=optional),
             24,
         ),
