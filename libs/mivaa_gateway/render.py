@@ -107,6 +107,7 @@ def render(
     ).rstrip("\n")
     authenticated = bool(jwks_path or jwks_uri)
     console = console_files(pathlib.Path(console_dir)) if console_dir else {}
+    open_permissions: dict | None
     if console_upstream:
         open_matches, open_permissions = console_upstream_matches(), open_upstream_permissions()
     else:
