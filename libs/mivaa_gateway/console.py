@@ -12,8 +12,14 @@ Either way the gateway sets the caching and security headers, here in one place.
 
 from __future__ import annotations
 
+import json
 import pathlib
+from dataclasses import dataclass, field
 
+from mivaa_gateway.oidc import Oidc, console_config
+
+# The console's settings (an OpenID provider to sign in with), written by the gateway itself.
+CONFIG_PATH = "/config.json"
 # Envoy refuses a direct_response body over this (its default is 4 KiB); the console's
 # files are far below it (the build fails when the initial bundle passes 500 kB gzip).
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -28,11 +34,68 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
     ".woff2": "font/woff2",
 }
-# The page may talk to its own origin only; no inline script, no framing.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-)
+
+
+def content_security_policy(connect: tuple[str, ...] = ()) -> str:
+    """The page may talk to its own origin only (and to an OpenID provider's, when configured,
+    for discovery and the token exchange); no inline script, no framing."""
+    sources = " ".join(("'self'", *connect))
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        f"connect-src {sources}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+@dataclass
+class ConsoleServing:
+    """What serving the console adds to the gateway's config."""
+
+    routes: list[dict] = field(default_factory=list)
+    open_matches: list[dict] = field(default_factory=list)  # jwt_authn lets these pass without a token
+    open_permissions: dict | None = None  # and RBAC lets anyone make them
+    clusters: list[dict] = field(default_factory=list)
+    route_config_options: dict | None = None
+
+
+def console_serving(
+    console_dir: str | pathlib.Path | None, console_upstream: str | None, oidc: Oidc | None
+) -> ConsoleServing:
+    if console_dir and console_upstream:
+        raise SystemExit("console_dir or console_upstream, not both")
+    if not (console_dir or console_upstream):
+        return ConsoleServing()
+    csp = content_security_policy((oidc.origin,) if oidc else ())
+    config: dict = {
+        "match": _get({"path": CONFIG_PATH}),
+        "direct_response": {"status": 200, "body": {"inline_string": json.dumps(console_config(oidc))}},
+        "response_headers_to_add": _overwrite({"content-type": CONTENT_TYPES[".json"], **_served_headers(False, csp)}),
+    }
+    config_rule = {"url_path": {"path": {"exact": CONFIG_PATH}}}
+    if console_upstream:
+        return ConsoleServing(
+            routes=[config, *upstream_routes(csp)],
+            open_matches=[config["match"], *upstream_matches()],
+            open_permissions=_open_get(
+                [config_rule, *({"url_path": {"path": _path_matcher(p)}} for p in UPSTREAM_PATHS)]
+            ),
+            clusters=[upstream_cluster(console_upstream)],
+        )
+    files = console_files(pathlib.Path(console_dir or ""))
+    return ConsoleServing(
+        routes=[config, *console_routes(files, csp)],
+        open_matches=[config["match"], *console_matches(files)],
+        open_permissions=_open_get([config_rule, *({"url_path": {"path": {"exact": p}}} for p in files)]),
+        route_config_options={"max_direct_response_body_size_bytes": MAX_FILE_BYTES},
+    )
+
+
+def _open_get(paths: list[dict]) -> dict:
+    """RBAC: GET/HEAD of exactly these paths, for anyone (the page itself holds no data)."""
+    return {"and_rules": {"rules": [{"header": _get_or_head()}, {"or_rules": {"rules": paths}}]}}
+
+
+def _path_matcher(path: dict) -> dict:
+    return {"exact": path["path"]} if "path" in path else {"prefix": path["prefix"]}
 
 
 def console_files(dist: pathlib.Path) -> dict[str, pathlib.Path]:
@@ -52,13 +115,13 @@ def console_files(dist: pathlib.Path) -> dict[str, pathlib.Path]:
 
 def console_matches(files: dict[str, pathlib.Path]) -> list[dict]:
     """GET or HEAD of exactly one of the files: what the routes serve and what needs no token."""
-    return [{"path": url_path, "headers": [_get_or_head()]} for url_path in files]
+    return [_get({"path": url_path}) for url_path in files]
 
 
-def console_routes(files: dict[str, pathlib.Path]) -> list[dict]:
+def console_routes(files: dict[str, pathlib.Path], csp: str) -> list[dict]:
     routes = []
     for match, (url_path, path) in zip(console_matches(files), files.items(), strict=True):
-        headers = {"content-type": CONTENT_TYPES[path.suffix], **_served_headers(url_path.startswith(ASSETS))}
+        headers = {"content-type": CONTENT_TYPES[path.suffix], **_served_headers(url_path.startswith(ASSETS), csp)}
         routes.append(
             {
                 "match": match,
@@ -82,35 +145,27 @@ UPSTREAM_CLUSTER = "console"
 
 
 def upstream_matches() -> list[dict]:
-    return [{**path, "headers": [_get_or_head()]} for path in UPSTREAM_PATHS]
+    return [_get(path) for path in UPSTREAM_PATHS]
 
 
-def upstream_routes() -> list[dict]:
+def upstream_routes(csp: str) -> list[dict]:
     return [
         {
             "match": match,
             "route": {"cluster": UPSTREAM_CLUSTER, "timeout": "10s"},
             # The file server's own content type stays; nothing it says about caching or framing does.
-            "response_headers_to_add": _overwrite(_served_headers("prefix" in match)),
+            "response_headers_to_add": _overwrite(_served_headers("prefix" in match, csp)),
         }
         for match in upstream_matches()
     ]
 
 
-def open_upstream_permissions() -> dict:
-    """RBAC: GET/HEAD of the console's paths, for anyone."""
-    paths = [
-        {"url_path": {"path": {"exact": p["path"]} if "path" in p else {"prefix": p["prefix"]}}} for p in UPSTREAM_PATHS
-    ]
-    return {"and_rules": {"rules": [{"header": _get_or_head()}, {"or_rules": {"rules": paths}}]}}
-
-
-def _served_headers(hashed: bool) -> dict[str, str]:
+def _served_headers(hashed: bool, csp: str) -> dict[str, str]:
     return {
         # Vite names assets by content hash: cache them for good; index.html is always revalidated.
         "cache-control": "public, max-age=31536000, immutable" if hashed else "no-cache",
         "x-content-type-options": "nosniff",
-        "content-security-policy": CONTENT_SECURITY_POLICY,
+        "content-security-policy": csp,
         "referrer-policy": "no-referrer",
     }
 
@@ -122,20 +177,12 @@ def _overwrite(headers: dict[str, str]) -> list[dict]:
     ]
 
 
+def _get(path: dict) -> dict:
+    return {**path, "headers": [_get_or_head()]}
+
+
 def _get_or_head() -> dict:
     return {"name": ":method", "string_match": {"safe_regex": {"regex": "GET|HEAD"}}}
-
-
-def open_console_permissions(files: dict[str, pathlib.Path]) -> dict:
-    """RBAC: GET/HEAD of exactly these paths, for anyone (the page itself holds no data)."""
-    return {
-        "and_rules": {
-            "rules": [
-                {"header": _get_or_head()},
-                {"or_rules": {"rules": [{"url_path": {"path": {"exact": p}}} for p in files]}},
-            ]
-        }
-    }
 
 
 def upstream_cluster(address: str) -> dict:
