@@ -203,6 +203,7 @@ def jwt_provider(
     audiences: list[str],
     max_lifetime_seconds: int,
     cluster_name: str = "jwks",
+    fast_listener: bool = False,
 ) -> tuple[dict, list[dict]]:
     provider: dict = {
         "issuer": issuer,
@@ -228,7 +229,10 @@ def jwt_provider(
         provider["remote_jwks"] = {
             "http_uri": {"uri": jwks_uri, "cluster": cluster_name, "timeout": "5s"},
             "cache_duration": "600s",
-            "async_fetch": {},  # fetched at start and refreshed in the background
+            # Fetched at start and refreshed in the background. The listener waits for the first
+            # fetch unless another issuer's tokens can be served meanwhile (fast_listener): an
+            # OpenID provider that is down must not keep the gateway from serving mivaa tokens.
+            "async_fetch": {"fast_listener": True} if fast_listener else {},
             "retry_policy": {"num_retries": 3},
         }
         cluster: dict = {

@@ -115,6 +115,7 @@ def render(
                 audiences=[oidc.audience],
                 max_lifetime_seconds=max_token_lifetime_seconds,
                 cluster_name=OIDC_JWKS_CLUSTER,
+                fast_listener=True,
             )
             extra_clusters += oidc_clusters
         filters = auth_filters(

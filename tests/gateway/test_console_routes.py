@@ -55,6 +55,11 @@ async def test_index_and_assets_are_served_without_a_token(envoy):
     assert "immutable" in headers["cache-control"]
 
 
+async def test_without_a_provider_the_console_is_told_so(envoy):
+    status, _, body = await asyncio.to_thread(request, envoy.port, "GET", "/config.json")
+    assert (status, body) == (200, b'{"oidc": null}')
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [

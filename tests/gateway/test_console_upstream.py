@@ -7,14 +7,18 @@ from __future__ import annotations
 import asyncio
 import functools
 import http.server
+import json
 import threading
 
 import pytest
 import pytest_asyncio
 
 from mivaa_cli import auth
+from mivaa_gateway import Oidc
 from tests.gateway.harness import Envoy, http_request, start_upstream
 
+# Never reached here (nothing listens there): the gateway starts, and fetches the keys when it can.
+PROVIDER = Oidc(issuer="http://127.0.0.1:9/realm", jwks_uri="http://127.0.0.1:9/realm/jwks", client_id="console")
 INDEX = b'<!doctype html><script type="module" src="/assets/index-abc.js"></script>'
 SCRIPT = b"console.log('hi')"
 
@@ -58,6 +62,7 @@ async def envoy(file_server, tmp_path_factory):
         upstream.port,
         jwks_path=str(keys / auth.JWKS),
         console_upstream=f"127.0.0.1:{file_server}",
+        oidc=PROVIDER,
     )
     gateway.start()
     try:
@@ -86,10 +91,23 @@ async def test_hashed_assets_are_cached_for_good(envoy):
     assert status == 200
 
 
+async def test_the_console_learns_its_sign_in_provider_without_a_token(envoy):
+    status, headers, body = await asyncio.to_thread(http_request, envoy.port, "GET", "/config.json")
+    assert status == 200
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body) == {
+        "oidc": {"issuer": PROVIDER.issuer, "clientId": "console", "audience": "mivaa", "scope": "openid read write"}
+    }
+    # The page may fetch discovery and the token from the provider's origin, and nowhere else.
+    status, headers, _ = await asyncio.to_thread(http_request, envoy.port, "GET", "/")
+    assert "connect-src 'self' http://127.0.0.1:9;" in headers["content-security-policy"]
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("GET", "/secret.txt"),  # on the file server, but not a console path
+        ("GET", "/secret.txt"),
+        ("POST", "/config.json"),  # on the file server, but not a console path
         ("GET", "/index.html.bak"),
         ("GET", "/assets/../secret.txt"),
         ("GET", "/assets/%2e%2e/secret.txt"),
