@@ -14,11 +14,13 @@ from mivaa_platform.grpc_errors import from_rpc_error
 
 
 class EmbedderClient:
-    """TextEmbedder over EmbedderService."""
+    """TextEmbedder over EmbedderService. `bulk`: a pipeline's texts (a document's chunks), which the
+    embedder takes after every waiting query; queries (search, answers) leave it False."""
 
-    def __init__(self, channel: grpc.aio.Channel, model: str = ""):
+    def __init__(self, channel: grpc.aio.Channel, model: str = "", *, bulk: bool = False):
         self._stub = embedder_service_pb2_grpc.EmbedderServiceStub(channel)
         self.model = model
+        self._priority = embedder_service_pb2.PRIORITY_BULK if bulk else embedder_service_pb2.PRIORITY_INTERACTIVE
 
     async def list_models(self) -> list[embedder_service_pb2.Model]:
         """Waits (up to the deadline) for the embedder to answer, then lists its models."""
@@ -42,7 +44,7 @@ class EmbedderClient:
         await self.resolve_model()
         try:
             response = await self._stub.EmbedTexts(
-                embedder_service_pb2.EmbedTextsRequest(texts=list(texts), model=self.model)
+                embedder_service_pb2.EmbedTextsRequest(texts=list(texts), model=self.model, priority=self._priority)
             )
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(exc, "embedder") from exc

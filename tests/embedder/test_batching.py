@@ -172,3 +172,33 @@ async def test_close_finishes_queued_work_then_refuses_new_requests():
     with pytest.raises(Unavailable) as err:
         await batcher.embed(["late"])
     assert err.value.reason == "EMBEDDER_CLOSED"
+
+
+async def test_a_query_waits_for_one_running_bulk_batch_not_the_whole_queue():
+    model = FakeModel(delay=0.2)
+    chunks = [f"chunk {i}" for i in range(40)]  # five bulk batches of 8: a second of model time
+    async with DynamicBatcher(model, max_batch_texts=8, max_wait_ms=1) as batcher:
+        ingest = asyncio.create_task(batcher.embed(chunks, bulk=True))
+        await asyncio.sleep(0.05)  # the first bulk batch is running
+        started = time.perf_counter()
+        query = await batcher.embed(["what is the warranty?"])
+        waited = time.perf_counter() - started
+        result = await ingest
+    assert model.calls[1] == ["what is the warranty?"], [len(c) for c in model.calls]
+    assert waited < 0.6, f"the query waited {waited:.2f} s: behind the bulk queue"
+    np.testing.assert_array_equal(query.vectors, FakeModel.vector("what is the warranty?")[None, :])
+    # The document's chunks still come back whole and in order.
+    np.testing.assert_array_equal(result.vectors, np.stack([FakeModel.vector(t) for t in chunks]))
+
+
+async def test_queries_and_bulk_texts_never_share_a_model_call():
+    model = FakeModel(delay=0.05)
+    async with DynamicBatcher(model, max_batch_texts=64, max_wait_ms=20) as batcher:
+        await asyncio.gather(
+            *(batcher.embed([f"bulk {i}"], bulk=True) for i in range(10)),
+            *(batcher.embed([f"query {i}"]) for i in range(10)),
+        )
+    for call in model.calls:
+        kinds = {text.split()[0] for text in call}
+        assert len(kinds) == 1, call
+    assert model.calls[0][0].startswith("query"), "queued together, the queries go first"

@@ -7,6 +7,11 @@ function once on a single-thread executor, never on the event loop, and hands
 every caller exactly its own rows. A request larger than `max_batch_texts` is
 split into several queue entries and reassembled in order.
 
+Requests are interactive (a person waits: a search query) or bulk (a document's
+chunks). Interactive ones are taken before any bulk one still waiting and are
+batched only with each other, so a query waits at most for the one bulk batch
+already running, never behind a queue of them.
+
 Items are texts for the text models (the default, `result_type=EmbeddingBatch`),
 but may be anything the model function takes (preprocessed images for CLIP): the
 function gets a list of items and returns a batch result with one row per item,
@@ -21,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
+import itertools
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -35,9 +41,13 @@ EmbedFn = Callable[[list[Any]], Any]  # list of items -> a batch result, one row
 class _Pending:
     texts: list[Any]  # the caller's items (texts, or whatever the model function takes)
     future: asyncio.Future
+    bulk: bool = False
+    order: int = 0  # its place in the queue, kept when it goes back (see _run)
 
 
 _STOP = None  # the queue's stop marker: close() puts it after the last request
+# Queue order: interactive, then bulk, then the stop marker; first come first served within each.
+_INTERACTIVE, _BULK, _LAST = 0, 1, 2
 
 
 class DynamicBatcher:
@@ -75,11 +85,11 @@ class DynamicBatcher:
         self.name = name
         self.result_type = result_type  # for empty() and concat(); see the module docstring
         # start() makes the queue and the model thread, on the event loop that will use them.
-        self._queue: asyncio.Queue[_Pending | None]
+        self._queue: asyncio.PriorityQueue[tuple[int, int, _Pending | None]]
+        self._order = itertools.count()
         self._executor: concurrent.futures.ThreadPoolExecutor
         self._task: asyncio.Task | None = None
         self._closing = False
-        self._carry: _Pending | None = None
 
         self.requests = 0
         self.batches_run = 0
@@ -101,7 +111,7 @@ class DynamicBatcher:
             raise Unavailable("EMBEDDER_CLOSED", f"The {self.name} batcher is shut down.")
         if self.running:
             return
-        self._queue = asyncio.Queue()
+        self._queue = asyncio.PriorityQueue()
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-model")
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"{self.name}-batcher")
 
@@ -114,7 +124,7 @@ class DynamicBatcher:
         self._closing = True
         if self._task is None:
             return
-        self._queue.put_nowait(_STOP)
+        self._put(_LAST, _STOP)
         try:
             await asyncio.shield(self._task)
         finally:
@@ -129,8 +139,10 @@ class DynamicBatcher:
 
     # -- API ---------------------------------------------------------------
 
-    async def embed(self, texts: Sequence[Any]) -> Any:
-        """Embeds `texts` (or other items) as part of whatever batch forms; returns exactly these rows, in order."""
+    async def embed(self, texts: Sequence[Any], *, bulk: bool = False) -> Any:
+        """Embeds `texts` (or other items) as part of whatever batch forms; returns exactly these rows, in order.
+
+        bulk: nobody waits for these in person; every interactive request queued meanwhile goes first."""
         if self._closing:
             raise Unavailable("EMBEDDER_CLOSED", f"The {self.name} batcher is shut down.")
         if not self.running:
@@ -144,12 +156,12 @@ class DynamicBatcher:
             return await loop.run_in_executor(self._executor, self._embed_fn, [])
         loop = asyncio.get_running_loop()
         parts = [
-            _Pending(texts[i : i + self.max_batch_texts], loop.create_future())
+            _Pending(texts[i : i + self.max_batch_texts], loop.create_future(), bulk)
             for i in range(0, len(texts), self.max_batch_texts)
         ]
         for part in parts:
             self.queued_texts += len(part.texts)
-            self._queue.put_nowait(part)
+            self._put(_BULK if bulk else _INTERACTIVE, part)
         if len(parts) == 1:
             return await parts[0].future
         results = await asyncio.gather(*(p.future for p in parts), return_exceptions=True)
@@ -162,19 +174,27 @@ class DynamicBatcher:
 
     # -- background task ---------------------------------------------------
 
+    def _put(self, rank: int, item: _Pending | None) -> None:
+        order = next(self._order)
+        if item is not None:
+            item.order = order
+        self._queue.put_nowait((rank, order, item))
+
+    def _put_back(self, item: _Pending) -> None:
+        """An item that does not fit the batch being made returns to its own place in the queue, so
+        an interactive request queued meanwhile still goes before it."""
+        self._queue.put_nowait((_BULK if item.bulk else _INTERACTIVE, item.order, item))
+
     async def _next(self, timeout: float | None) -> _Pending | None:
-        if self._carry is not None:
-            item, self._carry = self._carry, None
-            return item
         if timeout is None:
-            return await self._queue.get()
+            return (await self._queue.get())[2]
         try:
-            return self._queue.get_nowait()
+            return self._queue.get_nowait()[2]
         except asyncio.QueueEmpty:
             pass
         if timeout <= 0:
             raise TimeoutError
-        return await asyncio.wait_for(self._queue.get(), timeout)
+        return (await asyncio.wait_for(self._queue.get(), timeout))[2]
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -194,17 +214,16 @@ class DynamicBatcher:
                 if item is _STOP:
                     stopping = True  # run what we have, then stop
                     break
-                if size + len(item.texts) > self.max_batch_texts:
-                    self._carry = item  # opens the next batch
+                if size + len(item.texts) > self.max_batch_texts or item.bulk != first.bulk:
+                    self._put_back(item)
                     break
                 batch.append(item)
                 size += len(item.texts)
             await self._dispatch(batch)
         # Anything still queued after the stop marker (none normally) is refused.
-        leftovers = [self._carry] if self._carry is not None else []
-        self._carry = None
+        leftovers = []
         while not self._queue.empty():
-            item = self._queue.get_nowait()
+            item = self._queue.get_nowait()[2]
             if item is not _STOP:
                 leftovers.append(item)
         for item in leftovers:

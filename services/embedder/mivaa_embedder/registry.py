@@ -70,8 +70,8 @@ class ServedTextModel:
         self.batcher = batcher
         self.name = model.name
 
-    async def embed(self, texts: list[str]) -> EmbeddingBatch:
-        return await self.batcher.embed(texts)
+    async def embed(self, texts: list[str], *, bulk: bool = False) -> EmbeddingBatch:
+        return await self.batcher.embed(texts, bulk=bulk)
 
 
 class ServedImageModel:
@@ -91,9 +91,9 @@ class ServedImageModel:
         self._decoder = decoder
         self.name = model.name
 
-    async def embed(self, texts: list[str]) -> EmbeddingBatch:
+    async def embed(self, texts: list[str], *, bulk: bool = False) -> EmbeddingBatch:
         """The text tower, for EmbedTexts with this model's name."""
-        return await self.text_batcher.embed(texts)
+        return await self.text_batcher.embed(texts, bulk=bulk)
 
     async def preprocess(self, image: bytes) -> np.ndarray:
         """Decodes and preprocesses one image off the event loop; InvalidArgument for a bad image."""

@@ -101,17 +101,18 @@ class EmbedderServicer(embedder_service_pb2_grpc.EmbedderServiceServicer):
     async def EmbedTexts(self, request: pb.EmbedTextsRequest, context) -> pb.EmbedTextsResponse:
         texts = _check_texts(request.texts)
         model = self._registry.text_model(request.model)
-        batch = await model.embed(texts)
+        batch = await model.embed(texts, bulk=request.priority == pb.PRIORITY_BULK)
         return pb.EmbedTextsResponse(embeddings=_to_proto(batch), model=model.name)
 
     async def StreamEmbedTexts(
         self, request_iterator: AsyncIterator[pb.StreamEmbedTextsRequest], context
     ) -> AsyncIterator[pb.StreamEmbedTextsResponse]:
-        model = None
+        model, bulk = None, False
         async for request in request_iterator:
             if model is None:
                 model = self._registry.text_model(request.model)
-            batch = await model.embed(_check_texts(request.texts))
+                bulk = request.priority == pb.PRIORITY_BULK
+            batch = await model.embed(_check_texts(request.texts), bulk=bulk)
             yield pb.StreamEmbedTextsResponse(embeddings=_to_proto(batch))
 
     async def EmbedImages(

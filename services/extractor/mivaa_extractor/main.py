@@ -97,7 +97,7 @@ async def amain() -> int:
     page_extractor: PageExtractor | None = None
     entity_recognizer: EntityRecognizer | None = None
     if "worker" in settings.roles:
-        embedder = EmbedderClient(embedder_channel)
+        embedder = EmbedderClient(embedder_channel, bulk=True)  # chunks: every waiting query goes first
         await wait_until_serving(embedder_channel, "mivaa.embedder.v1.EmbedderService")
         await embedder.resolve_model()
         page_extractor = _page_extractor(settings)

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(mivaa/embedder/v1/embedder_service.proto\x12\x11mivaa.embedder.v1\"\xc2\x01\n\x05Model\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdimension\x18\x02 \x01(\x05\x12-\n\x08modality\x18\x03 \x01(\x0e\x32\x1b.mivaa.embedder.v1.Modality\x12\x0e\n\x06\x64\x65vice\x18\x04 \x01(\t\x12\x12\n\nmax_tokens\x18\x05 \x01(\x05\x12\x35\n\x10input_modalities\x18\x06 \x03(\x0e\x32\x1b.mivaa.embedder.v1.Modality\x12\x0e\n\x06source\x18\x07 \x01(\t\"G\n\tEmbedding\x12\x12\n\x06values\x18\x01 \x03(\x02\x42\x02\x10\x01\x12\x13\n\x0btoken_count\x18\x02 \x01(\x05\x12\x11\n\ttruncated\x18\x03 \x01(\x08\"1\n\x11\x45mbedTextsRequest\x12\r\n\x05texts\x18\x01 \x03(\t\x12\r\n\x05model\x18\x02 \x01(\t\"U\n\x12\x45mbedTextsResponse\x12\x30\n\nembeddings\x18\x01 \x03(\x0b\x32\x1c.mivaa.embedder.v1.Embedding\x12\r\n\x05model\x18\x02 \x01(\t\"7\n\x17StreamEmbedTextsRequest\x12\r\n\x05texts\x18\x01 \x03(\t\x12\r\n\x05model\x18\x02 \x01(\t\"L\n\x18StreamEmbedTextsResponse\x12\x30\n\nembeddings\x18\x01 \x03(\x0b\x32\x1c.mivaa.embedder.v1.Embedding\"\x13\n\x11ListModelsRequest\">\n\x12ListModelsResponse\x12(\n\x06models\x18\x01 \x03(\x0b\x32\x18.mivaa.embedder.v1.Model\">\n\x12\x45mbedImagesRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\x0c\x12\n\n\x02id\x18\x03 \x01(\t\"a\n\x13\x45mbedImagesResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12/\n\tembedding\x18\x02 \x01(\x0b\x32\x1c.mivaa.embedder.v1.Embedding\x12\r\n\x05model\x18\x03 \x01(\t*K\n\x08Modality\x12\x18\n\x14MODALITY_UNSPECIFIED\x10\x00\x12\x11\n\rMODALITY_TEXT\x10\x01\x12\x12\n\x0eMODALITY_IMAGE\x10\x02\x32\x9a\x03\n\x0f\x45mbedderService\x12Y\n\nEmbedTexts\x12$.mivaa.embedder.v1.EmbedTextsRequest\x1a%.mivaa.embedder.v1.EmbedTextsResponse\x12o\n\x10StreamEmbedTexts\x12*.mivaa.embedder.v1.StreamEmbedTextsRequest\x1a+.mivaa.embedder.v1.StreamEmbedTextsResponse(\x01\x30\x01\x12`\n\x0b\x45mbedImages\x12%.mivaa.embedder.v1.EmbedImagesRequest\x1a&.mivaa.embedder.v1.EmbedImagesResponse(\x01\x30\x01\x12Y\n\nListModels\x12$.mivaa.embedder.v1.ListModelsRequest\x1a%.mivaa.embedder.v1.ListModelsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(mivaa/embedder/v1/embedder_service.proto\x12\x11mivaa.embedder.v1\"\xc2\x01\n\x05Model\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdimension\x18\x02 \x01(\x05\x12-\n\x08modality\x18\x03 \x01(\x0e\x32\x1b.mivaa.embedder.v1.Modality\x12\x0e\n\x06\x64\x65vice\x18\x04 \x01(\t\x12\x12\n\nmax_tokens\x18\x05 \x01(\x05\x12\x35\n\x10input_modalities\x18\x06 \x03(\x0e\x32\x1b.mivaa.embedder.v1.Modality\x12\x0e\n\x06source\x18\x07 \x01(\t\"G\n\tEmbedding\x12\x12\n\x06values\x18\x01 \x03(\x02\x42\x02\x10\x01\x12\x13\n\x0btoken_count\x18\x02 \x01(\x05\x12\x11\n\ttruncated\x18\x03 \x01(\x08\"`\n\x11\x45mbedTextsRequest\x12\r\n\x05texts\x18\x01 \x03(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12-\n\x08priority\x18\x03 \x01(\x0e\x32\x1b.mivaa.embedder.v1.Priority\"U\n\x12\x45mbedTextsResponse\x12\x30\n\nembeddings\x18\x01 \x03(\x0b\x32\x1c.mivaa.embedder.v1.Embedding\x12\r\n\x05model\x18\x02 \x01(\t\"f\n\x17StreamEmbedTextsRequest\x12\r\n\x05texts\x18\x01 \x03(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12-\n\x08priority\x18\x03 \x01(\x0e\x32\x1b.mivaa.embedder.v1.Priority\"L\n\x18StreamEmbedTextsResponse\x12\x30\n\nembeddings\x18\x01 \x03(\x0b\x32\x1c.mivaa.embedder.v1.Embedding\"\x13\n\x11ListModelsRequest\">\n\x12ListModelsResponse\x12(\n\x06models\x18\x01 \x03(\x0b\x32\x18.mivaa.embedder.v1.Model\">\n\x12\x45mbedImagesRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\x0c\x12\n\n\x02id\x18\x03 \x01(\t\"a\n\x13\x45mbedImagesResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12/\n\tembedding\x18\x02 \x01(\x0b\x32\x1c.mivaa.embedder.v1.Embedding\x12\r\n\x05model\x18\x03 \x01(\t*K\n\x08Modality\x12\x18\n\x14MODALITY_UNSPECIFIED\x10\x00\x12\x11\n\rMODALITY_TEXT\x10\x01\x12\x12\n\x0eMODALITY_IMAGE\x10\x02*Q\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x18\n\x14PRIORITY_INTERACTIVE\x10\x01\x12\x11\n\rPRIORITY_BULK\x10\x02\x32\x9a\x03\n\x0f\x45mbedderService\x12Y\n\nEmbedTexts\x12$.mivaa.embedder.v1.EmbedTextsRequest\x1a%.mivaa.embedder.v1.EmbedTextsResponse\x12o\n\x10StreamEmbedTexts\x12*.mivaa.embedder.v1.StreamEmbedTextsRequest\x1a+.mivaa.embedder.v1.StreamEmbedTextsResponse(\x01\x30\x01\x12`\n\x0b\x45mbedImages\x12%.mivaa.embedder.v1.EmbedImagesRequest\x1a&.mivaa.embedder.v1.EmbedImagesResponse(\x01\x30\x01\x12Y\n\nListModels\x12$.mivaa.embedder.v1.ListModelsRequest\x1a%.mivaa.embedder.v1.ListModelsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,28 +33,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_EMBEDDING'].fields_by_name['values']._loaded_options = None
   _globals['_EMBEDDING'].fields_by_name['values']._serialized_options = b'\020\001'
-  _globals['_MODALITY']._serialized_start=854
-  _globals['_MODALITY']._serialized_end=929
+  _globals['_MODALITY']._serialized_start=948
+  _globals['_MODALITY']._serialized_end=1023
+  _globals['_PRIORITY']._serialized_start=1025
+  _globals['_PRIORITY']._serialized_end=1106
   _globals['_MODEL']._serialized_start=64
   _globals['_MODEL']._serialized_end=258
   _globals['_EMBEDDING']._serialized_start=260
   _globals['_EMBEDDING']._serialized_end=331
   _globals['_EMBEDTEXTSREQUEST']._serialized_start=333
-  _globals['_EMBEDTEXTSREQUEST']._serialized_end=382
-  _globals['_EMBEDTEXTSRESPONSE']._serialized_start=384
-  _globals['_EMBEDTEXTSRESPONSE']._serialized_end=469
-  _globals['_STREAMEMBEDTEXTSREQUEST']._serialized_start=471
-  _globals['_STREAMEMBEDTEXTSREQUEST']._serialized_end=526
-  _globals['_STREAMEMBEDTEXTSRESPONSE']._serialized_start=528
-  _globals['_STREAMEMBEDTEXTSRESPONSE']._serialized_end=604
-  _globals['_LISTMODELSREQUEST']._serialized_start=606
-  _globals['_LISTMODELSREQUEST']._serialized_end=625
-  _globals['_LISTMODELSRESPONSE']._serialized_start=627
-  _globals['_LISTMODELSRESPONSE']._serialized_end=689
-  _globals['_EMBEDIMAGESREQUEST']._serialized_start=691
-  _globals['_EMBEDIMAGESREQUEST']._serialized_end=753
-  _globals['_EMBEDIMAGESRESPONSE']._serialized_start=755
-  _globals['_EMBEDIMAGESRESPONSE']._serialized_end=852
-  _globals['_EMBEDDERSERVICE']._serialized_start=932
-  _globals['_EMBEDDERSERVICE']._serialized_end=1342
+  _globals['_EMBEDTEXTSREQUEST']._serialized_end=429
+  _globals['_EMBEDTEXTSRESPONSE']._serialized_start=431
+  _globals['_EMBEDTEXTSRESPONSE']._serialized_end=516
+  _globals['_STREAMEMBEDTEXTSREQUEST']._serialized_start=518
+  _globals['_STREAMEMBEDTEXTSREQUEST']._serialized_end=620
+  _globals['_STREAMEMBEDTEXTSRESPONSE']._serialized_start=622
+  _globals['_STREAMEMBEDTEXTSRESPONSE']._serialized_end=698
+  _globals['_LISTMODELSREQUEST']._serialized_start=700
+  _globals['_LISTMODELSREQUEST']._serialized_end=719
+  _globals['_LISTMODELSRESPONSE']._serialized_start=721
+  _globals['_LISTMODELSRESPONSE']._serialized_end=783
+  _globals['_EMBEDIMAGESREQUEST']._serialized_start=785
+  _globals['_EMBEDIMAGESREQUEST']._serialized_end=847
+  _globals['_EMBEDIMAGESRESPONSE']._serialized_start=849
+  _globals['_EMBEDIMAGESRESPONSE']._serialized_end=946
+  _globals['_EMBEDDERSERVICE']._serialized_start=1109
+  _globals['_EMBEDDERSERVICE']._serialized_end=1519
 # @@protoc_insertion_point(module_scope)

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mivaa/embedder/v1/embedder_service.proto.
  */
 export const file_mivaa_embedder_v1_embedder_service: GenFile = /*@__PURE__*/
-  fileDesc("CihtaXZhYS9lbWJlZGRlci92MS9lbWJlZGRlcl9zZXJ2aWNlLnByb3RvEhFtaXZhYS5lbWJlZGRlci52MSLCAQoFTW9kZWwSDAoEbmFtZRgBIAEoCRIRCglkaW1lbnNpb24YAiABKAUSLQoIbW9kYWxpdHkYAyABKA4yGy5taXZhYS5lbWJlZGRlci52MS5Nb2RhbGl0eRIOCgZkZXZpY2UYBCABKAkSEgoKbWF4X3Rva2VucxgFIAEoBRI1ChBpbnB1dF9tb2RhbGl0aWVzGAYgAygOMhsubWl2YWEuZW1iZWRkZXIudjEuTW9kYWxpdHkSDgoGc291cmNlGAcgASgJIkcKCUVtYmVkZGluZxISCgZ2YWx1ZXMYASADKAJCAhABEhMKC3Rva2VuX2NvdW50GAIgASgFEhEKCXRydW5jYXRlZBgDIAEoCCIxChFFbWJlZFRleHRzUmVxdWVzdBINCgV0ZXh0cxgBIAMoCRINCgVtb2RlbBgCIAEoCSJVChJFbWJlZFRleHRzUmVzcG9uc2USMAoKZW1iZWRkaW5ncxgBIAMoCzIcLm1pdmFhLmVtYmVkZGVyLnYxLkVtYmVkZGluZxINCgVtb2RlbBgCIAEoCSI3ChdTdHJlYW1FbWJlZFRleHRzUmVxdWVzdBINCgV0ZXh0cxgBIAMoCRINCgVtb2RlbBgCIAEoCSJMChhTdHJlYW1FbWJlZFRleHRzUmVzcG9uc2USMAoKZW1iZWRkaW5ncxgBIAMoCzIcLm1pdmFhLmVtYmVkZGVyLnYxLkVtYmVkZGluZyITChFMaXN0TW9kZWxzUmVxdWVzdCI+ChJMaXN0TW9kZWxzUmVzcG9uc2USKAoGbW9kZWxzGAEgAygLMhgubWl2YWEuZW1iZWRkZXIudjEuTW9kZWwiPgoSRW1iZWRJbWFnZXNSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEg0KBWltYWdlGAIgASgMEgoKAmlkGAMgASgJImEKE0VtYmVkSW1hZ2VzUmVzcG9uc2USCgoCaWQYASABKAkSLwoJZW1iZWRkaW5nGAIgASgLMhwubWl2YWEuZW1iZWRkZXIudjEuRW1iZWRkaW5nEg0KBW1vZGVsGAMgASgJKksKCE1vZGFsaXR5EhgKFE1PREFMSVRZX1VOU1BFQ0lGSUVEEAASEQoNTU9EQUxJVFlfVEVYVBABEhIKDk1PREFMSVRZX0lNQUdFEAIymgMKD0VtYmVkZGVyU2VydmljZRJZCgpFbWJlZFRleHRzEiQubWl2YWEuZW1iZWRkZXIudjEuRW1iZWRUZXh0c1JlcXVlc3QaJS5taXZhYS5lbWJlZGRlci52MS5FbWJlZFRleHRzUmVzcG9uc2USbwoQU3RyZWFtRW1iZWRUZXh0cxIqLm1pdmFhLmVtYmVkZGVyLnYxLlN0cmVhbUVtYmVkVGV4dHNSZXF1ZXN0GisubWl2YWEuZW1iZWRkZXIudjEuU3RyZWFtRW1iZWRUZXh0c1Jlc3BvbnNlKAEwARJgCgtFbWJlZEltYWdlcxIlLm1pdmFhLmVtYmVkZGVyLnYxLkVtYmVkSW1hZ2VzUmVxdWVzdBomLm1pdmFhLmVtYmVkZGVyLnYxLkVtYmVkSW1hZ2VzUmVzcG9uc2UoATABElkKCkxpc3RNb2RlbHMSJC5taXZhYS5lbWJlZGRlci52MS5MaXN0TW9kZWxzUmVxdWVzdBolLm1pdmFhLmVtYmVkZGVyLnYxLkxpc3RNb2RlbHNSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("CihtaXZhYS9lbWJlZGRlci92MS9lbWJlZGRlcl9zZXJ2aWNlLnByb3RvEhFtaXZhYS5lbWJlZGRlci52MSLCAQoFTW9kZWwSDAoEbmFtZRgBIAEoCRIRCglkaW1lbnNpb24YAiABKAUSLQoIbW9kYWxpdHkYAyABKA4yGy5taXZhYS5lbWJlZGRlci52MS5Nb2RhbGl0eRIOCgZkZXZpY2UYBCABKAkSEgoKbWF4X3Rva2VucxgFIAEoBRI1ChBpbnB1dF9tb2RhbGl0aWVzGAYgAygOMhsubWl2YWEuZW1iZWRkZXIudjEuTW9kYWxpdHkSDgoGc291cmNlGAcgASgJIkcKCUVtYmVkZGluZxISCgZ2YWx1ZXMYASADKAJCAhABEhMKC3Rva2VuX2NvdW50GAIgASgFEhEKCXRydW5jYXRlZBgDIAEoCCJgChFFbWJlZFRleHRzUmVxdWVzdBINCgV0ZXh0cxgBIAMoCRINCgVtb2RlbBgCIAEoCRItCghwcmlvcml0eRgDIAEoDjIbLm1pdmFhLmVtYmVkZGVyLnYxLlByaW9yaXR5IlUKEkVtYmVkVGV4dHNSZXNwb25zZRIwCgplbWJlZGRpbmdzGAEgAygLMhwubWl2YWEuZW1iZWRkZXIudjEuRW1iZWRkaW5nEg0KBW1vZGVsGAIgASgJImYKF1N0cmVhbUVtYmVkVGV4dHNSZXF1ZXN0Eg0KBXRleHRzGAEgAygJEg0KBW1vZGVsGAIgASgJEi0KCHByaW9yaXR5GAMgASgOMhsubWl2YWEuZW1iZWRkZXIudjEuUHJpb3JpdHkiTAoYU3RyZWFtRW1iZWRUZXh0c1Jlc3BvbnNlEjAKCmVtYmVkZGluZ3MYASADKAsyHC5taXZhYS5lbWJlZGRlci52MS5FbWJlZGRpbmciEwoRTGlzdE1vZGVsc1JlcXVlc3QiPgoSTGlzdE1vZGVsc1Jlc3BvbnNlEigKBm1vZGVscxgBIAMoCzIYLm1pdmFhLmVtYmVkZGVyLnYxLk1vZGVsIj4KEkVtYmVkSW1hZ2VzUmVxdWVzdBINCgVtb2RlbBgBIAEoCRINCgVpbWFnZRgCIAEoDBIKCgJpZBgDIAEoCSJhChNFbWJlZEltYWdlc1Jlc3BvbnNlEgoKAmlkGAEgASgJEi8KCWVtYmVkZGluZxgCIAEoCzIcLm1pdmFhLmVtYmVkZGVyLnYxLkVtYmVkZGluZxINCgVtb2RlbBgDIAEoCSpLCghNb2RhbGl0eRIYChRNT0RBTElUWV9VTlNQRUNJRklFRBAAEhEKDU1PREFMSVRZX1RFWFQQARISCg5NT0RBTElUWV9JTUFHRRACKlEKCFByaW9yaXR5EhgKFFBSSU9SSVRZX1VOU1BFQ0lGSUVEEAASGAoUUFJJT1JJVFlfSU5URVJBQ1RJVkUQARIRCg1QUklPUklUWV9CVUxLEAIymgMKD0VtYmVkZGVyU2VydmljZRJZCgpFbWJlZFRleHRzEiQubWl2YWEuZW1iZWRkZXIudjEuRW1iZWRUZXh0c1JlcXVlc3QaJS5taXZhYS5lbWJlZGRlci52MS5FbWJlZFRleHRzUmVzcG9uc2USbwoQU3RyZWFtRW1iZWRUZXh0cxIqLm1pdmFhLmVtYmVkZGVyLnYxLlN0cmVhbUVtYmVkVGV4dHNSZXF1ZXN0GisubWl2YWEuZW1iZWRkZXIudjEuU3RyZWFtRW1iZWRUZXh0c1Jlc3BvbnNlKAEwARJgCgtFbWJlZEltYWdlcxIlLm1pdmFhLmVtYmVkZGVyLnYxLkVtYmVkSW1hZ2VzUmVxdWVzdBomLm1pdmFhLmVtYmVkZGVyLnYxLkVtYmVkSW1hZ2VzUmVzcG9uc2UoATABElkKCkxpc3RNb2RlbHMSJC5taXZhYS5lbWJlZGRlci52MS5MaXN0TW9kZWxzUmVxdWVzdBolLm1pdmFhLmVtYmVkZGVyLnYxLkxpc3RNb2RlbHNSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message mivaa.embedder.v1.Model
@@ -118,6 +118,11 @@ export type EmbedTextsRequest = Message<"mivaa.embedder.v1.EmbedTextsRequest"> &
    * @generated from field: string model = 2;
    */
   model: string;
+
+  /**
+   * @generated from field: mivaa.embedder.v1.Priority priority = 3;
+   */
+  priority: Priority;
 };
 
 /**
@@ -164,6 +169,13 @@ export type StreamEmbedTextsRequest = Message<"mivaa.embedder.v1.StreamEmbedText
    * @generated from field: string model = 2;
    */
   model: string;
+
+  /**
+   * Read from the first message only.
+   *
+   * @generated from field: mivaa.embedder.v1.Priority priority = 3;
+   */
+  priority: Priority;
 };
 
 /**
@@ -309,6 +321,40 @@ export enum Modality {
  */
 export const ModalitySchema: GenEnum<Modality> = /*@__PURE__*/
   enumDesc(file_mivaa_embedder_v1_embedder_service, 0);
+
+/**
+ * Who waits for the vectors: a person (a search, a question) or a pipeline.
+ * Interactive texts are embedded before any bulk texts still waiting, so a
+ * query never queues behind a document's chunks.
+ *
+ * @generated from enum mivaa.embedder.v1.Priority
+ */
+export enum Priority {
+  /**
+   * Treated as INTERACTIVE.
+   *
+   * @generated from enum value: PRIORITY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: PRIORITY_INTERACTIVE = 1;
+   */
+  INTERACTIVE = 1,
+
+  /**
+   * Ingestion: throughput matters, a wait does not.
+   *
+   * @generated from enum value: PRIORITY_BULK = 2;
+   */
+  BULK = 2,
+}
+
+/**
+ * Describes the enum mivaa.embedder.v1.Priority.
+ */
+export const PrioritySchema: GenEnum<Priority> = /*@__PURE__*/
+  enumDesc(file_mivaa_embedder_v1_embedder_service, 1);
 
 /**
  * Turns text and images into vectors with models served by onnxruntime.
