@@ -48,8 +48,9 @@ def scope_filters(tenant: TenantScope) -> list[str]:
     return [f"{KEY_SUBJECT_PREFIX}{tenant_subject_token(tenant)}.>", f"{KEY_SUBJECT_PREFIX}*"]
 
 
-async def live_keys(js: JetStreamContext, subject_filter: str) -> list[str]:
-    """Every live key under `subject_filter`, read from the bucket's stream by a pull consumer of its own.
+async def live_keys(js: JetStreamContext, subject_filter: str, *, bucket: str = JOBS_BUCKET) -> list[str]:
+    """Every live key under `subject_filter`, read from the bucket's stream by a pull consumer of its own
+    (the jobs bucket unless `bucket` names another, such as adapters.batch_store's).
 
     Not kv.keys(): its watcher decides "no more keys" from the consumer's pending count
     while the first keys may still be on their way to the client, so under load it
@@ -59,7 +60,7 @@ async def live_keys(js: JetStreamContext, subject_filter: str) -> list[str]:
     """
     subscription = await js.pull_subscribe(
         subject_filter,
-        stream=KV_STREAM,
+        stream=f"KV_{bucket}",
         config=api.ConsumerConfig(
             deliver_policy=api.DeliverPolicy.LAST_PER_SUBJECT,
             ack_policy=api.AckPolicy.NONE,
@@ -76,7 +77,7 @@ async def live_keys(js: JetStreamContext, subject_filter: str) -> list[str]:
                 remaining = message.metadata.num_pending
                 operation = (message.headers or {}).get("KV-Operation")
                 if operation not in ("DEL", "PURGE"):
-                    live.add(message.subject.removeprefix(KEY_SUBJECT_PREFIX))
+                    live.add(message.subject.removeprefix(f"$KV.{bucket}."))
     finally:
         await subscription.unsubscribe()
     return list(live)

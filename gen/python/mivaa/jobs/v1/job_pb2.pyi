@@ -210,13 +210,13 @@ class Batch(_message.Message):
     def __init__(self, name: _Optional[str] = ..., display_name: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., expected_documents: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tenant: _Optional[str] = ..., state: _Optional[_Union[BatchState, str]] = ..., progress: _Optional[_Union[BatchProgress, _Mapping]] = ...) -> None: ...
 
 class BatchRecord(_message.Message):
-    __slots__ = ("batch", "jobs", "rejected_uploads", "rejected_count")
+    __slots__ = ("batch", "job_ids", "rejected_uploads", "rejected_count")
     BATCH_FIELD_NUMBER: _ClassVar[int]
-    JOBS_FIELD_NUMBER: _ClassVar[int]
+    JOB_IDS_FIELD_NUMBER: _ClassVar[int]
     REJECTED_UPLOADS_FIELD_NUMBER: _ClassVar[int]
     REJECTED_COUNT_FIELD_NUMBER: _ClassVar[int]
     batch: Batch
-    jobs: _containers.RepeatedScalarFieldContainer[str]
+    job_ids: _containers.RepeatedScalarFieldContainer[str]
     rejected_uploads: _containers.RepeatedCompositeFieldContainer[BatchFailure]
     rejected_count: int
-    def __init__(self, batch: _Optional[_Union[Batch, _Mapping]] = ..., jobs: _Optional[_Iterable[str]] = ..., rejected_uploads: _Optional[_Iterable[_Union[BatchFailure, _Mapping]]] = ..., rejected_count: _Optional[int] = ...) -> None: ...
+    def __init__(self, batch: _Optional[_Union[Batch, _Mapping]] = ..., job_ids: _Optional[_Iterable[str]] = ..., rejected_uploads: _Optional[_Iterable[_Union[BatchFailure, _Mapping]]] = ..., rejected_count: _Optional[int] = ...) -> None: ...
