@@ -151,3 +151,33 @@ async def test_bad_batch_input_is_invalid_argument_with_a_reason(client, request
         "ListJobsRequest": client.extractor.ListJobs,
     }[type(request_).__name__]
     await expect(method(request_, timeout=30), grpc.StatusCode.INVALID_ARGUMENT, reason)
+
+
+async def test_the_cli_ingests_a_folder_as_one_batch(mesh, monkeypatch, capsys, tmp_path):
+    from mivaa_cli.main import main as cli_main
+
+    tenant = unique("cli-batch")
+    monkeypatch.setenv("MIVAA_TOKEN", mesh.token(subject="cli-batch", tenant=tenant))
+    monkeypatch.setenv("MIVAA_CA", str(mesh.ca_path))
+    folder = tmp_path / "manuals"
+    (folder / "nested").mkdir(parents=True)
+    tag = unique("clibatch").replace("-", "")
+    (folder / "one.pdf").write_bytes(make_pdf(tag + "a", 1))
+    (folder / "nested" / "two.pdf").write_bytes(make_pdf(tag + "b", 2))
+    (folder / "broken.pdf").write_bytes(BROKEN_PDF)
+    (folder / "notes.txt").write_text("not a PDF, not uploaded")
+
+    async def mivaa(*args: str) -> tuple[int, str]:
+        capsys.readouterr()
+        code = await asyncio.to_thread(cli_main, ["--address", mesh.gateway_address, *args])
+        return code, capsys.readouterr().out
+
+    code, out = await mivaa("ingest", str(folder), "--label", "cli")
+    assert code == 1, out  # one file failed
+    assert "3/3 documents  1 failed  3/3 pages" in out and "done" in out, out
+    assert "failed:" in out and "broken.pdf:" in out and "(PDF_UNREADABLE)" in out, out
+    name = out.split("batch ", 1)[1].split()[0]
+    code, listed = await mivaa("batches", "list")
+    assert code == 0 and name in listed and "manuals" in listed and "2/3 done, 1 failed" in listed, listed
+    code, shown = await mivaa("batches", "get", name)
+    assert code == 0 and "labels: cli" in shown and "broken.pdf" in shown, shown

@@ -100,12 +100,10 @@ def upload_labels(record: job_pb2.BatchRecord, labels: Sequence[str]) -> list[st
     return limits.check_labels(merged, domain=DOMAIN, field="metadata.labels")
 
 
-def join(record: job_pb2.BatchRecord, job_id: str) -> bool:
-    """Adds the job; False when it is in the batch already (the same bytes uploaded twice)."""
-    if job_id in record.job_ids:
-        return False
+def join(record: job_pb2.BatchRecord, job_id: str) -> None:
+    """Adds the job of an accepted upload. Every accepted upload counts, so a batch expecting N
+    uploads gets N entries even when two files had the same bytes (and so one job)."""
     record.job_ids.append(job_id)
-    return True
 
 
 def reject(record: job_pb2.BatchRecord, filename: str, reason: str, message: str) -> None:

@@ -71,15 +71,18 @@ def test_labels_are_cleaned_and_merged_into_each_upload():
         batches.upload_labels(stored, ["c"])
 
 
-def test_a_full_batch_refuses_more_and_a_job_joins_once():
+def test_a_full_batch_refuses_more_and_every_accepted_upload_counts():
     stored = record("a", "b")
     batches.reject(stored, "c.pdf", "PDF_UNREADABLE", "unreadable")
     with pytest.raises(FailedPrecondition) as refused:
         batches.check_room(stored, 3)
     assert refused.value.reason == "BATCH_FULL"
     batches.check_room(stored, 4)
-    assert batches.join(stored, "d") and not batches.join(stored, "d")
-    assert list(stored.job_ids) == ["a", "b", "d"]
+    batches.join(stored, "d")
+    batches.join(stored, "d")  # the same bytes in two files: one job, two documents of the batch
+    assert list(stored.job_ids) == ["a", "b", "d", "d"]
+    summary = batches.summarize(stored, {}, now_ms=T0)
+    assert (summary.progress.documents_total, summary.progress.documents_queued) == (5, 4)
 
 
 def test_only_the_first_rejections_are_kept_but_all_are_counted():

@@ -121,8 +121,9 @@ class BatchStore:
                     return await self._jobs.get(f"jobs/{job_id}", tenant=tenant)
                 return None
 
-        found = await asyncio.gather(*(read(job_id) for job_id in record.job_ids))
-        return {job_id: job for job_id, job in zip(record.job_ids, found, strict=True) if job is not None}
+        job_ids = list(dict.fromkeys(record.job_ids))  # a job joined twice (the same bytes) is read once
+        found = await asyncio.gather(*(read(job_id) for job_id in job_ids))
+        return {job_id: job for job_id, job in zip(job_ids, found, strict=True) if job is not None}
 
     async def list(self, page_size: int, page_token: str, *, tenant: str) -> tuple[builtins.list[job_pb2.Batch], str]:
         """The tenant's batches, newest first, with their progress; the next page's token ("" at the end)."""
@@ -182,6 +183,7 @@ class BatchStore:
             for w, kind in ((batch_watcher, "batch"), (jobs_watcher, "job"))
         ]
         jobs: dict[str, job_pb2.Job] = {}
+        members = set(record.job_ids)
         initial_pending = 2
         last: bytes | None = None
         try:
@@ -196,12 +198,13 @@ class BatchStore:
                     initial_pending -= 1
                 elif kind == "batch":
                     record = _parsed(value)  # type: ignore[arg-type]
+                    members = set(record.job_ids)
                     await self._read_missing(record, jobs, tenant)
                 else:
                     job = job_pb2.Job()
                     job.ParseFromString(value)  # type: ignore[arg-type]
                     job_id = job.name.removeprefix("jobs/")
-                    if job_id not in record.job_ids or job_tenant(job) != tenant:
+                    if job_id not in members or job_tenant(job) != tenant:
                         continue
                     jobs[job_id] = job
                 if initial_pending > 0:
