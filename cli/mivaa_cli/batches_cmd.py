@@ -122,7 +122,8 @@ async def watch(
 
 async def ingest(client: MeshClient, files: list[pathlib.Path], args) -> int:
     """Creates a batch for `files`, uploads them into it and follows its aggregate to DONE."""
-    name = args.batch_name or (files[0].parent.name if len({f.parent for f in files}) == 1 else "")
+    # One folder given: the batch is named after it.
+    name = args.batch_name or (pathlib.PurePath(args.paths[0]).name if len(args.paths) == 1 else "")
     created = await client.extractor.CreateBatch(
         extractor_pb.CreateBatchRequest(
             display_name=name or f"{len(files)} files", labels=args.label, expected_documents=len(files)
