@@ -86,6 +86,17 @@ def extras_files(mesh, tmp_path: pathlib.Path) -> dict[str, str]:
     }
 
 
+def pdf_folder(tmp_path: pathlib.Path) -> str:
+    """batch.spec.ts: a folder of two PDFs (one in a subfolder), a broken one and a text file."""
+    folder = tmp_path / "console-folder"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "folder-a.pdf").write_bytes(make_pdf("consolefoldera", 1))
+    (folder / "sub" / "folder-b.pdf").write_bytes(make_pdf("consolefolderb", 2))
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n" + b"not a PDF body\n" * 100)
+    (folder / "notes.txt").write_text("not uploaded")
+    return str(folder)
+
+
 def test_console_in_chromium(console_mesh, tmp_path):
     mesh = console_mesh
     tag = "consoletest"
@@ -116,6 +127,7 @@ def test_console_in_chromium(console_mesh, tmp_path):
         "MIVAA_VIEW_QUESTION": "Which supplies are ordered for the next season at the lighthouse?",
         "MIVAA_SCANNED_PDF": str(scanned),
         **extras_files(mesh, tmp_path),
+        "MIVAA_PDF_FOLDER": pdf_folder(tmp_path),
         "CHROMIUM_PATH": CHROMIUM,
         "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
     }
