@@ -174,20 +174,12 @@ async def ingest(client: MeshClient, files: list[pathlib.Path], args) -> int:
     return 0 if final.progress.documents_failed == 0 and not uncounted else 1
 
 
+def list_request(args, page_token: str) -> extractor_pb.ListBatchesRequest:
+    return extractor_pb.ListBatchesRequest(page_size=args.page_size, page_token=page_token)
+
+
 async def run(args, client: MeshClient) -> int:
-    if args.action == "list":
-        token = ""
-        while True:
-            request = extractor_pb.ListBatchesRequest(page_size=args.page_size, page_token=token)
-            response = await client.extractor.ListBatches(request, timeout=30)
-            for batch in response.batches:
-                print(printable(batch_line(batch)))
-            token = response.next_page_token
-            if not token or not args.all:
-                break
-        if token:
-            print(printable(f"(more: --all, or page token {token})"))
-        return 0
+    """get and watch (main lists, with the other listings' paging)."""
     if args.action == "get":
         show_batch((await client.extractor.GetBatch(extractor_pb.GetBatchRequest(name=args.name), timeout=30)).batch)
         return 0

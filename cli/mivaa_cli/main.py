@@ -344,7 +344,15 @@ async def jobs(args) -> int:
 
 async def batches(args) -> int:
     async with _client(args) as client:
-        return await batches_cmd.run(args, client)
+        if args.action != "list":
+            return await batches_cmd.run(args, client)
+
+        async def list_page(token: str) -> tuple[Sequence, str]:
+            response = await client.extractor.ListBatches(batches_cmd.list_request(args, token), timeout=30)
+            return response.batches, response.next_page_token
+
+        await print_pages(list_page, batches_cmd.batch_line, all_pages=args.all)
+    return 0
 
 
 async def ask_command(args) -> int:

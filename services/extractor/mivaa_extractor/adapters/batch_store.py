@@ -16,19 +16,19 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 from nats.js import JetStreamContext
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyWrongLastSequenceError
 
 from mivaa.jobs.v1 import job_pb2
 from mivaa_extractor import batches
-from mivaa_extractor.adapters.job_keys import job_id_of_key, job_key, live_keys
+from mivaa_extractor.adapters.job_keys import job_id_of_key, job_key, live_keys, page_after_id, read_entry
 from mivaa_extractor.adapters.job_store import JobStore
 from mivaa_extractor.batches import batch_id_from_name, batch_not_found
 from mivaa_extractor.job_filter import id_time_ms
 from mivaa_extractor.jobs import DOMAIN, is_terminal, job_tenant, now_timestamp
-from mivaa_platform.errors import InvalidArgument, NotFound
+from mivaa_platform.errors import NotFound
 from mivaa_platform.limits import check_bus_record
 from mivaa_platform.messaging import BATCHES_BUCKET, JOBS_BUCKET, tenant_subject_token
-from mivaa_platform.pagination import PageSizes, decode_page_token, encode_page_token, invalid_page_token
+from mivaa_platform.pagination import PageSizes, decode_page_token, encode_page_token
 
 BATCH_PAGES = PageSizes(default=50, maximum=500)
 _STREAM = f"KV_{BATCHES_BUCKET}"
@@ -77,14 +77,8 @@ class BatchStore:
         return found[0]
 
     async def _read(self, key: str) -> tuple[job_pb2.BatchRecord, int] | None:
-        kv = await self._bucket()
-        try:
-            entry = await kv.get(key, validate_keys=False)
-        except KeyNotFoundError:
-            return None
-        if entry.value is None:
-            return None
-        return _parsed(entry.value), entry.revision
+        found = await read_entry(await self._bucket(), key)
+        return None if found is None else (_parsed(found[0]), found[1])
 
     async def change(
         self, name: str, change: Callable[[job_pb2.BatchRecord], bool | None], *, tenant: str
@@ -271,13 +265,4 @@ def _parsed(value: bytes) -> job_pb2.BatchRecord:
 
 
 def _after_id(after: dict[str, object] | None) -> str:
-    if after is None:
-        return ""
-    key = after.get("k")
-    try:
-        if not isinstance(key, str):
-            raise InvalidArgument("INVALID_BATCH_NAME", "not a batch id", domain=DOMAIN)
-        batch_id_from_name(f"batches/{key}")
-    except InvalidArgument:
-        raise invalid_page_token("The page token is not one this service issued.", DOMAIN) from None
-    return key
+    return page_after_id(after, lambda key: batch_id_from_name(f"batches/{key}"), domain=DOMAIN)

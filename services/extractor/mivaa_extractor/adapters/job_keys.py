@@ -16,9 +16,15 @@ is built here from a checked tenant id and a checked job id.
 
 from __future__ import annotations
 
-from nats.js import JetStreamContext, api
+from collections.abc import Callable
 
+from nats.js import JetStreamContext, api
+from nats.js.errors import KeyNotFoundError
+from nats.js.kv import KeyValue
+
+from mivaa_platform.errors import InvalidArgument
 from mivaa_platform.messaging import JOBS_BUCKET, tenant_subject_token
+from mivaa_platform.pagination import invalid_page_token
 from mivaa_platform.tenancy import ALL_TENANTS, TenantScope
 
 KEY_SUBJECT_PREFIX = f"$KV.{JOBS_BUCKET}."
@@ -33,6 +39,32 @@ def job_key(tenant: str, job_id: str) -> str:
 def job_id_of_key(key: str) -> str:
     """The job id in a key of either layout (the last token)."""
     return key.rpartition(".")[2]
+
+
+async def read_entry(kv: KeyValue, key: str) -> tuple[bytes, int] | None:
+    """A key's value and revision; None when there is none (never written, deleted or purged)."""
+    try:
+        entry = await kv.get(key, validate_keys=False)
+    except KeyNotFoundError:
+        return None
+    if entry.value is None:
+        return None
+    return entry.value, entry.revision or 0
+
+
+def page_after_id(after: dict[str, object] | None, check_id: Callable[[str], object], *, domain: str) -> str:
+    """The id a listing's page token continues after ("" for the first page): `check_id` refuses
+    (InvalidArgument) an id of the wrong shape, and the token is then INVALID_PAGE_TOKEN."""
+    if after is None:
+        return ""
+    key = after.get("k")
+    try:
+        if not isinstance(key, str):
+            raise InvalidArgument("INVALID_PAGE_POSITION", "not an id", domain=domain)
+        check_id(key)
+    except InvalidArgument:
+        raise invalid_page_token("The page token is not one this service issued.", domain) from None
+    return key
 
 
 def any_tenant_subject(job_id: str) -> str:

@@ -1,3 +1,4 @@
+// Named to run after console.spec.ts: its expired-token test needs a token minted seconds before.
 // A folder of PDFs is one batch: its aggregate progress, live from WatchBatch, reaches done above the
 // rows of its files, and the file that could not be read is named with the reason in plain words.
 import { expect, test } from "@playwright/test";
