@@ -20,6 +20,9 @@ from mivaa_cli.terminal import printable
 from mivaa_platform.grpc_errors import error_reason
 
 BATCH_LINE = "batch"
+# One WatchBatch call lasts at most the gateway's ceiling for a call (an hour); then another opens.
+WATCH_CALL_SECONDS = 3600
+RECONNECT_SECONDS = 1.0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -109,15 +112,23 @@ def finished(batch: job_pb2.Batch) -> int:
 async def watch(
     client: MeshClient, name: str, board: ProgressBoard, *, settled=lambda batch: False
 ) -> job_pb2.Batch | None:
-    """Follows the batch to DONE (or until `settled` says nothing more will join and all finished)."""
-    last = None
+    """Follows the batch to DONE (or until `settled` says nothing more will join and all finished).
+
+    A stream that ends early (the gateway's hour-long cap on a call, an hour without a change, a
+    dropped connection) is opened again: WatchBatch starts from the batch as it is."""
+    last: job_pb2.Batch | None = None
     request = extractor_pb.WatchBatchRequest(name=name)
-    async for response in client.extractor.WatchBatch(request, timeout=24 * 3600):
-        last = response.batch
-        board.update(BATCH_LINE, aggregate_line(last))
-        if settled(last):
-            break
-    return last
+    while True:
+        try:
+            async for response in client.extractor.WatchBatch(request, timeout=WATCH_CALL_SECONDS):
+                last = response.batch
+                board.update(BATCH_LINE, aggregate_line(last))
+                if last.state == job_pb2.BATCH_STATE_DONE or settled(last):
+                    return last
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise
+        await asyncio.sleep(RECONNECT_SECONDS)
 
 
 async def ingest(client: MeshClient, files: list[pathlib.Path], args) -> int:
