@@ -139,3 +139,21 @@ def test_no_rate_and_no_eta_before_any_page_is_done():
     batch = batches.summarize(stored, {"a": job("a", job_pb2.JOB_STATE_QUEUED)}, now_ms=T0 + 1_000)
     assert (batch.progress.pages_per_second, batch.progress.eta_seconds) == (0, 0)
     assert batches.pages_per_second(5, T0, T0) == 0 and batches.eta_seconds(0, 3.0) == 0
+
+
+def test_the_cli_says_a_batchs_progress_and_failures_in_words():
+    from mivaa_cli import batches_cmd
+
+    stored = record("a", "b", "c", expected=4)
+    batches.reject(stored, "broken.pdf", "PDF_UNREADABLE", "The file could not be read as a PDF.")
+    jobs = {
+        "a": job("a", job_pb2.JOB_STATE_SUCCEEDED, pages_done=10),
+        "b": job("b", job_pb2.JOB_STATE_RUNNING, pages_done=5, pages_total=40),
+        "c": job("c", job_pb2.JOB_STATE_QUEUED),
+    }
+    batch = batches.summarize(stored, jobs, now_ms=T0 + 10_000)
+    line = batches_cmd.aggregate_line(batch)  # 1.5 pages/s so far, 45 pages left
+    assert "2/4 documents  1 failed  15/60 pages  ETA 30s  running" in line
+    assert line.startswith("[" + "#" * 12 + "-" * 12 + "]")
+    assert batches_cmd.failure_lines(batch) == ["  broken.pdf: The file could not be read as a PDF. (PDF_UNREADABLE)"]
+    assert [batches_cmd.duration_words(s) for s in (44.6, 200, 7500)] == ["45s", "3m 20s", "2h 05m"]
