@@ -6,6 +6,7 @@
 #   docker build --target embedder  -t ghcr.io/mivaa/embedder:0.1.0 .
 #   docker build --target ocr       -t ghcr.io/mivaa/ocr:0.1.0 .
 #   docker build --target answer    -t ghcr.io/mivaa/answer:0.1.0 .
+#   docker build --target console   -t ghcr.io/mivaa/console:0.1.0 .
 
 # Wheels of every distribution, built once; the targets below install the ones they run.
 FROM python:3.11-slim AS wheels
@@ -66,3 +67,17 @@ COPY --from=models /models /opt/mivaa/models
 ENV EMBEDDER_MODELS_DIR=/opt/mivaa/models
 USER 10001
 CMD ["python", "-m", "mivaa_embedder.main"]
+
+# The web console: built with npm from package-lock.json (its API stubs are committed), served
+# by an unprivileged nginx (uid 101, port 8080) behind the gateway, which adds the headers.
+FROM node:20-bookworm-slim AS console-build
+WORKDIR /src/console
+COPY console/package.json console/package-lock.json ./
+RUN PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+COPY console/ ./
+RUN npm run build
+
+FROM nginxinc/nginx-unprivileged:1.29-alpine AS console
+COPY deploy/console/nginx.conf /etc/nginx/conf.d/default.conf
+COPY --from=console-build /src/console/dist /usr/share/nginx/html
+USER 101

@@ -96,7 +96,7 @@ deploy-config: install
 	$(PY) -m mivaa_gateway --out deploy/k8s/base/envoy.yaml --port 8080 --admin-socket /var/run/envoy/admin.sock --listen-address 0.0.0.0 \
 		--upstream extractor=extractor:50051 --upstream search=search:50051 --upstream embedder=embedder:50051 \
 		--upstream ocr=ocr:50051 --upstream answer=answer:50051 \
-		--cors-origin https://console.mivaa.example \
+		--cors-origin https://console.mivaa.example --console-upstream console:8080 \
 		--tls-cert /etc/mivaa/tls/tls.crt --tls-key /etc/mivaa/tls/tls.key \
 		--jwks-path /etc/mivaa/jwks/jwks.json --issuer mivaa-dev --audience mivaa \
 		--upstream-tls-ca /etc/mivaa/mtls/ca.crt --upstream-tls-cert /etc/mivaa/mtls/tls.crt --upstream-tls-key /etc/mivaa/mtls/tls.key \

@@ -28,6 +28,7 @@ from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_cli import ask, auth, batches_cmd, intel_cmd, jobs_cmd, models, search_cmd
 from mivaa_cli.client import MeshClient
+from mivaa_cli.localmesh.oidc import add_oidc_options
 from mivaa_cli.progress import ProgressBoard
 from mivaa_cli.terminal import printable
 from mivaa_platform.grpc_errors import error_reason
@@ -92,6 +93,7 @@ def _json(message) -> str:
 # -- mesh lifecycle ------------------------------------------------------------------
 def cmd_up(args) -> int:
     from mivaa_cli.localmesh.mesh import LocalMesh, MeshPorts
+    from mivaa_cli.localmesh.oidc import oidc_from_args, save_oidc
     from mivaa_cli.localmesh.supervisor import start_supervisor
 
     existing = LocalMesh.load(args.state_dir)
@@ -102,6 +104,7 @@ def cmd_up(args) -> int:
         return 0
     if existing:
         existing.stop()
+    save_oidc(args.state_dir, oidc_from_args(args))
     ports = (
         MeshPorts.free() if args.free_ports else MeshPorts(gateway=int(os.environ.get("MIVAA_GATEWAY_PORT", "8080")))
     )
@@ -375,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also run a local LLM (Gemma 3 270M on llama.cpp; needs mivaa-cli[llm]) as the answer service's generator",
     )
+    add_oidc_options(up)
     for name in ("up", "down", "status"):
         target = up if name == "up" else sub.add_parser(name, help=f"{name} of the local mesh")
         target.add_argument("--state-dir", type=pathlib.Path, default=DEFAULT_STATE_DIR)

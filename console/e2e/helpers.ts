@@ -19,11 +19,15 @@ export async function shot(page: Page, name: string) {
   await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 }
 
-export function watchConsole(page: Page): string[] {
+/** Errors in the browser console and failed responses; with `origin`, only those of pages and
+ * resources on it (another site's page that the test passes through, as a sign-in provider's, is
+ * not the console's to answer for). */
+export function watchConsole(page: Page, origin?: string): string[] {
   const errors: string[] = [];
-  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.on("response", (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
+  const ours = (url: string) => !origin || url.startsWith(origin);
+  page.on("console", (m) => m.type() === "error" && ours(m.location().url || page.url()) && errors.push(m.text()));
+  page.on("pageerror", (e) => ours(page.url()) && errors.push(e.message));
+  page.on("response", (r) => r.status() >= 400 && ours(r.url()) && errors.push(`${r.status()} ${r.url()}`));
   return errors;
 }
 

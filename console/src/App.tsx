@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { isExpired, loadSession, saveSession, takeDevTokenFromUrl, type Session } from "./lib/auth";
+import { isExpired, loadSession, parseToken, saveSession, takeDevTokenFromUrl, type Session } from "./lib/auth";
+import { finishOidcSignIn, loadOidcConfig, type OidcConfig } from "./lib/oidc";
 import { makeClients } from "./lib/api";
 import { SIGNED_OUT_MESSAGE } from "./lib/errors";
 import { SignIn } from "./screens/SignIn";
@@ -48,6 +49,15 @@ export function App() {
   }, []);
   const onAuthError = useCallback(() => signOut(SIGNED_OUT_MESSAGE), [signOut]);
 
+  // The gateway's OpenID provider, if any; and a sign-in it sent back here (?code&state).
+  const [oidc, setOidc] = useState<OidcConfig | null>(null);
+  useEffect(() => {
+    void loadOidcConfig().then(setOidc);
+    finishOidcSignIn()
+      .then((token) => token && signIn(parseToken(token)))
+      .catch((e: Error) => signOut(e.message));
+  }, [signIn, signOut]);
+
   // A token that expires while the page is open leads back to sign-in.
   useEffect(() => {
     if (!session) return;
@@ -59,7 +69,7 @@ export function App() {
   const clients = useMemo(() => (session ? makeClients(session.token) : null), [session]);
 
   if (!session || !clients) {
-    return <SignIn devToken={devToken} notice={notice} onSignIn={signIn} />;
+    return <SignIn devToken={devToken} oidc={oidc} notice={notice} onSignIn={signIn} />;
   }
   const props: ScreenProps = { clients, onAuthError };
   const isAdmin = session.scopes.includes("admin");

@@ -41,6 +41,15 @@ Each option below switches one thing on (render() keywords; CLI flags in --help)
   upstream_tls_cert,         TLS, verifies the CA and presents this client certificate
   upstream_tls_key           (mTLS).
   max_concurrent_streams     HTTP/2 streams per downstream connection (default 1000).
+  console_dir |              the web console on this origin: the built files served by
+  console_upstream           Envoy itself, or (in a cluster) GET of "/", /index.html,
+                             /favicon.svg and /assets/* routed to the console's static
+                             file server (host:port). Those GETs need no token, nor
+                             GET /config.json: the console's settings (the OpenID provider).
+  oidc                       (with JWT) an OpenID provider's access tokens are accepted
+                             beside the mivaa issuer's (remote JWKS, same claims: tenant,
+                             sub, scope, aud), and the console offers sign-in there
+                             (authorization code + PKCE; CSP connect-src allows its origin).
 
 The admin interface is always a unix socket (admin_socket, mode 0600), never a TCP port:
 
@@ -54,6 +63,7 @@ The admin interface is always a unix socket (admin_socket, mode 0600), never a T
 
 from __future__ import annotations
 
+from mivaa_gateway.oidc import Oidc
 from mivaa_gateway.rate_limits import Budget, RateLimits
 from mivaa_gateway.render import render
 from mivaa_gateway.rpcs import (
@@ -69,6 +79,7 @@ __all__ = [
     "ROUTE_CLASSES",
     "WRITE_RPCS",
     "Budget",
+    "Oidc",
     "RateLimits",
     "render",
 ]

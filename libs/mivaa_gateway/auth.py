@@ -16,6 +16,7 @@ from mivaa_gateway.rpcs import (
     TENANT_HEADER,
     WRITE_RPCS,
 )
+from mivaa_gateway.upstreams import upstream_tls_socket
 
 
 def _scope_principal(*scopes: str) -> dict:  # no scopes: any scope
@@ -39,6 +40,13 @@ def _scope_principal(*scopes: str) -> dict:  # no scopes: any scope
     return {"and_ids": {"ids": [{"or_ids": {"ids": one_of}} if len(one_of) > 1 else one_of[0], *identity]}}
 
 
+def _any_of(providers: dict[str, dict]) -> dict:
+    """A token from any of the issuers (mivaa's own, and an OpenID provider's when configured)."""
+    if len(providers) == 1:
+        return {"provider_name": next(iter(providers))}
+    return {"requires_any": {"requirements": [{"provider_name": name} for name in providers]}}
+
+
 def _health_header() -> dict:
     return {"name": HEALTH_SERVICE_HEADER, "present_match": True}
 
@@ -49,7 +57,7 @@ def _paths(paths) -> dict:
 
 def auth_filters(
     *,
-    provider: dict,
+    providers: dict[str, dict],
     rate_limited: bool,
     buffered: bool,
     open_matches: tuple[dict, ...] = (),
@@ -69,7 +77,7 @@ def auth_filters(
         "name": JWT_FILTER,
         "typed_config": {
             "@type": "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication",
-            "providers": {"mivaa": provider},
+            "providers": providers,
             "rules": [
                 # One named service's health: the admin screen's, with a token (RBAC: admin).
                 {
@@ -78,7 +86,7 @@ def auth_filters(
                 },
                 {"match": {"path": HEALTH_CHECK}},  # open: probes and load balancers
                 *({"match": match} for match in open_matches),
-                {"match": {"prefix": "/"}, "requires": {"provider_name": "mivaa"}},
+                {"match": {"prefix": "/"}, "requires": _any_of(providers)},
             ],
             "bypass_cors_preflight": True,
         },
@@ -187,7 +195,15 @@ def local_replies(authenticated: bool, upload_limit: bool) -> dict | None:
 
 
 def jwt_provider(
-    *, jwks_path: str | None, jwks_uri: str | None, issuer: str, audiences: list[str], max_lifetime_seconds: int
+    *,
+    jwks_path: str | None,
+    jwks_uri: str | None,
+    jwks_ca: str | None,
+    issuer: str,
+    audiences: list[str],
+    max_lifetime_seconds: int,
+    cluster_name: str = "jwks",
+    fast_listener: bool = False,
 ) -> tuple[dict, list[dict]]:
     provider: dict = {
         "issuer": issuer,
@@ -207,22 +223,25 @@ def jwt_provider(
     if jwks_path:
         provider["local_jwks"] = {"filename": str(jwks_path)}
     else:
-        url = urllib.parse.urlsplit(jwks_uri)
+        url = urllib.parse.urlsplit(jwks_uri or "")
         secure = url.scheme == "https"
         port = url.port or (443 if secure else 80)
         provider["remote_jwks"] = {
-            "http_uri": {"uri": jwks_uri, "cluster": "jwks", "timeout": "5s"},
+            "http_uri": {"uri": jwks_uri, "cluster": cluster_name, "timeout": "5s"},
             "cache_duration": "600s",
-            "async_fetch": {},  # fetched at start and refreshed in the background
+            # Fetched at start and refreshed in the background. The listener waits for the first
+            # fetch unless another issuer's tokens can be served meanwhile (fast_listener): an
+            # OpenID provider that is down must not keep the gateway from serving mivaa tokens.
+            "async_fetch": {"fast_listener": True} if fast_listener else {},
             "retry_policy": {"num_retries": 3},
         }
         cluster: dict = {
-            "name": "jwks",
+            "name": cluster_name,
             "type": "LOGICAL_DNS",
             "dns_lookup_family": "V4_PREFERRED",
             "connect_timeout": "5s",
             "load_assignment": {
-                "cluster_name": "jwks",
+                "cluster_name": cluster_name,
                 "endpoints": [
                     {
                         "lb_endpoints": [
@@ -232,5 +251,9 @@ def jwt_provider(
                 ],
             },
         }
+        if secure:
+            cluster["transport_socket"] = upstream_tls_socket(
+                url.hostname or "", jwks_ca or "/etc/ssl/certs/ca-certificates.crt", None, None
+            )
         clusters.append(cluster)
     return provider, clusters

@@ -5,17 +5,13 @@ from __future__ import annotations
 import json
 import pathlib
 import string
-import urllib.parse
 from importlib import resources
 
 from mivaa_gateway.auth import auth_filters, jwt_provider, local_replies
-from mivaa_gateway.console import (
-    MAX_FILE_BYTES,
-    console_files,
-    console_matches,
-    console_routes,
-    open_console_permissions,
-)
+from mivaa_gateway.console import console_serving
+from mivaa_gateway.oidc import JWKS_CLUSTER as OIDC_JWKS_CLUSTER
+from mivaa_gateway.oidc import PROVIDER_NAME as OIDC_PROVIDER
+from mivaa_gateway.oidc import Oidc
 from mivaa_gateway.rate_limits import RateLimits
 from mivaa_gateway.routes import method_routes
 from mivaa_gateway.rpcs import (
@@ -29,7 +25,6 @@ from mivaa_gateway.upstreams import (
     listener_tls_socket,
     stats_listener,
     upstream_cluster,
-    upstream_tls_socket,
 )
 from mivaa_gateway.yaml_blocks import OMIT, yaml_block
 
@@ -64,6 +59,8 @@ def render(
     stats_tls_key: str | None = None,
     stats_client_ca: str | None = None,
     console_dir: str | pathlib.Path | None = None,
+    console_upstream: str | None = None,
+    oidc: Oidc | None = None,
 ) -> str:
     missing = [name for name in UPSTREAMS if name not in upstreams]
     if missing:
@@ -93,7 +90,9 @@ def render(
         for name in optional
     ).rstrip("\n")
     authenticated = bool(jwks_path or jwks_uri)
-    console = console_files(pathlib.Path(console_dir)) if console_dir else {}
+    if oidc and not authenticated:
+        raise SystemExit("oidc needs JWT authentication (jwks_path or jwks_uri) on")
+    console = console_serving(console_dir, console_upstream, oidc)
     limits = rate_limits if authenticated else None  # budgets are per subject: only with tokens
     filters: list[dict] = []
     extra_clusters: list[dict] = []
@@ -101,22 +100,31 @@ def render(
         provider, extra_clusters = jwt_provider(
             jwks_path=jwks_path,
             jwks_uri=jwks_uri,
+            jwks_ca=jwks_ca,
             issuer=issuer,
             audiences=list(audiences),
             max_lifetime_seconds=max_token_lifetime_seconds,
         )
+        providers = {"mivaa": provider}
+        if oidc:
+            providers[OIDC_PROVIDER], oidc_clusters = jwt_provider(
+                jwks_path=None,
+                jwks_uri=oidc.jwks_uri,
+                jwks_ca=oidc.jwks_ca,
+                issuer=oidc.issuer,
+                audiences=[oidc.audience],
+                max_lifetime_seconds=max_token_lifetime_seconds,
+                cluster_name=OIDC_JWKS_CLUSTER,
+                fast_listener=True,
+            )
+            extra_clusters += oidc_clusters
         filters = auth_filters(
-            provider=provider,
+            providers=providers,
             rate_limited=limits is not None,
             buffered=max_upload_bytes is not None,
-            open_matches=tuple(console_matches(console)),
-            open_permissions=open_console_permissions(console) if console else None,
+            open_matches=tuple(console.open_matches),
+            open_permissions=console.open_permissions,
         )
-        if jwks_uri and urllib.parse.urlsplit(jwks_uri).scheme == "https":
-            host = urllib.parse.urlsplit(jwks_uri).hostname or ""
-            extra_clusters[0]["transport_socket"] = upstream_tls_socket(
-                host, jwks_ca or "/etc/ssl/certs/ca-certificates.crt", None, None
-            )
     elif max_upload_bytes is not None:
         filters = [
             {
@@ -128,6 +136,7 @@ def render(
                 },
             }
         ]
+    extra_clusters += console.clusters
     upstream_tls = (
         {"ca": upstream_tls_ca, "cert": upstream_tls_cert, "key": upstream_tls_key} if upstream_tls_ca else None
     )
@@ -145,13 +154,10 @@ def render(
         CORS_ORIGINS=json.dumps(origins),
         MAX_CONCURRENT_STREAMS=max_concurrent_streams,
         METHOD_ROUTES=yaml_block(
-            console_routes(console)
-            + method_routes(rate_limits=limits, max_upload_bytes=max_upload_bytes, optional=optional),
+            console.routes + method_routes(rate_limits=limits, max_upload_bytes=max_upload_bytes, optional=optional),
             24,
         ),
-        ROUTE_CONFIG_OPTIONS=yaml_block(
-            {"max_direct_response_body_size_bytes": MAX_FILE_BYTES} if console else None, 18
-        ),
+        ROUTE_CONFIG_OPTIONS=yaml_block(console.route_config_options, 18),
         OPTIONAL_ROUTES=routes,
         AUTH_FILTERS=yaml_block(filters, 18),
         HCM_OPTIONS=yaml_block(local_replies(authenticated, max_upload_bytes is not None), 16),

@@ -17,6 +17,8 @@ import uuid
 import pymupdf
 import pytest
 
+from tests.console.oidc_provider import TENANT as OIDC_TENANT
+from tests.console.oidc_provider import oidc_signin
 from tests.support.pdfs import make_pdf, make_scanned_pdf, page_phrase
 from tests.support.structured_pdfs import make_structured_pdf
 
@@ -41,6 +43,13 @@ def console_mesh(mesh):
         pytest.fail(missing)  # the test command builds the console first; a missing build is a failure
     assert mesh.serves_console, "the mesh did not serve the built console"
     return mesh
+
+
+@pytest.fixture(scope="module")
+def oidc(console_mesh, tmp_path_factory):
+    """The gateway also takes a real OpenID provider's tokens while the console is tested."""
+    with oidc_signin(console_mesh, tmp_path_factory.mktemp("oidc")) as provider:
+        yield provider
 
 
 def structured_pdf_titled(title: str) -> bytes:
@@ -87,7 +96,7 @@ def extras_files(mesh, tmp_path: pathlib.Path) -> dict[str, str]:
 
 
 def pdf_folder(tmp_path: pathlib.Path) -> str:
-    """batch.spec.ts: a folder of two PDFs (one in a subfolder), a broken one and a text file."""
+    """folder.spec.ts: a folder of two PDFs (one in a subfolder), a broken one and a text file."""
     folder = tmp_path / "console-folder"
     (folder / "sub").mkdir(parents=True)
     (folder / "folder-a.pdf").write_bytes(make_pdf("consolefoldera", 1))
@@ -97,7 +106,7 @@ def pdf_folder(tmp_path: pathlib.Path) -> str:
     return str(folder)
 
 
-def test_console_in_chromium(console_mesh, tmp_path):
+def test_console_in_chromium(console_mesh, oidc, tmp_path):
     mesh = console_mesh
     tag = "consoletest"
     pdf = tmp_path / "console-upload.pdf"
@@ -128,6 +137,8 @@ def test_console_in_chromium(console_mesh, tmp_path):
         "MIVAA_SCANNED_PDF": str(scanned),
         **extras_files(mesh, tmp_path),
         "MIVAA_PDF_FOLDER": pdf_folder(tmp_path),
+        "MIVAA_OIDC_ISSUER": oidc.issuer,
+        "MIVAA_OIDC_TENANT": OIDC_TENANT,
         "CHROMIUM_PATH": CHROMIUM,
         "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
     }

@@ -54,8 +54,10 @@ def test_gateway_config_has_listener_tls_jwt_and_upstream_mtls():
         for route in item["routes"]
         if "route" in route  # direct responses (console files, an unknown health target) reach no cluster
     }
-    assert {"extractor", "search", "embedder", "ocr", "answer"} <= routed <= set(clusters)
-    for name in routed:
+    assert {"extractor", "search", "embedder", "ocr", "answer", "console"} <= routed <= set(clusters)
+    # The console's static files are public and its server is reachable from the gateway only
+    # (network policy): plain HTTP. Every gRPC service is mTLS.
+    for name in routed - {"console"}:
         upstream = clusters[name]["transport_socket"]["typed_config"]
         assert upstream["@type"].endswith("UpstreamTlsContext"), name
         context = upstream["common_tls_context"]
@@ -139,6 +141,8 @@ DEPLOY_RENDER_ARGS = [
     "answer=answer:50051",
     "--cors-origin",
     "https://console.mivaa.example",
+    "--console-upstream",
+    "console:8080",
     "--tls-cert",
     f"{GATEWAY_FILES}/tls/tls.crt",
     "--tls-key",

@@ -73,7 +73,7 @@ def test_every_kustomization_lists_existing_files():
 def test_network_policies_deny_by_default_and_allow_each_caller():
     policies = {r["metadata"]["name"]: r for _, r in MANIFESTS if r["kind"] == "NetworkPolicy"}
     assert policies["default-deny-ingress"]["spec"]["podSelector"] == {}
-    for service in ("extractor", "search", "embedder", "ocr", "answer", "nats", "postgres"):
+    for service in ("extractor", "search", "embedder", "ocr", "answer", "nats", "postgres", "console"):
         assert f"allow-{service}" in policies
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import http.client
 import os
 import pathlib
 import signal
@@ -33,6 +34,17 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 
 ENVOY = pathlib.Path(sys.executable).parent / "envoy"
 STREAMING_REQUESTS = {"UploadDocument", "UpsertChunks", "StreamEmbedTexts", "EmbedImages", "StreamRecognizeText"}
+
+
+def http_request(port: int, method: str, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    """One plain HTTP request (the console's files): status, lower-cased headers, body."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(method, path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
 
 
 def free_port() -> int:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import http.client
 
 import pytest
 import pytest_asyncio
 
 from mivaa_cli import auth
 from tests.gateway.harness import Envoy, start_upstream
+from tests.gateway.harness import http_request as request
 
 INDEX = b'<!doctype html><script type="module" src="/assets/index-abc.js"></script>'
 SCRIPT = b"console.log('hi')"
@@ -42,16 +42,6 @@ async def envoy(dist, tmp_path_factory):
         await upstream.server.stop(None)
 
 
-def request(port: int, method: str, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request(method, path, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-    finally:
-        connection.close()
-
-
 async def test_index_and_assets_are_served_without_a_token(envoy):
     status, headers, body = await asyncio.to_thread(request, envoy.port, "GET", "/")
     assert (status, body) == (200, INDEX)
@@ -63,6 +53,11 @@ async def test_index_and_assets_are_served_without_a_token(envoy):
     assert (status, body) == (200, SCRIPT)
     assert headers["content-type"].startswith("text/javascript")
     assert "immutable" in headers["cache-control"]
+
+
+async def test_without_a_provider_the_console_is_told_so(envoy):
+    status, _, body = await asyncio.to_thread(request, envoy.port, "GET", "/config.json")
+    assert (status, body) == (200, b'{"oidc": null}')
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,7 @@ from mivaa_answer.settings import AnswerSettings
 from mivaa_cli.localmesh.bus import LocalBus
 from mivaa_cli.localmesh.certs import make_certs
 from mivaa_cli.localmesh.llm import answer_llm_env, start_mesh_llm
+from mivaa_cli.localmesh.oidc import load_oidc
 from mivaa_cli.localmesh.postgres import LocalPostgres
 from mivaa_cli.localmesh.processes import (
     ManagedProcess,
@@ -500,6 +501,7 @@ class LocalMesh:
                 },
                 cors_origins=os.environ.get("MIVAA_CORS_ORIGINS", "http://localhost:5173").split(","),
                 console_dir=CONSOLE_DIST if self.serves_console else None,
+                oidc=load_oidc(self.state_dir),
                 tls_cert=str(self.certs_dir / "gateway.pem"),
                 tls_key=str(self.certs_dir / "gateway-key.pem"),
                 jwks_path=str(self.auth_dir / "jwks.json"),

@@ -1,16 +1,19 @@
 import { useState } from "react";
 import { isExpired, parseToken, type Session } from "../lib/auth";
+import { startOidcSignIn, type OidcConfig } from "../lib/oidc";
 import { ErrorAlert } from "./ErrorAlert";
 
 interface Props {
   devToken: string | null;
+  oidc: OidcConfig | null;
   notice: string;
   onSignIn: (session: Session) => void;
 }
 
-export function SignIn({ devToken, notice, onSignIn }: Props) {
+export function SignIn({ devToken, oidc, notice, onSignIn }: Props) {
   const [pasted, setPasted] = useState("");
   const [error, setError] = useState("");
+  const [leaving, setLeaving] = useState(false);
 
   function use(token: string) {
     try {
@@ -29,6 +32,25 @@ export function SignIn({ devToken, notice, onSignIn }: Props) {
         <p role="alert" className="error">
           {notice}
         </p>
+      )}
+      {oidc && (
+        <section aria-labelledby="sso-heading">
+          <h2 id="sso-heading">Your organisation</h2>
+          <button
+            type="button"
+            className="primary"
+            disabled={leaving}
+            onClick={() => {
+              setLeaving(true);
+              startOidcSignIn(oidc).catch((e: Error) => {
+                setLeaving(false);
+                setError(e.message);
+              });
+            }}
+          >
+            Sign in with {new URL(oidc.issuer).host}
+          </button>
+        </section>
       )}
       <section aria-labelledby="dev-heading">
         <h2 id="dev-heading">Local mesh</h2>

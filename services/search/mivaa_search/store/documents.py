@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from psycopg.types.json import Jsonb
 
@@ -29,6 +29,9 @@ DOCUMENT_COLUMNS = (
     "id, tenant, filename, title, labels, sha256, size_bytes, page_count, state, job, chunk_count,"
     " create_time, update_time, metadata, outline, image_count"
 )
+# Removes the stored original with this sha256.
+RemoveOriginal = Callable[[str], Awaitable[None]]
+_REFERENCES = "SELECT coalesce(max(refs), 0) FROM original_references WHERE sha256 = %s"
 _UPDATABLE = ("state", "title", "page_count", "labels", "job")
 
 
@@ -155,13 +158,35 @@ class DocumentRepository:
         """
         return await self._one(id, query, params)
 
-    async def delete(self, id: str, *, tenant: str) -> DocumentRecord:
-        """Delete `tenant`'s document and (by cascade) its chunks, pages and images; returns what was deleted."""
-        query = f"DELETE FROM documents WHERE id = %(id)s AND tenant = %(tenant)s RETURNING {DOCUMENT_COLUMNS}"
-        record = await self._one(id, query, {"tenant": tenant})
-        async with self._connections.connection() as conn:
+    async def delete(self, id: str, *, tenant: str, remove_original: RemoveOriginal | None = None) -> DocumentRecord:
+        """Delete `tenant`'s document and (by cascade) its chunks, pages and images; returns what was deleted.
+
+        Stored originals are shared by content across tenants. When this was the last document
+        with its bytes, `remove_original` removes the stored object inside the same transaction,
+        while the bytes' reference row is locked: an upload of the same bytes (its insert takes
+        that row) waits and stores them again afterwards. If the removal fails, nothing is deleted.
+        """
+        doc_id = parse_document_id(id)
+        query = f"DELETE FROM documents WHERE id = %s AND tenant = %s RETURNING {DOCUMENT_COLUMNS}"
+        async with self._connections.connection() as conn, conn.transaction():
+            row = await (await conn.execute(query, [doc_id, tenant])).fetchone()
+            if row is None:
+                raise document_not_found(id)
+            record = document_record(row)
+            # The delete trigger has counted this document out and holds the row until commit.
+            refs = await scalar(conn, _REFERENCES, [record.sha256])
+            if not refs:
+                if remove_original is not None:
+                    await remove_original(record.sha256)
+                await conn.execute("DELETE FROM original_references WHERE sha256 = %s AND refs = 0", [record.sha256])
             await note_removed(conn, record.chunk_count)
         return record
+
+    async def original_references(self, sha256: str) -> int:
+        """How many documents, of every tenant, have these bytes (0: none, nothing stored for them)."""
+        async with self._connections.connection() as conn:
+            refs = await scalar(conn, _REFERENCES, [check_sha256(sha256)])
+        return int(refs or 0)
 
     async def _one(self, id: str, query: str, params: dict[str, object]) -> DocumentRecord:
         """The document row `query` returns for document `id` (bound as %(id)s), or DOCUMENT_NOT_FOUND."""
@@ -172,11 +197,3 @@ class DocumentRepository:
         if row is None:
             raise document_not_found(id)
         return document_record(row)
-
-    async def sha256_in_use(self, sha256: str) -> bool:
-        """Whether any tenant's document still has these bytes (originals are shared by content,
-        so this one question deliberately spans tenants)."""
-        async with self._connections.connection() as conn:
-            query = "SELECT EXISTS (SELECT 1 FROM documents WHERE sha256 = %s)"
-            in_use = await scalar(conn, query, [check_sha256(sha256)])
-        return bool(in_use)

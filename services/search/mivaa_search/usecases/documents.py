@@ -30,7 +30,7 @@ _PAGES_PER_READ = 50  # a document's pages are read this many at a time, never a
 
 
 class DocumentCatalog:
-    def __init__(self, store: SearchStore, originals: Originals, upkeep: IndexUpkeep | None = None):
+    def __init__(self, store: SearchStore, originals: Originals | None, upkeep: IndexUpkeep | None = None):
         self._store = store
         self._originals = originals
         self._upkeep = upkeep
@@ -58,13 +58,11 @@ class DocumentCatalog:
         return await self._store.documents.update(id, tenant=tenant, **fields)
 
     async def delete(self, id: str, *, tenant: str) -> DocumentRecord:
-        record = await self._store.documents.delete(id, tenant=tenant)
+        # The stored original goes with the last document (of any tenant) that has its bytes.
+        remove = self._originals.delete if self._originals is not None else None
+        record = await self._store.documents.delete(id, tenant=tenant, remove_original=remove)
         if self._upkeep is not None:
             self._upkeep.changed()
-        # Originals are stored by content and shared by every tenant that uploaded the same bytes:
-        # delete one only when no document (of any tenant) still has it.
-        if not await self._store.documents.sha256_in_use(record.sha256):
-            await self._originals.delete(record.sha256)
         return record
 
     async def replace_content(self, id: str, content: DocumentContent, *, tenant: str) -> DocumentRecord:
