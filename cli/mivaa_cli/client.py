@@ -44,12 +44,13 @@ class MeshClient:
         title: str = "",
         labels: Iterable[str] = (),
         password: str = "",
+        batch: str = "",
         timeout: float = 300,
     ) -> extractor_pb.UploadDocumentResponse:
         async def requests() -> AsyncIterator[extractor_pb.UploadDocumentRequest]:
             yield extractor_pb.UploadDocumentRequest(
                 metadata=extractor_pb.UploadMetadata(
-                    filename=filename, title=title, labels=list(labels), password=password
+                    filename=filename, title=title, labels=list(labels), password=password, batch=batch
                 )
             )
             for offset in range(0, len(data), UPLOAD_CHUNK_BYTES):

@@ -1,7 +1,9 @@
 """`mivaa`: run the local mesh and use it from a terminal.
 
 mivaa up | down | status                 the local mesh (state in ./.mivaa)
-mivaa ingest FILE|DIR...                 upload PDFs, one progress bar per document
+mivaa ingest FILE|DIR...                 upload PDFs: one file, one progress bar; several or a folder,
+                                         one batch with its aggregate progress (--no-batch: one bar each)
+mivaa batches list | get NAME | watch NAME
 mivaa search "text" [-k 5] [--mode ...]   hybrid (or vector, keyword) search with filters
 mivaa docs list | get NAME | delete NAME
 mivaa docs entities NAME [--type person] | related NAME | compare NAME --with OTHER
@@ -24,7 +26,7 @@ from google.protobuf import json_format
 
 from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
-from mivaa_cli import ask, auth, intel_cmd, jobs_cmd, models, search_cmd
+from mivaa_cli import ask, auth, batches_cmd, intel_cmd, jobs_cmd, models, search_cmd
 from mivaa_cli.client import MeshClient
 from mivaa_cli.localmesh.oidc import add_oidc_options
 from mivaa_cli.progress import ProgressBoard
@@ -203,6 +205,9 @@ async def ingest(args) -> int:
     if not files:
         print("no PDF files given", file=sys.stderr)
         return 2
+    if not args.no_batch and batches_cmd.wants_batch(args.paths, files):
+        async with _client(args) as client:
+            return await batches_cmd.ingest(client, files, args)
     board = ProgressBoard([f.name for f in files])
     limit = asyncio.Semaphore(args.parallel)
     async with _client(args) as client:
@@ -340,6 +345,19 @@ async def jobs(args) -> int:
     return 0
 
 
+async def batches(args) -> int:
+    async with _client(args) as client:
+        if args.action != "list":
+            return await batches_cmd.run(args, client)
+
+        async def list_page(token: str) -> tuple[Sequence, str]:
+            response = await client.extractor.ListBatches(batches_cmd.list_request(args, token), timeout=30)
+            return response.batches, response.next_page_token
+
+        await print_pages(list_page, batches_cmd.batch_line, all_pages=args.all)
+    return 0
+
+
 async def ask_command(args) -> int:
     async with _client(args) as client:
         return await ask.run(args, client)
@@ -370,6 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest_parser.add_argument("--label", action="append", default=[])
     ingest_parser.add_argument("--password", help="password for encrypted PDFs")
     ingest_parser.add_argument("--parallel", type=int, default=4)
+    ingest_parser.add_argument("--batch-name", default="", help="the batch's display name (default: the folder's)")
+    ingest_parser.add_argument("--no-batch", action="store_true", help="no batch: one progress bar per document")
 
     search_cmd.add_parser(sub)
 
@@ -393,6 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
     images_parser.add_argument("-o", "--output", help="get: file to write (default: the sha256 with .png/.jpg)")
 
     jobs_cmd.add_parser(sub)
+    batches_cmd.add_parser(sub)
 
     ask.add_parser(sub)
     models.add_parser(sub)
@@ -403,7 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     needs_name = ("get", "export", "delete", "watch", "summary", *intel_cmd.ACTIONS)
-    if args.command in ("docs", "jobs") and args.action in needs_name and not args.name:
+    if args.command in ("docs", "jobs", "batches") and args.action in needs_name and not args.name:
         print(f"mivaa {args.command} {args.action} needs a NAME", file=sys.stderr)
         return 2
     sync_commands = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "models": models.run, "auth": auth.run}
@@ -413,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         "docs": docs,
         "images": images,
         "jobs": jobs,
+        "batches": batches,
         "ask": ask_command,
     }
     try:

@@ -36,6 +36,12 @@ test("sign in with the dev token, upload, search, ask, list", async ({ page }) =
   await expect(row).toHaveAttribute("data-status", /uploading|watching|done/);
   await expect(row).toHaveAttribute("data-status", "done", { timeout: 150_000 });
   await expect(row).toContainText(/Done · 3\/3 pages · \d+ chunks/);
+  // Two files at once are one batch: its aggregate, live from WatchBatch, reaches done above the rows
+  // (the encrypted file joined when it came again with its password).
+  const batch = page.getByTestId("batch").first();
+  await expect(batch).toHaveAttribute("data-state", "done", { timeout: 60_000 });
+  await expect(batch.getByRole("progressbar", { name: "Progress of batch 2 files" })).toBeVisible();
+  await expect(batch.getByTestId("batch-figures")).toContainText("2 of 2 documents finished");
   await checkAccessible(page, "upload");
   await shot(page, "03-upload-done");
 

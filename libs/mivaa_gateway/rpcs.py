@@ -24,7 +24,7 @@ INTELLIGENCE_RPCS = ("ListDocumentEntities", "ListRelatedDocuments", "CompareDoc
 # A page rendered as a picture (the console's document view): MuPDF's work per call, a budget of its own.
 RENDER_RPCS = (_EXTRACTOR + "RenderPage",)
 READ_RPCS = (
-    *(_EXTRACTOR + m for m in ("GetJob", "ListJobs", "WatchJob")),
+    *(_EXTRACTOR + m for m in ("GetJob", "ListJobs", "WatchJob", "GetBatch", "ListBatches", "WatchBatch")),
     *RENDER_RPCS,
     *(
         _SEARCH + m
@@ -50,6 +50,7 @@ READ_RPCS = (
 # UpdateDocument through the gateway changes title and labels only (search refuses the rest).
 WRITE_RPCS = (
     _EXTRACTOR + "UploadDocument",
+    _EXTRACTOR + "CreateBatch",
     _SEARCH + "UpdateDocument",
     _SEARCH + "DeleteDocument",
     _EXTRACTOR + "CancelJob",
@@ -82,7 +83,7 @@ ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "read": (
         "reads",
         (
-            *(_EXTRACTOR + m for m in ("GetJob", "ListJobs")),
+            *(_EXTRACTOR + m for m in ("GetJob", "ListJobs", "GetBatch", "ListBatches")),
             *(
                 _SEARCH + m
                 for m in ("GetDocument", "ListDocuments", "ListPages", "ListImages", "GetImage", "ListDocumentEntities")
@@ -91,9 +92,13 @@ ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
             _OCR + "ListEngines",
         ),
     ),
-    "change": ("changes", (_SEARCH + "UpdateDocument", _SEARCH + "DeleteDocument", _EXTRACTOR + "CancelJob")),
+    # Creating a batch writes one small record, like a change; its uploads pay as uploads.
+    "change": (
+        "changes",
+        (_SEARCH + "UpdateDocument", _SEARCH + "DeleteDocument", _EXTRACTOR + "CancelJob", _EXTRACTOR + "CreateBatch"),
+    ),
     "export": ("exports", (_SEARCH + "ExportDocument", _SEARCH + "GetImageContent")),
-    "watch": ("watches", (_EXTRACTOR + "WatchJob",)),
+    "watch": ("watches", (_EXTRACTOR + "WatchJob", _EXTRACTOR + "WatchBatch")),
     "embed": ("embeddings", (_EMBEDDER + "EmbedTexts",)),
     "ocr": ("ocr", (_OCR + "RecognizeText",)),
     "answer": ("answers", ANSWER_RPCS),

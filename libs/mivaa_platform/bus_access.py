@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 
 from mivaa_platform.messaging import (
+    BATCHES_BUCKET,
     EVENTS_STREAM,
     EVENTS_SUBJECT_PREFIX,
     JOBS_BUCKET,
@@ -30,6 +31,7 @@ from mivaa_platform.messaging import (
 
 API = "$JS.API"
 KV_STREAM = f"KV_{JOBS_BUCKET}"
+BATCHES_STREAM = f"KV_{BATCHES_BUCKET}"
 OBJ_STREAM = ORIGINALS_STREAM
 SERVICE_ROLES = ("extractor", "worker", "search")
 OPS_ROLE = "ops"
@@ -37,8 +39,8 @@ TENANT_USER_PREFIX = "tenant-"
 
 
 def _topology() -> list[str]:
-    """ensure_topology: create, update and inspect the mesh's own four streams, none other."""
-    streams = (WORK_STREAM, EVENTS_STREAM, KV_STREAM, OBJ_STREAM)
+    """ensure_topology: create, update and inspect the mesh's own five streams, none other."""
+    streams = (WORK_STREAM, EVENTS_STREAM, KV_STREAM, BATCHES_STREAM, OBJ_STREAM)
     return [f"{API}.INFO", *(f"{API}.STREAM.{op}.{s}" for op in ("CREATE", "UPDATE", "INFO") for s in streams)]
 
 
@@ -89,6 +91,7 @@ def _role_publish(role: str) -> list[str]:
     if role == "extractor":  # the upload/jobs API: stores originals, records jobs, queues tasks
         # ListJobs reads a tenant's job keys with a pull consumer of its own (job_keys.live_keys);
         # job retention purges a finished job's key subject (JobStore.expire), leaving no marker.
+        # Batches (adapters.batch_store) are read, listed and purged the same way in their own bucket.
         return [
             *_topology(),
             WORK_SUBJECT_EXTRACT,
@@ -96,6 +99,10 @@ def _role_publish(role: str) -> list[str]:
             *_ordered_reads(KV_STREAM),
             f"{API}.CONSUMER.MSG.NEXT.{KV_STREAM}.*",
             f"{API}.STREAM.PURGE.{KV_STREAM}",
+            f"$KV.{BATCHES_BUCKET}.>",
+            *_ordered_reads(BATCHES_STREAM),
+            f"{API}.CONSUMER.MSG.NEXT.{BATCHES_STREAM}.*",
+            f"{API}.STREAM.PURGE.{BATCHES_STREAM}",
             *_originals_write(),
             *_ordered_reads(OBJ_STREAM),
         ]

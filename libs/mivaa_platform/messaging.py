@@ -5,6 +5,7 @@
 - Event stream MIVAA_JOB_EVENTS on `mivaa.jobs.>`: every job change, kept for
   a week so any consumer (dashboards, the CLI, other services) can replay.
 - KV bucket `mivaa-jobs`: the current state of every job, durable on disk.
+- KV bucket `mivaa-batches`: batches of uploads (their jobs' ids), durable on disk.
 - Object store `mivaa-originals`: uploaded PDFs, keyed by their sha256.
 
 Every declaration is idempotent, so any process may call `ensure_topology`
@@ -41,6 +42,7 @@ WORK_CONSUMER = "extractors"  # the workers' shared durable pull consumer
 EVENTS_STREAM = "MIVAA_JOB_EVENTS"
 EVENTS_SUBJECT_PREFIX = "mivaa.jobs"
 JOBS_BUCKET = "mivaa-jobs"
+BATCHES_BUCKET = "mivaa-batches"
 ORIGINALS_BUCKET = "mivaa-originals"
 ORIGINALS_STREAM = f"OBJ_{ORIGINALS_BUCKET}"  # the object store's stream (nats-py's naming)
 EVENT_RETENTION_SECONDS = 7 * 24 * 3600
@@ -163,6 +165,8 @@ async def ensure_topology(js: JetStreamContext) -> None:
     )
     with contextlib.suppress(BadRequestError):
         await js.create_key_value(bucket=JOBS_BUCKET, history=1, storage=api.StorageType.FILE)
+    with contextlib.suppress(BadRequestError):
+        await js.create_key_value(bucket=BATCHES_BUCKET, history=1, storage=api.StorageType.FILE)
     with contextlib.suppress(BadRequestError):
         await js.create_object_store(bucket=ORIGINALS_BUCKET, storage=api.StorageType.FILE)
 

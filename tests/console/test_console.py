@@ -95,6 +95,17 @@ def extras_files(mesh, tmp_path: pathlib.Path) -> dict[str, str]:
     }
 
 
+def pdf_folder(tmp_path: pathlib.Path) -> str:
+    """folder.spec.ts: a folder of two PDFs (one in a subfolder), a broken one and a text file."""
+    folder = tmp_path / "console-folder"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "folder-a.pdf").write_bytes(make_pdf("consolefoldera", 1))
+    (folder / "sub" / "folder-b.pdf").write_bytes(make_pdf("consolefolderb", 2))
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n" + b"not a PDF body\n" * 100)
+    (folder / "notes.txt").write_text("not uploaded")
+    return str(folder)
+
+
 def test_console_in_chromium(console_mesh, oidc, tmp_path):
     mesh = console_mesh
     tag = "consoletest"
@@ -125,6 +136,7 @@ def test_console_in_chromium(console_mesh, oidc, tmp_path):
         "MIVAA_VIEW_QUESTION": "Which supplies are ordered for the next season at the lighthouse?",
         "MIVAA_SCANNED_PDF": str(scanned),
         **extras_files(mesh, tmp_path),
+        "MIVAA_PDF_FOLDER": pdf_folder(tmp_path),
         "MIVAA_OIDC_ISSUER": oidc.issuer,
         "MIVAA_OIDC_TENANT": OIDC_TENANT,
         "CHROMIUM_PATH": CHROMIUM,

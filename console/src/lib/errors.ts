@@ -82,7 +82,14 @@ const REASONS: Record<string, string> = {
   IMAGE_MODEL_UNAVAILABLE: "No image model is served, so image search is off (README: Image search).",
   IMAGE_UNREADABLE: "The picture cannot be read: use PNG, JPEG, WebP, GIF, BMP or TIFF.",
   IMAGE_TOO_LARGE: "The picture has too many pixels: scale it down first.",
+  BATCH_NOT_FOUND: "That batch no longer exists.",
+  BATCH_FULL: "The batch is full: upload the rest in another batch.",
 };
+
+/** A failure recorded with a reason and the server's message (a batch's failed file) in plain words. */
+export function describeReason(reason: string, message: string): string {
+  return REASONS[reason] ?? (message || reason || "It could not be processed.");
+}
 
 export const RATE_LIMITED_MESSAGE = "Too many requests: the gateway's rate limit was reached. Wait a few seconds and try again.";
 export const SIGNED_OUT_MESSAGE = "Your sign-in is no longer valid (expired or refused). Sign in again.";

@@ -26,6 +26,8 @@ export interface UploadInput {
   bytes: Uint8Array;
   password?: string;
   labels?: string[];
+  /** "batches/{id}" to upload into, "" for none. */
+  batch?: string;
 }
 
 export function uploadBody(input: UploadInput): Uint8Array {
@@ -33,7 +35,12 @@ export function uploadBody(input: UploadInput): Uint8Array {
     create(UploadDocumentRequestSchema, {
       content: {
         case: "metadata",
-        value: { filename: input.filename, password: input.password ?? "", labels: input.labels ?? [] },
+        value: {
+          filename: input.filename,
+          password: input.password ?? "",
+          labels: input.labels ?? [],
+          batch: input.batch ?? "",
+        },
       },
     }),
   ];

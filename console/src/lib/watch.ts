@@ -1,14 +1,29 @@
-// Following a job with WatchJob: every event's job goes to `onJob` until a terminal state. A dropped
-// stream (network loss, gateway restart) is opened again after a short wait, and WatchJob starts
-// again from the job's current state, so nothing is missed and no reload is needed.
+// Following a server stream to its end: WatchJob until the job is finished, WatchBatch until the batch
+// is done. A dropped stream (network loss, gateway restart) is opened again after a short wait, and
+// both watches start again from the current state, so nothing is missed and no reload is needed.
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Job } from "../gen/mivaa/jobs/v1/job_pb";
+import type { Batch, Job } from "../gen/mivaa/jobs/v1/job_pb";
+import { isBatchDone } from "./batch";
 import { isFinished } from "./progress";
 
 export const RECONNECT_DELAY_MS = 1000;
 
+interface StreamOptions {
+  signal: AbortSignal;
+  timeoutMs: number;
+}
+
 interface Watcher {
-  watchJob(request: { name: string }, options: { signal: AbortSignal; timeoutMs: number }): AsyncIterable<{ event?: { job?: Job } }>;
+  watchJob(request: { name: string }, options: StreamOptions): AsyncIterable<{ event?: { job?: Job } }>;
+}
+
+interface BatchWatcher {
+  watchBatch(request: { name: string }, options: StreamOptions): AsyncIterable<{ batch?: Batch }>;
+}
+
+interface FollowOptions {
+  timeoutMs: number;
+  reconnectDelayMs?: number;
 }
 
 export function isDropped(error: unknown): boolean {
@@ -22,21 +37,21 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Resolves when the job is finished or `signal` aborts; rejects with an error that is not a drop. */
-export async function followJob(
-  extractor: Watcher,
-  name: string,
+/** Each item of the stream `open` starts goes to `onItem` until `isLast` says so, the stream ends or
+ * `signal` aborts; a drop reopens it. Rejects with an error that is not a drop. */
+async function follow<T>(
+  open: (options: StreamOptions) => AsyncIterable<T | undefined>,
   signal: AbortSignal,
-  onJob: (job: Job) => void,
-  options: { timeoutMs: number; reconnectDelayMs?: number },
+  onItem: (item: T) => void,
+  isLast: (item: T) => boolean,
+  options: FollowOptions,
 ): Promise<void> {
   for (;;) {
     try {
-      for await (const response of extractor.watchJob({ name }, { signal, timeoutMs: options.timeoutMs })) {
-        const job = response.event?.job;
-        if (!job) continue;
-        onJob(job);
-        if (isFinished(job)) return;
+      for await (const item of open({ signal, timeoutMs: options.timeoutMs })) {
+        if (!item) continue;
+        onItem(item);
+        if (isLast(item)) return;
       }
       return;
     } catch (error) {
@@ -46,4 +61,26 @@ export async function followJob(
       if (signal.aborted) return;
     }
   }
+}
+
+async function* mapped<S, T>(stream: AsyncIterable<S>, pick: (response: S) => T | undefined): AsyncIterable<T | undefined> {
+  for await (const response of stream) yield pick(response);
+}
+
+/** Resolves when the job is finished or `signal` aborts; rejects with an error that is not a drop. */
+export function followJob(extractor: Watcher, name: string, signal: AbortSignal, onJob: (job: Job) => void, options: FollowOptions) {
+  const open = (o: StreamOptions) => mapped(extractor.watchJob({ name }, o), (r) => r.event?.job);
+  return follow(open, signal, onJob, isFinished, options);
+}
+
+/** Resolves when the batch is done or `signal` aborts; rejects with an error that is not a drop. */
+export function followBatch(
+  extractor: BatchWatcher,
+  name: string,
+  signal: AbortSignal,
+  onBatch: (batch: Batch) => void,
+  options: FollowOptions,
+) {
+  const open = (o: StreamOptions) => mapped(extractor.watchBatch({ name }, o), (r) => r.batch);
+  return follow(open, signal, onBatch, isBatchDone, options);
 }

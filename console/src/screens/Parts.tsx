@@ -1,7 +1,16 @@
 import { useState, type ReactNode } from "react";
 
-/** A place to drop files (and whatever the caller puts in it: a file chooser, a preview). */
-export function Dropzone({ onFiles, children }: { onFiles: (files: FileList) => void; children: ReactNode }) {
+/** A place to drop files (and whatever the caller puts in it: a file chooser, a preview). `onTransfer`,
+ * when given, gets the whole drop instead (to walk dropped folders: lib/folders). */
+export function Dropzone({
+  onFiles,
+  onTransfer,
+  children,
+}: {
+  onFiles?: (files: FileList) => void;
+  onTransfer?: (transfer: DataTransfer) => void;
+  children: ReactNode;
+}) {
   const [dragging, setDragging] = useState(false);
   return (
     <div
@@ -14,7 +23,8 @@ export function Dropzone({ onFiles, children }: { onFiles: (files: FileList) => 
       onDrop={(e) => {
         e.preventDefault();
         setDragging(false);
-        onFiles(e.dataTransfer.files);
+        if (onTransfer) onTransfer(e.dataTransfer);
+        else onFiles?.(e.dataTransfer.files);
       }}
     >
       {children}

@@ -1,17 +1,22 @@
-import { useCallback, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { ScreenProps } from "../App";
 import { STREAM_TIMEOUT_MS } from "../lib/api";
+import { batchName } from "../lib/batch";
 import { describeError, errorInfo, isUnauthenticated } from "../lib/errors";
+import { filesFromDrop, filesFromInput, type PickedFiles } from "../lib/folders";
 import { isFinished, progressFraction, progressLabel } from "../lib/progress";
 import { uploadDocument } from "../lib/upload";
-import { followJob } from "../lib/watch";
+import { followBatch, followJob } from "../lib/watch";
 import { JobState, type Job } from "../gen/mivaa/jobs/v1/job_pb";
+import { BatchView, type BatchEntry } from "./BatchView";
 import { ErrorAlert } from "./ErrorAlert";
 import { Dropzone } from "./Parts";
 
 interface Item {
   id: number;
   file: File;
+  /** The batch it was uploaded into ("" for none): an upload again with a password joins it too. */
+  batch: string;
   job?: Job;
   error?: string;
   needsPassword?: boolean;
@@ -31,7 +36,33 @@ function jobError(job: Job): { message: string; needsPassword: boolean } | undef
 
 export function Upload({ clients, onAuthError }: ScreenProps) {
   const [items, setItems] = useState<Item[]>([]);
+  const [batches, setBatches] = useState<BatchEntry[]>([]);
+  const [notice, setNotice] = useState("");
   const aborts = useRef(new Map<number, AbortController>());
+  const batchWatches = useRef(new AbortController());
+  useEffect(() => {
+    const watches = batchWatches.current;
+    return () => watches.abort();
+  }, []);
+
+  const updateBatch = useCallback((name: string, change: Partial<BatchEntry>) => {
+    setBatches((all) => all.map((entry) => (entry.name === name ? { ...entry, ...change } : entry)));
+  }, []);
+
+  const watchBatch = useCallback(
+    async (name: string) => {
+      // Like the rows: a dropped WatchBatch is opened again and starts from the batch as it is.
+      try {
+        await followBatch(clients.extractor, name, batchWatches.current.signal, (batch) => updateBatch(name, { batch }), {
+          timeoutMs: STREAM_TIMEOUT_MS,
+        });
+      } catch (error) {
+        if (isUnauthenticated(error)) return onAuthError();
+        updateBatch(name, { error: describeError(error) });
+      }
+    },
+    [clients, onAuthError, updateBatch],
+  );
 
   const update = useCallback((id: number, change: Partial<Item>) => {
     setItems((all) => all.map((item) => (item.id === id ? { ...item, ...change } : item)));
@@ -65,13 +96,14 @@ export function Upload({ clients, onAuthError }: ScreenProps) {
   );
 
   const start = useCallback(
-    async (id: number, file: File, password?: string) => {
+    async (id: number, file: File, batch: string, password?: string) => {
       const abort = new AbortController();
       aborts.current.set(id, abort);
       update(id, { status: "uploading", error: undefined, needsPassword: false, job: undefined });
       try {
         const bytes = new Uint8Array(await file.arrayBuffer());
-        const response = await uploadDocument(clients.baseUrl, clients.token, { filename: file.name, bytes, password }, abort.signal);
+        const input = { filename: file.name, bytes, password, batch };
+        const response = await uploadDocument(clients.baseUrl, clients.token, input, abort.signal);
         if (!response.job) throw new Error("the mesh returned no job");
         update(id, { status: "watching", job: response.job });
         await watch(id, response.job.name, abort.signal);
@@ -88,10 +120,28 @@ export function Upload({ clients, onAuthError }: ScreenProps) {
     [clients, onAuthError, update, watch],
   );
 
-  function add(files: FileList | File[]) {
-    const added = Array.from(files).map((file) => ({ id: nextId++, file, status: "uploading" as const }));
+  /** Several files or a folder go into a new batch, shown above their rows; one file goes alone. */
+  async function add({ files, folder }: PickedFiles) {
+    setNotice(files.length === 0 ? "Nothing to upload: only PDF files are uploaded." : "");
+    if (files.length === 0) return;
+    let batch = "";
+    if (files.length > 1 || folder) {
+      try {
+        const request = { displayName: batchName(files.length, folder), expectedDocuments: files.length };
+        const created = (await clients.extractor.createBatch(request)).batch;
+        if (created) {
+          batch = created.name;
+          setBatches((all) => [{ name: created.name, batch: created }, ...all]);
+          void watchBatch(created.name);
+        }
+      } catch (error) {
+        if (isUnauthenticated(error)) return onAuthError();
+        setNotice(`No batch view: ${describeError(error)} The files are uploaded one by one.`);
+      }
+    }
+    const added = files.map((file) => ({ id: nextId++, file, batch, status: "uploading" as const }));
     setItems((all) => [...added, ...all]);
-    for (const item of added) void start(item.id, item.file);
+    for (const item of added) void start(item.id, item.file, batch);
   }
 
   async function cancel(item: Item) {
@@ -109,8 +159,8 @@ export function Upload({ clients, onAuthError }: ScreenProps) {
   return (
     <div>
       <h2>Upload</h2>
-      <Dropzone onFiles={add}>
-        <p>Drop PDF files here, or</p>
+      <Dropzone onTransfer={(transfer) => void filesFromDrop(transfer).then(add)}>
+        <p>Drop PDF files or a folder here, or</p>
         <label className="button">
           choose files
           <input
@@ -120,15 +170,42 @@ export function Upload({ clients, onAuthError }: ScreenProps) {
             className="visually-hidden"
             data-testid="file-input"
             onChange={(e) => {
-              if (e.target.files) add(e.target.files);
+              if (e.target.files) void add(filesFromInput(e.target.files));
+              e.target.value = "";
+            }}
+          />
+        </label>{" "}
+        <label className="button">
+          choose a folder
+          <input
+            type="file"
+            multiple
+            className="visually-hidden"
+            data-testid="folder-input"
+            ref={(input) => input?.setAttribute("webkitdirectory", "")}
+            onChange={(e) => {
+              if (e.target.files) void add(filesFromInput(e.target.files));
               e.target.value = "";
             }}
           />
         </label>
       </Dropzone>
+      <ErrorAlert message={notice} />
+      {batches.length > 0 && (
+        <div className="batches">
+          {batches.map((entry) => (
+            <BatchView key={entry.name} entry={entry} />
+          ))}
+        </div>
+      )}
       <ul className="uploads" aria-label="Uploads">
         {items.map((item) => (
-          <UploadRow key={item.id} item={item} onCancel={() => void cancel(item)} onPassword={(p) => void start(item.id, item.file, p)} />
+          <UploadRow
+            key={item.id}
+            item={item}
+            onCancel={() => void cancel(item)}
+            onPassword={(p) => void start(item.id, item.file, item.batch, p)}
+          />
         ))}
       </ul>
     </div>

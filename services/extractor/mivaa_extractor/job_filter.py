@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mivaa.jobs.v1 import job_pb2
+from mivaa_extractor.batches import batch_id_from_name
 from mivaa_extractor.jobs import DOMAIN
 from mivaa_platform import limits
 from mivaa_platform.errors import InvalidArgument
@@ -26,14 +27,18 @@ _ID_TIME_DIGITS = 12
 
 @dataclass(frozen=True)
 class JobFilter:
-    """Jobs in any of `states` (all when empty), carrying every label, created in [after_ms, before_ms)."""
+    """Jobs in any of `states` (all when empty), carrying every label, created in [after_ms, before_ms),
+    in `batch` when it names one."""
 
     states: frozenset[int] = frozenset()
     labels: frozenset[str] = frozenset()
     after_ms: int | None = None
     before_ms: int | None = None
+    batch: str = ""
 
     def matches(self, job: job_pb2.Job) -> bool:
+        if self.batch and job.batch != self.batch:
+            return False
         if self.states and job.state not in self.states:
             return False
         if not self.labels <= set(job.labels):
@@ -55,7 +60,7 @@ class JobFilter:
     def fingerprint(self) -> str:
         """Ties a page token to this filter: the same filter in any order gives the same value."""
         values = [f"state:{state}" for state in self.states] + [f"label:{label}" for label in self.labels]
-        values += [f"after:{self.after_ms}", f"before:{self.before_ms}"]
+        values += [f"after:{self.after_ms}", f"before:{self.before_ms}", f"batch:{self.batch}"]
         return filter_fingerprint(values)
 
 
@@ -71,10 +76,12 @@ def id_time_ms(job_id: str) -> int | None:
 
 
 def new_job_filter(
-    *, states: Iterable[int], labels: Iterable[str], after_ms: int | None, before_ms: int | None
+    *, states: Iterable[int], labels: Iterable[str], after_ms: int | None, before_ms: int | None, batch: str = ""
 ) -> JobFilter:
     """The caller's filter, or INVALID_ARGUMENT: TOO_MANY_STATES, INVALID_JOB_STATE, TOO_MANY_LABELS,
-    LABEL_TOO_LONG (the upload's label limits) or INVALID_TIME_RANGE."""
+    LABEL_TOO_LONG (the upload's label limits), INVALID_TIME_RANGE or INVALID_BATCH_NAME."""
+    if batch:
+        batch_id_from_name(batch)
     state_list = list(states)
     if len(state_list) > MAX_STATE_FILTERS:
         raise InvalidArgument(
@@ -97,4 +104,4 @@ def new_job_filter(
         raise InvalidArgument(
             "INVALID_TIME_RANGE", "create_time_after must be earlier than create_time_before.", domain=DOMAIN
         )
-    return JobFilter(frozenset(state_list), frozenset(label_list), after_ms, before_ms)
+    return JobFilter(frozenset(state_list), frozenset(label_list), after_ms, before_ms, batch)

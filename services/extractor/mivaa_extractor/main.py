@@ -9,12 +9,14 @@ import logging
 from functools import partial
 
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
+from mivaa_extractor.adapters.batch_store import BatchStore
 from mivaa_extractor.adapters.job_retention import run_retention
 from mivaa_extractor.adapters.job_store import JobStore
 from mivaa_extractor.adapters.ocr import OcrClient
 from mivaa_extractor.adapters.page_reader import PageReading, ProcessPageReader
 from mivaa_extractor.adapters.search import SearchCatalog
 from mivaa_extractor.adapters.work_queue import NatsWorkQueue
+from mivaa_extractor.api.batch_uploads import BatchUploads
 from mivaa_extractor.api.ingest import Ingestor, UploadLimits, UploadPorts
 from mivaa_extractor.api.page_rendering import PageRenderer, RenderLimits
 from mivaa_extractor.api.servicer import ExtractorServicer
@@ -58,6 +60,7 @@ async def amain() -> int:
     js = nc.jetstream()
     await messaging.ensure_topology(js)
     jobs = JobStore(js)
+    batch_store = BatchStore(js, jobs)
     originals = messaging.OriginalsStore(js)
     tls = ClientTls.from_env(PREFIX)  # None: plaintext peers
     task_sealer = TaskSealer.from_file(settings.task_key_file)  # a bad key file stops start-up
@@ -82,7 +85,9 @@ async def amain() -> int:
         renderer = PageRenderer(catalog, originals, _render_limits(settings))
         service.add(
             extractor_service_pb2_grpc.add_ExtractorServiceServicer_to_server,
-            ExtractorServicer(ingestor, jobs, renderer),
+            ExtractorServicer(
+                ingestor, jobs, renderer, BatchUploads(batch_store, max_documents=settings.batch_max_documents)
+            ),
             "mivaa.extractor.v1.ExtractorService",
         )
         await ingestor.warm_up()
@@ -92,7 +97,7 @@ async def amain() -> int:
     stop = asyncio.Event()
     retention_task: asyncio.Task | None = None
     if "api" in settings.roles:
-        retention_task = asyncio.create_task(run_retention(jobs, settings.job_retention_seconds, stop))
+        retention_task = asyncio.create_task(run_retention(jobs, settings.job_retention_seconds, stop, batch_store))
     worker_task: asyncio.Task | None = None
     page_extractor: PageExtractor | None = None
     entity_recognizer: EntityRecognizer | None = None

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from mivaa.jobs.v1 import job_pb2
+from mivaa_extractor.batches import NewBatch
 from mivaa_extractor.extraction.chunking import TextChunk
 from mivaa_extractor.extraction.entities import FoundEntity
 from mivaa_extractor.extraction.structure.model import DocumentInfo, ExtractedImage, FontProfile, PageLayout
@@ -231,6 +232,28 @@ class JobRecords(Protocol):
         ...
 
     def watch(self, name: str, *, tenant: TenantScope) -> AsyncIterator[job_pb2.JobEvent]: ...
+
+
+class BatchRecords(Protocol):
+    """Batches of uploads (adapters.batch_store.BatchStore: NATS KV); a batch outside `tenant` is BATCH_NOT_FOUND."""
+
+    async def create(self, new: NewBatch) -> job_pb2.Batch: ...
+
+    async def record(self, name: str, *, tenant: str) -> job_pb2.BatchRecord:
+        """The stored record (no progress)."""
+        ...
+
+    async def change(
+        self, name: str, change: Callable[[job_pb2.BatchRecord], bool | None], *, tenant: str
+    ) -> job_pb2.BatchRecord:
+        """Applies `change` atomically; False from `change` skips the write."""
+        ...
+
+    async def get(self, name: str, *, tenant: str) -> job_pb2.Batch: ...
+
+    async def list(self, page_size: int, page_token: str, *, tenant: str) -> tuple[list[job_pb2.Batch], str]: ...
+
+    def watch(self, name: str, *, tenant: str) -> AsyncIterator[job_pb2.Batch]: ...
 
 
 class WorkQueue(Protocol):

@@ -76,3 +76,6 @@ class ExtractorSettings:
     # Finished jobs (succeeded, failed, cancelled) are removed this long after they finished,
     # by a sweep in the API role; 0 keeps every job. Running jobs are never removed.
     job_retention_seconds: float = 30 * 24 * 3600
+    # Most documents (uploads, refused ones included) one batch may hold; batches expire with the
+    # retention of jobs once every job in them has.
+    batch_max_documents: int = 10_000

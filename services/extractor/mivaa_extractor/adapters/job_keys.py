@@ -16,9 +16,15 @@ is built here from a checked tenant id and a checked job id.
 
 from __future__ import annotations
 
-from nats.js import JetStreamContext, api
+from collections.abc import Callable
 
+from nats.js import JetStreamContext, api
+from nats.js.errors import KeyNotFoundError
+from nats.js.kv import KeyValue
+
+from mivaa_platform.errors import InvalidArgument
 from mivaa_platform.messaging import JOBS_BUCKET, tenant_subject_token
+from mivaa_platform.pagination import invalid_page_token
 from mivaa_platform.tenancy import ALL_TENANTS, TenantScope
 
 KEY_SUBJECT_PREFIX = f"$KV.{JOBS_BUCKET}."
@@ -35,6 +41,32 @@ def job_id_of_key(key: str) -> str:
     return key.rpartition(".")[2]
 
 
+async def read_entry(kv: KeyValue, key: str) -> tuple[bytes, int] | None:
+    """A key's value and revision; None when there is none (never written, deleted or purged)."""
+    try:
+        entry = await kv.get(key, validate_keys=False)
+    except KeyNotFoundError:
+        return None
+    if entry.value is None:
+        return None
+    return entry.value, entry.revision or 0
+
+
+def page_after_id(after: dict[str, object] | None, check_id: Callable[[str], object], *, domain: str) -> str:
+    """The id a listing's page token continues after ("" for the first page): `check_id` refuses
+    (InvalidArgument) an id of the wrong shape, and the token is then INVALID_PAGE_TOKEN."""
+    if after is None:
+        return ""
+    key = after.get("k")
+    try:
+        if not isinstance(key, str):
+            raise InvalidArgument("INVALID_PAGE_POSITION", "not an id", domain=domain)
+        check_id(key)
+    except InvalidArgument:
+        raise invalid_page_token("The page token is not one this service issued.", domain) from None
+    return key
+
+
 def any_tenant_subject(job_id: str) -> str:
     """The subject of the job's record in whichever tenant holds it (a wildcard for a last-message get)."""
     return f"{KEY_SUBJECT_PREFIX}*.{job_id}"
@@ -48,8 +80,9 @@ def scope_filters(tenant: TenantScope) -> list[str]:
     return [f"{KEY_SUBJECT_PREFIX}{tenant_subject_token(tenant)}.>", f"{KEY_SUBJECT_PREFIX}*"]
 
 
-async def live_keys(js: JetStreamContext, subject_filter: str) -> list[str]:
-    """Every live key under `subject_filter`, read from the bucket's stream by a pull consumer of its own.
+async def live_keys(js: JetStreamContext, subject_filter: str, *, bucket: str = JOBS_BUCKET) -> list[str]:
+    """Every live key under `subject_filter`, read from the bucket's stream by a pull consumer of its own
+    (the jobs bucket unless `bucket` names another, such as adapters.batch_store's).
 
     Not kv.keys(): its watcher decides "no more keys" from the consumer's pending count
     while the first keys may still be on their way to the client, so under load it
@@ -59,7 +92,7 @@ async def live_keys(js: JetStreamContext, subject_filter: str) -> list[str]:
     """
     subscription = await js.pull_subscribe(
         subject_filter,
-        stream=KV_STREAM,
+        stream=f"KV_{bucket}",
         config=api.ConsumerConfig(
             deliver_policy=api.DeliverPolicy.LAST_PER_SUBJECT,
             ack_policy=api.AckPolicy.NONE,
@@ -76,7 +109,7 @@ async def live_keys(js: JetStreamContext, subject_filter: str) -> list[str]:
                 remaining = message.metadata.num_pending
                 operation = (message.headers or {}).get("KV-Operation")
                 if operation not in ("DEL", "PURGE"):
-                    live.add(message.subject.removeprefix(KEY_SUBJECT_PREFIX))
+                    live.add(message.subject.removeprefix(f"$KV.{bucket}."))
     finally:
         await subscription.unsubscribe()
     return list(live)

@@ -24,7 +24,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 from nats.js import JetStreamContext
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
+from nats.js.errors import KeyWrongLastSequenceError, NotFoundError
 
 from mivaa.jobs.v1 import job_pb2
 from mivaa_extractor.adapters.job_keys import (
@@ -34,14 +34,16 @@ from mivaa_extractor.adapters.job_keys import (
     job_id_of_key,
     job_key,
     live_keys,
+    page_after_id,
+    read_entry,
     scope_filters,
 )
 from mivaa_extractor.job_filter import EVERY_JOB, JobFilter, id_time_ms
 from mivaa_extractor.jobs import DOMAIN, is_terminal, job_id_from_name, job_tenant, now_timestamp
-from mivaa_platform.errors import FailedPrecondition, InvalidArgument, NotFound
+from mivaa_platform.errors import FailedPrecondition, NotFound
 from mivaa_platform.limits import check_bus_record
 from mivaa_platform.messaging import EVENTS_SUBJECT_PREFIX, JOBS_BUCKET, tenant_subject_token
-from mivaa_platform.pagination import PageSizes, decode_page_token, encode_page_token, invalid_page_token
+from mivaa_platform.pagination import PageSizes, decode_page_token, encode_page_token
 from mivaa_platform.telemetry import inject_trace_headers
 from mivaa_platform.tenancy import ALL_TENANTS, TenantScope, in_scope
 
@@ -137,16 +139,12 @@ class JobStore:
         return (message.subject or "").removeprefix(KEY_SUBJECT_PREFIX)
 
     async def _read(self, key: str) -> tuple[job_pb2.Job, int] | None:
-        kv = await self._bucket()
-        try:
-            entry = await kv.get(key, validate_keys=False)
-        except KeyNotFoundError:
-            return None
-        if entry.value is None:
+        found = await read_entry(await self._bucket(), key)
+        if found is None:
             return None
         job = job_pb2.Job()
-        job.ParseFromString(entry.value)
-        return job, entry.revision
+        job.ParseFromString(found[0])
+        return job, found[1]
 
     async def update(
         self, name: str, change: Callable[[job_pb2.Job], bool | None], *, tenant: TenantScope
@@ -278,13 +276,4 @@ def _token_scope(tenant: TenantScope) -> str:
 
 
 def _after_id(after: dict[str, object] | None) -> str:
-    if after is None:
-        return ""
-    key = after.get("k")
-    try:
-        if not isinstance(key, str):
-            raise InvalidArgument("INVALID_JOB_NAME", "not a job id", domain=DOMAIN)
-        job_id_from_name(f"jobs/{key}")
-    except InvalidArgument:
-        raise invalid_page_token("The page token is not one this service issued.", DOMAIN) from None
-    return key
+    return page_after_id(after, lambda key: job_id_from_name(f"jobs/{key}"), domain=DOMAIN)

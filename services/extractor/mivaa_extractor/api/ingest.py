@@ -57,6 +57,8 @@ class UploadRequest:
     filename: str
     title: str
     labels: tuple[str, ...]
+    # The batch it joins ("batches/{id}", api.batch_uploads), "" for none.
+    batch: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,7 @@ class Ingestor:
                         filename=request.filename,
                         tenant=request.tenant,
                         labels=request.labels,
+                        batch=request.batch,
                     )
                 )
                 await self._enqueue(job, sha256, request)

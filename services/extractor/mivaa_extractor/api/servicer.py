@@ -9,13 +9,14 @@ import grpc
 from mivaa.extractor.v1 import extractor_service_pb2 as pb
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
 from mivaa_extractor.adapters.search_proto import document_to_proto
-from mivaa_extractor.api.ingest import Ingestor, new_upload_request
+from mivaa_extractor.api.batch_uploads import BatchUploads
+from mivaa_extractor.api.ingest import Ingestor, UploadRequest, new_upload_request
 from mivaa_extractor.api.page_rendering import PageRenderer, new_render_request
 from mivaa_extractor.job_filter import JobFilter, new_job_filter
 from mivaa_extractor.jobs import DOMAIN
 from mivaa_extractor.ports import JobRecords
 from mivaa_platform.bus_errors import bus_errors
-from mivaa_platform.errors import InvalidArgument
+from mivaa_platform.errors import InvalidArgument, MivaaError
 from mivaa_platform.tenancy import tenant_from_metadata
 
 
@@ -25,10 +26,11 @@ def tenant_of(context: grpc.aio.ServicerContext) -> str:
 
 
 class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
-    def __init__(self, ingestor: Ingestor, jobs: JobRecords, renderer: PageRenderer):
+    def __init__(self, ingestor: Ingestor, jobs: JobRecords, renderer: PageRenderer, batches: BatchUploads):
         self._ingestor = ingestor
         self._jobs = jobs
         self._renderer = renderer
+        self._batches = batches
 
     async def UploadDocument(
         self, request_iterator: AsyncIterator[pb.UploadDocumentRequest], context: grpc.aio.ServicerContext
@@ -48,6 +50,9 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
             password=metadata.password,
             tenant=tenant,
         )
+        if metadata.batch:
+            with bus_errors(domain=DOMAIN):
+                upload = await self._batches.admit(upload, metadata.batch)
 
         async def byte_chunks() -> AsyncIterator[bytes]:
             async for message in request_iterator:
@@ -57,11 +62,54 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
                     )
                 yield message.chunk
 
-        data = await self._ingestor.read_upload(byte_chunks())
-        result = await self._ingestor.upload(upload, data)
+        result = await self._upload(upload, byte_chunks())
         return pb.UploadDocumentResponse(
             document=document_to_proto(result.document), job=result.job, created=result.created
         )
+
+    async def _upload(self, upload: UploadRequest, chunks: AsyncIterator[bytes]):
+        """The upload, joined to its batch when it names one (or counted there as refused)."""
+        try:
+            result = await self._ingestor.upload(upload, await self._ingestor.read_upload(chunks))
+        except MivaaError as error:
+            if upload.batch:
+                await self._batches.refused(upload, error)
+            raise
+        if upload.batch:
+            with bus_errors(domain=DOMAIN):
+                await self._batches.joined(upload, result.job)
+        return result
+
+    async def CreateBatch(
+        self, request: pb.CreateBatchRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateBatchResponse:
+        with bus_errors(domain=DOMAIN):
+            batch = await self._batches.create(
+                display_name=request.display_name,
+                labels=list(request.labels),
+                expected_documents=request.expected_documents,
+                tenant=tenant_of(context),
+            )
+        return pb.CreateBatchResponse(batch=batch)
+
+    async def GetBatch(self, request: pb.GetBatchRequest, context: grpc.aio.ServicerContext) -> pb.GetBatchResponse:
+        with bus_errors(domain=DOMAIN):
+            return pb.GetBatchResponse(batch=await self._batches.records.get(request.name, tenant=tenant_of(context)))
+
+    async def ListBatches(
+        self, request: pb.ListBatchesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListBatchesResponse:
+        tenant = tenant_of(context)
+        with bus_errors(domain=DOMAIN):
+            found, next_token = await self._batches.records.list(request.page_size, request.page_token, tenant=tenant)
+        return pb.ListBatchesResponse(batches=found, next_page_token=next_token)
+
+    async def WatchBatch(
+        self, request: pb.WatchBatchRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.WatchBatchResponse]:
+        with bus_errors(domain=DOMAIN):
+            async for batch in self._batches.records.watch(request.name, tenant=tenant_of(context)):
+                yield pb.WatchBatchResponse(batch=batch)
 
     async def GetJob(self, request: pb.GetJobRequest, context: grpc.aio.ServicerContext) -> pb.GetJobResponse:
         with bus_errors(domain=DOMAIN):
@@ -117,4 +165,5 @@ def _job_filter(request: pb.ListJobsRequest) -> JobFilter:
         labels=request.labels,
         after_ms=millis("create_time_after"),
         before_ms=millis("create_time_before"),
+        batch=request.batch,
     )

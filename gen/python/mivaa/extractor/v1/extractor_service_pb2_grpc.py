@@ -65,6 +65,26 @@ class ExtractorServiceStub:
                 request_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderPageRequest.SerializeToString,
                 response_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderPageResponse.FromString,
                 _registered_method=True)
+        self.CreateBatch = channel.unary_unary(
+                '/mivaa.extractor.v1.ExtractorService/CreateBatch',
+                request_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.CreateBatchRequest.SerializeToString,
+                response_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.CreateBatchResponse.FromString,
+                _registered_method=True)
+        self.GetBatch = channel.unary_unary(
+                '/mivaa.extractor.v1.ExtractorService/GetBatch',
+                request_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.GetBatchRequest.SerializeToString,
+                response_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.GetBatchResponse.FromString,
+                _registered_method=True)
+        self.ListBatches = channel.unary_unary(
+                '/mivaa.extractor.v1.ExtractorService/ListBatches',
+                request_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ListBatchesRequest.SerializeToString,
+                response_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ListBatchesResponse.FromString,
+                _registered_method=True)
+        self.WatchBatch = channel.unary_stream(
+                '/mivaa.extractor.v1.ExtractorService/WatchBatch',
+                request_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.WatchBatchRequest.SerializeToString,
+                response_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.WatchBatchResponse.FromString,
+                _registered_method=True)
 
 
 class ExtractorServiceServicer:
@@ -122,6 +142,37 @@ class ExtractorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateBatch(self, request, context):
+        """Creates a batch: uploads naming it (UploadMetadata.batch) get its labels,
+        and its progress is the aggregate of their jobs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBatch(self, request, context):
+        """Gets one batch with its current progress. Another tenant's batch is
+        NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBatches(self, request, context):
+        """Lists the caller's batches, newest first (AIP-158 pagination).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchBatch(self, request, context):
+        """Streams a batch: first as it is, then at every change (a job moving, an
+        upload joining) until it is DONE.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ExtractorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -154,6 +205,26 @@ def add_ExtractorServiceServicer_to_server(servicer, server):
                     servicer.RenderPage,
                     request_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderPageRequest.FromString,
                     response_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderPageResponse.SerializeToString,
+            ),
+            'CreateBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateBatch,
+                    request_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.CreateBatchRequest.FromString,
+                    response_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.CreateBatchResponse.SerializeToString,
+            ),
+            'GetBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBatch,
+                    request_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.GetBatchRequest.FromString,
+                    response_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.GetBatchResponse.SerializeToString,
+            ),
+            'ListBatches': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBatches,
+                    request_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ListBatchesRequest.FromString,
+                    response_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ListBatchesResponse.SerializeToString,
+            ),
+            'WatchBatch': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchBatch,
+                    request_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.WatchBatchRequest.FromString,
+                    response_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.WatchBatchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -319,6 +390,114 @@ class ExtractorService:
             '/mivaa.extractor.v1.ExtractorService/RenderPage',
             mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderPageRequest.SerializeToString,
             mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderPageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.extractor.v1.ExtractorService/CreateBatch',
+            mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.CreateBatchRequest.SerializeToString,
+            mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.CreateBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.extractor.v1.ExtractorService/GetBatch',
+            mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.GetBatchRequest.SerializeToString,
+            mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.GetBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBatches(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.extractor.v1.ExtractorService/ListBatches',
+            mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ListBatchesRequest.SerializeToString,
+            mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ListBatchesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/mivaa.extractor.v1.ExtractorService/WatchBatch',
+            mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.WatchBatchRequest.SerializeToString,
+            mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.WatchBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,

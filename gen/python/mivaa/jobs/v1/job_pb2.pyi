@@ -30,6 +30,13 @@ class JobStage(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     JOB_STAGE_DONE: _ClassVar[JobStage]
     JOB_STAGE_OCR: _ClassVar[JobStage]
     JOB_STAGE_ENTITIES: _ClassVar[JobStage]
+
+class BatchState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BATCH_STATE_UNSPECIFIED: _ClassVar[BatchState]
+    BATCH_STATE_OPEN: _ClassVar[BatchState]
+    BATCH_STATE_RUNNING: _ClassVar[BatchState]
+    BATCH_STATE_DONE: _ClassVar[BatchState]
 JOB_STATE_UNSPECIFIED: JobState
 JOB_STATE_QUEUED: JobState
 JOB_STATE_RUNNING: JobState
@@ -45,6 +52,10 @@ JOB_STAGE_INDEXING: JobStage
 JOB_STAGE_DONE: JobStage
 JOB_STAGE_OCR: JobStage
 JOB_STAGE_ENTITIES: JobStage
+BATCH_STATE_UNSPECIFIED: BatchState
+BATCH_STATE_OPEN: BatchState
+BATCH_STATE_RUNNING: BatchState
+BATCH_STATE_DONE: BatchState
 
 class JobError(_message.Message):
     __slots__ = ("reason", "message", "page")
@@ -65,7 +76,7 @@ class StageTiming(_message.Message):
     def __init__(self, stage: _Optional[_Union[JobStage, str]] = ..., seconds: _Optional[float] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("name", "document", "state", "stage", "pages_done", "pages_total", "chunks_indexed", "error", "page_errors", "stage_timings", "attempts", "create_time", "update_time", "filename", "ocr_pages_total", "ocr_pages_done", "images_extracted", "tenant", "entities_found", "labels")
+    __slots__ = ("name", "document", "state", "stage", "pages_done", "pages_total", "chunks_indexed", "error", "page_errors", "stage_timings", "attempts", "create_time", "update_time", "filename", "ocr_pages_total", "ocr_pages_done", "images_extracted", "tenant", "entities_found", "labels", "batch")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -86,6 +97,7 @@ class Job(_message.Message):
     TENANT_FIELD_NUMBER: _ClassVar[int]
     ENTITIES_FOUND_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
     name: str
     document: str
     state: JobState
@@ -106,7 +118,8 @@ class Job(_message.Message):
     tenant: str
     entities_found: int
     labels: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., document: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., pages_done: _Optional[int] = ..., pages_total: _Optional[int] = ..., chunks_indexed: _Optional[int] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., page_errors: _Optional[_Iterable[_Union[JobError, _Mapping]]] = ..., stage_timings: _Optional[_Iterable[_Union[StageTiming, _Mapping]]] = ..., attempts: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., filename: _Optional[str] = ..., ocr_pages_total: _Optional[int] = ..., ocr_pages_done: _Optional[int] = ..., images_extracted: _Optional[int] = ..., tenant: _Optional[str] = ..., entities_found: _Optional[int] = ..., labels: _Optional[_Iterable[str]] = ...) -> None: ...
+    batch: str
+    def __init__(self, name: _Optional[str] = ..., document: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., pages_done: _Optional[int] = ..., pages_total: _Optional[int] = ..., chunks_indexed: _Optional[int] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., page_errors: _Optional[_Iterable[_Union[JobError, _Mapping]]] = ..., stage_timings: _Optional[_Iterable[_Union[StageTiming, _Mapping]]] = ..., attempts: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., filename: _Optional[str] = ..., ocr_pages_total: _Optional[int] = ..., ocr_pages_done: _Optional[int] = ..., images_extracted: _Optional[int] = ..., tenant: _Optional[str] = ..., entities_found: _Optional[int] = ..., labels: _Optional[_Iterable[str]] = ..., batch: _Optional[str] = ...) -> None: ...
 
 class JobEvent(_message.Message):
     __slots__ = ("job", "sequence", "event_time")
@@ -133,3 +146,77 @@ class ExtractTask(_message.Message):
     tenant: str
     sealed_password: bytes
     def __init__(self, job: _Optional[str] = ..., document: _Optional[str] = ..., sha256: _Optional[str] = ..., filename: _Optional[str] = ..., tenant: _Optional[str] = ..., sealed_password: _Optional[bytes] = ...) -> None: ...
+
+class BatchFailure(_message.Message):
+    __slots__ = ("filename", "job", "error")
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    filename: str
+    job: str
+    error: JobError
+    def __init__(self, filename: _Optional[str] = ..., job: _Optional[str] = ..., error: _Optional[_Union[JobError, _Mapping]] = ...) -> None: ...
+
+class BatchProgress(_message.Message):
+    __slots__ = ("documents_total", "documents_queued", "documents_running", "documents_succeeded", "documents_partially_succeeded", "documents_failed", "documents_cancelled", "pages_done", "pages_total", "chunks_indexed", "pages_per_second", "eta_seconds", "failures")
+    DOCUMENTS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_QUEUED_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_RUNNING_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_PARTIALLY_SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_FAILED_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_CANCELLED_FIELD_NUMBER: _ClassVar[int]
+    PAGES_DONE_FIELD_NUMBER: _ClassVar[int]
+    PAGES_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_INDEXED_FIELD_NUMBER: _ClassVar[int]
+    PAGES_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    ETA_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    documents_total: int
+    documents_queued: int
+    documents_running: int
+    documents_succeeded: int
+    documents_partially_succeeded: int
+    documents_failed: int
+    documents_cancelled: int
+    pages_done: int
+    pages_total: int
+    chunks_indexed: int
+    pages_per_second: float
+    eta_seconds: float
+    failures: _containers.RepeatedCompositeFieldContainer[BatchFailure]
+    def __init__(self, documents_total: _Optional[int] = ..., documents_queued: _Optional[int] = ..., documents_running: _Optional[int] = ..., documents_succeeded: _Optional[int] = ..., documents_partially_succeeded: _Optional[int] = ..., documents_failed: _Optional[int] = ..., documents_cancelled: _Optional[int] = ..., pages_done: _Optional[int] = ..., pages_total: _Optional[int] = ..., chunks_indexed: _Optional[int] = ..., pages_per_second: _Optional[float] = ..., eta_seconds: _Optional[float] = ..., failures: _Optional[_Iterable[_Union[BatchFailure, _Mapping]]] = ...) -> None: ...
+
+class Batch(_message.Message):
+    __slots__ = ("name", "display_name", "labels", "expected_documents", "create_time", "update_time", "tenant", "state", "progress")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    display_name: str
+    labels: _containers.RepeatedScalarFieldContainer[str]
+    expected_documents: int
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    tenant: str
+    state: BatchState
+    progress: BatchProgress
+    def __init__(self, name: _Optional[str] = ..., display_name: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., expected_documents: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tenant: _Optional[str] = ..., state: _Optional[_Union[BatchState, str]] = ..., progress: _Optional[_Union[BatchProgress, _Mapping]] = ...) -> None: ...
+
+class BatchRecord(_message.Message):
+    __slots__ = ("batch", "job_ids", "rejected_uploads", "rejected_count")
+    BATCH_FIELD_NUMBER: _ClassVar[int]
+    JOB_IDS_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_UPLOADS_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    batch: Batch
+    job_ids: _containers.RepeatedScalarFieldContainer[str]
+    rejected_uploads: _containers.RepeatedCompositeFieldContainer[BatchFailure]
+    rejected_count: int
+    def __init__(self, batch: _Optional[_Union[Batch, _Mapping]] = ..., job_ids: _Optional[_Iterable[str]] = ..., rejected_uploads: _Optional[_Iterable[_Union[BatchFailure, _Mapping]]] = ..., rejected_count: _Optional[int] = ...) -> None: ...

@@ -6,7 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Job, JobEvent, JobState } from "../../jobs/v1/job_pb";
+import type { Batch, Job, JobEvent, JobState } from "../../jobs/v1/job_pb";
 import { file_mivaa_jobs_v1_job } from "../../jobs/v1/job_pb";
 import type { Document } from "../../search/v1/search_service_pb";
 import { file_mivaa_search_v1_search_service } from "../../search/v1/search_service_pb";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mivaa/extractor/v1/extractor_service.proto.
  */
 export const file_mivaa_extractor_v1_extractor_service: GenFile = /*@__PURE__*/
-  fileDesc("CiptaXZhYS9leHRyYWN0b3IvdjEvZXh0cmFjdG9yX3NlcnZpY2UucHJvdG8SEm1pdmFhLmV4dHJhY3Rvci52MSJTCg5VcGxvYWRNZXRhZGF0YRIQCghmaWxlbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIOCgZsYWJlbHMYAyADKAkSEAoIcGFzc3dvcmQYBCABKAkiawoVVXBsb2FkRG9jdW1lbnRSZXF1ZXN0EjYKCG1ldGFkYXRhGAEgASgLMiIubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZE1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIJCgdjb250ZW50IncKFlVwbG9hZERvY3VtZW50UmVzcG9uc2USKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQSHwoDam9iGAIgASgLMhIubWl2YWEuam9icy52MS5Kb2ISDwoHY3JlYXRlZBgDIAEoCCIdCg1HZXRKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiMQoOR2V0Sm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIubWl2YWEuam9icy52MS5Kb2Ii4AEKD0xpc3RKb2JzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRInCgZzdGF0ZXMYAyADKA4yFy5taXZhYS5qb2JzLnYxLkpvYlN0YXRlEg4KBmxhYmVscxgEIAMoCRI1ChFjcmVhdGVfdGltZV9hZnRlchgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNgoSY3JlYXRlX3RpbWVfYmVmb3JlGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJNChBMaXN0Sm9ic1Jlc3BvbnNlEiAKBGpvYnMYASADKAsyEi5taXZhYS5qb2JzLnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiHwoPV2F0Y2hKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiOgoQV2F0Y2hKb2JSZXNwb25zZRImCgVldmVudBgBIAEoCzIXLm1pdmFhLmpvYnMudjEuSm9iRXZlbnQiIAoQQ2FuY2VsSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIjQKEUNhbmNlbEpvYlJlc3BvbnNlEh8KA2pvYhgBIAEoCzISLm1pdmFhLmpvYnMudjEuSm9iImgKEVJlbmRlclBhZ2VSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEcGFnZRgCIAEoBRIRCgltYXhfd2lkdGgYAyABKAUSEgoKbWF4X2hlaWdodBgEIAEoBRIQCghwYXNzd29yZBgFIAEoCSJ9ChJSZW5kZXJQYWdlUmVzcG9uc2USCwoDcG5nGAEgASgMEg0KBXdpZHRoGAIgASgFEg4KBmhlaWdodBgDIAEoBRISCgpwYWdlX3dpZHRoGAQgASgCEhMKC3BhZ2VfaGVpZ2h0GAUgASgCEhIKCnBhZ2VfY291bnQYBiABKAUytQQKEEV4dHJhY3RvclNlcnZpY2USaQoOVXBsb2FkRG9jdW1lbnQSKS5taXZhYS5leHRyYWN0b3IudjEuVXBsb2FkRG9jdW1lbnRSZXF1ZXN0GioubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZERvY3VtZW50UmVzcG9uc2UoARJPCgZHZXRKb2ISIS5taXZhYS5leHRyYWN0b3IudjEuR2V0Sm9iUmVxdWVzdBoiLm1pdmFhLmV4dHJhY3Rvci52MS5HZXRKb2JSZXNwb25zZRJVCghMaXN0Sm9icxIjLm1pdmFhLmV4dHJhY3Rvci52MS5MaXN0Sm9ic1JlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuTGlzdEpvYnNSZXNwb25zZRJXCghXYXRjaEpvYhIjLm1pdmFhLmV4dHJhY3Rvci52MS5XYXRjaEpvYlJlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hKb2JSZXNwb25zZTABElgKCUNhbmNlbEpvYhIkLm1pdmFhLmV4dHJhY3Rvci52MS5DYW5jZWxKb2JSZXF1ZXN0GiUubWl2YWEuZXh0cmFjdG9yLnYxLkNhbmNlbEpvYlJlc3BvbnNlElsKClJlbmRlclBhZ2USJS5taXZhYS5leHRyYWN0b3IudjEuUmVuZGVyUGFnZVJlcXVlc3QaJi5taXZhYS5leHRyYWN0b3IudjEuUmVuZGVyUGFnZVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_mivaa_jobs_v1_job, file_mivaa_search_v1_search_service]);
+  fileDesc("CiptaXZhYS9leHRyYWN0b3IvdjEvZXh0cmFjdG9yX3NlcnZpY2UucHJvdG8SEm1pdmFhLmV4dHJhY3Rvci52MSJiCg5VcGxvYWRNZXRhZGF0YRIQCghmaWxlbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIOCgZsYWJlbHMYAyADKAkSEAoIcGFzc3dvcmQYBCABKAkSDQoFYmF0Y2gYBSABKAkiawoVVXBsb2FkRG9jdW1lbnRSZXF1ZXN0EjYKCG1ldGFkYXRhGAEgASgLMiIubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZE1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIJCgdjb250ZW50IncKFlVwbG9hZERvY3VtZW50UmVzcG9uc2USKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQSHwoDam9iGAIgASgLMhIubWl2YWEuam9icy52MS5Kb2ISDwoHY3JlYXRlZBgDIAEoCCIdCg1HZXRKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiMQoOR2V0Sm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIubWl2YWEuam9icy52MS5Kb2Ii7wEKD0xpc3RKb2JzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRInCgZzdGF0ZXMYAyADKA4yFy5taXZhYS5qb2JzLnYxLkpvYlN0YXRlEg4KBmxhYmVscxgEIAMoCRI1ChFjcmVhdGVfdGltZV9hZnRlchgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNgoSY3JlYXRlX3RpbWVfYmVmb3JlGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgViYXRjaBgHIAEoCSJNChBMaXN0Sm9ic1Jlc3BvbnNlEiAKBGpvYnMYASADKAsyEi5taXZhYS5qb2JzLnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiHwoPV2F0Y2hKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiOgoQV2F0Y2hKb2JSZXNwb25zZRImCgVldmVudBgBIAEoCzIXLm1pdmFhLmpvYnMudjEuSm9iRXZlbnQiIAoQQ2FuY2VsSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIjQKEUNhbmNlbEpvYlJlc3BvbnNlEh8KA2pvYhgBIAEoCzISLm1pdmFhLmpvYnMudjEuSm9iImgKEVJlbmRlclBhZ2VSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEcGFnZRgCIAEoBRIRCgltYXhfd2lkdGgYAyABKAUSEgoKbWF4X2hlaWdodBgEIAEoBRIQCghwYXNzd29yZBgFIAEoCSJ9ChJSZW5kZXJQYWdlUmVzcG9uc2USCwoDcG5nGAEgASgMEg0KBXdpZHRoGAIgASgFEg4KBmhlaWdodBgDIAEoBRISCgpwYWdlX3dpZHRoGAQgASgCEhMKC3BhZ2VfaGVpZ2h0GAUgASgCEhIKCnBhZ2VfY291bnQYBiABKAUiVgoSQ3JlYXRlQmF0Y2hSZXF1ZXN0EhQKDGRpc3BsYXlfbmFtZRgBIAEoCRIOCgZsYWJlbHMYAiADKAkSGgoSZXhwZWN0ZWRfZG9jdW1lbnRzGAMgASgFIjoKE0NyZWF0ZUJhdGNoUmVzcG9uc2USIwoFYmF0Y2gYASABKAsyFC5taXZhYS5qb2JzLnYxLkJhdGNoIh8KD0dldEJhdGNoUmVxdWVzdBIMCgRuYW1lGAEgASgJIjcKEEdldEJhdGNoUmVzcG9uc2USIwoFYmF0Y2gYASABKAsyFC5taXZhYS5qb2JzLnYxLkJhdGNoIjsKEkxpc3RCYXRjaGVzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJVChNMaXN0QmF0Y2hlc1Jlc3BvbnNlEiUKB2JhdGNoZXMYASADKAsyFC5taXZhYS5qb2JzLnYxLkJhdGNoEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIhChFXYXRjaEJhdGNoUmVxdWVzdBIMCgRuYW1lGAEgASgJIjkKEldhdGNoQmF0Y2hSZXNwb25zZRIjCgViYXRjaBgBIAEoCzIULm1pdmFhLmpvYnMudjEuQmF0Y2gyqwcKEEV4dHJhY3RvclNlcnZpY2USaQoOVXBsb2FkRG9jdW1lbnQSKS5taXZhYS5leHRyYWN0b3IudjEuVXBsb2FkRG9jdW1lbnRSZXF1ZXN0GioubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZERvY3VtZW50UmVzcG9uc2UoARJPCgZHZXRKb2ISIS5taXZhYS5leHRyYWN0b3IudjEuR2V0Sm9iUmVxdWVzdBoiLm1pdmFhLmV4dHJhY3Rvci52MS5HZXRKb2JSZXNwb25zZRJVCghMaXN0Sm9icxIjLm1pdmFhLmV4dHJhY3Rvci52MS5MaXN0Sm9ic1JlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuTGlzdEpvYnNSZXNwb25zZRJXCghXYXRjaEpvYhIjLm1pdmFhLmV4dHJhY3Rvci52MS5XYXRjaEpvYlJlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hKb2JSZXNwb25zZTABElgKCUNhbmNlbEpvYhIkLm1pdmFhLmV4dHJhY3Rvci52MS5DYW5jZWxKb2JSZXF1ZXN0GiUubWl2YWEuZXh0cmFjdG9yLnYxLkNhbmNlbEpvYlJlc3BvbnNlElsKClJlbmRlclBhZ2USJS5taXZhYS5leHRyYWN0b3IudjEuUmVuZGVyUGFnZVJlcXVlc3QaJi5taXZhYS5leHRyYWN0b3IudjEuUmVuZGVyUGFnZVJlc3BvbnNlEl4KC0NyZWF0ZUJhdGNoEiYubWl2YWEuZXh0cmFjdG9yLnYxLkNyZWF0ZUJhdGNoUmVxdWVzdBonLm1pdmFhLmV4dHJhY3Rvci52MS5DcmVhdGVCYXRjaFJlc3BvbnNlElUKCEdldEJhdGNoEiMubWl2YWEuZXh0cmFjdG9yLnYxLkdldEJhdGNoUmVxdWVzdBokLm1pdmFhLmV4dHJhY3Rvci52MS5HZXRCYXRjaFJlc3BvbnNlEl4KC0xpc3RCYXRjaGVzEiYubWl2YWEuZXh0cmFjdG9yLnYxLkxpc3RCYXRjaGVzUmVxdWVzdBonLm1pdmFhLmV4dHJhY3Rvci52MS5MaXN0QmF0Y2hlc1Jlc3BvbnNlEl0KCldhdGNoQmF0Y2gSJS5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hCYXRjaFJlcXVlc3QaJi5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hCYXRjaFJlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_mivaa_jobs_v1_job, file_mivaa_search_v1_search_service]);
 
 /**
  * @generated from message mivaa.extractor.v1.UploadMetadata
@@ -49,6 +49,15 @@ export type UploadMetadata = Message<"mivaa.extractor.v1.UploadMetadata"> & {
    * @generated from field: string password = 4;
    */
   password: string;
+
+  /**
+   * Optional batch to join: "batches/{batch_id}" of the caller's tenant
+   * (NOT_FOUND BATCH_NOT_FOUND otherwise). The batch's labels are added to
+   * the upload's.
+   *
+   * @generated from field: string batch = 5;
+   */
+  batch: string;
 };
 
 /**
@@ -201,6 +210,13 @@ export type ListJobsRequest = Message<"mivaa.extractor.v1.ListJobsRequest"> & {
    * @generated from field: google.protobuf.Timestamp create_time_before = 6;
    */
   createTimeBefore?: Timestamp;
+
+  /**
+   * Only jobs of this batch: "batches/{batch_id}".
+   *
+   * @generated from field: string batch = 7;
+   */
+  batch: string;
 };
 
 /**
@@ -404,6 +420,181 @@ export const RenderPageResponseSchema: GenMessage<RenderPageResponse> = /*@__PUR
   messageDesc(file_mivaa_extractor_v1_extractor_service, 12);
 
 /**
+ * @generated from message mivaa.extractor.v1.CreateBatchRequest
+ */
+export type CreateBatchRequest = Message<"mivaa.extractor.v1.CreateBatchRequest"> & {
+  /**
+   * Shown in listings; at most 200 characters.
+   *
+   * @generated from field: string display_name = 1;
+   */
+  displayName: string;
+
+  /**
+   * Added to every upload in the batch (at most 32, each at most 64 characters).
+   *
+   * @generated from field: repeated string labels = 2;
+   */
+  labels: string[];
+
+  /**
+   * How many uploads will join (0 to 10000 by default); the batch stays OPEN
+   * until that many have joined. 0: DONE as soon as the jobs that joined are.
+   *
+   * @generated from field: int32 expected_documents = 3;
+   */
+  expectedDocuments: number;
+};
+
+/**
+ * Describes the message mivaa.extractor.v1.CreateBatchRequest.
+ * Use `create(CreateBatchRequestSchema)` to create a new message.
+ */
+export const CreateBatchRequestSchema: GenMessage<CreateBatchRequest> = /*@__PURE__*/
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 13);
+
+/**
+ * @generated from message mivaa.extractor.v1.CreateBatchResponse
+ */
+export type CreateBatchResponse = Message<"mivaa.extractor.v1.CreateBatchResponse"> & {
+  /**
+   * @generated from field: mivaa.jobs.v1.Batch batch = 1;
+   */
+  batch?: Batch;
+};
+
+/**
+ * Describes the message mivaa.extractor.v1.CreateBatchResponse.
+ * Use `create(CreateBatchResponseSchema)` to create a new message.
+ */
+export const CreateBatchResponseSchema: GenMessage<CreateBatchResponse> = /*@__PURE__*/
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 14);
+
+/**
+ * @generated from message mivaa.extractor.v1.GetBatchRequest
+ */
+export type GetBatchRequest = Message<"mivaa.extractor.v1.GetBatchRequest"> & {
+  /**
+   * "batches/{batch_id}"
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message mivaa.extractor.v1.GetBatchRequest.
+ * Use `create(GetBatchRequestSchema)` to create a new message.
+ */
+export const GetBatchRequestSchema: GenMessage<GetBatchRequest> = /*@__PURE__*/
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 15);
+
+/**
+ * @generated from message mivaa.extractor.v1.GetBatchResponse
+ */
+export type GetBatchResponse = Message<"mivaa.extractor.v1.GetBatchResponse"> & {
+  /**
+   * @generated from field: mivaa.jobs.v1.Batch batch = 1;
+   */
+  batch?: Batch;
+};
+
+/**
+ * Describes the message mivaa.extractor.v1.GetBatchResponse.
+ * Use `create(GetBatchResponseSchema)` to create a new message.
+ */
+export const GetBatchResponseSchema: GenMessage<GetBatchResponse> = /*@__PURE__*/
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 16);
+
+/**
+ * @generated from message mivaa.extractor.v1.ListBatchesRequest
+ */
+export type ListBatchesRequest = Message<"mivaa.extractor.v1.ListBatchesRequest"> & {
+  /**
+   * At most this many batches; 0 means the default (50), the maximum is 500.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * From a previous ListBatchesResponse.next_page_token.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message mivaa.extractor.v1.ListBatchesRequest.
+ * Use `create(ListBatchesRequestSchema)` to create a new message.
+ */
+export const ListBatchesRequestSchema: GenMessage<ListBatchesRequest> = /*@__PURE__*/
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 17);
+
+/**
+ * @generated from message mivaa.extractor.v1.ListBatchesResponse
+ */
+export type ListBatchesResponse = Message<"mivaa.extractor.v1.ListBatchesResponse"> & {
+  /**
+   * @generated from field: repeated mivaa.jobs.v1.Batch batches = 1;
+   */
+  batches: Batch[];
+
+  /**
+   * Empty when there are no more pages.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message mivaa.extractor.v1.ListBatchesResponse.
+ * Use `create(ListBatchesResponseSchema)` to create a new message.
+ */
+export const ListBatchesResponseSchema: GenMessage<ListBatchesResponse> = /*@__PURE__*/
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 18);
+
+/**
+ * @generated from message mivaa.extractor.v1.WatchBatchRequest
+ */
+export type WatchBatchRequest = Message<"mivaa.extractor.v1.WatchBatchRequest"> & {
+  /**
+   * "batches/{batch_id}"
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message mivaa.extractor.v1.WatchBatchRequest.
+ * Use `create(WatchBatchRequestSchema)` to create a new message.
+ */
+export const WatchBatchRequestSchema: GenMessage<WatchBatchRequest> = /*@__PURE__*/
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 19);
+
+/**
+ * @generated from message mivaa.extractor.v1.WatchBatchResponse
+ */
+export type WatchBatchResponse = Message<"mivaa.extractor.v1.WatchBatchResponse"> & {
+  /**
+   * The batch as it is after the change.
+   *
+   * @generated from field: mivaa.jobs.v1.Batch batch = 1;
+   */
+  batch?: Batch;
+};
+
+/**
+ * Describes the message mivaa.extractor.v1.WatchBatchResponse.
+ * Use `create(WatchBatchResponseSchema)` to create a new message.
+ */
+export const WatchBatchResponseSchema: GenMessage<WatchBatchResponse> = /*@__PURE__*/
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 20);
+
+/**
  * Accepts PDFs and runs them through the ingestion pipeline as jobs.
  *
  * @generated from service mivaa.extractor.v1.ExtractorService
@@ -477,6 +668,49 @@ export const ExtractorService: GenService<{
     methodKind: "unary";
     input: typeof RenderPageRequestSchema;
     output: typeof RenderPageResponseSchema;
+  },
+  /**
+   * Creates a batch: uploads naming it (UploadMetadata.batch) get its labels,
+   * and its progress is the aggregate of their jobs.
+   *
+   * @generated from rpc mivaa.extractor.v1.ExtractorService.CreateBatch
+   */
+  createBatch: {
+    methodKind: "unary";
+    input: typeof CreateBatchRequestSchema;
+    output: typeof CreateBatchResponseSchema;
+  },
+  /**
+   * Gets one batch with its current progress. Another tenant's batch is
+   * NOT_FOUND.
+   *
+   * @generated from rpc mivaa.extractor.v1.ExtractorService.GetBatch
+   */
+  getBatch: {
+    methodKind: "unary";
+    input: typeof GetBatchRequestSchema;
+    output: typeof GetBatchResponseSchema;
+  },
+  /**
+   * Lists the caller's batches, newest first (AIP-158 pagination).
+   *
+   * @generated from rpc mivaa.extractor.v1.ExtractorService.ListBatches
+   */
+  listBatches: {
+    methodKind: "unary";
+    input: typeof ListBatchesRequestSchema;
+    output: typeof ListBatchesResponseSchema;
+  },
+  /**
+   * Streams a batch: first as it is, then at every change (a job moving, an
+   * upload joining) until it is DONE.
+   *
+   * @generated from rpc mivaa.extractor.v1.ExtractorService.WatchBatch
+   */
+  watchBatch: {
+    methodKind: "server_streaming";
+    input: typeof WatchBatchRequestSchema;
+    output: typeof WatchBatchResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_mivaa_extractor_v1_extractor_service, 0);

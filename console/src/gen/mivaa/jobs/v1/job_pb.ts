@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mivaa/jobs/v1/job.proto.
  */
 export const file_mivaa_jobs_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("ChdtaXZhYS9qb2JzL3YxL2pvYi5wcm90bxINbWl2YWEuam9icy52MSI5CghKb2JFcnJvchIOCgZyZWFzb24YASABKAkSDwoHbWVzc2FnZRgCIAEoCRIMCgRwYWdlGAMgASgFIkYKC1N0YWdlVGltaW5nEiYKBXN0YWdlGAEgASgOMhcubWl2YWEuam9icy52MS5Kb2JTdGFnZRIPCgdzZWNvbmRzGAIgASgBIsgECgNKb2ISDAoEbmFtZRgBIAEoCRIQCghkb2N1bWVudBgCIAEoCRImCgVzdGF0ZRgDIAEoDjIXLm1pdmFhLmpvYnMudjEuSm9iU3RhdGUSJgoFc3RhZ2UYBCABKA4yFy5taXZhYS5qb2JzLnYxLkpvYlN0YWdlEhIKCnBhZ2VzX2RvbmUYBSABKAUSEwoLcGFnZXNfdG90YWwYBiABKAUSFgoOY2h1bmtzX2luZGV4ZWQYByABKAUSJgoFZXJyb3IYCCABKAsyFy5taXZhYS5qb2JzLnYxLkpvYkVycm9yEiwKC3BhZ2VfZXJyb3JzGAkgAygLMhcubWl2YWEuam9icy52MS5Kb2JFcnJvchIxCg1zdGFnZV90aW1pbmdzGAogAygLMhoubWl2YWEuam9icy52MS5TdGFnZVRpbWluZxIQCghhdHRlbXB0cxgLIAEoBRIvCgtjcmVhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGZpbGVuYW1lGA4gASgJEhcKD29jcl9wYWdlc190b3RhbBgPIAEoBRIWCg5vY3JfcGFnZXNfZG9uZRgQIAEoBRIYChBpbWFnZXNfZXh0cmFjdGVkGBEgASgFEg4KBnRlbmFudBgSIAEoCRIWCg5lbnRpdGllc19mb3VuZBgTIAEoBRIOCgZsYWJlbHMYFCADKAkibQoISm9iRXZlbnQSHwoDam9iGAEgASgLMhIubWl2YWEuam9icy52MS5Kb2ISEAoIc2VxdWVuY2UYAiABKAQSLgoKZXZlbnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihwEKC0V4dHJhY3RUYXNrEgsKA2pvYhgBIAEoCRIQCghkb2N1bWVudBgCIAEoCRIOCgZzaGEyNTYYAyABKAkSEAoIZmlsZW5hbWUYBCABKAkSDgoGdGVuYW50GAYgASgJEhcKD3NlYWxlZF9wYXNzd29yZBgHIAEoDEoECAUQBlIIcGFzc3dvcmQqvQEKCEpvYlN0YXRlEhkKFUpPQl9TVEFURV9VTlNQRUNJRklFRBAAEhQKEEpPQl9TVEFURV9RVUVVRUQQARIVChFKT0JfU1RBVEVfUlVOTklORxACEhcKE0pPQl9TVEFURV9TVUNDRUVERUQQAxIhCh1KT0JfU1RBVEVfUEFSVElBTExZX1NVQ0NFRURFRBAEEhQKEEpPQl9TVEFURV9GQUlMRUQQBRIXChNKT0JfU1RBVEVfQ0FOQ0VMTEVEEAYqxQEKCEpvYlN0YWdlEhkKFUpPQl9TVEFHRV9VTlNQRUNJRklFRBAAEhQKEEpPQl9TVEFHRV9RVUVVRUQQARIYChRKT0JfU1RBR0VfRVhUUkFDVElORxACEhcKE0pPQl9TVEFHRV9FTUJFRERJTkcQAxIWChJKT0JfU1RBR0VfSU5ERVhJTkcQBBISCg5KT0JfU1RBR0VfRE9ORRAFEhEKDUpPQl9TVEFHRV9PQ1IQBhIWChJKT0JfU1RBR0VfRU5USVRJRVMQB2IGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChdtaXZhYS9qb2JzL3YxL2pvYi5wcm90bxINbWl2YWEuam9icy52MSI5CghKb2JFcnJvchIOCgZyZWFzb24YASABKAkSDwoHbWVzc2FnZRgCIAEoCRIMCgRwYWdlGAMgASgFIkYKC1N0YWdlVGltaW5nEiYKBXN0YWdlGAEgASgOMhcubWl2YWEuam9icy52MS5Kb2JTdGFnZRIPCgdzZWNvbmRzGAIgASgBItcECgNKb2ISDAoEbmFtZRgBIAEoCRIQCghkb2N1bWVudBgCIAEoCRImCgVzdGF0ZRgDIAEoDjIXLm1pdmFhLmpvYnMudjEuSm9iU3RhdGUSJgoFc3RhZ2UYBCABKA4yFy5taXZhYS5qb2JzLnYxLkpvYlN0YWdlEhIKCnBhZ2VzX2RvbmUYBSABKAUSEwoLcGFnZXNfdG90YWwYBiABKAUSFgoOY2h1bmtzX2luZGV4ZWQYByABKAUSJgoFZXJyb3IYCCABKAsyFy5taXZhYS5qb2JzLnYxLkpvYkVycm9yEiwKC3BhZ2VfZXJyb3JzGAkgAygLMhcubWl2YWEuam9icy52MS5Kb2JFcnJvchIxCg1zdGFnZV90aW1pbmdzGAogAygLMhoubWl2YWEuam9icy52MS5TdGFnZVRpbWluZxIQCghhdHRlbXB0cxgLIAEoBRIvCgtjcmVhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGZpbGVuYW1lGA4gASgJEhcKD29jcl9wYWdlc190b3RhbBgPIAEoBRIWCg5vY3JfcGFnZXNfZG9uZRgQIAEoBRIYChBpbWFnZXNfZXh0cmFjdGVkGBEgASgFEg4KBnRlbmFudBgSIAEoCRIWCg5lbnRpdGllc19mb3VuZBgTIAEoBRIOCgZsYWJlbHMYFCADKAkSDQoFYmF0Y2gYFSABKAkibQoISm9iRXZlbnQSHwoDam9iGAEgASgLMhIubWl2YWEuam9icy52MS5Kb2ISEAoIc2VxdWVuY2UYAiABKAQSLgoKZXZlbnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihwEKC0V4dHJhY3RUYXNrEgsKA2pvYhgBIAEoCRIQCghkb2N1bWVudBgCIAEoCRIOCgZzaGEyNTYYAyABKAkSEAoIZmlsZW5hbWUYBCABKAkSDgoGdGVuYW50GAYgASgJEhcKD3NlYWxlZF9wYXNzd29yZBgHIAEoDEoECAUQBlIIcGFzc3dvcmQiVQoMQmF0Y2hGYWlsdXJlEhAKCGZpbGVuYW1lGAEgASgJEgsKA2pvYhgCIAEoCRImCgVlcnJvchgDIAEoCzIXLm1pdmFhLmpvYnMudjEuSm9iRXJyb3Ii9wIKDUJhdGNoUHJvZ3Jlc3MSFwoPZG9jdW1lbnRzX3RvdGFsGAEgASgFEhgKEGRvY3VtZW50c19xdWV1ZWQYAiABKAUSGQoRZG9jdW1lbnRzX3J1bm5pbmcYAyABKAUSGwoTZG9jdW1lbnRzX3N1Y2NlZWRlZBgEIAEoBRIlCh1kb2N1bWVudHNfcGFydGlhbGx5X3N1Y2NlZWRlZBgFIAEoBRIYChBkb2N1bWVudHNfZmFpbGVkGAYgASgFEhsKE2RvY3VtZW50c19jYW5jZWxsZWQYByABKAUSEgoKcGFnZXNfZG9uZRgIIAEoBRITCgtwYWdlc190b3RhbBgJIAEoBRIWCg5jaHVua3NfaW5kZXhlZBgKIAEoBRIYChBwYWdlc19wZXJfc2Vjb25kGAsgASgBEhMKC2V0YV9zZWNvbmRzGAwgASgBEi0KCGZhaWx1cmVzGA0gAygLMhsubWl2YWEuam9icy52MS5CYXRjaEZhaWx1cmUiowIKBUJhdGNoEgwKBG5hbWUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEg4KBmxhYmVscxgDIAMoCRIaChJleHBlY3RlZF9kb2N1bWVudHMYBCABKAUSLwoLY3JlYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZ0ZW5hbnQYByABKAkSKAoFc3RhdGUYCCABKA4yGS5taXZhYS5qb2JzLnYxLkJhdGNoU3RhdGUSLgoIcHJvZ3Jlc3MYCSABKAsyHC5taXZhYS5qb2JzLnYxLkJhdGNoUHJvZ3Jlc3MikgEKC0JhdGNoUmVjb3JkEiMKBWJhdGNoGAEgASgLMhQubWl2YWEuam9icy52MS5CYXRjaBIPCgdqb2JfaWRzGAIgAygJEjUKEHJlamVjdGVkX3VwbG9hZHMYAyADKAsyGy5taXZhYS5qb2JzLnYxLkJhdGNoRmFpbHVyZRIWCg5yZWplY3RlZF9jb3VudBgEIAEoBSq9AQoISm9iU3RhdGUSGQoVSk9CX1NUQVRFX1VOU1BFQ0lGSUVEEAASFAoQSk9CX1NUQVRFX1FVRVVFRBABEhUKEUpPQl9TVEFURV9SVU5OSU5HEAISFwoTSk9CX1NUQVRFX1NVQ0NFRURFRBADEiEKHUpPQl9TVEFURV9QQVJUSUFMTFlfU1VDQ0VFREVEEAQSFAoQSk9CX1NUQVRFX0ZBSUxFRBAFEhcKE0pPQl9TVEFURV9DQU5DRUxMRUQQBirFAQoISm9iU3RhZ2USGQoVSk9CX1NUQUdFX1VOU1BFQ0lGSUVEEAASFAoQSk9CX1NUQUdFX1FVRVVFRBABEhgKFEpPQl9TVEFHRV9FWFRSQUNUSU5HEAISFwoTSk9CX1NUQUdFX0VNQkVERElORxADEhYKEkpPQl9TVEFHRV9JTkRFWElORxAEEhIKDkpPQl9TVEFHRV9ET05FEAUSEQoNSk9CX1NUQUdFX09DUhAGEhYKEkpPQl9TVEFHRV9FTlRJVElFUxAHKm4KCkJhdGNoU3RhdGUSGwoXQkFUQ0hfU1RBVEVfVU5TUEVDSUZJRUQQABIUChBCQVRDSF9TVEFURV9PUEVOEAESFwoTQkFUQ0hfU1RBVEVfUlVOTklORxACEhQKEEJBVENIX1NUQVRFX0RPTkUQA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A failure, shaped like google.rpc.ErrorInfo so callers can branch on reason.
@@ -202,6 +202,14 @@ export type Job = Message<"mivaa.jobs.v1.Job"> & {
    * @generated from field: repeated string labels = 20;
    */
   labels: string[];
+
+  /**
+   * The batch the upload joined (UploadMetadata.batch): "batches/{batch_id}",
+   * empty for an upload outside any batch.
+   *
+   * @generated from field: string batch = 21;
+   */
+  batch: string;
 };
 
 /**
@@ -298,6 +306,241 @@ export type ExtractTask = Message<"mivaa.jobs.v1.ExtractTask"> & {
  */
 export const ExtractTaskSchema: GenMessage<ExtractTask> = /*@__PURE__*/
   messageDesc(file_mivaa_jobs_v1_job, 4);
+
+/**
+ * One file of a batch that did not make it: an upload refused before any job
+ * existed (job empty), or a job that FAILED.
+ *
+ * @generated from message mivaa.jobs.v1.BatchFailure
+ */
+export type BatchFailure = Message<"mivaa.jobs.v1.BatchFailure"> & {
+  /**
+   * The uploaded file's name.
+   *
+   * @generated from field: string filename = 1;
+   */
+  filename: string;
+
+  /**
+   * "jobs/{job_id}", empty for an upload refused before its job existed.
+   *
+   * @generated from field: string job = 2;
+   */
+  job: string;
+
+  /**
+   * @generated from field: mivaa.jobs.v1.JobError error = 3;
+   */
+  error?: JobError;
+};
+
+/**
+ * Describes the message mivaa.jobs.v1.BatchFailure.
+ * Use `create(BatchFailureSchema)` to create a new message.
+ */
+export const BatchFailureSchema: GenMessage<BatchFailure> = /*@__PURE__*/
+  messageDesc(file_mivaa_jobs_v1_job, 5);
+
+/**
+ * A batch's documents counted by state, with its pages and chunks.
+ *
+ * @generated from message mivaa.jobs.v1.BatchProgress
+ */
+export type BatchProgress = Message<"mivaa.jobs.v1.BatchProgress"> & {
+  /**
+   * Documents in the batch: its jobs plus the uploads refused before a job existed.
+   *
+   * @generated from field: int32 documents_total = 1;
+   */
+  documentsTotal: number;
+
+  /**
+   * @generated from field: int32 documents_queued = 2;
+   */
+  documentsQueued: number;
+
+  /**
+   * @generated from field: int32 documents_running = 3;
+   */
+  documentsRunning: number;
+
+  /**
+   * @generated from field: int32 documents_succeeded = 4;
+   */
+  documentsSucceeded: number;
+
+  /**
+   * @generated from field: int32 documents_partially_succeeded = 5;
+   */
+  documentsPartiallySucceeded: number;
+
+  /**
+   * Failed jobs plus refused uploads.
+   *
+   * @generated from field: int32 documents_failed = 6;
+   */
+  documentsFailed: number;
+
+  /**
+   * @generated from field: int32 documents_cancelled = 7;
+   */
+  documentsCancelled: number;
+
+  /**
+   * @generated from field: int32 pages_done = 8;
+   */
+  pagesDone: number;
+
+  /**
+   * @generated from field: int32 pages_total = 9;
+   */
+  pagesTotal: number;
+
+  /**
+   * @generated from field: int32 chunks_indexed = 10;
+   */
+  chunksIndexed: number;
+
+  /**
+   * Pages per second since the batch's first job was created; 0 before any page is done.
+   *
+   * @generated from field: double pages_per_second = 11;
+   */
+  pagesPerSecond: number;
+
+  /**
+   * Seconds until the known pages are done at pages_per_second; 0 when unknown or done.
+   *
+   * @generated from field: double eta_seconds = 12;
+   */
+  etaSeconds: number;
+
+  /**
+   * The first failures (at most 50), in the order they happened.
+   *
+   * @generated from field: repeated mivaa.jobs.v1.BatchFailure failures = 13;
+   */
+  failures: BatchFailure[];
+};
+
+/**
+ * Describes the message mivaa.jobs.v1.BatchProgress.
+ * Use `create(BatchProgressSchema)` to create a new message.
+ */
+export const BatchProgressSchema: GenMessage<BatchProgress> = /*@__PURE__*/
+  messageDesc(file_mivaa_jobs_v1_job, 6);
+
+/**
+ * Uploads made under one id (ExtractorService.CreateBatch): the labels given
+ * at creation are applied to every upload in it, and its progress is the
+ * aggregate of their jobs. Owned by one tenant, seen only by it; expires with
+ * the same retention as jobs once done.
+ *
+ * @generated from message mivaa.jobs.v1.Batch
+ */
+export type Batch = Message<"mivaa.jobs.v1.Batch"> & {
+  /**
+   * Resource name: "batches/{batch_id}".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Shown in listings (at most 200 characters).
+   *
+   * @generated from field: string display_name = 2;
+   */
+  displayName: string;
+
+  /**
+   * Added to the labels of every upload in the batch (the upload limits apply).
+   *
+   * @generated from field: repeated string labels = 3;
+   */
+  labels: string[];
+
+  /**
+   * How many uploads the creator means to make; 0 when not said.
+   *
+   * @generated from field: int32 expected_documents = 4;
+   */
+  expectedDocuments: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp create_time = 5;
+   */
+  createTime?: Timestamp;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp update_time = 6;
+   */
+  updateTime?: Timestamp;
+
+  /**
+   * @generated from field: string tenant = 7;
+   */
+  tenant: string;
+
+  /**
+   * Computed from the batch's jobs at every read.
+   *
+   * @generated from field: mivaa.jobs.v1.BatchState state = 8;
+   */
+  state: BatchState;
+
+  /**
+   * @generated from field: mivaa.jobs.v1.BatchProgress progress = 9;
+   */
+  progress?: BatchProgress;
+};
+
+/**
+ * Describes the message mivaa.jobs.v1.Batch.
+ * Use `create(BatchSchema)` to create a new message.
+ */
+export const BatchSchema: GenMessage<Batch> = /*@__PURE__*/
+  messageDesc(file_mivaa_jobs_v1_job, 7);
+
+/**
+ * A batch as stored in the "mivaa-batches" KV bucket (internal): the batch's own
+ * fields, the jobs that joined it and the uploads refused before a job existed.
+ *
+ * @generated from message mivaa.jobs.v1.BatchRecord
+ */
+export type BatchRecord = Message<"mivaa.jobs.v1.BatchRecord"> & {
+  /**
+   * @generated from field: mivaa.jobs.v1.Batch batch = 1;
+   */
+  batch?: Batch;
+
+  /**
+   * The job ids ("jobs/{job_id}" without "jobs/") in the order they joined:
+   * ids, not names, so that a batch of 10000 stays under the bus record limit.
+   *
+   * @generated from field: repeated string job_ids = 2;
+   */
+  jobIds: string[];
+
+  /**
+   * The refused uploads (the first 20 kept in full) and how many there were.
+   *
+   * @generated from field: repeated mivaa.jobs.v1.BatchFailure rejected_uploads = 3;
+   */
+  rejectedUploads: BatchFailure[];
+
+  /**
+   * @generated from field: int32 rejected_count = 4;
+   */
+  rejectedCount: number;
+};
+
+/**
+ * Describes the message mivaa.jobs.v1.BatchRecord.
+ * Use `create(BatchRecordSchema)` to create a new message.
+ */
+export const BatchRecordSchema: GenMessage<BatchRecord> = /*@__PURE__*/
+  messageDesc(file_mivaa_jobs_v1_job, 8);
 
 /**
  * Where a job stands. Terminal states are SUCCEEDED, PARTIALLY_SUCCEEDED,
@@ -416,4 +659,45 @@ export enum JobStage {
  */
 export const JobStageSchema: GenEnum<JobStage> = /*@__PURE__*/
   enumDesc(file_mivaa_jobs_v1_job, 1);
+
+/**
+ * Where a batch stands as a whole.
+ *
+ * @generated from enum mivaa.jobs.v1.BatchState
+ */
+export enum BatchState {
+  /**
+   * @generated from enum value: BATCH_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Waiting for its uploads: fewer documents joined than expected_documents
+   * (with none expected: no document joined yet).
+   *
+   * @generated from enum value: BATCH_STATE_OPEN = 1;
+   */
+  OPEN = 1,
+
+  /**
+   * Every expected upload joined and some of its jobs have not finished.
+   *
+   * @generated from enum value: BATCH_STATE_RUNNING = 2;
+   */
+  RUNNING = 2,
+
+  /**
+   * Every job in it is in a terminal state (more uploads may still join and
+   * make it RUNNING again, up to the batch's size limit).
+   *
+   * @generated from enum value: BATCH_STATE_DONE = 3;
+   */
+  DONE = 3,
+}
+
+/**
+ * Describes the enum mivaa.jobs.v1.BatchState.
+ */
+export const BatchStateSchema: GenEnum<BatchState> = /*@__PURE__*/
+  enumDesc(file_mivaa_jobs_v1_job, 2);
 
