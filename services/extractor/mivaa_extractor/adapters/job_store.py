@@ -173,6 +173,26 @@ class JobStore:
             await self._publish(job, new_revision)
             return job
 
+    async def reopen(
+        self, name: str, change: Callable[[job_pb2.Job], bool | None], *, tenant: TenantScope
+    ) -> job_pb2.Job:
+        """Applies `change` to a finished job (an admin's retry), with compare-and-set: the job it
+        is given is the record as it is now, so a check in `change` holds when the write lands.
+        False from `change` skips the write. The only write that moves a job out of a terminal state."""
+        job_id = job_id_from_name(name)
+        kv = await self._bucket()
+        while True:
+            key, job, revision = await self._locate(job_id, tenant)
+            if change(job) is False:
+                return job
+            job.update_time.CopyFrom(now_timestamp())
+            try:
+                new_revision = await kv.update(key, _record(job), last=revision, validate_keys=False)
+            except KeyWrongLastSequenceError:
+                continue
+            await self._publish(job, new_revision)
+            return job
+
     async def cancel(self, name: str, *, tenant: TenantScope) -> job_pb2.Job:
         job = await self.get(name, tenant=tenant)
         if is_terminal(job):
@@ -216,6 +236,10 @@ class JobStore:
         more = bool(keys) and last != keys[-1]
         next_token = encode_page_token("jobs", {"k": job_id_of_key(last)}, scope=scope) if more else ""
         return jobs, next_token
+
+    async def count(self, *, tenant: TenantScope) -> int:
+        """How many job records `tenant` has (keys only: no record is read)."""
+        return len(await self._scope_keys(tenant))
 
     async def _scope_keys(self, tenant: TenantScope) -> builtins.list[str]:  # `list` here is JobStore.list
         await self._bucket()  # the bucket (and its stream) exists
