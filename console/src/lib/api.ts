@@ -2,6 +2,7 @@
 // the console), generated from protos/ by protoc-gen-es. Every call carries the token and a deadline.
 import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
+import { AdminService } from "../gen/mivaa/admin/v1/admin_service_pb";
 import { AnswerService } from "../gen/mivaa/answer/v1/answer_service_pb";
 import { ExtractorService } from "../gen/mivaa/extractor/v1/extractor_service_pb";
 import { SearchService } from "../gen/mivaa/search/v1/search_service_pb";
@@ -28,6 +29,8 @@ export function makeClients(token: string, baseUrl = window.location.origin) {
     search: createClient(SearchService, transport),
     answer: createClient(AnswerService, transport),
     embedder: createClient(EmbedderService, transport),
+    /** Statistics, retries, queues, system health and usage (admin scope). */
+    admin: createClient(AdminService, transport),
     /** grpc.health Check; with the x-mivaa-health-service header, one named service's (admin scope). */
     health: createClient(Health, transport),
   };
