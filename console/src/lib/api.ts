@@ -7,7 +7,6 @@ import { AnswerService } from "../gen/mivaa/answer/v1/answer_service_pb";
 import { ExtractorService } from "../gen/mivaa/extractor/v1/extractor_service_pb";
 import { SearchService } from "../gen/mivaa/search/v1/search_service_pb";
 import { EmbedderService } from "../gen/mivaa/embedder/v1/embedder_service_pb";
-import { Health } from "../gen/grpc/health/v1/health_pb";
 
 export const CALL_TIMEOUT_MS = 30_000;
 export const STREAM_TIMEOUT_MS = 30 * 60_000;
@@ -31,8 +30,6 @@ export function makeClients(token: string, baseUrl = window.location.origin) {
     embedder: createClient(EmbedderService, transport),
     /** Statistics, retries, queues, system health and usage (admin scope). */
     admin: createClient(AdminService, transport),
-    /** grpc.health Check; with the x-mivaa-health-service header, one named service's (admin scope). */
-    health: createClient(Health, transport),
   };
 }
 

@@ -7,7 +7,7 @@ import { isFinished, progressLabel } from "../lib/progress";
 import { documentHref } from "../lib/route";
 import { useCall } from "../lib/useCall";
 import { followJob } from "../lib/watch";
-import { Queues, Statistics, SystemHealth, Usage } from "./AdminPanels";
+import { Queues, ScrollRegion, Statistics, SystemHealth, Usage } from "./AdminPanels";
 import { ColumnHeads } from "./Parts";
 import { ErrorAlert } from "./ErrorAlert";
 import { Pager } from "./Pager";
@@ -187,14 +187,14 @@ function Jobs(props: ScreenProps) {
       </div>
       <RetryFailed {...props} onDone={() => void load(tokens[tokens.length - 1])} />
       <ErrorAlert message={error} />
-      <div className="table-scroll">
+      <ScrollRegion label="Jobs table">
         <table className="documents jobs" aria-busy={busy}>
           <ColumnHeads names={["File", "Progress", "Attempts", "Created"]} />
           <tbody>
             {jobs?.map((job) => <JobRow key={job.name} job={job} {...props} />)}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       {jobs?.length === 0 && <p>No jobs.</p>}
       <Pager tokens={tokens} nextToken={nextToken} setTokens={setTokens} load={load} />
     </section>

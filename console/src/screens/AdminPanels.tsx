@@ -1,6 +1,6 @@
 // The admin screen's overview panels: system health, work queues, usage and job statistics,
 // each loaded from one AdminService call and refreshed on request.
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useState, type ReactNode } from "react";
 import type { ScreenProps } from "../App";
 import type {
   GetJobStatisticsResponse,
@@ -15,6 +15,15 @@ import { ErrorAlert } from "./ErrorAlert";
 
 function enumWords(name: string | undefined): string {
   return (name ?? "unknown").toLowerCase().replace(/_/g, " ");
+}
+
+/** A table that may scroll sideways on a narrow screen: focusable, so the keyboard can scroll it too. */
+export function ScrollRegion({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-scroll" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
 }
 
 /** Loads `fetch` once and on "Refresh"; the latest answer, the call's state and a refresh button. */
@@ -60,7 +69,7 @@ export function SystemHealth(props: ScreenProps) {
         System health: <span className={`health-${overall.replace(/ /g, "-")}`} data-testid="health-overall">{overall}</span>
       </h3>
       <ErrorAlert message={panel.error} />
-      <div className="table-scroll">
+      <ScrollRegion label="Health table">
         <table className="documents" data-testid="health" aria-busy={panel.busy}>
           <caption className="visually-hidden">Health of each component</caption>
           <thead>
@@ -85,7 +94,7 @@ export function SystemHealth(props: ScreenProps) {
             })}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       <Refresh label="system health" load={() => void panel.load()} busy={panel.busy} checkedAt={panel.checkedAt} />
     </section>
   );
@@ -99,7 +108,7 @@ export function Queues(props: ScreenProps) {
     <section aria-labelledby="queue-heading" className="panel">
       <h3 id="queue-heading">Work queue</h3>
       <ErrorAlert message={panel.error} />
-      <div className="table-scroll">
+      <ScrollRegion label="Work queue table">
         <table className="documents" data-testid="queues" aria-busy={panel.busy}>
           <caption className="visually-hidden">Depth and lag of each work queue</caption>
           <thead>
@@ -127,7 +136,7 @@ export function Queues(props: ScreenProps) {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       <Refresh label="work queue" load={() => void panel.load()} busy={panel.busy} checkedAt={panel.checkedAt} />
     </section>
   );
@@ -177,7 +186,7 @@ export function Statistics(props: ScreenProps) {
         <>
           <p>{value.states.map((s) => `${enumWords(JobState[s.state])}: ${s.count}`).join(" · ") || "No jobs."}</p>
           {value.stageDurations.length > 0 && (
-            <div className="table-scroll">
+            <ScrollRegion label="Time per stage table">
               <table className="documents">
                 <caption>Time per stage</caption>
                 <thead>
@@ -201,7 +210,7 @@ export function Statistics(props: ScreenProps) {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </ScrollRegion>
           )}
           {value.failures.length > 0 && (
             <ul aria-label="Failures by reason">
