@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 from google.protobuf import duration_pb2
@@ -16,7 +15,6 @@ from mivaa_platform.messaging import WORK_CONSUMER, WORK_STREAM
 
 # The queues the mesh works from: (stream, durable consumer). OCR is called over gRPC, not queued.
 WORK_QUEUES = ((WORK_STREAM, WORK_CONSUMER),)
-_CALL_SECONDS = 5.0
 
 
 class WorkQueueInspector:
@@ -24,11 +22,9 @@ class WorkQueueInspector:
         self._js = js
 
     async def statuses(self) -> list[admin_pb.QueueStatus]:
+        # Each JetStream request has nats-py's own timeout; a lost bus is NATS_UNAVAILABLE.
         with bus_errors(domain=DOMAIN):
-            return [
-                await asyncio.wait_for(self._status(stream, consumer), _CALL_SECONDS)
-                for stream, consumer in WORK_QUEUES
-            ]
+            return [await self._status(stream, consumer) for stream, consumer in WORK_QUEUES]
 
     async def _status(self, stream: str, consumer: str) -> admin_pb.QueueStatus:
         stream_info = await self._js.stream_info(stream)

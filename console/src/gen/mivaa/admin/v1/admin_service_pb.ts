@@ -403,7 +403,8 @@ export type QueueStatus = Message<"mivaa.admin.v1.QueueStatus"> & {
   oldestPendingAge?: Duration;
 
   /**
-   * Workers pulling from it now.
+   * Pull requests the workers hold open on it now: an idle worker keeps at
+   * least one, a busy one may hold none (JetStream counts pulls, not clients).
    *
    * @generated from field: int32 consumers_connected = 7;
    */
