@@ -23,6 +23,7 @@ from mivaa.jobs.v1 import job_pb2
 from mivaa_cli.client import MeshClient
 from mivaa_extractor.adapters.job_store import JobStore
 from mivaa_platform.grpc_errors import error_reason
+from tests.e2e.test_operations import mivaa
 from tests.support.pdfs import make_pdf
 
 ADMIN_RPCS = {
@@ -205,3 +206,24 @@ async def test_health_reports_every_component_and_a_stopped_service_as_down_quic
             assert components["answer"].status == DOWN and components["answer"].message
             assert components["search"].status == UP
             assert health.status == DOWN and took < 5.0, took
+
+
+def test_the_admin_cli_speaks_plain_words(mesh):
+    tenant = unique("cli")
+    token = mesh.token(tenant=tenant, subject="cli-admin", scopes=("admin",))
+    health = mivaa(mesh, "admin", "health", token=token, timeout=60)
+    assert health.returncode == 0, health.stderr
+    assert "overall: up" in health.stdout and "postgresql" in health.stdout and "Serving." in health.stdout
+    queue = mivaa(mesh, "admin", "queue", token=token, timeout=60)
+    assert "MIVAA_WORK/extractors:" in queue.stdout and "waiting" in queue.stdout, queue.stderr
+    usage = mivaa(mesh, "admin", "usage", token=token, timeout=60)
+    assert f"tenant {tenant}: 0 documents, 0 pages, 0 bytes of originals" in usage.stdout, usage.stderr
+    stats = mivaa(mesh, "admin", "stats", "--since", "1d", token=token, timeout=60)
+    assert stats.stdout.startswith("0 jobs created from"), stats.stderr
+    assert mivaa(mesh, "admin", "jobs", token=token, timeout=60).stdout.strip() == "no failed jobs"
+    bulk = mivaa(mesh, "admin", "retry", "--failed", token=token, timeout=60)
+    assert bulk.stdout.startswith("retried 0 job(s)"), bulk.stderr
+    refused = mivaa(mesh, "admin", "retry", "jobs/0000000000000000", token=token, timeout=60)
+    assert refused.returncode == 1 and "NOT_FOUND JOB_NOT_FOUND" in refused.stderr
+    reader = mivaa(mesh, "admin", "usage", token=mesh.token(tenant=tenant, scopes=("read",)), timeout=60)
+    assert reader.returncode == 1 and "PERMISSION_DENIED" in reader.stderr
