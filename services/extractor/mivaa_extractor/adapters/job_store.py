@@ -157,32 +157,25 @@ class JobStore:
         do" and skips the write. Terminal jobs are never changed; a job outside
         `tenant` is JOB_NOT_FOUND.
         """
-        job_id = job_id_from_name(name)
-        kv = await self._bucket()
-        while True:
-            key, job, revision = await self._locate(job_id, tenant)
-            if is_terminal(job):
-                return job
-            if change(job) is False:
-                return job
-            job.update_time.CopyFrom(now_timestamp())
-            try:
-                new_revision = await kv.update(key, _record(job), last=revision, validate_keys=False)
-            except KeyWrongLastSequenceError:
-                continue
-            await self._publish(job, new_revision)
-            return job
+        return await self._compare_and_set(name, change, tenant, finished_too=False)
 
     async def reopen(
         self, name: str, change: Callable[[job_pb2.Job], bool | None], *, tenant: TenantScope
     ) -> job_pb2.Job:
-        """Applies `change` to a finished job (an admin's retry), with compare-and-set: the job it
+        """Applies `change` to a finished job too (an admin's retry), with compare-and-set: the job it
         is given is the record as it is now, so a check in `change` holds when the write lands.
         False from `change` skips the write. The only write that moves a job out of a terminal state."""
+        return await self._compare_and_set(name, change, tenant, finished_too=True)
+
+    async def _compare_and_set(
+        self, name: str, change: Callable[[job_pb2.Job], bool | None], tenant: TenantScope, *, finished_too: bool
+    ) -> job_pb2.Job:
         job_id = job_id_from_name(name)
         kv = await self._bucket()
         while True:
             key, job, revision = await self._locate(job_id, tenant)
+            if is_terminal(job) and not finished_too:
+                return job
             if change(job) is False:
                 return job
             job.update_time.CopyFrom(now_timestamp())
