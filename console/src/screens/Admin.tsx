@@ -8,6 +8,7 @@ import { documentHref } from "../lib/route";
 import { useCall } from "../lib/useCall";
 import { followJob } from "../lib/watch";
 import { Queues, ScrollRegion, Statistics, SystemHealth, Usage } from "./AdminPanels";
+import { Confirm } from "./ConfirmDelete";
 import { ColumnHeads } from "./Parts";
 import { ErrorAlert } from "./ErrorAlert";
 import { Pager } from "./Pager";
@@ -15,33 +16,6 @@ import { Pager } from "./Pager";
 const PAGE_SIZE = 20;
 /** Failed jobs one "Retry failed jobs" queues again at most (BatchRetryJobs allows up to 100). */
 const BULK_RETRIES = 50;
-
-/** Asks before every failed job is queued again; Escape or the backdrop keeps them as they are. */
-function ConfirmRetryAll({ onRetry, onKeep }: { onRetry: () => void; onKeep: () => void }) {
-  return (
-    <>
-      <div className="backdrop" onClick={onKeep} />
-      <div
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="retry-all-heading"
-        className="dialog"
-        onKeyDown={(e) => e.key === "Escape" && onKeep()}
-      >
-        <h3 id="retry-all-heading">Retry the failed jobs?</h3>
-        <p>Up to {BULK_RETRIES} failed jobs of this tenant run again from their stored files. Encrypted files need their password and are left as they are.</p>
-        <div className="row">
-          <button type="button" autoFocus onClick={onRetry}>
-            Retry failed jobs
-          </button>
-          <button type="button" onClick={onKeep}>
-            Not now
-          </button>
-        </div>
-      </div>
-    </>
-  );
-}
 
 /** "Retry failed jobs" with a confirmation, and what it did in words. */
 function RetryFailed({ clients, onAuthError, onDone }: ScreenProps & { onDone: () => void }) {
@@ -73,7 +47,21 @@ function RetryFailed({ clients, onAuthError, onDone }: ScreenProps & { onDone: (
           )}
         </div>
       )}
-      {asking && <ConfirmRetryAll onRetry={retry} onKeep={() => setAsking(false)} />}
+      {asking && (
+        <Confirm
+          id="retry-all-heading"
+          title="Retry the failed jobs?"
+          yes="Retry failed jobs"
+          no="Not now"
+          onYes={retry}
+          onNo={() => setAsking(false)}
+        >
+          <p>
+            Up to {BULK_RETRIES} failed jobs of this tenant run again from their stored files. Encrypted files need their
+            password and are left as they are.
+          </p>
+        </Confirm>
+      )}
     </div>
   );
 }

@@ -26,6 +26,21 @@ export function ScrollRegion({ label, children }: { label: string; children: Rea
   );
 }
 
+/** A table's column headings (no actions column). */
+function Heads({ names }: { names: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {names.map((name) => (
+          <th key={name} scope="col">
+            {name}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 /** Loads `fetch` once and on "Refresh"; the latest answer, the call's state and a refresh button. */
 function usePanel<T>({ onAuthError }: ScreenProps, fetch: (signal: AbortSignal) => Promise<T>) {
   const [value, setValue] = useState<T | null>(null);
@@ -72,14 +87,7 @@ export function SystemHealth(props: ScreenProps) {
       <ScrollRegion label="Health table">
         <table className="documents" data-testid="health" aria-busy={panel.busy}>
           <caption className="visually-hidden">Health of each component</caption>
-          <thead>
-            <tr>
-              <th scope="col">Component</th>
-              <th scope="col">Status</th>
-              <th scope="col">Check took</th>
-              <th scope="col">Details</th>
-            </tr>
-          </thead>
+          <Heads names={["Component", "Status", "Check took", "Details"]} />
           <tbody>
             {value?.components.map((c) => {
               const word = healthWord(c.status);
@@ -111,15 +119,7 @@ export function Queues(props: ScreenProps) {
       <ScrollRegion label="Work queue table">
         <table className="documents" data-testid="queues" aria-busy={panel.busy}>
           <caption className="visually-hidden">Depth and lag of each work queue</caption>
-          <thead>
-            <tr>
-              {["Queue", "Waiting", "In progress", "Redelivered", "Oldest waiting", "Worker pulls", "Summary"].map((name) => (
-                <th key={name} scope="col">
-                  {name}
-                </th>
-              ))}
-            </tr>
-          </thead>
+          <Heads names={["Queue", "Waiting", "In progress", "Redelivered", "Oldest waiting", "Worker pulls", "Summary"]} />
           <tbody>
             {value?.queues.map((q) => (
               <tr key={`${q.stream}/${q.consumer}`} data-testid="queue-row" data-pending={String(q.pending)}>
@@ -189,15 +189,7 @@ export function Statistics(props: ScreenProps) {
             <ScrollRegion label="Time per stage table">
               <table className="documents">
                 <caption>Time per stage</caption>
-                <thead>
-                  <tr>
-                    {["Stage", "Median", "95th percentile", "Longest", "Jobs"].map((name) => (
-                      <th key={name} scope="col">
-                        {name}
-                      </th>
-                    ))}
-                  </tr>
-                </thead>
+                <Heads names={["Stage", "Median", "95th percentile", "Longest", "Jobs"]} />
                 <tbody>
                   {value.stageDurations.map((d) => (
                     <tr key={d.stage}>
