@@ -6,6 +6,7 @@ import asyncio
 import pathlib
 from collections.abc import AsyncIterator, Iterable
 
+from mivaa.admin.v1 import admin_service_pb2_grpc
 from mivaa.answer.v1 import answer_service_pb2_grpc
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
@@ -26,6 +27,7 @@ class MeshClient:
         self.extractor = extractor_service_pb2_grpc.ExtractorServiceStub(self.channel)
         self.search = search_service_pb2_grpc.SearchServiceStub(self.channel)
         self.answer = answer_service_pb2_grpc.AnswerServiceStub(self.channel)
+        self.admin = admin_service_pb2_grpc.AdminServiceStub(self.channel)
 
     async def close(self) -> None:
         await self.channel.close()

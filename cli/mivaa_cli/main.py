@@ -26,7 +26,7 @@ from google.protobuf import json_format
 
 from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
-from mivaa_cli import ask, auth, batches_cmd, intel_cmd, jobs_cmd, models, search_cmd
+from mivaa_cli import admin_cmd, ask, auth, batches_cmd, intel_cmd, jobs_cmd, models, search_cmd
 from mivaa_cli.client import MeshClient
 from mivaa_cli.localmesh.oidc import add_oidc_options
 from mivaa_cli.progress import ProgressBoard
@@ -363,6 +363,11 @@ async def ask_command(args) -> int:
         return await ask.run(args, client)
 
 
+async def admin_command(args) -> int:
+    async with _client(args) as client:
+        return await admin_cmd.run(args, client)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mivaa", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -414,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     jobs_cmd.add_parser(sub)
     batches_cmd.add_parser(sub)
+    admin_cmd.add_parser(sub)
 
     ask.add_parser(sub)
     models.add_parser(sub)
@@ -436,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         "jobs": jobs,
         "batches": batches,
         "ask": ask_command,
+        "admin": admin_command,
     }
     try:
         if args.command in sync_commands:

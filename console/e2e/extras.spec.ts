@@ -68,7 +68,8 @@ test("a watched upload reaches done after the gateway drops every stream and com
   await shot(page, "25-upload-after-reconnect");
 });
 
-test("the admin screen: health of each service, jobs by state, watch and cancel", async ({ page }) => {
+test("the admin screen: system health, queue, usage, jobs by state, watch, cancel and retry", async ({ page }) => {
+  test.setTimeout(300_000); // two long documents processed, one retried
   const errors = watchConsole(page);
   await signInWithToken(page, env("MIVAA_ADMIN_TOKEN"));
   // Two long uploads at once: with one worker the second waits, so it can be cancelled.
@@ -76,10 +77,18 @@ test("the admin screen: health of each service, jobs by state, watch and cancel"
   await expect(page.getByTestId("upload-row").filter({ hasText: "console-long-b.pdf" })).toHaveAttribute("data-status", "watching", { timeout: 60_000 });
 
   await page.getByRole("button", { name: "Admin", exact: true }).click();
+  // One GetSystemHealth call: every service, NATS, PostgreSQL (through search) and the models up; the disk
+  // may be low on a test machine (degraded) but never down.
   const health = page.getByTestId("health");
-  for (const service of ["extractor", "search", "embedder", "ocr", "answer"]) {
-    await expect(health.locator(`[data-service="${service}"]`)).toHaveAttribute("data-health", "serving", { timeout: 15_000 });
+  for (const component of ["extractor", "search", "embedder", "ocr", "answer", "nats", "postgresql", "models"]) {
+    await expect(health.locator(`[data-service="${component}"]`)).toHaveAttribute("data-health", "up", { timeout: 15_000 });
   }
+  await expect(health.locator('[data-service="disk"]')).toHaveAttribute("data-health", /^(up|degraded)$/);
+  await expect(health.locator('[data-service="models"]')).toContainText("all-MiniLM-L6-v2");
+  // The work queue's depth and lag, and what the tenant stores.
+  await expect(page.getByTestId("queue-row")).toContainText("MIVAA_WORK / extractors");
+  await expect(page.getByTestId("usage")).toContainText("Documents");
+  await expect(page.getByTestId("statistics")).toContainText("Jobs of the last 7 days");
   await page.getByLabel("State").selectOption({ label: "Active (queued or running)" });
   const active = page.getByTestId("job-row").filter({ hasText: "console-long-b.pdf" });
   await expect(active).toBeVisible();
@@ -100,6 +109,25 @@ test("the admin screen: health of each service, jobs by state, watch and cancel"
   await page.getByLabel("State").selectOption({ label: "Succeeded" });
   await expect(page.getByTestId("job-row").filter({ hasText: "console-long-a.pdf" })).toBeVisible();
   await shot(page, "27-admin-succeeded");
+
+  // The cancelled one, retried from its stored file: queued again and followed live.
+  await page.getByLabel("State").selectOption({ label: "Cancelled" });
+  const cancelled = page.getByTestId("job-row").filter({ hasText: "console-long-b.pdf" });
+  await cancelled.getByRole("button", { name: "Retry console-long-b.pdf" }).click();
+  await expect(cancelled).toContainText("retried 1×");
+  await expect(cancelled.getByTestId("job-progress")).not.toContainText("Cancelled");
+  await shot(page, "29-admin-retried");
+  // Every failed job at once, after a confirmation that the keyboard can answer.
+  await page.getByRole("button", { name: "Retry failed jobs…" }).click();
+  const confirm = page.getByRole("dialog", { name: "Retry the failed jobs?" });
+  await expect(confirm.getByRole("button", { name: "Retry failed jobs" })).toBeFocused();
+  await checkAccessible(page, "admin bulk retry confirmation");
+  await shot(page, "30-admin-retry-confirm");
+  await page.keyboard.press("Enter");
+  await expect(confirm).toHaveCount(0);
+  await expect(page.getByTestId("retry-outcome")).toContainText(/No failed job was retried|again/);
+  await page.getByRole("button", { name: "Refresh work queue" }).click();
+  await expect(page.getByTestId("queue-row")).toContainText("MIVAA_WORK / extractors");
   await page.setViewportSize({ width: 390, height: 844 });
   await checkAccessible(page, "admin at phone width");
   await shot(page, "28-admin-phone");

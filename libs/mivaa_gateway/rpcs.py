@@ -16,6 +16,13 @@ _SEARCH = "/mivaa.search.v1.SearchService/"
 _EMBEDDER = "/mivaa.embedder.v1.EmbedderService/"
 _OCR = "/mivaa.ocr.v1.OcrService/"
 _ANSWER = "/mivaa.answer.v1.AnswerService/"
+_ADMIN = "/mivaa.admin.v1.AdminService/"
+# Operating the mesh (statistics, retries, queues, health, usage): in no scope's list, so admin only.
+# Search's GetTenantUsage is internal (the extractor's GetUsage calls it) and stays unrouted by class.
+ADMIN_RPCS = tuple(
+    _ADMIN + m
+    for m in ("GetJobStatistics", "RetryJob", "BatchRetryJobs", "GetQueueStatus", "GetSystemHealth", "GetUsage")
+)
 # Answers spend retrieval, embedding and possibly a language model on one call: a budget of their own.
 ANSWER_RPCS = (_ANSWER + "Ask", _ANSWER + "SummarizeDocument")
 # Document intelligence: reads of the tenant's own data (read scope). Listing entities is a
@@ -103,6 +110,8 @@ ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "ocr": ("ocr", (_OCR + "RecognizeText",)),
     "answer": ("answers", ANSWER_RPCS),
     "render": ("renders", RENDER_RPCS),
+    # A health call fans out to every service; statistics and bulk retries read many job records.
+    "admin": ("admin", ADMIN_RPCS),
     "reflection": ("reflection", ()),
 }
 # Each method route keeps its service's timeouts: (cluster, route timeout, grpc-timeout ceiling).
@@ -112,6 +121,7 @@ SERVICE_ROUTES = {
     # One page, rendered or cached: never worth a long wait.
     _EXTRACTOR + "RenderPage": ("extractor", "60s", "60s"),
     _EXTRACTOR: ("extractor", "0s", "3600s"),
+    _ADMIN: ("extractor", "120s", "120s"),
     _SEARCH: ("search", "60s", "600s"),
     _EMBEDDER: ("embedder", "120s", "600s"),
     _OCR: ("ocr", "0s", "1800s"),

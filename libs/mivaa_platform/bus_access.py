@@ -105,6 +105,10 @@ def _role_publish(role: str) -> list[str]:
             f"{API}.STREAM.PURGE.{BATCHES_STREAM}",
             *_originals_write(),
             *_ordered_reads(OBJ_STREAM),
+            # AdminService.GetQueueStatus: the workers' consumer's counters and the oldest waiting
+            # task's time (a work item the API wrote itself; it carries no secret in the clear).
+            f"{API}.CONSUMER.INFO.{WORK_STREAM}.{WORK_CONSUMER}",
+            f"{API}.STREAM.MSG.GET.{WORK_STREAM}",
         ]
     if role == "worker":  # pulls tasks, reads originals, updates jobs; never queues a task
         return [*_topology(), *_work_consume(), *_jobs_write(), *_ordered_reads(KV_STREAM), *_ordered_reads(OBJ_STREAM)]

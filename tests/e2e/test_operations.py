@@ -18,7 +18,8 @@ from mivaa.jobs.v1 import job_pb2
 from tests.support.pdfs import make_pdf, page_phrase
 
 
-def mivaa(mesh, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+def mivaa(mesh, *args: str, timeout: float = 300, token: str = "") -> subprocess.CompletedProcess:
+    """The CLI as a user of the gateway; `token` replaces the default read/write one."""
     return subprocess.run(
         [sys.executable, "-m", "mivaa_cli.main", "--address", mesh.gateway_address, *args],
         capture_output=True,
@@ -28,7 +29,7 @@ def mivaa(mesh, *args: str, timeout: float = 300) -> subprocess.CompletedProcess
             **os.environ,
             "PYTHONUNBUFFERED": "1",
             # What a user of the gateway holds: a token (mivaa auth token) and the CA of its certificate.
-            "MIVAA_TOKEN": mesh.token(subject="cli-user"),
+            "MIVAA_TOKEN": token or mesh.token(subject="cli-user"),
             "MIVAA_CA": str(mesh.ca_path),
         },
     )

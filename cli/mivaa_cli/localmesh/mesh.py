@@ -375,6 +375,7 @@ class LocalMesh:
             tokenizer_path=str(tokenizer) if tokenizer.exists() else "",
             scratch_dir=str(self.state_dir / "scratch"),
             ocr_addr=self.address("ocr") if self.ocr else "",
+            answer_addr=self.address("answer") if api else "",
             # Seals passwords in work items; the API and the workers share it (0600, made once).
             task_key_file=str(write_new_key(self.state_dir / "secrets" / "extractor-task.key")),
         ) | self.bus.env(EXTRACTOR_PREFIX, "extractor" if api else "worker")

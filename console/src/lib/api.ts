@@ -2,11 +2,11 @@
 // the console), generated from protos/ by protoc-gen-es. Every call carries the token and a deadline.
 import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
+import { AdminService } from "../gen/mivaa/admin/v1/admin_service_pb";
 import { AnswerService } from "../gen/mivaa/answer/v1/answer_service_pb";
 import { ExtractorService } from "../gen/mivaa/extractor/v1/extractor_service_pb";
 import { SearchService } from "../gen/mivaa/search/v1/search_service_pb";
 import { EmbedderService } from "../gen/mivaa/embedder/v1/embedder_service_pb";
-import { Health } from "../gen/grpc/health/v1/health_pb";
 
 export const CALL_TIMEOUT_MS = 30_000;
 export const STREAM_TIMEOUT_MS = 30 * 60_000;
@@ -28,8 +28,8 @@ export function makeClients(token: string, baseUrl = window.location.origin) {
     search: createClient(SearchService, transport),
     answer: createClient(AnswerService, transport),
     embedder: createClient(EmbedderService, transport),
-    /** grpc.health Check; with the x-mivaa-health-service header, one named service's (admin scope). */
-    health: createClient(Health, transport),
+    /** Statistics, retries, queues, system health and usage (admin scope). */
+    admin: createClient(AdminService, transport),
   };
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ModelSchema, Modality } from "../gen/mivaa/embedder/v1/embedder_service_pb";
-import { HealthCheckResponse_ServingStatus as Serving } from "../gen/grpc/health/v1/health_pb";
+import { HealthStatus } from "../gen/mivaa/admin/v1/admin_service_pb";
 import { JobSchema, JobState, type Job } from "../gen/mivaa/jobs/v1/job_pb";
 import { imageModelNote, pickQueryImage, MAX_QUERY_IMAGE_BYTES } from "./images";
 import { healthWord, JOB_FILTERS } from "./admin";
@@ -35,12 +35,12 @@ describe("query picture", () => {
 });
 
 describe("admin", () => {
-  it("says each health answer in words", () => {
-    expect(healthWord(Serving.SERVING)).toBe("serving");
-    expect(healthWord(Serving.NOT_SERVING)).toBe("not serving");
-    expect(healthWord(new ConnectError("404", Code.Unimplemented))).toBe("not run here");
-    expect(healthWord(new ConnectError("down", Code.Unavailable))).toBe("unreachable");
-    expect(healthWord(new ConnectError("no", Code.PermissionDenied))).toBe("unknown");
+  it("says each component's health in words", () => {
+    expect(healthWord(HealthStatus.UP)).toBe("up");
+    expect(healthWord(HealthStatus.DEGRADED)).toBe("degraded");
+    expect(healthWord(HealthStatus.DOWN)).toBe("down");
+    expect(healthWord(HealthStatus.NOT_CONFIGURED)).toBe("not configured");
+    expect(healthWord(HealthStatus.UNSPECIFIED)).toBe("unknown");
   });
   it("filters jobs by states; all jobs asks for none", () => {
     expect(JOB_FILTERS[0].states).toEqual([]);

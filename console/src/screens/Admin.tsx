@@ -1,55 +1,68 @@
 import { useCallback, useEffect, useState } from "react";
 import type { ScreenProps } from "../App";
 import type { Job } from "../gen/mivaa/jobs/v1/job_pb";
-import { HEALTH_SERVICE_HEADER, JOB_FILTERS, SERVICES, healthWord, type HealthWord } from "../lib/admin";
+import { JOB_FILTERS, batchRetryWords, isRetryable } from "../lib/admin";
 import { STREAM_TIMEOUT_MS } from "../lib/api";
 import { isFinished, progressLabel } from "../lib/progress";
 import { documentHref } from "../lib/route";
 import { useCall } from "../lib/useCall";
 import { followJob } from "../lib/watch";
+import { Queues, ScrollRegion, Statistics, SystemHealth, Usage } from "./AdminPanels";
+import { Confirm } from "./ConfirmDelete";
 import { ColumnHeads } from "./Parts";
 import { ErrorAlert } from "./ErrorAlert";
 import { Pager } from "./Pager";
 
 const PAGE_SIZE = 20;
+/** Failed jobs one "Retry failed jobs" queues again at most (BatchRetryJobs allows up to 100). */
+const BULK_RETRIES = 50;
 
-/** Each service's health through the gateway (grpc.health Check routed by name; admin scope). */
-function ServiceHealth({ clients }: ScreenProps) {
-  const [health, setHealth] = useState<Record<string, HealthWord> | null>(null);
-  const [checkedAt, setCheckedAt] = useState("");
-  const check = useCallback(async () => {
-    const words = await Promise.all(
-      SERVICES.map(async (service) => {
-        try {
-          const response = await clients.health.check({}, { headers: { [HEALTH_SERVICE_HEADER]: service }, timeoutMs: 10_000 });
-          return healthWord(response.status);
-        } catch (error) {
-          return healthWord(error);
-        }
-      }),
-    );
-    setHealth(Object.fromEntries(SERVICES.map((service, i) => [service, words[i]])));
-    setCheckedAt(new Date().toLocaleTimeString());
-  }, [clients]);
-  useEffect(() => void check(), [check]);
-
+/** "Retry failed jobs" with a confirmation, and what it did in words. */
+function RetryFailed({ clients, onAuthError, onDone }: ScreenProps & { onDone: () => void }) {
+  const [asking, setAsking] = useState(false);
+  const [outcome, setOutcome] = useState<{ summary: string; problems: string[] } | null>(null);
+  const { busy, error, run } = useCall(onAuthError);
+  const retry = () => {
+    setAsking(false);
+    void run(async (signal) => {
+      setOutcome(batchRetryWords(await clients.admin.batchRetryJobs({ maxJobs: BULK_RETRIES }, { signal, timeoutMs: 120_000 })));
+      onDone();
+    });
+  };
   return (
-    <section aria-labelledby="health-heading" className="panel">
-      <h3 id="health-heading">Services</h3>
-      <ul className="health" aria-label="Service health" data-testid="health">
-        {SERVICES.map((service) => (
-          <li key={service} data-service={service} data-health={health?.[service] ?? "checking"}>
-            <strong>{service}</strong> <span className={`health-${(health?.[service] ?? "checking").replace(/ /g, "-")}`}>{health?.[service] ?? "checking…"}</span>
-          </li>
-        ))}
-      </ul>
-      <div className="row">
-        <button type="button" onClick={() => void check()}>
-          Check again
-        </button>
-        {checkedAt && <span className="muted">checked at {checkedAt}</span>}
-      </div>
-    </section>
+    <div className="row">
+      <button type="button" onClick={() => setAsking(true)} disabled={busy}>
+        {busy ? "Retrying…" : "Retry failed jobs…"}
+      </button>
+      <ErrorAlert message={error} />
+      {outcome && (
+        <div role="status" data-testid="retry-outcome">
+          {outcome.summary}
+          {outcome.problems.length > 0 && (
+            <ul>
+              {outcome.problems.map((p) => (
+                <li key={p}>{p}</li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+      {asking && (
+        <Confirm
+          id="retry-all-heading"
+          title="Retry the failed jobs?"
+          yes="Retry failed jobs"
+          no="Not now"
+          onYes={retry}
+          onNo={() => setAsking(false)}
+        >
+          <p>
+            Up to {BULK_RETRIES} failed jobs of this tenant run again from their stored files. Encrypted files need their
+            password and are left as they are.
+          </p>
+        </Confirm>
+      )}
+    </div>
   );
 }
 
@@ -59,12 +72,22 @@ function JobRow({ job: listed, clients, onAuthError }: ScreenProps & { job: Job 
   // Two calls of their own: cancelling does not stop the watch, which then sees the job end.
   const watching = useCall(onAuthError);
   const cancelling = useCall(onAuthError);
-  const error = watching.error || cancelling.error;
+  const retrying = useCall(onAuthError);
+  const error = watching.error || cancelling.error || retrying.error;
   const watch = () =>
     watching.run((signal) => followJob(clients.extractor, job.name, signal, setJob, { timeoutMs: STREAM_TIMEOUT_MS }));
   const cancel = () =>
     cancelling.run(async (signal) => {
       setJob((await clients.extractor.cancelJob({ name: job.name }, { signal })).job ?? job);
+    });
+  // Queued again from its stored file; then followed live like any running job.
+  const retry = () =>
+    retrying.run(async (signal) => {
+      const retried = (await clients.admin.retryJob({ name: job.name }, { signal, timeoutMs: 60_000 })).job;
+      if (retried) {
+        setJob(retried);
+        void watching.run((watchSignal) => followJob(clients.extractor, retried.name, watchSignal, setJob, { timeoutMs: STREAM_TIMEOUT_MS }));
+      }
     });
 
   const finished = isFinished(job);
@@ -80,7 +103,10 @@ function JobRow({ job: listed, clients, onAuthError }: ScreenProps & { job: Job 
         {problem && <div className="error small">{problem}</div>}
         <ErrorAlert message={error} />
       </td>
-      <td>{job.attempts}</td>
+      <td>
+        {job.attempts}
+        {job.retryCount > 0 && <div className="muted small">retried {job.retryCount}×</div>}
+      </td>
       <td>{job.createTime ? new Date(Number(job.createTime.seconds) * 1000).toLocaleString() : ""}</td>
       <td className="actions">
         {!finished && (
@@ -91,6 +117,11 @@ function JobRow({ job: listed, clients, onAuthError }: ScreenProps & { job: Job 
         {!finished && (
           <button type="button" onClick={() => void cancel()} aria-label={`Cancel ${job.filename || job.name}`}>
             Cancel
+          </button>
+        )}
+        {isRetryable(job) && (
+          <button type="button" disabled={retrying.busy} onClick={() => void retry()} aria-label={`Retry ${job.filename || job.name}`}>
+            {retrying.busy ? "Retrying…" : "Retry"}
           </button>
         )}
       </td>
@@ -142,15 +173,16 @@ function Jobs(props: ScreenProps) {
           Refresh
         </button>
       </div>
+      <RetryFailed {...props} onDone={() => void load(tokens[tokens.length - 1])} />
       <ErrorAlert message={error} />
-      <div className="table-scroll">
+      <ScrollRegion label="Jobs table">
         <table className="documents jobs" aria-busy={busy}>
           <ColumnHeads names={["File", "Progress", "Attempts", "Created"]} />
           <tbody>
             {jobs?.map((job) => <JobRow key={job.name} job={job} {...props} />)}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       {jobs?.length === 0 && <p>No jobs.</p>}
       <Pager tokens={tokens} nextToken={nextToken} setTokens={setTokens} load={load} />
     </section>
@@ -161,7 +193,10 @@ export function Admin(props: ScreenProps) {
   return (
     <div>
       <h2>Admin</h2>
-      <ServiceHealth {...props} />
+      <SystemHealth {...props} />
+      <Queues {...props} />
+      <Usage {...props} />
+      <Statistics {...props} />
       <Jobs {...props} />
     </div>
   );

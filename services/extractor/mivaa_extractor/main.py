@@ -8,14 +8,23 @@ import dataclasses
 import logging
 from functools import partial
 
+import grpc
+from nats.aio.client import Client as NatsClient
+
+from mivaa.admin.v1 import admin_service_pb2_grpc
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
 from mivaa_extractor.adapters.batch_store import BatchStore
 from mivaa_extractor.adapters.job_retention import run_retention
 from mivaa_extractor.adapters.job_store import JobStore
 from mivaa_extractor.adapters.ocr import OcrClient
 from mivaa_extractor.adapters.page_reader import PageReading, ProcessPageReader
+from mivaa_extractor.adapters.queue_status import WorkQueueInspector
 from mivaa_extractor.adapters.search import SearchCatalog
+from mivaa_extractor.adapters.system_health import HealthTargets, SystemHealth
+from mivaa_extractor.adapters.tenant_usage import TenantUsageReader
 from mivaa_extractor.adapters.work_queue import NatsWorkQueue
+from mivaa_extractor.admin.retry import JobRetrier, RetryPorts
+from mivaa_extractor.admin.servicer import AdminServicer
 from mivaa_extractor.api.batch_uploads import BatchUploads
 from mivaa_extractor.api.ingest import Ingestor, UploadLimits, UploadPorts
 from mivaa_extractor.api.page_rendering import PageRenderer, RenderLimits
@@ -90,6 +99,7 @@ async def amain() -> int:
             ),
             "mivaa.extractor.v1.ExtractorService",
         )
+        channels += _add_admin_service(service, settings, ingestor, jobs, nc, search_channel, embedder_channel, tls)
         await ingestor.warm_up()
         await renderer.warm_up()
     await service.start()
@@ -173,6 +183,48 @@ async def amain() -> int:
         await nc.drain()
 
     return await service.run_until_signalled(shutdown)
+
+
+def _add_admin_service(
+    service: GrpcService,
+    settings: ExtractorSettings,
+    ingestor: Ingestor,
+    jobs: JobStore,
+    nc: NatsClient,
+    search_channel: grpc.aio.Channel,
+    embedder_channel: grpc.aio.Channel,
+    tls: ClientTls | None,
+) -> list[grpc.aio.Channel]:
+    """AdminService beside the upload API (it owns the jobs, the work queue and NATS); the channels it opened."""
+    ports = ingestor.ports
+    extra = {
+        name: create_channel(address, tls=tls) if address else None
+        for name, address in (("ocr", settings.ocr_addr), ("answer", settings.answer_addr))
+    }
+    js = nc.jetstream()
+    health = SystemHealth(
+        HealthTargets(
+            services={"search": search_channel, "embedder": embedder_channel, **extra},
+            nats=nc,
+            scratch_dir=settings.scratch_dir,
+        )
+    )
+    retrier = JobRetrier(
+        RetryPorts(
+            jobs=jobs,
+            catalog=ports.catalog,
+            originals=ports.originals,
+            work=ports.work,
+            task_sealer=ports.task_sealer,
+            validate=ingestor.validate,
+        )
+    )
+    service.add(
+        admin_service_pb2_grpc.add_AdminServiceServicer_to_server,
+        AdminServicer(jobs, retrier, WorkQueueInspector(js), health, TenantUsageReader(search_channel, jobs)),
+        "mivaa.admin.v1.AdminService",
+    )
+    return [channel for channel in extra.values() if channel is not None]
 
 
 def _page_extractor(settings: ExtractorSettings) -> PageExtractor:

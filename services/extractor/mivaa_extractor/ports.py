@@ -223,6 +223,12 @@ class JobRecords(Protocol):
 
     async def delete(self, name: str, *, tenant: TenantScope) -> None: ...
 
+    async def reopen(
+        self, name: str, change: Callable[[job_pb2.Job], bool | None], *, tenant: TenantScope
+    ) -> job_pb2.Job:
+        """Like update, but for a finished job (a retry); `change` decides on the current record."""
+        ...
+
     async def cancel(self, name: str, *, tenant: TenantScope) -> job_pb2.Job: ...
 
     async def list(
@@ -259,6 +265,6 @@ class BatchRecords(Protocol):
 class WorkQueue(Protocol):
     """Where extraction tasks wait for a worker (adapters.work_queue.NatsWorkQueue: the JetStream work stream)."""
 
-    async def submit(self, task: job_pb2.ExtractTask) -> None:
-        """Queues the task once: submitting the same job again is a no-op."""
+    async def submit(self, task: job_pb2.ExtractTask, *, run: int = 0) -> None:
+        """Queues the task once: submitting the same job and `run` (its retry count) again is a no-op."""
         ...

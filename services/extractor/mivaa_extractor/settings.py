@@ -33,6 +33,8 @@ class ExtractorSettings:
     scratch_dir: str = ""
     # OCR of pages without a usable text layer; empty disables it (such pages are reported).
     ocr_addr: str = ""
+    # The answer service, for AdminService.GetSystemHealth only (empty: not part of the mesh).
+    answer_addr: str = ""
     ocr_dpi: int = 200
     # A page rendered for OCR is at most this many pixels: larger pages get a lower resolution,
     # down to ocr_min_dpi; below it the page is a page error (PAGE_TOO_LARGE_FOR_OCR).

@@ -127,6 +127,17 @@ class SearchServicer(DocumentIntelligenceMethods):
         record, created = await self._catalog.create(new, tenant=tenant_of(context))
         return pb.CreateDocumentResponse(document=to_proto(record), created=created)
 
+    async def GetTenantUsage(self, request: pb.GetTenantUsageRequest, context) -> pb.GetTenantUsageResponse:
+        usage = await self._catalog.usage(tenant=tenant_of(context))
+        return pb.GetTenantUsageResponse(
+            documents=usage.documents,
+            pages=usage.pages,
+            original_bytes=usage.original_bytes,
+            chunks=usage.chunks,
+            vectors=usage.vectors,
+            images=usage.images,
+        )
+
     async def GetDocument(self, request: pb.GetDocumentRequest, context) -> pb.GetDocumentResponse:
         tenant = tenant_of(context)
         identifier = document_id(request.name)

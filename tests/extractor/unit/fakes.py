@@ -72,6 +72,14 @@ class FakeJobs:
         await self.get(name, tenant=tenant)
         del self.records[name]
 
+    async def reopen(
+        self, name: str, change: Callable[[job_pb2.Job], bool | None], *, tenant: TenantScope
+    ) -> job_pb2.Job:
+        job = await self.get(name, tenant=tenant)
+        if change(job) is not False:
+            self.records[name] = copy_of(job)
+        return job
+
     async def cancel(self, name: str, *, tenant: TenantScope) -> job_pb2.Job:
         def cancelled(job: job_pb2.Job) -> None:
             job.state = job_pb2.JOB_STATE_CANCELLED
@@ -99,6 +107,8 @@ class FakeOriginals:
         self.files[sha256] = data
 
     async def get(self, sha256: str) -> bytes:
+        if sha256 not in self.files:  # as OriginalsStore.get says it
+            raise NotFound("ORIGINAL_NOT_FOUND", "The stored original of this document is missing.")
         return self.files[sha256]
 
 
@@ -149,12 +159,14 @@ class FakeCatalog:
 class FakeWorkQueue:
     def __init__(self) -> None:
         self.tasks: list[job_pb2.ExtractTask] = []
+        self.runs: list[int] = []
         self.failure: Exception | None = None
 
-    async def submit(self, task: job_pb2.ExtractTask) -> None:
+    async def submit(self, task: job_pb2.ExtractTask, *, run: int = 0) -> None:
         if self.failure is not None:
             raise self.failure
         self.tasks.append(task)
+        self.runs.append(run)
 
 
 @dataclass

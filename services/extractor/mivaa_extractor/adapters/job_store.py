@@ -155,11 +155,24 @@ class JobStore:
         do" and skips the write. Terminal jobs are never changed; a job outside
         `tenant` is JOB_NOT_FOUND.
         """
+        return await self._compare_and_set(name, change, tenant, finished_too=False)
+
+    async def reopen(
+        self, name: str, change: Callable[[job_pb2.Job], bool | None], *, tenant: TenantScope
+    ) -> job_pb2.Job:
+        """Applies `change` to a finished job too (an admin's retry), with compare-and-set: the job it
+        is given is the record as it is now, so a check in `change` holds when the write lands.
+        False from `change` skips the write. The only write that moves a job out of a terminal state."""
+        return await self._compare_and_set(name, change, tenant, finished_too=True)
+
+    async def _compare_and_set(
+        self, name: str, change: Callable[[job_pb2.Job], bool | None], tenant: TenantScope, *, finished_too: bool
+    ) -> job_pb2.Job:
         job_id = job_id_from_name(name)
         kv = await self._bucket()
         while True:
             key, job, revision = await self._locate(job_id, tenant)
-            if is_terminal(job):
+            if is_terminal(job) and not finished_too:
                 return job
             if change(job) is False:
                 return job
@@ -214,6 +227,10 @@ class JobStore:
         more = bool(keys) and last != keys[-1]
         next_token = encode_page_token("jobs", {"k": job_id_of_key(last)}, scope=scope) if more else ""
         return jobs, next_token
+
+    async def count(self, *, tenant: TenantScope) -> int:
+        """How many job records `tenant` has (keys only: no record is read)."""
+        return len(await self._scope_keys(tenant))
 
     async def _scope_keys(self, tenant: TenantScope) -> builtins.list[str]:  # `list` here is JobStore.list
         await self._bucket()  # the bucket (and its stream) exists

@@ -15,9 +15,10 @@ class NatsWorkQueue:
     def __init__(self, js: JetStreamContext):
         self._js = js
 
-    async def submit(self, task: job_pb2.ExtractTask) -> None:
+    async def submit(self, task: job_pb2.ExtractTask, *, run: int = 0) -> None:
         payload = task.SerializeToString()
         check_bus_record(len(payload), what="work item", domain=DOMAIN)
-        # Nats-Msg-Id makes a retried publish of the same job a no-op on the server.
-        headers = inject_trace_headers({"Nats-Msg-Id": task.job})
+        # Nats-Msg-Id makes a repeated publish of the same job a no-op on the server; an admin's
+        # retry (run > 0) is new work for the same job, so its id says which run it is.
+        headers = inject_trace_headers({"Nats-Msg-Id": f"{task.job}#run-{run}" if run else task.job})
         await self._js.publish(WORK_SUBJECT_EXTRACT, payload, headers=headers)

@@ -106,6 +106,10 @@ class Ingestor:
         """Starts the validator process now, so the first upload does not pay for it."""
         await self._validator.warm_up()
 
+    async def validate(self, data: bytes, password: str | None) -> PdfInfo:
+        """Opens stored bytes as an upload is opened (a retry checks its original and password so)."""
+        return await self._validator.validate(data, password)
+
     async def read_upload(self, chunks: AsyncIterator[bytes]) -> bytes:
         """Collects the bytes, failing fast on a wrong signature or a size over the cap."""
         buffer = bytearray()

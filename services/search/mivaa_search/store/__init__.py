@@ -42,6 +42,7 @@ from mivaa_search.store.records import (
 from mivaa_search.store.related import RelatedRepository
 from mivaa_search.store.retrieval import VectorTuning
 from mivaa_search.store.schema import migrate
+from mivaa_search.store.usage import TenantUsage, UsageRepository
 
 __all__ = [
     "DOCUMENT_STATES",
@@ -59,6 +60,7 @@ __all__ = [
     "PlacementRecord",
     "SearchFilter",
     "SearchStore",
+    "TenantUsage",
     "VectorTuning",
 ]
 
@@ -78,6 +80,7 @@ class SearchStore:
         self.maintenance = IndexMaintenance(connections)
         self.entities = EntityRepository(connections)
         self.related = RelatedRepository(connections)
+        self.usage = UsageRepository(connections)
 
     @classmethod
     async def open(cls, dsn: str, dimension: int, min_size: int = 1, max_size: int = 10) -> SearchStore:

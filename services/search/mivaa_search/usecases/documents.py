@@ -16,7 +16,7 @@ from mivaa_platform.pagination import (
     next_page,
 )
 from mivaa_search.limits import check_filters
-from mivaa_search.store import DocumentContent, DocumentRecord, ImageInfo, NewDocument, SearchStore
+from mivaa_search.store import DocumentContent, DocumentRecord, ImageInfo, NewDocument, SearchStore, TenantUsage
 from mivaa_search.store.records import DOMAIN
 from mivaa_search.usecases.maintenance import IndexUpkeep
 from mivaa_search.usecases.ports import Originals
@@ -41,6 +41,10 @@ class DocumentCatalog:
 
     async def get(self, id: str, *, tenant: str) -> DocumentRecord:
         return await self._store.documents.get(id, tenant=tenant)
+
+    async def usage(self, *, tenant: str) -> TenantUsage:
+        """What the tenant stores (documents, pages, original bytes, chunks, vectors, images)."""
+        return await self._store.usage.of_tenant(tenant=tenant)
 
     async def list_documents(
         self, *, tenant: str, page_size: int, page_token: str, labels: Sequence[str]

@@ -76,7 +76,7 @@ class StageTiming(_message.Message):
     def __init__(self, stage: _Optional[_Union[JobStage, str]] = ..., seconds: _Optional[float] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("name", "document", "state", "stage", "pages_done", "pages_total", "chunks_indexed", "error", "page_errors", "stage_timings", "attempts", "create_time", "update_time", "filename", "ocr_pages_total", "ocr_pages_done", "images_extracted", "tenant", "entities_found", "labels", "batch")
+    __slots__ = ("name", "document", "state", "stage", "pages_done", "pages_total", "chunks_indexed", "error", "page_errors", "stage_timings", "attempts", "create_time", "update_time", "filename", "ocr_pages_total", "ocr_pages_done", "images_extracted", "tenant", "entities_found", "labels", "batch", "retry_count")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +98,7 @@ class Job(_message.Message):
     ENTITIES_FOUND_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     BATCH_FIELD_NUMBER: _ClassVar[int]
+    RETRY_COUNT_FIELD_NUMBER: _ClassVar[int]
     name: str
     document: str
     state: JobState
@@ -119,7 +120,8 @@ class Job(_message.Message):
     entities_found: int
     labels: _containers.RepeatedScalarFieldContainer[str]
     batch: str
-    def __init__(self, name: _Optional[str] = ..., document: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., pages_done: _Optional[int] = ..., pages_total: _Optional[int] = ..., chunks_indexed: _Optional[int] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., page_errors: _Optional[_Iterable[_Union[JobError, _Mapping]]] = ..., stage_timings: _Optional[_Iterable[_Union[StageTiming, _Mapping]]] = ..., attempts: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., filename: _Optional[str] = ..., ocr_pages_total: _Optional[int] = ..., ocr_pages_done: _Optional[int] = ..., images_extracted: _Optional[int] = ..., tenant: _Optional[str] = ..., entities_found: _Optional[int] = ..., labels: _Optional[_Iterable[str]] = ..., batch: _Optional[str] = ...) -> None: ...
+    retry_count: int
+    def __init__(self, name: _Optional[str] = ..., document: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., pages_done: _Optional[int] = ..., pages_total: _Optional[int] = ..., chunks_indexed: _Optional[int] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., page_errors: _Optional[_Iterable[_Union[JobError, _Mapping]]] = ..., stage_timings: _Optional[_Iterable[_Union[StageTiming, _Mapping]]] = ..., attempts: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., filename: _Optional[str] = ..., ocr_pages_total: _Optional[int] = ..., ocr_pages_done: _Optional[int] = ..., images_extracted: _Optional[int] = ..., tenant: _Optional[str] = ..., entities_found: _Optional[int] = ..., labels: _Optional[_Iterable[str]] = ..., batch: _Optional[str] = ..., retry_count: _Optional[int] = ...) -> None: ...
 
 class JobEvent(_message.Message):
     __slots__ = ("job", "sequence", "event_time")

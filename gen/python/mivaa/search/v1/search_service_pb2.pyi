@@ -798,3 +798,23 @@ class CompareDocumentsResponse(_message.Message):
     only_in_first_count: int
     only_in_second_count: int
     def __init__(self, sections: _Optional[_Iterable[_Union[SectionComparison, _Mapping]]] = ..., matching_count: _Optional[int] = ..., different_count: _Optional[int] = ..., only_in_first_count: _Optional[int] = ..., only_in_second_count: _Optional[int] = ...) -> None: ...
+
+class GetTenantUsageRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetTenantUsageResponse(_message.Message):
+    __slots__ = ("documents", "pages", "original_bytes", "chunks", "vectors", "images")
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    PAGES_FIELD_NUMBER: _ClassVar[int]
+    ORIGINAL_BYTES_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    VECTORS_FIELD_NUMBER: _ClassVar[int]
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
+    documents: int
+    pages: int
+    original_bytes: int
+    chunks: int
+    vectors: int
+    images: int
+    def __init__(self, documents: _Optional[int] = ..., pages: _Optional[int] = ..., original_bytes: _Optional[int] = ..., chunks: _Optional[int] = ..., vectors: _Optional[int] = ..., images: _Optional[int] = ...) -> None: ...

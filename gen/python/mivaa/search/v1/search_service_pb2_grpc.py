@@ -116,6 +116,11 @@ class SearchServiceStub:
                 request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.CompareDocumentsRequest.SerializeToString,
                 response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.CompareDocumentsResponse.FromString,
                 _registered_method=True)
+        self.GetTenantUsage = channel.unary_unary(
+                '/mivaa.search.v1.SearchService/GetTenantUsage',
+                request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetTenantUsageRequest.SerializeToString,
+                response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetTenantUsageResponse.FromString,
+                _registered_method=True)
 
 
 class SearchServiceServicer:
@@ -244,6 +249,14 @@ class SearchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetTenantUsage(self, request, context):
+        """Internal (admin-only at the gateway): what the caller's tenant stores, for
+        AdminService.GetUsage. Reads the database, so it also tells that PostgreSQL answers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SearchServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -326,6 +339,11 @@ def add_SearchServiceServicer_to_server(servicer, server):
                     servicer.CompareDocuments,
                     request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.CompareDocumentsRequest.FromString,
                     response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.CompareDocumentsResponse.SerializeToString,
+            ),
+            'GetTenantUsage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTenantUsage,
+                    request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetTenantUsageRequest.FromString,
+                    response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetTenantUsageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -762,6 +780,33 @@ class SearchService:
             '/mivaa.search.v1.SearchService/CompareDocuments',
             mivaa_dot_search_dot_v1_dot_search__service__pb2.CompareDocumentsRequest.SerializeToString,
             mivaa_dot_search_dot_v1_dot_search__service__pb2.CompareDocumentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTenantUsage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.search.v1.SearchService/GetTenantUsage',
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.GetTenantUsageRequest.SerializeToString,
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.GetTenantUsageResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,145 @@
+"""`mivaa admin stats|retry|queue|health|usage|jobs`: the AdminService in plain words (admin scope).
+
+The dev token of `mivaa up` has read and write only: for these, set MIVAA_TOKEN to a token with the
+admin scope (`mivaa auth token --dir .mivaa/auth --subject me --tenant default --scope admin`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+
+from google.protobuf import timestamp_pb2
+
+from mivaa.admin.v1 import admin_service_pb2 as admin_pb
+from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
+from mivaa.jobs.v1 import job_pb2
+from mivaa_cli.client import MeshClient
+from mivaa_cli.jobs_cmd import duration_seconds
+from mivaa_cli.terminal import printable
+
+ACTIONS = ("stats", "retry", "queue", "health", "usage", "jobs")
+CALL_SECONDS = 60.0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("admin", help="job statistics, retries, queues, health and usage (admin scope)")
+    parser.add_argument("action", choices=ACTIONS)
+    parser.add_argument("name", nargs="?", help="retry: the job (jobs/ID)")
+    parser.add_argument("--since", type=duration_seconds, help="stats, retry --failed, jobs: this long ago or later")
+    parser.add_argument("--failed", action="store_true", help="retry: the failed jobs (with --reason, --since, --max)")
+    parser.add_argument("--reason", default="", help="retry --failed: only failures with this reason")
+    parser.add_argument("--max", type=int, default=0, help="retry --failed: at most this many (default 20)")
+    parser.add_argument("--password", default="", help="retry: the password of an encrypted original")
+
+
+def _ago(seconds: int) -> timestamp_pb2.Timestamp:
+    return timestamp_pb2.Timestamp(seconds=int(time.time()) - seconds)
+
+
+def _name(enum_name: str, prefix: str) -> str:
+    return enum_name.removeprefix(prefix).lower().replace("_", " ")
+
+
+def _size(count: int) -> str:
+    value = float(count)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{count} bytes"
+
+
+def stats_lines(response: admin_pb.GetJobStatisticsResponse) -> list[str]:
+    start, end = response.start_time.ToDatetime(), response.end_time.ToDatetime()
+    lines = [f"{response.total_jobs} jobs created from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"]
+    if response.truncated:
+        lines.append("  (more jobs than one call reads: the counts cover the newest)")
+    lines += [f"  {_name(job_pb2.JobState.Name(s.state), 'JOB_STATE_'):20} {s.count}" for s in response.states]
+    if response.stage_durations:
+        lines.append("time per stage (seconds):  median   95th  longest  jobs")
+        lines += [
+            f"  {_name(job_pb2.JobStage.Name(d.stage), 'JOB_STAGE_'):22} {d.p50_seconds:7.2f} {d.p95_seconds:7.2f}"
+            f" {d.max_seconds:8.2f}  {d.samples}"
+            for d in response.stage_durations
+        ]
+    if response.failures:
+        lines.append("failures by reason:")
+        lines += [f"  {f.reason:28} {f.count}  e.g. {f.example_message}" for f in response.failures]
+    return lines
+
+
+def queue_lines(response: admin_pb.GetQueueStatusResponse) -> list[str]:
+    return [
+        f"{q.stream}/{q.consumer}: {q.pending} waiting, {q.in_flight} in progress, {q.redelivered} redelivered,"
+        f" oldest waiting {q.oldest_pending_age.ToTimedelta().total_seconds():.0f} s,"
+        f" {q.consumers_connected} worker pull(s) open"
+        for q in response.queues
+    ]
+
+
+def health_lines(response: admin_pb.GetSystemHealthResponse) -> list[str]:
+    overall = _name(admin_pb.HealthStatus.Name(response.status), "HEALTH_STATUS_")
+    lines = [f"overall: {overall}"]
+    for c in response.components:
+        status = _name(admin_pb.HealthStatus.Name(c.status), "HEALTH_STATUS_")
+        lines.append(f"  {c.component:11} {status:15} {c.latency.ToMilliseconds():5d} ms  {c.message}")
+    return lines
+
+
+def usage_lines(u: admin_pb.GetUsageResponse) -> list[str]:
+    return [
+        f"tenant {u.tenant}: {u.documents} documents, {u.pages} pages, {_size(u.original_bytes)} of originals,"
+        f" {u.chunks} chunks, {u.vectors} vectors, {u.images} images, {u.jobs} job records"
+    ]
+
+
+def retry_lines(response: admin_pb.BatchRetryJobsResponse) -> list[str]:
+    lines = [f"retried {response.retried_count} job(s)", *(f"  {job}" for job in response.retried_jobs)]
+    lines += [f"could not retry {f.job}: {f.reason}: {f.message}" for f in response.failures]
+    if response.more:
+        lines.append("more failed jobs match: run it again for the next ones")
+    return lines
+
+
+async def run(args: argparse.Namespace, client: MeshClient) -> int:
+    admin = client.admin
+    lines: Sequence[str]
+    if args.action == "stats":
+        request = admin_pb.GetJobStatisticsRequest()
+        if args.since is not None:
+            request.start_time.CopyFrom(_ago(args.since))
+        lines = stats_lines(await admin.GetJobStatistics(request, timeout=CALL_SECONDS))
+    elif args.action == "retry":
+        if args.failed == bool(args.name):
+            print("mivaa admin retry needs a job NAME or --failed (not both)")
+            return 2
+        if args.name:
+            retry = admin_pb.RetryJobRequest(name=args.name, password=args.password)
+            job = (await admin.RetryJob(retry, timeout=CALL_SECONDS)).job
+            lines = [f"{job.name} queued again (retry {job.retry_count})"]
+        else:
+            batch = admin_pb.BatchRetryJobsRequest(reason=args.reason, max_jobs=args.max)
+            if args.since is not None:
+                batch.create_time_after.CopyFrom(_ago(args.since))
+            lines = retry_lines(await admin.BatchRetryJobs(batch, timeout=CALL_SECONDS))
+    elif args.action == "queue":
+        lines = queue_lines(await admin.GetQueueStatus(admin_pb.GetQueueStatusRequest(), timeout=CALL_SECONDS))
+    elif args.action == "health":
+        response = await admin.GetSystemHealth(admin_pb.GetSystemHealthRequest(), timeout=CALL_SECONDS)
+        for line in health_lines(response):
+            print(printable(line))
+        return 0 if response.status != admin_pb.HEALTH_STATUS_DOWN else 1
+    elif args.action == "usage":
+        lines = usage_lines(await admin.GetUsage(admin_pb.GetUsageRequest(), timeout=CALL_SECONDS))
+    else:  # jobs: the failed ones, with why
+        listing = extractor_pb.ListJobsRequest(page_size=100, states=[job_pb2.JOB_STATE_FAILED])
+        if args.since is not None:
+            listing.create_time_after.CopyFrom(_ago(args.since))
+        failed = (await client.extractor.ListJobs(listing, timeout=CALL_SECONDS)).jobs
+        lines = [f"{job.name}  {job.error.reason:24} {job.filename}  {job.error.message}" for job in failed]
+        lines = lines or ["no failed jobs"]
+    for line in lines:
+        print(printable(line))
+    return 0

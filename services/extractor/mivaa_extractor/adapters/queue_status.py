@@ -1,0 +1,59 @@
+"""The JetStream work queue as an admin sees it: waiting, in flight, redelivered, lag, workers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from google.protobuf import duration_pb2
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from mivaa.admin.v1 import admin_service_pb2 as admin_pb
+from mivaa_extractor.jobs import DOMAIN
+from mivaa_platform.bus_errors import bus_errors
+from mivaa_platform.messaging import WORK_CONSUMER, WORK_STREAM
+
+# The queues the mesh works from: (stream, durable consumer). OCR is called over gRPC, not queued.
+WORK_QUEUES = ((WORK_STREAM, WORK_CONSUMER),)
+
+
+class WorkQueueInspector:
+    def __init__(self, js: JetStreamContext):
+        self._js = js
+
+    async def statuses(self) -> list[admin_pb.QueueStatus]:
+        # Each JetStream request has nats-py's own timeout; a lost bus is NATS_UNAVAILABLE.
+        with bus_errors(domain=DOMAIN):
+            return [await self._status(stream, consumer) for stream, consumer in WORK_QUEUES]
+
+    async def _status(self, stream: str, consumer: str) -> admin_pb.QueueStatus:
+        stream_info = await self._js.stream_info(stream)
+        status = admin_pb.QueueStatus(stream=stream, consumer=consumer, stream_messages=stream_info.state.messages)
+        try:
+            info = await self._js.consumer_info(stream, consumer)
+        except NotFoundError:
+            # No worker has ever connected: everything in the stream is waiting.
+            status.pending = stream_info.state.messages
+            first = stream_info.state.first_seq if stream_info.state.messages else 0
+        else:
+            status.pending = info.num_pending or 0
+            status.in_flight = info.num_ack_pending or 0
+            status.redelivered = info.num_redelivered or 0
+            status.consumers_connected = info.num_waiting or 0
+            delivered = info.delivered.stream_seq if info.delivered and info.delivered.stream_seq else 0
+            first = delivered + 1 if status.pending else 0
+        if first:
+            status.oldest_pending_age.CopyFrom(await self._age_of_first_from(stream, first))
+        return status
+
+    async def _age_of_first_from(self, stream: str, seq: int) -> duration_pb2.Duration:
+        """How long the first message at or after `seq` has waited (zero when there is none)."""
+        age = duration_pb2.Duration()
+        try:
+            message = await self._js.get_msg(stream, seq=seq, next=True)
+        except NotFoundError:
+            return age
+        if message.time is not None:
+            waited = dt.datetime.now(dt.UTC) - message.time
+            age.FromTimedelta(max(waited, dt.timedelta(0)))
+        return age
