@@ -67,7 +67,9 @@ class SystemHealth:
         async def probe() -> tuple[admin_pb.HealthStatus, str]:
             stub = health_pb2_grpc.HealthStub(channel)
             check = stub.Check  # type: ignore[attr-defined]  # set in HealthStub.__init__
-            response = await check(health_pb2.HealthCheckRequest(), timeout=CHECK_SECONDS)
+            # wait_for_ready: a peer that just came back is reached as soon as the channel reconnects
+            # (within the deadline), not reported down while the channel sits out its backoff.
+            response = await check(health_pb2.HealthCheckRequest(), timeout=CHECK_SECONDS, wait_for_ready=True)
             if response.status == health_pb2.HealthCheckResponse.SERVING:
                 return UP, "Serving."
             return DOWN, "Running but not serving (a dependency it needs is unreachable)."
