@@ -121,9 +121,9 @@ class User:
         self.random = random.Random(index)
         self.uploaded = 0
 
-    async def run(self, deadline: float, rate: float) -> None:
-        ops = [name for name, _ in MIX]
-        weights = [weight for _, weight in MIX]
+    async def run(self, deadline: float, rate: float, mix: tuple[tuple[str, int], ...] = MIX) -> None:
+        ops = [name for name, _ in mix]
+        weights = [weight for _, weight in mix]
         while True:
             await asyncio.sleep(self.random.expovariate(rate))
             if time.monotonic() >= deadline:
@@ -199,7 +199,15 @@ async def seed(mesh, tenants: int, prefix: str) -> list[Tenant]:
 
 
 async def run_load(
-    mesh, *, users: int, seconds: float, tenants: int, rate: float, sample_every: float, prefix: str = "t"
+    mesh,
+    *,
+    users: int,
+    seconds: float,
+    tenants: int,
+    rate: float,
+    sample_every: float,
+    prefix: str = "t",
+    mix: tuple[tuple[str, int], ...] = MIX,
 ):
     """Seeds the tenants, runs the users for `seconds`, and returns (results, sampler, elapsed)."""
     from mivaa_cli.client import MeshClient
@@ -217,7 +225,7 @@ async def run_load(
     started = time.monotonic()
     try:
         crowd = [User(i, seeded[i % tenants], clients[i], uploads, results) for i in range(users)]
-        await asyncio.gather(*(user.run(started + seconds, rate) for user in crowd))
+        await asyncio.gather(*(user.run(started + seconds, rate, mix) for user in crowd))
     finally:
         elapsed = time.monotonic() - started
         stop.set()
@@ -268,11 +276,23 @@ async def main_async(args) -> None:
             tenants=args.tenants,
             rate=args.rate,
             sample_every=args.sample_every,
+            mix=parse_mix(args.mix),
         )
         report(results, sampler, elapsed, args.users, "the corpus" if corpus_uploads() else "generated PDFs")
     finally:
         mesh.stop()
         shutil.rmtree(state, ignore_errors=True)
+
+
+def parse_mix(text: str) -> tuple[tuple[str, int], ...]:
+    """ "search=80,read=10,ask=5,upload=5" -> the weights (the operations User has)."""
+    mix = []
+    for part in text.split(","):
+        name, _, weight = part.partition("=")
+        if name not in dict(MIX) or not weight.isdigit():
+            raise SystemExit(f"--mix: {part!r} is not one of {', '.join(dict(MIX))} with a whole weight")
+        mix.append((name, int(weight)))
+    return tuple(mix)
 
 
 def main() -> None:
@@ -283,6 +303,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.5, help="requests a second per user, on average")
     parser.add_argument("--workers", type=int, default=1, help="extraction worker processes")
     parser.add_argument("--sample-every", type=float, default=5.0, help="seconds between RSS samples")
+    parser.add_argument("--mix", default=",".join(f"{n}={w}" for n, w in MIX), help="operation weights")
     asyncio.run(main_async(parser.parse_args()))
 
 

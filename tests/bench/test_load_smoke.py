@@ -16,7 +16,7 @@ async def test_thirty_users_for_two_minutes(mesh, capsys):
     with capsys.disabled():
         report(results, sampler, elapsed, USERS, "the test's uploads")
     assert {"SearchChunks", "GetDocument", "ListDocuments", "Ask", "UploadDocument"} <= set(results.codes)
-    assert results.calls >= 0.1 * USERS * RATE * SECONDS
+    assert results.calls >= 0.5 * USERS * RATE * SECONDS  # each user waits for its answer before the next
     # Loose bounds for a shared 2-core machine; the benchmark holds the targets (0.1%, 100 ms).
     assert results.unintended_errors <= 0.01 * results.calls, dict(results.codes)
     assert percentile(results.latencies_ms["SearchChunks"], 0.95) < 500

@@ -174,7 +174,7 @@ async def test_close_finishes_queued_work_then_refuses_new_requests():
     assert err.value.reason == "EMBEDDER_CLOSED"
 
 
-async def test_a_query_waits_for_one_running_bulk_batch_not_the_whole_queue():
+async def test_a_query_runs_beside_bulk_batches_instead_of_behind_them():
     model = FakeModel(delay=0.2)
     chunks = [f"chunk {i}" for i in range(40)]  # five bulk batches of 8: a second of model time
     async with DynamicBatcher(model, max_batch_texts=8, max_wait_ms=1) as batcher:
@@ -184,11 +184,12 @@ async def test_a_query_waits_for_one_running_bulk_batch_not_the_whole_queue():
         query = await batcher.embed(["what is the warranty?"])
         waited = time.perf_counter() - started
         result = await ingest
-    assert model.calls[1] == ["what is the warranty?"], [len(c) for c in model.calls]
-    assert waited < 0.6, f"the query waited {waited:.2f} s: behind the bulk queue"
+    assert waited < 0.35, f"the query took {waited:.2f} s: it waited for bulk batches"
+    assert ["what is the warranty?"] in model.calls
     np.testing.assert_array_equal(query.vectors, FakeModel.vector("what is the warranty?")[None, :])
     # The document's chunks still come back whole and in order.
     np.testing.assert_array_equal(result.vectors, np.stack([FakeModel.vector(t) for t in chunks]))
+    assert len(model.threads) == 2, "each lane has its own model thread"
 
 
 async def test_queries_and_bulk_texts_never_share_a_model_call():
@@ -201,4 +202,16 @@ async def test_queries_and_bulk_texts_never_share_a_model_call():
     for call in model.calls:
         kinds = {text.split()[0] for text in call}
         assert len(kinds) == 1, call
-    assert model.calls[0][0].startswith("query"), "queued together, the queries go first"
+
+
+async def test_close_finishes_both_lanes_then_refuses():
+    model = FakeModel(delay=0.05)
+    batcher = DynamicBatcher(model, max_batch_texts=4, max_wait_ms=1)
+    batcher.start()
+    bulk = asyncio.create_task(batcher.embed([f"b{i}" for i in range(10)], bulk=True))
+    query = asyncio.create_task(batcher.embed(["q"]))
+    await asyncio.sleep(0)
+    await batcher.close()
+    assert len((await bulk).vectors) == 10 and len((await query).vectors) == 1
+    with pytest.raises(Unavailable):
+        await batcher.embed(["late"], bulk=True)

@@ -8,9 +8,11 @@ every caller exactly its own rows. A request larger than `max_batch_texts` is
 split into several queue entries and reassembled in order.
 
 Requests are interactive (a person waits: a search query) or bulk (a document's
-chunks). Interactive ones are taken before any bulk one still waiting and are
-batched only with each other, so a query waits at most for the one bulk batch
-already running, never behind a queue of them.
+chunks), and each kind has a lane of its own: its queue, its batches and its
+model thread. A query is never queued behind chunks nor batched with them; its
+small model call runs beside a bulk one (the session allows concurrent runs),
+sharing the cores for its few milliseconds instead of waiting seconds for a
+batch of chunks to finish.
 
 Items are texts for the text models (the default, `result_type=EmbeddingBatch`),
 but may be anything the model function takes (preprocessed images for CLIP): the
@@ -26,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
-import itertools
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -41,13 +42,80 @@ EmbedFn = Callable[[list[Any]], Any]  # list of items -> a batch result, one row
 class _Pending:
     texts: list[Any]  # the caller's items (texts, or whatever the model function takes)
     future: asyncio.Future
-    bulk: bool = False
-    order: int = 0  # its place in the queue, kept when it goes back (see _run)
 
 
-_STOP = None  # the queue's stop marker: close() puts it after the last request
-# Queue order: interactive, then bulk, then the stop marker; first come first served within each.
-_INTERACTIVE, _BULK, _LAST = 0, 1, 2
+_STOP = None  # a lane's stop marker: close() puts it after the last request
+
+
+class _Lane:
+    """One kind of request: a queue, the task that makes batches from it, and one model thread."""
+
+    def __init__(self, batcher: DynamicBatcher, kind: str):
+        self.batcher, self.kind = batcher, kind
+        self.queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self.executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=f"{batcher.name}-{kind}-model"
+        )
+        self.carry: _Pending | None = None
+        self.task = asyncio.get_running_loop().create_task(self._run(), name=f"{batcher.name}-{kind}-batcher")
+
+    async def stop(self) -> None:
+        self.queue.put_nowait(_STOP)
+        try:
+            await asyncio.shield(self.task)
+        finally:
+            self.executor.shutdown(wait=False)
+
+    async def _next(self, timeout: float | None) -> _Pending | None:
+        if self.carry is not None:
+            item, self.carry = self.carry, None
+            return item
+        if timeout is None:
+            return await self.queue.get()
+        try:
+            return self.queue.get_nowait()
+        except asyncio.QueueEmpty:
+            pass
+        if timeout <= 0:
+            raise TimeoutError
+        return await asyncio.wait_for(self.queue.get(), timeout)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        limit = self.batcher.max_batch_texts
+        stopping = False
+        while not stopping:
+            first = await self._next(None)
+            if first is _STOP:
+                break
+            batch: list[_Pending] = [first]
+            size = len(first.texts)
+            deadline = loop.time() + self.batcher.max_wait_s
+            while size < limit:
+                try:
+                    item = await self._next(deadline - loop.time())
+                except TimeoutError:
+                    break
+                if item is _STOP:
+                    stopping = True  # run what we have, then stop
+                    break
+                if size + len(item.texts) > limit:
+                    self.carry = item  # opens the next batch
+                    break
+                batch.append(item)
+                size += len(item.texts)
+            await self.batcher.dispatch(batch, self.executor)
+        # Anything still queued after the stop marker (none normally) is refused.
+        leftovers = [self.carry] if self.carry is not None else []
+        self.carry = None
+        while not self.queue.empty():
+            item = self.queue.get_nowait()
+            if item is not _STOP:
+                leftovers.append(item)
+        for item in leftovers:
+            self.batcher.queued_texts -= len(item.texts)
+            if not item.future.done():
+                item.future.set_exception(self.batcher.closed_error())
 
 
 class DynamicBatcher:
@@ -84,11 +152,8 @@ class DynamicBatcher:
         self.dimension = dimension
         self.name = name
         self.result_type = result_type  # for empty() and concat(); see the module docstring
-        # start() makes the queue and the model thread, on the event loop that will use them.
-        self._queue: asyncio.PriorityQueue[tuple[int, int, _Pending | None]]
-        self._order = itertools.count()
-        self._executor: concurrent.futures.ThreadPoolExecutor
-        self._task: asyncio.Task | None = None
+        # Lanes start on the event loop that uses them: interactive at start(), bulk at its first request.
+        self._lanes: dict[bool, _Lane] = {}  # bulk? -> its lane
         self._closing = False
 
         self.requests = 0
@@ -103,32 +168,31 @@ class DynamicBatcher:
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        lane = self._lanes.get(False)
+        return lane is not None and not lane.task.done()
 
     def start(self) -> None:
-        """Starts the background task on the running event loop (idempotent)."""
+        """Starts the interactive lane on the running event loop (idempotent)."""
+        self._lane(bulk=False)
+
+    def _lane(self, *, bulk: bool) -> _Lane:
         if self._closing:
-            raise Unavailable("EMBEDDER_CLOSED", f"The {self.name} batcher is shut down.")
-        if self.running:
-            return
-        self._queue = asyncio.PriorityQueue()
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-model")
-        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"{self.name}-batcher")
+            raise self.closed_error()
+        lane = self._lanes.get(bulk)
+        if lane is None or lane.task.done():
+            lane = self._lanes[bulk] = _Lane(self, "bulk" if bulk else "interactive")
+        return lane
+
+    def closed_error(self) -> Unavailable:
+        return Unavailable("EMBEDDER_CLOSED", f"The {self.name} batcher is shut down.")
 
     async def close(self) -> None:
         """Stops taking requests, finishes the ones already queued, then stops."""
         if self._closing:
-            if self._task is not None:
-                await asyncio.shield(self._task)
+            await asyncio.gather(*(asyncio.shield(lane.task) for lane in self._lanes.values()))
             return
         self._closing = True
-        if self._task is None:
-            return
-        self._put(_LAST, _STOP)
-        try:
-            await asyncio.shield(self._task)
-        finally:
-            self._executor.shutdown(wait=False)
+        await asyncio.gather(*(lane.stop() for lane in self._lanes.values()))
 
     async def __aenter__(self) -> DynamicBatcher:
         self.start()
@@ -142,26 +206,23 @@ class DynamicBatcher:
     async def embed(self, texts: Sequence[Any], *, bulk: bool = False) -> Any:
         """Embeds `texts` (or other items) as part of whatever batch forms; returns exactly these rows, in order.
 
-        bulk: nobody waits for these in person; every interactive request queued meanwhile goes first."""
-        if self._closing:
-            raise Unavailable("EMBEDDER_CLOSED", f"The {self.name} batcher is shut down.")
-        if not self.running:
-            self.start()
+        bulk: nobody waits for these in person; they go through the bulk lane, beside the queries."""
+        lane = self._lane(bulk=bulk)
         texts = list(texts)
         self.requests += 1
         if not texts:
             if self.dimension is not None:
                 return self.result_type.empty(self.dimension)
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._executor, self._embed_fn, [])
+            return await loop.run_in_executor(lane.executor, self._embed_fn, [])
         loop = asyncio.get_running_loop()
         parts = [
-            _Pending(texts[i : i + self.max_batch_texts], loop.create_future(), bulk)
+            _Pending(texts[i : i + self.max_batch_texts], loop.create_future())
             for i in range(0, len(texts), self.max_batch_texts)
         ]
         for part in parts:
             self.queued_texts += len(part.texts)
-            self._put(_BULK if bulk else _INTERACTIVE, part)
+            lane.queue.put_nowait(part)
         if len(parts) == 1:
             return await parts[0].future
         results = await asyncio.gather(*(p.future for p in parts), return_exceptions=True)
@@ -172,66 +233,10 @@ class DynamicBatcher:
             rows.append(result)
         return self.result_type.concat(rows, self.dimension or rows[0].vectors.shape[1])
 
-    # -- background task ---------------------------------------------------
+    # -- model calls -------------------------------------------------------
 
-    def _put(self, rank: int, item: _Pending | None) -> None:
-        order = next(self._order)
-        if item is not None:
-            item.order = order
-        self._queue.put_nowait((rank, order, item))
-
-    def _put_back(self, item: _Pending) -> None:
-        """An item that does not fit the batch being made returns to its own place in the queue, so
-        an interactive request queued meanwhile still goes before it."""
-        self._queue.put_nowait((_BULK if item.bulk else _INTERACTIVE, item.order, item))
-
-    async def _next(self, timeout: float | None) -> _Pending | None:
-        if timeout is None:
-            return (await self._queue.get())[2]
-        try:
-            return self._queue.get_nowait()[2]
-        except asyncio.QueueEmpty:
-            pass
-        if timeout <= 0:
-            raise TimeoutError
-        return (await asyncio.wait_for(self._queue.get(), timeout))[2]
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        stopping = False
-        while not stopping:
-            first = await self._next(None)
-            if first is _STOP:
-                break
-            batch: list[_Pending] = [first]
-            size = len(first.texts)
-            deadline = loop.time() + self.max_wait_s
-            while size < self.max_batch_texts:
-                try:
-                    item = await self._next(deadline - loop.time())
-                except TimeoutError:
-                    break
-                if item is _STOP:
-                    stopping = True  # run what we have, then stop
-                    break
-                if size + len(item.texts) > self.max_batch_texts or item.bulk != first.bulk:
-                    self._put_back(item)
-                    break
-                batch.append(item)
-                size += len(item.texts)
-            await self._dispatch(batch)
-        # Anything still queued after the stop marker (none normally) is refused.
-        leftovers = []
-        while not self._queue.empty():
-            item = self._queue.get_nowait()[2]
-            if item is not _STOP:
-                leftovers.append(item)
-        for item in leftovers:
-            self.queued_texts -= len(item.texts)
-            if not item.future.done():
-                item.future.set_exception(Unavailable("EMBEDDER_CLOSED", f"The {self.name} batcher is shut down."))
-
-    async def _dispatch(self, batch: list[_Pending]) -> None:
+    async def dispatch(self, batch: list[_Pending], executor: concurrent.futures.Executor) -> None:
+        """One model call for a lane's batch; every live caller gets its rows or the error."""
         for item in batch:
             self.queued_texts -= len(item.texts)
         # Callers that gave up (cancelled) cost nothing.
@@ -244,7 +249,7 @@ class DynamicBatcher:
         self.max_batch_seen = max(self.max_batch_seen, len(texts))
         started = time.perf_counter()
         try:
-            result = await loop.run_in_executor(self._executor, self._embed_fn, texts)
+            result = await loop.run_in_executor(executor, self._embed_fn, texts)
             if len(result) != len(texts) or result.vectors.shape[0] != len(texts):
                 raise Internal("EMBED_SIZE_MISMATCH", "The model returned a different number of vectors than inputs.")
         except asyncio.CancelledError:
