@@ -41,9 +41,12 @@ def test_cli_ingest_search_docs_jobs(mesh, tmp_path):
     (tmp_path / "notes.pdf").write_bytes(b"not a pdf at all")
     ingested = mivaa(mesh, "ingest", str(tmp_path), "--label", "cli")
     assert ingested.returncode == 1, "one file was rejected, so the command reports failure"
-    assert "notes.pdf: FAILED  rejected: NOT_A_PDF" in ingested.stdout, ingested.stdout
-    assert "cli-alpha.pdf: done  succeeded" in ingested.stdout and "cli-beta.pdf: done  succeeded" in ingested.stdout
-    assert "extracting" in ingested.stdout or "embedding" in ingested.stdout, "progress was shown"
+    # A folder is one batch: each file's upload, the batch's progress, and the failures in words.
+    out = ingested.stdout
+    assert "notes.pdf: FAILED  refused: The file is not a PDF" in out and "(NOT_A_PDF)" in out, out
+    assert "cli-alpha.pdf: uploaded, jobs/" in out and "cli-beta.pdf: uploaded, jobs/" in out, out
+    assert re.search(r"batches/\S+: \[#+\] 3/3 documents  1 failed  6/6 pages  done", out), out
+    assert re.search(r"[0-5]/6 pages", out), "progress was shown"
 
     found = mivaa(mesh, "search", page_phrase("cli-beta", 2), "-k", "1", "--label", "cli")
     assert found.returncode == 0, found.stderr

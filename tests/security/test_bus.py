@@ -171,12 +171,12 @@ async def test_only_the_extractor_api_may_queue_tasks(mesh):
         await worker.close()
     api_user = await _as(mesh, "extractor")
     try:
-        await api_user.refused(
-            api_user.js.pull_subscribe(
-                messaging.WORK_SUBJECT_EXTRACT, durable="extractors", stream=messaging.WORK_STREAM
-            ),
-            "consume the work queue",
+        # The API may look at the work consumer (AdminService.GetQueueStatus reads its counters),
+        # so binding to it succeeds; taking a task from it is what stays refused.
+        pull = await api_user.js.pull_subscribe(
+            messaging.WORK_SUBJECT_EXTRACT, durable="extractors", stream=messaging.WORK_STREAM
         )
+        await api_user.refused(pull.fetch(1, timeout=2), "consume the work queue")
     finally:
         await api_user.close()
 

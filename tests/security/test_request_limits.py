@@ -17,6 +17,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_cli import auth
+from mivaa_gateway.rpcs import ADMIN_RPCS
 from mivaa_platform.grpc_errors import error_reason
 from mivaa_search.store import MAX_HIT_TITLE_CHARS
 from tests.gateway.harness import envoy_before_stub, gateway_render
@@ -60,14 +61,19 @@ def test_every_public_rpc_is_in_a_rate_limited_route_class():
     """Door: a public RPC left out of every route class (OCR, listings, exports... once were)."""
     classified = [path for _, paths in gateway_render.ROUTE_CLASSES.values() for path in paths]
     assert len(classified) == len(set(classified)), "an RPC in two route classes"
-    assert set(classified) == set(gateway_render.READ_RPCS) | set(gateway_render.WRITE_RPCS)
+    assert set(classified) == _public_rpcs()
+
+
+def _public_rpcs() -> set[str]:
+    """What the gateway serves to callers: each scope's RPCs, and the admin API (admin scope only)."""
+    return set(gateway_render.READ_RPCS) | set(gateway_render.WRITE_RPCS) | set(ADMIN_RPCS)
 
 
 @pytest.mark.parametrize("route_class", list(gateway_render.ROUTE_CLASSES))
 async def test_a_burst_in_each_route_class_is_resource_exhausted_for_that_subject_only(tiny_budgets, route_class):
     """Door: an RPC with no rate limit (a burst of listings, exports, watches, embeddings, OCR...)."""
     keys, channel = tiny_budgets
-    scopes = ("read", "write")
+    scopes = ("read", "write", "admin") if route_class == "admin" else ("read", "write")
     greedy = bearer(auth.issue_token(keys, subject=f"greedy-{route_class}", tenant="acme", scopes=scopes))
     patient = bearer(auth.issue_token(keys, subject=f"patient-{route_class}", tenant="acme", scopes=scopes))
     for path in _class_paths(route_class):
@@ -99,7 +105,7 @@ def test_the_mesh_gateway_rate_limits_every_public_rpc(mesh):
         for route in routes
         if "envoy.filters.http.local_ratelimit" in route.get("typed_per_filter_config", {})
     }
-    public = set(gateway_render.READ_RPCS) | set(gateway_render.WRITE_RPCS)
+    public = _public_rpcs()
     served = {path for path in public if not path.startswith("/mivaa.ocr.") or mesh.ocr}
     assert served <= limited, sorted(served - limited)
 
