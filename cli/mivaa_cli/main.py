@@ -28,9 +28,9 @@ from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_cli import admin_cmd, ask, auth, batches_cmd, intel_cmd, jobs_cmd, models, search_cmd
 from mivaa_cli.client import MeshClient
-from mivaa_cli.localmesh.oidc import add_oidc_options
 from mivaa_cli.progress import ProgressBoard
 from mivaa_cli.terminal import printable
+from mivaa_gateway.oidc import add_oidc_options
 from mivaa_platform.grpc_errors import error_reason
 
 DEFAULT_STATE_DIR = pathlib.Path(os.environ.get("MIVAA_STATE_DIR", ".mivaa"))
@@ -93,8 +93,9 @@ def _json(message) -> str:
 # -- mesh lifecycle ------------------------------------------------------------------
 def cmd_up(args) -> int:
     from mivaa_cli.localmesh.mesh import LocalMesh, MeshPorts
-    from mivaa_cli.localmesh.oidc import oidc_from_args, save_oidc
+    from mivaa_cli.localmesh.oidc import save_oidc
     from mivaa_cli.localmesh.supervisor import start_supervisor
+    from mivaa_gateway.oidc import oidc_from_args
 
     existing = LocalMesh.load(args.state_dir)
     if existing and all(state == "running" for state in existing.status().values()):

@@ -6,7 +6,7 @@ import argparse
 import pathlib
 
 from mivaa_gateway import __doc__ as OPTIONS  # noqa: N812 - the package docstring, used as the options text
-from mivaa_gateway.oidc import Oidc
+from mivaa_gateway.oidc import add_oidc_options, oidc_from_args
 from mivaa_gateway.render import render
 from mivaa_gateway.rpcs import DEFAULT_MAX_TOKEN_LIFETIME_SECONDS
 
@@ -33,15 +33,7 @@ def main() -> None:
     parser.add_argument("--jwks-ca")
     parser.add_argument("--issuer", default="mivaa-dev")
     parser.add_argument("--audience", action="append", default=[])
-    oidc_options = parser.add_argument_group(
-        "sign-in through an OpenID provider (beside --jwks-*: tokens of either issuer)"
-    )
-    oidc_options.add_argument("--oidc-issuer", help="the provider's issuer URL (its tokens' iss)")
-    oidc_options.add_argument("--oidc-jwks-uri", help="the provider's signing keys")
-    oidc_options.add_argument("--oidc-client-id", help="the console's public client (PKCE, no secret)")
-    oidc_options.add_argument("--oidc-audience", default="mivaa", help="the access tokens' aud")
-    oidc_options.add_argument("--oidc-scope", default="openid read write")
-    oidc_options.add_argument("--oidc-jwks-ca", help="CA of an https --oidc-jwks-uri (default: the system bundle)")
+    add_oidc_options(parser)
     parser.add_argument("--max-upload-bytes", type=int)
     parser.add_argument("--upstream-tls-ca")
     parser.add_argument("--upstream-tls-cert")
@@ -55,21 +47,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     upstreams = dict(item.split("=", 1) for item in args.upstream)
-    oidc_given = (args.oidc_issuer, args.oidc_jwks_uri, args.oidc_client_id)
-    if any(oidc_given) and not all(oidc_given):
-        parser.error("--oidc-issuer, --oidc-jwks-uri and --oidc-client-id go together")
-    oidc = (
-        Oidc(
-            issuer=args.oidc_issuer,
-            jwks_uri=args.oidc_jwks_uri,
-            client_id=args.oidc_client_id,
-            audience=args.oidc_audience,
-            scope=args.oidc_scope,
-            jwks_ca=args.oidc_jwks_ca,
-        )
-        if all(oidc_given)
-        else None
-    )
+    oidc = oidc_from_args(args)
     args.out.write_text(
         render(
             port=args.port,

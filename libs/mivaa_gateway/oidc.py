@@ -10,6 +10,7 @@ GET /config.json (served by Envoy, no token) to learn the provider and its clien
 
 from __future__ import annotations
 
+import argparse
 import urllib.parse
 from dataclasses import dataclass
 
@@ -46,3 +47,30 @@ def console_config(oidc: Oidc | None) -> dict:
     if oidc is None:
         return {"oidc": None}
     return {"oidc": {"issuer": oidc.issuer, "clientId": oidc.client_id, "audience": oidc.audience, "scope": oidc.scope}}
+
+
+def add_oidc_options(parser: argparse.ArgumentParser) -> None:
+    """The --oidc-* options, for the gateway renderer and `mivaa up` alike (all three, or none)."""
+    group = parser.add_argument_group("sign-in through an OpenID provider (beside the mivaa issuer's tokens)")
+    group.add_argument("--oidc-issuer", help="the provider's issuer URL (its access tokens' iss)")
+    group.add_argument("--oidc-jwks-uri", help="where the gateway fetches the provider's signing keys")
+    group.add_argument("--oidc-client-id", help="the console's public client at the provider (PKCE, no secret)")
+    group.add_argument("--oidc-audience", default="mivaa", help="the access tokens' aud (default mivaa)")
+    group.add_argument("--oidc-scope", default="openid read write", help="what the console asks for")
+    group.add_argument("--oidc-jwks-ca", help="CA of an https --oidc-jwks-uri (default: the system bundle)")
+
+
+def oidc_from_args(args: argparse.Namespace) -> Oidc | None:
+    given = (args.oidc_issuer, args.oidc_jwks_uri, args.oidc_client_id)
+    if not any(given):
+        return None
+    if not all(given):
+        raise SystemExit("--oidc-issuer, --oidc-jwks-uri and --oidc-client-id go together")
+    return Oidc(
+        issuer=args.oidc_issuer,
+        jwks_uri=args.oidc_jwks_uri,
+        client_id=args.oidc_client_id,
+        audience=args.oidc_audience,
+        scope=args.oidc_scope,
+        jwks_ca=args.oidc_jwks_ca,
+    )

@@ -1,7 +1,7 @@
 """Dynamic batching: many concurrent small embed requests become few model calls.
 
-`await batcher.embed(items)` queues the caller's items. One background task takes
-the first waiting request, gathers whatever else arrives until `max_batch_texts`
+`await batcher.embed(items)` queues the caller's items. A background task (one per
+lane, below) takes the first waiting request, gathers whatever else arrives until `max_batch_texts`
 items are collected or `max_wait_ms` has passed, runs the (synchronous) model
 function once on a single-thread executor, never on the event loop, and hands
 every caller exactly its own rows. A request larger than `max_batch_texts` is
