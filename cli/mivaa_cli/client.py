@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import pathlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
+
+import grpc
 
 from mivaa.admin.v1 import admin_service_pb2_grpc
 from mivaa.answer.v1 import answer_service_pb2_grpc
@@ -12,7 +14,8 @@ from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa.search.v1 import search_service_pb2_grpc
-from mivaa_platform.channels import create_channel
+from mivaa_platform.channels import create_blocking_channel, create_channel
+from mivaa_platform.grpc_errors import as_aio_error
 from mivaa_platform.tls import ClientTls
 
 UPLOAD_CHUNK_BYTES = 1024 * 1024
@@ -24,6 +27,8 @@ class MeshClient:
     def __init__(self, address: str, *, token: str = "", ca: bytes | None = None):
         tls = ClientTls(root_certificates=ca) if ca is not None else None
         self.channel = create_channel(address, tls=tls, token=token)
+        self._blocking_settings = (address, tls, token)
+        self._blocking: grpc.Channel | None = None
         self.extractor = extractor_service_pb2_grpc.ExtractorServiceStub(self.channel)
         self.search = search_service_pb2_grpc.SearchServiceStub(self.channel)
         self.answer = answer_service_pb2_grpc.AnswerServiceStub(self.channel)
@@ -31,6 +36,14 @@ class MeshClient:
 
     async def close(self) -> None:
         await self.channel.close()
+        if self._blocking is not None:
+            self._blocking.close()
+
+    def _blocking_extractor(self) -> extractor_service_pb2_grpc.ExtractorServiceStub:
+        if self._blocking is None:
+            address, tls, token = self._blocking_settings
+            self._blocking = create_blocking_channel(address, tls=tls, token=token)
+        return extractor_service_pb2_grpc.ExtractorServiceStub(self._blocking)
 
     async def __aenter__(self) -> MeshClient:
         return self
@@ -49,7 +62,7 @@ class MeshClient:
         batch: str = "",
         timeout: float = 300,
     ) -> extractor_pb.UploadDocumentResponse:
-        async def requests() -> AsyncIterator[extractor_pb.UploadDocumentRequest]:
+        def requests() -> Iterator[extractor_pb.UploadDocumentRequest]:
             yield extractor_pb.UploadDocumentRequest(
                 metadata=extractor_pb.UploadMetadata(
                     filename=filename, title=title, labels=list(labels), password=password, batch=batch
@@ -58,7 +71,13 @@ class MeshClient:
             for offset in range(0, len(data), UPLOAD_CHUNK_BYTES):
                 yield extractor_pb.UploadDocumentRequest(chunk=data[offset : offset + UPLOAD_CHUNK_BYTES])
 
-        return await self.extractor.UploadDocument(requests(), timeout=timeout)
+        # Uploads go over the blocking API: a server that refuses a file part way (over the size
+        # limit, say) ends the stream early, and grpc.aio can report that as INTERNAL (grpc#36066).
+        upload = self._blocking_extractor().UploadDocument
+        try:
+            return await asyncio.to_thread(upload, requests(), timeout=timeout)
+        except grpc.RpcError as exc:
+            raise as_aio_error(exc) from None
 
     async def upload_file(self, path: pathlib.Path, **kwargs) -> extractor_pb.UploadDocumentResponse:
         data = await asyncio.to_thread(path.read_bytes)

@@ -78,6 +78,23 @@ def create_channel(
     call; gRPC sends call credentials only over TLS, so it needs `tls` too.
     """
     interceptors = [_DefaultDeadline(unary_seconds, stream_seconds)]
+    credentials, options = _channel_settings(tls, token)
+    if credentials is None:
+        return grpc.aio.insecure_channel(address, interceptors=interceptors, options=options)
+    return grpc.aio.secure_channel(address, credentials, interceptors=interceptors, options=options)
+
+
+def create_blocking_channel(address: str, *, tls: ClientTls | None = None, token: str = "") -> grpc.Channel:
+    """The synchronous twin of create_channel, for client-streaming calls whose server may end them
+    early: grpc.aio can lose that status to a write still in flight (grpc/grpc#36066) and report
+    INTERNAL instead, the synchronous API keeps it. Calls on it need an explicit timeout."""
+    credentials, options = _channel_settings(tls, token)
+    if credentials is None:
+        return grpc.insecure_channel(address, options=options)
+    return grpc.secure_channel(address, credentials, options=options)
+
+
+def _channel_settings(tls: ClientTls | None, token: str) -> tuple[grpc.ChannelCredentials | None, list]:
     options = [
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -88,13 +105,11 @@ def create_channel(
     if tls is None:
         if token:
             raise ValueError("a token is sent only over TLS: give tls= too")
-        return grpc.aio.insecure_channel(address, interceptors=interceptors, options=options)
+        return None, options
     credentials = tls.channel_credentials()
     if token:
         credentials = grpc.composite_channel_credentials(credentials, grpc.access_token_call_credentials(token))
-    return grpc.aio.secure_channel(
-        address, credentials, interceptors=interceptors, options=options + tls.channel_options()
-    )
+    return credentials, options + tls.channel_options()
 
 
 async def wait_until_serving(channel: grpc.aio.Channel, service: str = "", timeout: float = 300.0) -> None:

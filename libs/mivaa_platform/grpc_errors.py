@@ -41,6 +41,21 @@ def error_info(exc: grpc.RpcError | grpc.aio.AioRpcError) -> error_details_pb2.E
     return None
 
 
+def as_aio_error(exc: grpc.RpcError) -> grpc.aio.AioRpcError:
+    """A failed call of the synchronous API as the AioRpcError an asyncio caller expects, status
+    details kept."""
+    if isinstance(exc, grpc.aio.AioRpcError):
+        return exc
+    call: grpc.Call = exc  # type: ignore[assignment]
+    return grpc.aio.AioRpcError(
+        call.code(),
+        grpc.aio.Metadata(*(call.initial_metadata() or ())),
+        grpc.aio.Metadata(*(call.trailing_metadata() or ())),
+        details=call.details(),
+        debug_error_string=exc.debug_error_string() if hasattr(exc, "debug_error_string") else None,
+    )
+
+
 def error_reason(exc: grpc.RpcError) -> str:
     info = error_info(exc)
     return info.reason if info else ""

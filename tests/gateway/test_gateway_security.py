@@ -187,18 +187,25 @@ async def test_upload_needs_write_and_streams_through(gateway, keys):
 
 
 async def test_an_upload_over_the_size_limit_is_refused_at_the_gateway(gateway, keys):
-    _, upstream, channel = gateway
+    envoy, upstream, _ = gateway
     before = len(upstream.calls)
 
-    async def chunks():
+    def chunks():
         for _ in range(MAX_UPLOAD // 8192 + 4):
             yield b"x" * 8192
 
-    with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await channel.stream_unary(UPLOAD)(
-            chunks(), metadata=bearer(token(keys, subject="big-uploader", scopes=["write"])), timeout=10
-        )
-    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, refused.value
+    # The synchronous client: grpc.aio may lose the status of a client stream that the server ends
+    # early while a write is in flight (grpc/grpc#36066), and what is tested here is the gateway.
+    def upload_too_much() -> grpc.RpcError:
+        with grpc.insecure_channel(f"127.0.0.1:{envoy.port}") as channel:
+            with pytest.raises(grpc.RpcError) as refused:
+                channel.stream_unary(UPLOAD)(
+                    chunks(), metadata=bearer(token(keys, subject="big-uploader", scopes=["write"])), timeout=10
+                )
+            return refused.value
+
+    refused = await asyncio.to_thread(upload_too_much)
+    assert refused.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, refused
     assert len(upstream.calls) == before
 
 
