@@ -142,3 +142,7 @@ def docker_ignored(path: str) -> bool:
         for pattern in patterns
         for prefix in prefixes
     )
+
+
+# The folder a stage's RUN exports into (`--out /models/all-MiniLM-L6-v2`).
+STAGE_OUT = re.compile(r"--out\s+(/\S+)")

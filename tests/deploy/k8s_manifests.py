@@ -77,7 +77,7 @@ def file_volume(spec: dict, container: dict, path: str) -> tuple[dict, str]:
 
 OVERLAY_COMPONENTS = [
     ["network-policies"],
-    ["network-policies", "cert-manager", "keda-autoscaling", "gpu-embedder"],
+    ["network-policies", "cert-manager", "keda-autoscaling", "gpu-embedder", "clip-model"],
 ]
 
 
@@ -91,6 +91,26 @@ def kustomize(directory: pathlib.Path) -> list[dict]:
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     return [document for document in yaml.safe_load_all(result.stdout) if document]
+
+
+def build_with_components(tmp_path: pathlib.Path, components: list[str]) -> list[dict]:
+    """The base with these components, as `kustomize build` makes it (an overlay in tmp_path)."""
+    # kustomize takes relative paths only: an overlay beside a link to deploy/k8s.
+    (tmp_path / "k8s").symlink_to(K8S, target_is_directory=True)
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "namespace": "mivaa",
+                "resources": ["../k8s/base"],
+                "components": [f"../k8s/components/{name}" for name in components],
+            }
+        )
+    )
+    return kustomize(overlay)
 
 
 def walk(value):

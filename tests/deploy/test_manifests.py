@@ -17,6 +17,7 @@ from tests.deploy.k8s_manifests import (
     PROBES,
     SERVICE_WORKLOADS,
     WORKLOADS,
+    build_with_components,
     file_volume,
     kustomize,
     mounted_secrets,
@@ -158,22 +159,7 @@ def test_the_local_overlay_builds_and_validates():
 
 @pytest.mark.parametrize("components", OVERLAY_COMPONENTS, ids=["+".join(c) for c in OVERLAY_COMPONENTS])
 def test_base_with_components_builds_and_validates(tmp_path, components):
-    # kustomize takes relative paths only: an overlay beside a link to deploy/k8s.
-    (tmp_path / "k8s").symlink_to(K8S, target_is_directory=True)
-    overlay = tmp_path / "overlay"
-    overlay.mkdir()
-    (overlay / "kustomization.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "kustomize.config.k8s.io/v1beta1",
-                "kind": "Kustomization",
-                "namespace": "mivaa",
-                "resources": ["../k8s/base"],
-                "components": [f"../k8s/components/{name}" for name in components],
-            }
-        )
-    )
-    built = kustomize(overlay)
+    built = build_with_components(tmp_path, components)
     for item in built:
         if item["kind"] in CUSTOM_KINDS:
             assert item["apiVersion"].startswith(CUSTOM_KINDS[item["kind"]])
