@@ -1,4 +1,5 @@
-"""Client channels for service-to-service calls: a deadline on every call, retries on UNAVAILABLE."""
+"""Client channels for service-to-service calls: a deadline on every call, retries on UNAVAILABLE,
+calls spread over every address the peer's name resolves to."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import grpc
 from mivaa_platform.server import MAX_MESSAGE_BYTES
 from mivaa_platform.tls import ClientTls
 
-_RETRY_POLICY = json.dumps(
+# round_robin: a name that resolves to several addresses (a headless Service's pods, `dns:///search:50051`)
+# gets calls spread over all of them; pick_first, gRPC's default, would send every call to one.
+_SERVICE_CONFIG = json.dumps(
     {
+        "loadBalancingConfig": [{"round_robin": {}}],
         "methodConfig": [
             {
                 "name": [{}],
@@ -22,7 +26,7 @@ _RETRY_POLICY = json.dumps(
                     "retryableStatusCodes": ["UNAVAILABLE"],
                 },
             }
-        ]
+        ],
     }
 )
 
@@ -99,7 +103,7 @@ def _channel_settings(tls: ClientTls | None, token: str) -> tuple[grpc.ChannelCr
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ("grpc.enable_retries", 1),
-        ("grpc.service_config", _RETRY_POLICY),
+        ("grpc.service_config", _SERVICE_CONFIG),
         ("grpc.keepalive_time_ms", 30_000),
     ]
     if tls is None:
