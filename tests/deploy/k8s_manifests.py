@@ -77,7 +77,7 @@ def file_volume(spec: dict, container: dict, path: str) -> tuple[dict, str]:
 
 OVERLAY_COMPONENTS = [
     ["network-policies"],
-    ["network-policies", "cert-manager", "keda-autoscaling", "gpu-embedder", "clip-model"],
+    ["network-policies", "cert-manager", "autoscaling", "keda-autoscaling", "gpu-embedder", "clip-model"],
 ]
 
 
