@@ -128,6 +128,8 @@ demo: install ocr prometheus models console
 	$(MIVAA) search "warning signs that an eruption is coming" -k 3
 	@echo; echo '$$ mivaa ask "what are the warning signs that an eruption is coming?"'
 	$(MIVAA) ask "what are the warning signs that an eruption is coming?"
+	@echo; echo '$$ mivaa status'
+	-$(MIVAA) status
 	@echo; echo "The mesh keeps running: try  $(MIVAA) search \"...\",  $(MIVAA) ask \"...\"  or  .venv/bin/grpcurl -cacert .mivaa/certs/ca.pem -H \"authorization: Bearer \$$(cat .mivaa/auth/dev-token)\" 127.0.0.1:8080 list;  stop it with  make down"
 
 up: install ocr prometheus models console

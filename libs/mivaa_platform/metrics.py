@@ -42,6 +42,8 @@ class TenantLabel:
 
 
 tenant_label = TenantLabel()
+# The tenant whose series exist from the start (at zero): the local mesh's, and a caller's without one.
+DEFAULT_TENANT = "default"
 
 
 class _VolumeCollector(Collector):

@@ -162,3 +162,27 @@ class LocalPrometheus:
         """The first sample of a query, or None when it returns no series."""
         result = self.query(promql)
         return float(result[0]["value"][1]) if result else None
+
+
+# Codes that mean the service failed (not the caller): what the error-rate figure and alert count.
+SERVER_ERROR_CODES = "INTERNAL|UNKNOWN|UNAVAILABLE|DEADLINE_EXCEEDED|DATA_LOSS|UNIMPLEMENTED"
+JOBS_BY_STATE = "sum by (state) (mivaa_jobs_total)"
+KEY_FIGURES = {
+    "pages/s (5 min)": "sum(rate(mivaa_pages_processed_total[5m]))",
+    "search p95 s (5 min)": 'histogram_quantile(0.95, sum by (le) (rate(mivaa_rpc_duration_seconds_bucket{service="search",'
+    ' method=~"SearchChunks|SearchImages"}[5m])))',
+    "server errors (5 min)": f'sum(increase(mivaa_rpc_errors_total{{code=~"{SERVER_ERROR_CODES}"}}[5m]))',
+    "work queue pending": 'sum(mivaa_queue_messages{kind="pending"})',
+    "targets up": "sum(up) / count(up)",
+}
+
+
+def key_figures(prometheus: LocalPrometheus) -> list[str]:
+    """`mivaa status`'s lines read from Prometheus: jobs by state since the mesh started, then KEY_FIGURES."""
+    states = sorted(prometheus.query(JOBS_BY_STATE), key=lambda row: row["metric"].get("state", ""))
+    jobs = ", ".join(f"{row['metric'].get('state')} {float(row['value'][1]):.0f}" for row in states) or "none yet"
+    lines = [f"jobs entered  {jobs}"]
+    for name, promql in KEY_FIGURES.items():
+        value = prometheus.value(promql)
+        lines.append(f"{name:22} {'-' if value is None or value != value else f'{value:.3g}'}")
+    return lines

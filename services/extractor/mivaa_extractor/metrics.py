@@ -6,7 +6,7 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 from mivaa.jobs.v1 import job_pb2
-from mivaa_platform.metrics import tenant_label
+from mivaa_platform.metrics import DEFAULT_TENANT, tenant_label
 
 JOBS = Counter("mivaa_jobs_total", "Job records that entered a state (created, then each change of state).", ["state"])
 PAGES = Counter("mivaa_pages_processed_total", "Pages extracted (read, OCR'd where needed, chunked).", ["tenant"])
@@ -60,6 +60,8 @@ def initialize() -> None:
         JOBS.labels(state_name(state))
     for stage in _TIMED_STAGES:
         STAGE_SECONDS.labels(stage_name(stage))
+    for counter in (PAGES, UPLOADS, UPLOAD_BYTES):
+        counter.labels(tenant_label(DEFAULT_TENANT))
 
 
 def job_changed(before: int | None, job: job_pb2.Job) -> None:

@@ -1,0 +1,71 @@
+"""Every panel of the Grafana dashboards in deploy/observability runs against the mesh's own
+Prometheus after a little real work (an upload, a search) and returns data, without error."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from mivaa_cli.localmesh.monitoring import SCRAPE_INTERVAL_S, key_figures
+from tests.support.pdfs import make_pdf, page_phrase
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+DASHBOARDS = sorted((REPO_ROOT / "deploy" / "observability" / "dashboards").glob("*.json"))
+# Grafana's own variable: a window that holds a few scrapes of the mesh's Prometheus.
+RATE_INTERVAL = "2m"
+
+
+def panel_queries(path: pathlib.Path) -> list[tuple[str, str]]:
+    """(panel title, PromQL) of every target, with the dashboard's variables at their default values."""
+    board = json.loads(path.read_text())
+    values = {"$__rate_interval": RATE_INTERVAL}
+    for variable in board["templating"]["list"]:
+        if variable["type"] == "query":
+            values[f"${variable['name']}"] = variable["current"]["value"]
+    found = []
+    for panel in board["panels"]:
+        for target in panel["targets"]:
+            expr = target["expr"]
+            for name, value in sorted(values.items(), key=lambda item: -len(item[0])):
+                expr = expr.replace(name, value)
+            found.append((panel["title"], expr))
+    return found
+
+
+def test_the_dashboard_files_are_what_the_generator_writes():
+    assert {path.stem for path in DASHBOARDS} == {"mivaa-overview", "mivaa-pipeline", "mivaa-gateway", "mivaa-services"}
+    done = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "tools" / "make_dashboards.py"), "--check"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+
+
+async def test_every_panel_returns_data_from_the_mesh_prometheus(mesh, client):
+    if not mesh.monitored:
+        pytest.skip("Prometheus not installed: run `make prometheus`")
+    prometheus = mesh.prometheus
+    response = await client.upload_bytes(make_pdf("observatory", 2), "observatory.pdf")
+    async for _ in client.watch(response.job.name, timeout=300):
+        pass
+    assert (await client.search_chunks(page_phrase("observatory", 1), top_k=3)).hits
+    # Two scrapes after the work, so every rate has two samples that include it.
+    await asyncio.sleep(2 * SCRAPE_INTERVAL_S + 1)
+
+    empty, broken = [], []
+    for path in DASHBOARDS:
+        for title, expr in panel_queries(path):
+            try:
+                if not prometheus.query(expr):
+                    empty.append(f"{path.name}: {title}: {expr}")
+            except ValueError as error:
+                broken.append(f"{path.name}: {title}: {error}")
+    assert not broken, "\n".join(broken)
+    assert not empty, "\n".join(empty)
+    # The key figures `mivaa status` prints read the same Prometheus.
+    figures = "\n".join(key_figures(prometheus))
+    assert "succeeded" in figures
