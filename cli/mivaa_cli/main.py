@@ -172,8 +172,10 @@ def _print_metrics(mesh) -> None:
     if not mesh.monitored:
         print("prometheus   not installed (make prometheus): no metrics")
         return
+    certs, url = mesh.certs_dir, mesh.prometheus.url
+    print(f"prometheus   {url}")
     print(
-        f"prometheus   {mesh.prometheus.url}  (mTLS: --cert {mesh.certs_dir}/ops.pem --key {mesh.certs_dir}/ops-key.pem)"
+        f"  mTLS: curl --cacert {certs}/ca.pem --cert {certs}/ops.pem --key {certs}/ops-key.pem '{url}/api/v1/query?query=up'"
     )
     try:
         for line in key_figures(mesh.prometheus):

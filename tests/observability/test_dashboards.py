@@ -4,10 +4,14 @@ Prometheus after a little real work (an upload, a search) and returns data, with
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import pathlib
+import ssl
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -60,7 +64,8 @@ async def test_every_panel_returns_data_from_the_mesh_prometheus(mesh, client):
     for path in DASHBOARDS:
         for title, expr in panel_queries(path):
             try:
-                if not prometheus.query(expr):
+                values = [float(row["value"][1]) for row in prometheus.query(expr)]
+                if not any(value == value for value in values):  # none, or only NaN (0/0, no observation)
                     empty.append(f"{path.name}: {title}: {expr}")
             except ValueError as error:
                 broken.append(f"{path.name}: {title}: {error}")
@@ -69,3 +74,23 @@ async def test_every_panel_returns_data_from_the_mesh_prometheus(mesh, client):
     # The key figures `mivaa status` prints read the same Prometheus.
     figures = "\n".join(key_figures(prometheus))
     assert "succeeded" in figures
+
+
+def test_prometheus_scrapes_every_process_and_answers_only_mesh_certificates(mesh):
+    if not mesh.monitored:
+        pytest.skip("Prometheus not installed: run `make prometheus`")
+    up = {row["metric"]["process"]: row["value"][1] for row in mesh.prometheus.query("up")}
+    assert up == dict.fromkeys(mesh.metrics_ports(), "1")
+    # Its door: HTTPS on loopback, and a client without a certificate from the mesh CA gets nothing.
+    url = f"{mesh.prometheus.url}/api/v1/query?query=up"
+    with pytest.raises((ssl.SSLError, urllib.error.URLError, ConnectionError)):
+        urllib.request.urlopen(url, timeout=5, context=ssl._create_unverified_context())
+    with pytest.raises((urllib.error.URLError, ConnectionError, http.client.HTTPException)):
+        urllib.request.urlopen(url.replace("https:", "http:"), timeout=5)
+    listening = {
+        line.split()[1]
+        for table in ("/proc/net/tcp", "/proc/net/tcp6")
+        for line in pathlib.Path(table).read_text().splitlines()[1:]
+        if line.split()[3] == "0A" and int(line.split()[1].rsplit(":", 1)[1], 16) == mesh.ports.prometheus
+    }
+    assert listening == {f"0100007F:{mesh.ports.prometheus:04X}"}

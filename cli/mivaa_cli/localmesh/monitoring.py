@@ -135,7 +135,16 @@ class LocalPrometheus:
         ]
         process = start_process("prometheus", argv, log_dir=log_dir)
         wait_until(process, self.ready, 60, failure="was not ready")
+        # Up once every target has its first sample: a counter's later rise then shows in rate(),
+        # where work done before the first scrape would be hidden in that first value.
+        wait_until(process, lambda: self._scraped(len(targets)), 60, failure="did not scrape every target")
         return process
+
+    def _scraped(self, targets: int) -> bool:
+        try:
+            return len(self.query("up")) >= targets
+        except (OSError, ValueError):
+            return False
 
     def ready(self) -> bool:
         try:
@@ -171,7 +180,7 @@ KEY_FIGURES = {
     "pages/s (5 min)": "sum(rate(mivaa_pages_processed_total[5m]))",
     "search p95 s (5 min)": 'histogram_quantile(0.95, sum by (le) (rate(mivaa_rpc_duration_seconds_bucket{service="search",'
     ' method=~"SearchChunks|SearchImages"}[5m])))',
-    "server errors (5 min)": f'sum(increase(mivaa_rpc_errors_total{{code=~"{SERVER_ERROR_CODES}"}}[5m]))',
+    "server errors (5 min)": f'sum(increase(mivaa_rpc_errors_total{{code=~"{SERVER_ERROR_CODES}"}}[5m])) or vector(0)',
     "work queue pending": 'sum(mivaa_queue_messages{kind="pending"})',
     "targets up": "sum(up) / count(up)",
 }
@@ -181,7 +190,7 @@ def key_figures(prometheus: LocalPrometheus) -> list[str]:
     """`mivaa status`'s lines read from Prometheus: jobs by state since the mesh started, then KEY_FIGURES."""
     states = sorted(prometheus.query(JOBS_BY_STATE), key=lambda row: row["metric"].get("state", ""))
     jobs = ", ".join(f"{row['metric'].get('state')} {float(row['value'][1]):.0f}" for row in states) or "none yet"
-    lines = [f"jobs entered  {jobs}"]
+    lines = [f"jobs by state  {jobs}  (entered since the processes started)"]
     for name, promql in KEY_FIGURES.items():
         value = prometheus.value(promql)
         lines.append(f"{name:22} {'-' if value is None or value != value else f'{value:.3g}'}")

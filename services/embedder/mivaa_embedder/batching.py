@@ -152,6 +152,9 @@ class DynamicBatcher:
         self.max_wait_s = float(max_wait_ms) / 1000.0
         self.dimension = dimension
         self.name = name
+        # The model's series from the start, so its first batches already show in a rate.
+        metrics.BATCH_SIZE.labels(name)
+        metrics.MODEL_SECONDS.labels(name)
         self.result_type = result_type  # for empty() and concat(); see the module docstring
         # Lanes start on the event loop that uses them: interactive at start(), bulk at its first request.
         self._lanes: dict[bool, _Lane] = {}  # bulk? -> its lane
