@@ -22,12 +22,15 @@ SEARCH_METHODS = 'service="search", method=~"SearchChunks|SearchImages"'
 # (title, unit, [(expr, legend)]): a time series each.
 Panel = tuple[str, str, list[tuple[str, str]]]
 
+
+def calls_by(label: str, selector: str = "") -> str:
+    """Calls per second of the services' RPC metrics, summed by `label`."""
+    matcher = f"{{{selector}}}" if selector else ""
+    return f"sum by ({label}) (rate(mivaa_rpc_duration_seconds_count{matcher}[{RI}]))"
+
+
 OVERVIEW: list[Panel] = [
-    (
-        "Calls per second by service",
-        "reqps",
-        [(f"sum by (service) (rate(mivaa_rpc_duration_seconds_count[{RI}]))", "{{service}}")],
-    ),
+    ("Calls per second by service", "reqps", [(calls_by("service"), "{{service}}")]),
     (
         "Server error ratio (objective: under 0.1%)",
         "percentunit",
@@ -181,11 +184,7 @@ GATEWAY: list[Panel] = [
 
 SERVICE = 'service="$service"'
 SERVICES: list[Panel] = [
-    (
-        "Calls per second by method",
-        "reqps",
-        [(f"sum by (method) (rate(mivaa_rpc_duration_seconds_count{{{SERVICE}}}[{RI}]))", "{{method}}")],
-    ),
+    ("Calls per second by method", "reqps", [(calls_by("method", SERVICE), "{{method}}")]),
     (
         "Latency p50 / p95 / p99",
         "s",
