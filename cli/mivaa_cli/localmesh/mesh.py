@@ -95,7 +95,7 @@ class MeshPorts:
     worker_base: int = 50060
     metrics_base: int = 9464
     # The mesh's Prometheus (localmesh/monitoring.py): loopback, mTLS like every metrics endpoint.
-    prometheus: int = 9090
+    prometheus: int = 9490  # not 9090: a system Prometheus (Debian enables its service) may hold it
 
     @classmethod
     def free(cls) -> MeshPorts:
