@@ -368,6 +368,8 @@ class LocalMesh:
         try:
             self._start_nats()
             self.postgres.start()
+            if self.monitored:  # early: its first scrapes come while the services start
+                self._start_prometheus(wait=False)
             if self.llm:
                 self.processes["llm"] = start_mesh_llm(
                     self.state_dir, self.ports.llm, models_dir=self.models_dir, log_dir=self.log_dir
@@ -382,7 +384,7 @@ class LocalMesh:
                 self.start_service(f"worker-{index}")
             self._start_gateway()
             if self.monitored:
-                self._start_prometheus()
+                self.prometheus.wait_scraped(self.processes["prometheus"], self.metrics_ports())
         except BaseException:
             self.save()
             self.stop()
@@ -503,8 +505,11 @@ class LocalMesh:
             credentials=self.gateway_credentials(),
         )
 
-    def _start_prometheus(self) -> None:
-        self.processes["prometheus"] = self.prometheus.start(self.metrics_ports(), self.log_dir)
+    def _start_prometheus(self, wait: bool = True) -> None:
+        process = self.prometheus.start(self.metrics_ports(), self.log_dir)
+        self.processes["prometheus"] = process
+        if wait:
+            self.prometheus.wait_scraped(process, self.metrics_ports())
 
     def _max_upload_bytes(self) -> int:
         configured = self.extra_env.get("EXTRACTOR_MAX_UPLOAD_BYTES") or os.environ.get("EXTRACTOR_MAX_UPLOAD_BYTES")

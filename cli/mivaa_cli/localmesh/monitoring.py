@@ -135,14 +135,16 @@ class LocalPrometheus:
         ]
         process = start_process("prometheus", argv, log_dir=log_dir)
         wait_until(process, self.ready, 60, failure="was not ready")
-        # Up once every target has its first sample: a counter's later rise then shows in rate(),
-        # where work done before the first scrape would be hidden in that first value.
-        wait_until(process, lambda: self._scraped(len(targets)), 60, failure="did not scrape every target")
         return process
+
+    def wait_scraped(self, process: ManagedProcess, targets: dict[str, int], timeout: float = 60) -> None:
+        """Until every target has been scraped successfully: a counter's later rise then shows in rate(),
+        where work done before a target's first scrape would be hidden in that first value."""
+        wait_until(process, lambda: self._scraped(len(targets)), timeout, failure="did not scrape every target")
 
     def _scraped(self, targets: int) -> bool:
         try:
-            return len(self.query("up")) >= targets
+            return len(self.query("up == 1")) >= targets
         except (OSError, ValueError):
             return False
 
