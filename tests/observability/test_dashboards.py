@@ -94,3 +94,18 @@ def test_prometheus_scrapes_every_process_and_answers_only_mesh_certificates(mes
         if line.split()[3] == "0A" and int(line.split()[1].rsplit(":", 1)[1], 16) == mesh.ports.prometheus
     }
     assert listening == {f"0100007F:{mesh.ports.prometheus:04X}"}
+
+
+def test_a_killed_prometheus_comes_back_with_its_history(mesh):
+    """What the supervisor does for `mivaa up`: the same port and data folder, samples kept."""
+    if not mesh.monitored:
+        pytest.skip("Prometheus not installed: run `make prometheus`")
+    samples = 'count_over_time(up{job="envoy"}[1h])'
+    before = mesh.prometheus.value(samples)
+    assert before is not None and before >= 1
+    mesh.processes["prometheus"].kill()
+    mesh.restart_process("prometheus")
+    assert mesh.processes["prometheus"].alive()
+    after = mesh.prometheus.value(samples)
+    assert after is not None and after >= before
+    assert {row["value"][1] for row in mesh.prometheus.query("up")} == {"1"}
