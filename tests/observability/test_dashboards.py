@@ -7,6 +7,7 @@ import asyncio
 import http.client
 import json
 import pathlib
+import re
 import ssl
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from mivaa_cli.localmesh.monitoring import SCRAPE_INTERVAL_S, key_figures
+from mivaa_cli.localmesh.monitoring import SCRAPE_INTERVAL_S
 from tests.support.pdfs import make_pdf, page_phrase
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -71,9 +72,19 @@ async def test_every_panel_returns_data_from_the_mesh_prometheus(mesh, client):
                 broken.append(f"{path.name}: {title}: {error}")
     assert not broken, "\n".join(broken)
     assert not empty, "\n".join(empty)
-    # The key figures `mivaa status` prints read the same Prometheus.
-    figures = "\n".join(key_figures(prometheus))
-    assert "succeeded" in figures
+    # `mivaa status` prints the Prometheus URL and the key figures read from it.
+    status = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "mivaa_cli.main", "status", "--state-dir", str(mesh.state_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert f"prometheus   {prometheus.url}" in status.stdout
+    jobs = next(line for line in status.stdout.splitlines() if "jobs by state" in line)
+    assert re.search(r"(?<!_)succeeded [1-9]", jobs), status.stdout
+    assert "search p95 s (5 min)" in status.stdout and "metrics unavailable" not in status.stdout
 
 
 def test_prometheus_scrapes_every_process_and_answers_only_mesh_certificates(mesh):
