@@ -19,7 +19,8 @@ SERVER_ERRORS = 'code=~"INTERNAL|UNKNOWN|UNAVAILABLE|DEADLINE_EXCEEDED|DATA_LOSS
 RI = "$__rate_interval"
 SEARCH_METHODS = 'service="search", method=~"SearchChunks|SearchImages"'
 
-# (title, unit, [(expr, legend)]): a time series each.
+# (title, unit, [(expr, legend)]): a time series each. The queue gauges are max()ed, never summed: every
+# extractor API replica reports the same JetStream consumer.
 Panel = tuple[str, str, list[tuple[str, str]]]
 
 
@@ -58,7 +59,7 @@ OVERVIEW: list[Panel] = [
         "short",
         [("sum by (state) (increase(mivaa_jobs_total[1h]))", "{{state}}")],
     ),
-    ("Work queue pending", "short", [('sum by (consumer) (mivaa_queue_messages{kind="pending"})', "{{consumer}}")]),
+    ("Work queue pending", "short", [('max by (consumer) (mivaa_queue_messages{kind="pending"})', "{{consumer}}")]),
     ("Scrape targets up", "short", [("up", "{{process}}")]),
 ]
 
@@ -82,7 +83,7 @@ PIPELINE: list[Panel] = [
     (
         "Work queue: pending, ack-pending, redelivered",
         "short",
-        [("sum by (consumer, kind) (mivaa_queue_messages)", "{{consumer}} {{kind}}")],
+        [("max by (consumer, kind) (mivaa_queue_messages)", "{{consumer}} {{kind}}")],
     ),
     ("Oldest pending work item", "s", [("max by (consumer) (mivaa_queue_oldest_pending_age_seconds)", "{{consumer}}")]),
     (

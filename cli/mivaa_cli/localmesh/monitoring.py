@@ -183,7 +183,7 @@ KEY_FIGURES = {
     "search p95 s (5 min)": 'histogram_quantile(0.95, sum by (le) (rate(mivaa_rpc_duration_seconds_bucket{service="search",'
     ' method=~"SearchChunks|SearchImages"}[5m])))',
     "server errors (5 min)": f'sum(increase(mivaa_rpc_errors_total{{code=~"{SERVER_ERROR_CODES}"}}[5m])) or vector(0)',
-    "work queue pending": 'sum(mivaa_queue_messages{kind="pending"})',
+    "work queue pending": 'max(mivaa_queue_messages{kind="pending"})',
     "targets up": "sum(up) / count(up)",
 }
 
