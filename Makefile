@@ -12,7 +12,7 @@ SAMPLES := .cache/samples
 MIVAA := $(VENV)/bin/mivaa
 PYTEST_ARGS ?=
 
-.PHONY: help install console ocr export-venv models clip-tiny certs proto proto-check lint test demo up down status bench clean deploy-config
+.PHONY: help install console ocr prometheus export-venv models clip-tiny certs proto proto-check lint test demo up down status bench clean deploy-config
 
 help:
 	@echo "make demo    install everything, start the local mesh, ingest sample PDFs, search them"
@@ -36,6 +36,13 @@ $(VENV)/.installed: pyproject.toml $(addsuffix /pyproject.toml,$(MIVAA_DISTS))
 ocr: $(VENV)/.ocr-installed
 $(VENV)/.ocr-installed: $(VENV)/.installed requirements/ocr.txt tools/install_ocr.sh
 	bash tools/install_ocr.sh $(VENV)
+	touch $@
+
+## Prometheus and promtool from Debian (tools/install_prometheus.sh): `mivaa up` scrapes the mesh with it,
+## the alert-rule tests run promtool.
+prometheus: $(VENV)/.prometheus-installed
+$(VENV)/.prometheus-installed: $(VENV)/.installed tools/install_prometheus.sh
+	bash tools/install_prometheus.sh
 	touch $@
 
 ## The web console (console/): Debian's Chromium and npm ci (tools/install_console.sh), then the
@@ -105,13 +112,13 @@ deploy-config: install
 
 ## The test suite: real PostgreSQL, NATS, Envoy and model, started by fixtures on free ports.
 ## pytest's "no tests collected" (exit 5) is not a failure; every other non-zero exit is.
-test: install ocr models lint console
+test: install ocr prometheus models lint console
 	cd console && npm run test:unit
 	set +e; $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
 
 ## The whole mesh on this machine, sample PDFs ingested and searched.
-demo: install ocr models console
+demo: install ocr prometheus models console
 	$(PY) tools/make_samples.py $(SAMPLES)
 	$(MIVAA) up
 	$(MIVAA) ingest $(SAMPLES) $(wildcard ../shared/corpus/multicolumn.pdf ../shared/corpus/pdflatex-4-pages.pdf)
@@ -121,9 +128,11 @@ demo: install ocr models console
 	$(MIVAA) search "warning signs that an eruption is coming" -k 3
 	@echo; echo '$$ mivaa ask "what are the warning signs that an eruption is coming?"'
 	$(MIVAA) ask "what are the warning signs that an eruption is coming?"
+	@echo; echo '$$ mivaa status'
+	-$(MIVAA) status
 	@echo; echo "The mesh keeps running: try  $(MIVAA) search \"...\",  $(MIVAA) ask \"...\"  or  .venv/bin/grpcurl -cacert .mivaa/certs/ca.pem -H \"authorization: Bearer \$$(cat .mivaa/auth/dev-token)\" 127.0.0.1:8080 list;  stop it with  make down"
 
-up: install ocr models console
+up: install ocr prometheus models console
 	$(MIVAA) up
 
 down:

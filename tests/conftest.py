@@ -49,7 +49,7 @@ def mesh_models_dir(model_dir, tmp_path_factory) -> pathlib.Path:
 
 @pytest.fixture(scope="session")
 def mesh(model_dir, mesh_models_dir):
-    """The whole mesh as real processes on free ports: NATS, PostgreSQL, services, Envoy."""
+    """The whole mesh as real processes on free ports: NATS, PostgreSQL, services, Envoy, Prometheus."""
     from mivaa_cli.localmesh.mesh import LocalMesh, MeshPorts
 
     state_dir = pathlib.Path(tempfile.mkdtemp(prefix="mivaa-test-mesh-"))

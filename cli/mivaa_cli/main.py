@@ -116,6 +116,8 @@ def cmd_up(args) -> int:
     start_supervisor(mesh)
     remember_mesh(args.state_dir)
     print(f"mesh up: gateway (gRPC + grpc-web) at {mesh.gateway_address}; logs in {mesh.log_dir}")
+    if mesh.monitored:
+        print(f"prometheus at {mesh.prometheus.url} (mTLS, ops certificate); `mivaa status` prints its key figures")
     _print_console_url(mesh)
     return 0
 
@@ -159,7 +161,27 @@ def cmd_status(args) -> int:
         restarted = f"  restarted {restarts[name]}x" if restarts.get(name) else ""
         print(f"{name:12} {state}{restarted}")
     print(f"gateway      {mesh.gateway_address}")
+    _print_metrics(mesh)
     return 0 if all(state == "running" for state in status.values()) else 1
+
+
+def _print_metrics(mesh) -> None:
+    """The Prometheus URL and the key figures read from it."""
+    from mivaa_cli.localmesh.monitoring import key_figures
+
+    if not mesh.monitored:
+        print("prometheus   not installed (make prometheus): no metrics")
+        return
+    certs, url = mesh.certs_dir, mesh.prometheus.url
+    print(f"prometheus   {url}")
+    print(
+        f"  mTLS: curl --cacert {certs}/ca.pem --cert {certs}/ops.pem --key {certs}/ops-key.pem '{url}/api/v1/query?query=up'"
+    )
+    try:
+        for line in key_figures(mesh.prometheus):
+            print(f"  {line}")
+    except (OSError, ValueError) as error:
+        print(f"  metrics unavailable: {error}")
 
 
 # -- ingestion ------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from mivaa.ocr.v1 import ocr_service_pb2
 from mivaa.search.v1 import search_service_pb2
 from mivaa_platform.config import ServerSettings
 from mivaa_platform.interceptors import ServiceInterceptor
+from mivaa_platform.telemetry import initialize_rpc_series
 from mivaa_platform.tls import server_credentials
 
 log = logging.getLogger("mivaa.server")
@@ -96,6 +97,7 @@ class GrpcService:
     def add(self, register: Callable[[object, grpc.aio.Server], None], servicer: object, service_name: str) -> None:
         register(servicer, self.server)
         self._service_names.append(service_name)
+        initialize_rpc_series(self.label, service_name)
 
     async def start(self) -> int:
         names = sorted({*self._service_names, *PUBLIC_SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME})

@@ -22,7 +22,7 @@ from nats.js import api
 
 from mivaa.jobs.v1 import job_pb2
 from mivaa_cli.client import MeshClient
-from mivaa_cli.localmesh.mesh import _health_status
+from mivaa_cli.localmesh.health import health_status
 from mivaa_platform import messaging
 from mivaa_platform.config import ServerSettings
 from mivaa_platform.server import GrpcService
@@ -333,7 +333,7 @@ def _wait_health(mesh, service: str, wanted: int, timeout: float) -> float:
     deadline = time.monotonic() + timeout
     started = time.monotonic()
     while time.monotonic() < deadline:
-        if _health_status(f"127.0.0.1:{port}", credentials=mesh.ops_credentials()) == wanted:
+        if health_status(f"127.0.0.1:{port}", credentials=mesh.ops_credentials()) == wanted:
             return time.monotonic() - started
         time.sleep(0.3)
     raise AssertionError(f"{service} did not report {wanted} within {timeout:.0f}s")

@@ -22,16 +22,16 @@ import ssl
 import stat
 import sys
 import time
-import urllib.request
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 # Each service's settings module (dependency-free) is the only service code the mesh imports.
 from mivaa_answer.settings import PREFIX as ANSWER_PREFIX
 from mivaa_answer.settings import AnswerSettings
+from mivaa_cli.localmesh import monitoring
 from mivaa_cli.localmesh.bus import LocalBus
 from mivaa_cli.localmesh.certs import make_certs
+from mivaa_cli.localmesh.health import wait_serving
 from mivaa_cli.localmesh.llm import answer_llm_env, start_mesh_llm
 from mivaa_cli.localmesh.oidc import load_oidc
 from mivaa_cli.localmesh.postgres import LocalPostgres
@@ -94,6 +94,8 @@ class MeshPorts:
     llm: int = 8081
     worker_base: int = 50060
     metrics_base: int = 9464
+    # The mesh's Prometheus (localmesh/monitoring.py): loopback, mTLS like every metrics endpoint.
+    prometheus: int = 9490  # not 9090: a system Prometheus (Debian enables its service) may hold it
 
     @classmethod
     def free(cls) -> MeshPorts:
@@ -120,9 +122,6 @@ class MeshPorts:
 
 # Ports kept free above each base: the metrics endpoints (5 services, then workers) and the workers' ports.
 _PORT_BLOCK = 12
-# Each service's /metrics port: metrics_base + this (workers: metrics_base + _WORKER_METRICS + index).
-_METRICS_OFFSETS = {"embedder": 0, "search": 1, "extractor": 2, "ocr": 3, "answer": 4}
-_WORKER_METRICS = len(_METRICS_OFFSETS)
 
 
 def _tighten(path: pathlib.Path, keep: int = 0o700) -> None:
@@ -149,35 +148,6 @@ def ocr_available() -> bool:
     return importlib.util.find_spec("mivaa_ocr") is not None and importlib.util.find_spec("tesserocr") is not None
 
 
-def _health_status(address: str, service: str = "", credentials: grpc.ChannelCredentials | None = None) -> int:
-    channel = grpc.secure_channel(address, credentials) if credentials else grpc.insecure_channel(address)
-    with channel:
-        try:
-            response = health_pb2_grpc.HealthStub(channel).Check(  # type: ignore[attr-defined]  # the stub omits Check
-                health_pb2.HealthCheckRequest(service=service), timeout=2
-            )
-        except grpc.RpcError:
-            return health_pb2.HealthCheckResponse.UNKNOWN
-        return response.status
-
-
-def wait_serving(
-    process: ManagedProcess,
-    address: str,
-    service: str = "",
-    timeout: float = 120.0,
-    credentials: grpc.ChannelCredentials | None = None,
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if _health_status(address, service, credentials) == health_pb2.HealthCheckResponse.SERVING:
-            return
-        if not process.alive():
-            raise RuntimeError(f"{process.name} exited during start-up:\n{process.log_tail()}")
-        time.sleep(0.2)
-    raise RuntimeError(f"{process.name} was not SERVING after {timeout:.0f}s:\n{process.log_tail()}")
-
-
 class LocalMesh:
     def __init__(
         self,
@@ -189,6 +159,7 @@ class LocalMesh:
         extra_env: dict[str, str] | None = None,
         ocr: bool | None = None,
         llm: bool = False,
+        prometheus: bool | None = None,
     ):
         self.state_dir = state_dir.resolve()
         self.ports = ports or MeshPorts()
@@ -196,6 +167,8 @@ class LocalMesh:
         self.workers = workers
         self.ocr = ocr_available() if ocr is None else ocr
         self.llm = llm
+        self.monitored = monitoring.prometheus_available() if prometheus is None else prometheus
+        self.prometheus = monitoring.LocalPrometheus(self.state_dir, self.ports.prometheus, self.state_dir / "certs")
         self.extra_env = dict(extra_env or {})
         self.processes: dict[str, ManagedProcess] = {}
         self.postgres = LocalPostgres(self.state_dir / "postgres", self.ports.postgres)
@@ -213,7 +186,7 @@ class LocalMesh:
         )
 
     def ensure_certs(self) -> None:
-        make_certs(self.certs_dir, ("extractor", "search", "embedder", "ocr", "answer", "nats"))
+        make_certs(self.certs_dir, ("extractor", "search", "embedder", "ocr", "answer", "nats", "prometheus"))
 
     def ops_credentials(self) -> grpc.ChannelCredentials:
         """What ops tools (and the launcher's health checks) present to a service directly."""
@@ -279,25 +252,18 @@ class LocalMesh:
     # -- metrics ---------------------------------------------------------------------
     def metrics_ports(self) -> dict[str, int]:
         """Each Prometheus endpoint: the services' /metrics and Envoy's stats listener."""
-        ports = {name: self.ports.metrics_base + offset for name, offset in _METRICS_OFFSETS.items()}
-        if not self.ocr:
-            del ports["ocr"]
-        ports |= {f"worker-{index}": self.ports.metrics_base + _WORKER_METRICS + index for index in range(self.workers)}
-        return ports | {"envoy": self.ports.gateway_stats}
+        return monitoring.metrics_ports(
+            self.ports.metrics_base, ocr=self.ocr, workers=self.workers, envoy_stats=self.ports.gateway_stats
+        )
 
     def metrics_tls(self) -> ssl.SSLContext:
         """What a scraper presents: the ops certificate, from the mesh CA (the endpoints are mTLS)."""
-        context = ssl.create_default_context(cafile=str(self.ca_path))
-        context.load_cert_chain(self.certs_dir / "ops.pem", self.certs_dir / "ops-key.pem")
-        return context
+        return monitoring.client_tls(self.certs_dir)
 
     def scrape(self, port: int, timeout: float = 5.0) -> str:
         """One Prometheus endpoint's text, read as the mesh's own scraper."""
-        path = "/stats/prometheus" if port == self.ports.gateway_stats else "/metrics"
-        with urllib.request.urlopen(
-            f"https://127.0.0.1:{port}{path}", timeout=timeout, context=self.metrics_tls()
-        ) as response:
-            return response.read().decode()
+        path = monitoring.ENVOY_STATS_PATH if port == self.ports.gateway_stats else "/metrics"
+        return monitoring.scrape(f"https://127.0.0.1:{port}{path}", self.metrics_tls(), timeout)
 
     # -- environment of each service -------------------------------------------------
     # Built from each service's settings types (settings_env), so a renamed or retyped field
@@ -311,7 +277,7 @@ class LocalMesh:
             ServerSettings,
             prefix,
             port=self._service_port(name),
-            metrics_port=self._metrics_port(name),
+            metrics_port=monitoring.metrics_port(self.ports.metrics_base, name),
             log_level=log_level,
         )
         certificate = "extractor" if worker else name
@@ -332,11 +298,6 @@ class LocalMesh:
     def answer_llm_env(self) -> dict[str, str]:
         """With `llm`, the answer service's generator settings pointing at the mesh's LLM."""
         return answer_llm_env(self.state_dir, self.ports.llm) if self.llm else {}
-
-    def _metrics_port(self, name: str) -> int:
-        if name.startswith("worker-"):
-            return self.ports.metrics_base + _WORKER_METRICS + int(name.rsplit("-", 1)[1])
-        return self.ports.metrics_base + _METRICS_OFFSETS[name]
 
     def _embedder_env(self, name: str) -> dict[str, str]:
         return settings_env(EmbedderSettings, EMBEDDER_PREFIX, models_dir=str(self.models_dir))
@@ -407,6 +368,8 @@ class LocalMesh:
         try:
             self._start_nats()
             self.postgres.start()
+            if self.monitored:  # early: its first scrapes come while the services start
+                self._start_prometheus(wait=False)
             if self.llm:
                 self.processes["llm"] = start_mesh_llm(
                     self.state_dir, self.ports.llm, models_dir=self.models_dir, log_dir=self.log_dir
@@ -420,6 +383,8 @@ class LocalMesh:
             for index in range(self.workers):
                 self.start_service(f"worker-{index}")
             self._start_gateway()
+            if self.monitored:
+                self.prometheus.wait_scraped(self.processes["prometheus"], self.metrics_ports())
         except BaseException:
             self.save()
             self.stop()
@@ -481,7 +446,12 @@ class LocalMesh:
                 self.state_dir, self.ports.llm, models_dir=self.models_dir, log_dir=self.log_dir
             )
         else:
-            starters = {"postgres": self.postgres.start, "nats": self._start_nats, "envoy": self._start_gateway}
+            starters = {
+                "postgres": self.postgres.start,
+                "nats": self._start_nats,
+                "envoy": self._start_gateway,
+                "prometheus": self._start_prometheus,
+            }
             starters.get(name, lambda: self.start_service(name))()
         self.save()
 
@@ -535,6 +505,12 @@ class LocalMesh:
             credentials=self.gateway_credentials(),
         )
 
+    def _start_prometheus(self, wait: bool = True) -> None:
+        process = self.prometheus.start(self.metrics_ports(), self.log_dir)
+        self.processes["prometheus"] = process
+        if wait:
+            self.prometheus.wait_scraped(process, self.metrics_ports())
+
     def _max_upload_bytes(self) -> int:
         configured = self.extra_env.get("EXTRACTOR_MAX_UPLOAD_BYTES") or os.environ.get("EXTRACTOR_MAX_UPLOAD_BYTES")
         return int(configured) if configured else DEFAULT_MAX_UPLOAD_BYTES
@@ -542,6 +518,7 @@ class LocalMesh:
     def stop(self) -> None:
         order = [
             "supervisor",  # first, so nothing stopped here is started again
+            "prometheus",
             "envoy",
             "extractor",
             *sorted(n for n in self.processes if n.startswith("worker-")),
@@ -569,6 +546,7 @@ class LocalMesh:
             "workers": self.workers,
             "ocr": self.ocr,
             "llm": self.llm,
+            "prometheus": self.monitored,
             "processes": {name: {"pid": p.pid, "log": str(p.log_path)} for name, p in self.processes.items()},
         }
         write_private(self.state_dir / "state.json", json.dumps(state, indent=2))
@@ -586,6 +564,7 @@ class LocalMesh:
             workers=state["workers"],
             ocr=state.get("ocr", False),
             llm=state.get("llm", False),
+            prometheus=state.get("prometheus", False),
         )
         for name, info in state["processes"].items():
             mesh.processes[name] = ManagedProcess(name=name, pid=info["pid"], log_path=pathlib.Path(info["log"]))

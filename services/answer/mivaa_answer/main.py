@@ -17,6 +17,7 @@ from mivaa_answer.usecases.summarize import Summarize
 from mivaa_platform.channels import create_channel, wait_until_serving
 from mivaa_platform.config import ConfigError, ServerSettings, load_config
 from mivaa_platform.embedder_client import EmbedderClient
+from mivaa_platform.metrics import watch_pool
 from mivaa_platform.runtime import run_service
 from mivaa_platform.server import GrpcService
 from mivaa_platform.telemetry import start_metrics_server
@@ -66,6 +67,7 @@ async def amain() -> int:
     await wait_until_serving(search_channel, "mivaa.search.v1.SearchService")
     model_name = await embedder_client.resolve_model()
     store = await AnswerStore.open(settings.database_url, max_size=settings.pool_size)
+    watch_pool("answer", store.pool_stats)
     search = SearchClient(search_channel, timeout=settings.search_timeout_seconds)
     ranker = SentenceRanker(Embedder(embedder_client))
     extractive = ExtractiveGenerator(ranker, min_similarity=settings.min_relevance)

@@ -44,6 +44,10 @@ class AnswerStore:
     async def close(self) -> None:
         await self._pool.close()
 
+    def pool_stats(self) -> dict[str, int]:
+        """The connection pool's counts (pool_size, pool_available, requests_waiting, ...) for metrics."""
+        return self._pool.get_stats()
+
     async def ping(self) -> bool:
         async with self._connection() as conn:
             await conn.execute("SELECT 1")

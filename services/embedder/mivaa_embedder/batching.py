@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from mivaa_embedder import metrics
 from mivaa_embedder.text_model import EmbeddingBatch
 from mivaa_platform.errors import Internal, InvalidArgument, Unavailable
 
@@ -151,6 +152,9 @@ class DynamicBatcher:
         self.max_wait_s = float(max_wait_ms) / 1000.0
         self.dimension = dimension
         self.name = name
+        # The model's series from the start, so its first batches already show in a rate.
+        metrics.BATCH_SIZE.labels(name)
+        metrics.MODEL_SECONDS.labels(name)
         self.result_type = result_type  # for empty() and concat(); see the module docstring
         # Lanes start on the event loop that uses them: interactive at start(), bulk at its first request.
         self._lanes: dict[bool, _Lane] = {}  # bulk? -> its lane
@@ -247,6 +251,7 @@ class DynamicBatcher:
         loop = asyncio.get_running_loop()
         self.batches_run += 1
         self.max_batch_seen = max(self.max_batch_seen, len(texts))
+        metrics.BATCH_SIZE.labels(self.name).observe(len(texts))
         started = time.perf_counter()
         try:
             result = await loop.run_in_executor(executor, self._embed_fn, texts)
@@ -259,12 +264,14 @@ class DynamicBatcher:
             raise
         except Exception as exc:  # noqa: BLE001 - every waiting caller gets it
             self.model_seconds += time.perf_counter() - started
+            metrics.MODEL_SECONDS.labels(self.name).observe(time.perf_counter() - started)
             self.batch_errors += 1
             for item in live:
                 if not item.future.done():
                     item.future.set_exception(exc)
             return
         self.model_seconds += time.perf_counter() - started
+        metrics.MODEL_SECONDS.labels(self.name).observe(time.perf_counter() - started)
         self.texts_embedded += len(texts)
         offset = 0
         for item in live:

@@ -150,7 +150,9 @@ class ModelRegistry:
             model = await asyncio.to_thread(
                 OnnxTextEmbedder, self.models_dir / name, intra_op_threads=self.threads, precision=self.precision
             )
-            batcher = DynamicBatcher(model.embed, max_batch_texts=self.max_batch_texts, max_wait_ms=self.max_wait_ms)
+            batcher = DynamicBatcher(
+                model.embed, max_batch_texts=self.max_batch_texts, max_wait_ms=self.max_wait_ms, name=model.name
+            )
             batcher.start()
             self._text[model.name] = ServedTextModel(model, batcher)
             log.info(

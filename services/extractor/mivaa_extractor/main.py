@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import tempfile
 from functools import partial
 
 import grpc
@@ -13,12 +14,13 @@ from nats.aio.client import Client as NatsClient
 
 from mivaa.admin.v1 import admin_service_pb2_grpc
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
+from mivaa_extractor import metrics
 from mivaa_extractor.adapters.batch_store import BatchStore
 from mivaa_extractor.adapters.job_retention import run_retention
 from mivaa_extractor.adapters.job_store import JobStore
 from mivaa_extractor.adapters.ocr import OcrClient
 from mivaa_extractor.adapters.page_reader import PageReading, ProcessPageReader
-from mivaa_extractor.adapters.queue_status import WorkQueueInspector
+from mivaa_extractor.adapters.queue_status import WorkQueueInspector, export_queue_metrics
 from mivaa_extractor.adapters.search import SearchCatalog
 from mivaa_extractor.adapters.system_health import HealthTargets, SystemHealth
 from mivaa_extractor.adapters.tenant_usage import TenantUsageReader
@@ -43,6 +45,7 @@ from mivaa_platform import messaging
 from mivaa_platform.channels import create_channel, wait_until_serving
 from mivaa_platform.config import ConfigError, ServerSettings, load_config
 from mivaa_platform.embedder_client import EmbedderClient, ImageEmbedderClient
+from mivaa_platform.metrics import watch_volumes
 from mivaa_platform.runtime import run_service
 from mivaa_platform.server import GrpcService
 from mivaa_platform.telemetry import start_metrics_server
@@ -59,6 +62,8 @@ async def amain() -> int:
         raise ConfigError(f"EXTRACTOR_ROLES must name api and/or worker, got {','.join(settings.roles)!r}")
     _check_limits(settings)
     start_metrics_server(server_settings.metrics_port, server_settings.host, tls=server_settings)
+    metrics.initialize()
+    watch_volumes("extractor", {"scratch": settings.scratch_dir or tempfile.gettempdir()})
 
     service = GrpcService("extractor", server_settings)
     nc = await messaging.connect(
@@ -105,9 +110,10 @@ async def amain() -> int:
     await service.start()
 
     stop = asyncio.Event()
-    retention_task: asyncio.Task | None = None
+    background: list[asyncio.Task] = []
     if "api" in settings.roles:
-        retention_task = asyncio.create_task(run_retention(jobs, settings.job_retention_seconds, stop, batch_store))
+        background.append(asyncio.create_task(run_retention(jobs, settings.job_retention_seconds, stop, batch_store)))
+        background.append(asyncio.create_task(export_queue_metrics(WorkQueueInspector(js), stop)))
     worker_task: asyncio.Task | None = None
     page_extractor: PageExtractor | None = None
     entity_recognizer: EntityRecognizer | None = None
@@ -166,10 +172,10 @@ async def amain() -> int:
         if worker_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(worker_task, timeout=10)
-        if retention_task is not None:
-            retention_task.cancel()
+        for task in background:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await retention_task
+                await task
         if ingestor is not None:
             ingestor.close()
         if renderer is not None:

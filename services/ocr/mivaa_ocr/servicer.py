@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from mivaa.ocr.v1 import ocr_service_pb2 as pb
 from mivaa.ocr.v1 import ocr_service_pb2_grpc
+from mivaa_ocr import metrics
 from mivaa_ocr.engines.base_engine import Box
 from mivaa_ocr.errors import DOMAIN, engines_loading
 from mivaa_ocr.pool import OcrPool, PageResult, RecognizeOptions
@@ -27,6 +28,7 @@ def _box(box: Box) -> pb.BoundingBox:
 
 
 def _to_proto(result: PageResult) -> pb.PageResult:
+    metrics.page_recognized(result)  # every page answered goes through here
     return pb.PageResult(
         page_id=result.page_id,
         text=result.text,

@@ -10,6 +10,7 @@ from mivaa_platform import messaging
 from mivaa_platform.channels import create_channel, wait_until_serving
 from mivaa_platform.config import ServerSettings, load_config
 from mivaa_platform.embedder_client import EmbedderClient, ImageEmbedderClient
+from mivaa_platform.metrics import watch_pool
 from mivaa_platform.runtime import run_service
 from mivaa_platform.server import GrpcService
 from mivaa_platform.telemetry import start_metrics_server
@@ -43,6 +44,7 @@ async def amain() -> int:
     models = await embedder.list_models()
     dimension = next(m.dimension for m in models if m.name == model_name)
     store = await SearchStore.open(settings.database_url, dimension=dimension, max_size=settings.pool_size)
+    watch_pool("search", store.pool_stats)
     store.chunks.tuning = VectorTuning(settings.exact_scan_max_chunks, settings.hnsw_ef_search)
     upkeep = IndexUpkeep(store, settings.recall_probe_sample, on_rebuilt=INDEX_REBUILDS.inc)
     service.add(

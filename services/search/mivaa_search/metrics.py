@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge
 
+from mivaa_platform.metrics import DEFAULT_TENANT, tenant_label
+
 VECTOR_RECALL = Gauge(
     "mivaa_search_vector_recall_ratio",
     "Share of sampled chunks found among the 10 nearest by their own vector through the HNSW index "
@@ -11,3 +13,9 @@ VECTOR_RECALL = Gauge(
 )
 VECTOR_RECALL.set(float("nan"))
 INDEX_REBUILDS = Counter("mivaa_search_index_rebuilds_total", "Rebuilds of the chunk vector index by maintenance.")
+SEARCHES = Counter("mivaa_tenant_searches_total", "Searches (chunks and images), by tenant.", ["tenant"])
+SEARCHES.labels(tenant_label(DEFAULT_TENANT))
+
+
+def searched(tenant: str) -> None:
+    SEARCHES.labels(tenant_label(tenant)).inc()

@@ -13,6 +13,7 @@ from mivaa_platform.errors import InvalidArgument
 from mivaa_platform.tenancy import tenant_from_metadata
 from mivaa_search.export import json_object_with_array
 from mivaa_search.intelligence_servicer import DocumentIntelligenceMethods
+from mivaa_search.metrics import searched
 from mivaa_search.names import DOMAIN, document_id, image_ref
 from mivaa_search.search_protos import chunk_query, results_to_proto
 from mivaa_search.store import DocumentRecord, ImageInfo, NewDocument, SearchFilter
@@ -240,6 +241,7 @@ class SearchServicer(DocumentIntelligenceMethods):
 
     async def SearchImages(self, request: pb.SearchImagesRequest, context) -> pb.SearchImagesResponse:
         tenant = tenant_of(context)
+        searched(tenant)
         kind = request.WhichOneof("query")
         hits, model = await self._search.images(
             request.top_k,
@@ -286,7 +288,9 @@ class SearchServicer(DocumentIntelligenceMethods):
             )
 
     async def SearchChunks(self, request: pb.SearchChunksRequest, context) -> pb.SearchChunksResponse:
-        results = await self._search.chunks(chunk_query(request), tenant=tenant_of(context))
+        tenant = tenant_of(context)
+        searched(tenant)
+        results = await self._search.chunks(chunk_query(request), tenant=tenant)
         return results_to_proto(results)
 
 

@@ -27,6 +27,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import KeyWrongLastSequenceError, NotFoundError
 
 from mivaa.jobs.v1 import job_pb2
+from mivaa_extractor import metrics
 from mivaa_extractor.adapters.job_keys import (
     KEY_SUBJECT_PREFIX,
     KV_STREAM,
@@ -101,6 +102,7 @@ class JobStore:
         job.update_time.CopyFrom(job.create_time)
         key = job_key(job_tenant(job), job_id_from_name(job.name))
         revision = await kv.create(key, _record(job), validate_keys=False)
+        metrics.job_changed(None, job)
         await self._publish(job, revision)
         return job
 
@@ -174,6 +176,7 @@ class JobStore:
             key, job, revision = await self._locate(job_id, tenant)
             if is_terminal(job) and not finished_too:
                 return job
+            before = job.state
             if change(job) is False:
                 return job
             job.update_time.CopyFrom(now_timestamp())
@@ -181,6 +184,7 @@ class JobStore:
                 new_revision = await kv.update(key, _record(job), last=revision, validate_keys=False)
             except KeyWrongLastSequenceError:
                 continue
+            metrics.job_changed(before, job)
             await self._publish(job, new_revision)
             return job
 

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import logging
 
 from google.protobuf import duration_pb2
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from mivaa.admin.v1 import admin_service_pb2 as admin_pb
+from mivaa_extractor import metrics
 from mivaa_extractor.jobs import DOMAIN
 from mivaa_platform.bus_errors import bus_errors
+from mivaa_platform.errors import MivaaError
 from mivaa_platform.messaging import WORK_CONSUMER, WORK_STREAM
 
 # The queues the mesh works from: (stream, durable consumer). OCR is called over gRPC, not queued.
 WORK_QUEUES = ((WORK_STREAM, WORK_CONSUMER),)
+log = logging.getLogger(__name__)
 
 
 class WorkQueueInspector:
@@ -57,3 +63,23 @@ class WorkQueueInspector:
             waited = dt.datetime.now(dt.UTC) - message.time
             age.FromTimedelta(max(waited, dt.timedelta(0)))
         return age
+
+
+# How often the API reads the work queue's state into its metrics (a scrape then reads the last).
+QUEUE_METRICS_SECONDS = 5.0
+
+
+async def export_queue_metrics(inspector: WorkQueueInspector, stop: asyncio.Event) -> None:
+    """Keeps mivaa_queue_* (pending, ack-pending, redelivered, oldest age per consumer) current until `stop`."""
+    while not stop.is_set():
+        try:
+            for status in await inspector.statuses():
+                labels = (status.stream, status.consumer)
+                metrics.QUEUE.labels(*labels, "pending").set(status.pending)
+                metrics.QUEUE.labels(*labels, "ack_pending").set(status.in_flight)
+                metrics.QUEUE.labels(*labels, "redelivered").set(status.redelivered)
+                metrics.QUEUE_OLDEST.labels(*labels).set(status.oldest_pending_age.ToTimedelta().total_seconds())
+        except MivaaError:
+            log.debug("work queue state unavailable; metrics keep their last values", exc_info=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=QUEUE_METRICS_SECONDS)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from mivaa.jobs.v1 import job_pb2
+from mivaa_extractor import metrics
 from mivaa_extractor.api.upload_validation import UploadValidator
 from mivaa_extractor.extraction.validation import PdfInfo, check_signature, over_limit
 from mivaa_extractor.jobs import DOMAIN, new_job_id
@@ -177,6 +178,7 @@ class Ingestor:
         except BaseException as failure:
             await self._undo(document, job, created=created, tenant=request.tenant, failure=failure)
             raise
+        metrics.document_stored(request.tenant, len(data))
         return UploadResult(document=document, job=job, created=True)
 
     async def _undo(

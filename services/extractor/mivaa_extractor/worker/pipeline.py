@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from mivaa.jobs.v1 import job_pb2
+from mivaa_extractor import metrics
 from mivaa_extractor.extraction.chunking import Chunker, TextChunk
 from mivaa_extractor.extraction.structure.furniture import FurnitureDetector
 from mivaa_extractor.extraction.structure.model import DocumentInfo, ExtractedImage, FontProfile, PageLayout
@@ -216,6 +217,7 @@ class DocumentPipeline:
             for page in batch:
                 await settle(furniture.push(page))
                 progress.pages_done += 1
+            metrics.pages_processed(task_tenant(task), len(batch))
             await heartbeat()
             now = time.monotonic()
             if now - last_report >= self.settings.progress_interval_seconds:

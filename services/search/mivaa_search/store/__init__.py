@@ -115,6 +115,10 @@ class SearchStore:
     async def close(self) -> None:
         await self._pool.close()
 
+    def pool_stats(self) -> dict[str, int]:
+        """The connection pool's counts (pool_size, pool_available, requests_waiting, ...) for metrics."""
+        return self._pool.get_stats()
+
     async def ping(self) -> bool:
         """True when a pooled connection answers a trivial query within two seconds (health)."""
         async with self._pool.connection(timeout=2.0) as conn:
