@@ -2,8 +2,8 @@
 with backoff recorded as deliveries, refused targets, scopes and tenants.
 
 The test mesh allows loopback and plain-HTTP targets (tests/conftest.py); private ranges stay
-refused. Broken PDFs are refused at upload (no job), so a failed job is injected as a worker
-records a failure (tests.e2e.test_admin_api.inject_failure): its job event is the real one.
+refused. A PDF that cannot be read at all is refused at upload (no job, no event); the failing job
+here is a PDF whose only page has no text and is too large to read (every page fails: FAILED).
 """
 
 from __future__ import annotations
@@ -13,17 +13,32 @@ import json
 import uuid
 
 import grpc
+import pymupdf
 import pytest
 
+from mivaa.jobs.v1 import job_pb2
 from mivaa.webhooks.v1 import webhook_service_pb2 as pb
 from mivaa_cli.client import MeshClient
 from mivaa_extractor.webhooks.signing import SIGNATURE_HEADER, verify
 from mivaa_platform.grpc_errors import error_info
-from tests.e2e.test_admin_api import inject_failure
 from tests.support.pdfs import make_pdf
 from tests.support.webhook_receiver import receiving
 
 BOTH = [pb.WEBHOOK_EVENT_TYPE_JOB_SUCCEEDED, pb.WEBHOOK_EVENT_TYPE_JOB_FAILED]
+
+
+def unreadable_pdf() -> bytes:
+    """A valid PDF whose one page is a picture without a text layer (a scan) 200 inches square:
+    beyond OCR's pixel budget even at its lowest resolution, so no page can be read."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=14400, height=14400)
+    picture = pymupdf.Pixmap(pymupdf.csGRAY, pymupdf.IRect(0, 0, 64, 64), False)
+    picture.clear_with(128)
+    page.insert_image(page.rect, stream=picture.tobytes("png"))
+    try:
+        return doc.tobytes()
+    finally:
+        doc.close()
 
 
 def caller(mesh, tenant: str, scopes=("read", "write")) -> MeshClient:
@@ -70,10 +85,10 @@ async def test_signed_posts_when_a_job_succeeds_and_when_one_fails(mesh):
             ok = await client.upload_bytes(make_pdf("webhook ok", 1), "ok.pdf")
             await client.wait_for_job(ok.job.name, timeout=120)
             succeeded = await asyncio.to_thread(receiver.wait_for, "/events", 1)
-            failing = await client.upload_bytes(make_pdf("webhook failing", 1), "failing.pdf")
-            await client.wait_for_job(failing.job.name, timeout=120)
-            await inject_failure(mesh, failing.job.name, tenant, "PDF_UNREADABLE")
-            posts = await asyncio.to_thread(receiver.wait_for, "/events", 3)  # ok, failing's success, its failure
+            failing = await client.upload_bytes(unreadable_pdf(), "unreadable.pdf")
+            finished = await client.wait_for_job(failing.job.name, timeout=120)
+            assert finished.state == job_pb2.JOB_STATE_FAILED, finished
+            posts = await asyncio.to_thread(receiver.wait_for, "/events", 2)
             await client.webhooks.DeleteWebhook(pb.DeleteWebhookRequest(name=created.webhook.name), timeout=30)
 
     bodies = [json.loads(post.body) for post in posts]
@@ -81,7 +96,7 @@ async def test_signed_posts_when_a_job_succeeds_and_when_one_fails(mesh):
     assert ("job.succeeded", ok.job.name) in by_kind
     assert ("job.failed", failing.job.name) in by_kind
     failed = next(body for body in bodies if body["type"] == "job.failed")
-    assert failed["tenant"] == tenant and failed["job"]["error"]["reason"] == "PDF_UNREADABLE"
+    assert failed["tenant"] == tenant and failed["job"]["error"]["reason"] == "NO_PAGE_EXTRACTED"
     for post in [*succeeded, *posts]:
         assert verify(created.secret, post.headers[SIGNATURE_HEADER], post.body)
         assert not verify("another-secret-of-length", post.headers[SIGNATURE_HEADER], post.body)
