@@ -13,6 +13,7 @@ import json
 import uuid
 
 import grpc
+import nats
 import pymupdf
 import pytest
 
@@ -21,6 +22,7 @@ from mivaa.webhooks.v1 import webhook_service_pb2 as pb
 from mivaa_cli.client import MeshClient
 from mivaa_extractor.webhooks.signing import SIGNATURE_HEADER, verify
 from mivaa_platform.grpc_errors import error_info
+from mivaa_platform.messaging import WEBHOOKS_BUCKET
 from tests.support.pdfs import make_pdf
 from tests.support.webhook_receiver import receiving
 
@@ -65,6 +67,17 @@ async def refused(call, code: grpc.StatusCode, reason: str) -> str:
     return failure.value.details() or ""
 
 
+async def stored_record(mesh, tenant: str, name: str) -> bytes:
+    """The webhook's record as it sits in the KV bucket (read with the extractor's own NATS user)."""
+    nc = await nats.connect(**mesh.nats_settings("extractor").connect_options())
+    try:
+        kv = await nc.jetstream().key_value(WEBHOOKS_BUCKET)
+        entry = await kv.get(f"{tenant}.{name.removeprefix('webhooks/')}", validate_keys=False)
+        return entry.value or b""
+    finally:
+        await nc.close()
+
+
 async def deliveries(client: MeshClient, name: str) -> list[pb.WebhookDelivery]:
     response = await client.webhooks.ListWebhookDeliveries(
         pb.ListWebhookDeliveriesRequest(parent=name, page_size=100), timeout=30
@@ -81,6 +94,7 @@ async def test_signed_posts_when_a_job_succeeds_and_when_one_fails(mesh):
             listed = (await client.webhooks.ListWebhooks(pb.ListWebhooksRequest(), timeout=30)).webhooks
             assert [w.name for w in listed] == [created.webhook.name]
             assert created.secret not in str(listed), "the secret is never returned after creation"
+            assert created.secret.encode() not in await stored_record(mesh, tenant, created.webhook.name)
 
             ok = await client.upload_bytes(make_pdf("webhook ok", 1), "ok.pdf")
             await client.wait_for_job(ok.job.name, timeout=120)

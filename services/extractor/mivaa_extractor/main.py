@@ -108,7 +108,7 @@ async def amain() -> int:
             "mivaa.extractor.v1.ExtractorService",
         )
         channels += _add_admin_service(service, settings, ingestor, jobs, nc, search_channel, embedder_channel, tls)
-        dispatcher = _add_webhook_service(service, settings, js)
+        dispatcher = _add_webhook_service(service, settings, js, task_sealer)
         await ingestor.warm_up()
         await renderer.warm_up()
     await service.start()
@@ -241,7 +241,9 @@ def _add_admin_service(
     return [channel for channel in extra.values() if channel is not None]
 
 
-def _add_webhook_service(service: GrpcService, settings: ExtractorSettings, js) -> WebhookDispatcher:
+def _add_webhook_service(
+    service: GrpcService, settings: ExtractorSettings, js, sealer: TaskSealer
+) -> WebhookDispatcher:
     """WebhookService beside the upload API, and the dispatcher that delivers job events to it."""
     targets = TargetPolicy(
         max_uri_chars=settings.webhook_max_uri_chars,
@@ -255,7 +257,7 @@ def _add_webhook_service(service: GrpcService, settings: ExtractorSettings, js) 
         max_backoff_seconds=settings.webhook_max_backoff_seconds,
         timeout_seconds=settings.webhook_timeout_seconds,
     )
-    store = WebhookStore(js)
+    store = WebhookStore(js, sealer)  # secrets sealed at rest with the task key
     service.add(
         webhook_service_pb2_grpc.add_WebhookServiceServicer_to_server,
         WebhookServicer(store, WebhookLimits(per_tenant=settings.webhook_max_per_tenant, targets=targets)),

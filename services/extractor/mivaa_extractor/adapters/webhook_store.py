@@ -16,6 +16,7 @@ from nats.js import JetStreamContext
 from mivaa.webhooks.v1 import webhook_service_pb2 as pb
 from mivaa_extractor.adapters.job_keys import job_key, live_keys, page_after_id, read_entry
 from mivaa_extractor.jobs import DOMAIN
+from mivaa_extractor.task_seal import TaskSealer
 from mivaa_extractor.webhooks.subscriptions import check_webhook_id, webhook_id_from_name, webhook_not_found
 from mivaa_platform.errors import ResourceExhausted
 from mivaa_platform.limits import check_bus_record
@@ -27,8 +28,9 @@ DELIVERY_PAGES = PageSizes(default=50, maximum=500)
 
 
 class WebhookStore:
-    def __init__(self, js: JetStreamContext):
+    def __init__(self, js: JetStreamContext, sealer: TaskSealer):
         self._js = js
+        self._sealer = sealer
         self._buckets: dict = {}
 
     async def _bucket(self, name: str):
@@ -46,7 +48,10 @@ class WebhookStore:
                 f"A tenant may have at most {max_per_tenant} webhooks; delete one first.",
                 domain=DOMAIN,
             )
-        data = record.SerializeToString()
+        stored = pb.WebhookRecord(
+            webhook=record.webhook, sealed_secret=self._sealer.seal(record.secret, _seal_binding(record.webhook))
+        )
+        data = stored.SerializeToString()
         check_bus_record(len(data), what="webhook", domain=DOMAIN)
         kv = await self._bucket(WEBHOOKS_BUCKET)
         key = job_key(tenant, webhook_id_from_name(record.webhook.name))
@@ -71,7 +76,13 @@ class WebhookStore:
         if entry is None:
             return None
         record = pb.WebhookRecord.FromString(entry[0])
-        return record if record.webhook.tenant == tenant else None
+        if record.webhook.tenant != tenant:
+            return None
+        # A secret sealed under another key (a rotated EXTRACTOR_TASK_KEY_FILE) stays empty:
+        # its deliveries fail with that reason until the webhook is made again.
+        record.secret = self._sealer.open(record.sealed_secret, _seal_binding(record.webhook)) or ""
+        record.ClearField("sealed_secret")
+        return record
 
     async def subscribers(self, tenant: str) -> builtins.list[pb.WebhookRecord]:
         """Every webhook of the tenant, secrets included (for delivery only)."""
@@ -120,6 +131,11 @@ class WebhookStore:
             if entry is not None:
                 page.append(pb.WebhookDelivery.FromString(entry[0]))
         return page, next_token
+
+
+def _seal_binding(webhook: pb.Webhook) -> bytes:
+    """What a sealed secret belongs to: moved to another webhook or tenant, it no longer opens."""
+    return f"mivaa-webhook-v1\n{webhook.tenant}\n{webhook.name}".encode()
 
 
 def _page(

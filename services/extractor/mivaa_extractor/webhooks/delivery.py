@@ -106,6 +106,8 @@ class Deliverer:
         self, record: pb.WebhookRecord, event: WebhookEvent, body: bytes, attempt: int
     ) -> tuple[int, str, bool]:
         """(status code, error in words or "", whether no later attempt can succeed)."""
+        if not record.secret:
+            return 0, "the webhook's secret cannot be opened (the server's key changed); create it again", True
         try:
             target = parse_target(record.webhook.uri, self._targets)
             addresses = await resolve_target(target, self._targets)

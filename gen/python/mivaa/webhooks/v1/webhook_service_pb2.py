@@ -25,39 +25,39 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'mivaa/webhooks/v1/webhook_service.proto\x12\x11mivaa.webhooks.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb4\x01\n\x07Webhook\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03uri\x18\x02 \x01(\t\x12\x38\n\x0b\x65vent_types\x18\x03 \x03(\x0e\x32#.mivaa.webhooks.v1.WebhookEventType\x12\x13\n\x0bsecret_hint\x18\x04 \x01(\t\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06tenant\x18\x06 \x01(\t\"L\n\rWebhookRecord\x12+\n\x07webhook\x18\x01 \x01(\x0b\x32\x1a.mivaa.webhooks.v1.Webhook\x12\x0e\n\x06secret\x18\x02 \x01(\t\"S\n\x14\x43reateWebhookRequest\x12+\n\x07webhook\x18\x01 \x01(\x0b\x32\x1a.mivaa.webhooks.v1.Webhook\x12\x0e\n\x06secret\x18\x02 \x01(\t\"T\n\x15\x43reateWebhookResponse\x12+\n\x07webhook\x18\x01 \x01(\x0b\x32\x1a.mivaa.webhooks.v1.Webhook\x12\x0e\n\x06secret\x18\x02 \x01(\t\"<\n\x13ListWebhooksRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"]\n\x14ListWebhooksResponse\x12,\n\x08webhooks\x18\x01 \x03(\x0b\x32\x1a.mivaa.webhooks.v1.Webhook\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"$\n\x14\x44\x65leteWebhookRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteWebhookResponse\"\x93\x02\n\x0fWebhookDelivery\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\x37\n\nevent_type\x18\x03 \x01(\x0e\x32#.mivaa.webhooks.v1.WebhookEventType\x12\x0b\n\x03job\x18\x04 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x05 \x01(\x05\x12\x33\n\x07outcome\x18\x06 \x01(\x0e\x32\".mivaa.webhooks.v1.DeliveryOutcome\x12\x13\n\x0bstatus_code\x18\x07 \x01(\x05\x12\r\n\x05\x65rror\x18\x08 \x01(\t\x12\x30\n\x0c\x61ttempt_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"U\n\x1cListWebhookDeliveriesRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"p\n\x1dListWebhookDeliveriesResponse\x12\x36\n\ndeliveries\x18\x01 \x03(\x0b\x32\".mivaa.webhooks.v1.WebhookDelivery\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x7f\n\x10WebhookEventType\x12\"\n\x1eWEBHOOK_EVENT_TYPE_UNSPECIFIED\x10\x00\x12$\n WEBHOOK_EVENT_TYPE_JOB_SUCCEEDED\x10\x01\x12!\n\x1dWEBHOOK_EVENT_TYPE_JOB_FAILED\x10\x02*\x8f\x01\n\x0f\x44\x65liveryOutcome\x12 \n\x1c\x44\x45LIVERY_OUTCOME_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x44\x45LIVERY_OUTCOME_DELIVERED\x10\x01\x12\x1d\n\x19\x44\x45LIVERY_OUTCOME_RETRYING\x10\x02\x12\x1b\n\x17\x44\x45LIVERY_OUTCOME_FAILED\x10\x03\x32\xb5\x03\n\x0eWebhookService\x12\x62\n\rCreateWebhook\x12\'.mivaa.webhooks.v1.CreateWebhookRequest\x1a(.mivaa.webhooks.v1.CreateWebhookResponse\x12_\n\x0cListWebhooks\x12&.mivaa.webhooks.v1.ListWebhooksRequest\x1a\'.mivaa.webhooks.v1.ListWebhooksResponse\x12\x62\n\rDeleteWebhook\x12\'.mivaa.webhooks.v1.DeleteWebhookRequest\x1a(.mivaa.webhooks.v1.DeleteWebhookResponse\x12z\n\x15ListWebhookDeliveries\x12/.mivaa.webhooks.v1.ListWebhookDeliveriesRequest\x1a\x30.mivaa.webhooks.v1.ListWebhookDeliveriesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'mivaa/webhooks/v1/webhook_service.proto\x12\x11mivaa.webhooks.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb4\x01\n\x07Webhook\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03uri\x18\x02 \x01(\t\x12\x38\n\x0b\x65vent_types\x18\x03 \x03(\x0e\x32#.mivaa.webhooks.v1.WebhookEventType\x12\x13\n\x0bsecret_hint\x18\x04 \x01(\t\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06tenant\x18\x06 \x01(\t\"c\n\rWebhookRecord\x12+\n\x07webhook\x18\x01 \x01(\x0b\x32\x1a.mivaa.webhooks.v1.Webhook\x12\x0e\n\x06secret\x18\x02 \x01(\t\x12\x15\n\rsealed_secret\x18\x03 \x01(\x0c\"S\n\x14\x43reateWebhookRequest\x12+\n\x07webhook\x18\x01 \x01(\x0b\x32\x1a.mivaa.webhooks.v1.Webhook\x12\x0e\n\x06secret\x18\x02 \x01(\t\"T\n\x15\x43reateWebhookResponse\x12+\n\x07webhook\x18\x01 \x01(\x0b\x32\x1a.mivaa.webhooks.v1.Webhook\x12\x0e\n\x06secret\x18\x02 \x01(\t\"<\n\x13ListWebhooksRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"]\n\x14ListWebhooksResponse\x12,\n\x08webhooks\x18\x01 \x03(\x0b\x32\x1a.mivaa.webhooks.v1.Webhook\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"$\n\x14\x44\x65leteWebhookRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteWebhookResponse\"\x93\x02\n\x0fWebhookDelivery\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\x37\n\nevent_type\x18\x03 \x01(\x0e\x32#.mivaa.webhooks.v1.WebhookEventType\x12\x0b\n\x03job\x18\x04 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x05 \x01(\x05\x12\x33\n\x07outcome\x18\x06 \x01(\x0e\x32\".mivaa.webhooks.v1.DeliveryOutcome\x12\x13\n\x0bstatus_code\x18\x07 \x01(\x05\x12\r\n\x05\x65rror\x18\x08 \x01(\t\x12\x30\n\x0c\x61ttempt_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"U\n\x1cListWebhookDeliveriesRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"p\n\x1dListWebhookDeliveriesResponse\x12\x36\n\ndeliveries\x18\x01 \x03(\x0b\x32\".mivaa.webhooks.v1.WebhookDelivery\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x7f\n\x10WebhookEventType\x12\"\n\x1eWEBHOOK_EVENT_TYPE_UNSPECIFIED\x10\x00\x12$\n WEBHOOK_EVENT_TYPE_JOB_SUCCEEDED\x10\x01\x12!\n\x1dWEBHOOK_EVENT_TYPE_JOB_FAILED\x10\x02*\x8f\x01\n\x0f\x44\x65liveryOutcome\x12 \n\x1c\x44\x45LIVERY_OUTCOME_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x44\x45LIVERY_OUTCOME_DELIVERED\x10\x01\x12\x1d\n\x19\x44\x45LIVERY_OUTCOME_RETRYING\x10\x02\x12\x1b\n\x17\x44\x45LIVERY_OUTCOME_FAILED\x10\x03\x32\xb5\x03\n\x0eWebhookService\x12\x62\n\rCreateWebhook\x12\'.mivaa.webhooks.v1.CreateWebhookRequest\x1a(.mivaa.webhooks.v1.CreateWebhookResponse\x12_\n\x0cListWebhooks\x12&.mivaa.webhooks.v1.ListWebhooksRequest\x1a\'.mivaa.webhooks.v1.ListWebhooksResponse\x12\x62\n\rDeleteWebhook\x12\'.mivaa.webhooks.v1.DeleteWebhookRequest\x1a(.mivaa.webhooks.v1.DeleteWebhookResponse\x12z\n\x15ListWebhookDeliveries\x12/.mivaa.webhooks.v1.ListWebhookDeliveriesRequest\x1a\x30.mivaa.webhooks.v1.ListWebhookDeliveriesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mivaa.webhooks.v1.webhook_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_WEBHOOKEVENTTYPE']._serialized_start=1226
-  _globals['_WEBHOOKEVENTTYPE']._serialized_end=1353
-  _globals['_DELIVERYOUTCOME']._serialized_start=1356
-  _globals['_DELIVERYOUTCOME']._serialized_end=1499
+  _globals['_WEBHOOKEVENTTYPE']._serialized_start=1249
+  _globals['_WEBHOOKEVENTTYPE']._serialized_end=1376
+  _globals['_DELIVERYOUTCOME']._serialized_start=1379
+  _globals['_DELIVERYOUTCOME']._serialized_end=1522
   _globals['_WEBHOOK']._serialized_start=96
   _globals['_WEBHOOK']._serialized_end=276
   _globals['_WEBHOOKRECORD']._serialized_start=278
-  _globals['_WEBHOOKRECORD']._serialized_end=354
-  _globals['_CREATEWEBHOOKREQUEST']._serialized_start=356
-  _globals['_CREATEWEBHOOKREQUEST']._serialized_end=439
-  _globals['_CREATEWEBHOOKRESPONSE']._serialized_start=441
-  _globals['_CREATEWEBHOOKRESPONSE']._serialized_end=525
-  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=527
-  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=587
-  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=589
-  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=682
-  _globals['_DELETEWEBHOOKREQUEST']._serialized_start=684
-  _globals['_DELETEWEBHOOKREQUEST']._serialized_end=720
-  _globals['_DELETEWEBHOOKRESPONSE']._serialized_start=722
-  _globals['_DELETEWEBHOOKRESPONSE']._serialized_end=745
-  _globals['_WEBHOOKDELIVERY']._serialized_start=748
-  _globals['_WEBHOOKDELIVERY']._serialized_end=1023
-  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_start=1025
-  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_end=1110
-  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_start=1112
-  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_end=1224
-  _globals['_WEBHOOKSERVICE']._serialized_start=1502
-  _globals['_WEBHOOKSERVICE']._serialized_end=1939
+  _globals['_WEBHOOKRECORD']._serialized_end=377
+  _globals['_CREATEWEBHOOKREQUEST']._serialized_start=379
+  _globals['_CREATEWEBHOOKREQUEST']._serialized_end=462
+  _globals['_CREATEWEBHOOKRESPONSE']._serialized_start=464
+  _globals['_CREATEWEBHOOKRESPONSE']._serialized_end=548
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=550
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=610
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=612
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=705
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_start=707
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_end=743
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_start=745
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_end=768
+  _globals['_WEBHOOKDELIVERY']._serialized_start=771
+  _globals['_WEBHOOKDELIVERY']._serialized_end=1046
+  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_start=1048
+  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_end=1133
+  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_start=1135
+  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_end=1247
+  _globals['_WEBHOOKSERVICE']._serialized_start=1525
+  _globals['_WEBHOOKSERVICE']._serialized_end=1962
 # @@protoc_insertion_point(module_scope)

@@ -47,12 +47,14 @@ class Webhook(_message.Message):
     def __init__(self, name: _Optional[str] = ..., uri: _Optional[str] = ..., event_types: _Optional[_Iterable[_Union[WebhookEventType, str]]] = ..., secret_hint: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tenant: _Optional[str] = ...) -> None: ...
 
 class WebhookRecord(_message.Message):
-    __slots__ = ("webhook", "secret")
+    __slots__ = ("webhook", "secret", "sealed_secret")
     WEBHOOK_FIELD_NUMBER: _ClassVar[int]
     SECRET_FIELD_NUMBER: _ClassVar[int]
+    SEALED_SECRET_FIELD_NUMBER: _ClassVar[int]
     webhook: Webhook
     secret: str
-    def __init__(self, webhook: _Optional[_Union[Webhook, _Mapping]] = ..., secret: _Optional[str] = ...) -> None: ...
+    sealed_secret: bytes
+    def __init__(self, webhook: _Optional[_Union[Webhook, _Mapping]] = ..., secret: _Optional[str] = ..., sealed_secret: _Optional[bytes] = ...) -> None: ...
 
 class CreateWebhookRequest(_message.Message):
     __slots__ = ("webhook", "secret")
