@@ -16,6 +16,7 @@ import grpc
 import nats
 import pymupdf
 import pytest
+from google.protobuf import timestamp_pb2
 
 from mivaa.jobs.v1 import job_pb2
 from mivaa.webhooks.v1 import webhook_service_pb2 as pb
@@ -109,6 +110,13 @@ async def test_signed_posts_when_a_job_succeeds_and_when_one_fails(mesh):
     by_kind = {(body["type"], body["job"]["name"]) for body in bodies}
     assert ("job.succeeded", ok.job.name) in by_kind
     assert ("job.failed", failing.job.name) in by_kind
+    # From the job's final record to the receiver: the event's trip through JetStream and one POST.
+    first = next(post for post in posts if json.loads(post.body)["job"]["name"] == ok.job.name)
+    finished_at = timestamp_pb2.Timestamp()
+    finished_at.FromJsonString(json.loads(first.body)["job"]["updateTime"])
+    latency = first.received_at - finished_at.ToMilliseconds() / 1000
+    print(f"webhook latency after the job finished: {latency * 1000:.0f} ms")
+    assert latency < 5.0, latency
     failed = next(body for body in bodies if body["type"] == "job.failed")
     assert failed["tenant"] == tenant and failed["job"]["error"]["reason"] == "NO_PAGE_EXTRACTED"
     for post in [*succeeded, *posts]:
@@ -147,6 +155,7 @@ async def test_a_failing_receiver_is_retried_and_the_failures_are_listed(mesh):
         (b.attempt_time.ToMilliseconds() - a.attempt_time.ToMilliseconds()) / 1000
         for a, b in zip(oldest_first, oldest_first[1:], strict=False)
     ]
+    print(f"webhook retry gaps: {gaps}")
     assert 0.9 <= gaps[0] < gaps[1], gaps
 
 

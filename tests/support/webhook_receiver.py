@@ -15,6 +15,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    received_at: float  # time.time() when it arrived
 
 
 class Receiver:
@@ -31,7 +32,7 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with receiver._lock:
-                    receiver.received.append(Received(self.path, dict(self.headers.items()), body))
+                    receiver.received.append(Received(self.path, dict(self.headers.items()), body, time.time()))
                     script = receiver._scripts.get(self.path, [])
                     status = script.pop(0) if script else 200
                 self.send_response(status)
