@@ -62,6 +62,9 @@ def mesh(model_dir, mesh_models_dir):
             # Short ack wait so a killed worker's task comes back within seconds.
             "EXTRACTOR_ACK_WAIT_SECONDS": "4",
             "EXTRACTOR_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
+            # Webhook tests receive on a plain-HTTP loopback server; private ranges stay refused.
+            "EXTRACTOR_WEBHOOK_ALLOW_LOOPBACK": "true",
+            "EXTRACTOR_WEBHOOK_ALLOW_HTTP": "true",
             "MIVAA_LOG_LEVEL": os.environ.get("MIVAA_LOG_LEVEL", "INFO"),
         },
     )

@@ -14,6 +14,7 @@ from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa.search.v1 import search_service_pb2_grpc
+from mivaa.webhooks.v1 import webhook_service_pb2_grpc
 from mivaa_platform.channels import create_blocking_channel, create_channel
 from mivaa_platform.grpc_errors import as_aio_error
 from mivaa_platform.tls import ClientTls
@@ -33,6 +34,7 @@ class MeshClient:
         self.search = search_service_pb2_grpc.SearchServiceStub(self.channel)
         self.answer = answer_service_pb2_grpc.AnswerServiceStub(self.channel)
         self.admin = admin_service_pb2_grpc.AdminServiceStub(self.channel)
+        self.webhooks = webhook_service_pb2_grpc.WebhookServiceStub(self.channel)
 
     async def close(self) -> None:
         await self.channel.close()

@@ -8,6 +8,7 @@ mivaa search "text" [-k 5] [--mode ...]   hybrid (or vector, keyword) search wit
 mivaa docs list | get NAME | delete NAME
 mivaa docs entities NAME [--type person] | related NAME | compare NAME --with OTHER
 mivaa jobs list [--state failed] [--label x] [--since 1h] | watch NAME
+mivaa webhooks create URL [--event job.failed] | list | delete NAME | deliveries NAME
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from google.protobuf import json_format
 
 from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
-from mivaa_cli import admin_cmd, ask, auth, batches_cmd, intel_cmd, jobs_cmd, models, search_cmd
+from mivaa.webhooks.v1 import webhook_service_pb2 as webhook_pb
+from mivaa_cli import admin_cmd, ask, auth, batches_cmd, intel_cmd, jobs_cmd, models, search_cmd, webhooks_cmd
 from mivaa_cli.client import MeshClient
 from mivaa_cli.progress import ProgressBoard
 from mivaa_cli.terminal import printable
@@ -381,6 +383,31 @@ async def batches(args) -> int:
     return 0
 
 
+async def webhooks(args) -> int:
+    async with _client(args) as client:
+        if args.action in ("create", "delete"):
+            return await webhooks_cmd.run(args, client)
+        if args.action == "deliveries" and not args.target:
+            print("mivaa webhooks deliveries needs a NAME", file=sys.stderr)
+            return 2
+
+        async def list_page(token: str) -> tuple[Sequence, str]:
+            if args.action == "list":
+                found = await client.webhooks.ListWebhooks(
+                    webhook_pb.ListWebhooksRequest(page_size=args.page_size, page_token=token), timeout=30
+                )
+                return found.webhooks, found.next_page_token
+            request = webhook_pb.ListWebhookDeliveriesRequest(
+                parent=args.target, page_size=args.page_size, page_token=token
+            )
+            response = await client.webhooks.ListWebhookDeliveries(request, timeout=30)
+            return response.deliveries, response.next_page_token
+
+        line = webhooks_cmd.webhook_line if args.action == "list" else webhooks_cmd.delivery_line
+        await print_pages(list_page, line, all_pages=args.all)
+    return 0
+
+
 async def ask_command(args) -> int:
     async with _client(args) as client:
         return await ask.run(args, client)
@@ -443,6 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_cmd.add_parser(sub)
     batches_cmd.add_parser(sub)
     admin_cmd.add_parser(sub)
+    webhooks_cmd.add_parser(sub)
 
     ask.add_parser(sub)
     models.add_parser(sub)
@@ -466,6 +494,7 @@ def main(argv: list[str] | None = None) -> int:
         "batches": batches,
         "ask": ask_command,
         "admin": admin_command,
+        "webhooks": webhooks,
     }
     try:
         if args.command in sync_commands:

@@ -17,6 +17,11 @@ _EMBEDDER = "/mivaa.embedder.v1.EmbedderService/"
 _OCR = "/mivaa.ocr.v1.OcrService/"
 _ANSWER = "/mivaa.answer.v1.AnswerService/"
 _ADMIN = "/mivaa.admin.v1.AdminService/"
+_WEBHOOKS = "/mivaa.webhooks.v1.WebhookService/"
+# A tenant's webhooks (served by the extractor): subscribing and unsubscribing write one small
+# record each, like a change; listing them and their deliveries reads the tenant's own records.
+WEBHOOK_READ_RPCS = tuple(_WEBHOOKS + m for m in ("ListWebhooks", "ListWebhookDeliveries"))
+WEBHOOK_WRITE_RPCS = tuple(_WEBHOOKS + m for m in ("CreateWebhook", "DeleteWebhook"))
 # Operating the mesh (statistics, retries, queues, health, usage): in no scope's list, so admin only.
 # Search's GetTenantUsage is internal (the extractor's GetUsage calls it) and stays unrouted by class.
 ADMIN_RPCS = tuple(
@@ -51,6 +56,7 @@ READ_RPCS = (
     *(_EMBEDDER + m for m in ("EmbedTexts", "ListModels")),
     *(_OCR + m for m in ("ListEngines",)),
     *ANSWER_RPCS,
+    *WEBHOOK_READ_RPCS,
 )
 # RecognizeText spends an OCR engine's compute on the caller's image, like an upload spends
 # extraction: it needs write.
@@ -62,6 +68,7 @@ WRITE_RPCS = (
     _SEARCH + "DeleteDocument",
     _EXTRACTOR + "CancelJob",
     _OCR + "RecognizeText",
+    *WEBHOOK_WRITE_RPCS,
 )
 UPLOAD_RPCS = (_EXTRACTOR + "UploadDocument",)
 SEARCH_RPCS = (
@@ -97,12 +104,19 @@ ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
             ),
             _EMBEDDER + "ListModels",
             _OCR + "ListEngines",
+            *WEBHOOK_READ_RPCS,
         ),
     ),
     # Creating a batch writes one small record, like a change; its uploads pay as uploads.
     "change": (
         "changes",
-        (_SEARCH + "UpdateDocument", _SEARCH + "DeleteDocument", _EXTRACTOR + "CancelJob", _EXTRACTOR + "CreateBatch"),
+        (
+            _SEARCH + "UpdateDocument",
+            _SEARCH + "DeleteDocument",
+            _EXTRACTOR + "CancelJob",
+            _EXTRACTOR + "CreateBatch",
+            *WEBHOOK_WRITE_RPCS,
+        ),
     ),
     "export": ("exports", (_SEARCH + "ExportDocument", _SEARCH + "GetImageContent")),
     "watch": ("watches", (_EXTRACTOR + "WatchJob", _EXTRACTOR + "WatchBatch")),
@@ -122,6 +136,8 @@ SERVICE_ROUTES = {
     _EXTRACTOR + "RenderPage": ("extractor", "60s", "60s"),
     _EXTRACTOR: ("extractor", "0s", "3600s"),
     _ADMIN: ("extractor", "120s", "120s"),
+    # Creating resolves the target's host (seconds at most); the rest are key-value reads.
+    _WEBHOOKS: ("extractor", "60s", "60s"),
     _SEARCH: ("search", "60s", "600s"),
     _EMBEDDER: ("embedder", "120s", "600s"),
     _OCR: ("ocr", "0s", "1800s"),

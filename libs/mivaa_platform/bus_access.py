@@ -22,6 +22,9 @@ from mivaa_platform.messaging import (
     JOBS_BUCKET,
     ORIGINALS_BUCKET,
     ORIGINALS_STREAM,
+    WEBHOOK_CONSUMER,
+    WEBHOOK_DELIVERIES_BUCKET,
+    WEBHOOKS_BUCKET,
     WORK_CONSUMER,
     WORK_STREAM,
     WORK_SUBJECT_EXTRACT,
@@ -32,6 +35,8 @@ from mivaa_platform.messaging import (
 API = "$JS.API"
 KV_STREAM = f"KV_{JOBS_BUCKET}"
 BATCHES_STREAM = f"KV_{BATCHES_BUCKET}"
+WEBHOOKS_STREAM = f"KV_{WEBHOOKS_BUCKET}"
+DELIVERIES_STREAM = f"KV_{WEBHOOK_DELIVERIES_BUCKET}"
 OBJ_STREAM = ORIGINALS_STREAM
 SERVICE_ROLES = ("extractor", "worker", "search")
 OPS_ROLE = "ops"
@@ -39,8 +44,8 @@ TENANT_USER_PREFIX = "tenant-"
 
 
 def _topology() -> list[str]:
-    """ensure_topology: create, update and inspect the mesh's own five streams, none other."""
-    streams = (WORK_STREAM, EVENTS_STREAM, KV_STREAM, BATCHES_STREAM, OBJ_STREAM)
+    """ensure_topology: create, update and inspect the mesh's own seven streams, none other."""
+    streams = (WORK_STREAM, EVENTS_STREAM, KV_STREAM, BATCHES_STREAM, WEBHOOKS_STREAM, DELIVERIES_STREAM, OBJ_STREAM)
     return [f"{API}.INFO", *(f"{API}.STREAM.{op}.{s}" for op in ("CREATE", "UPDATE", "INFO") for s in streams)]
 
 
@@ -70,8 +75,9 @@ def _originals_write() -> list[str]:
     return [f"$O.{ORIGINALS_BUCKET}.>", f"{API}.STREAM.PURGE.{OBJ_STREAM}"]
 
 
-def _work_consume() -> list[str]:
-    consumer = f"{WORK_STREAM}.{WORK_CONSUMER}"
+def _durable_consume(stream: str, name: str) -> list[str]:
+    """Create (or find) the durable pull consumer `name` on `stream`, fetch from it and ack."""
+    consumer = f"{stream}.{name}"
     return [
         f"{API}.CONSUMER.CREATE.{consumer}",
         f"{API}.CONSUMER.CREATE.{consumer}.>",
@@ -79,6 +85,25 @@ def _work_consume() -> list[str]:
         f"{API}.CONSUMER.INFO.{consumer}",
         f"{API}.CONSUMER.MSG.NEXT.{consumer}",
         f"$JS.ACK.{consumer}.>",
+    ]
+
+
+def _webhooks() -> list[str]:
+    """Subscriptions and delivery logs (adapters.webhook_store: read, listed and purged like batches),
+    and the dispatcher's durable consumer of job events (adapters.webhook_events)."""
+    buckets = ((WEBHOOKS_BUCKET, WEBHOOKS_STREAM), (WEBHOOK_DELIVERIES_BUCKET, DELIVERIES_STREAM))
+    return [
+        *(
+            subject
+            for bucket, stream in buckets
+            for subject in (
+                f"$KV.{bucket}.>",
+                *_ordered_reads(stream),
+                f"{API}.CONSUMER.MSG.NEXT.{stream}.*",
+                f"{API}.STREAM.PURGE.{stream}",
+            )
+        ),
+        *_durable_consume(EVENTS_STREAM, WEBHOOK_CONSUMER),
     ]
 
 
@@ -109,9 +134,16 @@ def _role_publish(role: str) -> list[str]:
             # task's time (a work item the API wrote itself; it carries no secret in the clear).
             f"{API}.CONSUMER.INFO.{WORK_STREAM}.{WORK_CONSUMER}",
             f"{API}.STREAM.MSG.GET.{WORK_STREAM}",
+            *_webhooks(),
         ]
     if role == "worker":  # pulls tasks, reads originals, updates jobs; never queues a task
-        return [*_topology(), *_work_consume(), *_jobs_write(), *_ordered_reads(KV_STREAM), *_ordered_reads(OBJ_STREAM)]
+        return [
+            *_topology(),
+            *_durable_consume(WORK_STREAM, WORK_CONSUMER),
+            *_jobs_write(),
+            *_ordered_reads(KV_STREAM),
+            *_ordered_reads(OBJ_STREAM),
+        ]
     if role == "search":
         # Deleting a document deletes its stored original (OriginalsStore.delete): it reads the
         # object's metadata by a direct get on meta subjects only, never a chunk. Purge cannot be

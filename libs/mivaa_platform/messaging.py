@@ -6,6 +6,8 @@
   a week so any consumer (dashboards, the CLI, other services) can replay.
 - KV bucket `mivaa-jobs`: the current state of every job, durable on disk.
 - KV bucket `mivaa-batches`: batches of uploads (their jobs' ids), durable on disk.
+- KV buckets `mivaa-webhooks` (tenants' subscriptions) and `mivaa-webhook-deliveries` (their
+  delivery attempts, kept a week); the extractor API's durable consumer `webhooks` reads the events.
 - Object store `mivaa-originals`: uploaded PDFs, keyed by their sha256.
 
 Every declaration is idempotent, so any process may call `ensure_topology`
@@ -43,6 +45,9 @@ EVENTS_STREAM = "MIVAA_JOB_EVENTS"
 EVENTS_SUBJECT_PREFIX = "mivaa.jobs"
 JOBS_BUCKET = "mivaa-jobs"
 BATCHES_BUCKET = "mivaa-batches"
+WEBHOOKS_BUCKET = "mivaa-webhooks"
+WEBHOOK_DELIVERIES_BUCKET = "mivaa-webhook-deliveries"
+WEBHOOK_CONSUMER = "webhooks"  # the extractor API's durable pull consumer of job events
 ORIGINALS_BUCKET = "mivaa-originals"
 ORIGINALS_STREAM = f"OBJ_{ORIGINALS_BUCKET}"  # the object store's stream (nats-py's naming)
 EVENT_RETENTION_SECONDS = 7 * 24 * 3600
@@ -167,6 +172,12 @@ async def ensure_topology(js: JetStreamContext) -> None:
         await js.create_key_value(bucket=JOBS_BUCKET, history=1, storage=api.StorageType.FILE)
     with contextlib.suppress(BadRequestError):
         await js.create_key_value(bucket=BATCHES_BUCKET, history=1, storage=api.StorageType.FILE)
+    with contextlib.suppress(BadRequestError):
+        await js.create_key_value(bucket=WEBHOOKS_BUCKET, history=1, storage=api.StorageType.FILE)
+    with contextlib.suppress(BadRequestError):
+        await js.create_key_value(
+            bucket=WEBHOOK_DELIVERIES_BUCKET, history=1, storage=api.StorageType.FILE, ttl=EVENT_RETENTION_SECONDS
+        )
     with contextlib.suppress(BadRequestError):
         await js.create_object_store(bucket=ORIGINALS_BUCKET, storage=api.StorageType.FILE)
 

@@ -14,6 +14,7 @@ from nats.aio.client import Client as NatsClient
 
 from mivaa.admin.v1 import admin_service_pb2_grpc
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
+from mivaa.webhooks.v1 import webhook_service_pb2_grpc
 from mivaa_extractor import metrics
 from mivaa_extractor.adapters.batch_store import BatchStore
 from mivaa_extractor.adapters.job_retention import run_retention
@@ -24,6 +25,8 @@ from mivaa_extractor.adapters.queue_status import WorkQueueInspector, export_que
 from mivaa_extractor.adapters.search import SearchCatalog
 from mivaa_extractor.adapters.system_health import HealthTargets, SystemHealth
 from mivaa_extractor.adapters.tenant_usage import TenantUsageReader
+from mivaa_extractor.adapters.webhook_events import WebhookDispatcher
+from mivaa_extractor.adapters.webhook_store import WebhookStore
 from mivaa_extractor.adapters.work_queue import NatsWorkQueue
 from mivaa_extractor.admin.retry import JobRetrier, RetryPorts
 from mivaa_extractor.admin.servicer import AdminServicer
@@ -31,6 +34,7 @@ from mivaa_extractor.api.batch_uploads import BatchUploads
 from mivaa_extractor.api.ingest import Ingestor, UploadLimits, UploadPorts
 from mivaa_extractor.api.page_rendering import PageRenderer, RenderLimits
 from mivaa_extractor.api.servicer import ExtractorServicer
+from mivaa_extractor.api.webhook_servicer import WebhookServicer
 from mivaa_extractor.extraction.chunking import Chunker
 from mivaa_extractor.extraction.entities import EntityRecognizer, EntitySettings
 from mivaa_extractor.extraction.structure.content_limits import ContentLimits
@@ -39,6 +43,9 @@ from mivaa_extractor.extraction.structure.page_analysis import AnalysisSettings
 from mivaa_extractor.extraction.text_extraction import PageExtractor
 from mivaa_extractor.settings import PREFIX, ExtractorSettings
 from mivaa_extractor.task_seal import TaskSealer
+from mivaa_extractor.webhooks.delivery import Deliverer, RetryPolicy
+from mivaa_extractor.webhooks.subscriptions import WebhookLimits
+from mivaa_extractor.webhooks.targets import TargetPolicy
 from mivaa_extractor.worker.consumer import ExtractWorker
 from mivaa_extractor.worker.pipeline import DocumentPipeline, PipelinePorts, PipelineSettings
 from mivaa_platform import messaging
@@ -89,6 +96,7 @@ async def amain() -> int:
 
     ingestor: Ingestor | None = None
     renderer: PageRenderer | None = None
+    dispatcher: WebhookDispatcher | None = None
     if "api" in settings.roles:
         ingestor = Ingestor(
             UploadPorts(
@@ -105,6 +113,7 @@ async def amain() -> int:
             "mivaa.extractor.v1.ExtractorService",
         )
         channels += _add_admin_service(service, settings, ingestor, jobs, nc, search_channel, embedder_channel, tls)
+        dispatcher = _add_webhook_service(service, settings, js, task_sealer)
         await ingestor.warm_up()
         await renderer.warm_up()
     await service.start()
@@ -114,6 +123,10 @@ async def amain() -> int:
     if "api" in settings.roles:
         background.append(asyncio.create_task(run_retention(jobs, settings.job_retention_seconds, stop, batch_store)))
         background.append(asyncio.create_task(export_queue_metrics(WorkQueueInspector(js), stop)))
+    if dispatcher is not None:
+        webhook_task = asyncio.create_task(dispatcher.run(stop))
+        webhook_task.add_done_callback(_exit_if_worker_died(stop, service, "the webhook dispatcher"))
+        background.append(webhook_task)
     worker_task: asyncio.Task | None = None
     page_extractor: PageExtractor | None = None
     entity_recognizer: EntityRecognizer | None = None
@@ -159,7 +172,7 @@ async def amain() -> int:
             concurrent_tasks=settings.concurrent_tasks,
         )
         worker_task = asyncio.create_task(worker.run(stop))
-        worker_task.add_done_callback(_exit_if_worker_died(stop, service))
+        worker_task.add_done_callback(_exit_if_worker_died(stop, service, "the worker loop"))
 
     async def nats_connected() -> bool:
         return nc.is_connected
@@ -233,6 +246,31 @@ def _add_admin_service(
     return [channel for channel in extra.values() if channel is not None]
 
 
+def _add_webhook_service(
+    service: GrpcService, settings: ExtractorSettings, js, sealer: TaskSealer
+) -> WebhookDispatcher:
+    """WebhookService beside the upload API, and the dispatcher that delivers job events to it."""
+    targets = TargetPolicy(
+        max_uri_chars=settings.webhook_max_uri_chars,
+        allow_http=settings.webhook_allow_http,
+        allow_loopback=settings.webhook_allow_loopback,
+        allow_private=settings.webhook_allow_private,
+    )
+    retry = RetryPolicy(
+        max_attempts=settings.webhook_max_attempts,
+        backoff_seconds=settings.webhook_backoff_seconds,
+        max_backoff_seconds=settings.webhook_max_backoff_seconds,
+        timeout_seconds=settings.webhook_timeout_seconds,
+    )
+    store = WebhookStore(js, sealer)  # secrets sealed at rest with the task key
+    service.add(
+        webhook_service_pb2_grpc.add_WebhookServiceServicer_to_server,
+        WebhookServicer(store, WebhookLimits(per_tenant=settings.webhook_max_per_tenant, targets=targets)),
+        "mivaa.webhooks.v1.WebhookService",
+    )
+    return WebhookDispatcher(js, store, Deliverer(store, targets, retry))
+
+
 def _page_extractor(settings: ExtractorSettings) -> PageExtractor:
     def mebibytes(value: int) -> int | None:
         return value << 20 if value else None
@@ -298,20 +336,22 @@ def _check_limits(settings: ExtractorSettings) -> None:
         "ocr_min_dpi",
         "ocr_dpi",
         "render_processes",
+        "webhook_max_attempts",
+        "webhook_max_per_tenant",
     ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{PREFIX}_{name.upper()} must be at least 1, got {getattr(settings, name)}")
 
 
-def _exit_if_worker_died(stop: asyncio.Event, service: GrpcService):
-    """A worker loop that ends on its own must not leave a process that looks healthy but
+def _exit_if_worker_died(stop: asyncio.Event, service: GrpcService, what: str):
+    """A consumer loop (`what`) that ends on its own must not leave a process that looks healthy but
     consumes nothing: log it and stop the process, so its supervisor starts a fresh one."""
 
     def check(task: asyncio.Task) -> None:
         if stop.is_set() or task.cancelled():
             return
-        log.critical("the worker loop ended unexpectedly; exiting", exc_info=task.exception())
-        service.fail("the worker loop ended")
+        log.critical(f"{what} ended unexpectedly; exiting", exc_info=task.exception())
+        service.fail(f"{what} ended")
 
     return check
 

@@ -81,3 +81,15 @@ class ExtractorSettings:
     # Most documents (uploads, refused ones included) one batch may hold; batches expire with the
     # retention of jobs once every job in them has.
     batch_max_documents: int = 10_000
+    # Webhooks (the API role): subscriptions per tenant, the longest uri, and targets allowed beyond
+    # public HTTPS ones (plain http, loopback, private and link-local addresses: tests and labs only).
+    webhook_max_per_tenant: int = 20
+    webhook_max_uri_chars: int = 2048
+    webhook_allow_http: bool = False
+    webhook_allow_loopback: bool = False
+    webhook_allow_private: bool = False
+    # Attempts per event, the first wait (doubled after each failure, at most the max) and one POST's limit.
+    webhook_max_attempts: int = 5
+    webhook_backoff_seconds: float = 1.0
+    webhook_max_backoff_seconds: float = 60.0
+    webhook_timeout_seconds: float = 10.0

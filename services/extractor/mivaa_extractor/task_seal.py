@@ -1,4 +1,4 @@
-"""Secrets in work items, sealed for the extraction workers.
+"""Secrets in work items, sealed for the extraction workers (and webhook secrets at rest).
 
 A work item sits on the bus (and on NATS's disk) until a worker acks it, and
 anyone allowed to read the work stream can read it; so a PDF password never
@@ -42,12 +42,25 @@ class TaskSealer:
     def from_file(cls, path: str | os.PathLike) -> TaskSealer:
         return cls(load_key(path))
 
+    def seal(self, secret: str, associated: bytes) -> bytes:
+        """`secret` sealed so that it opens only with this key and the same `associated` data."""
+        nonce = os.urandom(NONCE_BYTES)
+        return _FORMAT_V1 + nonce + self._aead.encrypt(nonce, secret.encode("utf-8"), associated)
+
+    def open(self, sealed: bytes, associated: bytes) -> str | None:
+        """What `seal` sealed with `associated`; None when it does not open (another key, another
+        owner, damaged or of an unknown format)."""
+        if sealed[:1] != _FORMAT_V1 or len(sealed) < 1 + NONCE_BYTES + 16:
+            return None
+        nonce, ciphertext = sealed[1 : 1 + NONCE_BYTES], sealed[1 + NONCE_BYTES :]
+        try:
+            return self._aead.decrypt(nonce, ciphertext, associated).decode("utf-8")
+        except (InvalidTag, UnicodeDecodeError):
+            return None
+
     def seal_password(self, password: str, task: job_pb2.ExtractTask) -> bytes:
         """The password sealed for `task` (whose job, document, tenant and sha256 must be set); b"" for none."""
-        if not password:
-            return b""
-        nonce = os.urandom(NONCE_BYTES)
-        return _FORMAT_V1 + nonce + self._aead.encrypt(nonce, password.encode("utf-8"), _associated_data(task))
+        return self.seal(password, _associated_data(task)) if password else b""
 
     def open_password(self, task: job_pb2.ExtractTask) -> str | None:
         """The task's password, or None when it has none; TASK_REJECTED when the seal does not open."""
@@ -56,11 +69,10 @@ class TaskSealer:
             return None
         if sealed[:1] != _FORMAT_V1 or len(sealed) < 1 + NONCE_BYTES + 16:
             raise _rejected("the sealed password has an unknown format")
-        nonce, ciphertext = sealed[1 : 1 + NONCE_BYTES], sealed[1 + NONCE_BYTES :]
-        try:
-            return self._aead.decrypt(nonce, ciphertext, _associated_data(task)).decode("utf-8")
-        except (InvalidTag, UnicodeDecodeError):
-            raise _rejected("the sealed password does not belong to this task") from None
+        password = self.open(sealed, _associated_data(task))
+        if password is None:
+            raise _rejected("the sealed password does not belong to this task")
+        return password
 
 
 def _rejected(why: str) -> InvalidArgument:

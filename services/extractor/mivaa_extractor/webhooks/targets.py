@@ -1,0 +1,112 @@
+"""Which webhook URLs may be sent to: syntax, scheme, and every address the host resolves to.
+
+A subscription could otherwise make the mesh POST into its own network (cloud metadata at
+169.254.169.254, databases on 10.x, services on localhost). The host is resolved and each
+address checked, at creation and again before every delivery, and the POST connects to a
+checked address (never a second lookup a rebinding DNS server could answer differently).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import ipaddress
+import socket
+import urllib.parse
+
+from mivaa_extractor.jobs import DOMAIN
+from mivaa_platform.errors import InvalidArgument
+
+RESOLVE_TIMEOUT_SECONDS = 5.0
+
+
+@dataclasses.dataclass(frozen=True)
+class TargetPolicy:
+    """What the server allows beyond public HTTPS targets (EXTRACTOR_WEBHOOK_ALLOW_*)."""
+
+    max_uri_chars: int = 2048
+    allow_http: bool = False
+    allow_loopback: bool = False
+    # Private, link-local, shared (CGNAT) and other non-global unicast ranges.
+    allow_private: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    uri: str
+    https: bool
+    host: str
+    port: int
+    # Path and query, as sent in the request line.
+    path: str
+
+
+def _refused(reason: str, message: str) -> InvalidArgument:
+    return InvalidArgument(reason, message, domain=DOMAIN)
+
+
+def parse_target(uri: str, policy: TargetPolicy) -> Target:
+    """The URL's parts, or INVALID_ARGUMENT with a reason saying what is wrong with it."""
+    if not uri:
+        raise _refused("WEBHOOK_URI_MISSING", "A webhook needs a uri.")
+    if len(uri) > policy.max_uri_chars:
+        raise _refused("WEBHOOK_URI_TOO_LONG", f"A webhook uri may have at most {policy.max_uri_chars} characters.")
+    if any(ord(c) <= 0x20 or ord(c) >= 0x7F for c in uri):
+        raise _refused("WEBHOOK_URI_INVALID", "A webhook uri must be ASCII without spaces or control characters.")
+    try:
+        parts = urllib.parse.urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        raise _refused("WEBHOOK_URI_INVALID", "The webhook uri is not a valid URL.") from None
+    if parts.scheme not in ("https", "http"):
+        raise _refused("WEBHOOK_URI_INVALID", "A webhook uri must start with https://.")
+    if parts.scheme == "http" and not policy.allow_http:
+        raise _refused("WEBHOOK_HTTPS_REQUIRED", "Webhooks must use https:// on this server.")
+    if not parts.hostname:
+        raise _refused("WEBHOOK_URI_INVALID", "The webhook uri names no host.")
+    if parts.username is not None or parts.password is not None:
+        raise _refused("WEBHOOK_URI_INVALID", "A webhook uri must not carry credentials; sign with the secret.")
+    if parts.fragment:
+        raise _refused("WEBHOOK_URI_INVALID", "A webhook uri must not have a fragment.")
+    https = parts.scheme == "https"
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Target(uri=uri, https=https, host=parts.hostname, port=port or (443 if https else 80), path=path)
+
+
+def address_refusal(address: str, policy: TargetPolicy) -> str | None:
+    """Why the server will not send to `address` (words for the caller), or None when it may."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return None if policy.allow_loopback else "a loopback address"
+    if ip.is_multicast or ip.is_unspecified or ip.is_reserved:
+        return "a multicast, unspecified or reserved address"
+    if ip.is_link_local:
+        return None if policy.allow_private else "a link-local address"
+    if ip.is_private or not ip.is_global:
+        return None if policy.allow_private else "a private address"
+    return None
+
+
+async def resolve_target(target: Target, policy: TargetPolicy) -> list[str]:
+    """Every address the host resolves to, each allowed by `policy`; INVALID_ARGUMENT otherwise
+    (WEBHOOK_HOST_UNRESOLVED, WEBHOOK_TARGET_REFUSED naming the address and why)."""
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await asyncio.wait_for(
+            loop.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT_SECONDS
+        )
+    except (OSError, TimeoutError):
+        raise _refused("WEBHOOK_HOST_UNRESOLVED", f"The webhook host {target.host!r} does not resolve.") from None
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not addresses:
+        raise _refused("WEBHOOK_HOST_UNRESOLVED", f"The webhook host {target.host!r} does not resolve.")
+    for address in addresses:
+        why = address_refusal(address, policy)
+        if why is not None:
+            raise _refused(
+                "WEBHOOK_TARGET_REFUSED",
+                f"The webhook host {target.host!r} resolves to {why} ({address}); this server does not send there.",
+            )
+    return addresses
