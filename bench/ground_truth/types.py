@@ -17,6 +17,9 @@ class Heading:
     text: str  # as written in the source, without its number
     level: int  # 1 = the most prominent heading kind this document uses, 2 the next, ...
     number: str = ""  # "1", "2.3" printed before the text; "" when unnumbered
+    # A run-in heading starts its paragraph ("Boots Self-Locking Nut. The Boots nut is..."): the block
+    # holds heading and text together; the structure metrics (MHS) split it back off.
+    run_in: bool = False
 
     @property
     def display(self) -> str:
@@ -30,6 +33,9 @@ class TableTruth:
     header_rows: int = 1
     caption: str = ""
     ruled: bool = True  # drawn with rules (lines) between cells
+    # Merged cells: (row, column, rowspan, colspan) of each cell spanning more than one grid position;
+    # its text sits at (row, column), the positions it covers hold "".
+    spans: tuple[tuple[int, int, int, int], ...] = ()
 
     @property
     def row_count(self) -> int:
@@ -52,7 +58,7 @@ class TableTruth:
 class GroundTruth:
     name: str
     pdf: pathlib.Path
-    origin: str  # "latex", "html" or "generated"
+    origin: str  # "latex", "html", "generated", "office" or "chromium"
     blocks: tuple[str, ...]  # body in reading order, see the module docstring
     headings: tuple[Heading, ...] = ()
     tables: tuple[TableTruth, ...] = ()
@@ -64,6 +70,11 @@ class GroundTruth:
     multi_column: bool = False
     hyphenated: tuple[str, ...] = ()  # words the PDF splits across a line break with a hyphen
     notes: str = ""
+    family_name: str = ""  # the layout family for the per-family report; the origin when empty
+
+    @property
+    def family(self) -> str:
+        return self.family_name or self.origin
 
     @property
     def body_text(self) -> str:

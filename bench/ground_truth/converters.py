@@ -1,0 +1,107 @@
+"""Office documents and HTML pages to PDF with LibreOffice and Chromium (Debian packages), cached by content.
+
+Both tools are installed by tools/install_bench_docs.sh (`make test`, `make bench`). Each conversion
+runs with a timeout and, for LibreOffice, a private user profile under /tmp so parallel runs and a
+desktop session never share (or lock) one. A PDF is reused while the `.key` file beside it holds the
+hash of the source that made it, so the set is built once and rebuilt only when a generator changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pathlib
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+
+CONVERT_TIMEOUT_S = 180.0
+_CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+
+
+class ConverterMissing(RuntimeError):
+    """A converter (soffice, chromium) is not installed: the families that need it are skipped."""
+
+
+def soffice_path() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def chromium_path() -> str | None:
+    configured = os.environ.get("CHROMIUM_PATH")
+    if configured and os.access(configured, os.X_OK):
+        return configured
+    return next((found for name in _CHROMIUM_CANDIDATES if (found := shutil.which(name))), None)
+
+
+def missing_converter(tool: str) -> str | None:
+    """Why `tool` ("soffice" or "chromium") cannot run here, or None when it can."""
+    found = soffice_path() if tool == "soffice" else chromium_path()
+    if found:
+        return None
+    return f"{tool} not found (bash tools/install_bench_docs.sh installs it)"
+
+
+def content_key(*parts: bytes | str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode() if isinstance(part, str) else part)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def is_cached(pdf: pathlib.Path, key: str) -> bool:
+    marker = pdf.with_suffix(".key")
+    return pdf.is_file() and marker.is_file() and marker.read_text().strip() == key
+
+
+def mark_cached(pdf: pathlib.Path, key: str) -> None:
+    pdf.with_suffix(".key").write_text(key + "\n")
+
+
+def soffice_to_pdf(sources: Sequence[pathlib.Path], out_dir: pathlib.Path) -> None:
+    """Converts office documents to PDFs of the same stem in `out_dir`, all in one LibreOffice start."""
+    if not sources:
+        return
+    binary = soffice_path()
+    if binary is None:
+        raise ConverterMissing(missing_converter("soffice"))
+    with tempfile.TemporaryDirectory(prefix="mivaa-soffice-profile-") as profile:
+        command = [
+            binary,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out_dir),
+            *map(str, sources),
+        ]
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S, check=False)
+    missing = [s.name for s in sources if not (out_dir / f"{s.stem}.pdf").is_file()]
+    if completed.returncode != 0 or missing:
+        raise RuntimeError(f"soffice failed ({completed.returncode}) for {missing}: {completed.stderr[-400:]}")
+
+
+def chromium_to_pdf(html: pathlib.Path, pdf: pathlib.Path) -> None:
+    """Prints one HTML file to PDF with headless Chromium (no header/footer, backgrounds off)."""
+    binary = chromium_path()
+    if binary is None:
+        raise ConverterMissing(missing_converter("chromium"))
+    with tempfile.TemporaryDirectory(prefix="mivaa-chromium-profile-") as profile:
+        command = [
+            binary,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            html.resolve().as_uri(),
+        ]
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S, check=False)
+    if completed.returncode != 0 or not pdf.is_file():
+        raise RuntimeError(f"chromium failed ({completed.returncode}) for {html.name}: {completed.stderr[-400:]}")
