@@ -14,7 +14,7 @@ import pathlib
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 CONVERT_TIMEOUT_S = 180.0
 _CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
@@ -60,6 +60,12 @@ def mark_cached(pdf: pathlib.Path, key: str) -> None:
     pdf.with_suffix(".key").write_text(key + "\n")
 
 
+def _run_with_profile(tool: str, command: Callable[[str], list[str]]) -> subprocess.CompletedProcess[str]:
+    """Runs `command(profile_dir)` with a fresh private profile folder and the conversion timeout."""
+    with tempfile.TemporaryDirectory(prefix=f"mivaa-{tool}-profile-") as profile:
+        return subprocess.run(command(profile), capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S, check=False)
+
+
 def soffice_to_pdf(sources: Sequence[pathlib.Path], out_dir: pathlib.Path) -> None:
     """Converts office documents to PDFs of the same stem in `out_dir`, all in one LibreOffice start."""
     if not sources:
@@ -67,8 +73,9 @@ def soffice_to_pdf(sources: Sequence[pathlib.Path], out_dir: pathlib.Path) -> No
     binary = soffice_path()
     if binary is None:
         raise ConverterMissing(missing_converter("soffice"))
-    with tempfile.TemporaryDirectory(prefix="mivaa-soffice-profile-") as profile:
-        command = [
+    completed = _run_with_profile(
+        "soffice",
+        lambda profile: [
             binary,
             f"-env:UserInstallation=file://{profile}",
             "--headless",
@@ -78,8 +85,8 @@ def soffice_to_pdf(sources: Sequence[pathlib.Path], out_dir: pathlib.Path) -> No
             "--outdir",
             str(out_dir),
             *map(str, sources),
-        ]
-        completed = subprocess.run(command, capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S, check=False)
+        ],
+    )
     missing = [s.name for s in sources if not (out_dir / f"{s.stem}.pdf").is_file()]
     if completed.returncode != 0 or missing:
         raise RuntimeError(f"soffice failed ({completed.returncode}) for {missing}: {completed.stderr[-400:]}")
@@ -90,8 +97,9 @@ def chromium_to_pdf(html: pathlib.Path, pdf: pathlib.Path) -> None:
     binary = chromium_path()
     if binary is None:
         raise ConverterMissing(missing_converter("chromium"))
-    with tempfile.TemporaryDirectory(prefix="mivaa-chromium-profile-") as profile:
-        command = [
+    completed = _run_with_profile(
+        "chromium",
+        lambda profile: [
             binary,
             "--headless",
             "--no-sandbox",
@@ -101,7 +109,7 @@ def chromium_to_pdf(html: pathlib.Path, pdf: pathlib.Path) -> None:
             "--no-pdf-header-footer",
             f"--print-to-pdf={pdf}",
             html.resolve().as_uri(),
-        ]
-        completed = subprocess.run(command, capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S, check=False)
+        ],
+    )
     if completed.returncode != 0 or not pdf.is_file():
         raise RuntimeError(f"chromium failed ({completed.returncode}) for {html.name}: {completed.stderr[-400:]}")

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from bench.ground_truth import converters
 from bench.ground_truth.html_tables import merged_table
 from bench.ground_truth.prose import Prose
-from bench.ground_truth.types import GroundTruth, Heading, TableTruth
+from bench.ground_truth.types import GroundTruth, Heading, TableTruth, TruthRecorder
 from bench.ground_truth.vocab import RTL_TITLES, SECTION_TITLES, rtl_paragraph, rtl_phrase
 
 _CSS = """
@@ -39,15 +39,13 @@ th { text-align: left; }
 """
 
 
-class HtmlBuilder:
+class HtmlBuilder(TruthRecorder):
     """Collects HTML fragments and the truth (blocks, headings, tables) in reading order."""
 
     def __init__(self, lang: str = "en", direction: str = "ltr") -> None:
+        super().__init__()
         self.lang, self.direction = lang, direction
         self.parts: list[str] = []
-        self.blocks: list[str] = []
-        self.headings: list[Heading] = []
-        self.tables: list[TableTruth] = []
 
     def heading(self, text: str, level: int) -> None:
         self.parts.append(f"<h{level}>{html.escape(text)}</h{level}>")
@@ -176,17 +174,6 @@ def html_truths(family: str, out_dir: pathlib.Path, seeds: range) -> list[Ground
             source.write_text(page, encoding="utf-8")
             converters.chromium_to_pdf(source, pdf)
             converters.mark_cached(pdf, key)
-        truths.append(
-            GroundTruth(
-                name=pdf.name,
-                pdf=pdf,
-                origin="chromium",
-                family_name=family,
-                blocks=tuple(builder.blocks),
-                headings=tuple(builder.headings),
-                tables=tuple(builder.tables),
-                multi_column=multi_column,
-                notes=f"HTML printed by headless Chromium ({family})",
-            )
-        )
+        notes = f"HTML printed by headless Chromium ({family})"
+        truths.append(builder.truth(pdf, "chromium", family, multi_column=multi_column, notes=notes))
     return truths

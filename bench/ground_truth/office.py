@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import pathlib
 import random
-from dataclasses import dataclass, field
 
 import docx
 import pymupdf
@@ -23,7 +22,7 @@ from docx.shared import Pt
 
 from bench.ground_truth import converters
 from bench.ground_truth.prose import Prose
-from bench.ground_truth.types import GroundTruth, Heading, TableTruth
+from bench.ground_truth.types import GroundTruth, Heading, TableTruth, TruthRecorder
 from bench.ground_truth.vocab import RUN_IN_TERMS, SECTION_TITLES, text_table
 
 FAMILY = "office-docx"
@@ -41,19 +40,12 @@ _GROUPS = ("Northpoint Maintenance Group", "Gull Island Hangar Crew", "Cape Vard
 _MONTHS = ("January", "March", "May", "July", "September", "November")
 
 
-@dataclass
-class _Truth:
-    blocks: list[str] = field(default_factory=list)
-    headings: list[Heading] = field(default_factory=list)
-    tables: list[TableTruth] = field(default_factory=list)
-
-
 class OfficeBuilder:
     """Writes a .docx with python-docx and records, element by element, what a perfect reader returns."""
 
     def __init__(self) -> None:
         self.doc = docx.Document()
-        self.truth = _Truth()
+        self.truth = TruthRecorder()
         normal = self.doc.styles["Normal"]
         normal.font.name, normal.font.size = "DejaVu Serif", Pt(10.5)
         for name in ("Title", "Heading 1", "Heading 2", "Heading 3"):
@@ -166,7 +158,7 @@ def office_truths(out_dir: pathlib.Path, seeds: range) -> list[GroundTruth]:
     """Builds (or reuses from `out_dir`) one PDF per seed; raises ConverterMissing without LibreOffice."""
     out_dir.mkdir(parents=True, exist_ok=True)
     source_key = converters.content_key(*(p.read_bytes() for p in _SOURCES))
-    built: list[tuple[pathlib.Path, _Truth, str]] = []
+    built: list[tuple[pathlib.Path, TruthRecorder, str]] = []
     to_convert = []
     for seed in seeds:
         builder = OfficeBuilder()
@@ -187,19 +179,8 @@ def office_truths(out_dir: pathlib.Path, seeds: range) -> list[GroundTruth]:
         with pymupdf.open(pdf) as document:
             pages = document.page_count
         furniture = [text for page in range(1, pages + 1) for text in (header, f"Page {page}")]
-        truths.append(
-            GroundTruth(
-                name=pdf.name,
-                pdf=pdf,
-                origin="office",
-                family_name=FAMILY,
-                blocks=tuple(truth.blocks),
-                headings=tuple(truth.headings),
-                tables=tuple(truth.tables),
-                furniture=tuple(furniture),
-                notes="python-docx + LibreOffice: title page, numbered and run-in headings, text tables, lists",
-            )
-        )
+        notes = "python-docx + LibreOffice: title page, numbered and run-in headings, text tables, lists"
+        truths.append(truth.truth(pdf, "office", FAMILY, furniture=tuple(furniture), notes=notes))
     return truths
 
 

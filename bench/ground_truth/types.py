@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pathlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pymupdf
 
@@ -84,3 +85,24 @@ class GroundTruth:
     def page_count(self) -> int:
         with pymupdf.open(self.pdf) as doc:
             return doc.page_count
+
+
+@dataclass
+class TruthRecorder:
+    """What a document builder records as it writes: body blocks in reading order, headings, tables."""
+
+    blocks: list[str] = field(default_factory=list)
+    headings: list[Heading] = field(default_factory=list)
+    tables: list[TableTruth] = field(default_factory=list)
+
+    def truth(self, pdf: pathlib.Path, origin: str, family: str, **fields: Any) -> GroundTruth:
+        return GroundTruth(
+            name=pdf.name,
+            pdf=pdf,
+            origin=origin,
+            family_name=family,
+            blocks=tuple(self.blocks),
+            headings=tuple(self.headings),
+            tables=tuple(self.tables),
+            **fields,
+        )
