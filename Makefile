@@ -38,8 +38,8 @@ $(VENV)/.ocr-installed: $(VENV)/.installed requirements/ocr.txt tools/install_oc
 	bash tools/install_ocr.sh $(VENV)
 	touch $@
 
-## The quality bench's converted ground truth: LibreOffice (headless) and Chromium print the office
-## and HTML documents bench/ground_truth/ builds (tools/install_bench_docs.sh, Debian packages).
+## The quality bench's converted ground truth: LibreOffice (headless), Chromium and pdflatex print the
+## office, HTML and LaTeX documents bench/ground_truth/ builds (tools/install_bench_docs.sh, Debian packages).
 bench-docs: $(VENV)/.bench-docs-installed
 $(VENV)/.bench-docs-installed: $(VENV)/.installed tools/install_bench_docs.sh
 	bash tools/install_bench_docs.sh

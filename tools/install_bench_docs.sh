@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the quality bench's converted ground truth needs (bench/ground_truth/families.py):
 # LibreOffice Writer without a GUI (soffice --headless --convert-to pdf, for the office documents),
-# Debian's Chromium (--print-to-pdf, for the HTML pages), and the fonts both print with (DejaVu,
-# Noto for Hebrew and Arabic). Idempotent: skips what is already there.
+# Debian's Chromium (--print-to-pdf, for the HTML pages), pdflatex (texlive-latex-base, for the LaTeX
+# articles) and the fonts they print with (DejaVu, Noto for Hebrew and Arabic). Idempotent: skips what
+# is already there.
 #
 #   tools/install_bench_docs.sh
 set -euo pipefail
@@ -11,6 +12,7 @@ CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
 packages=()
 command -v soffice >/dev/null 2>&1 || packages+=(libreoffice-writer-nogui)
 [ -x "$CHROMIUM" ] || packages+=(chromium)
+command -v pdflatex >/dev/null 2>&1 || packages+=(texlive-latex-base)
 fc-list 2>/dev/null | grep -q "DejaVuSerif" || packages+=(fonts-dejavu-core)
 fc-list 2>/dev/null | grep -q "NotoSansHebrew" || packages+=(fonts-noto-core)
 
@@ -25,4 +27,5 @@ if [ "${#packages[@]}" -gt 0 ]; then
         exit 1
     fi
 fi
-echo "install_bench_docs: $(soffice --version 2>/dev/null | head -1); $("$CHROMIUM" --version 2>/dev/null | head -1)"
+echo "install_bench_docs: $(soffice --version 2>/dev/null | head -1); $("$CHROMIUM" --version 2>/dev/null | head -1);" \
+    "$(pdflatex --version 2>/dev/null | head -1)"

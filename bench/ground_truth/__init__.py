@@ -57,6 +57,9 @@ Two sources, both independent of any extractor's output:
    - html-columns, html-rtl, html-tables: HTML -> headless Chromium (two CSS
      columns with a figure inside a paragraph; Hebrew/Arabic pages and mixed
      direction paragraphs in logical order; tables with rowspan/colspan).
+   - latex-article, latex-twocolumn: LaTeX -> pdflatex (title with author and
+     date lines, numbered sections, a figure float and footnotes, one page per
+     \\newpage so their places are known; two columns flowing page by page).
 
 Every truth's `blocks` are the body in reading order: headings as printed
 (with their numbers: "1 Foo"), paragraphs re-flowed into one line with

@@ -24,6 +24,10 @@ class ConverterMissing(RuntimeError):
     """A converter (soffice, chromium) is not installed: the families that need it are skipped."""
 
 
+def pdflatex_path() -> str | None:
+    return shutil.which("pdflatex")
+
+
 def soffice_path() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
@@ -36,8 +40,8 @@ def chromium_path() -> str | None:
 
 
 def missing_converter(tool: str) -> str | None:
-    """Why `tool` ("soffice" or "chromium") cannot run here, or None when it can."""
-    found = soffice_path() if tool == "soffice" else chromium_path()
+    """Why `tool` ("soffice", "chromium" or "pdflatex") cannot run here, or None when it can."""
+    found = {"soffice": soffice_path, "chromium": chromium_path, "pdflatex": pdflatex_path}[tool]()
     if found:
         return None
     return f"{tool} not found (bash tools/install_bench_docs.sh installs it)"
@@ -113,3 +117,14 @@ def chromium_to_pdf(html: pathlib.Path, pdf: pathlib.Path) -> None:
     )
     if completed.returncode != 0 or not pdf.is_file():
         raise RuntimeError(f"chromium failed ({completed.returncode}) for {html.name}: {completed.stderr[-400:]}")
+
+
+def pdflatex_to_pdf(tex: pathlib.Path) -> None:
+    """Typesets `tex` into the PDF beside it (one pass: the sources use no cross-references)."""
+    binary = pdflatex_path()
+    if binary is None:
+        raise ConverterMissing(missing_converter("pdflatex"))
+    command = [binary, "-interaction=nonstopmode", "-halt-on-error", "-output-directory", str(tex.parent), str(tex)]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S, check=False)
+    if completed.returncode != 0 or not tex.with_suffix(".pdf").is_file():
+        raise RuntimeError(f"pdflatex failed ({completed.returncode}) for {tex.name}: {completed.stdout[-400:]}")
