@@ -12,7 +12,7 @@ SAMPLES := .cache/samples
 MIVAA := $(VENV)/bin/mivaa
 PYTEST_ARGS ?=
 
-.PHONY: help install console ocr prometheus export-venv models clip-tiny certs proto proto-check lint test demo up down status bench clean deploy-config
+.PHONY: help install console ocr prometheus bench-docs export-venv models clip-tiny certs proto proto-check lint test demo up down status bench clean deploy-config
 
 help:
 	@echo "make demo    install everything, start the local mesh, ingest sample PDFs, search them"
@@ -43,6 +43,13 @@ $(VENV)/.ocr-installed: $(VENV)/.installed requirements/ocr.txt tools/install_oc
 prometheus: $(VENV)/.prometheus-installed
 $(VENV)/.prometheus-installed: $(VENV)/.installed tools/install_prometheus.sh
 	bash tools/install_prometheus.sh
+	touch $@
+
+## The quality bench's converted ground truth: LibreOffice (headless), Chromium and pdflatex print the
+## office, HTML and LaTeX documents bench/ground_truth/ builds (tools/install_bench_docs.sh, Debian packages).
+bench-docs: $(VENV)/.bench-docs-installed
+$(VENV)/.bench-docs-installed: $(VENV)/.installed tools/install_bench_docs.sh
+	bash tools/install_bench_docs.sh
 	touch $@
 
 ## The web console (console/): Debian's Chromium and npm ci (tools/install_console.sh), then the
@@ -112,7 +119,7 @@ deploy-config: install
 
 ## The test suite: real PostgreSQL, NATS, Envoy and model, started by fixtures on free ports.
 ## pytest's "no tests collected" (exit 5) is not a failure; every other non-zero exit is.
-test: install ocr prometheus models lint console
+test: install ocr prometheus bench-docs models lint console
 	cd console && npm run test:unit
 	set +e; $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
@@ -141,7 +148,7 @@ down:
 status:
 	$(MIVAA) status
 
-bench: install ocr models export-venv
+bench: install ocr bench-docs models export-venv
 	$(PIP) install --quiet $(addprefix -e ,$(MIVAA_DISTS)) -e ".[bench]"
 	$(PY) bench/run.py
 	$(PY) bench/ocr_quality.py

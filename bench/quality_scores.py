@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bench.ground_truth import GroundTruth, TableTruth
+from bench.quality_structure import Segment, mhs, nid, teds
 from bench.quality_text import levenshtein, normalize_text, strip_markdown, tokens
 
 ANCHOR_WORDS = 6
@@ -19,6 +20,8 @@ class ToolOutput:
     body: str = ""  # plain body text (Markdown already stripped)
     headings: list[tuple[str, int]] | None = None  # None: the tool reports no headings
     tables: list[list[list[str]]] | None = None  # None: the tool reports no tables
+    table_spans: list[list[tuple[int, int, int, int]]] | None = None  # per table: (row, col, rowspan, colspan)
+    segments: list[Segment] | None = None  # (is heading, text) in order; None: the tool reports no headings
     seconds: float = 0.0
     error: str | None = None
 
@@ -40,8 +43,28 @@ class Scores:
     tables_reported: bool = False
     furniture_leaked: int = 0
     furniture_expected: int = 0
+    # opendataloader-bench metrics (bench/quality_structure.py): sums of per-document (TEDS: per-table)
+    # values and how many there are, so files and families average them.
+    nid_sum: float = 0.0
+    nid_docs: int = 0
+    teds_sum: float = 0.0
+    teds_tables: int = 0
+    mhs_sum: float = 0.0
+    mhs_docs: int = 0
     seconds: float = 0.0
     error: str | None = None
+
+    @property
+    def nid(self) -> float | None:
+        return self.nid_sum / self.nid_docs if self.nid_docs else None
+
+    @property
+    def teds(self) -> float | None:
+        return self.teds_sum / self.teds_tables if self.teds_tables else None
+
+    @property
+    def mhs(self) -> float | None:
+        return self.mhs_sum / self.mhs_docs if self.mhs_docs else None
 
     @property
     def text_similarity(self) -> float:
@@ -63,6 +86,12 @@ class Scores:
             "cells_expected",
             "furniture_leaked",
             "furniture_expected",
+            "nid_sum",
+            "nid_docs",
+            "teds_sum",
+            "teds_tables",
+            "mhs_sum",
+            "mhs_docs",
             "seconds",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -174,8 +203,10 @@ def score(truth: GroundTruth, output: ToolOutput) -> Scores:
     result.furniture_expected = len(truth.furniture)
     result.cells_expected = sum(len(t.cells()) for t in truth.tables)
     result.text_distance, result.text_length = text_scores(truth.body_text, output.body)
+    result.nid_sum, result.nid_docs = nid(truth.body_text, output.body), 1
     if output.error:  # nothing came back: everything counts as missed
         result.furniture_leaked = 0
+        result.nid_sum = 0.0
         return result
     result.order_good, result.order_pairs = order_scores(truth.body_text, output.body)
     if output.headings is not None:
@@ -188,5 +219,11 @@ def score(truth: GroundTruth, output: ToolOutput) -> Scores:
             matched, offset = table_scores(table, output.tables)
             result.cells_matched += matched
             result.cell_offsets.append(offset)
+            result.teds_sum += teds(table, output.tables, output.table_spans)
+            result.teds_tables += 1
+    if output.segments is not None:
+        value = mhs(truth, output.segments)
+        if value is not None:
+            result.mhs_sum, result.mhs_docs = value, 1
     result.furniture_leaked = furniture_leaks(truth, output.body)
     return result

@@ -148,3 +148,15 @@ def markdown_tables(markdown: str) -> list[list[list[str]]]:
             tables.append(current)
             current = []
     return tables
+
+
+def markdown_segments(markdown: str) -> list[tuple[bool, str]]:
+    """(is heading, plain text) per line in order: '#' lines are headings, every other line content."""
+    segments = []
+    for line in markdown.splitlines():
+        match = re.match(r"^[ \t]*(#{1,6})[ \t]+(.+?)[ \t#]*$", line)
+        if match:
+            segments.append((True, strip_markdown(match[2]).strip()))
+        elif line.strip():
+            segments.append((False, strip_markdown(line)))
+    return segments

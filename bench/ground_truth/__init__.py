@@ -48,6 +48,19 @@ Two sources, both independent of any extractor's output:
    - generated-tables: a ruled table (every cell boxed) and a table without
      any rules (columns by alignment alone), with captions, header and footer.
 
+3. Documents built per seed from code and converted by other layout engines
+   (`converted_truths`, bench/ground_truth/families.py), SEEDS_PER_FAMILY each,
+   cached under .cache/bench/ground-truth/<family>/ (rebuilt when a generator changes):
+   - office-docx: python-docx -> LibreOffice (title page with author lines,
+     numbered headings 1 / 1.1 / 1.1.1, run-in bold headings, text-only tables
+     with a bold header row, nested lists, running header and "Page N" footer);
+   - html-columns, html-rtl, html-tables: HTML -> headless Chromium (two CSS
+     columns with a figure inside a paragraph; Hebrew/Arabic pages and mixed
+     direction paragraphs in logical order; tables with rowspan/colspan).
+   - latex-article, latex-twocolumn: LaTeX -> pdflatex (title with author and
+     date lines, numbered sections, a figure float and footnotes, one page per
+     \\newpage so their places are known; two columns flowing page by page).
+
 Every truth's `blocks` are the body in reading order: headings as printed
 (with their numbers: "1 Foo"), paragraphs re-flowed into one line with
 hyphenation undone, list items without their bullets, tables as one line
@@ -61,12 +74,16 @@ from collections.abc import Iterable
 
 from bench.ground_truth.corpus import corpus_truths, parse_html
 from bench.ground_truth.corpus_text import BLINDTEXT, CORPUS_FACTS, HTML_SOURCES, LATEX_SOURCES, LIPSUM
+from bench.ground_truth.families import CONVERTED_FAMILIES, SEEDS_PER_FAMILY, converted_truths
 from bench.ground_truth.generated import GENERATORS, generated_truths
 from bench.ground_truth.latex import LatexTruth, parse_latex
 from bench.ground_truth.types import DEFAULT_CORPUS_DIR, DEFAULT_GENERATED_DIR, GroundTruth, Heading, TableTruth
 
 __all__ = [
     "BLINDTEXT",
+    "CONVERTED_FAMILIES",
+    "SEEDS_PER_FAMILY",
+    "converted_truths",
     "CORPUS_FACTS",
     "DEFAULT_CORPUS_DIR",
     "DEFAULT_GENERATED_DIR",
@@ -90,7 +107,8 @@ __all__ = [
 def all_truths(
     corpus_dir: pathlib.Path | None = DEFAULT_CORPUS_DIR, out_dir: pathlib.Path = DEFAULT_GENERATED_DIR
 ) -> list[GroundTruth]:
-    return [*corpus_truths(corpus_dir), *generated_truths(out_dir)]
+    converted, _skipped = converted_truths(out_dir)
+    return [*corpus_truths(corpus_dir), *generated_truths(out_dir), *converted]
 
 
 def describe(truths: Iterable[GroundTruth]) -> str:
@@ -99,7 +117,7 @@ def describe(truths: Iterable[GroundTruth]) -> str:
     for t in truths:
         words = len(t.body_text.split())
         lines.append(
-            f"{t.name:32} {t.origin:9} {words:6} words  {len(t.headings):3} headings  "
+            f"{t.name:32} {t.family:24} {words:6} words  {len(t.headings):3} headings  "
             f"{sum(len(x.cells()) for x in t.tables):3} cells  {len(t.furniture):3} furniture  "
             f"{len(t.hyphenated):3} hyphenated"
         )

@@ -245,6 +245,7 @@ class Composer:
             name=path.name,
             pdf=path,
             origin="generated",
+            family_name=f"pymupdf-{path.stem.removeprefix('generated-')}",
             blocks=tuple(self.blocks),
             headings=tuple(self.headings),
             tables=tuple(self.tables),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pathlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pymupdf
 
@@ -17,6 +18,9 @@ class Heading:
     text: str  # as written in the source, without its number
     level: int  # 1 = the most prominent heading kind this document uses, 2 the next, ...
     number: str = ""  # "1", "2.3" printed before the text; "" when unnumbered
+    # A run-in heading starts its paragraph ("Boots Self-Locking Nut. The Boots nut is..."): the block
+    # holds heading and text together; the structure metrics (MHS) split it back off.
+    run_in: bool = False
 
     @property
     def display(self) -> str:
@@ -30,6 +34,9 @@ class TableTruth:
     header_rows: int = 1
     caption: str = ""
     ruled: bool = True  # drawn with rules (lines) between cells
+    # Merged cells: (row, column, rowspan, colspan) of each cell spanning more than one grid position;
+    # its text sits at (row, column), the positions it covers hold "".
+    spans: tuple[tuple[int, int, int, int], ...] = ()
 
     @property
     def row_count(self) -> int:
@@ -52,7 +59,7 @@ class TableTruth:
 class GroundTruth:
     name: str
     pdf: pathlib.Path
-    origin: str  # "latex", "html" or "generated"
+    origin: str  # "latex", "html", "generated", "office" or "chromium"
     blocks: tuple[str, ...]  # body in reading order, see the module docstring
     headings: tuple[Heading, ...] = ()
     tables: tuple[TableTruth, ...] = ()
@@ -64,6 +71,11 @@ class GroundTruth:
     multi_column: bool = False
     hyphenated: tuple[str, ...] = ()  # words the PDF splits across a line break with a hyphen
     notes: str = ""
+    family_name: str = ""  # the layout family for the per-family report; the origin when empty
+
+    @property
+    def family(self) -> str:
+        return self.family_name or self.origin
 
     @property
     def body_text(self) -> str:
@@ -73,3 +85,24 @@ class GroundTruth:
     def page_count(self) -> int:
         with pymupdf.open(self.pdf) as doc:
             return doc.page_count
+
+
+@dataclass
+class TruthRecorder:
+    """What a document builder records as it writes: body blocks in reading order, headings, tables."""
+
+    blocks: list[str] = field(default_factory=list)
+    headings: list[Heading] = field(default_factory=list)
+    tables: list[TableTruth] = field(default_factory=list)
+
+    def truth(self, pdf: pathlib.Path, origin: str, family: str, **fields: Any) -> GroundTruth:
+        return GroundTruth(
+            name=pdf.name,
+            pdf=pdf,
+            origin=origin,
+            family_name=family,
+            blocks=tuple(self.blocks),
+            headings=tuple(self.headings),
+            tables=tuple(self.tables),
+            **fields,
+        )
