@@ -24,6 +24,7 @@ __all__ = [
     "LIST_ITEM_START",
     "LIST_MARKER",
     "MARKDOWN_ENUMERATED",
+    "NOT_A_HEADING",
     "NUMBERED_HEADING",
     "NUMERIC",
     "PAGE_NUMBER",
@@ -33,7 +34,10 @@ __all__ = [
     "SUBCAPTION",
     "TABLE_CAPTION_PREFIXES",
     "UNPRINTABLE_CHARS",
+    "RUN_IN_LABEL",
     "caption_label",
+    "is_author_line",
+    "is_title_page_line",
     "is_numeric",
 ]
 
@@ -81,6 +85,37 @@ MARKDOWN_ENUMERATED = re.compile(r"^(\(?\w{1,4}[.)])\s+")
 
 # A heading that starts with its section number ("2.3 Results", "A. Proofs", "IV. Discussion").
 NUMBERED_HEADING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[A-Z]\.|[IVX]+\.)\s+\S")
+# Title-page lines set large that are not headings: dates, e-mail addresses, affiliations.
+NOT_A_HEADING = re.compile(
+    r"\b(?:jan(?:uary|uar)?|feb(?:ruary|ruar)?|m(?:arch|ärz)|apr(?:il)?|may|mai|june?|juni|july?|juli|aug(?:ust)?"
+    r"|sep(?:tember)?|oct(?:ober)?|okt(?:ober)?|nov(?:ember)?|dec(?:ember)?|dez(?:ember)?)\.?\s+\d{1,2},?\s+\d{4}\b"
+    r"|\b\d{1,2}\.?\s+(?:january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|januar|februar|märz|juni|juli|oktober|dezember)\s+\d{4}\b"
+    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|@|\buniversit|\binstitut|\bdepartment\b"
+    r"|\bfaculty of\b|\bschool of\b|\blaborator(?:y|ies)\b|\bcollege\b",
+    re.IGNORECASE,
+)
+# An author line: two or more personal names ("Ada Keeper, Ben Lamp and C. Dee"), footnote marks allowed.
+_NAME = r"(?:[A-Z][a-z'\-]+|[A-Z]\.)(?:\s+(?:[A-Z][a-z'\-]+|[A-Z]\.|van|von|de|da|del|der|di|le|la)){1,3}[\d*∗†‡]*"
+_AUTHOR_LINE = re.compile(rf"^{_NAME}(?:\s*(?:,|;|&|\band\b)\s*{_NAME}){{1,}},?$")
+# Bold labels that open a paragraph without titling it: notes, warnings, proofs ("Beweis:", "Beh.:").
+RUN_IN_LABEL = re.compile(
+    r"^(?:notes?|nb|n\.b|warning|caution|danger|tip|hint|important|remarks?|attention|proof|beweis|hinweis"
+    r"|achtung|beh|bew|vor|bemerkung|anmerkung|preuve|remarque)\W*$",
+    re.IGNORECASE,
+)
+
+
+def is_author_line(text: str) -> bool:
+    """Two or more personal names: a title page's author line, not a heading."""
+    return bool(_AUTHOR_LINE.match(text))
+
+
+def is_title_page_line(text: str) -> bool:
+    """A date, an address, an affiliation or an author line: set apart like a heading, but not one."""
+    return bool(NOT_A_HEADING.search(text)) or is_author_line(text)
+
+
 # A cell that is only a section number (a table of contents' first column).
 SECTION_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[A-Z]\.|[IVX]+\.?|Chapter\s+\d+|Kapitel\s+\d+)$", re.IGNORECASE)
 

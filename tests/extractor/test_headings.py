@@ -1,0 +1,161 @@
+"""Headings on pages made here: run-in bold headings, numbered headings in the body font, title-page lines.
+
+Each page is written with PyMuPDF's base-14 fonts (Helvetica, Helvetica-Bold) at
+chosen positions, so the truth (which lines are headings, at what level, which
+are list items, author lines or table rows) is known exactly.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import pymupdf
+import pytest
+
+from bench.quality_words import word_recall
+from mivaa_extractor.extraction.structure.document import extract_document
+from mivaa_extractor.extraction.structure.model import BlockKind
+
+BODY = 10.0
+LINE = 12.0
+LEFT = 72.0
+
+RUN_IN = (
+    # (bold phrase, regular text of its first line, its second line)
+    (
+        "Boots Self-Locking Nut.",
+        "The Boots self-locking nut is of one piece, all-metal construction,",
+        "designed to hold tight despite severe vibration. Note the two sections.",
+    ),
+    (
+        "Stainless Steel Self-Locking Nut",
+        "The stainless steel self-locking nut may be spun on and off",
+        "by hand as its locking action takes place only when the nut is seated.",
+    ),
+    (
+        "Elastic Stop Nut:",
+        "the elastic stop nut is a standard nut with the height increased",
+        "to hold a fiber locking collar that grips the threads of the bolt.",
+    ),
+)
+NOT_RUN_IN = (
+    # Bold emphasis opening a sentence, a form field: paragraphs, not headings.
+    ("Python", "is a language that many of the engineers on the team use daily,", "and it is taught in the course."),
+    ("Name:", "Ada Keeper", ""),
+)
+
+
+def _write(page: pymupdf.Page, x: float, y: float, text: str, *, bold: bool = False, size: float = BODY) -> float:
+    """Writes `text` at (x, y); returns the x where the next word would start."""
+    font = "hebo" if bold else "helv"
+    page.insert_text((x, y), text, fontname=font, fontsize=size)
+    return x + pymupdf.get_text_length(text + " ", fontname=font, fontsize=size)
+
+
+def _run_in_pdf(path: pathlib.Path) -> pathlib.Path:
+    doc = pymupdf.open()
+    page = doc.new_page()
+    _write(page, LEFT, 72, "Nuts and Bolts", bold=True, size=16)
+    y = 104.0
+    _write(page, LEFT, y, "Aircraft nuts are made in many shapes and sizes and of many materials. They are")
+    _write(page, LEFT, y + LINE, "held with cotter pins or safety wire or are self-locking nuts of various designs.")
+    y += 2 * LINE + 10
+    for head, first, second in RUN_IN + NOT_RUN_IN:
+        x = _write(page, LEFT, y, head, bold=True)
+        _write(page, x, y, first)
+        if second:
+            _write(page, LEFT, y + LINE, second)
+        y += 2 * LINE + 10
+    doc.save(path)
+    return path
+
+
+def test_run_in_bold_headings_become_headings_before_their_paragraph(tmp_path: pathlib.Path):
+    path = _run_in_pdf(tmp_path / "run-in.pdf")
+    blocks = [b for b in extract_document(path).pages[0].blocks if b.kind is not BlockKind.PAGE_NUMBER]
+    headings = [(b.level, b.text) for b in blocks if b.kind is BlockKind.HEADING]
+    # One level below the section heading (set large), the trailing period or colon dropped.
+    assert headings == [
+        (1, "Nuts and Bolts"),
+        (3, "Boots Self-Locking Nut"),
+        (3, "Stainless Steel Self-Locking Nut"),
+        (3, "Elastic Stop Nut"),
+    ]
+    texts = [b.text for b in blocks]
+    for head, first, second in RUN_IN:
+        heading = texts.index(head.rstrip(".:"))
+        # The paragraph follows its heading whole: the rest of the first line, then the next line.
+        assert texts[heading + 1] == f"{first} {second}"
+    paragraphs = [b.text for b in blocks if b.kind is BlockKind.PARAGRAPH]
+    assert f"Python {NOT_RUN_IN[0][1]} {NOT_RUN_IN[0][2]}" in paragraphs
+    assert "Name: Ada Keeper" in paragraphs
+    result = word_recall(path)
+    assert not result.lost and result.recall == 1.0
+
+
+NUMBERED = (
+    # (heading line, level): the title (set large) is level 1; numbering depth below it.
+    ("1 Introduction", 2),
+    ("1.1 Background", 3),
+    ("1.1.1 Earlier Work", 4),
+    ("A.1 Proofs of the Lemmas", 3),
+    ("Section 2 Methods", 2),
+    ("IV. Discussion", 2),
+)
+PARAGRAPH = (
+    "Body text follows the heading, and it is a long sentence of the paragraph that explains things.",
+    "A second line of the same paragraph makes it clearly a paragraph and not a heading at all.",
+)
+
+
+def _numbered_pdf(path: pathlib.Path) -> pathlib.Path:
+    doc = pymupdf.open()
+    page = doc.new_page()
+    _write(page, LEFT, 60, "Coastal Light Stations", size=20)
+    # Title-page lines set larger than the body: authors, affiliation, e-mail; none is a heading.
+    _write(page, LEFT, 84, "Ada Keeper, Ben Lamp and Carl Dee", size=12)
+    _write(page, LEFT, 100, "Department of Maritime Studies, Harbour University", size=12)
+    _write(page, LEFT, 116, "ada.keeper@harbour.example", size=12)
+    y = 150.0
+    for index, (heading, _) in enumerate(NUMBERED):
+        # Bold and plain numbered headings alike, in the body font size.
+        _write(page, LEFT, y, heading, bold=index % 2 == 1)
+        y += LINE + 4
+        for line in PARAGRAPH:
+            _write(page, LEFT, y, line)
+            y += LINE
+        y += 10
+    # A numbered list: items, not headings.
+    for item in ("1. Lamps were cleaned", "2. Lenses were polished", "3. Logs were written"):
+        _write(page, LEFT, y, item)
+        y += LINE + 2
+    y += 10
+    # Rows of a table nobody ruled: a number, a name and figures; not headings.
+    for row in ("1 North Cape 42 71", "2 Gull Rock 28 35"):
+        _write(page, LEFT, y, row)
+        y += LINE + 2
+    doc.save(path)
+    return path
+
+
+def test_numbered_headings_in_the_body_font_with_levels_from_the_numbering(tmp_path: pathlib.Path):
+    path = _numbered_pdf(tmp_path / "numbered.pdf")
+    document = extract_document(path)
+    blocks = document.pages[0].blocks
+    headings = [(b.level, b.text) for b in blocks if b.kind is BlockKind.HEADING]
+    assert headings == [(1, "Coastal Light Stations"), *((level, text) for text, level in NUMBERED)]
+    items = [b.text for b in blocks if b.kind is BlockKind.LIST_ITEM]
+    assert items == ["1. Lamps were cleaned", "2. Lenses were polished", "3. Logs were written"]
+    text = document.pages[0].text
+    assert "Ada Keeper, Ben Lamp and Carl Dee" in text and "1 North Cape 42 71" in text
+    assert not word_recall(path).lost
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["1 North Cape 42 71", "3. Logs were written.", "2 percent of the keepers agreed", "I am a keeper"],
+)
+def test_lines_that_only_look_numbered_are_not_numbered_headings(line: str):
+    from mivaa_extractor.extraction.structure.headings import standalone_numbered
+
+    assert standalone_numbered(line, 1) == 0
