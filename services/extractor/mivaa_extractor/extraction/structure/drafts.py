@@ -98,21 +98,28 @@ def mark_edge_page_numbers(drafts: list[Draft]) -> None:
 _OPEN_END = re.compile(r"[^.!?:;\"\u201d\u2019)\]]$")
 
 
+# Blocks a paragraph flows around: it stops above a figure or table (and its caption) and goes on below it.
+_FLOATS = frozenset({BlockKind.FIGURE, BlockKind.TABLE, BlockKind.CAPTION})
+MAX_FLOATS_BETWEEN = 4
+
+
 def join_split_paragraphs(drafts: list[Draft]) -> list[Draft]:
-    """Re-joins what layout split: words hyphenated across blocks, paragraphs across columns, multi-line titles."""
+    """Re-joins what layout split: words hyphenated across blocks, paragraphs across columns, figures or tables,
+    multi-line titles. A paragraph continued after a figure is joined once, the figure read after it."""
     joined: list[Draft] = []
     for draft in drafts:
         previous = joined[-1] if joined else None
-        if previous is not None and previous.kind is BlockKind.PARAGRAPH and draft.kind is BlockKind.PARAGRAPH:
-            merged = join_hyphenated(previous.text, draft.text)
-            # A paragraph carried on at the top of the next column (the next block starts higher up).
-            column_break = draft.bbox[1] < previous.bbox[3] and draft.bbox[0] > previous.bbox[0] + 20
-            if merged is None and column_break and draft.text[:1].islower() and _OPEN_END.search(previous.text):
-                merged = previous.text + " " + draft.text
+        target, floats = _interrupted_paragraph(joined) if draft.kind is BlockKind.PARAGRAPH else (None, 0)
+        if target is not None:
+            merged = join_hyphenated(target.text, draft.text)
+            # Carried on at the top of the next column (the next block starts higher up), or below a figure.
+            column_break = draft.bbox[1] < target.bbox[3] and draft.bbox[0] > target.bbox[0] + 20
+            if merged is None and (column_break or floats) and _continues(target.text, draft.text):
+                merged = target.text + " " + draft.text
             if merged is not None:
-                previous.text = merged
-                previous.lines.extend(draft.lines)
-                previous.finish_geometry()
+                target.text = merged
+                target.lines.extend(draft.lines)
+                target.finish_geometry()
                 continue
         if (
             previous is not None
@@ -127,3 +134,18 @@ def join_split_paragraphs(drafts: list[Draft]) -> list[Draft]:
             continue
         joined.append(draft)
     return joined
+
+
+def _interrupted_paragraph(joined: list[Draft]) -> tuple[Draft | None, int]:
+    """The last paragraph read, when only figures, tables and captions came after it; and how many."""
+    for back, draft in enumerate(reversed(joined[-MAX_FLOATS_BETWEEN - 1 :])):
+        if draft.kind is BlockKind.PARAGRAPH:
+            return draft, back
+        if draft.kind not in _FLOATS:
+            break
+    return None, 0
+
+
+def _continues(first: str, second: str) -> bool:
+    """`second` goes on with the sentence `first` left open (no closing mark; starts in lower case)."""
+    return second[:1].islower() and bool(_OPEN_END.search(first))
