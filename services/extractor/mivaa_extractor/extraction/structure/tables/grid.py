@@ -93,9 +93,9 @@ class _GridRows:
         if numeric:
             return False  # numbers do not wrap: a new row with empty cells
         if self.is_full(row):
-            # Every cell of a full line goes on a sentence of the line above, and at least one visibly
-            # so (lower case, a phrase broken off): a row of capitalised labels under another is a row.
-            return evidence == total and self.visible_wraps(above, row) > 0
+            # Every cell of a full line goes on a sentence of the line above, and most visibly so (lower
+            # case, a phrase broken off): a row of labels under another ("Cup anemometer", "2 percent") is a row.
+            return evidence == total and self.visible_wraps(above, row) * 2 > total
         return evidence > 0
 
     def visible_wraps(self, above: dict[tuple[int, int], Segment], row: Row) -> int:
