@@ -159,3 +159,36 @@ def test_lines_that_only_look_numbered_are_not_numbered_headings(line: str):
     from mivaa_extractor.extraction.structure.headings import standalone_numbered
 
     assert standalone_numbered(line, 1) == 0
+
+
+def _line(*spans: tuple[str, bool]) -> dict:
+    """A page's text dict with one line of (text, bold) spans, as `get_text("dict")` gives it."""
+    x = 72.0
+    read = []
+    for text, bold in spans:
+        font = "Helvetica-Bold" if bold else "Helvetica"
+        read.append(
+            {"text": text, "bbox": (x, 100.0, x + 5.0 * len(text), 112.0), "size": 10.0, "flags": 0, "font": font}
+        )
+        x += 5.0 * len(text)
+    line = {"bbox": (72.0, 100.0, x, 112.0), "dir": (1.0, 0.0), "spans": read}
+    return {"width": 595.0, "height": 842.0, "blocks": [{"type": 0, "bbox": line["bbox"], "lines": [line]}]}
+
+
+def test_right_to_left_line_with_a_bold_span_first_is_kept_whole():
+    from mivaa_extractor.extraction.structure.headings import split_run_in
+    from mivaa_extractor.extraction.structure.pymupdf_backend import PageSource
+
+    page = pymupdf.open().new_page()
+    # Visual order: the bold span drawn leftmost ends the right-to-left sentence; it is no heading.
+    hebrew = PageSource(page, _line(("כותרת מודגשת.", True), (" זהו עמוד שנכתב מימין לשמאל כדי לבדוק", False)))
+    assert split_run_in(hebrew.lines[0], True) is None
+    latin = PageSource(page, _line(("Bold Lead.", True), (" English text that follows the bold lead in", False)))
+    head, rest = split_run_in(latin.lines[0], True) or (None, None)
+    assert head is not None and rest is not None
+    assert (head.text, rest.text, head.bold, rest.bold) == (
+        "Bold Lead.",
+        "English text that follows the bold lead in",
+        True,
+        False,
+    )

@@ -23,6 +23,7 @@ from dataclasses import replace
 
 from mivaa_extractor.extraction.structure.lexicon import (
     CAPTION_LABEL,
+    RIGHT_TO_LEFT_CHARS,
     RUN_IN_LABEL,
     is_title_page_line,
 )
@@ -132,6 +133,8 @@ def split_run_in(line: TextLine, opens_paragraph: bool) -> tuple[TextLine, TextL
     # A form field ("Name: Ada Keeper") has a value, not a paragraph, after its label.
     if rest[0] in ",;)]" or len(rest) < MIN_RUN_IN_REST or len(rest.split()) < 3:
         return None
+    if RIGHT_TO_LEFT_CHARS.search(line.text):
+        return None  # spans of a right-to-left line come in visual order: its first span may end the sentence
     if not head.endswith(_RUN_IN_END):
         # No closing mark: a title-cased phrase followed by a new sentence.
         words = head.split()

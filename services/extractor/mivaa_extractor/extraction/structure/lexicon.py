@@ -29,6 +29,7 @@ __all__ = [
     "NUMERIC",
     "PAGE_NUMBER",
     "PAGE_REFERENCE",
+    "RIGHT_TO_LEFT_CHARS",
     "SECTION_NUMBER",
     "SPACES",
     "SUBCAPTION",
@@ -52,6 +53,8 @@ INVISIBLE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200d\u2060\u
 # Everything that is whitespace to a reader, including NBSP, thin and ideographic spaces.
 SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 DIGITS = re.compile(r"\d+")
+# Hebrew, Arabic, Syriac, Thaana, NKo and their presentation forms: scripts written right to left.
+RIGHT_TO_LEFT_CHARS = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 
 # --- lists -----------------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ from mivaa_extractor.extraction.structure.lexicon import (
     LIST_ITEM_START,
     NUMBERED_HEADING,
     PAGE_NUMBER,
+    RIGHT_TO_LEFT_CHARS,
     TABLE_CAPTION_PREFIXES,
     is_title_page_line,
 )
@@ -369,12 +370,9 @@ def _to_display(bbox: BBox, matrix: pymupdf.Matrix | None) -> BBox:
     return (round(rect.x0, 2), round(rect.y0, 2), round(rect.x1, 2), round(rect.y1, 2))
 
 
-_RIGHT_TO_LEFT_CHARS = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
-
-
 def _mostly_right_to_left(lines: Sequence[TextLine]) -> bool:
     sample = "".join(line.text for line in lines[:200])
-    if not _RIGHT_TO_LEFT_CHARS.search(sample):
+    if not RIGHT_TO_LEFT_CHARS.search(sample):
         return False  # the common case, decided without looking at every character
     rtl = ltr = 0
     for ch in sample:
