@@ -192,3 +192,41 @@ def test_right_to_left_line_with_a_bold_span_first_is_kept_whole():
         True,
         False,
     )
+
+
+def test_subtitle_and_author_centred_under_the_title_are_not_headings(tmp_path: pathlib.Path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    middle = page.rect.width / 2
+
+    def centred(y: float, text: str, size: float, bold: bool = False) -> None:
+        font = "hebo" if bold else "helv"
+        _write(
+            page,
+            middle - pymupdf.get_text_length(text, fontname=font, fontsize=size) / 2,
+            y,
+            text,
+            bold=bold,
+            size=size,
+        )
+
+    centred(72, "Tides and Fog", 22, bold=True)
+    centred(98, "A report written for the harbour board", 13)
+    centred(116, "Ada Keeper", 12)
+    _write(page, LEFT, 160, "Morning Observations", bold=True, size=15)
+    y = 180.0
+    for line in PARAGRAPH:
+        _write(page, LEFT, y, line)
+        y += LINE
+    _write(page, LEFT, y + 20, "Evening Summary", bold=True, size=15)
+    _write(page, LEFT, y + 40, PARAGRAPH[0])
+    path = tmp_path / "title.pdf"
+    doc.save(path)
+    blocks = extract_document(path).pages[0].blocks
+    assert [(b.level, b.text) for b in blocks if b.kind is BlockKind.HEADING] == [
+        (1, "Tides and Fog"),
+        (2, "Morning Observations"),
+        (2, "Evening Summary"),
+    ]
+    paragraphs = [b.text for b in blocks if b.kind is BlockKind.PARAGRAPH]
+    assert paragraphs[:2] == ["A report written for the harbour board", "Ada Keeper"]

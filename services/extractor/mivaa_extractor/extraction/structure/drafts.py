@@ -67,6 +67,27 @@ def run_in_before_paragraph(drafts: list[Draft]) -> list[Draft]:
     return ordered
 
 
+def demote_title_block(drafts: list[Draft], page_width: float) -> None:
+    """Subtitle, author and date lines centred under a document's title are part of the title block, not headings.
+
+    They are set in a size of their own, as headings are; what gives them away
+    is that they follow the title, centred and not bold, before any section.
+    """
+    title = next((index for index, draft in enumerate(drafts) if draft.kind is BlockKind.HEADING), None)
+    if title is None:
+        return
+    middle = page_width / 2
+    for draft in drafts[title + 1 :]:
+        centre = (draft.bbox[0] + draft.bbox[2]) / 2
+        if draft.bold or abs(centre - middle) > 0.08 * page_width:
+            break
+        if draft.kind is BlockKind.HEADING and draft.size < drafts[title].size:
+            draft.kind = BlockKind.PARAGRAPH
+            draft.level = 0
+        elif draft.kind is not BlockKind.PARAGRAPH:
+            break
+
+
 def set_list_levels(drafts: list[Draft]) -> None:
     indents = sorted({round(d.bbox[0]) for d in drafts if d.kind is BlockKind.LIST_ITEM})
     if not indents:

@@ -140,6 +140,8 @@ class PageAnalyzer:
         order = reading_order([draft.bbox for draft in drafts], right_to_left=rtl)
         drafts = drafts_stage.run_in_before_paragraph([drafts[i] for i in order])
         self._numbered_headings(drafts)
+        if number == 1:
+            drafts_stage.demote_title_block(drafts, width)
         drafts_stage.set_list_levels(drafts)
         drafts = drafts_stage.join_split_paragraphs(drafts)
         self._attach_captions(drafts, placements)
