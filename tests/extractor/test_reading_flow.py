@@ -77,3 +77,47 @@ def test_paragraph_cut_by_a_figure_and_a_column_break_is_joined_once(tmp_path: p
     assert kinds.index(BlockKind.FIGURE) > kinds.index(BlockKind.PARAGRAPH)
     assert [b.text for b in blocks if b.kind is BlockKind.CAPTION] == [CAPTION, SECOND_CAPTION]
     assert not word_recall(path).lost
+
+
+CARRIED = (
+    "Rows of the station table go on after the page break, under the same header row, and the "
+    "paragraph above the table goes on too: the keepers wrote that the"
+)
+CARRIED_ON = "lamps were lit at dusk every evening of the season."
+HEADER = ("Station", "Keeper", "Lamp")
+ROWS_BEFORE = (("North Cape", "Ada Keeper", "Paraffin"), ("Gull Rock", "Ben Lamp", "Acetylene"))
+ROWS_AFTER = (("South Spit", "Carl Dee", "Electric"), ("Mole Head", "Dora Wick", "Paraffin"))
+
+
+def _rows(page: pymupdf.Page, y: float, rows: tuple[tuple[str, ...], ...]) -> float:
+    for index, row in enumerate(rows):
+        for x, cell in zip((LEFT, 220.0, 380.0), row, strict=True):
+            page.insert_text((x, y), cell, fontsize=10, fontname="hebo" if index == 0 else "helv")
+        y += 16
+    return y
+
+
+def test_paragraph_and_table_cut_by_a_page_break_are_joined_once(tmp_path: pathlib.Path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    _column(page, LEFT, 100, "The first page opens with a paragraph of its own that ends as it should.")
+    _rows(page, 200, (HEADER, *ROWS_BEFORE, ("Wolf Reef", "Eve Glass", "Acetylene")))
+    for index, line in enumerate(textwrap.wrap(CARRIED, 90)):
+        page.insert_text((LEFT, 700 + 12 * index), line, fontsize=10, fontname="helv")
+    page = doc.new_page()
+    page.insert_text((LEFT, 80), CARRIED_ON, fontsize=10, fontname="helv")
+    page = doc.new_page()
+    _rows(page, 720, (HEADER, *ROWS_BEFORE))
+    page = doc.new_page()
+    _rows(page, 80, (HEADER, *ROWS_AFTER))
+    path = tmp_path / "breaks.pdf"
+    doc.save(path)
+    markdown = extract_document(path).markdown()
+    assert f"{CARRIED} {CARRIED_ON}" in markdown
+    # One table over pages 3 and 4, its header once.
+    last = markdown[markdown.rindex("| Station") :]
+    assert last.splitlines() == [
+        "| Station | Keeper | Lamp |",
+        "|---|---|---|",
+        *(f"| {' | '.join(row)} |" for row in ROWS_BEFORE + ROWS_AFTER),
+    ]

@@ -9,14 +9,13 @@ paragraph carried on in the next column) joined again.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from mivaa_extractor.extraction.structure import tables as table_stage
 from mivaa_extractor.extraction.structure.lexicon import PAGE_NUMBER
 from mivaa_extractor.extraction.structure.model import BBox, BlockKind
 from mivaa_extractor.extraction.structure.pymupdf_backend import TextLine
-from mivaa_extractor.extraction.structure.text_cleanup import join_hyphenated
+from mivaa_extractor.extraction.structure.text_cleanup import continues_sentence, join_hyphenated
 
 
 @dataclass
@@ -115,10 +114,6 @@ def mark_edge_page_numbers(drafts: list[Draft]) -> None:
             draft.kind = BlockKind.PAGE_NUMBER
 
 
-# A paragraph that stops without closing punctuation continues in the next block (a column or frame break).
-_OPEN_END = re.compile(r"[^.!?:;\"\u201d\u2019)\]]$")
-
-
 # Blocks a paragraph flows around: it stops above a figure or table (and its caption) and goes on below it.
 _FLOATS = frozenset({BlockKind.FIGURE, BlockKind.TABLE, BlockKind.CAPTION})
 MAX_FLOATS_BETWEEN = 4
@@ -135,7 +130,7 @@ def join_split_paragraphs(drafts: list[Draft]) -> list[Draft]:
             merged = join_hyphenated(target.text, draft.text)
             # Carried on at the top of the next column (the next block starts higher up), or below a figure.
             column_break = draft.bbox[1] < target.bbox[3] and draft.bbox[0] > target.bbox[0] + 20
-            if merged is None and (column_break or floats) and _continues(target.text, draft.text):
+            if merged is None and (column_break or floats) and continues_sentence(target.text, draft.text):
                 merged = target.text + " " + draft.text
             if merged is not None:
                 target.text = merged
@@ -165,8 +160,3 @@ def _interrupted_paragraph(joined: list[Draft]) -> tuple[Draft | None, int]:
         if draft.kind not in _FLOATS:
             break
     return None, 0
-
-
-def _continues(first: str, second: str) -> bool:
-    """`second` goes on with the sentence `first` left open (no closing mark; starts in lower case)."""
-    return second[:1].islower() and bool(_OPEN_END.search(first))
