@@ -124,7 +124,9 @@ def _compact_text_grid(grid: Grid, texts: dict[tuple[int, int], str]) -> bool:
     if not lengths or lengths[len(lengths) // 2] > MAX_TEXT_CELL_MEDIAN:
         return False
     per_row = Counter(row for (row, _), text in texts.items() if text)
-    return per_row[0] == grid.column_count and all(per_row[row] >= 2 for row in range(grid.row_count))
+    # A merged header cell heads every column it spans.
+    headed = sum(column_span for row, column, _, column_span, _ in grid.cells if row == 0 and texts[(row, column)])
+    return headed == grid.column_count and all(per_row[row] >= 2 for row in range(1, grid.row_count))
 
 
 def _header_set_apart(grid: Grid) -> bool:
