@@ -107,9 +107,10 @@ def standalone_numbered(text: str, lines: int) -> int:
 
 def size_level(size: float, text: str, profile: FontProfile) -> int:
     """The level a larger font gives, 0 when the size is not a heading size or the text is not a heading."""
-    if size < profile.body_size + 1.0 or is_title_page_line(text):
+    if size < profile.body_size + 1.0:
         return 0
-    return profile.heading_level(size)
+    level = profile.heading_level(size)
+    return 0 if not level or is_title_page_line(text) else level
 
 
 def split_run_in(line: TextLine, opens_paragraph: bool) -> tuple[TextLine, TextLine] | None:

@@ -111,12 +111,23 @@ RUN_IN_LABEL = re.compile(
 
 def is_author_line(text: str) -> bool:
     """Two or more personal names: a title page's author line, not a heading."""
+    # Names are separated by commas, "and" or "&": without one (most lines) the pattern is not tried.
+    if len(text) > 200 or not ("," in text or "&" in text or " and " in text or ";" in text):
+        return False
     return bool(_AUTHOR_LINE.match(text))
+
+
+_AFFILIATION_WORDS = ("universit", "institut", "department", "faculty", "school", "laborator", "college")
 
 
 def is_title_page_line(text: str) -> bool:
     """A date, an address, an affiliation or an author line: set apart like a heading, but not one."""
-    return bool(NOT_A_HEADING.search(text)) or is_author_line(text)
+    # The pattern is dear (every date form, case-folded): only tried on text with a digit, "@" or an affiliation word.
+    lowered = text.lower()
+    if "@" in text or any(ch.isdigit() for ch in text) or any(word in lowered for word in _AFFILIATION_WORDS):
+        if NOT_A_HEADING.search(text):
+            return True
+    return is_author_line(text)
 
 
 # A cell that is only a section number (a table of contents' first column).

@@ -288,15 +288,16 @@ class PageAnalyzer:
         profile = self._profile
         if level := headings.size_level(draft.size, text, profile):
             return level
-        if is_title_page_line(text) or draft.size < profile.body_size - 0.5:
-            return 0
         if (
             draft.bold
             and len(draft.lines) == 1
             and len(text) <= 120
+            and draft.size >= profile.body_size - 0.5
             and sum(ch.isalpha() for ch in text) >= 3
             and not text[0].islower()
-        ) and (NUMBERED_HEADING.match(text) or not text.endswith(":")):
+            and (NUMBERED_HEADING.match(text) or not text.endswith(":"))
+            and not is_title_page_line(text)
+        ):
             depth = headings.numbering_depth(text)
             return headings.level_for_numbering(depth, profile) if depth else headings.bold_body_level(profile)
         return 0
