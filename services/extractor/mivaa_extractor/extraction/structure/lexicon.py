@@ -124,10 +124,8 @@ def is_title_page_line(text: str) -> bool:
     """A date, an address, an affiliation or an author line: set apart like a heading, but not one."""
     # The pattern is dear (every date form, case-folded): only tried on text with a digit, "@" or an affiliation word.
     lowered = text.lower()
-    if "@" in text or any(ch.isdigit() for ch in text) or any(word in lowered for word in _AFFILIATION_WORDS):
-        if NOT_A_HEADING.search(text):
-            return True
-    return is_author_line(text)
+    could_match = "@" in text or any(ch.isdigit() for ch in text) or any(word in lowered for word in _AFFILIATION_WORDS)
+    return (could_match and bool(NOT_A_HEADING.search(text))) or is_author_line(text)
 
 
 # A cell that is only a section number (a table of contents' first column).
