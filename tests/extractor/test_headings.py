@@ -230,3 +230,22 @@ def test_subtitle_and_author_centred_under_the_title_are_not_headings(tmp_path: 
     ]
     paragraphs = [b.text for b in blocks if b.kind is BlockKind.PARAGRAPH]
     assert paragraphs[:2] == ["A report written for the harbour board", "Ada Keeper"]
+
+
+def test_run_in_heading_that_mupdf_cut_off_its_line_is_read_before_its_paragraph(tmp_path: pathlib.Path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    y = 100.0
+    for head, first, second in RUN_IN:
+        # A wide gap after the bold phrase: MuPDF reads it as a line of its own beside the rest.
+        x = _write(page, LEFT, y, head, bold=True) + 20
+        _write(page, x, y, first)
+        _write(page, LEFT, y + LINE, second)
+        y += 2 * LINE + 10
+    path = tmp_path / "gap.pdf"
+    doc.save(path)
+    blocks = [b for b in extract_document(path).pages[0].blocks if b.kind is not BlockKind.PAGE_NUMBER]
+    expected = []
+    for head, first, second in RUN_IN:
+        expected += [(BlockKind.HEADING, head.rstrip(".:")), (BlockKind.PARAGRAPH, f"{first} {second}")]
+    assert [(b.kind, b.text) for b in blocks] == expected

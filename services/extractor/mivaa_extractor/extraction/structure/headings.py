@@ -105,6 +105,12 @@ def standalone_numbered(text: str, lines: int) -> int:
     return depth
 
 
+def short_numbered_line(line: TextLine, following: TextLine) -> bool:
+    """A section number and a title on a line of its own, shorter than the text below it ("1.2 Methods")."""
+    width = line.bbox[2] - line.bbox[0]
+    return width < 0.6 * (following.bbox[2] - following.bbox[0]) and bool(standalone_numbered(line.text, 1))
+
+
 def size_level(size: float, text: str, profile: FontProfile) -> int:
     """The level a larger font gives, 0 when the size is not a heading size or the text is not a heading."""
     if size < profile.body_size + 1.0:
@@ -143,6 +149,14 @@ def split_run_in(line: TextLine, opens_paragraph: bool) -> tuple[TextLine, TextL
         if not rest[0].isupper() or len(words) > 8 or capitalised < 0.7 * len(words):
             return None
     return _part(line, spans[:cut], head), _part(line, spans[cut:], rest)
+
+
+def run_in_pair(head: TextLine, rest: TextLine, opens_paragraph: bool) -> bool:
+    """A bold line and the regular line MuPDF split off to its right on the same baseline: a run-in heading."""
+    if not head.bold or rest.bold or abs(head.bbox[3] - rest.bbox[3]) > 1.5 or rest.bbox[0] < head.bbox[2] - 1:
+        return False
+    joined = replace(head, text=f"{head.text} {rest.text}", spans=[*head.spans, *rest.spans])
+    return split_run_in(joined, opens_paragraph) is not None
 
 
 def heading_text(text: str) -> str:

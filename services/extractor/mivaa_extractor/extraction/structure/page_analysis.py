@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import pymupdf
@@ -42,7 +41,6 @@ from mivaa_extractor.extraction.structure.lexicon import (
     LIST_ITEM_START,
     NUMBERED_HEADING,
     PAGE_NUMBER,
-    RIGHT_TO_LEFT_CHARS,
     TABLE_CAPTION_PREFIXES,
     is_title_page_line,
 )
@@ -57,7 +55,7 @@ from mivaa_extractor.extraction.structure.model import (
     PageLayout,
 )
 from mivaa_extractor.extraction.structure.pymupdf_backend import PageSource, TextLine
-from mivaa_extractor.extraction.structure.reading_order import reading_order
+from mivaa_extractor.extraction.structure.reading_order import mostly_right_to_left, reading_order
 from mivaa_extractor.extraction.structure.text_cleanup import clean_line, join_lines
 
 # Fewer visible characters than this on a page that shows an image means "no text layer".
@@ -136,7 +134,7 @@ class PageAnalyzer:
         drafts_stage.mark_edge_page_numbers(text_drafts)
         drafts.extend(text_drafts)
 
-        rtl = _mostly_right_to_left(lines)
+        rtl = mostly_right_to_left(line.text for line in lines[:200])
         order = reading_order([draft.bbox for draft in drafts], right_to_left=rtl)
         drafts = drafts_stage.run_in_before_paragraph([drafts[i] for i in order])
         self._numbered_headings(drafts)
@@ -186,10 +184,19 @@ class PageAnalyzer:
                 current.clear()
 
         previous: TextLine | None = None
+        previous_opens = False
         for line in lines:
             opens = previous is None or line.block != previous.block or previous.text.endswith((".", "!", "?", ":"))
             split = headings.split_run_in(line, opens)
-            previous = line
+            # MuPDF cut the line at the gap after a bold phrase: the two halves pair up again.
+            if (
+                split is None
+                and len(current) == 1
+                and current[0] is previous
+                and headings.run_in_pair(previous, line, previous_opens)
+            ):
+                split = (current.pop(), line)
+            previous, previous_opens = line, opens
             if split is not None:
                 flush()
                 head = Draft(lines=[split[0]], is_run_in=True)
@@ -220,7 +227,7 @@ class PageAnalyzer:
             return True
         if line.mono != previous.mono:
             return True
-        if len(current) == 1 and _short_numbered_line(previous, line):
+        if len(current) == 1 and headings.short_numbered_line(previous, line):
             return True
         if LIST_ITEM_START.match(line.text) and not line.bbox[1] < previous.bbox[1] - 1:
             return True
@@ -345,12 +352,6 @@ class PageAnalyzer:
                     text_blocks[found][1].kind = BlockKind.CAPTION
 
 
-def _short_numbered_line(line: TextLine, following: TextLine) -> bool:
-    """A section number and a title on a line of its own, shorter than the text below it ("1.2 Methods")."""
-    width = line.bbox[2] - line.bbox[0]
-    return width < 0.6 * (following.bbox[2] - following.bbox[0]) and bool(headings.standalone_numbered(line.text, 1))
-
-
 def _is_heading_like(line: TextLine) -> bool:
     return line.bold and len(line.text) <= 120
 
@@ -371,20 +372,6 @@ def _to_display(bbox: BBox, matrix: pymupdf.Matrix | None) -> BBox:
     rect = pymupdf.Rect(bbox) * matrix
     rect.normalize()
     return (round(rect.x0, 2), round(rect.y0, 2), round(rect.x1, 2), round(rect.y1, 2))
-
-
-def _mostly_right_to_left(lines: Sequence[TextLine]) -> bool:
-    sample = "".join(line.text for line in lines[:200])
-    if not RIGHT_TO_LEFT_CHARS.search(sample):
-        return False  # the common case, decided without looking at every character
-    rtl = ltr = 0
-    for ch in sample:
-        direction = unicodedata.bidirectional(ch)
-        if direction in ("R", "AL"):
-            rtl += 1
-        elif direction == "L":
-            ltr += 1
-    return rtl > ltr
 
 
 def ocr_reason(source: PageSource, text: str, *, has_text: bool = True) -> str | None:
