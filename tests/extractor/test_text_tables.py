@@ -28,18 +28,22 @@ INTRO = "Common aircraft nuts and where they are used are listed in the table be
 OUTRO = "The table shows that each nut has its own place on the aircraft and its own material."
 
 
+def _rows(page: pymupdf.Page, y: float, rows: tuple[tuple[str, ...], ...], *, bold_rows: int = 0) -> float:
+    for index, row in enumerate(rows):
+        for x, cell in zip(COLUMNS, row, strict=True):
+            page.insert_text((x, y), cell, fontsize=10, fontname="hebo" if index < bold_rows else "helv")
+        y += 16
+    return y
+
+
 def _table_pdf(path: pathlib.Path, header: str) -> pathlib.Path:
     doc = pymupdf.open()
     page = doc.new_page()
     page.insert_text((72, 72), INTRO, fontsize=10, fontname="helv")
-    y = 150.0  # far enough from the text around it not to take it for a caption
-    for index, row in enumerate(ROWS):
-        font = "hebo" if index == 0 and header == "bold" else "helv"
-        for x, cell in zip(COLUMNS, row, strict=True):
-            page.insert_text((x, y), cell, fontsize=10, fontname=font)
-        if index == 0 and header == "rule":
-            page.draw_line((70, y + 4), (480, y + 4), width=0.8)
-        y += 16
+    # Far enough from the text around it not to take it for a caption.
+    y = _rows(page, 150.0, ROWS, bold_rows=1 if header == "bold" else 0)
+    if header == "rule":
+        page.draw_line((70, 154), (480, 154), width=0.8)
     page.insert_text((72, y + 50), OUTRO, fontsize=10, fontname="helv")
     doc.save(path)
     return path
@@ -62,4 +66,27 @@ def test_aligned_text_without_a_header_row_stays_text(tmp_path: pathlib.Path):
     path = _table_pdf(tmp_path / "plain.pdf", "none")
     blocks = extract_document(path).pages[0].blocks
     assert not [b for b in blocks if b.kind is BlockKind.TABLE]
+    assert not word_recall(path).lost
+
+
+def test_merged_header_cell_over_two_columns_spans_them(tmp_path: pathlib.Path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((72, 72), INTRO, fontsize=10, fontname="helv")
+    # Row 0: "Fastener", then one bold cell centred over the last two columns.
+    page.insert_text((COLUMNS[0], 150), "Fastener", fontsize=10, fontname="hebo")
+    page.insert_text((265, 150), "Where and how it is used", fontsize=10, fontname="hebo")
+    y = _rows(page, 166.0, (("Name", "Material", "Typical use"), *ROWS[1:]), bold_rows=1)
+    page.insert_text((72, y + 50), OUTRO, fontsize=10, fontname="helv")
+    path = tmp_path / "merged.pdf"
+    doc.save(path)
+    tables = [b.table for b in extract_document(path).pages[0].blocks if b.kind is BlockKind.TABLE]
+    assert len(tables) == 1 and tables[0] is not None
+    table = tables[0]
+    assert table.header_rows == 2
+    assert [(c.row, c.column, c.column_span, c.text) for c in table.cells if c.row == 0] == [
+        (0, 0, 1, "Fastener"),
+        (0, 1, 2, "Where and how it is used"),
+    ]
+    assert table.grid()[1:] == [["Name", "Material", "Typical use"], *(list(row) for row in ROWS[1:])]
     assert not word_recall(path).lost

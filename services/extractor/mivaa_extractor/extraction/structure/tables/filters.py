@@ -130,22 +130,27 @@ def _compact_text_grid(grid: Grid, texts: dict[tuple[int, int], str]) -> bool:
 
 
 def _header_set_apart(grid: Grid) -> bool:
-    """The first row bold over a body that is not, or a rule right under the first row and none under the rest."""
+    """Leading bold rows (a merged header cell over a row of column heads, say) over a body that is not bold,
+    or a rule right under the first row and none under the rest."""
     if grid.row_count > 1 and grid.borders[1].rules and not any(border.rules for border in grid.borders[2:-1]):
         return True
-    first: list[bool] = []
-    body: list[bool] = []
+    bold = [True] * grid.row_count
+    cells = [0] * grid.row_count
     tops = [float("inf")] * grid.row_count
     bottoms = [float("-inf")] * grid.row_count
     for row, _, row_span, _, cell_lines in grid.cells:
         spans = [span for line in cell_lines for span in line.spans if span["text"].strip()]
         if spans:
-            (first if row == 0 else body).append(all(span_is_bold(span) for span in spans))
+            cells[row] += 1
+            bold[row] = bold[row] and all(span_is_bold(span) for span in spans)
         if cell_lines and row_span == 1:
             tops[row] = min(tops[row], *(line.y0 for line in cell_lines))
             bottoms[row] = max(bottoms[row], *(line.y1 for line in cell_lines))
-    if len(first) < 2 or not all(first) or any(body):
+    header = 0
+    while header < min(2, grid.row_count - 2) and bold[header]:
+        header += 1
+    if not header or sum(cells[:header]) < 2 or any(bold[header:]):
         return False
     # A bold line well above the rows (a running header, a title) does not head them.
-    gaps = sorted(tops[index + 1] - bottoms[index] for index in range(1, grid.row_count - 1))
+    gaps = sorted(tops[index + 1] - bottoms[index] for index in range(header, grid.row_count - 1))
     return not gaps or tops[1] - bottoms[0] <= 2 * max(gaps[len(gaps) // 2], 2.0)
