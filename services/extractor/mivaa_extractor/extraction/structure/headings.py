@@ -1,7 +1,8 @@
 """Which lines are headings, and at what level.
 
 Three kinds of signal, strongest first:
-- the PDF's outline (bookmark titles on the page or a neighbour);
+- the PDF's outline (bookmark titles on the page or a neighbour; the page
+  analysis asks it before anything here);
 - the font: a size the document uses for short standalone lines (its rank
   among those sizes is the level), or bold at body size;
 - the numbering: "2.3 Results", "A.1 Proofs", "IV. Discussion", "Section 2"
