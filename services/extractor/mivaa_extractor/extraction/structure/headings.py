@@ -12,8 +12,9 @@ Three kinds of signal, strongest first:
 
 Run-in headings ("Boots Self-Locking Nut. The Boots nut is...") are a bold
 phrase that opens a paragraph: the line is cut in two, the bold phrase
-becomes a heading one level below the bold body-size headings, the rest stays
-the paragraph's first line.
+becomes a heading one level below the bold body-size headings (or below the
+heading sizes, in a document without those), the rest stays the paragraph's
+first line.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ _SECTION_START = re.compile(
 _INITIAL = re.compile(r"^[A-Za-z]\.(?:\s|$)")
 # Plain section numbers above this at depth 1 are days, item or row numbers.
 MAX_SECTION_NUMBER = 30
-# Bold body-size headings sit one level below the heading sizes; run-in ones one further.
+# Bold body-size headings sit one level below the heading sizes; run-in ones one further when there are such.
 _BOLD_BODY_OFFSET = 1
 _RUN_IN_OFFSET = 2
 _RUN_IN_END = (".", ":", "\u2014", "\u2013")
@@ -90,7 +91,8 @@ def bold_body_level(profile: FontProfile) -> int:
 
 
 def run_in_level(profile: FontProfile) -> int:
-    return min(6, len(profile.heading_sizes) + _RUN_IN_OFFSET)
+    offset = _RUN_IN_OFFSET if profile.bold_body_headings else _BOLD_BODY_OFFSET
+    return min(6, len(profile.heading_sizes) + offset)
 
 
 def standalone_numbered(text: str, lines: int) -> int:

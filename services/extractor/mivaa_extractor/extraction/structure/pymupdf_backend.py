@@ -335,7 +335,7 @@ def learn_font_profile(
     step = count / samples
     numbers = sorted({min(count - 1, int(i * step)) for i in range(samples)})
     body: Counter[float] = Counter()
-    standalone: list[tuple[float, str]] = []  # (size, text) of short lines that are a whole MuPDF block
+    standalone: list[tuple[float, str, bool]] = []  # (size, text, bold) of short lines that are a whole MuPDF block
     for number in numbers:
         if number in skip:
             continue
@@ -349,7 +349,7 @@ def learn_font_profile(
             body[line.size] += line.chars
             # Short lines that are (nearly) a whole MuPDF block stand alone, as headings do.
             if block_lines[line.block] <= 3 and line.chars <= 120:
-                standalone.append((line.size, line.text))
+                standalone.append((line.size, line.text, line.bold))
     if not body:
         return FontProfile()
     body_size = body.most_common(1)[0][0]
@@ -357,14 +357,22 @@ def learn_font_profile(
     # Author lines, affiliations and dates on a title page stand alone too, but are not headings.
     depths = Counter(
         (size, _section_depth(text))
-        for size, text in standalone
+        for size, text, _ in standalone
         if size >= body_size + 1.0 and not is_title_page_line(text)
     )
     # A heading size is larger than the body, used by standalone short lines, and
     # rare: sizes that carry a big share of the text are body text of another kind.
     heading_sizes = sorted({size for size, _ in depths if body[size] <= 0.2 * total}, reverse=True)[:6]
     numbering = tuple(_common_depth(depths, size) for size in heading_sizes)
-    return FontProfile(body_size=body_size, heading_sizes=tuple(heading_sizes), numbering_depths=numbering)
+    bold_lines = sum(
+        1 for size, text, bold in standalone if bold and abs(size - body_size) < 1.0 and not text.endswith(".")
+    )
+    return FontProfile(
+        body_size=body_size,
+        heading_sizes=tuple(heading_sizes),
+        numbering_depths=numbering,
+        bold_body_headings=bold_lines >= 2,
+    )
 
 
 # A section number opening a line ("2", "2.3.1", "A.1"): its depth is the count of its parts.
