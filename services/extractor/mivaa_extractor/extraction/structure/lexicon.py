@@ -24,16 +24,21 @@ __all__ = [
     "LIST_ITEM_START",
     "LIST_MARKER",
     "MARKDOWN_ENUMERATED",
+    "NOT_A_HEADING",
     "NUMBERED_HEADING",
     "NUMERIC",
     "PAGE_NUMBER",
     "PAGE_REFERENCE",
+    "RIGHT_TO_LEFT_CHARS",
     "SECTION_NUMBER",
     "SPACES",
     "SUBCAPTION",
     "TABLE_CAPTION_PREFIXES",
     "UNPRINTABLE_CHARS",
+    "RUN_IN_LABEL",
     "caption_label",
+    "is_author_line",
+    "is_title_page_line",
     "is_numeric",
 ]
 
@@ -48,6 +53,8 @@ INVISIBLE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200d\u2060\u
 # Everything that is whitespace to a reader, including NBSP, thin and ideographic spaces.
 SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 DIGITS = re.compile(r"\d+")
+# Hebrew, Arabic, Syriac, Thaana, NKo and their presentation forms: scripts written right to left.
+RIGHT_TO_LEFT_CHARS = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 
 # --- lists -----------------------------------------------------------------------------
 
@@ -81,6 +88,46 @@ MARKDOWN_ENUMERATED = re.compile(r"^(\(?\w{1,4}[.)])\s+")
 
 # A heading that starts with its section number ("2.3 Results", "A. Proofs", "IV. Discussion").
 NUMBERED_HEADING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[A-Z]\.|[IVX]+\.)\s+\S")
+# Title-page lines set large that are not headings: dates, e-mail addresses, affiliations.
+NOT_A_HEADING = re.compile(
+    r"\b(?:jan(?:uary|uar)?|feb(?:ruary|ruar)?|m(?:arch|ärz)|apr(?:il)?|may|mai|june?|juni|july?|juli|aug(?:ust)?"
+    r"|sep(?:tember)?|oct(?:ober)?|okt(?:ober)?|nov(?:ember)?|dec(?:ember)?|dez(?:ember)?)\.?\s+\d{1,2},?\s+\d{4}\b"
+    r"|\b\d{1,2}\.?\s+(?:january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|januar|februar|märz|juni|juli|oktober|dezember)\s+\d{4}\b"
+    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|@|\buniversit|\binstitut|\bdepartment\b"
+    r"|\bfaculty of\b|\bschool of\b|\blaborator(?:y|ies)\b|\bcollege\b",
+    re.IGNORECASE,
+)
+# An author line: two or more personal names ("Ada Keeper, Ben Lamp and C. Dee"), footnote marks allowed.
+_NAME = r"(?:[A-Z][a-z'\-]+|[A-Z]\.)(?:\s+(?:[A-Z][a-z'\-]+|[A-Z]\.|van|von|de|da|del|der|di|le|la)){1,3}[\d*∗†‡]*"
+_AUTHOR_LINE = re.compile(rf"^{_NAME}(?:\s*(?:,|;|&|\band\b)\s*{_NAME}){{1,}},?$")
+# Bold labels that open a paragraph without titling it: notes, warnings, proofs ("Beweis:", "Beh.:").
+RUN_IN_LABEL = re.compile(
+    r"^(?:notes?|nb|n\.b|warning|caution|danger|tip|hint|important|remarks?|attention|proof|beweis|hinweis"
+    r"|achtung|beh|bew|vor|bemerkung|anmerkung|preuve|remarque)\W*$",
+    re.IGNORECASE,
+)
+
+
+def is_author_line(text: str) -> bool:
+    """Two or more personal names: a title page's author line, not a heading."""
+    # Names are separated by commas, "and" or "&": without one (most lines) the pattern is not tried.
+    if len(text) > 200 or not ("," in text or "&" in text or " and " in text or ";" in text):
+        return False
+    return bool(_AUTHOR_LINE.match(text))
+
+
+_AFFILIATION_WORDS = ("universit", "institut", "department", "faculty", "school", "laborator", "college")
+
+
+def is_title_page_line(text: str) -> bool:
+    """A date, an address, an affiliation or an author line: set apart like a heading, but not one."""
+    # The pattern is dear (every date form, case-folded): only tried on text with a digit, "@" or an affiliation word.
+    lowered = text.lower()
+    could_match = "@" in text or any(ch.isdigit() for ch in text) or any(word in lowered for word in _AFFILIATION_WORDS)
+    return (could_match and bool(NOT_A_HEADING.search(text))) or is_author_line(text)
+
+
 # A cell that is only a section number (a table of contents' first column).
 SECTION_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[A-Z]\.|[IVX]+\.?|Chapter\s+\d+|Kapitel\s+\d+)$", re.IGNORECASE)
 

@@ -8,11 +8,13 @@ out. The JSON form keeps everything, furniture included, with bounding boxes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 
 from mivaa_extractor.extraction.structure.lexicon import BULLET_SYMBOLS, DASHES, MARKDOWN_ENUMERATED
 from mivaa_extractor.extraction.structure.model import FURNITURE, Block, BlockKind, DocumentInfo, PageLayout
+from mivaa_extractor.extraction.structure.text_cleanup import continues_sentence, join_hyphenated
 
 ImageLink = Callable[[str, str], str]  # (sha256, mime type) -> link target
 
@@ -72,11 +74,63 @@ def page_markdown(
 def document_markdown(
     pages: Iterable[PageLayout], image_link: ImageLink = default_image_link, mime_types: dict[str, str] | None = None
 ) -> Iterable[str]:
-    """The document's markdown, one piece per page (join with blank lines)."""
+    """The document's markdown, one piece per page (join with blank lines).
+
+    What a page break cut is joined once: a paragraph that goes on at the top
+    of the next page (its sentence left open, the next starting in lower case,
+    or a word hyphenated across the break) is carried on without a paragraph
+    break, and a table whose rows go on in a table of as many columns at the
+    top of the next page is one table (a repeated header row dropped).
+    """
+    pending = ""
+    previous: PageLayout | None = None
     for page in pages:
         text = page_markdown(page, image_link, mime_types)
-        if text:
-            yield text
+        if not text:
+            continue
+        if previous is not None and pending:
+            joined = _across_pages(previous, page, pending, image_link, mime_types)
+            if joined is not None:
+                pending, previous = joined, page
+                continue
+            yield pending
+        pending, previous = text, page
+    if pending:
+        yield pending
+
+
+def _across_pages(
+    before: PageLayout, after: PageLayout, text: str, image_link: ImageLink, mime_types: dict[str, str] | None
+) -> str | None:
+    """`text` (ending with `before`'s last block) with `after`'s markdown carried on, or None for a page break."""
+    last = next((block for block in reversed(before.blocks) if block.kind not in FURNITURE), None)
+    body = [block for block in after.blocks if block.kind not in FURNITURE]
+    if last is None or not body:
+        return None
+    first, rest = body[0], body[1:]
+    tail = "\n\n".join(part for part in (block_markdown(b, image_link, mime_types) for b in rest) if part)
+    if last.kind is BlockKind.PARAGRAPH and first.kind is BlockKind.PARAGRAPH:
+        hyphenated = join_hyphenated(last.text, first.text)
+        if hyphenated is not None and text.endswith(last.text):
+            head = text[: -len(last.text)] + hyphenated
+        elif continues_sentence(last.text, first.text):
+            head = text + " " + _with_links(first)
+        else:
+            return None
+        return head + ("\n\n" + tail if tail else "")
+    if last.kind is BlockKind.TABLE and first.kind is BlockKind.TABLE and last.table and first.table:
+        if last.table.column_count != first.table.column_count:
+            return None
+        rows = first.table.rows_markdown()
+        header = max(1, first.table.header_rows)
+        repeated = rows[:header] == last.table.rows_markdown()[:header]
+        # The continuation's own first rows are body rows unless they repeat the header.
+        carried = rows[header + 1 :] if repeated else [row for row in rows if not _SEPARATOR.match(row)]
+        return text + "\n" + "\n".join(carried) + ("\n\n" + tail if tail else "")
+    return None
+
+
+_SEPARATOR = re.compile(r"^\|(?:---\|)+$")
 
 
 def page_json(page: PageLayout) -> dict:

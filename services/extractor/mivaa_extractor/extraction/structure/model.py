@@ -218,6 +218,11 @@ class FontProfile:
 
     body_size: float = 10.0
     heading_sizes: tuple[float, ...] = ()
+    # Per heading size, how deep the section numbers of its headings go ("2.1 ..." is 2), 0 when unnumbered:
+    # a numbered heading in the body font takes its level relative to these.
+    numbering_depths: tuple[int, ...] = ()
+    # Whether short bold lines in the body size stand alone as headings: run-in headings go one level below them.
+    bold_body_headings: bool = False
 
     def heading_level(self, size: float) -> int:
         """Level 1..6 for a font size among the heading sizes, 0 when it is not a heading size."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
-from mivaa_extractor.extraction.structure.lexicon import UNPRINTABLE_CHARS
+from mivaa_extractor.extraction.structure.lexicon import UNPRINTABLE_CHARS, is_title_page_line
 from mivaa_extractor.extraction.structure.model import BBox, DocumentInfo, FontProfile, OutlineEntry
 
 # Ligatures expanded (no TEXT_PRESERVE_LIGATURES), nothing outside the media box, and glyphs
@@ -335,7 +335,7 @@ def learn_font_profile(
     step = count / samples
     numbers = sorted({min(count - 1, int(i * step)) for i in range(samples)})
     body: Counter[float] = Counter()
-    standalone: Counter[float] = Counter()  # sizes of short lines that are a whole MuPDF block
+    standalone: list[tuple[float, str, bool]] = []  # (size, text, bold) of short lines that are a whole MuPDF block
     for number in numbers:
         if number in skip:
             continue
@@ -349,15 +349,44 @@ def learn_font_profile(
             body[line.size] += line.chars
             # Short lines that are (nearly) a whole MuPDF block stand alone, as headings do.
             if block_lines[line.block] <= 3 and line.chars <= 120:
-                standalone[line.size] += 1
+                standalone.append((line.size, line.text, line.bold))
     if not body:
         return FontProfile()
     body_size = body.most_common(1)[0][0]
     total = sum(body.values())
+    # Author lines, affiliations and dates on a title page stand alone too, but are not headings.
+    depths = Counter(
+        (size, _section_depth(text))
+        for size, text, _ in standalone
+        if size >= body_size + 1.0 and not is_title_page_line(text)
+    )
     # A heading size is larger than the body, used by standalone short lines, and
     # rare: sizes that carry a big share of the text are body text of another kind.
-    heading_sizes = sorted(
-        (size for size, lines in standalone.items() if size >= body_size + 1.0 and body[size] <= 0.2 * total and lines),
-        reverse=True,
+    heading_sizes = sorted({size for size, _ in depths if body[size] <= 0.2 * total}, reverse=True)[:6]
+    numbering = tuple(_common_depth(depths, size) for size in heading_sizes)
+    bold_lines = sum(
+        1 for size, text, bold in standalone if bold and abs(size - body_size) < 1.0 and not text.endswith(".")
     )
-    return FontProfile(body_size=body_size, heading_sizes=tuple(heading_sizes[:6]))
+    return FontProfile(
+        body_size=body_size,
+        heading_sizes=tuple(heading_sizes),
+        numbering_depths=numbering,
+        bold_body_headings=bold_lines >= 2,
+    )
+
+
+# A section number opening a line ("2", "2.3.1", "A.1"): its depth is the count of its parts.
+_SECTION_NUMBER_START = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,4}|[A-Z](?:\.\d{1,2}){1,3})\.?\s+[A-Z]")
+
+
+def _section_depth(text: str) -> int:
+    match = _SECTION_NUMBER_START.match(text)
+    return match.group(0).split()[0].rstrip(".").count(".") + 1 if match else 0
+
+
+def _common_depth(depths: Counter[tuple[float, int]], size: float) -> int:
+    """The section-number depth most numbered lines of this size have, 0 when few of them are numbered."""
+    numbered = Counter({depth: count for (at, depth), count in depths.items() if at == size and depth})
+    if not numbered or numbered.total() * 3 < depths[size, 0]:
+        return 0
+    return numbered.most_common(1)[0][0]

@@ -15,8 +15,10 @@ bottom, left to right.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Iterable, Sequence
 
+from mivaa_extractor.extraction.structure.lexicon import RIGHT_TO_LEFT_CHARS
 from mivaa_extractor.extraction.structure.model import BBox
 
 # Narrower whitespace than this (points) is a word or cell gap, not a gutter.
@@ -30,6 +32,21 @@ WIDE_GAP = 36.0
 def reading_order(boxes: Sequence[BBox], *, right_to_left: bool = False) -> list[int]:
     """Indices of `boxes` in reading order."""
     return _order(list(range(len(boxes))), boxes, right_to_left, depth=0)
+
+
+def mostly_right_to_left(texts: Iterable[str]) -> bool:
+    """Whether the text (a page's first lines) is mostly in a right-to-left script: read such a page's columns right first."""
+    sample = "".join(texts)
+    if not RIGHT_TO_LEFT_CHARS.search(sample):
+        return False  # the common case, decided without looking at every character
+    rtl = ltr = 0
+    for ch in sample:
+        direction = unicodedata.bidirectional(ch)
+        if direction in ("R", "AL"):
+            rtl += 1
+        elif direction == "L":
+            ltr += 1
+    return rtl > ltr
 
 
 def _order(indices: list[int], boxes: Sequence[BBox], rtl: bool, depth: int) -> list[int]:

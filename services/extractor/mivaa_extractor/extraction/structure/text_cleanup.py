@@ -7,6 +7,8 @@ hyphenation of words broken across lines or blocks.
 
 from __future__ import annotations
 
+import re
+
 from mivaa_extractor.extraction.structure.lexicon import INVISIBLE_CHARS, SPACES
 
 # Hyphens that can end a line: ASCII hyphen-minus, HYPHEN U+2010; SOFT HYPHEN is handled apart.
@@ -48,3 +50,12 @@ def join_hyphenated(first: str, second: str) -> str | None:
     if first and second and ends_hyphenated(first) and second[0].islower():
         return first[:-1] + second
     return None
+
+
+# A paragraph that stops without closing punctuation goes on in the next block (a column, figure or page break).
+_OPEN_END = re.compile(r"[^.!?:;\"\u201d\u2019)\]]$")
+
+
+def continues_sentence(first: str, second: str) -> bool:
+    """`second` goes on with the sentence `first` left open (no closing mark; starts in lower case)."""
+    return second[:1].islower() and bool(_OPEN_END.search(first))

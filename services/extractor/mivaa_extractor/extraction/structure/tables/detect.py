@@ -13,7 +13,7 @@ from mivaa_extractor.extraction.structure.tables.frames import analyse_frame, fi
 from mivaa_extractor.extraction.structure.tables.grid import Boundary, build_grid
 from mivaa_extractor.extraction.structure.tables.lines import Line, Row, cluster_rows, read_lines, row_lines
 from mivaa_extractor.extraction.structure.tables.rules import Rule, extract_rules
-from mivaa_extractor.extraction.structure.tables.runs import Run, drop_page_gutters, find_runs, run_is_tabular
+from mivaa_extractor.extraction.structure.tables.runs import Run, bold_row, drop_page_gutters, find_runs, run_is_tabular
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,11 @@ def _analyse_run(run: Run, horizontals: list[Rule], lines: list[Line]) -> Candid
     if widths[len(widths) // 2] > 0.3 * page_width:
         return None
     edges = text_columns(rows, x0, x1, tolerance=False)
+    if bold_row(rows[0]):
+        # A bold header cell merged over several columns crosses their gutters: the rows under it draw them.
+        below = text_columns(rows[1:], x0, x1, tolerance=False)
+        if below is not None and len(below) > len(edges or ()):
+            edges = below
     if edges is None or len(edges) < 4:
         return None  # rule-less tables need three columns or more
     columns = Columns(edges, [False] * (len(edges) - 2))

@@ -14,6 +14,7 @@ from mivaa_extractor.extraction.structure.lexicon import (
     SECTION_NUMBER,
     is_numeric,
 )
+from mivaa_extractor.extraction.structure.pymupdf_backend import span_is_bold
 from mivaa_extractor.extraction.structure.tables.grid import Grid
 from mivaa_extractor.extraction.structure.tables.lines import Line
 
@@ -83,8 +84,9 @@ def is_list(grid: Grid, texts: dict[tuple[int, int], str]) -> bool:
 def looks_tabular(grid: Grid) -> bool:
     """The stricter test for tables without row or column rules: three columns and rows, filled, with numbers.
 
-    Aligned prose, glossaries, indexes and boxed two-column text fail it;
-    a text-only table without rules is missed (the price of no false tables).
+    Aligned prose, glossaries, indexes and boxed two-column text fail it. A
+    text-only table passes when a header row is set apart (bold over a body
+    that is not, or a rule under it) and its cells are short.
     """
     if grid.row_count < 3 or grid.column_count < 3:
         return False
@@ -109,4 +111,46 @@ def looks_tabular(grid: Grid) -> bool:
         numbers = sum(1 for value in values if is_numeric(value) and not LIST_MARKER.match(value))
         if len(values) >= 2 and numbers * 10 >= len(values) * 6:
             return True
-    return False
+    return _compact_text_grid(grid, texts) and _header_set_apart(grid)
+
+
+# A text-only table's cells are labels and short phrases; aligned prose has lines of a sentence.
+MAX_TEXT_CELL_MEDIAN = 32
+
+
+def _compact_text_grid(grid: Grid, texts: dict[tuple[int, int], str]) -> bool:
+    """Short cells, a header cell over every column and two cells or more in every row."""
+    lengths = sorted(len(text) for (row, _), text in texts.items() if text and row > 0)
+    if not lengths or lengths[len(lengths) // 2] > MAX_TEXT_CELL_MEDIAN:
+        return False
+    per_row = Counter(row for (row, _), text in texts.items() if text)
+    # A merged header cell heads every column it spans.
+    headed = sum(column_span for row, column, _, column_span, _ in grid.cells if row == 0 and texts[(row, column)])
+    return headed == grid.column_count and all(per_row[row] >= 2 for row in range(1, grid.row_count))
+
+
+def _header_set_apart(grid: Grid) -> bool:
+    """Leading bold rows (a merged header cell over a row of column heads, say) over a body that is not bold,
+    or a rule right under the first row and none under the rest."""
+    if grid.row_count > 1 and grid.borders[1].rules and not any(border.rules for border in grid.borders[2:-1]):
+        return True
+    bold = [True] * grid.row_count
+    cells = [0] * grid.row_count
+    tops = [float("inf")] * grid.row_count
+    bottoms = [float("-inf")] * grid.row_count
+    for row, _, row_span, _, cell_lines in grid.cells:
+        spans = [span for line in cell_lines for span in line.spans if span["text"].strip()]
+        if spans:
+            cells[row] += 1
+            bold[row] = bold[row] and all(span_is_bold(span) for span in spans)
+        if cell_lines and row_span == 1:
+            tops[row] = min(tops[row], *(line.y0 for line in cell_lines))
+            bottoms[row] = max(bottoms[row], *(line.y1 for line in cell_lines))
+    header = 0
+    while header < min(2, grid.row_count - 2) and bold[header]:
+        header += 1
+    if not header or sum(cells[:header]) < 2 or any(bold[header:]):
+        return False
+    # A bold line well above the rows (a running header, a title) does not head them.
+    gaps = sorted(tops[index + 1] - bottoms[index] for index in range(header, grid.row_count - 1))
+    return not gaps or tops[1] - bottoms[0] <= 2 * max(gaps[len(gaps) // 2], 2.0)

@@ -93,8 +93,20 @@ class _GridRows:
         if numeric:
             return False  # numbers do not wrap: a new row with empty cells
         if self.is_full(row):
-            return evidence == total  # every cell of a full line goes on a sentence of the line above
+            # Every cell of a full line goes on a sentence of the line above, and most visibly so (lower
+            # case, a phrase broken off): a row of labels under another ("Cup anemometer", "2 percent") is a row.
+            return evidence == total and self.visible_wraps(above, row) * 2 > total
         return evidence > 0
+
+    def visible_wraps(self, above: dict[tuple[int, int], Segment], row: Row) -> int:
+        """Pieces of `row` that start in lower case or go on with a phrase the piece above broke off."""
+        found = 0
+        for segment in row.segments:
+            upper = above.get(self.covered(segment))
+            upper_text = upper.text if upper is not None else ""
+            if segment.text[:1].islower() or upper_text.endswith(("-", ",", "/", "&", "+", "(", ";")):
+                found += 1
+        return found
 
     def wrap_evidence(self, above: dict[tuple[int, int], Segment], row: Row) -> tuple[int, int, bool]:
         """(pieces of `row` that continue the text above them, pieces, whether any piece is a number)."""

@@ -9,11 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mivaa_extractor.extraction.structure.lexicon import DOT_LEADER, LIST_MARKER, SUBCAPTION
+from mivaa_extractor.extraction.structure.pymupdf_backend import span_is_bold
 from mivaa_extractor.extraction.structure.tables.filters import is_math
 from mivaa_extractor.extraction.structure.tables.lines import Row
 
 # Consecutive rows of one table are at most this many row heights apart.
 _ROW_GAP_FACTOR = 4.0
+# A spanning header row sits at most this many row heights above the row of columns under it.
+_HEADER_GAP_FACTOR = 1.0
 
 
 @dataclass(slots=True)
@@ -108,8 +111,13 @@ def find_runs(rows: list[Row]) -> list[Run]:
                     active = shared
                     last_multi = row
                     continue
-            close()
-            current, pending, active, last_multi = [row], [], row.gutters(), row
+            # A bold row right above, whose pieces span several of these columns, is the table's top header row.
+            lead = [last_multi] if last_multi is not None and current == [last_multi] and near else []
+            if lead and not (bold_row(lead[0]) and row.y0 - lead[0].y1 <= _HEADER_GAP_FACTOR * row.h):
+                lead = []
+            if not lead:
+                close()
+            current, pending, active, last_multi = [*lead, row], [], row.gutters(), row
         elif current and near and (len(pending) < 3 or _within_gutters(row, active)):
             # A wrapped cell's further lines, a spanning label: kept while they stay inside the columns.
             pending.append(row)
@@ -159,6 +167,12 @@ def drop_page_gutters(run: Run, rows: list[Row]) -> bool:
             kept.append((g0, g1))
     run.gutters = kept
     return bool(kept)
+
+
+def bold_row(row: Row) -> bool:
+    """Every character of the row bold: a header row."""
+    spans = [span for segment in row.segments for line in segment.lines for span in line.spans if span["text"].strip()]
+    return bool(spans) and all(span_is_bold(span) for span in spans)
 
 
 def _within_gutters(row: Row, gutters: list[tuple[float, float]]) -> bool:
