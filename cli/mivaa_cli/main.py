@@ -28,7 +28,18 @@ from google.protobuf import json_format
 from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa.webhooks.v1 import webhook_service_pb2 as webhook_pb
-from mivaa_cli import admin_cmd, ask, auth, batches_cmd, intel_cmd, jobs_cmd, models, search_cmd, webhooks_cmd
+from mivaa_cli import (
+    admin_cmd,
+    ask,
+    auth,
+    batches_cmd,
+    intel_cmd,
+    jobs_cmd,
+    models,
+    search_cmd,
+    trace_cmd,
+    webhooks_cmd,
+)
 from mivaa_cli.client import MeshClient
 from mivaa_cli.progress import ProgressBoard
 from mivaa_cli.terminal import printable
@@ -471,6 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
     batches_cmd.add_parser(sub)
     admin_cmd.add_parser(sub)
     webhooks_cmd.add_parser(sub)
+    trace_cmd.add_parser(sub)
 
     ask.add_parser(sub)
     models.add_parser(sub)
@@ -485,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mivaa {args.command} {args.action} needs a NAME", file=sys.stderr)
         return 2
     sync_commands = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "models": models.run, "auth": auth.run}
+    sync_commands["trace"] = lambda args: trace_cmd.run(args, args.state_dir or client_state_dir())
     async_commands = {
         "ingest": ingest,
         "search": search,

@@ -15,7 +15,9 @@ import os
 import socket
 import ssl
 import threading
+from collections.abc import Awaitable
 from socketserver import ThreadingMixIn
+from typing import TypeVar
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from google.protobuf import descriptor_pool
@@ -151,3 +153,13 @@ def inject_trace_headers(headers: dict[str, str] | None = None) -> dict[str, str
 def extract_trace_context(headers: dict[str, str] | None):
     """The remote context of a received message, to parent spans that handle it."""
     return propagate.extract(headers or {})
+
+
+_tracer = trace.get_tracer("mivaa")
+_T = TypeVar("_T")
+
+
+async def traced(name: str, step: Awaitable[_T], **attributes: str | int) -> _T:
+    """Awaits `step` inside a span called `name` (a stage of the pipeline in a job's trace)."""
+    with _tracer.start_as_current_span(name, attributes={f"mivaa.{key}": value for key, value in attributes.items()}):
+        return await step

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import time
 from pathlib import Path
 
@@ -102,7 +103,7 @@ class _FakeMessage:
 
         self.data = task.SerializeToString()
         self.headers = None
-        self.metadata = SimpleNamespace(num_delivered=1)
+        self.metadata = SimpleNamespace(num_delivered=1, timestamp=datetime.datetime.now(datetime.UTC))
         self.calls: list[str] = []
 
     async def in_progress(self):

@@ -44,6 +44,7 @@ from mivaa_cli.localmesh.processes import (
     wait_for_port,
     write_private,
 )
+from mivaa_cli.localmesh.traces import start_trace_receiver, trace_env
 from mivaa_embedder.settings import PREFIX as EMBEDDER_PREFIX
 from mivaa_embedder.settings import EmbedderSettings
 from mivaa_extractor.settings import PREFIX as EXTRACTOR_PREFIX
@@ -292,6 +293,7 @@ class LocalMesh:
             | server
             | own(name)
             | service_env(prefix, self.certs_dir, certificate)
+            | trace_env(self.state_dir, name)
             | self.extra_env
         )
 
@@ -366,6 +368,7 @@ class LocalMesh:
         self.ensure_certs()
         self.ensure_auth()
         try:
+            self._start_traces()
             self._start_nats()
             self.postgres.start()
             if self.monitored:  # early: its first scrapes come while the services start
@@ -451,6 +454,7 @@ class LocalMesh:
                 "nats": self._start_nats,
                 "envoy": self._start_gateway,
                 "prometheus": self._start_prometheus,
+                "traces": self._start_traces,
             }
             starters.get(name, lambda: self.start_service(name))()
         self.save()
@@ -505,6 +509,9 @@ class LocalMesh:
             credentials=self.gateway_credentials(),
         )
 
+    def _start_traces(self) -> None:
+        self.processes["traces"] = start_trace_receiver(self.state_dir, self.log_dir)
+
     def _start_prometheus(self, wait: bool = True) -> None:
         process = self.prometheus.start(self.metrics_ports(), self.log_dir)
         self.processes["prometheus"] = process
@@ -528,6 +535,7 @@ class LocalMesh:
             "embedder",
             "llm",
             "nats",
+            "traces",  # last: the services flush their spans to it as they stop
         ]
         for name in order:
             process = self.processes.pop(name, None)

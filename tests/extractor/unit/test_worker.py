@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 from collections import deque
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -25,7 +26,7 @@ class FakeMessage:
 
     @property
     def metadata(self):
-        return SimpleNamespace(num_delivered=self.delivered)
+        return SimpleNamespace(num_delivered=self.delivered, timestamp=datetime.datetime.now(datetime.UTC))
 
     async def ack_sync(self) -> None:
         self.outcome = "ack"

@@ -17,6 +17,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from opentelemetry import trace
+
 from mivaa.jobs.v1 import job_pb2
 from mivaa_extractor import metrics
 from mivaa_extractor.api.upload_validation import UploadValidator
@@ -35,6 +37,7 @@ from mivaa_extractor.task_seal import TaskSealer
 from mivaa_platform import limits as field_limits
 from mivaa_platform.bus_errors import bus_errors
 from mivaa_platform.errors import InvalidArgument, NotFound
+from mivaa_platform.telemetry import traced
 
 log = logging.getLogger("mivaa.extractor.ingest")
 
@@ -129,9 +132,11 @@ class Ingestor:
         return bytes(buffer)
 
     async def upload(self, request: UploadRequest, data: bytes) -> UploadResult:
-        info = await self._validator.validate(data, request.password or None)
+        info = await traced("validate upload", self._validator.validate(data, request.password or None))
         sha256 = hashlib.sha256(data).hexdigest()
         job_name = f"jobs/{new_job_id()}"
+        # The upload's span names its job: `mivaa trace jobs/<id>` finds the trace by it.
+        trace.get_current_span().set_attribute("mivaa.job", job_name)
         title = (
             request.title or field_limits.printable(info.title or "", field_limits.MAX_TITLE_CHARS) or request.filename
         )
@@ -174,7 +179,7 @@ class Ingestor:
                         batch=request.batch,
                     )
                 )
-                await self._enqueue(job, sha256, request)
+                await traced("enqueue job", self._enqueue(job, sha256, request), job=job.name)
         except BaseException as failure:
             await self._undo(document, job, created=created, tenant=request.tenant, failure=failure)
             raise

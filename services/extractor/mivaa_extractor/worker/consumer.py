@@ -208,6 +208,9 @@ class ExtractWorker:
                 await held.message.in_progress()
 
         context = extract_trace_context(dict(message.headers or {}))
+        # The time the task waited (on the stream, then held here for a slot), from the stream's timestamp.
+        queued_ns = int(message.metadata.timestamp.timestamp() * 1e9)
+        tracer.start_span("wait in queue", context, attributes={"mivaa.job": task.job}, start_time=queued_ns).end()
         with tracer.start_as_current_span("extract document", context=context) as span:
             span.set_attribute("mivaa.job", task.job)
             span.set_attribute("mivaa.document", task.document)

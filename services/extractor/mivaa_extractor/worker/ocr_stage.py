@@ -11,6 +11,7 @@ from mivaa_extractor.jobs import is_retryable
 from mivaa_extractor.ports import PageReader, PageRecognizer, RecognizedPage, WorkingCopy
 from mivaa_extractor.worker.progress import Progress
 from mivaa_platform.errors import MivaaError
+from mivaa_platform.telemetry import traced
 
 log = logging.getLogger("mivaa.extractor.pipeline")
 
@@ -79,7 +80,7 @@ class OcrStage:
         recognized: dict[int, RecognizedPage] = {}
         for dpi, pages in by_dpi.items():
             try:
-                recognized |= await recognizer.recognize(pages, dpi)
+                recognized |= await traced("ocr pages", recognizer.recognize(pages, dpi), pages=len(pages), dpi=dpi)
             except MivaaError as error:
                 if is_retryable(error):
                     raise

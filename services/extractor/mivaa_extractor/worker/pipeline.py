@@ -53,6 +53,7 @@ from mivaa_extractor.worker.progress import (
     start_attempt,
 )
 from mivaa_platform.errors import MivaaError
+from mivaa_platform.telemetry import traced
 
 log = logging.getLogger("mivaa.extractor.pipeline")
 
@@ -108,7 +109,7 @@ class DocumentPipeline:
         A task that does not match what the catalog and the job store say (see TaskAdmission)
         raises TASK_REJECTED before anything is written.
         """
-        job, password = await self._admission.admit(task)
+        job, password = await traced("validate task", self._admission.admit(task))
         if is_terminal(job):
             return job  # a redelivery of work that already finished
         data = await self._admission.original(task)
@@ -159,17 +160,16 @@ class DocumentPipeline:
             # Extraction and embedding overlap; if either fails the other is cancelled.
             try:
                 async with asyncio.TaskGroup() as group:
-                    group.create_task(
-                        self._extract_and_chunk(
-                            task, job, document, (info, profile), queue, progress, heartbeat, writer, entities
-                        )
+                    extract = self._extract_and_chunk(
+                        task, job, document, (info, profile), queue, progress, heartbeat, writer, entities
                     )
-                    group.create_task(self._embed_and_write(queue, writer, progress, entities))
+                    group.create_task(traced("extract pages", extract, pages=job.pages_total))
+                    group.create_task(traced("embed chunks", self._embed_and_write(queue, writer, progress, entities)))
             except BaseExceptionGroup as failures:
                 raise _first_cause(failures) from None
             await self._set_progress(task, progress, job_pb2.JOB_STAGE_INDEXING)
             started = time.perf_counter()
-            written = await writer.commit()
+            written = await traced("commit index", writer.commit())
             committed = True
             progress.index_seconds += time.perf_counter() - started
             return written

@@ -1,0 +1,90 @@
+"""One trace per job, across the real mesh: the upload's span, the worker's stages over NATS, and
+the embedder and search services' spans over gRPC, stored by the mesh's receiver and printed by
+`mivaa trace`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from mivaa_cli.localmesh.traces import read_spans
+from mivaa_cli.trace_cmd import job_traces
+from tests.e2e.test_ingest_and_search import DONE, ingest
+from tests.e2e.test_operations import mivaa
+from tests.support.pdfs import make_pdf
+
+SERVER, CLIENT = 2, 3  # OTLP span kinds
+WORKER_STAGES = ("wait in queue", "extract document", "validate task", "extract pages", "embed chunks", "commit index")
+
+
+async def job_spans(mesh, job: str, expected: set[str], timeout: float = 30.0) -> list[dict]:
+    """The spans of the job's trace once the named ones are stored (the services export in batches)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        spans = read_spans(mesh.state_dir)
+        traces = job_traces(spans, job)
+        found = [span for span in spans if traces and span["trace"] == traces[0]]
+        if expected <= {span["name"] for span in found} or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(0.5)
+
+
+def named(spans: list[dict], name: str) -> dict:
+    matches = [span for span in spans if span["name"] == name]
+    assert matches, f"no span {name!r} in {sorted({span['name'] for span in spans})}"
+    return matches[0]
+
+
+def served(spans: list[dict], method: str) -> list[dict]:
+    return [span for span in spans if span["kind"] == SERVER and span["name"].endswith(method)]
+
+
+async def test_a_job_has_one_trace_from_upload_through_indexing(mesh, client):
+    response, events = await ingest(client, make_pdf("tracing", 2), "traced.pdf")
+    assert events[-1].state in DONE, events[-1]
+    job = response.job.name
+    upload_method = "/mivaa.extractor.v1.ExtractorService/UploadDocument"
+    spans = await job_spans(mesh, job, {upload_method, *WORKER_STAGES})
+    assert len(job_traces(read_spans(mesh.state_dir), job)) == 1
+    assert len({span["trace"] for span in spans}) == 1
+    by_id = {span["span"]: span for span in spans}
+
+    upload = named(spans, upload_method)
+    assert upload["service"] == "extractor" and upload["kind"] == SERVER
+    assert upload["attributes"]["mivaa.job"] == job
+    validate, enqueue = named(spans, "validate upload"), named(spans, "enqueue job")
+    assert validate["parent"] == upload["span"] and enqueue["parent"] == upload["span"]
+
+    # Across NATS: the worker's spans hang under the span that published the work item.
+    worker = {name: named(spans, name) for name in WORKER_STAGES}
+    assert {span["service"] for span in worker.values()} == {"worker-0"}
+    assert worker["wait in queue"]["parent"] == enqueue["span"]
+    assert worker["extract document"]["parent"] == enqueue["span"]
+    assert worker["extract document"]["attributes"]["mivaa.job"] == job
+    for stage in ("validate task", "extract pages", "embed chunks", "commit index"):
+        assert worker[stage]["parent"] == worker["extract document"]["span"], stage
+    assert worker["extract pages"]["attributes"]["mivaa.pages"] == 2
+
+    # Across gRPC: each service's server span is the child of the worker's client span for it.
+    for service, method in (("embedder", "EmbedTexts"), ("search", "UpsertChunks")):
+        calls = [span for span in served(spans, method) if span["service"] == service]
+        assert calls, f"no {service} span for {method}"
+        for call in calls:
+            caller = by_id[call["parent"]]
+            assert caller["kind"] == CLIENT and caller["service"] == "worker-0", caller
+            assert by_id[caller["parent"]]["service"] == "worker-0"
+    for span in spans:
+        assert span["parent"] == "" or span["parent"] in by_id, f"{span['name']} has no stored parent"
+        assert span["end"] >= span["start"]
+
+    printed = await asyncio.to_thread(mivaa, mesh, "trace", job, "--state-dir", str(mesh.state_dir))
+    assert printed.returncode == 0, printed.stderr
+    lines = printed.stdout.splitlines()
+    assert lines[0] == f"trace {upload['trace']}"
+    assert lines[1].startswith(f"{upload_method}  [extractor]  ") and " ms" in lines[1]
+    assert any(line.startswith("    extract document  [worker-0]") for line in lines), printed.stdout
+    for name in (*WORKER_STAGES, "validate upload", "[embedder]", "[search]"):
+        assert name in printed.stdout, name
+
+    unknown = await asyncio.to_thread(mivaa, mesh, "trace", "jobs/nosuchjob", "--state-dir", str(mesh.state_dir))
+    assert unknown.returncode == 1 and "no trace of jobs/nosuchjob" in unknown.stderr
