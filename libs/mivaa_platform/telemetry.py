@@ -73,10 +73,13 @@ def configure_tracing(service: str) -> None:
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
 
-    from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorClient, GrpcAioInstrumentorServer
+    from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorClient, GrpcAioInstrumentorServer, filters
 
-    GrpcAioInstrumentorServer().instrument()
-    GrpcAioInstrumentorClient().instrument()
+    # Health checks (probes, the mesh's readiness polls, dependency checks) would be most of the
+    # spans and belong to no job: they are not traced.
+    not_health = filters.negate(filters.health_check())
+    GrpcAioInstrumentorServer(filter_=not_health).instrument()
+    GrpcAioInstrumentorClient(filter_=not_health).instrument()
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from mivaa_cli.localmesh.traces import read_spans
 from mivaa_cli.trace_cmd import job_traces
 from tests.e2e.test_ingest_and_search import DONE, ingest
 from tests.e2e.test_operations import mivaa
-from tests.support.pdfs import make_pdf
+from tests.support.pdfs import make_pdf, make_scanned_pdf
 
 SERVER, CLIENT = 2, 3  # OTLP span kinds
 WORKER_STAGES = ("wait in queue", "extract document", "validate task", "extract pages", "embed chunks", "commit index")
@@ -88,3 +90,19 @@ async def test_a_job_has_one_trace_from_upload_through_indexing(mesh, client):
 
     unknown = await asyncio.to_thread(mivaa, mesh, "trace", "jobs/nosuchjob", "--state-dir", str(mesh.state_dir))
     assert unknown.returncode == 1 and "no trace of jobs/nosuchjob" in unknown.stderr
+
+
+async def test_an_ocr_job_traces_its_recognition_to_the_ocr_service(mesh, client):
+    if not mesh.ocr:
+        pytest.skip("the OCR service is not installed here (make ocr installs Tesseract and tesserocr)")
+    response, events = await ingest(client, make_scanned_pdf("traced-scan", 1), "traced-scan.pdf")
+    assert events[-1].state in DONE, events[-1]
+    spans = await job_spans(mesh, response.job.name, {"ocr pages"})
+    by_id = {span["span"]: span for span in spans}
+    recognition = named(spans, "ocr pages")
+    assert recognition["service"] == "worker-0" and recognition["attributes"]["mivaa.pages"] == 1
+    assert by_id[recognition["parent"]]["name"] == "extract pages"
+    ocr_calls = [span for span in spans if span["service"] == "ocr" and span["kind"] == SERVER]
+    assert ocr_calls, sorted({(span["service"], span["name"]) for span in spans})
+    for call in ocr_calls:
+        assert by_id[by_id[call["parent"]]["parent"]]["span"] == recognition["span"]
