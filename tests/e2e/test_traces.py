@@ -5,14 +5,18 @@ the embedder and search services' spans over gRPC, stored by the mesh's receiver
 from __future__ import annotations
 
 import asyncio
+import stat
 import time
 
 import pytest
 
 from mivaa_cli.localmesh.traces import read_spans
+from mivaa_cli.localmesh.traces import socket_path as socket_path_of
 from mivaa_cli.trace_cmd import job_traces
 from tests.e2e.test_ingest_and_search import DONE, ingest
 from tests.e2e.test_operations import mivaa
+from tests.security.other_user import connect_unix_socket_as_other_user
+from tests.security.test_local_doors import _listening_tcp_ports
 from tests.support.pdfs import make_pdf, make_scanned_pdf
 
 SERVER, CLIENT = 2, 3  # OTLP span kinds
@@ -106,3 +110,11 @@ async def test_an_ocr_job_traces_its_recognition_to_the_ocr_service(mesh, client
     assert ocr_calls, sorted({(span["service"], span["name"]) for span in spans})
     for call in ocr_calls:
         assert by_id[by_id[call["parent"]]["parent"]]["span"] == recognition["span"]
+
+
+def test_the_trace_receiver_has_no_port_and_its_socket_is_out_of_reach(mesh):
+    """Door: the receiver takes spans only from the mesh's user, on a socket in the state folder."""
+    socket_path = socket_path_of(mesh.state_dir)
+    assert stat.S_ISSOCK(socket_path.stat().st_mode) and stat.S_IMODE(socket_path.stat().st_mode) & 0o077 == 0
+    assert _listening_tcp_ports(mesh.processes["traces"].pid) == set()
+    assert connect_unix_socket_as_other_user(socket_path) == "PermissionError"

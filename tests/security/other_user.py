@@ -60,3 +60,20 @@ def as_other_user(code: str, *, timeout: float = 30.0, env: dict[str, str] | Non
     if result.returncode != 0 or not lines:
         raise AssertionError(f"snippet failed as {OTHER_USER} ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return json.loads(lines[-1])
+
+
+def connect_unix_socket_as_other_user(path) -> str:
+    """What OTHER_USER gets connecting to the unix socket at `path`: CONNECTED or the error's type."""
+    outcome = as_other_user(
+        f"""
+        import json, socket
+        try:
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.connect({str(path)!r})
+                result = "CONNECTED"
+        except OSError as error:
+            result = type(error).__name__
+        print(json.dumps({{"socket": result}}))
+        """
+    )
+    return outcome["socket"]

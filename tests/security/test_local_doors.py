@@ -22,7 +22,7 @@ import pytest
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_cli.client import MeshClient
 from tests.gateway.harness import admin_get
-from tests.security.other_user import as_other_user
+from tests.security.other_user import as_other_user, connect_unix_socket_as_other_user
 
 # Admin endpoints the audit reached on the old TCP admin port.
 ADMIN_ACTIONS = (
@@ -123,19 +123,7 @@ def test_envoy_admin_has_no_port_and_its_socket_is_out_of_reach(mesh):
     socket_path = mesh.envoy_admin_socket
     assert stat.S_ISSOCK(socket_path.stat().st_mode) and stat.S_IMODE(socket_path.stat().st_mode) == 0o600
     assert _listening_tcp_ports(mesh.processes["envoy"].pid) == {mesh.ports.gateway, mesh.ports.gateway_stats}
-    outcome = as_other_user(
-        f"""
-        import json, socket
-        try:
-            with socket.socket(socket.AF_UNIX) as sock:
-                sock.connect({str(socket_path)!r})
-                result = "CONNECTED"
-        except OSError as error:
-            result = type(error).__name__
-        print(json.dumps({{"admin_socket": result}}))
-        """
-    )
-    assert outcome == {"admin_socket": "PermissionError"}
+    assert connect_unix_socket_as_other_user(socket_path) == "PermissionError"
 
 
 def test_the_stats_listener_serves_prometheus_stats_and_nothing_of_the_admin(mesh):
