@@ -23,14 +23,16 @@ SERVER, CLIENT = 2, 3  # OTLP span kinds
 WORKER_STAGES = ("wait in queue", "extract document", "validate task", "extract pages", "embed chunks", "commit index")
 
 
-async def job_spans(mesh, job: str, expected: set[str], timeout: float = 30.0) -> list[dict]:
-    """The spans of the job's trace once the named ones are stored (the services export in batches)."""
+async def job_spans(mesh, job: str, expected: set[tuple[str, str]], timeout: float = 30.0) -> list[dict]:
+    """The spans of the job's trace once each expected (service, name) is stored: every service
+    exports in its own batches. An empty name stands for any span of that service."""
     deadline = time.monotonic() + timeout
     while True:
         spans = read_spans(mesh.state_dir)
         traces = job_traces(spans, job)
         found = [span for span in spans if traces and span["trace"] == traces[0]]
-        if expected <= {span["name"] for span in found} or time.monotonic() > deadline:
+        stored = {(span["service"], name) for span in found for name in (span["name"], "")}
+        if expected <= stored or time.monotonic() > deadline:
             return found
         await asyncio.sleep(0.5)
 
@@ -41,16 +43,17 @@ def named(spans: list[dict], name: str) -> dict:
     return matches[0]
 
 
-def served(spans: list[dict], method: str) -> list[dict]:
-    return [span for span in spans if span["kind"] == SERVER and span["name"].endswith(method)]
-
-
 async def test_a_job_has_one_trace_from_upload_through_indexing(mesh, client):
     response, events = await ingest(client, make_pdf("tracing", 2), "traced.pdf")
     assert events[-1].state in DONE, events[-1]
     job = response.job.name
     upload_method = "/mivaa.extractor.v1.ExtractorService/UploadDocument"
-    spans = await job_spans(mesh, job, {upload_method, *WORKER_STAGES})
+    expected = {("extractor", upload_method), *(("worker-0", stage) for stage in WORKER_STAGES)}
+    calls = {
+        ("embedder", "/mivaa.embedder.v1.EmbedderService/EmbedTexts"),
+        ("search", "/mivaa.search.v1.SearchService/UpsertChunks"),
+    }
+    spans = await job_spans(mesh, job, expected | calls)
     assert len(job_traces(read_spans(mesh.state_dir), job)) == 1
     assert len({span["trace"] for span in spans}) == 1
     by_id = {span["span"]: span for span in spans}
@@ -72,10 +75,12 @@ async def test_a_job_has_one_trace_from_upload_through_indexing(mesh, client):
     assert worker["extract pages"]["attributes"]["mivaa.pages"] == 2
 
     # Across gRPC: each service's server span is the child of the worker's client span for it.
-    for service, method in (("embedder", "EmbedTexts"), ("search", "UpsertChunks")):
-        calls = [span for span in served(spans, method) if span["service"] == service]
-        assert calls, f"no {service} span for {method}"
-        for call in calls:
+    for service, method in calls:
+        served = [
+            span for span in spans if span["kind"] == SERVER and (span["service"], span["name"]) == (service, method)
+        ]
+        assert served, f"no {service} span for {method}"
+        for call in served:
             caller = by_id[call["parent"]]
             assert caller["kind"] == CLIENT and caller["service"] == "worker-0", caller
             assert by_id[caller["parent"]]["service"] == "worker-0"
@@ -101,7 +106,7 @@ async def test_an_ocr_job_traces_its_recognition_to_the_ocr_service(mesh, client
         pytest.skip("the OCR service is not installed here (make ocr installs Tesseract and tesserocr)")
     response, events = await ingest(client, make_scanned_pdf("traced-scan", 1), "traced-scan.pdf")
     assert events[-1].state in DONE, events[-1]
-    spans = await job_spans(mesh, response.job.name, {"ocr pages"})
+    spans = await job_spans(mesh, response.job.name, {("worker-0", "ocr pages"), ("ocr", "")})
     by_id = {span["span"]: span for span in spans}
     recognition = named(spans, "ocr pages")
     assert recognition["service"] == "worker-0" and recognition["attributes"]["mivaa.pages"] == 1
