@@ -51,6 +51,10 @@ CANCEL frame makes the worker close the generator (one that does not answer
 within ``item_timeout`` is killed); parent death: PR_SET_PDEATHSIG (Linux)
 kills a worker outright even in C code, and otherwise it sees EOF or EPIPE.
 
+Sizing (_sizing.py). ``count_workers`` gives one worker per core, fewer
+where the memory available (the cgroup limit included) cannot hold that many
+at the resident size a worker is expected to reach.
+
 Failures come back as the exception classes below, each with ``items_done``
 (items delivered before the failure, so a caller can resume after the failing
 item). Exceptions raised by ``fn`` itself come back as themselves (with an
@@ -72,6 +76,7 @@ from mivaa_pool._errors import (
 )
 from mivaa_pool._limits import limit_address_space
 from mivaa_pool._pool import SupervisedPool
+from mivaa_pool._sizing import WorkerCount, available_cores, available_memory_bytes, count_workers
 
 __all__ = [
     "ItemTimeout",
@@ -82,7 +87,11 @@ __all__ = [
     "TaskFailed",
     "TotalTimeout",
     "WorkerCrashed",
+    "WorkerCount",
     "WorkerError",
     "WorkerStartFailed",
+    "available_cores",
+    "available_memory_bytes",
+    "count_workers",
     "limit_address_space",
 ]

@@ -7,7 +7,7 @@ import pathlib
 
 import pytest
 
-from mivaa_ocr.pool import OcrPool, RecognizeOptions, resolve_preload
+from mivaa_ocr.pool import OcrPool, RecognizeOptions, resolve_preload, worker_bytes
 from mivaa_platform.errors import FailedPrecondition
 from tests.ocr.conftest import require_engine
 from tests.ocr.groundtruth import render_text_page
@@ -59,3 +59,17 @@ async def test_easyocr_loads_on_its_first_page_and_not_before():
         assert pool.worker_pids() == [worker] and _holds_torch(worker)
     finally:
         await pool.close()
+
+
+def test_workers_are_sized_for_every_offered_engine_unless_set():
+    require_engine("tesseract")
+    tesseract_only = OcrPool(("tesseract",))
+    assert tesseract_only.sizing.per_worker_bytes == worker_bytes(("tesseract",)) == 110 << 20
+    assert tesseract_only.processes == tesseract_only.sizing.workers >= 1
+    assert tesseract_only.sizing.limited_by in ("cores", "memory")
+    require_engine("easyocr")
+    both = OcrPool(("auto",))  # a worker may load EasyOCR on a page's request: sized for it too
+    assert both.sizing.per_worker_bytes == worker_bytes(("tesseract", "easyocr")) == 660 << 20
+    assert both.processes <= tesseract_only.processes
+    chosen = OcrPool(("auto",), processes=3, worker_memory_bytes=1 << 30)
+    assert (chosen.processes, chosen.sizing.limited_by, chosen.sizing.per_worker_bytes) == (3, "setting", 1 << 30)

@@ -164,10 +164,14 @@ class RecognizedPage:
     text: str
     # Mean word confidence, 0..1.
     confidence: float
+    # Set (UPPER_SNAKE_CASE, e.g. OCR_PAGE_TIMEOUT) when this page alone failed; text is then empty.
+    error_reason: str = ""
+    error_message: str = ""
 
 
 class PageRecognizer(Protocol):
-    """OCR of rendered pages (PNG bytes), results keyed by page number."""
+    """OCR of rendered pages (PNG bytes), results keyed by page number; a page that failed alone
+    comes back with its error_reason, the others as usual."""
 
     async def recognize(self, pages: Sequence[tuple[int, bytes]], dpi: int) -> dict[int, RecognizedPage]: ...
 

@@ -35,6 +35,7 @@ def build_pool(settings: OcrSettings) -> OcrPool:
             default_engine=settings.default_engine,
             preload=settings.preload_engines,
             processes=settings.processes,
+            worker_memory_bytes=settings.worker_memory_mb << 20,
             max_pixels=int(settings.max_megapixels * 1_000_000),
             page_timeout=settings.page_timeout_seconds,
         )

@@ -1,14 +1,17 @@
 """Recognition in supervised worker processes, each holding its engines, with bounded work in flight.
 
-The workers (``processes`` of them, default one per core, "spawn" context so
-they are safe beside threads, the event loop and torch) run in a
+The workers (``processes`` of them, "spawn" context so they are safe beside
+threads, the event loop and torch) run in a
 mivaa_pool.SupervisedPool; each loads the engines to preload once, in its
 initializer, and warms them on a tiny image (recognition.py); other engines
 load in a worker when a page first asks for them. By default ("auto") only the
 default engine is preloaded: Tesseract without a GPU, where EasyOCR's torch
 models would hold about 560 MB per worker for requests that rarely come. What
 an engine offers (languages, device) is learnt at start from a short-lived
-probe process that loads every engine once and exits. `recognize`
+probe process that loads every engine once and exits. By default there is
+one worker per core, fewer where the memory available would not hold that
+many workers at the size they reach with every offered engine loaded (any
+worker may load any of them on a page's request): see worker_bytes. `recognize`
 admits at most ``processes * 2`` pages at a time: callers beyond that wait,
 which is how a fast stream is slowed rather than buffered.
 
@@ -42,7 +45,16 @@ from mivaa_ocr.errors import (
 from mivaa_ocr.imaging import DEFAULT_MAX_PIXELS
 from mivaa_ocr.recognition import PageResult, PageTask, WorkerConfig, describe, init_worker, recognize_page
 from mivaa_platform.errors import MivaaError
-from mivaa_pool import ItemTimeout, MemoryLimitExceeded, PoolClosed, SupervisedPool, WorkerCrashed, WorkerStartFailed
+from mivaa_pool import (
+    ItemTimeout,
+    MemoryLimitExceeded,
+    PoolClosed,
+    SupervisedPool,
+    WorkerCount,
+    WorkerCrashed,
+    WorkerStartFailed,
+    count_workers,
+)
 
 log = logging.getLogger("mivaa.ocr.pool")
 
@@ -52,6 +64,16 @@ __all__ = ["OcrPool", "PageResult", "RecognizeOptions", "resolve_engine_names"]
 DEFAULT_PAGE_TIMEOUT = 120.0
 # Starting a worker loads and warms every engine (EasyOCR and torch take a while on a small host).
 WORKER_START_TIMEOUT = 600.0
+# Resident memory of a worker (Python, PIL, numpy, the service's modules) and what each engine
+# adds once it has read a page, rounded up from the service's workers measured on CPU: 82 MiB
+# idle with Tesseract, 106 MiB after a page; 555 MiB idle with EasyOCR too, 650 after its pages.
+WORKER_BASE_BYTES = 60 << 20
+ENGINE_BYTES = {"tesseract": 50 << 20, "easyocr": 550 << 20}
+
+
+def worker_bytes(engines: Sequence[str]) -> int:
+    """The resident size a worker is expected to reach with `engines` loaded."""
+    return WORKER_BASE_BYTES + sum(ENGINE_BYTES.get(name, 0) for name in engines)
 
 
 @dataclass(frozen=True)
@@ -107,6 +129,7 @@ class OcrPool:
         default_engine: str = "auto",
         preload: Sequence[str] = ("auto",),
         processes: int = 0,
+        worker_memory_bytes: int = 0,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         mp_context: str = "spawn",
         page_timeout: float = DEFAULT_PAGE_TIMEOUT,
@@ -114,7 +137,11 @@ class OcrPool:
         if page_timeout <= 0:
             raise ValueError("page_timeout must be positive")
         self.engine_names = resolve_engine_names(engines)
-        self.processes = processes if processes > 0 else (os.cpu_count() or 1)
+        # Sized for every offered engine: a worker loads any of them when a page asks for it.
+        self.sizing: WorkerCount = count_workers(
+            worker_memory_bytes or worker_bytes(self.engine_names), requested=processes
+        )
+        self.processes = self.sizing.workers
         self.max_in_flight = self.processes * 2
         self.page_timeout = page_timeout
         threads = max(1, (os.cpu_count() or 1) // self.processes)
@@ -135,6 +162,7 @@ class OcrPool:
         self._slots = asyncio.Semaphore(self.max_in_flight)
         self._infos: dict[str, EngineInfo] = {}
         self._restarting: asyncio.Task[None] | None = None
+        self._restart_wanted = False
         self.default_engine = ""
         # What a worker runs for one page; a top-level function with recognize_page's
         # signature (tests inject faults here).
@@ -171,6 +199,7 @@ class OcrPool:
                     "engines": [f"{i.name}/{i.device}" for i in infos],
                     "preloaded": list(self.preloaded),
                     "default": self.default_engine,
+                    **self.sizing.fields(),
                 }
             },
         )
@@ -241,14 +270,18 @@ class OcrPool:
 
     def _restart_workers(self) -> None:
         """Starts and warms the lost worker now rather than on the next page (loading engines is slow)."""
+        self._restart_wanted = True  # a worker lost while a restart runs needs one more round
         if self._restarting is None or self._restarting.done():
             self._restarting = asyncio.create_task(self._warm_up_quietly())
 
     async def _warm_up_quietly(self) -> None:
-        try:
-            await self._pool.warm_up()
-        except Exception as failure:  # noqa: BLE001 - the next page reports it, as its own error
-            log.warning("restarting an OCR worker failed: %s", type(failure).__name__)
+        while self._restart_wanted:
+            self._restart_wanted = False
+            try:
+                await self._pool.warm_up()
+            except Exception as failure:  # noqa: BLE001 - the next page reports it, as its own error
+                log.warning("restarting an OCR worker failed: %s", type(failure).__name__)
+                return
 
     def worker_pids(self) -> list[int]:
         return self._pool.worker_pids()

@@ -11,7 +11,7 @@ from mivaa_ocr import metrics
 from mivaa_ocr.engines.base_engine import Box
 from mivaa_ocr.errors import DOMAIN, engines_loading
 from mivaa_ocr.pool import OcrPool, PageResult, RecognizeOptions
-from mivaa_platform.errors import InvalidArgument
+from mivaa_platform.errors import ErrorKind, InvalidArgument, MivaaError
 from mivaa_platform.streams import END, read_ahead
 
 
@@ -51,6 +51,18 @@ def _to_proto(result: PageResult) -> pb.PageResult:
     )
 
 
+# Errors that concern one page of a stream (its image, its time, its worker); the others (an
+# unknown engine or language, the service going down) concern every page and end the stream.
+_PAGE_ERROR_KINDS = frozenset({ErrorKind.INVALID_ARGUMENT, ErrorKind.RESOURCE_EXHAUSTED, ErrorKind.INTERNAL})
+
+
+def _page_error(page_id: str, error: MivaaError) -> pb.StreamRecognizeTextResponse:
+    metadata = {key: value for key, value in error.metadata.items() if key != "page_id"}
+    return pb.StreamRecognizeTextResponse(
+        error=pb.PageError(page_id=page_id, reason=error.reason, message=error.message, metadata=metadata)
+    )
+
+
 def _page(page: pb.PageImage) -> tuple[str, bytes, int]:
     if page.dpi < 0:
         raise InvalidArgument("INVALID_DPI", "dpi must be 0 (unknown) or positive.", domain=DOMAIN)
@@ -69,7 +81,8 @@ class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
     async def StreamRecognizeText(
         self, request_iterator: AsyncIterator[pb.StreamRecognizeTextRequest], context
     ) -> AsyncIterator[pb.StreamRecognizeTextResponse]:
-        """Reads pages only while fewer than the pool's capacity are pending; yields each as it finishes."""
+        """Reads pages only while fewer than the pool's capacity are pending; yields each as it finishes,
+        a page that failed alone (timed out, crashed its worker, unreadable) as its PageError."""
         slots = asyncio.Semaphore(self._pool.max_in_flight)
         finished: asyncio.Queue = asyncio.Queue()
         pending: set[asyncio.Task] = set()
@@ -80,6 +93,7 @@ class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
             finished.put_nowait(task)
 
         options = None
+        pages: dict[asyncio.Task, str] = {}
 
         async def admit(request: pb.StreamRecognizeTextRequest) -> None:
             nonlocal options
@@ -89,6 +103,7 @@ class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
             page_id, image, dpi = _page(request.page)
             await slots.acquire()
             task = asyncio.create_task(self._pool.recognize(page_id, image, dpi, options))
+            pages[task] = page_id
             pending.add(task)
             task.add_done_callback(done)
 
@@ -102,7 +117,14 @@ class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
                     continue
                 if isinstance(item, BaseException):
                     raise item
-                yield pb.StreamRecognizeTextResponse(result=_to_proto(item.result()))
+                page_id = pages.pop(item)
+                failure = item.exception()
+                if isinstance(failure, MivaaError) and failure.kind in _PAGE_ERROR_KINDS:
+                    yield _page_error(page_id, failure)  # this page alone failed: the others go on
+                elif failure is not None:
+                    raise failure
+                else:
+                    yield pb.StreamRecognizeTextResponse(result=_to_proto(item.result()))
         finally:
             reader.cancel()
             for task in list(pending):

@@ -19,8 +19,12 @@ class OcrSettings:
     # Default languages per engine, in each engine's naming; loaded at start.
     tesseract_languages: tuple[str, ...] = ("eng",)
     easyocr_languages: tuple[str, ...] = ("en",)
-    # Worker processes; 0 means one per core.
+    # Worker processes; 0: one per core, fewer where the available memory cannot hold that many
+    # workers of worker_memory_mb each.
     processes: int = 0
+    # Resident size one worker is expected to reach; 0: estimated from the offered engines
+    # (110 MiB with Tesseract, 660 MiB with EasyOCR too).
+    worker_memory_mb: int = 0
     max_megapixels: float = 60.0
     # A page that takes longer is stopped with its worker process (OCR_PAGE_TIMEOUT).
     page_timeout_seconds: float = 120.0

@@ -276,13 +276,21 @@ class FakePages:
 
 
 class FakeRecognizer:
-    def __init__(self, text: str = "Words read from the scan.", confidence: float = 0.75) -> None:
+    def __init__(
+        self, text: str = "Words read from the scan.", confidence: float = 0.75, failing: dict[int, str] | None = None
+    ) -> None:
         self.text, self.confidence = text, confidence
+        self.failing = failing or {}  # page number -> the reason the OCR service reports for it alone
         self.calls: list[tuple[list[int], int]] = []
 
     async def recognize(self, pages: Sequence[tuple[int, bytes]], dpi: int) -> dict[int, RecognizedPage]:
         self.calls.append(([number for number, _ in pages], dpi))
-        return {number: RecognizedPage(number, self.text, self.confidence) for number, _ in pages}
+        return {
+            number: RecognizedPage(number, "", 0.0, self.failing[number], "It failed.")
+            if number in self.failing
+            else RecognizedPage(number, self.text, self.confidence)
+            for number, _ in pages
+        }
 
 
 def sha256_of(data: bytes) -> str:

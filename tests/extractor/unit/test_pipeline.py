@@ -134,6 +134,18 @@ async def test_pages_without_a_text_layer_are_read_by_ocr():
     assert from_ocr and all(chunk.from_ocr and chunk.ocr_confidence == 0.6 for chunk in from_ocr)
 
 
+async def test_a_page_the_ocr_service_failed_alone_is_its_page_error_and_the_others_are_read():
+    recognizer = FakeRecognizer(failing={3: "OCR_PAGE_TIMEOUT"})
+    processing = Processing([TEXT, "", ""], recognizer=recognizer)
+    job = await processing.pipeline.run(await processing.queued_task(), no_heartbeat)
+    assert job.state == job_pb2.JOB_STATE_PARTIALLY_SUCCEEDED
+    assert [(error.page, error.reason, error.message) for error in job.page_errors] == [
+        (3, "OCR_PAGE_TIMEOUT", "Page 3: It failed.")
+    ]
+    [writer] = processing.index.writers
+    assert "Words read from the scan." in writer.pages[1][0].text
+
+
 async def test_without_ocr_a_scanned_page_is_a_page_error_and_the_job_partly_succeeds():
     processing = Processing([TEXT, ""])
     task = await processing.queued_task()

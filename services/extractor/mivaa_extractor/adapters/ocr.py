@@ -29,6 +29,11 @@ class OcrClient:
         results: dict[int, RecognizedPage] = {}
         try:
             async for response in self._stub.StreamRecognizeText(requests()):
+                if response.HasField("error"):
+                    failed = response.error
+                    number = int(failed.page_id)
+                    results[number] = RecognizedPage(number, "", 0.0, failed.reason, failed.message)
+                    continue
                 result = response.result
                 number = int(result.page_id)
                 results[number] = RecognizedPage(number=number, text=result.text, confidence=result.confidence)

@@ -68,6 +68,8 @@ class OcrStage:
                 progress.page_failed(page.number, failure.reason, failure.message)
             elif result is None:
                 progress.page_failed(page.number, "OCR_FAILED", f"Page {page.number} could not be recognized.")
+            elif result.error_reason:
+                progress.page_failed(page.number, result.error_reason, f"Page {page.number}: {result.error_message}")
             else:
                 progress.ocr_confidence[page.number] = result.confidence
                 replaced[page.number] = with_recognized_text(page, result.text)

@@ -107,10 +107,31 @@ class StreamRecognizeTextRequest(_message.Message):
     def __init__(self, options: _Optional[_Union[OcrOptions, _Mapping]] = ..., page: _Optional[_Union[PageImage, _Mapping]] = ...) -> None: ...
 
 class StreamRecognizeTextResponse(_message.Message):
-    __slots__ = ("result",)
+    __slots__ = ("result", "error")
     RESULT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
     result: PageResult
-    def __init__(self, result: _Optional[_Union[PageResult, _Mapping]] = ...) -> None: ...
+    error: PageError
+    def __init__(self, result: _Optional[_Union[PageResult, _Mapping]] = ..., error: _Optional[_Union[PageError, _Mapping]] = ...) -> None: ...
+
+class PageError(_message.Message):
+    __slots__ = ("page_id", "reason", "message", "metadata")
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    PAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    page_id: str
+    reason: str
+    message: str
+    metadata: _containers.ScalarMap[str, str]
+    def __init__(self, page_id: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ListEnginesRequest(_message.Message):
     __slots__ = ()

@@ -65,7 +65,10 @@ class OcrServiceServicer:
 
     def StreamRecognizeText(self, request_iterator, context):
         """Page images stream in; results stream back as each page finishes (not
-        necessarily in order: match them by page_id). The server reads ahead only
+        necessarily in order: match them by page_id). A page that fails alone
+        comes back as StreamRecognizeTextResponse.error and the stream goes on;
+        the stream itself fails only for what concerns every page (unknown
+        engine or language, service shutting down). The server reads ahead only
         as far as its workers can take, so a fast sender is slowed, not buffered.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
