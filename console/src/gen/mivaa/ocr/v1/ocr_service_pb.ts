@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mivaa/ocr/v1/ocr_service.proto.
  */
 export const file_mivaa_ocr_v1_ocr_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5taXZhYS9vY3IvdjEvb2NyX3NlcnZpY2UucHJvdG8SDG1pdmFhLm9jci52MSJMCgpPY3JPcHRpb25zEg4KBmVuZ2luZRgBIAEoCRIRCglsYW5ndWFnZXMYAiADKAkSGwoTY29ycmVjdF9vcmllbnRhdGlvbhgDIAEoCCI4CglQYWdlSW1hZ2USDwoHcGFnZV9pZBgBIAEoCRINCgVpbWFnZRgCIAEoDBILCgNkcGkYAyABKAUiPQoLQm91bmRpbmdCb3gSCgoCeDAYASABKAISCgoCeTAYAiABKAISCgoCeDEYAyABKAISCgoCeTEYBCABKAIiUAoEV29yZBIMCgR0ZXh0GAEgASgJEiYKA2JveBgCIAEoCzIZLm1pdmFhLm9jci52MS5Cb3VuZGluZ0JveBISCgpjb25maWRlbmNlGAMgASgCInMKBExpbmUSDAoEdGV4dBgBIAEoCRImCgNib3gYAiABKAsyGS5taXZhYS5vY3IudjEuQm91bmRpbmdCb3gSEgoKY29uZmlkZW5jZRgDIAEoAhIhCgV3b3JkcxgEIAMoCzISLm1pdmFhLm9jci52MS5Xb3JkItIBCgpQYWdlUmVzdWx0Eg8KB3BhZ2VfaWQYASABKAkSDAoEdGV4dBgCIAEoCRIhCgVsaW5lcxgDIAMoCzISLm1pdmFhLm9jci52MS5MaW5lEhIKCmNvbmZpZGVuY2UYBCABKAISGAoQcm90YXRpb25fZGVncmVlcxgFIAEoBRIUCgxza2V3X2RlZ3JlZXMYBiABKAISDgoGZW5naW5lGAcgASgJEg8KB3NlY29uZHMYCCABKAESDQoFd2lkdGgYCSABKAUSDgoGaGVpZ2h0GAogASgFImgKFFJlY29nbml6ZVRleHRSZXF1ZXN0EiUKBHBhZ2UYASABKAsyFy5taXZhYS5vY3IudjEuUGFnZUltYWdlEikKB29wdGlvbnMYAiABKAsyGC5taXZhYS5vY3IudjEuT2NyT3B0aW9ucyJBChVSZWNvZ25pemVUZXh0UmVzcG9uc2USKAoGcmVzdWx0GAEgASgLMhgubWl2YWEub2NyLnYxLlBhZ2VSZXN1bHQibgoaU3RyZWFtUmVjb2duaXplVGV4dFJlcXVlc3QSKQoHb3B0aW9ucxgBIAEoCzIYLm1pdmFhLm9jci52MS5PY3JPcHRpb25zEiUKBHBhZ2UYAiABKAsyFy5taXZhYS5vY3IudjEuUGFnZUltYWdlIkcKG1N0cmVhbVJlY29nbml6ZVRleHRSZXNwb25zZRIoCgZyZXN1bHQYASABKAsyGC5taXZhYS5vY3IudjEuUGFnZVJlc3VsdCIUChJMaXN0RW5naW5lc1JlcXVlc3QiTQoGRW5naW5lEgwKBG5hbWUYASABKAkSEQoJbGFuZ3VhZ2VzGAIgAygJEg4KBmRldmljZRgDIAEoCRISCgppc19kZWZhdWx0GAQgASgIIjwKE0xpc3RFbmdpbmVzUmVzcG9uc2USJQoHZW5naW5lcxgBIAMoCzIULm1pdmFhLm9jci52MS5FbmdpbmUyqgIKCk9jclNlcnZpY2USWAoNUmVjb2duaXplVGV4dBIiLm1pdmFhLm9jci52MS5SZWNvZ25pemVUZXh0UmVxdWVzdBojLm1pdmFhLm9jci52MS5SZWNvZ25pemVUZXh0UmVzcG9uc2USbgoTU3RyZWFtUmVjb2duaXplVGV4dBIoLm1pdmFhLm9jci52MS5TdHJlYW1SZWNvZ25pemVUZXh0UmVxdWVzdBopLm1pdmFhLm9jci52MS5TdHJlYW1SZWNvZ25pemVUZXh0UmVzcG9uc2UoATABElIKC0xpc3RFbmdpbmVzEiAubWl2YWEub2NyLnYxLkxpc3RFbmdpbmVzUmVxdWVzdBohLm1pdmFhLm9jci52MS5MaXN0RW5naW5lc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Ch5taXZhYS9vY3IvdjEvb2NyX3NlcnZpY2UucHJvdG8SDG1pdmFhLm9jci52MSJMCgpPY3JPcHRpb25zEg4KBmVuZ2luZRgBIAEoCRIRCglsYW5ndWFnZXMYAiADKAkSGwoTY29ycmVjdF9vcmllbnRhdGlvbhgDIAEoCCI4CglQYWdlSW1hZ2USDwoHcGFnZV9pZBgBIAEoCRINCgVpbWFnZRgCIAEoDBILCgNkcGkYAyABKAUiPQoLQm91bmRpbmdCb3gSCgoCeDAYASABKAISCgoCeTAYAiABKAISCgoCeDEYAyABKAISCgoCeTEYBCABKAIiUAoEV29yZBIMCgR0ZXh0GAEgASgJEiYKA2JveBgCIAEoCzIZLm1pdmFhLm9jci52MS5Cb3VuZGluZ0JveBISCgpjb25maWRlbmNlGAMgASgCInMKBExpbmUSDAoEdGV4dBgBIAEoCRImCgNib3gYAiABKAsyGS5taXZhYS5vY3IudjEuQm91bmRpbmdCb3gSEgoKY29uZmlkZW5jZRgDIAEoAhIhCgV3b3JkcxgEIAMoCzISLm1pdmFhLm9jci52MS5Xb3JkItIBCgpQYWdlUmVzdWx0Eg8KB3BhZ2VfaWQYASABKAkSDAoEdGV4dBgCIAEoCRIhCgVsaW5lcxgDIAMoCzISLm1pdmFhLm9jci52MS5MaW5lEhIKCmNvbmZpZGVuY2UYBCABKAISGAoQcm90YXRpb25fZGVncmVlcxgFIAEoBRIUCgxza2V3X2RlZ3JlZXMYBiABKAISDgoGZW5naW5lGAcgASgJEg8KB3NlY29uZHMYCCABKAESDQoFd2lkdGgYCSABKAUSDgoGaGVpZ2h0GAogASgFImgKFFJlY29nbml6ZVRleHRSZXF1ZXN0EiUKBHBhZ2UYASABKAsyFy5taXZhYS5vY3IudjEuUGFnZUltYWdlEikKB29wdGlvbnMYAiABKAsyGC5taXZhYS5vY3IudjEuT2NyT3B0aW9ucyJBChVSZWNvZ25pemVUZXh0UmVzcG9uc2USKAoGcmVzdWx0GAEgASgLMhgubWl2YWEub2NyLnYxLlBhZ2VSZXN1bHQibgoaU3RyZWFtUmVjb2duaXplVGV4dFJlcXVlc3QSKQoHb3B0aW9ucxgBIAEoCzIYLm1pdmFhLm9jci52MS5PY3JPcHRpb25zEiUKBHBhZ2UYAiABKAsyFy5taXZhYS5vY3IudjEuUGFnZUltYWdlIm8KG1N0cmVhbVJlY29nbml6ZVRleHRSZXNwb25zZRIoCgZyZXN1bHQYASABKAsyGC5taXZhYS5vY3IudjEuUGFnZVJlc3VsdBImCgVlcnJvchgCIAEoCzIXLm1pdmFhLm9jci52MS5QYWdlRXJyb3IipwEKCVBhZ2VFcnJvchIPCgdwYWdlX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCRIPCgdtZXNzYWdlGAMgASgJEjcKCG1ldGFkYXRhGAQgAygLMiUubWl2YWEub2NyLnYxLlBhZ2VFcnJvci5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIUChJMaXN0RW5naW5lc1JlcXVlc3QiTQoGRW5naW5lEgwKBG5hbWUYASABKAkSEQoJbGFuZ3VhZ2VzGAIgAygJEg4KBmRldmljZRgDIAEoCRISCgppc19kZWZhdWx0GAQgASgIIjwKE0xpc3RFbmdpbmVzUmVzcG9uc2USJQoHZW5naW5lcxgBIAMoCzIULm1pdmFhLm9jci52MS5FbmdpbmUyqgIKCk9jclNlcnZpY2USWAoNUmVjb2duaXplVGV4dBIiLm1pdmFhLm9jci52MS5SZWNvZ25pemVUZXh0UmVxdWVzdBojLm1pdmFhLm9jci52MS5SZWNvZ25pemVUZXh0UmVzcG9uc2USbgoTU3RyZWFtUmVjb2duaXplVGV4dBIoLm1pdmFhLm9jci52MS5TdHJlYW1SZWNvZ25pemVUZXh0UmVxdWVzdBopLm1pdmFhLm9jci52MS5TdHJlYW1SZWNvZ25pemVUZXh0UmVzcG9uc2UoATABElIKC0xpc3RFbmdpbmVzEiAubWl2YWEub2NyLnYxLkxpc3RFbmdpbmVzUmVxdWVzdBohLm1pdmFhLm9jci52MS5MaXN0RW5naW5lc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message mivaa.ocr.v1.OcrOptions
@@ -313,9 +313,20 @@ export const StreamRecognizeTextRequestSchema: GenMessage<StreamRecognizeTextReq
  */
 export type StreamRecognizeTextResponse = Message<"mivaa.ocr.v1.StreamRecognizeTextResponse"> & {
   /**
+   * The page's text; unset when `error` is set.
+   *
    * @generated from field: mivaa.ocr.v1.PageResult result = 1;
    */
   result?: PageResult;
+
+  /**
+   * Set instead of `result` when this page alone failed (it hung past the
+   * service's page timeout, crashed its worker, or its image is unreadable or
+   * too large); the other pages of the stream go on.
+   *
+   * @generated from field: mivaa.ocr.v1.PageError error = 2;
+   */
+  error?: PageError;
 };
 
 /**
@@ -324,6 +335,50 @@ export type StreamRecognizeTextResponse = Message<"mivaa.ocr.v1.StreamRecognizeT
  */
 export const StreamRecognizeTextResponseSchema: GenMessage<StreamRecognizeTextResponse> = /*@__PURE__*/
   messageDesc(file_mivaa_ocr_v1_ocr_service, 9);
+
+/**
+ * One page that failed, shaped like google.rpc.ErrorInfo so callers can
+ * branch on reason.
+ *
+ * @generated from message mivaa.ocr.v1.PageError
+ */
+export type PageError = Message<"mivaa.ocr.v1.PageError"> & {
+  /**
+   * The request's page_id.
+   *
+   * @generated from field: string page_id = 1;
+   */
+  pageId: string;
+
+  /**
+   * UPPER_SNAKE_CASE: OCR_PAGE_TIMEOUT, OCR_WORKER_CRASHED, OCR_FAILED,
+   * IMAGE_UNREADABLE or IMAGE_TOO_LARGE.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+
+  /**
+   * Human-readable text; never a raw exception.
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
+
+  /**
+   * The ErrorInfo metadata (for example timeout_seconds).
+   *
+   * @generated from field: map<string, string> metadata = 4;
+   */
+  metadata: { [key: string]: string };
+};
+
+/**
+ * Describes the message mivaa.ocr.v1.PageError.
+ * Use `create(PageErrorSchema)` to create a new message.
+ */
+export const PageErrorSchema: GenMessage<PageError> = /*@__PURE__*/
+  messageDesc(file_mivaa_ocr_v1_ocr_service, 10);
 
 /**
  * @generated from message mivaa.ocr.v1.ListEnginesRequest
@@ -336,7 +391,7 @@ export type ListEnginesRequest = Message<"mivaa.ocr.v1.ListEnginesRequest"> & {
  * Use `create(ListEnginesRequestSchema)` to create a new message.
  */
 export const ListEnginesRequestSchema: GenMessage<ListEnginesRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_ocr_v1_ocr_service, 10);
+  messageDesc(file_mivaa_ocr_v1_ocr_service, 11);
 
 /**
  * @generated from message mivaa.ocr.v1.Engine
@@ -370,7 +425,7 @@ export type Engine = Message<"mivaa.ocr.v1.Engine"> & {
  * Use `create(EngineSchema)` to create a new message.
  */
 export const EngineSchema: GenMessage<Engine> = /*@__PURE__*/
-  messageDesc(file_mivaa_ocr_v1_ocr_service, 11);
+  messageDesc(file_mivaa_ocr_v1_ocr_service, 12);
 
 /**
  * @generated from message mivaa.ocr.v1.ListEnginesResponse
@@ -387,7 +442,7 @@ export type ListEnginesResponse = Message<"mivaa.ocr.v1.ListEnginesResponse"> & 
  * Use `create(ListEnginesResponseSchema)` to create a new message.
  */
 export const ListEnginesResponseSchema: GenMessage<ListEnginesResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_ocr_v1_ocr_service, 12);
+  messageDesc(file_mivaa_ocr_v1_ocr_service, 13);
 
 /**
  * Recognizes text in page images with pluggable engines (Tesseract, EasyOCR).
@@ -407,7 +462,10 @@ export const OcrService: GenService<{
   },
   /**
    * Page images stream in; results stream back as each page finishes (not
-   * necessarily in order: match them by page_id). The server reads ahead only
+   * necessarily in order: match them by page_id). A page that fails alone
+   * comes back as StreamRecognizeTextResponse.error and the stream goes on;
+   * the stream itself fails only for what concerns every page (unknown
+   * engine or language, service shutting down). The server reads ahead only
    * as far as its workers can take, so a fast sender is slowed, not buffered.
    *
    * @generated from rpc mivaa.ocr.v1.OcrService.StreamRecognizeText
