@@ -198,23 +198,28 @@ async def restore(endpoints: Endpoints, path: pathlib.Path) -> dict:
         client, js = await _jetstream(endpoints)
         try:
             await _check_bus_empty(js)
-            _run_tool(
-                endpoints,
-                "pg_restore",
-                [
-                    "--clean",
-                    "--if-exists",
-                    "--single-transaction",
-                    "--exit-on-error",
-                    f"--dbname={endpoints.database_url}",
-                ]
-                + [str(folder / archive.POSTGRES_DUMP)],
-            )
+            _restore_database(endpoints, folder / archive.POSTGRES_DUMP)
             await _restore_bus(js, folder, manifest)
         finally:
             await client.close()
     older = any(set(manifest["schema"].get(c, [])) != set(target_levels[c]) for c in target_levels)
     return {**manifest, "migrate_after": older}
+
+
+def _restore_database(endpoints: Endpoints, dump: pathlib.Path) -> None:
+    """Replaces the (empty) target's tables and schemas by the dump's, in one transaction, all but
+    the extensions: dropping pgvector would give its type a new oid, and the running services'
+    connections know the old one (`cache lookup failed for type`). The target made them already."""
+    listing = _run_tool(endpoints, "pg_restore", ["--list", str(dump)])
+    kept = [line for line in listing.splitlines() if " EXTENSION " not in line]
+    contents = dump.with_name("restore.list")
+    contents.write_text("\n".join(kept) + "\n")
+    _run_tool(
+        endpoints,
+        "pg_restore",
+        ["--clean", "--if-exists", "--single-transaction", "--exit-on-error", f"--use-list={contents}"]
+        + [f"--dbname={endpoints.database_url}", str(dump)],
+    )
 
 
 def _check_schema(backup_levels: dict, target_levels: dict[str, list[str]]) -> None:
