@@ -146,6 +146,7 @@ async def test_backup_restores_into_a_fresh_mesh_with_the_same_hits(mesh, client
         archive = scratch / "mesh.mivaa-backup"
         code, output = await mivaa("admin", "backup", str(archive), "--state-dir", str(mesh.state_dir))
         assert code == 0, output
+        print(output, f"{archive.stat().st_size} bytes")
         assert oct(archive.stat().st_mode & 0o777) == "0o600"
         code, output = await mivaa("admin", "backup", str(archive), "--state-dir", str(mesh.state_dir))
         assert code == 1 and "FILE_EXISTS" in output, output
@@ -154,6 +155,7 @@ async def test_backup_restores_into_a_fresh_mesh_with_the_same_hits(mesh, client
         await asyncio.to_thread(fresh.start)
         code, output = await mivaa("admin", "restore", str(archive), "--state-dir", str(fresh_state))
         assert code == 0, output
+        print(output)
         async with MeshClient(fresh.gateway_address, token=fresh.token(), ca=fresh.ca_path.read_bytes()) as restored:
             assert_same_hits(before, await hits(restored, names))
             for document in documents:
