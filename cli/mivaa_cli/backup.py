@@ -96,14 +96,19 @@ def _connect(endpoints: Endpoints) -> psycopg.Connection:
     try:
         return psycopg.connect(endpoints.database_url, autocommit=True, connect_timeout=10)
     except psycopg.OperationalError as error:
-        raise BackupError("DATABASE_UNREACHABLE", f"PostgreSQL did not accept the connection: {error}") from None
+        raise BackupError(
+            "DATABASE_UNREACHABLE", f"PostgreSQL did not accept the connection: {' '.join(str(error).split())}"
+        ) from None
 
 
 async def _jetstream(endpoints: Endpoints) -> tuple[nats.NATS, JetStreamContext]:
     try:
         client = await nats.connect(connect_timeout=5, max_reconnect_attempts=2, **endpoints.nats.connect_options())
     except (OSError, TimeoutError, nats.errors.Error) as error:
-        raise BackupError("NATS_UNREACHABLE", f"NATS did not accept the connection: {error}") from None
+        raise BackupError(
+            "NATS_UNREACHABLE",
+            f"NATS did not accept the connection: {' '.join(str(error).split()) or type(error).__name__}",
+        ) from None
     return client, client.jetstream(timeout=30)
 
 
