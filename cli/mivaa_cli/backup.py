@@ -101,9 +101,15 @@ def _connect(endpoints: Endpoints) -> psycopg.Connection:
         ) from None
 
 
+async def _reported_below(_error: Exception) -> None:
+    """nats-py prints each failed attempt's traceback unless given this; the failure is raised once."""
+
+
 async def _jetstream(endpoints: Endpoints) -> tuple[nats.NATS, JetStreamContext]:
     try:
-        client = await nats.connect(connect_timeout=5, max_reconnect_attempts=2, **endpoints.nats.connect_options())
+        client = await nats.connect(
+            connect_timeout=5, max_reconnect_attempts=2, error_cb=_reported_below, **endpoints.nats.connect_options()
+        )
     except (OSError, TimeoutError, nats.errors.Error) as error:
         raise BackupError(
             "NATS_UNREACHABLE",
