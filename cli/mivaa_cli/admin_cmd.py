@@ -1,4 +1,5 @@
 """`mivaa admin stats|retry|queue|health|usage|jobs`: the AdminService in plain words (admin scope).
+(`mivaa admin backup|restore FILE` work on the mesh's database and NATS directly: backup_cmd.)
 
 The dev token of `mivaa up` has read and write only: for these, set MIVAA_TOKEN to a token with the
 admin scope (`mivaa auth token --dir .mivaa/auth --subject me --tenant default --scope admin`).
@@ -15,23 +16,27 @@ from google.protobuf import timestamp_pb2
 from mivaa.admin.v1 import admin_service_pb2 as admin_pb
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
+from mivaa_cli import backup_cmd
 from mivaa_cli.client import MeshClient
 from mivaa_cli.jobs_cmd import duration_seconds
 from mivaa_cli.terminal import printable
 
-ACTIONS = ("stats", "retry", "queue", "health", "usage", "jobs")
+ACTIONS = ("stats", "retry", "queue", "health", "usage", "jobs", *backup_cmd.ACTIONS)
 CALL_SECONDS = 60.0
+STATE_ACTIONS = backup_cmd.ACTIONS
+run_on_state = backup_cmd.run
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("admin", help="job statistics, retries, queues, health and usage (admin scope)")
+    parser = sub.add_parser("admin", help="job statistics, retries, queues, health, usage; backup and restore")
     parser.add_argument("action", choices=ACTIONS)
-    parser.add_argument("name", nargs="?", help="retry: the job (jobs/ID)")
+    parser.add_argument("name", nargs="?", help="retry: the job (jobs/ID); backup, restore: the FILE")
     parser.add_argument("--since", type=duration_seconds, help="stats, retry --failed, jobs: this long ago or later")
     parser.add_argument("--failed", action="store_true", help="retry: the failed jobs (with --reason, --since, --max)")
     parser.add_argument("--reason", default="", help="retry --failed: only failures with this reason")
     parser.add_argument("--max", type=int, default=0, help="retry --failed: at most this many (default 20)")
     parser.add_argument("--password", default="", help="retry: the password of an encrypted original")
+    backup_cmd.add_arguments(parser)
 
 
 def _ago(seconds: int) -> timestamp_pb2.Timestamp:

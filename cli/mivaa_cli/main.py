@@ -9,6 +9,7 @@ mivaa docs list | get NAME | delete NAME
 mivaa docs entities NAME [--type person] | related NAME | compare NAME --with OTHER
 mivaa jobs list [--state failed] [--label x] [--since 1h] | watch NAME
 mivaa webhooks create URL [--event job.failed] | list | delete NAME | deliveries NAME
+mivaa admin backup FILE | restore FILE    the mesh's database and stored originals in one file
 """
 
 from __future__ import annotations
@@ -425,6 +426,8 @@ async def ask_command(args) -> int:
 
 
 async def admin_command(args) -> int:
+    if args.action in admin_cmd.STATE_ACTIONS:  # the database and NATS themselves, not the gateway
+        return await admin_cmd.run_on_state(args, client_state_dir())
     async with _client(args) as client:
         return await admin_cmd.run(args, client)
 
