@@ -62,6 +62,9 @@ DependencyCheck = Callable[[], Awaitable[bool]]
 DEPENDENCY_CHECK_SECONDS = 3.0
 
 
+CONNECTION_AGE_SECONDS = 300
+
+
 class GrpcService:
     def __init__(self, label: str, settings: ServerSettings, *, max_receive_message_bytes: int | None = None):
         """max_receive_message_bytes: the largest request message accepted (MAX_MESSAGE_BYTES unless
@@ -78,6 +81,11 @@ class GrpcService:
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.keepalive_permit_without_calls", 1),
                 ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+                # Callers dial every replica behind a name (round_robin over dns:///) and re-resolve
+                # only when a connection ends: ageing connections lets them find pods added by a
+                # scale-up. Calls in flight get as long as the longest stream may last anyway.
+                ("grpc.max_connection_age_ms", CONNECTION_AGE_SECONDS * 1000),
+                ("grpc.max_connection_age_grace_ms", int(settings.max_stream_seconds * 1000)),
             ],
         )
         self.health = health.aio.HealthServicer()
