@@ -45,6 +45,10 @@ class _GridRows:
         self.extent = [[float("inf"), float("-inf")] for _ in range(columns.count)]
         self._covered: dict[int, tuple[int, int]] = {}
         self._filled: dict[int, set[int]] = {}
+        # The tightest gap between two text rows: the line spacing inside a wrapped cell. Where rows are padded
+        # apart (HTML cells), a gap clearly wider than it starts a new row whatever the text says.
+        gaps = [max(lower.y0 - upper.y1, 0.0) for band in bands for upper, lower in zip(band, band[1:])]
+        self.line_gap = min(gaps) if gaps else float("inf")
         for band in bands:
             for row in band:
                 for segment in row.segments:
@@ -80,6 +84,8 @@ class _GridRows:
         previous = group[-1]
         if row.y0 - previous.y1 > 0.8 * max(row.h, previous.h):
             return False  # a gap wider than the line spacing: a new row
+        if row.y0 - previous.y1 > self.line_gap + 0.25 * max(row.h, previous.h):
+            return False  # wider than a wrapped cell's line spacing: cells padded apart, a new row
         above: dict[tuple[int, int], Segment] = {}
         for text_row in group:
             for segment in text_row.segments:
