@@ -84,8 +84,10 @@ class _GridRows:
         previous = group[-1]
         if row.y0 - previous.y1 > 0.8 * max(row.h, previous.h):
             return False  # a gap wider than the line spacing: a new row
-        if row.y0 - previous.y1 > self.line_gap + 0.25 * max(row.h, previous.h):
-            return False  # wider than a wrapped cell's line spacing: cells padded apart, a new row
+        height = max(row.h, previous.h)
+        if row.y0 - previous.y1 > min(self.line_gap + 0.25 * height, 0.45 * height):
+            # Wider than a wrapped cell's line spacing (or than any line spacing): cells padded apart, a new row.
+            return False
         above: dict[tuple[int, int], Segment] = {}
         for text_row in group:
             for segment in text_row.segments:
