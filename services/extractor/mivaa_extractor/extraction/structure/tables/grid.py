@@ -48,7 +48,7 @@ class _GridRows:
         self._filled: dict[int, set[int]] = {}
         # The tightest gap between two text rows: the line spacing inside a wrapped cell. Where rows are padded
         # apart (HTML cells), a gap clearly wider than it starts a new row whatever the text says.
-        gaps = [max(lower.y0 - upper.y1, 0.0) for band in bands for upper, lower in zip(band, band[1:])]
+        gaps = [lower.y0 - upper.y1 for band in bands for upper, lower in zip(band, band[1:]) if lower.y0 >= upper.y1]
         self.line_gap = min(gaps) if gaps else float("inf")
         for band in bands:
             for row in band:
@@ -85,16 +85,25 @@ class _GridRows:
         previous = group[-1]
         if row.y0 - previous.y1 > 0.8 * max(row.h, previous.h):
             return False  # a gap wider than the line spacing: a new row
-        height = max(row.h, previous.h)
-        if row.y0 - previous.y1 > min(self.line_gap + 0.25 * height, 0.45 * height):
-            # Wider than a wrapped cell's line spacing (or than any line spacing): cells padded apart, a new row.
-            return False
         above: dict[tuple[int, int], Segment] = {}
         for text_row in group:
             for segment in text_row.segments:
                 above[self.covered(segment)] = segment
+        for segment in row.segments:
+            key = self.covered(segment)
+            if key not in above:
+                # The last line of a cell merged across columns, aligned under its start ("... replace when" / "worn").
+                wider = [upper for (first, last), upper in above.items() if first <= key[0] and key[1] <= last]
+                if wider and abs(wider[0].x0 - segment.x0) <= 2.0:
+                    above[key] = wider[0]
         # Each piece must sit under a piece of the same column range (a spanning header above is another level).
         if not all(self.covered(segment) in above for segment in row.segments):
+            return False
+        # Each piece's gap to the text above it in its column: wider than a wrapped cell's line spacing (or
+        # than any line spacing), the cells are padded apart and this is a new row, whatever the text says.
+        height = max(row.h, previous.h)
+        gap = min(segment.y0 - above[self.covered(segment)].y1 for segment in row.segments)
+        if gap > min(self.line_gap + 0.25 * height, 0.45 * height):
             return False
         if header_band:
             return True  # header cells wrap; the header band above the first inner rule is one row
