@@ -121,7 +121,7 @@ def _wraps_last_cell(rows: list[Row]) -> bool:
         return False
     last, above = rows[-1], rows[-2]
     piece = last.segments[0]
-    return last.y0 - above.y1 <= 0.3 * last.h and any(
+    return last.y0 - above.y1 <= 0.45 * last.h and any(
         abs(segment.x0 - piece.x0) <= 1.0 and piece.x1 <= segment.x1 + 2.0 for segment in above.segments
     )
 

@@ -46,10 +46,16 @@ class _GridRows:
         self.extent = [[float("inf"), float("-inf")] for _ in range(columns.count)]
         self._covered: dict[int, tuple[int, int]] = {}
         self._filled: dict[int, set[int]] = {}
-        # The tightest gap between two text rows: the line spacing inside a wrapped cell. Where rows are padded
-        # apart (HTML cells), a gap clearly wider than it starts a new row whatever the text says.
-        gaps = [lower.y0 - upper.y1 for band in bands for upper, lower in zip(band, band[1:]) if lower.y0 >= upper.y1]
-        self.line_gap = min(gaps) if gaps else float("inf")
+        # The tightest pitch (top to top) of two text rows: the line spacing inside a wrapped cell. Where rows
+        # are padded apart (HTML cells), a pitch clearly wider than it starts a new row whatever the text says.
+        # Rows overlapping in height (a cell's last line beside the next row's first) are not one under the other.
+        pitches = [
+            lower.y0 - upper.y0
+            for band in bands
+            for upper, lower in zip(band, band[1:])
+            if lower.y0 - upper.y0 >= 0.75 * max(upper.h, lower.h)
+        ]
+        self.line_pitch = min(pitches) if pitches else float("inf")
         for band in bands:
             for row in band:
                 for segment in row.segments:
@@ -99,11 +105,11 @@ class _GridRows:
         # Each piece must sit under a piece of the same column range (a spanning header above is another level).
         if not all(self.covered(segment) in above for segment in row.segments):
             return False
-        # Each piece's gap to the text above it in its column: wider than a wrapped cell's line spacing (or
+        # Each piece's pitch from the text above it in its column: wider than a wrapped cell's line spacing (or
         # than any line spacing), the cells are padded apart and this is a new row, whatever the text says.
         height = max(row.h, previous.h)
-        gap = min(segment.y0 - above[self.covered(segment)].y1 for segment in row.segments)
-        if gap > min(self.line_gap + 0.25 * height, 0.45 * height):
+        pitch = min(segment.y0 - above[self.covered(segment)].y0 for segment in row.segments)
+        if pitch > min(self.line_pitch + 0.25 * height, 1.45 * height):
             return False
         if header_band:
             return True  # header cells wrap; the header band above the first inner rule is one row
