@@ -56,7 +56,7 @@ from mivaa_extractor.extraction.structure.model import (
 )
 from mivaa_extractor.extraction.structure.pymupdf_backend import PageSource, TextLine
 from mivaa_extractor.extraction.structure.reading_order import mostly_right_to_left, reading_order
-from mivaa_extractor.extraction.structure.text_cleanup import clean_line, join_lines
+from mivaa_extractor.extraction.structure.text_cleanup import clean_line, hyphenated_words, join_lines
 
 # Fewer visible characters than this on a page that shows an image means "no text layer".
 MIN_TEXT_LAYER_CHARS = 20
@@ -129,8 +129,11 @@ class PageAnalyzer:
                 drafts.append(Draft(lines=[], kind=BlockKind.FIGURE, bbox=placement.bbox, image_index=index))
 
         text_drafts = self._group(lines)
+        # Compounds the page writes with a hyphen ("hand-drawn"), read only when a line ends with a hyphen.
+        hyphen_ends = any(line.text.endswith(("-", "\u2010")) for draft in text_drafts for line in draft.lines)
+        compounds = hyphenated_words(line.text for line in source.lines) if hyphen_ends else frozenset()
         for draft in text_drafts:
-            self._classify(draft, number, width, height)
+            self._classify(draft, number, width, height, compounds)
         drafts_stage.mark_edge_page_numbers(text_drafts)
         drafts.extend(text_drafts)
 
@@ -236,13 +239,13 @@ class PageAnalyzer:
 
     # -- typing blocks --
 
-    def _classify(self, draft: Draft, number: int, width: float, height: float) -> None:
+    def _classify(self, draft: Draft, number: int, width: float, height: float, compounds: frozenset[str]) -> None:
         draft.finish_geometry()
         texts = [line.text for line in draft.lines]
         profile = self._profile
         size = draft.size
         first = draft.lines[0]
-        joined = join_lines(texts)
+        joined = join_lines(texts, compounds)
         draft.text = joined
         x0, y0, x1, y1 = draft.bbox
         if draft.is_run_in:

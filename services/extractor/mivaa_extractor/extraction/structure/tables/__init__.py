@@ -14,6 +14,8 @@ found something:
    rows, close together, whose gaps line up: they share a whitespace gutter with
    overlapping text on both sides of it in every row (left-, right- and
    centre-aligned columns all satisfy that; a page header's wide gap does not).
+   A row whose pieces each sit under their own piece of the row above (the
+   wrapped lines of a few cells, "fitting" | "painted") stays in the run.
    Scattered figure labels, sub-figure captions, aligned mathematics, dot-leader
    tables of contents and bullet lists do not make runs. No run: no table, and
    nothing else is computed (0.3 ms a page on a maths thesis full of equations).
@@ -41,13 +43,19 @@ found something:
    - rows: the bands between horizontal rules, split into the text rows they
      hold, where a text row that only continues wrapped cells of the row above
      (a lowercase start, a hyphen, a line above that filled its column) joins
-     that row. A band holding paragraphs in ruled cells is one row; so is every
+     that row; a text row further below the text of its columns than a wrapped
+     cell's line pitch (cells padded apart, as HTML and office tables are) is
+     a new row whatever its text says. A band holding paragraphs in ruled cells is one row; so is every
      band of a table with a rule under each row. A label centred beside two
      rows ("Single" beside "DPR" and "BM25+DPR") spans both.
    - spans: in a ruled grid, a missing rule segment merges two grid cells; a
      text piece crossing a gutter spans those columns; a header cell alone
      between two vertical rules spans them; a header cell with nothing below it
-     in the next header row spans both header rows.
+     in the next header row spans both header rows. Without rules: two bold
+     header rows over a body that is not bold are a two-level header (a top
+     cell followed by empty slots heads the sub-headers under them, one with
+     nothing under it spans both rows), and a body row whose first cell is
+     empty while others are filled lies under the key cell above it.
    - header: the rows above a full-width rule the body does not repeat
      (booktabs \\midrule), else leading bold rows over a body that is not all
      bold, else a non-numeric first row over numeric columns, else a first row

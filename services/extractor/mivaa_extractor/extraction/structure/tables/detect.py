@@ -73,7 +73,7 @@ def _analyse_run(run: Run, horizontals: list[Rule], lines: list[Line]) -> Candid
     # Leading/trailing single-piece rows are captions or prose around the run.
     while rows and not rows[0].multi:
         rows = rows[1:]
-    while rows and not rows[-1].multi:
+    while rows and not rows[-1].multi and not _wraps_last_cell(rows):
         rows = rows[:-1]
     if len(rows) < 3:
         return None
@@ -90,6 +90,10 @@ def _analyse_run(run: Run, horizontals: list[Rule], lines: list[Line]) -> Candid
         below = text_columns(rows[1:], x0, x1, tolerance=False)
         if below is not None and len(below) > len(edges or ()):
             edges = below
+    # A cell merged across two columns ("torque check only, log it") crosses a gutter every other row keeps.
+    tolerant = text_columns(rows, x0, x1, tolerance=True)
+    if tolerant is not None and len(tolerant) > len(edges or ()):
+        edges = tolerant
     if edges is None or len(edges) < 4:
         return None  # rule-less tables need three columns or more
     columns = Columns(edges, [False] * (len(edges) - 2))
@@ -109,6 +113,17 @@ def _analyse_run(run: Run, horizontals: list[Rule], lines: list[Line]) -> Candid
     if table is None:
         return None
     return Candidate((x0, y0, x1, y1), table, inside)
+
+
+def _wraps_last_cell(rows: list[Row]) -> bool:
+    """The last row is the last line of a cell wrapped onto it ("check safety" / "wire"): right under its column."""
+    if len(rows) < 2:
+        return False
+    last, above = rows[-1], rows[-2]
+    piece = last.segments[0]
+    return last.y0 - above.y1 <= 0.45 * last.h and any(
+        abs(segment.x0 - piece.x0) <= 1.0 and piece.x1 <= segment.x1 + 2.0 for segment in above.segments
+    )
 
 
 def _rows_bbox(rows: list[Row]) -> BBox:

@@ -99,12 +99,14 @@ def find_frames(horizontals: list[Rule], lines: list[Line]) -> list[_Frame]:
                 chain, empty = [rule], []
         _close_chain(chain, empty, x0, x1, frames)
 
-    full = {id(rule) for frame in frames for rule in frame.rules}
     for frame in frames:
+        # Rules of another frame count too: the rules under a spanning header and around a row-spanning cell
+        # share their extent and chain into a frame of their own, inside this one.
+        own = {id(rule) for rule in frame.rules}
         frame.partial = [
             rule
             for rule in horizontals
-            if id(rule) not in full
+            if id(rule) not in own
             and frame.y0 + 1.0 < rule.pos < frame.y1 - 1.0
             and rule.lo >= frame.x0 - 3.0
             and rule.hi <= frame.x1 + 3.0

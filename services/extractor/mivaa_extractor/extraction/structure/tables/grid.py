@@ -8,6 +8,7 @@ from mivaa_extractor.extraction.structure.lexicon import is_numeric
 from mivaa_extractor.extraction.structure.tables.columns import Columns
 from mivaa_extractor.extraction.structure.tables.lines import Line, Row, Segment, cell_text, cluster_rows
 from mivaa_extractor.extraction.structure.tables.rules import SNAP, Rule
+from mivaa_extractor.extraction.structure.tables.spans import key_spans, two_level_header
 
 
 @dataclass(slots=True)
@@ -45,6 +46,16 @@ class _GridRows:
         self.extent = [[float("inf"), float("-inf")] for _ in range(columns.count)]
         self._covered: dict[int, tuple[int, int]] = {}
         self._filled: dict[int, set[int]] = {}
+        # The tightest pitch (top to top) of two text rows: the line spacing inside a wrapped cell. Where rows
+        # are padded apart (HTML cells), a pitch clearly wider than it starts a new row whatever the text says.
+        # Rows overlapping in height (a cell's last line beside the next row's first) are not one under the other.
+        pitches = [
+            lower.y0 - upper.y0
+            for band in bands
+            for upper, lower in zip(band, band[1:])
+            if lower.y0 - upper.y0 >= 0.75 * max(upper.h, lower.h)
+        ]
+        self.line_pitch = min(pitches) if pitches else float("inf")
         for band in bands:
             for row in band:
                 for segment in row.segments:
@@ -84,8 +95,21 @@ class _GridRows:
         for text_row in group:
             for segment in text_row.segments:
                 above[self.covered(segment)] = segment
+        for segment in row.segments:
+            key = self.covered(segment)
+            if key not in above:
+                # The last line of a cell merged across columns, aligned under its start ("... replace when" / "worn").
+                wider = [upper for (first, last), upper in above.items() if first <= key[0] and key[1] <= last]
+                if wider and abs(wider[0].x0 - segment.x0) <= 2.0:
+                    above[key] = wider[0]
         # Each piece must sit under a piece of the same column range (a spanning header above is another level).
         if not all(self.covered(segment) in above for segment in row.segments):
+            return False
+        # Each piece's pitch from the text above it in its column: wider than a wrapped cell's line spacing (or
+        # than any line spacing), the cells are padded apart and this is a new row, whatever the text says.
+        height = max(row.h, previous.h)
+        pitch = min(segment.y0 - above[self.covered(segment)].y0 for segment in row.segments)
+        if pitch > min(self.line_pitch + 0.25 * height, 1.45 * height):
             return False
         if header_band:
             return True  # header cells wrap; the header band above the first inner rule is one row
@@ -240,6 +264,12 @@ def build_grid(
             for first, last in occupied[row_index]:
                 if first == last and first not in below:
                     forced_down.add((row_index, first))
+    if not header_rows and not lattice:
+        across, down = two_level_header(table_rows, occupied, count)
+        forced_across |= across
+        forced_down |= down
+        if not any(border.rules for border in row_borders):
+            forced_down |= key_spans(occupied, 2 if down else 1)
 
     def vertical_open(row_index: int, column: int) -> bool:
         """No border between (row, column) and (row, column + 1)."""

@@ -111,6 +111,9 @@ def find_runs(rows: list[Row]) -> list[Run]:
                     active = shared
                     last_multi = row
                     continue
+                if _under(row, last_multi):
+                    pending.append(row)  # wrapped cells of a few columns: no gutter of their own to share
+                    continue
             # A bold row right above, whose pieces span several of these columns, is the table's top header row.
             lead = [last_multi] if last_multi is not None and current == [last_multi] and near else []
             if lead and not (bold_row(lead[0]) and row.y0 - lead[0].y1 <= _HEADER_GAP_FACTOR * row.h):
@@ -173,6 +176,24 @@ def bold_row(row: Row) -> bool:
     """Every character of the row bold: a header row."""
     spans = [span for segment in row.segments for line in segment.lines for span in line.spans if span["text"].strip()]
     return bool(spans) and all(span_is_bold(span) for span in spans)
+
+
+def _under(row: Row, above: Row) -> bool:
+    """Every piece of `row` under its own piece of `above`: wrapped cells of a few columns ("fitting" | "painted")."""
+    if len(row.segments) >= len(above.segments):
+        return False
+    taken: set[int] = set()
+    for segment in row.segments:
+        matches = [
+            index
+            for index, upper in enumerate(above.segments)
+            if min(upper.x1, segment.x1) - max(upper.x0, segment.x0)
+            > 0.5 * min(upper.x1 - upper.x0, segment.x1 - segment.x0)
+        ]
+        if len(matches) != 1 or matches[0] in taken:
+            return False
+        taken.add(matches[0])
+    return True
 
 
 def _within_gutters(row: Row, gutters: list[tuple[float, float]]) -> bool:
