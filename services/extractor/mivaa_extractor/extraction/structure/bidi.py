@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 _ZERO_WIDTH = 0.01
 # A gap between glyphs wider than this share of the font size is a word space (as join_spans decides).
 _WORD_GAP = 0.15
+# The most characters one glyph stands for in a ligature ("ffi", a lam-alef with its mark).
+_MAX_GLYPH_CHARS = 3
 _STRONG_RTL = frozenset(("R", "AL"))
 _NUMBER = frozenset(("EN", "AN"))
 # Separators inside a number ("1,250.5", "12:30", "3/4") and signs that stick to one ("40%", "$5").
@@ -76,6 +78,8 @@ def reorder_right_to_left(lines: Sequence[TextLine], raw_dict: dict) -> None:
         kept = {_box_key(span["bbox"]) for span in line.spans}
         spans = [span for span in raw_line["spans"] if _box_key(span["bbox"]) in kept]
         clusters = visual_clusters(spans, line.size)
+        if clusters is None:
+            continue  # positions that say nothing about the order: MuPDF's is kept
         text = logical_text(clusters, right_to_left=strong[line.block][0] > strong[line.block][1])
         if text:
             line.text = text
@@ -113,23 +117,32 @@ def strong_counts(text: str) -> tuple[int, int]:
     return rtl, ltr
 
 
-def visual_clusters(spans: Iterable[dict], size: float) -> list[str]:
-    """The glyph clusters of a line's spans (rawdict spans, with "chars"), left to right, with word spaces."""
-    clusters: list[list] = []  # [x0, x1, text]
+def visual_clusters(spans: Iterable[dict], size: float) -> list[str] | None:
+    """The glyph clusters of a line's spans (rawdict spans, with "chars"), left to right, with word spaces.
+
+    None when a glyph stands for more characters than a ligature does (a
+    font whose one glyph maps to a whole word): its position cannot order them.
+    """
+    clusters: list[list] = []  # [x0, x1, text, characters other than marks]
     for span in spans:
         for char in span.get("chars", ()):
             ch = char["c"]
             if UNPRINTABLE_CHARS.match(ch):
                 continue
             x0, _, x1, _ = char["bbox"]
-            if clusters and (x1 - x0 < _ZERO_WIDTH * size or unicodedata.combining(ch)):
-                clusters[-1][2] += ch
+            mark = unicodedata.combining(ch) != 0
+            if clusters and (mark or x1 - x0 < _ZERO_WIDTH * size):
+                cluster = clusters[-1]
+                cluster[2] += ch
+                cluster[3] += not mark
+                if cluster[3] > _MAX_GLYPH_CHARS:
+                    return None
                 continue
-            clusters.append([x0, x1, ch])
+            clusters.append([x0, x1, ch, 1])
     clusters.sort(key=lambda cluster: cluster[0] + cluster[1])
     out: list[str] = []
     previous_x1: float | None = None
-    for x0, x1, text in clusters:
+    for x0, x1, text, _ in clusters:
         if (
             previous_x1 is not None
             and x0 - previous_x1 > _WORD_GAP * size
@@ -217,4 +230,14 @@ def _rtl_runs_in_ltr(classes: list[str]) -> list[tuple[int, int]]:
             start = None
     if start is not None:
         runs.append((start, last_rtl + 1))
-    return runs
+    return [(_numbers_before(classes, start), end) for start, end in runs]
+
+
+def _numbers_before(classes: list[str], start: int) -> int:
+    """Where a run starts with the numbers drawn left of it: a number after Hebrew ("מחיר 40") is drawn on its left."""
+    index = start - 1
+    while index >= 0 and classes[index] != "L" and classes[index] != "R":
+        if classes[index] == "N":
+            start = index
+        index -= 1
+    return start
