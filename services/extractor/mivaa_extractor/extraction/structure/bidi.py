@@ -124,21 +124,27 @@ def visual_clusters(spans: Iterable[dict], size: float) -> list[str] | None:
     font whose one glyph maps to a whole word): its position cannot order them.
     """
     clusters: list[list] = []  # [x0, x1, text, characters other than marks]
+    rests: list[tuple[float, str, int]] = []  # zero-width characters: (x, character, clusters before it)
     for span in spans:
         for char in span.get("chars", ()):
             ch = char["c"]
             if UNPRINTABLE_CHARS.match(ch):
                 continue
             x0, _, x1, _ = char["bbox"]
-            mark = unicodedata.combining(ch) != 0
-            if clusters and (mark or x1 - x0 < _ZERO_WIDTH * size):
-                cluster = clusters[-1]
-                cluster[2] += ch
-                cluster[3] += not mark
-                if cluster[3] > _MAX_GLYPH_CHARS:
-                    return None
-                continue
-            clusters.append([x0, x1, ch, 1])
+            if clusters and unicodedata.combining(ch):
+                clusters[-1][2] += ch  # a mark follows its letter
+            elif clusters and x1 - x0 < _ZERO_WIDTH * size:
+                rests.append((x0, ch, len(clusters)))
+            else:
+                clusters.append([x0, x1, ch, 1])
+    # The rest of a ligature belongs to the glyph that ends where it stands, which MuPDF
+    # may hand after it ("ا" then "ل" for a lam-alef): looked for once every glyph is known.
+    for x, ch, before in rests:
+        cluster = _glyph_ending_at(clusters, x, before, size)
+        cluster[2] += ch
+        cluster[3] += 1
+        if cluster[3] > _MAX_GLYPH_CHARS:
+            return None
     clusters.sort(key=lambda cluster: cluster[0] + cluster[1])
     out: list[str] = []
     previous_x1: float | None = None
@@ -153,6 +159,14 @@ def visual_clusters(spans: Iterable[dict], size: float) -> list[str] | None:
         out.append(text)
         previous_x1 = x1
     return out
+
+
+def _glyph_ending_at(clusters: list[list], x: float, before: int, size: float) -> list:
+    """The cluster next to the `before`-th whose glyph ends at `x`, else the one before it."""
+    for cluster in clusters[max(0, before - 1) : before + 2]:
+        if abs(cluster[1] - x) < _ZERO_WIDTH * size:
+            return cluster
+    return clusters[before - 1]
 
 
 def logical_text(clusters: Sequence[str], right_to_left: bool) -> str:
