@@ -17,7 +17,7 @@ import pymupdf
 import pytest
 
 from bench.quality_words import word_recall
-from mivaa_extractor.extraction.structure.bidi import logical_text
+from mivaa_extractor.extraction.structure.bidi import logical_text, visual_clusters
 from mivaa_extractor.extraction.structure.document import extract_document
 from mivaa_extractor.extraction.structure.reading_order import reading_order
 
@@ -47,6 +47,22 @@ def test_a_hebrew_phrase_in_an_english_line_is_turned_round_and_nothing_else():
     # A number after the Hebrew word is drawn left of it ("Price 40 מחיר"); it stays after the word.
     assert logical_text(_clusters("Price 40 ריחמ and again"), right_to_left=False) == "Price מחיר 40 and again"
     assert logical_text(_clusters("plain English 2024"), right_to_left=False) == "plain English 2024"
+
+
+def _span(*chars: tuple[str, float, float]) -> dict:
+    return {"chars": [{"c": c, "bbox": (x0, 100.0, x1, 112.0)} for c, x0, x1 in chars]}
+
+
+def test_a_lam_alef_ligature_stays_whole_and_in_order():
+    # As MuPDF reads Chromium's "ملاحظات": the alef of the ligature, zero wide, handed before its lam.
+    span = _span(("م", 535.6, 544.3), ("ا", 535.6, 535.6), ("ل", 525.0, 535.6), ("ح", 514.9, 525.0))
+    assert logical_text(visual_clusters([span], 12.0) or [], right_to_left=True) == "ملاح"
+
+
+def test_a_glyph_standing_for_a_whole_word_keeps_the_order_mupdf_gave():
+    # The corpus's habibi.pdf: one glyph mapped to "َبيبي habibi", its characters zero wide.
+    span = _span(("ح", 62.2, 70.0), *((c, 70.0, 70.0) for c in "َبيبي h"), ("a", 70.0, 77.1))
+    assert visual_clusters([span], 12.0) is None
 
 
 def test_same_row_blocks_of_a_right_to_left_page_are_read_right_first():
