@@ -57,6 +57,9 @@ def test_a_lam_alef_ligature_stays_whole_and_in_order():
     # As MuPDF reads Chromium's "ملاحظات": the alef of the ligature, zero wide, handed before its lam.
     span = _span(("م", 535.6, 544.3), ("ا", 535.6, 535.6), ("ل", 525.0, 535.6), ("ح", 514.9, 525.0))
     assert logical_text(visual_clusters([span], 12.0) or [], right_to_left=True) == "ملاح"
+    # "الأرصاد": the alef (with hamza) handed after its lam, zero wide at the lam's left edge.
+    span = _span(("ا", 293.5, 296.0), ("ل", 288.0, 293.5), ("أ", 288.0, 288.0), ("ر", 284.0, 288.0))
+    assert logical_text(visual_clusters([span], 12.0) or [], right_to_left=True) == "الأر"
 
 
 def test_a_glyph_standing_for_a_whole_word_keeps_the_order_mupdf_gave():

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 _ZERO_WIDTH = 0.01
 # A gap between glyphs wider than this share of the font size is a word space (as join_spans decides).
 _WORD_GAP = 0.15
+# The letters a lam-alef ligature ends with.
+_ALEFS = frozenset("اأإآ")
 # The most characters one glyph stands for in a ligature ("ffi", a lam-alef with its mark).
 _MAX_GLYPH_CHARS = 3
 _STRONG_RTL = frozenset(("R", "AL"))
@@ -124,7 +126,7 @@ def visual_clusters(spans: Iterable[dict], size: float) -> list[str] | None:
     font whose one glyph maps to a whole word): its position cannot order them.
     """
     clusters: list[list] = []  # [x0, x1, text, characters other than marks]
-    rests: list[tuple[float, str, int]] = []  # zero-width characters: (x, character, clusters before it)
+    rests: list[tuple[str, int]] = []  # zero-width characters: (character, clusters before it)
     for span in spans:
         for char in span.get("chars", ()):
             ch = char["c"]
@@ -134,13 +136,13 @@ def visual_clusters(spans: Iterable[dict], size: float) -> list[str] | None:
             if clusters and unicodedata.combining(ch):
                 clusters[-1][2] += ch  # a mark follows its letter
             elif clusters and x1 - x0 < _ZERO_WIDTH * size:
-                rests.append((x0, ch, len(clusters)))
+                rests.append((ch, len(clusters)))
             else:
                 clusters.append([x0, x1, ch, 1])
-    # The rest of a ligature belongs to the glyph that ends where it stands, which MuPDF
-    # may hand after it ("ا" then "ل" for a lam-alef): looked for once every glyph is known.
-    for x, ch, before in rests:
-        cluster = _glyph_ending_at(clusters, x, before, size)
+    # The rest of a ligature belongs to the glyph before it, except the alef of a lam-alef, which
+    # MuPDF may hand before its lam ("ا" then "ل"): looked for once every glyph is known.
+    for ch, before in rests:
+        cluster = _ligature_glyph(clusters, ch, before)
         cluster[2] += ch
         cluster[3] += 1
         if cluster[3] > _MAX_GLYPH_CHARS:
@@ -161,12 +163,12 @@ def visual_clusters(spans: Iterable[dict], size: float) -> list[str] | None:
     return out
 
 
-def _glyph_ending_at(clusters: list[list], x: float, before: int, size: float) -> list:
-    """The cluster next to the `before`-th whose glyph ends at `x`, else the one before it."""
-    for cluster in clusters[max(0, before - 1) : before + 2]:
-        if abs(cluster[1] - x) < _ZERO_WIDTH * size:
-            return cluster
-    return clusters[before - 1]
+def _ligature_glyph(clusters: list[list], ch: str, before: int) -> list:
+    """The cluster a zero-wide `ch` handed after the `before`-th cluster is part of."""
+    previous = clusters[before - 1]
+    if ch in _ALEFS and not previous[2].endswith("ل") and before < len(clusters) and clusters[before][2] == "ل":
+        return clusters[before]
+    return previous
 
 
 def logical_text(clusters: Sequence[str], right_to_left: bool) -> str:
