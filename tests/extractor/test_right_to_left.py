@@ -29,6 +29,8 @@ LINES = (
     ("המחיר הוא 40 שקלים עבור Model X והמשלוח חינם", "םניח חולשמהו Model X רובע םילקש 40 אוה ריחמה"),
     ("שומר המגדלור (הישן) מדד 3.5 מטר", "רטמ 3.5 דדמ (ןשיה) רולדגמה רמוש"),
 )
+# One paragraph wrapped on two lines that share their right edge (pure Hebrew: visual = reversed).
+WRAPPED = ("זהו עמוד שנכתב מימין לשמאל כדי לבדוק", "שכל מילה נשמרת במקומה.")
 # A left-to-right sentence with a Hebrew phrase inside.
 MIXED = ("The log entry reads את כיוון הרוח for that morning", "The log entry reads חורה ןוויכ תא for that morning")
 
@@ -87,6 +89,8 @@ def _visual_pdf(path: pathlib.Path) -> pathlib.Path:
     for index, (_, visual) in enumerate(LINES):
         right_aligned(130 + 16 * index, visual, 11)
     page.insert_text((72, 200), MIXED[1], fontname="hebrew", fontsize=11)
+    for index, logical in enumerate(WRAPPED):
+        right_aligned(240 + 13 * index, logical[::-1], 11)
     doc.save(path)
     doc.close()
     return path
@@ -102,6 +106,8 @@ def test_visual_order_pdf_reads_in_logical_order_and_keeps_every_word(tmp_path: 
         assert logical in markdown, f"{logical!r} not in {markdown!r}"
     assert MIXED[0] in markdown
     assert "שקלים עבור Model X" in markdown
+    # MuPDF makes a block of each line of the ragged-left paragraph: one paragraph again.
+    assert f"{WRAPPED[0]} {WRAPPED[1]}" in markdown, markdown
     # MuPDF's raw text turns each word drawn right to left round too: the words compare as they are.
     result = word_recall(path)
     assert result.raw >= 25

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 _ZERO_WIDTH = 0.01
 # A gap between glyphs wider than this share of the font size is a word space (as join_spans decides).
 _WORD_GAP = 0.15
+# Right edges this close (points) are one paragraph's; a gap under this share of the font size is line spacing.
+_SAME_EDGE = 2.0
+_LINE_GAP = 0.2
 # The letters a lam-alef ligature ends with.
 _ALEFS = frozenset("اأإآ")
 # The most characters one glyph stands for in a ligature ("ffi", a lam-alef with its mark).
@@ -85,6 +88,38 @@ def reorder_right_to_left(lines: Sequence[TextLine], raw_dict: dict) -> None:
         text = logical_text(clusters, right_to_left=strong[line.block][0] > strong[line.block][1])
         if text:
             line.text = text
+    _join_right_aligned_blocks(lines, {block for block, (rtl, ltr) in strong.items() if rtl > ltr})
+
+
+def _join_right_aligned_blocks(lines: Sequence[TextLine], rtl_blocks: set[int]) -> None:
+    """Puts back together right-to-left paragraphs MuPDF cut into blocks.
+
+    MuPDF starts a block where a line's left edge moves; a right-to-left
+    paragraph's lines share their right edge and end ragged on the left, so
+    each line can become a block. A block whose first line follows the last
+    line of a right-to-left block with the same right edge, font and size, at
+    line spacing (no paragraph gap), continues that paragraph.
+    """
+    moved: dict[int, int] = {}
+    previous: TextLine | None = None
+    for line in lines:
+        block = line.block
+        if block in moved:
+            line.block = moved[block]
+        elif (
+            previous is not None
+            and block != previous.block
+            and block in rtl_blocks
+            and previous.block in rtl_blocks | set(moved.values())
+            and line.horizontal
+            and previous.horizontal
+            and abs(line.bbox[2] - previous.bbox[2]) < _SAME_EDGE
+            and abs(line.size - previous.size) < 0.5
+            and line.bold == previous.bold
+            and line.bbox[1] - previous.bbox[3] < _LINE_GAP * line.size
+        ):
+            moved[block] = line.block = previous.block
+        previous = line
 
 
 def _box_key(bbox: Sequence[float]) -> tuple[float, ...]:
