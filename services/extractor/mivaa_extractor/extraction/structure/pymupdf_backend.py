@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
+from mivaa_extractor.extraction.structure.bidi import has_right_to_left, reorder_right_to_left
 from mivaa_extractor.extraction.structure.lexicon import UNPRINTABLE_CHARS, is_title_page_line
 from mivaa_extractor.extraction.structure.model import BBox, DocumentInfo, FontProfile, OutlineEntry
 
@@ -68,12 +69,17 @@ class PageSource:
     __slots__ = ("page", "text_dict", "lines", "unmapped", "width", "height", "_drawings", "_images")
 
     def __init__(self, page: pymupdf.Page, text_dict: dict | None = None, drawings: list | None = None) -> None:
+        textpage = None
         if text_dict is None:
-            text_dict = page.get_textpage(flags=TEXT_FLAGS).extractDICT()
+            textpage = page.get_textpage(flags=TEXT_FLAGS)
+            text_dict = textpage.extractDICT()
         self.page = page
         self.text_dict = text_dict
         # `unmapped`: glyphs whose font gives no Unicode, cut out of the lines (a page made of them needs OCR).
         self.lines, self.unmapped = read_page_lines(text_dict)
+        if textpage is not None and has_right_to_left(self.lines):
+            # Hebrew or Arabic: the glyph positions (only on such pages: dearer than the dict) give the reading order.
+            reorder_right_to_left(self.lines, textpage.extractRAWDICT())
         # The text dict's size is the unrotated page's, the space of its boxes and of the drawings.
         self.width = float(text_dict.get("width") or page.rect.width)
         self.height = float(text_dict.get("height") or page.rect.height)

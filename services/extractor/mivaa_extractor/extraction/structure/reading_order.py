@@ -51,7 +51,7 @@ def mostly_right_to_left(texts: Iterable[str]) -> bool:
 
 def _order(indices: list[int], boxes: Sequence[BBox], rtl: bool, depth: int) -> list[int]:
     if len(indices) <= 1 or depth > 40:
-        return _top_down(indices, boxes)
+        return _top_down(indices, boxes, rtl)
     # Wide horizontal whitespace separates regions before any column does: a
     # line under two columns that ended above it is read after both of them.
     sections = _bands(indices, boxes, WIDE_GAP)
@@ -65,11 +65,13 @@ def _order(indices: list[int], boxes: Sequence[BBox], rtl: bool, depth: int) -> 
     bands = _merge_bands_sharing_gutters(_bands(indices, boxes), boxes)
     if len(bands) > 1:
         return [i for band in bands for i in _order(band, boxes, rtl, depth + 1)]
-    return _top_down(indices, boxes)
+    return _top_down(indices, boxes, rtl)
 
 
-def _top_down(indices: list[int], boxes: Sequence[BBox]) -> list[int]:
-    # Lines whose tops are within 2 pt are on the same row: read those left to right.
+def _top_down(indices: list[int], boxes: Sequence[BBox], rtl: bool) -> list[int]:
+    # Lines whose tops are within 2 pt are on the same row: read those left to right (right to left on such pages).
+    if rtl:
+        return sorted(indices, key=lambda i: (round(boxes[i][1] / 2.0), -boxes[i][2]))
     return sorted(indices, key=lambda i: (round(boxes[i][1] / 2.0), boxes[i][0]))
 
 
