@@ -105,8 +105,10 @@ lint: install proto-check console
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy libs services cli
 
-## The Envoy config of the Kubernetes gateway, rendered from the same template as the local one.
+## The Envoy config of the Kubernetes gateway, rendered from the same template as the local one,
+## and components/monitoring's copies of deploy/observability's rules and dashboards.
 deploy-config: install
+	$(PY) tools/make_k8s_monitoring.py
 	$(PY) -m mivaa_gateway --out deploy/k8s/base/envoy.yaml --port 8080 --admin-socket /var/run/envoy/admin.sock --listen-address 0.0.0.0 \
 		--upstream extractor=extractor:50051 --upstream search=search:50051 --upstream embedder=embedder:50051 \
 		--upstream ocr=ocr:50051 --upstream answer=answer:50051 \

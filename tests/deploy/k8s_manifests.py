@@ -13,7 +13,13 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
 KUSTOMIZE_KINDS = {"Kustomization", "Component"}
 # CRDs, not in the core schemas: the kind and its API group.
-CUSTOM_KINDS = {"ScaledObject": "keda.sh/", "Issuer": "cert-manager.io/", "Certificate": "cert-manager.io/"}
+CUSTOM_KINDS = {
+    "ScaledObject": "keda.sh/",
+    "Issuer": "cert-manager.io/",
+    "Certificate": "cert-manager.io/",
+    "PodMonitor": "monitoring.coreos.com/",
+    "PrometheusRule": "monitoring.coreos.com/",
+}
 KUBERNETES_VERSION = "1.33.0"
 
 
@@ -77,7 +83,7 @@ def file_volume(spec: dict, container: dict, path: str) -> tuple[dict, str]:
 
 OVERLAY_COMPONENTS = [
     ["network-policies"],
-    ["network-policies", "cert-manager", "autoscaling", "keda-autoscaling", "gpu-embedder", "clip-model"],
+    ["network-policies", "cert-manager", "autoscaling", "keda-autoscaling", "gpu-embedder", "clip-model", "monitoring"],
 ]
 
 
