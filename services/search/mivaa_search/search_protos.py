@@ -46,6 +46,7 @@ def chunk_query(request: pb.SearchChunksRequest) -> ChunkQuery:
         block_types=[BLOCK_TYPE_NAMES.get(value, "unspecified") for value in request.block_types],
         languages=list(request.languages),
         entities=search_entities(request),
+        custom_metadata=dict(request.custom_metadata),
     )
     return ChunkQuery(
         text=request.query,

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import psycopg
+from psycopg.types.json import Jsonb
 
 from mivaa_search.store._common import Connections, parse_document_id
 from mivaa_search.store.entities import entity_conditions
@@ -57,6 +58,9 @@ def document_conditions(tenant: str, where: SearchFilter) -> tuple[list[str], di
     if where.labels:
         conditions.append("d.labels @> %(labels)s::text[]")
         params["labels"] = list(where.labels)
+    if where.custom_metadata:
+        conditions.append("d.custom_metadata @> %(custom_metadata)s")
+        params["custom_metadata"] = Jsonb(dict(where.custom_metadata))
     if where.created_after is not None:
         conditions.append("d.create_time >= %(created_after)s")
         params["created_after"] = where.created_after
