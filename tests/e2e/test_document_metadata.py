@@ -3,6 +3,7 @@ metadata; search and listings filter on them; the read scope and other tenants c
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import grpc
@@ -12,6 +13,7 @@ from google.protobuf import field_mask_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_cli.client import MeshClient
 from mivaa_platform.grpc_errors import error_reason
+from tests.e2e.test_operations import mivaa
 from tests.e2e.test_tenants import DONE
 from tests.support.pdfs import make_pdf
 from tests.support.tenants import as_tenant
@@ -131,3 +133,30 @@ async def test_documents_metadata_is_updated_filtered_and_guarded(mesh, client):
         assert not (await other.search.SearchChunks(filtered, timeout=60)).hits
     async with as_tenant(mesh, client, tenant) as owner:
         assert (await owner.get_document(first)).title == "Apollo Mission Notes"
+
+
+async def test_the_docs_cli_updates_metadata_and_search_and_list_filter_on_it(mesh, client):
+    tenant = f"metacli-{uuid.uuid4().hex[:8]}"
+    tag = f"cli{uuid.uuid4().hex[:6]}"
+    token = mesh.token(tenant=tenant, subject="cli-user")
+    async with as_tenant(mesh, client, tenant) as owner:
+        response = await owner.upload(make_pdf(tag, 1), f"{tag}.pdf")
+        assert (await owner.watch(response.job.name))[-1].state in DONE
+    name = response.document.name
+
+    def cli(*args: str):
+        return asyncio.to_thread(mivaa, mesh, *args, token=token)
+
+    updated = await cli("docs", "update", name, "--title", "CLI Notes", "--label", "cli", "--meta", "stage=draft")
+    assert updated.returncode == 0, updated.stderr
+    assert '"stage": "draft"' in updated.stdout and '"title": "CLI Notes"' in updated.stdout, updated.stdout
+    found = await cli("search", QUERY, "--meta", "stage=draft", "--mode", "keyword")
+    assert found.returncode == 0 and name in found.stdout, found
+    missed = await cli("search", QUERY, "--meta", "stage=final")
+    assert missed.returncode == 0 and "no results" in missed.stdout, missed
+    listed = await cli("docs", "list", "--state", "ready", "--title", "cli notes", "--meta", "stage=draft")
+    assert listed.returncode == 0 and name in listed.stdout, listed
+    bad = await cli("docs", "update", name, "--meta", "Bad Key=x")
+    assert bad.returncode == 1 and "INVALID_METADATA_KEY" in bad.stderr, bad
+    cleared = await cli("docs", "update", name, "--clear-meta")
+    assert cleared.returncode == 0 and "customMetadata" not in cleared.stdout, cleared
