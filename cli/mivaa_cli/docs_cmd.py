@@ -11,7 +11,7 @@ from mivaa.search.v1 import search_service_pb2 as search_pb
 # Lower-case state names on the command line, to the enum's names (which a request accepts).
 STATES = {
     name.removeprefix("DOCUMENT_STATE_").lower(): name
-    for name in search_pb.DocumentState.keys()
+    for name, _ in search_pb.DocumentState.items()
     if name != "DOCUMENT_STATE_UNSPECIFIED"
 }
 
