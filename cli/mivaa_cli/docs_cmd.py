@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import time
 
-from google.protobuf import field_mask_pb2
+from google.protobuf import field_mask_pb2, timestamp_pb2
 
 from mivaa.search.v1 import search_service_pb2 as search_pb
+from mivaa_cli.jobs_cmd import duration_seconds
 
 # Lower-case state names on the command line, to the enum's names (which a request accepts).
 STATES = {
@@ -33,10 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clear-labels", action="store_true", help="update: remove every label")
     parser.add_argument("--clear-meta", action="store_true", help="update: remove every metadata pair")
     parser.add_argument("--state", choices=sorted(STATES), help="list: only documents in this state")
+    parser.add_argument("--since", type=duration_seconds, help="list: created this long ago or later (30m, 1h, 7d)")
 
 
 def list_request(args, token: str) -> search_pb.ListDocumentsRequest:
-    return search_pb.ListDocumentsRequest(
+    request = search_pb.ListDocumentsRequest(
         page_size=args.page_size,
         page_token=token,
         labels=args.label,
@@ -44,6 +47,9 @@ def list_request(args, token: str) -> search_pb.ListDocumentsRequest:
         title_contains=args.title or "",
         custom_metadata=dict(args.meta),
     )
+    if args.since is not None:
+        request.create_time_after.CopyFrom(timestamp_pb2.Timestamp(seconds=int(time.time()) - args.since))
+    return request
 
 
 def update_request(args) -> search_pb.UpdateDocumentRequest:

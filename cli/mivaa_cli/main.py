@@ -5,7 +5,7 @@ mivaa ingest FILE|DIR...                 upload PDFs: one file, one progress bar
                                          one batch with its aggregate progress (--no-batch: one bar each)
 mivaa batches list | get NAME | watch NAME
 mivaa search "text" [-k 5] [--mode ...]   hybrid (or vector, keyword) search with filters
-mivaa docs list [--state ready] [--title text] [--meta k=v] | get NAME | delete NAME
+mivaa docs list [--state ready] [--title text] [--meta k=v] [--since 7d] | get NAME | delete NAME
 mivaa docs update NAME [--title T] [--label L] [--meta k=v]  title, labels, custom metadata
 mivaa docs entities NAME [--type person] | related NAME | compare NAME --with OTHER
 mivaa jobs list [--state failed] [--label x] [--since 1h] | watch NAME

@@ -116,6 +116,14 @@ async def test_documents_metadata_is_updated_filtered_and_guarded(mesh, client):
         assert await list_names(owner, title_contains=tags[1].upper()) == [second]
         assert await list_names(owner, title_contains="%") == []
         assert await list_names(owner, custom_metadata={"project": "gemini"}) == [second]
+        # Created in [after, before): the second upload's time splits the two.
+        split = (await owner.get_document(second)).create_time
+        assert await list_names(owner, create_time_after=split) == [second]
+        assert await list_names(owner, create_time_before=split) == [first]
+        backwards = owner.search.ListDocuments(
+            search_pb.ListDocumentsRequest(create_time_after=split, create_time_before=split)
+        )
+        assert await refused(backwards) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_TIME_RANGE")
         listing = owner.search.ListDocuments(search_pb.ListDocumentsRequest(title_contains="x" * 257))
         assert await refused(listing) == (grpc.StatusCode.INVALID_ARGUMENT, "TITLE_FILTER_TOO_LONG")
         listing = owner.search.ListDocuments(search_pb.ListDocumentsRequest(state=99))  # type: ignore[arg-type]
@@ -154,7 +162,9 @@ async def test_the_docs_cli_updates_metadata_and_search_and_list_filter_on_it(me
     assert found.returncode == 0 and name in found.stdout, found
     missed = await cli("search", QUERY, "--meta", "stage=final")
     assert missed.returncode == 0 and "no results" in missed.stdout, missed
-    listed = await cli("docs", "list", "--state", "ready", "--title", "cli notes", "--meta", "stage=draft")
+    listed = await cli(
+        "docs", "list", "--state", "ready", "--title", "cli notes", "--meta", "stage=draft", "--since", "1h"
+    )
     assert listed.returncode == 0 and name in listed.stdout, listed
     bad = await cli("docs", "update", name, "--meta", "Bad Key=x")
     assert bad.returncode == 1 and "INVALID_METADATA_KEY" in bad.stderr, bad

@@ -16,7 +16,7 @@ from mivaa_search.intelligence_servicer import DocumentIntelligenceMethods
 from mivaa_search.limits import check_custom_metadata
 from mivaa_search.metrics import searched
 from mivaa_search.names import DOMAIN, document_id, image_ref
-from mivaa_search.search_protos import chunk_query, results_to_proto
+from mivaa_search.search_protos import chunk_query, results_to_proto, time_field
 from mivaa_search.store import DocumentFilter, DocumentRecord, ImageInfo, NewDocument, SearchFilter
 from mivaa_search.upserts import read_upsert
 from mivaa_search.usecases import DocumentCatalog, Search
@@ -174,6 +174,8 @@ class SearchServicer(DocumentIntelligenceMethods):
                 state=_state_filter(request.state),
                 title_contains=request.title_contains,
                 custom_metadata=dict(request.custom_metadata),
+                created_after=time_field(request, "create_time_after"),
+                created_before=time_field(request, "create_time_before"),
             ),
         )
         return pb.ListDocumentsResponse(documents=[to_proto(r) for r in records], next_page_token=next_token)

@@ -163,16 +163,21 @@ class ChunkHit:
 @dataclass(frozen=True)
 class DocumentFilter:
     """What ListDocuments narrows to, beyond labels: a state ("" any), a title substring
-    (case-insensitive, "" any), custom metadata pairs that must all match exactly."""
+    (case-insensitive, "" any), custom metadata pairs that must all match exactly, created in
+    [created_after, created_before) (None leaves that end open)."""
 
     state: str = ""
     title_contains: str = ""
     custom_metadata: Mapping[str, str] = field(default_factory=dict)
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
 
     def fingerprint_parts(self) -> list[str]:
         return [
             f"s:{self.state}",
             f"t:{self.title_contains}",
+            f"c:{self.created_after.isoformat() if self.created_after else ''}"
+            f"-{self.created_before.isoformat() if self.created_before else ''}",
             *(f"m:{key}={value}" for key, value in sorted(self.custom_metadata.items())),
         ]
 

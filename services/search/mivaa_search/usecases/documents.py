@@ -15,7 +15,7 @@ from mivaa_platform.pagination import (
     invalid_page_token,
     next_page,
 )
-from mivaa_search.limits import check_custom_metadata, check_filters, check_title_filter
+from mivaa_search.limits import check_custom_metadata, check_filters, check_time_range, check_title_filter
 from mivaa_search.store import (
     DocumentContent,
     DocumentFilter,
@@ -67,6 +67,7 @@ class DocumentCatalog:
         check_filters(labels=labels)
         check_title_filter(where.title_contains)
         check_custom_metadata(where.custom_metadata)
+        check_time_range(where.created_after, where.created_before)
         limit = DOCUMENT_PAGES.clamp(page_size, domain=DOMAIN)
         # A token is the tenant's, for this filter.
         scope = f"{tenant}/{filter_fingerprint([*labels, *where.fingerprint_parts()])}"
