@@ -12,6 +12,7 @@ from mivaa_platform.errors import InvalidArgument, Unavailable
 from mivaa_search.store._common import (
     Connections,
     check_sha256,
+    created_in,
     document_not_found,
     parse_document_id,
     scalar,
@@ -118,12 +119,9 @@ class DocumentRepository:
         if where.custom_metadata:
             conditions.append("custom_metadata @> %(custom_metadata)s")
             params["custom_metadata"] = Jsonb(dict(where.custom_metadata))
-        if where.created_after is not None:
-            conditions.append("create_time >= %(created_after)s")
-            params["created_after"] = where.created_after
-        if where.created_before is not None:
-            conditions.append("create_time < %(created_before)s")
-            params["created_before"] = where.created_before
+        created, created_params = created_in("create_time", where.created_after, where.created_before)
+        conditions += created
+        params |= created_params
         if after is not None:
             params["after_time"], params["after_id"] = after
             conditions.append("(create_time, id) < (%(after_time)s, %(after_id)s)")
