@@ -5,7 +5,8 @@ mivaa ingest FILE|DIR...                 upload PDFs: one file, one progress bar
                                          one batch with its aggregate progress (--no-batch: one bar each)
 mivaa batches list | get NAME | watch NAME
 mivaa search "text" [-k 5] [--mode ...]   hybrid (or vector, keyword) search with filters
-mivaa docs list | get NAME | delete NAME
+mivaa docs list [--state ready] [--title text] [--meta k=v] [--since 7d] | get NAME | delete NAME
+mivaa docs update NAME [--title T] [--label L] [--meta k=v]  title, labels, custom metadata
 mivaa docs entities NAME [--type person] | related NAME | compare NAME --with OTHER
 mivaa jobs list [--state failed] [--label x] [--since 1h] | watch NAME
 mivaa webhooks create URL [--event job.failed] | list | delete NAME | deliveries NAME
@@ -34,6 +35,7 @@ from mivaa_cli import (
     ask,
     auth,
     batches_cmd,
+    docs_cmd,
     intel_cmd,
     jobs_cmd,
     models,
@@ -286,9 +288,7 @@ async def docs(args) -> int:
         if args.action == "list":
 
             async def list_page(token: str) -> tuple[Sequence, str]:
-                response = await client.search.ListDocuments(
-                    search_pb.ListDocumentsRequest(page_size=args.page_size, page_token=token, labels=args.label)
-                )
+                response = await client.search.ListDocuments(docs_cmd.list_request(args, token))
                 return response.documents, response.next_page_token
 
             def line(doc) -> str:
@@ -306,6 +306,9 @@ async def docs(args) -> int:
                 await client.search.GetDocument(search_pb.GetDocumentRequest(name=args.name, view=view))
             ).document
             print(_json(document))
+        elif args.action == "update":
+            updated = await client.search.UpdateDocument(docs_cmd.update_request(args))
+            print(_json(updated.document))
         elif args.action == "delete":
             await client.search.DeleteDocument(search_pb.DeleteDocumentRequest(name=args.name))
             print(printable(f"deleted {args.name}"))
@@ -463,7 +466,9 @@ def build_parser() -> argparse.ArgumentParser:
     search_cmd.add_parser(sub)
 
     docs_parser = sub.add_parser("docs", help="list, get, export or delete documents")
-    docs_parser.add_argument("action", choices=["list", "get", "export", "delete", "summary", *intel_cmd.ACTIONS])
+    docs_parser.add_argument(
+        "action", choices=["list", "get", "update", "export", "delete", "summary", *intel_cmd.ACTIONS]
+    )
     docs_parser.add_argument("name", nargs="?")
     docs_parser.add_argument("--page-size", type=int, default=50)
     docs_parser.add_argument("--all", action="store_true")
@@ -473,6 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
     docs_parser.add_argument("-o", "--output", help="export: write to this file instead of stdout")
     docs_parser.add_argument("--page-token", help="entities, related: continue a listing")
     intel_cmd.add_arguments(docs_parser)
+    docs_cmd.add_arguments(docs_parser)
 
     images_parser = sub.add_parser("images", help="list a document's images or fetch one")
     images_parser.add_argument("action", choices=["list", "get"])

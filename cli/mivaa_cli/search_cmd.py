@@ -7,6 +7,7 @@ import re
 import sys
 
 from mivaa.search.v1 import search_service_pb2 as search_pb
+from mivaa_cli.docs_cmd import meta_pair
 from mivaa_cli.terminal import printable
 
 MODES = {
@@ -33,6 +34,7 @@ def add_parser(sub) -> None:
     parser.add_argument("--lang", action="append", default=[], help='document language, such as "en" (repeat)')
     parser.add_argument("--label", action="append", default=[])
     parser.add_argument("--document", action="append", default=[], help="documents/ID (repeat)")
+    parser.add_argument("--meta", action="append", default=[], type=meta_pair, help="KEY=VALUE metadata (repeat)")
     parser.add_argument("--diversity", type=float, default=0.0, help="0 (relevance only) to 1 (most varied hits)")
     parser.add_argument("--page-token", default="", help="the next page of an earlier search")
     parser.add_argument("--json", action="store_true")
@@ -58,6 +60,7 @@ def request_fields(args) -> dict:
         "languages": args.lang,
         "diversity": args.diversity,
         "page_token": args.page_token,
+        "custom_metadata": dict(args.meta),
     }
 
 

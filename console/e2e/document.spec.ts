@@ -51,11 +51,13 @@ test("upload a structured and a scanned PDF, open the document view, edit, follo
   await expect(page.locator(".block-table")).toHaveCount(1);
   await shot(page, "12-document-page-2");
 
-  // Edit the title and the labels.
+  // Edit the labels and the custom metadata.
   await page.getByLabel("Labels (comma-separated)").fill("viewed, e2e-edit");
+  await page.getByLabel("Metadata (key=value, one per line)").fill("project=e2e\nstage=draft");
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("status")).toHaveText("Saved.");
   await expect(page.getByTestId("labels")).toHaveText("viewed, e2e-edit");
+  await expect(page.getByTestId("custom-metadata")).toHaveText("project=e2e, stage=draft");
 
   // A search hit opens its page with its blocks outlined.
   await search(page, env("MIVAA_VIEW_PHRASE"));

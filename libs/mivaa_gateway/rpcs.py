@@ -60,7 +60,7 @@ READ_RPCS = (
 )
 # RecognizeText spends an OCR engine's compute on the caller's image, like an upload spends
 # extraction: it needs write.
-# UpdateDocument through the gateway changes title and labels only (search refuses the rest).
+# UpdateDocument through the gateway changes title, labels and custom metadata only (search refuses the rest).
 WRITE_RPCS = (
     _EXTRACTOR + "UploadDocument",
     _EXTRACTOR + "CreateBatch",

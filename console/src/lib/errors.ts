@@ -84,6 +84,9 @@ const REASONS: Record<string, string> = {
   IMAGE_TOO_LARGE: "The picture has too many pixels: scale it down first.",
   BATCH_NOT_FOUND: "That batch no longer exists.",
   BATCH_FULL: "The batch is full: upload the rest in another batch.",
+  TOO_MANY_METADATA_KEYS: "A document holds at most 32 metadata keys.",
+  INVALID_METADATA_KEY: "Metadata keys start with a lower-case letter and hold only a-z, 0-9, _ . and - (at most 63).",
+  INVALID_METADATA_VALUE: "Metadata values are at most 256 characters, on one line.",
 };
 
 /** A failure recorded with a reason and the server's message (a batch's failed file) in plain words. */

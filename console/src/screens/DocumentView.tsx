@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import type { ScreenProps } from "../App";
 import { DocumentView as View, type Document, type Page } from "../gen/mivaa/search/v1/search_service_pb";
 import type { Box } from "../lib/boxes";
+import { formatMetadata, parseMetadata } from "../lib/metadata";
 import { documentHref, screenHref } from "../lib/route";
 import { useCall } from "../lib/useCall";
 import { ConfirmDelete } from "./ConfirmDelete";
@@ -39,6 +40,7 @@ export function DocumentView(
   const [document, setDocument] = useState<Document | null>(null);
   const [title, setTitle] = useState("");
   const [labels, setLabels] = useState("");
+  const [metadata, setMetadata] = useState("");
   const [saved, setSaved] = useState("");
   const [confirming, setConfirming] = useState(false);
   const { error, run } = useCall(onAuthError);
@@ -49,6 +51,7 @@ export function DocumentView(
     setDocument(d);
     setTitle(d.title);
     setLabels(d.labels.join(", "));
+    setMetadata(formatMetadata(d.customMetadata));
   }, []);
   useEffect(() => {
     void run(async (signal) => show((await clients.search.getDocument({ name, view: View.BASIC }, { signal })).document!));
@@ -126,6 +129,12 @@ export function DocumentView(
                 )}
                 <dt>Labels</dt>
                 <dd data-testid="labels">{document.labels.join(", ") || "none"}</dd>
+                <dt>Metadata</dt>
+                <dd data-testid="custom-metadata">
+                  {Object.entries(document.customMetadata)
+                    .map(([key, value]) => `${key}=${value}`)
+                    .join(", ") || "none"}
+                </dd>
               </dl>
             </section>
             {canWrite && (
@@ -138,8 +147,13 @@ export function DocumentView(
                     setSaved("");
                     void edit.run(async (signal) => {
                       const wanted = labels.split(",").map((l) => l.trim()).filter(Boolean);
+                      const parsed = parseMetadata(metadata);
+                      if ("error" in parsed) throw new Error(parsed.error);
                       const response = await clients.search.updateDocument(
-                        { document: { name, title: title.trim(), labels: wanted }, updateMask: { paths: ["title", "labels"] } },
+                        {
+                          document: { name, title: title.trim(), labels: wanted, customMetadata: parsed.pairs },
+                          updateMask: { paths: ["title", "labels", "custom_metadata"] },
+                        },
                         { signal },
                       );
                       show(response.document!);
@@ -151,6 +165,8 @@ export function DocumentView(
                   <input id="edit-title" value={title} onChange={(e) => setTitle(e.target.value)} />
                   <label htmlFor="edit-labels">Labels (comma-separated)</label>
                   <input id="edit-labels" value={labels} onChange={(e) => setLabels(e.target.value)} />
+                  <label htmlFor="edit-metadata">Metadata (key=value, one per line)</label>
+                  <textarea id="edit-metadata" rows={3} value={metadata} onChange={(e) => setMetadata(e.target.value)} />
                   <div className="row">
                     <button type="submit" className="primary" disabled={edit.busy}>
                       Save

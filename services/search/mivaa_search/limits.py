@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 
 from mivaa_platform.errors import InvalidArgument
 
@@ -115,3 +116,48 @@ def check_languages(languages: Sequence[str]) -> list[str]:
             )
         tags.append(tag)
     return tags
+
+
+MAX_METADATA_KEYS = 32
+MAX_METADATA_VALUE_CHARS = 256
+METADATA_KEY_PATTERN = re.compile(r"[a-z][a-z0-9_.-]{0,62}")
+
+
+def check_custom_metadata(pairs: Mapping[str, str], field: str = "custom_metadata") -> dict[str, str]:
+    """The pairs as a dict; TOO_MANY_METADATA_KEYS, INVALID_METADATA_KEY or METADATA_VALUE_TOO_LONG.
+
+    The same limits hold for what is stored and for a filter on it."""
+    if len(pairs) > MAX_METADATA_KEYS:
+        raise _refuse(
+            "TOO_MANY_METADATA_KEYS",
+            f"{field} may hold at most {MAX_METADATA_KEYS} keys.",
+            count=len(pairs),
+            max_count=MAX_METADATA_KEYS,
+        )
+    for key, value in pairs.items():
+        if not METADATA_KEY_PATTERN.fullmatch(key):
+            raise _refuse(
+                "INVALID_METADATA_KEY",
+                f"{field} keys must match {METADATA_KEY_PATTERN.pattern}.",
+                key=key[:64],
+                pattern=METADATA_KEY_PATTERN.pattern,
+            )
+        if len(value) > MAX_METADATA_VALUE_CHARS or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+            raise _refuse(
+                "INVALID_METADATA_VALUE",
+                f"{field} values must be at most {MAX_METADATA_VALUE_CHARS} characters, without control characters.",
+                key=key,
+                max_chars=MAX_METADATA_VALUE_CHARS,
+            )
+    return dict(pairs)
+
+
+def check_title_filter(text: str) -> str:
+    """A title substring filter, or TITLE_FILTER_TOO_LONG."""
+    if len(text) > MAX_LABEL_CHARS:
+        raise _refuse(
+            "TITLE_FILTER_TOO_LONG",
+            f"title_contains is longer than {MAX_LABEL_CHARS} characters.",
+            max_chars=MAX_LABEL_CHARS,
+        )
+    return text

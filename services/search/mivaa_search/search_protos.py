@@ -41,11 +41,12 @@ def chunk_query(request: pb.SearchChunksRequest) -> ChunkQuery:
         labels=list(request.labels),
         page_min=request.page_min,
         page_max=request.page_max,
-        created_after=_time(request, "create_time_after"),
-        created_before=_time(request, "create_time_before"),
+        created_after=time_field(request, "create_time_after"),
+        created_before=time_field(request, "create_time_before"),
         block_types=[BLOCK_TYPE_NAMES.get(value, "unspecified") for value in request.block_types],
         languages=list(request.languages),
         entities=search_entities(request),
+        custom_metadata=dict(request.custom_metadata),
     )
     return ChunkQuery(
         text=request.query,
@@ -59,7 +60,8 @@ def chunk_query(request: pb.SearchChunksRequest) -> ChunkQuery:
     )
 
 
-def _time(request: pb.SearchChunksRequest, field: str) -> dt.datetime | None:
+def time_field(request: pb.SearchChunksRequest | pb.ListDocumentsRequest, field: str) -> dt.datetime | None:
+    """A request's Timestamp field as an aware datetime (None when unset), or INVALID_TIME_RANGE."""
     if not request.HasField(field):
         return None
     try:

@@ -13,18 +13,19 @@ from mivaa_platform.errors import InvalidArgument
 from mivaa_platform.tenancy import tenant_from_metadata
 from mivaa_search.export import json_object_with_array
 from mivaa_search.intelligence_servicer import DocumentIntelligenceMethods
+from mivaa_search.limits import check_custom_metadata
 from mivaa_search.metrics import searched
 from mivaa_search.names import DOMAIN, document_id, image_ref
-from mivaa_search.search_protos import chunk_query, results_to_proto
-from mivaa_search.store import DocumentRecord, ImageInfo, NewDocument, SearchFilter
+from mivaa_search.search_protos import chunk_query, results_to_proto, time_field
+from mivaa_search.store import DocumentFilter, DocumentRecord, ImageInfo, NewDocument, SearchFilter
 from mivaa_search.upserts import read_upsert
 from mivaa_search.usecases import DocumentCatalog, Search
 from mivaa_search.usecases.intelligence import DocumentIntelligence
 
-UPDATABLE_FIELDS = frozenset({"state", "title", "page_count", "labels", "job"})
+UPDATABLE_FIELDS = frozenset({"state", "title", "page_count", "labels", "job", "custom_metadata"})
 # What a person may change: the gateway sets x-mivaa-subject on every call it forwards, and
 # state, page_count and job belong to the pipeline, which calls search directly.
-PUBLIC_UPDATABLE_FIELDS = frozenset({"title", "labels"})
+PUBLIC_UPDATABLE_FIELDS = frozenset({"title", "labels", "custom_metadata"})
 SUBJECT_HEADER = "x-mivaa-subject"
 # Pieces of streamed image bytes and exports.
 STREAM_PIECE_BYTES = 256 << 10
@@ -66,7 +67,17 @@ def to_proto(record: DocumentRecord) -> pb.Document:
         else None,
         outline=[json_format.ParseDict(e, pb.OutlineEntry(), ignore_unknown_fields=True) for e in record.outline or ()],
         image_count=record.image_count,
+        custom_metadata=record.custom_metadata,
     )
+
+
+def _state_filter(state: int) -> str:
+    """The store's name of a DocumentState filter ("" for any), or INVALID_STATE for an unknown number."""
+    if state == pb.DOCUMENT_STATE_UNSPECIFIED:
+        return ""
+    if state not in pb.DocumentState.values():
+        raise InvalidArgument("INVALID_STATE", "state must be a DocumentState.", domain=DOMAIN)
+    return pb.DocumentState.Name(state).removeprefix("DOCUMENT_STATE_")
 
 
 def image_to_proto(document: str, image: ImageInfo) -> pb.Image:
@@ -159,6 +170,13 @@ class SearchServicer(DocumentIntelligenceMethods):
             page_size=request.page_size,
             page_token=request.page_token,
             labels=list(request.labels),
+            where=DocumentFilter(
+                state=_state_filter(request.state),
+                title_contains=request.title_contains,
+                custom_metadata=dict(request.custom_metadata),
+                created_after=time_field(request, "create_time_after"),
+                created_before=time_field(request, "create_time_before"),
+            ),
         )
         return pb.ListDocumentsResponse(documents=[to_proto(r) for r in records], next_page_token=next_token)
 
@@ -176,7 +194,7 @@ class SearchServicer(DocumentIntelligenceMethods):
         if from_gateway and (refused := set(paths) - PUBLIC_UPDATABLE_FIELDS):
             raise InvalidArgument(
                 "FIELD_NOT_UPDATABLE",
-                f"Only title and labels can be changed, not {', '.join(sorted(refused))}.",
+                f"Only title, labels and custom_metadata can be changed, not {', '.join(sorted(refused))}.",
                 domain=DOMAIN,
             )
         document = request.document
@@ -188,6 +206,8 @@ class SearchServicer(DocumentIntelligenceMethods):
                 fields["state"] = pb.DocumentState.Name(document.state).removeprefix("DOCUMENT_STATE_")
             elif path == "labels":
                 fields["labels"] = limits.check_labels(document.labels, domain=DOMAIN, field="document.labels")
+            elif path == "custom_metadata":
+                fields["custom_metadata"] = check_custom_metadata(document.custom_metadata, "document.custom_metadata")
             elif path == "title":
                 fields["title"] = limits.check_title(document.title, domain=DOMAIN, field="document.title")
             else:

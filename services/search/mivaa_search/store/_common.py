@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
@@ -142,3 +143,18 @@ async def prepare_filtered_hnsw_scan(conn: psycopg.AsyncConnection, k: int) -> N
         "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
         [str(max(40, 2 * k))],
     )
+
+
+def created_in(
+    column: str, after: dt.datetime | None, before: dt.datetime | None
+) -> tuple[list[str], dict[str, object]]:
+    """Conditions keeping rows whose `column` is in [after, before); None leaves that end open."""
+    conditions: list[str] = []
+    params: dict[str, object] = {}
+    if after is not None:
+        conditions.append(f"{column} >= %(created_after)s")
+        params["created_after"] = after
+    if before is not None:
+        conditions.append(f"{column} < %(created_before)s")
+        params["created_before"] = before
+    return conditions, params

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from psycopg.types.json import Jsonb
 
@@ -12,6 +12,7 @@ from mivaa_platform.errors import InvalidArgument, Unavailable
 from mivaa_search.store._common import (
     Connections,
     check_sha256,
+    created_in,
     document_not_found,
     parse_document_id,
     scalar,
@@ -20,6 +21,8 @@ from mivaa_search.store.maintenance import note_removed
 from mivaa_search.store.records import (
     DOCUMENT_STATES,
     DOMAIN,
+    EVERY_DOCUMENT,
+    DocumentFilter,
     DocumentRecord,
     JsonObject,
     NewDocument,
@@ -27,12 +30,12 @@ from mivaa_search.store.records import (
 
 DOCUMENT_COLUMNS = (
     "id, tenant, filename, title, labels, sha256, size_bytes, page_count, state, job, chunk_count,"
-    " create_time, update_time, metadata, outline, image_count"
+    " create_time, update_time, metadata, outline, image_count, custom_metadata"
 )
 # Removes the stored original with this sha256.
 RemoveOriginal = Callable[[str], Awaitable[None]]
 _REFERENCES = "SELECT coalesce(max(refs), 0) FROM original_references WHERE sha256 = %s"
-_UPDATABLE = ("state", "title", "page_count", "labels", "job")
+_UPDATABLE = ("state", "title", "page_count", "labels", "job", "custom_metadata")
 
 
 def document_record(row: tuple) -> DocumentRecord:
@@ -97,14 +100,28 @@ class DocumentRepository:
         limit: int,
         labels: Sequence[str] = (),
         after: tuple[dt.datetime, uuid.UUID] | None = None,
+        where: DocumentFilter = EVERY_DOCUMENT,
     ) -> list[DocumentRecord]:
         """Up to `limit` of `tenant`'s documents, newest first, after (create_time, id) `after`;
-        with labels, only documents carrying all of them."""
+        with labels, only documents carrying all of them; and only those `where` leaves."""
         conditions = ["tenant = %(tenant)s"]
         params: dict[str, object] = {"limit": limit, "tenant": tenant}
         if labels:
             conditions.append("labels @> %(labels)s::text[]")
             params["labels"] = list(labels)
+        if where.state:
+            conditions.append("state = %(state)s")
+            params["state"] = where.state
+        if where.title_contains:
+            # strpos, not LIKE: the caller's % and _ are plain characters.
+            conditions.append("strpos(lower(title), lower(%(title_contains)s)) > 0")
+            params["title_contains"] = where.title_contains
+        if where.custom_metadata:
+            conditions.append("custom_metadata @> %(custom_metadata)s")
+            params["custom_metadata"] = Jsonb(dict(where.custom_metadata))
+        created, created_params = created_in("create_time", where.created_after, where.created_before)
+        conditions += created
+        params |= created_params
         if after is not None:
             params["after_time"], params["after_id"] = after
             conditions.append("(create_time, id) < (%(after_time)s, %(after_id)s)")
@@ -131,6 +148,7 @@ class DocumentRepository:
         page_count: int | None = None,
         labels: Sequence[str] | None = None,
         job: str | None = None,
+        custom_metadata: Mapping[str, str] | None = None,
     ) -> DocumentRecord:
         """Set the given fields (None leaves a field as it is)."""
         parse_document_id(id)
@@ -141,7 +159,14 @@ class DocumentRepository:
                 domain=DOMAIN,
                 metadata={"state": state},
             )
-        given = {"state": state, "title": title, "page_count": page_count, "labels": labels, "job": job}
+        given = {
+            "state": state,
+            "title": title,
+            "page_count": page_count,
+            "labels": labels,
+            "job": job,
+            "custom_metadata": Jsonb(dict(custom_metadata)) if custom_metadata is not None else None,
+        }
         params: dict[str, object] = {name: value for name, value in given.items() if value is not None}
         if not params:
             return await self.get(id, tenant=tenant)

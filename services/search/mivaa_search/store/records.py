@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 DOMAIN = "search.mivaa"  # ErrorInfo domain, as in mivaa_search.servicer
@@ -54,6 +54,7 @@ class DocumentRecord:
     metadata: JsonObject | None = None
     outline: list[JsonObject] | None = None
     image_count: int = 0
+    custom_metadata: dict[str, str] = field(default_factory=dict)  # the owner's key/value pairs
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,31 @@ class ChunkHit:
 
 
 @dataclass(frozen=True)
+class DocumentFilter:
+    """What ListDocuments narrows to, beyond labels: a state ("" any), a title substring
+    (case-insensitive, "" any), custom metadata pairs that must all match exactly, created in
+    [created_after, created_before) (None leaves that end open)."""
+
+    state: str = ""
+    title_contains: str = ""
+    custom_metadata: Mapping[str, str] = field(default_factory=dict)
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+
+    def fingerprint_parts(self) -> list[str]:
+        return [
+            f"s:{self.state}",
+            f"t:{self.title_contains}",
+            f"c:{self.created_after.isoformat() if self.created_after else ''}"
+            f"-{self.created_before.isoformat() if self.created_before else ''}",
+            *(f"m:{key}={value}" for key, value in sorted(self.custom_metadata.items())),
+        ]
+
+
+EVERY_DOCUMENT = DocumentFilter()
+
+
+@dataclass(frozen=True)
 class SearchFilter:
     """Which of a tenant's READY documents (and which of their chunks) a search looks in.
 
@@ -178,6 +204,8 @@ class SearchFilter:
 
     # Only chunks that mention every one of these entities.
     entities: Sequence[EntityRef] = ()
+    # Only documents whose custom metadata holds every one of these pairs exactly.
+    custom_metadata: Mapping[str, str] = field(default_factory=dict)
 
     def fingerprint_parts(self) -> list[str]:
         """Every value of the filter as text (for page tokens tied to one filter)."""
@@ -190,4 +218,5 @@ class SearchFilter:
             *(f"b:{kind}" for kind in self.block_types),
             *(f"g:{language}" for language in self.languages),
             *(f"e:{entity.type}:{entity.normalized}" for entity in self.entities),
+            *(f"m:{key}={value}" for key, value in sorted(self.custom_metadata.items())),
         ]

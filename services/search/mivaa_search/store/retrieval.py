@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 import psycopg
+from psycopg.types.json import Jsonb
 
-from mivaa_search.store._common import Connections, parse_document_id
+from mivaa_search.store._common import Connections, created_in, parse_document_id
 from mivaa_search.store.entities import entity_conditions
 from mivaa_search.store.records import MAX_HIT_TITLE_CHARS, ChunkHit, SearchFilter
 from mivaa_search.store.text_query import SEPARATOR, ConfigQuery, any_of, config_query, uses_operators
@@ -57,12 +58,12 @@ def document_conditions(tenant: str, where: SearchFilter) -> tuple[list[str], di
     if where.labels:
         conditions.append("d.labels @> %(labels)s::text[]")
         params["labels"] = list(where.labels)
-    if where.created_after is not None:
-        conditions.append("d.create_time >= %(created_after)s")
-        params["created_after"] = where.created_after
-    if where.created_before is not None:
-        conditions.append("d.create_time < %(created_before)s")
-        params["created_before"] = where.created_before
+    if where.custom_metadata:
+        conditions.append("d.custom_metadata @> %(custom_metadata)s")
+        params["custom_metadata"] = Jsonb(dict(where.custom_metadata))
+    created, created_params = created_in("d.create_time", where.created_after, where.created_before)
+    conditions += created
+    params |= created_params
     return conditions, params
 
 

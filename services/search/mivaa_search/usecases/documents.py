@@ -15,9 +15,17 @@ from mivaa_platform.pagination import (
     invalid_page_token,
     next_page,
 )
-from mivaa_search.limits import check_filters
-from mivaa_search.store import DocumentContent, DocumentRecord, ImageInfo, NewDocument, SearchStore, TenantUsage
-from mivaa_search.store.records import DOMAIN
+from mivaa_search.limits import check_custom_metadata, check_filters, check_time_range, check_title_filter
+from mivaa_search.store import (
+    DocumentContent,
+    DocumentFilter,
+    DocumentRecord,
+    ImageInfo,
+    NewDocument,
+    SearchStore,
+    TenantUsage,
+)
+from mivaa_search.store.records import DOMAIN, EVERY_DOCUMENT
 from mivaa_search.usecases.maintenance import IndexUpkeep
 from mivaa_search.usecases.ports import Originals
 
@@ -47,18 +55,28 @@ class DocumentCatalog:
         return await self._store.usage.of_tenant(tenant=tenant)
 
     async def list_documents(
-        self, *, tenant: str, page_size: int, page_token: str, labels: Sequence[str]
+        self,
+        *,
+        tenant: str,
+        page_size: int,
+        page_token: str,
+        labels: Sequence[str],
+        where: DocumentFilter = EVERY_DOCUMENT,
     ) -> tuple[list[DocumentRecord], str]:
         """Newest first, one page, and the token of the next ("" at the end)."""
         check_filters(labels=labels)
+        check_title_filter(where.title_contains)
+        check_custom_metadata(where.custom_metadata)
+        check_time_range(where.created_after, where.created_before)
         limit = DOCUMENT_PAGES.clamp(page_size, domain=DOMAIN)
-        scope = f"{tenant}/{filter_fingerprint(labels)}"  # a token is the tenant's, for this filter
+        # A token is the tenant's, for this filter.
+        scope = f"{tenant}/{filter_fingerprint([*labels, *where.fingerprint_parts()])}"
         after = _document_position(decode_page_token(page_token, "documents", scope=scope, domain=DOMAIN))
-        rows = await self._store.documents.read(tenant=tenant, limit=limit + 1, labels=labels, after=after)
+        rows = await self._store.documents.read(tenant=tenant, limit=limit + 1, labels=labels, after=after, where=where)
         return next_page(rows, limit, "documents", lambda d: {"t": d.create_time.isoformat(), "i": d.id}, scope=scope)
 
     async def update(self, id: str, *, tenant: str, **fields: Any) -> DocumentRecord:
-        """Set the given fields (state, title, page_count, labels, job)."""
+        """Set the given fields (state, title, page_count, labels, job, custom_metadata)."""
         return await self._store.documents.update(id, tenant=tenant, **fields)
 
     async def delete(self, id: str, *, tenant: str) -> DocumentRecord:

@@ -17,6 +17,7 @@ from mivaa_platform.errors import FailedPrecondition, InvalidArgument
 from mivaa_platform.pagination import decode_page_token, encode_page_token, filter_fingerprint, invalid_page_token
 from mivaa_search.limits import (
     check_block_types,
+    check_custom_metadata,
     check_filters,
     check_languages,
     check_page_range,
@@ -145,6 +146,7 @@ def _checked(query: ChunkQuery) -> SearchFilter:
         raise InvalidArgument("INVALID_MODE", f"mode must be one of {', '.join(MODES)}.", domain=DOMAIN)
     where = query.where
     check_filters(documents=where.document_ids, labels=where.labels)
+    check_custom_metadata(where.custom_metadata)
     check_scoring(query.min_score, query.diversity)
     check_page_range(where.page_min, where.page_max)
     check_time_range(where.created_after, where.created_before)
