@@ -433,6 +433,7 @@ class LocalMesh:
             cwd=REPO_ROOT if SOURCE_CHECKOUT else self.state_dir,
         )
         self.processes[name] = process
+        self.save()  # `mivaa status` and `mivaa down` read the pids from there
         wait_serving(process, f"127.0.0.1:{self._service_port(name)}", timeout=180, credentials=self.ops_credentials())
         return process
 
@@ -441,6 +442,7 @@ class LocalMesh:
         self.processes.pop("envoy").stop()
         time.sleep(down_seconds)
         self._start_gateway()
+        self.save()
 
     def restart_process(self, name: str) -> None:
         """Starts one of this mesh's processes again on its own ports (the supervisor's restart)."""
