@@ -223,6 +223,9 @@ class FontProfile:
     numbering_depths: tuple[int, ...] = ()
     # Whether short bold lines in the body size stand alone as headings: run-in headings go one level below them.
     bold_body_headings: bool = False
+    # How many heading sizes rank above the outline's top-level entries: an outline that leaves the title out
+    # starts its levels one lower than the fonts do, so its levels are shifted by this.
+    outline_level_offset: int = 0
 
     def heading_level(self, size: float) -> int:
         """Level 1..6 for a font size among the heading sizes, 0 when it is not a heading size."""

@@ -96,7 +96,8 @@ class PageAnalyzer:
         self._outline: dict[int, dict[str, int]] = {}
         for entry in info.outline if info else ():
             if entry.page > 0:
-                self._outline.setdefault(entry.page, {})[_normalise(entry.title)] = min(entry.level, 6)
+                level = entry.level + profile.outline_level_offset
+                self._outline.setdefault(entry.page, {})[_normalise(entry.title)] = min(level, 6)
 
     def analyze(self, number: int) -> PageLayout:
         """The layout of 1-based page `number`; raises only for failures the caller reports as page errors."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pymupdf
@@ -396,3 +396,25 @@ def _common_depth(depths: Counter[tuple[float, int]], size: float) -> int:
     if not numbered or numbered.total() * 3 < depths[size, 0]:
         return 0
     return numbered.most_common(1)[0][0]
+
+
+def outline_level_offset(
+    doc: pymupdf.Document, outline: Sequence[OutlineEntry], profile: FontProfile, skip: Collection[int] = ()
+) -> int:
+    """How many heading sizes are larger than the font of the outline's first top-level title (0 when not found).
+
+    Word processors put the numbered sections in the outline but not the title above them: the
+    sections' level 1 there is level 2 by the fonts. One page is read, the first top-level entry's.
+    """
+    entry = next((e for e in outline if e.level == 1 and e.page > 0), None)
+    if entry is None or len(profile.heading_sizes) < 2 or entry.page > doc.page_count or entry.page - 1 in skip:
+        return 0
+    want = " ".join(entry.title.split())
+    try:
+        lines = read_lines(doc.load_page(entry.page - 1).get_text("dict", flags=TEXT_FLAGS))
+    except Exception:  # noqa: BLE001 - a bad page leaves the outline's levels as they are
+        return 0
+    for line in lines:
+        if " ".join(line.text.split()) == want:
+            return max(0, profile.heading_level(line.size) - 1)
+    return 0
