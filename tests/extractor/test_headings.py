@@ -250,3 +250,37 @@ def test_run_in_heading_that_mupdf_cut_off_its_line_is_read_before_its_paragraph
     for head, first, second in RUN_IN:
         expected += [(BlockKind.HEADING, head.rstrip(".:")), (BlockKind.PARAGRAPH, f"{first} {second}")]
     assert [(b.kind, b.text) for b in blocks] == expected
+
+
+SECTION_BODY = (
+    "The inspection covers every fastener on the panel and records its torque, its finish and its condition.",
+    "Each finding is written in the log with the date, the inspector and the action that was taken for it.",
+    "A fastener that fails twice in a row is replaced with a new one of the same part number and batch.",
+)
+
+
+def _outline_without_title_pdf(path: pathlib.Path) -> pathlib.Path:
+    """A title in the largest font on page 1, numbered sections on page 2, and an outline of the sections only."""
+    doc = pymupdf.open()
+    title_page = doc.new_page()
+    _write(title_page, LEFT, 200, "Fastener Handbook", bold=True, size=26)
+    _write(title_page, LEFT, 260, "Prepared for the maintenance crews of the northern hangar.")
+    page = doc.new_page()
+    y = 72.0
+    for heading, size in (("1 Inspection", 14.0), ("1.1 Torque Checks", 12.0), ("2 Replacement", 14.0)):
+        _write(page, LEFT, y, heading, bold=True, size=size)
+        y += size + 8
+        for sentence in SECTION_BODY:
+            _write(page, LEFT, y, sentence)
+            y += LINE
+        y += 2 * LINE
+    # As word processors export it: the sections are in the outline, the title is not.
+    doc.set_toc([[1, "1 Inspection", 2], [2, "1.1 Torque Checks", 2], [1, "2 Replacement", 2]])
+    doc.save(path)
+    return path
+
+
+def test_outline_levels_sit_below_a_title_the_outline_leaves_out(tmp_path: pathlib.Path):
+    doc = extract_document(_outline_without_title_pdf(tmp_path / "outline.pdf"))
+    found = [(b.text, b.level) for page in doc.pages for b in page.blocks if b.kind is BlockKind.HEADING]
+    assert found == [("Fastener Handbook", 1), ("1 Inspection", 2), ("1.1 Torque Checks", 3), ("2 Replacement", 2)]

@@ -39,3 +39,17 @@ def test_join_lines_without_page_compounds_joins_as_before() -> None:
     assert compounds == frozenset({"hand-drawn", "well-known"})
     assert join_lines(["the hand-", "drawn charts"], compounds) == "the hand-drawn charts"
     assert join_lines(["Vitamin-", "C is kept"], compounds) == "Vitamin-C is kept"
+
+
+def test_compound_written_whole_on_another_page_keeps_its_hyphen(tmp_path: pathlib.Path) -> None:
+    # Page 1 only breaks "hand-drawn" across two lines; page 2 writes it whole: the document's word wins.
+    doc = pymupdf.open()
+    for lines in (LINES[2:], LINES[:2]):
+        page = doc.new_page()
+        for index, line in enumerate(lines):
+            page.insert_text((72, 100 + 13 * index), line, fontsize=10, fontname="helv")
+    path = tmp_path / "hyphen-pages.pdf"
+    doc.save(path)
+    first = [b.text for b in extract_document(path).pages[0].blocks if b.kind is BlockKind.PARAGRAPH]
+    assert "copying the hand-drawn charts" in first[0]
+    assert "every observation went" in first[0]

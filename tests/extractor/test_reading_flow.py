@@ -121,3 +121,42 @@ def test_paragraph_and_table_cut_by_a_page_break_are_joined_once(tmp_path: pathl
         "|---|---|---|",
         *(f"| {' | '.join(row)} |" for row in ROWS_BEFORE + ROWS_AFTER),
     ]
+
+
+LEFT_PARAGRAPHS = (
+    "The keepers of the western light kept a careful record of every ship that passed the point during the "
+    "long nights of the autumn gales, and they noted the wind, the sea and the state of the lamp each hour.",
+    "Their logs were collected by the inspectors every spring and copied into the ledgers of the board, "
+    "where they can still be read by anybody who asks at the archive in the harbour office.",
+)
+RIGHT_PARAGRAPHS = (
+    "The eastern light was built later and stands on a low rock that the sea covers at high tide.",
+    "Its keepers were relieved by boat every fortnight when the weather allowed a landing at all.",
+    "In the worst winters the relief boat could not land for weeks and the keepers rationed their oil.",
+)
+
+
+def _level_columns_pdf(path: pathlib.Path) -> pathlib.Path:
+    """Two columns that start level: a line carried over from the page before and a heading at the same height."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    for x, tail, heading, paragraphs in (
+        (LEFT, "lines carried over from the page before.", "Western Light", LEFT_PARAGRAPHS),
+        (RIGHT_X, "more lines carried over from before.", "Eastern Light", RIGHT_PARAGRAPHS),
+    ):
+        page.insert_text((x, 60), tail, fontsize=10, fontname="helv")
+        page.insert_text((x, 90), heading, fontsize=14, fontname="hebo")
+        y = 115.0
+        for paragraph in paragraphs:
+            y = _column(page, x, y, paragraph) + 10
+    doc.save(path)
+    return path
+
+
+def test_columns_that_start_level_are_read_column_by_column(tmp_path: pathlib.Path):
+    # Tops that agree at the start of two columns (a carried-over line, a heading, a first paragraph) do not
+    # make them rows of a form: their paragraphs end at different heights.
+    blocks = extract_document(_level_columns_pdf(tmp_path / "level.pdf")).pages[0].blocks
+    texts = [b.text for b in blocks]
+    assert texts.index("Western Light") < texts.index(LEFT_PARAGRAPHS[1]) < texts.index("Eastern Light")
+    assert texts[-len(RIGHT_PARAGRAPHS) :] == list(RIGHT_PARAGRAPHS)

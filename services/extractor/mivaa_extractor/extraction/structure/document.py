@@ -22,7 +22,11 @@ from mivaa_extractor.extraction.structure.language import guess_language
 from mivaa_extractor.extraction.structure.markdown import document_markdown
 from mivaa_extractor.extraction.structure.model import DocumentInfo, ExtractedImage, FontProfile, PageLayout
 from mivaa_extractor.extraction.structure.page_analysis import AnalysisSettings, PageAnalyzer, failed_page
-from mivaa_extractor.extraction.structure.pymupdf_backend import learn_font_profile, read_document_info
+from mivaa_extractor.extraction.structure.pymupdf_backend import (
+    learn_font_profile,
+    outline_level_offset,
+    read_document_info,
+)
 from mivaa_extractor.extraction.validation import mupdf_warnings, open_pdf
 
 log = logging.getLogger("mivaa.extractor.structure")
@@ -67,6 +71,10 @@ def profile_document(doc: pymupdf.Document, limits: ContentLimits | None = None)
         with contextlib.suppress(Exception):  # the language guess is best effort
             sample.append(doc.load_page(number).get_text("text"))
     info = read_document_info(doc, language=guess_language(" ".join(sample)))
+    if info.outline:
+        profile = dataclasses.replace(
+            profile, outline_level_offset=outline_level_offset(doc, info.outline, profile, skip)
+        )
     return dataclasses.replace(info, page_faults=faults), profile
 
 

@@ -223,6 +223,12 @@ class FontProfile:
     numbering_depths: tuple[int, ...] = ()
     # Whether short bold lines in the body size stand alone as headings: run-in headings go one level below them.
     bold_body_headings: bool = False
+    # How many heading sizes rank above the outline's top-level entries: an outline that leaves the title out
+    # starts its levels one lower than the fonts do, so its levels are shifted by this.
+    outline_level_offset: int = 0
+    # Hyphenated compounds ("hand-drawn") the sampled pages write inside a line: a page that only breaks one
+    # across lines still reads it with its hyphen.
+    compounds: frozenset[str] = frozenset()
 
     def heading_level(self, size: float) -> int:
         """Level 1..6 for a font size among the heading sizes, 0 when it is not a heading size."""

@@ -96,7 +96,8 @@ class PageAnalyzer:
         self._outline: dict[int, dict[str, int]] = {}
         for entry in info.outline if info else ():
             if entry.page > 0:
-                self._outline.setdefault(entry.page, {})[_normalise(entry.title)] = min(entry.level, 6)
+                level = entry.level + profile.outline_level_offset
+                self._outline.setdefault(entry.page, {})[_normalise(entry.title)] = min(level, 6)
 
     def analyze(self, number: int) -> PageLayout:
         """The layout of 1-based page `number`; raises only for failures the caller reports as page errors."""
@@ -129,9 +130,11 @@ class PageAnalyzer:
                 drafts.append(Draft(lines=[], kind=BlockKind.FIGURE, bbox=placement.bbox, image_index=index))
 
         text_drafts = self._group(lines)
-        # Compounds the page writes with a hyphen ("hand-drawn"), read only when a line ends with a hyphen.
+        # Compounds the page (or the document) writes with a hyphen ("hand-drawn"), when a line ends with one.
         hyphen_ends = any(line.text.endswith(("-", "\u2010")) for draft in text_drafts for line in draft.lines)
-        compounds = hyphenated_words(line.text for line in source.lines) if hyphen_ends else frozenset()
+        compounds: frozenset[str] = frozenset()
+        if hyphen_ends:
+            compounds = hyphenated_words(line.text for line in source.lines) | self._profile.compounds
         for draft in text_drafts:
             self._classify(draft, number, width, height, compounds)
         drafts_stage.mark_edge_page_numbers(text_drafts)

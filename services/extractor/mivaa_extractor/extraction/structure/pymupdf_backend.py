@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pymupdf
@@ -19,6 +19,7 @@ import pymupdf
 from mivaa_extractor.extraction.structure.bidi import has_right_to_left, reorder_right_to_left
 from mivaa_extractor.extraction.structure.lexicon import UNPRINTABLE_CHARS, is_title_page_line
 from mivaa_extractor.extraction.structure.model import BBox, DocumentInfo, FontProfile, OutlineEntry
+from mivaa_extractor.extraction.structure.text_cleanup import hyphenated_words
 
 # Ligatures expanded (no TEXT_PRESERVE_LIGATURES), nothing outside the media box, and glyphs
 # without Unicode read as U+FFFD, not as their glyph ids (TEXT_CID_FOR_UNKNOWN_UNICODE): an id
@@ -342,6 +343,7 @@ def learn_font_profile(
     numbers = sorted({min(count - 1, int(i * step)) for i in range(samples)})
     body: Counter[float] = Counter()
     standalone: list[tuple[float, str, bool]] = []  # (size, text, bold) of short lines that are a whole MuPDF block
+    compounds: frozenset[str] = frozenset()
     for number in numbers:
         if number in skip:
             continue
@@ -351,7 +353,9 @@ def learn_font_profile(
             continue
         # The page's lines by the same rules as the page analysis (broken glyphs and doubled spans left out).
         block_lines = [len(block.get("lines", ())) for block in text_dict.get("blocks", ())]
-        for line in read_lines(text_dict):
+        page_lines = read_lines(text_dict)
+        compounds |= hyphenated_words(line.text for line in page_lines)
+        for line in page_lines:
             body[line.size] += line.chars
             # Short lines that are (nearly) a whole MuPDF block stand alone, as headings do.
             if block_lines[line.block] <= 3 and line.chars <= 120:
@@ -378,6 +382,7 @@ def learn_font_profile(
         heading_sizes=tuple(heading_sizes),
         numbering_depths=numbering,
         bold_body_headings=bold_lines >= 2,
+        compounds=compounds,
     )
 
 
@@ -396,3 +401,25 @@ def _common_depth(depths: Counter[tuple[float, int]], size: float) -> int:
     if not numbered or numbered.total() * 3 < depths[size, 0]:
         return 0
     return numbered.most_common(1)[0][0]
+
+
+def outline_level_offset(
+    doc: pymupdf.Document, outline: Sequence[OutlineEntry], profile: FontProfile, skip: Collection[int] = ()
+) -> int:
+    """How many heading sizes are larger than the font of the outline's first top-level title (0 when not found).
+
+    Word processors put the numbered sections in the outline but not the title above them: the
+    sections' level 1 there is level 2 by the fonts. One page is read, the first top-level entry's.
+    """
+    entry = next((e for e in outline if e.level == 1 and e.page > 0), None)
+    if entry is None or len(profile.heading_sizes) < 2 or entry.page > doc.page_count or entry.page - 1 in skip:
+        return 0
+    want = " ".join(entry.title.split())
+    try:
+        lines = read_lines(doc.load_page(entry.page - 1).get_text("dict", flags=TEXT_FLAGS))
+    except Exception:  # noqa: BLE001 - a bad page leaves the outline's levels as they are
+        return 0
+    for line in lines:
+        if " ".join(line.text.split()) == want:
+            return max(0, profile.heading_level(line.size) - 1)
+    return 0

@@ -27,6 +27,8 @@ MIN_GUTTER = 7.0
 MIN_BAND_GAP = 0.5
 # Vertical whitespace this tall (points, about three blank lines) ends a region, columns or not.
 WIDE_GAP = 36.0
+# A block no taller than this (points) is a single line of body text, whose bottom depends on its font.
+ONE_LINE = 16.0
 
 
 def reading_order(boxes: Sequence[BBox], *, right_to_left: bool = False) -> list[int]:
@@ -106,10 +108,20 @@ def _side_by_side_rows(columns: list[list[int]], boxes: Sequence[BBox]) -> bool:
     """Whether the 'columns' are really rows of a form or table: most blocks have a partner at the same height."""
     if all(len(column) < 3 for column in columns):
         return False
-    tops = [sorted(round(boxes[i][1]) for i in column) for column in columns]
-    first, rest = tops[0], tops[1:]
-    matched = sum(1 for top in first if all(any(abs(top - other) <= 2 for other in column) for column in rest))
+    first, rest = columns[0], columns[1:]
+    matched = sum(1 for i in first if all(any(_same_row(boxes[i], boxes[j]) for j in column) for column in rest))
     return matched >= 3 and matched >= 0.6 * len(first)
+
+
+def _same_row(a: BBox, b: BBox) -> bool:
+    """Whether two blocks side by side are cells of one row: the same top, and the same bottom unless both are one line.
+
+    Two text columns often start level, and a heading in each can land at the same height by chance,
+    but their paragraphs then end at different heights; the cells of a form's row end together.
+    """
+    if abs(a[1] - b[1]) > 2:
+        return False
+    return abs(a[3] - b[3]) <= 2 or max(a[3] - a[1], b[3] - b[1]) <= ONE_LINE
 
 
 def _bands(indices: list[int], boxes: Sequence[BBox], min_gap: float = MIN_BAND_GAP) -> list[list[int]]:
