@@ -33,6 +33,8 @@ in the same run, and is scored per file, per layout family and overall on:
   TABLE blocks, pymupdf4llm from Markdown pipe tables; n/a for the others;
 - furniture: expected running headers, footers and page numbers that leak into
   the body text: occurrences beyond those the true body itself contains;
+- pymupdf-raw is PyMuPDF's raw page.get_text(), no structure: the floor our
+  text similarity must never fall below on any file (a target line);
 - nid, teds, mhs: reading order, table structure and heading structure as
   opendataloader-bench defines them (bench/quality_structure.py): NID is the
   normalised indel similarity of the body text; TEDS the tree edit distance
@@ -143,6 +145,14 @@ def run_pdfminer(path: pathlib.Path) -> ToolOutput:
     return ToolOutput(body=extract_text(str(path)))
 
 
+def run_pymupdf_raw(path: pathlib.Path) -> ToolOutput:
+    """PyMuPDF's raw text (page.get_text()), the floor issue 14 holds our text similarity to."""
+    import pymupdf
+
+    with pymupdf.open(path) as doc:
+        return ToolOutput(body="\n".join(page.get_text() for page in doc))
+
+
 def run_pypdf(path: pathlib.Path) -> ToolOutput:
     from pypdf import PdfReader
 
@@ -155,6 +165,7 @@ TOOLS: dict[str, Callable[[pathlib.Path], ToolOutput]] = {
     "pymupdf4llm": run_pymupdf4llm,
     "pdfminer": run_pdfminer,
     "pypdf": run_pypdf,
+    "pymupdf-raw": run_pymupdf_raw,
 }
 
 

@@ -104,6 +104,7 @@ def print_targets(truths: Sequence[GroundTruth], per_file: dict[str, dict[str, S
     if misses:
         shown = ", ".join(misses[:8]) + (f" and {len(misses) - 8} more" if len(misses) > 8 else "")
         print(f"  TARGET MISSED: text similarity < {TEXT_TARGET} on {len(misses)} files: {shown}")
+    print_raw_text_floor(targeted, per_file)
     columns = [(per_file[t.name]["ours"].order, t.name) for t in truths if t.multi_column]
     scored = sorted((order, name) for order, name in columns if order is not None)
     if scored:
@@ -130,3 +131,20 @@ def print_targets(truths: Sequence[GroundTruth], per_file: dict[str, dict[str, S
         shown = f"{value:.3f}" if value is not None else "n/a"
         verdict = "met" if value is not None and value >= target else "TARGET MISSED"
         print(f"  {label} >= {target} over all documents: {shown}  {verdict}")
+
+
+def print_raw_text_floor(targeted: Sequence[GroundTruth], per_file: dict[str, dict[str, Scores]]) -> None:
+    """Our text similarity never below PyMuPDF's raw page.get_text() on any file (scored in the same run)."""
+    label = "text similarity never below PyMuPDF's raw text (page.get_text()) on any file"
+    if not targeted or "pymupdf-raw" not in per_file[targeted[0].name]:
+        print(f"  {label}: not checked (run with --tools including pymupdf-raw)")
+        return
+    below = [
+        (per_file[t.name]["ours"].text_similarity, per_file[t.name]["pymupdf-raw"].text_similarity, t.name)
+        for t in targeted
+        if per_file[t.name]["ours"].text_similarity < per_file[t.name]["pymupdf-raw"].text_similarity
+    ]
+    verdict = "met" if not below else "TARGET MISSED"
+    print(f"  {label}: {len(targeted) - len(below)}/{len(targeted)}  {verdict}")
+    for ours, raw, name in sorted(below, key=lambda b: b[0] - b[1]):
+        print(f"    {name}: ours {ours:.3f} < raw {raw:.3f}")
