@@ -181,6 +181,25 @@ def run_tool(name: str, path: pathlib.Path) -> ToolOutput:
     return output
 
 
+def load_truths(corpus: pathlib.Path, out: pathlib.Path, seeds: int, only: str = "") -> list[GroundTruth]:
+    """Every ground-truth document (corpus, generated, converted), saying on stdout what was skipped."""
+    truths: list[GroundTruth] = []
+    if (corpus / "sources").is_dir():
+        found = corpus_truths(corpus)
+        missing = sorted({f"{n}.pdf" for n in (*LATEX_SOURCES, *HTML_SOURCES)} - {t.name for t in found})
+        if missing:
+            print(f"corpus documents skipped (PDF or source missing): {', '.join(missing)}")
+        truths.extend(found)
+    else:
+        print(f"corpus not found at {corpus}: skipping the corpus documents (generated documents still run)")
+    truths.extend(generated_truths(out))
+    converted, skipped = converted_truths(out, range(seeds))
+    for reason in skipped:
+        print(f"family skipped: {reason}")
+    truths.extend(converted)
+    return [t for t in truths if only in t.name]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=pathlib.Path, default=DEFAULT_CORPUS_DIR)
@@ -193,21 +212,7 @@ def main() -> int:
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # pdfminer warns about every odd font
     logging.getLogger("pypdf").setLevel(logging.ERROR)
 
-    truths: list[GroundTruth] = []
-    if (args.corpus / "sources").is_dir():
-        found = corpus_truths(args.corpus)
-        missing = sorted({f"{n}.pdf" for n in (*LATEX_SOURCES, *HTML_SOURCES)} - {t.name for t in found})
-        if missing:
-            print(f"corpus documents skipped (PDF or source missing): {', '.join(missing)}")
-        truths.extend(found)
-    else:
-        print(f"corpus not found at {args.corpus}: skipping the corpus documents (generated documents still run)")
-    truths.extend(generated_truths(args.out))
-    converted, skipped = converted_truths(args.out, range(args.seeds))
-    for reason in skipped:
-        print(f"family skipped: {reason}")
-    truths.extend(converted)
-    truths = [t for t in truths if args.only in t.name]
+    truths = load_truths(args.corpus, args.out, args.seeds, args.only)
     print(f"{len(truths)} documents, tools: {', '.join(tools)}; Levenshtein: {levenshtein_backend()}")
     if "pymupdf4llm" in tools:
         import pymupdf4llm  # imported now (it loads its layout model on import) to say which mode it runs in
