@@ -33,6 +33,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -44,6 +45,7 @@ from bench.quality_scores import cell_key, heading_scores, table_scores  # noqa:
 Rect = tuple[float, float, float, float]
 Region = tuple[Rect, str]  # (x0, y0, x1, y1) in PDF points, label: "heading", "table" or another class
 HEADING_CLASSES = {"title", "section-header"}
+T = TypeVar("T")
 
 
 @dataclass
@@ -90,17 +92,28 @@ def grid_holds_table(grid: Sequence[Sequence[str]], table: TableTruth) -> bool:
     return 2 * table_scores(table, [grid])[0] >= len(table.cells()) > 0
 
 
-def score_regions(tally: Tally, truth: GroundTruth, pages_regions: list[list[tuple[str, str]]]) -> None:
-    """Add one document's regions, as (label, clipped text) per page, to the tally."""
-    headings = [(text, 0) for regions in pages_regions for label, text in regions if label == "heading"]
-    tables = [text for regions in pages_regions for label, text in regions if label == "table"]
+def score_document(
+    tally: Tally,
+    truth: GroundTruth,
+    headings: Sequence[tuple[str, int]],
+    tables: Sequence[T],
+    holds: Callable[[T, TableTruth], bool],
+) -> None:
+    """Add one document's heading texts and table regions (text or grid, as `holds` reads them) to the tally."""
     tally.heading_matched += heading_scores(truth, headings)[0]
     tally.heading_found += len(headings)
     tally.heading_expected += len(truth.headings)
     tally.tables_expected += len(truth.tables)
-    tally.tables_detected += sum(any(holds_table(text, t) for text in tables) for t in truth.tables)
+    tally.tables_detected += sum(any(holds(region, t) for region in tables) for t in truth.tables)
     tally.table_regions += len(tables)
-    tally.table_regions_right += sum(any(holds_table(text, t) for t in truth.tables) for text in tables)
+    tally.table_regions_right += sum(any(holds(region, t) for t in truth.tables) for region in tables)
+
+
+def score_regions(tally: Tally, truth: GroundTruth, pages_regions: list[list[tuple[str, str]]]) -> None:
+    """Add one document's regions, as (label, clipped text) per page, to the tally."""
+    headings = [(text, 0) for regions in pages_regions for label, text in regions if label == "heading"]
+    tables = [text for regions in pages_regions for label, text in regions if label == "table"]
+    score_document(tally, truth, headings, tables, holds_table)
 
 
 def pymupdf_layout_model() -> Callable[[object], list[Region]]:
@@ -177,14 +190,7 @@ def run_ours(truths: Sequence[GroundTruth]) -> Tally:
         output = run_tool("ours", truth.pdf)
         tally.pages += truth.page_count
         tally.seconds += output.seconds
-        headings, grids = output.headings or [], output.tables or []
-        tally.heading_matched += heading_scores(truth, headings)[0]
-        tally.heading_found += len(headings)
-        tally.heading_expected += len(truth.headings)
-        tally.tables_expected += len(truth.tables)
-        tally.tables_detected += sum(any(grid_holds_table(g, t) for g in grids) for t in truth.tables)
-        tally.table_regions += len(grids)
-        tally.table_regions_right += sum(any(grid_holds_table(g, t) for t in truth.tables) for g in grids)
+        score_document(tally, truth, output.headings or [], output.tables or [], grid_holds_table)
     return tally
 
 
