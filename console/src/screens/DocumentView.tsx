@@ -131,9 +131,7 @@ export function DocumentView(
                 <dd data-testid="labels">{document.labels.join(", ") || "none"}</dd>
                 <dt>Metadata</dt>
                 <dd data-testid="custom-metadata">
-                  {Object.entries(document.customMetadata)
-                    .map(([key, value]) => `${key}=${value}`)
-                    .join(", ") || "none"}
+                  {formatMetadata(document.customMetadata).split("\n").join(", ") || "none"}
                 </dd>
               </dl>
             </section>
