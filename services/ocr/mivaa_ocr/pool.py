@@ -144,7 +144,8 @@ class OcrPool:
         self.processes = self.sizing.workers
         self.max_in_flight = self.processes * 2
         self.page_timeout = page_timeout
-        threads = max(1, (os.cpu_count() or 1) // self.processes)
+        # The cores the workers were counted from (affinity, container limit), not the host's.
+        threads = max(1, self.sizing.cores // self.processes)
         self._requested_default = default_engine.strip().lower() or "auto"
         if self._requested_default != "auto" and self._requested_default not in self.engine_names:
             raise engine_not_available(self._requested_default, list(self.engine_names))
