@@ -47,6 +47,7 @@ from mivaa_pool import (
     WorkerCrashed,
     WorkerError,
     WorkerStartFailed,
+    available_cores,
 )
 
 log = logging.getLogger("mivaa.extractor.text")
@@ -207,7 +208,7 @@ _FAILURE_REASONS = {
 class PageExtractor:
     """Extracts a document's pages in supervised worker processes.
 
-    The pool (``workers`` processes, default os.cpu_count()) is created on
+    The pool (``workers`` processes, default one per usable core: mivaa_pool.available_cores) is created on
     first use and shared by all documents; see the module docstring for the
     limits it enforces.
     """
@@ -227,7 +228,7 @@ class PageExtractor:
             raise ValueError("workers must be at least 1")
         if page_time_limit <= 0:
             raise ValueError("page_time_limit must be positive")
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = workers or available_cores()
         self.page_time_limit = page_time_limit
         # Batches submitted but not yet yielded; bounds the memory held per document.
         self.max_in_flight = max_in_flight or 2 * self.workers
