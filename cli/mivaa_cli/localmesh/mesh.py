@@ -277,7 +277,7 @@ class LocalMesh:
         server = settings_env(
             ServerSettings,
             prefix,
-            port=self._service_port(name),
+            port=self.service_port(name),
             metrics_port=monitoring.metrics_port(self.ports.metrics_base, name),
             log_level=log_level,
         )
@@ -343,7 +343,8 @@ class LocalMesh:
             task_key_file=str(write_new_key(self.state_dir / "secrets" / "extractor-task.key")),
         ) | self.bus.env(EXTRACTOR_PREFIX, "extractor" if api else "worker")
 
-    def _service_port(self, name: str) -> int:
+    def service_port(self, name: str) -> int:
+        """A gRPC service's or extraction worker's port (each serves the standard health service)."""
         if name.startswith("worker-"):
             return self.ports.worker_base + int(name.rsplit("-", 1)[1])
         return getattr(self.ports, name)
@@ -434,7 +435,7 @@ class LocalMesh:
         )
         self.processes[name] = process
         self.save()  # `mivaa status` and `mivaa down` read the pids from there
-        wait_serving(process, f"127.0.0.1:{self._service_port(name)}", timeout=180, credentials=self.ops_credentials())
+        wait_serving(process, f"127.0.0.1:{self.service_port(name)}", timeout=180, credentials=self.ops_credentials())
         return process
 
     def restart_gateway(self, down_seconds: float = 0.0) -> None:
