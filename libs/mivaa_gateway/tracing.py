@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from mivaa_gateway.rpcs import MAX_SOCKET_PATH
+from mivaa_gateway.rpcs import HEALTH_CHECK, MAX_SOCKET_PATH
 
 OTLP_CLUSTER = "otlp_collector"
 # The gateway as it is named elsewhere (its Deployment, `app: gateway`), beside `extractor`, `search`.
@@ -104,3 +104,13 @@ def tracing_options(sampling_percent: float) -> dict:
             },
         },
     }
+
+
+def without_health_spans(routes: list[dict]) -> list[dict]:
+    """The routes, those of grpc.health Check sampled at 0%: probes and readiness polls would be
+    most of the spans and belong to no job (the services do not trace them either)."""
+    never = {"overall_sampling": {"numerator": 0}}
+    return [
+        {**route, "tracing": never} if route["match"].get("path") == HEALTH_CHECK and "route" in route else route
+        for route in routes
+    ]

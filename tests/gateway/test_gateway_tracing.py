@@ -15,6 +15,7 @@ import grpc
 import pytest
 import pytest_asyncio
 import yaml
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mivaa_cli import auth
 from mivaa_cli.localmesh import traces
@@ -114,6 +115,17 @@ async def test_a_request_gets_a_server_and_a_client_span_whose_id_goes_upstream(
     assert seen["x-mivaa-tenant"] == "acme"
 
 
+async def test_health_checks_are_not_traced(gateway, receiver, keys):
+    upstream, channel = gateway
+    for _ in range(3):
+        await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
+    await call(channel, GET_DOCUMENT, bearer(token(keys)))
+    trace_id = parse_traceparent(upstream.last("GetDocument").metadata["traceparent"])[0]
+    assert len(await stored_trace(receiver, trace_id, 2)) == 2  # exported after the checks' would be
+    names = {span["name"] for span in traces.read_spans(receiver)}
+    assert not any("grpc.health" in name for name in names), names
+
+
 async def test_a_callers_traceparent_is_continued_and_grants_nothing(gateway, receiver, keys):
     upstream, channel = gateway
     caller = [("traceparent", f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"), ("x-mivaa-tenant", "evil-corp")]
@@ -172,6 +184,7 @@ def test_without_an_endpoint_there_is_no_tracing():
     manager, clusters = manager_and_clusters(rendered())
     assert "tracing" not in manager and "early_header_mutation_extensions" not in manager
     assert "otlp_collector" not in clusters
+    assert "tracing" not in str(manager["route_config"])
 
 
 def test_a_unix_endpoint_is_a_pipe_cluster_sampled_as_asked():
@@ -190,6 +203,13 @@ def test_a_unix_endpoint_is_a_pipe_cluster_sampled_as_asked():
     [endpoint] = collector["load_assignment"]["endpoints"][0]["lb_endpoints"]
     assert endpoint["endpoint"]["address"] == {"pipe": {"path": "/run/mivaa/traces.sock"}}
     assert "http2_protocol_options" in str(collector["typed_extension_protocol_options"])
+    health = [
+        route
+        for host in manager["route_config"]["virtual_hosts"]
+        for route in host["routes"]
+        if route["match"].get("path") == "/grpc.health.v1.Health/Check" and "route" in route
+    ]
+    assert health and all(route["tracing"] == {"overall_sampling": {"numerator": 0}} for route in health)
     sampled = manager_and_clusters(rendered(otlp_endpoint="unix:///t.sock", trace_sampling_percent=2.5))[0]
     assert sampled["tracing"]["random_sampling"] == {"value": 2.5}
 
