@@ -6,6 +6,7 @@ with local paths and ports), the extractor's own user declaring them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import os
 import pathlib
@@ -66,9 +67,22 @@ def _free_ports(count: int) -> list[int]:
     return ports
 
 
-@pytest.fixture
-def nats_cluster(tmp_path):
-    """Three nats-servers from the clustered config, routed over mutual TLS on localhost."""
+def _wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def _servers(tmp_path: pathlib.Path, count: int):
+    """`count` nats-servers from the Kubernetes config (clustered when more than one: routed over
+    mutual TLS on localhost); yields the extractor's settings for the first."""
     binary = shutil.which("nats-server")
     if binary is None:
         pytest.skip("nats-server is not installed")
@@ -79,16 +93,16 @@ def nats_cluster(tmp_path):
     for source, target in (("nats.pem", "tls.crt"), ("nats-key.pem", "tls.key"), ("ca.pem", "ca.crt")):
         shutil.copy(certs / source, tls_dir / target)
     tool = _tool()
-    ports = _free_ports(6)
-    client_ports, cluster_ports = ports[:3], ports[3:]
+    ports = _free_ports(2 * count)
+    client_ports, cluster_ports = ports[:count], ports[count:]
     routes = [f"nats-route://localhost:{port}" for port in cluster_ports]
     password = "cluster-test-password"
     env = os.environ | {tool.password_variable(role): password for role in tool.ROLES}
     processes = []
     try:
-        for index in range(3):
+        for index in range(count):
             settings = tool.server_settings(
-                clustered=True,
+                clustered=count > 1,
                 store_dir=str(tmp_path / f"data-{index}"),
                 tls_dir=str(tls_dir),
                 port=client_ports[index],
@@ -105,18 +119,31 @@ def nats_cluster(tmp_path):
                 )
             )
         (certs / "extractor.password").write_text(password)
+        _wait_for_port(client_ports[0])
         yield messaging.NatsSettings(
             url=f"tls://localhost:{client_ports[0]}",
             user="extractor",
             password_file=str(certs / "extractor.password"),
             ca_file=str(tls_dir / "ca.crt"),
-            stream_replicas=3,
+            stream_replicas=count,
         )
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(timeout=10)
+
+
+@pytest.fixture
+def nats_cluster(tmp_path):
+    with _servers(tmp_path, 3) as settings:
+        yield settings
+
+
+@pytest.fixture
+def nats_single(tmp_path):
+    with _servers(tmp_path, 1) as settings:
+        yield settings
 
 
 async def _jetstream_ready(js, timeout: float = 60.0) -> None:
@@ -148,5 +175,20 @@ async def test_the_extractor_declares_every_stream_with_three_replicas_on_a_clus
         # Declaring again (another replica of the extractor starting) changes nothing.
         await messaging.ensure_topology(js, replicas=3)
         assert (await js.stream_info(messaging.WORK_STREAM)).config.num_replicas == 3
+    finally:
+        await nc.close()
+
+
+async def test_a_single_server_keeps_one_copy_of_each_stream(nats_single):
+    nc = await nats.connect(**nats_single.connect_options())
+    try:
+        js = nc.jetstream()
+        await _jetstream_ready(js)
+        await messaging.ensure_topology(js)  # the default: EXTRACTOR_NATS_STREAM_REPLICAS unset
+        for stream in STREAMS:
+            assert (await js.stream_info(stream)).config.num_replicas == 1, stream
+        # More copies than there are servers: JetStream refuses, and start-up fails loudly.
+        with pytest.raises(nats.js.errors.APIError):
+            await messaging.ensure_topology(js, replicas=3)
     finally:
         await nc.close()
