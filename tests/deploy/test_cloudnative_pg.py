@@ -1,10 +1,24 @@
 """components/cloudnative-pg in the prod overlay: the base's single PostgreSQL replaced by a
 three-instance CloudNativePG cluster with pgvector, the same two roles, and search and answer
-pointed at its primary's Service over verified TLS."""
+pointed at its primary's Service over verified TLS. The DSNs as built are tried against a real
+PostgreSQL serving TLS with a certificate for `mivaa-pg-rw`, as the operator's does (the
+system's PostgreSQL: the embedded one, with pgvector, is built without TLS)."""
 
 from __future__ import annotations
 
+import os
+import pathlib
+import shutil
+import socket
+import tempfile
+import time
+
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+
 from tests.deploy.k8s_manifests import find, overlay, walk
+from tests.support.certs import make_certs
 
 CLUSTER = "mivaa-pg"
 CA_FILE = "/etc/mivaa/postgres-ca/ca.crt"
@@ -103,3 +117,93 @@ def test_network_policy_opens_the_cluster_to_its_clients_peers_and_operator():
     assert (str({"podSelector": {"matchLabels": {"cnpg.io/cluster": CLUSTER}}}), 5432) in sources
     operator = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "cnpg-system"}}}
     assert (str(operator), 8000) in sources
+
+
+# -- the DSNs against a real server ----------------------------------------------------------------
+
+
+SYSTEM_POSTGRES = pathlib.Path("/usr/lib/postgresql")
+
+
+def system_postgres_bin() -> pathlib.Path | None:
+    """A PostgreSQL built with TLS (the embedded one that carries pgvector has none)."""
+    found = sorted(SYSTEM_POSTGRES.glob("*/bin/postgres"))
+    return found[-1].parent if found else None
+
+
+@pytest.fixture(scope="module")
+def tls_postgres():
+    """A local PostgreSQL with the `mivaa` and `mivaa_answer` roles, serving TLS with a certificate
+    for mivaa-pg-rw from a test CA; yields (server, the CA's file, another CA's file)."""
+    from mivaa_cli.localmesh.postgres import LocalPostgres
+
+    bin_dir = system_postgres_bin()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL built with TLS under /usr/lib/postgresql")
+
+    class TlsPostgres(LocalPostgres):
+        """The local mesh's server on binaries with TLS; no pgvector there, and none needed to log in."""
+
+        def create_app_database(self, name: str) -> None:
+            with psycopg.connect(self.superuser_dsn(), autocommit=True) as conn:
+                if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+                    conn.execute(f'CREATE DATABASE "{name}" OWNER mivaa')
+
+    # Not under pytest's basetemp (tests/search/conftest.py says why).
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="mivaa-test-cnpg-"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = TlsPostgres(folder / "data", port)
+    server.bin_dir = bin_dir
+    try:
+        server.start()
+        certs, other = folder / "certs", folder / "other-ca"
+        make_certs.make_certs(certs, (f"{CLUSTER}-rw",))
+        make_certs.make_certs(other, ())
+        owner = server.data_dir.stat()
+        for source, target in ((f"{CLUSTER}-rw.pem", "server.crt"), (f"{CLUSTER}-rw-key.pem", "server.key")):
+            path = server.data_dir / target
+            shutil.copy(certs / source, path)
+            os.chown(path, owner.st_uid, owner.st_gid)
+            path.chmod(0o600)
+        with psycopg.connect(server.superuser_dsn(), autocommit=True) as conn:
+            conn.execute("ALTER SYSTEM SET ssl = on")
+            conn.execute("SELECT pg_reload_conf()")
+            deadline = time.monotonic() + 10
+            while conn.execute("SHOW ssl").fetchone() != ("on",):
+                assert time.monotonic() < deadline, server.log_tail()
+                time.sleep(0.1)
+        yield server, certs / "ca.pem", other / "ca.pem"
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def local_dsn(name: str, server, ca_file: pathlib.Path) -> str:
+    """The service's DSN as built, dialling this server: host stays mivaa-pg-rw (the name TLS
+    checks), hostaddr and port say where it listens, sslrootcert is the local CA's file."""
+    prefix = DATABASE_CLIENTS[name][0]
+    built = find(overlay("prod"), "ConfigMap", "mivaa-database-dsn")["data"][f"{prefix}_DATABASE_URL"]
+    return make_conninfo(built, hostaddr="127.0.0.1", port=str(server.port), sslrootcert=str(ca_file))
+
+
+def role_password(name: str, server) -> str:
+    path = server.app_passfile if name == "search" else server.answer_passfile
+    return path.read_text().strip().rsplit(":", 1)[1]
+
+
+@pytest.mark.parametrize("name", sorted(DATABASE_CLIENTS))
+def test_each_dsn_logs_in_as_its_role_over_verified_tls(tls_postgres, monkeypatch, name):
+    server, ca_file, _ = tls_postgres
+    monkeypatch.setenv("PGPASSWORD", role_password(name, server))  # as the Deployment sets it
+    with psycopg.connect(local_dsn(name, server, ca_file)) as conn:
+        user, ssl = conn.execute("SELECT current_user, ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()
+    assert (user, ssl) == (DATABASE_CLIENTS[name][1], True)
+
+
+def test_a_server_the_ca_did_not_sign_is_refused(tls_postgres, monkeypatch):
+    server, _, other_ca = tls_postgres
+    monkeypatch.setenv("PGPASSWORD", role_password("search", server))
+    with pytest.raises(psycopg.OperationalError, match="certificate verify failed"):
+        psycopg.connect(local_dsn("search", server, other_ca))
