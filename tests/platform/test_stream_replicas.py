@@ -1,12 +1,14 @@
 """How many servers keep each stream: <PREFIX>_NATS_STREAM_REPLICAS (1 by default), and
-ensure_topology declaring every stream and bucket with it on three real clustered servers started
-from the Kubernetes component's rendered config (tools/render_nats_config.py --clustered settings,
-with local paths and ports), the extractor's own user declaring them."""
+ensure_topology declaring every stream and bucket with it on real servers started from the
+Kubernetes configs (tools/render_nats_config.py's settings, with local paths and ports), the
+extractor's own user declaring them; and the clustered config's routes admitting only a server
+whose certificate names a route."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import importlib.util
 import os
 import pathlib
@@ -79,71 +81,96 @@ def _wait_for_port(port: int, timeout: float = 20.0) -> None:
             time.sleep(0.1)
 
 
-@contextlib.contextmanager
-def _servers(tmp_path: pathlib.Path, count: int):
-    """`count` nats-servers from the Kubernetes config (clustered when more than one: routed over
-    mutual TLS on localhost); yields the extractor's settings for the first."""
-    binary = shutil.which("nats-server")
-    if binary is None:
-        pytest.skip("nats-server is not installed")
-    certs = tmp_path / "certs"
-    make_certs.make_certs(certs, ("nats", "extractor"))
-    tls_dir = tmp_path / "tls"
-    tls_dir.mkdir()
-    for source, target in (("nats.pem", "tls.crt"), ("nats-key.pem", "tls.key"), ("ca.pem", "ca.crt")):
-        shutil.copy(certs / source, tls_dir / target)
-    tool = _tool()
-    ports = _free_ports(2 * count)
-    client_ports, cluster_ports = ports[:count], ports[count:]
-    routes = [f"nats-route://localhost:{port}" for port in cluster_ports]
-    password = "cluster-test-password"
-    env = os.environ | {tool.password_variable(role): password for role in tool.ROLES}
-    processes = []
-    try:
-        for index in range(count):
-            settings = tool.server_settings(
-                clustered=count > 1,
-                store_dir=str(tmp_path / f"data-{index}"),
-                tls_dir=str(tls_dir),
-                port=client_ports[index],
-                cluster_port=cluster_ports[index],
-                routes=routes,
-            )
-            settings["host"] = "127.0.0.1"
-            config = tmp_path / f"nats-{index}.conf"
-            config.write_text(tool.config(settings))
-            log = (tmp_path / f"nats-{index}.log").open("w")
-            processes.append(
-                subprocess.Popen(
-                    [binary, "-c", str(config)], env=env | {"POD_NAME": f"nats-{index}"}, stdout=log, stderr=log
-                )
-            )
-        (certs / "extractor.password").write_text(password)
-        _wait_for_port(client_ports[0])
-        yield messaging.NatsSettings(
-            url=f"tls://localhost:{client_ports[0]}",
-            user="extractor",
-            password_file=str(certs / "extractor.password"),
-            ca_file=str(tls_dir / "ca.crt"),
-            stream_replicas=count,
+class _Servers:
+    """nats-servers from the Kubernetes config (clustered when more than one: routed over mutual
+    TLS on localhost, as `nats-route://localhost:<port>`), each with a certificate of its own choice."""
+
+    PASSWORD = "cluster-test-password"
+
+    def __init__(self, tmp_path: pathlib.Path, size: int):
+        binary = shutil.which("nats-server")
+        if binary is None:
+            pytest.skip("nats-server is not installed")
+        self.binary, self.tmp_path, self.size = binary, tmp_path, size
+        self.certs = tmp_path / "certs"
+        make_certs.make_certs(self.certs, ("nats", "extractor"))
+        (self.certs / "password").write_text(self.PASSWORD)
+        self.tool = _tool()
+        ports = _free_ports(2 * size)
+        self.client_ports, self.cluster_ports = ports[:size], ports[size:]
+        self.routes = [f"nats-route://localhost:{port}" for port in self.cluster_ports]
+        self.processes: list[subprocess.Popen] = []
+
+    def tls_dir(self, name: str, cert: bytes, key: bytes) -> pathlib.Path:
+        folder = self.tmp_path / f"tls-{name}"
+        folder.mkdir()
+        (folder / "tls.crt").write_bytes(cert)
+        (folder / "tls.key").write_bytes(key)
+        shutil.copy(self.certs / "ca.pem", folder / "ca.crt")
+        return folder
+
+    def start(self, name: str, client_port: int, cluster_port: int, tls_dir: pathlib.Path) -> None:
+        settings = self.tool.server_settings(
+            clustered=self.size > 1,
+            store_dir=str(self.tmp_path / f"data-{name}"),
+            tls_dir=str(tls_dir),
+            port=client_port,
+            cluster_port=cluster_port,
+            routes=self.routes,
         )
-    finally:
-        for process in processes:
+        settings["host"] = "127.0.0.1"
+        config = self.tmp_path / f"{name}.conf"
+        config.write_text(self.tool.config(settings))
+        env = os.environ | {self.tool.password_variable(role): self.PASSWORD for role in self.tool.ROLES}
+        log = (self.tmp_path / f"{name}.log").open("w")
+        self.processes.append(
+            subprocess.Popen([self.binary, "-c", str(config)], env=env | {"POD_NAME": name}, stdout=log, stderr=log)
+        )
+
+    def start_all(self) -> None:
+        nats_tls = self.tls_dir(
+            "nats", (self.certs / "nats.pem").read_bytes(), (self.certs / "nats-key.pem").read_bytes()
+        )
+        for index in range(self.size):
+            self.start(f"nats-{index}", self.client_ports[index], self.cluster_ports[index], nats_tls)
+        _wait_for_port(self.client_ports[0])
+
+    def settings(self, user: str) -> messaging.NatsSettings:
+        return messaging.NatsSettings(
+            url=f"tls://localhost:{self.client_ports[0]}",
+            user=user,
+            password_file=str(self.certs / "password"),
+            ca_file=str(self.certs / "ca.pem"),
+            stream_replicas=self.size,
+        )
+
+    def stop(self) -> None:
+        for process in self.processes:
             process.terminate()
-        for process in processes:
+        for process in self.processes:
             process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def _servers(tmp_path: pathlib.Path, size: int):
+    servers = _Servers(tmp_path, size)
+    try:
+        servers.start_all()
+        yield servers
+    finally:
+        servers.stop()
 
 
 @pytest.fixture
 def nats_cluster(tmp_path):
-    with _servers(tmp_path, 3) as settings:
-        yield settings
+    with _servers(tmp_path, 3) as servers:
+        yield servers
 
 
 @pytest.fixture
 def nats_single(tmp_path):
-    with _servers(tmp_path, 1) as settings:
-        yield settings
+    with _servers(tmp_path, 1) as servers:
+        yield servers
 
 
 async def _jetstream_ready(js, timeout: float = 60.0) -> None:
@@ -160,11 +187,12 @@ async def _jetstream_ready(js, timeout: float = 60.0) -> None:
 
 
 async def test_the_extractor_declares_every_stream_with_three_replicas_on_a_cluster(nats_cluster):
-    nc = await nats.connect(**nats_cluster.connect_options())
+    settings = nats_cluster.settings("extractor")
+    nc = await nats.connect(**settings.connect_options())
     try:
         js = nc.jetstream()
         await _jetstream_ready(js)
-        await messaging.ensure_topology(js, replicas=nats_cluster.stream_replicas)
+        await messaging.ensure_topology(js, replicas=settings.stream_replicas)
         for stream in STREAMS:
             info = await js.stream_info(stream)
             assert info.config.num_replicas == 3, stream
@@ -180,7 +208,7 @@ async def test_the_extractor_declares_every_stream_with_three_replicas_on_a_clus
 
 
 async def test_a_single_server_keeps_one_copy_of_each_stream(nats_single):
-    nc = await nats.connect(**nats_single.connect_options())
+    nc = await nats.connect(**nats_single.settings("extractor").connect_options())
     try:
         js = nc.jetstream()
         await _jetstream_ready(js)
@@ -192,3 +220,49 @@ async def test_a_single_server_keeps_one_copy_of_each_stream(nats_single):
             await messaging.ensure_topology(js, replicas=3)
     finally:
         await nc.close()
+
+
+def _certificate_without_the_route_names(certs: pathlib.Path) -> tuple[bytes, bytes]:
+    """From the mivaa CA, for a client and server, naming `search` only (as a service's does): not
+    `localhost`, the host of every route URL here (nats-<n>.nats-headless in the cluster)."""
+    from cryptography.hazmat.primitives import serialization
+
+    ca_cert, ca_key = make_certs._load(certs / "ca.pem", certs / "ca-key.pem")
+    spec = make_certs.Spec("search", ("search",), (), True, True)
+    now = datetime.datetime.now(datetime.UTC)
+    cert, key = make_certs._new_leaf(spec, ca_cert, ca_key, 30, now)
+    return cert.public_bytes(serialization.Encoding.PEM), make_certs._key_pem(key)
+
+
+async def _four_replicas_placed(js, timeout: float) -> bool:
+    """Whether a stream of four replicas can be placed (only with a fourth server in the cluster)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            await js.add_stream(name="PROBE", subjects=["probe.>"], num_replicas=4)
+            return True
+        except nats.js.errors.APIError:
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.5)
+
+
+async def test_only_a_certificate_naming_a_route_joins_the_cluster(nats_cluster):
+    """Mutual TLS on the routes: a server with another mivaa certificate is refused (a service's
+    certificate cannot join the cluster); the same server with the NATS certificate joins."""
+    nc = await nats.connect(**nats_cluster.settings("ops").connect_options())
+    try:
+        js = nc.jetstream()
+        await _jetstream_ready(js)
+        client_port, cluster_port = _free_ports(2)
+        cert, key = _certificate_without_the_route_names(nats_cluster.certs)
+        nats_cluster.start("intruder", client_port, cluster_port, nats_cluster.tls_dir("intruder", cert, key))
+        assert not await _four_replicas_placed(js, timeout=8)
+        nats_tls = nats_cluster.tmp_path / "tls-nats"
+        client_port, cluster_port = _free_ports(2)
+        nats_cluster.start("nats-3", client_port, cluster_port, nats_tls)
+        assert await _four_replicas_placed(js, timeout=30)
+    finally:
+        await nc.close()
+    # The servers refused its routes (and not, say, its JetStream): its log says so.
+    assert "Route Error 'Authorization Violation'" in (nats_cluster.tmp_path / "intruder.log").read_text()
