@@ -84,6 +84,10 @@ def server_settings(
             # Mutual TLS on routes; the peer's certificate must name one of the route URLs.
             "tls": tls | {"ca_file": f"{tls_dir}/ca.crt", "verify_cert_and_check_known_urls": True},
         }
+        # Stopping (the pod's preStop): stop taking clients, hand stream leadership over, then
+        # close the clients over 30s (they reconnect to the others), well inside the pod's grace.
+        settings["lame_duck_grace_period"] = "10s"
+        settings["lame_duck_duration"] = "30s"
     return settings
 
 

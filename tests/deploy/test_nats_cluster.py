@@ -110,3 +110,19 @@ def test_dev_stays_a_single_server():
     assert "cluster" not in nats_config(built)
     assert find(built, "StatefulSet", "postgres")["spec"]["replicas"] == 1
     assert not [r for r in built if r["kind"] == "Cluster" or r["metadata"]["name"] == "otel-collector"]
+
+
+def test_a_stopping_server_hands_over_in_lame_duck_mode_within_its_grace_period():
+    statefulset = nats(overlay("prod"))
+    pod = statefulset["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    hook = " ".join(container["lifecycle"]["preStop"]["exec"]["command"])
+    assert "nats-server --signal ldm=/tmp/nats.pid" in hook and "--pid=/tmp/nats.pid" in container["args"]
+    assert {"name": "run", "mountPath": "/tmp"} in container["volumeMounts"]  # the root is read-only
+    config = nats_config(overlay("prod"))
+    seconds = {
+        key: int(value.removesuffix('s"'))
+        for key, value in (line.split(': "') for line in config.splitlines() if line.startswith("lame_duck_"))
+    }
+    assert seconds.keys() == {"lame_duck_grace_period", "lame_duck_duration"}
+    assert sum(seconds.values()) < pod["terminationGracePeriodSeconds"]
