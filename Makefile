@@ -105,19 +105,27 @@ lint: install proto-check console
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy libs services cli
 
+## The gateway's config for Kubernetes; components/tracing holds the same with Envoy's spans sent
+## to the OpenTelemetry Collector's Service (otel-collector:4317).
+GATEWAY_K8S_ARGS := --port 8080 --admin-socket /var/run/envoy/admin.sock --listen-address 0.0.0.0 \
+	--upstream extractor=extractor:50051 --upstream search=search:50051 --upstream embedder=embedder:50051 \
+	--upstream ocr=ocr:50051 --upstream answer=answer:50051 \
+	--cors-origin https://console.mivaa.example --console-upstream console:8080 \
+	--tls-cert /etc/mivaa/tls/tls.crt --tls-key /etc/mivaa/tls/tls.key \
+	--jwks-path /etc/mivaa/jwks/jwks.json --issuer mivaa-dev --audience mivaa \
+	--upstream-tls-ca /etc/mivaa/mtls/ca.crt --upstream-tls-cert /etc/mivaa/mtls/tls.crt --upstream-tls-key /etc/mivaa/mtls/tls.key \
+	--stats-port 9901 --stats-tls-cert /etc/mivaa/mtls/tls.crt --stats-tls-key /etc/mivaa/mtls/tls.key --stats-client-ca /etc/mivaa/mtls/ca.crt
+RENDERED_HEADER := \# Rendered by `make deploy-config` (mivaa_gateway); a test fails when it drifts from the template.
+
 ## The Envoy config of the Kubernetes gateway, rendered from the same template as the local one,
 ## and components/monitoring's copies of deploy/observability's rules and dashboards.
 deploy-config: install
 	$(PY) tools/make_k8s_monitoring.py
-	$(PY) -m mivaa_gateway --out deploy/k8s/base/envoy.yaml --port 8080 --admin-socket /var/run/envoy/admin.sock --listen-address 0.0.0.0 \
-		--upstream extractor=extractor:50051 --upstream search=search:50051 --upstream embedder=embedder:50051 \
-		--upstream ocr=ocr:50051 --upstream answer=answer:50051 \
-		--cors-origin https://console.mivaa.example --console-upstream console:8080 \
-		--tls-cert /etc/mivaa/tls/tls.crt --tls-key /etc/mivaa/tls/tls.key \
-		--jwks-path /etc/mivaa/jwks/jwks.json --issuer mivaa-dev --audience mivaa \
-		--upstream-tls-ca /etc/mivaa/mtls/ca.crt --upstream-tls-cert /etc/mivaa/mtls/tls.crt --upstream-tls-key /etc/mivaa/mtls/tls.key \
-		--stats-port 9901 --stats-tls-cert /etc/mivaa/mtls/tls.crt --stats-tls-key /etc/mivaa/mtls/tls.key --stats-client-ca /etc/mivaa/mtls/ca.crt
-	sed -i '1i # Rendered by `make deploy-config` (mivaa_gateway); a test fails when it drifts from the template.' deploy/k8s/base/envoy.yaml
+	$(PY) -m mivaa_gateway --out deploy/k8s/base/envoy.yaml $(GATEWAY_K8S_ARGS)
+	sed -i '1i $(RENDERED_HEADER)' deploy/k8s/base/envoy.yaml
+	mkdir -p deploy/k8s/components/tracing
+	$(PY) -m mivaa_gateway --out deploy/k8s/components/tracing/envoy.yaml $(GATEWAY_K8S_ARGS) --otlp-endpoint otel-collector:4317
+	sed -i '1i $(RENDERED_HEADER)' deploy/k8s/components/tracing/envoy.yaml
 
 ## The test suite: real PostgreSQL, NATS, Envoy and model, started by fixtures on free ports.
 ## pytest's "no tests collected" (exit 5) is not a failure; every other non-zero exit is.

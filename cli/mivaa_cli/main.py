@@ -173,12 +173,25 @@ def cmd_status(args) -> int:
 
     status = mesh.status()
     restarts = read_restarts(args.state_dir)
+    healthy = True
     for name, state in status.items():
         restarted = f"  restarted {restarts[name]}x" if restarts.get(name) else ""
-        print(f"{name:12} {state}{restarted}")
+        health = _health(mesh, name, state)
+        healthy = healthy and state == "running" and (not health or health.startswith("SERVING"))
+        print(f"{name:12} {state}{restarted}{'  ' + health if health else ''}")
     print(f"gateway      {mesh.gateway_address}")
     _print_metrics(mesh)
-    return 0 if all(state == "running" for state in status.values()) else 1
+    return 0 if healthy else 1
+
+
+def _health(mesh, name: str, state: str) -> str:
+    """A running gRPC service's health and its dependencies' (asked with the ops certificate);
+    empty for processes that serve no health service."""
+    from mivaa_cli.localmesh.health import describe_health, serves_health
+
+    if state != "running" or not serves_health(name):
+        return ""
+    return describe_health(f"127.0.0.1:{mesh.service_port(name)}", mesh.ops_credentials())
 
 
 def _print_metrics(mesh) -> None:

@@ -50,6 +50,12 @@ Each option below switches one thing on (render() keywords; CLI flags in --help)
                              beside the mivaa issuer's (remote JWKS, same claims: tenant,
                              sub, scope, aud), and the console offers sign-in there
                              (authorization code + PKCE; CSP connect-src allows its origin).
+  otlp_endpoint              Envoy's own spans (OpenTelemetry tracer, service name
+  trace_sampling_percent     gateway) over OTLP/gRPC to unix:///path or host:port:
+                             a server span per request and a client span per upstream
+                             call, whose traceparent the service continues (tracing.py).
+                             Sampled at trace_sampling_percent (default 100); none
+                             without an endpoint.
 
 The admin interface is always a unix socket (admin_socket, mode 0600), never a TCP port:
 

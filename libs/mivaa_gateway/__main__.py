@@ -45,6 +45,10 @@ def main() -> None:
         default=DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
         help="seconds a token may live (exp - iat)",
     )
+    parser.add_argument(
+        "--otlp-endpoint", help="send Envoy's spans over OTLP/gRPC to unix:///path or host:port (none: no tracing)"
+    )
+    parser.add_argument("--trace-sampling", type=float, default=100.0, help="percent of requests traced (default 100)")
     args = parser.parse_args()
     upstreams = dict(item.split("=", 1) for item in args.upstream)
     oidc = oidc_from_args(args)
@@ -75,6 +79,8 @@ def main() -> None:
             stats_tls_cert=args.stats_tls_cert,
             stats_tls_key=args.stats_tls_key,
             stats_client_ca=args.stats_client_ca,
+            otlp_endpoint=args.otlp_endpoint,
+            trace_sampling_percent=args.trace_sampling,
         )
     )
 

@@ -20,6 +20,7 @@ from mivaa_gateway.rpcs import (
     OPTIONAL_UPSTREAMS,
     UPSTREAMS,
 )
+from mivaa_gateway.tracing import otlp_cluster, tracing_options, without_health_spans
 from mivaa_gateway.upstreams import (
     admin_cluster,
     listener_tls_socket,
@@ -61,6 +62,8 @@ def render(
     console_dir: str | pathlib.Path | None = None,
     console_upstream: str | None = None,
     oidc: Oidc | None = None,
+    otlp_endpoint: str | None = None,
+    trace_sampling_percent: float = 100.0,
 ) -> str:
     missing = [name for name in UPSTREAMS if name not in upstreams]
     if missing:
@@ -137,6 +140,14 @@ def render(
             }
         ]
     extra_clusters += console.clusters
+    routes_by_method = console.routes + method_routes(
+        rate_limits=limits, max_upload_bytes=max_upload_bytes, optional=optional
+    )
+    hcm_options = local_replies(authenticated, max_upload_bytes is not None) or {}
+    if otlp_endpoint:
+        hcm_options |= tracing_options(trace_sampling_percent)
+        extra_clusters.append(otlp_cluster(otlp_endpoint))
+        routes_by_method = without_health_spans(routes_by_method)
     upstream_tls = (
         {"ca": upstream_tls_ca, "cert": upstream_tls_cert, "key": upstream_tls_key} if upstream_tls_ca else None
     )
@@ -153,14 +164,11 @@ def render(
         LISTEN_ADDRESS=listen_address,
         CORS_ORIGINS=json.dumps(origins),
         MAX_CONCURRENT_STREAMS=max_concurrent_streams,
-        METHOD_ROUTES=yaml_block(
-            console.routes + method_routes(rate_limits=limits, max_upload_bytes=max_upload_bytes, optional=optional),
-            24,
-        ),
+        METHOD_ROUTES=yaml_block(routes_by_method, 24),
         ROUTE_CONFIG_OPTIONS=yaml_block(console.route_config_options, 18),
         OPTIONAL_ROUTES=routes,
         AUTH_FILTERS=yaml_block(filters, 18),
-        HCM_OPTIONS=yaml_block(local_replies(authenticated, max_upload_bytes is not None), 16),
+        HCM_OPTIONS=yaml_block(hcm_options, 16),
         LISTENER_TLS=yaml_block(
             {"transport_socket": listener_tls_socket(tls_cert, tls_key)} if tls_cert and tls_key else None, 10
         ),

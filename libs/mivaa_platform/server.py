@@ -35,6 +35,7 @@ from mivaa.extractor.v1 import extractor_service_pb2
 from mivaa.ocr.v1 import ocr_service_pb2
 from mivaa.search.v1 import search_service_pb2
 from mivaa_platform.config import ServerSettings
+from mivaa_platform.health_servicer import HealthServicer, dependency_entry
 from mivaa_platform.interceptors import ServiceInterceptor
 from mivaa_platform.telemetry import initialize_rpc_series
 from mivaa_platform.tls import server_credentials
@@ -88,7 +89,7 @@ class GrpcService:
                 ("grpc.max_connection_age_grace_ms", int(settings.max_stream_seconds * 1000)),
             ],
         )
-        self.health = health.aio.HealthServicer()
+        self.health = HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self.health_server: grpc.aio.Server | None = None
         if settings.health_port:
@@ -143,6 +144,11 @@ class GrpcService:
         for name in ("", *self._service_names):
             await self.health.set(name, status)
 
+    async def set_dependency(self, name: str, ready: bool) -> None:
+        """Reports a dependency that is loaded once rather than watched (a model, an engine):
+        its own health entry only; the service's own status is still set by set_serving."""
+        await self.health.set(dependency_entry(name), SERVING if ready else NOT_SERVING)
+
     def watch_dependencies(self, checks: Mapping[str, DependencyCheck], interval: float = 2.0) -> None:
         """Once ready: SERVING while every check passes, NOT_SERVING while one fails, re-checked
         every `interval` seconds. Replaces a plain set_serving(True) at the end of start-up."""
@@ -150,8 +156,14 @@ class GrpcService:
 
     async def _watch(self, checks: dict[str, DependencyCheck], interval: float) -> None:
         serving: bool | None = None
+        passing: dict[str, bool] = {}
         while not self.stopping:
-            failing = [name for name, check in checks.items() if not await _passes(check)]
+            results = {name: await _passes(check) for name, check in checks.items()}
+            for name, passes in results.items():
+                if passing.get(name) != passes and not self.stopping:
+                    await self.set_dependency(name, passes)
+            passing = results
+            failing = [name for name, passes in results.items() if not passes]
             if (not failing) != serving and not self.stopping:
                 serving = not failing
                 await self.set_serving(serving)

@@ -7,6 +7,7 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from tests.deploy.k8s_manifests import (
@@ -185,11 +186,18 @@ def gateway_files(root: pathlib.Path) -> pathlib.Path:
     return root
 
 
-def test_rendered_gateway_config_matches_the_template(tmp_path):
-    committed = (K8S / "base" / "envoy.yaml").read_text()
+# The Makefile's second render: components/tracing's gateway sends its spans to the collector.
+TRACING_RENDER_ARGS = ["--otlp-endpoint", "otel-collector:4317"]
+
+
+@pytest.mark.parametrize(
+    ("rendered", "extra_args"), [("base/envoy.yaml", []), ("components/tracing/envoy.yaml", TRACING_RENDER_ARGS)]
+)
+def test_rendered_gateway_config_matches_the_template(tmp_path, rendered, extra_args):
+    committed = (K8S / rendered).read_text()
     out = tmp_path / "envoy.yaml"
     subprocess.run(
-        [sys.executable, "-m", "mivaa_gateway", *DEPLOY_RENDER_ARGS, "--out", str(out)],
+        [sys.executable, "-m", "mivaa_gateway", *DEPLOY_RENDER_ARGS, *extra_args, "--out", str(out)],
         check=True,
     )
     body = "\n".join(line for line in committed.splitlines() if not line.startswith("# Rendered by"))

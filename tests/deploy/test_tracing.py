@@ -70,3 +70,21 @@ def test_only_the_services_reach_the_collector():
     assert rule["ports"] == [{"port": 4317, "protocol": "TCP"}]
     callers = {peer["podSelector"]["matchLabels"]["app"] for peer in rule["from"]}
     assert set(SERVICE_WORKLOADS) <= callers <= set(SERVICE_WORKLOADS) | {"gateway"}
+
+
+def test_the_gateway_sends_its_own_spans_to_the_collector():
+    """components/tracing swaps the gateway's config for the variant with Envoy's tracer."""
+    built = overlay("prod")
+    [config] = [r for r in built if r["kind"] == "ConfigMap" and r["metadata"]["name"].startswith("envoy-config")]
+    envoy = yaml.safe_load(config["data"]["envoy.yaml"])
+    clusters = {cluster["name"]: cluster for cluster in envoy["static_resources"]["clusters"]}
+    [collector] = [c for c in clusters.values() if "otel-collector" in str(c.get("load_assignment"))]
+    address = collector["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]
+    assert address["socket_address"] == {"address": "otel-collector", "port_value": 4317}
+    assert "envoy.tracers.opentelemetry" in config["data"]["envoy.yaml"]
+    [gateway] = [r for r in built if r["kind"] == "Deployment" and r["metadata"]["name"] == "gateway"]
+    volumes = gateway["spec"]["template"]["spec"]["volumes"]
+    assert {"name": config["metadata"]["name"]} in [v.get("configMap") for v in volumes if "configMap" in v]
+    # dev keeps the base's config: no tracer.
+    [dev] = [r for r in overlay("dev") if r["kind"] == "ConfigMap" and r["metadata"]["name"].startswith("envoy-config")]
+    assert "envoy.tracers.opentelemetry" not in dev["data"]["envoy.yaml"]

@@ -190,6 +190,9 @@ def test_mivaa_up_leaves_a_working_mesh_after_it_exits(tmp_path, model_dir):
         status = cli("status")
         assert status.returncode == 0, status.stdout
         assert "stopped" not in status.stdout
+        # Each service's health with the dependencies it reports.
+        assert "running  SERVING (postgres SERVING)" in status.stdout
+        assert "running  SERVING (nats SERVING)" in status.stdout
         gateway = json.loads((state / "state.json").read_text())["ports"]["gateway"]
         models = cli("--address", f"127.0.0.1:{gateway}", "docs", "list")
         assert models.returncode == 0, models.stderr

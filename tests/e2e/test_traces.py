@@ -1,6 +1,6 @@
-"""One trace per job, across the real mesh: the upload's span, the worker's stages over NATS, and
-the embedder and search services' spans over gRPC, stored by the mesh's receiver and printed by
-`mivaa trace`."""
+"""One trace per job, across the real mesh: the gateway's spans (Envoy), the upload's span, the
+worker's stages over NATS, and the embedder and search services' spans over gRPC, stored by the
+mesh's receiver and printed by `mivaa trace`."""
 
 from __future__ import annotations
 
@@ -48,7 +48,12 @@ async def test_a_job_has_one_trace_from_upload_through_indexing(mesh, client):
     assert events[-1].state in DONE, events[-1]
     job = response.job.name
     upload_method = "/mivaa.extractor.v1.ExtractorService/UploadDocument"
-    expected = {("extractor", upload_method), *(("worker-0", stage) for stage in WORKER_STAGES)}
+    expected = {
+        ("gateway", upload_method),
+        ("gateway", f"extractor {upload_method}"),
+        ("extractor", upload_method),
+        *(("worker-0", stage) for stage in WORKER_STAGES),
+    }
     calls = {
         ("embedder", "/mivaa.embedder.v1.EmbedderService/EmbedTexts"),
         ("search", "/mivaa.search.v1.SearchService/UpsertChunks"),
@@ -58,8 +63,15 @@ async def test_a_job_has_one_trace_from_upload_through_indexing(mesh, client):
     assert len({span["trace"] for span in spans}) == 1
     by_id = {span["span"]: span for span in spans}
 
-    upload = named(spans, upload_method)
-    assert upload["service"] == "extractor" and upload["kind"] == SERVER
+    # The trace starts at the gateway: Envoy's server span, its client span to the extractor,
+    # and under that the extractor's server span (Envoy's traceparent, continued by the service).
+    [gateway] = [span for span in spans if span["service"] == "gateway" and span["kind"] == SERVER]
+    [to_extractor] = [span for span in spans if span["service"] == "gateway" and span["kind"] == CLIENT]
+    assert gateway["name"] == upload_method and gateway["parent"] not in by_id  # the root
+    assert gateway["attributes"]["upstream_cluster"] == "extractor"
+    assert to_extractor["parent"] == gateway["span"] and to_extractor["name"] == f"extractor {upload_method}"
+    [upload] = [span for span in spans if span["service"] == "extractor" and span["name"] == upload_method]
+    assert upload["kind"] == SERVER and upload["parent"] == to_extractor["span"]
     assert upload["attributes"]["mivaa.job"] == job
     validate, enqueue = named(spans, "validate upload"), named(spans, "enqueue job")
     assert validate["parent"] == upload["span"] and enqueue["parent"] == upload["span"]
@@ -92,8 +104,10 @@ async def test_a_job_has_one_trace_from_upload_through_indexing(mesh, client):
     assert printed.returncode == 0, printed.stderr
     lines = printed.stdout.splitlines()
     assert lines[0] == f"trace {upload['trace']}"
-    assert lines[1].startswith(f"{upload_method}  [extractor]  ") and " ms" in lines[1]
-    assert any(line.startswith("    extract document  [worker-0]") for line in lines), printed.stdout
+    assert lines[1].startswith(f"{upload_method}  [gateway]  ") and " ms" in lines[1]
+    assert lines[2].startswith(f"  extractor {upload_method}  [gateway]  ")
+    assert lines[3].startswith(f"    {upload_method}  [extractor]  ")
+    assert any(line.startswith("        extract document  [worker-0]") for line in lines), printed.stdout
     for name in (*WORKER_STAGES, "validate upload", "[embedder]", "[search]"):
         assert name in printed.stdout, name
 

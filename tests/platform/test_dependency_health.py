@@ -9,6 +9,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mivaa_platform.channels import create_channel
 from mivaa_platform.config import ServerSettings
+from mivaa_platform.health_servicer import dependency_statuses
 from mivaa_platform.server import GrpcService
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -19,6 +20,12 @@ async def _status(channel) -> int:
     return (
         await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=2)
     ).status
+
+
+async def _dependencies(channel) -> dict[str, int]:
+    listed = await health_pb2_grpc.HealthStub(channel).List(health_pb2.HealthListRequest(), timeout=2)
+    assert "" in listed.statuses  # the service's own entry is listed beside its dependencies
+    return dependency_statuses(listed)
 
 
 async def _until(channel, wanted: int, timeout: float = 5.0) -> None:
@@ -57,10 +64,14 @@ async def test_health_follows_the_dependency_checks(monkeypatch):
         await _until(channel, NOT_SERVING)
         reachable["bus"] = True
         await _until(channel, SERVING)
+        assert await _dependencies(channel) == {"bus": SERVING, "database": SERVING}
         reachable["database"] = False
         await _until(channel, NOT_SERVING)
+        # List names the failing dependency, so an operator sees why, not only that.
+        assert await _dependencies(channel) == {"bus": SERVING, "database": NOT_SERVING}
         reachable["database"] = True
         await _until(channel, SERVING)
+        assert await _dependencies(channel) == {"bus": SERVING, "database": SERVING}
     finally:
         await channel.close()
         await service.stop()
@@ -90,3 +101,20 @@ async def test_fail_ends_the_service_with_status_1_but_not_a_deliberate_stop():
     await stopped.stop()
     stopped.fail("closed while shutting down on purpose")  # e.g. the connection's drain at shutdown
     assert stopped.exit_code == 0
+
+
+async def test_a_dependency_loaded_once_has_its_own_entry():
+    """Models and OCR engines are loaded at start, not watched: set_dependency reports them."""
+    service = GrpcService("loaded-test", ServerSettings(port=0, grace_seconds=0.1))
+    port = await service.start()
+    channel = create_channel(f"127.0.0.1:{port}")
+    try:
+        await service.set_dependency("models", False)
+        assert await _dependencies(channel) == {"models": NOT_SERVING}
+        await service.set_dependency("models", True)
+        await service.set_serving(True)
+        assert await _dependencies(channel) == {"models": SERVING}
+        assert await _status(channel) == SERVING
+    finally:
+        await channel.close()
+        await service.stop()

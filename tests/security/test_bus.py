@@ -14,6 +14,8 @@ import json
 import os
 import pathlib
 import stat
+import subprocess
+import sys
 import time
 
 import nats
@@ -22,7 +24,7 @@ from nats.js import api
 
 from mivaa.jobs.v1 import job_pb2
 from mivaa_cli.client import MeshClient
-from mivaa_cli.localmesh.health import health_status
+from mivaa_cli.localmesh.health import describe_health, health_status
 from mivaa_platform import messaging
 from mivaa_platform.config import ServerSettings
 from mivaa_platform.server import GrpcService
@@ -346,6 +348,8 @@ async def test_services_report_not_serving_while_nats_is_down_and_recover(client
     try:
         for service in ("extractor", "worker-0"):
             await asyncio.to_thread(_wait_health, mesh, service, NOT_SERVING, 20)
+        address = f"127.0.0.1:{mesh.ports.extractor}"
+        assert describe_health(address, mesh.ops_credentials()) == "NOT_SERVING (nats NOT_SERVING)"
     finally:
         await asyncio.to_thread(mesh.start_nats)
     for service in ("extractor", "worker-0"):
@@ -361,10 +365,30 @@ async def test_search_reports_not_serving_while_postgres_is_down(client, mesh):
     await asyncio.to_thread(mesh.postgres.stop)
     try:
         await asyncio.to_thread(_wait_health, mesh, "search", NOT_SERVING, 20)
+        # `mivaa status` says which dependency is missing, and exits non-zero.
+        status = await asyncio.to_thread(_mivaa_status, mesh)
+        assert status.returncode == 1
+        assert _status_line(status.stdout, "search").endswith("running  NOT_SERVING (postgres NOT_SERVING)")
+        assert _status_line(status.stdout, "embedder").endswith("running  SERVING (models SERVING)")
     finally:
         await asyncio.to_thread(mesh.postgres.start)
     await asyncio.to_thread(_wait_health, mesh, "search", SERVING, 30)
     assert mesh.processes["search"].alive()
+    address = f"127.0.0.1:{mesh.ports.search}"
+    assert describe_health(address, mesh.ops_credentials()) == "SERVING (postgres SERVING)"
+
+
+def _mivaa_status(mesh) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mivaa_cli.main", "status", "--state-dir", str(mesh.state_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _status_line(stdout: str, process: str) -> str:
+    return next(line for line in stdout.splitlines() if line.startswith(f"{process} "))
 
 
 async def test_a_nats_connection_closed_for_good_ends_the_service_with_failure(mesh):

@@ -31,9 +31,9 @@ from mivaa_answer.settings import AnswerSettings
 from mivaa_cli.localmesh import monitoring
 from mivaa_cli.localmesh.bus import LocalBus
 from mivaa_cli.localmesh.certs import make_certs
+from mivaa_cli.localmesh.gateway import gateway_config, start_gateway
 from mivaa_cli.localmesh.health import wait_serving
 from mivaa_cli.localmesh.llm import answer_llm_env, start_mesh_llm
-from mivaa_cli.localmesh.oidc import load_oidc
 from mivaa_cli.localmesh.postgres import LocalPostgres
 from mivaa_cli.localmesh.processes import (
     ManagedProcess,
@@ -49,7 +49,6 @@ from mivaa_embedder.settings import PREFIX as EMBEDDER_PREFIX
 from mivaa_embedder.settings import EmbedderSettings
 from mivaa_extractor.settings import PREFIX as EXTRACTOR_PREFIX
 from mivaa_extractor.settings import ExtractorSettings
-from mivaa_gateway import render
 from mivaa_platform.config import ServerSettings, settings_env
 from mivaa_platform.keyfile import write_new_key
 from mivaa_platform.tls import client_credentials, service_env
@@ -64,9 +63,6 @@ CONSOLE_DIST = pathlib.Path(os.environ.get("MIVAA_CONSOLE_DIR") or REPO_ROOT / "
 # The local user's token, written by `mivaa up` under <state>/auth and read by the CLI.
 DEV_TOKEN_FILE = "dev-token"
 DEV_TOKEN_TTL = 30 * 24 * 3600
-# The extractor's default upload cap (EXTRACTOR_MAX_UPLOAD_BYTES) and the framing an upload adds to it.
-DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
-GATEWAY_UPLOAD_SLACK_BYTES = 1024 * 1024
 # The exported models: $MIVAA_MODELS_DIR, else the checkout's models/ (installed: ./models).
 DEFAULT_MODELS_DIR = pathlib.Path(
     os.environ.get("MIVAA_MODELS_DIR") or (REPO_ROOT / "models" if SOURCE_CHECKOUT else pathlib.Path.cwd() / "models")
@@ -277,7 +273,7 @@ class LocalMesh:
         server = settings_env(
             ServerSettings,
             prefix,
-            port=self._service_port(name),
+            port=self.service_port(name),
             metrics_port=monitoring.metrics_port(self.ports.metrics_base, name),
             log_level=log_level,
         )
@@ -343,7 +339,8 @@ class LocalMesh:
             task_key_file=str(write_new_key(self.state_dir / "secrets" / "extractor-task.key")),
         ) | self.bus.env(EXTRACTOR_PREFIX, "extractor" if api else "worker")
 
-    def _service_port(self, name: str) -> int:
+    def service_port(self, name: str) -> int:
+        """A gRPC service's or extraction worker's port (each serves the standard health service)."""
         if name.startswith("worker-"):
             return self.ports.worker_base + int(name.rsplit("-", 1)[1])
         return getattr(self.ports, name)
@@ -434,7 +431,7 @@ class LocalMesh:
         )
         self.processes[name] = process
         self.save()  # `mivaa status` and `mivaa down` read the pids from there
-        wait_serving(process, f"127.0.0.1:{self._service_port(name)}", timeout=180, credentials=self.ops_credentials())
+        wait_serving(process, f"127.0.0.1:{self.service_port(name)}", timeout=180, credentials=self.ops_credentials())
         return process
 
     def restart_gateway(self, down_seconds: float = 0.0) -> None:
@@ -462,54 +459,12 @@ class LocalMesh:
         self.save()
 
     def _start_gateway(self) -> None:
-        config = self.state_dir / "envoy.yaml"
-        write_private(
-            config,
-            render(
-                port=self.ports.gateway,
-                admin_socket=str(self.envoy_admin_socket),
-                stats_port=self.ports.gateway_stats,
-                stats_tls_cert=str(self.certs_dir / "gateway.pem"),
-                stats_tls_key=str(self.certs_dir / "gateway-key.pem"),
-                stats_client_ca=str(self.ca_path),
-                upstreams={
-                    name: self.address(name)
-                    for name in ("extractor", "search", "embedder", "answer", *(["ocr"] if self.ocr else []))
-                },
-                cors_origins=os.environ.get("MIVAA_CORS_ORIGINS", "http://localhost:5173").split(","),
-                console_dir=CONSOLE_DIST if self.serves_console else None,
-                oidc=load_oidc(self.state_dir),
-                tls_cert=str(self.certs_dir / "gateway.pem"),
-                tls_key=str(self.certs_dir / "gateway-key.pem"),
-                jwks_path=str(self.auth_dir / "jwks.json"),
-                upstream_tls_ca=str(self.ca_path),
-                upstream_tls_cert=str(self.certs_dir / "gateway.pem"),
-                upstream_tls_key=str(self.certs_dir / "gateway-key.pem"),
-                # A little above the extractor's own cap, so a slightly large upload gets the
-                # extractor's FILE_TOO_LARGE and a huge one is cut at the gateway.
-                max_upload_bytes=self._max_upload_bytes() + GATEWAY_UPLOAD_SLACK_BYTES,
-                # The dev token `mivaa up` writes lives DEV_TOKEN_TTL; the gateway of this
-                # loopback-only mesh accepts that lifetime (deployed gateways: render's 24 h).
-                max_token_lifetime_seconds=DEV_TOKEN_TTL,
-            ),
+        config = gateway_config(
+            self,
+            console_dir=CONSOLE_DIST if self.serves_console else None,
+            max_token_lifetime_seconds=DEV_TOKEN_TTL,
         )
-        # Envoy stops itself with SIGTERM when its parent exits, which would take the gateway
-        # down with `mivaa up`. A shell that waits for it stays its parent for its whole life;
-        # the second command keeps the shell from exec-ing into Envoy. Both share one process
-        # group, so stopping the group stops Envoy.
-        self.envoy_admin_socket.unlink(missing_ok=True)  # left by an Envoy that was killed
-        envoy_argv = [_binary("envoy"), "-c", str(config), "--use-dynamic-base-id", "--log-level", "warn"]
-        process = start_process("envoy", ["/bin/sh", "-c", '"$@"; exit $?', "envoy", *envoy_argv], log_dir=self.log_dir)
-        self.processes["envoy"] = process
-        wait_for_port(process, self.ports.gateway)
-        # Ready when a call through it reaches a healthy upstream.
-        wait_serving(
-            process,
-            self.gateway_address,
-            "mivaa.extractor.v1.ExtractorService",
-            timeout=60,
-            credentials=self.gateway_credentials(),
-        )
+        start_gateway(self, _binary("envoy"), config)
 
     def _start_traces(self) -> None:
         self.processes["traces"] = start_trace_receiver(self.state_dir, self.log_dir)
@@ -519,10 +474,6 @@ class LocalMesh:
         self.processes["prometheus"] = process
         if wait:
             self.prometheus.wait_scraped(process, self.metrics_ports())
-
-    def _max_upload_bytes(self) -> int:
-        configured = self.extra_env.get("EXTRACTOR_MAX_UPLOAD_BYTES") or os.environ.get("EXTRACTOR_MAX_UPLOAD_BYTES")
-        return int(configured) if configured else DEFAULT_MAX_UPLOAD_BYTES
 
     def stop(self) -> None:
         order = [

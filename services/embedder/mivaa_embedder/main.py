@@ -63,7 +63,9 @@ async def amain() -> None:
         "mivaa.embedder.v1.EmbedderService",
     )
     await service.start()  # NOT_SERVING until the models are loaded
+    await service.set_dependency("models", False)
     await registry.load()
+    await service.set_dependency("models", True)
     await service.set_serving(True)
     await service.run_until_signalled(registry.close)
 

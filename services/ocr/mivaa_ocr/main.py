@@ -51,12 +51,14 @@ async def amain() -> None:
     service = GrpcService("ocr", server_settings)
     service.add(ocr_service_pb2_grpc.add_OcrServiceServicer_to_server, OcrServicer(pool), SERVICE)
     await service.start()  # NOT_SERVING until every worker has loaded and warmed its engines
+    await service.set_dependency("engines", False)
     try:
         await pool.start()
     except MivaaError as error:
         await service.stop()
         await pool.close()
         raise ConfigError(f"ocr engines failed to load: {error.message}") from None
+    await service.set_dependency("engines", True)
     await service.set_serving(True)
     await service.run_until_signalled(pool.close)
 
