@@ -118,9 +118,11 @@ GATEWAY_K8S_ARGS := --port 8080 --admin-socket /var/run/envoy/admin.sock --liste
 RENDERED_HEADER := \# Rendered by `make deploy-config` (mivaa_gateway); a test fails when it drifts from the template.
 
 ## The Envoy config of the Kubernetes gateway, rendered from the same template as the local one,
-## and components/monitoring's copies of deploy/observability's rules and dashboards.
+## components/monitoring's copies of deploy/observability's rules and dashboards, and the NATS
+## configs (base and components/nats-cluster) from the bus's declared permissions.
 deploy-config: install
 	$(PY) tools/make_k8s_monitoring.py
+	$(PY) tools/render_nats_config.py
 	$(PY) -m mivaa_gateway --out deploy/k8s/base/envoy.yaml $(GATEWAY_K8S_ARGS)
 	sed -i '1i $(RENDERED_HEADER)' deploy/k8s/base/envoy.yaml
 	mkdir -p deploy/k8s/components/tracing

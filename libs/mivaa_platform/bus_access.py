@@ -193,7 +193,8 @@ def server_config(settings: dict, users: dict[str, dict]) -> str:
     users maps name -> {"password": ..., "permissions": {...}}. A password is a bcrypt hash (the
     local mesh) or `$SOME_VARIABLE` (Kubernetes: the server reads it from its environment, filled
     from a Secret). NATS config accepts JSON values; quoting keeps the `$` of a hash or a subject
-    literal, so only a variable reference is left unquoted.
+    literal, so only a variable reference is left unquoted (a password, or a top-level setting
+    such as a clustered server's `server_name: $POD_NAME`).
     """
     entries = []
     for name, spec in sorted(users.items()):
@@ -202,8 +203,15 @@ def server_config(settings: dict, users: dict[str, dict]) -> str:
         entries.append(
             f'    {{"user": {json.dumps(name)}, "password": {quoted}, "permissions": {json.dumps(spec["permissions"])}}}'
         )
-    lines = [f"{key}: {json.dumps(value)}" for key, value in settings.items()]
+    lines = [f"{key}: {_config_value(value)}" for key, value in settings.items()]
     return "\n".join([*lines, "authorization {", "  users: [", ",\n".join(entries), "  ]", "}"]) + "\n"
 
 
 _ENV_REFERENCE = re.compile(r"\$[A-Z][A-Z0-9_]*")
+
+
+def _config_value(value: object) -> str:
+    """JSON, but a string that is only `$VARIABLE` stays bare: nats-server reads it from its environment."""
+    if isinstance(value, str) and _ENV_REFERENCE.fullmatch(value):
+        return value
+    return json.dumps(value)

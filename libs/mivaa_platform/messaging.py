@@ -11,7 +11,8 @@
 - Object store `mivaa-originals`: uploaded PDFs, keyed by their sha256.
 
 Every declaration is idempotent, so any process may call `ensure_topology`
-at start in any order.
+at start in any order. Each stream and bucket keeps `replicas` copies (<PREFIX>_NATS_STREAM_REPLICAS,
+1 by default: a single server; 3 on a clustered NATS, deploy/k8s/components/nats-cluster).
 
 Connections authenticate (user + password file) over TLS verified with the mesh's CA, each with a
 private inbox prefix; what each user may touch is in mivaa_platform.bus_access.
@@ -51,6 +52,7 @@ WEBHOOK_CONSUMER = "webhooks"  # the extractor API's durable pull consumer of jo
 ORIGINALS_BUCKET = "mivaa-originals"
 ORIGINALS_STREAM = f"OBJ_{ORIGINALS_BUCKET}"  # the object store's stream (nats-py's naming)
 EVENT_RETENTION_SECONDS = 7 * 24 * 3600
+MAX_STREAM_REPLICAS = 5  # JetStream's own limit on a stream's replicas
 
 
 def inbox_prefix(user: str) -> str:
@@ -65,24 +67,32 @@ def tenant_subject_token(tenant: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class NatsSettings:
-    """How a process reaches NATS, read from <PREFIX>_NATS_URL, _USER, _PASSWORD_FILE and _CA_FILE.
+    """How a process reaches NATS, read from <PREFIX>_NATS_URL, _USER, _PASSWORD_FILE, _CA_FILE and
+    _STREAM_REPLICAS.
 
     url: nats://host:port, or tls://host:port (TLS is on whenever ca_file is set). password_file
     holds the password alone (a mounted Secret; never an environment variable, which `ps e` and
     crash dumps show). ca_file: the CA that signed the server's certificate; the name in the URL
-    is checked against it.
+    is checked against it. stream_replicas: how many servers keep each stream and bucket the
+    process declares (ensure_topology); more than the cluster has servers fails the declaration.
     """
 
     url: str
     user: str = ""
     password_file: str = ""
     ca_file: str = ""
+    stream_replicas: int = 1
 
     @classmethod
     def from_env(cls, prefix: str, environ=None) -> NatsSettings:
         settings = load_config(cls, f"{prefix}_NATS", environ)
         if bool(settings.user) != bool(settings.password_file):
             raise ConfigError(f"{prefix}_NATS_USER and {prefix}_NATS_PASSWORD_FILE go together")
+        if not 1 <= settings.stream_replicas <= MAX_STREAM_REPLICAS:
+            raise ConfigError(
+                f"{prefix}_NATS_STREAM_REPLICAS must be between 1 and {MAX_STREAM_REPLICAS},"
+                f" got {settings.stream_replicas}"
+            )
         return settings
 
     def connect_options(self) -> dict:
@@ -147,7 +157,10 @@ async def _ensure_stream(js: JetStreamContext, config: api.StreamConfig) -> None
         await js.update_stream(config)
 
 
-async def ensure_topology(js: JetStreamContext) -> None:
+async def ensure_topology(js: JetStreamContext, replicas: int = 1) -> None:
+    """Declares every stream and bucket with `replicas` copies. An existing stream is updated to
+    them (JetStream moves a stream between replica counts in place); an existing bucket is kept
+    as it is (docs/operations.md, Running NATS clustered, says how to move one)."""
     await _ensure_stream(
         js,
         api.StreamConfig(
@@ -156,6 +169,7 @@ async def ensure_topology(js: JetStreamContext) -> None:
             retention=api.RetentionPolicy.WORK_QUEUE,
             storage=api.StorageType.FILE,
             duplicate_window=120,
+            num_replicas=replicas,
         ),
     )
     await _ensure_stream(
@@ -166,20 +180,25 @@ async def ensure_topology(js: JetStreamContext) -> None:
             retention=api.RetentionPolicy.LIMITS,
             storage=api.StorageType.FILE,
             max_age=EVENT_RETENTION_SECONDS,
+            num_replicas=replicas,
         ),
     )
     with contextlib.suppress(BadRequestError):
-        await js.create_key_value(bucket=JOBS_BUCKET, history=1, storage=api.StorageType.FILE)
+        await js.create_key_value(bucket=JOBS_BUCKET, history=1, storage=api.StorageType.FILE, replicas=replicas)
     with contextlib.suppress(BadRequestError):
-        await js.create_key_value(bucket=BATCHES_BUCKET, history=1, storage=api.StorageType.FILE)
+        await js.create_key_value(bucket=BATCHES_BUCKET, history=1, storage=api.StorageType.FILE, replicas=replicas)
     with contextlib.suppress(BadRequestError):
-        await js.create_key_value(bucket=WEBHOOKS_BUCKET, history=1, storage=api.StorageType.FILE)
+        await js.create_key_value(bucket=WEBHOOKS_BUCKET, history=1, storage=api.StorageType.FILE, replicas=replicas)
     with contextlib.suppress(BadRequestError):
         await js.create_key_value(
-            bucket=WEBHOOK_DELIVERIES_BUCKET, history=1, storage=api.StorageType.FILE, ttl=EVENT_RETENTION_SECONDS
+            bucket=WEBHOOK_DELIVERIES_BUCKET,
+            history=1,
+            storage=api.StorageType.FILE,
+            ttl=EVENT_RETENTION_SECONDS,
+            replicas=replicas,
         )
     with contextlib.suppress(BadRequestError):
-        await js.create_object_store(bucket=ORIGINALS_BUCKET, storage=api.StorageType.FILE)
+        await js.create_object_store(bucket=ORIGINALS_BUCKET, storage=api.StorageType.FILE, replicas=replicas)
 
 
 class OriginalsStore:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import pathlib
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ CUSTOM_KINDS = {
     "Certificate": "cert-manager.io/",
     "PodMonitor": "monitoring.coreos.com/",
     "PrometheusRule": "monitoring.coreos.com/",
+    "Cluster": "postgresql.cnpg.io/",
 }
 KUBERNETES_VERSION = "1.33.0"
 
@@ -142,3 +144,15 @@ def mounted_secrets() -> set[str]:
         for volume in workload["spec"]["template"]["spec"].get("volumes", [])
         if "secret" in volume and volume["secret"]["secretName"] not in NON_CERTIFICATE_SECRETS
     }
+
+
+@functools.cache
+def overlay(name: str) -> tuple[dict, ...]:
+    """An overlay under deploy/k8s/overlays, as `kustomize build` makes it (built once per run)."""
+    return tuple(kustomize(K8S / "overlays" / name))
+
+
+def find(built, kind: str, name: str) -> dict:
+    found = [r for r in built if r["kind"] == kind and r["metadata"]["name"] == name]
+    assert len(found) == 1, (kind, name, len(found))
+    return found[0]

@@ -16,7 +16,17 @@ from tests.deploy.k8s_manifests import build_with_components
 
 STAGES = stages()
 IMAGES = "ghcr.io/mivaa/"
-ALL_COMPONENTS = ["network-policies", "cert-manager", "autoscaling", "keda-autoscaling", "gpu-embedder", "clip-model"]
+ALL_COMPONENTS = [
+    "network-policies",
+    "cert-manager",
+    "autoscaling",
+    "keda-autoscaling",
+    "gpu-embedder",
+    "clip-model",
+    "nats-cluster",
+    "cloudnative-pg",
+    "tracing",
+]
 CERTIFICATE_KEYS = {"tls.crt", "tls.key", "ca.crt"}  # what cert-manager writes into each Secret
 ABSOLUTE_PATH = re.compile(r"(?<![\w.:/-])/(?:etc|opt|var|data|models|checkpoint)/[\w./-]*[\w]")
 DEPLOY_README = (REPO / "deploy" / "README.md").read_text()

@@ -73,13 +73,14 @@ async def amain() -> int:
     watch_volumes("extractor", {"scratch": settings.scratch_dir or tempfile.gettempdir()})
 
     service = GrpcService("extractor", server_settings)
+    nats_settings = messaging.NatsSettings.from_env(PREFIX)
     nc = await messaging.connect(
-        messaging.NatsSettings.from_env(PREFIX),
+        nats_settings,
         name="mivaa-extractor",
         on_closed=lambda: service.fail("the NATS connection closed for good"),
     )
     js = nc.jetstream()
-    await messaging.ensure_topology(js)
+    await messaging.ensure_topology(js, replicas=nats_settings.stream_replicas)
     jobs = JobStore(js)
     batch_store = BatchStore(js, jobs)
     originals = messaging.OriginalsStore(js)
