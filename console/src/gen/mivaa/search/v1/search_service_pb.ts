@@ -886,8 +886,8 @@ export type ListDocumentsRequest = Message<"mivaa.search.v1.ListDocumentsRequest
   /**
    * AIP-132 ordering: one field of create_time, update_time, title,
    * page_count, each optionally followed by " desc" (e.g. "title",
-   * "page_count desc"). Empty means "create_time desc". Ties are broken by
-   * name in the same direction. Anything else is INVALID_ARGUMENT
+   * "page_count desc"). Empty means "create_time desc". Titles sort by their
+   * first 100 characters; ties are broken by name in the same direction. Anything else is INVALID_ARGUMENT
    * ORDER_BY_INVALID; a page token works only with the order it was issued for.
    *
    * @generated from field: string order_by = 9;
