@@ -35,7 +35,7 @@ async def _import_one(client: MeshClient, url: str, args, board: ProgressBoard, 
         board.update(url, "fetching")
         request = extractor_pb.ImportDocumentRequest(uri=url, labels=args.label, password=args.password or "")
         try:
-            response = await client.extractor.ImportDocument(request, timeout=900)
+            response = await client.extractor.ImportDocument(request, timeout=300)
         except grpc.aio.AioRpcError as exc:
             board.finish(url, f"rejected: {error_reason(exc) or exc.code().name} ({exc.details()})", ok=False)
             return False

@@ -139,8 +139,9 @@ ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
 SERVICE_ROUTES = {
     # One page, rendered or cached: never worth a long wait.
     _EXTRACTOR + "RenderPage": ("extractor", "60s", "60s"),
-    # The fetch has its own deadline (EXTRACTOR_IMPORT_TOTAL_SECONDS, 300 s), then validation.
-    _EXTRACTOR + "ImportDocument": ("extractor", "600s", "600s"),
+    # The fetch has its own deadline (EXTRACTOR_IMPORT_TOTAL_SECONDS, 90 s), then validation: a unary
+    # call, which the extractor ends at EXTRACTOR_MAX_RPC_SECONDS (120 s) anyway.
+    _EXTRACTOR + "ImportDocument": ("extractor", "150s", "150s"),
     _EXTRACTOR: ("extractor", "0s", "3600s"),
     _ADMIN: ("extractor", "120s", "120s"),
     # Creating resolves the target's host (seconds at most); the rest are key-value reads.

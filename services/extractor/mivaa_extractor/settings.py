@@ -101,6 +101,7 @@ class ExtractorSettings:
     import_max_redirects: int = 5
     import_connect_seconds: float = 10.0
     import_read_seconds: float = 30.0
-    import_total_seconds: float = 300.0
+    # Under the unary call ceiling (EXTRACTOR_MAX_RPC_SECONDS, 120 s): validation and storage follow the fetch.
+    import_total_seconds: float = 90.0
     import_per_tenant: int = 2
     import_concurrent: int = 8

@@ -49,7 +49,7 @@ class FetchPolicy:
     connect_seconds: float = 10.0
     # The longest wait for any one read (head or body); a slow trickle is bounded by total_seconds.
     read_seconds: float = 30.0
-    total_seconds: float = 300.0
+    total_seconds: float = 90.0
     resolve_seconds: float = 5.0
 
 
