@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import http.server
+import pathlib
+import ssl
 import threading
 from collections.abc import Iterator
 
@@ -26,9 +28,11 @@ class Answer:
 
 
 class DocumentServer:
-    def __init__(self) -> None:
+    def __init__(self, tls: tuple[pathlib.Path, pathlib.Path] | None = None) -> None:
+        """tls: (certificate, key) PEM files to serve https:// with."""
         self.answers: dict[str, Answer] = {}
         self.requests: list[str] = []
+        self.hosts: list[str] = []  # each request's Host header
         self.sent: dict[str, int] = {}
         self._lock = threading.Lock()
         server = self
@@ -39,6 +43,7 @@ class DocumentServer:
             def do_GET(self) -> None:
                 with server._lock:
                     server.requests.append(self.path)
+                    server.hosts.append(self.headers.get("Host", ""))
                     answer = server.answers.get(self.path, Answer(status=404, body=b"no such file"))
                 head = [f"HTTP/1.0 {answer.status} X"]
                 if answer.content_type:
@@ -68,9 +73,14 @@ class DocumentServer:
 
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self._server.server_address[1]
+        self.scheme = "https" if tls else "http"
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def serve(self, path: str, answer: Answer) -> str:
         self.answers[path] = answer
@@ -85,8 +95,8 @@ class DocumentServer:
 
 
 @contextlib.contextmanager
-def document_server() -> Iterator[DocumentServer]:
-    server = DocumentServer()
+def document_server(tls: tuple[pathlib.Path, pathlib.Path] | None = None) -> Iterator[DocumentServer]:
+    server = DocumentServer(tls)
     thread = threading.Thread(target=server._server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -264,6 +264,7 @@ def _url_imports(settings: ExtractorSettings) -> UrlImports:
         connect_seconds=settings.import_connect_seconds,
         read_seconds=settings.import_read_seconds,
         total_seconds=settings.import_total_seconds,
+        ca_file=settings.import_ca_file,
     )
     return UrlImports(policy, ImportLimits(per_tenant=settings.import_per_tenant, total=settings.import_concurrent))
 

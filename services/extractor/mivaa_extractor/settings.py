@@ -103,5 +103,7 @@ class ExtractorSettings:
     import_read_seconds: float = 30.0
     # Under the unary call ceiling (EXTRACTOR_MAX_RPC_SECONDS, 120 s): validation and storage follow the fetch.
     import_total_seconds: float = 90.0
+    # PEM file of CAs an https:// import may chain to besides the system's ("": the system's only).
+    import_ca_file: str = ""
     import_per_tenant: int = 2
     import_concurrent: int = 8

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import socket
+
 import pytest
 
 from mivaa_extractor.api.url_fetch import FetchPolicy, fetch_chunks, parse_url
 from mivaa_extractor.api.url_import import ImportLimits, ImportSlots, new_import_request
 from mivaa_platform.errors import InvalidArgument, ResourceExhausted
 from mivaa_platform.outbound import AddressPolicy
+from tests.support.certs import make_certs as certs
 from tests.support.document_server import Answer, document_server
 from tests.support.pdfs import make_pdf
 
@@ -110,3 +115,43 @@ def test_imports_beyond_the_limits_are_refused_not_queued():
             assert refused.value.reason == "IMPORT_LIMIT_REACHED"
     with slots.hold("acme"), slots.hold("initech"):
         pass  # released slots are free again
+
+
+def _resolver(answers: list[str], asked: list[str]):
+    """A DNS that answers each lookup with the next of `answers` (a rebinding one: an injected fault)."""
+
+    async def getaddrinfo(host, port, **_):
+        asked.append(host)
+        address = answers[min(len(asked), len(answers)) - 1]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    return getaddrinfo
+
+
+async def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch):
+    """A host looked up once per hop; the second answer (private) never reaches a connection."""
+    pdf = make_pdf("fetchunit", 1)
+    asked: list[str] = []
+    monkeypatch.setattr(
+        asyncio.get_running_loop(), "getaddrinfo", _resolver(["127.0.0.1", "127.0.0.1", "10.9.8.7"], asked)
+    )
+    with document_server() as server:
+        server.serve("/a.pdf", Answer(body=pdf))
+        assert await fetch(f"http://rebind.test:{server.port}/a.pdf") == pdf
+        assert asked == ["rebind.test"] and server.hosts == [f"rebind.test:{server.port}"]
+        # A redirect is a new lookup, checked again: this time the DNS answers a private address.
+        server.serve("/hop", Answer(status=302, location="/a.pdf", content_type=""))
+        refused = await refusal(f"http://rebind.test:{server.port}/hop")
+        assert refused.reason == "URL_ADDRESS_FORBIDDEN" and refused.metadata["address"] == "10.9.8.7"
+        assert server.requests == ["/a.pdf", "/hop"] and len(asked) == 3
+
+
+async def test_https_checks_the_certificate_against_the_urls_host(tmp_path):
+    certs.make_certs(tmp_path, ("files",))  # SANs: files, localhost, 127.0.0.1
+    pdf = make_pdf("fetchunit", 1)
+    with document_server(tls=(tmp_path / "files.pem", tmp_path / "files-key.pem")) as server:
+        uri = server.serve("/a.pdf", Answer(body=pdf)).replace("127.0.0.1", "localhost")
+        trusting = dataclasses.replace(LOOPBACK, ca_file=str(tmp_path / "ca.pem"))
+        assert await fetch(uri, trusting) == pdf
+        refused = await refusal(uri)  # the system's CAs do not know this one
+        assert refused.reason == "URL_FETCH_FAILED" and "TLS" in refused.message
