@@ -159,6 +159,31 @@ async def test_importing_needs_the_write_scope(mesh):
             assert server.requests == []  # the gateway refused it: nothing was fetched
 
 
+async def test_a_tenants_imports_beyond_its_limit_are_refused_while_others_are_served(mesh):
+    """Two imports stuck on a slow server fill the tenant's slots (EXTRACTOR_IMPORT_PER_TENANT, 2):
+    a third is refused at once, not queued, and another tenant still imports."""
+    async with (
+        tenant_client(mesh, unique("busy")) as busy,
+        tenant_client(mesh, unique("calm")) as calm,
+    ):
+        with document_server() as server:
+            slow = [server.serve(f"/slow{n}.pdf", Answer(body=make_pdf(unique("slow"), 1), stall=True)) for n in (1, 2)]
+            stuck = [asyncio.create_task(import_document(busy, uri)) for uri in slow]
+            for _ in range(300):
+                if len(server.requests) == 2:
+                    break
+                await asyncio.sleep(0.1)
+            assert sorted(server.requests) == ["/slow1.pdf", "/slow2.pdf"]
+            fast = server.serve("/fast.pdf", Answer(body=make_pdf(unique("fast"), 1)))
+            assert await refusal(busy, fast) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "IMPORT_LIMIT_REACHED")
+            assert "/fast.pdf" not in server.requests
+            assert (await import_document(calm, fast)).created
+            server.release.set()
+            finished = await asyncio.gather(*stuck)
+            assert all(response.created for response in finished)
+            assert (await import_document(busy, fast)).created  # the slots are free again
+
+
 @contextlib.contextmanager
 def extractor_env(mesh, **env: str):
     """The extractor API restarted with `env` for the block, and as it was after it."""

@@ -25,6 +25,8 @@ class Answer:
     location: str = ""
     # Streamed after `body`: this many more filler bytes (a body bigger than any cap, made lazily).
     stream_bytes: int = 0
+    # Answer only once DocumentServer.release is set (a slow server holding its callers).
+    stall: bool = False
 
 
 class DocumentServer:
@@ -33,6 +35,7 @@ class DocumentServer:
         self.answers: dict[str, Answer] = {}
         self.requests: list[str] = []
         self.hosts: list[str] = []  # each request's Host header
+        self.release = threading.Event()
         self.sent: dict[str, int] = {}
         self._lock = threading.Lock()
         server = self
@@ -45,6 +48,8 @@ class DocumentServer:
                     server.requests.append(self.path)
                     server.hosts.append(self.headers.get("Host", ""))
                     answer = server.answers.get(self.path, Answer(status=404, body=b"no such file"))
+                if answer.stall:
+                    server.release.wait(60)
                 head = [f"HTTP/1.0 {answer.status} X"]
                 if answer.content_type:
                     head.append(f"Content-Type: {answer.content_type}")
@@ -102,5 +107,6 @@ def document_server(tls: tuple[pathlib.Path, pathlib.Path] | None = None) -> Ite
     try:
         yield server
     finally:
+        server.release.set()
         server._server.shutdown()
         server._server.server_close()
