@@ -65,11 +65,22 @@ async def test_a_pdf_at_a_url_becomes_a_searchable_document_of_the_callers_tenan
             server.serve("/go", Answer(status=302, location="/via", content_type=""))
             server.serve("/via", Answer(status=307, location="/papers/q3-report.pdf", content_type=""))
             server.serve("/papers/q3-report.pdf", Answer(body=pdf, content_length=False))
-            response = await import_document(owner, server.url("/papers/q3-report.pdf"), labels=["imported"])
+            batch = (
+                await owner.extractor.CreateBatch(
+                    extractor_pb.CreateBatchRequest(display_name="from the web", labels=["web"], expected_documents=1),
+                    timeout=30,
+                )
+            ).batch
+            response = await import_document(
+                owner, server.url("/papers/q3-report.pdf"), labels=["imported"], batch=batch.name
+            )
             assert response.created and response.document.filename == "q3-report.pdf"
-            assert list(response.document.labels) == ["imported"] and response.job.state == job_pb2.JOB_STATE_QUEUED
+            assert list(response.document.labels) == ["imported", "web"] and response.job.batch == batch.name
+            assert response.job.state == job_pb2.JOB_STATE_QUEUED
             final = await owner.wait_for_job(response.job.name, timeout=600)
             assert final.state in DONE and final.chunks_indexed > 0, final
+            joined = (await owner.extractor.GetBatch(extractor_pb.GetBatchRequest(name=batch.name), timeout=30)).batch
+            assert joined.progress.documents_total == 1
             # The same bytes again (through the redirects): the document that exists, nothing new.
             again = await import_document(owner, server.url("/go"))
             assert not again.created and again.document.name == response.document.name
