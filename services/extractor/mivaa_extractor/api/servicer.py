@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 import grpc
@@ -94,8 +95,10 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
                 with bus_errors(domain=DOMAIN):
                     upload = await self._batches.admit(upload, request.batch)
             # The fetched bytes take the upload's path: the same size and signature checks while
-            # they arrive, the same validation, storage, job and batch accounting after.
-            result = await self._upload(upload, self._imports.chunks(request.uri))
+            # they arrive, the same validation, storage, job and batch accounting after. Closing the
+            # stream drops the connection at once when a check stops reading part way.
+            async with contextlib.aclosing(self._imports.chunks(request.uri)) as chunks:
+                result = await self._upload(upload, chunks)
         return pb.ImportDocumentResponse(
             document=document_to_proto(result.document), job=result.job, created=result.created
         )

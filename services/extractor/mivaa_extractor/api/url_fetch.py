@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import ssl
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -104,7 +104,7 @@ def filename_from(url: Url) -> str:
     return urllib.parse.unquote(url.target.partition("?")[0].rsplit("/", 1)[-1]).strip()
 
 
-async def fetch_chunks(uri: str, policy: FetchPolicy) -> AsyncIterator[bytes]:
+async def fetch_chunks(uri: str, policy: FetchPolicy) -> AsyncGenerator[bytes, None]:
     """The body of the document at `uri`, a chunk at a time, after every check above passed.
 
     Raises InvalidArgument with a URL_* reason; the connection is closed when the iteration

@@ -13,7 +13,7 @@ tenant's slow URLs can crowd out the rest.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from dataclasses import dataclass
 
 from mivaa_extractor.api.ingest import UploadRequest, new_upload_request
@@ -67,7 +67,7 @@ class UrlImports:
         self.policy = policy
         self.slots = ImportSlots(limits)
 
-    def chunks(self, uri: str) -> AsyncIterator[bytes]:
+    def chunks(self, uri: str) -> AsyncGenerator[bytes, None]:
         """The document's bytes as an upload's chunk stream (url_fetch checks them on the way)."""
         return fetch_chunks(uri, self.policy)
 
