@@ -155,3 +155,11 @@ async def test_https_checks_the_certificate_against_the_urls_host(tmp_path):
         assert await fetch(uri, trusting) == pdf
         refused = await refusal(uri)  # the system's CAs do not know this one
         assert refused.reason == "URL_FETCH_FAILED" and "TLS" in refused.message
+
+
+def test_the_callers_fields_are_checked_as_an_uploads_and_named_as_sent():
+    with pytest.raises(InvalidArgument) as refused:
+        new_import_request(
+            uri="https://example.com/a.pdf", filename="", title="t" * 1001, labels=(), password="", tenant="default"
+        )
+    assert refused.value.reason == "TITLE_TOO_LONG" and refused.value.metadata["field"] == "title"

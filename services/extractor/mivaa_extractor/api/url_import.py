@@ -86,4 +86,6 @@ def new_import_request(
             filename = field_limits.check_filename(derived, domain=DOMAIN, field="filename") or DEFAULT_FILENAME
         except InvalidArgument:
             filename = DEFAULT_FILENAME
-    return new_upload_request(filename=filename, title=title, labels=labels, password=password, tenant=tenant)
+    return new_upload_request(
+        filename=filename, title=title, labels=labels, password=password, tenant=tenant, fields=""
+    )
