@@ -1,4 +1,5 @@
-"""`mivaa admin stats|retry|queue|health|usage|jobs`: the AdminService in plain words (admin scope).
+"""`mivaa admin stats|retry|queue|health|usage|jobs`: the AdminService in plain words (admin scope);
+`mivaa admin export DIR`: the tenant's documents as Markdown and JSON (tenant_export).
 (`mivaa admin backup|restore FILE` work on the mesh's database and NATS directly: backup_cmd.)
 
 The dev token of `mivaa up` has read and write only: for these, set MIVAA_TOKEN to a token with the
@@ -8,6 +9,7 @@ admin scope (`mivaa auth token --dir .mivaa/auth --subject me --tenant default -
 from __future__ import annotations
 
 import argparse
+import pathlib
 import time
 from collections.abc import Sequence
 
@@ -19,18 +21,21 @@ from mivaa.jobs.v1 import job_pb2
 from mivaa_cli import backup_cmd
 from mivaa_cli.client import MeshClient
 from mivaa_cli.jobs_cmd import duration_seconds
+from mivaa_cli.tenant_export import ExportTargetExists, export_tenant
 from mivaa_cli.terminal import printable
 
-ACTIONS = ("stats", "retry", "queue", "health", "usage", "jobs", *backup_cmd.ACTIONS)
+ACTIONS = ("stats", "retry", "queue", "health", "usage", "jobs", "export", *backup_cmd.ACTIONS)
 CALL_SECONDS = 60.0
 STATE_ACTIONS = backup_cmd.ACTIONS
 run_on_state = backup_cmd.run
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("admin", help="job statistics, retries, queues, health, usage; backup and restore")
+    parser = sub.add_parser("admin", help="job statistics, retries, queues, health, usage, export; backup and restore")
     parser.add_argument("action", choices=ACTIONS)
-    parser.add_argument("name", nargs="?", help="retry: the job (jobs/ID); backup, restore: the FILE")
+    parser.add_argument(
+        "name", nargs="?", help="retry: the job (jobs/ID); backup, restore: the FILE; export: the new DIR"
+    )
     parser.add_argument("--since", type=duration_seconds, help="stats, retry --failed, jobs: this long ago or later")
     parser.add_argument("--failed", action="store_true", help="retry: the failed jobs (with --reason, --since, --max)")
     parser.add_argument("--reason", default="", help="retry --failed: only failures with this reason")
@@ -111,6 +116,20 @@ def retry_lines(response: admin_pb.BatchRetryJobsResponse) -> list[str]:
 async def run(args: argparse.Namespace, client: MeshClient) -> int:
     admin = client.admin
     lines: Sequence[str]
+    if args.action == "export":
+        if not args.name:
+            print("mivaa admin export needs the DIR to create")
+            return 2
+        try:
+            manifest = await export_tenant(
+                client, pathlib.Path(args.name), progress=lambda line: print(printable(line))
+            )
+        except ExportTargetExists as error:
+            print(printable(str(error)))
+            return 2
+        documents = manifest["documents"]
+        print(printable(f"exported {len(documents)} documents to {args.name}"))  # type: ignore[arg-type]
+        return 0
     if args.action == "stats":
         request = admin_pb.GetJobStatisticsRequest()
         if args.since is not None:
