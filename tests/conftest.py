@@ -67,6 +67,9 @@ def mesh(model_dir, mesh_models_dir):
             "EXTRACTOR_WEBHOOK_ALLOW_HTTP": "true",
             # URL imports fetch from a loopback test server (tests/e2e/test_url_import.py); private ranges stay refused.
             "EXTRACTOR_IMPORT_ALLOW_LOOPBACK": "true",
+            # Retention tests set policies of seconds and watch the sweep act on them.
+            "SEARCH_RETENTION_MIN_SECONDS": "1",
+            "SEARCH_RETENTION_SWEEP_SECONDS": "1",
             "MIVAA_LOG_LEVEL": os.environ.get("MIVAA_LOG_LEVEL", "INFO"),
         },
     )

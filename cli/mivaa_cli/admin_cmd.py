@@ -18,13 +18,14 @@ from google.protobuf import timestamp_pb2
 from mivaa.admin.v1 import admin_service_pb2 as admin_pb
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
+from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_cli import backup_cmd
 from mivaa_cli.client import MeshClient
 from mivaa_cli.jobs_cmd import duration_seconds
 from mivaa_cli.tenant_export import ExportTargetExists, export_tenant
 from mivaa_cli.terminal import printable
 
-ACTIONS = ("stats", "retry", "queue", "health", "usage", "jobs", "export", *backup_cmd.ACTIONS)
+ACTIONS = ("stats", "retry", "queue", "health", "usage", "jobs", "export", "retention", *backup_cmd.ACTIONS)
 CALL_SECONDS = 60.0
 STATE_ACTIONS = backup_cmd.ACTIONS
 run_on_state = backup_cmd.run
@@ -41,6 +42,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--reason", default="", help="retry --failed: only failures with this reason")
     parser.add_argument("--max", type=int, default=0, help="retry --failed: at most this many (default 20)")
     parser.add_argument("--password", default="", help="retry: the password of an encrypted original")
+    parser.add_argument("--days", type=float, help="retention: delete documents older than this many days")
+    parser.add_argument("--off", action="store_true", help="retention: keep documents until they are deleted")
     backup_cmd.add_arguments(parser)
 
 
@@ -113,6 +116,22 @@ def retry_lines(response: admin_pb.BatchRetryJobsResponse) -> list[str]:
     return lines
 
 
+async def retention_lines(client: MeshClient, args: argparse.Namespace) -> list[str]:
+    """Shows the tenant's retention policy, or sets it (--days) or clears it (--off) first."""
+    if args.days is not None or args.off:
+        policy = search_pb.RetentionPolicy(name="retentionPolicy")
+        policy.max_age.FromSeconds(0 if args.off else round(args.days * 86400))
+        request = search_pb.UpdateRetentionPolicyRequest(retention_policy=policy)
+        policy = (await client.search.UpdateRetentionPolicy(request, timeout=CALL_SECONDS)).retention_policy
+    else:
+        request_get = search_pb.GetRetentionPolicyRequest(name="retentionPolicy")
+        policy = (await client.search.GetRetentionPolicy(request_get, timeout=CALL_SECONDS)).retention_policy
+    if not policy.max_age.seconds:
+        return ["retention: off (documents are kept until deleted)"]
+    days = policy.max_age.seconds / 86400
+    return [f"retention: documents older than {days:g} days are deleted (set {policy.update_time.ToJsonString()})"]
+
+
 async def run(args: argparse.Namespace, client: MeshClient) -> int:
     admin = client.admin
     lines: Sequence[str]
@@ -129,6 +148,11 @@ async def run(args: argparse.Namespace, client: MeshClient) -> int:
             return 2
         documents = manifest["documents"]
         print(printable(f"exported {len(documents)} documents to {args.name}"))  # type: ignore[arg-type]
+        return 0
+    if args.action == "retention":
+        lines = await retention_lines(client, args)
+        for line in lines:
+            print(printable(line))
         return 0
     if args.action == "stats":
         request = admin_pb.GetJobStatisticsRequest()

@@ -28,6 +28,8 @@ ADMIN_RPCS = tuple(
     _ADMIN + m
     for m in ("GetJobStatistics", "RetryJob", "BatchRetryJobs", "GetQueueStatus", "GetSystemHealth", "GetUsage")
 )
+# A tenant's retention policy decides which of its documents get deleted: admin only, like operating the mesh.
+RETENTION_RPCS = (_SEARCH + "GetRetentionPolicy", _SEARCH + "UpdateRetentionPolicy")
 # Answers spend retrieval, embedding and possibly a language model on one call: a budget of their own.
 ANSWER_RPCS = (_ANSWER + "Ask", _ANSWER + "SummarizeDocument")
 # Document intelligence: reads of the tenant's own data (read scope). Listing entities is a
@@ -130,7 +132,7 @@ ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "answer": ("answers", ANSWER_RPCS),
     "render": ("renders", RENDER_RPCS),
     # A health call fans out to every service; statistics and bulk retries read many job records.
-    "admin": ("admin", ADMIN_RPCS),
+    "admin": ("admin", (*ADMIN_RPCS, *RETENTION_RPCS)),
     "reflection": ("reflection", ()),
 }
 # Each method route keeps its service's timeouts: (cluster, route timeout, grpc-timeout ceiling).

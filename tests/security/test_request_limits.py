@@ -17,7 +17,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_cli import auth
-from mivaa_gateway.rpcs import ADMIN_RPCS
+from mivaa_gateway.rpcs import ADMIN_RPCS, RETENTION_RPCS
 from mivaa_platform.grpc_errors import error_reason
 from mivaa_search.store import MAX_HIT_TITLE_CHARS
 from tests.gateway.harness import envoy_before_stub, gateway_render
@@ -66,7 +66,7 @@ def test_every_public_rpc_is_in_a_rate_limited_route_class():
 
 def _public_rpcs() -> set[str]:
     """What the gateway serves to callers: each scope's RPCs, and the admin API (admin scope only)."""
-    return set(gateway_render.READ_RPCS) | set(gateway_render.WRITE_RPCS) | set(ADMIN_RPCS)
+    return set(gateway_render.READ_RPCS) | set(gateway_render.WRITE_RPCS) | set(ADMIN_RPCS) | set(RETENTION_RPCS)
 
 
 @pytest.mark.parametrize("route_class", list(gateway_render.ROUTE_CLASSES))

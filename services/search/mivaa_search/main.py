@@ -21,6 +21,7 @@ from mivaa_search.settings import PREFIX, SearchSettings
 from mivaa_search.store import SearchStore, VectorTuning
 from mivaa_search.usecases import DocumentCatalog, IndexUpkeep, Search
 from mivaa_search.usecases.intelligence import DocumentIntelligence
+from mivaa_search.usecases.retention import Retention, RetentionBounds
 
 log = logging.getLogger("mivaa.search")
 
@@ -47,13 +48,16 @@ async def amain() -> int:
     watch_pool("search", store.pool_stats)
     store.chunks.tuning = VectorTuning(settings.exact_scan_max_chunks, settings.hnsw_ef_search)
     upkeep = IndexUpkeep(store, settings.recall_probe_sample, on_rebuilt=INDEX_REBUILDS.inc)
+    catalog = DocumentCatalog(store, messaging.OriginalsStore(js), upkeep)
+    retention = Retention(store, catalog, RetentionBounds(min_seconds=settings.retention_min_seconds))
     service.add(
         search_service_pb2_grpc.add_SearchServiceServicer_to_server,
         SearchServicer(
-            DocumentCatalog(store, messaging.OriginalsStore(js), upkeep),
+            catalog,
             Search(store, embedder, images=ImageEmbedderClient(embedder_channel)),
             dimension,
             DocumentIntelligence(store),
+            retention,
         ),
         "mivaa.search.v1.SearchService",
     )
@@ -67,7 +71,12 @@ async def amain() -> int:
         else None
     )
 
+    stop_sweeping = asyncio.Event()
+    sweeping = asyncio.create_task(retention.run(stop_sweeping, settings.retention_sweep_seconds))
+
     async def shutdown() -> None:
+        stop_sweeping.set()
+        await sweeping
         if maintenance is not None:
             maintenance.cancel()
             await asyncio.gather(maintenance, return_exceptions=True)

@@ -19,3 +19,10 @@ SEARCHES.labels(tenant_label(DEFAULT_TENANT))
 
 def searched(tenant: str) -> None:
     SEARCHES.labels(tenant_label(tenant)).inc()
+
+
+DOCUMENTS_EXPIRED = Counter(
+    "mivaa_search_documents_expired_total",
+    "Documents deleted by their tenant's retention policy, by tenant.",
+    ["tenant"],
+)

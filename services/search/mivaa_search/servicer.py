@@ -16,11 +16,13 @@ from mivaa_search.intelligence_servicer import DocumentIntelligenceMethods
 from mivaa_search.limits import check_custom_metadata
 from mivaa_search.metrics import searched
 from mivaa_search.names import DOMAIN, document_id, image_ref
+from mivaa_search.retention_servicer import RetentionMethods
 from mivaa_search.search_protos import chunk_query, results_to_proto, time_field
 from mivaa_search.store import DocumentFilter, DocumentRecord, ImageInfo, NewDocument, SearchFilter
 from mivaa_search.upserts import read_upsert
 from mivaa_search.usecases import DocumentCatalog, Search
 from mivaa_search.usecases.intelligence import DocumentIntelligence
+from mivaa_search.usecases.retention import Retention
 
 UPDATABLE_FIELDS = frozenset({"state", "title", "page_count", "labels", "job", "custom_metadata"})
 # What a person may change: the gateway sets x-mivaa-subject on every call it forwards, and
@@ -115,12 +117,20 @@ async def _pieces(texts: AsyncIterator[str], mime_type: str) -> AsyncIterator[pb
         yield pb.ExportDocumentResponse(data=bytes(buffer), mime_type=mime_type if first else "")
 
 
-class SearchServicer(DocumentIntelligenceMethods):
-    def __init__(self, catalog: DocumentCatalog, search: Search, dimension: int, intelligence: DocumentIntelligence):
+class SearchServicer(DocumentIntelligenceMethods, RetentionMethods):
+    def __init__(
+        self,
+        catalog: DocumentCatalog,
+        search: Search,
+        dimension: int,
+        intelligence: DocumentIntelligence,
+        retention: Retention | None = None,
+    ):
         self._catalog = catalog
         self._search = search
         self._dimension = dimension
         self._intelligence = intelligence
+        self._retention = retention
 
     async def CreateDocument(self, request: pb.CreateDocumentRequest, context) -> pb.CreateDocumentResponse:
         document = request.document

@@ -22,3 +22,6 @@ class SearchSettings:
     # Every this many seconds: rebuild the vector index when due and probe its recall (0: never).
     maintenance_interval_seconds: float = 600.0
     recall_probe_sample: int = 50
+    # Tenants' retention policies (admin RPCs): the shortest allowed, and how often the sweep runs.
+    retention_min_seconds: int = 86400
+    retention_sweep_seconds: float = 300.0

@@ -41,6 +41,7 @@ from mivaa_search.store.records import (
     SearchFilter,
 )
 from mivaa_search.store.related import RelatedRepository
+from mivaa_search.store.retention import RetentionRecord, RetentionRepository
 from mivaa_search.store.retrieval import VectorTuning
 from mivaa_search.store.schema import migrate
 from mivaa_search.store.usage import TenantUsage, UsageRepository
@@ -60,6 +61,7 @@ __all__ = [
     "ImageRecord",
     "NewDocument",
     "PlacementRecord",
+    "RetentionRecord",
     "SearchFilter",
     "SearchStore",
     "TenantUsage",
@@ -83,6 +85,7 @@ class SearchStore:
         self.entities = EntityRepository(connections)
         self.related = RelatedRepository(connections)
         self.usage = UsageRepository(connections)
+        self.retention = RetentionRepository(connections)
 
     @classmethod
     async def open(cls, dsn: str, dimension: int, min_size: int = 1, max_size: int = 10) -> SearchStore:

@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -855,3 +856,37 @@ class GetTenantUsageResponse(_message.Message):
     vectors: int
     images: int
     def __init__(self, documents: _Optional[int] = ..., pages: _Optional[int] = ..., original_bytes: _Optional[int] = ..., chunks: _Optional[int] = ..., vectors: _Optional[int] = ..., images: _Optional[int] = ...) -> None: ...
+
+class RetentionPolicy(_message.Message):
+    __slots__ = ("name", "max_age", "update_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MAX_AGE_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    max_age: _duration_pb2.Duration
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., max_age: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetRetentionPolicyRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class UpdateRetentionPolicyRequest(_message.Message):
+    __slots__ = ("retention_policy",)
+    RETENTION_POLICY_FIELD_NUMBER: _ClassVar[int]
+    retention_policy: RetentionPolicy
+    def __init__(self, retention_policy: _Optional[_Union[RetentionPolicy, _Mapping]] = ...) -> None: ...
+
+class GetRetentionPolicyResponse(_message.Message):
+    __slots__ = ("retention_policy",)
+    RETENTION_POLICY_FIELD_NUMBER: _ClassVar[int]
+    retention_policy: RetentionPolicy
+    def __init__(self, retention_policy: _Optional[_Union[RetentionPolicy, _Mapping]] = ...) -> None: ...
+
+class UpdateRetentionPolicyResponse(_message.Message):
+    __slots__ = ("retention_policy",)
+    RETENTION_POLICY_FIELD_NUMBER: _ClassVar[int]
+    retention_policy: RetentionPolicy
+    def __init__(self, retention_policy: _Optional[_Union[RetentionPolicy, _Mapping]] = ...) -> None: ...

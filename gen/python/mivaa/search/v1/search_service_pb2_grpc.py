@@ -121,6 +121,16 @@ class SearchServiceStub:
                 request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetTenantUsageRequest.SerializeToString,
                 response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetTenantUsageResponse.FromString,
                 _registered_method=True)
+        self.GetRetentionPolicy = channel.unary_unary(
+                '/mivaa.search.v1.SearchService/GetRetentionPolicy',
+                request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetRetentionPolicyRequest.SerializeToString,
+                response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetRetentionPolicyResponse.FromString,
+                _registered_method=True)
+        self.UpdateRetentionPolicy = channel.unary_unary(
+                '/mivaa.search.v1.SearchService/UpdateRetentionPolicy',
+                request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.UpdateRetentionPolicyRequest.SerializeToString,
+                response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.UpdateRetentionPolicyResponse.FromString,
+                _registered_method=True)
 
 
 class SearchServiceServicer:
@@ -258,6 +268,25 @@ class SearchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRetentionPolicy(self, request, context):
+        """-- Retention (admin) ------------------------------------------------------
+        Gets the caller's tenant's retention policy (a singleton; max_age unset
+        when documents are kept until deleted).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateRetentionPolicy(self, request, context):
+        """Sets or clears the caller's tenant's retention policy: documents older
+        than max_age are deleted (with their chunks, vectors and originals) by a
+        sweep that runs every few minutes. INVALID_ARGUMENT RETENTION_TOO_SHORT or
+        RETENTION_TOO_LONG outside the service's bounds.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SearchServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -345,6 +374,16 @@ def add_SearchServiceServicer_to_server(servicer, server):
                     servicer.GetTenantUsage,
                     request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetTenantUsageRequest.FromString,
                     response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetTenantUsageResponse.SerializeToString,
+            ),
+            'GetRetentionPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRetentionPolicy,
+                    request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetRetentionPolicyRequest.FromString,
+                    response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetRetentionPolicyResponse.SerializeToString,
+            ),
+            'UpdateRetentionPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateRetentionPolicy,
+                    request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.UpdateRetentionPolicyRequest.FromString,
+                    response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.UpdateRetentionPolicyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -808,6 +847,60 @@ class SearchService:
             '/mivaa.search.v1.SearchService/GetTenantUsage',
             mivaa_dot_search_dot_v1_dot_search__service__pb2.GetTenantUsageRequest.SerializeToString,
             mivaa_dot_search_dot_v1_dot_search__service__pb2.GetTenantUsageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRetentionPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.search.v1.SearchService/GetRetentionPolicy',
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.GetRetentionPolicyRequest.SerializeToString,
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.GetRetentionPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateRetentionPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.search.v1.SearchService/UpdateRetentionPolicy',
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.UpdateRetentionPolicyRequest.SerializeToString,
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.UpdateRetentionPolicyResponse.FromString,
             options,
             channel_credentials,
             insecure,
