@@ -118,14 +118,25 @@ def detect_skew(image: Image.Image, max_degrees: float = MAX_SKEW_DEGREES) -> fl
     return float(round(best, 2))
 
 
+@dataclass(frozen=True)
+class OsdReading:
+    """What Tesseract's OSD says of a page: its clockwise rotation and its script, each with OSD's
+    own score (unbounded; under about 2 it is unsure)."""
+
+    rotation: int
+    rotation_confidence: float
+    script: str
+    script_confidence: float
+
+
 class _Osd:
-    """Tesseract orientation detection, created once per process; None when unavailable."""
+    """Tesseract orientation and script detection, created once per process; None when unavailable."""
 
     _api = None
     _tried = False
 
     @classmethod
-    def detect(cls, image: Image.Image) -> tuple[int, float] | None:
+    def detect(cls, image: Image.Image) -> OsdReading | None:
         if not cls._tried:
             cls._tried = True
             try:
@@ -146,15 +157,28 @@ class _Osd:
         cls._api.Clear()
         if not result:
             return None
-        return int(result["orient_deg"]) % 360, float(result["orient_conf"])
+        return OsdReading(
+            rotation=int(result["orient_deg"]) % 360,
+            rotation_confidence=float(result["orient_conf"]),
+            script=str(result.get("script_name") or ""),
+            script_confidence=float(result.get("script_conf") or 0.0),
+        )
 
 
-def detect_rotation(image: Image.Image, scorer: Scorer | None = None, use_osd: bool = True) -> tuple[int, str]:
-    """Clockwise rotation (0/90/180/270) of the page as sent, and how it was found."""
-    if use_osd:
-        found = _Osd.detect(image)
-        if found is not None and found[1] >= OSD_MIN_CONFIDENCE:
-            return found[0], "osd"
+def detect_osd(image: Image.Image) -> OsdReading | None:
+    """OSD's reading of the page as sent; None without osd.traineddata or when the page has too little text."""
+    return _Osd.detect(image)
+
+
+def detect_rotation(
+    image: Image.Image, scorer: Scorer | None = None, use_osd: bool = True, osd: OsdReading | None = None
+) -> tuple[int, str]:
+    """Clockwise rotation (0/90/180/270) of the page as sent, and how it was found (`osd`: a reading
+    already made, else OSD is asked here when use_osd)."""
+    if osd is None and use_osd:
+        osd = _Osd.detect(image)
+    if osd is not None and osd.rotation_confidence >= OSD_MIN_CONFIDENCE:
+        return osd.rotation, "osd"
     if scorer is None:
         return 0, "none"
     small = image
@@ -169,10 +193,10 @@ def detect_rotation(image: Image.Image, scorer: Scorer | None = None, use_osd: b
 
 
 def correct(
-    image: Image.Image, scorer: Scorer | None = None, *, use_osd: bool = True
+    image: Image.Image, scorer: Scorer | None = None, *, use_osd: bool = True, osd: OsdReading | None = None
 ) -> tuple[Image.Image, Correction]:
     """The upright, deskewed image and how to map its coordinates back."""
-    rotation, method = detect_rotation(image, scorer, use_osd)
+    rotation, method = detect_rotation(image, scorer, use_osd, osd)
     upright, rotate_matrix = _undo_rotation(image, rotation)
     skew = detect_skew(upright)
     matrix = rotate_matrix
