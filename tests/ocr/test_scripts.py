@@ -15,15 +15,16 @@ from mivaa_ocr.scripts import ScriptLanguages, parse_script_languages
 from tests.ocr.conftest import require_engine
 from tests.ocr.script_pages import SAMPLES, fonts_missing, render, script_cer
 
-# name -> (the script reported, the languages read with, CER bound). Hebrew: 2-4% (Tesseract reads
-# a line-final period as a final mem), so its bound is 5%.
+# name -> (the script reported, the languages read with, CER bound). Measured 0% except Arabic
+# (0-1.8%) and Hebrew (2.1%: Tesseract reads each line-final period as a final mem); OSD calls this
+# Hebrew page "Thai", so Hebrew also covers the fallback that compares readings.
 CASES = {
     "korean": ("Hangul", ("kor",), 0.03),
     "russian": ("Cyrillic", ("rus", "ukr"), 0.03),
     "arabic": ("Arabic", ("ara",), 0.03),
     "chinese-simplified": ("Han", ("chi_sim", "chi_tra"), 0.03),
     "japanese": ("Japanese", ("jpn",), 0.03),
-    "hebrew": ("Hebrew", ("heb",), 0.05),
+    "hebrew": ("Hebrew", ("heb",), 0.03),
 }
 
 

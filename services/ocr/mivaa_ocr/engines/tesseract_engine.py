@@ -61,12 +61,16 @@ _RTL = frozenset({"R", "AL"})
 _LTR_RUN = re.compile(r"[0-9A-Za-z]+(?:[.,:][0-9A-Za-z]+)*")
 
 
+def _is_rtl(text: str) -> bool:
+    return any(unicodedata.bidirectional(ch) in _RTL for ch in text)
+
+
 def logical_word(text: str) -> str:
     """A word as Tesseract's word iterator gives it, in logical order. For right-to-left words
     (Hebrew, Arabic) the iterator returns the characters in visual order (left to right on the page),
     while the page text (GetUTF8Text) is logical: the word is reversed, then any run of
     left-to-right characters in it (a number, Latin letters) is put back the right way round."""
-    if not any(unicodedata.bidirectional(ch) in _RTL for ch in text):
+    if not _is_rtl(text):
         return text
     return _LTR_RUN.sub(lambda run: run.group(0)[::-1], text[::-1])
 
@@ -158,7 +162,9 @@ class TesseractEngine(OcrEngine):
                 if text and bounds:
                     confidence = max(0.0, min(1.0, iterator.Confidence(levels.WORD) / 100.0))
                     words.append(Word(text, Box(*map(float, bounds)), confidence))
-                    spaced.append(iterator.BlanksBeforeWord() > 0)
+                    # Tesseract's blanks are in visual order: a right-to-left word always gets its space.
+                    rtl = _is_rtl(text) or bool(words[:-1] and _is_rtl(words[-2].text))
+                    spaced.append(rtl or iterator.BlanksBeforeWord() > 0)
                 if not iterator.Next(levels.WORD):
                     break
         finish_line()
