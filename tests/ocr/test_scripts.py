@@ -13,6 +13,7 @@ from mivaa_ocr.engines.tesseract_engine import logical_word
 from mivaa_ocr.pool import RecognizeOptions
 from mivaa_ocr.scripts import ScriptLanguages, parse_script_languages
 from tests.ocr.conftest import require_engine
+from tests.ocr.groundtruth import rotate_clockwise, to_png
 from tests.ocr.script_pages import SAMPLES, fonts_missing, render, script_cer
 
 # name -> (the script reported, the languages read with, CER bound). Measured 0% except Arabic
@@ -51,6 +52,19 @@ async def test_a_page_is_read_in_its_own_script(ocr_pool, name):
     assert result.flag_reason == "" and result.confidence >= 0.8
     if name == "korean":
         assert "보고서" in result.text and "매출" in result.text
+
+
+@pytest.mark.parametrize(("name", "degrees"), [("korean", 90), ("arabic", 270), ("hebrew", 180)])
+async def test_a_turned_page_is_turned_back_and_read_in_its_script(ocr_pool, name, degrees):
+    # OSD is unsure of the Korean page's rotation (the page is read four ways in Korean) and finds
+    # nothing on the Arabic page turned by a quarter until asked about it turned back.
+    script, languages, bound = CASES[name]
+    _require(ocr_pool, name, languages)
+    page = render(SAMPLES[name])
+    turned = to_png(rotate_clockwise(Image.open(io.BytesIO(page.png)), degrees))
+    result = await ocr_pool.recognize(name, turned, page.dpi, RecognizeOptions(correct_orientation=True))
+    assert (result.rotation_degrees, result.detected_script) == (degrees, script)
+    assert script_cer(SAMPLES[name], result.text) <= bound, result.text
 
 
 async def test_an_explicit_language_wins_over_the_detected_script(ocr_pool):

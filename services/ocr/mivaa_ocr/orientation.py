@@ -166,8 +166,19 @@ class _Osd:
 
 
 def detect_osd(image: Image.Image) -> OsdReading | None:
-    """OSD's reading of the page as sent; None without osd.traineddata or when the page has too little text."""
-    return _Osd.detect(image)
+    """OSD's reading of the page as sent; None without osd.traineddata or when the page has too little text.
+
+    OSD finds nothing on some pages turned by a quarter (the bench's Arabic page at 90 and 270
+    degrees) yet reads them surely once upright or upside down; so when it is unsure, it is asked
+    again about the page turned a quarter back, and the surer reading is kept."""
+    first = _Osd.detect(image)
+    if first is not None and first.rotation_confidence >= OSD_MIN_CONFIDENCE:
+        return first
+    turned = _Osd.detect(image.transpose(Image.Transpose.ROTATE_90))  # counter-clockwise
+    if turned is None or turned.rotation_confidence <= (first.rotation_confidence if first else 0.0):
+        return first
+    # The turned copy is the page turned clockwise by (rotation - 90): the page's own rotation is 90 more.
+    return OsdReading((turned.rotation + 90) % 360, turned.rotation_confidence, turned.script, turned.script_confidence)
 
 
 def detect_rotation(

@@ -112,7 +112,8 @@ def _read(engine: OcrEngine, image: Image.Image, languages: tuple[str, ...], dpi
     page = engine.recognize(image, languages, dpi)
     if engine.name != "tesseract":
         return page
-    return recover_lost_lines(image, page, lambda band: engine.recognize(band, languages, dpi))
+    read_block = getattr(engine, "recognize_block", engine.recognize)
+    return recover_lost_lines(image, page, lambda band: read_block(band, languages, dpi))
 
 
 def read_page(

@@ -115,10 +115,21 @@ class TesseractEngine(OcrEngine):
             self._apis[key] = api
         return api
 
-    def _recognize(self, image: Image.Image, languages: tuple[str, ...], dpi: int) -> PageOcr:
+    def recognize_block(self, image: Image.Image, languages: tuple[str, ...], dpi: int = 0) -> PageOcr:
+        """A piece of a page (a band of lines cut from it) read as one block, without the page layout
+        analysis that can find nothing on a strip that narrow."""
+        chosen = self.check_languages(languages)
+        if image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        return self._recognize(image, chosen, dpi, single_block=True)
+
+    def _recognize(
+        self, image: Image.Image, languages: tuple[str, ...], dpi: int, *, single_block: bool = False
+    ) -> PageOcr:
         tesserocr = self._tesserocr
         levels = tesserocr.RIL
         api = self._api(languages)
+        api.SetPageSegMode(tesserocr.PSM.SINGLE_BLOCK if single_block else tesserocr.PSM.AUTO)
         api.SetImage(image)
         if dpi > 0:
             api.SetSourceResolution(int(dpi))
