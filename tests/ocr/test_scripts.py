@@ -14,7 +14,7 @@ from mivaa_ocr.pool import RecognizeOptions
 from mivaa_ocr.scripts import ScriptLanguages, parse_script_languages
 from tests.ocr.conftest import require_engine
 from tests.ocr.groundtruth import rotate_clockwise, to_png
-from tests.ocr.script_pages import SAMPLES, fonts_missing, render, script_cer
+from tests.ocr.script_pages import SAMPLES, ScriptSample, fonts_missing, render, script_cer
 
 # name -> (the script reported, the languages read with, CER bound). Measured 0% except Arabic
 # (0-1.8%) and Hebrew (2.1%: Tesseract reads each line-final period as a final mem); OSD calls this
@@ -92,6 +92,27 @@ async def test_a_page_of_noise_is_flagged_low_confidence(ocr_pool):
         assert result.flag_reason == "OCR_LOW_CONFIDENCE", (result.confidence, result.text)
     else:
         assert result.flag_reason == ""  # nothing read: nothing to distrust
+
+
+async def test_a_page_in_a_script_without_language_data_is_flagged(ocr_pool):
+    require_engine("tesseract")
+    thai = ScriptSample(
+        "thai",
+        "Thai",
+        "/usr/share/fonts/truetype/noto/NotoSansThai-Regular.ttf",
+        0,
+        ("รายงานประจำไตรมาสแสดงว่ายอดขายเพิ่มขึ้นในทุกภูมิภาค", "ค่าใช้จ่ายคงที่และคลังสินค้าแห่งใหม่เปิดในเดือนมีนาคม"),
+    )
+    if fonts_missing(thai):
+        pytest.skip(fonts_missing(thai))
+    installed = next(info.languages for info in ocr_pool.engines() if info.name == "tesseract")
+    if "tha" in installed or "Thai" in installed:
+        pytest.skip("Thai language data is installed here: the page would be read")
+    page = render(thai)
+    result = await ocr_pool.recognize("th", page.png, page.dpi, RecognizeOptions(correct_orientation=True))
+    assert result.detected_script == "Thai"
+    assert result.languages == ("eng",)  # nothing for Thai: the default
+    assert result.text and result.flag_reason == "OCR_LOW_CONFIDENCE", (result.confidence, result.text)
 
 
 def test_scripts_map_to_installed_languages_or_the_script_model():

@@ -33,6 +33,9 @@ LOW_CONFIDENCE = "OCR_LOW_CONFIDENCE"
 # Probe readings are made on a copy at most this many pixels on its long side (CJK glyphs stay
 # ~15 px high at 200 DPI, enough for Tesseract to tell the scripts apart).
 PROBE_MAX_SIDE = 1400
+# Other scripts are tried only on a page with at least this many words: on a few specks of noise
+# the probes cost seconds (24 s on a heavily blurred and noisy page) and find nothing.
+MIN_WORDS_TO_TRY_SCRIPTS = 5
 # A probe must beat the first choice's probe by this much mean confidence to replace it.
 PROBE_MARGIN = 0.05
 # Scripts read without telling Tesseract the page's resolution: with it, its layout analysis split
@@ -140,7 +143,7 @@ def read_page(
         not requested
         and chooser is not None
         and engine.name == "tesseract"
-        and page.word_count
+        and page.word_count >= MIN_WORDS_TO_TRY_SCRIPTS
         and page.confidence < min_confidence
     ):
         better = _better_script(engine, upright, choice, chooser)
