@@ -1,6 +1,13 @@
 """OCR quality and throughput per engine on generated pages (ground truth by construction).
 
     .venv/bin/python bench/ocr_quality.py [--engines tesseract,easyocr] [--processes 0] [--pages 8]
+    .venv/bin/python bench/ocr_quality.py --scripts-only      # only the per-script table
+
+Scripts: one clean 200-DPI page of known text in each major script (Latin, Hangul, Cyrillic, Greek,
+Arabic, Hebrew, Devanagari, simplified and traditional Chinese, Japanese; tests/ocr/script_pages.py),
+read by Tesseract without a language, so each page goes through script detection. Prints CER per
+script with the script detected on the page, how, and the language data used; target CER <= 3%.
+
 
 Renders three paragraphs of English with PyMuPDF at 200 DPI, degrades them
 (rotation 90/180/270, 3 degree skew, blur, noise, JPEG quality 30, 100 DPI)
@@ -29,6 +36,9 @@ except ImportError:
 from mivaa_ocr.engines.factory import installed_engines  # noqa: E402
 from mivaa_ocr.pool import OcrPool, RecognizeOptions  # noqa: E402
 from tests.ocr.groundtruth import cer, clean_page, degraded_pages, word_accuracy  # noqa: E402
+from tests.ocr.script_pages import SAMPLES, fonts_missing, render, script_cer  # noqa: E402
+
+SCRIPT_TARGET_CER = 0.03
 
 
 async def quality(pool: OcrPool, engine: str, pages) -> dict[str, tuple[float, float, int, float, float]]:
@@ -46,6 +56,33 @@ async def quality(pool: OcrPool, engine: str, pages) -> dict[str, tuple[float, f
     }
 
 
+async def scripts(pool: OcrPool) -> None:
+    """CER per script on clean pages read without a language (script detection chooses)."""
+    print(f"\n{'page':<20} {'truth':<11} {'detected':<11} {'how':<8} {'languages':<16} {'CER':>7} {'conf':>5} {'s':>5}")
+    failures = []
+    for name, sample in SAMPLES.items():
+        missing = fonts_missing(sample)
+        if missing:
+            print(f"{name:<20} skipped: {missing}")
+            continue
+        page = render(sample)
+        r = await pool.recognize(
+            name, page.png, page.dpi, RecognizeOptions(engine="tesseract", correct_orientation=True)
+        )
+        error = script_cer(sample, r.text)
+        if error > SCRIPT_TARGET_CER or r.detected_script != sample.script:
+            failures.append(name)
+        print(
+            f"{name:<20} {sample.script:<11} {r.detected_script or '-':<11} {r.script_method or '-':<8} "
+            f"{'+'.join(r.languages):<16} {error * 100:>6.2f}% {r.confidence:>5.2f} {r.seconds:>5.1f}"
+            + (f"  flagged {r.flag_reason}" if r.flag_reason else "")
+        )
+    print(
+        f"target CER <= {SCRIPT_TARGET_CER:.0%} and the right script: "
+        + (f"missed on {', '.join(failures)}" if failures else "met on every page")
+    )
+
+
 async def throughput(pool: OcrPool, engine: str, page, count: int, correct_orientation: bool) -> float:
     options = RecognizeOptions(engine=engine, correct_orientation=correct_orientation)
     started = time.perf_counter()
@@ -58,8 +95,9 @@ async def main() -> None:
     parser.add_argument("--engines", default=",".join(installed_engines()))
     parser.add_argument("--processes", type=int, default=0)
     parser.add_argument("--pages", type=int, default=8, help="pages per throughput run (EasyOCR: half)")
+    parser.add_argument("--scripts-only", action="store_true", help="only the per-script table (Tesseract)")
     args = parser.parse_args()
-    engines = [e for e in args.engines.split(",") if e]
+    engines = ["tesseract"] if args.scripts_only else [e for e in args.engines.split(",") if e]
 
     pool = OcrPool(engines, processes=args.processes)
     started = time.perf_counter()
@@ -70,6 +108,10 @@ async def main() -> None:
     )
     pages = [clean_page(), *degraded_pages()]
     try:
+        if "tesseract" in engines:
+            await scripts(pool)
+        if args.scripts_only:
+            return
         table = {engine: await quality(pool, engine, pages) for engine in engines}
         header = f"{'page':<14}" + "".join(
             f"| {e + ' CER':>15} {'word acc':>9} {'rot':>4} {'skew':>5} " for e in engines

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the OCR engines: Tesseract language data from the system packages,
+# Installs the OCR engines: Tesseract language data from the system packages (tools/install_tessdata.sh),
 # then torch (CPU, alone and first), then requirements/ocr.txt into the venv $1.
 # Idempotent: skips what is already there.
 #
@@ -12,22 +12,9 @@ PIP="$VENV/bin/pip"
 PY="$VENV/bin/python"
 TORCH_VERSION="2.13.0"
 
-# Tesseract language data (the tesserocr wheel bundles the library itself).
-tessdata_has() { ls /usr/share/tesseract-ocr/*/tessdata/"$1".traineddata >/dev/null 2>&1; }
-if ! command -v tesseract >/dev/null 2>&1 || ! tessdata_has eng || ! tessdata_has osd; then
-    if command -v apt-get >/dev/null 2>&1; then
-        SUDO=""
-        if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-        $SUDO apt-get update -qq
-        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-            tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
-        # a second language for the multi-language tests; not fatal where the package is missing
-        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr-deu || \
-            echo "install_ocr: tesseract-ocr-deu not available, German OCR tests will be skipped"
-    else
-        echo "install_ocr: no apt-get here; install Tesseract and its eng/osd language data yourself" >&2
-    fi
-fi
+# Tesseract and its language data for the major scripts, with the fonts the OCR tests render with
+# (the tesserocr wheel bundles the library itself). MIVAA_OCR_EXTRA_LANGS adds languages.
+bash "$ROOT/tools/install_tessdata.sh"
 
 # torch first and alone, pinned: anything else lets pip pull GBs of CUDA wheels.
 if ! "$PY" -c "import torch, sys; sys.exit(0 if torch.__version__.split('+')[0] == '$TORCH_VERSION' else 1)" 2>/dev/null; then

@@ -54,3 +54,29 @@ async def test_corpus_flat_scan_is_searchable(client, ocr_mesh, corpus_dir):
     result = await client.search_chunks("Lorem ipsum dolor sit amet", top_k=1, documents=[response.document.name])
     assert result.hits and "lorem ipsum" in result.hits[0].text.lower()
     assert result.hits[0].text_source == search_pb.TEXT_SOURCE_OCR
+
+
+async def test_an_image_only_korean_page_is_read_in_hangul_and_found_by_a_korean_word(client, ocr_mesh):
+    from mivaa_ocr.engines.tesseract_engine import find_tessdata, installed_languages
+    from tests.ocr.script_pages import SAMPLES, fonts_missing, render
+
+    sample = SAMPLES["korean"]
+    if fonts_missing(sample) or "kor" not in installed_languages(find_tessdata()):
+        pytest.skip("Korean font or tesseract-ocr-kor missing: run tools/install_tessdata.sh")
+    scan = render(sample)
+    document = pymupdf.open()
+    page = document.new_page(width=595, height=842)
+    page.insert_image(page.rect, stream=scan.png)
+    data = document.tobytes(deflate=True)
+    document.close()
+
+    response = await client.upload_bytes(data, "korean-report.pdf")
+    final = await client.wait_for_job(response.job.name, timeout=600)
+    assert final.state == job_pb2.JOB_STATE_SUCCEEDED, final
+    assert final.ocr_pages_total == 1
+    result = await client.search_chunks(
+        "매출은", top_k=3, documents=[response.document.name], mode=search_pb.SEARCH_MODE_KEYWORD
+    )
+    assert result.hits, "the Korean word was not found"
+    assert "작년보다 크게 증가하였습니다" in result.hits[0].text
+    assert result.hits[0].text_source == search_pb.TEXT_SOURCE_OCR

@@ -167,6 +167,9 @@ class RecognizedPage:
     # Set (UPPER_SNAKE_CASE, e.g. OCR_PAGE_TIMEOUT) when this page alone failed; text is then empty.
     error_reason: str = ""
     error_message: str = ""
+    # Set (OCR_LOW_CONFIDENCE) when the text came back but should not be trusted; the script OCR detected.
+    flag_reason: str = ""
+    detected_script: str = ""
 
 
 class PageRecognizer(Protocol):

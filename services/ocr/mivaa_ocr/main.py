@@ -6,6 +6,7 @@ import logging
 
 from mivaa.ocr.v1 import ocr_service_pb2_grpc
 from mivaa_ocr.pool import OcrPool
+from mivaa_ocr.scripts import parse_script_languages
 from mivaa_ocr.servicer import OcrServicer
 from mivaa_ocr.settings import PREFIX, OcrSettings
 from mivaa_platform.config import ConfigError, ServerSettings, load_config
@@ -38,9 +39,13 @@ def build_pool(settings: OcrSettings) -> OcrPool:
             worker_memory_bytes=settings.worker_memory_mb << 20,
             max_pixels=int(settings.max_megapixels * 1_000_000),
             page_timeout=settings.page_timeout_seconds,
+            min_confidence=settings.min_confidence,
+            script_languages=parse_script_languages(settings.script_languages),
         )
     except MivaaError as error:
         raise ConfigError(f"ocr configuration is invalid:\n  {error.message}") from None
+    except ValueError as error:
+        raise ConfigError(f"ocr configuration is invalid:\n  {error}") from None
 
 
 async def amain() -> None:

@@ -118,14 +118,25 @@ def detect_skew(image: Image.Image, max_degrees: float = MAX_SKEW_DEGREES) -> fl
     return float(round(best, 2))
 
 
+@dataclass(frozen=True)
+class OsdReading:
+    """What Tesseract's OSD says of a page: its clockwise rotation and its script, each with OSD's
+    own score (unbounded; under about 2 it is unsure)."""
+
+    rotation: int
+    rotation_confidence: float
+    script: str
+    script_confidence: float
+
+
 class _Osd:
-    """Tesseract orientation detection, created once per process; None when unavailable."""
+    """Tesseract orientation and script detection, created once per process; None when unavailable."""
 
     _api = None
     _tried = False
 
     @classmethod
-    def detect(cls, image: Image.Image) -> tuple[int, float] | None:
+    def detect(cls, image: Image.Image) -> OsdReading | None:
         if not cls._tried:
             cls._tried = True
             try:
@@ -146,15 +157,39 @@ class _Osd:
         cls._api.Clear()
         if not result:
             return None
-        return int(result["orient_deg"]) % 360, float(result["orient_conf"])
+        return OsdReading(
+            rotation=int(result["orient_deg"]) % 360,
+            rotation_confidence=float(result["orient_conf"]),
+            script=str(result.get("script_name") or ""),
+            script_confidence=float(result.get("script_conf") or 0.0),
+        )
 
 
-def detect_rotation(image: Image.Image, scorer: Scorer | None = None, use_osd: bool = True) -> tuple[int, str]:
-    """Clockwise rotation (0/90/180/270) of the page as sent, and how it was found."""
-    if use_osd:
-        found = _Osd.detect(image)
-        if found is not None and found[1] >= OSD_MIN_CONFIDENCE:
-            return found[0], "osd"
+def detect_osd(image: Image.Image) -> OsdReading | None:
+    """OSD's reading of the page as sent; None without osd.traineddata or when the page has too little text.
+
+    OSD finds nothing on some pages turned by a quarter (the bench's Arabic page at 90 and 270
+    degrees) yet reads them surely once upright or upside down; so when it is unsure, it is asked
+    again about the page turned a quarter back, and the surer reading is kept."""
+    first = _Osd.detect(image)
+    if first is not None and first.rotation_confidence >= OSD_MIN_CONFIDENCE:
+        return first
+    turned = _Osd.detect(image.transpose(Image.Transpose.ROTATE_90))  # counter-clockwise
+    if turned is None or turned.rotation_confidence <= (first.rotation_confidence if first else 0.0):
+        return first
+    # The turned copy is the page turned clockwise by (rotation - 90): the page's own rotation is 90 more.
+    return OsdReading((turned.rotation + 90) % 360, turned.rotation_confidence, turned.script, turned.script_confidence)
+
+
+def detect_rotation(
+    image: Image.Image, scorer: Scorer | None = None, use_osd: bool = True, osd: OsdReading | None = None
+) -> tuple[int, str]:
+    """Clockwise rotation (0/90/180/270) of the page as sent, and how it was found (`osd`: a reading
+    already made, else OSD is asked here when use_osd)."""
+    if osd is None and use_osd:
+        osd = _Osd.detect(image)
+    if osd is not None and osd.rotation_confidence >= OSD_MIN_CONFIDENCE:
+        return osd.rotation, "osd"
     if scorer is None:
         return 0, "none"
     small = image
@@ -169,10 +204,10 @@ def detect_rotation(image: Image.Image, scorer: Scorer | None = None, use_osd: b
 
 
 def correct(
-    image: Image.Image, scorer: Scorer | None = None, *, use_osd: bool = True
+    image: Image.Image, scorer: Scorer | None = None, *, use_osd: bool = True, osd: OsdReading | None = None
 ) -> tuple[Image.Image, Correction]:
     """The upright, deskewed image and how to map its coordinates back."""
-    rotation, method = detect_rotation(image, scorer, use_osd)
+    rotation, method = detect_rotation(image, scorer, use_osd, osd)
     upright, rotate_matrix = _undo_rotation(image, rotation)
     skew = detect_skew(upright)
     matrix = rotate_matrix

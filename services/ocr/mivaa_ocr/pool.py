@@ -43,7 +43,15 @@ from mivaa_ocr.errors import (
     worker_crashed,
 )
 from mivaa_ocr.imaging import DEFAULT_MAX_PIXELS
-from mivaa_ocr.recognition import PageResult, PageTask, WorkerConfig, describe, init_worker, recognize_page
+from mivaa_ocr.recognition import (
+    DEFAULT_MIN_CONFIDENCE,
+    PageResult,
+    PageTask,
+    WorkerConfig,
+    describe,
+    init_worker,
+    recognize_page,
+)
 from mivaa_platform.errors import MivaaError
 from mivaa_pool import (
     ItemTimeout,
@@ -133,6 +141,8 @@ class OcrPool:
         max_pixels: int = DEFAULT_MAX_PIXELS,
         mp_context: str = "spawn",
         page_timeout: float = DEFAULT_PAGE_TIMEOUT,
+        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        script_languages: dict[str, tuple[str, ...]] | None = None,
     ):
         if page_timeout <= 0:
             raise ValueError("page_timeout must be positive")
@@ -150,7 +160,15 @@ class OcrPool:
         if self._requested_default != "auto" and self._requested_default not in self.engine_names:
             raise engine_not_available(self._requested_default, list(self.engine_names))
         self.preloaded = resolve_preload(preload, self.engine_names, self._requested_default)
-        config = WorkerConfig(self.engine_names, dict(engine_options or {}), max_pixels, threads, self.preloaded)
+        config = WorkerConfig(
+            self.engine_names,
+            dict(engine_options or {}),
+            max_pixels,
+            threads,
+            self.preloaded,
+            min_confidence=min_confidence,
+            script_languages=dict(script_languages or {}),
+        )
         self._config = config
         self._mp_context = mp_context
         self._pool = SupervisedPool(
@@ -246,8 +264,10 @@ class OcrPool:
         return name, languages
 
     async def recognize(self, page_id: str, data: bytes, dpi: int, options: RecognizeOptions) -> PageResult:
-        engine, languages = self.check(options)
-        task = PageTask(page_id, data, dpi, engine, languages, options.correct_orientation)
+        engine, _ = self.check(options)
+        # Only the languages asked for: without any, the worker reads the page in its detected script.
+        requested = tuple(dict.fromkeys(options.languages))
+        task = PageTask(page_id, data, dpi, engine, requested, options.correct_orientation)
         async with self._slots:
             try:
                 return await self._pool.call(self.recognize_function, task, timeout=self.page_timeout)

@@ -14,11 +14,12 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from mivaa_ocr.engines.base_engine import EngineInfo, Line, OcrEngine, PageOcr
+from mivaa_ocr.engines.base_engine import EngineInfo, Line, OcrEngine
 from mivaa_ocr.engines.factory import create_engine
 from mivaa_ocr.errors import engine_not_available, ocr_failed
 from mivaa_ocr.imaging import DEFAULT_MAX_PIXELS, decode
-from mivaa_ocr.orientation import Correction, confidence_score, correct
+from mivaa_ocr.reading import read_page
+from mivaa_ocr.scripts import ScriptLanguages
 from mivaa_platform.errors import MivaaError
 
 log = logging.getLogger("mivaa.ocr.recognition")
@@ -36,6 +37,17 @@ class PageResult:
     seconds: float
     width: int
     height: int
+    # The page's script (OSD's name, "" when not detected), OSD's score for it (0 when readings were
+    # compared instead) and how it was found ("osd", "reading" or "").
+    detected_script: str = ""
+    script_confidence: float = 0.0
+    script_method: str = ""
+    languages: tuple[str, ...] = ()  # the language data the page was read with
+    flag_reason: str = ""  # "" or OCR_LOW_CONFIDENCE
+
+
+# Mean word confidence under which a page is flagged OCR_LOW_CONFIDENCE (and other scripts are tried).
+DEFAULT_MIN_CONFIDENCE = 0.6
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,9 @@ class WorkerConfig:
     threads: int = 1  # native threads per worker (torch, OpenMP)
     # Loaded when the worker starts; the other engines on first use. None: every engine.
     preload: tuple[str, ...] | None = None
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    # OCR_SCRIPT_LANGUAGES: script -> Tesseract languages, over scripts.DEFAULT_SCRIPT_LANGUAGES.
+    script_languages: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -117,43 +132,35 @@ def _engine(name: str) -> OcrEngine:
     return _load(name, _config)
 
 
-def _score_with(engine: OcrEngine, languages: tuple[str, ...]):
-    """The orientation fallback's scorer: the fastest loaded engine (Tesseract when present) reads the page."""
-    fast = _engines.get("tesseract")
-    if fast is not None and fast is not engine:
-        engine, languages = fast, fast.default_languages
-
-    def score(image) -> float:
-        page = engine.recognize(image, languages)
-        return confidence_score(
-            [
-                (w.text, w.confidence, w.box.x1 - w.box.x0, w.box.y1 - w.box.y0)
-                for line in page.lines
-                for w in line.words
-            ]
-        )
-
-    return score
+def _chooser(engine: OcrEngine) -> ScriptLanguages:
+    overrides = _config.script_languages if _config else {}
+    return ScriptLanguages(engine.available_languages(), engine.default_languages, overrides)
 
 
 def recognize_page(task: PageTask) -> PageResult:
     started = time.perf_counter()
     _check_init()
     engine = _engine(task.engine)
-    languages = engine.check_languages(task.languages)
+    if task.languages:
+        engine.check_languages(task.languages)
     decoded = decode(task.data, dpi=task.dpi, max_pixels=_config.max_pixels if _config else DEFAULT_MAX_PIXELS)
     image = decoded.image
     try:
-        if task.correct_orientation:
-            upright, correction = correct(image, _score_with(engine, languages))
-        else:
-            upright, correction = image, Correction()
-        page: PageOcr = engine.recognize(upright, languages, decoded.dpi)
+        reading = read_page(
+            engine,
+            image,
+            decoded.dpi,
+            requested=task.languages,
+            correct_orientation=task.correct_orientation,
+            chooser=_chooser(engine),
+            min_confidence=_config.min_confidence if _config else DEFAULT_MIN_CONFIDENCE,
+        )
     except MivaaError:
         raise
     except Exception:
         log.exception("OCR failed", extra={"fields": {"engine": task.engine, "page_id": task.page_id}})
         raise ocr_failed(task.engine) from None
+    page, correction = reading.page, reading.correction
     if not correction.is_identity:
         page = page.mapped(correction.to_original, image.width, image.height)
     return PageResult(
@@ -167,4 +174,9 @@ def recognize_page(task: PageTask) -> PageResult:
         seconds=time.perf_counter() - started,
         width=image.width,
         height=image.height,
+        detected_script=reading.choice.script,
+        script_confidence=reading.choice.confidence,
+        script_method=reading.choice.method,
+        languages=reading.choice.languages,
+        flag_reason=reading.flag_reason,
     )

@@ -48,6 +48,11 @@ def _to_proto(result: PageResult) -> pb.PageResult:
         seconds=result.seconds,
         width=result.width,
         height=result.height,
+        detected_script=result.detected_script,
+        script_confidence=result.script_confidence,
+        script_detection_method=result.script_method,
+        languages=list(result.languages),
+        flag_reason=result.flag_reason,
     )
 
 

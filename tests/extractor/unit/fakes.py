@@ -277,10 +277,15 @@ class FakePages:
 
 class FakeRecognizer:
     def __init__(
-        self, text: str = "Words read from the scan.", confidence: float = 0.75, failing: dict[int, str] | None = None
+        self,
+        text: str = "Words read from the scan.",
+        confidence: float = 0.75,
+        failing: dict[int, str] | None = None,
+        flagged: dict[int, str] | None = None,
     ) -> None:
         self.text, self.confidence = text, confidence
         self.failing = failing or {}  # page number -> the reason the OCR service reports for it alone
+        self.flagged = flagged or {}  # page number -> the flag_reason its result carries
         self.calls: list[tuple[list[int], int]] = []
 
     async def recognize(self, pages: Sequence[tuple[int, bytes]], dpi: int) -> dict[int, RecognizedPage]:
@@ -288,7 +293,9 @@ class FakeRecognizer:
         return {
             number: RecognizedPage(number, "", 0.0, self.failing[number], "It failed.")
             if number in self.failing
-            else RecognizedPage(number, self.text, self.confidence)
+            else RecognizedPage(
+                number, self.text, self.confidence, flag_reason=self.flagged.get(number, ""), detected_script="Latin"
+            )
             for number, _ in pages
         }
 

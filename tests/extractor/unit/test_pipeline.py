@@ -146,6 +146,19 @@ async def test_a_page_the_ocr_service_failed_alone_is_its_page_error_and_the_oth
     assert "Words read from the scan." in writer.pages[1][0].text
 
 
+async def test_a_page_ocr_read_with_low_confidence_is_not_indexed_and_the_job_says_so():
+    recognizer = FakeRecognizer(text="Hlq ~ |i =", confidence=0.31, flagged={3: "OCR_LOW_CONFIDENCE"})
+    processing = Processing([TEXT, "", ""], recognizer=recognizer)
+    job = await processing.pipeline.run(await processing.queued_task(), no_heartbeat)
+    assert job.state == job_pb2.JOB_STATE_PARTIALLY_SUCCEEDED
+    assert [(error.page, error.reason) for error in job.page_errors] == [(3, "OCR_LOW_CONFIDENCE")]
+    assert "low confidence (0.31, script Latin)" in job.page_errors[0].message
+    [writer] = processing.index.writers
+    assert "Hlq" in writer.pages[1][0].text  # page 2 was not flagged
+    assert all("Hlq" not in chunk.chunk.text or chunk.chunk.page_start <= 2 for chunk in writer.chunks)
+    assert "Hlq" not in writer.pages[2][0].text
+
+
 async def test_without_ocr_a_scanned_page_is_a_page_error_and_the_job_partly_succeeds():
     processing = Processing([TEXT, ""])
     task = await processing.queued_task()

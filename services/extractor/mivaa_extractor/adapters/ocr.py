@@ -36,7 +36,13 @@ class OcrClient:
                     continue
                 result = response.result
                 number = int(result.page_id)
-                results[number] = RecognizedPage(number=number, text=result.text, confidence=result.confidence)
+                results[number] = RecognizedPage(
+                    number=number,
+                    text=result.text,
+                    confidence=result.confidence,
+                    flag_reason=result.flag_reason,
+                    detected_script=result.detected_script,
+                )
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(exc, "ocr") from exc
         return results

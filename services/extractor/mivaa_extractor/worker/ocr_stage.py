@@ -70,6 +70,17 @@ class OcrStage:
                 progress.page_failed(page.number, "OCR_FAILED", f"Page {page.number} could not be recognized.")
             elif result.error_reason:
                 progress.page_failed(page.number, result.error_reason, f"Page {page.number}: {result.error_message}")
+            elif result.flag_reason:
+                # Text OCR itself does not trust (noise, handwriting, a script without installed
+                # language data) is not indexed: it would answer searches with gibberish. The page is
+                # a page error, so the job is PARTIALLY_SUCCEEDED and says which page and why.
+                script = f", script {result.detected_script}" if result.detected_script else ""
+                progress.page_failed(
+                    page.number,
+                    result.flag_reason,
+                    f"Page {page.number}: OCR read it with low confidence ({result.confidence:.2f}{script});"
+                    " its text was not indexed.",
+                )
             else:
                 progress.ocr_confidence[page.number] = result.confidence
                 replaced[page.number] = with_recognized_text(page, result.text)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import glob
 import os
 import pathlib
+import re
+import unicodedata
 from typing import Any
 
 from PIL import Image
@@ -54,11 +56,30 @@ def installed_languages(tessdata: pathlib.Path | None) -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in tessdata.glob("*.traineddata") if p.stem not in NOT_LANGUAGES))
 
 
+_RTL = frozenset({"R", "AL"})
+# Digits and Latin letters, with the separators inside numbers ("3.5", "1,000", "12:30").
+_LTR_RUN = re.compile(r"[0-9A-Za-z]+(?:[.,:][0-9A-Za-z]+)*")
+
+
+def _is_rtl(text: str) -> bool:
+    return any(unicodedata.bidirectional(ch) in _RTL for ch in text)
+
+
+def logical_word(text: str) -> str:
+    """A word as Tesseract's word iterator gives it, in logical order. For right-to-left words
+    (Hebrew, Arabic) the iterator returns the characters in visual order (left to right on the page),
+    while the page text (GetUTF8Text) is logical: the word is reversed, then any run of
+    left-to-right characters in it (a number, Latin letters) is put back the right way round."""
+    if not _is_rtl(text):
+        return text
+    return _LTR_RUN.sub(lambda run: run.group(0)[::-1], text[::-1])
+
+
 class TesseractEngine(OcrEngine):
     name = "tesseract"
     device = "cpu"
 
-    def __init__(self, languages: tuple[str, ...] = ("eng",), tessdata_dir: str | None = None, max_apis: int = 4):
+    def __init__(self, languages: tuple[str, ...] = ("eng",), tessdata_dir: str | None = None, max_apis: int = 8):
         import tesserocr  # deferred: only worker processes load the native library
 
         self._tesserocr = tesserocr
@@ -94,10 +115,21 @@ class TesseractEngine(OcrEngine):
             self._apis[key] = api
         return api
 
-    def _recognize(self, image: Image.Image, languages: tuple[str, ...], dpi: int) -> PageOcr:
+    def recognize_block(self, image: Image.Image, languages: tuple[str, ...], dpi: int = 0) -> PageOcr:
+        """A piece of a page (a band of lines cut from it) read as one block, without the page layout
+        analysis that can find nothing on a strip that narrow."""
+        chosen = self.check_languages(languages)
+        if image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        return self._recognize(image, chosen, dpi, single_block=True)
+
+    def _recognize(
+        self, image: Image.Image, languages: tuple[str, ...], dpi: int, *, single_block: bool = False
+    ) -> PageOcr:
         tesserocr = self._tesserocr
         levels = tesserocr.RIL
         api = self._api(languages)
+        api.SetPageSegMode(tesserocr.PSM.SINGLE_BLOCK if single_block else tesserocr.PSM.AUTO)
         api.SetImage(image)
         if dpi > 0:
             api.SetSourceResolution(int(dpi))
@@ -108,11 +140,17 @@ class TesseractEngine(OcrEngine):
         block = -1
         iterator = api.GetIterator()
 
+        # Whether a space precedes each word: Tesseract's CJK "words" are single characters with none.
+        spaced: list[bool] = []
+
         def finish_line() -> None:
             if words:
                 lines.append(
                     Line(
-                        text=" ".join(w.text for w in words),
+                        text="".join(
+                            (" " if space and i else "") + w.text
+                            for i, (w, space) in enumerate(zip(words, spaced, strict=True))
+                        ),
                         box=line_box or Box.around([w.box for w in words]),
                         confidence=sum(w.confidence for w in words) / len(words),
                         words=tuple(words),
@@ -120,6 +158,7 @@ class TesseractEngine(OcrEngine):
                     )
                 )
             words.clear()
+            spaced.clear()
 
         if iterator is not None and not iterator.Empty(levels.WORD):
             while True:
@@ -129,11 +168,14 @@ class TesseractEngine(OcrEngine):
                         block += 1
                     bounds = iterator.BoundingBox(levels.TEXTLINE)
                     line_box = Box(*map(float, bounds)) if bounds else None
-                text = (iterator.GetUTF8Text(levels.WORD) or "").strip()
+                text = logical_word((iterator.GetUTF8Text(levels.WORD) or "").strip())
                 bounds = iterator.BoundingBox(levels.WORD)
                 if text and bounds:
                     confidence = max(0.0, min(1.0, iterator.Confidence(levels.WORD) / 100.0))
                     words.append(Word(text, Box(*map(float, bounds)), confidence))
+                    # Tesseract's blanks are in visual order: a right-to-left word always gets its space.
+                    rtl = _is_rtl(text) or bool(words[:-1] and _is_rtl(words[-2].text))
+                    spaced.append(rtl or iterator.BlanksBeforeWord() > 0)
                 if not iterator.Next(levels.WORD):
                     break
         finish_line()

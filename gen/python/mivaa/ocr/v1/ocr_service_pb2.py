@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1emivaa/ocr/v1/ocr_service.proto\x12\x0cmivaa.ocr.v1\"L\n\nOcrOptions\x12\x0e\n\x06\x65ngine\x18\x01 \x01(\t\x12\x11\n\tlanguages\x18\x02 \x03(\t\x12\x1b\n\x13\x63orrect_orientation\x18\x03 \x01(\x08\"8\n\tPageImage\x12\x0f\n\x07page_id\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\x0c\x12\x0b\n\x03\x64pi\x18\x03 \x01(\x05\"=\n\x0b\x42oundingBox\x12\n\n\x02x0\x18\x01 \x01(\x02\x12\n\n\x02y0\x18\x02 \x01(\x02\x12\n\n\x02x1\x18\x03 \x01(\x02\x12\n\n\x02y1\x18\x04 \x01(\x02\"P\n\x04Word\x12\x0c\n\x04text\x18\x01 \x01(\t\x12&\n\x03\x62ox\x18\x02 \x01(\x0b\x32\x19.mivaa.ocr.v1.BoundingBox\x12\x12\n\nconfidence\x18\x03 \x01(\x02\"s\n\x04Line\x12\x0c\n\x04text\x18\x01 \x01(\t\x12&\n\x03\x62ox\x18\x02 \x01(\x0b\x32\x19.mivaa.ocr.v1.BoundingBox\x12\x12\n\nconfidence\x18\x03 \x01(\x02\x12!\n\x05words\x18\x04 \x03(\x0b\x32\x12.mivaa.ocr.v1.Word\"\xd2\x01\n\nPageResult\x12\x0f\n\x07page_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12!\n\x05lines\x18\x03 \x03(\x0b\x32\x12.mivaa.ocr.v1.Line\x12\x12\n\nconfidence\x18\x04 \x01(\x02\x12\x18\n\x10rotation_degrees\x18\x05 \x01(\x05\x12\x14\n\x0cskew_degrees\x18\x06 \x01(\x02\x12\x0e\n\x06\x65ngine\x18\x07 \x01(\t\x12\x0f\n\x07seconds\x18\x08 \x01(\x01\x12\r\n\x05width\x18\t \x01(\x05\x12\x0e\n\x06height\x18\n \x01(\x05\"h\n\x14RecognizeTextRequest\x12%\n\x04page\x18\x01 \x01(\x0b\x32\x17.mivaa.ocr.v1.PageImage\x12)\n\x07options\x18\x02 \x01(\x0b\x32\x18.mivaa.ocr.v1.OcrOptions\"A\n\x15RecognizeTextResponse\x12(\n\x06result\x18\x01 \x01(\x0b\x32\x18.mivaa.ocr.v1.PageResult\"n\n\x1aStreamRecognizeTextRequest\x12)\n\x07options\x18\x01 \x01(\x0b\x32\x18.mivaa.ocr.v1.OcrOptions\x12%\n\x04page\x18\x02 \x01(\x0b\x32\x17.mivaa.ocr.v1.PageImage\"o\n\x1bStreamRecognizeTextResponse\x12(\n\x06result\x18\x01 \x01(\x0b\x32\x18.mivaa.ocr.v1.PageResult\x12&\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x17.mivaa.ocr.v1.PageError\"\xa7\x01\n\tPageError\x12\x0f\n\x07page_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x37\n\x08metadata\x18\x04 \x03(\x0b\x32%.mivaa.ocr.v1.PageError.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x14\n\x12ListEnginesRequest\"M\n\x06\x45ngine\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tlanguages\x18\x02 \x03(\t\x12\x0e\n\x06\x64\x65vice\x18\x03 \x01(\t\x12\x12\n\nis_default\x18\x04 \x01(\x08\"<\n\x13ListEnginesResponse\x12%\n\x07\x65ngines\x18\x01 \x03(\x0b\x32\x14.mivaa.ocr.v1.Engine2\xaa\x02\n\nOcrService\x12X\n\rRecognizeText\x12\".mivaa.ocr.v1.RecognizeTextRequest\x1a#.mivaa.ocr.v1.RecognizeTextResponse\x12n\n\x13StreamRecognizeText\x12(.mivaa.ocr.v1.StreamRecognizeTextRequest\x1a).mivaa.ocr.v1.StreamRecognizeTextResponse(\x01\x30\x01\x12R\n\x0bListEngines\x12 .mivaa.ocr.v1.ListEnginesRequest\x1a!.mivaa.ocr.v1.ListEnginesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1emivaa/ocr/v1/ocr_service.proto\x12\x0cmivaa.ocr.v1\"L\n\nOcrOptions\x12\x0e\n\x06\x65ngine\x18\x01 \x01(\t\x12\x11\n\tlanguages\x18\x02 \x03(\t\x12\x1b\n\x13\x63orrect_orientation\x18\x03 \x01(\x08\"8\n\tPageImage\x12\x0f\n\x07page_id\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\x0c\x12\x0b\n\x03\x64pi\x18\x03 \x01(\x05\"=\n\x0b\x42oundingBox\x12\n\n\x02x0\x18\x01 \x01(\x02\x12\n\n\x02y0\x18\x02 \x01(\x02\x12\n\n\x02x1\x18\x03 \x01(\x02\x12\n\n\x02y1\x18\x04 \x01(\x02\"P\n\x04Word\x12\x0c\n\x04text\x18\x01 \x01(\t\x12&\n\x03\x62ox\x18\x02 \x01(\x0b\x32\x19.mivaa.ocr.v1.BoundingBox\x12\x12\n\nconfidence\x18\x03 \x01(\x02\"s\n\x04Line\x12\x0c\n\x04text\x18\x01 \x01(\t\x12&\n\x03\x62ox\x18\x02 \x01(\x0b\x32\x19.mivaa.ocr.v1.BoundingBox\x12\x12\n\nconfidence\x18\x03 \x01(\x02\x12!\n\x05words\x18\x04 \x03(\x0b\x32\x12.mivaa.ocr.v1.Word\"\xcf\x02\n\nPageResult\x12\x0f\n\x07page_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12!\n\x05lines\x18\x03 \x03(\x0b\x32\x12.mivaa.ocr.v1.Line\x12\x12\n\nconfidence\x18\x04 \x01(\x02\x12\x18\n\x10rotation_degrees\x18\x05 \x01(\x05\x12\x14\n\x0cskew_degrees\x18\x06 \x01(\x02\x12\x0e\n\x06\x65ngine\x18\x07 \x01(\t\x12\x0f\n\x07seconds\x18\x08 \x01(\x01\x12\r\n\x05width\x18\t \x01(\x05\x12\x0e\n\x06height\x18\n \x01(\x05\x12\x17\n\x0f\x64\x65tected_script\x18\x0b \x01(\t\x12\x19\n\x11script_confidence\x18\x0c \x01(\x02\x12\x1f\n\x17script_detection_method\x18\r \x01(\t\x12\x11\n\tlanguages\x18\x0e \x03(\t\x12\x13\n\x0b\x66lag_reason\x18\x0f \x01(\t\"h\n\x14RecognizeTextRequest\x12%\n\x04page\x18\x01 \x01(\x0b\x32\x17.mivaa.ocr.v1.PageImage\x12)\n\x07options\x18\x02 \x01(\x0b\x32\x18.mivaa.ocr.v1.OcrOptions\"A\n\x15RecognizeTextResponse\x12(\n\x06result\x18\x01 \x01(\x0b\x32\x18.mivaa.ocr.v1.PageResult\"n\n\x1aStreamRecognizeTextRequest\x12)\n\x07options\x18\x01 \x01(\x0b\x32\x18.mivaa.ocr.v1.OcrOptions\x12%\n\x04page\x18\x02 \x01(\x0b\x32\x17.mivaa.ocr.v1.PageImage\"o\n\x1bStreamRecognizeTextResponse\x12(\n\x06result\x18\x01 \x01(\x0b\x32\x18.mivaa.ocr.v1.PageResult\x12&\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x17.mivaa.ocr.v1.PageError\"\xa7\x01\n\tPageError\x12\x0f\n\x07page_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x37\n\x08metadata\x18\x04 \x03(\x0b\x32%.mivaa.ocr.v1.PageError.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x14\n\x12ListEnginesRequest\"M\n\x06\x45ngine\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tlanguages\x18\x02 \x03(\t\x12\x0e\n\x06\x64\x65vice\x18\x03 \x01(\t\x12\x12\n\nis_default\x18\x04 \x01(\x08\"<\n\x13ListEnginesResponse\x12%\n\x07\x65ngines\x18\x01 \x03(\x0b\x32\x14.mivaa.ocr.v1.Engine2\xaa\x02\n\nOcrService\x12X\n\rRecognizeText\x12\".mivaa.ocr.v1.RecognizeTextRequest\x1a#.mivaa.ocr.v1.RecognizeTextResponse\x12n\n\x13StreamRecognizeText\x12(.mivaa.ocr.v1.StreamRecognizeTextRequest\x1a).mivaa.ocr.v1.StreamRecognizeTextResponse(\x01\x30\x01\x12R\n\x0bListEngines\x12 .mivaa.ocr.v1.ListEnginesRequest\x1a!.mivaa.ocr.v1.ListEnginesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,25 +44,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LINE']._serialized_start=329
   _globals['_LINE']._serialized_end=444
   _globals['_PAGERESULT']._serialized_start=447
-  _globals['_PAGERESULT']._serialized_end=657
-  _globals['_RECOGNIZETEXTREQUEST']._serialized_start=659
-  _globals['_RECOGNIZETEXTREQUEST']._serialized_end=763
-  _globals['_RECOGNIZETEXTRESPONSE']._serialized_start=765
-  _globals['_RECOGNIZETEXTRESPONSE']._serialized_end=830
-  _globals['_STREAMRECOGNIZETEXTREQUEST']._serialized_start=832
-  _globals['_STREAMRECOGNIZETEXTREQUEST']._serialized_end=942
-  _globals['_STREAMRECOGNIZETEXTRESPONSE']._serialized_start=944
-  _globals['_STREAMRECOGNIZETEXTRESPONSE']._serialized_end=1055
-  _globals['_PAGEERROR']._serialized_start=1058
-  _globals['_PAGEERROR']._serialized_end=1225
-  _globals['_PAGEERROR_METADATAENTRY']._serialized_start=1178
-  _globals['_PAGEERROR_METADATAENTRY']._serialized_end=1225
-  _globals['_LISTENGINESREQUEST']._serialized_start=1227
-  _globals['_LISTENGINESREQUEST']._serialized_end=1247
-  _globals['_ENGINE']._serialized_start=1249
-  _globals['_ENGINE']._serialized_end=1326
-  _globals['_LISTENGINESRESPONSE']._serialized_start=1328
-  _globals['_LISTENGINESRESPONSE']._serialized_end=1388
-  _globals['_OCRSERVICE']._serialized_start=1391
-  _globals['_OCRSERVICE']._serialized_end=1689
+  _globals['_PAGERESULT']._serialized_end=782
+  _globals['_RECOGNIZETEXTREQUEST']._serialized_start=784
+  _globals['_RECOGNIZETEXTREQUEST']._serialized_end=888
+  _globals['_RECOGNIZETEXTRESPONSE']._serialized_start=890
+  _globals['_RECOGNIZETEXTRESPONSE']._serialized_end=955
+  _globals['_STREAMRECOGNIZETEXTREQUEST']._serialized_start=957
+  _globals['_STREAMRECOGNIZETEXTREQUEST']._serialized_end=1067
+  _globals['_STREAMRECOGNIZETEXTRESPONSE']._serialized_start=1069
+  _globals['_STREAMRECOGNIZETEXTRESPONSE']._serialized_end=1180
+  _globals['_PAGEERROR']._serialized_start=1183
+  _globals['_PAGEERROR']._serialized_end=1350
+  _globals['_PAGEERROR_METADATAENTRY']._serialized_start=1303
+  _globals['_PAGEERROR_METADATAENTRY']._serialized_end=1350
+  _globals['_LISTENGINESREQUEST']._serialized_start=1352
+  _globals['_LISTENGINESREQUEST']._serialized_end=1372
+  _globals['_ENGINE']._serialized_start=1374
+  _globals['_ENGINE']._serialized_end=1451
+  _globals['_LISTENGINESRESPONSE']._serialized_start=1453
+  _globals['_LISTENGINESRESPONSE']._serialized_end=1513
+  _globals['_OCRSERVICE']._serialized_start=1516
+  _globals['_OCRSERVICE']._serialized_end=1814
 # @@protoc_insertion_point(module_scope)

@@ -61,7 +61,7 @@ class Line(_message.Message):
     def __init__(self, text: _Optional[str] = ..., box: _Optional[_Union[BoundingBox, _Mapping]] = ..., confidence: _Optional[float] = ..., words: _Optional[_Iterable[_Union[Word, _Mapping]]] = ...) -> None: ...
 
 class PageResult(_message.Message):
-    __slots__ = ("page_id", "text", "lines", "confidence", "rotation_degrees", "skew_degrees", "engine", "seconds", "width", "height")
+    __slots__ = ("page_id", "text", "lines", "confidence", "rotation_degrees", "skew_degrees", "engine", "seconds", "width", "height", "detected_script", "script_confidence", "script_detection_method", "languages", "flag_reason")
     PAGE_ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
@@ -72,6 +72,11 @@ class PageResult(_message.Message):
     SECONDS_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    DETECTED_SCRIPT_FIELD_NUMBER: _ClassVar[int]
+    SCRIPT_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    SCRIPT_DETECTION_METHOD_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    FLAG_REASON_FIELD_NUMBER: _ClassVar[int]
     page_id: str
     text: str
     lines: _containers.RepeatedCompositeFieldContainer[Line]
@@ -82,7 +87,12 @@ class PageResult(_message.Message):
     seconds: float
     width: int
     height: int
-    def __init__(self, page_id: _Optional[str] = ..., text: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[Line, _Mapping]]] = ..., confidence: _Optional[float] = ..., rotation_degrees: _Optional[int] = ..., skew_degrees: _Optional[float] = ..., engine: _Optional[str] = ..., seconds: _Optional[float] = ..., width: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
+    detected_script: str
+    script_confidence: float
+    script_detection_method: str
+    languages: _containers.RepeatedScalarFieldContainer[str]
+    flag_reason: str
+    def __init__(self, page_id: _Optional[str] = ..., text: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[Line, _Mapping]]] = ..., confidence: _Optional[float] = ..., rotation_degrees: _Optional[int] = ..., skew_degrees: _Optional[float] = ..., engine: _Optional[str] = ..., seconds: _Optional[float] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., detected_script: _Optional[str] = ..., script_confidence: _Optional[float] = ..., script_detection_method: _Optional[str] = ..., languages: _Optional[_Iterable[str]] = ..., flag_reason: _Optional[str] = ...) -> None: ...
 
 class RecognizeTextRequest(_message.Message):
     __slots__ = ("page", "options")

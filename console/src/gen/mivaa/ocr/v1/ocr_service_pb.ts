@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mivaa/ocr/v1/ocr_service.proto.
  */
 export const file_mivaa_ocr_v1_ocr_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5taXZhYS9vY3IvdjEvb2NyX3NlcnZpY2UucHJvdG8SDG1pdmFhLm9jci52MSJMCgpPY3JPcHRpb25zEg4KBmVuZ2luZRgBIAEoCRIRCglsYW5ndWFnZXMYAiADKAkSGwoTY29ycmVjdF9vcmllbnRhdGlvbhgDIAEoCCI4CglQYWdlSW1hZ2USDwoHcGFnZV9pZBgBIAEoCRINCgVpbWFnZRgCIAEoDBILCgNkcGkYAyABKAUiPQoLQm91bmRpbmdCb3gSCgoCeDAYASABKAISCgoCeTAYAiABKAISCgoCeDEYAyABKAISCgoCeTEYBCABKAIiUAoEV29yZBIMCgR0ZXh0GAEgASgJEiYKA2JveBgCIAEoCzIZLm1pdmFhLm9jci52MS5Cb3VuZGluZ0JveBISCgpjb25maWRlbmNlGAMgASgCInMKBExpbmUSDAoEdGV4dBgBIAEoCRImCgNib3gYAiABKAsyGS5taXZhYS5vY3IudjEuQm91bmRpbmdCb3gSEgoKY29uZmlkZW5jZRgDIAEoAhIhCgV3b3JkcxgEIAMoCzISLm1pdmFhLm9jci52MS5Xb3JkItIBCgpQYWdlUmVzdWx0Eg8KB3BhZ2VfaWQYASABKAkSDAoEdGV4dBgCIAEoCRIhCgVsaW5lcxgDIAMoCzISLm1pdmFhLm9jci52MS5MaW5lEhIKCmNvbmZpZGVuY2UYBCABKAISGAoQcm90YXRpb25fZGVncmVlcxgFIAEoBRIUCgxza2V3X2RlZ3JlZXMYBiABKAISDgoGZW5naW5lGAcgASgJEg8KB3NlY29uZHMYCCABKAESDQoFd2lkdGgYCSABKAUSDgoGaGVpZ2h0GAogASgFImgKFFJlY29nbml6ZVRleHRSZXF1ZXN0EiUKBHBhZ2UYASABKAsyFy5taXZhYS5vY3IudjEuUGFnZUltYWdlEikKB29wdGlvbnMYAiABKAsyGC5taXZhYS5vY3IudjEuT2NyT3B0aW9ucyJBChVSZWNvZ25pemVUZXh0UmVzcG9uc2USKAoGcmVzdWx0GAEgASgLMhgubWl2YWEub2NyLnYxLlBhZ2VSZXN1bHQibgoaU3RyZWFtUmVjb2duaXplVGV4dFJlcXVlc3QSKQoHb3B0aW9ucxgBIAEoCzIYLm1pdmFhLm9jci52MS5PY3JPcHRpb25zEiUKBHBhZ2UYAiABKAsyFy5taXZhYS5vY3IudjEuUGFnZUltYWdlIm8KG1N0cmVhbVJlY29nbml6ZVRleHRSZXNwb25zZRIoCgZyZXN1bHQYASABKAsyGC5taXZhYS5vY3IudjEuUGFnZVJlc3VsdBImCgVlcnJvchgCIAEoCzIXLm1pdmFhLm9jci52MS5QYWdlRXJyb3IipwEKCVBhZ2VFcnJvchIPCgdwYWdlX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCRIPCgdtZXNzYWdlGAMgASgJEjcKCG1ldGFkYXRhGAQgAygLMiUubWl2YWEub2NyLnYxLlBhZ2VFcnJvci5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIUChJMaXN0RW5naW5lc1JlcXVlc3QiTQoGRW5naW5lEgwKBG5hbWUYASABKAkSEQoJbGFuZ3VhZ2VzGAIgAygJEg4KBmRldmljZRgDIAEoCRISCgppc19kZWZhdWx0GAQgASgIIjwKE0xpc3RFbmdpbmVzUmVzcG9uc2USJQoHZW5naW5lcxgBIAMoCzIULm1pdmFhLm9jci52MS5FbmdpbmUyqgIKCk9jclNlcnZpY2USWAoNUmVjb2duaXplVGV4dBIiLm1pdmFhLm9jci52MS5SZWNvZ25pemVUZXh0UmVxdWVzdBojLm1pdmFhLm9jci52MS5SZWNvZ25pemVUZXh0UmVzcG9uc2USbgoTU3RyZWFtUmVjb2duaXplVGV4dBIoLm1pdmFhLm9jci52MS5TdHJlYW1SZWNvZ25pemVUZXh0UmVxdWVzdBopLm1pdmFhLm9jci52MS5TdHJlYW1SZWNvZ25pemVUZXh0UmVzcG9uc2UoATABElIKC0xpc3RFbmdpbmVzEiAubWl2YWEub2NyLnYxLkxpc3RFbmdpbmVzUmVxdWVzdBohLm1pdmFhLm9jci52MS5MaXN0RW5naW5lc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Ch5taXZhYS9vY3IvdjEvb2NyX3NlcnZpY2UucHJvdG8SDG1pdmFhLm9jci52MSJMCgpPY3JPcHRpb25zEg4KBmVuZ2luZRgBIAEoCRIRCglsYW5ndWFnZXMYAiADKAkSGwoTY29ycmVjdF9vcmllbnRhdGlvbhgDIAEoCCI4CglQYWdlSW1hZ2USDwoHcGFnZV9pZBgBIAEoCRINCgVpbWFnZRgCIAEoDBILCgNkcGkYAyABKAUiPQoLQm91bmRpbmdCb3gSCgoCeDAYASABKAISCgoCeTAYAiABKAISCgoCeDEYAyABKAISCgoCeTEYBCABKAIiUAoEV29yZBIMCgR0ZXh0GAEgASgJEiYKA2JveBgCIAEoCzIZLm1pdmFhLm9jci52MS5Cb3VuZGluZ0JveBISCgpjb25maWRlbmNlGAMgASgCInMKBExpbmUSDAoEdGV4dBgBIAEoCRImCgNib3gYAiABKAsyGS5taXZhYS5vY3IudjEuQm91bmRpbmdCb3gSEgoKY29uZmlkZW5jZRgDIAEoAhIhCgV3b3JkcxgEIAMoCzISLm1pdmFhLm9jci52MS5Xb3JkIs8CCgpQYWdlUmVzdWx0Eg8KB3BhZ2VfaWQYASABKAkSDAoEdGV4dBgCIAEoCRIhCgVsaW5lcxgDIAMoCzISLm1pdmFhLm9jci52MS5MaW5lEhIKCmNvbmZpZGVuY2UYBCABKAISGAoQcm90YXRpb25fZGVncmVlcxgFIAEoBRIUCgxza2V3X2RlZ3JlZXMYBiABKAISDgoGZW5naW5lGAcgASgJEg8KB3NlY29uZHMYCCABKAESDQoFd2lkdGgYCSABKAUSDgoGaGVpZ2h0GAogASgFEhcKD2RldGVjdGVkX3NjcmlwdBgLIAEoCRIZChFzY3JpcHRfY29uZmlkZW5jZRgMIAEoAhIfChdzY3JpcHRfZGV0ZWN0aW9uX21ldGhvZBgNIAEoCRIRCglsYW5ndWFnZXMYDiADKAkSEwoLZmxhZ19yZWFzb24YDyABKAkiaAoUUmVjb2duaXplVGV4dFJlcXVlc3QSJQoEcGFnZRgBIAEoCzIXLm1pdmFhLm9jci52MS5QYWdlSW1hZ2USKQoHb3B0aW9ucxgCIAEoCzIYLm1pdmFhLm9jci52MS5PY3JPcHRpb25zIkEKFVJlY29nbml6ZVRleHRSZXNwb25zZRIoCgZyZXN1bHQYASABKAsyGC5taXZhYS5vY3IudjEuUGFnZVJlc3VsdCJuChpTdHJlYW1SZWNvZ25pemVUZXh0UmVxdWVzdBIpCgdvcHRpb25zGAEgASgLMhgubWl2YWEub2NyLnYxLk9jck9wdGlvbnMSJQoEcGFnZRgCIAEoCzIXLm1pdmFhLm9jci52MS5QYWdlSW1hZ2UibwobU3RyZWFtUmVjb2duaXplVGV4dFJlc3BvbnNlEigKBnJlc3VsdBgBIAEoCzIYLm1pdmFhLm9jci52MS5QYWdlUmVzdWx0EiYKBWVycm9yGAIgASgLMhcubWl2YWEub2NyLnYxLlBhZ2VFcnJvciKnAQoJUGFnZUVycm9yEg8KB3BhZ2VfaWQYASABKAkSDgoGcmVhc29uGAIgASgJEg8KB21lc3NhZ2UYAyABKAkSNwoIbWV0YWRhdGEYBCADKAsyJS5taXZhYS5vY3IudjEuUGFnZUVycm9yLk1ldGFkYXRhRW50cnkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIhQKEkxpc3RFbmdpbmVzUmVxdWVzdCJNCgZFbmdpbmUSDAoEbmFtZRgBIAEoCRIRCglsYW5ndWFnZXMYAiADKAkSDgoGZGV2aWNlGAMgASgJEhIKCmlzX2RlZmF1bHQYBCABKAgiPAoTTGlzdEVuZ2luZXNSZXNwb25zZRIlCgdlbmdpbmVzGAEgAygLMhQubWl2YWEub2NyLnYxLkVuZ2luZTKqAgoKT2NyU2VydmljZRJYCg1SZWNvZ25pemVUZXh0EiIubWl2YWEub2NyLnYxLlJlY29nbml6ZVRleHRSZXF1ZXN0GiMubWl2YWEub2NyLnYxLlJlY29nbml6ZVRleHRSZXNwb25zZRJuChNTdHJlYW1SZWNvZ25pemVUZXh0EigubWl2YWEub2NyLnYxLlN0cmVhbVJlY29nbml6ZVRleHRSZXF1ZXN0GikubWl2YWEub2NyLnYxLlN0cmVhbVJlY29nbml6ZVRleHRSZXNwb25zZSgBMAESUgoLTGlzdEVuZ2luZXMSIC5taXZhYS5vY3IudjEuTGlzdEVuZ2luZXNSZXF1ZXN0GiEubWl2YWEub2NyLnYxLkxpc3RFbmdpbmVzUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message mivaa.ocr.v1.OcrOptions
@@ -25,7 +25,9 @@ export type OcrOptions = Message<"mivaa.ocr.v1.OcrOptions"> & {
 
   /**
    * Language codes in the engine's own naming ("eng", "deu" for Tesseract;
-   * "en", "de" for EasyOCR); empty selects the engine's default.
+   * "en", "de" for EasyOCR). They always win. Empty: Tesseract reads each
+   * page with the installed language data of the script detected on it
+   * (PageResult.detected_script), EasyOCR with its default languages.
    *
    * @generated from field: repeated string languages = 2;
    */
@@ -236,6 +238,48 @@ export type PageResult = Message<"mivaa.ocr.v1.PageResult"> & {
    * @generated from field: int32 height = 10;
    */
   height: number;
+
+  /**
+   * The page's script as Tesseract's OSD names it ("Latin", "Hangul", "Han",
+   * "Japanese", "Cyrillic", "Arabic", "Hebrew", "Devanagari", "Greek" ...);
+   * empty when it could not be detected.
+   *
+   * @generated from field: string detected_script = 11;
+   */
+  detectedScript: string;
+
+  /**
+   * OSD's score for detected_script (unbounded; under about 1 it is unsure);
+   * 0 when the script was found by comparing readings in several scripts.
+   *
+   * @generated from field: float script_confidence = 12;
+   */
+  scriptConfidence: number;
+
+  /**
+   * How detected_script was found: "osd", "reading" (OSD was unsure or
+   * wrong and the page read best in that script) or empty.
+   *
+   * @generated from field: string script_detection_method = 13;
+   */
+  scriptDetectionMethod: string;
+
+  /**
+   * The language data the page was read with, in the engine's naming.
+   *
+   * @generated from field: repeated string languages = 14;
+   */
+  languages: string[];
+
+  /**
+   * Set when the text should not be trusted as it is, empty otherwise:
+   * OCR_LOW_CONFIDENCE when the mean word confidence is under the service's
+   * threshold (OCR_MIN_CONFIDENCE) in every script it tried. The text is
+   * still returned.
+   *
+   * @generated from field: string flag_reason = 15;
+   */
+  flagReason: string;
 };
 
 /**
