@@ -235,26 +235,27 @@ async def rpc_latency(mesh, tenants: list[str], count: int) -> dict:
     return figures
 
 
-def start_mesh(state: pathlib.Path, args):
+def mesh_for(state: pathlib.Path, args):
+    """The pieces of a local mesh this bench starts: PostgreSQL and NATS now, the embedder and
+    the search service (mTLS, the mesh's certificates) after the load."""
     from mivaa_cli.localmesh.mesh import LocalMesh, MeshPorts
 
     settings = {
         "SEARCH_MAINTENANCE_INTERVAL_SECONDS": "0",
         "SEARCH_EXACT_SCAN_MAX_CHUNKS": str(args.exact_scan_max_chunks),
     }
-    mesh = LocalMesh(state, MeshPorts.free(), ocr=False, prometheus=False, extra_env=settings)
     state.mkdir(mode=0o700, parents=True, exist_ok=True)
-    mesh.ensure_certs()
-    mesh.start_nats()  # the search service deletes originals through it
-    mesh.postgres.start()
-    return mesh
+    return LocalMesh(state, MeshPorts.free(), ocr=False, prometheus=False, extra_env=settings)
 
 
 async def run(args) -> dict:
     shape = Shape(args.chunks, args.documents, args.tenants, centroids=args.centroids, chunk_cos=args.chunk_cos)
     state = pathlib.Path(tempfile.mkdtemp(prefix="mivaa-million-"))
-    mesh = start_mesh(state, args)
+    mesh = mesh_for(state, args)
     try:
+        mesh.ensure_certs()
+        mesh.start_nats()  # the search service deletes originals through it
+        mesh.postgres.start()
         figures, exact, tenants, vectors = await prepare(mesh.postgres.dsn, shape, args.queries)
         figures["store"] = await store_latency(mesh.postgres.dsn, exact, tenants, vectors, args)
         figures["postgres_after_store_mib"] = pss_mib(mesh.postgres.pid)
