@@ -34,7 +34,7 @@ $(VENV)/.installed: pyproject.toml $(addsuffix /pyproject.toml,$(MIVAA_DISTS))
 
 ## OCR engines: Tesseract (Debian packages + tesserocr) and EasyOCR with offline weights (CPU torch).
 ocr: $(VENV)/.ocr-installed
-$(VENV)/.ocr-installed: $(VENV)/.installed requirements/ocr.txt tools/install_ocr.sh
+$(VENV)/.ocr-installed: $(VENV)/.installed requirements/ocr.txt tools/install_ocr.sh tools/install_tessdata.sh
 	bash tools/install_ocr.sh $(VENV)
 	touch $@
 
