@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import datetime
 import json
 import logging
 import pathlib
@@ -182,6 +183,28 @@ async def ensure_topology(js: JetStreamContext) -> None:
         await js.create_object_store(bucket=ORIGINALS_BUCKET, storage=api.StorageType.FILE)
 
 
+@dataclasses.dataclass(frozen=True)
+class StoredObject:
+    name: str  # the sha256 of the original
+    size: int
+    stored: datetime.datetime | None  # None when the metadata carries no time
+
+
+def _object_time(mtime: str | None) -> datetime.datetime | None:
+    """The object store's RFC 3339 time (nanoseconds, 'Z') as an aware datetime."""
+    if not mtime:
+        return None
+    text = mtime.replace("Z", "+00:00")
+    head, dot, rest = text.partition(".")
+    if dot:  # Python reads at most microseconds
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = f"{head}.{rest[: min(digits, 6)]}{rest[digits:]}"
+    try:
+        return datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 class OriginalsStore:
     """Uploaded files in the JetStream object store, content-addressed by sha256."""
 
@@ -237,6 +260,22 @@ class OriginalsStore:
             )
         finally:
             await self._js.purge_stream(ORIGINALS_STREAM, subject=f"$O.{ORIGINALS_BUCKET}.C.{info.nuid}")
+
+    async def list_objects(self) -> list[StoredObject]:
+        """Every live object (name, size, time stored), from its metadata only: the stream's subject
+        list (stream info, one reply: up to about 100,000 objects per call) and a direct get of each
+        meta subject, so search, which may read no original, can list them for the orphan sweep."""
+        info = await self._js.stream_info(ORIGINALS_STREAM, subjects_filter=f"$O.{ORIGINALS_BUCKET}.M.>")
+        found = []
+        for subject in sorted((info.state.subjects or {}).keys()):
+            try:
+                message = await self._js.get_last_msg(ORIGINALS_STREAM, subject, direct=True)
+            except NotFoundError:
+                continue
+            meta = api.ObjectInfo.from_response(json.loads(message.data or b""))
+            if not meta.deleted and meta.name:
+                found.append(StoredObject(meta.name, meta.size or 0, _object_time(meta.mtime)))
+        return found
 
 
 def original_meta_subject(sha256: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 
 from mivaa.search.v1 import search_service_pb2_grpc
@@ -15,12 +16,13 @@ from mivaa_platform.runtime import run_service
 from mivaa_platform.server import GrpcService
 from mivaa_platform.telemetry import start_metrics_server
 from mivaa_platform.tls import ClientTls
-from mivaa_search.metrics import INDEX_REBUILDS, VECTOR_RECALL
+from mivaa_search.metrics import INDEX_REBUILDS, ORIGINALS_SWEPT, VECTOR_RECALL
 from mivaa_search.servicer import SearchServicer
 from mivaa_search.settings import PREFIX, SearchSettings
 from mivaa_search.store import SearchStore, VectorTuning
 from mivaa_search.usecases import DocumentCatalog, IndexUpkeep, Search
 from mivaa_search.usecases.intelligence import DocumentIntelligence
+from mivaa_search.usecases.originals import OriginalsSweep
 
 log = logging.getLogger("mivaa.search")
 
@@ -47,10 +49,11 @@ async def amain() -> int:
     watch_pool("search", store.pool_stats)
     store.chunks.tuning = VectorTuning(settings.exact_scan_max_chunks, settings.hnsw_ef_search)
     upkeep = IndexUpkeep(store, settings.recall_probe_sample, on_rebuilt=INDEX_REBUILDS.inc)
+    originals = messaging.OriginalsStore(js)
     service.add(
         search_service_pb2_grpc.add_SearchServiceServicer_to_server,
         SearchServicer(
-            DocumentCatalog(store, messaging.OriginalsStore(js), upkeep),
+            DocumentCatalog(store, originals, upkeep),
             Search(store, embedder, images=ImageEmbedderClient(embedder_channel)),
             dimension,
             DocumentIntelligence(store),
@@ -66,11 +69,23 @@ async def amain() -> int:
         if settings.maintenance_interval_seconds > 0
         else None
     )
+    sweep = OriginalsSweep(
+        store,
+        originals,
+        dt.timedelta(seconds=settings.orphan_original_grace_seconds),
+        on_swept=lambda kind, count: ORIGINALS_SWEPT.labels(kind).inc(count),
+    )
+    sweeping = (
+        asyncio.create_task(sweep_originals(sweep, settings.originals_sweep_interval_seconds), name="mivaa-originals")
+        if settings.originals_sweep_interval_seconds > 0
+        else None
+    )
 
     async def shutdown() -> None:
-        if maintenance is not None:
-            maintenance.cancel()
-            await asyncio.gather(maintenance, return_exceptions=True)
+        for task in (maintenance, sweeping):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await upkeep.close()
         await store.close()
         await embedder_channel.close()
@@ -93,6 +108,18 @@ async def maintain(upkeep: IndexUpkeep, interval: float) -> None:
         if report.recall is not None:
             VECTOR_RECALL.set(report.recall)
             log.info("vector recall probe", extra={"fields": {"recall": report.recall}})
+
+
+async def sweep_originals(sweep: OriginalsSweep, interval: float) -> None:
+    """The originals sweep on a timer (usecases.originals), a first round soon after start."""
+    delay = min(interval, 60.0)
+    while True:
+        await asyncio.sleep(delay)
+        delay = interval
+        try:
+            await sweep.run_once()
+        except Exception:  # a failed round (database or NATS away) is retried at the next one
+            log.exception("originals sweep failed")
 
 
 def main() -> None:

@@ -22,3 +22,7 @@ class SearchSettings:
     # Every this many seconds: rebuild the vector index when due and probe its recall (0: never).
     maintenance_interval_seconds: float = 600.0
     recall_probe_sample: int = 50
+    # Every this many seconds: the originals sweep (usecases.originals; 0: never). Objects in the
+    # store without a row are removed once stored longer ago than the grace period.
+    originals_sweep_interval_seconds: float = 3600.0
+    orphan_original_grace_seconds: float = 3600.0
