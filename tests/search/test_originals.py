@@ -167,10 +167,12 @@ async def test_a_failed_object_delete_leaves_a_tombstone_an_upload_revives(store
     b = await upload(store, extractor, data, "globex")  # revives the tombstone; the bytes are there
     assert await store.originals.state(digest) == "stored"
     report = await OriginalsSweep(store, search, NO_GRACE).run_once()
-    assert report.tombstones == 0 and await extractor.get(digest) == data
+    assert (report.tombstones, report.pending_deletions) == (0, 0) and await extractor.get(digest) == data
 
     await store.documents.delete(b.id, tenant="globex")  # the delete's own removal never ran
     assert await store.originals.state(digest) == "deleting"
+    failing = await OriginalsSweep(store, DownStore(), NO_GRACE).run_once()  # still down: the sweep keeps it
+    assert (failing.tombstones, failing.pending_deletions) == (0, 1) and await extractor.exists(digest)
     assert (await OriginalsSweep(store, search, NO_GRACE).run_once()).tombstones == 1
     assert not await extractor.exists(digest) and await store.originals.state(digest) is None
 

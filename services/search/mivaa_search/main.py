@@ -16,7 +16,7 @@ from mivaa_platform.runtime import run_service
 from mivaa_platform.server import GrpcService
 from mivaa_platform.telemetry import start_metrics_server
 from mivaa_platform.tls import ClientTls
-from mivaa_search.metrics import INDEX_REBUILDS, ORIGINALS_SWEPT, VECTOR_RECALL
+from mivaa_search.metrics import INDEX_REBUILDS, ORIGINALS_PENDING, ORIGINALS_SWEPT, VECTOR_RECALL
 from mivaa_search.servicer import SearchServicer
 from mivaa_search.settings import PREFIX, SearchSettings
 from mivaa_search.store import SearchStore, VectorTuning
@@ -117,9 +117,11 @@ async def sweep_originals(sweep: OriginalsSweep, interval: float) -> None:
         await asyncio.sleep(delay)
         delay = interval
         try:
-            await sweep.run_once()
+            report = await sweep.run_once()
         except Exception:  # a failed round (database or NATS away) is retried at the next one
             log.exception("originals sweep failed")
+            continue
+        ORIGINALS_PENDING.set(report.pending_deletions)
 
 
 def main() -> None:

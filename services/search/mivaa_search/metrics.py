@@ -21,6 +21,10 @@ ORIGINALS_SWEPT = Counter(
 )
 for _kind in ("tombstone", "unreferenced_row", "orphan_object"):
     ORIGINALS_SWEPT.labels(_kind)
+ORIGINALS_PENDING = Gauge(
+    "mivaa_search_originals_pending_deletion",
+    "Stored originals no document holds whose object delete has not succeeded yet (after the last sweep).",
+)
 SEARCHES = Counter("mivaa_tenant_searches_total", "Searches (chunks and images), by tenant.", ["tenant"])
 SEARCHES.labels(tenant_label(DEFAULT_TENANT))
 

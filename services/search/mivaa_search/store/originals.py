@@ -85,6 +85,10 @@ class OriginalRepository:
             )
             return [row[0] for row in await cur.fetchall()]
 
+    async def count_tombstones(self) -> int:
+        async with self._connections.connection() as conn:
+            return int(await scalar(conn, "SELECT count(*) FROM originals WHERE state = %s", [DELETING]))
+
     async def unreferenced(self, limit: int) -> list[str]:
         """'stored' rows no document holds (none should exist; the sweep retires them)."""
         async with self._connections.connection() as conn:

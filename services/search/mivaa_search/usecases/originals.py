@@ -9,7 +9,8 @@ Run on a timer by the search service (main.sweep_originals). One round:
   deleted before its bytes landed, a crash between the two), get a tombstone row and are finished.
 Every step locks the original's row as a document delete does (store.originals), so an upload of
 the same bytes during a round either keeps them or stores them again. Counts go to
-mivaa_search_originals_swept_total by kind.
+mivaa_search_originals_swept_total by kind, the tombstones left to
+mivaa_search_originals_pending_deletion.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class SweepReport:
     tombstones: int = 0  # tombstones finished
     unreferenced_rows: int = 0  # 'stored' rows without a reference, removed with their objects
     orphan_objects: int = 0  # objects without a row, removed
+    pending_deletions: int = 0  # tombstones left after the round (their object deletes failed)
 
 
 class OriginalsSweep:
@@ -58,11 +60,11 @@ class OriginalsSweep:
         ]
         unreferenced = await self._finish(retired)
         orphans = await self._finish(await self._adopt_orphans())
-        report = SweepReport(tombstones, unreferenced, orphans)
+        report = SweepReport(tombstones, unreferenced, orphans, await originals.count_tombstones())
         for kind, count in ((TOMBSTONE, tombstones), (UNREFERENCED_ROW, unreferenced), (ORPHAN_OBJECT, orphans)):
             if count and self._on_swept is not None:
                 self._on_swept(kind, count)
-        if tombstones or unreferenced or orphans:
+        if tombstones or unreferenced or orphans or report.pending_deletions:
             log.info("originals swept", extra={"fields": vars(report)})
         return report
 
