@@ -23,19 +23,21 @@ import base64
 import contextlib
 import dataclasses
 import datetime
+import hashlib
 import json
 import logging
 import pathlib
 import ssl
+import uuid
 from collections.abc import Callable
 
 import nats
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext, api
-from nats.js.errors import BadRequestError, NotFoundError, ObjectNotFoundError
+from nats.js.errors import APIError, BadRequestError, NotFoundError, ObjectNotFoundError
 
 from mivaa_platform.config import ConfigError, load_config
-from mivaa_platform.errors import NotFound
+from mivaa_platform.errors import NotFound, Unavailable
 
 log = logging.getLogger("mivaa.messaging")
 
@@ -52,6 +54,8 @@ WEBHOOK_CONSUMER = "webhooks"  # the extractor API's durable pull consumer of jo
 ORIGINALS_BUCKET = "mivaa-originals"
 ORIGINALS_STREAM = f"OBJ_{ORIGINALS_BUCKET}"  # the object store's stream (nats-py's naming)
 EVENT_RETENTION_SECONDS = 7 * 24 * 3600
+_CHUNK_BYTES = 128 * 1024  # as nats-py's object store writes them
+_WRONG_LAST_SEQUENCE = 10071  # JetStream: the subject's last sequence was not the one expected
 
 
 def inbox_prefix(user: str) -> str:
@@ -218,10 +222,52 @@ class OriginalsStore:
         return self._store
 
     async def put(self, sha256: str, data: bytes) -> None:
-        store = await self._bucket()
-        if await self.exists(sha256):
-            return
-        await store.put(sha256, data)
+        """Stores the bytes unless a live object has them already, and never replaces one: nats-py's
+        put would purge the chunks a reader may be fetching (its get then waits for them forever).
+        The chunks go on a subject of their own first; the metadata is published only while the
+        name's metadata is still the one read (expected last subject sequence). Two uploads of the
+        same bytes at once: one wins, the other purges its chunks and keeps the winner's object."""
+        meta_subject = original_meta_subject(sha256)
+        for _ in range(3):
+            sequence, info = await self._meta(meta_subject)
+            if info is not None and not info.deleted:
+                return
+            nuid = uuid.uuid4().hex
+            chunk_subject = f"$O.{ORIGINALS_BUCKET}.C.{nuid}"
+            try:
+                for start in range(0, len(data), _CHUNK_BYTES):
+                    await self._js.publish(chunk_subject, data[start : start + _CHUNK_BYTES])
+                meta = api.ObjectInfo(
+                    name=sha256,
+                    bucket=ORIGINALS_BUCKET,
+                    nuid=nuid,
+                    size=len(data),
+                    chunks=-(-len(data) // _CHUNK_BYTES),
+                    mtime=datetime.datetime.now(datetime.UTC).isoformat(),
+                    digest="SHA-256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode(),
+                )
+                await self._js.publish(
+                    meta_subject,
+                    json.dumps(meta.as_dict()).encode(),
+                    headers={api.Header.ROLLUP: "sub", api.Header.EXPECTED_LAST_SUBJECT_SEQUENCE: str(sequence)},
+                )
+                return
+            except APIError as exc:
+                await self._js.purge_stream(ORIGINALS_STREAM, subject=chunk_subject)
+                if exc.err_code != _WRONG_LAST_SEQUENCE:
+                    raise
+            except BaseException:
+                await self._js.purge_stream(ORIGINALS_STREAM, subject=chunk_subject)
+                raise
+        raise Unavailable("ORIGINAL_CONTENTION", "The stored original changed concurrently; retry.")
+
+    async def _meta(self, meta_subject: str) -> tuple[int, api.ObjectInfo | None]:
+        """The name's last metadata message: its stream sequence (0: none) and the object info."""
+        try:
+            message = await self._js.get_last_msg(ORIGINALS_STREAM, meta_subject, direct=True)
+        except NotFoundError:
+            return 0, None
+        return message.seq or 0, api.ObjectInfo.from_response(json.loads(message.data or b""))
 
     async def exists(self, sha256: str) -> bool:
         store = await self._bucket()

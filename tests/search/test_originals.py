@@ -211,19 +211,33 @@ async def test_a_row_without_references_is_swept_with_its_object(store, stores, 
 
 
 async def test_concurrent_uploads_deletes_and_sweeps_of_the_same_bytes_lose_nothing(store, stores, database_dsn):
-    """Ten tenants upload and delete the same two files over and over while sweeps (no grace) run:
-    afterwards every live document's bytes are stored, every row is held, and no object lacks a row."""
+    """Six tenants upload and delete the same two files over and over while sweeps (no grace) run:
+    each upload's job reads its bytes intact, and afterwards every live document's bytes are stored,
+    every row is held, and no object lacks a row."""
     search, extractor = stores
-    catalog = DocumentCatalog(store, search)
-    files = [pdf_bytes("hammer-1"), pdf_bytes("hammer-2")]
-    sweeper = OriginalsSweep(store, search, NO_GRACE)
     rng = random.Random(15)
 
+    class SlowDeletes:  # an injected delay before each real object delete widens every window
+        async def delete(self, sha256: str) -> None:
+            await asyncio.sleep(rng.random() * 0.03)
+            await search.delete(sha256)
+
+        async def list_objects(self):
+            return await search.list_objects()
+
+    catalog = DocumentCatalog(store, SlowDeletes())
+    files = [pdf_bytes("hammer-1"), pdf_bytes("hammer-2")]
+    sweeper = OriginalsSweep(store, SlowDeletes(), NO_GRACE)
+
     async def tenant(name: str) -> None:
-        for _ in range(8):
-            document = await upload(store, extractor, rng.choice(files), name)
+        for _ in range(12):
+            data = rng.choice(files)
+            document = await upload(store, extractor, data, name)
             await asyncio.sleep(rng.random() * 0.02)
-            if rng.random() < 0.7:
+            # The document's job reads its original now: whatever the other tenants did meanwhile.
+            read = await extractor.get(document.sha256)
+            assert read == data, "a running job lost its original"
+            if rng.random() < 0.9:
                 await catalog.delete(document.id, tenant=name)
 
     async def sweeping(stop: asyncio.Event) -> None:
@@ -233,7 +247,7 @@ async def test_concurrent_uploads_deletes_and_sweeps_of_the_same_bytes_lose_noth
 
     stop = asyncio.Event()
     sweeps = asyncio.create_task(sweeping(stop))
-    await asyncio.gather(*(tenant(f"tenant-{i}") for i in range(10)))
+    await asyncio.gather(*(tenant(f"tenant-{i}") for i in range(6)))
     stop.set()
     await sweeps
 
@@ -247,3 +261,25 @@ async def test_concurrent_uploads_deletes_and_sweeps_of_the_same_bytes_lose_noth
     stored = await objects(search) & set(by_digest)
     assert stored == {digest for (digest,) in live}, "an object without a row (an orphan) or a row without bytes"
     assert (await sweeper.run_once()).orphan_objects == 0
+
+
+async def test_concurrent_puts_of_the_same_bytes_keep_one_object_and_no_stray_chunks(stores):
+    """Two uploads storing the same bytes at once: one object, never replaced under a reader (a
+    replacement purges the chunks a running job may be fetching), and the loser's chunks purged."""
+    search, extractor = stores
+    js = extractor._js
+
+    async def chunk_subjects() -> int:
+        info = await js.stream_info(messaging.ORIGINALS_STREAM, subjects_filter="$O.mivaa-originals.C.>")
+        return len(info.state.subjects or {})
+
+    data = pdf_bytes("puts") * 200  # several chunks
+    digest = hashlib.sha256(data).hexdigest()
+    before = await chunk_subjects()
+    await asyncio.gather(*(extractor.put(digest, data) for _ in range(5)))
+    first = await js.get_last_msg(messaging.ORIGINALS_STREAM, messaging.original_meta_subject(digest), direct=True)
+    await extractor.put(digest, data)  # stored already: nothing is written
+    again = await js.get_last_msg(messaging.ORIGINALS_STREAM, messaging.original_meta_subject(digest), direct=True)
+    assert again.seq == first.seq
+    assert await extractor.get(digest) == data
+    assert await chunk_subjects() == before + 1
