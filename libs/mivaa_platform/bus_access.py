@@ -147,9 +147,15 @@ def _role_publish(role: str) -> list[str]:
     if role == "search":
         # Deleting a document deletes its stored original (OriginalsStore.delete): it reads the
         # object's metadata by a direct get on meta subjects only, never a chunk. Purge cannot be
-        # scoped by subject, so search could purge originals; it can read none.
+        # scoped by subject, so search could purge originals; it can read none. The orphan sweep
+        # lists the objects by the stream's subjects (stream info), metadata again.
         meta = f"$O.{ORIGINALS_BUCKET}.M.>"
-        return [f"{API}.DIRECT.GET.{OBJ_STREAM}.{meta}", meta, f"{API}.STREAM.PURGE.{OBJ_STREAM}"]
+        return [
+            f"{API}.DIRECT.GET.{OBJ_STREAM}.{meta}",
+            meta,
+            f"{API}.STREAM.PURGE.{OBJ_STREAM}",
+            f"{API}.STREAM.INFO.{OBJ_STREAM}",
+        ]
     raise ValueError(f"unknown bus role {role!r}")
 
 

@@ -23,19 +23,22 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import datetime
+import hashlib
 import json
 import logging
 import pathlib
 import ssl
+import uuid
 from collections.abc import Callable
 
 import nats
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext, api
-from nats.js.errors import BadRequestError, NotFoundError, ObjectNotFoundError
+from nats.js.errors import APIError, BadRequestError, NotFoundError, ObjectNotFoundError
 
 from mivaa_platform.config import ConfigError, load_config
-from mivaa_platform.errors import NotFound
+from mivaa_platform.errors import NotFound, Unavailable
 
 log = logging.getLogger("mivaa.messaging")
 
@@ -52,7 +55,12 @@ WEBHOOK_CONSUMER = "webhooks"  # the extractor API's durable pull consumer of jo
 ORIGINALS_BUCKET = "mivaa-originals"
 ORIGINALS_STREAM = f"OBJ_{ORIGINALS_BUCKET}"  # the object store's stream (nats-py's naming)
 EVENT_RETENTION_SECONDS = 7 * 24 * 3600
+<<<<<<< HEAD
 MAX_STREAM_REPLICAS = 5  # JetStream's own limit on a stream's replicas
+=======
+_CHUNK_BYTES = 128 * 1024  # as nats-py's object store writes them
+_WRONG_LAST_SEQUENCE = 10071  # JetStream: the subject's last sequence was not the one expected
+>>>>>>> originals-refcount
 
 
 def inbox_prefix(user: str) -> str:
@@ -201,6 +209,28 @@ async def ensure_topology(js: JetStreamContext, replicas: int = 1) -> None:
         await js.create_object_store(bucket=ORIGINALS_BUCKET, storage=api.StorageType.FILE, replicas=replicas)
 
 
+@dataclasses.dataclass(frozen=True)
+class StoredObject:
+    name: str  # the sha256 of the original
+    size: int
+    stored: datetime.datetime | None  # None when the metadata carries no time
+
+
+def _object_time(mtime: str | None) -> datetime.datetime | None:
+    """The object store's RFC 3339 time (nanoseconds, 'Z') as an aware datetime."""
+    if not mtime:
+        return None
+    text = mtime.replace("Z", "+00:00")
+    head, dot, rest = text.partition(".")
+    if dot:  # Python reads at most microseconds
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = f"{head}.{rest[: min(digits, 6)]}{rest[digits:]}"
+    try:
+        return datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 class OriginalsStore:
     """Uploaded files in the JetStream object store, content-addressed by sha256."""
 
@@ -214,10 +244,52 @@ class OriginalsStore:
         return self._store
 
     async def put(self, sha256: str, data: bytes) -> None:
-        store = await self._bucket()
-        if await self.exists(sha256):
-            return
-        await store.put(sha256, data)
+        """Stores the bytes unless a live object has them already, and never replaces one: nats-py's
+        put would purge the chunks a reader may be fetching (its get then waits for them forever).
+        The chunks go on a subject of their own first; the metadata is published only while the
+        name's metadata is still the one read (expected last subject sequence). Two uploads of the
+        same bytes at once: one wins, the other purges its chunks and keeps the winner's object."""
+        meta_subject = original_meta_subject(sha256)
+        for _ in range(3):
+            sequence, info = await self._meta(meta_subject)
+            if info is not None and not info.deleted:
+                return
+            nuid = uuid.uuid4().hex
+            chunk_subject = f"$O.{ORIGINALS_BUCKET}.C.{nuid}"
+            try:
+                for start in range(0, len(data), _CHUNK_BYTES):
+                    await self._js.publish(chunk_subject, data[start : start + _CHUNK_BYTES])
+                meta = api.ObjectInfo(
+                    name=sha256,
+                    bucket=ORIGINALS_BUCKET,
+                    nuid=nuid,
+                    size=len(data),
+                    chunks=-(-len(data) // _CHUNK_BYTES),
+                    mtime=datetime.datetime.now(datetime.UTC).isoformat(),
+                    digest="SHA-256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode(),
+                )
+                await self._js.publish(
+                    meta_subject,
+                    json.dumps(meta.as_dict()).encode(),
+                    headers={api.Header.ROLLUP: "sub", api.Header.EXPECTED_LAST_SUBJECT_SEQUENCE: str(sequence)},
+                )
+                return
+            except APIError as exc:
+                await self._js.purge_stream(ORIGINALS_STREAM, subject=chunk_subject)
+                if exc.err_code != _WRONG_LAST_SEQUENCE:
+                    raise
+            except BaseException:
+                await self._js.purge_stream(ORIGINALS_STREAM, subject=chunk_subject)
+                raise
+        raise Unavailable("ORIGINAL_CONTENTION", "The stored original changed concurrently; retry.")
+
+    async def _meta(self, meta_subject: str) -> tuple[int, api.ObjectInfo | None]:
+        """The name's last metadata message: its stream sequence (0: none) and the object info."""
+        try:
+            message = await self._js.get_last_msg(ORIGINALS_STREAM, meta_subject, direct=True)
+        except NotFoundError:
+            return 0, None
+        return message.seq or 0, api.ObjectInfo.from_response(json.loads(message.data or b""))
 
     async def exists(self, sha256: str) -> bool:
         store = await self._bucket()
@@ -256,6 +328,22 @@ class OriginalsStore:
             )
         finally:
             await self._js.purge_stream(ORIGINALS_STREAM, subject=f"$O.{ORIGINALS_BUCKET}.C.{info.nuid}")
+
+    async def list_objects(self) -> list[StoredObject]:
+        """Every live object (name, size, time stored), from its metadata only: the stream's subject
+        list (stream info, one reply: up to about 100,000 objects per call) and a direct get of each
+        meta subject, so search, which may read no original, can list them for the orphan sweep."""
+        info = await self._js.stream_info(ORIGINALS_STREAM, subjects_filter=f"$O.{ORIGINALS_BUCKET}.M.>")
+        found = []
+        for subject in sorted((info.state.subjects or {}).keys()):
+            try:
+                message = await self._js.get_last_msg(ORIGINALS_STREAM, subject, direct=True)
+            except NotFoundError:
+                continue
+            meta = api.ObjectInfo.from_response(json.loads(message.data or b""))
+            if not meta.deleted and meta.name:
+                found.append(StoredObject(meta.name, meta.size or 0, _object_time(meta.mtime)))
+        return found
 
 
 def original_meta_subject(sha256: str) -> str:

@@ -16,6 +16,7 @@ ALERTS = {
     "MivaaSearchLatencyHigh",
     "MivaaQueueBacklogGrowing",
     "MivaaQueueStalled",
+    "MivaaOriginalsDeletionStuck",
     "MivaaTargetDown",
     "MivaaProcessRestarted",
     "MivaaStorageNearlyFull",

@@ -218,3 +218,31 @@ async def test_text_search_backfills_chunks_in_their_documents_language(database
     finally:
         await store.close()
     assert await fetch(database_dsn, "SELECT tsv::text FROM chunks") == [("'bedeckt':3 'dorf':5 'vulkanausbruch':2",)]
+
+
+async def test_original_holders_are_backfilled_from_existing_documents(database_dsn):
+    """0014: one originals row per stored sha256, a reference per document (two tenants sharing
+    bytes hold one original twice), and the counter of 0010 gone."""
+    shared, alone = sha("shared"), sha("alone")
+    await migrated_up_to(database_dsn, "0014")
+    async with await psycopg.AsyncConnection.connect(database_dsn, autocommit=True) as conn:
+        for tenant, digest in (("acme", shared), ("globex", shared), ("acme", alone)):
+            await conn.execute(
+                "INSERT INTO documents (tenant, filename, sha256, size_bytes) VALUES (%s, 'f.pdf', %s, 7)",
+                [tenant, digest],
+            )
+        assert (
+            await (await conn.execute("SELECT refs FROM original_references WHERE sha256 = %s", [shared])).fetchone()
+        ) == (2,)
+
+    store = await SearchStore.open(database_dsn, DIMENSION)
+    try:
+        assert await store.originals.references(shared) == 2 and await store.originals.references(alone) == 1
+        assert await store.originals.state(shared) == "stored"
+        assert sorted(await fetch(database_dsn, "SELECT sha256, size_bytes, state FROM originals")) == sorted(
+            [(shared, 7, "stored"), (alone, 7, "stored")]
+        )
+        assert await fetch(database_dsn, "SELECT count(*) FROM original_references WHERE tenant = 'globex'") == [(1,)]
+        assert await store.originals.audit() == {"documents_without_reference": 0, "references_to_tombstones": 0}
+    finally:
+        await store.close()

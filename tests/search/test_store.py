@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import hashlib
@@ -13,7 +12,7 @@ import psycopg
 import psycopg.sql
 import pytest
 
-from mivaa_platform.errors import InvalidArgument, NotFound, Unavailable
+from mivaa_platform.errors import InvalidArgument, NotFound
 from mivaa_search.store import ChunkRecord, NewDocument, SearchStore
 from tests.search.support import (
     DIMENSION,
@@ -588,65 +587,3 @@ async def test_search_and_listing_stay_within_the_tenant(store):
     assert hits and {hit.document_id for hit in hits} == {b.id}
     assert [d.id for d in (await list_documents(store, 0, "", []))[0]] == [a.id]
     assert [d.id for d in (await list_documents(store, 0, "", [], tenant="globex"))[0]] == [b.id]
-
-
-async def test_the_original_goes_with_the_last_document_of_any_tenant(store):
-    digest = sha("in-use")
-    removed: list[str] = []
-
-    async def remove(sha256: str) -> None:
-        removed.append(sha256)
-
-    a, _ = await create(store, "a.pdf", "A", [], digest, 1, 0, "jobs/a", tenant="acme")
-    b, _ = await create(store, "b.pdf", "B", [], digest, 1, 0, "jobs/b", tenant="globex")
-    assert await store.documents.original_references(digest) == 2
-    await store.documents.delete(b.id, tenant="globex", remove_original=remove)
-    assert removed == [] and await store.documents.original_references(digest) == 1  # acme still has it
-    await store.documents.delete(a.id, tenant="acme", remove_original=remove)
-    assert removed == [digest] and await store.documents.original_references(digest) == 0
-
-
-async def test_an_upload_of_the_same_bytes_waits_until_the_original_is_removed(store):
-    """The race a check-after-delete left open: tenant A deletes its last copy while tenant B uploads
-    the same bytes. B's document must be created after the stored object is gone (so B stores it
-    again), never between the check and the removal."""
-    digest = sha("race")
-    a, _ = await create(store, "a.pdf", "A", [], digest, 1, 0, "jobs/a", tenant="acme")
-    removing, release = asyncio.Event(), asyncio.Event()
-    events: list[str] = []
-
-    async def slow_remove(sha256: str) -> None:  # an injected fault: a slow object store
-        events.append("removal started")
-        removing.set()
-        await release.wait()
-        events.append("removal done")
-
-    deleting = asyncio.create_task(store.documents.delete(a.id, tenant="acme", remove_original=slow_remove))
-    await asyncio.wait_for(removing.wait(), 10)
-
-    async def upload() -> bool:
-        _, created = await create(store, "b.pdf", "B", [], digest, 1, 0, "jobs/b", tenant="globex")
-        events.append("upload's document created")
-        return created
-
-    uploading = asyncio.create_task(upload())
-    await asyncio.sleep(0.5)
-    assert not uploading.done(), "the upload did not wait for the removal of the bytes it needs"
-    release.set()
-    await asyncio.wait_for(deleting, 10)
-    assert await asyncio.wait_for(uploading, 10)
-    assert events == ["removal started", "removal done", "upload's document created"]
-    assert await store.documents.original_references(digest) == 1
-
-
-async def test_a_failed_removal_of_the_original_deletes_nothing(store):
-    digest = sha("kept")
-    a, _ = await create(store, "a.pdf", "A", [], digest, 1, 0, "jobs/a", tenant="acme")
-
-    async def broken_remove(sha256: str) -> None:  # an injected fault: the object store is down
-        raise Unavailable("NATS_UNAVAILABLE", "the bus is down", domain="test")
-
-    with pytest.raises(Unavailable):
-        await store.documents.delete(a.id, tenant="acme", remove_original=broken_remove)
-    assert (await store.documents.get(a.id, tenant="acme")).id == a.id
-    assert await store.documents.original_references(digest) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 
 from mivaa.search.v1 import search_service_pb2_grpc
@@ -15,13 +16,17 @@ from mivaa_platform.runtime import run_service
 from mivaa_platform.server import GrpcService
 from mivaa_platform.telemetry import start_metrics_server
 from mivaa_platform.tls import ClientTls
-from mivaa_search.metrics import INDEX_REBUILDS, VECTOR_RECALL
+from mivaa_search.metrics import INDEX_REBUILDS, ORIGINALS_PENDING, ORIGINALS_SWEPT, VECTOR_RECALL
 from mivaa_search.servicer import SearchServicer
 from mivaa_search.settings import PREFIX, SearchSettings
 from mivaa_search.store import SearchStore, VectorTuning
 from mivaa_search.usecases import DocumentCatalog, IndexUpkeep, Search
 from mivaa_search.usecases.intelligence import DocumentIntelligence
+<<<<<<< HEAD
 from mivaa_search.usecases.retention import Retention, RetentionBounds
+=======
+from mivaa_search.usecases.originals import OriginalsSweep
+>>>>>>> originals-refcount
 
 log = logging.getLogger("mivaa.search")
 
@@ -48,12 +53,20 @@ async def amain() -> int:
     watch_pool("search", store.pool_stats)
     store.chunks.tuning = VectorTuning(settings.exact_scan_max_chunks, settings.hnsw_ef_search)
     upkeep = IndexUpkeep(store, settings.recall_probe_sample, on_rebuilt=INDEX_REBUILDS.inc)
+<<<<<<< HEAD
     catalog = DocumentCatalog(store, messaging.OriginalsStore(js), upkeep)
     retention = Retention(store, catalog, RetentionBounds(min_seconds=settings.retention_min_seconds))
     service.add(
         search_service_pb2_grpc.add_SearchServiceServicer_to_server,
         SearchServicer(
             catalog,
+=======
+    originals = messaging.OriginalsStore(js)
+    service.add(
+        search_service_pb2_grpc.add_SearchServiceServicer_to_server,
+        SearchServicer(
+            DocumentCatalog(store, originals, upkeep),
+>>>>>>> originals-refcount
             Search(store, embedder, images=ImageEmbedderClient(embedder_channel)),
             dimension,
             DocumentIntelligence(store),
@@ -70,16 +83,34 @@ async def amain() -> int:
         if settings.maintenance_interval_seconds > 0
         else None
     )
+    sweep = OriginalsSweep(
+        store,
+        originals,
+        dt.timedelta(seconds=settings.orphan_original_grace_seconds),
+        on_swept=lambda kind, count: ORIGINALS_SWEPT.labels(kind).inc(count),
+    )
+    sweeping = (
+        asyncio.create_task(sweep_originals(sweep, settings.originals_sweep_interval_seconds), name="mivaa-originals")
+        if settings.originals_sweep_interval_seconds > 0
+        else None
+    )
 
     stop_sweeping = asyncio.Event()
     sweeping = asyncio.create_task(retention.run(stop_sweeping, settings.retention_sweep_seconds))
 
     async def shutdown() -> None:
+<<<<<<< HEAD
         stop_sweeping.set()
         await sweeping
         if maintenance is not None:
             maintenance.cancel()
             await asyncio.gather(maintenance, return_exceptions=True)
+=======
+        for task in (maintenance, sweeping):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+>>>>>>> originals-refcount
         await upkeep.close()
         await store.close()
         await embedder_channel.close()
@@ -102,6 +133,20 @@ async def maintain(upkeep: IndexUpkeep, interval: float) -> None:
         if report.recall is not None:
             VECTOR_RECALL.set(report.recall)
             log.info("vector recall probe", extra={"fields": {"recall": report.recall}})
+
+
+async def sweep_originals(sweep: OriginalsSweep, interval: float) -> None:
+    """The originals sweep on a timer (usecases.originals), a first round soon after start."""
+    delay = min(interval, 60.0)
+    while True:
+        await asyncio.sleep(delay)
+        delay = interval
+        try:
+            report = await sweep.run_once()
+        except Exception:  # a failed round (database or NATS away) is retried at the next one
+            log.exception("originals sweep failed")
+            continue
+        ORIGINALS_PENDING.set(report.pending_deletions)
 
 
 def main() -> None:

@@ -13,6 +13,18 @@ VECTOR_RECALL = Gauge(
 )
 VECTOR_RECALL.set(float("nan"))
 INDEX_REBUILDS = Counter("mivaa_search_index_rebuilds_total", "Rebuilds of the chunk vector index by maintenance.")
+ORIGINALS_SWEPT = Counter(
+    "mivaa_search_originals_swept_total",
+    "Stored originals removed by the originals sweep, by kind: tombstone (a delete left it unfinished), "
+    "unreferenced_row (a row no document held), orphan_object (an object without a row).",
+    ["kind"],
+)
+for _kind in ("tombstone", "unreferenced_row", "orphan_object"):
+    ORIGINALS_SWEPT.labels(_kind)
+ORIGINALS_PENDING = Gauge(
+    "mivaa_search_originals_pending_deletion",
+    "Stored originals no document holds whose object delete has not succeeded yet (after the last sweep).",
+)
 SEARCHES = Counter("mivaa_tenant_searches_total", "Searches (chunks and images), by tenant.", ["tenant"])
 SEARCHES.labels(tenant_label(DEFAULT_TENANT))
 

@@ -7,6 +7,13 @@ work item follow, and a failure among them undoes the upload (see `_undo`). Re-u
 already stored returns its existing document and job instead of processing
 them again; another tenant uploading the same bytes gets a document of its own
 (the stored original, keyed by content, is shared).
+
+The catalog's document row is also the upload's (and its job's) reference to the shared original:
+search records it in the same transaction, before the bytes are stored or found already stored,
+so no other tenant's delete can remove bytes this upload relies on: a delete that got there first
+has either finished (the bytes are then stored again here) or finds this reference and leaves the
+bytes (search's store/originals.py). A job never runs without its document: `_undo` deletes a document whose job
+could not be started, which releases the reference.
 """
 
 from __future__ import annotations

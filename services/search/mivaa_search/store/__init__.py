@@ -20,6 +20,7 @@ from mivaa_search.store.documents import DocumentRepository
 from mivaa_search.store.entities import EntityRepository
 from mivaa_search.store.images import ImageRepository
 from mivaa_search.store.maintenance import IndexMaintenance
+from mivaa_search.store.originals import OriginalRepository
 from mivaa_search.store.pages import PageRepository
 from mivaa_search.store.records import (
     DOCUMENT_STATES,
@@ -78,6 +79,7 @@ class SearchStore:
         self.dimension = dimension
         connections = Connections(pool)
         self.documents = DocumentRepository(connections)
+        self.originals = OriginalRepository(connections)
         self.chunks = ChunkRepository(connections, dimension)
         self.pages = PageRepository(connections)
         self.images = ImageRepository(connections)

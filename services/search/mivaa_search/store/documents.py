@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from psycopg.types.json import Jsonb
 
@@ -14,7 +14,6 @@ from mivaa_search.store._common import (
     created_in,
     document_not_found,
     parse_document_id,
-    scalar,
 )
 from mivaa_search.store.maintenance import note_removed
 from mivaa_search.store.records import (
@@ -34,6 +33,7 @@ DOCUMENT_COLUMNS = (
     "id, tenant, filename, title, labels, sha256, size_bytes, page_count, state, job, chunk_count,"
     " create_time, update_time, metadata, outline, image_count, custom_metadata"
 )
+<<<<<<< HEAD
 # Removes the stored original with this sha256.
 RemoveOriginal = Callable[[str], Awaitable[None]]
 _REFERENCES = "SELECT coalesce(max(refs), 0) FROM original_references WHERE sha256 = %s"
@@ -44,6 +44,8 @@ _ORDER_KEYS = {
     "title": f"left(title, {TITLE_SORT_CHARS})",
     "page_count": "page_count",
 }
+=======
+>>>>>>> originals-refcount
 _UPDATABLE = ("state", "title", "page_count", "labels", "job", "custom_metadata")
 
 
@@ -197,14 +199,11 @@ class DocumentRepository:
         """
         return await self._one(id, query, params)
 
-    async def delete(self, id: str, *, tenant: str, remove_original: RemoveOriginal | None = None) -> DocumentRecord:
-        """Delete `tenant`'s document and (by cascade) its chunks, pages and images; returns what was deleted.
-
-        Stored originals are shared by content across tenants. When this was the last document
-        with its bytes, `remove_original` removes the stored object inside the same transaction,
-        while the bytes' reference row is locked: an upload of the same bytes (its insert takes
-        that row) waits and stores them again afterwards. If the removal fails, nothing is deleted.
-        """
+    async def delete(self, id: str, *, tenant: str) -> DocumentRecord:
+        """Delete `tenant`'s document and (by cascade) its chunks, pages, images and its reference to
+        the stored original; returns what was deleted. When that was the original's last reference
+        the original is now a tombstone, whose object is deleted after this commit
+        (store.originals: OriginalRepository.finish_deletion)."""
         doc_id = parse_document_id(id)
         query = f"DELETE FROM documents WHERE id = %s AND tenant = %s RETURNING {DOCUMENT_COLUMNS}"
         async with self._connections.connection() as conn, conn.transaction():
@@ -212,20 +211,8 @@ class DocumentRepository:
             if row is None:
                 raise document_not_found(id)
             record = document_record(row)
-            # The delete trigger has counted this document out and holds the row until commit.
-            refs = await scalar(conn, _REFERENCES, [record.sha256])
-            if not refs:
-                if remove_original is not None:
-                    await remove_original(record.sha256)
-                await conn.execute("DELETE FROM original_references WHERE sha256 = %s AND refs = 0", [record.sha256])
             await note_removed(conn, record.chunk_count)
         return record
-
-    async def original_references(self, sha256: str) -> int:
-        """How many documents, of every tenant, have these bytes (0: none, nothing stored for them)."""
-        async with self._connections.connection() as conn:
-            refs = await scalar(conn, _REFERENCES, [check_sha256(sha256)])
-        return int(refs or 0)
 
     async def _one(self, id: str, query: str, params: dict[str, object]) -> DocumentRecord:
         """The document row `query` returns for document `id` (bound as %(id)s), or DOCUMENT_NOT_FOUND."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -33,6 +36,7 @@ PAGE_PAGES = PageSizes(default=20, maximum=200)
 IMAGE_PAGES = PageSizes(default=50, maximum=500)
 # DOCUMENT_VIEW_FULL answers must stay under gRPC's default 4 MiB message limit on the caller's side.
 MAX_FULL_VIEW_BYTES = 3 << 20
+log = logging.getLogger("mivaa.search.documents")
 _PAGES_PER_READ = 50  # a document's pages are read this many at a time, never all at once
 
 
@@ -83,11 +87,21 @@ class DocumentCatalog:
         return await self._store.documents.update(id, tenant=tenant, **fields)
 
     async def delete(self, id: str, *, tenant: str) -> DocumentRecord:
-        # The stored original goes with the last document (of any tenant) that has its bytes.
-        remove = self._originals.delete if self._originals is not None else None
-        record = await self._store.documents.delete(id, tenant=tenant, remove_original=remove)
+        record = await self._store.documents.delete(id, tenant=tenant)
         if self._upkeep is not None:
             self._upkeep.changed()
+        # The stored original goes with the last document (of any tenant) that has its bytes, after
+        # that delete committed (store.originals). The document is gone either way: a failure here
+        # leaves a tombstone that the originals sweep finishes.
+        if self._originals is not None:
+            try:
+                await self._store.originals.finish_deletion(record.sha256, self._originals.delete)
+            except Exception:
+                log.warning(
+                    "the stored original's deletion is left to the sweep",
+                    exc_info=True,
+                    extra={"fields": {"sha256": record.sha256}},
+                )
         return record
 
     async def replace_content(self, id: str, content: DocumentContent, *, tenant: str) -> DocumentRecord:

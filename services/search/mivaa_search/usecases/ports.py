@@ -3,6 +3,7 @@ the service's main wires the gRPC and NATS clients in)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -23,7 +24,22 @@ class ImageEmbedder(Protocol):
     ) -> tuple[str, list[list[float]]]: ...
 
 
+class StoredOriginal(Protocol):
+    """One object in the originals' store (mivaa_platform.messaging.StoredObject)."""
+
+    @property
+    def name(self) -> str: ...  # its sha256
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def stored(self) -> dt.datetime | None: ...
+
+
 class Originals(Protocol):
     """The uploaded PDFs, stored by content (sha256)."""
 
     async def delete(self, sha256: str) -> None: ...
+
+    async def list_objects(self) -> Sequence[StoredOriginal]: ...
