@@ -229,7 +229,10 @@ async def test_every_accepted_upload_survives_each_process_killed_in_turn(fault_
             connection.execute("SELECT document_id::text, count(*) FROM pages GROUP BY document_id").fetchall()
         )
         assert pages == {row[0]: row[4] for row in rows}, "pages rows do not match the documents' page counts"
-        references = dict(connection.execute("SELECT sha256, refs FROM original_references WHERE refs > 0").fetchall())
-        assert references == {row[3]: 1 for row in rows}
+        # Each document holds its original once; every original is stored (no tombstone left behind).
+        references = connection.execute("SELECT document::text, sha256 FROM original_references").fetchall()
+        assert sorted(references) == sorted((row[0], row[3]) for row in rows)
+        originals = connection.execute("SELECT sha256, state FROM originals").fetchall()
+        assert sorted(originals) == sorted((row[3], "stored") for row in rows)
     # The object store holds each document's original and nothing else.
     assert await _stored_originals(mesh) == {row[3] for row in rows}
