@@ -55,12 +55,9 @@ WEBHOOK_CONSUMER = "webhooks"  # the extractor API's durable pull consumer of jo
 ORIGINALS_BUCKET = "mivaa-originals"
 ORIGINALS_STREAM = f"OBJ_{ORIGINALS_BUCKET}"  # the object store's stream (nats-py's naming)
 EVENT_RETENTION_SECONDS = 7 * 24 * 3600
-<<<<<<< HEAD
 MAX_STREAM_REPLICAS = 5  # JetStream's own limit on a stream's replicas
-=======
 _CHUNK_BYTES = 128 * 1024  # as nats-py's object store writes them
 _WRONG_LAST_SEQUENCE = 10071  # JetStream: the subject's last sequence was not the one expected
->>>>>>> originals-refcount
 
 
 def inbox_prefix(user: str) -> str:

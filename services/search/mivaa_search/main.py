@@ -22,11 +22,8 @@ from mivaa_search.settings import PREFIX, SearchSettings
 from mivaa_search.store import SearchStore, VectorTuning
 from mivaa_search.usecases import DocumentCatalog, IndexUpkeep, Search
 from mivaa_search.usecases.intelligence import DocumentIntelligence
-<<<<<<< HEAD
-from mivaa_search.usecases.retention import Retention, RetentionBounds
-=======
 from mivaa_search.usecases.originals import OriginalsSweep
->>>>>>> originals-refcount
+from mivaa_search.usecases.retention import Retention, RetentionBounds
 
 log = logging.getLogger("mivaa.search")
 
@@ -53,20 +50,13 @@ async def amain() -> int:
     watch_pool("search", store.pool_stats)
     store.chunks.tuning = VectorTuning(settings.exact_scan_max_chunks, settings.hnsw_ef_search)
     upkeep = IndexUpkeep(store, settings.recall_probe_sample, on_rebuilt=INDEX_REBUILDS.inc)
-<<<<<<< HEAD
-    catalog = DocumentCatalog(store, messaging.OriginalsStore(js), upkeep)
+    originals = messaging.OriginalsStore(js)
+    catalog = DocumentCatalog(store, originals, upkeep)
     retention = Retention(store, catalog, RetentionBounds(min_seconds=settings.retention_min_seconds))
     service.add(
         search_service_pb2_grpc.add_SearchServiceServicer_to_server,
         SearchServicer(
             catalog,
-=======
-    originals = messaging.OriginalsStore(js)
-    service.add(
-        search_service_pb2_grpc.add_SearchServiceServicer_to_server,
-        SearchServicer(
-            DocumentCatalog(store, originals, upkeep),
->>>>>>> originals-refcount
             Search(store, embedder, images=ImageEmbedderClient(embedder_channel)),
             dimension,
             DocumentIntelligence(store),
@@ -95,22 +85,16 @@ async def amain() -> int:
         else None
     )
 
-    stop_sweeping = asyncio.Event()
-    sweeping = asyncio.create_task(retention.run(stop_sweeping, settings.retention_sweep_seconds))
+    stop_retention = asyncio.Event()
+    retaining = asyncio.create_task(retention.run(stop_retention, settings.retention_sweep_seconds))
 
     async def shutdown() -> None:
-<<<<<<< HEAD
-        stop_sweeping.set()
-        await sweeping
-        if maintenance is not None:
-            maintenance.cancel()
-            await asyncio.gather(maintenance, return_exceptions=True)
-=======
+        stop_retention.set()
+        await retaining
         for task in (maintenance, sweeping):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
->>>>>>> originals-refcount
         await upkeep.close()
         await store.close()
         await embedder_channel.close()

@@ -22,13 +22,10 @@ class SearchSettings:
     # Every this many seconds: rebuild the vector index when due and probe its recall (0: never).
     maintenance_interval_seconds: float = 600.0
     recall_probe_sample: int = 50
-<<<<<<< HEAD
     # Tenants' retention policies (admin RPCs): the shortest allowed, and how often the sweep runs.
     retention_min_seconds: int = 86400
     retention_sweep_seconds: float = 300.0
-=======
     # Every this many seconds: the originals sweep (usecases.originals; 0: never). Objects in the
     # store without a row are removed once stored longer ago than the grace period.
     originals_sweep_interval_seconds: float = 3600.0
     orphan_original_grace_seconds: float = 3600.0
->>>>>>> originals-refcount

@@ -33,10 +33,6 @@ DOCUMENT_COLUMNS = (
     "id, tenant, filename, title, labels, sha256, size_bytes, page_count, state, job, chunk_count,"
     " create_time, update_time, metadata, outline, image_count, custom_metadata"
 )
-<<<<<<< HEAD
-# Removes the stored original with this sha256.
-RemoveOriginal = Callable[[str], Awaitable[None]]
-_REFERENCES = "SELECT coalesce(max(refs), 0) FROM original_references WHERE sha256 = %s"
 # What each orderable field sorts by (the expressions migration 0012's indexes hold).
 _ORDER_KEYS = {
     "create_time": "create_time",
@@ -44,8 +40,6 @@ _ORDER_KEYS = {
     "title": f"left(title, {TITLE_SORT_CHARS})",
     "page_count": "page_count",
 }
-=======
->>>>>>> originals-refcount
 _UPDATABLE = ("state", "title", "page_count", "labels", "job", "custom_metadata")
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
