@@ -70,10 +70,10 @@ RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
 USER 10001
 CMD ["python", "-m", "mivaa_answer.main"]
 
-# Tesseract from Debian; EasyOCR (and its CPU torch) from tools/install_ocr.sh.
+# Tesseract and the major scripts' language data from Debian (tools/install_tessdata.sh); EasyOCR (and its CPU torch) from tools/install_ocr.sh.
 FROM runtime AS ocr
 COPY requirements/ocr.txt requirements/
-COPY tools/install_ocr.sh tools/
+COPY tools/install_ocr.sh tools/install_tessdata.sh tools/
 RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
     pip install /wheels/mivaa_protos-*.whl /wheels/mivaa_platform-*.whl "$(echo /wheels/mivaa_ocr-*.whl)[tesseract]" \
     && bash tools/install_ocr.sh /usr/local

@@ -20,6 +20,7 @@ import time
 import nats
 import pytest
 
+from mivaa_cli.localmesh.processes import installed_binary
 from mivaa_platform import messaging
 from mivaa_platform.config import ConfigError
 from tests.support.certs import make_certs
@@ -88,9 +89,7 @@ class _Servers:
     PASSWORD = "cluster-test-password"
 
     def __init__(self, tmp_path: pathlib.Path, size: int):
-        binary = shutil.which("nats-server")
-        if binary is None:
-            pytest.skip("nats-server is not installed")
+        binary = installed_binary("nats-server")
         self.binary, self.tmp_path, self.size = binary, tmp_path, size
         self.certs = tmp_path / "certs"
         make_certs.make_certs(self.certs, ("nats", "extractor"))

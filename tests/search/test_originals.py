@@ -20,7 +20,7 @@ import pytest
 
 from mivaa_cli.localmesh.bus import LocalBus
 from mivaa_cli.localmesh.certs import make_certs
-from mivaa_cli.localmesh.processes import start_process, wait_for_port
+from mivaa_cli.localmesh.processes import installed_binary, start_process, wait_for_port
 from mivaa_platform import messaging
 from mivaa_platform.errors import Unavailable
 from mivaa_search.store import DocumentContent, NewDocument
@@ -43,9 +43,7 @@ def bus():
     make_certs(folder / "certs", ("nats",))
     local = LocalBus(folder / "auth", port=_free_port(), store_dir=folder / "store", certs_dir=folder / "certs")
     local.ensure_roles()
-    server = start_process(
-        "nats", [shutil.which("nats-server") or "nats-server", "-c", str(local.config_path)], log_dir=folder
-    )
+    server = start_process("nats", [installed_binary("nats-server"), "-c", str(local.config_path)], log_dir=folder)
     try:
         wait_for_port(server, local.port)
         yield local

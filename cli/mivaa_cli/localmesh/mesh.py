@@ -17,7 +17,6 @@ import importlib.util
 import json
 import os
 import pathlib
-import shutil
 import ssl
 import stat
 import sys
@@ -38,6 +37,7 @@ from mivaa_cli.localmesh.postgres import LocalPostgres
 from mivaa_cli.localmesh.processes import (
     ManagedProcess,
     free_port,
+    installed_binary,
     pid_alive,
     port_open,
     start_process,
@@ -127,17 +127,6 @@ def _tighten(path: pathlib.Path, keep: int = 0o700) -> None:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & ~keep:
         path.chmod(mode & keep)
-
-
-def _binary(name: str) -> str:
-    """Binaries come from wheels installed in this interpreter's environment."""
-    candidate = pathlib.Path(sys.executable).parent / name
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which(name)
-    if not found:
-        raise RuntimeError(f"{name} not found; run `make install` first")
-    return found
 
 
 def ocr_available() -> bool:
@@ -396,7 +385,9 @@ class LocalMesh:
         (self.state_dir / "nats").mkdir(parents=True, exist_ok=True)
         self.bus.ensure_roles()
         # TLS, users and permissions come from the config; no HTTP monitoring port.
-        process = start_process("nats", [_binary("nats-server"), "-c", str(self.bus.config_path)], log_dir=self.log_dir)
+        process = start_process(
+            "nats", [installed_binary("nats-server"), "-c", str(self.bus.config_path)], log_dir=self.log_dir
+        )
         self.processes["nats"] = process
         wait_for_port(process, self.ports.nats)
 
@@ -464,7 +455,7 @@ class LocalMesh:
             console_dir=CONSOLE_DIST if self.serves_console else None,
             max_token_lifetime_seconds=DEV_TOKEN_TTL,
         )
-        start_gateway(self, _binary("envoy"), config)
+        start_gateway(self, installed_binary("envoy"), config)
 
     def _start_traces(self) -> None:
         self.processes["traces"] = start_trace_receiver(self.state_dir, self.log_dir)

