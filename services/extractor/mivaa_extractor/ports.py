@@ -46,6 +46,8 @@ class NewDocument:
     job: str
     # The tenant that owns the document (the uploader's).
     tenant: str
+    # What the stored original is, by its signature: application/pdf, image/png, image/jpeg, image/tiff.
+    media_type: str = "application/pdf"
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class CatalogDocument:
     update_time: datetime | None = None
     # Read from the PDF when it was processed; None before.
     info: DocumentInfo | None = None
+    media_type: str = "application/pdf"
 
 
 class DocumentCatalog(Protocol):

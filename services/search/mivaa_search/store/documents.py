@@ -30,7 +30,7 @@ from mivaa_search.store.records import (
 
 DOCUMENT_COLUMNS = (
     "id, tenant, filename, title, labels, sha256, size_bytes, page_count, state, job, chunk_count,"
-    " create_time, update_time, metadata, outline, image_count, custom_metadata"
+    " create_time, update_time, metadata, outline, image_count, custom_metadata, media_type"
 )
 # Removes the stored original with this sha256.
 RemoveOriginal = Callable[[str], Awaitable[None]]
@@ -61,8 +61,9 @@ class DocumentRepository:
             for _ in range(3):  # the existing row may be deleted between the two statements
                 cur = await conn.execute(
                     f"""
-                    INSERT INTO documents (tenant, filename, title, labels, sha256, size_bytes, page_count, job)
-                    VALUES (%s, %s, %s, %s::text[], %s, %s, %s, %s)
+                    INSERT INTO documents
+                        (tenant, filename, title, labels, sha256, size_bytes, page_count, job, media_type)
+                    VALUES (%s, %s, %s, %s::text[], %s, %s, %s, %s, %s)
                     ON CONFLICT (tenant, sha256) DO NOTHING
                     RETURNING {DOCUMENT_COLUMNS}
                     """,
@@ -75,6 +76,7 @@ class DocumentRepository:
                         new.size_bytes,
                         new.page_count,
                         new.job,
+                        new.media_type,
                     ],
                 )
                 row = await cur.fetchone()
