@@ -1,7 +1,7 @@
 """`mivaa`: run the local mesh and use it from a terminal.
 
 mivaa up | down | status                 the local mesh (state in ./.mivaa)
-mivaa ingest FILE|DIR...                 upload PDFs: one file, one progress bar; several or a folder,
+mivaa ingest FILE|DIR...                 upload PDFs and PNG/JPEG/TIFF pictures: one file, one bar; several or a folder,
                                          one batch with its aggregate progress (--no-batch: one bar each)
 mivaa batches list | get NAME | watch NAME
 mivaa search "text" [-k 5] [--mode ...]   hybrid (or vector, keyword) search with filters
@@ -214,12 +214,16 @@ def _print_metrics(mesh) -> None:
 
 
 # -- ingestion ------------------------------------------------------------------------
+# What a folder's files are taken for (the service tells PDFs and pictures apart by their bytes).
+DOCUMENT_SUFFIXES = frozenset({".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+
+
 def _pdfs(paths: list[str]) -> list[pathlib.Path]:
     found: list[pathlib.Path] = []
     for raw in paths:
         path = pathlib.Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() == ".pdf"))
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in DOCUMENT_SUFFIXES))
         elif path.exists():
             found.append(path)
         else:

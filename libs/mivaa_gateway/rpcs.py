@@ -34,7 +34,8 @@ ANSWER_RPCS = (_ANSWER + "Ask", _ANSWER + "SummarizeDocument")
 # plain listing; related documents and comparisons compute over many vectors, like a search.
 INTELLIGENCE_RPCS = ("ListDocumentEntities", "ListRelatedDocuments", "CompareDocuments")
 # A page rendered as a picture (the console's document view): MuPDF's work per call, a budget of its own.
-RENDER_RPCS = (_EXTRACTOR + "RenderPage",)
+# Thumbnails (a first page or a stored image, shrunk in the same worker) share its budget and cache.
+RENDER_RPCS = (_EXTRACTOR + "RenderPage", _EXTRACTOR + "RenderThumbnail")
 READ_RPCS = (
     *(_EXTRACTOR + m for m in ("GetJob", "ListJobs", "WatchJob", "GetBatch", "ListBatches", "WatchBatch")),
     *RENDER_RPCS,
@@ -134,6 +135,7 @@ ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
 SERVICE_ROUTES = {
     # One page, rendered or cached: never worth a long wait.
     _EXTRACTOR + "RenderPage": ("extractor", "60s", "60s"),
+    _EXTRACTOR + "RenderThumbnail": ("extractor", "60s", "60s"),
     _EXTRACTOR: ("extractor", "0s", "3600s"),
     _ADMIN: ("extractor", "120s", "120s"),
     # Creating resolves the target's host (seconds at most); the rest are key-value reads.

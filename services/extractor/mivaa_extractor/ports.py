@@ -73,6 +73,14 @@ class CatalogDocument:
     media_type: str = "application/pdf"
 
 
+class StoredImages(Protocol):
+    """A tenant's stored images ("documents/{id}/images/{sha256}"); another tenant's are NOT_FOUND."""
+
+    async def check_image(self, name: str, *, tenant: str) -> None: ...
+
+    async def image_content(self, name: str, *, tenant: str) -> bytes: ...
+
+
 class DocumentCatalog(Protocol):
     """Documents of one tenant at a time: every call names the tenant that owns the document."""
 
@@ -187,6 +195,9 @@ class WorkingCopy:
     password: str | None
     job: str
     tenant: str
+    # A picture uploaded as a document (image/png, ...) is read as image-only pages whose picture
+    # is the content, not a scan to throw away once OCR has read it.
+    is_picture: bool = False
 
 
 class PageReader(Protocol):

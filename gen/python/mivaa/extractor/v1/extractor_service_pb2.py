@@ -27,13 +27,15 @@ from mivaa.jobs.v1 import job_pb2 as mivaa_dot_jobs_dot_v1_dot_job__pb2
 from mivaa.search.v1 import search_service_pb2 as mivaa_dot_search_dot_v1_dot_search__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*mivaa/extractor/v1/extractor_service.proto\x12\x12mivaa.extractor.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17mivaa/jobs/v1/job.proto\x1a$mivaa/search/v1/search_service.proto\"b\n\x0eUploadMetadata\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0e\n\x06labels\x18\x03 \x03(\t\x12\x10\n\x08password\x18\x04 \x01(\t\x12\r\n\x05\x62\x61tch\x18\x05 \x01(\t\"k\n\x15UploadDocumentRequest\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32\".mivaa.extractor.v1.UploadMetadataH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07\x63ontent\"w\n\x16UploadDocumentResponse\x12+\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x19.mivaa.search.v1.Document\x12\x1f\n\x03job\x18\x02 \x01(\x0b\x32\x12.mivaa.jobs.v1.Job\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x08\"\x1d\n\rGetJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"1\n\x0eGetJobResponse\x12\x1f\n\x03job\x18\x01 \x01(\x0b\x32\x12.mivaa.jobs.v1.Job\"\xef\x01\n\x0fListJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\'\n\x06states\x18\x03 \x03(\x0e\x32\x17.mivaa.jobs.v1.JobState\x12\x0e\n\x06labels\x18\x04 \x03(\t\x12\x35\n\x11\x63reate_time_after\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x12\x63reate_time_before\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x62\x61tch\x18\x07 \x01(\t\"M\n\x10ListJobsResponse\x12 \n\x04jobs\x18\x01 \x03(\x0b\x32\x12.mivaa.jobs.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1f\n\x0fWatchJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\":\n\x10WatchJobResponse\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.mivaa.jobs.v1.JobEvent\" \n\x10\x43\x61ncelJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"4\n\x11\x43\x61ncelJobResponse\x12\x1f\n\x03job\x18\x01 \x01(\x0b\x32\x12.mivaa.jobs.v1.Job\"h\n\x11RenderPageRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04page\x18\x02 \x01(\x05\x12\x11\n\tmax_width\x18\x03 \x01(\x05\x12\x12\n\nmax_height\x18\x04 \x01(\x05\x12\x10\n\x08password\x18\x05 \x01(\t\"}\n\x12RenderPageResponse\x12\x0b\n\x03png\x18\x01 \x01(\x0c\x12\r\n\x05width\x18\x02 \x01(\x05\x12\x0e\n\x06height\x18\x03 \x01(\x05\x12\x12\n\npage_width\x18\x04 \x01(\x02\x12\x13\n\x0bpage_height\x18\x05 \x01(\x02\x12\x12\n\npage_count\x18\x06 \x01(\x05\"V\n\x12\x43reateBatchRequest\x12\x14\n\x0c\x64isplay_name\x18\x01 \x01(\t\x12\x0e\n\x06labels\x18\x02 \x03(\t\x12\x1a\n\x12\x65xpected_documents\x18\x03 \x01(\x05\":\n\x13\x43reateBatchResponse\x12#\n\x05\x62\x61tch\x18\x01 \x01(\x0b\x32\x14.mivaa.jobs.v1.Batch\"\x1f\n\x0fGetBatchRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"7\n\x10GetBatchResponse\x12#\n\x05\x62\x61tch\x18\x01 \x01(\x0b\x32\x14.mivaa.jobs.v1.Batch\";\n\x12ListBatchesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"U\n\x13ListBatchesResponse\x12%\n\x07\x62\x61tches\x18\x01 \x03(\x0b\x32\x14.mivaa.jobs.v1.Batch\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"!\n\x11WatchBatchRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"9\n\x12WatchBatchResponse\x12#\n\x05\x62\x61tch\x18\x01 \x01(\x0b\x32\x14.mivaa.jobs.v1.Batch2\xab\x07\n\x10\x45xtractorService\x12i\n\x0eUploadDocument\x12).mivaa.extractor.v1.UploadDocumentRequest\x1a*.mivaa.extractor.v1.UploadDocumentResponse(\x01\x12O\n\x06GetJob\x12!.mivaa.extractor.v1.GetJobRequest\x1a\".mivaa.extractor.v1.GetJobResponse\x12U\n\x08ListJobs\x12#.mivaa.extractor.v1.ListJobsRequest\x1a$.mivaa.extractor.v1.ListJobsResponse\x12W\n\x08WatchJob\x12#.mivaa.extractor.v1.WatchJobRequest\x1a$.mivaa.extractor.v1.WatchJobResponse0\x01\x12X\n\tCancelJob\x12$.mivaa.extractor.v1.CancelJobRequest\x1a%.mivaa.extractor.v1.CancelJobResponse\x12[\n\nRenderPage\x12%.mivaa.extractor.v1.RenderPageRequest\x1a&.mivaa.extractor.v1.RenderPageResponse\x12^\n\x0b\x43reateBatch\x12&.mivaa.extractor.v1.CreateBatchRequest\x1a\'.mivaa.extractor.v1.CreateBatchResponse\x12U\n\x08GetBatch\x12#.mivaa.extractor.v1.GetBatchRequest\x1a$.mivaa.extractor.v1.GetBatchResponse\x12^\n\x0bListBatches\x12&.mivaa.extractor.v1.ListBatchesRequest\x1a\'.mivaa.extractor.v1.ListBatchesResponse\x12]\n\nWatchBatch\x12%.mivaa.extractor.v1.WatchBatchRequest\x1a&.mivaa.extractor.v1.WatchBatchResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*mivaa/extractor/v1/extractor_service.proto\x12\x12mivaa.extractor.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17mivaa/jobs/v1/job.proto\x1a$mivaa/search/v1/search_service.proto\"b\n\x0eUploadMetadata\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0e\n\x06labels\x18\x03 \x03(\t\x12\x10\n\x08password\x18\x04 \x01(\t\x12\r\n\x05\x62\x61tch\x18\x05 \x01(\t\"k\n\x15UploadDocumentRequest\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32\".mivaa.extractor.v1.UploadMetadataH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07\x63ontent\"w\n\x16UploadDocumentResponse\x12+\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x19.mivaa.search.v1.Document\x12\x1f\n\x03job\x18\x02 \x01(\x0b\x32\x12.mivaa.jobs.v1.Job\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x08\"\x1d\n\rGetJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"1\n\x0eGetJobResponse\x12\x1f\n\x03job\x18\x01 \x01(\x0b\x32\x12.mivaa.jobs.v1.Job\"\xef\x01\n\x0fListJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\'\n\x06states\x18\x03 \x03(\x0e\x32\x17.mivaa.jobs.v1.JobState\x12\x0e\n\x06labels\x18\x04 \x03(\t\x12\x35\n\x11\x63reate_time_after\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x12\x63reate_time_before\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x62\x61tch\x18\x07 \x01(\t\"M\n\x10ListJobsResponse\x12 \n\x04jobs\x18\x01 \x03(\x0b\x32\x12.mivaa.jobs.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1f\n\x0fWatchJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\":\n\x10WatchJobResponse\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.mivaa.jobs.v1.JobEvent\" \n\x10\x43\x61ncelJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"4\n\x11\x43\x61ncelJobResponse\x12\x1f\n\x03job\x18\x01 \x01(\x0b\x32\x12.mivaa.jobs.v1.Job\"h\n\x11RenderPageRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04page\x18\x02 \x01(\x05\x12\x11\n\tmax_width\x18\x03 \x01(\x05\x12\x12\n\nmax_height\x18\x04 \x01(\x05\x12\x10\n\x08password\x18\x05 \x01(\t\"i\n\x16RenderThumbnailRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12/\n\x04size\x18\x02 \x01(\x0e\x32!.mivaa.extractor.v1.ThumbnailSize\x12\x10\n\x08password\x18\x03 \x01(\t\"E\n\x17RenderThumbnailResponse\x12\x0b\n\x03png\x18\x01 \x01(\x0c\x12\r\n\x05width\x18\x02 \x01(\x05\x12\x0e\n\x06height\x18\x03 \x01(\x05\"}\n\x12RenderPageResponse\x12\x0b\n\x03png\x18\x01 \x01(\x0c\x12\r\n\x05width\x18\x02 \x01(\x05\x12\x0e\n\x06height\x18\x03 \x01(\x05\x12\x12\n\npage_width\x18\x04 \x01(\x02\x12\x13\n\x0bpage_height\x18\x05 \x01(\x02\x12\x12\n\npage_count\x18\x06 \x01(\x05\"V\n\x12\x43reateBatchRequest\x12\x14\n\x0c\x64isplay_name\x18\x01 \x01(\t\x12\x0e\n\x06labels\x18\x02 \x03(\t\x12\x1a\n\x12\x65xpected_documents\x18\x03 \x01(\x05\":\n\x13\x43reateBatchResponse\x12#\n\x05\x62\x61tch\x18\x01 \x01(\x0b\x32\x14.mivaa.jobs.v1.Batch\"\x1f\n\x0fGetBatchRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"7\n\x10GetBatchResponse\x12#\n\x05\x62\x61tch\x18\x01 \x01(\x0b\x32\x14.mivaa.jobs.v1.Batch\";\n\x12ListBatchesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"U\n\x13ListBatchesResponse\x12%\n\x07\x62\x61tches\x18\x01 \x03(\x0b\x32\x14.mivaa.jobs.v1.Batch\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"!\n\x11WatchBatchRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"9\n\x12WatchBatchResponse\x12#\n\x05\x62\x61tch\x18\x01 \x01(\x0b\x32\x14.mivaa.jobs.v1.Batch*~\n\rThumbnailSize\x12\x1e\n\x1aTHUMBNAIL_SIZE_UNSPECIFIED\x10\x00\x12\x18\n\x14THUMBNAIL_SIZE_SMALL\x10\x01\x12\x19\n\x15THUMBNAIL_SIZE_MEDIUM\x10\x02\x12\x18\n\x14THUMBNAIL_SIZE_LARGE\x10\x03\x32\x97\x08\n\x10\x45xtractorService\x12i\n\x0eUploadDocument\x12).mivaa.extractor.v1.UploadDocumentRequest\x1a*.mivaa.extractor.v1.UploadDocumentResponse(\x01\x12O\n\x06GetJob\x12!.mivaa.extractor.v1.GetJobRequest\x1a\".mivaa.extractor.v1.GetJobResponse\x12U\n\x08ListJobs\x12#.mivaa.extractor.v1.ListJobsRequest\x1a$.mivaa.extractor.v1.ListJobsResponse\x12W\n\x08WatchJob\x12#.mivaa.extractor.v1.WatchJobRequest\x1a$.mivaa.extractor.v1.WatchJobResponse0\x01\x12X\n\tCancelJob\x12$.mivaa.extractor.v1.CancelJobRequest\x1a%.mivaa.extractor.v1.CancelJobResponse\x12[\n\nRenderPage\x12%.mivaa.extractor.v1.RenderPageRequest\x1a&.mivaa.extractor.v1.RenderPageResponse\x12j\n\x0fRenderThumbnail\x12*.mivaa.extractor.v1.RenderThumbnailRequest\x1a+.mivaa.extractor.v1.RenderThumbnailResponse\x12^\n\x0b\x43reateBatch\x12&.mivaa.extractor.v1.CreateBatchRequest\x1a\'.mivaa.extractor.v1.CreateBatchResponse\x12U\n\x08GetBatch\x12#.mivaa.extractor.v1.GetBatchRequest\x1a$.mivaa.extractor.v1.GetBatchResponse\x12^\n\x0bListBatches\x12&.mivaa.extractor.v1.ListBatchesRequest\x1a\'.mivaa.extractor.v1.ListBatchesResponse\x12]\n\nWatchBatch\x12%.mivaa.extractor.v1.WatchBatchRequest\x1a&.mivaa.extractor.v1.WatchBatchResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mivaa.extractor.v1.extractor_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_THUMBNAILSIZE']._serialized_start=1967
+  _globals['_THUMBNAILSIZE']._serialized_end=2093
   _globals['_UPLOADMETADATA']._serialized_start=162
   _globals['_UPLOADMETADATA']._serialized_end=260
   _globals['_UPLOADDOCUMENTREQUEST']._serialized_start=262
@@ -58,24 +60,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CANCELJOBRESPONSE']._serialized_end=1074
   _globals['_RENDERPAGEREQUEST']._serialized_start=1076
   _globals['_RENDERPAGEREQUEST']._serialized_end=1180
-  _globals['_RENDERPAGERESPONSE']._serialized_start=1182
-  _globals['_RENDERPAGERESPONSE']._serialized_end=1307
-  _globals['_CREATEBATCHREQUEST']._serialized_start=1309
-  _globals['_CREATEBATCHREQUEST']._serialized_end=1395
-  _globals['_CREATEBATCHRESPONSE']._serialized_start=1397
-  _globals['_CREATEBATCHRESPONSE']._serialized_end=1455
-  _globals['_GETBATCHREQUEST']._serialized_start=1457
-  _globals['_GETBATCHREQUEST']._serialized_end=1488
-  _globals['_GETBATCHRESPONSE']._serialized_start=1490
-  _globals['_GETBATCHRESPONSE']._serialized_end=1545
-  _globals['_LISTBATCHESREQUEST']._serialized_start=1547
-  _globals['_LISTBATCHESREQUEST']._serialized_end=1606
-  _globals['_LISTBATCHESRESPONSE']._serialized_start=1608
-  _globals['_LISTBATCHESRESPONSE']._serialized_end=1693
-  _globals['_WATCHBATCHREQUEST']._serialized_start=1695
-  _globals['_WATCHBATCHREQUEST']._serialized_end=1728
-  _globals['_WATCHBATCHRESPONSE']._serialized_start=1730
-  _globals['_WATCHBATCHRESPONSE']._serialized_end=1787
-  _globals['_EXTRACTORSERVICE']._serialized_start=1790
-  _globals['_EXTRACTORSERVICE']._serialized_end=2729
+  _globals['_RENDERTHUMBNAILREQUEST']._serialized_start=1182
+  _globals['_RENDERTHUMBNAILREQUEST']._serialized_end=1287
+  _globals['_RENDERTHUMBNAILRESPONSE']._serialized_start=1289
+  _globals['_RENDERTHUMBNAILRESPONSE']._serialized_end=1358
+  _globals['_RENDERPAGERESPONSE']._serialized_start=1360
+  _globals['_RENDERPAGERESPONSE']._serialized_end=1485
+  _globals['_CREATEBATCHREQUEST']._serialized_start=1487
+  _globals['_CREATEBATCHREQUEST']._serialized_end=1573
+  _globals['_CREATEBATCHRESPONSE']._serialized_start=1575
+  _globals['_CREATEBATCHRESPONSE']._serialized_end=1633
+  _globals['_GETBATCHREQUEST']._serialized_start=1635
+  _globals['_GETBATCHREQUEST']._serialized_end=1666
+  _globals['_GETBATCHRESPONSE']._serialized_start=1668
+  _globals['_GETBATCHRESPONSE']._serialized_end=1723
+  _globals['_LISTBATCHESREQUEST']._serialized_start=1725
+  _globals['_LISTBATCHESREQUEST']._serialized_end=1784
+  _globals['_LISTBATCHESRESPONSE']._serialized_start=1786
+  _globals['_LISTBATCHESRESPONSE']._serialized_end=1871
+  _globals['_WATCHBATCHREQUEST']._serialized_start=1873
+  _globals['_WATCHBATCHREQUEST']._serialized_end=1906
+  _globals['_WATCHBATCHRESPONSE']._serialized_start=1908
+  _globals['_WATCHBATCHRESPONSE']._serialized_end=1965
+  _globals['_EXTRACTORSERVICE']._serialized_start=2096
+  _globals['_EXTRACTORSERVICE']._serialized_end=3143
 # @@protoc_insertion_point(module_scope)

@@ -2,8 +2,8 @@
 // @generated from file mivaa/extractor/v1/extractor_service.proto (package mivaa.extractor.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Batch, Job, JobEvent, JobState } from "../../jobs/v1/job_pb";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mivaa/extractor/v1/extractor_service.proto.
  */
 export const file_mivaa_extractor_v1_extractor_service: GenFile = /*@__PURE__*/
-  fileDesc("CiptaXZhYS9leHRyYWN0b3IvdjEvZXh0cmFjdG9yX3NlcnZpY2UucHJvdG8SEm1pdmFhLmV4dHJhY3Rvci52MSJiCg5VcGxvYWRNZXRhZGF0YRIQCghmaWxlbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIOCgZsYWJlbHMYAyADKAkSEAoIcGFzc3dvcmQYBCABKAkSDQoFYmF0Y2gYBSABKAkiawoVVXBsb2FkRG9jdW1lbnRSZXF1ZXN0EjYKCG1ldGFkYXRhGAEgASgLMiIubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZE1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIJCgdjb250ZW50IncKFlVwbG9hZERvY3VtZW50UmVzcG9uc2USKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQSHwoDam9iGAIgASgLMhIubWl2YWEuam9icy52MS5Kb2ISDwoHY3JlYXRlZBgDIAEoCCIdCg1HZXRKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiMQoOR2V0Sm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIubWl2YWEuam9icy52MS5Kb2Ii7wEKD0xpc3RKb2JzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRInCgZzdGF0ZXMYAyADKA4yFy5taXZhYS5qb2JzLnYxLkpvYlN0YXRlEg4KBmxhYmVscxgEIAMoCRI1ChFjcmVhdGVfdGltZV9hZnRlchgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNgoSY3JlYXRlX3RpbWVfYmVmb3JlGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgViYXRjaBgHIAEoCSJNChBMaXN0Sm9ic1Jlc3BvbnNlEiAKBGpvYnMYASADKAsyEi5taXZhYS5qb2JzLnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiHwoPV2F0Y2hKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiOgoQV2F0Y2hKb2JSZXNwb25zZRImCgVldmVudBgBIAEoCzIXLm1pdmFhLmpvYnMudjEuSm9iRXZlbnQiIAoQQ2FuY2VsSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIjQKEUNhbmNlbEpvYlJlc3BvbnNlEh8KA2pvYhgBIAEoCzISLm1pdmFhLmpvYnMudjEuSm9iImgKEVJlbmRlclBhZ2VSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEcGFnZRgCIAEoBRIRCgltYXhfd2lkdGgYAyABKAUSEgoKbWF4X2hlaWdodBgEIAEoBRIQCghwYXNzd29yZBgFIAEoCSJ9ChJSZW5kZXJQYWdlUmVzcG9uc2USCwoDcG5nGAEgASgMEg0KBXdpZHRoGAIgASgFEg4KBmhlaWdodBgDIAEoBRISCgpwYWdlX3dpZHRoGAQgASgCEhMKC3BhZ2VfaGVpZ2h0GAUgASgCEhIKCnBhZ2VfY291bnQYBiABKAUiVgoSQ3JlYXRlQmF0Y2hSZXF1ZXN0EhQKDGRpc3BsYXlfbmFtZRgBIAEoCRIOCgZsYWJlbHMYAiADKAkSGgoSZXhwZWN0ZWRfZG9jdW1lbnRzGAMgASgFIjoKE0NyZWF0ZUJhdGNoUmVzcG9uc2USIwoFYmF0Y2gYASABKAsyFC5taXZhYS5qb2JzLnYxLkJhdGNoIh8KD0dldEJhdGNoUmVxdWVzdBIMCgRuYW1lGAEgASgJIjcKEEdldEJhdGNoUmVzcG9uc2USIwoFYmF0Y2gYASABKAsyFC5taXZhYS5qb2JzLnYxLkJhdGNoIjsKEkxpc3RCYXRjaGVzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJVChNMaXN0QmF0Y2hlc1Jlc3BvbnNlEiUKB2JhdGNoZXMYASADKAsyFC5taXZhYS5qb2JzLnYxLkJhdGNoEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIhChFXYXRjaEJhdGNoUmVxdWVzdBIMCgRuYW1lGAEgASgJIjkKEldhdGNoQmF0Y2hSZXNwb25zZRIjCgViYXRjaBgBIAEoCzIULm1pdmFhLmpvYnMudjEuQmF0Y2gyqwcKEEV4dHJhY3RvclNlcnZpY2USaQoOVXBsb2FkRG9jdW1lbnQSKS5taXZhYS5leHRyYWN0b3IudjEuVXBsb2FkRG9jdW1lbnRSZXF1ZXN0GioubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZERvY3VtZW50UmVzcG9uc2UoARJPCgZHZXRKb2ISIS5taXZhYS5leHRyYWN0b3IudjEuR2V0Sm9iUmVxdWVzdBoiLm1pdmFhLmV4dHJhY3Rvci52MS5HZXRKb2JSZXNwb25zZRJVCghMaXN0Sm9icxIjLm1pdmFhLmV4dHJhY3Rvci52MS5MaXN0Sm9ic1JlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuTGlzdEpvYnNSZXNwb25zZRJXCghXYXRjaEpvYhIjLm1pdmFhLmV4dHJhY3Rvci52MS5XYXRjaEpvYlJlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hKb2JSZXNwb25zZTABElgKCUNhbmNlbEpvYhIkLm1pdmFhLmV4dHJhY3Rvci52MS5DYW5jZWxKb2JSZXF1ZXN0GiUubWl2YWEuZXh0cmFjdG9yLnYxLkNhbmNlbEpvYlJlc3BvbnNlElsKClJlbmRlclBhZ2USJS5taXZhYS5leHRyYWN0b3IudjEuUmVuZGVyUGFnZVJlcXVlc3QaJi5taXZhYS5leHRyYWN0b3IudjEuUmVuZGVyUGFnZVJlc3BvbnNlEl4KC0NyZWF0ZUJhdGNoEiYubWl2YWEuZXh0cmFjdG9yLnYxLkNyZWF0ZUJhdGNoUmVxdWVzdBonLm1pdmFhLmV4dHJhY3Rvci52MS5DcmVhdGVCYXRjaFJlc3BvbnNlElUKCEdldEJhdGNoEiMubWl2YWEuZXh0cmFjdG9yLnYxLkdldEJhdGNoUmVxdWVzdBokLm1pdmFhLmV4dHJhY3Rvci52MS5HZXRCYXRjaFJlc3BvbnNlEl4KC0xpc3RCYXRjaGVzEiYubWl2YWEuZXh0cmFjdG9yLnYxLkxpc3RCYXRjaGVzUmVxdWVzdBonLm1pdmFhLmV4dHJhY3Rvci52MS5MaXN0QmF0Y2hlc1Jlc3BvbnNlEl0KCldhdGNoQmF0Y2gSJS5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hCYXRjaFJlcXVlc3QaJi5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hCYXRjaFJlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_mivaa_jobs_v1_job, file_mivaa_search_v1_search_service]);
+  fileDesc("CiptaXZhYS9leHRyYWN0b3IvdjEvZXh0cmFjdG9yX3NlcnZpY2UucHJvdG8SEm1pdmFhLmV4dHJhY3Rvci52MSJiCg5VcGxvYWRNZXRhZGF0YRIQCghmaWxlbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIOCgZsYWJlbHMYAyADKAkSEAoIcGFzc3dvcmQYBCABKAkSDQoFYmF0Y2gYBSABKAkiawoVVXBsb2FkRG9jdW1lbnRSZXF1ZXN0EjYKCG1ldGFkYXRhGAEgASgLMiIubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZE1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIJCgdjb250ZW50IncKFlVwbG9hZERvY3VtZW50UmVzcG9uc2USKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQSHwoDam9iGAIgASgLMhIubWl2YWEuam9icy52MS5Kb2ISDwoHY3JlYXRlZBgDIAEoCCIdCg1HZXRKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiMQoOR2V0Sm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIubWl2YWEuam9icy52MS5Kb2Ii7wEKD0xpc3RKb2JzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRInCgZzdGF0ZXMYAyADKA4yFy5taXZhYS5qb2JzLnYxLkpvYlN0YXRlEg4KBmxhYmVscxgEIAMoCRI1ChFjcmVhdGVfdGltZV9hZnRlchgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNgoSY3JlYXRlX3RpbWVfYmVmb3JlGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgViYXRjaBgHIAEoCSJNChBMaXN0Sm9ic1Jlc3BvbnNlEiAKBGpvYnMYASADKAsyEi5taXZhYS5qb2JzLnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiHwoPV2F0Y2hKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiOgoQV2F0Y2hKb2JSZXNwb25zZRImCgVldmVudBgBIAEoCzIXLm1pdmFhLmpvYnMudjEuSm9iRXZlbnQiIAoQQ2FuY2VsSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIjQKEUNhbmNlbEpvYlJlc3BvbnNlEh8KA2pvYhgBIAEoCzISLm1pdmFhLmpvYnMudjEuSm9iImgKEVJlbmRlclBhZ2VSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEcGFnZRgCIAEoBRIRCgltYXhfd2lkdGgYAyABKAUSEgoKbWF4X2hlaWdodBgEIAEoBRIQCghwYXNzd29yZBgFIAEoCSJpChZSZW5kZXJUaHVtYm5haWxSZXF1ZXN0EgwKBG5hbWUYASABKAkSLwoEc2l6ZRgCIAEoDjIhLm1pdmFhLmV4dHJhY3Rvci52MS5UaHVtYm5haWxTaXplEhAKCHBhc3N3b3JkGAMgASgJIkUKF1JlbmRlclRodW1ibmFpbFJlc3BvbnNlEgsKA3BuZxgBIAEoDBINCgV3aWR0aBgCIAEoBRIOCgZoZWlnaHQYAyABKAUifQoSUmVuZGVyUGFnZVJlc3BvbnNlEgsKA3BuZxgBIAEoDBINCgV3aWR0aBgCIAEoBRIOCgZoZWlnaHQYAyABKAUSEgoKcGFnZV93aWR0aBgEIAEoAhITCgtwYWdlX2hlaWdodBgFIAEoAhISCgpwYWdlX2NvdW50GAYgASgFIlYKEkNyZWF0ZUJhdGNoUmVxdWVzdBIUCgxkaXNwbGF5X25hbWUYASABKAkSDgoGbGFiZWxzGAIgAygJEhoKEmV4cGVjdGVkX2RvY3VtZW50cxgDIAEoBSI6ChNDcmVhdGVCYXRjaFJlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQubWl2YWEuam9icy52MS5CYXRjaCIfCg9HZXRCYXRjaFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI3ChBHZXRCYXRjaFJlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQubWl2YWEuam9icy52MS5CYXRjaCI7ChJMaXN0QmF0Y2hlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiVQoTTGlzdEJhdGNoZXNSZXNwb25zZRIlCgdiYXRjaGVzGAEgAygLMhQubWl2YWEuam9icy52MS5CYXRjaBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIQoRV2F0Y2hCYXRjaFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI5ChJXYXRjaEJhdGNoUmVzcG9uc2USIwoFYmF0Y2gYASABKAsyFC5taXZhYS5qb2JzLnYxLkJhdGNoKn4KDVRodW1ibmFpbFNpemUSHgoaVEhVTUJOQUlMX1NJWkVfVU5TUEVDSUZJRUQQABIYChRUSFVNQk5BSUxfU0laRV9TTUFMTBABEhkKFVRIVU1CTkFJTF9TSVpFX01FRElVTRACEhgKFFRIVU1CTkFJTF9TSVpFX0xBUkdFEAMylwgKEEV4dHJhY3RvclNlcnZpY2USaQoOVXBsb2FkRG9jdW1lbnQSKS5taXZhYS5leHRyYWN0b3IudjEuVXBsb2FkRG9jdW1lbnRSZXF1ZXN0GioubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZERvY3VtZW50UmVzcG9uc2UoARJPCgZHZXRKb2ISIS5taXZhYS5leHRyYWN0b3IudjEuR2V0Sm9iUmVxdWVzdBoiLm1pdmFhLmV4dHJhY3Rvci52MS5HZXRKb2JSZXNwb25zZRJVCghMaXN0Sm9icxIjLm1pdmFhLmV4dHJhY3Rvci52MS5MaXN0Sm9ic1JlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuTGlzdEpvYnNSZXNwb25zZRJXCghXYXRjaEpvYhIjLm1pdmFhLmV4dHJhY3Rvci52MS5XYXRjaEpvYlJlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hKb2JSZXNwb25zZTABElgKCUNhbmNlbEpvYhIkLm1pdmFhLmV4dHJhY3Rvci52MS5DYW5jZWxKb2JSZXF1ZXN0GiUubWl2YWEuZXh0cmFjdG9yLnYxLkNhbmNlbEpvYlJlc3BvbnNlElsKClJlbmRlclBhZ2USJS5taXZhYS5leHRyYWN0b3IudjEuUmVuZGVyUGFnZVJlcXVlc3QaJi5taXZhYS5leHRyYWN0b3IudjEuUmVuZGVyUGFnZVJlc3BvbnNlEmoKD1JlbmRlclRodW1ibmFpbBIqLm1pdmFhLmV4dHJhY3Rvci52MS5SZW5kZXJUaHVtYm5haWxSZXF1ZXN0GisubWl2YWEuZXh0cmFjdG9yLnYxLlJlbmRlclRodW1ibmFpbFJlc3BvbnNlEl4KC0NyZWF0ZUJhdGNoEiYubWl2YWEuZXh0cmFjdG9yLnYxLkNyZWF0ZUJhdGNoUmVxdWVzdBonLm1pdmFhLmV4dHJhY3Rvci52MS5DcmVhdGVCYXRjaFJlc3BvbnNlElUKCEdldEJhdGNoEiMubWl2YWEuZXh0cmFjdG9yLnYxLkdldEJhdGNoUmVxdWVzdBokLm1pdmFhLmV4dHJhY3Rvci52MS5HZXRCYXRjaFJlc3BvbnNlEl4KC0xpc3RCYXRjaGVzEiYubWl2YWEuZXh0cmFjdG9yLnYxLkxpc3RCYXRjaGVzUmVxdWVzdBonLm1pdmFhLmV4dHJhY3Rvci52MS5MaXN0QmF0Y2hlc1Jlc3BvbnNlEl0KCldhdGNoQmF0Y2gSJS5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hCYXRjaFJlcXVlc3QaJi5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hCYXRjaFJlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_mivaa_jobs_v1_job, file_mivaa_search_v1_search_service]);
 
 /**
  * @generated from message mivaa.extractor.v1.UploadMetadata
@@ -369,6 +369,68 @@ export const RenderPageRequestSchema: GenMessage<RenderPageRequest> = /*@__PURE_
   messageDesc(file_mivaa_extractor_v1_extractor_service, 11);
 
 /**
+ * @generated from message mivaa.extractor.v1.RenderThumbnailRequest
+ */
+export type RenderThumbnailRequest = Message<"mivaa.extractor.v1.RenderThumbnailRequest"> & {
+  /**
+   * "documents/{document_id}" for its first page, or
+   * "documents/{document_id}/images/{sha256}" for one of its images.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: mivaa.extractor.v1.ThumbnailSize size = 2;
+   */
+  size: ThumbnailSize;
+
+  /**
+   * Password of an encrypted PDF (a first page only).
+   *
+   * @generated from field: string password = 3;
+   */
+  password: string;
+};
+
+/**
+ * Describes the message mivaa.extractor.v1.RenderThumbnailRequest.
+ * Use `create(RenderThumbnailRequestSchema)` to create a new message.
+ */
+export const RenderThumbnailRequestSchema: GenMessage<RenderThumbnailRequest> = /*@__PURE__*/
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 12);
+
+/**
+ * @generated from message mivaa.extractor.v1.RenderThumbnailResponse
+ */
+export type RenderThumbnailResponse = Message<"mivaa.extractor.v1.RenderThumbnailResponse"> & {
+  /**
+   * The thumbnail, "image/png", at most the size class's side on its longer side
+   * (a smaller picture is not enlarged).
+   *
+   * @generated from field: bytes png = 1;
+   */
+  png: Uint8Array;
+
+  /**
+   * @generated from field: int32 width = 2;
+   */
+  width: number;
+
+  /**
+   * @generated from field: int32 height = 3;
+   */
+  height: number;
+};
+
+/**
+ * Describes the message mivaa.extractor.v1.RenderThumbnailResponse.
+ * Use `create(RenderThumbnailResponseSchema)` to create a new message.
+ */
+export const RenderThumbnailResponseSchema: GenMessage<RenderThumbnailResponse> = /*@__PURE__*/
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 13);
+
+/**
  * @generated from message mivaa.extractor.v1.RenderPageResponse
  */
 export type RenderPageResponse = Message<"mivaa.extractor.v1.RenderPageResponse"> & {
@@ -417,7 +479,7 @@ export type RenderPageResponse = Message<"mivaa.extractor.v1.RenderPageResponse"
  * Use `create(RenderPageResponseSchema)` to create a new message.
  */
 export const RenderPageResponseSchema: GenMessage<RenderPageResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 12);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 14);
 
 /**
  * @generated from message mivaa.extractor.v1.CreateBatchRequest
@@ -451,7 +513,7 @@ export type CreateBatchRequest = Message<"mivaa.extractor.v1.CreateBatchRequest"
  * Use `create(CreateBatchRequestSchema)` to create a new message.
  */
 export const CreateBatchRequestSchema: GenMessage<CreateBatchRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 13);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 15);
 
 /**
  * @generated from message mivaa.extractor.v1.CreateBatchResponse
@@ -468,7 +530,7 @@ export type CreateBatchResponse = Message<"mivaa.extractor.v1.CreateBatchRespons
  * Use `create(CreateBatchResponseSchema)` to create a new message.
  */
 export const CreateBatchResponseSchema: GenMessage<CreateBatchResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 14);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 16);
 
 /**
  * @generated from message mivaa.extractor.v1.GetBatchRequest
@@ -487,7 +549,7 @@ export type GetBatchRequest = Message<"mivaa.extractor.v1.GetBatchRequest"> & {
  * Use `create(GetBatchRequestSchema)` to create a new message.
  */
 export const GetBatchRequestSchema: GenMessage<GetBatchRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 15);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 17);
 
 /**
  * @generated from message mivaa.extractor.v1.GetBatchResponse
@@ -504,7 +566,7 @@ export type GetBatchResponse = Message<"mivaa.extractor.v1.GetBatchResponse"> & 
  * Use `create(GetBatchResponseSchema)` to create a new message.
  */
 export const GetBatchResponseSchema: GenMessage<GetBatchResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 16);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 18);
 
 /**
  * @generated from message mivaa.extractor.v1.ListBatchesRequest
@@ -530,7 +592,7 @@ export type ListBatchesRequest = Message<"mivaa.extractor.v1.ListBatchesRequest"
  * Use `create(ListBatchesRequestSchema)` to create a new message.
  */
 export const ListBatchesRequestSchema: GenMessage<ListBatchesRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 17);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 19);
 
 /**
  * @generated from message mivaa.extractor.v1.ListBatchesResponse
@@ -554,7 +616,7 @@ export type ListBatchesResponse = Message<"mivaa.extractor.v1.ListBatchesRespons
  * Use `create(ListBatchesResponseSchema)` to create a new message.
  */
 export const ListBatchesResponseSchema: GenMessage<ListBatchesResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 18);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 20);
 
 /**
  * @generated from message mivaa.extractor.v1.WatchBatchRequest
@@ -573,7 +635,7 @@ export type WatchBatchRequest = Message<"mivaa.extractor.v1.WatchBatchRequest"> 
  * Use `create(WatchBatchRequestSchema)` to create a new message.
  */
 export const WatchBatchRequestSchema: GenMessage<WatchBatchRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 19);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 21);
 
 /**
  * @generated from message mivaa.extractor.v1.WatchBatchResponse
@@ -592,7 +654,48 @@ export type WatchBatchResponse = Message<"mivaa.extractor.v1.WatchBatchResponse"
  * Use `create(WatchBatchResponseSchema)` to create a new message.
  */
 export const WatchBatchResponseSchema: GenMessage<WatchBatchResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 20);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 22);
+
+/**
+ * The longer side of a thumbnail; a few classes keep the cache small and shared.
+ *
+ * @generated from enum mivaa.extractor.v1.ThumbnailSize
+ */
+export enum ThumbnailSize {
+  /**
+   * MEDIUM.
+   *
+   * @generated from enum value: THUMBNAIL_SIZE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * 128 pixels.
+   *
+   * @generated from enum value: THUMBNAIL_SIZE_SMALL = 1;
+   */
+  SMALL = 1,
+
+  /**
+   * 256 pixels.
+   *
+   * @generated from enum value: THUMBNAIL_SIZE_MEDIUM = 2;
+   */
+  MEDIUM = 2,
+
+  /**
+   * 512 pixels.
+   *
+   * @generated from enum value: THUMBNAIL_SIZE_LARGE = 3;
+   */
+  LARGE = 3,
+}
+
+/**
+ * Describes the enum mivaa.extractor.v1.ThumbnailSize.
+ */
+export const ThumbnailSizeSchema: GenEnum<ThumbnailSize> = /*@__PURE__*/
+  enumDesc(file_mivaa_extractor_v1_extractor_service, 0);
 
 /**
  * Accepts PDFs and runs them through the ingestion pipeline as jobs.
@@ -668,6 +771,17 @@ export const ExtractorService: GenService<{
     methodKind: "unary";
     input: typeof RenderPageRequestSchema;
     output: typeof RenderPageResponseSchema;
+  },
+  /**
+   * A small PNG of a document (its first page) or of one of its stored images,
+   * in a size class, cached. Another tenant's document or image is NOT_FOUND.
+   *
+   * @generated from rpc mivaa.extractor.v1.ExtractorService.RenderThumbnail
+   */
+  renderThumbnail: {
+    methodKind: "unary";
+    input: typeof RenderThumbnailRequestSchema;
+    output: typeof RenderThumbnailResponseSchema;
   },
   /**
    * Creates a batch: uploads naming it (UploadMetadata.batch) get its labels,
