@@ -7,8 +7,9 @@ import io
 import pytest
 from PIL import Image
 
+from mivaa_extractor.api.thumbnails import new_thumbnail_request
 from mivaa_extractor.extraction.pictures import PictureLimits
-from mivaa_extractor.extraction.rendering import render_page_image
+from mivaa_extractor.extraction.rendering import picture_thumbnail, render_page_image
 from mivaa_extractor.extraction.validation import media_type_of, open_pdf, validate_upload
 from mivaa_platform.errors import InvalidArgument
 from tests.support.picture_documents import (
@@ -111,3 +112,45 @@ def test_a_picture_over_the_byte_cap_is_refused():
     with pytest.raises(InvalidArgument) as failure:
         validate_upload(data, password=None, max_bytes=len(data) - 1, max_pages=10, picture_limits=LIMITS)
     assert failure.value.reason == "FILE_TOO_LARGE"
+
+
+# -- thumbnails -----------------------------------------------------------------------------------
+
+
+def test_a_stored_image_shrinks_to_its_size_class_and_is_never_enlarged():
+    picture = encode(Image.new("RGB", (800, 400), "red"), "JPEG")
+    small = picture_thumbnail(picture, 128)
+    assert (small.width, small.height) == (128, 64) and (small.page_width, small.page_height) == (800, 400)
+    assert Image.open(io.BytesIO(small.png)).size == (128, 64)
+    tiny = picture_thumbnail(encode(Image.new("L", (20, 10), 0), "PNG"), 512)
+    assert (tiny.width, tiny.height) == (20, 10)
+    with pytest.raises(InvalidArgument) as failure:
+        picture_thumbnail(b"\x89PNG\r\n\x1a\n" + bytes(40), 128)
+    assert failure.value.reason == "IMAGE_INVALID"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "documents/",
+        "documents/a/b",
+        "documents/a/images/xyz",
+        "documents/a/../b",
+        "jobs/1",
+        "documents/" + "a" * 65,
+    ],
+)
+def test_a_thumbnail_name_is_a_document_or_one_of_its_images(name):
+    with pytest.raises(InvalidArgument) as failure:
+        new_thumbnail_request(name=name, size=0, password="", tenant="t")
+    assert failure.value.reason == "THUMBNAIL_NAME_INVALID"
+
+
+def test_a_thumbnail_size_is_one_of_three_classes():
+    image = "documents/abc/images/" + "0" * 64
+    assert new_thumbnail_request(name=image, size=1, password="", tenant="t").side == 128
+    assert new_thumbnail_request(name="documents/abc", size=0, password="", tenant="t").side == 256
+    with pytest.raises(InvalidArgument) as failure:
+        new_thumbnail_request(name="documents/abc", size=9, password="", tenant="t")
+    assert failure.value.reason == "THUMBNAIL_SIZE_INVALID"
