@@ -19,6 +19,7 @@ from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_platform.grpc_errors import error_reason
 from tests.e2e.test_bad_input import expect_rejection
+from tests.e2e.test_operations import mivaa
 from tests.extractor.test_render_page import cache_counts
 from tests.support.hits import find_hit
 from tests.support.pdfs import make_pdf, page_phrase
@@ -91,6 +92,14 @@ async def test_a_png_scan_is_ocrd_searchable_and_listed_as_a_picture(client, png
     document = await listed(client, uploaded.document.name)
     assert document.media_type == "image/png" and document.page_count == 1
     assert document.state == search_pb.DOCUMENT_STATE_READY and document.image_count == 1
+
+
+async def test_the_cli_lists_a_picture_with_its_kind(mesh, png_document):
+    _, uploaded, _ = png_document
+    listed_out = mivaa(mesh, "docs", "list", "--all")
+    assert listed_out.returncode == 0, listed_out.stderr
+    (line,) = [line for line in listed_out.stdout.splitlines() if line.startswith(uploaded.document.name)]
+    assert line.split()[1:4] == ["READY", "png", "1p"], line
 
 
 async def test_a_two_page_tiff_is_two_pages_each_searchable(client, tiff_document):

@@ -62,9 +62,9 @@ class UploadValidator:
             # The uploader's answer from validate_pdf itself: no cause, unlike the failures mapped below.
             raise error from None
         except ItemTimeout as exc:
-            raise InvalidArgument("PDF_UNREADABLE", "The PDF could not be opened in time.", domain=DOMAIN) from exc
+            raise InvalidArgument("PDF_UNREADABLE", "The file could not be opened in time.", domain=DOMAIN) from exc
         except (WorkerCrashed, MemoryLimitExceeded) as exc:
-            raise InvalidArgument("PDF_UNREADABLE", "The PDF crashed the parser.", domain=DOMAIN) from exc
+            raise InvalidArgument("PDF_UNREADABLE", "The file crashed the parser.", domain=DOMAIN) from exc
         except PoolClosed as exc:
             raise Unavailable("EXTRACTOR_CLOSED", "The upload service is shutting down.", domain=DOMAIN) from exc
         except WorkerStartFailed as exc:
