@@ -23,6 +23,7 @@ the same PDF), so pages and images found at upload, in the worker and in RenderP
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import warnings
@@ -53,6 +54,11 @@ _SIGNATURES = (
 _UNSUPPORTED_SIGNATURES = (b"GIF87a", b"GIF89a", b"BM", b"II+\x00", b"MM\x00+", b"\x00\x00\x00\x0cjP  ")
 
 log = logging.getLogger("mivaa.extractor.pictures")
+
+# (sha256 of a picture, its image-only PDF): the last conversion in this process.
+_last_conversion: tuple[bytes, bytes] | None = None
+# A larger conversion is not kept (a process's memory is worth more than converting again).
+_MAX_KEPT_CONVERSION_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -102,13 +108,24 @@ def validate_picture(data: bytes, media_type: str, limits: PictureLimits) -> Pic
 
 
 def picture_as_pdf_document(data: bytes, media_type: str) -> pymupdf.Document:
-    """The picture as an image-only PDF, one page per frame (the caller closes it)."""
-    filetype = PICTURE_TYPES[media_type][0]
-    picture = pymupdf.open(stream=data, filetype=filetype)
-    try:
-        pdf_bytes = picture.convert_to_pdf()
-    finally:
-        picture.close()
+    """The picture as an image-only PDF, one page per frame (the caller closes it).
+
+    A page process opens the same working copy once per batch of pages: the last conversion is
+    kept (one per process, keyed by the picture's sha256), so a 200-frame TIFF is converted once
+    per process rather than once per batch (about 0.16 s a frame for an A4 scan at 200 dpi).
+    """
+    global _last_conversion
+    digest = hashlib.sha256(data).digest()
+    if _last_conversion is not None and _last_conversion[0] == digest:
+        pdf_bytes = _last_conversion[1]
+    else:
+        filetype = PICTURE_TYPES[media_type][0]
+        picture = pymupdf.open(stream=data, filetype=filetype)
+        try:
+            pdf_bytes = picture.convert_to_pdf()
+        finally:
+            picture.close()
+        _last_conversion = (digest, pdf_bytes) if len(pdf_bytes) <= _MAX_KEPT_CONVERSION_BYTES else None
     return pymupdf.open(stream=pdf_bytes, filetype="pdf")
 
 
