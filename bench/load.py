@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import contextlib
 import dataclasses
 import pathlib
 import random
@@ -32,7 +31,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 import grpc  # noqa: E402 - after the repository is importable
 
-from bench.process_rss import tree_rss  # noqa: E402
+from bench.mesh_rss import MeshRssSampler  # noqa: E402
 from mivaa.answer.v1 import answer_service_pb2 as answer_pb  # noqa: E402
 from mivaa.jobs.v1 import job_pb2  # noqa: E402
 from mivaa.search.v1 import search_service_pb2 as search_pb  # noqa: E402
@@ -71,40 +70,6 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def slope_mib_per_minute(samples: list[tuple[float, int]]) -> float:
-    """Least-squares slope of RSS over time, in MiB a minute."""
-    if len(samples) < 3:
-        return 0.0
-    xs = [t for t, _ in samples]
-    ys = [rss / (1 << 20) for _, rss in samples]
-    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
-    spread = sum((x - mean_x) ** 2 for x in xs)
-    if spread == 0:
-        return 0.0
-    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread * 60
-
-
-class RssSampler:
-    """Every mesh process's RSS (with its children: worker pools) every `interval` seconds."""
-
-    def __init__(self, mesh, interval: float):
-        self.mesh, self.interval = mesh, interval
-        self.samples: dict[str, list[tuple[float, int]]] = collections.defaultdict(list)
-        self._start = time.monotonic()
-
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            now = time.monotonic() - self._start
-            for name, process in list(self.mesh.processes.items()):
-                self.samples[name].append((now, await asyncio.to_thread(tree_rss, process.pid)))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.interval)
-
-    def slopes(self) -> dict[str, float]:
-        """Slope over the second half: the first is warm-up (caches, pools, models filling)."""
-        return {name: slope_mib_per_minute(s[len(s) // 2 :]) for name, s in self.samples.items()}
 
 
 @dataclasses.dataclass
@@ -220,7 +185,7 @@ async def run_load(
         MeshClient(mesh.gateway_address, token=mesh.token(tenant=seeded[i % tenants].name, subject=f"u{i}"), ca=ca)
         for i in range(users)
     ]
-    sampler, stop = RssSampler(mesh, sample_every), asyncio.Event()
+    sampler, stop = MeshRssSampler(mesh, sample_every), asyncio.Event()
     sampling = asyncio.create_task(sampler.run(stop))
     started = time.monotonic()
     try:
@@ -235,7 +200,7 @@ async def run_load(
     return results, sampler, elapsed
 
 
-def report(results: Results, sampler: RssSampler, elapsed: float, users: int, uploads_from: str) -> None:
+def report(results: Results, sampler: MeshRssSampler, elapsed: float, users: int, uploads_from: str) -> None:
     print(
         f"{users} users for {elapsed:.0f} s, uploads from {uploads_from}: {results.calls} calls, "
         f"{results.calls / elapsed:.1f} calls/s"
@@ -250,16 +215,13 @@ def report(results: Results, sampler: RssSampler, elapsed: float, users: int, up
         )
     share = results.unintended_errors / max(1, results.calls)
     print(f"  errors other than RESOURCE_EXHAUSTED: {results.unintended_errors} ({share:.3%})")
-    print(f"  {'process':18s} {'first MiB':>10s} {'last MiB':>9s} {'peak MiB':>9s} {'slope MiB/min':>14s}")
+    print(f"  {'process (PSS)':18s} {'first MiB':>10s} {'last MiB':>9s} {'peak MiB':>9s} {'slope MiB/min':>14s}")
     slopes = sampler.slopes()
     for name, samples in sorted(sampler.samples.items()):
         sizes = [rss / (1 << 20) for _, rss in samples]
         print(f"  {name:18s} {sizes[0]:10.0f} {sizes[-1]:9.0f} {max(sizes):9.0f} {slopes[name]:14.2f}")
-    total = [
-        sum(s[i][1] for s in sampler.samples.values() if i < len(s))
-        for i in range(min(map(len, sampler.samples.values())))
-    ]
-    print(f"  mesh total RSS: first {total[0] / (1 << 20):.0f} MiB, peak {max(total) / (1 << 20):.0f} MiB")
+    first = sampler.totals[0][1] if sampler.totals else 0
+    print(f"  mesh total (PSS): first {first / (1 << 20):.0f} MiB, peak {sampler.peak_total() / (1 << 20):.0f} MiB")
 
 
 async def main_async(args) -> None:

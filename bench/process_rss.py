@@ -13,7 +13,7 @@ SAMPLE_SECONDS = 0.05
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
-def _rss(pid: int) -> int:
+def process_rss(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/statm", "rb") as statm:
             return int(statm.read().split()[1]) * _PAGE_SIZE
@@ -43,7 +43,7 @@ def descendants(root: int) -> list[int]:
 
 def tree_rss(root: int | None = None) -> int:
     root = root or os.getpid()
-    return _rss(root) + sum(_rss(pid) for pid in descendants(root))
+    return process_rss(root) + sum(process_rss(pid) for pid in descendants(root))
 
 
 def peak_rss(pid: int) -> int:

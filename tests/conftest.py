@@ -65,6 +65,8 @@ def mesh(model_dir, mesh_models_dir):
             # Webhook tests receive on a plain-HTTP loopback server; private ranges stay refused.
             "EXTRACTOR_WEBHOOK_ALLOW_LOOPBACK": "true",
             "EXTRACTOR_WEBHOOK_ALLOW_HTTP": "true",
+            # URL imports fetch from a loopback test server (tests/e2e/test_url_import.py); private ranges stay refused.
+            "EXTRACTOR_IMPORT_ALLOW_LOOPBACK": "true",
             "MIVAA_LOG_LEVEL": os.environ.get("MIVAA_LOG_LEVEL", "INFO"),
         },
     )

@@ -36,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clear-meta", action="store_true", help="update: remove every metadata pair")
     parser.add_argument("--state", choices=sorted(STATES), help="list: only documents in this state")
     parser.add_argument("--since", type=duration_seconds, help="list: created this long ago or later (30m, 1h, 7d)")
+    parser.add_argument(
+        "--order-by",
+        default="",
+        help='list: create_time, update_time, title or page_count, optionally "desc" (default "create_time desc")',
+    )
 
 
 def list_request(args, token: str) -> search_pb.ListDocumentsRequest:
@@ -46,6 +51,7 @@ def list_request(args, token: str) -> search_pb.ListDocumentsRequest:
         state=STATES[args.state] if args.state else "DOCUMENT_STATE_UNSPECIFIED",
         title_contains=args.title or "",
         custom_metadata=dict(args.meta),
+        order_by=args.order_by,
     )
     if args.since is not None:
         request.create_time_after.CopyFrom(timestamp_pb2.Timestamp(seconds=int(time.time()) - args.since))

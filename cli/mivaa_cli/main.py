@@ -1,11 +1,13 @@
 """`mivaa`: run the local mesh and use it from a terminal.
 
 mivaa up | down | status                 the local mesh (state in ./.mivaa)
-mivaa ingest FILE|DIR...                 upload PDFs and PNG/JPEG/TIFF pictures: one file, one bar; several or a folder,
-                                         one batch with its aggregate progress (--no-batch: one bar each)
+mivaa ingest FILE|DIR|URL...             upload PDFs and PNG/JPEG/TIFF pictures: one file, one bar; several or a
+                                         folder, one batch with its aggregate progress (--no-batch: one bar each);
+                                         an http(s) URL is fetched by the server (ImportDocument)
 mivaa batches list | get NAME | watch NAME
 mivaa search "text" [-k 5] [--mode ...]   hybrid (or vector, keyword) search with filters
-mivaa docs list [--state ready] [--title text] [--meta k=v] [--since 7d] | get NAME | delete NAME
+mivaa docs list [--state ready] [--title text] [--meta k=v] [--since 7d] [--order-by "title desc"]
+mivaa docs get NAME | delete NAME
 mivaa docs update NAME [--title T] [--label L] [--meta k=v]  title, labels, custom metadata
 mivaa docs entities NAME [--type person] | related NAME | compare NAME --with OTHER
 mivaa jobs list [--state failed] [--label x] [--since 1h] | watch NAME
@@ -36,6 +38,7 @@ from mivaa_cli import (
     auth,
     batches_cmd,
     docs_cmd,
+    import_cmd,
     intel_cmd,
     jobs_cmd,
     models,
@@ -257,6 +260,14 @@ async def _ingest_one(
 
 
 async def ingest(args) -> int:
+    urls = [path for path in args.paths if import_cmd.is_url(path)]
+    if urls:
+        async with _client(args) as client:
+            imported = await import_cmd.import_urls(client, urls, args)
+        if len(urls) == len(args.paths):
+            return 0 if imported else 1
+        args.paths = [path for path in args.paths if path not in urls]
+        return max(await ingest(args), 0 if imported else 1)
     files = _pdfs(args.paths)
     if not files:
         print("no PDF files given", file=sys.stderr)
@@ -473,8 +484,8 @@ def build_parser() -> argparse.ArgumentParser:
         target = up if name == "up" else sub.add_parser(name, help=f"{name} of the local mesh")
         target.add_argument("--state-dir", type=pathlib.Path, default=DEFAULT_STATE_DIR)
 
-    ingest_parser = sub.add_parser("ingest", help="upload PDFs and follow their jobs")
-    ingest_parser.add_argument("paths", nargs="+")
+    ingest_parser = sub.add_parser("ingest", help="upload PDFs (or import them from URLs) and follow their jobs")
+    ingest_parser.add_argument("paths", nargs="+", help="PDF files, folders, or http(s) URLs the server fetches")
     ingest_parser.add_argument("--label", action="append", default=[])
     ingest_parser.add_argument("--password", help="password for encrypted PDFs")
     ingest_parser.add_argument("--parallel", type=int, default=4)

@@ -62,8 +62,11 @@ READ_RPCS = (
 # RecognizeText spends an OCR engine's compute on the caller's image, like an upload spends
 # extraction: it needs write.
 # UpdateDocument through the gateway changes title, labels and custom metadata only (search refuses the rest).
+# ImportDocument makes the extractor fetch a URL and then costs what an upload costs: write.
+IMPORT_RPCS = (_EXTRACTOR + "ImportDocument",)
 WRITE_RPCS = (
     _EXTRACTOR + "UploadDocument",
+    *IMPORT_RPCS,
     _EXTRACTOR + "CreateBatch",
     _SEARCH + "UpdateDocument",
     _SEARCH + "DeleteDocument",
@@ -94,6 +97,8 @@ JWT_FILTER = "envoy.filters.http.jwt_authn"
 # value `label`. Reflection is matched by prefix (its stream is the whole API listing).
 ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "upload": ("uploads", UPLOAD_RPCS),
+    # Each import holds a connection to someone else's server and then an upload's work: fewer.
+    "import": ("imports", IMPORT_RPCS),
     "search": ("searches", SEARCH_RPCS),
     "read": (
         "reads",
@@ -136,6 +141,9 @@ SERVICE_ROUTES = {
     # One page, rendered or cached: never worth a long wait.
     _EXTRACTOR + "RenderPage": ("extractor", "60s", "60s"),
     _EXTRACTOR + "RenderThumbnail": ("extractor", "60s", "60s"),
+    # The fetch has its own deadline (EXTRACTOR_IMPORT_TOTAL_SECONDS, 90 s), then validation: a unary
+    # call, which the extractor ends at EXTRACTOR_MAX_RPC_SECONDS (120 s) anyway.
+    _EXTRACTOR + "ImportDocument": ("extractor", "150s", "150s"),
     _EXTRACTOR: ("extractor", "0s", "3600s"),
     _ADMIN: ("extractor", "120s", "120s"),
     # Creating resolves the target's host (seconds at most); the rest are key-value reads.

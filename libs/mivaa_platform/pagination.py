@@ -24,7 +24,9 @@ from typing import TypeVar
 from mivaa_platform.errors import InvalidArgument
 
 TOKEN_VERSION = "v1"
-MAX_PAGE_TOKEN_CHARS = 1024  # tokens issued here are well under 300 characters
+# Tokens issued here are mostly under 300 characters; the longest, a ListDocuments position in
+# title order, holds up to 100 characters of a title (JSON-escaped, 12 characters each at worst).
+MAX_PAGE_TOKEN_CHARS = 2048
 _CHECK_CHARS = 16
 
 T = TypeVar("T")

@@ -3,6 +3,7 @@ type, and a hung or crashing batch that yields none while the next batch is serv
 
 from __future__ import annotations
 
+import pathlib
 import time
 
 from mivaa_extractor.extraction.entities import EntityRecognizer, EntitySettings
@@ -30,5 +31,22 @@ async def test_entities_and_a_hung_or_crashing_batch_never_holds_the_document_up
             assert time.monotonic() - started < 20.0 + 15.0  # the limit, and a little for the kill
         [again] = await recognizer.recognize([TEXT])  # a new process (the model loaded again) serves the next
         assert ("PERSON", "Alice Johnson") in {(e.type, e.text) for e in again}
+    finally:
+        recognizer.close()
+
+
+def _maps_torch(pid: int) -> bool:
+    return "libtorch" in pathlib.Path(f"/proc/{pid}/maps").read_text()
+
+
+async def test_the_model_process_keeps_torch_out():
+    """thinc would import torch (installed for EasyOCR) into the spaCy process: ~180 MiB for nothing."""
+    recognizer = EntityRecognizer()
+    try:
+        await recognizer.warm_up()
+        [found] = await recognizer.recognize([TEXT])
+        assert ("PERSON", "Alice Johnson") in {(e.type, e.text) for e in found}
+        [pid] = recognizer._pool.worker_pids()
+        assert not _maps_torch(pid)
     finally:
         recognizer.close()

@@ -9,6 +9,16 @@ import { ConfirmDelete } from "./ConfirmDelete";
 import { documentHref } from "../lib/route";
 
 const PAGE_SIZE = 20;
+// ListDocuments' order_by values (AIP-132), as the select names them; a page token belongs to its order.
+export const ORDERS: Record<string, string> = {
+  "": "newest first",
+  create_time: "oldest first",
+  "update_time desc": "recently changed",
+  title: "title A-Z",
+  "title desc": "title Z-A",
+  "page_count desc": "most pages",
+  page_count: "fewest pages",
+};
 export const STATE_NAMES: Record<DocumentState, string> = {
   [DocumentState.UNSPECIFIED]: "unknown",
   [DocumentState.PENDING]: "pending",
@@ -24,6 +34,7 @@ export function Documents({ clients, onAuthError }: ScreenProps) {
   const [label, setLabel] = useState("");
   const [title, setTitle] = useState("");
   const [state, setState] = useState<string>("");
+  const [order, setOrder] = useState("");
   const [confirming, setConfirming] = useState<Document | null>(null);
   const { busy, error, run } = useCall(onAuthError);
 
@@ -31,13 +42,13 @@ export function Documents({ clients, onAuthError }: ScreenProps) {
     (pageToken: string) =>
       run(async (signal) => {
         const response = await clients.search.listDocuments(
-          { pageSize: PAGE_SIZE, pageToken, labels: label ? [label] : [] },
+          { pageSize: PAGE_SIZE, pageToken, labels: label ? [label] : [], orderBy: order },
           { signal },
         );
         setDocuments(response.documents);
         setNextToken(response.nextPageToken);
       }),
-    [clients, label, run],
+    [clients, label, order, run],
   );
   useEffect(() => {
     setTokens([""]);
@@ -67,6 +78,16 @@ export function Documents({ clients, onAuthError }: ScreenProps) {
             <option value="">any</option>
             {["pending", "processing", "ready", "failed"].map((s) => (
               <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Sort
+          <select value={order} onChange={(e) => setOrder(e.target.value)}>
+            {Object.entries(ORDERS).map(([value, name]) => (
+              <option key={value} value={value}>
+                {name}
+              </option>
             ))}
           </select>
         </label>

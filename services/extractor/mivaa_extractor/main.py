@@ -34,6 +34,8 @@ from mivaa_extractor.api.batch_uploads import BatchUploads
 from mivaa_extractor.api.ingest import Ingestor, UploadLimits, UploadPorts
 from mivaa_extractor.api.page_rendering import PageRenderer, RenderLimits
 from mivaa_extractor.api.servicer import ExtractorServicer
+from mivaa_extractor.api.url_fetch import FetchPolicy
+from mivaa_extractor.api.url_import import ImportLimits, UrlImports
 from mivaa_extractor.api.webhook_servicer import WebhookServicer
 from mivaa_extractor.extraction.chunking import Chunker
 from mivaa_extractor.extraction.entities import EntityRecognizer, EntitySettings
@@ -54,6 +56,7 @@ from mivaa_platform.channels import create_channel, wait_until_serving
 from mivaa_platform.config import ConfigError, ServerSettings, load_config
 from mivaa_platform.embedder_client import EmbedderClient, ImageEmbedderClient
 from mivaa_platform.metrics import watch_volumes
+from mivaa_platform.outbound import AddressPolicy
 from mivaa_platform.runtime import run_service
 from mivaa_platform.server import GrpcService
 from mivaa_platform.telemetry import start_metrics_server
@@ -118,7 +121,11 @@ async def amain() -> int:
         service.add(
             extractor_service_pb2_grpc.add_ExtractorServiceServicer_to_server,
             ExtractorServicer(
-                ingestor, jobs, renderer, BatchUploads(batch_store, max_documents=settings.batch_max_documents)
+                ingestor,
+                jobs,
+                renderer,
+                BatchUploads(batch_store, max_documents=settings.batch_max_documents),
+                _url_imports(settings),
             ),
             "mivaa.extractor.v1.ExtractorService",
         )
@@ -254,6 +261,22 @@ def _add_admin_service(
         "mivaa.admin.v1.AdminService",
     )
     return [channel for channel in extra.values() if channel is not None]
+
+
+def _url_imports(settings: ExtractorSettings) -> UrlImports:
+    """ImportDocument's fetches: the upload's size cap, the configured addresses, deadlines and slots."""
+    policy = FetchPolicy(
+        max_bytes=settings.max_upload_bytes,
+        addresses=AddressPolicy(
+            allow_loopback=settings.import_allow_loopback, allow_private=settings.import_allow_private
+        ),
+        max_redirects=settings.import_max_redirects,
+        connect_seconds=settings.import_connect_seconds,
+        read_seconds=settings.import_read_seconds,
+        total_seconds=settings.import_total_seconds,
+        ca_file=settings.import_ca_file,
+    )
+    return UrlImports(policy, ImportLimits(per_tenant=settings.import_per_tenant, total=settings.import_concurrent))
 
 
 def _add_webhook_service(

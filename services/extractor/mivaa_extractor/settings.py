@@ -97,3 +97,17 @@ class ExtractorSettings:
     webhook_backoff_seconds: float = 1.0
     webhook_max_backoff_seconds: float = 60.0
     webhook_timeout_seconds: float = 10.0
+    # ImportDocument (the API role): loopback and private addresses are refused unless allowed here
+    # (tests and labs only); redirects followed, the deadlines of one fetch, and imports running at
+    # once per tenant and in all (more are refused, not queued). The size cap is max_upload_bytes.
+    import_allow_loopback: bool = False
+    import_allow_private: bool = False
+    import_max_redirects: int = 5
+    import_connect_seconds: float = 10.0
+    import_read_seconds: float = 30.0
+    # Under the unary call ceiling (EXTRACTOR_MAX_RPC_SECONDS, 120 s): validation and storage follow the fetch.
+    import_total_seconds: float = 90.0
+    # PEM file of CAs an https:// import may chain to besides the system's ("": the system's only).
+    import_ca_file: str = ""
+    import_per_tenant: int = 2
+    import_concurrent: int = 8

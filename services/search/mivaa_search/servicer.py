@@ -195,6 +195,7 @@ class SearchServicer(DocumentIntelligenceMethods):
                 created_after=time_field(request, "create_time_after"),
                 created_before=time_field(request, "create_time_before"),
             ),
+            order_by=request.order_by,
         )
         return pb.ListDocumentsResponse(documents=[to_proto(r) for r in records], next_page_token=next_token)
 

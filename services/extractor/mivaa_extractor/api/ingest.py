@@ -258,25 +258,27 @@ def _mark_upload_failed(job: job_pb2.Job) -> None:
 
 
 def new_upload_request(
-    *, filename: str, title: str, labels: Sequence[str], password: str, tenant: str
+    *, filename: str, title: str, labels: Sequence[str], password: str, tenant: str, fields: str = "metadata."
 ) -> UploadRequest:
-    """The caller's upload fields, checked against the shared limits before anything is read or stored."""
-    filename = field_limits.check_filename(filename.strip(), domain=DOMAIN, field="metadata.filename")
+    """The caller's upload fields, checked against the shared limits before anything is read or stored.
+
+    `fields` prefixes the field names errors give (UploadMetadata's; ImportDocument's are top-level)."""
+    filename = field_limits.check_filename(filename.strip(), domain=DOMAIN, field=f"{fields}filename")
     if not filename:
-        raise InvalidArgument("FILENAME_MISSING", "metadata.filename is required.", domain=DOMAIN)
+        raise InvalidArgument("FILENAME_MISSING", f"{fields}filename is required.", domain=DOMAIN)
     stripped = [label.strip() for label in labels]
     return UploadRequest(
         filename=filename,
-        title=field_limits.check_title(title.strip(), domain=DOMAIN, field="metadata.title"),
+        title=field_limits.check_title(title.strip(), domain=DOMAIN, field=f"{fields}title"),
         labels=tuple(
             sorted(
                 set(
                     field_limits.check_labels(
-                        [label for label in stripped if label], domain=DOMAIN, field="metadata.labels"
+                        [label for label in stripped if label], domain=DOMAIN, field=f"{fields}labels"
                     )
                 )
             )
         ),
-        password=field_limits.check_password(password, domain=DOMAIN, field="metadata.password"),
+        password=field_limits.check_password(password, domain=DOMAIN, field=f"{fields}password"),
         tenant=tenant,
     )

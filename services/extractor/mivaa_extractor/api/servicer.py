@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 import grpc
@@ -13,6 +14,7 @@ from mivaa_extractor.api.batch_uploads import BatchUploads
 from mivaa_extractor.api.ingest import Ingestor, UploadRequest, new_upload_request
 from mivaa_extractor.api.page_rendering import PageRenderer, new_render_request
 from mivaa_extractor.api.thumbnails import new_thumbnail_request, render_thumbnail
+from mivaa_extractor.api.url_import import UrlImports, new_import_request
 from mivaa_extractor.job_filter import JobFilter, new_job_filter
 from mivaa_extractor.jobs import DOMAIN
 from mivaa_extractor.ports import JobRecords
@@ -27,11 +29,19 @@ def tenant_of(context: grpc.aio.ServicerContext) -> str:
 
 
 class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
-    def __init__(self, ingestor: Ingestor, jobs: JobRecords, renderer: PageRenderer, batches: BatchUploads):
+    def __init__(
+        self,
+        ingestor: Ingestor,
+        jobs: JobRecords,
+        renderer: PageRenderer,
+        batches: BatchUploads,
+        imports: UrlImports,
+    ):
         self._ingestor = ingestor
         self._jobs = jobs
         self._renderer = renderer
         self._batches = batches
+        self._imports = imports
 
     async def UploadDocument(
         self, request_iterator: AsyncIterator[pb.UploadDocumentRequest], context: grpc.aio.ServicerContext
@@ -65,6 +75,32 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
 
         result = await self._upload(upload, byte_chunks())
         return pb.UploadDocumentResponse(
+            document=document_to_proto(result.document), job=result.job, created=result.created
+        )
+
+    async def ImportDocument(
+        self, request: pb.ImportDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ImportDocumentResponse:
+        tenant = tenant_of(context)
+        # The caller's fields and the URL's syntax are checked before a connection is made.
+        upload = new_import_request(
+            uri=request.uri,
+            filename=request.filename,
+            title=request.title,
+            labels=request.labels,
+            password=request.password,
+            tenant=tenant,
+        )
+        with self._imports.slots.hold(tenant):
+            if request.batch:
+                with bus_errors(domain=DOMAIN):
+                    upload = await self._batches.admit(upload, request.batch)
+            # The fetched bytes take the upload's path: the same size and signature checks while
+            # they arrive, the same validation, storage, job and batch accounting after. Closing the
+            # stream drops the connection at once when a check stops reading part way.
+            async with contextlib.aclosing(self._imports.chunks(request.uri)) as chunks:
+                result = await self._upload(upload, chunks)
+        return pb.ImportDocumentResponse(
             document=document_to_proto(result.document), job=result.job, created=result.created
         )
 

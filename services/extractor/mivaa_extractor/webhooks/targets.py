@@ -4,18 +4,20 @@ A subscription could otherwise make the mesh POST into its own network (cloud me
 169.254.169.254, databases on 10.x, services on localhost). The host is resolved and each
 address checked, at creation and again before every delivery, and the POST connects to a
 checked address (never a second lookup a rebinding DNS server could answer differently).
+The address rules are mivaa_platform.outbound's, shared with imports from a URL.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import ipaddress
-import socket
 import urllib.parse
 
 from mivaa_extractor.jobs import DOMAIN
 from mivaa_platform.errors import InvalidArgument
+from mivaa_platform.outbound import AddressRefused, HostUnresolved, address_refusal, resolve_allowed
+
+# address_refusal lives in mivaa_platform.outbound (URL imports check addresses the same way).
+__all__ = ["Target", "TargetPolicy", "address_refusal", "parse_target", "resolve_target"]
 
 RESOLVE_TIMEOUT_SECONDS = 5.0
 
@@ -73,40 +75,16 @@ def parse_target(uri: str, policy: TargetPolicy) -> Target:
     return Target(uri=uri, https=https, host=parts.hostname, port=port or (443 if https else 80), path=path)
 
 
-def address_refusal(address: str, policy: TargetPolicy) -> str | None:
-    """Why the server will not send to `address` (words for the caller), or None when it may."""
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
-        return None if policy.allow_loopback else "a loopback address"
-    if ip.is_multicast or ip.is_unspecified or ip.is_reserved:
-        return "a multicast, unspecified or reserved address"
-    if ip.is_link_local:
-        return None if policy.allow_private else "a link-local address"
-    if ip.is_private or not ip.is_global:
-        return None if policy.allow_private else "a private address"
-    return None
-
-
 async def resolve_target(target: Target, policy: TargetPolicy) -> list[str]:
     """Every address the host resolves to, each allowed by `policy`; INVALID_ARGUMENT otherwise
     (WEBHOOK_HOST_UNRESOLVED, WEBHOOK_TARGET_REFUSED naming the address and why)."""
-    loop = asyncio.get_running_loop()
     try:
-        infos = await asyncio.wait_for(
-            loop.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT_SECONDS
-        )
-    except (OSError, TimeoutError):
+        return await resolve_allowed(target.host, target.port, policy, timeout=RESOLVE_TIMEOUT_SECONDS)
+    except HostUnresolved:
         raise _refused("WEBHOOK_HOST_UNRESOLVED", f"The webhook host {target.host!r} does not resolve.") from None
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-    if not addresses:
-        raise _refused("WEBHOOK_HOST_UNRESOLVED", f"The webhook host {target.host!r} does not resolve.")
-    for address in addresses:
-        why = address_refusal(address, policy)
-        if why is not None:
-            raise _refused(
-                "WEBHOOK_TARGET_REFUSED",
-                f"The webhook host {target.host!r} resolves to {why} ({address}); this server does not send there.",
-            )
-    return addresses
+    except AddressRefused as refused:
+        raise _refused(
+            "WEBHOOK_TARGET_REFUSED",
+            f"The webhook host {target.host!r} resolves to {refused.why} ({refused.address});"
+            " this server does not send there.",
+        ) from None

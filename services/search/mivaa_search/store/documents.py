@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
@@ -22,7 +21,10 @@ from mivaa_search.store.records import (
     DOCUMENT_STATES,
     DOMAIN,
     EVERY_DOCUMENT,
+    NEWEST_FIRST,
+    TITLE_SORT_CHARS,
     DocumentFilter,
+    DocumentOrder,
     DocumentRecord,
     JsonObject,
     NewDocument,
@@ -35,6 +37,13 @@ DOCUMENT_COLUMNS = (
 # Removes the stored original with this sha256.
 RemoveOriginal = Callable[[str], Awaitable[None]]
 _REFERENCES = "SELECT coalesce(max(refs), 0) FROM original_references WHERE sha256 = %s"
+# What each orderable field sorts by (the expressions migration 0012's indexes hold).
+_ORDER_KEYS = {
+    "create_time": "create_time",
+    "update_time": "update_time",
+    "title": f"left(title, {TITLE_SORT_CHARS})",
+    "page_count": "page_count",
+}
 _UPDATABLE = ("state", "title", "page_count", "labels", "job", "custom_metadata")
 
 
@@ -101,11 +110,13 @@ class DocumentRepository:
         tenant: str,
         limit: int,
         labels: Sequence[str] = (),
-        after: tuple[dt.datetime, uuid.UUID] | None = None,
+        after: tuple[object, uuid.UUID] | None = None,
         where: DocumentFilter = EVERY_DOCUMENT,
+        order: DocumentOrder = NEWEST_FIRST,
     ) -> list[DocumentRecord]:
-        """Up to `limit` of `tenant`'s documents, newest first, after (create_time, id) `after`;
-        with labels, only documents carrying all of them; and only those `where` leaves."""
+        """Up to `limit` of `tenant`'s documents in `order` (newest first by default), after
+        (order's field, id) `after`; with labels, only documents carrying all of them; and only
+        those `where` leaves."""
         conditions = ["tenant = %(tenant)s"]
         params: dict[str, object] = {"limit": limit, "tenant": tenant}
         if labels:
@@ -124,16 +135,19 @@ class DocumentRepository:
         created, created_params = created_in("create_time", where.created_after, where.created_before)
         conditions += created
         params |= created_params
+        # order.field is one of ORDERABLE_DOCUMENT_FIELDS (DocumentOrder refuses anything else).
+        column, direction = _ORDER_KEYS[order.field], "DESC" if order.descending else "ASC"
         if after is not None:
-            params["after_time"], params["after_id"] = after
-            conditions.append("(create_time, id) < (%(after_time)s, %(after_id)s)")
+            params["after_value"], params["after_id"] = after
+            beyond = "<" if order.descending else ">"
+            conditions.append(f"({column}, id) {beyond} (%(after_value)s, %(after_id)s)")
         async with self._connections.connection() as conn:
             cur = await conn.execute(
                 f"""
                 SELECT {DOCUMENT_COLUMNS}
                 FROM documents
                 WHERE {" AND ".join(conditions)}
-                ORDER BY create_time DESC, id DESC
+                ORDER BY {column} {direction}, id {direction}
                 LIMIT %(limit)s
                 """,
                 params,

@@ -187,6 +187,36 @@ class DocumentFilter:
 
 EVERY_DOCUMENT = DocumentFilter()
 
+# The columns ListDocuments may sort by (AIP-132 order_by); ties are broken by id in the same direction.
+ORDERABLE_DOCUMENT_FIELDS = ("create_time", "update_time", "title", "page_count")
+# Titles sort by their first 100 characters: an index entry of a whole title (up to 1000
+# characters, 4000 bytes of UTF-8) could pass PostgreSQL's B-tree entry limit (about 2.7 KB).
+TITLE_SORT_CHARS = 100
+
+
+@dataclass(frozen=True)
+class DocumentOrder:
+    """One of ORDERABLE_DOCUMENT_FIELDS, and whether it runs high to low."""
+
+    field: str = "create_time"
+    descending: bool = True
+
+    def __post_init__(self) -> None:
+        if self.field not in ORDERABLE_DOCUMENT_FIELDS:  # the column name goes into SQL: never anything else
+            raise ValueError(f"not an orderable field: {self.field!r}")
+
+    @property
+    def text(self) -> str:
+        return self.field + (" desc" if self.descending else "")
+
+    def key(self, document: DocumentRecord) -> object:
+        """The document's value in this order, as the query compares it."""
+        value = getattr(document, self.field)
+        return value[:TITLE_SORT_CHARS] if self.field == "title" else value
+
+
+NEWEST_FIRST = DocumentOrder()
+
 
 @dataclass(frozen=True)
 class SearchFilter:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -26,6 +24,7 @@ from mivaa_search.store import (
     TenantUsage,
 )
 from mivaa_search.store.records import DOMAIN, EVERY_DOCUMENT
+from mivaa_search.usecases.document_order import decode_position, parse_order_by, position_of, token_scope
 from mivaa_search.usecases.maintenance import IndexUpkeep
 from mivaa_search.usecases.ports import Originals
 
@@ -62,18 +61,22 @@ class DocumentCatalog:
         page_token: str,
         labels: Sequence[str],
         where: DocumentFilter = EVERY_DOCUMENT,
+        order_by: str = "",
     ) -> tuple[list[DocumentRecord], str]:
-        """Newest first, one page, and the token of the next ("" at the end)."""
+        """One page in `order_by`'s order (newest first by default), and the token of the next ("" at the end)."""
+        order = parse_order_by(order_by)
         check_filters(labels=labels)
         check_title_filter(where.title_contains)
         check_custom_metadata(where.custom_metadata)
         check_time_range(where.created_after, where.created_before)
         limit = DOCUMENT_PAGES.clamp(page_size, domain=DOMAIN)
-        # A token is the tenant's, for this filter.
-        scope = f"{tenant}/{filter_fingerprint([*labels, *where.fingerprint_parts()])}"
-        after = _document_position(decode_page_token(page_token, "documents", scope=scope, domain=DOMAIN))
-        rows = await self._store.documents.read(tenant=tenant, limit=limit + 1, labels=labels, after=after, where=where)
-        return next_page(rows, limit, "documents", lambda d: {"t": d.create_time.isoformat(), "i": d.id}, scope=scope)
+        # A token is the tenant's, for this filter and this order.
+        scope = f"{tenant}/{filter_fingerprint([*labels, *where.fingerprint_parts(), *token_scope(order)])}"
+        after = decode_position(order, decode_page_token(page_token, "documents", scope=scope, domain=DOMAIN))
+        rows = await self._store.documents.read(
+            tenant=tenant, limit=limit + 1, labels=labels, after=after, where=where, order=order
+        )
+        return next_page(rows, limit, "documents", lambda d: position_of(order, d), scope=scope)
 
     async def update(self, id: str, *, tenant: str, **fields: Any) -> DocumentRecord:
         """Set the given fields (state, title, page_count, labels, job, custom_metadata)."""
@@ -141,19 +144,6 @@ class DocumentCatalog:
 
     async def get_image_data(self, id: str, sha256: str, *, tenant: str) -> tuple[str, bytes]:
         return await self._store.images.get_data(id, sha256, tenant=tenant)
-
-
-def _document_position(after: dict[str, object] | None) -> tuple[dt.datetime, uuid.UUID] | None:
-    if after is None:
-        return None
-    try:
-        create_time = dt.datetime.fromisoformat(str(after["t"]))
-        document = uuid.UUID(str(after["i"]))
-    except (KeyError, ValueError):
-        raise invalid_page_token("The page token is not one this service issued.", DOMAIN) from None
-    if create_time.tzinfo is None:
-        raise invalid_page_token("The page token is not one this service issued.", DOMAIN)
-    return create_time, document
 
 
 def _number(after: dict[str, object] | None, key: str, start: int) -> int:

@@ -55,6 +55,32 @@ class UploadDocumentResponse(_message.Message):
     created: bool
     def __init__(self, document: _Optional[_Union[_search_service_pb2.Document, _Mapping]] = ..., job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
 
+class ImportDocumentRequest(_message.Message):
+    __slots__ = ("uri", "filename", "title", "labels", "password", "batch")
+    URI_FIELD_NUMBER: _ClassVar[int]
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
+    uri: str
+    filename: str
+    title: str
+    labels: _containers.RepeatedScalarFieldContainer[str]
+    password: str
+    batch: str
+    def __init__(self, uri: _Optional[str] = ..., filename: _Optional[str] = ..., title: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., password: _Optional[str] = ..., batch: _Optional[str] = ...) -> None: ...
+
+class ImportDocumentResponse(_message.Message):
+    __slots__ = ("document", "job", "created")
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    document: _search_service_pb2.Document
+    job: _job_pb2.Job
+    created: bool
+    def __init__(self, document: _Optional[_Union[_search_service_pb2.Document, _Mapping]] = ..., job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
 class GetJobRequest(_message.Message):
     __slots__ = ("name",)
     NAME_FIELD_NUMBER: _ClassVar[int]

@@ -40,6 +40,11 @@ class ExtractorServiceStub:
                 request_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.UploadDocumentRequest.SerializeToString,
                 response_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.UploadDocumentResponse.FromString,
                 _registered_method=True)
+        self.ImportDocument = channel.unary_unary(
+                '/mivaa.extractor.v1.ExtractorService/ImportDocument',
+                request_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ImportDocumentRequest.SerializeToString,
+                response_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ImportDocumentResponse.FromString,
+                _registered_method=True)
         self.GetJob = channel.unary_unary(
                 '/mivaa.extractor.v1.ExtractorService/GetJob',
                 request_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.GetJobRequest.SerializeToString,
@@ -101,6 +106,23 @@ class ExtractorServiceServicer:
         bytes in order. Returns as soon as the file is validated and stored, with
         the document and the job that will make it searchable. Re-uploading bytes
         that are already stored returns the existing document and job.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportDocument(self, request, context):
+        """Fetches one PDF from an http:// or https:// URL and ingests it exactly as
+        UploadDocument would (same size cap, validation, storage and job). The
+        server resolves the host once and connects to the checked address; every
+        redirect is checked again. Loopback and private addresses are refused
+        unless the server allows them (EXTRACTOR_IMPORT_ALLOW_LOOPBACK, _PRIVATE).
+        Refusals are INVALID_ARGUMENT with reasons URL_INVALID,
+        URL_SCHEME_UNSUPPORTED, URL_ADDRESS_FORBIDDEN, URL_TOO_MANY_REDIRECTS,
+        URL_CONTENT_TYPE, URL_TOO_LARGE, URL_FETCH_FAILED (the server could not
+        fetch it: unresolved, refused, not 200, too slow), or an upload's
+        (NOT_A_PDF, PDF_ENCRYPTED, ...); nothing is stored then. Too many imports
+        running for the tenant is RESOURCE_EXHAUSTED IMPORT_LIMIT_REACHED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -194,6 +216,11 @@ def add_ExtractorServiceServicer_to_server(servicer, server):
                     request_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.UploadDocumentRequest.FromString,
                     response_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.UploadDocumentResponse.SerializeToString,
             ),
+            'ImportDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportDocument,
+                    request_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ImportDocumentRequest.FromString,
+                    response_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ImportDocumentResponse.SerializeToString,
+            ),
             'GetJob': grpc.unary_unary_rpc_method_handler(
                     servicer.GetJob,
                     request_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.GetJobRequest.FromString,
@@ -273,6 +300,33 @@ class ExtractorService:
             '/mivaa.extractor.v1.ExtractorService/UploadDocument',
             mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.UploadDocumentRequest.SerializeToString,
             mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.UploadDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.extractor.v1.ExtractorService/ImportDocument',
+            mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ImportDocumentRequest.SerializeToString,
+            mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ImportDocumentResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -144,7 +144,8 @@ class SearchServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListDocuments(self, request, context):
-        """Lists documents, newest first (AIP-158 pagination).
+        """Lists documents, newest first unless order_by says otherwise (AIP-158
+        pagination, AIP-132 ordering).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mivaa/extractor/v1/extractor_service.proto.
  */
 export const file_mivaa_extractor_v1_extractor_service: GenFile = /*@__PURE__*/
-  fileDesc("CiptaXZhYS9leHRyYWN0b3IvdjEvZXh0cmFjdG9yX3NlcnZpY2UucHJvdG8SEm1pdmFhLmV4dHJhY3Rvci52MSJiCg5VcGxvYWRNZXRhZGF0YRIQCghmaWxlbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIOCgZsYWJlbHMYAyADKAkSEAoIcGFzc3dvcmQYBCABKAkSDQoFYmF0Y2gYBSABKAkiawoVVXBsb2FkRG9jdW1lbnRSZXF1ZXN0EjYKCG1ldGFkYXRhGAEgASgLMiIubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZE1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIJCgdjb250ZW50IncKFlVwbG9hZERvY3VtZW50UmVzcG9uc2USKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQSHwoDam9iGAIgASgLMhIubWl2YWEuam9icy52MS5Kb2ISDwoHY3JlYXRlZBgDIAEoCCIdCg1HZXRKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiMQoOR2V0Sm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIubWl2YWEuam9icy52MS5Kb2Ii7wEKD0xpc3RKb2JzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRInCgZzdGF0ZXMYAyADKA4yFy5taXZhYS5qb2JzLnYxLkpvYlN0YXRlEg4KBmxhYmVscxgEIAMoCRI1ChFjcmVhdGVfdGltZV9hZnRlchgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNgoSY3JlYXRlX3RpbWVfYmVmb3JlGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgViYXRjaBgHIAEoCSJNChBMaXN0Sm9ic1Jlc3BvbnNlEiAKBGpvYnMYASADKAsyEi5taXZhYS5qb2JzLnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiHwoPV2F0Y2hKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiOgoQV2F0Y2hKb2JSZXNwb25zZRImCgVldmVudBgBIAEoCzIXLm1pdmFhLmpvYnMudjEuSm9iRXZlbnQiIAoQQ2FuY2VsSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIjQKEUNhbmNlbEpvYlJlc3BvbnNlEh8KA2pvYhgBIAEoCzISLm1pdmFhLmpvYnMudjEuSm9iImgKEVJlbmRlclBhZ2VSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEcGFnZRgCIAEoBRIRCgltYXhfd2lkdGgYAyABKAUSEgoKbWF4X2hlaWdodBgEIAEoBRIQCghwYXNzd29yZBgFIAEoCSJpChZSZW5kZXJUaHVtYm5haWxSZXF1ZXN0EgwKBG5hbWUYASABKAkSLwoEc2l6ZRgCIAEoDjIhLm1pdmFhLmV4dHJhY3Rvci52MS5UaHVtYm5haWxTaXplEhAKCHBhc3N3b3JkGAMgASgJIkUKF1JlbmRlclRodW1ibmFpbFJlc3BvbnNlEgsKA3BuZxgBIAEoDBINCgV3aWR0aBgCIAEoBRIOCgZoZWlnaHQYAyABKAUifQoSUmVuZGVyUGFnZVJlc3BvbnNlEgsKA3BuZxgBIAEoDBINCgV3aWR0aBgCIAEoBRIOCgZoZWlnaHQYAyABKAUSEgoKcGFnZV93aWR0aBgEIAEoAhITCgtwYWdlX2hlaWdodBgFIAEoAhISCgpwYWdlX2NvdW50GAYgASgFIlYKEkNyZWF0ZUJhdGNoUmVxdWVzdBIUCgxkaXNwbGF5X25hbWUYASABKAkSDgoGbGFiZWxzGAIgAygJEhoKEmV4cGVjdGVkX2RvY3VtZW50cxgDIAEoBSI6ChNDcmVhdGVCYXRjaFJlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQubWl2YWEuam9icy52MS5CYXRjaCIfCg9HZXRCYXRjaFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI3ChBHZXRCYXRjaFJlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQubWl2YWEuam9icy52MS5CYXRjaCI7ChJMaXN0QmF0Y2hlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiVQoTTGlzdEJhdGNoZXNSZXNwb25zZRIlCgdiYXRjaGVzGAEgAygLMhQubWl2YWEuam9icy52MS5CYXRjaBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIQoRV2F0Y2hCYXRjaFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI5ChJXYXRjaEJhdGNoUmVzcG9uc2USIwoFYmF0Y2gYASABKAsyFC5taXZhYS5qb2JzLnYxLkJhdGNoKn4KDVRodW1ibmFpbFNpemUSHgoaVEhVTUJOQUlMX1NJWkVfVU5TUEVDSUZJRUQQABIYChRUSFVNQk5BSUxfU0laRV9TTUFMTBABEhkKFVRIVU1CTkFJTF9TSVpFX01FRElVTRACEhgKFFRIVU1CTkFJTF9TSVpFX0xBUkdFEAMylwgKEEV4dHJhY3RvclNlcnZpY2USaQoOVXBsb2FkRG9jdW1lbnQSKS5taXZhYS5leHRyYWN0b3IudjEuVXBsb2FkRG9jdW1lbnRSZXF1ZXN0GioubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZERvY3VtZW50UmVzcG9uc2UoARJPCgZHZXRKb2ISIS5taXZhYS5leHRyYWN0b3IudjEuR2V0Sm9iUmVxdWVzdBoiLm1pdmFhLmV4dHJhY3Rvci52MS5HZXRKb2JSZXNwb25zZRJVCghMaXN0Sm9icxIjLm1pdmFhLmV4dHJhY3Rvci52MS5MaXN0Sm9ic1JlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuTGlzdEpvYnNSZXNwb25zZRJXCghXYXRjaEpvYhIjLm1pdmFhLmV4dHJhY3Rvci52MS5XYXRjaEpvYlJlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hKb2JSZXNwb25zZTABElgKCUNhbmNlbEpvYhIkLm1pdmFhLmV4dHJhY3Rvci52MS5DYW5jZWxKb2JSZXF1ZXN0GiUubWl2YWEuZXh0cmFjdG9yLnYxLkNhbmNlbEpvYlJlc3BvbnNlElsKClJlbmRlclBhZ2USJS5taXZhYS5leHRyYWN0b3IudjEuUmVuZGVyUGFnZVJlcXVlc3QaJi5taXZhYS5leHRyYWN0b3IudjEuUmVuZGVyUGFnZVJlc3BvbnNlEmoKD1JlbmRlclRodW1ibmFpbBIqLm1pdmFhLmV4dHJhY3Rvci52MS5SZW5kZXJUaHVtYm5haWxSZXF1ZXN0GisubWl2YWEuZXh0cmFjdG9yLnYxLlJlbmRlclRodW1ibmFpbFJlc3BvbnNlEl4KC0NyZWF0ZUJhdGNoEiYubWl2YWEuZXh0cmFjdG9yLnYxLkNyZWF0ZUJhdGNoUmVxdWVzdBonLm1pdmFhLmV4dHJhY3Rvci52MS5DcmVhdGVCYXRjaFJlc3BvbnNlElUKCEdldEJhdGNoEiMubWl2YWEuZXh0cmFjdG9yLnYxLkdldEJhdGNoUmVxdWVzdBokLm1pdmFhLmV4dHJhY3Rvci52MS5HZXRCYXRjaFJlc3BvbnNlEl4KC0xpc3RCYXRjaGVzEiYubWl2YWEuZXh0cmFjdG9yLnYxLkxpc3RCYXRjaGVzUmVxdWVzdBonLm1pdmFhLmV4dHJhY3Rvci52MS5MaXN0QmF0Y2hlc1Jlc3BvbnNlEl0KCldhdGNoQmF0Y2gSJS5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hCYXRjaFJlcXVlc3QaJi5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hCYXRjaFJlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_mivaa_jobs_v1_job, file_mivaa_search_v1_search_service]);
+  fileDesc("CiptaXZhYS9leHRyYWN0b3IvdjEvZXh0cmFjdG9yX3NlcnZpY2UucHJvdG8SEm1pdmFhLmV4dHJhY3Rvci52MSJiCg5VcGxvYWRNZXRhZGF0YRIQCghmaWxlbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIOCgZsYWJlbHMYAyADKAkSEAoIcGFzc3dvcmQYBCABKAkSDQoFYmF0Y2gYBSABKAkiawoVVXBsb2FkRG9jdW1lbnRSZXF1ZXN0EjYKCG1ldGFkYXRhGAEgASgLMiIubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZE1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIJCgdjb250ZW50IncKFlVwbG9hZERvY3VtZW50UmVzcG9uc2USKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQSHwoDam9iGAIgASgLMhIubWl2YWEuam9icy52MS5Kb2ISDwoHY3JlYXRlZBgDIAEoCCJ2ChVJbXBvcnREb2N1bWVudFJlcXVlc3QSCwoDdXJpGAEgASgJEhAKCGZpbGVuYW1lGAIgASgJEg0KBXRpdGxlGAMgASgJEg4KBmxhYmVscxgEIAMoCRIQCghwYXNzd29yZBgFIAEoCRINCgViYXRjaBgGIAEoCSJ3ChZJbXBvcnREb2N1bWVudFJlc3BvbnNlEisKCGRvY3VtZW50GAEgASgLMhkubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50Eh8KA2pvYhgCIAEoCzISLm1pdmFhLmpvYnMudjEuSm9iEg8KB2NyZWF0ZWQYAyABKAgiHQoNR2V0Sm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIjEKDkdldEpvYlJlc3BvbnNlEh8KA2pvYhgBIAEoCzISLm1pdmFhLmpvYnMudjEuSm9iIu8BCg9MaXN0Sm9ic1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSJwoGc3RhdGVzGAMgAygOMhcubWl2YWEuam9icy52MS5Kb2JTdGF0ZRIOCgZsYWJlbHMYBCADKAkSNQoRY3JlYXRlX3RpbWVfYWZ0ZXIYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKEmNyZWF0ZV90aW1lX2JlZm9yZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYmF0Y2gYByABKAkiTQoQTGlzdEpvYnNSZXNwb25zZRIgCgRqb2JzGAEgAygLMhIubWl2YWEuam9icy52MS5Kb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh8KD1dhdGNoSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIjoKEFdhdGNoSm9iUmVzcG9uc2USJgoFZXZlbnQYASABKAsyFy5taXZhYS5qb2JzLnYxLkpvYkV2ZW50IiAKEENhbmNlbEpvYlJlcXVlc3QSDAoEbmFtZRgBIAEoCSI0ChFDYW5jZWxKb2JSZXNwb25zZRIfCgNqb2IYASABKAsyEi5taXZhYS5qb2JzLnYxLkpvYiJoChFSZW5kZXJQYWdlUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBHBhZ2UYAiABKAUSEQoJbWF4X3dpZHRoGAMgASgFEhIKCm1heF9oZWlnaHQYBCABKAUSEAoIcGFzc3dvcmQYBSABKAkiaQoWUmVuZGVyVGh1bWJuYWlsUmVxdWVzdBIMCgRuYW1lGAEgASgJEi8KBHNpemUYAiABKA4yIS5taXZhYS5leHRyYWN0b3IudjEuVGh1bWJuYWlsU2l6ZRIQCghwYXNzd29yZBgDIAEoCSJFChdSZW5kZXJUaHVtYm5haWxSZXNwb25zZRILCgNwbmcYASABKAwSDQoFd2lkdGgYAiABKAUSDgoGaGVpZ2h0GAMgASgFIn0KElJlbmRlclBhZ2VSZXNwb25zZRILCgNwbmcYASABKAwSDQoFd2lkdGgYAiABKAUSDgoGaGVpZ2h0GAMgASgFEhIKCnBhZ2Vfd2lkdGgYBCABKAISEwoLcGFnZV9oZWlnaHQYBSABKAISEgoKcGFnZV9jb3VudBgGIAEoBSJWChJDcmVhdGVCYXRjaFJlcXVlc3QSFAoMZGlzcGxheV9uYW1lGAEgASgJEg4KBmxhYmVscxgCIAMoCRIaChJleHBlY3RlZF9kb2N1bWVudHMYAyABKAUiOgoTQ3JlYXRlQmF0Y2hSZXNwb25zZRIjCgViYXRjaBgBIAEoCzIULm1pdmFhLmpvYnMudjEuQmF0Y2giHwoPR2V0QmF0Y2hSZXF1ZXN0EgwKBG5hbWUYASABKAkiNwoQR2V0QmF0Y2hSZXNwb25zZRIjCgViYXRjaBgBIAEoCzIULm1pdmFhLmpvYnMudjEuQmF0Y2giOwoSTGlzdEJhdGNoZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlUKE0xpc3RCYXRjaGVzUmVzcG9uc2USJQoHYmF0Y2hlcxgBIAMoCzIULm1pdmFhLmpvYnMudjEuQmF0Y2gSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiEKEVdhdGNoQmF0Y2hSZXF1ZXN0EgwKBG5hbWUYASABKAkiOQoSV2F0Y2hCYXRjaFJlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQubWl2YWEuam9icy52MS5CYXRjaCp+Cg1UaHVtYm5haWxTaXplEh4KGlRIVU1CTkFJTF9TSVpFX1VOU1BFQ0lGSUVEEAASGAoUVEhVTUJOQUlMX1NJWkVfU01BTEwQARIZChVUSFVNQk5BSUxfU0laRV9NRURJVU0QAhIYChRUSFVNQk5BSUxfU0laRV9MQVJHRRADMoAJChBFeHRyYWN0b3JTZXJ2aWNlEmkKDlVwbG9hZERvY3VtZW50EikubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZERvY3VtZW50UmVxdWVzdBoqLm1pdmFhLmV4dHJhY3Rvci52MS5VcGxvYWREb2N1bWVudFJlc3BvbnNlKAESZwoOSW1wb3J0RG9jdW1lbnQSKS5taXZhYS5leHRyYWN0b3IudjEuSW1wb3J0RG9jdW1lbnRSZXF1ZXN0GioubWl2YWEuZXh0cmFjdG9yLnYxLkltcG9ydERvY3VtZW50UmVzcG9uc2USTwoGR2V0Sm9iEiEubWl2YWEuZXh0cmFjdG9yLnYxLkdldEpvYlJlcXVlc3QaIi5taXZhYS5leHRyYWN0b3IudjEuR2V0Sm9iUmVzcG9uc2USVQoITGlzdEpvYnMSIy5taXZhYS5leHRyYWN0b3IudjEuTGlzdEpvYnNSZXF1ZXN0GiQubWl2YWEuZXh0cmFjdG9yLnYxLkxpc3RKb2JzUmVzcG9uc2USVwoIV2F0Y2hKb2ISIy5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hKb2JSZXF1ZXN0GiQubWl2YWEuZXh0cmFjdG9yLnYxLldhdGNoSm9iUmVzcG9uc2UwARJYCglDYW5jZWxKb2ISJC5taXZhYS5leHRyYWN0b3IudjEuQ2FuY2VsSm9iUmVxdWVzdBolLm1pdmFhLmV4dHJhY3Rvci52MS5DYW5jZWxKb2JSZXNwb25zZRJbCgpSZW5kZXJQYWdlEiUubWl2YWEuZXh0cmFjdG9yLnYxLlJlbmRlclBhZ2VSZXF1ZXN0GiYubWl2YWEuZXh0cmFjdG9yLnYxLlJlbmRlclBhZ2VSZXNwb25zZRJqCg9SZW5kZXJUaHVtYm5haWwSKi5taXZhYS5leHRyYWN0b3IudjEuUmVuZGVyVGh1bWJuYWlsUmVxdWVzdBorLm1pdmFhLmV4dHJhY3Rvci52MS5SZW5kZXJUaHVtYm5haWxSZXNwb25zZRJeCgtDcmVhdGVCYXRjaBImLm1pdmFhLmV4dHJhY3Rvci52MS5DcmVhdGVCYXRjaFJlcXVlc3QaJy5taXZhYS5leHRyYWN0b3IudjEuQ3JlYXRlQmF0Y2hSZXNwb25zZRJVCghHZXRCYXRjaBIjLm1pdmFhLmV4dHJhY3Rvci52MS5HZXRCYXRjaFJlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuR2V0QmF0Y2hSZXNwb25zZRJeCgtMaXN0QmF0Y2hlcxImLm1pdmFhLmV4dHJhY3Rvci52MS5MaXN0QmF0Y2hlc1JlcXVlc3QaJy5taXZhYS5leHRyYWN0b3IudjEuTGlzdEJhdGNoZXNSZXNwb25zZRJdCgpXYXRjaEJhdGNoEiUubWl2YWEuZXh0cmFjdG9yLnYxLldhdGNoQmF0Y2hSZXF1ZXN0GiYubWl2YWEuZXh0cmFjdG9yLnYxLldhdGNoQmF0Y2hSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp, file_mivaa_jobs_v1_job, file_mivaa_search_v1_search_service]);
 
 /**
  * @generated from message mivaa.extractor.v1.UploadMetadata
@@ -126,6 +126,91 @@ export const UploadDocumentResponseSchema: GenMessage<UploadDocumentResponse> = 
   messageDesc(file_mivaa_extractor_v1_extractor_service, 2);
 
 /**
+ * @generated from message mivaa.extractor.v1.ImportDocumentRequest
+ */
+export type ImportDocumentRequest = Message<"mivaa.extractor.v1.ImportDocumentRequest"> & {
+  /**
+   * http:// or https:// URL of the PDF, at most 2048 ASCII characters,
+   * without credentials.
+   *
+   * @generated from field: string uri = 1;
+   */
+  uri: string;
+
+  /**
+   * Shown in listings; defaults to the URL path's last segment (or
+   * "download.pdf").
+   *
+   * @generated from field: string filename = 2;
+   */
+  filename: string;
+
+  /**
+   * Optional display title; defaults to the PDF's own title or the file name.
+   *
+   * @generated from field: string title = 3;
+   */
+  title: string;
+
+  /**
+   * Free-form labels that searches can filter on.
+   *
+   * @generated from field: repeated string labels = 4;
+   */
+  labels: string[];
+
+  /**
+   * Password for an encrypted PDF.
+   *
+   * @generated from field: string password = 5;
+   */
+  password: string;
+
+  /**
+   * Optional batch to join, as UploadMetadata.batch.
+   *
+   * @generated from field: string batch = 6;
+   */
+  batch: string;
+};
+
+/**
+ * Describes the message mivaa.extractor.v1.ImportDocumentRequest.
+ * Use `create(ImportDocumentRequestSchema)` to create a new message.
+ */
+export const ImportDocumentRequestSchema: GenMessage<ImportDocumentRequest> = /*@__PURE__*/
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 3);
+
+/**
+ * @generated from message mivaa.extractor.v1.ImportDocumentResponse
+ */
+export type ImportDocumentResponse = Message<"mivaa.extractor.v1.ImportDocumentResponse"> & {
+  /**
+   * @generated from field: mivaa.search.v1.Document document = 1;
+   */
+  document?: Document;
+
+  /**
+   * @generated from field: mivaa.jobs.v1.Job job = 2;
+   */
+  job?: Job;
+
+  /**
+   * False when the same bytes were stored before and nothing new was started.
+   *
+   * @generated from field: bool created = 3;
+   */
+  created: boolean;
+};
+
+/**
+ * Describes the message mivaa.extractor.v1.ImportDocumentResponse.
+ * Use `create(ImportDocumentResponseSchema)` to create a new message.
+ */
+export const ImportDocumentResponseSchema: GenMessage<ImportDocumentResponse> = /*@__PURE__*/
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 4);
+
+/**
  * @generated from message mivaa.extractor.v1.GetJobRequest
  */
 export type GetJobRequest = Message<"mivaa.extractor.v1.GetJobRequest"> & {
@@ -142,7 +227,7 @@ export type GetJobRequest = Message<"mivaa.extractor.v1.GetJobRequest"> & {
  * Use `create(GetJobRequestSchema)` to create a new message.
  */
 export const GetJobRequestSchema: GenMessage<GetJobRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 3);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 5);
 
 /**
  * @generated from message mivaa.extractor.v1.GetJobResponse
@@ -159,7 +244,7 @@ export type GetJobResponse = Message<"mivaa.extractor.v1.GetJobResponse"> & {
  * Use `create(GetJobResponseSchema)` to create a new message.
  */
 export const GetJobResponseSchema: GenMessage<GetJobResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 4);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 6);
 
 /**
  * The caller's jobs, newest first. Every filter given must hold (states: any
@@ -224,7 +309,7 @@ export type ListJobsRequest = Message<"mivaa.extractor.v1.ListJobsRequest"> & {
  * Use `create(ListJobsRequestSchema)` to create a new message.
  */
 export const ListJobsRequestSchema: GenMessage<ListJobsRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 5);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 7);
 
 /**
  * @generated from message mivaa.extractor.v1.ListJobsResponse
@@ -248,7 +333,7 @@ export type ListJobsResponse = Message<"mivaa.extractor.v1.ListJobsResponse"> & 
  * Use `create(ListJobsResponseSchema)` to create a new message.
  */
 export const ListJobsResponseSchema: GenMessage<ListJobsResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 6);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 8);
 
 /**
  * @generated from message mivaa.extractor.v1.WatchJobRequest
@@ -267,7 +352,7 @@ export type WatchJobRequest = Message<"mivaa.extractor.v1.WatchJobRequest"> & {
  * Use `create(WatchJobRequestSchema)` to create a new message.
  */
 export const WatchJobRequestSchema: GenMessage<WatchJobRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 7);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 9);
 
 /**
  * @generated from message mivaa.extractor.v1.WatchJobResponse
@@ -284,7 +369,7 @@ export type WatchJobResponse = Message<"mivaa.extractor.v1.WatchJobResponse"> & 
  * Use `create(WatchJobResponseSchema)` to create a new message.
  */
 export const WatchJobResponseSchema: GenMessage<WatchJobResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 8);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 10);
 
 /**
  * @generated from message mivaa.extractor.v1.CancelJobRequest
@@ -303,7 +388,7 @@ export type CancelJobRequest = Message<"mivaa.extractor.v1.CancelJobRequest"> & 
  * Use `create(CancelJobRequestSchema)` to create a new message.
  */
 export const CancelJobRequestSchema: GenMessage<CancelJobRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 9);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 11);
 
 /**
  * @generated from message mivaa.extractor.v1.CancelJobResponse
@@ -320,7 +405,7 @@ export type CancelJobResponse = Message<"mivaa.extractor.v1.CancelJobResponse"> 
  * Use `create(CancelJobResponseSchema)` to create a new message.
  */
 export const CancelJobResponseSchema: GenMessage<CancelJobResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 10);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 12);
 
 /**
  * @generated from message mivaa.extractor.v1.RenderPageRequest
@@ -366,7 +451,7 @@ export type RenderPageRequest = Message<"mivaa.extractor.v1.RenderPageRequest"> 
  * Use `create(RenderPageRequestSchema)` to create a new message.
  */
 export const RenderPageRequestSchema: GenMessage<RenderPageRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 11);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 13);
 
 /**
  * @generated from message mivaa.extractor.v1.RenderThumbnailRequest
@@ -398,7 +483,7 @@ export type RenderThumbnailRequest = Message<"mivaa.extractor.v1.RenderThumbnail
  * Use `create(RenderThumbnailRequestSchema)` to create a new message.
  */
 export const RenderThumbnailRequestSchema: GenMessage<RenderThumbnailRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 12);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 14);
 
 /**
  * @generated from message mivaa.extractor.v1.RenderThumbnailResponse
@@ -428,7 +513,7 @@ export type RenderThumbnailResponse = Message<"mivaa.extractor.v1.RenderThumbnai
  * Use `create(RenderThumbnailResponseSchema)` to create a new message.
  */
 export const RenderThumbnailResponseSchema: GenMessage<RenderThumbnailResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 13);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 15);
 
 /**
  * @generated from message mivaa.extractor.v1.RenderPageResponse
@@ -479,7 +564,7 @@ export type RenderPageResponse = Message<"mivaa.extractor.v1.RenderPageResponse"
  * Use `create(RenderPageResponseSchema)` to create a new message.
  */
 export const RenderPageResponseSchema: GenMessage<RenderPageResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 14);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 16);
 
 /**
  * @generated from message mivaa.extractor.v1.CreateBatchRequest
@@ -513,7 +598,7 @@ export type CreateBatchRequest = Message<"mivaa.extractor.v1.CreateBatchRequest"
  * Use `create(CreateBatchRequestSchema)` to create a new message.
  */
 export const CreateBatchRequestSchema: GenMessage<CreateBatchRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 15);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 17);
 
 /**
  * @generated from message mivaa.extractor.v1.CreateBatchResponse
@@ -530,7 +615,7 @@ export type CreateBatchResponse = Message<"mivaa.extractor.v1.CreateBatchRespons
  * Use `create(CreateBatchResponseSchema)` to create a new message.
  */
 export const CreateBatchResponseSchema: GenMessage<CreateBatchResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 16);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 18);
 
 /**
  * @generated from message mivaa.extractor.v1.GetBatchRequest
@@ -549,7 +634,7 @@ export type GetBatchRequest = Message<"mivaa.extractor.v1.GetBatchRequest"> & {
  * Use `create(GetBatchRequestSchema)` to create a new message.
  */
 export const GetBatchRequestSchema: GenMessage<GetBatchRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 17);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 19);
 
 /**
  * @generated from message mivaa.extractor.v1.GetBatchResponse
@@ -566,7 +651,7 @@ export type GetBatchResponse = Message<"mivaa.extractor.v1.GetBatchResponse"> & 
  * Use `create(GetBatchResponseSchema)` to create a new message.
  */
 export const GetBatchResponseSchema: GenMessage<GetBatchResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 18);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 20);
 
 /**
  * @generated from message mivaa.extractor.v1.ListBatchesRequest
@@ -592,7 +677,7 @@ export type ListBatchesRequest = Message<"mivaa.extractor.v1.ListBatchesRequest"
  * Use `create(ListBatchesRequestSchema)` to create a new message.
  */
 export const ListBatchesRequestSchema: GenMessage<ListBatchesRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 19);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 21);
 
 /**
  * @generated from message mivaa.extractor.v1.ListBatchesResponse
@@ -616,7 +701,7 @@ export type ListBatchesResponse = Message<"mivaa.extractor.v1.ListBatchesRespons
  * Use `create(ListBatchesResponseSchema)` to create a new message.
  */
 export const ListBatchesResponseSchema: GenMessage<ListBatchesResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 20);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 22);
 
 /**
  * @generated from message mivaa.extractor.v1.WatchBatchRequest
@@ -635,7 +720,7 @@ export type WatchBatchRequest = Message<"mivaa.extractor.v1.WatchBatchRequest"> 
  * Use `create(WatchBatchRequestSchema)` to create a new message.
  */
 export const WatchBatchRequestSchema: GenMessage<WatchBatchRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 21);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 23);
 
 /**
  * @generated from message mivaa.extractor.v1.WatchBatchResponse
@@ -654,7 +739,7 @@ export type WatchBatchResponse = Message<"mivaa.extractor.v1.WatchBatchResponse"
  * Use `create(WatchBatchResponseSchema)` to create a new message.
  */
 export const WatchBatchResponseSchema: GenMessage<WatchBatchResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 22);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 24);
 
 /**
  * The longer side of a thumbnail; a few classes keep the cache small and shared.
@@ -715,6 +800,26 @@ export const ExtractorService: GenService<{
     methodKind: "client_streaming";
     input: typeof UploadDocumentRequestSchema;
     output: typeof UploadDocumentResponseSchema;
+  },
+  /**
+   * Fetches one PDF from an http:// or https:// URL and ingests it exactly as
+   * UploadDocument would (same size cap, validation, storage and job). The
+   * server resolves the host once and connects to the checked address; every
+   * redirect is checked again. Loopback and private addresses are refused
+   * unless the server allows them (EXTRACTOR_IMPORT_ALLOW_LOOPBACK, _PRIVATE).
+   * Refusals are INVALID_ARGUMENT with reasons URL_INVALID,
+   * URL_SCHEME_UNSUPPORTED, URL_ADDRESS_FORBIDDEN, URL_TOO_MANY_REDIRECTS,
+   * URL_CONTENT_TYPE, URL_TOO_LARGE, URL_FETCH_FAILED (the server could not
+   * fetch it: unresolved, refused, not 200, too slow), or an upload's
+   * (NOT_A_PDF, PDF_ENCRYPTED, ...); nothing is stored then. Too many imports
+   * running for the tenant is RESOURCE_EXHAUSTED IMPORT_LIMIT_REACHED.
+   *
+   * @generated from rpc mivaa.extractor.v1.ExtractorService.ImportDocument
+   */
+  importDocument: {
+    methodKind: "unary";
+    input: typeof ImportDocumentRequestSchema;
+    output: typeof ImportDocumentResponseSchema;
   },
   /**
    * Gets one job.
