@@ -18,9 +18,10 @@ from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_platform.grpc_errors import error_reason
-from tests.e2e.test_bad_input import expect_rejection
+from tests.e2e.test_bad_input import expect_rejection, snapshot
 from tests.e2e.test_operations import mivaa
 from tests.extractor.test_render_page import cache_counts
+from tests.support.document_server import Answer, document_server
 from tests.support.hits import find_hit
 from tests.support.pdfs import make_pdf, page_phrase
 from tests.support.picture_documents import (
@@ -210,3 +211,27 @@ async def test_another_tenant_gets_not_found_and_a_bad_name_is_refused(mesh, cli
             await thumbnail(client, name)
         assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert error_reason(failure.value) == "THUMBNAIL_NAME_INVALID"
+
+
+# -- pictures at a URL (ImportDocument: the same validation as an upload) --------------------------
+
+
+async def test_a_picture_at_a_url_is_imported_and_a_lying_one_refused(client, mesh, ocr_mesh):
+    name = tag("urlpng")
+    with document_server() as server:
+        server.serve("/scan.png", Answer(body=png_scan(name), content_type="image/png"))
+        server.serve("/bad.png", Answer(body=png_with_lying_header(), content_type="image/png"))
+        imported = await client.extractor.ImportDocument(
+            extractor_pb.ImportDocumentRequest(uri=server.url("/scan.png")), timeout=300
+        )
+        assert imported.document.media_type == "image/png" and imported.document.filename == "scan.png"
+        final = await client.wait_for_job(imported.job.name, timeout=600)
+        assert final.state == job_pb2.JOB_STATE_SUCCEEDED and final.ocr_pages_done == 1, final
+        before = await snapshot(client, mesh)
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await client.extractor.ImportDocument(
+                extractor_pb.ImportDocumentRequest(uri=server.url("/bad.png")), timeout=300
+            )
+        assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert error_reason(failure.value) == "IMAGE_INVALID"
+        assert await snapshot(client, mesh) == before, "a refused import changed a store"
