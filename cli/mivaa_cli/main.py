@@ -322,7 +322,8 @@ async def docs(args) -> int:
             def line(doc) -> str:
                 state = search_pb.DocumentState.Name(doc.state).removeprefix("DOCUMENT_STATE_")
                 kind = doc.media_type.rpartition("/")[2] or "pdf"  # pdf, png, jpeg, tiff
-                return f"{doc.name}  {state:10} {kind:4} {doc.page_count:5}p {doc.chunk_count:6} chunks  {doc.title}"
+                # The kind after the counts: scripts read the columns before it by position.
+                return f"{doc.name}  {state:10} {doc.page_count:5}p {doc.chunk_count:6} chunks  {kind:4} {doc.title}"
 
             await print_pages(list_page, line, all_pages=args.all)
         elif args.action == "summary":
