@@ -1,8 +1,8 @@
 """`mivaa`: run the local mesh and use it from a terminal.
 
 mivaa up | down | status                 the local mesh (state in ./.mivaa)
-mivaa ingest FILE|DIR|URL...             upload PDFs: one file, one progress bar; several or a folder,
-                                         one batch with its aggregate progress (--no-batch: one bar each);
+mivaa ingest FILE|DIR|URL...             upload PDFs and PNG/JPEG/TIFF pictures: one file, one bar; several or a
+                                         folder, one batch with its aggregate progress (--no-batch: one bar each);
                                          an http(s) URL is fetched by the server (ImportDocument)
 mivaa batches list | get NAME | watch NAME
 mivaa search "text" [-k 5] [--mode ...]   hybrid (or vector, keyword) search with filters
@@ -217,12 +217,16 @@ def _print_metrics(mesh) -> None:
 
 
 # -- ingestion ------------------------------------------------------------------------
+# What a folder's files are taken for (the service tells PDFs and pictures apart by their bytes).
+DOCUMENT_SUFFIXES = frozenset({".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+
+
 def _pdfs(paths: list[str]) -> list[pathlib.Path]:
     found: list[pathlib.Path] = []
     for raw in paths:
         path = pathlib.Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() == ".pdf"))
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in DOCUMENT_SUFFIXES))
         elif path.exists():
             found.append(path)
         else:
@@ -317,7 +321,9 @@ async def docs(args) -> int:
 
             def line(doc) -> str:
                 state = search_pb.DocumentState.Name(doc.state).removeprefix("DOCUMENT_STATE_")
-                return f"{doc.name}  {state:10} {doc.page_count:5}p {doc.chunk_count:6} chunks  {doc.title}"
+                kind = doc.media_type.rpartition("/")[2] or "pdf"  # pdf, png, jpeg, tiff
+                # The kind after the counts: scripts read the columns before it by position.
+                return f"{doc.name}  {state:10} {doc.page_count:5}p {doc.chunk_count:6} chunks  {kind:4} {doc.title}"
 
             await print_pages(list_page, line, all_pages=args.all)
         elif args.action == "summary":

@@ -36,7 +36,8 @@ ANSWER_RPCS = (_ANSWER + "Ask", _ANSWER + "SummarizeDocument")
 # plain listing; related documents and comparisons compute over many vectors, like a search.
 INTELLIGENCE_RPCS = ("ListDocumentEntities", "ListRelatedDocuments", "CompareDocuments")
 # A page rendered as a picture (the console's document view): MuPDF's work per call, a budget of its own.
-RENDER_RPCS = (_EXTRACTOR + "RenderPage",)
+# Thumbnails (a first page or a stored image, shrunk in the same worker) share its budget and cache.
+RENDER_RPCS = (_EXTRACTOR + "RenderPage", _EXTRACTOR + "RenderThumbnail")
 READ_RPCS = (
     *(_EXTRACTOR + m for m in ("GetJob", "ListJobs", "WatchJob", "GetBatch", "ListBatches", "WatchBatch")),
     *RENDER_RPCS,
@@ -141,6 +142,7 @@ ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
 SERVICE_ROUTES = {
     # One page, rendered or cached: never worth a long wait.
     _EXTRACTOR + "RenderPage": ("extractor", "60s", "60s"),
+    _EXTRACTOR + "RenderThumbnail": ("extractor", "60s", "60s"),
     # The fetch has its own deadline (EXTRACTOR_IMPORT_TOTAL_SECONDS, 90 s), then validation: a unary
     # call, which the extractor ends at EXTRACTOR_MAX_RPC_SECONDS (120 s) anyway.
     _EXTRACTOR + "ImportDocument": ("extractor", "150s", "150s"),

@@ -11,13 +11,13 @@ import signal
 import time
 
 
-def hang(data: bytes, password: str | None, max_bytes: int, max_pages: int):
+def hang(data: bytes, password: str | None, max_bytes: int, max_pages: int, picture_limits=None):
     time.sleep(3600)
 
 
-def segfault(data: bytes, password: str | None, max_bytes: int, max_pages: int):
+def segfault(data: bytes, password: str | None, max_bytes: int, max_pages: int, picture_limits=None):
     os.kill(os.getpid(), signal.SIGSEGV)
 
 
-def unexpected(data: bytes, password: str | None, max_bytes: int, max_pages: int):
+def unexpected(data: bytes, password: str | None, max_bytes: int, max_pages: int, picture_limits=None):
     raise KeyError("an internal name that must not reach the uploader")

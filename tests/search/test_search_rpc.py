@@ -85,3 +85,20 @@ async def test_bad_requests(stub, request_fields, reason):
         await stub.SearchChunks(pb.SearchChunksRequest(**fields), metadata=TENANT)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error_reason(refused.value) == reason
+
+
+async def test_a_document_records_its_media_type(stub):
+    def document(sha: str, media_type: str) -> pb.Document:
+        return pb.Document(filename="scan.png", sha256=sha * 64, size_bytes=10, page_count=1, media_type=media_type)
+
+    created = await stub.CreateDocument(pb.CreateDocumentRequest(document=document("a", "image/png")), metadata=TENANT)
+    assert created.document.media_type == "image/png"
+    fetched = await stub.GetDocument(pb.GetDocumentRequest(name=created.document.name), metadata=TENANT)
+    assert fetched.document.media_type == "image/png"
+    # An older extractor sends none: a PDF.
+    older = await stub.CreateDocument(pb.CreateDocumentRequest(document=document("b", "")), metadata=TENANT)
+    assert older.document.media_type == "application/pdf"
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.CreateDocument(pb.CreateDocumentRequest(document=document("c", "text/html")), metadata=TENANT)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error_reason(refused.value) == "MEDIA_TYPE_UNSUPPORTED"

@@ -39,6 +39,7 @@ from mivaa_extractor.api.url_import import ImportLimits, UrlImports
 from mivaa_extractor.api.webhook_servicer import WebhookServicer
 from mivaa_extractor.extraction.chunking import Chunker
 from mivaa_extractor.extraction.entities import EntityRecognizer, EntitySettings
+from mivaa_extractor.extraction.pictures import PictureLimits
 from mivaa_extractor.extraction.structure.content_limits import ContentLimits
 from mivaa_extractor.extraction.structure.images import ImageSettings
 from mivaa_extractor.extraction.structure.page_analysis import AnalysisSettings
@@ -106,9 +107,17 @@ async def amain() -> int:
             UploadPorts(
                 jobs=jobs, originals=originals, catalog=catalog, work=NatsWorkQueue(js), task_sealer=task_sealer
             ),
-            UploadLimits(max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages),
+            UploadLimits(
+                max_bytes=settings.max_upload_bytes,
+                max_pages=settings.max_pages,
+                pictures=PictureLimits(
+                    max_pixels=settings.max_picture_pixels,
+                    max_side_px=settings.max_picture_side_px,
+                    max_frames=settings.max_picture_pages,
+                ),
+            ),
         )
-        renderer = PageRenderer(catalog, originals, _render_limits(settings))
+        renderer = PageRenderer(catalog, originals, _render_limits(settings), images=catalog)
         service.add(
             extractor_service_pb2_grpc.add_ExtractorServiceServicer_to_server,
             ExtractorServicer(

@@ -46,6 +46,8 @@ class NewDocument:
     job: str
     # The tenant that owns the document (the uploader's).
     tenant: str
+    # What the stored original is, by its signature: application/pdf, image/png, image/jpeg, image/tiff.
+    media_type: str = "application/pdf"
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,15 @@ class CatalogDocument:
     update_time: datetime | None = None
     # Read from the PDF when it was processed; None before.
     info: DocumentInfo | None = None
+    media_type: str = "application/pdf"
+
+
+class StoredImages(Protocol):
+    """A tenant's stored images ("documents/{id}/images/{sha256}"); another tenant's are NOT_FOUND."""
+
+    async def check_image(self, name: str, *, tenant: str) -> None: ...
+
+    async def image_content(self, name: str, *, tenant: str) -> bytes: ...
 
 
 class DocumentCatalog(Protocol):
@@ -187,6 +198,9 @@ class WorkingCopy:
     password: str | None
     job: str
     tenant: str
+    # A picture uploaded as a document (image/png, ...) is read as image-only pages whose picture
+    # is the content, not a scan to throw away once OCR has read it.
+    is_picture: bool = False
 
 
 class PageReader(Protocol):

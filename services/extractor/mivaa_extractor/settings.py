@@ -17,6 +17,10 @@ class ExtractorSettings:
     roles: tuple[str, ...] = ("api", "worker")
     max_upload_bytes: int = 200 * 1024 * 1024
     max_pages: int = 10_000
+    # Pictures uploaded as documents: pixels and side of one frame, frames (pages) of one TIFF.
+    max_picture_pixels: int = 50_000_000
+    max_picture_side_px: int = 30_000
+    max_picture_pages: int = 200
     # Extraction worker processes per worker role; 0 means one per core.
     processes: int = 0
     batch_pages: int = 16

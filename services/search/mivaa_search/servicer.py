@@ -24,6 +24,8 @@ from mivaa_search.usecases import DocumentCatalog, Search
 from mivaa_search.usecases.intelligence import DocumentIntelligence
 from mivaa_search.usecases.retention import Retention
 
+# What an original can be (the extractor tells them apart by signature).
+MEDIA_TYPES = ("application/pdf", "image/png", "image/jpeg", "image/tiff")
 UPDATABLE_FIELDS = frozenset({"state", "title", "page_count", "labels", "job", "custom_metadata"})
 # What a person may change: the gateway sets x-mivaa-subject on every call it forwards, and
 # state, page_count and job belong to the pipeline, which calls search directly.
@@ -70,7 +72,22 @@ def to_proto(record: DocumentRecord) -> pb.Document:
         outline=[json_format.ParseDict(e, pb.OutlineEntry(), ignore_unknown_fields=True) for e in record.outline or ()],
         image_count=record.image_count,
         custom_metadata=record.custom_metadata,
+        media_type=record.media_type,
     )
+
+
+def _media_type(value: str) -> str:
+    """The original's media type as the extractor told it ("" from an older extractor: a PDF)."""
+    if not value:
+        return MEDIA_TYPES[0]
+    if value not in MEDIA_TYPES:
+        raise InvalidArgument(
+            "MEDIA_TYPE_UNSUPPORTED",
+            f"document.media_type must be one of {', '.join(MEDIA_TYPES)}.",
+            domain=DOMAIN,
+            metadata={"media_type": value[:64]},
+        )
+    return value
 
 
 def _state_filter(state: int) -> str:
@@ -145,6 +162,7 @@ class SearchServicer(DocumentIntelligenceMethods, RetentionMethods):
             size_bytes=document.size_bytes,
             page_count=document.page_count,
             job=document.job,
+            media_type=_media_type(document.media_type),
         )
         record, created = await self._catalog.create(new, tenant=tenant_of(context))
         return pb.CreateDocumentResponse(document=to_proto(record), created=created)

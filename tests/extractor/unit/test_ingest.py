@@ -133,8 +133,12 @@ async def test_reading_an_upload_stops_at_the_size_limit_and_at_a_wrong_signatur
     assert too_large.value.metadata == {"max_bytes": "1500"}
 
     with pytest.raises(InvalidArgument) as not_pdf:
-        await Upload().ingestor.read_upload(chunks_of(b"GIF89a" + b"x" * 3000, 700))
+        await Upload().ingestor.read_upload(chunks_of(b"PK\x03\x04" + b"x" * 3000, 700))
     assert not_pdf.value.reason == "NOT_A_PDF"
+    # A picture in a format not taken (PNG, JPEG and TIFF are) is told so, not called "not a PDF".
+    with pytest.raises(InvalidArgument) as gif:
+        await Upload().ingestor.read_upload(chunks_of(b"GIF89a" + b"x" * 3000, 700))
+    assert gif.value.reason == "IMAGE_FORMAT_UNSUPPORTED"
     assert await Upload().ingestor.read_upload(chunks_of(PDF, 300)) == PDF
 
 

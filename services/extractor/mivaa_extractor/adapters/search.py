@@ -72,6 +72,20 @@ class SearchCatalog:
         response = await _from_search(self._stub.GetDocument(request, metadata=tenant_metadata(tenant)))
         return document_from_proto(response.document)
 
+    async def check_image(self, name: str, *, tenant: str) -> None:
+        request = search_service_pb2.GetImageRequest(name=name)
+        await _from_search(self._stub.GetImage(request, metadata=tenant_metadata(tenant)))
+
+    async def image_content(self, name: str, *, tenant: str) -> bytes:
+        request = search_service_pb2.GetImageContentRequest(name=name)
+        pieces = []
+        try:
+            async for piece in self._stub.GetImageContent(request, metadata=tenant_metadata(tenant)):
+                pieces.append(piece.data)
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc_error(exc, "search") from exc
+        return b"".join(pieces)
+
     async def delete(self, name: str, *, tenant: str) -> None:
         request = search_service_pb2.DeleteDocumentRequest(name=name)
         await _from_search(self._stub.DeleteDocument(request, metadata=tenant_metadata(tenant)))

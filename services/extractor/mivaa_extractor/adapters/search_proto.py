@@ -70,8 +70,19 @@ def metadata_to_proto(info: DocumentInfo) -> tuple[pb.DocumentMetadata, list[pb.
 
 
 # Fields a document has under the same name and type here and in the search message.
-_PLAIN_FIELDS = ("name", "sha256", "job", "filename", "title", "size_bytes", "page_count", "chunk_count", "image_count")
-_NEW_DOCUMENT_FIELDS = ("filename", "title", "labels", "sha256", "size_bytes", "page_count", "job")
+_PLAIN_FIELDS = (
+    "name",
+    "sha256",
+    "job",
+    "filename",
+    "title",
+    "size_bytes",
+    "page_count",
+    "chunk_count",
+    "image_count",
+    "media_type",
+)
+_NEW_DOCUMENT_FIELDS = ("filename", "title", "labels", "sha256", "size_bytes", "page_count", "job", "media_type")
 
 
 def new_document_to_proto(document: NewDocument) -> pb.Document:

@@ -29,7 +29,8 @@ from opentelemetry import trace
 from mivaa.jobs.v1 import job_pb2
 from mivaa_extractor import metrics
 from mivaa_extractor.api.upload_validation import UploadValidator
-from mivaa_extractor.extraction.validation import PdfInfo, check_signature, over_limit
+from mivaa_extractor.extraction.pictures import PictureLimits
+from mivaa_extractor.extraction.validation import PdfInfo, media_type_of, over_limit
 from mivaa_extractor.jobs import DOMAIN, new_job_id
 from mivaa_extractor.ports import (
     CatalogDocument,
@@ -56,6 +57,7 @@ class UploadLimits:
     max_bytes: int
     max_pages: int
     validate_seconds: float = 60.0
+    pictures: PictureLimits = PictureLimits()
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,10 @@ class Ingestor:
         self._jobs, self._catalog = ports.jobs, ports.catalog
         # Opening an untrusted PDF can take long or crash MuPDF: a supervised worker process does it.
         self._validator = validator or UploadValidator(
-            max_bytes=limits.max_bytes, max_pages=limits.max_pages, timeout=limits.validate_seconds
+            max_bytes=limits.max_bytes,
+            max_pages=limits.max_pages,
+            timeout=limits.validate_seconds,
+            picture_limits=limits.pictures,
         )
 
     def close(self) -> None:
@@ -122,7 +127,7 @@ class Ingestor:
         return await self._validator.validate(data, password)
 
     async def read_upload(self, chunks: AsyncIterator[bytes]) -> bytes:
-        """Collects the bytes, failing fast on a wrong signature or a size over the cap."""
+        """Collects the bytes, failing fast on a signature neither a PDF's nor a picture's, or a size over the cap."""
         buffer = bytearray()
         signature_checked = False
         async for chunk in chunks:
@@ -134,7 +139,7 @@ class Ingestor:
                     max_bytes=self.limits.max_bytes,
                 )
             if not signature_checked and len(buffer) >= SIGNATURE_BYTES:
-                check_signature(bytes(buffer[:SIGNATURE_BYTES]))
+                media_type_of(bytes(buffer[:SIGNATURE_BYTES]))
                 signature_checked = True
         return bytes(buffer)
 
@@ -159,6 +164,7 @@ class Ingestor:
                 page_count=info.page_count,
                 job=job_name,
                 tenant=request.tenant,
+                media_type=info.media_type,
             )
         )
         if not created:

@@ -5,7 +5,9 @@ as search answers) and which stored original (sha256) and how many pages it has;
 then rendered in a supervised worker process (MuPDF never runs on the event loop or in the API
 process; a page that hangs is killed with its worker) and kept in a small LRU cache with a byte
 budget, keyed by (tenant, sha256, page, size): paging back and forth renders nothing twice, and
-two callers asking for the same page at once share one rendering.
+two callers asking for the same page at once share one rendering. Thumbnails (api.thumbnails) use
+the same worker and cache: a document's first page at the size class's side, or a stored image
+(fetched from search for the caller's tenant) shrunk in the worker, keyed by the image's name.
 
 The extractor keeps no uploader's password once a document is processed (the sealed copy lives
 in the work item, which is gone when acked), so an encrypted document renders only with the
@@ -18,13 +20,20 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from prometheus_client import Counter
 
-from mivaa_extractor.extraction.rendering import PageImage, page_out_of_range, render_page_image, render_side
+from mivaa_extractor.extraction.rendering import (
+    PageImage,
+    page_out_of_range,
+    picture_thumbnail,
+    render_page_image,
+    render_side,
+)
 from mivaa_extractor.extraction.validation import DOMAIN
-from mivaa_extractor.ports import DocumentCatalog, Originals
+from mivaa_extractor.ports import DocumentCatalog, Originals, StoredImages
 from mivaa_platform import limits as field_limits
 from mivaa_platform.bus_errors import bus_errors
 from mivaa_platform.errors import ErrorKind, InvalidArgument, MivaaError, Unavailable
@@ -115,8 +124,14 @@ class PageCache:
 class PageRenderer:
     """Renders pages of stored originals for one tenant at a time (see the module docstring)."""
 
-    def __init__(self, catalog: DocumentCatalog, originals: Originals, limits: RenderLimits = RenderLimits()):
-        self._catalog, self._originals, self.limits = catalog, originals, limits
+    def __init__(
+        self,
+        catalog: DocumentCatalog,
+        originals: Originals,
+        limits: RenderLimits = RenderLimits(),
+        images: StoredImages | None = None,
+    ):
+        self._catalog, self._originals, self.limits, self._images = catalog, originals, limits, images
         self.cache = PageCache(limits.cache_bytes)
         self._pool = SupervisedPool(
             limits.processes, item_timeout=limits.seconds, memory_limit_bytes=limits.memory_limit_bytes
@@ -128,17 +143,35 @@ class PageRenderer:
         if document.page_count and request.page > document.page_count:
             raise page_out_of_range(request.page, document.page_count)
         key = (request.tenant, document.sha256, request.page, request.max_width, request.max_height)
+        return await self._cached(key, lambda: self._render(document.sha256, request))
+
+    async def render_image(self, name: str, *, side: int, tenant: str) -> PageImage:
+        """A stored image of `tenant`'s within side x side pixels, cached like pages (thumbnails)."""
+        if self._images is None:
+            raise Unavailable("IMAGES_UNAVAILABLE", "Stored images cannot be read here.", domain=DOMAIN)
+        images = self._images
+        with bus_errors(domain=DOMAIN):
+            await images.check_image(name, tenant=tenant)  # another tenant's is NOT_FOUND, cached or not
+
+        async def shrink() -> PageImage:
+            with bus_errors(domain=DOMAIN):
+                data = await images.image_content(name, tenant=tenant)
+            return await self._in_pool(picture_thumbnail, (data, side), what="The image", fair_key=tenant)
+
+        return await self._cached((tenant, name, 0, side, side), shrink)
+
+    async def _cached(self, key: CacheKey, make: Callable[[], Awaitable[PageImage]]) -> PageImage:
         cached = self.cache.get(key)
         if cached is not None:
             RENDER_CACHE.labels("hit").inc()
             return cached
         task = self._in_flight.get(key)
-        if task is not None:  # the same page asked for twice at once: one rendering
+        if task is not None:  # the same picture asked for twice at once: one rendering
             RENDER_CACHE.labels("hit").inc()
         else:
             RENDER_CACHE.labels("miss").inc()
             # A task of its own: a caller that hangs up does not cancel what another caller waits for.
-            task = asyncio.ensure_future(self._render(document.sha256, request))
+            task = asyncio.ensure_future(make())
             self._in_flight[key] = task
             task.add_done_callback(lambda done: self._finished(key, done))
         return await asyncio.shield(task)
@@ -152,14 +185,15 @@ class PageRenderer:
         with bus_errors(domain=DOMAIN):
             data = await self._originals.get(sha256)
         args = (data, request.password or None, request.page, request.max_width, request.max_height)
+        return await self._in_pool(render_page_image, args, what=f"Page {request.page}", fair_key=request.tenant)
+
+    async def _in_pool(self, function: Callable[..., PageImage], args: tuple, *, what: str, fair_key: str) -> PageImage:
         try:
-            return await self._pool.call(render_page_image, *args, timeout=self.limits.seconds, fair_key=request.tenant)
+            return await self._pool.call(function, *args, timeout=self.limits.seconds, fair_key=fair_key)
         except MivaaError as error:
             raise error from None  # the caller's answer from the renderer itself (encrypted, out of range)
         except ItemTimeout:
-            raise RenderTimedOut(
-                "PAGE_RENDER_TIMEOUT", f"Page {request.page} took too long to render.", domain=DOMAIN
-            ) from None
+            raise RenderTimedOut("PAGE_RENDER_TIMEOUT", f"{what} took too long to render.", domain=DOMAIN) from None
         except PoolClosed:
             raise Unavailable("EXTRACTOR_CLOSED", "The extractor is shutting down.", domain=DOMAIN) from None
         except WorkerStartFailed:
@@ -167,10 +201,8 @@ class PageRenderer:
                 "EXTRACTION_WORKER_UNAVAILABLE", "No rendering process could be started.", domain=DOMAIN
             ) from None
         except (WorkerCrashed, MemoryLimitExceeded, Exception) as failure:  # noqa: BLE001 - this page's alone
-            log.warning("page %d: rendering failed: %s", request.page, type(failure).__name__)
-            raise InvalidArgument(
-                "PAGE_RENDER_FAILED", f"Page {request.page} could not be rendered.", domain=DOMAIN
-            ) from None
+            log.warning("%s: rendering failed: %s", what, type(failure).__name__)
+            raise InvalidArgument("PAGE_RENDER_FAILED", f"{what} could not be rendered.", domain=DOMAIN) from None
 
     async def warm_up(self) -> None:
         await self._pool.warm_up()

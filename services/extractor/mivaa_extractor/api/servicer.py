@@ -13,6 +13,7 @@ from mivaa_extractor.adapters.search_proto import document_to_proto
 from mivaa_extractor.api.batch_uploads import BatchUploads
 from mivaa_extractor.api.ingest import Ingestor, UploadRequest, new_upload_request
 from mivaa_extractor.api.page_rendering import PageRenderer, new_render_request
+from mivaa_extractor.api.thumbnails import new_thumbnail_request, render_thumbnail
 from mivaa_extractor.api.url_import import UrlImports, new_import_request
 from mivaa_extractor.job_filter import JobFilter, new_job_filter
 from mivaa_extractor.jobs import DOMAIN
@@ -190,6 +191,15 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
             page_height=image.page_height,
             page_count=image.page_count,
         )
+
+    async def RenderThumbnail(
+        self, request: pb.RenderThumbnailRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RenderThumbnailResponse:
+        thumbnail = new_thumbnail_request(
+            name=request.name, size=request.size, password=request.password, tenant=tenant_of(context)
+        )
+        image = await render_thumbnail(self._renderer, thumbnail)
+        return pb.RenderThumbnailResponse(png=image.png, width=image.width, height=image.height)
 
 
 def _job_filter(request: pb.ListJobsRequest) -> JobFilter:

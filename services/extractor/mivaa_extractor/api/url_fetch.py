@@ -30,8 +30,19 @@ from mivaa_platform.errors import InvalidArgument
 from mivaa_platform.outbound import AddressPolicy, AddressRefused, HostUnresolved, resolve_allowed
 
 MAX_URI_CHARS = 2048
-# Content types a PDF is served with: its own, and the generic binary ones of plain file servers.
-ACCEPTED_TYPES = frozenset({"application/pdf", "application/x-pdf", "application/octet-stream", "binary/octet-stream"})
+# Content types a PDF is served with: its own, and the generic binary ones of plain file servers;
+# and pictures taken as documents (the upload path then checks the bytes' own signature).
+ACCEPTED_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/x-pdf",
+        "application/octet-stream",
+        "binary/octet-stream",
+        "image/png",
+        "image/jpeg",
+        "image/tiff",
+    }
+)
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _READ_BYTES = 64 * 1024
 # Response headers larger than this are not a file server's.
@@ -168,7 +179,7 @@ def _check_answer(response: h11.Response, max_bytes: int) -> None:
     if media_type not in ACCEPTED_TYPES:
         raise refused(
             "URL_CONTENT_TYPE",
-            f"The server sent {media_type or 'no content type'!r}; a PDF (application/pdf) is needed.",
+            f"The server sent {media_type or 'no content type'!r}; a PDF or a PNG, JPEG or TIFF picture is needed.",
             content_type=media_type[:100],
         )
     declared = _header(response, b"content-length")
@@ -232,7 +243,7 @@ class _Exchange:
         headers = [
             ("Host", host + ("" if url.port == default_port else f":{url.port}")),
             ("User-Agent", "mivaa-import/1"),
-            ("Accept", "application/pdf, application/octet-stream;q=0.5"),
+            ("Accept", "application/pdf, image/png, image/jpeg, image/tiff, application/octet-stream;q=0.5"),
             ("Accept-Encoding", "identity"),
             ("Connection", "close"),
         ]

@@ -7,10 +7,13 @@ resolution) the size here is what the caller's screen has room for, in colour.
 
 from __future__ import annotations
 
+import io
 import math
+import warnings
 from dataclasses import dataclass
 
 import pymupdf
+from PIL import Image
 
 from mivaa_extractor.extraction.validation import DOMAIN, open_pdf
 from mivaa_platform.errors import InvalidArgument
@@ -20,6 +23,8 @@ MAX_RENDER_SIDE_PX = 2000
 DEFAULT_RENDER_SIDE_PX = 1000
 # Never more than this many pixels per point (a tiny page is not blown up past ~430 dpi).
 MAX_RENDER_SCALE = 6.0
+# A stored image larger than this is not decoded for a thumbnail (the image stage stores less).
+MAX_THUMBNAIL_SOURCE_PIXELS = 64_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +96,29 @@ def render_page_image(data: bytes, password: str | None, number: int, max_width:
         )
     finally:
         doc.close()
+
+
+def picture_thumbnail(data: bytes, side: int) -> PageImage:
+    """A stored image (PNG or JPEG) as an RGB PNG whose longer side is at most `side` (never enlarged).
+
+    page_width and page_height are the picture's own size in pixels; page_count is 0.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as picture:
+                width, height = picture.size
+                if width * height > MAX_THUMBNAIL_SOURCE_PIXELS:
+                    raise InvalidArgument("IMAGE_TOO_LARGE", "The image is too large for a thumbnail.", domain=DOMAIN)
+                picture.draft("RGB", (side, side))  # a JPEG decodes at a reduced scale already
+                picture.thumbnail((side, side))
+                out = io.BytesIO()
+                picture.convert("RGB").save(out, "PNG")
+                small = picture.size
+        except InvalidArgument:
+            raise
+        except Exception:  # noqa: BLE001 - any decoder failure is this image's alone
+            raise InvalidArgument("IMAGE_INVALID", "The stored image could not be read.", domain=DOMAIN) from None
+    return PageImage(
+        png=out.getvalue(), width=small[0], height=small[1], page_width=width, page_height=height, page_count=0
+    )

@@ -1,4 +1,8 @@
-"""Upload validation: is this a PDF we can read, within the limits?
+"""Upload validation: is this a PDF (or a PNG, JPEG or TIFF picture) we can read, within the limits?
+
+`validate_upload` is the one entry point for every way bytes arrive (an upload, a retry, a URL):
+it tells a picture from a PDF by the signature and checks each by its own rules (pictures:
+extraction.pictures, whose reasons start with IMAGE_).
 
 Every rejection is a domain error (domain "extractor.mivaa") with a stable
 reason, a message written for the uploader and small string metadata; raw
@@ -9,7 +13,7 @@ Reasons raised by `validate_pdf` (InvalidArgument unless noted):
 
 - EMPTY_FILE: zero bytes.
 - FILE_TOO_LARGE: more than `max_bytes` (metadata: max_bytes, size_bytes).
-- NOT_A_PDF: no ``%PDF-`` signature in the first 1024 bytes.
+- NOT_A_PDF: no ``%PDF-`` signature in the first 1024 bytes and no picture signature at the start.
 - PDF_ENCRYPTED (FailedPrecondition): needs a password and none, or a wrong
   one, was given (metadata: password_supplied "true"/"false").
 - PDF_UNREADABLE: MuPDF cannot open it, it has no page, or reading its page
@@ -24,6 +28,8 @@ from dataclasses import dataclass
 
 import pymupdf
 
+from mivaa_extractor.extraction import pictures
+from mivaa_extractor.extraction.pictures import PictureLimits
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument
 
 DOMAIN = "extractor.mivaa"
@@ -68,6 +74,46 @@ class PdfInfo:
     # Whether MuPDF had to repair the file to open it, and what it said meanwhile.
     repaired: bool = False
     warnings: tuple[str, ...] = ()
+    # What the bytes are (by their signature): application/pdf, image/png, image/jpeg or image/tiff.
+    media_type: str = pictures.PDF
+
+
+def media_type_of(first_bytes: bytes) -> str:
+    """The media type the signature says, or NOT_A_PDF / IMAGE_FORMAT_UNSUPPORTED for anything else."""
+    picture = pictures.picture_type(first_bytes)
+    if picture is not None:
+        return picture
+    if pictures.unsupported_picture(first_bytes):
+        raise InvalidArgument(
+            "IMAGE_FORMAT_UNSUPPORTED",
+            "Pictures are taken as PNG, JPEG or TIFF; this one is in another format.",
+            domain=DOMAIN,
+        )
+    check_signature(first_bytes)
+    return pictures.PDF
+
+
+def validate_upload(
+    data: bytes, *, password: str | None, max_bytes: int, max_pages: int, picture_limits: PictureLimits
+) -> PdfInfo:
+    """Checks uploaded bytes, a PDF or a picture, and returns what the pipeline needs to know."""
+    kind = media_type_of(data[:SIGNATURE_WINDOW]) if data else pictures.PDF
+    if kind == pictures.PDF:
+        return validate_pdf(data, password=password, max_bytes=max_bytes, max_pages=max_pages)
+    if len(data) > max_bytes:
+        raise over_limit(
+            "FILE_TOO_LARGE",
+            f"The file is {len(data)} bytes, more than the limit of {max_bytes} bytes.",
+            max_bytes=max_bytes,
+            size_bytes=len(data),
+        )
+    limits = PictureLimits(
+        max_pixels=picture_limits.max_pixels,
+        max_side_px=picture_limits.max_side_px,
+        max_frames=min(picture_limits.max_frames, max_pages),
+    )
+    info = pictures.validate_picture(data, kind, limits)
+    return PdfInfo(page_count=info.page_count, title="", encrypted=False, producer="", media_type=kind)
 
 
 def check_signature(first_bytes: bytes) -> None:
@@ -80,7 +126,7 @@ def check_signature(first_bytes: bytes) -> None:
     if PDF_SIGNATURE not in bytes(first_bytes[:SIGNATURE_WINDOW]):
         raise InvalidArgument(
             "NOT_A_PDF",
-            "The file is not a PDF: it does not start with a %PDF- header.",
+            "The file is not a PDF (no %PDF- header) nor a PNG, JPEG or TIFF picture.",
             domain=DOMAIN,
         )
 
@@ -146,8 +192,18 @@ def validate_pdf(data: bytes, *, password: str | None, max_bytes: int, max_pages
 def open_pdf(source: bytes | str, password: str | None) -> pymupdf.Document:
     """Opens a PDF from bytes or a path and unlocks it; raises PDF_UNREADABLE or PDF_ENCRYPTED.
 
-    The caller owns (and must close) the returned document.
+    A picture (a PNG, JPEG or TIFF original, told by its signature) opens as its image-only PDF
+    (pictures.picture_as_pdf_document), so every reader sees the same pages. The caller owns (and
+    must close) the returned document.
     """
+    picture = _picture_type_of(source)
+    if picture is not None:
+        try:
+            source_bytes = source if isinstance(source, bytes) else _read(source)
+            return pictures.picture_as_pdf_document(bytes(source_bytes), picture)
+        except Exception:
+            log.debug("MuPDF could not open the picture", exc_info=True)
+            raise _unreadable() from None
     try:
         if isinstance(source, bytes | bytearray | memoryview):
             doc = pymupdf.open(stream=bytes(source), filetype="pdf")
@@ -180,6 +236,21 @@ def open_pdf(source: bytes | str, password: str | None) -> pymupdf.Document:
             doc.close()
             raise _encrypted("The PDF is encrypted and the password supplied is wrong.", supplied=True)
     return doc
+
+
+def _picture_type_of(source: bytes | str) -> str | None:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return pictures.picture_type(bytes(source[:16]))
+    try:
+        with open(source, "rb") as handle:
+            return pictures.picture_type(handle.read(16))
+    except OSError:
+        return None  # the PDF path below reports it
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 def over_limit(reason: str, message: str, **figures: int) -> InvalidArgument:

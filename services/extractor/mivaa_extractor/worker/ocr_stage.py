@@ -83,7 +83,7 @@ class OcrStage:
                 )
             else:
                 progress.ocr_confidence[page.number] = result.confidence
-                replaced[page.number] = with_recognized_text(page, result.text)
+                replaced[page.number] = with_recognized_text(page, result.text, keep_pictures=document.is_picture)
         return [replaced.get(page.number, page) for page in batch]
 
     @staticmethod
@@ -101,8 +101,11 @@ class OcrStage:
         return recognized
 
 
-def with_recognized_text(page: PageLayout, text: str) -> PageLayout:
-    """The page with OCR's text as its paragraphs; figures smaller than half the page stay (the scan itself goes)."""
+def with_recognized_text(page: PageLayout, text: str, *, keep_pictures: bool = False) -> PageLayout:
+    """The page with OCR's text as its paragraphs; figures smaller than half the page stay (the scan itself goes).
+
+    keep_pictures keeps every figure: on a picture uploaded as a document the picture is the content.
+    """
     recognized = PageLayout.from_text(
         page.number, text, width=page.width, height=page.height, rotation=page.rotation, ocr_reason=page.ocr_reason
     )
@@ -110,7 +113,7 @@ def with_recognized_text(page: PageLayout, text: str) -> PageLayout:
     for block in page.blocks:
         if block.kind is BlockKind.FIGURE:
             x0, y0, x1, y1 = block.bbox
-            if (x1 - x0) * (y1 - y0) < 0.5 * area:
+            if keep_pictures or (x1 - x0) * (y1 - y0) < 0.5 * area:
                 recognized.blocks.append(block)
     recognized.images = page.images
     recognized.warnings = page.warnings

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from mivaa.jobs.v1 import job_pb2
 from mivaa_extractor import metrics
 from mivaa_extractor.extraction.chunking import Chunker, TextChunk
+from mivaa_extractor.extraction.pictures import picture_type
 from mivaa_extractor.extraction.structure.furniture import FurnitureDetector
 from mivaa_extractor.extraction.structure.model import DocumentInfo, ExtractedImage, FontProfile, PageLayout
 from mivaa_extractor.jobs import is_retryable, is_terminal, task_tenant
@@ -123,8 +124,9 @@ class DocumentPipeline:
             with tempfile.TemporaryDirectory(dir=self.settings.scratch_dir, prefix="mivaa-") as scratch:
                 path = os.path.join(scratch, "original.pdf")
                 await asyncio.to_thread(_write_file, path, data)
+                is_picture = picture_type(data[:16]) is not None
                 del data
-                document = WorkingCopy(path, password, task.job, tenant)
+                document = WorkingCopy(path, password, task.job, tenant, is_picture=is_picture)
                 chunks = await self._process(task, job, document, progress, heartbeat)
         except JobCancelled:
             await self.ports.catalog.set_state(task.document, DocumentState.FAILED, tenant=tenant)

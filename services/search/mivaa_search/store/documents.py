@@ -31,7 +31,7 @@ from mivaa_search.store.records import (
 
 DOCUMENT_COLUMNS = (
     "id, tenant, filename, title, labels, sha256, size_bytes, page_count, state, job, chunk_count,"
-    " create_time, update_time, metadata, outline, image_count, custom_metadata"
+    " create_time, update_time, metadata, outline, image_count, custom_metadata, media_type"
 )
 # What each orderable field sorts by (the expressions migration 0012's indexes hold).
 _ORDER_KEYS = {
@@ -66,8 +66,9 @@ class DocumentRepository:
             for _ in range(3):  # the existing row may be deleted between the two statements
                 cur = await conn.execute(
                     f"""
-                    INSERT INTO documents (tenant, filename, title, labels, sha256, size_bytes, page_count, job)
-                    VALUES (%s, %s, %s, %s::text[], %s, %s, %s, %s)
+                    INSERT INTO documents
+                        (tenant, filename, title, labels, sha256, size_bytes, page_count, job, media_type)
+                    VALUES (%s, %s, %s, %s::text[], %s, %s, %s, %s, %s)
                     ON CONFLICT (tenant, sha256) DO NOTHING
                     RETURNING {DOCUMENT_COLUMNS}
                     """,
@@ -80,6 +81,7 @@ class DocumentRepository:
                         new.size_bytes,
                         new.page_count,
                         new.job,
+                        new.media_type,
                     ],
                 )
                 row = await cur.fetchone()

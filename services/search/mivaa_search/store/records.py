@@ -34,6 +34,8 @@ class NewDocument:
     size_bytes: int
     page_count: int
     job: str
+    # What the original is (application/pdf, image/png, image/jpeg, image/tiff).
+    media_type: str = "application/pdf"
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class DocumentRecord:
     outline: list[JsonObject] | None = None
     image_count: int = 0
     custom_metadata: dict[str, str] = field(default_factory=dict)  # the owner's key/value pairs
+    media_type: str = "application/pdf"
 
 
 @dataclass(frozen=True)

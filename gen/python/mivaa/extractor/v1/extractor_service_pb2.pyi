@@ -4,12 +4,24 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from mivaa.jobs.v1 import job_pb2 as _job_pb2
 from mivaa.search.v1 import search_service_pb2 as _search_service_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class ThumbnailSize(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    THUMBNAIL_SIZE_UNSPECIFIED: _ClassVar[ThumbnailSize]
+    THUMBNAIL_SIZE_SMALL: _ClassVar[ThumbnailSize]
+    THUMBNAIL_SIZE_MEDIUM: _ClassVar[ThumbnailSize]
+    THUMBNAIL_SIZE_LARGE: _ClassVar[ThumbnailSize]
+THUMBNAIL_SIZE_UNSPECIFIED: ThumbnailSize
+THUMBNAIL_SIZE_SMALL: ThumbnailSize
+THUMBNAIL_SIZE_MEDIUM: ThumbnailSize
+THUMBNAIL_SIZE_LARGE: ThumbnailSize
 
 class UploadMetadata(_message.Message):
     __slots__ = ("filename", "title", "labels", "password", "batch")
@@ -144,6 +156,26 @@ class RenderPageRequest(_message.Message):
     max_height: int
     password: str
     def __init__(self, name: _Optional[str] = ..., page: _Optional[int] = ..., max_width: _Optional[int] = ..., max_height: _Optional[int] = ..., password: _Optional[str] = ...) -> None: ...
+
+class RenderThumbnailRequest(_message.Message):
+    __slots__ = ("name", "size", "password")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    size: ThumbnailSize
+    password: str
+    def __init__(self, name: _Optional[str] = ..., size: _Optional[_Union[ThumbnailSize, str]] = ..., password: _Optional[str] = ...) -> None: ...
+
+class RenderThumbnailResponse(_message.Message):
+    __slots__ = ("png", "width", "height")
+    PNG_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    png: bytes
+    width: int
+    height: int
+    def __init__(self, png: _Optional[bytes] = ..., width: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
 
 class RenderPageResponse(_message.Message):
     __slots__ = ("png", "width", "height", "page_width", "page_height", "page_count")

@@ -70,6 +70,11 @@ class ExtractorServiceStub:
                 request_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderPageRequest.SerializeToString,
                 response_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderPageResponse.FromString,
                 _registered_method=True)
+        self.RenderThumbnail = channel.unary_unary(
+                '/mivaa.extractor.v1.ExtractorService/RenderThumbnail',
+                request_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderThumbnailRequest.SerializeToString,
+                response_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderThumbnailResponse.FromString,
+                _registered_method=True)
         self.CreateBatch = channel.unary_unary(
                 '/mivaa.extractor.v1.ExtractorService/CreateBatch',
                 request_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.CreateBatchRequest.SerializeToString,
@@ -164,6 +169,14 @@ class ExtractorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RenderThumbnail(self, request, context):
+        """A small PNG of a document (its first page) or of one of its stored images,
+        in a size class, cached. Another tenant's document or image is NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateBatch(self, request, context):
         """Creates a batch: uploads naming it (UploadMetadata.batch) get its labels,
         and its progress is the aggregate of their jobs.
@@ -232,6 +245,11 @@ def add_ExtractorServiceServicer_to_server(servicer, server):
                     servicer.RenderPage,
                     request_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderPageRequest.FromString,
                     response_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderPageResponse.SerializeToString,
+            ),
+            'RenderThumbnail': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenderThumbnail,
+                    request_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderThumbnailRequest.FromString,
+                    response_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderThumbnailResponse.SerializeToString,
             ),
             'CreateBatch': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateBatch,
@@ -444,6 +462,33 @@ class ExtractorService:
             '/mivaa.extractor.v1.ExtractorService/RenderPage',
             mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderPageRequest.SerializeToString,
             mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderPageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenderThumbnail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.extractor.v1.ExtractorService/RenderThumbnail',
+            mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderThumbnailRequest.SerializeToString,
+            mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.RenderThumbnailResponse.FromString,
             options,
             channel_credentials,
             insecure,

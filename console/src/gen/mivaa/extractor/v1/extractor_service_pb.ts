@@ -2,8 +2,8 @@
 // @generated from file mivaa/extractor/v1/extractor_service.proto (package mivaa.extractor.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Batch, Job, JobEvent, JobState } from "../../jobs/v1/job_pb";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mivaa/extractor/v1/extractor_service.proto.
  */
 export const file_mivaa_extractor_v1_extractor_service: GenFile = /*@__PURE__*/
-  fileDesc("CiptaXZhYS9leHRyYWN0b3IvdjEvZXh0cmFjdG9yX3NlcnZpY2UucHJvdG8SEm1pdmFhLmV4dHJhY3Rvci52MSJiCg5VcGxvYWRNZXRhZGF0YRIQCghmaWxlbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIOCgZsYWJlbHMYAyADKAkSEAoIcGFzc3dvcmQYBCABKAkSDQoFYmF0Y2gYBSABKAkiawoVVXBsb2FkRG9jdW1lbnRSZXF1ZXN0EjYKCG1ldGFkYXRhGAEgASgLMiIubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZE1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIJCgdjb250ZW50IncKFlVwbG9hZERvY3VtZW50UmVzcG9uc2USKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQSHwoDam9iGAIgASgLMhIubWl2YWEuam9icy52MS5Kb2ISDwoHY3JlYXRlZBgDIAEoCCJ2ChVJbXBvcnREb2N1bWVudFJlcXVlc3QSCwoDdXJpGAEgASgJEhAKCGZpbGVuYW1lGAIgASgJEg0KBXRpdGxlGAMgASgJEg4KBmxhYmVscxgEIAMoCRIQCghwYXNzd29yZBgFIAEoCRINCgViYXRjaBgGIAEoCSJ3ChZJbXBvcnREb2N1bWVudFJlc3BvbnNlEisKCGRvY3VtZW50GAEgASgLMhkubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50Eh8KA2pvYhgCIAEoCzISLm1pdmFhLmpvYnMudjEuSm9iEg8KB2NyZWF0ZWQYAyABKAgiHQoNR2V0Sm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIjEKDkdldEpvYlJlc3BvbnNlEh8KA2pvYhgBIAEoCzISLm1pdmFhLmpvYnMudjEuSm9iIu8BCg9MaXN0Sm9ic1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSJwoGc3RhdGVzGAMgAygOMhcubWl2YWEuam9icy52MS5Kb2JTdGF0ZRIOCgZsYWJlbHMYBCADKAkSNQoRY3JlYXRlX3RpbWVfYWZ0ZXIYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKEmNyZWF0ZV90aW1lX2JlZm9yZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYmF0Y2gYByABKAkiTQoQTGlzdEpvYnNSZXNwb25zZRIgCgRqb2JzGAEgAygLMhIubWl2YWEuam9icy52MS5Kb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh8KD1dhdGNoSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIjoKEFdhdGNoSm9iUmVzcG9uc2USJgoFZXZlbnQYASABKAsyFy5taXZhYS5qb2JzLnYxLkpvYkV2ZW50IiAKEENhbmNlbEpvYlJlcXVlc3QSDAoEbmFtZRgBIAEoCSI0ChFDYW5jZWxKb2JSZXNwb25zZRIfCgNqb2IYASABKAsyEi5taXZhYS5qb2JzLnYxLkpvYiJoChFSZW5kZXJQYWdlUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBHBhZ2UYAiABKAUSEQoJbWF4X3dpZHRoGAMgASgFEhIKCm1heF9oZWlnaHQYBCABKAUSEAoIcGFzc3dvcmQYBSABKAkifQoSUmVuZGVyUGFnZVJlc3BvbnNlEgsKA3BuZxgBIAEoDBINCgV3aWR0aBgCIAEoBRIOCgZoZWlnaHQYAyABKAUSEgoKcGFnZV93aWR0aBgEIAEoAhITCgtwYWdlX2hlaWdodBgFIAEoAhISCgpwYWdlX2NvdW50GAYgASgFIlYKEkNyZWF0ZUJhdGNoUmVxdWVzdBIUCgxkaXNwbGF5X25hbWUYASABKAkSDgoGbGFiZWxzGAIgAygJEhoKEmV4cGVjdGVkX2RvY3VtZW50cxgDIAEoBSI6ChNDcmVhdGVCYXRjaFJlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQubWl2YWEuam9icy52MS5CYXRjaCIfCg9HZXRCYXRjaFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI3ChBHZXRCYXRjaFJlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQubWl2YWEuam9icy52MS5CYXRjaCI7ChJMaXN0QmF0Y2hlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiVQoTTGlzdEJhdGNoZXNSZXNwb25zZRIlCgdiYXRjaGVzGAEgAygLMhQubWl2YWEuam9icy52MS5CYXRjaBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIQoRV2F0Y2hCYXRjaFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI5ChJXYXRjaEJhdGNoUmVzcG9uc2USIwoFYmF0Y2gYASABKAsyFC5taXZhYS5qb2JzLnYxLkJhdGNoMpQIChBFeHRyYWN0b3JTZXJ2aWNlEmkKDlVwbG9hZERvY3VtZW50EikubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZERvY3VtZW50UmVxdWVzdBoqLm1pdmFhLmV4dHJhY3Rvci52MS5VcGxvYWREb2N1bWVudFJlc3BvbnNlKAESZwoOSW1wb3J0RG9jdW1lbnQSKS5taXZhYS5leHRyYWN0b3IudjEuSW1wb3J0RG9jdW1lbnRSZXF1ZXN0GioubWl2YWEuZXh0cmFjdG9yLnYxLkltcG9ydERvY3VtZW50UmVzcG9uc2USTwoGR2V0Sm9iEiEubWl2YWEuZXh0cmFjdG9yLnYxLkdldEpvYlJlcXVlc3QaIi5taXZhYS5leHRyYWN0b3IudjEuR2V0Sm9iUmVzcG9uc2USVQoITGlzdEpvYnMSIy5taXZhYS5leHRyYWN0b3IudjEuTGlzdEpvYnNSZXF1ZXN0GiQubWl2YWEuZXh0cmFjdG9yLnYxLkxpc3RKb2JzUmVzcG9uc2USVwoIV2F0Y2hKb2ISIy5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hKb2JSZXF1ZXN0GiQubWl2YWEuZXh0cmFjdG9yLnYxLldhdGNoSm9iUmVzcG9uc2UwARJYCglDYW5jZWxKb2ISJC5taXZhYS5leHRyYWN0b3IudjEuQ2FuY2VsSm9iUmVxdWVzdBolLm1pdmFhLmV4dHJhY3Rvci52MS5DYW5jZWxKb2JSZXNwb25zZRJbCgpSZW5kZXJQYWdlEiUubWl2YWEuZXh0cmFjdG9yLnYxLlJlbmRlclBhZ2VSZXF1ZXN0GiYubWl2YWEuZXh0cmFjdG9yLnYxLlJlbmRlclBhZ2VSZXNwb25zZRJeCgtDcmVhdGVCYXRjaBImLm1pdmFhLmV4dHJhY3Rvci52MS5DcmVhdGVCYXRjaFJlcXVlc3QaJy5taXZhYS5leHRyYWN0b3IudjEuQ3JlYXRlQmF0Y2hSZXNwb25zZRJVCghHZXRCYXRjaBIjLm1pdmFhLmV4dHJhY3Rvci52MS5HZXRCYXRjaFJlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuR2V0QmF0Y2hSZXNwb25zZRJeCgtMaXN0QmF0Y2hlcxImLm1pdmFhLmV4dHJhY3Rvci52MS5MaXN0QmF0Y2hlc1JlcXVlc3QaJy5taXZhYS5leHRyYWN0b3IudjEuTGlzdEJhdGNoZXNSZXNwb25zZRJdCgpXYXRjaEJhdGNoEiUubWl2YWEuZXh0cmFjdG9yLnYxLldhdGNoQmF0Y2hSZXF1ZXN0GiYubWl2YWEuZXh0cmFjdG9yLnYxLldhdGNoQmF0Y2hSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp, file_mivaa_jobs_v1_job, file_mivaa_search_v1_search_service]);
+  fileDesc("CiptaXZhYS9leHRyYWN0b3IvdjEvZXh0cmFjdG9yX3NlcnZpY2UucHJvdG8SEm1pdmFhLmV4dHJhY3Rvci52MSJiCg5VcGxvYWRNZXRhZGF0YRIQCghmaWxlbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIOCgZsYWJlbHMYAyADKAkSEAoIcGFzc3dvcmQYBCABKAkSDQoFYmF0Y2gYBSABKAkiawoVVXBsb2FkRG9jdW1lbnRSZXF1ZXN0EjYKCG1ldGFkYXRhGAEgASgLMiIubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZE1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIJCgdjb250ZW50IncKFlVwbG9hZERvY3VtZW50UmVzcG9uc2USKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQSHwoDam9iGAIgASgLMhIubWl2YWEuam9icy52MS5Kb2ISDwoHY3JlYXRlZBgDIAEoCCJ2ChVJbXBvcnREb2N1bWVudFJlcXVlc3QSCwoDdXJpGAEgASgJEhAKCGZpbGVuYW1lGAIgASgJEg0KBXRpdGxlGAMgASgJEg4KBmxhYmVscxgEIAMoCRIQCghwYXNzd29yZBgFIAEoCRINCgViYXRjaBgGIAEoCSJ3ChZJbXBvcnREb2N1bWVudFJlc3BvbnNlEisKCGRvY3VtZW50GAEgASgLMhkubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50Eh8KA2pvYhgCIAEoCzISLm1pdmFhLmpvYnMudjEuSm9iEg8KB2NyZWF0ZWQYAyABKAgiHQoNR2V0Sm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIjEKDkdldEpvYlJlc3BvbnNlEh8KA2pvYhgBIAEoCzISLm1pdmFhLmpvYnMudjEuSm9iIu8BCg9MaXN0Sm9ic1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSJwoGc3RhdGVzGAMgAygOMhcubWl2YWEuam9icy52MS5Kb2JTdGF0ZRIOCgZsYWJlbHMYBCADKAkSNQoRY3JlYXRlX3RpbWVfYWZ0ZXIYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKEmNyZWF0ZV90aW1lX2JlZm9yZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYmF0Y2gYByABKAkiTQoQTGlzdEpvYnNSZXNwb25zZRIgCgRqb2JzGAEgAygLMhIubWl2YWEuam9icy52MS5Kb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh8KD1dhdGNoSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIjoKEFdhdGNoSm9iUmVzcG9uc2USJgoFZXZlbnQYASABKAsyFy5taXZhYS5qb2JzLnYxLkpvYkV2ZW50IiAKEENhbmNlbEpvYlJlcXVlc3QSDAoEbmFtZRgBIAEoCSI0ChFDYW5jZWxKb2JSZXNwb25zZRIfCgNqb2IYASABKAsyEi5taXZhYS5qb2JzLnYxLkpvYiJoChFSZW5kZXJQYWdlUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBHBhZ2UYAiABKAUSEQoJbWF4X3dpZHRoGAMgASgFEhIKCm1heF9oZWlnaHQYBCABKAUSEAoIcGFzc3dvcmQYBSABKAkiaQoWUmVuZGVyVGh1bWJuYWlsUmVxdWVzdBIMCgRuYW1lGAEgASgJEi8KBHNpemUYAiABKA4yIS5taXZhYS5leHRyYWN0b3IudjEuVGh1bWJuYWlsU2l6ZRIQCghwYXNzd29yZBgDIAEoCSJFChdSZW5kZXJUaHVtYm5haWxSZXNwb25zZRILCgNwbmcYASABKAwSDQoFd2lkdGgYAiABKAUSDgoGaGVpZ2h0GAMgASgFIn0KElJlbmRlclBhZ2VSZXNwb25zZRILCgNwbmcYASABKAwSDQoFd2lkdGgYAiABKAUSDgoGaGVpZ2h0GAMgASgFEhIKCnBhZ2Vfd2lkdGgYBCABKAISEwoLcGFnZV9oZWlnaHQYBSABKAISEgoKcGFnZV9jb3VudBgGIAEoBSJWChJDcmVhdGVCYXRjaFJlcXVlc3QSFAoMZGlzcGxheV9uYW1lGAEgASgJEg4KBmxhYmVscxgCIAMoCRIaChJleHBlY3RlZF9kb2N1bWVudHMYAyABKAUiOgoTQ3JlYXRlQmF0Y2hSZXNwb25zZRIjCgViYXRjaBgBIAEoCzIULm1pdmFhLmpvYnMudjEuQmF0Y2giHwoPR2V0QmF0Y2hSZXF1ZXN0EgwKBG5hbWUYASABKAkiNwoQR2V0QmF0Y2hSZXNwb25zZRIjCgViYXRjaBgBIAEoCzIULm1pdmFhLmpvYnMudjEuQmF0Y2giOwoSTGlzdEJhdGNoZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlUKE0xpc3RCYXRjaGVzUmVzcG9uc2USJQoHYmF0Y2hlcxgBIAMoCzIULm1pdmFhLmpvYnMudjEuQmF0Y2gSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiEKEVdhdGNoQmF0Y2hSZXF1ZXN0EgwKBG5hbWUYASABKAkiOQoSV2F0Y2hCYXRjaFJlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQubWl2YWEuam9icy52MS5CYXRjaCp+Cg1UaHVtYm5haWxTaXplEh4KGlRIVU1CTkFJTF9TSVpFX1VOU1BFQ0lGSUVEEAASGAoUVEhVTUJOQUlMX1NJWkVfU01BTEwQARIZChVUSFVNQk5BSUxfU0laRV9NRURJVU0QAhIYChRUSFVNQk5BSUxfU0laRV9MQVJHRRADMoAJChBFeHRyYWN0b3JTZXJ2aWNlEmkKDlVwbG9hZERvY3VtZW50EikubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZERvY3VtZW50UmVxdWVzdBoqLm1pdmFhLmV4dHJhY3Rvci52MS5VcGxvYWREb2N1bWVudFJlc3BvbnNlKAESZwoOSW1wb3J0RG9jdW1lbnQSKS5taXZhYS5leHRyYWN0b3IudjEuSW1wb3J0RG9jdW1lbnRSZXF1ZXN0GioubWl2YWEuZXh0cmFjdG9yLnYxLkltcG9ydERvY3VtZW50UmVzcG9uc2USTwoGR2V0Sm9iEiEubWl2YWEuZXh0cmFjdG9yLnYxLkdldEpvYlJlcXVlc3QaIi5taXZhYS5leHRyYWN0b3IudjEuR2V0Sm9iUmVzcG9uc2USVQoITGlzdEpvYnMSIy5taXZhYS5leHRyYWN0b3IudjEuTGlzdEpvYnNSZXF1ZXN0GiQubWl2YWEuZXh0cmFjdG9yLnYxLkxpc3RKb2JzUmVzcG9uc2USVwoIV2F0Y2hKb2ISIy5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hKb2JSZXF1ZXN0GiQubWl2YWEuZXh0cmFjdG9yLnYxLldhdGNoSm9iUmVzcG9uc2UwARJYCglDYW5jZWxKb2ISJC5taXZhYS5leHRyYWN0b3IudjEuQ2FuY2VsSm9iUmVxdWVzdBolLm1pdmFhLmV4dHJhY3Rvci52MS5DYW5jZWxKb2JSZXNwb25zZRJbCgpSZW5kZXJQYWdlEiUubWl2YWEuZXh0cmFjdG9yLnYxLlJlbmRlclBhZ2VSZXF1ZXN0GiYubWl2YWEuZXh0cmFjdG9yLnYxLlJlbmRlclBhZ2VSZXNwb25zZRJqCg9SZW5kZXJUaHVtYm5haWwSKi5taXZhYS5leHRyYWN0b3IudjEuUmVuZGVyVGh1bWJuYWlsUmVxdWVzdBorLm1pdmFhLmV4dHJhY3Rvci52MS5SZW5kZXJUaHVtYm5haWxSZXNwb25zZRJeCgtDcmVhdGVCYXRjaBImLm1pdmFhLmV4dHJhY3Rvci52MS5DcmVhdGVCYXRjaFJlcXVlc3QaJy5taXZhYS5leHRyYWN0b3IudjEuQ3JlYXRlQmF0Y2hSZXNwb25zZRJVCghHZXRCYXRjaBIjLm1pdmFhLmV4dHJhY3Rvci52MS5HZXRCYXRjaFJlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuR2V0QmF0Y2hSZXNwb25zZRJeCgtMaXN0QmF0Y2hlcxImLm1pdmFhLmV4dHJhY3Rvci52MS5MaXN0QmF0Y2hlc1JlcXVlc3QaJy5taXZhYS5leHRyYWN0b3IudjEuTGlzdEJhdGNoZXNSZXNwb25zZRJdCgpXYXRjaEJhdGNoEiUubWl2YWEuZXh0cmFjdG9yLnYxLldhdGNoQmF0Y2hSZXF1ZXN0GiYubWl2YWEuZXh0cmFjdG9yLnYxLldhdGNoQmF0Y2hSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp, file_mivaa_jobs_v1_job, file_mivaa_search_v1_search_service]);
 
 /**
  * @generated from message mivaa.extractor.v1.UploadMetadata
@@ -454,6 +454,68 @@ export const RenderPageRequestSchema: GenMessage<RenderPageRequest> = /*@__PURE_
   messageDesc(file_mivaa_extractor_v1_extractor_service, 13);
 
 /**
+ * @generated from message mivaa.extractor.v1.RenderThumbnailRequest
+ */
+export type RenderThumbnailRequest = Message<"mivaa.extractor.v1.RenderThumbnailRequest"> & {
+  /**
+   * "documents/{document_id}" for its first page, or
+   * "documents/{document_id}/images/{sha256}" for one of its images.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: mivaa.extractor.v1.ThumbnailSize size = 2;
+   */
+  size: ThumbnailSize;
+
+  /**
+   * Password of an encrypted PDF (a first page only).
+   *
+   * @generated from field: string password = 3;
+   */
+  password: string;
+};
+
+/**
+ * Describes the message mivaa.extractor.v1.RenderThumbnailRequest.
+ * Use `create(RenderThumbnailRequestSchema)` to create a new message.
+ */
+export const RenderThumbnailRequestSchema: GenMessage<RenderThumbnailRequest> = /*@__PURE__*/
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 14);
+
+/**
+ * @generated from message mivaa.extractor.v1.RenderThumbnailResponse
+ */
+export type RenderThumbnailResponse = Message<"mivaa.extractor.v1.RenderThumbnailResponse"> & {
+  /**
+   * The thumbnail, "image/png", at most the size class's side on its longer side
+   * (a smaller picture is not enlarged).
+   *
+   * @generated from field: bytes png = 1;
+   */
+  png: Uint8Array;
+
+  /**
+   * @generated from field: int32 width = 2;
+   */
+  width: number;
+
+  /**
+   * @generated from field: int32 height = 3;
+   */
+  height: number;
+};
+
+/**
+ * Describes the message mivaa.extractor.v1.RenderThumbnailResponse.
+ * Use `create(RenderThumbnailResponseSchema)` to create a new message.
+ */
+export const RenderThumbnailResponseSchema: GenMessage<RenderThumbnailResponse> = /*@__PURE__*/
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 15);
+
+/**
  * @generated from message mivaa.extractor.v1.RenderPageResponse
  */
 export type RenderPageResponse = Message<"mivaa.extractor.v1.RenderPageResponse"> & {
@@ -502,7 +564,7 @@ export type RenderPageResponse = Message<"mivaa.extractor.v1.RenderPageResponse"
  * Use `create(RenderPageResponseSchema)` to create a new message.
  */
 export const RenderPageResponseSchema: GenMessage<RenderPageResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 14);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 16);
 
 /**
  * @generated from message mivaa.extractor.v1.CreateBatchRequest
@@ -536,7 +598,7 @@ export type CreateBatchRequest = Message<"mivaa.extractor.v1.CreateBatchRequest"
  * Use `create(CreateBatchRequestSchema)` to create a new message.
  */
 export const CreateBatchRequestSchema: GenMessage<CreateBatchRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 15);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 17);
 
 /**
  * @generated from message mivaa.extractor.v1.CreateBatchResponse
@@ -553,7 +615,7 @@ export type CreateBatchResponse = Message<"mivaa.extractor.v1.CreateBatchRespons
  * Use `create(CreateBatchResponseSchema)` to create a new message.
  */
 export const CreateBatchResponseSchema: GenMessage<CreateBatchResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 16);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 18);
 
 /**
  * @generated from message mivaa.extractor.v1.GetBatchRequest
@@ -572,7 +634,7 @@ export type GetBatchRequest = Message<"mivaa.extractor.v1.GetBatchRequest"> & {
  * Use `create(GetBatchRequestSchema)` to create a new message.
  */
 export const GetBatchRequestSchema: GenMessage<GetBatchRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 17);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 19);
 
 /**
  * @generated from message mivaa.extractor.v1.GetBatchResponse
@@ -589,7 +651,7 @@ export type GetBatchResponse = Message<"mivaa.extractor.v1.GetBatchResponse"> & 
  * Use `create(GetBatchResponseSchema)` to create a new message.
  */
 export const GetBatchResponseSchema: GenMessage<GetBatchResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 18);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 20);
 
 /**
  * @generated from message mivaa.extractor.v1.ListBatchesRequest
@@ -615,7 +677,7 @@ export type ListBatchesRequest = Message<"mivaa.extractor.v1.ListBatchesRequest"
  * Use `create(ListBatchesRequestSchema)` to create a new message.
  */
 export const ListBatchesRequestSchema: GenMessage<ListBatchesRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 19);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 21);
 
 /**
  * @generated from message mivaa.extractor.v1.ListBatchesResponse
@@ -639,7 +701,7 @@ export type ListBatchesResponse = Message<"mivaa.extractor.v1.ListBatchesRespons
  * Use `create(ListBatchesResponseSchema)` to create a new message.
  */
 export const ListBatchesResponseSchema: GenMessage<ListBatchesResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 20);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 22);
 
 /**
  * @generated from message mivaa.extractor.v1.WatchBatchRequest
@@ -658,7 +720,7 @@ export type WatchBatchRequest = Message<"mivaa.extractor.v1.WatchBatchRequest"> 
  * Use `create(WatchBatchRequestSchema)` to create a new message.
  */
 export const WatchBatchRequestSchema: GenMessage<WatchBatchRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 21);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 23);
 
 /**
  * @generated from message mivaa.extractor.v1.WatchBatchResponse
@@ -677,7 +739,48 @@ export type WatchBatchResponse = Message<"mivaa.extractor.v1.WatchBatchResponse"
  * Use `create(WatchBatchResponseSchema)` to create a new message.
  */
 export const WatchBatchResponseSchema: GenMessage<WatchBatchResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 22);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 24);
+
+/**
+ * The longer side of a thumbnail; a few classes keep the cache small and shared.
+ *
+ * @generated from enum mivaa.extractor.v1.ThumbnailSize
+ */
+export enum ThumbnailSize {
+  /**
+   * MEDIUM.
+   *
+   * @generated from enum value: THUMBNAIL_SIZE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * 128 pixels.
+   *
+   * @generated from enum value: THUMBNAIL_SIZE_SMALL = 1;
+   */
+  SMALL = 1,
+
+  /**
+   * 256 pixels.
+   *
+   * @generated from enum value: THUMBNAIL_SIZE_MEDIUM = 2;
+   */
+  MEDIUM = 2,
+
+  /**
+   * 512 pixels.
+   *
+   * @generated from enum value: THUMBNAIL_SIZE_LARGE = 3;
+   */
+  LARGE = 3,
+}
+
+/**
+ * Describes the enum mivaa.extractor.v1.ThumbnailSize.
+ */
+export const ThumbnailSizeSchema: GenEnum<ThumbnailSize> = /*@__PURE__*/
+  enumDesc(file_mivaa_extractor_v1_extractor_service, 0);
 
 /**
  * Accepts PDFs and runs them through the ingestion pipeline as jobs.
@@ -773,6 +876,17 @@ export const ExtractorService: GenService<{
     methodKind: "unary";
     input: typeof RenderPageRequestSchema;
     output: typeof RenderPageResponseSchema;
+  },
+  /**
+   * A small PNG of a document (its first page) or of one of its stored images,
+   * in a size class, cached. Another tenant's document or image is NOT_FOUND.
+   *
+   * @generated from rpc mivaa.extractor.v1.ExtractorService.RenderThumbnail
+   */
+  renderThumbnail: {
+    methodKind: "unary";
+    input: typeof RenderThumbnailRequestSchema;
+    output: typeof RenderThumbnailResponseSchema;
   },
   /**
    * Creates a batch: uploads naming it (UploadMetadata.batch) get its labels,
