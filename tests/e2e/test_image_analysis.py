@@ -18,7 +18,7 @@ from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_cli.client import MeshClient
 from mivaa_platform.grpc_errors import error_reason
-from tests.support.pictures import encode, gallery
+from tests.support.pictures import encode, gallery, png_header_only
 
 SOLID = (30, 120, 200)
 # 200 x 100 pixels drawn 100 x 50 points (1.39 x 0.69 inch): 144 dpi both ways.
@@ -187,12 +187,15 @@ async def test_a_picture_sent_in_the_call(client, stored):
         (pb.AnalyzeImageRequest(content=b"GIF89a but nothing after it"), "IMAGE_INVALID"),
         (pb.AnalyzeImageRequest(content=b"%PDF-1.7"), "IMAGE_INVALID"),
         (pb.AnalyzeImageRequest(), "IMAGE_MISSING"),
+        (pb.AnalyzeImageRequest(content=png_header_only(100_000, 100_000)), "IMAGE_TOO_LARGE"),
+        (pb.AnalyzeImageRequest(content=png_header_only(50, 50)), "IMAGE_INVALID"),
+        (pb.AnalyzeImageRequest(content=b"\xff\xd8\xff" + bytes(21 * 1024 * 1024)), "IMAGE_TOO_LARGE"),
         (
             pb.AnalyzeImageRequest(content=b"\x89PNG", options=pb.AnalysisOptions(labels=["x" * 65])),
             "LABELS_INVALID",
         ),
     ],
-    ids=["broken-gif", "not-a-picture", "nothing", "long-label"],
+    ids=["broken-gif", "not-a-picture", "nothing", "bomb", "lying-header", "too-many-bytes", "long-label"],
 )
 async def test_bad_requests_get_reasons(client, request_, reason):
     with pytest.raises(grpc.aio.AioRpcError) as refused:

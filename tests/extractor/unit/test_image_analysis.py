@@ -4,8 +4,6 @@ tag scoring and option checks (the mesh-level behaviour is in tests/e2e/test_ima
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -15,25 +13,13 @@ from mivaa_extractor.images.analysis import Kind, check_options
 from mivaa_extractor.images.pictures import PictureLimits, dominant_colors, placed_dpi, read_picture
 from mivaa_extractor.images.tags import MAX_LABELS, check_labels, prompts, score_tags
 from mivaa_platform.errors import InvalidArgument
-from tests.support.pictures import encode
+from tests.support.pictures import encode, png_header_only
 
 LIMITS = PictureLimits(max_bytes=1 << 20, max_pixels=4_000_000)
 
 
 def solid(color: tuple[int, int, int], size=(64, 48), mode="RGB") -> Image.Image:
     return Image.new(mode, size, color)
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header claims width x height, with one tiny compressed row: a lying header."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
-    )
 
 
 def reason_of(data: bytes, limits: PictureLimits = LIMITS) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import grpc
@@ -17,6 +18,8 @@ from mivaa_platform.grpc_errors import from_rpc_error
 from mivaa_platform.tenancy import tenant_metadata
 
 MODEL_LOOKUP_SECONDS = 60.0
+# Label prompts' vectors kept per model: the default labels are the same on every call.
+PROMPT_CACHE_ENTRIES = 2048
 
 
 class SearchImageStore:
@@ -94,6 +97,7 @@ class EmbedderImageModel:
         self._stub = embedder_service_pb2_grpc.EmbedderServiceStub(channel)
         self._described: tuple[str, str] = ("", "")
         self._described_at = -MODEL_LOOKUP_SECONDS
+        self._prompts: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
 
     async def describe(self) -> tuple[str, str]:
         name = await self._client.resolve_model()
@@ -112,5 +116,18 @@ class EmbedderImageModel:
         return vectors[0]
 
     async def embed_texts(self, texts: Sequence[str]) -> list[list[float]]:
-        _, vectors = await self._client.embed_texts(texts)
-        return vectors
+        model = await self._client.resolve_model()
+        missing = list(dict.fromkeys(t for t in texts if (model, t) not in self._prompts))
+        if missing:
+            used, vectors = await self._client.embed_texts(missing)
+            if used != model:  # the served model changed between the two look-ups: keep nothing
+                return (await self._client.embed_texts(texts))[1]
+            for text, vector in zip(missing, vectors, strict=True):
+                self._prompts[(model, text)] = vector
+        found = []
+        for text in texts:
+            self._prompts.move_to_end((model, text))
+            found.append(self._prompts[(model, text)])
+        while len(self._prompts) > PROMPT_CACHE_ENTRIES:
+            self._prompts.popitem(last=False)
+        return found
