@@ -184,7 +184,7 @@ async def test_a_picture_sent_in_the_call(client, stored):
 @pytest.mark.parametrize(
     ("request_", "reason"),
     [
-        (pb.AnalyzeImageRequest(content=b"GIF89a but nothing after it"), "IMAGE_INVALID"),
+        (pb.AnalyzeImageRequest(content=b"GIF89a\x01\x00"), "IMAGE_INVALID"),
         (pb.AnalyzeImageRequest(content=b"%PDF-1.7"), "IMAGE_INVALID"),
         (pb.AnalyzeImageRequest(), "IMAGE_MISSING"),
         (pb.AnalyzeImageRequest(content=png_header_only(100_000, 100_000)), "IMAGE_TOO_LARGE"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -195,7 +194,7 @@ class ImageAnalyzer:
     async def _text(self, analysis: Analysis, data: bytes, picture: Picture, placements: Sequence[Placement]) -> None:
         if self._recognizer is None:
             raise MivaaError("OCR_UNAVAILABLE", "No OCR service is configured.", domain=DOMAIN)
-        png = data if picture.properties.format in ("PNG", "JPEG", "TIFF") else await asyncio.to_thread(_png, picture)
+        png = picture.png  # PNG, JPEG and TIFF as sent; GIF and BMP as PNG (what OCR reads)
         dpis = [max(r.dpi) for r in analysis.placements] or [max(picture.properties.file_dpi)]
         analysis.text = await self._recognizer.recognize(png, dpi=int(max(dpis)))
 
@@ -213,9 +212,3 @@ class ImageAnalyzer:
             analysis.model, analysis.model_source = await self._model.describe()
         close = [h for h in hits if h.score >= options.threshold and h.image != analysis.image]
         analysis.similar = close[: options.similar_limit]
-
-
-def _png(picture: Picture) -> bytes:
-    out = io.BytesIO()
-    picture.rgb.save(out, format="PNG")
-    return out.getvalue()

@@ -84,7 +84,7 @@ export type AnalyzeImageRequest = Message<"mivaa.images.v1.AnalyzeImageRequest">
     case: "image";
   } | {
     /**
-     * A picture (PNG, JPEG, TIFF, GIF, WebP or BMP).
+     * A picture (PNG, JPEG, TIFF, GIF or BMP).
      *
      * @generated from field: bytes content = 2;
      */
@@ -197,7 +197,7 @@ export type ImageProperties = Message<"mivaa.images.v1.ImageProperties"> & {
   sizeBytes: bigint;
 
   /**
-   * "RGB", "RGBA", "grayscale", "CMYK", "palette", ...
+   * "RGB", "RGBA", "grayscale" or "CMYK".
    *
    * @generated from field: string color_space = 6;
    */
@@ -216,7 +216,7 @@ export type ImageProperties = Message<"mivaa.images.v1.ImageProperties"> & {
   hasAlpha: boolean;
 
   /**
-   * The resolution the file itself states (0 when it states none).
+   * The resolution the file itself states (96 when it states none).
    *
    * @generated from field: float file_dpi_x = 9;
    */
