@@ -12,6 +12,7 @@ from mivaa.admin.v1 import admin_service_pb2_grpc
 from mivaa.answer.v1 import answer_service_pb2_grpc
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
+from mivaa.images.v1 import image_analysis_service_pb2_grpc
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa.search.v1 import search_service_pb2_grpc
 from mivaa.webhooks.v1 import webhook_service_pb2_grpc
@@ -35,6 +36,7 @@ class MeshClient:
         self.answer = answer_service_pb2_grpc.AnswerServiceStub(self.channel)
         self.admin = admin_service_pb2_grpc.AdminServiceStub(self.channel)
         self.webhooks = webhook_service_pb2_grpc.WebhookServiceStub(self.channel)
+        self.images = image_analysis_service_pb2_grpc.ImageAnalysisServiceStub(self.channel)
 
     async def close(self) -> None:
         await self.channel.close()

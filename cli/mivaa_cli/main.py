@@ -38,6 +38,7 @@ from mivaa_cli import (
     auth,
     batches_cmd,
     docs_cmd,
+    images_cmd,
     import_cmd,
     intel_cmd,
     jobs_cmd,
@@ -367,6 +368,8 @@ async def docs(args) -> int:
 
 async def images(args) -> int:
     async with _client(args) as client:
+        if args.action == "analyze":
+            return await images_cmd.analyze(args, client)
         if args.action == "list":
 
             async def list_page(token: str) -> tuple[Sequence, str]:
@@ -510,12 +513,15 @@ def build_parser() -> argparse.ArgumentParser:
     intel_cmd.add_arguments(docs_parser)
     docs_cmd.add_arguments(docs_parser)
 
-    images_parser = sub.add_parser("images", help="list a document's images or fetch one")
-    images_parser.add_argument("action", choices=["list", "get"])
-    images_parser.add_argument("name", help="documents/ID for list, documents/ID/images/SHA256 for get")
+    images_parser = sub.add_parser("images", help="list a document's images, fetch or analyze one")
+    images_parser.add_argument("action", choices=["list", "get", "analyze"])
+    images_parser.add_argument(
+        "name", help="documents/ID for list, documents/ID/images/SHA256 for get; analyze: that or a picture file"
+    )
     images_parser.add_argument("--page-size", type=int, default=50)
     images_parser.add_argument("--all", action="store_true")
     images_parser.add_argument("-o", "--output", help="get: file to write (default: the sha256 with .png/.jpg)")
+    images_cmd.add_arguments(images_parser)
 
     jobs_cmd.add_parser(sub)
     batches_cmd.add_parser(sub)

@@ -51,6 +51,9 @@ class RateLimits:
     # A reader pages through a document: a page a keypress, a few ahead.
     render_per_subject: Budget | None = Budget(10, 30)
     render_shared: Budget | None = Budget(100, 300)
+    # An image analysis spends OCR, two embeddings and a search: a few a second per subject.
+    images_per_subject: Budget | None = Budget(2, 5)
+    images_shared: Budget | None = Budget(20, 50)
     # An admin screen refreshes a few panels at once; a bulk retry is one call for many jobs.
     admin_per_subject: Budget | None = Budget(5, 20)
     admin_shared: Budget | None = Budget(20, 50)

@@ -18,6 +18,7 @@ _OCR = "/mivaa.ocr.v1.OcrService/"
 _ANSWER = "/mivaa.answer.v1.AnswerService/"
 _ADMIN = "/mivaa.admin.v1.AdminService/"
 _WEBHOOKS = "/mivaa.webhooks.v1.WebhookService/"
+_IMAGES = "/mivaa.images.v1.ImageAnalysisService/"
 # A tenant's webhooks (served by the extractor): subscribing and unsubscribing write one small
 # record each, like a change; listing them and their deliveries reads the tenant's own records.
 WEBHOOK_READ_RPCS = tuple(_WEBHOOKS + m for m in ("ListWebhooks", "ListWebhookDeliveries"))
@@ -35,6 +36,9 @@ ANSWER_RPCS = (_ANSWER + "Ask", _ANSWER + "SummarizeDocument")
 # Document intelligence: reads of the tenant's own data (read scope). Listing entities is a
 # plain listing; related documents and comparisons compute over many vectors, like a search.
 INTELLIGENCE_RPCS = ("ListDocumentEntities", "ListRelatedDocuments", "CompareDocuments")
+# Image analysis decodes a picture, OCRs it, embeds it and its labels and searches look-alikes:
+# several services' work per image (a batch: per image), so a low budget of its own; it reads only.
+IMAGE_ANALYSIS_RPCS = (_IMAGES + "AnalyzeImage", _IMAGES + "BatchAnalyzeImages")
 # A page rendered as a picture (the console's document view): MuPDF's work per call, a budget of its own.
 # Thumbnails (a first page or a stored image, shrunk in the same worker) share its budget and cache.
 RENDER_RPCS = (_EXTRACTOR + "RenderPage", _EXTRACTOR + "RenderThumbnail")
@@ -60,6 +64,7 @@ READ_RPCS = (
     *(_OCR + m for m in ("ListEngines",)),
     *ANSWER_RPCS,
     *WEBHOOK_READ_RPCS,
+    *IMAGE_ANALYSIS_RPCS,
 )
 # RecognizeText spends an OCR engine's compute on the caller's image, like an upload spends
 # extraction: it needs write.
@@ -132,6 +137,7 @@ ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "ocr": ("ocr", (_OCR + "RecognizeText",)),
     "answer": ("answers", ANSWER_RPCS),
     "render": ("renders", RENDER_RPCS),
+    "images": ("image_analyses", IMAGE_ANALYSIS_RPCS),
     # A health call fans out to every service; statistics and bulk retries read many job records.
     "admin": ("admin", (*ADMIN_RPCS, *RETENTION_RPCS)),
     "reflection": ("reflection", ()),
@@ -150,6 +156,8 @@ SERVICE_ROUTES = {
     _ADMIN: ("extractor", "120s", "120s"),
     # Creating resolves the target's host (seconds at most); the rest are key-value reads.
     _WEBHOOKS: ("extractor", "60s", "60s"),
+    # A batch streams one analysis per image; the caller's grpc-timeout bounds it.
+    _IMAGES: ("extractor", "0s", "600s"),
     _SEARCH: ("search", "60s", "600s"),
     _EMBEDDER: ("embedder", "120s", "600s"),
     _OCR: ("ocr", "0s", "1800s"),

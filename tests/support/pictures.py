@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -56,3 +58,15 @@ def resized_copy(data: bytes, factor: float = 0.9) -> bytes:
 
 def jpeg_copy(data: bytes, quality: int = 85) -> bytes:
     return encode(Image.open(io.BytesIO(data)).convert("RGB"), "JPEG", quality=quality)
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height over one tiny compressed row: a lying header (or a bomb's)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+    )

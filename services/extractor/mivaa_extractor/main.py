@@ -14,9 +14,11 @@ from nats.aio.client import Client as NatsClient
 
 from mivaa.admin.v1 import admin_service_pb2_grpc
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
+from mivaa.images.v1 import image_analysis_service_pb2_grpc
 from mivaa.webhooks.v1 import webhook_service_pb2_grpc
 from mivaa_extractor import metrics
 from mivaa_extractor.adapters.batch_store import BatchStore
+from mivaa_extractor.adapters.image_analysis import EmbedderImageModel, OcrTextRecognizer, SearchImageStore
 from mivaa_extractor.adapters.job_retention import run_retention
 from mivaa_extractor.adapters.job_store import JobStore
 from mivaa_extractor.adapters.ocr import OcrClient
@@ -31,6 +33,7 @@ from mivaa_extractor.adapters.work_queue import NatsWorkQueue
 from mivaa_extractor.admin.retry import JobRetrier, RetryPorts
 from mivaa_extractor.admin.servicer import AdminServicer
 from mivaa_extractor.api.batch_uploads import BatchUploads
+from mivaa_extractor.api.image_servicer import ImageAnalysisServicer
 from mivaa_extractor.api.ingest import Ingestor, UploadLimits, UploadPorts
 from mivaa_extractor.api.page_rendering import PageRenderer, RenderLimits
 from mivaa_extractor.api.servicer import ExtractorServicer
@@ -44,6 +47,8 @@ from mivaa_extractor.extraction.structure.content_limits import ContentLimits
 from mivaa_extractor.extraction.structure.images import ImageSettings
 from mivaa_extractor.extraction.structure.page_analysis import AnalysisSettings
 from mivaa_extractor.extraction.text_extraction import PageExtractor
+from mivaa_extractor.images.analysis import ImageAnalyzer
+from mivaa_extractor.images.pictures import PictureLimits
 from mivaa_extractor.settings import PREFIX, ExtractorSettings
 from mivaa_extractor.task_seal import TaskSealer
 from mivaa_extractor.webhooks.delivery import Deliverer, RetryPolicy
@@ -131,6 +136,7 @@ async def amain() -> int:
         )
         channels += _add_admin_service(service, settings, ingestor, jobs, nc, search_channel, embedder_channel, tls)
         dispatcher = _add_webhook_service(service, settings, js, task_sealer)
+        channels += _add_image_analysis_service(service, settings, search_channel, embedder_channel, tls)
         await ingestor.warm_up()
         await renderer.warm_up()
     await service.start()
@@ -304,6 +310,34 @@ def _add_webhook_service(
     return WebhookDispatcher(js, store, Deliverer(store, targets, retry))
 
 
+def _add_image_analysis_service(
+    service: GrpcService,
+    settings: ExtractorSettings,
+    search_channel: grpc.aio.Channel,
+    embedder_channel: grpc.aio.Channel,
+    tls: ClientTls | None,
+) -> list[grpc.aio.Channel]:
+    """ImageAnalysisService beside the upload API (stored images, OCR and the image model are its peers)."""
+    ocr_channel = create_channel(settings.ocr_addr, tls=tls) if settings.ocr_addr else None
+    analyzer = ImageAnalyzer(
+        SearchImageStore(search_channel, max_bytes=settings.image_analysis_max_bytes),
+        EmbedderImageModel(embedder_channel, settings.image_model),
+        OcrTextRecognizer(ocr_channel, engine=settings.ocr_engine, languages=settings.ocr_languages)
+        if ocr_channel is not None
+        else None,
+        limits=PictureLimits(
+            max_bytes=settings.image_analysis_max_bytes, max_pixels=settings.image_analysis_max_pixels
+        ),
+        default_labels=settings.image_analysis_labels,
+    )
+    service.add(
+        image_analysis_service_pb2_grpc.add_ImageAnalysisServiceServicer_to_server,
+        ImageAnalysisServicer(analyzer, max_batch_images=settings.image_analysis_batch_max),
+        "mivaa.images.v1.ImageAnalysisService",
+    )
+    return [ocr_channel] if ocr_channel is not None else []
+
+
 def _page_extractor(settings: ExtractorSettings) -> PageExtractor:
     def mebibytes(value: int) -> int | None:
         return value << 20 if value else None
@@ -371,6 +405,9 @@ def _check_limits(settings: ExtractorSettings) -> None:
         "render_processes",
         "webhook_max_attempts",
         "webhook_max_per_tenant",
+        "image_analysis_max_bytes",
+        "image_analysis_max_pixels",
+        "image_analysis_batch_max",
     ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{PREFIX}_{name.upper()} must be at least 1, got {getattr(settings, name)}")

@@ -111,3 +111,23 @@ class ExtractorSettings:
     import_ca_file: str = ""
     import_per_tenant: int = 2
     import_concurrent: int = 8
+    # Image analysis (ImageAnalysisService, the API role): the largest picture in bytes and pixels
+    # (checked from the header before decoding), images per BatchAnalyzeImages call, and the labels
+    # tagged against when a call names none (EXTRACTOR_IMAGE_ANALYSIS_LABELS, comma-separated).
+    image_analysis_max_bytes: int = 20 * 1024 * 1024
+    image_analysis_max_pixels: int = 40_000_000
+    image_analysis_batch_max: int = 50
+    image_analysis_labels: tuple[str, ...] = (
+        "chart",
+        "diagram",
+        "table",
+        "photograph",
+        "map",
+        "logo",
+        "screenshot",
+        "drawing",
+        "text document",
+        "person",
+        "building",
+        "landscape",
+    )

@@ -1,0 +1,1 @@
+"""Image analysis (ImageAnalysisService): properties, colours, text, tags and similar images; no grpc here."""
