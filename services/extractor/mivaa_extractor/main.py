@@ -48,7 +48,7 @@ from mivaa_extractor.extraction.structure.images import ImageSettings
 from mivaa_extractor.extraction.structure.page_analysis import AnalysisSettings
 from mivaa_extractor.extraction.text_extraction import PageExtractor
 from mivaa_extractor.images.analysis import ImageAnalyzer
-from mivaa_extractor.images.pictures import PictureLimits
+from mivaa_extractor.images.pictures import AnalysisLimits
 from mivaa_extractor.settings import PREFIX, ExtractorSettings
 from mivaa_extractor.task_seal import TaskSealer
 from mivaa_extractor.webhooks.delivery import Deliverer, RetryPolicy
@@ -325,7 +325,7 @@ def _add_image_analysis_service(
         OcrTextRecognizer(ocr_channel, engine=settings.ocr_engine, languages=settings.ocr_languages)
         if ocr_channel is not None
         else None,
-        limits=PictureLimits(
+        limits=AnalysisLimits(
             max_bytes=settings.image_analysis_max_bytes, max_pixels=settings.image_analysis_max_pixels
         ),
         default_labels=settings.image_analysis_labels,

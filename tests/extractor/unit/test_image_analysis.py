@@ -10,19 +10,19 @@ import pytest
 from PIL import Image
 
 from mivaa_extractor.images.analysis import Kind, check_options
-from mivaa_extractor.images.pictures import PictureLimits, dominant_colors, placed_dpi, read_picture
+from mivaa_extractor.images.pictures import AnalysisLimits, dominant_colors, placed_dpi, read_picture
 from mivaa_extractor.images.tags import MAX_LABELS, check_labels, prompts, score_tags
 from mivaa_platform.errors import InvalidArgument
 from tests.support.pictures import encode, png_header_only
 
-LIMITS = PictureLimits(max_bytes=1 << 20, max_pixels=4_000_000)
+LIMITS = AnalysisLimits(max_bytes=1 << 20, max_pixels=4_000_000)
 
 
 def solid(color: tuple[int, int, int], size=(64, 48), mode="RGB") -> Image.Image:
     return Image.new(mode, size, color)
 
 
-def reason_of(data: bytes, limits: PictureLimits = LIMITS) -> str:
+def reason_of(data: bytes, limits: AnalysisLimits = LIMITS) -> str:
     with pytest.raises(InvalidArgument) as raised:
         read_picture(data, limits)
     return raised.value.reason
@@ -129,7 +129,7 @@ def test_tiff_and_bmp_sizes_come_from_their_headers():
         properties = read_picture(encode(solid((5, 6, 7), size=(33, 17)), fmt), LIMITS).properties
         assert (properties.format, properties.width, properties.height) == (fmt, 33, 17)
     with pytest.raises(InvalidArgument) as raised:
-        read_picture(encode(solid((5, 6, 7), size=(3000, 2000)), "TIFF"), PictureLimits(1 << 30, 1_000_000))
+        read_picture(encode(solid((5, 6, 7), size=(3000, 2000)), "TIFF"), AnalysisLimits(1 << 30, 1_000_000))
     assert raised.value.reason == "IMAGE_TOO_LARGE"
 
 

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from mivaa_platform.errors import InvalidArgument, MivaaError
 
-from .pictures import DOMAIN, Color, Picture, PictureLimits, Properties, dominant_colors, placed_dpi, read_picture
+from .pictures import DOMAIN, AnalysisLimits, Color, Picture, Properties, dominant_colors, placed_dpi, read_picture
 from .tags import Tag, check_labels, prompts, score_tags
 
 MAX_COLORS = 16
@@ -147,7 +147,7 @@ class ImageAnalyzer:
         model: ImageModel,
         recognizer: TextRecognizer | None,
         *,
-        limits: PictureLimits,
+        limits: AnalysisLimits,
         default_labels: Sequence[str],
     ):
         self._store = store

@@ -34,7 +34,7 @@ _DECODING = threading.Lock()
 
 
 @dataclass(frozen=True)
-class PictureLimits:
+class AnalysisLimits:
     max_bytes: int
     max_pixels: int
 
@@ -138,7 +138,7 @@ def _tiff_size(data: bytes) -> tuple[int, int]:
     return found[256], found[257]
 
 
-def read_picture(data: bytes, limits: PictureLimits) -> Picture:
+def read_picture(data: bytes, limits: AnalysisLimits) -> Picture:
     """Decodes `data` within the limits, or raises IMAGE_INVALID / IMAGE_TOO_LARGE (CPU work: call off the loop).
 
     The signature picks the format and the header's size is checked against max_pixels before
