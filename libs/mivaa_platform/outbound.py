@@ -16,6 +16,7 @@ import asyncio
 import dataclasses
 import ipaddress
 import socket
+import urllib.parse
 from typing import Protocol
 
 
@@ -34,6 +35,53 @@ class AddressPolicy:
     allow_loopback: bool = False
     # Private, link-local, shared (CGNAT) and other non-global unicast ranges.
     allow_private: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class HttpUrl:
+    """An http(s) URL's parts as a client needs them."""
+
+    https: bool
+    host: str
+    port: int
+    # Path and query, as sent in the request line.
+    target: str
+    fragment: str
+
+
+class UrlRejected(Exception):
+    """What is wrong with a URL: `problem` is one of missing, too_long, invalid, scheme, no_host,
+    credentials (callers map it to their own reasons); `what` says it in words."""
+
+    def __init__(self, problem: str, what: str):
+        super().__init__(what)
+        self.problem = problem
+        self.what = what
+
+
+def split_http_url(uri: str, max_chars: int) -> HttpUrl:
+    """The parts of an http:// or https:// URL without credentials, or UrlRejected."""
+    if not uri:
+        raise UrlRejected("missing", "is required")
+    if len(uri) > max_chars:
+        raise UrlRejected("too_long", f"may have at most {max_chars} characters")
+    if any(ord(c) <= 0x20 or ord(c) >= 0x7F for c in uri):
+        raise UrlRejected("invalid", "must be ASCII without spaces or control characters")
+    try:
+        parts = urllib.parse.urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        raise UrlRejected("invalid", "is not a valid URL") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise UrlRejected("scheme", "must start with http:// or https://")
+    if not parts.hostname:
+        raise UrlRejected("no_host", "names no host")
+    if parts.username is not None or parts.password is not None:
+        raise UrlRejected("credentials", "must not carry credentials")
+    https = scheme == "https"
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return HttpUrl(https, parts.hostname, port or (443 if https else 80), target, parts.fragment)
 
 
 class HostUnresolved(Exception):

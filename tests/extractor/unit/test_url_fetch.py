@@ -17,6 +17,7 @@ from tests.support.document_server import Answer, document_server
 from tests.support.pdfs import make_pdf
 
 CAP = 1024 * 1024
+ENDLESS_BYTES = 128 * CAP
 LOOPBACK = FetchPolicy(max_bytes=CAP, addresses=AddressPolicy(allow_loopback=True), max_redirects=3)
 
 
@@ -60,9 +61,10 @@ async def test_each_refusal_has_its_reason():
             assert (await refusal(uri)).reason == reason, uri
         assert server.requests.count("/long/4") == 0  # the fourth redirect was never followed
 
-        # No Content-Length (the body ends at close), 8 MiB streamed: refused once past the cap,
-        # and the connection dropped long before the server got it all out.
-        streamed = server.serve("/endless", Answer(body=pdf, content_length=False, stream_bytes=8 * CAP))
+        # No Content-Length (the body ends at close), 128 MiB streamed: refused once past the cap,
+        # and the connection dropped long before the server got it all out. (Loopback socket
+        # buffers alone can take tens of MiB the client never reads: tcp_rmem's maximum here is 32.)
+        streamed = server.serve("/endless", Answer(body=pdf, content_length=False, stream_bytes=ENDLESS_BYTES))
         assert (await refusal(streamed)).reason == "URL_TOO_LARGE"
         # A length that lies low: only the declared bytes are read, which is not the PDF.
         assert (await fetch(server.serve("/short", Answer(body=pdf, content_length=10)))) == pdf[:10]
@@ -71,7 +73,7 @@ async def test_each_refusal_has_its_reason():
         refused = await refusal(server.url("/a.pdf"), strict)
         assert refused.reason == "URL_ADDRESS_FORBIDDEN" and refused.metadata["address"] == "127.0.0.1"
         assert "/a.pdf" not in server.requests  # refused before connecting
-    assert server.sent["/endless"] < 8 * CAP
+    assert server.sent["/endless"] < ENDLESS_BYTES
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,14 @@ import h11
 
 from mivaa_extractor.jobs import DOMAIN
 from mivaa_platform.errors import InvalidArgument
-from mivaa_platform.outbound import AddressPolicy, AddressRefused, HostUnresolved, resolve_allowed
+from mivaa_platform.outbound import (
+    AddressPolicy,
+    AddressRefused,
+    HostUnresolved,
+    UrlRejected,
+    resolve_allowed,
+    split_http_url,
+)
 
 MAX_URI_CHARS = 2048
 # Content types a PDF is served with: its own, and the generic binary ones of plain file servers;
@@ -88,26 +95,13 @@ def refused(reason: str, message: str, **metadata: str) -> InvalidArgument:
 
 def parse_url(uri: str) -> Url:
     """The URL's parts, or URL_INVALID / URL_SCHEME_UNSUPPORTED saying what is wrong with it."""
-    if not uri:
-        raise refused("URL_INVALID", "uri is required.")
-    if len(uri) > MAX_URI_CHARS:
-        raise refused("URL_INVALID", f"uri may have at most {MAX_URI_CHARS} characters.")
-    if any(ord(c) <= 0x20 or ord(c) >= 0x7F for c in uri):
-        raise refused("URL_INVALID", "uri must be ASCII without spaces or control characters.")
     try:
-        parts = urllib.parse.urlsplit(uri)
-        port = parts.port
-    except ValueError:
-        raise refused("URL_INVALID", "uri is not a valid URL.") from None
-    if parts.scheme.lower() not in ("http", "https"):
-        raise refused("URL_SCHEME_UNSUPPORTED", "Only http:// and https:// URLs can be imported.")
-    if not parts.hostname:
-        raise refused("URL_INVALID", "uri names no host.")
-    if parts.username is not None or parts.password is not None:
-        raise refused("URL_INVALID", "uri must not carry credentials.")
-    https = parts.scheme.lower() == "https"
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return Url(uri=uri, https=https, host=parts.hostname, port=port or (443 if https else 80), target=target)
+        parts = split_http_url(uri, MAX_URI_CHARS)
+    except UrlRejected as rejected:
+        if rejected.problem == "scheme":
+            raise refused("URL_SCHEME_UNSUPPORTED", "Only http:// and https:// URLs can be imported.") from None
+        raise refused("URL_INVALID", f"uri {rejected.what}.") from None
+    return Url(uri=uri, https=parts.https, host=parts.host, port=parts.port, target=parts.target)
 
 
 def filename_from(url: Url) -> str:

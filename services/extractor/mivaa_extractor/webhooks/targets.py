@@ -10,11 +10,17 @@ The address rules are mivaa_platform.outbound's, shared with imports from a URL.
 from __future__ import annotations
 
 import dataclasses
-import urllib.parse
 
 from mivaa_extractor.jobs import DOMAIN
 from mivaa_platform.errors import InvalidArgument
-from mivaa_platform.outbound import AddressRefused, HostUnresolved, address_refusal, resolve_allowed
+from mivaa_platform.outbound import (
+    AddressRefused,
+    HostUnresolved,
+    UrlRejected,
+    address_refusal,
+    resolve_allowed,
+    split_http_url,
+)
 
 # address_refusal lives in mivaa_platform.outbound (URL imports check addresses the same way).
 __all__ = ["Target", "TargetPolicy", "address_refusal", "parse_target", "resolve_target"]
@@ -49,30 +55,19 @@ def _refused(reason: str, message: str) -> InvalidArgument:
 
 def parse_target(uri: str, policy: TargetPolicy) -> Target:
     """The URL's parts, or INVALID_ARGUMENT with a reason saying what is wrong with it."""
-    if not uri:
-        raise _refused("WEBHOOK_URI_MISSING", "A webhook needs a uri.")
-    if len(uri) > policy.max_uri_chars:
-        raise _refused("WEBHOOK_URI_TOO_LONG", f"A webhook uri may have at most {policy.max_uri_chars} characters.")
-    if any(ord(c) <= 0x20 or ord(c) >= 0x7F for c in uri):
-        raise _refused("WEBHOOK_URI_INVALID", "A webhook uri must be ASCII without spaces or control characters.")
     try:
-        parts = urllib.parse.urlsplit(uri)
-        port = parts.port
-    except ValueError:
-        raise _refused("WEBHOOK_URI_INVALID", "The webhook uri is not a valid URL.") from None
-    if parts.scheme not in ("https", "http"):
-        raise _refused("WEBHOOK_URI_INVALID", "A webhook uri must start with https://.")
-    if parts.scheme == "http" and not policy.allow_http:
+        parts = split_http_url(uri, policy.max_uri_chars)
+    except UrlRejected as rejected:
+        reason = {"missing": "WEBHOOK_URI_MISSING", "too_long": "WEBHOOK_URI_TOO_LONG"}.get(
+            rejected.problem, "WEBHOOK_URI_INVALID"
+        )
+        hint = "; sign with the secret" if rejected.problem == "credentials" else ""
+        raise _refused(reason, f"A webhook uri {rejected.what}{hint}.") from None
+    if not parts.https and not policy.allow_http:
         raise _refused("WEBHOOK_HTTPS_REQUIRED", "Webhooks must use https:// on this server.")
-    if not parts.hostname:
-        raise _refused("WEBHOOK_URI_INVALID", "The webhook uri names no host.")
-    if parts.username is not None or parts.password is not None:
-        raise _refused("WEBHOOK_URI_INVALID", "A webhook uri must not carry credentials; sign with the secret.")
     if parts.fragment:
         raise _refused("WEBHOOK_URI_INVALID", "A webhook uri must not have a fragment.")
-    https = parts.scheme == "https"
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return Target(uri=uri, https=https, host=parts.hostname, port=port or (443 if https else 80), path=path)
+    return Target(uri=uri, https=parts.https, host=parts.host, port=parts.port, path=parts.target)
 
 
 async def resolve_target(target: Target, policy: TargetPolicy) -> list[str]:
