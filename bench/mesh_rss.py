@@ -13,21 +13,15 @@ import collections
 import contextlib
 import time
 
-from bench.process_rss import descendants, process_rss, slope
+from bench.process_rss import descendants, proc_field_bytes, process_rss, slope
 
 MIB = 1 << 20
 
 
 def _pss(pid: int) -> int:
     """PSS from smaps_rollup; RSS where the kernel has no rollup (or it cannot be read)."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii", errors="replace") as rollup:
-            for line in rollup:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return process_rss(pid)
+    pss = proc_field_bytes(f"/proc/{pid}/smaps_rollup", "Pss:")
+    return process_rss(pid) if pss is None else pss
 
 
 def tree_pss(root: int) -> int:

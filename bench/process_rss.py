@@ -53,14 +53,20 @@ def peak_rss(pid: int) -> int:
     address space, so a child does not inherit the size its parent had when it
     forked (this bench's parent holds pymupdf4llm's model by then).
     """
+    return proc_field_bytes(f"/proc/{pid}/status", "VmHWM:") or 0
+
+
+def proc_field_bytes(path: str, field: str) -> int | None:
+    """A "<field> <n> kB" line of a /proc file (status, smaps_rollup) in bytes; None when the
+    file cannot be read (the process ended, another user's) or has no such line."""
     try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
+        with open(path, encoding="ascii", errors="replace") as lines:
+            for line in lines:
+                if line.startswith(field):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
-    return 0
+    return None
 
 
 class RssSampler:
