@@ -118,9 +118,15 @@ describe("folders", () => {
     };
   }
   it("keeps the PDFs of a folder chooser and names its folder", () => {
-    const list = [pdf("a.pdf", "manuals/a.pdf"), pdf("notes.txt", "manuals/notes.txt"), pdf("B.PDF", "manuals/x/B.PDF")];
+    const list = [
+      pdf("a.pdf", "manuals/a.pdf"),
+      pdf("notes.txt", "manuals/notes.txt"),
+      pdf("B.PDF", "manuals/x/B.PDF"),
+      pdf("scan.TIFF", "manuals/x/scan.TIFF"),
+      pdf("photo.gif", "manuals/photo.gif"),
+    ];
     const picked = filesFromInput(list as unknown as FileList);
-    expect(picked.files.map((f) => f.name)).toEqual(["a.pdf", "B.PDF"]);
+    expect(picked.files.map((f) => f.name)).toEqual(["a.pdf", "B.PDF", "scan.TIFF"]);
     expect(picked.folder).toBe("manuals");
     expect(filesFromInput([pdf("a.pdf")] as unknown as FileList).folder).toBe("");
   });

@@ -1,10 +1,14 @@
-// Files from a drop or a folder chooser, folders walked to the bottom, PDFs only.
+// Files from a drop or a folder chooser, folders walked to the bottom, documents only (PDFs and
+// the pictures the mesh takes as documents: PNG, JPEG, TIFF; the server checks their bytes).
 // A dropped folder is a FileSystemDirectoryEntry (DataTransferItem.webkitGetAsEntry): its reader
 // returns entries a batch at a time until an empty one. The entries must be taken from the drop
 // event at once (the item list is emptied when the handler returns); reading them may wait.
 
-export function isPdf(file: { name: string }): boolean {
-  return file.name.toLowerCase().endsWith(".pdf");
+export const DOCUMENT_SUFFIXES = [".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"];
+
+export function isDocument(file: { name: string }): boolean {
+  const name = file.name.toLowerCase();
+  return DOCUMENT_SUFFIXES.some((suffix) => name.endsWith(suffix));
 }
 
 export interface PickedFiles {
@@ -23,7 +27,7 @@ function fileOf(entry: FileSystemFileEntry): Promise<File> {
 
 async function walk(entry: FileSystemEntry, out: File[]): Promise<void> {
   if (entry.isFile) {
-    if (isPdf(entry)) out.push(await fileOf(entry as FileSystemFileEntry));
+    if (isDocument(entry)) out.push(await fileOf(entry as FileSystemFileEntry));
     return;
   }
   if (!entry.isDirectory) return;
@@ -40,7 +44,7 @@ export async function filesFromDrop(transfer: DataTransfer): Promise<PickedFiles
   const entries = Array.from(transfer.items ?? [])
     .map((item) => (item.kind === "file" && item.webkitGetAsEntry ? item.webkitGetAsEntry() : null))
     .filter((entry): entry is FileSystemEntry => entry !== null);
-  if (entries.length === 0) return { files: Array.from(transfer.files).filter(isPdf), folder: "" };
+  if (entries.length === 0) return { files: Array.from(transfer.files).filter(isDocument), folder: "" };
   const files: File[] = [];
   for (const entry of entries) await walk(entry, files);
   const folders = entries.filter((entry) => entry.isDirectory);
@@ -51,5 +55,5 @@ export async function filesFromDrop(transfer: DataTransfer): Promise<PickedFiles
 export function filesFromInput(list: FileList): PickedFiles {
   const files = Array.from(list);
   const roots = new Set(files.map((file) => file.webkitRelativePath.split("/")[0]).filter(Boolean));
-  return { files: files.filter(isPdf), folder: roots.size === 1 ? [...roots][0] : "" };
+  return { files: files.filter(isDocument), folder: roots.size === 1 ? [...roots][0] : "" };
 }

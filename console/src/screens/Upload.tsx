@@ -122,7 +122,7 @@ export function Upload({ clients, onAuthError }: ScreenProps) {
 
   /** Several files or a folder go into a new batch, shown above their rows; one file goes alone. */
   async function add({ files, folder }: PickedFiles) {
-    setNotice(files.length === 0 ? "Nothing to upload: only PDF files are uploaded." : "");
+    setNotice(files.length === 0 ? "Nothing to upload: only PDF files and PNG, JPEG or TIFF pictures are uploaded." : "");
     if (files.length === 0) return;
     let batch = "";
     if (files.length > 1 || folder) {
@@ -160,12 +160,12 @@ export function Upload({ clients, onAuthError }: ScreenProps) {
     <div>
       <h2>Upload</h2>
       <Dropzone onTransfer={(transfer) => void filesFromDrop(transfer).then(add)}>
-        <p>Drop PDF files or a folder here, or</p>
+        <p>Drop PDF files, pictures (PNG, JPEG, TIFF) or a folder here, or</p>
         <label className="button">
           choose files
           <input
             type="file"
-            accept="application/pdf,.pdf"
+            accept="application/pdf,.pdf,image/png,image/jpeg,image/tiff,.png,.jpg,.jpeg,.tif,.tiff"
             multiple
             className="visually-hidden"
             data-testid="file-input"
