@@ -59,10 +59,10 @@ from mivaa_extractor.worker.admission import TaskAdmission
 from mivaa_extractor.worker.consumer import ExtractWorker
 from mivaa_extractor.worker.ocr_stage import OcrStage
 from mivaa_extractor.worker.page_source import LocalPages
+from mivaa_extractor.worker.pipeline import DocumentPipeline, PipelinePorts, PipelineSettings
 from mivaa_extractor.worker.range_consumer import RangeConsumer
 from mivaa_extractor.worker.range_reader import OriginalCopies, RangeReader
 from mivaa_extractor.worker.shared_pages import RangeSettings
-from mivaa_extractor.worker.pipeline import DocumentPipeline, PipelinePorts, PipelineSettings
 from mivaa_platform import messaging
 from mivaa_platform.channels import create_channel, wait_until_serving
 from mivaa_platform.config import ConfigError, ServerSettings, load_config
