@@ -12,6 +12,7 @@ import uuid
 
 import grpc
 import pytest
+from google.protobuf import field_mask_pb2
 
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
@@ -142,7 +143,15 @@ async def test_reprocess_needs_write_and_another_tenants_document_is_not_found(m
         async with tenant_client(mesh, tenant, scopes=("read",)) as reader:
             code, _ = await refused(reprocess(reader, name))
             assert code == grpc.StatusCode.PERMISSION_DENIED
-        assert (await document(owner, name)).job == uploaded.job.name  # nothing started
+        # Options change only by a reprocess: UpdateDocument through the gateway refuses the field.
+        update = search_pb.UpdateDocumentRequest(
+            document=search_pb.Document(name=name, processing_options=Options(chunk_tokens=32)),
+            update_mask=field_mask_pb2.FieldMask(paths=["processing_options"]),
+        )
+        code, reason = await refused(owner.search.UpdateDocument(update, timeout=30))
+        assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "FIELD_NOT_UPDATABLE")
+        stored = await document(owner, name)
+        assert stored.job == uploaded.job.name and stored.processing_options == Options()  # nothing changed
 
 
 BAD_OPTIONS = [
