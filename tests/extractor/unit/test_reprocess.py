@@ -125,7 +125,9 @@ async def test_a_failed_reprocess_leaves_the_document_ready_with_its_old_chunks(
     await mesh.reprocessor.reprocess(name, options=None, password="", tenant="acme")
     mesh.pipeline.ports.pages.texts[:] = [None, None]  # type: ignore[attr-defined]  # every page fails now
     job = await mesh.run_last_task()
-    assert job.state == job_pb2.JOB_STATE_FAILED
+    assert (job.state, job.error.reason) == (job_pb2.JOB_STATE_FAILED, "NO_PAGE_EXTRACTED")
+    assert [error.reason for error in job.page_errors] == ["PAGE_TIMEOUT", "PAGE_TIMEOUT"]
+    assert mesh.index.writers[-1].aborted and not mesh.index.writers[-1].committed  # the old chunks stay
     assert (await mesh.catalog.get(name, tenant="acme")).state is DocumentState.READY
 
 

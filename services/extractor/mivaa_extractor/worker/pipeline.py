@@ -25,7 +25,7 @@ from mivaa_extractor.extraction.chunking import Chunker, TextChunk
 from mivaa_extractor.extraction.pictures import picture_type
 from mivaa_extractor.extraction.structure.furniture import FurnitureDetector
 from mivaa_extractor.extraction.structure.model import DocumentInfo, ExtractedImage, FontProfile, PageLayout
-from mivaa_extractor.jobs import is_retryable, is_terminal, task_tenant
+from mivaa_extractor.jobs import DOMAIN, is_retryable, is_terminal, task_tenant
 from mivaa_extractor.ports import (
     ChunkIndex,
     ChunkWriter,
@@ -54,7 +54,7 @@ from mivaa_extractor.worker.progress import (
     record_progress,
     start_attempt,
 )
-from mivaa_platform.errors import MivaaError
+from mivaa_platform.errors import FailedPrecondition, MivaaError
 from mivaa_platform.telemetry import traced
 
 log = logging.getLogger("mivaa.extractor.pipeline")
@@ -173,6 +173,9 @@ class DocumentPipeline:
                     group.create_task(traced("embed chunks", self._embed_and_write(queue, writer, progress, entities)))
             except BaseExceptionGroup as failures:
                 raise _first_cause(failures) from None
+            if task.reprocess and len(progress.page_errors) >= job.pages_total:
+                # Nothing was read this time: the document keeps the chunks it has (the writer aborts).
+                raise FailedPrecondition("NO_PAGE_EXTRACTED", "No page could be extracted.", domain=DOMAIN)
             await self._set_progress(task, progress, job_pb2.JOB_STAGE_INDEXING)
             started = time.perf_counter()
             written = await traced("commit index", writer.commit())
