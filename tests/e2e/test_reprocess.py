@@ -20,7 +20,9 @@ from mivaa.jobs.v1 import processing_options_pb2 as options_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_cli.client import MeshClient
 from mivaa_platform.grpc_errors import error_reason
+from tests.e2e.test_image_search import gallery_pdf
 from tests.support.pdfs import make_pdf, make_scanned_pdf, page_phrase
+from tests.support.pictures import gallery
 
 DONE = (job_pb2.JOB_STATE_SUCCEEDED, job_pb2.JOB_STATE_PARTIALLY_SUCCEEDED)
 Options = options_pb2.ProcessingOptions
@@ -69,6 +71,25 @@ async def test_options_given_with_an_upload_are_stored_shown_and_applied(mesh):
         assert texts[2].strip() == ""  # the scan was not read
         hits = await owner.search_chunks(page_phrase(tag, 2), top_k=10, documents=[stored.name])
         assert all(page_phrase(tag, 2) not in " ".join(hit.text.split()) for hit in hits.hits)
+
+
+async def test_images_off_stores_no_image_and_a_reprocess_with_images_on_stores_them(mesh):
+    pictures = gallery(2, size=(320, 240))
+    async with tenant_client(mesh, unique("images")) as owner:
+        off = Options(images=options_pb2.IMAGE_EXTRACTION_OFF)
+        uploaded = await owner.upload_bytes(gallery_pdf(pictures), "gallery.pdf", options=off)
+        final = await owner.wait_for_job(uploaded.job.name, timeout=600)
+        assert final.state in DONE and final.images_extracted == 0
+        name = uploaded.document.name
+        assert (await document(owner, name)).image_count == 0
+        listed = await owner.search.ListImages(search_pb.ListImagesRequest(parent=name), timeout=30)
+        assert not listed.images
+
+        again = await reprocess(owner, name, Options(images=options_pb2.IMAGE_EXTRACTION_ON))
+        final = await owner.wait_for_job(again.job.name, timeout=600)
+        assert final.state in DONE and final.images_extracted == 2
+        stored = await document(owner, name)
+        assert stored.image_count == 2 and stored.processing_options.images == options_pb2.IMAGE_EXTRACTION_ON
 
 
 async def test_a_batchs_options_hold_for_its_uploads(mesh):
