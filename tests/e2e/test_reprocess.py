@@ -21,6 +21,7 @@ from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_cli.client import MeshClient
 from mivaa_platform.grpc_errors import error_reason
 from tests.e2e.test_image_search import gallery_pdf
+from tests.e2e.test_operations import mivaa
 from tests.support.pdfs import make_pdf, make_scanned_pdf, page_phrase
 from tests.support.pictures import gallery
 
@@ -205,3 +206,22 @@ async def test_bad_options_are_refused_with_their_reason_and_nothing_is_stored(m
         batches = await owner.extractor.ListBatches(extractor_pb.ListBatchesRequest(), timeout=30)
         assert not batches.batches
         assert (await document(owner, uploaded.document.name)).job == uploaded.job.name
+
+
+async def test_the_cli_ingests_with_options_and_reprocesses(mesh, tmp_path):
+    tenant = unique("cli")
+    token = mesh.token(tenant=tenant, scopes=("read", "write"), subject="cli-reprocess")
+    path = tmp_path / "cli-options.pdf"
+    path.write_bytes(make_pdf(unique("cliopts"), 2, filler_sentences=12))
+    ingested = mivaa(mesh, "ingest", str(path), "--chunk-tokens", "128", "--no-tables", token=token)
+    assert ingested.returncode == 0, ingested.stdout + ingested.stderr
+    async with tenant_client(mesh, tenant) as owner:
+        [listed] = (await owner.search.ListDocuments(search_pb.ListDocumentsRequest(), timeout=30)).documents
+        assert listed.processing_options == Options(chunk_tokens=128, tables=options_pb2.TABLE_EXTRACTION_OFF)
+        again = mivaa(mesh, "reprocess", listed.name, "--chunk-tokens", "32", "--ocr", "off", token=token)
+        assert again.returncode == 0, again.stdout + again.stderr
+        stored = await document(owner, listed.name)
+        assert stored.processing_options == Options(chunk_tokens=32, ocr_mode=options_pb2.OCR_MODE_OFF)
+        assert stored.chunk_count > listed.chunk_count and stored.job != listed.job
+        bad = mivaa(mesh, "reprocess", listed.name, "--chunk-tokens", "9999", token=token)
+        assert bad.returncode == 1 and "PROCESSING_OPTION_INVALID" in bad.stderr
