@@ -13,9 +13,11 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 
+from mivaa.jobs.v1 import processing_options_pb2 as options_pb2
 from mivaa_extractor.extraction.structure.model import DocumentInfo, FontProfile, PageError, PageLayout
 from mivaa_extractor.ports import PageReader, WorkingCopy
 from mivaa_extractor.worker.ocr_stage import OcrStage
+from mivaa_extractor.worker.page_options import apply_page_options
 from mivaa_extractor.worker.progress import Progress
 
 OcrStarting = Callable[[], Awaitable[object]]
@@ -61,7 +63,8 @@ class RangeOutcome:
 
 
 class LocalPages:
-    """A document's pages extracted by this worker's page processes, OCR applied batch by batch."""
+    """A document's pages extracted by this worker's page processes, the task's processing options and
+    OCR applied batch by batch."""
 
     def __init__(self, pages: PageReader, ocr: OcrStage):
         self._pages = pages
@@ -73,6 +76,7 @@ class LocalPages:
         read: tuple[DocumentInfo, FontProfile],
         progress: Progress,
         ocr_starting: OcrStarting,
+        options: options_pb2.ProcessingOptions,
         first: int,
         last: int,
     ) -> AsyncGenerator[list[PageLayout]]:
@@ -80,11 +84,18 @@ class LocalPages:
         started = time.perf_counter()
         async for batch in self._pages.pages(document, last, read, first):
             progress.extract_seconds += time.perf_counter() - started
-            yield await self._ocr.recognize_unreadable_pages(document, batch, progress, ocr_starting)
+            batch = apply_page_options(batch, options)
+            languages = options.ocr_languages
+            yield await self._ocr.recognize_unreadable_pages(document, batch, progress, ocr_starting, languages)
             started = time.perf_counter()
 
     async def read_range(
-        self, document: WorkingCopy, read: tuple[DocumentInfo, FontProfile], first: int, last: int
+        self,
+        document: WorkingCopy,
+        read: tuple[DocumentInfo, FontProfile],
+        options: options_pb2.ProcessingOptions,
+        first: int,
+        last: int,
     ) -> RangeOutcome:
         """The whole range at once, as a worker reading it for another worker sends it back."""
         progress = Progress()
@@ -93,7 +104,7 @@ class LocalPages:
         async def no_stage_change() -> None:
             return None  # the assembling worker reports the OCR stage when the range's pages reach it
 
-        async for batch in self.batches(document, read, progress, no_stage_change, first, last):
+        async for batch in self.batches(document, read, progress, no_stage_change, options, first, last):
             pages.extend(batch)
         return RangeOutcome(
             first=first,

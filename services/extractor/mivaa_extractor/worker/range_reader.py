@@ -118,7 +118,7 @@ class RangeReader:
         try:
             copy = await self._copies.get(task)
             document = WorkingCopy(copy.path, password, task.job, task_tenant(task), is_picture=copy.is_picture)
-            return await self._local.read_range(document, read, first, last)
+            return await self._local.read_range(document, read, task.options, first, last)
         except MivaaError as error:
             if is_retryable(error):
                 raise

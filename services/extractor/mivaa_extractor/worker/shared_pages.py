@@ -83,7 +83,7 @@ class SharedPages:
     ) -> AsyncGenerator[list[PageLayout]]:
         """Pages 1..page_count in order, a batch at a time, with OCR applied."""
         if self._exchange is None or not self.shares(page_count):
-            async for batch in self._local.batches(document, read, progress, ocr_starting, 0, page_count):
+            async for batch in self._local.batches(document, read, progress, ocr_starting, task.options, 0, page_count):
                 yield batch
             return
         exchange = self._exchange
@@ -109,7 +109,8 @@ class SharedPages:
                 outcome = await self._wait_for(exchange, name, first, last)
                 if outcome is None:
                     metrics.page_range("read_here")
-                    async for batch in self._local.batches(document, read, progress, ocr_starting, first, last):
+                    local = self._local.batches(document, read, progress, ocr_starting, task.options, first, last)
+                    async for batch in local:
                         yield batch
                     continue
                 metrics.page_range("received")
