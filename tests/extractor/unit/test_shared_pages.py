@@ -12,6 +12,7 @@ import os
 from collections.abc import Sequence
 
 from mivaa.jobs.v1 import job_pb2
+from mivaa.jobs.v1 import processing_options_pb2 as options_pb2
 from mivaa_extractor.extraction.chunking import Chunker
 from mivaa_extractor.extraction.structure.model import PageLayout
 from mivaa_extractor.extraction.structure.wire import from_json, to_json
@@ -102,9 +103,10 @@ def summary(processing: Processing, job: job_pb2.Job) -> tuple:
     )
 
 
-async def read_in_one_piece() -> tuple:
+async def read_in_one_piece(ocr_mode: int = 0) -> tuple:
     processing = processing_with(None)
     task = await processing.queued_task()
+    task.options.ocr_mode = ocr_mode
     return summary(processing, await processing.pipeline.run(task, no_heartbeat))
 
 
@@ -121,6 +123,21 @@ async def test_ranges_read_by_another_worker_make_the_same_job_as_one_piece(tmp_
     assert summary(processing, job) == expected
     assert sorted(expected[3]) == [(4, "PAGE_TIMEOUT"), (6, "OCR_PAGE_TIMEOUT")]  # the faults are really there
     assert len(ranges.discarded) >= 4 and not ranges.spool, "every spooled outcome is removed once read"
+
+
+async def test_the_documents_processing_options_apply_where_its_ranges_are_read(tmp_path):
+    expected = await read_in_one_piece(options_pb2.OCR_MODE_OFF)
+    assert expected[2] == (0, 0), "no page was OCR'd"
+    ranges = MemoryRanges()
+    processing = processing_with(ranges)
+    task = await processing.queued_task()
+    task.options.ocr_mode = options_pb2.OCR_MODE_OFF
+    server = asyncio.create_task(serve(other_worker(processing, ranges, tmp_path), ranges))
+    try:
+        job = await processing.pipeline.run(task, no_heartbeat)
+    finally:
+        server.cancel()
+    assert summary(processing, job) == expected
 
 
 async def test_a_range_that_never_comes_back_is_read_by_the_assembling_worker(tmp_path):
