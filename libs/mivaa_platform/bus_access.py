@@ -22,12 +22,16 @@ from mivaa_platform.messaging import (
     JOBS_BUCKET,
     ORIGINALS_BUCKET,
     ORIGINALS_STREAM,
+    PAGE_SPOOL_BUCKET,
+    PAGE_SPOOL_STREAM,
+    PAGES_CONSUMER,
     WEBHOOK_CONSUMER,
     WEBHOOK_DELIVERIES_BUCKET,
     WEBHOOKS_BUCKET,
     WORK_CONSUMER,
     WORK_STREAM,
     WORK_SUBJECT_EXTRACT,
+    WORK_SUBJECT_PAGES,
     inbox_prefix,
     tenant_subject_token,
 )
@@ -44,8 +48,17 @@ TENANT_USER_PREFIX = "tenant-"
 
 
 def _topology() -> list[str]:
-    """ensure_topology: create, update and inspect the mesh's own seven streams, none other."""
-    streams = (WORK_STREAM, EVENTS_STREAM, KV_STREAM, BATCHES_STREAM, WEBHOOKS_STREAM, DELIVERIES_STREAM, OBJ_STREAM)
+    """ensure_topology: create, update and inspect the mesh's own eight streams, none other."""
+    streams = (
+        WORK_STREAM,
+        EVENTS_STREAM,
+        KV_STREAM,
+        BATCHES_STREAM,
+        WEBHOOKS_STREAM,
+        DELIVERIES_STREAM,
+        OBJ_STREAM,
+        PAGE_SPOOL_STREAM,
+    )
     return [f"{API}.INFO", *(f"{API}.STREAM.{op}.{s}" for op in ("CREATE", "UPDATE", "INFO") for s in streams)]
 
 
@@ -136,10 +149,17 @@ def _role_publish(role: str) -> list[str]:
             f"{API}.STREAM.MSG.GET.{WORK_STREAM}",
             *_webhooks(),
         ]
-    if role == "worker":  # pulls tasks, reads originals, updates jobs; never queues a task
+    if role == "worker":  # pulls tasks, reads originals, updates jobs; never queues a document's task
+        # A long document's page ranges: queued by the worker assembling it, taken by any worker,
+        # their pages left in (and read back from, then deleted from) the page spool.
         return [
             *_topology(),
             *_durable_consume(WORK_STREAM, WORK_CONSUMER),
+            WORK_SUBJECT_PAGES,
+            *_durable_consume(WORK_STREAM, PAGES_CONSUMER),
+            f"$O.{PAGE_SPOOL_BUCKET}.>",
+            f"{API}.STREAM.PURGE.{PAGE_SPOOL_STREAM}",
+            *_ordered_reads(PAGE_SPOOL_STREAM),
             *_jobs_write(),
             *_ordered_reads(KV_STREAM),
             *_ordered_reads(OBJ_STREAM),

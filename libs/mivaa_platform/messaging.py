@@ -9,6 +9,9 @@
 - KV buckets `mivaa-webhooks` (tenants' subscriptions) and `mivaa-webhook-deliveries` (their
   delivery attempts, kept a week); the extractor API's durable consumer `webhooks` reads the events.
 - Object store `mivaa-originals`: uploaded PDFs, keyed by their sha256.
+- Work subject `mivaa.work.pages` (same stream, its own consumer `page-ranges`) and object store
+  `mivaa-page-spool`: ranges of a long document's pages, extracted by any worker and left in the
+  spool for the worker assembling the document; spooled ranges expire after a day if nobody reads them.
 
 Every declaration is idempotent, so any process may call `ensure_topology`
 at start in any order. Each stream and bucket keeps `replicas` copies (<PREFIX>_NATS_STREAM_REPLICAS,
@@ -45,6 +48,11 @@ log = logging.getLogger("mivaa.messaging")
 WORK_STREAM = "MIVAA_WORK"
 WORK_SUBJECT_EXTRACT = "mivaa.work.extract"
 WORK_CONSUMER = "extractors"  # the workers' shared durable pull consumer
+WORK_SUBJECT_PAGES = "mivaa.work.pages"
+PAGES_CONSUMER = "page-ranges"  # the workers' shared durable pull consumer of page ranges
+PAGE_SPOOL_BUCKET = "mivaa-page-spool"
+PAGE_SPOOL_STREAM = f"OBJ_{PAGE_SPOOL_BUCKET}"
+PAGE_SPOOL_TTL_SECONDS = 24 * 3600
 EVENTS_STREAM = "MIVAA_JOB_EVENTS"
 EVENTS_SUBJECT_PREFIX = "mivaa.jobs"
 JOBS_BUCKET = "mivaa-jobs"
@@ -204,6 +212,11 @@ async def ensure_topology(js: JetStreamContext, replicas: int = 1) -> None:
         )
     with contextlib.suppress(BadRequestError):
         await js.create_object_store(bucket=ORIGINALS_BUCKET, storage=api.StorageType.FILE, replicas=replicas)
+    with contextlib.suppress(BadRequestError):
+        await js.create_object_store(
+            bucket=PAGE_SPOOL_BUCKET,
+            config=api.ObjectStoreConfig(ttl=PAGE_SPOOL_TTL_SECONDS, storage=api.StorageType.FILE, replicas=replicas),
+        )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -99,8 +99,10 @@ def test_streams_get_three_replicas_and_keda_asks_each_server():
     assert peers["EXTRACTOR_NATS_STREAM_REPLICAS"] == "3"
     assert peers["EXTRACTOR_NATS_URL"] == "tls://nats:4222"  # clients still dial the Service
     for name in ("extractor-worker", "ocr"):
-        trigger = find(built, "ScaledObject", name)["spec"]["triggers"][0]["metadata"]
-        assert trigger["natsServerMonitoringEndpoint"] == "nats-headless.mivaa.svc.cluster.local:8222"
+        for trigger in find(built, "ScaledObject", name)["spec"]["triggers"]:
+            if trigger["type"] == "nats-jetstream":
+                endpoint = trigger["metadata"]["natsServerMonitoringEndpoint"]
+                assert endpoint == "nats-headless.mivaa.svc.cluster.local:8222", name
 
 
 def test_dev_stays_a_single_server():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import kubernetes_validate
 import pytest
 
-from mivaa_platform.messaging import WORK_CONSUMER, WORK_STREAM
+from mivaa_platform.messaging import PAGES_CONSUMER, WORK_CONSUMER, WORK_STREAM
 from tests.deploy.k8s_manifests import CUSTOM_KINDS, K8S, KUBERNETES_VERSION, build_with_components, kustomize
 
 OVERLAYS = ("local", "dev", "prod")
@@ -51,12 +51,17 @@ def test_prod_scales_every_deployment_once(built):
 
 
 def test_queue_consumers_scale_on_the_work_queue_lag(built):
+    consumers = {}
     for name, scaled in by_kind(built["prod"], "ScaledObject").items():
-        [lag] = [t for t in scaled["spec"]["triggers"] if t["type"] == "nats-jetstream"]
-        assert lag["metadata"]["stream"] == WORK_STREAM and lag["metadata"]["consumer"] == WORK_CONSUMER, name
-        host = lag["metadata"]["natsServerMonitoringEndpoint"].split(".")[0]
-        assert host in by_kind(built["prod"], "Service"), name
-        assert int(lag["metadata"]["lagThreshold"]) > 0
+        lags = [t for t in scaled["spec"]["triggers"] if t["type"] == "nats-jetstream"]
+        consumers[name] = {lag["metadata"]["consumer"] for lag in lags}
+        for lag in lags:
+            assert lag["metadata"]["stream"] == WORK_STREAM, name
+            host = lag["metadata"]["natsServerMonitoringEndpoint"].split(".")[0]
+            assert host in by_kind(built["prod"], "Service"), name
+            assert int(lag["metadata"]["lagThreshold"]) > 0
+    # Workers also scale on a long document's pending page ranges; OCR follows the documents.
+    assert consumers == {"extractor-worker": {WORK_CONSUMER, PAGES_CONSUMER}, "ocr": {WORK_CONSUMER}}
 
 
 def test_dev_runs_one_pod_each_without_autoscalers(built):

@@ -23,6 +23,7 @@ from mivaa_extractor.adapters.job_retention import run_retention
 from mivaa_extractor.adapters.job_store import JobStore
 from mivaa_extractor.adapters.ocr import OcrClient
 from mivaa_extractor.adapters.page_reader import PageReading, ProcessPageReader
+from mivaa_extractor.adapters.page_spool import NatsPageRanges
 from mivaa_extractor.adapters.queue_status import WorkQueueInspector, export_queue_metrics
 from mivaa_extractor.adapters.search import SearchCatalog
 from mivaa_extractor.adapters.system_health import HealthTargets, SystemHealth
@@ -54,8 +55,14 @@ from mivaa_extractor.task_seal import TaskSealer
 from mivaa_extractor.webhooks.delivery import Deliverer, RetryPolicy
 from mivaa_extractor.webhooks.subscriptions import WebhookLimits
 from mivaa_extractor.webhooks.targets import TargetPolicy
+from mivaa_extractor.worker.admission import TaskAdmission
 from mivaa_extractor.worker.consumer import ExtractWorker
+from mivaa_extractor.worker.ocr_stage import OcrStage
+from mivaa_extractor.worker.page_source import LocalPages
 from mivaa_extractor.worker.pipeline import DocumentPipeline, PipelinePorts, PipelineSettings
+from mivaa_extractor.worker.range_consumer import RangeConsumer
+from mivaa_extractor.worker.range_reader import OriginalCopies, RangeReader
+from mivaa_extractor.worker.shared_pages import RangeSettings
 from mivaa_platform import messaging
 from mivaa_platform.channels import create_channel, wait_until_serving
 from mivaa_platform.config import ConfigError, ServerSettings, load_config
@@ -172,13 +179,16 @@ async def amain() -> int:
             ocr_channel = create_channel(settings.ocr_addr, stream_seconds=1800.0, tls=tls)
             channels.append(ocr_channel)
             recognizer = OcrClient(ocr_channel, engine=settings.ocr_engine, languages=settings.ocr_languages)
+        page_reader = ProcessPageReader(page_extractor, _page_reading(settings))
+        ranges = NatsPageRanges(js) if settings.range_pages > 0 else None
         ports = PipelinePorts(
             jobs=jobs,
             originals=originals,
             catalog=catalog,
             embedder=embedder,
             index=catalog,
-            pages=ProcessPageReader(page_extractor, _page_reading(settings)),
+            pages=page_reader,
+            ranges=ranges,
             task_sealer=task_sealer,
             recognizer=recognizer,
             image_embedder=ImageEmbedderClient(embedder_channel, settings.image_model)
@@ -196,6 +206,20 @@ async def amain() -> int:
         )
         worker_task = asyncio.create_task(worker.run(stop))
         worker_task.add_done_callback(_exit_if_worker_died(stop, service, "the worker loop"))
+        if ranges is not None:
+            admission = TaskAdmission(jobs=jobs, catalog=catalog, originals=originals, task_sealer=task_sealer)
+            copies = OriginalCopies(admission, settings.scratch_dir or None)
+            local = LocalPages(page_reader, OcrStage(page_reader, recognizer))
+            consumer = RangeConsumer(
+                js,
+                RangeReader(admission, copies, local, ranges),
+                ack_wait_seconds=settings.ack_wait_seconds,
+                max_deliver=settings.max_deliver,
+            )
+            range_task = asyncio.create_task(consumer.run(stop))
+            range_task.add_done_callback(_exit_if_worker_died(stop, service, "the page range loop"))
+            range_task.add_done_callback(lambda _: copies.close())
+            background.append(range_task)
 
     async def nats_connected() -> bool:
         return nc.is_connected
@@ -380,7 +404,14 @@ def _page_reading(settings: ExtractorSettings) -> PageReading:
 
 
 def _pipeline_settings(settings: ExtractorSettings) -> PipelineSettings:
-    return PipelineSettings(embed_batch=settings.embed_batch, scratch_dir=settings.scratch_dir or None)
+    ranges = RangeSettings(
+        range_pages=settings.range_pages,
+        share_above_pages=settings.share_above_pages,
+        range_wait_seconds=settings.range_wait_seconds,
+        range_deadline_seconds=settings.document_time_limit_seconds,
+        batch_pages=settings.batch_pages,
+    )
+    return PipelineSettings(embed_batch=settings.embed_batch, scratch_dir=settings.scratch_dir or None, ranges=ranges)
 
 
 def _new_chunker(settings: ExtractorSettings, max_tokens: int = 0) -> Chunker:

@@ -30,6 +30,15 @@ QUEUE_OLDEST = Gauge(
     ["stream", "consumer"],
 )
 
+PAGE_RANGES = Counter(
+    "mivaa_page_ranges_total",
+    "Ranges of long documents' pages: extracted here for the worker assembling the document (extracted), "
+    "assembled from another worker's outcome (received), read by the assembling worker itself because none "
+    "came back in time or usable (read_here), dropped as stale (dropped).",
+    ["outcome"],
+)
+PAGE_RANGE_OUTCOMES = ("extracted", "received", "read_here", "dropped")
+
 _STATES = [s for s in job_pb2.JobState.values() if s != job_pb2.JOB_STATE_UNSPECIFIED]
 _TIMED_STAGES = (
     job_pb2.JOB_STAGE_EXTRACTING,
@@ -62,6 +71,8 @@ def initialize() -> None:
         STAGE_SECONDS.labels(stage_name(stage))
     for counter in (PAGES, UPLOADS, UPLOAD_BYTES):
         counter.labels(tenant_label(DEFAULT_TENANT))
+    for outcome in PAGE_RANGE_OUTCOMES:
+        PAGE_RANGES.labels(outcome)
 
 
 def job_changed(before: int | None, job: job_pb2.Job) -> None:
@@ -83,3 +94,7 @@ def document_stored(tenant: str, size_bytes: int) -> None:
     label = tenant_label(tenant or "default")
     UPLOADS.labels(label).inc()
     UPLOAD_BYTES.labels(label).inc(size_bytes)
+
+
+def page_range(outcome: str) -> None:
+    PAGE_RANGES.labels(outcome).inc()

@@ -227,13 +227,32 @@ class PageReader(Protocol):
         ...
 
     def pages(
-        self, document: WorkingCopy, page_count: int, profile: tuple[DocumentInfo, FontProfile]
+        self, document: WorkingCopy, page_count: int, profile: tuple[DocumentInfo, FontProfile], first: int = 0
     ) -> AsyncIterator[list[PageLayout]]:
-        """Pages 1..page_count in order, a batch at a time; a page that failed carries its error."""
+        """Pages first + 1 .. page_count in order, a batch at a time; a page that failed carries its error."""
         ...
 
     async def render(self, document: WorkingCopy, numbers: list[int]) -> list[RenderedPage]:
         """The pages as images for OCR; a page that could not be rendered carries its error."""
+        ...
+
+
+class PageRangeExchange(Protocol):
+    """Where a long document's page ranges go to other workers and their pages come back
+    (adapters.page_spool: the work queue's `mivaa.work.pages` and the bus's page spool)."""
+
+    async def submit(self, ranges: Sequence[job_pb2.PageRangeTask]) -> None:
+        """Queues the ranges for any worker (the one submitting included)."""
+        ...
+
+    async def result(self, name: str) -> bytes | None:
+        """A range's spooled outcome by its name (worker.ranges.range_name), None while it is not there."""
+        ...
+
+    async def put(self, name: str, data: bytes) -> None: ...
+
+    async def discard(self, names: Sequence[str]) -> None:
+        """Removes the named outcomes (those never written are skipped)."""
         ...
 
 

@@ -62,6 +62,12 @@ class ExtractorSettings:
     document_content_limit_mb: int = 1024
     # Documents one worker process extracts at once; one per tenant while other tenants wait.
     concurrent_tasks: int = 2
+    # Long documents are split into ranges of range_pages pages that every worker reads (the one
+    # running the document assembles them): documents of more than share_above_pages pages; 0 turns
+    # it off. A range not back within range_wait_seconds is read by the assembling worker itself.
+    range_pages: int = 48
+    share_above_pages: int = 96
+    range_wait_seconds: float = 300.0
     # Images smaller than this (pixels, either side) or covering less of the page are decorative and skipped.
     image_min_side_px: int = 32
     image_min_area_ratio: float = 0.002

@@ -265,9 +265,9 @@ class FakePages:
         return DocumentInfo(page_count=len(self.texts), title="From the PDF"), FontProfile()
 
     async def pages(
-        self, document: WorkingCopy, page_count: int, profile: tuple[DocumentInfo, FontProfile]
+        self, document: WorkingCopy, page_count: int, profile: tuple[DocumentInfo, FontProfile], first: int = 0
     ) -> AsyncIterator[list[PageLayout]]:
-        pages = [self._page(number) for number in range(1, page_count + 1)]
+        pages = [self._page(number) for number in range(first + 1, page_count + 1)]
         for start in range(0, len(pages), self.batch_pages):
             yield pages[start : start + self.batch_pages]
             if self.after_batch is not None:

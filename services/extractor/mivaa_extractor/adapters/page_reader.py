@@ -39,13 +39,14 @@ class ProcessPageReader:
         return await self._extractor.profile(document.path, document.password, owner=document.tenant)
 
     def pages(
-        self, document: WorkingCopy, page_count: int, profile: tuple[DocumentInfo, FontProfile]
+        self, document: WorkingCopy, page_count: int, profile: tuple[DocumentInfo, FontProfile], first: int = 0
     ) -> AsyncIterator[list[PageLayout]]:
         return self._extractor.iter_pages(
             document.path,
             document.password,
             page_count,
             batch_pages=self.settings.batch_pages,
+            first=first,
             info=profile[0],
             profile=profile[1],
             time_limit=self.settings.document_time_limit_seconds,

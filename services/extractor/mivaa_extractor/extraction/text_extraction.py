@@ -275,12 +275,13 @@ class PageExtractor:
         page_count: int,
         batch_pages: int = 16,
         *,
+        first: int = 0,
         info: DocumentInfo | None = None,
         profile: FontProfile | None = None,
         time_limit: float | None = None,
         owner: Hashable = None,
     ) -> AsyncIterator[list[PageLayout]]:
-        """Yields the pages 1..page_count in order, `batch_pages` at a time.
+        """Yields the pages first + 1 .. page_count in order, `batch_pages` at a time.
 
         Up to `max_in_flight` batches are extracted concurrently; a batch is
         yielded as soon as it and every batch before it are done. Stopping the
@@ -291,7 +292,7 @@ class PageExtractor:
         """
         if batch_pages < 1:
             raise ValueError("batch_pages must be at least 1")
-        if page_count <= 0:
+        if page_count <= first:
             return
         if self._closed:
             raise _closed()
@@ -299,7 +300,9 @@ class PageExtractor:
             info, profile = await self.profile(path, password, owner=owner)
         path = os.fspath(path)
         deadline = time.monotonic() + time_limit if time_limit else None
-        ranges = iter([(start, min(start + batch_pages, page_count)) for start in range(0, page_count, batch_pages)])
+        ranges = iter(
+            [(start, min(start + batch_pages, page_count)) for start in range(first, page_count, batch_pages)]
+        )
         pending: collections.deque[asyncio.Task[list[PageLayout]]] = collections.deque()
 
         def submit_next() -> bool:

@@ -17,7 +17,7 @@ import os
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mivaa.jobs.v1 import job_pb2
 from mivaa_extractor import metrics
@@ -37,6 +37,7 @@ from mivaa_extractor.ports import (
     IndexTarget,
     JobRecords,
     Originals,
+    PageRangeExchange,
     PageReader,
     PageRecognizer,
     TextEmbedder,
@@ -46,7 +47,7 @@ from mivaa_extractor.task_seal import TaskSealer
 from mivaa_extractor.worker.admission import TASK_REJECTED, TaskAdmission
 from mivaa_extractor.worker.entity_stage import DocumentEntities, EntityStage
 from mivaa_extractor.worker.ocr_stage import OcrStage
-from mivaa_extractor.worker.page_options import apply_page_options
+from mivaa_extractor.worker.page_source import LocalPages
 from mivaa_extractor.worker.progress import (
     Progress,
     failed_with,
@@ -54,6 +55,7 @@ from mivaa_extractor.worker.progress import (
     record_progress,
     start_attempt,
 )
+from mivaa_extractor.worker.shared_pages import RangeSettings, SharedPages
 from mivaa_platform.errors import FailedPrecondition, MivaaError
 from mivaa_platform.telemetry import traced
 
@@ -73,6 +75,8 @@ class PipelineSettings:
     progress_interval_seconds: float = 0.25
     # Where originals are written while their pages are read (the system's temporary directory by default).
     scratch_dir: str | None = None
+    # How long documents are split into page ranges for every worker (when PipelinePorts.ranges is set).
+    ranges: RangeSettings = field(default_factory=RangeSettings)
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,8 @@ class PipelinePorts:
     recognizer: PageRecognizer | None = None
     image_embedder: ImageEmbedder | None = None
     entities: EntityFinder | None = None
+    # Long documents' page ranges to and from other workers; None reads every page here.
+    ranges: PageRangeExchange | None = None
 
 
 class DocumentPipeline:
@@ -103,7 +109,9 @@ class DocumentPipeline:
         self._admission = TaskAdmission(
             jobs=ports.jobs, catalog=ports.catalog, originals=ports.originals, task_sealer=ports.task_sealer
         )
-        self._ocr = OcrStage(ports.pages, ports.recognizer)
+        self._pages = SharedPages(
+            LocalPages(ports.pages, OcrStage(ports.pages, ports.recognizer)), ports.ranges, settings.ranges
+        )
         self._entities = EntityStage(ports.entities)
 
     async def run(self, task: job_pb2.ExtractTask, heartbeat: Heartbeat) -> job_pb2.Job:
@@ -202,7 +210,6 @@ class DocumentPipeline:
         chunker = self._chunker_factory(max_tokens=chunk_tokens) if chunk_tokens else self._chunker_factory()
         furniture = FurnitureDetector()
         last_report = 0.0
-        started = time.perf_counter()
 
         async def settle(pages: list[PageLayout]) -> None:
             """Pages whose furniture is decided: stored, chunked, counted."""
@@ -221,22 +228,18 @@ class DocumentPipeline:
         async def ocr_starting() -> job_pb2.Job:
             return await self._set_progress(task, progress, job_pb2.JOB_STAGE_OCR)
 
-        async for batch in self.ports.pages.pages(document, job.pages_total, read):
-            progress.extract_seconds += time.perf_counter() - started
-            batch = apply_page_options(batch, task.options)
-            batch = await self._ocr.recognize_unreadable_pages(
-                document, batch, progress, ocr_starting, languages=task.options.ocr_languages
-            )
-            for page in batch:
-                await settle(furniture.push(page))
-                progress.pages_done += 1
-            metrics.pages_processed(task_tenant(task), len(batch))
-            await heartbeat()
-            now = time.monotonic()
-            if now - last_report >= self.settings.progress_interval_seconds:
-                last_report = now
-                await self._report_or_stop(task, progress, job_pb2.JOB_STAGE_EXTRACTING)
-            started = time.perf_counter()
+        batches = self._pages.batches(task, job.attempts, document, job.pages_total, read, progress, ocr_starting)
+        async with contextlib.aclosing(batches):
+            async for batch in batches:
+                for page in batch:
+                    await settle(furniture.push(page))
+                    progress.pages_done += 1
+                metrics.pages_processed(task_tenant(task), len(batch))
+                await heartbeat()
+                now = time.monotonic()
+                if now - last_report >= self.settings.progress_interval_seconds:
+                    last_report = now
+                    await self._report_or_stop(task, progress, job_pb2.JOB_STAGE_EXTRACTING)
         await settle(furniture.finish())
         tail = chunker.finish()
         if tail:

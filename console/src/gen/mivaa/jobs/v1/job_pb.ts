@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mivaa/jobs/v1/job.proto.
  */
 export const file_mivaa_jobs_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("ChdtaXZhYS9qb2JzL3YxL2pvYi5wcm90bxINbWl2YWEuam9icy52MSI5CghKb2JFcnJvchIOCgZyZWFzb24YASABKAkSDwoHbWVzc2FnZRgCIAEoCRIMCgRwYWdlGAMgASgFIkYKC1N0YWdlVGltaW5nEiYKBXN0YWdlGAEgASgOMhcubWl2YWEuam9icy52MS5Kb2JTdGFnZRIPCgdzZWNvbmRzGAIgASgBIuwECgNKb2ISDAoEbmFtZRgBIAEoCRIQCghkb2N1bWVudBgCIAEoCRImCgVzdGF0ZRgDIAEoDjIXLm1pdmFhLmpvYnMudjEuSm9iU3RhdGUSJgoFc3RhZ2UYBCABKA4yFy5taXZhYS5qb2JzLnYxLkpvYlN0YWdlEhIKCnBhZ2VzX2RvbmUYBSABKAUSEwoLcGFnZXNfdG90YWwYBiABKAUSFgoOY2h1bmtzX2luZGV4ZWQYByABKAUSJgoFZXJyb3IYCCABKAsyFy5taXZhYS5qb2JzLnYxLkpvYkVycm9yEiwKC3BhZ2VfZXJyb3JzGAkgAygLMhcubWl2YWEuam9icy52MS5Kb2JFcnJvchIxCg1zdGFnZV90aW1pbmdzGAogAygLMhoubWl2YWEuam9icy52MS5TdGFnZVRpbWluZxIQCghhdHRlbXB0cxgLIAEoBRIvCgtjcmVhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGZpbGVuYW1lGA4gASgJEhcKD29jcl9wYWdlc190b3RhbBgPIAEoBRIWCg5vY3JfcGFnZXNfZG9uZRgQIAEoBRIYChBpbWFnZXNfZXh0cmFjdGVkGBEgASgFEg4KBnRlbmFudBgSIAEoCRIWCg5lbnRpdGllc19mb3VuZBgTIAEoBRIOCgZsYWJlbHMYFCADKAkSDQoFYmF0Y2gYFSABKAkSEwoLcmV0cnlfY291bnQYFiABKAUibQoISm9iRXZlbnQSHwoDam9iGAEgASgLMhIubWl2YWEuam9icy52MS5Kb2ISEAoIc2VxdWVuY2UYAiABKAQSLgoKZXZlbnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAizQEKC0V4dHJhY3RUYXNrEgsKA2pvYhgBIAEoCRIQCghkb2N1bWVudBgCIAEoCRIOCgZzaGEyNTYYAyABKAkSEAoIZmlsZW5hbWUYBCABKAkSDgoGdGVuYW50GAYgASgJEhcKD3NlYWxlZF9wYXNzd29yZBgHIAEoDBIxCgdvcHRpb25zGAggASgLMiAubWl2YWEuam9icy52MS5Qcm9jZXNzaW5nT3B0aW9ucxIRCglyZXByb2Nlc3MYCSABKAhKBAgFEAZSCHBhc3N3b3JkIlUKDEJhdGNoRmFpbHVyZRIQCghmaWxlbmFtZRgBIAEoCRILCgNqb2IYAiABKAkSJgoFZXJyb3IYAyABKAsyFy5taXZhYS5qb2JzLnYxLkpvYkVycm9yIvcCCg1CYXRjaFByb2dyZXNzEhcKD2RvY3VtZW50c190b3RhbBgBIAEoBRIYChBkb2N1bWVudHNfcXVldWVkGAIgASgFEhkKEWRvY3VtZW50c19ydW5uaW5nGAMgASgFEhsKE2RvY3VtZW50c19zdWNjZWVkZWQYBCABKAUSJQodZG9jdW1lbnRzX3BhcnRpYWxseV9zdWNjZWVkZWQYBSABKAUSGAoQZG9jdW1lbnRzX2ZhaWxlZBgGIAEoBRIbChNkb2N1bWVudHNfY2FuY2VsbGVkGAcgASgFEhIKCnBhZ2VzX2RvbmUYCCABKAUSEwoLcGFnZXNfdG90YWwYCSABKAUSFgoOY2h1bmtzX2luZGV4ZWQYCiABKAUSGAoQcGFnZXNfcGVyX3NlY29uZBgLIAEoARITCgtldGFfc2Vjb25kcxgMIAEoARItCghmYWlsdXJlcxgNIAMoCzIbLm1pdmFhLmpvYnMudjEuQmF0Y2hGYWlsdXJlItYCCgVCYXRjaBIMCgRuYW1lGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIOCgZsYWJlbHMYAyADKAkSGgoSZXhwZWN0ZWRfZG9jdW1lbnRzGAQgASgFEi8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGdGVuYW50GAcgASgJEigKBXN0YXRlGAggASgOMhkubWl2YWEuam9icy52MS5CYXRjaFN0YXRlEi4KCHByb2dyZXNzGAkgASgLMhwubWl2YWEuam9icy52MS5CYXRjaFByb2dyZXNzEjEKB29wdGlvbnMYCiABKAsyIC5taXZhYS5qb2JzLnYxLlByb2Nlc3NpbmdPcHRpb25zIpIBCgtCYXRjaFJlY29yZBIjCgViYXRjaBgBIAEoCzIULm1pdmFhLmpvYnMudjEuQmF0Y2gSDwoHam9iX2lkcxgCIAMoCRI1ChByZWplY3RlZF91cGxvYWRzGAMgAygLMhsubWl2YWEuam9icy52MS5CYXRjaEZhaWx1cmUSFgoOcmVqZWN0ZWRfY291bnQYBCABKAUqvQEKCEpvYlN0YXRlEhkKFUpPQl9TVEFURV9VTlNQRUNJRklFRBAAEhQKEEpPQl9TVEFURV9RVUVVRUQQARIVChFKT0JfU1RBVEVfUlVOTklORxACEhcKE0pPQl9TVEFURV9TVUNDRUVERUQQAxIhCh1KT0JfU1RBVEVfUEFSVElBTExZX1NVQ0NFRURFRBAEEhQKEEpPQl9TVEFURV9GQUlMRUQQBRIXChNKT0JfU1RBVEVfQ0FOQ0VMTEVEEAYqxQEKCEpvYlN0YWdlEhkKFUpPQl9TVEFHRV9VTlNQRUNJRklFRBAAEhQKEEpPQl9TVEFHRV9RVUVVRUQQARIYChRKT0JfU1RBR0VfRVhUUkFDVElORxACEhcKE0pPQl9TVEFHRV9FTUJFRERJTkcQAxIWChJKT0JfU1RBR0VfSU5ERVhJTkcQBBISCg5KT0JfU1RBR0VfRE9ORRAFEhEKDUpPQl9TVEFHRV9PQ1IQBhIWChJKT0JfU1RBR0VfRU5USVRJRVMQBypuCgpCYXRjaFN0YXRlEhsKF0JBVENIX1NUQVRFX1VOU1BFQ0lGSUVEEAASFAoQQkFUQ0hfU1RBVEVfT1BFThABEhcKE0JBVENIX1NUQVRFX1JVTk5JTkcQAhIUChBCQVRDSF9TVEFURV9ET05FEANiBnByb3RvMw", [file_google_protobuf_timestamp, file_mivaa_jobs_v1_processing_options]);
+  fileDesc("ChdtaXZhYS9qb2JzL3YxL2pvYi5wcm90bxINbWl2YWEuam9icy52MSI5CghKb2JFcnJvchIOCgZyZWFzb24YASABKAkSDwoHbWVzc2FnZRgCIAEoCRIMCgRwYWdlGAMgASgFIkYKC1N0YWdlVGltaW5nEiYKBXN0YWdlGAEgASgOMhcubWl2YWEuam9icy52MS5Kb2JTdGFnZRIPCgdzZWNvbmRzGAIgASgBIuwECgNKb2ISDAoEbmFtZRgBIAEoCRIQCghkb2N1bWVudBgCIAEoCRImCgVzdGF0ZRgDIAEoDjIXLm1pdmFhLmpvYnMudjEuSm9iU3RhdGUSJgoFc3RhZ2UYBCABKA4yFy5taXZhYS5qb2JzLnYxLkpvYlN0YWdlEhIKCnBhZ2VzX2RvbmUYBSABKAUSEwoLcGFnZXNfdG90YWwYBiABKAUSFgoOY2h1bmtzX2luZGV4ZWQYByABKAUSJgoFZXJyb3IYCCABKAsyFy5taXZhYS5qb2JzLnYxLkpvYkVycm9yEiwKC3BhZ2VfZXJyb3JzGAkgAygLMhcubWl2YWEuam9icy52MS5Kb2JFcnJvchIxCg1zdGFnZV90aW1pbmdzGAogAygLMhoubWl2YWEuam9icy52MS5TdGFnZVRpbWluZxIQCghhdHRlbXB0cxgLIAEoBRIvCgtjcmVhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGZpbGVuYW1lGA4gASgJEhcKD29jcl9wYWdlc190b3RhbBgPIAEoBRIWCg5vY3JfcGFnZXNfZG9uZRgQIAEoBRIYChBpbWFnZXNfZXh0cmFjdGVkGBEgASgFEg4KBnRlbmFudBgSIAEoCRIWCg5lbnRpdGllc19mb3VuZBgTIAEoBRIOCgZsYWJlbHMYFCADKAkSDQoFYmF0Y2gYFSABKAkSEwoLcmV0cnlfY291bnQYFiABKAUibQoISm9iRXZlbnQSHwoDam9iGAEgASgLMhIubWl2YWEuam9icy52MS5Kb2ISEAoIc2VxdWVuY2UYAiABKAQSLgoKZXZlbnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAizQEKC0V4dHJhY3RUYXNrEgsKA2pvYhgBIAEoCRIQCghkb2N1bWVudBgCIAEoCRIOCgZzaGEyNTYYAyABKAkSEAoIZmlsZW5hbWUYBCABKAkSDgoGdGVuYW50GAYgASgJEhcKD3NlYWxlZF9wYXNzd29yZBgHIAEoDBIxCgdvcHRpb25zGAggASgLMiAubWl2YWEuam9icy52MS5Qcm9jZXNzaW5nT3B0aW9ucxIRCglyZXByb2Nlc3MYCSABKAhKBAgFEAZSCHBhc3N3b3JkIqoBCg1QYWdlUmFuZ2VUYXNrEigKBHRhc2sYASABKAsyGi5taXZhYS5qb2JzLnYxLkV4dHJhY3RUYXNrEg8KB2F0dGVtcHQYAiABKAUSEgoKZmlyc3RfcGFnZRgDIAEoBRIRCglsYXN0X3BhZ2UYBCABKAUSGAoQZG9jdW1lbnRfcHJvZmlsZRgFIAEoDBIdChVkZWFkbGluZV91bml4X3NlY29uZHMYBiABKAMiVQoMQmF0Y2hGYWlsdXJlEhAKCGZpbGVuYW1lGAEgASgJEgsKA2pvYhgCIAEoCRImCgVlcnJvchgDIAEoCzIXLm1pdmFhLmpvYnMudjEuSm9iRXJyb3Ii9wIKDUJhdGNoUHJvZ3Jlc3MSFwoPZG9jdW1lbnRzX3RvdGFsGAEgASgFEhgKEGRvY3VtZW50c19xdWV1ZWQYAiABKAUSGQoRZG9jdW1lbnRzX3J1bm5pbmcYAyABKAUSGwoTZG9jdW1lbnRzX3N1Y2NlZWRlZBgEIAEoBRIlCh1kb2N1bWVudHNfcGFydGlhbGx5X3N1Y2NlZWRlZBgFIAEoBRIYChBkb2N1bWVudHNfZmFpbGVkGAYgASgFEhsKE2RvY3VtZW50c19jYW5jZWxsZWQYByABKAUSEgoKcGFnZXNfZG9uZRgIIAEoBRITCgtwYWdlc190b3RhbBgJIAEoBRIWCg5jaHVua3NfaW5kZXhlZBgKIAEoBRIYChBwYWdlc19wZXJfc2Vjb25kGAsgASgBEhMKC2V0YV9zZWNvbmRzGAwgASgBEi0KCGZhaWx1cmVzGA0gAygLMhsubWl2YWEuam9icy52MS5CYXRjaEZhaWx1cmUi1gIKBUJhdGNoEgwKBG5hbWUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEg4KBmxhYmVscxgDIAMoCRIaChJleHBlY3RlZF9kb2N1bWVudHMYBCABKAUSLwoLY3JlYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZ0ZW5hbnQYByABKAkSKAoFc3RhdGUYCCABKA4yGS5taXZhYS5qb2JzLnYxLkJhdGNoU3RhdGUSLgoIcHJvZ3Jlc3MYCSABKAsyHC5taXZhYS5qb2JzLnYxLkJhdGNoUHJvZ3Jlc3MSMQoHb3B0aW9ucxgKIAEoCzIgLm1pdmFhLmpvYnMudjEuUHJvY2Vzc2luZ09wdGlvbnMikgEKC0JhdGNoUmVjb3JkEiMKBWJhdGNoGAEgASgLMhQubWl2YWEuam9icy52MS5CYXRjaBIPCgdqb2JfaWRzGAIgAygJEjUKEHJlamVjdGVkX3VwbG9hZHMYAyADKAsyGy5taXZhYS5qb2JzLnYxLkJhdGNoRmFpbHVyZRIWCg5yZWplY3RlZF9jb3VudBgEIAEoBSq9AQoISm9iU3RhdGUSGQoVSk9CX1NUQVRFX1VOU1BFQ0lGSUVEEAASFAoQSk9CX1NUQVRFX1FVRVVFRBABEhUKEUpPQl9TVEFURV9SVU5OSU5HEAISFwoTSk9CX1NUQVRFX1NVQ0NFRURFRBADEiEKHUpPQl9TVEFURV9QQVJUSUFMTFlfU1VDQ0VFREVEEAQSFAoQSk9CX1NUQVRFX0ZBSUxFRBAFEhcKE0pPQl9TVEFURV9DQU5DRUxMRUQQBirFAQoISm9iU3RhZ2USGQoVSk9CX1NUQUdFX1VOU1BFQ0lGSUVEEAASFAoQSk9CX1NUQUdFX1FVRVVFRBABEhgKFEpPQl9TVEFHRV9FWFRSQUNUSU5HEAISFwoTSk9CX1NUQUdFX0VNQkVERElORxADEhYKEkpPQl9TVEFHRV9JTkRFWElORxAEEhIKDkpPQl9TVEFHRV9ET05FEAUSEQoNSk9CX1NUQUdFX09DUhAGEhYKEkpPQl9TVEFHRV9FTlRJVElFUxAHKm4KCkJhdGNoU3RhdGUSGwoXQkFUQ0hfU1RBVEVfVU5TUEVDSUZJRUQQABIUChBCQVRDSF9TVEFURV9PUEVOEAESFwoTQkFUQ0hfU1RBVEVfUlVOTklORxACEhQKEEJBVENIX1NUQVRFX0RPTkUQA2IGcHJvdG8z", [file_google_protobuf_timestamp, file_mivaa_jobs_v1_processing_options]);
 
 /**
  * A failure, shaped like google.rpc.ErrorInfo so callers can branch on reason.
@@ -333,6 +333,64 @@ export const ExtractTaskSchema: GenMessage<ExtractTask> = /*@__PURE__*/
   messageDesc(file_mivaa_jobs_v1_job, 4);
 
 /**
+ * A part of a long document's pages, on the work-queue subject "mivaa.work.pages": any worker
+ * extracts (and OCRs) the range and leaves the pages in the bus's page spool, where the worker that
+ * runs the document's ExtractTask assembles them in order (see mivaa_extractor.worker.shared_pages).
+ *
+ * @generated from message mivaa.jobs.v1.PageRangeTask
+ */
+export type PageRangeTask = Message<"mivaa.jobs.v1.PageRangeTask"> & {
+  /**
+   * The document's task as the worker running it received it; a range worker admits it the same way.
+   *
+   * @generated from field: mivaa.jobs.v1.ExtractTask task = 1;
+   */
+  task?: ExtractTask;
+
+  /**
+   * The job's attempt that asked for this range (Job.attempts then): a range of an older attempt
+   * is dropped, so a redelivered document never mixes pages from two attempts.
+   *
+   * @generated from field: int32 attempt = 2;
+   */
+  attempt: number;
+
+  /**
+   * The range, 0-based and half-open like Python's range(): pages first_page + 1 .. last_page.
+   *
+   * @generated from field: int32 first_page = 3;
+   */
+  firstPage: number;
+
+  /**
+   * @generated from field: int32 last_page = 4;
+   */
+  lastPage: number;
+
+  /**
+   * The document's metadata and font profile as the assembling worker learned them (JSON of the
+   * structure model), so every range is analysed as the whole document would be.
+   *
+   * @generated from field: bytes document_profile = 5;
+   */
+  documentProfile: Uint8Array;
+
+  /**
+   * Seconds since the epoch after which nobody waits for this range any more.
+   *
+   * @generated from field: int64 deadline_unix_seconds = 6;
+   */
+  deadlineUnixSeconds: bigint;
+};
+
+/**
+ * Describes the message mivaa.jobs.v1.PageRangeTask.
+ * Use `create(PageRangeTaskSchema)` to create a new message.
+ */
+export const PageRangeTaskSchema: GenMessage<PageRangeTask> = /*@__PURE__*/
+  messageDesc(file_mivaa_jobs_v1_job, 5);
+
+/**
  * One file of a batch that did not make it: an upload refused before any job
  * existed (job empty), or a job that FAILED.
  *
@@ -364,7 +422,7 @@ export type BatchFailure = Message<"mivaa.jobs.v1.BatchFailure"> & {
  * Use `create(BatchFailureSchema)` to create a new message.
  */
 export const BatchFailureSchema: GenMessage<BatchFailure> = /*@__PURE__*/
-  messageDesc(file_mivaa_jobs_v1_job, 5);
+  messageDesc(file_mivaa_jobs_v1_job, 6);
 
 /**
  * A batch's documents counted by state, with its pages and chunks.
@@ -453,7 +511,7 @@ export type BatchProgress = Message<"mivaa.jobs.v1.BatchProgress"> & {
  * Use `create(BatchProgressSchema)` to create a new message.
  */
 export const BatchProgressSchema: GenMessage<BatchProgress> = /*@__PURE__*/
-  messageDesc(file_mivaa_jobs_v1_job, 6);
+  messageDesc(file_mivaa_jobs_v1_job, 7);
 
 /**
  * Uploads made under one id (ExtractorService.CreateBatch): the labels given
@@ -532,7 +590,7 @@ export type Batch = Message<"mivaa.jobs.v1.Batch"> & {
  * Use `create(BatchSchema)` to create a new message.
  */
 export const BatchSchema: GenMessage<Batch> = /*@__PURE__*/
-  messageDesc(file_mivaa_jobs_v1_job, 7);
+  messageDesc(file_mivaa_jobs_v1_job, 8);
 
 /**
  * A batch as stored in the "mivaa-batches" KV bucket (internal): the batch's own
@@ -572,7 +630,7 @@ export type BatchRecord = Message<"mivaa.jobs.v1.BatchRecord"> & {
  * Use `create(BatchRecordSchema)` to create a new message.
  */
 export const BatchRecordSchema: GenMessage<BatchRecord> = /*@__PURE__*/
-  messageDesc(file_mivaa_jobs_v1_job, 8);
+  messageDesc(file_mivaa_jobs_v1_job, 9);
 
 /**
  * Where a job stands. Terminal states are SUCCEEDED, PARTIALLY_SUCCEEDED,
