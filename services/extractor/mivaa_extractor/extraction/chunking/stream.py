@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mivaa_extractor.extraction.chunking.segments import PARAGRAPH_BREAK, Segment, TextChunk, halve, join_segments
-from mivaa_extractor.extraction.structure.model import BlockKind, PageLayout
+from mivaa_extractor.extraction.structure.model import BlockKind, PageLayout, Table
 
 if TYPE_CHECKING:
     from mivaa_extractor.extraction.chunking.chunker import Chunker
+
+
+@dataclass(frozen=True)
+class _OpenTable:
+    """A table that ended its page: a table at the top of the next page may go on with it."""
+
+    table: Table  # as it started, header included
+    head_text: str  # the caption and header lines its chunks repeat
+    captioned: bool
 
 
 class ChunkStream:
@@ -23,8 +33,11 @@ class ChunkStream:
         self._ready: list[TextChunk] = []
         self._queue: deque[Segment] = deque()
         self._path: list[tuple[int, str]] = []  # (level, heading) of the current section
+        self._open_table: _OpenTable | None = None
 
     def feed(self, page: PageLayout) -> list[TextChunk]:
+        # A table that ended the page before goes on only at the very top of this one.
+        open_table, self._open_table = self._open_table, None
         if page.error is None:
             blocks = page.body_blocks()
             # A table's caption (just before or after it) travels with the table's chunks.
@@ -47,7 +60,18 @@ class ChunkStream:
                     self._start_section(block.level, " ".join(block.text.split()), page.number)
                 elif block.kind is BlockKind.TABLE and block.table is not None:
                     caption = blocks[caption_of_table[index]].text if index in caption_of_table else ""
-                    self._table(block, page.number, " ".join(caption.split()))
+                    caption = " ".join(caption.split())
+                    carried = open_table.table.continued_by(block.table) if index == 0 and open_table else None
+                    if open_table is not None and carried is not None:
+                        # Rows that go on from the page before: chunked under that table's caption and header.
+                        self._table_rows(open_table.head_text, carried, page.number, open_table.captioned)
+                        if caption:  # the continuation's own caption (below it) stays text of its own
+                            self._text_alone(caption, page.number, BlockKind.CAPTION)
+                        kept = open_table
+                    else:
+                        kept = self._table(block, page.number, caption)
+                    if index == len(blocks) - 1:
+                        self._open_table = kept
                 elif block.kind is BlockKind.FIGURE:
                     continue  # the caption comes as its own block; the image is indexed apart
                 else:
@@ -84,7 +108,7 @@ class ChunkStream:
         # The heading opens its section's first chunk, which helps both readers and retrieval.
         self._queue.extend(self._chunker.segments(title, page, BlockKind.HEADING))
 
-    def _table(self, block, page: int, caption: str = "") -> None:
+    def _table(self, block, page: int, caption: str = "") -> _OpenTable:
         """A table as chunks of whole rows, each repeating the caption and the header rows."""
         self._close_chunk()
         chunker = self._chunker
@@ -99,6 +123,13 @@ class ChunkStream:
         if chunker.count_tokens("\n".join(header)) > repeat_limit:
             header, body = [], rows  # a header that would crowd out the rows is not repeated
         head_text = "\n".join(([caption] if caption else []) + header)
+        self._table_rows(head_text, body, page, bool(caption))
+        return _OpenTable(block.table, head_text, bool(caption))
+
+    def _table_rows(self, head_text: str, body: list[str], page: int, captioned: bool) -> None:
+        """Rows of a table in chunks of whole rows, each starting with `head_text` (caption and header)."""
+        self._close_chunk()
+        chunker = self._chunker
         pieces: list[list[str]] = [[]]
         for row in body:
             candidate = "\n".join([head_text, *pieces[-1], row])
@@ -119,7 +150,7 @@ class ChunkStream:
                     page_end=page,
                     token_estimate=chunker.count_tokens(text),
                     section_path=self._section_path(),
-                    block_kinds=(BlockKind.CAPTION, BlockKind.TABLE) if caption else (BlockKind.TABLE,),
+                    block_kinds=(BlockKind.CAPTION, BlockKind.TABLE) if captioned else (BlockKind.TABLE,),
                 )
             )
             self._index += 1

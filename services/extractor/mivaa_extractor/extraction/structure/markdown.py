@@ -8,7 +8,6 @@ out. The JSON form keeps everything, furniture included, with bounding boxes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 
@@ -119,18 +118,11 @@ def _across_pages(
             return None
         return head + ("\n\n" + tail if tail else "")
     if last.kind is BlockKind.TABLE and first.kind is BlockKind.TABLE and last.table and first.table:
-        if last.table.column_count != first.table.column_count:
+        carried = last.table.continued_by(first.table)
+        if carried is None:
             return None
-        rows = first.table.rows_markdown()
-        header = max(1, first.table.header_rows)
-        repeated = rows[:header] == last.table.rows_markdown()[:header]
-        # The continuation's own first rows are body rows unless they repeat the header.
-        carried = rows[header + 1 :] if repeated else [row for row in rows if not _SEPARATOR.match(row)]
         return text + "\n" + "\n".join(carried) + ("\n\n" + tail if tail else "")
     return None
-
-
-_SEPARATOR = re.compile(r"^\|(?:---\|)+$")
 
 
 def page_json(page: PageLayout) -> dict:

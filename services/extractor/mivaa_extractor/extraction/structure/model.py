@@ -89,6 +89,19 @@ class Table:
     def to_markdown(self) -> str:
         return "\n".join(self.rows_markdown())
 
+    def continued_by(self, following: Table) -> list[str] | None:
+        """The markdown rows `following` (a table at the top of the next page, this one ending the page
+        before) adds to this table when it goes on with it, as many columns wide; its header row is
+        left out when it repeats this table's, else its first row is a body row too. None when
+        `following` is a table of its own."""
+        if following.column_count != self.column_count:
+            return None
+        rows = following.rows_markdown()
+        header = max(1, following.header_rows)
+        if rows[:header] == self.rows_markdown()[:header]:
+            return rows[header + 1 :]
+        return rows[:header] + rows[header + 1 :]  # all but the separator line
+
 
 def _markdown_cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
