@@ -16,6 +16,7 @@ from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
 from mivaa_cli.client import MeshClient
 from mivaa_cli.progress import BAR_WIDTH, ProgressBoard
+from mivaa_cli.reprocess_cmd import options_from_args
 from mivaa_cli.terminal import printable
 from mivaa_platform.grpc_errors import error_reason
 
@@ -137,7 +138,10 @@ async def ingest(client: MeshClient, files: list[pathlib.Path], args) -> int:
     name = args.batch_name or (pathlib.PurePath(args.paths[0]).name if len(args.paths) == 1 else "")
     created = await client.extractor.CreateBatch(
         extractor_pb.CreateBatchRequest(
-            display_name=name or f"{len(files)} files", labels=args.label, expected_documents=len(files)
+            display_name=name or f"{len(files)} files",
+            labels=args.label,
+            expected_documents=len(files),
+            options=options_from_args(args),  # every upload of the batch
         ),
         timeout=30,
     )

@@ -13,6 +13,7 @@ from mivaa.answer.v1 import answer_service_pb2_grpc
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.extractor.v1 import extractor_service_pb2_grpc
 from mivaa.images.v1 import image_analysis_service_pb2_grpc
+from mivaa.jobs.v1.processing_options_pb2 import ProcessingOptions
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa.search.v1 import search_service_pb2_grpc
 from mivaa.webhooks.v1 import webhook_service_pb2_grpc
@@ -64,12 +65,13 @@ class MeshClient:
         labels: Iterable[str] = (),
         password: str = "",
         batch: str = "",
+        options: ProcessingOptions | None = None,
         timeout: float = 300,
     ) -> extractor_pb.UploadDocumentResponse:
         def requests() -> Iterator[extractor_pb.UploadDocumentRequest]:
             yield extractor_pb.UploadDocumentRequest(
                 metadata=extractor_pb.UploadMetadata(
-                    filename=filename, title=title, labels=list(labels), password=password, batch=batch
+                    filename=filename, title=title, labels=list(labels), password=password, batch=batch, options=options
                 )
             )
             for offset in range(0, len(data), UPLOAD_CHUNK_BYTES):

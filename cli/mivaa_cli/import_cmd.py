@@ -10,6 +10,7 @@ from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
 from mivaa_cli.client import MeshClient
 from mivaa_cli.progress import ProgressBoard
+from mivaa_cli.reprocess_cmd import options_from_args
 from mivaa_platform.grpc_errors import error_reason
 
 DONE = (job_pb2.JOB_STATE_SUCCEEDED, job_pb2.JOB_STATE_PARTIALLY_SUCCEEDED)
@@ -33,7 +34,9 @@ async def import_urls(client: MeshClient, urls: list[str], args) -> bool:
 async def _import_one(client: MeshClient, url: str, args, board: ProgressBoard, limit: asyncio.Semaphore) -> bool:
     async with limit:
         board.update(url, "fetching")
-        request = extractor_pb.ImportDocumentRequest(uri=url, labels=args.label, password=args.password or "")
+        request = extractor_pb.ImportDocumentRequest(
+            uri=url, labels=args.label, password=args.password or "", options=options_from_args(args)
+        )
         try:
             response = await client.extractor.ImportDocument(request, timeout=300)
         except grpc.aio.AioRpcError as exc:

@@ -43,6 +43,7 @@ from mivaa_cli import (
     intel_cmd,
     jobs_cmd,
     models,
+    reprocess_cmd,
     search_cmd,
     trace_cmd,
     webhooks_cmd,
@@ -241,7 +242,9 @@ async def _ingest_one(
     async with limit:
         board.update(path.name, "uploading")
         try:
-            response = await client.upload_file(path, labels=args.label, password=args.password or "")
+            response = await client.upload_file(
+                path, labels=args.label, password=args.password or "", options=reprocess_cmd.options_from_args(args)
+            )
         except grpc.aio.AioRpcError as exc:
             board.finish(path.name, f"rejected: {error_reason(exc) or exc.code().name} ({exc.details()})", ok=False)
             return False
@@ -461,6 +464,11 @@ async def ask_command(args) -> int:
         return await ask.run(args, client)
 
 
+async def reprocess_command(args) -> int:
+    async with _client(args) as client:
+        return await reprocess_cmd.run(args, client)
+
+
 async def admin_command(args) -> int:
     if args.action in admin_cmd.STATE_ACTIONS:  # the database and NATS themselves, not the gateway
         return await admin_cmd.run_on_state(args, client_state_dir())
@@ -495,6 +503,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest_parser.add_argument("--parallel", type=int, default=4)
     ingest_parser.add_argument("--batch-name", default="", help="the batch's display name (default: the folder's)")
     ingest_parser.add_argument("--no-batch", action="store_true", help="no batch: one progress bar per document")
+    reprocess_cmd.add_option_arguments(ingest_parser)
+    reprocess_cmd.add_parser(sub)
 
     search_cmd.add_parser(sub)
 
@@ -552,6 +562,7 @@ def main(argv: list[str] | None = None) -> int:
         "batches": batches,
         "ask": ask_command,
         "admin": admin_command,
+        "reprocess": reprocess_command,
         "webhooks": webhooks,
     }
     try:

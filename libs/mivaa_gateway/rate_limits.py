@@ -31,6 +31,9 @@ class RateLimits:
     # An import makes the extractor connect to another server and wait on it (slots bound it there too).
     import_per_subject: Budget | None = Budget(2, 10)
     import_shared: Budget | None = Budget(20, 50)
+    # A reprocess runs a whole document through extraction and embedding again.
+    reprocess_per_subject: Budget | None = Budget(2, 10)
+    reprocess_shared: Budget | None = Budget(20, 50)
     search_per_subject: Budget | None = Budget(50, 100)
     search_shared: Budget | None = Budget(500, 1000)
     read_per_subject: Budget | None = Budget(100, 200)

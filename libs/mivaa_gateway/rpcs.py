@@ -71,9 +71,13 @@ READ_RPCS = (
 # UpdateDocument through the gateway changes title, labels and custom metadata only (search refuses the rest).
 # ImportDocument makes the extractor fetch a URL and then costs what an upload costs: write.
 IMPORT_RPCS = (_EXTRACTOR + "ImportDocument",)
+# ReprocessDocument costs a whole document's extraction and embedding again, with no upload to pace
+# it: write, with a small budget of its own.
+REPROCESS_RPCS = (_EXTRACTOR + "ReprocessDocument",)
 WRITE_RPCS = (
     _EXTRACTOR + "UploadDocument",
     *IMPORT_RPCS,
+    *REPROCESS_RPCS,
     _EXTRACTOR + "CreateBatch",
     _SEARCH + "UpdateDocument",
     _SEARCH + "DeleteDocument",
@@ -106,6 +110,7 @@ ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "upload": ("uploads", UPLOAD_RPCS),
     # Each import holds a connection to someone else's server and then an upload's work: fewer.
     "import": ("imports", IMPORT_RPCS),
+    "reprocess": ("reprocesses", REPROCESS_RPCS),
     "search": ("searches", SEARCH_RPCS),
     "read": (
         "reads",
@@ -152,6 +157,8 @@ SERVICE_ROUTES = {
     # The fetch has its own deadline (EXTRACTOR_IMPORT_TOTAL_SECONDS, 90 s), then validation: a unary
     # call, which the extractor ends at EXTRACTOR_MAX_RPC_SECONDS (120 s) anyway.
     _EXTRACTOR + "ImportDocument": ("extractor", "150s", "150s"),
+    # Reads and validates the stored original (seconds), then queues the job: a unary call.
+    _EXTRACTOR + "ReprocessDocument": ("extractor", "120s", "120s"),
     _EXTRACTOR: ("extractor", "0s", "3600s"),
     _ADMIN: ("extractor", "120s", "120s"),
     # Creating resolves the target's host (seconds at most); the rest are key-value reads.

@@ -139,6 +139,8 @@ async def test_a_token_signed_with_the_right_key_but_tampered_claims_is_refused(
         (["read"], "/mivaa.search.v1.SearchService/DeleteDocument", grpc.StatusCode.PERMISSION_DENIED),
         (["write"], "/mivaa.search.v1.SearchService/DeleteDocument", grpc.StatusCode.OK),
         (["read"], "/mivaa.extractor.v1.ExtractorService/CancelJob", grpc.StatusCode.PERMISSION_DENIED),
+        (["read"], "/mivaa.extractor.v1.ExtractorService/ReprocessDocument", grpc.StatusCode.PERMISSION_DENIED),
+        (["write"], "/mivaa.extractor.v1.ExtractorService/ReprocessDocument", grpc.StatusCode.OK),
         (["read"], "/mivaa.embedder.v1.EmbedderService/EmbedTexts", grpc.StatusCode.OK),
         (["read"], "/mivaa.extractor.v1.ExtractorService/RenderThumbnail", grpc.StatusCode.OK),
         (["write"], "/mivaa.extractor.v1.ExtractorService/RenderThumbnail", grpc.StatusCode.PERMISSION_DENIED),

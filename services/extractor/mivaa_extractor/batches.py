@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mivaa.jobs.v1 import job_pb2
+from mivaa.jobs.v1.processing_options_pb2 import ProcessingOptions
 from mivaa_extractor.jobs import DOMAIN, TERMINAL_STATES, new_job_id
 from mivaa_platform import limits
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -29,6 +30,8 @@ class NewBatch:
     labels: tuple[str, ...]
     expected_documents: int
     tenant: str
+    # How its uploads that give no options of their own are processed (checked: processing_options).
+    options: ProcessingOptions | None = None
 
 
 def new_batch_id() -> str:

@@ -383,14 +383,13 @@ def _pipeline_settings(settings: ExtractorSettings) -> PipelineSettings:
     return PipelineSettings(embed_batch=settings.embed_batch, scratch_dir=settings.scratch_dir or None)
 
 
-def _new_chunker(settings: ExtractorSettings) -> Chunker:
+def _new_chunker(settings: ExtractorSettings, max_tokens: int = 0) -> Chunker:
+    """The configured chunker, or one of `max_tokens` (a document's processing options; overlap kept below half)."""
+    size = max_tokens or settings.chunk_max_tokens
+    overlap = min(settings.chunk_overlap_tokens, size // 2)
     if settings.tokenizer_path:
-        return Chunker.from_tokenizer_file(
-            settings.tokenizer_path,
-            max_tokens=settings.chunk_max_tokens,
-            overlap_tokens=settings.chunk_overlap_tokens,
-        )
-    return Chunker(max_tokens=settings.chunk_max_tokens, overlap_tokens=settings.chunk_overlap_tokens)
+        return Chunker.from_tokenizer_file(settings.tokenizer_path, max_tokens=size, overlap_tokens=overlap)
+    return Chunker(max_tokens=size, overlap_tokens=overlap)
 
 
 def _check_limits(settings: ExtractorSettings) -> None:

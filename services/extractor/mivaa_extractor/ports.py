@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from mivaa.jobs.v1 import job_pb2
+from mivaa.jobs.v1.processing_options_pb2 import ProcessingOptions
 from mivaa_extractor.batches import NewBatch
 from mivaa_extractor.extraction.chunking import TextChunk
 from mivaa_extractor.extraction.entities import FoundEntity
@@ -48,6 +49,8 @@ class NewDocument:
     tenant: str
     # What the stored original is, by its signature: application/pdf, image/png, image/jpeg, image/tiff.
     media_type: str = "application/pdf"
+    # How it is processed (checked by processing_options); the defaults when the uploader gave none.
+    processing_options: ProcessingOptions | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class CatalogDocument:
     # Read from the PDF when it was processed; None before.
     info: DocumentInfo | None = None
     media_type: str = "application/pdf"
+    processing_options: ProcessingOptions | None = None
 
 
 class StoredImages(Protocol):
@@ -87,8 +91,16 @@ class DocumentCatalog(Protocol):
     async def create(self, document: NewDocument) -> tuple[CatalogDocument, bool]: ...
 
     async def set_state(
-        self, name: str, state: DocumentState, *, tenant: str, job: str | None = None
-    ) -> CatalogDocument: ...
+        self,
+        name: str,
+        state: DocumentState,
+        *,
+        tenant: str,
+        job: str | None = None,
+        processing_options: ProcessingOptions | None = None,
+    ) -> CatalogDocument:
+        """Sets the state, and the job and processing options when given."""
+        ...
 
     async def get(self, name: str, *, tenant: str) -> CatalogDocument:
         """The tenant's document; NOT_FOUND when it has none of that name (another tenant's included)."""
@@ -187,7 +199,11 @@ class PageRecognizer(Protocol):
     """OCR of rendered pages (PNG bytes), results keyed by page number; a page that failed alone
     comes back with its error_reason, the others as usual."""
 
-    async def recognize(self, pages: Sequence[tuple[int, bytes]], dpi: int) -> dict[int, RecognizedPage]: ...
+    async def recognize(
+        self, pages: Sequence[tuple[int, bytes]], dpi: int, *, languages: Sequence[str] = ()
+    ) -> dict[int, RecognizedPage]:
+        """`languages` (Tesseract codes) override the service's choice; empty: its own."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import cast
 
 from google.protobuf import json_format, timestamp_pb2
 
+from mivaa.jobs.v1.processing_options_pb2 import ProcessingOptions
 from mivaa.search.v1 import search_service_pb2 as pb
 from mivaa_platform import limits
 from mivaa_platform.errors import InvalidArgument
@@ -26,7 +27,7 @@ from mivaa_search.usecases.retention import Retention
 
 # What an original can be (the extractor tells them apart by signature).
 MEDIA_TYPES = ("application/pdf", "image/png", "image/jpeg", "image/tiff")
-UPDATABLE_FIELDS = frozenset({"state", "title", "page_count", "labels", "job", "custom_metadata"})
+UPDATABLE_FIELDS = frozenset({"state", "title", "page_count", "labels", "job", "custom_metadata", "processing_options"})
 # What a person may change: the gateway sets x-mivaa-subject on every call it forwards, and
 # state, page_count and job belong to the pipeline, which calls search directly.
 PUBLIC_UPDATABLE_FIELDS = frozenset({"title", "labels", "custom_metadata"})
@@ -73,7 +74,18 @@ def to_proto(record: DocumentRecord) -> pb.Document:
         image_count=record.image_count,
         custom_metadata=record.custom_metadata,
         media_type=record.media_type,
+        processing_options=_processing_options(record.processing_options),
     )
+
+
+def _processing_options(stored: dict | None) -> ProcessingOptions:
+    """The stored options (the defaults for a document stored before options existed)."""
+    return json_format.ParseDict(stored or {}, ProcessingOptions(), ignore_unknown_fields=True)
+
+
+def _stored_options(document: pb.Document) -> dict:
+    """The options as the store keeps them (JSON; enums by name)."""
+    return json_format.MessageToDict(document.processing_options)
 
 
 def _media_type(value: str) -> str:
@@ -163,6 +175,7 @@ class SearchServicer(DocumentIntelligenceMethods, RetentionMethods):
             page_count=document.page_count,
             job=document.job,
             media_type=_media_type(document.media_type),
+            processing_options=_stored_options(document),
         )
         record, created = await self._catalog.create(new, tenant=tenant_of(context))
         return pb.CreateDocumentResponse(document=to_proto(record), created=created)
@@ -239,6 +252,8 @@ class SearchServicer(DocumentIntelligenceMethods, RetentionMethods):
                 fields["custom_metadata"] = check_custom_metadata(document.custom_metadata, "document.custom_metadata")
             elif path == "title":
                 fields["title"] = limits.check_title(document.title, domain=DOMAIN, field="document.title")
+            elif path == "processing_options":
+                fields["processing_options"] = _stored_options(document)
             else:
                 fields[path] = getattr(document, path)
         record = await self._catalog.update(document_id(document.name), tenant=tenant, **fields)

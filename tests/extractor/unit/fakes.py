@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from mivaa.jobs.v1 import job_pb2
+from mivaa.jobs.v1.processing_options_pb2 import ProcessingOptions
 from mivaa_extractor.extraction.structure.model import (
     DocumentInfo,
     ExtractedImage,
@@ -133,15 +134,24 @@ class FakeCatalog:
             labels=document.labels,
             size_bytes=document.size_bytes,
             page_count=document.page_count,
+            processing_options=document.processing_options,
         )
         self.documents[name] = (document.tenant, created)
         return created, True
 
     async def set_state(
-        self, name: str, state: DocumentState, *, tenant: str, job: str | None = None
+        self,
+        name: str,
+        state: DocumentState,
+        *,
+        tenant: str,
+        job: str | None = None,
+        processing_options: ProcessingOptions | None = None,
     ) -> CatalogDocument:
         document = await self.get(name, tenant=tenant)
         document = replace(document, state=state, job=document.job if job is None else job)
+        if processing_options is not None:
+            document = replace(document, processing_options=processing_options)
         self.documents[name] = (tenant, document)
         return document
 
@@ -287,9 +297,13 @@ class FakeRecognizer:
         self.failing = failing or {}  # page number -> the reason the OCR service reports for it alone
         self.flagged = flagged or {}  # page number -> the flag_reason its result carries
         self.calls: list[tuple[list[int], int]] = []
+        self.languages: list[tuple[str, ...]] = []  # each call's languages
 
-    async def recognize(self, pages: Sequence[tuple[int, bytes]], dpi: int) -> dict[int, RecognizedPage]:
+    async def recognize(
+        self, pages: Sequence[tuple[int, bytes]], dpi: int, *, languages: Sequence[str] = ()
+    ) -> dict[int, RecognizedPage]:
         self.calls.append(([number for number, _ in pages], dpi))
+        self.languages.append(tuple(languages))
         return {
             number: RecognizedPage(number, "", 0.0, self.failing[number], "It failed.")
             if number in self.failing

@@ -62,6 +62,7 @@ class BatchStore:
                 expected_documents=new.expected_documents,
                 tenant=new.tenant,
                 create_time=now_timestamp(),
+                options=new.options,
             )
         )
         record.batch.update_time.CopyFrom(record.batch.create_time)

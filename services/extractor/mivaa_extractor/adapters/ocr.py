@@ -18,11 +18,19 @@ class OcrClient:
         self._stub = ocr_service_pb2_grpc.OcrServiceStub(channel)
         self._options = ocr_service_pb2.OcrOptions(engine=engine, languages=list(languages), correct_orientation=True)
 
-    async def recognize(self, pages: Sequence[tuple[int, bytes]], dpi: int) -> dict[int, RecognizedPage]:
+    async def recognize(
+        self, pages: Sequence[tuple[int, bytes]], dpi: int, *, languages: Sequence[str] = ()
+    ) -> dict[int, RecognizedPage]:
+        options = self._options
+        if languages:  # the document's own (its processing options) win over the configured ones
+            options = ocr_service_pb2.OcrOptions()
+            options.CopyFrom(self._options)
+            options.languages[:] = list(languages)
+
         async def requests() -> AsyncIterator[ocr_service_pb2.StreamRecognizeTextRequest]:
             for index, (number, png) in enumerate(pages):
                 yield ocr_service_pb2.StreamRecognizeTextRequest(
-                    options=self._options if index == 0 else None,
+                    options=options if index == 0 else None,
                     page=ocr_service_pb2.PageImage(page_id=str(number), image=png, dpi=dpi),
                 )
 

@@ -10,6 +10,7 @@ from typing import IO, TypeVar
 import grpc
 from google.protobuf import field_mask_pb2
 
+from mivaa.jobs.v1.processing_options_pb2 import ProcessingOptions
 from mivaa.search.v1 import search_service_pb2, search_service_pb2_grpc
 from mivaa_extractor.adapters.search_proto import (
     DOCUMENT_STATES,
@@ -57,12 +58,21 @@ class SearchCatalog:
         return document_from_proto(response.document), response.created
 
     async def set_state(
-        self, name: str, state: DocumentState, *, tenant: str, job: str | None = None
+        self,
+        name: str,
+        state: DocumentState,
+        *,
+        tenant: str,
+        job: str | None = None,
+        processing_options: ProcessingOptions | None = None,
     ) -> CatalogDocument:
         paths = ["state"] + (["job"] if job is not None else [])
+        document = search_service_pb2.Document(name=name, state=DOCUMENT_STATES[state], job=job or "")
+        if processing_options is not None:
+            paths.append("processing_options")
+            document.processing_options.CopyFrom(processing_options)
         request = search_service_pb2.UpdateDocumentRequest(
-            document=search_service_pb2.Document(name=name, state=DOCUMENT_STATES[state], job=job or ""),
-            update_mask=field_mask_pb2.FieldMask(paths=paths),
+            document=document, update_mask=field_mask_pb2.FieldMask(paths=paths)
         )
         response = await _from_search(self._stub.UpdateDocument(request, metadata=tenant_metadata(tenant)))
         return document_from_proto(response.document)

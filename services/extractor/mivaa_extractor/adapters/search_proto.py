@@ -86,7 +86,10 @@ _NEW_DOCUMENT_FIELDS = ("filename", "title", "labels", "sha256", "size_bytes", "
 
 
 def new_document_to_proto(document: NewDocument) -> pb.Document:
-    return pb.Document(**{field: getattr(document, field) for field in _NEW_DOCUMENT_FIELDS})
+    message = pb.Document(**{field: getattr(document, field) for field in _NEW_DOCUMENT_FIELDS})
+    if document.processing_options is not None:
+        message.processing_options.CopyFrom(document.processing_options)
+    return message
 
 
 def document_from_proto(message: pb.Document) -> CatalogDocument:
@@ -99,6 +102,7 @@ def document_from_proto(message: pb.Document) -> CatalogDocument:
         create_time=message.create_time.ToDatetime(tzinfo=UTC) if message.HasField("create_time") else None,
         update_time=message.update_time.ToDatetime(tzinfo=UTC) if message.HasField("update_time") else None,
         info=_info_from_proto(message) if has_info else None,
+        processing_options=message.processing_options if message.HasField("processing_options") else None,
     )
 
 
@@ -111,6 +115,8 @@ def document_to_proto(document: CatalogDocument) -> pb.Document:
     for field, moment in (("create_time", document.create_time), ("update_time", document.update_time)):
         if moment is not None:
             getattr(message, field).FromDatetime(moment)
+    if document.processing_options is not None:
+        message.processing_options.CopyFrom(document.processing_options)
     if document.info is not None:
         metadata, outline = metadata_to_proto(document.info)
         message.metadata.CopyFrom(metadata)

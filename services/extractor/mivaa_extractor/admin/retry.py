@@ -108,7 +108,12 @@ class JobRetrier:
         await self._ports.validate(data, password or None)  # PDF_ENCRYPTED without the right password
         del data
         task = job_pb2.ExtractTask(
-            job=job.name, document=job.document, sha256=document.sha256, filename=job.filename, tenant=tenant
+            job=job.name,
+            document=job.document,
+            sha256=document.sha256,
+            filename=job.filename,
+            tenant=tenant,
+            options=document.processing_options,  # the run is processed as its document says
         )
         task.sealed_password = self._ports.task_sealer.seal_password(password, task)
         with bus_errors(domain=DOMAIN):

@@ -14,6 +14,7 @@ import dataclasses
 import logging
 
 from mivaa.jobs.v1 import job_pb2
+from mivaa.jobs.v1.processing_options_pb2 import ProcessingOptions
 from mivaa_extractor import batches
 from mivaa_extractor.api.ingest import UploadRequest
 from mivaa_extractor.ports import BatchRecords
@@ -28,7 +29,13 @@ class BatchUploads:
         self.max_documents = max_documents
 
     async def create(
-        self, *, display_name: str, labels: list[str], expected_documents: int, tenant: str
+        self,
+        *,
+        display_name: str,
+        labels: list[str],
+        expected_documents: int,
+        tenant: str,
+        options: ProcessingOptions | None = None,
     ) -> job_pb2.Batch:
         new = batches.new_batch_request(
             display_name=display_name,
@@ -37,14 +44,18 @@ class BatchUploads:
             tenant=tenant,
             max_documents=self.max_documents,
         )
-        return await self.records.create(new)
+        return await self.records.create(dataclasses.replace(new, options=options))
 
     async def admit(self, upload: UploadRequest, batch: str) -> UploadRequest:
         """The upload joining `batch` (its labels added); BATCH_NOT_FOUND, BATCH_FULL or a label limit."""
         record = await self.records.record(batch, tenant=upload.tenant)
         batches.check_room(record, self.max_documents)
         labels = batches.upload_labels(record, upload.labels)
-        return dataclasses.replace(upload, labels=tuple(labels), batch=record.batch.name)
+        # The batch's processing options hold for an upload that gives none of its own.
+        options = upload.options
+        if options is None and record.batch.HasField("options"):
+            options = record.batch.options
+        return dataclasses.replace(upload, labels=tuple(labels), batch=record.batch.name, options=options)
 
     async def joined(self, upload: UploadRequest, job: job_pb2.Job) -> None:
         job_id = job.name.removeprefix("jobs/")

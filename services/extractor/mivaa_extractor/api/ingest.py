@@ -27,6 +27,7 @@ from typing import Protocol
 from opentelemetry import trace
 
 from mivaa.jobs.v1 import job_pb2
+from mivaa.jobs.v1.processing_options_pb2 import ProcessingOptions
 from mivaa_extractor import metrics
 from mivaa_extractor.api.upload_validation import UploadValidator
 from mivaa_extractor.extraction.pictures import PictureLimits
@@ -72,6 +73,8 @@ class UploadRequest:
     labels: tuple[str, ...]
     # The batch it joins ("batches/{id}", api.batch_uploads), "" for none.
     batch: str = ""
+    # How to process it (checked: processing_options); None for the batch's or the defaults.
+    options: ProcessingOptions | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,7 @@ class Ingestor:
                 job=job_name,
                 tenant=request.tenant,
                 media_type=info.media_type,
+                processing_options=request.options,
             )
         )
         if not created:
@@ -173,7 +177,11 @@ class Ingestor:
                 return UploadResult(document=document, job=existing_job, created=False)
             # The earlier attempt failed or never got its job recorded: start again.
             document = await self._catalog.set_state(
-                document.name, DocumentState.PENDING, tenant=request.tenant, job=job_name
+                document.name,
+                DocumentState.PENDING,
+                tenant=request.tenant,
+                job=job_name,
+                processing_options=request.options,
             )
         job: job_pb2.Job | None = None
         try:
@@ -250,6 +258,7 @@ class Ingestor:
             sha256=sha256,
             filename=request.filename,
             tenant=request.tenant,
+            options=request.options,
         )
         # The password crosses the bus sealed for the workers, bound to this task.
         task.sealed_password = self.ports.task_sealer.seal_password(request.password, task)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 
 import grpc
@@ -13,11 +14,13 @@ from mivaa_extractor.adapters.search_proto import document_to_proto
 from mivaa_extractor.api.batch_uploads import BatchUploads
 from mivaa_extractor.api.ingest import Ingestor, UploadRequest, new_upload_request
 from mivaa_extractor.api.page_rendering import PageRenderer, new_render_request
+from mivaa_extractor.api.reprocess import Reprocessor
 from mivaa_extractor.api.thumbnails import new_thumbnail_request, render_thumbnail
 from mivaa_extractor.api.url_import import UrlImports, new_import_request
 from mivaa_extractor.job_filter import JobFilter, new_job_filter
 from mivaa_extractor.jobs import DOMAIN
 from mivaa_extractor.ports import JobRecords
+from mivaa_extractor.processing_options import options_or_none
 from mivaa_platform.bus_errors import bus_errors
 from mivaa_platform.errors import InvalidArgument, MivaaError
 from mivaa_platform.tenancy import tenant_from_metadata
@@ -42,6 +45,7 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
         self._renderer = renderer
         self._batches = batches
         self._imports = imports
+        self._reprocessor = Reprocessor(ingestor.ports, ingestor.validate)
 
     async def UploadDocument(
         self, request_iterator: AsyncIterator[pb.UploadDocumentRequest], context: grpc.aio.ServicerContext
@@ -61,6 +65,7 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
             password=metadata.password,
             tenant=tenant,
         )
+        upload = dataclasses.replace(upload, options=options_or_none(metadata))
         if metadata.batch:
             with bus_errors(domain=DOMAIN):
                 upload = await self._batches.admit(upload, metadata.batch)
@@ -91,6 +96,7 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
             password=request.password,
             tenant=tenant,
         )
+        upload = dataclasses.replace(upload, options=options_or_none(request))
         with self._imports.slots.hold(tenant):
             if request.batch:
                 with bus_errors(domain=DOMAIN):
@@ -117,15 +123,27 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
                 await self._batches.joined(upload, result.job)
         return result
 
+    async def ReprocessDocument(
+        self, request: pb.ReprocessDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReprocessDocumentResponse:
+        tenant = tenant_of(context)
+        options = options_or_none(request)  # checked before anything is read
+        document, job = await self._reprocessor.reprocess(
+            request.name, options=options, password=request.password, tenant=tenant
+        )
+        return pb.ReprocessDocumentResponse(document=document_to_proto(document), job=job)
+
     async def CreateBatch(
         self, request: pb.CreateBatchRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateBatchResponse:
+        options = options_or_none(request)
         with bus_errors(domain=DOMAIN):
             batch = await self._batches.create(
                 display_name=request.display_name,
                 labels=list(request.labels),
                 expected_documents=request.expected_documents,
                 tenant=tenant_of(context),
+                options=options,
             )
         return pb.CreateBatchResponse(batch=batch)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from mivaa_extractor.extraction.structure.model import BlockKind, PageLayout
 from mivaa_extractor.jobs import is_retryable
@@ -27,10 +27,12 @@ class OcrStage:
         batch: list[PageLayout],
         progress: Progress,
         starting: Callable[[], Awaitable[object]],
+        languages: Sequence[str] = (),
     ) -> list[PageLayout]:
         """Replaces the text of pages without a usable text layer by what OCR reads on them.
 
-        `starting` reports the OCR stage before any page is rendered.
+        `starting` reports the OCR stage before any page is rendered; `languages` are the
+        document's own OCR languages (its processing options), empty for the service's choice.
         """
         flagged = [page for page in batch if page.ocr_reason and not page.error]
         if not flagged:
@@ -57,7 +59,7 @@ class OcrStage:
             if shot.error is None:
                 by_dpi.setdefault(shot.dpi, []).append((shot.number, shot.png))
         del rendered
-        recognized = await self._recognize(self._recognizer, by_dpi, document.job)
+        recognized = await self._recognize(self._recognizer, by_dpi, document.job, languages)
         progress.ocr_seconds += time.perf_counter() - started
         progress.ocr_pages_done += len(flagged)
         replaced: dict[int, PageLayout] = {}
@@ -88,12 +90,13 @@ class OcrStage:
 
     @staticmethod
     async def _recognize(
-        recognizer: PageRecognizer, by_dpi: dict[int, list[tuple[int, bytes]]], job: str
+        recognizer: PageRecognizer, by_dpi: dict[int, list[tuple[int, bytes]]], job: str, languages: Sequence[str]
     ) -> dict[int, RecognizedPage]:
         recognized: dict[int, RecognizedPage] = {}
         for dpi, pages in by_dpi.items():
             try:
-                recognized |= await traced("ocr pages", recognizer.recognize(pages, dpi), pages=len(pages), dpi=dpi)
+                reading = recognizer.recognize(pages, dpi, languages=languages)
+                recognized |= await traced("ocr pages", reading, pages=len(pages), dpi=dpi)
             except MivaaError as error:
                 if is_retryable(error):
                     raise

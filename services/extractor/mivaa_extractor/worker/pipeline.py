@@ -25,7 +25,7 @@ from mivaa_extractor.extraction.chunking import Chunker, TextChunk
 from mivaa_extractor.extraction.pictures import picture_type
 from mivaa_extractor.extraction.structure.furniture import FurnitureDetector
 from mivaa_extractor.extraction.structure.model import DocumentInfo, ExtractedImage, FontProfile, PageLayout
-from mivaa_extractor.jobs import is_retryable, is_terminal, task_tenant
+from mivaa_extractor.jobs import DOMAIN, is_retryable, is_terminal, task_tenant
 from mivaa_extractor.ports import (
     ChunkIndex,
     ChunkWriter,
@@ -46,6 +46,7 @@ from mivaa_extractor.task_seal import TaskSealer
 from mivaa_extractor.worker.admission import TASK_REJECTED, TaskAdmission
 from mivaa_extractor.worker.entity_stage import DocumentEntities, EntityStage
 from mivaa_extractor.worker.ocr_stage import OcrStage
+from mivaa_extractor.worker.page_options import apply_page_options
 from mivaa_extractor.worker.progress import (
     Progress,
     failed_with,
@@ -53,7 +54,7 @@ from mivaa_extractor.worker.progress import (
     record_progress,
     start_attempt,
 )
-from mivaa_platform.errors import MivaaError
+from mivaa_platform.errors import FailedPrecondition, MivaaError
 from mivaa_platform.telemetry import traced
 
 log = logging.getLogger("mivaa.extractor.pipeline")
@@ -92,8 +93,9 @@ class PipelinePorts:
 
 class DocumentPipeline:
     def __init__(
-        self, ports: PipelinePorts, chunker_factory: Callable[[], Chunker], settings: PipelineSettings | None = None
+        self, ports: PipelinePorts, chunker_factory: Callable[..., Chunker], settings: PipelineSettings | None = None
     ):
+        """`chunker_factory()` makes the default chunker, `chunker_factory(max_tokens=n)` one of a task's size."""
         self.ports = ports
         self.settings = settings = settings or PipelineSettings()
         self._jobs = ports.jobs
@@ -120,7 +122,8 @@ class DocumentPipeline:
             return job
         progress = Progress()
         try:
-            await self.ports.catalog.set_state(task.document, DocumentState.PROCESSING, tenant=tenant)
+            if not task.reprocess:  # a reprocessed document stays READY: its old chunks answer until commit
+                await self.ports.catalog.set_state(task.document, DocumentState.PROCESSING, tenant=tenant)
             with tempfile.TemporaryDirectory(dir=self.settings.scratch_dir, prefix="mivaa-") as scratch:
                 path = os.path.join(scratch, "original.pdf")
                 await asyncio.to_thread(_write_file, path, data)
@@ -129,7 +132,8 @@ class DocumentPipeline:
                 document = WorkingCopy(path, password, task.job, tenant, is_picture=is_picture)
                 chunks = await self._process(task, job, document, progress, heartbeat)
         except JobCancelled:
-            await self.ports.catalog.set_state(task.document, DocumentState.FAILED, tenant=tenant)
+            if not task.reprocess:
+                await self.ports.catalog.set_state(task.document, DocumentState.FAILED, tenant=tenant)
             return await self._jobs.get(task.job, tenant=tenant)
         except MivaaError as error:
             if is_retryable(error):
@@ -169,6 +173,9 @@ class DocumentPipeline:
                     group.create_task(traced("embed chunks", self._embed_and_write(queue, writer, progress, entities)))
             except BaseExceptionGroup as failures:
                 raise _first_cause(failures) from None
+            if task.reprocess and len(progress.page_errors) >= job.pages_total:
+                # Nothing was read this time: the document keeps the chunks it has (the writer aborts).
+                raise FailedPrecondition("NO_PAGE_EXTRACTED", "No page could be extracted.", domain=DOMAIN)
             await self._set_progress(task, progress, job_pb2.JOB_STAGE_INDEXING)
             started = time.perf_counter()
             written = await traced("commit index", writer.commit())
@@ -191,7 +198,8 @@ class DocumentPipeline:
         writer: ChunkWriter,
         entities: DocumentEntities | None,
     ) -> None:
-        chunker = self._chunker_factory()
+        chunk_tokens = task.options.chunk_tokens  # 0: the service's default size
+        chunker = self._chunker_factory(max_tokens=chunk_tokens) if chunk_tokens else self._chunker_factory()
         furniture = FurnitureDetector()
         last_report = 0.0
         started = time.perf_counter()
@@ -215,7 +223,10 @@ class DocumentPipeline:
 
         async for batch in self.ports.pages.pages(document, job.pages_total, read):
             progress.extract_seconds += time.perf_counter() - started
-            batch = await self._ocr.recognize_unreadable_pages(document, batch, progress, ocr_starting)
+            batch = apply_page_options(batch, task.options)
+            batch = await self._ocr.recognize_unreadable_pages(
+                document, batch, progress, ocr_starting, languages=task.options.ocr_languages
+            )
             for page in batch:
                 await settle(furniture.push(page))
                 progress.pages_done += 1
@@ -319,13 +330,15 @@ class DocumentPipeline:
 
     async def _finish(self, task: job_pb2.ExtractTask, progress: Progress, chunks: int) -> job_pb2.Job:
         job = await self._jobs.update(task.job, finished(progress, chunks), tenant=task_tenant(task))
-        if job.state == job_pb2.JOB_STATE_FAILED:
+        if job.state == job_pb2.JOB_STATE_FAILED and not task.reprocess:
             await self.ports.catalog.set_state(task.document, DocumentState.FAILED, tenant=task_tenant(task))
         return job
 
     async def _fail(self, task: job_pb2.ExtractTask, progress: Progress, error: MivaaError) -> job_pb2.Job:
         log.warning("job failed", extra={"fields": {"job": task.job, "reason": error.reason}})
         job = await self._jobs.update(task.job, failed_with(error, progress), tenant=task_tenant(task))
+        if task.reprocess:  # the document keeps its old chunks and stays READY
+            return job
         with contextlib.suppress(MivaaError):
             await self.ports.catalog.set_state(task.document, DocumentState.FAILED, tenant=task_tenant(task))
         return job

@@ -31,7 +31,7 @@ from mivaa_search.store.records import (
 
 DOCUMENT_COLUMNS = (
     "id, tenant, filename, title, labels, sha256, size_bytes, page_count, state, job, chunk_count,"
-    " create_time, update_time, metadata, outline, image_count, custom_metadata, media_type"
+    " create_time, update_time, metadata, outline, image_count, custom_metadata, media_type, processing_options"
 )
 # What each orderable field sorts by (the expressions migration 0012's indexes hold).
 _ORDER_KEYS = {
@@ -40,7 +40,7 @@ _ORDER_KEYS = {
     "title": f"left(title, {TITLE_SORT_CHARS})",
     "page_count": "page_count",
 }
-_UPDATABLE = ("state", "title", "page_count", "labels", "job", "custom_metadata")
+_UPDATABLE = ("state", "title", "page_count", "labels", "job", "custom_metadata", "processing_options")
 
 
 def document_record(row: tuple) -> DocumentRecord:
@@ -67,8 +67,9 @@ class DocumentRepository:
                 cur = await conn.execute(
                     f"""
                     INSERT INTO documents
-                        (tenant, filename, title, labels, sha256, size_bytes, page_count, job, media_type)
-                    VALUES (%s, %s, %s, %s::text[], %s, %s, %s, %s, %s)
+                        (tenant, filename, title, labels, sha256, size_bytes, page_count, job, media_type,
+                         processing_options)
+                    VALUES (%s, %s, %s, %s::text[], %s, %s, %s, %s, %s, %s)
                     ON CONFLICT (tenant, sha256) DO NOTHING
                     RETURNING {DOCUMENT_COLUMNS}
                     """,
@@ -82,6 +83,7 @@ class DocumentRepository:
                         new.page_count,
                         new.job,
                         new.media_type,
+                        json_or_none(new.processing_options),
                     ],
                 )
                 row = await cur.fetchone()
@@ -161,6 +163,7 @@ class DocumentRepository:
         labels: Sequence[str] | None = None,
         job: str | None = None,
         custom_metadata: Mapping[str, str] | None = None,
+        processing_options: JsonObject | None = None,
     ) -> DocumentRecord:
         """Set the given fields (None leaves a field as it is)."""
         parse_document_id(id)
@@ -178,6 +181,7 @@ class DocumentRepository:
             "labels": labels,
             "job": job,
             "custom_metadata": Jsonb(dict(custom_metadata)) if custom_metadata is not None else None,
+            "processing_options": json_or_none(processing_options),
         }
         params: dict[str, object] = {name: value for name, value in given.items() if value is not None}
         if not params:

@@ -36,6 +36,8 @@ class NewDocument:
     job: str
     # What the original is (application/pdf, image/png, image/jpeg, image/tiff).
     media_type: str = "application/pdf"
+    # How it is processed (ProcessingOptions in the protobuf JSON mapping); None: the defaults.
+    processing_options: JsonObject | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class DocumentRecord:
     image_count: int = 0
     custom_metadata: dict[str, str] = field(default_factory=dict)  # the owner's key/value pairs
     media_type: str = "application/pdf"
+    processing_options: JsonObject | None = None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from mivaa.jobs.v1 import job_pb2 as _job_pb2
+from mivaa.jobs.v1 import processing_options_pb2 as _processing_options_pb2
 from mivaa.search.v1 import search_service_pb2 as _search_service_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -24,18 +25,20 @@ THUMBNAIL_SIZE_MEDIUM: ThumbnailSize
 THUMBNAIL_SIZE_LARGE: ThumbnailSize
 
 class UploadMetadata(_message.Message):
-    __slots__ = ("filename", "title", "labels", "password", "batch")
+    __slots__ = ("filename", "title", "labels", "password", "batch", "options")
     FILENAME_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     PASSWORD_FIELD_NUMBER: _ClassVar[int]
     BATCH_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
     filename: str
     title: str
     labels: _containers.RepeatedScalarFieldContainer[str]
     password: str
     batch: str
-    def __init__(self, filename: _Optional[str] = ..., title: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., password: _Optional[str] = ..., batch: _Optional[str] = ...) -> None: ...
+    options: _processing_options_pb2.ProcessingOptions
+    def __init__(self, filename: _Optional[str] = ..., title: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., password: _Optional[str] = ..., batch: _Optional[str] = ..., options: _Optional[_Union[_processing_options_pb2.ProcessingOptions, _Mapping]] = ...) -> None: ...
 
 class UploadDocumentRequest(_message.Message):
     __slots__ = ("metadata", "chunk")
@@ -56,20 +59,22 @@ class UploadDocumentResponse(_message.Message):
     def __init__(self, document: _Optional[_Union[_search_service_pb2.Document, _Mapping]] = ..., job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
 
 class ImportDocumentRequest(_message.Message):
-    __slots__ = ("uri", "filename", "title", "labels", "password", "batch")
+    __slots__ = ("uri", "filename", "title", "labels", "password", "batch", "options")
     URI_FIELD_NUMBER: _ClassVar[int]
     FILENAME_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     PASSWORD_FIELD_NUMBER: _ClassVar[int]
     BATCH_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
     uri: str
     filename: str
     title: str
     labels: _containers.RepeatedScalarFieldContainer[str]
     password: str
     batch: str
-    def __init__(self, uri: _Optional[str] = ..., filename: _Optional[str] = ..., title: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., password: _Optional[str] = ..., batch: _Optional[str] = ...) -> None: ...
+    options: _processing_options_pb2.ProcessingOptions
+    def __init__(self, uri: _Optional[str] = ..., filename: _Optional[str] = ..., title: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., password: _Optional[str] = ..., batch: _Optional[str] = ..., options: _Optional[_Union[_processing_options_pb2.ProcessingOptions, _Mapping]] = ...) -> None: ...
 
 class ImportDocumentResponse(_message.Message):
     __slots__ = ("document", "job", "created")
@@ -80,6 +85,24 @@ class ImportDocumentResponse(_message.Message):
     job: _job_pb2.Job
     created: bool
     def __init__(self, document: _Optional[_Union[_search_service_pb2.Document, _Mapping]] = ..., job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class ReprocessDocumentRequest(_message.Message):
+    __slots__ = ("name", "options", "password")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    options: _processing_options_pb2.ProcessingOptions
+    password: str
+    def __init__(self, name: _Optional[str] = ..., options: _Optional[_Union[_processing_options_pb2.ProcessingOptions, _Mapping]] = ..., password: _Optional[str] = ...) -> None: ...
+
+class ReprocessDocumentResponse(_message.Message):
+    __slots__ = ("document", "job")
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    document: _search_service_pb2.Document
+    job: _job_pb2.Job
+    def __init__(self, document: _Optional[_Union[_search_service_pb2.Document, _Mapping]] = ..., job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ...) -> None: ...
 
 class GetJobRequest(_message.Message):
     __slots__ = ("name",)
@@ -194,14 +217,16 @@ class RenderPageResponse(_message.Message):
     def __init__(self, png: _Optional[bytes] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., page_width: _Optional[float] = ..., page_height: _Optional[float] = ..., page_count: _Optional[int] = ...) -> None: ...
 
 class CreateBatchRequest(_message.Message):
-    __slots__ = ("display_name", "labels", "expected_documents")
+    __slots__ = ("display_name", "labels", "expected_documents", "options")
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
     display_name: str
     labels: _containers.RepeatedScalarFieldContainer[str]
     expected_documents: int
-    def __init__(self, display_name: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., expected_documents: _Optional[int] = ...) -> None: ...
+    options: _processing_options_pb2.ProcessingOptions
+    def __init__(self, display_name: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., expected_documents: _Optional[int] = ..., options: _Optional[_Union[_processing_options_pb2.ProcessingOptions, _Mapping]] = ...) -> None: ...
 
 class CreateBatchResponse(_message.Message):
     __slots__ = ("batch",)

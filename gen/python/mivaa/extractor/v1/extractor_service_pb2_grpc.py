@@ -45,6 +45,11 @@ class ExtractorServiceStub:
                 request_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ImportDocumentRequest.SerializeToString,
                 response_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ImportDocumentResponse.FromString,
                 _registered_method=True)
+        self.ReprocessDocument = channel.unary_unary(
+                '/mivaa.extractor.v1.ExtractorService/ReprocessDocument',
+                request_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ReprocessDocumentRequest.SerializeToString,
+                response_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ReprocessDocumentResponse.FromString,
+                _registered_method=True)
         self.GetJob = channel.unary_unary(
                 '/mivaa.extractor.v1.ExtractorService/GetJob',
                 request_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.GetJobRequest.SerializeToString,
@@ -123,6 +128,19 @@ class ExtractorServiceServicer:
         fetch it: unresolved, refused, not 200, too slow), or an upload's
         (NOT_A_PDF, PDF_ENCRYPTED, ...); nothing is stored then. Too many imports
         running for the tenant is RESOURCE_EXHAUSTED IMPORT_LIMIT_REACHED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReprocessDocument(self, request, context):
+        """Processes a stored document again from its stored original, with new
+        processing options (or its stored ones), as a new job with progress; no
+        upload. The document stays READY and its old chunks searchable until the
+        new ones are committed in one transaction; a failed run leaves it as it
+        was. A document whose job has not finished is FAILED_PRECONDITION
+        DOCUMENT_PROCESSING; another tenant's document is NOT_FOUND; bad options
+        are INVALID_ARGUMENT PROCESSING_OPTION_INVALID.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -220,6 +238,11 @@ def add_ExtractorServiceServicer_to_server(servicer, server):
                     servicer.ImportDocument,
                     request_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ImportDocumentRequest.FromString,
                     response_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ImportDocumentResponse.SerializeToString,
+            ),
+            'ReprocessDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReprocessDocument,
+                    request_deserializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ReprocessDocumentRequest.FromString,
+                    response_serializer=mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ReprocessDocumentResponse.SerializeToString,
             ),
             'GetJob': grpc.unary_unary_rpc_method_handler(
                     servicer.GetJob,
@@ -327,6 +350,33 @@ class ExtractorService:
             '/mivaa.extractor.v1.ExtractorService/ImportDocument',
             mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ImportDocumentRequest.SerializeToString,
             mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ImportDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReprocessDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.extractor.v1.ExtractorService/ReprocessDocument',
+            mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ReprocessDocumentRequest.SerializeToString,
+            mivaa_dot_extractor_dot_v1_dot_extractor__service__pb2.ReprocessDocumentResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from mivaa.jobs.v1 import processing_options_pb2 as _processing_options_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -134,20 +135,24 @@ class JobEvent(_message.Message):
     def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ..., sequence: _Optional[int] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ExtractTask(_message.Message):
-    __slots__ = ("job", "document", "sha256", "filename", "tenant", "sealed_password")
+    __slots__ = ("job", "document", "sha256", "filename", "tenant", "sealed_password", "options", "reprocess")
     JOB_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     SHA256_FIELD_NUMBER: _ClassVar[int]
     FILENAME_FIELD_NUMBER: _ClassVar[int]
     TENANT_FIELD_NUMBER: _ClassVar[int]
     SEALED_PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    REPROCESS_FIELD_NUMBER: _ClassVar[int]
     job: str
     document: str
     sha256: str
     filename: str
     tenant: str
     sealed_password: bytes
-    def __init__(self, job: _Optional[str] = ..., document: _Optional[str] = ..., sha256: _Optional[str] = ..., filename: _Optional[str] = ..., tenant: _Optional[str] = ..., sealed_password: _Optional[bytes] = ...) -> None: ...
+    options: _processing_options_pb2.ProcessingOptions
+    reprocess: bool
+    def __init__(self, job: _Optional[str] = ..., document: _Optional[str] = ..., sha256: _Optional[str] = ..., filename: _Optional[str] = ..., tenant: _Optional[str] = ..., sealed_password: _Optional[bytes] = ..., options: _Optional[_Union[_processing_options_pb2.ProcessingOptions, _Mapping]] = ..., reprocess: _Optional[bool] = ...) -> None: ...
 
 class BatchFailure(_message.Message):
     __slots__ = ("filename", "job", "error")
@@ -190,7 +195,7 @@ class BatchProgress(_message.Message):
     def __init__(self, documents_total: _Optional[int] = ..., documents_queued: _Optional[int] = ..., documents_running: _Optional[int] = ..., documents_succeeded: _Optional[int] = ..., documents_partially_succeeded: _Optional[int] = ..., documents_failed: _Optional[int] = ..., documents_cancelled: _Optional[int] = ..., pages_done: _Optional[int] = ..., pages_total: _Optional[int] = ..., chunks_indexed: _Optional[int] = ..., pages_per_second: _Optional[float] = ..., eta_seconds: _Optional[float] = ..., failures: _Optional[_Iterable[_Union[BatchFailure, _Mapping]]] = ...) -> None: ...
 
 class Batch(_message.Message):
-    __slots__ = ("name", "display_name", "labels", "expected_documents", "create_time", "update_time", "tenant", "state", "progress")
+    __slots__ = ("name", "display_name", "labels", "expected_documents", "create_time", "update_time", "tenant", "state", "progress", "options")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
@@ -200,6 +205,7 @@ class Batch(_message.Message):
     TENANT_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
     name: str
     display_name: str
     labels: _containers.RepeatedScalarFieldContainer[str]
@@ -209,7 +215,8 @@ class Batch(_message.Message):
     tenant: str
     state: BatchState
     progress: BatchProgress
-    def __init__(self, name: _Optional[str] = ..., display_name: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., expected_documents: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tenant: _Optional[str] = ..., state: _Optional[_Union[BatchState, str]] = ..., progress: _Optional[_Union[BatchProgress, _Mapping]] = ...) -> None: ...
+    options: _processing_options_pb2.ProcessingOptions
+    def __init__(self, name: _Optional[str] = ..., display_name: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., expected_documents: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tenant: _Optional[str] = ..., state: _Optional[_Union[BatchState, str]] = ..., progress: _Optional[_Union[BatchProgress, _Mapping]] = ..., options: _Optional[_Union[_processing_options_pb2.ProcessingOptions, _Mapping]] = ...) -> None: ...
 
 class BatchRecord(_message.Message):
     __slots__ = ("batch", "job_ids", "rejected_uploads", "rejected_count")

@@ -3,6 +3,7 @@ import datetime
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from mivaa.jobs.v1 import processing_options_pb2 as _processing_options_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -293,7 +294,7 @@ class ImageContent(_message.Message):
     def __init__(self, sha256: _Optional[str] = ..., mime_type: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., size_bytes: _Optional[int] = ..., data: _Optional[bytes] = ..., embedding: _Optional[_Iterable[float]] = ..., embedding_model: _Optional[str] = ...) -> None: ...
 
 class Document(_message.Message):
-    __slots__ = ("name", "filename", "title", "labels", "sha256", "size_bytes", "page_count", "state", "job", "chunk_count", "create_time", "update_time", "metadata", "outline", "image_count", "markdown", "pages", "custom_metadata", "media_type")
+    __slots__ = ("name", "filename", "title", "labels", "sha256", "size_bytes", "page_count", "state", "job", "chunk_count", "create_time", "update_time", "metadata", "outline", "image_count", "markdown", "pages", "custom_metadata", "media_type", "processing_options")
     class CustomMetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -320,6 +321,7 @@ class Document(_message.Message):
     PAGES_FIELD_NUMBER: _ClassVar[int]
     CUSTOM_METADATA_FIELD_NUMBER: _ClassVar[int]
     MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PROCESSING_OPTIONS_FIELD_NUMBER: _ClassVar[int]
     name: str
     filename: str
     title: str
@@ -339,7 +341,8 @@ class Document(_message.Message):
     pages: _containers.RepeatedCompositeFieldContainer[Page]
     custom_metadata: _containers.ScalarMap[str, str]
     media_type: str
-    def __init__(self, name: _Optional[str] = ..., filename: _Optional[str] = ..., title: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., sha256: _Optional[str] = ..., size_bytes: _Optional[int] = ..., page_count: _Optional[int] = ..., state: _Optional[_Union[DocumentState, str]] = ..., job: _Optional[str] = ..., chunk_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metadata: _Optional[_Union[DocumentMetadata, _Mapping]] = ..., outline: _Optional[_Iterable[_Union[OutlineEntry, _Mapping]]] = ..., image_count: _Optional[int] = ..., markdown: _Optional[str] = ..., pages: _Optional[_Iterable[_Union[Page, _Mapping]]] = ..., custom_metadata: _Optional[_Mapping[str, str]] = ..., media_type: _Optional[str] = ...) -> None: ...
+    processing_options: _processing_options_pb2.ProcessingOptions
+    def __init__(self, name: _Optional[str] = ..., filename: _Optional[str] = ..., title: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., sha256: _Optional[str] = ..., size_bytes: _Optional[int] = ..., page_count: _Optional[int] = ..., state: _Optional[_Union[DocumentState, str]] = ..., job: _Optional[str] = ..., chunk_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metadata: _Optional[_Union[DocumentMetadata, _Mapping]] = ..., outline: _Optional[_Iterable[_Union[OutlineEntry, _Mapping]]] = ..., image_count: _Optional[int] = ..., markdown: _Optional[str] = ..., pages: _Optional[_Iterable[_Union[Page, _Mapping]]] = ..., custom_metadata: _Optional[_Mapping[str, str]] = ..., media_type: _Optional[str] = ..., processing_options: _Optional[_Union[_processing_options_pb2.ProcessingOptions, _Mapping]] = ...) -> None: ...
 
 class Chunk(_message.Message):
     __slots__ = ("index", "text", "page_start", "page_end", "embedding", "token_count", "text_source", "ocr_confidence", "section_path", "block_types", "entities")

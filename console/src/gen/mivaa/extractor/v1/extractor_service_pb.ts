@@ -8,6 +8,8 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Batch, Job, JobEvent, JobState } from "../../jobs/v1/job_pb";
 import { file_mivaa_jobs_v1_job } from "../../jobs/v1/job_pb";
+import type { ProcessingOptions } from "../../jobs/v1/processing_options_pb";
+import { file_mivaa_jobs_v1_processing_options } from "../../jobs/v1/processing_options_pb";
 import type { Document } from "../../search/v1/search_service_pb";
 import { file_mivaa_search_v1_search_service } from "../../search/v1/search_service_pb";
 import type { Message } from "@bufbuild/protobuf";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mivaa/extractor/v1/extractor_service.proto.
  */
 export const file_mivaa_extractor_v1_extractor_service: GenFile = /*@__PURE__*/
-  fileDesc("CiptaXZhYS9leHRyYWN0b3IvdjEvZXh0cmFjdG9yX3NlcnZpY2UucHJvdG8SEm1pdmFhLmV4dHJhY3Rvci52MSJiCg5VcGxvYWRNZXRhZGF0YRIQCghmaWxlbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIOCgZsYWJlbHMYAyADKAkSEAoIcGFzc3dvcmQYBCABKAkSDQoFYmF0Y2gYBSABKAkiawoVVXBsb2FkRG9jdW1lbnRSZXF1ZXN0EjYKCG1ldGFkYXRhGAEgASgLMiIubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZE1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIJCgdjb250ZW50IncKFlVwbG9hZERvY3VtZW50UmVzcG9uc2USKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQSHwoDam9iGAIgASgLMhIubWl2YWEuam9icy52MS5Kb2ISDwoHY3JlYXRlZBgDIAEoCCJ2ChVJbXBvcnREb2N1bWVudFJlcXVlc3QSCwoDdXJpGAEgASgJEhAKCGZpbGVuYW1lGAIgASgJEg0KBXRpdGxlGAMgASgJEg4KBmxhYmVscxgEIAMoCRIQCghwYXNzd29yZBgFIAEoCRINCgViYXRjaBgGIAEoCSJ3ChZJbXBvcnREb2N1bWVudFJlc3BvbnNlEisKCGRvY3VtZW50GAEgASgLMhkubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50Eh8KA2pvYhgCIAEoCzISLm1pdmFhLmpvYnMudjEuSm9iEg8KB2NyZWF0ZWQYAyABKAgiHQoNR2V0Sm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIjEKDkdldEpvYlJlc3BvbnNlEh8KA2pvYhgBIAEoCzISLm1pdmFhLmpvYnMudjEuSm9iIu8BCg9MaXN0Sm9ic1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSJwoGc3RhdGVzGAMgAygOMhcubWl2YWEuam9icy52MS5Kb2JTdGF0ZRIOCgZsYWJlbHMYBCADKAkSNQoRY3JlYXRlX3RpbWVfYWZ0ZXIYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKEmNyZWF0ZV90aW1lX2JlZm9yZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYmF0Y2gYByABKAkiTQoQTGlzdEpvYnNSZXNwb25zZRIgCgRqb2JzGAEgAygLMhIubWl2YWEuam9icy52MS5Kb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh8KD1dhdGNoSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIjoKEFdhdGNoSm9iUmVzcG9uc2USJgoFZXZlbnQYASABKAsyFy5taXZhYS5qb2JzLnYxLkpvYkV2ZW50IiAKEENhbmNlbEpvYlJlcXVlc3QSDAoEbmFtZRgBIAEoCSI0ChFDYW5jZWxKb2JSZXNwb25zZRIfCgNqb2IYASABKAsyEi5taXZhYS5qb2JzLnYxLkpvYiJoChFSZW5kZXJQYWdlUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBHBhZ2UYAiABKAUSEQoJbWF4X3dpZHRoGAMgASgFEhIKCm1heF9oZWlnaHQYBCABKAUSEAoIcGFzc3dvcmQYBSABKAkiaQoWUmVuZGVyVGh1bWJuYWlsUmVxdWVzdBIMCgRuYW1lGAEgASgJEi8KBHNpemUYAiABKA4yIS5taXZhYS5leHRyYWN0b3IudjEuVGh1bWJuYWlsU2l6ZRIQCghwYXNzd29yZBgDIAEoCSJFChdSZW5kZXJUaHVtYm5haWxSZXNwb25zZRILCgNwbmcYASABKAwSDQoFd2lkdGgYAiABKAUSDgoGaGVpZ2h0GAMgASgFIn0KElJlbmRlclBhZ2VSZXNwb25zZRILCgNwbmcYASABKAwSDQoFd2lkdGgYAiABKAUSDgoGaGVpZ2h0GAMgASgFEhIKCnBhZ2Vfd2lkdGgYBCABKAISEwoLcGFnZV9oZWlnaHQYBSABKAISEgoKcGFnZV9jb3VudBgGIAEoBSJWChJDcmVhdGVCYXRjaFJlcXVlc3QSFAoMZGlzcGxheV9uYW1lGAEgASgJEg4KBmxhYmVscxgCIAMoCRIaChJleHBlY3RlZF9kb2N1bWVudHMYAyABKAUiOgoTQ3JlYXRlQmF0Y2hSZXNwb25zZRIjCgViYXRjaBgBIAEoCzIULm1pdmFhLmpvYnMudjEuQmF0Y2giHwoPR2V0QmF0Y2hSZXF1ZXN0EgwKBG5hbWUYASABKAkiNwoQR2V0QmF0Y2hSZXNwb25zZRIjCgViYXRjaBgBIAEoCzIULm1pdmFhLmpvYnMudjEuQmF0Y2giOwoSTGlzdEJhdGNoZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlUKE0xpc3RCYXRjaGVzUmVzcG9uc2USJQoHYmF0Y2hlcxgBIAMoCzIULm1pdmFhLmpvYnMudjEuQmF0Y2gSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiEKEVdhdGNoQmF0Y2hSZXF1ZXN0EgwKBG5hbWUYASABKAkiOQoSV2F0Y2hCYXRjaFJlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQubWl2YWEuam9icy52MS5CYXRjaCp+Cg1UaHVtYm5haWxTaXplEh4KGlRIVU1CTkFJTF9TSVpFX1VOU1BFQ0lGSUVEEAASGAoUVEhVTUJOQUlMX1NJWkVfU01BTEwQARIZChVUSFVNQk5BSUxfU0laRV9NRURJVU0QAhIYChRUSFVNQk5BSUxfU0laRV9MQVJHRRADMoAJChBFeHRyYWN0b3JTZXJ2aWNlEmkKDlVwbG9hZERvY3VtZW50EikubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZERvY3VtZW50UmVxdWVzdBoqLm1pdmFhLmV4dHJhY3Rvci52MS5VcGxvYWREb2N1bWVudFJlc3BvbnNlKAESZwoOSW1wb3J0RG9jdW1lbnQSKS5taXZhYS5leHRyYWN0b3IudjEuSW1wb3J0RG9jdW1lbnRSZXF1ZXN0GioubWl2YWEuZXh0cmFjdG9yLnYxLkltcG9ydERvY3VtZW50UmVzcG9uc2USTwoGR2V0Sm9iEiEubWl2YWEuZXh0cmFjdG9yLnYxLkdldEpvYlJlcXVlc3QaIi5taXZhYS5leHRyYWN0b3IudjEuR2V0Sm9iUmVzcG9uc2USVQoITGlzdEpvYnMSIy5taXZhYS5leHRyYWN0b3IudjEuTGlzdEpvYnNSZXF1ZXN0GiQubWl2YWEuZXh0cmFjdG9yLnYxLkxpc3RKb2JzUmVzcG9uc2USVwoIV2F0Y2hKb2ISIy5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hKb2JSZXF1ZXN0GiQubWl2YWEuZXh0cmFjdG9yLnYxLldhdGNoSm9iUmVzcG9uc2UwARJYCglDYW5jZWxKb2ISJC5taXZhYS5leHRyYWN0b3IudjEuQ2FuY2VsSm9iUmVxdWVzdBolLm1pdmFhLmV4dHJhY3Rvci52MS5DYW5jZWxKb2JSZXNwb25zZRJbCgpSZW5kZXJQYWdlEiUubWl2YWEuZXh0cmFjdG9yLnYxLlJlbmRlclBhZ2VSZXF1ZXN0GiYubWl2YWEuZXh0cmFjdG9yLnYxLlJlbmRlclBhZ2VSZXNwb25zZRJqCg9SZW5kZXJUaHVtYm5haWwSKi5taXZhYS5leHRyYWN0b3IudjEuUmVuZGVyVGh1bWJuYWlsUmVxdWVzdBorLm1pdmFhLmV4dHJhY3Rvci52MS5SZW5kZXJUaHVtYm5haWxSZXNwb25zZRJeCgtDcmVhdGVCYXRjaBImLm1pdmFhLmV4dHJhY3Rvci52MS5DcmVhdGVCYXRjaFJlcXVlc3QaJy5taXZhYS5leHRyYWN0b3IudjEuQ3JlYXRlQmF0Y2hSZXNwb25zZRJVCghHZXRCYXRjaBIjLm1pdmFhLmV4dHJhY3Rvci52MS5HZXRCYXRjaFJlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuR2V0QmF0Y2hSZXNwb25zZRJeCgtMaXN0QmF0Y2hlcxImLm1pdmFhLmV4dHJhY3Rvci52MS5MaXN0QmF0Y2hlc1JlcXVlc3QaJy5taXZhYS5leHRyYWN0b3IudjEuTGlzdEJhdGNoZXNSZXNwb25zZRJdCgpXYXRjaEJhdGNoEiUubWl2YWEuZXh0cmFjdG9yLnYxLldhdGNoQmF0Y2hSZXF1ZXN0GiYubWl2YWEuZXh0cmFjdG9yLnYxLldhdGNoQmF0Y2hSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp, file_mivaa_jobs_v1_job, file_mivaa_search_v1_search_service]);
+  fileDesc("CiptaXZhYS9leHRyYWN0b3IvdjEvZXh0cmFjdG9yX3NlcnZpY2UucHJvdG8SEm1pdmFhLmV4dHJhY3Rvci52MSKVAQoOVXBsb2FkTWV0YWRhdGESEAoIZmlsZW5hbWUYASABKAkSDQoFdGl0bGUYAiABKAkSDgoGbGFiZWxzGAMgAygJEhAKCHBhc3N3b3JkGAQgASgJEg0KBWJhdGNoGAUgASgJEjEKB29wdGlvbnMYBiABKAsyIC5taXZhYS5qb2JzLnYxLlByb2Nlc3NpbmdPcHRpb25zImsKFVVwbG9hZERvY3VtZW50UmVxdWVzdBI2CghtZXRhZGF0YRgBIAEoCzIiLm1pdmFhLmV4dHJhY3Rvci52MS5VcGxvYWRNZXRhZGF0YUgAEg8KBWNodW5rGAIgASgMSABCCQoHY29udGVudCJ3ChZVcGxvYWREb2N1bWVudFJlc3BvbnNlEisKCGRvY3VtZW50GAEgASgLMhkubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50Eh8KA2pvYhgCIAEoCzISLm1pdmFhLmpvYnMudjEuSm9iEg8KB2NyZWF0ZWQYAyABKAgiqQEKFUltcG9ydERvY3VtZW50UmVxdWVzdBILCgN1cmkYASABKAkSEAoIZmlsZW5hbWUYAiABKAkSDQoFdGl0bGUYAyABKAkSDgoGbGFiZWxzGAQgAygJEhAKCHBhc3N3b3JkGAUgASgJEg0KBWJhdGNoGAYgASgJEjEKB29wdGlvbnMYByABKAsyIC5taXZhYS5qb2JzLnYxLlByb2Nlc3NpbmdPcHRpb25zIncKFkltcG9ydERvY3VtZW50UmVzcG9uc2USKwoIZG9jdW1lbnQYASABKAsyGS5taXZhYS5zZWFyY2gudjEuRG9jdW1lbnQSHwoDam9iGAIgASgLMhIubWl2YWEuam9icy52MS5Kb2ISDwoHY3JlYXRlZBgDIAEoCCJtChhSZXByb2Nlc3NEb2N1bWVudFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIxCgdvcHRpb25zGAIgASgLMiAubWl2YWEuam9icy52MS5Qcm9jZXNzaW5nT3B0aW9ucxIQCghwYXNzd29yZBgDIAEoCSJpChlSZXByb2Nlc3NEb2N1bWVudFJlc3BvbnNlEisKCGRvY3VtZW50GAEgASgLMhkubWl2YWEuc2VhcmNoLnYxLkRvY3VtZW50Eh8KA2pvYhgCIAEoCzISLm1pdmFhLmpvYnMudjEuSm9iIh0KDUdldEpvYlJlcXVlc3QSDAoEbmFtZRgBIAEoCSIxCg5HZXRKb2JSZXNwb25zZRIfCgNqb2IYASABKAsyEi5taXZhYS5qb2JzLnYxLkpvYiLvAQoPTGlzdEpvYnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEicKBnN0YXRlcxgDIAMoDjIXLm1pdmFhLmpvYnMudjEuSm9iU3RhdGUSDgoGbGFiZWxzGAQgAygJEjUKEWNyZWF0ZV90aW1lX2FmdGVyGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI2ChJjcmVhdGVfdGltZV9iZWZvcmUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWJhdGNoGAcgASgJIk0KEExpc3RKb2JzUmVzcG9uc2USIAoEam9icxgBIAMoCzISLm1pdmFhLmpvYnMudjEuSm9iEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIfCg9XYXRjaEpvYlJlcXVlc3QSDAoEbmFtZRgBIAEoCSI6ChBXYXRjaEpvYlJlc3BvbnNlEiYKBWV2ZW50GAEgASgLMhcubWl2YWEuam9icy52MS5Kb2JFdmVudCIgChBDYW5jZWxKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiNAoRQ2FuY2VsSm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIubWl2YWEuam9icy52MS5Kb2IiaAoRUmVuZGVyUGFnZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRwYWdlGAIgASgFEhEKCW1heF93aWR0aBgDIAEoBRISCgptYXhfaGVpZ2h0GAQgASgFEhAKCHBhc3N3b3JkGAUgASgJImkKFlJlbmRlclRodW1ibmFpbFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIvCgRzaXplGAIgASgOMiEubWl2YWEuZXh0cmFjdG9yLnYxLlRodW1ibmFpbFNpemUSEAoIcGFzc3dvcmQYAyABKAkiRQoXUmVuZGVyVGh1bWJuYWlsUmVzcG9uc2USCwoDcG5nGAEgASgMEg0KBXdpZHRoGAIgASgFEg4KBmhlaWdodBgDIAEoBSJ9ChJSZW5kZXJQYWdlUmVzcG9uc2USCwoDcG5nGAEgASgMEg0KBXdpZHRoGAIgASgFEg4KBmhlaWdodBgDIAEoBRISCgpwYWdlX3dpZHRoGAQgASgCEhMKC3BhZ2VfaGVpZ2h0GAUgASgCEhIKCnBhZ2VfY291bnQYBiABKAUiiQEKEkNyZWF0ZUJhdGNoUmVxdWVzdBIUCgxkaXNwbGF5X25hbWUYASABKAkSDgoGbGFiZWxzGAIgAygJEhoKEmV4cGVjdGVkX2RvY3VtZW50cxgDIAEoBRIxCgdvcHRpb25zGAQgASgLMiAubWl2YWEuam9icy52MS5Qcm9jZXNzaW5nT3B0aW9ucyI6ChNDcmVhdGVCYXRjaFJlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQubWl2YWEuam9icy52MS5CYXRjaCIfCg9HZXRCYXRjaFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI3ChBHZXRCYXRjaFJlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQubWl2YWEuam9icy52MS5CYXRjaCI7ChJMaXN0QmF0Y2hlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiVQoTTGlzdEJhdGNoZXNSZXNwb25zZRIlCgdiYXRjaGVzGAEgAygLMhQubWl2YWEuam9icy52MS5CYXRjaBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIQoRV2F0Y2hCYXRjaFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI5ChJXYXRjaEJhdGNoUmVzcG9uc2USIwoFYmF0Y2gYASABKAsyFC5taXZhYS5qb2JzLnYxLkJhdGNoKn4KDVRodW1ibmFpbFNpemUSHgoaVEhVTUJOQUlMX1NJWkVfVU5TUEVDSUZJRUQQABIYChRUSFVNQk5BSUxfU0laRV9TTUFMTBABEhkKFVRIVU1CTkFJTF9TSVpFX01FRElVTRACEhgKFFRIVU1CTkFJTF9TSVpFX0xBUkdFEAMy8gkKEEV4dHJhY3RvclNlcnZpY2USaQoOVXBsb2FkRG9jdW1lbnQSKS5taXZhYS5leHRyYWN0b3IudjEuVXBsb2FkRG9jdW1lbnRSZXF1ZXN0GioubWl2YWEuZXh0cmFjdG9yLnYxLlVwbG9hZERvY3VtZW50UmVzcG9uc2UoARJnCg5JbXBvcnREb2N1bWVudBIpLm1pdmFhLmV4dHJhY3Rvci52MS5JbXBvcnREb2N1bWVudFJlcXVlc3QaKi5taXZhYS5leHRyYWN0b3IudjEuSW1wb3J0RG9jdW1lbnRSZXNwb25zZRJwChFSZXByb2Nlc3NEb2N1bWVudBIsLm1pdmFhLmV4dHJhY3Rvci52MS5SZXByb2Nlc3NEb2N1bWVudFJlcXVlc3QaLS5taXZhYS5leHRyYWN0b3IudjEuUmVwcm9jZXNzRG9jdW1lbnRSZXNwb25zZRJPCgZHZXRKb2ISIS5taXZhYS5leHRyYWN0b3IudjEuR2V0Sm9iUmVxdWVzdBoiLm1pdmFhLmV4dHJhY3Rvci52MS5HZXRKb2JSZXNwb25zZRJVCghMaXN0Sm9icxIjLm1pdmFhLmV4dHJhY3Rvci52MS5MaXN0Sm9ic1JlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuTGlzdEpvYnNSZXNwb25zZRJXCghXYXRjaEpvYhIjLm1pdmFhLmV4dHJhY3Rvci52MS5XYXRjaEpvYlJlcXVlc3QaJC5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hKb2JSZXNwb25zZTABElgKCUNhbmNlbEpvYhIkLm1pdmFhLmV4dHJhY3Rvci52MS5DYW5jZWxKb2JSZXF1ZXN0GiUubWl2YWEuZXh0cmFjdG9yLnYxLkNhbmNlbEpvYlJlc3BvbnNlElsKClJlbmRlclBhZ2USJS5taXZhYS5leHRyYWN0b3IudjEuUmVuZGVyUGFnZVJlcXVlc3QaJi5taXZhYS5leHRyYWN0b3IudjEuUmVuZGVyUGFnZVJlc3BvbnNlEmoKD1JlbmRlclRodW1ibmFpbBIqLm1pdmFhLmV4dHJhY3Rvci52MS5SZW5kZXJUaHVtYm5haWxSZXF1ZXN0GisubWl2YWEuZXh0cmFjdG9yLnYxLlJlbmRlclRodW1ibmFpbFJlc3BvbnNlEl4KC0NyZWF0ZUJhdGNoEiYubWl2YWEuZXh0cmFjdG9yLnYxLkNyZWF0ZUJhdGNoUmVxdWVzdBonLm1pdmFhLmV4dHJhY3Rvci52MS5DcmVhdGVCYXRjaFJlc3BvbnNlElUKCEdldEJhdGNoEiMubWl2YWEuZXh0cmFjdG9yLnYxLkdldEJhdGNoUmVxdWVzdBokLm1pdmFhLmV4dHJhY3Rvci52MS5HZXRCYXRjaFJlc3BvbnNlEl4KC0xpc3RCYXRjaGVzEiYubWl2YWEuZXh0cmFjdG9yLnYxLkxpc3RCYXRjaGVzUmVxdWVzdBonLm1pdmFhLmV4dHJhY3Rvci52MS5MaXN0QmF0Y2hlc1Jlc3BvbnNlEl0KCldhdGNoQmF0Y2gSJS5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hCYXRjaFJlcXVlc3QaJi5taXZhYS5leHRyYWN0b3IudjEuV2F0Y2hCYXRjaFJlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_mivaa_jobs_v1_job, file_mivaa_jobs_v1_processing_options, file_mivaa_search_v1_search_service]);
 
 /**
  * @generated from message mivaa.extractor.v1.UploadMetadata
@@ -58,6 +60,13 @@ export type UploadMetadata = Message<"mivaa.extractor.v1.UploadMetadata"> & {
    * @generated from field: string batch = 5;
    */
   batch: string;
+
+  /**
+   * How to process it; unset: the batch's options, else the server's defaults.
+   *
+   * @generated from field: mivaa.jobs.v1.ProcessingOptions options = 6;
+   */
+  options?: ProcessingOptions;
 };
 
 /**
@@ -172,6 +181,13 @@ export type ImportDocumentRequest = Message<"mivaa.extractor.v1.ImportDocumentRe
    * @generated from field: string batch = 6;
    */
   batch: string;
+
+  /**
+   * How to process it, as UploadMetadata.options.
+   *
+   * @generated from field: mivaa.jobs.v1.ProcessingOptions options = 7;
+   */
+  options?: ProcessingOptions;
 };
 
 /**
@@ -211,6 +227,65 @@ export const ImportDocumentResponseSchema: GenMessage<ImportDocumentResponse> = 
   messageDesc(file_mivaa_extractor_v1_extractor_service, 4);
 
 /**
+ * @generated from message mivaa.extractor.v1.ReprocessDocumentRequest
+ */
+export type ReprocessDocumentRequest = Message<"mivaa.extractor.v1.ReprocessDocumentRequest"> & {
+  /**
+   * "documents/{document_id}"
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The options of the new run; unset: the document's stored options.
+   *
+   * @generated from field: mivaa.jobs.v1.ProcessingOptions options = 2;
+   */
+  options?: ProcessingOptions;
+
+  /**
+   * Password of an encrypted PDF (the service keeps no uploader's password).
+   *
+   * @generated from field: string password = 3;
+   */
+  password: string;
+};
+
+/**
+ * Describes the message mivaa.extractor.v1.ReprocessDocumentRequest.
+ * Use `create(ReprocessDocumentRequestSchema)` to create a new message.
+ */
+export const ReprocessDocumentRequestSchema: GenMessage<ReprocessDocumentRequest> = /*@__PURE__*/
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 5);
+
+/**
+ * @generated from message mivaa.extractor.v1.ReprocessDocumentResponse
+ */
+export type ReprocessDocumentResponse = Message<"mivaa.extractor.v1.ReprocessDocumentResponse"> & {
+  /**
+   * The document as it is now: still READY with its old chunks, its job the new one.
+   *
+   * @generated from field: mivaa.search.v1.Document document = 1;
+   */
+  document?: Document;
+
+  /**
+   * The new job; follow it with WatchJob.
+   *
+   * @generated from field: mivaa.jobs.v1.Job job = 2;
+   */
+  job?: Job;
+};
+
+/**
+ * Describes the message mivaa.extractor.v1.ReprocessDocumentResponse.
+ * Use `create(ReprocessDocumentResponseSchema)` to create a new message.
+ */
+export const ReprocessDocumentResponseSchema: GenMessage<ReprocessDocumentResponse> = /*@__PURE__*/
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 6);
+
+/**
  * @generated from message mivaa.extractor.v1.GetJobRequest
  */
 export type GetJobRequest = Message<"mivaa.extractor.v1.GetJobRequest"> & {
@@ -227,7 +302,7 @@ export type GetJobRequest = Message<"mivaa.extractor.v1.GetJobRequest"> & {
  * Use `create(GetJobRequestSchema)` to create a new message.
  */
 export const GetJobRequestSchema: GenMessage<GetJobRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 5);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 7);
 
 /**
  * @generated from message mivaa.extractor.v1.GetJobResponse
@@ -244,7 +319,7 @@ export type GetJobResponse = Message<"mivaa.extractor.v1.GetJobResponse"> & {
  * Use `create(GetJobResponseSchema)` to create a new message.
  */
 export const GetJobResponseSchema: GenMessage<GetJobResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 6);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 8);
 
 /**
  * The caller's jobs, newest first. Every filter given must hold (states: any
@@ -309,7 +384,7 @@ export type ListJobsRequest = Message<"mivaa.extractor.v1.ListJobsRequest"> & {
  * Use `create(ListJobsRequestSchema)` to create a new message.
  */
 export const ListJobsRequestSchema: GenMessage<ListJobsRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 7);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 9);
 
 /**
  * @generated from message mivaa.extractor.v1.ListJobsResponse
@@ -333,7 +408,7 @@ export type ListJobsResponse = Message<"mivaa.extractor.v1.ListJobsResponse"> & 
  * Use `create(ListJobsResponseSchema)` to create a new message.
  */
 export const ListJobsResponseSchema: GenMessage<ListJobsResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 8);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 10);
 
 /**
  * @generated from message mivaa.extractor.v1.WatchJobRequest
@@ -352,7 +427,7 @@ export type WatchJobRequest = Message<"mivaa.extractor.v1.WatchJobRequest"> & {
  * Use `create(WatchJobRequestSchema)` to create a new message.
  */
 export const WatchJobRequestSchema: GenMessage<WatchJobRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 9);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 11);
 
 /**
  * @generated from message mivaa.extractor.v1.WatchJobResponse
@@ -369,7 +444,7 @@ export type WatchJobResponse = Message<"mivaa.extractor.v1.WatchJobResponse"> & 
  * Use `create(WatchJobResponseSchema)` to create a new message.
  */
 export const WatchJobResponseSchema: GenMessage<WatchJobResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 10);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 12);
 
 /**
  * @generated from message mivaa.extractor.v1.CancelJobRequest
@@ -388,7 +463,7 @@ export type CancelJobRequest = Message<"mivaa.extractor.v1.CancelJobRequest"> & 
  * Use `create(CancelJobRequestSchema)` to create a new message.
  */
 export const CancelJobRequestSchema: GenMessage<CancelJobRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 11);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 13);
 
 /**
  * @generated from message mivaa.extractor.v1.CancelJobResponse
@@ -405,7 +480,7 @@ export type CancelJobResponse = Message<"mivaa.extractor.v1.CancelJobResponse"> 
  * Use `create(CancelJobResponseSchema)` to create a new message.
  */
 export const CancelJobResponseSchema: GenMessage<CancelJobResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 12);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 14);
 
 /**
  * @generated from message mivaa.extractor.v1.RenderPageRequest
@@ -451,7 +526,7 @@ export type RenderPageRequest = Message<"mivaa.extractor.v1.RenderPageRequest"> 
  * Use `create(RenderPageRequestSchema)` to create a new message.
  */
 export const RenderPageRequestSchema: GenMessage<RenderPageRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 13);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 15);
 
 /**
  * @generated from message mivaa.extractor.v1.RenderThumbnailRequest
@@ -483,7 +558,7 @@ export type RenderThumbnailRequest = Message<"mivaa.extractor.v1.RenderThumbnail
  * Use `create(RenderThumbnailRequestSchema)` to create a new message.
  */
 export const RenderThumbnailRequestSchema: GenMessage<RenderThumbnailRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 14);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 16);
 
 /**
  * @generated from message mivaa.extractor.v1.RenderThumbnailResponse
@@ -513,7 +588,7 @@ export type RenderThumbnailResponse = Message<"mivaa.extractor.v1.RenderThumbnai
  * Use `create(RenderThumbnailResponseSchema)` to create a new message.
  */
 export const RenderThumbnailResponseSchema: GenMessage<RenderThumbnailResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 15);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 17);
 
 /**
  * @generated from message mivaa.extractor.v1.RenderPageResponse
@@ -564,7 +639,7 @@ export type RenderPageResponse = Message<"mivaa.extractor.v1.RenderPageResponse"
  * Use `create(RenderPageResponseSchema)` to create a new message.
  */
 export const RenderPageResponseSchema: GenMessage<RenderPageResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 16);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 18);
 
 /**
  * @generated from message mivaa.extractor.v1.CreateBatchRequest
@@ -591,6 +666,13 @@ export type CreateBatchRequest = Message<"mivaa.extractor.v1.CreateBatchRequest"
    * @generated from field: int32 expected_documents = 3;
    */
   expectedDocuments: number;
+
+  /**
+   * How every upload of the batch that gives no options of its own is processed.
+   *
+   * @generated from field: mivaa.jobs.v1.ProcessingOptions options = 4;
+   */
+  options?: ProcessingOptions;
 };
 
 /**
@@ -598,7 +680,7 @@ export type CreateBatchRequest = Message<"mivaa.extractor.v1.CreateBatchRequest"
  * Use `create(CreateBatchRequestSchema)` to create a new message.
  */
 export const CreateBatchRequestSchema: GenMessage<CreateBatchRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 17);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 19);
 
 /**
  * @generated from message mivaa.extractor.v1.CreateBatchResponse
@@ -615,7 +697,7 @@ export type CreateBatchResponse = Message<"mivaa.extractor.v1.CreateBatchRespons
  * Use `create(CreateBatchResponseSchema)` to create a new message.
  */
 export const CreateBatchResponseSchema: GenMessage<CreateBatchResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 18);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 20);
 
 /**
  * @generated from message mivaa.extractor.v1.GetBatchRequest
@@ -634,7 +716,7 @@ export type GetBatchRequest = Message<"mivaa.extractor.v1.GetBatchRequest"> & {
  * Use `create(GetBatchRequestSchema)` to create a new message.
  */
 export const GetBatchRequestSchema: GenMessage<GetBatchRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 19);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 21);
 
 /**
  * @generated from message mivaa.extractor.v1.GetBatchResponse
@@ -651,7 +733,7 @@ export type GetBatchResponse = Message<"mivaa.extractor.v1.GetBatchResponse"> & 
  * Use `create(GetBatchResponseSchema)` to create a new message.
  */
 export const GetBatchResponseSchema: GenMessage<GetBatchResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 20);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 22);
 
 /**
  * @generated from message mivaa.extractor.v1.ListBatchesRequest
@@ -677,7 +759,7 @@ export type ListBatchesRequest = Message<"mivaa.extractor.v1.ListBatchesRequest"
  * Use `create(ListBatchesRequestSchema)` to create a new message.
  */
 export const ListBatchesRequestSchema: GenMessage<ListBatchesRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 21);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 23);
 
 /**
  * @generated from message mivaa.extractor.v1.ListBatchesResponse
@@ -701,7 +783,7 @@ export type ListBatchesResponse = Message<"mivaa.extractor.v1.ListBatchesRespons
  * Use `create(ListBatchesResponseSchema)` to create a new message.
  */
 export const ListBatchesResponseSchema: GenMessage<ListBatchesResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 22);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 24);
 
 /**
  * @generated from message mivaa.extractor.v1.WatchBatchRequest
@@ -720,7 +802,7 @@ export type WatchBatchRequest = Message<"mivaa.extractor.v1.WatchBatchRequest"> 
  * Use `create(WatchBatchRequestSchema)` to create a new message.
  */
 export const WatchBatchRequestSchema: GenMessage<WatchBatchRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 23);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 25);
 
 /**
  * @generated from message mivaa.extractor.v1.WatchBatchResponse
@@ -739,7 +821,7 @@ export type WatchBatchResponse = Message<"mivaa.extractor.v1.WatchBatchResponse"
  * Use `create(WatchBatchResponseSchema)` to create a new message.
  */
 export const WatchBatchResponseSchema: GenMessage<WatchBatchResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_extractor_v1_extractor_service, 24);
+  messageDesc(file_mivaa_extractor_v1_extractor_service, 26);
 
 /**
  * The longer side of a thumbnail; a few classes keep the cache small and shared.
@@ -820,6 +902,22 @@ export const ExtractorService: GenService<{
     methodKind: "unary";
     input: typeof ImportDocumentRequestSchema;
     output: typeof ImportDocumentResponseSchema;
+  },
+  /**
+   * Processes a stored document again from its stored original, with new
+   * processing options (or its stored ones), as a new job with progress; no
+   * upload. The document stays READY and its old chunks searchable until the
+   * new ones are committed in one transaction; a failed run leaves it as it
+   * was. A document whose job has not finished is FAILED_PRECONDITION
+   * DOCUMENT_PROCESSING; another tenant's document is NOT_FOUND; bad options
+   * are INVALID_ARGUMENT PROCESSING_OPTION_INVALID.
+   *
+   * @generated from rpc mivaa.extractor.v1.ExtractorService.ReprocessDocument
+   */
+  reprocessDocument: {
+    methodKind: "unary";
+    input: typeof ReprocessDocumentRequestSchema;
+    output: typeof ReprocessDocumentResponseSchema;
   },
   /**
    * Gets one job.
