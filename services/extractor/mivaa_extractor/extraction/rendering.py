@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import io
 import math
-import warnings
 from dataclasses import dataclass
 
 import pymupdf
-from PIL import Image
 
+from mivaa_extractor import picture_reader
 from mivaa_extractor.extraction.validation import DOMAIN, open_pdf
+from mivaa_extractor.picture_reader import PictureLimits
 from mivaa_platform.errors import InvalidArgument
 
 # The largest side a caller may ask for, and what 0 means.
@@ -25,6 +25,9 @@ DEFAULT_RENDER_SIDE_PX = 1000
 MAX_RENDER_SCALE = 6.0
 # A stored image larger than this is not decoded for a thumbnail (the image stage stores less).
 MAX_THUMBNAIL_SOURCE_PIXELS = 64_000_000
+THUMBNAIL_SOURCE_LIMITS = PictureLimits(
+    max_pixels=MAX_THUMBNAIL_SOURCE_PIXELS, max_side_px=MAX_THUMBNAIL_SOURCE_PIXELS, max_frames=1
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,22 +106,18 @@ def picture_thumbnail(data: bytes, side: int) -> PageImage:
 
     page_width and page_height are the picture's own size in pixels; page_count is 0.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as picture:
-                width, height = picture.size
-                if width * height > MAX_THUMBNAIL_SOURCE_PIXELS:
-                    raise InvalidArgument("IMAGE_TOO_LARGE", "The image is too large for a thumbnail.", domain=DOMAIN)
-                picture.draft("RGB", (side, side))  # a JPEG decodes at a reduced scale already
-                picture.thumbnail((side, side))
-                out = io.BytesIO()
-                picture.convert("RGB").save(out, "PNG")
-                small = picture.size
-        except InvalidArgument:
-            raise
-        except Exception:  # noqa: BLE001 - any decoder failure is this image's alone
-            raise InvalidArgument("IMAGE_INVALID", "The stored image could not be read.", domain=DOMAIN) from None
+    picture_format = picture_reader.sniff(data[: picture_reader.SNIFF_BYTES])
+    if picture_format not in (picture_reader.PNG, picture_reader.JPEG):
+        raise picture_reader.invalid(DOMAIN, "The stored image could not be read.")
+    # A JPEG decodes at a reduced scale already.
+    decoded = picture_reader.decode_first_frame(
+        data, picture_format, THUMBNAIL_SOURCE_LIMITS, domain=DOMAIN, reduce_to=side
+    )
+    picture, width, height = decoded.image, decoded.width, decoded.height
+    picture.thumbnail((side, side))
+    out = io.BytesIO()
+    picture.convert("RGB").save(out, "PNG")
+    small = picture.size
     return PageImage(
         png=out.getvalue(), width=small[0], height=small[1], page_width=width, page_height=height, page_count=0
     )

@@ -1,36 +1,29 @@
-"""Reading a picture safely, its properties and its dominant colours (PyMuPDF and numpy: the extractor
-already decodes images with MuPDF, so it carries no second image library)."""
+"""A picture to analyse: its properties, its pixels and its dominant colours.
+
+Decoding and its limits are the picture reader's (mivaa_extractor.picture_reader), as for uploads
+and thumbnails; this module adds what analysis takes (GIF and BMP besides PNG, JPEG and TIFF; the
+first frame of several) and what it reports of the picture."""
 
 from __future__ import annotations
 
-import struct
-import threading
+import io
 from dataclasses import dataclass
 
 import numpy as np
-import pymupdf
+from PIL import Image
 
+from mivaa_extractor import picture_reader
+from mivaa_extractor.picture_reader import BMP, GIF, PictureLimits
 from mivaa_platform.errors import InvalidArgument
 
 DOMAIN = "images.mivaa"
-# Formats a caller may send (MuPDF decodes them all; it has no WebP), by their file signatures.
-SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"II*\x00", "TIFF"),
-    (b"MM\x00*", "TIFF"),
-    (b"GIF87a", "GIF"),
-    (b"GIF89a", "GIF"),
-    (b"BM", "BMP"),
-)
-MIME_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "TIFF": "image/tiff", "GIF": "image/gif", "BMP": "image/bmp"}
-COLOR_SPACES = {"DeviceRGB": "RGB", "DeviceGray": "grayscale", "DeviceCMYK": "CMYK"}
 # Colours are counted on a copy at most this large (either side): plenty for shares of the pixels.
 COLOR_SAMPLE_SIDE = 128
-# What MuPDF's warnings say of a damaged file (others, such as an unsupported GIF extension, are harmless).
-DAMAGE_WORDS = ("truncat", "premature", "missing", "corrupt", "damage", "broken", "invalid", "bad ", "error")
-# MuPDF's warnings are one store per process: decodes take turns so each reads its own.
-_DECODING = threading.Lock()
+# What a file that states no resolution is taken to have (MuPDF's and the browsers' default).
+DEFAULT_DPI = 96.0
+# Pillow's modes by the colour space reported; any other mode (RGB, RGBA, a palette, YCbCr...) is RGB.
+_GRAY_MODES = frozenset({"1", "L", "LA", "La", "I", "F", "I;16", "I;16L", "I;16B", "I;16N"})
+_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 
 
 @dataclass(frozen=True)
@@ -49,7 +42,7 @@ class Properties:
     color_space: str
     bits_per_channel: int
     has_alpha: bool
-    # MuPDF's resolution of the file: what it states, 96 when it states none.
+    # The resolution the file states, 96 when it states none.
     file_dpi: tuple[float, float]
 
 
@@ -72,117 +65,67 @@ class Picture:
     png: bytes
 
 
-def _invalid(message: str) -> InvalidArgument:
-    return InvalidArgument("IMAGE_INVALID", message, domain=DOMAIN)
-
-
-def _too_large(message: str, limit: int) -> InvalidArgument:
-    return InvalidArgument("IMAGE_TOO_LARGE", message, domain=DOMAIN, metadata={"limit": str(limit)})
-
-
-def sniff_format(data: bytes) -> str:
-    for signature, name in SIGNATURES:
-        if data.startswith(signature):
-            return name
-    raise _invalid("The bytes are not a PNG, JPEG, TIFF, GIF or BMP picture.")
-
-
-def header_size(data: bytes, fmt: str) -> tuple[int, int]:
-    """(width, height) as the file's header states them, read before any pixel is decoded."""
-    try:
-        if fmt == "PNG":
-            return struct.unpack(">II", data[16:24])
-        if fmt == "GIF":
-            return struct.unpack("<HH", data[6:10])
-        if fmt == "BMP":
-            width, height = struct.unpack("<ii", data[18:26])
-            return width, abs(height)
-        if fmt == "JPEG":
-            return _jpeg_size(data)
-        return _tiff_size(data)
-    except (struct.error, IndexError) as exc:
-        raise _invalid("The image's header is cut short.") from exc
-
-
-def _jpeg_size(data: bytes) -> tuple[int, int]:
-    offset = 2
-    while offset + 9 < len(data):
-        if data[offset] != 0xFF:
-            raise _invalid("The JPEG's markers are broken.")
-        marker = data[offset + 1]
-        if marker == 0xFF:  # fill byte
-            offset += 1
-            continue
-        length = struct.unpack(">H", data[offset + 2 : offset + 4])[0]
-        # Start of frame (baseline, progressive, lossless...; C4, C8 and CC are other tables).
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack(">HH", data[offset + 5 : offset + 9])
-            return width, height
-        offset += 2 + length
-    raise _invalid("The JPEG has no frame header.")
-
-
-def _tiff_size(data: bytes) -> tuple[int, int]:
-    order = "<" if data[:2] == b"II" else ">"
-    (ifd,) = struct.unpack(order + "I", data[4:8])
-    (count,) = struct.unpack(order + "H", data[ifd : ifd + 2])
-    found: dict[int, int] = {}
-    for index in range(min(count, 4096)):
-        entry = data[ifd + 2 + 12 * index : ifd + 14 + 12 * index]
-        tag, kind = struct.unpack(order + "HH", entry[:4])
-        if tag in (256, 257):
-            value = struct.unpack(order + ("H" if kind == 3 else "I"), entry[8:10] if kind == 3 else entry[8:12])[0]
-            found[tag] = value
-    if 256 not in found or 257 not in found:
-        raise _invalid("The TIFF states no size.")
-    return found[256], found[257]
-
-
 def read_picture(data: bytes, limits: AnalysisLimits) -> Picture:
     """Decodes `data` within the limits, or raises IMAGE_INVALID / IMAGE_TOO_LARGE (CPU work: call off the loop).
 
-    The signature picks the format and the header's size is checked against max_pixels before
-    MuPDF decodes a pixel; a file MuPDF warns about (truncated, pixel data missing) is refused.
+    The signature picks the format and the header's size is checked against max_pixels before a
+    pixel is decoded; a damaged file (truncated, a header that does not match its data) is refused.
     """
     if not data:
-        raise _invalid("The image is empty.")
+        raise picture_reader.invalid(DOMAIN, "The image is empty.")
     if len(data) > limits.max_bytes:
-        raise _too_large(f"The image is larger than {limits.max_bytes} bytes.", limits.max_bytes)
-    fmt = sniff_format(data)
-    width, height = header_size(data, fmt)
-    if width < 1 or height < 1:
-        raise _invalid("The image has no pixels.")
-    if width * height > limits.max_pixels:
-        raise _too_large(f"The image has {width}x{height} pixels, more than {limits.max_pixels}.", limits.max_pixels)
-    with _DECODING:
-        pymupdf.TOOLS.mupdf_warnings(reset=True)
-        try:
-            pixmap = pymupdf.Pixmap(data)
-        except Exception as exc:  # MuPDF raises its own error classes for every kind of broken file
-            raise _invalid("The image could not be decoded.") from exc
-        finally:
-            warnings = pymupdf.TOOLS.mupdf_warnings(reset=True)
-    if any(word in warnings.lower() for word in DAMAGE_WORDS):
-        raise _invalid("The image is damaged (truncated, or its header does not match its data).")
-    if (pixmap.width, pixmap.height) != (width, height):
-        raise _invalid("The image's header does not match its data.")
-    space = pixmap.colorspace.name if pixmap.colorspace else ""
+        raise InvalidArgument(
+            "IMAGE_TOO_LARGE",
+            f"The image is larger than {limits.max_bytes} bytes.",
+            domain=DOMAIN,
+            metadata={"limit": str(limits.max_bytes)},
+        )
+    picture_format = picture_reader.sniff(data[: picture_reader.SNIFF_BYTES])
+    if picture_format is None:
+        raise picture_reader.invalid(DOMAIN, "The bytes are not a PNG, JPEG, TIFF, GIF or BMP picture.")
+    # No limit on a side of its own: any shape within max_pixels is analysed.
+    reader_limits = PictureLimits(max_pixels=limits.max_pixels, max_side_px=limits.max_pixels, max_frames=1)
+    decoded = picture_reader.decode_first_frame(data, picture_format, reader_limits, domain=DOMAIN)
+    image = decoded.image
+    alpha = image.mode in _ALPHA_MODES or "transparency" in image.info
+    gray = image.mode in _GRAY_MODES
     properties = Properties(
-        format=fmt,
-        mime_type=MIME_TYPES[fmt],
-        width=width,
-        height=height,
+        format=picture_format.name,
+        mime_type=picture_format.media_type,
+        width=decoded.width,
+        height=decoded.height,
         size_bytes=len(data),
-        color_space=COLOR_SPACES.get(space, space or "none") + ("A" if pixmap.alpha and space == "DeviceRGB" else ""),
+        color_space="CMYK" if image.mode == "CMYK" else "grayscale" if gray else "RGBA" if alpha else "RGB",
         bits_per_channel=8,
-        has_alpha=bool(pixmap.alpha),
-        file_dpi=(float(pixmap.xres), float(pixmap.yres)),
+        has_alpha=alpha,
+        file_dpi=_file_dpi(image),
     )
-    rgb = pymupdf.Pixmap(pixmap, 0) if pixmap.alpha else pixmap
-    if space != "DeviceRGB":
-        rgb = pymupdf.Pixmap(pymupdf.csRGB, rgb)
-    array = np.frombuffer(rgb.samples, dtype=np.uint8).reshape(rgb.height, rgb.width, rgb.n)[:, :, :3]
-    return Picture(properties, array, rgb.tobytes("png") if fmt not in ("PNG", "JPEG", "TIFF") else data)
+    rgb = _rgb(image)
+    return Picture(properties, rgb, _png(rgb) if picture_format in (GIF, BMP) else data)
+
+
+def _file_dpi(image: Image.Image) -> tuple[float, float]:
+    """The resolution the file states (to a whole dot per inch, as MuPDF reads it), else DEFAULT_DPI."""
+    try:
+        x, y = (float(value) for value in image.info.get("dpi", (0, 0)))
+    except (TypeError, ValueError):
+        x = y = 0.0
+    return (float(round(x)) if x >= 1 else DEFAULT_DPI, float(round(y)) if y >= 1 else DEFAULT_DPI)
+
+
+def _rgb(image: Image.Image) -> np.ndarray:
+    """The pixels as RGB, 8 bits a channel (alpha dropped, 16-bit grey scaled down rather than clipped)."""
+    if image.mode.startswith("I;16"):
+        gray = (np.asarray(image, dtype=np.uint16) >> 8).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    return np.asarray(image.convert("RGB"))
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    """What OCR reads of a GIF or BMP."""
+    out = io.BytesIO()
+    Image.fromarray(rgb).save(out, "PNG")
+    return out.getvalue()
 
 
 def dominant_colors(picture: Picture, count: int) -> list[Color]:
