@@ -1,4 +1,4 @@
-import { Fragment, useEffect, useState } from "react";
+import { Fragment, useEffect, useRef, useState } from "react";
 import type { ScreenProps } from "../App";
 import { ThumbnailSize } from "../gen/mivaa/extractor/v1/extractor_service_pb";
 import { Analysis as Kind, type ImageAnalysis as Analysis } from "../gen/mivaa/images/v1/image_analysis_service_pb";
@@ -19,7 +19,10 @@ export function ImageAnalysisPanel({
 }: Pick<ScreenProps, "clients" | "onAuthError"> & { image: string; label: string }) {
   const [analysis, setAnalysis] = useState<Analysis | null>(null);
   const { busy, error, run } = useCall(onAuthError);
+  const section = useRef<HTMLElement>(null);
   useEffect(() => {
+    // The panel opens below the gallery, often below the fold: bring it into sight.
+    section.current?.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
     setAnalysis(null);
     void run(async (signal) => {
       const response = await clients.images.analyzeImage({ source: { case: "image", value: image } }, { signal, timeoutMs: ANALYZE_TIMEOUT_MS });
@@ -27,7 +30,7 @@ export function ImageAnalysisPanel({
     });
   }, [clients, image, run]);
   return (
-    <section aria-labelledby="analysis-heading" aria-busy={busy} className="analysis" data-testid="image-analysis">
+    <section ref={section} aria-labelledby="analysis-heading" aria-busy={busy} className="analysis" data-testid="image-analysis">
       <h3 id="analysis-heading">Analysis: {label}</h3>
       {busy && <p role="status">Analysing {label}…</p>}
       <ErrorAlert message={error} />
