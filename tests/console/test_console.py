@@ -111,7 +111,7 @@ def chart_png(marker: int = 0) -> bytes:
 
 
 def analysis_files(tmp_path: pathlib.Path) -> dict[str, str]:
-    """analysis.spec.ts: a PDF holding the chart, and the chart itself (one pixel apart) as a PNG upload."""
+    """images.spec.ts: a PDF holding the chart, and the chart itself (one pixel apart) as a PNG upload."""
     title = f"Tide Atlas {uuid.uuid4().hex[:8]}"
     doc = pymupdf.open()
     page = doc.new_page()

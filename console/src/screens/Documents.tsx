@@ -104,8 +104,10 @@ export function Documents({ clients, onAuthError }: ScreenProps) {
                 <a href={documentHref(d.name)} tabIndex={-1} aria-hidden="true">
                   <Thumbnail clients={clients} onAuthError={onAuthError} name={d.name} label={`Preview of ${d.title || d.filename}`} />
                 </a>
+                {/* At phone width the type column gives way to this line under the preview. */}
+                <span className="type-under-preview">{mediaTypeWord(d.mediaType)}</span>
               </td>
-              <td>
+              <td className="title">
                 <a href={documentHref(d.name)}>{d.title || d.filename}</a>
               </td>
               <td data-testid="media-type">{mediaTypeWord(d.mediaType)}</td>

@@ -1,5 +1,7 @@
 // Thumbnails and media types in the documents list and view, and a stored image analysed
 // (ImageAnalysisService.AnalyzeImage) through the real mesh: swatches, OCR text, tags, look-alikes.
+// Named to run after console.spec.ts (specs run in name order): that spec's short-lived token is
+// minted when the run starts and would expire while this one runs.
 import { expect, test, type Locator, type Page } from "@playwright/test";
 import { checkAccessible, env, shot, signInWithToken, watchConsole } from "./helpers";
 
@@ -87,7 +89,8 @@ test("thumbnails and media types, then an image analysed with swatches, tags and
   await shot(page, "44-image-analysis-phone");
   await openDocuments(page);
   await expectThumbnail(pdfRow.getByTestId("thumbnail"));
-  expect(await page.evaluate(() => document.documentElement.scrollWidth), "the list fits the phone's width").toBeLessThanOrEqual(390);
+  await expect(pdfRow.locator(".type-under-preview")).toHaveText("PDF"); // the type column gives way to this line
   await shot(page, "45-documents-phone");
+  expect(await page.evaluate(() => document.documentElement.scrollWidth), "the list fits the phone's width").toBeLessThanOrEqual(390);
   expect(errors).toEqual([]);
 });
