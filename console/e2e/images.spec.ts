@@ -73,13 +73,14 @@ test("thumbnails and media types, then an image analysed with swatches, tags and
   await shot(page, "41-image-analysis");
   await analysis.screenshot({ path: "test-artifacts/screenshots/42-image-analysis-panel.png" });
 
-  // The look-alike opens its own document: the PNG, a picture.
+  // The look-alike opens its own document, the PNG (a picture), with its own analysis open (GetImage).
   await lookAlike.getByRole("link").click();
+  await expect(page).toHaveURL(/#\/documents\/[^?]+\?.*image=[0-9a-f]{64}/);
   await expect(page.getByRole("heading", { name: "tide-chart.png", level: 2 })).toBeVisible();
   await expect(page.getByTestId("metadata").getByTestId("media-type")).toHaveText("PNG picture");
   await expectThumbnail(page.getByRole("region", { name: "About" }).getByTestId("thumbnail"));
-  await page.getByRole("button", { name: /^Analyze / }).click();
   await expect(page.getByTestId("image-analysis").getByTestId("swatches")).toBeVisible({ timeout: 90_000 });
+  await expect(page.getByRole("button", { name: /^Analyze / })).toHaveAttribute("aria-pressed", "true");
   await expect(page.getByTestId("image-analysis").getByTestId("similar-image").filter({ hasText: title })).toBeVisible();
   await shot(page, "43-picture-document");
 

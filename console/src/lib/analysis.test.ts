@@ -71,9 +71,10 @@ describe("image analysis in words", () => {
     expect(analysisErrorText(odd)).toBe("Tags: The model stalled.");
   });
 
-  it("links a similar image to its document at its first page", () => {
-    const similar = create(SimilarImageSchema, { image: "documents/d1/images/ab", document: "documents/d1", pages: [3, 5] });
-    expect(similarHref(similar)).toBe("#/documents/d1?page=3");
+  it("links a similar image to its document at its first page, its analysis open", () => {
+    const sha = "0f".repeat(32);
+    const similar = create(SimilarImageSchema, { image: `documents/d1/images/${sha}`, document: "documents/d1", pages: [3, 5] });
+    expect(similarHref(similar)).toBe(`#/documents/d1?page=3&image=${sha}`);
     expect(similarHref(create(SimilarImageSchema, { document: "documents/d2" }))).toBe("#/documents/d2");
   });
 });

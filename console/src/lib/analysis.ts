@@ -73,7 +73,8 @@ export function analysisErrorText(error: AnalysisError): string {
   return `${ANALYSIS_NAMES[error.analysis] ?? "Analysis"}: ${describeReason(error.reason, error.message)}`;
 }
 
-/** Where a similar image leads: its document, at its first page. */
+/** Where a similar image leads: its document at its first page, with its own analysis open. */
 export function similarHref(similar: SimilarImage): string {
-  return documentHref(similar.document, similar.pages[0] ?? 1);
+  const sha256 = similar.image.split("/images/")[1] ?? "";
+  return documentHref(similar.document, similar.pages[0] ?? 1, { image: sha256 });
 }

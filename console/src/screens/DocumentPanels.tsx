@@ -36,11 +36,22 @@ interface Shown {
 }
 
 /** The document's images (ListImages, bytes by GetImageContent); each opens its page at its box,
- * and "Analyze" shows its analysis (ImageAnalysisService) below the gallery. */
-export function ImageGallery({ clients, onAuthError, name }: PanelProps) {
+ * and "Analyze" shows its analysis (ImageAnalysisService) below the gallery. A link naming one
+ * image (`image`: its sha256, as a similar image's link does) opens that one's analysis (GetImage). */
+export function ImageGallery({ clients, onAuthError, name, image: linked }: PanelProps & { image?: string }) {
   const [shown, setShown] = useState<Shown[] | null>(null);
   const [analyzing, setAnalyzing] = useState<{ image: string; label: string } | null>(null);
   const { busy, error, run } = useCall(onAuthError);
+  const lookup = useCall(onAuthError);
+  useEffect(() => {
+    if (!linked) return;
+    void lookup.run(async (signal) => {
+      const { image } = await clients.search.getImage({ name: `${name}/images/${linked}` }, { signal });
+      if (!image) return;
+      const place = image.placements[0];
+      setAnalyzing({ image: image.name, label: image.caption || `Image${place ? ` on page ${place.page}` : ""}` });
+    });
+  }, [clients, name, linked, lookup.run]);
   useEffect(() => {
     const urls: string[] = [];
     void run(async (signal) => {
@@ -55,6 +66,7 @@ export function ImageGallery({ clients, onAuthError, name }: PanelProps) {
       <section aria-labelledby="images-heading" aria-busy={busy}>
         <h3 id="images-heading">Images</h3>
         <ErrorAlert message={error} />
+        <ErrorAlert message={lookup.error} />
         {shown?.length === 0 && <p>No images.</p>}
         <ul className="gallery">
           {shown?.map(({ image, url }, i) => {

@@ -37,7 +37,7 @@ function usePages(clients: ScreenProps["clients"], name: string, upTo: number, o
 }
 
 export function DocumentView(
-  props: ScreenProps & { name: string; page: number; box: Box | null; text: string; canWrite: boolean },
+  props: ScreenProps & { name: string; page: number; box: Box | null; text: string; image: string; canWrite: boolean },
 ) {
   const { clients, onAuthError, name, page, box, text, canWrite } = props;
   const [document, setDocument] = useState<Document | null>(null);

@@ -60,7 +60,7 @@ const analysis = create(ImageAnalysisSchema, {
     { label: "chart", score: 0.7, similarity: 0.31 },
     { label: "cat", score: 0.3, similarity: 0.12 },
   ],
-  similar: [{ image: "documents/d2/images/bb", document: "documents/d2", documentTitle: "Harbour Charts", score: 0.98, pages: [2] }],
+  similar: [{ image: `documents/d2/images/${"bb".repeat(32)}`, document: "documents/d2", documentTitle: "Harbour Charts", score: 0.98, pages: [2] }],
   imageModel: "tiny-clip",
   imageModelSource: "tools/make_tiny_clip.py (random weights, fixed seed)",
   errors: [],
@@ -80,7 +80,7 @@ describe("AnalysisResult", () => {
     expect(screen.getAllByTestId("tag").map((t) => t.textContent)).toEqual(["chart 70%0.310", "cat 30%0.120"]);
     expect(screen.getByTestId("tags-note").textContent).toMatch(/random weights.*mean nothing/);
     const link = screen.getByRole("link", { name: /Harbour Charts/ });
-    expect(link.getAttribute("href")).toBe("#/documents/d2?page=2");
+    expect(link.getAttribute("href")).toBe(`#/documents/d2?page=2&image=${"bb".repeat(32)}`);
     expect(await screen.findByRole("img", { name: "Similar image in Harbour Charts" })).toBeTruthy();
   });
 
