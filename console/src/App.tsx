@@ -134,6 +134,7 @@ export function App() {
             page={route.page}
             box={route.box}
             text={route.text}
+            image={route.image}
             canWrite={session.scopes.includes("write") || session.scopes.includes("admin")}
           />
         )}

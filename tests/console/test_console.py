@@ -95,6 +95,38 @@ def extras_files(mesh, tmp_path: pathlib.Path) -> dict[str, str]:
     }
 
 
+def chart_png(marker: int = 0) -> bytes:
+    """A picture with colours and words: red and blue halves over a white band reading HARBOUR 42.
+    `marker` changes one pixel, so two copies are different files that look alike."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=480, height=280)
+    page.draw_rect(pymupdf.Rect(0, 0, 240, 180), color=None, fill=(220 / 255, 30 / 255, 30 / 255))
+    page.draw_rect(pymupdf.Rect(240, 0, 480, 180), color=None, fill=(30 / 255, 60 / 255, 220 / 255))
+    page.insert_text((40, 250), "HARBOUR 42", fontsize=52, fontname="helv")
+    pixmap = page.get_pixmap(alpha=False)
+    if marker:
+        pixmap.set_pixel(0, 279, (marker % 256, 255, 255))
+    doc.close()
+    return pixmap.tobytes("png")
+
+
+def analysis_files(tmp_path: pathlib.Path) -> dict[str, str]:
+    """images.spec.ts: a PDF holding the chart, and the chart itself (one pixel apart) as a PNG upload."""
+    title = f"Tide Atlas {uuid.uuid4().hex[:8]}"
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((72, 72), title, fontsize=20, fontname="helv")
+    page.insert_text((72, 100), "The harbour chart below shows the two basins.", fontsize=11, fontname="helv")
+    page.insert_image(pymupdf.Rect(72, 120, 312, 260), stream=chart_png())
+    doc.set_metadata({**doc.metadata, "title": title})
+    pdf = tmp_path / "tide-atlas.pdf"
+    pdf.write_bytes(doc.tobytes(garbage=3, deflate=True))
+    doc.close()
+    png = tmp_path / "tide-chart.png"
+    png.write_bytes(chart_png(marker=int(uuid.uuid4().int % 255) + 1))
+    return {"MIVAA_ANALYSIS_PDF": str(pdf), "MIVAA_ANALYSIS_TITLE": title, "MIVAA_ANALYSIS_PNG": str(png)}
+
+
 def pdf_folder(tmp_path: pathlib.Path) -> str:
     """folder.spec.ts: a folder of two PDFs (one in a subfolder), a broken one and a text file."""
     folder = tmp_path / "console-folder"
@@ -136,6 +168,7 @@ def test_console_in_chromium(console_mesh, oidc, tmp_path):
         "MIVAA_VIEW_QUESTION": "Which supplies are ordered for the next season at the lighthouse?",
         "MIVAA_SCANNED_PDF": str(scanned),
         **extras_files(mesh, tmp_path),
+        **analysis_files(tmp_path),
         "MIVAA_PDF_FOLDER": pdf_folder(tmp_path),
         "MIVAA_OIDC_ISSUER": oidc.issuer,
         "MIVAA_OIDC_TENANT": OIDC_TENANT,

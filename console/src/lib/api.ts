@@ -7,6 +7,7 @@ import { AnswerService } from "../gen/mivaa/answer/v1/answer_service_pb";
 import { ExtractorService } from "../gen/mivaa/extractor/v1/extractor_service_pb";
 import { SearchService } from "../gen/mivaa/search/v1/search_service_pb";
 import { EmbedderService } from "../gen/mivaa/embedder/v1/embedder_service_pb";
+import { ImageAnalysisService } from "../gen/mivaa/images/v1/image_analysis_service_pb";
 
 export const CALL_TIMEOUT_MS = 30_000;
 export const STREAM_TIMEOUT_MS = 30 * 60_000;
@@ -28,6 +29,8 @@ export function makeClients(token: string, baseUrl = window.location.origin) {
     search: createClient(SearchService, transport),
     answer: createClient(AnswerService, transport),
     embedder: createClient(EmbedderService, transport),
+    /** Properties, colours, text, tags and look-alikes of a stored image (served by the extractor). */
+    images: createClient(ImageAnalysisService, transport),
     /** Statistics, retries, queues, system health and usage (admin scope). */
     admin: createClient(AdminService, transport),
   };

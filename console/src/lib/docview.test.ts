@@ -50,6 +50,7 @@ describe("routes", () => {
       page: 3,
       box: { x0: 1, y0: 2, x1: 3, y1: 4 },
       text: "hello there",
+      image: "",
     });
     expect(parseRoute("#/documents/abc?page=-2")).toMatchObject({ page: 1, box: null, text: "" });
   });
@@ -68,6 +69,15 @@ describe("routes", () => {
     expect(route).toMatchObject({ screen: "Document", name: "documents/x y", page: 2, box: { x0: 1, y0: 2, x1: 3, y1: 4 } });
     expect(route.screen === "Document" && route.text.length).toBe(600);
     expect(documentHref("documents/abc")).toBe("#/documents/abc");
+  });
+
+  it("opens one of the document's images' analysis, named by its sha256 only", () => {
+    const sha = "ab".repeat(32);
+    const href = documentHref("documents/d2", 3, { image: sha });
+    expect(href).toBe(`#/documents/d2?page=3&image=${sha}`);
+    expect(parseRoute(href)).toMatchObject({ name: "documents/d2", page: 3, image: sha });
+    expect(parseRoute("#/documents/d2?image=../../x")).toMatchObject({ image: "" });
+    expect(parseRoute(`#/documents/d2?image=${sha.toUpperCase()}`)).toMatchObject({ image: "" });
   });
 });
 

@@ -6,6 +6,7 @@ import { collect, loadImageUrls } from "../lib/images";
 import { documentHref } from "../lib/route";
 import { useCall } from "../lib/useCall";
 import { ErrorAlert } from "./ErrorAlert";
+import { ImageAnalysisPanel } from "./ImageAnalysis";
 import { Markdown } from "./Markdown";
 
 type PanelProps = ScreenProps & { name: string };
@@ -34,10 +35,23 @@ interface Shown {
   url: string;
 }
 
-/** The document's images (ListImages, bytes by GetImageContent); each opens its page at its box. */
-export function ImageGallery({ clients, onAuthError, name }: PanelProps) {
+/** The document's images (ListImages, bytes by GetImageContent); each opens its page at its box,
+ * and "Analyze" shows its analysis (ImageAnalysisService) below the gallery. A link naming one
+ * image (`image`: its sha256, as a similar image's link does) opens that one's analysis (GetImage). */
+export function ImageGallery({ clients, onAuthError, name, image: linked }: PanelProps & { image?: string }) {
   const [shown, setShown] = useState<Shown[] | null>(null);
+  const [analyzing, setAnalyzing] = useState<{ image: string; label: string } | null>(null);
   const { busy, error, run } = useCall(onAuthError);
+  const lookup = useCall(onAuthError);
+  useEffect(() => {
+    if (!linked) return;
+    void lookup.run(async (signal) => {
+      const { image } = await clients.search.getImage({ name: `${name}/images/${linked}` }, { signal });
+      if (!image) return;
+      const place = image.placements[0];
+      setAnalyzing({ image: image.name, label: image.caption || `Image${place ? ` on page ${place.page}` : ""}` });
+    });
+  }, [clients, name, linked, lookup.run]);
   useEffect(() => {
     const urls: string[] = [];
     void run(async (signal) => {
@@ -48,25 +62,39 @@ export function ImageGallery({ clients, onAuthError, name }: PanelProps) {
     return () => urls.forEach((url) => URL.revokeObjectURL(url));
   }, [clients, name, run]);
   return (
-    <section aria-labelledby="images-heading" aria-busy={busy}>
-      <h3 id="images-heading">Images</h3>
-      <ErrorAlert message={error} />
-      {shown?.length === 0 && <p>No images.</p>}
-      <ul className="gallery">
-        {shown?.map(({ image, url }, i) => {
-          const place = image.placements[0];
-          const label = image.caption || `Image ${i + 1}${place ? ` on page ${place.page}` : ""}`;
-          return (
-            <li key={image.name} data-testid="gallery-image">
-              <a href={place ? documentHref(name, place.page, { box: place.bbox }) : undefined}>
-                <img src={url} alt={label} width={image.width} height={image.height} />
-              </a>
-              <span>{label}</span>
-            </li>
-          );
-        })}
-      </ul>
-    </section>
+    <>
+      <section aria-labelledby="images-heading" aria-busy={busy}>
+        <h3 id="images-heading">Images</h3>
+        <ErrorAlert message={error} />
+        <ErrorAlert message={lookup.error} />
+        {shown?.length === 0 && <p>No images.</p>}
+        <ul className="gallery">
+          {shown?.map(({ image, url }, i) => {
+            const place = image.placements[0];
+            const label = image.caption || `Image ${i + 1}${place ? ` on page ${place.page}` : ""}`;
+            const current = analyzing?.image === image.name;
+            return (
+              <li key={image.name} data-testid="gallery-image" className={current ? "analyzed" : undefined}>
+                <a href={place ? documentHref(name, place.page, { box: place.bbox }) : undefined}>
+                  <img src={url} alt={label} width={image.width} height={image.height} />
+                </a>
+                <span>{label}</span>
+                <button
+                  type="button"
+                  className="small-button"
+                  aria-pressed={current}
+                  aria-label={`Analyze ${label}`}
+                  onClick={() => setAnalyzing({ image: image.name, label })}
+                >
+                  Analyze
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      </section>
+      {analyzing && <ImageAnalysisPanel clients={clients} onAuthError={onAuthError} image={analyzing.image} label={analyzing.label} />}
+    </>
   );
 }
 

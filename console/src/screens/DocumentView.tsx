@@ -10,6 +10,9 @@ import { DocumentText, ImageGallery, Intelligence } from "./DocumentPanels";
 import { STATE_NAMES } from "./Documents";
 import { ErrorAlert } from "./ErrorAlert";
 import { PageViewer } from "./PageViewer";
+import { Thumbnail } from "./Thumbnail";
+import { ThumbnailSize } from "../gen/mivaa/extractor/v1/extractor_service_pb";
+import { isPicture, mediaTypeWord } from "../lib/thumbnails";
 
 const PAGES_PER_CALL = 20;
 
@@ -34,7 +37,7 @@ function usePages(clients: ScreenProps["clients"], name: string, upTo: number, o
 }
 
 export function DocumentView(
-  props: ScreenProps & { name: string; page: number; box: Box | null; text: string; canWrite: boolean },
+  props: ScreenProps & { name: string; page: number; box: Box | null; text: string; image: string; canWrite: boolean },
 ) {
   const { clients, onAuthError, name, page, box, text, canWrite } = props;
   const [document, setDocument] = useState<Document | null>(null);
@@ -98,9 +101,23 @@ export function DocumentView(
           <div className="document-side">
             <section aria-labelledby="about-heading">
               <h3 id="about-heading">About</h3>
+              <div className="about-thumb">
+                <Thumbnail
+                  clients={clients}
+                  onAuthError={onAuthError}
+                  name={name}
+                  size={ThumbnailSize.MEDIUM}
+                  label={isPicture(document.mediaType) ? `The picture ${shownTitle}` : `First page of ${shownTitle}`}
+                />
+              </div>
               <dl className="facts" data-testid="metadata">
                 <dt>File</dt>
                 <dd>{document.filename}</dd>
+                <dt>Type</dt>
+                <dd data-testid="media-type">
+                  {mediaTypeWord(document.mediaType)}
+                  {isPicture(document.mediaType) ? " picture" : ""}
+                </dd>
                 <dt>State</dt>
                 <dd>{STATE_NAMES[document.state]}</dd>
                 <dt>Pages</dt>

@@ -7,6 +7,8 @@ import { ErrorAlert } from "./ErrorAlert";
 import { Pager } from "./Pager";
 import { ConfirmDelete } from "./ConfirmDelete";
 import { documentHref } from "../lib/route";
+import { mediaTypeWord } from "../lib/thumbnails";
+import { Thumbnail } from "./Thumbnail";
 
 const PAGE_SIZE = 20;
 // ListDocuments' order_by values (AIP-132), as the select names them; a page token belongs to its order.
@@ -94,13 +96,21 @@ export function Documents({ clients, onAuthError }: ScreenProps) {
       </form>
       <ErrorAlert message={error} />
       <table className="documents" aria-busy={busy}>
-        <ColumnHeads names={["Title", "State", "Pages", "Chunks", "Labels"]} />
+        <ColumnHeads names={["Preview", "Title", "Type", "State", "Pages", "Chunks", "Labels"]} />
         <tbody>
           {shown.map((d) => (
             <tr key={d.name} data-testid="document-row">
-              <td>
+              <td className="preview">
+                <a href={documentHref(d.name)} tabIndex={-1} aria-hidden="true">
+                  <Thumbnail clients={clients} onAuthError={onAuthError} name={d.name} label={`Preview of ${d.title || d.filename}`} />
+                </a>
+                {/* At phone width the type column gives way to this line under the preview. */}
+                <span className="type-under-preview">{mediaTypeWord(d.mediaType)}</span>
+              </td>
+              <td className="title">
                 <a href={documentHref(d.name)}>{d.title || d.filename}</a>
               </td>
+              <td data-testid="media-type">{mediaTypeWord(d.mediaType)}</td>
               <td>{STATE_NAMES[d.state]}</td>
               <td>{d.pageCount}</td>
               <td>{d.chunkCount}</td>
