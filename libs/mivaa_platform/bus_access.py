@@ -143,9 +143,11 @@ def _role_publish(role: str) -> list[str]:
             f"{API}.STREAM.PURGE.{BATCHES_STREAM}",
             *_originals_write(),
             *_ordered_reads(OBJ_STREAM),
-            # AdminService.GetQueueStatus: the workers' consumer's counters and the oldest waiting
-            # task's time (a work item the API wrote itself; it carries no secret in the clear).
+            # AdminService.GetQueueStatus: the workers' consumers' counters and the oldest waiting
+            # item's time (tasks the API wrote, page ranges a worker wrote; neither carries a secret
+            # in the clear).
             f"{API}.CONSUMER.INFO.{WORK_STREAM}.{WORK_CONSUMER}",
+            f"{API}.CONSUMER.INFO.{WORK_STREAM}.{PAGES_CONSUMER}",
             f"{API}.STREAM.MSG.GET.{WORK_STREAM}",
             *_webhooks(),
         ]

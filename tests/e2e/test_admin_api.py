@@ -133,9 +133,15 @@ async def test_failed_jobs_are_counted_retried_and_run_again_for_their_tenant_on
             uploads = [await admin.upload_bytes(make_pdf(tag, 2), f"{tag}.pdf") for tag in tags]
             jobs = [upload.job.name for upload in uploads]
             await asyncio.sleep(1.1)
-            [queue] = (await admin.admin.GetQueueStatus(admin_pb.GetQueueStatusRequest(), timeout=30)).queues
-            assert (queue.stream, queue.consumer) == ("MIVAA_WORK", "extractors")
+            queues = (await admin.admin.GetQueueStatus(admin_pb.GetQueueStatusRequest(), timeout=30)).queues
+            assert [(q.stream, q.consumer) for q in queues] == [
+                ("MIVAA_WORK", "extractors"),
+                ("MIVAA_WORK", "page-ranges"),
+            ]
+            queue, ranges = queues
             assert queue.pending >= 3 and queue.oldest_pending_age.ToTimedelta().total_seconds() >= 1.0, queue
+            # The documents' tasks are not counted as page ranges waiting (one stream, two subjects).
+            assert ranges.pending == ranges.stream_messages == 0 and not ranges.oldest_pending_age.seconds, ranges
 
             await inject_failure(mesh, jobs[0], tenant, "INJECTED_FAULT")
             await inject_failure(mesh, jobs[1], tenant, "OTHER_FAULT")
@@ -212,7 +218,7 @@ def test_the_admin_cli_speaks_plain_words(mesh):
     tenant = unique("cli")
     token = mesh.token(tenant=tenant, subject="cli-admin", scopes=("admin",))
     health = mivaa(mesh, "admin", "health", token=token, timeout=60)
-    assert health.returncode == 0, health.stderr
+    assert health.returncode == 0, health.stdout + health.stderr
     assert "overall: up" in health.stdout and "postgresql" in health.stdout and "Serving." in health.stdout
     queue = mivaa(mesh, "admin", "queue", token=token, timeout=60)
     assert "MIVAA_WORK/extractors:" in queue.stdout and "waiting" in queue.stdout, queue.stderr

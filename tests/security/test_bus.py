@@ -182,6 +182,8 @@ async def test_only_the_extractor_api_may_queue_tasks(mesh):
             messaging.WORK_SUBJECT_EXTRACT, durable="extractors", stream=messaging.WORK_STREAM
         )
         await api_user.refused(pull.fetch(1, timeout=2), "consume the work queue")
+        # Page ranges come from the worker assembling a document, never from the API.
+        await api_user.refused(api_user.js.publish(messaging.WORK_SUBJECT_PAGES, b"forged"), "queue a page range")
     finally:
         await api_user.close()
 

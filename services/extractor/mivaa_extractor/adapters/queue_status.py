@@ -16,10 +16,20 @@ from mivaa_extractor import metrics
 from mivaa_extractor.jobs import DOMAIN
 from mivaa_platform.bus_errors import bus_errors
 from mivaa_platform.errors import MivaaError
-from mivaa_platform.messaging import WORK_CONSUMER, WORK_STREAM
+from mivaa_platform.messaging import (
+    PAGES_CONSUMER,
+    WORK_CONSUMER,
+    WORK_STREAM,
+    WORK_SUBJECT_EXTRACT,
+    WORK_SUBJECT_PAGES,
+)
 
-# The queues the mesh works from: (stream, durable consumer). OCR is called over gRPC, not queued.
-WORK_QUEUES = ((WORK_STREAM, WORK_CONSUMER),)
+# The queues the mesh works from: (stream, durable consumer, its subject): documents' tasks and long
+# documents' page ranges, both on the work stream. OCR is called over gRPC, not queued.
+WORK_QUEUES = (
+    (WORK_STREAM, WORK_CONSUMER, WORK_SUBJECT_EXTRACT),
+    (WORK_STREAM, PAGES_CONSUMER, WORK_SUBJECT_PAGES),
+)
 log = logging.getLogger(__name__)
 
 
@@ -30,17 +40,18 @@ class WorkQueueInspector:
     async def statuses(self) -> list[admin_pb.QueueStatus]:
         # Each JetStream request has nats-py's own timeout; a lost bus is NATS_UNAVAILABLE.
         with bus_errors(domain=DOMAIN):
-            return [await self._status(stream, consumer) for stream, consumer in WORK_QUEUES]
+            return [await self._status(*queue) for queue in WORK_QUEUES]
 
-    async def _status(self, stream: str, consumer: str) -> admin_pb.QueueStatus:
-        stream_info = await self._js.stream_info(stream)
-        status = admin_pb.QueueStatus(stream=stream, consumer=consumer, stream_messages=stream_info.state.messages)
+    async def _status(self, stream: str, consumer: str, subject: str) -> admin_pb.QueueStatus:
+        stream_info = await self._js.stream_info(stream, subjects_filter=subject)
+        waiting = (stream_info.state.subjects or {}).get(subject, 0)
+        status = admin_pb.QueueStatus(stream=stream, consumer=consumer, stream_messages=waiting)
         try:
             info = await self._js.consumer_info(stream, consumer)
         except NotFoundError:
-            # No worker has ever connected: everything in the stream is waiting.
-            status.pending = stream_info.state.messages
-            first = stream_info.state.first_seq if stream_info.state.messages else 0
+            # No worker has ever connected: everything on the subject is waiting.
+            status.pending = waiting
+            first = stream_info.state.first_seq if waiting else 0
         else:
             status.pending = info.num_pending or 0
             status.in_flight = info.num_ack_pending or 0
@@ -49,14 +60,14 @@ class WorkQueueInspector:
             delivered = info.delivered.stream_seq if info.delivered and info.delivered.stream_seq else 0
             first = delivered + 1 if status.pending else 0
         if first:
-            status.oldest_pending_age.CopyFrom(await self._age_of_first_from(stream, first))
+            status.oldest_pending_age.CopyFrom(await self._age_of_first_from(stream, first, subject))
         return status
 
-    async def _age_of_first_from(self, stream: str, seq: int) -> duration_pb2.Duration:
-        """How long the first message at or after `seq` has waited (zero when there is none)."""
+    async def _age_of_first_from(self, stream: str, seq: int, subject: str) -> duration_pb2.Duration:
+        """How long the first message on `subject` at or after `seq` has waited (zero when there is none)."""
         age = duration_pb2.Duration()
         try:
-            message = await self._js.get_msg(stream, seq=seq, next=True)
+            message = await self._js.get_msg(stream, seq=seq, subject=subject, next=True)
         except NotFoundError:
             return age
         if message.time is not None:
