@@ -126,3 +126,36 @@ def test_the_markdown_export_joins_the_parts_into_one_table(tmp_path):
     table = markdown[markdown.index("| Station |") :].split("\n\n")[0].splitlines()
     assert table[:2] == ["| Station | Range km | Height m |", "|---|---|---|"]
     assert table[2:] == [f"| {name} | {km} | {m} |" for name, km, m in ROWS]
+
+
+def _three_page_table(tmp_path) -> str:
+    """Page 1: header and rows; page 2: rows only; page 3: the header repeated, then rows."""
+    document = pymupdf.open()
+    parts = [[HEADER, *ROWS[:20]], ROWS[20:40], [HEADER, *ROWS[40:]]]
+    for number, rows in enumerate(parts):
+        page = document.new_page(width=595, height=842)
+        _ruled_table(page, rows, 72, bold_first=rows[0] == HEADER)
+        if number == 2:
+            page.insert_text((72, 72 + 20 * len(rows) + 60), "The list ends here.", fontsize=10, fontname="helv")
+    path = tmp_path / "three.pdf"
+    document.save(path)
+    document.close()
+    return str(path)
+
+
+def test_a_table_over_three_pages_is_one_table_with_one_header(tmp_path):
+    path = _three_page_table(tmp_path)
+    pages = extract_page_range(path, None, 0, 3)
+    chunker = Chunker(max_tokens=128, overlap_tokens=16)
+    chunks = [chunk for page in pages for chunk in chunker.feed(page)] + chunker.finish()
+    tables = [chunk for chunk in chunks if BlockKind.TABLE in chunk.block_kinds]
+    assert {chunk.page_start for chunk in tables} == {1, 2, 3}
+    body = []
+    for chunk in tables:
+        lines = chunk.text.splitlines()
+        assert lines[:2] == ["| Station | Range km | Height m |", "|---|---|---|"], chunk.text
+        body.extend(lines[2:])
+    assert body == [f"| {name} | {km} | {m} |" for name, km, m in ROWS]
+    markdown = "\n\n".join(document_markdown(pages))
+    table = markdown[markdown.index("| Station |") :].split("\n\n")[0].splitlines()
+    assert table == ["| Station | Range km | Height m |", "|---|---|---|", *body]

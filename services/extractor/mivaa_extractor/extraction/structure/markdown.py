@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict
 
 from mivaa_extractor.extraction.structure.lexicon import BULLET_SYMBOLS, DASHES, MARKDOWN_ENUMERATED
-from mivaa_extractor.extraction.structure.model import FURNITURE, Block, BlockKind, DocumentInfo, PageLayout
+from mivaa_extractor.extraction.structure.model import FURNITURE, Block, BlockKind, DocumentInfo, PageLayout, Table
 from mivaa_extractor.extraction.structure.text_cleanup import continues_sentence, join_hyphenated
 
 ImageLink = Callable[[str, str], str]  # (sha256, mime type) -> link target
@@ -83,25 +83,34 @@ def document_markdown(
     """
     pending = ""
     previous: PageLayout | None = None
+    # The table a joined table started as, while it still ends the text: a third page's part is
+    # compared with the first part's header, not with the second part's first row.
+    started_as: Table | None = None
     for page in pages:
         text = page_markdown(page, image_link, mime_types)
         if not text:
             continue
         if previous is not None and pending:
-            joined = _across_pages(previous, page, pending, image_link, mime_types)
+            joined = _across_pages(previous, page, pending, image_link, mime_types, started_as)
             if joined is not None:
-                pending, previous = joined, page
+                (pending, started_as), previous = joined, page
                 continue
             yield pending
-        pending, previous = text, page
+        pending, previous, started_as = text, page, None
     if pending:
         yield pending
 
 
 def _across_pages(
-    before: PageLayout, after: PageLayout, text: str, image_link: ImageLink, mime_types: dict[str, str] | None
-) -> str | None:
-    """`text` (ending with `before`'s last block) with `after`'s markdown carried on, or None for a page break."""
+    before: PageLayout,
+    after: PageLayout,
+    text: str,
+    image_link: ImageLink,
+    mime_types: dict[str, str] | None,
+    started_as: Table | None,
+) -> tuple[str, Table | None] | None:
+    """`text` (ending with `before`'s last block) with `after`'s markdown carried on, or None for a page
+    break; with the table the text now ends with, as it started, when that table may go on."""
     last = next((block for block in reversed(before.blocks) if block.kind not in FURNITURE), None)
     body = [block for block in after.blocks if block.kind not in FURNITURE]
     if last is None or not body:
@@ -116,12 +125,14 @@ def _across_pages(
             head = text + " " + _with_links(first)
         else:
             return None
-        return head + ("\n\n" + tail if tail else "")
+        return head + ("\n\n" + tail if tail else ""), None
     if last.kind is BlockKind.TABLE and first.kind is BlockKind.TABLE and last.table and first.table:
-        carried = last.table.continued_by(first.table)
+        origin = started_as or last.table
+        carried = origin.continued_by(first.table)
         if carried is None:
             return None
-        return text + "\n" + "\n".join(carried) + ("\n\n" + tail if tail else "")
+        still_open = origin if not rest else None
+        return text + "\n" + "\n".join(carried) + ("\n\n" + tail if tail else ""), still_open
     return None
 
 
