@@ -17,12 +17,13 @@ import pymupdf
 import pytest
 
 from mivaa.jobs.v1 import job_pb2
+from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_cli.localmesh import monitoring
 from mivaa_extractor.extraction.chunking import Chunker
 from mivaa_extractor.extraction.structure.furniture import FurnitureDetector
 from mivaa_extractor.extraction.text_extraction import extract_page_range
-from tests.support.hits import normalise
-from tests.support.pdfs import filler, page_phrase
+from tests.support.hits import find_hit, normalise
+from tests.support.pdfs import filler, make_scanned_pdf, page_phrase
 
 PAGES = 240
 TAG = "ranges"
@@ -112,3 +113,25 @@ async def test_a_long_document_is_read_by_every_worker_and_assembled_whole(clien
     for page in (1, 48, 49, 97, 192, 240):  # both sides of range boundaries
         phrase = normalise(page_phrase(TAG, page))
         assert any(phrase in normalise(text) and start <= page <= end for text, start, end in stored), page
+
+
+async def test_scanned_pages_are_read_by_ocr_where_their_range_is_read(client, mesh, second_worker):
+    """OCR happens in the range's worker; its pages, confidences and counts reach the assembled job."""
+    if not mesh.ocr:
+        pytest.skip("the OCR service is not installed here (make ocr installs Tesseract and tesserocr)")
+    scanned = (10, 50, 60, 99)  # in the first, second and last of three ranges
+    data = make_scanned_pdf("rangescan", 100, text_layer_pages=tuple(n for n in range(1, 101) if n not in scanned))
+    before = {name: _ranges_extracted(mesh, name) for name in ("worker-0", second_worker)}
+
+    response = await client.upload_bytes(data, "rangescan.pdf")
+    events = [update.event.job async for update in client.watch(response.job.name, timeout=600)]
+    final = events[-1]
+    assert final.state == job_pb2.JOB_STATE_SUCCEEDED, final
+    assert (final.pages_done, final.ocr_pages_total, final.ocr_pages_done) == (100, 4, 4)
+    assert any(event.stage == job_pb2.JOB_STAGE_OCR for event in events), "the OCR stage was reported"
+    assert sum(_ranges_extracted(mesh, name) - before[name] for name in before) == 3
+    for page in scanned:
+        result = await client.search_chunks(page_phrase("rangescan", page), top_k=3, documents=[response.document.name])
+        hit = find_hit(result.hits, "archive tells of a", page)
+        assert hit is not None, (page, [(h.page_start, h.text[:80]) for h in result.hits])
+        assert hit.text_source == search_pb.TEXT_SOURCE_OCR and 0.5 < hit.ocr_confidence <= 1.0
