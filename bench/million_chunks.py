@@ -33,7 +33,9 @@ every time below is inflated and noisy; compare rows of one run), 50 chunks a do
 
 "exact": the share of queries whose tenant (at most SEARCH_EXACT_SCAN_MAX_CHUNKS, 20000) the
 store scans exactly. With ten or fifty tenants every query gets its true top 10, at p95 well
-under 50 ms; one tenant of 100k goes through HNSW as before. Build and sizes at 100k: load
+under 50 ms; one tenant of 100k goes through HNSW as before (the before/after times of that row
+are two runs at different load: on one kept database rewritten with the vectors in TOAST and
+back, its HNSW path took 5-8 / 15-16 ms p50/p95 either way). Build and sizes at 100k: load
 13-40 s, HNSW build 21-95 s (load-dependent), HNSW 195 MiB, chunks table 460 MiB (vectors in
 the row), database 720 MiB. Earlier runs (before; the old data below, 300 queries): SearchChunks over
 gRPC at 100k and 10 tenants 65/107 ms p50/p95 (embedding the query included); at 200k and 10

@@ -128,17 +128,22 @@ class Retrieval:
         params |= chunk_params | {"query": query, "depth": depth}
         vectors = ", c.embedding" if with_vectors else ""
         async with self._connections.connection() as conn, conn.transaction():
+            # The documents' ids only when they will be scanned exactly (a large tenant's would
+            # be thousands of ids sent back and forth for nothing).
             cur = await conn.execute(
-                f"SELECT coalesce(sum(d.chunk_count), 0), array_agg(d.id) FROM documents d"
-                f" WHERE {' AND '.join(doc_conditions)}",
-                params,
+                f"""
+                SELECT count(*), coalesce(sum(d.chunk_count), 0),
+                       CASE WHEN coalesce(sum(d.chunk_count), 0) <= %(exact_max)s THEN array_agg(d.id) END
+                FROM documents d WHERE {" AND ".join(doc_conditions)}
+                """,
+                params | {"exact_max": self.tuning.exact_scan_max_chunks},
             )
             row = await cur.fetchone()
             assert row is not None  # an aggregate always has a row
-            candidates, documents = row
-            if not documents:
+            count, candidates, documents = row
+            if not count:
                 return []
-            if candidates <= self.tuning.exact_scan_max_chunks:
+            if documents is not None:
                 # An expression the index cannot serve (+ 0): every candidate is compared.
                 params["documents"] = documents
                 conditions = ["c.document_id = ANY(%(documents)s)", *doc_conditions, *more]
