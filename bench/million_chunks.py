@@ -32,17 +32,20 @@ every time below is inflated and noisy; compare rows of one run), 50 chunks a do
 | 1 tenant | 0.982, 13/24 | 0% | 0.982, 20/55 | 0.973, 8/15 (HNSW) |
 
 "exact": the share of queries whose tenant (at most SEARCH_EXACT_SCAN_MAX_CHUNKS, 20000) the
-store scans exactly. With ten or fifty tenants every query gets its true top 10, at p95 well
-under 50 ms; one tenant of 100k goes through HNSW as before (the before/after times of that row
-are two runs at different load: on one kept database rewritten with the vectors in TOAST and
-back, its HNSW path took 5-8 / 15-16 ms p50/p95 either way). Build and sizes at 100k: load
+store scans exactly. With ten or fifty tenants every query gets its true top 10. The exact
+scan costs ~2.5x HNSW's time, and both move with the machine's load: a later run of the
+10-tenant row (final code, higher load) gave 1.000 at 30/52 ms, HNSW alone 0.986 at 12/21.
+One tenant of 100k goes through HNSW as before (the before/after times of that row are two
+runs at different load: on one kept database rewritten with the vectors in TOAST and back,
+its HNSW path took 5-8 / 15-16 ms p50/p95 either way). Build and sizes at 100k: load
 13-40 s, HNSW build 21-95 s (load-dependent), HNSW 195 MiB, chunks table 460 MiB (vectors in
-the row), database 720 MiB. Earlier runs (before; the old data below, 300 queries): SearchChunks over
-gRPC at 100k and 10 tenants 65/107 ms p50/p95 (embedding the query included); at 200k and 10
-tenants HNSW build 216 s, HNSW / table / database 391 / 949 / 1472 MiB, ef 400 recall 0.667.
+the row), database 720 MiB. Earlier runs (before; the old data below, 300 queries):
+SearchChunks over gRPC at 100k and 10 tenants 65/107 ms p50/p95 (embedding the query
+included); at 200k and 10 tenants HNSW build 216 s, HNSW / table / database 391 / 949 / 1472
+MiB, ef 400 recall 0.667.
 
 Why ten tenants had recall@10 0.70 (ef 400, 0.75-0.79 at ef 1000) before, found on a kept
-database (the same data, 200 queries):
+100k database of the old data (200 queries, each setting in the same session):
 - The data: document n had topic n % 64 and tenant n % 10, so tenant t held only the topics of
   t's parity, and half the queries asked a tenant about a topic it held nothing of. Its true top
   10 are then weak near-ties (cos ~0.2) thousands of rows down the global ranking: HNSW found
@@ -50,8 +53,8 @@ database (the same data, 200 queries):
   that data the shared index gives 0.984 at ten tenants (table above) but 0.825 at fifty.
 - pgvector's settings do not reach those rows: hnsw.max_scan_tuples 100000 changed nothing (the
   relaxed iterative scan stops once LIMIT rows pass the filter, long before 20000 tuples);
-  strict_order lowered recall (0.65); over-fetching (inner LIMIT 40, exact re-rank) gave 0.82
-  (0.84 at ef 1000), p95 +10-20 ms.
+  strict_order lowered recall (0.65); over-fetching (inner LIMIT 40 or 100, exact re-rank)
+  gave 0.82 or 0.89 (0.84 for 40 at ef 1000), p95 +10-30 ms.
 - The exact scan of a tenant's 10k chunks took 58-78 ms p50 (EXPLAIN: every vector read through
   the TOAST index: pgvector's default storage moves a 1.5 kB vector out of a row past 2 kB); with
   the vectors in the row (migration 0016, STORAGE MAIN) 11-19 ms, recall 1.000 on either data.

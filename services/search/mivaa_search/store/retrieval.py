@@ -132,7 +132,7 @@ class Retrieval:
             # be thousands of ids sent back and forth for nothing).
             cur = await conn.execute(
                 f"""
-                SELECT count(*), coalesce(sum(d.chunk_count), 0),
+                SELECT count(*),
                        CASE WHEN coalesce(sum(d.chunk_count), 0) <= %(exact_max)s THEN array_agg(d.id) END
                 FROM documents d WHERE {" AND ".join(doc_conditions)}
                 """,
@@ -140,7 +140,7 @@ class Retrieval:
             )
             row = await cur.fetchone()
             assert row is not None  # an aggregate always has a row
-            count, candidates, documents = row
+            count, documents = row
             if not count:
                 return []
             if documents is not None:
