@@ -57,7 +57,7 @@ Why ten tenants had recall@10 0.70 (ef 400, 0.75-0.79 at ef 1000) before, found 
   gave 0.82 or 0.89 (0.84 for 40 at ef 1000), p95 +10-30 ms.
 - The exact scan of a tenant's 10k chunks took 58-78 ms p50 (EXPLAIN: every vector read through
   the TOAST index: pgvector's default storage moves a 1.5 kB vector out of a row past 2 kB); with
-  the vectors in the row (migration 0016, STORAGE MAIN) 11-19 ms, recall 1.000 on either data.
+  the vectors in the row (migration 0019, STORAGE MAIN) 11-19 ms, recall 1.000 on either data.
   Ranking keys and distances only, then reading the hits, took another third off. So the store
   scans tenants up to 20000 chunks exactly (~1.5 us a chunk: 20k in ~30 ms, 50k in ~70 ms).
 Tenants above the threshold still share the one index: a million chunks of ten tenants (100k

@@ -1,5 +1,5 @@
 """A small tenant among large ones: its vector search stays exact however the shared HNSW index
-fares, and the chunk vectors stay in the table row (migration 0016), which is what makes the
+fares, and the chunk vectors stay in the table row (migration 0019), which is what makes the
 exact scan cheap.
 
 The data is clustered as bench/synthetic_chunks.py's is (topics, cluster centres, chunks near a
@@ -86,7 +86,7 @@ async def test_a_small_tenant_among_large_ones_gets_its_exact_top_ten(store, ten
 
 
 async def test_chunk_vectors_stay_in_the_row(store, database_dsn):
-    """Migration 0016: a chunk row past TOAST's 2 kB keeps its vector; text goes out of line."""
+    """Migration 0019: a chunk row past TOAST's 2 kB keeps its vector; text goes out of line."""
     [(storage,)] = await fetch(
         database_dsn,
         "SELECT attstorage FROM pg_attribute WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'",

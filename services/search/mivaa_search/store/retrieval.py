@@ -6,7 +6,7 @@ counted like any other) is small, an exact scan; above that, the HNSW index with
 from measured recall and pgvector's iterative scan, so a filter cannot starve it. All tenants
 share one index and the tenant filter applies to what its scan yields, so a tenant holding a
 small share of the chunks is the index's weak spot; the exact scan serves exactly those, and
-with the vectors kept in the row (migration 0016) it costs ~1.5 µs a chunk, so the threshold
+with the vectors kept in the row (migration 0019) it costs ~1.5 µs a chunk, so the threshold
 is 20k chunks (bench/million_chunks.py). An approximate index can also lose rows (after many
 deletes and replacements HNSW's graph can strand them); the exact scan keeps every document of
 a small tenant findable however the index fares, and index maintenance (maintenance.py)
@@ -42,7 +42,7 @@ class VectorTuning:
     """How vector search trades exactness for speed (figures: bench/vector_recall.py, service README)."""
 
     # Candidate sets up to this many chunks are scanned exactly (~1.5 µs a chunk with the
-    # vectors in the row, migration 0016: 20k in ~30 ms): exact, and no filter can starve it.
+    # vectors in the row, migration 0019: 20k in ~30 ms): exact, and no filter can starve it.
     exact_scan_max_chunks: int = 20_000
     # HNSW candidate list size for larger sets (at least the depth asked for).
     ef_search: int = 400
