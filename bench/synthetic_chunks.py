@@ -82,6 +82,14 @@ def tenant_name(index: int) -> str:
     return f"t{index}"
 
 
+def tenant_of(document: int, shape: Shape) -> int:
+    """The tenant of document number `document`: every tenant gets documents of every topic.
+    (Document n's topic is n % topics; a tenant of n % tenants would tie the two together, e.g.
+    with 10 tenants and 64 topics tenant t held only topics of t's parity, so half the queries
+    asked a tenant about a topic it had no chunk of.)"""
+    return (document // shape.topics + document % shape.topics) % shape.tenants
+
+
 class ExactTop:
     """The exact top k (cosine) of each query among its tenant's chunks, updated block by block."""
 
@@ -127,7 +135,7 @@ def _load_block(conn, space: Space, exact: ExactTop, rng, numbers: range, per_do
     shape = space.shape
     ids = [uuid.UUID(int=int(rng.integers(0, 2**62)) << 64 | n) for n in numbers]
     topics = [n % shape.topics for n in numbers]
-    tenants = [tenant_name(n % shape.tenants) for n in numbers]
+    tenants = [tenant_name(tenant_of(n, shape)) for n in numbers]
     columns = "id, filename, title, labels, sha256, size_bytes, page_count, state, chunk_count, tenant"
     with CopyInto(conn, f"COPY documents ({columns}) FROM STDIN") as copy:
         for doc_id, n, topic, tenant, chunks in zip(ids, numbers, topics, tenants, per_doc, strict=True):

@@ -17,7 +17,7 @@ class SearchSettings:
     pool_size: int = 10
     # Vector search: candidate sets up to this many chunks are scanned exactly; larger ones use
     # HNSW at this ef_search (figures behind both: services/search/README.md).
-    exact_scan_max_chunks: int = 5_000
+    exact_scan_max_chunks: int = 20_000
     hnsw_ef_search: int = 400
     # Every this many seconds: rebuild the vector index when due and probe its recall (0: never).
     maintenance_interval_seconds: float = 600.0

@@ -1,11 +1,16 @@
 """The two rankings of a tenant's chunks, each to a given depth: nearest vectors, and keywords.
 
 Vector: when the candidate set (the chunks of the tenant's READY documents that the filter
-leaves) is small, an exact scan; above that, the HNSW index with ef_search set from measured
-recall and pgvector's iterative scan, so a filter cannot starve it. An approximate index can
-lose rows (after many deletes and replacements HNSW's graph can strand them); the exact scan
-keeps every document of a small tenant findable however the index fares, and index
-maintenance (maintenance.py) rebuilds it when deletes pile up.
+leaves, summed from documents.chunk_count per query, so a tenant created a moment ago is
+counted like any other) is small, an exact scan; above that, the HNSW index with ef_search set
+from measured recall and pgvector's iterative scan, so a filter cannot starve it. All tenants
+share one index and the tenant filter applies to what its scan yields, so a tenant holding a
+small share of the chunks is the index's weak spot; the exact scan serves exactly those, and
+with the vectors kept in the row (migration 0019) it costs ~1.5 µs a chunk, so the threshold
+is 20k chunks (bench/million_chunks.py). An approximate index can also lose rows (after many
+deletes and replacements HNSW's graph can strand them); the exact scan keeps every document of
+a small tenant findable however the index fares, and index maintenance (maintenance.py)
+rebuilds it when deletes pile up.
 
 Keyword: PostgreSQL full text over `chunks.tsv` (migration 0008) with the GIN index; see
 text_query.py for what matches and how it ranks.
@@ -36,8 +41,9 @@ MAX_KEYWORD_POOL = 2000
 class VectorTuning:
     """How vector search trades exactness for speed (figures: bench/vector_recall.py, service README)."""
 
-    # Candidate sets up to this many chunks are scanned exactly.
-    exact_scan_max_chunks: int = 5_000
+    # Candidate sets up to this many chunks are scanned exactly (~1.5 µs a chunk with the
+    # vectors in the row, migration 0019: 20k in ~30 ms): exact, and no filter can starve it.
+    exact_scan_max_chunks: int = 20_000
     # HNSW candidate list size for larger sets (at least the depth asked for).
     ef_search: int = 400
 
@@ -122,17 +128,22 @@ class Retrieval:
         params |= chunk_params | {"query": query, "depth": depth}
         vectors = ", c.embedding" if with_vectors else ""
         async with self._connections.connection() as conn, conn.transaction():
+            # The documents' ids only when they will be scanned exactly (a large tenant's would
+            # be thousands of ids sent back and forth for nothing).
             cur = await conn.execute(
-                f"SELECT coalesce(sum(d.chunk_count), 0), array_agg(d.id) FROM documents d"
-                f" WHERE {' AND '.join(doc_conditions)}",
-                params,
+                f"""
+                SELECT count(*),
+                       CASE WHEN coalesce(sum(d.chunk_count), 0) <= %(exact_max)s THEN array_agg(d.id) END
+                FROM documents d WHERE {" AND ".join(doc_conditions)}
+                """,
+                params | {"exact_max": self.tuning.exact_scan_max_chunks},
             )
             row = await cur.fetchone()
             assert row is not None  # an aggregate always has a row
-            candidates, documents = row
-            if not documents:
+            count, documents = row
+            if not count:
                 return []
-            if candidates <= self.tuning.exact_scan_max_chunks:
+            if documents is not None:
                 # An expression the index cannot serve (+ 0): every candidate is compared.
                 params["documents"] = documents
                 conditions = ["c.document_id = ANY(%(documents)s)", *doc_conditions, *more]
@@ -141,17 +152,24 @@ class Retrieval:
                 await prepare_hnsw_scan(conn, max(self.tuning.ef_search, depth))
                 conditions = [*doc_conditions, *more]
                 order = "c.embedding <=> %(query)s"
+            # Only keys and distances while ranking (an exact scan ranks every candidate; carrying
+            # each one's title and text through the sort cost a third of its time); the hits'
+            # columns are read for the `depth` best.
             cur = await conn.execute(
                 f"""
                 WITH nearest AS MATERIALIZED (
-                    SELECT {_HIT_COLUMNS}, c.embedding <=> %(query)s AS distance{vectors}
+                    SELECT c.document_id, c.chunk_index, c.embedding <=> %(query)s AS distance
                     FROM chunks c
                     JOIN documents d ON d.id = c.document_id
                     WHERE {" AND ".join(conditions)}
                     ORDER BY {order}
                     LIMIT %(depth)s
                 )
-                SELECT * FROM nearest ORDER BY distance + 0, document_id, chunk_index
+                SELECT {_HIT_COLUMNS}, n.distance{vectors}
+                FROM nearest n
+                JOIN chunks c ON c.document_id = n.document_id AND c.chunk_index = n.chunk_index
+                JOIN documents d ON d.id = c.document_id
+                ORDER BY n.distance, c.document_id, c.chunk_index
                 """,
                 params,
             )
