@@ -69,7 +69,11 @@ async def amain() -> int:
     catalog = DocumentCatalog(store, originals, upkeep)
     retention = Retention(store, catalog, RetentionBounds(min_seconds=settings.retention_min_seconds))
     reembedding = Reembedding(
-        store, EmbedderClient(embedder_channel, model_name, bulk=True), ServedTextModels(embedder), model_name
+        store,
+        EmbedderClient(embedder_channel, model_name, bulk=True),
+        ServedTextModels(embedder),
+        model_name,
+        batch_chunks=max(1, settings.reembed_batch_chunks),
     )
     service.add(
         search_service_pb2_grpc.add_SearchServiceServicer_to_server,
