@@ -66,7 +66,13 @@ def test_every_public_rpc_is_in_a_rate_limited_route_class():
 
 def _public_rpcs() -> set[str]:
     """What the gateway serves to callers: each scope's RPCs, and the admin API (admin scope only)."""
-    return set(gateway_render.READ_RPCS) | set(gateway_render.WRITE_RPCS) | set(ADMIN_RPCS) | set(RETENTION_RPCS) | set(REEMBED_RPCS)
+    return (
+        set(gateway_render.READ_RPCS)
+        | set(gateway_render.WRITE_RPCS)
+        | set(ADMIN_RPCS)
+        | set(RETENTION_RPCS)
+        | set(REEMBED_RPCS)
+    )
 
 
 @pytest.mark.parametrize("route_class", list(gateway_render.ROUTE_CLASSES))

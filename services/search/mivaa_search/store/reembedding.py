@@ -20,6 +20,7 @@ import psycopg
 
 from mivaa_platform.errors import FailedPrecondition, NotFound
 from mivaa_search.store._common import Connections, check_vector
+from mivaa_search.store.maintenance import note_removed
 from mivaa_search.store.records import DOMAIN
 
 MODEL_CHANGED = "EMBEDDING_MODEL_CHANGED"
@@ -249,7 +250,7 @@ class ReembeddingRepository:
                 row = await cur.fetchone()
                 if row is not None and row[0]:
                     return False
-                cur = await conn.execute(
+                replaced = await conn.execute(
                     """
                     UPDATE chunks c SET embedding = v.embedding, model = v.model
                     FROM chunk_vectors v, documents d
@@ -284,6 +285,8 @@ class ReembeddingRepository:
                     " chunks_done = chunks_total WHERE id = %s",
                     [id],
                 )
+            # Each replaced vector leaves a dead entry in the HNSW graph, as a deleted chunk does.
+            await note_removed(conn, replaced.rowcount)
             await self._drop_side_vectors(conn, record.tenant, record.model)
         return True
 
