@@ -213,6 +213,11 @@ async def test_cancel_keeps_the_model_and_removes_the_side_vectors(store, models
     assert await fetch(database_dsn, "SELECT count(*) FROM chunk_vectors") == [(0,)]
     assert await reembedding.model_for("t1") == models.model
     assert not await store.reembeddings.renew(started.id, 60), "a cancelled re-embedding kept its lease"
+    # A worker's batch that was embedding while the cancel came writes nothing.
+    late_batch = await store.reembeddings.pending(claimed, 2)
+    vectors = (await models.embed([c.text for c in late_batch], model=NEW)).vectors
+    await store.reembeddings.write(claimed, late_batch, vectors)
+    assert await fetch(database_dsn, "SELECT count(*) FROM chunk_vectors") == [(0,)]
     with pytest.raises(FailedPrecondition) as again:
         await reembedding.cancel(started.id, tenant="t1")
     assert again.value.reason == "REEMBEDDING_NOT_RUNNING"

@@ -213,6 +213,13 @@ class ReembeddingRepository:
             check_vector(v, self.dimension, "INVALID_EMBEDDING", "EMBEDDING_DIMENSION_MISMATCH") for v in vectors
         ]
         async with self._connections.connection() as conn, conn.transaction():
+            # Held until commit: a cancel (or a failure) waits for this batch, or this batch sees it
+            # and writes nothing, so no side vector outlives its re-embedding.
+            cur = await conn.execute(
+                "SELECT 1 FROM reembeddings WHERE id = %s AND state = 'RUNNING' FOR SHARE", [uuid.UUID(record.id)]
+            )
+            if await cur.fetchone() is None:
+                return
             written = 0
             for chunk, vector in zip(chunks, checked):
                 cur = await conn.execute(
