@@ -1,4 +1,5 @@
 """`mivaa admin stats|retry|queue|health|usage|jobs`: the AdminService in plain words (admin scope);
+`mivaa admin reembed --model NAME [--watch]`: re-embed the tenant's documents (reembed_cmd);
 `mivaa admin export DIR`: the tenant's documents as Markdown and JSON (tenant_export).
 (`mivaa admin backup|restore FILE` work on the mesh's database and NATS directly: backup_cmd.)
 
@@ -19,13 +20,16 @@ from mivaa.admin.v1 import admin_service_pb2 as admin_pb
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
 from mivaa.search.v1 import search_service_pb2 as search_pb
-from mivaa_cli import backup_cmd
+from mivaa_cli import backup_cmd, reembed_cmd
 from mivaa_cli.client import MeshClient
 from mivaa_cli.jobs_cmd import duration_seconds
 from mivaa_cli.tenant_export import ExportTargetExists, export_tenant
 from mivaa_cli.terminal import printable
 
-ACTIONS = ("stats", "retry", "queue", "health", "usage", "jobs", "export", "retention", *backup_cmd.ACTIONS)
+ACTIONS = (
+    *("stats", "retry", "queue", "health", "usage", "jobs", "export", "retention", "reembed"),
+    *backup_cmd.ACTIONS,
+)
 CALL_SECONDS = 60.0
 STATE_ACTIONS = backup_cmd.ACTIONS
 run_on_state = backup_cmd.run
@@ -44,6 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--password", default="", help="retry: the password of an encrypted original")
     parser.add_argument("--days", type=float, help="retention: delete documents older than this many days")
     parser.add_argument("--off", action="store_true", help="retention: keep documents until they are deleted")
+    reembed_cmd.add_arguments(parser)
     backup_cmd.add_arguments(parser)
 
 
@@ -149,6 +154,8 @@ async def run(args: argparse.Namespace, client: MeshClient) -> int:
         documents = manifest["documents"]
         print(printable(f"exported {len(documents)} documents to {args.name}"))  # type: ignore[arg-type]
         return 0
+    if args.action == "reembed":
+        return await reembed_cmd.run(args, client)
     if args.action == "retention":
         lines = await retention_lines(client, args)
         for line in lines:

@@ -32,6 +32,7 @@ Each option below switches one thing on (render() keywords; CLI flags in --help)
   rate_limits                (with JWT only) every public RPC is in a route class
                              (ROUTE_CLASSES: uploads, searches, reads, changes, exports,
                              watches, embeddings, ocr, answers, renders, image_analyses, admin,
+                             reembeddings,
                              reflection) with a
                              per-subject token bucket and one shared by all subjects; health Check a
                              shared one; over the limit: grpc-status 8

@@ -60,6 +60,9 @@ class RateLimits:
     # An admin screen refreshes a few panels at once; a bulk retry is one call for many jobs.
     admin_per_subject: Budget | None = Budget(5, 20)
     admin_shared: Budget | None = Budget(20, 50)
+    # A re-embedding is started once and then watched (a status read every second or two).
+    reembed_per_subject: Budget | None = Budget(2, 10)
+    reembed_shared: Budget | None = Budget(10, 30)
     reflection_per_subject: Budget | None = Budget(5, 10)
     reflection_shared: Budget | None = Budget(50, 100)
     health_shared: Budget | None = Budget(200, 400)

@@ -31,6 +31,9 @@ ADMIN_RPCS = tuple(
 )
 # A tenant's retention policy decides which of its documents get deleted: admin only, like operating the mesh.
 RETENTION_RPCS = (_SEARCH + "GetRetentionPolicy", _SEARCH + "UpdateRetentionPolicy")
+# Re-embedding a tenant spends the embedder on every chunk it holds and switches its searches to
+# another model: admin only (in no scope's list), with a small budget of its own (a --watch polls).
+REEMBED_RPCS = tuple(_SEARCH + m for m in ("StartReembedding", "GetReembedding", "CancelReembedding"))
 # Answers spend retrieval, embedding and possibly a language model on one call: a budget of their own.
 ANSWER_RPCS = (_ANSWER + "Ask", _ANSWER + "SummarizeDocument")
 # Document intelligence: reads of the tenant's own data (read scope). Listing entities is a
@@ -145,6 +148,7 @@ ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "images": ("image_analyses", IMAGE_ANALYSIS_RPCS),
     # A health call fans out to every service; statistics and bulk retries read many job records.
     "admin": ("admin", (*ADMIN_RPCS, *RETENTION_RPCS)),
+    "reembed": ("reembeddings", REEMBED_RPCS),
     "reflection": ("reflection", ()),
 }
 # Each method route keeps its service's timeouts: (cluster, route timeout, grpc-timeout ceiling).

@@ -40,11 +40,13 @@ class EmbedderClient:
                 self.model = text_models[0].name
         return self.model
 
-    async def embed(self, texts: Sequence[str]) -> EmbeddedTexts:
-        await self.resolve_model()
+    async def embed(self, texts: Sequence[str], model: str = "") -> EmbeddedTexts:
+        """The texts' vectors from `model`, or from the configured (else default) model when empty."""
+        if not model:
+            model = await self.resolve_model()
         try:
             response = await self._stub.EmbedTexts(
-                embedder_service_pb2.EmbedTextsRequest(texts=list(texts), model=self.model, priority=self._priority)
+                embedder_service_pb2.EmbedTextsRequest(texts=list(texts), model=model, priority=self._priority)
             )
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(exc, "embedder") from exc

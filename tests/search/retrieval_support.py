@@ -31,7 +31,8 @@ class InProcessEmbedder:
         self._model = OnnxTextEmbedder(model_dir, intra_op_threads=1)
         self.model = self._model.name
 
-    async def embed(self, texts: Sequence[str]) -> EmbeddedTexts:
+    async def embed(self, texts: Sequence[str], model: str = "") -> EmbeddedTexts:
+        assert model in ("", self.model), f"only {self.model} is served here"
         batch = await asyncio.to_thread(self._model.embed, list(texts))
         return EmbeddedTexts(vectors=[list(v) for v in batch.vectors], token_counts=list(batch.token_counts))
 

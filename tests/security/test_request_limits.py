@@ -17,7 +17,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_cli import auth
-from mivaa_gateway.rpcs import ADMIN_RPCS, RETENTION_RPCS
+from mivaa_gateway.rpcs import ADMIN_RPCS, REEMBED_RPCS, RETENTION_RPCS
 from mivaa_platform.grpc_errors import error_reason
 from mivaa_search.store import MAX_HIT_TITLE_CHARS
 from tests.gateway.harness import envoy_before_stub, gateway_render
@@ -66,14 +66,20 @@ def test_every_public_rpc_is_in_a_rate_limited_route_class():
 
 def _public_rpcs() -> set[str]:
     """What the gateway serves to callers: each scope's RPCs, and the admin API (admin scope only)."""
-    return set(gateway_render.READ_RPCS) | set(gateway_render.WRITE_RPCS) | set(ADMIN_RPCS) | set(RETENTION_RPCS)
+    return (
+        set(gateway_render.READ_RPCS)
+        | set(gateway_render.WRITE_RPCS)
+        | set(ADMIN_RPCS)
+        | set(RETENTION_RPCS)
+        | set(REEMBED_RPCS)
+    )
 
 
 @pytest.mark.parametrize("route_class", list(gateway_render.ROUTE_CLASSES))
 async def test_a_burst_in_each_route_class_is_resource_exhausted_for_that_subject_only(tiny_budgets, route_class):
     """Door: an RPC with no rate limit (a burst of listings, exports, watches, embeddings, OCR...)."""
     keys, channel = tiny_budgets
-    scopes = ("read", "write", "admin") if route_class == "admin" else ("read", "write")
+    scopes = ("read", "write", "admin") if route_class in ("admin", "reembed") else ("read", "write")
     greedy = bearer(auth.issue_token(keys, subject=f"greedy-{route_class}", tenant="acme", scopes=scopes))
     patient = bearer(auth.issue_token(keys, subject=f"patient-{route_class}", tenant="acme", scopes=scopes))
     for path in _class_paths(route_class):

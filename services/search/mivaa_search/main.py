@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 
+from mivaa.embedder.v1.embedder_service_pb2 import MODALITY_TEXT
 from mivaa.search.v1 import search_service_pb2_grpc
 from mivaa_platform import messaging
 from mivaa_platform.channels import create_channel, wait_until_serving
@@ -23,9 +24,23 @@ from mivaa_search.store import SearchStore, VectorTuning
 from mivaa_search.usecases import DocumentCatalog, IndexUpkeep, Search
 from mivaa_search.usecases.intelligence import DocumentIntelligence
 from mivaa_search.usecases.originals import OriginalsSweep
+from mivaa_search.usecases.reembedding import Reembedding
 from mivaa_search.usecases.retention import Retention, RetentionBounds
 
 log = logging.getLogger("mivaa.search")
+# How often a replica looks for a re-embedding to resume (a start wakes its own at once).
+REEMBEDDING_POLL_SECONDS = 10.0
+
+
+class ServedTextModels:
+    """The embedder's text-capable models (CLIP text towers included): name -> dimension."""
+
+    def __init__(self, embedder: EmbedderClient):
+        self._embedder = embedder
+
+    async def text_models(self) -> dict[str, int]:
+        models = await self._embedder.list_models()
+        return {m.name: m.dimension for m in models if MODALITY_TEXT in (m.modality, *m.input_modalities)}
 
 
 async def amain() -> int:
@@ -53,6 +68,13 @@ async def amain() -> int:
     originals = messaging.OriginalsStore(js)
     catalog = DocumentCatalog(store, originals, upkeep)
     retention = Retention(store, catalog, RetentionBounds(min_seconds=settings.retention_min_seconds))
+    reembedding = Reembedding(
+        store,
+        EmbedderClient(embedder_channel, model_name, bulk=True),
+        ServedTextModels(embedder),
+        model_name,
+        batch_chunks=max(1, settings.reembed_batch_chunks),
+    )
     service.add(
         search_service_pb2_grpc.add_SearchServiceServicer_to_server,
         SearchServicer(
@@ -61,6 +83,7 @@ async def amain() -> int:
             dimension,
             DocumentIntelligence(store),
             retention,
+            reembedding,
         ),
         "mivaa.search.v1.SearchService",
     )
@@ -87,10 +110,13 @@ async def amain() -> int:
 
     stop_retention = asyncio.Event()
     retaining = asyncio.create_task(retention.run(stop_retention, settings.retention_sweep_seconds))
+    reembedding_work = asyncio.create_task(reembedding.run(stop_retention, REEMBEDDING_POLL_SECONDS))
 
     async def shutdown() -> None:
         stop_retention.set()
         await retaining
+        reembedding_work.cancel()  # a batch cut short is redone by the next claim
+        await asyncio.gather(reembedding_work, return_exceptions=True)
         for task in (maintenance, sweeping):
             if task is not None:
                 task.cancel()

@@ -17,12 +17,14 @@ from mivaa_search.intelligence_servicer import DocumentIntelligenceMethods
 from mivaa_search.limits import check_custom_metadata
 from mivaa_search.metrics import searched
 from mivaa_search.names import DOMAIN, document_id, image_ref
+from mivaa_search.reembedding_servicer import ReembeddingMethods
 from mivaa_search.retention_servicer import RetentionMethods
 from mivaa_search.search_protos import chunk_query, results_to_proto, time_field
 from mivaa_search.store import DocumentFilter, DocumentRecord, ImageInfo, NewDocument, SearchFilter
 from mivaa_search.upserts import read_upsert
 from mivaa_search.usecases import DocumentCatalog, Search
 from mivaa_search.usecases.intelligence import DocumentIntelligence
+from mivaa_search.usecases.reembedding import Reembedding
 from mivaa_search.usecases.retention import Retention
 
 # What an original can be (the extractor tells them apart by signature).
@@ -146,7 +148,7 @@ async def _pieces(texts: AsyncIterator[str], mime_type: str) -> AsyncIterator[pb
         yield pb.ExportDocumentResponse(data=bytes(buffer), mime_type=mime_type if first else "")
 
 
-class SearchServicer(DocumentIntelligenceMethods, RetentionMethods):
+class SearchServicer(DocumentIntelligenceMethods, RetentionMethods, ReembeddingMethods):
     def __init__(
         self,
         catalog: DocumentCatalog,
@@ -154,12 +156,14 @@ class SearchServicer(DocumentIntelligenceMethods, RetentionMethods):
         dimension: int,
         intelligence: DocumentIntelligence,
         retention: Retention | None = None,
+        reembedding: Reembedding | None = None,
     ):
         self._catalog = catalog
         self._search = search
         self._dimension = dimension
         self._intelligence = intelligence
         self._retention = retention
+        self._reembedding = reembedding
 
     async def CreateDocument(self, request: pb.CreateDocumentRequest, context) -> pb.CreateDocumentResponse:
         document = request.document
@@ -268,7 +272,12 @@ class SearchServicer(DocumentIntelligenceMethods, RetentionMethods):
     ) -> pb.UpsertChunksResponse:
         tenant = tenant_of(context)
         upsert = await read_upsert(request_iterator, self._dimension, document_id)
-        record = await self._catalog.replace_content(upsert.document, upsert.content, tenant=tenant)
+        if self._reembedding is None:
+            record = await self._catalog.replace_content(upsert.document, upsert.content, tenant=tenant)
+        else:  # stored with the vectors of the tenant's model, which may not be the extractor's
+            record = await self._reembedding.replace_content(
+                self._catalog, upsert.document, upsert.content, tenant=tenant
+            )
         return pb.UpsertChunksResponse(
             chunks_written=len(upsert.content.chunks),
             document=to_proto(record),

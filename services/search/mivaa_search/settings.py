@@ -25,6 +25,8 @@ class SearchSettings:
     # Tenants' retention policies (admin RPCs): the shortest allowed, and how often the sweep runs.
     retention_min_seconds: int = 86400
     retention_sweep_seconds: float = 300.0
+    # Re-embedding (admin RPCs): chunks embedded and written per batch (a crash redoes one at most).
+    reembed_batch_chunks: int = 64
     # Every this many seconds: the originals sweep (usecases.originals; 0: never). Objects in the
     # store without a row are removed once stored longer ago than the grace period.
     originals_sweep_interval_seconds: float = 3600.0

@@ -41,6 +41,7 @@ from mivaa_search.store.records import (
     PlacementRecord,
     SearchFilter,
 )
+from mivaa_search.store.reembedding import ReembeddingRecord, ReembeddingRepository
 from mivaa_search.store.related import RelatedRepository
 from mivaa_search.store.retention import RetentionRecord, RetentionRepository
 from mivaa_search.store.retrieval import VectorTuning
@@ -62,6 +63,7 @@ __all__ = [
     "ImageRecord",
     "NewDocument",
     "PlacementRecord",
+    "ReembeddingRecord",
     "RetentionRecord",
     "SearchFilter",
     "SearchStore",
@@ -88,6 +90,7 @@ class SearchStore:
         self.related = RelatedRepository(connections)
         self.usage = UsageRepository(connections)
         self.retention = RetentionRepository(connections)
+        self.reembeddings = ReembeddingRepository(connections, dimension)
 
     @classmethod
     async def open(cls, dsn: str, dimension: int, min_size: int = 1, max_size: int = 10) -> SearchStore:

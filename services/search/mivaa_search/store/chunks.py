@@ -29,6 +29,7 @@ from mivaa_search.store.records import (
     DocumentRecord,
     SearchFilter,
 )
+from mivaa_search.store.reembedding import model_changed, tenant_model_is
 from mivaa_search.store.related import write_document_vector
 from mivaa_search.store.retrieval import Retrieval, VectorTuning, highlights
 from mivaa_search.store.schema import ensure_image_index
@@ -71,6 +72,8 @@ class ChunkRepository:
                 )
                 if await cur.fetchone() is None:
                     raise document_not_found(document_id)
+                if not await tenant_model_is(conn, tenant, content.model):
+                    raise model_changed(content.model)
                 removed = (await conn.execute("DELETE FROM chunks WHERE document_id = %s", [doc_id])).rowcount
                 async with (
                     conn.cursor() as copy_cursor,

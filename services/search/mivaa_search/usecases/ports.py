@@ -13,7 +13,7 @@ from mivaa_platform.embedding import EmbeddedTexts
 class TextEmbedder(Protocol):
     model: str
 
-    async def embed(self, texts: Sequence[str]) -> EmbeddedTexts: ...
+    async def embed(self, texts: Sequence[str], model: str = "") -> EmbeddedTexts: ...
 
 
 class ImageEmbedder(Protocol):
@@ -43,3 +43,9 @@ class Originals(Protocol):
     async def delete(self, sha256: str) -> None: ...
 
     async def list_objects(self) -> Sequence[StoredOriginal]: ...
+
+
+class TextModels(Protocol):
+    """The text models the embedder serves: name -> dimension (CLIP text towers included)."""
+
+    async def text_models(self) -> dict[str, int]: ...

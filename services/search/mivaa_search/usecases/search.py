@@ -82,10 +82,15 @@ class Search:
         reordered = query.mode == "HYBRID" or query.diversity > 0
         ranked_depth = RERANKED_DEPTH if reordered else depth
         vectors = query.diversity > 0
-        model = self._texts.model if query.mode != "KEYWORD" else ""
+        # A tenant that re-embedded its documents with another model is searched with that one.
+        model = (
+            (await self._store.reembeddings.active_model(tenant) or self._texts.model)
+            if query.mode != "KEYWORD"
+            else ""
+        )
         # The two rankings run at once, on two pooled connections.
         by_vector, by_keyword = await asyncio.gather(
-            self._by_vector(text, query.mode, ranked_depth, where, tenant=tenant, with_vectors=vectors),
+            self._by_vector(text, query.mode, ranked_depth, where, tenant=tenant, with_vectors=vectors, model=model),
             self._by_keyword(text, query.mode, ranked_depth, where, tenant=tenant, with_vectors=vectors),
         )
         if query.mode == "HYBRID":
@@ -104,11 +109,11 @@ class Search:
         return ChunkResults(page, model, token)
 
     async def _by_vector(
-        self, text: str, mode: str, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool
+        self, text: str, mode: str, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool, model: str
     ) -> list[ChunkHit]:
         if mode not in ("HYBRID", "VECTOR"):
             return []
-        embedded = await self._texts.embed([text])
+        embedded = await (self._texts.embed([text]) if model == self._texts.model else self._texts.embed([text], model))
         return await self._store.chunks.nearest(
             embedded.vectors[0], depth, where, tenant=tenant, with_vectors=with_vectors
         )

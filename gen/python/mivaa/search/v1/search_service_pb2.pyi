@@ -895,3 +895,77 @@ class UpdateRetentionPolicyResponse(_message.Message):
     RETENTION_POLICY_FIELD_NUMBER: _ClassVar[int]
     retention_policy: RetentionPolicy
     def __init__(self, retention_policy: _Optional[_Union[RetentionPolicy, _Mapping]] = ...) -> None: ...
+
+class Reembedding(_message.Message):
+    __slots__ = ("name", "model", "from_model", "state", "chunks_total", "chunks_done", "error", "create_time", "update_time", "switch_time")
+    class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        STATE_UNSPECIFIED: _ClassVar[Reembedding.State]
+        STATE_RUNNING: _ClassVar[Reembedding.State]
+        STATE_SUCCEEDED: _ClassVar[Reembedding.State]
+        STATE_FAILED: _ClassVar[Reembedding.State]
+        STATE_CANCELLED: _ClassVar[Reembedding.State]
+    STATE_UNSPECIFIED: Reembedding.State
+    STATE_RUNNING: Reembedding.State
+    STATE_SUCCEEDED: Reembedding.State
+    STATE_FAILED: Reembedding.State
+    STATE_CANCELLED: Reembedding.State
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    FROM_MODEL_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_DONE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    SWITCH_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    model: str
+    from_model: str
+    state: Reembedding.State
+    chunks_total: int
+    chunks_done: int
+    error: str
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    switch_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., from_model: _Optional[str] = ..., state: _Optional[_Union[Reembedding.State, str]] = ..., chunks_total: _Optional[int] = ..., chunks_done: _Optional[int] = ..., error: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., switch_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class StartReembeddingRequest(_message.Message):
+    __slots__ = ("model",)
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    def __init__(self, model: _Optional[str] = ...) -> None: ...
+
+class StartReembeddingResponse(_message.Message):
+    __slots__ = ("reembedding",)
+    REEMBEDDING_FIELD_NUMBER: _ClassVar[int]
+    reembedding: Reembedding
+    def __init__(self, reembedding: _Optional[_Union[Reembedding, _Mapping]] = ...) -> None: ...
+
+class GetReembeddingRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetReembeddingResponse(_message.Message):
+    __slots__ = ("reembedding", "active_model")
+    REEMBEDDING_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_MODEL_FIELD_NUMBER: _ClassVar[int]
+    reembedding: Reembedding
+    active_model: str
+    def __init__(self, reembedding: _Optional[_Union[Reembedding, _Mapping]] = ..., active_model: _Optional[str] = ...) -> None: ...
+
+class CancelReembeddingRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class CancelReembeddingResponse(_message.Message):
+    __slots__ = ("reembedding",)
+    REEMBEDDING_FIELD_NUMBER: _ClassVar[int]
+    reembedding: Reembedding
+    def __init__(self, reembedding: _Optional[_Union[Reembedding, _Mapping]] = ...) -> None: ...

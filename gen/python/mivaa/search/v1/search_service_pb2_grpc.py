@@ -131,6 +131,21 @@ class SearchServiceStub:
                 request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.UpdateRetentionPolicyRequest.SerializeToString,
                 response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.UpdateRetentionPolicyResponse.FromString,
                 _registered_method=True)
+        self.StartReembedding = channel.unary_unary(
+                '/mivaa.search.v1.SearchService/StartReembedding',
+                request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.StartReembeddingRequest.SerializeToString,
+                response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.StartReembeddingResponse.FromString,
+                _registered_method=True)
+        self.GetReembedding = channel.unary_unary(
+                '/mivaa.search.v1.SearchService/GetReembedding',
+                request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetReembeddingRequest.SerializeToString,
+                response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetReembeddingResponse.FromString,
+                _registered_method=True)
+        self.CancelReembedding = channel.unary_unary(
+                '/mivaa.search.v1.SearchService/CancelReembedding',
+                request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.CancelReembeddingRequest.SerializeToString,
+                response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.CancelReembeddingResponse.FromString,
+                _registered_method=True)
 
 
 class SearchServiceServicer:
@@ -287,6 +302,35 @@ class SearchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartReembedding(self, request, context):
+        """-- Re-embedding (admin) ---------------------------------------------------
+        Starts re-embedding every chunk of the caller's tenant with another text
+        model of the same dimension, beside the live vectors; search keeps
+        answering with the old model until every chunk (those written meanwhile
+        included) has its new vector, then switches the tenant at once and
+        deletes the side vectors. INVALID_ARGUMENT MODEL_NOT_SERVED,
+        MODEL_DIMENSION_MISMATCH or MODEL_ALREADY_ACTIVE; FAILED_PRECONDITION
+        REEMBEDDING_RUNNING while another one of the tenant runs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReembedding(self, request, context):
+        """One re-embedding of the caller's tenant, with its progress.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelReembedding(self, request, context):
+        """Stops a running re-embedding and deletes its side vectors; the tenant
+        keeps its model. FAILED_PRECONDITION REEMBEDDING_NOT_RUNNING once it ended.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SearchServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -384,6 +428,21 @@ def add_SearchServiceServicer_to_server(servicer, server):
                     servicer.UpdateRetentionPolicy,
                     request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.UpdateRetentionPolicyRequest.FromString,
                     response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.UpdateRetentionPolicyResponse.SerializeToString,
+            ),
+            'StartReembedding': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartReembedding,
+                    request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.StartReembeddingRequest.FromString,
+                    response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.StartReembeddingResponse.SerializeToString,
+            ),
+            'GetReembedding': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReembedding,
+                    request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetReembeddingRequest.FromString,
+                    response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.GetReembeddingResponse.SerializeToString,
+            ),
+            'CancelReembedding': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelReembedding,
+                    request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.CancelReembeddingRequest.FromString,
+                    response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.CancelReembeddingResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -901,6 +960,87 @@ class SearchService:
             '/mivaa.search.v1.SearchService/UpdateRetentionPolicy',
             mivaa_dot_search_dot_v1_dot_search__service__pb2.UpdateRetentionPolicyRequest.SerializeToString,
             mivaa_dot_search_dot_v1_dot_search__service__pb2.UpdateRetentionPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartReembedding(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.search.v1.SearchService/StartReembedding',
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.StartReembeddingRequest.SerializeToString,
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.StartReembeddingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReembedding(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.search.v1.SearchService/GetReembedding',
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.GetReembeddingRequest.SerializeToString,
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.GetReembeddingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelReembedding(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.search.v1.SearchService/CancelReembedding',
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.CancelReembeddingRequest.SerializeToString,
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.CancelReembeddingResponse.FromString,
             options,
             channel_credentials,
             insecure,

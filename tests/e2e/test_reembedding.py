@@ -1,0 +1,167 @@
+"""Re-embedding a tenant through Envoy on a mesh of its own that serves two real text models of one
+dimension: all-MiniLM-L6-v2 (int8 on the CPU, the mesh's default) and its fp32 export under
+another name, so vectors of the two differ measurably. A search loop runs throughout."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import pathlib
+import shutil
+import tempfile
+
+import grpc
+import pytest
+
+from mivaa.search.v1 import search_service_pb2 as search_pb
+from tests.e2e.test_admin_api import caller, expect_error, unique
+from tests.e2e.test_operations import mivaa
+from tests.support.pdfs import make_pdf
+
+NEW = "minilm-fp32"
+RUNNING, SUCCEEDED = search_pb.Reembedding.STATE_RUNNING, search_pb.Reembedding.STATE_SUCCEEDED
+VECTOR = search_pb.SEARCH_MODE_VECTOR
+
+
+def _fp32_alias(model_dir: pathlib.Path, folder: pathlib.Path) -> None:
+    """The same export under another name with its fp32 variant only (the embedder serves it as fp32)."""
+    folder.mkdir()
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    manifest["name"] = NEW
+    manifest["variants"] = {"fp32": manifest["variants"]["fp32"]}
+    manifest["files"] = {name: info for name, info in manifest["files"].items() if name != "model.int8.onnx"}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    for path in model_dir.iterdir():
+        if path.name not in ("manifest.json", "model.int8.onnx"):
+            (folder / path.name).symlink_to(path)
+
+
+@pytest.fixture(scope="module")
+def two_model_mesh(model_dir, tmp_path_factory):
+    from mivaa_cli.localmesh.mesh import LocalMesh, MeshPorts
+
+    models = tmp_path_factory.mktemp("reembed-models")
+    (models / model_dir.name).symlink_to(model_dir, target_is_directory=True)
+    _fp32_alias(model_dir, models / NEW)
+    clip = model_dir.parent / "tiny-clip"
+    if (clip / "manifest.json").exists():
+        (models / "tiny-clip").symlink_to(clip, target_is_directory=True)
+    state_dir = pathlib.Path(tempfile.mkdtemp(prefix="mivaa-test-reembed-"))
+    mesh = LocalMesh(
+        state_dir,
+        MeshPorts.free(),
+        models_dir=models,
+        workers=1,
+        extra_env={
+            "EMBEDDER_TEXT_MODELS": f"{model_dir.name},{NEW}",
+            # One chunk a batch: the re-embedding lasts long enough to be seen running.
+            "SEARCH_REEMBED_BATCH_CHUNKS": "1",
+            "MIVAA_LOG_LEVEL": os.environ.get("MIVAA_LOG_LEVEL", "INFO"),
+        },
+    )
+    try:
+        mesh.start()
+        yield mesh
+    finally:
+        mesh.stop()
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+async def _ingest(client, tag: str, pages: int) -> None:
+    response = await client.upload_bytes(make_pdf(tag, pages), f"{tag}.pdf")
+    await client.wait_for_job(response.job.name, timeout=300)
+
+
+async def test_reembedding_is_admin_only_and_refuses_what_it_cannot_do(two_model_mesh):
+    tenant = unique("reembed-rules")
+    async with (
+        caller(two_model_mesh, tenant, ("read", "write")) as user,
+        caller(two_model_mesh, tenant, ("admin",)) as admin,
+    ):
+        for call in (
+            user.search.StartReembedding(search_pb.StartReembeddingRequest(model=NEW), timeout=10),
+            user.search.GetReembedding(search_pb.GetReembeddingRequest(name="reembeddings/latest"), timeout=10),
+            user.search.CancelReembedding(search_pb.CancelReembeddingRequest(name="reembeddings/x"), timeout=10),
+        ):
+            await expect_error(call, grpc.StatusCode.PERMISSION_DENIED)
+        for model, reason in (("no-such-model", "MODEL_NOT_SERVED"), ("all-MiniLM-L6-v2", "MODEL_ALREADY_ACTIVE")):
+            await expect_error(
+                admin.search.StartReembedding(search_pb.StartReembeddingRequest(model=model), timeout=10),
+                grpc.StatusCode.INVALID_ARGUMENT,
+                reason,
+            )
+        if (two_model_mesh.models_dir / "tiny-clip").exists():  # a CLIP text tower: another dimension
+            await expect_error(
+                admin.search.StartReembedding(search_pb.StartReembeddingRequest(model="tiny-clip"), timeout=30),
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "MODEL_DIMENSION_MISMATCH",
+            )
+        await expect_error(
+            admin.search.GetReembedding(search_pb.GetReembeddingRequest(name="reembeddings/latest"), timeout=10),
+            grpc.StatusCode.NOT_FOUND,
+            "REEMBEDDING_NOT_FOUND",
+        )
+
+
+async def test_search_answers_throughout_and_switches_to_the_new_model(two_model_mesh):
+    mesh = two_model_mesh
+    tenant, other = unique("reembed"), unique("reembed-other")
+    async with (
+        caller(mesh, tenant, ("read", "write")) as user,
+        caller(mesh, tenant, ("admin",)) as admin,
+        caller(mesh, other, ("read", "write")) as outsider,
+    ):
+        await _ingest(user, "reembed-lighthouse", 12)
+        await _ingest(user, "reembed-orchard", 12)
+        await _ingest(outsider, "reembed-elsewhere", 2)
+        before = await user.search_chunks("lighthouse keeper", top_k=3)
+        assert before.hits and before.model == "all-MiniLM-L6-v2"
+
+        answers: list[int] = []
+        done = asyncio.Event()
+
+        async def keep_searching() -> None:
+            while not done.is_set():
+                answers.append(len((await user.search_chunks("lighthouse keeper", top_k=3)).hits))
+
+        searching = asyncio.create_task(keep_searching())
+        started = (
+            await admin.search.StartReembedding(search_pb.StartReembeddingRequest(model=NEW), timeout=30)
+        ).reembedding
+        assert started.state == RUNNING and started.chunks_total >= 24 and started.from_model == "all-MiniLM-L6-v2"
+        await expect_error(
+            admin.search.StartReembedding(search_pb.StartReembeddingRequest(model=NEW), timeout=30),
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "REEMBEDDING_RUNNING",
+        )
+        # The CLI follows it to the end.
+        token = mesh.token(tenant=tenant, subject=f"{tenant}-cli", scopes=("admin",))
+        watched = await asyncio.to_thread(mivaa, mesh, "admin", "reembed", "--watch", token=token)
+        done.set()
+        await searching
+        assert watched.returncode == 0, watched.stdout + watched.stderr
+        assert "succeeded" in watched.stdout.splitlines()[-2], watched.stdout
+        assert watched.stdout.splitlines()[-1] == f"searches use {NEW}"
+        assert answers and all(answers), f"a search during the re-embedding came back empty: {answers}"
+
+        got = await admin.search.GetReembedding(search_pb.GetReembeddingRequest(name=started.name), timeout=10)
+        assert got.reembedding.state == SUCCEEDED and got.active_model == NEW
+        assert got.reembedding.chunks_done == got.reembedding.chunks_total >= started.chunks_total
+        assert got.reembedding.HasField("switch_time")
+
+        # Queries are embedded with the new model and meet the new vectors: a chunk's own text
+        # scores ~1 (the old int8 vectors would score ~0.99 against an fp32 query).
+        after = await user.search_chunks("lighthouse keeper", top_k=3)
+        assert after.model == NEW and after.hits
+        exact = await user.search_chunks(after.hits[0].text, top_k=1, mode=VECTOR)
+        assert exact.hits[0].score > 0.9995, exact.hits[0].score
+        # A document uploaded after the switch is stored with the tenant's model too.
+        await _ingest(user, "reembed-latecomer", 2)
+        late = await user.search_chunks("reembed-latecomer", top_k=5)
+        texts = [h.text for h in late.hits if "latecomer" in h.text.lower()]
+        assert texts, [h.text[:60] for h in late.hits]
+        exact = await user.search_chunks(texts[0], top_k=1, mode=VECTOR)
+        assert exact.hits[0].score > 0.9995, exact.hits[0].score
+        # Another tenant keeps its model.
+        assert (await outsider.search_chunks("elsewhere", top_k=1)).model == "all-MiniLM-L6-v2"
