@@ -172,4 +172,3 @@ async def test_images_and_related_documents_see_the_newest_ready_version(store):
 
 def _all_versions() -> DocumentFilter:
     return DocumentFilter(all_versions=True)
-
