@@ -32,7 +32,8 @@ async def test_a_new_version_replaces_the_old_one_in_search_and_keeps_the_histor
     async with tenant_client(mesh, unique("versions")) as owner:
         v1 = await ingest(owner, make_pdf(first_tag, 1), "handbook.pdf")
         assert v1.created and v1.document.version == 1
-        v2 = await ingest(owner, make_pdf(second_tag, 1), "handbook.pdf", parent=v1.document.name)
+        second_bytes = make_pdf(second_tag, 1)
+        v2 = await ingest(owner, second_bytes, "handbook.pdf", parent=v1.document.name)
         assert v2.created and v2.document.version == 2
         assert v2.document.first_version == v1.document.name
 
@@ -57,7 +58,7 @@ async def test_a_new_version_replaces_the_old_one_in_search_and_keeps_the_histor
         assert [d.version for d in rest.documents] == [1] and not rest.next_page_token
 
         # The same bytes again: the existing version, nothing new.
-        again = await owner.upload_bytes(make_pdf(second_tag, 1), "handbook.pdf", parent=v1.document.name)
+        again = await owner.upload_bytes(second_bytes, "handbook.pdf", parent=v1.document.name)
         assert not again.created and again.document.name == v2.document.name
 
         # Another tenant naming this parent: NOT_FOUND, and it stores nothing.
