@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import psycopg
 import pytest
 
 from mivaa_platform.errors import FailedPrecondition, NotFound
-from mivaa_search.store import DocumentFilter, NewDocument, SearchFilter
+from mivaa_search.store import DocumentFilter, NewDocument, SearchFilter, SearchStore
 from tests.search.support import TENANT, catalog, fetch, make_chunks, replace, sha, unit_vector
+from tests.search.test_migrations import SQL_MIGRATIONS, migrated_up_to
 
 OTHER = "acme"
 
@@ -172,3 +176,36 @@ async def test_images_and_related_documents_see_the_newest_ready_version(store):
 
 def _all_versions() -> DocumentFilter:
     return DocumentFilter(all_versions=True)
+
+
+async def test_documents_stored_before_versions_are_first_versions(database_dsn):
+    """The migration: an existing row becomes version 1 of its own chain and takes new versions."""
+    migration = next(name for name, _ in SQL_MIGRATIONS if name.endswith("_document_versions.sql"))
+    await migrated_up_to(database_dsn, migration)
+    async with await psycopg.AsyncConnection.connect(database_dsn, autocommit=True) as conn:
+        cur = await conn.execute(
+            "INSERT INTO documents (tenant, filename, sha256, size_bytes, state) VALUES (%s, 'old.pdf', %s, 1, 'READY')"
+            " RETURNING id",
+            [TENANT, sha("old")],
+        )
+        (old_id,) = await cur.fetchone()
+    store = await SearchStore.open(database_dsn, 384)
+    try:
+        old = await store.documents.get(str(old_id), tenant=TENANT)
+        assert (old.version, old.chain, old.version_count) == (1, old.id, 1)
+        newer, created = await upload(store, "old-2", parent=old.id)
+        assert created and (newer.version, newer.chain) == (2, old.id)
+    finally:
+        await store.close()
+
+
+async def test_concurrent_uploads_to_one_chain_add_one_version(store):
+    first, _ = await upload(store, "race")
+    await make_ready(store, first, unit_vector())
+    outcomes = await asyncio.gather(
+        *(upload(store, f"race-{n}", parent=first.id) for n in range(4)), return_exceptions=True
+    )
+    created = [o for o in outcomes if not isinstance(o, BaseException)]
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    assert [(doc.version, made) for doc, made in created] == [(2, True)]
+    assert all(isinstance(o, FailedPrecondition) and o.reason == "DOCUMENT_PROCESSING" for o in refused)

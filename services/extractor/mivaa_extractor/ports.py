@@ -82,6 +82,7 @@ class CatalogDocument:
     # Its place among its chain's versions (1 first); the chain's first version's name.
     version: int = 1
     first_version: str = ""
+    version_count: int = 1
 
 
 class StoredImages(Protocol):

@@ -83,6 +83,7 @@ _PLAIN_FIELDS = (
     "media_type",
     "version",
     "first_version",
+    "version_count",
 )
 _NEW_DOCUMENT_FIELDS = ("filename", "title", "labels", "sha256", "size_bytes", "page_count", "job", "media_type")
 
