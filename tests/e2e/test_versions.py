@@ -7,10 +7,13 @@ the chain newest first; another tenant naming the parent is NOT_FOUND and stores
 
 from __future__ import annotations
 
+import re
+
 import grpc
 
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from mivaa_cli.client import MeshClient
+from tests.e2e.test_operations import mivaa
 from tests.e2e.test_reprocess import DONE, refused, tenant_client, unique
 from tests.support.pdfs import make_pdf, page_phrase
 
@@ -104,3 +107,27 @@ async def test_replace_by_filename_makes_the_next_version_of_the_newest_document
         # Deleting the newest version makes the previous one the searched one again.
         await owner.search.DeleteDocument(search_pb.DeleteDocumentRequest(name=v2.document.name), timeout=30)
         assert found(await owner.search_chunks(old, top_k=10), old) == {v1.document.name}
+
+
+def test_the_cli_uploads_versions_and_lists_them(mesh, tmp_path):
+    tenant = unique("cliversions")
+    token = mesh.token(tenant=tenant, scopes=("read", "write"), subject="cli-versions")
+    path = tmp_path / "guide.pdf"
+    path.write_bytes(make_pdf(unique("guideone").replace("-", ""), 1))
+    first = mivaa(mesh, "ingest", str(path), token=token)
+    assert first.returncode == 0, first.stdout + first.stderr
+    [name] = set(re.findall(r"documents/[0-9a-f-]{36}", first.stdout + first.stderr))
+
+    path.write_bytes(make_pdf(unique("guidetwo").replace("-", ""), 1))
+    second = mivaa(mesh, "ingest", str(path), "--parent", name, token=token)
+    assert second.returncode == 0, second.stdout + second.stderr
+    path.write_bytes(make_pdf(unique("guidethree").replace("-", ""), 1))
+    third = mivaa(mesh, "ingest", str(path), "--replace", token=token)
+    assert third.returncode == 0, third.stdout + third.stderr
+
+    listed = mivaa(mesh, "docs", "versions", name, token=token)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    lines = listed.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["v3", "v2", "v1"] and name in lines[2]
+    both = mivaa(mesh, "ingest", str(path), str(path), "--parent", name, token=token)
+    assert both.returncode == 2 and "--parent takes exactly one" in both.stderr
