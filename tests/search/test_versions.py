@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 
+import numpy as np
 import psycopg
 import pytest
 
 from mivaa_platform.errors import FailedPrecondition, NotFound
-from mivaa_search.store import DocumentFilter, NewDocument, SearchFilter, SearchStore
+from mivaa_search.store import DocumentFilter, ImageRecord, NewDocument, SearchFilter, SearchStore
 from tests.search.support import TENANT, catalog, fetch, make_chunks, replace, sha, unit_vector
 from tests.search.test_migrations import SQL_MIGRATIONS, migrated_up_to
 
@@ -164,14 +166,35 @@ async def test_deleting_a_version_or_a_chain_keeps_originals_right(store, databa
 
 async def test_images_and_related_documents_see_the_newest_ready_version(store):
     """Related documents leave out superseded versions (a chain's old version is not 'related')."""
+    picture = unit_vector()[:32]
+    picture = picture / np.linalg.norm(picture)
+
+    async def with_image(doc):
+        image = ImageRecord(
+            sha256=hashlib.sha256(doc.id.encode()).hexdigest(),
+            mime_type="image/png",
+            width=1,
+            height=1,
+            data=b"x",
+            embedding=picture,
+            embedding_model="tiny-clip",
+        )
+        await replace(store, doc.id, make_chunks([unit_vector()]), "m", 1, True, images=[image], placements=[])
+
     first, _ = await upload(store, "atlas")
-    await make_ready(store, first, unit_vector())
+    await with_image(first)
     second, _ = await upload(store, "atlas-2", parent=first.id)
-    await make_ready(store, second, unit_vector())
+    await with_image(second)
     probe, _ = await upload(store, "probe")
     await make_ready(store, probe, unit_vector())
     related = await store.related.nearest(probe.id, tenant=TENANT, limit=10)
     assert {r.document_id for r in related} == {second.id}
+
+    def images(all_versions: bool):
+        return store.images.search(picture, "tiny-clip", 10, SearchFilter(all_versions=all_versions), tenant=TENANT)
+
+    assert {hit.document_id for hit in await images(False)} == {second.id}
+    assert {hit.document_id for hit in await images(True)} == {first.id, second.id}
 
 
 def _all_versions() -> DocumentFilter:
