@@ -66,12 +66,21 @@ class MeshClient:
         password: str = "",
         batch: str = "",
         options: ProcessingOptions | None = None,
+        parent: str = "",
+        replace_by_filename: bool = False,
         timeout: float = 300,
     ) -> extractor_pb.UploadDocumentResponse:
         def requests() -> Iterator[extractor_pb.UploadDocumentRequest]:
             yield extractor_pb.UploadDocumentRequest(
                 metadata=extractor_pb.UploadMetadata(
-                    filename=filename, title=title, labels=list(labels), password=password, batch=batch, options=options
+                    filename=filename,
+                    title=title,
+                    labels=list(labels),
+                    password=password,
+                    batch=batch,
+                    options=options,
+                    parent=parent,
+                    replace_by_filename=replace_by_filename,
                 )
             )
             for offset in range(0, len(data), UPLOAD_CHUNK_BYTES):

@@ -35,7 +35,12 @@ async def _import_one(client: MeshClient, url: str, args, board: ProgressBoard, 
     async with limit:
         board.update(url, "fetching")
         request = extractor_pb.ImportDocumentRequest(
-            uri=url, labels=args.label, password=args.password or "", options=options_from_args(args)
+            uri=url,
+            labels=args.label,
+            password=args.password or "",
+            options=options_from_args(args),
+            parent=getattr(args, "parent", ""),
+            replace_by_filename=bool(getattr(args, "replace", False)),
         )
         try:
             response = await client.extractor.ImportDocument(request, timeout=300)

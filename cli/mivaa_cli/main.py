@@ -46,6 +46,7 @@ from mivaa_cli import (
     reprocess_cmd,
     search_cmd,
     trace_cmd,
+    versions_cmd,
     webhooks_cmd,
 )
 from mivaa_cli.client import MeshClient
@@ -243,7 +244,11 @@ async def _ingest_one(
         board.update(path.name, "uploading")
         try:
             response = await client.upload_file(
-                path, labels=args.label, password=args.password or "", options=reprocess_cmd.options_from_args(args)
+                path,
+                labels=args.label,
+                password=args.password or "",
+                options=reprocess_cmd.options_from_args(args),
+                **versions_cmd.upload_fields(args),
             )
         except grpc.aio.AioRpcError as exc:
             board.finish(path.name, f"rejected: {error_reason(exc) or exc.code().name} ({exc.details()})", ok=False)
@@ -264,6 +269,9 @@ async def _ingest_one(
 
 
 async def ingest(args) -> int:
+    if problem := versions_cmd.ingest_problem(args, args.paths):
+        print(problem, file=sys.stderr)
+        return 2
     urls = [path for path in args.paths if import_cmd.is_url(path)]
     if urls:
         async with _client(args) as client:
@@ -276,7 +284,7 @@ async def ingest(args) -> int:
     if not files:
         print("no PDF files given", file=sys.stderr)
         return 2
-    if not args.no_batch and batches_cmd.wants_batch(args.paths, files):
+    if not args.no_batch and not versions_cmd.wants_versions(args) and batches_cmd.wants_batch(args.paths, files):
         async with _client(args) as client:
             return await batches_cmd.ingest(client, files, args)
     board = ProgressBoard([f.name for f in files])
@@ -320,7 +328,9 @@ async def docs(args) -> int:
         if args.action == "list":
 
             async def list_page(token: str) -> tuple[Sequence, str]:
-                response = await client.search.ListDocuments(docs_cmd.list_request(args, token))
+                request = docs_cmd.list_request(args, token)
+                request.include_all_versions = args.all_versions
+                response = await client.search.ListDocuments(request)
                 return response.documents, response.next_page_token
 
             def line(doc) -> str:
@@ -330,6 +340,14 @@ async def docs(args) -> int:
                 return f"{doc.name}  {state:10} {doc.page_count:5}p {doc.chunk_count:6} chunks  {kind:4} {doc.title}"
 
             await print_pages(list_page, line, all_pages=args.all)
+        elif args.action == "versions":
+
+            async def versions_page(token: str) -> tuple[Sequence, str]:
+                request = versions_cmd.versions_request(args.name, args.page_size, token)
+                response = await client.search.ListDocumentVersions(request)
+                return response.documents, response.next_page_token
+
+            await print_pages(versions_page, versions_cmd.version_line, all_pages=args.all)
         elif args.action == "summary":
             return await ask.summarize(args, client)
         elif args.action in intel_cmd.ACTIONS:
@@ -344,7 +362,9 @@ async def docs(args) -> int:
             updated = await client.search.UpdateDocument(docs_cmd.update_request(args))
             print(_json(updated.document))
         elif args.action == "delete":
-            await client.search.DeleteDocument(search_pb.DeleteDocumentRequest(name=args.name))
+            await client.search.DeleteDocument(
+                search_pb.DeleteDocumentRequest(name=args.name, all_versions=args.all_versions)
+            )
             print(printable(f"deleted {args.name}"))
         elif args.action == "export":
             export_format = search_pb.EXPORT_FORMAT_JSON if args.format == "json" else search_pb.EXPORT_FORMAT_MARKDOWN
@@ -504,13 +524,14 @@ def build_parser() -> argparse.ArgumentParser:
     ingest_parser.add_argument("--batch-name", default="", help="the batch's display name (default: the folder's)")
     ingest_parser.add_argument("--no-batch", action="store_true", help="no batch: one progress bar per document")
     reprocess_cmd.add_option_arguments(ingest_parser)
+    versions_cmd.add_ingest_arguments(ingest_parser)
     reprocess_cmd.add_parser(sub)
 
     search_cmd.add_parser(sub)
 
     docs_parser = sub.add_parser("docs", help="list, get, export or delete documents")
     docs_parser.add_argument(
-        "action", choices=["list", "get", "update", "export", "delete", "summary", *intel_cmd.ACTIONS]
+        "action", choices=["list", "get", "update", "export", "delete", "summary", "versions", *intel_cmd.ACTIONS]
     )
     docs_parser.add_argument("name", nargs="?")
     docs_parser.add_argument("--page-size", type=int, default=50)
@@ -522,6 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     docs_parser.add_argument("--page-token", help="entities, related: continue a listing")
     intel_cmd.add_arguments(docs_parser)
     docs_cmd.add_arguments(docs_parser)
+    versions_cmd.add_docs_arguments(docs_parser)
 
     images_parser = sub.add_parser("images", help="list a document's images, fetch or analyze one")
     images_parser.add_argument("action", choices=["list", "get", "analyze"])

@@ -37,6 +37,7 @@ def add_parser(sub) -> None:
     parser.add_argument("--meta", action="append", default=[], type=meta_pair, help="KEY=VALUE metadata (repeat)")
     parser.add_argument("--diversity", type=float, default=0.0, help="0 (relevance only) to 1 (most varied hits)")
     parser.add_argument("--page-token", default="", help="the next page of an earlier search")
+    parser.add_argument("--all-versions", action="store_true", help="search older versions of documents too")
     parser.add_argument("--json", action="store_true")
 
 
@@ -61,6 +62,7 @@ def request_fields(args) -> dict:
         "diversity": args.diversity,
         "page_token": args.page_token,
         "custom_metadata": dict(args.meta),
+        "include_all_versions": args.all_versions,
     }
 
 

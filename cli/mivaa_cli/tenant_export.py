@@ -34,7 +34,10 @@ async def tenant_documents(client: MeshClient) -> AsyncIterator[search_pb.Docume
     """Every document of the token's tenant, oldest first, page by page."""
     token = ""
     while True:
-        request = search_pb.ListDocumentsRequest(page_size=PAGE_SIZE, page_token=token, order_by="create_time")
+        # Every version: an export holds the history, not only what searches see.
+        request = search_pb.ListDocumentsRequest(
+            page_size=PAGE_SIZE, page_token=token, order_by="create_time", include_all_versions=True
+        )
         response = await client.search.ListDocuments(request, timeout=LIST_SECONDS)
         for document in response.documents:
             yield document

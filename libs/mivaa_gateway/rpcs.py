@@ -53,6 +53,7 @@ READ_RPCS = (
         for m in (
             "GetDocument",
             "ListDocuments",
+            "ListDocumentVersions",
             "SearchChunks",
             "ListPages",
             "ExportDocument",
@@ -121,7 +122,15 @@ ROUTE_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
             *(_EXTRACTOR + m for m in ("GetJob", "ListJobs", "GetBatch", "ListBatches")),
             *(
                 _SEARCH + m
-                for m in ("GetDocument", "ListDocuments", "ListPages", "ListImages", "GetImage", "ListDocumentEntities")
+                for m in (
+                    "GetDocument",
+                    "ListDocuments",
+                    "ListDocumentVersions",
+                    "ListPages",
+                    "ListImages",
+                    "GetImage",
+                    "ListDocumentEntities",
+                )
             ),
             _EMBEDDER + "ListModels",
             _OCR + "ListEngines",

@@ -51,6 +51,10 @@ class NewDocument:
     media_type: str = "application/pdf"
     # How it is processed (checked by processing_options); the defaults when the uploader gave none.
     processing_options: ProcessingOptions | None = None
+    # The next version of this document's chain ("documents/{id}"), or of the tenant's newest
+    # document with the same filename; a first version otherwise.
+    parent: str = ""
+    replace_by_filename: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,10 @@ class CatalogDocument:
     info: DocumentInfo | None = None
     media_type: str = "application/pdf"
     processing_options: ProcessingOptions | None = None
+    # Its place among its chain's versions (1 first); the chain's first version's name.
+    version: int = 1
+    first_version: str = ""
+    version_count: int = 1
 
 
 class StoredImages(Protocol):

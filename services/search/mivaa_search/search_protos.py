@@ -47,6 +47,7 @@ def chunk_query(request: pb.SearchChunksRequest) -> ChunkQuery:
         languages=list(request.languages),
         entities=search_entities(request),
         custom_metadata=dict(request.custom_metadata),
+        all_versions=request.include_all_versions,
     )
     return ChunkQuery(
         text=request.query,

@@ -43,8 +43,10 @@ def tenant_of(context) -> str:
     return tenant_from_metadata(context.invocation_metadata())
 
 
-def search_filter(documents: Iterable[str], labels: Iterable[str]) -> SearchFilter:
-    return SearchFilter(document_ids=[document_id(name) for name in documents], labels=list(labels))
+def search_filter(documents: Iterable[str], labels: Iterable[str], *, all_versions: bool = False) -> SearchFilter:
+    return SearchFilter(
+        document_ids=[document_id(name) for name in documents], labels=list(labels), all_versions=all_versions
+    )
 
 
 def _timestamp(value) -> timestamp_pb2.Timestamp:
@@ -77,6 +79,9 @@ def to_proto(record: DocumentRecord) -> pb.Document:
         custom_metadata=record.custom_metadata,
         media_type=record.media_type,
         processing_options=_processing_options(record.processing_options),
+        version=record.version,
+        first_version=f"documents/{record.chain or record.id}",
+        version_count=record.version_count,
     )
 
 
@@ -180,6 +185,8 @@ class SearchServicer(DocumentIntelligenceMethods, RetentionMethods, ReembeddingM
             job=document.job,
             media_type=_media_type(document.media_type),
             processing_options=_stored_options(document),
+            parent=document_id(request.parent) if request.parent else "",
+            replace_by_filename=request.replace_by_filename,
         )
         record, created = await self._catalog.create(new, tenant=tenant_of(context))
         return pb.CreateDocumentResponse(document=to_proto(record), created=created)
@@ -221,10 +228,22 @@ class SearchServicer(DocumentIntelligenceMethods, RetentionMethods, ReembeddingM
                 custom_metadata=dict(request.custom_metadata),
                 created_after=time_field(request, "create_time_after"),
                 created_before=time_field(request, "create_time_before"),
+                all_versions=request.include_all_versions,
             ),
             order_by=request.order_by,
         )
         return pb.ListDocumentsResponse(documents=[to_proto(r) for r in records], next_page_token=next_token)
+
+    async def ListDocumentVersions(
+        self, request: pb.ListDocumentVersionsRequest, context
+    ) -> pb.ListDocumentVersionsResponse:
+        records, next_token = await self._catalog.list_versions(
+            document_id(request.parent),
+            tenant=tenant_of(context),
+            page_size=request.page_size,
+            page_token=request.page_token,
+        )
+        return pb.ListDocumentVersionsResponse(documents=[to_proto(r) for r in records], next_page_token=next_token)
 
     async def UpdateDocument(self, request: pb.UpdateDocumentRequest, context) -> pb.UpdateDocumentResponse:
         tenant = tenant_of(context)
@@ -264,7 +283,9 @@ class SearchServicer(DocumentIntelligenceMethods, RetentionMethods, ReembeddingM
         return pb.UpdateDocumentResponse(document=to_proto(record))
 
     async def DeleteDocument(self, request: pb.DeleteDocumentRequest, context) -> pb.DeleteDocumentResponse:
-        await self._catalog.delete(document_id(request.name), tenant=tenant_of(context))
+        await self._catalog.delete(
+            document_id(request.name), tenant=tenant_of(context), all_versions=request.all_versions
+        )
         return pb.DeleteDocumentResponse()
 
     async def UpsertChunks(
@@ -318,7 +339,7 @@ class SearchServicer(DocumentIntelligenceMethods, RetentionMethods, ReembeddingM
         kind = request.WhichOneof("query")
         hits, model = await self._search.images(
             request.top_k,
-            search_filter(request.documents, request.labels),
+            search_filter(request.documents, request.labels, all_versions=request.include_all_versions),
             tenant=tenant,
             text=request.text if kind == "text" else None,
             image=request.image if kind == "image" else None,

@@ -53,7 +53,11 @@ class SearchCatalog:
         self._spool_dir = spool_dir
 
     async def create(self, document: NewDocument) -> tuple[CatalogDocument, bool]:
-        request = search_service_pb2.CreateDocumentRequest(document=new_document_to_proto(document))
+        request = search_service_pb2.CreateDocumentRequest(
+            document=new_document_to_proto(document),
+            parent=document.parent,
+            replace_by_filename=document.replace_by_filename,
+        )
         response = await _from_search(self._stub.CreateDocument(request, metadata=tenant_metadata(document.tenant)))
         return document_from_proto(response.document), response.created
 

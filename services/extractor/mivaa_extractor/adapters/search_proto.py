@@ -81,6 +81,9 @@ _PLAIN_FIELDS = (
     "chunk_count",
     "image_count",
     "media_type",
+    "version",
+    "first_version",
+    "version_count",
 )
 _NEW_DOCUMENT_FIELDS = ("filename", "title", "labels", "sha256", "size_bytes", "page_count", "job", "media_type")
 

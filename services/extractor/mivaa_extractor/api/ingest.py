@@ -75,6 +75,10 @@ class UploadRequest:
     batch: str = ""
     # How to process it (checked: processing_options); None for the batch's or the defaults.
     options: ProcessingOptions | None = None
+    # The document this upload becomes the next version of ("documents/{id}", api.versions), or
+    # with replace_by_filename the uploader's newest document of the same filename.
+    parent: str = ""
+    replace_by_filename: bool = False
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,8 @@ class Ingestor:
                 tenant=request.tenant,
                 media_type=info.media_type,
                 processing_options=request.options,
+                parent=request.parent,
+                replace_by_filename=request.replace_by_filename,
             )
         )
         if not created:

@@ -17,6 +17,7 @@ from mivaa_extractor.api.page_rendering import PageRenderer, new_render_request
 from mivaa_extractor.api.reprocess import Reprocessor
 from mivaa_extractor.api.thumbnails import new_thumbnail_request, render_thumbnail
 from mivaa_extractor.api.url_import import UrlImports, new_import_request
+from mivaa_extractor.api.versions import check_parent, with_version_target
 from mivaa_extractor.job_filter import JobFilter, new_job_filter
 from mivaa_extractor.jobs import DOMAIN
 from mivaa_extractor.ports import JobRecords
@@ -66,6 +67,10 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
             tenant=tenant,
         )
         upload = dataclasses.replace(upload, options=options_or_none(metadata))
+        upload = with_version_target(
+            upload, parent=metadata.parent, replace_by_filename=metadata.replace_by_filename, fields="metadata."
+        )
+        await check_parent(upload, self._ingestor.ports.catalog)
         if metadata.batch:
             with bus_errors(domain=DOMAIN):
                 upload = await self._batches.admit(upload, metadata.batch)
@@ -97,6 +102,10 @@ class ExtractorServicer(extractor_service_pb2_grpc.ExtractorServiceServicer):
             tenant=tenant,
         )
         upload = dataclasses.replace(upload, options=options_or_none(request))
+        upload = with_version_target(
+            upload, parent=request.parent, replace_by_filename=request.replace_by_filename, fields=""
+        )
+        await check_parent(upload, self._ingestor.ports.catalog)
         with self._imports.slots.hold(tenant):
             if request.batch:
                 with bus_errors(domain=DOMAIN):

@@ -13,6 +13,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from mivaa_platform.errors import InvalidArgument, NotFound, Unavailable
+from mivaa_search.store._version_sql import LATEST_READY
 from mivaa_search.store.records import DOMAIN, MAX_DIMENSION
 
 
@@ -122,10 +123,13 @@ def check_any_vector(values: Sequence[float], reason: str, message: str) -> np.n
 
 
 def search_filters(
-    alias: str, tenant: str, document_ids: Sequence[str], labels: Sequence[str]
+    alias: str, tenant: str, document_ids: Sequence[str], labels: Sequence[str], *, all_versions: bool = False
 ) -> tuple[list[str], dict[str, object]]:
-    """WHERE conditions and parameters of a search over `alias` rows joined to documents `d`."""
+    """WHERE conditions and parameters of a search over `alias` rows joined to documents `d`:
+    each version chain's newest READY document only, unless all_versions or documents are named."""
     conditions = ["d.tenant = %(tenant)s", "d.state = 'READY'"]
+    if not (all_versions or document_ids):
+        conditions.append(LATEST_READY)
     params: dict[str, object] = {"tenant": tenant}
     if document_ids:
         conditions.append(f"{alias}.document_id = ANY(%(document_ids)s)")

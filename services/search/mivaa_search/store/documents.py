@@ -15,6 +15,7 @@ from mivaa_search.store._common import (
     document_not_found,
     parse_document_id,
 )
+from mivaa_search.store._version_sql import NEWEST_VERSION, VERSION_COUNT
 from mivaa_search.store.maintenance import note_removed
 from mivaa_search.store.records import (
     DOCUMENT_STATES,
@@ -28,11 +29,15 @@ from mivaa_search.store.records import (
     JsonObject,
     NewDocument,
 )
+from mivaa_search.store.versions import VersionRepository, chain_for_upload, next_version
 
 DOCUMENT_COLUMNS = (
     "id, tenant, filename, title, labels, sha256, size_bytes, page_count, state, job, chunk_count,"
-    " create_time, update_time, metadata, outline, image_count, custom_metadata, media_type, processing_options"
+    " create_time, update_time, metadata, outline, image_count, custom_metadata, media_type, processing_options,"
+    " version, chain"
 )
+# Reads add the chain's version count (a write's RETURNING would not see its own new row in it).
+_READ_COLUMNS = f"{DOCUMENT_COLUMNS}, {VERSION_COUNT}"
 # What each orderable field sorts by (the expressions migration 0012's indexes hold).
 _ORDER_KEYS = {
     "create_time": "create_time",
@@ -44,8 +49,15 @@ _UPDATABLE = ("state", "title", "page_count", "labels", "job", "custom_metadata"
 
 
 def document_record(row: tuple) -> DocumentRecord:
-    """From a row of DOCUMENT_COLUMNS (JSONB comes back as Python lists and dicts)."""
-    return DocumentRecord(str(row[0]), *row[1:])
+    """From a row of DOCUMENT_COLUMNS, or _READ_COLUMNS (JSONB comes back as Python lists and dicts)."""
+    chain_at = _CHAIN_INDEX
+    values = list(row)
+    if values[chain_at] is not None:
+        values[chain_at] = str(values[chain_at])
+    return DocumentRecord(str(values[0]), *values[1:])
+
+
+_CHAIN_INDEX = DOCUMENT_COLUMNS.count(",")
 
 
 def json_or_none(value: JsonObject | list[JsonObject] | None) -> Jsonb | None:
@@ -55,51 +67,61 @@ def json_or_none(value: JsonObject | list[JsonObject] | None) -> Jsonb | None:
 class DocumentRepository:
     def __init__(self, connections: Connections):
         self._connections = connections
+        self.versions = VersionRepository(connections, DOCUMENT_COLUMNS, _READ_COLUMNS, document_record)
 
     async def create(self, new: NewDocument, *, tenant: str) -> tuple[DocumentRecord, bool]:
         """Create a PENDING document of `tenant`, or return that tenant's one with the
-        same sha256. The flag says whether it was created now."""
+        same sha256. The flag says whether it was created now.
+
+        With new.parent (or replace_by_filename) the document is the next version of that chain
+        (store.versions); bytes the tenant already stores still return that document, and no
+        version is added."""
         sha256 = check_sha256(new.sha256)
         if new.size_bytes < 0 or new.page_count < 0:
             raise InvalidArgument("INVALID_DOCUMENT", "size_bytes and page_count must not be negative.", domain=DOMAIN)
         async with self._connections.connection() as conn:
             for _ in range(3):  # the existing row may be deleted between the two statements
-                cur = await conn.execute(
-                    f"""
-                    INSERT INTO documents
-                        (tenant, filename, title, labels, sha256, size_bytes, page_count, job, media_type,
-                         processing_options)
-                    VALUES (%s, %s, %s, %s::text[], %s, %s, %s, %s, %s, %s)
-                    ON CONFLICT (tenant, sha256) DO NOTHING
-                    RETURNING {DOCUMENT_COLUMNS}
-                    """,
-                    [
-                        tenant,
-                        new.filename,
-                        new.title,
-                        list(new.labels),
-                        sha256,
-                        new.size_bytes,
-                        new.page_count,
-                        new.job,
-                        new.media_type,
-                        json_or_none(new.processing_options),
-                    ],
-                )
-                row = await cur.fetchone()
-                if row is not None:
-                    return document_record(row), True
-                cur = await conn.execute(
-                    f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE tenant = %s AND sha256 = %s", [tenant, sha256]
-                )
-                row = await cur.fetchone()
-                if row is not None:
-                    return document_record(row), False
+                async with conn.transaction():
+                    chain = await chain_for_upload(conn, new, tenant=tenant)
+                    cur = await conn.execute(
+                        f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE tenant = %s AND sha256 = %s", [tenant, sha256]
+                    )
+                    row = await cur.fetchone()
+                    if row is not None:
+                        return document_record(row), False
+                    version = await next_version(conn, chain, tenant=tenant) if chain is not None else 1
+                    cur = await conn.execute(
+                        f"""
+                        INSERT INTO documents
+                            (tenant, filename, title, labels, sha256, size_bytes, page_count, job, media_type,
+                             processing_options, version_of, version)
+                        VALUES (%s, %s, %s, %s::text[], %s, %s, %s, %s, %s, %s, %s, %s)
+                        ON CONFLICT (tenant, sha256) DO NOTHING
+                        RETURNING {DOCUMENT_COLUMNS}
+                        """,
+                        [
+                            tenant,
+                            new.filename,
+                            new.title,
+                            list(new.labels),
+                            sha256,
+                            new.size_bytes,
+                            new.page_count,
+                            new.job,
+                            new.media_type,
+                            json_or_none(new.processing_options),
+                            chain if version > 1 else None,
+                            version,
+                        ],
+                    )
+                    row = await cur.fetchone()
+                    if row is not None:
+                        return document_record(row), True
         raise Unavailable("DOCUMENT_CONTENTION", "The document changed concurrently; retry.", domain=DOMAIN)
 
     async def get(self, id: str, *, tenant: str) -> DocumentRecord:
         """`tenant`'s document; another tenant's is NOT_FOUND like a missing one."""
-        query = f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = %(id)s AND tenant = %(tenant)s"
+        query = f"SELECT {_READ_COLUMNS} FROM documents WHERE id = %(id)s AND tenant = %(tenant)s"
         return await self._one(id, query, {"tenant": tenant})
 
     async def read(
@@ -114,12 +136,14 @@ class DocumentRepository:
     ) -> list[DocumentRecord]:
         """Up to `limit` of `tenant`'s documents in `order` (newest first by default), after
         (order's field, id) `after`; with labels, only documents carrying all of them; and only
-        those `where` leaves."""
+        those `where` leaves. Only each chain's newest version unless where.all_versions."""
         conditions = ["tenant = %(tenant)s"]
         params: dict[str, object] = {"limit": limit, "tenant": tenant}
         if labels:
             conditions.append("labels @> %(labels)s::text[]")
             params["labels"] = list(labels)
+        if not where.all_versions:
+            conditions.append(NEWEST_VERSION)
         if where.state:
             conditions.append("state = %(state)s")
             params["state"] = where.state
@@ -142,7 +166,7 @@ class DocumentRepository:
         async with self._connections.connection() as conn:
             cur = await conn.execute(
                 f"""
-                SELECT {DOCUMENT_COLUMNS}
+                SELECT {_READ_COLUMNS}
                 FROM documents
                 WHERE {" AND ".join(conditions)}
                 ORDER BY {column} {direction}, id {direction}

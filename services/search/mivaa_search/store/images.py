@@ -106,7 +106,9 @@ class ImageRepository:
             raise InvalidArgument("INVALID_TOP_K", "top_k must not be negative.", domain=DOMAIN)
         dimension = int(query.size)
         k = min(top_k or DEFAULT_TOP_K, MAX_TOP_K)
-        conditions, params = search_filters("e", tenant, where.document_ids, where.labels)
+        conditions, params = search_filters(
+            "e", tenant, where.document_ids, where.labels, all_versions=where.all_versions
+        )
         conditions += ["e.model = %(model)s", f"e.dimension = {dimension}"]
         params |= {"query": query, "k": k, "model": model, "title_chars": MAX_HIT_TITLE_CHARS}
         # The ORDER BY expression is the partial index's, so HNSW serves it.

@@ -38,6 +38,11 @@ class NewDocument:
     media_type: str = "application/pdf"
     # How it is processed (ProcessingOptions in the protobuf JSON mapping); None: the defaults.
     processing_options: JsonObject | None = None
+    # Versions (store.versions): the id of a document of the same tenant whose chain this becomes
+    # the next version of ("" for none); or, with replace_by_filename, the chain of the tenant's
+    # newest document with this filename (a first version when there is none).
+    parent: str = ""
+    replace_by_filename: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,11 @@ class DocumentRecord:
     custom_metadata: dict[str, str] = field(default_factory=dict)  # the owner's key/value pairs
     media_type: str = "application/pdf"
     processing_options: JsonObject | None = None
+    # Its place in its version chain: 1 for a first version; `chain` is the first version's id.
+    version: int = 1
+    chain: str = ""
+    # How many versions its chain holds (reads only; 1 where a write returned the row).
+    version_count: int = 1
 
 
 @dataclass(frozen=True)
@@ -177,10 +187,13 @@ class DocumentFilter:
     custom_metadata: Mapping[str, str] = field(default_factory=dict)
     created_after: dt.datetime | None = None
     created_before: dt.datetime | None = None
+    # Every version of each chain, not only its newest (store.versions).
+    all_versions: bool = False
 
     def fingerprint_parts(self) -> list[str]:
         return [
             f"s:{self.state}",
+            *(["v:all"] if self.all_versions else []),
             f"t:{self.title_contains}",
             f"c:{self.created_after.isoformat() if self.created_after else ''}"
             f"-{self.created_before.isoformat() if self.created_before else ''}",
@@ -242,10 +255,13 @@ class SearchFilter:
     entities: Sequence[EntityRef] = ()
     # Only documents whose custom metadata holds every one of these pairs exactly.
     custom_metadata: Mapping[str, str] = field(default_factory=dict)
+    # Every READY version of each chain, not only its newest READY one (store.versions).
+    all_versions: bool = False
 
     def fingerprint_parts(self) -> list[str]:
         """Every value of the filter as text (for page tokens tied to one filter)."""
         return [
+            *(["v:all"] if self.all_versions else []),
             *(f"d:{i.lower()}" for i in self.document_ids),
             *(f"l:{label}" for label in self.labels),
             f"p:{self.page_min}-{self.page_max}",

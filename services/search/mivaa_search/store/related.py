@@ -10,6 +10,7 @@ import numpy as np
 import psycopg
 
 from mivaa_search.store._common import Connections, parse_document_id, require_document
+from mivaa_search.store._version_sql import LATEST_READY
 from mivaa_search.store.records import MAX_HIT_TITLE_CHARS
 
 # Chunks read of one document for a comparison (a 600-page handbook has ~3,000).
@@ -58,7 +59,7 @@ class RelatedRepository:
     async def nearest(
         self, id: str, *, tenant: str, limit: int, after: tuple[float, str] | None = None
     ) -> list[RelatedRecord]:
-        """The tenant's other READY documents by cosine distance to this one, nearest first, after
+        """The tenant's other READY documents (each version chain's newest READY one) by cosine distance to this one, nearest first, after
         `after` = (distance, id) of the last one a previous page held. An exact scan: a tenant's
         documents are few next to its chunks, and every one must be findable."""
         doc_id = parse_document_id(id)
@@ -77,7 +78,7 @@ class RelatedRepository:
                                ::float8 AS distance
                     FROM document_vectors v
                     JOIN documents d ON d.id = v.document_id
-                    WHERE d.tenant = %(tenant)s AND d.state = 'READY' AND d.id <> %(doc)s
+                    WHERE d.tenant = %(tenant)s AND d.state = 'READY' AND d.id <> %(doc)s AND {LATEST_READY}
                 ) scored
                 {position}
                 ORDER BY distance, id

@@ -27,6 +27,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from mivaa_search.store._common import Connections, created_in, parse_document_id
+from mivaa_search.store._version_sql import LATEST_READY
 from mivaa_search.store.entities import entity_conditions
 from mivaa_search.store.records import MAX_HIT_TITLE_CHARS, ChunkHit, SearchFilter
 from mivaa_search.store.text_query import SEPARATOR, ConfigQuery, any_of, config_query, uses_operators
@@ -55,8 +56,11 @@ _HIT_COLUMNS = (
 
 
 def document_conditions(tenant: str, where: SearchFilter) -> tuple[list[str], dict[str, object]]:
-    """Conditions on documents `d`: the tenant's READY ones that the filter's document fields leave."""
+    """Conditions on documents `d`: the tenant's READY ones that the filter's document fields leave
+    (each version chain's newest READY one only, unless the filter asks for all versions)."""
     conditions = ["d.tenant = %(tenant)s", "d.state = 'READY'"]
+    if not (where.all_versions or where.document_ids):  # named documents are searched as named
+        conditions.append(LATEST_READY)
     params: dict[str, object] = {"tenant": tenant, "title_chars": MAX_HIT_TITLE_CHARS}
     if where.document_ids:
         conditions.append("d.id = ANY(%(document_ids)s)")

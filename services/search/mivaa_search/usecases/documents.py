@@ -84,23 +84,40 @@ class DocumentCatalog:
         """Set the given fields (state, title, page_count, labels, job, custom_metadata)."""
         return await self._store.documents.update(id, tenant=tenant, **fields)
 
-    async def delete(self, id: str, *, tenant: str) -> DocumentRecord:
-        record = await self._store.documents.delete(id, tenant=tenant)
+    async def list_versions(
+        self, id: str, *, tenant: str, page_size: int, page_token: str
+    ) -> tuple[list[DocumentRecord], str]:
+        """The versions of document `id`'s chain, newest first, and the token of the next page."""
+        limit = DOCUMENT_PAGES.clamp(page_size, domain=DOMAIN)
+        scope = f"{tenant}/{id.lower()}"
+        after = decode_page_token(page_token, "versions", scope=scope, domain=DOMAIN)
+        rows = await self._store.documents.versions.list(
+            id, tenant=tenant, limit=limit + 1, before_version=_number(after, "v", 0)
+        )
+        return next_page(rows, limit, "versions", lambda d: {"v": d.version}, scope=scope)
+
+    async def delete(self, id: str, *, tenant: str, all_versions: bool = False) -> list[DocumentRecord]:
+        """Delete one version, or with all_versions its whole chain; returns what was deleted."""
+        if all_versions:
+            records = await self._store.documents.versions.delete_chain(id, tenant=tenant)
+        else:
+            records = [await self._store.documents.delete(id, tenant=tenant)]
         if self._upkeep is not None:
             self._upkeep.changed()
         # The stored original goes with the last document (of any tenant) that has its bytes, after
         # that delete committed (store.originals). The document is gone either way: a failure here
         # leaves a tombstone that the originals sweep finishes.
         if self._originals is not None:
-            try:
-                await self._store.originals.finish_deletion(record.sha256, self._originals.delete)
-            except Exception:
-                log.warning(
-                    "the stored original's deletion is left to the sweep",
-                    exc_info=True,
-                    extra={"fields": {"sha256": record.sha256}},
-                )
-        return record
+            for sha256 in sorted({record.sha256 for record in records}):
+                try:
+                    await self._store.originals.finish_deletion(sha256, self._originals.delete)
+                except Exception:
+                    log.warning(
+                        "the stored original's deletion is left to the sweep",
+                        exc_info=True,
+                        extra={"fields": {"sha256": sha256}},
+                    )
+        return records
 
     async def replace_content(self, id: str, content: DocumentContent, *, tenant: str) -> DocumentRecord:
         record = await self._store.chunks.replace_content(id, content, tenant=tenant)

@@ -25,20 +25,24 @@ THUMBNAIL_SIZE_MEDIUM: ThumbnailSize
 THUMBNAIL_SIZE_LARGE: ThumbnailSize
 
 class UploadMetadata(_message.Message):
-    __slots__ = ("filename", "title", "labels", "password", "batch", "options")
+    __slots__ = ("filename", "title", "labels", "password", "batch", "options", "parent", "replace_by_filename")
     FILENAME_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     PASSWORD_FIELD_NUMBER: _ClassVar[int]
     BATCH_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    REPLACE_BY_FILENAME_FIELD_NUMBER: _ClassVar[int]
     filename: str
     title: str
     labels: _containers.RepeatedScalarFieldContainer[str]
     password: str
     batch: str
     options: _processing_options_pb2.ProcessingOptions
-    def __init__(self, filename: _Optional[str] = ..., title: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., password: _Optional[str] = ..., batch: _Optional[str] = ..., options: _Optional[_Union[_processing_options_pb2.ProcessingOptions, _Mapping]] = ...) -> None: ...
+    parent: str
+    replace_by_filename: bool
+    def __init__(self, filename: _Optional[str] = ..., title: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., password: _Optional[str] = ..., batch: _Optional[str] = ..., options: _Optional[_Union[_processing_options_pb2.ProcessingOptions, _Mapping]] = ..., parent: _Optional[str] = ..., replace_by_filename: _Optional[bool] = ...) -> None: ...
 
 class UploadDocumentRequest(_message.Message):
     __slots__ = ("metadata", "chunk")
@@ -59,7 +63,7 @@ class UploadDocumentResponse(_message.Message):
     def __init__(self, document: _Optional[_Union[_search_service_pb2.Document, _Mapping]] = ..., job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
 
 class ImportDocumentRequest(_message.Message):
-    __slots__ = ("uri", "filename", "title", "labels", "password", "batch", "options")
+    __slots__ = ("uri", "filename", "title", "labels", "password", "batch", "options", "parent", "replace_by_filename")
     URI_FIELD_NUMBER: _ClassVar[int]
     FILENAME_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -67,6 +71,8 @@ class ImportDocumentRequest(_message.Message):
     PASSWORD_FIELD_NUMBER: _ClassVar[int]
     BATCH_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    REPLACE_BY_FILENAME_FIELD_NUMBER: _ClassVar[int]
     uri: str
     filename: str
     title: str
@@ -74,7 +80,9 @@ class ImportDocumentRequest(_message.Message):
     password: str
     batch: str
     options: _processing_options_pb2.ProcessingOptions
-    def __init__(self, uri: _Optional[str] = ..., filename: _Optional[str] = ..., title: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., password: _Optional[str] = ..., batch: _Optional[str] = ..., options: _Optional[_Union[_processing_options_pb2.ProcessingOptions, _Mapping]] = ...) -> None: ...
+    parent: str
+    replace_by_filename: bool
+    def __init__(self, uri: _Optional[str] = ..., filename: _Optional[str] = ..., title: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., password: _Optional[str] = ..., batch: _Optional[str] = ..., options: _Optional[_Union[_processing_options_pb2.ProcessingOptions, _Mapping]] = ..., parent: _Optional[str] = ..., replace_by_filename: _Optional[bool] = ...) -> None: ...
 
 class ImportDocumentResponse(_message.Message):
     __slots__ = ("document", "job", "created")

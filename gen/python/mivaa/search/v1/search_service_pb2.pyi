@@ -294,7 +294,7 @@ class ImageContent(_message.Message):
     def __init__(self, sha256: _Optional[str] = ..., mime_type: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., size_bytes: _Optional[int] = ..., data: _Optional[bytes] = ..., embedding: _Optional[_Iterable[float]] = ..., embedding_model: _Optional[str] = ...) -> None: ...
 
 class Document(_message.Message):
-    __slots__ = ("name", "filename", "title", "labels", "sha256", "size_bytes", "page_count", "state", "job", "chunk_count", "create_time", "update_time", "metadata", "outline", "image_count", "markdown", "pages", "custom_metadata", "media_type", "processing_options")
+    __slots__ = ("name", "filename", "title", "labels", "sha256", "size_bytes", "page_count", "state", "job", "chunk_count", "create_time", "update_time", "metadata", "outline", "image_count", "markdown", "pages", "custom_metadata", "media_type", "processing_options", "version", "first_version", "version_count")
     class CustomMetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -322,6 +322,9 @@ class Document(_message.Message):
     CUSTOM_METADATA_FIELD_NUMBER: _ClassVar[int]
     MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
     PROCESSING_OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    FIRST_VERSION_FIELD_NUMBER: _ClassVar[int]
+    VERSION_COUNT_FIELD_NUMBER: _ClassVar[int]
     name: str
     filename: str
     title: str
@@ -342,7 +345,10 @@ class Document(_message.Message):
     custom_metadata: _containers.ScalarMap[str, str]
     media_type: str
     processing_options: _processing_options_pb2.ProcessingOptions
-    def __init__(self, name: _Optional[str] = ..., filename: _Optional[str] = ..., title: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., sha256: _Optional[str] = ..., size_bytes: _Optional[int] = ..., page_count: _Optional[int] = ..., state: _Optional[_Union[DocumentState, str]] = ..., job: _Optional[str] = ..., chunk_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metadata: _Optional[_Union[DocumentMetadata, _Mapping]] = ..., outline: _Optional[_Iterable[_Union[OutlineEntry, _Mapping]]] = ..., image_count: _Optional[int] = ..., markdown: _Optional[str] = ..., pages: _Optional[_Iterable[_Union[Page, _Mapping]]] = ..., custom_metadata: _Optional[_Mapping[str, str]] = ..., media_type: _Optional[str] = ..., processing_options: _Optional[_Union[_processing_options_pb2.ProcessingOptions, _Mapping]] = ...) -> None: ...
+    version: int
+    first_version: str
+    version_count: int
+    def __init__(self, name: _Optional[str] = ..., filename: _Optional[str] = ..., title: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., sha256: _Optional[str] = ..., size_bytes: _Optional[int] = ..., page_count: _Optional[int] = ..., state: _Optional[_Union[DocumentState, str]] = ..., job: _Optional[str] = ..., chunk_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metadata: _Optional[_Union[DocumentMetadata, _Mapping]] = ..., outline: _Optional[_Iterable[_Union[OutlineEntry, _Mapping]]] = ..., image_count: _Optional[int] = ..., markdown: _Optional[str] = ..., pages: _Optional[_Iterable[_Union[Page, _Mapping]]] = ..., custom_metadata: _Optional[_Mapping[str, str]] = ..., media_type: _Optional[str] = ..., processing_options: _Optional[_Union[_processing_options_pb2.ProcessingOptions, _Mapping]] = ..., version: _Optional[int] = ..., first_version: _Optional[str] = ..., version_count: _Optional[int] = ...) -> None: ...
 
 class Chunk(_message.Message):
     __slots__ = ("index", "text", "page_start", "page_end", "embedding", "token_count", "text_source", "ocr_confidence", "section_path", "block_types", "entities")
@@ -371,10 +377,14 @@ class Chunk(_message.Message):
     def __init__(self, index: _Optional[int] = ..., text: _Optional[str] = ..., page_start: _Optional[int] = ..., page_end: _Optional[int] = ..., embedding: _Optional[_Iterable[float]] = ..., token_count: _Optional[int] = ..., text_source: _Optional[_Union[TextSource, str]] = ..., ocr_confidence: _Optional[float] = ..., section_path: _Optional[_Iterable[str]] = ..., block_types: _Optional[_Iterable[_Union[BlockType, str]]] = ..., entities: _Optional[_Iterable[_Union[ChunkEntity, _Mapping]]] = ...) -> None: ...
 
 class CreateDocumentRequest(_message.Message):
-    __slots__ = ("document",)
+    __slots__ = ("document", "parent", "replace_by_filename")
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    REPLACE_BY_FILENAME_FIELD_NUMBER: _ClassVar[int]
     document: Document
-    def __init__(self, document: _Optional[_Union[Document, _Mapping]] = ...) -> None: ...
+    parent: str
+    replace_by_filename: bool
+    def __init__(self, document: _Optional[_Union[Document, _Mapping]] = ..., parent: _Optional[str] = ..., replace_by_filename: _Optional[bool] = ...) -> None: ...
 
 class CreateDocumentResponse(_message.Message):
     __slots__ = ("document", "created")
@@ -399,7 +409,7 @@ class GetDocumentResponse(_message.Message):
     def __init__(self, document: _Optional[_Union[Document, _Mapping]] = ...) -> None: ...
 
 class ListDocumentsRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "labels", "state", "title_contains", "custom_metadata", "create_time_after", "create_time_before", "order_by")
+    __slots__ = ("page_size", "page_token", "labels", "state", "title_contains", "custom_metadata", "create_time_after", "create_time_before", "order_by", "include_all_versions")
     class CustomMetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -416,6 +426,7 @@ class ListDocumentsRequest(_message.Message):
     CREATE_TIME_AFTER_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_BEFORE_FIELD_NUMBER: _ClassVar[int]
     ORDER_BY_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_ALL_VERSIONS_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     labels: _containers.RepeatedScalarFieldContainer[str]
@@ -425,7 +436,8 @@ class ListDocumentsRequest(_message.Message):
     create_time_after: _timestamp_pb2.Timestamp
     create_time_before: _timestamp_pb2.Timestamp
     order_by: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., state: _Optional[_Union[DocumentState, str]] = ..., title_contains: _Optional[str] = ..., custom_metadata: _Optional[_Mapping[str, str]] = ..., create_time_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., order_by: _Optional[str] = ...) -> None: ...
+    include_all_versions: bool
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., state: _Optional[_Union[DocumentState, str]] = ..., title_contains: _Optional[str] = ..., custom_metadata: _Optional[_Mapping[str, str]] = ..., create_time_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., order_by: _Optional[str] = ..., include_all_versions: _Optional[bool] = ...) -> None: ...
 
 class ListDocumentsResponse(_message.Message):
     __slots__ = ("documents", "next_page_token")
@@ -450,10 +462,30 @@ class UpdateDocumentResponse(_message.Message):
     def __init__(self, document: _Optional[_Union[Document, _Mapping]] = ...) -> None: ...
 
 class DeleteDocumentRequest(_message.Message):
-    __slots__ = ("name",)
+    __slots__ = ("name", "all_versions")
     NAME_FIELD_NUMBER: _ClassVar[int]
+    ALL_VERSIONS_FIELD_NUMBER: _ClassVar[int]
     name: str
-    def __init__(self, name: _Optional[str] = ...) -> None: ...
+    all_versions: bool
+    def __init__(self, name: _Optional[str] = ..., all_versions: _Optional[bool] = ...) -> None: ...
+
+class ListDocumentVersionsRequest(_message.Message):
+    __slots__ = ("parent", "page_size", "page_token")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    page_size: int
+    page_token: str
+    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListDocumentVersionsResponse(_message.Message):
+    __slots__ = ("documents", "next_page_token")
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    documents: _containers.RepeatedCompositeFieldContainer[Document]
+    next_page_token: str
+    def __init__(self, documents: _Optional[_Iterable[_Union[Document, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class DeleteDocumentResponse(_message.Message):
     __slots__ = ()
@@ -500,7 +532,7 @@ class UpsertChunksResponse(_message.Message):
     def __init__(self, chunks_written: _Optional[int] = ..., document: _Optional[_Union[Document, _Mapping]] = ..., pages_written: _Optional[int] = ..., images_written: _Optional[int] = ...) -> None: ...
 
 class SearchChunksRequest(_message.Message):
-    __slots__ = ("query", "top_k", "documents", "labels", "mode", "min_score", "page_min", "page_max", "create_time_after", "create_time_before", "block_types", "languages", "diversity", "page_token", "entities", "custom_metadata")
+    __slots__ = ("query", "top_k", "documents", "labels", "mode", "min_score", "page_min", "page_max", "create_time_after", "create_time_before", "block_types", "languages", "diversity", "page_token", "entities", "custom_metadata", "include_all_versions")
     class CustomMetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -524,6 +556,7 @@ class SearchChunksRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     ENTITIES_FIELD_NUMBER: _ClassVar[int]
     CUSTOM_METADATA_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_ALL_VERSIONS_FIELD_NUMBER: _ClassVar[int]
     query: str
     top_k: int
     documents: _containers.RepeatedScalarFieldContainer[str]
@@ -540,7 +573,8 @@ class SearchChunksRequest(_message.Message):
     page_token: str
     entities: _containers.RepeatedCompositeFieldContainer[EntityFilter]
     custom_metadata: _containers.ScalarMap[str, str]
-    def __init__(self, query: _Optional[str] = ..., top_k: _Optional[int] = ..., documents: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ..., mode: _Optional[_Union[SearchMode, str]] = ..., min_score: _Optional[float] = ..., page_min: _Optional[int] = ..., page_max: _Optional[int] = ..., create_time_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., block_types: _Optional[_Iterable[_Union[BlockType, str]]] = ..., languages: _Optional[_Iterable[str]] = ..., diversity: _Optional[float] = ..., page_token: _Optional[str] = ..., entities: _Optional[_Iterable[_Union[EntityFilter, _Mapping]]] = ..., custom_metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    include_all_versions: bool
+    def __init__(self, query: _Optional[str] = ..., top_k: _Optional[int] = ..., documents: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ..., mode: _Optional[_Union[SearchMode, str]] = ..., min_score: _Optional[float] = ..., page_min: _Optional[int] = ..., page_max: _Optional[int] = ..., create_time_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., block_types: _Optional[_Iterable[_Union[BlockType, str]]] = ..., languages: _Optional[_Iterable[str]] = ..., diversity: _Optional[float] = ..., page_token: _Optional[str] = ..., entities: _Optional[_Iterable[_Union[EntityFilter, _Mapping]]] = ..., custom_metadata: _Optional[_Mapping[str, str]] = ..., include_all_versions: _Optional[bool] = ...) -> None: ...
 
 class Highlight(_message.Message):
     __slots__ = ("start", "end")
@@ -673,18 +707,20 @@ class GetImageContentResponse(_message.Message):
     def __init__(self, data: _Optional[bytes] = ..., mime_type: _Optional[str] = ...) -> None: ...
 
 class SearchImagesRequest(_message.Message):
-    __slots__ = ("text", "image", "top_k", "documents", "labels")
+    __slots__ = ("text", "image", "top_k", "documents", "labels", "include_all_versions")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     IMAGE_FIELD_NUMBER: _ClassVar[int]
     TOP_K_FIELD_NUMBER: _ClassVar[int]
     DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_ALL_VERSIONS_FIELD_NUMBER: _ClassVar[int]
     text: str
     image: bytes
     top_k: int
     documents: _containers.RepeatedScalarFieldContainer[str]
     labels: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, text: _Optional[str] = ..., image: _Optional[bytes] = ..., top_k: _Optional[int] = ..., documents: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ...) -> None: ...
+    include_all_versions: bool
+    def __init__(self, text: _Optional[str] = ..., image: _Optional[bytes] = ..., top_k: _Optional[int] = ..., documents: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ..., include_all_versions: _Optional[bool] = ...) -> None: ...
 
 class ImageHit(_message.Message):
     __slots__ = ("image", "document", "document_title", "score")

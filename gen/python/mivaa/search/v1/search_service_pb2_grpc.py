@@ -51,6 +51,11 @@ class SearchServiceStub:
                 request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListDocumentsRequest.SerializeToString,
                 response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListDocumentsResponse.FromString,
                 _registered_method=True)
+        self.ListDocumentVersions = channel.unary_unary(
+                '/mivaa.search.v1.SearchService/ListDocumentVersions',
+                request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListDocumentVersionsRequest.SerializeToString,
+                response_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListDocumentVersionsResponse.FromString,
+                _registered_method=True)
         self.UpdateDocument = channel.unary_unary(
                 '/mivaa.search.v1.SearchService/UpdateDocument',
                 request_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.UpdateDocumentRequest.SerializeToString,
@@ -155,7 +160,10 @@ class SearchServiceServicer:
 
     def CreateDocument(self, request, context):
         """Registers an uploaded document. Idempotent on content: when a document
-        with the same sha256 exists, returns it with created = false.
+        with the same sha256 exists, returns it with created = false (and adds no
+        version). With parent (or replace_by_filename) the document is the next
+        version of that document's chain; a chain whose newest version is still
+        PENDING or PROCESSING is FAILED_PRECONDITION DOCUMENT_PROCESSING.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -170,7 +178,17 @@ class SearchServiceServicer:
 
     def ListDocuments(self, request, context):
         """Lists documents, newest first unless order_by says otherwise (AIP-158
-        pagination, AIP-132 ordering).
+        pagination, AIP-132 ordering). Only each version chain's newest version
+        unless include_all_versions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDocumentVersions(self, request, context):
+        """Lists the versions of a document (all of its chain, whichever version is
+        named), newest first (AIP-158 pagination). Another tenant's document is
+        NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -184,7 +202,9 @@ class SearchServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteDocument(self, request, context):
-        """Deletes a document with its chunks, vectors and stored original.
+        """Deletes a document with its chunks, vectors and stored original: one
+        version (the chain's previous READY version becomes the one searches
+        see), or with all_versions every version of its chain.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -348,6 +368,11 @@ def add_SearchServiceServicer_to_server(servicer, server):
                     servicer.ListDocuments,
                     request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListDocumentsRequest.FromString,
                     response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListDocumentsResponse.SerializeToString,
+            ),
+            'ListDocumentVersions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDocumentVersions,
+                    request_deserializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListDocumentVersionsRequest.FromString,
+                    response_serializer=mivaa_dot_search_dot_v1_dot_search__service__pb2.ListDocumentVersionsResponse.SerializeToString,
             ),
             'UpdateDocument': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateDocument,
@@ -528,6 +553,33 @@ class SearchService:
             '/mivaa.search.v1.SearchService/ListDocuments',
             mivaa_dot_search_dot_v1_dot_search__service__pb2.ListDocumentsRequest.SerializeToString,
             mivaa_dot_search_dot_v1_dot_search__service__pb2.ListDocumentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDocumentVersions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mivaa.search.v1.SearchService/ListDocumentVersions',
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.ListDocumentVersionsRequest.SerializeToString,
+            mivaa_dot_search_dot_v1_dot_search__service__pb2.ListDocumentVersionsResponse.FromString,
             options,
             channel_credentials,
             insecure,
