@@ -123,8 +123,9 @@ class SharedPages:
                 with contextlib.suppress(MivaaError):
                     await exchange.discard([name])
         finally:
-            # Outcomes not read (a failure, a cancelled job); the spool's own expiry takes what is left.
-            with contextlib.suppress(MivaaError, asyncio.CancelledError):
+            # Outcomes not read (a failure, a cancelled job); the spool's own expiry takes what is left
+            # (also when this task is being cancelled: the cancellation goes on).
+            with contextlib.suppress(MivaaError):
                 await exchange.discard(names)
 
     async def _wait_for(self, exchange: PageRangeExchange, name: str, first: int, last: int) -> RangeOutcome | None:
