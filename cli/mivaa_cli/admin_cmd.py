@@ -46,7 +46,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--reason", default="", help="retry --failed: only failures with this reason")
     parser.add_argument("--max", type=int, default=0, help="retry --failed: at most this many (default 20)")
     parser.add_argument(
-        "--all-tenants", action="store_true", help="stats, usage: every tenant (a token with the platform-admin scope)"
+        "--all-tenants",
+        action="store_true",
+        help="stats, usage, retry --failed: every tenant (a token with the platform-admin scope)",
     )
     parser.add_argument("--password", default="", help="retry: the password of an encrypted original")
     parser.add_argument("--days", type=float, help="retention: delete documents older than this many days")
@@ -193,7 +195,7 @@ async def run(args: argparse.Namespace, client: MeshClient) -> int:
             job = (await admin.RetryJob(retry, timeout=CALL_SECONDS)).job
             lines = [f"{job.name} queued again (retry {job.retry_count})"]
         else:
-            batch = admin_pb.BatchRetryJobsRequest(reason=args.reason, max_jobs=args.max)
+            batch = admin_pb.BatchRetryJobsRequest(reason=args.reason, max_jobs=args.max, all_tenants=args.all_tenants)
             if args.since is not None:
                 batch.create_time_after.CopyFrom(_ago(args.since))
             lines = retry_lines(await admin.BatchRetryJobs(batch, timeout=CALL_SECONDS))

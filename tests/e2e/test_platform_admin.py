@@ -12,7 +12,7 @@ import grpc
 
 from mivaa.admin.v1 import admin_service_pb2 as admin_pb
 from mivaa.jobs.v1 import job_pb2
-from tests.e2e.test_admin_api import caller, expect_error, unique
+from tests.e2e.test_admin_api import caller, expect_error, inject_failure, stopped, unique
 from tests.e2e.test_operations import mivaa
 from tests.support.pdfs import make_pdf
 
@@ -77,13 +77,38 @@ async def test_only_a_platform_admin_sees_every_tenants_jobs_and_usage(mesh):
         )
 
 
+async def test_a_platform_admin_retries_every_tenants_failed_jobs_each_for_its_tenant(mesh):
+    tenants = [unique("pa-retry"), unique("pa-retry")]
+    reason = f"FAULT_{unique('x').replace('-', '_').upper()}"  # this test's failures only
+    async with (
+        caller(mesh, tenants[0], ("read", "write", "admin")) as first,
+        caller(mesh, tenants[1], ("read", "write")) as second,
+        caller(mesh, unique("ops"), ("admin", "platform-admin")) as platform,
+    ):
+        clients = (first, second)
+        with stopped(mesh, "worker-0"):
+            jobs = []
+            for tenant, client in zip(tenants, clients, strict=True):
+                tag = unique("retry").replace("-", "")
+                job = (await client.upload_bytes(make_pdf(tag, 1), f"{tag}.pdf")).job.name
+                await inject_failure(mesh, job, tenant, reason)
+                jobs.append(job)
+            everyone = admin_pb.BatchRetryJobsRequest(reason=reason, all_tenants=True)
+            await expect_error(first.admin.BatchRetryJobs(everyone, timeout=30), DENIED, REASON)
+            batch = await platform.admin.BatchRetryJobs(everyone, timeout=60)
+            assert (sorted(batch.retried_jobs), batch.failures, batch.more) == (sorted(jobs), [], False), batch
+        for client, job in zip(clients, jobs, strict=True):
+            final = await asyncio.wait_for(client.wait_for_job(job, timeout=300), 300)
+            assert (final.state, final.retry_count) == (job_pb2.JOB_STATE_SUCCEEDED, 1), final
+
+
 def test_the_cli_shows_every_tenant_to_a_platform_admin_only(mesh):
     tenant = unique("pa-cli")
     admin_token = mesh.token(tenant=tenant, subject="cli-admin", scopes=("admin",))
     platform_token = mesh.token(tenant=unique("pa-ops"), subject="cli-ops", scopes=("admin", "platform-admin"))
     assert mivaa(mesh, "admin", "usage", token=admin_token, timeout=60).returncode == 0  # a job-less tenant
-    for action in ("stats", "usage"):
-        refused = mivaa(mesh, "admin", action, "--all-tenants", token=admin_token, timeout=60)
+    for action in (("stats",), ("usage",), ("retry", "--failed")):
+        refused = mivaa(mesh, "admin", *action, "--all-tenants", token=admin_token, timeout=60)
         assert refused.returncode == 1 and "PERMISSION_DENIED PLATFORM_ADMIN_REQUIRED" in refused.stderr, refused
     stats = mivaa(mesh, "admin", "stats", "--all-tenants", token=platform_token, timeout=60)
     assert stats.returncode == 0 and "jobs created from" in stats.stdout, stats.stderr

@@ -145,7 +145,7 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
     async def BatchRetryJobs(
         self, request: pb.BatchRetryJobsRequest, context: grpc.aio.ServicerContext
     ) -> pb.BatchRetryJobsResponse:
-        tenant = tenant_from_metadata(context.invocation_metadata())
+        tenant = _scope(request.all_tenants, context)
         batch = new_batch_filter(
             reason=request.reason,
             after_ms=_millis(request, "create_time_after"),

@@ -110,16 +110,18 @@ class RetryJobResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ...) -> None: ...
 
 class BatchRetryJobsRequest(_message.Message):
-    __slots__ = ("reason", "create_time_after", "create_time_before", "max_jobs")
+    __slots__ = ("reason", "create_time_after", "create_time_before", "max_jobs", "all_tenants")
     REASON_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_AFTER_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_BEFORE_FIELD_NUMBER: _ClassVar[int]
     MAX_JOBS_FIELD_NUMBER: _ClassVar[int]
+    ALL_TENANTS_FIELD_NUMBER: _ClassVar[int]
     reason: str
     create_time_after: _timestamp_pb2.Timestamp
     create_time_before: _timestamp_pb2.Timestamp
     max_jobs: int
-    def __init__(self, reason: _Optional[str] = ..., create_time_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., max_jobs: _Optional[int] = ...) -> None: ...
+    all_tenants: bool
+    def __init__(self, reason: _Optional[str] = ..., create_time_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., max_jobs: _Optional[int] = ..., all_tenants: _Optional[bool] = ...) -> None: ...
 
 class RetryFailure(_message.Message):
     __slots__ = ("job", "reason", "message")

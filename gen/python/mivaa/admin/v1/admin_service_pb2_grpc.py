@@ -100,7 +100,8 @@ class AdminServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def BatchRetryJobs(self, request, context):
-        """Retries the FAILED jobs a filter selects, at most max_jobs per call.
+        """Retries the FAILED jobs a filter selects, at most max_jobs per call
+        (every tenant's with all_tenants, for platform admins).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
