@@ -45,6 +45,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--failed", action="store_true", help="retry: the failed jobs (with --reason, --since, --max)")
     parser.add_argument("--reason", default="", help="retry --failed: only failures with this reason")
     parser.add_argument("--max", type=int, default=0, help="retry --failed: at most this many (default 20)")
+    parser.add_argument(
+        "--all-tenants",
+        action="store_true",
+        help="stats, usage, retry --failed: every tenant (a token with the platform-admin scope)",
+    )
     parser.add_argument("--password", default="", help="retry: the password of an encrypted original")
     parser.add_argument("--days", type=float, help="retention: delete documents older than this many days")
     parser.add_argument("--off", action="store_true", help="retention: keep documents until they are deleted")
@@ -85,6 +90,9 @@ def stats_lines(response: admin_pb.GetJobStatisticsResponse) -> list[str]:
     if response.failures:
         lines.append("failures by reason:")
         lines += [f"  {f.reason:28} {f.count}  e.g. {f.example_message}" for f in response.failures]
+    if response.tenants:
+        lines.append("jobs by tenant:")
+        lines += [f"  {t.tenant:28} {t.count}" for t in response.tenants]
     return lines
 
 
@@ -111,6 +119,18 @@ def usage_lines(u: admin_pb.GetUsageResponse) -> list[str]:
         f"tenant {u.tenant}: {u.documents} documents, {u.pages} pages, {_size(u.original_bytes)} of originals,"
         f" {u.chunks} chunks, {u.vectors} vectors, {u.images} images, {u.jobs} job records"
     ]
+
+
+async def all_usage_lines(admin) -> list[str]:
+    """Every tenant's usage, page after page (platform-admin scope)."""
+    lines: list[str] = []
+    request = admin_pb.GetUsageRequest(all_tenants=True, page_size=100)
+    while True:
+        response = await admin.GetUsage(request, timeout=CALL_SECONDS)
+        lines += [line for usage in response.tenants for line in usage_lines(usage)]
+        if not response.next_page_token:
+            return lines or ["no tenants"]
+        request.page_token = response.next_page_token
 
 
 def retry_lines(response: admin_pb.BatchRetryJobsResponse) -> list[str]:
@@ -162,7 +182,7 @@ async def run(args: argparse.Namespace, client: MeshClient) -> int:
             print(printable(line))
         return 0
     if args.action == "stats":
-        request = admin_pb.GetJobStatisticsRequest()
+        request = admin_pb.GetJobStatisticsRequest(all_tenants=args.all_tenants)
         if args.since is not None:
             request.start_time.CopyFrom(_ago(args.since))
         lines = stats_lines(await admin.GetJobStatistics(request, timeout=CALL_SECONDS))
@@ -175,7 +195,7 @@ async def run(args: argparse.Namespace, client: MeshClient) -> int:
             job = (await admin.RetryJob(retry, timeout=CALL_SECONDS)).job
             lines = [f"{job.name} queued again (retry {job.retry_count})"]
         else:
-            batch = admin_pb.BatchRetryJobsRequest(reason=args.reason, max_jobs=args.max)
+            batch = admin_pb.BatchRetryJobsRequest(reason=args.reason, max_jobs=args.max, all_tenants=args.all_tenants)
             if args.since is not None:
                 batch.create_time_after.CopyFrom(_ago(args.since))
             lines = retry_lines(await admin.BatchRetryJobs(batch, timeout=CALL_SECONDS))
@@ -186,6 +206,8 @@ async def run(args: argparse.Namespace, client: MeshClient) -> int:
         for line in health_lines(response):
             print(printable(line))
         return 0 if response.status != admin_pb.HEALTH_STATUS_DOWN else 1
+    elif args.action == "usage" and args.all_tenants:
+        lines = await all_usage_lines(admin)
     elif args.action == "usage":
         lines = usage_lines(await admin.GetUsage(admin_pb.GetUsageRequest(), timeout=CALL_SECONDS))
     else:  # jobs: the failed ones, with why

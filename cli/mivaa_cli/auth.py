@@ -48,7 +48,8 @@ from joserfc.jwk import ECKey, RSAKey
 DEFAULT_ISSUER = "mivaa-dev"
 DEFAULT_AUDIENCE = "mivaa"
 DEFAULT_TTL = 3600
-SCOPES = ("read", "write", "admin")
+# platform-admin adds to admin: the AdminService's statistics and usage may then span every tenant.
+SCOPES = ("read", "write", "admin", "platform-admin")
 PRIVATE_KEY = "signing-key.pem"
 JWKS = "jwks.json"
 KEY_INFO = "key.json"

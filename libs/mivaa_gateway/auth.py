@@ -10,6 +10,7 @@ from mivaa_gateway.rpcs import (
     JWT_FILTER,
     READ_RPCS,
     REFLECTION_PREFIX,
+    SCOPES_HEADER,
     SUBJECT_CLAIM_REGEX,
     SUBJECT_HEADER,
     TENANT_CLAIM_REGEX,
@@ -69,8 +70,10 @@ def auth_filters(
         "name": "envoy.filters.http.header_mutation",
         "typed_config": {
             "@type": "type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation",
-            # Before jwt_authn: a client's own x-mivaa-tenant / x-mivaa-subject never pass.
-            "mutations": {"request_mutations": [{"remove": TENANT_HEADER}, {"remove": SUBJECT_HEADER}]},
+            # Before jwt_authn: a client's own x-mivaa-tenant / -subject / -scopes never pass.
+            "mutations": {
+                "request_mutations": [{"remove": TENANT_HEADER}, {"remove": SUBJECT_HEADER}, {"remove": SCOPES_HEADER}]
+            },
         },
     }
     jwt = {
@@ -216,6 +219,7 @@ def jwt_provider(
         "claim_to_headers": [
             {"header_name": TENANT_HEADER, "claim_name": "tenant"},
             {"header_name": SUBJECT_HEADER, "claim_name": "sub"},
+            {"header_name": SCOPES_HEADER, "claim_name": "scope"},
         ],
         "clock_skew_seconds": 30,
     }

@@ -104,6 +104,9 @@ MAX_SOCKET_PATH = 107
 REFLECTION_PREFIX = "/grpc.reflection."
 TENANT_HEADER = "x-mivaa-tenant"
 SUBJECT_HEADER = "x-mivaa-subject"
+# The verified token's scope claim (space separated), for the services: a platform admin's
+# AdminService calls may span tenants (mivaa_platform.platform_admin).
+SCOPES_HEADER = "x-mivaa-scopes"
 JWT_FILTER = "envoy.filters.http.jwt_authn"
 
 

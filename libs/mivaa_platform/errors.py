@@ -65,6 +65,10 @@ class FailedPrecondition(MivaaError):
     kind = ErrorKind.FAILED_PRECONDITION
 
 
+class PermissionDenied(MivaaError):
+    kind = ErrorKind.PERMISSION_DENIED
+
+
 class ResourceExhausted(MivaaError):
     kind = ErrorKind.RESOURCE_EXHAUSTED
 

@@ -91,6 +91,16 @@ async def test_valid_token_passes_and_the_upstream_sees_the_token_identity(gatew
     assert "authorization" not in seen  # the token stays at the gateway
 
 
+async def test_the_upstream_sees_the_verified_scopes_and_never_forged_ones(gateway, keys):
+    _, upstream, channel = gateway
+    forged = [("x-mivaa-scopes", "platform-admin")]
+    await call(channel, GET_DOCUMENT, bearer(token(keys, subject="alice", scopes=("read",))) + forged)
+    assert upstream.last("GetDocument").metadata["x-mivaa-scopes"] == "read"
+    platform = token(keys, subject="operator", scopes=("admin", "platform-admin"))
+    await call(channel, GET_DOCUMENT, bearer(platform))
+    assert upstream.last("GetDocument").metadata["x-mivaa-scopes"] == "admin platform-admin"
+
+
 async def test_forged_identity_headers_without_a_token_are_refused(gateway):
     _, _, channel = gateway
     assert (

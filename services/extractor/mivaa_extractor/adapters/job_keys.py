@@ -36,6 +36,12 @@ def job_key(tenant: str, job_id: str) -> str:
     return f"{tenant_subject_token(tenant)}.{job_id}"
 
 
+def tenant_of_key(key: str) -> str | None:
+    """The tenant in a key of this layout; None for an old bare-id key (its tenant is in the record only)."""
+    token, dot, _ = key.partition(".")
+    return token.replace("%2E", ".") if dot else None
+
+
 def job_id_of_key(key: str) -> str:
     """The job id in a key of either layout (the last token)."""
     return key.rpartition(".")[2]

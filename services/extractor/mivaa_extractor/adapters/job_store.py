@@ -38,6 +38,7 @@ from mivaa_extractor.adapters.job_keys import (
     page_after_id,
     read_entry,
     scope_filters,
+    tenant_of_key,
 )
 from mivaa_extractor.job_filter import EVERY_JOB, JobFilter, id_time_ms
 from mivaa_extractor.jobs import DOMAIN, is_terminal, job_id_from_name, job_tenant, now_timestamp
@@ -235,6 +236,15 @@ class JobStore:
     async def count(self, *, tenant: TenantScope) -> int:
         """How many job records `tenant` has (keys only: no record is read)."""
         return len(await self._scope_keys(tenant))
+
+    async def tenants(self) -> builtins.list[str]:
+        """The tenants with job records, in order (keys only: no record is read).
+
+        For a platform admin's view across tenants; a record still under the old bare-id
+        layout names no tenant in its key and adds none.
+        """
+        tenants = {tenant_of_key(key) for key in await self._scope_keys(ALL_TENANTS)}
+        return sorted(tenant for tenant in tenants if tenant)
 
     async def _scope_keys(self, tenant: TenantScope) -> builtins.list[str]:  # `list` here is JobStore.list
         await self._bucket()  # the bucket (and its stream) exists

@@ -20,6 +20,11 @@ class TenantUsageReader:
         self._search = search_service_pb2_grpc.SearchServiceStub(search_channel)
         self._jobs = jobs
 
+    async def tenants(self) -> list[str]:
+        """Every tenant with job records, in order (what a platform admin's usage listing pages through)."""
+        with bus_errors(domain=DOMAIN):
+            return await self._jobs.tenants()
+
     async def usage(self, tenant: str) -> admin_pb.GetUsageResponse:
         try:
             stored = await self._search.GetTenantUsage(

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 from mivaa.jobs.v1 import job_pb2
 from mivaa_extractor.job_filter import JobFilter
-from mivaa_extractor.jobs import DOMAIN
+from mivaa_extractor.jobs import DOMAIN, job_tenant
 from mivaa_extractor.ports import DocumentCatalog, DocumentState, JobRecords, Originals, WorkQueue
 from mivaa_extractor.task_seal import TaskSealer
 from mivaa_platform import limits
 from mivaa_platform.bus_errors import bus_errors
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument, MivaaError, NotFound
+from mivaa_platform.tenancy import TenantScope
 
 log = logging.getLogger("mivaa.extractor.admin")
 
@@ -136,8 +137,10 @@ class JobRetrier:
         except Exception:
             log.exception("could not undo a failed retry", extra={"fields": {"job": job.name}})
 
-    async def retry_failed(self, batch: BatchRetryFilter, *, tenant: str) -> BatchRetryResult:
-        """Retries up to batch.max_jobs of the tenant's FAILED jobs that match, newest first."""
+    async def retry_failed(self, batch: BatchRetryFilter, *, tenant: TenantScope) -> BatchRetryResult:
+        """Retries up to batch.max_jobs of the tenant's FAILED jobs that match, newest first.
+
+        With ALL_TENANTS (a platform admin's call) every tenant's, each for its own tenant."""
         where = JobFilter(
             states=frozenset({job_pb2.JOB_STATE_FAILED}), after_ms=batch.after_ms, before_ms=batch.before_ms
         )
@@ -154,7 +157,7 @@ class JobRetrier:
                 if len(retried) + len(failures) == batch.max_jobs:
                     return BatchRetryResult(retried, failures, more=True)
                 try:
-                    await self.retry(job.name, password="", tenant=tenant)
+                    await self.retry(job.name, password="", tenant=job_tenant(job))
                 except MivaaError as error:
                     failures.append((job.name, error.reason, error.message))
                 else:

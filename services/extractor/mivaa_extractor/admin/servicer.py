@@ -1,11 +1,14 @@
 """AdminService: translates between protos and the admin use cases, nothing more.
 
 Every call concerns the caller's tenant (x-mivaa-tenant, set by the gateway from the token);
-the gateway lets only the admin scope reach this service.
+the gateway lets only the admin scope reach this service. A request with all_tenants spans every
+tenant, and only a platform admin's (x-mivaa-scopes, also set by the gateway) may ask for it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import time
 from typing import Protocol
 
@@ -17,12 +20,17 @@ from mivaa.admin.v1 import admin_service_pb2_grpc
 from mivaa_extractor.admin.retry import JobRetrier, new_batch_filter
 from mivaa_extractor.admin.statistics import MAX_JOBS_READ, JobStatistics, new_window
 from mivaa_extractor.job_filter import JobFilter
-from mivaa_extractor.jobs import DOMAIN
+from mivaa_extractor.jobs import DOMAIN, job_tenant
 from mivaa_extractor.ports import JobRecords
 from mivaa_platform.bus_errors import bus_errors
-from mivaa_platform.tenancy import tenant_from_metadata
+from mivaa_platform.pagination import PageSizes, decode_page_token, encode_page_token
+from mivaa_platform.platform_admin import require_platform_admin
+from mivaa_platform.tenancy import ALL_TENANTS, TenantScope, tenant_from_metadata
 
 _LIST_PAGE = 500
+# Tenants per page of a platform admin's usage listing (each costs one call to search).
+TENANT_PAGES = PageSizes(default=20, maximum=100)
+_USAGE_TOKEN = "tenant-usage"
 
 
 class QueueInspector(Protocol):
@@ -36,6 +44,8 @@ class HealthChecker(Protocol):
 class UsageReader(Protocol):
     async def usage(self, tenant: str) -> pb.GetUsageResponse: ...
 
+    async def tenants(self) -> list[str]: ...
+
 
 def _millis(message, field: str) -> int | None:
     return getattr(message, field).ToMilliseconds() if message.HasField(field) else None
@@ -45,6 +55,15 @@ def _timestamp(millis: int) -> timestamp_pb2.Timestamp:
     stamp = timestamp_pb2.Timestamp()
     stamp.FromMilliseconds(millis)
     return stamp
+
+
+def _scope(all_tenants: bool, context: grpc.aio.ServicerContext) -> TenantScope:
+    """The caller's tenant, or ALL_TENANTS when asked for by a platform admin (PLATFORM_ADMIN_REQUIRED otherwise)."""
+    metadata = context.invocation_metadata()
+    if all_tenants:
+        require_platform_admin(metadata, domain=DOMAIN)
+        return ALL_TENANTS
+    return tenant_from_metadata(metadata)
 
 
 def _overall(components: list[pb.ComponentHealth]) -> pb.HealthStatus:
@@ -72,17 +91,19 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
     async def GetJobStatistics(
         self, request: pb.GetJobStatisticsRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetJobStatisticsResponse:
-        tenant = tenant_from_metadata(context.invocation_metadata())
+        tenant = _scope(request.all_tenants, context)
         window = new_window(
             start_ms=_millis(request, "start_time"), end_ms=_millis(request, "end_time"), now_ms=int(time.time() * 1000)
         )
         where = JobFilter(after_ms=window.start_ms, before_ms=window.end_ms)
         statistics = JobStatistics()
+        per_tenant: collections.Counter[str] = collections.Counter()
         token = ""
         while True:
             with bus_errors(domain=DOMAIN):
                 jobs, token = await self._jobs.list(_LIST_PAGE, token, tenant=tenant, where=where)
             statistics.add_all(jobs)
+            per_tenant.update(job_tenant(job) for job in jobs)
             if not token or statistics.total >= MAX_JOBS_READ:
                 break
         return pb.GetJobStatisticsResponse(
@@ -108,6 +129,12 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
                 for f in statistics.failures()
             ],
             truncated=bool(token),
+            tenants=[
+                pb.TenantJobCount(tenant=name, count=count)
+                for name, count in sorted(per_tenant.items(), key=lambda item: (-item[1], item[0]))
+            ]
+            if tenant is ALL_TENANTS
+            else [],
         )
 
     async def RetryJob(self, request: pb.RetryJobRequest, context: grpc.aio.ServicerContext) -> pb.RetryJobResponse:
@@ -118,7 +145,7 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
     async def BatchRetryJobs(
         self, request: pb.BatchRetryJobsRequest, context: grpc.aio.ServicerContext
     ) -> pb.BatchRetryJobsResponse:
-        tenant = tenant_from_metadata(context.invocation_metadata())
+        tenant = _scope(request.all_tenants, context)
         batch = new_batch_filter(
             reason=request.reason,
             after_ms=_millis(request, "create_time_after"),
@@ -149,4 +176,17 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         return pb.GetSystemHealthResponse(status=_overall(components), components=components, check_time=now)
 
     async def GetUsage(self, request: pb.GetUsageRequest, context: grpc.aio.ServicerContext) -> pb.GetUsageResponse:
-        return await self._usage.usage(tenant_from_metadata(context.invocation_metadata()))
+        if not request.all_tenants:
+            return await self._usage.usage(tenant_from_metadata(context.invocation_metadata()))
+        require_platform_admin(context.invocation_metadata(), domain=DOMAIN)
+        limit = TENANT_PAGES.clamp(request.page_size, domain=DOMAIN)
+        after = decode_page_token(request.page_token, _USAGE_TOKEN, domain=DOMAIN)
+        last = str((after or {}).get("t", ""))
+        remaining = [tenant for tenant in await self._usage.tenants() if tenant > last]
+        page = remaining[:limit]
+        usages = await asyncio.gather(*(self._usage.usage(tenant) for tenant in page))
+        more = len(remaining) > limit and page
+        return pb.GetUsageResponse(
+            tenants=usages,
+            next_page_token=encode_page_token(_USAGE_TOKEN, {"t": page[-1]}) if more else "",
+        )

@@ -26,12 +26,22 @@ HEALTH_STATUS_DOWN: HealthStatus
 HEALTH_STATUS_NOT_CONFIGURED: HealthStatus
 
 class GetJobStatisticsRequest(_message.Message):
-    __slots__ = ("start_time", "end_time")
+    __slots__ = ("start_time", "end_time", "all_tenants")
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
+    ALL_TENANTS_FIELD_NUMBER: _ClassVar[int]
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
-    def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    all_tenants: bool
+    def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., all_tenants: _Optional[bool] = ...) -> None: ...
+
+class TenantJobCount(_message.Message):
+    __slots__ = ("tenant", "count")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    tenant: str
+    count: int
+    def __init__(self, tenant: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
 
 class StateCount(_message.Message):
     __slots__ = ("state", "count")
@@ -66,7 +76,7 @@ class FailureReasonCount(_message.Message):
     def __init__(self, reason: _Optional[str] = ..., count: _Optional[int] = ..., example_message: _Optional[str] = ...) -> None: ...
 
 class GetJobStatisticsResponse(_message.Message):
-    __slots__ = ("start_time", "end_time", "total_jobs", "states", "stage_durations", "failures", "truncated")
+    __slots__ = ("start_time", "end_time", "total_jobs", "states", "stage_durations", "failures", "truncated", "tenants")
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
     TOTAL_JOBS_FIELD_NUMBER: _ClassVar[int]
@@ -74,6 +84,7 @@ class GetJobStatisticsResponse(_message.Message):
     STAGE_DURATIONS_FIELD_NUMBER: _ClassVar[int]
     FAILURES_FIELD_NUMBER: _ClassVar[int]
     TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    TENANTS_FIELD_NUMBER: _ClassVar[int]
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
     total_jobs: int
@@ -81,7 +92,8 @@ class GetJobStatisticsResponse(_message.Message):
     stage_durations: _containers.RepeatedCompositeFieldContainer[StageDuration]
     failures: _containers.RepeatedCompositeFieldContainer[FailureReasonCount]
     truncated: bool
-    def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., total_jobs: _Optional[int] = ..., states: _Optional[_Iterable[_Union[StateCount, _Mapping]]] = ..., stage_durations: _Optional[_Iterable[_Union[StageDuration, _Mapping]]] = ..., failures: _Optional[_Iterable[_Union[FailureReasonCount, _Mapping]]] = ..., truncated: _Optional[bool] = ...) -> None: ...
+    tenants: _containers.RepeatedCompositeFieldContainer[TenantJobCount]
+    def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., total_jobs: _Optional[int] = ..., states: _Optional[_Iterable[_Union[StateCount, _Mapping]]] = ..., stage_durations: _Optional[_Iterable[_Union[StageDuration, _Mapping]]] = ..., failures: _Optional[_Iterable[_Union[FailureReasonCount, _Mapping]]] = ..., truncated: _Optional[bool] = ..., tenants: _Optional[_Iterable[_Union[TenantJobCount, _Mapping]]] = ...) -> None: ...
 
 class RetryJobRequest(_message.Message):
     __slots__ = ("name", "password")
@@ -98,16 +110,18 @@ class RetryJobResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ...) -> None: ...
 
 class BatchRetryJobsRequest(_message.Message):
-    __slots__ = ("reason", "create_time_after", "create_time_before", "max_jobs")
+    __slots__ = ("reason", "create_time_after", "create_time_before", "max_jobs", "all_tenants")
     REASON_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_AFTER_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_BEFORE_FIELD_NUMBER: _ClassVar[int]
     MAX_JOBS_FIELD_NUMBER: _ClassVar[int]
+    ALL_TENANTS_FIELD_NUMBER: _ClassVar[int]
     reason: str
     create_time_after: _timestamp_pb2.Timestamp
     create_time_before: _timestamp_pb2.Timestamp
     max_jobs: int
-    def __init__(self, reason: _Optional[str] = ..., create_time_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., max_jobs: _Optional[int] = ...) -> None: ...
+    all_tenants: bool
+    def __init__(self, reason: _Optional[str] = ..., create_time_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., max_jobs: _Optional[int] = ..., all_tenants: _Optional[bool] = ...) -> None: ...
 
 class RetryFailure(_message.Message):
     __slots__ = ("job", "reason", "message")
@@ -188,11 +202,17 @@ class GetSystemHealthResponse(_message.Message):
     def __init__(self, status: _Optional[_Union[HealthStatus, str]] = ..., components: _Optional[_Iterable[_Union[ComponentHealth, _Mapping]]] = ..., check_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetUsageRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("all_tenants", "page_size", "page_token")
+    ALL_TENANTS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    all_tenants: bool
+    page_size: int
+    page_token: str
+    def __init__(self, all_tenants: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class GetUsageResponse(_message.Message):
-    __slots__ = ("tenant", "documents", "pages", "original_bytes", "chunks", "vectors", "images", "jobs")
+    __slots__ = ("tenant", "documents", "pages", "original_bytes", "chunks", "vectors", "images", "jobs", "tenants", "next_page_token")
     TENANT_FIELD_NUMBER: _ClassVar[int]
     DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
     PAGES_FIELD_NUMBER: _ClassVar[int]
@@ -201,6 +221,8 @@ class GetUsageResponse(_message.Message):
     VECTORS_FIELD_NUMBER: _ClassVar[int]
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     JOBS_FIELD_NUMBER: _ClassVar[int]
+    TENANTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     tenant: str
     documents: int
     pages: int
@@ -209,4 +231,6 @@ class GetUsageResponse(_message.Message):
     vectors: int
     images: int
     jobs: int
-    def __init__(self, tenant: _Optional[str] = ..., documents: _Optional[int] = ..., pages: _Optional[int] = ..., original_bytes: _Optional[int] = ..., chunks: _Optional[int] = ..., vectors: _Optional[int] = ..., images: _Optional[int] = ..., jobs: _Optional[int] = ...) -> None: ...
+    tenants: _containers.RepeatedCompositeFieldContainer[GetUsageResponse]
+    next_page_token: str
+    def __init__(self, tenant: _Optional[str] = ..., documents: _Optional[int] = ..., pages: _Optional[int] = ..., original_bytes: _Optional[int] = ..., chunks: _Optional[int] = ..., vectors: _Optional[int] = ..., images: _Optional[int] = ..., jobs: _Optional[int] = ..., tenants: _Optional[_Iterable[_Union[GetUsageResponse, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -28,7 +28,10 @@ if _version_not_supported:
 class AdminServiceStub:
     """Operating the mesh: job statistics and retries, work queues, health and
     usage. Admin scope only at the gateway; every call concerns the caller's
-    tenant (x-mivaa-tenant), never another's.
+    tenant (x-mivaa-tenant), never another's, except where a request says
+    all_tenants: that needs a token that also holds the platform-admin scope
+    (the gateway passes the verified scopes in x-mivaa-scopes), and is
+    PERMISSION_DENIED PLATFORM_ADMIN_REQUIRED for anyone else.
     """
 
     def __init__(self, channel):
@@ -72,7 +75,10 @@ class AdminServiceStub:
 class AdminServiceServicer:
     """Operating the mesh: job statistics and retries, work queues, health and
     usage. Admin scope only at the gateway; every call concerns the caller's
-    tenant (x-mivaa-tenant), never another's.
+    tenant (x-mivaa-tenant), never another's, except where a request says
+    all_tenants: that needs a token that also holds the platform-admin scope
+    (the gateway passes the verified scopes in x-mivaa-scopes), and is
+    PERMISSION_DENIED PLATFORM_ADMIN_REQUIRED for anyone else.
     """
 
     def GetJobStatistics(self, request, context):
@@ -94,7 +100,8 @@ class AdminServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def BatchRetryJobs(self, request, context):
-        """Retries the FAILED jobs a filter selects, at most max_jobs per call.
+        """Retries the FAILED jobs a filter selects, at most max_jobs per call
+        (every tenant's with all_tenants, for platform admins).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -117,7 +124,8 @@ class AdminServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetUsage(self, request, context):
-        """What the caller's tenant stores and uses.
+        """What the caller's tenant stores and uses; with all_tenants (platform
+        admins), a page of every tenant's usage.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -167,7 +175,10 @@ def add_AdminServiceServicer_to_server(servicer, server):
 class AdminService:
     """Operating the mesh: job statistics and retries, work queues, health and
     usage. Admin scope only at the gateway; every call concerns the caller's
-    tenant (x-mivaa-tenant), never another's.
+    tenant (x-mivaa-tenant), never another's, except where a request says
+    all_tenants: that needs a token that also holds the platform-admin scope
+    (the gateway passes the verified scopes in x-mivaa-scopes), and is
+    PERMISSION_DENIED PLATFORM_ADMIN_REQUIRED for anyone else.
     """
 
     @staticmethod

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mivaa/admin/v1/admin_service.proto.
  */
 export const file_mivaa_admin_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJtaXZhYS9hZG1pbi92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEg5taXZhYS5hZG1pbi52MSJ3ChdHZXRKb2JTdGF0aXN0aWNzUmVxdWVzdBIuCgpzdGFydF90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQwoKU3RhdGVDb3VudBImCgVzdGF0ZRgBIAEoDjIXLm1pdmFhLmpvYnMudjEuSm9iU3RhdGUSDQoFY291bnQYAiABKAUihwEKDVN0YWdlRHVyYXRpb24SJgoFc3RhZ2UYASABKA4yFy5taXZhYS5qb2JzLnYxLkpvYlN0YWdlEg8KB3NhbXBsZXMYAiABKAUSEwoLcDUwX3NlY29uZHMYAyABKAESEwoLcDk1X3NlY29uZHMYBCABKAESEwoLbWF4X3NlY29uZHMYBSABKAEiTAoSRmFpbHVyZVJlYXNvbkNvdW50Eg4KBnJlYXNvbhgBIAEoCRINCgVjb3VudBgCIAEoBRIXCg9leGFtcGxlX21lc3NhZ2UYAyABKAkiuQIKGEdldEpvYlN0YXRpc3RpY3NSZXNwb25zZRIuCgpzdGFydF90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKdG90YWxfam9icxgDIAEoBRIqCgZzdGF0ZXMYBCADKAsyGi5taXZhYS5hZG1pbi52MS5TdGF0ZUNvdW50EjYKD3N0YWdlX2R1cmF0aW9ucxgFIAMoCzIdLm1pdmFhLmFkbWluLnYxLlN0YWdlRHVyYXRpb24SNAoIZmFpbHVyZXMYBiADKAsyIi5taXZhYS5hZG1pbi52MS5GYWlsdXJlUmVhc29uQ291bnQSEQoJdHJ1bmNhdGVkGAcgASgIIjEKD1JldHJ5Sm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIjMKEFJldHJ5Sm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIubWl2YWEuam9icy52MS5Kb2IiqAEKFUJhdGNoUmV0cnlKb2JzUmVxdWVzdBIOCgZyZWFzb24YASABKAkSNQoRY3JlYXRlX3RpbWVfYWZ0ZXIYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKEmNyZWF0ZV90aW1lX2JlZm9yZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbWF4X2pvYnMYBCABKAUiPAoMUmV0cnlGYWlsdXJlEgsKA2pvYhgBIAEoCRIOCgZyZWFzb24YAiABKAkSDwoHbWVzc2FnZRgDIAEoCSKDAQoWQmF0Y2hSZXRyeUpvYnNSZXNwb25zZRIVCg1yZXRyaWVkX2NvdW50GAEgASgFEhQKDHJldHJpZWRfam9icxgCIAMoCRIuCghmYWlsdXJlcxgDIAMoCzIcLm1pdmFhLmFkbWluLnYxLlJldHJ5RmFpbHVyZRIMCgRtb3JlGAQgASgIIhcKFUdldFF1ZXVlU3RhdHVzUmVxdWVzdCLVAQoLUXVldWVTdGF0dXMSDgoGc3RyZWFtGAEgASgJEhAKCGNvbnN1bWVyGAIgASgJEg8KB3BlbmRpbmcYAyABKAMSEQoJaW5fZmxpZ2h0GAQgASgDEhMKC3JlZGVsaXZlcmVkGAUgASgDEjUKEm9sZGVzdF9wZW5kaW5nX2FnZRgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIbChNjb25zdW1lcnNfY29ubmVjdGVkGAcgASgFEhcKD3N0cmVhbV9tZXNzYWdlcxgIIAEoAyJFChZHZXRRdWV1ZVN0YXR1c1Jlc3BvbnNlEisKBnF1ZXVlcxgBIAMoCzIbLm1pdmFhLmFkbWluLnYxLlF1ZXVlU3RhdHVzIhgKFkdldFN5c3RlbUhlYWx0aFJlcXVlc3QijwEKD0NvbXBvbmVudEhlYWx0aBIRCgljb21wb25lbnQYASABKAkSLAoGc3RhdHVzGAIgASgOMhwubWl2YWEuYWRtaW4udjEuSGVhbHRoU3RhdHVzEioKB2xhdGVuY3kYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDwoHbWVzc2FnZRgEIAEoCSKsAQoXR2V0U3lzdGVtSGVhbHRoUmVzcG9uc2USLAoGc3RhdHVzGAEgASgOMhwubWl2YWEuYWRtaW4udjEuSGVhbHRoU3RhdHVzEjMKCmNvbXBvbmVudHMYAiADKAsyHy5taXZhYS5hZG1pbi52MS5Db21wb25lbnRIZWFsdGgSLgoKY2hlY2tfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiEQoPR2V0VXNhZ2VSZXF1ZXN0IpsBChBHZXRVc2FnZVJlc3BvbnNlEg4KBnRlbmFudBgBIAEoCRIRCglkb2N1bWVudHMYAiABKAMSDQoFcGFnZXMYAyABKAMSFgoOb3JpZ2luYWxfYnl0ZXMYBCABKAMSDgoGY2h1bmtzGAUgASgDEg8KB3ZlY3RvcnMYBiABKAMSDgoGaW1hZ2VzGAcgASgDEgwKBGpvYnMYCCABKAMqmQEKDEhlYWx0aFN0YXR1cxIdChlIRUFMVEhfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFAoQSEVBTFRIX1NUQVRVU19VUBABEhoKFkhFQUxUSF9TVEFUVVNfREVHUkFERUQQAhIWChJIRUFMVEhfU1RBVFVTX0RPV04QAxIgChxIRUFMVEhfU1RBVFVTX05PVF9DT05GSUdVUkVEEAQyuQQKDEFkbWluU2VydmljZRJlChBHZXRKb2JTdGF0aXN0aWNzEicubWl2YWEuYWRtaW4udjEuR2V0Sm9iU3RhdGlzdGljc1JlcXVlc3QaKC5taXZhYS5hZG1pbi52MS5HZXRKb2JTdGF0aXN0aWNzUmVzcG9uc2USTQoIUmV0cnlKb2ISHy5taXZhYS5hZG1pbi52MS5SZXRyeUpvYlJlcXVlc3QaIC5taXZhYS5hZG1pbi52MS5SZXRyeUpvYlJlc3BvbnNlEl8KDkJhdGNoUmV0cnlKb2JzEiUubWl2YWEuYWRtaW4udjEuQmF0Y2hSZXRyeUpvYnNSZXF1ZXN0GiYubWl2YWEuYWRtaW4udjEuQmF0Y2hSZXRyeUpvYnNSZXNwb25zZRJfCg5HZXRRdWV1ZVN0YXR1cxIlLm1pdmFhLmFkbWluLnYxLkdldFF1ZXVlU3RhdHVzUmVxdWVzdBomLm1pdmFhLmFkbWluLnYxLkdldFF1ZXVlU3RhdHVzUmVzcG9uc2USYgoPR2V0U3lzdGVtSGVhbHRoEiYubWl2YWEuYWRtaW4udjEuR2V0U3lzdGVtSGVhbHRoUmVxdWVzdBonLm1pdmFhLmFkbWluLnYxLkdldFN5c3RlbUhlYWx0aFJlc3BvbnNlEk0KCEdldFVzYWdlEh8ubWl2YWEuYWRtaW4udjEuR2V0VXNhZ2VSZXF1ZXN0GiAubWl2YWEuYWRtaW4udjEuR2V0VXNhZ2VSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_mivaa_jobs_v1_job]);
+  fileDesc("CiJtaXZhYS9hZG1pbi92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEg5taXZhYS5hZG1pbi52MSKMAQoXR2V0Sm9iU3RhdGlzdGljc1JlcXVlc3QSLgoKc3RhcnRfdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2FsbF90ZW5hbnRzGAMgASgIIi8KDlRlbmFudEpvYkNvdW50Eg4KBnRlbmFudBgBIAEoCRINCgVjb3VudBgCIAEoBSJDCgpTdGF0ZUNvdW50EiYKBXN0YXRlGAEgASgOMhcubWl2YWEuam9icy52MS5Kb2JTdGF0ZRINCgVjb3VudBgCIAEoBSKHAQoNU3RhZ2VEdXJhdGlvbhImCgVzdGFnZRgBIAEoDjIXLm1pdmFhLmpvYnMudjEuSm9iU3RhZ2USDwoHc2FtcGxlcxgCIAEoBRITCgtwNTBfc2Vjb25kcxgDIAEoARITCgtwOTVfc2Vjb25kcxgEIAEoARITCgttYXhfc2Vjb25kcxgFIAEoASJMChJGYWlsdXJlUmVhc29uQ291bnQSDgoGcmVhc29uGAEgASgJEg0KBWNvdW50GAIgASgFEhcKD2V4YW1wbGVfbWVzc2FnZRgDIAEoCSLqAgoYR2V0Sm9iU3RhdGlzdGljc1Jlc3BvbnNlEi4KCnN0YXJ0X3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp0b3RhbF9qb2JzGAMgASgFEioKBnN0YXRlcxgEIAMoCzIaLm1pdmFhLmFkbWluLnYxLlN0YXRlQ291bnQSNgoPc3RhZ2VfZHVyYXRpb25zGAUgAygLMh0ubWl2YWEuYWRtaW4udjEuU3RhZ2VEdXJhdGlvbhI0CghmYWlsdXJlcxgGIAMoCzIiLm1pdmFhLmFkbWluLnYxLkZhaWx1cmVSZWFzb25Db3VudBIRCgl0cnVuY2F0ZWQYByABKAgSLwoHdGVuYW50cxgIIAMoCzIeLm1pdmFhLmFkbWluLnYxLlRlbmFudEpvYkNvdW50IjEKD1JldHJ5Sm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIjMKEFJldHJ5Sm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIubWl2YWEuam9icy52MS5Kb2IivQEKFUJhdGNoUmV0cnlKb2JzUmVxdWVzdBIOCgZyZWFzb24YASABKAkSNQoRY3JlYXRlX3RpbWVfYWZ0ZXIYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKEmNyZWF0ZV90aW1lX2JlZm9yZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbWF4X2pvYnMYBCABKAUSEwoLYWxsX3RlbmFudHMYBSABKAgiPAoMUmV0cnlGYWlsdXJlEgsKA2pvYhgBIAEoCRIOCgZyZWFzb24YAiABKAkSDwoHbWVzc2FnZRgDIAEoCSKDAQoWQmF0Y2hSZXRyeUpvYnNSZXNwb25zZRIVCg1yZXRyaWVkX2NvdW50GAEgASgFEhQKDHJldHJpZWRfam9icxgCIAMoCRIuCghmYWlsdXJlcxgDIAMoCzIcLm1pdmFhLmFkbWluLnYxLlJldHJ5RmFpbHVyZRIMCgRtb3JlGAQgASgIIhcKFUdldFF1ZXVlU3RhdHVzUmVxdWVzdCLVAQoLUXVldWVTdGF0dXMSDgoGc3RyZWFtGAEgASgJEhAKCGNvbnN1bWVyGAIgASgJEg8KB3BlbmRpbmcYAyABKAMSEQoJaW5fZmxpZ2h0GAQgASgDEhMKC3JlZGVsaXZlcmVkGAUgASgDEjUKEm9sZGVzdF9wZW5kaW5nX2FnZRgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIbChNjb25zdW1lcnNfY29ubmVjdGVkGAcgASgFEhcKD3N0cmVhbV9tZXNzYWdlcxgIIAEoAyJFChZHZXRRdWV1ZVN0YXR1c1Jlc3BvbnNlEisKBnF1ZXVlcxgBIAMoCzIbLm1pdmFhLmFkbWluLnYxLlF1ZXVlU3RhdHVzIhgKFkdldFN5c3RlbUhlYWx0aFJlcXVlc3QijwEKD0NvbXBvbmVudEhlYWx0aBIRCgljb21wb25lbnQYASABKAkSLAoGc3RhdHVzGAIgASgOMhwubWl2YWEuYWRtaW4udjEuSGVhbHRoU3RhdHVzEioKB2xhdGVuY3kYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDwoHbWVzc2FnZRgEIAEoCSKsAQoXR2V0U3lzdGVtSGVhbHRoUmVzcG9uc2USLAoGc3RhdHVzGAEgASgOMhwubWl2YWEuYWRtaW4udjEuSGVhbHRoU3RhdHVzEjMKCmNvbXBvbmVudHMYAiADKAsyHy5taXZhYS5hZG1pbi52MS5Db21wb25lbnRIZWFsdGgSLgoKY2hlY2tfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiTQoPR2V0VXNhZ2VSZXF1ZXN0EhMKC2FsbF90ZW5hbnRzGAEgASgIEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIucBChBHZXRVc2FnZVJlc3BvbnNlEg4KBnRlbmFudBgBIAEoCRIRCglkb2N1bWVudHMYAiABKAMSDQoFcGFnZXMYAyABKAMSFgoOb3JpZ2luYWxfYnl0ZXMYBCABKAMSDgoGY2h1bmtzGAUgASgDEg8KB3ZlY3RvcnMYBiABKAMSDgoGaW1hZ2VzGAcgASgDEgwKBGpvYnMYCCABKAMSMQoHdGVuYW50cxgJIAMoCzIgLm1pdmFhLmFkbWluLnYxLkdldFVzYWdlUmVzcG9uc2USFwoPbmV4dF9wYWdlX3Rva2VuGAogASgJKpkBCgxIZWFsdGhTdGF0dXMSHQoZSEVBTFRIX1NUQVRVU19VTlNQRUNJRklFRBAAEhQKEEhFQUxUSF9TVEFUVVNfVVAQARIaChZIRUFMVEhfU1RBVFVTX0RFR1JBREVEEAISFgoSSEVBTFRIX1NUQVRVU19ET1dOEAMSIAocSEVBTFRIX1NUQVRVU19OT1RfQ09ORklHVVJFRBAEMrkECgxBZG1pblNlcnZpY2USZQoQR2V0Sm9iU3RhdGlzdGljcxInLm1pdmFhLmFkbWluLnYxLkdldEpvYlN0YXRpc3RpY3NSZXF1ZXN0GigubWl2YWEuYWRtaW4udjEuR2V0Sm9iU3RhdGlzdGljc1Jlc3BvbnNlEk0KCFJldHJ5Sm9iEh8ubWl2YWEuYWRtaW4udjEuUmV0cnlKb2JSZXF1ZXN0GiAubWl2YWEuYWRtaW4udjEuUmV0cnlKb2JSZXNwb25zZRJfCg5CYXRjaFJldHJ5Sm9icxIlLm1pdmFhLmFkbWluLnYxLkJhdGNoUmV0cnlKb2JzUmVxdWVzdBomLm1pdmFhLmFkbWluLnYxLkJhdGNoUmV0cnlKb2JzUmVzcG9uc2USXwoOR2V0UXVldWVTdGF0dXMSJS5taXZhYS5hZG1pbi52MS5HZXRRdWV1ZVN0YXR1c1JlcXVlc3QaJi5taXZhYS5hZG1pbi52MS5HZXRRdWV1ZVN0YXR1c1Jlc3BvbnNlEmIKD0dldFN5c3RlbUhlYWx0aBImLm1pdmFhLmFkbWluLnYxLkdldFN5c3RlbUhlYWx0aFJlcXVlc3QaJy5taXZhYS5hZG1pbi52MS5HZXRTeXN0ZW1IZWFsdGhSZXNwb25zZRJNCghHZXRVc2FnZRIfLm1pdmFhLmFkbWluLnYxLkdldFVzYWdlUmVxdWVzdBogLm1pdmFhLmFkbWluLnYxLkdldFVzYWdlUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_mivaa_jobs_v1_job]);
 
 /**
  * @generated from message mivaa.admin.v1.GetJobStatisticsRequest
@@ -33,6 +33,13 @@ export type GetJobStatisticsRequest = Message<"mivaa.admin.v1.GetJobStatisticsRe
    * @generated from field: google.protobuf.Timestamp end_time = 2;
    */
   endTime?: Timestamp;
+
+  /**
+   * Every tenant's jobs, with a count per tenant (platform-admin scope only).
+   *
+   * @generated from field: bool all_tenants = 3;
+   */
+  allTenants: boolean;
 };
 
 /**
@@ -41,6 +48,30 @@ export type GetJobStatisticsRequest = Message<"mivaa.admin.v1.GetJobStatisticsRe
  */
 export const GetJobStatisticsRequestSchema: GenMessage<GetJobStatisticsRequest> = /*@__PURE__*/
   messageDesc(file_mivaa_admin_v1_admin_service, 0);
+
+/**
+ * How many jobs of the window one tenant created.
+ *
+ * @generated from message mivaa.admin.v1.TenantJobCount
+ */
+export type TenantJobCount = Message<"mivaa.admin.v1.TenantJobCount"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
+
+  /**
+   * @generated from field: int32 count = 2;
+   */
+  count: number;
+};
+
+/**
+ * Describes the message mivaa.admin.v1.TenantJobCount.
+ * Use `create(TenantJobCountSchema)` to create a new message.
+ */
+export const TenantJobCountSchema: GenMessage<TenantJobCount> = /*@__PURE__*/
+  messageDesc(file_mivaa_admin_v1_admin_service, 1);
 
 /**
  * How many jobs are in one state.
@@ -64,7 +95,7 @@ export type StateCount = Message<"mivaa.admin.v1.StateCount"> & {
  * Use `create(StateCountSchema)` to create a new message.
  */
 export const StateCountSchema: GenMessage<StateCount> = /*@__PURE__*/
-  messageDesc(file_mivaa_admin_v1_admin_service, 1);
+  messageDesc(file_mivaa_admin_v1_admin_service, 2);
 
 /**
  * Time spent in one stage over the jobs that went through it.
@@ -105,7 +136,7 @@ export type StageDuration = Message<"mivaa.admin.v1.StageDuration"> & {
  * Use `create(StageDurationSchema)` to create a new message.
  */
 export const StageDurationSchema: GenMessage<StageDuration> = /*@__PURE__*/
-  messageDesc(file_mivaa_admin_v1_admin_service, 2);
+  messageDesc(file_mivaa_admin_v1_admin_service, 3);
 
 /**
  * How many failed jobs share one JobError.reason.
@@ -136,7 +167,7 @@ export type FailureReasonCount = Message<"mivaa.admin.v1.FailureReasonCount"> & 
  * Use `create(FailureReasonCountSchema)` to create a new message.
  */
 export const FailureReasonCountSchema: GenMessage<FailureReasonCount> = /*@__PURE__*/
-  messageDesc(file_mivaa_admin_v1_admin_service, 3);
+  messageDesc(file_mivaa_admin_v1_admin_service, 4);
 
 /**
  * @generated from message mivaa.admin.v1.GetJobStatisticsResponse
@@ -184,6 +215,13 @@ export type GetJobStatisticsResponse = Message<"mivaa.admin.v1.GetJobStatisticsR
    * @generated from field: bool truncated = 7;
    */
   truncated: boolean;
+
+  /**
+   * With all_tenants: jobs per tenant, most first (then by tenant).
+   *
+   * @generated from field: repeated mivaa.admin.v1.TenantJobCount tenants = 8;
+   */
+  tenants: TenantJobCount[];
 };
 
 /**
@@ -191,7 +229,7 @@ export type GetJobStatisticsResponse = Message<"mivaa.admin.v1.GetJobStatisticsR
  * Use `create(GetJobStatisticsResponseSchema)` to create a new message.
  */
 export const GetJobStatisticsResponseSchema: GenMessage<GetJobStatisticsResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_admin_v1_admin_service, 4);
+  messageDesc(file_mivaa_admin_v1_admin_service, 5);
 
 /**
  * @generated from message mivaa.admin.v1.RetryJobRequest
@@ -217,7 +255,7 @@ export type RetryJobRequest = Message<"mivaa.admin.v1.RetryJobRequest"> & {
  * Use `create(RetryJobRequestSchema)` to create a new message.
  */
 export const RetryJobRequestSchema: GenMessage<RetryJobRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_admin_v1_admin_service, 5);
+  messageDesc(file_mivaa_admin_v1_admin_service, 6);
 
 /**
  * @generated from message mivaa.admin.v1.RetryJobResponse
@@ -234,7 +272,7 @@ export type RetryJobResponse = Message<"mivaa.admin.v1.RetryJobResponse"> & {
  * Use `create(RetryJobResponseSchema)` to create a new message.
  */
 export const RetryJobResponseSchema: GenMessage<RetryJobResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_admin_v1_admin_service, 6);
+  messageDesc(file_mivaa_admin_v1_admin_service, 7);
 
 /**
  * @generated from message mivaa.admin.v1.BatchRetryJobsRequest
@@ -267,6 +305,14 @@ export type BatchRetryJobsRequest = Message<"mivaa.admin.v1.BatchRetryJobsReques
    * @generated from field: int32 max_jobs = 4;
    */
   maxJobs: number;
+
+  /**
+   * Every tenant's failed jobs, each retried for its own tenant
+   * (platform-admin scope only).
+   *
+   * @generated from field: bool all_tenants = 5;
+   */
+  allTenants: boolean;
 };
 
 /**
@@ -274,7 +320,7 @@ export type BatchRetryJobsRequest = Message<"mivaa.admin.v1.BatchRetryJobsReques
  * Use `create(BatchRetryJobsRequestSchema)` to create a new message.
  */
 export const BatchRetryJobsRequestSchema: GenMessage<BatchRetryJobsRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_admin_v1_admin_service, 7);
+  messageDesc(file_mivaa_admin_v1_admin_service, 8);
 
 /**
  * A job that BatchRetryJobs could not retry, and why.
@@ -305,7 +351,7 @@ export type RetryFailure = Message<"mivaa.admin.v1.RetryFailure"> & {
  * Use `create(RetryFailureSchema)` to create a new message.
  */
 export const RetryFailureSchema: GenMessage<RetryFailure> = /*@__PURE__*/
-  messageDesc(file_mivaa_admin_v1_admin_service, 8);
+  messageDesc(file_mivaa_admin_v1_admin_service, 9);
 
 /**
  * @generated from message mivaa.admin.v1.BatchRetryJobsResponse
@@ -339,7 +385,7 @@ export type BatchRetryJobsResponse = Message<"mivaa.admin.v1.BatchRetryJobsRespo
  * Use `create(BatchRetryJobsResponseSchema)` to create a new message.
  */
 export const BatchRetryJobsResponseSchema: GenMessage<BatchRetryJobsResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_admin_v1_admin_service, 9);
+  messageDesc(file_mivaa_admin_v1_admin_service, 10);
 
 /**
  * @generated from message mivaa.admin.v1.GetQueueStatusRequest
@@ -352,7 +398,7 @@ export type GetQueueStatusRequest = Message<"mivaa.admin.v1.GetQueueStatusReques
  * Use `create(GetQueueStatusRequestSchema)` to create a new message.
  */
 export const GetQueueStatusRequestSchema: GenMessage<GetQueueStatusRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_admin_v1_admin_service, 10);
+  messageDesc(file_mivaa_admin_v1_admin_service, 11);
 
 /**
  * One JetStream consumer on a work queue.
@@ -423,7 +469,7 @@ export type QueueStatus = Message<"mivaa.admin.v1.QueueStatus"> & {
  * Use `create(QueueStatusSchema)` to create a new message.
  */
 export const QueueStatusSchema: GenMessage<QueueStatus> = /*@__PURE__*/
-  messageDesc(file_mivaa_admin_v1_admin_service, 11);
+  messageDesc(file_mivaa_admin_v1_admin_service, 12);
 
 /**
  * @generated from message mivaa.admin.v1.GetQueueStatusResponse
@@ -440,7 +486,7 @@ export type GetQueueStatusResponse = Message<"mivaa.admin.v1.GetQueueStatusRespo
  * Use `create(GetQueueStatusResponseSchema)` to create a new message.
  */
 export const GetQueueStatusResponseSchema: GenMessage<GetQueueStatusResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_admin_v1_admin_service, 12);
+  messageDesc(file_mivaa_admin_v1_admin_service, 13);
 
 /**
  * @generated from message mivaa.admin.v1.GetSystemHealthRequest
@@ -453,7 +499,7 @@ export type GetSystemHealthRequest = Message<"mivaa.admin.v1.GetSystemHealthRequ
  * Use `create(GetSystemHealthRequestSchema)` to create a new message.
  */
 export const GetSystemHealthRequestSchema: GenMessage<GetSystemHealthRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_admin_v1_admin_service, 13);
+  messageDesc(file_mivaa_admin_v1_admin_service, 14);
 
 /**
  * @generated from message mivaa.admin.v1.ComponentHealth
@@ -491,7 +537,7 @@ export type ComponentHealth = Message<"mivaa.admin.v1.ComponentHealth"> & {
  * Use `create(ComponentHealthSchema)` to create a new message.
  */
 export const ComponentHealthSchema: GenMessage<ComponentHealth> = /*@__PURE__*/
-  messageDesc(file_mivaa_admin_v1_admin_service, 14);
+  messageDesc(file_mivaa_admin_v1_admin_service, 15);
 
 /**
  * @generated from message mivaa.admin.v1.GetSystemHealthResponse
@@ -520,12 +566,34 @@ export type GetSystemHealthResponse = Message<"mivaa.admin.v1.GetSystemHealthRes
  * Use `create(GetSystemHealthResponseSchema)` to create a new message.
  */
 export const GetSystemHealthResponseSchema: GenMessage<GetSystemHealthResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_admin_v1_admin_service, 15);
+  messageDesc(file_mivaa_admin_v1_admin_service, 16);
 
 /**
  * @generated from message mivaa.admin.v1.GetUsageRequest
  */
 export type GetUsageRequest = Message<"mivaa.admin.v1.GetUsageRequest"> & {
+  /**
+   * Every tenant's usage, one page of tenants at a time, in tenant order
+   * (platform-admin scope only). The tenants are those with job records in
+   * the job store (every upload makes one; they expire with the jobs).
+   *
+   * @generated from field: bool all_tenants = 1;
+   */
+  allTenants: boolean;
+
+  /**
+   * Tenants per page with all_tenants; 0 means 20, the maximum is 100.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * From a previous response's next_page_token.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
 };
 
 /**
@@ -533,14 +601,14 @@ export type GetUsageRequest = Message<"mivaa.admin.v1.GetUsageRequest"> & {
  * Use `create(GetUsageRequestSchema)` to create a new message.
  */
 export const GetUsageRequestSchema: GenMessage<GetUsageRequest> = /*@__PURE__*/
-  messageDesc(file_mivaa_admin_v1_admin_service, 16);
+  messageDesc(file_mivaa_admin_v1_admin_service, 17);
 
 /**
  * @generated from message mivaa.admin.v1.GetUsageResponse
  */
 export type GetUsageResponse = Message<"mivaa.admin.v1.GetUsageResponse"> & {
   /**
-   * The caller's tenant.
+   * The caller's tenant (empty with all_tenants: see tenants).
    *
    * @generated from field: string tenant = 1;
    */
@@ -586,6 +654,21 @@ export type GetUsageResponse = Message<"mivaa.admin.v1.GetUsageResponse"> & {
    * @generated from field: int64 jobs = 8;
    */
   jobs: bigint;
+
+  /**
+   * With all_tenants: one page of tenants, each with its own usage (and no
+   * tenants or next_page_token of its own).
+   *
+   * @generated from field: repeated mivaa.admin.v1.GetUsageResponse tenants = 9;
+   */
+  tenants: GetUsageResponse[];
+
+  /**
+   * With all_tenants: the token of the next page, empty after the last.
+   *
+   * @generated from field: string next_page_token = 10;
+   */
+  nextPageToken: string;
 };
 
 /**
@@ -593,7 +676,7 @@ export type GetUsageResponse = Message<"mivaa.admin.v1.GetUsageResponse"> & {
  * Use `create(GetUsageResponseSchema)` to create a new message.
  */
 export const GetUsageResponseSchema: GenMessage<GetUsageResponse> = /*@__PURE__*/
-  messageDesc(file_mivaa_admin_v1_admin_service, 17);
+  messageDesc(file_mivaa_admin_v1_admin_service, 18);
 
 /**
  * Whether a component works.
@@ -640,7 +723,10 @@ export const HealthStatusSchema: GenEnum<HealthStatus> = /*@__PURE__*/
 /**
  * Operating the mesh: job statistics and retries, work queues, health and
  * usage. Admin scope only at the gateway; every call concerns the caller's
- * tenant (x-mivaa-tenant), never another's.
+ * tenant (x-mivaa-tenant), never another's, except where a request says
+ * all_tenants: that needs a token that also holds the platform-admin scope
+ * (the gateway passes the verified scopes in x-mivaa-scopes), and is
+ * PERMISSION_DENIED PLATFORM_ADMIN_REQUIRED for anyone else.
  *
  * @generated from service mivaa.admin.v1.AdminService
  */
@@ -670,7 +756,8 @@ export const AdminService: GenService<{
     output: typeof RetryJobResponseSchema;
   },
   /**
-   * Retries the FAILED jobs a filter selects, at most max_jobs per call.
+   * Retries the FAILED jobs a filter selects, at most max_jobs per call
+   * (every tenant's with all_tenants, for platform admins).
    *
    * @generated from rpc mivaa.admin.v1.AdminService.BatchRetryJobs
    */
@@ -702,7 +789,8 @@ export const AdminService: GenService<{
     output: typeof GetSystemHealthResponseSchema;
   },
   /**
-   * What the caller's tenant stores and uses.
+   * What the caller's tenant stores and uses; with all_tenants (platform
+   * admins), a page of every tenant's usage.
    *
    * @generated from rpc mivaa.admin.v1.AdminService.GetUsage
    */
