@@ -657,13 +657,12 @@ export type Document = Message<"mivaa.search.v1.Document"> & {
    * "application/pdf", or "image/png", "image/jpeg", "image/tiff" for a picture uploaded as a
    * document (read as one image-only page per frame). Set by the extractor; output only.
    *
-   * How it is processed: what its upload (or its latest reprocess) asked for. Set by the
-   *
    * @generated from field: string media_type = 19;
    */
   mediaType: string;
 
   /**
+   * How it is processed: what its upload (or its latest reprocess) asked for. Set by the
    * extractor; output only.
    *
    * @generated from field: mivaa.jobs.v1.ProcessingOptions processing_options = 20;
