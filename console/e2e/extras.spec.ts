@@ -85,8 +85,11 @@ test("the admin screen: system health, queue, usage, jobs by state, watch, cance
   }
   await expect(health.locator('[data-service="disk"]')).toHaveAttribute("data-health", /^(up|degraded)$/);
   await expect(health.locator('[data-service="models"]')).toContainText("all-MiniLM-L6-v2");
-  // The work queue's depth and lag, and what the tenant stores.
-  await expect(page.getByTestId("queue-row")).toContainText("MIVAA_WORK / extractors");
+  // The work queues' depth and lag (documents' tasks and long documents' page ranges), and what the tenant stores.
+  const queues = page.getByTestId("queue-row");
+  await expect(queues).toHaveCount(2);
+  await expect(queues.filter({ hasText: "MIVAA_WORK / extractors" })).toBeVisible();
+  await expect(queues.filter({ hasText: "MIVAA_WORK / page-ranges" })).toBeVisible();
   await expect(page.getByTestId("usage")).toContainText("Documents");
   await expect(page.getByTestId("statistics")).toContainText("Jobs of the last 7 days");
   await page.getByLabel("State").selectOption({ label: "Active (queued or running)" });
@@ -127,7 +130,7 @@ test("the admin screen: system health, queue, usage, jobs by state, watch, cance
   await expect(confirm).toHaveCount(0);
   await expect(page.getByTestId("retry-outcome")).toContainText(/No failed job was retried|again/);
   await page.getByRole("button", { name: "Refresh work queue" }).click();
-  await expect(page.getByTestId("queue-row")).toContainText("MIVAA_WORK / extractors");
+  await expect(page.getByTestId("queue-row").filter({ hasText: "MIVAA_WORK / extractors" })).toBeVisible();
   await page.setViewportSize({ width: 390, height: 844 });
   await checkAccessible(page, "admin at phone width");
   await shot(page, "28-admin-phone");
