@@ -52,6 +52,7 @@ def list_request(args, token: str) -> search_pb.ListDocumentsRequest:
         title_contains=args.title or "",
         custom_metadata=dict(args.meta),
         order_by=args.order_by,
+        include_all_versions=args.all_versions,
     )
     if args.since is not None:
         request.create_time_after.CopyFrom(timestamp_pb2.Timestamp(seconds=int(time.time()) - args.since))

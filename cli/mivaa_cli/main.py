@@ -328,9 +328,7 @@ async def docs(args) -> int:
         if args.action == "list":
 
             async def list_page(token: str) -> tuple[Sequence, str]:
-                request = docs_cmd.list_request(args, token)
-                request.include_all_versions = args.all_versions
-                response = await client.search.ListDocuments(request)
+                response = await client.search.ListDocuments(docs_cmd.list_request(args, token))
                 return response.documents, response.next_page_token
 
             def line(doc) -> str:
