@@ -51,6 +51,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="stats, usage, retry --failed: every tenant (a token with the platform-admin scope)",
     )
     parser.add_argument("--password", default="", help="retry: the password of an encrypted original")
+    parser.add_argument(
+        "--tenant", default="", help="retry JOB: the tenant that owns it, when not yours (platform-admin scope)"
+    )
     parser.add_argument("--days", type=float, help="retention: delete documents older than this many days")
     parser.add_argument("--off", action="store_true", help="retention: keep documents until they are deleted")
     reembed_cmd.add_arguments(parser)
@@ -190,8 +193,11 @@ async def run(args: argparse.Namespace, client: MeshClient) -> int:
         if args.failed == bool(args.name):
             print("mivaa admin retry needs a job NAME or --failed (not both)")
             return 2
+        if args.tenant and not args.name:
+            print("mivaa admin retry --tenant needs a job NAME (with --failed, use --all-tenants)")
+            return 2
         if args.name:
-            retry = admin_pb.RetryJobRequest(name=args.name, password=args.password)
+            retry = admin_pb.RetryJobRequest(name=args.name, password=args.password, tenant=args.tenant)
             job = (await admin.RetryJob(retry, timeout=CALL_SECONDS)).job
             lines = [f"{job.name} queued again (retry {job.retry_count})"]
         else:

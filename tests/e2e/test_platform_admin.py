@@ -1,4 +1,4 @@
-"""Platform admins through Envoy: statistics and usage across tenants, refused to everyone else.
+"""Platform admins through Envoy: statistics, usage and retries across tenants, refused to everyone else.
 
 The gateway tells the services which scopes the verified token holds (x-mivaa-scopes, stripped
 from what a client sends); only a token with platform-admin may ask AdminService for all tenants.
@@ -17,6 +17,8 @@ from tests.e2e.test_operations import mivaa
 from tests.support.pdfs import make_pdf
 
 DENIED, REASON = grpc.StatusCode.PERMISSION_DENIED, "PLATFORM_ADMIN_REQUIRED"
+NOT_FOUND = grpc.StatusCode.NOT_FOUND
+FORGED = (("x-mivaa-scopes", "platform-admin"),)
 ALL_STATS = admin_pb.GetJobStatisticsRequest(all_tenants=True)
 ALL_USAGE = admin_pb.GetUsageRequest(all_tenants=True)
 
@@ -51,8 +53,7 @@ async def test_only_a_platform_admin_sees_every_tenants_jobs_and_usage(mesh):
             assert final.state == job_pb2.JOB_STATE_SUCCEEDED, final
 
         # A tenant's admin asking for all tenants is refused, even with a forged scopes header.
-        forged = (("x-mivaa-scopes", "platform-admin"),)
-        for metadata in ((), forged):
+        for metadata in ((), FORGED):
             await expect_error(tenant_admin.admin.GetJobStatistics(ALL_STATS, metadata=metadata), DENIED, REASON)
             await expect_error(tenant_admin.admin.GetUsage(ALL_USAGE, metadata=metadata), DENIED, REASON)
         own = await tenant_admin.admin.GetJobStatistics(admin_pb.GetJobStatisticsRequest(), timeout=30)
@@ -100,6 +101,60 @@ async def test_a_platform_admin_retries_every_tenants_failed_jobs_each_for_its_t
         for client, job in zip(clients, jobs, strict=True):
             final = await asyncio.wait_for(client.wait_for_job(job, timeout=300), 300)
             assert (final.state, final.retry_count) == (job_pb2.JOB_STATE_SUCCEEDED, 1), final
+
+
+async def test_a_platform_admin_retries_one_job_of_another_tenant_by_naming_the_tenant(mesh):
+    owner_tenant, other_tenant = unique("pa-one"), unique("pa-one")
+    other_token = mesh.token(tenant=other_tenant, subject="one-admin", scopes=("admin",))
+    platform_token = mesh.token(tenant=unique("pa-ops"), subject="one-ops", scopes=("admin", "platform-admin"))
+    async with (
+        caller(mesh, owner_tenant, ("read", "write", "admin")) as owner,
+        caller(mesh, other_tenant, ("admin",)) as other_admin,
+        caller(mesh, unique("ops"), ("admin", "platform-admin")) as platform,
+    ):
+
+        def retry(name: str, tenant: str = "") -> admin_pb.RetryJobRequest:
+            return admin_pb.RetryJobRequest(name=name, tenant=tenant)
+
+        with stopped(mesh, "worker-0"):
+            tag = unique("one").replace("-", "")
+            job = (await owner.upload_bytes(make_pdf(tag, 1), f"{tag}.pdf")).job.name
+            await inject_failure(mesh, job, owner_tenant, "ONE_JOB_FAULT")
+            for metadata in ((), FORGED):
+                # Another tenant's admin naming the owner is refused, a forged scopes header changing nothing;
+                # without naming it the job is not found, as before.
+                await expect_error(
+                    other_admin.admin.RetryJob(retry(job, owner_tenant), metadata=metadata, timeout=30), DENIED, REASON
+                )
+                await expect_error(
+                    other_admin.admin.RetryJob(retry(job), metadata=metadata, timeout=30), NOT_FOUND, "JOB_NOT_FOUND"
+                )
+            # A platform admin finds it only in the tenant that owns it.
+            await expect_error(platform.admin.RetryJob(retry(job), timeout=30), NOT_FOUND, "JOB_NOT_FOUND")
+            await expect_error(
+                platform.admin.RetryJob(retry(job, other_tenant), timeout=30), NOT_FOUND, "JOB_NOT_FOUND"
+            )
+            await expect_error(
+                platform.admin.RetryJob(retry(job, "not a tenant"), timeout=30),
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "INVALID_TENANT",
+            )
+            refused = await asyncio.to_thread(
+                mivaa, mesh, "admin", "retry", job, "--tenant", owner_tenant, token=other_token, timeout=60
+            )
+            assert refused.returncode == 1 and "PERMISSION_DENIED PLATFORM_ADMIN_REQUIRED" in refused.stderr, refused
+            retried = await asyncio.to_thread(
+                mivaa, mesh, "admin", "retry", job, "--tenant", owner_tenant, token=platform_token, timeout=60
+            )
+            assert retried.returncode == 0 and f"{job} queued again (retry 1)" in retried.stdout, retried
+            # Naming one's own tenant is allowed to anyone: the job is found, and is queued now.
+            await expect_error(
+                owner.admin.RetryJob(retry(job, owner_tenant), timeout=30),
+                grpc.StatusCode.FAILED_PRECONDITION,
+                "JOB_NOT_RETRYABLE",
+            )
+        final = await asyncio.wait_for(owner.wait_for_job(job, timeout=300), 300)
+        assert (final.state, final.retry_count) == (job_pb2.JOB_STATE_SUCCEEDED, 1), final
 
 
 def test_the_cli_shows_every_tenant_to_a_platform_admin_only(mesh):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import time
 from typing import Protocol
 
@@ -25,7 +26,9 @@ from mivaa_extractor.ports import JobRecords
 from mivaa_platform.bus_errors import bus_errors
 from mivaa_platform.pagination import PageSizes, decode_page_token, encode_page_token
 from mivaa_platform.platform_admin import require_platform_admin
-from mivaa_platform.tenancy import ALL_TENANTS, TenantScope, tenant_from_metadata
+from mivaa_platform.tenancy import ALL_TENANTS, TenantScope, check_tenant, tenant_from_metadata
+
+log = logging.getLogger("mivaa.extractor.admin")
 
 _LIST_PAGE = 500
 # Tenants per page of a platform admin's usage listing (each costs one call to search).
@@ -64,6 +67,19 @@ def _scope(all_tenants: bool, context: grpc.aio.ServicerContext) -> TenantScope:
         require_platform_admin(metadata, domain=DOMAIN)
         return ALL_TENANTS
     return tenant_from_metadata(metadata)
+
+
+def _owner(named: str, context: grpc.aio.ServicerContext) -> str:
+    """The tenant a call about one job acts in: the caller's, or the one it names when that is
+    another tenant and the caller a platform admin (PLATFORM_ADMIN_REQUIRED otherwise)."""
+    metadata = context.invocation_metadata()
+    own = tenant_from_metadata(metadata)
+    if not named or named == own:
+        return own
+    require_platform_admin(metadata, domain=DOMAIN)  # before the name is judged: nothing learnt without it
+    tenant = check_tenant(named)
+    log.info("a platform admin acts in another tenant", extra={"fields": {"tenant": tenant, "caller_tenant": own}})
+    return tenant
 
 
 def _overall(components: list[pb.ComponentHealth]) -> pb.HealthStatus:
@@ -138,7 +154,7 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         )
 
     async def RetryJob(self, request: pb.RetryJobRequest, context: grpc.aio.ServicerContext) -> pb.RetryJobResponse:
-        tenant = tenant_from_metadata(context.invocation_metadata())
+        tenant = _owner(request.tenant, context)
         job = await self._retrier.retry(request.name, password=request.password, tenant=tenant)
         return pb.RetryJobResponse(job=job)
 

@@ -27,15 +27,15 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from mivaa.jobs.v1 import job_pb2 as mivaa_dot_jobs_dot_v1_dot_job__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"mivaa/admin/v1/admin_service.proto\x12\x0emivaa.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17mivaa/jobs/v1/job.proto\"\x8c\x01\n\x17GetJobStatisticsRequest\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x61ll_tenants\x18\x03 \x01(\x08\"/\n\x0eTenantJobCount\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\"C\n\nStateCount\x12&\n\x05state\x18\x01 \x01(\x0e\x32\x17.mivaa.jobs.v1.JobState\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\"\x87\x01\n\rStageDuration\x12&\n\x05stage\x18\x01 \x01(\x0e\x32\x17.mivaa.jobs.v1.JobStage\x12\x0f\n\x07samples\x18\x02 \x01(\x05\x12\x13\n\x0bp50_seconds\x18\x03 \x01(\x01\x12\x13\n\x0bp95_seconds\x18\x04 \x01(\x01\x12\x13\n\x0bmax_seconds\x18\x05 \x01(\x01\"L\n\x12\x46\x61ilureReasonCount\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\x12\x17\n\x0f\x65xample_message\x18\x03 \x01(\t\"\xea\x02\n\x18GetJobStatisticsResponse\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ntotal_jobs\x18\x03 \x01(\x05\x12*\n\x06states\x18\x04 \x03(\x0b\x32\x1a.mivaa.admin.v1.StateCount\x12\x36\n\x0fstage_durations\x18\x05 \x03(\x0b\x32\x1d.mivaa.admin.v1.StageDuration\x12\x34\n\x08\x66\x61ilures\x18\x06 \x03(\x0b\x32\".mivaa.admin.v1.FailureReasonCount\x12\x11\n\ttruncated\x18\x07 \x01(\x08\x12/\n\x07tenants\x18\x08 \x03(\x0b\x32\x1e.mivaa.admin.v1.TenantJobCount\"1\n\x0fRetryJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"3\n\x10RetryJobResponse\x12\x1f\n\x03job\x18\x01 \x01(\x0b\x32\x12.mivaa.jobs.v1.Job\"\xbd\x01\n\x15\x42\x61tchRetryJobsRequest\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x35\n\x11\x63reate_time_after\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x12\x63reate_time_before\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08max_jobs\x18\x04 \x01(\x05\x12\x13\n\x0b\x61ll_tenants\x18\x05 \x01(\x08\"<\n\x0cRetryFailure\x12\x0b\n\x03job\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"\x83\x01\n\x16\x42\x61tchRetryJobsResponse\x12\x15\n\rretried_count\x18\x01 \x01(\x05\x12\x14\n\x0cretried_jobs\x18\x02 \x03(\t\x12.\n\x08\x66\x61ilures\x18\x03 \x03(\x0b\x32\x1c.mivaa.admin.v1.RetryFailure\x12\x0c\n\x04more\x18\x04 \x01(\x08\"\x17\n\x15GetQueueStatusRequest\"\xd5\x01\n\x0bQueueStatus\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x10\n\x08\x63onsumer\x18\x02 \x01(\t\x12\x0f\n\x07pending\x18\x03 \x01(\x03\x12\x11\n\tin_flight\x18\x04 \x01(\x03\x12\x13\n\x0bredelivered\x18\x05 \x01(\x03\x12\x35\n\x12oldest_pending_age\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1b\n\x13\x63onsumers_connected\x18\x07 \x01(\x05\x12\x17\n\x0fstream_messages\x18\x08 \x01(\x03\"E\n\x16GetQueueStatusResponse\x12+\n\x06queues\x18\x01 \x03(\x0b\x32\x1b.mivaa.admin.v1.QueueStatus\"\x18\n\x16GetSystemHealthRequest\"\x8f\x01\n\x0f\x43omponentHealth\x12\x11\n\tcomponent\x18\x01 \x01(\t\x12,\n\x06status\x18\x02 \x01(\x0e\x32\x1c.mivaa.admin.v1.HealthStatus\x12*\n\x07latency\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0f\n\x07message\x18\x04 \x01(\t\"\xac\x01\n\x17GetSystemHealthResponse\x12,\n\x06status\x18\x01 \x01(\x0e\x32\x1c.mivaa.admin.v1.HealthStatus\x12\x33\n\ncomponents\x18\x02 \x03(\x0b\x32\x1f.mivaa.admin.v1.ComponentHealth\x12.\n\ncheck_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"M\n\x0fGetUsageRequest\x12\x13\n\x0b\x61ll_tenants\x18\x01 \x01(\x08\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\xe7\x01\n\x10GetUsageResponse\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x11\n\tdocuments\x18\x02 \x01(\x03\x12\r\n\x05pages\x18\x03 \x01(\x03\x12\x16\n\x0eoriginal_bytes\x18\x04 \x01(\x03\x12\x0e\n\x06\x63hunks\x18\x05 \x01(\x03\x12\x0f\n\x07vectors\x18\x06 \x01(\x03\x12\x0e\n\x06images\x18\x07 \x01(\x03\x12\x0c\n\x04jobs\x18\x08 \x01(\x03\x12\x31\n\x07tenants\x18\t \x03(\x0b\x32 .mivaa.admin.v1.GetUsageResponse\x12\x17\n\x0fnext_page_token\x18\n \x01(\t*\x99\x01\n\x0cHealthStatus\x12\x1d\n\x19HEALTH_STATUS_UNSPECIFIED\x10\x00\x12\x14\n\x10HEALTH_STATUS_UP\x10\x01\x12\x1a\n\x16HEALTH_STATUS_DEGRADED\x10\x02\x12\x16\n\x12HEALTH_STATUS_DOWN\x10\x03\x12 \n\x1cHEALTH_STATUS_NOT_CONFIGURED\x10\x04\x32\xb9\x04\n\x0c\x41\x64minService\x12\x65\n\x10GetJobStatistics\x12\'.mivaa.admin.v1.GetJobStatisticsRequest\x1a(.mivaa.admin.v1.GetJobStatisticsResponse\x12M\n\x08RetryJob\x12\x1f.mivaa.admin.v1.RetryJobRequest\x1a .mivaa.admin.v1.RetryJobResponse\x12_\n\x0e\x42\x61tchRetryJobs\x12%.mivaa.admin.v1.BatchRetryJobsRequest\x1a&.mivaa.admin.v1.BatchRetryJobsResponse\x12_\n\x0eGetQueueStatus\x12%.mivaa.admin.v1.GetQueueStatusRequest\x1a&.mivaa.admin.v1.GetQueueStatusResponse\x12\x62\n\x0fGetSystemHealth\x12&.mivaa.admin.v1.GetSystemHealthRequest\x1a\'.mivaa.admin.v1.GetSystemHealthResponse\x12M\n\x08GetUsage\x12\x1f.mivaa.admin.v1.GetUsageRequest\x1a .mivaa.admin.v1.GetUsageResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"mivaa/admin/v1/admin_service.proto\x12\x0emivaa.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17mivaa/jobs/v1/job.proto\"\x8c\x01\n\x17GetJobStatisticsRequest\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x61ll_tenants\x18\x03 \x01(\x08\"/\n\x0eTenantJobCount\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\"C\n\nStateCount\x12&\n\x05state\x18\x01 \x01(\x0e\x32\x17.mivaa.jobs.v1.JobState\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\"\x87\x01\n\rStageDuration\x12&\n\x05stage\x18\x01 \x01(\x0e\x32\x17.mivaa.jobs.v1.JobStage\x12\x0f\n\x07samples\x18\x02 \x01(\x05\x12\x13\n\x0bp50_seconds\x18\x03 \x01(\x01\x12\x13\n\x0bp95_seconds\x18\x04 \x01(\x01\x12\x13\n\x0bmax_seconds\x18\x05 \x01(\x01\"L\n\x12\x46\x61ilureReasonCount\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\x12\x17\n\x0f\x65xample_message\x18\x03 \x01(\t\"\xea\x02\n\x18GetJobStatisticsResponse\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ntotal_jobs\x18\x03 \x01(\x05\x12*\n\x06states\x18\x04 \x03(\x0b\x32\x1a.mivaa.admin.v1.StateCount\x12\x36\n\x0fstage_durations\x18\x05 \x03(\x0b\x32\x1d.mivaa.admin.v1.StageDuration\x12\x34\n\x08\x66\x61ilures\x18\x06 \x03(\x0b\x32\".mivaa.admin.v1.FailureReasonCount\x12\x11\n\ttruncated\x18\x07 \x01(\x08\x12/\n\x07tenants\x18\x08 \x03(\x0b\x32\x1e.mivaa.admin.v1.TenantJobCount\"A\n\x0fRetryJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x0e\n\x06tenant\x18\x03 \x01(\t\"3\n\x10RetryJobResponse\x12\x1f\n\x03job\x18\x01 \x01(\x0b\x32\x12.mivaa.jobs.v1.Job\"\xbd\x01\n\x15\x42\x61tchRetryJobsRequest\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x35\n\x11\x63reate_time_after\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x12\x63reate_time_before\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08max_jobs\x18\x04 \x01(\x05\x12\x13\n\x0b\x61ll_tenants\x18\x05 \x01(\x08\"<\n\x0cRetryFailure\x12\x0b\n\x03job\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"\x83\x01\n\x16\x42\x61tchRetryJobsResponse\x12\x15\n\rretried_count\x18\x01 \x01(\x05\x12\x14\n\x0cretried_jobs\x18\x02 \x03(\t\x12.\n\x08\x66\x61ilures\x18\x03 \x03(\x0b\x32\x1c.mivaa.admin.v1.RetryFailure\x12\x0c\n\x04more\x18\x04 \x01(\x08\"\x17\n\x15GetQueueStatusRequest\"\xd5\x01\n\x0bQueueStatus\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x10\n\x08\x63onsumer\x18\x02 \x01(\t\x12\x0f\n\x07pending\x18\x03 \x01(\x03\x12\x11\n\tin_flight\x18\x04 \x01(\x03\x12\x13\n\x0bredelivered\x18\x05 \x01(\x03\x12\x35\n\x12oldest_pending_age\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1b\n\x13\x63onsumers_connected\x18\x07 \x01(\x05\x12\x17\n\x0fstream_messages\x18\x08 \x01(\x03\"E\n\x16GetQueueStatusResponse\x12+\n\x06queues\x18\x01 \x03(\x0b\x32\x1b.mivaa.admin.v1.QueueStatus\"\x18\n\x16GetSystemHealthRequest\"\x8f\x01\n\x0f\x43omponentHealth\x12\x11\n\tcomponent\x18\x01 \x01(\t\x12,\n\x06status\x18\x02 \x01(\x0e\x32\x1c.mivaa.admin.v1.HealthStatus\x12*\n\x07latency\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0f\n\x07message\x18\x04 \x01(\t\"\xac\x01\n\x17GetSystemHealthResponse\x12,\n\x06status\x18\x01 \x01(\x0e\x32\x1c.mivaa.admin.v1.HealthStatus\x12\x33\n\ncomponents\x18\x02 \x03(\x0b\x32\x1f.mivaa.admin.v1.ComponentHealth\x12.\n\ncheck_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"M\n\x0fGetUsageRequest\x12\x13\n\x0b\x61ll_tenants\x18\x01 \x01(\x08\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\xe7\x01\n\x10GetUsageResponse\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x11\n\tdocuments\x18\x02 \x01(\x03\x12\r\n\x05pages\x18\x03 \x01(\x03\x12\x16\n\x0eoriginal_bytes\x18\x04 \x01(\x03\x12\x0e\n\x06\x63hunks\x18\x05 \x01(\x03\x12\x0f\n\x07vectors\x18\x06 \x01(\x03\x12\x0e\n\x06images\x18\x07 \x01(\x03\x12\x0c\n\x04jobs\x18\x08 \x01(\x03\x12\x31\n\x07tenants\x18\t \x03(\x0b\x32 .mivaa.admin.v1.GetUsageResponse\x12\x17\n\x0fnext_page_token\x18\n \x01(\t*\x99\x01\n\x0cHealthStatus\x12\x1d\n\x19HEALTH_STATUS_UNSPECIFIED\x10\x00\x12\x14\n\x10HEALTH_STATUS_UP\x10\x01\x12\x1a\n\x16HEALTH_STATUS_DEGRADED\x10\x02\x12\x16\n\x12HEALTH_STATUS_DOWN\x10\x03\x12 \n\x1cHEALTH_STATUS_NOT_CONFIGURED\x10\x04\x32\xb9\x04\n\x0c\x41\x64minService\x12\x65\n\x10GetJobStatistics\x12\'.mivaa.admin.v1.GetJobStatisticsRequest\x1a(.mivaa.admin.v1.GetJobStatisticsResponse\x12M\n\x08RetryJob\x12\x1f.mivaa.admin.v1.RetryJobRequest\x1a .mivaa.admin.v1.RetryJobResponse\x12_\n\x0e\x42\x61tchRetryJobs\x12%.mivaa.admin.v1.BatchRetryJobsRequest\x1a&.mivaa.admin.v1.BatchRetryJobsResponse\x12_\n\x0eGetQueueStatus\x12%.mivaa.admin.v1.GetQueueStatusRequest\x1a&.mivaa.admin.v1.GetQueueStatusResponse\x12\x62\n\x0fGetSystemHealth\x12&.mivaa.admin.v1.GetSystemHealthRequest\x1a\'.mivaa.admin.v1.GetSystemHealthResponse\x12M\n\x08GetUsage\x12\x1f.mivaa.admin.v1.GetUsageRequest\x1a .mivaa.admin.v1.GetUsageResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mivaa.admin.v1.admin_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_HEALTHSTATUS']._serialized_start=2451
-  _globals['_HEALTHSTATUS']._serialized_end=2604
+  _globals['_HEALTHSTATUS']._serialized_start=2467
+  _globals['_HEALTHSTATUS']._serialized_end=2620
   _globals['_GETJOBSTATISTICSREQUEST']._serialized_start=145
   _globals['_GETJOBSTATISTICSREQUEST']._serialized_end=285
   _globals['_TENANTJOBCOUNT']._serialized_start=287
@@ -49,31 +49,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETJOBSTATISTICSRESPONSE']._serialized_start=622
   _globals['_GETJOBSTATISTICSRESPONSE']._serialized_end=984
   _globals['_RETRYJOBREQUEST']._serialized_start=986
-  _globals['_RETRYJOBREQUEST']._serialized_end=1035
-  _globals['_RETRYJOBRESPONSE']._serialized_start=1037
-  _globals['_RETRYJOBRESPONSE']._serialized_end=1088
-  _globals['_BATCHRETRYJOBSREQUEST']._serialized_start=1091
-  _globals['_BATCHRETRYJOBSREQUEST']._serialized_end=1280
-  _globals['_RETRYFAILURE']._serialized_start=1282
-  _globals['_RETRYFAILURE']._serialized_end=1342
-  _globals['_BATCHRETRYJOBSRESPONSE']._serialized_start=1345
-  _globals['_BATCHRETRYJOBSRESPONSE']._serialized_end=1476
-  _globals['_GETQUEUESTATUSREQUEST']._serialized_start=1478
-  _globals['_GETQUEUESTATUSREQUEST']._serialized_end=1501
-  _globals['_QUEUESTATUS']._serialized_start=1504
-  _globals['_QUEUESTATUS']._serialized_end=1717
-  _globals['_GETQUEUESTATUSRESPONSE']._serialized_start=1719
-  _globals['_GETQUEUESTATUSRESPONSE']._serialized_end=1788
-  _globals['_GETSYSTEMHEALTHREQUEST']._serialized_start=1790
-  _globals['_GETSYSTEMHEALTHREQUEST']._serialized_end=1814
-  _globals['_COMPONENTHEALTH']._serialized_start=1817
-  _globals['_COMPONENTHEALTH']._serialized_end=1960
-  _globals['_GETSYSTEMHEALTHRESPONSE']._serialized_start=1963
-  _globals['_GETSYSTEMHEALTHRESPONSE']._serialized_end=2135
-  _globals['_GETUSAGEREQUEST']._serialized_start=2137
-  _globals['_GETUSAGEREQUEST']._serialized_end=2214
-  _globals['_GETUSAGERESPONSE']._serialized_start=2217
-  _globals['_GETUSAGERESPONSE']._serialized_end=2448
-  _globals['_ADMINSERVICE']._serialized_start=2607
-  _globals['_ADMINSERVICE']._serialized_end=3176
+  _globals['_RETRYJOBREQUEST']._serialized_end=1051
+  _globals['_RETRYJOBRESPONSE']._serialized_start=1053
+  _globals['_RETRYJOBRESPONSE']._serialized_end=1104
+  _globals['_BATCHRETRYJOBSREQUEST']._serialized_start=1107
+  _globals['_BATCHRETRYJOBSREQUEST']._serialized_end=1296
+  _globals['_RETRYFAILURE']._serialized_start=1298
+  _globals['_RETRYFAILURE']._serialized_end=1358
+  _globals['_BATCHRETRYJOBSRESPONSE']._serialized_start=1361
+  _globals['_BATCHRETRYJOBSRESPONSE']._serialized_end=1492
+  _globals['_GETQUEUESTATUSREQUEST']._serialized_start=1494
+  _globals['_GETQUEUESTATUSREQUEST']._serialized_end=1517
+  _globals['_QUEUESTATUS']._serialized_start=1520
+  _globals['_QUEUESTATUS']._serialized_end=1733
+  _globals['_GETQUEUESTATUSRESPONSE']._serialized_start=1735
+  _globals['_GETQUEUESTATUSRESPONSE']._serialized_end=1804
+  _globals['_GETSYSTEMHEALTHREQUEST']._serialized_start=1806
+  _globals['_GETSYSTEMHEALTHREQUEST']._serialized_end=1830
+  _globals['_COMPONENTHEALTH']._serialized_start=1833
+  _globals['_COMPONENTHEALTH']._serialized_end=1976
+  _globals['_GETSYSTEMHEALTHRESPONSE']._serialized_start=1979
+  _globals['_GETSYSTEMHEALTHRESPONSE']._serialized_end=2151
+  _globals['_GETUSAGEREQUEST']._serialized_start=2153
+  _globals['_GETUSAGEREQUEST']._serialized_end=2230
+  _globals['_GETUSAGERESPONSE']._serialized_start=2233
+  _globals['_GETUSAGERESPONSE']._serialized_end=2464
+  _globals['_ADMINSERVICE']._serialized_start=2623
+  _globals['_ADMINSERVICE']._serialized_end=3192
 # @@protoc_insertion_point(module_scope)

@@ -96,12 +96,14 @@ class GetJobStatisticsResponse(_message.Message):
     def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., total_jobs: _Optional[int] = ..., states: _Optional[_Iterable[_Union[StateCount, _Mapping]]] = ..., stage_durations: _Optional[_Iterable[_Union[StageDuration, _Mapping]]] = ..., failures: _Optional[_Iterable[_Union[FailureReasonCount, _Mapping]]] = ..., truncated: _Optional[bool] = ..., tenants: _Optional[_Iterable[_Union[TenantJobCount, _Mapping]]] = ...) -> None: ...
 
 class RetryJobRequest(_message.Message):
-    __slots__ = ("name", "password")
+    __slots__ = ("name", "password", "tenant")
     NAME_FIELD_NUMBER: _ClassVar[int]
     PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
     name: str
     password: str
-    def __init__(self, name: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
+    tenant: str
+    def __init__(self, name: _Optional[str] = ..., password: _Optional[str] = ..., tenant: _Optional[str] = ...) -> None: ...
 
 class RetryJobResponse(_message.Message):
     __slots__ = ("job",)

@@ -94,6 +94,7 @@ class AdminServiceServicer:
         job goes back to QUEUED with its attempts, errors and timings reset and
         retry_count raised. Any other state is FAILED_PRECONDITION JOB_NOT_RETRYABLE;
         an encrypted original needs its password (FAILED_PRECONDITION PDF_ENCRYPTED).
+        A platform admin may retry another tenant's job by naming that tenant.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
