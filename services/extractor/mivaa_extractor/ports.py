@@ -235,9 +235,18 @@ class PageReader(Protocol):
         ...
 
     def pages(
-        self, document: WorkingCopy, page_count: int, profile: tuple[DocumentInfo, FontProfile], first: int = 0
+        self,
+        document: WorkingCopy,
+        page_count: int,
+        profile: tuple[DocumentInfo, FontProfile],
+        first: int = 0,
+        *,
+        images: bool,
     ) -> AsyncIterator[list[PageLayout]]:
-        """Pages first + 1 .. page_count in order, a batch at a time; a page that failed carries its error."""
+        """Pages first + 1 .. page_count in order, a batch at a time; a page that failed carries its error.
+
+        Without `images` (the task's images off) no picture is extracted: the pages carry no images
+        and no figures, and their captions stay as text."""
         ...
 
     async def render(self, document: WorkingCopy, numbers: list[int]) -> list[RenderedPage]:

@@ -260,13 +260,22 @@ class FakePages:
     batch_pages: int = 2
     # Called after each batch is yielded (a test cancels the job from here).
     after_batch: Callable[[], None] | None = None
+    # (first page, last page, images) of each pages() call: whether the images were asked for.
+    image_requests: list[tuple[int, int, bool]] = field(default_factory=list)
 
     async def profile(self, document: WorkingCopy) -> tuple[DocumentInfo, FontProfile]:
         return DocumentInfo(page_count=len(self.texts), title="From the PDF"), FontProfile()
 
     async def pages(
-        self, document: WorkingCopy, page_count: int, profile: tuple[DocumentInfo, FontProfile], first: int = 0
+        self,
+        document: WorkingCopy,
+        page_count: int,
+        profile: tuple[DocumentInfo, FontProfile],
+        first: int = 0,
+        *,
+        images: bool,
     ) -> AsyncIterator[list[PageLayout]]:
+        self.image_requests.append((first + 1, page_count, images))
         pages = [self._page(number) for number in range(first + 1, page_count + 1)]
         for start in range(0, len(pages), self.batch_pages):
             yield pages[start : start + self.batch_pages]

@@ -140,6 +140,22 @@ async def test_the_documents_processing_options_apply_where_its_ranges_are_read(
     assert summary(processing, job) == expected
 
 
+async def test_images_off_is_asked_of_the_page_reader_where_the_document_and_its_ranges_are_read(tmp_path):
+    for images, wanted in ((options_pb2.IMAGE_EXTRACTION_UNSPECIFIED, True), (options_pb2.IMAGE_EXTRACTION_OFF, False)):
+        ranges = MemoryRanges()
+        processing = processing_with(ranges)
+        task = await processing.queued_task()
+        task.options.images = images
+        server = asyncio.create_task(serve(other_worker(processing, ranges, tmp_path), ranges))
+        try:
+            await processing.pipeline.run(task, no_heartbeat)
+        finally:
+            server.cancel()
+        requests = processing.pages.image_requests
+        assert {first for first, _, _ in requests} >= {1, 3, 5, 7}, requests  # the ranges were read, too
+        assert {asked for _, _, asked in requests} == {wanted}, requests
+
+
 async def test_a_range_that_never_comes_back_is_read_by_the_assembling_worker(tmp_path):
     expected = await read_in_one_piece()
     ranges = MemoryRanges()

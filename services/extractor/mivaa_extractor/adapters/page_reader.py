@@ -39,7 +39,13 @@ class ProcessPageReader:
         return await self._extractor.profile(document.path, document.password, owner=document.tenant)
 
     def pages(
-        self, document: WorkingCopy, page_count: int, profile: tuple[DocumentInfo, FontProfile], first: int = 0
+        self,
+        document: WorkingCopy,
+        page_count: int,
+        profile: tuple[DocumentInfo, FontProfile],
+        first: int = 0,
+        *,
+        images: bool,
     ) -> AsyncIterator[list[PageLayout]]:
         return self._extractor.iter_pages(
             document.path,
@@ -51,6 +57,7 @@ class ProcessPageReader:
             profile=profile[1],
             time_limit=self.settings.document_time_limit_seconds,
             owner=document.tenant,
+            images=images,
         )
 
     async def render(self, document: WorkingCopy, numbers: list[int]) -> list[RenderedPage]:

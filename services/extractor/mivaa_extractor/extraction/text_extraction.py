@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import logging
 import math
 import os
@@ -280,8 +281,12 @@ class PageExtractor:
         profile: FontProfile | None = None,
         time_limit: float | None = None,
         owner: Hashable = None,
+        images: bool = True,
     ) -> AsyncIterator[list[PageLayout]]:
         """Yields the pages first + 1 .. page_count in order, `batch_pages` at a time.
+
+        Without `images` (a task with images off) the pages' pictures are only located: no image is
+        decoded or encoded, and the pages carry neither images nor FIGURE blocks.
 
         Up to `max_in_flight` batches are extracted concurrently; a batch is
         yielded as soon as it and every batch before it are done. Stopping the
@@ -300,6 +305,7 @@ class PageExtractor:
             info, profile = await self.profile(path, password, owner=owner)
         path = os.fspath(path)
         deadline = time.monotonic() + time_limit if time_limit else None
+        settings = self.settings if images else dataclasses.replace(self.settings, emit_images=False)
         ranges = iter(
             [(start, min(start + batch_pages, page_count)) for start in range(first, page_count, batch_pages)]
         )
@@ -310,7 +316,9 @@ class PageExtractor:
             if page_range is None:
                 return False
             pending.append(
-                asyncio.create_task(self._extract_range(path, password, *page_range, info, profile, deadline, owner))
+                asyncio.create_task(
+                    self._extract_range(path, password, *page_range, info, profile, settings, deadline, owner)
+                )
             )
             return True
 
@@ -345,6 +353,7 @@ class PageExtractor:
         last: int,
         info: DocumentInfo,
         profile: FontProfile,
+        settings: AnalysisSettings,
         deadline: float | None,
         owner: Hashable = None,
     ) -> list[PageLayout]:
@@ -372,7 +381,7 @@ class PageExtractor:
                         last,
                         info,
                         profile,
-                        self.settings,
+                        settings,
                         True,
                         item_timeout=self.page_time_limit,
                         fair_key=owner,

@@ -1,8 +1,10 @@
 """A task's processing options applied to its pages as they come from the page reader, before OCR.
 
 OCR forced: every readable page is flagged for OCR (its text layer is replaced by what OCR reads);
-OCR off: no page is, so a page without a text layer stays without text. Images off: figures and
-image bytes are dropped, so nothing is stored or embedded as an image (captions stay as text).
+OCR off: no page is, so a page without a text layer stays without text. Images off: the page
+reader extracts no image (PageReader.pages(images=False): pictures are only located, no image
+is decoded or encoded); any figure or image bytes a page still carries are dropped here, so
+nothing is stored or embedded as an image (captions stay as text).
 Tables off: each table row becomes a plain paragraph, chunked with the text around it.
 """
 

@@ -82,7 +82,9 @@ class LocalPages:
     ) -> AsyncGenerator[list[PageLayout]]:
         """Pages first + 1 .. last (0-based half-open bounds), a batch at a time, in order."""
         started = time.perf_counter()
-        async for batch in self._pages.pages(document, last, read, first):
+        # Images off: not extracted at all (apply_page_options below only makes sure none is left).
+        images = options.images != options_pb2.IMAGE_EXTRACTION_OFF
+        async for batch in self._pages.pages(document, last, read, first, images=images):
             progress.extract_seconds += time.perf_counter() - started
             batch = apply_page_options(batch, options)
             languages = options.ocr_languages

@@ -48,6 +48,10 @@ Robustness: a broken image gives a warning and is skipped, the page goes on.
 An ICCBased colour space stream that lacks its required /N (MuPDF refuses the
 image then) is repaired in memory from the profile header, once.
 
+Located only (`encode=False`, a task with images off): the page is traced the
+same way, so every placement is found, but no image is decoded, encoded or
+hashed, and placements carry no sha256.
+
 Domain code: no gRPC here. Placement boxes are in the space of PyMuPDF's text
 extraction (`page.get_text()`, `page.get_image_info()`): points, top-left
 origin, the page unrotated; the page stage maps them to the displayed page
@@ -109,9 +113,12 @@ class ImageCollector:
     repaired in memory (see the module docstring); nothing is written back.
     """
 
-    def __init__(self, doc: pymupdf.Document, settings: ImageSettings = DEFAULT_IMAGE_SETTINGS) -> None:
+    def __init__(
+        self, doc: pymupdf.Document, settings: ImageSettings = DEFAULT_IMAGE_SETTINGS, *, encode: bool = True
+    ) -> None:
         self._doc = doc
         self.settings = settings
+        self._encode = encode
         self._pdf: mupdf.PdfDocument | None = None
         if doc.is_pdf:
             pdf = mupdf.pdf_document_from_fz_document(doc.this)
@@ -258,7 +265,9 @@ class ImageCollector:
     # -- one image ------------------------------------------------------------------
 
     def outcome(self, image: mupdf.FzImage, xref: int, stencil: bool, result: PageImages) -> str | _Failed:
-        """The sha256 of the image's stored bytes, encoding it on first sight."""
+        """The sha256 of the image's stored bytes, encoding it on first sight ("" when only located)."""
+        if not self._encode:
+            return ""
         key: Hashable | None = ("xref", xref) if xref else _content_key(image, stencil)
         if key is not None and key in self._outcomes:
             return self._outcomes[key]

@@ -68,6 +68,10 @@ MAX_GARBLED_SHARE = 0.3
 class AnalysisSettings:
     images: ImageSettings = field(default_factory=ImageSettings)
     extract_images: bool = True
+    # False for a task with images off: pictures are only located (their figures still steer reading
+    # order and mark the captions beside them, which stay as text); none is decoded, encoded or
+    # returned, and no FIGURE block is. The same blocks otherwise as with images on, minus the figures.
+    emit_images: bool = True
     detect_tables: bool = True
     # Share of the page height at the top and bottom where running headers, footers and page numbers live.
     margin_share: float = 0.1
@@ -91,7 +95,11 @@ class PageAnalyzer:
         self._doc = doc
         self._profile = profile
         self._settings = settings or AnalysisSettings()
-        self._images = ImageCollector(doc, self._settings.images) if self._settings.extract_images else None
+        self._images = (
+            ImageCollector(doc, self._settings.images, encode=self._settings.emit_images)
+            if self._settings.extract_images
+            else None
+        )
         # Outline titles by page, normalised, with their levels: the most reliable heading signal there is.
         self._outline: dict[int, dict[str, int]] = {}
         for entry in info.outline if info else ():
@@ -155,6 +163,8 @@ class PageAnalyzer:
         for draft in drafts:
             bbox = _to_display(draft.bbox, matrix)
             if draft.kind is BlockKind.FIGURE:
+                if not self._settings.emit_images:
+                    continue  # located only: it has placed its caption, it shows nothing
                 placement = placements[draft.image_index]
                 layout.blocks.append(
                     Block(kind=BlockKind.FIGURE, bbox=bbox, text=placement.caption, image=replace(placement, bbox=bbox))
