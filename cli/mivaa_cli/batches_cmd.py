@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import pathlib
+from collections.abc import Sequence
 
 import grpc
 
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
 from mivaa_cli.client import MeshClient
+from mivaa_cli.listing import print_pages
 from mivaa_cli.progress import BAR_WIDTH, ProgressBoard
 from mivaa_cli.reprocess_cmd import options_from_args
 from mivaa_cli.terminal import printable
@@ -194,7 +196,14 @@ def list_request(args, page_token: str) -> extractor_pb.ListBatchesRequest:
 
 
 async def run(args, client: MeshClient) -> int:
-    """get and watch (main lists, with the other listings' paging)."""
+    if args.action == "list":
+
+        async def list_page(token: str) -> tuple[Sequence, str]:
+            response = await client.extractor.ListBatches(list_request(args, token), timeout=30)
+            return response.batches, response.next_page_token
+
+        await print_pages(list_page, batch_line, all_pages=args.all)
+        return 0
     if args.action == "get":
         show_batch((await client.extractor.GetBatch(extractor_pb.GetBatchRequest(name=args.name), timeout=30)).batch)
         return 0

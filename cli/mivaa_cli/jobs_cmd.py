@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import re
 import time
+from collections.abc import Sequence
 
 from google.protobuf import timestamp_pb2
 
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
+from mivaa_cli.client import MeshClient
+from mivaa_cli.listing import print_pages
+from mivaa_cli.progress import ProgressBoard
 
 STATES = [name.removeprefix("JOB_STATE_").lower() for name in job_pb2.JobState.keys()[1:]]
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -50,3 +54,22 @@ def list_request(args: argparse.Namespace, page_token: str) -> extractor_pb.List
 def job_line(job: job_pb2.Job) -> str:
     state = job_pb2.JobState.Name(job.state).removeprefix("JOB_STATE_")
     return f"{job.name}  {state:20} {job.pages_done}/{job.pages_total} pages  {job.filename}"
+
+
+async def run(args: argparse.Namespace, client: MeshClient) -> int:
+    if args.action == "list":
+
+        async def list_page(token: str) -> tuple[Sequence, str]:
+            response = await client.extractor.ListJobs(list_request(args, token))
+            return response.jobs, response.next_page_token
+
+        await print_pages(list_page, job_line, all_pages=args.all)
+    elif args.action == "watch":
+        board = ProgressBoard([args.name])
+        job = None
+        async for update in client.watch(args.name):
+            job = update.event.job
+            board.progress(args.name, job)
+        board.finish(args.name, job_pb2.JobState.Name(job.state) if job else "gone", ok=True)
+        board.close()
+    return 0

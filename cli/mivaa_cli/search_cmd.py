@@ -7,6 +7,8 @@ import re
 import sys
 
 from mivaa.search.v1 import search_service_pb2 as search_pb
+from mivaa_cli.client import MeshClient
+from mivaa_cli.connection import message_json
 from mivaa_cli.docs_cmd import meta_pair
 from mivaa_cli.terminal import printable
 
@@ -39,6 +41,17 @@ def add_parser(sub) -> None:
     parser.add_argument("--page-token", default="", help="the next page of an earlier search")
     parser.add_argument("--all-versions", action="store_true", help="search older versions of documents too")
     parser.add_argument("--json", action="store_true")
+
+
+async def run(args, client: MeshClient) -> int:
+    response = await client.search_chunks(
+        args.query, args.top_k, documents=args.document, labels=args.label, **request_fields(args)
+    )
+    if args.json:
+        print(message_json(response))
+    else:
+        print_hits(response)
+    return 0
 
 
 def page_range(text: str) -> tuple[int, int]:

@@ -6,9 +6,12 @@ create prints the signing secret once (the server never shows it again, only its
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Sequence
 
 from mivaa.webhooks.v1 import webhook_service_pb2 as pb
 from mivaa_cli.client import MeshClient
+from mivaa_cli.listing import print_pages
 from mivaa_cli.terminal import printable
 
 EVENTS = {"job.succeeded": pb.WEBHOOK_EVENT_TYPE_JOB_SUCCEEDED, "job.failed": pb.WEBHOOK_EVENT_TYPE_JOB_FAILED}
@@ -45,7 +48,8 @@ def delivery_line(delivery: pb.WebhookDelivery) -> str:
 
 
 async def run(args, client: MeshClient) -> int:
-    """create and delete (main lists, with the other listings' paging)."""
+    if args.action in ("list", "deliveries"):
+        return await _list(args, client)
     if not args.target:
         print(f"mivaa webhooks {args.action} needs a {'URL' if args.action == 'create' else 'NAME'}")
         return 2
@@ -60,4 +64,24 @@ async def run(args, client: MeshClient) -> int:
         return 0
     await client.webhooks.DeleteWebhook(pb.DeleteWebhookRequest(name=args.target), timeout=CALL_SECONDS)
     print(printable(f"deleted {args.target}"))
+    return 0
+
+
+async def _list(args, client: MeshClient) -> int:
+    """The tenant's webhooks, or one webhook's deliveries, newest first."""
+    if args.action == "deliveries" and not args.target:
+        print("mivaa webhooks deliveries needs a NAME", file=sys.stderr)
+        return 2
+
+    async def list_page(token: str) -> tuple[Sequence, str]:
+        if args.action == "list":
+            found = await client.webhooks.ListWebhooks(
+                pb.ListWebhooksRequest(page_size=args.page_size, page_token=token), timeout=CALL_SECONDS
+            )
+            return found.webhooks, found.next_page_token
+        request = pb.ListWebhookDeliveriesRequest(parent=args.target, page_size=args.page_size, page_token=token)
+        response = await client.webhooks.ListWebhookDeliveries(request, timeout=CALL_SECONDS)
+        return response.deliveries, response.next_page_token
+
+    await print_pages(list_page, webhook_line if args.action == "list" else delivery_line, all_pages=args.all)
     return 0
