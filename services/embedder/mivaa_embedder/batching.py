@@ -12,7 +12,9 @@ chunks), and each kind has a lane of its own: its queue, its batches and its
 model thread. A query is never queued behind chunks nor batched with them; its
 small model call runs beside a bulk one (the session allows concurrent runs),
 sharing the cores for its few milliseconds instead of waiting seconds for a
-batch of chunks to finish.
+batch of chunks to finish. The bulk lane may call a function of its own (a text
+model's embed_bulk: the same rows from low-priority threads, so the query wins
+the cores too).
 
 Items are texts for the text models (the default, `result_type=EmbeddingBatch`),
 but may be anything the model function takes (preprocessed images for CLIP): the
@@ -105,7 +107,7 @@ class _Lane:
                     break
                 batch.append(item)
                 size += len(item.texts)
-            await self.batcher.dispatch(batch, self.executor)
+            await self.batcher.dispatch(batch, self.executor, bulk=self.kind == "bulk")
         # Anything still queued after the stop marker (none normally) is refused.
         leftovers = [self.carry] if self.carry is not None else []
         self.carry = None
@@ -142,12 +144,16 @@ class DynamicBatcher:
         dimension: int | None = None,
         name: str = "embedder",
         result_type: Any = EmbeddingBatch,
+        bulk_embed_fn: EmbedFn | None = None,
     ):
+        """bulk_embed_fn: what the bulk lane calls instead of embed_fn (the same rows, computed
+        where they yield to queries: OnnxTextEmbedder.embed_bulk)."""
         if max_batch_texts < 1:
             raise InvalidArgument("INVALID_BATCH_SIZE", "max_batch_texts must be at least 1.")
         if max_wait_ms < 0:
             raise InvalidArgument("INVALID_BATCH_WAIT", "max_wait_ms must not be negative.")
         self._embed_fn = embed_fn
+        self._bulk_embed_fn = bulk_embed_fn or embed_fn
         self.max_batch_texts = int(max_batch_texts)
         self.max_wait_s = float(max_wait_ms) / 1000.0
         self.dimension = dimension
@@ -239,7 +245,9 @@ class DynamicBatcher:
 
     # -- model calls -------------------------------------------------------
 
-    async def dispatch(self, batch: list[_Pending], executor: concurrent.futures.Executor) -> None:
+    async def dispatch(
+        self, batch: list[_Pending], executor: concurrent.futures.Executor, *, bulk: bool = False
+    ) -> None:
         """One model call for a lane's batch; every live caller gets its rows or the error."""
         for item in batch:
             self.queued_texts -= len(item.texts)
@@ -254,7 +262,8 @@ class DynamicBatcher:
         metrics.BATCH_SIZE.labels(self.name).observe(len(texts))
         started = time.perf_counter()
         try:
-            result = await loop.run_in_executor(executor, self._embed_fn, texts)
+            embed_fn = self._bulk_embed_fn if bulk else self._embed_fn
+            result = await loop.run_in_executor(executor, embed_fn, texts)
             if len(result) != len(texts) or result.vectors.shape[0] != len(texts):
                 raise Internal("EMBED_SIZE_MISMATCH", "The model returned a different number of vectors than inputs.")
         except asyncio.CancelledError:

@@ -148,10 +148,18 @@ class ModelRegistry:
         """Loads every configured model (off the event loop) and starts its batchers."""
         for name in self.text_model_names:
             model = await asyncio.to_thread(
-                OnnxTextEmbedder, self.models_dir / name, intra_op_threads=self.threads, precision=self.precision
+                OnnxTextEmbedder,
+                self.models_dir / name,
+                intra_op_threads=self.threads,
+                bulk_threads=self.threads,
+                precision=self.precision,
             )
             batcher = DynamicBatcher(
-                model.embed, max_batch_texts=self.max_batch_texts, max_wait_ms=self.max_wait_ms, name=model.name
+                model.embed,
+                bulk_embed_fn=model.embed_bulk,
+                max_batch_texts=self.max_batch_texts,
+                max_wait_ms=self.max_wait_ms,
+                name=model.name,
             )
             batcher.start()
             self._text[model.name] = ServedTextModel(model, batcher)
@@ -208,6 +216,7 @@ class ModelRegistry:
     async def close(self) -> None:
         for served in self._text.values():
             await served.batcher.close()
+            served.model.close()
         for image in self._image.values():
             await image.close()
         if self._decoder is not None:

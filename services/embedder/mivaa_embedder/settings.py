@@ -16,7 +16,7 @@ class EmbedderSettings:
     text_models: tuple[str, ...] = ("all-MiniLM-L6-v2",)
     max_batch_texts: int = 128
     max_wait_ms: float = 5.0
-    # onnxruntime intra-op threads; 0 means one per core.
+    # onnxruntime intra-op threads of a query's run, and bulk runs side by side; 0 means one per core.
     threads: int = 0
     # Model variant: "auto" (int8 on CPU when exported, fp32 on CUDA), "fp32" or "int8".
     precision: str = "auto"
