@@ -14,7 +14,8 @@ configured model against.
 Dropping the type modifier rewrites nothing (same type, no cast), but the old index is on the
 sized column and is replaced by the expression index: this migration builds it once, in its
 transaction, at the cost of a REINDEX of the chunk index (start-up waits for it; no row is
-rewritten).
+rewritten): 11 s for 20,000 384-d chunks on a shared 2-core machine, the HNSW build nearly all
+of it, so minutes for a million.
 
 The side vectors of a re-embedding (`chunk_vectors`) and documents' mean vectors
 (`document_vectors`, related documents; an exact scan within a tenant, no index) become unsized
