@@ -158,14 +158,12 @@ class SearchServicer(DocumentIntelligenceMethods, RetentionMethods, ReembeddingM
         self,
         catalog: DocumentCatalog,
         search: Search,
-        dimension: int,
         intelligence: DocumentIntelligence,
         retention: Retention | None = None,
         reembedding: Reembedding | None = None,
     ):
         self._catalog = catalog
         self._search = search
-        self._dimension = dimension
         self._intelligence = intelligence
         self._retention = retention
         self._reembedding = reembedding
