@@ -246,3 +246,76 @@ async def test_original_holders_are_backfilled_from_existing_documents(database_
         assert await store.originals.audit() == {"documents_without_reference": 0, "references_to_tombstones": 0}
     finally:
         await store.close()
+
+
+async def migrated_through_steps(dsn: str, version: str) -> None:
+    """A database as an older release left it, made by the real steps (SQL and Python) before `version`."""
+    from mivaa_search.store.schema import migrations
+
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        await conn.execute(
+            "CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        for name, step in migrations():
+            if name < version:
+                async with conn.transaction():
+                    await step(conn, DIMENSION)
+                    await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", [name])
+
+
+async def test_chunk_vectors_of_an_existing_database_become_unsized_and_stay_indexed(database_dsn):
+    """0020: chunks.embedding loses its fixed dimension (no row rewritten), the base dimension is
+    recorded, its HNSW index becomes the partial expression index queries name, and what was
+    stored before is found as before, by the exact scan and through the index."""
+    import numpy as np
+    from pgvector.psycopg import register_vector_async
+
+    from mivaa_search.store import SearchFilter, VectorTuning
+
+    await migrated_through_steps(database_dsn, "0020")
+    rng = np.random.default_rng(20)
+    vectors = [v / np.linalg.norm(v) for v in rng.normal(size=(3, DIMENSION)).astype(np.float32)]
+    async with await psycopg.AsyncConnection.connect(database_dsn, autocommit=True) as conn:
+        await register_vector_async(conn)
+        cur = await conn.execute(
+            "INSERT INTO documents (tenant, filename, sha256, size_bytes, state, chunk_count)"
+            " VALUES ('acme', 'old.pdf', %s, 1, 'READY', 3) RETURNING id",
+            [sha("vectors")],
+        )
+        (doc_id,) = await cur.fetchone()
+        for index, vector in enumerate(vectors):
+            await conn.execute(
+                "INSERT INTO chunks (document_id, chunk_index, text, page_start, page_end, model, embedding)"
+                " VALUES (%s, %s, %s, 1, 1, 'm', %s)",
+                [doc_id, index, f"chunk {index}", vector],
+            )
+        await conn.execute(
+            "INSERT INTO document_vectors (document_id, embedding) SELECT %s, l2_normalize(avg(embedding)) FROM chunks",
+            [doc_id],
+        )
+        await conn.execute("INSERT INTO tenant_text_models (tenant, model) VALUES ('acme', 'm')")
+        (before,) = await (await conn.execute("SELECT pg_relation_filenode('chunks')")).fetchone()
+
+    store = await SearchStore.open(database_dsn, DIMENSION)
+    try:
+        for limit in (20_000, 0):  # the exact scan, then the index
+            store.chunks.tuning = VectorTuning(exact_scan_max_chunks=limit)
+            hits = await store.chunks.nearest(vectors[1], 2, SearchFilter(), tenant="acme")
+            assert [h.chunk_index for h in hits][:1] == [1] and hits[0].score > 0.999, limit
+        assert not await store.chunks.nearest(vectors[1], 2, SearchFilter(), tenant="other")
+        assert await store.reembeddings.active_model("acme") == "m"
+    finally:
+        await store.close()
+    assert await fetch(
+        database_dsn,
+        "SELECT atttypmod, attstorage FROM pg_attribute WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'",
+    ) == [(-1, "m")]
+    assert await fetch(database_dsn, "SELECT pg_relation_filenode('chunks')") == [(before,)], "chunks was rewritten"
+    assert await fetch(database_dsn, "SELECT dimension FROM text_vector_base") == [(DIMENSION,)]
+    assert await fetch(database_dsn, "SELECT dimension FROM tenant_text_models") == [(None,)]
+    (definition,) = (
+        await fetch(database_dsn, "SELECT indexdef FROM pg_indexes WHERE indexname = 'chunks_embedding_hnsw_idx'")
+    )[0]
+    assert f"vector({DIMENSION})" in definition and f"vector_dims(embedding) = {DIMENSION}" in definition
+    assert await fetch(database_dsn, "SELECT count(*) FROM document_vectors") == [(1,)]

@@ -1,6 +1,7 @@
 """Re-embedding a tenant with another model of the same dimension, on a real PostgreSQL with two
 real models: all-MiniLM-L6-v2 as the mesh runs it (int8 on the CPU) and its fp32 variant served
-under another name, whose vectors differ measurably (cosine ~0.99, never 1)."""
+under another name, whose vectors differ measurably (cosine ~0.99, never 1). Models of another
+dimension (the CLIP text tower): test_reembedding_dimensions.py."""
 
 from __future__ import annotations
 
@@ -22,11 +23,15 @@ from mivaa_search.usecases.reembedding import Reembedding
 from tests.search.retrieval_support import MODEL_DIR, add_document, generated_texts, search
 
 NEW = "minilm-fp32"
-CLIP_DIR = MODEL_DIR.parent / "tiny-clip"
+CLIP = "tiny-clip"
+CLIP_DIR = MODEL_DIR.parent / CLIP
+# Listed as served, never embedded with: more dimensions than an HNSW index takes.
+HUGE = "huge-model"
 
 
 class TwoModels:
-    """The embedder's ports with two real text models of one dimension (and a CLIP's dimension listed)."""
+    """The embedder's ports with two real text models of one dimension and, when exported, the
+    CLIP text tower (another dimension)."""
 
     def __init__(self, base):
         from mivaa_embedder.text_model import OnnxTextEmbedder
@@ -34,22 +39,28 @@ class TwoModels:
         self._base = base
         self.model = base.model
         self._fp32 = OnnxTextEmbedder(MODEL_DIR, intra_op_threads=1, precision="fp32")
+        self._clip = None
         self.calls: list[tuple[str, int]] = []
 
     async def embed(self, texts: Sequence[str], model: str = "") -> EmbeddedTexts:
         self.calls.append((model or self.model, len(texts)))
         if model in ("", self.model):
             return await self._base.embed(texts)
+        if model == CLIP:
+            if self._clip is None:
+                from mivaa_embedder.clip_model import OnnxClipModel
+
+                self._clip = OnnxClipModel(CLIP_DIR, providers=["CPUExecutionProvider"], intra_op_threads=1)
+            batch = await asyncio.to_thread(self._clip.embed_texts, list(texts))
+            return EmbeddedTexts(vectors=[list(v) for v in batch.vectors], token_counts=list(batch.token_counts))
         assert model == NEW, model
         batch = await asyncio.to_thread(self._fp32.embed, list(texts))
         return EmbeddedTexts(vectors=[list(v) for v in batch.vectors], token_counts=list(batch.token_counts))
 
     async def text_models(self) -> dict[str, int]:
-        models = {self.model: 384, NEW: 384}
+        models = {self.model: 384, NEW: 384, HUGE: 4096}
         if (CLIP_DIR / "manifest.json").exists():
-            models["tiny-clip"] = json.loads((CLIP_DIR / "manifest.json").read_text())["dimension"]
-        else:
-            models["tiny-clip"] = 512
+            models[CLIP] = json.loads((CLIP_DIR / "manifest.json").read_text())["dimension"]
         return models
 
 
@@ -86,7 +97,7 @@ async def test_refuses_models_it_cannot_switch_to(store, models):
     reembedding = _reembedding(store, models)
     for model, reason in (
         ("no-such-model", "MODEL_NOT_SERVED"),
-        ("tiny-clip", "MODEL_DIMENSION_MISMATCH"),
+        (HUGE, "MODEL_DIMENSION_MISMATCH"),  # HNSW indexes 2,000 dimensions at most
         (models.model, "MODEL_ALREADY_ACTIVE"),
         ("", "INVALID_MODEL"),
         ("x" * 201, "INVALID_MODEL"),

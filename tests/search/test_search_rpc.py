@@ -14,7 +14,6 @@ from mivaa_search.servicer import SearchServicer
 from mivaa_search.usecases import DocumentCatalog, Search
 from mivaa_search.usecases.intelligence import DocumentIntelligence
 from tests.search.retrieval_support import IDENTIFIER
-from tests.search.support import DIMENSION
 from tests.support.inprocess import serving
 
 TENANT = [("x-mivaa-tenant", "default")]
@@ -23,7 +22,7 @@ TENANT = [("x-mivaa-tenant", "default")]
 @pytest.fixture
 async def stub(store, embedder):
     servicer = SearchServicer(
-        DocumentCatalog(store, originals=None), Search(store, embedder), DIMENSION, DocumentIntelligence(store)
+        DocumentCatalog(store, originals=None), Search(store, embedder), DocumentIntelligence(store)
     )
     async with serving(
         "search-test",

@@ -176,11 +176,18 @@ class ChunkWriter(Protocol):
 class ChunkIndex(Protocol):
     async def open_writer(self, target: IndexTarget) -> ChunkWriter: ...
 
+    async def text_model(self, tenant: str) -> str:
+        """The text model the tenant's chunks are embedded with (its searches use): "" for the
+        embedder's default one, until the tenant is re-embedded with another."""
+        ...
+
 
 class TextEmbedder(Protocol):
     model: str
 
-    async def embed(self, texts: Sequence[str]) -> EmbeddedTexts: ...
+    async def embed(self, texts: Sequence[str], model: str = "") -> EmbeddedTexts:
+        """The texts' vectors from `model` ("": the configured one)."""
+        ...
 
 
 class ImageEmbedder(Protocol):

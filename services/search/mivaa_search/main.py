@@ -80,7 +80,6 @@ async def amain() -> int:
         SearchServicer(
             catalog,
             Search(store, embedder, images=ImageEmbedderClient(embedder_channel)),
-            dimension,
             DocumentIntelligence(store),
             retention,
             reembedding,

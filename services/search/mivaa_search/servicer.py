@@ -158,14 +158,12 @@ class SearchServicer(DocumentIntelligenceMethods, RetentionMethods, ReembeddingM
         self,
         catalog: DocumentCatalog,
         search: Search,
-        dimension: int,
         intelligence: DocumentIntelligence,
         retention: Retention | None = None,
         reembedding: Reembedding | None = None,
     ):
         self._catalog = catalog
         self._search = search
-        self._dimension = dimension
         self._intelligence = intelligence
         self._retention = retention
         self._reembedding = reembedding
@@ -292,7 +290,7 @@ class SearchServicer(DocumentIntelligenceMethods, RetentionMethods, ReembeddingM
         self, request_iterator: AsyncIterator[pb.UpsertChunksRequest], context
     ) -> pb.UpsertChunksResponse:
         tenant = tenant_of(context)
-        upsert = await read_upsert(request_iterator, self._dimension, document_id)
+        upsert = await read_upsert(request_iterator, document_id)
         if self._reembedding is None:
             record = await self._catalog.replace_content(upsert.document, upsert.content, tenant=tenant)
         else:  # stored with the vectors of the tenant's model, which may not be the extractor's

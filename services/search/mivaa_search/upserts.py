@@ -18,6 +18,7 @@ from mivaa_search.store import (
     ImageRecord,
     PlacementRecord,
 )
+from mivaa_search.store.records import MAX_DIMENSION
 
 # One document's images, buffered while its stream is open.
 MAX_IMAGE_BYTES_PER_DOCUMENT = 512 << 20
@@ -31,9 +32,9 @@ class Upsert:
     content: DocumentContent
 
 
-async def read_upsert(
-    messages: AsyncIterator[pb.UpsertChunksRequest], dimension: int, document_id: Callable[[str], str]
-) -> Upsert:
+async def read_upsert(messages: AsyncIterator[pb.UpsertChunksRequest], document_id: Callable[[str], str]) -> Upsert:
+    """The stream as a DocumentContent. Vectors may be of any dimension an index takes: the store
+    checks them against the tenant's model's (tenants may use models of different dimensions)."""
     header: pb.UpsertChunksHeader | None = None
     chunks: list[ChunkRecord] = []
     seen: set[int] = set()
@@ -64,7 +65,7 @@ async def read_upsert(
                 )
             images.setdefault(piece.sha256, _ImageAssembly(piece)).add(piece)
         elif content == "chunk":
-            chunks.append(_chunk(message.chunk, dimension, seen))
+            chunks.append(_chunk(message.chunk, seen))
         else:
             raise InvalidArgument("UPSERT_HEADER_REPEATED", "Only the first message may be a header.", domain=DOMAIN)
     if header is None:
@@ -100,11 +101,11 @@ def _placements(page: pb.Page) -> list[PlacementRecord]:
     return found
 
 
-def _chunk(chunk: pb.Chunk, dimension: int, seen: set[int]) -> ChunkRecord:
-    if len(chunk.embedding) != dimension:
+def _chunk(chunk: pb.Chunk, seen: set[int]) -> ChunkRecord:
+    if not 1 <= len(chunk.embedding) <= MAX_DIMENSION:
         raise InvalidArgument(
             "EMBEDDING_DIMENSION_MISMATCH",
-            f"Chunk {chunk.index} has {len(chunk.embedding)} dimensions; the index holds {dimension}.",
+            f"Chunk {chunk.index} has {len(chunk.embedding)} dimensions; a vector index takes 1 to {MAX_DIMENSION}.",
             domain=DOMAIN,
         )
     if chunk.index in seen:

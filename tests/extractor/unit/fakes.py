@@ -206,12 +206,14 @@ class FakeEmbedder:
 
     def __init__(self) -> None:
         self.batches: list[list[str]] = []
+        self.models: list[str] = []  # the model asked for, per batch ("": the configured one)
         self.failure: Exception | None = None
 
-    async def embed(self, texts: Sequence[str]) -> EmbeddedTexts:
+    async def embed(self, texts: Sequence[str], model: str = "") -> EmbeddedTexts:
         if self.failure is not None:
             raise self.failure
         self.batches.append(list(texts))
+        self.models.append(model)
         return EmbeddedTexts(
             vectors=[[1.0, float(len(text))] for text in texts], token_counts=[len(text.split()) for text in texts]
         )
@@ -246,6 +248,10 @@ class FakeWriter:
 class FakeIndex:
     def __init__(self) -> None:
         self.writers: list[FakeWriter] = []
+        self.tenant_models: dict[str, str] = {}  # tenants re-embedded with another model
+
+    async def text_model(self, tenant: str) -> str:
+        return self.tenant_models.get(tenant, "")
 
     async def open_writer(self, target: IndexTarget) -> FakeWriter:
         self.writers.append(FakeWriter(target))

@@ -87,6 +87,25 @@ async def test_a_task_becomes_chunks_pages_and_a_succeeded_job():
     assert processing.state_of(task) is DocumentState.PROCESSING  # the index marks it READY at commit
 
 
+async def test_a_re_embedded_tenants_upload_is_embedded_once_with_its_model():
+    """Search reports the tenant's model; every batch is embedded with it and the index is told so."""
+    processing = Processing([TEXT, TEXT + " Second page."])
+    processing.index.tenant_models["acme"] = "tiny-clip"
+    task = await processing.queued_task()
+    other = await processing.queued_task(tenant="globex")
+
+    assert (await processing.pipeline.run(task, no_heartbeat)).state == job_pb2.JOB_STATE_SUCCEEDED
+    [writer] = processing.index.writers
+    assert writer.target.model == "tiny-clip" and writer.chunks
+    assert processing.embedder.models and set(processing.embedder.models) == {"tiny-clip"}
+    assert sum(map(len, processing.embedder.batches)) == len(writer.chunks), "a chunk was embedded twice"
+
+    processing.embedder.models.clear()
+    assert (await processing.pipeline.run(other, no_heartbeat)).state == job_pb2.JOB_STATE_SUCCEEDED
+    assert processing.index.writers[-1].target.model == "fake-model"
+    assert set(processing.embedder.models) == {""}  # the configured model, for a tenant that never switched
+
+
 async def test_a_finished_job_is_not_run_again():
     processing = Processing([TEXT])
     task = await processing.queued_task()

@@ -23,10 +23,13 @@ from mivaa_extractor.adapters.search_proto import (
 )
 from mivaa_extractor.extraction.structure.model import ExtractedImage, PageLayout
 from mivaa_extractor.ports import CatalogDocument, DocumentState, EmbeddedChunk, IndexTarget, NewDocument
+from mivaa_platform.errors import MivaaError
 from mivaa_platform.grpc_errors import from_rpc_error
 from mivaa_platform.tenancy import tenant_metadata
 
 Response = TypeVar("Response")
+# Asking search for a tenant's text model: one indexed row read.
+MODEL_LOOKUP_SECONDS = 10.0
 
 
 async def _from_search(call: Awaitable[Response]) -> Response:
@@ -103,6 +106,20 @@ class SearchCatalog:
     async def delete(self, name: str, *, tenant: str) -> None:
         request = search_service_pb2.DeleteDocumentRequest(name=name)
         await _from_search(self._stub.DeleteDocument(request, metadata=tenant_metadata(tenant)))
+
+    async def text_model(self, tenant: str) -> str:
+        """The tenant's text model as search reports it (GetReembedding's active_model: a tenant
+        with no re-embedding has the default one, ""), so an upload is embedded once, with it."""
+        request = search_service_pb2.GetReembeddingRequest(name="reembeddings/latest")
+        try:
+            response = await _from_search(
+                self._stub.GetReembedding(request, metadata=tenant_metadata(tenant), timeout=MODEL_LOOKUP_SECONDS)
+            )
+        except MivaaError as error:
+            if error.reason in ("REEMBEDDING_NOT_FOUND", "REEMBEDDING_UNAVAILABLE"):
+                return ""
+            raise
+        return response.active_model
 
     async def open_writer(self, target: IndexTarget) -> SpooledChunkWriter:
         metadata, outline = metadata_to_proto(target.info)

@@ -158,11 +158,14 @@ class DocumentPipeline:
         heartbeat: Heartbeat,
     ) -> int:
         info, profile = await self.ports.pages.profile(document)
+        # The tenant's model, which may not be the configured one (re-embedded tenants): the chunks
+        # are embedded once, with the model search compares the tenant's queries with.
+        model = await self.ports.index.text_model(document.tenant)
         writer = await self.ports.index.open_writer(
             IndexTarget(
                 document=task.document,
                 tenant=document.tenant,
-                model=self.ports.embedder.model,
+                model=model or self.ports.embedder.model,
                 page_count=job.pages_total,
                 info=info,
             )
@@ -178,7 +181,9 @@ class DocumentPipeline:
                         task, job, document, (info, profile), queue, progress, heartbeat, writer, entities
                     )
                     group.create_task(traced("extract pages", extract, pages=job.pages_total))
-                    group.create_task(traced("embed chunks", self._embed_and_write(queue, writer, progress, entities)))
+                    group.create_task(
+                        traced("embed chunks", self._embed_and_write(queue, writer, progress, entities, model))
+                    )
             except BaseExceptionGroup as failures:
                 raise _first_cause(failures) from None
             if task.reprocess and len(progress.page_errors) >= job.pages_total:
@@ -292,7 +297,12 @@ class DocumentPipeline:
         return model, vectors
 
     async def _embed_and_write(
-        self, queue: asyncio.Queue, writer: ChunkWriter, progress: Progress, entities: DocumentEntities | None
+        self,
+        queue: asyncio.Queue,
+        writer: ChunkWriter,
+        progress: Progress,
+        entities: DocumentEntities | None,
+        model: str,
     ) -> None:
         pending: list[TextChunk] = []
         finished_chunks = False
@@ -309,7 +319,7 @@ class DocumentPipeline:
                 mentions_task = asyncio.create_task(entities.find(batch, progress)) if entities else None
                 started = time.perf_counter()
                 try:
-                    embedded = await self.ports.embedder.embed([chunk.text for chunk in batch])
+                    embedded = await self.ports.embedder.embed([chunk.text for chunk in batch], model)
                 except BaseException:
                     if mentions_task:
                         mentions_task.cancel()

@@ -85,7 +85,7 @@ class SearchStore:
         self.chunks = ChunkRepository(connections, dimension)
         self.pages = PageRepository(connections)
         self.images = ImageRepository(connections)
-        self.maintenance = IndexMaintenance(connections)
+        self.maintenance = IndexMaintenance(connections, dimension)
         self.entities = EntityRepository(connections)
         self.related = RelatedRepository(connections)
         self.usage = UsageRepository(connections)

@@ -9,7 +9,7 @@ import numpy as np
 from mivaa_platform.errors import InvalidArgument
 from mivaa_search.store._common import (
     Connections,
-    check_vector,
+    check_any_vector,
     document_not_found,
     parse_document_id,
 )
@@ -29,7 +29,7 @@ from mivaa_search.store.records import (
     DocumentRecord,
     SearchFilter,
 )
-from mivaa_search.store.reembedding import model_changed, tenant_model_is
+from mivaa_search.store.reembedding import model_changed, tenant_text_model
 from mivaa_search.store.related import write_document_vector
 from mivaa_search.store.retrieval import Retrieval, VectorTuning, highlights
 from mivaa_search.store.schema import ensure_image_index
@@ -64,6 +64,7 @@ class ChunkRepository:
         doc_id = parse_document_id(document_id)
         language = language_tag((content.metadata or {}).get("language"))
         rows = [self._chunk_row(doc_id, chunk, content.model, language) for chunk in _unique(content.chunks)]
+        dimensions = {len(row[7]) for row in rows}
         images = list(content.images)
         async with self._connections.connection() as conn:
             async with conn.transaction():
@@ -72,8 +73,19 @@ class ChunkRepository:
                 )
                 if await cur.fetchone() is None:
                     raise document_not_found(document_id)
-                if not await tenant_model_is(conn, tenant, content.model):
+                model, dimension = await tenant_text_model(conn, tenant)
+                if model is not None and model != content.model:
                     raise model_changed(content.model)
+                # The vectors must be of the dimension the tenant's queries are (its model's).
+                expected = dimension or self.dimension
+                if dimensions - {expected}:
+                    raise InvalidArgument(
+                        "EMBEDDING_DIMENSION_MISMATCH",
+                        f"The chunks' vectors have {', '.join(map(str, sorted(dimensions)))} dimensions;"
+                        f" this tenant's model makes {expected}.",
+                        domain=DOMAIN,
+                        metadata={"expected_dimension": str(expected)},
+                    )
                 removed = (await conn.execute("DELETE FROM chunks WHERE document_id = %s", [doc_id])).rowcount
                 async with (
                     conn.cursor() as copy_cursor,
@@ -85,7 +97,7 @@ class ChunkRepository:
                 await write_entities(conn, doc_id, content.chunks, tenant=tenant)
                 await write_document_vector(conn, doc_id)
                 await write_pages(conn, doc_id, content.pages)
-                dimensions = await write_images(conn, doc_id, images, content.placements)
+                image_dimensions = await write_images(conn, doc_id, images, content.placements)
                 cur = await conn.execute(
                     f"""
                     UPDATE documents
@@ -113,12 +125,15 @@ class ChunkRepository:
                 assert row is not None  # the row is locked FOR UPDATE above
             await note_removed(conn, removed)
             # Schema work after the data is committed, never inside its transaction.
-            for dimension in sorted(dimensions):
-                await ensure_image_index(conn, dimension)
+            for image_dimension in sorted(image_dimensions):
+                await ensure_image_index(conn, image_dimension)
         return document_record(row)
 
     def _chunk_row(self, doc_id, chunk: ChunkRecord, model: str, language: str) -> tuple:
-        embedding = check_vector(chunk.embedding, self.dimension, "INVALID_EMBEDDING", "EMBEDDING_DIMENSION_MISMATCH")
+        # Of the tenant's model's dimension: checked against it once the tenant's row is locked.
+        embedding = check_any_vector(
+            chunk.embedding, "INVALID_EMBEDDING", f"Chunk {chunk.index}'s vector is empty, too long or not finite."
+        )
         if chunk.text_source not in TEXT_SOURCES:
             raise InvalidArgument(
                 "INVALID_TEXT_SOURCE", f"text_source must be one of {', '.join(TEXT_SOURCES)}.", domain=DOMAIN
@@ -152,10 +167,13 @@ class ChunkRepository:
         self, query_vector: Sequence[float], depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool = False
     ) -> list[ChunkHit]:
         """Up to `depth` chunks by cosine similarity (with their vectors when asked)."""
-        query = check_vector(query_vector, self.dimension, "INVALID_QUERY_VECTOR")
+        # Any dimension: the tenant's model's, whose vectors are the only ones it is compared with.
+        query = check_any_vector(query_vector, "INVALID_QUERY_VECTOR", "The query vector is empty or invalid.")
         if not np.any(query):
             raise InvalidArgument("INVALID_QUERY_VECTOR", "The query vector must not be all zeros.", domain=DOMAIN)
-        return await self._retrieval.nearest(query, depth, where, tenant=tenant, with_vectors=with_vectors)
+        return await self._retrieval.nearest(
+            query, depth, where, tenant=tenant, base_dimension=self.dimension, with_vectors=with_vectors
+        )
 
     async def keyword_search(
         self, query: str, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool = False

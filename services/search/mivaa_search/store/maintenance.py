@@ -13,8 +13,9 @@ from __future__ import annotations
 import psycopg
 
 from mivaa_search.store._common import Connections, scalar
+from mivaa_search.store.text_vectors import BASE_INDEX, indexed_distance, of_dimension
 
-CHUNK_INDEX = "chunks_embedding_hnsw_idx"
+CHUNK_INDEX = BASE_INDEX  # the base dimension's (text_vectors.py); other dimensions' are not rebuilt here
 # Rebuild when the chunks removed since the last build reach this share of the live ones (and this many).
 REBUILD_REMOVED_SHARE = 0.2
 REBUILD_MIN_REMOVED = 500
@@ -31,8 +32,10 @@ async def note_removed(conn: psycopg.AsyncConnection, count: int) -> None:
 
 
 class IndexMaintenance:
-    def __init__(self, connections: Connections):
+    def __init__(self, connections: Connections, dimension: int):
+        """dimension: the base one, whose index this keeps."""
         self._connections = connections
+        self._dimension = dimension
 
     async def rebuild_due(self) -> bool:
         async with self._connections.connection() as conn:
@@ -75,7 +78,8 @@ class IndexMaintenance:
             live = await scalar(conn, "SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'chunks'::regclass")
             share = 100.0 if live <= sample * 4 else min(100.0, 400.0 * sample / live)
             cur = await conn.execute(
-                "SELECT document_id, chunk_index, embedding FROM chunks TABLESAMPLE BERNOULLI (%s) LIMIT %s",
+                "SELECT document_id, chunk_index, embedding FROM chunks c TABLESAMPLE BERNOULLI (%s)"
+                f" WHERE {of_dimension('c', self._dimension)} LIMIT %s",
                 [share, sample],
             )
             probes = await cur.fetchall()
@@ -89,7 +93,8 @@ class IndexMaintenance:
             found = 0
             for document_id, chunk_index, embedding in probes:
                 cur = await conn.execute(
-                    "SELECT document_id, chunk_index FROM chunks ORDER BY embedding <=> %s LIMIT %s",
+                    f"SELECT document_id, chunk_index FROM chunks c WHERE {of_dimension('c', self._dimension)}"
+                    f" ORDER BY {indexed_distance('c', self._dimension, '%s')} LIMIT %s",
                     [embedding, PROBE_NEIGHBOURS],
                 )
                 found += (document_id, chunk_index) in {tuple(row) for row in await cur.fetchall()}

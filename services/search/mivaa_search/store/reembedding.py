@@ -1,11 +1,13 @@
-"""Re-embedding a tenant's chunks with another text model of the same dimension, without downtime.
+"""Re-embedding a tenant's chunks with another text model, of any dimension, without downtime.
 
 The new vectors fill `chunk_vectors` (keyed by chunk and model) in batches while search keeps
 reading `chunks.embedding`; resuming after a crash needs no cursor, since the batches take the
 chunks that have no new vector yet. The switch is one transaction: it copies the new vectors over
 the tenant's chunks (the HNSW index takes them as it takes any update), records the tenant's
-model and marks the re-embedding done; the side rows are deleted after it commits. Readers see
-either every old vector or every new one, never a mix.
+model (and its dimension) and marks the re-embedding done; the side rows are deleted after it
+commits. Readers see either every old vector or every new one, never a mix. Vectors of another
+dimension than the old ones land in that dimension's own HNSW index (text_vectors.py), which the
+worker builds before the first batch, so the tenant's first query after the switch finds it.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from mivaa_platform.errors import FailedPrecondition, NotFound
 from mivaa_search.store._common import Connections, check_vector
 from mivaa_search.store.maintenance import note_removed
 from mivaa_search.store.records import DOMAIN
+from mivaa_search.store.text_vectors import ensure_chunk_index
 
 MODEL_CHANGED = "EMBEDDING_MODEL_CHANGED"
 STATES = ("RUNNING", "SUCCEEDED", "FAILED", "CANCELLED")
 _COLUMNS = (
-    "id, tenant, model, from_model, state, chunks_total, chunks_done, error, create_time, update_time, switch_time"
+    "id, tenant, model, from_model, state, chunks_total, chunks_done, error, create_time, update_time,"
+    " switch_time, dimension"
 )
 # Chunks of the tenant's documents still lacking a vector of the target model.
 _PENDING = """
@@ -52,6 +56,7 @@ class ReembeddingRecord:
     create_time: dt.datetime
     update_time: dt.datetime
     switch_time: dt.datetime | None
+    dimension: int | None  # the target model's; None for re-embeddings recorded before migration 0020
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,15 @@ class ReembeddingRepository:
             row = await cur.fetchone()
         return row[0] if row else None
 
-    async def start(self, tenant: str, model: str, from_model: str) -> ReembeddingRecord:
+    def target_dimension(self, record: ReembeddingRecord) -> int:
+        return record.dimension or self.dimension
+
+    async def ensure_index(self, dimension: int) -> None:
+        """The HNSW index of this dimension's chunk vectors, built (concurrently) when missing."""
+        async with self._connections.connection() as conn:
+            await ensure_chunk_index(conn, dimension, self.dimension)
+
+    async def start(self, tenant: str, model: str, from_model: str, dimension: int) -> ReembeddingRecord:
         """A RUNNING re-embedding of the tenant's chunks, or REEMBEDDING_RUNNING when one already runs."""
         async with self._connections.connection() as conn:
             try:
@@ -99,9 +112,9 @@ class ReembeddingRepository:
                         [tenant, from_model],
                     )
                     cur = await conn.execute(
-                        f"INSERT INTO reembeddings (tenant, model, from_model) VALUES (%s, %s, %s)"
+                        f"INSERT INTO reembeddings (tenant, model, from_model, dimension) VALUES (%s, %s, %s, %s)"
                         f" RETURNING {_COLUMNS}",
-                        [tenant, model, from_model],
+                        [tenant, model, from_model, dimension],
                     )
                     row = await cur.fetchone()
             except psycopg.errors.UniqueViolation:
@@ -209,9 +222,8 @@ class ReembeddingRepository:
 
     async def write(self, record: ReembeddingRecord, chunks: Sequence[PendingChunk], vectors: Sequence) -> None:
         """The new vectors of these chunks (a chunk deleted meanwhile is skipped), and the progress."""
-        checked = [
-            check_vector(v, self.dimension, "INVALID_EMBEDDING", "EMBEDDING_DIMENSION_MISMATCH") for v in vectors
-        ]
+        dimension = self.target_dimension(record)
+        checked = [check_vector(v, dimension, "INVALID_EMBEDDING", "EMBEDDING_DIMENSION_MISMATCH") for v in vectors]
         async with self._connections.connection() as conn, conn.transaction():
             # Held until commit: a cancel (or a failure) waits for this batch, or this batch sees it
             # and writes nothing, so no side vector outlives its re-embedding.
@@ -243,7 +255,7 @@ class ReembeddingRepository:
         False (nothing changed) when chunks written meanwhile still lack a new vector, or when the
         re-embedding was cancelled. The side vectors are deleted once the switch has committed."""
         id = uuid.UUID(record.id)
-        params = {"tenant": record.tenant, "model": record.model}
+        params = {"tenant": record.tenant, "model": record.model, "dimension": self.target_dimension(record)}
         async with self._connections.connection() as conn:
             async with conn.transaction():
                 cur = await conn.execute("SELECT state FROM reembeddings WHERE id = %s FOR UPDATE", [id])
@@ -283,8 +295,9 @@ class ReembeddingRepository:
                     [record.tenant],
                 )
                 await conn.execute(
-                    "INSERT INTO tenant_text_models (tenant, model) VALUES (%(tenant)s, %(model)s)"
-                    " ON CONFLICT (tenant) DO UPDATE SET model = excluded.model, update_time = now()",
+                    "INSERT INTO tenant_text_models (tenant, model, dimension) VALUES (%(tenant)s, %(model)s, %(dimension)s)"
+                    " ON CONFLICT (tenant) DO UPDATE SET model = excluded.model, dimension = excluded.dimension,"
+                    " update_time = now()",
                     params,
                 )
                 await conn.execute(
@@ -324,12 +337,13 @@ class ReembeddingRepository:
         )
 
 
-async def tenant_model_is(conn: psycopg.AsyncConnection, tenant: str, model: str) -> bool:
-    """Inside a writer's transaction: whether `model` is (still) the tenant's text model. Its row
-    stays locked FOR SHARE until the writer commits, so a switch waits for the writer to finish."""
-    cur = await conn.execute("SELECT model FROM tenant_text_models WHERE tenant = %s FOR SHARE", [tenant])
+async def tenant_text_model(conn: psycopg.AsyncConnection, tenant: str) -> tuple[str | None, int | None]:
+    """Inside a writer's transaction: the tenant's text model and its dimension (None, None while
+    it has the configured model; a dimension None is the base one). Its row stays locked FOR
+    SHARE until the writer commits, so a switch waits for the writer to finish."""
+    cur = await conn.execute("SELECT model, dimension FROM tenant_text_models WHERE tenant = %s FOR SHARE", [tenant])
     row = await cur.fetchone()
-    return row is None or row[0] == model
+    return (row[0], row[1]) if row else (None, None)
 
 
 def model_changed(model: str) -> FailedPrecondition:

@@ -79,6 +79,9 @@ class RelatedRepository:
                     FROM document_vectors v
                     JOIN documents d ON d.id = v.document_id
                     WHERE d.tenant = %(tenant)s AND d.state = 'READY' AND d.id <> %(doc)s AND {LATEST_READY}
+                      -- A tenant's documents share its model's dimension; this keeps the distance defined.
+                      AND vector_dims(v.embedding)
+                          = (SELECT vector_dims(embedding) FROM document_vectors WHERE document_id = %(doc)s)
                 ) scored
                 {position}
                 ORDER BY distance, id

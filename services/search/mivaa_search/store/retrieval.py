@@ -10,7 +10,8 @@ with the vectors kept in the row (migration 0019) it costs ~1.5 µs a chunk, so 
 is 20k chunks (bench/million_chunks.py). An approximate index can also lose rows (after many
 deletes and replacements HNSW's graph can strand them); the exact scan keeps every document of
 a small tenant findable however the index fares, and index maintenance (maintenance.py)
-rebuilds it when deletes pile up.
+rebuilds it when deletes pile up. Chunk vectors of each dimension have an index of their own
+(text_vectors.py): a query reads the one of its vector's dimension, its tenant's model's.
 
 Keyword: PostgreSQL full text over `chunks.tsv` (migration 0008) with the GIN index; see
 text_query.py for what matches and how it ranks.
@@ -26,13 +27,16 @@ import numpy as np
 import psycopg
 from psycopg.types.json import Jsonb
 
+from mivaa_platform.errors import InvalidArgument
 from mivaa_search.store._common import Connections, created_in, parse_document_id
 from mivaa_search.store._version_sql import LATEST_READY
 from mivaa_search.store.entities import entity_conditions
-from mivaa_search.store.records import MAX_HIT_TITLE_CHARS, ChunkHit, SearchFilter
+from mivaa_search.store.records import DOMAIN, MAX_HIT_TITLE_CHARS, ChunkHit, SearchFilter
 from mivaa_search.store.text_query import SEPARATOR, ConfigQuery, any_of, config_query, uses_operators
+from mivaa_search.store.text_vectors import indexed_distance, of_dimension
 
 MAX_EF_SEARCH = 1000  # pgvector's limit
+QUERY_VECTOR = "INVALID_QUERY_VECTOR"
 # Keyword candidates fully scored: at least this many (twice the depth asked for, at most the maximum).
 KEYWORD_POOL = 300
 MAX_KEYWORD_POOL = 2000
@@ -124,38 +128,64 @@ class Retrieval:
         self.tuning = tuning or VectorTuning()
 
     async def nearest(
-        self, query: np.ndarray, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool = False
+        self,
+        query: np.ndarray,
+        depth: int,
+        where: SearchFilter,
+        *,
+        tenant: str,
+        base_dimension: int,
+        with_vectors: bool = False,
     ) -> list[ChunkHit]:
-        """Up to `depth` chunks by cosine similarity to `query` (a checked, non-zero vector)."""
+        """Up to `depth` chunks by cosine similarity to `query` (a checked, non-zero vector of the
+        tenant's model's dimension: INVALID_QUERY_VECTOR otherwise; base_dimension is the
+        dimension of tenants that never switched models)."""
         doc_conditions, params = document_conditions(tenant, where)
         more, chunk_params = chunk_conditions(where)
         params |= chunk_params | {"query": query, "depth": depth}
         vectors = ", c.embedding" if with_vectors else ""
         async with self._connections.connection() as conn, conn.transaction():
+            # One snapshot for both statements: the tenant's dimension and the vectors it is
+            # checked for are read as one switch of its model left them (read-only: never a
+            # serialization failure).
+            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             # The documents' ids only when they will be scanned exactly (a large tenant's would
             # be thousands of ids sent back and forth for nothing).
             cur = await conn.execute(
                 f"""
                 SELECT count(*),
-                       CASE WHEN coalesce(sum(d.chunk_count), 0) <= %(exact_max)s THEN array_agg(d.id) END
+                       CASE WHEN coalesce(sum(d.chunk_count), 0) <= %(exact_max)s THEN array_agg(d.id) END,
+                       (SELECT dimension FROM tenant_text_models WHERE tenant = %(tenant)s)
                 FROM documents d WHERE {" AND ".join(doc_conditions)}
                 """,
                 params | {"exact_max": self.tuning.exact_scan_max_chunks},
             )
             row = await cur.fetchone()
             assert row is not None  # an aggregate always has a row
-            count, documents = row
+            count, documents, tenant_dimension = row
+            # The tenant's chunks share its model's dimension, and only vectors of the query's
+            # dimension are compared with it (the condition of that dimension's index).
+            dimension = int(query.size)
+            expected = tenant_dimension or base_dimension
+            if dimension != expected:
+                raise InvalidArgument(
+                    QUERY_VECTOR,
+                    f"The query vector has {dimension} dimensions; this tenant's model makes {expected}.",
+                    domain=DOMAIN,
+                    metadata={"expected_dimension": str(expected), "actual_dimension": str(dimension)},
+                )
             if not count:
                 return []
+            same_dimension = of_dimension("c", dimension)
             if documents is not None:
                 # An expression the index cannot serve (+ 0): every candidate is compared.
                 params["documents"] = documents
-                conditions = ["c.document_id = ANY(%(documents)s)", *doc_conditions, *more]
+                conditions = ["c.document_id = ANY(%(documents)s)", same_dimension, *doc_conditions, *more]
                 order = "(c.embedding <=> %(query)s) + 0"
             else:
                 await prepare_hnsw_scan(conn, max(self.tuning.ef_search, depth))
-                conditions = [*doc_conditions, *more]
-                order = "c.embedding <=> %(query)s"
+                conditions = [same_dimension, *doc_conditions, *more]
+                order = indexed_distance("c", dimension)  # the dimension's partial HNSW index
             # Only keys and distances while ranking (an exact scan ranks every candidate; carrying
             # each one's title and text through the sort cost a third of its time); the hits'
             # columns are read for the `depth` best.

@@ -1,7 +1,7 @@
 """The schema: migrations applied once at start, in a transaction of their own.
 
-A migration is `migrations/NNNN_name.sql` (`{dimension}` stands for the embedding dimension,
-fixed by the first run) or `migrations/NNNN_name.py` with `async def migrate(conn)` for a
+A migration is `migrations/NNNN_name.sql` (`{dimension}` stands for the base embedding dimension,
+fixed by the first run; tenants may switch to models of other dimensions, migration 0020) or `migrations/NNNN_name.py` with `async def migrate(conn)` for a
 change SQL alone cannot make (decoding old rows). Each runs at most once per database, in
 order, under an advisory lock so replicas starting together take turns. Nothing else in the
 store runs DDL: data transactions only read and write rows.
@@ -82,10 +82,8 @@ async def migrate(conn: psycopg.AsyncConnection, dimension: int) -> None:
             if version not in applied:
                 await step(conn, dimension)
                 await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", [version])
-        # vector's type modifier is its dimension.
-        stored = await scalar(
-            conn, "SELECT atttypmod FROM pg_attribute WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'"
-        )
+        # The dimension the database was built with (migration 0020; before it, the column's type modifier).
+        stored = await scalar(conn, "SELECT dimension FROM text_vector_base")
     if stored != dimension:
         raise FailedPrecondition(
             "EMBEDDING_DIMENSION_MISMATCH",

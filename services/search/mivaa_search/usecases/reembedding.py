@@ -1,14 +1,16 @@
 """Re-embedding a tenant's documents with another text model while search keeps answering.
 
-Start checks the model (served, embeds text, same dimension as the stored vectors, not the
+Start checks the model (served, embeds text, of a dimension an HNSW index takes, not the
 tenant's model already) and records a RUNNING re-embedding. A worker in every search replica
-claims running ones by lease (store/reembedding.py) and embeds the chunks still lacking a new
-vector in batches at bulk priority; a crash loses at most a batch. When none is left (chunks
-written meanwhile included) it switches the tenant in one transaction: from then on queries are
-embedded with the new model and compared with the new vectors, and the side vectors are gone.
+claims running ones by lease (store/reembedding.py), makes sure the new model's dimension has its
+vector index (store/text_vectors.py) and embeds the chunks still lacking a new vector in batches
+at bulk priority; a crash loses at most a batch. When none is left (chunks written meanwhile
+included) it switches the tenant in one transaction: from then on queries are embedded with the
+new model and compared with the new vectors, and the side vectors are gone.
 
-Chunks uploaded after the switch arrive embedded by the extractor's model: `conform` embeds them
-again with the tenant's model before they are stored.
+The extractor asks for the tenant's model before it embeds an upload (GetReembedding's
+active_model), so chunks arrive embedded with it. One embedded with another (an extractor that
+asked just before a switch, or could not ask) is embedded again by `conform` before it is stored.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import logging
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument, MivaaError
 from mivaa_search.names import DOMAIN
 from mivaa_search.store import DocumentContent, DocumentRecord, SearchStore
+from mivaa_search.store.records import MAX_DIMENSION
 from mivaa_search.store.reembedding import MODEL_CHANGED, ReembeddingRecord
 from mivaa_search.usecases.ports import TextEmbedder, TextModels
 
@@ -71,21 +74,21 @@ class Reembedding:
                 domain=DOMAIN,
                 metadata={"model": model, "available": ",".join(sorted(served))},
             )
-        dimension = self._store.dimension
-        if served[model] != dimension:
+        dimension = served[model]
+        if not 1 <= dimension <= MAX_DIMENSION:
+            # The one dimension still impossible: pgvector's HNSW indexes take 2,000 at most.
             raise InvalidArgument(
                 "MODEL_DIMENSION_MISMATCH",
-                f"{model!r} makes {served[model]}-dimensional vectors and this database holds {dimension}: "
-                "re-embedding supports models of the same dimension only.",
+                f"{model!r} makes {dimension}-dimensional vectors; the vector index takes 1 to {MAX_DIMENSION}.",
                 domain=DOMAIN,
-                metadata={"model": model, "model_dimension": str(served[model]), "stored_dimension": str(dimension)},
+                metadata={"model": model, "model_dimension": str(dimension), "max_dimension": str(MAX_DIMENSION)},
             )
         current = await self.model_for(tenant)
         if model == current:
             raise InvalidArgument(
                 "MODEL_ALREADY_ACTIVE", f"The tenant's documents are embedded with {model!r} already.", domain=DOMAIN
             )
-        record = await self._store.reembeddings.start(tenant, model, current)
+        record = await self._store.reembeddings.start(tenant, model, current, dimension)
         self._wake.set()
         return record
 
@@ -146,6 +149,8 @@ class Reembedding:
         if record is None:
             return False
         repository = self._store.reembeddings
+        # Before any batch: a switch must find the index its new vectors' dimension needs.
+        await repository.ensure_index(repository.target_dimension(record))
         log.info("re-embedding", extra={"fields": {"id": record.id, "tenant": record.tenant, "model": record.model}})
         while await repository.renew(record.id, self._lease):
             chunks = await repository.pending(record, self._batch)

@@ -28,6 +28,7 @@ from mivaa_search.limits import (
 )
 from mivaa_search.store import ChunkHit, ImageHit, SearchFilter, SearchStore
 from mivaa_search.store.records import DEFAULT_TOP_K, DOMAIN, MAX_TOP_K
+from mivaa_search.store.retrieval import QUERY_VECTOR
 from mivaa_search.usecases.ports import ImageEmbedder, TextEmbedder
 from mivaa_search.usecases.ranking import IdentityReranker, RankedHit, Reranker, diversify, fuse, single
 
@@ -82,15 +83,9 @@ class Search:
         reordered = query.mode == "HYBRID" or query.diversity > 0
         ranked_depth = RERANKED_DEPTH if reordered else depth
         vectors = query.diversity > 0
-        # A tenant that re-embedded its documents with another model is searched with that one.
-        model = (
-            (await self._store.reembeddings.active_model(tenant) or self._texts.model)
-            if query.mode != "KEYWORD"
-            else ""
-        )
         # The two rankings run at once, on two pooled connections.
-        by_vector, by_keyword = await asyncio.gather(
-            self._by_vector(text, query.mode, ranked_depth, where, tenant=tenant, with_vectors=vectors, model=model),
+        (by_vector, model), by_keyword = await asyncio.gather(
+            self._by_vector(text, query.mode, ranked_depth, where, tenant=tenant, with_vectors=vectors),
             self._by_keyword(text, query.mode, ranked_depth, where, tenant=tenant, with_vectors=vectors),
         )
         if query.mode == "HYBRID":
@@ -109,10 +104,29 @@ class Search:
         return ChunkResults(page, model, token)
 
     async def _by_vector(
-        self, text: str, mode: str, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool, model: str
-    ) -> list[ChunkHit]:
+        self, text: str, mode: str, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool
+    ) -> tuple[list[ChunkHit], str]:
+        """The nearest chunks and the model that embedded the query ("" when not asked for)."""
         if mode not in ("HYBRID", "VECTOR"):
-            return []
+            return [], ""
+        # A tenant that re-embedded its documents with another model is searched with that one.
+        model = await self._model_for(tenant)
+        try:
+            return await self._nearest(text, model, depth, where, tenant=tenant, with_vectors=with_vectors), model
+        except InvalidArgument as error:
+            # Switched to a model of another dimension between reading its model and its vectors:
+            # once more with the model it has now.
+            now = await self._model_for(tenant)
+            if error.reason != QUERY_VECTOR or now == model:
+                raise
+        return await self._nearest(text, now, depth, where, tenant=tenant, with_vectors=with_vectors), now
+
+    async def _model_for(self, tenant: str) -> str:
+        return await self._store.reembeddings.active_model(tenant) or self._texts.model
+
+    async def _nearest(
+        self, text: str, model: str, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool
+    ) -> list[ChunkHit]:
         embedded = await (self._texts.embed([text]) if model == self._texts.model else self._texts.embed([text], model))
         return await self._store.chunks.nearest(
             embedded.vectors[0], depth, where, tenant=tenant, with_vectors=with_vectors

@@ -3348,12 +3348,12 @@ export const SearchService: GenService<{
   /**
    * -- Re-embedding (admin) ---------------------------------------------------
    * Starts re-embedding every chunk of the caller's tenant with another text
-   * model of the same dimension, beside the live vectors; search keeps
-   * answering with the old model until every chunk (those written meanwhile
-   * included) has its new vector, then switches the tenant at once and
-   * deletes the side vectors. INVALID_ARGUMENT MODEL_NOT_SERVED,
-   * MODEL_DIMENSION_MISMATCH or MODEL_ALREADY_ACTIVE; FAILED_PRECONDITION
-   * REEMBEDDING_RUNNING while another one of the tenant runs.
+   * model (of any dimension up to 2,000), beside the live vectors; search
+   * keeps answering with the old model until every chunk (those written
+   * meanwhile included) has its new vector, then switches the tenant at once
+   * and deletes the side vectors. INVALID_ARGUMENT MODEL_NOT_SERVED,
+   * MODEL_DIMENSION_MISMATCH (over 2,000 dimensions) or MODEL_ALREADY_ACTIVE;
+   * FAILED_PRECONDITION REEMBEDDING_RUNNING while another one of the tenant runs.
    *
    * @generated from rpc mivaa.search.v1.SearchService.StartReembedding
    */
