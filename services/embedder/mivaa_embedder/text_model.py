@@ -234,7 +234,12 @@ class OnnxTextEmbedder:
         self._tokenizer.enable_truncation(max_length=self.max_tokens)
         self._tokenizer.no_padding()
 
-        providers, options = session_settings(ort, providers, intra_op_threads)
+        # On the CPU every run is single-threaded: a query's few tokens gain nothing from a second
+        # thread, and under load a run split over threads waits at every operator for the one the
+        # scheduler left out (the 100-user load bench's search p95 doubled). Bulk runs go side by side.
+        providers = session_settings(ort, providers, None)[0]
+        on_cpu = first_available(ort, providers) == CPU
+        options = session_settings(ort, providers, 1 if on_cpu else intra_op_threads)[1]
         if precision == "auto":
             # int8 only where the CPU provider will run the model. When another provider is
             # first (CUDA) but the session still lands on the CPU (no usable GPU), reopen as int8.
@@ -242,6 +247,7 @@ class OnnxTextEmbedder:
             self._session = self._open(ort, precision, options, providers)
             if precision == FP32 and INT8 in self.variants and self._session.get_providers()[0] == CPU:
                 precision = INT8
+                options = session_settings(ort, providers, 1)[1]
                 self._session = self._open(ort, precision, options, providers)
         else:
             self._session = self._open(ort, precision, options, providers)
@@ -264,14 +270,13 @@ class OnnxTextEmbedder:
         self._lock = threading.Lock()  # keeps the counters consistent across threads
         self.texts_embedded = 0
         self.tokens_embedded = 0
-        # Bulk runs (embed_bulk) on the CPU: single-threaded runs side by side on low-priority threads
-        # (bulk_runs.py). A GPU runs them as one stream, on the main session.
-        self._bulk_session, self._bulk = self._session, None
+        # Bulk runs (embed_bulk) on the CPU: the same single-threaded session, runs side by side on
+        # low-priority threads (bulk_runs.py). A GPU runs them as one stream.
+        self._bulk = None
         if self.device == CPU:
-            threads = int(bulk_threads or os.cpu_count() or 1)
-            _, single = session_settings(ort, [CPU], 1)
-            self._bulk_session = self._open(ort, self.precision, single, [CPU])
-            self._bulk = BulkRunner(threads, name=f"{self.name}-bulk")
+            self._bulk = BulkRunner(
+                int(bulk_threads or intra_op_threads or os.cpu_count() or 1), name=f"{self.name}-bulk"
+            )
 
     def close(self) -> None:
         if self._bulk is not None:
@@ -311,7 +316,7 @@ class OnnxTextEmbedder:
         encoded = encode_texts(self._tokenizer, texts)
         if encoded is None:
             return EmbeddingBatch.empty(self.dimension)
-        session = self._bulk_session if bulk else self._session
+        session = self._session
 
         def run(indexed_feeds: tuple[np.ndarray, dict[str, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
             idx, feeds = indexed_feeds
