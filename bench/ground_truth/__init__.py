@@ -59,7 +59,13 @@ Two sources, both independent of any extractor's output:
      direction paragraphs in logical order; tables with rowspan/colspan).
    - latex-article, latex-twocolumn: LaTeX -> pdflatex (title with author and
      date lines, numbered sections, a figure float and footnotes, one page per
-     \\newpage so their places are known; two columns flowing page by page).
+     \\newpage so their places are known; two columns flowing page by page;
+     a display and an inline equation in both).
+
+4. Scanned variants (`scanned_truths`, bench/ground_truth/scanned.py): a few
+   of the documents above rasterised at 200 dpi, turned a little and noised
+   into image-only PDFs, with the original's truth and born_digital False
+   (reported by the bench, not held to its targets).
 
 Every truth's `blocks` are the body in reading order: headings as printed
 (with their numbers: "1 Foo"), paragraphs re-flowed into one line with
@@ -77,6 +83,8 @@ from bench.ground_truth.corpus_text import BLINDTEXT, CORPUS_FACTS, HTML_SOURCES
 from bench.ground_truth.families import CONVERTED_FAMILIES, SEEDS_PER_FAMILY, converted_truths
 from bench.ground_truth.generated import GENERATORS, generated_truths
 from bench.ground_truth.latex import LatexTruth, parse_latex
+from bench.ground_truth.scanned import FAMILY as SCANNED_FAMILY
+from bench.ground_truth.scanned import scanned_truths
 from bench.ground_truth.types import DEFAULT_CORPUS_DIR, DEFAULT_GENERATED_DIR, GroundTruth, Heading, TableTruth
 
 __all__ = [
@@ -101,6 +109,7 @@ __all__ = [
     "generated_truths",
     "parse_html",
     "parse_latex",
+    "scanned_truths",
 ]
 
 
@@ -108,7 +117,8 @@ def all_truths(
     corpus_dir: pathlib.Path | None = DEFAULT_CORPUS_DIR, out_dir: pathlib.Path = DEFAULT_GENERATED_DIR
 ) -> list[GroundTruth]:
     converted, _skipped = converted_truths(out_dir)
-    return [*corpus_truths(corpus_dir), *generated_truths(out_dir), *converted]
+    truths = [*corpus_truths(corpus_dir), *generated_truths(out_dir), *converted]
+    return [*truths, *scanned_truths(truths, out_dir / SCANNED_FAMILY)]
 
 
 def describe(truths: Iterable[GroundTruth]) -> str:

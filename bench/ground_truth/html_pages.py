@@ -5,7 +5,9 @@ Three families, one document per seed:
   figure that interrupts a paragraph (inside a column on even seeds, `column-span: all` across
   both columns on odd ones); the paragraph is one block of the truth, joined across the figure;
 - html-rtl: a Hebrew page (dir=rtl), an Arabic page (dir=rtl), or an English page with right-to-left
-  paragraphs and right-to-left phrases inside English sentences; the truth is in logical order;
+  paragraphs and right-to-left phrases inside English sentences; the truth is in logical order. Seeds
+  3-5 and 9-11 add a ruled table: right to left on the Hebrew and Arabic pages (its first column the
+  rightmost), left to right with a column of Hebrew or Arabic phrases on the English page;
 - html-tables: text tables with rowspan/colspan (a two-level header on even seeds), ruled or not.
 Heading levels follow h1..h3. Chromium prints no header or footer (--no-pdf-header-footer).
 """
@@ -18,10 +20,10 @@ import random
 from collections.abc import Callable
 
 from bench.ground_truth import converters
-from bench.ground_truth.html_tables import merged_table
+from bench.ground_truth.html_tables import merged_table, table_html
 from bench.ground_truth.prose import Prose
 from bench.ground_truth.types import GroundTruth, Heading, TableTruth, TruthRecorder
-from bench.ground_truth.vocab import RTL_TITLES, SECTION_TITLES, rtl_paragraph, rtl_phrase
+from bench.ground_truth.vocab import RTL_TITLES, SECTION_TITLES, rtl_paragraph, rtl_phrase, rtl_table
 
 _CSS = """
 @page { size: A4; margin: 18mm 16mm; }
@@ -37,6 +39,9 @@ table { border-collapse: collapse; margin: 8pt 0; } td, th { padding: 3pt 6pt; v
 table.ruled td, table.ruled th { border: 0.8pt solid #333; }
 th { text-align: left; }
 """
+
+
+_TEAMS = ("North pier crew", "Harbour office", "Mast team", "Dock watch", "Survey boat", "Night shift")
 
 
 class HtmlBuilder(TruthRecorder):
@@ -113,20 +118,23 @@ def _columns(seed: int) -> tuple[HtmlBuilder, bool]:
 def _rtl(seed: int) -> tuple[HtmlBuilder, bool]:
     rng = random.Random(seed)
     kind = seed % 3
+    with_table = (seed // 3) % 2 == 1
     if kind < 2:  # a whole page in Hebrew or Arabic
         lang = "he" if kind == 0 else "ar"
         b = HtmlBuilder(lang=lang, direction="rtl")
         titles = RTL_TITLES[lang]
         b.heading(f"{titles[0]} {seed}", 1)
-        for title in titles[1:]:
+        for index, title in enumerate(titles[1:]):
             b.heading(title, 2)
             for _ in range(rng.randint(1, 3)):
                 b.paragraph(rtl_paragraph(rng, lang, rng.randint(2, 4)))
+            if with_table and index == 0:
+                _plain_table(b, rtl_table(random.Random(7000 + seed), lang, rows=4))
         return b, False
     prose = Prose(seed=3000 + seed)
     b = HtmlBuilder()
     b.heading(f"Multilingual Station Log {seed}", 1)
-    for title in rng.sample(SECTION_TITLES, k=3):
+    for index, title in enumerate(rng.sample(SECTION_TITLES, k=3)):
         b.heading(title, 2)
         b.paragraph(prose.paragraph(rng.randint(2, 4)))
         lang = rng.choice(("he", "ar"))
@@ -134,7 +142,20 @@ def _rtl(seed: int) -> tuple[HtmlBuilder, bool]:
         b.mixed_paragraph(
             f"{prose.sentence()} The log entry reads", rtl_phrase(rng, lang), f"for that morning. {prose.sentence()}"
         )
+        if with_table and index == 0:
+            # A left-to-right table whose middle column holds right-to-left phrases.
+            table_rng = random.Random(7000 + seed)
+            rows = [["Team", "Log entry", "Reading"]]
+            for row in rtl_table(table_rng, lang, rows=4)[1:]:
+                rows.append([table_rng.choice(_TEAMS), row[1], row[2]])
+            _plain_table(b, rows)
     return b, False
+
+
+def _plain_table(b: HtmlBuilder, rows: list[list[str]]) -> None:
+    """A ruled table without merged cells, a header row of th cells; laid out in the page's direction."""
+    cells = [[(text, 1, 1) for text in row] for row in rows]
+    b.table(table_html(cells, header_rows=1, ruled=True), TableTruth(rows=tuple(tuple(row) for row in rows)))
 
 
 def _tables(seed: int) -> tuple[HtmlBuilder, bool]:

@@ -8,6 +8,16 @@
   word ("sentence1"), as they print. The smoke test checks the page count.
 - latex-twocolumn: \\documentclass[twocolumn]: the title across the page, then sections that flow
   down column 1 and on into column 2, page by page.
+Both families carry equations: a display equation (\\[ ... \\]) closing a paragraph, which the truth
+holds as a block of its own, and an inline one ($...$) inside a sentence of another paragraph. They use
+Latin letters, digits and + = / only, whose Computer Modern glyphs map to those characters. The truth
+writes them as they print, spaced as PyMuPDF's text reads the glyph positions: a superscript as the
+plain digit after its base ("mc2"), letters multiplied with no space between them, a space either side
+of = (TeX's thick space around a relation reads as a word space), none around + and / (a binary
+operator's medium space is narrower than a word space: "a2+b2 = c2", "v = d/t"). Equations with + are
+display equations only: inline, the space around + stretches and shrinks with the line's justification
+(and TeX may break the line after it), so how it reads depends on the line. Products whose italic
+letters overhang into a visible gap ("V I") are left out: their spacing is the font's, not the text's.
 Page numbers (the plain page style) are the furniture. TeX hyphenates: the truth never does.
 """
 
@@ -26,6 +36,15 @@ from bench.ground_truth.vocab import SECTION_TITLES, text_table
 _SUBSECTIONS = ("Method", "Results", "Discussion", "Limitations")
 _PEOPLE = ("A. Lindqvist", "M. Okafor", "J. Ferreira", "S. Nakamura", "R. Dubois")
 _MONTHS = ("February", "April", "June", "August", "October", "December")
+# (LaTeX source, the text as printed): see the module docstring.
+EQUATIONS = (
+    ("E = m c^2", "E = mc2"),
+    ("v = d / t", "v = d/t"),
+    ("a^2 + b^2 = c^2", "a2+b2 = c2"),
+    ("F = m a", "F = ma"),
+    ("s = v t", "s = vt"),
+    ("y = k x + b", "y = kx+b"),
+)
 
 
 class LatexBuilder(TruthRecorder):
@@ -65,6 +84,18 @@ class LatexBuilder(TruthRecorder):
         else:
             self.lines += ["", text, ""]
             self.blocks.append(text)
+
+    def display_equation(self, source: str, printed: str) -> None:
+        """A display equation closing the paragraph before it (no blank line between them, as usually written)."""
+        if self.lines and self.lines[-1] == "":
+            self.lines.pop()
+        self.lines += [f"\\[ {source} \\]", ""]
+        self.blocks.append(printed)
+
+    def inline_equation_paragraph(self, before: str, source: str, printed: str, after: str) -> None:
+        """A paragraph with an inline equation inside a sentence."""
+        self.lines += ["", f"{before} ${source}$ {after}", ""]
+        self.blocks.append(f"{before} {printed} {after}")
 
     def figure(self, caption: str) -> None:
         self.figures += 1
@@ -110,7 +141,20 @@ def _article(seed: int) -> LatexBuilder:
         if s == 1:
             b.table(text_table(rng, rows=4, columns=4), f"Table {seed}: Hardware in use")
         b.paragraph(prose.paragraph(3), footnote=prose.sentence() if s == 2 else "")
+        if s == 0:
+            _equations(b, seed)
     return b
+
+
+def _equations(b: LatexBuilder, seed: int) -> None:
+    """A display equation closing the last paragraph, then a paragraph with an inline one (generators of
+    their own, so the rest of the document reads as it did before equations were added)."""
+    rng = random.Random(8000 + seed)
+    display = rng.choice(EQUATIONS)
+    inline = rng.choice([equation for equation in EQUATIONS if "+" not in equation[0] and equation != display])
+    prose = Prose(seed=9000 + seed)
+    b.display_equation(*display)
+    b.inline_equation_paragraph(f"{prose.sentence()} The log gives", *inline, f"for each reading. {prose.sentence()}")
 
 
 def _two_column(seed: int) -> LatexBuilder:
@@ -118,13 +162,15 @@ def _two_column(seed: int) -> LatexBuilder:
     b = LatexBuilder(two_column=True)
     people = rng.sample(_PEOPLE, k=2)
     b.title(f"Two Column Harbour Report {seed}", f"{people[0]} and {people[1]}", f"{rng.choice(_MONTHS)} 2026")
-    for title in rng.sample(SECTION_TITLES, k=5):
+    for s, title in enumerate(rng.sample(SECTION_TITLES, k=5)):
         b.section(title)
         for _ in range(rng.randint(2, 3)):
             b.paragraph(prose.paragraph(rng.randint(4, 6)))
         if rng.random() < 0.5:
             b.subsection(rng.choice(_SUBSECTIONS))
             b.paragraph(prose.paragraph(rng.randint(4, 6)))
+        if s == 0:
+            _equations(b, seed)
     return b
 
 

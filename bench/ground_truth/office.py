@@ -5,11 +5,13 @@ text (not headings), numbered headings 1 / 1.1 / 1.1.1, run-in bold headings tha
 paragraph ("Castellated Nut. The castellated nut is ..."), text-only tables with a bold header row
 (ruled on even seeds, borderless on odd ones), nested bulleted lists, and a running header and a
 "Page N" footer on every page (furniture). Heading levels: the title 1, numbered 1 -> 2, 1.1 -> 3,
-1.1.1 -> 4, run-in headings 5.
+1.1.1 -> 4, run-in headings one below the deepest numbered level the document prints (4, or 5 on
+the seeds with a 1.1.1 heading).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 import random
 
@@ -75,8 +77,22 @@ class OfficeBuilder:
         paragraph = self.doc.add_paragraph()
         paragraph.add_run(f"{term}.").bold = True
         paragraph.add_run(f" {text}")
-        self.truth.headings.append(Heading(f"{term}.", 5, run_in=True))
+        # Level 0 until the document is complete: see `settle_run_in_levels`.
+        self.truth.headings.append(Heading(f"{term}.", 0, run_in=True))
         self.truth.blocks.append(f"{term}. {text}")
+
+    def settle_run_in_levels(self) -> None:
+        """Run-in headings one level below the deepest other heading this document prints.
+
+        Levels rank the heading kinds a document uses (types.Heading: 1 the most prominent, 2 the
+        next, ...), so a document without a 1.1.1 heading has no level 4 and its run-in headings are
+        level 4, not 5: a fixed 5 left a hole in the ranks that no reader of the page could see.
+        """
+        deepest = max(heading.level for heading in self.truth.headings if not heading.run_in)
+        self.truth.headings = [
+            dataclasses.replace(heading, level=deepest + 1) if heading.run_in else heading
+            for heading in self.truth.headings
+        ]
 
     def bullets(self, items: list[tuple[int, str]]) -> None:
         for depth, text in items:
@@ -151,6 +167,7 @@ def _document(builder: OfficeBuilder, seed: int) -> str:
             if sub == 1 and seed % 2:
                 builder.heading(f"{s}.{sub}.1", "Worked Example")
                 builder.paragraph(prose.paragraph(3))
+    builder.settle_run_in_levels()
     return f"Mivaa Office Bench: {title}"
 
 

@@ -69,6 +69,8 @@ _ARABIC = (
     ("الضغط الجوي", "ارتفاع الأمواج", "كمية الأمطار", "حرارة المياه", "اتجاه الرياح", "الرؤية في الميناء"),
     ("قبل شروق الشمس", "خلال فصل الشتاء", "في كل صباح هادئ", "على طول الساحل الشمالي", "بأجهزة جديدة", "حسب السجل"),
 )
+# Right-to-left tables: a team, what it measured and a reading (a numeric column), headers first.
+RTL_TABLE_HEADERS = {"he": ("צוות", "מדידה", "ערך"), "ar": ("الفريق", "القياس", "القيمة")}
 RTL_TITLES = {
     "he": ("דוח התחנה", "תצפיות הבוקר", "סיכום העונה", "הערות הצוות"),
     "ar": ("تقرير المحطة", "ملاحظات الصباح", "ملخص الموسم", "ملاحظات الفريق"),
@@ -88,3 +90,14 @@ def rtl_phrase(rng: random.Random, language: str) -> str:
     """A short right-to-left phrase to embed in a left-to-right sentence."""
     parts = _HEBREW if language == "he" else _ARABIC
     return rng.choice(parts[2])
+
+
+def rtl_table(rng: random.Random, language: str, rows: int) -> list[list[str]]:
+    """A right-to-left table in logical order: its header row, then `rows` unique rows (team, measure, reading)."""
+    parts = _HEBREW if language == "he" else _ARABIC
+    body: list[list[str]] = []
+    while len(body) < rows:
+        row = [rng.choice(parts[0]), rng.choice(parts[2]), f"{rng.randint(1, 40)}.{rng.randint(0, 9)}"]
+        if row[:2] not in [other[:2] for other in body]:
+            body.append(row)
+    return [list(RTL_TABLE_HEADERS[language]), *body]

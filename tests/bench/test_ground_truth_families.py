@@ -126,6 +126,10 @@ def test_office_layout(built):
         assert title.level == 1 and truth.blocks[0] == title.text
         assert not {h.display for h in truth.headings} & set(authors)  # author lines are not headings
         assert len(truth.furniture) == 2 * truth.page_count
+        # Run-in headings rank one below the deepest other heading the document prints: no hole in the levels.
+        deepest = max(h.level for h in truth.headings if not h.run_in)
+        assert {h.level for h in truth.headings if h.run_in} == {deepest + 1}, truth.name
+    assert {h.level for h in headings if h.run_in} == {4, 5}  # without and with a 1.1.1 heading
     cells = [cell for t in truths for table in t.tables for _, _, cell in table.cells()]
     assert cells and not any(re.fullmatch(r"[\d.,\s]+", cell) for cell in cells)  # text-only tables
 

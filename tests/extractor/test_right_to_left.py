@@ -128,3 +128,86 @@ def test_html_laid_out_rtl_pdf_and_visual_pdf_read_the_same(tmp_path: pathlib.Pa
         assert logical in markdown, f"{logical!r} not in {markdown!r}"
     result = word_recall(path)
     assert not result.lost, f"words lost: {result.sample('lost', 20)}"
+
+
+# A ruled right-to-left table (logical order, first column the rightmost) and a left-to-right table with a
+# column of Hebrew phrases, both drawn glyph by glyph from left to right as most producers do.
+RTL_TABLE = (
+    ("צוות", "מדידה", "ערך"),
+    ("שומר המגדלור", "את גובה הגלים", "3.5"),
+    ("צוות התחנה", "את כיוון הרוח", "12.0"),
+    ("חוקרי האקלים", "את טמפרטורת המים", "18.5"),
+)
+LTR_TABLE = (
+    ("Team", "Log entry", "Reading"),
+    ("Mast team", "את גובה הגלים", "3.5"),
+    ("Dock watch", "את כיוון הרוח", "12.0"),
+    ("Night shift", "את הראות", "7.5"),
+)
+
+
+def _visual(logical: str) -> str:
+    """The visual string of a pure-Hebrew cell (reversed); English words and numbers are drawn as written."""
+    return logical[::-1] if any("\u0590" <= ch <= "\u05ff" for ch in logical) else logical
+
+
+def _ruled_table(page: pymupdf.Page, top: float, rows: tuple[tuple[str, ...], ...], right_to_left: bool) -> None:
+    font = pymupdf.Font(fontfile=str(HEBREW_FONT))
+    edges, height = (72.0, 222.0, 372.0, 522.0), 20.0
+    for index in range(len(rows) + 1):
+        page.draw_line((edges[0], top + index * height), (edges[-1], top + index * height), width=0.6)
+    for x in edges:
+        page.draw_line((x, top), (x, top + len(rows) * height), width=0.6)
+    for r, row in enumerate(rows):
+        for c, logical in enumerate(row):
+            slot = len(row) - 1 - c if right_to_left else c  # a right-to-left table starts at its right edge
+            text = _visual(logical)
+            width = font.text_length(text, fontsize=10)
+            x = edges[slot + 1] - 6 - width if right_to_left else edges[slot] + 6
+            page.insert_text((x, top + r * height + 14), text, fontname="hebrew", fontsize=10)
+
+
+@pytest.mark.skipif(not HEBREW_FONT.is_file(), reason="fonts-dejavu-core is not installed")
+def test_table_cells_read_in_logical_order_and_a_right_to_left_table_from_its_right_edge(tmp_path: pathlib.Path):
+    doc = pymupdf.open()
+    for rows, right_to_left in ((RTL_TABLE, True), (LTR_TABLE, False)):  # one table a page
+        page = doc.new_page()
+        page.insert_font(fontname="hebrew", fontfile=str(HEBREW_FONT))
+        _ruled_table(page, 100.0, rows, right_to_left=right_to_left)
+    path = tmp_path / "rtl-tables.pdf"
+    doc.save(path)
+    doc.close()
+    result = extract_document(path)
+    tables = [block.table for page in result.pages for block in page.blocks if block.table is not None]
+    assert [table.grid() for table in tables] == [
+        [list(row) for row in RTL_TABLE],
+        [list(row) for row in LTR_TABLE],
+    ]
+    assert tables[0].header_rows == 1
+    assert "| צוות | מדידה | ערך |" in result.markdown()
+    words = word_recall(path)
+    assert not words.lost, f"words lost: {words.sample('lost', 20)}"
+
+
+def test_chromium_right_to_left_page_with_a_table(tmp_path: pathlib.Path):
+    """An HTML page in Hebrew (dir=rtl) with a ruled table, printed by Chromium as the bench's html-rtl family is."""
+    from bench.ground_truth.converters import chromium_to_pdf, missing_converter
+    from bench.ground_truth.html_tables import table_html
+
+    if missing_converter("chromium"):
+        pytest.skip(missing_converter("chromium") or "")
+    cells = [[(text, 1, 1) for text in row] for row in RTL_TABLE]
+    paragraph = f"<p>{LINES[0][0]}</p>"
+    html = (
+        '<html lang="he" dir="rtl"><head><meta charset="utf-8"><style>body { font-family: "DejaVu Sans"; }'
+        "table { border-collapse: collapse; } td, th { padding: 3pt 6pt; border: 0.8pt solid #333; }</style>"
+        f"</head><body>{paragraph}{table_html(cells, header_rows=1, ruled=True)}{paragraph}</body></html>"
+    )
+    source = tmp_path / "rtl-table.html"
+    source.write_text(html, encoding="utf-8")
+    pdf = tmp_path / "rtl-table.pdf"
+    chromium_to_pdf(source, pdf)
+    result = extract_document(pdf)
+    tables = [block.table for page in result.pages for block in page.blocks if block.table is not None]
+    assert [table.grid() for table in tables] == [[list(row) for row in RTL_TABLE]]
+    assert LINES[0][0] in result.body_text()

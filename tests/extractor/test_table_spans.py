@@ -113,3 +113,18 @@ def test_chromium_ruled_table_with_merged_cells(tmp_path: pathlib.Path) -> None:
     assert {key: value for key, value in _spans(table).items() if value != (1, 1)} == {
         (row, column): (row_span, column_span) for row, column, row_span, column_span in spans
     }
+
+
+def test_rule_less_table_whose_cells_wrap_in_most_rows_keeps_every_column() -> None:
+    """Few rows fill every column when cells wrap (each wrapped line is a row of fewer pieces) and a merged
+    cell crosses the last gutter: the fullest rows' gutters still hold, since the other rows agree with them
+    (bench html-tables-004 lost "Remarks" and read "torque keep dry check")."""
+    body: list[list[str | None]] = [
+        ["aileron\nhinge", "cadmium plated\nsteel", "passivated", "visual only, no reuse after repair", None],
+        ["flap track", "stainless steel", "passivated", "tap test", "log it"],
+        [None, "bronze", "primed and\npainted", "torque\ncheck", "keep dry"],
+        ["fuel cap", "titanium", "bare", "torque\ncheck", "lubricate lightly"],
+    ]
+    rows = HEADER + body
+    spans = HEADER_SPANS | {(2, 3): (1, 2), (3, 0): (2, 1)}
+    _assert_table(_detect(rows, spans, rules="none", bold_rows=2), rows, spans, header_rows=2)

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 _ZERO_WIDTH = 0.01
 # A gap between glyphs wider than this share of the font size is a word space (as join_spans decides).
 _WORD_GAP = 0.15
+# A gap between glyphs wider than this share of the font size is no word space: the line's parts are
+# separate (the cells of a table row, which MuPDF joins into one right-to-left line).
+_CELL_GAP = 1.0
 # Right edges this close (points) are one paragraph's; a gap under this share of the font size is line spacing.
 _SAME_EDGE = 2.0
 _LINE_GAP = 0.2
@@ -82,12 +85,20 @@ def reorder_right_to_left(lines: Sequence[TextLine], raw_dict: dict) -> None:
         # The spans the line kept (doubled and broken-font spans were left out).
         kept = {_box_key(span["bbox"]) for span in line.spans}
         spans = [span for span in raw_line["spans"] if _box_key(span["bbox"]) in kept]
-        clusters = visual_clusters(spans, line.size)
-        if clusters is None:
+        placed = placed_clusters(spans, line.size)
+        if placed is None:
             continue  # positions that say nothing about the order: MuPDF's is kept
-        text = logical_text(clusters, right_to_left=strong[line.block][0] > strong[line.block][1])
+        right_to_left = strong[line.block][0] > strong[line.block][1]
+        text = logical_text(_with_word_spaces(placed, line.size), right_to_left)
         if text:
             line.text = text
+            line.reordered = True
+            parts = _split_at_wide_gaps(placed, line.size)
+            if len(parts) > 1:
+                line.parts = [
+                    (part[0][0], part[-1][1], logical_text(_with_word_spaces(part, line.size), right_to_left))
+                    for part in parts
+                ]
     _join_right_aligned_blocks(lines, {block for block, (rtl, ltr) in strong.items() if rtl > ltr})
 
 
@@ -160,6 +171,12 @@ def visual_clusters(spans: Iterable[dict], size: float) -> list[str] | None:
     None when a glyph stands for more characters than a ligature does (a
     font whose one glyph maps to a whole word): its position cannot order them.
     """
+    placed = placed_clusters(spans, size)
+    return None if placed is None else _with_word_spaces(placed, size)
+
+
+def placed_clusters(spans: Iterable[dict], size: float) -> list[list] | None:
+    """The glyph clusters of a line's spans as [x0, x1, text, characters], left to right (see visual_clusters)."""
     clusters: list[list] = []  # [x0, x1, text, characters other than marks]
     rests: list[tuple[str, int]] = []  # zero-width characters: (character, clusters before it)
     for span in spans:
@@ -183,6 +200,11 @@ def visual_clusters(spans: Iterable[dict], size: float) -> list[str] | None:
         if cluster[3] > _MAX_GLYPH_CHARS:
             return None
     clusters.sort(key=lambda cluster: cluster[0] + cluster[1])
+    return clusters
+
+
+def _with_word_spaces(clusters: list[list], size: float) -> list[str]:
+    """The texts of placed clusters, a space where the gap between two is a word space."""
     out: list[str] = []
     previous_x1: float | None = None
     for x0, x1, text, _ in clusters:
@@ -196,6 +218,19 @@ def visual_clusters(spans: Iterable[dict], size: float) -> list[str] | None:
         out.append(text)
         previous_x1 = x1
     return out
+
+
+def _split_at_wide_gaps(clusters: list[list], size: float) -> list[list[list]]:
+    """Placed clusters cut where the gap is wider than a word space can be: cells of a table row MuPDF joined."""
+    parts: list[list[list]] = []
+    for cluster in clusters:
+        if parts and cluster[0] - parts[-1][-1][1] <= _CELL_GAP * size:
+            parts[-1].append(cluster)
+        elif cluster[2].isspace():
+            continue
+        else:
+            parts.append([cluster])
+    return [part for part in parts if "".join(cluster[2] for cluster in part).strip()]
 
 
 def _ligature_glyph(clusters: list[list], ch: str, before: int) -> list:

@@ -53,6 +53,12 @@ class TextLine:
     # The spans the text was read from (MuPDF's span dicts; broken-font and doubled spans left
     # out): tables read fonts and word positions inside a line from them.
     spans: list[dict] = field(default_factory=list)
+    # The text was rebuilt in logical order from the glyph positions (bidi.py): the spans are still in
+    # the order the PDF draws them, so whoever reads text from this line must take `text`, not the spans.
+    reordered: bool = False
+    # A reordered line with gaps wider than a word space (MuPDF joins the cells of a right-to-left table
+    # row into one line): its parts, each (x0, x1, logical text), for the table stage to read as cells.
+    parts: list[tuple[float, float, str]] | None = None
 
 
 class PageSource:

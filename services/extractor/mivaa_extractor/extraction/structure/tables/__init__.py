@@ -72,6 +72,10 @@ Cell text: whitespace collapsed, a word hyphenated at a cell's line end joined
 ("exam-" + "ple"), raised digits kept raised ("km²", "750¹") rather than run
 into the number before them; spans, fonts (bold) and broken glyphs (control
 characters) by the text backend's rules (`lines.py` reads nothing itself).
+Right-to-left lines come in the logical order the backend rebuilt from the
+glyph positions (`bidi.py`), not in the order their spans are drawn; a table
+whose letters are mostly Hebrew or Arabic is numbered from its right edge
+(its first column is the rightmost), as it is read.
 
 PyMuPDF's `page.find_tables()` is not used: it took 70-400 ms a page on the
 corpus, and its text strategy mangled numbers ("8.9" came out as "89\\n.").

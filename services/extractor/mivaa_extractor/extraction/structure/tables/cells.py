@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from mivaa_extractor.extraction.structure.lexicon import is_numeric
+from mivaa_extractor.extraction.structure.bidi import strong_counts
+from mivaa_extractor.extraction.structure.lexicon import RIGHT_TO_LEFT_CHARS, is_numeric
 from mivaa_extractor.extraction.structure.model import BBox, Table, TableCell
 from mivaa_extractor.extraction.structure.pymupdf_backend import span_is_bold
 from mivaa_extractor.extraction.structure.tables.filters import is_list, is_math, is_toc
@@ -41,10 +42,12 @@ def to_table(grid: Grid) -> Table | None:
         return None
 
     header_rows = _header_rows(grid, texts, styles)
+    mirrored = _right_to_left(texts)
     cells = tuple(
         TableCell(
             row=row,
-            column=column,
+            # A right-to-left table is read from its right edge: its first column is the rightmost one.
+            column=grid.column_count - column - column_span if mirrored else column,
             text=texts[(row, column)],
             row_span=row_span,
             column_span=column_span,
@@ -52,7 +55,18 @@ def to_table(grid: Grid) -> Table | None:
         )
         for row, column, row_span, column_span, _ in grid.cells
     )
+    if mirrored:
+        cells = tuple(sorted(cells, key=lambda cell: (cell.row, cell.column)))
     return Table(row_count=grid.row_count, column_count=grid.column_count, cells=cells, header_rows=header_rows)
+
+
+def _right_to_left(texts: dict[tuple[int, int], str]) -> bool:
+    """Whether most of the table's letters are Hebrew or Arabic: a table laid out right to left."""
+    joined = " ".join(texts.values())
+    if not RIGHT_TO_LEFT_CHARS.search(joined):
+        return False  # the common case: one regex per table
+    rtl, ltr = strong_counts(joined)
+    return rtl > ltr
 
 
 def _style(lines: list[Line]) -> tuple[bool, str, float]:

@@ -117,9 +117,10 @@ def text_columns(rows: list[Row], x0: float, x1: float, *, tolerance: bool) -> l
         if tolerance and len(multi) >= 3:
             most = max(len(row.segments) for row in multi)
             model = [row for row in multi if len(row.segments) == most]
-            if len(model) >= 2 and len(model) * 10 >= len(multi) * 3:
+            model_gutters = free_intervals([segment for row in model for segment in row.segments])
+            if len(model) >= 2 and _agreeing_rows(multi, model_gutters) * 10 >= len(multi) * 3:
                 refined: list[tuple[float, float]] = []
-                for gutter in free_intervals([segment for row in model for segment in row.segments]):
+                for gutter in model_gutters:
                     refined.extend(_refine_gutter(gutter, multi, min_gap, max_crossing=len(multi) // 4))
                 if len(refined) > len(gutters):
                     gutters = refined
@@ -151,6 +152,25 @@ def text_columns(rows: list[Row], x0: float, x1: float, *, tolerance: bool) -> l
     if len(edges) < 3:
         return None
     return edges
+
+
+def _agreeing_rows(rows: list[Row], gutters: list[tuple[float, float]]) -> int:
+    """Rows none of whose pieces ends inside one of `gutters` (a piece over a whole gutter is a merged cell).
+
+    The fullest rows draw the gutters, and enough rows must agree with them. Counting only the fullest
+    rows themselves asked too much of a table whose cells wrap: each wrapped line is a multi-cell row of
+    its own with fewer pieces ("primed and" | "torque" over "painted" | "check"), and such rows, which
+    sit under the fullest rows' columns, are as much evidence for the gutters as a full row is.
+    """
+    return sum(
+        1
+        for row in rows
+        if not any(
+            segment.x0 < hi and segment.x1 > lo and not (segment.x0 <= lo and segment.x1 >= hi)
+            for segment in row.segments
+            for lo, hi in gutters
+        )
+    )
 
 
 def _merge_header_only_columns(rows: list[Row], edges: list[float]) -> list[float]:

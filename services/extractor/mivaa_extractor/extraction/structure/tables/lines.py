@@ -23,13 +23,15 @@ class Line:
 
     __slots__ = ("x0", "y0", "x1", "y1", "cy", "h", "size", "spans", "_text")
 
-    def __init__(self, bbox: Sequence[float], size: float, spans: list[dict]) -> None:
+    def __init__(self, bbox: Sequence[float], size: float, spans: list[dict], text: str | None = None) -> None:
         self.x0, self.y0, self.x1, self.y1 = bbox
         self.cy = (self.y0 + self.y1) * 0.5
         self.h = max(self.y1 - self.y0, 1.0)
         self.size = size
         self.spans = spans
-        self._text: str | None = None
+        # `text` is given for a right-to-left line the backend put in logical order (its spans keep the
+        # order the PDF draws them in); a piece cut out of such a line reads its spans, as any other.
+        self._text: str | None = text
 
     @property
     def text(self) -> str:
@@ -40,12 +42,29 @@ class Line:
 
 def read_lines(text_lines: Iterable[TextLine]) -> list[Line]:
     """The backend's horizontal lines with some width, as table lines (this runs on every page: boxes only)."""
-    return [
-        Line(line.bbox, max(line.spans[0]["size"], 1.0), line.spans)
-        for line in text_lines
+    lines: list[Line] = []
+    for line in text_lines:
         # Rotated labels (figure axes, margins) are never table cells here.
-        if line.horizontal and line.bbox[2] - line.bbox[0] >= 0.5
-    ]
+        if not line.horizontal or line.bbox[2] - line.bbox[0] < 0.5:
+            continue
+        size = max(line.spans[0]["size"], 1.0)
+        if line.parts:
+            lines.extend(_parts(line, size))
+        else:
+            lines.append(Line(line.bbox, size, line.spans, line.text if line.reordered else None))
+    return lines
+
+
+def _parts(line: TextLine, size: float) -> Iterable[Line]:
+    """A right-to-left line MuPDF joined across wide gaps, as one line per part, each with its logical text.
+
+    Its spans cannot be cut (their text is not in the order they are drawn): each part keeps the
+    spans under it for its fonts, and its text from the glyph positions (bidi.py).
+    """
+    _, y0, _, y1 = line.bbox
+    for x0, x1, text in line.parts or ():
+        spans = [span for span in line.spans if span["bbox"][0] < x1 and span["bbox"][2] > x0] or line.spans
+        yield Line((x0, y0, x1, y1), size, spans, text)
 
 
 class Segment:
