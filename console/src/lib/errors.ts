@@ -118,8 +118,12 @@ const OPTION_WORDS: Record<string, string> = {
 
 // Reasons whose ErrorInfo metadata says more than a fixed sentence could.
 const DETAILED: Record<string, (metadata: Record<string, string>, message: string) => string> = {
-  PROCESSING_OPTION_INVALID: (m, message) =>
-    `The server refused ${OPTION_WORDS[(m.field ?? "").split(".").pop() ?? ""] ?? "a processing option"}: ${message || "it is not valid."}`,
+  // The server's sentence starts with the field's path ("options.ocr_languages xyz is not ..."): said in words instead.
+  PROCESSING_OPTION_INVALID: (m, message) => {
+    const field = m.field ?? "";
+    const said = field && message.startsWith(`${field} `) ? message.slice(field.length + 1) : message;
+    return `The server refused ${OPTION_WORDS[field.split(".").pop() ?? ""] ?? "a processing option"}: ${said || "it is not valid."}`;
+  },
   MODEL_NOT_SERVED: (m) =>
     `The embedder serves no text model named ${m.model || "so"}${m.available ? ` (it serves ${m.available.split(",").join(", ")})` : ""}.`,
   MODEL_DIMENSION_MISMATCH: (m) =>

@@ -91,7 +91,7 @@ describe("processing options in words", () => {
     expect(refused).toEqual({
       field: "languages",
       path: "options.ocr_languages",
-      message: "The server refused the OCR languages: options.ocr_languages xyz is not a language Tesseract reads.",
+      message: "The server refused the OCR languages: xyz is not a language Tesseract reads.",
     });
     expect(describeError(error)).toBe(refused!.message);
     expect(refusedOption(refusal("PROCESSING_OPTION_INVALID", "bad", Code.InvalidArgument, { field: "options.chunk_tokens" }))?.field).toBe("chunkTokens");

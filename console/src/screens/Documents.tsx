@@ -103,6 +103,12 @@ export function Documents({ clients, onAuthError }: ScreenProps) {
               </td>
               <td className="title">
                 <a href={documentHref(d.name)}>{d.title || d.filename}</a>
+                {/* At phone width the versions column gives way to this line under the title. */}
+                {d.versionCount > 1 && (
+                  <span className="versions-under-title" data-testid="versions-under-title">
+                    {d.versionCount} versions
+                  </span>
+                )}
               </td>
               <td data-testid="media-type">{mediaTypeWord(d.mediaType)}</td>
               <td>{STATE_NAMES[d.state]}</td>

@@ -75,7 +75,7 @@ export function Reprocess(props: ScreenProps & { document: Document; onDone: (jo
             <input id="reprocess-password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} />
           </>
         )}
-        <button type="submit" className="primary small-button" disabled={busy || !("options" in checked)}>
+        <button type="submit" className="primary" disabled={busy || !("options" in checked)}>
           {sending ? "Starting…" : watch.running ? "Reprocessing…" : "Reprocess"}
         </button>
         <ErrorAlert message={error} />

@@ -47,7 +47,7 @@ export function Versions({ clients, onAuthError, name, refresh }: ScreenProps & 
               {row.searched && <span className="tag">searched</span>}
               {row.open ? (
                 <span className="tag open" aria-current="page">
-                  open
+                  viewing
                 </span>
               ) : (
                 <a href={documentHref(row.name)} aria-label={`Open version ${row.version}`}>
