@@ -127,6 +127,21 @@ def analysis_files(tmp_path: pathlib.Path) -> dict[str, str]:
     return {"MIVAA_ANALYSIS_PDF": str(pdf), "MIVAA_ANALYSIS_TITLE": title, "MIVAA_ANALYSIS_PNG": str(png)}
 
 
+def processing_files(mesh, tmp_path: pathlib.Path) -> dict[str, str]:
+    """processing.spec.ts: a text PDF with enough words per page that the chunk size shows in its chunk
+    count, a second version of it (same title, other bytes), and a read-only token."""
+    tag = f"options{uuid.uuid4().hex[:8]}"
+    first, second = tmp_path / "console-options.pdf", tmp_path / "console-options-v2.pdf"
+    first.write_bytes(make_pdf(tag, 3, filler_sentences=20))
+    second.write_bytes(make_pdf(tag, 2, filler_sentences=20))
+    return {
+        "MIVAA_OPTIONS_PDF": str(first),
+        "MIVAA_OPTIONS_V2_PDF": str(second),
+        "MIVAA_OPTIONS_TITLE": f"Generated {tag} document",
+        "MIVAA_READ_TOKEN": mesh.token(subject="console-reader", scopes=("read",)),
+    }
+
+
 def pdf_folder(tmp_path: pathlib.Path) -> str:
     """folder.spec.ts: a folder of two PDFs (one in a subfolder), a broken one and a text file."""
     folder = tmp_path / "console-folder"
@@ -169,6 +184,7 @@ def test_console_in_chromium(console_mesh, oidc, tmp_path):
         "MIVAA_SCANNED_PDF": str(scanned),
         **extras_files(mesh, tmp_path),
         **analysis_files(tmp_path),
+        **processing_files(mesh, tmp_path),
         "MIVAA_PDF_FOLDER": pdf_folder(tmp_path),
         "MIVAA_OIDC_ISSUER": oidc.issuer,
         "MIVAA_OIDC_TENANT": OIDC_TENANT,

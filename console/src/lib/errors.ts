@@ -97,6 +97,37 @@ const REASONS: Record<string, string> = {
   TOO_MANY_METADATA_KEYS: "A document holds at most 32 metadata keys.",
   INVALID_METADATA_KEY: "Metadata keys start with a lower-case letter and hold only a-z, 0-9, _ . and - (at most 63).",
   INVALID_METADATA_VALUE: "Metadata values are at most 256 characters, on one line.",
+  DOCUMENT_PROCESSING: "The document is still being processed: try again when its job has finished.",
+  ORIGINAL_MISSING: "The uploaded file of this document is no longer stored: upload it again.",
+  REPROCESS_FAILED: "The reprocess could not be queued; try again.",
+  INVALID_MODEL: "Choose a model.",
+  MODEL_ALREADY_ACTIVE: "Searches use this model already: choose another one.",
+  REEMBEDDING_RUNNING: "A re-embedding of this tenant is already running: wait for it to end or cancel it first.",
+  REEMBEDDING_NOT_RUNNING: "That re-embedding has already ended.",
+  REEMBEDDING_NOT_FOUND: "No re-embedding has run for this tenant yet.",
+};
+
+// ProcessingOptions' fields as people call them (PROCESSING_OPTION_INVALID names one).
+const OPTION_WORDS: Record<string, string> = {
+  ocr_mode: "the OCR mode",
+  ocr_languages: "the OCR languages",
+  images: "the image setting",
+  tables: "the table setting",
+  chunk_tokens: "the chunk size",
+};
+
+// Reasons whose ErrorInfo metadata says more than a fixed sentence could.
+const DETAILED: Record<string, (metadata: Record<string, string>, message: string) => string> = {
+  // The server's sentence starts with the field's path ("options.ocr_languages xyz is not ..."): said in words instead.
+  PROCESSING_OPTION_INVALID: (m, message) => {
+    const field = m.field ?? "";
+    const said = field && message.startsWith(`${field} `) ? message.slice(field.length + 1) : message;
+    return `The server refused ${OPTION_WORDS[field.split(".").pop() ?? ""] ?? "a processing option"}: ${said || "it is not valid."}`;
+  },
+  MODEL_NOT_SERVED: (m) =>
+    `The embedder serves no text model named ${m.model || "so"}${m.available ? ` (it serves ${m.available.split(",").join(", ")})` : ""}.`,
+  MODEL_DIMENSION_MISMATCH: (m) =>
+    `${m.model || "That model"} makes vectors of ${m.model_dimension || "another"} dimensions, but this tenant's are stored with ${m.stored_dimension || "a different number"}: re-embedding needs a model of the same dimension.`,
 };
 
 /** A failure recorded with a reason and the server's message (a batch's failed file) in plain words. */
@@ -120,6 +151,7 @@ export function describeError(error: unknown): string {
   if (info && info.reason === "PDF_ENCRYPTED" && info.metadata.password_supplied === "true") {
     return "The password is wrong: try another.";
   }
+  if (info && DETAILED[info.reason]) return DETAILED[info.reason](info.metadata, error.rawMessage);
   if (info && REASONS[info.reason]) return REASONS[info.reason];
   switch (error.code) {
     case Code.Unauthenticated:

@@ -2,7 +2,7 @@
 // connect-web's grpc-web transport sends server streams only. A client stream whose messages
 // are all known up front is one grpc-web request whose body holds every envelope (metadata,
 // then the byte chunks): Envoy's grpc_web filter passes the envelopes on as the stream.
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { ConnectError, Code } from "@connectrpc/connect";
 import { encodeEnvelopes } from "@connectrpc/connect/protocol";
 import {
@@ -17,6 +17,7 @@ import {
   UploadDocumentResponseSchema,
   type UploadDocumentResponse,
 } from "../gen/mivaa/extractor/v1/extractor_service_pb";
+import type { ProcessingOptionsSchema } from "../gen/mivaa/jobs/v1/processing_options_pb";
 
 const CHUNK_BYTES = 256 * 1024;
 const UPLOAD_TIMEOUT_MS = 10 * 60_000;
@@ -28,6 +29,10 @@ export interface UploadInput {
   labels?: string[];
   /** "batches/{id}" to upload into, "" for none. */
   batch?: string;
+  /** How to process it; unset: the batch's options, else the server's defaults. */
+  options?: MessageInitShape<typeof ProcessingOptionsSchema>;
+  /** "documents/{id}" whose next version this upload becomes; "" for a new document. */
+  parent?: string;
 }
 
 export function uploadBody(input: UploadInput): Uint8Array {
@@ -40,6 +45,8 @@ export function uploadBody(input: UploadInput): Uint8Array {
           password: input.password ?? "",
           labels: input.labels ?? [],
           batch: input.batch ?? "",
+          options: input.options,
+          parent: input.parent ?? "",
         },
       },
     }),

@@ -12,6 +12,7 @@ import { Confirm } from "./ConfirmDelete";
 import { ColumnHeads } from "./Parts";
 import { ErrorAlert } from "./ErrorAlert";
 import { Pager } from "./Pager";
+import { ReembeddingPanel } from "./Reembedding";
 
 const PAGE_SIZE = 20;
 /** Failed jobs one "Retry failed jobs" queues again at most (BatchRetryJobs allows up to 100). */
@@ -197,6 +198,7 @@ export function Admin(props: ScreenProps) {
       <Queues {...props} />
       <Usage {...props} />
       <Statistics {...props} />
+      <ReembeddingPanel {...props} />
       <Jobs {...props} />
     </div>
   );

@@ -7,20 +7,21 @@ import { documentHref, screenHref } from "../lib/route";
 import { useCall } from "../lib/useCall";
 import { ConfirmDelete } from "./ConfirmDelete";
 import { DocumentText, ImageGallery, Intelligence } from "./DocumentPanels";
-import { STATE_NAMES } from "./Documents";
+import { DocumentAbout } from "./DocumentAbout";
 import { ErrorAlert } from "./ErrorAlert";
+import { NewVersion } from "./NewVersion";
 import { PageViewer } from "./PageViewer";
-import { Thumbnail } from "./Thumbnail";
-import { ThumbnailSize } from "../gen/mivaa/extractor/v1/extractor_service_pb";
-import { isPicture, mediaTypeWord } from "../lib/thumbnails";
+import { Reprocess } from "./Reprocess";
+import { Versions } from "./Versions";
 
 const PAGES_PER_CALL = 20;
 
-/** A document's structured pages (ListPages), fetched in order as far as the page looked at. */
-function usePages(clients: ScreenProps["clients"], name: string, upTo: number, onAuthError: () => void) {
+/** A document's structured pages (ListPages), fetched in order as far as the page looked at; read
+ * again from the start when `generation` changes (a reprocess replaced them). */
+function usePages(clients: ScreenProps["clients"], name: string, upTo: number, onAuthError: () => void, generation: number) {
   const [pages, setPages] = useState<{ loaded: Map<number, Page>; next: string | null }>({ loaded: new Map(), next: "" });
   const { error, run } = useCall(onAuthError);
-  useEffect(() => setPages({ loaded: new Map(), next: "" }), [name]);
+  useEffect(() => setPages({ loaded: new Map(), next: "" }), [name, generation]);
   useEffect(() => {
     if (pages.loaded.has(upTo) || pages.next === null) return;
     const token = pages.next;
@@ -48,7 +49,10 @@ export function DocumentView(
   const [confirming, setConfirming] = useState(false);
   const { error, run } = useCall(onAuthError);
   const edit = useCall(onAuthError);
-  const structure = usePages(clients, name, page, onAuthError);
+  // Bumped when a reprocess ends (the text, pages and facts are read again) or a version is added.
+  const [generation, setGeneration] = useState(0);
+  const [versionsSeen, setVersionsSeen] = useState(0);
+  const structure = usePages(clients, name, page, onAuthError, generation);
 
   const show = useCallback((d: Document) => {
     setDocument(d);
@@ -58,7 +62,7 @@ export function DocumentView(
   }, []);
   useEffect(() => {
     void run(async (signal) => show((await clients.search.getDocument({ name, view: View.BASIC }, { signal })).document!));
-  }, [clients, name, run, show]);
+  }, [clients, name, run, show, generation]);
 
   const pageCount = document?.pageCount ?? 0;
   const shownTitle = document ? document.title || document.filename : name;
@@ -73,7 +77,7 @@ export function DocumentView(
       <ErrorAlert message={error} />
       {document && (
         <div className="document-layout">
-          <div className="document-main">
+          <div className="document-main" key={generation}>
             <nav className="row pager" aria-label="Pages">
               <button type="button" disabled={page <= 1} onClick={() => go(page - 1)}>
                 Previous page
@@ -99,59 +103,8 @@ export function DocumentView(
             <DocumentText {...props} />
           </div>
           <div className="document-side">
-            <section aria-labelledby="about-heading">
-              <h3 id="about-heading">About</h3>
-              <div className="about-thumb">
-                <Thumbnail
-                  clients={clients}
-                  onAuthError={onAuthError}
-                  name={name}
-                  size={ThumbnailSize.MEDIUM}
-                  label={isPicture(document.mediaType) ? `The picture ${shownTitle}` : `First page of ${shownTitle}`}
-                />
-              </div>
-              <dl className="facts" data-testid="metadata">
-                <dt>File</dt>
-                <dd>{document.filename}</dd>
-                <dt>Type</dt>
-                <dd data-testid="media-type">
-                  {mediaTypeWord(document.mediaType)}
-                  {isPicture(document.mediaType) ? " picture" : ""}
-                </dd>
-                <dt>State</dt>
-                <dd>{STATE_NAMES[document.state]}</dd>
-                <dt>Pages</dt>
-                <dd>{document.pageCount}</dd>
-                <dt>Chunks</dt>
-                <dd>{document.chunkCount}</dd>
-                <dt>Size</dt>
-                <dd>{(Number(document.sizeBytes) / 1024).toFixed(0)} KiB</dd>
-                {document.metadata?.authors.length ? (
-                  <>
-                    <dt>Authors</dt>
-                    <dd>{document.metadata.authors.join(", ")}</dd>
-                  </>
-                ) : null}
-                {document.metadata?.language && (
-                  <>
-                    <dt>Language</dt>
-                    <dd>{document.metadata.language}</dd>
-                  </>
-                )}
-                {document.metadata?.producer && (
-                  <>
-                    <dt>Producer</dt>
-                    <dd>{document.metadata.producer}</dd>
-                  </>
-                )}
-                <dt>Labels</dt>
-                <dd data-testid="labels">{document.labels.join(", ") || "none"}</dd>
-                <dt>Metadata</dt>
-                <dd data-testid="custom-metadata">
-                  {formatMetadata(document.customMetadata).split("\n").join(", ") || "none"}
-                </dd>
-              </dl>
-            </section>
+            <DocumentAbout clients={clients} onAuthError={onAuthError} document={document} title={shownTitle} />
+            <Versions clients={clients} onAuthError={onAuthError} name={name} refresh={versionsSeen} />
             {canWrite && (
               <section aria-labelledby="edit-heading">
                 <h3 id="edit-heading">Edit</h3>
@@ -194,6 +147,20 @@ export function DocumentView(
                   <p role="status">{saved}</p>
                 </form>
               </section>
+            )}
+            {canWrite && (
+              <>
+                <Reprocess clients={clients} onAuthError={onAuthError} document={document} onDone={() => setGeneration((g) => g + 1)} />
+                <NewVersion
+                  clients={clients}
+                  onAuthError={onAuthError}
+                  document={document}
+                  onAdded={() => {
+                    setVersionsSeen((n) => n + 1);
+                    setGeneration((g) => g + 1);
+                  }}
+                />
+              </>
             )}
             {document.outline.length > 0 && (
               <section aria-labelledby="outline-heading">

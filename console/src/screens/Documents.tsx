@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState } from "react";
 import type { ScreenProps } from "../App";
 import { useCall } from "../lib/useCall";
-import { DocumentState, type Document } from "../gen/mivaa/search/v1/search_service_pb";
+import type { Document } from "../gen/mivaa/search/v1/search_service_pb";
+import { STATE_NAMES } from "../lib/documents";
 import { ColumnHeads } from "./Parts";
 import { ErrorAlert } from "./ErrorAlert";
 import { Pager } from "./Pager";
@@ -20,13 +21,6 @@ export const ORDERS: Record<string, string> = {
   "title desc": "title Z-A",
   "page_count desc": "most pages",
   page_count: "fewest pages",
-};
-export const STATE_NAMES: Record<DocumentState, string> = {
-  [DocumentState.UNSPECIFIED]: "unknown",
-  [DocumentState.PENDING]: "pending",
-  [DocumentState.PROCESSING]: "processing",
-  [DocumentState.READY]: "ready",
-  [DocumentState.FAILED]: "failed",
 };
 
 export function Documents({ clients, onAuthError }: ScreenProps) {
@@ -95,8 +89,8 @@ export function Documents({ clients, onAuthError }: ScreenProps) {
         </label>
       </form>
       <ErrorAlert message={error} />
-      <table className="documents" aria-busy={busy}>
-        <ColumnHeads names={["Preview", "Title", "Type", "State", "Pages", "Chunks", "Labels"]} />
+      <table className="documents document-list" aria-busy={busy}>
+        <ColumnHeads names={["Preview", "Title", "Type", "State", "Versions", "Pages", "Chunks", "Labels"]} />
         <tbody>
           {shown.map((d) => (
             <tr key={d.name} data-testid="document-row">
@@ -109,9 +103,19 @@ export function Documents({ clients, onAuthError }: ScreenProps) {
               </td>
               <td className="title">
                 <a href={documentHref(d.name)}>{d.title || d.filename}</a>
+                {/* At phone width the versions column gives way to this line under the title. */}
+                {d.versionCount > 1 && (
+                  <span className="versions-under-title" data-testid="versions-under-title">
+                    {d.versionCount} versions
+                  </span>
+                )}
               </td>
               <td data-testid="media-type">{mediaTypeWord(d.mediaType)}</td>
               <td>{STATE_NAMES[d.state]}</td>
+              {/* The list shows each chain's newest version; the document view lists the others. */}
+              <td data-testid="version-count">
+                {d.versionCount || 1}
+              </td>
               <td>{d.pageCount}</td>
               <td>{d.chunkCount}</td>
               <td>{d.labels.join(", ")}</td>

@@ -4,40 +4,25 @@ import { STREAM_TIMEOUT_MS } from "../lib/api";
 import { batchName } from "../lib/batch";
 import { describeError, errorInfo, isUnauthenticated } from "../lib/errors";
 import { filesFromDrop, filesFromInput, type PickedFiles } from "../lib/folders";
-import { isFinished, progressFraction, progressLabel } from "../lib/progress";
+import { checkOptions, DEFAULT_OPTIONS, isDefaultForm, refusedOption, type OptionRefusal } from "../lib/options";
+import { isFinished } from "../lib/progress";
 import { uploadDocument } from "../lib/upload";
 import { followBatch, followJob } from "../lib/watch";
-import { JobState, type Job } from "../gen/mivaa/jobs/v1/job_pb";
 import { BatchView, type BatchEntry } from "./BatchView";
 import { ErrorAlert } from "./ErrorAlert";
+import { OptionsFields } from "./OptionsFields";
 import { Dropzone } from "./Parts";
-
-interface Item {
-  id: number;
-  file: File;
-  /** The batch it was uploaded into ("" for none): an upload again with a password joins it too. */
-  batch: string;
-  job?: Job;
-  error?: string;
-  needsPassword?: boolean;
-  status: "uploading" | "watching" | "done" | "failed";
-}
+import { jobError, UploadRow, type Item } from "./UploadRow";
 
 let nextId = 1;
-
-function jobError(job: Job): { message: string; needsPassword: boolean } | undefined {
-  if (job.state !== JobState.FAILED || !job.error) return undefined;
-  const needsPassword = job.error.reason === "PDF_ENCRYPTED";
-  return {
-    message: needsPassword ? "The PDF is encrypted: enter its password." : job.error.message || job.error.reason,
-    needsPassword,
-  };
-}
 
 export function Upload({ clients, onAuthError }: ScreenProps) {
   const [items, setItems] = useState<Item[]>([]);
   const [batches, setBatches] = useState<BatchEntry[]>([]);
   const [notice, setNotice] = useState("");
+  const [form, setForm] = useState(DEFAULT_OPTIONS);
+  const [optionsOpen, setOptionsOpen] = useState(false);
+  const [refusal, setRefusal] = useState<OptionRefusal | undefined>();
   const aborts = useRef(new Map<number, AbortController>());
   const batchWatches = useRef(new AbortController());
   useEffect(() => {
@@ -96,13 +81,14 @@ export function Upload({ clients, onAuthError }: ScreenProps) {
   );
 
   const start = useCallback(
-    async (id: number, file: File, batch: string, password?: string) => {
+    async (item: Pick<Item, "id" | "file" | "batch" | "options">, password?: string) => {
+      const { id, file, batch, options } = item;
       const abort = new AbortController();
       aborts.current.set(id, abort);
       update(id, { status: "uploading", error: undefined, needsPassword: false, job: undefined });
       try {
         const bytes = new Uint8Array(await file.arrayBuffer());
-        const input = { filename: file.name, bytes, password, batch };
+        const input = { filename: file.name, bytes, password, batch, options };
         const response = await uploadDocument(clients.baseUrl, clients.token, input, abort.signal);
         if (!response.job) throw new Error("the mesh returned no job");
         update(id, { status: "watching", job: response.job });
@@ -110,6 +96,11 @@ export function Upload({ clients, onAuthError }: ScreenProps) {
       } catch (error) {
         if (abort.signal.aborted) return;
         if (isUnauthenticated(error)) return onAuthError();
+        const refused = refusedOption(error);
+        if (refused) {
+          setRefusal(refused);
+          setOptionsOpen(true);
+        }
         update(id, {
           status: "failed",
           error: describeError(error),
@@ -124,10 +115,19 @@ export function Upload({ clients, onAuthError }: ScreenProps) {
   async function add({ files, folder }: PickedFiles) {
     setNotice(files.length === 0 ? "Nothing to upload: only PDF files and PNG, JPEG or TIFF pictures are uploaded." : "");
     if (files.length === 0) return;
+    // Options are checked before anything is sent; the defaults are not sent at all (the server's own).
+    const checked = checkOptions(form);
+    if (!("options" in checked)) {
+      setOptionsOpen(true);
+      setNotice("Nothing uploaded: correct the processing options first.");
+      return;
+    }
+    const options = isDefaultForm(form) ? undefined : checked.options;
+    setRefusal(undefined);
     let batch = "";
     if (files.length > 1 || folder) {
       try {
-        const request = { displayName: batchName(files.length, folder), expectedDocuments: files.length };
+        const request = { displayName: batchName(files.length, folder), expectedDocuments: files.length, options };
         const created = (await clients.extractor.createBatch(request)).batch;
         if (created) {
           batch = created.name;
@@ -136,12 +136,21 @@ export function Upload({ clients, onAuthError }: ScreenProps) {
         }
       } catch (error) {
         if (isUnauthenticated(error)) return onAuthError();
+        const refused = refusedOption(error);
+        if (refused) {
+          setRefusal(refused);
+          setOptionsOpen(true);
+          setNotice("Nothing uploaded: the server refused the processing options.");
+          return;
+        }
         setNotice(`No batch view: ${describeError(error)} The files are uploaded one by one.`);
       }
     }
-    const added = files.map((file) => ({ id: nextId++, file, batch, status: "uploading" as const }));
+    // Uploads in a batch take the batch's options; the rest carry their own.
+    const own = batch ? undefined : options;
+    const added = files.map((file) => ({ id: nextId++, file, batch, options: own, status: "uploading" as const }));
     setItems((all) => [...added, ...all]);
-    for (const item of added) void start(item.id, item.file, batch);
+    for (const item of added) void start(item);
   }
 
   async function cancel(item: Item) {
@@ -190,6 +199,21 @@ export function Upload({ clients, onAuthError }: ScreenProps) {
           />
         </label>
       </Dropzone>
+      <details className="options panel" open={optionsOpen} onToggle={(e) => setOptionsOpen(e.currentTarget.open)}>
+        <summary>
+          Processing options <span className="muted">({isDefaultForm(form) ? "the server's defaults" : "changed"})</span>
+        </summary>
+        <p className="muted small">Used for the next files you choose or drop (a batch of several files keeps them too).</p>
+        <OptionsFields
+          id="upload"
+          form={form}
+          refusal={refusal}
+          onChange={(next) => {
+            setForm(next);
+            setRefusal(undefined);
+          }}
+        />
+      </details>
       <ErrorAlert message={notice} />
       {batches.length > 0 && (
         <div className="batches">
@@ -204,53 +228,10 @@ export function Upload({ clients, onAuthError }: ScreenProps) {
             key={item.id}
             item={item}
             onCancel={() => void cancel(item)}
-            onPassword={(p) => void start(item.id, item.file, item.batch, p)}
+            onPassword={(p) => void start(item, p)}
           />
         ))}
       </ul>
     </div>
-  );
-}
-
-function UploadRow({ item, onCancel, onPassword }: { item: Item; onCancel: () => void; onPassword: (password: string) => void }) {
-  const [password, setPassword] = useState("");
-  const label = item.needsPassword
-    ? "Needs its password"
-    : item.job
-      ? progressLabel(item.job)
-      : item.status === "failed"
-        ? "Not uploaded"
-        : "Uploading";
-  const fraction = item.job ? progressFraction(item.job) : 0.02;
-  const running = item.status === "uploading" || item.status === "watching";
-  return (
-    <li className={`upload ${item.status}`} data-testid="upload-row" data-status={item.status}>
-      <div className="upload-head">
-        <strong>{item.file.name}</strong>
-        <span className="status" aria-live="polite">
-          {label}
-        </span>
-        {running && (
-          <button type="button" onClick={onCancel} aria-label={`Cancel ${item.file.name}`}>
-            Cancel
-          </button>
-        )}
-      </div>
-      <progress max={1} value={fraction} aria-label={`Progress of ${item.file.name}`} />
-      <ErrorAlert message={item.error} />
-      {item.needsPassword && (
-        <form
-          className="inline"
-          onSubmit={(e) => {
-            e.preventDefault();
-            onPassword(password);
-          }}
-        >
-          <label htmlFor={`pw-${item.id}`}>Password for {item.file.name}</label>
-          <input id={`pw-${item.id}`} type="password" value={password} onChange={(e) => setPassword(e.target.value)} />
-          <button type="submit">Upload again</button>
-        </form>
-      )}
-    </li>
   );
 }
