@@ -21,7 +21,7 @@ from mivaa_extractor.worker.ocr_stage import OcrStage
 from mivaa_extractor.worker.page_source import LocalPages, RangeOutcome
 from mivaa_extractor.worker.pipeline import DocumentPipeline, PipelinePorts, PipelineSettings
 from mivaa_extractor.worker.range_reader import OriginalCopies, RangeReader
-from mivaa_extractor.worker.shared_pages import RangeSettings
+from mivaa_extractor.worker.shared_pages import RangeSettings, range_name
 from tests.extractor.unit.fakes import FakeRecognizer
 from tests.extractor.unit.test_pipeline import TEXT, Processing, no_heartbeat
 
@@ -178,7 +178,7 @@ async def test_an_outcome_that_is_not_its_ranges_pages_is_not_believed(tmp_path)
     async def lying_worker() -> None:
         while True:
             work = await ranges.queued.get()
-            name = f"{work.task.job}/{work.attempt}/{work.first_page}-{work.last_page}"
+            name = range_name(work.task.job, work.run, work.attempt, work.first_page, work.last_page)
             if work.first_page == 0:
                 ranges.spool[name] = b"{not json"
             else:  # the right range, but another page's content
@@ -237,6 +237,33 @@ async def test_an_older_attempts_range_is_dropped(tmp_path):
     assert outcome is not None and [page.number for page in outcome.pages] == [1, 2]
     assert outcome.ocr_pages == 1 and outcome.ocr_confidence == ((2, 0.7),)
     assert from_json(RangeOutcome, to_json(outcome)) == outcome
+
+
+async def test_a_retried_runs_ranges_are_its_own(tmp_path):
+    """An admin's retry counts attempts from 1 again: the previous run's range (same attempt number)
+    is dropped, and the two runs' ranges differ in name and in the bus's duplicate id."""
+    ranges = MemoryRanges()
+    processing = processing_with(ranges)
+    task = await processing.queued_task()
+    reader = other_worker(processing, ranges, tmp_path)
+
+    def retried_and_running(record: job_pb2.Job) -> None:
+        record.state = job_pb2.JOB_STATE_RUNNING
+        record.retry_count = 1
+        record.attempts = 1
+
+    await processing.jobs.update(task.job, retried_and_running, tenant="acme")
+    profile = to_json(await profile_of(processing))
+    previous_run = job_pb2.PageRangeTask(
+        task=task, run=0, attempt=1, first_page=0, last_page=2, document_profile=profile
+    )
+    assert await reader.read(previous_run) is None
+    this_run = job_pb2.PageRangeTask()
+    this_run.CopyFrom(previous_run)
+    this_run.run = 1
+    outcome = await reader.read(this_run)
+    assert outcome is not None and [page.number for page in outcome.pages] == [1, 2]
+    assert range_name(task.job, 0, 1, 0, 2) != range_name(task.job, 1, 1, 0, 2)
 
 
 async def profile_of(processing: Processing):

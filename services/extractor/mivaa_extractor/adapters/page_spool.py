@@ -40,8 +40,10 @@ class NatsPageRanges:
             for work in ranges:
                 payload = work.SerializeToString()
                 check_bus_record(len(payload), what="page range", domain=DOMAIN)
-                # The same range of the same attempt queued twice (a retried submit) is one work item.
-                msg_id = f"{work.task.job}#{work.attempt}#{work.first_page}"
+                # The same range of the same attempt queued twice (a retried submit) is one work item;
+                # an admin's retry starts counting attempts again, so the run is part of the id (else
+                # the server drops the retried run's ranges as duplicates for two minutes).
+                msg_id = f"{work.task.job}#{work.run}.{work.attempt}#{work.first_page}"
                 await self._js.publish(
                     WORK_SUBJECT_PAGES, payload, headers=inject_trace_headers({"Nats-Msg-Id": msg_id})
                 )

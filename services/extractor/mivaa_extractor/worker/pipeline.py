@@ -233,7 +233,9 @@ class DocumentPipeline:
         async def ocr_starting() -> job_pb2.Job:
             return await self._set_progress(task, progress, job_pb2.JOB_STAGE_OCR)
 
-        batches = self._pages.batches(task, job.attempts, document, job.pages_total, read, progress, ocr_starting)
+        batches = self._pages.batches(
+            task, job.retry_count, job.attempts, document, job.pages_total, read, progress, ocr_starting
+        )
         async with contextlib.aclosing(batches):
             async for batch in batches:
                 for page in batch:

@@ -2,8 +2,9 @@
 
 A range is believed only as far as its document's task is (worker/admission.py:
 the catalog, the job store and the sealed password agree), and only while the
-attempt that asked for it still runs: a range of a finished, cancelled or
-redelivered attempt is dropped without reading a page. The original is fetched
+attempt (of the same run: an admin's retry counts attempts again) that asked for it
+still runs: a range of a finished, cancelled, retried or redelivered attempt is
+dropped without reading a page. The original is fetched
 once per document and kept in scratch while its ranges keep coming.
 """
 
@@ -88,7 +89,7 @@ class RangeReader:
         if outcome is None:
             metrics.page_range("dropped")
             return False
-        name = range_name(work.task.job, work.attempt, work.first_page, work.last_page)
+        name = range_name(work.task.job, work.run, work.attempt, work.first_page, work.last_page)
         await self._exchange.put(name, to_json(outcome))
         metrics.page_range("extracted")
         return True
@@ -105,8 +106,8 @@ class RangeReader:
             if error.reason == TASK_REJECTED:
                 return None
             raise
-        if is_terminal(job) or job.attempts != work.attempt:
-            return None  # its document finished, or a newer attempt reads it with ranges of its own
+        if is_terminal(job) or (job.retry_count, job.attempts) != (work.run, work.attempt):
+            return None  # its document finished, or a newer run or attempt reads it with ranges of its own
         if not 0 <= first < last <= job.pages_total:
             log.error("page range outside its document; dropped", extra={"fields": fields})
             return None

@@ -51,9 +51,9 @@ class RangeSettings:
     batch_pages: int = 16
 
 
-def range_name(job: str, attempt: int, first: int, last: int) -> str:
-    """A range's outcome in the spool: one name per job, attempt and range."""
-    return f"{job}/{attempt}/{first}-{last}"
+def range_name(job: str, run: int, attempt: int, first: int, last: int) -> str:
+    """A range's outcome in the spool: one name per job, run (retry), attempt and range."""
+    return f"{job}/{run}.{attempt}/{first}-{last}"
 
 
 def split_pages(page_count: int, range_pages: int) -> list[tuple[int, int]]:
@@ -74,6 +74,7 @@ class SharedPages:
     async def batches(
         self,
         task: job_pb2.ExtractTask,
+        run: int,
         attempt: int,
         document: WorkingCopy,
         page_count: int,
@@ -81,14 +82,16 @@ class SharedPages:
         progress: Progress,
         ocr_starting: OcrStarting,
     ) -> AsyncGenerator[list[PageLayout]]:
-        """Pages 1..page_count in order, a batch at a time, with OCR applied."""
+        """Pages 1..page_count in order, a batch at a time, with OCR applied.
+
+        run and attempt: the job's retry_count and attempts now; they name its ranges."""
         if self._exchange is None or not self.shares(page_count):
             async for batch in self._local.batches(document, read, progress, ocr_starting, task.options, 0, page_count):
                 yield batch
             return
         exchange = self._exchange
         ranges = split_pages(page_count, self.settings.range_pages)
-        names = [range_name(task.job, attempt, first, last) for first, last in ranges]
+        names = [range_name(task.job, run, attempt, first, last) for first, last in ranges]
         deadline = int(time.time() + self.settings.range_deadline_seconds)
         profile = to_json(read)
         await exchange.submit(
@@ -96,6 +99,7 @@ class SharedPages:
                 job_pb2.PageRangeTask(
                     task=task,
                     attempt=attempt,
+                    run=run,
                     first_page=first,
                     last_page=last,
                     document_profile=profile,

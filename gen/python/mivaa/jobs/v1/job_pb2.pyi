@@ -155,20 +155,22 @@ class ExtractTask(_message.Message):
     def __init__(self, job: _Optional[str] = ..., document: _Optional[str] = ..., sha256: _Optional[str] = ..., filename: _Optional[str] = ..., tenant: _Optional[str] = ..., sealed_password: _Optional[bytes] = ..., options: _Optional[_Union[_processing_options_pb2.ProcessingOptions, _Mapping]] = ..., reprocess: _Optional[bool] = ...) -> None: ...
 
 class PageRangeTask(_message.Message):
-    __slots__ = ("task", "attempt", "first_page", "last_page", "document_profile", "deadline_unix_seconds")
+    __slots__ = ("task", "attempt", "first_page", "last_page", "document_profile", "deadline_unix_seconds", "run")
     TASK_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     FIRST_PAGE_FIELD_NUMBER: _ClassVar[int]
     LAST_PAGE_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_PROFILE_FIELD_NUMBER: _ClassVar[int]
     DEADLINE_UNIX_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    RUN_FIELD_NUMBER: _ClassVar[int]
     task: ExtractTask
     attempt: int
     first_page: int
     last_page: int
     document_profile: bytes
     deadline_unix_seconds: int
-    def __init__(self, task: _Optional[_Union[ExtractTask, _Mapping]] = ..., attempt: _Optional[int] = ..., first_page: _Optional[int] = ..., last_page: _Optional[int] = ..., document_profile: _Optional[bytes] = ..., deadline_unix_seconds: _Optional[int] = ...) -> None: ...
+    run: int
+    def __init__(self, task: _Optional[_Union[ExtractTask, _Mapping]] = ..., attempt: _Optional[int] = ..., first_page: _Optional[int] = ..., last_page: _Optional[int] = ..., document_profile: _Optional[bytes] = ..., deadline_unix_seconds: _Optional[int] = ..., run: _Optional[int] = ...) -> None: ...
 
 class BatchFailure(_message.Message):
     __slots__ = ("filename", "job", "error")
