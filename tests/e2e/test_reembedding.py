@@ -18,6 +18,7 @@ import pytest
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from tests.e2e.test_admin_api import caller, expect_error, unique
 from tests.e2e.test_operations import mivaa
+from tests.search.test_reembedding import clip_dir
 from tests.support.pdfs import make_pdf
 
 NEW = "minilm-fp32"
@@ -45,8 +46,8 @@ def two_model_mesh(model_dir, tmp_path_factory):
     models = tmp_path_factory.mktemp("reembed-models")
     (models / model_dir.name).symlink_to(model_dir, target_is_directory=True)
     _fp32_alias(model_dir, models / NEW)
-    clip = model_dir.parent / "tiny-clip"
-    if (clip / "manifest.json").exists():
+    clip = clip_dir()  # the tests' own tiny CLIP export, not one `make clip-tiny` may have left in models/
+    if clip is not None:
         (models / "tiny-clip").symlink_to(clip, target_is_directory=True)
     state_dir = pathlib.Path(tempfile.mkdtemp(prefix="mivaa-test-reembed-"))
     mesh = LocalMesh(
@@ -183,7 +184,7 @@ async def test_a_tenant_switches_to_a_model_of_another_dimension(two_model_mesh)
     then use the new model; a later upload is embedded once, with it; another tenant is untouched."""
     mesh = two_model_mesh
     if not (mesh.models_dir / CLIP).exists():
-        pytest.skip("no CLIP export: run `make models`")
+        pytest.skip("no tiny CLIP: its export needs the export venv (`make export-venv`)")
     tenant, other = unique("reembed-clip"), unique("reembed-clip-other")
     async with (
         caller(mesh, tenant, ("read", "write")) as user,
@@ -248,7 +249,7 @@ async def test_a_tenant_switches_to_a_model_of_another_dimension(two_model_mesh)
 async def test_cancelling_a_switch_to_another_dimension_keeps_the_old_model(two_model_mesh):
     mesh = two_model_mesh
     if not (mesh.models_dir / CLIP).exists():
-        pytest.skip("no CLIP export: run `make models`")
+        pytest.skip("no tiny CLIP: its export needs the export venv (`make export-venv`)")
     tenant = unique("reembed-clip-cancel")
     async with caller(mesh, tenant, ("read", "write")) as user, caller(mesh, tenant, ("admin",)) as admin:
         await _ingest(user, "clip-cancelled", 12)

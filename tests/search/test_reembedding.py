@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import pathlib
 import uuid
 from collections.abc import Sequence
 
@@ -20,11 +21,22 @@ from mivaa_platform.errors import FailedPrecondition, InvalidArgument
 from mivaa_search.store import ChunkRecord, DocumentContent
 from mivaa_search.usecases import DocumentCatalog, Search
 from mivaa_search.usecases.reembedding import Reembedding
+from tests.embedder.clip_fixture import ExportVenvMissing, build_tiny_clip
 from tests.search.retrieval_support import MODEL_DIR, add_document, generated_texts, search
 
 NEW = "minilm-fp32"
 CLIP = "tiny-clip"
-CLIP_DIR = MODEL_DIR.parent / CLIP
+
+
+def clip_dir() -> pathlib.Path | None:
+    """The tiny CLIP export (built once into .cache by the export venv, as every CLIP test's);
+    None without the export venv."""
+    try:
+        return build_tiny_clip()
+    except ExportVenvMissing:
+        return None
+
+
 # Listed as served, never embedded with: more dimensions than an HNSW index takes.
 HUGE = "huge-model"
 
@@ -50,7 +62,7 @@ class TwoModels:
             if self._clip is None:
                 from mivaa_embedder.clip_model import OnnxClipModel
 
-                self._clip = OnnxClipModel(CLIP_DIR, providers=["CPUExecutionProvider"], intra_op_threads=1)
+                self._clip = OnnxClipModel(clip_dir(), providers=["CPUExecutionProvider"], intra_op_threads=1)
             batch = await asyncio.to_thread(self._clip.embed_texts, list(texts))
             return EmbeddedTexts(vectors=[list(v) for v in batch.vectors], token_counts=list(batch.token_counts))
         assert model == NEW, model
@@ -59,8 +71,9 @@ class TwoModels:
 
     async def text_models(self) -> dict[str, int]:
         models = {self.model: 384, NEW: 384, HUGE: 4096}
-        if (CLIP_DIR / "manifest.json").exists():
-            models[CLIP] = json.loads((CLIP_DIR / "manifest.json").read_text())["dimension"]
+        clip = clip_dir()
+        if clip is not None:
+            models[CLIP] = json.loads((clip / "manifest.json").read_text())["dimension"]
         return models
 
 

@@ -18,13 +18,13 @@ from mivaa_search.store.text_vectors import indexed_distance, of_dimension
 from mivaa_search.usecases import DocumentCatalog, Search
 from tests.search.retrieval_support import add_document, generated_texts, search
 from tests.search.support import create, fetch
-from tests.search.test_reembedding import CLIP, CLIP_DIR, TwoModels, _reembedding
+from tests.search.test_reembedding import CLIP, TwoModels, _reembedding, clip_dir
 
 
 @pytest.fixture(scope="module")
 def models(embedder):
-    if not (CLIP_DIR / "manifest.json").exists():
-        pytest.skip(f"no CLIP export at {CLIP_DIR}: run `make models`")
+    if clip_dir() is None:
+        pytest.skip("no tiny CLIP: its export needs the export venv (`make export-venv`)")
     return TwoModels(embedder)
 
 
