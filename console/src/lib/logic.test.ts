@@ -6,22 +6,10 @@ import { progressFraction, progressLabel, isFinished } from "./progress";
 import { describeError, decodeErrorInfo, RATE_LIMITED_MESSAGE } from "./errors";
 import { splitAnswer, splitHighlights } from "./citations";
 import { parseToken, isExpired } from "./auth";
-
-// google.rpc.ErrorInfo on the wire: reason (1), domain (2), metadata map entries (3).
-function errorInfoBytes(reason: string, metadata: Record<string, string> = {}): Uint8Array {
-  const enc = new TextEncoder();
-  const field = (n: number, bytes: Uint8Array) => [(n << 3) | 2, bytes.length, ...bytes];
-  const out = [...field(1, enc.encode(reason)), ...field(2, enc.encode("mivaa"))];
-  for (const [k, v] of Object.entries(metadata)) {
-    out.push(...field(3, new Uint8Array([...field(1, enc.encode(k)), ...field(2, enc.encode(v))])));
-  }
-  return new Uint8Array(out);
-}
+import { errorInfoBytes, refusal } from "./test-errors";
 
 function errorWith(reason: string, code = Code.InvalidArgument, metadata: Record<string, string> = {}) {
-  const error = new ConnectError("raw server text", code);
-  error.details.push({ type: "google.rpc.ErrorInfo", value: errorInfoBytes(reason, metadata) });
-  return error;
+  return refusal(reason, "raw server text", code, metadata);
 }
 
 describe("progress", () => {
