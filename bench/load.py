@@ -8,7 +8,8 @@ requests at random intervals averaging --rate a second, chosen from the mix: 80%
 10% GetDocument or ListDocuments, 5% Ask, 5% UploadDocument (a corpus file from
 ../shared/corpus when it is there, else a generated PDF). Prints throughput, p50/p95/p99 per
 RPC, results by status code (RESOURCE_EXHAUSTED is the gateway's rate limit doing its job and
-counted apart), and each mesh process's RSS over time with its slope over the second half.
+counted apart), how much of the uploads' work was done by the end (ingest yields the cores to
+queries while they arrive), and each mesh process's RSS over time with its slope over the second half.
 Targets (issue 15): under 0.1% errors other than RESOURCE_EXHAUSTED, SearchChunks p95 under
 100 ms, no process's memory growing. tests/bench/test_load_smoke.py runs a short version.
 """
@@ -30,9 +31,11 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 import grpc  # noqa: E402 - after the repository is importable
+from google.protobuf import timestamp_pb2  # noqa: E402
 
 from bench.mesh_rss import MeshRssSampler  # noqa: E402
 from mivaa.answer.v1 import answer_service_pb2 as answer_pb  # noqa: E402
+from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb  # noqa: E402
 from mivaa.jobs.v1 import job_pb2  # noqa: E402
 from mivaa.search.v1 import search_service_pb2 as search_pb  # noqa: E402
 from tests.support.pdfs import make_pdf, page_phrase  # noqa: E402
@@ -70,6 +73,36 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+@dataclasses.dataclass
+class Ingest:
+    """The run's upload jobs at its end: how many, in which state, and the pages they got through."""
+
+    jobs: collections.Counter = dataclasses.field(default_factory=collections.Counter)  # state name -> jobs
+    pages_done: int = 0
+    pages_total: int = 0
+
+    def add(self, job: job_pb2.Job) -> None:
+        self.jobs[job_pb2.JobState.Name(job.state).removeprefix("JOB_STATE_")] += 1
+        self.pages_done += job.pages_done
+        self.pages_total += job.pages_total
+
+
+async def ingest_since(clients, since: timestamp_pb2.Timestamp) -> Ingest:
+    """Every job the clients' tenants created since `since` (one client per tenant)."""
+    ingest = Ingest()
+    for client in clients:
+        token = ""
+        while True:
+            request = extractor_pb.ListJobsRequest(page_size=100, page_token=token, create_time_after=since)
+            response = await client.extractor.ListJobs(request, timeout=30)
+            for job in response.jobs:
+                ingest.add(job)
+            token = response.next_page_token
+            if not token:
+                break
+    return ingest
 
 
 @dataclasses.dataclass
@@ -174,7 +207,7 @@ async def run_load(
     prefix: str = "t",
     mix: tuple[tuple[str, int], ...] = MIX,
 ):
-    """Seeds the tenants, runs the users for `seconds`, and returns (results, sampler, elapsed)."""
+    """Seeds the tenants, runs the users for `seconds`, and returns (results, sampler, elapsed, ingest)."""
     from mivaa_cli.client import MeshClient
 
     seeded = await seed(mesh, tenants, prefix)
@@ -187,20 +220,25 @@ async def run_load(
     ]
     sampler, stop = MeshRssSampler(mesh, sample_every), asyncio.Event()
     sampling = asyncio.create_task(sampler.run(stop))
+    since = timestamp_pb2.Timestamp()
+    since.GetCurrentTime()
     started = time.monotonic()
     try:
         crowd = [User(i, seeded[i % tenants], clients[i], uploads, results) for i in range(users)]
         await asyncio.gather(*(user.run(started + seconds, rate, mix) for user in crowd))
-    finally:
         elapsed = time.monotonic() - started
+        ingest = await ingest_since(clients[: min(users, tenants)], since)
+    finally:
         stop.set()
         await sampling
         for client in clients:
             await client.close()
-    return results, sampler, elapsed
+    return results, sampler, elapsed, ingest
 
 
-def report(results: Results, sampler: MeshRssSampler, elapsed: float, users: int, uploads_from: str) -> None:
+def report(
+    results: Results, sampler: MeshRssSampler, elapsed: float, users: int, uploads_from: str, ingest: Ingest
+) -> None:
     print(
         f"{users} users for {elapsed:.0f} s, uploads from {uploads_from}: {results.calls} calls, "
         f"{results.calls / elapsed:.1f} calls/s"
@@ -215,6 +253,11 @@ def report(results: Results, sampler: MeshRssSampler, elapsed: float, users: int
         )
     share = results.unintended_errors / max(1, results.calls)
     print(f"  errors other than RESOURCE_EXHAUSTED: {results.unintended_errors} ({share:.3%})")
+    states = ", ".join(f"{state} {n}" for state, n in ingest.jobs.most_common()) or "none"
+    print(
+        f"  ingest: jobs created during the run by state at its end: {states}; pages done "
+        f"{ingest.pages_done} of {ingest.pages_total} ({ingest.pages_done / elapsed:.1f} pages/s)"
+    )
     print(f"  {'process (PSS)':18s} {'first MiB':>10s} {'last MiB':>9s} {'peak MiB':>9s} {'slope MiB/min':>14s}")
     slopes = sampler.slopes()
     for name, samples in sorted(sampler.samples.items()):
@@ -231,7 +274,7 @@ async def main_async(args) -> None:
     mesh = LocalMesh(state, MeshPorts.free(), workers=args.workers)
     try:
         mesh.start()
-        results, sampler, elapsed = await run_load(
+        results, sampler, elapsed, ingest = await run_load(
             mesh,
             users=args.users,
             seconds=args.seconds,
@@ -240,7 +283,8 @@ async def main_async(args) -> None:
             sample_every=args.sample_every,
             mix=parse_mix(args.mix),
         )
-        report(results, sampler, elapsed, args.users, "the corpus" if corpus_uploads() else "generated PDFs")
+        uploads_from = "the corpus" if corpus_uploads() else "generated PDFs"
+        report(results, sampler, elapsed, args.users, uploads_from, ingest)
     finally:
         mesh.stop()
         shutil.rmtree(state, ignore_errors=True)

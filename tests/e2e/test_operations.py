@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pathlib
 import re
 import signal
 import subprocess
@@ -98,6 +99,24 @@ def test_cli_export_and_images(mesh, tmp_path):
     assert fetched.returncode == 0, fetched.stderr
     written = next(tmp_path.glob("figure.*"))
     assert Image.open(written).size == (240, 140)
+
+
+def test_ingest_processes_get_a_lower_share_of_a_busy_machine_than_the_query_path(mesh):
+    """Linux shares the cores between sessions (autogroups) before nice values, and each mesh
+    process leads its own: the ingest-only ones (extraction workers and their page processes,
+    OCR) have their session's weight lowered; everything a query goes through keeps its own."""
+
+    def session_nice(name: str) -> int:
+        pid = mesh.postgres.pid if name == "postgres" else mesh.processes[name].pid
+        line = pathlib.Path(f"/proc/{pid}/autogroup").read_text()
+        return int(line.split("nice")[1])
+
+    if not pathlib.Path(f"/proc/{os.getpid()}/autogroup").exists():
+        pytest.skip("this kernel has no autogroups (nothing to lower)")
+    ingest = [name for name in mesh.processes if name.startswith("worker-") or name == "ocr"]
+    assert ingest and {name: session_nice(name) for name in ingest} == dict.fromkeys(ingest, 10)
+    query_path = ("envoy", "search", "embedder", "extractor", "postgres")
+    assert {name: session_nice(name) for name in query_path} == dict.fromkeys(query_path, 0)
 
 
 def test_every_service_exports_metrics(mesh):

@@ -9,8 +9,9 @@ import time
 import numpy as np
 import pytest
 
-from mivaa_embedder.bulk_runs import BULK_NICE, BulkRunner
-from mivaa_embedder.text_model import CPU, OnnxTextEmbedder
+from mivaa_embedder.batching import DynamicBatcher
+from mivaa_embedder.bulk_runs import BULK_NICE, BulkRunner, QueryPressure
+from mivaa_embedder.text_model import CPU, EmbeddingBatch, OnnxTextEmbedder
 
 from .test_text_model import MIXED, model_dir  # noqa: F401 - the real export fixture
 
@@ -42,6 +43,74 @@ def test_bulk_runner_raises_the_first_error():
             runner.map(lambda n: 1 / n, [1, 0, 2])
     finally:
         runner.close()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_bulk_runs_rest_in_proportion_to_their_cpu_time_only_while_queries_arrive():
+    clock = FakeClock()
+    pressure = QueryPressure(bulk_cores=0.5, window_s=1.0, clock=clock)
+    assert pressure.rest_for(0.03, threads=2) == 0.0  # no query yet: full speed
+    pressure.note_query()
+    # Two threads held to half a core: 30 ms of CPU, then 90 ms of rest, on each.
+    assert pressure.rest_for(0.03, threads=2) == pytest.approx(0.09)
+    assert pressure.rest_for(0.03, threads=1) == pytest.approx(0.03)
+    clock.now += 0.99
+    assert pressure.busy()
+    clock.now += 0.02  # a second after the last query: full speed again
+    assert not pressure.busy()
+    assert pressure.rest_for(0.03, threads=2) == 0.0
+
+
+@pytest.mark.parametrize("bulk_cores", [0.0, 2.0, 4.0])
+def test_no_pacing_when_turned_off_or_when_the_share_covers_every_thread(bulk_cores):
+    pressure = QueryPressure(bulk_cores=bulk_cores)
+    pressure.note_query()
+    assert pressure.rest_for(1.0, threads=2) == 0.0
+
+
+def burn_cpu(seconds: float) -> float:
+    started = time.thread_time()
+    while time.thread_time() - started < seconds:
+        pass
+    return seconds
+
+
+def test_a_bulk_runner_rests_while_queries_arrive_and_not_otherwise():
+    pressure = QueryPressure(bulk_cores=0.5, window_s=5.0)
+    runner = BulkRunner(2, pressure=pressure)
+    try:
+        runner.map(burn_cpu, [0.02] * 4)
+        assert pressure.rested_seconds == 0.0
+        pressure.note_query()
+        started = time.monotonic()
+        runner.map(burn_cpu, [0.02] * 4)
+        elapsed = time.monotonic() - started
+    finally:
+        runner.close()
+    # Each thread: two runs of 20 ms CPU, each followed by 60 ms of rest.
+    assert pressure.rested_seconds >= 4 * 0.06 * 0.9
+    assert elapsed >= 2 * 0.08 * 0.9
+
+
+async def test_interactive_requests_tell_the_pressure_and_bulk_requests_do_not():
+    clock = FakeClock()
+    pressure = QueryPressure(bulk_cores=0.5, clock=clock)
+
+    def embed(texts):
+        return EmbeddingBatch(np.ones((len(texts), 2), dtype=np.float32), [1] * len(texts), [False] * len(texts))
+
+    async with DynamicBatcher(embed, dimension=2, pressure=pressure) as batcher:
+        await batcher.embed(["a chunk"], bulk=True)
+        assert not pressure.busy()
+        await batcher.embed(["a query"])
+        assert pressure.busy()
 
 
 @pytest.mark.parametrize("precision", ["int8", "fp32"])

@@ -58,6 +58,12 @@ from mivaa_search.settings import SearchSettings
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
 # A source checkout runs its services from the repository; an installed wheel from the state folder.
 SOURCE_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file()
+
+# Every process of the local mesh shares one machine's cores, so while queries arrive a
+# document's chunks are embedded on a tenth of a core (EMBEDDER_BULK_CORES_WHILE_QUERYING; the
+# environment's value wins). 100 users on 2 cores (bench/load.py): SearchChunks p95 654 ms
+# unpaced, 127-191 ms at 0.25 cores, 50 ms at 0.1, ingest going on at ~3 pages/s meanwhile.
+LOCAL_BULK_CORES_WHILE_QUERYING = 0.1
 # The built web console (npm run build in console/); the gateway serves it when it exists.
 CONSOLE_DIST = pathlib.Path(os.environ.get("MIVAA_CONSOLE_DIR") or REPO_ROOT / "console" / "dist")
 # The local user's token, written by `mivaa up` under <state>/auth and read by the CLI.
@@ -287,7 +293,13 @@ class LocalMesh:
         return answer_llm_env(self.state_dir, self.ports.llm) if self.llm else {}
 
     def _embedder_env(self, name: str) -> dict[str, str]:
-        return settings_env(EmbedderSettings, EMBEDDER_PREFIX, models_dir=str(self.models_dir))
+        bulk_cores = os.environ.get(f"{EMBEDDER_PREFIX}_BULK_CORES_WHILE_QUERYING", LOCAL_BULK_CORES_WHILE_QUERYING)
+        return settings_env(
+            EmbedderSettings,
+            EMBEDDER_PREFIX,
+            models_dir=str(self.models_dir),
+            bulk_cores_while_querying=float(bulk_cores),
+        )
 
     def _ocr_env(self, name: str) -> dict[str, str]:
         return {}  # the OCR service's defaults
@@ -419,6 +431,7 @@ class LocalMesh:
             log_dir=self.log_dir,
             env=self._service_env(name),
             cwd=REPO_ROOT if SOURCE_CHECKOUT else self.state_dir,
+            background=name.startswith("worker-") or name == "ocr",  # ingest only: queries go first
         )
         self.processes[name] = process
         self.save()  # `mivaa status` and `mivaa down` read the pids from there

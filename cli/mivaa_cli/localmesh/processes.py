@@ -122,6 +122,27 @@ class ManagedProcess:
         self.stop(timeout=0, sig=signal.SIGKILL)
 
 
+# The scheduling weight of a background process's session (nice 0..19, see lower_session_priority).
+BACKGROUND_NICE = 10
+
+
+def lower_session_priority(pid: int, nice: int = BACKGROUND_NICE) -> bool:
+    """Lowers the CPU weight of the session `pid` leads (Linux autogroups); False where that is not possible.
+
+    Linux shares the cores between sessions (autogroups) as equals before it looks at any process's
+    nice value, and every mesh process leads its own session. So an ingest-only process (an
+    extraction worker and its page processes, OCR) at nice 10 would still take as much of a busy
+    machine as the search service; its session's weight is what has to drop. Raising it is allowed
+    for one's own processes; without autogroups (containers in their own cgroups) it changes nothing.
+    """
+    try:
+        with open(f"/proc/{pid}/autogroup", "w") as handle:
+            handle.write(str(nice))
+        return True
+    except OSError:
+        return False
+
+
 def start_process(
     name: str,
     argv: list[str],
@@ -129,7 +150,9 @@ def start_process(
     log_dir: pathlib.Path,
     env: dict[str, str] | None = None,
     cwd: pathlib.Path | None = None,
+    background: bool = False,
 ) -> ManagedProcess:
+    """background: nobody waits on it in person (ingest), so its session gets a lower CPU weight."""
     log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     log_dir.chmod(0o700)
     log_path = log_dir / f"{name}.log"
@@ -144,6 +167,8 @@ def start_process(
             start_new_session=True,  # its own process group: stop() reaches its children too
             umask=0o077,  # what it writes (logs, stores, sockets) is the mesh user's alone
         )
+    if background:
+        lower_session_priority(process.pid)
     return ManagedProcess(name=name, pid=process.pid, log_path=log_path)
 
 

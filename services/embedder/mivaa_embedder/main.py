@@ -33,6 +33,10 @@ async def amain() -> None:
         )
     if settings.max_batch_images < 1:
         problems.append(f"{PREFIX}_MAX_BATCH_IMAGES: must be at least 1, got {settings.max_batch_images}")
+    if not settings.bulk_cores_while_querying >= 0:  # NaN fails too
+        problems.append(
+            f"{PREFIX}_BULK_CORES_WHILE_QUERYING: must be 0 (no limit) or more, got {settings.bulk_cores_while_querying}"
+        )
     if settings.max_image_pixels < 1:
         problems.append(f"{PREFIX}_MAX_IMAGE_PIXELS: must be at least 1, got {settings.max_image_pixels}")
     if problems:
@@ -54,6 +58,7 @@ async def amain() -> None:
         image_precision=settings.image_precision,
         max_image_pixels=settings.max_image_pixels,
         decode_threads=settings.decode_threads or None,
+        bulk_cores_while_querying=settings.bulk_cores_while_querying,
     )
     # EmbedImages takes one image of up to 32 MiB per message, plus its id and model name.
     service = GrpcService("embedder", server_settings, max_receive_message_bytes=MAX_REQUEST_MESSAGE_BYTES)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mivaa_embedder.batching import DynamicBatcher
+from mivaa_embedder.bulk_runs import QueryPressure
 from mivaa_embedder.clip_model import (
     DEFAULT_MAX_IMAGE_PIXELS,
     ImageEmbeddings,
@@ -126,8 +127,10 @@ class ModelRegistry:
         image_precision: str = "auto",
         max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
         decode_threads: int | None = None,
+        bulk_cores_while_querying: float = 0.0,
     ):
-        """image_models: CLIP export folders under models_dir to serve; None serves every one found there."""
+        """image_models: CLIP export folders under models_dir to serve; None serves every one found there.
+        bulk_cores_while_querying: the cores bulk text runs may use while queries arrive (0: no limit)."""
         self.models_dir = models_dir
         self.text_model_names = text_models
         self.image_model_names = None if image_models is None else tuple(image_models)
@@ -139,6 +142,8 @@ class ModelRegistry:
         self.image_precision = image_precision  # "auto", "fp32" or "fp16" (OnnxClipModel)
         self.max_image_pixels = max_image_pixels
         self.decode_threads = decode_threads or min(4, os.cpu_count() or 1)
+        # One for the service: a query to any model slows the bulk runs of every model.
+        self.pressure = QueryPressure(bulk_cores=bulk_cores_while_querying)
         self._text: dict[str, ServedTextModel] = {}
         self._image: dict[str, ServedImageModel] = {}
         self._decoder: concurrent.futures.ThreadPoolExecutor | None = None
@@ -153,10 +158,12 @@ class ModelRegistry:
                 intra_op_threads=self.threads,
                 bulk_threads=self.threads,
                 precision=self.precision,
+                pressure=self.pressure,
             )
             batcher = DynamicBatcher(
                 model.embed,
                 bulk_embed_fn=model.embed_bulk,
+                pressure=self.pressure,
                 max_batch_texts=self.max_batch_texts,
                 max_wait_ms=self.max_wait_ms,
                 name=model.name,
@@ -199,6 +206,7 @@ class ModelRegistry:
                 dimension=model.dimension,
                 name=f"{model.name}-{kind}",
                 result_type=result_type,
+                pressure=self.pressure,
             )
             for embed, max_batch, kind, result_type in (
                 (model.embed_pixels, self.max_batch_images, "images", ImageEmbeddings),

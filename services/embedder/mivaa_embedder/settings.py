@@ -18,6 +18,10 @@ class EmbedderSettings:
     max_wait_ms: float = 5.0
     # onnxruntime intra-op threads of a query's run, and bulk runs side by side; 0 means one per core.
     threads: int = 0
+    # Cores a document's chunks may use while queries arrive (any in the last second), so the
+    # query path (search, PostgreSQL, Envoy) keeps the rest where it shares the machine's cores
+    # (the local mesh sets 0.1); 0: no limit, for an embedder whose cores are its own.
+    bulk_cores_while_querying: float = 0.0
     # Model variant: "auto" (int8 on CPU when exported, fp32 on CUDA), "fp32" or "int8".
     precision: str = "auto"
     # CLIP exports (folders under models_dir) to serve for EmbedImages; empty serves every

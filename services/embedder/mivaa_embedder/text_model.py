@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from mivaa_embedder.bulk_runs import BulkRunner
+from mivaa_embedder.bulk_runs import BulkRunner, QueryPressure
 from mivaa_embedder.rows import VectorRows
 from mivaa_platform.errors import FailedPrecondition, InvalidArgument
 
@@ -194,8 +194,10 @@ class OnnxTextEmbedder:
         verify_checksums: bool = True,
         precision: str = "auto",
         bulk_threads: int | None = None,
+        pressure: QueryPressure | None = None,
     ):
-        """bulk_threads: how many bulk runs go side by side on the CPU (default: one per core)."""
+        """bulk_threads: how many bulk runs go side by side on the CPU (default: one per core);
+        pressure: when given, bulk runs on the CPU pace themselves while queries arrive."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -276,7 +278,9 @@ class OnnxTextEmbedder:
         self._bulk = None
         if self.device == CPU:
             self._bulk = BulkRunner(
-                int(bulk_threads or intra_op_threads or os.cpu_count() or 1), name=f"{self.name}-bulk"
+                int(bulk_threads or intra_op_threads or os.cpu_count() or 1),
+                name=f"{self.name}-bulk",
+                pressure=pressure,
             )
 
     def close(self) -> None:
