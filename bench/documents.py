@@ -110,3 +110,28 @@ def pdf_or_generated(pdf: pathlib.Path) -> pathlib.Path:
     generated.write_bytes(make_pdf("bench", 117, filler_sentences=24))
     print(f"{pdf} not found; using a generated 117-page PDF")
     return generated
+
+
+MIXED_MAX_PAGES = 150  # the 400- and 619-page manuals are long-document runs of their own
+MIXED_GENERATED = 40
+
+
+def mixed_documents(corpus: pathlib.Path) -> list[tuple[str, bytes]]:
+    """What a day of uploads looks like: every corpus PDF that opens without a password, up to
+    MIXED_MAX_PAGES pages (one to 117 pages: letters, forms, scans, papers, a thesis), or, without
+    the corpus, generated documents of 1 to 12 pages."""
+    if not corpus.is_dir():
+        from tests.support.pdfs import make_pdf
+
+        return [(f"mixed-{i}.pdf", make_pdf(f"mixed{i}", 1 + i % 12)) for i in range(MIXED_GENERATED)]
+    documents = []
+    for path in sorted(corpus.rglob("*.pdf")):
+        data = path.read_bytes()
+        try:
+            with pymupdf.open(stream=data, filetype="pdf") as document:
+                if document.needs_pass or not 1 <= document.page_count <= MIXED_MAX_PAGES:
+                    continue
+        except Exception:  # noqa: BLE001 - a file PyMuPDF cannot open is not part of the mix
+            continue
+        documents.append((str(path.relative_to(corpus)), data))
+    return documents

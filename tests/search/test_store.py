@@ -587,3 +587,38 @@ async def test_search_and_listing_stay_within_the_tenant(store):
     assert hits and {hit.document_id for hit in hits} == {b.id}
     assert [d.id for d in (await list_documents(store, 0, "", []))[0]] == [a.id]
     assert [d.id for d in (await list_documents(store, 0, "", [], tenant="globex"))[0]] == [b.id]
+
+
+async def test_a_pooled_connection_is_checked_only_after_sitting_idle(database_dsn):
+    from psycopg_pool import AsyncConnectionPool
+
+    from mivaa_search.store._common import CheckAfterIdle
+
+    now = [100.0]
+    idle_check = CheckAfterIdle(idle_s=2.0, clock=lambda: now[0])
+    async with AsyncConnectionPool(
+        database_dsn, min_size=1, max_size=1, check=idle_check.check, open=False
+    ) as pool:
+        await pool.open(wait=True)
+        async with pool.connection() as conn:  # never handed out yet: checked
+            await conn.execute("SELECT 1")
+        assert idle_check.checks == 1
+        for _ in range(3):  # handed out moments ago: handed out again as it is
+            now[0] += 1.0
+            async with pool.connection() as conn:
+                await conn.execute("SELECT 1")
+        assert idle_check.checks == 1
+        now[0] += 2.5  # idle longer than idle_s: checked again
+        async with pool.connection() as conn:
+            await conn.execute("SELECT 1")
+        assert idle_check.checks == 2
+        # A connection whose server went away is caught by the check and replaced, not handed out.
+        async with pool.connection() as conn:
+            pid = conn.info.backend_pid
+        async with await psycopg.AsyncConnection.connect(database_dsn, autocommit=True) as admin:
+            await admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        now[0] += 10
+        async with pool.connection() as conn:
+            cur = await conn.execute("SELECT 1")
+            assert await cur.fetchone() == (1,)
+            assert conn.info.backend_pid != pid

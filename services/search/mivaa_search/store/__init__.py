@@ -14,7 +14,7 @@ from pgvector.psycopg import register_vector_async
 from psycopg_pool import AsyncConnectionPool
 
 from mivaa_platform.errors import InvalidArgument
-from mivaa_search.store._common import Connections, database_errors
+from mivaa_search.store._common import CheckAfterIdle, Connections, database_errors
 from mivaa_search.store.chunks import ChunkRepository
 from mivaa_search.store.documents import DocumentRepository
 from mivaa_search.store.entities import EntityRepository
@@ -105,13 +105,14 @@ class SearchStore:
         with database_errors():
             async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
                 await migrate(conn, dimension)
+            idle_check = CheckAfterIdle()  # a search's statement groups reuse connections unchecked
             pool = AsyncConnectionPool(
                 dsn,
                 min_size=min_size,
                 max_size=max_size,
                 kwargs={"autocommit": True},  # multi-statement work uses explicit transactions
                 configure=register_vector_async,
-                check=AsyncConnectionPool.check_connection,
+                check=idle_check.check,
                 name="mivaa-search",
                 open=False,
             )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,6 +31,29 @@ class Connections:
         with database_errors():
             async with self.pool.connection() as conn:
                 yield conn
+
+
+class CheckAfterIdle:
+    """The pool's check callback: a connection is checked (a round trip) before it is handed out
+    only when it was last handed out more than `idle_s` ago.
+
+    Checking on every checkout cost a search four extra round trips (one per statement group).
+    A connection handed out moments ago served a statement moments ago; one that sat idle may
+    have lost its server (PostgreSQL restarted meanwhile), which the check catches.
+    """
+
+    def __init__(self, idle_s: float = 2.0, clock: Callable[[], float] = time.monotonic):
+        self.idle_s = idle_s
+        self._clock = clock
+        self._handed_out: weakref.WeakKeyDictionary[psycopg.AsyncConnection, float] = weakref.WeakKeyDictionary()
+        self.checks = 0
+
+    async def check(self, conn: psycopg.AsyncConnection) -> None:
+        now, last = self._clock(), self._handed_out.get(conn)
+        if last is None or now - last > self.idle_s:
+            self.checks += 1
+            await AsyncConnectionPool.check_connection(conn)  # raises for a lost connection
+        self._handed_out[conn] = now
 
 
 @contextlib.contextmanager
