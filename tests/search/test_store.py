@@ -596,9 +596,7 @@ async def test_a_pooled_connection_is_checked_only_after_sitting_idle(database_d
 
     now = [100.0]
     idle_check = CheckAfterIdle(idle_s=2.0, clock=lambda: now[0])
-    async with AsyncConnectionPool(
-        database_dsn, min_size=1, max_size=1, check=idle_check.check, open=False
-    ) as pool:
+    async with AsyncConnectionPool(database_dsn, min_size=1, max_size=1, check=idle_check.check, open=False) as pool:
         await pool.open(wait=True)
         async with pool.connection() as conn:  # never handed out yet: checked
             await conn.execute("SELECT 1")
