@@ -9,9 +9,11 @@ import time
 import numpy as np
 import pytest
 
-from mivaa_embedder.batching import DynamicBatcher
+from mivaa.embedder.v1 import embedder_service_pb2 as pb
 from mivaa_embedder.bulk_runs import BULK_NICE, BulkRunner, QueryPressure
-from mivaa_embedder.text_model import CPU, EmbeddingBatch, OnnxTextEmbedder
+from mivaa_embedder.registry import ModelRegistry
+from mivaa_embedder.servicer import EmbedderServicer
+from mivaa_embedder.text_model import CPU, OnnxTextEmbedder
 
 from .test_text_model import MIXED, model_dir  # noqa: F401 - the real export fixture
 
@@ -99,18 +101,31 @@ def test_a_bulk_runner_rests_while_queries_arrive_and_not_otherwise():
     assert elapsed >= 2 * 0.08 * 0.9
 
 
-async def test_interactive_requests_tell_the_pressure_and_bulk_requests_do_not():
+async def test_only_requests_marked_interactive_slow_the_bulk_runs(model_dir):  # noqa: F811
+    registry = ModelRegistry(model_dir.parent, (model_dir.name,), max_batch_texts=8, max_wait_ms=1, threads=1)
     clock = FakeClock()
-    pressure = QueryPressure(bulk_cores=0.5, clock=clock)
+    registry.pressure = QueryPressure(bulk_cores=0.1, clock=clock)
+    servicer = EmbedderServicer(registry)
+    await registry.load()
 
-    def embed(texts):
-        return EmbeddingBatch(np.ones((len(texts), 2), dtype=np.float32), [1] * len(texts), [False] * len(texts))
+    async def stream(priority):
+        yield pb.StreamEmbedTextsRequest(texts=["first"], priority=priority)
+        yield pb.StreamEmbedTextsRequest(texts=["second"])
 
-    async with DynamicBatcher(embed, dimension=2, pressure=pressure) as batcher:
-        await batcher.embed(["a chunk"], bulk=True)
-        assert not pressure.busy()
-        await batcher.embed(["a query"])
-        assert pressure.busy()
+    try:
+        # A document's chunks, and unmarked requests (a worker's image labels): no sign of people waiting.
+        await servicer.EmbedTexts(pb.EmbedTextsRequest(texts=["a chunk"], priority=pb.PRIORITY_BULK), None)
+        await servicer.EmbedTexts(pb.EmbedTextsRequest(texts=["a label"]), None)
+        assert [r async for r in servicer.StreamEmbedTexts(stream(pb.PRIORITY_BULK), None)]
+        assert not registry.pressure.busy()
+        await servicer.EmbedTexts(pb.EmbedTextsRequest(texts=["a query"], priority=pb.PRIORITY_INTERACTIVE), None)
+        assert registry.pressure.busy()
+        clock.now += 5
+        assert not registry.pressure.busy()
+        assert [r async for r in servicer.StreamEmbedTexts(stream(pb.PRIORITY_INTERACTIVE), None)]
+        assert registry.pressure.busy()
+    finally:
+        await registry.close()
 
 
 @pytest.mark.parametrize("precision", ["int8", "fp32"])

@@ -35,7 +35,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mivaa_embedder import metrics
-from mivaa_embedder.bulk_runs import QueryPressure
 from mivaa_embedder.text_model import EmbeddingBatch
 from mivaa_platform.errors import Internal, InvalidArgument, Unavailable
 
@@ -146,18 +145,15 @@ class DynamicBatcher:
         name: str = "embedder",
         result_type: Any = EmbeddingBatch,
         bulk_embed_fn: EmbedFn | None = None,
-        pressure: QueryPressure | None = None,
     ):
         """bulk_embed_fn: what the bulk lane calls instead of embed_fn (the same rows, computed
-        where they yield to queries: OnnxTextEmbedder.embed_bulk); pressure: told of every
-        interactive request, so bulk runs pace themselves while queries arrive."""
+        where they yield to queries: OnnxTextEmbedder.embed_bulk)."""
         if max_batch_texts < 1:
             raise InvalidArgument("INVALID_BATCH_SIZE", "max_batch_texts must be at least 1.")
         if max_wait_ms < 0:
             raise InvalidArgument("INVALID_BATCH_WAIT", "max_wait_ms must not be negative.")
         self._embed_fn = embed_fn
         self._bulk_embed_fn = bulk_embed_fn or embed_fn
-        self._pressure = pressure
         self.max_batch_texts = int(max_batch_texts)
         self.max_wait_s = float(max_wait_ms) / 1000.0
         self.dimension = dimension
@@ -224,8 +220,6 @@ class DynamicBatcher:
         lane = self._lane(bulk=bulk)
         texts = list(texts)
         self.requests += 1
-        if not bulk and self._pressure is not None:
-            self._pressure.note_query()
         if not texts:
             if self.dimension is not None:
                 return self.result_type.empty(self.dimension)

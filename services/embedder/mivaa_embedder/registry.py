@@ -142,7 +142,9 @@ class ModelRegistry:
         self.image_precision = image_precision  # "auto", "fp32" or "fp16" (OnnxClipModel)
         self.max_image_pixels = max_image_pixels
         self.decode_threads = decode_threads or min(4, os.cpu_count() or 1)
-        # One for the service: a query to any model slows the bulk runs of every model.
+        # One for the service: a query to any model slows the bulk runs of every model. The
+        # servicer tells it of requests marked PRIORITY_INTERACTIVE (a person waits on them);
+        # unmarked ones (a worker's images, labels) are no sign of people waiting.
         self.pressure = QueryPressure(bulk_cores=bulk_cores_while_querying)
         self._text: dict[str, ServedTextModel] = {}
         self._image: dict[str, ServedImageModel] = {}
@@ -163,7 +165,6 @@ class ModelRegistry:
             batcher = DynamicBatcher(
                 model.embed,
                 bulk_embed_fn=model.embed_bulk,
-                pressure=self.pressure,
                 max_batch_texts=self.max_batch_texts,
                 max_wait_ms=self.max_wait_ms,
                 name=model.name,
@@ -206,7 +207,6 @@ class ModelRegistry:
                 dimension=model.dimension,
                 name=f"{model.name}-{kind}",
                 result_type=result_type,
-                pressure=self.pressure,
             )
             for embed, max_batch, kind, result_type in (
                 (model.embed_pixels, self.max_batch_images, "images", ImageEmbeddings),

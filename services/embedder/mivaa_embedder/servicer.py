@@ -101,18 +101,24 @@ class EmbedderServicer(embedder_service_pb2_grpc.EmbedderServiceServicer):
     async def EmbedTexts(self, request: pb.EmbedTextsRequest, context) -> pb.EmbedTextsResponse:
         texts = _check_texts(request.texts)
         model = self._registry.text_model(request.model)
+        self._note_priority(request.priority)
         batch = await model.embed(texts, bulk=request.priority == pb.PRIORITY_BULK)
         return pb.EmbedTextsResponse(embeddings=_to_proto(batch), model=model.name)
+
+    def _note_priority(self, priority: int) -> None:
+        """A query someone waits on: bulk runs pace themselves for a moment (QueryPressure)."""
+        if priority == pb.PRIORITY_INTERACTIVE:
+            self._registry.pressure.note_query()
 
     async def StreamEmbedTexts(
         self, request_iterator: AsyncIterator[pb.StreamEmbedTextsRequest], context
     ) -> AsyncIterator[pb.StreamEmbedTextsResponse]:
-        model, bulk = None, False
+        model, priority = None, pb.PRIORITY_UNSPECIFIED
         async for request in request_iterator:
             if model is None:
-                model = self._registry.text_model(request.model)
-                bulk = request.priority == pb.PRIORITY_BULK
-            batch = await model.embed(_check_texts(request.texts), bulk=bulk)
+                model, priority = self._registry.text_model(request.model), request.priority
+            self._note_priority(priority)
+            batch = await model.embed(_check_texts(request.texts), bulk=priority == pb.PRIORITY_BULK)
             yield pb.StreamEmbedTextsResponse(embeddings=_to_proto(batch))
 
     async def EmbedImages(
