@@ -152,3 +152,17 @@ def test_sessions_sleep_between_operators(model_dir):  # noqa: F811
         assert options.intra_op_num_threads == 1  # on the CPU: bulk runs side by side instead
     finally:
         model.close()
+
+
+def test_the_export_venv_still_imports_the_text_models_helpers():
+    """tools/export_text_model.py imports text_model in the export venv, which has no
+    prometheus_client or grpc: text_model and what it imports must do without them."""
+    from .clip_fixture import ExportVenvMissing, run_export_python
+
+    try:
+        result = run_export_python(
+            ["-c", "import sys; sys.path[:0] = ['services/embedder', 'libs']; import mivaa_embedder.text_model"]
+        )
+    except ExportVenvMissing as missing:
+        pytest.skip(str(missing))
+    assert result.returncode == 0, result.stderr[-2000:]

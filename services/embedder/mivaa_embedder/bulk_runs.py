@@ -26,8 +26,6 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from mivaa_embedder import metrics
-
 log = logging.getLogger(__name__)
 
 # How much lower than the service's own threads bulk runs are scheduled (nice 0..19).
@@ -59,8 +57,17 @@ class QueryPressure:
 
     REST_SLICE_S = 0.02
 
-    def __init__(self, *, bulk_cores: float, window_s: float = 1.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        *,
+        bulk_cores: float,
+        window_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        on_rest: Callable[[float], None] | None = None,
+    ):
+        """on_rest: told each rest's seconds (the service counts them in a metric)."""
         self.bulk_cores = float(bulk_cores)
+        self._on_rest = on_rest
         self.window_s = float(window_s)
         self._clock = clock
         self._last_query = -float("inf")
@@ -90,7 +97,8 @@ class QueryPressure:
         rested = time.monotonic() - started
         with self._lock:
             self.rested_seconds += rested
-        metrics.BULK_RESTED_SECONDS.inc(rested)
+        if self._on_rest is not None:
+            self._on_rest(rested)
 
 
 class BulkRunner:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mivaa_embedder import metrics
 from mivaa_embedder.batching import DynamicBatcher
 from mivaa_embedder.bulk_runs import QueryPressure
 from mivaa_embedder.clip_model import (
@@ -145,7 +146,7 @@ class ModelRegistry:
         # One for the service: a query to any model slows the bulk runs of every model. The
         # servicer tells it of requests marked PRIORITY_INTERACTIVE (a person waits on them);
         # unmarked ones (a worker's images, labels) are no sign of people waiting.
-        self.pressure = QueryPressure(bulk_cores=bulk_cores_while_querying)
+        self.pressure = QueryPressure(bulk_cores=bulk_cores_while_querying, on_rest=metrics.BULK_RESTED_SECONDS.inc)
         self._text: dict[str, ServedTextModel] = {}
         self._image: dict[str, ServedImageModel] = {}
         self._decoder: concurrent.futures.ThreadPoolExecutor | None = None
