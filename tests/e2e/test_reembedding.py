@@ -25,6 +25,11 @@ NEW = "minilm-fp32"
 RUNNING, SUCCEEDED = search_pb.Reembedding.STATE_RUNNING, search_pb.Reembedding.STATE_SUCCEEDED
 VECTOR = search_pb.SEARCH_MODE_VECTOR
 
+# A user searching 20 times a second, within the gateway's budget (50/s per subject): searches
+# no longer compete with the re-embedding for the cores (it yields to them), so an unpaced loop
+# would be answered fast enough to spend the budget and get RESOURCE_EXHAUSTED.
+SEARCH_INTERVAL_S = 0.05
+
 
 def _fp32_alias(model_dir: pathlib.Path, folder: pathlib.Path) -> None:
     """The same export under another name with its fp32 variant only (the embedder serves it as fp32)."""
@@ -120,6 +125,7 @@ async def test_search_answers_throughout_and_switches_to_the_new_model(two_model
         async def keep_searching() -> None:
             while not done.is_set():
                 answers.append(len((await user.search_chunks("lighthouse keeper", top_k=3)).hits))
+                await asyncio.sleep(SEARCH_INTERVAL_S)
 
         searching = asyncio.create_task(keep_searching())
         started = (
@@ -206,6 +212,7 @@ async def test_a_tenant_switches_to_a_model_of_another_dimension(two_model_mesh)
                     answers.append(len((await user.search_chunks("lighthouse keeper", top_k=3, mode=VECTOR)).hits))
                 except grpc.aio.AioRpcError as failure:
                     failures.append(failure)
+                await asyncio.sleep(SEARCH_INTERVAL_S)
 
         searching = asyncio.create_task(keep_searching())
         started = (
