@@ -60,9 +60,9 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
 SOURCE_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file()
 
 # Every process of the local mesh shares one machine's cores, so while queries arrive a
-# document's chunks are embedded on a tenth of a core (EMBEDDER_BULK_CORES_WHILE_QUERYING; the
-# environment's value wins). 100 users on 2 cores (bench/load.py): SearchChunks p95 654 ms
-# unpaced, 127-191 ms at 0.25 cores, 50 ms at 0.1, ingest going on at ~3 pages/s meanwhile.
+# document's chunks are embedded on a tenth of a core, leaving the rest to the processes a query
+# goes through (EMBEDDER_BULK_CORES_WHILE_QUERYING; the environment's value wins; figures in the
+# README's bench/load.py entry).
 LOCAL_BULK_CORES_WHILE_QUERYING = 0.1
 # The built web console (npm run build in console/); the gateway serves it when it exists.
 CONSOLE_DIST = pathlib.Path(os.environ.get("MIVAA_CONSOLE_DIR") or REPO_ROOT / "console" / "dist")

@@ -71,8 +71,6 @@ class QueryPressure:
         self.window_s = float(window_s)
         self._clock = clock
         self._last_query = -float("inf")
-        self._lock = threading.Lock()
-        self.rested_seconds = 0.0  # every thread's rests, as in mivaa_embedding_bulk_rested_seconds
 
     def note_query(self) -> None:
         self._last_query = self._clock()
@@ -94,11 +92,8 @@ class QueryPressure:
         while remaining > 0 and self.busy():
             time.sleep(min(self.REST_SLICE_S, remaining))
             remaining -= self.REST_SLICE_S
-        rested = time.monotonic() - started
-        with self._lock:
-            self.rested_seconds += rested
         if self._on_rest is not None:
-            self._on_rest(rested)
+            self._on_rest(time.monotonic() - started)
 
 
 class BulkRunner:
