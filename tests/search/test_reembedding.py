@@ -169,11 +169,19 @@ async def test_switches_the_tenant_and_only_it_while_search_answers(store, model
     fresh = (await models.embed([r[0] for r in rows], model=NEW)).vectors
     for (_, stored), vector in zip(rows, fresh, strict=True):
         assert np.allclose(_array(stored), vector, atol=1e-5)
-    # Queries now go to the new model, and find the page they name.
+    # Queries now go to the new model, and find the page they name. A searcher that last saw the
+    # tenant with the old model (a fresh one guesses the configured model) embeds the query once
+    # more when the snapshot shows the switch, and from then on only with the new model.
+    fresh_searcher = Search(store, models)
+    for expected_calls in ([(models.model, 1), (NEW, 1)], [(NEW, 1)]):
+        models.calls.clear()
+        results = await search(fresh_searcher, texts[11], tenant="t1", mode="VECTOR")
+        assert results.model == NEW and models.calls == expected_calls
+        assert results.hits[0].hit.page_start == 12 and results.hits[0].score > 0.999
+    # Another tenant is still searched with the configured model, by the same searcher.
     models.calls.clear()
-    results = await search(searcher, texts[11], tenant="t1", mode="VECTOR")
-    assert results.model == NEW and models.calls == [(NEW, 1)]
-    assert results.hits[0].hit.page_start == 12 and results.hits[0].score > 0.999
+    assert (await search(fresh_searcher, "harbour page 3", tenant="t2", mode="VECTOR")).model == models.model
+    assert models.calls == [(models.model, 1)]
 
 
 async def test_resumes_after_a_crash_and_catches_up_documents_written_meanwhile(store, models, database_dsn):

@@ -31,7 +31,7 @@ from mivaa_search.store.records import (
 )
 from mivaa_search.store.reembedding import model_changed, tenant_text_model
 from mivaa_search.store.related import write_document_vector
-from mivaa_search.store.retrieval import Retrieval, VectorTuning, highlights
+from mivaa_search.store.retrieval import ModelCheck, Retrieval, VectorTuning, highlights
 from mivaa_search.store.schema import ensure_image_index
 
 _CHUNK_COLUMNS = (
@@ -164,15 +164,29 @@ class ChunkRepository:
         return await self.nearest(query_vector, min(top_k or DEFAULT_TOP_K, MAX_TOP_K), where, tenant=tenant)
 
     async def nearest(
-        self, query_vector: Sequence[float], depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool = False
+        self,
+        query_vector: Sequence[float],
+        depth: int,
+        where: SearchFilter,
+        *,
+        tenant: str,
+        with_vectors: bool = False,
+        model_check: ModelCheck | None = None,
     ) -> list[ChunkHit]:
-        """Up to `depth` chunks by cosine similarity (with their vectors when asked)."""
+        """Up to `depth` chunks by cosine similarity (with their vectors when asked); with
+        `model_check`, TenantModelChanged when the tenant's model is not the query's."""
         # Any dimension: the tenant's model's, whose vectors are the only ones it is compared with.
         query = check_any_vector(query_vector, "INVALID_QUERY_VECTOR", "The query vector is empty or invalid.")
         if not np.any(query):
             raise InvalidArgument("INVALID_QUERY_VECTOR", "The query vector must not be all zeros.", domain=DOMAIN)
         return await self._retrieval.nearest(
-            query, depth, where, tenant=tenant, base_dimension=self.dimension, with_vectors=with_vectors
+            query,
+            depth,
+            where,
+            tenant=tenant,
+            base_dimension=self.dimension,
+            with_vectors=with_vectors,
+            model_check=model_check,
         )
 
     async def keyword_search(

@@ -28,7 +28,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from mivaa_platform.errors import InvalidArgument
-from mivaa_search.store._common import Connections, created_in, parse_document_id
+from mivaa_search.store._common import Connections, created_in, parse_document_id, snapshot
 from mivaa_search.store._version_sql import LATEST_READY
 from mivaa_search.store.entities import entity_conditions
 from mivaa_search.store.records import DOMAIN, MAX_HIT_TITLE_CHARS, ChunkHit, SearchFilter
@@ -40,6 +40,30 @@ QUERY_VECTOR = "INVALID_QUERY_VECTOR"
 # Keyword candidates fully scored: at least this many (twice the depth asked for, at most the maximum).
 KEYWORD_POOL = 300
 MAX_KEYWORD_POOL = 2000
+
+
+# For the transaction: the HNSW candidate list size, and iterative scans that go on until enough
+# rows pass the filters (pgvector >= 0.8). Harmless for an exact scan, which reads no index.
+HNSW_SETTINGS = (
+    "set_config('hnsw.ef_search', %(ef_search)s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)"
+)
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """The model that embedded a query vector, and the configured one (a tenant's model unless it
+    switched): checked against the tenant's model in the snapshot its vectors are read from."""
+
+    model: str
+    base_model: str
+
+
+class TenantModelChanged(Exception):
+    """The tenant's chunks are embedded with another model than the query's: embed it with `model`."""
+
+    def __init__(self, model: str):
+        super().__init__(model)
+        self.model = model
 
 
 @dataclass(frozen=True)
@@ -136,37 +160,44 @@ class Retrieval:
         tenant: str,
         base_dimension: int,
         with_vectors: bool = False,
+        model_check: ModelCheck | None = None,
     ) -> list[ChunkHit]:
         """Up to `depth` chunks by cosine similarity to `query` (a checked, non-zero vector of the
         tenant's model's dimension: INVALID_QUERY_VECTOR otherwise; base_dimension is the
-        dimension of tenants that never switched models)."""
+        dimension of tenants that never switched models). With `model_check`, TenantModelChanged
+        when the tenant's model is not the query's."""
         doc_conditions, params = document_conditions(tenant, where)
         more, chunk_params = chunk_conditions(where)
         params |= chunk_params | {"query": query, "depth": depth}
         vectors = ", c.embedding" if with_vectors else ""
-        async with self._connections.connection() as conn, conn.transaction():
-            # One snapshot for both statements: the tenant's dimension and the vectors it is
-            # checked for are read as one switch of its model left them (read-only: never a
-            # serialization failure).
-            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        async with self._connections.connection() as conn, snapshot(conn):
+            # One snapshot for both statements: the tenant's model and the vectors it is checked
+            # for are read as one switch of its model left them. The HNSW settings are set here
+            # (they only apply to this transaction) so that a search makes no statement for them.
             # The documents' ids only when they will be scanned exactly (a large tenant's would
             # be thousands of ids sent back and forth for nothing).
+            ef_search = min(max(self.tuning.ef_search, depth), MAX_EF_SEARCH)
             cur = await conn.execute(
                 f"""
                 SELECT count(*),
                        CASE WHEN coalesce(sum(d.chunk_count), 0) <= %(exact_max)s THEN array_agg(d.id) END,
-                       (SELECT dimension FROM tenant_text_models WHERE tenant = %(tenant)s)
+                       (SELECT array[model, dimension::text] FROM tenant_text_models WHERE tenant = %(tenant)s),
+                       {HNSW_SETTINGS}
                 FROM documents d WHERE {" AND ".join(doc_conditions)}
                 """,
-                params | {"exact_max": self.tuning.exact_scan_max_chunks},
+                params | {"exact_max": self.tuning.exact_scan_max_chunks, "ef_search": str(ef_search)},
             )
             row = await cur.fetchone()
             assert row is not None  # an aggregate always has a row
-            count, documents, tenant_dimension = row
+            count, documents, tenant_model = row[:3]
+            if model_check is not None:
+                now = tenant_model[0] if tenant_model else model_check.base_model
+                if now != model_check.model:
+                    raise TenantModelChanged(now)
             # The tenant's chunks share its model's dimension, and only vectors of the query's
             # dimension are compared with it (the condition of that dimension's index).
             dimension = int(query.size)
-            expected = tenant_dimension or base_dimension
+            expected = int(tenant_model[1]) if tenant_model and tenant_model[1] else base_dimension
             if dimension != expected:
                 raise InvalidArgument(
                     QUERY_VECTOR,
@@ -183,7 +214,6 @@ class Retrieval:
                 conditions = ["c.document_id = ANY(%(documents)s)", same_dimension, *doc_conditions, *more]
                 order = "(c.embedding <=> %(query)s) + 0"
             else:
-                await prepare_hnsw_scan(conn, max(self.tuning.ef_search, depth))
                 conditions = [same_dimension, *doc_conditions, *more]
                 order = indexed_distance("c", dimension)  # the dimension's partial HNSW index
             # Only keys and distances while ranking (an exact scan ranks every candidate; carrying
@@ -307,16 +337,6 @@ async def analyse(
         if found.strict:
             analysed.append(found)
     return analysed
-
-
-async def prepare_hnsw_scan(conn: psycopg.AsyncConnection, ef_search: int) -> None:
-    """For this transaction: the HNSW candidate list size, and iterative scans that go on until
-    enough rows pass the filters (pgvector >= 0.8)."""
-    ef_search = min(ef_search, MAX_EF_SEARCH)
-    await conn.execute(
-        "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
-        [str(ef_search)],
-    )
 
 
 _START, _STOP = "\x02", "\x03"  # marks around matched words; texts holding them get no highlights

@@ -9,11 +9,12 @@ tied to the tenant and to every parameter that shapes the ranking.
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import json
 from dataclasses import dataclass, field
 
-from mivaa_platform.errors import FailedPrecondition, InvalidArgument
+from mivaa_platform.errors import FailedPrecondition, InvalidArgument, Unavailable
 from mivaa_platform.pagination import decode_page_token, encode_page_token, filter_fingerprint, invalid_page_token
 from mivaa_search.limits import (
     check_block_types,
@@ -28,7 +29,7 @@ from mivaa_search.limits import (
 )
 from mivaa_search.store import ChunkHit, ImageHit, SearchFilter, SearchStore
 from mivaa_search.store.records import DEFAULT_TOP_K, DOMAIN, MAX_TOP_K
-from mivaa_search.store.retrieval import QUERY_VECTOR
+from mivaa_search.store.retrieval import ModelCheck, TenantModelChanged
 from mivaa_search.usecases.ports import ImageEmbedder, TextEmbedder
 from mivaa_search.usecases.ranking import IdentityReranker, RankedHit, Reranker, diversify, fuse, single
 
@@ -37,6 +38,8 @@ MODES = ("HYBRID", "VECTOR", "KEYWORD")
 MAX_SEARCH_DEPTH = 1000
 # How deep each ranking goes when fusion or diversity reorders hits (pages end there).
 RERANKED_DEPTH = 200
+# Times a search embeds its query again when the tenant's model changed meanwhile.
+MODEL_SWITCH_RETRIES = 2
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class Search:
         self._texts = texts
         self._images = images
         self._reranker = reranker or IdentityReranker()
+        self._models = TenantModels(texts.model)
 
     async def chunks(self, query: ChunkQuery, *, tenant: str) -> ChunkResults:
         text = check_query(query.text)
@@ -110,26 +114,30 @@ class Search:
         if mode not in ("HYBRID", "VECTOR"):
             return [], ""
         # A tenant that re-embedded its documents with another model is searched with that one.
-        model = await self._model_for(tenant)
-        try:
-            return await self._nearest(text, model, depth, where, tenant=tenant, with_vectors=with_vectors), model
-        except InvalidArgument as error:
-            # Switched to a model of another dimension between reading its model and its vectors:
-            # once more with the model it has now.
-            now = await self._model_for(tenant)
-            if error.reason != QUERY_VECTOR or now == model:
-                raise
-        return await self._nearest(text, now, depth, where, tenant=tenant, with_vectors=with_vectors), now
-
-    async def _model_for(self, tenant: str) -> str:
-        return await self._store.reembeddings.active_model(tenant) or self._texts.model
+        # The query is embedded with the model the tenant had last time (no lookup first), and
+        # the tenant's model is checked in the snapshot its vectors are read from: after a
+        # switch, the query is embedded once more with the model the tenant has now.
+        model = self._models.get(tenant)
+        for _ in range(MODEL_SWITCH_RETRIES + 1):
+            try:
+                return await self._nearest(text, model, depth, where, tenant=tenant, with_vectors=with_vectors), model
+            except TenantModelChanged as changed:
+                model = self._models.remember(tenant, changed.model)
+        raise Unavailable(
+            "MODEL_SWITCHING", "The tenant's model kept changing during the search; retry.", domain=DOMAIN
+        )
 
     async def _nearest(
         self, text: str, model: str, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool
     ) -> list[ChunkHit]:
         embedded = await (self._texts.embed([text]) if model == self._texts.model else self._texts.embed([text], model))
         return await self._store.chunks.nearest(
-            embedded.vectors[0], depth, where, tenant=tenant, with_vectors=with_vectors
+            embedded.vectors[0],
+            depth,
+            where,
+            tenant=tenant,
+            with_vectors=with_vectors,
+            model_check=ModelCheck(model, self._texts.model),
         )
 
     async def _by_keyword(
@@ -187,3 +195,24 @@ def _offset(after: dict[str, object] | None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < MAX_SEARCH_DEPTH:
         raise invalid_page_token("The page token is not one this service issued.", DOMAIN)
     return value
+
+
+class TenantModels:
+    """The text model each tenant's chunks were last seen embedded with, for tenants that
+    switched away from the configured one (a guess, checked by every search; bounded)."""
+
+    def __init__(self, base_model: str, capacity: int = 10_000):
+        self._base_model = base_model
+        self._capacity = capacity
+        self._models: collections.OrderedDict[str, str] = collections.OrderedDict()
+
+    def get(self, tenant: str) -> str:
+        return self._models.get(tenant, self._base_model)
+
+    def remember(self, tenant: str, model: str) -> str:
+        self._models.pop(tenant, None)
+        if model != self._base_model:
+            self._models[tenant] = model
+            if len(self._models) > self._capacity:
+                self._models.popitem(last=False)
+        return model
