@@ -66,11 +66,16 @@ class ImageEmbedderClient:
 
     The model is the one configured, or else the embedder's first image model.
     With none served, calls raise FAILED_PRECONDITION IMAGE_MODEL_UNAVAILABLE
-    (the embedder's own answer, or the same reason raised here).
+    (the embedder's own answer, or the same reason raised here). `interactive`: its texts are
+    queries someone waits on (image search by text), so the embedder paces its bulk work
+    meanwhile; a pipeline's label texts leave it False.
     """
 
-    def __init__(self, channel: grpc.aio.Channel, model: str = ""):
+    def __init__(self, channel: grpc.aio.Channel, model: str = "", *, interactive: bool = False):
         self._stub = embedder_service_pb2_grpc.EmbedderServiceStub(channel)
+        self._text_priority = (
+            embedder_service_pb2.PRIORITY_INTERACTIVE if interactive else embedder_service_pb2.PRIORITY_UNSPECIFIED
+        )
         self._configured = model
         self._resolved = ""
         self._resolved_at = -IMAGE_MODEL_LOOKUP_SECONDS
@@ -135,7 +140,8 @@ class ImageEmbedderClient:
         model = await self.resolve_model()
         try:
             response = await self._stub.EmbedTexts(
-                embedder_service_pb2.EmbedTextsRequest(texts=list(texts), model=model), timeout=60
+                embedder_service_pb2.EmbedTextsRequest(texts=list(texts), model=model, priority=self._text_priority),
+                timeout=60,
             )
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(exc, "embedder") from exc

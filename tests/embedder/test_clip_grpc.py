@@ -130,6 +130,34 @@ async def test_embed_images_over_grpc(tmp_path, clip_dir, clip, images):
             await registry.close()
 
 
+async def test_image_search_texts_count_as_queries_and_label_texts_do_not(tmp_path, clip_dir):
+    from mivaa_embedder.bulk_runs import QueryPressure
+    from mivaa_platform.embedder_client import ImageEmbedderClient
+
+    registry = ModelRegistry(
+        models_dir_with(tmp_path, clip_dir), (), image_models=None, max_batch_texts=8, max_wait_ms=1, threads=1
+    )
+    registry.pressure = QueryPressure(bulk_cores=0.1)
+    await registry.load()
+    try:
+        async with serving(
+            "embedder-clip-pressure-test",
+            embedder_service_pb2_grpc.add_EmbedderServiceServicer_to_server,
+            EmbedderServicer(registry),
+            SERVICE,
+        ) as (_, channel):
+            # A worker's label texts: no sign of someone waiting.
+            model, vectors = await ImageEmbedderClient(channel).embed_texts(["a chart of revenue"])
+            assert model == "tiny-clip" and len(vectors[0]) == 32
+            assert not registry.pressure.busy()
+            # Image search by text (the search service's client): the embedder's bulk runs pace themselves.
+            _, searched = await ImageEmbedderClient(channel, interactive=True).embed_texts(["a chart of revenue"])
+            assert registry.pressure.busy()
+            np.testing.assert_allclose(searched, vectors, atol=1e-6)
+    finally:
+        await registry.close()
+
+
 async def test_embed_images_without_an_image_model_says_how_to_get_one(tmp_path):
     if not (TEXT_MODEL_DIR / "manifest.json").is_file():
         pytest.skip(f"text model not exported at {TEXT_MODEL_DIR}: run `make models`")

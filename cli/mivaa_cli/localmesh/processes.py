@@ -126,8 +126,8 @@ class ManagedProcess:
 BACKGROUND_NICE = 10
 
 
-def lower_session_priority(pid: int, nice: int = BACKGROUND_NICE) -> bool:
-    """Lowers the CPU weight of the session `pid` leads (Linux autogroups); False where that is not possible.
+def lower_session_priority(pid: int, nice: int = BACKGROUND_NICE) -> None:
+    """Lowers the CPU weight of the session `pid` leads (Linux autogroups), where that is possible.
 
     Linux shares the cores between sessions (autogroups) as equals before it looks at any process's
     nice value, and every mesh process leads its own session. So an ingest-only process (an
@@ -135,12 +135,8 @@ def lower_session_priority(pid: int, nice: int = BACKGROUND_NICE) -> bool:
     machine as the search service; its session's weight is what has to drop. Raising it is allowed
     for one's own processes; without autogroups (containers in their own cgroups) it changes nothing.
     """
-    try:
-        with open(f"/proc/{pid}/autogroup", "w") as handle:
-            handle.write(str(nice))
-        return True
-    except OSError:
-        return False
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/autogroup", "w") as handle:
+        handle.write(str(nice))
 
 
 def start_process(

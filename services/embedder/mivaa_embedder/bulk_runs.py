@@ -72,11 +72,16 @@ class QueryPressure:
         self._clock = clock
         self._last_query = -float("inf")
 
+    @property
+    def paces(self) -> bool:
+        """Whether bulk runs ever rest (False when the pacing is off)."""
+        return self.bulk_cores > 0
+
     def note_query(self) -> None:
         self._last_query = self._clock()
 
     def busy(self) -> bool:
-        return self.bulk_cores > 0 and self._clock() - self._last_query < self.window_s
+        return self.paces and self._clock() - self._last_query < self.window_s
 
     def rest_for(self, cpu_seconds: float, threads: int) -> float:
         """Seconds a bulk thread rests after a run of `cpu_seconds` (0 when no query is arriving)."""
@@ -117,7 +122,7 @@ class BulkRunner:
     def map(self, fn: Callable[[Item], Result], items: Iterable[Item]) -> list[Result]:
         """fn over items on the bulk threads; results in the items' order, the first error raised."""
         pressure = self.pressure
-        if pressure is None:
+        if pressure is None or not pressure.paces:  # no thread CPU clock read for nothing
             return list(self._pool.map(fn, items))
 
         def paced(item: Item) -> Result:

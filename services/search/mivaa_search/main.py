@@ -79,7 +79,7 @@ async def amain() -> int:
         search_service_pb2_grpc.add_SearchServiceServicer_to_server,
         SearchServicer(
             catalog,
-            Search(store, embedder, images=ImageEmbedderClient(embedder_channel)),
+            Search(store, embedder, images=ImageEmbedderClient(embedder_channel, interactive=True)),
             DocumentIntelligence(store),
             retention,
             reembedding,
