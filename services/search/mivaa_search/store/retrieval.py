@@ -19,7 +19,8 @@ text_query.py for what matches and how it ranks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -340,6 +341,7 @@ async def analyse(
 
 
 _START, _STOP = "\x02", "\x03"  # marks around matched words; texts holding them get no highlights
+_MARKS = re.compile("[\x02\x03]")
 _JOINERS = ("", "-", "_", ".", "/")
 
 
@@ -368,25 +370,31 @@ async def highlights(
 
 
 def _spans(original: str, marked: str) -> tuple[tuple[int, int], ...]:
-    if _START in original or _STOP in original:
+    # ts_headline rebuilds the text from its tokens: trust the offsets only if it came back intact
+    # (so positions in the marked text, markers left out, are positions in the original).
+    if _START in original or _STOP in original or _MARKS.sub("", marked) != original:
         return ()
     spans: list[tuple[int, int]] = []
-    plain: list[str] = []
     length = 0
     start = -1
-    for character in marked:
-        if character == _START:
+    for piece, mark in _pieces(marked):
+        length += len(piece)
+        if mark == _START:
             start = length
-        elif character == _STOP:
-            if start >= 0 and length > start:
-                gap = "".join(plain[spans[-1][1] : start]) if spans else " "
-                if len(gap) <= 1 and gap in _JOINERS:  # parts of one compound: "XK-4471-QZ", "e-mail"
-                    spans[-1] = (spans[-1][0], length)
-                else:
-                    spans.append((start, length))
-            start = -1
-        else:
-            plain.append(character)
-            length += 1
-    # ts_headline rebuilds the text from its tokens: trust the offsets only if it came back intact.
-    return tuple(spans) if "".join(plain) == original else ()
+            continue
+        if start >= 0 and length > start:
+            gap = original[spans[-1][1] : start] if spans else " "
+            if len(gap) <= 1 and gap in _JOINERS:  # parts of one compound: "XK-4471-QZ", "e-mail"
+                spans[-1] = (spans[-1][0], length)
+            else:
+                spans.append((start, length))
+        start = -1
+    return tuple(spans)
+
+
+def _pieces(marked: str) -> Iterator[tuple[str, str]]:
+    """(the text before each marker, the marker); the text after the last one is not needed."""
+    position = 0
+    for match in _MARKS.finditer(marked):
+        yield marked[position : match.start()], match.group()
+        position = match.end()
