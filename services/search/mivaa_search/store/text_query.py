@@ -78,4 +78,6 @@ def any_of(queries: Sequence[ConfigQuery]) -> str:
     single words with a longer query is no candidate: on a large tenant that would be most
     chunks (a query's "of" or "system"), and ranking them all costs seconds."""
     parts = [f"({q.strict})" for q in queries if q.strict] + [f"({pair})" for q in queries for pair in q.pairs]
-    return " | ".join(parts)
+    # Configurations often read a query alike ("'rye' <1> 'bread'" in most of them): each branch
+    # once, as the index scan looks up every branch it is given (a third of its time, measured).
+    return " | ".join(dict.fromkeys(parts))
