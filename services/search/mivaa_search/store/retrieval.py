@@ -286,7 +286,7 @@ class Retrieval:
                     ORDER BY ts_rank(c.tsv, q.loose) DESC, c.document_id, c.chunk_index
                     LIMIT %(pool)s
                 ),
-                scored AS (
+                scored AS MATERIALIZED (  -- one score per candidate: inlined, the filter and the sort each computed it
                     SELECT document_id, title, chunk_index, text, page_start, page_end, text_source,
                            ocr_confidence, section_path, block_types, language{vectors.replace("c.", "")},
                            (
