@@ -181,13 +181,18 @@ def search_filters(
     return conditions, params
 
 
+# Select-list items that set, for the transaction, the HNSW candidate list size (parameter
+# `ef_search`, text) and iterative scans that go on until enough rows pass the filters (pgvector
+# >= 0.8, ignored before). Harmless for an exact scan, which reads no index.
+HNSW_SETTINGS = (
+    "set_config('hnsw.ef_search', %(ef_search)s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)"
+)
+
+
 async def prepare_filtered_hnsw_scan(conn: psycopg.AsyncConnection, k: int) -> None:
     """For this transaction: filters are applied to what the HNSW scan yields, and iterative scans
-    keep it going until k rows pass them (pgvector >= 0.8, ignored before)."""
-    await conn.execute(
-        "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
-        [str(max(40, 2 * k))],
-    )
+    keep it going until k rows pass them."""
+    await conn.execute(f"SELECT {HNSW_SETTINGS}", {"ef_search": str(max(40, 2 * k))})
 
 
 def created_in(

@@ -29,7 +29,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from mivaa_platform.errors import InvalidArgument
-from mivaa_search.store._common import Connections, created_in, parse_document_id, snapshot
+from mivaa_search.store._common import HNSW_SETTINGS, Connections, created_in, parse_document_id, snapshot
 from mivaa_search.store._version_sql import LATEST_READY
 from mivaa_search.store.entities import entity_conditions
 from mivaa_search.store.records import DOMAIN, MAX_HIT_TITLE_CHARS, ChunkHit, SearchFilter
@@ -41,13 +41,6 @@ QUERY_VECTOR = "INVALID_QUERY_VECTOR"
 # Keyword candidates fully scored: at least this many (twice the depth asked for, at most the maximum).
 KEYWORD_POOL = 300
 MAX_KEYWORD_POOL = 2000
-
-
-# For the transaction: the HNSW candidate list size, and iterative scans that go on until enough
-# rows pass the filters (pgvector >= 0.8). Harmless for an exact scan, which reads no index.
-HNSW_SETTINGS = (
-    "set_config('hnsw.ef_search', %(ef_search)s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)"
-)
 
 
 @dataclass(frozen=True)
@@ -182,7 +175,8 @@ class Retrieval:
                 f"""
                 SELECT count(*),
                        CASE WHEN coalesce(sum(d.chunk_count), 0) <= %(exact_max)s THEN array_agg(d.id) END,
-                       (SELECT array[model, dimension::text] FROM tenant_text_models WHERE tenant = %(tenant)s),
+                       (SELECT model FROM tenant_text_models WHERE tenant = %(tenant)s),
+                       (SELECT dimension FROM tenant_text_models WHERE tenant = %(tenant)s),
                        {HNSW_SETTINGS}
                 FROM documents d WHERE {" AND ".join(doc_conditions)}
                 """,
@@ -190,15 +184,15 @@ class Retrieval:
             )
             row = await cur.fetchone()
             assert row is not None  # an aggregate always has a row
-            count, documents, tenant_model = row[:3]
+            count, documents, tenant_model, tenant_dimension = row[:4]
             if model_check is not None:
-                now = tenant_model[0] if tenant_model else model_check.base_model
+                now = tenant_model or model_check.base_model
                 if now != model_check.model:
                     raise TenantModelChanged(now)
             # The tenant's chunks share its model's dimension, and only vectors of the query's
             # dimension are compared with it (the condition of that dimension's index).
             dimension = int(query.size)
-            expected = int(tenant_model[1]) if tenant_model and tenant_model[1] else base_dimension
+            expected = tenant_dimension or base_dimension
             if dimension != expected:
                 raise InvalidArgument(
                     QUERY_VECTOR,
