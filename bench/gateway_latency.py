@@ -23,10 +23,7 @@ import time
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+from bench.stats import percentile  # noqa: E402 - after the repository is importable
 
 
 async def timed_calls(stub, request, calls: int, concurrency: int) -> list[float]:

@@ -9,7 +9,8 @@ requests at random intervals averaging --rate a second, chosen from the mix: 80%
 ../shared/corpus when it is there, else a generated PDF). Prints throughput, p50/p95/p99 per
 RPC, results by status code (RESOURCE_EXHAUSTED is the gateway's rate limit doing its job and
 counted apart), how much of the uploads' work was done by the end (ingest yields the cores to
-queries while they arrive), and each mesh process's RSS over time with its slope over the second half.
+queries while they arrive), each mesh process's RSS over time with its slope over the second half,
+and a timeline: SearchChunks latencies and every process's CPU (the client's too) per --window.
 Targets (issue 15): under 0.1% errors other than RESOURCE_EXHAUSTED, SearchChunks p95 under
 100 ms, no process's memory growing. tests/bench/test_load_smoke.py runs a short version.
 """
@@ -20,6 +21,7 @@ import argparse
 import asyncio
 import collections
 import dataclasses
+import os
 import pathlib
 import random
 import shutil
@@ -33,7 +35,9 @@ sys.path.insert(0, str(REPO_ROOT))
 import grpc  # noqa: E402 - after the repository is importable
 from google.protobuf import timestamp_pb2  # noqa: E402
 
+from bench.load_timeline import timeline  # noqa: E402
 from bench.mesh_rss import MeshRssSampler  # noqa: E402
+from bench.stats import percentile  # noqa: E402
 from mivaa.answer.v1 import answer_service_pb2 as answer_pb  # noqa: E402
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb  # noqa: E402
 from mivaa.jobs.v1 import job_pb2  # noqa: E402
@@ -53,11 +57,15 @@ class Results:
     codes: dict[str, collections.Counter] = dataclasses.field(
         default_factory=lambda: collections.defaultdict(collections.Counter)
     )
+    finished: dict[str, list[float]] = dataclasses.field(  # time.monotonic() at each latency's end
+        default_factory=lambda: collections.defaultdict(list)
+    )
 
     def record(self, rpc: str, started: float, code: str) -> None:
         self.codes[rpc][code] += 1
         if code == "OK":
             self.latencies_ms[rpc].append((time.perf_counter() - started) * 1000)
+            self.finished[rpc].append(time.monotonic())
 
     @property
     def calls(self) -> int:
@@ -66,13 +74,6 @@ class Results:
     @property
     def unintended_errors(self) -> int:
         return sum(n for c in self.codes.values() for code, n in c.items() if code != "OK" and code not in INTENDED)
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 @dataclasses.dataclass
@@ -237,7 +238,13 @@ async def run_load(
 
 
 def report(
-    results: Results, sampler: MeshRssSampler, elapsed: float, users: int, uploads_from: str, ingest: Ingest
+    results: Results,
+    sampler: MeshRssSampler,
+    elapsed: float,
+    users: int,
+    uploads_from: str,
+    ingest: Ingest,
+    window: float = 60,
 ) -> None:
     print(
         f"{users} users for {elapsed:.0f} s, uploads from {uploads_from}: {results.calls} calls, "
@@ -265,6 +272,19 @@ def report(
         print(f"  {name:18s} {sizes[0]:10.0f} {sizes[-1]:9.0f} {max(sizes):9.0f} {slopes[name]:14.2f}")
     first = sampler.totals[0][1] if sampler.totals else 0
     print(f"  mesh total (PSS): first {first / (1 << 20):.0f} MiB, peak {sampler.peak_total() / (1 << 20):.0f} MiB")
+    cores = os.cpu_count() or 1
+    print(
+        f"  SearchChunks per {window:.0f} s (ms), and each process's CPU in % of one core (all {cores}: {100 * cores}):"
+    )
+    for line in timeline(
+        results.finished["SearchChunks"],
+        results.latencies_ms["SearchChunks"],
+        sampler.cpu,
+        start=sampler.start,
+        elapsed=elapsed,
+        window=window,
+    ):
+        print(line)
 
 
 async def main_async(args) -> None:
@@ -284,7 +304,7 @@ async def main_async(args) -> None:
             mix=parse_mix(args.mix),
         )
         uploads_from = "the corpus" if corpus_uploads() else "generated PDFs"
-        report(results, sampler, elapsed, args.users, uploads_from, ingest)
+        report(results, sampler, elapsed, args.users, uploads_from, ingest, args.window)
     finally:
         mesh.stop()
         shutil.rmtree(state, ignore_errors=True)
@@ -309,6 +329,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.5, help="requests a second per user, on average")
     parser.add_argument("--workers", type=int, default=1, help="extraction worker processes")
     parser.add_argument("--sample-every", type=float, default=5.0, help="seconds between RSS samples")
+    parser.add_argument("--window", type=float, default=60, help="seconds per line of the timeline")
     parser.add_argument("--mix", default=",".join(f"{n}={w}" for n, w in MIX), help="operation weights")
     asyncio.run(main_async(parser.parse_args()))
 

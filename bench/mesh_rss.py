@@ -1,9 +1,11 @@
-"""Memory of every process of a running local mesh, PostgreSQL included, sampled over time.
+"""Memory and CPU time of every process of a running local mesh, PostgreSQL included, sampled over time.
 
 Each process is measured with its children (worker pools, PostgreSQL's backends) by PSS, the
 proportional set size: a page shared by N processes counts 1/N in each. Summed RSS would count
 PostgreSQL's shared buffers once per backend and the forked workers' shared libraries once per
-worker, and report a mesh far bigger than the memory it takes.
+worker, and report a mesh far bigger than the memory it takes. CPU seconds are the tree's too
+(live processes and the children they reaped), and this process's own beside them: a bench's
+client shares the machine with the mesh.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import resource
 import time
 
-from bench.process_rss import descendants, proc_field_bytes, process_rss, slope
+from bench.process_rss import descendants, proc_field_bytes, process_cpu_seconds, process_rss, slope
 
 MIB = 1 << 20
 
@@ -24,8 +27,9 @@ def _pss(pid: int) -> int:
     return process_rss(pid) if pss is None else pss
 
 
-def tree_pss(root: int) -> int:
-    return _pss(root) + sum(_pss(pid) for pid in descendants(root))
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # every thread of this process, not its children
+    return usage.ru_utime + usage.ru_stime
 
 
 def mesh_roots(mesh) -> dict[str, int]:
@@ -42,19 +46,25 @@ def slope_mib_per_minute(samples: list[tuple[float, int]]) -> float:
 
 
 class MeshRssSampler:
-    """Every mesh process's memory (with its children) every `interval` seconds."""
+    """Every mesh process's memory and CPU seconds (with its children) every `interval` seconds;
+    times in seconds since `start` (time.monotonic() when it was made)."""
 
     def __init__(self, mesh, interval: float):
         self.mesh, self.interval = mesh, interval
         self.samples: dict[str, list[tuple[float, int]]] = collections.defaultdict(list)
         self.totals: list[tuple[float, int]] = []
-        self._start = time.monotonic()
+        self.cpu: dict[str, list[tuple[float, float]]] = collections.defaultdict(list)  # "this process" too
+        self.start = time.monotonic()
 
     def sample(self) -> dict[str, int]:
-        now = time.monotonic() - self._start
-        sizes = {name: tree_pss(pid) for name, pid in mesh_roots(self.mesh).items()}
-        for name, size in sizes.items():
-            self.samples[name].append((now, size))
+        now = time.monotonic() - self.start
+        sizes = {}
+        for name, pid in mesh_roots(self.mesh).items():
+            tree = [pid, *descendants(pid)]
+            sizes[name] = sum(_pss(member) for member in tree)
+            self.samples[name].append((now, sizes[name]))
+            self.cpu[name].append((now, sum(process_cpu_seconds(member) for member in tree)))
+        self.cpu["this process"].append((now, own_cpu_seconds()))
         self.totals.append((now, sum(sizes.values())))
         return sizes
 

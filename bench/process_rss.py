@@ -11,6 +11,7 @@ from collections.abc import Iterable
 SAMPLE_SECONDS = 0.05
 
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def process_rss(pid: int) -> int:
@@ -19,6 +20,16 @@ def process_rss(pid: int) -> int:
             return int(statm.read().split()[1]) * _PAGE_SIZE
     except (OSError, IndexError, ValueError):
         return 0  # the process ended between listing and reading
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user and system) a process used, with those of the children it has reaped."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return sum(int(ticks) for ticks in fields[11:15]) / _CLOCK_TICKS  # utime stime cutime cstime
+    except (OSError, IndexError, ValueError):
+        return 0.0  # the process ended between listing and reading
 
 
 def descendants(root: int) -> list[int]:

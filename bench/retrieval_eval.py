@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import grpc
 
 from bench.retrieval_sets import Query, squash
+from bench.stats import percentile
 
 # Below the gateway's budgets per subject (mivaa_gateway/rate_limits.py RateLimits: search 50/s, answer 5/s).
 SEARCH_RATE_PER_SECOND = 40
@@ -59,11 +60,6 @@ def score(ranks: Sequence[int | None]) -> Scores:
         sum(1 for r in ranks if r is not None and r <= 5) / n,
         sum(1 / r for r in ranks if r is not None) / n,
     )
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def search_stub_modes() -> dict[str, int]:

@@ -25,6 +25,7 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from bench.documents import mixed_documents, pdf_or_generated  # noqa: E402 - needs the repository root on sys.path
+from bench.stats import percentile  # noqa: E402
 
 CORPUS = REPO_ROOT.parent / "shared" / "corpus"
 DEFAULT_PDF = CORPUS / "GeoTopo-komprimiert.pdf"
@@ -54,11 +55,6 @@ def raw_ceiling(path: pathlib.Path, rounds: int = 3) -> tuple[float, int]:
                 page.get_text()
             best = max(best, pages / (time.perf_counter() - started))
     return best, pages
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 async def measure_scanned(mesh, pages: int) -> dict:

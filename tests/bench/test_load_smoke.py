@@ -4,7 +4,8 @@ and nothing but the rate limit refusing them."""
 
 from __future__ import annotations
 
-from bench.load import percentile, report, run_load
+from bench.load import report, run_load
+from bench.stats import percentile
 
 USERS, SECONDS, TENANTS, RATE = 30, 120, 5, 1.0
 
