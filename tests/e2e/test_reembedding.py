@@ -18,7 +18,7 @@ import pytest
 from mivaa.search.v1 import search_service_pb2 as search_pb
 from tests.e2e.test_admin_api import caller, expect_error, unique
 from tests.e2e.test_operations import mivaa
-from tests.search.test_reembedding import clip_dir
+from tests.search.reembedding_support import clip_dir
 from tests.support.pdfs import make_pdf
 
 NEW = "minilm-fp32"

@@ -5,7 +5,6 @@ another tenant keeps its model, vectors and index, and a cancel leaves nothing b
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import numpy as np
@@ -13,12 +12,23 @@ import psycopg
 import pytest
 from pgvector.psycopg import register_vector_async
 
-from mivaa_search.store import ChunkRecord, DocumentContent, SearchFilter, VectorTuning
+from mivaa_search.store import DocumentContent, SearchFilter, VectorTuning
 from mivaa_search.store.text_vectors import indexed_distance, of_dimension
 from mivaa_search.usecases import DocumentCatalog, Search
-from tests.search.retrieval_support import add_document, generated_texts, search
-from tests.search.support import create, fetch
-from tests.search.test_reembedding import CLIP, TwoModels, _reembedding, clip_dir
+from tests.search.reembedding_support import (
+    AFTER_SWITCH,
+    CLIP,
+    TwoModels,
+    arriving,
+    assert_searcher_catches_up,
+    cancel_midway,
+    chunk_column,
+    clip_dir,
+    switch_while_searching,
+    switched,
+)
+from tests.search.retrieval_support import generated_texts, search
+from tests.search.support import fetch
 
 
 @pytest.fixture(scope="module")
@@ -26,16 +36,6 @@ def models(embedder):
     if clip_dir() is None:
         pytest.skip("no tiny CLIP: its export needs the export venv (`make export-venv`)")
     return TwoModels(embedder)
-
-
-async def _dimensions(dsn: str, tenant: str) -> set[int]:
-    rows = await fetch(
-        dsn,
-        "SELECT DISTINCT vector_dims(c.embedding) FROM chunks c JOIN documents d ON d.id = c.document_id"
-        " WHERE d.tenant = %s",
-        [tenant],
-    )
-    return {row[0] for row in rows}
 
 
 async def _plan(dsn: str, dimension: int, query) -> str:
@@ -56,38 +56,13 @@ async def _plan(dsn: str, dimension: int, query) -> str:
 
 
 async def test_switches_to_another_dimension_while_search_answers(store, models, database_dsn):
-    texts = generated_texts("harbour", 30)
-    first = await add_document(store, models, "harbour", texts, tenant="t1")
-    second = await add_document(store, models, "orchard", generated_texts("orchard", 5), tenant="t1")
-    await add_document(store, models, "other", generated_texts("harbour", 5), tenant="t2")
     clip_dimension = (await models.text_models())[CLIP]
     assert clip_dimension != store.dimension
-    reembedding = _reembedding(store, models, batch_chunks=4)
-    searcher = Search(store, models)
-    started = await reembedding.start(CLIP, tenant="t1")
-    assert (started.state, started.chunks_total, started.dimension) == ("RUNNING", 35, clip_dimension)
-
-    answers: list[int] = []
-
-    async def keep_searching(done: asyncio.Event) -> None:
-        while not done.is_set():  # an error ends the loop and fails the test when awaited
-            # By vectors only: a keyword match would hide a vector search that found nothing.
-            answers.append(len((await search(searcher, "harbour page 12", tenant="t1", mode="VECTOR")).hits))
-            await asyncio.sleep(0)
-
-    done = asyncio.Event()
-    searching = asyncio.create_task(keep_searching(done))
-    assert await reembedding.run_once()
-    done.set()
-    await searching
-    assert answers and all(answers), f"a search during the re-embedding came back empty: {answers}"
-
-    record = await store.reembeddings.get(started.id, tenant="t1")
-    assert (record.state, record.chunks_done, record.chunks_total) == ("SUCCEEDED", 35, 35)
-    assert await reembedding.model_for("t1") == CLIP and await reembedding.model_for("t2") == models.model
-    assert await _dimensions(database_dsn, "t1") == {clip_dimension}
-    assert await _dimensions(database_dsn, "t2") == {store.dimension}
-    assert await fetch(database_dsn, "SELECT count(*) FROM chunk_vectors") == [(0,)], "side vectors left behind"
+    # By vectors only: a keyword match would hide a vector search that found nothing.
+    record, texts, (first, second) = await switch_while_searching(store, models, database_dsn, CLIP, mode="VECTOR")
+    assert record.dimension == clip_dimension
+    assert await chunk_column(database_dsn, "t1", "vector_dims(c.embedding)") == {clip_dimension}
+    assert await chunk_column(database_dsn, "t2", "vector_dims(c.embedding)") == {store.dimension}
     # The new dimension's index exists, is valid, and queries of that shape read it; the base
     # dimension's index serves the other tenant's.
     index = f"chunks_embedding_hnsw_{clip_dimension}"
@@ -102,14 +77,9 @@ async def test_switches_to_another_dimension_while_search_answers(store, models,
     assert "chunks_embedding_hnsw_idx" in await _plan(database_dsn, store.dimension, base_query)
 
     # Queries go to the new model, exactly scanned (a small tenant) and through the index alike.
-    # A searcher that last saw the old model (a fresh one guesses the configured model) embeds
-    # the query once more when the snapshot shows the switch, and then only with the new model.
-    searcher = Search(store, models)
-    for expected_calls in ([(models.model, 1), (CLIP, 1)], [(CLIP, 1)]):
-        models.calls.clear()
-        results = await search(searcher, texts[11], tenant="t1", mode="VECTOR")
-        assert results.model == CLIP and models.calls == expected_calls
+    results = await assert_searcher_catches_up(store, models, texts[11], CLIP)
     assert results.hits[0].score > 0.999 and 12 in [h.hit.page_start for h in results.hits[:3]]
+    searcher = Search(store, models)
     exact_limit = store.chunks.tuning
     store.chunks.tuning = VectorTuning(exact_scan_max_chunks=0)
     try:
@@ -132,65 +102,43 @@ async def test_switches_to_another_dimension_while_search_answers(store, models,
 
 
 async def test_an_upload_after_the_switch_is_stored_as_embedded(store, models, database_dsn):
-    await add_document(store, models, "before", generated_texts("canyon", 3), tenant="t1")
-    reembedding = _reembedding(store, models)
-    await reembedding.start(CLIP, tenant="t1")
-    assert await reembedding.run_once()
+    switching = await switched(store, models, CLIP)
     catalog = DocumentCatalog(store, None)
-    text = "The canyon walls glow red at sunset."
     # As the extractor now sends it: embedded with the tenant's model, so search embeds nothing.
-    doc, _ = await create(store, "after.pdf", "after", [], "b" * 64, 10, 1, "jobs/2", tenant="t1")
-    vector = (await models.embed([text], model=CLIP)).vectors[0]
-    chunk = ChunkRecord(index=0, text=text, page_start=1, page_end=1, token_count=8, embedding=vector)
+    vector = (await models.embed([AFTER_SWITCH], model=CLIP)).vectors[0]
+    doc, chunk = await arriving(store, "after", vector, sha="b" * 64)
     models.calls.clear()
-    await reembedding.replace_content(
-        catalog, doc.id, DocumentContent(chunks=[chunk], model=CLIP, page_count=1, mark_ready=True), tenant="t1"
+    await switching.replace_content(
+        catalog, doc, DocumentContent(chunks=[chunk], model=CLIP, page_count=1, mark_ready=True), tenant="t1"
     )
     assert models.calls == [], "an upload embedded with the tenant's model was embedded again"
     rows = await fetch(
-        database_dsn, "SELECT model, vector_dims(embedding) FROM chunks WHERE document_id = %s", [uuid.UUID(doc.id)]
+        database_dsn, "SELECT model, vector_dims(embedding) FROM chunks WHERE document_id = %s", [uuid.UUID(doc)]
     )
     assert rows == [(CLIP, len(vector))]
     # One sent with the old model's name and vectors is embedded again, once (an extractor that
     # asked before the switch); one whose vectors lie about its model is refused.
-    late, _ = await create(store, "late.pdf", "late", [], "c" * 64, 10, 1, "jobs/3", tenant="t1")
-    old = ChunkRecord(
-        index=0, text=text, page_start=1, page_end=1, token_count=8, embedding=(await models.embed([text])).vectors[0]
-    )
+    late, old = await arriving(store, "late", (await models.embed([AFTER_SWITCH])).vectors[0], sha="c" * 64)
     models.calls.clear()
-    await reembedding.replace_content(
-        catalog, late.id, DocumentContent(chunks=[old], model=models.model, page_count=1, mark_ready=True), tenant="t1"
+    await switching.replace_content(
+        catalog, late, DocumentContent(chunks=[old], model=models.model, page_count=1, mark_ready=True), tenant="t1"
     )
     assert models.calls == [(CLIP, 1)]
     liar = DocumentContent(chunks=[old], model=CLIP, page_count=1, mark_ready=True)
     with pytest.raises(Exception) as refused:
-        await catalog.replace_content(late.id, liar, tenant="t1")
+        await catalog.replace_content(late, liar, tenant="t1")
     assert getattr(refused.value, "reason", "") == "EMBEDDING_DIMENSION_MISMATCH"
     hits = await store.chunks.nearest(vector, 5, SearchFilter(), tenant="t1")
-    assert {h.document_id for h in hits} >= {doc.id, late.id}
+    assert {h.document_id for h in hits} >= {doc, late}
 
 
 async def test_cancel_midway_keeps_the_old_model_and_removes_the_side_vectors(store, models, database_dsn):
     texts = generated_texts("delta", 6)
-    await add_document(store, models, "kept", texts, tenant="t1")
-    reembedding = _reembedding(store, models)
-    searcher = Search(store, models)
-    started = await reembedding.start(CLIP, tenant="t1")
-    claimed = await store.reembeddings.claim(60)
-    assert claimed is not None
-    await store.reembeddings.ensure_index(store.reembeddings.target_dimension(claimed))
-    batch = await store.reembeddings.pending(claimed, 2)
-    await store.reembeddings.write(claimed, batch, (await models.embed([c.text for c in batch], model=CLIP)).vectors)
-    assert await fetch(database_dsn, "SELECT count(*), min(vector_dims(embedding)) FROM chunk_vectors") == [
-        (2, started.dimension)
-    ]
-    assert (await reembedding.cancel(started.id, tenant="t1")).state == "CANCELLED"
-    assert await fetch(database_dsn, "SELECT count(*) FROM chunk_vectors") == [(0,)]
-    assert await reembedding.model_for("t1") == models.model
-    assert await _dimensions(database_dsn, "t1") == {store.dimension}
-    results = await search(searcher, texts[2], tenant="t1", mode="VECTOR")
+    _, _, switching = await cancel_midway(store, models, database_dsn, CLIP, texts)
+    assert await chunk_column(database_dsn, "t1", "vector_dims(c.embedding)") == {store.dimension}
+    results = await search(Search(store, models), texts[2], tenant="t1", mode="VECTOR")
     assert results.model == models.model and results.hits[0].hit.page_start == 3
     # A second try after the cancel goes through, and reuses the index the first one built.
-    assert (await reembedding.start(CLIP, tenant="t1")).state == "RUNNING"
-    assert await reembedding.run_once()
-    assert await reembedding.model_for("t1") == CLIP
+    assert (await switching.start(CLIP, tenant="t1")).state == "RUNNING"
+    assert await switching.run_once()
+    assert await switching.model_for("t1") == CLIP

@@ -6,6 +6,7 @@ import { STREAM_TIMEOUT_MS } from "../lib/api";
 import { isFinished, progressLabel } from "../lib/progress";
 import { documentHref } from "../lib/route";
 import { useCall } from "../lib/useCall";
+import { usePages } from "../lib/usePages";
 import { followJob } from "../lib/watch";
 import { Queues, ScrollRegion, Statistics, SystemHealth, Usage } from "./AdminPanels";
 import { Confirm } from "./ConfirmDelete";
@@ -134,27 +135,17 @@ function JobRow({ job: listed, clients, onAuthError }: ScreenProps & { job: Job 
 function Jobs(props: ScreenProps) {
   const { clients, onAuthError } = props;
   const [filter, setFilter] = useState(0);
-  const [jobs, setJobs] = useState<Job[] | null>(null);
-  const [tokens, setTokens] = useState<string[]>([""]);
-  const [nextToken, setNextToken] = useState("");
-  const { busy, error, run } = useCall(onAuthError);
-
-  const load = useCallback(
-    (pageToken: string) =>
-      run(async (signal) => {
-        const response = await clients.extractor.listJobs(
-          { pageSize: PAGE_SIZE, pageToken, states: JOB_FILTERS[filter].states },
-          { signal },
-        );
-        setJobs(response.jobs);
-        setNextToken(response.nextPageToken);
-      }),
-    [clients, filter, run],
+  const fetchPage = useCallback(
+    async (pageToken: string, signal: AbortSignal) => {
+      const response = await clients.extractor.listJobs(
+        { pageSize: PAGE_SIZE, pageToken, states: JOB_FILTERS[filter].states },
+        { signal },
+      );
+      return { items: response.jobs, nextPageToken: response.nextPageToken };
+    },
+    [clients, filter],
   );
-  useEffect(() => {
-    setTokens([""]);
-    void load("");
-  }, [load]);
+  const { items: jobs, busy, error, paging, reload } = usePages(onAuthError, fetchPage);
 
   return (
     <section aria-labelledby="jobs-heading" className="panel">
@@ -170,11 +161,11 @@ function Jobs(props: ScreenProps) {
             ))}
           </select>
         </label>
-        <button type="button" onClick={() => void load(tokens[tokens.length - 1])} disabled={busy}>
+        <button type="button" onClick={reload} disabled={busy}>
           Refresh
         </button>
       </div>
-      <RetryFailed {...props} onDone={() => void load(tokens[tokens.length - 1])} />
+      <RetryFailed {...props} onDone={reload} />
       <ErrorAlert message={error} />
       <ScrollRegion label="Jobs table">
         <table className="documents jobs" aria-busy={busy}>
@@ -185,7 +176,7 @@ function Jobs(props: ScreenProps) {
         </table>
       </ScrollRegion>
       {jobs?.length === 0 && <p>No jobs.</p>}
-      <Pager tokens={tokens} nextToken={nextToken} setTokens={setTokens} load={load} />
+      <Pager paging={paging} />
     </section>
   );
 }

@@ -1,6 +1,6 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import type { ScreenProps } from "../App";
-import { useCall } from "../lib/useCall";
+import { usePages } from "../lib/usePages";
 import type { Document } from "../gen/mivaa/search/v1/search_service_pb";
 import { STATE_NAMES } from "../lib/documents";
 import { ColumnHeads } from "./Parts";
@@ -24,32 +24,23 @@ export const ORDERS: Record<string, string> = {
 };
 
 export function Documents({ clients, onAuthError }: ScreenProps) {
-  const [documents, setDocuments] = useState<Document[]>([]);
-  const [tokens, setTokens] = useState<string[]>([""]); // page tokens of the pages visited
-  const [nextToken, setNextToken] = useState("");
   const [label, setLabel] = useState("");
   const [title, setTitle] = useState("");
   const [state, setState] = useState<string>("");
   const [order, setOrder] = useState("");
   const [confirming, setConfirming] = useState<Document | null>(null);
-  const { busy, error, run } = useCall(onAuthError);
-
-  const load = useCallback(
-    (pageToken: string) =>
-      run(async (signal) => {
-        const response = await clients.search.listDocuments(
-          { pageSize: PAGE_SIZE, pageToken, labels: label ? [label] : [], orderBy: order },
-          { signal },
-        );
-        setDocuments(response.documents);
-        setNextToken(response.nextPageToken);
-      }),
-    [clients, label, order, run],
+  const fetchPage = useCallback(
+    async (pageToken: string, signal: AbortSignal) => {
+      const response = await clients.search.listDocuments(
+        { pageSize: PAGE_SIZE, pageToken, labels: label ? [label] : [], orderBy: order },
+        { signal },
+      );
+      return { items: response.documents, nextPageToken: response.nextPageToken };
+    },
+    [clients, label, order],
   );
-  useEffect(() => {
-    setTokens([""]);
-    void load("");
-  }, [load]);
+  const { items, busy, error, paging, reload, run } = usePages(onAuthError, fetchPage);
+  const documents = items ?? [];
 
   // The API filters by label; title and state narrow the page shown.
   const shown = documents.filter(
@@ -129,7 +120,7 @@ export function Documents({ clients, onAuthError }: ScreenProps) {
         </tbody>
       </table>
       {!busy && shown.length === 0 && <p>No documents.</p>}
-      <Pager tokens={tokens} nextToken={nextToken} setTokens={setTokens} load={load} />
+      <Pager paging={paging} />
       {confirming && (
         <ConfirmDelete
           document={confirming}
@@ -138,7 +129,7 @@ export function Documents({ clients, onAuthError }: ScreenProps) {
             setConfirming(null);
             void run(async (signal) => {
               await clients.search.deleteDocument({ name: doomed.name }, { signal });
-              setDocuments((all) => all.filter((d) => d.name !== doomed.name));
+              reload(); // the page as it is now: the next document moves up into it
             });
           }}
         />

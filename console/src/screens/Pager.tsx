@@ -1,17 +1,14 @@
-/** Previous / next over AIP-158 page tokens: `tokens` holds the token of every page visited; `load` fetches one page. */
-export function Pager(props: { tokens: string[]; nextToken: string; setTokens: (tokens: string[]) => void; load: (token: string) => unknown }) {
-  const { tokens, nextToken } = props;
-  const visit = (visited: string[]) => {
-    props.setTokens(visited);
-    void props.load(visited[visited.length - 1]);
-  };
+import type { Paging } from "../lib/usePages";
+
+/** Previous / next over a list's pages (usePages). */
+export function Pager({ paging }: { paging: Paging }) {
   return (
     <div className="row pager">
-      <button type="button" disabled={tokens.length < 2} onClick={() => visit(tokens.slice(0, -1))}>
+      <button type="button" disabled={!paging.hasPrevious} onClick={paging.previous}>
         Previous page
       </button>
-      <span>Page {tokens.length}</span>
-      <button type="button" disabled={!nextToken} onClick={() => visit([...tokens, nextToken])}>
+      <span>Page {paging.page}</span>
+      <button type="button" disabled={!paging.hasNext} onClick={paging.next}>
         Next page
       </button>
     </div>

@@ -1,11 +1,10 @@
 // The versions of the open document's chain (ListDocumentVersions, newest first, paginated): number,
 // state and creation time of each, which one searches see, and a link to open any of them.
-import { useCallback, useEffect, useState } from "react";
+import { useCallback } from "react";
 import type { ScreenProps } from "../App";
-import type { Document } from "../gen/mivaa/search/v1/search_service_pb";
 import { versionRows } from "../lib/documents";
 import { documentHref } from "../lib/route";
-import { useCall } from "../lib/useCall";
+import { usePages } from "../lib/usePages";
 import { ErrorAlert } from "./ErrorAlert";
 import { Pager } from "./Pager";
 
@@ -13,26 +12,16 @@ const PAGE_SIZE = 10;
 
 /** `refresh` changes when a version was added, so the list is read again from its first page. */
 export function Versions({ clients, onAuthError, name, refresh }: ScreenProps & { name: string; refresh: number }) {
-  const [documents, setDocuments] = useState<Document[] | null>(null);
-  const [tokens, setTokens] = useState<string[]>([""]);
-  const [nextToken, setNextToken] = useState("");
-  const { busy, error, run } = useCall(onAuthError);
-
-  const load = useCallback(
-    (pageToken: string) =>
-      run(async (signal) => {
-        const response = await clients.search.listDocumentVersions({ parent: name, pageSize: PAGE_SIZE, pageToken }, { signal });
-        setDocuments(response.documents);
-        setNextToken(response.nextPageToken);
-      }),
-    [clients, name, run],
+  const fetchPage = useCallback(
+    async (pageToken: string, signal: AbortSignal) => {
+      const response = await clients.search.listDocumentVersions({ parent: name, pageSize: PAGE_SIZE, pageToken }, { signal });
+      return { items: response.documents, nextPageToken: response.nextPageToken };
+    },
+    [clients, name],
   );
-  useEffect(() => {
-    setTokens([""]);
-    void load("");
-  }, [load, refresh]);
+  const { items: documents, busy, error, paging } = usePages(onAuthError, fetchPage, refresh);
 
-  const rows = versionRows(documents ?? [], name, tokens.length === 1);
+  const rows = versionRows(documents ?? [], name, paging.page === 1);
   return (
     <section aria-labelledby="versions-heading" data-testid="versions">
       <h3 id="versions-heading">Versions</h3>
@@ -59,7 +48,7 @@ export function Versions({ clients, onAuthError, name, refresh }: ScreenProps & 
         ))}
       </ol>
       {documents?.length === 0 && <p>No versions.</p>}
-      {(tokens.length > 1 || nextToken) && <Pager tokens={tokens} nextToken={nextToken} setTokens={setTokens} load={load} />}
+      {(paging.hasPrevious || paging.hasNext) && <Pager paging={paging} />}
     </section>
   );
 }
