@@ -13,7 +13,7 @@ import psycopg.sql
 import pytest
 
 from mivaa_platform.errors import InvalidArgument, NotFound
-from mivaa_search.store import ChunkRecord, NewDocument, SearchStore
+from mivaa_search.store import ChunkRecord, NewDocument, SearchFilter, SearchStore
 from tests.search.support import (
     DIMENSION,
     TENANT,
@@ -213,6 +213,22 @@ async def test_search_returns_nearest_chunk_first(store):
     assert best.score == pytest.approx(1.0, abs=1e-5)
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True) and scores[1] < 0.5
+
+
+async def test_rankings_carry_keys_and_a_page_reads_only_what_is_still_there(store):
+    doc, vectors = await ready_document(store, "ranked", n_chunks=4)
+    other, _ = await ready_document(store, "kept", n_chunks=2)
+    ranks = await store.chunks.rank_nearest(vectors[2], 6, SearchFilter(), tenant=TENANT)
+    assert (ranks[0].document_id, ranks[0].chunk_index) == (doc.id, 2) and ranks[0].embedding is None
+    hits = await store.chunks.read(ranks, tenant=TENANT)
+    assert [(h.document_id, h.chunk_index, h.score) for h in hits] == [
+        (r.document_id, r.chunk_index, r.score) for r in ranks
+    ]
+    assert hits[0].text == "ranked 2" and hits[0].document_title == "Ranked"
+    # Another tenant reads nothing by these keys; a document deleted after the ranking drops out.
+    assert await store.chunks.read(ranks, tenant="someone-else") == []
+    await store.documents.delete(doc.id, tenant=TENANT)
+    assert {h.document_id for h in await store.chunks.read(ranks, tenant=TENANT)} == {other.id}
 
 
 async def test_search_filters_by_document_and_labels_and_readiness(store):

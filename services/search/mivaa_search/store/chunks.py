@@ -15,6 +15,7 @@ from mivaa_search.store._common import (
 )
 from mivaa_search.store.documents import DOCUMENT_COLUMNS, document_record, json_or_none
 from mivaa_search.store.entities import write_entities
+from mivaa_search.store.hits import Spans, read_hits
 from mivaa_search.store.images import write_images
 from mivaa_search.store.maintenance import note_removed
 from mivaa_search.store.pages import write_pages
@@ -24,6 +25,7 @@ from mivaa_search.store.records import (
     MAX_TOP_K,
     TEXT_SOURCES,
     ChunkHit,
+    ChunkRank,
     ChunkRecord,
     DocumentContent,
     DocumentRecord,
@@ -31,7 +33,7 @@ from mivaa_search.store.records import (
 )
 from mivaa_search.store.reembedding import model_changed, tenant_text_model
 from mivaa_search.store.related import write_document_vector
-from mivaa_search.store.retrieval import ModelCheck, Retrieval, VectorTuning, highlights
+from mivaa_search.store.retrieval import ModelCheck, Retrieval, VectorTuning
 from mivaa_search.store.schema import ensure_image_index
 
 _CHUNK_COLUMNS = (
@@ -164,6 +166,16 @@ class ChunkRepository:
         return await self.nearest(query_vector, min(top_k or DEFAULT_TOP_K, MAX_TOP_K), where, tenant=tenant)
 
     async def nearest(
+        self, query_vector: Sequence[float], depth: int, where: SearchFilter, *, tenant: str
+    ) -> list[ChunkHit]:
+        """Up to `depth` chunks by cosine similarity, with their texts."""
+        return await self.read(await self.rank_nearest(query_vector, depth, where, tenant=tenant), tenant=tenant)
+
+    async def keyword_search(self, query: str, depth: int, where: SearchFilter, *, tenant: str) -> list[ChunkHit]:
+        """Up to `depth` chunks by full-text rank of `query` (websearch syntax), with their texts."""
+        return await self.read(await self.rank_keyword(query, depth, where, tenant=tenant), tenant=tenant)
+
+    async def rank_nearest(
         self,
         query_vector: Sequence[float],
         depth: int,
@@ -172,7 +184,7 @@ class ChunkRepository:
         tenant: str,
         with_vectors: bool = False,
         model_check: ModelCheck | None = None,
-    ) -> list[ChunkHit]:
+    ) -> list[ChunkRank]:
         """Up to `depth` chunks by cosine similarity (with their vectors when asked); with
         `model_check`, TenantModelChanged when the tenant's model is not the query's."""
         # Any dimension: the tenant's model's, whose vectors are the only ones it is compared with.
@@ -189,15 +201,22 @@ class ChunkRepository:
             model_check=model_check,
         )
 
-    async def keyword_search(
+    async def rank_keyword(
         self, query: str, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool = False
-    ) -> list[ChunkHit]:
+    ) -> list[ChunkRank]:
         """Up to `depth` chunks by full-text rank of `query` (websearch syntax)."""
         return await self._retrieval.keyword(query, depth, where, tenant=tenant, with_vectors=with_vectors)
 
-    async def highlights(self, query: str, hits: Sequence[ChunkHit]) -> list[tuple[tuple[int, int], ...]]:
-        """Per hit, the (start, end) code-point spans of the query's words in its text."""
-        return await highlights(self._connections, query, hits)
+    async def read(self, ranks: Sequence[ChunkRank], *, tenant: str) -> list[ChunkHit]:
+        """The ranked chunks' hits in rank order (those still there)."""
+        return [hit for hit, _ in (await read_hits(self._connections, ranks, tenant=tenant)).values()]
+
+    async def read_highlighted(
+        self, query: str, ranks: Sequence[ChunkRank], *, tenant: str
+    ) -> dict[tuple[str, int], tuple[ChunkHit, Spans]]:
+        """The ranked chunks' hits by key (those still there), each with the spans of the query's
+        words in its text."""
+        return await read_hits(self._connections, ranks, tenant=tenant, query=query)
 
 
 def language_tag(value: object) -> str:

@@ -160,6 +160,17 @@ class EntityRef:
 
 
 @dataclass(frozen=True)
+class ChunkRank:
+    """A chunk's place in one ranking: its key and score, and its vector when a ranking needs it
+    (diversity). Rankings carry only these; a page's hits are read by key (ChunkHit)."""
+
+    document_id: str
+    chunk_index: int
+    score: float  # cosine similarity (1 - cosine distance) or the keyword rank, by how it was found
+    embedding: Any = None  # numpy
+
+
+@dataclass(frozen=True)
 class ChunkHit:
     document_id: str
     document_title: str

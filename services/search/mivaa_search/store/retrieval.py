@@ -15,12 +15,14 @@ rebuilds it when deletes pile up. Chunk vectors of each dimension have an index 
 
 Keyword: PostgreSQL full text over `chunks.tsv` (migration 0008) with the GIN index; see
 text_query.py for what matches and how it ranks.
+
+Both yield keys and scores (ChunkRank), not texts: a page's hits are read by key once the
+rankings are fused and cut (hits.py).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +34,7 @@ from mivaa_platform.errors import InvalidArgument
 from mivaa_search.store._common import HNSW_SETTINGS, Connections, created_in, parse_document_id, snapshot
 from mivaa_search.store._version_sql import LATEST_READY
 from mivaa_search.store.entities import entity_conditions
-from mivaa_search.store.records import DOMAIN, MAX_HIT_TITLE_CHARS, ChunkHit, SearchFilter
+from mivaa_search.store.records import DOMAIN, ChunkRank, SearchFilter
 from mivaa_search.store.text_query import SEPARATOR, ConfigQuery, any_of, config_query, uses_operators
 from mivaa_search.store.text_vectors import indexed_distance, of_dimension
 
@@ -71,19 +73,13 @@ class VectorTuning:
     ef_search: int = 400
 
 
-_HIT_COLUMNS = (
-    "c.document_id, left(d.title, %(title_chars)s), c.chunk_index, c.text, c.page_start, c.page_end,"
-    " c.text_source, c.ocr_confidence, c.section_path, c.block_types, c.language"
-)
-
-
 def document_conditions(tenant: str, where: SearchFilter) -> tuple[list[str], dict[str, object]]:
     """Conditions on documents `d`: the tenant's READY ones that the filter's document fields leave
     (each version chain's newest READY one only, unless the filter asks for all versions)."""
     conditions = ["d.tenant = %(tenant)s", "d.state = 'READY'"]
     if not (where.all_versions or where.document_ids):  # named documents are searched as named
         conditions.append(LATEST_READY)
-    params: dict[str, object] = {"tenant": tenant, "title_chars": MAX_HIT_TITLE_CHARS}
+    params: dict[str, object] = {"tenant": tenant}
     if where.document_ids:
         conditions.append("d.id = ANY(%(document_ids)s)")
         params["document_ids"] = [parse_document_id(i) for i in where.document_ids]
@@ -119,25 +115,10 @@ def chunk_conditions(where: SearchFilter) -> tuple[list[str], dict[str, object]]
     return conditions + mentions, params | mention_params
 
 
-def _hit(row: Sequence, score: float, embedding: Any = None) -> ChunkHit:
+def _rank(row: Sequence, score: float, embedding: Any = None) -> ChunkRank:
     if embedding is not None:
         embedding = np.asarray(embedding.to_numpy() if hasattr(embedding, "to_numpy") else embedding)
-    doc_id, title, index, text, page_start, page_end, source, confidence, path, kinds, language = row[:11]
-    return ChunkHit(
-        str(doc_id),
-        title,
-        index,
-        text,
-        page_start,
-        page_end,
-        score,
-        source,
-        confidence,
-        path,
-        kinds,
-        language,
-        embedding,
-    )
+    return ChunkRank(str(row[0]), row[1], score, embedding)
 
 
 class Retrieval:
@@ -155,7 +136,7 @@ class Retrieval:
         base_dimension: int,
         with_vectors: bool = False,
         model_check: ModelCheck | None = None,
-    ) -> list[ChunkHit]:
+    ) -> list[ChunkRank]:
         """Up to `depth` chunks by cosine similarity to `query` (a checked, non-zero vector of the
         tenant's model's dimension: INVALID_QUERY_VECTOR otherwise; base_dimension is the
         dimension of tenants that never switched models). With `model_check`, TenantModelChanged
@@ -211,33 +192,29 @@ class Retrieval:
             else:
                 conditions = [same_dimension, *doc_conditions, *more]
                 order = indexed_distance("c", dimension)  # the dimension's partial HNSW index
-            # Only keys and distances while ranking (an exact scan ranks every candidate; carrying
-            # each one's title and text through the sort cost a third of its time); the hits'
-            # columns are read for the `depth` best.
+            # Keys and distances only: a page's hits are read by key once the rankings are fused
+            # and cut (hits.py), so neither an exact scan's sort nor the result carries texts.
+            # The index yields rows by distance alone: ties are put in key order afterwards.
             cur = await conn.execute(
                 f"""
                 WITH nearest AS MATERIALIZED (
-                    SELECT c.document_id, c.chunk_index, c.embedding <=> %(query)s AS distance
+                    SELECT c.document_id, c.chunk_index, c.embedding <=> %(query)s AS distance{vectors}
                     FROM chunks c
                     JOIN documents d ON d.id = c.document_id
                     WHERE {" AND ".join(conditions)}
                     ORDER BY {order}
                     LIMIT %(depth)s
                 )
-                SELECT {_HIT_COLUMNS}, n.distance{vectors}
-                FROM nearest n
-                JOIN chunks c ON c.document_id = n.document_id AND c.chunk_index = n.chunk_index
-                JOIN documents d ON d.id = c.document_id
-                ORDER BY n.distance, c.document_id, c.chunk_index
+                SELECT * FROM nearest ORDER BY distance, document_id, chunk_index
                 """,
                 params,
             )
             rows = await cur.fetchall()
-        return [_hit(row, 1.0 - float(row[11]), row[12] if with_vectors else None) for row in rows]
+        return [_rank(row, 1.0 - float(row[2]), row[3] if with_vectors else None) for row in rows]
 
     async def keyword(
         self, query: str, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool = False
-    ) -> list[ChunkHit]:
+    ) -> list[ChunkRank]:
         """Up to `depth` chunks by full-text rank of `query` (score in [0, 1))."""
         doc_conditions, params = document_conditions(tenant, where)
         more, chunk_params = chunk_conditions(where)
@@ -270,9 +247,7 @@ class Retrieval:
                          AS given(config, strict, loose, pairs, terms)
                 ),
                 candidates AS MATERIALIZED (
-                    SELECT c.document_id, left(d.title, %(title_chars)s) AS title, c.chunk_index, c.text,
-                           c.page_start, c.page_end, c.text_source, c.ocr_confidence, c.section_path,
-                           c.block_types, c.language{vectors}, c.tsv, q.strict, q.pairs, q.terms
+                    SELECT c.document_id, c.chunk_index{vectors}, c.tsv, q.strict, q.pairs, q.terms
                     FROM chunks c
                     JOIN documents d ON d.id = c.document_id
                     JOIN q ON q.config = mivaa_text_config(c.language)
@@ -281,14 +256,13 @@ class Retrieval:
                     LIMIT %(pool)s
                 ),
                 scored AS MATERIALIZED (  -- one score per candidate: inlined, the filter and the sort each computed it
-                    SELECT document_id, title, chunk_index, text, page_start, page_end, text_source,
-                           ocr_confidence, section_path, block_types, language{vectors.replace("c.", "")},
+                    SELECT document_id, chunk_index,
                            (
                                s.strict_hit
                                + 3 * coalesce((SELECT avg((k.tsv @@ p)::int) FROM unnest(k.pairs) p), s.strict_hit)
                                + coalesce((SELECT avg((k.tsv @@ t)::int) FROM unnest(k.terms) t), s.strict_hit)
                                + ts_rank_cd(k.tsv, k.strict, 32)
-                           ) / 6.0 AS score
+                           ) / 6.0 AS score{vectors.replace("c.", "k.")}
                     FROM candidates k
                     CROSS JOIN LATERAL (SELECT (k.tsv @@ k.strict)::int AS strict_hit) s
                 )
@@ -299,7 +273,7 @@ class Retrieval:
                 params,
             )
             rows = await cur.fetchall()
-        return [_hit(row, float(row[-1]), row[11] if with_vectors else None) for row in rows]
+        return [_rank(row, float(row[2]), row[3] if with_vectors else None) for row in rows]
 
 
 def _separator() -> str:
@@ -332,63 +306,3 @@ async def analyse(
         if found.strict:
             analysed.append(found)
     return analysed
-
-
-_START, _STOP = "\x02", "\x03"  # marks around matched words; texts holding them get no highlights
-_MARKS = re.compile("[\x02\x03]")
-_JOINERS = ("", "-", "_", ".", "/")
-
-
-async def highlights(
-    connections: Connections, query: str, hits: Sequence[ChunkHit]
-) -> list[tuple[tuple[int, int], ...]]:
-    """Per hit, where the query's words (as its language's configuration stems them) occur in its
-    text: (start, end) in code points, end exclusive, in order. From ts_headline, so a highlight is
-    exactly what full text search matched."""
-    if not hits:
-        return []
-    async with connections.connection() as conn:
-        cur = await conn.execute(
-            """
-            SELECT ts_headline(
-                cfg, h.text, replace(plainto_tsquery(cfg, %(query)s)::text, ' & ', ' | ')::tsquery,
-                'HighlightAll=true, StartSel=' || chr(2) || ', StopSel=' || chr(3))
-            FROM unnest(%(languages)s::text[], %(texts)s::text[]) WITH ORDINALITY AS h(language, text, n)
-            CROSS JOIN LATERAL (SELECT mivaa_text_config(h.language) AS cfg) c
-            ORDER BY h.n
-            """,
-            {"query": query, "languages": [h.language for h in hits], "texts": [h.text for h in hits]},
-        )
-        marked = [row[0] for row in await cur.fetchall()]
-    return [_spans(hit.text, text) for hit, text in zip(hits, marked, strict=True)]
-
-
-def _spans(original: str, marked: str) -> tuple[tuple[int, int], ...]:
-    # ts_headline rebuilds the text from its tokens: trust the offsets only if it came back intact
-    # (so positions in the marked text, markers left out, are positions in the original).
-    if _START in original or _STOP in original or _MARKS.sub("", marked) != original:
-        return ()
-    spans: list[tuple[int, int]] = []
-    length = 0
-    start = -1
-    for piece, mark in _pieces(marked):
-        length += len(piece)
-        if mark == _START:
-            start = length
-            continue
-        if start >= 0 and length > start:
-            gap = original[spans[-1][1] : start] if spans else " "
-            if len(gap) <= 1 and gap in _JOINERS:  # parts of one compound: "XK-4471-QZ", "e-mail"
-                spans[-1] = (spans[-1][0], length)
-            else:
-                spans.append((start, length))
-        start = -1
-    return tuple(spans)
-
-
-def _pieces(marked: str) -> Iterator[tuple[str, str]]:
-    """(the text before each marker, the marker); the text after the last one is not needed."""
-    position = 0
-    for match in _MARKS.finditer(marked):
-        yield marked[position : match.start()], match.group()
-        position = match.end()

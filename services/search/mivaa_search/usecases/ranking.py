@@ -1,17 +1,20 @@
 """Combining rankings: reciprocal rank fusion, maximal marginal relevance, and the reranking stage.
 
-Pure functions over hits the store returned; no SQL, no grpc.
+Pure functions over what the store's rankings returned (keys, scores and, for diversity, vectors:
+ChunkRank); no SQL, no grpc. A page's hits, texts and all, are read once it is cut.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 
-from mivaa_search.store import ChunkHit
+from mivaa_search.store import ChunkHit, ChunkRank
+
+H = TypeVar("H", ChunkRank, ChunkHit)  # a ranking's entries; a page's hits once read
 
 RRF_K = 60  # the constant of Cormack et al.: a hit ranked r-th adds 1 / (60 + r)
 # Keyword hits enter the fusion only when they match well: at least KEYWORD_FLOOR (a phrase or
@@ -24,19 +27,19 @@ KEYWORD_RELATIVE = 0.5
 
 
 @dataclass(frozen=True)
-class RankedHit:
-    hit: ChunkHit
+class RankedHit(Generic[H]):
+    hit: H
     score: float  # on the mode's scale (see SearchHit.score)
     vector_score: float = 0.0  # cosine similarity, 0 when the vector ranking did not find it
     keyword_score: float = 0.0  # full-text rank, 0 when the keyword ranking did not find it
     highlights: tuple[tuple[int, int], ...] = ()
 
 
-def _key(hit: ChunkHit) -> tuple[str, int]:
+def _key(hit: ChunkRank | ChunkHit) -> tuple[str, int]:
     return hit.document_id, hit.chunk_index
 
 
-def single(hits: Sequence[ChunkHit], *, vector: bool) -> list[RankedHit]:
+def single(hits: Sequence[ChunkRank], *, vector: bool) -> list[RankedHit[ChunkRank]]:
     """One ranking as it is: the score is that ranking's own."""
     return [
         RankedHit(h, h.score, vector_score=h.score if vector else 0.0, keyword_score=0.0 if vector else h.score)
@@ -44,13 +47,13 @@ def single(hits: Sequence[ChunkHit], *, vector: bool) -> list[RankedHit]:
     ]
 
 
-def fuse(vector: Sequence[ChunkHit], keyword: Sequence[ChunkHit]) -> list[RankedHit]:
+def fuse(vector: Sequence[ChunkRank], keyword: Sequence[ChunkRank]) -> list[RankedHit[ChunkRank]]:
     """Reciprocal rank fusion of the two rankings: sum of 1 / (RRF_K + rank) over those that found a hit
     (keyword hits below the KEYWORD_FLOOR / KEYWORD_RELATIVE cut do not count as found).
 
     Ties go to the hit the keyword ranking put higher (an exact term match is the rarer
     evidence), then to document and chunk order, so pages of results are stable."""
-    fused: dict[tuple[str, int], RankedHit] = {}
+    fused: dict[tuple[str, int], RankedHit[ChunkRank]] = {}
     best = max((hit.score for hit in keyword), default=0.0)
     keyword = [hit for hit in keyword if hit.score >= max(KEYWORD_FLOOR, KEYWORD_RELATIVE * best)]
     for rank, hit in enumerate(vector, start=1):
@@ -68,7 +71,7 @@ def fuse(vector: Sequence[ChunkHit], keyword: Sequence[ChunkHit]) -> list[Ranked
     return sorted(fused.values(), key=lambda r: (-r.score, keyword_rank.get(_key(r.hit), unranked), *_key(r.hit)))
 
 
-def diversify(ranked: Sequence[RankedHit], diversity: float, count: int) -> list[RankedHit]:
+def diversify(ranked: Sequence[RankedHit[ChunkRank]], diversity: float, count: int) -> list[RankedHit[ChunkRank]]:
     """The first `count` hits by maximal marginal relevance: each next hit maximises
     (1 - diversity) * relevance - diversity * (its highest cosine similarity to those already chosen),
     relevance being the score scaled to [0, 1] by the best one."""
@@ -98,14 +101,13 @@ def _unit(vector: object) -> np.ndarray:
 
 
 class Reranker(Protocol):
-    """A stage that may reorder the fused candidates (a cross-encoder, say) before paging.
+    """A stage that may reorder and rescore the fused candidates (a cross-encoder, say) before
+    diversity and paging: given the query and each candidate's text, in the candidates' order.
 
-    None ships: no cross-encoder comes in a registry package that runs offline. The service
-    uses IdentityReranker; a real one plugs in here without touching retrieval or paging."""
+    None ships: no cross-encoder comes in a registry package that runs offline. Search reads the
+    candidates' texts only when it has one; a real one plugs in here without touching retrieval
+    or paging."""
 
-    async def rerank(self, query: str, ranked: Sequence[RankedHit]) -> list[RankedHit]: ...
-
-
-class IdentityReranker:
-    async def rerank(self, query: str, ranked: Sequence[RankedHit]) -> list[RankedHit]:
-        return list(ranked)
+    async def rerank(
+        self, query: str, ranked: Sequence[RankedHit[ChunkRank]], texts: Sequence[str]
+    ) -> list[RankedHit[ChunkRank]]: ...

@@ -1,8 +1,8 @@
 """Search: chunks by meaning (vectors), by words (full text) or both fused; images by vectors.
 
 A chunk search ranks to the depth its page needs (plus one, to know whether another page
-follows), fuses, filters by min_score, reranks, diversifies, then cuts the page and
-highlights the query's words in it. A page token holds the offset of the next page and is
+follows), fuses, filters by min_score, reranks, diversifies, then cuts the page, and reads the
+page's hits with the query's words highlighted (the rankings carry keys and scores only). A page token holds the offset of the next page and is
 tied to the tenant and to every parameter that shapes the ranking.
 """
 
@@ -27,11 +27,11 @@ from mivaa_search.limits import (
     check_time_range,
     check_top_k,
 )
-from mivaa_search.store import ChunkHit, ImageHit, SearchFilter, SearchStore
+from mivaa_search.store import ChunkHit, ChunkRank, ImageHit, SearchFilter, SearchStore
 from mivaa_search.store.records import DEFAULT_TOP_K, DOMAIN, MAX_TOP_K
 from mivaa_search.store.retrieval import ModelCheck, TenantModelChanged
 from mivaa_search.usecases.ports import ImageEmbedder, TextEmbedder
-from mivaa_search.usecases.ranking import IdentityReranker, RankedHit, Reranker, diversify, fuse, single
+from mivaa_search.usecases.ranking import RankedHit, Reranker, diversify, fuse, single
 
 MODES = ("HYBRID", "VECTOR", "KEYWORD")
 # How far a search ranks: pages beyond it are not offered (a page token past it is refused).
@@ -55,7 +55,7 @@ class ChunkQuery:
 
 @dataclass(frozen=True)
 class ChunkResults:
-    hits: list[RankedHit]
+    hits: list[RankedHit[ChunkHit]]
     model: str  # the model that embedded the query; "" for KEYWORD
     next_page_token: str
 
@@ -71,7 +71,7 @@ class Search:
         self._store = store
         self._texts = texts
         self._images = images
-        self._reranker = reranker or IdentityReranker()
+        self._reranker = reranker
         self._models = TenantModels(texts.model)
 
     async def chunks(self, query: ChunkQuery, *, tenant: str) -> ChunkResults:
@@ -98,18 +98,32 @@ class Search:
             ranked = single(by_vector or by_keyword, vector=query.mode == "VECTOR")
         if query.min_score:
             ranked = [r for r in ranked if r.score >= query.min_score]
-        ranked = await self._reranker.rerank(text, ranked)
+        if self._reranker is not None:
+            ranked = await self._reranked(text, ranked, tenant)
         ranked = diversify(ranked, query.diversity, len(ranked))
-        page = ranked[offset : offset + count]
+        cut = ranked[offset : offset + count]
         more = len(ranked) > offset + count and offset + count < MAX_SEARCH_DEPTH
-        token = encode_page_token("hits", {"o": offset + count}, scope=scope) if more and page else ""
-        marks = await self._store.chunks.highlights(text, [r.hit for r in page])
-        page = [RankedHit(r.hit, r.score, r.vector_score, r.keyword_score, spans) for r, spans in zip(page, marks)]
+        token = encode_page_token("hits", {"o": offset + count}, scope=scope) if more and cut else ""
+        # A hit whose document was deleted or replaced since it was ranked is left out of its page.
+        found = await self._store.chunks.read_highlighted(text, [r.hit for r in cut], tenant=tenant)
+        page = []
+        for r in cut:
+            if (read := found.get((r.hit.document_id, r.hit.chunk_index))) is not None:
+                hit, spans = read
+                page.append(RankedHit(hit, r.score, r.vector_score, r.keyword_score, spans))
         return ChunkResults(page, model, token)
+
+    async def _reranked(self, text: str, ranked: list[RankedHit[ChunkRank]], tenant: str) -> list[RankedHit[ChunkRank]]:
+        assert self._reranker is not None
+        hits = await self._store.chunks.read([r.hit for r in ranked], tenant=tenant)
+        texts = {(h.document_id, h.chunk_index): h.text for h in hits}
+        return await self._reranker.rerank(
+            text, ranked, [texts.get((r.hit.document_id, r.hit.chunk_index), "") for r in ranked]
+        )
 
     async def _by_vector(
         self, text: str, mode: str, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool
-    ) -> tuple[list[ChunkHit], str]:
+    ) -> tuple[list[ChunkRank], str]:
         """The nearest chunks and the model that embedded the query ("" when not asked for)."""
         if mode not in ("HYBRID", "VECTOR"):
             return [], ""
@@ -129,9 +143,9 @@ class Search:
 
     async def _nearest(
         self, text: str, model: str, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool
-    ) -> list[ChunkHit]:
+    ) -> list[ChunkRank]:
         embedded = await (self._texts.embed([text]) if model == self._texts.model else self._texts.embed([text], model))
-        return await self._store.chunks.nearest(
+        return await self._store.chunks.rank_nearest(
             embedded.vectors[0],
             depth,
             where,
@@ -142,10 +156,10 @@ class Search:
 
     async def _by_keyword(
         self, text: str, mode: str, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool
-    ) -> list[ChunkHit]:
+    ) -> list[ChunkRank]:
         if mode not in ("HYBRID", "KEYWORD"):
             return []
-        return await self._store.chunks.keyword_search(text, depth, where, tenant=tenant, with_vectors=with_vectors)
+        return await self._store.chunks.rank_keyword(text, depth, where, tenant=tenant, with_vectors=with_vectors)
 
     async def images(
         self, top_k: int, where: SearchFilter, *, tenant: str, text: str | None = None, image: bytes | None = None
