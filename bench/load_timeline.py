@@ -32,21 +32,27 @@ def timeline(
     window: float,
 ) -> list[str]:
     """Lines of a table: per `window` seconds since `start` (time.monotonic()), the calls that
-    ended in it and their p50/p95/p99, and each process's CPU in % of one core."""
+    ended in it and their p50/p95/p99, and each process's CPU in % of one core; then the same
+    over the whole run."""
     names = sorted(cpu, key=lambda name: -cpu_share(cpu[name], 0, elapsed))
     lines = [
         f"  {'from s':>6s} {'calls':>6s} {'p50':>6s} {'p95':>6s} {'p99':>6s}  "
         + " ".join(f"{name[:10]:>10s}" for name in names)
     ]
     ends = [t - start for t in finished]
+
+    def line(label: str, begin: float, end: float) -> str:
+        inside = [ms for t, ms in zip(ends, latencies_ms, strict=True) if begin <= t < end]
+        shares = " ".join(f"{100 * cpu_share(cpu[name], begin, end):10.0f}" for name in names)
+        return (
+            f"  {label:>6s} {len(inside):6d} {percentile(inside, 0.5):6.1f} {percentile(inside, 0.95):6.1f} "
+            f"{percentile(inside, 0.99):6.1f}  {shares}"
+        )
+
     begin = 0.0
     while begin < elapsed:
         end = min(begin + window, elapsed)
-        inside = [ms for t, ms in zip(ends, latencies_ms, strict=True) if begin <= t < end]
-        shares = " ".join(f"{100 * cpu_share(cpu[name], begin, end):10.0f}" for name in names)
-        lines.append(
-            f"  {begin:6.0f} {len(inside):6d} {percentile(inside, 0.5):6.1f} {percentile(inside, 0.95):6.1f} "
-            f"{percentile(inside, 0.99):6.1f}  {shares}"
-        )
+        lines.append(line(f"{begin:.0f}", begin, end))
         begin = end
+    lines.append(line("all", 0, elapsed))
     return lines

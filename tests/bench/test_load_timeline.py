@@ -22,10 +22,11 @@ def test_timeline_puts_each_call_in_the_window_it_ended_in():
     finished = [start + 1, start + 2, start + 61, start + 62, start + 63]
     latencies = [10.0, 20.0, 200.0, 300.0, 400.0]
     cpu = {"idle": [(0.0, 0.0), (120.0, 0.0)], "busy": [(0.0, 0.0), (60.0, 90.0), (120.0, 120.0)]}
-    header, first, second = timeline(finished, latencies, cpu, start=start, elapsed=120, window=60)
+    header, first, second, whole = timeline(finished, latencies, cpu, start=start, elapsed=120, window=60)
     assert header.split()[-2:] == ["busy", "idle"]  # the busiest process first
     assert first.split() == ["0", "2", "10.0", "20.0", "20.0", "150", "0"]
     assert second.split() == ["60", "3", "300.0", "400.0", "400.0", "50", "0"]
+    assert whole.split() == ["all", "5", "200.0", "400.0", "400.0", "100", "0"]
     assert math.isnan(float(timeline([], [], {}, start=0, elapsed=1, window=1)[1].split()[2]))
 
 
