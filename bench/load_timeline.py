@@ -14,10 +14,11 @@ from bench.stats import percentile
 
 def cpu_share(samples: Sequence[tuple[float, float]], start: float, end: float) -> float:
     """Cores used on average from `start` to `end`, from cumulative (time, CPU seconds) samples:
-    between the last samples at or before each end (0 without two of them, or across a restart)."""
+    between the last samples at or before each end (the first sample for a start before it; 0
+    without two samples, or across a restart)."""
     times = [t for t, _ in samples]
-    first, last = bisect.bisect_right(times, start) - 1, bisect.bisect_right(times, end) - 1
-    if first < 0 or last <= first:
+    first, last = max(0, bisect.bisect_right(times, start) - 1), bisect.bisect_right(times, end) - 1
+    if last <= first:
         return 0.0
     return max(0.0, samples[last][1] - samples[first][1]) / (times[last] - times[first])
 

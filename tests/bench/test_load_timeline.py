@@ -14,6 +14,7 @@ def test_cpu_share_is_cores_used_between_the_samples_around_a_window():
     assert cpu_share(samples, 0, 10) == 0.75  # 7.5 CPU seconds over 10 s
     assert cpu_share(samples, 5, 15) == 0.5
     assert cpu_share(samples, 0, 2) == 0.0  # one sample: no interval to measure
+    assert cpu_share(samples[1:], 0, 15) == 0.5  # from the first sample when the window starts before it
     assert cpu_share([(0.0, 30.0), (5.0, 1.0)], 0, 5) == 0.0  # a restarted process counts from zero
 
 
@@ -21,7 +22,7 @@ def test_timeline_puts_each_call_in_the_window_it_ended_in():
     start = 100.0
     finished = [start + 1, start + 2, start + 61, start + 62, start + 63]
     latencies = [10.0, 20.0, 200.0, 300.0, 400.0]
-    cpu = {"idle": [(0.0, 0.0), (120.0, 0.0)], "busy": [(0.0, 0.0), (60.0, 90.0), (120.0, 120.0)]}
+    cpu = {"idle": [(0.1, 0.0), (120.0, 0.0)], "busy": [(0.1, 0.0), (60.0, 90.0), (120.0, 120.0)]}
     header, first, second, whole = timeline(finished, latencies, cpu, start=start, elapsed=120, window=60)
     assert header.split()[-2:] == ["busy", "idle"]  # the busiest process first
     assert first.split() == ["0", "2", "10.0", "20.0", "20.0", "150", "0"]
