@@ -8,7 +8,7 @@ import pytest
 
 from mivaa_search.store import ChunkRecord, DocumentContent, SearchFilter, VectorTuning
 from mivaa_search.usecases import IndexUpkeep
-from tests.search.support import DIMENSION, create, sha
+from tests.search.support import DIMENSION, create, fetch, sha
 
 DOCUMENTS = 40
 CHUNKS = 30
@@ -72,10 +72,41 @@ async def test_through_the_index_after_upkeep(store, churned):
     assert await store.maintenance.rebuild_due()
     report = await upkeep.run_once()
     assert report.rebuilt and not await store.maintenance.rebuild_due()
-    assert report.recall == 1.0
+    assert report.recall == {DIMENSION: 1.0}
     assert await unfound(store, churned, top=10) == []
 
 
 async def test_probe_without_chunks(store):
     assert await store.maintenance.probe_recall(10, 40) is None
     assert not await store.maintenance.rebuild_due()
+
+
+async def test_the_index_of_another_dimension_is_counted_rebuilt_and_probed(store, database_dsn):
+    """A tenant re-embedded into a model of another dimension has an index of its own: its deletes
+    count against that index, which upkeep rebuilds and probes beside the base one."""
+    other = 32
+    await store.reembeddings.ensure_index(other)
+    await fetch(
+        database_dsn,
+        "INSERT INTO tenant_text_models (tenant, model, dimension) VALUES ('narrow', 'narrow-model', %s)"
+        " RETURNING tenant",
+        [other],
+    )
+    rng = np.random.default_rng(99)
+    ids = []
+    for n in range(20):
+        doc, _ = await create(store, f"n{n}.pdf", f"n{n}", [], sha(f"n{n}"), 1, CHUNKS, "jobs/1", tenant="narrow")
+        vectors = rng.standard_normal((CHUNKS, other))
+        vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+        chunks = [ChunkRecord(i, f"chunk {i}", i + 1, i + 1, 5, v) for i, v in enumerate(vectors)]
+        narrow = DocumentContent(chunks=chunks, model="narrow-model", page_count=CHUNKS, mark_ready=True)
+        await store.chunks.replace_content(doc.id, narrow, tenant="narrow")
+        ids.append(doc.id)
+    for doc_id in ids[:18]:  # 540 chunks removed: a rebuild of that index is due, not of the base one
+        await store.documents.delete(doc_id, tenant="narrow")
+    assert await store.maintenance.dimensions() == sorted({DIMENSION, other})
+    assert await store.maintenance.rebuild_due(other) and not await store.maintenance.rebuild_due(DIMENSION)
+    rebuilt: list[int] = []
+    report = await IndexUpkeep(store, probe_sample=50, on_rebuilt=lambda: rebuilt.append(1)).run_once()
+    assert report.rebuilt and rebuilt == [1] and not await store.maintenance.rebuild_due(other)
+    assert report.recall == {DIMENSION: None, other: 1.0}

@@ -64,6 +64,7 @@ async def amain() -> int:
     store = await SearchStore.open(settings.database_url, dimension=dimension, max_size=settings.pool_size)
     watch_pool("search", store.pool_stats)
     store.chunks.tuning = VectorTuning(settings.exact_scan_max_chunks, settings.hnsw_ef_search)
+    VECTOR_RECALL.labels(str(dimension)).set(float("nan"))  # until the first probe
     upkeep = IndexUpkeep(store, settings.recall_probe_sample, on_rebuilt=INDEX_REBUILDS.inc)
     originals = messaging.OriginalsStore(js)
     catalog = DocumentCatalog(store, originals, upkeep)
@@ -139,9 +140,9 @@ async def maintain(upkeep: IndexUpkeep, interval: float) -> None:
         except Exception:  # a failed round (database away) is retried at the next one
             log.exception("vector index maintenance failed")
             continue
-        if report.recall is not None:
-            VECTOR_RECALL.set(report.recall)
-            log.info("vector recall probe", extra={"fields": {"recall": report.recall}})
+        for dimension, recall in report.recall.items():
+            VECTOR_RECALL.labels(str(dimension)).set(float("nan") if recall is None else recall)
+        log.info("vector recall probe", extra={"fields": {"recall": {str(d): r for d, r in report.recall.items()}}})
 
 
 async def sweep_originals(sweep: OriginalsSweep, interval: float) -> None:

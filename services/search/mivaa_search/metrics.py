@@ -9,10 +9,10 @@ from mivaa_platform.metrics import DEFAULT_TENANT, tenant_label
 VECTOR_RECALL = Gauge(
     "mivaa_search_vector_recall_ratio",
     "Share of sampled chunks found among the 10 nearest by their own vector through the HNSW index "
-    "(the last recall probe; NaN before the first).",
+    "of their dimension (the last recall probe; NaN before the first or without chunks), by dimension.",
+    ["dimension"],
 )
-VECTOR_RECALL.set(float("nan"))
-INDEX_REBUILDS = Counter("mivaa_search_index_rebuilds_total", "Rebuilds of the chunk vector index by maintenance.")
+INDEX_REBUILDS = Counter("mivaa_search_index_rebuilds_total", "Rebuilds of chunk vector indexes by maintenance.")
 ORIGINALS_SWEPT = Counter(
     "mivaa_search_originals_swept_total",
     "Stored originals removed by the originals sweep, by kind: tombstone (a delete left it unfinished), "

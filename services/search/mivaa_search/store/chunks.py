@@ -125,7 +125,7 @@ class ChunkRepository:
                 )
                 row = await cur.fetchone()
                 assert row is not None  # the row is locked FOR UPDATE above
-            await note_removed(conn, removed)
+            await note_removed(conn, removed, tenant=tenant)
             # Schema work after the data is committed, never inside its transaction.
             for image_dimension in sorted(image_dimensions):
                 await ensure_image_index(conn, image_dimension)

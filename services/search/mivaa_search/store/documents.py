@@ -235,7 +235,7 @@ class DocumentRepository:
             if row is None:
                 raise document_not_found(id)
             record = document_record(row)
-            await note_removed(conn, record.chunk_count)
+            await note_removed(conn, record.chunk_count, tenant=tenant)
         return record
 
     async def _one(self, id: str, query: str, params: dict[str, object]) -> DocumentRecord:

@@ -264,7 +264,11 @@ class ReembeddingRepository:
                     return False
                 # Writers of the tenant's chunks hold this row FOR SHARE (check_model): none is
                 # half way through while the vectors are copied.
-                await conn.execute("SELECT 1 FROM tenant_text_models WHERE tenant = %s FOR UPDATE", [record.tenant])
+                cur = await conn.execute(
+                    "SELECT dimension FROM tenant_text_models WHERE tenant = %s FOR UPDATE", [record.tenant]
+                )
+                locked = await cur.fetchone()
+                from_dimension = (locked[0] if locked else None) or self.dimension
                 cur = await conn.execute(f"SELECT EXISTS (SELECT 1 {_PENDING})", params)
                 row = await cur.fetchone()
                 if row is not None and row[0]:
@@ -306,7 +310,7 @@ class ReembeddingRepository:
                     [id],
                 )
             # Each replaced vector leaves a dead entry in the HNSW graph, as a deleted chunk does.
-            await note_removed(conn, replaced.rowcount)
+            await note_removed(conn, replaced.rowcount, dimension=from_dimension)
             await self._drop_side_vectors(conn, record.tenant, record.model)
         return True
 

@@ -99,7 +99,7 @@ class VersionRepository:
                 f"DELETE FROM documents WHERE tenant = %s AND chain = %s RETURNING {self._columns}", [tenant, row[0]]
             )
             records = [self._to_record(r) for r in await cur.fetchall()]
-            await note_removed(conn, sum(r.chunk_count for r in records))
+            await note_removed(conn, sum(r.chunk_count for r in records), tenant=tenant)
         return records
 
     async def list(self, id: str, *, tenant: str, limit: int, before_version: int = 0) -> list[DocumentRecord]:

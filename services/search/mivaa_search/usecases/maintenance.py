@@ -1,4 +1,5 @@
-"""Vector index upkeep: a rebuild once deletes and replacements pile up, and a recall probe.
+"""Vector index upkeep, for the index of every dimension in use: a rebuild once deletes and
+replacements pile up, and a recall probe.
 
 The catalog calls `changed()` after it removes chunks; a rebuild, when due, runs in the
 background (REINDEX CONCURRENTLY takes as long as the index is large, and the caller's write
@@ -22,8 +23,10 @@ PROBE_SAMPLE = 50
 
 @dataclass(frozen=True)
 class MaintenanceReport:
-    rebuilt: bool
-    recall: float | None  # share of sampled chunks found by their own vectors; None with no chunks
+    rebuilt: bool  # an index was rebuilt
+    # Per dimension with an index: the share of sampled chunks found by their own vectors
+    # through it; None with no chunks of that dimension.
+    recall: dict[int, float | None]
 
 
 class IndexUpkeep:
@@ -41,21 +44,27 @@ class IndexUpkeep:
             self._running = asyncio.create_task(self._rebuild_if_due(), name="mivaa-search-index-upkeep")
 
     async def _rebuild_if_due(self) -> bool:
+        rebuilt = False
         try:
-            if await self._store.maintenance.rebuild_due():
-                log.info("rebuilding the chunk vector index")
-                rebuilt = await self._store.maintenance.rebuild()
-                if rebuilt and self._on_rebuilt is not None:
-                    self._on_rebuilt()
-                return rebuilt
+            for dimension in await self._store.maintenance.dimensions():
+                if await self._store.maintenance.rebuild_due(dimension):
+                    log.info("rebuilding a chunk vector index", extra={"fields": {"dimension": dimension}})
+                    if await self._store.maintenance.rebuild(dimension):
+                        rebuilt = True
+                        if self._on_rebuilt is not None:
+                            self._on_rebuilt()
         except Exception:  # upkeep must never take the service down; the next change or timer retries
             log.exception("vector index upkeep failed")
-        return False
+        return rebuilt
 
     async def run_once(self) -> MaintenanceReport:
-        """Rebuild when due, then probe recall at the ef_search searches use."""
+        """Rebuild what is due, then probe each index's recall at the ef_search searches use."""
         rebuilt = await self._rebuild_if_due()
-        recall = await self._store.maintenance.probe_recall(self._probe_sample, self._store.chunks.tuning.ef_search)
+        ef_search = self._store.chunks.tuning.ef_search
+        recall = {
+            dimension: await self._store.maintenance.probe_recall(self._probe_sample, ef_search, dimension)
+            for dimension in await self._store.maintenance.dimensions()
+        }
         return MaintenanceReport(rebuilt, recall)
 
     async def close(self) -> None:
