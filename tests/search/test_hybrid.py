@@ -176,3 +176,25 @@ async def test_queries_with_tsquery_syntax_are_just_text(service, library, mode)
     for query in ("'", "\\", "a:*", "!()&|<-> <2>", "o'reilly's \\x 'quoted'", "-", '"', "or", "the the the", "C++ -"):
         results = await search(service, query, mode=mode)
         assert all(r.hit.text for r in results.hits)
+
+
+class _Reversed:
+    """A reranker as a cross-encoder would plug in: it is given the candidates' texts and reorders
+    them (here: last first, so its hand shows in every page)."""
+
+    def __init__(self):
+        self.seen: list[tuple[str, int, str]] = []
+
+    async def rerank(self, query, ranked, texts):
+        self.seen = [(r.hit.document_id, r.hit.chunk_index, text) for r, text in zip(ranked, texts, strict=True)]
+        return list(reversed(ranked))
+
+
+async def test_a_reranker_gets_each_candidates_text_and_orders_the_page(store, embedder, library):
+    reranker = _Reversed()
+    results = await search(Search(store, embedder, reranker=reranker), "eruption warning signs", top_k=3)
+    assert len(reranker.seen) > 3, "the reranker saw only the page, not the candidates"
+    assert keys(results) == [(d, i) for d, i, _ in reversed(reranker.seen)][:3]
+    texts = {(d, i): t for d, i, t in reranker.seen}
+    for hit in results.hits:  # each candidate's own text, as the page shows it
+        assert texts[(hit.hit.document_id, hit.hit.chunk_index)] == hit.hit.text

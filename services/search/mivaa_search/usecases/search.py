@@ -1,9 +1,10 @@
 """Search: chunks by meaning (vectors), by words (full text) or both fused; images by vectors.
 
 A chunk search ranks to the depth its page needs (plus one, to know whether another page
-follows), fuses, filters by min_score, reranks, diversifies, then cuts the page, and reads the
-page's hits with the query's words highlighted (the rankings carry keys and scores only). A page token holds the offset of the next page and is
-tied to the tenant and to every parameter that shapes the ranking.
+follows), fuses, filters by min_score, reranks, diversifies, then cuts the page and reads its
+hits with the query's words highlighted (the rankings carry keys and scores only). A page
+token holds the offset of the next page and is tied to the tenant and to every parameter that
+shapes the ranking.
 """
 
 from __future__ import annotations
