@@ -16,7 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from mivaa_platform.errors import InvalidArgument, NotFound, Unavailable
 from mivaa_search.store._version_sql import LATEST_READY
-from mivaa_search.store.records import DOMAIN, MAX_DIMENSION
+from mivaa_search.store.records import DOMAIN, MAX_DIMENSION, Vector
 
 
 class Connections:
@@ -152,7 +152,7 @@ def check_vector(
     return vector
 
 
-def check_any_vector(values: Sequence[float], reason: str, message: str) -> np.ndarray:
+def check_any_vector(values: Vector, reason: str, message: str) -> np.ndarray:
     """A non-zero, finite vector of 1..MAX_DIMENSION dimensions (image models differ in size)."""
     try:
         vector = np.asarray(values, dtype=np.float32)

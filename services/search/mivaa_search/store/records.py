@@ -7,9 +7,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 DOMAIN = "search.mivaa"  # ErrorInfo domain, as in mivaa_search.servicer
 DOCUMENT_STATES = ("PENDING", "PROCESSING", "READY", "FAILED")
 TEXT_SOURCES = ("TEXT_LAYER", "OCR")
+# A vector as callers hand it in: float32 numpy as read from an upsert, or any float sequence.
+Vector = Sequence[float] | np.ndarray
 ENTITY_TYPES = ("PERSON", "ORGANIZATION", "PLACE", "DATE", "AMOUNT")
 DEFAULT_TOP_K = 10
 MAX_TOP_K = 100
@@ -96,7 +100,7 @@ class ImageRecord:
     height: int
     data: bytes
     # The image's unit vector from `embedding_model`, when an image model was served.
-    embedding: Sequence[float] = ()
+    embedding: Vector = ()
     embedding_model: str = ""
 
 
@@ -134,7 +138,7 @@ class ChunkRecord:
     page_start: int
     page_end: int
     token_count: int
-    embedding: Sequence[float]
+    embedding: Vector
     text_source: str = "TEXT_LAYER"  # or "OCR"
     ocr_confidence: float | None = None
     section_path: Sequence[str] = ()
