@@ -11,7 +11,7 @@ import psycopg.sql
 import pytest
 
 from mivaa_platform.errors import FailedPrecondition, NotFound
-from mivaa_search.store import SearchStore
+from mivaa_search.store import ChunkRecord, SearchFilter, SearchStore
 from tests.search.support import (
     DIMENSION,
     MIGRATIONS,
@@ -19,7 +19,9 @@ from tests.search.support import (
     create,
     fetch,
     new_document,
+    replace,
     sha,
+    unit_vector,
 )
 
 # -- migrations ------------------------------------------------------------------
@@ -319,3 +321,25 @@ async def test_chunk_vectors_of_an_existing_database_become_unsized_and_stay_ind
     )[0]
     assert f"vector({DIMENSION})" in definition and f"vector_dims(embedding) = {DIMENSION}" in definition
     assert await fetch(database_dsn, "SELECT count(*) FROM document_vectors") == [(1,)]
+
+
+async def test_a_committed_documents_words_are_in_the_text_index_not_in_a_pending_list(store, database_dsn):
+    """0021: every keyword search reads GIN's pending list through, so chunks are never left in one."""
+    doc = await new_document(store)
+    chunks = [
+        ChunkRecord(
+            index=i,
+            text=f"The harbour lighthouse keeper wrote entry {i} in the logbook.",
+            page_start=i + 1,
+            page_end=i + 1,
+            token_count=12,
+            embedding=unit_vector(),
+        )
+        for i in range(200)
+    ]
+    await replace(store, doc.id, chunks, "m", page_count=200, mark_ready=True)
+    async with await psycopg.AsyncConnection.connect(database_dsn, autocommit=True) as conn:
+        cleaned = await (await conn.execute("SELECT gin_clean_pending_list('chunks_tsv_idx'::regclass)")).fetchone()
+    assert cleaned == (0,)  # pages of pending entries moved into the tree: none were waiting
+    hits = await store.chunks.keyword_search("lighthouse logbook", 10, SearchFilter(), tenant=TENANT)
+    assert len(hits) == 10 and all("lighthouse" in hit.text for hit in hits)
