@@ -31,10 +31,11 @@ import tempfile
 import nats
 import psycopg
 from nats.js import JetStreamContext
-from nats.js.errors import NoKeysError, NotFoundError
+from nats.js.errors import NotFoundError
 
 from mivaa_cli import backup_archive as archive
 from mivaa_cli.backup_archive import BackupError
+from mivaa_platform.kv_keys import live_keys
 from mivaa_platform.messaging import (
     BATCHES_BUCKET,
     JOBS_BUCKET,
@@ -120,14 +121,12 @@ async def _jetstream(endpoints: Endpoints) -> tuple[nats.NATS, JetStreamContext]
 
 async def _kv_entries(js: JetStreamContext, bucket: str) -> list[tuple[str, bytes]]:
     kv = await js.key_value(bucket)
-    try:
-        keys = await kv.keys()
-    except NoKeysError:
-        return []
     entries = []
-    for key in sorted(keys):
+    # Keys as the services list them (mivaa_platform.kv_keys), not kv.keys(), which could
+    # answer "no keys" for a full bucket; tenant keys hold '%', outside nats-py's key check.
+    for key in sorted(await live_keys(js, f"$KV.{bucket}.>", bucket=bucket)):
         try:
-            entry = await kv.get(key)
+            entry = await kv.get(key, validate_keys=False)
         except (NotFoundError, KeyError):
             continue  # deleted since listed
         if entry.value is not None:
@@ -136,12 +135,7 @@ async def _kv_entries(js: JetStreamContext, bucket: str) -> list[tuple[str, byte
 
 
 async def _original_names(js: JetStreamContext) -> list[str]:
-    store = await js.object_store(ORIGINALS_BUCKET)
-    try:
-        infos = await store.list()
-    except NotFoundError:
-        return []
-    return sorted(info.name for info in infos if not info.deleted)
+    return sorted(stored.name for stored in await OriginalsStore(js).list_objects())
 
 
 async def backup(endpoints: Endpoints, path: pathlib.Path) -> dict:
@@ -278,4 +272,4 @@ async def _restore_bus(js: JetStreamContext, folder: pathlib.Path, manifest: dic
             continue
         kv = await js.key_value(bucket)
         for key, value in archive.read_kv(member):
-            await kv.put(key, value)
+            await kv.put(key, value, validate_keys=False)  # keys as the bus held them

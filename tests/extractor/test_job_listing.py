@@ -16,13 +16,14 @@ from google.protobuf import timestamp_pb2
 
 from mivaa.extractor.v1 import extractor_service_pb2 as extractor_pb
 from mivaa.jobs.v1 import job_pb2
-from mivaa_extractor.adapters.job_keys import live_keys, scope_filters
+from mivaa_extractor.adapters.job_keys import scope_filters
 from mivaa_extractor.adapters.job_retention import JOBS_EXPIRED, sweep_once
 from mivaa_extractor.adapters.job_store import JobStore
 from mivaa_extractor.job_filter import new_job_filter
 from mivaa_extractor.jobs import new_job_id
 from mivaa_platform.errors import InvalidArgument, NotFound
 from mivaa_platform.grpc_errors import error_reason
+from mivaa_platform.kv_keys import live_keys
 from mivaa_platform.messaging import JOBS_BUCKET
 from mivaa_platform.tenancy import ALL_TENANTS
 from tests.support.pdfs import make_pdf
@@ -56,7 +57,7 @@ async def test_a_tenant_listing_reads_only_its_own_keys(store):
     dotted, other = unique("acme.eu"), unique("globex")
     mine = [await _make(jobs, dotted, SUCCEEDED) for _ in range(3)]
     theirs = await _make(jobs, other, SUCCEEDED)
-    keys = await live_keys(js, scope_filters(dotted)[0])
+    keys = await live_keys(js, scope_filters(dotted)[0], bucket=JOBS_BUCKET)
     # The tenant written as in event subjects ('.' is %2E): one subtree, nothing of another tenant.
     assert sorted(keys) == sorted(f"{dotted.replace('.', '%2E')}.{name.removeprefix('jobs/')}" for name in mine)
     assert [j.name for j in (await jobs.list(0, "", tenant=dotted))[0]] == sorted(mine, reverse=True)

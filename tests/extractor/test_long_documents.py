@@ -10,7 +10,7 @@ from tests.support.pdfs import make_pdf, page_phrase
 
 # The search service's ceilings on any call, unary or streaming, for this test only.
 CEILING_SECONDS = 3
-PAGES = 160
+PAGES = 400
 
 
 async def test_a_document_whose_processing_outlasts_the_search_ceilings_is_indexed_whole(mesh, client):

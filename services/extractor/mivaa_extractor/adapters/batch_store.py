@@ -20,12 +20,13 @@ from nats.js.errors import KeyWrongLastSequenceError
 
 from mivaa.jobs.v1 import job_pb2
 from mivaa_extractor import batches
-from mivaa_extractor.adapters.job_keys import job_id_of_key, job_key, live_keys, page_after_id, read_entry
+from mivaa_extractor.adapters.job_keys import job_id_of_key, job_key, page_after_id, read_entry
 from mivaa_extractor.adapters.job_store import JobStore
 from mivaa_extractor.batches import batch_id_from_name, batch_not_found
 from mivaa_extractor.job_filter import id_time_ms
 from mivaa_extractor.jobs import DOMAIN, is_terminal, job_tenant, now_timestamp
 from mivaa_platform.errors import NotFound
+from mivaa_platform.kv_keys import live_keys
 from mivaa_platform.limits import check_bus_record
 from mivaa_platform.messaging import BATCHES_BUCKET, JOBS_BUCKET, tenant_subject_token
 from mivaa_platform.pagination import PageSizes, decode_page_token, encode_page_token

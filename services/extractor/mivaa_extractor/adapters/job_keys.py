@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from nats.js import JetStreamContext, api
 from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
 
@@ -29,7 +28,6 @@ from mivaa_platform.tenancy import ALL_TENANTS, TenantScope
 
 KEY_SUBJECT_PREFIX = f"$KV.{JOBS_BUCKET}."
 KV_STREAM = f"KV_{JOBS_BUCKET}"
-_KEY_READ_BATCH = 1000
 
 
 def job_key(tenant: str, job_id: str) -> str:
@@ -84,38 +82,3 @@ def scope_filters(tenant: TenantScope) -> list[str]:
     if tenant is ALL_TENANTS:
         return [f"{KEY_SUBJECT_PREFIX}>"]
     return [f"{KEY_SUBJECT_PREFIX}{tenant_subject_token(tenant)}.>", f"{KEY_SUBJECT_PREFIX}*"]
-
-
-async def live_keys(js: JetStreamContext, subject_filter: str, *, bucket: str = JOBS_BUCKET) -> list[str]:
-    """Every live key under `subject_filter`, read from the bucket's stream by a pull consumer of its own
-    (the jobs bucket unless `bucket` names another, such as adapters.batch_store's).
-
-    Not kv.keys(): its watcher decides "no more keys" from the consumer's pending count
-    while the first keys may still be on their way to the client, so under load it
-    returned an empty list for a full bucket. A pull consumer receives nothing before it
-    asks, so its pending count is exact and every key is read. Headers only: no record is
-    transferred, and the server walks only the subjects under the filter.
-    """
-    subscription = await js.pull_subscribe(
-        subject_filter,
-        stream=f"KV_{bucket}",
-        config=api.ConsumerConfig(
-            deliver_policy=api.DeliverPolicy.LAST_PER_SUBJECT,
-            ack_policy=api.AckPolicy.NONE,
-            headers_only=True,
-            mem_storage=True,
-            inactive_threshold=30.0,
-        ),
-    )
-    live: set[str] = set()
-    try:
-        remaining = (await subscription.consumer_info()).num_pending or 0
-        while remaining > 0:
-            for message in await subscription.fetch(min(remaining, _KEY_READ_BATCH), timeout=5):
-                remaining = message.metadata.num_pending
-                operation = (message.headers or {}).get("KV-Operation")
-                if operation not in ("DEL", "PURGE"):
-                    live.add(message.subject.removeprefix(f"$KV.{bucket}."))
-    finally:
-        await subscription.unsubscribe()
-    return list(live)

@@ -34,7 +34,6 @@ from mivaa_extractor.adapters.job_keys import (
     any_tenant_subject,
     job_id_of_key,
     job_key,
-    live_keys,
     page_after_id,
     read_entry,
     scope_filters,
@@ -43,6 +42,7 @@ from mivaa_extractor.adapters.job_keys import (
 from mivaa_extractor.job_filter import EVERY_JOB, JobFilter, id_time_ms
 from mivaa_extractor.jobs import DOMAIN, is_terminal, job_id_from_name, job_tenant, now_timestamp
 from mivaa_platform.errors import FailedPrecondition, NotFound
+from mivaa_platform.kv_keys import live_keys
 from mivaa_platform.limits import check_bus_record
 from mivaa_platform.messaging import EVENTS_SUBJECT_PREFIX, JOBS_BUCKET, tenant_subject_token
 from mivaa_platform.pagination import PageSizes, decode_page_token, encode_page_token
@@ -250,7 +250,7 @@ class JobStore:
         await self._bucket()  # the bucket (and its stream) exists
         keys: builtins.list[str] = []
         for subject_filter in scope_filters(tenant):
-            keys += await live_keys(self._js, subject_filter)
+            keys += await live_keys(self._js, subject_filter, bucket=JOBS_BUCKET)
         return keys
 
     async def expire(self, retention_seconds: float, *, tenant: TenantScope, now: float | None = None) -> int:

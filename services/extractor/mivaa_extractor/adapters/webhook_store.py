@@ -14,11 +14,12 @@ from collections.abc import Callable
 from nats.js import JetStreamContext
 
 from mivaa.webhooks.v1 import webhook_service_pb2 as pb
-from mivaa_extractor.adapters.job_keys import job_key, live_keys, page_after_id, read_entry
+from mivaa_extractor.adapters.job_keys import job_key, page_after_id, read_entry
 from mivaa_extractor.jobs import DOMAIN
 from mivaa_extractor.task_seal import TaskSealer
 from mivaa_extractor.webhooks.subscriptions import check_webhook_id, webhook_id_from_name, webhook_not_found
 from mivaa_platform.errors import ResourceExhausted
+from mivaa_platform.kv_keys import live_keys
 from mivaa_platform.limits import check_bus_record
 from mivaa_platform.messaging import WEBHOOK_DELIVERIES_BUCKET, WEBHOOKS_BUCKET, tenant_subject_token
 from mivaa_platform.pagination import PageSizes, decode_page_token, encode_page_token
