@@ -211,11 +211,11 @@ class ChunkRepository:
         """The ranked chunks' hits in rank order (those still there)."""
         return [hit for hit, _ in (await read_hits(self._connections, ranks, tenant=tenant)).values()]
 
-    async def read_highlighted(
-        self, query: str, ranks: Sequence[ChunkRank], *, tenant: str
+    async def read_by_key(
+        self, ranks: Sequence[ChunkRank], *, tenant: str, query: str | None = None
     ) -> dict[tuple[str, int], tuple[ChunkHit, Spans]]:
-        """The ranked chunks' hits by key (those still there), each with the spans of the query's
-        words in its text."""
+        """The ranked chunks' hits by key (those still there), each with the spans of `query`'s
+        words in its text (none without a query)."""
         return await read_hits(self._connections, ranks, tenant=tenant, query=query)
 
 

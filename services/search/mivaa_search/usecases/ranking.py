@@ -35,7 +35,8 @@ class RankedHit(Generic[H]):
     highlights: tuple[tuple[int, int], ...] = ()
 
 
-def _key(hit: ChunkRank | ChunkHit) -> tuple[str, int]:
+def chunk_key(hit: ChunkRank | ChunkHit) -> tuple[str, int]:
+    """A chunk's identity in rankings and pages: (document id, chunk index)."""
     return hit.document_id, hit.chunk_index
 
 
@@ -57,10 +58,10 @@ def fuse(vector: Sequence[ChunkRank], keyword: Sequence[ChunkRank]) -> list[Rank
     best = max((hit.score for hit in keyword), default=0.0)
     keyword = [hit for hit in keyword if hit.score >= max(KEYWORD_FLOOR, KEYWORD_RELATIVE * best)]
     for rank, hit in enumerate(vector, start=1):
-        fused[_key(hit)] = RankedHit(hit, 1.0 / (RRF_K + rank), vector_score=hit.score)
+        fused[chunk_key(hit)] = RankedHit(hit, 1.0 / (RRF_K + rank), vector_score=hit.score)
     keyword_rank: dict[tuple[str, int], int] = {}
     for rank, hit in enumerate(keyword, start=1):
-        key = _key(hit)
+        key = chunk_key(hit)
         keyword_rank[key] = rank
         found = fused.get(key)
         if found is None:
@@ -68,7 +69,9 @@ def fuse(vector: Sequence[ChunkRank], keyword: Sequence[ChunkRank]) -> list[Rank
         else:
             fused[key] = replace(found, score=found.score + 1.0 / (RRF_K + rank), keyword_score=hit.score)
     unranked = len(keyword) + 1
-    return sorted(fused.values(), key=lambda r: (-r.score, keyword_rank.get(_key(r.hit), unranked), *_key(r.hit)))
+    return sorted(
+        fused.values(), key=lambda r: (-r.score, keyword_rank.get(chunk_key(r.hit), unranked), *chunk_key(r.hit))
+    )
 
 
 def diversify(ranked: Sequence[RankedHit[ChunkRank]], diversity: float, count: int) -> list[RankedHit[ChunkRank]]:

@@ -32,7 +32,7 @@ from mivaa_search.store import ChunkHit, ChunkRank, ImageHit, SearchFilter, Sear
 from mivaa_search.store.records import DEFAULT_TOP_K, DOMAIN, MAX_TOP_K
 from mivaa_search.store.retrieval import ModelCheck, TenantModelChanged
 from mivaa_search.usecases.ports import ImageEmbedder, TextEmbedder
-from mivaa_search.usecases.ranking import RankedHit, Reranker, diversify, fuse, single
+from mivaa_search.usecases.ranking import RankedHit, Reranker, chunk_key, diversify, fuse, single
 
 MODES = ("HYBRID", "VECTOR", "KEYWORD")
 # How far a search ranks: pages beyond it are not offered (a page token past it is refused).
@@ -106,21 +106,19 @@ class Search:
         more = len(ranked) > offset + count and offset + count < MAX_SEARCH_DEPTH
         token = encode_page_token("hits", {"o": offset + count}, scope=scope) if more and cut else ""
         # A hit whose document was deleted or replaced since it was ranked is left out of its page.
-        found = await self._store.chunks.read_highlighted(text, [r.hit for r in cut], tenant=tenant)
+        found = await self._store.chunks.read_by_key([r.hit for r in cut], tenant=tenant, query=text)
         page = []
         for r in cut:
-            if (read := found.get((r.hit.document_id, r.hit.chunk_index))) is not None:
+            if (read := found.get(chunk_key(r.hit))) is not None:
                 hit, spans = read
                 page.append(RankedHit(hit, r.score, r.vector_score, r.keyword_score, spans))
         return ChunkResults(page, model, token)
 
     async def _reranked(self, text: str, ranked: list[RankedHit[ChunkRank]], tenant: str) -> list[RankedHit[ChunkRank]]:
         assert self._reranker is not None
-        hits = await self._store.chunks.read([r.hit for r in ranked], tenant=tenant)
-        texts = {(h.document_id, h.chunk_index): h.text for h in hits}
-        return await self._reranker.rerank(
-            text, ranked, [texts.get((r.hit.document_id, r.hit.chunk_index), "") for r in ranked]
-        )
+        found = await self._store.chunks.read_by_key([r.hit for r in ranked], tenant=tenant)
+        texts = [read[0].text if (read := found.get(chunk_key(r.hit))) is not None else "" for r in ranked]
+        return await self._reranker.rerank(text, ranked, texts)
 
     async def _by_vector(
         self, text: str, mode: str, depth: int, where: SearchFilter, *, tenant: str, with_vectors: bool
